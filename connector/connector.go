@@ -1,0 +1,84 @@
+// Package connector is the service-provider interface between strom and the
+// systems it reads from and writes to. A connector implements Source and/or
+// Sink; the engine does the rest (threads, watermarks, checkpoints).
+//
+// A Source is divided into Splits (a file, a partition, a generator slice).
+// Each split is read by one Reader whose Position is an opaque byte string:
+// opening the split again at that position continues right after the last
+// record returned. That is what makes a source replayable from a checkpoint.
+//
+// Concurrency: the engine calls a Reader or Writer from one goroutine at a
+// time. Source.Splits and Sink.Open may be called from any goroutine.
+package connector
+
+import "context"
+
+
+// Split is one independently readable part of a source.
+type Split struct {
+	// ID names the split uniquely within its source (for logs and checkpoints).
+	ID string
+	// Data is what the source needs to open the split again.
+	Data []byte
+}
+
+// Source produces records of type T.
+type Source[T any] interface {
+	// Splits enumerates the splits; called once when the job starts.
+	Splits(ctx context.Context) ([]Split, error)
+	// Open opens a reader of split positioned at pos (nil: the beginning).
+	Open(ctx context.Context, split Split, pos []byte) (Reader[T], error)
+	// Bounded reports whether every split ends (Read returns io.EOF).
+	Bounded() bool
+}
+
+// Reader reads one split.
+type Reader[T any] interface {
+	// Read fills buf with up to len(buf) records and returns how many. It
+	// returns (0, io.EOF) when a bounded split is exhausted and (0, nil) when
+	// no record is available right now. It must not block for long.
+	Read(ctx context.Context, buf []T) (int, error)
+	// Position returns the position after the last record returned by Read.
+	Position() []byte
+	// Close releases the reader; it is idempotent.
+	Close() error
+}
+
+// Timestamped is an optional capability of a Reader whose records carry
+// their own event time (a log record's timestamp). When present and no
+// timestamp assigner is configured, the engine uses these timestamps.
+type Timestamped[T any] interface {
+	// ReadTimestamped is Read that also fills ts[i] for every returned buf[i].
+	ReadTimestamped(ctx context.Context, buf []T, ts []int64) (int, error)
+}
+
+// Notifier is an optional capability of a Reader of an unbounded split: the
+// channel is signalled when data may be available, so the engine can wait
+// instead of polling.
+type Notifier interface {
+	Ready() <-chan struct{}
+}
+
+// SinkInfo tells a sink which writer it opens.
+type SinkInfo struct {
+	// Subtask is the index of the writing subtask, Parallelism their count.
+	Subtask, Parallelism int
+	// Operator is the sink operator's name; UID its stable id.
+	Operator, UID string
+}
+
+// Sink consumes records of type T.
+type Sink[T any] interface {
+	Open(ctx context.Context, info SinkInfo) (Writer[T], error)
+}
+
+// Writer writes the records of one sink subtask.
+type Writer[T any] interface {
+	// Write takes one record with its event timestamp (base.MinTime if none).
+	Write(v T, ts int64) error
+	// Flush makes the records written so far durable or visible as far as
+	// the sink offers without transactions.
+	Flush(ctx context.Context) error
+	// Close flushes and releases the writer; it is idempotent.
+	Close() error
+}

@@ -1,0 +1,229 @@
+// Package cluster runs jobs: it creates the channels of a physical job graph,
+// assigns source splits, starts one goroutine per subtask, and tears the job
+// down when it ends, fails or is canceled. It offers a read-only view of a
+// running job for the CLI and the web layer.
+//
+// Concurrency: Job methods are safe for concurrent use. Every subtask
+// goroutine is owned by the Job and waited for by Wait; after Wait returns no
+// goroutine of the job is left.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
+	"github.com/stromio/strom/internal/task"
+)
+
+// Options configure how a job runs.
+type Options struct {
+	// Name of the job, for logs and the view.
+	Name string
+	// Clock is the processing-time clock (default: the system clock).
+	Clock base.Clock
+	// ChannelCapacity is the number of batches a channel between two
+	// subtasks holds before its producer blocks (default 8).
+	ChannelCapacity int
+	// BatchSize is the number of records per batch (default 512).
+	BatchSize int
+}
+
+// Job is one running job.
+type Job struct {
+	name  string
+	jg    *plan.JobGraph
+	subs  map[*plan.Vertex][]*task.Subtask
+	chans []*task.Chan
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error
+	done   chan struct{}
+}
+
+// Start builds and starts the job; it returns once every subtask runs.
+func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
+	if opts.Clock == nil {
+		opts.Clock = base.SystemClock{}
+	}
+	if opts.ChannelCapacity <= 0 {
+		opts.ChannelCapacity = 8
+	}
+	j := &Job{name: opts.Name, jg: jg, subs: map[*plan.Vertex][]*task.Subtask{}, done: make(chan struct{})}
+	inboxes := map[*plan.Vertex][]*task.Inbox{}
+	for _, v := range jg.Vertices {
+		for range v.Parallelism {
+			inboxes[v] = append(inboxes[v], task.NewInbox())
+		}
+	}
+	// ins[v][i] and outs[v][i] collect the channels of subtask i.
+	ins := map[*plan.Vertex][][]task.InEdge{}
+	outs := map[*plan.Vertex][][]task.OutEdge{}
+	for _, v := range jg.Vertices {
+		ins[v] = make([][]task.InEdge, v.Parallelism)
+		outs[v] = make([][]task.OutEdge, v.Parallelism)
+	}
+	for _, v := range jg.Vertices {
+		for _, e := range v.Out {
+			to := e.To
+			forward := e.Input.Part == operator.Forward
+			for i := range v.Parallelism {
+				oe := task.OutEdge{Edge: e}
+				for k := range to.Parallelism {
+					if forward && k != i {
+						continue
+					}
+					c := task.NewChan(opts.ChannelCapacity, inboxes[to][k], opts.Clock)
+					j.chans = append(j.chans, c)
+					oe.Chans = append(oe.Chans, c)
+					ie := findIn(&ins[to][k], e)
+					ie.Chans = append(ie.Chans, c)
+				}
+				outs[v][i] = append(outs[v][i], oe)
+			}
+		}
+	}
+	for _, v := range jg.Vertices {
+		var assigned [][]connector.Split
+		if src := v.Chain[0].Source; src != nil {
+			splits, err := src.Enumerate(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("source %q: list splits: %w", v.Chain[0].Name, err)
+			}
+			assigned = make([][]connector.Split, v.Parallelism)
+			for k, s := range splits {
+				assigned[k%v.Parallelism] = append(assigned[k%v.Parallelism], s)
+			}
+		}
+		for i := range v.Parallelism {
+			cfg := task.Config{Vertex: v, Index: i, MaxParallelism: jg.MaxParallelism, Clock: opts.Clock,
+				Inbox: inboxes[v][i], In: ins[v][i], Out: outs[v][i], BatchSize: opts.BatchSize}
+			if assigned != nil {
+				cfg.Splits = assigned[i]
+			}
+			st, err := task.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			j.subs[v] = append(j.subs[v], st)
+		}
+	}
+	ctx, j.cancel = context.WithCancel(ctx)
+	for _, v := range jg.Vertices {
+		for _, st := range j.subs[v] {
+			j.wg.Add(1)
+			go func() {
+				defer j.wg.Done()
+				if err := st.Run(ctx); err != nil {
+					j.fail(err)
+				}
+			}()
+		}
+	}
+	go func() {
+		j.wg.Wait()
+		j.cancel()
+		close(j.done)
+	}()
+	return j, nil
+}
+
+func findIn(list *[]task.InEdge, e *plan.Edge) *task.InEdge {
+	for i := range *list {
+		if (*list)[i].Edge == e {
+			return &(*list)[i]
+		}
+	}
+	*list = append(*list, task.InEdge{Edge: e})
+	return &(*list)[len(*list)-1]
+}
+
+// fail records the first real error and tears the job down.
+func (j *Job) fail(err error) {
+	j.mu.Lock()
+	if j.err == nil || (errors.Is(j.err, base.ErrCanceled) && !errors.Is(err, base.ErrCanceled)) {
+		j.err = err
+	}
+	j.mu.Unlock()
+	j.Cancel()
+}
+
+// Cancel stops the job; Wait then returns base.ErrCanceled (unless it failed).
+func (j *Job) Cancel() {
+	j.cancel()
+	for _, c := range j.chans {
+		c.Close()
+	}
+}
+
+// Done is closed when every subtask has exited.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Wait blocks until the job ended and returns its error (nil when every
+// bounded source ended and all results were emitted).
+func (j *Job) Wait() error {
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// Run starts the job and waits for it; canceling ctx cancels the job.
+func Run(ctx context.Context, jg *plan.JobGraph, opts Options) error {
+	j, err := Start(ctx, jg, opts)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, j.Cancel)
+	defer stop()
+	return j.Wait()
+}
+
+// VertexView is the read-only state of one vertex.
+type VertexView struct {
+	ID          int
+	Name        string
+	Parallelism int
+	Inputs      []EdgeView
+	// Operators holds per operator of the chain the metrics of each subtask.
+	Operators []OperatorView
+}
+
+// EdgeView describes an input edge.
+type EdgeView struct {
+	From         int
+	Partitioning string
+}
+
+// OperatorView is one operator of a chain.
+type OperatorView struct {
+	Name, UID string
+	Subtasks  []operator.MetricsSnapshot
+}
+
+// View returns a snapshot of the job's graph and metrics.
+func (j *Job) View() []VertexView {
+	var out []VertexView
+	for _, v := range j.jg.Vertices {
+		vv := VertexView{ID: v.ID, Name: v.Name(), Parallelism: v.Parallelism}
+		for _, e := range v.In {
+			vv.Inputs = append(vv.Inputs, EdgeView{From: e.From.ID, Partitioning: e.Input.Part.String()})
+		}
+		for k, n := range v.Chain {
+			ov := OperatorView{Name: n.Name, UID: n.UID}
+			for _, st := range j.subs[v] {
+				ov.Subtasks = append(ov.Subtasks, st.Metrics[k].Snapshot())
+			}
+			vv.Operators = append(vv.Operators, ov)
+		}
+		out = append(out, vv)
+	}
+	return out
+}

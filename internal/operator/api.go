@@ -1,0 +1,82 @@
+// Package operator defines what runs inside a subtask: the operator
+// lifecycle, typed record collectors, the network adapters that batch records
+// between subtasks, keyed state handles, timers, and the built-in operators
+// (map, filter, process functions, windows, joins, sources and sinks).
+//
+// Operators are generic over their record types and call each other directly
+// when chained; the untyped Operator interface is what the task loop sees.
+//
+// Concurrency: an operator instance is owned by one subtask goroutine and is
+// never called concurrently; operators take no locks. Metrics are published
+// through Metrics, whose exported snapshot is safe to read from any goroutine.
+package operator
+
+import (
+	"context"
+
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/state"
+)
+
+// Collector receives records with their event timestamp (base.MinTime when the
+// record has none). The input of every operator is a Collector, and so is
+// its output: chained operators are plain method calls.
+type Collector[T any] interface {
+	Collect(ts int64, v T)
+}
+
+// Operator is the untyped lifecycle of an operator as the task loop drives it.
+type Operator interface {
+	// Open prepares the operator; rt stays valid until Close.
+	Open(rt *Runtime) error
+	// Watermark tells the operator that event time reached wm. It fires the
+	// event-time timers due at wm before returning; the task then moves the
+	// watermark downstream, so timers hold the output watermark back.
+	Watermark(wm int64)
+	// Finish is called once at the end of all input, after Watermark(MaxTime)
+	// for bounded jobs; it flushes whatever the operator buffers.
+	Finish() error
+	// Close releases resources; it is called once, also after a failure.
+	Close() error
+}
+
+// ProcessingTimed is implemented by operators with processing-time timers.
+type ProcessingTimed interface {
+	// NextProcessingTime is the earliest pending processing-time timer, or
+	// base.MaxTime when there is none.
+	NextProcessingTime() int64
+	// OnProcessingTime fires every processing-time timer due at now.
+	OnProcessingTime(now int64)
+}
+
+// Sizer is implemented by operators that hold state, for the state-size metric.
+type Sizer interface {
+	StateSize() int64
+}
+
+// Runtime is what a subtask offers one of its operators.
+type Runtime struct {
+	Ctx            context.Context
+	Name, UID      string
+	Subtask        int
+	Parallelism    int
+	MaxParallelism int
+	KeyGroups      base.KeyGroupRange
+	Clock          base.Clock
+	// State is the keyed state backend of this operator (nil if not keyed).
+	State   state.Backend
+	Metrics *Metrics
+	// Sides are the side outputs of the operator: tag -> Collector[T].
+	Sides map[string]any
+}
+
+// Fail aborts the current record with err; the task reports it as the
+// failure of the operator named name.
+func Fail(name string, subtask int, err error) {
+	panic(&base.OperatorError{Operator: name, Subtask: subtask, Cause: err})
+}
+
+// Discard is a Collector that drops everything.
+type Discard[T any] struct{}
+
+func (Discard[T]) Collect(int64, T) {}

@@ -1,0 +1,125 @@
+package operator
+
+import (
+	"runtime/debug"
+
+	"github.com/stromio/strom/internal/base"
+)
+
+// Base carries what every operator keeps from Open. Embed it and override
+// what the operator needs.
+type Base struct {
+	RT *Runtime
+	M  *Metrics
+	WM int64 // current watermark
+}
+
+func (b *Base) Open(rt *Runtime) error {
+	b.RT = rt
+	b.M = rt.Metrics
+	if b.M == nil {
+		b.M = &Metrics{}
+		rt.Metrics = b.M
+	}
+	b.WM = base.MinTime
+	return nil
+}
+func (b *Base) Watermark(wm int64) { b.WM = wm; b.M.Watermark = wm }
+func (b *Base) Finish() error      { return nil }
+func (b *Base) Close() error       { return nil }
+
+// Guard turns a panic in user code into an *base.OperatorError naming this
+// operator. Use it as `defer o.Guard()` around calls into user functions.
+func (b *Base) Guard() {
+	if r := recover(); r != nil {
+		panic(b.wrap(r))
+	}
+}
+
+func (b *Base) wrap(r any) any {
+	switch e := r.(type) {
+	case *base.OperatorError:
+		return e
+	case error:
+		if e == base.ErrCanceled {
+			return e
+		}
+	}
+	return &base.OperatorError{Operator: b.RT.Name, Subtask: b.RT.Subtask, Cause: base.PanicError(r), Panic: true, Stack: debug.Stack()}
+}
+
+// Fail aborts with err attributed to this operator.
+func (b *Base) Fail(err error) { Fail(b.RT.Name, b.RT.Subtask, err) }
+
+// Emitter is the output handed to user functions: records emitted carry the
+// timestamp of the record (or timer) being processed.
+type Emitter[T any] interface {
+	Emit(v T)
+}
+
+// TSEmitter emits to a collector with a settable timestamp.
+type TSEmitter[T any] struct {
+	Out Collector[T]
+	TS  int64
+}
+
+func (e *TSEmitter[T]) Emit(v T) { e.Out.Collect(e.TS, v) }
+
+// Map applies Fn to every record.
+type Map[I, O any] struct {
+	Base
+	Fn  func(I) O
+	Out Collector[O]
+}
+
+func (o *Map[I, O]) Collect(ts int64, v I) {
+	defer o.Guard()
+	o.M.In++
+	o.Out.Collect(ts, o.Fn(v))
+}
+
+// Filter keeps the records for which Fn is true.
+type Filter[T any] struct {
+	Base
+	Fn  func(T) bool
+	Out Collector[T]
+}
+
+func (o *Filter[T]) Collect(ts int64, v T) {
+	defer o.Guard()
+	o.M.In++
+	if o.Fn(v) {
+		o.Out.Collect(ts, v)
+	}
+}
+
+// FlatMap calls Fn with an emitter for zero or more outputs per record.
+type FlatMap[I, O any] struct {
+	Base
+	Fn  func(I, Emitter[O])
+	Out Collector[O]
+	em  TSEmitter[O]
+}
+
+func (o *FlatMap[I, O]) Open(rt *Runtime) error {
+	o.em.Out = o.Out
+	return o.Base.Open(rt)
+}
+
+func (o *FlatMap[I, O]) Collect(ts int64, v I) {
+	defer o.Guard()
+	o.M.In++
+	o.em.TS = ts
+	o.Fn(v, &o.em)
+}
+
+// Passthrough forwards records unchanged (union inputs, rebalance points).
+type Passthrough[T any] struct {
+	Base
+	Out Collector[T]
+}
+
+func (o *Passthrough[T]) Collect(ts int64, v T) {
+	o.M.In++
+	o.Out.Collect(ts, v)
+}

@@ -1,0 +1,237 @@
+package operator
+
+import (
+	"sync"
+
+	"github.com/stromio/strom/internal/base"
+)
+
+// EventKind tells what travels in an Event between subtasks.
+type EventKind uint8
+
+const (
+	// EventBatch carries a *Batch[T] of records.
+	EventBatch EventKind = iota
+	// EventWatermark carries a watermark in Time.
+	EventWatermark
+	// EventIdle says the sending channel has no data for now: it is left out
+	// of the receiver's watermark until it sends again.
+	EventIdle
+	// EventEnd says the sending subtask finished; nothing follows.
+	EventEnd
+)
+
+// Event is the unit on a channel between two subtasks.
+type Event struct {
+	Kind  EventKind
+	Time  int64
+	Batch any
+}
+
+// Channel is the sending end of a bounded channel to one downstream subtask.
+// Push blocks while the channel is full (that is backpressure) and returns
+// the nanoseconds it waited. After the job was canceled, Push panics with
+// base.ErrCanceled, which the task loop recovers.
+type Channel interface {
+	Push(e Event) (waitedNanos int64)
+}
+
+// Batch is a slice of records with their timestamps, the unit of transfer.
+type Batch[T any] struct {
+	TS   []int64
+	V    []T
+	pool *sync.Pool
+}
+
+// Release returns the batch to its writer's pool once the receiver is done.
+func (b *Batch[T]) Release() {
+	clear(b.V)
+	b.TS = b.TS[:0]
+	b.V = b.V[:0]
+	if b.pool != nil {
+		b.pool.Put(b)
+	}
+}
+
+// Partitioning chooses the downstream subtask of each record.
+type Partitioning uint8
+
+const (
+	// Forward sends to the subtask of the same index (equal parallelism).
+	Forward Partitioning = iota
+	// Rebalance sends round robin.
+	Rebalance
+	// Hash sends by key group.
+	Hash
+	// Broadcast sends every record to every subtask.
+	Broadcast
+)
+
+func (p Partitioning) String() string {
+	return [...]string{"FORWARD", "REBALANCE", "HASH", "BROADCAST"}[p]
+}
+
+// DefaultBatchSize is the number of records per batch between subtasks.
+const DefaultBatchSize = 512
+
+// Writer batches the records of one output edge into its channels.
+type Writer[T any] struct {
+	chans     []Channel
+	bufs      []*Batch[T]
+	mode      Partitioning
+	keyGroup  func(T) int
+	maxPar    int
+	rr        int
+	batchSize int
+	pool      sync.Pool
+	metrics   *Metrics
+}
+
+// EdgeWriter is the untyped side of a Writer that the task loop uses.
+type EdgeWriter interface {
+	// Flush pushes every non-empty batch.
+	Flush()
+	// Emit flushes and then sends e (a watermark, idle or end) to every channel.
+	Emit(e Event)
+}
+
+// NewWriter returns a writer over chans. keyGroup is required for Hash.
+func NewWriter[T any](chans []Channel, mode Partitioning, keyGroup func(T) int, maxPar, batchSize int, m *Metrics) *Writer[T] {
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	w := &Writer[T]{chans: chans, bufs: make([]*Batch[T], len(chans)), mode: mode,
+		keyGroup: keyGroup, maxPar: maxPar, batchSize: batchSize, metrics: m}
+	w.pool.New = func() any {
+		return &Batch[T]{TS: make([]int64, 0, w.batchSize), V: make([]T, 0, w.batchSize), pool: &w.pool}
+	}
+	for i := range w.bufs {
+		w.bufs[i] = w.pool.Get().(*Batch[T])
+	}
+	return w
+}
+
+func (w *Writer[T]) Collect(ts int64, v T) {
+	switch w.mode {
+	case Forward:
+		w.add(0, ts, v)
+	case Rebalance:
+		w.rr++
+		if w.rr >= len(w.chans) {
+			w.rr = 0
+		}
+		w.add(w.rr, ts, v)
+	case Hash:
+		kg := w.keyGroup(v)
+		w.add(base.SubtaskFor(kg, w.maxPar, len(w.chans)), ts, v)
+	case Broadcast:
+		for i := range w.chans {
+			w.add(i, ts, v)
+		}
+	}
+}
+
+func (w *Writer[T]) add(i int, ts int64, v T) {
+	b := w.bufs[i]
+	b.TS = append(b.TS, ts)
+	b.V = append(b.V, v)
+	if len(b.V) >= w.batchSize {
+		w.push(i)
+	}
+}
+
+func (w *Writer[T]) push(i int) {
+	b := w.bufs[i]
+	w.bufs[i] = w.pool.Get().(*Batch[T])
+	if w.metrics != nil {
+		w.metrics.Out += int64(len(b.V))
+		w.metrics.BackpressureNanos += w.chans[i].Push(Event{Kind: EventBatch, Batch: b})
+		return
+	}
+	w.chans[i].Push(Event{Kind: EventBatch, Batch: b})
+}
+
+func (w *Writer[T]) Flush() {
+	for i, b := range w.bufs {
+		if len(b.V) > 0 {
+			w.push(i)
+		}
+	}
+}
+
+func (w *Writer[T]) Emit(e Event) {
+	w.Flush()
+	for _, c := range w.chans {
+		ns := c.Push(e)
+		if w.metrics != nil {
+			w.metrics.BackpressureNanos += ns
+		}
+	}
+}
+
+// BatchHandler is the untyped receiving side of an input: it feeds a
+// *Batch[T] to the typed collector and releases the batch. It returns the
+// number of records.
+type BatchHandler func(batch any) int
+
+// TypeOps are the type-specific pieces the untyped planner and task loop need
+// to wire operators of element type T together.
+type TypeOps interface {
+	// NewWriter returns a *Writer[T] (as EdgeWriter and as Collector[T]).
+	NewWriter(chans []Channel, mode Partitioning, keyGroup any, maxPar, batchSize int, m *Metrics) (EdgeWriter, any)
+	// Handler returns the BatchHandler feeding a Collector[T].
+	Handler(in any) BatchHandler
+	// Fanout combines several Collector[T] into one (or returns the only one,
+	// or a Discard when there are none).
+	Fanout(outs []any) any
+}
+
+// TypeOf returns the TypeOps of T.
+func TypeOf[T any]() TypeOps { return typeOps[T]{} }
+
+type typeOps[T any] struct{}
+
+func (typeOps[T]) NewWriter(chans []Channel, mode Partitioning, keyGroup any, maxPar, batchSize int, m *Metrics) (EdgeWriter, any) {
+	var kg func(T) int
+	if keyGroup != nil {
+		kg = keyGroup.(func(T) int)
+	}
+	w := NewWriter[T](chans, mode, kg, maxPar, batchSize, m)
+	return w, Collector[T](w)
+}
+
+func (typeOps[T]) Handler(in any) BatchHandler {
+	c := in.(Collector[T])
+	return func(batch any) int {
+		b := batch.(*Batch[T])
+		n := len(b.V)
+		ts := b.TS[:n]
+		for i := range b.V {
+			c.Collect(ts[i], b.V[i])
+		}
+		b.Release()
+		return n
+	}
+}
+
+func (typeOps[T]) Fanout(outs []any) any {
+	switch len(outs) {
+	case 0:
+		return Collector[T](Discard[T]{})
+	case 1:
+		return outs[0].(Collector[T])
+	}
+	cs := make(fanout[T], len(outs))
+	for i, o := range outs {
+		cs[i] = o.(Collector[T])
+	}
+	return Collector[T](cs)
+}
+
+type fanout[T any] []Collector[T]
+
+func (f fanout[T]) Collect(ts int64, v T) {
+	for _, c := range f {
+		c.Collect(ts, v)
+	}
+}

@@ -1,0 +1,362 @@
+package operator
+
+import (
+	"fmt"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
+)
+
+// TimeDomain says which clock fired a timer.
+type TimeDomain uint8
+
+const (
+	EventTime TimeDomain = iota
+	ProcessingTime
+)
+
+// Context is handed to process functions with the record or timer being
+// processed. It is valid only during the call.
+type Context struct {
+	b      *Base
+	ts     int64
+	kc     *KeyContext
+	event  *TimerQueue
+	proc   *TimerQueue
+	domain TimeDomain
+}
+
+// Timestamp is the event time of the current record or the firing time of
+// the current timer (base.MinTime if the record has none).
+func (c *Context) Timestamp() int64 { return c.ts }
+
+// CurrentWatermark is the operator's current event-time watermark.
+func (c *Context) CurrentWatermark() int64 { return c.b.WM }
+
+// ProcessingTime is the current processing time in epoch milliseconds.
+func (c *Context) ProcessingTime() int64 { return c.b.RT.Clock.NowMillis() }
+
+// Subtask is the index of the running subtask.
+func (c *Context) Subtask() int { return c.b.RT.Subtask }
+
+// TimeDomain is the domain of the firing timer (in OnTimer).
+func (c *Context) TimeDomain() TimeDomain { return c.domain }
+
+// Output emits v to the side output tag with the current timestamp. The
+// side output must have been declared on the stream for its type.
+func Output[T any](c *Context, tag string, v T) {
+	out, ok := c.b.RT.Sides[tag]
+	if !ok {
+		return // side output not consumed: dropped, as in Flink
+	}
+	col, ok := out.(Collector[T])
+	if !ok {
+		panic(fmt.Errorf("operator: side output %q carries %T, not the emitted type", tag, out))
+	}
+	col.Collect(c.ts, v)
+}
+
+func (c *Context) keyed(what string) {
+	if c.kc == nil {
+		panic(fmt.Errorf("operator: %s needs a keyed stream (call KeyBy first)", what))
+	}
+}
+
+// RegisterEventTimeTimer asks for OnTimer when the watermark reaches t, for
+// the current key. Registering the same time twice for a key fires once.
+func (c *Context) RegisterEventTimeTimer(t int64) {
+	c.keyed("event-time timers")
+	c.event.Register(c.kc.KG, c.kc.Key, nil, t)
+}
+
+// RegisterProcessingTimeTimer asks for OnTimer when processing time reaches t.
+func (c *Context) RegisterProcessingTimeTimer(t int64) {
+	c.keyed("processing-time timers")
+	c.proc.Register(c.kc.KG, c.kc.Key, nil, t)
+}
+
+// DeleteEventTimeTimer removes a pending event-time timer of the current key.
+func (c *Context) DeleteEventTimeTimer(t int64) {
+	c.keyed("event-time timers")
+	c.event.Delete(c.kc.KG, c.kc.Key, nil, t)
+}
+
+// DeleteProcessingTimeTimer removes a pending processing-time timer.
+func (c *Context) DeleteProcessingTimeTimer(t int64) {
+	c.keyed("processing-time timers")
+	c.proc.Delete(c.kc.KG, c.kc.Key, nil, t)
+}
+
+// KeyedContext is Context plus the current key.
+type KeyedContext[K any] struct {
+	Context
+	key K
+}
+
+// Key is the key of the current record or timer.
+func (c *KeyedContext[K]) Key() K { return c.key }
+
+// OpenContext is handed to Open of keyed functions to create state handles.
+type OpenContext struct {
+	KC *KeyContext
+	RT *Runtime
+}
+
+// keyedCore is shared by the keyed operators: key context, timer queues,
+// and the context and emitter reused for every call (no allocation per
+// record).
+type keyedCore[K, O any] struct {
+	Base
+	kc    KeyContext
+	event TimerQueue
+	proc  TimerQueue
+	ctx   KeyedContext[K]
+	em    TSEmitter[O]
+	kcod  codec.Codec[K]
+}
+
+func (k *keyedCore[K, O]) openKeyed(rt *Runtime, out Collector[O], kcod codec.Codec[K]) error {
+	if err := k.Base.Open(rt); err != nil {
+		return err
+	}
+	if rt.State == nil {
+		return fmt.Errorf("operator %q: keyed operator without a state backend", rt.Name)
+	}
+	k.kc.Backend = rt.State
+	k.kc.Clock = rt.Clock
+	k.kcod = kcod
+	k.ctx.b = &k.Base
+	k.ctx.kc = &k.kc
+	k.ctx.event = &k.event
+	k.ctx.proc = &k.proc
+	k.em.Out = out
+	return nil
+}
+
+func (k *keyedCore[K, O]) setKey(key K, ts int64) {
+	k.kc.Key = k.kcod.Append(k.kc.Key[:0], key)
+	k.kc.KG = base.KeyGroupOf(base.HashKey(k.kc.Key), k.RT.MaxParallelism)
+	k.ctx.key = key
+	k.ctx.ts = ts
+	k.ctx.domain = EventTime
+	k.em.TS = ts
+}
+
+// fire pops the timers of q due at t and calls onTimer for each, with the
+// timer's key current.
+func (k *keyedCore[K, O]) fire(q *TimerQueue, t int64, domain TimeDomain, onTimer func(tm *Timer)) {
+	for tm := q.PopDue(t); tm != nil; tm = q.PopDue(t) {
+		k.kc.Key = append(k.kc.Key[:0], tm.Key...)
+		k.kc.KG = tm.KG
+		k.ctx.key = mustDecode(k.kcod, tm.Key, "key")
+		k.ctx.ts = tm.Time
+		k.ctx.domain = domain
+		k.em.TS = tm.Time
+		onTimer(tm)
+	}
+}
+
+func (k *keyedCore[K, O]) NextProcessingTime() int64 { return k.proc.Next() }
+
+func (k *keyedCore[K, O]) StateSize() int64 { return k.kc.Backend.SizeBytes() }
+
+// KeyedProcessFunction is the user logic of a keyed process operator.
+type KeyedProcessFunction[K, I, O any] interface {
+	// Open creates state handles; called once per subtask.
+	Open(ctx *OpenContext) error
+	// ProcessElement handles one record of the current key.
+	ProcessElement(ctx *KeyedContext[K], v I, out Emitter[O]) error
+	// OnTimer handles a timer registered for the current key.
+	OnTimer(ctx *KeyedContext[K], t int64, out Emitter[O]) error
+}
+
+// KeyedProcess runs a KeyedProcessFunction.
+type KeyedProcess[K, I, O any] struct {
+	keyedCore[K, O]
+	KeyFn    func(I) K
+	KeyCodec codec.Codec[K]
+	Fn       KeyedProcessFunction[K, I, O]
+	Out      Collector[O]
+	onTimer  func(tm *Timer)
+}
+
+func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
+	if err := o.openKeyed(rt, o.Out, o.KeyCodec); err != nil {
+		return err
+	}
+	o.onTimer = func(tm *Timer) {
+		if err := o.Fn.OnTimer(&o.ctx, tm.Time, &o.em); err != nil {
+			o.Fail(err)
+		}
+	}
+	defer o.Guard()
+	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
+}
+
+func (o *KeyedProcess[K, I, O]) Collect(ts int64, v I) {
+	defer o.Guard()
+	o.M.In++
+	o.setKey(o.KeyFn(v), ts)
+	if err := o.Fn.ProcessElement(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}
+
+func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
+	defer o.Guard()
+	o.fire(&o.event, wm, EventTime, o.onTimer)
+	o.Base.Watermark(wm)
+}
+
+func (o *KeyedProcess[K, I, O]) OnProcessingTime(now int64) {
+	defer o.Guard()
+	o.fire(&o.proc, now, ProcessingTime, o.onTimer)
+}
+
+// ProcessFunction is the user logic of a non-keyed process operator.
+type ProcessFunction[I, O any] func(ctx *Context, v I, out Emitter[O]) error
+
+// Process runs a ProcessFunction (no state, no timers).
+type Process[I, O any] struct {
+	Base
+	Fn  ProcessFunction[I, O]
+	Out Collector[O]
+	ctx Context
+	em  TSEmitter[O]
+}
+
+func (o *Process[I, O]) Open(rt *Runtime) error {
+	o.ctx.b = &o.Base
+	o.em.Out = o.Out
+	return o.Base.Open(rt)
+}
+
+func (o *Process[I, O]) Collect(ts int64, v I) {
+	defer o.Guard()
+	o.M.In++
+	o.ctx.ts = ts
+	o.em.TS = ts
+	if err := o.Fn(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}
+
+// KeyedCoProcessFunction is the user logic of two connected keyed streams.
+type KeyedCoProcessFunction[K, I1, I2, O any] interface {
+	Open(ctx *OpenContext) error
+	ProcessElement1(ctx *KeyedContext[K], v I1, out Emitter[O]) error
+	ProcessElement2(ctx *KeyedContext[K], v I2, out Emitter[O]) error
+	OnTimer(ctx *KeyedContext[K], t int64, out Emitter[O]) error
+}
+
+// KeyedCoProcess runs a KeyedCoProcessFunction over two inputs keyed alike.
+type KeyedCoProcess[K, I1, I2, O any] struct {
+	keyedCore[K, O]
+	Key1     func(I1) K
+	Key2     func(I2) K
+	KeyCodec codec.Codec[K]
+	Fn       KeyedCoProcessFunction[K, I1, I2, O]
+	Out      Collector[O]
+	onTimer  func(tm *Timer)
+}
+
+func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
+	if err := o.openKeyed(rt, o.Out, o.KeyCodec); err != nil {
+		return err
+	}
+	o.onTimer = func(tm *Timer) {
+		if err := o.Fn.OnTimer(&o.ctx, tm.Time, &o.em); err != nil {
+			o.Fail(err)
+		}
+	}
+	defer o.Guard()
+	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
+}
+
+// Input1 is the collector of the first input.
+func (o *KeyedCoProcess[K, I1, I2, O]) Input1() Collector[I1] { return coIn1[K, I1, I2, O]{o} }
+
+// Input2 is the collector of the second input.
+func (o *KeyedCoProcess[K, I1, I2, O]) Input2() Collector[I2] { return coIn2[K, I1, I2, O]{o} }
+
+type coIn1[K, I1, I2, O any] struct{ o *KeyedCoProcess[K, I1, I2, O] }
+
+func (c coIn1[K, I1, I2, O]) Collect(ts int64, v I1) {
+	o := c.o
+	defer o.Guard()
+	o.M.In++
+	o.setKey(o.Key1(v), ts)
+	if err := o.Fn.ProcessElement1(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}
+
+type coIn2[K, I1, I2, O any] struct{ o *KeyedCoProcess[K, I1, I2, O] }
+
+func (c coIn2[K, I1, I2, O]) Collect(ts int64, v I2) {
+	o := c.o
+	defer o.Guard()
+	o.M.In++
+	o.setKey(o.Key2(v), ts)
+	if err := o.Fn.ProcessElement2(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}
+
+func (o *KeyedCoProcess[K, I1, I2, O]) Watermark(wm int64) {
+	defer o.Guard()
+	o.fire(&o.event, wm, EventTime, o.onTimer)
+	o.Base.Watermark(wm)
+}
+
+func (o *KeyedCoProcess[K, I1, I2, O]) OnProcessingTime(now int64) {
+	defer o.Guard()
+	o.fire(&o.proc, now, ProcessingTime, o.onTimer)
+}
+
+// CoProcess runs two non-keyed inputs through two functions sharing nothing
+// but the output (CoMap/CoFlatMap).
+type CoProcess[I1, I2, O any] struct {
+	Base
+	Fn1 ProcessFunction[I1, O]
+	Fn2 ProcessFunction[I2, O]
+	Out Collector[O]
+	ctx Context
+	em  TSEmitter[O]
+}
+
+func (o *CoProcess[I1, I2, O]) Open(rt *Runtime) error {
+	o.ctx.b = &o.Base
+	o.em.Out = o.Out
+	return o.Base.Open(rt)
+}
+
+// Input1 is the collector of the first input.
+func (o *CoProcess[I1, I2, O]) Input1() Collector[I1] { return co1[I1, I2, O]{o} }
+
+// Input2 is the collector of the second input.
+func (o *CoProcess[I1, I2, O]) Input2() Collector[I2] { return co2[I1, I2, O]{o} }
+
+type co1[I1, I2, O any] struct{ o *CoProcess[I1, I2, O] }
+
+func (c co1[I1, I2, O]) Collect(ts int64, v I1) {
+	o := c.o
+	defer o.Guard()
+	o.M.In++
+	o.ctx.ts, o.em.TS = ts, ts
+	if err := o.Fn1(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}
+
+type co2[I1, I2, O any] struct{ o *CoProcess[I1, I2, O] }
+
+func (c co2[I1, I2, O]) Collect(ts int64, v I2) {
+	o := c.o
+	defer o.Guard()
+	o.M.In++
+	o.ctx.ts, o.em.TS = ts, ts
+	if err := o.Fn2(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+}

@@ -1,0 +1,290 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
+)
+
+// WatermarkStrategy says where event time comes from and how watermarks are
+// generated, per split, from the data alone.
+type WatermarkStrategy[T any] struct {
+	// Timestamp extracts the event time of a record (epoch ms). When nil, a
+	// reader's own timestamps are used if it has them, else records have none.
+	Timestamp func(T) int64
+	// OutOfOrderness is the bounded out-of-orderness: the watermark of a
+	// split is max(timestamp seen) - OutOfOrderness - 1ms, as in Flink.
+	OutOfOrderness time.Duration
+	// Idleness marks a split idle after this much processing time without
+	// records, so it does not hold back the watermark. 0 disables it.
+	Idleness time.Duration
+	// Enabled turns watermark generation on. Without it the watermark stays
+	// at base.MinTime until a bounded input ends.
+	Enabled bool
+}
+
+// SourcePoll is the result of one SourceDriver.Poll.
+type SourcePoll struct {
+	// N records were emitted into the chain.
+	N int
+	// Watermark is the new combined watermark when WatermarkAdvanced.
+	Watermark         int64
+	WatermarkAdvanced bool
+	// IdleChanged reports a change of Idle (all splits idle).
+	IdleChanged, Idle bool
+	// Done is set once every split ended (bounded sources only).
+	Done bool
+}
+
+// SourceDriver is the untyped side of a source operator that the task polls.
+type SourceDriver interface {
+	Operator
+	Poll(ctx context.Context) (SourcePoll, error)
+	// Ready is signalled when a waiting reader may have data (nil: poll).
+	Ready() <-chan struct{}
+}
+
+type splitReader[T any] struct {
+	split    connector.Split
+	r        connector.Reader[T]
+	tsr      connector.Timestamped[T]
+	done     bool
+	idle     bool
+	maxTS    int64
+	wm       int64
+	lastData int64
+}
+
+// Source reads the splits assigned to one subtask.
+type Source[T any] struct {
+	Base
+	Src       connector.Source[T]
+	Splits    []connector.Split
+	Positions map[string][]byte // split id -> start position (restore)
+	WM        WatermarkStrategy[T]
+	Out       Collector[T]
+	BatchSize int
+
+	readers []*splitReader[T]
+	next    int
+	buf     []T
+	ts      []int64
+	wm      int64
+	idle    bool
+}
+
+func (s *Source[T]) Open(rt *Runtime) error {
+	if err := s.Base.Open(rt); err != nil {
+		return err
+	}
+	if s.BatchSize <= 0 {
+		s.BatchSize = DefaultBatchSize
+	}
+	s.buf = make([]T, s.BatchSize)
+	s.ts = make([]int64, s.BatchSize)
+	s.wm = base.MinTime
+	now := rt.Clock.NowMillis()
+	for _, sp := range s.Splits {
+		r, err := s.Src.Open(rt.Ctx, sp, s.Positions[sp.ID])
+		if err != nil {
+			return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
+		}
+		sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, lastData: now}
+		if s.WM.Timestamp == nil {
+			sr.tsr, _ = r.(connector.Timestamped[T])
+		}
+		s.readers = append(s.readers, sr)
+	}
+	return nil
+}
+
+// Ready returns the notifier of the only reader, if it has one.
+func (s *Source[T]) Ready() <-chan struct{} {
+	if len(s.readers) == 1 {
+		if n, ok := s.readers[0].r.(connector.Notifier); ok {
+			return n.Ready()
+		}
+	}
+	return nil
+}
+
+// Poll reads one batch from the next split that has data.
+func (s *Source[T]) Poll(ctx context.Context) (SourcePoll, error) {
+	var res SourcePoll
+	live := 0
+	for range s.readers {
+		sr := s.readers[s.next]
+		s.next++
+		if s.next >= len(s.readers) {
+			s.next = 0
+		}
+		if sr.done {
+			continue
+		}
+		live++
+		n, err := s.read(ctx, sr)
+		if errors.Is(err, io.EOF) {
+			sr.done = true
+			_ = sr.r.Close()
+			live--
+			err = nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("source %q: split %q: %w", s.RT.Name, sr.split.ID, err)
+		}
+		if n > 0 {
+			res.N = n
+			break
+		}
+	}
+	if live == 0 && s.Src.Bounded() {
+		res.Done = true
+		return res, nil
+	}
+	s.updateWatermark(&res)
+	return res, nil
+}
+
+func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err error) {
+	defer s.Guard()
+	if sr.tsr != nil {
+		n, err = sr.tsr.ReadTimestamped(ctx, s.buf, s.ts)
+	} else {
+		n, err = sr.r.Read(ctx, s.buf)
+	}
+	if n == 0 {
+		return n, err
+	}
+	if s.WM.Timestamp != nil {
+		for i := range n {
+			s.ts[i] = s.WM.Timestamp(s.buf[i])
+		}
+	} else if sr.tsr == nil {
+		for i := range n {
+			s.ts[i] = base.MinTime
+		}
+	}
+	mx := sr.maxTS
+	for i := range n {
+		if s.ts[i] > mx {
+			mx = s.ts[i]
+		}
+		s.M.In++
+		s.Out.Collect(s.ts[i], s.buf[i])
+	}
+	clear(s.buf[:n])
+	sr.maxTS = mx
+	if s.WM.Enabled && mx != base.MinTime {
+		if w := mx - s.WM.OutOfOrderness.Milliseconds() - 1; w > sr.wm {
+			sr.wm = w
+		}
+	}
+	sr.lastData = s.RT.Clock.NowMillis()
+	sr.idle = false
+	return n, err
+}
+
+func (s *Source[T]) updateWatermark(res *SourcePoll) {
+	if !s.WM.Enabled {
+		return
+	}
+	now := s.RT.Clock.NowMillis()
+	wm := base.MaxTime
+	active := 0
+	for _, sr := range s.readers {
+		if sr.done {
+			continue
+		}
+		if s.WM.Idleness > 0 && now-sr.lastData >= s.WM.Idleness.Milliseconds() {
+			sr.idle = true
+		}
+		if sr.idle {
+			continue
+		}
+		active++
+		if sr.wm < wm {
+			wm = sr.wm
+		}
+	}
+	idle := active == 0 && (len(s.readers) == 0 || s.WM.Idleness > 0)
+	if idle != s.idle {
+		s.idle = idle
+		res.IdleChanged, res.Idle = true, idle
+	}
+	if active > 0 && wm > s.wm {
+		s.wm = wm
+		res.Watermark, res.WatermarkAdvanced = wm, true
+	}
+}
+
+func (s *Source[T]) Close() error {
+	var errs []error
+	for _, sr := range s.readers {
+		errs = append(errs, sr.r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Positions returns the current position of every split (for checkpoints).
+func (s *Source[T]) SplitPositions() map[string][]byte {
+	m := make(map[string][]byte, len(s.readers))
+	for _, sr := range s.readers {
+		m[sr.split.ID] = sr.r.Position()
+	}
+	return m
+}
+
+// Sink writes records through a connector writer.
+type Sink[T any] struct {
+	Base
+	Sink connector.Sink[T]
+	w    connector.Writer[T]
+}
+
+func (o *Sink[T]) Open(rt *Runtime) error {
+	if err := o.Base.Open(rt); err != nil {
+		return err
+	}
+	w, err := o.Sink.Open(rt.Ctx, connector.SinkInfo{Subtask: rt.Subtask, Parallelism: rt.Parallelism, Operator: rt.Name, UID: rt.UID})
+	if err != nil {
+		return fmt.Errorf("sink %q: open: %w", rt.Name, err)
+	}
+	o.w = w
+	return nil
+}
+
+func (o *Sink[T]) Collect(ts int64, v T) {
+	defer o.Guard()
+	o.M.In++
+	if err := o.w.Write(v, ts); err != nil {
+		o.Fail(err)
+	}
+}
+
+// OnIdle flushes the writer when the subtask has nothing else to do, so
+// results show up promptly on slow streams.
+func (o *Sink[T]) OnIdle() {
+	if err := o.w.Flush(o.RT.Ctx); err != nil {
+		o.Fail(err)
+	}
+}
+
+func (o *Sink[T]) Finish() error { return o.w.Flush(o.RT.Ctx) }
+
+func (o *Sink[T]) Close() error {
+	if o.w == nil {
+		return nil
+	}
+	return o.w.Close()
+}
+
+// IdleFlusher is implemented by operators that flush buffers when the
+// subtask is about to wait for input.
+type IdleFlusher interface {
+	OnIdle()
+}

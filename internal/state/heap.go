@@ -1,0 +1,240 @@
+package state
+
+import (
+	"strconv"
+
+	"github.com/stromio/strom/internal/base"
+)
+
+// Heap is the in-memory backend: per table and key group a Go map from key to
+// its subs. Keys with few subs keep them in a slice; many subs switch to a map.
+type Heap struct {
+	kgs    base.KeyGroupRange
+	tables map[string]*heapTable
+	names  []string
+	size   int64
+}
+
+// NewHeap returns an empty heap backend for the key groups kgs.
+func NewHeap(kgs base.KeyGroupRange) *Heap {
+	return &Heap{kgs: kgs, tables: map[string]*heapTable{}}
+}
+
+func (h *Heap) Table(name string) Table {
+	if t, ok := h.tables[name]; ok {
+		return t
+	}
+	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, h.kgs.Len())}
+	h.tables[name] = t
+	h.names = append(h.names, name)
+	return t
+}
+
+func (h *Heap) TableNames() []string           { return append([]string(nil), h.names...) }
+func (h *Heap) KeyGroups() base.KeyGroupRange { return h.kgs }
+func (h *Heap) SizeBytes() int64               { return h.size }
+
+const subMapThreshold = 8
+
+type subValue struct {
+	sub, value []byte
+}
+
+type heapEntry struct {
+	key  string
+	subs []subValue        // used while small
+	m    map[string][]byte // used once len > subMapThreshold
+}
+
+func (e *heapEntry) len() int {
+	if e.m != nil {
+		return len(e.m)
+	}
+	return len(e.subs)
+}
+
+type heapTable struct {
+	h      *Heap
+	groups []map[string]*heapEntry
+	n      int
+}
+
+func (t *heapTable) group(kg int, create bool) map[string]*heapEntry {
+	i := kg - t.h.kgs.Start
+	if i < 0 || i >= len(t.groups) {
+		panic("state: key group " + strconv.Itoa(kg) + " outside " + t.h.kgs.String())
+	}
+	g := t.groups[i]
+	if g == nil && create {
+		g = make(map[string]*heapEntry)
+		t.groups[i] = g
+	}
+	return g
+}
+
+func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
+	e := t.group(kg, false)[string(key)]
+	if e == nil {
+		return nil, false
+	}
+	if e.m != nil {
+		v, ok := e.m[string(sub)]
+		return v, ok
+	}
+	for i := range e.subs {
+		if string(e.subs[i].sub) == string(sub) {
+			return e.subs[i].value, true
+		}
+	}
+	return nil, false
+}
+
+func (t *heapTable) Put(kg int, key, sub, value []byte) {
+	g := t.group(kg, true)
+	e := g[string(key)]
+	if e == nil {
+		e = &heapEntry{key: string(key)}
+		g[e.key] = e
+		t.h.size += int64(len(key)) + 48
+	}
+	if e.m != nil {
+		old, ok := e.m[string(sub)]
+		if ok && cap(old) >= len(value) {
+			t.h.size += int64(len(value) - len(old))
+			e.m[string(sub)] = append(old[:0], value...)
+			return
+		}
+		if !ok {
+			t.n++
+			t.h.size += int64(len(sub))
+		}
+		t.h.size += int64(len(value) - len(old))
+		e.m[string(sub)] = append([]byte(nil), value...)
+		return
+	}
+	for i := range e.subs {
+		sv := &e.subs[i]
+		if string(sv.sub) == string(sub) {
+			t.h.size += int64(len(value) - len(sv.value))
+			sv.value = append(sv.value[:0], value...)
+			return
+		}
+	}
+	t.n++
+	t.h.size += int64(len(sub) + len(value))
+	if len(e.subs) < subMapThreshold {
+		e.subs = append(e.subs, subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)})
+		return
+	}
+	e.m = make(map[string][]byte, len(e.subs)+1)
+	for _, sv := range e.subs {
+		e.m[string(sv.sub)] = sv.value
+	}
+	e.subs = nil
+	e.m[string(sub)] = append([]byte(nil), value...)
+}
+
+func (t *heapTable) Append(kg int, key, sub, value []byte) {
+	g := t.group(kg, true)
+	if e := g[string(key)]; e != nil {
+		if e.m != nil {
+			if old, ok := e.m[string(sub)]; ok {
+				e.m[string(sub)] = append(old, value...)
+				t.h.size += int64(len(value))
+				return
+			}
+		} else {
+			for i := range e.subs {
+				if string(e.subs[i].sub) == string(sub) {
+					e.subs[i].value = append(e.subs[i].value, value...)
+					t.h.size += int64(len(value))
+					return
+				}
+			}
+		}
+	}
+	t.Put(kg, key, sub, value)
+}
+
+func (t *heapTable) Delete(kg int, key, sub []byte) {
+	g := t.group(kg, false)
+	e := g[string(key)]
+	if e == nil {
+		return
+	}
+	if e.m != nil {
+		if old, ok := e.m[string(sub)]; ok {
+			delete(e.m, string(sub))
+			t.n--
+			t.h.size -= int64(len(sub) + len(old))
+		}
+	} else {
+		for i := range e.subs {
+			if string(e.subs[i].sub) == string(sub) {
+				t.h.size -= int64(len(sub) + len(e.subs[i].value))
+				last := len(e.subs) - 1
+				e.subs[i] = e.subs[last]
+				e.subs[last] = subValue{}
+				e.subs = e.subs[:last]
+				t.n--
+				break
+			}
+		}
+	}
+	if e.len() == 0 {
+		delete(g, e.key)
+		t.h.size -= int64(len(e.key)) + 48
+	}
+}
+
+func (t *heapTable) DeleteKey(kg int, key []byte) {
+	g := t.group(kg, false)
+	e := g[string(key)]
+	if e == nil {
+		return
+	}
+	t.ScanKey(kg, key, func(sub, value []byte) bool {
+		t.n--
+		t.h.size -= int64(len(sub) + len(value))
+		return true
+	})
+	delete(g, e.key)
+	t.h.size -= int64(len(e.key)) + 48
+}
+
+func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool) {
+	e := t.group(kg, false)[string(key)]
+	if e == nil {
+		return
+	}
+	scanEntry(e, fn)
+}
+
+func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
+	if e.m != nil {
+		for s, v := range e.m {
+			if !fn([]byte(s), v) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, sv := range e.subs {
+		if !fn(sv.sub, sv.value) {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
+	for k, e := range t.group(kg, false) {
+		kb := []byte(k)
+		if !scanEntry(e, func(sub, value []byte) bool { return fn(kb, sub, value) }) {
+			return
+		}
+	}
+}
+
+func (t *heapTable) Len() int { return t.n }
+

@@ -1,0 +1,480 @@
+// Package task is the per-subtask executor: one goroutine per subtask runs a
+// loop that takes events from the subtask's input channels (or polls its
+// source), feeds them to the chain of operators, moves the event-time
+// watermark, fires processing-time timers, and flushes output batches.
+//
+// Concurrency: a Subtask's fields are touched only by its own goroutine,
+// except the channels (Chan, with their own lock) and published metrics.
+// Operators therefore need no locks.
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
+	"github.com/stromio/strom/internal/state"
+)
+
+// InEdge is the set of channels into one subtask for one physical edge.
+type InEdge struct {
+	Edge  *plan.Edge
+	Chans []*Chan
+}
+
+// OutEdge is the set of channels out of one subtask for one physical edge.
+type OutEdge struct {
+	Edge  *plan.Edge
+	Chans []operator.Channel
+}
+
+// Config describes one subtask to build.
+type Config struct {
+	Vertex         *plan.Vertex
+	Index          int
+	MaxParallelism int
+	Clock          base.Clock
+	Inbox          *Inbox
+	In             []InEdge
+	Out            []OutEdge
+	Splits         []connector.Split
+	BatchSize      int
+}
+
+type input struct {
+	ch      *Chan
+	handler operator.BatchHandler
+	wm      int64
+	idle    bool
+	ended   bool
+}
+
+// Subtask is one parallel instance of a vertex.
+type Subtask struct {
+	Name    string
+	Index   int
+	ops     []operator.Operator
+	rts     []*operator.Runtime
+	Metrics []*operator.Metrics
+	inputs  []*input
+	writers []operator.EdgeWriter
+	source  operator.SourceDriver
+	inbox   *Inbox
+	clock   base.Clock
+	ptimed  []operator.ProcessingTimed
+	flush   []operator.IdleFlusher
+	sizers  []operator.Sizer
+	wm      int64
+	idle    bool
+	isOpen  []bool
+}
+
+// New builds the operator chain of one subtask and wires its channels.
+func New(cfg Config) (*Subtask, error) {
+	v := cfg.Vertex
+	st := &Subtask{Name: v.Name(), Index: cfg.Index, inbox: cfg.Inbox, clock: cfg.Clock, wm: base.MinTime}
+	kgs := base.RangeFor(cfg.MaxParallelism, v.Parallelism, cfg.Index)
+	n := len(v.Chain)
+	st.ops = make([]operator.Operator, n)
+	st.rts = make([]*operator.Runtime, n)
+	st.Metrics = make([]*operator.Metrics, n)
+	var next any // input collector of the node after the current one
+	var headInputs []any
+	for i := n - 1; i >= 0; i-- {
+		node := v.Chain[i]
+		m := &operator.Metrics{Watermark: base.MinTime}
+		st.Metrics[i] = m
+		var mains []any
+		sides := map[string][]any{}
+		for _, oe := range cfg.Out {
+			if oe.Edge.FromNode != node {
+				continue
+			}
+			in := oe.Edge.Input
+			ops := node.Out
+			if in.Side != "" {
+				ops = node.SideTypes[in.Side]
+			}
+			var kg any
+			if in.Part == operator.Hash {
+				kg = in.KeyGroup()
+			}
+			var wm *operator.Metrics
+			if in.Side == "" {
+				wm = m
+			}
+			w, col := ops.NewWriter(oe.Chans, in.Part, kg, cfg.MaxParallelism, cfg.BatchSize, wm)
+			st.writers = append(st.writers, w)
+			if in.Side == "" {
+				mains = append(mains, col)
+			} else {
+				sides[in.Side] = append(sides[in.Side], col)
+			}
+		}
+		if next != nil {
+			mains = append(mains, next)
+		}
+		outs := plan.Outputs{Main: node.Out.Fanout(mains), Sides: map[string]any{}}
+		for tag, cols := range sides {
+			outs.Sides[tag] = node.SideTypes[tag].Fanout(cols)
+		}
+		var splits []connector.Split
+		if i == 0 {
+			splits = cfg.Splits
+		}
+		built, err := node.Build(outs, splits)
+		if err != nil {
+			return nil, fmt.Errorf("operator %q: %w", node.Name, err)
+		}
+		rt := &operator.Runtime{Name: node.Name, UID: node.UID, Subtask: cfg.Index, Parallelism: v.Parallelism,
+			MaxParallelism: cfg.MaxParallelism, KeyGroups: kgs, Clock: cfg.Clock, Metrics: m, Sides: outs.Sides}
+		if node.Keyed {
+			rt.State = state.NewHeap(kgs)
+		}
+		st.ops[i] = built.Op
+		st.rts[i] = rt
+		if i > 0 {
+			if len(built.Inputs) != 1 {
+				return nil, fmt.Errorf("operator %q: a chained operator must have exactly one input", node.Name)
+			}
+			next = built.Inputs[0]
+		} else {
+			headInputs = built.Inputs
+		}
+		if pt, ok := built.Op.(operator.ProcessingTimed); ok {
+			st.ptimed = append(st.ptimed, pt)
+		}
+		if f, ok := built.Op.(operator.IdleFlusher); ok {
+			st.flush = append(st.flush, f)
+		}
+		if s, ok := built.Op.(operator.Sizer); ok {
+			st.sizers = append(st.sizers, s)
+		}
+	}
+	if v.Chain[0].Source != nil {
+		src, ok := st.ops[0].(operator.SourceDriver)
+		if !ok {
+			return nil, fmt.Errorf("operator %q: a source node must build a SourceDriver", v.Chain[0].Name)
+		}
+		st.source = src
+	}
+	for _, ie := range cfg.In {
+		in := ie.Edge.Input
+		if in.Index >= len(headInputs) {
+			return nil, fmt.Errorf("operator %q has %d inputs, an edge targets input %d", v.Chain[0].Name, len(headInputs), in.Index)
+		}
+		ops := ie.Edge.FromNode.Out
+		if in.Side != "" {
+			ops = ie.Edge.FromNode.SideTypes[in.Side]
+		}
+		h := ops.Handler(headInputs[in.Index])
+		for _, c := range ie.Chans {
+			st.inputs = append(st.inputs, &input{ch: c, handler: h, wm: base.MinTime})
+		}
+	}
+	return st, nil
+}
+
+// Run executes the subtask until its input ends, ctx is canceled or an
+// operator fails. It always closes the operators it opened.
+func (st *Subtask) Run(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = st.panicErr(ctx, r)
+		}
+		for i := range st.ops {
+			if !st.isOpen[i] {
+				continue
+			}
+			if cerr := st.closeOp(i); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		st.publish()
+	}()
+	st.isOpen = make([]bool, len(st.ops))
+	for i := len(st.ops) - 1; i >= 0; i-- {
+		st.rts[i].Ctx = ctx
+		if err := st.ops[i].Open(st.rts[i]); err != nil {
+			return &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: err}
+		}
+		st.isOpen[i] = true
+	}
+	if st.source != nil {
+		return st.runSource(ctx)
+	}
+	return st.runInputs(ctx)
+}
+
+func (st *Subtask) closeOp(i int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: base.PanicError(r), Panic: true}
+		}
+	}()
+	return st.ops[i].Close()
+}
+
+func (st *Subtask) panicErr(ctx context.Context, r any) error {
+	switch e := r.(type) {
+	case *base.OperatorError:
+		return e
+	case error:
+		if errors.Is(e, base.ErrCanceled) {
+			if ctx.Err() != nil {
+				return base.ErrCanceled
+			}
+			return e
+		}
+	}
+	return &base.OperatorError{Operator: st.Name, Subtask: st.Index, Cause: base.PanicError(r), Panic: true, Stack: debug.Stack()}
+}
+
+func (st *Subtask) runInputs(ctx context.Context) error {
+	start := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return base.ErrCanceled
+		}
+		progressed := false
+		live := 0
+		for k := range st.inputs {
+			in := st.inputs[(start+k)%len(st.inputs)]
+			if in.ended {
+				continue
+			}
+			live++
+			e, ok := in.ch.Poll()
+			if !ok {
+				continue
+			}
+			progressed = true
+			st.handle(in, e)
+		}
+		start++
+		st.fireProcessingTimers()
+		if live == 0 {
+			return st.finish()
+		}
+		if progressed {
+			st.publish()
+			continue
+		}
+		st.onIdle()
+		if err := st.wait(ctx, nil, 0); err != nil {
+			return err
+		}
+	}
+}
+
+func (st *Subtask) handle(in *input, e operator.Event) {
+	switch e.Kind {
+	case operator.EventBatch:
+		in.idle = false
+		in.handler(e.Batch)
+	case operator.EventWatermark:
+		in.idle = false
+		if e.Time > in.wm {
+			in.wm = e.Time
+		}
+		st.inputWatermark()
+	case operator.EventIdle:
+		in.idle = true
+		st.inputWatermark()
+	case operator.EventEnd:
+		in.ended = true
+		st.inputWatermark()
+	}
+}
+
+// inputWatermark recomputes the combined watermark: the minimum over the
+// channels that are neither idle nor ended. When every live channel is idle,
+// the subtask is idle and says so downstream (after moving to the highest
+// watermark among them, as Flink does).
+func (st *Subtask) inputWatermark() {
+	wm, active, maxIdle, live := base.MaxTime, 0, base.MinTime, 0
+	for _, in := range st.inputs {
+		if in.ended {
+			continue
+		}
+		live++
+		if in.idle {
+			maxIdle = max(maxIdle, in.wm)
+			continue
+		}
+		active++
+		wm = min(wm, in.wm)
+	}
+	switch {
+	case live == 0:
+		return // finish() delivers MaxTime
+	case active == 0:
+		if maxIdle > st.wm {
+			st.advance(maxIdle)
+		}
+		if !st.idle {
+			st.idle = true
+			st.emit(operator.Event{Kind: operator.EventIdle})
+		}
+		return
+	}
+	st.idle = false
+	if wm > st.wm {
+		st.advance(wm)
+	}
+}
+
+// advance moves event time of the chain to wm: each operator fires its
+// timers in chain order, then the watermark goes downstream.
+func (st *Subtask) advance(wm int64) {
+	st.wm = wm
+	for _, op := range st.ops {
+		op.Watermark(wm)
+	}
+	st.emit(operator.Event{Kind: operator.EventWatermark, Time: wm})
+}
+
+func (st *Subtask) emit(e operator.Event) {
+	for _, w := range st.writers {
+		w.Emit(e)
+	}
+}
+
+func (st *Subtask) finish() error {
+	if st.wm != base.MaxTime {
+		st.advance(base.MaxTime)
+	}
+	for i, op := range st.ops {
+		if err := op.Finish(); err != nil {
+			return &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: err}
+		}
+	}
+	st.emit(operator.Event{Kind: operator.EventEnd})
+	return nil
+}
+
+func (st *Subtask) runSource(ctx context.Context) error {
+	backoff := time.Millisecond
+	for {
+		if err := ctx.Err(); err != nil {
+			return base.ErrCanceled
+		}
+		res, err := st.source.Poll(ctx)
+		if err != nil {
+			var oe *base.OperatorError
+			if errors.As(err, &oe) {
+				return oe
+			}
+			return &base.OperatorError{Operator: st.rts[0].Name, Subtask: st.Index, Cause: err}
+		}
+		if res.WatermarkAdvanced {
+			st.idle = false
+			st.advance(res.Watermark)
+		}
+		if res.IdleChanged && res.Idle {
+			st.idle = true
+			st.emit(operator.Event{Kind: operator.EventIdle})
+		}
+		st.fireProcessingTimers()
+		if res.Done {
+			return st.finish()
+		}
+		if res.N > 0 {
+			backoff = time.Millisecond
+			st.publish()
+			continue
+		}
+		st.onIdle()
+		if err := st.wait(ctx, st.source.Ready(), backoff); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, 50*time.Millisecond)
+	}
+}
+
+func (st *Subtask) nextProcessingTime() int64 {
+	next := base.MaxTime
+	for _, p := range st.ptimed {
+		next = min(next, p.NextProcessingTime())
+	}
+	return next
+}
+
+func (st *Subtask) fireProcessingTimers() {
+	if len(st.ptimed) == 0 {
+		return
+	}
+	now := st.clock.NowMillis()
+	for _, p := range st.ptimed {
+		if p.NextProcessingTime() <= now {
+			p.OnProcessingTime(now)
+		}
+	}
+}
+
+func (st *Subtask) onIdle() {
+	for _, f := range st.flush {
+		f.OnIdle()
+	}
+	for _, w := range st.writers {
+		w.Flush()
+	}
+	st.publish()
+}
+
+// wait blocks until an input may have data, the source is ready, the
+// backoff (if > 0) passed, a processing-time timer is due, or ctx ends.
+func (st *Subtask) wait(ctx context.Context, ready <-chan struct{}, backoff time.Duration) error {
+	var timer <-chan struct{}
+	d := time.Duration(-1)
+	if next := st.nextProcessingTime(); next != base.MaxTime {
+		d = time.Duration(next-st.clock.NowMillis()) * time.Millisecond
+		if d <= 0 {
+			return nil
+		}
+	}
+	if backoff > 0 && (d < 0 || backoff < d) {
+		d = backoff
+	}
+	if d >= 0 {
+		ch, stop := st.clock.After(d)
+		defer stop()
+		timer = ch
+	}
+	select {
+	case <-st.inbox.signal:
+	case <-ready:
+	case <-timer:
+	case <-ctx.Done():
+		return base.ErrCanceled
+	}
+	return nil
+}
+
+func (st *Subtask) publish() {
+	n := len(st.Metrics)
+	for i, m := range st.Metrics {
+		if i+1 < n {
+			m.Out = st.Metrics[i+1].In
+		}
+	}
+	if len(st.sizers) > 0 {
+		var size int64
+		for _, s := range st.sizers {
+			size += s.StateSize()
+		}
+		st.Metrics[0].StateBytes = size
+	}
+	for _, m := range st.Metrics {
+		m.Publish()
+	}
+}
+
+// Watermark is the subtask's current event-time watermark (owner goroutine).
+func (st *Subtask) Watermark() int64 { return st.wm }

@@ -1,0 +1,177 @@
+package stream
+
+import (
+	"fmt"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
+)
+
+// Stream is a typed stream of records. It is a small value: copying it is
+// cheap and refers to the same operator.
+type Stream[T any] struct {
+	env  *Environment
+	node *plan.Node
+	side string
+	part operator.Partitioning
+	kg   func() any
+}
+
+// Emitter is the output of user functions; records emitted carry the
+// timestamp of the record or timer being processed.
+type Emitter[T any] = operator.Emitter[T]
+
+// Context is handed to process functions (timestamp, watermark, timers,
+// side outputs).
+type Context = operator.Context
+
+// WatermarkStrategy configures event time for a source.
+type WatermarkStrategy[T any] = operator.WatermarkStrategy[T]
+
+// Env is the environment the stream belongs to.
+func (s Stream[T]) Env() *Environment { return s.env }
+
+// Name sets the operator's display name.
+func (s Stream[T]) Name(name string) Stream[T] { s.node.Name = name; return s }
+
+// UID sets the operator's stable id, which names its state in checkpoints
+// and savepoints. Letters, digits, '.', '_' and '-' only; unique per job.
+func (s Stream[T]) UID(uid string) Stream[T] { s.node.UID = uid; return s }
+
+// SetParallelism sets the operator's parallelism.
+func (s Stream[T]) SetParallelism(p int) Stream[T] {
+	if p <= 0 {
+		s.env.setErr(fmt.Errorf("stream: operator %q: parallelism must be >= 1, got %d", s.node.Name, p))
+	}
+	s.node.Parallelism = p
+	return s
+}
+
+// DisableChaining starts a new chain at this operator.
+func (s Stream[T]) DisableChaining() Stream[T] { s.node.NoChain = true; return s }
+
+// Rebalance distributes the records round robin to the next operator.
+func (s Stream[T]) Rebalance() Stream[T] { s.part = operator.Rebalance; return s }
+
+// Broadcast sends every record to every subtask of the next operator.
+func (s Stream[T]) Broadcast() Stream[T] { s.part = operator.Broadcast; return s }
+
+func (s Stream[T]) input(index int) plan.Input {
+	return plan.Input{From: s.node, Side: s.side, Index: index, Part: s.part, KeyGroup: s.kg}
+}
+
+// add creates a one-input node consuming s.
+func add[I, O any](s Stream[I], name string, keyed bool, build func(out operator.Collector[O]) (operator.Operator, operator.Collector[I])) Stream[O] {
+	n := s.env.graph.AddNode(&plan.Node{Name: name, Inputs: []plan.Input{s.input(0)}, Keyed: keyed, Out: operator.TypeOf[O]()})
+	n.Build = func(outs plan.Outputs, _ []connector.Split) (plan.Built, error) {
+		op, in := build(outs.Main.(operator.Collector[O]))
+		return plan.Built{Op: op, Inputs: []any{in}}, nil
+	}
+	return Stream[O]{env: s.env, node: n}
+}
+
+// FromSource reads a connector source.
+func FromSource[T any](env *Environment, src connector.Source[T], wm WatermarkStrategy[T], name string) Stream[T] {
+	if name == "" {
+		name = "source"
+	}
+	n := env.graph.AddNode(&plan.Node{Name: name, Out: operator.TypeOf[T](),
+		Source: &plan.SourceSpec{Enumerate: src.Splits, Bounded: src.Bounded()}})
+	n.Build = func(outs plan.Outputs, splits []connector.Split) (plan.Built, error) {
+		return plan.Built{Op: &operator.Source[T]{Src: src, Splits: splits, WM: wm,
+			Out: outs.Main.(operator.Collector[T]), BatchSize: env.opts.BatchSize}}, nil
+	}
+	return Stream[T]{env: env, node: n}
+}
+
+// Map applies f to every record.
+func Map[I, O any](s Stream[I], f func(I) O) Stream[O] {
+	return add(s, "map", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
+		op := &operator.Map[I, O]{Fn: f, Out: out}
+		return op, op
+	})
+}
+
+// FlatMap calls f once per record; f emits zero or more outputs.
+func FlatMap[I, O any](s Stream[I], f func(I, Emitter[O])) Stream[O] {
+	return add(s, "flatmap", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
+		op := &operator.FlatMap[I, O]{Fn: f, Out: out}
+		return op, op
+	})
+}
+
+// Filter keeps the records for which f returns true.
+func (s Stream[T]) Filter(f func(T) bool) Stream[T] {
+	return add(s, "filter", false, func(out operator.Collector[T]) (operator.Operator, operator.Collector[T]) {
+		op := &operator.Filter[T]{Fn: f, Out: out}
+		return op, op
+	})
+}
+
+// ProcessFunc is a non-keyed process function: one record in, any number
+// out, side outputs through the context. Returning an error fails the job.
+type ProcessFunc[I, O any] = operator.ProcessFunction[I, O]
+
+// Process runs f over every record.
+func Process[I, O any](s Stream[I], f ProcessFunc[I, O]) Stream[O] {
+	return add(s, "process", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
+		op := &operator.Process[I, O]{Fn: f, Out: out}
+		return op, op
+	})
+}
+
+// Union merges streams of the same type into one.
+func (s Stream[T]) Union(others ...Stream[T]) Stream[T] {
+	ins := []plan.Input{s.input(0)}
+	for _, o := range others {
+		if o.env != s.env {
+			s.env.setErr(fmt.Errorf("stream: union of streams from different environments"))
+		}
+		ins = append(ins, o.input(0))
+	}
+	n := s.env.graph.AddNode(&plan.Node{Name: "union", Inputs: ins, Out: operator.TypeOf[T](), NoChain: true})
+	n.Build = func(outs plan.Outputs, _ []connector.Split) (plan.Built, error) {
+		op := &operator.Passthrough[T]{Out: outs.Main.(operator.Collector[T])}
+		return plan.Built{Op: op, Inputs: []any{operator.Collector[T](op)}}, nil
+	}
+	return Stream[T]{env: s.env, node: n}
+}
+
+// OutputTag names a side output of type T.
+type OutputTag[T any] struct{ id string }
+
+// NewOutputTag returns a tag; ids must be unique per operator.
+func NewOutputTag[T any](id string) OutputTag[T] { return OutputTag[T]{id: id} }
+
+// ID is the tag's id.
+func (t OutputTag[T]) ID() string { return t.id }
+
+// Emit sends v to the side output from inside a process function.
+func (t OutputTag[T]) Emit(ctx *Context, v T) { operator.Output(ctx, t.id, v) }
+
+// SideOutput is the stream of records the operator of s emitted to tag.
+func SideOutput[T, X any](s Stream[X], tag OutputTag[T]) Stream[T] {
+	if s.node.SideTypes == nil {
+		s.node.SideTypes = map[string]operator.TypeOps{}
+	}
+	s.node.SideTypes[tag.id] = operator.TypeOf[T]()
+	return Stream[T]{env: s.env, node: s.node, side: tag.id}
+}
+
+// SinkTo writes the stream to a connector sink.
+func SinkTo[T any](s Stream[T], sink connector.Sink[T], name string) Stream[T] {
+	if name == "" {
+		name = "sink"
+	}
+	out := add(s, name, false, func(_ operator.Collector[T]) (operator.Operator, operator.Collector[T]) {
+		op := &operator.Sink[T]{Sink: sink}
+		return op, op
+	})
+	out.node.Sink = true
+	return out
+}
+
+// defaultCodec is the codec for keys and state of type T.
+func defaultCodec[T any]() codec.Codec[T] { return codec.For[T]() }
