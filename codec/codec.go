@@ -88,7 +88,9 @@ type integer interface{ ~int32 | ~uint32 | ~uint64 }
 
 type intCodec[T integer] struct{}
 
-func (intCodec[T]) Append(dst []byte, v T) []byte { return binary.BigEndian.AppendUint64(dst, uint64(v)) }
+func (intCodec[T]) Append(dst []byte, v T) []byte {
+	return binary.BigEndian.AppendUint64(dst, uint64(v))
+}
 func (intCodec[T]) Decode(src []byte) (T, error) {
 	if len(src) != 8 {
 		return 0, fmt.Errorf("codec: integer needs 8 bytes, got %d", len(src))

@@ -13,7 +13,6 @@ package connector
 
 import "context"
 
-
 // Split is one independently readable part of a source.
 type Split struct {
 	// ID names the split uniquely within its source (for logs and checkpoints).

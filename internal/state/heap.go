@@ -30,9 +30,9 @@ func (h *Heap) Table(name string) Table {
 	return t
 }
 
-func (h *Heap) TableNames() []string           { return append([]string(nil), h.names...) }
+func (h *Heap) TableNames() []string          { return append([]string(nil), h.names...) }
 func (h *Heap) KeyGroups() base.KeyGroupRange { return h.kgs }
-func (h *Heap) SizeBytes() int64               { return h.size }
+func (h *Heap) SizeBytes() int64              { return h.size }
 
 const subMapThreshold = 8
 
@@ -237,4 +237,3 @@ func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 }
 
 func (t *heapTable) Len() int { return t.n }
-
