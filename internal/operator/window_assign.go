@@ -27,7 +27,9 @@ func (w Window) MaxTimestamp() int64 {
 func (w Window) Intersects(o Window) bool { return w.Start <= o.End && o.Start <= w.End }
 
 // Cover is the smallest window containing both.
-func (w Window) Cover(o Window) Window { return Window{Start: min(w.Start, o.Start), End: max(w.End, o.End)} }
+func (w Window) Cover(o Window) Window {
+	return Window{Start: min(w.Start, o.Start), End: max(w.End, o.End)}
+}
 
 func (w Window) String() string { return fmt.Sprintf("[%d,%d)", w.Start, w.End) }
 
