@@ -68,6 +68,18 @@ type Runtime struct {
 	Metrics *Metrics
 	// Sides are the side outputs of the operator: tag -> Collector[T].
 	Sides map[string]any
+	// Index is the operator's position in its chain; Tracker is shared by
+	// the chain and names the operator whose code is running when a panic
+	// reaches the task loop.
+	Index   int
+	Tracker *Tracker
+}
+
+// Tracker records which operator of a chain is executing. Operators call
+// Base.Enter before running user code; it is one store, so the hot path pays
+// no defer/recover per record.
+type Tracker struct {
+	Op int
 }
 
 // Fail aborts the current record with err; the task reports it as the

@@ -9,9 +9,11 @@ import (
 // Base carries what every operator keeps from Open. Embed it and override
 // what the operator needs.
 type Base struct {
-	RT *Runtime
-	M  *Metrics
-	WM int64 // current watermark
+	RT  *Runtime
+	M   *Metrics
+	WM  int64 // current watermark
+	tr  *Tracker
+	idx int
 }
 
 func (b *Base) Open(rt *Runtime) error {
@@ -21,15 +23,23 @@ func (b *Base) Open(rt *Runtime) error {
 		b.M = &Metrics{}
 		rt.Metrics = b.M
 	}
+	if rt.Tracker == nil {
+		rt.Tracker = &Tracker{}
+	}
+	b.tr, b.idx = rt.Tracker, rt.Index
 	b.WM = base.MinTime
 	return nil
 }
+
+// Enter marks this operator as the one running (see Tracker). Call it
+// before user code and after a downstream call returns.
+func (b *Base) Enter() { b.tr.Op = b.idx }
 func (b *Base) Watermark(wm int64) { b.WM = wm; b.M.Watermark = wm }
 func (b *Base) Finish() error      { return nil }
 func (b *Base) Close() error       { return nil }
 
-// Guard turns a panic in user code into an *base.OperatorError naming this
-// operator. Use it as `defer o.Guard()` around calls into user functions.
+// Guard turns a panic into an *base.OperatorError naming this operator. It
+// suits cold paths (Open); hot paths call Enter instead.
 func (b *Base) Guard() {
 	if r := recover(); r != nil {
 		panic(b.wrap(r))
@@ -61,9 +71,17 @@ type Emitter[T any] interface {
 type TSEmitter[T any] struct {
 	Out Collector[T]
 	TS  int64
+	// Owner, when set, is re-entered after each downstream call so that a
+	// later panic in the owner's user code is attributed to it.
+	Owner *Base
 }
 
-func (e *TSEmitter[T]) Emit(v T) { e.Out.Collect(e.TS, v) }
+func (e *TSEmitter[T]) Emit(v T) {
+	e.Out.Collect(e.TS, v)
+	if e.Owner != nil {
+		e.Owner.Enter()
+	}
+}
 
 // Map applies Fn to every record.
 type Map[I, O any] struct {
@@ -73,7 +91,7 @@ type Map[I, O any] struct {
 }
 
 func (o *Map[I, O]) Collect(ts int64, v I) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.Out.Collect(ts, o.Fn(v))
 }
@@ -86,7 +104,7 @@ type Filter[T any] struct {
 }
 
 func (o *Filter[T]) Collect(ts int64, v T) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	if o.Fn(v) {
 		o.Out.Collect(ts, v)
@@ -103,11 +121,12 @@ type FlatMap[I, O any] struct {
 
 func (o *FlatMap[I, O]) Open(rt *Runtime) error {
 	o.em.Out = o.Out
+	o.em.Owner = &o.Base
 	return o.Base.Open(rt)
 }
 
 func (o *FlatMap[I, O]) Collect(ts int64, v I) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.em.TS = ts
 	o.Fn(v, &o.em)

@@ -130,6 +130,7 @@ func (k *keyedCore[K, O]) openKeyed(rt *Runtime, out Collector[O], kcod codec.Co
 	k.ctx.event = &k.event
 	k.ctx.proc = &k.proc
 	k.em.Out = out
+	k.em.Owner = &k.Base
 	return nil
 }
 
@@ -194,7 +195,7 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 }
 
 func (o *KeyedProcess[K, I, O]) Collect(ts int64, v I) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.setKey(o.KeyFn(v), ts)
 	if err := o.Fn.ProcessElement(&o.ctx, v, &o.em); err != nil {
@@ -203,13 +204,13 @@ func (o *KeyedProcess[K, I, O]) Collect(ts int64, v I) {
 }
 
 func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
-	defer o.Guard()
+	o.Enter()
 	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
 }
 
 func (o *KeyedProcess[K, I, O]) OnProcessingTime(now int64) {
-	defer o.Guard()
+	o.Enter()
 	o.fire(&o.proc, now, ProcessingTime, o.onTimer)
 }
 
@@ -228,11 +229,12 @@ type Process[I, O any] struct {
 func (o *Process[I, O]) Open(rt *Runtime) error {
 	o.ctx.b = &o.Base
 	o.em.Out = o.Out
+	o.em.Owner = &o.Base
 	return o.Base.Open(rt)
 }
 
 func (o *Process[I, O]) Collect(ts int64, v I) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.ctx.ts = ts
 	o.em.TS = ts
@@ -283,7 +285,7 @@ type coIn1[K, I1, I2, O any] struct{ o *KeyedCoProcess[K, I1, I2, O] }
 
 func (c coIn1[K, I1, I2, O]) Collect(ts int64, v I1) {
 	o := c.o
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.setKey(o.Key1(v), ts)
 	if err := o.Fn.ProcessElement1(&o.ctx, v, &o.em); err != nil {
@@ -295,7 +297,7 @@ type coIn2[K, I1, I2, O any] struct{ o *KeyedCoProcess[K, I1, I2, O] }
 
 func (c coIn2[K, I1, I2, O]) Collect(ts int64, v I2) {
 	o := c.o
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.setKey(o.Key2(v), ts)
 	if err := o.Fn.ProcessElement2(&o.ctx, v, &o.em); err != nil {
@@ -304,13 +306,13 @@ func (c coIn2[K, I1, I2, O]) Collect(ts int64, v I2) {
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) Watermark(wm int64) {
-	defer o.Guard()
+	o.Enter()
 	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) OnProcessingTime(now int64) {
-	defer o.Guard()
+	o.Enter()
 	o.fire(&o.proc, now, ProcessingTime, o.onTimer)
 }
 
@@ -328,6 +330,7 @@ type CoProcess[I1, I2, O any] struct {
 func (o *CoProcess[I1, I2, O]) Open(rt *Runtime) error {
 	o.ctx.b = &o.Base
 	o.em.Out = o.Out
+	o.em.Owner = &o.Base
 	return o.Base.Open(rt)
 }
 
@@ -341,7 +344,7 @@ type co1[I1, I2, O any] struct{ o *CoProcess[I1, I2, O] }
 
 func (c co1[I1, I2, O]) Collect(ts int64, v I1) {
 	o := c.o
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.ctx.ts, o.em.TS = ts, ts
 	if err := o.Fn1(&o.ctx, v, &o.em); err != nil {
@@ -353,7 +356,7 @@ type co2[I1, I2, O any] struct{ o *CoProcess[I1, I2, O] }
 
 func (c co2[I1, I2, O]) Collect(ts int64, v I2) {
 	o := c.o
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	o.ctx.ts, o.em.TS = ts, ts
 	if err := o.Fn2(&o.ctx, v, &o.em); err != nil {

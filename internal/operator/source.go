@@ -151,7 +151,7 @@ func (s *Source[T]) Poll(ctx context.Context) (SourcePoll, error) {
 }
 
 func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err error) {
-	defer s.Guard()
+	s.Enter()
 	if sr.tsr != nil {
 		n, err = sr.tsr.ReadTimestamped(ctx, s.buf, s.ts)
 	} else {
@@ -194,7 +194,7 @@ func (s *Source[T]) updateWatermark(res *SourcePoll) {
 		return
 	}
 	now := s.RT.Clock.NowMillis()
-	wm := base.MaxTime
+	wm, maxIdle := base.MaxTime, base.MinTime
 	active := 0
 	for _, sr := range s.readers {
 		if sr.done {
@@ -204,6 +204,7 @@ func (s *Source[T]) updateWatermark(res *SourcePoll) {
 			sr.idle = true
 		}
 		if sr.idle {
+			maxIdle = max(maxIdle, sr.wm)
 			continue
 		}
 		active++
@@ -212,13 +213,18 @@ func (s *Source[T]) updateWatermark(res *SourcePoll) {
 		}
 	}
 	idle := active == 0 && (len(s.readers) == 0 || s.WM.Idleness > 0)
+	if active == 0 && idle {
+		// Every split is idle: event time moves to the highest split
+		// watermark (what Flink's input valve does when all channels idle).
+		wm = maxIdle
+	}
+	if (active > 0 || idle) && wm > s.wm && wm != base.MaxTime {
+		s.wm = wm
+		res.Watermark, res.WatermarkAdvanced = wm, true
+	}
 	if idle != s.idle {
 		s.idle = idle
 		res.IdleChanged, res.Idle = true, idle
-	}
-	if active > 0 && wm > s.wm {
-		s.wm = wm
-		res.Watermark, res.WatermarkAdvanced = wm, true
 	}
 }
 
@@ -259,7 +265,7 @@ func (o *Sink[T]) Open(rt *Runtime) error {
 }
 
 func (o *Sink[T]) Collect(ts int64, v T) {
-	defer o.Guard()
+	o.Enter()
 	o.M.In++
 	if err := o.w.Write(v, ts); err != nil {
 		o.Fail(err)

@@ -73,6 +73,7 @@ type Subtask struct {
 	wm      int64
 	idle    bool
 	isOpen  []bool
+	tracker operator.Tracker
 }
 
 // New builds the operator chain of one subtask and wires its channels.
@@ -133,7 +134,8 @@ func New(cfg Config) (*Subtask, error) {
 			return nil, fmt.Errorf("operator %q: %w", node.Name, err)
 		}
 		rt := &operator.Runtime{Name: node.Name, UID: node.UID, Subtask: cfg.Index, Parallelism: v.Parallelism,
-			MaxParallelism: cfg.MaxParallelism, KeyGroups: kgs, Clock: cfg.Clock, Metrics: m, Sides: outs.Sides}
+			MaxParallelism: cfg.MaxParallelism, KeyGroups: kgs, Clock: cfg.Clock, Metrics: m, Sides: outs.Sides,
+			Index: i, Tracker: &st.tracker}
 		if node.Keyed {
 			rt.State = state.NewHeap(kgs)
 		}
@@ -233,7 +235,11 @@ func (st *Subtask) panicErr(ctx context.Context, r any) error {
 			return e
 		}
 	}
-	return &base.OperatorError{Operator: st.Name, Subtask: st.Index, Cause: base.PanicError(r), Panic: true, Stack: debug.Stack()}
+	name := st.Name
+	if i := st.tracker.Op; i >= 0 && i < len(st.rts) {
+		name = st.rts[i].Name
+	}
+	return &base.OperatorError{Operator: name, Subtask: st.Index, Cause: base.PanicError(r), Panic: true, Stack: debug.Stack()}
 }
 
 func (st *Subtask) runInputs(ctx context.Context) error {
