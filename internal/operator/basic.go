@@ -33,7 +33,7 @@ func (b *Base) Open(rt *Runtime) error {
 
 // Enter marks this operator as the one running (see Tracker). Call it
 // before user code and after a downstream call returns.
-func (b *Base) Enter() { b.tr.Op = b.idx }
+func (b *Base) Enter()             { b.tr.Op = b.idx }
 func (b *Base) Watermark(wm int64) { b.WM = wm; b.M.Watermark = wm }
 func (b *Base) Finish() error      { return nil }
 func (b *Base) Close() error       { return nil }
