@@ -16,6 +16,56 @@ type KeyContext struct {
 	KG      int    // its key group
 	Backend state.Backend
 	Clock   base.Clock
+
+	ttlTables []state.Table // tables whose values carry a TTL prefix
+	cleanKG   int           // next key group of the incremental TTL cleanup
+	ops       int           // accesses since the last cleanup step
+	expired   [][2][]byte
+}
+
+// ttlCleanupEvery is the number of keyed records between two incremental
+// TTL cleanup steps; each step scans one key group of every TTL table.
+const ttlCleanupEvery = 1024
+
+// Touch counts one keyed record and runs an incremental TTL cleanup step
+// every ttlCleanupEvery records, so expired entries go away even when no one
+// reads them again (Flink's incremental cleanup).
+func (kc *KeyContext) Touch() {
+	if len(kc.ttlTables) == 0 {
+		return
+	}
+	kc.ops++
+	if kc.ops >= ttlCleanupEvery {
+		kc.ops = 0
+		kc.CleanupStep()
+	}
+}
+
+// CleanupStep removes the expired entries of one key group of every TTL
+// table and moves on to the next key group.
+func (kc *KeyContext) CleanupStep() {
+	r := kc.Backend.KeyGroups()
+	if r.Len() == 0 {
+		return
+	}
+	if !r.Contains(kc.cleanKG) {
+		kc.cleanKG = r.Start
+	}
+	kg := kc.cleanKG
+	kc.cleanKG++
+	now := kc.Clock.NowMillis()
+	for _, t := range kc.ttlTables {
+		kc.expired = kc.expired[:0]
+		t.ScanGroup(kg, func(key, sub, value []byte) bool {
+			if len(value) >= 8 && int64(binary.BigEndian.Uint64(value)) <= now {
+				kc.expired = append(kc.expired, [2][]byte{append([]byte(nil), key...), append([]byte(nil), sub...)})
+			}
+			return true
+		})
+		for _, e := range kc.expired {
+			t.Delete(kg, e[0], e[1])
+		}
+	}
 }
 
 // Keying extracts, serializes and hashes keys of records of type T.

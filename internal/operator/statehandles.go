@@ -33,7 +33,11 @@ func newHandle(kc *KeyContext, name string, ttl TTL) handle {
 	if kc == nil || kc.Backend == nil {
 		panic(fmt.Errorf("operator: keyed state %q used outside a keyed stream (call KeyBy first)", name))
 	}
-	return handle{kc: kc, t: kc.Backend.Table(name), ttl: ttl.TTL.Milliseconds(), rread: ttl.RefreshOnRead}
+	h := handle{kc: kc, t: kc.Backend.Table(name), ttl: ttl.TTL.Milliseconds(), rread: ttl.RefreshOnRead}
+	if h.ttl > 0 {
+		kc.ttlTables = append(kc.ttlTables, h.t)
+	}
+	return h
 }
 
 // SetNamespace scopes the handle to a namespace (a window); nil clears it.

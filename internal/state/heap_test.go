@@ -1,0 +1,107 @@
+package state
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/stromio/strom/internal/base"
+)
+
+// TestHeapModel checks the heap backend against a plain map model under
+// random operations, across the slice/map switch of a key's subs.
+func TestHeapModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		kgs := base.KeyGroupRange{Start: 4, End: 8}
+		h := NewHeap(kgs)
+		tb := h.Table("t")
+		model := map[string]string{} // kg|key|sub -> value
+		id := func(kg int, k, s string) string { return fmt.Sprintf("%d|%s|%s", kg, k, s) }
+		keys := []string{"a", "b", "long-key-c"}
+		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
+			kg := rapid.IntRange(kgs.Start, kgs.End-1).Draw(t, fmt.Sprint("kg", i))
+			k := rapid.SampledFrom(keys).Draw(t, fmt.Sprint("k", i))
+			sub := fmt.Sprint(rapid.IntRange(0, 12).Draw(t, fmt.Sprint("s", i)))
+			v := rapid.StringN(0, 10, -1).Draw(t, fmt.Sprint("v", i))
+			switch rapid.IntRange(0, 4).Draw(t, fmt.Sprint("op", i)) {
+			case 0, 1:
+				tb.Put(kg, []byte(k), []byte(sub), []byte(v))
+				model[id(kg, k, sub)] = v
+			case 2:
+				tb.Append(kg, []byte(k), []byte(sub), []byte(v))
+				model[id(kg, k, sub)] += v
+			case 3:
+				tb.Delete(kg, []byte(k), []byte(sub))
+				delete(model, id(kg, k, sub))
+			case 4:
+				tb.DeleteKey(kg, []byte(k))
+				for mk := range model {
+					if len(mk) > len(id(kg, k, "")) && mk[:len(id(kg, k, ""))] == id(kg, k, "") {
+						delete(model, mk)
+					}
+				}
+			}
+		}
+		got := map[string]string{}
+		for kg := kgs.Start; kg < kgs.End; kg++ {
+			tb.ScanGroup(kg, func(key, sub, value []byte) bool {
+				got[id(kg, string(key), string(sub))] = string(value)
+				return true
+			})
+		}
+		if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(model)) {
+			t.Fatalf("scan %v\nmodel %v", sorted(got), sorted(model))
+		}
+		if tb.Len() != len(model) {
+			t.Fatalf("Len %d, model %d", tb.Len(), len(model))
+		}
+		for mk, v := range model {
+			var kg int
+			var k, s string
+			fmt.Sscanf(mk, "%d|", &kg)
+			parts := splitN(mk, 3)
+			k, s = parts[1], parts[2]
+			if gv, ok := tb.Get(kg, []byte(k), []byte(s)); !ok || string(gv) != v {
+				t.Fatalf("Get %s = %q %v, want %q", mk, gv, ok, v)
+			}
+		}
+		if len(model) == 0 && h.SizeBytes() != 0 {
+			t.Fatalf("empty table reports %d bytes", h.SizeBytes())
+		}
+	})
+}
+
+func splitN(s string, n int) []string {
+	var out []string
+	for i := 0; i < n-1; i++ {
+		j := 0
+		for j < len(s) && s[j] != '|' {
+			j++
+		}
+		out = append(out, s[:j])
+		s = s[j+1:]
+	}
+	return append(out, s)
+}
+
+func sorted(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestHeapRejectsForeignKeyGroup(t *testing.T) {
+	h := NewHeap(base.KeyGroupRange{Start: 0, End: 4})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("want panic for a key group outside the range")
+		}
+	}()
+	h.Table("t").Put(9, []byte("k"), nil, []byte("v"))
+}
+
