@@ -177,3 +177,10 @@ func (j *Job) Done() <-chan struct{} { return j.j.Done() }
 
 // View is a read-only snapshot of the job's graph and metrics.
 func (j *Job) View() []cluster.VertexView { return j.j.View() }
+
+// GraphOf exposes the logical graph of env to the streamtest harness, which
+// instantiates operators directly. Applications have no use for it.
+func GraphOf(env *Environment) *plan.Graph { return &env.graph }
+
+// NodeOf returns the plan node of s (for the streamtest harness).
+func NodeOf[T any](s Stream[T]) *plan.Node { return s.node }

@@ -198,3 +198,12 @@ func KeyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedS
 		return op, op.Input1(), op.Input2()
 	})
 }
+
+// TimeDomain says which clock fired a timer (KeyedContext.TimeDomain).
+type TimeDomain = operator.TimeDomain
+
+// The time domains.
+const (
+	EventTime      = operator.EventTime
+	ProcessingTime = operator.ProcessingTime
+)
