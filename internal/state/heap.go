@@ -57,6 +57,28 @@ type heapTable struct {
 	h      *Heap
 	groups []map[string]*heapEntry
 	n      int
+	// last is the entry of the previous lookup: a read-modify-write of one
+	// key (Get then Put) hashes and probes the map once.
+	last   *heapEntry
+	lastKG int
+}
+
+// entry returns the entry of key in kg, or nil.
+func (t *heapTable) entry(kg int, key []byte) *heapEntry {
+	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
+		return e
+	}
+	e := t.group(kg, false)[string(key)]
+	if e != nil {
+		t.last, t.lastKG = e, kg
+	}
+	return e
+}
+
+func (t *heapTable) forget(e *heapEntry) {
+	if t.last == e {
+		t.last = nil
+	}
 }
 
 func (t *heapTable) group(kg int, create bool) map[string]*heapEntry {
@@ -73,7 +95,7 @@ func (t *heapTable) group(kg int, create bool) map[string]*heapEntry {
 }
 
 func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
-	e := t.group(kg, false)[string(key)]
+	e := t.entry(kg, key)
 	if e == nil {
 		return nil, false
 	}
@@ -90,11 +112,12 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 }
 
 func (t *heapTable) Put(kg int, key, sub, value []byte) {
-	g := t.group(kg, true)
-	e := g[string(key)]
+	e := t.entry(kg, key)
 	if e == nil {
+		g := t.group(kg, true)
 		e = &heapEntry{key: string(key)}
 		g[e.key] = e
+		t.last, t.lastKG = e, kg
 		t.h.size += int64(len(key)) + 48
 	}
 	if e.m != nil {
@@ -135,8 +158,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 }
 
 func (t *heapTable) Append(kg int, key, sub, value []byte) {
-	g := t.group(kg, true)
-	if e := g[string(key)]; e != nil {
+	if e := t.entry(kg, key); e != nil {
 		if e.m != nil {
 			if old, ok := e.m[string(sub)]; ok {
 				e.m[string(sub)] = append(old, value...)
@@ -157,8 +179,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 }
 
 func (t *heapTable) Delete(kg int, key, sub []byte) {
-	g := t.group(kg, false)
-	e := g[string(key)]
+	e := t.entry(kg, key)
 	if e == nil {
 		return
 	}
@@ -182,14 +203,14 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		}
 	}
 	if e.len() == 0 {
-		delete(g, e.key)
+		delete(t.group(kg, false), e.key)
+		t.forget(e)
 		t.h.size -= int64(len(e.key)) + 48
 	}
 }
 
 func (t *heapTable) DeleteKey(kg int, key []byte) {
-	g := t.group(kg, false)
-	e := g[string(key)]
+	e := t.entry(kg, key)
 	if e == nil {
 		return
 	}
@@ -198,12 +219,13 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 		t.h.size -= int64(len(sub) + len(value))
 		return true
 	})
-	delete(g, e.key)
+	delete(t.group(kg, false), e.key)
+	t.forget(e)
 	t.h.size -= int64(len(e.key)) + 48
 }
 
 func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool) {
-	e := t.group(kg, false)[string(key)]
+	e := t.entry(kg, key)
 	if e == nil {
 		return
 	}
