@@ -7,11 +7,12 @@ import "sync/atomic"
 // snapshot that other goroutines read. Publishing happens at batch
 // boundaries, so the hot path pays no atomic per record.
 type Metrics struct {
-	In  int64 // records received
-	Out int64 // records emitted (set by the task from the next operator's In)
+	In      int64 // records received
+	Out     int64 // records emitted (set by the task from the next operator's In)
+	Batches int64 // batches sent to other subtasks
 
 	snap struct {
-		in, out, wm, backpressureNs, state, late atomic.Int64
+		in, out, batches, wm, backpressureNs, state, late atomic.Int64
 	}
 	// Watermark is the last watermark the operator saw.
 	Watermark int64
@@ -26,6 +27,7 @@ type Metrics struct {
 // MetricsSnapshot is a consistent-enough copy of an operator's metrics.
 type MetricsSnapshot struct {
 	RecordsIn, RecordsOut int64
+	BatchesOut            int64
 	Watermark             int64
 	BackpressureNanos     int64
 	StateBytes            int64
@@ -36,6 +38,7 @@ type MetricsSnapshot struct {
 func (m *Metrics) Publish() {
 	m.snap.in.Store(m.In)
 	m.snap.out.Store(m.Out)
+	m.snap.batches.Store(m.Batches)
 	m.snap.wm.Store(m.Watermark)
 	m.snap.backpressureNs.Store(m.BackpressureNanos)
 	m.snap.state.Store(m.StateBytes)
@@ -47,6 +50,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 	return MetricsSnapshot{
 		RecordsIn:         m.snap.in.Load(),
 		RecordsOut:        m.snap.out.Load(),
+		BatchesOut:        m.snap.batches.Load(),
 		Watermark:         m.snap.wm.Load(),
 		BackpressureNanos: m.snap.backpressureNs.Load(),
 		StateBytes:        m.snap.state.Load(),

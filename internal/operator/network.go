@@ -145,6 +145,7 @@ func (w *Writer[T]) push(i int) {
 	w.bufs[i] = w.pool.Get().(*Batch[T])
 	if w.metrics != nil {
 		w.metrics.Out += int64(len(b.V))
+		w.metrics.Batches++
 		w.metrics.BackpressureNanos += w.chans[i].Push(Event{Kind: EventBatch, Batch: b})
 		return
 	}

@@ -167,14 +167,11 @@ func Compile(g *Graph) (*JobGraph, error) {
 			return nil, fmt.Errorf("plan: operator %q has no input", n.Name)
 		}
 		for _, in := range n.Inputs {
-			if in.Part == operator.Forward && in.From.Parallelism != 0 && in.From.Parallelism != n.Parallelism {
-				return nil, fmt.Errorf("plan: forward edge from %q (parallelism %d) to %q (parallelism %d): use Rebalance or KeyBy between different parallelisms",
-					in.From.Name, in.From.Parallelism, n.Name, n.Parallelism)
-			}
 			consumers[in.From.ID] = append(consumers[in.From.ID], n)
 		}
 	}
-	// Forward edges between different parallelism become rebalance.
+	// The default (forward) edge between different parallelisms becomes
+	// rebalance, as Flink's default partitioner does.
 	for _, n := range g.Nodes {
 		for i := range n.Inputs {
 			if n.Inputs[i].Part == operator.Forward && n.Inputs[i].From.Parallelism != n.Parallelism {
