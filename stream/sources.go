@@ -46,9 +46,31 @@ func (g GeneratorSource[T]) Open(_ context.Context, sp connector.Split, pos []by
 	if n <= 0 {
 		return nil, fmt.Errorf("generator: bad split %q", sp.ID)
 	}
-	split := int(idx)
-	r := &indexReader[T]{n: g.Count, at: func(i int64) T { return g.Fn(split, i) }}
+	r := &genReader[T]{indexReader: indexReader[T]{n: g.Count}, fn: g.Fn, split: int(idx)}
 	return r, r.seek(pos)
+}
+
+// genReader calls the generator function directly (one indirect call per
+// record, since the generator is part of every benchmark).
+type genReader[T any] struct {
+	indexReader[T]
+	fn    func(int, int64) T
+	split int
+}
+
+func (r *genReader[T]) Read(_ context.Context, buf []T) (int, error) {
+	k := len(buf)
+	if r.n >= 0 {
+		k = int(min(int64(k), r.n-r.next))
+		if k == 0 {
+			return 0, io.EOF
+		}
+	}
+	for i := range buf[:k] {
+		buf[i] = r.fn(r.split, r.next+int64(i))
+	}
+	r.next += int64(k)
+	return k, nil
 }
 
 type indexReader[T any] struct {

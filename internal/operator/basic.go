@@ -88,6 +88,13 @@ type Map[I, O any] struct {
 	Base
 	Fn  func(I) O
 	Out Collector[O]
+	out batchOut[O]
+	buf []O
+}
+
+func (o *Map[I, O]) Open(rt *Runtime) error {
+	o.out = newBatchOut(o.Out)
+	return o.Base.Open(rt)
 }
 
 func (o *Map[I, O]) Collect(ts int64, v I) {
@@ -101,6 +108,14 @@ type Filter[T any] struct {
 	Base
 	Fn  func(T) bool
 	Out Collector[T]
+	out batchOut[T]
+	buf []T
+	tsb []int64
+}
+
+func (o *Filter[T]) Open(rt *Runtime) error {
+	o.out = newBatchOut(o.Out)
+	return o.Base.Open(rt)
 }
 
 func (o *Filter[T]) Collect(ts int64, v T) {
@@ -136,6 +151,12 @@ func (o *FlatMap[I, O]) Collect(ts int64, v I) {
 type Passthrough[T any] struct {
 	Base
 	Out Collector[T]
+	out batchOut[T]
+}
+
+func (o *Passthrough[T]) Open(rt *Runtime) error {
+	o.out = newBatchOut(o.Out)
+	return o.Base.Open(rt)
 }
 
 func (o *Passthrough[T]) Collect(ts int64, v T) {

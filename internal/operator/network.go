@@ -202,14 +202,11 @@ func (typeOps[T]) NewWriter(chans []Channel, mode Partitioning, keyGroup any, ma
 }
 
 func (typeOps[T]) Handler(in any) BatchHandler {
-	c := in.(Collector[T])
+	out := newBatchOut(in.(Collector[T]))
 	return func(batch any) int {
 		b := batch.(*Batch[T])
 		n := len(b.V)
-		ts := b.TS[:n]
-		for i := range b.V {
-			c.Collect(ts[i], b.V[i])
-		}
+		out.emit(b.TS[:n], b.V)
 		b.Release()
 		return n
 	}

@@ -71,6 +71,7 @@ type Source[T any] struct {
 	BatchSize int
 
 	readers []*splitReader[T]
+	out     batchOut[T]
 	next    int
 	buf     []T
 	ts      []int64
@@ -85,6 +86,7 @@ func (s *Source[T]) Open(rt *Runtime) error {
 	if s.BatchSize <= 0 {
 		s.BatchSize = DefaultBatchSize
 	}
+	s.out = newBatchOut(s.Out)
 	s.buf = make([]T, s.BatchSize)
 	s.ts = make([]int64, s.BatchSize)
 	s.wm = base.MinTime
@@ -170,13 +172,11 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 		}
 	}
 	mx := sr.maxTS
-	for i := range n {
-		if s.ts[i] > mx {
-			mx = s.ts[i]
-		}
-		s.M.In++
-		s.Out.Collect(s.ts[i], s.buf[i])
+	for _, t := range s.ts[:n] {
+		mx = max(mx, t)
 	}
+	s.M.In += int64(n)
+	s.out.emit(s.ts[:n], s.buf[:n])
 	clear(s.buf[:n])
 	sr.maxTS = mx
 	if s.WM.Enabled && mx != base.MinTime {

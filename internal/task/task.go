@@ -74,6 +74,8 @@ type Subtask struct {
 	idle    bool
 	isOpen  []bool
 	tracker operator.Tracker
+
+	sincePublish int
 }
 
 // New builds the operator chain of one subtask and wires its channels.
@@ -269,7 +271,7 @@ func (st *Subtask) runInputs(ctx context.Context) error {
 			return st.finish()
 		}
 		if progressed {
-			st.publish()
+			st.maybePublish()
 			continue
 		}
 		st.onIdle()
@@ -393,7 +395,7 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		}
 		if res.N > 0 {
 			backoff = time.Millisecond
-			st.publish()
+			st.maybePublish()
 			continue
 		}
 		st.onIdle()
@@ -463,7 +465,19 @@ func (st *Subtask) wait(ctx context.Context, ready <-chan struct{}, backoff time
 	return nil
 }
 
+// publishEvery is how many busy loop iterations pass between two metric
+// publications (each one is a handful of atomic stores per operator).
+const publishEvery = 16
+
+func (st *Subtask) maybePublish() {
+	st.sincePublish++
+	if st.sincePublish >= publishEvery {
+		st.publish()
+	}
+}
+
 func (st *Subtask) publish() {
+	st.sincePublish = 0
 	n := len(st.Metrics)
 	for i, m := range st.Metrics {
 		if i+1 < n {
