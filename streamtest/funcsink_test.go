@@ -2,6 +2,7 @@ package streamtest_test
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/stromio/strom/connector"
 )
@@ -14,3 +15,5 @@ func (f funcSink[T]) Open(context.Context, connector.SinkInfo) (connector.Writer
 func (f funcSink[T]) Write(v T, _ int64) error    { f(v); return nil }
 func (f funcSink[T]) Flush(context.Context) error { return nil }
 func (f funcSink[T]) Close() error                { return nil }
+
+func stringsItoa(i int) string { return fmt.Sprint(i) }
