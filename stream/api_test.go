@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,5 +199,24 @@ func TestMetricsView(t *testing.T) {
 	}
 	if got := totals["reduce"]; got[0] != 500 {
 		t.Fatalf("reduce in %v", got)
+	}
+}
+
+func TestUnboundedSliceStaysOpen(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{})
+	out := stream.Collect(stream.FromSource[int](env, stream.SliceSource[int]{Items: []int{1, 2}, Unbounded: true}, stream.WatermarkStrategy[int]{}, "open-slice"))
+	job, err := env.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "both items", func() bool { return len(out.Values()) == 2 })
+	select {
+	case <-job.Done():
+		t.Fatal("an unbounded source ended the job")
+	default:
+	}
+	job.Cancel()
+	if err := job.Wait(); !errors.Is(err, stream.ErrCanceled) {
+		t.Fatal(err)
 	}
 }

@@ -11,15 +11,20 @@ import (
 	"github.com/stromio/strom/connector"
 )
 
-// SliceSource is a bounded source over a slice, in one split.
-type SliceSource[T any] struct{ Items []T }
+// SliceSource is a source over a slice, in one split. It is bounded unless
+// Unbounded is set, in which case it stays open (producing nothing) after the
+// last item, like a topic nobody writes to any more.
+type SliceSource[T any] struct {
+	Items     []T
+	Unbounded bool
+}
 
 func (s SliceSource[T]) Splits(context.Context) ([]connector.Split, error) {
 	return []connector.Split{{ID: "slice"}}, nil
 }
-func (s SliceSource[T]) Bounded() bool { return true }
+func (s SliceSource[T]) Bounded() bool { return !s.Unbounded }
 func (s SliceSource[T]) Open(_ context.Context, _ connector.Split, pos []byte) (connector.Reader[T], error) {
-	r := &indexReader[T]{n: int64(len(s.Items)), at: func(i int64) T { return s.Items[i] }}
+	r := &indexReader[T]{n: int64(len(s.Items)), at: func(i int64) T { return s.Items[i] }, open: s.Unbounded}
 	return r, r.seek(pos)
 }
 
@@ -77,6 +82,7 @@ type indexReader[T any] struct {
 	n    int64 // < 0: unbounded
 	next int64
 	at   func(int64) T
+	open bool // after n records, stay open instead of ending
 }
 
 func (r *indexReader[T]) seek(pos []byte) error {
@@ -98,7 +104,7 @@ func (r *indexReader[T]) Read(_ context.Context, buf []T) (int, error) {
 		r.next++
 		k++
 	}
-	if k == 0 && r.n >= 0 && r.next >= r.n {
+	if k == 0 && r.n >= 0 && r.next >= r.n && !r.open {
 		return 0, io.EOF
 	}
 	return k, nil

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The one test command of strom. README's quick start and CI (.ci/run) both
+# run exactly this, so "it passed on my machine" and "it passed in CI" mean
+# the same thing.
+#
+#   scripts/test.sh           every package, with the race detector
+#   CHAOS=1 scripts/test.sh   also the fault-injection tier (build tag chaos)
+#
+# Exits non-zero when anything fails. The output ends with go test's own
+# summary lines (ok / FAIL per package).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- tools the tests need --------------------------------------------------
+# Install them here, each behind a `command -v` guard so a prepared machine
+# (or a second run) skips it. CI runs on a fresh machine of the project's
+# kind with only the package registries reachable: Debian's packages through
+# apt-get, Go tools through `go install` from the module proxy.
+#
+#   command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
+#   command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@v0.0.0-...
+#
+# The race detector needs cgo, hence a C compiler (on the machine image today).
+if ! command -v "$(go env CC)" >/dev/null; then
+	echo "scripts/test.sh: $(go env CC) not found; installing gcc for the race detector" >&2
+	apt-get update -qq && apt-get install -y -qq gcc
+fi
+# ----------------------------------------------------------------------------
+
+go test -race -count=1 ./...
+
+if [[ "${CHAOS:-}" == 1 ]]; then
+	if [[ -d test/chaos ]]; then
+		go test -tags chaos -count=1 ./test/chaos/...
+	else
+		echo "CHAOS=1: test/chaos does not exist yet; no chaos tests to run"
+	fi
+fi
