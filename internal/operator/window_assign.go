@@ -113,13 +113,15 @@ func (a SessionWindows) EventTime() bool { return !a.Processing }
 func (a SessionWindows) Merging() bool   { return true }
 
 // GlobalWindows put every element into the single global window; it fires
-// only through a custom trigger (a count trigger, typically).
+// only through a custom trigger (a count trigger, typically). As in Flink it
+// is not an event-time assigner: elements need no timestamp, nothing is ever
+// late, and the window's state is never cleaned up by time.
 type GlobalWindows struct{}
 
 func (GlobalWindows) Assign(dst []Window, _, _ int64) []Window {
 	return append(dst, Window{Start: base.MinTime, End: base.MaxTime})
 }
-func (GlobalWindows) EventTime() bool { return true }
+func (GlobalWindows) EventTime() bool { return false }
 func (GlobalWindows) Merging() bool   { return false }
 
 // windowStart is Flink's TimeWindow.getWindowStartWithOffset (floor
@@ -136,16 +138,16 @@ func windowStart(ts, offset, size int64) int64 {
 func ValidateAssigner(a WindowAssigner) error {
 	switch a := a.(type) {
 	case TumblingWindows:
-		if a.Size <= 0 || a.Offset < 0 || a.Offset >= a.Size {
-			return fmt.Errorf("tumbling window: size must be > 0 and 0 <= offset < size (size %v, offset %v)", a.Size, a.Offset)
+		if a.Size < time.Millisecond || a.Offset < 0 || a.Offset >= a.Size {
+			return fmt.Errorf("tumbling window: size must be >= 1ms and 0 <= offset < size (size %v, offset %v)", a.Size, a.Offset)
 		}
 	case SlidingWindows:
-		if a.Size <= 0 || a.Slide <= 0 || a.Offset < 0 || a.Offset >= a.Slide {
-			return fmt.Errorf("sliding window: size and slide must be > 0 and 0 <= offset < slide (size %v, slide %v, offset %v)", a.Size, a.Slide, a.Offset)
+		if a.Size < time.Millisecond || a.Slide < time.Millisecond || a.Offset < 0 || a.Offset >= a.Slide {
+			return fmt.Errorf("sliding window: size and slide must be >= 1ms and 0 <= offset < slide (size %v, slide %v, offset %v)", a.Size, a.Slide, a.Offset)
 		}
 	case SessionWindows:
-		if a.Gap <= 0 {
-			return fmt.Errorf("session window: gap must be > 0, got %v", a.Gap)
+		if a.Gap < time.Millisecond {
+			return fmt.Errorf("session window: gap must be >= 1ms, got %v", a.Gap)
 		}
 	}
 	return nil
