@@ -1,8 +1,8 @@
 package operator
 
 import (
-	"container/heap"
 	"encoding/binary"
+	"sort"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/base"
@@ -101,20 +101,32 @@ type Timer struct {
 	Key  []byte
 	NS   []byte
 	id   string
-	idx  int
 }
 
 // TimerQueue holds the timers of one time domain of one keyed operator,
-// ordered by time (then registration order) and deduplicated on
-// (key, namespace, time).
+// deduplicated on (key, namespace, time). Timers fire in order of time, and
+// timers of equal time in order of (key, namespace) bytes, so the same input
+// fires the same timers in the same order.
+//
+// Timers of one time share a bucket: registering is an append (windows put
+// thousands of keys on the same time), and a bucket is sorted once when it
+// starts firing. Deletion is lazy: a deleted timer leaves the dedup set and
+// is skipped when its bucket fires.
 type TimerQueue struct {
-	h    timerHeap
-	set  map[string]*Timer
-	seq  uint64
-	sbuf []byte
+	times   []int64 // min-heap of the times that have a bucket
+	buckets map[int64]*timerBucket
+	set     map[string]struct{}
+	n       int
+	sbuf    []byte
 }
 
-func (q *TimerQueue) id(kg int, key, ns []byte, t int64) []byte {
+type timerBucket struct {
+	timers []Timer
+	pos    int // next timer to fire
+	sorted bool
+}
+
+func (q *TimerQueue) id(key, ns []byte, t int64) []byte {
 	b := q.sbuf[:0]
 	b = binary.BigEndian.AppendUint64(b, uint64(t))
 	b = binary.AppendUvarint(b, uint64(len(key)))
@@ -127,77 +139,133 @@ func (q *TimerQueue) id(kg int, key, ns []byte, t int64) []byte {
 // Register adds a timer; registering the same (key, ns, time) twice is a no-op.
 func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 	if q.set == nil {
-		q.set = map[string]*Timer{}
+		q.set = map[string]struct{}{}
+		q.buckets = map[int64]*timerBucket{}
 	}
-	id := q.id(kg, key, ns, t)
+	id := q.id(key, ns, t)
 	if _, ok := q.set[string(id)]; ok {
 		return
 	}
-	tm := &Timer{Time: t, KG: kg, Key: append([]byte(nil), key...), NS: append([]byte(nil), ns...), id: string(id)}
-	q.set[tm.id] = tm
-	q.seq++
-	heap.Push(&q.h, tm)
+	sid := string(id)
+	q.set[sid] = struct{}{}
+	q.n++
+	kn := make([]byte, len(key)+len(ns))
+	copy(kn, key)
+	copy(kn[len(key):], ns)
+	tm := Timer{Time: t, KG: kg, Key: kn[:len(key):len(key)], NS: kn[len(key):], id: sid}
+	b := q.buckets[t]
+	if b == nil {
+		b = &timerBucket{}
+		q.buckets[t] = b
+		q.pushTime(t)
+	}
+	b.timers = append(b.timers, tm)
 }
 
 // Delete removes a timer if present.
 func (q *TimerQueue) Delete(kg int, key, ns []byte, t int64) {
-	id := q.id(kg, key, ns, t)
-	tm, ok := q.set[string(id)]
-	if !ok {
-		return
+	id := q.id(key, ns, t)
+	if _, ok := q.set[string(id)]; ok {
+		delete(q.set, string(id))
+		q.n--
 	}
-	delete(q.set, tm.id)
-	heap.Remove(&q.h, tm.idx)
 }
 
-// Next is the time of the earliest timer, base.MaxTime when empty.
+// Next is the time of the earliest bucket, base.MaxTime when empty. A bucket
+// whose timers were all deleted still counts until PopDue drains it.
 func (q *TimerQueue) Next() int64 {
-	if len(q.h) == 0 {
+	if q.n == 0 || len(q.times) == 0 {
 		return base.MaxTime
 	}
-	return q.h[0].Time
+	return q.times[0]
 }
 
-// PopDue removes and returns the earliest timer if its time is <= t.
+// PopDue removes and returns the earliest live timer if its time is <= t.
+// The returned timer is read-only.
 func (q *TimerQueue) PopDue(t int64) *Timer {
-	if len(q.h) == 0 || q.h[0].Time > t {
-		return nil
+	for len(q.times) > 0 && q.times[0] <= t {
+		b := q.buckets[q.times[0]]
+		if !b.sorted {
+			rest := b.timers[b.pos:]
+			sort.Slice(rest, func(i, j int) bool { return rest[i].id < rest[j].id })
+			b.sorted = true
+		}
+		for b.pos < len(b.timers) {
+			tm := &b.timers[b.pos]
+			b.pos++
+			if _, ok := q.set[tm.id]; ok {
+				delete(q.set, tm.id)
+				q.n--
+				return tm
+			}
+		}
+		delete(q.buckets, q.times[0])
+		q.popTime()
 	}
-	tm := heap.Pop(&q.h).(*Timer)
-	delete(q.set, tm.id)
-	return tm
+	return nil
 }
 
 // Len is the number of pending timers.
-func (q *TimerQueue) Len() int { return len(q.h) }
+func (q *TimerQueue) Len() int { return q.n }
 
-// All returns the pending timers in no particular order (for snapshots).
-func (q *TimerQueue) All() []*Timer { return append([]*Timer(nil), q.h...) }
-
-type timerHeap []*Timer
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if h[i].Time != h[j].Time {
-		return h[i].Time < h[j].Time
+// All returns the pending timers in firing order (for snapshots).
+func (q *TimerQueue) All() []*Timer {
+	var out []*Timer
+	seen := make(map[string]bool, q.n)
+	for _, b := range q.buckets {
+		for i := b.pos; i < len(b.timers); i++ {
+			// A timer deleted and registered again appears twice in its bucket.
+			if id := b.timers[i].id; !seen[id] {
+				if _, ok := q.set[id]; ok {
+					seen[id] = true
+					out = append(out, &b.timers[i])
+				}
+			}
+		}
 	}
-	return h[i].id < h[j].id
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Time != out[j].Time {
+			return out[i].Time < out[j].Time
+		}
+		return out[i].id < out[j].id
+	})
+	return out
 }
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].idx = i
-	h[j].idx = j
+
+func (q *TimerQueue) pushTime(t int64) {
+	h := append(q.times, t)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p] <= h[i] {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+	q.times = h
 }
-func (h *timerHeap) Push(x any) {
-	t := x.(*Timer)
-	t.idx = len(*h)
-	*h = append(*h, t)
-}
-func (h *timerHeap) Pop() any {
-	old := *h
-	n := len(old)
-	t := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
-	return t
+
+func (q *TimerQueue) popTime() {
+	h := q.times
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		c := l
+		if r := l + 1; r < n && h[r] < h[l] {
+			c = r
+		}
+		if h[i] <= h[c] {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+	q.times = h
 }

@@ -1,0 +1,81 @@
+package operator
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// TestTimerQueueModel checks TimerQueue against a sorted-set model under
+// random registrations, deletions and pops, including registrations made
+// while a time is being fired.
+func TestTimerQueueModel(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var q TimerQueue
+		type mt struct {
+			t   int64
+			key string
+		}
+		model := map[mt]bool{}
+		for i := range rapid.IntRange(1, 200).Draw(t, "n") {
+			tm := mt{t: int64(rapid.IntRange(0, 20).Draw(t, fmt.Sprint("t", i))), key: rapid.SampledFrom([]string{"a", "b", "c", "dd"}).Draw(t, fmt.Sprint("k", i))}
+			switch rapid.IntRange(0, 3).Draw(t, fmt.Sprint("op", i)) {
+			case 0, 1:
+				q.Register(0, []byte(tm.key), nil, tm.t)
+				model[tm] = true
+			case 2:
+				q.Delete(0, []byte(tm.key), nil, tm.t)
+				delete(model, tm)
+			case 3:
+				upTo := tm.t
+				var want []mt
+				for m := range model {
+					if m.t <= upTo {
+						want = append(want, m)
+					}
+				}
+				sort.Slice(want, func(i, j int) bool {
+					if want[i].t != want[j].t {
+						return want[i].t < want[j].t
+					}
+					return want[i].key < want[j].key
+				})
+				var got []mt
+				for x := q.PopDue(upTo); x != nil; x = q.PopDue(upTo) {
+					got = append(got, mt{x.Time, string(x.Key)})
+					delete(model, mt{x.Time, string(x.Key)})
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("PopDue(%d) = %v, want %v", upTo, got, want)
+				}
+			}
+			if q.Len() != len(model) {
+				t.Fatalf("Len %d, model %d", q.Len(), len(model))
+			}
+			if len(q.All()) != len(model) {
+				t.Fatalf("All has %d, model %d", len(q.All()), len(model))
+			}
+		}
+	})
+}
+
+// TestTimerQueueRegisterWhileFiring: a timer registered for a due time while
+// timers of that time fire is fired in the same pass.
+func TestTimerQueueRegisterWhileFiring(t *testing.T) {
+	var q TimerQueue
+	q.Register(0, []byte("a"), nil, 10)
+	q.Register(0, []byte("b"), nil, 10)
+	var got []string
+	for x := q.PopDue(10); x != nil; x = q.PopDue(10) {
+		got = append(got, fmt.Sprintf("%s@%d", x.Key, x.Time))
+		if string(x.Key) == "a" {
+			q.Register(0, []byte("c"), nil, 10)
+			q.Register(0, []byte("z"), nil, 5)
+		}
+	}
+	if fmt.Sprint(got) != "[a@10 z@5 b@10 c@10]" {
+		t.Fatalf("got %v", got)
+	}
+}
