@@ -27,9 +27,6 @@ type Codec[T any] interface {
 	Decode(src []byte) (T, error)
 }
 
-// ErrShort is returned when the input is too short for the value.
-var ErrShort = errors.New("codec: input too short")
-
 // For returns a codec for T: a fixed binary layout for the basic kinds
 // (integers, floats, bool, string, []byte) and JSON for everything else.
 func For[T any]() Codec[T] {
@@ -95,7 +92,12 @@ func (intCodec[T]) Decode(src []byte) (T, error) {
 	if len(src) != 8 {
 		return 0, fmt.Errorf("codec: integer needs 8 bytes, got %d", len(src))
 	}
-	return T(binary.BigEndian.Uint64(src)), nil
+	x := binary.BigEndian.Uint64(src)
+	v := T(x)
+	if uint64(v) != x {
+		return 0, fmt.Errorf("codec: %d does not fit the integer type (non-canonical encoding)", x)
+	}
+	return v, nil
 }
 
 // Float64 is the 8-byte IEEE codec.

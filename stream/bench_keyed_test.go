@@ -37,3 +37,34 @@ func BenchmarkKeyedShuffleCount(b *testing.B) {
 	b.StopTimer()
 	reportPerCore(b, int64(b.N/2*2), cpuTime()-c0)
 }
+
+// BenchmarkHandLoopWindowCount is BenchmarkKeyedShuffleWindowCount written
+// as one plain Go loop: the same generated events (both splits), a count per
+// key in a map for the current 10 s window, and every count handed to a sink
+// function when the window closes.
+func BenchmarkHandLoopWindowCount(b *testing.B) {
+	b.ReportAllocs()
+	gen := func(_ int, i int64) event { return event{Key: i % 100000, Value: i, TS: i / 100} }
+	emit := func(key, windowEnd, n int64) { sink += key + windowEnd + n }
+	c0 := cpuTime()
+	per := int64(b.N / 2)
+	for split := range 2 {
+		counts := map[int64]int64{}
+		windowEnd := int64(10_000)
+		for i := range per {
+			e := gen(split, i)
+			if e.TS >= windowEnd {
+				for k, n := range counts {
+					emit(k, windowEnd, n)
+				}
+				clear(counts)
+				windowEnd += 10_000
+			}
+			counts[e.Key]++
+		}
+		for k, n := range counts {
+			emit(k, windowEnd, n)
+		}
+	}
+	reportPerCore(b, per*2, cpuTime()-c0)
+}

@@ -345,11 +345,17 @@ func ExampleWindowAggregateWithWindow() {
 // time advances 100 records per ms per split, so each key gets 20 records
 // per window; measure over several windows (e.g. -benchtime=20000000x).
 func BenchmarkKeyedShuffleWindowCount(b *testing.B) {
+	for _, p := range []int{1, 2} {
+		b.Run(fmt.Sprintf("p=%d", p), func(b *testing.B) { benchKeyedWindowCount(b, p) })
+	}
+}
+
+func benchKeyedWindowCount(b *testing.B, p int) {
 	b.ReportAllocs()
-	env := stream.NewEnvironment(stream.Options{Parallelism: 2})
+	env := stream.NewEnvironment(stream.Options{Parallelism: p})
 	gen := func(_ int, i int64) event { return event{Key: i % 100000, Value: i, TS: i / 100} }
-	s := stream.FromGenerator(env, int64(b.N/2), gen, stream.WatermarkStrategy[event]{
-		Timestamp: func(e event) int64 { return e.TS }, Enabled: true})
+	s := stream.FromSource(env, stream.GeneratorSource[event]{NumSplits: 2, Count: int64(b.N / 2), Fn: gen}, stream.WatermarkStrategy[event]{
+		Timestamp: func(e event) int64 { return e.TS }, Enabled: true}, "generator")
 	ws := stream.KeyBy(s, func(e event) int64 { return e.Key }).Window(stream.TumblingEventTimeWindows(10 * time.Second))
 	stream.Discard(stream.WindowAggregate(ws, stream.AggregatorFuncs[event, int64, int64]{
 		CreateFn: func() int64 { return 0 },
