@@ -27,6 +27,9 @@ type Codec[T any] interface {
 	Decode(src []byte) (T, error)
 }
 
+// ErrShort is returned when the input is too short for the value.
+var ErrShort = errors.New("codec: input too short")
+
 // For returns a codec for T: a fixed binary layout for the basic kinds
 // (integers, floats, bool, string, []byte) and JSON for everything else.
 func For[T any]() Codec[T] {
