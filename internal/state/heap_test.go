@@ -104,4 +104,3 @@ func TestHeapRejectsForeignKeyGroup(t *testing.T) {
 	}()
 	h.Table("t").Put(9, []byte("k"), nil, []byte("v"))
 }
-
