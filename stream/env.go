@@ -20,9 +20,11 @@ package stream
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/cluster"
+	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/plan"
 )
 
@@ -62,6 +64,10 @@ type Options struct {
 	ChannelCapacity int
 	// DisableChaining runs every operator in its own subtask.
 	DisableChaining bool
+	// LatencyInterval makes every source subtask emit a latency marker this
+	// often; markers travel behind the records and are measured where the
+	// data leaves the job (Job.Latency). 0 disables them.
+	LatencyInterval time.Duration
 	// Name is the job's name.
 	Name string
 }
@@ -156,7 +162,7 @@ func (env *Environment) Start(ctx context.Context) (*Job, error) {
 		return nil, err
 	}
 	j, err := cluster.Start(ctx, jg, cluster.Options{Name: env.opts.Name, Clock: env.opts.Clock,
-		ChannelCapacity: env.opts.ChannelCapacity, BatchSize: env.opts.BatchSize})
+		ChannelCapacity: env.opts.ChannelCapacity, BatchSize: env.opts.BatchSize, LatencyInterval: env.opts.LatencyInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +183,20 @@ func (j *Job) Done() <-chan struct{} { return j.j.Done() }
 
 // View is a read-only snapshot of the job's graph and metrics.
 func (j *Job) View() []cluster.VertexView { return j.j.View() }
+
+// Latency returns quantiles of the source-to-sink latency markers measured
+// so far (Options.LatencyInterval) and their number.
+func (j *Job) Latency() (p50, p99 time.Duration, n int64) {
+	var h operator.Histogram
+	for _, v := range j.j.View() {
+		for _, op := range v.Operators {
+			for _, st := range op.Subtasks {
+				h.Merge(&st.Latency)
+			}
+		}
+	}
+	return h.Quantile(0.5), h.Quantile(0.99), h.N
+}
 
 // GraphOf exposes the logical graph of env to the streamtest harness, which
 // instantiates operators directly. Applications have no use for it.

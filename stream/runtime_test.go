@@ -300,3 +300,22 @@ func TestProcessingTimeTimers(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyMarkers: with LatencyInterval set, markers cross a shuffle and
+// are measured where the data leaves the job.
+func TestLatencyMarkers(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 2, LatencyInterval: time.Millisecond})
+	s := stream.FromGenerator(env, -1, func(_ int, i int64) int64 { return i }, stream.WatermarkStrategy[int64]{})
+	stream.Discard(stream.KeyBy(stream.Map(s, func(v int64) int64 { return v * 2 }), func(v int64) int64 { return v }).Reduce(func(a, b int64) int64 { return a + b }))
+	job, err := env.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "latency markers at the sink", func() bool { _, _, n := job.Latency(); return n >= 20 })
+	job.Cancel()
+	_ = job.Wait()
+	p50, p99, _ := job.Latency()
+	if p50 <= 0 || p99 < p50 {
+		t.Fatalf("p50 %v p99 %v", p50, p99)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
@@ -32,6 +33,8 @@ type Options struct {
 	ChannelCapacity int
 	// BatchSize is the number of records per batch (default 512).
 	BatchSize int
+	// LatencyInterval is how often sources emit latency markers (0: off).
+	LatencyInterval time.Duration
 }
 
 // Job is one running job.
@@ -104,7 +107,8 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		}
 		for i := range v.Parallelism {
 			cfg := task.Config{Vertex: v, Index: i, MaxParallelism: jg.MaxParallelism, Clock: opts.Clock,
-				Inbox: inboxes[v][i], In: ins[v][i], Out: outs[v][i], BatchSize: opts.BatchSize}
+				Inbox: inboxes[v][i], In: ins[v][i], Out: outs[v][i], BatchSize: opts.BatchSize,
+				LatencyInterval: opts.LatencyInterval}
 			if assigned != nil {
 				cfg.Splits = assigned[i]
 			}

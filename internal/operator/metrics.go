@@ -1,6 +1,12 @@
 package operator
 
-import "sync/atomic"
+import (
+	"math"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+)
 
 // Metrics are the counters of one operator in one subtask. The owning
 // goroutine updates the plain fields; Publish copies them into the atomic
@@ -22,6 +28,12 @@ type Metrics struct {
 	BackpressureNanos int64
 	// StateBytes is the last measured state size.
 	StateBytes int64
+	// Latency records latency markers that ended in this operator (the
+	// tail of a chain with no output edge: where data leaves the job).
+	Latency Histogram
+
+	latMu   sync.Mutex
+	latSnap Histogram
 }
 
 // MetricsSnapshot is a consistent-enough copy of an operator's metrics.
@@ -32,6 +44,8 @@ type MetricsSnapshot struct {
 	BackpressureNanos     int64
 	StateBytes            int64
 	LateRecords           int64
+	// Latency is the histogram of source-to-sink latency markers.
+	Latency Histogram
 }
 
 // Publish makes the current values visible to Snapshot.
@@ -43,6 +57,11 @@ func (m *Metrics) Publish() {
 	m.snap.backpressureNs.Store(m.BackpressureNanos)
 	m.snap.state.Store(m.StateBytes)
 	m.snap.late.Store(m.Late)
+	if m.Latency.N != m.latSnap.N {
+		m.latMu.Lock()
+		m.latSnap = m.Latency
+		m.latMu.Unlock()
+	}
 }
 
 // Snapshot reads the last published values; safe from any goroutine.
@@ -55,5 +74,73 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		BackpressureNanos: m.snap.backpressureNs.Load(),
 		StateBytes:        m.snap.state.Load(),
 		LateRecords:       m.snap.late.Load(),
+		Latency:           m.latencySnapshot(),
 	}
+}
+
+func (m *Metrics) latencySnapshot() Histogram {
+	m.latMu.Lock()
+	defer m.latMu.Unlock()
+	return m.latSnap
+}
+
+// histBuckets covers 1µs .. ~10^5 s in quarter powers of two.
+const histBuckets = 150
+
+// Histogram counts durations in logarithmic buckets (four per power of
+// two, so a quantile is within 19 % of the true value). It is a plain value:
+// copy it to snapshot, Merge to combine subtasks.
+type Histogram struct {
+	N      int64
+	Counts [histBuckets]int64
+}
+
+func histBucket(d time.Duration) int {
+	us := uint64(max(d/time.Microsecond, 1))
+	// index = 4*log2(us), refined by the two bits below the leading one.
+	lz := bits.Len64(us) - 1
+	frac := 0
+	if lz >= 2 {
+		frac = int(us>>(lz-2)) & 3
+	} else if lz == 1 {
+		frac = int(us&1) << 1
+	}
+	return min(4*lz+frac, histBuckets-1)
+}
+
+// bucketValue is a representative duration of bucket i (its lower bound).
+func bucketValue(i int) time.Duration {
+	lz, frac := i/4, i%4
+	v := math.Ldexp(1+float64(frac)/4, lz)
+	return time.Duration(v * float64(time.Microsecond))
+}
+
+// Record adds one observation.
+func (h *Histogram) Record(d time.Duration) {
+	h.Counts[histBucket(d)]++
+	h.N++
+}
+
+// Merge adds o's observations.
+func (h *Histogram) Merge(o *Histogram) {
+	h.N += o.N
+	for i, c := range o.Counts {
+		h.Counts[i] += c
+	}
+}
+
+// Quantile returns the q-quantile (0 < q <= 1), or 0 with no observations.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	if h.N == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(q * float64(h.N)))
+	var seen int64
+	for i, c := range h.Counts {
+		seen += c
+		if seen >= max(rank, 1) {
+			return bucketValue(i)
+		}
+	}
+	return bucketValue(histBuckets - 1)
 }

@@ -19,6 +19,11 @@ const (
 	EventIdle
 	// EventEnd says the sending subtask finished; nothing follows.
 	EventEnd
+	// EventLatency is a latency marker: Time is the wall-clock time (Unix
+	// nanoseconds) at which a source emitted it. Markers travel behind the
+	// records before them and are measured where the data leaves the job,
+	// as Flink's latency markers are.
+	EventLatency
 )
 
 // Event is the unit on a channel between two subtasks.
@@ -85,6 +90,7 @@ type Writer[T any] struct {
 	batchSize int
 	pool      sync.Pool
 	metrics   *Metrics
+	marker    int
 }
 
 // EdgeWriter is the untyped side of a Writer that the task loop uses.
@@ -93,6 +99,9 @@ type EdgeWriter interface {
 	Flush()
 	// Emit flushes and then sends e (a watermark, idle or end) to every channel.
 	Emit(e Event)
+	// EmitOne flushes one channel (round robin) and sends e there (latency
+	// markers, which sample one path each).
+	EmitOne(e Event)
 }
 
 // NewWriter returns a writer over chans. keyGroup is required for Hash.
@@ -167,6 +176,18 @@ func (w *Writer[T]) Emit(e Event) {
 		if w.metrics != nil {
 			w.metrics.BackpressureNanos += ns
 		}
+	}
+}
+
+func (w *Writer[T]) EmitOne(e Event) {
+	w.marker++
+	i := w.marker % len(w.chans)
+	if len(w.bufs[i].V) > 0 {
+		w.push(i)
+	}
+	ns := w.chans[i].Push(e)
+	if w.metrics != nil {
+		w.metrics.BackpressureNanos += ns
 	}
 }
 

@@ -45,6 +45,9 @@ type Config struct {
 	Out            []OutEdge
 	Splits         []connector.Split
 	BatchSize      int
+	// LatencyInterval is how often a source subtask emits a latency marker
+	// (0: never).
+	LatencyInterval time.Duration
 }
 
 type input struct {
@@ -76,12 +79,16 @@ type Subtask struct {
 	tracker operator.Tracker
 
 	sincePublish int
+
+	latencyEvery time.Duration
+	lastMarker   time.Time
 }
 
 // New builds the operator chain of one subtask and wires its channels.
 func New(cfg Config) (*Subtask, error) {
 	v := cfg.Vertex
-	st := &Subtask{Name: v.Name(), Index: cfg.Index, inbox: cfg.Inbox, clock: cfg.Clock, wm: base.MinTime}
+	st := &Subtask{Name: v.Name(), Index: cfg.Index, inbox: cfg.Inbox, clock: cfg.Clock, wm: base.MinTime,
+		latencyEvery: cfg.LatencyInterval}
 	kgs := base.RangeFor(cfg.MaxParallelism, v.Parallelism, cfg.Index)
 	n := len(v.Chain)
 	st.ops = make([]operator.Operator, n)
@@ -298,7 +305,34 @@ func (st *Subtask) handle(in *input, e operator.Event) {
 	case operator.EventEnd:
 		in.ended = true
 		st.inputWatermark()
+	case operator.EventLatency:
+		st.latencyMarker(e)
 	}
+}
+
+// latencyMarker forwards a marker down one path of every output edge, or
+// records its age where the data leaves the job (no output edge).
+func (st *Subtask) latencyMarker(e operator.Event) {
+	if len(st.writers) == 0 {
+		st.Metrics[len(st.Metrics)-1].Latency.Record(time.Duration(st.clock.Now().UnixNano() - e.Time))
+		return
+	}
+	for _, w := range st.writers {
+		w.EmitOne(e)
+	}
+}
+
+// maybeMarker emits a latency marker from a source when one is due.
+func (st *Subtask) maybeMarker() {
+	if st.latencyEvery <= 0 {
+		return
+	}
+	now := st.clock.Now()
+	if now.Sub(st.lastMarker) < st.latencyEvery {
+		return
+	}
+	st.lastMarker = now
+	st.latencyMarker(operator.Event{Kind: operator.EventLatency, Time: now.UnixNano()})
 }
 
 // inputWatermark recomputes the combined watermark: the minimum over the
@@ -396,6 +430,7 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		if res.N > 0 {
 			backoff = time.Millisecond
 			st.maybePublish()
+			st.maybeMarker()
 			continue
 		}
 		st.onIdle()
