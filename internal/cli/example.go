@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
 )
@@ -189,49 +190,34 @@ type WindowTop struct {
 }
 
 // countPerWindow counts the records of each key in tumbling event-time
-// windows of size and emits one PageCount per key and window when the
-// watermark passes the window's end, with timestamp end-1. Records of a
-// window that is already closed are dropped and counted in late.
-//
-// It is built from keyed state and event-time timers, the way the engine
-// builds its window operators; once the window API of package stream lands,
-// this becomes a one-liner on it (window assigner + count aggregate) with
-// the same output.
+// windows of the given size (the window API's incremental aggregation).
+// Records for a window that is already closed are late: they go to a side
+// output and are counted in late.
 func countPerWindow(ks stream.KeyedStream[PageView, string], size time.Duration, late *atomic.Int64) stream.Stream[PageCount] {
-	sz := size.Milliseconds()
-	return stream.KeyedProcess(ks, func() stream.KeyedProcessFunction[string, PageView, PageCount] {
-		// Window start -> count, per page. A map, not one value: with
-		// out-of-order input a page has several windows open at once.
-		var counts *stream.MapState[int64, int64]
-		return stream.KeyedProcessFuncs[string, PageView, PageCount]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				counts = stream.NewMapState[int64, int64](ctx, "window-counts")
-				return nil
-			},
-			OnElement: func(ctx *stream.KeyedContext[string], v PageView, _ stream.Emitter[PageCount]) error {
-				ts := ctx.Timestamp()
-				start := ts - floorMod(ts, sz)
-				fire := start + sz - 1 // the window's last millisecond
-				if fire <= ctx.CurrentWatermark() {
-					late.Add(1)
-					return nil
-				}
-				n, _ := counts.Get(start)
-				counts.Put(start, n+1)
-				ctx.RegisterEventTimeTimer(fire) // idempotent per key and time
-				return nil
-			},
-			OnTimerFn: func(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[PageCount]) error {
-				start := t + 1 - sz
-				if n, ok := counts.Get(start); ok {
-					out.Emit(PageCount{Page: ctx.Key(), Start: start, End: start + sz, Count: n})
-					counts.Remove(start)
-				}
-				return nil
-			},
-		}
+	lateTag := stream.NewOutputTag[PageView]("late-views")
+	ws := ks.Window(stream.TumblingEventTimeWindows(size)).SideOutputLateData(lateTag)
+	counted := stream.WindowAggregateWithWindow(ws, stream.AggregatorFuncs[PageView, int64, int64]{
+		CreateFn: func() int64 { return 0 },
+		AddFn:    func(_ PageView, n int64) int64 { return n + 1 },
+		MergeFn:  func(a, b int64) int64 { return a + b },
+		ResultFn: func(n int64) int64 { return n },
+		Codec:    codec.Int64{},
 	}).Name("count-per-window").UID("count-per-window")
+	stream.SinkTo[PageView](stream.SideOutput(counted, lateTag), lateCounter{late}, "late-views")
+	return stream.Map(counted, func(r stream.WindowResult[string, int64]) PageCount {
+		return PageCount{Page: r.Key, Start: r.Window.Start, End: r.Window.End, Count: r.Value}
+	}).Name("to-page-count")
 }
+
+// lateCounter is a sink that counts what it receives.
+type lateCounter struct{ n *atomic.Int64 }
+
+func (c lateCounter) Open(context.Context, connector.SinkInfo) (connector.Writer[PageView], error) {
+	return c, nil
+}
+func (c lateCounter) Write(PageView, int64) error { c.n.Add(1); return nil }
+func (c lateCounter) Flush(context.Context) error { return nil }
+func (c lateCounter) Close() error                { return nil }
 
 // topPages gathers the per-page counts of each window in one subtask and
 // emits the window's ranking when the watermark reaches the window's end.
@@ -282,14 +268,6 @@ func rankPages(pcs []PageCount) {
 		}
 		return strings.Compare(a.Page, b.Page)
 	})
-}
-
-func floorMod(a, b int64) int64 {
-	m := a % b
-	if m < 0 {
-		m += b
-	}
-	return m
 }
 
 // Column widths of the printed table.
