@@ -17,8 +17,11 @@ import (
 type PrintSink[T any] struct {
 	W      io.Writer
 	Format func(T) string
-	mu     *sync.Mutex
 }
+
+// printMu serialises the flushes of every print sink, so lines of different
+// subtasks (which share W) never interleave and W needs no lock of its own.
+var printMu sync.Mutex
 
 func (p PrintSink[T]) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[T], error) {
 	w := p.W
@@ -29,7 +32,7 @@ func (p PrintSink[T]) Open(_ context.Context, info connector.SinkInfo) (connecto
 	if info.Parallelism > 1 {
 		prefix = fmt.Sprintf("%d> ", info.Subtask+1)
 	}
-	return &printWriter[T]{w: w, prefix: prefix, format: p.Format, mu: p.mu}, nil
+	return &printWriter[T]{w: w, prefix: prefix, format: p.Format}, nil
 }
 
 type printWriter[T any] struct {
@@ -37,7 +40,6 @@ type printWriter[T any] struct {
 	buf    bytes.Buffer
 	prefix string
 	format func(T) string
-	mu     *sync.Mutex
 }
 
 func (w *printWriter[T]) Write(v T, _ int64) error {
@@ -60,8 +62,8 @@ func (w *printWriter[T]) Flush(context.Context) error {
 	if w.buf.Len() == 0 {
 		return nil
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	printMu.Lock()
+	defer printMu.Unlock()
 	_, err := w.w.Write(w.buf.Bytes())
 	w.buf.Reset()
 	return err
@@ -71,12 +73,12 @@ func (w *printWriter[T]) Close() error { return w.Flush(context.Background()) }
 
 // Print writes the stream to standard output, one record a line.
 func Print[T any](s Stream[T]) Stream[T] {
-	return SinkTo[T](s, PrintSink[T]{mu: &sync.Mutex{}}, "print")
+	return SinkTo[T](s, PrintSink[T]{}, "print")
 }
 
 // PrintTo writes the stream to w with format (nil: %v).
 func PrintTo[T any](s Stream[T], w io.Writer, format func(T) string) Stream[T] {
-	return SinkTo[T](s, PrintSink[T]{W: w, Format: format, mu: &sync.Mutex{}}, "print")
+	return SinkTo[T](s, PrintSink[T]{W: w, Format: format}, "print")
 }
 
 // Record is a collected record with its event timestamp.

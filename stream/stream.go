@@ -49,8 +49,14 @@ func (s Stream[T]) SetParallelism(p int) Stream[T] {
 	return s
 }
 
-// DisableChaining starts a new chain at this operator.
+// DisableChaining runs this operator alone in its subtasks: it is chained
+// neither to its producer nor to its consumers (Flink's disableChaining), so
+// a heavy or blocking operator gets a goroutine of its own.
 func (s Stream[T]) DisableChaining() Stream[T] { s.node.NoChain = true; return s }
+
+// StartNewChain starts a new chain at this operator: it is not chained to
+// its producer, but its consumers may chain to it (Flink's startNewChain).
+func (s Stream[T]) StartNewChain() Stream[T] { s.node.ChainHead = true; return s }
 
 // Rebalance distributes the records round robin to the next operator.
 func (s Stream[T]) Rebalance() Stream[T] { s.part = operator.Rebalance; return s }
@@ -131,7 +137,7 @@ func (s Stream[T]) Union(others ...Stream[T]) Stream[T] {
 		}
 		ins = append(ins, o.input(0))
 	}
-	n := s.env.graph.AddNode(&plan.Node{Name: "union", Inputs: ins, Out: operator.TypeOf[T](), NoChain: true})
+	n := s.env.graph.AddNode(&plan.Node{Name: "union", Inputs: ins, Out: operator.TypeOf[T](), ChainHead: true})
 	n.Build = func(outs plan.Outputs, _ []connector.Split) (plan.Built, error) {
 		op := &operator.Passthrough[T]{Out: outs.Main.(operator.Collector[T])}
 		return plan.Built{Op: op, Inputs: []any{operator.Collector[T](op)}}, nil

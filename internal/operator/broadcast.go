@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
 )
 
 // Broadcast state (Flink's BroadcastProcessFunction state): a map per
@@ -436,6 +437,11 @@ func (o *KeyedBroadcastProcess[K, A, B, O]) Open(rt *Runtime) error {
 	o.bc.b = &o.Base
 	o.bc.reg = &o.reg
 	o.onTimer = func(tm *Timer) {
+		if o.ctx.domain == ProcessingTime {
+			// Records of a processing-time timer have no event time (Flink
+			// erases the timestamp); ctx.Timestamp() still reports tm.Time.
+			o.em.TS = base.MinTime
+		}
 		if err := o.Fn.OnTimer(&o.ro, tm.Time, &o.em); err != nil {
 			o.Fail(err)
 		}
@@ -501,8 +507,8 @@ func (o *KeyedBroadcastProcess[K, A, B, O]) noKey() {
 
 func (o *KeyedBroadcastProcess[K, A, B, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 func (o *KeyedBroadcastProcess[K, A, B, O]) OnProcessingTime(now int64) {

@@ -310,8 +310,8 @@ func (o *IntervalJoin[K, A, B, O]) cleanup(tm *Timer) {
 
 func (o *IntervalJoin[K, A, B, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 // PendingTimers is the number of registered cleanup timers (tests, metrics).

@@ -157,8 +157,8 @@ func (o *Enrich[K, A, R, O]) expire(tm *Timer) {
 
 func (o *Enrich[K, A, R, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 // PendingTimers is the number of registered expiry timers (tests, metrics).

@@ -203,8 +203,8 @@ func (o *WindowCoGroup[K, A, B, O]) fireWindow(tm *Timer) {
 
 func (o *WindowCoGroup[K, A, B, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 func (o *WindowCoGroup[K, A, B, O]) OnProcessingTime(now int64) {

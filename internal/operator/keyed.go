@@ -1,8 +1,11 @@
 package operator
 
 import (
+	"bytes"
 	"encoding/binary"
+	"slices"
 	"sort"
+	"unsafe"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/base"
@@ -17,21 +20,43 @@ type KeyContext struct {
 	Backend state.Backend
 	Clock   base.Clock
 
-	ttlTables []state.Table // tables whose values carry a TTL prefix
-	cleanKG   int           // next key group of the incremental TTL cleanup
-	ops       int           // accesses since the last cleanup step
-	expired   [][2][]byte
+	ttl     []*ttlCursor // one per table whose values carry a TTL prefix
+	ops     int          // accesses since the last cleanup step
+	expired [][]byte
 }
 
-// ttlCleanupEvery is the number of keyed records between two incremental
-// TTL cleanup steps; each step scans one key group of every TTL table.
-const ttlCleanupEvery = 1024
+// ttlCursor is where the incremental TTL cleanup of one table stands: a key
+// group and a snapshot of its keys, walked a few keys per step.
+type ttlCursor struct {
+	t    state.Table
+	kg   int
+	keys []string
+	pos  int
+}
+
+// The incremental TTL cleanup visits ttlCleanupKeys keys of every TTL table
+// once per ttlCleanupEvery keyed records: a fixed cost per record whatever
+// the size of the state (Flink's incremental cleanup visits a few entries
+// per state access in the same way).
+const (
+	ttlCleanupEvery = 256
+	ttlCleanupKeys  = 64
+)
+
+func (kc *KeyContext) addTTLTable(t state.Table) {
+	for _, c := range kc.ttl {
+		if c.t == t {
+			return
+		}
+	}
+	kc.ttl = append(kc.ttl, &ttlCursor{t: t, kg: -1})
+}
 
 // Touch counts one keyed record and runs an incremental TTL cleanup step
 // every ttlCleanupEvery records, so expired entries go away even when no one
-// reads them again (Flink's incremental cleanup).
+// reads them again.
 func (kc *KeyContext) Touch() {
-	if len(kc.ttlTables) == 0 {
+	if len(kc.ttl) == 0 {
 		return
 	}
 	kc.ops++
@@ -41,29 +66,39 @@ func (kc *KeyContext) Touch() {
 	}
 }
 
-// CleanupStep removes the expired entries of one key group of every TTL
-// table and moves on to the next key group.
+// CleanupStep visits the next ttlCleanupKeys keys of every TTL table and
+// removes their expired entries. Moving to the next key group counts as a
+// visit, so a step is bounded even when most key groups are empty.
 func (kc *KeyContext) CleanupStep() {
 	r := kc.Backend.KeyGroups()
 	if r.Len() == 0 {
 		return
 	}
-	if !r.Contains(kc.cleanKG) {
-		kc.cleanKG = r.Start
-	}
-	kg := kc.cleanKG
-	kc.cleanKG++
 	now := kc.Clock.NowMillis()
-	for _, t := range kc.ttlTables {
-		kc.expired = kc.expired[:0]
-		t.ScanGroup(kg, func(key, sub, value []byte) bool {
-			if len(value) >= 8 && int64(binary.BigEndian.Uint64(value)) <= now {
-				kc.expired = append(kc.expired, [2][]byte{append([]byte(nil), key...), append([]byte(nil), sub...)})
+	for _, c := range kc.ttl {
+		for budget := ttlCleanupKeys; budget > 0; budget-- {
+			if c.pos >= len(c.keys) {
+				c.kg++
+				if !r.Contains(c.kg) {
+					c.kg = r.Start
+				}
+				clear(c.keys) // let the old snapshot's strings go
+				c.keys, c.pos = c.t.GroupKeys(c.kg, c.keys[:0]), 0
+				continue
 			}
-			return true
-		})
-		for _, e := range kc.expired {
-			t.Delete(kg, e[0], e[1])
+			k := c.keys[c.pos]
+			c.pos++
+			key := unsafe.Slice(unsafe.StringData(k), len(k)) // read-only
+			kc.expired = kc.expired[:0]
+			c.t.ScanKey(c.kg, key, func(sub, value []byte) bool {
+				if len(value) >= 8 && int64(binary.BigEndian.Uint64(value)) <= now {
+					kc.expired = append(kc.expired, append([]byte(nil), sub...))
+				}
+				return true
+			})
+			for _, sub := range kc.expired {
+				c.t.Delete(c.kg, key, sub)
+			}
 		}
 	}
 }
@@ -101,28 +136,39 @@ type Timer struct {
 	Key  []byte
 	NS   []byte
 	id   string
+	seq  uint64 // registration number: the entry is live while set[id] == seq
 }
 
 // TimerQueue holds the timers of one time domain of one keyed operator,
 // deduplicated on (key, namespace, time). Timers fire in order of time, and
-// timers of equal time in order of (key, namespace) bytes, so the same input
-// fires the same timers in the same order.
+// timers of equal time in order of key bytes, then namespace bytes, so the
+// same input fires the same timers in the same order (DESIGN.md §5.3).
 //
 // Timers of one time share a bucket: registering is an append (windows put
 // thousands of keys on the same time), and a bucket is sorted once when it
-// starts firing. Deletion is lazy: a deleted timer leaves the dedup set and
-// is skipped when its bucket fires.
+// starts firing; a timer registered into a firing bucket is inserted in
+// order. Deletion leaves a dead entry that is skipped, but the memory held is
+// bounded by the live timers: a bucket whose last live timer is deleted is
+// dropped at once, a bucket's slice is compacted when most of it is dead, and
+// the heap of times is rebuilt when most of its times are dropped.
 type TimerQueue struct {
-	times   []int64 // min-heap of the times that have a bucket
+	times   []int64 // min-heap of times; a time without a bucket is dead
 	buckets map[int64]*timerBucket
-	set     map[string]struct{}
+	set     map[string]liveTimer
 	n       int
+	seq     uint64
 	sbuf    []byte
+}
+
+type liveTimer struct {
+	seq uint64
+	b   *timerBucket
 }
 
 type timerBucket struct {
 	timers []Timer
 	pos    int // next timer to fire
+	live   int // live entries in timers[pos:]
 	sorted bool
 }
 
@@ -136,10 +182,18 @@ func (q *TimerQueue) id(key, ns []byte, t int64) []byte {
 	return b
 }
 
+// timerLess is the firing order of timers of one time.
+func timerLess(a, b *Timer) bool {
+	if c := bytes.Compare(a.Key, b.Key); c != 0 {
+		return c < 0
+	}
+	return bytes.Compare(a.NS, b.NS) < 0
+}
+
 // Register adds a timer; registering the same (key, ns, time) twice is a no-op.
 func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 	if q.set == nil {
-		q.set = map[string]struct{}{}
+		q.set = map[string]liveTimer{}
 		q.buckets = map[int64]*timerBucket{}
 	}
 	id := q.id(key, ns, t)
@@ -147,33 +201,91 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 		return
 	}
 	sid := string(id)
-	q.set[sid] = struct{}{}
+	q.seq++
 	q.n++
 	kn := make([]byte, len(key)+len(ns))
 	copy(kn, key)
 	copy(kn[len(key):], ns)
-	tm := Timer{Time: t, KG: kg, Key: kn[:len(key):len(key)], NS: kn[len(key):], id: sid}
+	tm := Timer{Time: t, KG: kg, Key: kn[:len(key):len(key)], NS: kn[len(key):], id: sid, seq: q.seq}
 	b := q.buckets[t]
 	if b == nil {
 		b = &timerBucket{}
 		q.buckets[t] = b
 		q.pushTime(t)
 	}
-	b.timers = append(b.timers, tm)
+	q.set[sid] = liveTimer{seq: q.seq, b: b}
+	b.live++
+	if !b.sorted {
+		b.timers = append(b.timers, tm)
+		return
+	}
+	// The bucket is firing: insert among the timers not fired yet. The
+	// slots before pos are left alone (the caller may hold the last one).
+	rest := b.timers[b.pos:]
+	i := b.pos + sort.Search(len(rest), func(i int) bool { return timerLess(&tm, &rest[i]) })
+	b.timers = append(b.timers, Timer{})
+	copy(b.timers[i+1:], b.timers[i:])
+	b.timers[i] = tm
 }
 
 // Delete removes a timer if present.
 func (q *TimerQueue) Delete(kg int, key, ns []byte, t int64) {
 	id := q.id(key, ns, t)
-	if _, ok := q.set[string(id)]; ok {
-		delete(q.set, string(id))
-		q.n--
+	lt, ok := q.set[string(id)]
+	if !ok {
+		return
+	}
+	delete(q.set, string(id))
+	q.n--
+	b := lt.b
+	b.live--
+	if b.live == 0 {
+		// Dropped at once; its time stays in the heap as a dead time.
+		if q.buckets[t] == b {
+			delete(q.buckets, t)
+		}
+		q.compactTimes()
+		return
+	}
+	if dead := len(b.timers) - b.pos - b.live; dead > 32 && dead > 2*b.live {
+		// A new slice: PopDue's caller may still hold a pointer into the old one.
+		keep := make([]Timer, 0, b.live)
+		for i := b.pos; i < len(b.timers); i++ {
+			if q.live(&b.timers[i]) {
+				keep = append(keep, b.timers[i])
+			}
+		}
+		b.timers, b.pos = keep, 0
 	}
 }
 
-// Next is the time of the earliest bucket, base.MaxTime when empty. A bucket
-// whose timers were all deleted still counts until PopDue drains it.
+func (q *TimerQueue) live(tm *Timer) bool {
+	lt, ok := q.set[tm.id]
+	return ok && lt.seq == tm.seq
+}
+
+// compactTimes rebuilds the heap of times when dead times dominate it.
+func (q *TimerQueue) compactTimes() {
+	if len(q.times) <= 2*len(q.buckets)+16 {
+		return
+	}
+	q.times = q.times[:0]
+	for t := range q.buckets {
+		q.times = append(q.times, t)
+	}
+	slices.Sort(q.times) // a sorted slice is a min-heap
+}
+
+// dropDead pops dead times off the top of the heap.
+func (q *TimerQueue) dropDead() {
+	for len(q.times) > 0 && q.buckets[q.times[0]] == nil {
+		q.popTime()
+	}
+}
+
+// Next is the time of the earliest live timer, base.MaxTime when empty.
 func (q *TimerQueue) Next() int64 {
+	q.dropDead()
 	if q.n == 0 || len(q.times) == 0 {
 		return base.MaxTime
 	}
@@ -183,19 +295,20 @@ func (q *TimerQueue) Next() int64 {
 // PopDue removes and returns the earliest live timer if its time is <= t.
 // The returned timer is read-only.
 func (q *TimerQueue) PopDue(t int64) *Timer {
-	for len(q.times) > 0 && q.times[0] <= t {
+	for q.dropDead(); len(q.times) > 0 && q.times[0] <= t; q.dropDead() {
 		b := q.buckets[q.times[0]]
 		if !b.sorted {
 			rest := b.timers[b.pos:]
-			sort.Slice(rest, func(i, j int) bool { return rest[i].id < rest[j].id })
+			sort.Slice(rest, func(i, j int) bool { return timerLess(&rest[i], &rest[j]) })
 			b.sorted = true
 		}
 		for b.pos < len(b.timers) {
 			tm := &b.timers[b.pos]
 			b.pos++
-			if _, ok := q.set[tm.id]; ok {
+			if q.live(tm) {
 				delete(q.set, tm.id)
 				q.n--
+				b.live--
 				return tm
 			}
 		}
@@ -210,16 +323,11 @@ func (q *TimerQueue) Len() int { return q.n }
 
 // All returns the pending timers in firing order (for snapshots).
 func (q *TimerQueue) All() []*Timer {
-	var out []*Timer
-	seen := make(map[string]bool, q.n)
+	out := make([]*Timer, 0, q.n)
 	for _, b := range q.buckets {
 		for i := b.pos; i < len(b.timers); i++ {
-			// A timer deleted and registered again appears twice in its bucket.
-			if id := b.timers[i].id; !seen[id] {
-				if _, ok := q.set[id]; ok {
-					seen[id] = true
-					out = append(out, &b.timers[i])
-				}
+			if q.live(&b.timers[i]) {
+				out = append(out, &b.timers[i])
 			}
 		}
 	}
@@ -227,7 +335,7 @@ func (q *TimerQueue) All() []*Timer {
 		if out[i].Time != out[j].Time {
 			return out[i].Time < out[j].Time
 		}
-		return out[i].id < out[j].id
+		return timerLess(out[i], out[j])
 	})
 	return out
 }

@@ -91,6 +91,9 @@ type Writer[T any] struct {
 	pool      sync.Pool
 	metrics   *Metrics
 	marker    int
+	// active: the receivers have seen a batch or a watermark since the
+	// last EventIdle, so they count this channel as active again.
+	active bool
 }
 
 // EdgeWriter is the untyped side of a Writer that the task loop uses.
@@ -102,6 +105,10 @@ type EdgeWriter interface {
 	// EmitOne flushes one channel (round robin) and sends e there (latency
 	// markers, which sample one path each).
 	EmitOne(e Event)
+	// Active reports whether a batch or a watermark went out since the last
+	// EventIdle: a receiver treats either as "this channel is active again",
+	// so an idle sender must announce IDLE once more.
+	Active() bool
 }
 
 // NewWriter returns a writer over chans. keyGroup is required for Hash.
@@ -151,6 +158,7 @@ func (w *Writer[T]) add(i int, ts int64, v T) {
 
 func (w *Writer[T]) push(i int) {
 	b := w.bufs[i]
+	w.active = true
 	w.bufs[i] = w.pool.Get().(*Batch[T])
 	if w.metrics != nil {
 		w.metrics.Out += int64(len(b.V))
@@ -171,6 +179,7 @@ func (w *Writer[T]) Flush() {
 
 func (w *Writer[T]) Emit(e Event) {
 	w.Flush()
+	w.active = e.Kind != EventIdle
 	for _, c := range w.chans {
 		ns := c.Push(e)
 		if w.metrics != nil {
@@ -178,6 +187,8 @@ func (w *Writer[T]) Emit(e Event) {
 		}
 	}
 }
+
+func (w *Writer[T]) Active() bool { return w.active }
 
 func (w *Writer[T]) EmitOne(e Event) {
 	w.marker++

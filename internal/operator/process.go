@@ -187,6 +187,11 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 		return err
 	}
 	o.onTimer = func(tm *Timer) {
+		if o.ctx.domain == ProcessingTime {
+			// Records of a processing-time timer have no event time (Flink
+			// erases the timestamp); ctx.Timestamp() still reports tm.Time.
+			o.em.TS = base.MinTime
+		}
 		if err := o.Fn.OnTimer(&o.ctx, tm.Time, &o.em); err != nil {
 			o.Fail(err)
 		}
@@ -206,8 +211,8 @@ func (o *KeyedProcess[K, I, O]) Collect(ts int64, v I) {
 
 func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 func (o *KeyedProcess[K, I, O]) OnProcessingTime(now int64) {
@@ -268,6 +273,11 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
 		return err
 	}
 	o.onTimer = func(tm *Timer) {
+		if o.ctx.domain == ProcessingTime {
+			// Records of a processing-time timer have no event time (Flink
+			// erases the timestamp); ctx.Timestamp() still reports tm.Time.
+			o.em.TS = base.MinTime
+		}
 		if err := o.Fn.OnTimer(&o.ctx, tm.Time, &o.em); err != nil {
 			o.Fail(err)
 		}
@@ -308,8 +318,8 @@ func (c coIn2[K, I1, I2, O]) Collect(ts int64, v I2) {
 
 func (o *KeyedCoProcess[K, I1, I2, O]) Watermark(wm int64) {
 	o.Enter()
-	o.fire(&o.event, wm, EventTime, o.onTimer)
 	o.Base.Watermark(wm)
+	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) OnProcessingTime(now int64) {

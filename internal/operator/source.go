@@ -50,14 +50,18 @@ type SourceDriver interface {
 }
 
 type splitReader[T any] struct {
-	split    connector.Split
-	r        connector.Reader[T]
-	tsr      connector.Timestamped[T]
-	done     bool
-	idle     bool
-	maxTS    int64
-	wm       int64
-	lastData int64
+	split connector.Split
+	r     connector.Reader[T]
+	tsr   connector.Timestamped[T]
+	done  bool
+	idle  bool
+	maxTS int64
+	wm    int64
+	// emptySince is when the reader began to return nothing (base.MinTime
+	// while it returns data): a split is idle only once it was asked and
+	// had nothing for Idleness, never because it was not polled (a stall
+	// on a full output channel is not idleness, cf. FLINK-35886).
+	emptySince int64
 }
 
 // Source reads the splits assigned to one subtask.
@@ -90,13 +94,12 @@ func (s *Source[T]) Open(rt *Runtime) error {
 	s.buf = make([]T, s.BatchSize)
 	s.ts = make([]int64, s.BatchSize)
 	s.wm = base.MinTime
-	now := rt.Clock.NowMillis()
 	for _, sp := range s.Splits {
 		r, err := s.Src.Open(rt.Ctx, sp, s.Positions[sp.ID])
 		if err != nil {
 			return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
 		}
-		sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, lastData: now}
+		sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, emptySince: base.MinTime}
 		if s.WM.Timestamp == nil {
 			sr.tsr, _ = r.(connector.Timestamped[T])
 		}
@@ -160,6 +163,14 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 		n, err = sr.r.Read(ctx, s.buf)
 	}
 	if n == 0 {
+		if s.WM.Idleness > 0 && !sr.idle {
+			now := s.RT.Clock.NowMillis()
+			if sr.emptySince == base.MinTime {
+				sr.emptySince = now
+			} else if now-sr.emptySince >= s.WM.Idleness.Milliseconds() {
+				sr.idle = true
+			}
+		}
 		return n, err
 	}
 	if s.WM.Timestamp != nil {
@@ -184,7 +195,7 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 			sr.wm = w
 		}
 	}
-	sr.lastData = s.RT.Clock.NowMillis()
+	sr.emptySince = base.MinTime
 	sr.idle = false
 	return n, err
 }
@@ -193,15 +204,11 @@ func (s *Source[T]) updateWatermark(res *SourcePoll) {
 	if !s.WM.Enabled {
 		return
 	}
-	now := s.RT.Clock.NowMillis()
 	wm, maxIdle := base.MaxTime, base.MinTime
 	active := 0
 	for _, sr := range s.readers {
 		if sr.done {
 			continue
-		}
-		if s.WM.Idleness > 0 && now-sr.lastData >= s.WM.Idleness.Milliseconds() {
-			sr.idle = true
 		}
 		if sr.idle {
 			maxIdle = max(maxIdle, sr.wm)
@@ -275,14 +282,19 @@ func (o *Sink[T]) Collect(ts int64, v T) {
 // OnIdle flushes the writer when the subtask has nothing else to do, so
 // results show up promptly on slow streams.
 func (o *Sink[T]) OnIdle() {
+	o.Enter()
 	if err := o.w.Flush(o.RT.Ctx); err != nil {
 		o.Fail(err)
 	}
 }
 
-func (o *Sink[T]) Finish() error { return o.w.Flush(o.RT.Ctx) }
+func (o *Sink[T]) Finish() error {
+	o.Enter()
+	return o.w.Flush(o.RT.Ctx)
+}
 
 func (o *Sink[T]) Close() error {
+	o.Enter()
 	if o.w == nil {
 		return nil
 	}

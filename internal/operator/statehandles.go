@@ -35,7 +35,7 @@ func newHandle(kc *KeyContext, name string, ttl TTL) handle {
 	}
 	h := handle{kc: kc, t: kc.Backend.Table(name), ttl: ttl.TTL.Milliseconds(), rread: ttl.RefreshOnRead}
 	if h.ttl > 0 {
-		kc.ttlTables = append(kc.ttlTables, h.t)
+		kc.addTTLTable(h.t)
 	}
 	return h
 }

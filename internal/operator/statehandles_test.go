@@ -134,8 +134,9 @@ func TestTTLIncrementalCleanup(t *testing.T) {
 		t.Fatalf("len %d", tbl.Len())
 	}
 	clock.Advance(2 * time.Minute)
-	// Process other (non-TTL-expired) traffic: 128 key groups need 128 steps.
-	for range 128 * ttlCleanupEvery {
+	// Process other (non-TTL-expired) traffic: a full cycle visits 5000
+	// keys and moves through 128 key groups, ttlCleanupKeys visits a step.
+	for range (5000/ttlCleanupKeys + 128/ttlCleanupKeys + 2) * ttlCleanupEvery {
 		kc.Touch()
 	}
 	if n := tbl.Len(); n != 0 {

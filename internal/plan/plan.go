@@ -73,8 +73,12 @@ type Node struct {
 	// Built.Op must be an operator.SourceDriver and splits are the splits
 	// assigned to the subtask.
 	Build func(outs Outputs, splits []connector.Split) (Built, error)
-	// NoChain keeps the node at the head of its own chain.
+	// NoChain isolates the node: it is chained neither to its producer nor
+	// to its consumers (Flink's ChainingStrategy NEVER).
 	NoChain bool
+	// ChainHead starts a new chain at the node; its consumers may still
+	// chain to it (Flink's HEAD, startNewChain).
+	ChainHead bool
 	// Sink marks nodes whose output nobody is expected to consume.
 	Sink bool
 }
@@ -212,13 +216,13 @@ func Compile(g *Graph) (*JobGraph, error) {
 }
 
 // chainable: n has one main-output forward input of equal parallelism whose
-// producer feeds nothing else.
+// producer feeds nothing else, and neither side disabled chaining.
 func chainable(n *Node, consumers map[int][]*Node) bool {
-	if n.NoChain || len(n.Inputs) != 1 || n.Source != nil {
+	if n.NoChain || n.ChainHead || len(n.Inputs) != 1 || n.Source != nil {
 		return false
 	}
 	in := n.Inputs[0]
-	return in.Part == operator.Forward && in.Side == "" && in.From.Parallelism == n.Parallelism &&
+	return !in.From.NoChain && in.Part == operator.Forward && in.Side == "" && in.From.Parallelism == n.Parallelism &&
 		len(consumers[in.From.ID]) == 1
 }
 

@@ -2,6 +2,7 @@ package state
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/stromio/strom/internal/base"
 )
@@ -251,11 +252,19 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 
 func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 	for k, e := range t.group(kg, false) {
-		kb := []byte(k)
+		// A read-only view of the map key: fn must not keep or modify it.
+		kb := unsafe.Slice(unsafe.StringData(k), len(k))
 		if !scanEntry(e, func(sub, value []byte) bool { return fn(kb, sub, value) }) {
 			return
 		}
 	}
+}
+
+func (t *heapTable) GroupKeys(kg int, dst []string) []string {
+	for k := range t.group(kg, false) {
+		dst = append(dst, k)
+	}
+	return dst
 }
 
 func (t *heapTable) Len() int { return t.n }

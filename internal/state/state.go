@@ -45,6 +45,9 @@ type Table interface {
 	// ScanGroup calls fn for every entry of key group kg until fn returns
 	// false. fn must not mutate the table.
 	ScanGroup(kg int, fn func(key, sub, value []byte) bool)
+	// GroupKeys appends the keys of key group kg to dst: a snapshot that
+	// stays valid across later mutations (incremental cleanup walks it).
+	GroupKeys(kg int, dst []string) []string
 	// Len is the number of entries.
 	Len() int
 }

@@ -360,10 +360,8 @@ func (st *Subtask) inputWatermark() {
 		if maxIdle > st.wm {
 			st.advance(maxIdle)
 		}
-		if !st.idle {
-			st.idle = true
-			st.emit(operator.Event{Kind: operator.EventIdle})
-		}
+		st.idle = true
+		st.announceIdle()
 		return
 	}
 	st.idle = false
@@ -376,10 +374,24 @@ func (st *Subtask) inputWatermark() {
 // timers in chain order, then the watermark goes downstream.
 func (st *Subtask) advance(wm int64) {
 	st.wm = wm
-	for _, op := range st.ops {
+	for i, op := range st.ops {
+		st.tracker.Op = i // a panic names this operator unless it says otherwise
 		op.Watermark(wm)
 	}
 	st.emit(operator.Event{Kind: operator.EventWatermark, Time: wm})
+}
+
+// announceIdle sends EventIdle downstream unless every receiver already
+// counts this subtask as idle. A batch or a watermark sent while idle (a late
+// record passed through, a processing-time timer fired, the idle watermark
+// moved) re-activates the receiving channel, so IDLE is announced again.
+func (st *Subtask) announceIdle() {
+	for _, w := range st.writers {
+		if w.Active() {
+			st.emit(operator.Event{Kind: operator.EventIdle})
+			return
+		}
+	}
 }
 
 func (st *Subtask) emit(e operator.Event) {
@@ -393,6 +405,7 @@ func (st *Subtask) finish() error {
 		st.advance(base.MaxTime)
 	}
 	for i, op := range st.ops {
+		st.tracker.Op = i
 		if err := op.Finish(); err != nil {
 			return &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: err}
 		}
@@ -416,12 +429,13 @@ func (st *Subtask) runSource(ctx context.Context) error {
 			return &base.OperatorError{Operator: st.rts[0].Name, Subtask: st.Index, Cause: err}
 		}
 		if res.WatermarkAdvanced {
-			st.idle = false
 			st.advance(res.Watermark)
 		}
-		if res.IdleChanged && res.Idle {
-			st.idle = true
-			st.emit(operator.Event{Kind: operator.EventIdle})
+		if res.IdleChanged {
+			st.idle = res.Idle
+		}
+		if st.idle {
+			st.announceIdle()
 		}
 		st.fireProcessingTimers()
 		if res.Done {
@@ -468,8 +482,14 @@ func (st *Subtask) onIdle() {
 	for _, w := range st.writers {
 		w.Flush()
 	}
+	if st.idle {
+		st.announceIdle()
+	}
 	st.publish()
 }
+
+// maxTimerWaitMillis caps one sleep for a processing-time timer.
+const maxTimerWaitMillis = 3_600_000
 
 // wait blocks until an input may have data, the source is ready, the
 // backoff (if > 0) passed, a processing-time timer is due, or ctx ends.
@@ -477,8 +497,11 @@ func (st *Subtask) wait(ctx context.Context, ready <-chan struct{}, backoff time
 	var timer <-chan struct{}
 	d := time.Duration(-1)
 	if next := st.nextProcessingTime(); next != base.MaxTime {
-		d = time.Duration(next-st.clock.NowMillis()) * time.Millisecond
-		if d <= 0 {
+		if next-st.clock.NowMillis() > maxTimerWaitMillis {
+			// A timer far ahead: wake up now and then and look again
+			// (the delay in nanoseconds would overflow).
+			d = maxTimerWaitMillis * time.Millisecond
+		} else if d = time.UnixMilli(next).Sub(st.clock.Now()); d <= 0 {
 			return nil
 		}
 	}
