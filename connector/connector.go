@@ -81,3 +81,41 @@ type Writer[T any] interface {
 	// Close flushes and releases the writer; it is idempotent.
 	Close() error
 }
+
+// Committer is an optional capability of a Sink whose writers take part in
+// checkpoints through two-phase commit, which makes the sink's output
+// exactly-once: everything a writer wrote between two checkpoint barriers is
+// staged by PreCommit (TransactionalWriter) at the barrier and becomes
+// visible only when Commit is called after the checkpoint completed.
+//
+// The engine stores the committables of a checkpoint in the checkpoint
+// itself. After a crash it restores the latest complete checkpoint, calls
+// Commit again with that checkpoint's committables (some may have been
+// committed already: Commit must be idempotent), then AbortExcept to throw
+// away whatever was staged later and never committed, and only then opens
+// the writers.
+//
+// Concurrency: Commit and AbortExcept are called from the engine's
+// checkpoint coordinator, a goroutine other than the writers'; they must
+// touch only staged transactions, never a writer's open one.
+type Committer interface {
+	// Commit makes the staged transactions visible, in order. Committing a
+	// transaction that is already visible is a no-op; one that is neither
+	// staged nor visible is an error (its data is lost: fail loudly).
+	Commit(ctx context.Context, committables [][]byte) error
+	// AbortExcept discards every staged transaction of this sink that is
+	// not in keep (stale transactions of attempts that crashed). It is
+	// called once per job start, before any writer opens.
+	AbortExcept(ctx context.Context, keep [][]byte) error
+}
+
+// TransactionalWriter is the writer side of a Committer sink.
+type TransactionalWriter[T any] interface {
+	Writer[T]
+	// PreCommit is called at a checkpoint barrier, after the records before
+	// it: it durably stages everything written since the previous
+	// PreCommit and returns the committable that Commit makes visible (nil:
+	// nothing to commit). Records written afterwards belong to the next
+	// transaction. Staged data must survive a process crash.
+	PreCommit(ctx context.Context, checkpointID int64) ([]byte, error)
+}

@@ -19,7 +19,9 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/stromio/strom/internal/base"
@@ -70,6 +72,47 @@ type Options struct {
 	LatencyInterval time.Duration
 	// Name is the job's name.
 	Name string
+	// Checkpoints turns on periodic checkpoints (nil: none).
+	Checkpoints *CheckpointOptions
+	// Restart restarts a failed job from its latest checkpoint (nil: a
+	// failure ends the job).
+	Restart *RestartStrategy
+}
+
+// CheckpointOptions configure checkpoints. With Dir set, a job started again
+// after a crash resumes from the latest valid checkpoint in Dir.
+type CheckpointOptions struct {
+	// Dir is the checkpoint directory (required).
+	Dir string
+	// Interval between checkpoints (default 1 s).
+	Interval time.Duration
+	// Timeout abandons a checkpoint that takes longer (default 10 min).
+	Timeout time.Duration
+	// MinPause between the end of a checkpoint and the next (default 0).
+	MinPause time.Duration
+	// MaxConcurrent checkpoints in flight (default 1).
+	MaxConcurrent int
+	// Retained complete checkpoints kept (default 2).
+	Retained int
+	// AllowEmptyState starts from empty state when Dir holds checkpoints
+	// but none is valid (default: refuse to start).
+	AllowEmptyState bool
+	// AllowNonRestoredState drops checkpointed state of operators (by UID)
+	// the job no longer has (default: refuse to start).
+	AllowNonRestoredState bool
+	// Logf receives checkpoint failures and restore decisions (default:
+	// standard error).
+	Logf func(format string, args ...any)
+}
+
+// RestartStrategy says how a failed job restarts from its latest
+// checkpoint: after Delay, growing by Backoff (>= 1; 1 = fixed delay) up
+// to MaxDelay, at most MaxAttempts times in a row.
+type RestartStrategy struct {
+	MaxAttempts int
+	Delay       time.Duration
+	MaxDelay    time.Duration
+	Backoff     float64
 }
 
 // Validate reports the first invalid option.
@@ -83,6 +126,14 @@ func (o Options) Validate() error {
 		return fmt.Errorf("stream: Parallelism %d exceeds MaxParallelism %d", o.Parallelism, o.MaxParallelism)
 	case o.BatchSize < 0 || o.ChannelCapacity < 0:
 		return fmt.Errorf("stream: BatchSize and ChannelCapacity must not be negative")
+	case o.Checkpoints != nil && o.Checkpoints.Dir == "":
+		return fmt.Errorf("stream: Checkpoints.Dir is required")
+	case o.Checkpoints != nil && (o.Checkpoints.Interval < 0 || o.Checkpoints.Timeout < 0 || o.Checkpoints.MinPause < 0):
+		return fmt.Errorf("stream: checkpoint interval, timeout and pause must not be negative")
+	case o.Restart != nil && (o.Restart.MaxAttempts < 0 || o.Restart.Delay < 0 || o.Restart.Backoff < 0):
+		return fmt.Errorf("stream: restart attempts, delay and backoff must not be negative")
+	case o.Restart != nil && o.Checkpoints == nil:
+		return fmt.Errorf("stream: a restart strategy needs checkpoints (a restart without them would replay from the start and duplicate output)")
 	}
 	return nil
 }
@@ -144,15 +195,51 @@ func (env *Environment) compile() (*plan.JobGraph, error) {
 }
 
 // Execute runs the job until every bounded source ended and all results were
-// emitted, an operator failed, or ctx was canceled.
+// emitted, an operator failed, or ctx was canceled. With a RestartStrategy
+// a failed job is restarted from its latest checkpoint.
 func (env *Environment) Execute(ctx context.Context) error {
-	job, err := env.Start(ctx)
-	if err != nil {
-		return err
+	attempt := 0
+	delay := time.Duration(0)
+	for {
+		job, err := env.Start(ctx)
+		if err != nil {
+			return err
+		}
+		stop := context.AfterFunc(ctx, job.Cancel)
+		err = job.Wait()
+		stop()
+		rs := env.opts.Restart
+		if err == nil || errors.Is(err, ErrCanceled) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
+			return err
+		}
+		attempt++
+		if delay == 0 {
+			delay = rs.Delay
+		} else if rs.Backoff > 1 {
+			delay = time.Duration(float64(delay) * rs.Backoff)
+		}
+		if rs.MaxDelay > 0 && delay > rs.MaxDelay {
+			delay = rs.MaxDelay
+		}
+		env.logf("job failed (attempt %d of %d), restarting from the latest checkpoint in %v: %v", attempt, rs.MaxAttempts, delay, err)
+		if delay > 0 {
+			ch, stopT := env.opts.Clock.After(delay)
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				stopT()
+				return err
+			}
+		}
 	}
-	stop := context.AfterFunc(ctx, job.Cancel)
-	defer stop()
-	return job.Wait()
+}
+
+func (env *Environment) logf(format string, args ...any) {
+	if c := env.opts.Checkpoints; c != nil && c.Logf != nil {
+		c.Logf(format, args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...)
 }
 
 // Start starts the job and returns at once.
@@ -161,8 +248,14 @@ func (env *Environment) Start(ctx context.Context) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, err := cluster.Start(ctx, jg, cluster.Options{Name: env.opts.Name, Clock: env.opts.Clock,
-		ChannelCapacity: env.opts.ChannelCapacity, BatchSize: env.opts.BatchSize, LatencyInterval: env.opts.LatencyInterval})
+	copts := cluster.Options{Name: env.opts.Name, Clock: env.opts.Clock,
+		ChannelCapacity: env.opts.ChannelCapacity, BatchSize: env.opts.BatchSize, LatencyInterval: env.opts.LatencyInterval}
+	if c := env.opts.Checkpoints; c != nil {
+		copts.Checkpoints = &cluster.CheckpointOptions{Dir: c.Dir, Resume: true, Interval: c.Interval, Timeout: c.Timeout,
+			MinPause: c.MinPause, MaxConcurrent: c.MaxConcurrent, Retained: c.Retained, AllowEmptyState: c.AllowEmptyState,
+			AllowNonRestoredState: c.AllowNonRestoredState, Logf: env.logf}
+	}
+	j, err := cluster.Start(ctx, jg, copts)
 	if err != nil {
 		return nil, err
 	}

@@ -176,6 +176,9 @@ func SinkTo[T any](s Stream[T], sink connector.Sink[T], name string) Stream[T] {
 		return op, op
 	})
 	out.node.Sink = true
+	if c, ok := sink.(connector.Committer); ok {
+		out.node.Committer = c
+	}
 	return out
 }
 

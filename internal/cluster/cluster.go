@@ -35,6 +35,8 @@ type Options struct {
 	BatchSize int
 	// LatencyInterval is how often sources emit latency markers (0: off).
 	LatencyInterval time.Duration
+	// Checkpoints turns on checkpoints (nil: none).
+	Checkpoints *CheckpointOptions
 }
 
 // Job is one running job.
@@ -44,6 +46,7 @@ type Job struct {
 	subs  map[*plan.Vertex][]*task.Subtask
 	chans []*task.Chan
 
+	coord  *coordinator
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -60,6 +63,18 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		opts.ChannelCapacity = 8
 	}
 	j := &Job{name: opts.Name, jg: jg, subs: map[*plan.Vertex][]*task.Subtask{}, done: make(chan struct{})}
+	var ckpt *task.Checkpointing
+	if opts.Checkpoints != nil {
+		c, err := newCoordinator(j, jg, *opts.Checkpoints, opts.Clock)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.prepareSinks(ctx); err != nil {
+			return nil, err
+		}
+		j.coord = c
+		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore}
+	}
 	inboxes := map[*plan.Vertex][]*task.Inbox{}
 	for _, v := range jg.Vertices {
 		for range v.Parallelism {
@@ -108,7 +123,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		for i := range v.Parallelism {
 			cfg := task.Config{Vertex: v, Index: i, MaxParallelism: jg.MaxParallelism, Clock: opts.Clock,
 				Inbox: inboxes[v][i], In: ins[v][i], Out: outs[v][i], BatchSize: opts.BatchSize,
-				LatencyInterval: opts.LatencyInterval}
+				LatencyInterval: opts.LatencyInterval, Checkpointing: ckpt}
 			if assigned != nil {
 				cfg.Splits = assigned[i]
 			}
@@ -117,6 +132,9 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 				return nil, err
 			}
 			j.subs[v] = append(j.subs[v], st)
+			if j.coord != nil && v.Chain[0].Source != nil {
+				j.coord.sources = append(j.coord.sources, st)
+			}
 		}
 	}
 	ctx, j.cancel = context.WithCancel(ctx)
@@ -131,8 +149,23 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 			}()
 		}
 	}
+	subtasksDone := make(chan struct{})
+	var coordDone chan struct{}
+	if j.coord != nil {
+		coordDone = make(chan struct{})
+		j.coord.upWG.Add(1)
+		go j.coord.upload(ctx)
+		go func() {
+			defer close(coordDone)
+			j.coord.run(ctx, subtasksDone)
+		}()
+	}
 	go func() {
 		j.wg.Wait()
+		close(subtasksDone)
+		if coordDone != nil {
+			<-coordDone // the end-of-input checkpoint completes before Wait returns
+		}
 		j.cancel()
 		close(j.done)
 	}()
@@ -165,6 +198,15 @@ func (j *Job) Cancel() {
 	for _, c := range j.chans {
 		c.Close()
 	}
+}
+
+// CheckpointStats returns the job's checkpoint figures (zero without
+// checkpoints).
+func (j *Job) CheckpointStats() CheckpointStats {
+	if j.coord == nil {
+		return CheckpointStats{}
+	}
+	return j.coord.Stats()
 }
 
 // Done is closed when every subtask has exited.

@@ -73,6 +73,8 @@ type Runtime struct {
 	// reaches the task loop.
 	Index   int
 	Tracker *Tracker
+	// Restored is the operator's state from a checkpoint (nil: fresh start).
+	Restored *Restored
 }
 
 // Tracker records which operator of a chain is executing. Operators call

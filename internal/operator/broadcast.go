@@ -436,6 +436,9 @@ func (o *KeyedBroadcastProcess[K, A, B, O]) Open(rt *Runtime) error {
 	o.ro = ReadOnlyBroadcastContext[K]{KeyedContext: &o.ctx, reg: &o.reg}
 	o.bc.b = &o.Base
 	o.bc.reg = &o.reg
+	if err := restoreBroadcast(rt, &o.reg); err != nil {
+		return fmt.Errorf("operator %q: %w", rt.Name, err)
+	}
 	o.onTimer = func(tm *Timer) {
 		if o.ctx.domain == ProcessingTime {
 			// Records of a processing-time timer have no event time (Flink

@@ -24,6 +24,9 @@ const (
 	// records before them and are measured where the data leaves the job,
 	// as Flink's latency markers are.
 	EventLatency
+	// EventBarrier is a checkpoint barrier: Time is the checkpoint id. It
+	// separates the records that belong to the checkpoint from those after.
+	EventBarrier
 )
 
 // Event is the unit on a channel between two subtasks.
@@ -179,7 +182,12 @@ func (w *Writer[T]) Flush() {
 
 func (w *Writer[T]) Emit(e Event) {
 	w.Flush()
-	w.active = e.Kind != EventIdle
+	switch e.Kind {
+	case EventIdle:
+		w.active = false
+	case EventWatermark:
+		w.active = true
+	}
 	for _, c := range w.chans {
 		ns := c.Push(e)
 		if w.metrics != nil {

@@ -131,7 +131,7 @@ func (k *keyedCore[K, O]) openKeyed(rt *Runtime, out Collector[O], kcod codec.Co
 	k.ctx.proc = &k.proc
 	k.em.Out = out
 	k.em.Owner = &k.Base
-	return nil
+	return k.restoreTimers(rt)
 }
 
 func (k *keyedCore[K, O]) setKey(key K, ts int64) {

@@ -94,12 +94,30 @@ func (s *Source[T]) Open(rt *Runtime) error {
 	s.buf = make([]T, s.BatchSize)
 	s.ts = make([]int64, s.BatchSize)
 	s.wm = base.MinTime
+	var restored map[string]splitState
+	if rt.Restored != nil {
+		var err error
+		if restored, err = restoredSplits(rt.Name, rt.Restored.Subtasks); err != nil {
+			return err
+		}
+	}
 	for _, sp := range s.Splits {
-		r, err := s.Src.Open(rt.Ctx, sp, s.Positions[sp.ID])
+		pos := s.Positions[sp.ID]
+		ss, ok := restored[sp.ID]
+		if ok {
+			pos = ss.pos
+		} else if rt.Restored != nil {
+			// A split the checkpoint does not know (new since): from the start.
+			ss = splitState{maxTS: base.MinTime, wm: base.MinTime}
+		}
+		r, err := s.Src.Open(rt.Ctx, sp, pos)
 		if err != nil {
 			return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
 		}
 		sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, emptySince: base.MinTime}
+		if rt.Restored != nil {
+			sr.maxTS, sr.wm = ss.maxTS, ss.wm
+		}
 		if s.WM.Timestamp == nil {
 			sr.tsr, _ = r.(connector.Timestamped[T])
 		}

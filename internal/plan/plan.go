@@ -81,6 +81,9 @@ type Node struct {
 	ChainHead bool
 	// Sink marks nodes whose output nobody is expected to consume.
 	Sink bool
+	// Committer is set for sinks that commit through checkpoints (two-phase
+	// commit): the coordinator commits their pre-committed transactions.
+	Committer connector.Committer
 }
 
 // Graph is the logical graph of a job.

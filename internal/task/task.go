@@ -48,6 +48,9 @@ type Config struct {
 	// LatencyInterval is how often a source subtask emits a latency marker
 	// (0: never).
 	LatencyInterval time.Duration
+	// Checkpointing connects the subtask to the checkpoint coordinator
+	// (nil: no checkpoints).
+	Checkpointing *Checkpointing
 }
 
 type input struct {
@@ -56,6 +59,7 @@ type input struct {
 	wm      int64
 	idle    bool
 	ended   bool
+	barrier int64 // checkpoint whose barrier arrived: blocked until aligned (0: none)
 }
 
 // Subtask is one parallel instance of a vertex.
@@ -82,13 +86,17 @@ type Subtask struct {
 
 	latencyEvery time.Duration
 	lastMarker   time.Time
+
+	vertex int
+	ckpt   *Checkpointing
+	ctrl   chan int64 // checkpoint triggers (sources)
 }
 
 // New builds the operator chain of one subtask and wires its channels.
 func New(cfg Config) (*Subtask, error) {
 	v := cfg.Vertex
 	st := &Subtask{Name: v.Name(), Index: cfg.Index, inbox: cfg.Inbox, clock: cfg.Clock, wm: base.MinTime,
-		latencyEvery: cfg.LatencyInterval}
+		latencyEvery: cfg.LatencyInterval, vertex: cfg.Vertex.ID, ckpt: cfg.Checkpointing, ctrl: make(chan int64, 64)}
 	kgs := base.RangeFor(cfg.MaxParallelism, v.Parallelism, cfg.Index)
 	n := len(v.Chain)
 	st.ops = make([]operator.Operator, n)
@@ -210,6 +218,9 @@ func (st *Subtask) Run(ctx context.Context) (err error) {
 		st.publish()
 	}()
 	st.isOpen = make([]bool, len(st.ops))
+	if err := st.restore(); err != nil {
+		return err
+	}
 	for i := len(st.ops) - 1; i >= 0; i-- {
 		st.rts[i].Ctx = ctx
 		if err := st.ops[i].Open(st.rts[i]); err != nil {
@@ -265,6 +276,9 @@ func (st *Subtask) runInputs(ctx context.Context) error {
 				continue
 			}
 			live++
+			if in.barrier != 0 {
+				continue // aligning: the input waits for the others' barriers
+			}
 			e, ok := in.ch.Poll()
 			if !ok {
 				continue
@@ -304,7 +318,11 @@ func (st *Subtask) handle(in *input, e operator.Event) {
 		st.inputWatermark()
 	case operator.EventEnd:
 		in.ended = true
+		in.barrier = 0
 		st.inputWatermark()
+		st.checkAligned()
+	case operator.EventBarrier:
+		st.onBarrier(in, e.Time)
 	case operator.EventLatency:
 		st.latencyMarker(e)
 	}
@@ -410,6 +428,7 @@ func (st *Subtask) finish() error {
 			return &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: err}
 		}
 	}
+	st.checkpoint(operator.FinalCheckpointID, true)
 	st.emit(operator.Event{Kind: operator.EventEnd})
 	return nil
 }
@@ -420,6 +439,7 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return base.ErrCanceled
 		}
+		st.pollTrigger()
 		res, err := st.source.Poll(ctx)
 		if err != nil {
 			var oe *base.OperatorError

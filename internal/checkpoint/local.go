@@ -1,0 +1,396 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// Local is a Storage in a directory of a vfs.FS:
+//
+//	DIR/chk-<id>/<name>       state files
+//	DIR/chk-<id>/_metadata    written last; its presence marks completion
+//
+// Every file is written as <name>.tmp, synced, renamed and the directory
+// synced; CommitMetadata finally syncs DIR (and, once, DIR's ancestors). A
+// savepoint is a Local rooted at the savepoint's own directory: all names
+// are relative to chk-<id>, so the directory can be moved or copied.
+type Local struct {
+	fs         vfs.FS
+	dir        string
+	rootSynced atomic.Bool // DIR's ancestors were synced
+}
+
+var _ Storage = (*Local)(nil)
+
+// NewLocal returns the storage in dir of fsys. It does no I/O: dir is
+// created by the first write.
+func NewLocal(fsys vfs.FS, dir string) *Local {
+	return &Local{fs: fsys, dir: filepath.Clean(dir)}
+}
+
+// Dir returns the root directory.
+func (l *Local) Dir() string { return l.dir }
+
+func (l *Local) String() string { return l.dir }
+
+const chkPrefix = "chk-"
+
+// ChkDirName returns the name of the directory of checkpoint id.
+func ChkDirName(id int64) string { return chkPrefix + strconv.FormatInt(id, 10) }
+
+// parseChkDir returns the id of a checkpoint directory name.
+func parseChkDir(name string) (int64, bool) {
+	s, ok := strings.CutPrefix(name, chkPrefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 || strconv.FormatInt(id, 10) != s {
+		return 0, false
+	}
+	return id, true
+}
+
+func (l *Local) chkDir(id int64) string { return filepath.Join(l.dir, ChkDirName(id)) }
+
+func checkID(id int64) error {
+	if id < 1 {
+		return fmt.Errorf("checkpoint: checkpoint id %d (want at least 1)", id)
+	}
+	return nil
+}
+
+// complete reports whether checkpoint id has its metadata file.
+func (l *Local) complete(id int64) (bool, error) {
+	info, err := l.fs.Stat(filepath.Join(l.chkDir(id), MetadataFile))
+	if vfs.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !info.IsDir, nil
+}
+
+// WriteFile implements Storage.
+func (l *Local) WriteFile(ctx context.Context, id int64, name string, data []byte) (FileSum, error) {
+	if err := ctx.Err(); err != nil {
+		return FileSum{}, err
+	}
+	if err := checkID(id); err != nil {
+		return FileSum{}, err
+	}
+	if err := ValidName(name); err != nil {
+		return FileSum{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	if done, err := l.complete(id); err != nil {
+		return FileSum{}, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+	} else if done {
+		return FileSum{}, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, l.dir, name)
+	}
+	dir := l.chkDir(id)
+	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
+		return FileSum{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := vfs.WriteFileAtomic(l.fs, filepath.Join(dir, name), data); err != nil {
+		return FileSum{}, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+	}
+	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+}
+
+// ReadFile implements Storage.
+func (l *Local) ReadFile(ctx context.Context, id int64, name string, want *FileSum) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	label := fmt.Sprintf("chk-%d/%s in %s", id, name, l.dir)
+	size := int64(-1)
+	if want != nil {
+		size = want.Size
+	}
+	data, err := l.read(filepath.Join(l.chkDir(id), name), label, size, math.MaxInt64)
+	if err != nil {
+		return nil, err
+	}
+	if want != nil {
+		if got := CRC(data); got != want.CRC {
+			return nil, corruptf("%s: CRC-32C is %#08x, the metadata says %#08x", label, got, want.CRC)
+		}
+	}
+	return data, nil
+}
+
+// read reads a whole file that must have wantSize bytes (when not -1) and
+// at most limit bytes; sizes are checked before anything is allocated.
+func (l *Local) read(path, label string, wantSize, limit int64) ([]byte, error) {
+	info, err := l.fs.Stat(path)
+	if vfs.IsNotExist(err) {
+		return nil, fmt.Errorf("checkpoint: %s is missing: %w", label, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", label, err)
+	}
+	switch {
+	case info.IsDir:
+		return nil, corruptf("%s is a directory", label)
+	case wantSize >= 0 && info.Size != wantSize:
+		return nil, corruptf("%s is %d bytes, the metadata says %d (truncated, or trailing junk)", label, info.Size, wantSize)
+	case info.Size > limit:
+		return nil, corruptf("%s is %d bytes, more than the %d allowed", label, info.Size, limit)
+	}
+	f, err := l.fs.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", label, err)
+	}
+	defer f.Close()
+	data := make([]byte, info.Size)
+	if _, err := io.ReadFull(f, data); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, corruptf("%s shrank while it was read", label)
+	} else if err != nil {
+		return nil, fmt.Errorf("checkpoint: reading %s: %w", label, err)
+	}
+	var one [1]byte
+	if n, _ := f.Read(one[:]); n > 0 {
+		return nil, corruptf("%s grew while it was read", label)
+	}
+	return data, nil
+}
+
+// CommitMetadata implements Storage.
+func (l *Local) CommitMetadata(ctx context.Context, m *Metadata) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := EncodeMetadata(m)
+	if err != nil {
+		return err
+	}
+	if done, err := l.complete(m.ID); err != nil {
+		return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, l.dir, err)
+	} else if done {
+		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, l.dir)
+	}
+	dir := l.chkDir(m.ID)
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			info, err := l.fs.Stat(filepath.Join(dir, f.Name))
+			if err != nil {
+				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, l.dir, op.UID, err)
+			}
+			if info.IsDir || info.Size != f.Size {
+				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file %s is %d bytes, the metadata says %d",
+					m.ID, l.dir, op.UID, f.Name, info.Size, f.Size)
+			}
+		}
+	}
+	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if err := vfs.WriteFileAtomic(l.fs, filepath.Join(dir, MetadataFile), data); err != nil {
+		return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, l.dir, err)
+	}
+	// The checkpoint directory's entry in DIR, and DIR's in its parent.
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return fmt.Errorf("checkpoint: committing chk-%d in %s: syncing the directory: %w", m.ID, l.dir, err)
+	}
+	if !l.rootSynced.Load() {
+		if err := l.syncAncestors(); err != nil {
+			return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, l.dir, err)
+		}
+		l.rootSynced.Store(true)
+	}
+	return nil
+}
+
+// syncAncestors syncs every directory above DIR, so that DIR itself is
+// durable however many of its ancestors the first MkdirAll created (or a
+// previous process created and died before syncing). A directory that
+// cannot be opened for lack of permission was not created by us and is
+// skipped.
+func (l *Local) syncAncestors() error {
+	for d := l.dir; ; {
+		parent := filepath.Dir(d)
+		if parent == d {
+			return nil
+		}
+		if err := l.fs.SyncDir(parent); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("syncing %s: %w", parent, err)
+		}
+		d = parent
+	}
+}
+
+// scan returns the ids of the complete and of the incomplete checkpoint
+// directories, ascending. A missing DIR is empty.
+func (l *Local) scan(ctx context.Context) (complete, incomplete []int64, err error) {
+	names, err := l.fs.ReadDir(l.dir)
+	if vfs.IsNotExist(err) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("checkpoint: listing %s: %w", l.dir, err)
+	}
+	var ids []int64
+	for _, name := range names {
+		if id, ok := parseChkDir(name); ok {
+			ids = append(ids, id)
+		}
+	}
+	// Names sort as strings (chk-10 < chk-9); ids sort as numbers.
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		done, err := l.complete(id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint: listing %s: %w", l.dir, err)
+		}
+		if done {
+			complete = append(complete, id)
+		} else {
+			incomplete = append(incomplete, id)
+		}
+	}
+	return complete, incomplete, nil
+}
+
+// List implements Storage.
+func (l *Local) List(ctx context.Context) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	complete, _, err := l.scan(ctx)
+	return complete, err
+}
+
+// Load implements Storage.
+func (l *Local) Load(ctx context.Context, id int64) (*Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	label := fmt.Sprintf("chk-%d/%s in %s", id, MetadataFile, l.dir)
+	data, err := l.read(filepath.Join(l.chkDir(id), MetadataFile), label, -1, MaxMetadataSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := DecodeMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	if m.ID != id {
+		return nil, corruptf("%s holds checkpoint %d (copied into the wrong directory?)", label, m.ID)
+	}
+	return m, nil
+}
+
+// LoadLatest implements Storage.
+func (l *Local) LoadLatest(ctx context.Context, logf func(format string, args ...any)) (*Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, incomplete, err := l.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	note := ""
+	if len(incomplete) > 0 {
+		note = fmt.Sprintf(" (%d incomplete attempt(s) without %s ignored)", len(incomplete), MetadataFile)
+	}
+	return loadLatest(ctx, l, l.dir, note, logf)
+}
+
+// Delete implements Storage: it removes _metadata first and syncs, so that
+// a crash in the middle never leaves a complete-looking checkpoint with
+// missing files.
+func (l *Local) Delete(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkID(id); err != nil {
+		return err
+	}
+	dir := l.chkDir(id)
+	if _, err := l.fs.Stat(dir); vfs.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
+	}
+	err := l.fs.Remove(filepath.Join(dir, MetadataFile))
+	switch {
+	case err == nil:
+		if err := l.fs.SyncDir(dir); err != nil {
+			return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
+	}
+	if err := l.fs.RemoveAll(dir); err != nil {
+		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
+	}
+	return nil
+}
+
+// Retain implements Storage.
+func (l *Local) Retain(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
+	}
+	complete, incomplete, err := l.scan(ctx)
+	if err != nil || len(complete) == 0 {
+		return err
+	}
+	newest := complete[len(complete)-1]
+	if len(complete) > n {
+		for _, id := range complete[:len(complete)-n] {
+			if err := l.Delete(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	removed := false
+	for _, id := range incomplete {
+		if id >= newest {
+			break // may still be in progress
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := l.fs.RemoveAll(l.chkDir(id)); err != nil {
+			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, l.dir, err)
+		}
+		removed = true
+	}
+	if removed {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fmt.Errorf("checkpoint: retention in %s: %w", l.dir, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,457 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// writeCheckpoint writes a small checkpoint the way the runtime will: a
+// source with positions, a keyed operator with one file per subtask (a few
+// KiB each, so torn writes at 512 B and 4 KiB both cut inside them), then
+// the metadata.
+func writeCheckpoint(ctx context.Context, s Storage, id int64, kind Kind) (*Metadata, error) {
+	m := &Metadata{ID: id, Kind: kind, TimestampMs: 1000 * id, JobFingerprint: "job-a", MaxParallelism: 8}
+	src := OperatorState{UID: "src", Parallelism: 2,
+		Subtasks: [][]byte{fmt.Appendf(nil, "pos-%d-0", id), fmt.Appendf(nil, "pos-%d-1", id)}}
+	agg := OperatorState{UID: "agg", Parallelism: 2}
+	for sub := range 2 {
+		start, end := sub*4, sub*4+4
+		chunks := map[int][]byte{}
+		for kg := start; kg < end; kg++ {
+			chunks[kg] = bytes.Repeat(fmt.Appendf(nil, "c%d-%d;", id, kg), 150+int(id)*10)
+		}
+		name := fmt.Sprintf("agg-%d.kg", sub)
+		sum, err := s.WriteFile(ctx, id, name, EncodeKeyed(start, end, chunks))
+		if err != nil {
+			return nil, err
+		}
+		agg.Keyed = append(agg.Keyed, KeyedFile{Name: name, Start: start, End: end, Size: sum.Size, CRC: sum.CRC})
+	}
+	m.Operators = []OperatorState{src, agg}
+	return m, s.CommitMetadata(ctx, m)
+}
+
+func mustCheckpoint(t *testing.T, s Storage, id int64) *Metadata {
+	t.Helper()
+	m, err := writeCheckpoint(context.Background(), s, id, Checkpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// logger collects the lines of LoadLatest.
+type logger struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logger) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logger) String() string { return strings.Join(l.lines, "\n") }
+
+type fsCase struct {
+	name string
+	fs   func(t *testing.T) (vfs.FS, string)
+}
+
+var fsCases = []fsCase{
+	{"os", func(t *testing.T) (vfs.FS, string) { return vfs.OS{}, filepath.Join(t.TempDir(), "ckpt") }},
+	{"crashfs", func(t *testing.T) (vfs.FS, string) { return vfs.NewCrashFS(1), "data/ckpt" }},
+}
+
+func TestLocalRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for _, fc := range fsCases {
+		t.Run(fc.name, func(t *testing.T) {
+			fsys, dir := fc.fs(t)
+			s := NewLocal(fsys, dir)
+			if ids, err := s.List(ctx); err != nil || len(ids) != 0 {
+				t.Fatalf("List of a missing directory = %v, %v", ids, err)
+			}
+			m1 := mustCheckpoint(t, s, 1)
+			m2 := mustCheckpoint(t, s, 2)
+			if ids, err := s.List(ctx); err != nil || !slices.Equal(ids, []int64{1, 2}) {
+				t.Fatalf("List = %v, %v", ids, err)
+			}
+			for _, want := range []*Metadata{m1, m2} {
+				got, err := s.Load(ctx, want.ID)
+				if err != nil || !equalMetadata(got, want) {
+					t.Fatalf("Load(%d) = %+v, %v", want.ID, got, err)
+				}
+			}
+			got, err := s.LoadLatest(ctx, t.Logf)
+			if err != nil || !equalMetadata(got, m2) {
+				t.Fatalf("LoadLatest = %+v, %v", got, err)
+			}
+			for _, f := range got.Operators[1].Keyed {
+				sum := f.Sum()
+				data, err := s.ReadFile(ctx, 2, f.Name, &sum)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start, end, chunks, err := DecodeKeyed(data)
+				if err != nil || start != f.Start || end != f.End || len(chunks) != 4 {
+					t.Fatalf("%s: [%d,%d) %d chunks, %v", f.Name, start, end, len(chunks), err)
+				}
+				if _, err := s.ReadFile(ctx, 2, f.Name, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// No temporary file is left behind.
+			names, err := fsys.ReadDir(filepath.Join(dir, "chk-2"))
+			if err != nil || !slices.Equal(names, []string{"_metadata", "agg-0.kg", "agg-1.kg"}) {
+				t.Fatalf("chk-2 holds %q, %v", names, err)
+			}
+		})
+	}
+}
+
+// Corruptions of checkpoint 3, each through the FS, with a word the error
+// must contain.
+var corruptions = []struct {
+	name string
+	do   func(t *testing.T, fsys vfs.FS, dir string)
+	want string
+}{
+	{"metadata bit flip", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b })
+	}, "CRC-32C"},
+	{"metadata truncated", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return b[:len(b)-5] })
+	}, "truncated"},
+	{"metadata empty", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return nil })
+	}, "truncated"},
+	{"metadata junk tail", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return append(b, "junk"...) })
+	}, "trailing junk"},
+	{"metadata of another checkpoint", func(t *testing.T, fsys vfs.FS, dir string) {
+		other, err := vfs.ReadFile(fsys, filepath.Join(dir, "chk-2", MetadataFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func([]byte) []byte { return other })
+	}, "holds checkpoint 2"},
+	{"state file bit flip", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-1.kg"), func(b []byte) []byte { b[100] ^= 1; return b })
+	}, "CRC-32C"},
+	{"state file truncated", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-1.kg"), func(b []byte) []byte { return b[:len(b)-1] })
+	}, "the metadata says"},
+	{"state file junk tail", func(t *testing.T, fsys vfs.FS, dir string) {
+		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-0.kg"), func(b []byte) []byte { return append(b, 0, 0, 0) })
+	}, "trailing junk"},
+	{"state file missing", func(t *testing.T, fsys vfs.FS, dir string) {
+		if err := fsys.Remove(filepath.Join(dir, "chk-3", "agg-0.kg")); err != nil {
+			t.Fatal(err)
+		}
+	}, "missing"},
+	{"state file replaced by a directory", func(t *testing.T, fsys vfs.FS, dir string) {
+		p := filepath.Join(dir, "chk-3", "agg-0.kg")
+		if err := fsys.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := fsys.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}, "directory"},
+}
+
+func rewrite(t *testing.T, fsys vfs.FS, name string, f func([]byte) []byte) {
+	t.Helper()
+	data, err := vfs.ReadFile(fsys, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vfs.WriteFileAtomic(fsys, name, f(data)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadLatestFallsBack(t *testing.T) {
+	ctx := context.Background()
+	for _, fc := range fsCases {
+		for _, c := range corruptions {
+			t.Run(fc.name+"/"+c.name, func(t *testing.T) {
+				fsys, dir := fc.fs(t)
+				s := NewLocal(fsys, dir)
+				mustCheckpoint(t, s, 1)
+				m2 := mustCheckpoint(t, s, 2)
+				mustCheckpoint(t, s, 3)
+				c.do(t, fsys, dir)
+				var log logger
+				got, err := s.LoadLatest(ctx, log.logf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !equalMetadata(got, m2) {
+					t.Fatalf("restored chk-%d, want chk-2", got.ID)
+				}
+				if len(log.lines) != 2 || !strings.Contains(log.lines[0], "CORRUPT checkpoint chk-3") ||
+					!strings.Contains(log.lines[0], c.want) || !strings.Contains(log.lines[1], "restoring from chk-2") {
+					t.Fatalf("log does not name chk-3 and %q:\n%s", c.want, log.String())
+				}
+				// Verify tells the same story for chk-3 alone.
+				_, err = Verify(ctx, s, 3)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("Verify(3) = %v", err)
+				}
+			})
+		}
+	}
+}
+
+func TestLoadLatestWrongKeyRange(t *testing.T) {
+	ctx := context.Background()
+	s := NewLocal(vfs.NewCrashFS(1), "ckpt")
+	mustCheckpoint(t, s, 1)
+	data := EncodeKeyed(0, 4, map[int][]byte{0: bytes.Repeat([]byte("x"), 500)})
+	sum, err := s.WriteFile(ctx, 2, "f.kg", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Metadata{ID: 2, MaxParallelism: 8, Operators: []OperatorState{{UID: "agg", Parallelism: 1,
+		Keyed: []KeyedFile{{Name: "f.kg", Start: 0, End: 8, Size: sum.Size, CRC: sum.CRC}}}}}
+	if err := s.CommitMetadata(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var log logger
+	got, err := s.LoadLatest(ctx, log.logf)
+	if err != nil || got.ID != 1 || !strings.Contains(log.String(), "holds key groups [0,4), the metadata says [0,8)") {
+		t.Fatalf("got %v, %v; log:\n%s", got, err, log.String())
+	}
+}
+
+func TestLoadLatestNoCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewCrashFS(1)
+	s := NewLocal(fsys, "ckpt")
+	_, err := s.LoadLatest(ctx, nil)
+	if !errors.Is(err, ErrNoCheckpoint) || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "no complete checkpoint") {
+		t.Fatalf("empty: %v", err)
+	}
+	// An incomplete attempt is not a checkpoint, but the message says it is there.
+	if _, err := s.WriteFile(ctx, 1, "a.kg", EncodeKeyed(0, 1, nil)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.LoadLatest(ctx, nil)
+	if !errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "1 incomplete attempt") {
+		t.Fatalf("only incomplete: %v", err)
+	}
+	// All corrupt: both sentinels, and the newest one's reason.
+	mustCheckpoint(t, s, 2)
+	mustCheckpoint(t, s, 3)
+	for _, id := range []string{"chk-2", "chk-3"} {
+		rewrite(t, fsys, filepath.Join("ckpt", id, "agg-0.kg"), func(b []byte) []byte { b[50] ^= 1; return b })
+	}
+	var log logger
+	_, err = s.LoadLatest(ctx, log.logf)
+	if !errors.Is(err, ErrNoCheckpoint) || !errors.Is(err, ErrCorrupt) ||
+		!strings.Contains(err.Error(), "all 2 complete checkpoints are corrupt") || !strings.Contains(err.Error(), "chk-3") {
+		t.Fatalf("all corrupt: %v", err)
+	}
+	if len(log.lines) != 2 {
+		t.Fatalf("want one line per corrupt checkpoint:\n%s", log.String())
+	}
+}
+
+// TestLoadLatestIOErrorDoesNotFallBack: an I/O error is not corruption; the
+// checkpoint may be fine, so LoadLatest reports it instead of restoring an
+// older one.
+func TestLoadLatestIOErrorDoesNotFallBack(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewCrashFS(1)
+	s := NewLocal(fsys, "ckpt")
+	mustCheckpoint(t, s, 1)
+	mustCheckpoint(t, s, 2)
+	fsys.Inject(vfs.Fault{Op: vfs.OpRead, N: 1, Path: "chk-2/agg-1", Err: syscall.EIO})
+	m, err := s.LoadLatest(ctx, t.Logf)
+	if !errors.Is(err, syscall.EIO) || errors.Is(err, ErrNoCheckpoint) || m != nil {
+		t.Fatalf("got %v, %v", m, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.LoadLatest(cctx, t.Logf); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled: %v", err)
+	}
+}
+
+func TestCommitAndWriteChecks(t *testing.T) {
+	ctx := context.Background()
+	s := NewLocal(vfs.NewCrashFS(1), "ckpt")
+	m := mustCheckpoint(t, s, 1)
+	if err := s.CommitMetadata(ctx, m); !errors.Is(err, ErrExists) {
+		t.Fatalf("second commit: %v", err)
+	}
+	if _, err := s.WriteFile(ctx, 1, "late.kg", []byte("x")); !errors.Is(err, ErrExists) {
+		t.Fatalf("write into a complete checkpoint: %v", err)
+	}
+	for _, name := range []string{"", "../x", "a/b", "_metadata", ".hidden", "x.tmp", strings.Repeat("n", 256)} {
+		if _, err := s.WriteFile(ctx, 2, name, []byte("x")); err == nil {
+			t.Errorf("WriteFile accepted the name %q", name)
+		}
+		if _, err := s.ReadFile(ctx, 1, name, nil); err == nil {
+			t.Errorf("ReadFile accepted the name %q", name)
+		}
+	}
+	if _, err := s.WriteFile(ctx, 0, "a", []byte("x")); err == nil {
+		t.Error("WriteFile accepted id 0")
+	}
+	// The metadata must reference files that were written, with their sizes.
+	m2 := *m
+	m2.ID = 2
+	err := s.CommitMetadata(ctx, &m2)
+	if err == nil || !vfs.IsNotExist(err) || !strings.Contains(err.Error(), "refusing to commit chk-2") {
+		t.Fatalf("commit with missing files: %v", err)
+	}
+	data := EncodeKeyed(0, 4, nil)
+	for _, name := range []string{"agg-0.kg", "agg-1.kg"} {
+		if _, err := s.WriteFile(ctx, 2, name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CommitMetadata(ctx, &m2); err == nil || !strings.Contains(err.Error(), "the metadata says") {
+		t.Fatalf("commit with wrong sizes: %v", err)
+	}
+	if err := s.CommitMetadata(ctx, &Metadata{ID: 3}); err == nil {
+		t.Fatal("invalid metadata committed")
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{1}) {
+		t.Fatalf("List = %v", ids)
+	}
+}
+
+func TestRetainAndDelete(t *testing.T) {
+	ctx := context.Background()
+	fsys := vfs.NewCrashFS(1)
+	s := NewLocal(fsys, "ckpt")
+	for id := int64(1); id <= 10; id++ {
+		if id == 4 {
+			continue
+		}
+		mustCheckpoint(t, s, id)
+	}
+	// Incomplete attempts: 4 crashed between complete ones, 11 in progress.
+	for _, id := range []int64{4, 11} {
+		if _, err := s.WriteFile(ctx, id, "agg-0.kg", EncodeKeyed(0, 4, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Retain(ctx, 0); err == nil {
+		t.Fatal("Retain(0) accepted")
+	}
+	if err := s.Retain(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{8, 9, 10}) {
+		t.Fatalf("List = %v", ids)
+	}
+	names, _ := fsys.ReadDir("ckpt")
+	if !slices.Equal(names, []string{"chk-10", "chk-11", "chk-8", "chk-9"}) {
+		t.Fatalf("ckpt holds %q", names)
+	}
+	if err := s.Delete(ctx, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, 9); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+	if err := s.Delete(ctx, 11); err != nil {
+		t.Fatalf("Delete of an incomplete checkpoint: %v", err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{8, 10}) {
+		t.Fatalf("List = %v", ids)
+	}
+	// Other names in the directory are left alone.
+	if err := fsys.MkdirAll("ckpt/chk-007", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.MkdirAll("ckpt/savepoints", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retain(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	names, _ = fsys.ReadDir("ckpt")
+	if !slices.Equal(names, []string{"chk-007", "chk-10", "savepoints"}) {
+		t.Fatalf("ckpt holds %q", names)
+	}
+}
+
+// TestSavepointIsSelfContained writes a savepoint, copies its directory
+// elsewhere, removes the original and restores from the copy.
+func TestSavepointIsSelfContained(t *testing.T) {
+	ctx := context.Background()
+	orig := filepath.Join(t.TempDir(), "sp-1")
+	sp := NewLocal(vfs.OS{}, orig)
+	want, err := writeCheckpoint(ctx, sp, 17, Savepoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.CopyFS(moved, os.DirFS(orig)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(orig); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewLocal(vfs.OS{}, moved).LoadLatest(ctx, t.Logf)
+	if err != nil || !equalMetadata(got, want) || got.Kind != Savepoint {
+		t.Fatalf("restore from the copy: %+v, %v", got, err)
+	}
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	for _, fc := range fsCases {
+		t.Run(fc.name, func(t *testing.T) {
+			fsys, dir := fc.fs(t)
+			s := NewLocal(fsys, dir)
+			const par = 8
+			op := OperatorState{UID: "agg", Parallelism: par, Keyed: make([]KeyedFile, par)}
+			var wg sync.WaitGroup
+			errs := make([]error, par)
+			for sub := range par {
+				wg.Go(func() {
+					r := rangeOf(par, sub)
+					data := EncodeKeyed(r[0], r[1], map[int][]byte{r[0]: bytes.Repeat([]byte{byte(sub)}, 3000)})
+					name := fmt.Sprintf("agg-%d.kg", sub)
+					sum, err := s.WriteFile(ctx, 5, name, data)
+					errs[sub] = err
+					op.Keyed[sub] = KeyedFile{Name: name, Start: r[0], End: r[1], Size: sum.Size, CRC: sum.CRC}
+				})
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			m := &Metadata{ID: 5, MaxParallelism: 64, Operators: []OperatorState{op}}
+			if err := s.CommitMetadata(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.LoadLatest(ctx, t.Logf)
+			if err != nil || !equalMetadata(got, m) {
+				t.Fatalf("LoadLatest = %v, %v", got, err)
+			}
+		})
+	}
+}
+
+// rangeOf is the key-group range of subtask sub of par over 64 key groups.
+func rangeOf(par, sub int) [2]int { return [2]int{sub * 64 / par, (sub + 1) * 64 / par} }

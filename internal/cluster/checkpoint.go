@@ -1,0 +1,510 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
+	"github.com/stromio/strom/internal/task"
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// CheckpointOptions turn on periodic checkpoints of a job.
+type CheckpointOptions struct {
+	// Dir is the local checkpoint directory (used when Storage is nil).
+	Dir string
+	// Storage keeps the checkpoints (default: a local directory at Dir).
+	Storage checkpoint.Storage
+	// Resume restores the job from the latest valid checkpoint in Storage
+	// when there is one (Restore, when set, wins).
+	Resume bool
+	// AllowEmptyState lets a job with Resume start from empty state when
+	// Storage holds checkpoints but none of them is valid.
+	AllowEmptyState bool
+	// Interval between two checkpoint triggers (default 1 s).
+	Interval time.Duration
+	// Timeout after which a pending checkpoint is abandoned (default 10 min).
+	Timeout time.Duration
+	// MinPause is the least time between the end of one checkpoint and the
+	// trigger of the next (default 0).
+	MinPause time.Duration
+	// MaxConcurrent checkpoints pending at once (default 1).
+	MaxConcurrent int
+	// Retained complete checkpoints kept in Storage (default 2).
+	Retained int
+	// Restore is the checkpoint to start from (nil: a fresh start).
+	Restore *checkpoint.Metadata
+	// AllowNonRestoredState lets a job start although the checkpoint has
+	// state of operators (by uid) the job no longer has; that state is dropped.
+	AllowNonRestoredState bool
+	// Logf reports checkpoint failures and restores (default: discard).
+	Logf func(format string, args ...any)
+}
+
+func (o *CheckpointOptions) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 1
+	}
+	if o.Retained <= 0 {
+		o.Retained = 2
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
+
+// CheckpointStats are the checkpoint figures of a running job.
+type CheckpointStats struct {
+	Completed, Failed int64
+	// Last* describe the latest completed checkpoint.
+	LastID       int64
+	LastDuration time.Duration
+	LastBytes    int64
+	// LastFailure is the reason of the latest failed checkpoint.
+	LastFailure string
+	// Restored is the id of the checkpoint the job started from (0: none).
+	Restored int64
+}
+
+// ack is one subtask's snapshot, written to storage.
+type ack struct {
+	id      int64 // the real checkpoint id (the final one resolved)
+	final   bool
+	vertex  int
+	subtask int
+	ops     []ackOp
+	bytes   int64
+	err     error
+}
+
+type ackOp struct {
+	uid   string
+	keyed *checkpoint.KeyedFile
+	state []byte
+}
+
+type pending struct {
+	id      int64
+	started time.Time
+	acks    int
+	bytes   int64
+	ops     map[string]*checkpoint.OperatorState
+}
+
+// coordinator triggers checkpoints, collects the subtasks' acknowledgements,
+// completes checkpoints (metadata last) and commits the sinks. Its loop runs
+// on one goroutine owned by the Job; subtasks reach it through snapshot
+// (their goroutine) and the uploader.
+type coordinator struct {
+	j     *Job
+	opts  CheckpointOptions
+	clock base.Clock
+	total int // subtasks that acknowledge every checkpoint
+
+	sources    []*task.Subtask
+	parallel   map[string]int // uid -> parallelism
+	committers []committer
+
+	uploads chan task.SubtaskSnapshot
+	acks    chan ack
+	upWG    sync.WaitGroup
+
+	mu       sync.Mutex
+	nextID   int64
+	finalID  int64 // reserved when the first subtask finished (0: none yet)
+	stats    CheckpointStats
+	restored *checkpoint.Metadata
+	files    map[string]*decodedFile // restore: keyed files by name
+}
+
+type committer struct {
+	uid string
+	c   connector.Committer
+}
+
+type decodedFile struct {
+	once   sync.Once
+	chunks map[int][]byte
+	err    error
+}
+
+func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock base.Clock) (*coordinator, error) {
+	opts.defaults()
+	if opts.Storage == nil {
+		if opts.Dir == "" {
+			return nil, errors.New("cluster: checkpoints need a directory or a storage")
+		}
+		st, err := openLocalStorage(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		opts.Storage = st
+	}
+	if opts.Restore == nil && opts.Resume {
+		m, err := loadLatest(opts.Storage, opts.Logf)
+		switch {
+		case err == nil:
+			opts.Restore = m
+		case errors.Is(err, checkpoint.ErrNoCheckpoint) && (isEmpty(err) || opts.AllowEmptyState):
+			if !isEmpty(err) {
+				opts.Logf("WARNING: no valid checkpoint (%v); starting from EMPTY state as --allow-empty-state says", err)
+			}
+		default:
+			return nil, fmt.Errorf("%w; refusing to start from empty state (pass --allow-empty-state to do so)", err)
+		}
+	}
+	c := &coordinator{j: j, opts: opts, clock: clock, parallel: map[string]int{}, nextID: 1,
+		uploads: make(chan task.SubtaskSnapshot, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{}}
+	for _, v := range jg.Vertices {
+		c.total += v.Parallelism
+		for _, n := range v.Chain {
+			c.parallel[n.UID] = v.Parallelism
+			if n.Committer != nil {
+				c.committers = append(c.committers, committer{uid: n.UID, c: n.Committer})
+			}
+		}
+	}
+	if r := opts.Restore; r != nil {
+		if r.MaxParallelism != jg.MaxParallelism {
+			return nil, fmt.Errorf("checkpoint %d was taken with max parallelism %d, the job has %d: key groups would not match; "+
+				"run with the same max parallelism", r.ID, r.MaxParallelism, jg.MaxParallelism)
+		}
+		var unknown []string
+		for _, op := range r.Operators {
+			if _, ok := c.parallel[op.UID]; !ok {
+				unknown = append(unknown, op.UID)
+			}
+		}
+		if len(unknown) > 0 && !opts.AllowNonRestoredState {
+			return nil, fmt.Errorf("checkpoint %d has state of operators the job does not have (uids %v); "+
+				"give the operators their old uids, or drop that state with --allow-non-restored-state", r.ID, unknown)
+		}
+		c.restored = r
+		c.nextID = r.ID + 1
+		c.stats.Restored = r.ID
+	}
+	return c, nil
+}
+
+// prepareSinks commits the restored checkpoint's transactions again (they
+// may or may not have been committed before the crash) and aborts every
+// other staged transaction, before any writer opens.
+func (c *coordinator) prepareSinks(ctx context.Context) error {
+	for _, cm := range c.committers {
+		var keep [][]byte
+		if c.restored != nil {
+			keep = c.committablesOf(c.restored, cm.uid)
+			if len(keep) > 0 {
+				if err := cm.c.Commit(ctx, keep); err != nil {
+					return fmt.Errorf("sink %q: commit the transactions of restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
+				}
+			}
+		}
+		if err := cm.c.AbortExcept(ctx, keep); err != nil {
+			return fmt.Errorf("sink %q: abort stale transactions: %w", cm.uid, err)
+		}
+	}
+	return nil
+}
+
+func (c *coordinator) committablesOf(m *checkpoint.Metadata, uid string) [][]byte {
+	var out [][]byte
+	for _, op := range m.Operators {
+		if op.UID != uid {
+			continue
+		}
+		for _, b := range op.Subtasks {
+			if b != nil {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// restore implements task.Checkpointing.Restore.
+func (c *coordinator) restore(uid string, kgs base.KeyGroupRange) (*operator.Restored, map[int][]byte, error) {
+	m := c.restored
+	if m == nil {
+		return nil, nil, nil
+	}
+	for _, op := range m.Operators {
+		if op.UID != uid {
+			continue
+		}
+		r := &operator.Restored{CheckpointID: m.ID, Subtasks: op.Subtasks}
+		groups := map[int][]byte{}
+		for _, kf := range op.Keyed {
+			if kf.End <= kgs.Start || kf.Start >= kgs.End {
+				continue
+			}
+			chunks, err := c.keyedFile(m.ID, kf)
+			if err != nil {
+				return nil, nil, err
+			}
+			for kg, b := range chunks {
+				if kgs.Contains(kg) {
+					groups[kg] = b
+				}
+			}
+		}
+		return r, groups, nil
+	}
+	return nil, nil, nil
+}
+
+// keyedFile reads and decodes a keyed state file once for all subtasks.
+func (c *coordinator) keyedFile(id int64, kf checkpoint.KeyedFile) (map[int][]byte, error) {
+	c.mu.Lock()
+	df := c.files[kf.Name]
+	if df == nil {
+		df = &decodedFile{}
+		c.files[kf.Name] = df
+	}
+	c.mu.Unlock()
+	df.once.Do(func() {
+		sum := kf.Sum()
+		data, err := c.opts.Storage.ReadFile(context.Background(), id, kf.Name, &sum)
+		if err != nil {
+			df.err = err
+			return
+		}
+		_, _, df.chunks, df.err = checkpoint.DecodeKeyed(data)
+	})
+	return df.chunks, df.err
+}
+
+// snapshot implements task.Checkpointing.Snapshot: it queues the snapshot
+// for the uploader (blocking when the uploader is behind: backpressure).
+func (c *coordinator) snapshot(s task.SubtaskSnapshot) {
+	if s.Final {
+		c.mu.Lock()
+		if c.finalID == 0 {
+			c.finalID = c.nextID
+			c.nextID++
+		}
+		s.CheckpointID = c.finalID
+		c.mu.Unlock()
+	}
+	c.uploads <- s
+}
+
+// upload writes snapshots to storage and acknowledges them.
+func (c *coordinator) upload(ctx context.Context) {
+	defer c.upWG.Done()
+	for s := range c.uploads {
+		a := ack{id: s.CheckpointID, final: s.Final, vertex: s.Vertex, subtask: s.Subtask}
+		for _, os := range s.Operators {
+			ao := ackOp{uid: os.UID, state: os.State}
+			a.bytes += int64(len(os.State))
+			if os.Keyed && len(os.Groups) > 0 {
+				data := checkpoint.EncodeKeyed(os.KeyGroups.Start, os.KeyGroups.End, os.Groups)
+				name := fmt.Sprintf("%s-%d.state", os.UID, s.Subtask)
+				sum, err := c.opts.Storage.WriteFile(ctx, s.CheckpointID, name, data)
+				if err != nil {
+					a.err = fmt.Errorf("write %s: %w", name, err)
+					break
+				}
+				kf := checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC}
+				ao.keyed = &kf
+				a.bytes += kf.Size
+			}
+			a.ops = append(a.ops, ao)
+		}
+		c.acks <- a
+	}
+}
+
+// run is the coordinator loop; it returns when the job's subtasks are done
+// (then completes the end-of-input checkpoint if every subtask took it).
+func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
+	pend := map[int64]*pending{}
+	var lastEnd time.Time
+	failed := false
+	canceled := ctx.Done()
+	next := c.clock.Now().Add(c.opts.Interval)
+	for {
+		d := next.Sub(c.clock.Now())
+		for _, p := range pend {
+			if left := p.started.Add(c.opts.Timeout).Sub(c.clock.Now()); left < d {
+				d = left
+			}
+		}
+		tick, stop := c.clock.After(max(d, 0))
+		select {
+		case <-tick:
+			stop()
+			now := c.clock.Now()
+			for id, p := range pend {
+				if now.Sub(p.started) >= c.opts.Timeout {
+					c.fail(id, fmt.Sprintf("checkpoint %d timed out after %v (%d of %d subtasks acknowledged)", id, c.opts.Timeout, p.acks, c.total))
+					delete(pend, id)
+				}
+			}
+			if !now.Before(next) {
+				next = now.Add(c.opts.Interval)
+				c.mu.Lock()
+				ended := c.finalID != 0
+				c.mu.Unlock()
+				if !ended && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
+					c.mu.Lock()
+					id := c.nextID
+					c.nextID++
+					c.mu.Unlock()
+					pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}}
+					for _, st := range c.sources {
+						st.Trigger(id)
+					}
+				}
+			}
+		case a := <-c.acks:
+			stop()
+			if c.handleAck(ctx, pend, a) {
+				lastEnd = c.clock.Now()
+			}
+		case <-subtasksDone:
+			stop()
+			// Every subtask exited: no more snapshots; drain the uploader.
+			close(c.uploads)
+			go func() { c.upWG.Wait(); close(c.acks) }()
+			for a := range c.acks {
+				c.handleAck(ctx, pend, a)
+			}
+			return
+		case <-canceled:
+			stop()
+			failed, canceled = true, nil // no more triggers; wait for the subtasks to exit
+		}
+	}
+}
+
+// handleAck records one acknowledgement; it completes the checkpoint when it
+// was the last one and reports whether it did.
+func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a ack) bool {
+	p := pend[a.id]
+	if p == nil {
+		if !a.final {
+			return false // late ack of an abandoned checkpoint
+		}
+		p = &pending{id: a.id, started: c.clock.Now(), ops: map[string]*checkpoint.OperatorState{}}
+		pend[a.id] = p
+	}
+	if a.err != nil {
+		c.fail(a.id, fmt.Sprintf("checkpoint %d: subtask %d of vertex %d: %v", a.id, a.subtask, a.vertex, a.err))
+		delete(pend, a.id)
+		return false
+	}
+	p.acks++
+	p.bytes += a.bytes
+	for _, ao := range a.ops {
+		os := p.ops[ao.uid]
+		if os == nil {
+			os = &checkpoint.OperatorState{UID: ao.uid, Parallelism: c.parallel[ao.uid], Subtasks: make([][]byte, c.parallel[ao.uid])}
+			p.ops[ao.uid] = os
+		}
+		if a.subtask < len(os.Subtasks) {
+			os.Subtasks[a.subtask] = ao.state
+		}
+		if ao.keyed != nil {
+			os.Keyed = append(os.Keyed, *ao.keyed)
+		}
+	}
+	if p.acks < c.total {
+		return false
+	}
+	delete(pend, a.id)
+	if err := c.complete(ctx, p, a.final); err != nil {
+		c.fail(p.id, err.Error())
+		if a.final {
+			c.j.fail(fmt.Errorf("end-of-input checkpoint: %w", err))
+		}
+		return false
+	}
+	return true
+}
+
+// complete writes the metadata (the checkpoint exists from then on), then
+// commits the sinks' transactions of this checkpoint and prunes old ones.
+func (c *coordinator) complete(ctx context.Context, p *pending, final bool) error {
+	m := &checkpoint.Metadata{ID: p.id, Kind: checkpoint.Checkpoint, TimestampMs: p.started.UnixMilli(),
+		MaxParallelism: c.j.jg.MaxParallelism, Final: final}
+	uids := make([]string, 0, len(p.ops))
+	for uid := range p.ops {
+		uids = append(uids, uid)
+	}
+	sort.Strings(uids)
+	for _, uid := range uids {
+		os := p.ops[uid]
+		slices.SortFunc(os.Keyed, func(a, b checkpoint.KeyedFile) int { return a.Start - b.Start })
+		m.Operators = append(m.Operators, *os)
+	}
+	if err := c.opts.Storage.CommitMetadata(ctx, m); err != nil {
+		return fmt.Errorf("checkpoint %d: write metadata: %w", p.id, err)
+	}
+	for _, cm := range c.committers {
+		if cs := c.committablesOf(m, cm.uid); len(cs) > 0 {
+			if err := cm.c.Commit(ctx, cs); err != nil {
+				// The checkpoint is complete; its transactions are committed
+				// again on restore. Fail the job so that happens now.
+				c.j.fail(fmt.Errorf("sink %q: commit checkpoint %d: %w", cm.uid, p.id, err))
+				return nil
+			}
+		}
+	}
+	c.mu.Lock()
+	c.stats.Completed++
+	c.stats.LastID = p.id
+	c.stats.LastDuration = c.clock.Now().Sub(p.started)
+	c.stats.LastBytes = p.bytes
+	c.mu.Unlock()
+	if err := c.opts.Storage.Retain(ctx, c.opts.Retained); err != nil {
+		c.opts.Logf("checkpoint %d: pruning old checkpoints: %v", p.id, err)
+	}
+	return nil
+}
+
+func (c *coordinator) fail(id int64, reason string) {
+	c.mu.Lock()
+	c.stats.Failed++
+	c.stats.LastFailure = reason
+	c.mu.Unlock()
+	c.opts.Logf("checkpoint failed: %s", reason)
+}
+
+// Stats returns the checkpoint figures.
+func (c *coordinator) Stats() CheckpointStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+func openLocalStorage(dir string) (checkpoint.Storage, error) {
+	return checkpoint.NewLocal(vfs.OS{}, dir), nil
+}
+
+func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.Metadata, error) {
+	m, err := st.LoadLatest(context.Background(), logf)
+	if err == nil {
+		logf("restoring from checkpoint %d", m.ID)
+	}
+	return m, err
+}
+
+// isEmpty: the storage has no complete checkpoint at all (as opposed to
+// only corrupt ones).
+func isEmpty(err error) bool { return !errors.Is(err, checkpoint.ErrCorrupt) }

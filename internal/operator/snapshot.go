@@ -1,0 +1,282 @@
+package operator
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/stromio/strom/connector"
+)
+
+// FinalCheckpointID is the checkpoint id a subtask snapshots with when its
+// input ended (the end-of-input checkpoint; the coordinator records it under
+// the next id). Sinks see it in PreCommit.
+const FinalCheckpointID = math.MaxInt64
+
+// Restored is what an operator restores from (Runtime.Restored; nil on a
+// fresh start). Operators read it in Open.
+type Restored struct {
+	CheckpointID int64
+	// Subtasks are the operator-state blobs of every subtask of the run
+	// that took the checkpoint (index: its subtask; nil: none), whatever the
+	// parallelism now: each operator picks what is its own (a source the
+	// positions of its splits, broadcast state any one copy).
+	Subtasks [][]byte
+	// Timers are the timer snapshots of the key groups of this subtask.
+	Timers map[int][]byte
+}
+
+// Snapshotter is implemented by operators with non-keyed state (source
+// positions, broadcast state, sink transactions). SnapshotState is called
+// when the checkpoint barrier passes the operator: after every record
+// before the barrier, before any after it.
+type Snapshotter interface {
+	SnapshotState(checkpointID int64) ([]byte, error)
+}
+
+// TimerSnapshotter is implemented by keyed operators: their timers, encoded
+// per key group (Restored.Timers gives them back).
+type TimerSnapshotter interface {
+	SnapshotTimers() map[int][]byte
+}
+
+const timerSnapshotVersion = 1
+
+// SnapshotTimers encodes the pending timers of both domains by key group:
+//
+//	version byte (1), uvarint count, per timer: domain byte (0 event,
+//	1 processing), varint time, uvarint len, key, uvarint len, namespace
+func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
+	out := map[int][]byte{}
+	count := map[int]uint64{}
+	for d, q := range []*TimerQueue{&k.event, &k.proc} {
+		for _, tm := range q.All() {
+			b := out[tm.KG]
+			if b == nil {
+				b = []byte{timerSnapshotVersion, 0, 0, 0, 0, 0} // count patched below
+			}
+			b = append(b, byte(d))
+			b = binary.AppendVarint(b, tm.Time)
+			b = binary.AppendUvarint(b, uint64(len(tm.Key)))
+			b = append(b, tm.Key...)
+			b = binary.AppendUvarint(b, uint64(len(tm.NS)))
+			b = append(b, tm.NS...)
+			out[tm.KG] = b
+			count[tm.KG]++
+		}
+	}
+	for kg, b := range out {
+		put5(b[1:6], count[kg]) // a uvarint padded to 5 bytes
+	}
+	return out
+}
+
+// restoreTimers registers the timers of rt.Restored (called by openKeyed).
+func (k *keyedCore[K, O]) restoreTimers(rt *Runtime) error {
+	if rt.Restored == nil {
+		return nil
+	}
+	kgs := make([]int, 0, len(rt.Restored.Timers))
+	for kg := range rt.Restored.Timers {
+		kgs = append(kgs, kg)
+	}
+	slices.Sort(kgs)
+	for _, kg := range kgs {
+		if !rt.KeyGroups.Contains(kg) {
+			return fmt.Errorf("operator %q: restored timers of key group %d outside %s", rt.Name, kg, rt.KeyGroups)
+		}
+		r := snapReader{b: rt.Restored.Timers[kg]}
+		if v := r.byte(); v != timerSnapshotVersion && r.err == nil {
+			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d", rt.Name, kg, v, timerSnapshotVersion)
+		}
+		n := r.uvarint()
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			d, t, key, ns := r.byte(), r.varint(), r.bytes(), r.bytes()
+			if r.err != nil {
+				break
+			}
+			switch d {
+			case 0:
+				k.event.Register(kg, key, ns, t)
+			case 1:
+				k.proc.Register(kg, key, ns, t)
+			default:
+				r.err = fmt.Errorf("unknown time domain %d", d)
+			}
+		}
+		if r.err == nil && len(r.b) > 0 {
+			r.err = fmt.Errorf("%d bytes of junk", len(r.b))
+		}
+		if r.err != nil {
+			return fmt.Errorf("operator %q: timer snapshot of key group %d is corrupt: %w", rt.Name, kg, r.err)
+		}
+	}
+	return nil
+}
+
+const sourceSnapshotVersion = 1
+
+// SnapshotState of a source: the position and watermark state of every
+// split it reads, sorted by split id:
+//
+//	version byte (1), uvarint splits, per split: uvarint len, id,
+//	uvarint len, position, varint max timestamp, varint watermark, done byte
+func (s *Source[T]) SnapshotState(int64) ([]byte, error) {
+	rs := slices.Clone(s.readers)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].split.ID < rs[j].split.ID })
+	b := []byte{sourceSnapshotVersion}
+	b = binary.AppendUvarint(b, uint64(len(rs)))
+	for _, sr := range rs {
+		b = binary.AppendUvarint(b, uint64(len(sr.split.ID)))
+		b = append(b, sr.split.ID...)
+		pos := sr.r.Position()
+		b = binary.AppendUvarint(b, uint64(len(pos)))
+		b = append(b, pos...)
+		b = binary.AppendVarint(b, sr.maxTS)
+		b = binary.AppendVarint(b, sr.wm)
+		done := byte(0)
+		if sr.done {
+			done = 1
+		}
+		b = append(b, done)
+	}
+	return b, nil
+}
+
+type splitState struct {
+	pos       []byte
+	maxTS, wm int64
+	done      bool
+}
+
+// restoredSplits merges the source snapshots of every old subtask.
+func restoredSplits(name string, blobs [][]byte) (map[string]splitState, error) {
+	out := map[string]splitState{}
+	for i, blob := range blobs {
+		if blob == nil {
+			continue
+		}
+		r := snapReader{b: blob}
+		if v := r.byte(); v != sourceSnapshotVersion && r.err == nil {
+			return nil, fmt.Errorf("source %q: snapshot of subtask %d has version %d, this build reads %d", name, i, v, sourceSnapshotVersion)
+		}
+		n := r.uvarint()
+		for j := uint64(0); j < n && r.err == nil; j++ {
+			id := string(r.bytes())
+			ss := splitState{pos: slices.Clone(r.bytes()), maxTS: r.varint(), wm: r.varint(), done: r.byte() == 1}
+			if _, dup := out[id]; dup && r.err == nil {
+				return nil, fmt.Errorf("source %q: split %q appears in two subtask snapshots", name, id)
+			}
+			out[id] = ss
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("source %q: snapshot of subtask %d is corrupt: %w", name, i, r.err)
+		}
+	}
+	return out, nil
+}
+
+// SnapshotState of a sink: the committable of everything written since the
+// previous checkpoint when the writer is transactional (nil otherwise; a
+// plain writer is flushed, which is all it offers).
+func (o *Sink[T]) SnapshotState(id int64) ([]byte, error) {
+	o.Enter()
+	if tw, ok := o.w.(connector.TransactionalWriter[T]); ok {
+		c, err := tw.PreCommit(o.RT.Ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("sink %q: pre-commit of checkpoint %d: %w", o.RT.Name, id, err)
+		}
+		return c, nil
+	}
+	return nil, o.w.Flush(o.RT.Ctx)
+}
+
+// SnapshotState of a keyed broadcast operator: its broadcast state (the same
+// on every subtask).
+func (o *KeyedBroadcastProcess[K, A, B, O]) SnapshotState(int64) ([]byte, error) {
+	return o.reg.snapshot(), nil
+}
+
+// restoreBroadcast restores broadcast state from any one old subtask's copy.
+func restoreBroadcast(rt *Runtime, reg *broadcastRegistry) error {
+	if rt.Restored == nil {
+		return nil
+	}
+	for _, b := range rt.Restored.Subtasks {
+		if b != nil {
+			return reg.restore(b)
+		}
+	}
+	return nil
+}
+
+var errSnapShort = errors.New("truncated")
+
+// snapReader decodes snapshot bytes; the first error sticks.
+type snapReader struct {
+	b   []byte
+	err error
+}
+
+func (r *snapReader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		if r.err == nil {
+			r.err = errSnapShort
+		}
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *snapReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *snapReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errors.New("bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *snapReader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("length %d beyond the %d bytes left", n, len(r.b))
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func put5(dst []byte, v uint64) {
+	for i := range 4 {
+		dst[i] = byte(v) | 0x80
+		v >>= 7
+	}
+	dst[4] = byte(v)
+}

@@ -1,0 +1,195 @@
+package task
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/state"
+)
+
+// Checkpointing connects a subtask to the checkpoint coordinator.
+type Checkpointing struct {
+	// Snapshot receives the subtask's snapshot of a checkpoint, on the
+	// subtask's goroutine, after the state was serialised (the synchronous
+	// part). It must hand the bytes over and return: writing them to storage
+	// and acknowledging happen elsewhere, while the subtask goes on.
+	Snapshot func(SubtaskSnapshot)
+	// Restore returns what operator uid restores for the key groups kgs, or
+	// nil when it has nothing in the checkpoint (nil func: a fresh start).
+	// groups are the keyed chunks (KeyedChunk) by key group.
+	Restore func(uid string, kgs base.KeyGroupRange) (r *operator.Restored, groups map[int][]byte, err error)
+}
+
+// SubtaskSnapshot is one subtask's part of a checkpoint.
+type SubtaskSnapshot struct {
+	CheckpointID int64
+	// Final: taken when the subtask's input ended (end-of-input checkpoint;
+	// CheckpointID is operator.FinalCheckpointID).
+	Final     bool
+	Vertex    int
+	Subtask   int
+	Operators []OperatorSnapshot
+}
+
+// OperatorSnapshot is the state of one operator of the chain.
+type OperatorSnapshot struct {
+	UID string
+	// Keyed operators: their key groups and a chunk per non-empty group.
+	Keyed     bool
+	KeyGroups base.KeyGroupRange
+	Groups    map[int][]byte
+	// State is the operator's non-keyed state (Snapshotter), nil if none.
+	State []byte
+}
+
+// KeyedChunk is the layout of one key group of a keyed operator:
+//
+//	uvarint len, state (state.AppendGroup), timers (the rest; may be empty)
+func KeyedChunk(stateBytes, timers []byte) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, len(stateBytes)+len(timers)+5), uint64(len(stateBytes)))
+	b = append(b, stateBytes...)
+	return append(b, timers...)
+}
+
+// SplitKeyedChunk undoes KeyedChunk.
+func SplitKeyedChunk(b []byte) (stateBytes, timers []byte, err error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, fmt.Errorf("keyed chunk: bad state length")
+	}
+	return b[k : k+int(n)], b[k+int(n):], nil
+}
+
+// Trigger asks a source subtask to take checkpoint id: it snapshots at the
+// next batch boundary and sends the barrier downstream. It never blocks; a
+// trigger that does not fit is dropped (the checkpoint then times out).
+func (st *Subtask) Trigger(id int64) {
+	select {
+	case st.ctrl <- id:
+		st.inbox.notify()
+	default:
+	}
+}
+
+// pollTrigger takes a pending trigger of a source subtask.
+func (st *Subtask) pollTrigger() {
+	for {
+		select {
+		case id := <-st.ctrl:
+			st.checkpoint(id, false)
+		default:
+			return
+		}
+	}
+}
+
+// restore gives each operator what it restores, before it opens.
+func (st *Subtask) restore() error {
+	if st.ckpt == nil || st.ckpt.Restore == nil {
+		return nil
+	}
+	for i, rt := range st.rts {
+		r, groups, err := st.ckpt.Restore(rt.UID, rt.KeyGroups)
+		if err != nil {
+			return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore: %w", err)}
+		}
+		if r == nil {
+			continue
+		}
+		if len(groups) > 0 {
+			if rt.State == nil {
+				return &base.OperatorError{Operator: rt.Name, Subtask: st.Index,
+					Cause: fmt.Errorf("restore: the checkpoint has keyed state for operator uid %q, which is not keyed now", rt.UID)}
+			}
+			r.Timers = map[int][]byte{}
+			for kg, chunk := range groups {
+				sb, timers, err := SplitKeyedChunk(chunk)
+				if err == nil {
+					err = state.RestoreGroup(rt.State, kg, sb)
+				}
+				if err != nil {
+					return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d: %w", kg, err)}
+				}
+				if len(timers) > 0 {
+					r.Timers[kg] = timers
+				}
+			}
+		}
+		st.rts[i].Restored = r
+	}
+	return nil
+}
+
+// checkpoint snapshots every operator of the chain (all records before the
+// barrier are processed, none after it), hands the snapshot over, and sends
+// the barrier downstream.
+func (st *Subtask) checkpoint(id int64, final bool) {
+	if st.ckpt == nil || st.ckpt.Snapshot == nil {
+		return
+	}
+	snap := SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: st.vertex, Subtask: st.Index}
+	for i, op := range st.ops {
+		rt := st.rts[i]
+		st.tracker.Op = i
+		os := OperatorSnapshot{UID: rt.UID}
+		if s, ok := op.(operator.Snapshotter); ok {
+			b, err := s.SnapshotState(id)
+			if err != nil {
+				panic(&base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("checkpoint %d: %w", id, err)})
+			}
+			os.State = b
+		}
+		if rt.State != nil {
+			os.Keyed, os.KeyGroups = true, rt.KeyGroups
+			var timers map[int][]byte
+			if ts, ok := op.(operator.TimerSnapshotter); ok {
+				timers = ts.SnapshotTimers()
+			}
+			os.Groups = map[int][]byte{}
+			for kg := rt.KeyGroups.Start; kg < rt.KeyGroups.End; kg++ {
+				sb := state.AppendGroup(nil, rt.State, kg)
+				if len(sb) <= 6 && timers[kg] == nil {
+					continue // no table and no timer in this group
+				}
+				os.Groups[kg] = KeyedChunk(sb, timers[kg])
+			}
+		}
+		snap.Operators = append(snap.Operators, os)
+	}
+	st.ckpt.Snapshot(snap)
+	if !final {
+		st.emit(operator.Event{Kind: operator.EventBarrier, Time: id})
+	}
+}
+
+// onBarrier handles a barrier from one input: the input is blocked until
+// the barrier of the same checkpoint arrived on every live input
+// (alignment); then the subtask snapshots and forwards the barrier.
+func (st *Subtask) onBarrier(in *input, id int64) {
+	in.barrier = id
+	st.checkAligned()
+}
+
+// checkAligned completes an alignment once every live input delivered the
+// barrier (an input that ended counts as aligned).
+func (st *Subtask) checkAligned() {
+	id := int64(0)
+	for _, in := range st.inputs {
+		if in.ended {
+			continue
+		}
+		if in.barrier == 0 {
+			return
+		}
+		id = in.barrier
+	}
+	if id == 0 {
+		return
+	}
+	for _, in := range st.inputs {
+		in.barrier = 0
+	}
+	st.checkpoint(id, false)
+}

@@ -1,0 +1,135 @@
+// Package vfs is strom's storage-fault seam: every checkpoint file operation
+// (and every other durable file operation that wants to be tested against
+// power loss) goes through the small FS interface defined here, so that a
+// test can replace the operating system with CrashFS, an in-memory
+// filesystem that loses unsynced data on a simulated crash and injects I/O
+// errors (RELIABILITY.md, "A storage-fault seam").
+//
+// Durability rules the interface makes explicit, the same for OS and
+// CrashFS:
+//   - data written to a File survives a crash only after File.Sync returned
+//     nil;
+//   - a create, rename or remove survives a crash only after SyncDir of the
+//     directory that holds the name returned nil;
+//   - so a file is replaced atomically by writing a temporary file, syncing
+//     it, renaming it over the old name and syncing the directory
+//     (WriteFileAtomic).
+//
+// Names are slash- or OS-separated paths; "." and ".." are cleaned, and
+// CrashFS refuses a name that climbs above its root.
+//
+// The package imports nothing of the module.
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File is an open file: a reader (Open) or a writer (Create).
+type File interface {
+	io.Reader
+	io.Writer
+	io.Closer
+	// Sync makes the data written so far durable (fsync).
+	Sync() error
+}
+
+// Info describes a name.
+type Info struct {
+	Size  int64 // bytes, for a file
+	IsDir bool
+}
+
+// FS is a filesystem. Errors for a name that does not exist satisfy
+// errors.Is(err, fs.ErrNotExist). Implementations are safe for concurrent
+// use by several goroutines (a File is used by one goroutine at a time).
+type FS interface {
+	// Create creates name, or truncates it when it exists, and opens it for
+	// writing only.
+	Create(name string) (File, error)
+	// Open opens name for reading only.
+	Open(name string) (File, error)
+	// Rename renames oldname to newname, replacing a file at newname.
+	Rename(oldname, newname string) error
+	// Remove removes a file or an empty directory.
+	Remove(name string) error
+	// RemoveAll removes name and everything below it; it returns nil when
+	// name does not exist.
+	RemoveAll(name string) error
+	// MkdirAll creates dir and the missing directories above it.
+	MkdirAll(dir string, perm os.FileMode) error
+	// ReadDir returns the names of the entries of dir, sorted.
+	ReadDir(dir string) ([]string, error)
+	// Stat describes name.
+	Stat(name string) (Info, error)
+	// SyncDir makes the creates, renames and removes of names inside dir
+	// durable (fsync of the directory).
+	SyncDir(dir string) error
+}
+
+// ReadFile reads the whole file name.
+func ReadFile(fsys FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// TempSuffix is appended to a name to form the temporary name that
+// WriteFileAtomic writes before renaming.
+const TempSuffix = ".tmp"
+
+// WriteFileAtomic replaces name with data so that after a crash name holds
+// either its old contents (or does not exist) or exactly data: it writes
+// name+TempSuffix, syncs it, renames it to name and syncs the directory.
+// When it fails it removes the temporary file (best effort) and name is
+// unchanged unless the final SyncDir failed, in which case it is unknown
+// whether the rename is durable.
+func WriteFileAtomic(fsys FS, name string, data []byte) (err error) {
+	tmp := name + TempSuffix
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = fsys.Remove(tmp)
+		}
+	}()
+	n, err := f.Write(data)
+	if err == nil && n != len(data) {
+		err = fmt.Errorf("vfs: short write to %s: %d of %d bytes: %w", tmp, n, len(data), io.ErrShortWrite)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := fsys.Rename(tmp, name); err != nil {
+		return err
+	}
+	if err := fsys.SyncDir(filepath.Dir(name)); err != nil {
+		return fmt.Errorf("vfs: %s was renamed but the directory sync failed, its durability is unknown: %w", name, err)
+	}
+	return nil
+}
+
+// IsNotExist reports whether err says that a name does not exist.
+func IsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
