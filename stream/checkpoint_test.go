@@ -2,7 +2,6 @@ package stream_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -71,9 +70,9 @@ type memTxWriter struct {
 	n       int
 }
 
-func (w *memTxWriter) Write(v string, _ int64) error  { w.buf = append(w.buf, v); return nil }
-func (w *memTxWriter) Flush(context.Context) error    { return nil }
-func (w *memTxWriter) Close() error                   { return nil }
+func (w *memTxWriter) Write(v string, _ int64) error { w.buf = append(w.buf, v); return nil }
+func (w *memTxWriter) Flush(context.Context) error   { return nil }
+func (w *memTxWriter) Close() error                  { return nil }
 func (w *memTxWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
 	if len(w.buf) == 0 {
 		return nil, nil
@@ -140,7 +139,9 @@ func (f *seqCheck) ProcessElement(ctx *stream.KeyedContext[string], e seqEvent, 
 	return nil
 }
 
-func (f *seqCheck) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[string]) error { return nil }
+func (f *seqCheck) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[string]) error {
+	return nil
+}
 
 // TestCheckpointRestartExactlyOnce: a job that fails once in the middle and
 // restarts from its latest checkpoint commits exactly the output of a run
@@ -179,4 +180,3 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 	}
 }
 
-var _ = binary.AppendUvarint

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stromio/strom/connector"
 )
 
 func benchFile(b *testing.B, format Format) (string, int) {
@@ -59,6 +62,30 @@ func BenchmarkWriteJSONLines(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := w.Write(e, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTxWriteJSONLines writes through a transactional writer with
+// time-based rolling on (one clock read per 1024 records) and a partition
+// function. It leaves PreCommit (fsync) out: that measures the disk.
+func BenchmarkTxWriteJSONLines(b *testing.B) {
+	sink, err := NewTransactionalSink(TransactionalSinkOptions[event]{Dir: b.TempDir(), RollInterval: time.Hour,
+		Partition: func(e event) string { return "p" }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := sink.Open(context.Background(), connector.SinkInfo{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	tw := w.(connector.TransactionalWriter[event])
+	e := event{ID: 12345, Name: "some name"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tw.Write(e, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -28,12 +28,22 @@
 //
 // # Sink
 //
-// The sink writes one part file per subtask into a directory
+// Sink writes one part file per subtask into a directory
 // (part-<subtask>-0.jsonl), or one file when the sink runs with parallelism
 // 1. It is at-least-once and not synchronised with checkpoints: Flush writes
 // buffered records to the file, Close also fsyncs it, and records replayed
-// after a restore are appended again. An exactly-once version with two-phase
-// commit comes with the transactional sink SPI.
+// after a restore are appended again.
+//
+// TransactionalSink is exactly-once through two-phase commit
+// (connector.Committer): writers stage hidden part files
+// (.part-<subtask>-<token>-<seq>.inprogress) that roll by size and
+// processing time, optionally in partition directories chosen per record;
+// PreCommit closes and fsyncs them at a checkpoint barrier and returns a
+// committable that lists them; Commit renames them to
+// part-<subtask>-<checkpoint>-<n>.<ext> after the checkpoint completed, and
+// AbortExcept deletes what a failed run staged and never committed.
+// docs/format/file-sink.md describes the names, the committable layout and
+// why a replayed checkpoint id cannot collide with committed files.
 //
 // # Concurrency
 //

@@ -66,14 +66,7 @@ func (s *Sink[T]) Options() SinkOptions { return s.opts }
 
 // PartFile is the name of the part file of subtask in a sink directory.
 func PartFile(subtask int, format Format) string {
-	ext := "jsonl"
-	switch format {
-	case FormatCSV:
-		ext = "csv"
-	case FormatLines:
-		ext = "txt"
-	}
-	return fmt.Sprintf("part-%d-0.%s", subtask, ext)
+	return fmt.Sprintf("part-%d-0.%s", subtask, extOf(format))
 }
 
 // Open opens the writer of one subtask: its part file in Dir, or File.
