@@ -179,4 +179,3 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 		})
 	}
 }
-
