@@ -40,6 +40,8 @@ type nexmarkRunConfig struct {
 	Out         string
 	SideInput   string
 	OutDir      string
+	RateLimited bool
+	Checkpoint  checkpointFlags
 }
 
 // runGeneratorFlags are the flags that configure the built-in generator; they
@@ -72,6 +74,13 @@ func (c nexmarkRunConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--out-dir is only used by q10, not %s", q.Name)
 	case q.Name == "q10" && c.OutDir == "":
 		return usagef(cmd, "q10 writes its CSV files under --out-dir DIR; give one")
+	case c.Checkpoint.Dir != "" && c.Out == "-":
+		return usagef(cmd, "with --checkpoint-dir the result must go to a file (--out FILE): it is committed through checkpoints")
+	case c.RateLimited && c.Input != "":
+		return usagef(cmd, "--rate-limited paces the built-in generator; it does not apply to --input")
+	}
+	if err := c.Checkpoint.validate(cmd); err != nil {
+		return err
 	}
 	if c.Input != "" {
 		for _, f := range runGeneratorFlags {
@@ -92,7 +101,7 @@ func (c nexmarkRunConfig) validate(cmd *cobra.Command) error {
 // generator is the generator of cfg; base is the event time of the first
 // events (validate checked --base-time).
 func (c nexmarkRunConfig) generator(base int64) nexmarkgen.GeneratorConfig {
-	return nexmarkgen.GeneratorConfig{Events: c.Events, Seed: c.Seed, Rate: c.Rate, Splits: c.Splits, BaseTime: base}
+	return nexmarkgen.GeneratorConfig{Events: c.Events, Seed: c.Seed, Rate: c.Rate, Splits: c.Splits, BaseTime: base, RateLimited: c.RateLimited}
 }
 
 func newNexmarkRunCmd() *cobra.Command {
@@ -142,6 +151,8 @@ in order. A summary goes to standard error.`,
 	f.StringVar(&cfg.Out, "out", "", "write the result rows to `FILE` as JSON lines (\"-\": standard output)")
 	f.StringVar(&cfg.SideInput, "side-input", "", "q13: side-input CSV `FILE` (key,value); default: generate one into a temporary directory")
 	f.StringVar(&cfg.OutDir, "out-dir", "", "q10: directory `DIR` of the partitioned CSV files")
+	f.BoolVar(&cfg.RateLimited, "rate-limited", false, "generator: pace the events in wall-clock time at --rate events per second")
+	cfg.Checkpoint.register(f)
 	return cmd
 }
 
@@ -174,10 +185,20 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 	}
 
 	// The result goes to a file created before the job starts, so that a
-	// bad path fails at once.
+	// bad path fails at once. With checkpoints, rows are committed as part
+	// files under <out>.parts through two-phase commit, and FILE is
+	// assembled from the committed parts when the job has ended.
 	out := stdout
 	dest := "standard output"
-	if cfg.Out != "-" {
+	var txSink *file.TransactionalSink[[]byte]
+	partsDir := cfg.Out + ".parts"
+	if cfg.Checkpoint.Dir != "" {
+		txSink, err = file.NewTransactionalSink[[]byte](file.TransactionalSinkOptions[[]byte]{Dir: partsDir, Format: file.FormatLines})
+		if err != nil {
+			return fmt.Errorf("result parts: %w", err)
+		}
+		dest = cfg.Out
+	} else if cfg.Out != "-" {
 		f, err := os.Create(cfg.Out)
 		if err != nil {
 			return fmt.Errorf("result file: %w", err)
@@ -191,7 +212,8 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 	}
 	sink := &runLineSink{w: bufio.NewWriterSize(out, 256<<10)}
 
-	env := stream.NewEnvironment(stream.Options{Parallelism: cfg.Parallelism, Name: "nexmark-" + q.Name})
+	env := stream.NewEnvironment(stream.Options{Parallelism: cfg.Parallelism, Name: "nexmark-" + q.Name,
+		Checkpoints: cfg.Checkpoint.options(stderr), Restart: cfg.Checkpoint.restart()})
 	var events stream.Stream[nexmarkgen.Event]
 	source := nexmark.SourceName
 	if cfg.Input != "" {
@@ -205,18 +227,34 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 		}
 		events = nexmark.GeneratorStream(env, cfg.generator(base))
 	}
-	q.Build(events, qcfg).SinkTo(sink)
+	if txSink != nil {
+		q.Build(events, qcfg).SinkTo(txSink)
+	} else {
+		q.Build(events, qcfg).SinkTo(sink)
+	}
 
 	start := time.Now()
-	job, err := env.Start(ctx)
-	if err != nil {
-		return runInputError(cfg, err)
+	var job *stream.Job
+	if cfg.Checkpoint.restart() != nil {
+		err = env.Execute(ctx) // restarts from the latest checkpoint on failure
+	} else {
+		job, err = env.Start(ctx)
+		if err != nil {
+			return runInputError(cfg, err)
+		}
+		stop := context.AfterFunc(ctx, job.Cancel)
+		defer stop()
+		err = job.Wait()
 	}
-	stop := context.AfterFunc(ctx, job.Cancel)
-	defer stop()
-	err = job.Wait()
 	if ferr := sink.flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("result file: %w", ferr)
+	}
+	if err == nil && txSink != nil {
+		n, aerr := assembleParts(partsDir, cfg.Out)
+		if aerr != nil {
+			err = fmt.Errorf("result file: %w", aerr)
+		}
+		sink.rows.Store(n)
 	}
 	if err != nil {
 		if errors.Is(err, stream.ErrCanceled) && ctx.Err() != nil {
@@ -227,8 +265,10 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 	}
 	what := fmt.Sprintf("%s generated events (seed %d, %s events/s of event time, %s)",
 		groupDigits(cfg.Events), cfg.Seed, siFormat(float64(cfg.Rate)), nexmarkPlural(cfg.Splits, "split"))
-	if cfg.Input != "" {
+	if cfg.Input != "" && job != nil {
 		what = fmt.Sprintf("%s events of %s", groupDigits(nexmark.SourceEvents(job, source)), cfg.Input)
+	} else if cfg.Input != "" {
+		what = "the events of " + cfg.Input
 	}
 	kind := "row"
 	if q.Updating {

@@ -198,6 +198,11 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		c.nextID = r.ID + 1
 		c.stats.Restored = r.ID
 	}
+	// Never reuse the id of a complete checkpoint, even a corrupt one that
+	// was skipped: its sink transactions may be committed under that id.
+	if ids, err := opts.Storage.List(context.Background()); err == nil && len(ids) > 0 {
+		c.nextID = max(c.nextID, ids[len(ids)-1]+1)
+	}
 	return c, nil
 }
 
@@ -292,16 +297,19 @@ func (c *coordinator) keyedFile(id int64, kf checkpoint.KeyedFile) (map[int][]by
 // snapshot implements task.Checkpointing.Snapshot: it queues the snapshot
 // for the uploader (blocking when the uploader is behind: backpressure).
 func (c *coordinator) snapshot(s task.SubtaskSnapshot) {
-	if s.Final {
-		c.mu.Lock()
-		if c.finalID == 0 {
-			c.finalID = c.nextID
-			c.nextID++
-		}
-		s.CheckpointID = c.finalID
-		c.mu.Unlock()
-	}
 	c.uploads <- s
+}
+
+// reserveFinal implements task.Checkpointing.FinalID: the end-of-input
+// checkpoint gets the next id; no periodic checkpoint is triggered after.
+func (c *coordinator) reserveFinal() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finalID == 0 {
+		c.finalID = c.nextID
+		c.nextID++
+	}
+	return c.finalID
 }
 
 // upload writes snapshots to storage and acknowledges them.

@@ -73,7 +73,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 			return nil, err
 		}
 		j.coord = c
-		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore}
+		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal}
 	}
 	inboxes := map[*plan.Vertex][]*task.Inbox{}
 	for _, v := range jg.Vertices {

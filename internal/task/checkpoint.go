@@ -20,13 +20,16 @@ type Checkpointing struct {
 	// nil when it has nothing in the checkpoint (nil func: a fresh start).
 	// groups are the keyed chunks (KeyedChunk) by key group.
 	Restore func(uid string, kgs base.KeyGroupRange) (r *operator.Restored, groups map[int][]byte, err error)
+	// FinalID returns the id of the end-of-input checkpoint (reserved by
+	// the coordinator when the first subtask asks).
+	FinalID func() int64
 }
 
 // SubtaskSnapshot is one subtask's part of a checkpoint.
 type SubtaskSnapshot struct {
 	CheckpointID int64
-	// Final: taken when the subtask's input ended (end-of-input checkpoint;
-	// CheckpointID is operator.FinalCheckpointID).
+	// Final: taken when the subtask's input ended (the end-of-input
+	// checkpoint, whose id Checkpointing.FinalID reserved).
 	Final     bool
 	Vertex    int
 	Subtask   int
@@ -128,6 +131,9 @@ func (st *Subtask) restore() error {
 func (st *Subtask) checkpoint(id int64, final bool) {
 	if st.ckpt == nil || st.ckpt.Snapshot == nil {
 		return
+	}
+	if final && st.ckpt.FinalID != nil {
+		id = st.ckpt.FinalID()
 	}
 	snap := SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: st.vertex, Subtask: st.Index}
 	for i, op := range st.ops {

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/stromio/strom/stream"
+)
+
+// checkpointFlags are the checkpoint flags of every command that runs a job.
+type checkpointFlags struct {
+	Dir                   string
+	Interval              time.Duration
+	Timeout               time.Duration
+	Retained              int
+	AllowEmptyState       bool
+	AllowNonRestoredState bool
+	RestartAttempts       int
+	RestartDelay          time.Duration
+}
+
+func (c *checkpointFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&c.Dir, "checkpoint-dir", "", "take checkpoints into `DIR`; started again after a crash, the job resumes from the latest valid one there")
+	f.DurationVar(&c.Interval, "checkpoint-interval", time.Second, "time between two checkpoints")
+	f.DurationVar(&c.Timeout, "checkpoint-timeout", 10*time.Minute, "abandon a checkpoint that takes longer")
+	f.IntVar(&c.Retained, "checkpoints-retained", 2, "complete checkpoints kept in --checkpoint-dir")
+	f.BoolVar(&c.AllowEmptyState, "allow-empty-state", false, "start from empty state when --checkpoint-dir holds checkpoints but none is valid")
+	f.BoolVar(&c.AllowNonRestoredState, "allow-non-restored-state", false, "drop checkpointed state of operators the job no longer has")
+	f.IntVar(&c.RestartAttempts, "restart-attempts", 0, "restart a failed job from its latest checkpoint up to `N` times in a row")
+	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before a restart (doubling up to a minute)")
+}
+
+func (c checkpointFlags) validate(cmd *cobra.Command) error {
+	set := func(name string) bool { return cmd.Flags().Changed(name) }
+	if c.Dir == "" {
+		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoints-retained", "allow-empty-state",
+			"allow-non-restored-state", "restart-attempts", "restart-delay"} {
+			if set(f) {
+				return usagef(cmd, "--%s needs --checkpoint-dir", f)
+			}
+		}
+		return nil
+	}
+	switch {
+	case c.Interval < time.Millisecond:
+		return usagef(cmd, "--checkpoint-interval must be at least 1ms, got %v", c.Interval)
+	case c.Timeout < c.Interval:
+		return usagef(cmd, "--checkpoint-timeout (%v) must not be below --checkpoint-interval (%v)", c.Timeout, c.Interval)
+	case c.Retained < 1:
+		return usagef(cmd, "--checkpoints-retained must be at least 1, got %d", c.Retained)
+	case c.RestartAttempts < 0 || c.RestartDelay < 0:
+		return usagef(cmd, "--restart-attempts and --restart-delay must not be negative")
+	}
+	return nil
+}
+
+// options are the stream checkpoint options (nil without --checkpoint-dir).
+func (c checkpointFlags) options(stderr io.Writer) *stream.CheckpointOptions {
+	if c.Dir == "" {
+		return nil
+	}
+	return &stream.CheckpointOptions{Dir: c.Dir, Interval: c.Interval, Timeout: c.Timeout, Retained: c.Retained,
+		AllowEmptyState: c.AllowEmptyState, AllowNonRestoredState: c.AllowNonRestoredState,
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "strom: "+format+"\n", args...) }}
+}
+
+func (c checkpointFlags) restart() *stream.RestartStrategy {
+	if c.Dir == "" || c.RestartAttempts == 0 {
+		return nil
+	}
+	return &stream.RestartStrategy{MaxAttempts: c.RestartAttempts, Delay: c.RestartDelay, MaxDelay: time.Minute, Backoff: 2}
+}
+
+// assembleParts writes the committed part files of dir (part-<subtask>-
+// <checkpoint>-<n>.<ext>) into out, in checkpoint, subtask, n order,
+// atomically (temporary file, fsync, rename), and returns the number of
+// lines. Staged (uncommitted) files are not part of the output.
+func assembleParts(dir, out string) (int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		return 0, err
+	}
+	type part struct {
+		name     string
+		cp, s, n int64
+	}
+	var parts []part
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasPrefix(name, "part-") {
+			continue
+		}
+		f := strings.Split(strings.TrimSuffix(name, filepath.Ext(name)), "-")
+		if len(f) != 4 {
+			continue
+		}
+		s, err1 := strconv.ParseInt(f[1], 10, 64)
+		cp, err2 := strconv.ParseInt(f[2], 10, 64)
+		n, err3 := strconv.ParseInt(f[3], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		parts = append(parts, part{name, cp, s, n})
+	}
+	slices.SortFunc(parts, func(a, b part) int {
+		switch {
+		case a.cp != b.cp:
+			return cmpInt(a.cp, b.cp)
+		case a.s != b.s:
+			return cmpInt(a.s, b.s)
+		}
+		return cmpInt(a.n, b.n)
+	})
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp)
+	w := bufio.NewWriterSize(f, 1<<20)
+	var lines int64
+	for _, p := range parts {
+		data, err := os.ReadFile(filepath.Join(dir, p.name))
+		if err != nil {
+			f.Close()
+			return 0, err
+		}
+		for _, c := range data {
+			if c == '\n' {
+				lines++
+			}
+		}
+		w.Write(data)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return 0, err
+	}
+	if d, err := os.Open(filepath.Dir(out)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return lines, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
