@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/stromio/strom/internal/base"
@@ -50,6 +51,13 @@ type OperatorError = base.OperatorError
 
 // ErrCanceled is returned by Execute when the job was canceled.
 var ErrCanceled = base.ErrCanceled
+
+// ErrStopped is returned by Execute and Job.Wait after a stop with a
+// savepoint (Environment.Savepoint with stop).
+var ErrStopped = cluster.ErrStopped
+
+// SavepointResult describes a completed savepoint.
+type SavepointResult = cluster.SavepointResult
 
 // Options configure an Environment. The zero value is valid.
 type Options struct {
@@ -100,6 +108,12 @@ type CheckpointOptions struct {
 	// AllowNonRestoredState drops checkpointed state of operators (by UID)
 	// the job no longer has (default: refuse to start).
 	AllowNonRestoredState bool
+	// FromSavepoint starts the job from the savepoint (or retained
+	// checkpoint directory) at this path, possibly at another parallelism.
+	// When Dir already holds checkpoints of a run started from this
+	// savepoint (a restart after a crash), the job resumes from those
+	// instead; checkpoints of any other run in Dir make the start fail.
+	FromSavepoint string
 	// Logf receives checkpoint failures and restore decisions (default:
 	// standard error).
 	Logf func(format string, args ...any)
@@ -143,6 +157,9 @@ type Environment struct {
 	opts  Options
 	graph plan.Graph
 	err   error
+
+	mu      sync.Mutex
+	current *Job // the attempt Execute runs now (nil: none)
 }
 
 // NewEnvironment returns an environment with opts (defaults filled in).
@@ -205,11 +222,17 @@ func (env *Environment) Execute(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		env.mu.Lock()
+		env.current = job
+		env.mu.Unlock()
 		stop := context.AfterFunc(ctx, job.Cancel)
 		err = job.Wait()
 		stop()
+		env.mu.Lock()
+		env.current = nil
+		env.mu.Unlock()
 		rs := env.opts.Restart
-		if err == nil || errors.Is(err, ErrCanceled) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
+		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
 			return err
 		}
 		attempt++
@@ -234,6 +257,19 @@ func (env *Environment) Execute(ctx context.Context) error {
 	}
 }
 
+// Savepoint takes a savepoint of the job that Execute runs into dir (an
+// empty or new directory); with stop, the job stops once it completed and
+// Execute returns ErrStopped. See Job.Savepoint.
+func (env *Environment) Savepoint(ctx context.Context, dir string, stop bool) (SavepointResult, error) {
+	env.mu.Lock()
+	job := env.current
+	env.mu.Unlock()
+	if job == nil {
+		return SavepointResult{}, errors.New("savepoint: the job is not running (it may be restarting; try again)")
+	}
+	return job.Savepoint(ctx, dir, stop)
+}
+
 func (env *Environment) logf(format string, args ...any) {
 	if c := env.opts.Checkpoints; c != nil && c.Logf != nil {
 		c.Logf(format, args...)
@@ -253,7 +289,7 @@ func (env *Environment) Start(ctx context.Context) (*Job, error) {
 	if c := env.opts.Checkpoints; c != nil {
 		copts.Checkpoints = &cluster.CheckpointOptions{Dir: c.Dir, Resume: true, Interval: c.Interval, Timeout: c.Timeout,
 			MinPause: c.MinPause, MaxConcurrent: c.MaxConcurrent, Retained: c.Retained, AllowEmptyState: c.AllowEmptyState,
-			AllowNonRestoredState: c.AllowNonRestoredState, Logf: env.logf}
+			AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint, Logf: env.logf}
 	}
 	j, err := cluster.Start(ctx, jg, copts)
 	if err != nil {
@@ -270,6 +306,22 @@ func (j *Job) Cancel() { j.j.Cancel() }
 
 // Wait waits for the job to end and returns its error.
 func (j *Job) Wait() error { return j.j.Wait() }
+
+// Savepoint takes a savepoint into dir (an empty or new directory): a
+// checkpoint triggered at once, whose state is then copied into dir as a
+// self-contained savepoint that a job can start from (FromSavepoint), also
+// at another parallelism. With stop the job stops after it and Wait
+// returns ErrStopped. The job needs checkpoints (Options.Checkpoints).
+func (j *Job) Savepoint(ctx context.Context, dir string, stop bool) (SavepointResult, error) {
+	return j.j.Savepoint(ctx, dir, stop)
+}
+
+// CheckpointStats returns the job's checkpoint figures (zero without
+// checkpoints).
+func (j *Job) CheckpointStats() CheckpointStats { return j.j.CheckpointStats() }
+
+// CheckpointStats are the checkpoint figures of a running job.
+type CheckpointStats = cluster.CheckpointStats
 
 // Done is closed when the job ended.
 func (j *Job) Done() <-chan struct{} { return j.j.Done() }

@@ -41,8 +41,17 @@ type CheckpointOptions struct {
 	MaxConcurrent int
 	// Retained complete checkpoints kept in Storage (default 2).
 	Retained int
-	// Restore is the checkpoint to start from (nil: a fresh start).
-	Restore *checkpoint.Metadata
+	// Restore is the checkpoint to start from (nil: a fresh start), read
+	// from RestoreStorage (default: Storage).
+	Restore        *checkpoint.Metadata
+	RestoreStorage checkpoint.Storage
+	// FromSavepoint is a savepoint directory to start from (Restore, when
+	// set, wins). A job whose Storage holds checkpoints of a run started
+	// from this savepoint resumes from them instead (a restart after a
+	// crash); checkpoints of any other run make the start fail.
+	FromSavepoint string
+	// SavepointStorage opens FromSavepoint (default: a local directory).
+	SavepointStorage checkpoint.Storage
 	// AllowNonRestoredState lets a job start although the checkpoint has
 	// state of operators (by uid) the job no longer has; that state is dropped.
 	AllowNonRestoredState bool
@@ -104,6 +113,7 @@ type pending struct {
 	acks    int
 	bytes   int64
 	ops     map[string]*checkpoint.OperatorState
+	sp      *spRequest // a savepoint waits for this checkpoint (nil: none)
 }
 
 // coordinator triggers checkpoints, collects the subtasks' acknowledgements,
@@ -123,6 +133,10 @@ type coordinator struct {
 	uploads chan task.SubtaskSnapshot
 	acks    chan ack
 	upWG    sync.WaitGroup
+
+	restoreFrom checkpoint.Storage // where the restored checkpoint's files are
+	fingerprint string             // the run's lineage (savepoint.go)
+	spReqs      chan *spRequest
 
 	mu       sync.Mutex
 	nextID   int64
@@ -155,11 +169,19 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		}
 		opts.Storage = st
 	}
-	if opts.Restore == nil && opts.Resume {
+	restoreFrom, fingerprint := opts.RestoreStorage, ""
+	if opts.Restore == nil && opts.FromSavepoint != "" {
+		st, fp, err := resolveFromSavepoint(&opts)
+		if err != nil {
+			return nil, err
+		}
+		restoreFrom, fingerprint = st, fp
+	} else if opts.Restore == nil && opts.Resume {
 		m, err := loadLatest(opts.Storage, opts.Logf)
 		switch {
 		case err == nil:
 			opts.Restore = m
+			fingerprint = m.JobFingerprint
 		case errors.Is(err, checkpoint.ErrNoCheckpoint) && (isEmpty(err) || opts.AllowEmptyState):
 			if !isEmpty(err) {
 				opts.Logf("WARNING: no valid checkpoint (%v); starting from EMPTY state as --allow-empty-state says", err)
@@ -168,8 +190,15 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 			return nil, fmt.Errorf("%w; refusing to start from empty state (pass --allow-empty-state to do so)", err)
 		}
 	}
+	if restoreFrom == nil {
+		restoreFrom = opts.Storage
+	}
+	if fingerprint == "" {
+		fingerprint = newRunID()
+	}
 	c := &coordinator{j: j, opts: opts, clock: clock, parallel: map[string]int{}, nextID: 1,
-		uploads: make(chan task.SubtaskSnapshot, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{}}
+		uploads: make(chan task.SubtaskSnapshot, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{},
+		restoreFrom: restoreFrom, fingerprint: fingerprint, spReqs: make(chan *spRequest)}
 	for _, v := range jg.Vertices {
 		c.total += v.Parallelism
 		for _, n := range v.Chain {
@@ -284,7 +313,7 @@ func (c *coordinator) keyedFile(id int64, kf checkpoint.KeyedFile) (map[int][]by
 	c.mu.Unlock()
 	df.once.Do(func() {
 		sum := kf.Sum()
-		data, err := c.opts.Storage.ReadFile(context.Background(), id, kf.Name, &sum)
+		data, err := c.restoreFrom.ReadFile(context.Background(), id, kf.Name, &sum)
 		if err != nil {
 			df.err = err
 			return
@@ -346,7 +375,26 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 	failed := false
 	canceled := ctx.Done()
 	next := c.clock.Now().Add(c.opts.Interval)
+	var spQueue []*spRequest // savepoints waiting for a free checkpoint slot
+	trigger := func(now time.Time, sp *spRequest) {
+		c.mu.Lock()
+		id := c.nextID
+		c.nextID++
+		c.mu.Unlock()
+		pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}, sp: sp}
+		for _, st := range c.sources {
+			st.Trigger(id)
+		}
+	}
 	for {
+		if len(spQueue) > 0 && !failed && len(pend) < c.opts.MaxConcurrent {
+			if c.ended() {
+				spQueue[0].reply <- spReply{err: errors.New("savepoint: the job's input has ended; nothing is left to save")}
+			} else {
+				trigger(c.clock.Now(), spQueue[0])
+			}
+			spQueue = spQueue[1:]
+		}
 		d := next.Sub(c.clock.Now())
 		for _, p := range pend {
 			if left := p.started.Add(c.opts.Timeout).Sub(c.clock.Now()); left < d {
@@ -360,25 +408,22 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			now := c.clock.Now()
 			for id, p := range pend {
 				if now.Sub(p.started) >= c.opts.Timeout {
-					c.fail(id, fmt.Sprintf("checkpoint %d timed out after %v (%d of %d subtasks acknowledged)", id, c.opts.Timeout, p.acks, c.total))
+					c.failPending(p, fmt.Sprintf("checkpoint %d timed out after %v (%d of %d subtasks acknowledged)", id, c.opts.Timeout, p.acks, c.total))
 					delete(pend, id)
 				}
 			}
 			if !now.Before(next) {
 				next = now.Add(c.opts.Interval)
-				c.mu.Lock()
-				ended := c.finalID != 0
-				c.mu.Unlock()
-				if !ended && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
-					c.mu.Lock()
-					id := c.nextID
-					c.nextID++
-					c.mu.Unlock()
-					pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}}
-					for _, st := range c.sources {
-						st.Trigger(id)
-					}
+				if !c.ended() && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
+					trigger(now, nil)
 				}
+			}
+		case req := <-c.spReqs:
+			stop()
+			if failed {
+				req.reply <- spReply{err: errors.New("savepoint: the job is stopping")}
+			} else {
+				spQueue = append(spQueue, req)
 			}
 		case a := <-c.acks:
 			stop()
@@ -392,6 +437,14 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			go func() { c.upWG.Wait(); close(c.acks) }()
 			for a := range c.acks {
 				c.handleAck(ctx, pend, a)
+			}
+			for _, p := range pend {
+				if p.sp != nil {
+					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: the job ended before checkpoint %d completed", p.id)}
+				}
+			}
+			for _, req := range spQueue {
+				req.reply <- spReply{err: errors.New("savepoint: the job ended")}
 			}
 			return
 		case <-canceled:
@@ -413,7 +466,7 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 		pend[a.id] = p
 	}
 	if a.err != nil {
-		c.fail(a.id, fmt.Sprintf("checkpoint %d: subtask %d of vertex %d: %v", a.id, a.subtask, a.vertex, a.err))
+		c.failPending(p, fmt.Sprintf("checkpoint %d: subtask %d of vertex %d: %v", a.id, a.subtask, a.vertex, a.err))
 		delete(pend, a.id)
 		return false
 	}
@@ -437,7 +490,7 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 	}
 	delete(pend, a.id)
 	if err := c.complete(ctx, p, a.final); err != nil {
-		c.fail(p.id, err.Error())
+		c.failPending(p, err.Error())
 		if a.final {
 			c.j.fail(fmt.Errorf("end-of-input checkpoint: %w", err))
 		}
@@ -450,7 +503,7 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 // commits the sinks' transactions of this checkpoint and prunes old ones.
 func (c *coordinator) complete(ctx context.Context, p *pending, final bool) error {
 	m := &checkpoint.Metadata{ID: p.id, Kind: checkpoint.Checkpoint, TimestampMs: p.started.UnixMilli(),
-		MaxParallelism: c.j.jg.MaxParallelism, Final: final}
+		JobFingerprint: c.fingerprint, MaxParallelism: c.j.jg.MaxParallelism, Final: final}
 	uids := make([]string, 0, len(p.ops))
 	for uid := range p.ops {
 		uids = append(uids, uid)
@@ -470,6 +523,9 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 				// The checkpoint is complete; its transactions are committed
 				// again on restore. Fail the job so that happens now.
 				c.j.fail(fmt.Errorf("sink %q: commit checkpoint %d: %w", cm.uid, p.id, err))
+				if p.sp != nil {
+					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: sink %q failed to commit checkpoint %d: %w", cm.uid, p.id, err)}
+				}
 				return nil
 			}
 		}
@@ -480,10 +536,35 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	c.stats.LastDuration = c.clock.Now().Sub(p.started)
 	c.stats.LastBytes = p.bytes
 	c.mu.Unlock()
+	var spErr error
+	if p.sp != nil { // copied before pruning, which may delete checkpoint p.id
+		var res SavepointResult
+		res, spErr = c.writeSavepoint(ctx, m, p.bytes, p.sp.dir)
+		p.sp.reply <- spReply{res: res, err: spErr}
+	}
 	if err := c.opts.Storage.Retain(ctx, c.opts.Retained); err != nil {
 		c.opts.Logf("checkpoint %d: pruning old checkpoints: %v", p.id, err)
 	}
+	if p.sp != nil && p.sp.stop && spErr == nil {
+		c.j.stopWithSavepoint()
+	}
 	return nil
+}
+
+// ended reports whether the end-of-input checkpoint was reserved.
+func (c *coordinator) ended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finalID != 0
+}
+
+// failPending reports a failed checkpoint and fails the savepoint waiting
+// for it.
+func (c *coordinator) failPending(p *pending, reason string) {
+	c.fail(p.id, reason)
+	if p.sp != nil {
+		p.sp.reply <- spReply{err: errors.New("savepoint failed: " + reason)}
+	}
 }
 
 func (c *coordinator) fail(id int64, reason string) {

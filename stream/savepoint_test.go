@@ -1,0 +1,258 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/stream"
+)
+
+const spKeys, spPerKey, spSplits = 24, 300, 4
+
+// spTotal is the number of records of the job (Count is per split).
+const spTotal = spKeys * spPerKey * spSplits
+
+// savepointJob builds the sequence-check + window-sum job of checkpointJob
+// over a fixed number of generator splits (so that its source state does
+// not depend on the parallelism). seen counts records through the map;
+// slow makes every 50th record sleep a millisecond.
+func savepointJob(dir, from string, par int, sink *memTxSink, seen *atomic.Int64, slow bool, logf func(string, ...any)) *stream.Environment {
+	env := stream.NewEnvironment(stream.Options{Parallelism: par,
+		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from, Logf: logf}})
+	gen := stream.GeneratorSource[seqEvent]{NumSplits: spSplits, Count: spKeys * spPerKey, Fn: func(split int, i int64) seqEvent {
+		return seqEvent{Key: fmt.Sprintf("s%d-k%02d", split, i%spKeys), Seq: i/spKeys + 1, TS: 1_000_000 + i*5}
+	}}
+	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
+	mapped := stream.Map(src, func(e seqEvent) seqEvent {
+		if n := seen.Add(1); slow && n%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		return e
+	}).UID("slow-map")
+	keyed := stream.KeyBy(mapped, func(e seqEvent) string { return e.Key })
+	alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} }).UID("seq-check")
+	sums := stream.WindowReduce(keyed.Window(stream.TumblingEventTimeWindows(time.Second)),
+		func(a, b seqEvent) seqEvent { return seqEvent{Key: a.Key, Seq: a.Seq + b.Seq, TS: max(a.TS, b.TS)} }).UID("window-sum")
+	out := alerts.Union(stream.Map(sums, func(e seqEvent) string { return fmt.Sprintf("sum %s %d", e.Key, e.Seq) }).UID("format"))
+	stream.SinkTo[string](out, sink, "tx-sink")
+	return env
+}
+
+// clone copies the sink's committed state (what a real transactional sink
+// keeps on its own storage across a restart of the job).
+func (s *memTxSink) clone() *memTxSink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := newMemTxSink()
+	c.visible = slices.Clone(s.visible)
+	c.committed = maps.Clone(s.committed)
+	c.staged = maps.Clone(s.staged)
+	c.commits = s.commits
+	return c
+}
+
+func sortedRows(rows []string) []string {
+	out := slices.Clone(rows)
+	sort.Strings(out)
+	return out
+}
+
+// stopWithSavepoint runs the job at parallelism par until it processed
+// some records and committed a checkpoint, then stops it with a savepoint
+// into the returned directory.
+func stopWithSavepoint(t *testing.T, par int, sink *memTxSink) string {
+	t.Helper()
+	var seen atomic.Int64
+	env := savepointJob(t.TempDir(), "", par, sink, &seen, true, t.Logf)
+	done := make(chan error, 1)
+	go func() { done <- env.Execute(context.Background()) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for seen.Load() < spTotal/3 || sinkCommits(sink) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress: %d records, %d commits", seen.Load(), sinkCommits(sink))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	spDir := filepath.Join(t.TempDir(), "sp")
+	res, err := env.Savepoint(context.Background(), spDir, true)
+	if err != nil {
+		t.Fatalf("savepoint: %v", err)
+	}
+	if err := <-done; !errors.Is(err, stream.ErrStopped) {
+		t.Fatalf("Execute after stop-with-savepoint: %v, want ErrStopped", err)
+	}
+	if res.Dir != spDir || res.CheckpointID < 1 {
+		t.Fatalf("savepoint result %+v", res)
+	}
+	if n := seen.Load(); n >= spTotal {
+		t.Fatalf("the job read all %d records before the savepoint: the test does not stop it in the middle", n)
+	}
+	return spDir
+}
+
+func sinkCommits(s *memTxSink) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commits
+}
+
+// TestSavepointRescale: stop with a savepoint at parallelism 2, restore it
+// at 1, 2 and 4 (key groups reassigned); the committed output before the
+// stop plus the output after the restore equals the fault-free run, and
+// no sequence alert fires.
+func TestSavepointRescale(t *testing.T) {
+	golden := newMemTxSink()
+	var n atomic.Int64
+	if err := savepointJob(t.TempDir(), "", 2, golden, &n, false, t.Logf).Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := sortedRows(golden.visible)
+	if len(want) < spKeys*spSplits {
+		t.Fatalf("golden run has only %d rows", len(want))
+	}
+	before := newMemTxSink()
+	spDir := stopWithSavepoint(t, 2, before)
+	for _, par := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint("p=", par), func(t *testing.T) {
+			sink := before.clone()
+			var seen atomic.Int64
+			if err := savepointJob(t.TempDir(), spDir, par, sink, &seen, false, t.Logf).Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if seen.Load() >= spTotal {
+				t.Fatalf("the restored job read %d records: it started from the beginning, not from the savepoint", seen.Load())
+			}
+			got := sortedRows(sink.visible)
+			if !slices.Equal(got, want) {
+				t.Fatalf("output after restoring at parallelism %d differs: %d rows, want %d", par, len(got), len(want))
+			}
+			for _, r := range got {
+				if strings.HasPrefix(r, "ALERT") {
+					t.Fatalf("sequence alert: %s", r)
+				}
+			}
+		})
+	}
+}
+
+// TestSavepointRestartResumesFromCheckpoints: a job started from a savepoint
+// that fails resumes from its own checkpoints (not the savepoint again), and
+// a checkpoint directory of another run is refused.
+func TestSavepointLineage(t *testing.T) {
+	before := newMemTxSink()
+	spDir := stopWithSavepoint(t, 2, before)
+
+	// A run from the savepoint that is stopped again leaves checkpoints in
+	// dir; started again with the same arguments, it resumes from them.
+	dir := t.TempDir()
+	sink := before.clone()
+	var seen atomic.Int64
+	env := savepointJob(dir, spDir, 2, sink, &seen, true, t.Logf)
+	done := make(chan error, 1)
+	go func() { done <- env.Execute(context.Background()) }()
+	for sinkCommits(sink) == sinkCommits(before) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := env.Savepoint(context.Background(), filepath.Join(t.TempDir(), "sp2"), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, stream.ErrStopped) {
+		t.Fatal(err)
+	}
+	var logs []string
+	logf := func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }
+	var seen2 atomic.Int64
+	if err := savepointJob(dir, spDir, 2, sink, &seen2, false, logf).Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(logs, func(l string) bool { return strings.Contains(l, "resumes") }) {
+		t.Fatalf("the second start did not resume from its own checkpoints; log: %q", logs)
+	}
+	golden := newMemTxSink()
+	var n atomic.Int64
+	if err := savepointJob(t.TempDir(), "", 2, golden, &n, false, t.Logf).Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sortedRows(sink.visible), sortedRows(golden.visible); !slices.Equal(got, want) {
+		t.Fatalf("output differs: %d rows, want %d", len(got), len(want))
+	}
+
+	// A checkpoint directory that holds checkpoints of another run.
+	other := t.TempDir()
+	var n3 atomic.Int64
+	if err := savepointJob(other, "", 2, newMemTxSink(), &n3, false, t.Logf).Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err := savepointJob(other, spDir, 2, newMemTxSink(), &n3, false, t.Logf).Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another run") {
+		t.Fatalf("start from a savepoint into a directory of another run: %v", err)
+	}
+}
+
+// TestSavepointRemovedOperator: state of an operator the job no longer has
+// needs AllowNonRestoredState.
+func TestSavepointRemovedOperator(t *testing.T) {
+	spDir := stopWithSavepoint(t, 1, newMemTxSink())
+	build := func(allow bool) error {
+		env := stream.NewEnvironment(stream.Options{Parallelism: 1,
+			Checkpoints: &stream.CheckpointOptions{Dir: t.TempDir(), FromSavepoint: spDir, AllowNonRestoredState: allow, Logf: t.Logf}})
+		gen := stream.GeneratorSource[seqEvent]{NumSplits: spSplits, Count: spKeys * spPerKey, Fn: func(split int, i int64) seqEvent {
+			return seqEvent{Key: fmt.Sprintf("s%d-k%02d", split, i%spKeys), Seq: i/spKeys + 1, TS: 1_000_000 + i*5}
+		}}
+		src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{}, "gen")
+		// Only the sequence check is kept; the window and its state are gone.
+		keyed := stream.KeyBy(src, func(e seqEvent) string { return e.Key })
+		alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} }).UID("seq-check")
+		sink := newMemTxSink()
+		stream.SinkTo[string](alerts, sink, "tx-sink")
+		err := env.Execute(context.Background())
+		if err == nil && len(sink.visible) != 0 {
+			return fmt.Errorf("alerts after restore: %q", sink.visible[:min(3, len(sink.visible))])
+		}
+		return err
+	}
+	err := build(false)
+	if err == nil || !strings.Contains(err.Error(), "window-sum") || !strings.Contains(err.Error(), "allow-non-restored-state") {
+		t.Fatalf("restore without the window operator: %v", err)
+	}
+	if err := build(true); err != nil {
+		t.Fatalf("with AllowNonRestoredState: %v", err)
+	}
+}
+
+// TestSavepointErrors: a savepoint needs a running job with checkpoints and
+// an empty target directory.
+func TestSavepointErrors(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{})
+	if _, err := env.Savepoint(context.Background(), t.TempDir(), false); err == nil {
+		t.Fatal("savepoint of a job that does not run")
+	}
+	spDir := stopWithSavepoint(t, 1, newMemTxSink())
+	var seen atomic.Int64
+	env = savepointJob(t.TempDir(), "", 1, newMemTxSink(), &seen, true, t.Logf)
+	done := make(chan error, 1)
+	go func() { done <- env.Execute(context.Background()) }()
+	for seen.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := env.Savepoint(context.Background(), spDir, false)
+	if err == nil || !strings.Contains(err.Error(), "already holds") {
+		t.Fatalf("savepoint into a used directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(spDir, "chk-1")); err == nil {
+		t.Log("(the used directory was left as it was)")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
