@@ -27,6 +27,8 @@ type checkpointFlags struct {
 	AllowNonRestoredState bool
 	RestartAttempts       int
 	RestartDelay          time.Duration
+	FromSavepoint         string
+	ControlSocket         string
 }
 
 func (c *checkpointFlags) register(f *pflag.FlagSet) {
@@ -38,13 +40,15 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&c.AllowNonRestoredState, "allow-non-restored-state", false, "drop checkpointed state of operators the job no longer has")
 	f.IntVar(&c.RestartAttempts, "restart-attempts", 0, "restart a failed job from its latest checkpoint up to `N` times in a row")
 	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before a restart (doubling up to a minute)")
+	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
+	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for `strom savepoint` on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
 }
 
 func (c checkpointFlags) validate(cmd *cobra.Command) error {
 	set := func(name string) bool { return cmd.Flags().Changed(name) }
 	if c.Dir == "" {
 		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoints-retained", "allow-empty-state",
-			"allow-non-restored-state", "restart-attempts", "restart-delay"} {
+			"allow-non-restored-state", "restart-attempts", "restart-delay", "from-savepoint", "control-socket"} {
 			if set(f) {
 				return usagef(cmd, "--%s needs --checkpoint-dir", f)
 			}
@@ -70,7 +74,7 @@ func (c checkpointFlags) options(stderr io.Writer) *stream.CheckpointOptions {
 		return nil
 	}
 	return &stream.CheckpointOptions{Dir: c.Dir, Interval: c.Interval, Timeout: c.Timeout, Retained: c.Retained,
-		AllowEmptyState: c.AllowEmptyState, AllowNonRestoredState: c.AllowNonRestoredState,
+		AllowEmptyState: c.AllowEmptyState, AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "strom: "+format+"\n", args...) }}
 }
 

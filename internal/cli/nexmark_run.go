@@ -235,8 +235,10 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 
 	start := time.Now()
 	var job *stream.Job
-	if cfg.Checkpoint.restart() != nil {
-		err = env.Execute(ctx) // restarts from the latest checkpoint on failure
+	if cfg.Checkpoint.Dir != "" {
+		// Restarts from the latest checkpoint on failure (--restart-attempts)
+		// and takes savepoints on request (strom savepoint).
+		err = executeWithControl(ctx, env, cfg.Checkpoint)
 	} else {
 		job, err = env.Start(ctx)
 		if err != nil {
@@ -257,6 +259,10 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 		sink.rows.Store(n)
 	}
 	if err != nil {
+		if errors.Is(err, stream.ErrStopped) {
+			fmt.Fprintf(stderr, "%s: stopped with a savepoint; %s is written when a run started with --from-savepoint finishes\n", q.Name, dest)
+			return nil
+		}
 		if errors.Is(err, stream.ErrCanceled) && ctx.Err() != nil {
 			fmt.Fprintf(stderr, "%s: canceled after %s rows\n", q.Name, groupDigits(sink.rows.Load()))
 			return nil

@@ -109,7 +109,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{cmd: cmd, err: errors.New(tidyFlagError(err.Error()))}
 	})
-	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd())
+	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd())
 	return root
 }
 

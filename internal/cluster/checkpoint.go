@@ -92,14 +92,27 @@ type CheckpointStats struct {
 
 // ack is one subtask's snapshot, written to storage.
 type ack struct {
-	id      int64 // the real checkpoint id (the final one resolved)
-	final   bool
+	id      int64
 	vertex  int
 	subtask int
 	ops     []ackOp
 	bytes   int64
 	err     error
+	// finished is the snapshot a subtask took when its input ended (not
+	// written: it is copied into every later checkpoint).
+	finished *task.SubtaskSnapshot
+	marker   bool // the uploader passed a marker: every earlier upload is acked
 }
+
+// upload is one item of the uploader's queue.
+type upload struct {
+	snap   task.SubtaskSnapshot
+	raw    bool // a subtask's end-of-input snapshot: passed on, not written
+	marker bool
+}
+
+// subKey names one subtask.
+type subKey struct{ vertex, subtask int }
 
 type ackOp struct {
 	uid   string
@@ -114,6 +127,8 @@ type pending struct {
 	bytes   int64
 	ops     map[string]*checkpoint.OperatorState
 	sp      *spRequest // a savepoint waits for this checkpoint (nil: none)
+	final   bool       // the end-of-input checkpoint
+	acked   map[subKey]bool
 }
 
 // coordinator triggers checkpoints, collects the subtasks' acknowledgements,
@@ -130,7 +145,7 @@ type coordinator struct {
 	parallel   map[string]int // uid -> parallelism
 	committers []committer
 
-	uploads chan task.SubtaskSnapshot
+	uploads chan upload
 	acks    chan ack
 	upWG    sync.WaitGroup
 
@@ -140,7 +155,6 @@ type coordinator struct {
 
 	mu       sync.Mutex
 	nextID   int64
-	finalID  int64 // reserved when the first subtask finished (0: none yet)
 	stats    CheckpointStats
 	restored *checkpoint.Metadata
 	files    map[string]*decodedFile // restore: keyed files by name
@@ -197,7 +211,7 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		fingerprint = newRunID()
 	}
 	c := &coordinator{j: j, opts: opts, clock: clock, parallel: map[string]int{}, nextID: 1,
-		uploads: make(chan task.SubtaskSnapshot, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{},
+		uploads: make(chan upload, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{},
 		restoreFrom: restoreFrom, fingerprint: fingerprint, spReqs: make(chan *spRequest)}
 	for _, v := range jg.Vertices {
 		c.total += v.Parallelism
@@ -326,26 +340,35 @@ func (c *coordinator) keyedFile(id int64, kf checkpoint.KeyedFile) (map[int][]by
 // snapshot implements task.Checkpointing.Snapshot: it queues the snapshot
 // for the uploader (blocking when the uploader is behind: backpressure).
 func (c *coordinator) snapshot(s task.SubtaskSnapshot) {
-	c.uploads <- s
+	c.uploads <- upload{snap: s, raw: s.Final}
 }
 
-// reserveFinal implements task.Checkpointing.FinalID: the end-of-input
-// checkpoint gets the next id; no periodic checkpoint is triggered after.
+// reserveFinal implements task.Checkpointing.FinalID: a subtask whose input
+// ended snapshots with an id of its own (so a sink names its last
+// transaction uniquely); that snapshot then stands for the subtask in every
+// later checkpoint, while the other subtasks go on taking checkpoints.
 func (c *coordinator) reserveFinal() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.finalID == 0 {
-		c.finalID = c.nextID
-		c.nextID++
-	}
-	return c.finalID
+	id := c.nextID
+	c.nextID++
+	return id
 }
 
 // upload writes snapshots to storage and acknowledges them.
 func (c *coordinator) upload(ctx context.Context) {
 	defer c.upWG.Done()
-	for s := range c.uploads {
-		a := ack{id: s.CheckpointID, final: s.Final, vertex: s.Vertex, subtask: s.Subtask}
+	for u := range c.uploads {
+		s := u.snap
+		if u.marker || u.raw {
+			a := ack{marker: u.marker, vertex: s.Vertex, subtask: s.Subtask}
+			if u.raw {
+				a.finished = &s
+			}
+			c.acks <- a
+			continue
+		}
+		a := ack{id: s.CheckpointID, vertex: s.Vertex, subtask: s.Subtask}
 		for _, os := range s.Operators {
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
@@ -368,27 +391,88 @@ func (c *coordinator) upload(ctx context.Context) {
 }
 
 // run is the coordinator loop; it returns when the job's subtasks are done
-// (then completes the end-of-input checkpoint if every subtask took it).
+// (then completes the end-of-input checkpoint if every subtask finished).
+//
+// A subtask whose input ended exits after a last snapshot (task: Finish);
+// the loop keeps that snapshot and writes a copy of it into every later
+// checkpoint in the subtask's place, so the others go on checkpointing
+// (FLIP-147's "checkpoints after tasks finished"). The copy is consistent:
+// the subtask's output is complete downstream before its channels end, and
+// an ended input counts as aligned.
 func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 	pend := map[int64]*pending{}
+	finished := map[subKey]task.SubtaskSnapshot{}
+	finishedSources := 0
+	var upq []upload // copies of finished snapshots for the uploader
 	var lastEnd time.Time
 	failed := false
 	canceled := ctx.Done()
 	next := c.clock.Now().Add(c.opts.Interval)
 	var spQueue []*spRequest // savepoints waiting for a free checkpoint slot
+	copyOf := func(s task.SubtaskSnapshot, id int64) upload {
+		s.CheckpointID, s.Final = id, false
+		return upload{snap: s}
+	}
+	open := func(id int64, now time.Time, sp *spRequest, final bool) {
+		pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}, sp: sp, final: final, acked: map[subKey]bool{}}
+		for _, s := range finished {
+			upq = append(upq, copyOf(s, id))
+		}
+	}
 	trigger := func(now time.Time, sp *spRequest) {
 		c.mu.Lock()
 		id := c.nextID
 		c.nextID++
 		c.mu.Unlock()
-		pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}, sp: sp}
+		open(id, now, sp, false)
 		for _, st := range c.sources {
 			st.Trigger(id)
 		}
 	}
+	// receive handles one ack; it reports a returned marker.
+	receive := func(a ack) bool {
+		switch {
+		case a.marker:
+			return true
+		case a.finished != nil:
+			k := subKey{a.vertex, a.subtask}
+			finished[k] = *a.finished
+			if c.isSource(a.vertex) {
+				finishedSources++
+			}
+			for _, p := range pend {
+				if !p.acked[k] {
+					upq = append(upq, copyOf(*a.finished, p.id))
+				}
+			}
+		case c.handleAck(ctx, pend, a):
+			lastEnd = c.clock.Now()
+		}
+		return false
+	}
+	// flush waits until everything queued so far was uploaded and acked.
+	flush := func() {
+		upq = append(upq, upload{marker: true})
+		for {
+			var upCh chan upload
+			var head upload
+			if len(upq) > 0 {
+				upCh, head = c.uploads, upq[0]
+			}
+			select {
+			case upCh <- head:
+				upq = upq[1:]
+			case a := <-c.acks:
+				if receive(a) {
+					return
+				}
+			}
+		}
+	}
+	inputEnded := func() bool { return finishedSources == len(c.sources) }
 	for {
 		if len(spQueue) > 0 && !failed && len(pend) < c.opts.MaxConcurrent {
-			if c.ended() {
+			if inputEnded() {
 				spQueue[0].reply <- spReply{err: errors.New("savepoint: the job's input has ended; nothing is left to save")}
 			} else {
 				trigger(c.clock.Now(), spQueue[0])
@@ -402,6 +486,11 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			}
 		}
 		tick, stop := c.clock.After(max(d, 0))
+		var upCh chan upload
+		var head upload
+		if len(upq) > 0 {
+			upCh, head = c.uploads, upq[0]
+		}
 		select {
 		case <-tick:
 			stop()
@@ -414,10 +503,13 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			}
 			if !now.Before(next) {
 				next = now.Add(c.opts.Interval)
-				if !c.ended() && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
+				if !inputEnded() && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
 					trigger(now, nil)
 				}
 			}
+		case upCh <- head:
+			stop()
+			upq = upq[1:]
 		case req := <-c.spReqs:
 			stop()
 			if failed {
@@ -427,16 +519,24 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			}
 		case a := <-c.acks:
 			stop()
-			if c.handleAck(ctx, pend, a) {
-				lastEnd = c.clock.Now()
-			}
+			receive(a)
 		case <-subtasksDone:
 			stop()
-			// Every subtask exited: no more snapshots; drain the uploader.
+			// Every subtask exited, its snapshots are queued: take them in.
+			flush()
+			if !failed && len(finished) == c.total {
+				// The end-of-input checkpoint: every subtask's last snapshot.
+				c.mu.Lock()
+				id := c.nextID
+				c.nextID++
+				c.mu.Unlock()
+				open(id, c.clock.Now(), nil, true)
+				flush()
+			}
 			close(c.uploads)
 			go func() { c.upWG.Wait(); close(c.acks) }()
 			for a := range c.acks {
-				c.handleAck(ctx, pend, a)
+				receive(a)
 			}
 			for _, p := range pend {
 				if p.sp != nil {
@@ -454,17 +554,28 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 	}
 }
 
+// isSource reports whether vertex id is a source vertex.
+func (c *coordinator) isSource(vertex int) bool {
+	for _, v := range c.j.jg.Vertices {
+		if v.ID == vertex {
+			return v.Chain[0].Source != nil
+		}
+	}
+	return false
+}
+
 // handleAck records one acknowledgement; it completes the checkpoint when it
 // was the last one and reports whether it did.
 func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a ack) bool {
 	p := pend[a.id]
 	if p == nil {
-		if !a.final {
-			return false // late ack of an abandoned checkpoint
-		}
-		p = &pending{id: a.id, started: c.clock.Now(), ops: map[string]*checkpoint.OperatorState{}}
-		pend[a.id] = p
+		return false // late ack of an abandoned checkpoint
 	}
+	k := subKey{a.vertex, a.subtask}
+	if p.acked[k] {
+		panic(fmt.Sprintf("cluster: checkpoint %d acknowledged twice by subtask %d of vertex %d", a.id, a.subtask, a.vertex))
+	}
+	p.acked[k] = true
 	if a.err != nil {
 		c.failPending(p, fmt.Sprintf("checkpoint %d: subtask %d of vertex %d: %v", a.id, a.subtask, a.vertex, a.err))
 		delete(pend, a.id)
@@ -489,9 +600,9 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 		return false
 	}
 	delete(pend, a.id)
-	if err := c.complete(ctx, p, a.final); err != nil {
+	if err := c.complete(ctx, p, p.final); err != nil {
 		c.failPending(p, err.Error())
-		if a.final {
+		if p.final {
 			c.j.fail(fmt.Errorf("end-of-input checkpoint: %w", err))
 		}
 		return false
@@ -549,13 +660,6 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		c.j.stopWithSavepoint()
 	}
 	return nil
-}
-
-// ended reports whether the end-of-input checkpoint was reserved.
-func (c *coordinator) ended() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.finalID != 0
 }
 
 // failPending reports a failed checkpoint and fails the savepoint waiting
