@@ -17,6 +17,5 @@
 // same checkpoint at once.
 //
 // The package imports internal/vfs only of the module (and minio-go for
-// S3), and never reads the wall clock
-// (timestamps come from the caller).
+// S3), and never reads the wall clock (timestamps come from the caller).
 package checkpoint
