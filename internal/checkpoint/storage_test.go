@@ -65,22 +65,73 @@ func (l *logger) logf(format string, args ...any) {
 
 func (l *logger) String() string { return strings.Join(l.lines, "\n") }
 
-type fsCase struct {
+// store is one Storage under test plus direct access to the bytes it
+// keeps, so that the conformance tests below run over every implementation
+// (Local on two file systems, S3 on an in-process fake). Paths are
+// relative to the storage's root: "chk-3/_metadata".
+type store struct {
+	s Storage
+	// read, write and remove act on a file (an object) bypassing s.
+	read   func(t *testing.T, rel string) []byte
+	write  func(t *testing.T, rel string, data []byte)
+	remove func(t *testing.T, rel string)
+	// names lists the entries right under the directory rel ("": the root),
+	// sorted as strings.
+	names func(t *testing.T, rel string) []string
+	// mkdir creates a non-empty entry rel that is not a file.
+	mkdir func(t *testing.T, rel string)
+	// dirs: a file can be replaced by a directory (a file system).
+	dirs bool
+}
+
+type storeCase struct {
 	name string
-	fs   func(t *testing.T) (vfs.FS, string)
+	new  func(t *testing.T) *store
 }
 
-var fsCases = []fsCase{
-	{"os", func(t *testing.T) (vfs.FS, string) { return vfs.OS{}, filepath.Join(t.TempDir(), "ckpt") }},
-	{"crashfs", func(t *testing.T) (vfs.FS, string) { return vfs.NewCrashFS(1), "data/ckpt" }},
+// localStore is a Local in dir of fsys.
+func localStore(fsys vfs.FS, dir string) *store {
+	must := func(t *testing.T, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &store{
+		s: NewLocal(fsys, dir),
+		read: func(t *testing.T, rel string) []byte {
+			data, err := vfs.ReadFile(fsys, filepath.Join(dir, rel))
+			must(t, err)
+			return data
+		},
+		write: func(t *testing.T, rel string, data []byte) {
+			must(t, vfs.WriteFileAtomic(fsys, filepath.Join(dir, rel), data))
+		},
+		remove: func(t *testing.T, rel string) { must(t, fsys.Remove(filepath.Join(dir, rel))) },
+		names: func(t *testing.T, rel string) []string {
+			names, err := fsys.ReadDir(filepath.Join(dir, rel))
+			must(t, err)
+			return names
+		},
+		mkdir: func(t *testing.T, rel string) { must(t, fsys.MkdirAll(filepath.Join(dir, rel), 0o755)) },
+		dirs:  true,
+	}
 }
 
-func TestLocalRoundTrip(t *testing.T) {
+// storeCases are the implementations every conformance test runs over
+// (s3StoreCase is in s3_test.go).
+var storeCases = []storeCase{
+	{"os", func(t *testing.T) *store { return localStore(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt")) }},
+	{"crashfs", func(t *testing.T) *store { return localStore(vfs.NewCrashFS(1), "data/ckpt") }},
+	s3StoreCase,
+}
+
+func TestStorageRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	for _, fc := range fsCases {
-		t.Run(fc.name, func(t *testing.T) {
-			fsys, dir := fc.fs(t)
-			s := NewLocal(fsys, dir)
+	for _, sc := range storeCases {
+		t.Run(sc.name, func(t *testing.T) {
+			st := sc.new(t)
+			s := st.s
 			if ids, err := s.List(ctx); err != nil || len(ids) != 0 {
 				t.Fatalf("List of a missing directory = %v, %v", ids, err)
 			}
@@ -114,87 +165,74 @@ func TestLocalRoundTrip(t *testing.T) {
 				}
 			}
 			// No temporary file is left behind.
-			names, err := fsys.ReadDir(filepath.Join(dir, "chk-2"))
-			if err != nil || !slices.Equal(names, []string{"_metadata", "agg-0.kg", "agg-1.kg"}) {
-				t.Fatalf("chk-2 holds %q, %v", names, err)
+			if names := st.names(t, "chk-2"); !slices.Equal(names, []string{"_metadata", "agg-0.kg", "agg-1.kg"}) {
+				t.Fatalf("chk-2 holds %q", names)
 			}
 		})
 	}
 }
 
-// Corruptions of checkpoint 3, each through the FS, with a word the error
-// must contain.
+// Corruptions of checkpoint 3, each through the store's back door, with a
+// word the error must contain.
 var corruptions = []struct {
 	name string
-	do   func(t *testing.T, fsys vfs.FS, dir string)
+	do   func(t *testing.T, st *store)
 	want string
+	dirs bool // needs directories
 }{
-	{"metadata bit flip", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b })
-	}, "CRC-32C"},
-	{"metadata truncated", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return b[:len(b)-5] })
-	}, "truncated"},
-	{"metadata empty", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return nil })
-	}, "truncated"},
-	{"metadata junk tail", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func(b []byte) []byte { return append(b, "junk"...) })
-	}, "trailing junk"},
-	{"metadata of another checkpoint", func(t *testing.T, fsys vfs.FS, dir string) {
-		other, err := vfs.ReadFile(fsys, filepath.Join(dir, "chk-2", MetadataFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", MetadataFile), func([]byte) []byte { return other })
-	}, "holds checkpoint 2"},
-	{"state file bit flip", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-1.kg"), func(b []byte) []byte { b[100] ^= 1; return b })
-	}, "CRC-32C"},
-	{"state file truncated", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-1.kg"), func(b []byte) []byte { return b[:len(b)-1] })
-	}, "the metadata says"},
-	{"state file junk tail", func(t *testing.T, fsys vfs.FS, dir string) {
-		rewrite(t, fsys, filepath.Join(dir, "chk-3", "agg-0.kg"), func(b []byte) []byte { return append(b, 0, 0, 0) })
-	}, "trailing junk"},
-	{"state file missing", func(t *testing.T, fsys vfs.FS, dir string) {
-		if err := fsys.Remove(filepath.Join(dir, "chk-3", "agg-0.kg")); err != nil {
-			t.Fatal(err)
-		}
-	}, "missing"},
-	{"state file replaced by a directory", func(t *testing.T, fsys vfs.FS, dir string) {
-		p := filepath.Join(dir, "chk-3", "agg-0.kg")
-		if err := fsys.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-		if err := fsys.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}, "directory"},
+	{name: "metadata bit flip", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/"+MetadataFile, func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b })
+	}, want: "CRC-32C"},
+	{name: "metadata truncated", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/"+MetadataFile, func(b []byte) []byte { return b[:len(b)-5] })
+	}, want: "truncated"},
+	{name: "metadata empty", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/"+MetadataFile, func(b []byte) []byte { return nil })
+	}, want: "truncated"},
+	{name: "metadata junk tail", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/"+MetadataFile, func(b []byte) []byte { return append(b, "junk"...) })
+	}, want: "trailing junk"},
+	{name: "metadata of another checkpoint", do: func(t *testing.T, st *store) {
+		other := st.read(t, "chk-2/"+MetadataFile)
+		rewrite(t, st, "chk-3/"+MetadataFile, func([]byte) []byte { return other })
+	}, want: "holds checkpoint 2"},
+	{name: "state file bit flip", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/agg-1.kg", func(b []byte) []byte { b[100] ^= 1; return b })
+	}, want: "CRC-32C"},
+	{name: "state file truncated", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/agg-1.kg", func(b []byte) []byte { return b[:len(b)-1] })
+	}, want: "the metadata says"},
+	{name: "state file junk tail", do: func(t *testing.T, st *store) {
+		rewrite(t, st, "chk-3/agg-0.kg", func(b []byte) []byte { return append(b, 0, 0, 0) })
+	}, want: "trailing junk"},
+	{name: "state file missing", do: func(t *testing.T, st *store) {
+		st.remove(t, "chk-3/agg-0.kg")
+	}, want: "missing"},
+	{name: "state file replaced by a directory", do: func(t *testing.T, st *store) {
+		st.remove(t, "chk-3/agg-0.kg")
+		st.mkdir(t, "chk-3/agg-0.kg")
+	}, want: "directory", dirs: true},
 }
 
-func rewrite(t *testing.T, fsys vfs.FS, name string, f func([]byte) []byte) {
+func rewrite(t *testing.T, st *store, rel string, f func([]byte) []byte) {
 	t.Helper()
-	data, err := vfs.ReadFile(fsys, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := vfs.WriteFileAtomic(fsys, name, f(data)); err != nil {
-		t.Fatal(err)
-	}
+	st.write(t, rel, f(st.read(t, rel)))
 }
 
 func TestLoadLatestFallsBack(t *testing.T) {
 	ctx := context.Background()
-	for _, fc := range fsCases {
+	for _, sc := range storeCases {
 		for _, c := range corruptions {
-			t.Run(fc.name+"/"+c.name, func(t *testing.T) {
-				fsys, dir := fc.fs(t)
-				s := NewLocal(fsys, dir)
+			t.Run(sc.name+"/"+c.name, func(t *testing.T) {
+				st := sc.new(t)
+				if c.dirs && !st.dirs {
+					t.Skip("no directories")
+				}
+				s := st.s
 				mustCheckpoint(t, s, 1)
 				m2 := mustCheckpoint(t, s, 2)
 				mustCheckpoint(t, s, 3)
-				c.do(t, fsys, dir)
+				c.do(t, st)
 				var log logger
 				got, err := s.LoadLatest(ctx, log.logf)
 				if err != nil {
@@ -218,8 +256,19 @@ func TestLoadLatestFallsBack(t *testing.T) {
 }
 
 func TestLoadLatestWrongKeyRange(t *testing.T) {
+	forEachStore(t, testLoadLatestWrongKeyRange)
+}
+
+// forEachStore runs test over every store case.
+func forEachStore(t *testing.T, test func(t *testing.T, st *store)) {
+	for _, sc := range storeCases {
+		t.Run(sc.name, func(t *testing.T) { test(t, sc.new(t)) })
+	}
+}
+
+func testLoadLatestWrongKeyRange(t *testing.T, st *store) {
 	ctx := context.Background()
-	s := NewLocal(vfs.NewCrashFS(1), "ckpt")
+	s := st.s
 	mustCheckpoint(t, s, 1)
 	data := EncodeKeyed(0, 4, map[int][]byte{0: bytes.Repeat([]byte("x"), 500)})
 	sum, err := s.WriteFile(ctx, 2, "f.kg", data)
@@ -238,10 +287,11 @@ func TestLoadLatestWrongKeyRange(t *testing.T) {
 	}
 }
 
-func TestLoadLatestNoCheckpoint(t *testing.T) {
+func TestLoadLatestNoCheckpoint(t *testing.T) { forEachStore(t, testLoadLatestNoCheckpoint) }
+
+func testLoadLatestNoCheckpoint(t *testing.T, st *store) {
 	ctx := context.Background()
-	fsys := vfs.NewCrashFS(1)
-	s := NewLocal(fsys, "ckpt")
+	s := st.s
 	_, err := s.LoadLatest(ctx, nil)
 	if !errors.Is(err, ErrNoCheckpoint) || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "no complete checkpoint") {
 		t.Fatalf("empty: %v", err)
@@ -258,7 +308,7 @@ func TestLoadLatestNoCheckpoint(t *testing.T) {
 	mustCheckpoint(t, s, 2)
 	mustCheckpoint(t, s, 3)
 	for _, id := range []string{"chk-2", "chk-3"} {
-		rewrite(t, fsys, filepath.Join("ckpt", id, "agg-0.kg"), func(b []byte) []byte { b[50] ^= 1; return b })
+		rewrite(t, st, id+"/agg-0.kg", func(b []byte) []byte { b[50] ^= 1; return b })
 	}
 	var log logger
 	_, err = s.LoadLatest(ctx, log.logf)
@@ -292,9 +342,11 @@ func TestLoadLatestIOErrorDoesNotFallBack(t *testing.T) {
 	}
 }
 
-func TestCommitAndWriteChecks(t *testing.T) {
+func TestCommitAndWriteChecks(t *testing.T) { forEachStore(t, testCommitAndWriteChecks) }
+
+func testCommitAndWriteChecks(t *testing.T, st *store) {
 	ctx := context.Background()
-	s := NewLocal(vfs.NewCrashFS(1), "ckpt")
+	s := st.s
 	m := mustCheckpoint(t, s, 1)
 	if err := s.CommitMetadata(ctx, m); !errors.Is(err, ErrExists) {
 		t.Fatalf("second commit: %v", err)
@@ -337,10 +389,11 @@ func TestCommitAndWriteChecks(t *testing.T) {
 	}
 }
 
-func TestRetainAndDelete(t *testing.T) {
+func TestRetainAndDelete(t *testing.T) { forEachStore(t, testRetainAndDelete) }
+
+func testRetainAndDelete(t *testing.T, st *store) {
 	ctx := context.Background()
-	fsys := vfs.NewCrashFS(1)
-	s := NewLocal(fsys, "ckpt")
+	s := st.s
 	for id := int64(1); id <= 10; id++ {
 		if id == 4 {
 			continue
@@ -362,7 +415,7 @@ func TestRetainAndDelete(t *testing.T) {
 	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{8, 9, 10}) {
 		t.Fatalf("List = %v", ids)
 	}
-	names, _ := fsys.ReadDir("ckpt")
+	names := st.names(t, "")
 	if !slices.Equal(names, []string{"chk-10", "chk-11", "chk-8", "chk-9"}) {
 		t.Fatalf("ckpt holds %q", names)
 	}
@@ -379,16 +432,12 @@ func TestRetainAndDelete(t *testing.T) {
 		t.Fatalf("List = %v", ids)
 	}
 	// Other names in the directory are left alone.
-	if err := fsys.MkdirAll("ckpt/chk-007", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := fsys.MkdirAll("ckpt/savepoints", 0o755); err != nil {
-		t.Fatal(err)
-	}
+	st.mkdir(t, "chk-007")
+	st.mkdir(t, "savepoints")
 	if err := s.Retain(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	names, _ = fsys.ReadDir("ckpt")
+	names = st.names(t, "")
 	if !slices.Equal(names, []string{"chk-007", "chk-10", "savepoints"}) {
 		t.Fatalf("ckpt holds %q", names)
 	}
@@ -419,10 +468,9 @@ func TestSavepointIsSelfContained(t *testing.T) {
 
 func TestConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
-	for _, fc := range fsCases {
-		t.Run(fc.name, func(t *testing.T) {
-			fsys, dir := fc.fs(t)
-			s := NewLocal(fsys, dir)
+	for _, sc := range storeCases {
+		t.Run(sc.name, func(t *testing.T) {
+			s := sc.new(t).s
 			const par = 8
 			op := OperatorState{UID: "agg", Parallelism: par, Keyed: make([]KeyedFile, par)}
 			var wg sync.WaitGroup

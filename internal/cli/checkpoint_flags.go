@@ -32,7 +32,7 @@ type checkpointFlags struct {
 }
 
 func (c *checkpointFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&c.Dir, "checkpoint-dir", "", "take checkpoints into `DIR`; started again after a crash, the job resumes from the latest valid one there")
+	f.StringVar(&c.Dir, "checkpoint-dir", "", "take checkpoints into `DIR` (a directory, or s3://BUCKET/PREFIX with credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, STROM_S3_ENDPOINT); started again after a crash, the job resumes from the latest valid one there")
 	f.DurationVar(&c.Interval, "checkpoint-interval", time.Second, "time between two checkpoints")
 	f.DurationVar(&c.Timeout, "checkpoint-timeout", 10*time.Minute, "abandon a checkpoint that takes longer")
 	f.IntVar(&c.Retained, "checkpoints-retained", 2, "complete checkpoints kept in --checkpoint-dir")

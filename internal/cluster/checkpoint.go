@@ -687,7 +687,7 @@ func (c *coordinator) Stats() CheckpointStats {
 }
 
 func openLocalStorage(dir string) (checkpoint.Storage, error) {
-	return checkpoint.NewLocal(vfs.OS{}, dir), nil
+	return checkpoint.Open(vfs.OS{}, dir) // a directory, or s3://bucket/prefix
 }
 
 func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.Metadata, error) {

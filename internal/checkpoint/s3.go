@@ -1,0 +1,545 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+)
+
+// S3 is a Storage in an S3 bucket (AWS S3, or any S3-compatible store such
+// as MinIO), through minio-go:
+//
+//	<prefix>/chk-<id>/<name>       state files
+//	<prefix>/chk-<id>/_metadata    put last; its presence marks completion
+//
+// A put of a whole object is atomic in S3 (readers see the old object, no
+// object, or the whole new one), so there is no temporary name and no
+// rename. _metadata is put with If-None-Match: * so that two committers of
+// the same checkpoint cannot both succeed where the store supports
+// conditional writes (AWS S3 since 2024, MinIO); elsewhere the header is
+// ignored and the check before the put is what remains.
+//
+// Errors name the bucket and the key; a missing object satisfies
+// errors.Is(err, fs.ErrNotExist).
+type S3 struct {
+	client *minio.Client
+	opts   S3Options
+	root   string // prefix with a trailing "/", or ""
+}
+
+var _ Storage = (*S3)(nil)
+
+// DefaultS3Endpoint is the endpoint of AWS S3.
+const DefaultS3Endpoint = "s3.amazonaws.com"
+
+// S3Options configure an S3 storage. Use Validate (NewS3 calls it) after
+// setting them.
+type S3Options struct {
+	// Endpoint is host[:port] of the S3 API (default DefaultS3Endpoint).
+	// A scheme may be given: "http://host:port" turns TLS off.
+	Endpoint string
+	// Bucket holds the checkpoints (required; it must exist).
+	Bucket string
+	// Prefix is the "directory" of the checkpoints inside the bucket,
+	// without leading or trailing "/" ("": the bucket's root).
+	Prefix string
+	// Region of the bucket ("": asked from the store when needed).
+	Region string
+	// AccessKey and SecretKey (both required) and an optional
+	// SessionToken are the credentials.
+	AccessKey    string
+	SecretKey    string
+	SessionToken string
+	// DisableSSL talks plain HTTP (MinIO on localhost); the default is TLS.
+	DisableSSL bool
+	// Transport replaces the HTTP transport (tests; nil: minio-go's).
+	Transport http.RoundTripper
+}
+
+// normalize applies the defaults and splits a scheme off the endpoint.
+func (o S3Options) normalize() S3Options {
+	if o.Endpoint == "" {
+		o.Endpoint = DefaultS3Endpoint
+	}
+	if rest, ok := strings.CutPrefix(o.Endpoint, "http://"); ok {
+		o.Endpoint, o.DisableSSL = rest, true
+	} else if rest, ok := strings.CutPrefix(o.Endpoint, "https://"); ok {
+		o.Endpoint = rest
+	}
+	o.Endpoint = strings.TrimSuffix(o.Endpoint, "/")
+	o.Prefix = strings.Trim(o.Prefix, "/")
+	return o
+}
+
+// Validate reports the first invalid option, after the defaults.
+func (o S3Options) Validate() error {
+	o = o.normalize()
+	switch {
+	case strings.ContainsAny(o.Endpoint, "/?#@ ") || strings.Contains(o.Endpoint, "://"):
+		return fmt.Errorf("checkpoint: S3 endpoint %q: want host[:port], optionally with http:// or https://", o.Endpoint)
+	case o.Bucket == "":
+		return errors.New("checkpoint: S3 bucket is required")
+	case o.AccessKey == "" || o.SecretKey == "":
+		return fmt.Errorf("checkpoint: S3 bucket %s: no credentials (set the access key and the secret key, e.g. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", o.Bucket)
+	}
+	if err := s3utils.CheckValidBucketNameStrict(o.Bucket); err != nil {
+		return fmt.Errorf("checkpoint: S3 bucket %q: %w", o.Bucket, err)
+	}
+	if o.Prefix != "" {
+		for seg := range strings.SplitSeq(o.Prefix, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				return fmt.Errorf("checkpoint: S3 prefix %q: empty, \".\" or \"..\" path segment", o.Prefix)
+			}
+		}
+	}
+	return nil
+}
+
+// NewS3 returns the storage of opts. It does no I/O: a missing bucket or
+// wrong credentials show in the first call.
+func NewS3(opts S3Options) (*S3, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.normalize()
+	client, err := minio.New(opts.Endpoint, &minio.Options{
+		Creds:     credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, opts.SessionToken),
+		Secure:    !opts.DisableSSL,
+		Region:    opts.Region,
+		Transport: opts.Transport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: S3 endpoint %s: %w", opts.Endpoint, err)
+	}
+	root := ""
+	if opts.Prefix != "" {
+		root = opts.Prefix + "/"
+	}
+	return &S3{client: client, opts: opts, root: root}, nil
+}
+
+// S3URLScheme starts the checkpoint locations that Open gives to S3.
+const S3URLScheme = "s3://"
+
+// The environment variables of S3OptionsFromURL.
+const (
+	EnvS3Endpoint      = "STROM_S3_ENDPOINT" // e.g. http://127.0.0.1:9000 for MinIO
+	EnvAWSAccessKeyID  = "AWS_ACCESS_KEY_ID"
+	EnvAWSSecretKey    = "AWS_SECRET_ACCESS_KEY"
+	EnvAWSSessionToken = "AWS_SESSION_TOKEN"
+	EnvAWSRegion       = "AWS_REGION"
+)
+
+// S3OptionsFromURL parses s3://bucket[/prefix] and takes the endpoint,
+// the credentials and the region from getenv: STROM_S3_ENDPOINT (default
+// AWS S3; "http://host:port" for a store without TLS),
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
+// AWS_REGION.
+func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error) {
+	rest, ok := strings.CutPrefix(loc, S3URLScheme)
+	if !ok {
+		return S3Options{}, fmt.Errorf("checkpoint: %q is not an %sbucket/prefix URL", loc, S3URLScheme)
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return S3Options{}, fmt.Errorf("checkpoint: %q: %w", loc, err)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return S3Options{}, fmt.Errorf("checkpoint: %q: want %sbucket/prefix, without user, query or fragment (credentials come from %s and %s)",
+			loc, S3URLScheme, EnvAWSAccessKeyID, EnvAWSSecretKey)
+	}
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	o := S3Options{
+		Endpoint:     getenv(EnvS3Endpoint),
+		Bucket:       bucket,
+		Prefix:       prefix,
+		Region:       getenv(EnvAWSRegion),
+		AccessKey:    getenv(EnvAWSAccessKeyID),
+		SecretKey:    getenv(EnvAWSSecretKey),
+		SessionToken: getenv(EnvAWSSessionToken),
+	}
+	if err := o.Validate(); err != nil {
+		return S3Options{}, fmt.Errorf("%w (from %s)", err, loc)
+	}
+	return o.normalize(), nil
+}
+
+// Options returns the options, with the defaults applied.
+func (s *S3) Options() S3Options { return s.opts }
+
+// String returns s3://bucket/prefix.
+func (s *S3) String() string {
+	return S3URLScheme + s.opts.Bucket + "/" + s.opts.Prefix
+}
+
+func (s *S3) key(id int64, name string) string { return s.root + ChkDirName(id) + "/" + name }
+
+// label names an object in messages.
+func (s *S3) label(key string) string { return S3URLScheme + s.opts.Bucket + "/" + key }
+
+// s3Code returns the S3 error code of err ("" when it is not an S3 error).
+func s3Code(err error) string {
+	var e minio.ErrorResponse
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// s3Err wraps err of an operation on key; a missing object or bucket also
+// wraps fs.ErrNotExist.
+func (s *S3) s3Err(op, key string, err error) error {
+	if c := s3Code(err); c == minio.NoSuchKey || c == minio.NoSuchBucket {
+		return fmt.Errorf("checkpoint: %s %s: %w (%w)", op, s.label(key), fs.ErrNotExist, err)
+	}
+	return fmt.Errorf("checkpoint: %s %s: %w", op, s.label(key), err)
+}
+
+// complete reports whether checkpoint id has its _metadata object.
+func (s *S3) complete(ctx context.Context, id int64) (bool, error) {
+	key := s.key(id, MetadataFile)
+	_, err := s.client.StatObject(ctx, s.opts.Bucket, key, minio.StatObjectOptions{})
+	switch {
+	case err == nil:
+		return true, nil
+	case s3Code(err) == minio.NoSuchKey:
+		return false, nil
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	}
+	return false, s.s3Err("looking up", key, err)
+}
+
+func (s *S3) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
+	opts.ContentType = "application/octet-stream"
+	opts.SendContentMd5 = true // the store checks the bytes it received
+	_, err := s.client.PutObject(ctx, s.opts.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// WriteFile implements Storage.
+func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) (FileSum, error) {
+	if err := ctx.Err(); err != nil {
+		return FileSum{}, err
+	}
+	if err := checkID(id); err != nil {
+		return FileSum{}, err
+	}
+	if err := ValidName(name); err != nil {
+		return FileSum{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	if done, err := s.complete(ctx, id); err != nil {
+		return FileSum{}, err
+	} else if done {
+		return FileSum{}, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, s, name)
+	}
+	key := s.key(id, name)
+	if err := s.put(ctx, key, data, minio.PutObjectOptions{}); err != nil {
+		return FileSum{}, s.s3Err("writing", key, err)
+	}
+	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+}
+
+// ReadFile implements Storage.
+func (s *S3) ReadFile(ctx context.Context, id int64, name string, want *FileSum) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	key := s.key(id, name)
+	size := int64(-1)
+	if want != nil {
+		size = want.Size
+	}
+	data, err := s.get(ctx, key, size, math.MaxInt64)
+	if err != nil {
+		return nil, err
+	}
+	if want != nil {
+		if got := CRC(data); got != want.CRC {
+			return nil, corruptf("%s: CRC-32C is %#08x, the metadata says %#08x", s.label(key), got, want.CRC)
+		}
+	}
+	return data, nil
+}
+
+// get reads a whole object that must have wantSize bytes (when not -1)
+// and at most limit bytes; sizes are checked (from the response headers)
+// before anything is allocated.
+func (s *S3) get(ctx context.Context, key string, wantSize, limit int64) ([]byte, error) {
+	label := s.label(key)
+	obj, err := s.client.GetObject(ctx, s.opts.Bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.getErr(ctx, key, err)
+	}
+	defer obj.Close()
+	info, err := obj.Stat()
+	if err != nil {
+		return nil, s.getErr(ctx, key, err)
+	}
+	switch {
+	case wantSize >= 0 && info.Size != wantSize:
+		return nil, corruptf("%s is %d bytes, the metadata says %d (truncated, or trailing junk)", label, info.Size, wantSize)
+	case info.Size > limit:
+		return nil, corruptf("%s is %d bytes, more than the %d allowed", label, info.Size, limit)
+	case info.Size < 0:
+		return nil, fmt.Errorf("checkpoint: %s: the store sent no size", label)
+	}
+	data := make([]byte, info.Size)
+	if _, err := io.ReadFull(obj, data); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, corruptf("%s: the store sent fewer bytes than the %d it announced", label, info.Size)
+	} else if err != nil {
+		return nil, s.getErr(ctx, key, err)
+	}
+	var one [1]byte
+	if n, _ := obj.Read(one[:]); n > 0 {
+		return nil, corruptf("%s: the store sent more bytes than the %d it announced", label, info.Size)
+	}
+	return data, nil
+}
+
+func (s *S3) getErr(ctx context.Context, key string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if c := s3Code(err); c == minio.NoSuchKey || c == minio.NoSuchBucket {
+		return fmt.Errorf("checkpoint: %s is missing: %w (%w)", s.label(key), fs.ErrNotExist, err)
+	}
+	return s.s3Err("reading", key, err)
+}
+
+// CommitMetadata implements Storage.
+func (s *S3) CommitMetadata(ctx context.Context, m *Metadata) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := EncodeMetadata(m)
+	if err != nil {
+		return err
+	}
+	if done, err := s.complete(ctx, m.ID); err != nil {
+		return err
+	} else if done {
+		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, s)
+	}
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			key := s.key(m.ID, f.Name)
+			info, err := s.client.StatObject(ctx, s.opts.Bucket, key, minio.StatObjectOptions{})
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, s, op.UID, s.s3Err("looking up", key, err))
+			}
+			if info.Size != f.Size {
+				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file %s is %d bytes, the metadata says %d",
+					m.ID, s, op.UID, f.Name, info.Size, f.Size)
+			}
+		}
+	}
+	key := s.key(m.ID, MetadataFile)
+	var opts minio.PutObjectOptions
+	opts.SetMatchETagExcept("*") // If-None-Match: *
+	if err := s.put(ctx, key, data, opts); err != nil {
+		if s3Code(err) == minio.PreconditionFailed {
+			return fmt.Errorf("%w: chk-%d in %s (committed concurrently)", ErrExists, m.ID, s)
+		}
+		return fmt.Errorf("checkpoint: committing chk-%d: %w", m.ID, s.s3Err("writing", key, err))
+	}
+	return nil
+}
+
+// scan returns the ids of the complete and of the incomplete checkpoints,
+// ascending, from one listing of the keys under <prefix>/chk-.
+func (s *S3) scan(ctx context.Context) (complete, incomplete []int64, err error) {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	seen := map[int64]bool{} // id -> has _metadata
+	for obj := range s.client.ListObjects(lctx, s.opts.Bucket, minio.ListObjectsOptions{Prefix: s.root + chkPrefix, Recursive: true}) {
+		if obj.Err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			return nil, nil, fmt.Errorf("checkpoint: listing %s: %w", s, obj.Err)
+		}
+		dir, name, ok := strings.Cut(strings.TrimPrefix(obj.Key, s.root), "/")
+		if !ok {
+			continue
+		}
+		if id, ok := parseChkDir(dir); ok {
+			seen[id] = seen[id] || name == MetadataFile
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for id, done := range seen {
+		if done {
+			complete = append(complete, id)
+		} else {
+			incomplete = append(incomplete, id)
+		}
+	}
+	slices.Sort(complete)
+	slices.Sort(incomplete)
+	return complete, incomplete, nil
+}
+
+// List implements Storage.
+func (s *S3) List(ctx context.Context) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	complete, _, err := s.scan(ctx)
+	return complete, err
+}
+
+// Load implements Storage.
+func (s *S3) Load(ctx context.Context, id int64) (*Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	key := s.key(id, MetadataFile)
+	data, err := s.get(ctx, key, -1, MaxMetadataSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := DecodeMetadata(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.label(key), err)
+	}
+	if m.ID != id {
+		return nil, corruptf("%s holds checkpoint %d (copied under the wrong prefix?)", s.label(key), m.ID)
+	}
+	return m, nil
+}
+
+// LoadLatest implements Storage.
+func (s *S3) LoadLatest(ctx context.Context, logf func(format string, args ...any)) (*Metadata, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, incomplete, err := s.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	note := ""
+	if len(incomplete) > 0 {
+		note = fmt.Sprintf(" (%d incomplete attempt(s) without %s ignored)", len(incomplete), MetadataFile)
+	}
+	return loadLatest(ctx, s, s.String(), note, logf)
+}
+
+// Delete implements Storage: it removes _metadata first, so that a crash
+// in the middle never leaves a complete-looking checkpoint with missing
+// files, then every other object under chk-<id>/.
+func (s *S3) Delete(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkID(id); err != nil {
+		return err
+	}
+	key := s.key(id, MetadataFile)
+	// Deleting a missing key succeeds in S3.
+	if err := s.client.RemoveObject(ctx, s.opts.Bucket, key, minio.RemoveObjectOptions{}); err != nil && s3Code(err) != minio.NoSuchKey {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("checkpoint: deleting chk-%d: %w", id, s.s3Err("removing", key, err))
+	}
+	return s.removeAll(ctx, id)
+}
+
+// removeAll removes every object under chk-<id>/.
+func (s *S3) removeAll(ctx context.Context, id int64) error {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dir := s.root + ChkDirName(id) + "/"
+	var keys []minio.ObjectInfo
+	for obj := range s.client.ListObjects(lctx, s.opts.Bucket, minio.ListObjectsOptions{Prefix: dir, Recursive: true}) {
+		if obj.Err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("checkpoint: deleting chk-%d: listing %s: %w", id, s.label(dir), obj.Err)
+		}
+		keys = append(keys, minio.ObjectInfo{Key: obj.Key})
+	}
+	if len(keys) == 0 {
+		return ctx.Err()
+	}
+	ch := make(chan minio.ObjectInfo, len(keys))
+	for _, k := range keys {
+		ch <- k
+	}
+	close(ch)
+	var errs []error
+	for e := range s.client.RemoveObjects(lctx, s.opts.Bucket, ch, minio.RemoveObjectsOptions{}) {
+		if s3Code(e.Err) != minio.NoSuchKey {
+			errs = append(errs, s.s3Err("removing", e.ObjectName, e.Err))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("checkpoint: deleting chk-%d: %w", id, err)
+	}
+	return nil
+}
+
+// Retain implements Storage.
+func (s *S3) Retain(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
+	}
+	complete, incomplete, err := s.scan(ctx)
+	if err != nil || len(complete) == 0 {
+		return err
+	}
+	newest := complete[len(complete)-1]
+	if len(complete) > n {
+		for _, id := range complete[:len(complete)-n] {
+			if err := s.Delete(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range incomplete {
+		if id >= newest {
+			break // may still be in progress
+		}
+		if err := s.removeAll(ctx, id); err != nil {
+			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, s, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+const testBucket = "strom-ckpt"
+
+// fakeS3 is an in-process S3 (gofakes3 on memory) behind an httptest
+// server on the loopback interface.
+type fakeS3 struct {
+	backend *s3mem.Backend
+	srv     *httptest.Server
+	deny    atomic.Pointer[func(*http.Request) bool] // answered 403 AccessDenied
+}
+
+func newFakeS3(t *testing.T) *fakeS3 {
+	t.Helper()
+	f := &fakeS3{backend: s3mem.New()}
+	if err := f.backend.CreateBucket(testBucket); err != nil {
+		t.Fatal(err)
+	}
+	h := gofakes3.New(f.backend).Server()
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if deny := f.deny.Load(); deny != nil && (*deny)(r) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeS3) options(prefix string) S3Options {
+	return S3Options{Endpoint: f.srv.URL, Bucket: testBucket, Prefix: prefix, Region: "us-east-1",
+		AccessKey: "test-key", SecretKey: "test-secret"}
+}
+
+func (f *fakeS3) storage(t *testing.T, prefix string) *S3 {
+	t.Helper()
+	s, err := NewS3(f.options(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// s3StoreCase runs the conformance tests of storage_test.go over S3.
+var s3StoreCase = storeCase{"s3", func(t *testing.T) *store {
+	f := newFakeS3(t)
+	const root = "jobs/q1/"
+	s := f.storage(t, "/jobs/q1/")
+	must := func(t *testing.T, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(t *testing.T, key string, data []byte) {
+		_, err := f.backend.PutObject(testBucket, key, map[string]string{}, bytes.NewReader(data), int64(len(data)), nil)
+		must(t, err)
+	}
+	return &store{
+		s: s,
+		read: func(t *testing.T, rel string) []byte {
+			obj, err := f.backend.GetObject(testBucket, root+rel, nil)
+			must(t, err)
+			defer obj.Contents.Close()
+			data, err := io.ReadAll(obj.Contents)
+			must(t, err)
+			return data
+		},
+		write: func(t *testing.T, rel string, data []byte) { put(t, root+rel, data) },
+		remove: func(t *testing.T, rel string) {
+			_, err := f.backend.DeleteObject(testBucket, root+rel)
+			must(t, err)
+		},
+		names: func(t *testing.T, rel string) []string {
+			prefix := root
+			if rel != "" {
+				prefix += rel + "/"
+			}
+			list, err := f.backend.ListBucket(testBucket, &gofakes3.Prefix{HasPrefix: true, Prefix: prefix, HasDelimiter: true, Delimiter: "/"},
+				gofakes3.ListBucketPage{})
+			must(t, err)
+			var names []string
+			for _, p := range list.CommonPrefixes {
+				names = append(names, strings.TrimSuffix(strings.TrimPrefix(p.Prefix, prefix), "/"))
+			}
+			for _, c := range list.Contents {
+				names = append(names, strings.TrimPrefix(c.Key, prefix))
+			}
+			slices.Sort(names)
+			return names
+		},
+		mkdir: func(t *testing.T, rel string) { put(t, root+rel+"/keep", []byte("x")) },
+	}
+}}
+
+func TestS3OptionsFromURL(t *testing.T) {
+	env := map[string]string{EnvAWSAccessKeyID: "AK", EnvAWSSecretKey: "SK", EnvAWSRegion: "eu-central-1"}
+	getenv := func(k string) string { return env[k] }
+	o, err := S3OptionsFromURL("s3://my-bucket/jobs/q1/", getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := S3Options{Endpoint: DefaultS3Endpoint, Bucket: "my-bucket", Prefix: "jobs/q1", Region: "eu-central-1", AccessKey: "AK", SecretKey: "SK"}
+	if o != want {
+		t.Fatalf("got %+v\nwant %+v", o, want)
+	}
+	env[EnvS3Endpoint] = "http://127.0.0.1:9000"
+	if o, err := S3OptionsFromURL("s3://my-bucket", getenv); err != nil || o.Endpoint != "127.0.0.1:9000" || !o.DisableSSL || o.Prefix != "" {
+		t.Fatalf("MinIO endpoint: %+v, %v", o, err)
+	}
+	env[EnvS3Endpoint] = "https://minio.example:9000/"
+	if o, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err != nil || o.Endpoint != "minio.example:9000" || o.DisableSSL {
+		t.Fatalf("https endpoint: %+v, %v", o, err)
+	}
+	for _, bad := range []string{"s3://", "s3:///prefix", "s3://Bad_Bucket/p", "s3://user:pw@bucket/p", "s3://bucket/p?x=1",
+		"s3://bucket/a//b", "s3://bucket/a/../b", "file:///tmp/x"} {
+		if o, err := S3OptionsFromURL(bad, getenv); err == nil {
+			t.Errorf("%s accepted: %+v", bad, o)
+		}
+	}
+	delete(env, EnvAWSSecretKey)
+	if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil || !strings.Contains(err.Error(), EnvAWSSecretKey) {
+		t.Fatalf("without a secret key: %v", err)
+	}
+	env[EnvAWSSecretKey] = "SK"
+	env[EnvS3Endpoint] = "host:9000/path"
+	if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil {
+		t.Fatal("endpoint with a path accepted")
+	}
+}
+
+func TestOpen(t *testing.T) {
+	t.Setenv(EnvAWSAccessKeyID, "AK")
+	t.Setenv(EnvAWSSecretKey, "SK")
+	t.Setenv(EnvS3Endpoint, "http://127.0.0.1:1")
+	st, err := Open(nil, "s3://b-1/x/y")
+	if s, ok := st.(*S3); err != nil || !ok || s.String() != "s3://b-1/x/y" || !s.Options().DisableSSL {
+		t.Fatalf("Open(s3://) = %v, %v", st, err)
+	}
+	dir := t.TempDir()
+	if st, err := Open(nil, dir); err != nil {
+		t.Fatal(err)
+	} else if l, ok := st.(*Local); !ok || l.Dir() != dir {
+		t.Fatalf("Open(dir) = %v", st)
+	}
+	if _, err := Open(nil, "gs://bucket/x"); err == nil || !strings.Contains(err.Error(), "unsupported scheme") {
+		t.Fatalf("Open(gs://) = %v", err)
+	}
+}
+
+// TestS3Errors: a missing object is fs.ErrNotExist, and messages name the
+// bucket and the key.
+func TestS3Errors(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	s := f.storage(t, "p")
+	_, err := s.ReadFile(ctx, 1, "a.kg", nil)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "s3://strom-ckpt/p/chk-1/a.kg") {
+		t.Fatalf("missing object: %v", err)
+	}
+	if _, err := s.Load(ctx, 1); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "s3://strom-ckpt/p/chk-1/_metadata") {
+		t.Fatalf("missing metadata: %v", err)
+	}
+	if err := s.Delete(ctx, 1); err != nil {
+		t.Fatalf("Delete of a missing checkpoint: %v", err)
+	}
+	// A bucket that does not exist is an error, never "no checkpoint yet"
+	// (which would start the job from empty state).
+	o := f.options("p")
+	o.Bucket = "no-such-bucket"
+	missing, err := NewS3(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := missing.LoadLatest(ctx, nil); err == nil || errors.Is(err, ErrNoCheckpoint) || !strings.Contains(err.Error(), "no-such-bucket") {
+		t.Fatalf("missing bucket: %v", err)
+	}
+	if _, err := missing.WriteFile(ctx, 1, "a.kg", []byte("x")); err == nil || !strings.Contains(err.Error(), "no-such-bucket") {
+		t.Fatalf("write into a missing bucket: %v", err)
+	}
+}
+
+// TestS3ReadErrorDoesNotFallBack: an error of the store is not corruption;
+// LoadLatest reports it instead of restoring an older checkpoint.
+func TestS3ReadErrorDoesNotFallBack(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	s := f.storage(t, "p")
+	mustCheckpoint(t, s, 1)
+	mustCheckpoint(t, s, 2)
+	deny := func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/chk-2/agg-1.kg")
+	}
+	f.deny.Store(&deny)
+	m, err := s.LoadLatest(ctx, t.Logf)
+	if err == nil || errors.Is(err, ErrNoCheckpoint) || errors.Is(err, ErrCorrupt) || m != nil ||
+		!strings.Contains(err.Error(), "Access Denied") || !strings.Contains(err.Error(), "s3://strom-ckpt/p/chk-2/agg-1.kg") {
+		t.Fatalf("got %v, %v", m, err)
+	}
+	f.deny.Store(nil)
+	if m, err := s.LoadLatest(ctx, t.Logf); err != nil || m.ID != 2 {
+		t.Fatalf("after the error: %v, %v", m, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := s.LoadLatest(cctx, t.Logf); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled: %v", err)
+	}
+	if _, err := s.WriteFile(cctx, 3, "a.kg", []byte("x")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled write: %v", err)
+	}
+}
+
+// TestS3ConcurrentCommit: of two commits of one checkpoint racing, exactly
+// one succeeds (the conditional put of _metadata).
+func TestS3ConcurrentCommit(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	s := f.storage(t, "")
+	for round := int64(1); round <= 5; round++ {
+		data := EncodeKeyed(0, 8, nil)
+		sum, err := s.WriteFile(ctx, round, "a.kg", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Metadata{ID: round, MaxParallelism: 8, Operators: []OperatorState{{UID: "agg", Parallelism: 1,
+			Keyed: []KeyedFile{{Name: "a.kg", Start: 0, End: 8, Size: sum.Size, CRC: sum.CRC}}}}}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { errs[i] = s.CommitMetadata(ctx, m) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, ErrExists):
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d commits succeeded: %v", round, ok, errs)
+		}
+	}
+	if ids, err := s.List(ctx); err != nil || !slices.Equal(ids, []int64{1, 2, 3, 4, 5}) {
+		t.Fatalf("List = %v, %v", ids, err)
+	}
+}

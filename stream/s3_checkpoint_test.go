@@ -1,0 +1,76 @@
+package stream_test
+
+import (
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// TestCheckpointRestartFromS3: the job of TestCheckpointRestartExactlyOnce
+// with --checkpoint-dir s3://bucket/prefix, against an in-process fake S3
+// on the loopback interface (STROM_S3_ENDPOINT): it checkpoints into the
+// bucket, fails once, restores from the bucket and commits exactly the
+// output of a fault-free run.
+func TestCheckpointRestartFromS3(t *testing.T) {
+	const bucket = "strom-e2e"
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	t.Setenv("STROM_S3_ENDPOINT", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test-key")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+
+	golden := newMemTxSink()
+	var f0 atomic.Bool
+	if err := checkpointJob(t, t.TempDir(), 2, golden, 0, &f0); err != nil {
+		t.Fatal(err)
+	}
+	sink := newMemTxSink()
+	var failed atomic.Bool
+	if err := checkpointJob(t, "s3://"+bucket+"/jobs/e2e", 2, sink, 5000, &failed); err != nil {
+		t.Fatal(err)
+	}
+	if !failed.Load() {
+		t.Fatal("the failure was never injected")
+	}
+	want, got := slices.Clone(golden.visible), slices.Clone(sink.visible)
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Fatalf("committed output differs from the fault-free run: %d rows, want %d\n got %.20q\nwant %.20q", len(got), len(want), got, want)
+	}
+	for _, r := range got {
+		if strings.HasPrefix(r, "ALERT") {
+			t.Fatalf("sequence alert: %s", r)
+		}
+	}
+	if sink.commits < 2 {
+		t.Fatalf("only %d commits: checkpoints did not happen during the run", sink.commits)
+	}
+	// The checkpoints are in the bucket, under the prefix, retention applied.
+	list, err := backend.ListBucket(bucket, &gofakes3.Prefix{HasPrefix: true, Prefix: "jobs/e2e/"}, gofakes3.ListBucketPage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metas []string
+	for _, c := range list.Contents {
+		if strings.HasSuffix(c.Key, "/_metadata") {
+			metas = append(metas, c.Key)
+		}
+	}
+	if len(metas) == 0 || len(metas) > 2 {
+		t.Fatalf("complete checkpoints in the bucket: %q (want 1 or 2: the default retention)", metas)
+	}
+	t.Logf("%d objects in the bucket; complete: %q", len(list.Contents), metas)
+}
