@@ -129,7 +129,7 @@ func (s *controlServer) handle(conn net.Conn) {
 		reply.Error = "control: the request is not a JSON object"
 	case req.Op != "savepoint":
 		reply.Error = fmt.Sprintf("control: unknown op %q (known: savepoint)", req.Op)
-	case !filepath.IsAbs(req.Dir):
+	case !filepath.IsAbs(req.Dir) && !strings.Contains(req.Dir, "://"):
 		reply.Error = fmt.Sprintf("control: savepoint directory %q is not an absolute path", req.Dir)
 	default:
 		_ = conn.SetReadDeadline(time.Time{})
@@ -196,9 +196,12 @@ was given --control-socket).`,
 			if cfg.checkpointDir == "" && cfg.socket == "" {
 				return usagef(cmd, "give the --checkpoint-dir of the running job (or its --control-socket)")
 			}
-			target, err := filepath.Abs(args[0])
-			if err != nil {
-				return err
+			target := args[0]
+			if !strings.Contains(target, "://") {
+				var err error
+				if target, err = filepath.Abs(target); err != nil {
+					return err
+				}
 			}
 			cf := checkpointFlags{Dir: cfg.checkpointDir, ControlSocket: cfg.socket}
 			path := cf.controlPath()

@@ -200,8 +200,10 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 			if !isEmpty(err) {
 				opts.Logf("WARNING: no valid checkpoint (%v); starting from EMPTY state as --allow-empty-state says", err)
 			}
-		default:
+		case errors.Is(err, checkpoint.ErrNoCheckpoint):
 			return nil, fmt.Errorf("%w; refusing to start from empty state (pass --allow-empty-state to do so)", err)
+		default:
+			return nil, fmt.Errorf("reading the checkpoints: %w", err)
 		}
 	}
 	if restoreFrom == nil {

@@ -54,7 +54,10 @@ func (j *Job) Savepoint(ctx context.Context, dir string, stop bool) (SavepointRe
 	if dir == "" {
 		return SavepointResult{}, errors.New("savepoint: no target directory given")
 	}
-	target := checkpoint.NewLocal(vfs.OS{}, dir)
+	target, err := checkpoint.Open(vfs.OS{}, dir)
+	if err != nil {
+		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
+	}
 	if ids, err := target.List(ctx); err != nil {
 		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
 	} else if len(ids) > 0 {
@@ -90,7 +93,10 @@ func (j *Job) stopWithSavepoint() {
 // writeSavepoint copies complete checkpoint m of the job's storage into a
 // savepoint directory: state files first, metadata (kind savepoint) last.
 func (c *coordinator) writeSavepoint(ctx context.Context, m *checkpoint.Metadata, bytes int64, dir string) (SavepointResult, error) {
-	sp := checkpoint.NewLocal(vfs.OS{}, dir)
+	sp, err := checkpoint.Open(vfs.OS{}, dir)
+	if err != nil {
+		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
+	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
 			sum := f.Sum()
@@ -155,7 +161,10 @@ func resolveFromSavepoint(opts *CheckpointOptions) (checkpoint.Storage, string, 
 	ctx := context.Background()
 	sp := opts.SavepointStorage
 	if sp == nil {
-		sp = checkpoint.NewLocal(vfs.OS{}, opts.FromSavepoint)
+		var err error
+		if sp, err = checkpoint.Open(vfs.OS{}, opts.FromSavepoint); err != nil {
+			return nil, "", fmt.Errorf("savepoint %s: %w", opts.FromSavepoint, err)
+		}
 	}
 	spm, err := sp.LoadLatest(ctx, opts.Logf)
 	if err != nil {
