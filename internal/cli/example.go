@@ -49,6 +49,11 @@ type exampleConfig struct {
 	Rate int
 	// Parallelism is the number of source and counting subtasks.
 	Parallelism int
+	// Splits is the number of source splits (0: Parallelism). A job
+	// restored from a checkpoint or savepoint must keep it.
+	Splits int
+	// Checkpoint holds the checkpoint flags.
+	Checkpoint checkpointFlags
 	// Seed selects the generated data: equal seeds give equal events.
 	Seed uint64
 	// Top is the number of pages shown per window.
@@ -65,8 +70,18 @@ func (c exampleConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--parallelism must be between 1 and 256, got %d", c.Parallelism)
 	case c.Top < 1 || c.Top > len(examplePages):
 		return usagef(cmd, "--top must be between 1 and %d, got %d", len(examplePages), c.Top)
+	case c.Splits < 0 || c.Splits > 256:
+		return usagef(cmd, "--splits must be between 1 and 256 (0: --parallelism), got %d", c.Splits)
 	}
-	return nil
+	return c.Checkpoint.validate(cmd)
+}
+
+// splits is the number of source splits.
+func (c exampleConfig) splits() int {
+	if c.Splits > 0 {
+		return c.Splits
+	}
+	return c.Parallelism
 }
 
 // eventRate is how many events make one second of event time.
@@ -110,6 +125,8 @@ windows at any --parallelism. With --events 0 the job runs until Ctrl-C.`,
 	f.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "subtasks of the source and the counting operator")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the generated data")
 	f.IntVar(&cfg.Top, "top", cfg.Top, "pages shown per window")
+	f.IntVar(&cfg.Splits, "splits", 0, "source splits (default: --parallelism); keep it when restoring at another parallelism")
+	cfg.Checkpoint.register(f)
 	return cmd
 }
 
@@ -129,7 +146,11 @@ func runExample(ctx context.Context, w io.Writer, cfg exampleConfig) error {
 		amount, cfg.Seed, cfg.Parallelism, exampleDisorder)
 	fmt.Fprintln(w, windowHeader(cfg.Top))
 
-	env := stream.NewEnvironment(stream.Options{Parallelism: cfg.Parallelism, Name: "example"})
+	// With checkpoints the windows' state and the source positions are
+	// exactly-once; what was printed before a crash is printed again from
+	// the restored checkpoint on (the terminal is not a transactional sink).
+	env := stream.NewEnvironment(stream.Options{Parallelism: cfg.Parallelism, Name: "example",
+		Checkpoints: cfg.Checkpoint.options(w), Restart: cfg.Checkpoint.restart()})
 	src := pageViewSource{cfg: cfg}
 	views := stream.FromSource[PageView](env, src, stream.WatermarkStrategy[PageView]{
 		Timestamp:      func(v PageView) int64 { return v.TS },
@@ -147,10 +168,13 @@ func runExample(ctx context.Context, w io.Writer, cfg exampleConfig) error {
 	}).SetParallelism(1).UID("print")
 
 	start := time.Now()
-	err := env.Execute(ctx)
+	err := executeWithControl(ctx, env, cfg.Checkpoint)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
+	case errors.Is(err, stream.ErrStopped):
+		fmt.Fprintf(w, "\nstopped with a savepoint: %d views in %d windows printed\n", total.Load(), windows.Load())
+		return nil
 	case ctx.Err() != nil && errors.Is(err, stream.ErrCanceled):
 		fmt.Fprintf(w, "\nstopped: %d views in %d windows printed (windows still open when stopped are not shown)\n",
 			total.Load(), windows.Load())
@@ -374,7 +398,7 @@ func generatePageView(seed uint64, i, eventRate int64) PageView {
 type pageViewSource struct{ cfg exampleConfig }
 
 func (s pageViewSource) Splits(context.Context) ([]connector.Split, error) {
-	out := make([]connector.Split, s.cfg.Parallelism)
+	out := make([]connector.Split, s.cfg.splits())
 	for i := range out {
 		out[i] = connector.Split{ID: "page-views-" + strconv.Itoa(i), Data: binary.AppendUvarint(nil, uint64(i))}
 	}
@@ -385,14 +409,18 @@ func (s pageViewSource) Bounded() bool { return s.cfg.Events > 0 }
 
 func (s pageViewSource) Open(_ context.Context, sp connector.Split, pos []byte) (connector.Reader[PageView], error) {
 	idx, n := binary.Uvarint(sp.Data)
-	if n <= 0 || idx >= uint64(s.cfg.Parallelism) {
+	if n <= 0 || idx >= uint64(s.cfg.splits()) {
 		return nil, fmt.Errorf("example source: bad split %q", sp.ID)
 	}
-	r := &pageViewReader{cfg: s.cfg, split: int64(idx), p: int64(s.cfg.Parallelism)}
+	r := &pageViewReader{cfg: s.cfg, split: int64(idx), p: int64(s.cfg.splits())}
 	if pos != nil {
 		seq, n := binary.Uvarint(pos)
-		if n <= 0 || seq > math.MaxInt64/uint64(r.p) {
+		p, m := binary.Uvarint(pos[max(n, 0):])
+		if n <= 0 || m <= 0 || n+m != len(pos) || seq > math.MaxInt64/uint64(r.p) {
 			return nil, fmt.Errorf("example source: split %q: corrupt position", sp.ID)
+		}
+		if p != uint64(r.p) {
+			return nil, fmt.Errorf("example source: the checkpoint was taken with %d splits; run with --splits %d", p, p)
 		}
 		r.seq = int64(seq)
 	}
@@ -436,5 +464,8 @@ func (r *pageViewReader) Read(_ context.Context, buf []PageView) (int, error) {
 	return k, nil
 }
 
-func (r *pageViewReader) Position() []byte { return binary.AppendUvarint(nil, uint64(r.seq)) }
+// Position is the split's next sequence number and the number of splits.
+func (r *pageViewReader) Position() []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(nil, uint64(r.seq)), uint64(r.p))
+}
 func (r *pageViewReader) Close() error     { return nil }
