@@ -468,4 +468,4 @@ func (r *pageViewReader) Read(_ context.Context, buf []PageView) (int, error) {
 func (r *pageViewReader) Position() []byte {
 	return binary.AppendUvarint(binary.AppendUvarint(nil, uint64(r.seq)), uint64(r.p))
 }
-func (r *pageViewReader) Close() error     { return nil }
+func (r *pageViewReader) Close() error { return nil }
