@@ -109,6 +109,22 @@ type Committer interface {
 	AbortExcept(ctx context.Context, keep [][]byte) error
 }
 
+// Rewinder is an optional capability of a Committer whose committed output
+// can be taken back. When a job restores a checkpoint that is not the last
+// one whose transactions were committed (the newer ones are corrupt, or a
+// savepoint is restored into the output of a run that went on after it),
+// the output committed after it would be produced again by the replay.
+// The engine then calls RewindTo before Commit and AbortExcept, so that
+// the visible output becomes that of the restored checkpoint and the
+// replay completes it exactly once. A Committer without it keeps that
+// output (at-least-once across such a restore).
+type Rewinder interface {
+	// RewindTo removes committed output of transactions that checkpoints
+	// after checkpointID committed, except the transactions in keep (the
+	// restored checkpoint's own committables).
+	RewindTo(ctx context.Context, checkpointID int64, keep [][]byte) error
+}
+
 // TransactionalWriter is the writer side of a Committer sink.
 type TransactionalWriter[T any] interface {
 	Writer[T]

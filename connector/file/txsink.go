@@ -134,6 +134,7 @@ type TransactionalSink[T any] struct {
 var (
 	_ connector.Sink[int]                = (*TransactionalSink[int])(nil)
 	_ connector.Committer                = (*TransactionalSink[int])(nil)
+	_ connector.Rewinder                 = (*TransactionalSink[int])(nil)
 	_ connector.TransactionalWriter[int] = (*txWriter[int])(nil)
 )
 
@@ -726,6 +727,97 @@ func decodeAll(committables [][]byte) ([]Committable, error) {
 	return cs, nil
 }
 
+// finalCheckpoint returns the checkpoint id in a final part file name of
+// this sink (<Prefix>-<subtask>-<checkpoint>-<n>.<ext>).
+func (s *TransactionalSink[T]) finalCheckpoint(name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, s.opts.Prefix+"-")
+	if !ok {
+		return 0, false
+	}
+	if rest, ok = strings.CutSuffix(rest, "."+s.ext); !ok {
+		return 0, false
+	}
+	f := strings.Split(rest, "-")
+	if len(f) != 3 || !isDecimal(f[0]) || !isDecimal(f[1]) || !isDecimal(f[2]) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(f[1], 10, 64)
+	return id, err == nil
+}
+
+// RewindTo implements connector.Rewinder: it deletes the visible part files
+// of checkpoints after checkpointID (by the checkpoint id in their names)
+// that no committable in keep lists, in Dir and its subdirectories, so the
+// replay from checkpointID writes them again exactly once. Like
+// AbortExcept it runs before any writer opens.
+func (s *TransactionalSink[T]) RewindTo(ctx context.Context, checkpointID int64, keep [][]byte) error {
+	if err := s.ready(); err != nil {
+		return err
+	}
+	cs, err := decodeAll(keep)
+	if err != nil {
+		return err
+	}
+	kept := make(map[string]bool)
+	for _, c := range cs {
+		for _, f := range c.Files {
+			kept[filepath.Join(s.partitionDir(f.Partition), f.Final)] = true
+		}
+	}
+	var dirs []string
+	err = s.walk(ctx, func(path string, name string) error {
+		id, ok := s.finalCheckpoint(name)
+		if !ok || id <= checkpointID || kept[path] {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if d := filepath.Dir(path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+		return nil
+	})
+	if err == nil {
+		for _, d := range dirs {
+			if err = syncDir(d); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("strom: file sink: rewind to checkpoint %d: %w", checkpointID, err)
+	}
+	return nil
+}
+
+// walk calls fn for every regular file in Dir and its subdirectories, not
+// entering directories whose names start with '.' and not following
+// symbolic links. A missing Dir has no files.
+func (s *TransactionalSink[T]) walk(ctx context.Context, fn func(path, name string) error) error {
+	return filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == s.dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll // nothing was ever written
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != s.dir && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return fn(path, d.Name())
+	})
+}
+
 // AbortExcept deletes the staged part files of this sink (names of the
 // staging pattern with this Prefix) in Dir and its subdirectories that no
 // committable in keep lists. Directories starting with '.' are not entered,
@@ -745,23 +837,8 @@ func (s *TransactionalSink[T]) AbortExcept(ctx context.Context, keep [][]byte) e
 			kept[filepath.Join(s.partitionDir(f.Partition), f.Staged)] = true
 		}
 	}
-	err = filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == s.dir && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll // nothing was ever written
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != s.dir && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !s.isStaged(d.Name()) || kept[path] {
+	err = s.walk(ctx, func(path, name string) error {
+		if !s.isStaged(name) || kept[path] {
 			return nil
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -259,6 +259,11 @@ func (c *coordinator) prepareSinks(ctx context.Context) error {
 		var keep [][]byte
 		if c.restored != nil {
 			keep = c.committablesOf(c.restored, cm.uid)
+			if rw, ok := cm.c.(connector.Rewinder); ok {
+				if err := rw.RewindTo(ctx, c.restored.ID, keep); err != nil {
+					return fmt.Errorf("sink %q: rewind the output to restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
+				}
+			}
 			if len(keep) > 0 {
 				if err := cm.c.Commit(ctx, keep); err != nil {
 					return fmt.Errorf("sink %q: commit the transactions of restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
