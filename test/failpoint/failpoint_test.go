@@ -31,7 +31,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stromio/strom/connector/file"
+	"github.com/stromio/strom/internal/checkpoint"
 	"github.com/stromio/strom/internal/failpoint"
+	"github.com/stromio/strom/internal/vfs"
 )
 
 // binary is the strom binary TestMain builds.
@@ -175,11 +178,30 @@ func scenario(t *testing.T, query, fp string, seed uint64) {
 		// First leave a completed checkpoint whose commit is pending (q5 and
 		// q8 only write at the end: their first commit is the final one),
 		// then crash in the restore, then complete.
+		if query != "q3" {
+			cp = 1
+		}
 		crash(t, "sink-commit-before", cp, args, reset)
 		crash(t, fp, 1, args, func() { t.Fatalf("the restore after a crash at sink-commit-before did not reach %s", fp) })
+	case "sink-commit-before", "sink-commit-after":
+		if query != "q3" {
+			cp = 1 // q5 and q8 write only at the end: one commit
+		}
+		crash(t, fp, cp, args, reset)
 	default:
 		crash(t, fp, cp*max(perCheckpoint[fp], 1), args, reset)
 	}
+	latest, committed := latestCommittables(t, ckdir)
+	pending := 0
+	for _, f := range committed {
+		if _, err := os.Stat(filepath.Join(out+".parts", f.Partition, f.Final)); err != nil {
+			pending++
+		}
+	}
+	if fp == "sink-commit-before" && len(committed) > 0 && pending == 0 {
+		t.Errorf("crashed before the sink commit of checkpoint %d, but its %d part files are all visible already", latest, len(committed))
+	}
+	t.Logf("crashed; latest complete checkpoint %d with %d part files, %d of them not committed yet", latest, len(committed), pending)
 	r := run(t, "", args...)
 	if !r.exited {
 		t.Fatalf("the run after the crash failed: %v; stderr:\n%s", r.err, r.stderr)
@@ -188,7 +210,35 @@ func scenario(t *testing.T, query, fp string, seed uint64) {
 		t.Errorf("the run after a crash at %s did not restore a checkpoint; stderr:\n%s", fp, r.stderr)
 	}
 	checkNoStaged(t, out+".parts")
+	// The transactions of the checkpoint restored were committed again.
+	for _, f := range committed {
+		fi, err := os.Stat(filepath.Join(out+".parts", f.Partition, f.Final))
+		if err != nil || fi.Size() != f.Size {
+			t.Errorf("part file %s of restored checkpoint %d was not (re-)committed: %v", f.Final, latest, err)
+		}
+	}
 	checkGolden(t, query, out)
+}
+
+// latestCommittables returns the newest complete checkpoint in dir (0:
+// none) and the part files its sink committables name.
+func latestCommittables(t *testing.T, dir string) (int64, []file.StagedFile) {
+	t.Helper()
+	m, err := checkpoint.NewLocal(vfs.OS{}, dir).LoadLatest(context.Background(), t.Logf)
+	if errors.Is(err, checkpoint.ErrNoCheckpoint) {
+		return 0, nil
+	} else if err != nil {
+		t.Fatalf("checkpoint after the crash: %v", err)
+	}
+	var files []file.StagedFile
+	for _, op := range m.Operators {
+		for _, b := range op.Subtasks {
+			if c, err := file.DecodeCommittable(b); err == nil && len(b) > 0 {
+				files = append(files, c.Files...)
+			}
+		}
+	}
+	return m.ID, files
 }
 
 // checkNoStaged: no transaction is left open, every staged part file was
