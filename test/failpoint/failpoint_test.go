@@ -6,10 +6,11 @@
 // result is complete) and that no staged part file is left.
 //
 // The short tier (this file) crashes at every failpoint twice; the long
-// tier (build tag chaos) uses 10 seeds per failpoint and query:
+// tier (build tag chaos) uses 10 seeds per failpoint and query, and chains
+// of several crashes in one run:
 //
 //	go test -race ./test/failpoint/
-//	go test -tags chaos -timeout 30m ./test/failpoint/
+//	go test -tags chaos -timeout 30m -parallel 6 -run Long ./test/failpoint/
 package failpoint_test
 
 import (
