@@ -36,3 +36,9 @@ if [[ "${CHAOS:-}" == 1 ]]; then
 		echo "CHAOS=1: test/chaos does not exist yet; no chaos tests to run"
 	fi
 fi
+
+# RELIABILITY.md P4, long tier: every failpoint x 10 seeds, and crash chains.
+# The child processes mostly wait (rate-limited input), hence -parallel 6.
+if [[ "${CHAOS:-}" == 1 ]]; then
+	go test -tags chaos -count=1 -timeout 30m -parallel 6 -run Long ./test/failpoint/
+fi

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/stromio/strom/internal/failpoint"
 	"github.com/stromio/strom/internal/vfs"
 )
 
@@ -345,6 +346,7 @@ func (l *Local) Delete(ctx context.Context, id int64) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
 	}
+	failpoint.Hit("checkpoint-delete")
 	if err := l.fs.RemoveAll(dir); err != nil {
 		return fmt.Errorf("checkpoint: deleting chk-%d in %s: %w", id, l.dir, err)
 	}

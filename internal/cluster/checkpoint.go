@@ -12,6 +12,7 @@ import (
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/failpoint"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/plan"
 	"github.com/stromio/strom/internal/task"
@@ -263,16 +264,19 @@ func (c *coordinator) prepareSinks(ctx context.Context) error {
 				if err := rw.RewindTo(ctx, c.restored.ID, keep); err != nil {
 					return fmt.Errorf("sink %q: rewind the output to restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
 				}
+				failpoint.Hit("restore-rewound")
 			}
 			if len(keep) > 0 {
 				if err := cm.c.Commit(ctx, keep); err != nil {
 					return fmt.Errorf("sink %q: commit the transactions of restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
 				}
+				failpoint.Hit("restore-recommitted")
 			}
 		}
 		if err := cm.c.AbortExcept(ctx, keep); err != nil {
 			return fmt.Errorf("sink %q: abort stale transactions: %w", cm.uid, err)
 		}
+		failpoint.Hit("restore-aborted")
 	}
 	return nil
 }
@@ -387,6 +391,7 @@ func (c *coordinator) upload(ctx context.Context) {
 					a.err = fmt.Errorf("write %s: %w", name, err)
 					break
 				}
+				failpoint.Hit("snapshot-written")
 				kf := checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC}
 				ao.keyed = &kf
 				a.bytes += kf.Size
@@ -635,8 +640,10 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	if err := c.opts.Storage.CommitMetadata(ctx, m); err != nil {
 		return fmt.Errorf("checkpoint %d: write metadata: %w", p.id, err)
 	}
+	failpoint.Hit("metadata-committed")
 	for _, cm := range c.committers {
 		if cs := c.committablesOf(m, cm.uid); len(cs) > 0 {
+			failpoint.Hit("sink-commit-before")
 			if err := cm.c.Commit(ctx, cs); err != nil {
 				// The checkpoint is complete; its transactions are committed
 				// again on restore. Fail the job so that happens now.
@@ -646,6 +653,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 				}
 				return nil
 			}
+			failpoint.Hit("sink-commit-after")
 		}
 	}
 	c.mu.Lock()
@@ -660,9 +668,11 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		res, spErr = c.writeSavepoint(ctx, m, p.bytes, p.sp.dir)
 		p.sp.reply <- spReply{res: res, err: spErr}
 	}
+	failpoint.Hit("retain-before")
 	if err := c.opts.Storage.Retain(ctx, c.opts.Retained); err != nil {
 		c.opts.Logf("checkpoint %d: pruning old checkpoints: %v", p.id, err)
 	}
+	failpoint.Hit("retain-after")
 	if p.sp != nil && p.sp.stop && spErr == nil {
 		c.j.stopWithSavepoint()
 	}

@@ -45,7 +45,7 @@ var (
 	// backend, so they may import the backends as well.
 	taskAllow = []string{
 		"internal/base", "internal/state/...", "internal/operator", "internal/plan",
-		"internal/checkpoint", "connector", "codec",
+		"internal/checkpoint", "connector", "codec", "internal/failpoint",
 	}
 	// internal/cluster: "the above + internal/task".
 	clusterAllow = append(slices.Clip(taskAllow), "internal/task", "internal/vfs")
@@ -66,6 +66,8 @@ var table = []rule{
 	{pkg: "internal/base"},
 	// The storage-fault seam (RELIABILITY.md): checkpoint file I/O goes through it.
 	{pkg: "internal/vfs"},
+	// Env-selected crash points of the checkpoint protocol (RELIABILITY.md P4).
+	{pkg: "internal/failpoint"},
 	{pkg: "journal"}, // stands alone so it can be embedded without the engine
 
 	{pkg: "connector", allow: []string{"codec"}},
@@ -75,9 +77,9 @@ var table = []rule{
 	// internal/state and its backends (memstate, pebblestate ...); a backend
 	// implements the interface of internal/state, so it may import it.
 	{pkg: "internal/state/...", allow: []string{"internal/base", "internal/state/..."}},
-	{pkg: "internal/operator", allow: []string{"internal/base", "internal/state", "connector", "codec"}},
+	{pkg: "internal/operator", allow: []string{"internal/base", "internal/state", "connector", "codec", "internal/failpoint"}},
 	{pkg: "internal/plan", allow: []string{"internal/base", "internal/operator", "connector", "codec"}},
-	{pkg: "internal/checkpoint", allow: []string{"internal/base", "internal/state", "internal/vfs"}},
+	{pkg: "internal/checkpoint", allow: []string{"internal/base", "internal/state", "internal/vfs", "internal/failpoint"}},
 	{pkg: "internal/task", allow: taskAllow}, // consumes plans, never the planner of SQL
 	{pkg: "internal/cluster", allow: clusterAllow},
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/failpoint"
 )
 
 // FinalCheckpointID is the checkpoint id a subtask snapshots with when its
@@ -189,6 +190,7 @@ func (o *Sink[T]) SnapshotState(id int64) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: pre-commit of checkpoint %d: %w", o.RT.Name, id, err)
 		}
+		failpoint.Hit("sink-precommit")
 		return c, nil
 	}
 	return nil, o.w.Flush(o.RT.Ctx)

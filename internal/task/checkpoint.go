@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/failpoint"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/state"
 )
@@ -81,6 +82,7 @@ func (st *Subtask) pollTrigger() {
 	for {
 		select {
 		case id := <-st.ctrl:
+			failpoint.Hit("source-barrier")
 			st.checkpoint(id, false)
 		default:
 			return
@@ -165,6 +167,7 @@ func (st *Subtask) checkpoint(id int64, final bool) {
 		snap.Operators = append(snap.Operators, os)
 	}
 	st.ckpt.Snapshot(snap)
+	failpoint.Hit("snapshot-handed-over")
 	if !final {
 		st.emit(operator.Event{Kind: operator.EventBarrier, Time: id})
 	}
