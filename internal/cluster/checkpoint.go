@@ -584,8 +584,10 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 		return false // late ack of an abandoned checkpoint
 	}
 	k := subKey{a.vertex, a.subtask}
-	if p.acked[k] {
-		panic(fmt.Sprintf("cluster: checkpoint %d acknowledged twice by subtask %d of vertex %d", a.id, a.subtask, a.vertex))
+	if p.acked[k] { // a broken invariant: never complete such a checkpoint
+		c.failPending(p, fmt.Sprintf("internal error: checkpoint %d acknowledged twice by subtask %d of vertex %d", a.id, a.subtask, a.vertex))
+		delete(pend, a.id)
+		return false
 	}
 	p.acked[k] = true
 	if a.err != nil {
