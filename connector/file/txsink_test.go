@@ -39,6 +39,11 @@ func startJob[T any](t *testing.T, opts TransactionalSinkOptions[T], parallelism
 	}
 	ctx := context.Background()
 	keep := store[restore]
+	if restore > 0 {
+		if err := sink.RewindTo(ctx, restore, keep); err != nil {
+			t.Fatalf("rewind: %v", err)
+		}
+	}
 	if err := sink.Commit(ctx, keep); err != nil {
 		t.Fatalf("restore commit: %v", err)
 	}
@@ -957,4 +962,40 @@ func TestTxSinkFailedCheckpointCarriesFiles(t *testing.T) {
 	}
 	want["part-0-3-0.jsonl"] = jsonl(event{3, "c"})
 	checkFiles(t, dir, want)
+}
+
+// TestTxSinkRewindTo: restoring checkpoint 2 while 3 and 4 had committed
+// (their metadata corrupt since) takes back their files, in partition
+// directories too, but keeps the restored checkpoint's own files even when
+// they carry a later id (a finished subtask's last transaction); the replay
+// then writes the same names again without a collision.
+func TestTxSinkRewindTo(t *testing.T) {
+	dir := t.TempDir()
+	store := map[int64][][]byte{}
+	opts := TransactionalSinkOptions[event]{Dir: dir, Partition: func(e event) string { return "p=" + e.Name }}
+	j := startJob(t, opts, 2, store, 0)
+	for id := int64(1); id <= 4; id++ {
+		j.write(0, event{int(id), "a"})
+		j.write(1, event{int(id) + 100, "b"})
+		j.checkpoint(id)
+	}
+	// Subtask 1's last transaction, staged with a later id (7) and part of
+	// checkpoint 2 as the engine copies a finished subtask's snapshot.
+	j.write(1, event{200, "b"})
+	late, err := j.ws[1].PreCommit(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.sink.Commit(context.Background(), [][]byte{late}); err != nil {
+		t.Fatal(err)
+	}
+	store[2] = append(store[2], late)
+	startJob(t, opts, 2, store, 2)
+	checkFiles(t, dir, map[string]string{
+		"p=a/part-0-1-0.jsonl": jsonl(event{1, "a"}),
+		"p=a/part-0-2-0.jsonl": jsonl(event{2, "a"}),
+		"p=b/part-1-1-0.jsonl": jsonl(event{101, "b"}),
+		"p=b/part-1-2-0.jsonl": jsonl(event{102, "b"}),
+		"p=b/part-1-7-0.jsonl": jsonl(event{200, "b"}),
+	})
 }
