@@ -75,6 +75,14 @@ type CheckpointStats struct {
 	LastID       int64
 	LastDuration time.Duration
 	LastBytes    int64
+	// Periodic is the number of completed periodic checkpoints (Completed
+	// less the end-of-input one); TotalDuration and MaxDuration are the sum
+	// and the maximum of their durations, trigger to completion. The
+	// end-of-input checkpoint is left out of them: its "duration" is mostly
+	// the time the job needs to finish its work after the sources ended.
+	Periodic      int64
+	TotalDuration time.Duration
+	MaxDuration   time.Duration
 	// LastFailure is the reason of the latest failed checkpoint.
 	LastFailure string
 	// Restored is the id of the checkpoint the job started from (0: none).
@@ -479,6 +487,11 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	c.stats.LastID = p.id
 	c.stats.LastDuration = c.clock.Now().Sub(p.started)
 	c.stats.LastBytes = p.bytes
+	if !final {
+		c.stats.Periodic++
+		c.stats.TotalDuration += c.stats.LastDuration
+		c.stats.MaxDuration = max(c.stats.MaxDuration, c.stats.LastDuration)
+	}
 	c.mu.Unlock()
 	if err := c.opts.Storage.Retain(ctx, c.opts.Retained); err != nil {
 		c.opts.Logf("checkpoint %d: pruning old checkpoints: %v", p.id, err)
