@@ -48,7 +48,7 @@ jq -rs '
 	| ($off | map(.events_per_core_second) | median) as $c0
 	| ($on | map(.events_per_core_second) | median) as $c1
 	| "\($g[0].query): events/s \($w0 | si) -> \($w1 | si) (ratio \($w1 / $w0 * 1000 | round / 1000)); events/s/core \($c0 | si) -> \($c1 | si) (ratio \($c1 / $c0 * 1000 | round / 1000)); wall s \($off | map(.wall_seconds) | median) -> \($on | map(.wall_seconds) | median)\n" +
-	  "    with checkpoints: \($on | map(.checkpoints // 0) | median) completed, \($on | map(.checkpoints_failed // 0) | add) failed, mean \($on | map(.checkpoint_ms_mean // 0) | median) ms, max \($on | map(.checkpoint_ms_max // 0) | median) ms, last \($on | map(.checkpoint_bytes_last // 0) | median / 1048576 * 10 | round / 10) MiB; peak RSS \($off | map(.peak_rss_bytes) | median / 1048576 | round) -> \($on | map(.peak_rss_bytes) | median / 1048576 | round) MiB"
+	  "    with checkpoints: \($on | map(.checkpoints // 0) | median) completed, \($on | map(.checkpoints_failed // 0) | add) failed, mean \($on | map(.checkpoint_ms_mean // 0) | median) ms, max \($on | map(.checkpoint_ms_max // 0) | median) ms, size last \($on | map(.checkpoint_bytes_last // 0) | median / 1048576 * 100 | round / 100) MiB, largest \($on | map(.checkpoint_bytes_max // 0) | median / 1048576 * 100 | round / 100) MiB; peak RSS \($off | map(.peak_rss_bytes) | median / 1048576 | round) -> \($on | map(.peak_rss_bytes) | median / 1048576 | round) MiB"
 ' "$out"
 echo
 echo "raw: $out"

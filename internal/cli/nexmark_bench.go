@@ -167,9 +167,11 @@ D (the discarding sink takes part like any sink); each run writes them into a
 fresh directory, a temporary one removed afterwards unless --checkpoint-dir
 names where to keep them. The table then adds the completed checkpoints
 (the end-of-input one included), the mean and maximum duration from
-trigger to completion of the periodic ones, and the size of the last one; the JSON adds
+trigger to completion of the periodic ones, and the sizes of the last
+one and of the largest one; the JSON adds
 checkpoint_interval_ms, checkpoints, checkpoints_failed (when any),
-checkpoint_ms_mean, checkpoint_ms_max and checkpoint_bytes_last.`,
+checkpoint_ms_mean, checkpoint_ms_max, checkpoint_bytes_last and
+checkpoint_bytes_max.`,
 		Example: `  strom nexmark bench --queries q0,q1,q2 --events 2000000
   strom nexmark bench --baseline --json > bench.jsonl
   strom nexmark bench --queries q0 --latency-at-half
@@ -283,6 +285,7 @@ type benchMeasure struct {
 	CheckpointMsMean    float64 `json:"checkpoint_ms_mean,omitempty"`
 	CheckpointMsMax     float64 `json:"checkpoint_ms_max,omitempty"`
 	CheckpointBytesLast int64   `json:"checkpoint_bytes_last,omitempty"`
+	CheckpointBytesMax  int64   `json:"checkpoint_bytes_max,omitempty"`
 }
 
 // benchReport is one query's line of --json output.
@@ -544,7 +547,8 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	m := benchMeasure{Query: query, Events: res.Events, WallSeconds: round3(res.WallSeconds),
 		P50LatencyMs: round3(res.P50LatencyMs), P99LatencyMs: round3(res.P99LatencyMs),
 		Checkpoints: res.Checkpoints, CheckpointsFailed: res.CheckpointsFailed, CheckpointMsMean: round3(res.CheckpointMsMean),
-		CheckpointMsMax: round3(res.CheckpointMsMax), CheckpointBytesLast: res.CheckpointBytesLast}
+		CheckpointMsMax: round3(res.CheckpointMsMax), CheckpointBytesLast: res.CheckpointBytesLast,
+		CheckpointBytesMax: res.CheckpointBytesMax}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		m.CPUSeconds = round3(cpu.Seconds())
@@ -583,7 +587,7 @@ var (
 		{"query", 11}, {"events", 12}, {"wall s", 8}, {"cpu s", 8}, {"events/s", 11},
 		{"events/s/core", 15}, {"p50 ms", 9}, {"p99 ms", 9}, {"peak RSS", 10},
 	}
-	benchCheckpointColumns = []benchColumn{{"chk", 5}, {"chk ms mean", 13}, {"chk ms max", 12}, {"chk size", 10}}
+	benchCheckpointColumns = []benchColumn{{"chk", 5}, {"chk ms mean", 13}, {"chk ms max", 12}, {"chk size", 10}, {"chk max size", 14}}
 	benchRatioColumn       = benchColumn{"engine/baseline", 17}
 )
 
@@ -637,14 +641,14 @@ func (t *benchTable) row(label string, m benchMeasure, ratio string) {
 		bytesFormat(m.PeakRSSBytes)}
 	if t.checkpoints {
 		if label == "  baseline" {
-			cells = append(cells, "-", "-", "-", "-")
+			cells = append(cells, "-", "-", "-", "-", "-")
 		} else {
 			n := strconv.FormatInt(m.Checkpoints, 10)
 			if m.CheckpointsFailed > 0 {
 				n += fmt.Sprintf(" (%d failed)", m.CheckpointsFailed)
 			}
 			cells = append(cells, n, fmt.Sprintf("%.1f", m.CheckpointMsMean), fmt.Sprintf("%.1f", m.CheckpointMsMax),
-				bytesFormat(m.CheckpointBytesLast))
+				bytesFormat(m.CheckpointBytesLast), bytesFormat(m.CheckpointBytesMax))
 		}
 	}
 	t.line(append(cells, ratio)...)
@@ -703,7 +707,7 @@ func (t *benchTable) footer(baseline, half bool) {
 		fmt.Fprintln(t.w, "engine/baseline = the engine's events/s/core divided by the hand-written baseline's (on the query's row).")
 	}
 	if t.checkpoints {
-		fmt.Fprintln(t.w, "chk = completed checkpoints (the end-of-input one included); chk ms = trigger to completion of the periodic ones\n(the end-of-input one left out); chk size = the last completed one's bytes.")
+		fmt.Fprintln(t.w, "chk = completed checkpoints (the end-of-input one included); chk ms = trigger to completion of the periodic ones\n(the end-of-input one left out); chk size = the last completed one's bytes, chk max size = the largest one's.")
 	}
 	if half {
 		fmt.Fprintln(t.w, `"at half" = the same query again, the generator paced at half the events/s of the row above.`)

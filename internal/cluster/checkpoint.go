@@ -83,6 +83,9 @@ type CheckpointStats struct {
 	Periodic      int64
 	TotalDuration time.Duration
 	MaxDuration   time.Duration
+	// MaxBytes is the size of the largest completed checkpoint (the
+	// end-of-input one included).
+	MaxBytes int64
 	// LastFailure is the reason of the latest failed checkpoint.
 	LastFailure string
 	// Restored is the id of the checkpoint the job started from (0: none).
@@ -487,6 +490,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	c.stats.LastID = p.id
 	c.stats.LastDuration = c.clock.Now().Sub(p.started)
 	c.stats.LastBytes = p.bytes
+	c.stats.MaxBytes = max(c.stats.MaxBytes, p.bytes)
 	if !final {
 		c.stats.Periodic++
 		c.stats.TotalDuration += c.stats.LastDuration

@@ -87,13 +87,16 @@ type BenchResult struct {
 	// Checkpoint figures (engine runs with CheckpointInterval only):
 	// completed and failed checkpoints (the end-of-input one included),
 	// mean and maximum duration from trigger to completion of the periodic
-	// ones (stream.CheckpointStats.Periodic), and the size of the last
-	// completed one (keyed state files and operator state).
+	// ones (stream.CheckpointStats.Periodic), and the sizes of the last
+	// and of the largest completed one (keyed state files and operator
+	// state; the last is the end-of-input one, empty when the query's
+	// windows all fired).
 	Checkpoints         int64   `json:"checkpoints,omitempty"`
 	CheckpointsFailed   int64   `json:"checkpoints_failed,omitempty"`
 	CheckpointMsMean    float64 `json:"checkpoint_ms_mean,omitempty"`
 	CheckpointMsMax     float64 `json:"checkpoint_ms_max,omitempty"`
 	CheckpointBytesLast int64   `json:"checkpoint_bytes_last,omitempty"`
+	CheckpointBytesMax  int64   `json:"checkpoint_bytes_max,omitempty"`
 }
 
 // GeneratorStream adds the built-in generator as the source of env, with
@@ -199,6 +202,7 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 	if o.CheckpointInterval > 0 {
 		cs := job.Checkpoints()
 		res.Checkpoints, res.CheckpointsFailed, res.CheckpointBytesLast = cs.Completed, cs.Failed, cs.LastBytes
+		res.CheckpointBytesMax = cs.MaxBytes
 		if cs.Periodic > 0 {
 			res.CheckpointMsMean = benchMillis(cs.TotalDuration / time.Duration(cs.Periodic))
 			res.CheckpointMsMax = benchMillis(cs.MaxDuration)
