@@ -329,6 +329,15 @@ func (j *Job) Done() <-chan struct{} { return j.j.Done() }
 // View is a read-only snapshot of the job's graph and metrics.
 func (j *Job) View() []cluster.VertexView { return j.j.View() }
 
+// CheckpointStats are the checkpoint figures of a job: completed and
+// failed checkpoints, the latest one's id, duration and size, the total and
+// maximum duration over the completed ones, and the restored checkpoint.
+type CheckpointStats = cluster.CheckpointStats
+
+// Checkpoints returns the job's checkpoint figures so far (zero without
+// Options.Checkpoints).
+func (j *Job) Checkpoints() CheckpointStats { return j.j.CheckpointStats() }
+
 // Latency returns quantiles of the source-to-sink latency markers measured
 // so far (Options.LatencyInterval) and their number.
 func (j *Job) Latency() (p50, p99 time.Duration, n int64) {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,10 @@ type nexmarkBenchConfig struct {
 	LatencyInterval time.Duration
 	CPUProfile      string
 	SideInput       string
+	// CheckpointInterval > 0 takes checkpoints in the engine runs, into a
+	// fresh directory under CheckpointDir (default: a temporary one).
+	CheckpointInterval time.Duration
+	CheckpointDir      string
 
 	// Child mode (hidden flags).
 	Child         string
@@ -100,6 +105,10 @@ func (c *nexmarkBenchConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--latency-at-half chooses the pace itself; drop --rate-limited")
 	case c.ChildBaseline && c.Child == "":
 		return usagef(cmd, "--child-baseline needs --child")
+	case c.CheckpointInterval < 0 || (c.CheckpointInterval > 0 && c.CheckpointInterval < time.Millisecond):
+		return usagef(cmd, "--checkpoint-interval must be at least 1ms, got %v", c.CheckpointInterval)
+	case c.CheckpointDir != "" && c.CheckpointInterval == 0:
+		return usagef(cmd, "--checkpoint-dir needs --checkpoint-interval")
 	}
 	if c.Splits == 0 {
 		c.Splits = c.Parallelism
@@ -151,11 +160,23 @@ half the throughput just measured and reports the latency under that load.
 With --json each query is one JSON object on its own line, with the keys
 query, events, wall_seconds, cpu_seconds, events_per_second,
 events_per_core_second, p50_latency_ms, p99_latency_ms, peak_rss_bytes (and
-baseline, engine_to_baseline, half_rate when asked for).`,
+baseline, engine_to_baseline, half_rate when asked for).
+
+--checkpoint-interval D makes the engine runs take aligned checkpoints every
+D (the discarding sink takes part like any sink); each run writes them into a
+fresh directory, a temporary one removed afterwards unless --checkpoint-dir
+names where to keep them. The table then adds the completed checkpoints
+(the end-of-input one included), the mean and maximum duration from
+trigger to completion of the periodic ones, and the sizes of the last
+one and of the largest one; the JSON adds
+checkpoint_interval_ms, checkpoints, checkpoints_failed (when any),
+checkpoint_ms_mean, checkpoint_ms_max, checkpoint_bytes_last and
+checkpoint_bytes_max.`,
 		Example: `  strom nexmark bench --queries q0,q1,q2 --events 2000000
   strom nexmark bench --baseline --json > bench.jsonl
   strom nexmark bench --queries q0 --latency-at-half
   strom nexmark bench --queries q5 --rate-limited --rate 500000 --events 5000000
+  strom nexmark bench --queries q5,q9 --checkpoint-interval 1s
   strom nexmark bench --queries q5 --cpuprofile prof/ && go tool pprof -top prof/q5-engine.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -182,6 +203,8 @@ baseline, engine_to_baseline, half_rate when asked for).`,
 	f.DurationVar(&cfg.LatencyInterval, "latency-interval", cfg.LatencyInterval, "how often sources emit latency markers")
 	f.StringVar(&cfg.SideInput, "side-input", "", "q13: side-input CSV `FILE` (key,value); default: generate one into a temporary directory")
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each run to `DIR`/<query>-<engine|baseline|half-rate>.pprof")
+	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 0, "take a checkpoint every `D` in the engine runs (0: no checkpoints)")
+	f.StringVar(&cfg.CheckpointDir, "checkpoint-dir", "", "with --checkpoint-interval: keep each run's checkpoints in a fresh directory under `DIR` (default: a temporary directory, removed)")
 	f.StringVar(&cfg.From, "from", "", "print the table of a saved --json output `FILE` instead of running")
 	f.StringVar(&cfg.Child, "child", "", "run one query in this process and print its result as JSON (internal)")
 	f.BoolVar(&cfg.ChildBaseline, "child-baseline", false, "with --child: run the query's baseline (internal)")
@@ -201,7 +224,9 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 		return err
 	}
 	opts := nexmark.BenchOptions{Generator: cfg.generator(cfg.Events), Parallelism: cfg.Parallelism,
-		LatencyInterval: cfg.LatencyInterval, Config: nexmark.Config{SideInput: cfg.SideInput}}
+		LatencyInterval: cfg.LatencyInterval, Config: nexmark.Config{SideInput: cfg.SideInput},
+		CheckpointInterval: cfg.CheckpointInterval, CheckpointDir: cfg.CheckpointDir,
+		CheckpointLogf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...) }}
 	if cfg.ChildProgress {
 		pf := os.NewFile(benchProgressFD, "progress")
 		if pf == nil {
@@ -254,18 +279,27 @@ type benchMeasure struct {
 	P50LatencyMs        float64 `json:"p50_latency_ms"`
 	P99LatencyMs        float64 `json:"p99_latency_ms"`
 	PeakRSSBytes        int64   `json:"peak_rss_bytes"`
+	// Checkpoint figures of the run (with --checkpoint-interval).
+	Checkpoints         int64   `json:"checkpoints,omitempty"`
+	CheckpointsFailed   int64   `json:"checkpoints_failed,omitempty"`
+	CheckpointMsMean    float64 `json:"checkpoint_ms_mean,omitempty"`
+	CheckpointMsMax     float64 `json:"checkpoint_ms_max,omitempty"`
+	CheckpointBytesLast int64   `json:"checkpoint_bytes_last,omitempty"`
+	CheckpointBytesMax  int64   `json:"checkpoint_bytes_max,omitempty"`
 }
 
 // benchReport is one query's line of --json output.
 type benchReport struct {
 	benchMeasure
-	Parallelism    int    `json:"parallelism"`
-	LatencyMarkers int64  `json:"latency_markers"`
-	RateLimited    bool   `json:"rate_limited,omitempty"`
-	GeneratorRate  int64  `json:"generator_rate"`
-	Splits         int    `json:"splits"`
-	Seed           int64  `json:"seed"`
-	Error          string `json:"error,omitempty"`
+	Parallelism    int   `json:"parallelism"`
+	LatencyMarkers int64 `json:"latency_markers"`
+	RateLimited    bool  `json:"rate_limited,omitempty"`
+	GeneratorRate  int64 `json:"generator_rate"`
+	Splits         int   `json:"splits"`
+	Seed           int64 `json:"seed"`
+	// CheckpointIntervalMs is --checkpoint-interval (0: no checkpoints).
+	CheckpointIntervalMs float64 `json:"checkpoint_interval_ms,omitempty"`
+	Error                string  `json:"error,omitempty"`
 	// Baseline is the hand-written baseline's run; EngineToBaseline is
 	// events_per_core_second of the engine divided by the baseline's.
 	Baseline         *benchBaseline `json:"baseline,omitempty"`
@@ -301,8 +335,9 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, cfg *nexmarkBenchCo
 	prog := newBenchProgress(stderr)
 	var tab *benchTable
 	if !cfg.JSON {
-		tab = &benchTable{w: stdout, baseline: cfg.Baseline}
-		tab.title(len(cfg.Queries), cfg.Events, cfg.Parallelism, cfg.Seed, cfg.Splits, cfg.Rate, cfg.RateLimited)
+		tab = &benchTable{w: stdout, baseline: cfg.Baseline, checkpoints: cfg.CheckpointInterval > 0}
+		tab.title(len(cfg.Queries), cfg.Events, cfg.Parallelism, cfg.Seed, cfg.Splits, cfg.Rate, cfg.RateLimited,
+			benchMillis(cfg.CheckpointInterval))
 	}
 	failed := 0
 	for _, name := range cfg.Queries {
@@ -333,7 +368,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, cfg *nexmarkBenchCo
 // is the context's when the runs were canceled.
 func benchQuery(ctx context.Context, exe string, cfg *nexmarkBenchConfig, name string, prog *benchProgress) (benchReport, int, error) {
 	rep := benchReport{Parallelism: cfg.Parallelism, RateLimited: cfg.RateLimited, GeneratorRate: cfg.Rate,
-		Splits: cfg.Splits, Seed: cfg.Seed}
+		Splits: cfg.Splits, Seed: cfg.Seed, CheckpointIntervalMs: benchMillis(cfg.CheckpointInterval)}
 	rep.Query = name
 	rep.Events = cfg.Events
 	m, res, err := benchRun(ctx, exe, cfg, name, false, cfg.generator(cfg.Events), prog)
@@ -389,7 +424,7 @@ func printBenchFile(w io.Writer, path string) error {
 		return fmt.Errorf("--from: %w", err)
 	}
 	var reps []benchReport
-	baseline, half := false, false
+	baseline, half, chk := false, false, false
 	for i, line := range strings.Split(string(data), "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -401,13 +436,14 @@ func printBenchFile(w io.Writer, path string) error {
 		reps = append(reps, r)
 		baseline = baseline || r.Baseline != nil || r.BaselineError != ""
 		half = half || r.HalfRate != nil || r.HalfRateError != ""
+		chk = chk || r.CheckpointIntervalMs > 0
 	}
 	if len(reps) == 0 {
 		return fmt.Errorf("--from: %s holds no results", path)
 	}
-	tab := &benchTable{w: w, baseline: baseline}
+	tab := &benchTable{w: w, baseline: baseline, checkpoints: chk}
 	r0 := reps[0]
-	tab.title(len(reps), r0.Events, r0.Parallelism, r0.Seed, r0.Splits, r0.GeneratorRate, r0.RateLimited)
+	tab.title(len(reps), r0.Events, r0.Parallelism, r0.Seed, r0.Splits, r0.GeneratorRate, r0.RateLimited, r0.CheckpointIntervalMs)
 	for _, r := range reps {
 		tab.report(r)
 	}
@@ -443,6 +479,11 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	if baseline {
 		mode = "baseline"
 		args = append(args, "--child-baseline")
+	} else if cfg.CheckpointInterval > 0 {
+		args = append(args, "--checkpoint-interval", cfg.CheckpointInterval.String())
+		if cfg.CheckpointDir != "" {
+			args = append(args, "--checkpoint-dir", cfg.CheckpointDir)
+		}
 	}
 	if gen.RateLimited {
 		args = append(args, "--rate-limited")
@@ -504,7 +545,10 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 		return benchMeasure{}, nexmark.BenchResult{}, fmt.Errorf("benchmark process printed no result: %q", out.String())
 	}
 	m := benchMeasure{Query: query, Events: res.Events, WallSeconds: round3(res.WallSeconds),
-		P50LatencyMs: round3(res.P50LatencyMs), P99LatencyMs: round3(res.P99LatencyMs)}
+		P50LatencyMs: round3(res.P50LatencyMs), P99LatencyMs: round3(res.P99LatencyMs),
+		Checkpoints: res.Checkpoints, CheckpointsFailed: res.CheckpointsFailed, CheckpointMsMean: round3(res.CheckpointMsMean),
+		CheckpointMsMax: round3(res.CheckpointMsMax), CheckpointBytesLast: res.CheckpointBytesLast,
+		CheckpointBytesMax: res.CheckpointBytesMax}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		m.CPUSeconds = round3(cpu.Seconds())
@@ -519,45 +563,65 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	return m, res, nil
 }
 
+func benchMillis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // benchTable prints the results as an aligned table, one row at a time.
 type benchTable struct {
-	w        io.Writer
-	baseline bool
+	w           io.Writer
+	baseline    bool
+	checkpoints bool
+}
+
+type benchColumn struct {
+	head  string
+	width int
 }
 
 // benchColumns are the table's columns: heading and width (the first is
-// left-aligned, the others right-aligned).
-var benchColumns = []struct {
-	head  string
-	width int
-}{
-	{"query", 11}, {"events", 12}, {"wall s", 8}, {"cpu s", 8}, {"events/s", 11},
-	{"events/s/core", 15}, {"p50 ms", 9}, {"p99 ms", 9}, {"peak RSS", 10}, {"engine/baseline", 17},
+// left-aligned, the others right-aligned); the checkpoint columns and the
+// baseline ratio are there when the run has them.
+var (
+	benchColumns = []benchColumn{
+		{"query", 11}, {"events", 12}, {"wall s", 8}, {"cpu s", 8}, {"events/s", 11},
+		{"events/s/core", 15}, {"p50 ms", 9}, {"p99 ms", 9}, {"peak RSS", 10},
+	}
+	benchCheckpointColumns = []benchColumn{{"chk", 5}, {"chk ms mean", 13}, {"chk ms max", 12}, {"chk size", 10}, {"chk max size", 14}}
+	benchRatioColumn       = benchColumn{"engine/baseline", 17}
+)
+
+func (t *benchTable) columns() []benchColumn {
+	cols := slices.Clone(benchColumns)
+	if t.checkpoints {
+		cols = append(cols, benchCheckpointColumns...)
+	}
+	if t.baseline {
+		cols = append(cols, benchRatioColumn)
+	}
+	return cols
 }
 
 func (t *benchTable) line(cells ...string) {
 	var b strings.Builder
-	for i, c := range cells {
-		w := benchColumns[i].width
+	for i, col := range t.columns() {
+		c := ""
+		if i < len(cells) {
+			c = cells[i]
+		}
 		if i == 0 {
-			fmt.Fprintf(&b, "%-*s", w, c)
+			fmt.Fprintf(&b, "%-*s", col.width, c)
 		} else {
-			fmt.Fprintf(&b, "%*s", w, c)
+			fmt.Fprintf(&b, "%*s", col.width, c)
 		}
 	}
 	fmt.Fprintln(t.w, strings.TrimRight(b.String(), " "))
 }
 
 func (t *benchTable) header() {
-	n := len(benchColumns)
-	if !t.baseline {
-		n--
-	}
-	cells := make([]string, n)
-	for i := range cells {
-		cells[i] = benchColumns[i].head
+	var cells []string
+	for _, col := range t.columns() {
+		cells = append(cells, col.head)
 	}
 	t.line(cells...)
 }
@@ -572,9 +636,22 @@ func (t *benchTable) row(label string, m benchMeasure, ratio string) {
 		}
 		return fmt.Sprintf("%.2f", v)
 	}
-	t.line(label, groupDigits(m.Events), fmt.Sprintf("%.2f", m.WallSeconds), fmt.Sprintf("%.2f", m.CPUSeconds),
+	cells := []string{label, groupDigits(m.Events), fmt.Sprintf("%.2f", m.WallSeconds), fmt.Sprintf("%.2f", m.CPUSeconds),
 		siFormat(m.EventsPerSecond), siFormat(m.EventsPerCoreSecond), lat(m.P50LatencyMs), lat(m.P99LatencyMs),
-		bytesFormat(m.PeakRSSBytes), ratio)
+		bytesFormat(m.PeakRSSBytes)}
+	if t.checkpoints {
+		if label == "  baseline" {
+			cells = append(cells, "-", "-", "-", "-", "-")
+		} else {
+			n := strconv.FormatInt(m.Checkpoints, 10)
+			if m.CheckpointsFailed > 0 {
+				n += fmt.Sprintf(" (%d failed)", m.CheckpointsFailed)
+			}
+			cells = append(cells, n, fmt.Sprintf("%.1f", m.CheckpointMsMean), fmt.Sprintf("%.1f", m.CheckpointMsMax),
+				bytesFormat(m.CheckpointBytesLast), bytesFormat(m.CheckpointBytesMax))
+		}
+	}
+	t.line(append(cells, ratio)...)
 }
 
 func (t *benchTable) failure(label string, msg string) {
@@ -582,15 +659,19 @@ func (t *benchTable) failure(label string, msg string) {
 }
 
 // title prints what was run and the table header.
-func (t *benchTable) title(queries int, events int64, parallelism int, seed int64, splits int, rate int64, limited bool) {
+func (t *benchTable) title(queries int, events int64, parallelism int, seed int64, splits int, rate int64, limited bool, checkpointMs float64) {
 	pace := "as fast as the job reads them"
 	if limited {
 		pace = fmt.Sprintf("paced at %s events/s of wall time", siFormat(float64(rate)))
 	}
 	fmt.Fprintf(t.w, "strom nexmark bench: %s, %s events each, parallelism %d\n",
 		benchQueryCount(queries), groupDigits(events), parallelism)
-	fmt.Fprintf(t.w, "generator: seed %d, %s, %s events/s of event time, %s; one process per run\n\n",
+	fmt.Fprintf(t.w, "generator: seed %d, %s, %s events/s of event time, %s; one process per run\n",
 		seed, nexmarkPlural(splits, "split"), siFormat(float64(rate)), pace)
+	if checkpointMs > 0 {
+		fmt.Fprintf(t.w, "checkpoints every %v in the engine runs\n", time.Duration(checkpointMs*float64(time.Millisecond)))
+	}
+	fmt.Fprintln(t.w)
 	t.header()
 }
 
@@ -624,6 +705,9 @@ func (t *benchTable) footer(baseline, half bool) {
 	fmt.Fprintln(t.w, "events/s/core = events / CPU seconds of the process (user + system); latency from source to sink.")
 	if baseline {
 		fmt.Fprintln(t.w, "engine/baseline = the engine's events/s/core divided by the hand-written baseline's (on the query's row).")
+	}
+	if t.checkpoints {
+		fmt.Fprintln(t.w, "chk = completed checkpoints (the end-of-input one included); chk ms = trigger to completion of the periodic ones\n(the end-of-input one left out); chk size = the last completed one's bytes, chk max size = the largest one's.")
 	}
 	if half {
 		fmt.Fprintln(t.w, `"at half" = the same query again, the generator paced at half the events/s of the row above.`)
@@ -673,8 +757,11 @@ func groupDigits(n int64) string {
 
 // bytesFormat is n in MiB (or GiB).
 func bytesFormat(n int64) string {
-	if n >= 1<<30 {
+	switch {
+	case n >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n > 0 && n < 1<<20:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }

@@ -262,3 +262,48 @@ func TestFormatHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestNexmarkBenchCheckpoints(t *testing.T) {
+	t.Setenv(nxChildEnv, "1")
+	keep := t.TempDir()
+	code, stdout, stderr := nxRun(t, "nexmark", "bench", "--queries", "q9", "--events", "200000", "--json",
+		"--rate", "20000", "--checkpoint-interval", "5ms", "--checkpoint-dir", keep)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	objs := nxParseJSONLines(t, stdout)
+	if len(objs) != 1 {
+		t.Fatalf("%d JSON lines, want 1:\n%s", len(objs), stdout)
+	}
+	o := objs[0]
+	nxCheckMeasure(t, "q9", o, 200000, true)
+	num := func(k string) float64 { v, _ := o[k].(float64); return v }
+	// At least the end-of-input checkpoint completes; q9 keeps its join
+	// state to the end, so the last checkpoint has bytes.
+	if num("checkpoints") < 1 || num("checkpoint_bytes_last") <= 0 || num("checkpoint_interval_ms") != 5 {
+		t.Errorf("checkpoint figures missing: %v", o)
+	}
+	if _, ok := o["checkpoints_failed"]; ok {
+		t.Errorf("failed checkpoints: %v", o)
+	}
+	if num("checkpoints") > 1 && (num("checkpoint_ms_mean") <= 0 || num("checkpoint_ms_max") < num("checkpoint_ms_mean")) {
+		t.Errorf("checkpoint durations: %v", o)
+	}
+	if ents, err := os.ReadDir(keep); err != nil || len(ents) != 1 {
+		t.Errorf("--checkpoint-dir: want one run directory, got %v %v", ents, err)
+	}
+
+	// The table has the checkpoint columns.
+	code, table, stderr := nxRun(t, "nexmark", "bench", "--queries", "q0", "--events", "50000", "--checkpoint-interval", "1s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"checkpoints every 1s", "chk ms mean", "chk size"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if code, _, stderr := nxRun(t, "nexmark", "bench", "--checkpoint-dir", keep); code != 2 || !strings.Contains(stderr, "--checkpoint-interval") {
+		t.Errorf("--checkpoint-dir alone: exit %d, %q", code, stderr)
+	}
+}

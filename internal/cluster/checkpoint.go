@@ -85,6 +85,17 @@ type CheckpointStats struct {
 	LastID       int64
 	LastDuration time.Duration
 	LastBytes    int64
+	// Periodic is the number of completed periodic checkpoints (Completed
+	// less the end-of-input one); TotalDuration and MaxDuration are the sum
+	// and the maximum of their durations, trigger to completion. The
+	// end-of-input checkpoint is left out of them: its "duration" is mostly
+	// the time the job needs to finish its work after the sources ended.
+	Periodic      int64
+	TotalDuration time.Duration
+	MaxDuration   time.Duration
+	// MaxBytes is the size of the largest completed checkpoint (the
+	// end-of-input one included).
+	MaxBytes int64
 	// LastFailure is the reason of the latest failed checkpoint.
 	LastFailure string
 	// Restored is the id of the checkpoint the job started from (0: none).
@@ -663,6 +674,12 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	c.stats.LastID = p.id
 	c.stats.LastDuration = c.clock.Now().Sub(p.started)
 	c.stats.LastBytes = p.bytes
+	c.stats.MaxBytes = max(c.stats.MaxBytes, p.bytes)
+	if !final {
+		c.stats.Periodic++
+		c.stats.TotalDuration += c.stats.LastDuration
+		c.stats.MaxDuration = max(c.stats.MaxDuration, c.stats.LastDuration)
+	}
 	c.mu.Unlock()
 	var spErr error
 	if p.sp != nil { // copied before pruning, which may delete checkpoint p.id

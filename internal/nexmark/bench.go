@@ -41,6 +41,14 @@ type BenchOptions struct {
 	// 200 ms) from another goroutine with the events read so far.
 	Progress         func(events int64)
 	ProgressInterval time.Duration
+	// CheckpointInterval, if positive, makes the job take checkpoints this
+	// often (aligned barriers, state written to CheckpointDir).
+	CheckpointInterval time.Duration
+	// CheckpointDir is where a fresh directory for the run's checkpoints is
+	// made and kept; empty: a temporary directory removed after the run.
+	CheckpointDir string
+	// CheckpointLogf receives checkpoint failures (default: standard error).
+	CheckpointLogf func(format string, args ...any)
 }
 
 func (o BenchOptions) withDefaults() BenchOptions {
@@ -76,6 +84,19 @@ type BenchResult struct {
 	// Rows and Checksum are the baseline's result (baseline only).
 	Rows     int64  `json:"rows,omitempty"`
 	Checksum uint64 `json:"checksum,omitempty"`
+	// Checkpoint figures (engine runs with CheckpointInterval only):
+	// completed and failed checkpoints (the end-of-input one included),
+	// mean and maximum duration from trigger to completion of the periodic
+	// ones (stream.CheckpointStats.Periodic), and the sizes of the last
+	// and of the largest completed one (keyed state files and operator
+	// state; the last is the end-of-input one, empty when the query's
+	// windows all fired).
+	Checkpoints         int64   `json:"checkpoints,omitempty"`
+	CheckpointsFailed   int64   `json:"checkpoints_failed,omitempty"`
+	CheckpointMsMean    float64 `json:"checkpoint_ms_mean,omitempty"`
+	CheckpointMsMax     float64 `json:"checkpoint_ms_max,omitempty"`
+	CheckpointBytesLast int64   `json:"checkpoint_bytes_last,omitempty"`
+	CheckpointBytesMax  int64   `json:"checkpoint_bytes_max,omitempty"`
 }
 
 // GeneratorStream adds the built-in generator as the source of env, with
@@ -121,6 +142,16 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 	opts := stream.Options{Parallelism: o.Parallelism, Name: "nexmark-" + q.Name}
 	if o.LatencyInterval > 0 {
 		opts.LatencyInterval = o.LatencyInterval
+	}
+	if o.CheckpointInterval > 0 {
+		dir, err := benchCheckpointDir(q.Name, o.CheckpointDir)
+		if err != nil {
+			return BenchResult{}, err
+		}
+		if o.CheckpointDir == "" {
+			defer os.RemoveAll(dir)
+		}
+		opts.Checkpoints = &stream.CheckpointOptions{Dir: dir, Interval: o.CheckpointInterval, Logf: o.CheckpointLogf}
 	}
 	env := stream.NewEnvironment(opts)
 	q.Build(GeneratorStream(env, o.Generator), cfg).Discard()
@@ -168,7 +199,32 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 	if res.Events == 0 {
 		res.Events = o.Generator.Events
 	}
+	if o.CheckpointInterval > 0 {
+		cs := job.Checkpoints()
+		res.Checkpoints, res.CheckpointsFailed, res.CheckpointBytesLast = cs.Completed, cs.Failed, cs.LastBytes
+		res.CheckpointBytesMax = cs.MaxBytes
+		if cs.Periodic > 0 {
+			res.CheckpointMsMean = benchMillis(cs.TotalDuration / time.Duration(cs.Periodic))
+			res.CheckpointMsMax = benchMillis(cs.MaxDuration)
+		}
+	}
 	return res, nil
+}
+
+// benchCheckpointDir makes a fresh, empty checkpoint directory for one run
+// (a job resumes from what its directory holds, so it must be empty): in
+// parent, or in the system's temporary directory when parent is empty.
+func benchCheckpointDir(query, parent string) (string, error) {
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", fmt.Errorf("nexmark: checkpoint directory: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp(parent, "strom-bench-"+query+"-checkpoints-")
+	if err != nil {
+		return "", fmt.Errorf("nexmark: checkpoint directory: %w", err)
+	}
+	return dir, nil
 }
 
 // BenchBaseline runs the hand-written baseline of query name and measures

@@ -340,6 +340,30 @@ func (q *TimerQueue) All() []*Timer {
 	return out
 }
 
+// Each calls fn for every pending timer: in order of time, and timers of
+// one time in the order they are stored (registration order until the
+// bucket starts firing). It is cheaper than All (no sort of every timer);
+// a checkpoint uses it, since restore re-registers the timers and their
+// firing order never depends on the order they were registered in. fn must
+// not modify the queue or keep tm.
+func (q *TimerQueue) Each(fn func(tm *Timer)) {
+	times := make([]int64, 0, len(q.buckets))
+	for t, b := range q.buckets {
+		if b.live > 0 {
+			times = append(times, t)
+		}
+	}
+	slices.Sort(times)
+	for _, t := range times {
+		b := q.buckets[t]
+		for i := b.pos; i < len(b.timers); i++ {
+			if q.live(&b.timers[i]) {
+				fn(&b.timers[i])
+			}
+		}
+	}
+}
+
 func (q *TimerQueue) pushTime(t int64) {
 	h := append(q.times, t)
 	i := len(h) - 1

@@ -54,7 +54,7 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 	out := map[int][]byte{}
 	count := map[int]uint64{}
 	for d, q := range []*TimerQueue{&k.event, &k.proc} {
-		for _, tm := range q.All() {
+		q.Each(func(tm *Timer) {
 			b := out[tm.KG]
 			if b == nil {
 				b = []byte{timerSnapshotVersion, 0, 0, 0, 0, 0} // count patched below
@@ -67,7 +67,7 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 			b = append(b, tm.NS...)
 			out[tm.KG] = b
 			count[tm.KG]++
-		}
+		})
 	}
 	for kg, b := range out {
 		put5(b[1:6], count[kg]) // a uvarint padded to 5 bytes

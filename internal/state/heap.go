@@ -25,7 +25,7 @@ func (h *Heap) Table(name string) Table {
 	if t, ok := h.tables[name]; ok {
 		return t
 	}
-	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, h.kgs.Len())}
+	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, h.kgs.Len()), groupN: make([]int, h.kgs.Len())}
 	h.tables[name] = t
 	h.names = append(h.names, name)
 	return t
@@ -58,6 +58,9 @@ type heapTable struct {
 	h      *Heap
 	groups []map[string]*heapEntry
 	n      int
+	// groupN is the number of (key, sub) entries per key group (n is their
+	// sum): a snapshot writes it before the entries without a counting pass.
+	groupN []int
 	// last is the entry of the previous lookup: a read-modify-write of one
 	// key (Get then Put) hashes and probes the map once.
 	last   *heapEntry
@@ -129,7 +132,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 			return
 		}
 		if !ok {
-			t.n++
+			t.add(kg, 1)
 			t.h.size += int64(len(sub))
 		}
 		t.h.size += int64(len(value) - len(old))
@@ -144,7 +147,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 			return
 		}
 	}
-	t.n++
+	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
 	if len(e.subs) < subMapThreshold {
 		e.subs = append(e.subs, subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)})
@@ -187,7 +190,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 	if e.m != nil {
 		if old, ok := e.m[string(sub)]; ok {
 			delete(e.m, string(sub))
-			t.n--
+			t.add(kg, -1)
 			t.h.size -= int64(len(sub) + len(old))
 		}
 	} else {
@@ -198,7 +201,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 				e.subs[i] = e.subs[last]
 				e.subs[last] = subValue{}
 				e.subs = e.subs[:last]
-				t.n--
+				t.add(kg, -1)
 				break
 			}
 		}
@@ -216,7 +219,7 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 		return
 	}
 	t.ScanKey(kg, key, func(sub, value []byte) bool {
-		t.n--
+		t.add(kg, -1)
 		t.h.size -= int64(len(sub) + len(value))
 		return true
 	})
@@ -268,3 +271,9 @@ func (t *heapTable) GroupKeys(kg int, dst []string) []string {
 }
 
 func (t *heapTable) Len() int { return t.n }
+
+// add counts d more entries in key group kg.
+func (t *heapTable) add(kg, d int) {
+	t.n += d
+	t.groupN[kg-t.h.kgs.Start] += d
+}

@@ -157,7 +157,11 @@ func (st *Subtask) checkpoint(id int64, final bool) {
 			}
 			os.Groups = map[int][]byte{}
 			for kg := rt.KeyGroups.Start; kg < rt.KeyGroups.End; kg++ {
-				sb := state.AppendGroup(nil, rt.State, kg)
+				// Serialise into a buffer reused across key groups and
+				// checkpoints; KeyedChunk copies it into a chunk of its
+				// exact size.
+				sb := state.AppendGroup(st.snapBuf[:0], rt.State, kg)
+				st.snapBuf = sb
 				if len(sb) <= 6 && timers[kg] == nil {
 					continue // no table and no timer in this group
 				}
