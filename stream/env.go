@@ -316,13 +316,6 @@ func (j *Job) Savepoint(ctx context.Context, dir string, stop bool) (SavepointRe
 	return j.j.Savepoint(ctx, dir, stop)
 }
 
-// CheckpointStats returns the job's checkpoint figures (zero without
-// checkpoints).
-func (j *Job) CheckpointStats() CheckpointStats { return j.j.CheckpointStats() }
-
-// CheckpointStats are the checkpoint figures of a running job.
-type CheckpointStats = cluster.CheckpointStats
-
 // Done is closed when the job ended.
 func (j *Job) Done() <-chan struct{} { return j.j.Done() }
 
