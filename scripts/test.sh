@@ -27,7 +27,9 @@ if ! command -v "$(go env CC)" >/dev/null; then
 fi
 # ----------------------------------------------------------------------------
 
-go test -race -count=1 ./...
+# -timeout: internal/nexmark runs every query at three parallelisms under the race
+# detector (about 3 min on an idle machine, more when it is shared).
+go test -race -count=1 -timeout 30m ./...
 
 if [[ "${CHAOS:-}" == 1 ]]; then
 	if [[ -d test/chaos ]]; then
