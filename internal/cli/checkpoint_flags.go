@@ -27,6 +27,7 @@ type checkpointFlags struct {
 	AllowNonRestoredState bool
 	RestartAttempts       int
 	RestartDelay          time.Duration
+	RestartBackoff        float64
 	FromSavepoint         string
 	ControlSocket         string
 }
@@ -39,7 +40,8 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&c.AllowEmptyState, "allow-empty-state", false, "start from empty state when --checkpoint-dir holds checkpoints but none is valid")
 	f.BoolVar(&c.AllowNonRestoredState, "allow-non-restored-state", false, "drop checkpointed state of operators the job no longer has")
 	f.IntVar(&c.RestartAttempts, "restart-attempts", 0, "restart a failed job from its latest checkpoint up to `N` times in a row")
-	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before a restart (doubling up to a minute)")
+	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before the first restart")
+	f.Float64Var(&c.RestartBackoff, "restart-backoff", 2, "multiply the wait by this after each restart, up to a minute (1: a fixed delay)")
 	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
 	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for `strom savepoint` on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
 }
@@ -48,7 +50,7 @@ func (c checkpointFlags) validate(cmd *cobra.Command) error {
 	set := func(name string) bool { return cmd.Flags().Changed(name) }
 	if c.Dir == "" {
 		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoints-retained", "allow-empty-state",
-			"allow-non-restored-state", "restart-attempts", "restart-delay", "from-savepoint", "control-socket"} {
+			"allow-non-restored-state", "restart-attempts", "restart-delay", "restart-backoff", "from-savepoint", "control-socket"} {
 			if set(f) {
 				return usagef(cmd, "--%s needs --checkpoint-dir", f)
 			}
@@ -64,6 +66,8 @@ func (c checkpointFlags) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--checkpoints-retained must be at least 1, got %d", c.Retained)
 	case c.RestartAttempts < 0 || c.RestartDelay < 0:
 		return usagef(cmd, "--restart-attempts and --restart-delay must not be negative")
+	case c.RestartBackoff < 1:
+		return usagef(cmd, "--restart-backoff must be at least 1 (1: a fixed delay), got %v", c.RestartBackoff)
 	}
 	return nil
 }
@@ -82,7 +86,7 @@ func (c checkpointFlags) restart() *stream.RestartStrategy {
 	if c.Dir == "" || c.RestartAttempts == 0 {
 		return nil
 	}
-	return &stream.RestartStrategy{MaxAttempts: c.RestartAttempts, Delay: c.RestartDelay, MaxDelay: time.Minute, Backoff: 2}
+	return &stream.RestartStrategy{MaxAttempts: c.RestartAttempts, Delay: c.RestartDelay, MaxDelay: time.Minute, Backoff: c.RestartBackoff}
 }
 
 // assembleParts writes the committed part files of dir (part-<subtask>-
