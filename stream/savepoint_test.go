@@ -335,7 +335,9 @@ func (f *schemaCount[S]) ProcessElement(ctx *stream.KeyedContext[string], e seqE
 	return nil
 }
 
-func (f *schemaCount[S]) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[string]) error { return nil }
+func (f *schemaCount[S]) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[string]) error {
+	return nil
+}
 
 func countJob[S any](dir, from string, sink *memTxSink, seen *atomic.Int64, slow bool, fn func() stream.KeyedProcessFunction[string, seqEvent, string]) *stream.Environment {
 	env := stream.NewEnvironment(stream.Options{Parallelism: 2,
