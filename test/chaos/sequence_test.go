@@ -1,0 +1,3 @@
+package chaos
+
+type p2Params struct{ seeds, panics, keys, perKey int }
