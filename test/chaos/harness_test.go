@@ -253,17 +253,19 @@ func (r *committedReader) loop() {
 	tick := time.NewTicker(15 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		r.poll()
+		r.poll(false)
 		select {
 		case <-r.stop:
-			r.poll()
+			r.poll(true)
 			return
 		case <-tick.C:
 		}
 	}
 }
 
-func (r *committedReader) poll() {
+// poll reads the parts that appeared since the last poll; a part seen
+// before must keep its size (full: its bytes).
+func (r *committedReader) poll(full bool) {
 	ps, err := committedParts(r.dir)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -277,12 +279,21 @@ func (r *committedReader) poll() {
 	have := map[string]bool{}
 	for _, p := range ps {
 		have[p.name] = true
-		b, err := os.ReadFile(filepath.Join(r.dir, p.name))
+		path := filepath.Join(r.dir, p.name)
+		old, ok := r.seen[p.name]
+		if ok && !full {
+			if fi, err := os.Lstat(path); err != nil || fi.Size() != int64(len(old)) {
+				r.errs = append(r.errs, fmt.Sprintf("committed part %s changed or vanished (%v): first seen with %d bytes", p.name, err, len(old)))
+				delete(r.seen, p.name)
+			}
+			continue
+		}
+		b, err := os.ReadFile(path)
 		if err != nil {
 			r.errs = append(r.errs, fmt.Sprintf("committed part %s: %v", p.name, err))
 			continue
 		}
-		if old, ok := r.seen[p.name]; !ok {
+		if !ok {
 			r.seen[p.name] = b
 		} else if !bytes.Equal(old, b) {
 			r.errs = append(r.errs, fmt.Sprintf("committed part %s changed: %d bytes, first seen with %d", p.name, len(b), len(old)))
