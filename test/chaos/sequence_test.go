@@ -33,7 +33,7 @@ type txSink struct {
 func newTxSink() *txSink { return &txSink{staged: map[string][]string{}, committed: map[string]bool{}} }
 
 func (s *txSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[string], error) {
-	return &txWriter{s: s, subtask: info.Subtask}, nil
+	return &txWriter{s: s, subtask: info.Subtask, id: writerIDs.Add(1)}, nil
 }
 
 func (s *txSink) Commit(_ context.Context, cs [][]byte) error {
@@ -73,7 +73,12 @@ func (s *txSink) rows() []string {
 	return slices.Clone(s.visible)
 }
 
+// writerIDs numbers the writers: transaction ids never repeat, not even
+// across the attempts of a job (a pointer could be reused).
+var writerIDs atomic.Int64
+
 type txWriter struct {
+	id      int64
 	s       *txSink
 	subtask int
 	buf     []string
@@ -88,7 +93,7 @@ func (w *txWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
 		return nil, nil
 	}
 	w.n++
-	tx := fmt.Sprintf("%d-%d-%d-%p", id, w.subtask, w.n, w)
+	tx := fmt.Sprintf("%d-%d-%d-w%d", id, w.subtask, w.n, w.id)
 	w.s.mu.Lock()
 	w.s.staged[tx] = w.buf
 	w.s.mu.Unlock()
@@ -125,10 +130,10 @@ func (f *faults) hit(kind string, n int64, at []int64) {
 // seqJob: per key a sequence 1..perKey; a keyed check emits an ALERT unless
 // seq == last+1 and a DONE row when it reaches perKey, and a 1 s tumbling
 // window sums the sequence numbers per key. f == nil: no faults.
-func seqJob(t *testing.T, dir string, par int, p p2Params, sink *txSink, f *faults) error {
+func seqJob(t *testing.T, dir string, par int, p p2Params, sink *txSink, f *faults, log *logBuf) error {
 	keys, perKey := int64(p.keys), int64(p.perKey)
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
-		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: func(string, ...any) {}},
+		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: log.logf},
 		Restart:     &stream.RestartStrategy{MaxAttempts: p.panics + 1, Delay: time.Millisecond, MaxDelay: time.Millisecond}})
 	src := stream.FromGenerator(env, keys*perKey, func(split int, i int64) seqEvent {
 		return seqEvent{Key: fmt.Sprintf("s%d-k%03d", split, i%keys), Seq: i/keys + 1, TS: 1_000_000 + i*5}
@@ -203,9 +208,12 @@ func TestSequencePanics(t *testing.T) {
 func runP2(t *testing.T, par int, p p2Params) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5e9))
-	golden := newTxSink()
-	if err := seqJob(t, t.TempDir(), par, p, golden, nil); err != nil {
+	golden, glog := newTxSink(), &logBuf{}
+	if err := seqJob(t, t.TempDir(), par, p, golden, nil, glog); err != nil {
 		t.Fatal(err)
+	}
+	if !checkSeqRows(t, "fault-free run", golden.rows(), par, p) {
+		t.Fatalf("the fault-free run is wrong (%d commits); its engine log:\n%s", golden.commits, glog)
 	}
 	total := int64(p.keys * p.perKey * par) // records of all splits
 	f := &faults{}
@@ -222,28 +230,16 @@ func runP2(t *testing.T, par int, p p2Params) {
 	slices.Sort(f.checkAt)
 	f.checkAt = slices.Compact(f.checkAt)
 	t.Logf("panics: map at records %v, keyed check at %v (of %d records)", f.mapAt, f.checkAt, total)
-	sink := newTxSink()
-	if err := seqJob(t, t.TempDir(), par, p, sink, f); err != nil {
-		t.Fatalf("job failed: %v", err)
+	sink, log := newTxSink(), &logBuf{}
+	if err := seqJob(t, t.TempDir(), par, p, sink, f, log); err != nil {
+		t.Fatalf("job failed: %v\n%s", err, log)
 	}
 	if want := int64(len(f.mapAt) + len(f.checkAt)); f.count.Load() != want {
 		t.Fatalf("%d panics injected, want %d", f.count.Load(), want)
 	}
 	want, got := golden.rows(), sink.rows()
-	done := 0
-	for _, r := range got {
-		switch {
-		case strings.HasPrefix(r, "ALERT"):
-			t.Errorf("sequence alert: %s", r)
-		case strings.HasPrefix(r, "DONE"):
-			done++
-			if !strings.HasSuffix(r, fmt.Sprintf(" %d", p.perKey)) {
-				t.Errorf("key ended below n: %s", r)
-			}
-		}
-	}
-	if keys := p.keys * par; done != keys {
-		t.Errorf("%d keys reached last == %d, want %d", done, p.perKey, keys)
+	if !checkSeqRows(t, "run with panics", got, par, p) {
+		t.Logf("engine log of the run with panics:\n%s", log)
 	}
 	if lost, extra := diffMultiset(got, want); len(lost)+len(extra) > 0 {
 		sort.Strings(lost)
@@ -252,4 +248,60 @@ func runP2(t *testing.T, par int, p p2Params) {
 			len(got), len(want), len(lost), len(extra), lost, extra)
 	}
 	t.Logf("%d panics, %d commits, %d rows", f.count.Load(), sink.commits, len(got))
+}
+
+// checkSeqRows checks the committed rows of one run: no alert, every key
+// reached last == n once, and one SUM per key and 1 s window.
+func checkSeqRows(t *testing.T, what string, rows []string, par int, p p2Params) bool {
+	t.Helper()
+	ok := true
+	done := map[string]int{}
+	sums := map[string]int{}
+	for _, r := range rows {
+		f := strings.Fields(r)
+		switch f[0] {
+		case "ALERT":
+			t.Errorf("%s: sequence alert: %s", what, r)
+			ok = false
+		case "DONE":
+			done[f[1]]++
+			if f[2] != fmt.Sprint(p.perKey) {
+				t.Errorf("%s: key ended below n: %s", what, r)
+				ok = false
+			}
+		case "SUM":
+			sums[f[1]]++
+		}
+	}
+	// Record i of a split has time 1_000_000 + 5i: the windows of a key
+	// are the seconds its records span.
+	windows := int((1_000_000+5*int64(p.keys*p.perKey-1))/1000 - 1_000_000/1000 + 1)
+	for s := range par {
+		for k := range p.keys {
+			key := fmt.Sprintf("s%d-k%03d", s, k)
+			if done[key] != 1 || sums[key] != windows {
+				t.Errorf("%s: key %s: %d DONE rows (want 1), %d window sums (want %d)", what, key, done[key], sums[key], windows)
+				ok = false
+			}
+		}
+	}
+	return ok
+}
+
+// logBuf collects the engine's checkpoint log lines of one job.
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return tail([]byte(l.b.String()), 4000)
 }
