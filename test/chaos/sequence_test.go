@@ -67,6 +67,18 @@ func (s *txSink) AbortExcept(_ context.Context, keep [][]byte) error {
 	return nil
 }
 
+// leftover describes the transactions still staged: after a job that
+// ended, they hold records that were pre-committed and never committed.
+func (s *txSink) leftover() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for id, recs := range s.staged {
+		fmt.Fprintf(&b, "staged, never committed: transaction %s (checkpoint-subtask-n-writer) with %d records\n", id, len(recs))
+	}
+	return b.String()
+}
+
 func (s *txSink) rows() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -213,7 +225,7 @@ func runP2(t *testing.T, par int, p p2Params) {
 		t.Fatal(err)
 	}
 	if !checkSeqRows(t, "fault-free run", golden.rows(), par, p) {
-		t.Fatalf("the fault-free run is wrong (%d commits); its engine log:\n%s", golden.commits, glog)
+		t.Fatalf("the fault-free run is wrong (%d commits)\n%sits engine log:\n%s", golden.commits, golden.leftover(), glog)
 	}
 	total := int64(p.keys * p.perKey * par) // records of all splits
 	f := &faults{}
@@ -239,7 +251,7 @@ func runP2(t *testing.T, par int, p p2Params) {
 	}
 	want, got := golden.rows(), sink.rows()
 	if !checkSeqRows(t, "run with panics", got, par, p) {
-		t.Logf("engine log of the run with panics:\n%s", log)
+		t.Logf("%sengine log of the run with panics:\n%s", sink.leftover(), log)
 	}
 	if lost, extra := diffMultiset(got, want); len(lost)+len(extra) > 0 {
 		sort.Strings(lost)
