@@ -1,0 +1,39 @@
+//go:build chaos
+
+package chaos
+
+import (
+	"os"
+	"strconv"
+	"time"
+)
+
+// The long tier (`go test -tags chaos ./test/chaos/`): N = 25 kills per test
+// (RELIABILITY's PR tier); CHAOS_KILLS=200 gives the nightly N, and
+// CHAOS_MIN_DELAY / CHAOS_MAX_DELAY (durations) move the kill window, e.g.
+// 10ms..400ms to kill mostly during start-up and restore.
+const longTier = true
+
+var p1Tier = p1Params{
+	kills:    envInt("CHAOS_KILLS", 25),
+	minDelay: envDuration("CHAOS_MIN_DELAY", 100*time.Millisecond),
+	maxDelay: envDuration("CHAOS_MAX_DELAY", 2000*time.Millisecond),
+	tail:     3 * time.Second,
+	rate:     100_000,
+}
+
+var p2Tier = p2Params{seeds: 6, panics: 10, keys: 50, perKey: 2000}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

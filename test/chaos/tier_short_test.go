@@ -1,0 +1,19 @@
+//go:build !chaos
+
+package chaos
+
+import "time"
+
+// The short tier: runs under plain `go test ./...` (with -race) in well
+// under two minutes on two cores.
+const longTier = false
+
+var p1Tier = p1Params{
+	kills:    8,
+	minDelay: 100 * time.Millisecond,
+	maxDelay: 2000 * time.Millisecond,
+	tail:     2 * time.Second,
+	rate:     100_000,
+}
+
+var p2Tier = p2Params{seeds: 2, panics: 4, keys: 20, perKey: 600}
