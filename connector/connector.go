@@ -133,5 +133,14 @@ type TransactionalWriter[T any] interface {
 	// PreCommit and returns the committable that Commit makes visible (nil:
 	// nothing to commit). Records written afterwards belong to the next
 	// transaction. Staged data must survive a process crash.
+	//
+	// A checkpoint can fail after PreCommit handed its committable over
+	// (another subtask timed out, storage failed); the engine then drops
+	// that checkpoint's committables and does not carry them forward, and
+	// the sources will not replay those records. So the committable must
+	// also list again every transaction this writer handed over earlier
+	// that is not committed yet (the file sink checks whether its staged
+	// files were renamed). Listing a committed one again is harmless:
+	// Commit is idempotent.
 	PreCommit(ctx context.Context, checkpointID int64) ([]byte, error)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,8 +36,7 @@ func (s *memTxSink) Open(_ context.Context, info connector.SinkInfo) (connector.
 func (s *memTxSink) Commit(_ context.Context, cs [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range cs {
-		id := string(c)
+	for _, id := range txIDs(cs) {
 		if s.committed[id] {
 			continue
 		}
@@ -55,8 +55,9 @@ func (s *memTxSink) Commit(_ context.Context, cs [][]byte) error {
 func (s *memTxSink) AbortExcept(_ context.Context, keep [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kept := txIDs(keep)
 	for id := range s.staged {
-		if !slices.ContainsFunc(keep, func(k []byte) bool { return string(k) == id }) {
+		if !slices.Contains(kept, id) {
 			delete(s.staged, id)
 		}
 	}
@@ -64,6 +65,7 @@ func (s *memTxSink) AbortExcept(_ context.Context, keep [][]byte) error {
 }
 
 type memTxWriter struct {
+	pending []string // transactions handed over, not seen committed
 	s       *memTxSink
 	subtask int
 	buf     []string
@@ -74,16 +76,29 @@ func (w *memTxWriter) Write(v string, _ int64) error { w.buf = append(w.buf, v);
 func (w *memTxWriter) Flush(context.Context) error   { return nil }
 func (w *memTxWriter) Close() error                  { return nil }
 func (w *memTxWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
-	if len(w.buf) == 0 {
+	// Like the file sink, a writer lists again the transactions it handed
+	// over that are not committed yet: the checkpoint that carried them may
+	// have failed, and the engine does not carry committables forward.
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	pending := w.pending[:0]
+	for _, tx := range w.pending {
+		if !w.s.committed[tx] {
+			pending = append(pending, tx)
+		}
+	}
+	w.pending = pending
+	if len(w.buf) > 0 {
+		w.n++
+		tx := fmt.Sprintf("%d-%d-%d-%p", id, w.subtask, w.n, w)
+		w.s.staged[tx] = w.buf
+		w.buf = nil
+		w.pending = append(w.pending, tx)
+	}
+	if len(w.pending) == 0 {
 		return nil, nil
 	}
-	w.n++
-	tx := fmt.Sprintf("%d-%d-%d-%p", id, w.subtask, w.n, w)
-	w.s.mu.Lock()
-	w.s.staged[tx] = w.buf
-	w.s.mu.Unlock()
-	w.buf = nil
-	return []byte(tx), nil
+	return []byte(strings.Join(w.pending, ",")), nil
 }
 
 type seqEvent struct {
@@ -178,4 +193,15 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// txIDs splits committables (comma-separated transaction ids).
+func txIDs(cs [][]byte) []string {
+	var ids []string
+	for _, c := range cs {
+		if len(c) > 0 {
+			ids = append(ids, strings.Split(string(c), ",")...)
+		}
+	}
+	return ids
 }

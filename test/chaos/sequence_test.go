@@ -39,8 +39,7 @@ func (s *txSink) Open(_ context.Context, info connector.SinkInfo) (connector.Wri
 func (s *txSink) Commit(_ context.Context, cs [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range cs {
-		id := string(c)
+	for _, id := range txIDs(cs) {
 		if s.committed[id] {
 			continue
 		}
@@ -59,8 +58,9 @@ func (s *txSink) Commit(_ context.Context, cs [][]byte) error {
 func (s *txSink) AbortExcept(_ context.Context, keep [][]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kept := txIDs(keep)
 	for id := range s.staged {
-		if !slices.ContainsFunc(keep, func(k []byte) bool { return string(k) == id }) {
+		if !slices.Contains(kept, id) {
 			delete(s.staged, id)
 		}
 	}
@@ -90,6 +90,7 @@ func (s *txSink) rows() []string {
 var writerIDs atomic.Int64
 
 type txWriter struct {
+	pending []string // transactions handed over, not seen committed
 	id      int64
 	s       *txSink
 	subtask int
@@ -101,16 +102,29 @@ func (w *txWriter) Write(v string, _ int64) error { w.buf = append(w.buf, v); re
 func (w *txWriter) Flush(context.Context) error   { return nil }
 func (w *txWriter) Close() error                  { return nil }
 func (w *txWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
-	if len(w.buf) == 0 {
+	// Like the file sink, a writer lists again the transactions it handed
+	// over that are not committed yet: the checkpoint that carried them may
+	// have failed, and the engine does not carry committables forward.
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	pending := w.pending[:0]
+	for _, tx := range w.pending {
+		if !w.s.committed[tx] {
+			pending = append(pending, tx)
+		}
+	}
+	w.pending = pending
+	if len(w.buf) > 0 {
+		w.n++
+		tx := fmt.Sprintf("%d-%d-%d-w%d", id, w.subtask, w.n, w.id)
+		w.s.staged[tx] = w.buf
+		w.buf = nil
+		w.pending = append(w.pending, tx)
+	}
+	if len(w.pending) == 0 {
 		return nil, nil
 	}
-	w.n++
-	tx := fmt.Sprintf("%d-%d-%d-w%d", id, w.subtask, w.n, w.id)
-	w.s.mu.Lock()
-	w.s.staged[tx] = w.buf
-	w.s.mu.Unlock()
-	w.buf = nil
-	return []byte(tx), nil
+	return []byte(strings.Join(w.pending, ",")), nil
 }
 
 type seqEvent struct {
@@ -316,4 +330,15 @@ func (l *logBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return tail([]byte(l.b.String()), 4000)
+}
+
+// txIDs splits committables (comma-separated transaction ids).
+func txIDs(cs [][]byte) []string {
+	var ids []string
+	for _, c := range cs {
+		if len(c) > 0 {
+			ids = append(ids, strings.Split(string(c), ",")...)
+		}
+	}
+	return ids
 }
