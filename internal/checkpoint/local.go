@@ -361,38 +361,55 @@ func (l *Local) Retain(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if n < 1 {
-		return fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
-	}
 	complete, incomplete, err := l.scan(ctx)
-	if err != nil || len(complete) == 0 {
+	if err != nil {
 		return err
 	}
-	newest := complete[len(complete)-1]
-	if len(complete) > n {
-		for _, id := range complete[:len(complete)-n] {
-			if err := l.Delete(ctx, id); err != nil {
-				return err
-			}
+	drop, stale, err := retainPlan(complete, incomplete, n)
+	if err != nil {
+		return err
+	}
+	for _, id := range drop {
+		if err := l.Delete(ctx, id); err != nil {
+			return err
 		}
 	}
-	removed := false
-	for _, id := range incomplete {
-		if id >= newest {
-			break // may still be in progress
-		}
+	for _, id := range stale {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := l.fs.RemoveAll(l.chkDir(id)); err != nil {
 			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, l.dir, err)
 		}
-		removed = true
 	}
-	if removed {
+	if len(stale) > 0 {
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return fmt.Errorf("checkpoint: retention in %s: %w", l.dir, err)
 		}
 	}
 	return nil
+}
+
+// retainPlan decides what Retain(n) removes, given the ids of the complete
+// and the incomplete checkpoints (ascending): all but the newest n complete
+// ones, and the incomplete ones older than the newest complete one
+// (attempts that failed or crashed; newer ones may still be in progress).
+func retainPlan(complete, incomplete []int64, n int) (drop, stale []int64, err error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
+	}
+	if len(complete) == 0 {
+		return nil, nil, nil
+	}
+	newest := complete[len(complete)-1]
+	if len(complete) > n {
+		drop = complete[:len(complete)-n]
+	}
+	for _, id := range incomplete {
+		if id >= newest {
+			break
+		}
+		stale = append(stale, id)
+	}
+	return drop, stale, nil
 }

@@ -518,25 +518,20 @@ func (s *S3) Retain(ctx context.Context, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if n < 1 {
-		return fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
-	}
 	complete, incomplete, err := s.scan(ctx)
-	if err != nil || len(complete) == 0 {
+	if err != nil {
 		return err
 	}
-	newest := complete[len(complete)-1]
-	if len(complete) > n {
-		for _, id := range complete[:len(complete)-n] {
-			if err := s.Delete(ctx, id); err != nil {
-				return err
-			}
+	drop, stale, err := retainPlan(complete, incomplete, n)
+	if err != nil {
+		return err
+	}
+	for _, id := range drop {
+		if err := s.Delete(ctx, id); err != nil {
+			return err
 		}
 	}
-	for _, id := range incomplete {
-		if id >= newest {
-			break // may still be in progress
-		}
+	for _, id := range stale {
 		if err := s.removeAll(ctx, id); err != nil {
 			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, s, err)
 		}
