@@ -745,6 +745,22 @@ func (s *TransactionalSink[T]) finalCheckpoint(name string) (int64, bool) {
 	return id, err == nil
 }
 
+// keptPaths decodes committables and returns the paths (name picks the
+// staged or the final name) of the files they list.
+func (s *TransactionalSink[T]) keptPaths(keep [][]byte, name func(StagedFile) string) (map[string]bool, error) {
+	cs, err := decodeAll(keep)
+	if err != nil {
+		return nil, err
+	}
+	kept := make(map[string]bool)
+	for _, c := range cs {
+		for _, f := range c.Files {
+			kept[filepath.Join(s.partitionDir(f.Partition), name(f))] = true
+		}
+	}
+	return kept, nil
+}
+
 // RewindTo implements connector.Rewinder: it deletes the visible part files
 // of checkpoints after checkpointID (by the checkpoint id in their names)
 // that no committable in keep lists, in Dir and its subdirectories, so the
@@ -754,15 +770,9 @@ func (s *TransactionalSink[T]) RewindTo(ctx context.Context, checkpointID int64,
 	if err := s.ready(); err != nil {
 		return err
 	}
-	cs, err := decodeAll(keep)
+	kept, err := s.keptPaths(keep, func(f StagedFile) string { return f.Final })
 	if err != nil {
 		return err
-	}
-	kept := make(map[string]bool)
-	for _, c := range cs {
-		for _, f := range c.Files {
-			kept[filepath.Join(s.partitionDir(f.Partition), f.Final)] = true
-		}
 	}
 	var dirs []string
 	err = s.walk(ctx, func(path string, name string) error {
@@ -827,15 +837,9 @@ func (s *TransactionalSink[T]) AbortExcept(ctx context.Context, keep [][]byte) e
 	if err := s.ready(); err != nil {
 		return err
 	}
-	cs, err := decodeAll(keep)
+	kept, err := s.keptPaths(keep, func(f StagedFile) string { return f.Staged })
 	if err != nil {
 		return err
-	}
-	kept := make(map[string]bool)
-	for _, c := range cs {
-		for _, f := range c.Files {
-			kept[filepath.Join(s.partitionDir(f.Partition), f.Staged)] = true
-		}
 	}
 	err = s.walk(ctx, func(path, name string) error {
 		if !s.isStaged(name) || kept[path] {
