@@ -5,101 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
 )
-
-// memTxSink is a two-phase-commit sink for tests: writers stage records per
-// checkpoint, Commit makes them visible exactly once.
-type memTxSink struct {
-	mu        sync.Mutex
-	staged    map[string][]string // committable id -> records
-	committed map[string]bool
-	visible   []string
-	commits   int
-}
-
-func newMemTxSink() *memTxSink {
-	return &memTxSink{staged: map[string][]string{}, committed: map[string]bool{}}
-}
-
-func (s *memTxSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[string], error) {
-	return &memTxWriter{s: s, subtask: info.Subtask}, nil
-}
-
-func (s *memTxSink) Commit(_ context.Context, cs [][]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range txIDs(cs) {
-		if s.committed[id] {
-			continue
-		}
-		recs, ok := s.staged[id]
-		if !ok {
-			return fmt.Errorf("transaction %s is neither staged nor committed", id)
-		}
-		s.visible = append(s.visible, recs...)
-		s.committed[id] = true
-		delete(s.staged, id)
-		s.commits++
-	}
-	return nil
-}
-
-func (s *memTxSink) AbortExcept(_ context.Context, keep [][]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	kept := txIDs(keep)
-	for id := range s.staged {
-		if !slices.Contains(kept, id) {
-			delete(s.staged, id)
-		}
-	}
-	return nil
-}
-
-type memTxWriter struct {
-	pending []string // transactions handed over, not seen committed
-	s       *memTxSink
-	subtask int
-	buf     []string
-	n       int
-}
-
-func (w *memTxWriter) Write(v string, _ int64) error { w.buf = append(w.buf, v); return nil }
-func (w *memTxWriter) Flush(context.Context) error   { return nil }
-func (w *memTxWriter) Close() error                  { return nil }
-func (w *memTxWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
-	// Like the file sink, a writer lists again the transactions it handed
-	// over that are not committed yet: the checkpoint that carried them may
-	// have failed, and the engine does not carry committables forward.
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	pending := w.pending[:0]
-	for _, tx := range w.pending {
-		if !w.s.committed[tx] {
-			pending = append(pending, tx)
-		}
-	}
-	w.pending = pending
-	if len(w.buf) > 0 {
-		w.n++
-		tx := fmt.Sprintf("%d-%d-%d-%p", id, w.subtask, w.n, w)
-		w.s.staged[tx] = w.buf
-		w.buf = nil
-		w.pending = append(w.pending, tx)
-	}
-	if len(w.pending) == 0 {
-		return nil, nil
-	}
-	return []byte(strings.Join(w.pending, ",")), nil
-}
 
 type seqEvent struct {
 	Key string
@@ -110,7 +22,7 @@ type seqEvent struct {
 // checkpointJob: keyed sequence check (emits an alert unless seq == last+1)
 // plus a 1 s tumbling window sum per key, into sink. failAt > 0 panics once
 // at that record of the map (the first attempt only).
-func checkpointJob(t *testing.T, dir string, par int, sink *memTxSink, failAt int64, failed *atomic.Bool) error {
+func checkpointJob(t *testing.T, dir string, par int, sink *streamtest.TxSink[string], failAt int64, failed *atomic.Bool) error {
 	const keys, perKey = 20, 400
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: t.Logf},
@@ -164,12 +76,12 @@ func (f *seqCheck) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[s
 func TestCheckpointRestartExactlyOnce(t *testing.T) {
 	for _, par := range []int{1, 2} {
 		t.Run(fmt.Sprint("p=", par), func(t *testing.T) {
-			golden := newMemTxSink()
+			golden := streamtest.NewTxSink[string]()
 			var f0 atomic.Bool
 			if err := checkpointJob(t, t.TempDir(), par, golden, 0, &f0); err != nil {
 				t.Fatal(err)
 			}
-			sink := newMemTxSink()
+			sink := streamtest.NewTxSink[string]()
 			var failed atomic.Bool
 			if err := checkpointJob(t, t.TempDir(), par, sink, 5000, &failed); err != nil {
 				t.Fatal(err)
@@ -177,7 +89,7 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 			if !failed.Load() {
 				t.Fatal("the failure was never injected")
 			}
-			want, got := slices.Clone(golden.visible), slices.Clone(sink.visible)
+			want, got := slices.Clone(golden.Rows()), slices.Clone(sink.Rows())
 			sort.Strings(want)
 			sort.Strings(got)
 			if len(want) == 0 || !slices.Equal(got, want) {
@@ -188,20 +100,9 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 					t.Fatalf("sequence alert: %s", r)
 				}
 			}
-			if sink.commits < 2 {
-				t.Fatalf("only %d commits: checkpoints did not happen during the run", sink.commits)
+			if sink.Commits() < 2 {
+				t.Fatalf("only %d commits: checkpoints did not happen during the run", sink.Commits())
 			}
 		})
 	}
-}
-
-// txIDs splits committables (comma-separated transaction ids).
-func txIDs(cs [][]byte) []string {
-	var ids []string
-	for _, c := range cs {
-		if len(c) > 0 {
-			ids = append(ids, strings.Split(string(c), ",")...)
-		}
-	}
-	return ids
 }

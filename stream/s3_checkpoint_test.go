@@ -10,6 +10,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/stromio/strom/streamtest"
 )
 
 // TestCheckpointRestartFromS3: the job of TestCheckpointRestartExactlyOnce
@@ -31,12 +33,12 @@ func TestCheckpointRestartFromS3(t *testing.T) {
 	t.Setenv("AWS_REGION", "")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 
-	golden := newMemTxSink()
+	golden := streamtest.NewTxSink[string]()
 	var f0 atomic.Bool
 	if err := checkpointJob(t, t.TempDir(), 2, golden, 0, &f0); err != nil {
 		t.Fatal(err)
 	}
-	sink := newMemTxSink()
+	sink := streamtest.NewTxSink[string]()
 	var failed atomic.Bool
 	if err := checkpointJob(t, "s3://"+bucket+"/jobs/e2e", 2, sink, 5000, &failed); err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestCheckpointRestartFromS3(t *testing.T) {
 	if !failed.Load() {
 		t.Fatal("the failure was never injected")
 	}
-	want, got := slices.Clone(golden.visible), slices.Clone(sink.visible)
+	want, got := slices.Clone(golden.Rows()), slices.Clone(sink.Rows())
 	sort.Strings(want)
 	sort.Strings(got)
 	if len(want) == 0 || !slices.Equal(got, want) {
@@ -55,8 +57,8 @@ func TestCheckpointRestartFromS3(t *testing.T) {
 			t.Fatalf("sequence alert: %s", r)
 		}
 	}
-	if sink.commits < 2 {
-		t.Fatalf("only %d commits: checkpoints did not happen during the run", sink.commits)
+	if sink.Commits() < 2 {
+		t.Fatalf("only %d commits: checkpoints did not happen during the run", sink.Commits())
 	}
 	// The checkpoints are in the bucket, under the prefix, retention applied.
 	list, err := backend.ListBucket(bucket, &gofakes3.Prefix{HasPrefix: true, Prefix: "jobs/e2e/"}, gofakes3.ListBucketPage{})

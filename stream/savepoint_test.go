@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
 )
 
 const spKeys, spPerKey, spSplits = 24, 300, 4
@@ -26,7 +26,7 @@ const spTotal = spKeys * spPerKey * spSplits
 // over a fixed number of generator splits (so that its source state does
 // not depend on the parallelism). seen counts records through the map;
 // slow makes every 50th record sleep a millisecond.
-func savepointJob(dir, from string, par int, sink *memTxSink, seen *atomic.Int64, slow bool, logf func(string, ...any)) *stream.Environment {
+func savepointJob(dir, from string, par int, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool, logf func(string, ...any)) *stream.Environment {
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from, Logf: logf}})
 	gen := stream.GeneratorSource[seqEvent]{NumSplits: spSplits, Count: spKeys * spPerKey, Fn: func(split int, i int64) seqEvent {
@@ -48,19 +48,6 @@ func savepointJob(dir, from string, par int, sink *memTxSink, seen *atomic.Int64
 	return env
 }
 
-// clone copies the sink's committed state (what a real transactional sink
-// keeps on its own storage across a restart of the job).
-func (s *memTxSink) clone() *memTxSink {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := newMemTxSink()
-	c.visible = slices.Clone(s.visible)
-	c.committed = maps.Clone(s.committed)
-	c.staged = maps.Clone(s.staged)
-	c.commits = s.commits
-	return c
-}
-
 func sortedRows(rows []string) []string {
 	out := slices.Clone(rows)
 	sort.Strings(out)
@@ -70,16 +57,16 @@ func sortedRows(rows []string) []string {
 // stopWithSavepoint runs the job at parallelism par until it processed
 // some records and committed a checkpoint, then stops it with a savepoint
 // into the returned directory.
-func stopWithSavepoint(t *testing.T, par int, sink *memTxSink) string {
+func stopWithSavepoint(t *testing.T, par int, sink *streamtest.TxSink[string]) string {
 	t.Helper()
 	var seen atomic.Int64
 	env := savepointJob(t.TempDir(), "", par, sink, &seen, true, t.Logf)
 	done := make(chan error, 1)
 	go func() { done <- env.Execute(context.Background()) }()
 	deadline := time.Now().Add(30 * time.Second)
-	for seen.Load() < spTotal/3 || sinkCommits(sink) == 0 {
+	for seen.Load() < spTotal/3 || sink.Commits() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no progress: %d records, %d commits", seen.Load(), sinkCommits(sink))
+			t.Fatalf("no progress: %d records, %d commits", seen.Load(), sink.Commits())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -100,31 +87,25 @@ func stopWithSavepoint(t *testing.T, par int, sink *memTxSink) string {
 	return spDir
 }
 
-func sinkCommits(s *memTxSink) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.commits
-}
-
 // TestSavepointRescale: stop with a savepoint at parallelism 2, restore it
 // at 1, 2 and 4 (key groups reassigned); the committed output before the
 // stop plus the output after the restore equals the fault-free run, and
 // no sequence alert fires.
 func TestSavepointRescale(t *testing.T) {
-	golden := newMemTxSink()
+	golden := streamtest.NewTxSink[string]()
 	var n atomic.Int64
 	if err := savepointJob(t.TempDir(), "", 2, golden, &n, false, t.Logf).Execute(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := sortedRows(golden.visible)
+	want := sortedRows(golden.Rows())
 	if len(want) < spKeys*spSplits {
 		t.Fatalf("golden run has only %d rows", len(want))
 	}
-	before := newMemTxSink()
+	before := streamtest.NewTxSink[string]()
 	spDir := stopWithSavepoint(t, 2, before)
 	for _, par := range []int{1, 2, 4} {
 		t.Run(fmt.Sprint("p=", par), func(t *testing.T) {
-			sink := before.clone()
+			sink := before.Clone()
 			var seen atomic.Int64
 			if err := savepointJob(t.TempDir(), spDir, par, sink, &seen, false, t.Logf).Execute(context.Background()); err != nil {
 				t.Fatal(err)
@@ -132,7 +113,7 @@ func TestSavepointRescale(t *testing.T) {
 			if seen.Load() >= spTotal {
 				t.Fatalf("the restored job read %d records: it started from the beginning, not from the savepoint", seen.Load())
 			}
-			got := sortedRows(sink.visible)
+			got := sortedRows(sink.Rows())
 			if !slices.Equal(got, want) {
 				t.Fatalf("output after restoring at parallelism %d differs: %d rows, want %d", par, len(got), len(want))
 			}
@@ -149,18 +130,18 @@ func TestSavepointRescale(t *testing.T) {
 // that fails resumes from its own checkpoints (not the savepoint again), and
 // a checkpoint directory of another run is refused.
 func TestSavepointLineage(t *testing.T) {
-	before := newMemTxSink()
+	before := streamtest.NewTxSink[string]()
 	spDir := stopWithSavepoint(t, 2, before)
 
 	// A run from the savepoint that is stopped again leaves checkpoints in
 	// dir; started again with the same arguments, it resumes from them.
 	dir := t.TempDir()
-	sink := before.clone()
+	sink := before.Clone()
 	var seen atomic.Int64
 	env := savepointJob(dir, spDir, 2, sink, &seen, true, t.Logf)
 	done := make(chan error, 1)
 	go func() { done <- env.Execute(context.Background()) }()
-	for sinkCommits(sink) == sinkCommits(before) {
+	for sink.Commits() == before.Commits() {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if _, err := env.Savepoint(context.Background(), filepath.Join(t.TempDir(), "sp2"), true); err != nil {
@@ -178,22 +159,22 @@ func TestSavepointLineage(t *testing.T) {
 	if !slices.ContainsFunc(logs, func(l string) bool { return strings.Contains(l, "resumes") }) {
 		t.Fatalf("the second start did not resume from its own checkpoints; log: %q", logs)
 	}
-	golden := newMemTxSink()
+	golden := streamtest.NewTxSink[string]()
 	var n atomic.Int64
 	if err := savepointJob(t.TempDir(), "", 2, golden, &n, false, t.Logf).Execute(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sortedRows(sink.visible), sortedRows(golden.visible); !slices.Equal(got, want) {
+	if got, want := sortedRows(sink.Rows()), sortedRows(golden.Rows()); !slices.Equal(got, want) {
 		t.Fatalf("output differs: %d rows, want %d", len(got), len(want))
 	}
 
 	// A checkpoint directory that holds checkpoints of another run.
 	other := t.TempDir()
 	var n3 atomic.Int64
-	if err := savepointJob(other, "", 2, newMemTxSink(), &n3, false, t.Logf).Execute(context.Background()); err != nil {
+	if err := savepointJob(other, "", 2, streamtest.NewTxSink[string](), &n3, false, t.Logf).Execute(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err := savepointJob(other, spDir, 2, newMemTxSink(), &n3, false, t.Logf).Execute(context.Background())
+	err := savepointJob(other, spDir, 2, streamtest.NewTxSink[string](), &n3, false, t.Logf).Execute(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "another run") {
 		t.Fatalf("start from a savepoint into a directory of another run: %v", err)
 	}
@@ -202,7 +183,7 @@ func TestSavepointLineage(t *testing.T) {
 // TestSavepointRemovedOperator: state of an operator the job no longer has
 // needs AllowNonRestoredState.
 func TestSavepointRemovedOperator(t *testing.T) {
-	spDir := stopWithSavepoint(t, 1, newMemTxSink())
+	spDir := stopWithSavepoint(t, 1, streamtest.NewTxSink[string]())
 	build := func(allow bool) error {
 		env := stream.NewEnvironment(stream.Options{Parallelism: 1,
 			Checkpoints: &stream.CheckpointOptions{Dir: t.TempDir(), FromSavepoint: spDir, AllowNonRestoredState: allow, Logf: t.Logf}})
@@ -213,11 +194,11 @@ func TestSavepointRemovedOperator(t *testing.T) {
 		// Only the sequence check is kept; the window and its state are gone.
 		keyed := stream.KeyBy(src, func(e seqEvent) string { return e.Key })
 		alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} }).UID("seq-check")
-		sink := newMemTxSink()
+		sink := streamtest.NewTxSink[string]()
 		stream.SinkTo[string](alerts, sink, "tx-sink")
 		err := env.Execute(context.Background())
-		if err == nil && len(sink.visible) != 0 {
-			return fmt.Errorf("alerts after restore: %q", sink.visible[:min(3, len(sink.visible))])
+		if err == nil && len(sink.Rows()) != 0 {
+			return fmt.Errorf("alerts after restore: %q", sink.Rows()[:min(3, len(sink.Rows()))])
 		}
 		return err
 	}
@@ -237,9 +218,9 @@ func TestSavepointErrors(t *testing.T) {
 	if _, err := env.Savepoint(context.Background(), t.TempDir(), false); err == nil {
 		t.Fatal("savepoint of a job that does not run")
 	}
-	spDir := stopWithSavepoint(t, 1, newMemTxSink())
+	spDir := stopWithSavepoint(t, 1, streamtest.NewTxSink[string]())
 	var seen atomic.Int64
-	env = savepointJob(t.TempDir(), "", 1, newMemTxSink(), &seen, true, t.Logf)
+	env = savepointJob(t.TempDir(), "", 1, streamtest.NewTxSink[string](), &seen, true, t.Logf)
 	done := make(chan error, 1)
 	go func() { done <- env.Execute(context.Background()) }()
 	for seen.Load() == 0 {
@@ -262,7 +243,7 @@ func TestSavepointErrors(t *testing.T) {
 // snapshot stands for it), and the output stays exactly-once across a
 // restart from one of those checkpoints.
 func TestCheckpointsAfterSubtaskFinished(t *testing.T) {
-	run := func(dir string, sink *memTxSink, failAt int64) error {
+	run := func(dir string, sink *streamtest.TxSink[string], failAt int64) error {
 		env := stream.NewEnvironment(stream.Options{Parallelism: 2,
 			Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 10 * time.Millisecond, Logf: t.Logf},
 			Restart:     &stream.RestartStrategy{MaxAttempts: 1}})
@@ -290,18 +271,18 @@ func TestCheckpointsAfterSubtaskFinished(t *testing.T) {
 		stream.SinkTo[string](out, sink, "tx-sink")
 		return env.Execute(context.Background())
 	}
-	golden := newMemTxSink()
+	golden := streamtest.NewTxSink[string]()
 	if err := run(t.TempDir(), golden, 0); err != nil {
 		t.Fatal(err)
 	}
-	if golden.commits < 3 {
-		t.Fatalf("%d commits: checkpoints stopped when the idle source subtask finished", golden.commits)
+	if golden.Commits() < 3 {
+		t.Fatalf("%d commits: checkpoints stopped when the idle source subtask finished", golden.Commits())
 	}
-	sink := newMemTxSink()
+	sink := streamtest.NewTxSink[string]()
 	if err := run(t.TempDir(), sink, 4000); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sortedRows(sink.visible), sortedRows(golden.visible); !slices.Equal(got, want) {
+	if got, want := sortedRows(sink.Rows()), sortedRows(golden.Rows()); !slices.Equal(got, want) {
 		t.Fatalf("output after a restart differs: %d rows, want %d", len(got), len(want))
 	}
 }
@@ -339,7 +320,7 @@ func (f *schemaCount[S]) OnTimer(*stream.KeyedContext[string], int64, stream.Emi
 	return nil
 }
 
-func countJob[S any](dir, from string, sink *memTxSink, seen *atomic.Int64, slow bool, fn func() stream.KeyedProcessFunction[string, seqEvent, string]) *stream.Environment {
+func countJob[S any](dir, from string, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool, fn func() stream.KeyedProcessFunction[string, seqEvent, string]) *stream.Environment {
 	env := stream.NewEnvironment(stream.Options{Parallelism: 2,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from}})
 	gen := stream.GeneratorSource[seqEvent]{NumSplits: spSplits, Count: spKeys * spPerKey, Fn: func(split int, i int64) seqEvent {
@@ -367,7 +348,7 @@ func TestSavepointSchemaChange(t *testing.T) {
 	v2 := func() stream.KeyedProcessFunction[string, seqEvent, string] {
 		return &schemaCount[countV2]{get: func(s countV2) int64 { return s.N }, make: func(n int64) countV2 { return countV2{n, "v2"} }}
 	}
-	sink := newMemTxSink()
+	sink := streamtest.NewTxSink[string]()
 	var seen atomic.Int64
 	env := countJob[countV1](t.TempDir(), "", sink, &seen, true, v1)
 	done := make(chan error, 1)
@@ -389,7 +370,7 @@ func TestSavepointSchemaChange(t *testing.T) {
 	if seen2.Load() >= spTotal {
 		t.Fatalf("the upgraded job read all %d records: it did not start from the savepoint", seen2.Load())
 	}
-	if len(sink.visible) != 0 {
-		t.Fatalf("%d alerts, first: %s", len(sink.visible), sink.visible[0])
+	if len(sink.Rows()) != 0 {
+		t.Fatalf("%d alerts, first: %s", len(sink.Rows()), sink.Rows()[0])
 	}
 }

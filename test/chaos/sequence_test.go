@@ -12,120 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
 )
 
 // p2Params size the in-process sequence tests of a tier.
 type p2Params struct{ seeds, panics, keys, perKey int }
-
-// txSink is an in-memory two-phase-commit sink: writers stage their records
-// per checkpoint, Commit makes a staged transaction visible exactly once
-// (again: no-op), AbortExcept drops the others.
-type txSink struct {
-	mu        sync.Mutex
-	staged    map[string][]string
-	committed map[string]bool
-	visible   []string
-	commits   int
-}
-
-func newTxSink() *txSink { return &txSink{staged: map[string][]string{}, committed: map[string]bool{}} }
-
-func (s *txSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[string], error) {
-	return &txWriter{s: s, subtask: info.Subtask, id: writerIDs.Add(1)}, nil
-}
-
-func (s *txSink) Commit(_ context.Context, cs [][]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range txIDs(cs) {
-		if s.committed[id] {
-			continue
-		}
-		recs, ok := s.staged[id]
-		if !ok {
-			return fmt.Errorf("commit of transaction %s that is neither staged nor committed", id)
-		}
-		s.visible = append(s.visible, recs...)
-		s.committed[id] = true
-		delete(s.staged, id)
-		s.commits++
-	}
-	return nil
-}
-
-func (s *txSink) AbortExcept(_ context.Context, keep [][]byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	kept := txIDs(keep)
-	for id := range s.staged {
-		if !slices.Contains(kept, id) {
-			delete(s.staged, id)
-		}
-	}
-	return nil
-}
-
-// leftover describes the transactions still staged: after a job that
-// ended, they hold records that were pre-committed and never committed.
-func (s *txSink) leftover() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	for id, recs := range s.staged {
-		fmt.Fprintf(&b, "staged, never committed: transaction %s (checkpoint-subtask-n-writer) with %d records\n", id, len(recs))
-	}
-	return b.String()
-}
-
-func (s *txSink) rows() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.visible)
-}
-
-// writerIDs numbers the writers: transaction ids never repeat, not even
-// across the attempts of a job (a pointer could be reused).
-var writerIDs atomic.Int64
-
-type txWriter struct {
-	pending []string // transactions handed over, not seen committed
-	id      int64
-	s       *txSink
-	subtask int
-	buf     []string
-	n       int
-}
-
-func (w *txWriter) Write(v string, _ int64) error { w.buf = append(w.buf, v); return nil }
-func (w *txWriter) Flush(context.Context) error   { return nil }
-func (w *txWriter) Close() error                  { return nil }
-func (w *txWriter) PreCommit(_ context.Context, id int64) ([]byte, error) {
-	// Like the file sink, a writer lists again the transactions it handed
-	// over that are not committed yet: the checkpoint that carried them may
-	// have failed, and the engine does not carry committables forward.
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	pending := w.pending[:0]
-	for _, tx := range w.pending {
-		if !w.s.committed[tx] {
-			pending = append(pending, tx)
-		}
-	}
-	w.pending = pending
-	if len(w.buf) > 0 {
-		w.n++
-		tx := fmt.Sprintf("%d-%d-%d-w%d", id, w.subtask, w.n, w.id)
-		w.s.staged[tx] = w.buf
-		w.buf = nil
-		w.pending = append(w.pending, tx)
-	}
-	if len(w.pending) == 0 {
-		return nil, nil
-	}
-	return []byte(strings.Join(w.pending, ",")), nil
-}
 
 type seqEvent struct {
 	Key string
@@ -156,7 +48,7 @@ func (f *faults) hit(kind string, n int64, at []int64) {
 // seqJob: per key a sequence 1..perKey; a keyed check emits an ALERT unless
 // seq == last+1 and a DONE row when it reaches perKey, and a 1 s tumbling
 // window sums the sequence numbers per key. f == nil: no faults.
-func seqJob(t *testing.T, dir string, par int, p p2Params, sink *txSink, f *faults, log *logBuf) error {
+func seqJob(t *testing.T, dir string, par int, p p2Params, sink *streamtest.TxSink[string], f *faults, log *logBuf) error {
 	keys, perKey := int64(p.keys), int64(p.perKey)
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: log.logf},
@@ -234,12 +126,12 @@ func TestSequencePanics(t *testing.T) {
 func runP2(t *testing.T, par int, p p2Params) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5e9))
-	golden, glog := newTxSink(), &logBuf{}
+	golden, glog := streamtest.NewTxSink[string](), &logBuf{}
 	if err := seqJob(t, t.TempDir(), par, p, golden, nil, glog); err != nil {
 		t.Fatal(err)
 	}
-	if !checkSeqRows(t, "fault-free run", golden.rows(), par, p) {
-		t.Fatalf("the fault-free run is wrong (%d commits)\n%sits engine log:\n%s", golden.commits, golden.leftover(), glog)
+	if !checkSeqRows(t, "fault-free run", golden.Rows(), par, p) {
+		t.Fatalf("the fault-free run is wrong (%d commits)\n%sits engine log:\n%s", golden.Commits(), golden.Leftover(), glog)
 	}
 	total := int64(p.keys * p.perKey * par) // records of all splits
 	f := &faults{}
@@ -256,16 +148,16 @@ func runP2(t *testing.T, par int, p p2Params) {
 	slices.Sort(f.checkAt)
 	f.checkAt = slices.Compact(f.checkAt)
 	t.Logf("panics: map at records %v, keyed check at %v (of %d records)", f.mapAt, f.checkAt, total)
-	sink, log := newTxSink(), &logBuf{}
+	sink, log := streamtest.NewTxSink[string](), &logBuf{}
 	if err := seqJob(t, t.TempDir(), par, p, sink, f, log); err != nil {
 		t.Fatalf("job failed: %v\n%s", err, log)
 	}
 	if want := int64(len(f.mapAt) + len(f.checkAt)); f.count.Load() != want {
 		t.Fatalf("%d panics injected, want %d", f.count.Load(), want)
 	}
-	want, got := golden.rows(), sink.rows()
+	want, got := golden.Rows(), sink.Rows()
 	if !checkSeqRows(t, "run with panics", got, par, p) {
-		t.Logf("%sengine log of the run with panics:\n%s", sink.leftover(), log)
+		t.Logf("%sengine log of the run with panics:\n%s", sink.Leftover(), log)
 	}
 	if lost, extra := diffMultiset(got, want); len(lost)+len(extra) > 0 {
 		sort.Strings(lost)
@@ -273,7 +165,7 @@ func runP2(t *testing.T, par int, p p2Params) {
 		t.Errorf("committed output differs from the fault-free run: %d rows, want %d; %d lost, %d duplicated\nlost: %.5q\nextra: %.5q",
 			len(got), len(want), len(lost), len(extra), lost, extra)
 	}
-	t.Logf("%d panics, %d commits, %d rows", f.count.Load(), sink.commits, len(got))
+	t.Logf("%d panics, %d commits, %d rows", f.count.Load(), sink.Commits(), len(got))
 }
 
 // checkSeqRows checks the committed rows of one run: no alert, every key
@@ -330,15 +222,4 @@ func (l *logBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return tail([]byte(l.b.String()), 4000)
-}
-
-// txIDs splits committables (comma-separated transaction ids).
-func txIDs(cs [][]byte) []string {
-	var ids []string
-	for _, c := range cs {
-		if len(c) > 0 {
-			ids = append(ids, strings.Split(string(c), ",")...)
-		}
-	}
-	return ids
 }
