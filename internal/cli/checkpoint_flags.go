@@ -43,7 +43,7 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before the first restart")
 	f.Float64Var(&c.RestartBackoff, "restart-backoff", 2, "multiply the wait by this after each restart, up to a minute (1: a fixed delay)")
 	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
-	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for `strom savepoint` on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
+	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
 }
 
 func (c checkpointFlags) validate(cmd *cobra.Command) error {
