@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -222,14 +223,20 @@ func restore(t testing.TB, files map[string][]byte, seed uint64) *vfs.CrashFS {
 	t.Helper()
 	c := vfs.NewCrashFS(seed)
 	dirs := map[string]bool{".": true}
-	for name, data := range files {
+	for name := range files {
+		if err := c.MkdirAll(path.Dir(strings.TrimSuffix(name, "/")), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if strings.HasSuffix(name, "/") {
 			if err := c.MkdirAll(name, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			continue
 		}
-		putFile(t, c, name, data)
+	}
+	for name, data := range files {
+		if !strings.HasSuffix(name, "/") {
+			putFile(t, c, name, data)
+		}
 	}
 	for name := range files {
 		for d := name; d != "." && d != "/" && d != ""; {

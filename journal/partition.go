@@ -112,7 +112,7 @@ func (p *partition) recover() error {
 		base, ext, ok := parseSegName(n)
 		if (ok && (ext == ".index" || ext == ".timeindex") && !logs[base]) || filepath.Ext(n) == vfs.TempSuffix {
 			p.j.log.Warn("journal: removing orphan file", "topic", p.topic, "partition", p.id, "file", n)
-			if err := fsys.Remove(filepath.Join(p.dir, n)); err != nil {
+			if err := fsys.Remove(filepath.Join(p.dir, n)); err != nil && !vfs.IsNotExist(err) {
 				return err
 			}
 			removed = true

@@ -82,13 +82,14 @@ func (s *segment) add(info batchInfo, pos int64, interval int) {
 	s.maxTs = max(s.maxTs, info.maxTs)
 }
 
-// lookup returns the position of the last indexed batch at or before off.
-func lookup(idx []idxEntry, off int64) int64 {
+// lookup returns the last indexed batch at or before off (base offset and
+// position), or the start of the segment.
+func lookup(idx []idxEntry, base, off int64) idxEntry {
 	i := sort.Search(len(idx), func(i int) bool { return idx[i].off > off })
 	if i == 0 {
-		return 0
+		return idxEntry{base, 0}
 	}
-	return idx[i-1].pos
+	return idx[i-1]
 }
 
 // lookupTime returns the offset from which a scan finds the first record
@@ -239,14 +240,17 @@ func (s *segment) scan(logSize int64, interval int) (int64, error) {
 // byte limit, stopping once it holds maxRecords messages or read at least
 // maxBytes of batches (always at least one batch).
 func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxBytes, maxRecords int, out []Message) ([]Message, error) {
-	pos := lookup(idx, from)
+	e := lookup(idx, s.base, from)
+	pos, expect := e.pos, e.off // every batch must start at the offset the previous one ended
 	read := 0
 	startLen := len(out)
+	chunk := 16 << 10
 	for pos < limit {
 		if len(out)-startLen >= maxRecords || (read >= maxBytes && len(out) > startLen) {
 			break
 		}
-		n := min(limit-pos, int64(max(maxBytes-read, 64<<10)))
+		n := min(limit-pos, int64(max(min(maxBytes-read, chunk), batchHeaderSize)))
+		chunk = min(chunk*2, 1<<20)
 		if n < batchHeaderSize {
 			return out, fmt.Errorf("%w: batch cut at byte %d of segment %d", ErrCorrupt, pos, s.base)
 		}
@@ -260,8 +264,12 @@ func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxByt
 			if err != nil {
 				return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos+int64(i), err)
 			}
+			if info.base != expect {
+				return out, fmt.Errorf("%w: segment %d byte %d: batch at offset %d, expected %d", ErrCorrupt, s.base, pos+int64(i), info.base, expect)
+			}
 			if info.next() <= from {
 				i += info.size
+				expect = info.next()
 				continue
 			}
 			if len(out)-startLen >= maxRecords || (read+info.size > maxBytes && len(out) > startLen) {
@@ -281,12 +289,14 @@ func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxByt
 					}
 					i = info.size
 					read += info.size
+					expect = info.next()
 				}
 				break
 			}
 			if out, err = decodeBatch(buf[i:i+info.size], part, from, out); err != nil {
 				return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos+int64(i), err)
 			}
+			expect = info.next()
 			i += info.size
 			read += info.size
 		}
