@@ -328,26 +328,80 @@ func TestL7PowerLoss(t *testing.T) {
 		t.Run(d.String(), func(t *testing.T) {
 			s := seed(t)
 			for it := range iterations(300, 10_000) {
-				powerLoss(t, d, s+uint64(it))
+				if err := powerLoss(d, s+uint64(it), nil); err != nil {
+					t.Fatalf("seed %d (replay: -run 'TestL7PowerLoss/%v' -seed %d): %v", s+uint64(it), d, s+uint64(it), err)
+				}
 			}
 		})
 	}
 }
 
-func powerLoss(t *testing.T, d Durability, s uint64) {
-	t.Helper()
+// The control: L7 catches a journal whose file or directory syncs do
+// nothing.
+func TestL7CatchesMissingSyncs(t *testing.T) {
+	for name, wrap := range map[string]func(*vfs.CrashFS) vfs.FS{
+		"no directory sync": func(c *vfs.CrashFS) vfs.FS { return skipSyncDir{c} },
+		"no file sync":      func(c *vfs.CrashFS) vfs.FS { return skipSync{c} },
+	} {
+		caught := false
+		for s := range uint64(200) {
+			if powerLoss(Durable, s, wrap) != nil {
+				caught = true
+				break
+			}
+		}
+		if !caught {
+			t.Errorf("%s: 200 power losses did not notice", name)
+		}
+	}
+}
+
+type skipSyncDir struct{ *vfs.CrashFS }
+
+func (skipSyncDir) SyncDir(string) error { return nil }
+
+type skipSync struct{ *vfs.CrashFS }
+
+type noSyncFile struct{ vfs.File }
+
+func (noSyncFile) Sync() error { return nil }
+
+func (f skipSync) OpenAppend(name string) (vfs.File, error) {
+	file, err := f.CrashFS.OpenAppend(name)
+	if err != nil {
+		return nil, err
+	}
+	return noSyncFile{file}, nil
+}
+
+// powerLoss runs one L7 iteration; wrap, when not nil, wraps the CrashFS
+// the journal uses before the crash.
+func powerLoss(d Durability, s uint64, wrap func(*vfs.CrashFS) vfs.FS) (err error) {
 	rng := rand.New(rand.NewPCG(s, 7))
 	c := vfs.NewCrashFS(s)
 	c.SetTear([]int{0, 512, 4096}[rng.IntN(3)])
-	o := quietOpts(c, nil)
+	var fsys vfs.FS = c
+	if wrap != nil {
+		fsys = wrap(c)
+	}
+	o := quietOpts(fsys, nil)
 	o.Durability = d
 	o.SyncInterval = 1 << 40 // syncs only at rolls and Close: deterministic
 	o.SegmentBytes = 2 << 10
 	o.RetentionBytes = 6 << 10
 	ctx := context.Background()
+	type failure struct{ error }
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(failure)
+			if !ok {
+				panic(r)
+			}
+			err = f.error
+		}
+	}()
 	fail := func(format string, args ...any) {
-		t.Helper()
-		t.Fatalf("seed %d (replay: -run 'TestL7PowerLoss/%v' -seed %d, iteration with this seed): %s\n%s", s, d, s, fmt.Sprintf(format, args...), c.Tree())
+		panic(failure{fmt.Errorf("%s\n%s", fmt.Sprintf(format, args...), c.Tree())})
 	}
 
 	c.HaltAfter(rng.IntN(400))
@@ -402,7 +456,7 @@ func powerLoss(t *testing.T, d Durability, s uint64) {
 	}
 	defer j.Close()
 	if !created {
-		return
+		return nil
 	}
 	st, end, err := j.Bounds("t", 0)
 	if err != nil {
@@ -462,6 +516,7 @@ func powerLoss(t *testing.T, d Durability, s uint64) {
 			}
 		}
 	}
+	return nil
 }
 
 // L8: EIO, ENOSPC and short writes fail the append without an ack and the
