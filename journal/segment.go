@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -292,6 +293,13 @@ func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxByt
 					expect = info.next()
 				}
 				break
+			}
+			if cap(out)-len(out) < info.count {
+				// Room for the records still to read, estimated from this
+				// batch: one allocation instead of a doubling series.
+				left := min(limit-pos-int64(i), int64(maxBytes-read))
+				est := int(left * int64(info.count) / int64(info.size))
+				out = slices.Grow(out, max(min(est, maxRecords-(len(out)-startLen)), info.count))
 			}
 			if out, err = decodeBatch(buf[i:i+info.size], part, from, out); err != nil {
 				return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos+int64(i), err)
