@@ -87,3 +87,38 @@ func BenchmarkConsume(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkConsumeScan is BenchmarkConsume through Scan (reused buffers).
+func BenchmarkConsumeScan(b *testing.B) {
+	j := benchJournal(b, Relaxed)
+	const total = 200_000
+	recs := make([]Record, 100)
+	for i := range recs {
+		recs[i] = Record{Value: make([]byte, 100), Timestamp: 1}
+	}
+	for range total / len(recs) {
+		if _, err := j.Append(context.Background(), "t", 0, recs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	b.SetBytes(100)
+	b.ResetTimer()
+	off := int64(0)
+	sum := 0
+	for n := 0; n < b.N; {
+		next, err := j.Scan(ctx, "t", 0, off, ReadOptions{MaxBytes: 1 << 20, MaxRecords: b.N - n}, func(m *Message) error {
+			sum += len(m.Value)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += int(next - off)
+		off = next
+		if off == total {
+			off = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}

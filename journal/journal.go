@@ -427,6 +427,23 @@ func (j *Journal) Read(ctx context.Context, topic string, partition int, from in
 	return p.read(from, mb, mr)
 }
 
+// Scan passes the visible records of a partition from offset from on to
+// fn, in order and bounded like Read, and returns the offset after the last
+// one fn accepted (returned nil for). The message and its slices are valid only during the call
+// (Scan reuses its buffers, which makes it faster than Read); copy what you
+// keep. An error from fn stops the scan and is returned as is.
+func (j *Journal) Scan(ctx context.Context, topic string, partition int, from int64, opts ReadOptions, fn func(m *Message) error) (int64, error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return from, err
+	}
+	if err := ctx.Err(); err != nil {
+		return from, err
+	}
+	mb, mr := opts.limits()
+	return p.scan(from, mb, mr, fn)
+}
+
 // Poll is Read that first waits (long poll) until a record at from or
 // later is visible, ctx is done or the journal is closed.
 func (j *Journal) Poll(ctx context.Context, topic string, partition int, from int64, opts ReadOptions) ([]Message, error) {

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -167,4 +168,57 @@ func TestConcurrentTailAndRetention(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestScanMatchesRead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(seed(t), 11))
+	o := quietOpts(nil, nil)
+	o.SegmentBytes = 8 << 10
+	o.IndexInterval = 512
+	b := build(t, rng, o, 2000, 80, 5, true)
+	j := mustOpen(t, "j", quietOpts(restore(t, b.files, 1), nil))
+	defer j.Close()
+	ctx := context.Background()
+	for range 300 {
+		from := rng.Int64N(int64(len(b.want)) + 1)
+		ro := ReadOptions{MaxBytes: 1 + rng.IntN(20_000), MaxRecords: rng.IntN(300)}
+		want, err := j.Read(ctx, "t", 0, from, ro)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Message
+		next, err := j.Scan(ctx, "t", 0, from, ro, func(m *Message) error {
+			c := *m
+			c.Key, c.Value, c.Headers = slices.Clone(m.Key), slices.Clone(m.Value), slices.Clone(m.Headers)
+			for i := range c.Headers {
+				c.Headers[i].Value = slices.Clone(c.Headers[i].Value)
+			}
+			got = append(got, c)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || next != from+int64(len(got)) {
+			t.Fatalf("from %d %+v: scan passed %d records (next %d), read returned %d", from, ro, len(got), next, len(want))
+		}
+		for i := range got {
+			if got[i].Offset != want[i].Offset || !sameRecord(got[i].Record, want[i].Record) {
+				t.Fatalf("from %d: record %d differs", from, i)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	next, err := j.Scan(ctx, "t", 0, 10, ReadOptions{}, func(m *Message) error {
+		if m.Offset == 15 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || next != 15 {
+		t.Fatalf("stopped scan: next %d, %v", next, err)
+	}
+	if _, err := j.Scan(ctx, "t", 0, int64(len(b.want))+1, ReadOptions{}, nil); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("scan past the end: %v", err)
+	}
 }

@@ -641,20 +641,71 @@ func (p *partition) read(from int64, maxBytes, maxRecords int) ([]Message, error
 	var err error
 	read := 0
 	for _, v := range vs {
-		if len(out) >= maxRecords || (read >= maxBytes && len(out) > 0) {
-			break
-		}
-		before := len(out)
-		out, err = v.s.read(v.idx, v.limit, max(from, v.s.base), p.id, maxBytes-read, maxRecords-len(out), out)
+		var n int
+		out, n, err = v.s.read(v.idx, v.limit, max(from, v.s.base), p.id, max(maxBytes-read, 1), maxRecords-len(out), out)
 		if err != nil {
 			return nil, fmt.Errorf("journal: read %v at offset %d: %w", p, from, err)
 		}
-		for _, m := range out[before:] {
-			read += len(m.Key) + len(m.Value) + 16
+		read += n
+		// Go on to the next segment only when this one was read to its end.
+		if len(out) == 0 || out[len(out)-1].Offset+1 < v.next || len(out) >= maxRecords || read >= maxBytes {
+			break
 		}
 	}
 	return out, nil
 }
+
+var scanBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// scan passes the records from offset from on to fn, reusing one buffer
+// for the file and one slice for the decoded batch.
+func (p *partition) scan(from int64, maxBytes, maxRecords int, fn func(*Message) error) (int64, error) {
+	vs, start, end := p.acquire(from, false)
+	defer p.release(vs)
+	if from < start || from > end {
+		return from, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
+	}
+	buf := scanBufs.Get().(*[]byte)
+	defer scanBufs.Put(buf)
+	var scratch []Message
+	var userErr error
+	next, read := from, 0
+	passed := func() int { return int(next - from) } // offsets are consecutive
+	for _, v := range vs {
+		n, err := v.s.visit(v.idx, v.limit, max(next, v.s.base), max(maxBytes-read, 1), maxRecords-passed(), buf, true, func(b []byte, info batchInfo, _ int) (int, error) {
+			var err error
+			if scratch, err = decodeBatch(b, p.id, next, scratch[:0]); err != nil {
+				return 0, err
+			}
+			n := 0
+			for k := range scratch {
+				if passed() >= maxRecords {
+					break
+				}
+				if userErr = fn(&scratch[k]); userErr != nil {
+					return n, errStop
+				}
+				n++
+				next = scratch[k].Offset + 1
+			}
+			return n, nil
+		})
+		read += n
+		if userErr != nil {
+			return next, userErr
+		}
+		if err != nil {
+			return next, fmt.Errorf("journal: scan %v at offset %d: %w", p, next, err)
+		}
+		// Go on to the next segment only when this one was read to its end.
+		if next < v.next || passed() >= maxRecords || read >= maxBytes {
+			break
+		}
+	}
+	return next, nil
+}
+
+var errStop = errors.New("journal: scan stopped")
 
 // offsetForTime returns the first offset whose record has a timestamp at or
 // above ts, or the end offset when there is none.
@@ -667,7 +718,7 @@ func (p *partition) offsetForTime(ts int64) (int64, error) {
 		}
 		from := lookupTime(v.tidx, v.s.base, ts)
 		for from < v.next {
-			ms, err := v.s.read(v.idx, v.limit, from, p.id, 1<<20, math.MaxInt, nil)
+			ms, _, err := v.s.read(v.idx, v.limit, from, p.id, 1<<20, math.MaxInt, nil)
 			if err != nil {
 				return 0, fmt.Errorf("journal: %v: %w", p, err)
 			}

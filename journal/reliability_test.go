@@ -224,6 +224,15 @@ func TestL3BitFlip(t *testing.T) {
 					}
 				}
 			}
+			_, err := j.Scan(context.Background(), "t", 0, 0, ReadOptions{MaxBytes: 1 << 30}, func(m *Message) error {
+				if !sameRecord(m.Record, b.want[m.Offset]) {
+					t.Fatalf("iteration %d: a live scan returned damaged offset %d", it, m.Offset)
+				}
+				return nil
+			})
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("iteration %d: a live scan over the damage: %v, want ErrCorrupt", it, err)
+			}
 			_ = j.Close()
 		}
 

@@ -237,83 +237,112 @@ func (s *segment) scan(logSize int64, interval int) (int64, error) {
 	return pos, nil
 }
 
-// read appends to out the messages of offsets >= from found in s before
-// byte limit, stopping once it holds maxRecords messages or read at least
-// maxBytes of batches (always at least one batch).
-func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxBytes, maxRecords int, out []Message) ([]Message, error) {
+// visit calls fn with each whole batch of s that holds offsets >= from,
+// before byte limit, in order, until fn has taken maxRecords records or
+// maxBytes of batches were visited (at least one batch is). fn checks the
+// batch (CRC and records) and returns how many records it took. With
+// reuse, *buf is reused for every chunk read from the file (fn must not
+// keep the bytes); otherwise each chunk is a new allocation that fn may
+// keep.
+func (s *segment) visit(idx []idxEntry, limit, from int64, maxBytes, maxRecords int, buf *[]byte, reuse bool,
+	fn func(b []byte, info batchInfo, left int) (int, error)) (read int, err error) {
 	e := lookup(idx, s.base, from)
 	pos, expect := e.pos, e.off // every batch must start at the offset the previous one ended
-	read := 0
-	startLen := len(out)
+	took := 0
 	chunk := 16 << 10
-	for pos < limit {
-		if len(out)-startLen >= maxRecords || (read >= maxBytes && len(out) > startLen) {
-			break
+	if reuse {
+		chunk = 1 << 20
+	}
+	get := func(n int64) []byte {
+		if !reuse {
+			return make([]byte, n)
 		}
+		if int64(cap(*buf)) < n {
+			*buf = make([]byte, n)
+		}
+		return (*buf)[:n]
+	}
+	corrupt := func(at int64, err error) error {
+		return fmt.Errorf("segment %d byte %d: %w", s.base, at, err)
+	}
+	for pos < limit && took < maxRecords && (read < maxBytes || took == 0) {
 		n := min(limit-pos, int64(max(min(maxBytes-read, chunk), batchHeaderSize)))
 		chunk = min(chunk*2, 1<<20)
 		if n < batchHeaderSize {
-			return out, fmt.Errorf("%w: batch cut at byte %d of segment %d", ErrCorrupt, pos, s.base)
+			return read, corrupt(pos, fmt.Errorf("%w: batch cut", ErrCorrupt))
 		}
-		buf := make([]byte, n)
-		if _, err := s.r.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
-			return out, err
+		b := get(n)
+		if _, err := s.r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
+			return read, err
 		}
 		i := 0
-		for i+batchHeaderSize <= len(buf) {
-			info, err := parseBatchHeader(buf[i:])
+		for i+batchHeaderSize <= len(b) {
+			info, err := parseBatchHeader(b[i:])
 			if err != nil {
-				return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos+int64(i), err)
+				return read, corrupt(pos+int64(i), err)
 			}
 			if info.base != expect {
-				return out, fmt.Errorf("%w: segment %d byte %d: batch at offset %d, expected %d", ErrCorrupt, s.base, pos+int64(i), info.base, expect)
+				return read, corrupt(pos+int64(i), fmt.Errorf("%w: batch at offset %d, expected %d", ErrCorrupt, info.base, expect))
 			}
 			if info.next() <= from {
 				i += info.size
 				expect = info.next()
 				continue
 			}
-			if len(out)-startLen >= maxRecords || (read+info.size > maxBytes && len(out) > startLen) {
-				return trim(out, startLen, maxRecords), nil
+			if took >= maxRecords || (read+info.size > maxBytes && took > 0) {
+				return read, nil
 			}
-			if i+info.size > len(buf) {
-				if i == 0 { // one batch larger than the chunk
-					if pos+int64(info.size) > limit {
-						return out, fmt.Errorf("%w: batch cut at byte %d of segment %d", ErrCorrupt, pos, s.base)
-					}
-					big := make([]byte, info.size)
-					if _, err := s.r.ReadAt(big, pos); err != nil && !errors.Is(err, io.EOF) {
-						return out, err
-					}
-					if out, err = decodeBatch(big, part, from, out); err != nil {
-						return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos, err)
-					}
-					i = info.size
-					read += info.size
-					expect = info.next()
+			batch := b[i:min(i+info.size, len(b))]
+			if i+info.size > len(b) {
+				if i > 0 {
+					break // read it from its start in the next chunk
 				}
-				break
+				// One batch larger than the chunk.
+				if pos+int64(info.size) > limit {
+					return read, corrupt(pos, fmt.Errorf("%w: batch cut", ErrCorrupt))
+				}
+				batch = make([]byte, info.size)
+				if _, err := s.r.ReadAt(batch, pos); err != nil && !errors.Is(err, io.EOF) {
+					return read, err
+				}
 			}
-			if cap(out)-len(out) < info.count {
-				// Room for the records still to read, estimated from this
-				// batch: one allocation instead of a doubling series.
-				left := min(limit-pos-int64(i), int64(maxBytes-read))
-				est := int(left * int64(info.count) / int64(info.size))
-				out = slices.Grow(out, max(min(est, maxRecords-(len(out)-startLen)), info.count))
+			k, err := fn(batch, info, int(min(limit-pos-int64(i), int64(maxBytes-read))))
+			if err != nil {
+				return read, corrupt(pos+int64(i), err)
 			}
-			if out, err = decodeBatch(buf[i:i+info.size], part, from, out); err != nil {
-				return out, fmt.Errorf("segment %d byte %d: %w", s.base, pos+int64(i), err)
-			}
+			took += k
+			read += info.size
 			expect = info.next()
 			i += info.size
-			read += info.size
 		}
 		if i == 0 {
-			return out, fmt.Errorf("%w: batch cut at byte %d of segment %d", ErrCorrupt, pos, s.base)
+			return read, corrupt(pos, fmt.Errorf("%w: batch cut", ErrCorrupt))
 		}
 		pos += int64(i)
 	}
-	return trim(out, startLen, maxRecords), nil
+	return read, nil
+}
+
+// read appends to out the messages of offsets >= from found in s before
+// byte limit (see visit for the bounds). The messages alias fresh buffers.
+func (s *segment) read(idx []idxEntry, limit int64, from int64, part int, maxBytes, maxRecords int, out []Message) ([]Message, int, error) {
+	start := len(out)
+	read, err := s.visit(idx, limit, from, maxBytes, maxRecords, nil, false, func(b []byte, info batchInfo, left int) (int, error) {
+		if cap(out)-len(out) < info.count {
+			// Room for the records still to read, estimated from this
+			// batch: one allocation instead of a doubling series.
+			est := int(int64(left) * int64(info.count) / int64(info.size))
+			out = slices.Grow(out, max(min(est, maxRecords-(len(out)-start)), info.count))
+		}
+		before := len(out)
+		var err error
+		out, err = decodeBatch(b, part, from, out)
+		return len(out) - before, err
+	})
+	if err != nil {
+		return out[:start], read, err
+	}
+	return trim(out, start, maxRecords), read, nil
 }
 
 func trim(out []Message, start, maxRecords int) []Message {
