@@ -445,7 +445,8 @@ func (j *Journal) Scan(ctx context.Context, topic string, partition int, from in
 }
 
 // Poll is Read that first waits (long poll) until a record at from or
-// later is visible, ctx is done or the journal is closed.
+// later is visible, ctx is done or the journal is closed. Waiting for an
+// offset beyond the end offset is ErrOffsetOutOfRange at once.
 func (j *Journal) Poll(ctx context.Context, topic string, partition int, from int64, opts ReadOptions) ([]Message, error) {
 	p, err := j.partition(topic, partition)
 	if err != nil {

@@ -207,6 +207,9 @@ func TestPollWaitsForData(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("poll did not wake up")
 	}
+	if _, err := j.Poll(context.Background(), "t", 0, 2, ReadOptions{}); !errors.Is(err, ErrOffsetOutOfRange) {
+		t.Fatalf("poll beyond the end: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	if _, err := j.Poll(ctx, "t", 0, 1, ReadOptions{}); !errors.Is(err, context.DeadlineExceeded) {

@@ -186,6 +186,14 @@ func TestScanMatchesRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for i, m := range want {
+			if m.Offset != from+int64(i) || !sameRecord(m.Record, b.want[m.Offset]) {
+				t.Fatalf("read from %d %+v: message %d has offset %d or the wrong record", from, ro, i, m.Offset)
+			}
+		}
+		if from < int64(len(b.want)) && len(want) == 0 {
+			t.Fatalf("read from %d %+v returned nothing", from, ro)
+		}
 		var got []Message
 		next, err := j.Scan(ctx, "t", 0, from, ro, func(m *Message) error {
 			c := *m

@@ -745,6 +745,9 @@ func (p *partition) wait(ctx context.Context, off int64) (int64, error) {
 		if hw > off {
 			return hw, nil
 		}
+		if off > hw {
+			return hw, fmt.Errorf("journal: %v: wait for offset %d beyond the end %d: %w", p, off, hw, ErrOffsetOutOfRange)
+		}
 		if failed != nil {
 			return hw, failed
 		}
