@@ -1,9 +1,9 @@
-// Package vfs is strom's storage-fault seam: every checkpoint file operation
-// (and every other durable file operation that wants to be tested against
-// power loss) goes through the small FS interface defined here, so that a
-// test can replace the operating system with CrashFS, an in-memory
-// filesystem that loses unsynced data on a simulated crash and injects I/O
-// errors (RELIABILITY.md, "A storage-fault seam").
+// Package vfs is strom's storage-fault seam: every checkpoint and journal
+// file operation (and every other durable file operation that wants to be
+// tested against power loss) goes through the small FS interface defined
+// here, so that a test can replace the operating system with CrashFS, an
+// in-memory filesystem that loses unsynced data on a simulated crash and
+// injects I/O errors (RELIABILITY.md, "A storage-fault seam").
 //
 // Durability rules the interface makes explicit, the same for OS and
 // CrashFS:
