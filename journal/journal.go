@@ -523,7 +523,8 @@ func (j *Journal) EnforceRetention(ctx context.Context) error {
 
 // Close stops every partition after a final sync and writes the
 // clean-shutdown markers; it is idempotent. Appends waiting at that time
-// fail with ErrClosed.
+// fail with ErrClosed. It returns the errors of partitions that are
+// read-only (they get no marker, so the next Open scans them).
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	if j.closed {
