@@ -10,6 +10,12 @@
 //		journal.Record{Key: []byte("user-1"), Value: []byte(`{"page":"/"}`)})
 //	msgs, err := j.Poll(ctx, "clicks", off.Partition, 0, journal.ReadOptions{MaxRecords: 100})
 //
+// Read returns messages the caller may keep; Scan passes them to a
+// callback over reused buffers, several times faster for a consumer that
+// copies only what it needs. OffsetForTime finds the first offset at or
+// after a timestamp; CommitOffsets and GroupOffsets store where a consumer
+// group is.
+//
 // # Model
 //
 // A topic has a fixed number of partitions; each partition is an ordered
