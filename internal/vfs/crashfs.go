@@ -73,13 +73,14 @@ var ErrStale = errors.New("vfs: file handle opened before a simulated crash")
 type Op uint8
 
 const (
-	OpCreate  Op = iota + 1 // FS.Create
-	OpWrite                 // File.Write
-	OpSync                  // File.Sync
-	OpSyncDir               // FS.SyncDir
-	OpRename                // FS.Rename
-	OpRemove                // FS.Remove and FS.RemoveAll
-	OpMkdir                 // FS.MkdirAll
+	OpCreate   Op = iota + 1 // FS.Create
+	OpWrite                  // File.Write
+	OpSync                   // File.Sync
+	OpSyncDir                // FS.SyncDir
+	OpRename                 // FS.Rename
+	OpRemove                 // FS.Remove and FS.RemoveAll
+	OpMkdir                  // FS.MkdirAll
+	OpTruncate               // FS.Truncate (OpenAppend of a missing name counts as OpCreate)
 	// OpRead (File.Read) can carry a fault, but reads are not mutating
 	// operations: Ops and HaltAfter do not count them.
 	OpRead
@@ -101,6 +102,8 @@ func (o Op) String() string {
 		return "remove"
 	case OpMkdir:
 		return "mkdir"
+	case OpTruncate:
+		return "truncate"
 	case OpRead:
 		return "read"
 	}
@@ -137,6 +140,8 @@ type node struct {
 	synced    []byte // what survives a crash
 	truncated bool   // data does not extend synced: Create truncated a synced file
 	holes     []span // ranges of data whose write-back failed (fsyncgate)
+	shrunk    bool   // Truncate cut synced data at shrinkTo, not yet synced
+	shrinkTo  int
 }
 
 func newDir() *node {
@@ -241,6 +246,10 @@ func (c *CrashFS) crashFile(n *node) {
 	content := n.synced
 	if c.tear > 0 {
 		switch {
+		case n.shrunk:
+			if c.rng.IntN(2) == 1 { // the shrink reached the disk
+				content = n.synced[:n.shrinkTo]
+			}
 		case !n.truncated && len(n.data) > len(n.synced):
 			content = n.withHoles(n.data[:c.pickCut(len(n.synced), len(n.data))])
 		case n.truncated && c.rng.IntN(2) == 1:
@@ -252,6 +261,7 @@ func (c *CrashFS) crashFile(n *node) {
 	n.synced = slices.Clone(content)
 	n.truncated = false
 	n.holes = nil
+	n.shrunk = false
 }
 
 // pickCut chooses a length in [lo, hi]: lo, hi, or a multiple of the tear
@@ -433,6 +443,7 @@ func (c *CrashFS) Create(name string) (File, error) {
 		n.truncated = n.truncated || len(n.synced) > 0
 		n.data = nil
 		n.holes = nil
+		n.shrunk = false
 	}
 	return &crashFile{c: c, n: n, name: name, gen: c.gen, writable: true}, nil
 }
@@ -456,6 +467,83 @@ func (c *CrashFS) Open(name string) (File, error) {
 		return nil, perr("open", name, syscall.EISDIR)
 	}
 	return &crashFile{c: c, n: n, name: name, gen: c.gen}, nil
+}
+
+// OpenAppend implements FS. Opening an existing file is not a mutating
+// operation; creating a missing one is an OpCreate.
+func (c *CrashFS) OpenAppend(name string) (File, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.checkRead(); err != nil {
+		return nil, perr("open", name, err)
+	}
+	parts, err := split(name)
+	if err != nil {
+		return nil, perr("open", name, err)
+	}
+	n, err := c.lookup(parts)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err := c.step(OpCreate, name)
+		if err != nil {
+			return nil, perr("open", name, err)
+		}
+		if f != nil {
+			return nil, perr("open", name, faultErr(f))
+		}
+		d, base, err := c.parent(parts)
+		if err != nil {
+			return nil, perr("open", name, err)
+		}
+		n = &node{}
+		d.entries[base] = n
+	} else if err != nil {
+		return nil, perr("open", name, err)
+	}
+	if n.dir {
+		return nil, perr("open", name, syscall.EISDIR)
+	}
+	return &crashFile{c: c, n: n, name: name, gen: c.gen, writable: true}, nil
+}
+
+// Truncate implements FS. The new size reaches the durable contents with
+// the next File.Sync of the file; a crash before it keeps the synced
+// contents (and, with tearing, possibly some of the unsynced data written
+// after the truncation, as a disk may write back pages in any order).
+func (c *CrashFS) Truncate(name string, size int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	parts, err := split(name)
+	if err != nil {
+		return perr("truncate", name, err)
+	}
+	if size < 0 {
+		return perr("truncate", name, syscall.EINVAL)
+	}
+	f, err := c.step(OpTruncate, name)
+	if err != nil {
+		return perr("truncate", name, err)
+	}
+	if f != nil {
+		return perr("truncate", name, faultErr(f))
+	}
+	n, err := c.lookup(parts)
+	if err != nil {
+		return perr("truncate", name, err)
+	}
+	if n.dir {
+		return perr("truncate", name, syscall.EISDIR)
+	}
+	if int(size) <= len(n.data) {
+		n.data = slices.Clone(n.data[:size])
+	} else {
+		n.data = append(n.data, make([]byte, int(size)-len(n.data))...)
+	}
+	if int(size) < len(n.synced) && !n.truncated && (!n.shrunk || int(size) < n.shrinkTo) {
+		// The shrink is not durable before a Sync: a crash keeps the synced
+		// contents, or (with tearing) the synced contents cut at size.
+		n.shrunk, n.shrinkTo = true, int(size)
+	}
+	return nil
 }
 
 // Rename implements FS. A directory cannot replace an existing name, and
@@ -720,6 +808,35 @@ func (f *crashFile) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// ReadAt implements io.ReaderAt; it is safe for concurrent use.
+func (f *crashFile) ReadAt(p []byte, off int64) (int, error) {
+	f.c.mu.Lock()
+	defer f.c.mu.Unlock()
+	if err := f.usable("read"); err != nil {
+		return 0, err
+	}
+	if f.writable {
+		return 0, perr("read", f.name, syscall.EBADF)
+	}
+	if off < 0 {
+		return 0, perr("read", f.name, syscall.EINVAL)
+	}
+	if fault := f.c.fault(OpRead, f.name); fault != nil {
+		return 0, perr("read", f.name, faultErr(fault))
+	}
+	if off >= int64(len(f.n.data)) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, f.n.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
 func (f *crashFile) Write(p []byte) (int, error) {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
@@ -770,6 +887,7 @@ func (f *crashFile) Sync() error {
 	}
 	n.synced = n.withHoles(n.data)
 	n.truncated = false
+	n.shrunk = false
 	return nil
 }
 

@@ -30,6 +30,18 @@ func (OS) Open(name string) (File, error) {
 	return f, nil
 }
 
+// OpenAppend implements FS.
+func (OS) OpenAppend(name string) (File, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Truncate implements FS.
+func (OS) Truncate(name string, size int64) error { return os.Truncate(name, size) }
+
 // Rename implements FS.
 func (OS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
 

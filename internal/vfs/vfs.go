@@ -1,9 +1,9 @@
-// Package vfs is strom's storage-fault seam: every checkpoint file operation
-// (and every other durable file operation that wants to be tested against
-// power loss) goes through the small FS interface defined here, so that a
-// test can replace the operating system with CrashFS, an in-memory
-// filesystem that loses unsynced data on a simulated crash and injects I/O
-// errors (RELIABILITY.md, "A storage-fault seam").
+// Package vfs is strom's storage-fault seam: every checkpoint and journal
+// file operation (and every other durable file operation that wants to be
+// tested against power loss) goes through the small FS interface defined
+// here, so that a test can replace the operating system with CrashFS, an
+// in-memory filesystem that loses unsynced data on a simulated crash and
+// injects I/O errors (RELIABILITY.md, "A storage-fault seam").
 //
 // Durability rules the interface makes explicit, the same for OS and
 // CrashFS:
@@ -30,9 +30,12 @@ import (
 	"path/filepath"
 )
 
-// File is an open file: a reader (Open) or a writer (Create).
+// File is an open file: a reader (Open) or a writer (Create, OpenAppend).
+// ReadAt works only on a reader and, unlike Read, may be called by several
+// goroutines at once.
 type File interface {
 	io.Reader
+	io.ReaderAt
 	io.Writer
 	io.Closer
 	// Sync makes the data written so far durable (fsync).
@@ -54,6 +57,14 @@ type FS interface {
 	Create(name string) (File, error)
 	// Open opens name for reading only.
 	Open(name string) (File, error)
+	// OpenAppend opens name for writing only, every write going to the end
+	// of the file; it creates name (empty) when it does not exist.
+	OpenAppend(name string) (File, error)
+	// Truncate changes the size of the file name (a shrink, or zeros
+	// appended). Like a write, the new size is durable only after a Sync
+	// of a handle of the file: a crash before it may bring back the old
+	// contents.
+	Truncate(name string, size int64) error
 	// Rename renames oldname to newname, replacing a file at newname.
 	Rename(oldname, newname string) error
 	// Remove removes a file or an empty directory.

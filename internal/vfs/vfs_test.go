@@ -540,3 +540,70 @@ func TestInjectReadError(t *testing.T) {
 		t.Fatalf("second read: %q", got)
 	}
 }
+
+// appendConformance checks OpenAppend, ReadAt and Truncate, the operations
+// the journal's segments use, on any FS.
+func appendConformance(t *testing.T, fsys FS, dir string) {
+	name := filepath.Join(dir, "seg")
+	w, err := fsys.OpenAppend(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("hello ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w, err = fsys.OpenAppend(name) // existing: appends, does not truncate
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("world")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := fsys.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if n, err := r.ReadAt(buf, 6); n != 5 || string(buf) != "world" || (err != nil && err != io.EOF) {
+		t.Fatalf("ReadAt(6) = %d %q %v", n, buf, err)
+	}
+	if n, err := r.ReadAt(buf, 9); n != 2 || err != io.EOF {
+		t.Fatalf("ReadAt past the end = %d %v, want 2 EOF", n, err)
+	}
+	if err := fsys.Truncate(name, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("!")); err != nil { // append goes to the new end
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, fsys, name); string(got) != "hello!" {
+		t.Fatalf("after truncate and append: %q", got)
+	}
+	_ = r.Close()
+	_ = w.Close()
+}
+
+func TestAppendConformanceOS(t *testing.T)    { appendConformance(t, OS{}, t.TempDir()) }
+func TestAppendConformanceCrash(t *testing.T) { appendConformance(t, NewCrashFS(1), ".") }
+
+func TestCrashUnsyncedTruncateKeepsSyncedData(t *testing.T) {
+	for seed := range uint64(20) {
+		c := NewCrashFS(seed)
+		c.SetTear(4)
+		mustWrite(t, c, "f", []byte("0123456789"), true)
+		mustSyncDir(t, c, ".")
+		if err := c.Truncate("f", 4); err != nil {
+			t.Fatal(err)
+		}
+		c.Crash()
+		if got := string(mustRead(t, c, "f")); got != "0123456789" && got != "0123" {
+			t.Fatalf("seed %d: after an unsynced truncate: %q", seed, got)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package journal is strom's embedded durable log: Kafka's model (topics,
+// partitions, segments, offsets, retention, consumer-group offsets) as a Go
+// package that needs no outside service and imports nothing of the engine.
+//
+//	j, err := journal.Open("/var/lib/strom/journal", journal.Options{})
+//	if err != nil { ... }
+//	defer j.Close()
+//	_ = j.CreateTopic("clicks", 4)
+//	off, err := j.Append(ctx, "clicks", journal.AnyPartition,
+//		journal.Record{Key: []byte("user-1"), Value: []byte(`{"page":"/"}`)})
+//	msgs, err := j.Poll(ctx, "clicks", off.Partition, 0, journal.ReadOptions{MaxRecords: 100})
+//
+// Read returns messages the caller may keep; Scan passes them to a
+// callback over reused buffers, several times faster for a consumer that
+// copies only what it needs. OffsetForTime finds the first offset at or
+// after a timestamp; CommitOffsets and GroupOffsets store where a consumer
+// group is.
+//
+// # Model
+//
+// A topic has a fixed number of partitions; each partition is an ordered
+// log of records addressed by offsets 0, 1, 2 ... Records have a key, a
+// value, headers and a timestamp (milliseconds since the Unix epoch).
+// Append writes its records as one batch to one partition: the batch is
+// atomic, and its records get consecutive offsets. With AnyPartition the
+// partition is xxhash64(key of the first record) modulo the partition
+// count, or round robin for a nil key.
+//
+// # Durability
+//
+// In Durable mode (the default) Append returns only after the batch was
+// fsynced; concurrent appends to one partition share one write and one
+// fsync (group commit), and readers see only synced records. In Relaxed
+// mode Append returns after the write and readers see it at once; the
+// partition is fsynced every SyncInterval, and a power loss leaves a
+// gap-free prefix of what was written. When an fsync fails the partition
+// becomes read-only (the data that failed to reach the disk cannot be
+// trusted, so retrying the fsync is not safe): every later Append fails with
+// ErrReadOnly until the journal is reopened, which recovers the partition
+// from what is on disk. A failed write (EIO, ENOSPC, short write) fails the
+// appends of that group commit and cuts the partial bytes off.
+//
+// # Recovery
+//
+// Open scans the active segment of every partition (unless a valid
+// clean-shutdown marker says the files are as Close left them), checks
+// each batch's length, magic, CRC-32C and offsets, and truncates the log at
+// the first bad batch with a warning naming the byte (Truncations lists
+// them). Indexes are checked and rebuilt when missing or wrong; orphan
+// index and temporary files are removed. The byte layout is in
+// docs/format/journal.md.
+//
+// # Concurrency
+//
+// A Journal is safe for concurrent use. Each partition has one writer
+// goroutine that owns its files: appends, rolls, syncs and retention run
+// there, one after the other. Readers (Read, Poll, OffsetForTime, Bounds)
+// never wait for it beyond a short mutex hold to copy the segment list;
+// they read files concurrently with appends. Close stops the writer
+// goroutines after a final sync and waits for them; appends still waiting
+// then fail with ErrClosed. Messages returned by reads are the caller's:
+// the journal keeps no reference to them.
+package journal
+
+// String names the durability mode.
+func (d Durability) String() string {
+	switch d {
+	case Durable:
+		return "durable"
+	case Relaxed:
+		return "relaxed"
+	}
+	return "Durability(?)"
+}

@@ -1,0 +1,553 @@
+package journal
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// Errors, to be tested with errors.Is.
+var (
+	ErrClosed           = errors.New("journal: closed")
+	ErrReadOnly         = errors.New("journal: partition is read-only")
+	ErrOffsetOutOfRange = errors.New("journal: offset out of range")
+	ErrUnknownTopic     = errors.New("journal: unknown topic or partition")
+	ErrTopicExists      = errors.New("journal: topic exists")
+)
+
+// AnyPartition, as the partition of Append, picks it from the first
+// record's key (xxhash64 of the key modulo the partition count), or round
+// robin when that key is nil.
+const AnyPartition = -1
+
+// Durability says when Append returns.
+type Durability int
+
+const (
+	// Durable: Append returns after the batch was written and fsynced.
+	// Concurrent appends to a partition share one fsync (group commit).
+	Durable Durability = iota
+	// Relaxed: Append returns after the write; the partition is fsynced
+	// every SyncInterval. A crash loses a suffix of the acked records, never
+	// a record in the middle.
+	Relaxed
+)
+
+// Options configure a Journal; the zero value is usable.
+type Options struct {
+	// FS is the filesystem; nil means the operating system's. (Tests plug
+	// in a crash-simulating one.)
+	FS vfs.FS
+	// Durability: Durable (default) or Relaxed.
+	Durability Durability
+	// SyncInterval is how often a Relaxed partition fsyncs; default 100ms.
+	SyncInterval time.Duration
+	// SegmentBytes: a segment is rolled before it would grow beyond this;
+	// default 128 MiB, at most 2 GiB.
+	SegmentBytes int64
+	// SegmentAge: a segment older than this (since it was created or
+	// reopened) is rolled at the next append; 0 (default) never.
+	SegmentAge time.Duration
+	// IndexInterval is the number of log bytes between two index entries;
+	// default 4096.
+	IndexInterval int
+	// RetentionTime deletes a sealed segment whose newest record is older;
+	// 0 (default) keeps them.
+	RetentionTime time.Duration
+	// RetentionBytes deletes the oldest sealed segments of a partition while
+	// the others hold at least this many bytes; 0 (default): no limit.
+	RetentionBytes int64
+	// RetentionCheck is how often retention runs; default 1 minute, < 0
+	// never on its own (EnforceRetention runs it).
+	RetentionCheck time.Duration
+	// MaxGroupBytes bounds the bytes of one group commit; default 4 MiB.
+	MaxGroupBytes int
+	// Logger gets the recovery warnings; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for record timestamps, segment age and retention;
+	// default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) fill() error {
+	if o.FS == nil {
+		o.FS = vfs.OS{}
+	}
+	if o.SyncInterval <= 0 {
+		o.SyncInterval = 100 * time.Millisecond
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = 128 << 20
+	}
+	if o.IndexInterval == 0 {
+		o.IndexInterval = 4096
+	}
+	if o.RetentionCheck == 0 {
+		o.RetentionCheck = time.Minute
+	}
+	if o.MaxGroupBytes == 0 {
+		o.MaxGroupBytes = 4 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	switch {
+	case o.Durability != Durable && o.Durability != Relaxed:
+		return fmt.Errorf("journal: unknown durability %d", o.Durability)
+	case o.SegmentBytes < batchHeaderSize || o.SegmentBytes > 2<<30:
+		return fmt.Errorf("journal: SegmentBytes %d outside [%d, 2 GiB]", o.SegmentBytes, batchHeaderSize)
+	case o.IndexInterval < 0 || o.MaxGroupBytes < 0 || o.RetentionTime < 0 || o.RetentionBytes < 0 || o.SegmentAge < 0:
+		return errors.New("journal: negative option")
+	}
+	return nil
+}
+
+// Journal is a directory of topics. All methods are safe for concurrent
+// use.
+type Journal struct {
+	dir  string
+	fs   vfs.FS
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.RWMutex
+	topics map[string]*topic
+	closed bool
+	truncs []Truncation
+
+	gmu sync.Mutex // serialises group offset commits
+}
+
+type topic struct {
+	name  string
+	parts []*partition
+	rr    atomic.Uint64
+}
+
+// Truncation reports a log tail cut off by recovery.
+type Truncation struct {
+	Topic     string
+	Partition int
+	Segment   int64 // base offset of the segment
+	Byte      int64 // where the file was cut
+	Dropped   int64 // bytes cut off
+	Reason    string
+}
+
+// TopicInfo describes a topic.
+type TopicInfo struct {
+	Name       string
+	Partitions int
+}
+
+// Open opens (creating it if needed) the journal in dir and recovers every
+// partition (docs/format/journal.md §5).
+func Open(dir string, opts Options) (*Journal, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	j := &Journal{dir: dir, fs: opts.FS, opts: opts, log: opts.Logger, topics: map[string]*topic{}}
+	fsys := j.fs
+	for _, d := range []string{filepath.Join(dir, "topics"), filepath.Join(dir, "groups")} {
+		if err := fsys.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("journal: open %s: %w", dir, err)
+		}
+	}
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := fsys.SyncDir(d); err != nil {
+			return nil, fmt.Errorf("journal: open %s: %w", dir, err)
+		}
+	}
+	names, err := fsys.ReadDir(filepath.Join(dir, "topics"))
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
+	}
+	for _, name := range names {
+		if err := j.openTopic(name); err != nil {
+			_ = j.Close()
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+func (j *Journal) topicDir(name string) string { return filepath.Join(j.dir, "topics", name) }
+
+func (j *Journal) openTopic(name string) error {
+	tdir := j.topicDir(name)
+	b, err := vfs.ReadFile(j.fs, filepath.Join(tdir, "topic.meta"))
+	if vfs.IsNotExist(err) {
+		// CreateTopic writes topic.meta last: this one never completed.
+		j.log.Warn("journal: removing an incompletely created topic", "topic", name)
+		if err := j.fs.RemoveAll(tdir); err != nil {
+			return err
+		}
+		return j.fs.SyncDir(filepath.Join(j.dir, "topics"))
+	}
+	if err != nil {
+		return fmt.Errorf("journal: topic %q: %w", name, err)
+	}
+	pl, err := decodeEnvelope(magicTopic, b)
+	f := fixed{b: pl}
+	n := int(f.u32())
+	if err != nil || !f.done() || n < 1 {
+		return fmt.Errorf("journal: topic %q metadata: %w", name, errors.Join(err, ErrCorrupt))
+	}
+	t := &topic{name: name}
+	for i := range n {
+		p, err := openPartition(j, name, i, filepath.Join(tdir, fmt.Sprint(i)))
+		if err != nil {
+			for _, p := range t.parts {
+				p.stop()
+			}
+			return err
+		}
+		t.parts = append(t.parts, p)
+	}
+	j.topics[name] = t
+	return nil
+}
+
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 200 || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateTopic creates a topic with n partitions. The topic exists after a
+// crash only when CreateTopic returned nil.
+func (j *Journal) CreateTopic(name string, n int) error {
+	if !validName(name) {
+		return fmt.Errorf("journal: invalid topic name %q (1 to 200 of [A-Za-z0-9._-])", name)
+	}
+	if n < 1 || n > 1<<16 {
+		return fmt.Errorf("journal: topic %q: partition count %d outside [1, 65536]", name, n)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if _, ok := j.topics[name]; ok {
+		return fmt.Errorf("journal: topic %q: %w", name, ErrTopicExists)
+	}
+	tdir := j.topicDir(name)
+	fsys := j.fs
+	if err := fsys.RemoveAll(tdir); err != nil {
+		return err
+	}
+	for i := range n {
+		if err := fsys.MkdirAll(filepath.Join(tdir, fmt.Sprint(i)), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{tdir, filepath.Join(j.dir, "topics")} {
+		if err := fsys.SyncDir(d); err != nil {
+			return err
+		}
+	}
+	meta := encodeEnvelope(magicTopic, binary.BigEndian.AppendUint32(nil, uint32(n)))
+	if err := vfs.WriteFileAtomic(fsys, filepath.Join(tdir, "topic.meta"), meta); err != nil {
+		return fmt.Errorf("journal: create topic %q: %w", name, err)
+	}
+	t := &topic{name: name}
+	for i := range n {
+		p, err := openPartition(j, name, i, filepath.Join(tdir, fmt.Sprint(i)))
+		if err != nil {
+			for _, p := range t.parts {
+				p.stop()
+			}
+			return err
+		}
+		t.parts = append(t.parts, p)
+	}
+	j.topics[name] = t
+	return nil
+}
+
+// Topics lists the topics by name.
+func (j *Journal) Topics() []TopicInfo {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	var out []TopicInfo
+	for _, t := range j.topics {
+		out = append(out, TopicInfo{t.name, len(t.parts)})
+	}
+	slices.SortFunc(out, func(a, b TopicInfo) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func (j *Journal) topic(name string) (*topic, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	t, ok := j.topics[name]
+	if !ok {
+		return nil, fmt.Errorf("journal: topic %q: %w", name, ErrUnknownTopic)
+	}
+	return t, nil
+}
+
+func (j *Journal) partition(topic string, part int) (*partition, error) {
+	t, err := j.topic(topic)
+	if err != nil {
+		return nil, err
+	}
+	if part < 0 || part >= len(t.parts) {
+		return nil, fmt.Errorf("journal: topic %q has no partition %d (it has %d): %w", topic, part, len(t.parts), ErrUnknownTopic)
+	}
+	return t.parts[part], nil
+}
+
+// PartitionFor returns the partition of key: xxhash64(key) modulo the
+// partition count.
+func (j *Journal) PartitionFor(topic string, key []byte) (int, error) {
+	t, err := j.topic(topic)
+	if err != nil {
+		return 0, err
+	}
+	return int(xxhash.Sum64(key) % uint64(len(t.parts))), nil
+}
+
+// Offsets tells where the records of one Append went: offsets First to
+// Last of Partition, in the order given.
+type Offsets struct {
+	Partition   int
+	First, Last int64
+}
+
+// Append writes recs as one batch to a partition of topic (or AnyPartition)
+// and returns their offsets. The batch is atomic: after a crash either all
+// of its records are there or none. In Durable mode Append returns only
+// after the batch is on disk. An error means the batch was not acked (it may
+// or may not be stored); after a failed fsync the partition is read-only
+// and every later Append fails with ErrReadOnly.
+func (j *Journal) Append(ctx context.Context, topic string, partition int, recs ...Record) (Offsets, error) {
+	if len(recs) == 0 {
+		return Offsets{}, errors.New("journal: append of no records")
+	}
+	t, err := j.topic(topic)
+	if err != nil {
+		return Offsets{}, err
+	}
+	if partition == AnyPartition {
+		if recs[0].Key != nil {
+			partition = int(xxhash.Sum64(recs[0].Key) % uint64(len(t.parts)))
+		} else {
+			partition = int((t.rr.Add(1) - 1) % uint64(len(t.parts)))
+		}
+	}
+	if partition < 0 || partition >= len(t.parts) {
+		return Offsets{}, fmt.Errorf("journal: topic %q has no partition %d (it has %d): %w", topic, partition, len(t.parts), ErrUnknownTopic)
+	}
+	p := t.parts[partition]
+	if slices.ContainsFunc(recs, func(r Record) bool { return r.Timestamp == 0 }) {
+		now := j.opts.Now().UnixMilli()
+		recs = slices.Clone(recs) // do not write into the caller's slice
+		for i := range recs {
+			if recs[i].Timestamp == 0 {
+				recs[i].Timestamp = now
+			}
+		}
+	}
+	batch := encodeBatch(nil, recs)
+	if len(batch) > MaxBatchBytes || int64(len(batch)) > j.opts.SegmentBytes {
+		return Offsets{}, fmt.Errorf("journal: append to %v: batch of %d bytes is larger than the limit", p, len(batch))
+	}
+	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1)}
+	if err := p.append(ctx, r); err != nil {
+		return Offsets{}, err
+	}
+	return Offsets{Partition: partition, First: r.base, Last: r.base + int64(len(recs)) - 1}, nil
+}
+
+// ReadOptions bound one read.
+type ReadOptions struct {
+	// MaxBytes: stop after about this many bytes of batches (at least one
+	// batch is returned); default 1 MiB.
+	MaxBytes int
+	// MaxRecords: at most this many records; 0 means no limit.
+	MaxRecords int
+}
+
+func (o ReadOptions) limits() (int, int) {
+	mb, mr := o.MaxBytes, o.MaxRecords
+	if mb <= 0 {
+		mb = 1 << 20
+	}
+	if mr <= 0 {
+		mr = int(^uint(0) >> 1)
+	}
+	return mb, mr
+}
+
+// Read returns visible records of a partition from offset from on (empty
+// at the end). In Durable mode only synced records are visible. An offset
+// below the log start or above the end is ErrOffsetOutOfRange. A batch
+// whose checksum does not match is never returned: the read fails with
+// ErrCorrupt.
+func (j *Journal) Read(ctx context.Context, topic string, partition int, from int64, opts ReadOptions) ([]Message, error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mb, mr := opts.limits()
+	return p.read(from, mb, mr)
+}
+
+// Scan passes the visible records of a partition from offset from on to
+// fn, in order and bounded like Read, and returns the offset after the last
+// one fn accepted (returned nil for). The message and its slices are valid only during the call
+// (Scan reuses its buffers, which makes it faster than Read); copy what you
+// keep. An error from fn stops the scan and is returned as is.
+func (j *Journal) Scan(ctx context.Context, topic string, partition int, from int64, opts ReadOptions, fn func(m *Message) error) (int64, error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return from, err
+	}
+	if err := ctx.Err(); err != nil {
+		return from, err
+	}
+	mb, mr := opts.limits()
+	return p.scan(from, mb, mr, fn)
+}
+
+// Poll is Read that first waits (long poll) until a record at from or
+// later is visible, ctx is done or the journal is closed. Waiting for an
+// offset beyond the end offset is ErrOffsetOutOfRange at once.
+func (j *Journal) Poll(ctx context.Context, topic string, partition int, from int64, opts ReadOptions) ([]Message, error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.wait(ctx, from); err != nil {
+		return nil, err
+	}
+	mb, mr := opts.limits()
+	return p.read(from, mb, mr)
+}
+
+// Bounds returns the log start offset and the end offset (the next offset
+// to be written and made visible) of a partition.
+func (j *Journal) Bounds(topic string, partition int) (start, end int64, err error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return 0, 0, err
+	}
+	start, end = p.bounds()
+	return start, end, nil
+}
+
+// OffsetForTime returns the first offset of a partition whose record has a
+// timestamp (ms) at or above ts, or the end offset when none has.
+func (j *Journal) OffsetForTime(ctx context.Context, topic string, partition int, ts int64) (int64, error) {
+	p, err := j.partition(topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return p.offsetForTime(ts)
+}
+
+// Truncations returns the log tails that recovery cut off since Open.
+func (j *Journal) Truncations() []Truncation {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return slices.Clone(j.truncs)
+}
+
+func (j *Journal) noteTruncation(t Truncation) {
+	// Called during Open or CreateTopic, which hold or precede j.mu users.
+	j.truncs = append(j.truncs, t)
+}
+
+// EnforceRetention applies the retention limits to every partition now.
+func (j *Journal) EnforceRetention(ctx context.Context) error {
+	j.mu.RLock()
+	var parts []*partition
+	for _, t := range j.topics {
+		parts = append(parts, t.parts...)
+	}
+	closed := j.closed
+	j.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	for _, p := range parts {
+		done := make(chan struct{})
+		select {
+		case p.ctl <- func() { p.retain(); close(done) }:
+		case <-p.quit:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-done
+	}
+	return nil
+}
+
+// Close stops every partition after a final sync and writes the
+// clean-shutdown markers; it is idempotent. Appends waiting at that time
+// fail with ErrClosed. It returns the errors of partitions that are
+// read-only (they get no marker, so the next Open scans them).
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	var parts []*partition
+	for _, t := range j.topics {
+		parts = append(parts, t.parts...)
+	}
+	j.mu.Unlock()
+	var errs []error
+	for _, p := range parts {
+		p.stop()
+		if err := p.failure(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *partition) stop() {
+	close(p.quit)
+	<-p.done
+}

@@ -1,0 +1,762 @@
+package journal
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stromio/strom/internal/vfs"
+)
+
+const (
+	startFile = "log-start" // the log start offset, written before retention deletes
+	cleanFile = "clean"     // the clean-shutdown marker
+)
+
+// partition is one ordered log. Its writer goroutine (run) is the only one
+// that writes its files; readers take mu only to copy what they need.
+type partition struct {
+	j     *Journal
+	topic string
+	id    int
+	dir   string
+
+	mu     sync.Mutex
+	segs   []*segment // by base offset; the last one is active
+	start  int64      // the log start offset: offsets below were deleted
+	hw     int64      // offsets below hw are visible to readers
+	hwPos  int64      // bytes of the active segment visible to readers
+	failed error      // non-nil: read-only, and why
+	notify chan struct{}
+
+	// The writer goroutine's own.
+	w     vfs.File // append handle of the active segment
+	dirty bool     // written since the last sync
+	reqs  chan *appendReq
+	ctl   chan func()
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+type appendReq struct {
+	batch []byte // encoded with base 0; the writer sets the base
+	count int
+	base  int64
+	res   chan error // buffered: the writer never blocks on it
+}
+
+func (p *partition) String() string { return fmt.Sprintf("topic %q partition %d", p.topic, p.id) }
+
+// open recovers the partition from its directory (docs/format/journal.md §5)
+// and starts its writer goroutine.
+func openPartition(j *Journal, topic string, id int, dir string) (*partition, error) {
+	p := &partition{j: j, topic: topic, id: id, dir: dir, notify: make(chan struct{}),
+		reqs: make(chan *appendReq), ctl: make(chan func()), quit: make(chan struct{}), done: make(chan struct{})}
+	if err := p.recover(); err != nil {
+		p.closeFiles()
+		return nil, fmt.Errorf("journal: open %v: %w", p, err)
+	}
+	go p.run()
+	return p, nil
+}
+
+func (p *partition) recover() error {
+	fsys, o := p.j.fs, &p.j.opts
+	names, err := fsys.ReadDir(p.dir)
+	if err != nil {
+		return err
+	}
+	if b, err := vfs.ReadFile(fsys, filepath.Join(p.dir, startFile)); err == nil {
+		pl, err := decodeEnvelope(magicStart, b)
+		f := fixed{b: pl}
+		if p.start = f.i64(); err != nil || !f.done() || p.start < 0 {
+			return fmt.Errorf("log start file: %w", errors.Join(err, ErrCorrupt))
+		}
+	} else if !vfs.IsNotExist(err) {
+		return err
+	}
+	var clean []byte
+	if b, err := vfs.ReadFile(fsys, filepath.Join(p.dir, cleanFile)); err == nil {
+		clean = b
+	}
+	logs := map[int64]bool{}
+	for _, n := range names {
+		if base, ext, ok := parseSegName(n); ok && ext == ".log" {
+			logs[base] = true
+		}
+	}
+	bases := slices.Sorted(func(yield func(int64) bool) {
+		for b := range logs {
+			if !yield(b) {
+				return
+			}
+		}
+	})
+	// Segments wholly below the log start were deleted by retention after
+	// the start moved (a crash may bring their names back): finish the job.
+	removed := false
+	for len(bases) > 1 && bases[1] <= p.start {
+		p.removeSegFiles(bases[0])
+		delete(logs, bases[0])
+		bases = bases[1:]
+		removed = true
+	}
+	// Orphans: index files without their log, temporary files.
+	for _, n := range names {
+		base, ext, ok := parseSegName(n)
+		if (ok && (ext == ".index" || ext == ".timeindex") && !logs[base]) || filepath.Ext(n) == vfs.TempSuffix {
+			p.j.log.Warn("journal: removing orphan file", "topic", p.topic, "partition", p.id, "file", n)
+			if err := fsys.Remove(filepath.Join(p.dir, n)); err != nil && !vfs.IsNotExist(err) {
+				return err
+			}
+			removed = true
+		}
+	}
+	now := p.j.opts.Now()
+	if len(bases) == 0 {
+		bases = []int64{p.start}
+		f, err := fsys.OpenAppend(segName(p.dir, p.start, ".log"))
+		if err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		removed = true // the new name needs a directory sync
+	}
+	for i, base := range bases {
+		s := newSegment(base, now)
+		p.segs = append(p.segs, s)
+		if s.r, err = fsys.Open(segName(p.dir, base, ".log")); err != nil {
+			return err
+		}
+		info, err := fsys.Stat(segName(p.dir, base, ".log"))
+		if err != nil {
+			return err
+		}
+		active := i == len(bases)-1
+		if active && clean != nil {
+			if p.cleanMatches(clean, base, info.Size) && s.loadIndexes(fsys, p.dir, info.Size) == nil {
+				p.j.log.Debug("journal: clean shutdown, skipping the scan", "topic", p.topic, "partition", p.id)
+				continue
+			}
+			p.j.log.Warn("journal: clean-shutdown marker does not match the log, scanning", "topic", p.topic, "partition", p.id)
+		}
+		if !active {
+			if err := s.loadIndexes(fsys, p.dir, info.Size); err == nil {
+				if i+1 < len(bases) && s.next != bases[i+1] {
+					return fmt.Errorf("%w: segment %d ends at offset %d, the next one starts at %d", ErrCorrupt, base, s.next, bases[i+1])
+				}
+				continue
+			} else if !vfs.IsNotExist(err) {
+				p.j.log.Warn("journal: rebuilding index", "topic", p.topic, "partition", p.id, "segment", base, "reason", err)
+			}
+		}
+		good, bad := s.scan(info.Size, o.IndexInterval)
+		if bad != nil && !active {
+			// A sealed segment was synced whole before the next one was
+			// created: damage here is not a torn write (RELIABILITY L4).
+			return fmt.Errorf("sealed segment %d, byte %d: %w", base, good, bad)
+		}
+		if !active && i+1 < len(bases) && s.next != bases[i+1] {
+			return fmt.Errorf("%w: segment %d ends at offset %d, the next one starts at %d", ErrCorrupt, base, s.next, bases[i+1])
+		}
+		if !active {
+			p.writeIndexes(s) // best effort: saves the next scan
+		}
+		if bad != nil {
+			p.j.log.Warn("journal: truncating the log tail", "topic", p.topic, "partition", p.id,
+				"segment", filepath.Base(segName(p.dir, base, ".log")), "byte", good, "dropped_bytes", info.Size-good, "reason", bad)
+			p.j.noteTruncation(Truncation{Topic: p.topic, Partition: p.id, Segment: base, Byte: good, Dropped: info.Size - good, Reason: bad.Error()})
+			if err := fsys.Truncate(segName(p.dir, base, ".log"), good); err != nil {
+				return err
+			}
+		}
+	}
+	act := p.segs[len(p.segs)-1]
+	if act.base < p.start {
+		return fmt.Errorf("%w: active segment %d below the log start %d", ErrCorrupt, act.base, p.start)
+	}
+	if p.w, err = fsys.OpenAppend(segName(p.dir, act.base, ".log")); err != nil {
+		return err
+	}
+	if err := p.w.Sync(); err != nil { // makes a truncation durable
+		return err
+	}
+	if clean != nil {
+		// The marker goes before anything is appended: otherwise a crash
+		// could leave a marker that skips the scan of a torn tail.
+		if err := fsys.Remove(filepath.Join(p.dir, cleanFile)); err != nil {
+			return err
+		}
+		removed = true
+	}
+	if removed {
+		if err := fsys.SyncDir(p.dir); err != nil {
+			return err
+		}
+	}
+	p.hw, p.hwPos = act.next, act.size
+	return nil
+}
+
+func (p *partition) cleanMatches(b []byte, base, size int64) bool {
+	pl, err := decodeEnvelope(magicClean, b)
+	if err != nil {
+		return false
+	}
+	f := fixed{b: pl}
+	cb, cs, cn := f.i64(), f.i64(), f.i64()
+	return f.done() && cb == base && cs == size && cn >= base
+}
+
+func (p *partition) removeSegFiles(base int64) {
+	for _, ext := range []string{".log", ".index", ".timeindex"} {
+		if err := p.j.fs.Remove(segName(p.dir, base, ext)); err != nil && !vfs.IsNotExist(err) {
+			p.j.log.Warn("journal: cannot remove segment file", "topic", p.topic, "partition", p.id, "segment", base, "err", err)
+		}
+	}
+}
+
+// writeIndexes writes the index files of s and syncs them. They are a
+// cache (checked on open, rebuilt when wrong), so errors are only logged.
+func (p *partition) writeIndexes(s *segment) {
+	ib, tb := s.encodeIndexes()
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{".index", ib}, {".timeindex", tb}} {
+		if err := writeSynced(p.j.fs, segName(p.dir, s.base, f.ext), f.data); err != nil {
+			p.j.log.Warn("journal: cannot write index", "topic", p.topic, "partition", p.id, "segment", s.base, "err", err)
+		}
+	}
+}
+
+func writeSynced(fsys vfs.FS, name string, data []byte) error {
+	f, err := fsys.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (p *partition) closeFiles() {
+	for _, s := range p.segs {
+		if s.r != nil {
+			_ = s.r.Close()
+		}
+	}
+	if p.w != nil {
+		_ = p.w.Close()
+	}
+}
+
+// --- the writer goroutine ---
+
+func (p *partition) run() {
+	defer close(p.done)
+	o := &p.j.opts
+	var tick, retain <-chan time.Time
+	if o.Durability == Relaxed {
+		t := time.NewTicker(o.SyncInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	if o.RetentionCheck > 0 && (o.RetentionTime > 0 || o.RetentionBytes > 0) {
+		t := time.NewTicker(o.RetentionCheck)
+		defer t.Stop()
+		retain = t.C
+	}
+	var group []*appendReq
+	for {
+		select {
+		case r := <-p.reqs:
+			group = append(group[:0], r)
+			bytes := len(r.batch)
+		drain:
+			for bytes < o.MaxGroupBytes {
+				select {
+				case r := <-p.reqs:
+					group = append(group, r)
+					bytes += len(r.batch)
+				default:
+					break drain
+				}
+			}
+			p.commit(group)
+			clear(group)
+		case <-tick:
+			if p.dirty && p.failed == nil {
+				if err := p.w.Sync(); err != nil {
+					p.fail(err)
+				}
+				p.dirty = false
+			}
+		case <-retain:
+			p.retain()
+		case f := <-p.ctl:
+			f()
+		case <-p.quit:
+			p.shutdown()
+			return
+		}
+	}
+}
+
+// fail makes the partition read-only (fsyncgate: a failed sync is never
+// retried and carried on from).
+func (p *partition) fail(err error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.failed == nil {
+		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (reopen the journal to recover): %w: %w", p, ErrReadOnly, err)
+		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err)
+	}
+	return p.failed
+}
+
+func (p *partition) failure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failed
+}
+
+// commit writes a group of batches, syncs them once (durable mode) and
+// answers every request.
+func (p *partition) commit(group []*appendReq) {
+	o := &p.j.opts
+	if err := p.failure(); err != nil {
+		for _, r := range group {
+			r.res <- err
+		}
+		return
+	}
+	act := p.segs[len(p.segs)-1]
+	next, size := act.next, act.size // tentative, after the pending batches
+	var buf []byte
+	var pending []*appendReq // written to buf, not yet to the file
+	var written []*appendReq // in the file, not yet acked
+	answered := 0
+	ack := func(err error) {
+		for _, r := range written {
+			r.res <- err
+		}
+		answered += len(written)
+		written = written[:0]
+	}
+	failRest := func(err error) {
+		ack(err)
+		for _, r := range group[answered:] {
+			r.res <- err
+		}
+	}
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		from := act.size
+		n, err := p.w.Write(buf)
+		if err == nil && n != len(buf) {
+			err = fmt.Errorf("journal: short write to %v: %d of %d bytes", p, n, len(buf))
+		}
+		if err != nil {
+			// Cut what part of buf reached the file, so that the next batch
+			// follows the last good one; if that fails too, stop writing.
+			if terr := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), from); terr != nil {
+				p.fail(errors.Join(err, terr))
+			}
+			return fmt.Errorf("journal: append to %v: %w", p, err)
+		}
+		p.dirty = true
+		p.mu.Lock()
+		pos := from
+		for _, r := range pending {
+			info, _ := parseBatchHeader(r.batch)
+			act.add(info, pos, o.IndexInterval)
+			pos += int64(info.size)
+		}
+		if o.Durability == Relaxed {
+			p.advance(act)
+		}
+		p.mu.Unlock()
+		written = append(written, pending...)
+		pending, buf = pending[:0], buf[:0]
+		if o.Durability == Relaxed {
+			ack(nil)
+		}
+		return nil
+	}
+	sync := func() error {
+		if err := p.w.Sync(); err != nil {
+			return p.fail(err)
+		}
+		p.dirty = false
+		p.mu.Lock()
+		p.advance(act)
+		p.mu.Unlock()
+		ack(nil)
+		return nil
+	}
+	for _, r := range group {
+		if size > 0 && (size+int64(len(r.batch)) > o.SegmentBytes ||
+			(o.SegmentAge > 0 && o.Now().Sub(act.born) >= o.SegmentAge) ||
+			next+int64(r.count)-act.base > math.MaxInt32) {
+			if err := flush(); err != nil {
+				failRest(err)
+				return
+			}
+			if err := p.roll(act, next); err != nil {
+				failRest(err)
+				return
+			}
+			ack(nil) // roll synced them
+			act = p.segs[len(p.segs)-1]
+			size = 0
+		}
+		r.base = next
+		setBatchBase(r.batch, next)
+		buf = append(buf, r.batch...)
+		pending = append(pending, r)
+		next += int64(r.count)
+		size += int64(len(r.batch))
+	}
+	if err := flush(); err != nil {
+		failRest(err)
+		return
+	}
+	if o.Durability == Durable {
+		if err := sync(); err != nil {
+			failRest(err)
+			return
+		}
+	}
+	failRest(nil) // nothing is left; keeps the accounting in one place
+}
+
+// advance makes everything written to act visible; p.mu is held.
+func (p *partition) advance(act *segment) {
+	if act.next != p.hw || act.size != p.hwPos {
+		p.hw, p.hwPos = act.next, act.size
+		close(p.notify)
+		p.notify = make(chan struct{})
+	}
+}
+
+// roll seals act (sync, index files) and starts a segment at next, whose
+// name is made durable before anything is acked in it.
+func (p *partition) roll(act *segment, next int64) error {
+	fsys := p.j.fs
+	if err := p.w.Sync(); err != nil {
+		return p.fail(err)
+	}
+	p.dirty = false
+	p.writeIndexes(act)
+	name := segName(p.dir, next, ".log")
+	w, err := fsys.OpenAppend(name)
+	if err != nil {
+		return fmt.Errorf("journal: roll %v: %w", p, err)
+	}
+	if err := fsys.SyncDir(p.dir); err != nil {
+		_ = w.Close()
+		return p.fail(err)
+	}
+	r, err := fsys.Open(name)
+	if err != nil {
+		_ = w.Close()
+		return fmt.Errorf("journal: roll %v: %w", p, err)
+	}
+	_ = p.w.Close()
+	p.w = w
+	s := newSegment(next, p.j.opts.Now())
+	s.r = r
+	p.mu.Lock()
+	p.segs = append(p.segs, s)
+	p.advance(act) // everything in the sealed segment is synced
+	p.hwPos = 0
+	p.mu.Unlock()
+	return nil
+}
+
+// retain deletes whole sealed segments beyond the retention limits: the
+// new log start is made durable first, so a crash never brings back a
+// deleted segment nor moves the start backwards.
+func (p *partition) retain() {
+	o := &p.j.opts
+	p.mu.Lock()
+	segs := p.segs
+	p.mu.Unlock()
+	var total int64
+	for _, s := range segs {
+		total += s.size
+	}
+	nowMs := o.Now().UnixMilli()
+	del := 0
+	for del < len(segs)-1 {
+		s := segs[del]
+		byTime := o.RetentionTime > 0 && s.maxTs != math.MinInt64 && s.maxTs < nowMs-o.RetentionTime.Milliseconds()
+		bySize := o.RetentionBytes > 0 && total-s.size >= o.RetentionBytes
+		if !byTime && !bySize {
+			break
+		}
+		total -= s.size
+		del++
+	}
+	if del == 0 {
+		return
+	}
+	start := segs[del].base
+	pl := binary.BigEndian.AppendUint64(nil, uint64(start))
+	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, startFile), encodeEnvelope(magicStart, pl)); err != nil {
+		p.j.log.Warn("journal: retention: cannot move the log start", "topic", p.topic, "partition", p.id, "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.start = start
+	p.segs = slices.Clone(p.segs[del:])
+	for _, s := range segs[:del] {
+		s.gone = true
+		if s.refs == 0 {
+			_ = s.r.Close()
+		}
+	}
+	p.mu.Unlock()
+	for _, s := range segs[:del] {
+		p.removeSegFiles(s.base)
+	}
+	if err := p.j.fs.SyncDir(p.dir); err != nil {
+		p.j.log.Warn("journal: retention: directory sync", "topic", p.topic, "partition", p.id, "err", err)
+	}
+}
+
+// shutdown syncs, writes the active segment's indexes and the
+// clean-shutdown marker, and closes the files.
+func (p *partition) shutdown() {
+	defer p.closeFiles()
+	if p.failure() != nil {
+		return
+	}
+	if err := p.w.Sync(); err != nil {
+		p.fail(err)
+		return
+	}
+	act := p.segs[len(p.segs)-1]
+	p.writeIndexes(act)
+	var pl []byte
+	pl = binary.BigEndian.AppendUint64(pl, uint64(act.base))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(act.size))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(act.next))
+	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, cleanFile), encodeEnvelope(magicClean, pl)); err != nil {
+		p.j.log.Warn("journal: cannot write the clean-shutdown marker", "topic", p.topic, "partition", p.id, "err", err)
+	}
+}
+
+// --- used by Journal, from any goroutine ---
+
+func (p *partition) append(ctx context.Context, r *appendReq) error {
+	select {
+	case p.reqs <- r:
+	case <-p.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err() // the batch may still be written: it is not acked
+	}
+}
+
+func (p *partition) bounds() (start, end int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.start, p.hw
+}
+
+// view is what a reader needs of one segment.
+type view struct {
+	s     *segment
+	idx   []idxEntry
+	tidx  []timeEntry
+	limit int64 // readable bytes
+	next  int64 // offset after the readable records
+	maxTs int64
+}
+
+// acquire returns the readable segments from the one holding from (or, with
+// byTime, all of them) and holds a reference on each until release.
+func (p *partition) acquire(from int64, all bool) ([]view, int64, int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var vs []view
+	for i, s := range p.segs {
+		limit, next := s.size, s.next
+		if i == len(p.segs)-1 {
+			limit, next = p.hwPos, p.hw
+		}
+		if !all && next <= from {
+			continue
+		}
+		if s.base >= p.hw {
+			break
+		}
+		s.refs++
+		vs = append(vs, view{s: s, idx: s.idx, tidx: s.tidx, limit: limit, next: next, maxTs: s.maxTs})
+	}
+	return vs, p.start, p.hw
+}
+
+func (p *partition) release(vs []view) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, v := range vs {
+		v.s.refs--
+		if v.s.refs == 0 && v.s.gone {
+			_ = v.s.r.Close()
+		}
+	}
+}
+
+func (p *partition) read(from int64, maxBytes, maxRecords int) ([]Message, error) {
+	vs, start, end := p.acquire(from, false)
+	defer p.release(vs)
+	if from < start || from > end {
+		return nil, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
+	}
+	var out []Message
+	var err error
+	read := 0
+	for _, v := range vs {
+		var n int
+		out, n, err = v.s.read(v.idx, v.limit, max(from, v.s.base), p.id, max(maxBytes-read, 1), maxRecords-len(out), out)
+		if err != nil {
+			return nil, fmt.Errorf("journal: read %v at offset %d: %w", p, from, err)
+		}
+		read += n
+		// Go on to the next segment only when this one was read to its end.
+		if len(out) == 0 || out[len(out)-1].Offset+1 < v.next || len(out) >= maxRecords || read >= maxBytes {
+			break
+		}
+	}
+	return out, nil
+}
+
+var scanBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// scan passes the records from offset from on to fn, reusing one buffer
+// for the file and one slice for the decoded batch.
+func (p *partition) scan(from int64, maxBytes, maxRecords int, fn func(*Message) error) (int64, error) {
+	vs, start, end := p.acquire(from, false)
+	defer p.release(vs)
+	if from < start || from > end {
+		return from, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
+	}
+	buf := scanBufs.Get().(*[]byte)
+	defer scanBufs.Put(buf)
+	var scratch []Message
+	var userErr error
+	next, read := from, 0
+	passed := func() int { return int(next - from) } // offsets are consecutive
+	for _, v := range vs {
+		n, err := v.s.visit(v.idx, v.limit, max(next, v.s.base), max(maxBytes-read, 1), maxRecords-passed(), buf, true, func(b []byte, info batchInfo, _ int) (int, error) {
+			var err error
+			if scratch, err = decodeBatch(b, p.id, next, scratch[:0]); err != nil {
+				return 0, err
+			}
+			n := 0
+			for k := range scratch {
+				if passed() >= maxRecords {
+					break
+				}
+				if userErr = fn(&scratch[k]); userErr != nil {
+					return n, errStop
+				}
+				n++
+				next = scratch[k].Offset + 1
+			}
+			return n, nil
+		})
+		read += n
+		if userErr != nil {
+			return next, userErr
+		}
+		if err != nil {
+			return next, fmt.Errorf("journal: scan %v at offset %d: %w", p, next, err)
+		}
+		// Go on to the next segment only when this one was read to its end.
+		if next < v.next || passed() >= maxRecords || read >= maxBytes {
+			break
+		}
+	}
+	return next, nil
+}
+
+var errStop = errors.New("journal: scan stopped")
+
+// offsetForTime returns the first offset whose record has a timestamp at or
+// above ts, or the end offset when there is none.
+func (p *partition) offsetForTime(ts int64) (int64, error) {
+	vs, _, end := p.acquire(0, true)
+	defer p.release(vs)
+	for _, v := range vs {
+		if v.maxTs < ts || v.limit == 0 {
+			continue
+		}
+		from := lookupTime(v.tidx, v.s.base, ts)
+		for from < v.next {
+			ms, _, err := v.s.read(v.idx, v.limit, from, p.id, 1<<20, math.MaxInt, nil)
+			if err != nil {
+				return 0, fmt.Errorf("journal: %v: %w", p, err)
+			}
+			if len(ms) == 0 {
+				break
+			}
+			for _, m := range ms {
+				if m.Timestamp >= ts {
+					return m.Offset, nil
+				}
+			}
+			from = ms[len(ms)-1].Offset + 1
+		}
+	}
+	return end, nil
+}
+
+// wait blocks until offsets at or above off are visible.
+func (p *partition) wait(ctx context.Context, off int64) (int64, error) {
+	for {
+		p.mu.Lock()
+		hw, ch, failed := p.hw, p.notify, p.failed
+		p.mu.Unlock()
+		if hw > off {
+			return hw, nil
+		}
+		if off > hw {
+			return hw, fmt.Errorf("journal: %v: wait for offset %d beyond the end %d: %w", p, off, hw, ErrOffsetOutOfRange)
+		}
+		if failed != nil {
+			return hw, failed
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return hw, ctx.Err()
+		case <-p.quit:
+			return hw, ErrClosed
+		}
+	}
+}
