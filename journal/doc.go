@@ -47,7 +47,11 @@
 // each batch's length, magic, CRC-32C and offsets, and truncates the log at
 // the first bad batch with a warning naming the byte (Truncations lists
 // them). Indexes are checked and rebuilt when missing or wrong; orphan
-// index and temporary files are removed. The byte layout is in
+// index and temporary files are removed. A bad batch in a sealed segment
+// (or one a read meets) is damage, not a torn write: nothing is cut, the
+// partition is quarantined (ErrQuarantined: reads before the damage work,
+// the rest fails loudly) until an operator calls TruncatePartition. Verify
+// checks a whole journal without changing it. The byte layout is in
 // docs/format/journal.md.
 //
 // # Concurrency

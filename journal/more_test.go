@@ -96,9 +96,13 @@ func TestCleanMarkerSkipsTheScan(t *testing.T) {
 	if _, err := j.Read(context.Background(), "t", 0, 9, ReadOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("read of the damaged batch: %v, want ErrCorrupt", err)
 	}
-	_ = j.Close()
-	if err := c.Remove(partDir + "/" + cleanFile); err != nil {
-		t.Fatal(err)
+	// The read quarantined the partition (L4): Close says so and leaves
+	// no marker, so the next Open scans.
+	if err := j.Close(); !errors.Is(err, ErrQuarantined) {
+		t.Fatalf("close after a damaged read: %v, want ErrQuarantined", err)
+	}
+	if _, err := c.Stat(partDir + "/" + cleanFile); !vfs.IsNotExist(err) {
+		t.Fatalf("clean marker after a quarantine: %v", err)
 	}
 	j = mustOpen(t, "j", quietOpts(c, nil))
 	defer j.Close()

@@ -28,11 +28,12 @@ type partition struct {
 	dir   string
 
 	mu     sync.Mutex
-	segs   []*segment // by base offset; the last one is active
-	start  int64      // the log start offset: offsets below were deleted
-	hw     int64      // offsets below hw are visible to readers
-	hwPos  int64      // bytes of the active segment visible to readers
-	failed error      // non-nil: read-only, and why
+	segs   []*segment  // by base offset; the last one is active
+	start  int64       // the log start offset: offsets below were deleted
+	hw     int64       // offsets below hw are visible to readers
+	hwPos  int64       // bytes of the active segment visible to readers
+	failed error       // non-nil: read-only, and why
+	quar   *Quarantine // non-nil: damaged, see quarantine.go (mu)
 	notify chan struct{}
 
 	// The writer goroutine's own.
@@ -162,7 +163,7 @@ func (p *partition) recover() error {
 		if bad != nil && !active {
 			// A sealed segment was synced whole before the next one was
 			// created: damage here is not a torn write (RELIABILITY L4).
-			return fmt.Errorf("sealed segment %d, byte %d: %w", base, good, bad)
+			return p.quarantine(s, good, bad)
 		}
 		if !active && i+1 < len(bases) && s.next != bases[i+1] {
 			return fmt.Errorf("%w: segment %d ends at offset %d, the next one starts at %d", ErrCorrupt, base, s.next, bases[i+1])
@@ -634,6 +635,9 @@ func (p *partition) release(vs []view) {
 func (p *partition) read(from int64, maxBytes, maxRecords int) ([]Message, error) {
 	vs, start, end := p.acquire(from, false)
 	defer p.release(vs)
+	if err := p.quarantined(from); err != nil {
+		return nil, err
+	}
 	if from < start || from > end {
 		return nil, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
 	}
@@ -644,7 +648,7 @@ func (p *partition) read(from int64, maxBytes, maxRecords int) ([]Message, error
 		var n int
 		out, n, err = v.s.read(v.idx, v.limit, max(from, v.s.base), p.id, max(maxBytes-read, 1), maxRecords-len(out), out)
 		if err != nil {
-			return nil, fmt.Errorf("journal: read %v at offset %d: %w", p, from, err)
+			return nil, p.damaged(fmt.Errorf("journal: read %v at offset %d: %w", p, from, err))
 		}
 		read += n
 		// Go on to the next segment only when this one was read to its end.
@@ -662,6 +666,9 @@ var scanBufs = sync.Pool{New: func() any { return new([]byte) }}
 func (p *partition) scan(from int64, maxBytes, maxRecords int, fn func(*Message) error) (int64, error) {
 	vs, start, end := p.acquire(from, false)
 	defer p.release(vs)
+	if err := p.quarantined(from); err != nil {
+		return from, err
+	}
 	if from < start || from > end {
 		return from, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
 	}
@@ -695,7 +702,7 @@ func (p *partition) scan(from int64, maxBytes, maxRecords int, fn func(*Message)
 			return next, userErr
 		}
 		if err != nil {
-			return next, fmt.Errorf("journal: scan %v at offset %d: %w", p, next, err)
+			return next, p.damaged(fmt.Errorf("journal: scan %v at offset %d: %w", p, next, err))
 		}
 		// Go on to the next segment only when this one was read to its end.
 		if next < v.next || passed() >= maxRecords || read >= maxBytes {

@@ -263,7 +263,7 @@ func (s *segment) visit(idx []idxEntry, limit, from int64, maxBytes, maxRecords 
 		return (*buf)[:n]
 	}
 	corrupt := func(at int64, err error) error {
-		return fmt.Errorf("segment %d byte %d: %w", s.base, at, err)
+		return &damage{seg: s.base, byte: at, off: expect, err: err}
 	}
 	for pos < limit && took < maxRecords && (read < maxBytes || took == 0) {
 		n := min(limit-pos, int64(max(min(maxBytes-read, chunk), batchHeaderSize)))

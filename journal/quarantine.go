@@ -1,0 +1,116 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+)
+
+// ErrQuarantined marks the error of a partition that Open found damaged in
+// a sealed segment, or whose read met a bad batch (RELIABILITY L4). Such a partition serves the records
+// before the damage; reads from the damaged batch on and every Append fail
+// with an error that also matches ErrReadOnly and ErrCorrupt, until an
+// operator truncates it (TruncatePartition, `strom journal truncate`).
+var ErrQuarantined = errors.New("journal: partition is quarantined")
+
+// Quarantine describes a quarantined partition: Open found a bad batch in a
+// sealed segment, or a read met one.
+type Quarantine struct {
+	Topic     string
+	Partition int
+	Segment   string // the damaged .log file
+	Byte      int64  // where the first bad batch begins in it
+	Offset    int64  // the first offset that cannot be read
+	Reason    string
+}
+
+func (q *Quarantine) err() error {
+	dir := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(q.Segment))))
+	return fmt.Errorf("%w (%w, %w): topic %q partition %d: segment %s is damaged at byte %d (offset %d): %s; "+
+		"offsets before %d are readable, reads from %d on and appends fail; check with `strom journal verify --dir %s`, "+
+		"then drop offset %d and later with `strom journal truncate --dir %s --topic %s --partition %d --at %d`",
+		ErrQuarantined, ErrReadOnly, ErrCorrupt, q.Topic, q.Partition, q.Segment, q.Byte, q.Offset, q.Reason,
+		q.Offset, q.Offset, dir, q.Offset, dir, q.Topic, q.Partition, q.Offset)
+}
+
+// quarantine is recover's answer to a bad batch in the sealed segment s
+// (the last one of p.segs), found at byte good by the scan: the partition
+// keeps the records before it, takes no appends and leaves every file as
+// it is (acked data is never dropped without an operator's say).
+func (p *partition) quarantine(s *segment, good int64, bad error) error {
+	p.quar = &Quarantine{Topic: p.topic, Partition: p.id, Segment: segName(p.dir, s.base, ".log"),
+		Byte: good, Offset: s.next, Reason: bad.Error()}
+	p.failed = p.quar.err()
+	p.hw, p.hwPos = s.next, s.size
+	p.j.log.Error("journal: partition quarantined", "topic", p.topic, "partition", p.id,
+		"segment", filepath.Base(p.quar.Segment), "byte", good, "offset", s.next, "reason", bad)
+	return nil
+}
+
+// quarantined returns the partition's error for a read from offset from,
+// or nil.
+func (p *partition) quarantined(from int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quar != nil && from >= p.quar.Offset {
+		return p.failed
+	}
+	return nil
+}
+
+// damage is a bad batch met by a read: where it is and why.
+type damage struct {
+	seg, byte, off int64 // segment base, byte in it, the offset expected there
+	err            error
+}
+
+func (d *damage) Error() string { return fmt.Sprintf("segment %d byte %d: %v", d.seg, d.byte, d.err) }
+func (d *damage) Unwrap() error { return d.err }
+
+// damaged is the error of a read or scan that failed with err. A read sees
+// only batches that were written whole (and, in Durable mode, synced), so
+// a bad one is damage, not a torn write: the partition is quarantined from
+// that batch on (later reads from it and appends fail), loudly.
+func (p *partition) damaged(err error) error {
+	d, ok := errors.AsType[*damage](err)
+	if !ok || !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quar == nil {
+		p.quar = &Quarantine{Topic: p.topic, Partition: p.id, Segment: segName(p.dir, d.seg, ".log"),
+			Byte: d.byte, Offset: d.off, Reason: d.err.Error()}
+		if p.failed == nil {
+			p.failed = p.quar.err()
+		}
+		p.j.log.Error("journal: partition quarantined", "topic", p.topic, "partition", p.id,
+			"segment", filepath.Base(p.quar.Segment), "byte", d.byte, "offset", d.off, "reason", d.err)
+	}
+	return fmt.Errorf("%w: %w", err, p.quar.err())
+}
+
+// Quarantines lists the partitions that Open quarantined.
+func (j *Journal) Quarantines() []Quarantine {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	var out []Quarantine
+	for _, t := range j.topics {
+		for _, p := range t.parts {
+			if p.quar != nil {
+				out = append(out, *p.quar)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Quarantine) int {
+		if a.Topic != b.Topic {
+			if a.Topic < b.Topic {
+				return -1
+			}
+			return 1
+		}
+		return a.Partition - b.Partition
+	})
+	return out
+}
