@@ -88,8 +88,19 @@ func (p *partition) damaged(err error) error {
 		p.j.log.Error("journal: partition quarantined", "topic", p.topic, "partition", p.id,
 			"segment", filepath.Base(p.quar.Segment), "byte", d.byte, "offset", d.off, "reason", d.err)
 	}
-	return fmt.Errorf("%w: %w", err, p.quar.err())
+	q := p.quar.err()
+	return &quarantineError{msg: q.Error(), errs: []error{err, q}}
 }
+
+// quarantineError reads as the quarantine (which names the damage) and
+// matches both it and the read's own error.
+type quarantineError struct {
+	msg  string
+	errs []error
+}
+
+func (e *quarantineError) Error() string   { return e.msg }
+func (e *quarantineError) Unwrap() []error { return e.errs }
 
 // Quarantines lists the partitions that Open quarantined.
 func (j *Journal) Quarantines() []Quarantine {

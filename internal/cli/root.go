@@ -63,8 +63,16 @@ func usagef(cmd *cobra.Command, format string, args ...any) error {
 
 // run executes the command line args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runStdin(ctx, args, nil, stdout, stderr)
+}
+
+// runStdin is run with stdin (nil: os.Stdin).
+func runStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -109,7 +117,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{cmd: cmd, err: errors.New(tidyFlagError(err.Error()))}
 	})
-	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd())
+	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd())
 	return root
 }
 
