@@ -152,7 +152,7 @@ func (p *partition) recover() error {
 		if !active {
 			if err := s.loadIndexes(fsys, p.dir, info.Size); err == nil {
 				if i+1 < len(bases) && s.next != bases[i+1] {
-					return fmt.Errorf("%w: segment %d ends at offset %d, the next one starts at %d", ErrCorrupt, base, s.next, bases[i+1])
+					return p.quarantine(s, s.size, fmt.Errorf("%w: the segment ends at offset %d, the next one starts at %d", ErrCorrupt, s.next, bases[i+1]))
 				}
 				continue
 			} else if !vfs.IsNotExist(err) {
@@ -166,7 +166,7 @@ func (p *partition) recover() error {
 			return p.quarantine(s, good, bad)
 		}
 		if !active && i+1 < len(bases) && s.next != bases[i+1] {
-			return fmt.Errorf("%w: segment %d ends at offset %d, the next one starts at %d", ErrCorrupt, base, s.next, bases[i+1])
+			return p.quarantine(s, s.size, fmt.Errorf("%w: the segment ends at offset %d, the next one starts at %d", ErrCorrupt, s.next, bases[i+1]))
 		}
 		if !active {
 			p.writeIndexes(s) // best effort: saves the next scan

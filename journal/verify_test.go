@@ -246,3 +246,37 @@ func TestL4QuarantineOnRead(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// A missing middle segment (a hole in the offsets) quarantines the
+// partition at the end of the segment before it; Verify reports the hole.
+func TestL4QuarantineHole(t *testing.T) {
+	dir, pos := buildSegs(t)
+	var names []string
+	for n := range pos {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, ext := range []string{".log", ".index", ".timeindex"} {
+		if err := os.Remove(strings.TrimSuffix(names[1], ".log") + ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next, _, _ := parseSegName(filepath.Base(names[1]))
+	r, err := Verify(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := r.All(); !r.Corrupt() || len(all) != 1 || all[0].File != names[2] || !strings.Contains(all[0].Reason, fmt.Sprintf("the previous one ends at %d", next)) {
+		t.Fatalf("problems %v", all)
+	}
+	j := mustOpen(t, dir, quietOpts(nil, nil))
+	if q := j.Quarantines(); len(q) != 1 || q[0].Offset != next || q[0].Segment != names[0] {
+		t.Fatalf("quarantines %+v", q)
+	}
+	if ms := readAll(t, j, "t", 0); int64(len(ms)) != next {
+		t.Fatalf("%d records readable, want %d", len(ms), next)
+	}
+	if err := j.Close(); !errors.Is(err, ErrQuarantined) {
+		t.Fatalf("close: %v", err)
+	}
+}
