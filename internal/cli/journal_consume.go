@@ -107,6 +107,11 @@ func consume(ctx context.Context, c consumeConfig, stdout, stderr io.Writer) (er
 		return err
 	}
 	defer closeWarn(closeJ, stderr)
+	return consumeFrom(ctx, j, c, stdout, stderr)
+}
+
+// consumeFrom is consume on an open journal.
+func consumeFrom(ctx context.Context, j *journal.Journal, c consumeConfig, stdout, stderr io.Writer) (err error) {
 	n, ok := topicPartitions(j, c.Topic)
 	if !ok {
 		return fmt.Errorf("no topic %q in %s", c.Topic, c.Dir)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stromio/strom/journal"
 )
 
 func runJ(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -269,5 +271,46 @@ func TestJournalVerifyTruncate(t *testing.T) {
 	}
 	if code, _, errs = runJ(t, "{}\n", "produce", "--dir", dir, "--topic", "t"); code != 0 || !strings.Contains(errs, "partition 0 offsets 10..10") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// --follow prints records appended while it waits (in-process: another
+// process cannot write while it holds the journal) and --max ends it.
+func TestJournalConsumeFollow(t *testing.T) {
+	dir := t.TempDir()
+	j, err := journal.Open(dir, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.CreateTopic("t", 2); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	errb := &syncBuf{}
+	done := make(chan error)
+	go func() {
+		done <- consumeFrom(ctx, j, consumeConfig{Topic: "t", Partition: -1, Max: 3, Group: "g"}, &out, errb)
+	}()
+	for !strings.Contains(errb.String(), "waiting for new records") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i, p := range []int{1, 0, 1} {
+		if _, err := j.Append(ctx, "t", p, journal.Record{Value: fmt.Appendf(nil, `{"i":%d}`, i), Headers: []journal.Header{{Key: "h", Value: []byte("v")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	recs := parseConsumed(t, out.String())
+	if len(recs) != 3 || recs[0].Headers["h"] == nil || *recs[0].Headers["h"] != "v" {
+		t.Fatalf("%s", out.String())
+	}
+	got, err := j.GroupOffsets("g")
+	if err != nil || got[journal.TopicPartition{Topic: "t", Partition: 0}] != 1 || got[journal.TopicPartition{Topic: "t", Partition: 1}] != 2 {
+		t.Fatalf("committed %v %v", got, err)
 	}
 }
