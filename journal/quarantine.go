@@ -102,16 +102,18 @@ type quarantineError struct {
 func (e *quarantineError) Error() string   { return e.msg }
 func (e *quarantineError) Unwrap() []error { return e.errs }
 
-// Quarantines lists the partitions that Open quarantined.
+// Quarantines lists the quarantined partitions.
 func (j *Journal) Quarantines() []Quarantine {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	var out []Quarantine
 	for _, t := range j.topics {
 		for _, p := range t.parts {
+			p.mu.Lock()
 			if p.quar != nil {
 				out = append(out, *p.quar)
 			}
+			p.mu.Unlock()
 		}
 	}
 	slices.SortFunc(out, func(a, b Quarantine) int {
