@@ -40,6 +40,11 @@ One process at a time may open a journal directory; verify only reads.`,
 // directory that holds no journal is an error. Warnings of the recovery go
 // to stderr. close closes the journal and releases the lock.
 func openJournal(dir string, create bool, stderr io.Writer) (j *journal.Journal, close func() error, err error) {
+	return openJournalWith(dir, create, journal.Options{}, stderr)
+}
+
+// openJournalWith is openJournal with options (the logger is set here).
+func openJournalWith(dir string, create bool, opts journal.Options, stderr io.Writer) (j *journal.Journal, close func() error, err error) {
 	if !create {
 		if _, err := os.Stat(filepath.Join(dir, "topics")); err != nil {
 			return nil, nil, fmt.Errorf("no journal in %s: %w", dir, err)
@@ -52,7 +57,8 @@ func openJournal(dir string, create bool, stderr io.Writer) (j *journal.Journal,
 		return nil, nil, err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	j, err = journal.Open(dir, journal.Options{Logger: log})
+	opts.Logger = log
+	j, err = journal.Open(dir, opts)
 	if err != nil {
 		release()
 		return nil, nil, err

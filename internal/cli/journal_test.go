@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -217,49 +216,71 @@ func TestJournalProduceBadLine(t *testing.T) {
 }
 
 // verify on a clean journal, then on one with a bit flipped in a sealed
-// segment: exit 1 naming the file, byte and offset; consume fails loudly
-// at the damage (quarantine); truncate --dry-run, then truncate, then
-// verify passes and produce works again.
+// segment: exit 1 naming the file, byte and offset; consume prints the
+// records before the damage and fails loudly (quarantine); an Open that
+// scans the segment refuses appends to the partition; truncate --dry-run,
+// then truncate, then verify passes and produce works again.
 func TestJournalVerifyTruncate(t *testing.T) {
 	dir := t.TempDir()
 	var in strings.Builder
 	for i := range 30 {
 		fmt.Fprintf(&in, `{"n":%d,"pad":"%s"}`+"\n", i, strings.Repeat("x", 40))
 	}
-	if code, _, errs := runJ(t, in.String(), "produce", "--dir", dir, "--topic", "t", "--batch", "10"); code != 0 {
+	// Batches of 10 records (about 640 bytes), one per segment.
+	if code, _, errs := runJ(t, in.String(), "produce", "--dir", dir, "--topic", "t", "--batch", "10", "--segment-bytes", "1024"); code != 0 {
 		t.Fatal(errs)
 	}
 	code, out, errs := runJ(t, "", "verify", "--dir", dir)
-	if code != 0 || !strings.Contains(out, `topic "t" partition 0: start 0, end 30, 30 records in 3 batches, 1 segments`) ||
+	if code != 0 || !strings.Contains(out, `topic "t" partition 0: start 0, end 30, 30 records in 3 batches, 3 segments`) ||
 		!strings.HasSuffix(out, "verify: 1 partitions, no damage\n") {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	seg := filepath.Join(dir, "topics", "t", "0", "00000000000000000000.log")
+	pdir := filepath.Join(dir, "topics", "t", "0")
+	seg := filepath.Join(pdir, "00000000000000000010.log")
 	b, err := os.ReadFile(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := 4 + int64(binary.BigEndian.Uint32(b)) // where the second batch starts
-	b[second+50] ^= 1
+	b[50] ^= 1
 	if err := os.WriteFile(seg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs = runJ(t, "", "verify", "--dir", dir)
-	wantLine := fmt.Sprintf("  topic \"t\" partition 0: %s byte %d (offset 10): active segment: journal: corrupt data: batch at offset 10: crc", seg, second)
+	wantLine := fmt.Sprintf("  topic \"t\" partition 0: %s byte 0 (offset 10): sealed segment: journal: corrupt data: batch at offset 10: crc", seg)
 	if code != 1 || !strings.Contains(out, "CORRUPT") || !strings.Contains(out, wantLine) ||
 		!strings.Contains(out, "strom journal truncate --dir "+dir+" --topic t --partition 0 --at 10") ||
 		!strings.Contains(errs, "corruption found in 1 of 1 partitions") {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
 	}
-	// The clean marker skipped the scan; the read meets the damage.
+	// The segment's index is intact, so Open trusts it; the read meets the
+	// damage.
 	code, out, errs = runJ(t, "", "consume", "--dir", dir, "--topic", "t", "--from-beginning")
 	if code != 1 || len(parseConsumed(t, out)) != 10 || !strings.Contains(errs, "quarantined") ||
 		!strings.Contains(errs, "--at 10") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	// Without the index Open scans the segment and quarantines the
+	// partition: appends to it fail, other topics work.
+	if err := os.Remove(filepath.Join(pdir, "00000000000000000010.index")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs = runJ(t, "{}\n", "produce", "--dir", dir, "--topic", "t"); code != 1 || !strings.Contains(errs, "quarantined") || !strings.Contains(errs, "no line was") {
+		t.Fatalf("produce to a quarantined partition: exit %d: %s", code, errs)
+	}
+	if code, _, errs = runJ(t, "{}\n", "produce", "--dir", dir, "--topic", "other"); code != 0 {
+		t.Fatalf("produce to another topic: exit %d: %s", code, errs)
+	}
+	if code, out, _ = runJ(t, "", "topics", "--dir", dir); code != 0 || !strings.Contains(out, "quarantined at offset 10 ("+seg+" byte 0)") {
+		t.Fatalf("topics: exit %d: %s", code, out)
+	}
+	last := filepath.Join(pdir, "00000000000000000020.log")
+	st, err := os.Stat(last)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = runJ(t, "", "truncate", "--dir", dir, "--topic", "t", "--partition", "0", "--at", "10", "--dry-run")
-	wantDry := fmt.Sprintf("journal truncate: topic \"t\" partition 0: would drop %d bytes from offset 10 on: 0 records in valid batches, %d bytes of damaged data\n  cut %s at byte %d\n",
-		int64(len(b))-second, int64(len(b))-second, seg, second)
+	wantDry := fmt.Sprintf("journal truncate: topic \"t\" partition 0: would drop %d bytes from offset 10 on: 10 records in valid batches, %d bytes of damaged data\n  cut %s at byte 0\n  remove %s\n",
+		int64(len(b))+st.Size(), len(b), seg, last)
 	if code != 0 || out != wantDry {
 		t.Fatalf("exit %d:\n%s\nwant\n%s", code, out, wantDry)
 	}
