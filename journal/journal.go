@@ -129,6 +129,10 @@ type Journal struct {
 	truncs []Truncation
 
 	gmu sync.Mutex // serialises group offset commits
+
+	pmu   sync.Mutex // serialises producer registry changes (producer.go)
+	reg   *registry  // pmu
+	fence sync.Map   // producer id -> current epoch (uint32)
 }
 
 type topic struct {
@@ -174,6 +178,9 @@ func Open(dir string, opts Options) (*Journal, error) {
 	names, err := fsys.ReadDir(filepath.Join(dir, "topics"))
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
+	}
+	if err := j.loadRegistry(); err != nil {
+		return nil, err
 	}
 	for _, name := range names {
 		if err := j.openTopic(name); err != nil {
@@ -352,6 +359,12 @@ type Offsets struct {
 // or may not be stored); after a failed fsync the partition is read-only
 // and every later Append fails with ErrReadOnly.
 func (j *Journal) Append(ctx context.Context, topic string, partition int, recs ...Record) (Offsets, error) {
+	return j.appendWith(ctx, topic, partition, nil, recs)
+}
+
+// appendWith is Append; a non-nil pf gives the producer fields of the batch
+// for the partition chosen (producer.go).
+func (j *Journal) appendWith(ctx context.Context, topic string, partition int, pf func(part int) *producerFields, recs []Record) (Offsets, error) {
 	if len(recs) == 0 {
 		return Offsets{}, errors.New("journal: append of no records")
 	}
@@ -379,11 +392,19 @@ func (j *Journal) Append(ctx context.Context, topic string, partition int, recs 
 			}
 		}
 	}
-	batch := encodeBatch(nil, recs)
+	var ph *producerFields
+	if pf != nil {
+		if ph = pf(partition); ph != nil {
+			if err := j.fenced(ph); err != nil {
+				return Offsets{}, err
+			}
+		}
+	}
+	batch := encodeBatchHdr(nil, recs, ph)
 	if len(batch) > MaxBatchBytes || int64(len(batch)) > j.opts.SegmentBytes {
 		return Offsets{}, fmt.Errorf("journal: append to %v: batch of %d bytes is larger than the limit", p, len(batch))
 	}
-	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1)}
+	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1), pf: ph}
 	if err := p.append(ctx, r); err != nil {
 		return Offsets{}, err
 	}
