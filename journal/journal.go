@@ -188,6 +188,7 @@ func Open(dir string, opts Options) (*Journal, error) {
 			return nil, err
 		}
 	}
+	j.finishPrepared() // txn.go
 	return j, nil
 }
 
@@ -418,6 +419,9 @@ type ReadOptions struct {
 	MaxBytes int
 	// MaxRecords: at most this many records; 0 means no limit.
 	MaxRecords int
+	// Isolation: ReadUncommitted (default) or ReadCommitted (txn.go).
+	// Transaction markers are never returned.
+	Isolation Isolation
 }
 
 func (o ReadOptions) limits() (int, int) {
@@ -445,6 +449,10 @@ func (j *Journal) Read(ctx context.Context, topic string, partition int, from in
 		return nil, err
 	}
 	mb, mr := opts.limits()
+	if p.filtered(opts.Isolation) {
+		ms, _, err := p.fetch(from, mb, mr, opts.Isolation)
+		return ms, err
+	}
 	return p.read(from, mb, mr)
 }
 
@@ -462,6 +470,18 @@ func (j *Journal) Scan(ctx context.Context, topic string, partition int, from in
 		return from, err
 	}
 	mb, mr := opts.limits()
+	if p.filtered(opts.Isolation) {
+		ms, next, err := p.fetch(from, mb, mr, opts.Isolation)
+		if err != nil {
+			return from, err
+		}
+		for i := range ms {
+			if err := fn(&ms[i]); err != nil {
+				return ms[i].Offset, err // the first offset fn did not accept
+			}
+		}
+		return next, nil
+	}
 	return p.scan(from, mb, mr, fn)
 }
 
@@ -472,6 +492,10 @@ func (j *Journal) Poll(ctx context.Context, topic string, partition int, from in
 	p, err := j.partition(topic, partition)
 	if err != nil {
 		return nil, err
+	}
+	if p.filtered(opts.Isolation) {
+		mb, mr := opts.limits()
+		return p.pollFiltered(ctx, from, mb, mr, opts.Isolation)
 	}
 	if _, err := p.wait(ctx, from); err != nil {
 		return nil, err

@@ -132,6 +132,9 @@ func (j *Journal) regFile() string { return filepath.Join(j.dir, producersFile) 
 // loadRegistry reads the registry at Open.
 func (j *Journal) loadRegistry() error {
 	j.reg = &registry{entries: map[string]*regEntry{}}
+	if err := j.fs.Remove(j.regFile() + vfs.TempSuffix); err != nil && !vfs.IsNotExist(err) {
+		return fmt.Errorf("journal: producer registry: %w", err)
+	}
 	b, err := vfs.ReadFile(j.fs, j.regFile())
 	if vfs.IsNotExist(err) {
 		return nil
@@ -281,7 +284,7 @@ func (p *Producer) Append(ctx context.Context, topic string, partition int, recs
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.txn != nil {
-		return Offsets{}, errors.New("journal: a transactional producer appends through its transaction")
+		return p.appendTxn(ctx, topic, partition, recs)
 	}
 	return p.appendLocked(ctx, topic, partition, 0, recs)
 }
