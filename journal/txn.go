@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 )
@@ -142,7 +143,15 @@ func (j *Journal) finishLocked(ctx context.Context, name string, e *regEntry, ty
 		prep, done = txnPrepareCommit, txnCompleteCommit
 	}
 	parts := e.txn.parts
+	if (typ == markerCommit && e.txn.state == txnPrepareAbort) || (typ == markerAbort && e.txn.state == txnPrepareCommit) {
+		return fmt.Errorf("journal: producer %q: the transaction is already being ended the other way: %w", name, ErrTransactionState)
+	}
 	if e.txn.state != prep {
+		// The transaction's records are durable before the decision (in
+		// Relaxed mode too): a decided commit never lacks records.
+		if err := j.syncParts(parts); err != nil {
+			return err
+		}
 		if err := j.setTxnLocked(name, e.pid, e.epoch, txnState{state: prep, parts: parts}); err != nil {
 			return err
 		}
@@ -157,7 +166,47 @@ func (j *Journal) finishLocked(ctx context.Context, name string, e *regEntry, ty
 			return fmt.Errorf("journal: marker in %v: %w", tp, err)
 		}
 	}
+	// The markers are durable before the transaction is complete.
+	if err := j.syncParts(parts); err != nil {
+		return err
+	}
 	return j.setTxnLocked(name, e.pid, e.epoch, txnState{state: done})
+}
+
+// syncParts makes what was written to the partitions durable (a no-op in
+// Durable mode, where every ack followed an fsync).
+func (j *Journal) syncParts(parts []TopicPartition) error {
+	if j.opts.Durability == Durable {
+		return nil
+	}
+	for _, tp := range parts {
+		p, err := j.partition(tp.Topic, tp.Partition)
+		if errors.Is(err, ErrUnknownTopic) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		done := make(chan error, 1)
+		select {
+		case p.ctl <- func() {
+			err := p.failure()
+			if err == nil && p.dirty {
+				if err = p.w.Sync(); err != nil {
+					err = p.fail(err)
+				}
+				p.dirty = false
+			}
+			done <- err
+		}:
+		case <-p.quit:
+			return ErrClosed
+		}
+		if err := <-done; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finishPrepared completes, at Open, the transactions whose decision was
@@ -237,6 +286,22 @@ func (p *Producer) appendTxn(ctx context.Context, topic string, partition int, r
 		p.txn.parts[tp] = true
 	}
 	return p.appendLocked(ctx, topic, partition, attrTransactional, recs)
+}
+
+// Flush makes the records of the open transaction durable: the
+// pre-commit of a two-phase-commit sink, after which CommitTransaction can
+// commit them after a crash. In Durable mode they already are (every
+// Append returned after an fsync).
+func (p *Producer) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.txn == nil || !p.txn.open {
+		return fmt.Errorf("journal: producer %q: Flush without Begin: %w", p.name, ErrTransactionState)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.j.syncParts(slices.Collect(maps.Keys(p.txn.parts)))
 }
 
 // Commit commits the open transaction: its records become visible to

@@ -277,20 +277,25 @@ func TestTxnFencing(t *testing.T) {
 // transaction is atomic (visible in both partitions or in neither), a
 // Commit that returned nil is visible, and CommitTransaction finishes it.
 func TestTxnCommitPowerLoss(t *testing.T) {
-	s := seed(t)
-	for it := range iterations(100, 3_000) {
-		if err := txnPowerLoss(s + uint64(it)); err != nil {
-			t.Fatalf("seed %d (replay: -run TestTxnCommitPowerLoss -seed %d): %v", s+uint64(it), s+uint64(it), err)
-		}
+	for _, d := range []Durability{Durable, Relaxed} {
+		t.Run(d.String(), func(t *testing.T) {
+			s := seed(t)
+			for it := range iterations(100, 3_000) {
+				if err := txnPowerLoss(d, s+uint64(it)); err != nil {
+					t.Fatalf("seed %d (replay: -run 'TestTxnCommitPowerLoss/%v' -seed %d): %v", s+uint64(it), d, s+uint64(it), err)
+				}
+			}
+		})
 	}
 }
 
-func txnPowerLoss(s uint64) error {
+func txnPowerLoss(d Durability, s uint64) error {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(s, 11))
 	c := vfs.NewCrashFS(s)
 	c.SetTear([]int{0, 512}[rng.IntN(2)])
 	o := quietOpts(c, nil)
+	o.Durability, o.SyncInterval = d, 1<<40
 	j, err := Open("j", o)
 	if err != nil {
 		return err
@@ -316,7 +321,10 @@ func txnPowerLoss(s uint64) error {
 			}
 		}
 	}
-	c.HaltAfter(rng.IntN(20))
+	if err := p.Flush(ctx); err != nil { // the pre-commit
+		return err
+	}
+	c.HaltAfter(rng.IntN(25))
 	committed := p.Commit(ctx) == nil
 	_ = j.Close()
 	c.Crash()
