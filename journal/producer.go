@@ -227,9 +227,14 @@ type Producer struct {
 // [A-Za-z0-9._-]), with its durable id and a new epoch: the first call for
 // a name gives out a new id at epoch 0, every later one (also after a
 // restart) bumps the epoch, which fences the previous instance (its appends
-// fail with ErrProducerFenced). The registry file is replaced atomically
+// fail with ErrProducerFenced) and ends its transaction, if any, as
+// NewTransactionalProducer does. The registry file is replaced atomically
 // before NewProducer returns.
 func (j *Journal) NewProducer(name string) (*Producer, error) {
+	return j.newProducer(context.Background(), name)
+}
+
+func (j *Journal) newProducer(ctx context.Context, name string) (*Producer, error) {
 	if !validName(name) {
 		return nil, fmt.Errorf("journal: invalid producer name %q (1 to 200 of [A-Za-z0-9._-])", name)
 	}
@@ -245,7 +250,10 @@ func (j *Journal) NewProducer(name string) (*Producer, error) {
 		e = &regEntry{pid: old.pid, epoch: old.epoch + 1, txn: old.txn}
 		next = j.reg.next
 		if old.epoch == math.MaxUint32 { // epochs ran out: a new id
-			e = &regEntry{pid: j.reg.next, txn: old.txn}
+			if old.txn.state >= txnOngoing && old.txn.state <= txnPrepareAbort {
+				return nil, fmt.Errorf("journal: producer %q: epochs exhausted with a transaction open", name)
+			}
+			e = &regEntry{pid: j.reg.next}
 			next = j.reg.next + 1
 		}
 	}
@@ -261,6 +269,18 @@ func (j *Journal) NewProducer(name string) (*Producer, error) {
 		return nil, fmt.Errorf("journal: new producer %q: %w", name, err)
 	}
 	j.fence.Store(e.pid, e.epoch)
+	// The previous instance's transaction: one being committed is
+	// committed, any other open one aborted.
+	var err error
+	switch e.txn.state {
+	case txnOngoing, txnPrepareAbort:
+		err = j.finishLocked(ctx, name, e, markerAbort)
+	case txnPrepareCommit:
+		err = j.finishLocked(ctx, name, e, markerCommit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: producer %q: finishing the previous transaction: %w", name, err)
+	}
 	return &Producer{j: j, name: name, id: e.pid, epoch: e.epoch, seq: map[TopicPartition]int32{}}, nil
 }
 

@@ -303,3 +303,73 @@ func idemPowerLoss(s uint64) error {
 	}
 	return nil
 }
+
+// Concurrent producers, each sending every batch twice at once (a retry
+// racing the original, often in the same group commit): both answers carry
+// the same offsets and every record is stored once.
+func TestIdempotentConcurrentRetries(t *testing.T) {
+	ctx := context.Background()
+	j := mustOpen(t, "j", quietOpts(vfs.NewCrashFS(1), nil))
+	defer j.Close()
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	const producers, batches = 4, 30
+	errs := make(chan error, producers)
+	for w := range producers {
+		p, err := j.NewProducer(fmt.Sprint("p", w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			id, ep := p.ID()
+			seq := int32(0)
+			for b := range batches {
+				recs := []Record{{Value: fmt.Appendf(nil, "%d-%d", w, b), Timestamp: 1}}
+				res := make(chan Offsets, 2)
+				fail := make(chan error, 2)
+				for range 2 {
+					go func() {
+						off, err := j.AppendSeq(ctx, "t", 0, ProducerSeq{id, ep, seq}, recs...)
+						if err != nil {
+							fail <- err
+							return
+						}
+						res <- off
+					}()
+				}
+				var got []Offsets
+				for range 2 {
+					select {
+					case off := <-res:
+						got = append(got, off)
+					case err := <-fail:
+						errs <- err
+						return
+					}
+				}
+				if got[0] != got[1] {
+					errs <- fmt.Errorf("producer %d batch %d: offsets %+v and %+v", w, b, got[0], got[1])
+					return
+				}
+				seq++
+			}
+			errs <- nil
+		}()
+	}
+	for range producers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range readAll(t, j, "t", 0) {
+		if seen[string(m.Value)] {
+			t.Fatalf("%s stored twice", m.Value)
+		}
+		seen[string(m.Value)] = true
+	}
+	if len(seen) != producers*batches {
+		t.Fatalf("%d records, want %d", len(seen), producers*batches)
+	}
+}

@@ -94,24 +94,9 @@ const (
 // finishes its transaction: one that was committing (Commit started) is
 // committed, any other open one is aborted, before this returns.
 func (j *Journal) NewTransactionalProducer(ctx context.Context, name string) (*Producer, error) {
-	p, err := j.NewProducer(name)
+	p, err := j.newProducer(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	j.pmu.Lock()
-	defer j.pmu.Unlock()
-	e := j.reg.entries[name]
-	if e.pid != p.id || e.epoch != p.epoch {
-		return nil, fmt.Errorf("journal: producer %q: %w", name, ErrProducerFenced)
-	}
-	switch e.txn.state {
-	case txnOngoing, txnPrepareAbort:
-		err = j.finishLocked(ctx, name, e, markerAbort)
-	case txnPrepareCommit:
-		err = j.finishLocked(ctx, name, e, markerCommit)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("journal: producer %q: finishing the previous transaction: %w", name, err)
 	}
 	p.txn = &txnProducer{}
 	return p, nil
