@@ -208,13 +208,43 @@ func TestTxnRecovery(t *testing.T) {
 	_ = j.Close()
 	c.Crash()
 	j = txnJournal(t, c)
-	defer j.Close()
+	defer func() { _ = j.Close() }()
 	if err := j.CommitTransaction(ctx, "b", id, ep); err != nil {
 		t.Fatalf("commit again after a restart: %v", err)
 	}
 	want(t, values(t, j, "u", 0, ReadCommitted), "a", "b")
 	if err := j.CommitTransaction(ctx, "b", id, ep+1); !errors.Is(err, ErrProducerFenced) {
 		t.Fatalf("commit of another epoch: %v", err)
+	}
+	// A stale open transaction after a crash: the next instance aborts it.
+	r, err := j.NewTransactionalProducer(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append(ctx, "u", 0, rec("stale")); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.Close()
+	c.Crash()
+	j = txnJournal(t, c)
+	if lso, _ := j.LastStableOffset("u", 0); lso == func() int64 { _, e, _ := j.Bounds("u", 0); return e }() {
+		t.Fatalf("the stale transaction is not open after the crash (LSO %d)", lso)
+	}
+	rid, rep := r.ID()
+	if _, err := j.NewTransactionalProducer(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, values(t, j, "u", 0, ReadCommitted), "a", "b")
+	want(t, values(t, j, "u", 0, ReadUncommitted), "a", "b", "stale")
+	_, end, _ := j.Bounds("u", 0)
+	if lso, _ := j.LastStableOffset("u", 0); lso != end {
+		t.Fatalf("LSO %d after the abort, end %d", lso, end)
+	}
+	if err := j.CommitTransaction(ctx, "c", rid, rep); !errors.Is(err, ErrProducerFenced) {
+		t.Fatalf("commit of the aborted stale transaction: %v", err)
 	}
 }
 
