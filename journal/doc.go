@@ -54,6 +54,20 @@
 // checks a whole journal without changing it. The byte layout is in
 // docs/format/journal.md.
 //
+// # Producers and transactions
+//
+// NewProducer gives a producer a durable id and a new epoch (fencing the
+// previous instance of the same name); its appends carry a sequence per
+// partition, and a retried batch is acked with its original offsets
+// instead of being written twice (AppendSeq for explicit sequences).
+// NewTransactionalProducer adds Begin, Commit and Abort across partitions
+// and topics; readers with ReadOptions{Isolation: ReadCommitted} see only
+// committed records, up to the last stable offset; Fetch returns the next
+// offset past skipped ones. A commit decided before a crash is finished by
+// Open; CommitTransaction commits a restored transaction idempotently (the
+// two-phase-commit sink). Layouts and rules: docs/format/journal.md §2.1,
+// §7 to §9.
+//
 // # Concurrency
 //
 // A Journal is safe for concurrent use. Each partition has one writer

@@ -16,8 +16,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
 const (
-	batchMagic      = 1  // the version of the batch layout
+	batchMagic      = 1  // the version of the batch layout without producer fields
 	batchHeaderSize = 37 // length(4) magic(1) crc(4) base(8) count(4) firstTs(8) maxTs(8)
+	// Version 2 (producer.go) adds attributes(2) producerID(8) epoch(4)
+	// baseSeq(4) after maxTs: batches of idempotent and transactional
+	// producers and transaction markers.
+	batchMagicV2      = 2
+	batchHeaderSizeV2 = 55
 	// MaxBatchBytes bounds one batch (one Append to one partition) on disk;
 	// the decoder refuses a larger length before allocating.
 	MaxBatchBytes = 64 << 20
@@ -54,6 +59,7 @@ type Message struct {
 // batchInfo is the decoded fixed header of a batch.
 type batchInfo struct {
 	size    int // whole batch in bytes, length field included
+	hdr     int // header bytes: batchHeaderSize or batchHeaderSizeV2
 	base    int64
 	count   int
 	firstTs int64
@@ -65,8 +71,17 @@ func (b batchInfo) next() int64 { return b.base + int64(b.count) }
 // encodeBatch appends one batch holding recs to dst; the base offset is
 // patched in later by setBatchBase. Every record's Timestamp must be set.
 func encodeBatch(dst []byte, recs []Record) []byte {
+	return encodeBatchHdr(dst, recs, nil)
+}
+
+// encodeBatchHdr is encodeBatch; a non-nil ph makes it a version 2 batch.
+func encodeBatchHdr(dst []byte, recs []Record, ph *producerFields) []byte {
 	start := len(dst)
-	dst = append(dst, make([]byte, batchHeaderSize)...)
+	hs := batchHeaderSize
+	if ph != nil {
+		hs = batchHeaderSizeV2
+	}
+	dst = append(dst, make([]byte, hs)...)
 	first := recs[0].Timestamp
 	maxTs := first
 	for _, r := range recs {
@@ -87,6 +102,10 @@ func encodeBatch(dst []byte, recs []Record) []byte {
 	binary.BigEndian.PutUint32(h[17:], uint32(len(recs)))
 	binary.BigEndian.PutUint64(h[21:], uint64(first))
 	binary.BigEndian.PutUint64(h[29:], uint64(maxTs))
+	if ph != nil {
+		h[4] = batchMagicV2
+		ph.put(h)
+	}
 	setBatchBase(h, 0)
 	return dst
 }
@@ -116,10 +135,19 @@ func parseBatchHeader(b []byte) (batchInfo, error) {
 	if n < batchHeaderSize-4 || n > MaxBatchBytes-4 {
 		return batchInfo{}, fmt.Errorf("%w: batch length %d", ErrCorrupt, n)
 	}
-	if b[4] != batchMagic {
-		return batchInfo{}, fmt.Errorf("%w: batch magic %d, want %d", ErrCorrupt, b[4], batchMagic)
+	hs := batchHeaderSize
+	switch b[4] {
+	case batchMagic:
+	case batchMagicV2:
+		hs = batchHeaderSizeV2
+		if n < batchHeaderSizeV2-4 {
+			return batchInfo{}, fmt.Errorf("%w: batch length %d", ErrCorrupt, n)
+		}
+	default:
+		return batchInfo{}, fmt.Errorf("%w: batch magic %d, want %d or %d", ErrCorrupt, b[4], batchMagic, batchMagicV2)
 	}
 	info := batchInfo{
+		hdr:     hs,
 		size:    int(n) + 4,
 		base:    int64(binary.BigEndian.Uint64(b[9:])),
 		count:   int(binary.BigEndian.Uint32(b[17:])),
@@ -145,6 +173,11 @@ func checkBatch(b []byte) (batchInfo, error) {
 	if want, got := binary.BigEndian.Uint32(b[5:]), crc(b[crcFrom:]); want != got {
 		return info, fmt.Errorf("%w: batch at offset %d: crc %08x, want %08x", ErrCorrupt, info.base, got, want)
 	}
+	if info.hdr == batchHeaderSizeV2 {
+		if err := readProducerFields(b).check(info); err != nil {
+			return info, err
+		}
+	}
 	return info, nil
 }
 
@@ -164,7 +197,7 @@ func decodeBatch(b []byte, partition int, from int64, out []Message) ([]Message,
 	if err != nil {
 		return out, err
 	}
-	d := decoder{b: b[batchHeaderSize:]}
+	d := decoder{b: b[info.hdr:]}
 	maxTs := int64(math.MinInt64)
 	for i := range info.count {
 		var m Message

@@ -26,6 +26,12 @@ func FuzzDecodeBatch(f *testing.F) {
 	}
 	f.Add(encodeAt([]Record{{Key: []byte{}, Value: nil, Timestamp: math.MinInt64 / 2}}, 0))
 	f.Add([]byte{0, 0, 0, 1, 1})
+	v2 := encodeBatchHdr(nil, []Record{{Value: []byte("v"), Timestamp: 5}}, &producerFields{attrs: attrTransactional, pid: 3, epoch: 1, seq: 7})
+	setBatchBase(v2, 9)
+	f.Add(v2)
+	ctl := encodeBatchHdr(nil, []Record{controlRecord(markerAbort, 5)}, &producerFields{attrs: attrTransactional | attrControl, pid: 3, epoch: 1, seq: -1})
+	setBatchBase(ctl, 10)
+	f.Add(ctl)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms, err := DecodeBatch(b, 3)
 		if err != nil {
@@ -38,7 +44,14 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 			recs[i] = m.Record
 		}
-		if again := encodeAt(recs, ms[0].Offset); !bytes.Equal(again, b) {
+		var ph *producerFields
+		if b[4] == batchMagicV2 {
+			f := readProducerFields(b)
+			ph = &f
+		}
+		again := encodeBatchHdr(nil, recs, ph)
+		setBatchBase(again, ms[0].Offset)
+		if !bytes.Equal(again, b) {
 			t.Fatalf("accepted bytes re-encode differently:\n%x\n%x", b, again)
 		}
 	})

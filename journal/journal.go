@@ -129,6 +129,10 @@ type Journal struct {
 	truncs []Truncation
 
 	gmu sync.Mutex // serialises group offset commits
+
+	pmu   sync.Mutex // serialises producer registry changes (producer.go)
+	reg   *registry  // pmu
+	fence sync.Map   // producer id -> current epoch (uint32)
 }
 
 type topic struct {
@@ -175,12 +179,16 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
 	}
+	if err := j.loadRegistry(); err != nil {
+		return nil, err
+	}
 	for _, name := range names {
 		if err := j.openTopic(name); err != nil {
 			_ = j.Close()
 			return nil, err
 		}
 	}
+	j.finishPrepared() // txn.go
 	return j, nil
 }
 
@@ -352,6 +360,12 @@ type Offsets struct {
 // or may not be stored); after a failed fsync the partition is read-only
 // and every later Append fails with ErrReadOnly.
 func (j *Journal) Append(ctx context.Context, topic string, partition int, recs ...Record) (Offsets, error) {
+	return j.appendWith(ctx, topic, partition, nil, recs)
+}
+
+// appendWith is Append; a non-nil pf gives the producer fields of the batch
+// for the partition chosen (producer.go).
+func (j *Journal) appendWith(ctx context.Context, topic string, partition int, pf func(part int) *producerFields, recs []Record) (Offsets, error) {
 	if len(recs) == 0 {
 		return Offsets{}, errors.New("journal: append of no records")
 	}
@@ -379,11 +393,19 @@ func (j *Journal) Append(ctx context.Context, topic string, partition int, recs 
 			}
 		}
 	}
-	batch := encodeBatch(nil, recs)
+	var ph *producerFields
+	if pf != nil {
+		if ph = pf(partition); ph != nil {
+			if err := j.fenced(ph); err != nil {
+				return Offsets{}, err
+			}
+		}
+	}
+	batch := encodeBatchHdr(nil, recs, ph)
 	if len(batch) > MaxBatchBytes || int64(len(batch)) > j.opts.SegmentBytes {
 		return Offsets{}, fmt.Errorf("journal: append to %v: batch of %d bytes is larger than the limit", p, len(batch))
 	}
-	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1)}
+	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1), pf: ph}
 	if err := p.append(ctx, r); err != nil {
 		return Offsets{}, err
 	}
@@ -397,6 +419,9 @@ type ReadOptions struct {
 	MaxBytes int
 	// MaxRecords: at most this many records; 0 means no limit.
 	MaxRecords int
+	// Isolation: ReadUncommitted (default) or ReadCommitted (txn.go).
+	// Transaction markers are never returned.
+	Isolation Isolation
 }
 
 func (o ReadOptions) limits() (int, int) {
@@ -424,6 +449,10 @@ func (j *Journal) Read(ctx context.Context, topic string, partition int, from in
 		return nil, err
 	}
 	mb, mr := opts.limits()
+	if p.filtered(opts.Isolation) {
+		ms, _, err := p.fetch(from, mb, mr, opts.Isolation)
+		return ms, err
+	}
 	return p.read(from, mb, mr)
 }
 
@@ -441,6 +470,18 @@ func (j *Journal) Scan(ctx context.Context, topic string, partition int, from in
 		return from, err
 	}
 	mb, mr := opts.limits()
+	if p.filtered(opts.Isolation) {
+		ms, next, err := p.fetch(from, mb, mr, opts.Isolation)
+		if err != nil {
+			return from, err
+		}
+		for i := range ms {
+			if err := fn(&ms[i]); err != nil {
+				return ms[i].Offset, err // the first offset fn did not accept
+			}
+		}
+		return next, nil
+	}
 	return p.scan(from, mb, mr, fn)
 }
 
@@ -451,6 +492,10 @@ func (j *Journal) Poll(ctx context.Context, topic string, partition int, from in
 	p, err := j.partition(topic, partition)
 	if err != nil {
 		return nil, err
+	}
+	if p.filtered(opts.Isolation) {
+		mb, mr := opts.limits()
+		return p.pollFiltered(ctx, from, mb, mr, opts.Isolation)
 	}
 	if _, err := p.wait(ctx, from); err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ type partition struct {
 	failed error       // non-nil: read-only, and why
 	quar   *Quarantine // non-nil: damaged, see quarantine.go (mu)
 	notify chan struct{}
+	ps     prodTable // producer state (producer.go); changed under mu by the writer
 
 	// The writer goroutine's own.
 	w     vfs.File // append handle of the active segment
@@ -50,6 +51,9 @@ type appendReq struct {
 	count int
 	base  int64
 	res   chan error // buffered: the writer never blocks on it
+	// Producer batches (producer.go): pf is nil for a plain Append.
+	pf       *producerFields
+	answered bool // the writer sent the answer
 }
 
 func (p *partition) String() string { return fmt.Sprintf("topic %q partition %d", p.topic, p.id) }
@@ -59,7 +63,11 @@ func (p *partition) String() string { return fmt.Sprintf("topic %q partition %d"
 func openPartition(j *Journal, topic string, id int, dir string) (*partition, error) {
 	p := &partition{j: j, topic: topic, id: id, dir: dir, notify: make(chan struct{}),
 		reqs: make(chan *appendReq), ctl: make(chan func()), quit: make(chan struct{}), done: make(chan struct{})}
-	if err := p.recover(); err != nil {
+	err := p.recover()
+	if err == nil {
+		err = p.recoverProducers()
+	}
+	if err != nil {
 		p.closeFiles()
 		return nil, fmt.Errorf("journal: open %v: %w", p, err)
 	}
@@ -350,18 +358,20 @@ func (p *partition) commit(group []*appendReq) {
 	var buf []byte
 	var pending []*appendReq // written to buf, not yet to the file
 	var written []*appendReq // in the file, not yet acked
-	answered := 0
+	var ov prodOverlay       // producer state of the pending batches
 	ack := func(err error) {
 		for _, r := range written {
 			r.res <- err
+			r.answered = true
 		}
-		answered += len(written)
 		written = written[:0]
 	}
 	failRest := func(err error) {
 		ack(err)
-		for _, r := range group[answered:] {
-			r.res <- err
+		for _, r := range group {
+			if !r.answered {
+				r.res <- err
+			}
 		}
 	}
 	flush := func() error {
@@ -389,6 +399,7 @@ func (p *partition) commit(group []*appendReq) {
 			act.add(info, pos, o.IndexInterval)
 			pos += int64(info.size)
 		}
+		p.ps.merge(&ov)
 		if o.Durability == Relaxed {
 			p.advance(act)
 		}
@@ -426,6 +437,19 @@ func (p *partition) commit(group []*appendReq) {
 			ack(nil) // roll synced them
 			act = p.segs[len(p.segs)-1]
 			size = 0
+		}
+		if r.pf != nil {
+			dup, orig, err := p.ps.check(&ov, r.pf, next, r.count)
+			if err != nil {
+				r.res <- err
+				r.answered = true
+				continue
+			}
+			if dup { // acked with the original once what precedes it is synced
+				r.base = orig
+				written = append(written, r)
+				continue
+			}
 		}
 		r.base = next
 		setBatchBase(r.batch, next)
@@ -488,6 +512,7 @@ func (p *partition) roll(act *segment, next int64) error {
 	p.advance(act) // everything in the sealed segment is synced
 	p.hwPos = 0
 	p.mu.Unlock()
+	p.writeSnapshot(next)
 	return nil
 }
 
@@ -555,6 +580,7 @@ func (p *partition) shutdown() {
 	}
 	act := p.segs[len(p.segs)-1]
 	p.writeIndexes(act)
+	p.writeSnapshot(act.next)
 	var pl []byte
 	pl = binary.BigEndian.AppendUint64(pl, uint64(act.base))
 	pl = binary.BigEndian.AppendUint64(pl, uint64(act.size))

@@ -510,7 +510,7 @@ func powerLoss(d Durability, s uint64, wrap func(*vfs.CrashFS) vfs.FS) (err erro
 	}
 	for _, n := range names {
 		base, ext, ok := parseSegName(n)
-		if (ok && ext != ".log" && !logs[base]) || strings.HasSuffix(n, vfs.TempSuffix) || n == cleanFile || (!ok && n != startFile) {
+		if (ok && ext != ".log" && !logs[base]) || strings.HasSuffix(n, vfs.TempSuffix) || n == cleanFile || (!ok && n != startFile && n != snapshotFile) {
 			fail("orphan file %s after recovery", n)
 		}
 		if ok && ext == ".log" && base < st && len(logs) > 0 {
