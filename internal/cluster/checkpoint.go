@@ -391,7 +391,9 @@ func (c *coordinator) upload(ctx context.Context) {
 			continue
 		}
 		a := ack{id: s.CheckpointID, vertex: s.Vertex, subtask: s.Subtask}
-		for _, os := range s.Operators {
+		for i := range s.Operators {
+			os := &s.Operators[i]
+			os.Materialize() // serialise the keyed state captured copy-on-write
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
 			if os.Keyed && len(os.Groups) > 0 {
@@ -409,6 +411,7 @@ func (c *coordinator) upload(ctx context.Context) {
 			}
 			a.ops = append(a.ops, ao)
 		}
+		s.Release() // what a failed write left unserialised
 		c.acks <- a
 	}
 }

@@ -13,9 +13,11 @@ import (
 // Checkpointing connects a subtask to the checkpoint coordinator.
 type Checkpointing struct {
 	// Snapshot receives the subtask's snapshot of a checkpoint, on the
-	// subtask's goroutine, after the state was serialised (the synchronous
-	// part). It must hand the bytes over and return: writing them to storage
-	// and acknowledging happen elsewhere, while the subtask goes on.
+	// subtask's goroutine, after the synchronous part (keyed state captured
+	// copy-on-write, timers and operator state encoded). It must hand it
+	// over and return: serialising the keyed state (Materialize), writing
+	// to storage and acknowledging happen elsewhere, while the subtask goes
+	// on. The receiver must Materialize or Release every snapshot.
 	Snapshot func(SubtaskSnapshot)
 	// Restore returns what operator uid restores for the key groups kgs, or
 	// nil when it has nothing in the checkpoint (nil func: a fresh start).
@@ -43,9 +45,55 @@ type OperatorSnapshot struct {
 	// Keyed operators: their key groups and a chunk per non-empty group.
 	Keyed     bool
 	KeyGroups base.KeyGroupRange
-	Groups    map[int][]byte
+	// Groups is nil until Materialize when the snapshot is deferred.
+	Groups map[int][]byte
 	// State is the operator's non-keyed state (Snapshotter), nil if none.
 	State []byte
+	// deferred is the keyed state captured at the snapshot, not serialised
+	// yet (nil: Groups is complete).
+	deferred *deferredGroups
+}
+
+// deferredGroups is a keyed operator's snapshot before serialisation: the
+// state backend's copy-on-write capture and the timers (small, encoded in
+// the synchronous part).
+type deferredGroups struct {
+	state  state.GroupSnapshot
+	timers map[int][]byte
+}
+
+// Materialize serialises the keyed state captured at the snapshot into
+// Groups (a KeyedChunk per non-empty key group) and releases the capture,
+// so that the backend writes in place again. It runs off the subtask's
+// goroutine (the uploader), at most one goroutine per snapshot; a no-op
+// when there is nothing deferred.
+func (o *OperatorSnapshot) Materialize() {
+	d := o.deferred
+	if d == nil {
+		return
+	}
+	o.deferred = nil
+	defer d.state.Release()
+	o.Groups = map[int][]byte{}
+	var buf []byte // reused across key groups; KeyedChunk copies
+	for kg := o.KeyGroups.Start; kg < o.KeyGroups.End; kg++ {
+		buf = d.state.AppendGroup(buf[:0], kg)
+		if len(buf) <= 6 && d.timers[kg] == nil {
+			continue // no table and no timer in this group
+		}
+		o.Groups[kg] = KeyedChunk(buf, d.timers[kg])
+	}
+}
+
+// Release drops the captures of a snapshot that will not be materialized
+// (a failed upload). Idempotent.
+func (s *SubtaskSnapshot) Release() {
+	for i := range s.Operators {
+		if d := s.Operators[i].deferred; d != nil {
+			s.Operators[i].deferred = nil
+			d.state.Release()
+		}
+	}
 }
 
 // KeyedChunk is the layout of one key group of a keyed operator:
@@ -155,17 +203,13 @@ func (st *Subtask) checkpoint(id int64, final bool) {
 			if ts, ok := op.(operator.TimerSnapshotter); ok {
 				timers = ts.SnapshotTimers()
 			}
-			os.Groups = map[int][]byte{}
-			for kg := rt.KeyGroups.Start; kg < rt.KeyGroups.End; kg++ {
-				// Serialise into a buffer reused across key groups and
-				// checkpoints; KeyedChunk copies it into a chunk of its
-				// exact size.
-				sb := state.AppendGroup(st.snapBuf[:0], rt.State, kg)
-				st.snapBuf = sb
-				if len(sb) <= 6 && timers[kg] == nil {
-					continue // no table and no timer in this group
-				}
-				os.Groups[kg] = KeyedChunk(sb, timers[kg])
+			// The synchronous part: a copy-on-write capture of the state
+			// (heap backend: O(tables x key groups)); the uploader
+			// serialises it (Materialize). A subtask's last snapshot is
+			// serialised at once: it is copied into later checkpoints.
+			os.deferred = &deferredGroups{state: state.Capture(rt.State), timers: timers}
+			if final {
+				os.Materialize()
 			}
 		}
 		snap.Operators = append(snap.Operators, os)
