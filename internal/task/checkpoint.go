@@ -3,6 +3,7 @@ package task
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/failpoint"
@@ -64,25 +65,65 @@ type deferredGroups struct {
 
 // Materialize serialises the keyed state captured at the snapshot into
 // Groups (a KeyedChunk per non-empty key group) and releases the capture,
-// so that the backend writes in place again. It runs off the subtask's
-// goroutine (the uploader), at most one goroutine per snapshot; a no-op
-// when there is nothing deferred.
+// so that the backend writes in place again. A no-op when there is nothing
+// deferred. (The uploader uses EachChunk instead: no chunk copies.)
 func (o *OperatorSnapshot) Materialize() {
+	if o.deferred == nil {
+		return
+	}
+	groups := map[int][]byte{}
+	_ = o.EachChunk(func(kg int, chunk []byte) error {
+		groups[kg] = append([]byte(nil), chunk...)
+		return nil
+	})
+	o.Groups = groups
+}
+
+// EachChunk calls fn with the KeyedChunk of every non-empty key group in
+// ascending order, until fn fails. A deferred snapshot is serialised here
+// (off the subtask's goroutine: at most one goroutine per snapshot) into a
+// buffer reused across key groups, so chunk is valid only during the call;
+// the capture is released at the end, whatever happened. It returns fn's
+// error.
+func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error {
 	d := o.deferred
 	if d == nil {
-		return
+		kgs := make([]int, 0, len(o.Groups))
+		for kg, c := range o.Groups {
+			if len(c) > 0 {
+				kgs = append(kgs, kg)
+			}
+		}
+		slices.Sort(kgs)
+		for _, kg := range kgs {
+			if err := fn(kg, o.Groups[kg]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	o.deferred = nil
 	defer d.state.Release()
-	o.Groups = map[int][]byte{}
-	var buf []byte // reused across key groups; KeyedChunk copies
+	const pad = binary.MaxVarintLen64 // room for the chunk's length prefix
+	var buf []byte
+	var zero [pad]byte
 	for kg := o.KeyGroups.Start; kg < o.KeyGroups.End; kg++ {
-		buf = d.state.AppendGroup(buf[:0], kg)
-		if len(buf) <= 6 && d.timers[kg] == nil {
+		buf = d.state.AppendGroup(append(buf[:0], zero[:]...), kg)
+		n := len(buf) - pad
+		if n <= 6 && d.timers[kg] == nil {
 			continue // no table and no timer in this group
 		}
-		o.Groups[kg] = KeyedChunk(buf, d.timers[kg])
+		// KeyedChunk's layout in place: the length prefix goes right
+		// before the state bytes.
+		var l [binary.MaxVarintLen64]byte
+		k := binary.PutUvarint(l[:], uint64(n))
+		copy(buf[pad-k:pad], l[:k])
+		buf = append(buf, d.timers[kg]...)
+		if err := fn(kg, buf[pad-k:]); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // Release drops the captures of a snapshot that will not be materialized
