@@ -88,6 +88,15 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
+	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// and sub in one allocation, so a lookup touches one object.
+	one [1]subValue
+}
+
+// setOne makes sv the only sub of e.
+func (e *heapEntry) setOne(sv subValue) {
+	e.one[0] = sv
+	e.subs = e.one[:1:1]
 }
 
 func (e *heapEntry) len() int {
@@ -160,7 +169,11 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
-		c.subs = slices.Clone(e.subs)
+		if len(e.subs) == 1 {
+			c.setOne(e.subs[0])
+		} else {
+			c.subs = slices.Clone(e.subs)
+		}
 		c.shared = uint8(1<<len(c.subs) - 1)
 	}
 	i := kg - h.kgs.Start
@@ -275,7 +288,13 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
 	if len(e.subs) < subMapThreshold {
-		e.subs = append(e.subs, subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)})
+		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
+		if cap(e.subs) == 0 {
+			e.setOne(sv)
+			return
+		}
+		e.subs = append(e.subs, sv)
+		e.one[0] = subValue{} // subs moved out of one (or one was empty): let go of its bytes
 		return
 	}
 	e.m = make(map[string][]byte, len(e.subs)+1)
@@ -283,7 +302,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 		e.m[string(sv.sub)] = sv.value
 	}
 	e.mShared = e.shared != 0
-	e.subs, e.shared = nil, 0
+	e.subs, e.shared, e.one[0] = nil, 0, subValue{}
 	e.m[string(sub)] = append([]byte(nil), value...)
 }
 
