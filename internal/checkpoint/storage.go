@@ -36,7 +36,8 @@ type Storage interface {
 	// WriteFile durably stores the file name (see ValidName) of checkpoint
 	// id, all or nothing, and returns its size and CRC for the metadata.
 	// Writing a name again replaces it. It fails with ErrExists once the
-	// checkpoint is complete.
+	// checkpoint is complete. It keeps no reference to data after it
+	// returns (the caller reuses the buffer).
 	WriteFile(ctx context.Context, id int64, name string, data []byte) (FileSum, error)
 	// ReadFile reads the file name of checkpoint id. With want, the file's
 	// size and CRC must match it (a metadata entry: KeyedFile.Sum).

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -380,6 +381,7 @@ func (c *coordinator) reserveFinal() int64 {
 // upload writes snapshots to storage and acknowledges them.
 func (c *coordinator) upload(ctx context.Context) {
 	defer c.upWG.Done()
+	var file bytes.Buffer // a keyed state file, reused
 	for u := range c.uploads {
 		s := u.snap
 		if u.marker || u.raw {
@@ -391,24 +393,48 @@ func (c *coordinator) upload(ctx context.Context) {
 			continue
 		}
 		a := ack{id: s.CheckpointID, vertex: s.Vertex, subtask: s.Subtask}
-		for _, os := range s.Operators {
+		for i := range s.Operators {
+			os := &s.Operators[i]
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
-			if os.Keyed && len(os.Groups) > 0 {
-				data := checkpoint.EncodeKeyed(os.KeyGroups.Start, os.KeyGroups.End, os.Groups)
+			if os.Keyed {
+				// The keyed state captured copy-on-write is serialised
+				// here, chunk by chunk, straight into the file's buffer
+				// (the layout of checkpoint.EncodeKeyed). The buffer is
+				// reused across uploads: Storage.WriteFile keeps no
+				// reference to data.
+				file.Reset()
+				w, err := checkpoint.NewKeyedWriter(&file, os.KeyGroups.Start, os.KeyGroups.End)
+				chunks := 0
+				if err == nil {
+					err = os.EachChunk(func(kg int, chunk []byte) error {
+						chunks++
+						return w.WriteChunk(kg, chunk)
+					})
+				}
+				if err == nil {
+					err = w.Close()
+				}
 				name := fmt.Sprintf("%s-%d.state", os.UID, s.Subtask)
-				sum, err := c.opts.Storage.WriteFile(ctx, s.CheckpointID, name, data)
 				if err != nil {
-					a.err = fmt.Errorf("write %s: %w", name, err)
+					a.err = fmt.Errorf("encode %s: %w", name, err)
 					break
 				}
-				failpoint.Hit("snapshot-written")
-				kf := checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC}
-				ao.keyed = &kf
-				a.bytes += kf.Size
+				if chunks > 0 {
+					sum, err := c.opts.Storage.WriteFile(ctx, s.CheckpointID, name, file.Bytes())
+					if err != nil {
+						a.err = fmt.Errorf("write %s: %w", name, err)
+						break
+					}
+					failpoint.Hit("snapshot-written")
+					kf := checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC}
+					ao.keyed = &kf
+					a.bytes += kf.Size
+				}
 			}
 			a.ops = append(a.ops, ao)
 		}
+		s.Release() // what a failed write left unserialised
 		c.acks <- a
 	}
 }

@@ -55,7 +55,11 @@ func (h *handle) get(key, sub []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if h.rread {
-		binary.BigEndian.PutUint64(b, uint64(now+h.ttl))
+		// A new expiry through Put, never written into b: the backend's
+		// bytes may be shared with a pending copy-on-write snapshot.
+		v := binary.BigEndian.AppendUint64(h.buf[:0], uint64(now+h.ttl))
+		h.put(key, sub, append(v, b[8:]...))
+		b, _ = h.t.Get(h.kc.KG, key, sub)
 	}
 	return b[8:], true
 }

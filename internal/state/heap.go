@@ -1,31 +1,54 @@
 package state
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/stromio/strom/internal/base"
 )
 
 // Heap is the in-memory backend: per table and key group a Go map from key to
-// its subs. Keys with few subs keep them in a slice; many subs switch to a map.
+// its entry, and the same entries in a slice (the group's list: what
+// snapshots and scans walk). Keys with few subs keep them in a slice; many
+// subs switch to a map.
+//
+// Snapshots are copy-on-write (Snapshot, HeapSnapshot; DESIGN.md §3, §4):
+// taking one copies the slice headers of the group lists and bumps the
+// version; from then on an entry, a group list or a value's bytes that a
+// pending snapshot may read is never written in place: a mutation copies the
+// entry (or list) first and replaces it, and a value shared with a snapshot
+// is reallocated instead of overwritten (appending after its end is allowed:
+// the snapshot reads only up to its length then).
 type Heap struct {
 	kgs    base.KeyGroupRange
 	tables map[string]*heapTable
 	names  []string
 	size   int64
+
+	// ver is the version of entries and lists created or copied now;
+	// cowVer is the version after the latest snapshot: whatever has a
+	// lower version may be read by a pending snapshot, as long as one is
+	// pending (pending > 0: decremented by HeapSnapshot.Release on the
+	// serialising goroutine, hence atomic).
+	ver, cowVer uint32
+	pending     atomic.Int32
 }
 
 // NewHeap returns an empty heap backend for the key groups kgs.
 func NewHeap(kgs base.KeyGroupRange) *Heap {
-	return &Heap{kgs: kgs, tables: map[string]*heapTable{}}
+	return &Heap{kgs: kgs, tables: map[string]*heapTable{}, ver: 1}
 }
 
 func (h *Heap) Table(name string) Table {
 	if t, ok := h.tables[name]; ok {
 		return t
 	}
-	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, h.kgs.Len()), groupN: make([]int, h.kgs.Len())}
+	n := h.kgs.Len()
+	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, n), lists: make([][]*heapEntry, n),
+		lver: make([]uint32, n), groupN: make([]int, n)}
 	h.tables[name] = t
 	h.names = append(h.names, name)
 	return t
@@ -34,6 +57,14 @@ func (h *Heap) Table(name string) Table {
 func (h *Heap) TableNames() []string          { return append([]string(nil), h.names...) }
 func (h *Heap) KeyGroups() base.KeyGroupRange { return h.kgs }
 func (h *Heap) SizeBytes() int64              { return h.size }
+
+// shared reports whether something of version v may be read by a pending
+// snapshot (and so must not be written in place).
+func (h *Heap) shared(v uint32) bool { return v < h.cowVer && h.pending.Load() > 0 }
+
+// cow reports whether any snapshot is pending (a value marked shared in an
+// entry is then really shared).
+func (h *Heap) cow() bool { return h.pending.Load() > 0 }
 
 const subMapThreshold = 8
 
@@ -45,6 +76,27 @@ type heapEntry struct {
 	key  string
 	subs []subValue        // used while small
 	m    map[string][]byte // used once len > subMapThreshold
+	// ver is the version the entry was created or copied at; idx its
+	// position in its group's list (written also while a snapshot reads
+	// the entry: the snapshot never reads it).
+	ver uint32
+	idx int32
+	// Value bytes that a pending snapshot may read (the entry is a copy of
+	// one the snapshot holds): bit i for subs[i] (the slice layout holds at
+	// most subMapThreshold subs); mShared for every value of m. Such a
+	// value is reallocated, never overwritten; appending after its end is
+	// fine.
+	shared  uint8
+	mShared bool
+	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// and sub in one allocation, so a lookup touches one object.
+	one [1]subValue
+}
+
+// setOne makes sv the only sub of e.
+func (e *heapEntry) setOne(sv subValue) {
+	e.one[0] = sv
+	e.subs = e.one[:1:1]
 }
 
 func (e *heapEntry) len() int {
@@ -57,12 +109,18 @@ func (e *heapEntry) len() int {
 type heapTable struct {
 	h      *Heap
 	groups []map[string]*heapEntry
-	n      int
+	// lists are the entries of each key group (the map's values, in no
+	// particular order); lver[i] is the version of list i's backing array
+	// (a snapshot holds the slice headers of the lists it captured).
+	lists [][]*heapEntry
+	lver  []uint32
+	n     int
 	// groupN is the number of (key, sub) entries per key group (n is their
 	// sum): a snapshot writes it before the entries without a counting pass.
 	groupN []int
 	// last is the entry of the previous lookup: a read-modify-write of one
-	// key (Get then Put) hashes and probes the map once.
+	// key (Get then Put) hashes and probes the map once. Copy-on-write
+	// replaces it with the copy (own), a removal forgets it.
 	last   *heapEntry
 	lastKG int
 }
@@ -98,6 +156,81 @@ func (t *heapTable) group(kg int, create bool) map[string]*heapEntry {
 	return g
 }
 
+// own returns e when the table may write it in place, or else a private
+// copy of e that replaced it in the map, the list and the last-entry cache.
+// The copy shares the value bytes (marked shared) and the sub slices (never
+// written in place by anyone).
+func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
+	h := t.h
+	if !h.shared(e.ver) {
+		return e
+	}
+	c := &heapEntry{key: e.key, ver: h.ver, idx: e.idx}
+	if e.m != nil {
+		c.m, c.mShared = maps.Clone(e.m), true
+	} else {
+		if len(e.subs) == 1 {
+			c.setOne(e.subs[0])
+		} else {
+			c.subs = slices.Clone(e.subs)
+		}
+		c.shared = uint8(1<<len(c.subs) - 1)
+	}
+	i := kg - h.kgs.Start
+	t.groups[i][c.key] = c
+	t.ownList(i)[c.idx] = c
+	if t.last == e {
+		t.last = c
+	}
+	return c
+}
+
+// ownList returns list i after copying it when a pending snapshot may read
+// its backing array.
+func (t *heapTable) ownList(i int) []*heapEntry {
+	if t.h.shared(t.lver[i]) {
+		t.lists[i] = slices.Clone(t.lists[i])
+		t.lver[i] = t.h.ver
+	}
+	return t.lists[i]
+}
+
+// insert adds a new entry for key to key group kg.
+func (t *heapTable) insert(kg int, key []byte) *heapEntry {
+	i := kg - t.h.kgs.Start
+	g := t.group(kg, true)
+	l := t.lists[i]
+	e := &heapEntry{key: string(key), ver: t.h.ver, idx: int32(len(l))}
+	g[e.key] = e
+	// Appending after the end of a list a snapshot holds is fine: the
+	// snapshot reads only its own length, and the list never shrank below
+	// it (removals copy a shared list first).
+	nl := append(l, e)
+	if cap(nl) != cap(l) {
+		t.lver[i] = t.h.ver // a new backing array
+	}
+	t.lists[i] = nl
+	t.last, t.lastKG = e, kg
+	t.h.size += int64(len(key)) + 48
+	return e
+}
+
+// remove drops entry e of key group kg (from the map and the list).
+func (t *heapTable) remove(kg int, e *heapEntry) {
+	i := kg - t.h.kgs.Start
+	delete(t.groups[i], e.key)
+	l := t.ownList(i)
+	last := len(l) - 1
+	if moved := l[last]; moved != e {
+		l[e.idx] = moved
+		moved.idx = e.idx
+	}
+	l[last] = nil
+	t.lists[i] = l[:last]
+	t.forget(e)
+	t.h.size -= int64(len(e.key)) + 48
+}
+
 func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 	e := t.entry(kg, key)
 	if e == nil {
@@ -118,15 +251,13 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	e := t.entry(kg, key)
 	if e == nil {
-		g := t.group(kg, true)
-		e = &heapEntry{key: string(key)}
-		g[e.key] = e
-		t.last, t.lastKG = e, kg
-		t.h.size += int64(len(key)) + 48
+		e = t.insert(kg, key)
+	} else {
+		e = t.own(kg, e)
 	}
 	if e.m != nil {
 		old, ok := e.m[string(sub)]
-		if ok && cap(old) >= len(value) {
+		if ok && cap(old) >= len(value) && !(e.mShared && t.h.cow()) {
 			t.h.size += int64(len(value) - len(old))
 			e.m[string(sub)] = append(old[:0], value...)
 			return
@@ -143,6 +274,13 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 		sv := &e.subs[i]
 		if string(sv.sub) == string(sub) {
 			t.h.size += int64(len(value) - len(sv.value))
+			if bit := uint8(1) << i; e.shared&bit != 0 {
+				e.shared &^= bit
+				if t.h.cow() {
+					sv.value = append([]byte(nil), value...)
+					return
+				}
+			}
 			sv.value = append(sv.value[:0], value...)
 			return
 		}
@@ -150,21 +288,32 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
 	if len(e.subs) < subMapThreshold {
-		e.subs = append(e.subs, subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)})
+		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
+		if cap(e.subs) == 0 {
+			e.setOne(sv)
+			return
+		}
+		e.subs = append(e.subs, sv)
+		e.one[0] = subValue{} // subs moved out of one (or one was empty): let go of its bytes
 		return
 	}
 	e.m = make(map[string][]byte, len(e.subs)+1)
 	for _, sv := range e.subs {
 		e.m[string(sv.sub)] = sv.value
 	}
-	e.subs = nil
+	e.mShared = e.shared != 0
+	e.subs, e.shared, e.one[0] = nil, 0, subValue{}
 	e.m[string(sub)] = append([]byte(nil), value...)
 }
 
+// Append appends in place also to a value a pending snapshot shares: the
+// snapshot reads only up to the length it captured, and a shared value is
+// never shortened in place (Put reallocates it).
 func (t *heapTable) Append(kg int, key, sub, value []byte) {
 	if e := t.entry(kg, key); e != nil {
 		if e.m != nil {
 			if old, ok := e.m[string(sub)]; ok {
+				e = t.own(kg, e)
 				e.m[string(sub)] = append(old, value...)
 				t.h.size += int64(len(value))
 				return
@@ -172,6 +321,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 		} else {
 			for i := range e.subs {
 				if string(e.subs[i].sub) == string(sub) {
+					e = t.own(kg, e)
 					e.subs[i].value = append(e.subs[i].value, value...)
 					t.h.size += int64(len(value))
 					return
@@ -188,28 +338,35 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		return
 	}
 	if e.m != nil {
-		if old, ok := e.m[string(sub)]; ok {
-			delete(e.m, string(sub))
-			t.add(kg, -1)
-			t.h.size -= int64(len(sub) + len(old))
+		old, ok := e.m[string(sub)]
+		if !ok {
+			return
 		}
+		e = t.own(kg, e)
+		delete(e.m, string(sub))
+		t.add(kg, -1)
+		t.h.size -= int64(len(sub) + len(old))
 	} else {
-		for i := range e.subs {
-			if string(e.subs[i].sub) == string(sub) {
-				t.h.size -= int64(len(sub) + len(e.subs[i].value))
-				last := len(e.subs) - 1
-				e.subs[i] = e.subs[last]
-				e.subs[last] = subValue{}
-				e.subs = e.subs[:last]
-				t.add(kg, -1)
-				break
-			}
+		i := 0
+		for i < len(e.subs) && string(e.subs[i].sub) != string(sub) {
+			i++
 		}
+		if i == len(e.subs) {
+			return
+		}
+		e = t.own(kg, e)
+		t.h.size -= int64(len(sub) + len(e.subs[i].value))
+		last := len(e.subs) - 1
+		e.subs[i] = e.subs[last]
+		e.subs[last] = subValue{}
+		e.subs = e.subs[:last]
+		// The moved value keeps its shared mark.
+		e.shared = e.shared&^(1<<i) | (e.shared>>last&1)<<i
+		e.shared &^= 1 << last
+		t.add(kg, -1)
 	}
 	if e.len() == 0 {
-		delete(t.group(kg, false), e.key)
-		t.forget(e)
-		t.h.size -= int64(len(e.key)) + 48
+		t.remove(kg, e)
 	}
 }
 
@@ -218,14 +375,12 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 	if e == nil {
 		return
 	}
-	t.ScanKey(kg, key, func(sub, value []byte) bool {
+	scanEntry(e, func(sub, value []byte) bool {
 		t.add(kg, -1)
 		t.h.size -= int64(len(sub) + len(value))
 		return true
 	})
-	delete(t.group(kg, false), e.key)
-	t.forget(e)
-	t.h.size -= int64(len(e.key)) + 48
+	t.remove(kg, e)
 }
 
 func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool) {
@@ -254,9 +409,10 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 }
 
 func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
-	for k, e := range t.group(kg, false) {
-		// A read-only view of the map key: fn must not keep or modify it.
-		kb := unsafe.Slice(unsafe.StringData(k), len(k))
+	t.group(kg, false) // range check
+	for _, e := range t.lists[kg-t.h.kgs.Start] {
+		// A read-only view of the key: fn must not keep or modify it.
+		kb := unsafe.Slice(unsafe.StringData(e.key), len(e.key))
 		if !scanEntry(e, func(sub, value []byte) bool { return fn(kb, sub, value) }) {
 			return
 		}
@@ -264,8 +420,9 @@ func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 }
 
 func (t *heapTable) GroupKeys(kg int, dst []string) []string {
-	for k := range t.group(kg, false) {
-		dst = append(dst, k)
+	t.group(kg, false) // range check
+	for _, e := range t.lists[kg-t.h.kgs.Start] {
+		dst = append(dst, e.key)
 	}
 	return dst
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"sync/atomic"
 )
 
 // groupSnapshotVersion is the first byte of a key group's state snapshot.
@@ -53,22 +55,41 @@ func AppendGroup(dst []byte, b Backend, kg int) []byte {
 // map keys. A caller that reuses dst across key groups grows it rarely.
 func (h *Heap) appendGroup(dst []byte, kg int) []byte {
 	i := kg - h.kgs.Start
-	tables := 0
+	tables := make([]snapTable, 0, 8)
 	for _, name := range h.names {
-		if h.tables[name].groupN[i] > 0 {
-			tables++
+		t := h.tables[name]
+		tables = append(tables, snapTable{name: name, lists: t.lists, n: t.groupN})
+	}
+	return appendSnapGroup(dst, tables, i)
+}
+
+// snapTable is one table as a snapshot sees it: the group lists and the
+// entry counts per key group (index: key group less the range start).
+type snapTable struct {
+	name  string
+	lists [][]*heapEntry
+	n     []int
+}
+
+// appendSnapGroup appends key group index i of tables in the layout of
+// AppendGroup.
+func appendSnapGroup(dst []byte, tables []snapTable, i int) []byte {
+	count := 0
+	for _, t := range tables {
+		if t.n[i] > 0 {
+			count++
 		}
 	}
 	dst = append(dst, groupSnapshotVersion, 0, 0, 0, 0, 0) // table count: fixed 5-byte uvarint
-	putUvarint5(dst[len(dst)-5:], uint64(tables))
-	for _, name := range h.names {
-		t := h.tables[name]
-		if t.groupN[i] == 0 {
+	putUvarint5(dst[len(dst)-5:], uint64(count))
+	for _, t := range tables {
+		if t.n[i] == 0 {
 			continue
 		}
-		dst = appendString(dst, name)
-		dst = binary.AppendUvarint(dst, uint64(t.groupN[i]))
-		for k, e := range t.groups[i] {
+		dst = appendString(dst, t.name)
+		dst = binary.AppendUvarint(dst, uint64(t.n[i]))
+		for _, e := range t.lists[i] {
+			k := e.key
 			if e.m != nil {
 				for s, v := range e.m {
 					dst = appendString(dst, k)
@@ -85,6 +106,88 @@ func (h *Heap) appendGroup(dst []byte, kg int) []byte {
 		}
 	}
 	return dst
+}
+
+// GroupSnapshot is the keyed state of a backend at one point, serialised
+// later (and on another goroutine) one key group at a time.
+type GroupSnapshot interface {
+	// AppendGroup appends key group kg as state.AppendGroup did when the
+	// snapshot was taken.
+	AppendGroup(dst []byte, kg int) []byte
+	// Release frees the snapshot (idempotent); AppendGroup must not be
+	// called after it.
+	Release()
+}
+
+// Capture snapshots b for a later serialisation. For the heap backend this
+// is Heap.Snapshot (copy-on-write: O(tables x key groups) here, the
+// serialisation later); any other backend is serialised now. It runs on the
+// goroutine that owns b; the result may be used on any one goroutine.
+func Capture(b Backend) GroupSnapshot {
+	if h, ok := b.(*Heap); ok {
+		return h.Snapshot()
+	}
+	s := eagerSnapshot{}
+	r := b.KeyGroups()
+	for kg := r.Start; kg < r.End; kg++ {
+		s[kg] = AppendGroup(nil, b, kg)
+	}
+	return s
+}
+
+type eagerSnapshot map[int][]byte
+
+func (s eagerSnapshot) AppendGroup(dst []byte, kg int) []byte { return append(dst, s[kg]...) }
+func (s eagerSnapshot) Release()                              {}
+
+// HeapSnapshot is a copy-on-write snapshot of a heap backend (Heap.Snapshot):
+// it holds the group lists as they were, whose entries the backend no longer
+// writes while the snapshot is pending. Serialise it with AppendGroup on any
+// one goroutine, then Release it: until then the backend copies what it
+// changes, and the old entries stay reachable.
+type HeapSnapshot struct {
+	h        *Heap
+	tables   []snapTable
+	released atomic.Bool
+}
+
+// Snapshot captures the backend's state in O(tables x key groups): it copies
+// the slice headers of the group lists and the entry counts, and makes the
+// backend copy, from now on, every entry, list and value before it would
+// write what the snapshot may read (DESIGN.md §3). Call it on the goroutine
+// that owns h.
+func (h *Heap) Snapshot() *HeapSnapshot {
+	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names))}
+	for _, name := range h.names {
+		t := h.tables[name]
+		s.tables = append(s.tables, snapTable{name: name, lists: slices.Clone(t.lists), n: slices.Clone(t.groupN)})
+	}
+	h.ver++
+	h.cowVer = h.ver
+	h.pending.Add(1)
+	return s
+}
+
+// AppendGroup appends key group kg as state.AppendGroup would have when the
+// snapshot was taken.
+func (s *HeapSnapshot) AppendGroup(dst []byte, kg int) []byte {
+	if s.released.Load() {
+		panic("state: HeapSnapshot used after Release")
+	}
+	if !s.h.kgs.Contains(kg) {
+		panic(fmt.Sprintf("state: key group %d outside %s", kg, s.h.kgs))
+	}
+	return appendSnapGroup(dst, s.tables, kg-s.h.kgs.Start)
+}
+
+// Release ends the snapshot: the backend may write in place again once no
+// snapshot is pending. Idempotent; safe on any goroutine.
+func (s *HeapSnapshot) Release() {
+	if s.released.Swap(true) {
+		return
+	}
+	s.tables = nil
+	s.h.pending.Add(-1)
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -9,7 +9,8 @@
 //
 // Concurrency: a backend belongs to one subtask and is used by its goroutine
 // only. Slices returned by Get and passed to Scan callbacks are owned by the
-// backend and valid until the next mutation; callers copy what they keep.
+// backend and valid until the next mutation; callers copy what they keep and
+// never write into them (a pending copy-on-write snapshot may share them).
 package state
 
 import "github.com/stromio/strom/internal/base"

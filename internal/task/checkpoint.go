@@ -3,6 +3,7 @@ package task
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/failpoint"
@@ -13,9 +14,11 @@ import (
 // Checkpointing connects a subtask to the checkpoint coordinator.
 type Checkpointing struct {
 	// Snapshot receives the subtask's snapshot of a checkpoint, on the
-	// subtask's goroutine, after the state was serialised (the synchronous
-	// part). It must hand the bytes over and return: writing them to storage
-	// and acknowledging happen elsewhere, while the subtask goes on.
+	// subtask's goroutine, after the synchronous part (keyed state captured
+	// copy-on-write, timers and operator state encoded). It must hand it
+	// over and return: serialising the keyed state (Materialize), writing
+	// to storage and acknowledging happen elsewhere, while the subtask goes
+	// on. The receiver must Materialize or Release every snapshot.
 	Snapshot func(SubtaskSnapshot)
 	// Restore returns what operator uid restores for the key groups kgs, or
 	// nil when it has nothing in the checkpoint (nil func: a fresh start).
@@ -43,9 +46,95 @@ type OperatorSnapshot struct {
 	// Keyed operators: their key groups and a chunk per non-empty group.
 	Keyed     bool
 	KeyGroups base.KeyGroupRange
-	Groups    map[int][]byte
+	// Groups is nil until Materialize when the snapshot is deferred.
+	Groups map[int][]byte
 	// State is the operator's non-keyed state (Snapshotter), nil if none.
 	State []byte
+	// deferred is the keyed state captured at the snapshot, not serialised
+	// yet (nil: Groups is complete).
+	deferred *deferredGroups
+}
+
+// deferredGroups is a keyed operator's snapshot before serialisation: the
+// state backend's copy-on-write capture and the timers (small, encoded in
+// the synchronous part).
+type deferredGroups struct {
+	state  state.GroupSnapshot
+	timers map[int][]byte
+}
+
+// Materialize serialises the keyed state captured at the snapshot into
+// Groups (a KeyedChunk per non-empty key group) and releases the capture,
+// so that the backend writes in place again. A no-op when there is nothing
+// deferred. (The uploader uses EachChunk instead: no chunk copies.)
+func (o *OperatorSnapshot) Materialize() {
+	if o.deferred == nil {
+		return
+	}
+	groups := map[int][]byte{}
+	_ = o.EachChunk(func(kg int, chunk []byte) error {
+		groups[kg] = append([]byte(nil), chunk...)
+		return nil
+	})
+	o.Groups = groups
+}
+
+// EachChunk calls fn with the KeyedChunk of every non-empty key group in
+// ascending order, until fn fails. A deferred snapshot is serialised here
+// (off the subtask's goroutine: at most one goroutine per snapshot) into a
+// buffer reused across key groups, so chunk is valid only during the call;
+// the capture is released at the end, whatever happened. It returns fn's
+// error.
+func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error {
+	d := o.deferred
+	if d == nil {
+		kgs := make([]int, 0, len(o.Groups))
+		for kg, c := range o.Groups {
+			if len(c) > 0 {
+				kgs = append(kgs, kg)
+			}
+		}
+		slices.Sort(kgs)
+		for _, kg := range kgs {
+			if err := fn(kg, o.Groups[kg]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	o.deferred = nil
+	defer d.state.Release()
+	const pad = binary.MaxVarintLen64 // room for the chunk's length prefix
+	var buf []byte
+	var zero [pad]byte
+	for kg := o.KeyGroups.Start; kg < o.KeyGroups.End; kg++ {
+		buf = d.state.AppendGroup(append(buf[:0], zero[:]...), kg)
+		n := len(buf) - pad
+		if n <= 6 && d.timers[kg] == nil {
+			continue // no table and no timer in this group
+		}
+		// KeyedChunk's layout in place: the length prefix goes right
+		// before the state bytes.
+		var l [binary.MaxVarintLen64]byte
+		k := binary.PutUvarint(l[:], uint64(n))
+		copy(buf[pad-k:pad], l[:k])
+		buf = append(buf, d.timers[kg]...)
+		if err := fn(kg, buf[pad-k:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Release drops the captures of a snapshot that will not be materialized
+// (a failed upload). Idempotent.
+func (s *SubtaskSnapshot) Release() {
+	for i := range s.Operators {
+		if d := s.Operators[i].deferred; d != nil {
+			s.Operators[i].deferred = nil
+			d.state.Release()
+		}
+	}
 }
 
 // KeyedChunk is the layout of one key group of a keyed operator:
@@ -155,17 +244,13 @@ func (st *Subtask) checkpoint(id int64, final bool) {
 			if ts, ok := op.(operator.TimerSnapshotter); ok {
 				timers = ts.SnapshotTimers()
 			}
-			os.Groups = map[int][]byte{}
-			for kg := rt.KeyGroups.Start; kg < rt.KeyGroups.End; kg++ {
-				// Serialise into a buffer reused across key groups and
-				// checkpoints; KeyedChunk copies it into a chunk of its
-				// exact size.
-				sb := state.AppendGroup(st.snapBuf[:0], rt.State, kg)
-				st.snapBuf = sb
-				if len(sb) <= 6 && timers[kg] == nil {
-					continue // no table and no timer in this group
-				}
-				os.Groups[kg] = KeyedChunk(sb, timers[kg])
+			// The synchronous part: a copy-on-write capture of the state
+			// (heap backend: O(tables x key groups)); the uploader
+			// serialises it (Materialize). A subtask's last snapshot is
+			// serialised at once: it is copied into later checkpoints.
+			os.deferred = &deferredGroups{state: state.Capture(rt.State), timers: timers}
+			if final {
+				os.Materialize()
 			}
 		}
 		snap.Operators = append(snap.Operators, os)

@@ -89,9 +89,7 @@ type Subtask struct {
 
 	vertex int
 	ckpt   *Checkpointing
-	// snapBuf is the scratch buffer of key group snapshots (checkpoint).
-	snapBuf []byte
-	ctrl    chan int64 // checkpoint triggers (sources)
+	ctrl   chan int64 // checkpoint triggers (sources)
 }
 
 // New builds the operator chain of one subtask and wires its channels.
