@@ -226,3 +226,58 @@ func TestSinkCommitIdempotent(t *testing.T) {
 		t.Fatalf("commit of an aborted transaction: %v", err)
 	}
 }
+
+// TestSinkRestoreOlderCheckpoint: checkpoint 1 commits; checkpoints 2 and
+// 3 pre-commit but never complete; a restore of checkpoint 1 commits its
+// transaction again (its name was not reused: no ErrDataLost) and aborts
+// the rest, which read_committed never shows.
+func TestSinkRestoreOlderCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	j := openJournal(t)
+	_ = j.CreateTopic("t", 1)
+	opts := jconn.SinkOptions[string]{Topic: "t", Codec: codec.String{}, Prefix: "ro"}
+	s, _ := jconn.NewSink(j, opts)
+	w := openWriter(t, s, 0)
+	_ = w.Write("one", 0)
+	c1, err := w.PreCommit(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, [][]byte{c1}); err != nil {
+		t.Fatal(err)
+	}
+	for ck := int64(2); ck <= 4; ck++ {
+		_ = w.Write(fmt.Sprint("later", ck), 0)
+		if _, err := w.PreCommit(ctx, ck); err != nil {
+			t.Fatalf("checkpoint %d: %v", ck, err)
+		}
+	}
+	_ = w.Write("open", 0)
+	_ = w.Flush(ctx)
+	// The process dies (no Close); a new one restores checkpoint 1.
+	s2, _ := jconn.NewSink(j, opts)
+	if err := s2.Commit(ctx, [][]byte{c1}); err != nil {
+		t.Fatalf("commit of the restored checkpoint: %v", err)
+	}
+	if err := s2.AbortExcept(ctx, [][]byte{c1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, j, "t", jl.ReadCommitted); !slices.Equal(got, []string{"one"}) {
+		t.Fatalf("read_committed after the restore: %q", got)
+	}
+	lso, _ := j.LastStableOffset("t", 0)
+	if _, end, _ := j.Bounds("t", 0); lso != end {
+		t.Fatalf("a transaction is left open: lso %d end %d", lso, end)
+	}
+	// The restored run goes on; a second crash before its first checkpoint
+	// completes commits checkpoint 1 again, still without loss.
+	w2 := openWriter(t, s2, 0)
+	_ = w2.Write("two", 0)
+	if _, err := w2.PreCommit(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	s3, _ := jconn.NewSink(j, opts)
+	if err := s3.Commit(ctx, [][]byte{c1}); err != nil {
+		t.Fatalf("second restore of checkpoint 1: %v", err)
+	}
+}

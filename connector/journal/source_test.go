@@ -193,3 +193,46 @@ func TestSourceReader(t *testing.T) {
 		t.Fatalf("latest bounded: %d %v", n, err)
 	}
 }
+
+// TestSourceGroupAndDecode: StartAt Committed starts at the group's
+// offsets (earliest without one); Decode sees the whole message.
+func TestSourceGroupAndDecode(t *testing.T) {
+	ctx := context.Background()
+	j := openJournal(t)
+	fill(t, j, "in", 2, 5)
+	if err := j.CommitOffsets("g", map[jl.TopicPartition]int64{{Topic: "in", Partition: 1}: 3}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := jconn.NewSource(j, jconn.SourceOptions[string]{Topic: "in", Bounded: true,
+		StartAt: jconn.StartAt{Kind: jconn.Committed, Group: "g"},
+		Decode: func(m *jl.Message) (string, error) {
+			return fmt.Sprintf("%d@%d:%s", m.Partition, m.Offset, m.Value), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits, _ := src.Splits(ctx)
+	var got []string
+	for _, sp := range splits {
+		r, err := src.Open(ctx, sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]string, 2)
+		for {
+			n, err := r.Read(ctx, buf)
+			got = append(got, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = r.Close()
+	}
+	want := []string{"0@0:p0-0000", "0@1:p0-0001", "0@2:p0-0002", "0@3:p0-0003", "0@4:p0-0004", "1@3:p1-0003", "1@4:p1-0004"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q", got)
+	}
+}
