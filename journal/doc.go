@@ -68,6 +68,23 @@
 // two-phase-commit sink). Layouts and rules: docs/format/journal.md §2.1,
 // §7 to §9.
 //
+// # HTTP
+//
+// NewHandler serves a journal over HTTP with JSON bodies (Go 1.22 ServeMux
+// patterns; details in docs/http-journal.md):
+//
+//	GET  /topics                                  topics, partitions, bounds
+//	POST /topics/{topic}/records                  append (one durable Append per partition)
+//	GET  /topics/{topic}/partitions/{p}/records   fetch: ?offset=N&max=M&isolation=read_committed
+//	GET  /topics/{topic}/partitions/{p}/tail      Server-Sent Events from ?offset=N or Last-Event-ID
+//
+// Path parameters are validated ({topic} against ^[A-Za-z0-9._-]+$, {p} as
+// a number), a produce body is limited (1 MiB by default, 413 above), a
+// fetch is bounded (MaxRecords, MaxBytes), errors are {"error": "..."}
+// without internals, and a tail long-polls (Poll) with heartbeats and ends
+// with its client or HandlerOptions.Context. The handler does no
+// authentication: the server mounts it behind its own (token, TLS, limits).
+//
 // # Concurrency
 //
 // A Journal is safe for concurrent use. Each partition has one writer

@@ -241,8 +241,8 @@ func sse(body io.Reader) <-chan sseEvent {
 	return ch
 }
 
-// next returns the next event that is not a comment (or a heartbeat when
-// comments is set).
+// next returns the next event that is not a comment, or with comment set
+// the next comment containing it.
 func next(t *testing.T, ch <-chan sseEvent, comment string) sseEvent {
 	t.Helper()
 	timeout := time.After(3 * time.Second)
@@ -254,6 +254,9 @@ func next(t *testing.T, ch <-chan sseEvent, comment string) sseEvent {
 			}
 			if comment == "" && e.event != "comment" || comment != "" && strings.Contains(e.data, comment) {
 				return e
+			}
+			if comment != "" && e.event != "comment" {
+				t.Fatalf("event %+v while waiting for comment %q", e, comment)
 			}
 		case <-timeout:
 			t.Fatal("no event in 3s")
@@ -338,4 +341,34 @@ func waitZero(t *testing.T, n *atomic.Int32) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestHTTPTailReadCommitted(t *testing.T) {
+	ctx := context.Background()
+	j, srv, active := httpJournal(t, HandlerOptions{Heartbeat: 50 * time.Millisecond})
+	p, err := j.NewTransactionalProducer(ctx, "tx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Append(ctx, "t", 0, rec("x")); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp := openTail(t, cctx, srv.URL+"/topics/t/partitions/0/tail?offset=0&isolation=read_committed", "")
+	defer resp.Body.Close()
+	ch := sse(resp.Body)
+	next(t, ch, "heartbeat") // the open transaction's record is not sent
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, ch, ""); e.id != "0" || !strings.Contains(e.data, `"value":"x"`) {
+		t.Fatalf("after the commit: %+v", e)
+	}
+	cancel()
+	resp.Body.Close()
+	waitZero(t, active)
 }
