@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/internal/vfs"
 )
@@ -57,6 +58,7 @@ func benchAppend(b *testing.B, d Durability, producers int) {
 func BenchmarkAppendDurable1(b *testing.B) { benchAppend(b, Durable, 1) }
 func BenchmarkAppendDurable8(b *testing.B) { benchAppend(b, Durable, 8) }
 func BenchmarkAppendRelaxed1(b *testing.B) { benchAppend(b, Relaxed, 1) }
+func BenchmarkAppendRelaxed8(b *testing.B) { benchAppend(b, Relaxed, 8) }
 
 // BenchmarkConsume reads 100-byte records sequentially (1 MiB per read)
 // from a partition written in batches of 100 records.
@@ -166,5 +168,71 @@ func BenchmarkRecoverScan(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// BenchmarkRecover1GiB is the recovery figure: 1 GiB of 100-byte
+// records written in Relaxed mode (no fsync while writing: SyncInterval is
+// an hour) into one active segment, the clean-shutdown marker removed, and
+// Open timed, which scans and checks every batch. "warm": the segment was
+// just written and is read from the page cache (the CPU side of recovery).
+// "evicted": before each Open the partition's files are dropped from the
+// page cache (fadvise DONTNEED on those files only; Close fsynced them, so
+// their pages are clean), so Open reads them from the disk, as after a
+// reboot; on this VM the host may still cache the virtual disk. Run it with
+// -benchtime 1x: the setup writes 1 GiB.
+func BenchmarkRecover1GiB(b *testing.B) {
+	dir := b.TempDir()
+	o := Options{FS: vfs.OS{}, Durability: Relaxed, SyncInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetentionCheck: -1, SegmentBytes: 2 << 30}
+	j, err := Open(dir, o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := j.CreateTopic("t", 1); err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]Record, 1000)
+	for i := range recs {
+		recs[i] = Record{Value: make([]byte, 100), Timestamp: 1}
+	}
+	const size = 1 << 30
+	for written := 0; written < size; written += len(recs) * 104 {
+		if _, err := j.Append(context.Background(), "t", 0, recs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		b.Fatal(err)
+	}
+	part := filepath.Join(dir, "topics", "t", "0")
+	for _, evict := range []bool{false, true} {
+		name := "warm"
+		if evict {
+			name = "evicted"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				if err := os.Remove(filepath.Join(part, cleanFile)); err != nil {
+					b.Fatal(err)
+				}
+				if evict {
+					dropCache(b, part)
+				}
+				b.StartTimer()
+				j, err := Open(dir, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := j.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/open")
+		})
 	}
 }
