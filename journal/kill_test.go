@@ -129,6 +129,15 @@ func killChild(dir string) {
 	select {}
 }
 
+// parseKillValue is the inverse of killValue.
+func parseKillValue(t *testing.T, v string) (run, prod, n int) {
+	t.Helper()
+	if _, err := fmt.Sscanf(v, "r%d-p%d-%d-", &run, &prod, &n); err != nil || v != killValue(run, prod, n) {
+		t.Fatalf("value %q was not written by the child (%v)", v, err)
+	}
+	return run, prod, n
+}
+
 // killAck is an acked record.
 type killAck struct {
 	part  int
@@ -198,15 +207,10 @@ func runKillChild(t *testing.T, name, dir string, run int, retain bool, delay ti
 			mu.Unlock()
 		}
 	}()
-	exited := make(chan struct{})
-	go func() {
-		select {
-		case <-done:
-		case <-time.After(delay):
-		}
-		close(exited)
-	}()
-	<-exited
+	select {
+	case <-done: // the child ended by itself: Wait reports it
+	case <-time.After(delay):
+	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-done
 	err = cmd.Wait()
@@ -386,10 +390,33 @@ func testKill(t *testing.T, retain bool) {
 			}
 		}
 	}
+	// A present value nobody acked is from a batch in flight at a kill:
+	// the batch after its producer's last acked one in that run, and whole
+	// (a batch is atomic, and retention deletes whole segments).
+	type runProd struct{ run, prod int }
+	nextN := map[runProd]int{} // the first record of the batch after the last acked one
+	for _, a := range acks {
+		run, prod, n := parseKillValue(t, a.value)
+		nextN[runProd{run, prod}] = max(nextN[runProd{run, prod}], n+1)
+	}
+	unackedOf := map[runProd][]int{}
 	unacked := 0
-	for k := range present {
+	for k, v := range present {
 		if _, ok := ackedAt[k]; !ok {
 			unacked++
+			run, prod, n := parseKillValue(t, v)
+			unackedOf[runProd{run, prod}] = append(unackedOf[runProd{run, prod}], n)
+		}
+	}
+	for rp, ns := range unackedOf {
+		slices.Sort(ns)
+		first := nextN[rp]
+		var want []int
+		for i := range 1 + first%3 {
+			want = append(want, first+i)
+		}
+		if !slices.Equal(ns, want) {
+			t.Errorf("run %d, producer %d: present but unacked records %v, want none or the batch in flight %v", rp.run, rp.prod, ns, want)
 		}
 	}
 	// No orphan files after the parent's recovery; no deleted segment back.
