@@ -600,3 +600,41 @@ func l11Child(dir string) {
 	}
 	os.Exit(0)
 }
+
+// The checker finds each anomaly in a made-up history.
+func TestL11Checker(t *testing.T) {
+	acked := func(v string, p int, off int64) l11Op { return l11Op{v, opAcked, p, off} }
+	ok := []l11Op{acked("a", 0, 0), acked("b", 0, 1), acked("c", 1, 0)}
+	log := [][]l11Obs{{{0, "a"}, {1, "b"}}, {{0, "c"}}}
+	if r := checkQueue(ok, log, log); r.failures() || r.acked != 3 {
+		t.Fatalf("a clean history: %s %v", r, r.examples)
+	}
+	for _, tc := range []struct {
+		name       string
+		ops        []l11Op
+		obs, final [][]l11Obs
+		count      func(r *l11Result) int
+	}{
+		{"lost-write", ok, log, [][]l11Obs{{{0, "a"}}, {{0, "c"}}}, func(r *l11Result) int { return r.lost }},
+		{"duplicate", ok, log, [][]l11Obs{{{0, "a"}, {1, "b"}, {2, "a"}}, {{0, "c"}}}, func(r *l11Result) int { return r.duplicate }},
+		{"inconsistent acked offset", []l11Op{acked("a", 0, 1), acked("b", 0, 0), acked("c", 1, 0)}, log, log, func(r *l11Result) int { return r.inconsistent }},
+		{"inconsistent reads", ok, [][]l11Obs{{{0, "a"}, {1, "c"}}, {{0, "c"}}}, log, func(r *l11Result) int { return r.inconsistent }},
+		{"nonmonotonic-poll", ok, [][]l11Obs{{{1, "b"}, {0, "a"}}, {{0, "c"}}}, log, func(r *l11Result) int { return r.nonmonotonic }},
+		{"poll-skip", ok, [][]l11Obs{{{1, "b"}}, {{0, "c"}}}, log, func(r *l11Result) int { return r.pollSkip }},
+		{"unseen", ok, [][]l11Obs{{{0, "a"}, {1, "b"}}, {}}, log, func(r *l11Result) int { return r.unseen }},
+		{"failed-but-stored", []l11Op{acked("a", 0, 0), {"b", opFailed, -1, -1}, acked("c", 1, 0)}, log, log, func(r *l11Result) int { return r.failedStored }},
+		{"unknown-value", ok[:2], [][]l11Obs{{{0, "a"}, {1, "b"}}, {}}, log, func(r *l11Result) int { return r.unknown }},
+		{"hole", ok, [][]l11Obs{{{0, "a"}, {2, "b"}}, {{0, "c"}}}, [][]l11Obs{{{0, "a"}, {2, "b"}}, {{0, "c"}}}, func(r *l11Result) int { return r.holes }},
+	} {
+		r := checkQueue(tc.ops, tc.obs, tc.final)
+		if tc.count(r) == 0 || !r.failures() {
+			t.Errorf("%s: not found: %s", tc.name, r)
+		}
+	}
+	// An indeterminate write may be stored once, or not at all.
+	ind := append(slices.Clone(ok), l11Op{"d", opIndeterminate, -1, -1}, l11Op{"e", opIndeterminate, -1, -1})
+	withD := [][]l11Obs{{{0, "a"}, {1, "b"}, {2, "d"}}, {{0, "c"}}}
+	if r := checkQueue(ind, withD, withD); r.failures() || r.indeterminateStored != 1 {
+		t.Fatalf("indeterminate writes: %s %v", r, r.examples)
+	}
+}
