@@ -34,7 +34,8 @@ import (
 // checkQueue looks for lost writes, duplicates, inconsistent offsets,
 // non-monotonic polls, poll skips and unseen values.
 //
-// Normal tier: 20 s of load. Long tier (-long or JOURNAL_L11_LONG=1): 5 min.
+// Normal tier: 20 s of load, pauses of 0.1-1 s. Long tier (-long or
+// JOURNAL_L11_LONG=1): 5 min, pauses of 0.1-5 s.
 // -seed replays the nemesis schedule (the interleaving of the clients is
 // not deterministic).
 
@@ -83,9 +84,9 @@ func TestL11Queue(t *testing.T) {
 		t.Skip("child process")
 	}
 	sd := seed(t)
-	load := 20 * time.Second
+	load, maxPause := 20*time.Second, time.Second
 	if *longFlag || os.Getenv("JOURNAL_L11_LONG") == "1" {
-		load = 5 * time.Minute
+		load, maxPause = 5*time.Minute, 5*time.Second // pauses longer than a request's timeout
 	}
 	rng := rand.New(rand.NewPCG(sd, 11))
 	dir := t.TempDir()
@@ -240,7 +241,7 @@ func TestL11Queue(t *testing.T) {
 			start()
 			counts["kill"]++
 		case 1:
-			pause := 100*time.Millisecond + time.Duration(rng.Int64N(int64(900*time.Millisecond)))
+			pause := 100*time.Millisecond + time.Duration(rng.Int64N(int64(maxPause-100*time.Millisecond)))
 			_ = cmd.Process.Signal(syscall.SIGSTOP)
 			time.Sleep(pause)
 			_ = cmd.Process.Signal(syscall.SIGCONT)
