@@ -322,14 +322,16 @@ func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // state holds nothing wholly below the log start.
 func TestRetentionTxnPowerLoss(t *testing.T) {
 	s := seed(t)
+	moved := 0
 	for it := range iterations(150, 5_000) {
-		if err := retentionTxnPowerLoss(s + uint64(it)); err != nil {
+		if err := retentionTxnPowerLoss(s+uint64(it), &moved); err != nil {
 			t.Fatalf("seed %d (replay: -run TestRetentionTxnPowerLoss -seed %d): %v", s+uint64(it), s+uint64(it), err)
 		}
 	}
+	t.Logf("%d runs with the log start moved", moved)
 }
 
-func retentionTxnPowerLoss(s uint64) (err error) {
+func retentionTxnPowerLoss(s uint64, moved *int) (err error) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(s, 11))
 	c := vfs.NewCrashFS(s)
@@ -425,6 +427,9 @@ func retentionTxnPowerLoss(s uint64) (err error) {
 	}
 	if st < start {
 		return fmt.Errorf("log start went back from %d to %d", start, st)
+	}
+	if st > 0 {
+		*moved++
 	}
 	ms, err := j.Read(ctx, "t", 0, st, ReadOptions{MaxBytes: 1 << 30, Isolation: ReadCommitted})
 	if err != nil {
