@@ -65,8 +65,16 @@
 // committed records, up to the last stable offset; Fetch returns the next
 // offset past skipped ones. A commit decided before a crash is finished by
 // Open; CommitTransaction commits a restored transaction idempotently (the
-// two-phase-commit sink). Layouts and rules: docs/format/journal.md §2.1,
-// §7 to §9.
+// two-phase-commit sink). A transaction open longer than
+// Options.TransactionTimeout (default 60s; Producer.SetTransactionTimeout
+// per producer) is aborted by the journal, which bumps the producer's epoch
+// first: the old instance's Append and Commit fail with ErrProducerFenced,
+// its Commit and CommitTransaction also with ErrTransactionAborted. The
+// check runs on a ticker the Journal owns (Options.TransactionCheck,
+// default 10s, stopped by Close) and on ExpireTransactions, never on
+// reads; time is Options.Now. Retention drops the producer state wholly
+// below the new log start (aborted transactions, idle producers).
+// Layouts and rules: docs/format/journal.md §2.1, §6 to §9.
 //
 // # HTTP
 //

@@ -82,7 +82,7 @@ func quietOpts(fsys vfs.FS, logs *logBuf) Options {
 	if logs == nil {
 		logs = &logBuf{}
 	}
-	return Options{FS: fsys, Logger: slog.New(slog.NewTextHandler(logs, nil)), RetentionCheck: -1}
+	return Options{FS: fsys, Logger: slog.New(slog.NewTextHandler(logs, nil)), RetentionCheck: -1, TransactionCheck: -1}
 }
 
 func mustOpen(t testing.TB, dir string, o Options) *Journal {

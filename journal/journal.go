@@ -74,9 +74,19 @@ type Options struct {
 	MaxGroupBytes int
 	// Logger gets the recovery warnings; default slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for record timestamps, segment age and retention;
-	// default time.Now.
+	// Now is the clock for record timestamps, segment age, retention and
+	// transaction timeouts; default time.Now.
 	Now func() time.Time
+	// TransactionTimeout: a transaction open (ongoing in the registry)
+	// longer than this is aborted by the journal and its producer fenced
+	// (Kafka's transaction.timeout.ms); default 60s, < 0 never.
+	// Producer.SetTransactionTimeout overrides it per producer.
+	TransactionTimeout time.Duration
+	// TransactionCheck is how often the journal looks for expired
+	// transactions (Kafka's
+	// transaction.abort.timed.out.transaction.cleanup.interval.ms); default
+	// 10s, < 0 never on its own (ExpireTransactions runs it).
+	TransactionCheck time.Duration
 }
 
 func (o *Options) fill() error {
@@ -103,6 +113,12 @@ func (o *Options) fill() error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TransactionTimeout == 0 {
+		o.TransactionTimeout = 60 * time.Second
+	}
+	if o.TransactionCheck == 0 {
+		o.TransactionCheck = 10 * time.Second
 	}
 	switch {
 	case o.Durability != Durable && o.Durability != Relaxed:
@@ -133,6 +149,9 @@ type Journal struct {
 	pmu   sync.Mutex // serialises producer registry changes (producer.go)
 	reg   *registry  // pmu
 	fence sync.Map   // producer id -> current epoch (uint32)
+
+	quit chan struct{} // closed by Close: stops the transaction expiry
+	bg   sync.WaitGroup
 }
 
 type topic struct {
@@ -189,6 +208,11 @@ func Open(dir string, opts Options) (*Journal, error) {
 		}
 	}
 	j.finishPrepared() // txn.go
+	j.quit = make(chan struct{})
+	if j.opts.TransactionCheck > 0 && j.opts.TransactionTimeout > 0 {
+		j.bg.Add(1)
+		go j.expireLoop() // txn.go
+	}
 	return j, nil
 }
 
@@ -582,6 +606,10 @@ func (j *Journal) Close() error {
 		parts = append(parts, t.parts...)
 	}
 	j.mu.Unlock()
+	if j.quit != nil {
+		close(j.quit)
+		j.bg.Wait()
+	}
 	var errs []error
 	for _, p := range parts {
 		p.stop()

@@ -565,6 +565,24 @@ func (p *partition) retain() {
 	if err := p.j.fs.SyncDir(p.dir); err != nil {
 		p.j.log.Warn("journal: retention: directory sync", "topic", p.topic, "partition", p.id, "err", err)
 	}
+	// The producer state below the new start goes (docs/format/journal.md
+	// §8): after the log start is durable, so a crash before the snapshot
+	// leaves an unpruned one, which Open prunes the same way. The snapshot
+	// is of the synced end (never beyond it, DESIGN invariant 12).
+	p.mu.Lock()
+	changed := p.ps.prune(start)
+	p.mu.Unlock()
+	if !changed || p.failure() != nil {
+		return
+	}
+	if p.dirty {
+		if err := p.w.Sync(); err != nil {
+			p.fail(err)
+			return
+		}
+		p.dirty = false
+	}
+	p.writeSnapshot(p.segs[len(p.segs)-1].next)
 }
 
 // shutdown syncs, writes the active segment's indexes and the

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/stromio/strom/internal/vfs"
 )
@@ -120,6 +121,11 @@ type regEntry struct {
 	pid   int64
 	epoch uint32
 	txn   txnState
+
+	// In memory only (not in the file):
+	txnStart   time.Time     // when txn became ongoing (at Open for one open then)
+	txnTimeout time.Duration // its timeout
+	expired    bool          // epoch was bumped by the expiry of epoch-1's transaction
 }
 
 type registry struct {
@@ -147,8 +153,12 @@ func (j *Journal) loadRegistry() error {
 		return fmt.Errorf("journal: producer registry: %w", err)
 	}
 	j.reg = r
+	now := j.opts.Now()
 	for _, e := range r.entries {
 		j.fence.Store(e.pid, e.epoch)
+		// The start of a transaction is not in the file: one open at Open
+		// gets the journal's timeout counted from now (never earlier).
+		e.txnStart, e.txnTimeout = now, j.opts.TransactionTimeout
 	}
 	return nil
 }
@@ -384,6 +394,10 @@ type abortedTxn struct {
 type prodTable struct {
 	prods   map[int64]*prodState
 	aborted []abortedTxn // by marker offset
+	// forgot: retention may have pruned producers (the log start is above
+	// 0), so the first batch of a producer unknown here may have any
+	// sequence, as Kafka accepts from an unknown producer id.
+	forgot bool
 }
 
 // prodOverlay holds the changes of batches not yet in the file.
@@ -433,6 +447,8 @@ func (t *prodTable) check(ov *prodOverlay, f *producerFields, base int64, count 
 			}
 		}
 		switch {
+		case cur == nil && t.forgot:
+			// its state may have gone with the log below the start
 		case f.seq > last+1:
 			return false, 0, fmt.Errorf("journal: producer %d epoch %d: sequence %d after %d: %w", f.pid, f.epoch, f.seq, last, ErrOutOfOrderSequence)
 		case f.seq <= last:
@@ -472,6 +488,32 @@ func (t *prodTable) apply(ov *prodOverlay, f *producerFields, base int64, count 
 		ov.m = map[int64]*prodState{}
 	}
 	ov.m[f.pid] = ns
+}
+
+// prune drops what lies wholly below the log start: the aborted
+// transactions whose marker is below it, and the producers without an open
+// transaction whose last batch (of their current epoch) is below it, or
+// who have none (Kafka expires such producer ids; the registry still fences
+// their old epochs). It reports whether anything went; partition.mu is
+// held (or the partition is not running yet).
+func (t *prodTable) prune(start int64) bool {
+	i := 0
+	for i < len(t.aborted) && t.aborted[i].last < start {
+		i++
+	}
+	changed := i > 0
+	t.aborted = slices.Delete(t.aborted, 0, i)
+	for pid, s := range t.prods {
+		if s.txnFirst >= 0 {
+			continue
+		}
+		if n := len(s.batches); n == 0 || s.batches[n-1].off < start {
+			delete(t.prods, pid)
+			changed = true
+		}
+	}
+	t.forgot = t.forgot || start > 0
+	return changed
 }
 
 // encodeSnapshot returns the producer.snapshot file for the state as of
@@ -597,5 +639,8 @@ func (p *partition) recoverProducers() error {
 			return fmt.Errorf("producer state: %w", err)
 		}
 	}
+	// A snapshot written before retention moved the start (or a crash
+	// between the two) holds state below it: pruned as retention does.
+	p.ps.prune(p.start)
 	return nil
 }

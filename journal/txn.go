@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
+	"time"
 )
 
 // txnState is the transaction state of a producer in the registry.
@@ -72,8 +74,23 @@ func appendU32(p []byte, v uint32) []byte {
 
 // txnProducer is the transactional side of a Producer (Producer.mu).
 type txnProducer struct {
-	open  bool
-	parts map[TopicPartition]bool
+	open    bool
+	parts   map[TopicPartition]bool
+	timeout time.Duration // Options.TransactionTimeout unless set
+}
+
+// SetTransactionTimeout sets the timeout of this producer's transactions
+// that start (write to their first partition) after it, overriding
+// Options.TransactionTimeout; d < 0 means never. It fails with
+// ErrTransactionState on a producer without transactions.
+func (p *Producer) SetTransactionTimeout(d time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.txn == nil {
+		return fmt.Errorf("journal: producer %q: SetTransactionTimeout: not transactional: %w", p.name, ErrTransactionState)
+	}
+	p.txn.timeout = d
+	return nil
 }
 
 // Isolation says which records a read returns.
@@ -98,7 +115,7 @@ func (j *Journal) NewTransactionalProducer(ctx context.Context, name string) (*P
 	if err != nil {
 		return nil, err
 	}
-	p.txn = &txnProducer{}
+	p.txn = &txnProducer{timeout: j.opts.TransactionTimeout}
 	return p, nil
 }
 
@@ -253,10 +270,13 @@ func (p *Producer) appendTxn(ctx context.Context, topic string, partition int, r
 		p.j.pmu.Lock()
 		e := p.j.reg.entries[p.name]
 		var parts []TopicPartition
+		starts := true
 		if e != nil {
 			parts = append(parts, e.txn.parts...)
 			if e.txn.state != txnOngoing {
 				parts = nil
+			} else {
+				starts = false
 			}
 		}
 		parts = append(parts, tp)
@@ -264,6 +284,11 @@ func (p *Producer) appendTxn(ctx context.Context, topic string, partition int, r
 			return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 		})
 		err := p.j.setTxnLocked(p.name, p.id, p.epoch, txnState{state: txnOngoing, parts: parts})
+		if err == nil && starts {
+			// The transaction's clock starts with its first partition
+			// (Kafka: the first AddPartitionsToTxn).
+			e.txnStart, e.txnTimeout = p.j.opts.Now(), p.txn.timeout
+		}
 		p.j.pmu.Unlock()
 		if err != nil {
 			return Offsets{}, err
@@ -309,7 +334,15 @@ func (p *Producer) end(ctx context.Context, typ int) error {
 	defer p.j.pmu.Unlock()
 	e := p.j.reg.entries[p.name]
 	if e == nil || e.pid != p.id || e.epoch != p.epoch {
+		if expiredBy(e, p.id, p.epoch) {
+			return fmt.Errorf("journal: producer %q epoch %d: the transaction timed out: %w (%w)", p.name, p.epoch, ErrTransactionAborted, ErrProducerFenced)
+		}
 		return fmt.Errorf("journal: producer %q epoch %d: %w", p.name, p.epoch, ErrProducerFenced)
+	}
+	if len(p.txn.parts) > 0 && e.txn.state == txnCompleteAbort {
+		// Aborted by its timeout without an epoch bump (epochs ran out).
+		p.txn.open = false
+		return fmt.Errorf("journal: producer %q: the transaction timed out: %w", p.name, ErrTransactionAborted)
 	}
 	if len(p.txn.parts) > 0 {
 		if err := p.j.finishLocked(ctx, p.name, e, typ); err != nil {
@@ -336,6 +369,9 @@ func (j *Journal) CommitTransaction(ctx context.Context, name string, id int64, 
 	}
 	e := j.reg.entries[name]
 	if e == nil || e.pid != id || e.epoch != epoch {
+		if expiredBy(e, id, epoch) {
+			return fmt.Errorf("journal: producer %q id %d epoch %d: the transaction timed out: %w (%w)", name, id, epoch, ErrTransactionAborted, ErrProducerFenced)
+		}
 		return fmt.Errorf("journal: producer %q id %d epoch %d: %w", name, id, epoch, ErrProducerFenced)
 	}
 	switch e.txn.state {
@@ -347,6 +383,86 @@ func (j *Journal) CommitTransaction(ctx context.Context, name string, id int64, 
 		return fmt.Errorf("journal: producer %q: %w", name, ErrTransactionAborted)
 	}
 	return fmt.Errorf("journal: producer %q has no transaction: %w", name, ErrTransactionState)
+}
+
+// --- transaction timeout ---
+
+// expiredBy says whether e's epoch was bumped by the journal when the
+// transaction of (id, epoch) timed out (and no instance came since).
+func expiredBy(e *regEntry, id int64, epoch uint32) bool {
+	return e != nil && e.expired && e.pid == id && e.epoch > 0 && e.epoch-1 == epoch
+}
+
+// expireLoop runs ExpireTransactions every TransactionCheck until Close.
+func (j *Journal) expireLoop() {
+	defer j.bg.Done()
+	t := time.NewTicker(j.opts.TransactionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := j.ExpireTransactions(context.Background()); err != nil && !errors.Is(err, ErrClosed) {
+				j.log.Warn("journal: transaction expiry (retried at the next check)", "err", err)
+			}
+		case <-j.quit:
+			return
+		}
+	}
+}
+
+// ExpireTransactions aborts every transaction open longer than its
+// timeout, as the journal's background check does every
+// Options.TransactionCheck (call it to check now, e.g. with a fake clock).
+// The producer's epoch is bumped first (durably, in the registry), which
+// fences the instance that opened it: its Append and Commit fail with
+// ErrProducerFenced, and its Commit and CommitTransaction also with
+// ErrTransactionAborted. Then the abort is recorded and its markers
+// written as by Abort, so the last stable offset moves past it. It also
+// retries the transactions in a prepare state that could not be finished.
+func (j *Journal) ExpireTransactions(ctx context.Context) error {
+	j.pmu.Lock()
+	defer j.pmu.Unlock()
+	if err := j.checkOpen(); err != nil {
+		return err
+	}
+	now := j.opts.Now()
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(j.reg.entries)) {
+		e := j.reg.entries[name]
+		switch e.txn.state {
+		case txnPrepareCommit:
+			errs = append(errs, j.finishLocked(ctx, name, e, markerCommit))
+			continue
+		case txnPrepareAbort:
+			errs = append(errs, j.finishLocked(ctx, name, e, markerAbort))
+			continue
+		case txnOngoing:
+		default:
+			continue
+		}
+		if e.txnTimeout < 0 || now.Sub(e.txnStart) < e.txnTimeout {
+			continue
+		}
+		if e.epoch == math.MaxUint32 {
+			// No epoch left to fence with: abort without a bump (the
+			// instance's Commit then fails with ErrTransactionAborted).
+			errs = append(errs, j.finishLocked(ctx, name, e, markerAbort))
+			continue
+		}
+		ne := &regEntry{pid: e.pid, epoch: e.epoch + 1, txn: e.txn, txnStart: e.txnStart, txnTimeout: e.txnTimeout, expired: true}
+		j.reg.entries[name] = ne
+		if err := j.saveRegistry(); err != nil {
+			j.reg.entries[name] = e
+			errs = append(errs, fmt.Errorf("journal: producer %q: expiring its transaction: %w", name, err))
+			continue
+		}
+		j.fence.Store(ne.pid, ne.epoch)
+		j.log.Warn("journal: aborting a transaction that timed out", "producer", name, "id", e.pid, "epoch", e.epoch, "timeout", e.txnTimeout)
+		if err := j.finishLocked(ctx, name, ne, markerAbort); err != nil {
+			errs = append(errs, fmt.Errorf("journal: producer %q: aborting its expired transaction: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // --- reading ---
