@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
@@ -59,7 +60,18 @@ type SinkOptions[T any] struct {
 	// BatchRecords is the number of records a writer buffers per
 	// partition before it appends them as one batch (default 256).
 	BatchRecords int
+	// TransactionTimeout is the journal's timeout of this sink's
+	// transactions (default DefaultTransactionTimeout). A transaction
+	// stays open from its first record until the checkpoint after it
+	// completes and commits it, so the timeout must exceed the checkpoint
+	// interval plus the time a restart takes, or the journal aborts the
+	// transaction and the commit fails loudly (ErrDataLost).
+	TransactionTimeout time.Duration
 }
+
+// DefaultTransactionTimeout is SinkOptions.TransactionTimeout's default
+// (Flink's Kafka sink recommends 15 minutes as well).
+const DefaultTransactionTimeout = 15 * time.Minute
 
 // Sink writes records of type T into a journal topic. By default it is
 // exactly-once through journal transactions tied to checkpoints (see the
@@ -131,6 +143,12 @@ func NewSink[T any](j *jl.Journal, opts SinkOptions[T]) (*Sink[T], error) {
 	}
 	if opts.BatchRecords <= 0 {
 		opts.BatchRecords = 256
+	}
+	if opts.TransactionTimeout == 0 {
+		opts.TransactionTimeout = DefaultTransactionTimeout
+	}
+	if opts.TransactionTimeout < 0 {
+		return nil, fmt.Errorf("strom: journal sink: TransactionTimeout %v is negative", opts.TransactionTimeout)
 	}
 	return &Sink[T]{j: j, opts: opts, committed: map[txnRef]bool{}, done: map[int]doneState{}}, nil
 }
@@ -418,6 +436,9 @@ func (w *writer[T]) begin(ctx context.Context) error {
 		return w.err
 	}
 	p, err := w.s.j.NewTransactionalProducer(ctx, name)
+	if err == nil {
+		err = p.SetTransactionTimeout(w.s.opts.TransactionTimeout)
+	}
 	if err == nil {
 		err = p.Begin()
 	}
