@@ -225,14 +225,17 @@ func TestL11Queue(t *testing.T) {
 
 	// ---- nemesis
 	counts := map[string]int{}
-	deadline := time.Now().Add(load)
+	// The schedule's time excludes the restarts, so that -seed replays the
+	// same faults however long the child takes to start.
+	var sched time.Duration
 	for {
 		d := time.Duration(rng.ExpFloat64() * float64(2*time.Second))
 		d = min(max(d, 200*time.Millisecond), 8*time.Second)
-		if time.Until(deadline) < d {
-			time.Sleep(max(time.Until(deadline), 0))
+		if sched+d > load {
+			time.Sleep(load - sched)
 			break
 		}
+		sched += d
 		time.Sleep(d)
 		switch k := rng.IntN(3); k {
 		case 0:
@@ -244,6 +247,7 @@ func TestL11Queue(t *testing.T) {
 			pause := 100*time.Millisecond + time.Duration(rng.Int64N(int64(maxPause-100*time.Millisecond)))
 			_ = cmd.Process.Signal(syscall.SIGSTOP)
 			time.Sleep(pause)
+			sched += pause
 			_ = cmd.Process.Signal(syscall.SIGCONT)
 			counts["pause"]++
 		case 2:
