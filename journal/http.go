@@ -362,7 +362,10 @@ func (h *httpHandler) produce(w http.ResponseWriter, r *http.Request) {
 
 // ---- GET /topics/{topic}/partitions/{p}/records
 
-type httpOutRecord struct {
+// MessageJSON is the JSON form of a message, shared by the HTTP API and
+// `strom journal consume`: the key and header values as strings (null when
+// absent), the value as JSON when it is valid JSON, else as a string.
+type MessageJSON struct {
 	Partition int                `json:"partition"`
 	Offset    int64              `json:"offset"`
 	Timestamp int64              `json:"timestamp"`
@@ -371,10 +374,9 @@ type httpOutRecord struct {
 	Headers   map[string]*string `json:"headers"`
 }
 
-// outRecord is m as JSON: the value as JSON when it is valid JSON, else as
-// a string (the form of `strom journal consume`).
-func outRecord(m *Message) httpOutRecord {
-	o := httpOutRecord{Partition: m.Partition, Offset: m.Offset, Timestamp: m.Timestamp, Headers: map[string]*string{}}
+// ToJSON returns the JSON form of m.
+func (m *Message) ToJSON() MessageJSON {
+	o := MessageJSON{Partition: m.Partition, Offset: m.Offset, Timestamp: m.Timestamp, Headers: map[string]*string{}}
 	if m.Key != nil {
 		k := string(m.Key)
 		o.Key = &k
@@ -457,13 +459,13 @@ func (h *httpHandler) fetch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Topic      string          `json:"topic"`
-		Partition  int             `json:"partition"`
-		Records    []httpOutRecord `json:"records"`
-		NextOffset int64           `json:"next_offset"`
-	}{Topic: topic, Partition: part, Records: make([]httpOutRecord, 0, len(ms)), NextOffset: next}
+		Topic      string        `json:"topic"`
+		Partition  int           `json:"partition"`
+		Records    []MessageJSON `json:"records"`
+		NextOffset int64         `json:"next_offset"`
+	}{Topic: topic, Partition: part, Records: make([]MessageJSON, 0, len(ms)), NextOffset: next}
 	for i := range ms {
-		out.Records = append(out.Records, outRecord(&ms[i]))
+		out.Records = append(out.Records, (&ms[i]).ToJSON())
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -534,7 +536,7 @@ func (h *httpHandler) tail(w http.ResponseWriter, r *http.Request) {
 		}
 		buf = buf[:0]
 		for i := range ms {
-			b, err := json.Marshal(outRecord(&ms[i]))
+			b, err := json.Marshal((&ms[i]).ToJSON())
 			if err != nil {
 				continue // cannot happen: every field is valid JSON
 			}

@@ -63,11 +63,11 @@ func doJSON(t *testing.T, method, url, body string, out any) int {
 }
 
 type fetchResp struct {
-	Records    []httpOutRecord `json:"records"`
-	NextOffset int64           `json:"next_offset"`
-	Error      string          `json:"error"`
-	Start      *int64          `json:"start_offset"`
-	End        *int64          `json:"end_offset"`
+	Records    []MessageJSON `json:"records"`
+	NextOffset int64         `json:"next_offset"`
+	Error      string        `json:"error"`
+	Start      *int64        `json:"start_offset"`
+	End        *int64        `json:"end_offset"`
 }
 
 func TestHTTPProduceFetch(t *testing.T) {
@@ -298,7 +298,7 @@ func TestHTTPTail(t *testing.T) {
 	mustAppend(t, j, "t", 0, rec("n1"), rec("n2"))
 	for i, want := range []string{"n1", "n2"} {
 		e := next(t, ch, "")
-		var r httpOutRecord
+		var r MessageJSON
 		if err := json.Unmarshal([]byte(e.data), &r); err != nil || e.event != "record" || e.id != string(rune('1'+i)) || string(r.Value) != `"`+want+`"` {
 			t.Fatalf("event %d: %+v %+v %v", i, e, r, err)
 		}

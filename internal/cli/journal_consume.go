@@ -67,40 +67,6 @@ the end, and every second while following), so the next run resumes there.`,
 	return cmd
 }
 
-type consumeRecord struct {
-	Partition int                `json:"partition"`
-	Offset    int64              `json:"offset"`
-	Timestamp int64              `json:"timestamp"`
-	Key       *string            `json:"key"`
-	Value     json.RawMessage    `json:"value"`
-	Headers   map[string]*string `json:"headers"`
-}
-
-func consumeLine(m *journal.Message) consumeRecord {
-	r := consumeRecord{Partition: m.Partition, Offset: m.Offset, Timestamp: m.Timestamp, Headers: map[string]*string{}}
-	if m.Key != nil {
-		k := string(m.Key)
-		r.Key = &k
-	}
-	switch {
-	case m.Value == nil:
-		r.Value = json.RawMessage("null")
-	case json.Valid(m.Value):
-		r.Value = m.Value
-	default:
-		r.Value, _ = json.Marshal(string(m.Value))
-	}
-	for _, h := range m.Headers {
-		if h.Value == nil {
-			r.Headers[h.Key] = nil
-		} else {
-			v := string(h.Value)
-			r.Headers[h.Key] = &v
-		}
-	}
-	return r
-}
-
 func consume(ctx context.Context, c consumeConfig, stdout, stderr io.Writer) (err error) {
 	j, closeJ, err := openJournal(c.Dir, false, stderr)
 	if err != nil {
@@ -180,7 +146,7 @@ func consumeFrom(ctx context.Context, j *journal.Journal, c consumeConfig, stdou
 			if c.Max > 0 && printed >= c.Max {
 				break
 			}
-			if err := enc.Encode(consumeLine(&ms[i])); err != nil {
+			if err := enc.Encode(ms[i].ToJSON()); err != nil {
 				return true, err
 			}
 			pos[ms[i].Partition] = ms[i].Offset + 1
