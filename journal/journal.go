@@ -238,6 +238,12 @@ func (j *Journal) openTopic(name string) error {
 	if err != nil || !f.done() || n < 1 {
 		return fmt.Errorf("journal: topic %q metadata: %w", name, errors.Join(err, ErrCorrupt))
 	}
+	return j.openPartitions(name, tdir, n)
+}
+
+// openPartitions opens the n partitions of topic name in tdir and registers it
+// (j.mu held); a failure stops the partitions opened so far.
+func (j *Journal) openPartitions(name, tdir string, n int) error {
 	t := &topic{name: name}
 	for i := range n {
 		p, err := openPartition(j, name, i, filepath.Join(tdir, fmt.Sprint(i)))
@@ -301,19 +307,7 @@ func (j *Journal) CreateTopic(name string, n int) error {
 	if err := vfs.WriteFileAtomic(fsys, filepath.Join(tdir, "topic.meta"), meta); err != nil {
 		return fmt.Errorf("journal: create topic %q: %w", name, err)
 	}
-	t := &topic{name: name}
-	for i := range n {
-		p, err := openPartition(j, name, i, filepath.Join(tdir, fmt.Sprint(i)))
-		if err != nil {
-			for _, p := range t.parts {
-				p.stop()
-			}
-			return err
-		}
-		t.parts = append(t.parts, p)
-	}
-	j.topics[name] = t
-	return nil
+	return j.openPartitions(name, tdir, n)
 }
 
 // Topics lists the topics by name.
