@@ -41,12 +41,7 @@ func checkpointJob(t *testing.T, dir string, par int, sink *streamtest.TxSink[st
 		}
 		return e
 	})
-	keyed := stream.KeyBy(slow, func(e seqEvent) string { return e.Key })
-	alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} })
-	sums := stream.WindowReduce(keyed.Window(stream.TumblingEventTimeWindows(time.Second)),
-		func(a, b seqEvent) seqEvent { return seqEvent{Key: a.Key, Seq: a.Seq + b.Seq, TS: max(a.TS, b.TS)} })
-	out := alerts.Union(stream.Map(sums, func(e seqEvent) string { return fmt.Sprintf("sum %s %d", e.Key, e.Seq) }))
-	stream.SinkTo[string](out, sink, "tx-sink")
+	seqCheckAndSums(slow, sink)
 	return env.Execute(context.Background())
 }
 
@@ -105,4 +100,16 @@ func TestCheckpointRestartExactlyOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seqCheckAndSums is the keyed part of the exactly-once test jobs: a
+// sequence check per key (an alert unless seq == last+1) and a 1 s
+// tumbling-window sum per key, both into sink.
+func seqCheckAndSums(in stream.Stream[seqEvent], sink *streamtest.TxSink[string]) {
+	keyed := stream.KeyBy(in, func(e seqEvent) string { return e.Key })
+	alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} }).UID("seq-check")
+	sums := stream.WindowReduce(keyed.Window(stream.TumblingEventTimeWindows(time.Second)),
+		func(a, b seqEvent) seqEvent { return seqEvent{Key: a.Key, Seq: a.Seq + b.Seq, TS: max(a.TS, b.TS)} }).UID("window-sum")
+	out := alerts.Union(stream.Map(sums, func(e seqEvent) string { return fmt.Sprintf("sum %s %d", e.Key, e.Seq) }).UID("format"))
+	stream.SinkTo[string](out, sink, "tx-sink")
 }

@@ -39,12 +39,7 @@ func savepointJob(dir, from string, par int, sink *streamtest.TxSink[string], se
 		}
 		return e
 	}).UID("slow-map")
-	keyed := stream.KeyBy(mapped, func(e seqEvent) string { return e.Key })
-	alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} }).UID("seq-check")
-	sums := stream.WindowReduce(keyed.Window(stream.TumblingEventTimeWindows(time.Second)),
-		func(a, b seqEvent) seqEvent { return seqEvent{Key: a.Key, Seq: a.Seq + b.Seq, TS: max(a.TS, b.TS)} }).UID("window-sum")
-	out := alerts.Union(stream.Map(sums, func(e seqEvent) string { return fmt.Sprintf("sum %s %d", e.Key, e.Seq) }).UID("format"))
-	stream.SinkTo[string](out, sink, "tx-sink")
+	seqCheckAndSums(mapped, sink)
 	return env
 }
 
@@ -263,12 +258,7 @@ func TestCheckpointsAfterSubtaskFinished(t *testing.T) {
 			}
 			return e
 		})
-		keyed := stream.KeyBy(slow, func(e seqEvent) string { return e.Key })
-		alerts := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[string, seqEvent, string] { return &seqCheck{} })
-		sums := stream.WindowReduce(keyed.Window(stream.TumblingEventTimeWindows(time.Second)),
-			func(a, b seqEvent) seqEvent { return seqEvent{Key: a.Key, Seq: a.Seq + b.Seq, TS: max(a.TS, b.TS)} })
-		out := alerts.Union(stream.Map(sums, func(e seqEvent) string { return fmt.Sprintf("sum %s %d", e.Key, e.Seq) }))
-		stream.SinkTo[string](out, sink, "tx-sink")
+		seqCheckAndSums(slow, sink)
 		return env.Execute(context.Background())
 	}
 	golden := streamtest.NewTxSink[string]()
