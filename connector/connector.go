@@ -11,7 +11,10 @@
 // time. Source.Splits and Sink.Open may be called from any goroutine.
 package connector
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Split is one independently readable part of a source.
 type Split struct {
@@ -143,4 +146,69 @@ type TransactionalWriter[T any] interface {
 	// files were renamed). Listing a committed one again is harmless:
 	// Commit is idempotent.
 	PreCommit(ctx context.Context, checkpointID int64) ([]byte, error)
+}
+
+// Header is a key/value pair attached to a record (Kafka and journal headers).
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// DeadLetter is an input record a source could not turn into a value of
+// its type (bad JSON, wrong schema, over the size limit) while its
+// on-error policy was "dead-letter". It keeps the original bytes and says
+// where the record came from and why it was rejected (RELIABILITY.md §5).
+type DeadLetter struct {
+	// Key, Value, Headers and Timestamp are the original record's, byte for
+	// byte. Timestamp is epoch ms, base.MinTime when the record had none.
+	Key, Value []byte
+	Headers    []Header
+	Timestamp  int64
+	// Source names what was read (a topic, a file); Split is the split ID.
+	Source, Split string
+	// Partition and Offset locate the record (-1 when the source has none).
+	Partition int32
+	Offset    int64
+	// Operator is the source operator's name (filled in by the engine).
+	Operator string
+	// Stage is the step that failed ("deserialize", "timestamp", ...).
+	Stage string
+	// ErrorClass is a short stable class of the error ("json", "avro",
+	// "too-large", ...); Message is the error text.
+	ErrorClass, Message string
+}
+
+// DeadLetterReader is an optional capability of a Reader whose on-error
+// policy sends bad records to a dead-letter output instead of failing.
+// After every Read the engine takes the dead letters collected during it
+// and emits them on the source's dead-letter side output
+// (stream.DeadLetters), before any later barrier: so they belong to the
+// same checkpoint as the good records read with them, and an exactly-once
+// sink on that output writes each exactly once, also across restarts.
+type DeadLetterReader interface {
+	// TakeDeadLetters appends the pending dead letters to buf, forgets
+	// them, and returns buf.
+	TakeDeadLetters(buf []DeadLetter) []DeadLetter
+}
+
+// Discoverer is an optional capability of an unbounded Source whose splits
+// can grow while the job runs (Kafka partitions added to a topic, a new
+// topic matching a pattern). Every subtask of the source calls Discover
+// every DiscoveryInterval; a split not known before is opened from its
+// beginning (nil position) by exactly one subtask, chosen from its ID, and
+// from then on is checkpointed like the others. Splits never disappear.
+type Discoverer interface {
+	// Discover lists every split that exists now (known ones included).
+	Discover(ctx context.Context) ([]Split, error)
+	// DiscoveryInterval is how often to call Discover (0: never).
+	DiscoveryInterval() time.Duration
+}
+
+// CheckpointListener is an optional capability of a Reader: the engine
+// tells it that checkpoint id completed and which position of its split
+// that checkpoint holds (a Kafka reader commits it to a consumer group so
+// that lag tools see progress). It is called from the reader's goroutine;
+// an error is logged, not fatal, since the checkpoint is already complete.
+type CheckpointListener interface {
+	CheckpointComplete(ctx context.Context, id int64, pos []byte) error
 }
