@@ -115,3 +115,9 @@ func fromHeaders(hs []connector.Header) []kgo.RecordHeader {
 	}
 	return out
 }
+
+// Values deserializes a record's value with d (any decoder of package
+// format: format.JSON[T](), format.CSV, format.AvroRegistry, ...).
+func Values[T any](d interface{ Decode([]byte) (T, error) }) Deserializer[T] {
+	return func(r *Record) (T, error) { return d.Decode(r.Value) }
+}
