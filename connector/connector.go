@@ -13,6 +13,8 @@ package connector
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -211,4 +213,44 @@ type Discoverer interface {
 // an error is logged, not fatal, since the checkpoint is already complete.
 type CheckpointListener interface {
 	CheckpointComplete(ctx context.Context, id int64, pos []byte) error
+}
+
+// OnError says what a source does with a record it cannot decode (its
+// on-error policy; RELIABILITY.md D2/D3).
+type OnError int
+
+const (
+	// Fail stops the job with where the record is (topic, partition,
+	// offset) and why. The source's position stays at the bad record, so
+	// a restart fails the same way instead of half-skipping.
+	Fail OnError = iota
+	// Skip drops the record and counts it.
+	Skip
+	// DeadLetterQueue hands the record to the source's dead-letter output
+	// (DeadLetter, DeadLetterReader, stream.DeadLetters).
+	DeadLetterQueue
+)
+
+// ParseOnError reads the on-error names of the CLI and SQL options:
+// "fail", "skip" or "dlq".
+func ParseOnError(s string) (OnError, error) {
+	switch strings.ToLower(s) {
+	case "fail", "":
+		return Fail, nil
+	case "skip":
+		return Skip, nil
+	case "dlq", "dead-letter":
+		return DeadLetterQueue, nil
+	}
+	return Fail, fmt.Errorf("on-error %q: want fail, skip or dlq", s)
+}
+
+func (o OnError) String() string {
+	switch o {
+	case Skip:
+		return "skip"
+	case DeadLetterQueue:
+		return "dlq"
+	}
+	return "fail"
 }

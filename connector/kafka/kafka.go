@@ -10,8 +10,6 @@ package kafka
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/stromio/strom/connector"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -39,43 +37,6 @@ type Deserializer[T any] func(r *Record) (T, error)
 // default topic; Partition < 0 means "choose by key" (the sink's
 // partitioner). The sink owns the returned record.
 type Serializer[T any] func(v T, ts int64) (*Record, error)
-
-// OnError says what a source does with a record its Deserializer rejects.
-type OnError int
-
-const (
-	// Fail stops the job with the topic, partition, offset and reason.
-	Fail OnError = iota
-	// Skip drops the record and counts it (Source.Skipped).
-	Skip
-	// DeadLetter hands the record to the source's dead-letter output
-	// (connector.DeadLetter, stream.DeadLetters).
-	DeadLetter
-)
-
-// ParseOnError reads the on-error names of the CLI and SQL options:
-// "fail", "skip" or "dlq".
-func ParseOnError(s string) (OnError, error) {
-	switch strings.ToLower(s) {
-	case "fail", "":
-		return Fail, nil
-	case "skip":
-		return Skip, nil
-	case "dlq", "dead-letter":
-		return DeadLetter, nil
-	}
-	return Fail, fmt.Errorf("kafka: on-error %q: want fail, skip or dlq", s)
-}
-
-func (o OnError) String() string {
-	switch o {
-	case Skip:
-		return "skip"
-	case DeadLetter:
-		return "dlq"
-	}
-	return "fail"
-}
 
 // Cluster says how to reach Kafka; it is shared by sources and sinks.
 type Cluster struct {

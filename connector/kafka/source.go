@@ -115,7 +115,7 @@ type SourceOptions[T any] struct {
 	// The default is read_committed.
 	ReadUncommitted bool
 	// OnError is the policy for records the Deserializer rejects.
-	OnError OnError
+	OnError connector.OnError
 	// Bounded stops every partition at the end offset it had when the
 	// split opened (its last stable offset under read_committed).
 	Bounded bool
@@ -157,7 +157,7 @@ func NewSource[T any](o SourceOptions[T]) (*Source[T], error) {
 	if (o.Start.Kind == StartCommitted || o.CommitOffsets) && o.Group == "" {
 		return nil, errors.New("kafka source: start from committed offsets and CommitOffsets need a Group")
 	}
-	if o.OnError < Fail || o.OnError > DeadLetter {
+	if o.OnError < connector.Fail || o.OnError > connector.DeadLetterQueue {
 		return nil, fmt.Errorf("kafka source: unknown OnError %d", o.OnError)
 	}
 	if s.o.ClientID == "" {
@@ -496,9 +496,9 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 		v, err := r.src.o.Deserializer(&r.rec)
 		if err != nil {
 			switch r.src.o.OnError {
-			case Skip:
+			case connector.Skip:
 				r.src.skipped.Add(1)
-			case DeadLetter:
+			case connector.DeadLetterQueue:
 				r.dead = append(r.dead, connector.DeadLetter{Key: kr.Key, Value: kr.Value, Headers: r.rec.Headers,
 					Timestamp: r.rec.Timestamp, Source: r.topic, Split: r.split, Partition: r.part, Offset: kr.Offset,
 					Stage: "deserialize", ErrorClass: errorClass(err), Message: err.Error()})

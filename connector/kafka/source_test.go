@@ -274,13 +274,13 @@ func TestSourceOnError(t *testing.T) {
 		t.Error("a failed reader read on")
 	}
 
-	s, _ = NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: Skip})
+	s, _ = NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: connector.Skip})
 	got, _, _ = readN(t, open(t, s, sp, nil), 3)
 	if strings.Join(got, ",") != "v1,v3,v5" || s.Skipped() != 2 {
 		t.Fatalf("skip: got %v, skipped %d", got, s.Skipped())
 	}
 
-	s, _ = NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: DeadLetter})
+	s, _ = NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: connector.DeadLetterQueue})
 	r = open(t, s, sp, nil)
 	got, _, _ = readN(t, r, 3)
 	dl := r.(connector.DeadLetterReader).TakeDeadLetters(nil)
