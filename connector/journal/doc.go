@@ -15,7 +15,10 @@
 // partition; idleness is the engine's. Unbounded readers wait on the
 // journal (connector.Notifier) instead of polling. A record that does not
 // decode fails the job with a DecodeError (topic, partition, offset and
-// the reason); skip or dead-letter policies are not there yet.
+// the reason) unless SourceOptions.OnError says skip (counted) or dlq (the
+// record goes to stream.DeadLetters, in the same checkpoint as the records
+// around it). With CommitGroup, each completed checkpoint's offsets are
+// stored for that consumer group (for lag; restores use the checkpoint).
 //
 // # Exactly-once sink
 //

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
@@ -60,6 +61,14 @@ type SourceOptions[T any] struct {
 	Bounded bool
 	// MaxBytes bounds one read (default 1 MiB).
 	MaxBytes int
+	// OnError is the policy for records that do not decode: Fail (the
+	// default, a DecodeError), Skip (counted in Source.Skipped) or
+	// DeadLetterQueue (stream.DeadLetters of the source's stream).
+	OnError connector.OnError
+	// CommitGroup, when set, receives each completed checkpoint's offsets
+	// (journal.CommitOffsets), so that lag can be watched by group; the
+	// job itself restores from its checkpoints, never from the group.
+	CommitGroup string
 }
 
 // Source reads a journal topic: one split per partition, whose position is
@@ -67,13 +76,19 @@ type SourceOptions[T any] struct {
 // (record timestamps, milliseconds) and, when unbounded,
 // connector.Notifier (a wait on the journal, no busy loop).
 //
-// A record that does not decode fails the read with an error naming the
-// topic, partition and offset (DecodeError). There is no skip policy yet.
+// A record that does not decode is handled by SourceOptions.OnError: by
+// default it fails the read with an error naming the topic, partition and
+// offset (DecodeError).
 type Source[T any] struct {
 	j    *jl.Journal
 	opts SourceOptions[T]
 	iso  jl.Isolation
+
+	skipped atomic.Int64
 }
+
+// Skipped is the number of records OnError Skip dropped.
+func (s *Source[T]) Skipped() int64 { return s.skipped.Load() }
 
 var _ connector.Source[int] = (*Source[int])(nil)
 
@@ -88,6 +103,9 @@ func NewSource[T any](j *jl.Journal, opts SourceOptions[T]) (*Source[T], error) 
 	}
 	if opts.Codec == nil && opts.Decode == nil {
 		return nil, errors.New("strom: journal source: Codec or Decode is required")
+	}
+	if opts.OnError < connector.Fail || opts.OnError > connector.DeadLetterQueue {
+		return nil, fmt.Errorf("strom: journal source: unknown OnError %d", opts.OnError)
 	}
 	if opts.StartAt.Kind == Committed && opts.StartAt.Group == "" {
 		return nil, errors.New("strom: journal source: StartAt Committed needs a Group")
@@ -198,7 +216,7 @@ func (s *Source[T]) Open(ctx context.Context, split connector.Split, pos []byte)
 	if _, _, err := s.j.Bounds(s.opts.Topic, part); err != nil {
 		return nil, fmt.Errorf("strom: journal source: %w", err)
 	}
-	r := &reader[T]{s: s, part: part, next: next, stop: stop, ready: make(chan struct{}, 1)}
+	r := &reader[T]{s: s, split: split.ID, part: part, next: next, stop: stop, ready: make(chan struct{}, 1)}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
 }
@@ -219,7 +237,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 type reader[T any] struct {
 	s          *Source[T]
+	split      string
 	part       int
+	dead       []connector.DeadLetter
 	next, stop int64 // stop < 0: unbounded
 
 	ready   chan struct{}
@@ -232,8 +252,10 @@ type reader[T any] struct {
 }
 
 var (
-	_ connector.Timestamped[int] = (*reader[int])(nil)
-	_ connector.Notifier         = (*reader[int])(nil)
+	_ connector.Timestamped[int]   = (*reader[int])(nil)
+	_ connector.Notifier           = (*reader[int])(nil)
+	_ connector.DeadLetterReader   = (*reader[int])(nil)
+	_ connector.CheckpointListener = (*reader[int])(nil)
 )
 
 func (r *reader[T]) Read(ctx context.Context, buf []T) (int, error) {
@@ -269,8 +291,17 @@ func (r *reader[T]) read(ctx context.Context, buf []T, ts []int64) (int, error) 
 			v, err = r.s.opts.Codec.Decode(m.Value)
 		}
 		if err != nil {
-			r.next = m.Offset // the position stays before the bad record
-			return n, &DecodeError{Topic: topic, Partition: r.part, Offset: m.Offset, Err: err}
+			switch r.s.opts.OnError {
+			case connector.Skip:
+				r.s.skipped.Add(1)
+			case connector.DeadLetterQueue:
+				r.dead = append(r.dead, deadLetter(m, topic, r.split, err))
+			default:
+				r.next = m.Offset // the position stays before the bad record
+				return n, &DecodeError{Topic: topic, Partition: r.part, Offset: m.Offset, Err: err}
+			}
+			r.next = m.Offset + 1
+			continue
 		}
 		buf[n] = v
 		if ts != nil {
@@ -324,6 +355,42 @@ func (r *reader[T]) wait() {
 func (r *reader[T]) Ready() <-chan struct{} { return r.ready }
 
 func (r *reader[T]) Position() []byte { return encodePos(r.next) }
+
+// deadLetter is the dead letter of a message that did not decode.
+func deadLetter(m *jl.Message, topic, split string, err error) connector.DeadLetter {
+	var hs []connector.Header
+	for _, h := range m.Headers {
+		hs = append(hs, connector.Header{Key: h.Key, Value: h.Value})
+	}
+	class := "deserialize"
+	var c interface{ ErrorClass() string }
+	if errors.As(err, &c) {
+		class = c.ErrorClass()
+	}
+	return connector.DeadLetter{Key: m.Key, Value: m.Value, Headers: hs, Timestamp: m.Timestamp, Source: topic, Split: split,
+		Partition: int32(m.Partition), Offset: m.Offset, Stage: "deserialize", ErrorClass: class, Message: err.Error()}
+}
+
+// TakeDeadLetters implements connector.DeadLetterReader.
+func (r *reader[T]) TakeDeadLetters(buf []connector.DeadLetter) []connector.DeadLetter {
+	buf = append(buf, r.dead...)
+	clear(r.dead)
+	r.dead = r.dead[:0]
+	return buf
+}
+
+// CheckpointComplete implements connector.CheckpointListener: with
+// CommitGroup it stores the checkpoint's offset of this partition there.
+func (r *reader[T]) CheckpointComplete(_ context.Context, _ int64, pos []byte) error {
+	if r.s.opts.CommitGroup == "" {
+		return nil
+	}
+	next, err := decodePos(pos)
+	if err != nil {
+		return err
+	}
+	return r.s.j.CommitOffsets(r.s.opts.CommitGroup, map[jl.TopicPartition]int64{{Topic: r.s.opts.Topic, Partition: r.part}: next})
+}
 
 func (r *reader[T]) Close() error {
 	r.mu.Lock()

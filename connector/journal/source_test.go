@@ -236,3 +236,89 @@ func TestSourceGroupAndDecode(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// readReader reads r until it ends (bounded) and returns the values.
+func readReader(t *testing.T, r connector.Reader[string]) ([]string, error) {
+	t.Helper()
+	var out []string
+	buf := make([]string, 3)
+	for range 1000 {
+		n, err := r.Read(context.Background(), buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return out, err
+		}
+	}
+	t.Fatal("reader did not end")
+	return nil, nil
+}
+
+func TestSourceOnErrorAndCommitGroup(t *testing.T) {
+	j := openJournal(t)
+	if err := j.CreateTopic("in", 1); err != nil {
+		t.Fatal(err)
+	}
+	var recs []jl.Record
+	for i := range 6 {
+		v := fmt.Sprintf("v%d", i)
+		if i == 2 || i == 4 {
+			v = "bad"
+		}
+		recs = append(recs, jl.Record{Key: []byte{byte(i)}, Value: []byte(v), Timestamp: int64(i),
+			Headers: []jl.Header{{Key: "h", Value: []byte("x")}}})
+	}
+	if _, err := j.Append(context.Background(), "in", 0, recs...); err != nil {
+		t.Fatal(err)
+	}
+	decode := func(m *jl.Message) (string, error) {
+		if string(m.Value) == "bad" {
+			return "", errors.New("bad value")
+		}
+		return string(m.Value), nil
+	}
+	open := func(pol connector.OnError, group string) (*jconn.Source[string], connector.Reader[string]) {
+		src, err := jconn.NewSource(j, jconn.SourceOptions[string]{Topic: "in", Decode: decode, Bounded: true, OnError: pol, CommitGroup: group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := src.Splits(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := src.Open(context.Background(), sp[0], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		return src, r
+	}
+	_, r := open(connector.Fail, "")
+	got, err := readReader(t, r)
+	var de *jconn.DecodeError
+	if !errors.As(err, &de) || de.Offset != 2 || !slices.Equal(got, []string{"v0", "v1"}) {
+		t.Fatalf("fail: %v %v", got, err)
+	}
+	src, r := open(connector.Skip, "")
+	if got, err := readReader(t, r); err != nil || !slices.Equal(got, []string{"v0", "v1", "v3", "v5"}) || src.Skipped() != 2 {
+		t.Fatalf("skip: %v %v skipped %d", got, err, src.Skipped())
+	}
+	_, r = open(connector.DeadLetterQueue, "lag")
+	if got, err := readReader(t, r); err != nil || !slices.Equal(got, []string{"v0", "v1", "v3", "v5"}) {
+		t.Fatalf("dlq: %v %v", got, err)
+	}
+	dl := r.(connector.DeadLetterReader).TakeDeadLetters(nil)
+	if len(dl) != 2 || dl[1].Offset != 4 || string(dl[1].Value) != "bad" || dl[1].Key[0] != 4 || dl[1].Source != "in" ||
+		dl[1].Split != "in-0" || dl[1].Message != "bad value" || len(dl[1].Headers) != 1 || dl[1].Timestamp != 4 {
+		t.Fatalf("dead letters %+v", dl)
+	}
+	if err := r.(connector.CheckpointListener).CheckpointComplete(context.Background(), 3, r.Position()); err != nil {
+		t.Fatal(err)
+	}
+	offs, err := j.GroupOffsets("lag")
+	if err != nil || offs[jl.TopicPartition{Topic: "in", Partition: 0}] != 6 {
+		t.Fatalf("group offsets %v %v", offs, err)
+	}
+}
