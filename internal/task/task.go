@@ -502,8 +502,8 @@ func (st *Subtask) nextProcessingTime() int64 {
 }
 
 func (st *Subtask) fireProcessingTimers() {
-	if len(st.ptimed) == 0 {
-		return
+	if len(st.ptimed) == 0 || st.nextProcessingTime() == base.MaxTime {
+		return // (every source is ProcessingTimed, for split discovery; most never are due)
 	}
 	now := st.clock.NowMillis()
 	for _, p := range st.ptimed {
