@@ -166,6 +166,24 @@ func SideOutput[T, X any](s Stream[X], tag OutputTag[T]) Stream[T] {
 	return Stream[T]{env: s.env, node: s.node, side: tag.id}
 }
 
+// DeadLetters is the dead-letter output of the source s: the records its
+// readers could not decode while their on-error policy was "dead-letter"
+// (connector.DeadLetterReader), with Operator set to the source's name.
+// They are emitted right after the read that met them, so they belong to
+// the same checkpoint as the records read with them: an exactly-once sink
+// on this stream writes each once, also across restarts. s must be the
+// stream FromSource returned (else Execute fails).
+func DeadLetters[T any](s Stream[T]) Stream[connector.DeadLetter] {
+	if s.node.Source == nil || s.side != "" {
+		s.env.setErr(fmt.Errorf("stream: DeadLetters: operator %q is not a source", s.node.Name))
+	}
+	if s.node.SideTypes == nil {
+		s.node.SideTypes = map[string]operator.TypeOps{}
+	}
+	s.node.SideTypes[operator.DeadLetterTag] = operator.TypeOf[connector.DeadLetter]()
+	return Stream[connector.DeadLetter]{env: s.env, node: s.node, side: operator.DeadLetterTag}
+}
+
 // SinkTo writes the stream to a connector sink.
 func SinkTo[T any](s Stream[T], sink connector.Sink[T], name string) Stream[T] {
 	if name == "" {

@@ -707,6 +707,11 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		c.stats.MaxDuration = max(c.stats.MaxDuration, c.stats.LastDuration)
 	}
 	c.mu.Unlock()
+	// The source subtasks pass the notice on to their readers
+	// (connector.CheckpointListener), each on its own goroutine.
+	for _, st := range c.sources {
+		st.NotifyCheckpointComplete(p.id)
+	}
 	var spErr error
 	if p.sp != nil { // copied before pruning, which may delete checkpoint p.id
 		var res SavepointResult

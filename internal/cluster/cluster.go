@@ -73,7 +73,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 			return nil, err
 		}
 		j.coord = c
-		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal}
+		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal, Logf: c.opts.Logf}
 	}
 	inboxes := map[*plan.Vertex][]*task.Inbox{}
 	for _, v := range jg.Vertices {
@@ -110,14 +110,17 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 	}
 	for _, v := range jg.Vertices {
 		var assigned [][]connector.Split
+		var known map[string]bool
 		if src := v.Chain[0].Source; src != nil {
 			splits, err := src.Enumerate(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("source %q: list splits: %w", v.Chain[0].Name, err)
 			}
 			assigned = make([][]connector.Split, v.Parallelism)
+			known = make(map[string]bool, len(splits))
 			for k, s := range splits {
 				assigned[k%v.Parallelism] = append(assigned[k%v.Parallelism], s)
+				known[s.ID] = true
 			}
 		}
 		for i := range v.Parallelism {
@@ -125,7 +128,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 				Inbox: inboxes[v][i], In: ins[v][i], Out: outs[v][i], BatchSize: opts.BatchSize,
 				LatencyInterval: opts.LatencyInterval, Checkpointing: ckpt}
 			if assigned != nil {
-				cfg.Splits = assigned[i]
+				cfg.Splits, cfg.KnownSplits = assigned[i], known
 			}
 			st, err := task.New(cfg)
 			if err != nil {

@@ -75,6 +75,19 @@ type Runtime struct {
 	Tracker *Tracker
 	// Restored is the operator's state from a checkpoint (nil: fresh start).
 	Restored *Restored
+	// KnownSplits (the head of a source chain) are the IDs of every split
+	// of the job's initial enumeration, all subtasks' (read-only, shared):
+	// split discovery opens only splits not in it.
+	KnownSplits map[string]bool
+}
+
+// CheckpointNotified is implemented by operators that want to know that a
+// checkpoint completed (a source passes it on to its readers). It is
+// called on the subtask's goroutine, at most once per completed checkpoint
+// and possibly not for every one (only the newest completed is delivered).
+// An error is logged, not fatal: the checkpoint is complete already.
+type CheckpointNotified interface {
+	NotifyCheckpointComplete(id int64) error
 }
 
 // Tracker records which operator of a chain is executing. Operators call

@@ -18,12 +18,15 @@ type Metrics struct {
 	Batches int64 // batches sent to other subtasks
 
 	snap struct {
-		in, out, batches, wm, backpressureNs, state, late atomic.Int64
+		in, out, batches, wm, backpressureNs, state, late, deadLetters atomic.Int64
 	}
 	// Watermark is the last watermark the operator saw.
 	Watermark int64
 	// Late counts records dropped (or side-routed) as late.
 	Late int64
+	// DeadLetters counts the dead letters a source's readers handed over
+	// (emitted on its dead-letter side output, or dropped if none).
+	DeadLetters int64
 	// BackpressureNanos is time spent blocked on full output channels.
 	BackpressureNanos int64
 	// StateBytes is the last measured state size.
@@ -44,6 +47,7 @@ type MetricsSnapshot struct {
 	BackpressureNanos     int64
 	StateBytes            int64
 	LateRecords           int64
+	DeadLetters           int64
 	// Latency is the histogram of source-to-sink latency markers.
 	Latency Histogram
 }
@@ -57,6 +61,7 @@ func (m *Metrics) Publish() {
 	m.snap.backpressureNs.Store(m.BackpressureNanos)
 	m.snap.state.Store(m.StateBytes)
 	m.snap.late.Store(m.Late)
+	m.snap.deadLetters.Store(m.DeadLetters)
 	if m.Latency.N != m.latSnap.N {
 		m.latMu.Lock()
 		m.latSnap = m.Latency
@@ -74,6 +79,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		BackpressureNanos: m.snap.backpressureNs.Load(),
 		StateBytes:        m.snap.state.Load(),
 		LateRecords:       m.snap.late.Load(),
+		DeadLetters:       m.snap.deadLetters.Load(),
 		Latency:           m.latencySnapshot(),
 	}
 }

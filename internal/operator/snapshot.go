@@ -125,7 +125,8 @@ const sourceSnapshotVersion = 1
 //
 //	version byte (1), uvarint splits, per split: uvarint len, id,
 //	uvarint len, position, varint max timestamp, varint watermark, done byte
-func (s *Source[T]) SnapshotState(int64) ([]byte, error) {
+func (s *Source[T]) SnapshotState(id int64) ([]byte, error) {
+	s.rememberPositions(id)
 	rs := slices.Clone(s.readers)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].split.ID < rs[j].split.ID })
 	b := []byte{sourceSnapshotVersion}
@@ -145,6 +146,62 @@ func (s *Source[T]) SnapshotState(int64) ([]byte, error) {
 		b = append(b, done)
 	}
 	return b, nil
+}
+
+// rememberPositions keeps the positions of the splits whose readers listen
+// for checkpoint-complete notices, for NotifyCheckpointComplete(id).
+func (s *Source[T]) rememberPositions(id int64) {
+	var pos map[string][]byte
+	for _, sr := range s.readers {
+		if sr.cl != nil {
+			if pos == nil {
+				pos = map[string][]byte{}
+			}
+			pos[sr.split.ID] = slices.Clone(sr.r.Position())
+		}
+	}
+	if pos == nil {
+		return
+	}
+	if len(s.pendingPos) >= maxPendingPositions {
+		s.pendingPos = slices.Delete(s.pendingPos, 0, 1)
+	}
+	s.pendingPos = append(s.pendingPos, checkpointPositions{id: id, pos: pos})
+}
+
+// NotifyCheckpointComplete tells every listening reader (connector.
+// CheckpointListener) the position its split has in checkpoint id, and
+// forgets the positions of id and older checkpoints. A notice of a
+// checkpoint this subtask holds no positions of (taken before a reader was
+// opened, or already superseded) is a no-op. Errors are returned, joined,
+// for the caller to log.
+func (s *Source[T]) NotifyCheckpointComplete(id int64) error {
+	var cp *checkpointPositions
+	k := 0
+	for i := range s.pendingPos {
+		if s.pendingPos[i].id == id {
+			cp = &checkpointPositions{id: id, pos: s.pendingPos[i].pos}
+		}
+		if s.pendingPos[i].id <= id {
+			k = i + 1
+		}
+	}
+	s.pendingPos = slices.Delete(s.pendingPos, 0, k)
+	if cp == nil {
+		return nil
+	}
+	s.Enter()
+	var errs []error
+	for _, sr := range s.readers {
+		pos, ok := cp.pos[sr.split.ID]
+		if sr.cl == nil || !ok || sr.done {
+			continue
+		}
+		if err := sr.cl.CheckpointComplete(s.RT.Ctx, id, pos); err != nil {
+			errs = append(errs, fmt.Errorf("split %q: %w", sr.split.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type splitState struct {

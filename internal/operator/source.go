@@ -53,6 +53,8 @@ type splitReader[T any] struct {
 	split connector.Split
 	r     connector.Reader[T]
 	tsr   connector.Timestamped[T]
+	dlr   connector.DeadLetterReader   // nil: the reader has no dead letters
+	cl    connector.CheckpointListener // nil: no checkpoint-complete notices
 	done  bool
 	idle  bool
 	maxTS int64
@@ -81,6 +83,46 @@ type Source[T any] struct {
 	ts      []int64
 	wm      int64
 	idle    bool
+
+	// Dead letters (connector.DeadLetterReader): dlOut is the side output
+	// DeadLetterTag (nil when nothing consumes it: they are only counted).
+	dlOut Collector[connector.DeadLetter]
+	dlBuf []connector.DeadLetter
+
+	// Split discovery (connector.Discoverer of an unbounded source).
+	disc      connector.Discoverer
+	discEvery int64           // ms
+	nextDisc  int64           // processing time of the next Discover
+	known     map[string]bool // splits of the initial enumeration and opened ones
+	restored  map[string]splitState
+
+	// pendingPos are the positions of the listening readers' splits
+	// (connector.CheckpointListener) per checkpoint taken and not yet
+	// known complete, oldest first.
+	pendingPos []checkpointPositions
+}
+
+// DeadLetterTag is the side output of a source that carries the dead
+// letters of its readers (stream.DeadLetters).
+const DeadLetterTag = "dead-letters"
+
+// maxPendingPositions bounds pendingPos: checkpoints that never complete
+// (failed, timed out) must not pile up.
+const maxPendingPositions = 64
+
+type checkpointPositions struct {
+	id  int64
+	pos map[string][]byte
+}
+
+// DiscoveredSplitOwner is the subtask (of parallelism) that opens a split
+// found by split discovery, not in the job's initial enumeration: a stable
+// hash of its ID, so that exactly one subtask opens it.
+func DiscoveredSplitOwner(id string, parallelism int) int {
+	if parallelism <= 1 {
+		return 0
+	}
+	return int(base.HashKey([]byte(id)) % uint64(parallelism))
 }
 
 func (s *Source[T]) Open(rt *Runtime) error {
@@ -101,32 +143,98 @@ func (s *Source[T]) Open(rt *Runtime) error {
 			return err
 		}
 	}
+	s.known = map[string]bool{}
+	for id := range rt.KnownSplits {
+		s.known[id] = true
+	}
 	for _, sp := range s.Splits {
 		pos := s.Positions[sp.ID]
 		ss, ok := restored[sp.ID]
 		if ok {
 			pos = ss.pos
-		} else if rt.Restored != nil {
-			// A split the checkpoint does not know (new since): from the start.
-			ss = splitState{maxTS: base.MinTime, wm: base.MinTime}
 		}
-		r, err := s.Src.Open(rt.Ctx, sp, pos)
-		if err != nil {
-			return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
+		if err := s.openSplit(sp, pos, ss, ok); err != nil {
+			return err
 		}
-		sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, emptySince: base.MinTime}
-		if rt.Restored != nil {
-			sr.maxTS, sr.wm = ss.maxTS, ss.wm
+	}
+	if d, ok := s.Src.(connector.Discoverer); ok && !s.Src.Bounded() && d.DiscoveryInterval() > 0 {
+		s.disc = d
+		s.discEvery = max(d.DiscoveryInterval().Milliseconds(), 1)
+		s.nextDisc = rt.Clock.NowMillis() + s.discEvery
+		s.restored = restored
+	}
+	if out, ok := rt.Sides[DeadLetterTag]; ok {
+		col, ok := out.(Collector[connector.DeadLetter])
+		if !ok {
+			return fmt.Errorf("source %q: side output %q carries %T, not connector.DeadLetter", rt.Name, DeadLetterTag, out)
 		}
-		if s.WM.Timestamp == nil {
-			sr.tsr, _ = r.(connector.Timestamped[T])
-		}
-		s.readers = append(s.readers, sr)
+		s.dlOut = col
 	}
 	return nil
 }
 
-// Ready returns the notifier of the only reader, if it has one.
+// openSplit opens a reader of sp at pos; ss is the split's restored state
+// when restored is set.
+func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, restored bool) error {
+	rt := s.RT
+	r, err := s.Src.Open(rt.Ctx, sp, pos)
+	if err != nil {
+		return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
+	}
+	sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, emptySince: base.MinTime}
+	if restored { // else a fresh split, or one the checkpoint does not know (new since)
+		sr.maxTS, sr.wm = ss.maxTS, ss.wm
+	}
+	if s.WM.Timestamp == nil {
+		sr.tsr, _ = r.(connector.Timestamped[T])
+	}
+	sr.dlr, _ = r.(connector.DeadLetterReader)
+	sr.cl, _ = r.(connector.CheckpointListener)
+	s.readers = append(s.readers, sr)
+	s.known[sp.ID] = true
+	return nil
+}
+
+// NextProcessingTime is when split discovery runs next (MaxTime: never).
+func (s *Source[T]) NextProcessingTime() int64 {
+	if s.disc == nil {
+		return base.MaxTime
+	}
+	return s.nextDisc
+}
+
+// OnProcessingTime runs split discovery when it is due: it opens every
+// split that is neither in the job's initial enumeration nor open already
+// and that this subtask owns (DiscoveredSplitOwner), from its beginning, or
+// from the restored checkpoint's position when that has one.
+func (s *Source[T]) OnProcessingTime(now int64) {
+	if s.disc == nil || now < s.nextDisc {
+		return
+	}
+	s.nextDisc = now + s.discEvery
+	s.Enter()
+	splits, err := s.disc.Discover(s.RT.Ctx)
+	if err != nil {
+		s.Fail(fmt.Errorf("source %q: discover splits: %w", s.RT.Name, err))
+	}
+	for _, sp := range splits {
+		if s.known[sp.ID] {
+			continue
+		}
+		if DiscoveredSplitOwner(sp.ID, s.RT.Parallelism) != s.RT.Subtask {
+			s.known[sp.ID] = true // another subtask's
+			continue
+		}
+		ss, ok := s.restored[sp.ID]
+		if err := s.openSplit(sp, ss.pos, ss, ok); err != nil {
+			s.Fail(fmt.Errorf("%w (a split found by discovery)", err))
+		}
+	}
+}
+
+// Ready returns the notifier of the only reader, if it has one. It is asked
+// before every wait, so a reader added by discovery turns it off (the task
+// then polls with back-off).
 func (s *Source[T]) Ready() <-chan struct{} {
 	if len(s.readers) == 1 {
 		if n, ok := s.readers[0].r.(connector.Notifier); ok {
@@ -180,6 +288,9 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 	} else {
 		n, err = sr.r.Read(ctx, s.buf)
 	}
+	if sr.dlr != nil {
+		s.deadLetters(sr)
+	}
 	if n == 0 {
 		if s.WM.Idleness > 0 && !sr.idle {
 			now := s.RT.Clock.NowMillis()
@@ -216,6 +327,24 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 	sr.emptySince = base.MinTime
 	sr.idle = false
 	return n, err
+}
+
+// deadLetters emits the reader's pending dead letters on DeadLetterTag,
+// right after the Read that collected them: before any later barrier, so
+// they belong to the same checkpoint as the records read with them.
+func (s *Source[T]) deadLetters(sr *splitReader[T]) {
+	buf := sr.dlr.TakeDeadLetters(s.dlBuf[:0])
+	s.Enter()
+	s.M.DeadLetters += int64(len(buf))
+	for i := range buf {
+		buf[i].Operator = s.RT.Name
+		if s.dlOut != nil {
+			s.dlOut.Collect(buf[i].Timestamp, buf[i])
+			s.Enter()
+		}
+	}
+	clear(buf)
+	s.dlBuf = buf[:0]
 }
 
 func (s *Source[T]) updateWatermark(res *SourcePoll) {

@@ -27,6 +27,8 @@ type Checkpointing struct {
 	// FinalID returns the id of the end-of-input checkpoint (reserved by
 	// the coordinator when the first subtask asks).
 	FinalID func() int64
+	// Logf reports errors of checkpoint-complete notices (nil: dropped).
+	Logf func(format string, args ...any)
 }
 
 // SubtaskSnapshot is one subtask's part of a checkpoint.
@@ -163,6 +165,38 @@ func (st *Subtask) Trigger(id int64) {
 	case st.ctrl <- id:
 		st.inbox.notify()
 	default:
+	}
+}
+
+// NotifyCheckpointComplete tells a source subtask that checkpoint id
+// completed. It never blocks: only the newest id is kept, and the subtask
+// passes it to its operators (operator.CheckpointNotified) on its own
+// goroutine at the next turn of its loop; older notices may be skipped.
+func (st *Subtask) NotifyCheckpointComplete(id int64) {
+	for {
+		cur := st.completed.Load()
+		if id <= cur {
+			return
+		}
+		if st.completed.CompareAndSwap(cur, id) {
+			st.inbox.notify()
+			return
+		}
+	}
+}
+
+// pollCompleted delivers the newest checkpoint-complete notice, if new.
+// Errors are logged: the checkpoint is complete whatever a reader says.
+func (st *Subtask) pollCompleted() {
+	id := st.completed.Load()
+	if id <= st.noticed {
+		return
+	}
+	st.noticed = id
+	for _, cn := range st.notified {
+		if err := cn.NotifyCheckpointComplete(id); err != nil && st.ckpt != nil && st.ckpt.Logf != nil {
+			st.ckpt.Logf("subtask %d of %q: checkpoint %d complete notice: %v", st.Index, st.Name, id, err)
+		}
 	}
 }
 

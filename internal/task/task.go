@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/stromio/strom/connector"
@@ -44,7 +45,10 @@ type Config struct {
 	In             []InEdge
 	Out            []OutEdge
 	Splits         []connector.Split
-	BatchSize      int
+	// KnownSplits are the IDs of every split of the source's initial
+	// enumeration (all subtasks'), for split discovery; read-only, shared.
+	KnownSplits map[string]bool
+	BatchSize   int
 	// LatencyInterval is how often a source subtask emits a latency marker
 	// (0: never).
 	LatencyInterval time.Duration
@@ -90,6 +94,13 @@ type Subtask struct {
 	vertex int
 	ckpt   *Checkpointing
 	ctrl   chan int64 // checkpoint triggers (sources)
+
+	// completed is the newest checkpoint the coordinator said is complete
+	// (written by it, read here); noticed the newest one passed on to the
+	// operators in notified.
+	completed atomic.Int64
+	noticed   int64
+	notified  []operator.CheckpointNotified
 }
 
 // New builds the operator chain of one subtask and wires its channels.
@@ -156,6 +167,9 @@ func New(cfg Config) (*Subtask, error) {
 		if node.Keyed {
 			rt.State = state.NewHeap(kgs)
 		}
+		if i == 0 && node.Source != nil {
+			rt.KnownSplits = cfg.KnownSplits
+		}
 		st.ops[i] = built.Op
 		st.rts[i] = rt
 		if i > 0 {
@@ -174,6 +188,9 @@ func New(cfg Config) (*Subtask, error) {
 		}
 		if s, ok := built.Op.(operator.Sizer); ok {
 			st.sizers = append(st.sizers, s)
+		}
+		if cn, ok := built.Op.(operator.CheckpointNotified); ok {
+			st.notified = append(st.notified, cn)
 		}
 	}
 	if v.Chain[0].Source != nil {
@@ -440,6 +457,7 @@ func (st *Subtask) runSource(ctx context.Context) error {
 			return base.ErrCanceled
 		}
 		st.pollTrigger()
+		st.pollCompleted()
 		res, err := st.source.Poll(ctx)
 		if err != nil {
 			var oe *base.OperatorError
@@ -484,8 +502,8 @@ func (st *Subtask) nextProcessingTime() int64 {
 }
 
 func (st *Subtask) fireProcessingTimers() {
-	if len(st.ptimed) == 0 {
-		return
+	if len(st.ptimed) == 0 || st.nextProcessingTime() == base.MaxTime {
+		return // (every source is ProcessingTimed, for split discovery; most never are due)
 	}
 	now := st.clock.NowMillis()
 	for _, p := range st.ptimed {
