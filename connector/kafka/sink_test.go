@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 func TestSinkValidation(t *testing.T) {
@@ -522,4 +523,52 @@ func BenchmarkSink(b *testing.B) {
 			_ = w.Close()
 		})
 	}
+}
+
+// TestSinkPreKIP890: against a broker with Kafka 3.9's request versions
+// (EndTxn v4: no epoch bump per transaction) a second commit at the same
+// epoch is still a no-op, and an expired transaction (the timeout bumps
+// the epoch) is still ErrDataLost.
+func TestSinkPreKIP890(t *testing.T) {
+	ctx := context.Background()
+	c := newKfake(t, 2, []string{"t"}, kfake.MaxVersions(kversion.V3_9_0()))
+	o := eoOptions(c, "t", "old")
+	s := mustSink(t, o)
+	w := openTx(t, s, 0, 1)
+	writeAll(t, w, "a", "b")
+	cm, err := w.PreCommit(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := mustSink(t, o).Commit(ctx, [][]byte{cm}); err != nil {
+			t.Fatalf("commit %d by a new sink: %v", i, err)
+		}
+	}
+	if err := s.Commit(ctx, [][]byte{cm}); err != nil {
+		t.Fatalf("commit in process after the resumed one: %v", err)
+	}
+	_ = w.Close()
+	if got := values(readTopic(t, c, "t", true)); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("read_committed: %q", got)
+	}
+
+	o.TransactionalIDPrefix, o.TransactionTimeout = "old-exp", 100*time.Millisecond
+	s = mustSink(t, o)
+	w = openTx(t, s, 0, 1)
+	writeAll(t, w, "lost")
+	if cm, err = w.PreCommit(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; txnState(t, c, s.TransactionalID(0, 0)) == "Ongoing"; i++ {
+		if i > 100 {
+			t.Fatal("the transaction does not expire")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	err = mustSink(t, o).Commit(ctx, [][]byte{cm})
+	if !errors.Is(err, ErrDataLost) || !strings.Contains(err.Error(), "newer epoch") {
+		t.Fatalf("commit of an expired transaction: %v", err)
+	}
+	_ = w.Close()
 }
