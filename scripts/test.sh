@@ -20,6 +20,12 @@ cd "$(dirname "$0")/.."
 #   command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
 #   command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@v0.0.0-...
 #
+# kcat: the Kafka interoperability test (internal/cli) talks to strom's
+# Kafka connector and an in-process kfake broker through it.
+if ! command -v kcat >/dev/null; then
+	echo "scripts/test.sh: kcat not found; installing it (Debian package kcat)" >&2
+	apt-get update -qq && apt-get install -y -qq kcat
+fi
 # The race detector needs cgo, hence a C compiler (on the machine image today).
 if ! command -v "$(go env CC)" >/dev/null; then
 	echo "scripts/test.sh: $(go env CC) not found; installing gcc for the race detector" >&2

@@ -117,7 +117,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{cmd: cmd, err: errors.New(tidyFlagError(err.Error()))}
 	})
-	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd())
+	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd())
 	return root
 }
 

@@ -661,6 +661,10 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 	return true
 }
 
+// commitTimeout bounds the commits of a complete checkpoint once the job
+// is being canceled.
+const commitTimeout = 30 * time.Second
+
 // complete writes the metadata (the checkpoint exists from then on), then
 // commits the sinks' transactions of this checkpoint and prunes old ones.
 func (c *coordinator) complete(ctx context.Context, p *pending, final bool) error {
@@ -680,12 +684,22 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		return fmt.Errorf("checkpoint %d: write metadata: %w", p.id, err)
 	}
 	failpoint.Hit("metadata-committed")
+	// The checkpoint is complete: commit its transactions even when the
+	// job is being canceled meanwhile (Ctrl-C), so that they do not wait
+	// for the next start, where they might have timed out in the broker.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
 	for _, cm := range c.committers {
 		if cs := c.committablesOf(m, cm.uid); len(cs) > 0 {
 			failpoint.Hit("sink-commit-before")
-			if err := cm.c.Commit(ctx, cs); err != nil {
-				// The checkpoint is complete; its transactions are committed
-				// again on restore. Fail the job so that happens now.
+			if err := cm.c.Commit(cctx, cs); err != nil {
+				if ctx.Err() != nil && p.sp == nil {
+					// Canceled anyway: the next start commits them again.
+					c.opts.Logf("checkpoint %d: sink %q did not commit before the job stopped (the next start commits it): %v", p.id, cm.uid, err)
+					return nil
+				}
+				// Its transactions are committed again on restore. Fail
+				// the job so that happens now.
 				c.j.fail(fmt.Errorf("sink %q: commit checkpoint %d: %w", cm.uid, p.id, err))
 				if p.sp != nil {
 					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: sink %q failed to commit checkpoint %d: %w", cm.uid, p.id, err)}

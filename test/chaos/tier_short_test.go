@@ -17,3 +17,6 @@ var p1Tier = p1Params{
 }
 
 var p2Tier = p2Params{seeds: 2, panics: 4, keys: 20, perKey: 600}
+
+var kafkaTier = kafkaParams{kills: 5, minDelay: 300 * time.Millisecond, maxDelay: 1500 * time.Millisecond,
+	rate: 5000, keys: 20, badEvery: 97}
