@@ -79,6 +79,9 @@ func (p *csvSplitter) split(rec []byte) *Error {
 		if bytes.IndexByte(f, '"') >= 0 {
 			return csvError(fmt.Sprintf(`bare " in non-quoted field in column %d`, col))
 		}
+		if bytes.IndexByte(f, '\n') >= 0 { // a record is one line but for quoted fields
+			return csvError(fmt.Sprintf("line break in non-quoted field in column %d", col))
+		}
 		p.buf = append(p.buf, f...)
 		p.ends = append(p.ends, len(p.buf))
 		if i < 0 {
@@ -340,7 +343,9 @@ type CSVOptions struct {
 // floats, bool, time.Time (as epoch milliseconds), encoding.TextMarshaler
 // and TextUnmarshaler pairs, and pointers to those (an empty field is nil).
 // A record is one value; its bytes have no line ending (Decode takes off
-// one trailing "\n" or "\r\n"). It is safe for concurrent use.
+// one trailing "\n" or "\r\n"), and a line break may stand only inside a
+// quoted field (where "\r\n" reads as "\n", as in encoding/csv). It is
+// safe for concurrent use.
 type CSVFormat[T any] struct {
 	schema *csvSchema
 	comma  rune

@@ -19,6 +19,7 @@ func TestCSVSplitter(t *testing.T) {
 		{`"a`, nil, "unterminated quoted field in column 1"},
 		{`a,"b"c`, nil, `extraneous or missing " in quoted field in column 2`},
 		{`a,b"`, nil, `bare " in non-quoted field in column 2`},
+		{"a,b\r\nc", nil, `line break in non-quoted field in column 2`},
 	}
 	sp := newCSVSplitter(',')
 	for _, c := range cases {
