@@ -3,8 +3,10 @@ package format
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -152,7 +154,8 @@ func TestAvroRegistryErrors(t *testing.T) {
 		{[]byte{0, 0, 0, 0, 99, 2, 'x'}, "schema-registry", "strom: format: schema-registry: schema id 99 is unknown to the registry", false, true},
 		{withID(0x84, nil), "schema-registry", "strom: format: schema-registry: schema id 900 is a JSON schema, not Avro", false, false},
 		{withID(0x85, nil), "avro", "strom: format: avro: records of schema id 901 cannot be read as the schema of format.trade: ", false, false},
-		{good[:6], "avro", "strom: format: avro: cannot decode format.trade from 1 bytes: ", false, false},
+		{good[:6], "avro", "strom: format: avro: cannot decode format.trade: the input ends inside the value (1 bytes)", false, false},
+		{good[:5], "avro", "strom: format: avro: cannot decode format.trade: the input ends inside the value (0 bytes)", false, false},
 		{append(good[:5:5], 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), "avro", "strom: format: avro: cannot decode format.trade from 10 bytes: ", false, false},
 	}
 	for i, c := range cases {
@@ -213,5 +216,73 @@ func TestAvroBounds(t *testing.T) {
 	allocs := testing.AllocsPerRun(10, func() { _, _ = nulls.Decode(append(huge[:6:6], 0)) })
 	if allocs > 50 {
 		t.Errorf("%v allocations", allocs)
+	}
+}
+
+func TestAvroRegistryNoRegister(t *testing.T) {
+	_, cl := newRegistry(t)
+	f, _ := AvroRegistry[trade](cl, "n-value", AvroOptions{Schema: tradeSchema, NoRegister: true})
+	if _, err := f.Encode(trade{}, nil); Class(err) != "schema-registry" ||
+		!strings.HasPrefix(err.Error(), `strom: format: schema-registry: looking up the schema under subject "n-value": `) {
+		t.Fatalf("not registered: %v", err)
+	}
+	g, _ := AvroRegistry[trade](cl, "n-value", AvroOptions{Schema: tradeSchema})
+	id, err := g.Register(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.Encode(trade{Sym: "s"}, nil)
+	if got, _, _ := SplitWireFormat(b); err != nil || got != id {
+		t.Fatalf("id %d, want %d (%v)", got, id, err)
+	}
+}
+
+// TestConcurrentUse runs decoders with shared state (CSV's splitter pool,
+// the registry's schema cache) from several goroutines, for the race
+// detector.
+func TestConcurrentUse(t *testing.T) {
+	_, cl := newRegistry(t)
+	reg, _ := AvroRegistry[trade](cl, "c-value", AvroOptions{Schema: tradeSchema})
+	old, _ := AvroRegistry[tradeV1](cl, "c-value", AvroOptions{Schema: tradeV1Schema})
+	c, _ := CSV[trade](CSVOptions{Header: []string{"qty", "sym"}})
+	recOld, err := old.Encode(tradeV1{Sym: "o"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				v := trade{Sym: fmt.Sprint(i, j), Qty: int32(j)}
+				b, err := reg.Encode(v, nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := reg.Decode(b); err != nil || got.Sym != v.Sym {
+					t.Error(got, err)
+				}
+				if got, err := reg.Decode(recOld); err != nil || got.Sym != "o" {
+					t.Error(got, err)
+				}
+				if got, err := c.Decode(fmt.Appendf(nil, "%d,%s", j, v.Sym)); err != nil || got.Sym != v.Sym || got.Qty != v.Qty {
+					t.Error(got, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestAvroTruncated: hamba's Unmarshal takes the end of the input for the
+// end of the value; Decode does not.
+func TestAvroTruncated(t *testing.T) {
+	f, _ := Avro[trade](tradeSchema)
+	for _, in := range [][]byte{nil, {0xff}, {2}, {2, 'a', 0x80}} {
+		_, err := f.Decode(in)
+		want := fmt.Sprintf("strom: format: avro: cannot decode format.trade: the input ends inside the value (%d bytes)", len(in))
+		if err == nil || err.Error() != want {
+			t.Errorf("%x: got %v, want %s", in, err, want)
+		}
 	}
 }

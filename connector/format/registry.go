@@ -23,8 +23,9 @@ const maxBadIDs = 1024
 // the Avro binary encoding. It is safe for concurrent use.
 //
 // Encode registers o.Schema under the subject at its first call (the
-// registry returns the existing id when the schema is there already; call
-// Register to do it up front) and writes that id.
+// registry returns the existing id when the schema is there already; with
+// o.NoRegister it only looks it up; call Register to do it up front) and
+// writes that id. A failed registration is retried at the next Encode.
 //
 // Decode reads the id, fetches the writer schema by id from the registry
 // (once per id: ids are immutable, so schemas are cached for good; an
@@ -40,7 +41,7 @@ type AvroRegistryFormat[T any] struct {
 	subject string
 	opts    AvroOptions
 	reader  avro.Schema
-	api     avro.API
+	codec   *avroCodec
 
 	regMu sync.Mutex
 	id    int // the id of the reader schema under subject, once registered
@@ -63,24 +64,33 @@ func AvroRegistry[T any](client *sr.Client, subject string, o AvroOptions) (*Avr
 	if err != nil {
 		return nil, err
 	}
-	return &AvroRegistryFormat[T]{client: client, subject: subject, opts: o, reader: af.schema, api: af.api,
+	return &AvroRegistryFormat[T]{client: client, subject: subject, opts: o, reader: af.schema, codec: af.codec,
 		byID: map[int]avro.Schema{}, bad: map[int]error{}}, nil
 }
 
-// Register registers the schema under the subject (if it is not there yet)
-// and returns its id, which Encode writes from then on.
+// Register registers the schema under the subject (if it is not there yet;
+// with AvroOptions.NoRegister it looks it up) and returns its id, which
+// Encode writes from then on.
 func (f *AvroRegistryFormat[T]) Register(ctx context.Context) (int, error) {
 	f.regMu.Lock()
 	defer f.regMu.Unlock()
 	if f.id != 0 {
 		return f.id, nil
 	}
-	ss, err := f.client.CreateSchema(ctx, f.subject, sr.Schema{Schema: f.opts.Schema, Type: sr.TypeAvro})
+	schema, what := sr.Schema{Schema: f.opts.Schema, Type: sr.TypeAvro}, "registering"
+	var ss sr.SubjectSchema
+	var err error
+	if f.opts.NoRegister {
+		what = "looking up"
+		ss, err = f.client.LookupSchema(ctx, f.subject, schema)
+	} else {
+		ss, err = f.client.CreateSchema(ctx, f.subject, schema)
+	}
 	if err != nil {
-		return 0, newError(ClassSchemaRegistry, err, "registering the schema under subject %q: %v", f.subject, err)
+		return 0, newError(ClassSchemaRegistry, err, "%s the schema under subject %q: %v", what, f.subject, err)
 	}
 	if ss.ID <= 0 {
-		return 0, newError(ClassSchemaRegistry, nil, "registering the schema under subject %q: the registry returned id %d", f.subject, ss.ID)
+		return 0, newError(ClassSchemaRegistry, nil, "%s the schema under subject %q: the registry returned id %d", what, f.subject, ss.ID)
 	}
 	f.id = ss.ID
 	f.mu.Lock()
@@ -100,7 +110,7 @@ func (f *AvroRegistryFormat[T]) Encode(v T, dst []byte) ([]byte, error) {
 			return dst, err
 		}
 	}
-	b, err := f.api.Marshal(f.reader, v)
+	b, err := f.codec.api.Marshal(f.reader, v)
 	if err != nil {
 		return dst, newError(ClassAvro, err, "cannot encode %T: %v", v, err)
 	}
@@ -125,7 +135,7 @@ func (f *AvroRegistryFormat[T]) Decode(b []byte) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	return decodeAvro[T](f.api, s, body)
+	return decodeAvro[T](f.codec, s, body)
 }
 
 // SplitWireFormat splits a record in the Confluent wire format into its
