@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -43,8 +44,8 @@ type AvroRegistryFormat[T any] struct {
 	reader  avro.Schema
 	codec   *avroCodec
 
-	regMu sync.Mutex
-	id    int // the id of the reader schema under subject, once registered
+	regMu sync.Mutex   // held while registering
+	id    atomic.Int64 // the id of the reader schema under subject, once registered
 
 	mu   sync.RWMutex
 	byID map[int]avro.Schema // writer id -> schema to decode with
@@ -74,8 +75,8 @@ func AvroRegistry[T any](client *sr.Client, subject string, o AvroOptions) (*Avr
 func (f *AvroRegistryFormat[T]) Register(ctx context.Context) (int, error) {
 	f.regMu.Lock()
 	defer f.regMu.Unlock()
-	if f.id != 0 {
-		return f.id, nil
+	if id := f.id.Load(); id != 0 {
+		return int(id), nil
 	}
 	schema, what := sr.Schema{Schema: f.opts.Schema, Type: sr.TypeAvro}, "registering"
 	var ss sr.SubjectSchema
@@ -92,18 +93,16 @@ func (f *AvroRegistryFormat[T]) Register(ctx context.Context) (int, error) {
 	if ss.ID <= 0 {
 		return 0, newError(ClassSchemaRegistry, nil, "%s the schema under subject %q: the registry returned id %d", what, f.subject, ss.ID)
 	}
-	f.id = ss.ID
 	f.mu.Lock()
 	f.byID[ss.ID] = f.reader
 	f.mu.Unlock()
-	return f.id, nil
+	f.id.Store(int64(ss.ID))
+	return ss.ID, nil
 }
 
 // Encode appends the wire-format header and the Avro encoding of v.
 func (f *AvroRegistryFormat[T]) Encode(v T, dst []byte) ([]byte, error) {
-	f.regMu.Lock()
-	id := f.id
-	f.regMu.Unlock()
+	id := int(f.id.Load())
 	if id == 0 {
 		var err error
 		if id, err = f.Register(context.Background()); err != nil {
