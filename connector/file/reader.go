@@ -13,6 +13,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 )
 
 // Reader reads one file. It is returned by Source.Open.
@@ -62,7 +63,7 @@ func newReader[T any](s *Source[T], path string, f *os.File) *Reader[T] {
 	r := &Reader[T]{src: s, path: path, f: f, max: o.MaxLineBytes, monitor: o.Monitor,
 		skip: o.OnError == OnErrorSkip, format: o.Format}
 	if o.Format == FormatCSV {
-		r.csv = newCSVDecoder[T](s.schema, o.CSV)
+		r.csv = newCSVDecoder(s.csv, o.CSV)
 	}
 	r.buf = make([]byte, max(1, min(initialBuffer, r.max+2)))
 	return r
@@ -425,7 +426,7 @@ func (r *Reader[T]) findEnd() int {
 // buf[r]: it follows the record start, a comma or a leading BOM.
 func (r *Reader[T]) fieldStart(i int) bool {
 	head := r.buf[r.r:i]
-	return len(head) == 0 || bytes.HasSuffix(head, r.csv.sp.comma) || (r.pos == 0 && string(head) == bom)
+	return len(head) == 0 || bytes.HasSuffix(head, r.csv.comma) || (r.pos == 0 && string(head) == bom)
 }
 
 const bom = "\xef\xbb\xbf"
@@ -507,30 +508,21 @@ func decodeJSON[T any](rec []byte) (v T, le *LineError) {
 	if !utf8.Valid(rec) {
 		return v, invalidUTF8(rec)
 	}
-	defer func() {
-		if p := recover(); p != nil { // a decoder bug must not take the process down
-			var zero T
-			v, le = zero, &LineError{Reason: fmt.Sprintf("invalid JSON: decoder panic: %v", p)}
-		}
-	}()
-	if err := json.Unmarshal(rec, &v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return v, &LineError{Reason: fmt.Sprintf("JSON does not fit %T: %v", v, err), Err: err}
-		}
-		return v, &LineError{Reason: "invalid JSON: " + err.Error(), Err: err}
+	v, err := format.JSON[T]().Decode(rec)
+	if err == nil {
+		return v, nil
 	}
-	return v, nil
+	fe, _ := errors.AsType[*format.Error](err)
+	switch inner := fe.Err; {
+	case inner == nil: // a decoder panic
+		return v, &LineError{Reason: "invalid JSON: " + fe.Reason}
+	case errors.As(inner, new(*json.UnmarshalTypeError)):
+		return v, &LineError{Reason: fmt.Sprintf("JSON does not fit %T: %v", v, inner), Err: inner}
+	default:
+		return v, &LineError{Reason: "invalid JSON: " + inner.Error(), Err: inner}
+	}
 }
 
 func invalidUTF8(rec []byte) *LineError {
-	i := 0
-	for i < len(rec) {
-		c, size := utf8.DecodeRune(rec[i:])
-		if c == utf8.RuneError && size <= 1 {
-			break
-		}
-		i += size
-	}
-	return &LineError{Reason: fmt.Sprintf("invalid UTF-8 at byte %d of the line", i+1)}
+	return &LineError{Reason: fmt.Sprintf("invalid UTF-8 at byte %d of the line", format.InvalidUTF8At(rec)+1)}
 }

@@ -12,15 +12,16 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 )
 
 // Sink writes records of type T to files. It is at-least-once and not
 // synchronised with checkpoints (see the package comment). Create it with
 // NewSink, JSONLinesSink or CSVSink.
 type Sink[T any] struct {
-	opts   SinkOptions
-	err    error
-	schema *csvSchema
+	opts SinkOptions
+	err  error
+	csv  *format.CSVFormat[T]
 }
 
 var _ connector.Sink[int] = (*Sink[int])(nil)
@@ -41,7 +42,7 @@ func newSink[T any](opts SinkOptions) *Sink[T] {
 	t := reflect.TypeFor[T]()
 	switch s.opts.Format {
 	case FormatCSV:
-		s.schema, s.err = newCSVSchema(t)
+		s.csv, s.err = newCSVFormat[T](s.opts.CSV)
 	case FormatLines:
 		if !isLinesType(t) {
 			s.err = fmt.Errorf("strom: file: the lines format needs a string type or []byte, not %v", t)
@@ -96,15 +97,14 @@ func (s *Sink[T]) Open(_ context.Context, info connector.SinkInfo) (connector.Wr
 	w := &writer[T]{f: f, path: path, limit: s.opts.BufferBytes, created: errors.Is(statErr, os.ErrNotExist)}
 	switch s.opts.Format {
 	case FormatCSV:
-		enc := &csvEncoder[T]{schema: s.schema, comma: s.opts.CSV.Comma}
-		w.enc = enc.appendRecord
+		w.enc = csvAppender(s.csv)
 		fi, err := f.Stat()
 		if err != nil {
 			_ = f.Close()
 			return nil, fmt.Errorf("strom: file sink: %w", err)
 		}
-		if fi.Size() == 0 && !s.opts.CSV.NoHeader && !s.schema.raw {
-			w.buf = enc.appendHeader(w.buf)
+		if fi.Size() == 0 && !s.opts.CSV.NoHeader && s.csv.Columns() != nil {
+			w.buf = append(s.csv.AppendHeader(w.buf), '\n')
 		}
 	case FormatLines:
 		w.enc = appendLine[T]

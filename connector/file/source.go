@@ -13,14 +13,15 @@ import (
 	"sync/atomic"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 )
 
 // Source reads records of type T from files. Create it with NewSource,
 // JSONLines, CSV or Lines.
 type Source[T any] struct {
 	opts    SourceOptions
-	err     error      // invalid options or T, reported by Splits and Open
-	schema  *csvSchema // FormatCSV only
+	err     error                // invalid options or T, reported by Splits and Open
+	csv     *format.CSVFormat[T] // FormatCSV only
 	skipped atomic.Int64
 }
 
@@ -43,7 +44,7 @@ func newSource[T any](opts SourceOptions) *Source[T] {
 	t := reflect.TypeFor[T]()
 	switch s.opts.Format {
 	case FormatCSV:
-		s.schema, s.err = newCSVSchema(t)
+		s.csv, s.err = newCSVFormat[T](s.opts.CSV)
 	case FormatLines:
 		if !isLinesType(t) {
 			s.err = fmt.Errorf("strom: file: the lines format needs a string type or []byte, not %v", t)

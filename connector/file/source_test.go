@@ -119,9 +119,9 @@ func TestBadLineErrors(t *testing.T) {
 		{"csv-unterminated", "csv", "a,b\n1,x\n2,\"y\n",
 			`strom: file %s line 3 (offset 8): unterminated quoted field at the end of the file; fix the line or set OnError=skip`},
 		{"csv-header", "csv", "x,y\n1,2\n",
-			`strom: file %s line 1 (offset 0): CSV header ["x" "y"] matches no field; check the Comma option, the csv tags of the fields, or set NoHeader`},
+			`strom: file %s line 1 (offset 0): CSV header ["x" "y"] matches no field; check the Comma option and the csv tags of the fields, or set NoHeader`},
 		{"csv-header-dup", "csv", "a,A\n1,2\n",
-			`strom: file %s line 1 (offset 0): bad CSV header: columns "a" and "A" both map to field a; rename a column or set NoHeader`},
+			`strom: file %s line 1 (offset 0): bad CSV header: columns "a" and "A" both map to field a; rename a column, or set NoHeader`},
 		{"csv-header-utf8", "csv", "a,\xffb\n1,2\n",
 			`strom: file %s line 1 (offset 0): invalid UTF-8 at byte 3 of the line; fix the header (a bad header is never skipped)`},
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 )
 
 // TransactionalSinkOptions configure a TransactionalSink. The zero value of
@@ -125,10 +126,10 @@ func (o TransactionalSinkOptions[T]) withDefaults() TransactionalSinkOptions[T] 
 // It implements connector.Sink and connector.Committer; its writers
 // implement connector.TransactionalWriter. It is safe for concurrent use.
 type TransactionalSink[T any] struct {
-	opts   TransactionalSinkOptions[T]
-	dir    string // opts.Dir, cleaned
-	ext    string
-	schema *csvSchema
+	opts TransactionalSinkOptions[T]
+	dir  string // opts.Dir, cleaned
+	ext  string
+	csv  *format.CSVFormat[T]
 }
 
 var (
@@ -151,7 +152,7 @@ func NewTransactionalSink[T any](opts TransactionalSinkOptions[T]) (*Transaction
 	switch s.opts.Format {
 	case FormatCSV:
 		var err error
-		if s.schema, err = newCSVSchema(t); err != nil {
+		if s.csv, err = newCSVFormat[T](s.opts.CSV); err != nil {
 			return nil, err
 		}
 	case FormatLines:
@@ -262,10 +263,9 @@ func (s *TransactionalSink[T]) Open(_ context.Context, info connector.SinkInfo) 
 	w.known[""] = true
 	switch s.opts.Format {
 	case FormatCSV:
-		enc := &csvEncoder[T]{schema: s.schema, comma: s.opts.CSV.Comma}
-		w.enc = enc.appendRecord
-		if !s.opts.CSV.NoHeader && !s.schema.raw {
-			w.header = enc.appendHeader(nil)
+		w.enc = csvAppender(s.csv)
+		if !s.opts.CSV.NoHeader && s.csv.Columns() != nil {
+			w.header = append(s.csv.AppendHeader(nil), '\n')
 		}
 	case FormatLines:
 		w.enc = appendLine[T]

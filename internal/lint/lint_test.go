@@ -73,8 +73,11 @@ var table = []rule{
 	{pkg: "journal", allow: []string{"internal/vfs"}},
 
 	{pkg: "connector", allow: []string{"codec"}},
-	{pkg: "connector/journal", allow: []string{"connector", "codec", "journal"}},
-	{pkg: "connector/*", allow: []string{"connector", "codec"}}, // connectors see only the SPI
+	// The record formats shared by the connectors and (later) SQL.
+	{pkg: "connector/format", allow: []string{"connector", "codec"}},
+	{pkg: "connector/journal", allow: []string{"connector", "codec", "journal", "connector/format"}},
+	// Connectors see only the SPI and the shared record formats.
+	{pkg: "connector/*", allow: []string{"connector", "codec", "connector/format"}},
 
 	// internal/state and its backends (memstate, pebblestate ...); a backend
 	// implements the interface of internal/state, so it may import it.
