@@ -498,12 +498,13 @@ func (v Value) AppendSQL(dst []byte) []byte {
 			dst = AppendText(dst, v)
 			return append(dst, "' AS DOUBLE)"...)
 		}
-		s := strconv.FormatFloat(f, 'E', -1, 64)
-		s = strings.Replace(strings.Replace(s, "E+", "E", 1), "E0", "E", 1)
-		if strings.HasSuffix(s, "E") {
-			s += "0"
-		}
-		return append(dst, s...)
+		// Shortest digits with an exponent: 1.5E0, 1E20, 1.25E-5.
+		var buf [32]byte
+		s := strconv.AppendFloat(buf[:0], f, 'E', -1, 64)
+		i := bytes.IndexByte(s, 'E')
+		dst = append(dst, s[:i+1]...)
+		exp, _ := strconv.Atoi(string(s[i+1:]))
+		return strconv.AppendInt(dst, int64(exp), 10)
 	case KindDecimal:
 		return v.AsDecimal().Append(dst)
 	case KindString:

@@ -55,7 +55,7 @@ func TestValueString(t *testing.T) {
 		want string
 	}{
 		{Null, "NULL"}, {Bool(true), "TRUE"}, {Int(-42), "-42"}, {Float(1.5), "1.5E0"},
-		{Float(1e20), "1E20"}, {Float(math.NaN()), "CAST('NaN' AS DOUBLE)"},
+		{Float(1e20), "1E20"}, {Float(-1.25e-5), "-1.25E-5"}, {Float(math.NaN()), "CAST('NaN' AS DOUBLE)"},
 		{Dec(150, 2), "1.50"}, {Str("it's"), "'it''s'"}, {Bytes([]byte{0x0a, 0xff}), "X'0aff'"},
 		{Date(19753), "DATE '2024-01-31'"}, {Time(45296789), "TIME '12:34:56.789'"},
 		{Timestamp(1706702400123, 0), "TIMESTAMP '2024-01-31 12:00:00.123'"},

@@ -1,0 +1,268 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stromio/strom/table"
+)
+
+// AggregateFunc is an aggregate function over an accumulator: a small row
+// of Values whose types AccTypes gives, so that the planner can keep it in
+// keyed state with a table.RowCodec. The methods update acc in place.
+//
+// FILTER (WHERE ...) and DISTINCT are the planner's: it calls Add only for
+// the rows that pass the filter and, for DISTINCT, only for the first
+// occurrence of a value (and Retract for the last), which needs a
+// per-group map of value counts in keyed state (Flink's MapView): COUNT
+// DISTINCT is COUNT over that.
+type AggregateFunc interface {
+	Name() string
+	// ResultType is the type of Result.
+	ResultType() table.Type
+	// AccTypes is the schema of the accumulator.
+	AccTypes() []table.Type
+	// Init resets acc (len(AccTypes()) values) to the empty aggregate.
+	Init(acc []table.Value)
+	// Add accumulates one row's arguments (NULLs are ignored, as SQL's
+	// aggregates do, except COUNT(*)).
+	Add(acc []table.Value, args []table.Value) error
+	// Retract takes one row's arguments back (for updating inputs);
+	// ErrNoRetract when the function cannot.
+	Retract(acc []table.Value, args []table.Value) error
+	// Merge adds other into acc (session windows, two-phase aggregation).
+	Merge(acc, other []table.Value) error
+	// Result is the current value of the aggregate.
+	Result(acc []table.Value) (table.Value, error)
+	// CanRetract reports whether Retract is supported.
+	CanRetract() bool
+}
+
+// ErrNoRetract is returned by Retract of functions that cannot retract.
+var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
+
+// NewAggregate returns the built-in aggregate name (COUNT, SUM, AVG, MIN,
+// MAX; case-insensitive) for the argument types (none for COUNT(*)).
+//
+// Result types follow Flink: COUNT is BIGINT NOT NULL; SUM of an integer
+// type keeps it (wrapping like Java's long/int arithmetic), SUM of
+// DECIMAL(p, s) is DECIMAL(38, s), of FLOAT/DOUBLE DOUBLE; AVG of integers
+// is the same integer type (integer division, as Flink's AvgAggFunction),
+// of DECIMAL(p, s) DECIMAL(38, max(s, 6)), of floats DOUBLE; MIN and MAX
+// keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
+// value.
+//
+// MIN and MAX here do not retract: over an updating input they need every
+// value's count in state (Flink's MinWithRetractAggFunction keeps a
+// MapView), which the planner will provide with keyed map state.
+func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
+	up := strings.ToUpper(name)
+	if up == "COUNT" {
+		if len(args) > 1 {
+			return nil, fmt.Errorf("expr: COUNT takes at most one argument")
+		}
+		return &countAgg{star: len(args) == 0}, nil
+	}
+	if len(args) != 1 {
+		return nil, fmt.Errorf("expr: %s takes one argument", up)
+	}
+	t := args[0]
+	switch up {
+	case "SUM", "SUM0", "AVG":
+		if !t.IsNumeric() {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		var sumT table.Type
+		switch {
+		case t.IsInteger():
+			sumT = t.AsNullable()
+		case t.Root() == table.RootDecimal:
+			sumT = table.DecimalType(table.MaxDecimalPrecision, t.Scale())
+		default:
+			sumT = table.DoubleType()
+		}
+		res := sumT
+		if up == "AVG" && t.Root() == table.RootDecimal {
+			res = table.DecimalType(table.MaxDecimalPrecision, max(t.Scale(), 6))
+		}
+		if up == "SUM0" {
+			res = res.NotNull()
+		}
+		return &sumAgg{name: up, sumT: sumT, res: res}, nil
+	case "MIN", "MAX":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &minMaxAgg{max: up == "MAX", t: t.AsNullable()}, nil
+	}
+	return nil, fmt.Errorf("expr: no aggregate function %s", up)
+}
+
+type countAgg struct{ star bool }
+
+func (a *countAgg) Name() string {
+	if a.star {
+		return "COUNT(*)"
+	}
+	return "COUNT"
+}
+func (a *countAgg) ResultType() table.Type { return table.BigIntType().NotNull() }
+func (a *countAgg) AccTypes() []table.Type { return []table.Type{table.BigIntType().NotNull()} }
+func (a *countAgg) Init(acc []table.Value) { acc[0] = table.Int(0) }
+func (a *countAgg) CanRetract() bool       { return true }
+func (a *countAgg) counts(args []table.Value) bool {
+	return a.star || len(args) == 0 || !args[0].IsNull()
+}
+func (a *countAgg) Add(acc, args []table.Value) error {
+	if a.counts(args) {
+		acc[0] = table.Int(acc[0].AsInt() + 1)
+	}
+	return nil
+}
+func (a *countAgg) Retract(acc, args []table.Value) error {
+	if a.counts(args) {
+		acc[0] = table.Int(acc[0].AsInt() - 1)
+	}
+	return nil
+}
+func (a *countAgg) Merge(acc, other []table.Value) error {
+	acc[0] = table.Int(acc[0].AsInt() + other[0].AsInt())
+	return nil
+}
+func (a *countAgg) Result(acc []table.Value) (table.Value, error) { return acc[0], nil }
+
+// sumAgg is SUM, SUM0 (0 over no value) and AVG: acc = [sum, count of
+// non-NULL values].
+type sumAgg struct {
+	name      string
+	sumT, res table.Type
+}
+
+func (a *sumAgg) Name() string           { return a.name }
+func (a *sumAgg) ResultType() table.Type { return a.res }
+func (a *sumAgg) AccTypes() []table.Type {
+	return []table.Type{a.sumT.NotNull(), table.BigIntType().NotNull()}
+}
+func (a *sumAgg) CanRetract() bool { return true }
+
+func (a *sumAgg) zero() table.Value {
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(0)
+	case a.sumT.Root() == table.RootDecimal:
+		return table.Dec(0, a.sumT.Scale())
+	}
+	return table.Float(0)
+}
+
+func (a *sumAgg) Init(acc []table.Value) { acc[0], acc[1] = a.zero(), table.Int(0) }
+
+func (a *sumAgg) add(x, y table.Value, sign int64) table.Value {
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(wrapInt(a.sumT.Root(), x.AsInt()+sign*y.AsInt()))
+	case a.sumT.Root() == table.RootDecimal:
+		d := y.AsDecimal()
+		if sign < 0 {
+			d = d.Neg()
+		}
+		return table.DecimalValue(x.AsDecimal().Add(d))
+	}
+	return table.Float(x.AsFloat() + float64(sign)*y.AsFloat())
+}
+
+func (a *sumAgg) Add(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	acc[0] = a.add(acc[0], args[0], 1)
+	acc[1] = table.Int(acc[1].AsInt() + 1)
+	return nil
+}
+
+func (a *sumAgg) Retract(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	acc[0] = a.add(acc[0], args[0], -1)
+	acc[1] = table.Int(acc[1].AsInt() - 1)
+	return nil
+}
+
+func (a *sumAgg) Merge(acc, other []table.Value) error {
+	acc[0] = a.add(acc[0], other[0], 1)
+	acc[1] = table.Int(acc[1].AsInt() + other[1].AsInt())
+	return nil
+}
+
+func (a *sumAgg) Result(acc []table.Value) (table.Value, error) {
+	n := acc[1].AsInt()
+	if n == 0 {
+		if a.name == "SUM0" {
+			return a.zero(), nil
+		}
+		return table.Null, nil
+	}
+	if a.name != "AVG" {
+		if a.sumT.Root() == table.RootDecimal {
+			d, err := acc[0].AsDecimal().ToType(a.res.Precision(), a.res.Scale())
+			if err != nil {
+				return table.Null, nil
+			}
+			return table.DecimalValue(d), nil
+		}
+		return acc[0], nil
+	}
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(wrapInt(a.sumT.Root(), acc[0].AsInt()/n)), nil
+	case a.sumT.Root() == table.RootDecimal:
+		d, err := acc[0].AsDecimal().Div(table.NewDecimal(n, 0), a.res.Scale())
+		if err != nil {
+			return table.Null, err
+		}
+		if d, err = d.ToType(a.res.Precision(), a.res.Scale()); err != nil {
+			return table.Null, nil
+		}
+		return table.DecimalValue(d), nil
+	}
+	return table.Float(acc[0].AsFloat() / float64(n)), nil
+}
+
+// minMaxAgg keeps the extreme value; acc = [value or NULL].
+type minMaxAgg struct {
+	max bool
+	t   table.Type
+}
+
+func (a *minMaxAgg) Name() string {
+	if a.max {
+		return "MAX"
+	}
+	return "MIN"
+}
+func (a *minMaxAgg) ResultType() table.Type           { return a.t }
+func (a *minMaxAgg) AccTypes() []table.Type           { return []table.Type{a.t} }
+func (a *minMaxAgg) Init(acc []table.Value)           { acc[0] = table.Null }
+func (a *minMaxAgg) CanRetract() bool                 { return false }
+func (a *minMaxAgg) Retract(_, _ []table.Value) error { return ErrNoRetract }
+func (a *minMaxAgg) Add(acc, args []table.Value) error {
+	v := args[0]
+	if v.IsNull() {
+		return nil
+	}
+	if acc[0].IsNull() {
+		acc[0] = v
+		return nil
+	}
+	c := table.Compare(v, acc[0])
+	if (a.max && c > 0) || (!a.max && c < 0) {
+		acc[0] = v
+	}
+	return nil
+}
+func (a *minMaxAgg) Merge(acc, other []table.Value) error { return a.Add(acc, other) }
+func (a *minMaxAgg) Result(acc []table.Value) (table.Value, error) {
+	return acc[0], nil
+}
