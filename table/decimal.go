@@ -402,8 +402,9 @@ func (d Decimal) Int64() (int64, bool) {
 
 // Float64 returns the nearest float64.
 func (d Decimal) Float64() float64 {
-	if d.b == nil && d.scale < int32(len(pow10)) && d.u > -(1<<53) && d.u < 1<<53 {
-		// Exact operands: one correctly rounded division.
+	if d.b == nil && d.scale <= 15 && d.u > -(1<<53) && d.u < 1<<53 {
+		// Both operands exact in a float64 (10^15 < 2^53): one correctly
+		// rounded division.
 		return float64(d.u) / float64(pow10[d.scale])
 	}
 	f, _ := strconv.ParseFloat(d.String(), 64)

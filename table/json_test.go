@@ -101,3 +101,25 @@ func jsonLossless(t Type) bool {
 	}
 	return true
 }
+
+func FuzzParseJSON(f *testing.F) {
+	s := fuzzSchema()
+	f.Add([]byte(`{"b":true,"i":1,"l":2,"d":1.5,"m":"12.3456","s":"x","y":"AQ==","t":"2024-01-31T12:00:00.123456789Z","dt":"2024-01-31","a":[{"k":{"x":1,"z":1.25}}]}`))
+	f.Add([]byte(`{"t":1700000000000.5,"a":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseJSON(data, s)
+		if err != nil {
+			if !errors.Is(err, ErrJSON) && !errors.Is(err, ErrDecimalSyntax) && !errors.Is(err, ErrTimeSyntax) {
+				t.Fatalf("error of an unexpected kind: %v", err)
+			}
+			return
+		}
+		// What parses is writable, in both forms.
+		if _, err := AppendJSON(nil, r, s); err != nil {
+			t.Fatalf("AppendJSON: %v", err)
+		}
+		if _, err := NewRowCodec(s).AppendRow(nil, r); err != nil {
+			t.Fatalf("AppendRow: %v", err)
+		}
+	})
+}

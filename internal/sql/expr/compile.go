@@ -626,10 +626,18 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 	}
 	strict := !o.NonStrict
 	var p Program
+	// Errors of the function are wrapped with the call's text (once: an
+	// argument's EvalError passes through).
+	ret := func(v table.Value, err error) (table.Value, error) {
+		if err != nil {
+			return table.Null, wrapErr(e, err)
+		}
+		return v, nil
+	}
 	switch {
 	case f.F0 != nil:
 		g := f.F0
-		p = func(*table.Row) (table.Value, error) { return g() }
+		p = func(*table.Row) (table.Value, error) { return ret(g()) }
 	case f.F1 != nil && len(args) == 1:
 		g, a := f.F1, args[0].p
 		p = func(r *table.Row) (table.Value, error) {
@@ -637,7 +645,11 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 			if err != nil || (strict && x.IsNull()) {
 				return table.Null, err
 			}
-			return g(x)
+			v, err := g(x)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
 		}
 	case f.F2 != nil && len(args) == 2:
 		g, a, b := f.F2, args[0].p, args[1].p
@@ -650,7 +662,11 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 			if err != nil || (strict && y.IsNull()) {
 				return table.Null, err
 			}
-			return g(x, y)
+			v, err := g(x, y)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
 		}
 	case f.FN != nil:
 		g := f.FN
@@ -667,18 +683,10 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 				}
 				vs[i] = v
 			}
-			return g(vs)
+			return ret(g(vs))
 		}
 	default:
 		return node{}, typeErr(e.String(), "overload %s has no evaluator for %d arguments", o.Sig, len(args))
-	}
-	inner := p
-	p = func(r *table.Row) (table.Value, error) {
-		v, err := inner(r)
-		if err != nil {
-			return table.Null, wrapErr(e, err)
-		}
-		return v, nil
 	}
 	n := node{p: p}
 	if all && !o.Volatile {
