@@ -107,3 +107,11 @@ func TestAggregates(t *testing.T) {
 		}
 	}
 }
+
+func TestColumns(t *testing.T) {
+	s := table.NewSchema(table.Column{Name: "a", Type: table.IntType()}, table.Column{Name: "b", Type: table.StringType()})
+	cs := Columns(s)
+	if len(cs) != 2 || cs[1].Index != 1 || cs[1].Name != "b" || !cs[1].T.Equal(table.StringType()) {
+		t.Fatalf("Columns = %v", cs)
+	}
+}

@@ -590,3 +590,13 @@ func (e *Logic) String() string {
 
 func (e *Not) String() string      { return "(NOT " + e.X.String() + ")" }
 func (e *Coalesce) String() string { return "COALESCE(" + joinExprs(e.Args) + ")" }
+
+// Columns returns a reference to every column of s, in order (the input
+// row of an expression over a table of that schema).
+func Columns(s *table.Schema) []*Column {
+	cs := make([]*Column, len(s.Columns))
+	for i, c := range s.Columns {
+		cs[i] = ColumnRef(i, c.Name, c.Type)
+	}
+	return cs
+}
