@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,8 +29,15 @@ func strArgs(result table.Type, kinds ...table.Type) func([]table.Type) ([]table
 	return Fixed(result, kinds...)
 }
 
-// regexCache compiles non-constant patterns once per distinct text.
-var regexCache sync.Map // string -> *regexp.Regexp or error
+// regexCache compiles non-constant patterns once per distinct text, for
+// the first maxCachedRegexes texts (patterns taken from data must not grow
+// memory without bound; beyond, each call compiles).
+var (
+	regexCache  sync.Map // string -> *regexp.Regexp or error
+	regexCached atomic.Int64
+)
+
+const maxCachedRegexes = 1024
 
 func compileRegex(p string) (*regexp.Regexp, error) {
 	if v, ok := regexCache.Load(p); ok {
@@ -39,12 +47,15 @@ func compileRegex(p string) (*regexp.Regexp, error) {
 		return nil, v.(error)
 	}
 	re, err := regexp.Compile(p)
-	if err != nil {
-		regexCache.Store(p, err)
-		return nil, err
+	if regexCached.Load() < maxCachedRegexes {
+		regexCached.Add(1)
+		if err != nil {
+			regexCache.Store(p, err)
+		} else {
+			regexCache.Store(p, re)
+		}
 	}
-	regexCache.Store(p, re)
-	return re, nil
+	return re, err
 }
 
 // regexArg returns the pattern of argument i: compiled once when constant.
