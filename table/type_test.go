@@ -1,6 +1,10 @@
 package table
 
-import "testing"
+import (
+	"testing"
+
+	"pgregory.net/rapid"
+)
 
 func TestTypeString(t *testing.T) {
 	for _, c := range []struct {
@@ -105,4 +109,53 @@ func TestImplicitCast(t *testing.T) {
 			t.Errorf("%s -> %s: want no implicit cast", c[0], c[1])
 		}
 	}
+}
+
+func TestParseType(t *testing.T) {
+	for in, want := range map[string]string{
+		"int":                               "INT",
+		"INTEGER NOT NULL":                  "INT NOT NULL",
+		"decimal":                           "DECIMAL(10, 0)",
+		"NUMERIC(5)":                        "DECIMAL(5, 0)",
+		"DECIMAL(10,2) not null":            "DECIMAL(10, 2) NOT NULL",
+		"VARCHAR(2147483647)":               "STRING",
+		"varchar":                           "VARCHAR(1)",
+		"TIMESTAMP":                         "TIMESTAMP(6)",
+		"TIMESTAMP(3) WITHOUT TIME ZONE":    "TIMESTAMP(3)",
+		"TIMESTAMP(3) WITH LOCAL TIME ZONE": "TIMESTAMP_LTZ(3)",
+		"TIMESTAMP(3) *ROWTIME*":            "TIMESTAMP(3) *ROWTIME*",
+		"DOUBLE PRECISION":                  "DOUBLE",
+		"ARRAY<ROW<a INT, `b c` MAP<STRING, BYTES>>>": "ARRAY<ROW<`a` INT, `b c` MAP<STRING, BYTES>>>",
+		"ROW(x BIGINT NOT NULL, y STRING)":            "ROW<`x` BIGINT NOT NULL, `y` STRING>",
+		"INTERVAL DAY(2) TO SECOND(3)":                "INTERVAL DAY(2) TO SECOND(3)",
+		"INTERVAL YEAR TO MONTH":                      "INTERVAL YEAR(2) TO MONTH",
+		"ROW<>":                                       "ROW<>",
+	} {
+		got, err := ParseType(in)
+		if err != nil || got.String() != want {
+			t.Errorf("ParseType(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "INT INT", "DECIMAL(39)", "DECIMAL(5, 6)", "VARCHAR(0)", "ARRAY<INT", "MAP<INT>",
+		"TIMESTAMP(10)", "NOT NULL", "ROW<a>", "TIMESTAMP WITH TIME ZONE", "FOO", "ROW<`a INT>"} {
+		if _, err := ParseType(bad); err == nil {
+			t.Errorf("ParseType(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestParseTypeRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ty := genType(3).Draw(t, "type")
+		if rapid.Bool().Draw(t, "notnull") {
+			ty = ty.NotNull()
+		}
+		back, err := ParseType(ty.String())
+		if err != nil {
+			t.Fatalf("ParseType(%s): %v", ty, err)
+		}
+		if !back.Equal(ty) || back.String() != ty.String() {
+			t.Fatalf("ParseType(%s) = %s", ty, back)
+		}
+	})
 }
