@@ -133,12 +133,18 @@ func DecimalValue(d Decimal) Value {
 
 // Str returns a CHAR or VARCHAR value; s is held, not copied.
 func Str(s string) Value {
+	if len(s) == 0 {
+		return Value{kind: KindString} // no pointer past the end of some array
+	}
 	return Value{kind: KindString, n: int64(len(s)), p: unsafe.Pointer(unsafe.StringData(s))}
 }
 
 // Bytes returns a BINARY or VARBINARY value; b is held, not copied, and must
 // not be modified afterwards. A nil b is an empty value, not NULL.
 func Bytes(b []byte) Value {
+	if len(b) == 0 {
+		return Value{kind: KindBytes}
+	}
 	return Value{kind: KindBytes, n: int64(len(b)), p: unsafe.Pointer(unsafe.SliceData(b))}
 }
 
