@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/stromio/strom/table"
@@ -53,9 +54,11 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
 // value.
 //
-// MIN and MAX here do not retract: over an updating input they need every
-// value's count in state (Flink's MinWithRetractAggFunction keeps a
-// MapView), which the planner will provide with keyed map state.
+// MIN and MAX do not retract; MIN_RETRACT and MAX_RETRACT do, keeping
+// every value's count in a sorted MAP<T, BIGINT> accumulator (Flink's
+// MinWithRetractAggFunction keeps a MapView). Each update copies that map,
+// O(distinct values): fine for small groups; for large ones the planner
+// should keep the counts in keyed map state instead.
 func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 	up := strings.ToUpper(name)
 	if up == "COUNT" {
@@ -95,6 +98,11 @@ func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 			return nil, fmt.Errorf("expr: %s of %s", up, t)
 		}
 		return &minMaxAgg{max: up == "MAX", t: t.AsNullable()}, nil
+	case "MIN_RETRACT", "MAX_RETRACT":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &minMaxRetractAgg{max: up == "MAX_RETRACT", t: t.AsNullable()}, nil
 	}
 	return nil, fmt.Errorf("expr: no aggregate function %s", up)
 }
@@ -265,4 +273,87 @@ func (a *minMaxAgg) Add(acc, args []table.Value) error {
 func (a *minMaxAgg) Merge(acc, other []table.Value) error { return a.Add(acc, other) }
 func (a *minMaxAgg) Result(acc []table.Value) (table.Value, error) {
 	return acc[0], nil
+}
+
+// minMaxRetractAgg keeps the count of every value: acc = [MAP<T, BIGINT>]
+// with keys in ascending order.
+type minMaxRetractAgg struct {
+	max bool
+	t   table.Type
+}
+
+func (a *minMaxRetractAgg) Name() string {
+	if a.max {
+		return "MAX_RETRACT"
+	}
+	return "MIN_RETRACT"
+}
+func (a *minMaxRetractAgg) ResultType() table.Type { return a.t }
+func (a *minMaxRetractAgg) AccTypes() []table.Type {
+	return []table.Type{table.MapType(a.t.NotNull(), table.BigIntType().NotNull()).NotNull()}
+}
+func (a *minMaxRetractAgg) Init(acc []table.Value) { acc[0] = table.Map(nil, nil) }
+func (a *minMaxRetractAgg) CanRetract() bool       { return true }
+
+// update adds delta to the count of v, copying the map.
+func (a *minMaxRetractAgg) update(acc []table.Value, v table.Value, delta int64) {
+	ks, cs := acc[0].MapEntries()
+	i, found := sort.Find(len(ks), func(i int) int { return table.Compare(v, ks[i]) })
+	nk := make([]table.Value, 0, len(ks)+1)
+	nc := make([]table.Value, 0, len(ks)+1)
+	nk, nc = append(nk, ks[:i]...), append(nc, cs[:i]...)
+	switch {
+	case found:
+		if n := cs[i].AsInt() + delta; n != 0 {
+			nk, nc = append(nk, ks[i]), append(nc, table.Int(n))
+		}
+		i++
+	case delta != 0:
+		nk, nc = append(nk, v), append(nc, table.Int(delta))
+	}
+	nk, nc = append(nk, ks[i:]...), append(nc, cs[i:]...)
+	acc[0] = table.Map(nk, nc)
+}
+
+func (a *minMaxRetractAgg) Add(acc, args []table.Value) error {
+	if !args[0].IsNull() {
+		a.update(acc, args[0], 1)
+	}
+	return nil
+}
+
+func (a *minMaxRetractAgg) Retract(acc, args []table.Value) error {
+	if !args[0].IsNull() {
+		a.update(acc, args[0], -1)
+	}
+	return nil
+}
+
+func (a *minMaxRetractAgg) Merge(acc, other []table.Value) error {
+	ks, cs := other[0].MapEntries()
+	for i := range ks {
+		a.update(acc, ks[i], cs[i].AsInt())
+	}
+	return nil
+}
+
+// Result is the least (greatest) value whose count is positive; values
+// retracted more often than added (a count below zero, from out-of-order
+// retractions) do not count.
+func (a *minMaxRetractAgg) Result(acc []table.Value) (table.Value, error) {
+	ks, cs := acc[0].MapEntries()
+	if a.max {
+		for i := len(ks) - 1; i >= 0; i-- {
+			if cs[i].AsInt() > 0 {
+				return ks[i], nil
+			}
+		}
+		return table.Null, nil
+	}
+	for i := range ks {
+		if cs[i].AsInt() > 0 {
+			return ks[i], nil
+		}
+	}
+	return table.Null, nil
 }

@@ -71,6 +71,11 @@ func TestAggregates(t *testing.T) {
 		{"MAX", []table.Type{table.IntType()}, ints, nil, "10", "INT"},
 		{"MAX", []table.Type{table.StringType()}, []table.Value{table.Str("b"), table.Str("c"), table.Str("a")}, nil, "'c'", "STRING"},
 		{"MIN", []table.Type{table.IntType()}, nil, nil, "NULL", "INT"},
+		{"MIN_RETRACT", []table.Type{table.IntType()}, ints, []table.Value{table.Int(3)}, "5", "INT"},
+		{"MAX_RETRACT", []table.Type{table.IntType()}, ints, []table.Value{table.Int(10), table.Int(3)}, "5", "INT"},
+		{"MAX_RETRACT", []table.Type{table.IntType()}, append(ints, table.Int(10)), []table.Value{table.Int(10)}, "10", "INT"},
+		{"MIN_RETRACT", []table.Type{table.IntType()}, ints, ints, "NULL", "INT"},
+		{"MIN_RETRACT", []table.Type{table.StringType()}, []table.Value{table.Str("b"), table.Str("a")}, []table.Value{table.Str("a")}, "'b'", "STRING"},
 	} {
 		f, err := NewAggregate(c.name, c.arg)
 		if err != nil {

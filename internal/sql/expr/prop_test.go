@@ -241,3 +241,49 @@ func TestDecimalArithmetic(t *testing.T) {
 		}
 	})
 }
+
+// TestMinMaxRetract: MIN_RETRACT/MAX_RETRACT over random additions and
+// retractions of present values equal the extremes of the multiset.
+func TestMinMaxRetract(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		isMax := rapid.Bool().Draw(t, "max")
+		name := "MIN_RETRACT"
+		if isMax {
+			name = "MAX_RETRACT"
+		}
+		f, err := NewAggregate(name, []table.Type{table.IntType()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc := make([]table.Value, 1)
+		f.Init(acc)
+		var bag []int64
+		for range rapid.IntRange(0, 40).Draw(t, "ops") {
+			if len(bag) > 0 && rapid.IntRange(0, 2).Draw(t, "retract") == 0 {
+				k := rapid.IntRange(0, len(bag)-1).Draw(t, "which")
+				_ = f.Retract(acc, []table.Value{table.Int(bag[k])})
+				bag = append(bag[:k], bag[k+1:]...)
+			} else {
+				v := rapid.Int64Range(-5, 5).Draw(t, "v")
+				_ = f.Add(acc, []table.Value{table.Int(v)})
+				bag = append(bag, v)
+			}
+			got, _ := f.Result(acc)
+			if len(bag) == 0 {
+				if !got.IsNull() {
+					t.Fatalf("%s of nothing = %v", name, got)
+				}
+				continue
+			}
+			want := bag[0]
+			for _, x := range bag {
+				if (isMax && x > want) || (!isMax && x < want) {
+					want = x
+				}
+			}
+			if got.IsNull() || got.AsInt() != want {
+				t.Fatalf("%s of %v = %v, want %d", name, bag, got, want)
+			}
+		}
+	})
+}
