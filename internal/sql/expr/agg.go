@@ -13,11 +13,12 @@ import (
 // of Values whose types AccTypes gives, so that the planner can keep it in
 // keyed state with a table.RowCodec. The methods update acc in place.
 //
-// FILTER (WHERE ...) and DISTINCT are the planner's: it calls Add only for
-// the rows that pass the filter and, for DISTINCT, only for the first
-// occurrence of a value (and Retract for the last), which needs a
-// per-group map of value counts in keyed state (Flink's MapView): COUNT
-// DISTINCT is COUNT over that.
+// FILTER (WHERE ...) is the planner's: it calls Add only for the rows
+// that pass the filter. DISTINCT in general (SUM(DISTINCT x) ...) is too:
+// it calls Add only for the first occurrence of a value and Retract for the
+// last, which needs a per-group map of value counts in keyed state
+// (Flink's MapView). COUNT(DISTINCT x) is also available on its own as
+// COUNT_DISTINCT, with the counts in its accumulator.
 type AggregateFunc interface {
 	Name() string
 	// ResultType is the type of Result.
@@ -53,6 +54,9 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // of DECIMAL(p, s) DECIMAL(38, max(s, 6)), of floats DOUBLE; MIN and MAX
 // keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
 // value.
+//
+// COUNT_DISTINCT (COUNT(DISTINCT x)) keeps the same map of value counts
+// and counts its keys; it retracts.
 //
 // MIN and MAX do not retract; MIN_RETRACT and MAX_RETRACT do, keeping
 // every value's count in a sorted MAP<T, BIGINT> accumulator (Flink's
@@ -98,6 +102,11 @@ func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 			return nil, fmt.Errorf("expr: %s of %s", up, t)
 		}
 		return &minMaxAgg{max: up == "MAX", t: t.AsNullable()}, nil
+	case "COUNT_DISTINCT":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &countDistinctAgg{minMaxRetractAgg{t: t.AsNullable()}}, nil
 	case "MIN_RETRACT", "MAX_RETRACT":
 		if t.Root() == table.RootMap {
 			return nil, fmt.Errorf("expr: %s of %s", up, t)
@@ -356,4 +365,21 @@ func (a *minMaxRetractAgg) Result(acc []table.Value) (table.Value, error) {
 		}
 	}
 	return table.Null, nil
+}
+
+// countDistinctAgg is COUNT(DISTINCT x) over the value counts of
+// minMaxRetractAgg.
+type countDistinctAgg struct{ minMaxRetractAgg }
+
+func (a *countDistinctAgg) Name() string           { return "COUNT_DISTINCT" }
+func (a *countDistinctAgg) ResultType() table.Type { return table.BigIntType().NotNull() }
+func (a *countDistinctAgg) Result(acc []table.Value) (table.Value, error) {
+	_, cs := acc[0].MapEntries()
+	n := int64(0)
+	for _, c := range cs {
+		if c.AsInt() > 0 {
+			n++
+		}
+	}
+	return table.Int(n), nil
 }

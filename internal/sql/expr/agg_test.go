@@ -72,6 +72,8 @@ func TestAggregates(t *testing.T) {
 		{"MAX", []table.Type{table.StringType()}, []table.Value{table.Str("b"), table.Str("c"), table.Str("a")}, nil, "'c'", "STRING"},
 		{"MIN", []table.Type{table.IntType()}, nil, nil, "NULL", "INT"},
 		{"MIN_RETRACT", []table.Type{table.IntType()}, ints, []table.Value{table.Int(3)}, "5", "INT"},
+		{"COUNT_DISTINCT", []table.Type{table.IntType()}, append(ints, table.Int(5), table.Int(5)), nil, "3", "BIGINT NOT NULL"},
+		{"COUNT_DISTINCT", []table.Type{table.IntType()}, append(ints, table.Int(5)), []table.Value{table.Int(5), table.Int(3)}, "2", "BIGINT NOT NULL"},
 		{"MAX_RETRACT", []table.Type{table.IntType()}, ints, []table.Value{table.Int(10), table.Int(3)}, "5", "INT"},
 		{"MAX_RETRACT", []table.Type{table.IntType()}, append(ints, table.Int(10)), []table.Value{table.Int(10)}, "10", "INT"},
 		{"MIN_RETRACT", []table.Type{table.IntType()}, ints, ints, "NULL", "INT"},
