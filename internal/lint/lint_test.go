@@ -71,13 +71,16 @@ var table = []rule{
 	// Stands alone so it can be embedded without the engine; its file I/O goes
 	// through the same storage-fault seam as the checkpoints (DESIGN.md §6).
 	{pkg: "journal", allow: []string{"internal/vfs"}},
+	// The SQL data model (types, values, rows, schemas) that connectors and
+	// formats see without the SQL layers (DESIGN.md §7).
+	{pkg: "table"},
 
-	{pkg: "connector", allow: []string{"codec"}},
-	// The record formats shared by the connectors and (later) SQL.
-	{pkg: "connector/format", allow: []string{"connector", "codec"}},
-	{pkg: "connector/journal", allow: []string{"connector", "codec", "journal", "connector/format"}},
-	// Connectors see only the SPI and the shared record formats.
-	{pkg: "connector/*", allow: []string{"connector", "codec", "connector/format"}},
+	{pkg: "connector", allow: []string{"codec", "table"}},
+	// The record formats shared by the connectors and SQL.
+	{pkg: "connector/format", allow: []string{"connector", "codec", "table"}},
+	{pkg: "connector/journal", allow: []string{"connector", "codec", "journal", "connector/format", "table"}},
+	// Connectors see only the SPI, the shared record formats and rows.
+	{pkg: "connector/*", allow: []string{"connector", "codec", "connector/format", "table"}},
 
 	// internal/state and its backends (memstate, pebblestate ...); a backend
 	// implements the interface of internal/state, so it may import it.
@@ -94,7 +97,9 @@ var table = []rule{
 	// The Nexmark queries are user code of the DataStream API.
 	{pkg: "internal/nexmark", allow: []string{"stream", "codec", "connector", "connector/nexmark", "connector/file"}},
 
-	{pkg: "internal/sql", allow: []string{"internal/base", "internal/plan", "internal/operator", "connector", "codec"}},
+	// Typed SQL expressions compiled to closures over table.Row.
+	{pkg: "internal/sql/expr", allow: []string{"table"}},
+	{pkg: "internal/sql", allow: []string{"internal/base", "internal/plan", "internal/operator", "connector", "codec", "table"}},
 	{pkg: "streamsql", allow: []string{"internal/sql", "internal/cluster", "connector"}},
 	{pkg: "internal/web", allow: []string{"internal/cluster", "internal/base"}}, // a view of the cluster, never the tasks
 	{pkg: "internal/cli", anything: true, deny: []string{"streamtest"}},

@@ -1,0 +1,385 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/stromio/strom/table"
+)
+
+// AggregateFunc is an aggregate function over an accumulator: a small row
+// of Values whose types AccTypes gives, so that the planner can keep it in
+// keyed state with a table.RowCodec. The methods update acc in place.
+//
+// FILTER (WHERE ...) is the planner's: it calls Add only for the rows
+// that pass the filter. DISTINCT in general (SUM(DISTINCT x) ...) is too:
+// it calls Add only for the first occurrence of a value and Retract for the
+// last, which needs a per-group map of value counts in keyed state
+// (Flink's MapView). COUNT(DISTINCT x) is also available on its own as
+// COUNT_DISTINCT, with the counts in its accumulator.
+type AggregateFunc interface {
+	Name() string
+	// ResultType is the type of Result.
+	ResultType() table.Type
+	// AccTypes is the schema of the accumulator.
+	AccTypes() []table.Type
+	// Init resets acc (len(AccTypes()) values) to the empty aggregate.
+	Init(acc []table.Value)
+	// Add accumulates one row's arguments (NULLs are ignored, as SQL's
+	// aggregates do, except COUNT(*)).
+	Add(acc []table.Value, args []table.Value) error
+	// Retract takes one row's arguments back (for updating inputs);
+	// ErrNoRetract when the function cannot.
+	Retract(acc []table.Value, args []table.Value) error
+	// Merge adds other into acc (session windows, two-phase aggregation).
+	Merge(acc, other []table.Value) error
+	// Result is the current value of the aggregate.
+	Result(acc []table.Value) (table.Value, error)
+	// CanRetract reports whether Retract is supported.
+	CanRetract() bool
+}
+
+// ErrNoRetract is returned by Retract of functions that cannot retract.
+var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
+
+// NewAggregate returns the built-in aggregate name (COUNT, SUM, AVG, MIN,
+// MAX; case-insensitive) for the argument types (none for COUNT(*)).
+//
+// Result types follow Flink: COUNT is BIGINT NOT NULL; SUM of an integer
+// type keeps it (wrapping like Java's long/int arithmetic), SUM of
+// DECIMAL(p, s) is DECIMAL(38, s), of FLOAT/DOUBLE DOUBLE; AVG of integers
+// is the same integer type (integer division, as Flink's AvgAggFunction),
+// of DECIMAL(p, s) DECIMAL(38, max(s, 6)), of floats DOUBLE; MIN and MAX
+// keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
+// value.
+//
+// COUNT_DISTINCT (COUNT(DISTINCT x)) keeps the same map of value counts
+// and counts its keys; it retracts.
+//
+// MIN and MAX do not retract; MIN_RETRACT and MAX_RETRACT do, keeping
+// every value's count in a sorted MAP<T, BIGINT> accumulator (Flink's
+// MinWithRetractAggFunction keeps a MapView). Each update copies that map,
+// O(distinct values): fine for small groups; for large ones the planner
+// should keep the counts in keyed map state instead.
+func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
+	up := strings.ToUpper(name)
+	if up == "COUNT" {
+		if len(args) > 1 {
+			return nil, fmt.Errorf("expr: COUNT takes at most one argument")
+		}
+		return &countAgg{star: len(args) == 0}, nil
+	}
+	if len(args) != 1 {
+		return nil, fmt.Errorf("expr: %s takes one argument", up)
+	}
+	t := args[0]
+	switch up {
+	case "SUM", "SUM0", "AVG":
+		if !t.IsNumeric() {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		var sumT table.Type
+		switch {
+		case t.IsInteger():
+			sumT = t.AsNullable()
+		case t.Root() == table.RootDecimal:
+			sumT = table.DecimalType(table.MaxDecimalPrecision, t.Scale())
+		default:
+			sumT = table.DoubleType()
+		}
+		res := sumT
+		if up == "AVG" && t.Root() == table.RootDecimal {
+			res = table.DecimalType(table.MaxDecimalPrecision, max(t.Scale(), 6))
+		}
+		if up == "SUM0" {
+			res = res.NotNull()
+		}
+		return &sumAgg{name: up, sumT: sumT, res: res}, nil
+	case "MIN", "MAX":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &minMaxAgg{max: up == "MAX", t: t.AsNullable()}, nil
+	case "COUNT_DISTINCT":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &countDistinctAgg{minMaxRetractAgg{t: t.AsNullable()}}, nil
+	case "MIN_RETRACT", "MAX_RETRACT":
+		if t.Root() == table.RootMap {
+			return nil, fmt.Errorf("expr: %s of %s", up, t)
+		}
+		return &minMaxRetractAgg{max: up == "MAX_RETRACT", t: t.AsNullable()}, nil
+	}
+	return nil, fmt.Errorf("expr: no aggregate function %s", up)
+}
+
+type countAgg struct{ star bool }
+
+func (a *countAgg) Name() string {
+	if a.star {
+		return "COUNT(*)"
+	}
+	return "COUNT"
+}
+func (a *countAgg) ResultType() table.Type { return table.BigIntType().NotNull() }
+func (a *countAgg) AccTypes() []table.Type { return []table.Type{table.BigIntType().NotNull()} }
+func (a *countAgg) Init(acc []table.Value) { acc[0] = table.Int(0) }
+func (a *countAgg) CanRetract() bool       { return true }
+func (a *countAgg) counts(args []table.Value) bool {
+	return a.star || len(args) == 0 || !args[0].IsNull()
+}
+func (a *countAgg) Add(acc, args []table.Value) error {
+	if a.counts(args) {
+		acc[0] = table.Int(acc[0].AsInt() + 1)
+	}
+	return nil
+}
+func (a *countAgg) Retract(acc, args []table.Value) error {
+	if a.counts(args) {
+		acc[0] = table.Int(acc[0].AsInt() - 1)
+	}
+	return nil
+}
+func (a *countAgg) Merge(acc, other []table.Value) error {
+	acc[0] = table.Int(acc[0].AsInt() + other[0].AsInt())
+	return nil
+}
+func (a *countAgg) Result(acc []table.Value) (table.Value, error) { return acc[0], nil }
+
+// sumAgg is SUM, SUM0 (0 over no value) and AVG: acc = [sum, count of
+// non-NULL values].
+type sumAgg struct {
+	name      string
+	sumT, res table.Type
+}
+
+func (a *sumAgg) Name() string           { return a.name }
+func (a *sumAgg) ResultType() table.Type { return a.res }
+func (a *sumAgg) AccTypes() []table.Type {
+	return []table.Type{a.sumT.NotNull(), table.BigIntType().NotNull()}
+}
+func (a *sumAgg) CanRetract() bool { return true }
+
+func (a *sumAgg) zero() table.Value {
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(0)
+	case a.sumT.Root() == table.RootDecimal:
+		return table.Dec(0, a.sumT.Scale())
+	}
+	return table.Float(0)
+}
+
+func (a *sumAgg) Init(acc []table.Value) { acc[0], acc[1] = a.zero(), table.Int(0) }
+
+func (a *sumAgg) add(x, y table.Value, sign int64) table.Value {
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(wrapInt(a.sumT.Root(), x.AsInt()+sign*y.AsInt()))
+	case a.sumT.Root() == table.RootDecimal:
+		d := y.AsDecimal()
+		if sign < 0 {
+			d = d.Neg()
+		}
+		return table.DecimalValue(x.AsDecimal().Add(d))
+	}
+	return table.Float(x.AsFloat() + float64(sign)*y.AsFloat())
+}
+
+func (a *sumAgg) Add(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	acc[0] = a.add(acc[0], args[0], 1)
+	acc[1] = table.Int(acc[1].AsInt() + 1)
+	return nil
+}
+
+func (a *sumAgg) Retract(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	acc[0] = a.add(acc[0], args[0], -1)
+	acc[1] = table.Int(acc[1].AsInt() - 1)
+	return nil
+}
+
+func (a *sumAgg) Merge(acc, other []table.Value) error {
+	acc[0] = a.add(acc[0], other[0], 1)
+	acc[1] = table.Int(acc[1].AsInt() + other[1].AsInt())
+	return nil
+}
+
+func (a *sumAgg) Result(acc []table.Value) (table.Value, error) {
+	n := acc[1].AsInt()
+	if n == 0 {
+		if a.name == "SUM0" {
+			return a.zero(), nil
+		}
+		return table.Null, nil
+	}
+	if a.name != "AVG" {
+		if a.sumT.Root() == table.RootDecimal {
+			d, err := acc[0].AsDecimal().ToType(a.res.Precision(), a.res.Scale())
+			if err != nil {
+				return table.Null, nil
+			}
+			return table.DecimalValue(d), nil
+		}
+		return acc[0], nil
+	}
+	switch {
+	case a.sumT.IsInteger():
+		return table.Int(wrapInt(a.sumT.Root(), acc[0].AsInt()/n)), nil
+	case a.sumT.Root() == table.RootDecimal:
+		d, err := acc[0].AsDecimal().Div(table.NewDecimal(n, 0), a.res.Scale())
+		if err != nil {
+			return table.Null, err
+		}
+		if d, err = d.ToType(a.res.Precision(), a.res.Scale()); err != nil {
+			return table.Null, nil
+		}
+		return table.DecimalValue(d), nil
+	}
+	return table.Float(acc[0].AsFloat() / float64(n)), nil
+}
+
+// minMaxAgg keeps the extreme value; acc = [value or NULL].
+type minMaxAgg struct {
+	max bool
+	t   table.Type
+}
+
+func (a *minMaxAgg) Name() string {
+	if a.max {
+		return "MAX"
+	}
+	return "MIN"
+}
+func (a *minMaxAgg) ResultType() table.Type           { return a.t }
+func (a *minMaxAgg) AccTypes() []table.Type           { return []table.Type{a.t} }
+func (a *minMaxAgg) Init(acc []table.Value)           { acc[0] = table.Null }
+func (a *minMaxAgg) CanRetract() bool                 { return false }
+func (a *minMaxAgg) Retract(_, _ []table.Value) error { return ErrNoRetract }
+func (a *minMaxAgg) Add(acc, args []table.Value) error {
+	v := args[0]
+	if v.IsNull() {
+		return nil
+	}
+	if acc[0].IsNull() {
+		acc[0] = v
+		return nil
+	}
+	c := table.Compare(v, acc[0])
+	if (a.max && c > 0) || (!a.max && c < 0) {
+		acc[0] = v
+	}
+	return nil
+}
+func (a *minMaxAgg) Merge(acc, other []table.Value) error { return a.Add(acc, other) }
+func (a *minMaxAgg) Result(acc []table.Value) (table.Value, error) {
+	return acc[0], nil
+}
+
+// minMaxRetractAgg keeps the count of every value: acc = [MAP<T, BIGINT>]
+// with keys in ascending order.
+type minMaxRetractAgg struct {
+	max bool
+	t   table.Type
+}
+
+func (a *minMaxRetractAgg) Name() string {
+	if a.max {
+		return "MAX_RETRACT"
+	}
+	return "MIN_RETRACT"
+}
+func (a *minMaxRetractAgg) ResultType() table.Type { return a.t }
+func (a *minMaxRetractAgg) AccTypes() []table.Type {
+	return []table.Type{table.MapType(a.t.NotNull(), table.BigIntType().NotNull()).NotNull()}
+}
+func (a *minMaxRetractAgg) Init(acc []table.Value) { acc[0] = table.Map(nil, nil) }
+func (a *minMaxRetractAgg) CanRetract() bool       { return true }
+
+// update adds delta to the count of v, copying the map.
+func (a *minMaxRetractAgg) update(acc []table.Value, v table.Value, delta int64) {
+	ks, cs := acc[0].MapEntries()
+	i, found := sort.Find(len(ks), func(i int) int { return table.Compare(v, ks[i]) })
+	nk := make([]table.Value, 0, len(ks)+1)
+	nc := make([]table.Value, 0, len(ks)+1)
+	nk, nc = append(nk, ks[:i]...), append(nc, cs[:i]...)
+	switch {
+	case found:
+		if n := cs[i].AsInt() + delta; n != 0 {
+			nk, nc = append(nk, ks[i]), append(nc, table.Int(n))
+		}
+		i++
+	case delta != 0:
+		nk, nc = append(nk, v), append(nc, table.Int(delta))
+	}
+	nk, nc = append(nk, ks[i:]...), append(nc, cs[i:]...)
+	acc[0] = table.Map(nk, nc)
+}
+
+func (a *minMaxRetractAgg) Add(acc, args []table.Value) error {
+	if !args[0].IsNull() {
+		a.update(acc, args[0], 1)
+	}
+	return nil
+}
+
+func (a *minMaxRetractAgg) Retract(acc, args []table.Value) error {
+	if !args[0].IsNull() {
+		a.update(acc, args[0], -1)
+	}
+	return nil
+}
+
+func (a *minMaxRetractAgg) Merge(acc, other []table.Value) error {
+	ks, cs := other[0].MapEntries()
+	for i := range ks {
+		a.update(acc, ks[i], cs[i].AsInt())
+	}
+	return nil
+}
+
+// Result is the least (greatest) value whose count is positive; values
+// retracted more often than added (a count below zero, from out-of-order
+// retractions) do not count.
+func (a *minMaxRetractAgg) Result(acc []table.Value) (table.Value, error) {
+	ks, cs := acc[0].MapEntries()
+	if a.max {
+		for i := len(ks) - 1; i >= 0; i-- {
+			if cs[i].AsInt() > 0 {
+				return ks[i], nil
+			}
+		}
+		return table.Null, nil
+	}
+	for i := range ks {
+		if cs[i].AsInt() > 0 {
+			return ks[i], nil
+		}
+	}
+	return table.Null, nil
+}
+
+// countDistinctAgg is COUNT(DISTINCT x) over the value counts of
+// minMaxRetractAgg.
+type countDistinctAgg struct{ minMaxRetractAgg }
+
+func (a *countDistinctAgg) Name() string           { return "COUNT_DISTINCT" }
+func (a *countDistinctAgg) ResultType() table.Type { return table.BigIntType().NotNull() }
+func (a *countDistinctAgg) Result(acc []table.Value) (table.Value, error) {
+	_, cs := acc[0].MapEntries()
+	n := int64(0)
+	for _, c := range cs {
+		if c.AsInt() > 0 {
+			n++
+		}
+	}
+	return table.Int(n), nil
+}

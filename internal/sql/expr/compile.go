@@ -1,0 +1,739 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stromio/strom/table"
+)
+
+// Program evaluates a compiled expression over one row. A Program holds no
+// mutable state: it is safe for concurrent use.
+type Program func(row *table.Row) (table.Value, error)
+
+// Env is the evaluation environment of a compiled expression.
+type Env struct {
+	// Now returns the current time in epoch milliseconds (CURRENT_TIMESTAMP,
+	// NOW, CURRENT_DATE, UNIX_TIMESTAMP()); nil: compiling such a call fails.
+	Now func() int64
+	// Loc is the session time zone (TIMESTAMP_LTZ, FROM_UNIXTIME ...).
+	Loc *time.Location
+}
+
+// Option configures Compile.
+type Option func(*Env)
+
+// WithClock sets the clock of CURRENT_TIMESTAMP and friends: a function
+// returning epoch milliseconds (the engine passes its injected clock).
+func WithClock(now func() int64) Option { return func(e *Env) { e.Now = now } }
+
+// WithLocation sets the session time zone (default UTC).
+func WithLocation(loc *time.Location) Option { return func(e *Env) { e.Loc = loc } }
+
+// EvalError is an error raised while evaluating a row (division by zero, a
+// failed CAST ...), with the expression that raised it.
+type EvalError struct {
+	Expr string
+	Err  error
+}
+
+func (e *EvalError) Error() string { return "expr: " + e.Expr + ": " + e.Err.Error() }
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// ErrDivideByZero is the cause of a division or MOD by zero.
+var ErrDivideByZero = errors.New("division by zero")
+
+// Compile compiles e into a Program. Constant subexpressions are evaluated
+// once here.
+func Compile(e Expr, opts ...Option) (Program, error) {
+	env := &Env{Loc: time.UTC}
+	for _, o := range opts {
+		o(env)
+	}
+	if env.Loc == nil {
+		env.Loc = time.UTC
+	}
+	c := &compiler{env: env}
+	n, err := c.compile(e)
+	if err != nil {
+		return nil, err
+	}
+	return n.p, nil
+}
+
+// CompilePredicate compiles a BOOLEAN expression into a filter: NULL is
+// false, as in WHERE.
+func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error), error) {
+	if err := requireBool(e, "a predicate"); err != nil {
+		return nil, err
+	}
+	p, err := Compile(e, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return func(row *table.Row) (bool, error) {
+		v, err := p(row)
+		return v.AsBool(), err
+	}, nil
+}
+
+type compiler struct{ env *Env }
+
+type node struct {
+	p        Program
+	constant bool
+	v        table.Value // the value when constant
+}
+
+func constNode(v table.Value) node {
+	return node{p: func(*table.Row) (table.Value, error) { return v, nil }, constant: true, v: v}
+}
+
+// fold evaluates a node whose children are all constant.
+func fold(n node) node {
+	v, err := n.p(nil)
+	if err != nil {
+		return n // raise it per row, where it is reached
+	}
+	return constNode(v)
+}
+
+func wrapErr(e Expr, err error) error {
+	var ee *EvalError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &EvalError{Expr: e.String(), Err: err}
+}
+
+func (c *compiler) compileAll(es []Expr) ([]node, bool, error) {
+	ns := make([]node, len(es))
+	all := true
+	for i, e := range es {
+		n, err := c.compile(e)
+		if err != nil {
+			return nil, false, err
+		}
+		ns[i] = n
+		all = all && n.constant
+	}
+	return ns, all, nil
+}
+
+func (c *compiler) compile(e Expr) (node, error) {
+	switch e := e.(type) {
+	case *Column:
+		idx := e.Index
+		if idx < 0 {
+			return node{}, typeErr(e.String(), "negative column index")
+		}
+		return node{p: func(r *table.Row) (table.Value, error) {
+			if idx >= len(r.Fields) {
+				return table.Null, fmt.Errorf("expr: column %d of a row of %d fields", idx, len(r.Fields))
+			}
+			return r.Fields[idx], nil
+		}}, nil
+	case *Literal:
+		return constNode(e.V), nil
+	case *Cast:
+		return c.compileCast(e)
+	case *Call:
+		return c.compileCall(e)
+	case *Case:
+		return c.compileCase(e)
+	case *Coalesce:
+		ns, all, err := c.compileAll(e.Args)
+		if err != nil {
+			return node{}, err
+		}
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			for _, a := range ns {
+				v, err := a.p(r)
+				if err != nil || !v.IsNull() {
+					return v, err
+				}
+			}
+			return table.Null, nil
+		}}
+		if all {
+			n = fold(n)
+		}
+		return n, nil
+	case *IsNull:
+		x, err := c.compile(e.X)
+		if err != nil {
+			return node{}, err
+		}
+		not := e.Not
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			return table.Bool(v.IsNull() != not), err
+		}}
+		if x.constant {
+			n = fold(n)
+		}
+		return n, nil
+	case *IsBool:
+		x, err := c.compile(e.X)
+		if err != nil {
+			return node{}, err
+		}
+		want, not := e.Want, e.Not
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			is := !v.IsNull() && v.AsBool() == want
+			return table.Bool(is != not), err
+		}}
+		if x.constant {
+			n = fold(n)
+		}
+		return n, nil
+	case *Not:
+		x, err := c.compile(e.X)
+		if err != nil {
+			return node{}, err
+		}
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			return table.Bool(!v.AsBool()), nil
+		}}
+		if x.constant {
+			n = fold(n)
+		}
+		return n, nil
+	case *Logic:
+		return c.compileLogic(e)
+	case *In:
+		return c.compileIn(e)
+	case *Between:
+		return c.compileBetween(e)
+	case *Like:
+		return c.compileLike(e)
+	}
+	return node{}, fmt.Errorf("expr: cannot compile %T", e)
+}
+
+func (c *compiler) compileLogic(e *Logic) (node, error) {
+	ns, all, err := c.compileAll(e.Args)
+	if err != nil {
+		return node{}, err
+	}
+	// AND: FALSE if any is FALSE, else NULL if any is NULL, else TRUE; OR
+	// dually. Operands are evaluated left to right and the first decisive
+	// one stops the evaluation.
+	decisive := e.Or
+	var n node
+	if len(ns) == 2 {
+		a, b := ns[0].p, ns[1].p
+		n = node{p: func(r *table.Row) (table.Value, error) {
+			x, err := a(r)
+			if err != nil {
+				return table.Null, err
+			}
+			if !x.IsNull() && x.AsBool() == decisive {
+				return x, nil
+			}
+			y, err := b(r)
+			if err != nil {
+				return table.Null, err
+			}
+			if !y.IsNull() && y.AsBool() == decisive {
+				return y, nil
+			}
+			if x.IsNull() || y.IsNull() {
+				return table.Null, nil
+			}
+			return table.Bool(!decisive), nil
+		}}
+	} else {
+		n = node{p: func(r *table.Row) (table.Value, error) {
+			sawNull := false
+			for _, a := range ns {
+				v, err := a.p(r)
+				if err != nil {
+					return table.Null, err
+				}
+				if v.IsNull() {
+					sawNull = true
+				} else if v.AsBool() == decisive {
+					return v, nil
+				}
+			}
+			if sawNull {
+				return table.Null, nil
+			}
+			return table.Bool(!decisive), nil
+		}}
+	}
+	if all {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+func (c *compiler) compileCase(e *Case) (node, error) {
+	conds := make([]node, len(e.Whens))
+	thens := make([]node, len(e.Whens))
+	all := true
+	for i, w := range e.Whens {
+		var err error
+		if conds[i], err = c.compile(w.Cond); err != nil {
+			return node{}, err
+		}
+		if thens[i], err = c.compile(w.Then); err != nil {
+			return node{}, err
+		}
+		all = all && conds[i].constant && thens[i].constant
+	}
+	els, err := c.compile(e.Else)
+	if err != nil {
+		return node{}, err
+	}
+	n := node{p: func(r *table.Row) (table.Value, error) {
+		for i := range conds {
+			v, err := conds[i].p(r)
+			if err != nil {
+				return table.Null, err
+			}
+			if v.AsBool() {
+				return thens[i].p(r)
+			}
+		}
+		return els.p(r)
+	}}
+	if all && els.constant {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+// sqlCompare compares two non-NULL values of one (common) type: ok is false
+// when a float operand is NaN (every comparison but <> is then FALSE, as
+// Java's operators in Flink's generated code).
+func sqlCompare(a, b table.Value) (c int, ok bool) {
+	switch a.Kind() {
+	case table.KindInt:
+		if b.Kind() == table.KindInt {
+			x, y := a.AsInt(), b.AsInt()
+			switch {
+			case x < y:
+				return -1, true
+			case x > y:
+				return 1, true
+			}
+			return 0, true
+		}
+	case table.KindFloat:
+		x, y := a.AsFloat(), b.AsFloat()
+		switch {
+		case math.IsNaN(x) || math.IsNaN(y):
+			return 0, false
+		case x < y:
+			return -1, true
+		case x > y:
+			return 1, true
+		}
+		return 0, true
+	}
+	if b.Kind() == table.KindFloat && math.IsNaN(b.AsFloat()) {
+		return 0, false
+	}
+	return table.Compare(a, b), true
+}
+
+func (c *compiler) compileIn(e *In) (node, error) {
+	x, err := c.compile(e.X)
+	if err != nil {
+		return node{}, err
+	}
+	list, all, err := c.compileAll(e.List)
+	if err != nil {
+		return node{}, err
+	}
+	not := e.Not
+	// A constant list without NULLs and NaNs becomes a hash set.
+	var set map[uint64][]table.Value
+	if all {
+		set = map[uint64][]table.Value{}
+		for _, l := range list {
+			v := l.v
+			if v.IsNull() || (v.Kind() == table.KindFloat && math.IsNaN(v.AsFloat())) {
+				set = nil
+				break
+			}
+			h := v.Hash()
+			set[h] = append(set[h], v)
+		}
+	}
+	result := func(found, sawNull bool) table.Value {
+		switch {
+		case found:
+			return table.Bool(!not)
+		case sawNull:
+			return table.Null
+		}
+		return table.Bool(not)
+	}
+	var n node
+	if set != nil && len(list) > 4 {
+		n = node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			for _, w := range set[v.Hash()] {
+				if c, ok := sqlCompare(v, w); ok && c == 0 {
+					return result(true, false), nil
+				}
+			}
+			return result(false, false), nil
+		}}
+	} else {
+		n = node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			sawNull := false
+			for _, l := range list {
+				w, err := l.p(r)
+				if err != nil {
+					return table.Null, err
+				}
+				if w.IsNull() {
+					sawNull = true
+					continue
+				}
+				if c, ok := sqlCompare(v, w); ok && c == 0 {
+					return result(true, false), nil
+				}
+			}
+			return result(false, sawNull), nil
+		}}
+	}
+	if all && x.constant {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+// cmp3 is a three-valued comparison result: NULL, FALSE or TRUE.
+func cmp3(a, b table.Value, test func(int) bool) table.Value {
+	if a.IsNull() || b.IsNull() {
+		return table.Null
+	}
+	c, ok := sqlCompare(a, b)
+	return table.Bool(ok && test(c))
+}
+
+func and3(x, y table.Value) table.Value {
+	if (!x.IsNull() && !x.AsBool()) || (!y.IsNull() && !y.AsBool()) {
+		return table.Bool(false)
+	}
+	if x.IsNull() || y.IsNull() {
+		return table.Null
+	}
+	return table.Bool(true)
+}
+
+func or3(x, y table.Value) table.Value {
+	if x.AsBool() || y.AsBool() {
+		return table.Bool(true)
+	}
+	if x.IsNull() || y.IsNull() {
+		return table.Null
+	}
+	return table.Bool(false)
+}
+
+func not3(x table.Value) table.Value {
+	if x.IsNull() {
+		return x
+	}
+	return table.Bool(!x.AsBool())
+}
+
+func (c *compiler) compileBetween(e *Between) (node, error) {
+	ns, all, err := c.compileAll([]Expr{e.X, e.Lo, e.Hi})
+	if err != nil {
+		return node{}, err
+	}
+	x, lo, hi := ns[0].p, ns[1].p, ns[2].p
+	not, sym := e.Not, e.Symmetric
+	ge := func(c int) bool { return c >= 0 }
+	le := func(c int) bool { return c <= 0 }
+	n := node{p: func(r *table.Row) (table.Value, error) {
+		v, err := x(r)
+		if err != nil {
+			return table.Null, err
+		}
+		l, err := lo(r)
+		if err != nil {
+			return table.Null, err
+		}
+		h, err := hi(r)
+		if err != nil {
+			return table.Null, err
+		}
+		// x BETWEEN a AND b is x >= a AND x <= b; SYMMETRIC is that OR
+		// x >= b AND x <= a.
+		res := and3(cmp3(v, l, ge), cmp3(v, h, le))
+		if sym {
+			res = or3(res, and3(cmp3(v, h, ge), cmp3(v, l, le)))
+		}
+		if not {
+			res = not3(res)
+		}
+		return res, nil
+	}}
+	if all {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+// likeMatcher matches one LIKE pattern.
+type likeMatcher func(s string) bool
+
+// compileLikePattern turns a LIKE pattern into a matcher: fast paths for
+// 'abc', 'abc%', '%abc', '%abc%' and '%' without escapes or '_', else a
+// regular expression over the whole string ((?s): '%' and '_' match line
+// breaks too).
+func compileLikePattern(p string, escape rune) (likeMatcher, error) {
+	if escape == 0 && !strings.ContainsRune(p, '_') {
+		inner := strings.Trim(p, "%")
+		if !strings.ContainsRune(inner, '%') {
+			pre, suf := strings.HasPrefix(p, "%"), strings.HasSuffix(p, "%") && len(p) > 0
+			if p == "%" || p == "%%" {
+				return func(string) bool { return true }, nil
+			}
+			switch {
+			case pre && suf:
+				return func(s string) bool { return strings.Contains(s, inner) }, nil
+			case suf:
+				return func(s string) bool { return strings.HasPrefix(s, inner) }, nil
+			case pre:
+				return func(s string) bool { return strings.HasSuffix(s, inner) }, nil
+			default:
+				return func(s string) bool { return s == inner }, nil
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`(?s)\A`)
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case escape != 0 && r == escape:
+			if i+1 >= len(rs) {
+				return nil, fmt.Errorf("LIKE pattern %q ends with the escape character", p)
+			}
+			i++
+			if rs[i] != '%' && rs[i] != '_' && rs[i] != escape {
+				return nil, fmt.Errorf("LIKE pattern %q: invalid escape sequence", p)
+			}
+			b.WriteString(regexp.QuoteMeta(string(rs[i])))
+		case r == '%':
+			b.WriteString(".*")
+		case r == '_':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString(`\z`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, err
+	}
+	return re.MatchString, nil
+}
+
+func (c *compiler) compileLike(e *Like) (node, error) {
+	x, err := c.compile(e.X)
+	if err != nil {
+		return node{}, err
+	}
+	pat, err := c.compile(e.Pattern)
+	if err != nil {
+		return node{}, err
+	}
+	not, esc := e.Not, e.Escape
+	if pat.constant {
+		if pat.v.IsNull() {
+			return constNode(table.Null), nil
+		}
+		m, err := compileLikePattern(pat.v.AsString(), esc)
+		if err != nil {
+			return node{}, typeErr(e.String(), "%v", err)
+		}
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			v, err := x.p(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			return table.Bool(m(v.AsString()) != not), nil
+		}}
+		if x.constant {
+			n = fold(n)
+		}
+		return n, nil
+	}
+	return node{p: func(r *table.Row) (table.Value, error) {
+		v, err := x.p(r)
+		if err != nil || v.IsNull() {
+			return table.Null, err
+		}
+		pv, err := pat.p(r)
+		if err != nil || pv.IsNull() {
+			return table.Null, err
+		}
+		m, err := compileLikePattern(pv.AsString(), esc)
+		if err != nil {
+			return table.Null, wrapErr(e, err)
+		}
+		return table.Bool(m(v.AsString()) != not), nil
+	}}, nil
+}
+
+func (c *compiler) compileCall(e *Call) (node, error) {
+	args, all, err := c.compileAll(e.Args)
+	if err != nil {
+		return node{}, err
+	}
+	params := make([]table.Type, len(e.Args))
+	consts := make([]*table.Value, len(e.Args))
+	for i, a := range e.Args {
+		params[i] = a.Type()
+		if args[i].constant {
+			v := args[i].v
+			consts[i] = &v
+		}
+	}
+	o := e.Overload
+	f, err := o.Impl(&Bound{Name: e.Name, Params: params, Result: e.T, Consts: consts, Env: c.env})
+	if err != nil {
+		return node{}, typeErr(e.String(), "%v", err)
+	}
+	strict := !o.NonStrict
+	var p Program
+	// Errors of the function are wrapped with the call's text (once: an
+	// argument's EvalError passes through).
+	ret := func(v table.Value, err error) (table.Value, error) {
+		if err != nil {
+			return table.Null, wrapErr(e, err)
+		}
+		return v, nil
+	}
+	switch {
+	case f.F0 != nil:
+		g := f.F0
+		p = func(*table.Row) (table.Value, error) { return ret(g()) }
+	case f.F1 != nil && len(args) == 1:
+		g, a := f.F1, args[0].p
+		p = func(r *table.Row) (table.Value, error) {
+			x, err := a(r)
+			if err != nil || (strict && x.IsNull()) {
+				return table.Null, err
+			}
+			v, err := g(x)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
+		}
+	case f.F2 != nil && len(args) == 2:
+		g, a, b := f.F2, args[0].p, args[1].p
+		p = func(r *table.Row) (table.Value, error) {
+			x, err := a(r)
+			if err != nil || (strict && x.IsNull()) {
+				return table.Null, err
+			}
+			y, err := b(r)
+			if err != nil || (strict && y.IsNull()) {
+				return table.Null, err
+			}
+			v, err := g(x, y)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
+		}
+	case f.FN != nil:
+		g := f.FN
+		ps := make([]Program, len(args))
+		for i := range args {
+			ps[i] = args[i].p
+		}
+		p = func(r *table.Row) (table.Value, error) {
+			vs := make([]table.Value, len(ps))
+			for i, a := range ps {
+				v, err := a(r)
+				if err != nil || (strict && v.IsNull()) {
+					return table.Null, err
+				}
+				vs[i] = v
+			}
+			return ret(g(vs))
+		}
+	default:
+		return node{}, typeErr(e.String(), "overload %s has no evaluator for %d arguments", o.Sig, len(args))
+	}
+	n := node{p: p}
+	if all && !o.Volatile {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+func (c *compiler) compileCast(e *Cast) (node, error) {
+	x, err := c.compile(e.X)
+	if err != nil {
+		return node{}, err
+	}
+	f, err := castFunc(e.X.Type(), e.T, c.env)
+	if err != nil {
+		return node{}, typeErr(e.String(), "%v", err)
+	}
+	try := e.Try
+	n := node{p: func(r *table.Row) (table.Value, error) {
+		v, err := x.p(r)
+		if err != nil || v.IsNull() {
+			return table.Null, err
+		}
+		out, err := f(v)
+		if err != nil {
+			if try {
+				return table.Null, nil
+			}
+			return table.Null, wrapErr(e, err)
+		}
+		return out, nil
+	}}
+	if x.constant {
+		n = fold(n)
+	}
+	return n, nil
+}
+
+// truncRunes returns the first n code points of s.
+func truncRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for k := 0; k < n && i < len(s); k++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i]
+}

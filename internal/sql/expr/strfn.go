@@ -1,0 +1,459 @@
+package expr
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stromio/strom/table"
+)
+
+// String functions (Flink docs, "String Functions"). Positions and lengths
+// count code points, as Java's String counts UTF-16 units for the BMP.
+
+func strFn1(name string, f func(string) string) Overload {
+	return Overload{
+		Sig:  name + "(STRING) -> STRING",
+		Bind: Fixed(tString, table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(x table.Value) (table.Value, error) { return table.Str(f(x.AsString())), nil }}, nil
+		},
+	}
+}
+
+// strArgs binds n STRING arguments (NULLs typed as STRING) to result.
+func strArgs(result table.Type, kinds ...table.Type) func([]table.Type) ([]table.Type, table.Type, bool) {
+	return Fixed(result, kinds...)
+}
+
+// regexCache compiles non-constant patterns once per distinct text, for
+// the first maxCachedRegexes texts (patterns taken from data must not grow
+// memory without bound; beyond, each call compiles).
+var (
+	regexCache  sync.Map // string -> *regexp.Regexp or error
+	regexCached atomic.Int64
+)
+
+const maxCachedRegexes = 1024
+
+func compileRegex(p string) (*regexp.Regexp, error) {
+	if v, ok := regexCache.Load(p); ok {
+		if re, ok := v.(*regexp.Regexp); ok {
+			return re, nil
+		}
+		return nil, v.(error)
+	}
+	re, err := regexp.Compile(p)
+	if regexCached.Load() < maxCachedRegexes {
+		regexCached.Add(1)
+		if err != nil {
+			regexCache.Store(p, err)
+		} else {
+			regexCache.Store(p, re)
+		}
+	}
+	return re, err
+}
+
+// regexArg returns the pattern of argument i: compiled once when constant.
+func regexArg(b *Bound, i int) func(table.Value) (*regexp.Regexp, error) {
+	if v, ok := b.Const(i); ok && !v.IsNull() {
+		re, err := regexp.Compile(v.AsString())
+		return func(table.Value) (*regexp.Regexp, error) { return re, err }
+	}
+	return func(v table.Value) (*regexp.Regexp, error) { return compileRegex(v.AsString()) }
+}
+
+// javaReplacement translates a Java replacement string ($n groups, \x
+// escapes) to Go's Expand syntax (${n}, $$).
+func javaReplacement(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			i++
+			if s[i] == '$' {
+				b.WriteString("$$")
+			} else {
+				b.WriteByte(s[i])
+			}
+		case c == '$':
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if j == i+1 {
+				b.WriteString("$$")
+				continue
+			}
+			b.WriteString("${" + s[i+1:j] + "}")
+			i = j - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// substringSQL is SUBSTRING(s FROM pos [FOR n]): 1-based; a negative pos
+// counts from the end; pos 0 is 1; n < 0 gives "" (Flink's
+// BinaryStringData.substringSQL).
+func substringSQL(s string, pos, n int64, hasLen bool) string {
+	rs := []rune(s)
+	l := int64(len(rs))
+	var start int64
+	switch {
+	case pos > 0:
+		start = pos - 1
+	case pos < 0:
+		start = l + pos
+	}
+	end := l
+	if hasLen {
+		if n < 0 {
+			return ""
+		}
+		end = start + n
+		if end < start { // overflow
+			end = l
+		}
+	}
+	start = max(start, 0)
+	end = min(end, l)
+	if start >= end {
+		return ""
+	}
+	return string(rs[start:end])
+}
+
+func pad(s string, n int64, p string, left bool) (table.Value, bool) {
+	if n < 0 || p == "" && n > int64(utf8.RuneCountInString(s)) {
+		return table.Null, false
+	}
+	rs := []rune(s)
+	if int64(len(rs)) >= n {
+		return table.Str(string(rs[:n])), true
+	}
+	if n > 1<<24 {
+		return table.Null, false
+	}
+	pr := []rune(p)
+	fill := make([]rune, 0, n-int64(len(rs)))
+	for i := 0; int64(len(fill)) < n-int64(len(rs)); i++ {
+		fill = append(fill, pr[i%len(pr)])
+	}
+	if left {
+		return table.Str(string(fill) + s), true
+	}
+	return table.Str(s + string(fill)), true
+}
+
+// initCap upper-cases the first letter of each word and lower-cases the
+// rest; words are runs of letters and digits (Flink docs).
+func initCap(s string) string {
+	var b strings.Builder
+	start := true
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start {
+				b.WriteRune(unicode.ToUpper(r))
+			} else {
+				b.WriteRune(unicode.ToLower(r))
+			}
+			start = false
+		} else {
+			b.WriteRune(r)
+			start = true
+		}
+	}
+	return b.String()
+}
+
+func registerStrings(r *Registry) {
+	concat := Overload{
+		Sig: "CONCAT(STRING...) -> STRING",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) == 0 {
+				return nil, table.Type{}, false
+			}
+			ps := make([]table.Type, len(args))
+			for i, a := range args {
+				if !isStr(a) {
+					return nil, table.Type{}, false
+				}
+				ps[i] = table.StringType()
+			}
+			return ps, tString, true
+		},
+		Impl: func(b *Bound) (Func, error) {
+			if len(b.Params) == 2 {
+				return Func{F2: func(x, y table.Value) (table.Value, error) {
+					return table.Str(x.AsString() + y.AsString()), nil
+				}}, nil
+			}
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				var sb strings.Builder
+				for _, v := range vs {
+					sb.WriteString(v.AsString())
+				}
+				return table.Str(sb.String()), nil
+			}}, nil
+		},
+	}
+	r.Register("CONCAT", concat)
+	r.Register("||", concat)
+	r.Register("CONCAT_WS", Overload{
+		Sig: "CONCAT_WS(STRING sep, STRING...) -> STRING (NULL arguments skipped)",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) < 1 {
+				return nil, table.Type{}, false
+			}
+			ps := make([]table.Type, len(args))
+			for i, a := range args {
+				if !isStr(a) {
+					return nil, table.Type{}, false
+				}
+				ps[i] = table.StringType()
+			}
+			return ps, table.StringType().WithNullable(args[0].Nullable()), true
+		},
+		NonStrict: true,
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				if vs[0].IsNull() {
+					return table.Null, nil
+				}
+				var parts []string
+				for _, v := range vs[1:] {
+					if !v.IsNull() {
+						parts = append(parts, v.AsString())
+					}
+				}
+				return table.Str(strings.Join(parts, vs[0].AsString())), nil
+			}}, nil
+		},
+	})
+	r.Register("UPPER", strFn1("UPPER", strings.ToUpper))
+	r.Register("LOWER", strFn1("LOWER", strings.ToLower))
+	r.Register("INITCAP", strFn1("INITCAP", initCap))
+	r.Register("REVERSE", strFn1("REVERSE", func(s string) string {
+		rs := []rune(s)
+		for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+			rs[i], rs[j] = rs[j], rs[i]
+		}
+		return string(rs)
+	}))
+	// TRIM(s) trims spaces on both sides (Flink: TRIM([BOTH|LEADING|TRAILING]
+	// [chars FROM] s) with default ' '; the planner maps LEADING to LTRIM
+	// and TRAILING to RTRIM, with chars as the second argument).
+	trim := func(name string, f func(s, cut string) string) {
+		r.Register(name, strFn1(name, func(s string) string { return f(s, " ") }), Overload{
+			Sig:  name + "(STRING, STRING chars) -> STRING",
+			Bind: strArgs(tString, table.StringType(), table.StringType()),
+			Impl: func(*Bound) (Func, error) {
+				return Func{F2: func(x, c table.Value) (table.Value, error) {
+					return table.Str(f(x.AsString(), c.AsString())), nil
+				}}, nil
+			},
+		})
+	}
+	trim("TRIM", strings.Trim)
+	trim("BTRIM", strings.Trim)
+	trim("LTRIM", strings.TrimLeft)
+	trim("RTRIM", strings.TrimRight)
+	charLen := Overload{
+		Sig:  "CHAR_LENGTH(STRING) -> INT",
+		Bind: strArgs(tInt, table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(x table.Value) (table.Value, error) {
+				return table.Int(int64(utf8.RuneCountInString(x.AsString()))), nil
+			}}, nil
+		},
+	}
+	r.Register("CHAR_LENGTH", charLen)
+	r.Register("CHARACTER_LENGTH", charLen)
+	r.Register("SUBSTRING", Overload{
+		Sig:  "SUBSTRING(STRING, INT pos) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.BigIntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(x, p table.Value) (table.Value, error) {
+				return table.Str(substringSQL(x.AsString(), p.AsInt(), 0, false)), nil
+			}}, nil
+		},
+	}, Overload{
+		Sig:  "SUBSTRING(STRING, INT pos, INT len) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.BigIntType(), table.BigIntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				return table.Str(substringSQL(vs[0].AsString(), vs[1].AsInt(), vs[2].AsInt(), true)), nil
+			}}, nil
+		},
+	})
+	r.Register("SUBSTR", r.Overloads("SUBSTRING")[0].copyOf(), r.Overloads("SUBSTRING")[1].copyOf())
+	// POSITION(needle IN s) is POSITION(needle, s): the 1-based code point
+	// position of the first occurrence, 0 when absent.
+	r.Register("POSITION", Overload{
+		Sig:  "POSITION(STRING needle, STRING s) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(n, s table.Value) (table.Value, error) {
+				h := s.AsString()
+				i := strings.Index(h, n.AsString())
+				if i < 0 {
+					return table.Int(0), nil
+				}
+				return table.Int(int64(utf8.RuneCountInString(h[:i])) + 1), nil
+			}}, nil
+		},
+	})
+	r.Register("REPLACE", Overload{
+		Sig:  "REPLACE(STRING, STRING search, STRING replacement) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.StringType(), table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				return table.Str(strings.ReplaceAll(vs[0].AsString(), vs[1].AsString(), vs[2].AsString())), nil
+			}}, nil
+		},
+	})
+	// REGEXP_EXTRACT(s, regex[, index]): group index (0 = the whole match,
+	// the default); NULL when there is no match, the index is out of range
+	// or the pattern is invalid (Flink's SqlFunctionUtils.regexpExtract).
+	extract := func(b *Bound) (Func, error) {
+		re := regexArg(b, 1)
+		return Func{FN: func(vs []table.Value) (table.Value, error) {
+			rx, err := re(vs[1])
+			if err != nil {
+				return table.Null, nil
+			}
+			idx := int64(0)
+			if len(vs) == 3 {
+				idx = vs[2].AsInt()
+			}
+			if idx < 0 || idx > int64(rx.NumSubexp()) {
+				return table.Null, nil
+			}
+			s := vs[0].AsString()
+			m := rx.FindStringSubmatchIndex(s)
+			if m == nil || m[2*idx] < 0 {
+				return table.Null, nil
+			}
+			return table.Str(s[m[2*idx]:m[2*idx+1]]), nil
+		}}, nil
+	}
+	r.Register("REGEXP_EXTRACT", Overload{
+		Sig:  "REGEXP_EXTRACT(STRING, STRING regex) -> STRING",
+		Bind: strArgs(table.StringType(), table.StringType(), table.StringType()),
+		Impl: extract,
+	}, Overload{
+		Sig:  "REGEXP_EXTRACT(STRING, STRING regex, INT index) -> STRING",
+		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
+		Impl: extract,
+	})
+	// REGEXP_REPLACE(s, regex, replacement): every match replaced; $n in
+	// the replacement is group n (Java's String.replaceAll); an invalid
+	// pattern gives NULL.
+	r.Register("REGEXP_REPLACE", Overload{
+		Sig:  "REGEXP_REPLACE(STRING, STRING regex, STRING replacement) -> STRING",
+		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.StringType()),
+		Impl: func(b *Bound) (Func, error) {
+			re := regexArg(b, 1)
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				rx, err := re(vs[1])
+				if err != nil {
+					return table.Null, nil
+				}
+				return table.Str(rx.ReplaceAllString(vs[0].AsString(), javaReplacement(vs[2].AsString()))), nil
+			}}, nil
+		},
+	})
+	// REGEXP(s, regex): TRUE when a substring matches.
+	r.Register("REGEXP", Overload{
+		Sig:  "REGEXP(STRING, STRING regex) -> BOOLEAN",
+		Bind: strArgs(table.BooleanType(), table.StringType(), table.StringType()),
+		Impl: func(b *Bound) (Func, error) {
+			re := regexArg(b, 1)
+			return Func{F2: func(x, p table.Value) (table.Value, error) {
+				rx, err := re(p)
+				if err != nil {
+					return table.Null, nil
+				}
+				return table.Bool(rx.MatchString(x.AsString())), nil
+			}}, nil
+		},
+	})
+	// SPLIT_INDEX(s, delimiter, index): the index-th (0-based) field of s
+	// split at every delimiter; NULL when out of range (Flink docs).
+	r.Register("SPLIT_INDEX", Overload{
+		Sig:  "SPLIT_INDEX(STRING, STRING delimiter, INT index) -> STRING",
+		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				s, d, i := vs[0].AsString(), vs[1].AsString(), vs[2].AsInt()
+				if i < 0 {
+					return table.Null, nil
+				}
+				var parts []string
+				if d == "" {
+					parts = strings.Fields(s)
+				} else {
+					parts = strings.Split(s, d)
+				}
+				if i >= int64(len(parts)) {
+					return table.Null, nil
+				}
+				return table.Str(parts[i]), nil
+			}}, nil
+		},
+	})
+	// LPAD/RPAD(s, n, pad): s padded to n code points, or truncated to n;
+	// NULL for n < 0 or an empty pad that would be needed (Flink's
+	// SqlFunctionUtils.lpad).
+	for _, left := range []bool{true, false} {
+		name := "RPAD"
+		if left {
+			name = "LPAD"
+		}
+		r.Register(name, Overload{
+			Sig:  name + "(STRING, INT len, STRING pad) -> STRING",
+			Bind: strArgs(table.StringType(), table.StringType(), table.IntType(), table.StringType()),
+			Impl: func(*Bound) (Func, error) {
+				return Func{FN: func(vs []table.Value) (table.Value, error) {
+					v, _ := pad(vs[0].AsString(), vs[1].AsInt(), vs[2].AsString(), left)
+					return v, nil
+				}}, nil
+			},
+		})
+	}
+	// NULLIF(a, b): NULL when a = b, else a.
+	r.Register("NULLIF", Overload{
+		Sig: "NULLIF(T, T) -> T",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) != 2 {
+				return nil, table.Type{}, false
+			}
+			ct, ok := table.CommonType(args[0].AsNullable(), args[1].AsNullable())
+			if !ok || ct.Root() == table.RootMap {
+				return nil, table.Type{}, false
+			}
+			return []table.Type{ct, ct}, ct.AsNullable(), true
+		},
+		NonStrict: true,
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(a, b table.Value) (table.Value, error) {
+				if a.IsNull() || b.IsNull() {
+					return a, nil
+				}
+				if c, ok := sqlCompare(a, b); ok && c == 0 {
+					return table.Null, nil
+				}
+				return a, nil
+			}}, nil
+		},
+	})
+}
+
+func (o *Overload) copyOf() Overload { return *o }
