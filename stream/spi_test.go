@@ -46,6 +46,11 @@ type spiSource struct {
 	BadEvery     int64
 	Notices      *noticeLog
 	DiscoverErr  error
+	// Progress, when set, is raised by a checkpoint-complete notice that
+	// holds progress of a discovered split; until then the last split
+	// pauses HoldAt records before its end.
+	Progress *atomic.Bool
+	HoldAt   int64
 }
 
 func newSPISource(initial, maxSplits int32) *spiSource {
@@ -107,6 +112,9 @@ type spiReader struct {
 func (r *spiReader) Read(_ context.Context, buf []spiRec) (int, error) {
 	k := 0
 	for k < len(buf) && r.next < r.src.PerSplit {
+		if p := r.src.Progress; p != nil && r.split == fmt.Sprint("p", r.src.Max-1) && r.next == r.src.PerSplit-r.src.HoldAt && !p.Load() {
+			break
+		}
 		seq := r.next
 		r.next++
 		if b := r.src.BadEvery; b > 0 && seq%b == b-1 {
@@ -131,6 +139,11 @@ func (r *spiReader) TakeDeadLetters(buf []connector.DeadLetter) []connector.Dead
 }
 
 func (r *spiReader) CheckpointComplete(_ context.Context, id int64, pos []byte) error {
+	var idx int32
+	fmt.Sscanf(r.split, "p%d", &idx)
+	if v, _ := binary.Uvarint(pos); r.src.Progress != nil && idx >= r.src.Initial && v > 0 {
+		r.src.Progress.Store(true)
+	}
 	if r.src.Notices != nil {
 		r.src.Notices.add(notice{split: r.split, id: id, pos: slices.Clone(pos)})
 	}
@@ -338,6 +351,11 @@ func TestSplitDiscovery(t *testing.T) {
 						Restart:     &stream.RestartStrategy{MaxAttempts: 3}})
 					src := newSPISource(initial, maxSplits)
 					src.PerSplit, src.Every, src.EnumerateAll = perSplit, 5*time.Millisecond, all
+					if fail {
+						// The failure comes only after a checkpoint with progress of
+						// a discovered split completed, so the restore must use it.
+						src.Progress, src.HoldAt = new(atomic.Bool), 100
+					}
 					s := stream.FromSource[spiRec](env, src, stream.WatermarkStrategy[spiRec]{}, "spi-src").UID("spi-src")
 					var failed atomic.Bool
 					slow := failOnce[spiRec](0, nil)
