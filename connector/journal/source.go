@@ -12,6 +12,7 @@ import (
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 	jl "github.com/stromio/strom/journal"
 )
 
@@ -362,10 +363,9 @@ func deadLetter(m *jl.Message, topic, split string, err error) connector.DeadLet
 	for _, h := range m.Headers {
 		hs = append(hs, connector.Header{Key: h.Key, Value: h.Value})
 	}
-	class := "deserialize"
-	var c interface{ ErrorClass() string }
-	if errors.As(err, &c) {
-		class = c.ErrorClass()
+	class := format.Class(err)
+	if class == format.ClassOther {
+		class = "deserialize"
 	}
 	return connector.DeadLetter{Key: m.Key, Value: m.Value, Headers: hs, Timestamp: m.Timestamp, Source: topic, Split: split,
 		Partition: int32(m.Partition), Offset: m.Offset, Stage: "deserialize", ErrorClass: class, Message: err.Error()}

@@ -177,3 +177,7 @@ func TestPartitionDiscovery(t *testing.T) {
 		t.Fatalf("got %v, want %v", v, want)
 	}
 }
+
+func kgoRecord(topic string, part int32, v string) *kgo.Record {
+	return &kgo.Record{Topic: topic, Partition: part, Value: []byte(v)}
+}

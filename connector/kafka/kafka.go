@@ -82,3 +82,22 @@ func fromHeaders(hs []connector.Header) []kgo.RecordHeader {
 func Values[T any](d interface{ Decode([]byte) (T, error) }) Deserializer[T] {
 	return func(r *Record) (T, error) { return d.Decode(r.Value) }
 }
+
+// ValuesTo serializes values with e (any encoder of package format) into
+// the record value, keyed by key(v) (nil key: nil), with the event time as
+// the record timestamp and the partition chosen from the key.
+func ValuesTo[T any](e interface {
+	Encode(v T, dst []byte) ([]byte, error)
+}, key func(T) []byte) Serializer[T] {
+	return func(v T, ts int64) (*Record, error) {
+		b, err := e.Encode(v, nil)
+		if err != nil {
+			return nil, err
+		}
+		r := &Record{Value: b, Timestamp: ts, Partition: -1}
+		if key != nil {
+			r.Key = key(v)
+		}
+		return r, nil
+	}
+}

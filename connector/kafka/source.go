@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -523,12 +524,10 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 }
 
 // errorClass is the short class of a deserialization error for dead-letter
-// headers: the error's own ErrorClass() if it has one (package format's
-// errors do), else "deserialize".
+// headers: the class of package format's errors, else "deserialize".
 func errorClass(err error) string {
-	var c interface{ ErrorClass() string }
-	if errors.As(err, &c) {
-		return c.ErrorClass()
+	if c := format.Class(err); c != format.ClassOther {
+		return c
 	}
 	return "deserialize"
 }
