@@ -91,6 +91,10 @@ func ParseStart(s string) (Start, error) {
 	return Start{}, fmt.Errorf("kafka: start %q: want earliest, latest, committed, timestamp:MILLIS or offsets:topic/partition=offset,...", s)
 }
 
+// MinBadForRatio is how many bad records a partition must have given before
+// SourceOptions.MaxBadRatio is checked.
+const MinBadForRatio = 10
+
 // DefaultDiscoveryInterval is how often a source looks for new partitions
 // unless told otherwise.
 const DefaultDiscoveryInterval = 30 * time.Second
@@ -117,6 +121,11 @@ type SourceOptions[T any] struct {
 	ReadUncommitted bool
 	// OnError is the policy for records the Deserializer rejects.
 	OnError connector.OnError
+	// MaxBadRatio guards Skip and DeadLetterQueue: once a partition has
+	// given more than MinBadForRatio bad records and they are more than
+	// this fraction of its records, the job fails (input that is mostly
+	// bad is a misconfiguration, not bad luck). 0 turns the guard off.
+	MaxBadRatio float64
 	// Bounded stops every partition at the end offset it had when the
 	// split opened (its last stable offset under read_committed).
 	Bounded bool
@@ -157,6 +166,9 @@ func NewSource[T any](o SourceOptions[T]) (*Source[T], error) {
 	}
 	if (o.Start.Kind == StartCommitted || o.CommitOffsets) && o.Group == "" {
 		return nil, errors.New("kafka source: start from committed offsets and CommitOffsets need a Group")
+	}
+	if o.MaxBadRatio < 0 || o.MaxBadRatio > 1 {
+		return nil, fmt.Errorf("kafka source: MaxBadRatio %v: want 0 (off) to 1", o.MaxBadRatio)
 	}
 	if o.OnError < connector.Fail || o.OnError > connector.DeadLetterQueue {
 		return nil, fmt.Errorf("kafka source: unknown OnError %d", o.OnError)
@@ -407,6 +419,8 @@ type reader[T any] struct {
 	next    int64 // next offset to read = Position
 	end     int64 // Bounded: stop here; -1 unbounded
 	dead    []connector.DeadLetter
+	seen    int64 // records read (good and bad), for MaxBadRatio
+	bad     int64
 	rec     Record
 	closed  bool
 	failed  error
@@ -492,6 +506,7 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 			r.next = kr.Offset + 1 // a transaction marker occupies an offset
 			continue
 		}
+		r.seen++
 		r.rec = Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value,
 			Headers: toHeaders(kr.Headers), Timestamp: kr.Timestamp.UnixMilli()}
 		v, err := r.src.o.Deserializer(&r.rec)
@@ -511,6 +526,13 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 				return n, r.failed
 			}
 			r.next = kr.Offset + 1
+			r.bad++
+			if m := r.src.o.MaxBadRatio; m > 0 && r.bad > MinBadForRatio && float64(r.bad) > m*float64(r.seen) {
+				r.failed = fmt.Errorf("kafka source: topic %q partition %d: %d of %d records read since the partition opened were bad (%.1f%%), over MaxBadRatio %.1f%% (on-error=%s); stopping instead of going on; the last bad one, at offset %d: %w",
+					r.topic, r.part, r.bad, r.seen, 100*float64(r.bad)/float64(r.seen), 100*m, r.src.o.OnError, kr.Offset, err)
+				r.pending, r.pi = nil, 0
+				return n, r.failed
+			}
 			continue
 		}
 		buf[n] = v

@@ -326,3 +326,32 @@ func TestSourceDiscoveryAndCommit(t *testing.T) {
 		t.Fatalf("committed offset %+v %v", o, ok)
 	}
 }
+
+func TestSourceBadRatioGuard(t *testing.T) {
+	c := fakeCluster(t, 1, "t")
+	cl := client(t, c, manualPartitioner())
+	var vals []string
+	for i := range 60 {
+		if i%2 == 1 {
+			vals = append(vals, fmt.Sprintf("bad%d", i))
+		} else {
+			vals = append(vals, fmt.Sprintf("v%d", i))
+		}
+	}
+	produce(t, cl, "t", 0, vals...)
+	if _, err := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, MaxBadRatio: 2}); err == nil {
+		t.Fatal("MaxBadRatio 2 accepted")
+	}
+	s, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: connector.Skip, MaxBadRatio: 0.2})
+	got, _, err := readN(t, open(t, s, partitionSplit("t", 0), nil), 30)
+	if err == nil || !strings.Contains(err.Error(), "11 of 22 records read since the partition opened were bad (50.0%), over MaxBadRatio 20.0% (on-error=skip)") {
+		t.Fatalf("guard: %d read, err %v", len(got), err)
+	}
+	if len(got) != 11 {
+		t.Fatalf("read %d good records before the guard tripped, want 11", len(got))
+	}
+	s, _ = NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, OnError: connector.Skip, MaxBadRatio: 0.6})
+	if got, _, err := readN(t, open(t, s, partitionSplit("t", 0), nil), 30); err != nil || len(got) != 30 {
+		t.Fatalf("under the guard: %d read, err %v", len(got), err)
+	}
+}

@@ -39,6 +39,7 @@ type pipeConfig struct {
 	CommitGroup  bool
 	OnError      string
 	DLQTopic     string
+	MaxBadRatio  float64
 	Parallelism  int
 	Bounded      bool
 	TxnTimeout   time.Duration
@@ -102,6 +103,7 @@ output: exactly once).`,
 	f.BoolVar(&c.CommitGroup, "commit-offsets", false, "commit each completed checkpoint's offsets to --group, for lag monitoring")
 	f.StringVar(&c.OnError, "on-error", c.OnError, "bad input: fail, skip or dlq")
 	f.StringVar(&c.DLQTopic, "dlq-topic", "", "dead-letter topic of --on-error dlq")
+	f.Float64Var(&c.MaxBadRatio, "max-bad-ratio", 0, "with skip or dlq: fail once more than 10 records of a partition were bad and they exceed this fraction of its records (0: no limit)")
 	f.IntVar(&c.Parallelism, "parallelism", c.Parallelism, "subtasks of every operator")
 	f.BoolVar(&c.Bounded, "bounded", false, "stop at the end offsets the partitions have when the job starts")
 	f.DurationVar(&c.TxnTimeout, "transaction-timeout", c.TxnTimeout, "Kafka transaction timeout of the exactly-once sink (at most the broker's transaction.max.timeout.ms)")
@@ -126,6 +128,8 @@ func (c pipeConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--format must be json or raw, got %q", c.Format)
 	case c.Parallelism < 1 || c.Parallelism > 256:
 		return usagef(cmd, "--parallelism must be between 1 and 256, got %d", c.Parallelism)
+	case c.MaxBadRatio < 0 || c.MaxBadRatio > 1:
+		return usagef(cmd, "--max-bad-ratio must be between 0 (no limit) and 1, got %v", c.MaxBadRatio)
 	case c.Window < 0:
 		return usagef(cmd, "--window must not be negative")
 	case c.Window > 0 && c.KeyField == "":
@@ -209,7 +213,7 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 			}
 			return kr, err
 		},
-		Start: start, Group: c.Group, CommitOffsets: c.CommitGroup, OnError: onErr, Bounded: c.Bounded,
+		Start: start, Group: c.Group, CommitOffsets: c.CommitGroup, OnError: onErr, MaxBadRatio: c.MaxBadRatio, Bounded: c.Bounded,
 		DiscoveryInterval: c.Discovery})
 	if err != nil {
 		return err
