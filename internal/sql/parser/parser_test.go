@@ -1,0 +1,242 @@
+package parser
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
+
+// checkGolden compares got with the file at path (or rewrites it with -update).
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func pretty(err error, src string) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Pretty(src)
+	}
+	return err.Error()
+}
+
+// roundTrip checks parse(print(parse(src))) == parse(src) for a script
+// and returns the canonical print.
+func roundTrip(t *testing.T, src string) (*Script, string) {
+	t.Helper()
+	s, err := ParseScript(src)
+	if err != nil {
+		t.Fatalf("parse: %s", pretty(err, src))
+	}
+	out := s.String()
+	s2, err := ParseScript(out)
+	if err != nil {
+		t.Fatalf("parse of the printed script: %s\nprinted:\n%s", pretty(err, out), out)
+	}
+	if d1, d2 := Dump(s), Dump(s2); d1 != d2 {
+		t.Fatalf("round trip changed the tree\nprinted:\n%s\nfirst:\n%s\nsecond:\n%s", out, d1, d2)
+	}
+	if out2 := s2.String(); out2 != out {
+		t.Fatalf("printing is not stable:\n%s\n%s", out, out2)
+	}
+	return s, out
+}
+
+func TestNexmarkQueries(t *testing.T) {
+	for q := 0; q <= 22; q++ {
+		if _, err := os.Stat(fmt.Sprintf("testdata/nexmark/q%d.sql", q)); err != nil {
+			t.Errorf("query q%d is missing: %v", q, err)
+		}
+	}
+	files, _ := filepath.Glob("testdata/nexmark/*.sql")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src := readFile(t, f)
+			s, out := roundTrip(t, src)
+			if len(s.Stmts) == 0 {
+				t.Fatal("no statements")
+			}
+			checkGolden(t, strings.TrimSuffix(f, ".sql")+".golden", out+"\n")
+		})
+	}
+}
+
+func TestParseGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/parse/*.sql")
+	if len(files) == 0 {
+		t.Fatal("no golden inputs")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, out := roundTrip(t, readFile(t, f))
+			checkGolden(t, strings.TrimSuffix(f, ".sql")+".golden", "-- canonical\n"+out+"\n-- tree\n"+Dump(s))
+		})
+	}
+}
+
+// errorCases splits testdata/errors/cases.sql at its "-- case: name" lines.
+func errorCases(t testing.TB) (names, srcs []string) {
+	text := readFile(t, "testdata/errors/cases.sql")
+	re := regexp.MustCompile(`(?m)^-- case: (.*)\n`)
+	locs := re.FindAllStringSubmatchIndex(text, -1)
+	for i, loc := range locs {
+		end := len(text)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		names = append(names, text[loc[2]:loc[3]])
+		srcs = append(srcs, text[loc[1]:end])
+	}
+	return names, srcs
+}
+
+func TestErrorMessages(t *testing.T) {
+	names, srcs := errorCases(t)
+	if len(names) < 20 {
+		t.Fatalf("only %d error cases", len(names))
+	}
+	var b strings.Builder
+	for i, src := range srcs {
+		_, err := Parse(src)
+		if err == nil {
+			t.Errorf("case %q parsed without error", names[i])
+			continue
+		}
+		var pe *Error
+		if !errors.As(err, &pe) {
+			t.Errorf("case %q: error %T is not *Error", names[i], err)
+			continue
+		}
+		if pe.Line < 1 || pe.Col < 1 || pe.Offset < 0 || pe.Offset > len(src) {
+			t.Errorf("case %q: bad position %+v", names[i], pe)
+		}
+		fmt.Fprintf(&b, "== %s\n%s\n\n", names[i], pe.Pretty(src))
+	}
+	checkGolden(t, "testdata/errors/cases.golden", b.String())
+}
+
+func TestErrorFormat(t *testing.T) {
+	src := "SELECT *\nFROM TABLE(\n    TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND\nFROM bid"
+	_, err := Parse(src)
+	want := `line 4, column 1: expected ")" to close the argument list of TUMBLE opened at line 3, column 11, found "FROM"`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	pe := err.(*Error)
+	if pe.Line != 4 || pe.Col != 1 || pe.Offset != strings.LastIndex(src, "FROM") {
+		t.Errorf("position %+v", pe)
+	}
+	wantPretty := want + "\n  FROM bid\n  ^"
+	if got := pe.Pretty(src); got != wantPretty {
+		t.Errorf("Pretty:\n%s\nwant:\n%s", got, wantPretty)
+	}
+}
+
+// sexpr renders an expression fully parenthesised, to test precedence.
+func sexpr(e Expr) string {
+	switch e := e.(type) {
+	case *Binary:
+		return "(" + e.Op + " " + sexpr(e.L) + " " + sexpr(e.R) + ")"
+	case *Unary:
+		return "(" + e.Op + " " + sexpr(e.X) + ")"
+	case *IsExpr:
+		not := ""
+		if e.Not {
+			not = "NOT "
+		}
+		return "(IS " + not + e.What + " " + sexpr(e.X) + ")"
+	case *IsDistinct:
+		return "(DISTINCT " + sexpr(e.X) + " " + sexpr(e.Y) + ")"
+	case *Between:
+		if e.Not {
+			return "(NOT BETWEEN " + sexpr(e.X) + " " + sexpr(e.Lo) + " " + sexpr(e.Hi) + ")"
+		}
+		return "(BETWEEN " + sexpr(e.X) + " " + sexpr(e.Lo) + " " + sexpr(e.Hi) + ")"
+	case *InList:
+		parts := []string{"IN", sexpr(e.X)}
+		for _, x := range e.List {
+			parts = append(parts, sexpr(x))
+		}
+		return "(" + strings.Join(parts, " ") + ")"
+	case *Like:
+		return "(LIKE " + sexpr(e.X) + " " + sexpr(e.Pattern) + ")"
+	case *Index:
+		return "(INDEX " + sexpr(e.X) + " " + sexpr(e.I) + ")"
+	case *FieldAccess:
+		return "(FIELD " + sexpr(e.X) + " " + e.Field.Name + ")"
+	}
+	return e.String()
+}
+
+func TestExprPrecedence(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"a + b * c", "(+ a (* b c))"},
+		{"a * b + c", "(+ (* a b) c)"},
+		{"a - b - c", "(- (- a b) c)"},
+		{"a || b || c", "(|| (|| a b) c)"},
+		{"a + b || c", "(+ a (|| b c))"},
+		{"a OR b AND c", "(OR a (AND b c))"},
+		{"a AND b OR c", "(OR (AND a b) c)"},
+		{"NOT a AND b", "(AND (NOT a) b)"},
+		{"NOT a = b", "(NOT (= a b))"},
+		{"NOT a IS NULL", "(NOT (IS NULL a))"},
+		{"a = b IS NULL", "(IS NULL (= a b))"},
+		{"a IS NOT NULL AND b", "(AND (IS NOT NULL a) b)"},
+		{"-a * b", "(* (- a) b)"},
+		{"-a[1]", "(- (INDEX a 1))"},
+		{"a + b BETWEEN 1 AND 2 + 3", "(BETWEEN (+ a b) 1 (+ 2 3))"},
+		{"a BETWEEN 1 AND 2 AND c", "(AND (BETWEEN a 1 2) c)"},
+		{"a NOT BETWEEN 1 AND 2 OR c", "(OR (NOT BETWEEN a 1 2) c)"},
+		{"a = 1 AND b IN (1, 2)", "(AND (= a 1) (IN b 1 2))"},
+		{"a LIKE 'x' || 'y'", "(LIKE a (|| 'x' 'y'))"},
+		{"a < b = c", "(= (< a b) c)"},
+		{"a IS DISTINCT FROM b + 1 AND c", "(AND (DISTINCT a (+ b 1)) c)"},
+		{"f(x).y[2].z", "(FIELD (INDEX (FIELD f(x) y) 2) z)"},
+		{"a.b.c", "a.b.c"},
+		{"(a + b) * c", "(* (+ a b) c)"},
+		{"a - -b", "(- a (- b))"},
+		{"a != b", "(<> a b)"},
+	}
+	for _, c := range cases {
+		e, err := ParseExpr(c.in)
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := sexpr(e); got != c.want {
+			t.Errorf("%s: got %s, want %s", c.in, got, c.want)
+		}
+		e2, err := ParseExpr(e.String())
+		if err != nil || Dump(e2) != Dump(e) {
+			t.Errorf("%s: printed as %s, which does not read back (%v)", c.in, e, err)
+		}
+	}
+}
