@@ -594,7 +594,7 @@ func (p *parser) parseCreateTable(at Pos, temporary bool) *CreateTable {
 
 func (p *parser) parseOptions() []*Option {
 	open := p.expectOp("(", "after WITH")
-	var opts []*Option
+	opts := []*Option{} // WITH () stays distinguishable from no WITH
 	if p.isOp(")") {
 		p.next()
 		return opts

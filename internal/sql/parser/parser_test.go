@@ -240,3 +240,157 @@ func TestExprPrecedence(t *testing.T) {
 		}
 	}
 }
+
+func TestDepthLimit(t *testing.T) {
+	deep := []string{
+		"SELECT " + strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000),
+		"SELECT " + strings.Repeat("- ", 5000) + "1",
+		"SELECT " + strings.Repeat("NOT ", 5000) + "TRUE",
+		strings.Repeat("SELECT * FROM (", 3000) + "SELECT 1" + strings.Repeat(")", 3000),
+		"SELECT * FROM " + strings.Repeat("(", 5000) + "t" + strings.Repeat(")", 5000),
+		"SELECT CAST(a AS " + strings.Repeat("ARRAY<", 5000) + "INT" + strings.Repeat(">", 5000) + ")",
+		"SELECT * FROM t MATCH_RECOGNIZE (PATTERN (" + strings.Repeat("(", 5000) + "A" + strings.Repeat(")", 5000) + ") DEFINE A AS TRUE)",
+		"SELECT 1 " + strings.Repeat("UNION SELECT 1 ", 1) + strings.Repeat("UNION (SELECT 1 ", 3000) + strings.Repeat(")", 3000),
+		"SELECT a FROM t GROUP BY " + strings.Repeat("ROLLUP (", 5000) + "a" + strings.Repeat(")", 5000),
+		"SELECT " + strings.Repeat("CASE WHEN ", 5000),
+		"SELECT " + strings.Repeat("f(", 5000),
+		"SELECT " + strings.Repeat("ARRAY[", 5000),
+	}
+	for _, src := range deep {
+		_, err := Parse(src)
+		if err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+			t.Errorf("%.40s...: got %v, want the nesting error", src, err)
+		}
+	}
+	// just below the limit parses
+	ok := "SELECT " + strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300)
+	if _, err := Parse(ok); err != nil {
+		t.Errorf("300 levels: %v", err)
+	}
+	long := "SELECT " + strings.Repeat("a + ", 20000) + "a"
+	if _, err := Parse(long); err != nil {
+		t.Errorf("a long flat expression: %v", err)
+	}
+}
+
+func TestPositions(t *testing.T) {
+	src := "SELECT a,\n  b + 1 AS c\nFROM  `t t` x\nWHERE é = 'ü' AND d"
+	stmt, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := stmt.(*QueryStmt).Query.Body.(*Select)
+	check := func(what string, n Node, line, col int, text string) {
+		t.Helper()
+		p := n.Pos()
+		if p.Line != line || p.Col != col || !strings.HasPrefix(src[p.Offset:], text) {
+			t.Errorf("%s at %+v, want line %d col %d at %q", what, p, line, col, text)
+		}
+	}
+	check("select", sel, 1, 1, "SELECT")
+	check("item a", sel.Items[0].Expr, 1, 8, "a")
+	check("b + 1", sel.Items[1].Expr, 2, 3, "b + 1")
+	check("1", sel.Items[1].Expr.(*Binary).R, 2, 7, "1")
+	check("alias c", sel.Items[1].Alias, 2, 12, "c")
+	check("table", sel.From, 3, 7, "`t t`")
+	check("table alias", sel.From.(*TableName).Alias, 3, 13, "x")
+	and := sel.Where.(*Binary)
+	check("é", and.L.(*Binary).L, 4, 7, "é")
+	check("'ü'", and.L.(*Binary).R, 4, 11, "'ü'")
+	check("d", and.R, 4, 19, "d")
+}
+
+func TestParseTable(t *testing.T) {
+	cases := []struct {
+		in   string
+		want string // canonical print; "" means the same as in
+	}{
+		{"select a from t", "SELECT a FROM t"},
+		{"SELECT `select`, `a``b` FROM `from`", ""},
+		{"SELECT `value`, key, `day` FROM t", ""},
+		{"SELECT value, day FROM t", "SELECT `value`, `day` FROM t"},
+		{"SELECT a AS `CURRENT_DATE`, CURRENT_DATE FROM t", ""},
+		{"SELECT COUNT(*), count(DISTINCT a) FROM t", ""},
+		{"SELECT * FROM t WHERE a <> b AND c != d", "SELECT * FROM t WHERE a <> b AND c <> d"},
+		{"SELECT * FROM a JOIN b ON TRUE, c", ""},
+		{"SELECT * FROM (a, b) JOIN c ON TRUE", ""},
+		{"SELECT * FROM a, (b, c)", ""},
+		{"SELECT * FROM a LEFT OUTER JOIN b ON TRUE", ""},
+		{"SELECT a FROM t LIMIT 10 OFFSET 5", ""},
+		{"SELECT a FROM t FETCH NEXT 3 ROWS ONLY", "SELECT a FROM t LIMIT 3"},
+		{"SELECT a FROM t OFFSET 1 ROW", "SELECT a FROM t OFFSET 1"},
+		{"SELECT ((SELECT 1))", "SELECT (SELECT 1)"},
+		{"SELECT x IN (SELECT 1 UNION SELECT 2) FROM t", ""},
+		{"SELECT a FROM t MINUS SELECT a FROM u", "SELECT a FROM t EXCEPT SELECT a FROM u"},
+		{"SELECT (a).f, (a[1]).f, (1).f, a[1][2]", "SELECT (a).f, a[1].f, (1).f, a[1][2]"},
+		{"SELECT -(-1), -(1 + 2), NOT NOT a, a - (b - c), (a - b) - c", "SELECT - -1, -(1 + 2), NOT NOT a, a - (b - c), a - b - c"},
+		{"SELECT (a = b) = c, a = (b = c), (a IS NULL) IS NULL", "SELECT a = b = c, a = (b = c), a IS NULL IS NULL"},
+		{"SELECT (a BETWEEN 1 AND 2) BETWEEN (b OR c) AND d", "SELECT a BETWEEN 1 AND 2 BETWEEN (b OR c) AND d"},
+		{"SELECT `trim`(x), trim(x), `EXTRACT`(a)", ""},
+		{"CREATE TABLE t (a INTEGER, b DEC(5), c NUMERIC(5, 1), d CHARACTER VARYING(3)) WITH ()",
+			"CREATE TABLE t (a INT, b DECIMAL(5), c DECIMAL(5, 1), d VARCHAR(3)) WITH ()"},
+		{"create temporary table t (a int) with ('k' = 'it''s')", "CREATE TEMPORARY TABLE t (a INT) WITH ('k' = 'it''s')"},
+		{"SELECT * FROM TABLE(TUMBLE(TABLE bid PARTITION BY a ORDER BY ts DESC, DESCRIPTOR(ts), INTERVAL '1' SECOND))",
+			"SELECT * FROM TABLE(TUMBLE(TABLE bid PARTITION BY a ORDER BY (ts DESC), DESCRIPTOR(ts), INTERVAL '1' SECOND))"},
+		{"SELECT INTERVAL '1:30' HOUR TO MINUTE, INTERVAL 5 DAYS", "SELECT INTERVAL '1:30' HOUR TO MINUTE, INTERVAL '5' DAY"},
+		{"SELECT f(a => 1, b => TABLE t)", ""},
+		{"SELECT ARRAY(1, 2), MAP(1, 2), ROW()", ""},
+		{"SELECT CAST(x AS my.custom_type), CAST(y AS INTERVAL DAY TO SECOND), CAST(z AS MULTISET<INT NOT NULL> NULL)", ""},
+	}
+	for _, c := range cases {
+		s, err := Parse(c.in)
+		if err != nil {
+			t.Errorf("%s: %s", c.in, pretty(err, c.in))
+			continue
+		}
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if got := s.String(); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", c.in, got, want)
+		}
+		s2, err := Parse(s.String())
+		if err != nil || Dump(s2) != Dump(s) {
+			t.Errorf("%s: does not round-trip (%v)", c.in, err)
+		}
+	}
+}
+
+func TestParseQueryAndType(t *testing.T) {
+	q, err := ParseQuery("WITH x AS (SELECT 1) SELECT * FROM x ORDER BY 1;")
+	if err != nil || len(q.With) != 1 || q.OrderBy == nil {
+		t.Fatalf("ParseQuery: %v %v", q, err)
+	}
+	if _, err := ParseQuery("INSERT INTO t SELECT 1"); err == nil {
+		t.Error("ParseQuery accepted an INSERT")
+	}
+	typ, err := ParseType("ROW<a ARRAY<MAP<STRING, DECIMAL(10, 2)>>, b TIMESTAMP_LTZ(3)>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := typ.String(); got != "ROW<a ARRAY<MAP<STRING, DECIMAL(10, 2)>>, b TIMESTAMP_LTZ(3)>" {
+		t.Errorf("type printed as %s", got)
+	}
+	if _, err := ParseExpr("a +"); err == nil {
+		t.Error("ParseExpr accepted a +")
+	}
+}
+
+func BenchmarkParseNexmark(b *testing.B) {
+	// the largest query file
+	files, _ := filepath.Glob("testdata/nexmark/q*.sql")
+	var src string
+	for _, f := range files {
+		if s := readFile(b, f); len(s) > len(src) {
+			src = s
+		}
+	}
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseScript(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
