@@ -478,7 +478,7 @@ func (p *parser) parseShow() *Show {
 		s.Name = p.parseQName("a name after SHOW CREATE " + w.up)
 		return s
 	}
-	kinds := []string{"TABLES", "VIEWS", "FUNCTIONS", "DATABASES", "CATALOGS", "MODULES", "JOBS", "COLUMNS", "CURRENT"}
+	kinds := []string{"TABLES", "VIEWS", "FUNCTIONS", "DATABASES", "CATALOGS", "MODULES", "JOBS", "CURRENT"}
 	if !p.isAnyKw(kinds...) {
 		p.unexpected("TABLES, VIEWS, FUNCTIONS, DATABASES, CATALOGS, MODULES, JOBS or CREATE after SHOW", kinds...)
 	}
@@ -561,7 +561,8 @@ func (p *parser) parseCreateTable(at Pos, temporary bool) *CreateTable {
 	ct := &CreateTable{node: node{At: at}, Temporary: temporary}
 	ct.IfNotExists = p.parseIfNotExists("TABLE")
 	ct.Name = p.parseQName("a table name after CREATE TABLE")
-	if p.isOp("(") {
+	hasList := p.isOp("(")
+	if hasList {
 		open := p.next()
 		for {
 			p.parseTableElement(ct)
@@ -586,7 +587,7 @@ func (p *parser) parseCreateTable(at Pos, temporary bool) *CreateTable {
 	if p.acceptKw("AS") {
 		ct.AsQuery = p.parseQuery()
 	}
-	if ct.Columns == nil && ct.AsQuery == nil {
+	if !hasList && ct.AsQuery == nil {
 		p.failAt(ct.Name.At, fmt.Sprintf("CREATE TABLE %s has neither a column list nor AS query", formatQName(ct.Name)))
 	}
 	return ct
@@ -749,6 +750,10 @@ func (p *parser) parseType() *DataType {
 	case "ROW":
 		p.next()
 		dt.Name = name
+		if p.isOp("<>") { // ROW<>, an empty row type, lexed as one token
+			p.next()
+			break
+		}
 		var open token
 		if p.isOp("<") || p.isOp("(") {
 			open = p.next()

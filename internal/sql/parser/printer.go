@@ -1161,7 +1161,20 @@ func (pr *printer) call(c *FuncCall) {
 	if c.All {
 		pr.w("ALL ")
 	}
-	pr.exprs(c.Args)
+	for i, a := range c.Args {
+		if i > 0 {
+			pr.w(", ")
+		}
+		// a call named DESCRIPTOR as an argument would read back as a
+		// Descriptor
+		if f, ok := a.(*FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "DESCRIPTOR") {
+			pr.w("(")
+			pr.expr(a, 0)
+			pr.w(")")
+			continue
+		}
+		pr.expr(a, 0)
+	}
 	pr.w(")")
 	if c.Filter != nil {
 		pr.w(" FILTER (WHERE ")
