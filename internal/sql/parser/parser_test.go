@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -393,6 +394,62 @@ func BenchmarkParseNexmark(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseScript(src); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestEveryNodeHasAPosition walks the trees of all test inputs and checks
+// that each node's position is set and points into the source.
+func TestEveryNodeHasAPosition(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*/*.sql")
+	for _, f := range files {
+		if strings.Contains(f, "errors") {
+			continue
+		}
+		src := readFile(t, f)
+		s, err := ParseScript(src)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		n := 0
+		walkNodes(reflect.ValueOf(s), func(nd Node) {
+			n++
+			p := nd.Pos()
+			if p.Line < 1 || p.Col < 1 || p.Offset < 0 || p.Offset >= len(src) {
+				t.Errorf("%s: %T %q has no position (%+v)", f, nd, nd.String(), p)
+			}
+		})
+		if n == 0 {
+			t.Errorf("%s: no nodes", f)
+		}
+	}
+}
+
+var nodeType = reflect.TypeOf((*Node)(nil)).Elem()
+
+func walkNodes(v reflect.Value, fn func(Node)) {
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			walkNodes(v.Elem(), fn)
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Type().Implements(nodeType) {
+			fn(v.Interface().(Node))
+		}
+		walkNodes(v.Elem(), fn)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				walkNodes(v.Field(i), fn)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkNodes(v.Index(i), fn)
 		}
 	}
 }
