@@ -186,19 +186,9 @@ func (pr *printer) stmt(s Stmt) {
 				sep = ", "
 				pr.expr(wm.Expr, 0)
 			}
-			if pk := s.PrimaryKey; pk != nil {
+			if s.PrimaryKey != nil {
 				pr.w(sep)
-				if pk.Name != nil {
-					pr.w("CONSTRAINT ")
-					pr.ident(pk.Name)
-					pr.w(" ")
-				}
-				pr.w("PRIMARY KEY (")
-				pr.idents(pk.Columns)
-				pr.w(")")
-				if pk.NotEnforced {
-					pr.w(" NOT ENFORCED")
-				}
+				pr.primaryKey(s.PrimaryKey)
 			}
 			pr.w(")")
 		}
@@ -315,6 +305,35 @@ func (pr *printer) stmt(s Stmt) {
 	default:
 		pr.w("<?>")
 	}
+}
+
+func (pr *printer) primaryKey(pk *PrimaryKey) {
+	if pk.Name != nil {
+		pr.w("CONSTRAINT ")
+		pr.ident(pk.Name)
+		pr.w(" ")
+	}
+	pr.w("PRIMARY KEY (")
+	pr.idents(pk.Columns)
+	pr.w(")")
+	if pk.NotEnforced {
+		pr.w(" NOT ENFORCED")
+	}
+}
+
+func (pr *printer) afterMatch(a *AfterMatch) {
+	pr.w("AFTER MATCH SKIP ", a.Kind)
+	if a.Var != nil {
+		pr.w(" ")
+		pr.ident(a.Var)
+	}
+}
+
+func (pr *printer) subset(s *Subset) {
+	pr.ident(s.Name)
+	pr.w(" = (")
+	pr.idents(s.Vars)
+	pr.w(")")
 }
 
 func (pr *printer) insert(s *Insert) {
@@ -770,12 +789,9 @@ func (pr *printer) matchRecognize(m *MatchRecognize) {
 		pr.w(sep, m.RowsPerMatch)
 		sep = " "
 	}
-	if a := m.AfterMatch; a != nil {
-		pr.w(sep, "AFTER MATCH SKIP ", a.Kind)
-		if a.Var != nil {
-			pr.w(" ")
-			pr.ident(a.Var)
-		}
+	if m.AfterMatch != nil {
+		pr.w(sep)
+		pr.afterMatch(m.AfterMatch)
 		sep = " "
 	}
 	pr.w(sep, "PATTERN (")
@@ -791,10 +807,7 @@ func (pr *printer) matchRecognize(m *MatchRecognize) {
 			if i > 0 {
 				pr.w(", ")
 			}
-			pr.ident(s.Name)
-			pr.w(" = (")
-			pr.idents(s.Vars)
-			pr.w(")")
+			pr.subset(s)
 		}
 	}
 	pr.w(" DEFINE ")
@@ -1202,7 +1215,11 @@ func (n *ColumnDef) String() string   { return Format(n) }
 func (n *Watermark) String() string {
 	return "WATERMARK FOR " + formatQName(n.Column) + " AS " + Format(n.Expr)
 }
-func (n *PrimaryKey) String() string     { return "PRIMARY KEY" }
+func (n *PrimaryKey) String() string {
+	var pr printer
+	pr.primaryKey(n)
+	return pr.b.String()
+}
 func (n *Option) String() string         { return Format(n) }
 func (n *CreateView) String() string     { return Format(n) }
 func (n *CreateFunction) String() string { return Format(n) }
@@ -1237,16 +1254,30 @@ func (n *Unnest) String() string         { return Format(n) }
 func (n *Join) String() string           { return Format(n) }
 func (n *ParenTable) String() string     { return Format(n) }
 func (n *MatchRecognize) String() string { return Format(n) }
-func (n *Measure) String() string        { return Format(n.Expr) + " AS " + Format(n.Alias) }
-func (n *AfterMatch) String() string     { return "AFTER MATCH SKIP " + n.Kind }
-func (n *Subset) String() string         { return Format(n.Name) }
-func (n *Define) String() string         { return Format(n.Var) + " AS " + Format(n.Cond) }
-func (n *PatternAlt) String() string     { return Format(n) }
-func (n *PatternSeq) String() string     { return Format(n) }
-func (n *PatternVar) String() string     { return Format(n) }
-func (n *PatternGroup) String() string   { return Format(n) }
-func (n *PatternQuant) String() string   { return Format(n) }
-func (n *WindowSpec) String() string     { return Format(n) }
+func (n *Measure) String() string {
+	s := Format(n.Expr) + " AS " + Format(n.Alias)
+	if n.Semantics != "" {
+		s = n.Semantics + " " + s
+	}
+	return s
+}
+func (n *AfterMatch) String() string {
+	var pr printer
+	pr.afterMatch(n)
+	return pr.b.String()
+}
+func (n *Subset) String() string {
+	var pr printer
+	pr.subset(n)
+	return pr.b.String()
+}
+func (n *Define) String() string       { return Format(n.Var) + " AS " + Format(n.Cond) }
+func (n *PatternAlt) String() string   { return Format(n) }
+func (n *PatternSeq) String() string   { return Format(n) }
+func (n *PatternVar) String() string   { return Format(n) }
+func (n *PatternGroup) String() string { return Format(n) }
+func (n *PatternQuant) String() string { return Format(n) }
+func (n *WindowSpec) String() string   { return Format(n) }
 func (n *Frame) String() string {
 	var pr printer
 	pr.windowSpec(&WindowSpec{Frame: n})
