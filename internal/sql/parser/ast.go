@@ -212,6 +212,7 @@ type Insert struct {
 	node
 	Overwrite bool
 	Table     *QName
+	Hints     []*Hint
 	Partition []*PartitionValue
 	Columns   []*Ident
 	Query     *Query
@@ -272,6 +273,7 @@ type Values struct {
 // Select is one SELECT block.
 type Select struct {
 	node
+	Hints    []*Hint
 	Distinct bool
 	Items    []*SelectItem
 	From     TableExpr // nil without FROM
@@ -279,6 +281,16 @@ type Select struct {
 	GroupBy  []Expr
 	Having   Expr
 	Windows  []*NamedWindow
+}
+
+// Hint is one hint of a /*+ ... */ comment after SELECT, after a table name
+// in FROM or after the table of INSERT: NAME, NAME('k' = 'v', ...) (e.g.
+// OPTIONS, STATE_TTL, LOOKUP) or NAME(a, b) (e.g. BROADCAST).
+type Hint struct {
+	node
+	Name    *Ident
+	Options []*Option
+	Args    []*Ident
 }
 
 // SelectItem is expr [AS alias], * or t.*.
@@ -325,6 +337,7 @@ type Alias struct {
 type TableName struct {
 	node
 	Name       *QName
+	Hints      []*Hint
 	SystemTime Expr
 	Alias      *Alias
 }

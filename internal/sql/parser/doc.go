@@ -46,6 +46,11 @@
 // groups and the quantifiers * + ? {n} {n,} {,m} {n,m} and their reluctant
 // forms, WITHIN, SUBSET, DEFINE).
 //
+// Hints: /*+ NAME('k' = 'v', ...), NAME(a, b), NAME */ after SELECT (e.g.
+// STATE_TTL, LOOKUP, BROADCAST), after a table name in FROM and after the
+// table of INSERT (OPTIONS, the dynamic table options); elsewhere a hint is
+// an error, and a plain /* comment */ is skipped.
+//
 // Expressions, by precedence climbing (lowest first): OR; AND; NOT; IS
 // [NOT] NULL|TRUE|FALSE|UNKNOWN|DISTINCT FROM; comparisons; [NOT]
 // BETWEEN|IN|LIKE|SIMILAR TO; + -; * / % ||; unary - +; [i] and .field.
@@ -72,7 +77,7 @@
 //
 // # Not covered
 //
-// Query hints (/*+ ... */ are read as comments), ALTER, CREATE CATALOG /
+// ALTER, CREATE CATALOG /
 // DATABASE, CREATE TABLE ... LIKE, ANALYZE, quantified comparisons (= ANY
 // (...)), JSON_OBJECT-style KEY/VALUE argument syntax, WITHIN GROUP, IGNORE
 // NULLS, U&'...' and X'...' literals, adjacent string literal

@@ -35,7 +35,8 @@ type lexer struct {
 	src  string
 	off  int
 	line int
-	col  int // 1-based column in runes of the next character
+	col  int  // 1-based column in runes of the next character
+	hint *Pos // where the open hint comment /*+ began, if inside one
 }
 
 // lex returns all tokens of src, ending with tEOF, or with a tIllegal token
@@ -104,6 +105,8 @@ func (lx *lexer) skipSpace() *token {
 			for lx.off < len(lx.src) && lx.src[lx.off] != '\n' {
 				lx.advance()
 			}
+		case c == '/' && lx.peekByte(1) == '*' && lx.peekByte(2) == '+' && lx.hint == nil:
+			return nil // a hint: its tokens are read, not skipped
 		case c == '/' && lx.peekByte(1) == '*':
 			p := lx.pos()
 			lx.advance()
@@ -141,7 +144,22 @@ func (lx *lexer) next() token {
 	}
 	p := lx.pos()
 	if lx.off >= len(lx.src) {
+		if lx.hint != nil {
+			return lx.illegal(*lx.hint, "unterminated hint: \"/*+\" has no closing \"*/\"")
+		}
 		return token{kind: tEOF, pos: p, end: lx.off}
+	}
+	switch {
+	case lx.hint == nil && strings.HasPrefix(lx.src[lx.off:], "/*+"):
+		lx.off += 3
+		lx.col += 3
+		lx.hint = &p
+		return token{kind: tOp, text: "/*+", raw: "/*+", pos: p, end: lx.off}
+	case lx.hint != nil && strings.HasPrefix(lx.src[lx.off:], "*/"):
+		lx.off += 2
+		lx.col += 2
+		lx.hint = nil
+		return token{kind: tOp, text: "*/", raw: "*/", pos: p, end: lx.off}
 	}
 	c := lx.src[lx.off]
 	r, n := utf8.DecodeRuneInString(lx.src[lx.off:])

@@ -234,6 +234,9 @@ func (p *parser) unexpected(expected string, kws ...string) {
 		p.failAt(t.pos, t.msg)
 	}
 	msg := fmt.Sprintf("expected %s, found %s", expected, describe(t))
+	if t.kind == tOp && t.text == "/*+" {
+		msg += " (a hint goes right after SELECT, after a table name in FROM or after the table of INSERT)"
+	}
 	if t.kind == tWord {
 		if s := suggest(t.up, kws); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
@@ -416,6 +419,7 @@ func (p *parser) parseInsert() *Insert {
 		p.unexpected("INTO or OVERWRITE after INSERT", "INTO", "OVERWRITE")
 	}
 	ins.Table = p.parseQName("a table name after INSERT INTO")
+	ins.Hints = p.parseHints()
 	if p.isKw("PARTITION") {
 		p.next()
 		open := p.expectOp("(", "after PARTITION")
@@ -600,17 +604,23 @@ func (p *parser) parseOptions() []*Option {
 		p.next()
 		return opts
 	}
+	opts = p.parseOptionList()
+	p.expectClose(open, "the WITH options")
+	return opts
+}
+
+// parseOptionList parses 'key' = 'value', ...
+func (p *parser) parseOptionList() []*Option {
+	var opts []*Option
 	for {
 		k, pos := p.parseString("an option key as a 'string' in WITH (...)")
 		p.expectOp("=", "after the option key '"+k+"'")
 		v, _ := p.parseString("the value of option '" + k + "' as a 'string'")
 		opts = append(opts, &Option{node: node{At: pos}, Key: k, Value: v})
 		if !p.acceptOp(",") {
-			break
+			return opts
 		}
 	}
-	p.expectClose(open, "the WITH options")
-	return opts
 }
 
 func (p *parser) parseTableElement(ct *CreateTable) {

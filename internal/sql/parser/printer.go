@@ -307,6 +307,39 @@ func (pr *printer) stmt(s Stmt) {
 	}
 }
 
+func (pr *printer) hints(hs []*Hint) {
+	if hs == nil {
+		return
+	}
+	pr.w(" /*+ ")
+	for i, h := range hs {
+		if i > 0 {
+			pr.w(", ")
+		}
+		pr.hint(h)
+	}
+	pr.w(" */")
+}
+
+func (pr *printer) hint(h *Hint) {
+	pr.ident(h.Name)
+	switch {
+	case h.Options != nil:
+		pr.w("(")
+		for i, o := range h.Options {
+			if i > 0 {
+				pr.w(", ")
+			}
+			pr.w(formatString(o.Key), " = ", formatString(o.Value))
+		}
+		pr.w(")")
+	case h.Args != nil:
+		pr.w("(")
+		pr.idents(h.Args)
+		pr.w(")")
+	}
+}
+
 func (pr *printer) primaryKey(pk *PrimaryKey) {
 	if pk.Name != nil {
 		pr.w("CONSTRAINT ")
@@ -344,6 +377,7 @@ func (pr *printer) insert(s *Insert) {
 		pr.w("INTO ")
 	}
 	pr.w(formatQName(s.Table))
+	pr.hints(s.Hints)
 	if s.Partition != nil {
 		pr.w(" PARTITION (")
 		for i, pv := range s.Partition {
@@ -556,7 +590,9 @@ func (pr *printer) selectItem(it *SelectItem) {
 }
 
 func (pr *printer) selectBlock(s *Select) {
-	pr.w("SELECT ")
+	pr.w("SELECT")
+	pr.hints(s.Hints)
+	pr.w(" ")
 	if s.Distinct {
 		pr.w("DISTINCT ")
 	}
@@ -671,6 +707,7 @@ func (pr *printer) table(t TableExpr) {
 	switch t := t.(type) {
 	case *TableName:
 		pr.w(formatQName(t.Name))
+		pr.hints(t.Hints)
 		if t.SystemTime != nil {
 			pr.w(" FOR SYSTEM_TIME AS OF ")
 			pr.expr(t.SystemTime, precAdd)
@@ -1239,9 +1276,14 @@ func (n *SetOp) String() string          { return Format(n) }
 func (n *Values) String() string         { return Format(n) }
 func (n *Select) String() string         { return Format(n) }
 func (n *SelectItem) String() string     { return Format(n) }
-func (n *NamedWindow) String() string    { return Format(n.Name) + " AS " + Format(n.Spec) }
-func (n *OrderItem) String() string      { return Format(n) }
-func (n *GroupingSet) String() string    { return Format(n) }
+func (n *Hint) String() string {
+	var pr printer
+	pr.hint(n)
+	return pr.b.String()
+}
+func (n *NamedWindow) String() string { return Format(n.Name) + " AS " + Format(n.Spec) }
+func (n *OrderItem) String() string   { return Format(n) }
+func (n *GroupingSet) String() string { return Format(n) }
 func (n *Alias) String() string {
 	var pr printer
 	pr.alias(n)

@@ -160,6 +160,7 @@ func (p *parser) parseStar() *Star {
 func (p *parser) parseSelect() *Select {
 	t := p.next()
 	s := &Select{node: node{At: t.pos}}
+	s.Hints = p.parseHints()
 	if p.acceptKw("DISTINCT") {
 		s.Distinct = true
 	} else {
@@ -351,6 +352,7 @@ func (p *parser) parseTablePrimary() TableExpr {
 		}
 	case p.isIdent() && !lateral:
 		tn := &TableName{node: at, Name: p.parseQName("a table name")}
+		tn.Hints = p.parseHints()
 		if p.isKw("FOR") {
 			p.next()
 			p.expectKw("SYSTEM_TIME", "after FOR")
@@ -410,4 +412,40 @@ func (p *parser) parseAlias() *Alias {
 		return a
 	}
 	return nil
+}
+
+// parseHints parses an optional /*+ hint, ... */ comment.
+func (p *parser) parseHints() []*Hint {
+	if !p.isOp("/*+") {
+		return nil
+	}
+	open := p.next()
+	var hints []*Hint
+	for {
+		h := &Hint{node: node{At: p.tok().pos}}
+		h.Name = p.parseIdent("a hint name (OPTIONS, STATE_TTL, LOOKUP, BROADCAST ...)")
+		if p.isOp("(") {
+			po := p.next()
+			if p.tok().kind == tString {
+				h.Options = p.parseOptionList()
+			} else {
+				for {
+					h.Args = append(h.Args, p.parseIdent("a 'key' = 'value' option or a name in the hint "+h.Name.Name))
+					if !p.acceptOp(",") {
+						break
+					}
+				}
+			}
+			p.expectClose(po, "the hint "+h.Name.Name)
+		}
+		hints = append(hints, h)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if !p.isOp("*/") {
+		p.unexpected(fmt.Sprintf("\"*/\" to close the hint opened at line %d, column %d", open.pos.Line, open.pos.Col))
+	}
+	p.next()
+	return hints
 }

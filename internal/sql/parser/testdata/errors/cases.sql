@@ -98,3 +98,9 @@ SELECT * FROM (SELECT a FROM t;
 DROP SCHEMA s;
 -- case: SET without value
 SET 'a' = ;
+-- case: hint in the wrong place
+SELECT a FROM t WHERE /*+ OPTIONS('k'='v') */ a > 1;
+-- case: unterminated hint
+SELECT /*+ STATE_TTL('t' = '1d') FROM t;
+-- case: hint with a bad argument
+SELECT /*+ BROADCAST(1) */ * FROM t;
