@@ -26,7 +26,6 @@ type token struct {
 	up   string // for tWord: text in upper case (keyword comparisons)
 	raw  string // the source text of the token
 	pos  Pos
-	end  int // byte offset just after the token
 	msg  string
 }
 
@@ -50,7 +49,7 @@ func lex(src string) []token {
 		if t.kind == tEOF || t.kind == tIllegal {
 			if t.kind == tIllegal {
 				// always end with EOF so that lookahead never runs off the slice
-				toks = append(toks, token{kind: tEOF, pos: t.pos, end: t.end})
+				toks = append(toks, token{kind: tEOF, pos: t.pos})
 			}
 			return toks
 		}
@@ -90,7 +89,7 @@ func isIdentPart(r rune) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func (lx *lexer) illegal(p Pos, msg string) token {
-	return token{kind: tIllegal, pos: p, end: lx.off, msg: msg, raw: lx.src[p.Offset:lx.off]}
+	return token{kind: tIllegal, pos: p, msg: msg, raw: lx.src[p.Offset:lx.off]}
 }
 
 // skipSpace skips white space and comments; it returns an illegal token for
@@ -135,7 +134,7 @@ func (lx *lexer) skipSpace() *token {
 	return nil
 }
 
-// threeOps and twoOps are the multi-character operators.
+// twoOps are the two-character operators.
 var twoOps = []string{"<>", "<=", ">=", "!=", "||", "=>"}
 
 func (lx *lexer) next() token {
@@ -147,19 +146,19 @@ func (lx *lexer) next() token {
 		if lx.hint != nil {
 			return lx.illegal(*lx.hint, "unterminated hint: \"/*+\" has no closing \"*/\"")
 		}
-		return token{kind: tEOF, pos: p, end: lx.off}
+		return token{kind: tEOF, pos: p}
 	}
 	switch {
 	case lx.hint == nil && strings.HasPrefix(lx.src[lx.off:], "/*+"):
 		lx.off += 3
 		lx.col += 3
 		lx.hint = &p
-		return token{kind: tOp, text: "/*+", raw: "/*+", pos: p, end: lx.off}
+		return token{kind: tOp, text: "/*+", raw: "/*+", pos: p}
 	case lx.hint != nil && strings.HasPrefix(lx.src[lx.off:], "*/"):
 		lx.off += 2
 		lx.col += 2
 		lx.hint = nil
-		return token{kind: tOp, text: "*/", raw: "*/", pos: p, end: lx.off}
+		return token{kind: tOp, text: "*/", raw: "*/", pos: p}
 	}
 	c := lx.src[lx.off]
 	r, n := utf8.DecodeRuneInString(lx.src[lx.off:])
@@ -178,7 +177,7 @@ func (lx *lexer) next() token {
 			lx.advance()
 		}
 		text := lx.src[p.Offset:lx.off]
-		return token{kind: tWord, text: text, up: strings.ToUpper(text), raw: text, pos: p, end: lx.off}
+		return token{kind: tWord, text: text, up: strings.ToUpper(text), raw: text, pos: p}
 	case isDigit(c) || c == '.' && isDigit(lx.peekByte(1)):
 		return lx.number(p)
 	case c == '\'':
@@ -199,14 +198,14 @@ func (lx *lexer) next() token {
 		if strings.HasPrefix(lx.src[lx.off:], op) {
 			lx.advance()
 			lx.advance()
-			return token{kind: tOp, text: op, raw: op, pos: p, end: lx.off}
+			return token{kind: tOp, text: op, raw: op, pos: p}
 		}
 	}
 	switch c {
 	case '(', ')', '[', ']', '{', '}', ',', ';', '.', '+', '-', '*', '/', '%', '=', '<', '>', '?', '|', '^', '$', ':':
 		lx.advance()
 		s := lx.src[p.Offset:lx.off]
-		return token{kind: tOp, text: s, raw: s, pos: p, end: lx.off}
+		return token{kind: tOp, text: s, raw: s, pos: p}
 	}
 	lx.advance()
 	return lx.illegal(p, "unexpected character "+quoteText(lx.src[p.Offset:lx.off]))
@@ -254,7 +253,7 @@ func (lx *lexer) number(p Pos) token {
 		}
 	}
 	s := lx.src[p.Offset:lx.off]
-	return token{kind: tNumber, text: s, raw: s, pos: p, end: lx.off}
+	return token{kind: tNumber, text: s, raw: s, pos: p}
 }
 
 func (lx *lexer) str(p Pos) token {
@@ -278,7 +277,7 @@ func (lx *lexer) str(p Pos) token {
 		lx.advance()
 		b.WriteString(lx.src[start:lx.off])
 	}
-	return token{kind: tString, text: b.String(), raw: lx.src[p.Offset:lx.off], pos: p, end: lx.off}
+	return token{kind: tString, text: b.String(), raw: lx.src[p.Offset:lx.off], pos: p}
 }
 
 func (lx *lexer) quotedIdent(p Pos) token {
@@ -305,7 +304,7 @@ func (lx *lexer) quotedIdent(p Pos) token {
 	if b.Len() == 0 {
 		return lx.illegal(p, "empty quoted identifier ``")
 	}
-	return token{kind: tQuoted, text: b.String(), raw: lx.src[p.Offset:lx.off], pos: p, end: lx.off}
+	return token{kind: tQuoted, text: b.String(), raw: lx.src[p.Offset:lx.off], pos: p}
 }
 
 // quoteText quotes s for an error message.
