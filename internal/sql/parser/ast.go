@@ -88,6 +88,7 @@ type QueryStmt struct {
 // CreateTable is CREATE [TEMPORARY] TABLE.
 type CreateTable struct {
 	node
+	OrReplace   bool // CREATE OR REPLACE TABLE ... AS query
 	Temporary   bool
 	IfNotExists bool
 	Name        *QName
@@ -691,6 +692,21 @@ type Substring struct {
 	X, Start, Len Expr
 }
 
+// FloorCeil is FLOOR(X TO unit) or CEIL(X TO unit) on a time point; the
+// one-argument forms are plain FuncCalls.
+type FloorCeil struct {
+	node
+	Func string // FLOOR, CEIL or CEILING
+	X    Expr
+	Unit string
+}
+
+// Overlay is OVERLAY(X PLACING With FROM Start [FOR Len]).
+type Overlay struct {
+	node
+	X, With, Start, Len Expr
+}
+
 // TimeUnit is a bare time unit argument (TIMESTAMPADD(SECOND, ...)).
 type TimeUnit struct {
 	node
@@ -832,6 +848,8 @@ func (*Position) expr()     {}
 func (*Trim) expr()         {}
 func (*Substring) expr()    {}
 func (*TimeUnit) expr()     {}
+func (*FloorCeil) expr()    {}
+func (*Overlay) expr()      {}
 func (*FuncCall) expr()     {}
 func (*NamedArg) expr()     {}
 func (*TableArg) expr()     {}

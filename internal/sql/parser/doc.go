@@ -22,7 +22,7 @@
 //
 // # Grammar
 //
-// Statements: CREATE [TEMPORARY] TABLE [IF NOT EXISTS] (physical, computed
+// Statements: CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] (physical, computed
 // "name AS expr" and metadata "name TYPE METADATA [FROM 'key'] [VIRTUAL]"
 // columns, WATERMARK FOR col AS expr, [CONSTRAINT n] PRIMARY KEY (...) NOT
 // ENFORCED, COMMENT, PARTITIONED BY, WITH ('k' = 'v', ...), AS query);
@@ -40,7 +40,8 @@
 // NATURAL, comma, ON or USING, parenthesised), FOR SYSTEM_TIME AS OF,
 // UNNEST [WITH ORDINALITY], [LATERAL] TABLE(fn(...)) including the window
 // table functions with positional or named arguments (TABLE t [PARTITION BY
-// ...], DESCRIPTOR(...), name => value), LATERAL subqueries and
+// ...], DESCRIPTOR(...), name => value, where any word may name a
+// parameter), LATERAL subqueries and
 // MATCH_RECOGNIZE (PARTITION BY, ORDER BY, MEASURES with RUNNING/FINAL, ONE
 // ROW / ALL ROWS PER MATCH, AFTER MATCH SKIP, PATTERN with alternation,
 // groups and the quantifiers * + ? {n} {n,} {,m} {n,m} and their reluctant
@@ -58,7 +59,8 @@
 // DATE/TIME/TIMESTAMP '...', INTERVAL '...' unit [TO unit], ? parameters,
 // a.b.c names, function calls (DISTINCT, *, FILTER (WHERE ...), OVER (...)
 // or OVER w), CASE, CAST, TRY_CAST, EXTRACT, POSITION(x IN y), TRIM(...
-// FROM ...), SUBSTRING(x FROM a FOR b), TIMESTAMPADD/TIMESTAMPDIFF(unit,
+// FROM ...), SUBSTRING(x FROM a FOR b), OVERLAY(x PLACING y FROM a FOR b),
+// FLOOR/CEIL(t TO unit), TIMESTAMPADD/TIMESTAMPDIFF(unit,
 // ...), niladic CURRENT_TIMESTAMP and kin, EXISTS, scalar and IN
 // subqueries, ARRAY[...], MAP[...], ROW(...) and (a, b) rows. Group-window
 // functions (TUMBLE(ts, INTERVAL ...), TUMBLE_START, HOP, SESSION, ...) are

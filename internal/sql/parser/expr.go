@@ -392,6 +392,27 @@ func (p *parser) parseCall(name *QName) Expr {
 			return s
 		}
 		call.Args = []Expr{x}
+	case "FLOOR", "CEIL", "CEILING":
+		x := p.parseExpr()
+		if p.acceptKw("TO") {
+			unit := p.parseUnit("a time unit after TO in " + fn)
+			p.expectClose(open, what)
+			return &FloorCeil{node: at, Func: fn, X: x, Unit: unit}
+		}
+		call.Args = []Expr{x}
+	case "OVERLAY":
+		x := p.parseExpr()
+		if p.acceptKw("PLACING") {
+			o := &Overlay{node: at, X: x, With: p.parseExpr()}
+			p.expectKw("FROM", "after OVERLAY ... PLACING ...")
+			o.Start = p.parseExpr()
+			if p.acceptKw("FOR") {
+				o.Len = p.parseExpr()
+			}
+			p.expectClose(open, what)
+			return o
+		}
+		call.Args = []Expr{x}
 	case "TIMESTAMPADD", "TIMESTAMPDIFF":
 		t := p.tok()
 		u := p.parseUnit("a time unit as the first argument of " + fn)
@@ -447,8 +468,10 @@ func (p *parser) parseArgs(call *FuncCall) {
 // [PARTITION BY ...] or DESCRIPTOR(cols).
 func (p *parser) parseArg() Expr {
 	t := p.tok()
-	if p.isIdent() && p.opAt(1, "=>") {
-		name := p.parseIdent("an argument name")
+	// "=>" makes any word a parameter name, reserved or not (OFFSET => ...)
+	if (p.isIdent() || t.kind == tWord) && p.opAt(1, "=>") {
+		p.next()
+		name := &Ident{node: node{At: t.pos}, Name: t.text, Quoted: t.kind == tQuoted}
 		p.next()
 		return &NamedArg{node: node{At: t.pos}, Name: name, Value: p.parseArgValue()}
 	}

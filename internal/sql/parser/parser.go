@@ -515,12 +515,23 @@ func (p *parser) parseDrop() *Drop {
 
 func (p *parser) parseCreate() Stmt {
 	t := p.next()
+	orReplace := p.acceptKws("OR", "REPLACE")
 	temporary := p.acceptKw("TEMPORARY")
 	system := temporary && p.acceptKw("SYSTEM")
+	if orReplace && (system || !p.isKw("TABLE")) {
+		p.unexpected("TABLE after CREATE OR REPLACE [TEMPORARY] (only CREATE OR REPLACE TABLE ... AS query exists)", "TABLE")
+	}
 	switch {
 	case p.isKw("TABLE") && !system:
 		p.next()
-		return p.parseCreateTable(t.pos, temporary)
+		ct := p.parseCreateTable(t.pos, temporary)
+		if orReplace {
+			if ct.AsQuery == nil {
+				p.failAt(t.pos, "CREATE OR REPLACE TABLE needs AS query")
+			}
+			ct.OrReplace = true
+		}
+		return ct
 	case p.isKw("VIEW") && !system:
 		p.next()
 		v := &CreateView{node: node{At: t.pos}, Temporary: temporary}

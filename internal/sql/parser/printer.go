@@ -55,6 +55,7 @@ func simpleName(name string) bool {
 var specialCalls = map[string]bool{
 	"TRY_CAST": true, "EXTRACT": true, "POSITION": true, "TRIM": true, "SUBSTRING": true,
 	"TIMESTAMPADD": true, "TIMESTAMPDIFF": true, "DESCRIPTOR": true,
+	"FLOOR": true, "CEIL": true, "CEILING": true, "OVERLAY": true,
 }
 
 // formatFuncName writes a function name: Flink's reserved words that name
@@ -165,6 +166,9 @@ func (pr *printer) stmt(s Stmt) {
 		pr.query(s.Query)
 	case *CreateTable:
 		pr.w("CREATE ")
+		if s.OrReplace {
+			pr.w("OR REPLACE ")
+		}
 		if s.Temporary {
 			pr.w("TEMPORARY ")
 		}
@@ -1095,6 +1099,22 @@ func (pr *printer) expr(e Expr, min int) {
 		pr.w(")")
 	case *TimeUnit:
 		pr.w(e.Unit)
+	case *FloorCeil:
+		pr.w(e.Func, "(")
+		pr.expr(e.X, 0)
+		pr.w(" TO ", e.Unit, ")")
+	case *Overlay:
+		pr.w("OVERLAY(")
+		pr.expr(e.X, 0)
+		pr.w(" PLACING ")
+		pr.expr(e.With, 0)
+		pr.w(" FROM ")
+		pr.expr(e.Start, 0)
+		if e.Len != nil {
+			pr.w(" FOR ")
+			pr.expr(e.Len, 0)
+		}
+		pr.w(")")
 	case *FuncCall:
 		pr.call(e)
 	case *NamedArg:
@@ -1354,6 +1374,8 @@ func (n *Position) String() string     { return Format(n) }
 func (n *Trim) String() string         { return Format(n) }
 func (n *Substring) String() string    { return Format(n) }
 func (n *TimeUnit) String() string     { return Format(n) }
+func (n *FloorCeil) String() string    { return Format(n) }
+func (n *Overlay) String() string      { return Format(n) }
 func (n *FuncCall) String() string     { return Format(n) }
 func (n *NamedArg) String() string     { return Format(n) }
 func (n *TableArg) String() string     { return Format(n) }

@@ -104,3 +104,7 @@ SELECT a FROM t WHERE /*+ OPTIONS('k'='v') */ a > 1;
 SELECT /*+ STATE_TTL('t' = '1d') FROM t;
 -- case: hint with a bad argument
 SELECT /*+ BROADCAST(1) */ * FROM t;
+-- case: CREATE OR REPLACE VIEW
+CREATE OR REPLACE VIEW v AS SELECT 1;
+-- case: FLOOR TO a non-unit
+SELECT FLOOR(ts TO x) FROM t;

@@ -23,3 +23,5 @@ SELECT
     cat.db.fn(1), a.b.c.d,
     ? + ?
 FROM t;
+SELECT FLOOR(ts TO HOUR), CEIL(ts TO DAY), CEILING(x), FLOOR(2.5), OVERLAY(s PLACING 'ab' FROM 2 FOR 3), OVERLAY(s PLACING 'x' FROM 1), `floor`(x)
+FROM t;
