@@ -320,6 +320,8 @@ func (p *parser) parseString(what string) (string, Pos) {
 // ---------------------------------------------------------------- statements
 
 func (p *parser) parseStatement() Stmt {
+	p.enter() // EXPLAIN EXPLAIN ... nests
+	defer p.leave()
 	t := p.tok()
 	if t.kind != tWord {
 		if p.isOp("(") {

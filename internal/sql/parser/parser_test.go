@@ -256,6 +256,7 @@ func TestDepthLimit(t *testing.T) {
 		"SELECT " + strings.Repeat("CASE WHEN ", 5000),
 		"SELECT " + strings.Repeat("f(", 5000),
 		"SELECT " + strings.Repeat("ARRAY[", 5000),
+		strings.Repeat("EXPLAIN ", 5000) + "SELECT 1",
 	}
 	for _, src := range deep {
 		_, err := Parse(src)
