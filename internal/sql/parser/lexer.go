@@ -31,17 +31,19 @@ type token struct {
 
 // lexer turns SQL source into tokens. Comments and white space are skipped.
 type lexer struct {
-	src  string
-	off  int
-	line int
-	col  int  // 1-based column in runes of the next character
-	hint *Pos // where the open hint comment /*+ began, if inside one
+	src    string
+	up     string // src with ASCII letters in upper case (keyword text without an allocation per word)
+	off    int
+	line   int
+	col    int  // 1-based column in runes of the next character
+	inHint bool // inside a /*+ hint */
+	hint   Pos  // where the open hint began
 }
 
 // lex returns all tokens of src, ending with tEOF, or with a tIllegal token
 // at the first lexical error.
 func lex(src string) []token {
-	lx := &lexer{src: src, line: 1, col: 1}
+	lx := &lexer{src: src, up: asciiUpper(src), line: 1, col: 1}
 	toks := make([]token, 0, len(src)/4+1)
 	for {
 		t := lx.next()
@@ -104,7 +106,7 @@ func (lx *lexer) skipSpace() *token {
 			for lx.off < len(lx.src) && lx.src[lx.off] != '\n' {
 				lx.advance()
 			}
-		case c == '/' && lx.peekByte(1) == '*' && lx.peekByte(2) == '+' && lx.hint == nil:
+		case c == '/' && lx.peekByte(1) == '*' && lx.peekByte(2) == '+' && !lx.inHint:
 			return nil // a hint: its tokens are read, not skipped
 		case c == '/' && lx.peekByte(1) == '*':
 			p := lx.pos()
@@ -143,21 +145,21 @@ func (lx *lexer) next() token {
 	}
 	p := lx.pos()
 	if lx.off >= len(lx.src) {
-		if lx.hint != nil {
-			return lx.illegal(*lx.hint, "unterminated hint: \"/*+\" has no closing \"*/\"")
+		if lx.inHint {
+			return lx.illegal(lx.hint, "unterminated hint: \"/*+\" has no closing \"*/\"")
 		}
 		return token{kind: tEOF, pos: p}
 	}
 	switch {
-	case lx.hint == nil && strings.HasPrefix(lx.src[lx.off:], "/*+"):
+	case !lx.inHint && strings.HasPrefix(lx.src[lx.off:], "/*+"):
 		lx.off += 3
 		lx.col += 3
-		lx.hint = &p
+		lx.inHint, lx.hint = true, p
 		return token{kind: tOp, text: "/*+", raw: "/*+", pos: p}
-	case lx.hint != nil && strings.HasPrefix(lx.src[lx.off:], "*/"):
+	case lx.inHint && strings.HasPrefix(lx.src[lx.off:], "*/"):
 		lx.off += 2
 		lx.col += 2
-		lx.hint = nil
+		lx.inHint = false
 		return token{kind: tOp, text: "*/", raw: "*/", pos: p}
 	}
 	c := lx.src[lx.off]
@@ -169,15 +171,21 @@ func (lx *lexer) next() token {
 	}
 	switch {
 	case isIdentStart(r):
+		ascii := true
 		for lx.off < len(lx.src) {
 			r, _ := utf8.DecodeRuneInString(lx.src[lx.off:])
 			if !isIdentPart(r) {
 				break
 			}
+			ascii = ascii && r < utf8.RuneSelf
 			lx.advance()
 		}
 		text := lx.src[p.Offset:lx.off]
-		return token{kind: tWord, text: text, up: strings.ToUpper(text), raw: text, pos: p}
+		up := lx.up[p.Offset:lx.off]
+		if !ascii {
+			up = strings.ToUpper(text)
+		}
+		return token{kind: tWord, text: text, up: up, raw: text, pos: p}
 	case isDigit(c) || c == '.' && isDigit(lx.peekByte(1)):
 		return lx.number(p)
 	case c == '\'':
@@ -258,6 +266,15 @@ func (lx *lexer) number(p Pos) token {
 
 func (lx *lexer) str(p Pos) token {
 	lx.advance() // opening quote
+	if k := strings.IndexByte(lx.src[lx.off:], '\''); k >= 0 && !strings.HasPrefix(lx.src[lx.off+k+1:], "'") {
+		// no doubled quote before the end: the text is a slice of the source
+		text := lx.src[lx.off : lx.off+k]
+		for lx.off < p.Offset+1+k {
+			lx.advance()
+		}
+		lx.advance() // closing quote
+		return token{kind: tString, text: text, raw: lx.src[p.Offset:lx.off], pos: p}
+	}
 	var b strings.Builder
 	for {
 		if lx.off >= len(lx.src) {
@@ -313,4 +330,15 @@ func quoteText(s string) string {
 		s = s[:37] + "..."
 	}
 	return "\"" + strings.ReplaceAll(s, "\n", "\\n") + "\""
+}
+
+// asciiUpper returns s with a-z in upper case and every other byte kept.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
