@@ -469,7 +469,7 @@ func (p *parser) parseArgs(call *FuncCall) {
 func (p *parser) parseArg() Expr {
 	t := p.tok()
 	// "=>" makes any word a parameter name, reserved or not (OFFSET => ...)
-	if (p.isIdent() || t.kind == tWord) && p.opAt(1, "=>") {
+	if (t.kind == tWord || t.kind == tQuoted) && p.opAt(1, "=>") {
 		p.next()
 		name := &Ident{node: node{At: t.pos}, Name: t.text, Quoted: t.kind == tQuoted}
 		p.next()

@@ -454,3 +454,39 @@ func walkNodes(v reflect.Value, fn func(Node)) {
 		}
 	}
 }
+
+func TestScript(t *testing.T) {
+	cases := []struct {
+		src   string
+		stmts int
+	}{
+		{"", 0},
+		{"  -- only a comment\n/* and a block */ ;; ;", 0},
+		{"SELECT 1", 1},
+		{"SELECT 1;", 1},
+		{";SELECT 1;;SELECT 2", 2},
+		{"BEGIN STATEMENT SET; INSERT INTO a SELECT 1; END; SHOW TABLES", 2},
+		{"EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1; INSERT INTO b SELECT 2 END", 1},
+	}
+	for _, c := range cases {
+		s, err := ParseScript(c.src)
+		if err != nil {
+			t.Errorf("%q: %v", c.src, err)
+			continue
+		}
+		if len(s.Stmts) != c.stmts {
+			t.Errorf("%q: %d statements, want %d", c.src, len(s.Stmts), c.stmts)
+		}
+	}
+	s, err := ParseScript("BEGIN STATEMENT SET;\nINSERT INTO a SELECT 1;\nINSERT INTO b SELECT 2;\nEND;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := s.Stmts[0].(*StatementSet)
+	if len(ss.Inserts) != 2 || ss.Execute || ss.Inserts[1].Pos().Line != 3 {
+		t.Errorf("statement set %s: %d inserts", ss, len(ss.Inserts))
+	}
+	if _, err := ParseScript("SELECT 1; SELECT"); err == nil || !strings.Contains(err.Error(), "line 1, column 17") {
+		t.Errorf("error in the second statement: %v", err)
+	}
+}
