@@ -592,12 +592,12 @@ type Unary struct {
 	X  Expr
 }
 
-// IsExpr is X IS [NOT] NULL|TRUE|FALSE|UNKNOWN.
+// IsExpr is X IS [NOT] NULL|TRUE|FALSE|UNKNOWN|JSON [VALUE|SCALAR|ARRAY|OBJECT].
 type IsExpr struct {
 	node
 	X    Expr
 	Not  bool
-	What string
+	What string // e.g. NULL, JSON, JSON OBJECT
 }
 
 // IsDistinct is X IS [NOT] DISTINCT FROM Y.
@@ -705,6 +705,30 @@ type FloorCeil struct {
 type Overlay struct {
 	node
 	X, With, Start, Len Expr
+}
+
+// JSONCall is one of the SQL/JSON functions with their clauses:
+// JSON_EXISTS, JSON_VALUE and JSON_QUERY (Args: value, path), JSON_OBJECT
+// and JSON_OBJECTAGG ([KEY] Keys[i] VALUE Values[i]), JSON_ARRAY and
+// JSON_ARRAYAGG (Args: the elements).
+type JSONCall struct {
+	node
+	Func      string // upper case
+	Args      []Expr
+	Keys      []Expr
+	Values    []Expr
+	Returning *DataType
+	Wrapper   string // JSON_QUERY: WITHOUT ARRAY WRAPPER, WITH CONDITIONAL ARRAY WRAPPER, ...
+	OnNull    string // NULL or ABSENT (ON NULL)
+	OnEmpty   *JSONBehavior
+	OnError   *JSONBehavior
+}
+
+// JSONBehavior is what an ON EMPTY or ON ERROR clause asks for.
+type JSONBehavior struct {
+	node
+	Kind    string // NULL, ERROR, TRUE, FALSE, UNKNOWN, EMPTY ARRAY, EMPTY OBJECT, DEFAULT
+	Default Expr
 }
 
 // TimeUnit is a bare time unit argument (TIMESTAMPADD(SECOND, ...)).
@@ -850,6 +874,7 @@ func (*Substring) expr()    {}
 func (*TimeUnit) expr()     {}
 func (*FloorCeil) expr()    {}
 func (*Overlay) expr()      {}
+func (*JSONCall) expr()     {}
 func (*FuncCall) expr()     {}
 func (*NamedArg) expr()     {}
 func (*TableArg) expr()     {}

@@ -66,6 +66,11 @@
 // functions (TUMBLE(ts, INTERVAL ...), TUMBLE_START, HOP, SESSION, ...) are
 // ordinary calls.
 //
+// SQL/JSON: JSON_EXISTS, JSON_VALUE and JSON_QUERY with RETURNING, the array
+// wrapper and ON EMPTY / ON ERROR; JSON_OBJECT and JSON_OBJECTAGG with
+// [KEY] k VALUE v; JSON_ARRAY and JSON_ARRAYAGG; NULL|ABSENT ON NULL; IS
+// [NOT] JSON [VALUE|SCALAR|ARRAY|OBJECT].
+//
 // # Identifiers and keywords
 //
 // Keywords are case-insensitive. Identifiers keep their case, quoted
@@ -81,8 +86,8 @@
 //
 // ALTER, CREATE CATALOG /
 // DATABASE, CREATE TABLE ... LIKE, ANALYZE, quantified comparisons (= ANY
-// (...)), JSON_OBJECT-style KEY/VALUE argument syntax, WITHIN GROUP, IGNORE
-// NULLS, U&'...' and X'...' literals, adjacent string literal
+// (...)), FILTER/OVER on JSON_OBJECTAGG and JSON_ARRAYAGG, WITHIN GROUP,
+// IGNORE NULLS, U&'...' and X'...' literals, adjacent string literal
 // concatenation, PERMUTE and {- -} in patterns, interval precisions
 // (DAY(3)).
 //

@@ -96,13 +96,20 @@ func (p *parser) parseIs(x Expr, at Pos) Expr {
 	case p.isAnyKw("NULL", "TRUE", "FALSE", "UNKNOWN"):
 		p.next()
 		return &IsExpr{node: node{At: at}, X: x, Not: not, What: t.up}
+	case p.isKw("JSON"):
+		p.next()
+		what := "JSON"
+		if p.isAnyKw("VALUE", "SCALAR", "ARRAY", "OBJECT") {
+			what += " " + p.next().up
+		}
+		return &IsExpr{node: node{At: at}, X: x, Not: not, What: what}
 	case p.isKw("DISTINCT"):
 		p.next()
 		p.expectKw("FROM", "after IS DISTINCT")
 		y := p.parseExprPrec(precAdd)
 		return &IsDistinct{node: node{At: at}, X: x, Y: y, Not: not}
 	}
-	p.unexpected("NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM after IS", "NULL", "TRUE", "FALSE", "UNKNOWN", "DISTINCT")
+	p.unexpected("NULL, TRUE, FALSE, UNKNOWN, JSON or DISTINCT FROM after IS", "NULL", "TRUE", "FALSE", "UNKNOWN", "DISTINCT", "JSON")
 	return nil
 }
 
@@ -413,6 +420,8 @@ func (p *parser) parseCall(name *QName) Expr {
 			return o
 		}
 		call.Args = []Expr{x}
+	case "JSON_EXISTS", "JSON_VALUE", "JSON_QUERY", "JSON_OBJECT", "JSON_OBJECTAGG", "JSON_ARRAY", "JSON_ARRAYAGG":
+		return p.parseJSONCall(fn, open, at, what)
 	case "TIMESTAMPADD", "TIMESTAMPDIFF":
 		t := p.tok()
 		u := p.parseUnit("a time unit as the first argument of " + fn)
@@ -650,6 +659,105 @@ func (p *parser) parseOrderItems() []*OrderItem {
 		items = append(items, it)
 		if !p.acceptOp(",") {
 			return items
+		}
+	}
+}
+
+// parseJSONCall parses the arguments and clauses of a SQL/JSON function;
+// the current token follows "(".
+func (p *parser) parseJSONCall(fn string, open token, at node, what string) Expr {
+	j := &JSONCall{node: at, Func: fn}
+	onNull := func() bool {
+		if p.isAnyKw("NULL", "ABSENT") && p.kwAt(1, "ON") && p.kwAt(2, "NULL") {
+			j.OnNull = p.next().up
+			p.next()
+			p.next()
+			return true
+		}
+		return false
+	}
+	switch fn {
+	case "JSON_EXISTS", "JSON_VALUE", "JSON_QUERY":
+		j.Args = []Expr{p.parseExpr()}
+		p.expectOp(",", "between the JSON value and the path of "+fn)
+		j.Args = append(j.Args, p.parseExpr())
+		p.parseJSONClauses(j)
+	case "JSON_OBJECT", "JSON_OBJECTAGG":
+		for !p.isOp(")") && !onNull() {
+			if p.isKw("KEY") && !p.kwAt(1, "VALUE") && !p.opAt(1, ",") && !p.opAt(1, ")") {
+				p.next()
+			}
+			j.Keys = append(j.Keys, p.parseExpr())
+			p.expectKw("VALUE", "after the key in "+fn)
+			j.Values = append(j.Values, p.parseExpr())
+			if !p.acceptOp(",") {
+				onNull()
+				break
+			}
+		}
+	default: // JSON_ARRAY, JSON_ARRAYAGG
+		for !p.isOp(")") && !onNull() {
+			j.Args = append(j.Args, p.parseExpr())
+			if !p.acceptOp(",") {
+				onNull()
+				break
+			}
+		}
+	}
+	p.expectClose(open, what)
+	return j
+}
+
+// parseJSONClauses parses RETURNING, the wrapper and ON EMPTY / ON ERROR
+// of JSON_EXISTS, JSON_VALUE and JSON_QUERY.
+func (p *parser) parseJSONClauses(j *JSONCall) {
+	for !p.isOp(")") {
+		t := p.tok()
+		switch {
+		case p.isKw("RETURNING") && j.Func != "JSON_EXISTS":
+			if j.Returning != nil {
+				p.failAt(t.pos, "RETURNING given twice")
+			}
+			p.next()
+			j.Returning = p.parseType()
+		case j.Func == "JSON_QUERY" && (p.isKw("WITHOUT") || p.isKw("WITH")):
+			if j.Wrapper != "" {
+				p.failAt(t.pos, "the array wrapper is given twice")
+			}
+			w := p.next().up
+			if w == "WITH" && p.isAnyKw("CONDITIONAL", "UNCONDITIONAL") {
+				w += " " + p.next().up
+			}
+			p.acceptKw("ARRAY")
+			p.expectKw("WRAPPER", "in "+w+" [ARRAY] WRAPPER")
+			j.Wrapper = w + " ARRAY WRAPPER"
+		default:
+			b := &JSONBehavior{node: node{At: t.pos}}
+			switch {
+			case p.isAnyKw("NULL", "ERROR", "TRUE", "FALSE", "UNKNOWN"):
+				b.Kind = p.next().up
+			case p.isKw("EMPTY") && (p.kwAt(1, "ARRAY") || p.kwAt(1, "OBJECT")):
+				p.next()
+				b.Kind = "EMPTY " + p.next().up
+			case p.isKw("DEFAULT"):
+				p.next()
+				b.Kind = "DEFAULT"
+				b.Default = p.parseExpr()
+			default:
+				p.unexpected("RETURNING, NULL, ERROR, DEFAULT ... ON EMPTY|ERROR or \")\" in "+j.Func,
+					"RETURNING", "NULL", "ERROR", "DEFAULT", "EMPTY")
+			}
+			p.expectKw("ON", "after "+b.Kind+" in "+j.Func)
+			switch {
+			case p.isKw("EMPTY") && j.OnEmpty == nil:
+				p.next()
+				j.OnEmpty = b
+			case p.isKw("ERROR") && j.OnError == nil:
+				p.next()
+				j.OnError = b
+			default:
+				p.unexpected("EMPTY or ERROR (each once) after ON", "EMPTY", "ERROR")
+			}
 		}
 	}
 }

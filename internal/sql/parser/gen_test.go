@@ -35,7 +35,7 @@ func genExpr(t *rapid.T, d int) Expr {
 		return leaf()
 	}
 	sub := func() Expr { return genExpr(t, d-1) }
-	switch rapid.IntRange(0, 13).Draw(t, "kind") {
+	switch rapid.IntRange(0, 15).Draw(t, "kind") {
 	case 0:
 		return leaf()
 	case 1, 2, 3:
@@ -63,6 +63,40 @@ func genExpr(t *rapid.T, d int) Expr {
 		return &FieldAccess{X: sub(), Field: &Ident{Name: "f"}}
 	case 12:
 		return &FuncCall{Name: qname("f"), Args: []Expr{sub(), sub()}}
+	case 13:
+		j := &JSONCall{Func: "JSON_VALUE", Args: []Expr{sub(), sub()}}
+		if rapid.Bool().Draw(t, "returning") {
+			j.Returning = &DataType{Name: "INT", Null: rapid.Bool().Draw(t, "null"), NotNull: rapid.Bool().Draw(t, "notnull")}
+			if j.Returning.NotNull {
+				j.Returning.Null = false
+			}
+		}
+		behavior := func() *JSONBehavior {
+			switch rapid.IntRange(0, 3).Draw(t, "behavior") {
+			case 0:
+				return nil
+			case 1:
+				return &JSONBehavior{Kind: "NULL"}
+			case 2:
+				return &JSONBehavior{Kind: "ERROR"}
+			}
+			return &JSONBehavior{Kind: "DEFAULT", Default: sub()}
+		}
+		j.OnEmpty, j.OnError = behavior(), behavior()
+		return j
+	case 14:
+		j := &JSONCall{Func: rapid.SampledFrom([]string{"JSON_ARRAY", "JSON_OBJECT"}).Draw(t, "json")}
+		n := rapid.IntRange(0, 2).Draw(t, "n")
+		for i := 0; i < n; i++ {
+			if j.Func == "JSON_ARRAY" {
+				j.Args = append(j.Args, sub())
+			} else {
+				j.Keys = append(j.Keys, sub())
+				j.Values = append(j.Values, sub())
+			}
+		}
+		j.OnNull = rapid.SampledFrom([]string{"", "NULL", "ABSENT"}).Draw(t, "onnull")
+		return j
 	}
 	return &Case{Operand: sub(), Whens: []*When{{Cond: sub(), Result: sub()}}, Else: sub()}
 }

@@ -819,7 +819,7 @@ func (p *parser) parseType() *DataType {
 			p.next()
 			dt.NotNull = true
 			continue
-		case p.isKw("NULL") && !dt.NotNull && !dt.Null:
+		case p.isKw("NULL") && !dt.NotNull && !dt.Null && !p.kwAt(1, "ON"): // not JSON's NULL ON EMPTY
 			p.next()
 			dt.Null = true
 			continue

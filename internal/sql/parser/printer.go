@@ -56,6 +56,8 @@ var specialCalls = map[string]bool{
 	"TRY_CAST": true, "EXTRACT": true, "POSITION": true, "TRIM": true, "SUBSTRING": true,
 	"TIMESTAMPADD": true, "TIMESTAMPDIFF": true, "DESCRIPTOR": true,
 	"FLOOR": true, "CEIL": true, "CEILING": true, "OVERLAY": true,
+	"JSON_EXISTS": true, "JSON_VALUE": true, "JSON_QUERY": true, "JSON_OBJECT": true,
+	"JSON_OBJECTAGG": true, "JSON_ARRAY": true, "JSON_ARRAYAGG": true,
 }
 
 // formatFuncName writes a function name: Flink's reserved words that name
@@ -1099,6 +1101,8 @@ func (pr *printer) expr(e Expr, min int) {
 		pr.w(")")
 	case *TimeUnit:
 		pr.w(e.Unit)
+	case *JSONCall:
+		pr.jsonCall(e)
 	case *FloorCeil:
 		pr.w(e.Func, "(")
 		pr.expr(e.X, 0)
@@ -1211,6 +1215,58 @@ func (pr *printer) postfixBase(x Expr, field bool) {
 		return
 	}
 	pr.expr(x, precPrimary)
+}
+
+func (pr *printer) jsonCall(j *JSONCall) {
+	pr.w(j.Func, "(")
+	sep := ""
+	switch j.Func {
+	case "JSON_OBJECT", "JSON_OBJECTAGG":
+		for i := range j.Keys {
+			pr.w(sep, "KEY ")
+			pr.expr(j.Keys[i], 0)
+			pr.w(" VALUE ")
+			pr.expr(j.Values[i], 0)
+			sep = ", "
+		}
+		sep = " "
+		if len(j.Keys) == 0 {
+			sep = ""
+		}
+	default:
+		pr.exprs(j.Args)
+		if len(j.Args) > 0 {
+			sep = " "
+		}
+	}
+	if j.Returning != nil {
+		pr.w(sep, "RETURNING ")
+		pr.typ(j.Returning)
+		sep = " "
+	}
+	if j.Wrapper != "" {
+		pr.w(sep, j.Wrapper)
+		sep = " "
+	}
+	for _, c := range []struct {
+		b    *JSONBehavior
+		when string
+	}{{j.OnEmpty, "EMPTY"}, {j.OnError, "ERROR"}} {
+		if c.b == nil {
+			continue
+		}
+		pr.w(sep, c.b.Kind)
+		if c.b.Default != nil {
+			pr.w(" ")
+			pr.expr(c.b.Default, 0)
+		}
+		pr.w(" ON ", c.when)
+		sep = " "
+	}
+	if j.OnNull != "" {
+		pr.w(sep, j.OnNull, " ON NULL")
+	}
+	pr.w(")")
 }
 
 func (pr *printer) not(not bool) {
@@ -1375,15 +1431,22 @@ func (n *Trim) String() string         { return Format(n) }
 func (n *Substring) String() string    { return Format(n) }
 func (n *TimeUnit) String() string     { return Format(n) }
 func (n *FloorCeil) String() string    { return Format(n) }
-func (n *Overlay) String() string      { return Format(n) }
-func (n *FuncCall) String() string     { return Format(n) }
-func (n *NamedArg) String() string     { return Format(n) }
-func (n *TableArg) String() string     { return Format(n) }
-func (n *Descriptor) String() string   { return Format(n) }
-func (n *Subquery) String() string     { return Format(n) }
-func (n *Exists) String() string       { return Format(n) }
-func (n *ArrayCtor) String() string    { return Format(n) }
-func (n *MapCtor) String() string      { return Format(n) }
-func (n *Row) String() string          { return Format(n) }
-func (n *Index) String() string        { return Format(n) }
-func (n *FieldAccess) String() string  { return Format(n) }
+func (n *JSONCall) String() string     { return Format(n) }
+func (n *JSONBehavior) String() string {
+	if n.Default != nil {
+		return "DEFAULT " + Format(n.Default)
+	}
+	return n.Kind
+}
+func (n *Overlay) String() string     { return Format(n) }
+func (n *FuncCall) String() string    { return Format(n) }
+func (n *NamedArg) String() string    { return Format(n) }
+func (n *TableArg) String() string    { return Format(n) }
+func (n *Descriptor) String() string  { return Format(n) }
+func (n *Subquery) String() string    { return Format(n) }
+func (n *Exists) String() string      { return Format(n) }
+func (n *ArrayCtor) String() string   { return Format(n) }
+func (n *MapCtor) String() string     { return Format(n) }
+func (n *Row) String() string         { return Format(n) }
+func (n *Index) String() string       { return Format(n) }
+func (n *FieldAccess) String() string { return Format(n) }

@@ -108,3 +108,7 @@ SELECT /*+ BROADCAST(1) */ * FROM t;
 CREATE OR REPLACE VIEW v AS SELECT 1;
 -- case: FLOOR TO a non-unit
 SELECT FLOOR(ts TO x) FROM t;
+-- case: JSON_VALUE without a path
+SELECT JSON_VALUE(doc) FROM t;
+-- case: JSON_VALUE with ON twice
+SELECT JSON_VALUE(doc, '$.a' NULL ON EMPTY ERROR ON EMPTY) FROM t;
