@@ -1,0 +1,60 @@
+package connector
+
+import (
+	"context"
+
+	"github.com/stromio/strom/table"
+)
+
+// TableFactory builds the sources and sinks of SQL tables:
+// `CREATE TABLE t (...) WITH ('connector' = '<Name>', ...)`. The SQL layer
+// never imports a concrete connector; it looks factories up by name in the
+// registry its session was given (streamsql), which the binary fills with
+// the built-in connectors.
+//
+// Options are the WITH clause without 'connector'. A factory accepts only
+// the option keys it lists (OptionKeys) and rejects any other with an
+// error naming the key and the allowed ones (RELIABILITY.md S8: no option
+// may name a class, plugin, or a path or URL outside what the factory
+// allows).
+type TableFactory interface {
+	// Name is the value of the 'connector' option.
+	Name() string
+	// Options lists the option keys the factory accepts.
+	Options() []TableOption
+}
+
+// TableOption documents one option key of a TableFactory.
+type TableOption struct {
+	Key         string
+	Required    bool
+	Default     string
+	Description string
+}
+
+// TableContext is what a factory knows about the table it builds.
+type TableContext struct {
+	// Name is the table's name in the catalog (for messages).
+	Name string
+	// Schema is the physical schema: computed columns are evaluated by
+	// the SQL layer, metadata columns are the connector's (Column.Metadata).
+	Schema table.Schema
+	// Options are the WITH options, 'connector' removed.
+	Options map[string]string
+}
+
+// TableSourceFactory is a TableFactory that can read a table. Rows have
+// Kind table.Insert unless the factory documents a changelog format.
+type TableSourceFactory interface {
+	TableFactory
+	TableSource(ctx context.Context, t TableContext) (Source[table.Row], error)
+}
+
+// TableSinkFactory is a TableFactory that can write a table.
+type TableSinkFactory interface {
+	TableFactory
+	// TableSink returns the sink. Updating says whether the query writes
+	// updates (rows of kind -U/+U/-D); a sink that can only append returns
+	// an error for it, which the planner reports at plan time.
+	TableSink(ctx context.Context, t TableContext, updating bool) (Sink[table.Row], error)
+}
