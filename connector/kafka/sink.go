@@ -133,10 +133,11 @@ type SinkOptions[T any] struct {
 //     transaction of the writer not known committed (a failed checkpoint's
 //     committables are dropped by the engine), with the checkpoint id, the
 //     subtask, the parallelism, the pool size and the prefix.
-//   - Commit ends a transaction with its producer when that is still open
-//     in this process, and otherwise (after a restart, or when that failed)
-//     resumes it with a raw EndTxn request carrying its producer id and
-//     epoch. See Commit for how the answer tells committed from aborted.
+//   - Commit resumes each transaction with a raw EndTxn request carrying
+//     its producer id and epoch, also when its producer is still open in
+//     this process (kgo's EndTransaction can abort instead of committing
+//     and still return nil). See Commit for how the answer tells committed
+//     from aborted.
 //   - AbortExcept and Open initialise the pool's ids that no kept
 //     committable lists (InitProducerID), which aborts their open
 //     transactions: an open transaction holds back every read_committed
@@ -166,6 +167,7 @@ type Sink[T any] struct {
 
 	mu        sync.Mutex
 	admin     *kgo.Client         // raw requests (EndTxn, InitProducerID); lazily created
+	users     int                 // of admin: open exactly-once writers and requests in flight
 	live      map[txnRef]*liveTxn // handed over, producer still open
 	committed map[txnRef]bool     // committed through this Sink
 	done      map[int]doneState   // per subtask: the latest committed checkpoint
@@ -244,19 +246,34 @@ func txnID(prefix string, subtask, slot int) string {
 	return prefix + "-" + strconv.Itoa(subtask) + "-" + strconv.Itoa(slot)
 }
 
-// adminClient returns the client for raw transaction requests.
-func (s *Sink[T]) adminClient() (*kgo.Client, error) {
+// acquire returns the client for raw transaction requests; release
+// gives it back. It is closed when no one uses it (no exactly-once writer
+// is open and no request is in flight), so a Sink left behind after its
+// job holds no connections (the engine has no Sink.Close to call).
+func (s *Sink[T]) acquire() (*kgo.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.admin != nil {
-		return s.admin, nil
+	if s.admin == nil {
+		cl, err := kgo.NewClient(s.base...)
+		if err != nil {
+			return nil, fmt.Errorf("kafka sink: %w", err)
+		}
+		s.admin = cl
 	}
-	cl, err := kgo.NewClient(s.base...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka sink: %w", err)
+	s.users++
+	return s.admin, nil
+}
+
+func (s *Sink[T]) release() {
+	s.mu.Lock()
+	var idle *kgo.Client
+	if s.users--; s.users <= 0 {
+		s.users, idle, s.admin = 0, s.admin, nil
 	}
-	s.admin = cl
-	return cl, nil
+	s.mu.Unlock()
+	if idle != nil {
+		idle.Close()
+	}
 }
 
 // Close releases the sink's own client and the producers of handed-over
@@ -272,7 +289,7 @@ func (s *Sink[T]) Close() error {
 	}
 	if s.admin != nil {
 		s.admin.Close()
-		s.admin = nil
+		s.admin, s.users = nil, 0
 	}
 	return nil
 }
@@ -288,6 +305,9 @@ func (s *Sink[T]) Open(ctx context.Context, info connector.SinkInfo) (connector.
 		w.cl = cl
 		return w, nil
 	}
+	if _, err := s.acquire(); err != nil { // released by Close
+		return nil, err
+	}
 	s.mu.Lock()
 	s.maxPar = max(s.maxPar, info.Parallelism)
 	pinned := s.done[info.Subtask].names
@@ -298,6 +318,7 @@ func (s *Sink[T]) Open(ctx context.Context, info connector.SinkInfo) (connector.
 	for slot := range s.o.PoolSize {
 		if id := s.TransactionalID(info.Subtask, slot); !pinned[id] {
 			if err := s.fence(ctx, id); err != nil {
+				s.release()
 				return nil, err
 			}
 		}
@@ -538,6 +559,7 @@ func (w *writer[T]) Close() error {
 		w.cl.Close()
 		return err
 	}
+	defer w.s.release()
 	var idle []*kgo.Client
 	w.s.mu.Lock()
 	for _, t := range w.handed {

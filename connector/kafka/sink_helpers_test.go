@@ -2,13 +2,14 @@ package kafka
 
 import (
 	"context"
-	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -26,35 +27,85 @@ func newKfake(t testing.TB, partitions int32, topics []string, opts ...kfake.Opt
 	return Cluster{Brokers: c.ListenAddrs()}
 }
 
-// readTopic reads topic from its beginning until no record arrives for a
-// while, as a read_committed consumer when committed.
+// readTopic reads topic from its beginning up to its end offsets, as a
+// read_committed consumer when committed (up to the last stable offsets:
+// an open transaction hides its records and everything after them).
 func readTopic(t testing.TB, c Cluster, topic string, committed bool) []*kgo.Record {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ends := endOffsets(t, c, topic, committed)
 	iso := kgo.ReadUncommitted()
 	if committed {
 		iso = kgo.ReadCommitted()
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso), kgo.KeepControlRecords())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	var out []*kgo.Record
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		for _, e := range fs.Errors() {
-			if !errors.Is(e.Err, context.DeadlineExceeded) {
-				t.Fatalf("fetch %s/%d: %v", e.Topic, e.Partition, e.Err)
+	next := map[int32]int64{}
+	reached := func() bool {
+		for p, end := range ends {
+			if next[p] < end {
+				return false
 			}
 		}
-		n := 0
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r); n++ })
-		if n == 0 {
-			return out
+		return true
+	}
+	var out []*kgo.Record
+	for !reached() {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s: at %v of %v: %v", topic, next, ends, ctx.Err())
 		}
+		for _, e := range fs.Errors() {
+			t.Fatalf("fetch %s/%d: %v", e.Topic, e.Partition, e.Err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			next[r.Partition] = r.Offset + 1
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		})
+	}
+	return out
+}
+
+// endOffsets are the high watermarks of topic's partitions, or their last
+// stable offsets when committed.
+func endOffsets(t testing.TB, c Cluster, topic string, committed bool) map[int32]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var lo kadm.ListedOffsets
+	if committed {
+		lo, err = adm.ListCommittedOffsets(context.Background(), topic)
+	} else {
+		lo, err = adm.ListEndOffsets(context.Background(), topic)
+	}
+	if err == nil {
+		err = lo.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	lo.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out
+}
+
+// noOpenTransaction fails unless every partition of topic has its last
+// stable offset at its end (no transaction left open).
+func noOpenTransaction(t testing.TB, c Cluster, topic string) {
+	t.Helper()
+	if lso, hwm := endOffsets(t, c, topic, true), endOffsets(t, c, topic, false); !maps.Equal(lso, hwm) {
+		t.Fatalf("topic %s: a transaction is left open: last stable offsets %v, ends %v", topic, lso, hwm)
 	}
 }
 

@@ -226,6 +226,7 @@ func TestSinkExactlyOnce(t *testing.T) {
 	if got := values(readTopic(t, c, "t", true)); !equalSorted(got, want) {
 		t.Fatalf("read_committed: %d records, want %d", len(got), len(want))
 	}
+	noOpenTransaction(t, c, "t")
 	if got := values(readTopic(t, c, "t", false)); !slices.Contains(got, "aborted") {
 		t.Fatal("read_uncommitted does not see the aborted record")
 	}
@@ -280,6 +281,7 @@ func TestSinkRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = w2.Close()
+	noOpenTransaction(t, c, "t")
 	if got := values(readTopic(t, c, "t", true)); !slices.Equal(got, []string{"one", "three", "two"}) {
 		t.Fatalf("read_committed after the restore: %q", got)
 	}
@@ -479,6 +481,8 @@ func TestSinkJobExactlyOnce(t *testing.T) {
 	if !failed.Load() {
 		t.Fatal("the failure was never injected")
 	}
+	noOpenTransaction(t, c, "gold")
+	noOpenTransaction(t, c, "out")
 	want := values(readTopic(t, c, "gold", true))
 	got := values(readTopic(t, c, "out", true))
 	if len(want) != 3000*par || !slices.Equal(got, want) {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -89,10 +88,10 @@ func decodeCommittable(b []byte) (committable, error) {
 	return c, nil
 }
 
-// Commit implements connector.Committer. A transaction whose producer is
-// still open in this process is ended by it (EndTransaction); any other,
-// or one whose producer failed to end it, is resumed by an EndTxn request
-// with its producer id and epoch, which the broker answers as follows:
+// Commit implements connector.Committer. Every transaction is committed
+// by an EndTxn request with its transactional id, producer id and epoch,
+// whether its producer is still open in this process (it is closed after)
+// or not (after a restart). The broker answers:
 //
 //   - no error: committed now, or already committed (a retry: the broker
 //     remembers how the transaction at that epoch ended);
@@ -156,13 +155,10 @@ func (s *Sink[T]) commitTxn(ctx context.Context, t txnRef) error {
 	delete(s.live, t)
 	s.mu.Unlock()
 	if l != nil {
-		err := l.cl.EndTransaction(ctx, kgo.TryCommit)
-		l.cl.Close()
-		if err == nil {
-			return nil
-		}
-		// Whatever went wrong, EndTxn at the transaction's epoch says
-		// whether it is committed (a retry) or aborted.
+		// Not l.cl.EndTransaction: kgo may turn TryCommit into an abort
+		// and return nil (it does when it believes no partition was
+		// added to the transaction); EndTxn answers what happened.
+		defer l.cl.Close()
 	}
 	return s.endTxn(ctx, t)
 }
@@ -180,10 +176,11 @@ func retriable(err error) bool {
 // client and returns the response's error code as an error, retrying
 // retriable ones.
 func (s *Sink[T]) request(ctx context.Context, what string, mk func() kmsg.Request, code func(kmsg.Response) int16) error {
-	cl, err := s.adminClient()
+	cl, err := s.acquire()
 	if err != nil {
 		return err
 	}
+	defer s.release()
 	backoff := 20 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		resp, err := cl.Request(ctx, mk())
