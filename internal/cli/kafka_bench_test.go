@@ -43,7 +43,7 @@ func BenchmarkKafkaPipe(b *testing.B) {
 	for i := 0; i < n; i += 5000 {
 		var recs []*kgo.Record
 		for j := i; j < i+5000; j++ {
-			v := fmt.Sprintf(`{"user":"u%04d","seq":%08d,"pad":"%s"}`, j%1000, j, pad)
+			v := fmt.Sprintf(`{"user":"u%04d","seq":%d,"pad":"%s"}`, j%1000, 10_000_000+j, pad)
 			recs = append(recs, &kgo.Record{Topic: "in", Key: []byte(fmt.Sprint(j % 1000)), Value: []byte(v),
 				Timestamp: time.UnixMilli(int64(j))})
 		}
