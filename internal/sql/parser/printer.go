@@ -1124,7 +1124,7 @@ func (pr *printer) expr(e Expr, min int) {
 	case *NamedArg:
 		pr.ident(e.Name)
 		pr.w(" => ")
-		pr.expr(e.Value, 0)
+		pr.argValue(e.Value)
 	case *TableArg:
 		if e.Query != nil {
 			pr.w("TABLE (")
@@ -1275,6 +1275,19 @@ func (pr *printer) not(not bool) {
 	}
 }
 
+// argValue prints an argument of a call. A call named DESCRIPTOR that is
+// the whole argument is parenthesised: bare, it would read back as a
+// Descriptor.
+func (pr *printer) argValue(a Expr) {
+	if f, ok := a.(*FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "DESCRIPTOR") {
+		pr.w("(")
+		pr.expr(a, 0)
+		pr.w(")")
+		return
+	}
+	pr.expr(a, 0)
+}
+
 func (pr *printer) call(c *FuncCall) {
 	pr.w(formatFuncName(c.Name))
 	if c.NoParens {
@@ -1291,15 +1304,7 @@ func (pr *printer) call(c *FuncCall) {
 		if i > 0 {
 			pr.w(", ")
 		}
-		// a call named DESCRIPTOR as an argument would read back as a
-		// Descriptor
-		if f, ok := a.(*FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "DESCRIPTOR") {
-			pr.w("(")
-			pr.expr(a, 0)
-			pr.w(")")
-			continue
-		}
-		pr.expr(a, 0)
+		pr.argValue(a)
 	}
 	pr.w(")")
 	if c.Filter != nil {
