@@ -337,6 +337,8 @@ func TestParseTable(t *testing.T) {
 		{"SELECT INTERVAL '1:30' HOUR TO MINUTE, INTERVAL 5 DAYS", "SELECT INTERVAL '1:30' HOUR TO MINUTE, INTERVAL '5' DAY"},
 		{"SELECT f(a => 1, b => TABLE t)", ""},
 		{"SELECT f((DESCRIPTOR(a)), DESCRIPTOR(b)), DESCRIPTOR(c)", ""},
+		{"SELECT JSON_OBJECT(KEY (k IS JSON) VALUE 1, KEY (a || b) VALUE (c IS JSON))",
+			"SELECT JSON_OBJECT(KEY (k IS JSON) VALUE 1, KEY (a || b) VALUE c IS JSON)"},
 		{"SELECT f(DESCRIPTOR() % 0, DESCRIPTOR(a) + 1, x => (DESCRIPTOR(b)), y => DESCRIPTOR(c, d))", ""},
 		{"CREATE TABLE t (a ROW<>, b ROW(), WATERMARK FOR a AS a)", "CREATE TABLE t (a ROW<>, b ROW<>, WATERMARK FOR a AS a)"},
 		{"SELECT ARRAY(1, 2), MAP(1, 2), ROW()", ""},

@@ -1224,7 +1224,9 @@ func (pr *printer) jsonCall(j *JSONCall) {
 	case "JSON_OBJECT", "JSON_OBJECTAGG":
 		for i := range j.Keys {
 			pr.w(sep, "KEY ")
-			pr.expr(j.Keys[i], 0)
+			// parenthesised unless primary: "k IS JSON VALUE v" would
+			// read as IS JSON VALUE
+			pr.expr(j.Keys[i], precPrimary)
 			pr.w(" VALUE ")
 			pr.expr(j.Values[i], 0)
 			sep = ", "
