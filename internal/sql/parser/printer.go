@@ -618,7 +618,20 @@ func (pr *printer) selectBlock(s *Select) {
 	}
 	if s.GroupBy != nil {
 		pr.w(" GROUP BY ")
-		pr.exprs(s.GroupBy)
+		for i, g := range s.GroupBy {
+			if i > 0 {
+				pr.w(", ")
+			}
+			// a call named ROLLUP or CUBE would read back as a grouping set
+			if f, ok := g.(*FuncCall); ok && len(f.Name.Parts) == 1 &&
+				(strings.EqualFold(f.Name.Parts[0].Name, "ROLLUP") || strings.EqualFold(f.Name.Parts[0].Name, "CUBE")) {
+				pr.w("(")
+				pr.expr(g, 0)
+				pr.w(")")
+				continue
+			}
+			pr.expr(g, 0)
+		}
 	}
 	if s.Having != nil {
 		pr.w(" HAVING ")
@@ -1105,7 +1118,14 @@ func (pr *printer) expr(e Expr, min int) {
 		pr.jsonCall(e)
 	case *FloorCeil:
 		pr.w(e.Func, "(")
-		pr.expr(e.X, 0)
+		if iv, ok := e.X.(*IntervalLit); ok && iv.To == "" {
+			// INTERVAL '1' DAY TO HOUR would read as one interval
+			pr.w("(")
+			pr.expr(e.X, 0)
+			pr.w(")")
+		} else {
+			pr.expr(e.X, 0)
+		}
 		pr.w(" TO ", e.Unit, ")")
 	case *Overlay:
 		pr.w("OVERLAY(")
