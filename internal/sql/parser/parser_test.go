@@ -343,6 +343,7 @@ func TestParseTable(t *testing.T) {
 		{"SELECT a FROM t GROUP BY (rollup(a)), (cube(b)), `rollup`(c), ROLLUP (d)", "SELECT a FROM t GROUP BY (rollup(a)), (cube(b)), (rollup(c)), ROLLUP (d)"},
 		{"SELECT * FROM t MATCH_RECOGNIZE (MEASURES `final` AS f, FINAL final AS g, RUNNING x AS h PATTERN (A) DEFINE A AS TRUE)",
 			"SELECT * FROM t MATCH_RECOGNIZE (MEASURES final AS f, FINAL final AS g, RUNNING x AS h PATTERN (A) DEFINE A AS TRUE)"},
+		{"SELECT CAST(a AS `STRING`), CAST(b AS `int`.x), CAST(c AS STRING)", ""},
 		{"SELECT f(DESCRIPTOR() % 0, DESCRIPTOR(a) + 1, x => (DESCRIPTOR(b)), y => DESCRIPTOR(c, d))", ""},
 		{"CREATE TABLE t (a ROW<>, b ROW(), WATERMARK FOR a AS a)", "CREATE TABLE t (a ROW<>, b ROW<>, WATERMARK FOR a AS a)"},
 		{"SELECT ARRAY(1, 2), MAP(1, 2), ROW()", ""},

@@ -433,9 +433,23 @@ func (pr *printer) columnDef(c *ColumnDef) {
 
 // ---------------------------------------------------------------- types
 
+// builtinTypes are the words parseType reads as built-in types; a user type
+// named like one is quoted.
+var builtinTypes = map[string]bool{
+	"DOUBLE": true, "CHARACTER": true, "CHAR": true, "VARCHAR": true, "DECIMAL": true, "DEC": true,
+	"NUMERIC": true, "BINARY": true, "VARBINARY": true, "TIME": true, "TIMESTAMP": true,
+	"TIMESTAMP_LTZ": true, "FLOAT": true, "STRING": true, "BIGINT": true, "INT": true,
+	"INTEGER": true, "TINYINT": true, "SMALLINT": true, "BOOLEAN": true, "REAL": true, "DATE": true,
+	"BYTES": true, "NULL": true, "ARRAY": true, "MULTISET": true, "MAP": true, "ROW": true, "INTERVAL": true,
+}
+
 func (pr *printer) typ(t *DataType) {
 	if t.User != nil {
-		pr.w(formatQName(t.User))
+		name := formatQName(t.User)
+		if first := t.User.Parts[0].Name; builtinTypes[strings.ToUpper(first)] && !identNeedsQuote(first) {
+			name = "`" + first + "`" + name[len(first):]
+		}
+		pr.w(name)
 	} else {
 		pr.w(t.Name)
 	}
