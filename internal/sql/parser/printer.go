@@ -364,6 +364,10 @@ func (pr *printer) afterMatch(a *AfterMatch) {
 	pr.w("AFTER MATCH SKIP ", a.Kind)
 	if a.Var != nil {
 		pr.w(" ")
+		if up := strings.ToUpper(a.Var.Name); a.Kind == "TO" && (up == "FIRST" || up == "LAST") {
+			pr.w("`", a.Var.Name, "`") // TO first would read as TO FIRST
+			return
+		}
 		pr.ident(a.Var)
 	}
 }
@@ -715,7 +719,15 @@ func (pr *printer) windowSpec(ws *WindowSpec) {
 
 func (pr *printer) frameBound(b *FrameBound) {
 	if b.Offset != nil {
-		pr.expr(b.Offset, precAdd)
+		// a column named unbounded or current would read as the keyword
+		if c, ok := b.Offset.(*ColumnRef); ok && len(c.Parts) == 1 &&
+			(strings.EqualFold(c.Parts[0].Name, "UNBOUNDED") || strings.EqualFold(c.Parts[0].Name, "CURRENT")) {
+			pr.w("(")
+			pr.expr(b.Offset, 0)
+			pr.w(")")
+		} else {
+			pr.expr(b.Offset, precAdd)
+		}
 		pr.w(" ")
 	}
 	pr.w(b.Kind)
@@ -849,7 +861,13 @@ func (pr *printer) matchRecognize(m *MatchRecognize) {
 			if ms.Semantics != "" {
 				pr.w(ms.Semantics, " ")
 			}
-			pr.expr(ms.Expr, 0)
+			var sub printer
+			sub.expr(ms.Expr, 0)
+			text := sub.b.String()
+			if ms.Semantics == "" && startsWithWord(text, "RUNNING", "FINAL") {
+				text = "(" + text + ")" // would read as the semantics keyword
+			}
+			pr.w(text)
 			pr.w(" AS ")
 			pr.ident(ms.Alias)
 		}
@@ -1303,6 +1321,17 @@ func (pr *printer) jsonCall(j *JSONCall) {
 		pr.w(sep, j.OnNull, " ON NULL")
 	}
 	pr.w(")")
+}
+
+// startsWithWord reports whether text begins with one of the words (any
+// case) followed by a space.
+func startsWithWord(text string, words ...string) bool {
+	for _, w := range words {
+		if len(text) > len(w) && strings.EqualFold(text[:len(w)], w) && text[len(w)] == ' ' {
+			return true
+		}
+	}
+	return false
 }
 
 func (pr *printer) not(not bool) {
