@@ -535,11 +535,33 @@ func (p *parser) parseArgValue() Expr {
 			}
 		}
 		return ta
-	case t.kind == tWord && t.up == "DESCRIPTOR" && p.opAt(1, "("):
+	case p.isDescriptorArg():
 		p.next()
 		return &Descriptor{node: node{At: t.pos}, Columns: p.parseIdentList("DESCRIPTOR")}
 	}
 	return p.parseExpr()
+}
+
+// isDescriptorArg reports whether DESCRIPTOR(col, ...) is the whole of the
+// argument that is next; otherwise a call named DESCRIPTOR is an ordinary
+// expression.
+func (p *parser) isDescriptorArg() bool {
+	if !p.isKw("DESCRIPTOR") || !p.opAt(1, "(") {
+		return false
+	}
+	for k := 2; ; k += 2 {
+		t := p.peek(k)
+		if !(t.kind == tQuoted || t.kind == tWord && !reserved[t.up]) {
+			return false
+		}
+		switch {
+		case p.opAt(k+1, ","):
+		case p.opAt(k+1, ")"):
+			return p.opAt(k+2, ",") || p.opAt(k+2, ")")
+		default:
+			return false
+		}
+	}
 }
 
 func (p *parser) parseExprList() []Expr {

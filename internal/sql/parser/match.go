@@ -23,7 +23,7 @@ func (p *parser) parseMatchRecognize(input TableExpr) *MatchRecognize {
 	if p.acceptKw("MEASURES") {
 		for {
 			m := &Measure{node: node{At: p.tok().pos}}
-			if p.isAnyKw("RUNNING", "FINAL") && (p.peek(1).kind == tWord || p.peek(1).kind == tQuoted) {
+			if n := p.peek(1); p.isAnyKw("RUNNING", "FINAL") && (n.kind == tWord && n.up != "AS" || n.kind == tQuoted) {
 				m.Semantics = p.next().up
 			}
 			m.Expr = p.parseExpr()

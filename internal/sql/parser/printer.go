@@ -364,6 +364,10 @@ func (pr *printer) afterMatch(a *AfterMatch) {
 	pr.w("AFTER MATCH SKIP ", a.Kind)
 	if a.Var != nil {
 		pr.w(" ")
+		if up := strings.ToUpper(a.Var.Name); a.Kind == "TO" && (up == "FIRST" || up == "LAST") {
+			pr.w("`", a.Var.Name, "`") // TO first would read as TO FIRST
+			return
+		}
 		pr.ident(a.Var)
 	}
 }
@@ -433,9 +437,23 @@ func (pr *printer) columnDef(c *ColumnDef) {
 
 // ---------------------------------------------------------------- types
 
+// builtinTypes are the words parseType reads as built-in types; a user type
+// named like one is quoted.
+var builtinTypes = map[string]bool{
+	"DOUBLE": true, "CHARACTER": true, "CHAR": true, "VARCHAR": true, "DECIMAL": true, "DEC": true,
+	"NUMERIC": true, "BINARY": true, "VARBINARY": true, "TIME": true, "TIMESTAMP": true,
+	"TIMESTAMP_LTZ": true, "FLOAT": true, "STRING": true, "BIGINT": true, "INT": true,
+	"INTEGER": true, "TINYINT": true, "SMALLINT": true, "BOOLEAN": true, "REAL": true, "DATE": true,
+	"BYTES": true, "NULL": true, "ARRAY": true, "MULTISET": true, "MAP": true, "ROW": true, "INTERVAL": true,
+}
+
 func (pr *printer) typ(t *DataType) {
 	if t.User != nil {
-		pr.w(formatQName(t.User))
+		name := formatQName(t.User)
+		if first := t.User.Parts[0].Name; builtinTypes[strings.ToUpper(first)] && !identNeedsQuote(first) {
+			name = "`" + first + "`" + name[len(first):]
+		}
+		pr.w(name)
 	} else {
 		pr.w(t.Name)
 	}
@@ -618,7 +636,20 @@ func (pr *printer) selectBlock(s *Select) {
 	}
 	if s.GroupBy != nil {
 		pr.w(" GROUP BY ")
-		pr.exprs(s.GroupBy)
+		for i, g := range s.GroupBy {
+			if i > 0 {
+				pr.w(", ")
+			}
+			// a call named ROLLUP or CUBE would read back as a grouping set
+			if f, ok := g.(*FuncCall); ok && len(f.Name.Parts) == 1 &&
+				(strings.EqualFold(f.Name.Parts[0].Name, "ROLLUP") || strings.EqualFold(f.Name.Parts[0].Name, "CUBE")) {
+				pr.w("(")
+				pr.expr(g, 0)
+				pr.w(")")
+				continue
+			}
+			pr.expr(g, 0)
+		}
 	}
 	if s.Having != nil {
 		pr.w(" HAVING ")
@@ -688,7 +719,15 @@ func (pr *printer) windowSpec(ws *WindowSpec) {
 
 func (pr *printer) frameBound(b *FrameBound) {
 	if b.Offset != nil {
-		pr.expr(b.Offset, precAdd)
+		// a column named unbounded or current would read as the keyword
+		if c, ok := b.Offset.(*ColumnRef); ok && len(c.Parts) == 1 &&
+			(strings.EqualFold(c.Parts[0].Name, "UNBOUNDED") || strings.EqualFold(c.Parts[0].Name, "CURRENT")) {
+			pr.w("(")
+			pr.expr(b.Offset, 0)
+			pr.w(")")
+		} else {
+			pr.expr(b.Offset, precAdd)
+		}
 		pr.w(" ")
 	}
 	pr.w(b.Kind)
@@ -822,7 +861,13 @@ func (pr *printer) matchRecognize(m *MatchRecognize) {
 			if ms.Semantics != "" {
 				pr.w(ms.Semantics, " ")
 			}
-			pr.expr(ms.Expr, 0)
+			var sub printer
+			sub.expr(ms.Expr, 0)
+			text := sub.b.String()
+			if ms.Semantics == "" && startsWithWord(text, "RUNNING", "FINAL") {
+				text = "(" + text + ")" // would read as the semantics keyword
+			}
+			pr.w(text)
 			pr.w(" AS ")
 			pr.ident(ms.Alias)
 		}
@@ -1105,7 +1150,14 @@ func (pr *printer) expr(e Expr, min int) {
 		pr.jsonCall(e)
 	case *FloorCeil:
 		pr.w(e.Func, "(")
-		pr.expr(e.X, 0)
+		if iv, ok := e.X.(*IntervalLit); ok && iv.To == "" {
+			// INTERVAL '1' DAY TO HOUR would read as one interval
+			pr.w("(")
+			pr.expr(e.X, 0)
+			pr.w(")")
+		} else {
+			pr.expr(e.X, 0)
+		}
 		pr.w(" TO ", e.Unit, ")")
 	case *Overlay:
 		pr.w("OVERLAY(")
@@ -1124,7 +1176,7 @@ func (pr *printer) expr(e Expr, min int) {
 	case *NamedArg:
 		pr.ident(e.Name)
 		pr.w(" => ")
-		pr.expr(e.Value, 0)
+		pr.argValue(e.Value)
 	case *TableArg:
 		if e.Query != nil {
 			pr.w("TABLE (")
@@ -1224,7 +1276,9 @@ func (pr *printer) jsonCall(j *JSONCall) {
 	case "JSON_OBJECT", "JSON_OBJECTAGG":
 		for i := range j.Keys {
 			pr.w(sep, "KEY ")
-			pr.expr(j.Keys[i], 0)
+			// parenthesised unless primary: "k IS JSON VALUE v" would
+			// read as IS JSON VALUE
+			pr.expr(j.Keys[i], precPrimary)
 			pr.w(" VALUE ")
 			pr.expr(j.Values[i], 0)
 			sep = ", "
@@ -1269,10 +1323,34 @@ func (pr *printer) jsonCall(j *JSONCall) {
 	pr.w(")")
 }
 
+// startsWithWord reports whether text begins with one of the words (any
+// case) followed by a space.
+func startsWithWord(text string, words ...string) bool {
+	for _, w := range words {
+		if len(text) > len(w) && strings.EqualFold(text[:len(w)], w) && text[len(w)] == ' ' {
+			return true
+		}
+	}
+	return false
+}
+
 func (pr *printer) not(not bool) {
 	if not {
 		pr.w(" NOT")
 	}
+}
+
+// argValue prints an argument of a call. A call named DESCRIPTOR that is
+// the whole argument is parenthesised: bare, it would read back as a
+// Descriptor.
+func (pr *printer) argValue(a Expr) {
+	if f, ok := a.(*FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "DESCRIPTOR") {
+		pr.w("(")
+		pr.expr(a, 0)
+		pr.w(")")
+		return
+	}
+	pr.expr(a, 0)
 }
 
 func (pr *printer) call(c *FuncCall) {
@@ -1291,15 +1369,7 @@ func (pr *printer) call(c *FuncCall) {
 		if i > 0 {
 			pr.w(", ")
 		}
-		// a call named DESCRIPTOR as an argument would read back as a
-		// Descriptor
-		if f, ok := a.(*FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "DESCRIPTOR") {
-			pr.w("(")
-			pr.expr(a, 0)
-			pr.w(")")
-			continue
-		}
-		pr.expr(a, 0)
+		pr.argValue(a)
 	}
 	pr.w(")")
 	if c.Filter != nil {
