@@ -57,6 +57,8 @@ type kafkaValue struct {
 func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x6b61))
+	delays := uniformDelays(rng, tier.kills, tier.minDelay, tier.maxDelay)
+	keyRng := rand.New(rand.NewPCG(uint64(seed), 0x6b6579)) // the producer's own
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "in", "out", "dlq"))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 			for range per {
 				n := produced
 				produced++
-				k := rng.IntN(tier.keys)
+				k := keyRng.IntN(tier.keys)
 				key := "k" + strconv.Itoa(k)
 				var v []byte
 				if tier.badEvery > 0 && n%tier.badEvery == tier.badEvery-1 {
@@ -119,7 +121,6 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 	rd := startKafkaReader(t, c.ListenAddrs())
 	defer rd.close()
 
-	delays := uniformDelays(rng, tier.kills, tier.minDelay, tier.maxDelay)
 	var logs []string
 	for i, d := range delays {
 		a := &attempt{}
