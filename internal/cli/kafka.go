@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -183,23 +184,26 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 	}
 	if c.Window > 0 {
 		field := c.KeyField
+		path, err := gojson.CreatePath("$." + strconv.Quote(field))
+		if err != nil {
+			return fmt.Errorf("--key-field %q: %w", field, err)
+		}
 		plain := decode
 		decode = func(r *kafka.Record) (kafkaRec, error) {
 			kr, err := plain(r)
 			if err != nil {
 				return kr, err
 			}
-			var m map[string]gojson.RawMessage
-			if err := gojson.Unmarshal(r.Value, &m); err != nil {
-				return kr, fmt.Errorf("value is not a JSON object: %w", err)
+			if len(r.Value) == 0 || r.Value[0] != '{' {
+				return kr, errors.New("value is not a JSON object")
 			}
-			raw, ok := m[field]
-			if !ok || string(raw) == "null" {
+			raws, err := path.Extract(r.Value)
+			if err != nil || len(raws) == 0 || string(raws[0]) == "null" {
 				return kr, fmt.Errorf("value has no field %q to count by", field)
 			}
 			var s string
-			if gojson.Unmarshal(raw, &s) != nil {
-				s = string(raw) // a non-string key counts by its JSON text
+			if gojson.Unmarshal(raws[0], &s) != nil {
+				s = string(raws[0]) // a non-string key counts by its JSON text
 			}
 			kr.Key = []byte(s)
 			return kr, nil

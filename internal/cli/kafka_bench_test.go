@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -76,6 +77,9 @@ func BenchmarkKafkaPipe(b *testing.B) {
 						b.Fatalf("%v\n%s", err, log.String())
 					}
 					wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+					if !strings.Contains(log.String(), fmt.Sprintf("done: %d records read", n)) {
+						b.Fatalf("not all %d records read: %s", n, log.String())
+					}
 					b.ReportMetric(n/wall, "records/s")
 					b.ReportMetric(n/cpu, "records/cpu-s")
 				}
