@@ -243,3 +243,86 @@ func TestKafkaPipeBrokerRestart(t *testing.T) {
 		t.Errorf("%d distinct outputs, %d sent", len(seen), sent)
 	}
 }
+
+// TestKafkaPipePoisonPill (RELIABILITY D3): a malformed record sits after
+// checkpointed progress. With on-error fail the job stops at it, and a
+// restart from the checkpoint stops at it again with the same error (it
+// never half-skips); switched to dlq, the restarted job gets past it: the
+// record lands in the dead-letter topic once and everything else in the
+// output once.
+func TestKafkaPipePoisonPill(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "out", "dlq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produceRange := func(from, to int) {
+		var recs []*kgo.Record
+		for i := from; i < to; i++ {
+			v := fmt.Sprintf(`{"n":%d}`, i)
+			if i == 150 {
+				v = `{"n":150` // truncated
+			}
+			recs = append(recs, &kgo.Record{Topic: "in", Value: []byte(v)})
+		}
+		if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck := filepath.Join(t.TempDir(), "ck")
+	cfg := pipeConfig{Brokers: c.ListenAddrs(), From: "in", To: "out", Format: "json", Guarantee: "exactly-once",
+		Start: "earliest", OnError: "fail", Parallelism: 1, TxnTimeout: time.Minute, RestartGuess: time.Second, Discovery: -1,
+		Bounded: true, Checkpoint: checkpointFlags{Dir: ck, Interval: 20 * time.Millisecond, Timeout: time.Minute, Retained: 2}}
+	// The first 150 records, then the job ends with a checkpoint at offset 150.
+	produceRange(0, 150)
+	var first bytes.Buffer
+	if err := runKafkaPipe(context.Background(), &first, cfg); err != nil {
+		t.Fatalf("first run: %v\n%s", err, first.String())
+	}
+	produceRange(150, 200)
+	var errs []string
+	for range 2 {
+		var log bytes.Buffer
+		err := runKafkaPipe(context.Background(), &log, cfg)
+		if err == nil {
+			t.Fatalf("on-error fail went past the bad record:\n%s", log.String())
+		}
+		if !strings.Contains(log.String(), "restoring from checkpoint") {
+			t.Fatalf("the run did not restore the first run's checkpoint:\n%s", log.String())
+		}
+		errs = append(errs, err.Error())
+	}
+	if errs[0] != errs[1] || !strings.Contains(errs[0], `topic "in" partition 0 offset 150: bad record`) {
+		t.Fatalf("errors of the two runs:\n%s\n%s", errs[0], errs[1])
+	}
+	cfg.OnError, cfg.DLQTopic = "dlq", "dlq"
+	var log bytes.Buffer
+	if err := runKafkaPipe(context.Background(), &log, cfg); err != nil {
+		t.Fatalf("dlq run: %v\n%s", err, log.String())
+	}
+	rd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("out", "dlq"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	seen := map[string]int{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for len(seen) < 200 && ctx.Err() == nil {
+		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) { seen[r.Topic+" "+string(r.Value)]++ })
+	}
+	if len(seen) != 200 || seen[`dlq {"n":150`] != 1 {
+		t.Fatalf("%d distinct records in out and dlq, dead letter seen %d times", len(seen), seen[`dlq {"n":150`])
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s seen %d times", k, n)
+		}
+	}
+}
