@@ -40,6 +40,9 @@ func CheckTableOptions(f TableFactory, t TableContext) (*TableOptions, error) {
 				names[i] = "'" + a.Key + "'"
 			}
 			slices.Sort(names)
+			if len(names) == 0 {
+				return nil, fmt.Errorf("%s: unknown option '%s' (the connector takes no options)", o.prefix, k)
+			}
 			return nil, fmt.Errorf("%s: unknown option '%s' (allowed: %s)", o.prefix, k, strings.Join(names, ", "))
 		}
 		o.m[k] = t.Options[k]
