@@ -1,7 +1,10 @@
 package format
 
 import (
+	"strings"
 	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/table"
@@ -12,6 +15,11 @@ const (
 	RowFormatJSON = "json"
 	RowFormatCSV  = "csv"
 	RowFormatRaw  = "raw"
+	// RowFormatAvro is Avro binary with the schema of AvroSchemaOf.
+	RowFormatAvro = "avro"
+	// RowFormatAvroConfluent is Avro in the Confluent wire format through
+	// the schema registry at 'avro-confluent.url'.
+	RowFormatAvroConfluent = "avro-confluent"
 )
 
 // The option keys of the row formats (after the prefix of RowFormatOptions:
@@ -20,6 +28,8 @@ const (
 	OptJSONTimestampStandard = "json.timestamp-format.standard"
 	OptCSVFieldDelimiter     = "csv.field-delimiter"
 	OptCSVNullLiteral        = "csv.null-literal"
+	OptAvroConfluentURL      = "avro-confluent.url"
+	OptAvroConfluentSubject  = "avro-confluent.subject"
 )
 
 // RowFormatOptions documents the options of the row formats, for the
@@ -33,12 +43,74 @@ func RowFormatOptions(prefix string) []connector.TableOption {
 	}
 }
 
+// RowFormatRegistryOptions documents the options of avro-confluent, for the
+// connectors that offer it (Kafka).
+func RowFormatRegistryOptions(prefix string) []connector.TableOption {
+	return []connector.TableOption{
+		{Key: prefix + OptAvroConfluentURL, Description: "avro-confluent: the URL of the schema registry (http or https)"},
+		{Key: prefix + OptAvroConfluentSubject, Description: "avro-confluent: the subject (default '<topic>-value', '<topic>-key' for the key)"},
+	}
+}
+
+// RowFormatSpec is what NewRowFormatFor needs beyond the options.
+type RowFormatSpec struct {
+	// Prefix of the format's option keys ("", "key.", "value.").
+	Prefix string
+	// Changelog: the json format carries the row kind ("op").
+	Changelog bool
+	// Subject is the default avro-confluent subject ("" : avro-confluent
+	// is not offered).
+	Subject string
+}
+
 // NewRowFormat returns the row format name ("json", "csv", "raw") for
 // schema, configured by the options of RowFormatOptions(prefix) in o.
 // changelog makes the json format carry the row kind ("op"); csv and raw
 // cannot, and say so.
 func NewRowFormat(name string, schema table.Schema, o *connector.TableOptions, prefix string, changelog bool) (Format[table.Row], error) {
+	return NewRowFormatFor(name, schema, o, RowFormatSpec{Prefix: prefix, Changelog: changelog})
+}
+
+// NewRowFormatFor is NewRowFormat that also offers avro-confluent when
+// spec.Subject is set (its registry client is built from the
+// 'avro-confluent.url' option).
+func NewRowFormatFor(name string, schema table.Schema, o *connector.TableOptions, spec RowFormatSpec) (Format[table.Row], error) {
+	prefix, changelog := spec.Prefix, spec.Changelog
 	switch name {
+	case RowFormatAvro, RowFormatAvroConfluent:
+		if changelog {
+			return nil, o.Errorf("format '%s' cannot write updates (rows of kind -U, +U, -D): use 'json', which writes the \"op\" field", name)
+		}
+		if name == RowFormatAvro {
+			f, err := RowAvro(schema)
+			if err != nil {
+				return nil, o.Errorf("%v", err)
+			}
+			return f, nil
+		}
+		if spec.Subject == "" {
+			break
+		}
+		url := o.Get(prefix + OptAvroConfluentURL)
+		if url == "" {
+			return nil, o.Errorf("format 'avro-confluent' needs '%s'", prefix+OptAvroConfluentURL)
+		}
+		if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+			return nil, o.Errorf("option '%s' is '%s', want an http:// or https:// URL", prefix+OptAvroConfluentURL, url)
+		}
+		cl, err := sr.NewClient(sr.URLs(url))
+		if err != nil {
+			return nil, o.Errorf("schema registry %s: %v", url, err)
+		}
+		subject := o.Get(prefix + OptAvroConfluentSubject)
+		if subject == "" {
+			subject = spec.Subject
+		}
+		f, err := RowAvroRegistry(schema, cl, subject)
+		if err != nil {
+			return nil, o.Errorf("%v", err)
+		}
+		return f, nil
 	case RowFormatJSON:
 		std, err := o.Enum(prefix+OptJSONTimestampStandard, "EPOCH-MILLIS", "SQL", "ISO-8601")
 		if err != nil {
@@ -70,7 +142,10 @@ func NewRowFormat(name string, schema table.Schema, o *connector.TableOptions, p
 		}
 		return f, nil
 	}
-	return nil, o.Errorf("unknown format '%s' (want 'json', 'csv' or 'raw')", name)
+	if spec.Subject != "" {
+		return nil, o.Errorf("unknown format '%s' (want 'json', 'csv', 'raw', 'avro' or 'avro-confluent')", name)
+	}
+	return nil, o.Errorf("unknown format '%s' (want 'json', 'csv', 'raw' or 'avro')", name)
 }
 
 // WidenDecoder returns a decoder of rows of all the columns of s: d decodes

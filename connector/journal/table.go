@@ -54,7 +54,7 @@ func (*TableConnector) Name() string { return "journal" }
 func (*TableConnector) Options() []connector.TableOption {
 	return append([]connector.TableOption{
 		{Key: OptTopic, Required: true, Description: "the journal topic (it must exist)"},
-		{Key: OptFormat, Required: true, Description: "the value format: 'json', 'csv' or 'raw'; 'json' carries \"op\" in an updating sink"},
+		{Key: OptFormat, Required: true, Description: "the value format: 'json', 'csv', 'raw' or 'avro'; 'json' carries \"op\" in an updating sink"},
 		{Key: OptStartupMode, Default: "earliest-offset", Description: "source: 'earliest-offset', 'latest-offset' or 'group-offsets' (of 'group.id'; earliest where the group has none)"},
 		{Key: OptGroupID, Description: "the consumer group of 'group-offsets' and 'scan.commit-offsets'"},
 		{Key: OptCommitOffsets, Default: "false", Description: "source: 'true' commits each completed checkpoint's offsets to 'group.id', for lag monitoring"},
@@ -117,7 +117,7 @@ func (c *TableConnector) config(t connector.TableContext, sink, updating bool) (
 			phys.Columns = append(phys.Columns, col)
 		}
 	}
-	name, err := o.Enum(OptFormat, format.RowFormatJSON, format.RowFormatCSV, format.RowFormatRaw)
+	name, err := o.Enum(OptFormat, format.RowFormatJSON, format.RowFormatCSV, format.RowFormatRaw, format.RowFormatAvro)
 	if err != nil {
 		return nil, nil, err
 	}

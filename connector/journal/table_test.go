@@ -151,7 +151,7 @@ func TestTableJournalOptions(t *testing.T) {
 	}{
 		{jtable("topic", "t", "scan.startup.mode", "group-offsets"), false, `strom: table "events": connector 'journal': 'scan.startup.mode' = 'group-offsets' needs 'group.id'`},
 		{jtable("scan.bounded.mode", "bounded"), false, `strom: table "events": connector 'journal': option 'scan.bounded.mode' is 'bounded', want one of 'unbounded', 'latest-offset'`},
-		{jtable("format", "avro"), false, `strom: table "events": connector 'journal': option 'format' is 'avro', want one of 'json', 'csv', 'raw'`},
+		{jtable("format", "avro-confluent"), false, `strom: table "events": connector 'journal': option 'format' is 'avro-confluent', want one of 'json', 'csv', 'raw', 'avro'`},
 		{jtable("properties.bootstrap.servers", "x"), false, `strom: table "events": connector 'journal': unknown option 'properties.bootstrap.servers' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'group.id', 'json.timestamp-format.standard', 'on-error', 'scan.bounded.mode', 'scan.commit-offsets', 'scan.isolation-level', 'scan.startup.mode', 'sink.delivery-guarantee', 'sink.transactional-id-prefix', 'topic')`},
 		{jtable("sink.delivery-guarantee", "none"), true, `strom: table "events": connector 'journal': option 'sink.delivery-guarantee' is 'none', want one of 'exactly-once', 'at-least-once'`},
 		{jtable("on-error", "skip"), true, `strom: table "events": connector 'journal': option 'on-error' is for reading; the table is written`},

@@ -91,9 +91,9 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptStartupOffsets, Description: "source: 'partition:0,offset:42;partition:1,offset:300' for 'scan.startup.mode' = 'specific-offsets' (one topic; other partitions start at the earliest offset)"},
 		{Key: OptDiscoveryInterval, Default: "30 s", Description: "source: how often new partitions (and topics of 'topic-pattern') are looked for; '0' never"},
 		{Key: OptBoundedMode, Default: "unbounded", Description: "source: 'unbounded', or 'latest-offset': every partition ends at its (last stable) offset when it is opened"},
-		{Key: OptFormat, Description: "the value format: 'json', 'csv' or 'raw' (this or 'value.format' is required); 'json' carries \"op\" in an updating sink"},
+		{Key: OptFormat, Description: "the value format: 'json', 'csv', 'raw', 'avro' or 'avro-confluent' (subject '<topic>-value'; this or 'value.format' is required); 'json' carries \"op\" in an updating sink"},
 		{Key: OptValueFormat, Description: "the value format, the same as 'format' (options then take the prefix 'value.', as 'value.json.timestamp-format.standard')"},
-		{Key: OptKeyFormat, Description: "the key format ('json', 'csv' or 'raw'); needs 'key.fields'"},
+		{Key: OptKeyFormat, Description: "the key format ('json', 'csv', 'raw', 'avro', 'avro-confluent' with subject '<topic>-key'); needs 'key.fields'"},
 		{Key: OptKeyFields, Description: "the physical columns in the key, separated by ';'"},
 		{Key: OptValueFieldsInclude, Default: "ALL", Description: "'ALL': the value holds every physical column; 'EXCEPT_KEY': not the key columns"},
 		{Key: OptDeliveryGuarantee, Default: "at-least-once", Description: "sink: 'at-least-once', 'exactly-once' (Kafka transactions committed with checkpoints) or 'none'"},
@@ -102,9 +102,11 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptOnError, Default: "fail", Description: "source: a record that does not decode: 'fail' the job, 'skip' it, or 'dlq' (to the source's dead-letter output)"},
 		{Key: OptMaxBadRatio, Description: "source: with 'skip' or 'dlq', fail once more than this fraction (0..1) of a partition's records were bad (after 10 bad ones)"},
 	}
-	opts = append(opts, format.RowFormatOptions("")...)
-	opts = append(opts, format.RowFormatOptions("value.")...)
-	return append(opts, format.RowFormatOptions("key.")...)
+	for _, prefix := range []string{"", "value.", "key."} {
+		opts = append(opts, format.RowFormatOptions(prefix)...)
+		opts = append(opts, format.RowFormatRegistryOptions(prefix)...)
+	}
+	return opts
 }
 
 // metaKinds are the metadata keys and the kind of value each holds; the
@@ -217,11 +219,27 @@ func (c *TableConnector) config(t connector.TableContext, sink, updating bool) (
 			valSchema.Columns = append(valSchema.Columns, col)
 		}
 	}
-	if l.val, err = format.NewRowFormat(valName, valSchema, o, prefix, updating); err != nil {
+	subject := func(suffix string) string {
+		if len(cfg.topics) == 1 {
+			return cfg.topics[0] + suffix
+		}
+		return "" // several topics or a pattern: the subject must be given
+	}
+	valSpec := format.RowFormatSpec{Prefix: prefix, Changelog: updating, Subject: subject("-value")}
+	if valSpec.Subject == "" && valName == format.RowFormatAvroConfluent {
+		if valSpec.Subject = o.Get(prefix + format.OptAvroConfluentSubject); valSpec.Subject == "" {
+			return nil, o.Errorf("format 'avro-confluent' over several topics needs '%s'", prefix+format.OptAvroConfluentSubject)
+		}
+	}
+	if l.val, err = format.NewRowFormatFor(valName, valSchema, o, valSpec); err != nil {
 		return nil, err
 	}
 	if len(keyCols) > 0 {
-		if l.key, err = format.NewRowFormat(o.Get(OptKeyFormat), keySchema, o, "key.", false); err != nil {
+		keySpec := format.RowFormatSpec{Prefix: "key.", Subject: subject("-key")}
+		if keySpec.Subject == "" {
+			keySpec.Subject = o.Get("key." + format.OptAvroConfluentSubject)
+		}
+		if l.key, err = format.NewRowFormatFor(o.Get(OptKeyFormat), keySchema, o, keySpec); err != nil {
 			return nil, err
 		}
 	}

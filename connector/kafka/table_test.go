@@ -12,6 +12,8 @@ import (
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/table"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 func kschema() table.Schema {
@@ -96,7 +98,10 @@ func TestTableKafkaOptions(t *testing.T) {
 		{kopts(c, "topic-pattern", "x.*"), `strom: table "events": connector 'kafka': give one of 'topic' and 'topic-pattern'`},
 		{kopts(c, "key.format", "json"), `strom: table "events": connector 'kafka': 'key.format' and 'key.fields' go together`},
 		{kopts(c, "key.format", "json", "key.fields", "nope"), `strom: table "events": connector 'kafka': 'key.fields' names "nope", which is not a physical column of the table`},
-		{kopts(c, "format", "avro"), `strom: table "events": connector 'kafka': unknown format 'avro' (want 'json', 'csv' or 'raw')`},
+		{kopts(c, "format", "protobuf"), `strom: table "events": connector 'kafka': unknown format 'protobuf' (want 'json', 'csv', 'raw', 'avro' or 'avro-confluent')`},
+		{kopts(c, "format", "avro-confluent"), `strom: table "events": connector 'kafka': format 'avro-confluent' needs 'avro-confluent.url'`},
+		{kopts(c, "value.format", "avro-confluent", "format", ""), `strom: table "events": connector 'kafka': give one of 'format' and 'value.format'`},
+		{kopts(c, "format", "avro-confluent", "avro-confluent.url", "file:///etc/passwd"), `strom: table "events": connector 'kafka': option 'avro-confluent.url' is 'file:///etc/passwd', want an http:// or https:// URL`},
 		{kopts(c, "sink.delivery-guarantee", "exactly-once"), `strom: table "events": connector 'kafka': option 'sink.delivery-guarantee' is for writing; the table is read`},
 		{kopts(c, "scan.topic-partition-discovery.interval", "often"), `strom: table "events": connector 'kafka': option 'scan.topic-partition-discovery.interval' is 'often', want a duration such as '10 s' or '1 min'`},
 	} {
@@ -213,5 +218,47 @@ func TestTableKafkaSourceAndSink(t *testing.T) {
 	// the table as an append stream).
 	if len(rows) != 2 || !strings.HasPrefix(rows[0], "+I(7, 'seven', TIMESTAMP '1970-01-01 00:00:07', 'out', ") || !strings.HasPrefix(rows[1], "+I(7, 'seven',") {
 		t.Fatalf("read back: %q", rows)
+	}
+}
+
+func TestTableKafkaAvroConfluent(t *testing.T) {
+	ctx := context.Background()
+	c := fakeCluster(t, 1, "av")
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	opts := kopts(c, "topic", "av", "format", "avro-confluent", "avro-confluent.url", reg.URL())
+	sink, err := TableFactory().TableSink(ctx, ktable(opts), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sink.Open(ctx, connector.SinkInfo{Subtask: 0, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := table.Row{Fields: []table.Value{table.Int(9), table.Str("nine"), table.TimestampMillis(9000), table.Null, table.Null, table.Null, table.Null, table.Null}}
+	if err := w.Write(row, 9000); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	got := readTopic(t, c, "av", true)
+	if len(got) != 1 || got[0].Value[0] != 0 {
+		t.Fatalf("records %v", got)
+	}
+	opts["scan.bounded.mode"] = "latest-offset"
+	src, err := TableFactory().TableSource(ctx, ktable(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := readRows(t, src)
+	if len(rows) != 1 || !strings.HasPrefix(rows[0], "+I(9, 'nine', TIMESTAMP '1970-01-01 00:00:09', 'av', 0, 0, ") {
+		t.Fatalf("rows %q", rows)
+	}
+	// The schema is registered under Flink's subject.
+	cl, _ := sr.NewClient(sr.URLs(reg.URL()))
+	if subs, err := cl.Subjects(ctx); err != nil || !slices.Equal(subs, []string{"av-value"}) {
+		t.Fatalf("subjects %v %v", subs, err)
 	}
 }
