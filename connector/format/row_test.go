@@ -207,3 +207,28 @@ func TestRowAvro(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func FuzzRowCSVDecode(f *testing.F) {
+	for _, s := range []string{"7;\"a;b \"\"c\"\"\";-1.50;1970-01-01 00:00:01.5;false", "8;;;;", "1;2", "x;a;1;2;true", "1;\"\n\";1;1;TRUE\r\n", "1;a;1e3;-62135596800000;false"} {
+		f.Add([]byte(s))
+	}
+	c, err := RowCSV(rowSchema(), RowCSVOptions{Comma: ';', NullLiteral: `\N`})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := c.Decode(b)
+		if err != nil {
+			checkClass(t, err, ClassCSV)
+			return
+		}
+		enc, err := c.Encode(r, nil)
+		if err != nil {
+			t.Fatalf("%v: %v", r, err)
+		}
+		r2, err := c.Decode(enc)
+		if err != nil || !r2.Equal(r) {
+			t.Fatalf("round trip of %q: %v -> %q -> %v, %v", b, r, enc, r2, err)
+		}
+	})
+}
