@@ -20,7 +20,9 @@ import (
 // columns are the value's; METADATA columns 'partition' (INT), 'offset'
 // (BIGINT), 'timestamp' (TIMESTAMP_LTZ(3) or TIMESTAMP(3)) and 'key'
 // (BYTES) are the record's; a sink writes 'timestamp' and 'key' when they
-// are not VIRTUAL ('partition' and 'offset' are read-only). A record that
+// are not VIRTUAL ('partition' and 'offset' are read-only; a written key
+// chooses the partition, journal.PartitionFor, else batches go round
+// robin). A record that
 // does not decode is handled by 'on-error' (fail, skip, dlq: the source's
 // dead-letter output, classes of package format). The topic must exist.
 type TableConnector struct{ j *jl.Journal }

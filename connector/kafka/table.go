@@ -173,6 +173,19 @@ func (c *TableConnector) config(t connector.TableContext, sink, updating bool) (
 	case !o.Has(OptFormat):
 		return nil, o.Errorf("missing required option 'format' (or 'value.format')")
 	}
+	// Format options of a format that is not used are mistakes.
+	for _, unused := range []struct{ prefix, why string }{
+		{"", "'value.format' is used"}, {"value.", "'format' is used"}, {"key.", "there is no 'key.format'"},
+	} {
+		if unused.prefix == prefix || unused.prefix == "key." && o.Has(OptKeyFormat) {
+			continue
+		}
+		for _, fo := range append(format.RowFormatOptions(unused.prefix), format.RowFormatRegistryOptions(unused.prefix)...) {
+			if o.Has(fo.Key) {
+				return nil, o.Errorf("option '%s' has no effect: %s", fo.Key, unused.why)
+			}
+		}
+	}
 	l := &cfg.layout
 	l.n = len(t.Schema.Columns)
 	var keyCols []string

@@ -98,6 +98,8 @@ func TestTableKafkaOptions(t *testing.T) {
 		{kopts(c, "topic-pattern", "x.*"), `strom: table "events": connector 'kafka': give one of 'topic' and 'topic-pattern'`},
 		{kopts(c, "key.format", "json"), `strom: table "events": connector 'kafka': 'key.format' and 'key.fields' go together`},
 		{kopts(c, "key.format", "json", "key.fields", "nope"), `strom: table "events": connector 'kafka': 'key.fields' names "nope", which is not a physical column of the table`},
+		{kopts(c, "value.json.timestamp-format.standard", "SQL"), `strom: table "events": connector 'kafka': option 'value.json.timestamp-format.standard' has no effect: 'format' is used`},
+		{kopts(c, "key.csv.field-delimiter", ";"), `strom: table "events": connector 'kafka': option 'key.csv.field-delimiter' has no effect: there is no 'key.format'`},
 		{kopts(c, "format", "protobuf"), `strom: table "events": connector 'kafka': unknown format 'protobuf' (want 'json', 'csv', 'raw', 'avro' or 'avro-confluent')`},
 		{kopts(c, "format", "avro-confluent"), `strom: table "events": connector 'kafka': format 'avro-confluent' needs 'avro-confluent.url'`},
 		{kopts(c, "value.format", "avro-confluent", "format", ""), `strom: table "events": connector 'kafka': give one of 'format' and 'value.format'`},
