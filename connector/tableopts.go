@@ -189,3 +189,12 @@ func ParseDuration(v string) (time.Duration, error) {
 	}
 	return time.Duration(n) * unit, nil
 }
+
+// NoPartitions returns an error when the table is PARTITIONED BY columns,
+// for the factories that cannot partition.
+func (o *TableOptions) NoPartitions(t TableContext) error {
+	if len(t.PartitionKeys) > 0 {
+		return o.Errorf("the connector cannot partition a table (PARTITIONED BY %s)", strings.Join(t.PartitionKeys, ", "))
+	}
+	return nil
+}

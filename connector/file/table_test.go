@@ -67,7 +67,7 @@ func TestTableFileOptions(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"path": "x", "format": "json", "pth": "y"},
-			`strom: table "bids": connector 'file': unknown option 'pth' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'json.timestamp-format.standard', 'on-error', 'path', 'sink.part-prefix', 'sink.rolling-policy.file-size', 'sink.rolling-policy.inactivity-interval', 'sink.rolling-policy.rollover-interval', 'source.max-record-size', 'source.monitor-interval')`},
+			`strom: table "bids": connector 'file': unknown option 'pth' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'json.timestamp-format.standard', 'on-error', 'partition.time-extractor.timestamp-pattern', 'path', 'sink.part-prefix', 'sink.partition-commit.delay', 'sink.partition-commit.policy.kind', 'sink.partition-commit.trigger', 'sink.rolling-policy.check-interval', 'sink.rolling-policy.file-size', 'sink.rolling-policy.inactivity-interval', 'sink.rolling-policy.rollover-interval', 'source.max-record-size', 'source.monitor-interval')`},
 		{map[string]string{"format": "json"},
 			`strom: table "bids": connector 'file': missing required option 'path' (source: a file, a directory (its files not starting with '.' or '_') or a glob pattern; sink: the output directory (created if missing))`},
 		{map[string]string{"path": "x", "format": "xml"},
@@ -95,10 +95,12 @@ func TestTableFileOptions(t *testing.T) {
 			`strom: table "bids": connector 'file': format 'csv' cannot write updates (rows of kind -U, +U, -D): use 'json', which writes the "op" field`},
 		{map[string]string{"path": "x", "format": "json", "sink.rolling-policy.file-size": "-1"}, false,
 			`strom: table "bids": connector 'file': option 'sink.rolling-policy.file-size' is '-1', want a positive size such as '128mb'`},
+		{map[string]string{"path": "s3://bucket/x", "format": "json"}, false,
+			`strom: table "bids": connector 'file': option 'path' is 's3://bucket/x': only local paths and file:// URIs are supported`},
+		{map[string]string{"path": "x", "format": "json", "sink.partition-commit.policy.kind": "metastore"}, false,
+			`strom: table "bids": connector 'file': option 'sink.partition-commit.policy.kind' is 'metastore', want one of 'success-file'`},
 		{map[string]string{"path": "x", "format": "json", "sink.rolling-policy.rollover-interval": "soon"}, false,
 			`strom: table "bids": connector 'file': option 'sink.rolling-policy.rollover-interval' is 'soon', want a duration such as '10 s' or '1 min'`},
-		{map[string]string{"path": "x", "format": "json", "on-error": "skip"}, false,
-			`strom: table "bids": connector 'file': options 'on-error', 'source.monitor-interval' and 'source.max-record-size' are for reading; the table is written`},
 	} {
 		_, err := f.TableSink(ctx, tctx(tc.opts), tc.updating)
 		if err == nil || err.Error() != tc.want {
@@ -249,5 +251,58 @@ func TestTableFileSinkRoundTrip(t *testing.T) {
 				t.Fatalf("got %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestTableFilesystemQ10 is the sink of Nexmark q10: 'filesystem', a
+// file:// path, CSV, PARTITIONED BY (dt, hm) and Flink's commit options.
+func TestTableFilesystemQ10(t *testing.T) {
+	dir := t.TempDir()
+	f := FilesystemTableFactory()
+	if f.Name() != "filesystem" {
+		t.Fatal(f.Name())
+	}
+	tc := connector.TableContext{Name: "nexmark_q10", Schema: table.Schema{Columns: []table.Column{
+		{Name: "auction", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "dt", Type: table.StringType()},
+		{Name: "hm", Type: table.StringType()},
+	}}, PartitionKeys: []string{"dt", "hm"}, Options: map[string]string{
+		"path":                              "file://" + dir,
+		"format":                            "csv",
+		"sink.partition-commit.trigger":     "partition-time",
+		"sink.partition-commit.delay":       "1 min",
+		"sink.partition-commit.policy.kind": "success-file",
+		"partition.time-extractor.timestamp-pattern": "$dt $hm:00",
+		"sink.rolling-policy.rollover-interval":      "1min",
+		"sink.rolling-policy.check-interval":         "1min",
+	}}
+	s, err := f.TableSink(context.Background(), tc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := func(a, p int64, dt, hm string) table.Row {
+		return table.NewRow(table.Int(a), table.Int(p), table.Str(dt), table.Str(hm))
+	}
+	sinkRows(t, s, r(1, 10, "2026-01-01", "13:05"), r(2, 20, "2026-01-01", "13:06"), r(3, 30, "2026-01-01", "13:05"),
+		table.NewRow(table.Int(4), table.Int(40), table.Null, table.Str("a/b")))
+	for path, want := range map[string]string{
+		"dt=2026-01-01/hm=13:05/part-0-1-0.csv":            "1,10\n3,30\n",
+		"dt=2026-01-01/hm=13:06/part-0-1-1.csv":            "2,20\n",
+		"dt=__DEFAULT_PARTITION__/hm=a%2Fb/part-0-1-2.csv": "4,40\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, path))
+		if err != nil || string(b) != want {
+			t.Errorf("%s: %q %v", path, b, err)
+		}
+	}
+	if _, err := f.TableSource(context.Background(), tc); err == nil ||
+		err.Error() != `strom: table "nexmark_q10": connector 'filesystem': reading a partitioned table (PARTITIONED BY dt, hm) is not supported yet` {
+		t.Error(err)
+	}
+	tc.PartitionKeys = []string{"nope"}
+	if _, err := f.TableSink(context.Background(), tc, false); err == nil ||
+		err.Error() != `strom: table "nexmark_q10": connector 'filesystem': PARTITIONED BY names "nope", which is not a physical column of the table` {
+		t.Error(err)
 	}
 }

@@ -98,6 +98,9 @@ func (c *TableConnector) config(t connector.TableContext, sink, updating bool) (
 	if c.j == nil {
 		return nil, nil, o.Errorf("no journal: the application did not open one")
 	}
+	if err := o.NoPartitions(t); err != nil {
+		return nil, nil, err
+	}
 	l := &layout{n: len(t.Schema.Columns)}
 	var phys table.Schema
 	for i, col := range t.Schema.Columns {
@@ -189,11 +192,6 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range []string{OptDeliveryGuarantee, OptTransactionalIDPrefix} {
-		if o.Has(k) {
-			return nil, o.Errorf("option '%s' is for writing; the table is read", k)
-		}
-	}
 	so := SourceOptions[table.Row]{Topic: o.Get(OptTopic), Decode: l.decode}
 	mode, err := o.Enum(OptStartupMode, "earliest-offset", "latest-offset", "group-offsets")
 	if err != nil {
@@ -246,11 +244,6 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 	o, l, err := c.config(t, true, updating)
 	if err != nil {
 		return nil, err
-	}
-	for _, k := range []string{OptStartupMode, OptGroupID, OptCommitOffsets, OptBoundedMode, OptIsolationLevel, OptOnError} {
-		if o.Has(k) {
-			return nil, o.Errorf("option '%s' is for reading; the table is written", k)
-		}
 	}
 	g, err := o.Enum(OptDeliveryGuarantee, "exactly-once", "at-least-once")
 	if err != nil {

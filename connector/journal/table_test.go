@@ -154,7 +154,6 @@ func TestTableJournalOptions(t *testing.T) {
 		{jtable("format", "avro-confluent"), false, `strom: table "events": connector 'journal': option 'format' is 'avro-confluent', want one of 'json', 'csv', 'raw', 'avro'`},
 		{jtable("properties.bootstrap.servers", "x"), false, `strom: table "events": connector 'journal': unknown option 'properties.bootstrap.servers' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'group.id', 'json.timestamp-format.standard', 'on-error', 'scan.bounded.mode', 'scan.commit-offsets', 'scan.isolation-level', 'scan.startup.mode', 'sink.delivery-guarantee', 'sink.transactional-id-prefix', 'topic')`},
 		{jtable("sink.delivery-guarantee", "none"), true, `strom: table "events": connector 'journal': option 'sink.delivery-guarantee' is 'none', want one of 'exactly-once', 'at-least-once'`},
-		{jtable("on-error", "skip"), true, `strom: table "events": connector 'journal': option 'on-error' is for reading; the table is written`},
 		{jtable("format", "csv"), true, `strom: table "events": connector 'journal': format 'csv' cannot write updates (rows of kind -U, +U, -D): use 'json', which writes the "op" field`},
 	} {
 		var err error

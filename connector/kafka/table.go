@@ -146,6 +146,9 @@ func (c *TableConnector) config(t connector.TableContext, sink, updating bool) (
 	if err != nil {
 		return nil, err
 	}
+	if err := o.NoPartitions(t); err != nil {
+		return nil, err
+	}
 	cfg := &tableConfig{o: o}
 	if o.Has(OptTopic) == o.Has(OptTopicPattern) {
 		return nil, o.Errorf("give one of 'topic' and 'topic-pattern'")
@@ -381,11 +384,6 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 		return nil, err
 	}
 	o := cfg.o
-	for _, k := range []string{OptDeliveryGuarantee, OptTransactionalIDPrefx, OptTransactionTimeout} {
-		if o.Has(k) {
-			return nil, o.Errorf("option '%s' is for writing; the table is read", k)
-		}
-	}
 	so := SourceOptions[table.Row]{
 		Cluster:      cfg.cluster(),
 		Topics:       cfg.topics,
@@ -485,11 +483,6 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		return nil, err
 	}
 	o := cfg.o
-	for _, k := range []string{OptStartupMode, OptStartupTimestamp, OptStartupOffsets, OptBoundedMode, OptOnError, OptMaxBadRatio, OptCommitOffsets} {
-		if o.Has(k) {
-			return nil, o.Errorf("option '%s' is for reading; the table is written", k)
-		}
-	}
 	gs, err := o.Enum(OptDeliveryGuarantee, "at-least-once", "exactly-once", "none")
 	if err != nil {
 		return nil, err

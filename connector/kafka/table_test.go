@@ -104,7 +104,6 @@ func TestTableKafkaOptions(t *testing.T) {
 		{kopts(c, "format", "avro-confluent"), `strom: table "events": connector 'kafka': format 'avro-confluent' needs 'avro-confluent.url'`},
 		{kopts(c, "value.format", "avro-confluent", "format", ""), `strom: table "events": connector 'kafka': give one of 'format' and 'value.format'`},
 		{kopts(c, "format", "avro-confluent", "avro-confluent.url", "file:///etc/passwd"), `strom: table "events": connector 'kafka': option 'avro-confluent.url' is 'file:///etc/passwd', want an http:// or https:// URL`},
-		{kopts(c, "sink.delivery-guarantee", "exactly-once"), `strom: table "events": connector 'kafka': option 'sink.delivery-guarantee' is for writing; the table is read`},
 		{kopts(c, "scan.topic-partition-discovery.interval", "often"), `strom: table "events": connector 'kafka': option 'scan.topic-partition-discovery.interval' is 'often', want a duration such as '10 s' or '1 min'`},
 	} {
 		_, err := f.TableSource(ctx, ktable(tc.opts))
@@ -119,7 +118,6 @@ func TestTableKafkaOptions(t *testing.T) {
 		{kopts(c, "sink.delivery-guarantee", "exactly-once"), `strom: table "events": connector 'kafka': 'sink.delivery-guarantee' = 'exactly-once' needs 'sink.transactional-id-prefix'`},
 		{kopts(c, "sink.delivery-guarantee", "exactly"), `strom: table "events": connector 'kafka': option 'sink.delivery-guarantee' is 'exactly', want one of 'at-least-once', 'exactly-once', 'none'`},
 		{kopts(c, "topic", "a;b"), `strom: table "events": connector 'kafka': a sink writes one topic: give it in 'topic', not 'a;b'`},
-		{kopts(c, "scan.bounded.mode", "latest-offset"), `strom: table "events": connector 'kafka': option 'scan.bounded.mode' is for reading; the table is written`},
 		{kopts(c, "properties.transaction.timeout.ms", "10"), `strom: table "events": connector 'kafka': option 'properties.transaction.timeout.ms' is '10', want an integer in [1000, 2147483647]`},
 	} {
 		_, err := f.TableSink(ctx, ktable(tc.opts), false)

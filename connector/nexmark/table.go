@@ -92,6 +92,9 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	if err != nil {
 		return nil, err
 	}
+	if err := o.NoPartitions(t); err != nil {
+		return nil, err
+	}
 	var cfg GeneratorConfig
 	ints := []struct {
 		key    string
