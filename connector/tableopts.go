@@ -198,3 +198,28 @@ func (o *TableOptions) NoPartitions(t TableContext) error {
 	}
 	return nil
 }
+
+// OptSinkParallelism is Flink's 'sink.parallelism', which every sink
+// factory of strom accepts (SinkParallelismOption): the parallelism of the
+// sink operator, for the planner to read with SinkParallelism.
+const OptSinkParallelism = "sink.parallelism"
+
+// SinkParallelismOption documents 'sink.parallelism' for a factory's
+// Options.
+func SinkParallelismOption() TableOption {
+	return TableOption{Key: OptSinkParallelism, Description: "sink: the parallelism of the sink operator (default: the job's)"}
+}
+
+// SinkParallelism returns the 'sink.parallelism' of a table's options (0
+// when not given), or an error naming the bad value.
+func SinkParallelism(options map[string]string) (int, error) {
+	v, ok := options[OptSinkParallelism]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 1<<15 {
+		return 0, fmt.Errorf("option '%s' is '%s', want an integer in [1, 32768]", OptSinkParallelism, v)
+	}
+	return n, nil
+}

@@ -60,6 +60,7 @@ func (*PrintConnector) Options() []connector.TableOption {
 	return []connector.TableOption{
 		{Key: OptPrintIdentifier, Description: "a prefix of every line, to tell the output of several print tables apart"},
 		{Key: OptStandardError, Default: "false", Description: "'true' prints to standard error instead of standard output"},
+		connector.SinkParallelismOption(),
 	}
 }
 
@@ -68,6 +69,9 @@ func (c *PrintConnector) TableSink(_ context.Context, t connector.TableContext, 
 	o, err := connector.CheckTableOptions(c, t)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := connector.SinkParallelism(t.Options); err != nil {
+		return nil, o.Errorf("%v", err)
 	}
 	stderr, err := o.Enum(OptStandardError, "true", "false")
 	if err != nil {
@@ -142,16 +146,22 @@ var _ connector.TableSinkFactory = (*BlackholeConnector)(nil)
 // Name returns "blackhole".
 func (*BlackholeConnector) Name() string { return "blackhole" }
 
-// Options returns none: the connector takes no options.
-func (*BlackholeConnector) Options() []connector.TableOption { return nil }
+// Options returns 'sink.parallelism' only.
+func (*BlackholeConnector) Options() []connector.TableOption {
+	return []connector.TableOption{connector.SinkParallelismOption()}
+}
 
 // Count returns the number of rows the sinks of this factory discarded.
 func (c *BlackholeConnector) Count() int64 { return c.n.Load() }
 
 // TableSink returns the blackhole sink; it accepts updates.
 func (c *BlackholeConnector) TableSink(_ context.Context, t connector.TableContext, _ bool) (connector.Sink[table.Row], error) {
-	if _, err := connector.CheckTableOptions(c, t); err != nil {
+	o, err := connector.CheckTableOptions(c, t)
+	if err != nil {
 		return nil, err
+	}
+	if _, err := connector.SinkParallelism(t.Options); err != nil {
+		return nil, o.Errorf("%v", err)
 	}
 	return blackhole{c}, nil
 }

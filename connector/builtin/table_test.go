@@ -42,8 +42,12 @@ func TestPrint(t *testing.T) {
 	if err == nil || err.Error() != `strom: table "p": connector 'print': option 'standard-error' is 'yes', want one of 'true', 'false'` {
 		t.Fatal(err)
 	}
-	_, err = TableFactory().TableSink(ctx, connector.TableContext{Name: "p", Options: map[string]string{"sink.parallelism": "2"}}, false)
-	if err == nil || err.Error() != `strom: table "p": connector 'print': unknown option 'sink.parallelism' (allowed: 'print-identifier', 'standard-error')` {
+	_, err = TableFactory().TableSink(ctx, connector.TableContext{Name: "p", Options: map[string]string{"sink.parallelism": "0"}}, false)
+	if err == nil || err.Error() != `strom: table "p": connector 'print': option 'sink.parallelism' is '0', want an integer in [1, 32768]` {
+		t.Fatal(err)
+	}
+	_, err = TableFactory().TableSink(ctx, connector.TableContext{Name: "p", Options: map[string]string{"parallelism": "2"}}, false)
+	if err == nil || err.Error() != `strom: table "p": connector 'print': unknown option 'parallelism' (allowed: 'print-identifier', 'sink.parallelism', 'standard-error')` {
 		t.Fatal(err)
 	}
 }
@@ -64,7 +68,7 @@ func TestBlackhole(t *testing.T) {
 		t.Fatal(f.Count())
 	}
 	if _, err := f.TableSink(ctx, connector.TableContext{Name: "b", Options: map[string]string{"x": "1"}}, false); err == nil ||
-		err.Error() != `strom: table "b": connector 'blackhole': unknown option 'x' (the connector takes no options)` {
+		err.Error() != `strom: table "b": connector 'blackhole': unknown option 'x' (allowed: 'sink.parallelism')` {
 		t.Fatal(err)
 	}
 }

@@ -87,6 +87,7 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptCommitDelay, Description: "sink: accepted for Flink DDL (a duration); see 'sink.partition-commit.trigger'"},
 		{Key: OptCommitPolicy, Description: "sink: accepted for Flink DDL ('success-file'); no _SUCCESS file is written yet"},
 		{Key: OptTimestampPattern, Description: "sink: accepted for Flink DDL (such as '$dt $hm:00'); not used yet"},
+		connector.SinkParallelismOption(),
 	}, format.RowFormatOptions("")...)
 }
 
@@ -181,6 +182,9 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 	}
 	if err := checkFlinkCommitOptions(o); err != nil {
 		return nil, err
+	}
+	if _, err := connector.SinkParallelism(t.Options); err != nil {
+		return nil, o.Errorf("%v", err)
 	}
 	// The files hold the physical columns but the partition columns.
 	var partIdx []int

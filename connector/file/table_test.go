@@ -67,7 +67,7 @@ func TestTableFileOptions(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"path": "x", "format": "json", "pth": "y"},
-			`strom: table "bids": connector 'file': unknown option 'pth' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'json.timestamp-format.standard', 'on-error', 'partition.time-extractor.timestamp-pattern', 'path', 'sink.part-prefix', 'sink.partition-commit.delay', 'sink.partition-commit.policy.kind', 'sink.partition-commit.trigger', 'sink.rolling-policy.check-interval', 'sink.rolling-policy.file-size', 'sink.rolling-policy.inactivity-interval', 'sink.rolling-policy.rollover-interval', 'source.max-record-size', 'source.monitor-interval')`},
+			`strom: table "bids": connector 'file': unknown option 'pth' (allowed: 'csv.field-delimiter', 'csv.null-literal', 'format', 'json.timestamp-format.standard', 'on-error', 'partition.time-extractor.timestamp-pattern', 'path', 'sink.parallelism', 'sink.part-prefix', 'sink.partition-commit.delay', 'sink.partition-commit.policy.kind', 'sink.partition-commit.trigger', 'sink.rolling-policy.check-interval', 'sink.rolling-policy.file-size', 'sink.rolling-policy.inactivity-interval', 'sink.rolling-policy.rollover-interval', 'source.max-record-size', 'source.monitor-interval')`},
 		{map[string]string{"format": "json"},
 			`strom: table "bids": connector 'file': missing required option 'path' (source: a file, a directory (its files not starting with '.' or '_') or a glob pattern; sink: the output directory (created if missing))`},
 		{map[string]string{"path": "x", "format": "xml"},

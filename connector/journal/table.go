@@ -65,6 +65,7 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptDeliveryGuarantee, Default: "exactly-once", Description: "sink: 'exactly-once' (journal transactions committed with checkpoints) or 'at-least-once'"},
 		{Key: OptTransactionalIDPrefix, Description: "sink: the prefix of the transactional names (default 'sql-' and the table name); unique per job and sink"},
 		{Key: OptOnError, Default: "fail", Description: "source: a record that does not decode: 'fail' the job, 'skip' it, or 'dlq' (to the source's dead-letter output)"},
+		connector.SinkParallelismOption(),
 	}, format.RowFormatOptions("")...)
 }
 
@@ -244,6 +245,9 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 	o, l, err := c.config(t, true, updating)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := connector.SinkParallelism(t.Options); err != nil {
+		return nil, o.Errorf("%v", err)
 	}
 	g, err := o.Enum(OptDeliveryGuarantee, "exactly-once", "at-least-once")
 	if err != nil {

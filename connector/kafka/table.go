@@ -100,6 +100,7 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptTransactionalIDPrefx, Description: "sink: the prefix of the transactional ids, required for 'exactly-once'; unique per job and sink"},
 		{Key: OptTransactionTimeout, Description: "sink: the transaction timeout in milliseconds of 'exactly-once' (default 15 minutes); more than the checkpoint interval plus a restart"},
 		{Key: OptOnError, Default: "fail", Description: "source: a record that does not decode: 'fail' the job, 'skip' it, or 'dlq' (to the source's dead-letter output)"},
+		connector.SinkParallelismOption(),
 		{Key: OptMaxBadRatio, Description: "source: with 'skip' or 'dlq', fail once more than this fraction (0..1) of a partition's records were bad (after 10 bad ones)"},
 	}
 	for _, prefix := range []string{"", "value.", "key."} {
@@ -483,6 +484,9 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		return nil, err
 	}
 	o := cfg.o
+	if _, err := connector.SinkParallelism(t.Options); err != nil {
+		return nil, o.Errorf("%v", err)
+	}
 	gs, err := o.Enum(OptDeliveryGuarantee, "at-least-once", "exactly-once", "none")
 	if err != nil {
 		return nil, err
