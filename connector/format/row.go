@@ -27,7 +27,8 @@ type RowJSONOptions struct {
 	// (a missing "op" is +I). Without it Encode rejects rows that are not
 	// inserts and Decode ignores an "op" key.
 	Changelog bool
-	// TimestampISO makes Encode write TIMESTAMP columns as ISO-8601 text
+	// TimestampISO makes Encode write TIMESTAMP columns (top-level ones;
+	// inside ARRAY, MAP and ROW values they stay numbers) as ISO-8601 text
 	// ("2024-01-31 12:00:00.123", Flink's 'json.timestamp-format.standard'
 	// = 'SQL'; "T" separated with ISO8601) instead of epoch milliseconds.
 	// Decode reads both forms either way.
