@@ -25,7 +25,9 @@ type RowJSONOptions struct {
 	// "op":"+I"|"-U"|"+U"|"-D" as the first member of every object (the
 	// Nexmark spec §3.3, as Flink prints a changelog) and Decode reads it
 	// (a missing "op" is +I). Without it Encode rejects rows that are not
-	// inserts and Decode ignores an "op" key.
+	// inserts and Decode ignores an "op" key. A schema with a column named
+	// "op" cannot be a changelog: Encode fails (NewRowFormat says so up
+	// front).
 	Changelog bool
 	// TimestampISO makes Encode write TIMESTAMP columns (top-level ones;
 	// inside ARRAY, MAP and ROW values they stay numbers) as ISO-8601 text
@@ -103,6 +105,9 @@ func checkNotNull(r table.Row, s *table.Schema) *Error {
 
 func (f *rowJSON) Encode(r table.Row, dst []byte) ([]byte, error) {
 	n := len(dst)
+	if f.o.Changelog && f.opIdx < 0 {
+		return dst, newError(ClassJSON, nil, `the column "op" clashes with the "op" field of the changelog`)
+	}
 	if r.Kind != table.Insert && !f.o.Changelog {
 		return dst, newError(ClassJSON, nil, "a %s row needs a changelog format (the row is an update or delete)", r.Kind)
 	}

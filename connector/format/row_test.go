@@ -74,6 +74,10 @@ func TestRowJSONChangelog(t *testing.T) {
 	if _, err := f.Decode([]byte(`{"op":"+X","id":1}`)); err == nil || err.Error() != `strom: format: json: "op" is "+X", want "+I", "-U", "+U" or "-D"` {
 		t.Fatal(err)
 	}
+	clash := RowJSON(table.Schema{Columns: []table.Column{{Name: "op", Type: table.StringType()}}}, RowJSONOptions{Changelog: true})
+	if _, err := clash.Encode(table.NewRow(table.Str("x")), nil); err == nil || err.Error() != `strom: format: json: the column "op" clashes with the "op" field of the changelog` {
+		t.Fatal(err)
+	}
 	iso := RowJSON(rowSchema(), RowJSONOptions{TimestampISO: true, TimestampT: true})
 	b, err := iso.Encode(table.NewRow(table.Int(1), table.Null, table.Null, table.TimestampMillis(1500), table.Null), nil)
 	if err != nil || string(b) != `{"id":1,"name":null,"price":null,"ts":"1970-01-01T00:00:01.500","ok":null}` {

@@ -116,6 +116,9 @@ func NewRowFormatFor(name string, schema table.Schema, o *connector.TableOptions
 		if err != nil {
 			return nil, err
 		}
+		if changelog && schema.Index("op") >= 0 {
+			return nil, o.Errorf("the column \"op\" clashes with the \"op\" field that the json format writes for updates: rename the column")
+		}
 		return RowJSON(schema, RowJSONOptions{Changelog: changelog, TimestampISO: std == "SQL" || std == "ISO-8601", TimestampT: std == "ISO-8601"}), nil
 	case RowFormatCSV, RowFormatRaw:
 		if changelog {
