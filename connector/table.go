@@ -41,6 +41,9 @@ type TableContext struct {
 	Schema table.Schema
 	// Options are the WITH options, 'connector' removed.
 	Options map[string]string
+	// PartitionKeys are the columns of PARTITIONED BY (...), nil for none.
+	// A factory that cannot partition rejects them.
+	PartitionKeys []string
 }
 
 // TableSourceFactory is a TableFactory that can read a table. Rows have

@@ -18,7 +18,8 @@ func newCSVFormat[T any](o CSVOptions) (*format.CSVFormat[T], error) {
 // csvDecoder turns records into T for one reader (it holds the column map
 // read from the file's header).
 type csvDecoder[T any] struct {
-	f          *format.CSVFormat[T] // by position until the header is read
+	f          *format.CSVFormat[T] // by position until the header is read; nil with dec
+	dec        format.Decoder[T]    // a source's own decoder (the header is skipped)
 	needHeader bool
 	comma      []byte
 }
@@ -29,6 +30,9 @@ func newCSVDecoder[T any](f *format.CSVFormat[T], o CSVOptions) *csvDecoder[T] {
 
 // readHeader takes the header record and maps its columns to fields.
 func (d *csvDecoder[T]) readHeader(rec []byte) *LineError {
+	if d.dec != nil {
+		return nil
+	}
 	f, err := d.f.WithHeaderRecord(rec)
 	if err != nil {
 		le := lineErrorOf(err)

@@ -64,6 +64,7 @@ func newReader[T any](s *Source[T], path string, f *os.File) *Reader[T] {
 		skip: o.OnError == OnErrorSkip, format: o.Format}
 	if o.Format == FormatCSV {
 		r.csv = newCSVDecoder(s.csv, o.CSV)
+		r.csv.dec = s.dec
 	}
 	r.buf = make([]byte, max(1, min(initialBuffer, r.max+2)))
 	return r
@@ -484,6 +485,16 @@ func (r *Reader[T]) checkTruncated() error {
 }
 
 func (r *Reader[T]) decode(rec []byte) (v T, le *LineError) {
+	if d := r.src.dec; d != nil {
+		if !utf8.Valid(rec) {
+			return v, invalidUTF8(rec)
+		}
+		v, err := d.Decode(rec)
+		if err != nil {
+			return v, lineErrorOf(err)
+		}
+		return v, nil
+	}
 	switch r.format {
 	case FormatLines:
 		switch p := any(&v).(type) {

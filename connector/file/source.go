@@ -21,7 +21,8 @@ import (
 type Source[T any] struct {
 	opts    SourceOptions
 	err     error                // invalid options or T, reported by Splits and Open
-	csv     *format.CSVFormat[T] // FormatCSV only
+	csv     *format.CSVFormat[T] // FormatCSV only, without dec
+	dec     format.Decoder[T]    // NewSourceDecoder: decodes every record
 	skipped atomic.Int64
 }
 
@@ -35,12 +36,32 @@ func NewSource[T any](opts SourceOptions) (*Source[T], error) {
 	return s, s.err
 }
 
-func newSource[T any](opts SourceOptions) *Source[T] {
-	s := &Source[T]{}
+// NewSourceDecoder returns a source whose records are decoded by dec instead
+// of the mapping of Format onto T: Format only says where records end (a
+// line; for FormatCSV a record may span lines inside quotes). Records that
+// are not valid UTF-8 are bad lines before dec sees them; dec's errors are
+// bad lines too. With FormatCSV and without CSV.NoHeader the first record
+// of each file is skipped as a header. SQL tables (table.Row) read files
+// this way.
+func NewSourceDecoder[T any](opts SourceOptions, dec format.Decoder[T]) (*Source[T], error) {
+	if dec == nil {
+		return nil, errors.New("strom: file source: nil decoder")
+	}
+	s := newSourceWith[T](opts, dec)
+	return s, s.err
+}
+
+func newSource[T any](opts SourceOptions) *Source[T] { return newSourceWith[T](opts, nil) }
+
+func newSourceWith[T any](opts SourceOptions, dec format.Decoder[T]) *Source[T] {
+	s := &Source[T]{dec: dec}
 	if s.err = opts.Validate(); s.err != nil {
 		return s
 	}
 	s.opts = opts.withDefaults()
+	if dec != nil {
+		return s
+	}
 	t := reflect.TypeFor[T]()
 	switch s.opts.Format {
 	case FormatCSV:

@@ -29,8 +29,14 @@ type TransactionalSinkOptions[T any] struct {
 	// Format is the record format (default FormatJSONLines).
 	Format Format
 	// CSV configures FormatCSV. Every part file starts with a header row
-	// unless NoHeader is set.
+	// unless NoHeader is set (or Encoder is set: no header then).
 	CSV CSVOptions
+	// Encoder, if set, encodes every record instead of the mapping of
+	// Format onto T, and the sink adds the '\n' after it; Format then only
+	// names the extension of the part files. SQL tables (table.Row) write
+	// files this way. An encoding must not contain a line break outside
+	// CSV quotes.
+	Encoder format.Encoder[T]
 	// Prefix starts the name of every part file (default "part"): final
 	// files are <Prefix>-<subtask>-<checkpoint>-<n>.<ext>, staged ones
 	// .<Prefix>-<subtask>-<token>-<seq>.inprogress. It may not contain
@@ -149,13 +155,14 @@ func NewTransactionalSink[T any](opts TransactionalSinkOptions[T]) (*Transaction
 	s.dir = filepath.Clean(s.opts.Dir)
 	s.ext = extOf(s.opts.Format)
 	t := reflect.TypeFor[T]()
-	switch s.opts.Format {
-	case FormatCSV:
+	switch {
+	case s.opts.Encoder != nil:
+	case s.opts.Format == FormatCSV:
 		var err error
 		if s.csv, err = newCSVFormat[T](s.opts.CSV); err != nil {
 			return nil, err
 		}
-	case FormatLines:
+	case s.opts.Format == FormatLines:
 		if !isLinesType(t) {
 			return nil, fmt.Errorf("strom: file: the lines format needs a string type or []byte, not %v", t)
 		}
@@ -261,13 +268,21 @@ func (s *TransactionalSink[T]) Open(_ context.Context, info connector.SinkInfo) 
 		return nil, err
 	}
 	w.known[""] = true
-	switch s.opts.Format {
-	case FormatCSV:
+	switch enc := s.opts.Encoder; {
+	case enc != nil:
+		w.enc = func(dst []byte, v T) ([]byte, error) {
+			dst, err := enc.Encode(v, dst)
+			if err != nil {
+				return dst, err
+			}
+			return append(dst, '\n'), nil
+		}
+	case s.opts.Format == FormatCSV:
 		w.enc = csvAppender(s.csv)
 		if !s.opts.CSV.NoHeader && s.csv.Columns() != nil {
 			w.header = append(s.csv.AppendHeader(nil), '\n')
 		}
-	case FormatLines:
+	case s.opts.Format == FormatLines:
 		w.enc = appendLine[T]
 	default:
 		w.enc = appendJSONLine[T]

@@ -19,6 +19,10 @@
 //     4-byte big-endian schema id, Avro binary), the schema registered for
 //     a subject when encoding and fetched by id (and cached) when decoding,
 //     through franz-go's sr.Client.
+//   - Row formats of SQL tables (table.Row for a table.Schema): RowJSON
+//     (with the changelog "op" of updating results), RowCSV, RowRaw,
+//     RowAvro and RowAvroRegistry (the schema derived by AvroSchemaOf);
+//     NewRowFormat builds one from a table's WITH options.
 //
 // Every Decoder and Encoder of the package is safe for concurrent use, and
 // no Decoder keeps or aliases its input. Decoders never panic on arbitrary

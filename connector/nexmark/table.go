@@ -1,0 +1,391 @@
+package nexmark
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/table"
+)
+
+// TableConnector is the 'nexmark' connector of SQL tables: the generator
+// as a source of rows, for the DDL of the Flink Nexmark benchmark
+// (internal/sql/parser/testdata/nexmark/ddl.sql):
+//
+//	CREATE TABLE nexmark (
+//	    event_type INT,
+//	    person ROW<id BIGINT, name VARCHAR, ..., dateTime TIMESTAMP(3), extra VARCHAR>,
+//	    auction ROW<...>,
+//	    bid ROW<...>,
+//	    dateTime AS CASE ... END,
+//	    WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND
+//	) WITH ('connector' = 'nexmark', 'events.num' = '100000000', ...)
+//
+// Columns are matched by name, case-insensitively: 'event_type' (an
+// integer: 0 person, 1 auction, 2 bid), 'person', 'auction', 'bid' (ROW
+// types whose fields are matched by name against the fields of Person,
+// Auction and Bid in SPEC.md §1; the member not of the event's type is
+// NULL), and optionally a physical 'dateTime' TIMESTAMP(3) column, filled
+// with the event time. Computed columns are NULL (the SQL layer computes
+// them). Rows are built directly from the generated events (no JSON); the
+// readers implement connector.Timestamped (the event time).
+type TableConnector struct{}
+
+// TableFactory returns the 'nexmark' connector of SQL tables.
+func TableFactory() *TableConnector { return &TableConnector{} }
+
+var _ connector.TableSourceFactory = (*TableConnector)(nil)
+
+// The option keys of the 'nexmark' connector: Flink's Nexmark source's,
+// plus 'splits', 'seed', 'base-time' and 'rate.limited'.
+const (
+	OptEventsNum         = "events.num"
+	OptFirstEventRate    = "first-event.rate"
+	OptNextEventRate     = "next-event.rate"
+	OptPersonProportion  = "person.proportion"
+	OptAuctionProportion = "auction.proportion"
+	OptBidProportion     = "bid.proportion"
+	OptHotAuctionRatio   = "hot-auction.ratio"
+	OptHotSellerRatio    = "hot-seller.ratio"
+	OptHotBidderRatio    = "hot-bidder.ratio"
+	OptAvgPersonSize     = "avg-person.byte-size"
+	OptAvgAuctionSize    = "avg-auction.byte-size"
+	OptAvgBidSize        = "avg-bid.byte-size"
+	OptSplits            = "splits"
+	OptSeed              = "seed"
+	OptBaseTime          = "base-time"
+	OptRateLimited       = "rate.limited"
+)
+
+// Name returns "nexmark".
+func (*TableConnector) Name() string { return "nexmark" }
+
+// Options lists the option keys of the connector.
+func (*TableConnector) Options() []connector.TableOption {
+	return []connector.TableOption{
+		{Key: OptEventsNum, Default: "0", Description: "the number of events of all splits together; 0: unbounded"},
+		{Key: OptFirstEventRate, Default: strconv.Itoa(DefaultRate), Description: "events per second of event time of the whole source"},
+		{Key: OptNextEventRate, Description: "must equal 'first-event.rate' when given (the rate does not change over time here)"},
+		{Key: OptPersonProportion, Default: strconv.Itoa(DefaultPersonProportion), Description: "persons among every person+auction+bid proportion events"},
+		{Key: OptAuctionProportion, Default: strconv.Itoa(DefaultAuctionProportion), Description: "auctions among every person+auction+bid proportion events"},
+		{Key: OptBidProportion, Default: strconv.Itoa(DefaultBidProportion), Description: "bids among every person+auction+bid proportion events"},
+		{Key: OptHotAuctionRatio, Default: strconv.Itoa(DefaultHotAuctionRatio), Description: "1 in this many bids goes to a hot auction"},
+		{Key: OptHotSellerRatio, Default: strconv.Itoa(DefaultHotSellersRatio), Description: "1 in this many auctions is by a hot seller"},
+		{Key: OptHotBidderRatio, Default: strconv.Itoa(DefaultHotBiddersRatio), Description: "1 in this many bids is by a hot bidder"},
+		{Key: OptAvgPersonSize, Default: strconv.Itoa(DefaultAvgPersonBytes), Description: "the average size of a person in bytes (padding in 'extra')"},
+		{Key: OptAvgAuctionSize, Default: strconv.Itoa(DefaultAvgAuctionBytes), Description: "the average size of an auction in bytes"},
+		{Key: OptAvgBidSize, Default: strconv.Itoa(DefaultAvgBidBytes), Description: "the average size of a bid in bytes"},
+		{Key: OptSplits, Default: "1", Description: "the number of splits (parallel generators), at most 1024"},
+		{Key: OptSeed, Default: "0", Description: "selects the data: equal seeds give equal events"},
+		{Key: OptBaseTime, Default: strconv.Itoa(DefaultBaseTime), Description: "the event time of the first event: epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'"},
+		{Key: OptRateLimited, Default: "false", Description: "'true' paces the events on the wall clock at the rate; 'false' generates as fast as the job reads"},
+	}
+}
+
+// TableSource returns the generator source of the table's rows.
+func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	o, err := connector.CheckTableOptions(c, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.NoPartitions(t); err != nil {
+		return nil, err
+	}
+	var cfg GeneratorConfig
+	ints := []struct {
+		key    string
+		lo, hi int64
+		set    func(int64)
+	}{
+		{OptEventsNum, 0, math.MaxInt64, func(v int64) { cfg.Events = v }},
+		{OptFirstEventRate, 1, math.MaxInt64, func(v int64) { cfg.Rate = v }},
+		{OptPersonProportion, 0, 1000, func(v int64) { cfg.PersonProportion = int(v) }},
+		{OptAuctionProportion, 0, 1000, func(v int64) { cfg.AuctionProportion = int(v) }},
+		{OptBidProportion, 0, 1000, func(v int64) { cfg.BidProportion = int(v) }},
+		{OptHotAuctionRatio, 1, 1 << 20, func(v int64) { cfg.HotAuctionRatio = int(v) }},
+		{OptHotSellerRatio, 1, 1 << 20, func(v int64) { cfg.HotSellersRatio = int(v) }},
+		{OptHotBidderRatio, 1, 1 << 20, func(v int64) { cfg.HotBiddersRatio = int(v) }},
+		{OptAvgPersonSize, 1, MaxAvgBytes, func(v int64) { cfg.AvgPersonBytes = int(v) }},
+		{OptAvgAuctionSize, 1, MaxAvgBytes, func(v int64) { cfg.AvgAuctionBytes = int(v) }},
+		{OptAvgBidSize, 1, MaxAvgBytes, func(v int64) { cfg.AvgBidBytes = int(v) }},
+		{OptSplits, 1, MaxSplits, func(v int64) { cfg.Splits = int(v) }},
+		{OptSeed, math.MinInt64, math.MaxInt64, func(v int64) { cfg.Seed = v }},
+	}
+	for _, i := range ints {
+		v, err := o.Int(i.key, i.lo, i.hi)
+		if err != nil {
+			return nil, err
+		}
+		i.set(v)
+	}
+	if o.Has(OptNextEventRate) && strings.TrimSpace(o.Get(OptNextEventRate)) != strings.TrimSpace(o.Get(OptFirstEventRate)) {
+		return nil, o.Errorf("'next-event.rate' (%s) must equal 'first-event.rate' (%s): a changing rate is not supported", o.Get(OptNextEventRate), o.Get(OptFirstEventRate))
+	}
+	if bt := strings.TrimSpace(o.Get(OptBaseTime)); bt != "" {
+		if ms, err := strconv.ParseInt(bt, 10, 64); err == nil {
+			cfg.BaseTime = ms
+		} else if ms, _, err := table.ParseTimestamp(bt); err == nil {
+			cfg.BaseTime = ms
+		} else {
+			return nil, o.Errorf("option 'base-time' is '%s', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'", bt)
+		}
+	}
+	limited, err := o.Enum(OptRateLimited, "true", "false")
+	if err != nil {
+		return nil, err
+	}
+	cfg.RateLimited = limited == "true"
+	if err := cfg.Validate(); err != nil {
+		return nil, o.Errorf("%v", err)
+	}
+	conv, err := newRowConverter(t.Schema)
+	if err != nil {
+		return nil, o.Errorf("%v", err)
+	}
+	return &tableSource{src: NewSource(cfg), conv: conv}, nil
+}
+
+// rowConverter builds the rows of a schema from events.
+type rowConverter struct {
+	n                       int
+	eventType, dateTime     int // column positions, -1: none
+	person, auction, bid    int
+	personF, auctionF, bidF []int // field codes (indexes into personCols ...) in ROW order
+	width                   int   // the widest member ROW
+}
+
+// The fields of the members, by lower-case name: the code is the index.
+var (
+	personCols   = []string{"id", "name", "emailaddress", "creditcard", "city", "state", "datetime", "extra"}
+	personKinds  = []table.Kind{table.KindInt, table.KindString, table.KindString, table.KindString, table.KindString, table.KindString, table.KindTimestamp, table.KindString}
+	auctionCols  = []string{"id", "itemname", "description", "initialbid", "reserve", "datetime", "expires", "seller", "category", "extra"}
+	auctionKinds = []table.Kind{table.KindInt, table.KindString, table.KindString, table.KindInt, table.KindInt, table.KindTimestamp, table.KindTimestamp, table.KindInt, table.KindInt, table.KindString}
+	bidCols      = []string{"auction", "bidder", "price", "channel", "url", "datetime", "extra"}
+	bidKinds     = []table.Kind{table.KindInt, table.KindInt, table.KindInt, table.KindString, table.KindString, table.KindTimestamp, table.KindString}
+)
+
+func fieldsOf(col table.Column, names []string, kinds []table.Kind) ([]int, error) {
+	if col.Type.Root() != table.RootRow {
+		return nil, fmt.Errorf("column %q must be a ROW, not %s", col.Name, col.Type)
+	}
+	var out []int
+	for _, f := range col.Type.Fields() {
+		code := slices.Index(names, strings.ToLower(f.Name))
+		if code < 0 {
+			return nil, fmt.Errorf("column %q: the generator has no field %q", col.Name, f.Name)
+		}
+		if table.KindOf(f.Type) != kinds[code] {
+			return nil, fmt.Errorf("column %q: field %q must be a %s, not %s", col.Name, f.Name, kinds[code], f.Type)
+		}
+		out = append(out, code)
+	}
+	return out, nil
+}
+
+func newRowConverter(s table.Schema) (*rowConverter, error) {
+	c := &rowConverter{n: len(s.Columns), eventType: -1, dateTime: -1, person: -1, auction: -1, bid: -1}
+	for i, col := range s.Columns {
+		if col.Computed != "" {
+			continue
+		}
+		if col.Metadata != "" {
+			return nil, fmt.Errorf("column %q: the nexmark connector has no metadata (METADATA FROM '%s')", col.Name, col.Metadata)
+		}
+		var err error
+		switch strings.ToLower(col.Name) {
+		case "event_type":
+			if !col.Type.IsInteger() {
+				return nil, fmt.Errorf("column %q must be an integer, not %s", col.Name, col.Type)
+			}
+			c.eventType = i
+		case "datetime":
+			if !col.Type.IsTimestamp() {
+				return nil, fmt.Errorf("column %q must be a TIMESTAMP(3), not %s", col.Name, col.Type)
+			}
+			c.dateTime = i
+		case "person":
+			c.person = i
+			c.personF, err = fieldsOf(col, personCols, personKinds)
+		case "auction":
+			c.auction = i
+			c.auctionF, err = fieldsOf(col, auctionCols, auctionKinds)
+		case "bid":
+			c.bid = i
+			c.bidF, err = fieldsOf(col, bidCols, bidKinds)
+		default:
+			return nil, fmt.Errorf("column %q: the generator has event_type, person, auction, bid and dateTime", col.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	c.width = max(len(c.personF), len(c.auctionF), len(c.bidF))
+	return c, nil
+}
+
+func personValue(p *Person, code int) table.Value {
+	switch code {
+	case 0:
+		return table.Int(p.ID)
+	case 1:
+		return table.Str(p.Name)
+	case 2:
+		return table.Str(p.EmailAddress)
+	case 3:
+		return table.Str(p.CreditCard)
+	case 4:
+		return table.Str(p.City)
+	case 5:
+		return table.Str(p.State)
+	case 6:
+		return table.TimestampMillis(p.DateTime)
+	}
+	return table.Str(p.Extra)
+}
+
+func auctionValue(a *Auction, code int) table.Value {
+	switch code {
+	case 0:
+		return table.Int(a.ID)
+	case 1:
+		return table.Str(a.ItemName)
+	case 2:
+		return table.Str(a.Description)
+	case 3:
+		return table.Int(a.InitialBid)
+	case 4:
+		return table.Int(a.Reserve)
+	case 5:
+		return table.TimestampMillis(a.DateTime)
+	case 6:
+		return table.TimestampMillis(a.Expires)
+	case 7:
+		return table.Int(a.Seller)
+	case 8:
+		return table.Int(a.Category)
+	}
+	return table.Str(a.Extra)
+}
+
+func bidValue(b *Bid, code int) table.Value {
+	switch code {
+	case 0:
+		return table.Int(b.Auction)
+	case 1:
+		return table.Int(b.Bidder)
+	case 2:
+		return table.Int(b.Price)
+	case 3:
+		return table.Str(b.Channel)
+	case 4:
+		return table.Str(b.URL)
+	case 5:
+		return table.TimestampMillis(b.DateTime)
+	}
+	return table.Str(b.Extra)
+}
+
+// row converts e into fields (len n), taking the member ROW's values from
+// mem (len width).
+func (c *rowConverter) row(e *Event, fields, mem []table.Value) table.Row {
+	if c.eventType >= 0 {
+		fields[c.eventType] = table.Int(int64(e.Type))
+	}
+	if c.dateTime >= 0 {
+		fields[c.dateTime] = table.TimestampMillis(e.Time())
+	}
+	switch {
+	case e.Person != nil && c.person >= 0:
+		mem = mem[:len(c.personF):len(c.personF)]
+		for i, code := range c.personF {
+			mem[i] = personValue(e.Person, code)
+		}
+		fields[c.person] = table.RowValue(mem)
+	case e.Auction != nil && c.auction >= 0:
+		mem = mem[:len(c.auctionF):len(c.auctionF)]
+		for i, code := range c.auctionF {
+			mem[i] = auctionValue(e.Auction, code)
+		}
+		fields[c.auction] = table.RowValue(mem)
+	case e.Bid != nil && c.bid >= 0:
+		mem = mem[:len(c.bidF):len(c.bidF)]
+		for i, code := range c.bidF {
+			mem[i] = bidValue(e.Bid, code)
+		}
+		fields[c.bid] = table.RowValue(mem)
+	}
+	return table.Row{Fields: fields}
+}
+
+type tableSource struct {
+	src  *Source
+	conv *rowConverter
+}
+
+func (s *tableSource) Bounded() bool { return s.src.Bounded() }
+
+func (s *tableSource) Splits(ctx context.Context) ([]connector.Split, error) {
+	return s.src.Splits(ctx)
+}
+
+func (s *tableSource) Open(ctx context.Context, split connector.Split, pos []byte) (connector.Reader[table.Row], error) {
+	r, err := s.src.Open(ctx, split, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &tableReader{r: r.(*Reader), conv: s.conv}, nil
+}
+
+// tableReader converts a Reader's events to rows. The rows of one Read and
+// their member ROW values share one backing array (one allocation per
+// batch; the generator allocates the member struct of each event).
+type tableReader struct {
+	r    *Reader
+	conv *rowConverter
+	evs  []Event
+	ts   []int64
+}
+
+var (
+	_ connector.Reader[table.Row]      = (*tableReader)(nil)
+	_ connector.Timestamped[table.Row] = (*tableReader)(nil)
+)
+
+func (r *tableReader) Read(ctx context.Context, buf []table.Row) (int, error) {
+	return r.read(ctx, buf, nil)
+}
+
+func (r *tableReader) ReadTimestamped(ctx context.Context, buf []table.Row, ts []int64) (int, error) {
+	buf = buf[:min(len(buf), len(ts))]
+	return r.read(ctx, buf, ts[:len(buf)])
+}
+
+func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (int, error) {
+	if cap(r.evs) < len(buf) {
+		r.evs = make([]Event, len(buf))
+		r.ts = make([]int64, len(buf))
+	}
+	evs, tss := r.evs[:len(buf)], r.ts[:len(buf)]
+	n, err := r.r.ReadTimestamped(ctx, evs, tss)
+	if n == 0 {
+		return 0, err
+	}
+	w, m := r.conv.n, r.conv.width
+	store := make([]table.Value, n*(w+m))
+	for i := range n {
+		row := store[i*(w+m) : (i+1)*(w+m)]
+		buf[i] = r.conv.row(&evs[i], row[:w:w], row[w:])
+		evs[i] = Event{}
+	}
+	if ts != nil {
+		copy(ts, tss[:n])
+	}
+	return n, err
+}
+
+func (r *tableReader) Position() []byte { return r.r.Position() }
+func (r *tableReader) Close() error     { return r.r.Close() }

@@ -1,0 +1,169 @@
+package nexmark
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/table"
+)
+
+func mustType(t testing.TB, s string) table.Type {
+	t.Helper()
+	ty, err := table.ParseType(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ty
+}
+
+// ddlSchema is the nexmark table of the Flink benchmark's DDL.
+func ddlSchema(t testing.TB) table.Schema {
+	return table.Schema{Columns: []table.Column{
+		{Name: "event_type", Type: table.IntType()},
+		{Name: "person", Type: mustType(t, "ROW<id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR, city VARCHAR, state VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>")},
+		{Name: "auction", Type: mustType(t, "ROW<id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT, reserve BIGINT, dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT, category BIGINT, extra VARCHAR>")},
+		{Name: "bid", Type: mustType(t, "ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>")},
+		{Name: "dateTime", Type: table.TimestampType(3), Computed: "CASE WHEN event_type = 0 THEN person.dateTime WHEN event_type = 1 THEN auction.dateTime ELSE bid.dateTime END"},
+	}, Rowtime: "dateTime"}
+}
+
+func TestTableNexmarkOptions(t *testing.T) {
+	ctx := context.Background()
+	f := TableFactory()
+	for _, tc := range []struct {
+		opts map[string]string
+		want string
+	}{
+		{map[string]string{"events.num": "-1"}, `strom: table "nexmark": connector 'nexmark': option 'events.num' is '-1', want an integer in [0, 9223372036854775807]`},
+		{map[string]string{"first-event.rate": "1000", "next-event.rate": "2000"}, `strom: table "nexmark": connector 'nexmark': 'next-event.rate' (2000) must equal 'first-event.rate' (1000): a changing rate is not supported`},
+		{map[string]string{"rate": "1"}, `strom: table "nexmark": connector 'nexmark': unknown option 'rate' (allowed: 'auction.proportion', 'avg-auction.byte-size', 'avg-bid.byte-size', 'avg-person.byte-size', 'base-time', 'bid.proportion', 'events.num', 'first-event.rate', 'hot-auction.ratio', 'hot-bidder.ratio', 'hot-seller.ratio', 'next-event.rate', 'person.proportion', 'rate.limited', 'seed', 'splits')`},
+		{map[string]string{"splits": "5000"}, `strom: table "nexmark": connector 'nexmark': option 'splits' is '5000', want an integer in [1, 1024]`},
+		{map[string]string{"base-time": "yesterday"}, `strom: table "nexmark": connector 'nexmark': option 'base-time' is 'yesterday', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'`},
+		{map[string]string{"rate.limited": "yes"}, `strom: table "nexmark": connector 'nexmark': option 'rate.limited' is 'yes', want one of 'true', 'false'`},
+	} {
+		_, err := f.TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: tc.opts})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v:\n got %v\nwant %s", tc.opts, err, tc.want)
+		}
+	}
+	bad := ddlSchema(t)
+	bad.Columns[3].Type = mustType(t, "ROW<auction BIGINT, price STRING>")
+	if _, err := f.TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: bad}); err == nil ||
+		err.Error() != `strom: table "nexmark": connector 'nexmark': column "bid": field "price" must be a INT, not STRING` {
+		t.Error(err)
+	}
+	bad.Columns[3].Type = mustType(t, "ROW<auction BIGINT, color STRING>")
+	if _, err := f.TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: bad}); err == nil ||
+		err.Error() != `strom: table "nexmark": connector 'nexmark': column "bid": the generator has no field "color"` {
+		t.Error(err)
+	}
+}
+
+// TestTableNexmarkRows compares the rows with the typed generator's events.
+func TestTableNexmarkRows(t *testing.T) {
+	ctx := context.Background()
+	src, err := TableFactory().TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: ddlSchema(t),
+		Options: map[string]string{"events.num": "500", "splits": "2", "seed": "7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.Bounded() {
+		t.Fatal("bounded")
+	}
+	events := Generate(GeneratorConfig{Events: 500, Splits: 2, Seed: 7})
+	byTime := map[string]bool{}
+	for _, e := range events {
+		byTime[eventRow(e).String()] = true
+	}
+	splits, _ := src.Splits(ctx)
+	n := 0
+	for _, sp := range splits {
+		r, err := src.Open(ctx, sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf, ts := make([]table.Row, 64), make([]int64, 64)
+		for {
+			k, err := r.(connector.Timestamped[table.Row]).ReadTimestamped(ctx, buf, ts)
+			for i, row := range buf[:k] {
+				if !byTime[row.String()] {
+					t.Fatalf("row %s is not a generated event", row)
+				}
+				if len(row.Fields) != 5 || !row.Fields[4].IsNull() {
+					t.Fatalf("computed dateTime must be NULL: %s", row)
+				}
+				et := row.Fields[0].AsInt()
+				dt, _ := row.Fields[1+et].Elems()[map[int64]int{0: 6, 1: 5, 2: 5}[et]].AsTimestamp()
+				if dt != ts[i] {
+					t.Fatalf("timestamp %d, dateTime %d", ts[i], dt)
+				}
+				n++
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n != 500 {
+		t.Fatalf("%d rows", n)
+	}
+}
+
+// eventRow is the expected row of e, written out field by field.
+func eventRow(e Event) table.Row {
+	f := make([]table.Value, 5)
+	f[0] = table.Int(int64(e.Type))
+	s, ts, i := table.Str, table.TimestampMillis, table.Int
+	switch {
+	case e.Person != nil:
+		p := e.Person
+		f[1] = table.RowValue([]table.Value{i(p.ID), s(p.Name), s(p.EmailAddress), s(p.CreditCard), s(p.City), s(p.State), ts(p.DateTime), s(p.Extra)})
+	case e.Auction != nil:
+		a := e.Auction
+		f[2] = table.RowValue([]table.Value{i(a.ID), s(a.ItemName), s(a.Description), i(a.InitialBid), i(a.Reserve), ts(a.DateTime), ts(a.Expires), i(a.Seller), i(a.Category), s(a.Extra)})
+	case e.Bid != nil:
+		b := e.Bid
+		f[3] = table.RowValue([]table.Value{i(b.Auction), i(b.Bidder), i(b.Price), s(b.Channel), s(b.URL), ts(b.DateTime), s(b.Extra)})
+	}
+	return table.Row{Fields: f}
+}
+
+// BenchmarkTableSource reads the nexmark table's rows as the engine does
+// (batches of 256), to compare with BenchmarkGenerator (typed events).
+func BenchmarkTableSource(b *testing.B) {
+	ctx := context.Background()
+	src, err := TableFactory().TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: ddlSchema(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	splits, _ := src.Splits(ctx)
+	r, err := src.Open(ctx, splits[0], nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := r.(connector.Timestamped[table.Row])
+	buf, ts := make([]table.Row, 256), make([]int64, 256)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	for b.Loop() {
+		k, err := tr.ReadTimestamped(ctx, buf, ts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += k
+	}
+	runtime.ReadMemStats(&after)
+	el := b.Elapsed()
+	b.ReportMetric(float64(el.Nanoseconds())/float64(n), "ns/row")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(n), "allocs/row")
+	b.ReportMetric(float64(n)/el.Seconds(), "rows/s")
+}
