@@ -193,6 +193,17 @@ type DeadLetterReader interface {
 	TakeDeadLetters(buf []DeadLetter) []DeadLetter
 }
 
+// NewSplitOpener is an optional capability of a Source whose start policy
+// for a fresh job is not "from the beginning" (Kafka's latest, a
+// timestamp, a group's offsets). A split that appears after the job first
+// started (found by discovery, or one a restored checkpoint does not
+// know) must be read from its very beginning, or the records written to it
+// before it was opened are lost; the engine opens such splits with
+// OpenNew, and all others with Open.
+type NewSplitOpener[T any] interface {
+	OpenNew(ctx context.Context, split Split) (Reader[T], error)
+}
+
 // Discoverer is an optional capability of an unbounded Source whose splits
 // can grow while the job runs (Kafka partitions added to a topic, a new
 // topic matching a pattern). Every subtask of the source calls Discover

@@ -51,6 +51,20 @@ type spiSource struct {
 	// pauses HoldAt records before its end.
 	Progress *atomic.Bool
 	HoldAt   int64
+	// StartAt, when set, is where Open without a position starts (a
+	// "latest"-like start policy); OpenNew starts at 0.
+	StartAt int64
+}
+
+// spiNewSource is a spiSource with connector.NewSplitOpener.
+type spiNewSource struct{ *spiSource }
+
+func (s spiNewSource) OpenNew(ctx context.Context, sp connector.Split) (connector.Reader[spiRec], error) {
+	r, err := s.spiSource.Open(ctx, sp, nil)
+	if err == nil {
+		r.(*spiReader).next = 0
+	}
+	return r, err
 }
 
 func newSPISource(initial, maxSplits int32) *spiSource {
@@ -91,7 +105,7 @@ func (s *spiSource) Discover(context.Context) ([]connector.Split, error) {
 func (s *spiSource) DiscoveryInterval() time.Duration { return s.Every }
 
 func (s *spiSource) Open(_ context.Context, sp connector.Split, pos []byte) (connector.Reader[spiRec], error) {
-	r := &spiReader{src: s, split: sp.ID}
+	r := &spiReader{src: s, split: sp.ID, next: s.StartAt}
 	if pos != nil {
 		v, n := binary.Uvarint(pos)
 		if n <= 0 {
@@ -556,4 +570,26 @@ func sourcePositions(t *testing.T, m *checkpoint.Metadata, uid string) map[strin
 		}
 	}
 	return out
+}
+
+// TestSplitDiscoveryOpensNewSplitsFromTheBeginning: a source whose start
+// policy skips ahead (Kafka's latest) gets every split found by discovery
+// through OpenNew, from its beginning, so nothing written to it before it
+// was found is lost; the initial splits follow the start policy.
+func TestSplitDiscoveryOpensNewSplitsFromTheBeginning(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 2})
+	src := newSPISource(1, 3)
+	src.PerSplit, src.Every, src.StartAt = 10, 5*time.Millisecond, 5
+	vals := stream.Collect(stream.Map(stream.FromSource[spiRec](env, spiNewSource{src}, stream.WatermarkStrategy[spiRec]{}, "spi-src"), spiRec.String))
+	runUntil(t, env, func() bool { return len(vals.Values()) >= 25 })
+	var want []string
+	for i := 5; i < 10; i++ {
+		want = append(want, fmt.Sprintf("p0:%d", i))
+	}
+	for _, p := range []string{"p1", "p2"} {
+		for i := range 10 {
+			want = append(want, fmt.Sprintf("%s:%d", p, i))
+		}
+	}
+	checkOnce(t, "records", vals.Values(), want)
 }

@@ -169,7 +169,7 @@ type Sink[T any] struct {
 	admin     *kgo.Client         // raw requests (EndTxn, InitProducerID); lazily created
 	users     int                 // of admin: open exactly-once writers and requests in flight
 	live      map[txnRef]*liveTxn // handed over, producer still open
-	committed map[txnRef]bool     // committed through this Sink
+	committed map[string]txnRef   // per transactional id, its latest transaction committed through this Sink (one entry per id: bounded by the pool)
 	done      map[int]doneState   // per subtask: the latest committed checkpoint
 	maxPar    int                 // highest parallelism opened through this Sink
 }
@@ -233,7 +233,7 @@ func NewSink[T any](o SinkOptions[T]) (*Sink[T], error) {
 				o.TransactionTimeout, o.CheckpointInterval, o.RestartTime)
 		}
 	}
-	s := &Sink[T]{o: o, base: base, live: map[txnRef]*liveTxn{}, committed: map[txnRef]bool{}, done: map[int]doneState{}}
+	s := &Sink[T]{o: o, base: base, live: map[txnRef]*liveTxn{}, committed: map[string]txnRef{}, done: map[int]doneState{}}
 	return s, nil
 }
 
@@ -526,7 +526,7 @@ func (w *writer[T]) PreCommit(ctx context.Context, checkpointID int64) ([]byte, 
 	w.s.mu.Lock()
 	kept := w.handed[:0]
 	for _, t := range w.handed {
-		if !w.s.committed[t] {
+		if w.s.committed[t.id] != t {
 			kept = append(kept, t)
 		}
 	}

@@ -284,6 +284,18 @@ func decodePos(b []byte) (int64, error) {
 // Open starts a consumer of the split's partition at pos (the next offset)
 // or, without pos, where Start says.
 func (s *Source[T]) Open(ctx context.Context, sp connector.Split, pos []byte) (connector.Reader[T], error) {
+	return s.open(ctx, sp, pos, false)
+}
+
+// OpenNew implements connector.NewSplitOpener: a partition that appeared
+// after the job first started (discovered, or unknown to the restored
+// checkpoint) is read from its earliest offset whatever Start says, as in
+// Flink, so nothing written to it before it was found is lost.
+func (s *Source[T]) OpenNew(ctx context.Context, sp connector.Split) (connector.Reader[T], error) {
+	return s.open(ctx, sp, nil, true)
+}
+
+func (s *Source[T]) open(ctx context.Context, sp connector.Split, pos []byte, fromEarliest bool) (connector.Reader[T], error) {
 	topic, part, err := parseSplit(sp)
 	if err != nil {
 		return nil, err
@@ -317,7 +329,11 @@ func (s *Source[T]) Open(ctx context.Context, sp connector.Split, pos []byte) (c
 	}
 	adm := kadm.NewClient(cl)
 	if pos == nil {
-		if r.next, err = s.startOffset(ctx, adm, topic, part); err != nil {
+		start := s.o.Start
+		if fromEarliest {
+			start = Start{Kind: StartEarliest}
+		}
+		if r.next, err = s.startOffset(ctx, adm, start, topic, part); err != nil {
 			return fail(err)
 		}
 		at = kgo.NewOffset().At(r.next)
@@ -349,15 +365,15 @@ func (s *Source[T]) Open(ctx context.Context, sp connector.Split, pos []byte) (c
 	return r, nil
 }
 
-// startOffset resolves Start for one partition to an offset.
-func (s *Source[T]) startOffset(ctx context.Context, adm *kadm.Client, topic string, part int32) (int64, error) {
-	kind := s.o.Start.Kind
+// startOffset resolves st for one partition to an offset.
+func (s *Source[T]) startOffset(ctx context.Context, adm *kadm.Client, st Start, topic string, part int32) (int64, error) {
+	kind := st.Kind
 	switch kind {
 	case StartOffsets:
-		if o, ok := s.o.Start.Offsets[topic][part]; ok {
+		if o, ok := st.Offsets[topic][part]; ok {
 			return o, nil
 		}
-		kind = s.o.Start.Fallback
+		kind = st.Fallback
 	case StartCommitted:
 		or, err := adm.FetchOffsets(ctx, s.o.Group)
 		if err == nil {
@@ -369,15 +385,22 @@ func (s *Source[T]) startOffset(ctx context.Context, adm *kadm.Client, topic str
 		if o, ok := or.Lookup(topic, part); ok && o.At >= 0 {
 			return o.At, nil
 		}
-		kind = s.o.Start.Fallback
+		kind = st.Fallback
 	}
 	var lo kadm.ListedOffsets
 	var err error
 	switch kind {
 	case StartLatest:
-		lo, err = adm.ListEndOffsets(ctx, topic)
+		// Under read_committed "latest" is the last stable offset, as the
+		// Java client lists it: a transaction open now commits later, and
+		// its records must be read then.
+		if s.o.ReadUncommitted {
+			lo, err = adm.ListEndOffsets(ctx, topic)
+		} else {
+			lo, err = adm.ListCommittedOffsets(ctx, topic)
+		}
 	case StartTimestamp:
-		lo, err = adm.ListOffsetsAfterMilli(ctx, s.o.Start.Millis, topic)
+		lo, err = adm.ListOffsetsAfterMilli(ctx, st.Millis, topic)
 	default:
 		lo, err = adm.ListStartOffsets(ctx, topic)
 	}
@@ -501,6 +524,11 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 		r.pi++
 		if kr.Offset < r.next {
 			continue // a fetch may start before the requested offset (compressed batches)
+		}
+		if r.end >= 0 && kr.Offset >= r.end {
+			// Bounded: offsets just below the end may be gone (compaction).
+			r.next = r.end
+			continue
 		}
 		if kr.Attrs.IsControl() {
 			r.next = kr.Offset + 1 // a transaction marker occupies an offset

@@ -205,6 +205,15 @@ func TestSourceStartOffsets(t *testing.T) {
 	if got, _, _ := readN(t, r, 1); got[0] != "v5" {
 		t.Errorf("latest: %v", got)
 	}
+	// A partition new since the job started is read from its beginning.
+	nr, err := s.OpenNew(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = nr.Close() })
+	if got, _, _ := readN(t, nr, 1); got[0] != "v1" {
+		t.Errorf("OpenNew with start latest: first %v, want v1", got)
+	}
 	for _, bad := range []string{"newest", "timestamp:x", "offsets:t=1", "offsets:t/0"} {
 		if _, err := ParseStart(bad); err == nil {
 			t.Errorf("ParseStart(%q) accepted", bad)
@@ -242,6 +251,21 @@ func TestSourceReadCommitted(t *testing.T) {
 	// Offsets: a1=0, x1..x2=1..2, abort marker 3, c1..c2=4..5, commit marker 6, a2=7.
 	if next, _ := decodePos(r.Position()); next != 8 {
 		t.Fatalf("position %d, want 8", next)
+	}
+	// "latest" under read_committed is the last stable offset: a
+	// transaction open at that moment is read once it commits.
+	open1 := client(t, c, manualPartitioner(), kgo.TransactionalID("tx2"))
+	if err := open1.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, open1, "t", 0, "o1", "o2")
+	l, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, Start: Start{Kind: StartLatest}})
+	lr := open(t, l, partitionSplit("t", 0), nil)
+	if err := open1.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := readN(t, lr, 2); err != nil || strings.Join(got, ",") != "o1,o2" {
+		t.Fatalf("latest with an open transaction: %v %v", got, err)
 	}
 	u, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, ReadUncommitted: true})
 	got, _, _ = readN(t, open(t, u, partitionSplit("t", 0), nil), 6)

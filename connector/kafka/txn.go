@@ -120,7 +120,7 @@ func (s *Sink[T]) Commit(ctx context.Context, committables [][]byte) error {
 		}
 		for _, t := range c.txns {
 			s.mu.Lock()
-			done := s.committed[t]
+			done := s.committed[t.id] == t
 			s.mu.Unlock()
 			if done {
 				continue
@@ -129,7 +129,7 @@ func (s *Sink[T]) Commit(ctx context.Context, committables [][]byte) error {
 				return fmt.Errorf("kafka sink: commit the transaction of checkpoint %d, subtask %d (%v): %w", c.ckpt, c.subtask, t, err)
 			}
 			s.mu.Lock()
-			s.committed[t] = true
+			s.committed[t.id] = t // replaces the id's older transaction: the map stays as big as the pool
 			s.mu.Unlock()
 		}
 		s.setDone(c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"strconv"
 	"sync/atomic"
@@ -108,7 +109,7 @@ output: exactly once).`,
 	f.IntVar(&c.Parallelism, "parallelism", c.Parallelism, "subtasks of every operator")
 	f.BoolVar(&c.Bounded, "bounded", false, "stop at the end offsets the partitions have when the job starts")
 	f.DurationVar(&c.TxnTimeout, "transaction-timeout", c.TxnTimeout, "Kafka transaction timeout of the exactly-once sink (at most the broker's transaction.max.timeout.ms)")
-	f.StringVar(&c.TxnPrefix, "transactional-id-prefix", "", "prefix of the sink's transactional ids (default: strom-pipe-<to>); unique per job")
+	f.StringVar(&c.TxnPrefix, "transactional-id-prefix", "", "prefix of the sink's transactional ids (default: strom-pipe-<to>-<hash of --from, --to and --checkpoint-dir>); must be unique per job")
 	f.DurationVar(&c.RestartGuess, "max-restart-time", c.RestartGuess, "how long a restart may take: the transaction timeout must exceed the checkpoint interval plus this")
 	f.DurationVar(&c.Window, "window", 0, "count per --key-field in tumbling event-time windows of this size (0: copy)")
 	f.StringVar(&c.KeyField, "key-field", "", "top-level JSON field to count by (with --window)")
@@ -137,6 +138,10 @@ func (c pipeConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--window needs --key-field (the JSON field to count by)")
 	case c.Window > 0 && c.Format != "json":
 		return usagef(cmd, "--window needs --format json")
+	case c.From == c.To:
+		return usagef(cmd, "--from and --to are the same topic %q: the job would read its own output", c.From)
+	case c.DLQTopic != "" && (c.DLQTopic == c.From || c.DLQTopic == c.To):
+		return usagef(cmd, "--dlq-topic must differ from --from and --to, got %q", c.DLQTopic)
 	case c.Window == 0 && c.KeyField != "":
 		return usagef(cmd, "--key-field is only used with --window")
 	}
@@ -227,7 +232,12 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 	counted := stream.Map(in, func(r kafkaRec) kafkaRec { stats.in.Add(1); return r }).Name("count-in")
 	prefix := c.TxnPrefix
 	if prefix == "" {
-		prefix = "strom-pipe-" + c.To
+		// Unique per job: two pipes into one topic must not share ids (they
+		// would fence each other's transactions); the checkpoint directory
+		// tells jobs apart, and the same job keeps its ids across restarts.
+		h := fnv.New32a()
+		h.Write([]byte(c.From + "\x00" + c.To + "\x00" + c.Checkpoint.Dir))
+		prefix = fmt.Sprintf("strom-pipe-%s-%08x", c.To, h.Sum32())
 	}
 	sinkOpts := func(topic, suffix string) kafka.SinkOptions[kafkaRec] {
 		return kafka.SinkOptions[kafkaRec]{Cluster: cl, Topic: topic, Guarantee: g,

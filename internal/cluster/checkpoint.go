@@ -661,8 +661,9 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 	return true
 }
 
-// commitTimeout bounds the commits of a complete checkpoint once the job
-// is being canceled.
+// commitTimeout bounds the commits of a complete checkpoint from the moment
+// the job is canceled (before that they are not bounded: a transaction
+// coordinator may take a while to fail over).
 const commitTimeout = 30 * time.Second
 
 // complete writes the metadata (the checkpoint exists from then on), then
@@ -687,13 +688,15 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	// The checkpoint is complete: commit its transactions even when the
 	// job is being canceled meanwhile (Ctrl-C), so that they do not wait
 	// for the next start, where they might have timed out in the broker.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(commitTimeout, cancel) })
+	defer stop()
 	for _, cm := range c.committers {
 		if cs := c.committablesOf(m, cm.uid); len(cs) > 0 {
 			failpoint.Hit("sink-commit-before")
 			if err := cm.c.Commit(cctx, cs); err != nil {
-				if ctx.Err() != nil && p.sp == nil {
+				if ctx.Err() != nil && p.sp == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 					// Canceled anyway: the next start commits them again.
 					c.opts.Logf("checkpoint %d: sink %q did not commit before the job stopped (the next start commits it): %v", p.id, cm.uid, err)
 					return nil

@@ -148,12 +148,15 @@ func (s *Source[T]) Open(rt *Runtime) error {
 		s.known[id] = true
 	}
 	for _, sp := range s.Splits {
-		pos := s.Positions[sp.ID]
+		pos, explicit := s.Positions[sp.ID]
 		ss, ok := restored[sp.ID]
 		if ok {
 			pos = ss.pos
 		}
-		if err := s.openSplit(sp, pos, ss, ok); err != nil {
+		// A split the restored checkpoint does not know appeared since.
+		isNew := rt.Restored != nil && !ok && !explicit
+		if err := s.openSplit(sp, pos, ss, ok, isNew); err != nil {
+			s.closeReaders()
 			return err
 		}
 	}
@@ -166,6 +169,7 @@ func (s *Source[T]) Open(rt *Runtime) error {
 	if out, ok := rt.Sides[DeadLetterTag]; ok {
 		col, ok := out.(Collector[connector.DeadLetter])
 		if !ok {
+			s.closeReaders()
 			return fmt.Errorf("source %q: side output %q carries %T, not connector.DeadLetter", rt.Name, DeadLetterTag, out)
 		}
 		s.dlOut = col
@@ -173,11 +177,28 @@ func (s *Source[T]) Open(rt *Runtime) error {
 	return nil
 }
 
+// closeReaders closes the readers opened so far (Open failed half-way: the
+// task does not call Close on an operator whose Open failed).
+func (s *Source[T]) closeReaders() {
+	for _, sr := range s.readers {
+		_ = sr.r.Close()
+	}
+	s.readers = nil
+}
+
 // openSplit opens a reader of sp at pos; ss is the split's restored state
-// when restored is set.
-func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, restored bool) error {
+// when restored is set. isNew marks a split that appeared after the job
+// first started: without a position it is opened from its very beginning
+// (connector.NewSplitOpener).
+func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, restored, isNew bool) error {
 	rt := s.RT
-	r, err := s.Src.Open(rt.Ctx, sp, pos)
+	var r connector.Reader[T]
+	var err error
+	if no, ok := s.Src.(connector.NewSplitOpener[T]); ok && isNew && pos == nil {
+		r, err = no.OpenNew(rt.Ctx, sp)
+	} else {
+		r, err = s.Src.Open(rt.Ctx, sp, pos)
+	}
 	if err != nil {
 		return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
 	}
@@ -215,7 +236,11 @@ func (s *Source[T]) OnProcessingTime(now int64) {
 	s.Enter()
 	splits, err := s.disc.Discover(s.RT.Ctx)
 	if err != nil {
+		if s.RT.Ctx.Err() != nil {
+			return // the job is stopping: not a failure of discovery
+		}
 		s.Fail(fmt.Errorf("source %q: discover splits: %w", s.RT.Name, err))
+		return
 	}
 	for _, sp := range splits {
 		if s.known[sp.ID] {
@@ -226,7 +251,7 @@ func (s *Source[T]) OnProcessingTime(now int64) {
 			continue
 		}
 		ss, ok := s.restored[sp.ID]
-		if err := s.openSplit(sp, ss.pos, ss, ok); err != nil {
+		if err := s.openSplit(sp, ss.pos, ss, ok, true); err != nil {
 			s.Fail(fmt.Errorf("%w (a split found by discovery)", err))
 		}
 	}
