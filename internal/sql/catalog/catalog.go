@@ -230,7 +230,8 @@ func (t *Table) Describe() string {
 			extra = strings.TrimSpace(extra + " WATERMARK AS " + t.Schema.Watermark)
 		}
 		_ = i
-		fmt.Fprintf(&b, "%-16s %-24s %-5s %s\n", c.Name, c.Type.AsNullable().String(), null, extra)
+		line := fmt.Sprintf("%-16s %-24s %-5s %s", c.Name, c.Type.AsNullable().String(), null, extra)
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	if len(t.Schema.PrimaryKey) > 0 {
 		fmt.Fprintf(&b, "PRIMARY KEY (%s) NOT ENFORCED\n", strings.Join(t.Schema.PrimaryKey, ", "))

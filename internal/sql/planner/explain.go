@@ -51,7 +51,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		var ps []string
 		for i, e := range x.Exprs {
 			t := exprText(x.In, e)
-			if t != x.cols[i].Name {
+			if t != x.cols[i].Name && t != "`"+x.cols[i].Name+"`" {
 				t += " AS " + x.cols[i].Name
 			}
 			ps = append(ps, t)
