@@ -42,9 +42,13 @@ type Options struct {
 	Restart     *stream.RestartStrategy
 	// Name of the jobs (default "sql").
 	Name string
-	// Out receives the rows of bare SELECT queries, as a table (default:
-	// they are discarded).
+	// Out receives, as they happen, what the statements print (also in
+	// Result.Text) and the rows of bare SELECT queries as a table (not in
+	// Result; default: they are discarded).
 	Out io.Writer
+	// Execute runs a job that Exec built (default: env.Execute(ctx)); the
+	// CLI serves its savepoint control socket around it.
+	Execute func(ctx context.Context, env *stream.Environment) error
 }
 
 // Session is a SQL session: a catalog and the options of its jobs. It is
@@ -111,7 +115,12 @@ func (s *Session) RegisterScalar(name string, result table.Type, params []table.
 // (bounded sources) or ctx is canceled.
 func (s *Session) Exec(ctx context.Context, text string) (Result, error) {
 	var res Result
-	err := s.exec(ctx, text, &res, func(env *stream.Environment) error { return env.Execute(ctx) })
+	err := s.exec(ctx, text, &res, func(env *stream.Environment) error {
+		if s.opts.Execute != nil {
+			return s.opts.Execute(ctx, env)
+		}
+		return env.Execute(ctx)
+	})
 	return res, err
 }
 
@@ -209,7 +218,13 @@ func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.En
 }
 
 func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run func(*stream.Environment) error) error {
-	out := func(format string, args ...any) { res.Text += fmt.Sprintf(format, args...) }
+	out := func(format string, args ...any) {
+		t := fmt.Sprintf(format, args...)
+		res.Text += t
+		if s.opts.Out != nil {
+			io.WriteString(s.opts.Out, t)
+		}
+	}
 	switch x := st.(type) {
 	case *parser.CreateTable:
 		if err := s.pl.CreateTable(x); err != nil {
