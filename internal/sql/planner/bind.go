@@ -54,7 +54,7 @@ func (s *scope) resolve(ref *parser.ColumnRef) (int, error) {
 	case 2:
 		qual, name = ref.Parts[0].Name, ref.Parts[1].Name
 	default:
-		return -1, errAt(ref, "nested field access %s is not supported yet", ref)
+		return -1, errAt(ref, "unknown column `%s`", ref)
 	}
 	found := -1
 	for i, c := range s.cols {
@@ -279,6 +279,9 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 	case *parser.ColumnRef:
 		i, err := s.resolve(x)
 		if err != nil {
+			if f, ok, ferr := b.fieldRef(x, s); ok {
+				return f, ferr
+			}
 			return nil, err
 		}
 		c := s.cols[i]

@@ -34,6 +34,7 @@ func New(cat *catalog.Catalog, reg *expr.Registry, factories []connector.TableFa
 	for _, f := range factories {
 		p.Factories[f.Name()] = f
 	}
+	registerField(reg)
 	return p
 }
 

@@ -187,10 +187,15 @@ func (p *Planner) scan(t *catalog.Table) (Node, error) {
 			e = x
 		}
 		exprs = append(exprs, e)
-		cols = append(cols, Col{Name: c.Name, Type: c.Type})
+		ct := c.Type
 		if c.Name == t.Schema.Rowtime {
 			sc.Rowtime = e
+			ct = ct.WithTimeAttr(table.Rowtime)
+			if c.Computed == "" {
+				sc.cols[pi-1].Type = ct
+			}
 		}
+		cols = append(cols, Col{Name: c.Name, Type: ct})
 	}
 	if !computed {
 		return sc, nil
@@ -229,7 +234,10 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	}
 	ta, ok := args["DATA"].(*parser.TableArg)
 	if !ok || ta.Name == nil {
-		return nil, nil, errAt(c, "%s expects TABLE name as its first argument", kind)
+		return nil, nil, errAt(c, "%s expects TABLE name (a table or view) as its first argument", kind)
+	}
+	if len(ta.PartitionBy) > 0 || len(ta.OrderBy) > 0 {
+		return nil, nil, errAt(ta, "PARTITION BY and ORDER BY of a window table argument are not supported yet")
 	}
 	d, ok := args["TIMECOL"].(*parser.Descriptor)
 	if !ok || len(d.Columns) != 1 {
@@ -247,8 +255,11 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if !s.cols[ti].t.IsTimestamp() {
 		return nil, nil, errAt(d, "the time column `%s` of %s must be a TIMESTAMP, it is %s", timeCol, kind, s.cols[ti].t)
 	}
-	if t, ok := p.Cat.Table(ta.Name.Parts[len(ta.Name.Parts)-1].Name); !ok || t.Schema.Rowtime != timeCol {
-		return nil, nil, errAt(d, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table (window functions over views, subqueries or processing time are not supported yet)", timeCol, timeCol)
+	if s.cols[ti].t.TimeAttr() != table.Rowtime {
+		return nil, nil, errAt(d, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", timeCol, timeCol)
+	}
+	if n.Updating() {
+		return nil, nil, errAt(ta, "a window table function over an updating input is not supported yet")
 	}
 	dur := func(name string) (time.Duration, error) {
 		e, ok := args[name]
@@ -339,7 +350,13 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 				return nil, err
 			}
 			es = append(es, e)
-			cols = append(cols, Col{Name: itemName(it, i), Type: e.Type()})
+			t := e.Type()
+			if _, ok := e.(*expr.Column); !ok {
+				// Only the column itself stays an event-time attribute:
+				// records carry its value as their timestamp.
+				t = t.WithTimeAttr(table.NoTimeAttr)
+			}
+			cols = append(cols, Col{Name: itemName(it, i), Type: t})
 		}
 		return &Calc{In: in, Filter: filter, Exprs: es, cols: cols}, nil
 	}
