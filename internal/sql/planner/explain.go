@@ -63,8 +63,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sCalc(select=[%s]%s, %s)\n", ind, strings.Join(ps, ", "), where, mode(n))
 	case *WindowAgg:
 		win := fmt.Sprintf("TUMBLE(%s, size=[%v])", x.TimeCol, x.Size)
-		if x.Kind == "HOP" {
+		switch x.Kind {
+		case "HOP":
 			win = fmt.Sprintf("HOP(%s, slide=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
+		case "CUMULATE":
+			win = fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
 		}
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:

@@ -56,8 +56,8 @@ type AggCall struct {
 // the keys, window_start, window_end, window_time, the aggregates.
 type WindowAgg struct {
 	In          Node
-	Kind        string // TUMBLE, HOP
-	Size, Slide time.Duration
+	Kind        string        // TUMBLE, HOP, CUMULATE
+	Size, Slide time.Duration // Slide: HOP's slide, CUMULATE's step
 	TimeCol     string
 	Keys        []int
 	Aggs        []AggCall

@@ -213,10 +213,12 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		params = []string{"DATA", "TIMECOL", "SIZE", "OFFSET"}
 	case "HOP":
 		params = []string{"DATA", "TIMECOL", "SLIDE", "SIZE", "OFFSET"}
-	case "CUMULATE", "SESSION":
-		return nil, nil, errAt(x, "the %s window table function is not supported yet (TUMBLE and HOP are)", kind)
+	case "CUMULATE":
+		params = []string{"DATA", "TIMECOL", "STEP", "SIZE", "OFFSET"}
+	case "SESSION":
+		return nil, nil, errAt(x, "the %s window table function is not supported yet (TUMBLE, HOP and CUMULATE are)", kind)
 	default:
-		return nil, nil, errAt(x, "table function %s is not supported yet (the window functions TUMBLE and HOP are)", kind)
+		return nil, nil, errAt(x, "table function %s is not supported yet (the window functions TUMBLE, HOP and CUMULATE are)", kind)
 	}
 	args := map[string]parser.Expr{}
 	for i, a := range c.Args {
@@ -281,9 +283,17 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		return nil, nil, err
 	}
 	w.slide = w.size
-	if kind == "HOP" {
+	switch kind {
+	case "HOP":
 		if w.slide, err = dur("SLIDE"); err != nil {
 			return nil, nil, err
+		}
+	case "CUMULATE":
+		if w.slide, err = dur("STEP"); err != nil {
+			return nil, nil, err
+		}
+		if w.size%w.slide != 0 {
+			return nil, nil, errAt(args["SIZE"], "the SIZE of CUMULATE (%v) must be a multiple of its STEP (%v)", w.size, w.slide)
 		}
 	}
 	qual := ""

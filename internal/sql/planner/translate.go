@@ -254,6 +254,8 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.TumblingEventTimeWindows(x.Size)
 	case "HOP":
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
+	case "CUMULATE":
+		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
 	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
@@ -383,3 +385,20 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid("group-agg")), nil
 }
+
+// cumulate assigns the windows of CUMULATE(step, size): within each
+// window of size [s, s+size), the windows [s, s+step), [s, s+2*step) ...
+// [s, s+size) that contain the timestamp.
+type cumulate struct{ step, size int64 }
+
+func (c cumulate) Assign(dst []stream.Window, ts, _ int64) []stream.Window {
+	start := ts - ((ts%c.size)+c.size)%c.size
+	for end := start + c.step; end <= start+c.size; end += c.step {
+		if end > ts {
+			dst = append(dst, stream.Window{Start: start, End: end})
+		}
+	}
+	return dst
+}
+func (cumulate) EventTime() bool { return true }
+func (cumulate) Merging() bool   { return false }
