@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,7 +31,14 @@ type valuesFactory struct{ dir string }
 
 func (f valuesFactory) Name() string { return "values" }
 func (f valuesFactory) Options() []connector.TableOption {
-	return []connector.TableOption{{Key: "file", Description: "the JSON-lines file, relative to input/"}}
+	return []connector.TableOption{{Key: "file", Description: "the JSON-lines file, relative to input/"},
+		{Key: "changelog", Description: "'true': rows carry an \"op\" (+I, -U, +U, -D)"}}
+}
+
+// ProducesUpdates: a table is a changelog when its option 'changelog' is
+// 'true' (its rows then carry "op").
+func (f valuesFactory) ProducesUpdates(t connector.TableContext) bool {
+	return t.Options["changelog"] == "true"
 }
 
 func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
@@ -52,6 +60,14 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 		r, err := table.ParseJSON(line, &t.Schema)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var op struct{ Op string }
+		if err := json.Unmarshal(line, &op); err == nil && op.Op != "" {
+			k, ok := table.ParseRowKind(op.Op)
+			if !ok {
+				return nil, fmt.Errorf("%s: bad op %q", name, op.Op)
+			}
+			r.Kind = k
 		}
 		rows = append(rows, r)
 	}

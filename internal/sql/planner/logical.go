@@ -3,6 +3,7 @@ package planner
 import (
 	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/catalog"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
@@ -31,7 +32,16 @@ type Scan struct {
 	Table          *catalog.Table
 	Rowtime        expr.Expr // over the physical columns; nil without WATERMARK
 	OutOfOrderness time.Duration
-	cols           []Col
+	// Changelog: the connector produces -U/+U/-D rows (ChangelogSource).
+	Changelog bool
+	cols      []Col
+}
+
+// ChangelogSource is an optional interface of a connector.TableSourceFactory
+// whose rows may be updates (a changelog format such as debezium-json or
+// an 'op' field): the planner then treats the scan as updating.
+type ChangelogSource interface {
+	ProducesUpdates(t connector.TableContext) bool
 }
 
 // Calc filters (Filter, may be nil) and then projects (Exprs) each row;
@@ -94,7 +104,7 @@ func (n *GroupAgg) Cols() []Col  { return n.cols }
 func (n *Union) Cols() []Col     { return n.cols }
 func (n *Sink) Cols() []Col      { return n.In.Cols() }
 
-func (n *Scan) Updating() bool      { return false }
+func (n *Scan) Updating() bool      { return n.Changelog }
 func (n *Calc) Updating() bool      { return n.In.Updating() }
 func (n *WindowAgg) Updating() bool { return false }
 func (n *GroupAgg) Updating() bool  { return true }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/catalog"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
@@ -164,6 +165,9 @@ func (p *Planner) tableNode(name *parser.QName) (Node, error) {
 func (p *Planner) scan(t *catalog.Table) (Node, error) {
 	phys := t.Physical()
 	sc := &Scan{Table: t, OutOfOrderness: t.OutOfOrderness}
+	if cs, ok := p.Factories[t.Connector].(ChangelogSource); ok {
+		sc.Changelog = cs.ProducesUpdates(connector.TableContext{Name: t.Name, Schema: *phys, Options: t.Options})
+	}
 	ps := &scope{}
 	for _, c := range phys.Columns {
 		sc.cols = append(sc.cols, Col{Name: c.Name, Type: c.Type})
