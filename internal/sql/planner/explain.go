@@ -72,6 +72,16 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))
+	case *TopN:
+		var os []string
+		for _, k := range x.Order {
+			o := colText(x.In, k.Col)
+			if k.Desc {
+				o += " DESC"
+			}
+			os = append(os, o)
+		}
+		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *Union:
 		fmt.Fprintf(b, "%sUnion(all=[true], %s)\n", ind, mode(n))
 	case *Sink:

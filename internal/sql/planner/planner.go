@@ -25,6 +25,9 @@ type Planner struct {
 	Reg       *expr.Registry
 	Factories map[string]connector.TableFactory
 	b         binder
+	// ranks are the row-number bounds (alias -> N) of the enclosing
+	// query's WHERE while its FROM subquery is bound.
+	ranks map[string]int64
 }
 
 // New returns a planner over cat with the functions of reg and the

@@ -322,7 +322,13 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if sel.Distinct {
 		return nil, errAt(sel, "SELECT DISTINCT is not supported yet")
 	}
+	saved := p.ranks
+	p.ranks = map[string]int64{}
+	if _, ok := sel.From.(*parser.DerivedTable); ok && sel.Where != nil {
+		rankLimits(sel.Where, p.ranks)
+	}
 	in, s, err := p.bindFrom(sel.From)
+	p.ranks = saved
 	if err != nil {
 		return nil, err
 	}
@@ -341,6 +347,14 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	agg := len(sel.GroupBy) > 0 || sel.Having != nil
 	for _, it := range sel.Items {
 		agg = agg || hasAgg(it.Expr)
+	}
+	for i, it := range sel.Items {
+		if _, ok := isRowNumber(it.Expr); ok {
+			if agg || s.win != nil {
+				return nil, errAt(it, "ROW_NUMBER() over an aggregation or a window table function is not supported yet")
+			}
+			return p.bindTopN(sel, in, s, filter, i)
+		}
 	}
 	if !agg {
 		if s.win != nil {

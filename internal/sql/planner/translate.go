@@ -136,6 +136,8 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		return tr.windowAgg(x)
 	case *GroupAgg:
 		return tr.groupAgg(x)
+	case *TopN:
+		return tr.topN(x)
 	}
 	return zero, fmt.Errorf("planner: cannot translate %T", n)
 }
