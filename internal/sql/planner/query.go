@@ -122,7 +122,9 @@ func (p *Planner) bindFrom(t parser.TableExpr) (Node, *scope, error) {
 	case *parser.TableFunc:
 		return p.bindWindowTVF(x)
 	case *parser.Join:
-		return nil, nil, errAt(x, "joins are not supported yet")
+		return nil, nil, errAt(x, "joins are only supported directly in the FROM of a SELECT yet")
+	case *parser.ParenTable:
+		return p.bindFrom(x.Table)
 	}
 	return nil, nil, errAt(t, "%T in FROM is not supported yet", t)
 }
@@ -327,21 +329,38 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if _, ok := sel.From.(*parser.DerivedTable); ok && sel.Where != nil {
 		rankLimits(sel.Where, p.ranks)
 	}
-	in, s, err := p.bindFrom(sel.From)
+	var in Node
+	var s *scope
+	var err error
+	where := sel.Where
+	if j, ok := sel.From.(*parser.Join); ok {
+		var rest []parser.Expr
+		in, s, rest, err = p.bindJoin(j, sel.Where)
+		where = nil
+		for _, c := range rest {
+			if where == nil {
+				where = c
+			} else {
+				where = &parser.Binary{Op: "AND", L: where, R: c}
+			}
+		}
+	} else {
+		in, s, err = p.bindFrom(sel.From)
+	}
 	p.ranks = saved
 	if err != nil {
 		return nil, err
 	}
 	var filter expr.Expr
-	if sel.Where != nil {
-		if hasAgg(sel.Where) {
-			return nil, errAt(sel.Where, "aggregate functions are not allowed in WHERE (use HAVING)")
+	if where != nil {
+		if hasAgg(where) {
+			return nil, errAt(where, "aggregate functions are not allowed in WHERE (use HAVING)")
 		}
-		if filter, err = p.b.bind(sel.Where, s); err != nil {
+		if filter, err = p.b.bind(where, s); err != nil {
 			return nil, err
 		}
-		if !filter.Type().Equal(table.BooleanType()) && filter.Type().Root() != table.RootBoolean {
-			return nil, errAt(sel.Where, "WHERE must be a BOOLEAN condition, %s is %s", sel.Where, filter.Type())
+		if filter.Type().Root() != table.RootBoolean {
+			return nil, errAt(where, "WHERE must be a BOOLEAN condition, %s is %s", where, filter.Type())
 		}
 	}
 	agg := len(sel.GroupBy) > 0 || sel.Having != nil

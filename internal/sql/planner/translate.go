@@ -138,6 +138,8 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		return tr.groupAgg(x)
 	case *TopN:
 		return tr.topN(x)
+	case *IntervalJoin:
+		return tr.intervalJoin(x)
 	}
 	return zero, fmt.Errorf("planner: cannot translate %T", n)
 }
