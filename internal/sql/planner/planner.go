@@ -229,7 +229,9 @@ func (p *Planner) CreateView(cv *parser.CreateView) error {
 func (p *Planner) Query(q *parser.Query) (Node, error) { return p.bindQuery(q) }
 
 // Insert plans INSERT INTO t query: the query's columns cast to the
-// table's physical columns.
+// table's physical columns. Character strings (and byte strings) go into
+// a column of another length unchanged, as Flink's default
+// table.exec.sink.type-length-enforcer = IGNORE does.
 func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 	if ins.Overwrite {
 		return nil, errAt(ins, "INSERT OVERWRITE is not supported in streaming mode")
@@ -293,7 +295,8 @@ func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 		if idx[i] != i {
 			same = false
 		}
-		if !q.Type.EqualIgnoringNull(c.Type) {
+		sameFamily := (q.Type.IsString() && c.Type.IsString()) || (q.Type.IsBinary() && c.Type.IsBinary())
+		if !q.Type.EqualIgnoringNull(c.Type) && !sameFamily {
 			if !table.SupportsImplicitCast(q.Type, c.Type) {
 				return nil, errAt(ins.Query, "type mismatch: column `%s` of table `%s` is %s but the query gives %s (column %d, `%s`); CAST it", c.Name, name, c.Type, q.Type, idx[i]+1, q.Name)
 			}
