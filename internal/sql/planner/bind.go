@@ -211,8 +211,19 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 
 func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	name := strings.ToUpper(f.Name.Parts[0].Name)
+	filter := -1
 	if f.Filter != nil {
-		return nil, errAt(f, "aggregate FILTER (WHERE ...) is not supported yet")
+		if hasAgg(f.Filter) {
+			return nil, errAt(f.Filter, "aggregate calls cannot be nested")
+		}
+		x, err := b.bind(f.Filter, a.in)
+		if err != nil {
+			return nil, err
+		}
+		if x.Type().Root() != table.RootBoolean {
+			return nil, errAt(f.Filter, "FILTER (WHERE ...) must be a BOOLEAN condition, %s is %s", f.Filter, x.Type())
+		}
+		filter = a.addPre(x)
 	}
 	var args []int
 	var types []table.Type
@@ -256,7 +267,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 			return expr.ColumnRef(slot, text, a.outTypes[slot]), nil
 		}
 	}
-	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Text: text})
+	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: filter, Text: text})
 	a.outTypes = append(a.outTypes, fn.ResultType())
 	a.outNames = append(a.outNames, text)
 	slot := a.aggBase + len(a.aggs) - 1

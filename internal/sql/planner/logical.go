@@ -58,7 +58,10 @@ type Calc struct {
 type AggCall struct {
 	F    expr.AggregateFunc
 	Args []int
-	Text string // as written, for EXPLAIN
+	// Filter is the input column of FILTER (WHERE ...), -1 for none: rows
+	// for which it is not TRUE are neither added nor retracted.
+	Filter int
+	Text   string // as written, for EXPLAIN
 }
 
 // WindowAgg is a window TVF aggregation (TUMBLE, HOP): per key and window,

@@ -204,6 +204,9 @@ func (a *accs) args(c AggCall, r table.Row) []table.Value {
 
 func (a *accs) add(acc, r table.Row, retract bool) error {
 	for i, c := range a.aggs {
+		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
 		var err error
 		if retract {
 			err = c.F.Retract(acc.Fields[a.off[i]:a.off[i+1]], a.args(c, r))
