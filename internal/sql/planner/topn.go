@@ -31,6 +31,10 @@ type TopN struct {
 	Partition []int
 	Order     []SortKey
 	N         int64
+	// TiesToNew: a row replaces the rows it ties with (deduplication
+	// keeping the last row: ROW_NUMBER() OVER (... ORDER BY rowtime DESC)
+	// = 1, as Flink's Deduplicate); otherwise it goes after them.
+	TiesToNew bool
 	cols      []Col
 }
 
@@ -167,6 +171,11 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		// NULLs sort first ascending and last descending (Flink's default).
 		t.Order = append(t.Order, SortKey{Col: i, Desc: o.Desc, NullsFirst: o.NullsOrder == "FIRST" || (o.NullsOrder == "" && !o.Desc)})
 	}
+	if n == 1 && len(t.Order) == 1 && t.Order[0].Desc {
+		if c, ok := es[t.Order[0].Col].(*expr.Column); ok && c.T.TimeAttr() == table.Rowtime {
+			t.TiesToNew = true
+		}
+	}
 	t.In = &Calc{In: in, Filter: filter, Exprs: es, cols: cols}
 	t.cols = append(append([]Col(nil), cols...), Col{Name: it.Alias.Name, Type: table.BigIntType().NotNull()})
 	var out []expr.Expr
@@ -287,7 +296,7 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 				// The new row goes after the rows it does not beat.
 				pos := len(rows)
 				for i, o := range rows {
-					if x.less(r, o) {
+					if x.less(r, o) || (x.TiesToNew && !x.less(o, r)) {
 						pos = i
 						break
 					}
