@@ -110,6 +110,18 @@ func (s *Session) RegisterScalar(name string, result table.Type, params []table.
 	})
 }
 
+// AggregateFunc is the interface of an aggregate function: an accumulator
+// of table.Values (its types for state), Add/Retract/Merge and Result.
+type AggregateFunc = expr.AggregateFunc
+
+// RegisterAggregate adds a Go aggregate function: newFn returns the
+// function for the argument types of a call (or an error saying what it
+// expects). It is used like the built-in ones, with FILTER (WHERE ...) but
+// without DISTINCT; over an updating input it must retract.
+func (s *Session) RegisterAggregate(name string, newFn func(args []table.Type) (AggregateFunc, error)) {
+	s.pl.RegisterAggregate(name, planner.AggregateFactory(newFn))
+}
+
 // Exec executes a script of statements separated by ";". Statements that
 // run a job (INSERT INTO, STATEMENT SET, SELECT) block until it ends
 // (bounded sources) or ctx is canceled.

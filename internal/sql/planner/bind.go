@@ -103,16 +103,24 @@ func (a *aggCtx) addPre(e expr.Expr) int {
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true}
 
-func isAggCall(e parser.Expr) bool {
+// AggregateFactory returns a user-defined aggregate function for the
+// argument types (RegisterAggregate of streamsql).
+type AggregateFactory func(args []table.Type) (expr.AggregateFunc, error)
+
+func (b *binder) isAggCall(e parser.Expr) bool {
 	f, ok := e.(*parser.FuncCall)
-	return ok && f.Over == nil && f.OverName == nil && len(f.Name.Parts) == 1 && aggNames[strings.ToUpper(f.Name.Parts[0].Name)]
+	if !ok || f.Over != nil || f.OverName != nil || len(f.Name.Parts) != 1 {
+		return false
+	}
+	name := strings.ToUpper(f.Name.Parts[0].Name)
+	return aggNames[name] || b.udafs[name] != nil
 }
 
 // hasAgg reports whether e contains an aggregate call.
-func hasAgg(e parser.Expr) bool {
+func (b *binder) hasAgg(e parser.Expr) bool {
 	found := false
-	walk(e, func(x parser.Expr) {
-		if isAggCall(x) {
+	b.walk(e, func(x parser.Expr) {
+		if b.isAggCall(x) {
 			found = true
 		}
 	})
@@ -120,7 +128,9 @@ func hasAgg(e parser.Expr) bool {
 }
 
 // walk visits e and the subexpressions the binder knows.
-func walk(e parser.Expr, f func(parser.Expr)) {
+func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
+	walk := b.walk
+	isAggCall := b.isAggCall
 	if e == nil {
 		return
 	}
@@ -173,7 +183,8 @@ func walk(e parser.Expr, f func(parser.Expr)) {
 
 // binder binds AST expressions against a scope.
 type binder struct {
-	reg *expr.Registry
+	reg   *expr.Registry
+	udafs map[string]AggregateFactory
 }
 
 func (b *binder) bind(e parser.Expr, s *scope) (expr.Expr, error) {
@@ -188,6 +199,7 @@ func (b *binder) bind(e parser.Expr, s *scope) (expr.Expr, error) {
 // aggregation's output.
 func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 	a := s.agg
+	isAggCall := b.isAggCall
 	if slot, ok := a.keyText[e.String()]; ok {
 		return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
 	}
@@ -213,7 +225,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	name := strings.ToUpper(f.Name.Parts[0].Name)
 	filter := -1
 	if f.Filter != nil {
-		if hasAgg(f.Filter) {
+		if b.hasAgg(f.Filter) {
 			return nil, errAt(f.Filter, "aggregate calls cannot be nested")
 		}
 		x, err := b.bind(f.Filter, a.in)
@@ -233,7 +245,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	}
 	if !star {
 		for _, arg := range f.Args {
-			if hasAgg(arg) {
+			if b.hasAgg(arg) {
 				return nil, errAt(arg, "aggregate calls cannot be nested")
 			}
 			x, err := b.bind(arg, a.in)
@@ -256,7 +268,16 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	if a.updatingIn && (name == "MIN" || name == "MAX") {
 		fname = name + "_RETRACT"
 	}
-	fn, err := expr.NewAggregate(fname, types)
+	var fn expr.AggregateFunc
+	var err error
+	if u := b.udafs[name]; u != nil {
+		if f.Distinct {
+			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet", name)
+		}
+		fn, err = u(types)
+	} else {
+		fn, err = expr.NewAggregate(fname, types)
+	}
 	if err != nil {
 		return nil, errAt(f, "%s: %s", f, strings.TrimPrefix(err.Error(), "expr: "))
 	}
@@ -478,7 +499,7 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		if x.Over != nil || x.OverName != nil {
 			return nil, errAt(x, "OVER windows are not supported yet")
 		}
-		if isAggCall(x) {
+		if b.isAggCall(x) {
 			return nil, errAt(x, "aggregate %s is not allowed here", x)
 		}
 		if len(x.Name.Parts) != 1 {

@@ -33,12 +33,17 @@ type Planner struct {
 // New returns a planner over cat with the functions of reg and the
 // connectors of factories.
 func New(cat *catalog.Catalog, reg *expr.Registry, factories []connector.TableFactory) *Planner {
-	p := &Planner{Cat: cat, Reg: reg, Factories: map[string]connector.TableFactory{}, b: binder{reg: reg}}
+	p := &Planner{Cat: cat, Reg: reg, Factories: map[string]connector.TableFactory{}, b: binder{reg: reg, udafs: map[string]AggregateFactory{}}}
 	for _, f := range factories {
 		p.Factories[f.Name()] = f
 	}
 	registerField(reg)
 	return p
+}
+
+// RegisterAggregate adds a user-defined aggregate function.
+func (p *Planner) RegisterAggregate(name string, f AggregateFactory) {
+	p.b.udafs[strings.ToUpper(name)] = f
 }
 
 // CreateTable binds a CREATE TABLE (computed columns, watermark, connector

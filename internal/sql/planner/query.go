@@ -353,7 +353,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	}
 	var filter expr.Expr
 	if where != nil {
-		if hasAgg(where) {
+		if p.b.hasAgg(where) {
 			return nil, errAt(where, "aggregate functions are not allowed in WHERE (use HAVING)")
 		}
 		if filter, err = p.b.bind(where, s); err != nil {
@@ -365,7 +365,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	}
 	agg := len(sel.GroupBy) > 0 || sel.Having != nil
 	for _, it := range sel.Items {
-		agg = agg || hasAgg(it.Expr)
+		agg = agg || p.b.hasAgg(it.Expr)
 	}
 	for i, it := range sel.Items {
 		if _, ok := isRowNumber(it.Expr); ok {
@@ -447,7 +447,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				continue
 			}
 		}
-		if hasAgg(g) {
+		if p.b.hasAgg(g) {
 			return nil, errAt(g, "aggregate functions are not allowed in GROUP BY")
 		}
 		e, err := p.b.bind(g, s)
