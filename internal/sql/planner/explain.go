@@ -84,6 +84,8 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
+	case *RegularJoin:
+		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *Union:
 		fmt.Fprintf(b, "%sUnion(all=[true], %s)\n", ind, mode(n))
 	case *Sink:

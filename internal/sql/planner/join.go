@@ -100,7 +100,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		return 1, i - nl
 	}
 	jn := &IntervalJoin{L: l, R: r}
-	var rest []parser.Expr
+	var rest, timeConds []parser.Expr
 	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
 	haveLo, haveHi := false, false
 	// bound records left.ts - right.ts (op) d for x (op) y + d.
@@ -168,11 +168,13 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 			}
 			if x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=" {
 				if bound(x.L, x.R, x.Op) {
+					timeConds = append(timeConds, c)
 					continue
 				}
 			}
 		case *parser.Between:
 			if !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
+				timeConds = append(timeConds, c)
 				continue
 			}
 		}
@@ -181,23 +183,25 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	if len(jn.LKeys) == 0 {
 		return nil, nil, nil, errAt(j, "a join needs an equality of a left and a right column (cross joins are not supported yet)")
 	}
-	if !haveLo || !haveHi {
-		return nil, nil, nil, errAt(j, "only interval joins are supported yet: bound both event times, e.g. l.ts BETWEEN r.ts - INTERVAL '10' SECOND AND r.ts (regular joins keep state forever)")
-	}
-	if lo > hi {
-		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
-	}
 	for i := range jn.LKeys {
 		lt, rt := l.Cols()[jn.LKeys[i]].Type, r.Cols()[jn.RKeys[i]].Type
 		if !lt.EqualIgnoringNull(rt) {
 			return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) must have the same type yet", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
 		}
 	}
-	jn.Lower, jn.Upper = lo, hi
 	for i := range s.cols {
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
 		jn.cols = append(jn.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
 	}
+	if !haveLo || !haveHi {
+		// A regular join: both inputs kept in keyed state (forever).
+		rj := &RegularJoin{L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, cols: jn.cols}
+		return rj, s, append(rest, timeConds...), nil
+	}
+	if lo > hi {
+		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
+	}
+	jn.Lower, jn.Upper = lo, hi
 	return jn, s, rest, nil
 }
 
@@ -273,4 +277,106 @@ func (x *IntervalJoin) explain() string {
 		ks = append(ks, fmt.Sprintf("%s = %s", x.L.Cols()[x.LKeys[i]].Name, x.R.Cols()[x.RKeys[i]].Name))
 	}
 	return fmt.Sprintf("IntervalJoin(joinType=[InnerJoin], where=[%s], timeBounds=[%s - %s in [%v, %v]]", strings.Join(ks, " AND "), x.LTime, x.RTime, x.Lower, x.Upper)
+}
+
+// RegularJoin is an inner equi-join of two insert-only inputs without time
+// bounds: every row of either side is kept in keyed state (forever: there
+// is no state TTL yet) and joined with the other side's rows of its key.
+// The output is insert-only. Output: the left columns, then the right ones.
+type RegularJoin struct {
+	L, R         Node
+	LKeys, RKeys []int
+	cols         []Col
+}
+
+func (n *RegularJoin) Cols() []Col    { return n.cols }
+func (n *RegularJoin) Updating() bool { return false }
+func (n *RegularJoin) Inputs() []Node { return []Node{n.L, n.R} }
+
+func (n *RegularJoin) explain() string {
+	var ks []string
+	for i := range n.LKeys {
+		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
+	}
+	return fmt.Sprintf("Join(joinType=[InnerJoin], where=[%s]", strings.Join(ks, " AND "))
+}
+
+func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	l, err := tr.build(x.L)
+	if err != nil {
+		return zero, err
+	}
+	r, err := tr.build(x.R)
+	if err != nil {
+		return zero, err
+	}
+	codecOf := func(n Node) *table.RowCodec {
+		var types []table.Type
+		for _, c := range n.Cols() {
+			types = append(types, c.Type)
+		}
+		return table.NewRowCodecTypes(types...)
+	}
+	lc, rc := codecOf(x.L), codecOf(x.R)
+	lkey, _ := keyOf(x.L, x.LKeys)
+	rkey, _ := keyOf(x.R, x.RKeys)
+	joined := func(a, b table.Row) table.Row {
+		f := make([]table.Value, 0, len(a.Fields)+len(b.Fields))
+		return table.Row{Fields: append(append(f, a.Fields...), b.Fields...)}
+	}
+	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+		return &regularJoinFn{lc: lc, rc: rc, joined: joined}
+	}
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid("join")), nil
+}
+
+// regularJoinFn keeps each side's rows (RowCodec bytes) in list state.
+type regularJoinFn struct {
+	lc, rc      *table.RowCodec
+	joined      func(a, b table.Row) table.Row
+	left, right *stream.ListState[[]byte]
+}
+
+func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
+	f.left = stream.NewListState[[]byte](ctx, "join-left")
+	f.right = stream.NewListState[[]byte](ctx, "join-right")
+	return nil
+}
+
+// process keeps v (of the side with codec mine, state own) and joins it
+// with the rows of the other side.
+func (f *regularJoinFn) process(v table.Row, mine, theirs *table.RowCodec, own, other *stream.ListState[[]byte], leftSide bool, out stream.Emitter[table.Row]) error {
+	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	own.Add(b)
+	var ferr error
+	other.Range(func(ob []byte) bool {
+		o, err := theirs.Decode(ob)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if leftSide {
+			out.Emit(f.joined(v, o))
+		} else {
+			out.Emit(f.joined(o, v))
+		}
+		return true
+	})
+	return ferr
+}
+
+func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, f.lc, f.rc, f.left, f.right, true, out)
+}
+
+func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, f.rc, f.lc, f.right, f.left, false, out)
+}
+
+func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
+	return nil
 }

@@ -140,6 +140,8 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		return tr.topN(x)
 	case *IntervalJoin:
 		return tr.intervalJoin(x)
+	case *RegularJoin:
+		return tr.regularJoin(x)
 	}
 	return zero, fmt.Errorf("planner: cannot translate %T", n)
 }
