@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -82,9 +83,6 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	r, rs, err := p.bindFrom(j.Right)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if l.Updating() || r.Updating() {
-		return nil, nil, nil, errAt(j, "joins of updating inputs are not supported yet")
 	}
 	s := &scope{}
 	s.cols = append(append(s.cols, ls.cols...), rs.cols...)
@@ -193,7 +191,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
 		jn.cols = append(jn.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
 	}
-	if !haveLo || !haveHi {
+	if !haveLo || !haveHi || l.Updating() || r.Updating() {
 		// A regular join: both inputs kept in keyed state (forever).
 		rj := &RegularJoin{L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, cols: jn.cols}
 		return rj, s, append(rest, timeConds...), nil
@@ -279,10 +277,12 @@ func (x *IntervalJoin) explain() string {
 	return fmt.Sprintf("IntervalJoin(joinType=[InnerJoin], where=[%s], timeBounds=[%s - %s in [%v, %v]]", strings.Join(ks, " AND "), x.LTime, x.RTime, x.Lower, x.Upper)
 }
 
-// RegularJoin is an inner equi-join of two insert-only inputs without time
-// bounds: every row of either side is kept in keyed state (forever: there
-// is no state TTL yet) and joined with the other side's rows of its key.
-// The output is insert-only. Output: the left columns, then the right ones.
+// RegularJoin is an inner equi-join without time bounds: every row of
+// either side is kept in keyed state (forever: there is no state TTL yet)
+// and joined with the other side's rows of its key. A retraction (-U, -D)
+// removes an equal row from its side's state and retracts (-D) the pairs
+// it made; accumulations emit +I. The output is insert-only when both
+// inputs are. Output: the left columns, then the right ones.
 type RegularJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
@@ -290,7 +290,7 @@ type RegularJoin struct {
 }
 
 func (n *RegularJoin) Cols() []Col    { return n.cols }
-func (n *RegularJoin) Updating() bool { return false }
+func (n *RegularJoin) Updating() bool { return n.L.Updating() || n.R.Updating() }
 func (n *RegularJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
 func (n *RegularJoin) explain() string {
@@ -351,7 +351,24 @@ func (f *regularJoinFn) process(v table.Row, mine, theirs *table.RowCodec, own, 
 	if err != nil {
 		return err
 	}
-	own.Add(b)
+	kind := table.Insert
+	if v.Kind.IsRetract() {
+		kind = table.Delete
+		rows := own.Get()
+		found := false
+		for i, r := range rows {
+			if bytes.Equal(r, b) {
+				own.Update(append(rows[:i:i], rows[i+1:]...))
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil // a retraction of a row never seen: nothing joined
+		}
+	} else {
+		own.Add(b)
+	}
 	var ferr error
 	other.Range(func(ob []byte) bool {
 		o, err := theirs.Decode(ob)
@@ -359,11 +376,14 @@ func (f *regularJoinFn) process(v table.Row, mine, theirs *table.RowCodec, own, 
 			ferr = err
 			return false
 		}
+		var row table.Row
 		if leftSide {
-			out.Emit(f.joined(v, o))
+			row = f.joined(v, o)
 		} else {
-			out.Emit(f.joined(o, v))
+			row = f.joined(o, v)
 		}
+		row.Kind = kind
+		out.Emit(row)
 		return true
 	})
 	return ferr
