@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -202,13 +203,26 @@ func (s *Session) exec(ctx context.Context, text string, res *Result, run func(*
 	return nil
 }
 
-func (s *Session) env() *stream.Environment {
+// env returns the environment of a job: the session's options, with the
+// SET options 'parallelism.default' and 'pipeline.name' taking precedence.
+func (s *Session) env() (*stream.Environment, error) {
 	name := s.opts.Name
 	if name == "" {
 		name = "sql"
 	}
-	return stream.NewEnvironment(stream.Options{Parallelism: s.opts.Parallelism, MaxParallelism: s.opts.MaxParallelism,
-		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name})
+	if n := s.cat.Options["pipeline.name"]; n != "" {
+		name = n
+	}
+	par := s.opts.Parallelism
+	if p, ok := s.cat.Options["parallelism.default"]; ok {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 || v > 1024 {
+			return nil, fmt.Errorf("SET 'parallelism.default' = '%s': expected a number from 1 to 1024", p)
+		}
+		par = v
+	}
+	return stream.NewEnvironment(stream.Options{Parallelism: par, MaxParallelism: s.opts.MaxParallelism,
+		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name}), nil
 }
 
 // jobEnv plans the job of sinks: each sink is asked whether it takes its
@@ -222,7 +236,10 @@ func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.En
 		}
 		conns = append(conns, c)
 	}
-	env := s.env()
+	env, err := s.env()
+	if err != nil {
+		return nil, err
+	}
 	if err := s.pl.Translate(ctx, env, sinks, conns); err != nil {
 		return nil, convertErr(err)
 	}
@@ -392,7 +409,10 @@ func (s *Session) runSelect(ctx context.Context, q *parser.QueryStmt, res *Resul
 	if err != nil {
 		return convertErr(err)
 	}
-	env := s.env()
+	env, err := s.env()
+	if err != nil {
+		return err
+	}
 	sink := &tableWriter{w: s.opts.Out, cols: n.Cols()}
 	if err := s.pl.TranslateTo(ctx, env, n, sink); err != nil {
 		return convertErr(err)

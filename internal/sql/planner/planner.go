@@ -139,6 +139,11 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, c.Name)
 		}
 	}
+	// Primary key columns are NOT NULL, as in Flink.
+	for _, k := range t.Schema.PrimaryKey {
+		i := t.Schema.Index(k)
+		t.Schema.Columns[i].Type = t.Schema.Columns[i].Type.NotNull()
+	}
 	if len(ct.Watermarks) > 1 {
 		return errAt(ct.Watermarks[1], "a table has at most one WATERMARK")
 	}
