@@ -28,6 +28,8 @@ type Planner struct {
 	// ranks are the row-number bounds (alias -> N) of the enclosing
 	// query's WHERE while its FROM subquery is bound.
 	ranks map[string]int64
+	// ctes are the WITH clauses being bound, innermost last.
+	ctes []map[string]*parser.CTE
 }
 
 // New returns a planner over cat with the functions of reg and the

@@ -15,7 +15,16 @@ import (
 // bindQuery plans a query: its node and the scope of its output.
 func (p *Planner) bindQuery(q *parser.Query) (Node, error) {
 	if len(q.With) > 0 {
-		return nil, errAt(q.With[0], "WITH is not supported yet")
+		// Common table expressions are views of this query.
+		scope := map[string]*parser.CTE{}
+		p.ctes = append(p.ctes, scope)
+		defer func() { p.ctes = p.ctes[:len(p.ctes)-1] }()
+		for _, c := range q.With {
+			if _, dup := scope[c.Name.Name]; dup {
+				return nil, errAt(c, "WITH names `%s` twice", c.Name.Name)
+			}
+			scope[c.Name.Name] = c
+		}
 	}
 	if len(q.OrderBy) > 0 {
 		return nil, errAt(q.OrderBy[0], "ORDER BY is not supported yet in streaming queries")
@@ -148,6 +157,18 @@ func (p *Planner) tableNode(name *parser.QName) (Node, error) {
 	n := name.Parts[len(name.Parts)-1].Name
 	if len(name.Parts) > 1 {
 		return nil, errAt(name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	for i := len(p.ctes) - 1; i >= 0; i-- {
+		if c, ok := p.ctes[i][n]; ok {
+			// A CTE sees the CTEs of its WITH clause declared so far
+			// and the outer ones; binding it with the current stack
+			// is enough for non-recursive WITH.
+			node, err := p.bindQuery(c.Query)
+			if err != nil {
+				return nil, err
+			}
+			return renamed(c, node, c.Columns)
+		}
 	}
 	if v, ok := p.Cat.View(n); ok {
 		return p.bindQuery(v.Query)
@@ -322,7 +343,23 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		return nil, errAt(sel, "SELECT without FROM is not supported yet")
 	}
 	if sel.Distinct {
-		return nil, errAt(sel, "SELECT DISTINCT is not supported yet")
+		// SELECT DISTINCT x, y is GROUP BY x, y.
+		if len(sel.GroupBy) > 0 || sel.Having != nil {
+			return nil, errAt(sel, "SELECT DISTINCT with GROUP BY or HAVING is not supported yet")
+		}
+		cp := *sel
+		cp.Distinct = false
+		cp.GroupBy = nil
+		for _, it := range sel.Items {
+			if _, ok := it.Expr.(*parser.Star); ok {
+				return nil, errAt(it, "SELECT DISTINCT * is not supported yet: list the columns")
+			}
+			if p.b.hasAgg(it.Expr) {
+				return nil, errAt(it, "SELECT DISTINCT with aggregate functions is not supported yet")
+			}
+			cp.GroupBy = append(cp.GroupBy, it.Expr)
+		}
+		return p.bindSelect(&cp)
 	}
 	saved := p.ranks
 	p.ranks = map[string]int64{}
@@ -537,4 +574,22 @@ func itemNameOf(e parser.Expr) string {
 		return c.Parts[len(c.Parts)-1].Name
 	}
 	return e.String()
+}
+
+// renamed gives n's columns the names of a column list (CTE or view).
+func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
+	if len(names) == 0 {
+		return n, nil
+	}
+	cols := n.Cols()
+	if len(names) != len(cols) {
+		return nil, errAt(at, "%d column names for %d columns", len(names), len(cols))
+	}
+	var es []expr.Expr
+	var out []Col
+	for i, c := range cols {
+		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+		out = append(out, Col{Name: names[i].Name, Type: c.Type})
+	}
+	return &Calc{In: n, Exprs: es, cols: out}, nil
 }
