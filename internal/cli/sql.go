@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 
@@ -52,6 +53,10 @@ func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error
 		},
 	})
 	_, err := s.Exec(ctx, script)
+	var se *streamsql.Error
+	if errors.As(err, &se) {
+		return errors.New(se.Pretty(script))
+	}
 	return err
 }
 

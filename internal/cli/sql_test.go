@@ -53,7 +53,8 @@ func TestRunCommandErrors(t *testing.T) {
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})
 	err := cmd.Execute()
-	if err == nil || !strings.Contains(err.Error(), "line 1, column 1: unknown connector 'nope'") {
+	if err == nil || !strings.Contains(err.Error(), "line 1, column 1: unknown connector 'nope'") ||
+		!strings.Contains(err.Error(), "\n  CREATE TABLE t (a INT)") || !strings.HasSuffix(err.Error(), "\n  ^") {
 		t.Fatalf("got %v", err)
 	}
 	cmd = newSQLCmd()
