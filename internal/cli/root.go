@@ -117,7 +117,8 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{cmd: cmd, err: errors.New(tidyFlagError(err.Error()))}
 	})
-	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd())
+	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd(),
+		newRunCmd(), newSQLCmd())
 	return root
 }
 

@@ -101,8 +101,14 @@ var table = []rule{
 	{pkg: "internal/sql/parser"},
 	// Typed SQL expressions compiled to closures over table.Row.
 	{pkg: "internal/sql/expr", allow: []string{"table"}},
+	// The session catalog: names of tables, views and options.
+	{pkg: "internal/sql/catalog", allow: []string{"internal/sql/parser", "table"}},
+	// The SQL planner builds jobs through the typed DataStream API over
+	// table.Row (DESIGN.md §6): stream is the builder over internal/plan.
+	{pkg: "internal/sql/planner", allow: []string{"internal/sql/parser", "internal/sql/catalog", "internal/sql/expr",
+		"table", "connector", "codec", "stream"}},
 	{pkg: "internal/sql", allow: []string{"internal/base", "internal/plan", "internal/operator", "connector", "codec", "table"}},
-	{pkg: "streamsql", allow: []string{"internal/sql", "internal/cluster", "connector"}},
+	{pkg: "streamsql", allow: []string{"internal/sql/...", "internal/cluster", "connector", "stream", "table"}},
 	{pkg: "internal/web", allow: []string{"internal/cluster", "internal/base"}}, // a view of the cluster, never the tasks
 	{pkg: "internal/cli", anything: true, deny: []string{"streamtest"}},
 }

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
+)
+
+// sqlConfig are the flags of `strom run` and `strom sql`.
+type sqlConfig struct {
+	Parallelism int
+	Exec        string
+	Checkpoint  checkpointFlags
+	// factories returns the connectors (tests substitute their own).
+	factories func() []connector.TableFactory
+}
+
+func (c *sqlConfig) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&c.Parallelism, "parallelism", 1, "subtasks of every operator")
+	c.Checkpoint.register(f)
+}
+
+func (c *sqlConfig) validate(cmd *cobra.Command) error {
+	if c.Parallelism < 1 || c.Parallelism > 256 {
+		return usagef(cmd, "--parallelism must be between 1 and 256, got %d", c.Parallelism)
+	}
+	return c.Checkpoint.validate(cmd)
+}
+
+// runSQL executes a script: statement output and the rows of bare SELECTs
+// go to w; an INSERT runs its job until it ends or ctx is canceled.
+func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error {
+	factories := sqlFactories
+	if c.factories != nil {
+		factories = c.factories
+	}
+	s := streamsql.NewSession(streamsql.Options{
+		Factories:   factories(),
+		Parallelism: c.Parallelism,
+		Checkpoints: c.Checkpoint.options(w),
+		Restart:     c.Checkpoint.restart(),
+		Out:         w,
+		Execute: func(ctx context.Context, env *stream.Environment) error {
+			return executeWithControl(ctx, env, c.Checkpoint)
+		},
+	})
+	_, err := s.Exec(ctx, script)
+	var se *streamsql.Error
+	if errors.As(err, &se) {
+		return errors.New(se.Pretty(script))
+	}
+	return err
+}
+
+func newRunCmd() *cobra.Command {
+	c := &sqlConfig{}
+	cmd := &cobra.Command{
+		Use:   "run FILE.sql",
+		Short: "Run a streaming SQL script",
+		Long: `Run a script of streaming SQL statements (Flink's dialect) separated by ";":
+CREATE TABLE/VIEW, SET, SHOW, DESCRIBE and EXPLAIN take effect at once;
+INSERT INTO (and EXECUTE STATEMENT SET BEGIN ... END: one job writing several
+tables) runs a job until its sources end or the command is interrupted. Tables
+name their connector with WITH ('connector' = '...'). Checkpoints, restarts and
+savepoints work as for every job command.`,
+		Example: `  strom run job.sql --parallelism 4 --checkpoint-dir /tmp/ck`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.validate(cmd); err != nil {
+				return err
+			}
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			return runSQL(cmd.Context(), cmd.OutOrStdout(), c, string(src))
+		},
+	}
+	c.register(cmd)
+	return cmd
+}
+
+func newSQLCmd() *cobra.Command {
+	c := &sqlConfig{}
+	cmd := &cobra.Command{
+		Use:   "sql -e STATEMENTS",
+		Short: "Execute SQL statements; a SELECT prints its rows",
+		Long: `Execute the SQL statements of -e (separated by ";") like 'strom run'; a bare
+SELECT prints a header and then its rows, each with its change kind (+I, -U,
++U, -D), as they come, until the query ends or the command is interrupted.`,
+		Example: `  strom sql -e "CREATE TABLE t (...) WITH (...); SELECT a, COUNT(*) FROM t GROUP BY a"`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if c.Exec == "" {
+				return usagef(cmd, "-e STATEMENTS is required")
+			}
+			if err := c.validate(cmd); err != nil {
+				return err
+			}
+			return runSQL(cmd.Context(), cmd.OutOrStdout(), c, c.Exec)
+		},
+	}
+	cmd.Flags().StringVarP(&c.Exec, "execute", "e", "", "the SQL statements to execute")
+	c.register(cmd)
+	return cmd
+}

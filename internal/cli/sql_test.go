@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// rowsFactory is a test connector 'rows': every table has the rows
+// (1, 'a'), (2, 'b'), (3, 'a') in its first two columns.
+type rowsFactory struct{}
+
+func (rowsFactory) Name() string                     { return "rows" }
+func (rowsFactory) Options() []connector.TableOption { return nil }
+func (rowsFactory) TableSource(context.Context, connector.TableContext) (connector.Source[table.Row], error) {
+	return stream.SliceSource[table.Row]{Items: []table.Row{
+		table.NewRow(table.Int(1), table.Str("a")),
+		table.NewRow(table.Int(2), table.Str("b")),
+		table.NewRow(table.Int(3), table.Str("a")),
+	}}, nil
+}
+
+func TestSQLSelectPrintsChangelog(t *testing.T) {
+	c := &sqlConfig{Parallelism: 1, factories: func() []connector.TableFactory { return []connector.TableFactory{rowsFactory{}} }}
+	var out bytes.Buffer
+	err := runSQL(context.Background(), &out, c, `
+		CREATE TABLE t (id BIGINT, k STRING) WITH ('connector' = 'rows');
+		SELECT k, SUM(id) AS total FROM t GROUP BY k;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "OK\nop | k | total\n+I | a | 1\n+I | b | 2\n-U | a | 1\n+U | a | 4\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestRunCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "job.sql")
+	if err := os.WriteFile(f, []byte("CREATE TABLE t (a INT) WITH ('connector' = 'nope');"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := newRunCmd()
+	cmd.SetArgs([]string{f})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "line 1, column 1: unknown connector 'nope'") ||
+		!strings.Contains(err.Error(), "\n  CREATE TABLE t (a INT)") || !strings.HasSuffix(err.Error(), "\n  ^") {
+		t.Fatalf("got %v", err)
+	}
+	cmd = newSQLCmd()
+	cmd.SetArgs([]string{"--parallelism", "0", "-e", "SHOW TABLES"})
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--parallelism") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,600 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/table"
+)
+
+// scopeCol is a column visible to expressions: its qualifier (table name or
+// alias), name and type. Window columns of a window TVF are virtual: they
+// exist only as GROUP BY keys of the window aggregation.
+type scopeCol struct {
+	qual, name string
+	t          table.Type
+	window     bool
+}
+
+type scope struct {
+	cols []scopeCol
+	agg  *aggCtx // non-nil while binding the select list of an aggregation
+	// win is the window TVF of the FROM clause, nil for none.
+	win *windowTVF
+}
+
+type windowTVF struct {
+	kind        string
+	size, slide time.Duration
+	timeCol     string
+	first       int // index of window_start in the scope
+	at          parser.Node
+}
+
+func (s *scope) names() []string {
+	var ns []string
+	for _, c := range s.cols {
+		ns = append(ns, c.name)
+	}
+	return ns
+}
+
+// resolve finds the column of ref.
+func (s *scope) resolve(ref *parser.ColumnRef) (int, error) {
+	var qual, name string
+	switch len(ref.Parts) {
+	case 1:
+		name = ref.Parts[0].Name
+	case 2:
+		qual, name = ref.Parts[0].Name, ref.Parts[1].Name
+	default:
+		return -1, errAt(ref, "unknown column `%s`", ref)
+	}
+	found := -1
+	for i, c := range s.cols {
+		if c.name == name && (qual == "" || c.qual == qual) {
+			if found >= 0 {
+				return -1, errAt(ref, "column `%s` is ambiguous", name)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		msg := fmt.Sprintf("unknown column `%s`", ref)
+		if sug := catalog.Closest(name, s.names()); sug != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", sug)
+		} else {
+			msg += fmt.Sprintf("; the columns are %s", strings.Join(s.names(), ", "))
+		}
+		return -1, errAt(ref, "%s", msg)
+	}
+	return found, nil
+}
+
+// aggCtx collects the group keys and aggregate calls of an aggregation.
+type aggCtx struct {
+	in         *scope
+	keyText    map[string]int // GROUP BY expression text -> output slot
+	keyCol     map[int]int    // GROUP BY column (input scope index) -> output slot
+	pre        []expr.Expr    // the pre-projection: keys, then aggregate arguments
+	preText    map[string]int
+	aggs       []AggCall
+	aggBase    int // output slot of the first aggregate
+	outTypes   []table.Type
+	outNames   []string
+	updatingIn bool
+}
+
+func (a *aggCtx) addPre(e expr.Expr) int {
+	k := e.String()
+	if i, ok := a.preText[k]; ok {
+		return i
+	}
+	a.pre = append(a.pre, e)
+	a.preText[k] = len(a.pre) - 1
+	return len(a.pre) - 1
+}
+
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true}
+
+// AggregateFactory returns a user-defined aggregate function for the
+// argument types (RegisterAggregate of streamsql).
+type AggregateFactory func(args []table.Type) (expr.AggregateFunc, error)
+
+func (b *binder) isAggCall(e parser.Expr) bool {
+	f, ok := e.(*parser.FuncCall)
+	if !ok || f.Over != nil || f.OverName != nil || len(f.Name.Parts) != 1 {
+		return false
+	}
+	name := strings.ToUpper(f.Name.Parts[0].Name)
+	return aggNames[name] || b.udafs[name] != nil
+}
+
+// hasAgg reports whether e contains an aggregate call.
+func (b *binder) hasAgg(e parser.Expr) bool {
+	found := false
+	b.walk(e, func(x parser.Expr) {
+		if b.isAggCall(x) {
+			found = true
+		}
+	})
+	return found
+}
+
+// walk visits e and the subexpressions the binder knows.
+func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
+	walk := b.walk
+	isAggCall := b.isAggCall
+	if e == nil {
+		return
+	}
+	f(e)
+	switch x := e.(type) {
+	case *parser.Binary:
+		walk(x.L, f)
+		walk(x.R, f)
+	case *parser.Unary:
+		walk(x.X, f)
+	case *parser.IsExpr:
+		walk(x.X, f)
+	case *parser.Between:
+		walk(x.X, f)
+		walk(x.Lo, f)
+		walk(x.Hi, f)
+	case *parser.InList:
+		walk(x.X, f)
+		for _, y := range x.List {
+			walk(y, f)
+		}
+	case *parser.Like:
+		walk(x.X, f)
+		walk(x.Pattern, f)
+	case *parser.Case:
+		walk(x.Operand, f)
+		for _, w := range x.Whens {
+			walk(w.Cond, f)
+			walk(w.Result, f)
+		}
+		walk(x.Else, f)
+	case *parser.Cast:
+		walk(x.X, f)
+	case *parser.FuncCall:
+		if !isAggCall(x) {
+			for _, a := range x.Args {
+				walk(a, f)
+			}
+		}
+	case *parser.Extract:
+		walk(x.X, f)
+	case *parser.FloorCeil:
+		walk(x.X, f)
+	case *parser.Substring:
+		walk(x.X, f)
+		walk(x.Start, f)
+		walk(x.Len, f)
+	}
+}
+
+// binder binds AST expressions against a scope.
+type binder struct {
+	reg   *expr.Registry
+	udafs map[string]AggregateFactory
+}
+
+func (b *binder) bind(e parser.Expr, s *scope) (expr.Expr, error) {
+	if s.agg != nil {
+		return b.bindAgg(e, s)
+	}
+	return b.bindPlain(e, s, func(x parser.Expr) (expr.Expr, error) { return b.bind(x, s) })
+}
+
+// bindAgg binds an expression of the select list or HAVING of an
+// aggregation: group keys and aggregate calls become columns of the
+// aggregation's output.
+func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
+	a := s.agg
+	isAggCall := b.isAggCall
+	if slot, ok := a.keyText[e.String()]; ok {
+		return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
+	}
+	switch x := e.(type) {
+	case *parser.ColumnRef:
+		i, err := a.in.resolve(x)
+		if err != nil {
+			return nil, err
+		}
+		if slot, ok := a.keyCol[i]; ok {
+			return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
+		}
+		return nil, errAt(x, "column `%s` is neither grouped nor aggregated: add it to GROUP BY or wrap it in an aggregate function", x)
+	case *parser.FuncCall:
+		if isAggCall(x) {
+			return b.bindAggCall(x, a)
+		}
+	}
+	return b.bindPlain(e, s, func(y parser.Expr) (expr.Expr, error) { return b.bindAgg(y, s) })
+}
+
+func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
+	name := strings.ToUpper(f.Name.Parts[0].Name)
+	filter := -1
+	if f.Filter != nil {
+		if b.hasAgg(f.Filter) {
+			return nil, errAt(f.Filter, "aggregate calls cannot be nested")
+		}
+		x, err := b.bind(f.Filter, a.in)
+		if err != nil {
+			return nil, err
+		}
+		if x.Type().Root() != table.RootBoolean {
+			return nil, errAt(f.Filter, "FILTER (WHERE ...) must be a BOOLEAN condition, %s is %s", f.Filter, x.Type())
+		}
+		filter = a.addPre(x)
+	}
+	var args []int
+	var types []table.Type
+	star := len(f.Args) == 1
+	if star {
+		_, star = f.Args[0].(*parser.Star)
+	}
+	if !star {
+		for _, arg := range f.Args {
+			if b.hasAgg(arg) {
+				return nil, errAt(arg, "aggregate calls cannot be nested")
+			}
+			x, err := b.bind(arg, a.in)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a.addPre(x))
+			types = append(types, x.Type())
+		}
+	} else if name != "COUNT" {
+		return nil, errAt(f, "%s(*) is not valid: only COUNT takes *", name)
+	}
+	fname := name
+	if f.Distinct {
+		if name != "COUNT" {
+			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet (COUNT(DISTINCT x) is)", name)
+		}
+		fname = "COUNT_DISTINCT"
+	}
+	if a.updatingIn && (name == "MIN" || name == "MAX") {
+		fname = name + "_RETRACT"
+	}
+	var fn expr.AggregateFunc
+	var err error
+	if u := b.udafs[name]; u != nil {
+		if f.Distinct {
+			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet", name)
+		}
+		fn, err = u(types)
+	} else {
+		fn, err = expr.NewAggregate(fname, types)
+	}
+	if err != nil {
+		return nil, errAt(f, "%s: %s", f, strings.TrimPrefix(err.Error(), "expr: "))
+	}
+	text := f.String()
+	for i, c := range a.aggs {
+		if c.Text == text {
+			slot := a.aggBase + i
+			return expr.ColumnRef(slot, text, a.outTypes[slot]), nil
+		}
+	}
+	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: filter, Text: text})
+	a.outTypes = append(a.outTypes, fn.ResultType())
+	a.outNames = append(a.outNames, text)
+	slot := a.aggBase + len(a.aggs) - 1
+	return expr.ColumnRef(slot, text, fn.ResultType()), nil
+}
+
+func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, error) {
+	subs := func(es ...parser.Expr) ([]expr.Expr, error) {
+		out := make([]expr.Expr, len(es))
+		for i, x := range es {
+			y, err := sub(x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	}
+	switch x := e.(type) {
+	case *parser.ColumnRef:
+		i, err := s.resolve(x)
+		if err != nil {
+			if f, ok, ferr := b.fieldRef(x, s); ok {
+				return f, ferr
+			}
+			return nil, err
+		}
+		c := s.cols[i]
+		if c.window {
+			return nil, errAt(x, "`%s` of a window table function is only supported as a GROUP BY key of a window aggregation (GROUP BY window_start, window_end)", c.name)
+		}
+		return expr.ColumnRef(i, c.name, c.t), nil
+	case *parser.Literal:
+		return bindLiteral(x)
+	case *parser.TypedLiteral:
+		var t table.Type
+		switch x.Type {
+		case "DATE":
+			t = table.DateType()
+		case "TIME":
+			t = table.TimeType(0)
+		case "TIMESTAMP":
+			t = table.TimestampType(3)
+		case "TIMESTAMP_LTZ":
+			t = table.TimestampLTZType(3)
+		default:
+			return nil, errAt(x, "%s literals are not supported yet", x.Type)
+		}
+		c, err := expr.NewCast(expr.StrLit(x.Value), t.NotNull(), false)
+		return c, wrapAt(x, err)
+	case *parser.IntervalLit:
+		d, err := intervalOf(x)
+		if err != nil {
+			return nil, err
+		}
+		return expr.Lit(table.IntervalMillis(d.Milliseconds()), table.IntervalDayTimeType().NotNull()), nil
+	case *parser.Binary:
+		args, err := subs(x.L, x.R)
+		if err != nil {
+			return nil, err
+		}
+		var r expr.Expr
+		switch x.Op {
+		case "AND":
+			r, err = expr.NewAnd(args...)
+		case "OR":
+			r, err = expr.NewOr(args...)
+		case "!=":
+			r, err = b.reg.Call("<>", args...)
+		default:
+			r, err = b.reg.Call(x.Op, args...)
+		}
+		return r, wrapAt(x, err)
+	case *parser.Unary:
+		args, err := subs(x.X)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Op {
+		case "NOT":
+			r, err := expr.NewNot(args[0])
+			return r, wrapAt(x, err)
+		case "+":
+			return args[0], nil
+		}
+		r, err := b.reg.Call(x.Op, args...)
+		return r, wrapAt(x, err)
+	case *parser.IsExpr:
+		args, err := subs(x.X)
+		if err != nil {
+			return nil, err
+		}
+		switch x.What {
+		case "NULL", "UNKNOWN":
+			return expr.NewIsNull(args[0], x.Not), nil
+		case "TRUE", "FALSE":
+			r, err := expr.NewIsBool(args[0], x.What == "TRUE", x.Not)
+			return r, wrapAt(x, err)
+		}
+		return nil, errAt(x, "IS %s is not supported yet", x.What)
+	case *parser.Between:
+		args, err := subs(x.X, x.Lo, x.Hi)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expr.NewBetween(args[0], args[1], args[2], x.Not, x.Mode == "SYMMETRIC")
+		return r, wrapAt(x, err)
+	case *parser.InList:
+		args, err := subs(append([]parser.Expr{x.X}, x.List...)...)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expr.NewIn(args[0], args[1:], x.Not)
+		return r, wrapAt(x, err)
+	case *parser.Like:
+		if x.Similar {
+			return nil, errAt(x, "SIMILAR TO is not supported yet")
+		}
+		args, err := subs(x.X, x.Pattern)
+		if err != nil {
+			return nil, err
+		}
+		var esc rune
+		if x.Escape != nil {
+			l, ok := x.Escape.(*parser.Literal)
+			if !ok || l.Kind != parser.LitString || len([]rune(l.Value)) != 1 {
+				return nil, errAt(x.Escape, "ESCAPE takes a string literal of one character")
+			}
+			esc = []rune(l.Value)[0]
+		}
+		r, err := expr.NewLike(args[0], args[1], esc, x.Not)
+		return r, wrapAt(x, err)
+	case *parser.Case:
+		var whens []expr.When
+		for _, w := range x.Whens {
+			cw, err := subs(w.Cond, w.Result)
+			if err != nil {
+				return nil, err
+			}
+			whens = append(whens, expr.When{Cond: cw[0], Then: cw[1]})
+		}
+		var els expr.Expr
+		if x.Else != nil {
+			ee, err := sub(x.Else)
+			if err != nil {
+				return nil, err
+			}
+			els = ee
+		}
+		if x.Operand != nil {
+			op, err := sub(x.Operand)
+			if err != nil {
+				return nil, err
+			}
+			r, err := b.reg.NewSimpleCase(op, whens, els)
+			return r, wrapAt(x, err)
+		}
+		r, err := expr.NewCase(whens, els)
+		return r, wrapAt(x, err)
+	case *parser.Cast:
+		args, err := subs(x.X)
+		if err != nil {
+			return nil, err
+		}
+		t, err := TypeOf(x.Type)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expr.NewCast(args[0], t, x.Try)
+		return r, wrapAt(x, err)
+	case *parser.Extract:
+		args, err := subs(x.X)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.Call("EXTRACT", expr.StrLit(x.Unit), args[0])
+		return r, wrapAt(x, err)
+	case *parser.FloorCeil:
+		args, err := subs(x.X)
+		if err != nil {
+			return nil, err
+		}
+		name := x.Func
+		if name == "CEILING" {
+			name = "CEIL"
+		}
+		r, err := b.reg.Call(name, args[0], expr.StrLit(x.Unit))
+		return r, wrapAt(x, err)
+	case *parser.Substring:
+		es := []parser.Expr{x.X, x.Start}
+		if x.Len != nil {
+			es = append(es, x.Len)
+		}
+		args, err := subs(es...)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.Call("SUBSTRING", args...)
+		return r, wrapAt(x, err)
+	case *parser.Position:
+		args, err := subs(x.Sub, x.X)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.Call("POSITION", args...)
+		return r, wrapAt(x, err)
+	case *parser.FuncCall:
+		if x.Over != nil || x.OverName != nil {
+			return nil, errAt(x, "OVER windows are not supported yet")
+		}
+		if b.isAggCall(x) {
+			return nil, errAt(x, "aggregate %s is not allowed here", x)
+		}
+		if len(x.Name.Parts) != 1 {
+			return nil, errAt(x, "unknown function %s", x.Name)
+		}
+		name := strings.ToUpper(x.Name.Parts[0].Name)
+		var args []expr.Expr
+		for _, a := range x.Args {
+			if u, ok := a.(*parser.TimeUnit); ok {
+				args = append(args, expr.StrLit(u.Unit))
+				continue
+			}
+			y, err := sub(a)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, y)
+		}
+		if len(b.reg.Overloads(name)) == 0 && !specialFuncs[name] {
+			msg := fmt.Sprintf("unknown function %s", name)
+			if sug := catalog.Closest(name, b.reg.Names()); sug != "" {
+				msg += fmt.Sprintf("; did you mean %s?", sug)
+			}
+			return nil, errAt(x, "%s", msg)
+		}
+		r, err := b.reg.Call(name, args...)
+		return r, wrapAt(x, err)
+	}
+	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
+}
+
+var specialFuncs = map[string]bool{"COALESCE": true, "IF": true, "AND": true, "OR": true, "NOT": true}
+
+func bindLiteral(x *parser.Literal) (expr.Expr, error) {
+	switch x.Kind {
+	case parser.LitString:
+		return expr.StrLit(x.Value), nil
+	case parser.LitBool:
+		if x.Value == "UNKNOWN" {
+			return expr.NullLit(table.BooleanType()), nil
+		}
+		return expr.BoolLit(x.Value == "TRUE"), nil
+	case parser.LitNull:
+		return expr.NullLit(table.NullType()), nil
+	}
+	v := x.Value
+	if strings.ContainsAny(v, "eE") {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, errAt(x, "bad number %s", v)
+		}
+		return expr.DoubleLit(f), nil
+	}
+	if strings.Contains(v, ".") {
+		d, err := expr.DecLit(v)
+		return d, wrapAt(x, err)
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		d, err := expr.DecLit(v)
+		return d, wrapAt(x, err)
+	}
+	if i >= math.MinInt32 && i <= math.MaxInt32 {
+		return expr.IntLit(i), nil
+	}
+	return expr.BigIntLit(i), nil
+}
+
+var unitDur = map[string]time.Duration{
+	"MILLISECOND": time.Millisecond, "SECOND": time.Second, "MINUTE": time.Minute,
+	"HOUR": time.Hour, "DAY": 24 * time.Hour,
+}
+
+// intervalOf is the duration of a day-time interval literal of one unit.
+func intervalOf(x *parser.IntervalLit) (time.Duration, error) {
+	u, ok := unitDur[strings.TrimSuffix(x.From, "S")]
+	if !ok || x.To != "" {
+		return 0, errAt(x, "interval %s is not supported yet: use INTERVAL 'n' MILLISECOND|SECOND|MINUTE|HOUR|DAY", x)
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(x.Value), 64)
+	if err != nil {
+		return 0, errAt(x, "bad interval value '%s': expected a number", x.Value)
+	}
+	d := time.Duration(f * float64(u))
+	if x.Negative {
+		d = -d
+	}
+	return d, nil
+}
+
+// TypeOf converts a parsed data type.
+func TypeOf(dt *parser.DataType) (table.Type, error) {
+	t, err := table.ParseType(dt.String())
+	if err != nil {
+		return table.Type{}, errAt(dt, "unsupported type %s: %v", dt, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,117 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stromio/strom/internal/sql/expr"
+)
+
+// Explain prints the plan as a tree, one node per line, with its changelog
+// mode: [I] insert-only, [I,UB,UA,D] updating.
+func Explain(n Node) string {
+	var b strings.Builder
+	explain(&b, n, 0)
+	return b.String()
+}
+
+func mode(n Node) string {
+	if n.Updating() {
+		return "changelog=[I,UB,UA,D]"
+	}
+	return "changelog=[I]"
+}
+
+func colText(n Node, i int) string {
+	c := n.Cols()[i]
+	return c.Name
+}
+
+func exprText(in Node, e expr.Expr) string {
+	// Column references print their names; the input's names are the
+	// ones the reader knows.
+	s := e.String()
+	return s
+}
+
+func explain(b *strings.Builder, n Node, depth int) {
+	ind := strings.Repeat("  ", depth)
+	switch x := n.(type) {
+	case *Scan:
+		wm := ""
+		if x.Table.Watermark != nil {
+			wm = fmt.Sprintf(", rowtime=[%s], watermark=[%s]", x.Table.Schema.Rowtime, x.Table.Schema.Watermark)
+		}
+		var names []string
+		for _, c := range x.cols {
+			names = append(names, c.Name)
+		}
+		fmt.Fprintf(b, "%sTableSourceScan(table=[%s], connector=[%s], fields=[%s]%s, %s)\n", ind, x.Table.Name, x.Table.Connector, strings.Join(names, ", "), wm, mode(n))
+	case *Calc:
+		var ps []string
+		for i, e := range x.Exprs {
+			t := exprText(x.In, e)
+			if t != x.cols[i].Name && t != "`"+x.cols[i].Name+"`" {
+				t += " AS " + x.cols[i].Name
+			}
+			ps = append(ps, t)
+		}
+		where := ""
+		if x.Filter != nil {
+			where = fmt.Sprintf(", where=[%s]", exprText(x.In, x.Filter))
+		}
+		fmt.Fprintf(b, "%sCalc(select=[%s]%s, %s)\n", ind, strings.Join(ps, ", "), where, mode(n))
+	case *WindowAgg:
+		win := fmt.Sprintf("TUMBLE(%s, size=[%v])", x.TimeCol, x.Size)
+		switch x.Kind {
+		case "HOP":
+			win = fmt.Sprintf("HOP(%s, slide=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
+		case "CUMULATE":
+			win = fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
+		}
+		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
+	case *GroupAgg:
+		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))
+	case *TopN:
+		var os []string
+		for _, k := range x.Order {
+			o := colText(x.In, k.Col)
+			if k.Desc {
+				o += " DESC"
+			}
+			os = append(os, o)
+		}
+		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+	case *IntervalJoin:
+		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
+	case *RegularJoin:
+		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
+	case *Union:
+		fmt.Fprintf(b, "%sUnion(all=[true], %s)\n", ind, mode(n))
+	case *Sink:
+		fmt.Fprintf(b, "%sSink(table=[%s], connector=[%s], %s)\n", ind, x.Table.Name, x.Table.Connector, mode(n))
+	}
+	for _, in := range n.Inputs() {
+		explain(b, in, depth+1)
+	}
+}
+
+func keysText(in Node, keys []int) string {
+	var ks []string
+	for _, k := range keys {
+		ks = append(ks, colText(in, k))
+	}
+	return strings.Join(ks, ", ")
+}
+
+func aggsText(aggs []AggCall) string {
+	var as []string
+	for _, a := range aggs {
+		as = append(as, a.Text)
+	}
+	return strings.Join(as, ", ")
+}
+
+func groupText(g *GroupAgg) string {
+	return fmt.Sprintf("groupBy=[%s], select=[%s]", keysText(g.In, g.Keys), aggsText(g.Aggs))
+}

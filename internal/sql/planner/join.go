@@ -1,0 +1,402 @@
+package planner
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// IntervalJoin is an inner join of two insert-only inputs on equal keys
+// and bounded event times: a pair is joined when
+// Lower <= left.rowtime - right.rowtime <= Upper (inclusive, in
+// milliseconds). Output: the left columns, then the right ones; no
+// column stays an event-time attribute.
+type IntervalJoin struct {
+	L, R         Node
+	LKeys, RKeys []int
+	Lower, Upper time.Duration
+	LTime, RTime string
+	cols         []Col
+}
+
+func (n *IntervalJoin) Cols() []Col    { return n.cols }
+func (n *IntervalJoin) Updating() bool { return false }
+func (n *IntervalJoin) Inputs() []Node { return []Node{n.L, n.R} }
+
+func conjuncts(e parser.Expr, out []parser.Expr) []parser.Expr {
+	if e == nil {
+		return out
+	}
+	if b, ok := e.(*parser.Binary); ok && b.Op == "AND" {
+		return conjuncts(b.R, conjuncts(b.L, out))
+	}
+	return append(out, e)
+}
+
+// timeTerm reads `col`, `col - INTERVAL ...` or `col + INTERVAL ...`.
+func timeTerm(e parser.Expr) (*parser.ColumnRef, time.Duration, bool) {
+	switch x := e.(type) {
+	case *parser.ColumnRef:
+		return x, 0, true
+	case *parser.Binary:
+		c, ok := x.L.(*parser.ColumnRef)
+		il, ok2 := x.R.(*parser.IntervalLit)
+		if !ok || !ok2 || (x.Op != "+" && x.Op != "-") {
+			return nil, 0, false
+		}
+		d, err := intervalOf(il)
+		if err != nil {
+			return nil, 0, false
+		}
+		if x.Op == "-" {
+			d = -d
+		}
+		return c, d, true
+	}
+	return nil, 0, false
+}
+
+// bindJoin plans FROM a [INNER] JOIN b ON ... (or FROM a, b with the
+// conditions in WHERE) as an interval join; it returns the conjuncts of ON
+// and WHERE that remain as a filter after the join.
+func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []parser.Expr, error) {
+	switch {
+	case j.Kind != "INNER" && j.Kind != ",":
+		return nil, nil, nil, errAt(j, "%s joins are not supported yet (inner interval joins are)", j.Kind)
+	case j.Natural || len(j.Using) > 0:
+		return nil, nil, nil, errAt(j, "NATURAL and USING joins are not supported yet")
+	}
+	for _, side := range []parser.TableExpr{j.Left, j.Right} {
+		if _, ok := side.(*parser.Join); ok {
+			return nil, nil, nil, errAt(side, "joins of more than two tables are not supported yet")
+		}
+	}
+	l, ls, err := p.bindFrom(j.Left)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, rs, err := p.bindFrom(j.Right)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s := &scope{}
+	s.cols = append(append(s.cols, ls.cols...), rs.cols...)
+	nl := len(ls.cols)
+	side := func(c *parser.ColumnRef) (int, int) { // side (0 left, 1 right, -1 unknown) and index in the side
+		i, err := s.resolve(c)
+		if err != nil {
+			return -1, -1
+		}
+		if i < nl {
+			return 0, i
+		}
+		return 1, i - nl
+	}
+	jn := &IntervalJoin{L: l, R: r}
+	var rest, timeConds []parser.Expr
+	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
+	haveLo, haveHi := false, false
+	// bound records left.ts - right.ts (op) d for x (op) y + d.
+	bound := func(x, y parser.Expr, op string) bool {
+		xc, xd, ok1 := timeTerm(x)
+		yc, yd, ok2 := timeTerm(y)
+		if !ok1 || !ok2 {
+			return false
+		}
+		xs, xi := side(xc)
+		ys, yi := side(yc)
+		if xs < 0 || ys < 0 || xs == ys {
+			return false
+		}
+		xt, yt := ls.cols, rs.cols
+		if xs == 1 {
+			xt, yt = rs.cols, ls.cols
+		}
+		if xt[xi].t.TimeAttr() != table.Rowtime || yt[yi].t.TimeAttr() != table.Rowtime {
+			return false
+		}
+		// x + xd op y + yd  <=>  x - y op yd - xd.
+		d := yd - xd
+		if xs == 1 { // right - left op d  <=>  left - right op' -d
+			d = -d
+			op = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+		}
+		switch op {
+		case "<":
+			d -= time.Millisecond
+			fallthrough
+		case "<=":
+			hi, haveHi = min(hi, d), true
+		case ">":
+			d += time.Millisecond
+			fallthrough
+		case ">=":
+			lo, haveLo = max(lo, d), true
+		}
+		if xs == 0 {
+			jn.LTime, jn.RTime = xc.String(), yc.String()
+		} else {
+			jn.LTime, jn.RTime = yc.String(), xc.String()
+		}
+		return true
+	}
+	for _, c := range conjuncts(where, conjuncts(j.On, nil)) {
+		switch x := c.(type) {
+		case *parser.Binary:
+			if x.Op == "=" {
+				lc, ok1 := x.L.(*parser.ColumnRef)
+				rc, ok2 := x.R.(*parser.ColumnRef)
+				if ok1 && ok2 {
+					a, ai := side(lc)
+					b, bi := side(rc)
+					if a >= 0 && b >= 0 && a != b {
+						if a == 1 {
+							ai, bi = bi, ai
+						}
+						jn.LKeys = append(jn.LKeys, ai)
+						jn.RKeys = append(jn.RKeys, bi)
+						continue
+					}
+				}
+			}
+			if x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=" {
+				if bound(x.L, x.R, x.Op) {
+					timeConds = append(timeConds, c)
+					continue
+				}
+			}
+		case *parser.Between:
+			if !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
+				timeConds = append(timeConds, c)
+				continue
+			}
+		}
+		rest = append(rest, c)
+	}
+	if len(jn.LKeys) == 0 {
+		return nil, nil, nil, errAt(j, "a join needs an equality of a left and a right column (cross joins are not supported yet)")
+	}
+	for i := range jn.LKeys {
+		lt, rt := l.Cols()[jn.LKeys[i]].Type, r.Cols()[jn.RKeys[i]].Type
+		if !lt.EqualIgnoringNull(rt) {
+			return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) must have the same type yet", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
+		}
+	}
+	for i := range s.cols {
+		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
+		jn.cols = append(jn.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
+	}
+	if !haveLo || !haveHi || l.Updating() || r.Updating() {
+		// A regular join: both inputs kept in keyed state (forever).
+		rj := &RegularJoin{L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, cols: jn.cols}
+		return rj, s, append(rest, timeConds...), nil
+	}
+	if lo > hi {
+		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
+	}
+	jn.Lower, jn.Upper = lo, hi
+	return jn, s, rest, nil
+}
+
+func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	l, err := tr.build(x.L)
+	if err != nil {
+		return zero, err
+	}
+	r, err := tr.build(x.R)
+	if err != nil {
+		return zero, err
+	}
+	// The join buffers its inputs in keyed list state with codec.For of
+	// the element type, so the rows travel encoded (RowCodec) as []byte.
+	enc := func(s stream.Stream[table.Row], n Node) stream.Stream[[]byte] {
+		var types []table.Type
+		for _, c := range n.Cols() {
+			types = append(types, c.Type)
+		}
+		c := table.NewRowCodecTypes(types...)
+		return stream.Process(s, func(_ *stream.Context, row table.Row, out stream.Emitter[[]byte]) error {
+			b, err := c.AppendRow(nil, table.Row{Fields: row.Fields})
+			if err != nil {
+				return err
+			}
+			out.Emit(b)
+			return nil
+		}).Name("encode").UID(tr.uid("encode"))
+	}
+	codecOf := func(n Node) *table.RowCodec {
+		var types []table.Type
+		for _, c := range n.Cols() {
+			types = append(types, c.Type)
+		}
+		return table.NewRowCodecTypes(types...)
+	}
+	lc, rc := codecOf(x.L), codecOf(x.R)
+	lkey, _ := keyOf(x.L, x.LKeys)
+	rkey, _ := keyOf(x.R, x.RKeys)
+	lk := stream.KeyBy(enc(l, x.L), func(b []byte) string {
+		row, err := lc.Decode(b)
+		evalPanic(err)
+		return lkey(row)
+	})
+	rk := stream.KeyBy(enc(r, x.R), func(b []byte) string {
+		row, err := rc.Decode(b)
+		evalPanic(err)
+		return rkey(row)
+	})
+	// left - right in [Lower, Upper]  <=>  right in [left - Upper, left - Lower].
+	j := stream.IntervalJoin(lk, rk, -x.Upper, -x.Lower)
+	return stream.IntervalJoinProcess(j, func() stream.ProcessJoinFunc[[]byte, []byte, table.Row] {
+		return func(_ *stream.JoinContext, a, b []byte, out stream.Emitter[table.Row]) error {
+			ar, err := lc.Decode(a)
+			if err != nil {
+				return err
+			}
+			br, err := rc.Decode(b)
+			if err != nil {
+				return err
+			}
+			f := make([]table.Value, 0, len(ar.Fields)+len(br.Fields))
+			out.Emit(table.Row{Fields: append(append(f, ar.Fields...), br.Fields...)})
+			return nil
+		}
+	}).Name("interval-join").UID(tr.uid("interval-join")), nil
+}
+
+func (x *IntervalJoin) explain() string {
+	var ks []string
+	for i := range x.LKeys {
+		ks = append(ks, fmt.Sprintf("%s = %s", x.L.Cols()[x.LKeys[i]].Name, x.R.Cols()[x.RKeys[i]].Name))
+	}
+	return fmt.Sprintf("IntervalJoin(joinType=[InnerJoin], where=[%s], timeBounds=[%s - %s in [%v, %v]]", strings.Join(ks, " AND "), x.LTime, x.RTime, x.Lower, x.Upper)
+}
+
+// RegularJoin is an inner equi-join without time bounds: every row of
+// either side is kept in keyed state (forever: there is no state TTL yet)
+// and joined with the other side's rows of its key. A retraction (-U, -D)
+// removes an equal row from its side's state and retracts (-D) the pairs
+// it made; accumulations emit +I. The output is insert-only when both
+// inputs are. Output: the left columns, then the right ones.
+type RegularJoin struct {
+	L, R         Node
+	LKeys, RKeys []int
+	cols         []Col
+}
+
+func (n *RegularJoin) Cols() []Col    { return n.cols }
+func (n *RegularJoin) Updating() bool { return n.L.Updating() || n.R.Updating() }
+func (n *RegularJoin) Inputs() []Node { return []Node{n.L, n.R} }
+
+func (n *RegularJoin) explain() string {
+	var ks []string
+	for i := range n.LKeys {
+		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
+	}
+	return fmt.Sprintf("Join(joinType=[InnerJoin], where=[%s]", strings.Join(ks, " AND "))
+}
+
+func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	l, err := tr.build(x.L)
+	if err != nil {
+		return zero, err
+	}
+	r, err := tr.build(x.R)
+	if err != nil {
+		return zero, err
+	}
+	codecOf := func(n Node) *table.RowCodec {
+		var types []table.Type
+		for _, c := range n.Cols() {
+			types = append(types, c.Type)
+		}
+		return table.NewRowCodecTypes(types...)
+	}
+	lc, rc := codecOf(x.L), codecOf(x.R)
+	lkey, _ := keyOf(x.L, x.LKeys)
+	rkey, _ := keyOf(x.R, x.RKeys)
+	joined := func(a, b table.Row) table.Row {
+		f := make([]table.Value, 0, len(a.Fields)+len(b.Fields))
+		return table.Row{Fields: append(append(f, a.Fields...), b.Fields...)}
+	}
+	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+		return &regularJoinFn{lc: lc, rc: rc, joined: joined}
+	}
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid("join")), nil
+}
+
+// regularJoinFn keeps each side's rows (RowCodec bytes) in list state.
+type regularJoinFn struct {
+	lc, rc      *table.RowCodec
+	joined      func(a, b table.Row) table.Row
+	left, right *stream.ListState[[]byte]
+}
+
+func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
+	f.left = stream.NewListState[[]byte](ctx, "join-left")
+	f.right = stream.NewListState[[]byte](ctx, "join-right")
+	return nil
+}
+
+// process keeps v (of the side with codec mine, state own) and joins it
+// with the rows of the other side.
+func (f *regularJoinFn) process(v table.Row, mine, theirs *table.RowCodec, own, other *stream.ListState[[]byte], leftSide bool, out stream.Emitter[table.Row]) error {
+	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	kind := table.Insert
+	if v.Kind.IsRetract() {
+		kind = table.Delete
+		rows := own.Get()
+		found := false
+		for i, r := range rows {
+			if bytes.Equal(r, b) {
+				own.Update(append(rows[:i:i], rows[i+1:]...))
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil // a retraction of a row never seen: nothing joined
+		}
+	} else {
+		own.Add(b)
+	}
+	var ferr error
+	other.Range(func(ob []byte) bool {
+		o, err := theirs.Decode(ob)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		var row table.Row
+		if leftSide {
+			row = f.joined(v, o)
+		} else {
+			row = f.joined(o, v)
+		}
+		row.Kind = kind
+		out.Emit(row)
+		return true
+	})
+	return ferr
+}
+
+func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, f.lc, f.rc, f.left, f.right, true, out)
+}
+
+func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, f.rc, f.lc, f.right, f.left, false, out)
+}
+
+func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
+	return nil
+}

@@ -1,0 +1,138 @@
+package planner
+
+import (
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/table"
+)
+
+// Col is one column of a node's output.
+type Col struct {
+	Name string
+	Type table.Type
+}
+
+// Node is a node of the logical plan. Every node consumes and produces
+// table.Row with a Kind; Updating says whether its output has -U/+U/-D rows.
+type Node interface {
+	Cols() []Col
+	Updating() bool
+	Inputs() []Node
+}
+
+// Scan reads a catalog table through its connector: the physical columns.
+// Rowtime, when set, is the event time of a row (the table's WATERMARK
+// column, evaluated over the physical row) and OutOfOrderness the bound of
+// the watermark.
+type Scan struct {
+	Table          *catalog.Table
+	Rowtime        expr.Expr // over the physical columns; nil without WATERMARK
+	OutOfOrderness time.Duration
+	// Changelog: the connector produces -U/+U/-D rows (ChangelogSource).
+	Changelog bool
+	cols      []Col
+}
+
+// ChangelogSource is an optional interface of a connector.TableSourceFactory
+// whose rows may be updates (a changelog format such as debezium-json or
+// an 'op' field): the planner then treats the scan as updating.
+type ChangelogSource interface {
+	ProducesUpdates(t connector.TableContext) bool
+}
+
+// Calc filters (Filter, may be nil) and then projects (Exprs) each row;
+// the row kind passes through.
+type Calc struct {
+	In     Node
+	Filter expr.Expr
+	Exprs  []expr.Expr
+	cols   []Col
+}
+
+// AggCall is one aggregate call of an aggregation: Args are input column
+// indexes (none for COUNT(*)).
+type AggCall struct {
+	F    expr.AggregateFunc
+	Args []int
+	// Filter is the input column of FILTER (WHERE ...), -1 for none: rows
+	// for which it is not TRUE are neither added nor retracted.
+	Filter int
+	Text   string // as written, for EXPLAIN
+}
+
+// WindowAgg is a window TVF aggregation (TUMBLE, HOP): per key and window,
+// one insert-only row when the watermark passes the window's end. Output:
+// the keys, window_start, window_end, window_time, the aggregates.
+type WindowAgg struct {
+	In          Node
+	Kind        string        // TUMBLE, HOP, CUMULATE
+	Size, Slide time.Duration // Slide: HOP's slide, CUMULATE's step
+	TimeCol     string
+	Keys        []int
+	Aggs        []AggCall
+	cols        []Col
+}
+
+// GroupAgg is a regular GROUP BY aggregation over keyed state: an updating
+// changelog (+I the first result of a key, -U/+U when it changes, -D when
+// the last row of a key is retracted). Output: the keys, the aggregates.
+type GroupAgg struct {
+	In   Node
+	Keys []int
+	Aggs []AggCall
+	cols []Col
+}
+
+// Union is UNION ALL.
+type Union struct {
+	Ins  []Node
+	cols []Col
+}
+
+// Sink writes its input into a catalog table.
+type Sink struct {
+	In    Node
+	Table *catalog.Table
+	Pos   parser.Pos
+}
+
+func (n *Scan) Cols() []Col      { return n.cols }
+func (n *Calc) Cols() []Col      { return n.cols }
+func (n *WindowAgg) Cols() []Col { return n.cols }
+func (n *GroupAgg) Cols() []Col  { return n.cols }
+func (n *Union) Cols() []Col     { return n.cols }
+func (n *Sink) Cols() []Col      { return n.In.Cols() }
+
+func (n *Scan) Updating() bool      { return n.Changelog }
+func (n *Calc) Updating() bool      { return n.In.Updating() }
+func (n *WindowAgg) Updating() bool { return false }
+func (n *GroupAgg) Updating() bool  { return true }
+func (n *Union) Updating() bool {
+	for _, in := range n.Ins {
+		if in.Updating() {
+			return true
+		}
+	}
+	return false
+}
+func (n *Sink) Updating() bool { return n.In.Updating() }
+
+func (n *Scan) Inputs() []Node      { return nil }
+func (n *Calc) Inputs() []Node      { return []Node{n.In} }
+func (n *WindowAgg) Inputs() []Node { return []Node{n.In} }
+func (n *GroupAgg) Inputs() []Node  { return []Node{n.In} }
+func (n *Union) Inputs() []Node     { return n.Ins }
+func (n *Sink) Inputs() []Node      { return []Node{n.In} }
+
+// schemaOf returns the columns as a schema.
+func schemaOf(cols []Col) *table.Schema {
+	s := &table.Schema{}
+	for _, c := range cols {
+		s.Columns = append(s.Columns, table.Column{Name: c.Name, Type: c.Type})
+	}
+	return s
+}

@@ -1,0 +1,363 @@
+// Package planner turns SQL statements (the syntax tree of
+// internal/sql/parser) into jobs: a binder resolves names and types against
+// the session's catalog (errors carry line and column), a logical plan of
+// relational nodes (Scan, Calc, WindowAgg, GroupAgg, Union, Sink) records
+// each node's changelog mode, and Translate builds the job through the
+// typed DataStream API (package stream) over table.Row.
+package planner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/table"
+)
+
+// Planner plans the statements of one session.
+type Planner struct {
+	Cat       *catalog.Catalog
+	Reg       *expr.Registry
+	Factories map[string]connector.TableFactory
+	b         binder
+	// ranks are the row-number bounds (alias -> N) of the enclosing
+	// query's WHERE while its FROM subquery is bound.
+	ranks map[string]int64
+	// ctes are the WITH clauses being bound, innermost last.
+	ctes []map[string]*parser.CTE
+}
+
+// New returns a planner over cat with the functions of reg and the
+// connectors of factories.
+func New(cat *catalog.Catalog, reg *expr.Registry, factories []connector.TableFactory) *Planner {
+	p := &Planner{Cat: cat, Reg: reg, Factories: map[string]connector.TableFactory{}, b: binder{reg: reg, udafs: map[string]AggregateFactory{}}}
+	for _, f := range factories {
+		p.Factories[f.Name()] = f
+	}
+	registerField(reg)
+	return p
+}
+
+// RegisterAggregate adds a user-defined aggregate function.
+func (p *Planner) RegisterAggregate(name string, f AggregateFactory) {
+	p.b.udafs[strings.ToUpper(name)] = f
+}
+
+// CreateTable binds a CREATE TABLE (computed columns, watermark, connector
+// options) and adds the table to the catalog.
+func (p *Planner) CreateTable(ct *parser.CreateTable) error {
+	if ct.AsQuery != nil {
+		return errAt(ct, "CREATE TABLE ... AS query is not supported yet")
+	}
+	if len(ct.Name.Parts) > 1 {
+		return errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	t := &catalog.Table{Name: ct.Name.Parts[0].Name, Schema: &table.Schema{}, Options: map[string]string{},
+		Temporary: ct.Temporary, Def: ct}
+	for _, o := range ct.Options {
+		if o.Key == "connector" {
+			t.Connector = o.Value
+			continue
+		}
+		t.Options[o.Key] = o.Value
+	}
+	if t.Connector == "" {
+		return errAt(ct, "table `%s` has no 'connector' option: add WITH ('connector' = '...')%s", t.Name, p.connectorList())
+	}
+	f, ok := p.Factories[t.Connector]
+	if !ok {
+		return errAt(ct, "unknown connector '%s' of table `%s`%s", t.Connector, t.Name, p.connectorList())
+	}
+	allowed := map[string]bool{}
+	var keys []string
+	for _, o := range f.Options() {
+		allowed[o.Key] = true
+		keys = append(keys, o.Key)
+	}
+	for _, o := range ct.Options {
+		if o.Key != "connector" && !allowed[o.Key] {
+			return errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
+		}
+	}
+	for _, o := range f.Options() {
+		if _, ok := t.Options[o.Key]; !ok && o.Required {
+			return errAt(ct, "connector '%s' of table `%s` needs the option '%s' (%s)", t.Connector, t.Name, o.Key, o.Description)
+		}
+	}
+	// Physical columns first: computed ones are bound over them.
+	phys := &scope{}
+	seen := map[string]bool{}
+	for _, c := range ct.Columns {
+		if seen[c.Name.Name] {
+			return errAt(c, "duplicate column `%s`", c.Name.Name)
+		}
+		seen[c.Name.Name] = true
+		if c.Computed != nil {
+			continue
+		}
+		typ, err := TypeOf(c.Type)
+		if err != nil {
+			return err
+		}
+		phys.cols = append(phys.cols, scopeCol{name: c.Name.Name, t: typ})
+	}
+	for _, c := range ct.Columns {
+		col := table.Column{Name: c.Name.Name}
+		if c.Comment != nil {
+			col.Comment = *c.Comment
+		}
+		if c.Computed != nil {
+			e, err := p.b.bind(c.Computed, phys)
+			if err != nil {
+				return err
+			}
+			col.Type, col.Computed = e.Type(), c.Computed.String()
+		} else {
+			col.Type, _ = TypeOf(c.Type)
+			if c.Metadata {
+				col.Metadata = c.Name.Name
+				if c.MetadataKey != nil {
+					col.Metadata = *c.MetadataKey
+				}
+				col.Virtual = c.Virtual
+			}
+		}
+		if c.PrimaryKey {
+			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, col.Name)
+		}
+		t.Schema.Columns = append(t.Schema.Columns, col)
+		t.Computed = append(t.Computed, c.Computed)
+	}
+	if ct.PrimaryKey != nil {
+		for _, c := range ct.PrimaryKey.Columns {
+			if t.Schema.Index(c.Name) < 0 {
+				return errAt(c, "primary key column `%s` is not a column of `%s`", c.Name, t.Name)
+			}
+			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, c.Name)
+		}
+	}
+	// Primary key columns are NOT NULL, as in Flink.
+	for _, k := range t.Schema.PrimaryKey {
+		i := t.Schema.Index(k)
+		t.Schema.Columns[i].Type = t.Schema.Columns[i].Type.NotNull()
+	}
+	if len(ct.Watermarks) > 1 {
+		return errAt(ct.Watermarks[1], "a table has at most one WATERMARK")
+	}
+	if len(ct.Watermarks) == 1 {
+		if err := p.watermark(t, ct.Watermarks[0]); err != nil {
+			return err
+		}
+	}
+	if _, err := p.Cat.AddTable(t, ct.IfNotExists); err != nil {
+		return errAt(ct.Name, "%v", err)
+	}
+	return nil
+}
+
+// watermark checks WATERMARK FOR col AS expr: col - INTERVAL 'n' unit or
+// col itself (ascending timestamps).
+func (p *Planner) watermark(t *catalog.Table, w *parser.Watermark) error {
+	if len(w.Column.Parts) != 1 {
+		return errAt(w.Column, "WATERMARK FOR takes a top-level column")
+	}
+	name := w.Column.Parts[0].Name
+	i := t.Schema.Index(name)
+	if i < 0 {
+		msg := fmt.Sprintf("WATERMARK FOR unknown column `%s`", name)
+		if s := catalog.Closest(name, t.Schema.Names()); s != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", s)
+		}
+		return errAt(w.Column, "%s", msg)
+	}
+	ct := t.Schema.Columns[i].Type
+	if ct.Root() != table.RootTimestamp && ct.Root() != table.RootTimestampLTZ {
+		return errAt(w.Column, "the rowtime column `%s` must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), it is %s", name, ct)
+	}
+	isCol := func(e parser.Expr) bool {
+		c, ok := e.(*parser.ColumnRef)
+		return ok && len(c.Parts) == 1 && c.Parts[0].Name == name
+	}
+	switch x := w.Expr.(type) {
+	case *parser.ColumnRef:
+		if !isCol(x) {
+			return errAt(x, "WATERMARK FOR %s AS %s is not supported yet: use %s or %s - INTERVAL 'n' SECOND", name, x, name, name)
+		}
+	case *parser.Binary:
+		il, ok := x.R.(*parser.IntervalLit)
+		if x.Op != "-" || !isCol(x.L) || !ok {
+			return errAt(x, "WATERMARK FOR %s AS %s is not supported yet: use %s or %s - INTERVAL 'n' SECOND", name, x, name, name)
+		}
+		d, err := intervalOf(il)
+		if err != nil {
+			return err
+		}
+		if d < 0 {
+			return errAt(il, "the watermark delay must not be negative")
+		}
+		t.OutOfOrderness = d
+	default:
+		return errAt(w.Expr, "WATERMARK FOR %s AS %s is not supported yet: use %s or %s - INTERVAL 'n' SECOND", name, w.Expr, name, name)
+	}
+	t.Watermark = w
+	t.Schema.Rowtime = name
+	t.Schema.Watermark = w.Expr.String()
+	return nil
+}
+
+func (p *Planner) connectorList() string {
+	var ns []string
+	for n := range p.Factories {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	if len(ns) == 0 {
+		return " (no connectors are registered)"
+	}
+	return "; the connectors are: " + strings.Join(ns, ", ")
+}
+
+// CreateView adds a view after checking that its query plans.
+func (p *Planner) CreateView(cv *parser.CreateView) error {
+	if len(cv.Columns) > 0 {
+		return errAt(cv.Columns[0], "column lists of views are not supported yet")
+	}
+	if _, err := p.bindQuery(cv.Query); err != nil {
+		return err
+	}
+	_, err := p.Cat.AddView(&catalog.View{Name: cv.Name.Parts[len(cv.Name.Parts)-1].Name, Query: cv.Query}, cv.IfNotExists)
+	if err != nil {
+		return errAt(cv.Name, "%v", err)
+	}
+	return nil
+}
+
+// Query plans a query.
+func (p *Planner) Query(q *parser.Query) (Node, error) { return p.bindQuery(q) }
+
+// Insert plans INSERT INTO t query: the query's columns cast to the
+// table's physical columns. Character strings (and byte strings) go into
+// a column of another length unchanged, as Flink's default
+// table.exec.sink.type-length-enforcer = IGNORE does.
+func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
+	if ins.Overwrite {
+		return nil, errAt(ins, "INSERT OVERWRITE is not supported in streaming mode")
+	}
+	if len(ins.Partition) > 0 {
+		return nil, errAt(ins.Partition[0], "static partitions are not supported yet")
+	}
+	name := ins.Table.Parts[len(ins.Table.Parts)-1].Name
+	t, ok := p.Cat.Table(name)
+	if !ok {
+		msg := fmt.Sprintf("unknown table `%s`", name)
+		if s := p.Cat.Suggest(name); s != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", s)
+		}
+		return nil, errAt(ins.Table, "%s", msg)
+	}
+	q, err := p.bindQuery(ins.Query)
+	if err != nil {
+		return nil, err
+	}
+	phys := t.Physical()
+	target := phys.Columns
+	qc := q.Cols()
+	idx := make([]int, len(target)) // target column -> query column, -1: NULL
+	if len(ins.Columns) > 0 {
+		for i := range idx {
+			idx[i] = -1
+		}
+		if len(ins.Columns) != len(qc) {
+			return nil, errAt(ins, "INSERT INTO %s names %d columns but the query gives %d", name, len(ins.Columns), len(qc))
+		}
+		for j, c := range ins.Columns {
+			i := phys.Index(c.Name)
+			if i < 0 {
+				msg := fmt.Sprintf("table `%s` has no column `%s`", name, c.Name)
+				if s := catalog.Closest(c.Name, phys.Names()); s != "" {
+					msg += fmt.Sprintf("; did you mean `%s`?", s)
+				}
+				return nil, errAt(c, "%s", msg)
+			}
+			idx[i] = j
+		}
+	} else {
+		if len(qc) != len(target) {
+			return nil, errAt(ins.Query, "the query gives %d columns but table `%s` has %d (%s)", len(qc), name, len(target), strings.Join(phys.Names(), ", "))
+		}
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	var es []expr.Expr
+	same := true
+	for i, c := range target {
+		if idx[i] < 0 {
+			es = append(es, expr.NullLit(c.Type))
+			same = false
+			continue
+		}
+		q := qc[idx[i]]
+		var e expr.Expr = expr.ColumnRef(idx[i], q.Name, q.Type)
+		if idx[i] != i {
+			same = false
+		}
+		sameFamily := (q.Type.IsString() && c.Type.IsString()) || (q.Type.IsBinary() && c.Type.IsBinary())
+		if !q.Type.EqualIgnoringNull(c.Type) && !sameFamily {
+			if !table.SupportsImplicitCast(q.Type, c.Type) {
+				return nil, errAt(ins.Query, "type mismatch: column `%s` of table `%s` is %s but the query gives %s (column %d, `%s`); CAST it", c.Name, name, c.Type, q.Type, idx[i]+1, q.Name)
+			}
+			ce, err := expr.NewCast(e, c.Type, false)
+			if err != nil {
+				return nil, wrapAt(ins.Query, err)
+			}
+			e, same = ce, false
+		}
+		es = append(es, e)
+	}
+	var in Node = q
+	if !same {
+		cols := make([]Col, len(target))
+		for i, c := range target {
+			cols[i] = Col{Name: c.Name, Type: c.Type}
+		}
+		in = &Calc{In: q, Exprs: es, cols: cols}
+	}
+	return &Sink{In: in, Table: t, Pos: ins.Pos()}, nil
+}
+
+// CheckSink asks the sink's factory whether it takes the plan's changelog
+// (an append-only sink refuses an updating plan) and returns the sink.
+func (p *Planner) CheckSink(ctx context.Context, s *Sink) (connector.Sink[table.Row], error) {
+	f, ok := p.Factories[s.Table.Connector].(connector.TableSinkFactory)
+	if !ok {
+		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("connector '%s' of table `%s` cannot be written (it is a source only)", s.Table.Connector, s.Table.Name)}
+	}
+	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options}, s.Updating())
+	if err != nil {
+		msg := fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)
+		if s.Updating() {
+			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %v", s.Table.Name, s.Table.Connector, updater(s), err)
+		}
+		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: msg}
+	}
+	return sink, nil
+}
+
+// updater names the node that makes a plan updating.
+func updater(n Node) string {
+	for _, in := range n.Inputs() {
+		if in.Updating() {
+			return updater(in)
+		}
+	}
+	if g, ok := n.(*GroupAgg); ok {
+		return "GroupAggregate(" + groupText(g) + ")"
+	}
+	return fmt.Sprintf("%T", n)
+}

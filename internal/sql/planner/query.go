@@ -1,0 +1,595 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/table"
+)
+
+// bindQuery plans a query: its node and the scope of its output.
+func (p *Planner) bindQuery(q *parser.Query) (Node, error) {
+	if len(q.With) > 0 {
+		// Common table expressions are views of this query.
+		scope := map[string]*parser.CTE{}
+		p.ctes = append(p.ctes, scope)
+		defer func() { p.ctes = p.ctes[:len(p.ctes)-1] }()
+		for _, c := range q.With {
+			if _, dup := scope[c.Name.Name]; dup {
+				return nil, errAt(c, "WITH names `%s` twice", c.Name.Name)
+			}
+			scope[c.Name.Name] = c
+		}
+	}
+	if len(q.OrderBy) > 0 {
+		return nil, errAt(q.OrderBy[0], "ORDER BY is not supported yet in streaming queries")
+	}
+	if q.Limit != nil {
+		return nil, errAt(q.Limit, "LIMIT is not supported yet")
+	}
+	return p.bindBody(q.Body)
+}
+
+func (p *Planner) bindBody(b parser.QueryBody) (Node, error) {
+	switch x := b.(type) {
+	case *parser.Query:
+		return p.bindQuery(x)
+	case *parser.Select:
+		return p.bindSelect(x)
+	case *parser.SetOp:
+		if x.Op != "UNION" || !x.All {
+			return nil, errAt(x, "%s is not supported yet (UNION ALL is)", strings.TrimSpace(x.Op+map[bool]string{true: " DISTINCT", false: ""}[!x.All]))
+		}
+		l, err := p.bindBody(x.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := p.bindBody(x.Right)
+		if err != nil {
+			return nil, err
+		}
+		return p.union(x, l, r)
+	}
+	return nil, errAt(b, "%T is not supported yet", b)
+}
+
+// union is UNION ALL of l and r, casting both to the common column types.
+func (p *Planner) union(at parser.Node, l, r Node) (Node, error) {
+	lc, rc := l.Cols(), r.Cols()
+	if len(lc) != len(rc) {
+		return nil, errAt(at, "UNION ALL of %d and %d columns: both sides must have the same number of columns", len(lc), len(rc))
+	}
+	var ins []Node
+	for _, n := range []Node{l, r} {
+		if u, ok := n.(*Union); ok {
+			ins = append(ins, u.Ins...)
+		} else {
+			ins = append(ins, n)
+		}
+	}
+	cols := make([]Col, len(lc))
+	for i := range lc {
+		t, ok := table.CommonType(lc[i].Type, rc[i].Type)
+		if !ok {
+			return nil, errAt(at, "UNION ALL column %d (`%s`): no common type of %s and %s", i+1, lc[i].Name, lc[i].Type, rc[i].Type)
+		}
+		cols[i] = Col{Name: lc[i].Name, Type: t}
+	}
+	for k, in := range ins {
+		ic := in.Cols()
+		same := true
+		for i := range ic {
+			same = same && ic[i].Type.Equal(cols[i].Type)
+		}
+		if same {
+			continue
+		}
+		var es []expr.Expr
+		for i := range ic {
+			var e expr.Expr = expr.ColumnRef(i, ic[i].Name, ic[i].Type)
+			if !ic[i].Type.Equal(cols[i].Type) {
+				c, err := expr.NewCast(e, cols[i].Type, false)
+				if err != nil {
+					return nil, wrapAt(at, err)
+				}
+				e = c
+			}
+			es = append(es, e)
+		}
+		ins[k] = &Calc{In: in, Exprs: es, cols: cols}
+	}
+	return &Union{Ins: ins, cols: cols}, nil
+}
+
+// bindFrom plans a FROM item: its node and scope.
+func (p *Planner) bindFrom(t parser.TableExpr) (Node, *scope, error) {
+	switch x := t.(type) {
+	case *parser.TableName:
+		if x.SystemTime != nil {
+			return nil, nil, errAt(x, "FOR SYSTEM_TIME AS OF (temporal joins) is not supported yet")
+		}
+		qual := x.Name.Parts[len(x.Name.Parts)-1].Name
+		n, err := p.tableNode(x.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.aliased(n, qual, x.Alias)
+	case *parser.DerivedTable:
+		if x.Lateral {
+			return nil, nil, errAt(x, "LATERAL is not supported yet")
+		}
+		n, err := p.bindQuery(x.Query)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.aliased(n, "", x.Alias)
+	case *parser.TableFunc:
+		return p.bindWindowTVF(x)
+	case *parser.Join:
+		return nil, nil, errAt(x, "joins are only supported directly in the FROM of a SELECT yet")
+	case *parser.ParenTable:
+		return p.bindFrom(x.Table)
+	}
+	return nil, nil, errAt(t, "%T in FROM is not supported yet", t)
+}
+
+func (p *Planner) aliased(n Node, qual string, a *parser.Alias) (Node, *scope, error) {
+	if a != nil {
+		qual = a.Name.Name
+		if len(a.Columns) > 0 {
+			return nil, nil, errAt(a, "column aliases in FROM are not supported yet")
+		}
+	}
+	s := &scope{}
+	for _, c := range n.Cols() {
+		s.cols = append(s.cols, scopeCol{qual: qual, name: c.Name, t: c.Type})
+	}
+	return n, s, nil
+}
+
+// tableNode plans a table or view by name.
+func (p *Planner) tableNode(name *parser.QName) (Node, error) {
+	n := name.Parts[len(name.Parts)-1].Name
+	if len(name.Parts) > 1 {
+		return nil, errAt(name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	for i := len(p.ctes) - 1; i >= 0; i-- {
+		if c, ok := p.ctes[i][n]; ok {
+			// A CTE sees the CTEs of its WITH clause declared so far
+			// and the outer ones; binding it with the current stack
+			// is enough for non-recursive WITH.
+			node, err := p.bindQuery(c.Query)
+			if err != nil {
+				return nil, err
+			}
+			return renamed(c, node, c.Columns)
+		}
+	}
+	if v, ok := p.Cat.View(n); ok {
+		return p.bindQuery(v.Query)
+	}
+	t, ok := p.Cat.Table(n)
+	if !ok {
+		msg := fmt.Sprintf("unknown table `%s`", n)
+		if s := p.Cat.Suggest(n); s != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", s)
+		}
+		return nil, errAt(name, "%s", msg)
+	}
+	return p.scan(t)
+}
+
+// scan is a table's scan plus the Calc of its computed columns.
+func (p *Planner) scan(t *catalog.Table) (Node, error) {
+	phys := t.Physical()
+	sc := &Scan{Table: t, OutOfOrderness: t.OutOfOrderness}
+	if cs, ok := p.Factories[t.Connector].(ChangelogSource); ok {
+		sc.Changelog = cs.ProducesUpdates(connector.TableContext{Name: t.Name, Schema: *phys, Options: t.Options})
+	}
+	ps := &scope{}
+	for _, c := range phys.Columns {
+		sc.cols = append(sc.cols, Col{Name: c.Name, Type: c.Type})
+		ps.cols = append(ps.cols, scopeCol{name: c.Name, t: c.Type})
+	}
+	var exprs []expr.Expr
+	computed := false
+	pi := 0
+	var cols []Col
+	for i, c := range t.Schema.Columns {
+		var e expr.Expr
+		if c.Computed == "" {
+			e = expr.ColumnRef(pi, c.Name, c.Type)
+			pi++
+		} else {
+			computed = true
+			x, err := p.b.bind(t.Computed[i], ps)
+			if err != nil {
+				return nil, err
+			}
+			e = x
+		}
+		exprs = append(exprs, e)
+		ct := c.Type
+		if c.Name == t.Schema.Rowtime {
+			sc.Rowtime = e
+			ct = ct.WithTimeAttr(table.Rowtime)
+			if c.Computed == "" {
+				sc.cols[pi-1].Type = ct
+			}
+		}
+		cols = append(cols, Col{Name: c.Name, Type: ct})
+	}
+	if !computed {
+		return sc, nil
+	}
+	return &Calc{In: sc, Exprs: exprs, cols: cols}, nil
+}
+
+// bindWindowTVF plans TABLE(TUMBLE|HOP(TABLE t, DESCRIPTOR(ts), ...)).
+func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
+	c := x.Call
+	kind := strings.ToUpper(c.Name.Parts[len(c.Name.Parts)-1].Name)
+	var params []string
+	switch kind {
+	case "TUMBLE":
+		params = []string{"DATA", "TIMECOL", "SIZE", "OFFSET"}
+	case "HOP":
+		params = []string{"DATA", "TIMECOL", "SLIDE", "SIZE", "OFFSET"}
+	case "CUMULATE":
+		params = []string{"DATA", "TIMECOL", "STEP", "SIZE", "OFFSET"}
+	case "SESSION":
+		return nil, nil, errAt(x, "the %s window table function is not supported yet (TUMBLE, HOP and CUMULATE are)", kind)
+	default:
+		return nil, nil, errAt(x, "table function %s is not supported yet (the window functions TUMBLE, HOP and CUMULATE are)", kind)
+	}
+	args := map[string]parser.Expr{}
+	for i, a := range c.Args {
+		if na, ok := a.(*parser.NamedArg); ok {
+			args[strings.ToUpper(na.Name.Name)] = na.Value
+			continue
+		}
+		if i >= len(params) {
+			return nil, nil, errAt(a, "too many arguments to %s", kind)
+		}
+		args[params[i]] = a
+	}
+	if args["OFFSET"] != nil {
+		return nil, nil, errAt(args["OFFSET"], "the OFFSET of a window is not supported yet")
+	}
+	ta, ok := args["DATA"].(*parser.TableArg)
+	if !ok || ta.Name == nil {
+		return nil, nil, errAt(c, "%s expects TABLE name (a table or view) as its first argument", kind)
+	}
+	if len(ta.PartitionBy) > 0 || len(ta.OrderBy) > 0 {
+		return nil, nil, errAt(ta, "PARTITION BY and ORDER BY of a window table argument are not supported yet")
+	}
+	d, ok := args["TIMECOL"].(*parser.Descriptor)
+	if !ok || len(d.Columns) != 1 {
+		return nil, nil, errAt(c, "%s expects DESCRIPTOR(time column) as its second argument", kind)
+	}
+	n, s, err := p.bindFrom(&parser.TableName{Name: ta.Name})
+	if err != nil {
+		return nil, nil, err
+	}
+	timeCol := d.Columns[0].Name
+	ti, err := s.resolve(&parser.ColumnRef{Parts: []*parser.Ident{d.Columns[0]}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.cols[ti].t.IsTimestamp() {
+		return nil, nil, errAt(d, "the time column `%s` of %s must be a TIMESTAMP, it is %s", timeCol, kind, s.cols[ti].t)
+	}
+	if s.cols[ti].t.TimeAttr() != table.Rowtime {
+		return nil, nil, errAt(d, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", timeCol, timeCol)
+	}
+	if n.Updating() {
+		return nil, nil, errAt(ta, "a window table function over an updating input is not supported yet")
+	}
+	dur := func(name string) (time.Duration, error) {
+		e, ok := args[name]
+		if !ok {
+			return 0, errAt(c, "%s needs the %s argument", kind, name)
+		}
+		il, ok := e.(*parser.IntervalLit)
+		if !ok {
+			return 0, errAt(e, "%s of %s must be an INTERVAL literal", name, kind)
+		}
+		v, err := intervalOf(il)
+		if err == nil && v <= 0 {
+			err = errAt(e, "%s of %s must be positive", name, kind)
+		}
+		return v, err
+	}
+	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x}
+	if w.size, err = dur("SIZE"); err != nil {
+		return nil, nil, err
+	}
+	w.slide = w.size
+	switch kind {
+	case "HOP":
+		if w.slide, err = dur("SLIDE"); err != nil {
+			return nil, nil, err
+		}
+	case "CUMULATE":
+		if w.slide, err = dur("STEP"); err != nil {
+			return nil, nil, err
+		}
+		if w.size%w.slide != 0 {
+			return nil, nil, errAt(args["SIZE"], "the SIZE of CUMULATE (%v) must be a multiple of its STEP (%v)", w.size, w.slide)
+		}
+	}
+	qual := ""
+	if x.Alias != nil {
+		qual = x.Alias.Name.Name
+		for i := range s.cols {
+			s.cols[i].qual = qual
+		}
+	}
+	for _, name := range []string{"window_start", "window_end", "window_time"} {
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true})
+	}
+	s.win = w
+	return n, s, nil
+}
+
+// bindSelect plans one SELECT block.
+func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
+	if sel.From == nil {
+		return nil, errAt(sel, "SELECT without FROM is not supported yet")
+	}
+	if sel.Distinct {
+		// SELECT DISTINCT x, y is GROUP BY x, y.
+		if len(sel.GroupBy) > 0 || sel.Having != nil {
+			return nil, errAt(sel, "SELECT DISTINCT with GROUP BY or HAVING is not supported yet")
+		}
+		cp := *sel
+		cp.Distinct = false
+		cp.GroupBy = nil
+		for _, it := range sel.Items {
+			if _, ok := it.Expr.(*parser.Star); ok {
+				return nil, errAt(it, "SELECT DISTINCT * is not supported yet: list the columns")
+			}
+			if p.b.hasAgg(it.Expr) {
+				return nil, errAt(it, "SELECT DISTINCT with aggregate functions is not supported yet")
+			}
+			cp.GroupBy = append(cp.GroupBy, it.Expr)
+		}
+		return p.bindSelect(&cp)
+	}
+	saved := p.ranks
+	p.ranks = map[string]int64{}
+	if _, ok := sel.From.(*parser.DerivedTable); ok && sel.Where != nil {
+		rankLimits(sel.Where, p.ranks)
+	}
+	var in Node
+	var s *scope
+	var err error
+	where := sel.Where
+	if j, ok := sel.From.(*parser.Join); ok {
+		var rest []parser.Expr
+		in, s, rest, err = p.bindJoin(j, sel.Where)
+		where = nil
+		for _, c := range rest {
+			if where == nil {
+				where = c
+			} else {
+				where = &parser.Binary{Op: "AND", L: where, R: c}
+			}
+		}
+	} else {
+		in, s, err = p.bindFrom(sel.From)
+	}
+	p.ranks = saved
+	if err != nil {
+		return nil, err
+	}
+	var filter expr.Expr
+	if where != nil {
+		if p.b.hasAgg(where) {
+			return nil, errAt(where, "aggregate functions are not allowed in WHERE (use HAVING)")
+		}
+		if filter, err = p.b.bind(where, s); err != nil {
+			return nil, err
+		}
+		if filter.Type().Root() != table.RootBoolean {
+			return nil, errAt(where, "WHERE must be a BOOLEAN condition, %s is %s", where, filter.Type())
+		}
+	}
+	agg := len(sel.GroupBy) > 0 || sel.Having != nil
+	for _, it := range sel.Items {
+		agg = agg || p.b.hasAgg(it.Expr)
+	}
+	for i, it := range sel.Items {
+		if _, ok := isRowNumber(it.Expr); ok {
+			if agg || s.win != nil {
+				return nil, errAt(it, "ROW_NUMBER() over an aggregation or a window table function is not supported yet")
+			}
+			return p.bindTopN(sel, in, s, filter, i)
+		}
+	}
+	if !agg {
+		if s.win != nil {
+			return nil, errAt(s.win.at, "a window table function is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
+		}
+		var es []expr.Expr
+		var cols []Col
+		for i, it := range sel.Items {
+			if st, ok := it.Expr.(*parser.Star); ok {
+				for j, c := range s.cols {
+					if len(st.Qualifier) == 1 && c.qual != st.Qualifier[0].Name {
+						continue
+					}
+					es = append(es, expr.ColumnRef(j, c.name, c.t))
+					cols = append(cols, Col{Name: c.name, Type: c.t})
+				}
+				continue
+			}
+			e, err := p.b.bind(it.Expr, s)
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, e)
+			t := e.Type()
+			if _, ok := e.(*expr.Column); !ok {
+				// Only the column itself stays an event-time attribute:
+				// records carry its value as their timestamp.
+				t = t.WithTimeAttr(table.NoTimeAttr)
+			}
+			cols = append(cols, Col{Name: itemName(it, i), Type: t})
+		}
+		return &Calc{In: in, Filter: filter, Exprs: es, cols: cols}, nil
+	}
+	return p.bindAggregate(sel, in, s, filter)
+}
+
+func itemName(it *parser.SelectItem, i int) string {
+	if it.Alias != nil {
+		return it.Alias.Name
+	}
+	if c, ok := it.Expr.(*parser.ColumnRef); ok {
+		return c.Parts[len(c.Parts)-1].Name
+	}
+	return fmt.Sprintf("EXPR$%d", i)
+}
+
+// bindAggregate plans GROUP BY: a pre-projection (filter, keys, aggregate
+// arguments), the aggregation (window or regular), and the projection of
+// the select list (with HAVING as its filter).
+func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter expr.Expr) (Node, error) {
+	a := &aggCtx{in: s, keyText: map[string]int{}, keyCol: map[int]int{}, preText: map[string]int{}, updatingIn: in.Updating()}
+	var keys []int
+	winKeys := map[string]bool{}
+	type winRef struct {
+		text string
+		col  int
+	}
+	var winRefs []winRef
+	for _, g := range sel.GroupBy {
+		if _, ok := g.(*parser.GroupingSet); ok {
+			return nil, errAt(g, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
+		}
+		if cr, ok := g.(*parser.ColumnRef); ok {
+			i, err := s.resolve(cr)
+			if err != nil {
+				return nil, err
+			}
+			if s.cols[i].window {
+				winKeys[s.cols[i].name] = true
+				winRefs = append(winRefs, winRef{g.String(), i})
+				continue
+			}
+		}
+		if p.b.hasAgg(g) {
+			return nil, errAt(g, "aggregate functions are not allowed in GROUP BY")
+		}
+		e, err := p.b.bind(g, s)
+		if err != nil {
+			return nil, err
+		}
+		slot := len(keys)
+		keys = append(keys, a.addPre(e))
+		a.keyText[g.String()] = slot
+		if cr, ok := g.(*parser.ColumnRef); ok {
+			i, _ := s.resolve(cr)
+			a.keyCol[i] = slot
+		}
+		a.outTypes = append(a.outTypes, e.Type())
+		a.outNames = append(a.outNames, itemNameOf(g))
+	}
+	win := s.win
+	if win != nil {
+		if !winKeys["window_start"] || !winKeys["window_end"] {
+			return nil, errAt(sel, "an aggregation over the window table function %s must GROUP BY window_start, window_end", win.kind)
+		}
+		for k, name := range []string{"window_start", "window_end", "window_time"} {
+			slot := len(keys) + k
+			a.outTypes = append(a.outTypes, table.TimestampType(3).NotNull())
+			a.outNames = append(a.outNames, name)
+			a.keyCol[win.first+k] = slot
+		}
+		for _, r := range winRefs {
+			a.keyText[r.text] = a.keyCol[r.col]
+		}
+	} else if len(winKeys) > 0 {
+		return nil, errAt(sel, "window columns without a window table function")
+	}
+	a.aggBase = len(a.outTypes)
+	as := &scope{agg: a}
+	var es []expr.Expr
+	var cols []Col
+	for i, it := range sel.Items {
+		if _, ok := it.Expr.(*parser.Star); ok {
+			return nil, errAt(it, "SELECT * is not valid with GROUP BY")
+		}
+		e, err := p.b.bind(it.Expr, as)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+		cols = append(cols, Col{Name: itemName(it, i), Type: e.Type()})
+	}
+	var having expr.Expr
+	if sel.Having != nil {
+		h, err := p.b.bind(sel.Having, as)
+		if err != nil {
+			return nil, err
+		}
+		if h.Type().Root() != table.RootBoolean {
+			return nil, errAt(sel.Having, "HAVING must be a BOOLEAN condition, %s is %s", sel.Having, h.Type())
+		}
+		having = h
+	}
+	// The pre-projection.
+	var preCols []Col
+	for i, e := range a.pre {
+		name := fmt.Sprintf("$%d", i)
+		if c, ok := e.(*expr.Column); ok {
+			name = c.Name
+		}
+		preCols = append(preCols, Col{Name: name, Type: e.Type()})
+	}
+	var pre Node = &Calc{In: in, Filter: filter, Exprs: a.pre, cols: preCols}
+	// A window assigner reads the record timestamp, which the source took
+	// from the rowtime column; no column is needed for it.
+	var aggNode Node
+	outCols := make([]Col, len(a.outTypes))
+	for i := range outCols {
+		outCols[i] = Col{Name: a.outNames[i], Type: a.outTypes[i]}
+	}
+	if win != nil {
+		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols}
+	} else {
+		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols}
+	}
+	return &Calc{In: aggNode, Filter: having, Exprs: es, cols: cols}, nil
+}
+
+func itemNameOf(e parser.Expr) string {
+	if c, ok := e.(*parser.ColumnRef); ok {
+		return c.Parts[len(c.Parts)-1].Name
+	}
+	return e.String()
+}
+
+// renamed gives n's columns the names of a column list (CTE or view).
+func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
+	if len(names) == 0 {
+		return n, nil
+	}
+	cols := n.Cols()
+	if len(names) != len(cols) {
+		return nil, errAt(at, "%d column names for %d columns", len(names), len(cols))
+	}
+	var es []expr.Expr
+	var out []Col
+	for i, c := range cols {
+		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+		out = append(out, Col{Name: names[i].Name, Type: c.Type})
+	}
+	return &Calc{In: n, Exprs: es, cols: out}, nil
+}

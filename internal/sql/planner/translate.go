@@ -1,0 +1,413 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// Translate adds the plan of each sink to env: one job with every sink
+// (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
+func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
+	tr := &translator{p: p, ctx: ctx, env: env}
+	for i, s := range sinks {
+		in, err := tr.build(s.In)
+		if err != nil {
+			return err
+		}
+		stream.SinkTo(in, conns[i], fmt.Sprintf("sink:%s", s.Table.Name)).UID(fmt.Sprintf("sql-sink-%d-%s", i, s.Table.Name))
+	}
+	return nil
+}
+
+// TranslateTo adds the plan of a query writing to sink (a bare SELECT).
+func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n Node, sink connector.Sink[table.Row]) error {
+	tr := &translator{p: p, ctx: ctx, env: env}
+	in, err := tr.build(n)
+	if err != nil {
+		return err
+	}
+	stream.SinkTo(in, sink, "sink:select").UID("sql-sink-select")
+	return nil
+}
+
+type translator struct {
+	p   *Planner
+	ctx context.Context
+	env *stream.Environment
+	n   int // operators so far, for UIDs
+}
+
+func (tr *translator) uid(kind string) string {
+	tr.n++
+	return fmt.Sprintf("sql-%d-%s", tr.n, kind)
+}
+
+// evalPanic carries an evaluation error out of a function the stream API
+// does not let return one (aggregators); the engine reports it as the
+// operator's failure.
+func evalPanic(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	switch x := n.(type) {
+	case *Scan:
+		f, ok := tr.p.Factories[x.Table.Connector].(connector.TableSourceFactory)
+		if !ok {
+			return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", x.Table.Connector, x.Table.Name)
+		}
+		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options})
+		if err != nil {
+			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
+		}
+		var wm stream.WatermarkStrategy[table.Row]
+		if x.Rowtime != nil {
+			prog, err := expr.Compile(x.Rowtime)
+			if err != nil {
+				return zero, err
+			}
+			wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: x.OutOfOrderness,
+				Timestamp: func(r table.Row) int64 {
+					v, err := prog(&r)
+					if err != nil || v.IsNull() {
+						return math.MinInt64
+					}
+					ms, _ := v.AsTimestamp()
+					return ms
+				}}
+		}
+		return stream.FromSource(tr.env, src, wm, "scan:"+x.Table.Name).UID(tr.uid("scan-" + x.Table.Name)), nil
+	case *Calc:
+		in, err := tr.build(x.In)
+		if err != nil {
+			return zero, err
+		}
+		var pred func(*table.Row) (bool, error)
+		if x.Filter != nil {
+			if pred, err = expr.CompilePredicate(x.Filter); err != nil {
+				return zero, err
+			}
+		}
+		progs := make([]expr.Program, len(x.Exprs))
+		for i, e := range x.Exprs {
+			if progs[i], err = expr.Compile(e); err != nil {
+				return zero, err
+			}
+		}
+		return stream.Process(in, func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			if pred != nil {
+				ok, err := pred(&r)
+				if err != nil || !ok {
+					return err
+				}
+			}
+			vs := make([]table.Value, len(progs))
+			for i, pr := range progs {
+				v, err := pr(&r)
+				if err != nil {
+					return err
+				}
+				vs[i] = v
+			}
+			out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+			return nil
+		}).Name("calc").UID(tr.uid("calc")), nil
+	case *Union:
+		var ss []stream.Stream[table.Row]
+		for _, i := range x.Ins {
+			s, err := tr.build(i)
+			if err != nil {
+				return zero, err
+			}
+			ss = append(ss, s)
+		}
+		return ss[0].Union(ss[1:]...), nil
+	case *WindowAgg:
+		return tr.windowAgg(x)
+	case *GroupAgg:
+		return tr.groupAgg(x)
+	case *TopN:
+		return tr.topN(x)
+	case *IntervalJoin:
+		return tr.intervalJoin(x)
+	case *RegularJoin:
+		return tr.regularJoin(x)
+	}
+	return zero, fmt.Errorf("planner: cannot translate %T", n)
+}
+
+// keyOf returns the function of a row's grouping key: the key columns
+// encoded with a RowCodec (equal keys encode equally), as a string.
+func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
+	var types []table.Type
+	for _, k := range keys {
+		types = append(types, in.Cols()[k].Type)
+	}
+	c := table.NewRowCodecTypes(types...)
+	return func(r table.Row) string {
+		if len(keys) == 0 {
+			return ""
+		}
+		vs := make([]table.Value, len(keys))
+		for i, k := range keys {
+			vs[i] = r.Fields[k]
+		}
+		b, err := c.AppendRow(nil, table.Row{Fields: vs})
+		evalPanic(err)
+		return string(b)
+	}, c
+}
+
+// accs is the layout of the accumulators of an aggregation in one row.
+type accs struct {
+	aggs  []AggCall
+	off   []int
+	types []table.Type
+	codec *table.RowCodec
+}
+
+func newAccs(aggs []AggCall, extra ...table.Type) *accs {
+	a := &accs{aggs: aggs}
+	for _, c := range aggs {
+		a.off = append(a.off, len(a.types))
+		a.types = append(a.types, c.F.AccTypes()...)
+	}
+	a.off = append(a.off, len(a.types))
+	a.types = append(a.types, extra...)
+	a.codec = table.NewRowCodecTypes(a.types...)
+	return a
+}
+
+func (a *accs) init() table.Row {
+	r := table.Row{Fields: make([]table.Value, len(a.types))}
+	for i, c := range a.aggs {
+		c.F.Init(r.Fields[a.off[i]:a.off[i+1]])
+	}
+	return r
+}
+
+func (a *accs) args(c AggCall, r table.Row) []table.Value {
+	vs := make([]table.Value, len(c.Args))
+	for i, k := range c.Args {
+		vs[i] = r.Fields[k]
+	}
+	return vs
+}
+
+func (a *accs) add(acc, r table.Row, retract bool) error {
+	for i, c := range a.aggs {
+		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
+		var err error
+		if retract {
+			err = c.F.Retract(acc.Fields[a.off[i]:a.off[i+1]], a.args(c, r))
+		} else {
+			err = c.F.Add(acc.Fields[a.off[i]:a.off[i+1]], a.args(c, r))
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Text, err)
+		}
+	}
+	return nil
+}
+
+func (a *accs) results(acc table.Row) ([]table.Value, error) {
+	vs := make([]table.Value, len(a.aggs))
+	for i, c := range a.aggs {
+		v, err := c.F.Result(acc.Fields[a.off[i]:a.off[i+1]])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Text, err)
+		}
+		vs[i] = v
+	}
+	return vs, nil
+}
+
+// rowCodec is a codec.Codec[table.Row] over a RowCodec.
+type rowCodec struct{ c *table.RowCodec }
+
+func (c rowCodec) Append(dst []byte, r table.Row) []byte {
+	b, err := c.c.AppendRow(dst, r)
+	evalPanic(err)
+	return b
+}
+func (c rowCodec) Decode(src []byte) (table.Row, error) { return c.c.Decode(src) }
+
+var _ codec.Codec[table.Row] = rowCodec{}
+
+func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(x.In)
+	if err != nil {
+		return zero, err
+	}
+	if x.In.Updating() {
+		return zero, fmt.Errorf("a window aggregation over an updating input is not supported yet")
+	}
+	keyFn, keyCodec := keyOf(x.In, x.Keys)
+	a := newAccs(x.Aggs)
+	var assigner stream.WindowAssigner
+	switch x.Kind {
+	case "TUMBLE":
+		assigner = stream.TumblingEventTimeWindows(x.Size)
+	case "HOP":
+		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
+	case "CUMULATE":
+		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
+	}
+	ws := stream.KeyBy(in, keyFn).Window(assigner)
+	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
+		CreateFn: a.init,
+		AddFn: func(r, acc table.Row) table.Row {
+			evalPanic(a.add(acc, r, false))
+			return acc
+		},
+		MergeFn: func(x, y table.Row) table.Row {
+			for i, c := range a.aggs {
+				evalPanic(c.F.Merge(x.Fields[a.off[i]:a.off[i+1]], y.Fields[a.off[i]:a.off[i+1]]))
+			}
+			return x
+		},
+		ResultFn: func(acc table.Row) table.Row {
+			vs, err := a.results(acc)
+			evalPanic(err)
+			return table.Row{Fields: vs}
+		},
+		Codec: rowCodec{a.codec},
+	}
+	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid("window-agg"))
+	return stream.Process(res, func(_ *stream.Context, w stream.WindowResult[string, table.Row], out stream.Emitter[table.Row]) error {
+		var fields []table.Value
+		if len(x.Keys) > 0 {
+			k, err := keyCodec.Decode([]byte(w.Key))
+			if err != nil {
+				return err
+			}
+			fields = append(fields, k.Fields...)
+		}
+		fields = append(fields, table.TimestampMillis(w.Window.Start), table.TimestampMillis(w.Window.End), table.TimestampMillis(w.Window.End-1))
+		fields = append(fields, w.Value.Fields...)
+		out.Emit(table.Row{Kind: table.Insert, Fields: fields})
+		return nil
+	}).Name("window-output").UID(tr.uid("window-out")), nil
+}
+
+// groupAgg is a regular aggregation: per key, the accumulators and the
+// count of rows in keyed state; each input row updates them and emits the
+// change of the key's result row (+I first, then -U/+U, -D when the count
+// drops to 0), nothing when the result did not change.
+func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(x.In)
+	if err != nil {
+		return zero, err
+	}
+	keyFn, _ := keyOf(x.In, x.Keys)
+	a := newAccs(x.Aggs, table.BigIntType().NotNull())
+	cnt := len(a.types) - 1
+	for _, c := range x.Aggs {
+		if x.In.Updating() && !c.F.CanRetract() {
+			return zero, fmt.Errorf("aggregate %s cannot retract, and its input is updating", c.Text)
+		}
+	}
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		var st *stream.ValueState[[]byte]
+		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+			OnOpen: func(ctx *stream.OpenContext) error {
+				st = stream.NewValueState[[]byte](ctx, "acc")
+				return nil
+			},
+			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+				var acc table.Row
+				var err error
+				b, ok := st.Get()
+				if ok {
+					if acc, err = a.codec.Decode(b); err != nil {
+						return err
+					}
+				} else {
+					if r.Kind.IsRetract() {
+						return nil // nothing to retract from
+					}
+					acc = a.init()
+					acc.Fields[cnt] = table.Int(0)
+				}
+				keys := make([]table.Value, len(x.Keys))
+				for i, k := range x.Keys {
+					keys[i] = r.Fields[k]
+				}
+				var prev []table.Value
+				if ok {
+					if prev, err = a.results(acc); err != nil {
+						return err
+					}
+				}
+				n := acc.Fields[cnt].AsInt()
+				if r.Kind.IsRetract() {
+					n--
+				} else {
+					n++
+				}
+				if err := a.add(acc, r, r.Kind.IsRetract()); err != nil {
+					return err
+				}
+				if n <= 0 {
+					st.Clear()
+					if ok {
+						out.Emit(table.Row{Kind: table.Delete, Fields: append(keys, prev...)})
+					}
+					return nil
+				}
+				acc.Fields[cnt] = table.Int(n)
+				nb, err := a.codec.AppendRow(nil, acc)
+				if err != nil {
+					return err
+				}
+				st.Set(nb)
+				cur, err := a.results(acc)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					out.Emit(table.Row{Kind: table.Insert, Fields: append(keys, cur...)})
+					return nil
+				}
+				if table.NewRow(prev...).Equal(table.NewRow(cur...)) {
+					return nil
+				}
+				out.Emit(table.Row{Kind: table.UpdateBefore, Fields: append(append([]table.Value(nil), keys...), prev...)})
+				out.Emit(table.Row{Kind: table.UpdateAfter, Fields: append(keys, cur...)})
+				return nil
+			},
+		}
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid("group-agg")), nil
+}
+
+// cumulate assigns the windows of CUMULATE(step, size): within each
+// window of size [s, s+size), the windows [s, s+step), [s, s+2*step) ...
+// [s, s+size) that contain the timestamp.
+type cumulate struct{ step, size int64 }
+
+func (c cumulate) Assign(dst []stream.Window, ts, _ int64) []stream.Window {
+	start := ts - ((ts%c.size)+c.size)%c.size
+	for end := start + c.step; end <= start+c.size; end += c.step {
+		if end > ts {
+			dst = append(dst, stream.Window{Start: start, End: end})
+		}
+	}
+	return dst
+}
+func (cumulate) EventTime() bool { return true }
+func (cumulate) Merging() bool   { return false }

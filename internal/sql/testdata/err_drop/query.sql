@@ -1,0 +1,2 @@
+CREATE TABLE bids (a INT) WITH ('connector' = 'values');
+DROP TABLE bid;

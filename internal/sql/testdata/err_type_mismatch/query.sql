@@ -1,0 +1,4 @@
+CREATE TABLE bids (auction BIGINT, bidder STRING, price BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'values');
+CREATE TABLE out (p BIGINT) WITH ('connector' = 'collect');
+INSERT INTO out
+SELECT price FROM bids WHERE bidder + 1 > 0;

@@ -1,0 +1,274 @@
+package streamsql_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected files of internal/sql/testdata")
+
+// valuesFactory reads a table from <dir>/<table>.jsonl (or the file named
+// by the 'file' option), one JSON object per row (table.ParseJSON); an
+// "op" key gives the row kind (+I, -U, +U, -D).
+type valuesFactory struct{ dir string }
+
+func (f valuesFactory) Name() string { return "values" }
+func (f valuesFactory) Options() []connector.TableOption {
+	return []connector.TableOption{{Key: "file", Description: "the JSON-lines file, relative to input/"},
+		{Key: "changelog", Description: "'true': rows carry an \"op\" (+I, -U, +U, -D)"}}
+}
+
+// ProducesUpdates: a table is a changelog when its option 'changelog' is
+// 'true' (its rows then carry "op").
+func (f valuesFactory) ProducesUpdates(t connector.TableContext) bool {
+	return t.Options["changelog"] == "true"
+}
+
+func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	name := t.Options["file"]
+	if name == "" {
+		name = t.Name + ".jsonl"
+	}
+	data, err := os.ReadFile(filepath.Join(f.dir, name))
+	if err != nil {
+		return nil, err
+	}
+	var rows []table.Row
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		r, err := table.ParseJSON(line, &t.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var op struct{ Op string }
+		if err := json.Unmarshal(line, &op); err == nil && op.Op != "" {
+			k, ok := table.ParseRowKind(op.Op)
+			if !ok {
+				return nil, fmt.Errorf("%s: bad op %q", name, op.Op)
+			}
+			r.Kind = k
+		}
+		rows = append(rows, r)
+	}
+	return stream.SliceSource[table.Row]{Items: rows}, nil
+}
+
+// collectFactory collects what a job writes into a table, by table name;
+// 'append-only' = 'true' makes it refuse updates.
+type collectFactory struct {
+	mu      sync.Mutex
+	rows    map[string][]table.Row
+	schemas map[string]table.Schema
+}
+
+func (f *collectFactory) Name() string { return "collect" }
+func (f *collectFactory) Options() []connector.TableOption {
+	return []connector.TableOption{{Key: "append-only", Description: "refuse updating queries"}}
+}
+
+func (f *collectFactory) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
+	if updating && t.Options["append-only"] == "true" {
+		return nil, errors.New("the sink is append-only")
+	}
+	f.mu.Lock()
+	f.schemas[t.Name] = t.Schema
+	f.mu.Unlock()
+	return &collectSink{f: f, name: t.Name}, nil
+}
+
+type collectSink struct {
+	f    *collectFactory
+	name string
+}
+
+func (s *collectSink) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
+	return s, nil
+}
+func (s *collectSink) Write(r table.Row, _ int64) error {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	s.f.rows[s.name] = append(s.f.rows[s.name], r)
+	return nil
+}
+func (s *collectSink) Flush(context.Context) error { return nil }
+func (s *collectSink) Close() error                { return nil }
+
+// TestGolden runs every case of internal/sql/testdata: query.sql over
+// input/<table>.jsonl; expected.jsonl is what the tables of connector
+// 'collect' received (`{"table": ..., "op": ..., columns}` per row; sorted
+// when every row is an insert, in arrival order otherwise, which is
+// deterministic at parallelism 1 from one split), expected.txt the text
+// the statements printed (EXPLAIN, SHOW, DESCRIBE), error.txt the error;
+// expected_final.jsonl instead of expected.jsonl compares the changelog
+// applied (for plans whose order of changes is not defined).
+// Insert-only cases run again at parallelism 2.
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../internal/sql/testdata/*/query.sql")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases: %v", err)
+	}
+	for _, q := range dirs {
+		dir := filepath.Dir(q)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			src, err := os.ReadFile(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, text, insertOnly, runErr := runCase(t, dir, string(src), 1)
+			if runErr != nil {
+				check(t, filepath.Join(dir, "error.txt"), runErr.Error()+"\n")
+				return
+			}
+			if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
+				t.Fatalf("expected an error (error.txt), got none")
+			}
+			if text != "" || fileExists(filepath.Join(dir, "expected.txt")) {
+				check(t, filepath.Join(dir, "expected.txt"), text)
+			}
+			if fileExists(filepath.Join(dir, "expected_final.jsonl")) {
+				// The order of the changelog is not defined (several
+				// sources): compare the final rows.
+				check(t, filepath.Join(dir, "expected_final.jsonl"), applyChangelog(t, got))
+			} else if got != "" || fileExists(filepath.Join(dir, "expected.jsonl")) {
+				check(t, filepath.Join(dir, "expected.jsonl"), got)
+				if insertOnly {
+					got2, _, _, err := runCase(t, dir, string(src), 2)
+					if err != nil {
+						t.Fatalf("parallelism 2: %v", err)
+					}
+					if got2 != got {
+						t.Errorf("parallelism 2 gives other rows:\n%s\nwant:\n%s", got2, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+// applyChangelog applies the changelog lines of runCase: +I and +U add a
+// row, -U and -D remove an equal one; the result is sorted, without "op".
+func applyChangelog(t *testing.T, lines string) string {
+	count := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		if l == "" {
+			continue
+		}
+		var m struct{ Op string }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		row := strings.Replace(l, fmt.Sprintf(`"op":%q,`, m.Op), "", 1)
+		switch m.Op {
+		case "+I", "+U":
+			count[row]++
+		default:
+			if count[row] == 0 {
+				t.Fatalf("%s of a row not in the result: %s", m.Op, row)
+			}
+			count[row]--
+		}
+	}
+	var out []string
+	for r, n := range count {
+		for range n {
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "\n") + "\n"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, err error) {
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: par,
+		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input")}, col}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s.RegisterScalar("twice", table.BigIntType(), []table.Type{table.BigIntType()}, func(a []table.Value) (table.Value, error) {
+		return table.Int(2 * a[0].AsInt()), nil
+	})
+	res, err := s.Exec(ctx, src)
+	if err != nil {
+		return "", "", false, err
+	}
+	var lines []string
+	insertOnly = true
+	var names []string
+	for n := range col.rows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, r := range col.rows[n] {
+			if r.Kind != table.Insert {
+				insertOnly = false
+			}
+			sch := col.schemas[n]
+			js, err := table.AppendJSON(nil, r, &sch)
+			if err != nil {
+				return "", "", false, err
+			}
+			lines = append(lines, fmt.Sprintf(`{"table":%q,"op":%q,`, n, r.Kind.String())+string(js[1:]))
+		}
+	}
+	if insertOnly {
+		sort.Strings(lines)
+	}
+	if len(lines) > 0 {
+		rows = strings.Join(lines, "\n") + "\n"
+	}
+	// The OK of DDL is left out of expected.txt.
+	for _, l := range strings.SplitAfter(res.Text, "\n") {
+		if l != "OK\n" {
+			text += l
+		}
+	}
+	return rows, text, insertOnly, nil
+}
+
+func check(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; got:\n%s", err, got)
+	}
+	if string(want) != got {
+		t.Errorf("%s:\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}

@@ -1,0 +1,82 @@
+package streamsql_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
+)
+
+// stubFactory stands for a connector of the Nexmark DDL (nexmark,
+// blackhole) when only plans are made.
+type stubFactory struct {
+	name string
+	opts []string
+}
+
+func (f stubFactory) Name() string { return f.name }
+func (f stubFactory) Options() []connector.TableOption {
+	var o []connector.TableOption
+	for _, k := range f.opts {
+		o = append(o, connector.TableOption{Key: k})
+	}
+	return o
+}
+func (f stubFactory) TableSource(context.Context, connector.TableContext) (connector.Source[table.Row], error) {
+	return nil, errors.New("stub")
+}
+func (f stubFactory) TableSink(context.Context, connector.TableContext, bool) (connector.Sink[table.Row], error) {
+	return nil, errors.New("stub")
+}
+
+// TestNexmarkPlans explains every Nexmark query of the spec
+// (internal/sql/parser/testdata/nexmark) and records the plan, or why it
+// cannot be planned yet, in internal/sql/testdata/nexmark_plans.txt.
+func TestNexmarkPlans(t *testing.T) {
+	dir := "../internal/sql/parser/testdata/nexmark"
+	ddl, err := os.ReadFile(filepath.Join(dir, "ddl.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := 0; i <= 23; i++ {
+		src, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("q%d.sql", i)))
+		if err != nil {
+			continue
+		}
+		s := streamsql.NewSession(streamsql.Options{Factories: []connector.TableFactory{
+			stubFactory{name: "nexmark", opts: []string{"first-event.rate", "next-event.rate", "events.num", "person.proportion", "auction.proportion", "bid.proportion"}},
+			stubFactory{name: "blackhole"}, stubFactory{name: "filesystem", opts: []string{"path", "format"}},
+		}})
+		ctx := context.Background()
+		if _, err := s.Exec(ctx, string(ddl)); err != nil {
+			t.Fatalf("ddl: %v", err)
+		}
+		fmt.Fprintf(&b, "== q%d\n", i)
+		// Every statement but the INSERTs at once, then EXPLAIN of each INSERT.
+		text := string(src)
+		idx := strings.Index(text, "INSERT INTO")
+		if idx < 0 {
+			fmt.Fprintf(&b, "no INSERT\n")
+			continue
+		}
+		if _, err := s.Exec(ctx, text[:idx]); err != nil {
+			fmt.Fprintf(&b, "error: %v\n", err)
+			continue
+		}
+		res, err := s.Exec(ctx, "EXPLAIN "+text[idx:])
+		if err != nil {
+			fmt.Fprintf(&b, "error: %v\n", err)
+			continue
+		}
+		b.WriteString(res.Text)
+	}
+	check(t, "../internal/sql/testdata/nexmark_plans.txt", b.String())
+}

@@ -1,0 +1,484 @@
+// Package streamsql runs streaming SQL (Flink's dialect) on strom: a Session
+// keeps a catalog of tables and views, executes DDL, SET, SHOW, DESCRIBE
+// and EXPLAIN at once, and runs INSERT INTO (and STATEMENT SET: one job
+// writing several tables) and bare SELECT queries as jobs built with the
+// DataStream API. Tables read and write through connector.TableFactory
+// implementations given in Options.
+//
+//	s := streamsql.NewSession(streamsql.Options{Factories: factories})
+//	_, err := s.Exec(ctx, `
+//	    CREATE TABLE bids (...) WITH ('connector' = 'nexmark');
+//	    CREATE TABLE out (...) WITH ('connector' = 'print');
+//	    INSERT INTO out SELECT ... FROM bids;`)
+package streamsql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/internal/sql/planner"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// Options configure a Session and the jobs it runs.
+type Options struct {
+	// Factories are the connectors tables may name in WITH ('connector' = ...).
+	Factories []connector.TableFactory
+	// Parallelism of the jobs (default 1); MaxParallelism their key groups.
+	Parallelism    int
+	MaxParallelism int
+	// Checkpoints and Restart as in stream.Options (nil: none).
+	Checkpoints *stream.CheckpointOptions
+	Restart     *stream.RestartStrategy
+	// Name of the jobs (default "sql").
+	Name string
+	// Out receives, as they happen, what the statements print (also in
+	// Result.Text) and the rows of bare SELECT queries as a table (not in
+	// Result; default: they are discarded).
+	Out io.Writer
+	// Execute runs a job that Exec built (default: env.Execute(ctx)); the
+	// CLI serves its savepoint control socket around it.
+	Execute func(ctx context.Context, env *stream.Environment) error
+}
+
+// Session is a SQL session: a catalog and the options of its jobs. It is
+// not safe for concurrent use.
+type Session struct {
+	opts Options
+	cat  *catalog.Catalog
+	reg  *expr.Registry
+	pl   *planner.Planner
+}
+
+// NewSession returns a session with an empty catalog.
+func NewSession(opts Options) *Session {
+	cat := catalog.New()
+	reg := expr.NewBuiltinRegistry()
+	return &Session{opts: opts, cat: cat, reg: reg, pl: planner.New(cat, reg, opts.Factories)}
+}
+
+// Result is what executing a script gave: the text the statements printed
+// (OK lines, SHOW, DESCRIBE, EXPLAIN output), one block per statement.
+type Result struct {
+	Text string
+}
+
+// Error is a planning or parsing error with its position in the script.
+type Error struct {
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Col, e.Msg) }
+
+// Pretty is the error with the line of src it is on and a caret under its
+// column.
+func (e *Error) Pretty(src string) string {
+	lines := strings.Split(src, "\n")
+	if e.Line < 1 || e.Line > len(lines) {
+		return e.Error()
+	}
+	line := strings.TrimRight(lines[e.Line-1], "\r")
+	pad := make([]rune, 0, e.Col)
+	for i, r := range []rune(line) {
+		if i >= e.Col-1 {
+			break
+		}
+		if r == '\t' {
+			pad = append(pad, '\t')
+		} else {
+			pad = append(pad, ' ')
+		}
+	}
+	return fmt.Sprintf("%s\n  %s\n  %s^", e.Error(), line, string(pad))
+}
+
+func convertErr(err error) error {
+	var pe *planner.Error
+	if errors.As(err, &pe) {
+		return &Error{Line: pe.Line, Col: pe.Col, Msg: pe.Msg}
+	}
+	var se *parser.Error
+	if errors.As(err, &se) {
+		return &Error{Line: se.Line, Col: se.Col, Msg: strings.TrimPrefix(se.Error(), fmt.Sprintf("line %d, column %d: ", se.Line, se.Col))}
+	}
+	return err
+}
+
+// RegisterScalar adds a Go scalar function to the session's functions:
+// name(params...) -> result. fn is not called when an argument is NULL
+// (the result is NULL).
+func (s *Session) RegisterScalar(name string, result table.Type, params []table.Type, fn func(args []table.Value) (table.Value, error)) {
+	var sig []string
+	for _, p := range params {
+		sig = append(sig, p.String())
+	}
+	s.reg.Register(name, expr.Overload{
+		Sig:  fmt.Sprintf("%s(%s) -> %s", strings.ToUpper(name), strings.Join(sig, ", "), result),
+		Bind: expr.Fixed(result, params...),
+		Impl: func(*expr.Bound) (expr.Func, error) {
+			return expr.Func{FN: fn}, nil
+		},
+	})
+}
+
+// AggregateFunc is the interface of an aggregate function: an accumulator
+// of table.Values (its types for state), Add/Retract/Merge and Result.
+type AggregateFunc = expr.AggregateFunc
+
+// RegisterAggregate adds a Go aggregate function: newFn returns the
+// function for the argument types of a call (or an error saying what it
+// expects). It is used like the built-in ones, with FILTER (WHERE ...) but
+// without DISTINCT; over an updating input it must retract.
+func (s *Session) RegisterAggregate(name string, newFn func(args []table.Type) (AggregateFunc, error)) {
+	s.pl.RegisterAggregate(name, planner.AggregateFactory(newFn))
+}
+
+// Exec executes a script of statements separated by ";". Statements that
+// run a job (INSERT INTO, STATEMENT SET, SELECT) block until it ends
+// (bounded sources) or ctx is canceled.
+func (s *Session) Exec(ctx context.Context, text string) (Result, error) {
+	var res Result
+	err := s.exec(ctx, text, &res, func(env *stream.Environment) error {
+		if s.opts.Execute != nil {
+			return s.opts.Execute(ctx, env)
+		}
+		return env.Execute(ctx)
+	})
+	return res, err
+}
+
+// Job is a running job started by Submit.
+type Job = stream.Job
+
+// Submit executes the script like Exec, except that the job of its
+// INSERT INTO statements (all of them, as one job) is started and returned
+// rather than waited for. A script without INSERT returns a nil Job.
+func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error) {
+	script, err := parser.ParseScript(text)
+	if err != nil {
+		return nil, Result{}, convertErr(err)
+	}
+	var res Result
+	var sinks []*planner.Sink
+	for _, st := range script.Stmts {
+		switch x := st.(type) {
+		case *parser.Insert:
+			sk, err := s.pl.Insert(x)
+			if err != nil {
+				return nil, res, convertErr(err)
+			}
+			sinks = append(sinks, sk)
+		case *parser.StatementSet:
+			for _, ins := range x.Inserts {
+				sk, err := s.pl.Insert(ins)
+				if err != nil {
+					return nil, res, convertErr(err)
+				}
+				sinks = append(sinks, sk)
+			}
+		case *parser.QueryStmt:
+			return nil, res, convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT"))
+		default:
+			if err := s.execOne(ctx, st, &res, nil); err != nil {
+				return nil, res, err
+			}
+		}
+	}
+	if len(sinks) == 0 {
+		return nil, res, nil
+	}
+	env, err := s.jobEnv(ctx, sinks)
+	if err != nil {
+		return nil, res, err
+	}
+	j, err := env.Start(ctx)
+	return j, res, err
+}
+
+func errAt(n parser.Node, format string, args ...any) error {
+	p := n.Pos()
+	return &planner.Error{Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Session) exec(ctx context.Context, text string, res *Result, run func(*stream.Environment) error) error {
+	script, err := parser.ParseScript(text)
+	if err != nil {
+		return convertErr(err)
+	}
+	for _, st := range script.Stmts {
+		if err := s.execOne(ctx, st, res, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// env returns the environment of a job: the session's options, with the
+// SET options 'parallelism.default' and 'pipeline.name' taking precedence.
+func (s *Session) env() (*stream.Environment, error) {
+	name := s.opts.Name
+	if name == "" {
+		name = "sql"
+	}
+	if n := s.cat.Options["pipeline.name"]; n != "" {
+		name = n
+	}
+	par := s.opts.Parallelism
+	if p, ok := s.cat.Options["parallelism.default"]; ok {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 || v > 1024 {
+			return nil, fmt.Errorf("SET 'parallelism.default' = '%s': expected a number from 1 to 1024", p)
+		}
+		par = v
+	}
+	return stream.NewEnvironment(stream.Options{Parallelism: par, MaxParallelism: s.opts.MaxParallelism,
+		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name}), nil
+}
+
+// jobEnv plans the job of sinks: each sink is asked whether it takes its
+// plan's changelog before anything runs.
+func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.Environment, error) {
+	var conns []connector.Sink[table.Row]
+	for _, sk := range sinks {
+		c, err := s.pl.CheckSink(ctx, sk)
+		if err != nil {
+			return nil, convertErr(err)
+		}
+		conns = append(conns, c)
+	}
+	env, err := s.env()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.pl.Translate(ctx, env, sinks, conns); err != nil {
+		return nil, convertErr(err)
+	}
+	return env, nil
+}
+
+func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run func(*stream.Environment) error) error {
+	out := func(format string, args ...any) {
+		t := fmt.Sprintf(format, args...)
+		res.Text += t
+		if s.opts.Out != nil {
+			io.WriteString(s.opts.Out, t)
+		}
+	}
+	switch x := st.(type) {
+	case *parser.CreateTable:
+		if err := s.pl.CreateTable(x); err != nil {
+			return convertErr(err)
+		}
+		out("OK\n")
+	case *parser.CreateView:
+		if err := s.pl.CreateView(x); err != nil {
+			return convertErr(err)
+		}
+		out("OK\n")
+	case *parser.Drop:
+		if x.Object == "FUNCTION" {
+			return convertErr(errAt(x, "DROP FUNCTION is not supported yet"))
+		}
+		if err := s.cat.Drop(x.Object, x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists); err != nil {
+			return convertErr(errAt(x.Name, "%v", err))
+		}
+		out("OK\n")
+	case *parser.Show:
+		switch x.What {
+		case "TABLES":
+			for _, n := range s.cat.Tables() {
+				out("%s\n", n)
+			}
+		case "VIEWS":
+			for _, n := range s.cat.Views() {
+				out("%s\n", n)
+			}
+		case "FUNCTIONS":
+			for _, n := range s.reg.Names() {
+				out("%s\n", n)
+			}
+		case "CREATE TABLE":
+			t, ok := s.cat.Table(x.Name.Parts[len(x.Name.Parts)-1].Name)
+			if !ok {
+				return convertErr(errAt(x.Name, "unknown table `%s`", x.Name))
+			}
+			out("%s\n", t.Def.String())
+		default:
+			return convertErr(errAt(x, "SHOW %s is not supported yet", x.What))
+		}
+	case *parser.Describe:
+		name := x.Name.Parts[len(x.Name.Parts)-1].Name
+		t, ok := s.cat.Table(name)
+		if !ok {
+			if v, ok := s.cat.View(name); ok {
+				n, err := s.pl.Query(v.Query)
+				if err != nil {
+					return convertErr(err)
+				}
+				for _, c := range n.Cols() {
+					out("%-16s %s\n", c.Name, c.Type)
+				}
+				return nil
+			}
+			msg := fmt.Sprintf("unknown table `%s`", name)
+			if sug := s.cat.Suggest(name); sug != "" {
+				msg += fmt.Sprintf("; did you mean `%s`?", sug)
+			}
+			return convertErr(errAt(x.Name, "%s", msg))
+		}
+		out("%s", t.Describe())
+	case *parser.Set:
+		if x.Key == nil {
+			var ks []string
+			for k := range s.cat.Options {
+				ks = append(ks, k)
+			}
+			sort.Strings(ks)
+			for _, k := range ks {
+				out("'%s' = '%s'\n", k, s.cat.Options[k])
+			}
+			return nil
+		}
+		s.cat.Options[*x.Key] = *x.Value
+		out("OK\n")
+	case *parser.Reset:
+		if x.Key == nil {
+			clear(s.cat.Options)
+		} else {
+			delete(s.cat.Options, *x.Key)
+		}
+		out("OK\n")
+	case *parser.Explain:
+		text, err := s.explain(x.Stmt)
+		if err != nil {
+			return err
+		}
+		out("%s", text)
+	case *parser.Insert:
+		return s.runInserts(ctx, []*parser.Insert{x}, res, run)
+	case *parser.StatementSet:
+		return s.runInserts(ctx, x.Inserts, res, run)
+	case *parser.QueryStmt:
+		return s.runSelect(ctx, x, res, run)
+	default:
+		return convertErr(errAt(st, "%T statements are not supported yet", st))
+	}
+	return nil
+}
+
+func (s *Session) explain(st parser.Stmt) (string, error) {
+	var b strings.Builder
+	switch x := st.(type) {
+	case *parser.Insert:
+		sk, err := s.pl.Insert(x)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(planner.Explain(sk))
+	case *parser.StatementSet:
+		for _, ins := range x.Inserts {
+			sk, err := s.pl.Insert(ins)
+			if err != nil {
+				return "", convertErr(err)
+			}
+			b.WriteString(planner.Explain(sk))
+		}
+	case *parser.QueryStmt:
+		n, err := s.pl.Query(x.Query)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(planner.Explain(n))
+	default:
+		return "", convertErr(errAt(st, "EXPLAIN of %T is not supported", st))
+	}
+	return b.String(), nil
+}
+
+func (s *Session) runInserts(ctx context.Context, ins []*parser.Insert, res *Result, run func(*stream.Environment) error) error {
+	var sinks []*planner.Sink
+	for _, in := range ins {
+		sk, err := s.pl.Insert(in)
+		if err != nil {
+			return convertErr(err)
+		}
+		sinks = append(sinks, sk)
+	}
+	env, err := s.jobEnv(ctx, sinks)
+	if err != nil {
+		return err
+	}
+	if run == nil {
+		return nil
+	}
+	return run(env)
+}
+
+func (s *Session) runSelect(ctx context.Context, q *parser.QueryStmt, res *Result, run func(*stream.Environment) error) error {
+	n, err := s.pl.Query(q.Query)
+	if err != nil {
+		return convertErr(err)
+	}
+	env, err := s.env()
+	if err != nil {
+		return err
+	}
+	sink := &tableWriter{w: s.opts.Out, cols: n.Cols()}
+	if err := s.pl.TranslateTo(ctx, env, n, sink); err != nil {
+		return convertErr(err)
+	}
+	if run == nil {
+		return nil
+	}
+	return run(env)
+}
+
+// tableWriter prints the rows of a bare SELECT: a header, then one line per
+// row with its kind.
+type tableWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	cols   []planner.Col
+	header bool
+}
+
+func (t *tableWriter) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
+	return t, nil
+}
+
+func (t *tableWriter) Write(r table.Row, _ int64) error {
+	if t.w == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.header {
+		t.header = true
+		h := []string{"op"}
+		for _, c := range t.cols {
+			h = append(h, c.Name)
+		}
+		fmt.Fprintln(t.w, strings.Join(h, " | "))
+	}
+	f := []string{r.Kind.String()}
+	for _, v := range r.Fields {
+		f = append(f, string(table.AppendText(nil, v)))
+	}
+	_, err := fmt.Fprintln(t.w, strings.Join(f, " | "))
+	return err
+}
+
+func (t *tableWriter) Flush(context.Context) error { return nil }
+func (t *tableWriter) Close() error                { return nil }
