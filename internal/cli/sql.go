@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 )
@@ -17,6 +18,7 @@ import (
 type sqlConfig struct {
 	Parallelism int
 	Exec        string
+	JournalDir  string
 	Checkpoint  checkpointFlags
 	// factories returns the connectors (tests substitute their own).
 	factories func() []connector.TableFactory
@@ -25,6 +27,7 @@ type sqlConfig struct {
 func (c *sqlConfig) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&c.Parallelism, "parallelism", 1, "subtasks of every operator")
+	f.StringVar(&c.JournalDir, "journal-dir", "", "open the journal in `DIR` (created when missing) for tables WITH ('connector' = 'journal')")
 	c.Checkpoint.register(f)
 }
 
@@ -38,12 +41,23 @@ func (c *sqlConfig) validate(cmd *cobra.Command) error {
 // runSQL executes a script: statement output and the rows of bare SELECTs
 // go to w; an INSERT runs its job until it ends or ctx is canceled.
 func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error {
-	factories := sqlFactories
+	var factories []connector.TableFactory
 	if c.factories != nil {
-		factories = c.factories
+		factories = c.factories()
+	} else {
+		var j *journal.Journal
+		if c.JournalDir != "" {
+			jj, closeJ, err := openJournal(c.JournalDir, true, w)
+			if err != nil {
+				return err
+			}
+			defer closeJ()
+			j = jj
+		}
+		factories = sqlFactories(w, j)
 	}
 	s := streamsql.NewSession(streamsql.Options{
-		Factories:   factories(),
+		Factories:   factories,
 		Parallelism: c.Parallelism,
 		Checkpoints: c.Checkpoint.options(w),
 		Restart:     c.Checkpoint.restart(),
