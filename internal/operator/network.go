@@ -119,8 +119,11 @@ func NewWriter[T any](chans []Channel, mode Partitioning, keyGroup func(T) int, 
 	if batchSize <= 0 {
 		batchSize = DefaultBatchSize
 	}
+	// active from the start: a receiver counts every channel as active
+	// until it says otherwise, so a subtask that is idle before it ever
+	// sends anything (a source subtask without a split) must announce it.
 	w := &Writer[T]{chans: chans, bufs: make([]*Batch[T], len(chans)), mode: mode,
-		keyGroup: keyGroup, maxPar: maxPar, batchSize: batchSize, metrics: m}
+		keyGroup: keyGroup, maxPar: maxPar, batchSize: batchSize, metrics: m, active: true}
 	w.pool.New = func() any {
 		return &Batch[T]{TS: make([]int64, 0, w.batchSize), V: make([]T, 0, w.batchSize), pool: &w.pool}
 	}
