@@ -73,8 +73,9 @@ func (h *Heap) cow() bool { return h.pending.Load() > 0 }
 const subMapThreshold = 8
 
 // inlineBuf is the size of an entry's inline buffer (key, then the first
-// sub and value when they fit): an entry is then 176 bytes, a size class.
-const inlineBuf = 48
+// sub and value when they fit; 32 bytes hold an int64 key, a window and an
+// int64 accumulator): an entry is then 160 bytes, a size class.
+const inlineBuf = 32
 
 var hashSeed = maphash.MakeSeed()
 
@@ -88,14 +89,19 @@ type subValue struct {
 }
 
 type heapEntry struct {
+	// The fields a lookup of a key with one sub reads come first (key,
+	// subs, m, one, buf: the first 128 bytes), the others after them.
 	key  string            // may point into buf
 	subs []subValue        // used while small
 	m    map[string][]byte // used once len > subMapThreshold
-	// hash is keyHash(key); next is the next entry of the group whose key
-	// has the same hash (written also while a snapshot reads the entry:
-	// the snapshot never reads it).
-	hash uint64
-	next *heapEntry
+	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// and sub in one allocation, so a lookup touches one object.
+	one [1]subValue
+	// buf holds the key and, when they fit, the sub and value of the
+	// first sub of a new entry (the value last, its capacity up to the end
+	// of buf). Sub and key bytes are never written after they are set; the
+	// value is written under the same rules as a value of its own.
+	buf [inlineBuf]byte
 	// ver is the version the entry was created or copied at; idx its
 	// position in its group's list (written also while a snapshot reads
 	// the entry: the snapshot never reads it).
@@ -108,14 +114,11 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
-	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
-	// and sub in one allocation, so a lookup touches one object.
-	one [1]subValue
-	// buf holds the key and, when they fit, the sub and value of the
-	// first sub of a new entry (the value last, its capacity up to the end
-	// of buf). Sub and key bytes are never written after they are set; the
-	// value is written under the same rules as a value of its own.
-	buf [inlineBuf]byte
+	// hash is keyHash(key); next is the next entry of the group whose key
+	// has the same hash (written also while a snapshot reads the entry:
+	// the snapshot never reads it).
+	hash uint64
+	next *heapEntry
 }
 
 // setOne makes sv the only sub of e.

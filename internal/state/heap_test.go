@@ -20,8 +20,8 @@ func TestHeapModel(t *testing.T) {
 		tb := h.Table("t")
 		model := map[string]string{} // kg|key|sub -> value
 		id := func(kg int, k, s string) string { return fmt.Sprintf("%d|%s|%s", kg, k, s) }
-		// Keys of 40 and 60 bytes: inline without their sub and value, and not inline.
-		keys := []string{"a", "b", "long-key-c", strings.Repeat("k", 40), strings.Repeat("l", 60)}
+		// Keys of 28 and 60 bytes: inline mostly without their sub and value, and not inline.
+		keys := []string{"a", "b", "long-key-c", strings.Repeat("k", 28), strings.Repeat("l", 60)}
 		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
 			kg := rapid.IntRange(kgs.Start, kgs.End-1).Draw(t, fmt.Sprint("kg", i))
 			k := rapid.SampledFrom(keys).Draw(t, fmt.Sprint("k", i))
