@@ -161,9 +161,13 @@ type TimerQueue struct {
 	// whose hash was taken in set by another live id when registered.
 	set  map[uint64]liveTimer
 	over map[string]liveTimer
-	n    int
-	seq  uint64
-	sbuf []byte
+	// spare is the cleared slice of the last bucket that fired to its end:
+	// the next new bucket appends into it (window ends get about as many
+	// timers each), instead of growing a slice from nothing.
+	spare []Timer
+	n     int
+	seq   uint64
+	sbuf  []byte
 }
 
 type liveTimer struct {
@@ -258,7 +262,8 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 		id: sid, h: h, seq: q.seq}
 	b := q.buckets[t]
 	if b == nil {
-		b = &timerBucket{}
+		b = &timerBucket{timers: q.spare}
+		q.spare = nil
 		q.buckets[t] = b
 		q.pushTime(t)
 	}
@@ -377,6 +382,12 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 		}
 		delete(q.buckets, q.times[0])
 		q.popTime()
+		// Every timer of b was returned, the last one before this call
+		// (which ends the caller's use of it): its slice can be reused.
+		if cap(b.timers) > cap(q.spare) {
+			clear(b.timers)
+			q.spare = b.timers[:0]
+		}
 	}
 	return nil
 }
