@@ -3,6 +3,7 @@ package operator
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"unsafe"
@@ -135,8 +136,9 @@ type Timer struct {
 	KG   int
 	Key  []byte
 	NS   []byte
-	id   string
-	seq  uint64 // registration number: the entry is live while set[id] == seq
+	id   string // Key and NS are views into its bytes
+	h    uint64 // timerHash(id)
+	seq  uint64 // registration number: the entry is live while its set entry has seq
 }
 
 // TimerQueue holds the timers of one time domain of one keyed operator,
@@ -154,15 +156,64 @@ type Timer struct {
 type TimerQueue struct {
 	times   []int64 // min-heap of times; a time without a bucket is dead
 	buckets map[int64]*timerBucket
-	set     map[string]liveTimer
-	n       int
-	seq     uint64
-	sbuf    []byte
+	// set holds the live timers by the hash of their id (no string is
+	// hashed or compared to find a timer that is live); over holds those
+	// whose hash was taken in set by another live id when registered.
+	set  map[uint64]liveTimer
+	over map[string]liveTimer
+	// spare is the cleared slice of the last bucket that fired to its end:
+	// the next new bucket appends into it (window ends get about as many
+	// timers each), instead of growing a slice from nothing.
+	spare []Timer
+	n     int
+	seq   uint64
+	sbuf  []byte
 }
 
 type liveTimer struct {
+	id  string
 	seq uint64
 	b   *timerBucket
+}
+
+var timerSeed = maphash.MakeSeed()
+
+// timerHashMask is all ones; tests narrow it to force hash collisions.
+var timerHashMask = ^uint64(0)
+
+func timerHash(id []byte) uint64 { return maphash.Bytes(timerSeed, id) & timerHashMask }
+
+// find returns the live timer with id (hash h); taken reports whether set
+// has an entry for h (of this id or another).
+func (q *TimerQueue) find(id []byte, h uint64) (lt liveTimer, ok, taken bool) {
+	lt, taken = q.set[h]
+	if taken && lt.id == string(id) {
+		return lt, true, true
+	}
+	if len(q.over) > 0 {
+		lt, ok = q.over[string(id)]
+		return lt, ok, taken
+	}
+	return liveTimer{}, false, taken
+}
+
+// bytesOf is a read-only view of s[off:off+n]; an empty one does not point
+// into s (s[off:] may be the end of its allocation: the GC must never see
+// such a pointer).
+func bytesOf(s string, off, n int) []byte {
+	if n == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s[off:off+n]), n)
+}
+
+// forget removes the live registration seq of id (hash h).
+func (q *TimerQueue) forget(id string, h, seq uint64) {
+	if lt, ok := q.set[h]; ok && lt.seq == seq {
+		delete(q.set, h)
+		return
+	}
+	delete(q.over, id)
 }
 
 type timerBucket struct {
@@ -193,27 +244,37 @@ func timerLess(a, b *Timer) bool {
 // Register adds a timer; registering the same (key, ns, time) twice is a no-op.
 func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 	if q.set == nil {
-		q.set = map[string]liveTimer{}
+		q.set = map[uint64]liveTimer{}
 		q.buckets = map[int64]*timerBucket{}
 	}
 	id := q.id(key, ns, t)
-	if _, ok := q.set[string(id)]; ok {
+	h := timerHash(id)
+	_, ok, taken := q.find(id, h)
+	if ok {
 		return
 	}
+	// One allocation: the id, whose tail is key then namespace.
 	sid := string(id)
+	off := len(id) - len(key) - len(ns)
 	q.seq++
 	q.n++
-	kn := make([]byte, len(key)+len(ns))
-	copy(kn, key)
-	copy(kn[len(key):], ns)
-	tm := Timer{Time: t, KG: kg, Key: kn[:len(key):len(key)], NS: kn[len(key):], id: sid, seq: q.seq}
+	tm := Timer{Time: t, KG: kg, Key: bytesOf(sid, off, len(key)), NS: bytesOf(sid, off+len(key), len(ns)),
+		id: sid, h: h, seq: q.seq}
 	b := q.buckets[t]
 	if b == nil {
-		b = &timerBucket{}
+		b = &timerBucket{timers: q.spare}
+		q.spare = nil
 		q.buckets[t] = b
 		q.pushTime(t)
 	}
-	q.set[sid] = liveTimer{seq: q.seq, b: b}
+	if lt := (liveTimer{id: sid, seq: q.seq, b: b}); taken {
+		if q.over == nil {
+			q.over = map[string]liveTimer{}
+		}
+		q.over[sid] = lt
+	} else {
+		q.set[h] = lt
+	}
 	b.live++
 	if !b.sorted {
 		b.timers = append(b.timers, tm)
@@ -231,11 +292,12 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 // Delete removes a timer if present.
 func (q *TimerQueue) Delete(kg int, key, ns []byte, t int64) {
 	id := q.id(key, ns, t)
-	lt, ok := q.set[string(id)]
+	h := timerHash(id)
+	lt, ok, _ := q.find(id, h)
 	if !ok {
 		return
 	}
-	delete(q.set, string(id))
+	q.forget(lt.id, h, lt.seq)
 	q.n--
 	b := lt.b
 	b.live--
@@ -260,8 +322,14 @@ func (q *TimerQueue) Delete(kg int, key, ns []byte, t int64) {
 }
 
 func (q *TimerQueue) live(tm *Timer) bool {
-	lt, ok := q.set[tm.id]
-	return ok && lt.seq == tm.seq
+	if lt, ok := q.set[tm.h]; ok && lt.seq == tm.seq {
+		return true
+	}
+	if len(q.over) > 0 {
+		lt, ok := q.over[tm.id]
+		return ok && lt.seq == tm.seq
+	}
+	return false
 }
 
 // compactTimes rebuilds the heap of times when dead times dominate it.
@@ -306,7 +374,7 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 			tm := &b.timers[b.pos]
 			b.pos++
 			if q.live(tm) {
-				delete(q.set, tm.id)
+				q.forget(tm.id, tm.h, tm.seq)
 				q.n--
 				b.live--
 				return tm
@@ -314,6 +382,12 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 		}
 		delete(q.buckets, q.times[0])
 		q.popTime()
+		// Every timer of b was returned, the last one before this call
+		// (which ends the caller's use of it): its slice can be reused.
+		if cap(b.timers) > cap(q.spare) {
+			clear(b.timers)
+			q.spare = b.timers[:0]
+		}
 	}
 	return nil
 }

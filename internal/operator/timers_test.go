@@ -138,3 +138,18 @@ func BenchmarkTimerSnapshotOrder(b *testing.B) {
 		}
 	})
 }
+
+// TestTimerQueueHashCollisions runs the timer queue tests with a timer id
+// hash of one bit and of none: most ids share a hash and live in the
+// overflow map.
+func TestTimerQueueHashCollisions(t *testing.T) {
+	defer func(m uint64) { timerHashMask = m }(timerHashMask)
+	for _, m := range []uint64{1, 0} {
+		timerHashMask = m
+		t.Run(fmt.Sprint("mask=", m), func(t *testing.T) {
+			t.Run("model", TestTimerQueueModel)
+			t.Run("register-while-firing", TestTimerQueueRegisterWhileFiring)
+			t.Run("each", TestTimerQueueEach)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -61,7 +62,8 @@ func TestHeapSnapshotModel(t *testing.T) {
 				t.Fatalf("snapshot\n got %v\nwant %v", sorted(got), sorted(p.want))
 			}
 		}
-		keys := []string{"a", "b", "long-key-c", "d"}
+		// Keys of 28 and 60 bytes: inline mostly without their sub and value, and not inline.
+		keys := []string{"a", "b", "long-key-c", "d", strings.Repeat("k", 28), strings.Repeat("l", 60)}
 		var held [][]byte // values returned by Get before a mutation
 		var heldWant []string
 		for i := range rapid.IntRange(1, 400).Draw(t, "ops") {

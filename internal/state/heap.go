@@ -1,6 +1,7 @@
 package state
 
 import (
+	"hash/maphash"
 	"maps"
 	"slices"
 	"strconv"
@@ -10,10 +11,13 @@ import (
 	"github.com/stromio/strom/internal/base"
 )
 
-// Heap is the in-memory backend: per table and key group a Go map from key to
-// its entry, and the same entries in a slice (the group's list: what
+// Heap is the in-memory backend: per table and key group a Go map from the
+// key's 64-bit hash to its entry (entries whose keys share a hash are chained
+// through next), and the same entries in a slice (the group's list: what
 // snapshots and scans walk). Keys with few subs keep them in a slice; many
-// subs switch to a map.
+// subs switch to a map. A new entry keeps its key, and its first sub and
+// value when they fit, in an inline buffer: a lookup of a key with one sub
+// (a window's accumulator, a value state) touches the map and one object.
 //
 // Snapshots are copy-on-write (Snapshot, HeapSnapshot; DESIGN.md §3, §4):
 // taking one copies the slice headers of the group lists and bumps the
@@ -47,7 +51,7 @@ func (h *Heap) Table(name string) Table {
 		return t
 	}
 	n := h.kgs.Len()
-	t := &heapTable{h: h, groups: make([]map[string]*heapEntry, n), lists: make([][]*heapEntry, n),
+	t := &heapTable{h: h, groups: make([]map[uint64]*heapEntry, n), lists: make([][]*heapEntry, n),
 		lver: make([]uint32, n), groupN: make([]int, n)}
 	h.tables[name] = t
 	h.names = append(h.names, name)
@@ -68,14 +72,36 @@ func (h *Heap) cow() bool { return h.pending.Load() > 0 }
 
 const subMapThreshold = 8
 
+// inlineBuf is the size of an entry's inline buffer (key, then the first
+// sub and value when they fit; 32 bytes hold an int64 key, a window and an
+// int64 accumulator): an entry is then 160 bytes, a size class.
+const inlineBuf = 32
+
+var hashSeed = maphash.MakeSeed()
+
+// hashMask is all ones; tests narrow it to force hash collisions.
+var hashMask = ^uint64(0)
+
+func keyHash(key []byte) uint64 { return maphash.Bytes(hashSeed, key) & hashMask }
+
 type subValue struct {
 	sub, value []byte
 }
 
 type heapEntry struct {
-	key  string
+	// The fields a lookup of a key with one sub reads come first (key,
+	// subs, m, one, buf: the first 128 bytes), the others after them.
+	key  string            // may point into buf
 	subs []subValue        // used while small
 	m    map[string][]byte // used once len > subMapThreshold
+	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// and sub in one allocation, so a lookup touches one object.
+	one [1]subValue
+	// buf holds the key and, when they fit, the sub and value of the
+	// first sub of a new entry (the value last, its capacity up to the end
+	// of buf). Sub and key bytes are never written after they are set; the
+	// value is written under the same rules as a value of its own.
+	buf [inlineBuf]byte
 	// ver is the version the entry was created or copied at; idx its
 	// position in its group's list (written also while a snapshot reads
 	// the entry: the snapshot never reads it).
@@ -88,9 +114,11 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
-	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
-	// and sub in one allocation, so a lookup touches one object.
-	one [1]subValue
+	// hash is keyHash(key); next is the next entry of the group whose key
+	// has the same hash (written also while a snapshot reads the entry:
+	// the snapshot never reads it).
+	hash uint64
+	next *heapEntry
 }
 
 // setOne makes sv the only sub of e.
@@ -108,7 +136,7 @@ func (e *heapEntry) len() int {
 
 type heapTable struct {
 	h      *Heap
-	groups []map[string]*heapEntry
+	groups []map[uint64]*heapEntry
 	// lists are the entries of each key group (the map's values, in no
 	// particular order); lver[i] is the version of list i's backing array
 	// (a snapshot holds the slice headers of the lists it captured).
@@ -127,14 +155,41 @@ type heapTable struct {
 
 // entry returns the entry of key in kg, or nil.
 func (t *heapTable) entry(kg int, key []byte) *heapEntry {
-	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
-		return e
-	}
-	e := t.group(kg, false)[string(key)]
-	if e != nil {
-		t.last, t.lastKG = e, kg
-	}
+	e, _ := t.lookup(kg, key)
 	return e
+}
+
+// lookup returns the entry of key in kg, or nil and the key's hash.
+func (t *heapTable) lookup(kg int, key []byte) (*heapEntry, uint64) {
+	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
+		return e, e.hash
+	}
+	h := keyHash(key)
+	for e := t.group(kg, false)[h]; e != nil; e = e.next {
+		if e.key == string(key) {
+			t.last, t.lastKG = e, kg
+			return e, h
+		}
+	}
+	return nil, h
+}
+
+// relink makes the group map or chain that leads to e lead to c instead
+// (c == e.next unlinks e).
+func (t *heapTable) relink(g map[uint64]*heapEntry, e, c *heapEntry) {
+	p := g[e.hash]
+	if p == e {
+		if c == nil {
+			delete(g, e.hash)
+		} else {
+			g[e.hash] = c
+		}
+		return
+	}
+	for p.next != e {
+		p = p.next
+	}
+	p.next = c
 }
 
 func (t *heapTable) forget(e *heapEntry) {
@@ -143,14 +198,14 @@ func (t *heapTable) forget(e *heapEntry) {
 	}
 }
 
-func (t *heapTable) group(kg int, create bool) map[string]*heapEntry {
+func (t *heapTable) group(kg int, create bool) map[uint64]*heapEntry {
 	i := kg - t.h.kgs.Start
 	if i < 0 || i >= len(t.groups) {
 		panic("state: key group " + strconv.Itoa(kg) + " outside " + t.h.kgs.String())
 	}
 	g := t.groups[i]
 	if g == nil && create {
-		g = make(map[string]*heapEntry)
+		g = make(map[uint64]*heapEntry)
 		t.groups[i] = g
 	}
 	return g
@@ -165,7 +220,7 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 	if !h.shared(e.ver) {
 		return e
 	}
-	c := &heapEntry{key: e.key, ver: h.ver, idx: e.idx}
+	c := &heapEntry{key: e.key, hash: e.hash, next: e.next, ver: h.ver, idx: e.idx}
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
@@ -177,7 +232,7 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 		c.shared = uint8(1<<len(c.subs) - 1)
 	}
 	i := kg - h.kgs.Start
-	t.groups[i][c.key] = c
+	t.relink(t.groups[i], e, c)
 	t.ownList(i)[c.idx] = c
 	if t.last == e {
 		t.last = c
@@ -195,13 +250,23 @@ func (t *heapTable) ownList(i int) []*heapEntry {
 	return t.lists[i]
 }
 
-// insert adds a new entry for key to key group kg.
-func (t *heapTable) insert(kg int, key []byte) *heapEntry {
+// insert adds a new entry for key, whose hash is hash, to key group kg.
+func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	i := kg - t.h.kgs.Start
 	g := t.group(kg, true)
 	l := t.lists[i]
-	e := &heapEntry{key: string(key), ver: t.h.ver, idx: int32(len(l))}
-	g[e.key] = e
+	e := &heapEntry{hash: hash, ver: t.h.ver, idx: int32(len(l))}
+	if len(key) <= inlineBuf {
+		n := copy(e.buf[:], key)
+		e.key = unsafe.String(&e.buf[0], n)
+		if n == 0 {
+			e.key = ""
+		}
+	} else {
+		e.key = string(key)
+	}
+	e.next = g[hash]
+	g[hash] = e
 	// Appending after the end of a list a snapshot holds is fine: the
 	// snapshot reads only its own length, and the list never shrank below
 	// it (removals copy a shared list first).
@@ -218,7 +283,7 @@ func (t *heapTable) insert(kg int, key []byte) *heapEntry {
 // remove drops entry e of key group kg (from the map and the list).
 func (t *heapTable) remove(kg int, e *heapEntry) {
 	i := kg - t.h.kgs.Start
-	delete(t.groups[i], e.key)
+	t.relink(t.groups[i], e, e.next)
 	l := t.ownList(i)
 	last := len(l) - 1
 	if moved := l[last]; moved != e {
@@ -249,9 +314,9 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 }
 
 func (t *heapTable) Put(kg int, key, sub, value []byte) {
-	e := t.entry(kg, key)
+	e, hash := t.lookup(kg, key)
 	if e == nil {
-		e = t.insert(kg, key)
+		e = t.insert(kg, key, hash)
 	} else {
 		e = t.own(kg, e)
 	}
@@ -288,11 +353,19 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
 	if len(e.subs) < subMapThreshold {
-		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
 		if cap(e.subs) == 0 {
-			e.setOne(sv)
+			// A new entry (one without subs is removed): its buf after the
+			// key is free.
+			if k := len(e.key); k+len(sub)+len(value) <= inlineBuf && (k == 0 || unsafe.StringData(e.key) == &e.buf[0]) {
+				s := k + copy(e.buf[k:], sub)
+				v := s + copy(e.buf[s:], value)
+				e.setOne(subValue{sub: e.buf[k:s:s], value: e.buf[s:v:inlineBuf]})
+				return
+			}
+			e.setOne(subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)})
 			return
 		}
+		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
 		e.subs = append(e.subs, sv)
 		e.one[0] = subValue{} // subs moved out of one (or one was empty): let go of its bytes
 		return

@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -19,7 +20,8 @@ func TestHeapModel(t *testing.T) {
 		tb := h.Table("t")
 		model := map[string]string{} // kg|key|sub -> value
 		id := func(kg int, k, s string) string { return fmt.Sprintf("%d|%s|%s", kg, k, s) }
-		keys := []string{"a", "b", "long-key-c"}
+		// Keys of 28 and 60 bytes: inline mostly without their sub and value, and not inline.
+		keys := []string{"a", "b", "long-key-c", strings.Repeat("k", 28), strings.Repeat("l", 60)}
 		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
 			kg := rapid.IntRange(kgs.Start, kgs.End-1).Draw(t, fmt.Sprint("kg", i))
 			k := rapid.SampledFrom(keys).Draw(t, fmt.Sprint("k", i))
@@ -103,4 +105,14 @@ func TestHeapRejectsForeignKeyGroup(t *testing.T) {
 		}
 	}()
 	h.Table("t").Put(9, []byte("k"), nil, []byte("v"))
+}
+
+// TestHeapHashCollisions runs the model tests with a key hash of one bit:
+// most keys of a group share a hash and are found through the chain.
+func TestHeapHashCollisions(t *testing.T) {
+	defer func(m uint64) { hashMask = m }(hashMask)
+	hashMask = 1
+	t.Run("model", TestHeapModel)
+	t.Run("snapshot-model", TestHeapSnapshotModel)
+	t.Run("snapshot-concurrent", TestHeapSnapshotConcurrent)
 }
