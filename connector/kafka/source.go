@@ -16,6 +16,7 @@ import (
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/connector/format"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -511,6 +512,10 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 			}
 			if f.err != nil {
 				r.failed = fmt.Errorf("kafka source: topic %q partition %d at offset %d: fetch: %w", r.topic, r.part, r.next, f.err)
+				if errors.Is(f.err, kerr.OffsetOutOfRange) {
+					r.failed = fmt.Errorf("kafka source: topic %q partition %d: offset %d is out of range: the records from there are gone (retention or DeleteRecords ran while the job was down or behind) or the offset is past the end of the log; strom does not skip them silently: restore an earlier checkpoint or savepoint that is still in range, or start a new job (empty checkpoint directory) with the start you want: %w",
+						r.topic, r.part, r.next, f.err)
+				}
 				if n == 0 {
 					return 0, r.failed
 				}

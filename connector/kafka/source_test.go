@@ -379,3 +379,22 @@ func TestSourceBadRatioGuard(t *testing.T) {
 		t.Fatalf("under the guard: %d read, err %v", len(got), err)
 	}
 }
+
+// TestSourceOffsetOutOfRange: a checkpointed offset whose records retention
+// deleted fails loudly with what happened and what to do, never skips.
+func TestSourceOffsetOutOfRange(t *testing.T) {
+	c := fakeCluster(t, 1, "t")
+	cl := client(t, c, manualPartitioner())
+	produce(t, cl, "t", 0, "v1", "v2", "v3", "v4")
+	var os kadm.Offsets
+	os.AddOffset("t", 0, 3, -1)
+	if _, err := kadm.NewClient(cl).DeleteRecords(context.Background(), os); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues})
+	r := open(t, s, partitionSplit("t", 0), encodePos(1))
+	_, _, err := readN(t, r, 1)
+	if err == nil || !strings.Contains(err.Error(), "offset 1 is out of range: the records from there are gone") {
+		t.Fatalf("err %v", err)
+	}
+}
