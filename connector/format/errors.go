@@ -86,3 +86,12 @@ func Class(err error) string {
 	}
 	return ClassOther
 }
+
+// ClassOr is Class(err), or def when err has no class of this package (a
+// dead letter's error class when the deserializer is not one of ours).
+func ClassOr(err error, def string) string {
+	if c := Class(err); c != ClassOther {
+		return c
+	}
+	return def
+}

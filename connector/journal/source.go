@@ -363,12 +363,8 @@ func deadLetter(m *jl.Message, topic, split string, err error) connector.DeadLet
 	for _, h := range m.Headers {
 		hs = append(hs, connector.Header{Key: h.Key, Value: h.Value})
 	}
-	class := format.Class(err)
-	if class == format.ClassOther {
-		class = "deserialize"
-	}
 	return connector.DeadLetter{Key: m.Key, Value: m.Value, Headers: hs, Timestamp: m.Timestamp, Source: topic, Split: split,
-		Partition: int32(m.Partition), Offset: m.Offset, Stage: "deserialize", ErrorClass: class, Message: err.Error()}
+		Partition: int32(m.Partition), Offset: m.Offset, Stage: "deserialize", ErrorClass: format.ClassOr(err, "deserialize"), Message: err.Error()}
 }
 
 // TakeDeadLetters implements connector.DeadLetterReader.

@@ -550,7 +550,7 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 			case connector.DeadLetterQueue:
 				r.dead = append(r.dead, connector.DeadLetter{Key: kr.Key, Value: kr.Value, Headers: r.rec.Headers,
 					Timestamp: r.rec.Timestamp, Source: r.topic, Split: r.split, Partition: r.part, Offset: kr.Offset,
-					Stage: "deserialize", ErrorClass: errorClass(err), Message: err.Error()})
+					Stage: "deserialize", ErrorClass: format.ClassOr(err, "deserialize"), Message: err.Error()})
 			default:
 				// The position stays at the bad record: a restart meets it
 				// again and fails the same way (it never half-skips).
@@ -576,15 +576,6 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 		r.next = kr.Offset + 1
 	}
 	return n, nil
-}
-
-// errorClass is the short class of a deserialization error for dead-letter
-// headers: the class of package format's errors, else "deserialize".
-func errorClass(err error) string {
-	if c := format.Class(err); c != format.ClassOther {
-		return c
-	}
-	return "deserialize"
 }
 
 // TakeDeadLetters implements connector.DeadLetterReader.

@@ -219,6 +219,8 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 			kr, err := decode(r)
 			if err != nil {
 				stats.bad.Add(1)
+			} else {
+				stats.in.Add(1)
 			}
 			return kr, err
 		},
@@ -229,7 +231,6 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 	}
 	wm := stream.WatermarkStrategy[kafkaRec]{Enabled: c.Window > 0, OutOfOrderness: c.Disorder, Idleness: c.Idleness}
 	in := stream.FromSource[kafkaRec](env, src, wm, "kafka-source").UID("kafka-source")
-	counted := stream.Map(in, func(r kafkaRec) kafkaRec { stats.in.Add(1); return r }).Name("count-in")
 	prefix := c.TxnPrefix
 	if prefix == "" {
 		// Unique per job: two pipes into one topic must not share ids (they
@@ -239,20 +240,17 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 		h.Write([]byte(c.From + "\x00" + c.To + "\x00" + c.Checkpoint.Dir))
 		prefix = fmt.Sprintf("strom-pipe-%s-%08x", c.To, h.Sum32())
 	}
-	sinkOpts := func(topic, suffix string) kafka.SinkOptions[kafkaRec] {
-		return kafka.SinkOptions[kafkaRec]{Cluster: cl, Topic: topic, Guarantee: g,
-			TransactionalIDPrefix: prefix + suffix, TransactionTimeout: c.TxnTimeout,
-			CheckpointInterval: c.Checkpoint.Interval, RestartTime: c.RestartGuess,
-			Serializer: func(v kafkaRec, ts int64) (*kafka.Record, error) {
-				stats.out.Add(1)
-				return &kafka.Record{Key: v.Key, Value: v.Value, Headers: v.Headers, Timestamp: ts, Partition: -1}, nil
-			}}
-	}
-	out := counted
+	out := in
 	if c.Window > 0 {
-		out = pipeWindow(counted, c.Window)
+		out = pipeWindow(in, c.Window)
 	}
-	sink, err := kafka.NewSink(sinkOpts(c.To, ""))
+	sink, err := kafka.NewSink(kafka.SinkOptions[kafkaRec]{Cluster: cl, Topic: c.To, Guarantee: g,
+		TransactionalIDPrefix: prefix, TransactionTimeout: c.TxnTimeout,
+		CheckpointInterval: c.Checkpoint.Interval, RestartTime: c.RestartGuess,
+		Serializer: func(v kafkaRec, ts int64) (*kafka.Record, error) {
+			stats.out.Add(1)
+			return &kafka.Record{Key: v.Key, Value: v.Value, Headers: v.Headers, Timestamp: ts, Partition: -1}, nil
+		}})
 	if err != nil {
 		return err
 	}
