@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -18,4 +19,9 @@ func TestSplitlessSourceSubtaskDoesNotHoldWatermark(t *testing.T) {
 	ws := stream.KeyBy(in, func(v int64) int64 { return 0 }).Window(stream.TumblingEventTimeWindows(time.Second))
 	out := stream.Collect(stream.WindowReduce(ws, func(a, b int64) int64 { return a + b }))
 	runUntil(t, env, func() bool { return len(out.Values()) >= 3 })
+	v := out.Values()
+	slices.Sort(v)
+	if !slices.Equal(v, []int64{100, 1100, 2100}) {
+		t.Fatalf("window sums %v, want [100 1100 2100] (the window of 3100 stays open)", v)
+	}
 }

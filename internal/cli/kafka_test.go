@@ -117,19 +117,21 @@ func TestKafkaPipeWindow(t *testing.T) {
 	var got []string
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for len(got) < 7 && ctx.Err() == nil {
-		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-			if r.Topic == "dlq" {
-				h := map[string]string{}
-				for _, x := range r.Headers {
-					h[x.Key] = string(x.Value)
-				}
-				got = append(got, fmt.Sprintf("dlq %s %s@%t %s", r.Value, h["strom.dlq.source.topic"], h["strom.dlq.source.offset"] != "", h["strom.dlq.error.message"]))
-				return
+	collect := func(r *kgo.Record) {
+		if r.Topic == "dlq" {
+			h := map[string]string{}
+			for _, x := range r.Headers {
+				h[x.Key] = string(x.Value)
 			}
-			got = append(got, string(r.Value))
-		})
+			got = append(got, fmt.Sprintf("dlq %s %s@%t %s", r.Value, h["strom.dlq.source.topic"], h["strom.dlq.source.offset"] != "", h["strom.dlq.error.message"]))
+			return
+		}
+		got = append(got, string(r.Value))
 	}
+	for len(got) < 7 && ctx.Err() == nil {
+		rd.PollFetches(ctx).EachRecord(collect)
+	}
+	drain(rd, collect)
 	slices.Sort(got)
 	// 40 records at 250 ms: windows [0,5s) with i 0..19 and [5s,10s) with
 	// 20..39; record 17 (user u2) is bad.
@@ -174,7 +176,9 @@ func TestKafkaPipeBrokerRestart(t *testing.T) {
 	addr := c.ListenAddrs()[0]
 	_, portStr, _ := strings.Cut(addr, ":")
 	var port int
-	fmt.Sscan(portStr, &port)
+	if _, err := fmt.Sscan(portStr, &port); err != nil || port == 0 {
+		t.Fatalf("kfake address %q: no port", addr)
+	}
 	defer func() { c.Close() }()
 
 	prod, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordDeliveryTimeout(time.Minute))
@@ -234,6 +238,7 @@ func TestKafkaPipeBrokerRestart(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("pipe: %v\n%s", err, log.String())
 	}
+	drain(rd, func(r *kgo.Record) { seen[string(r.Value)]++ })
 	for v, n := range seen {
 		if n != 1 {
 			t.Errorf("output %s read %d times", v, n)
@@ -317,6 +322,7 @@ func TestKafkaPipePoisonPill(t *testing.T) {
 	for len(seen) < 200 && ctx.Err() == nil {
 		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) { seen[r.Topic+" "+string(r.Value)]++ })
 	}
+	drain(rd, func(r *kgo.Record) { seen[r.Topic+" "+string(r.Value)]++ })
 	if len(seen) != 200 || seen[`dlq {"n":150`] != 1 {
 		t.Fatalf("%d distinct records in out and dlq, dead letter seen %d times", len(seen), seen[`dlq {"n":150`])
 	}
@@ -324,5 +330,20 @@ func TestKafkaPipePoisonPill(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s seen %d times", k, n)
 		}
+	}
+}
+
+// drain polls cl until a poll brings nothing for a second, calling fn for
+// every record: what a test reads after its expected count, to see
+// duplicates that arrive later.
+func drain(cl *kgo.Client, fn func(*kgo.Record)) {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			return
+		}
+		fs.EachRecord(fn)
 	}
 }

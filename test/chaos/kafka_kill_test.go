@@ -259,8 +259,11 @@ func (r *kafkaReader) check(rec *kgo.Record) error {
 		}
 		s := string(rec.Value)
 		i := strings.Index(s, `"n":`)
+		if i < 0 {
+			return fmt.Errorf("dead letter %q is not an input record", s)
+		}
 		n, err := strconv.Atoi(strings.TrimSuffix(s[i+4:], ","))
-		if i < 0 || err != nil {
+		if err != nil {
 			return fmt.Errorf("dead letter %q is not an input record", s)
 		}
 		if r.seen[n] {
