@@ -230,14 +230,7 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 			return nil
 		}).Name("encode").UID(tr.uid("encode"))
 	}
-	codecOf := func(n Node) *table.RowCodec {
-		var types []table.Type
-		for _, c := range n.Cols() {
-			types = append(types, c.Type)
-		}
-		return table.NewRowCodecTypes(types...)
-	}
-	lc, rc := codecOf(x.L), codecOf(x.R)
+	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
 	lkey, _ := keyOf(x.L, x.LKeys)
 	rkey, _ := keyOf(x.R, x.RKeys)
 	lk := stream.KeyBy(enc(l, x.L), func(b []byte) string {
@@ -311,14 +304,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	if err != nil {
 		return zero, err
 	}
-	codecOf := func(n Node) *table.RowCodec {
-		var types []table.Type
-		for _, c := range n.Cols() {
-			types = append(types, c.Type)
-		}
-		return table.NewRowCodecTypes(types...)
-	}
-	lc, rc := codecOf(x.L), codecOf(x.R)
+	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
 	lkey, _ := keyOf(x.L, x.LKeys)
 	rkey, _ := keyOf(x.R, x.RKeys)
 	joined := func(a, b table.Row) table.Row {
@@ -399,4 +385,13 @@ func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
 	return nil
+}
+
+// rowCodecOf is the binary row codec of n's rows (join and Top-N state).
+func rowCodecOf(n Node) *table.RowCodec {
+	types := make([]table.Type, 0, len(n.Cols()))
+	for _, c := range n.Cols() {
+		types = append(types, c.Type)
+	}
+	return table.NewRowCodecTypes(types...)
 }

@@ -268,11 +268,7 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
-	var types []table.Type
-	for _, c := range x.In.Cols() {
-		types = append(types, c.Type)
-	}
-	rc := table.NewRowCodecTypes(types...)
+	rc := rowCodecOf(x.In)
 	withRank := func(r table.Row, rank int, kind table.RowKind) table.Row {
 		f := make([]table.Value, 0, len(r.Fields)+1)
 		f = append(append(f, r.Fields...), table.Int(int64(rank)))

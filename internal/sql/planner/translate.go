@@ -71,7 +71,18 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
 		}
 		var wm stream.WatermarkStrategy[table.Row]
-		if x.Rowtime != nil {
+		if c, ok := x.Rowtime.(*expr.Column); ok {
+			// A physical rowtime column: read it, no evaluation per row.
+			i := c.Index
+			wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: x.OutOfOrderness,
+				Timestamp: func(r table.Row) int64 {
+					if v := r.Fields[i]; !v.IsNull() {
+						ms, _ := v.AsTimestamp()
+						return ms
+					}
+					return math.MinInt64
+				}}
+		} else if x.Rowtime != nil {
 			prog, err := expr.Compile(x.Rowtime)
 			if err != nil {
 				return zero, err
@@ -97,6 +108,33 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 			if pred, err = expr.CompilePredicate(x.Filter); err != nil {
 				return zero, err
 			}
+		}
+		// Only column references: an identity is no operator at all, a
+		// projection copies fields without evaluating anything.
+		idx := make([]int, len(x.Exprs))
+		for i, e := range x.Exprs {
+			c, ok := e.(*expr.Column)
+			if !ok {
+				idx = nil
+				break
+			}
+			idx[i] = c.Index
+		}
+		if idx != nil && pred == nil {
+			identity := len(idx) == len(x.In.Cols())
+			for i, k := range idx {
+				identity = identity && k == i
+			}
+			if identity {
+				return in, nil
+			}
+			return stream.Map(in, func(r table.Row) table.Row {
+				vs := make([]table.Value, len(idx))
+				for i, k := range idx {
+					vs[i] = r.Fields[k]
+				}
+				return table.Row{Kind: r.Kind, Fields: vs}
+			}).Name("calc").UID(tr.uid("calc")), nil
 		}
 		progs := make([]expr.Program, len(x.Exprs))
 		for i, e := range x.Exprs {
