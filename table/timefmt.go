@@ -273,11 +273,13 @@ func ParseTimestamp(s string) (millis int64, nanos int32, err error) {
 	if p.bad || p.i != len(s) {
 		return 0, 0, timeErr("TIMESTAMP", s)
 	}
-	ms := days*86_400_000 + floorDiv(ns, 1e6)
-	return ms, int32(ns - floorDiv(ns, 1e6)*1e6), nil
+	ms := days*86_400_000 + FloorDiv(ns, 1e6)
+	return ms, int32(ns - FloorDiv(ns, 1e6)*1e6), nil
 }
 
-func floorDiv(a, b int64) int64 {
+// FloorDiv is a / b rounded toward negative infinity (days from epoch
+// milliseconds before 1970, SQL time arithmetic).
+func FloorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--

@@ -314,7 +314,15 @@ func ParseText(s string, t table.Type) (table.Value, error) {
 			return table.Bool(false), nil
 		}
 	case table.RootTinyInt, table.RootSmallInt, table.RootInt, table.RootBigInt:
-		bits := map[table.Root]int{table.RootTinyInt: 8, table.RootSmallInt: 16, table.RootInt: 32, table.RootBigInt: 64}[t.Root()]
+		bits := 64
+		switch t.Root() {
+		case table.RootTinyInt:
+			bits = 8
+		case table.RootSmallInt:
+			bits = 16
+		case table.RootInt:
+			bits = 32
+		}
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
 		if err != nil {
 			return table.Null, fmt.Errorf("%q is not a %s", s, t.AsNullable())

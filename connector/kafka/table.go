@@ -471,12 +471,6 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	return s, nil
 }
 
-// OnErrorOf returns the 'on-error' policy of a kafka table's options (Fail
-// when not given), for the planner, which routes the dead letters of 'dlq'.
-func OnErrorOf(options map[string]string) (connector.OnError, error) {
-	return connector.ParseOnError(options[OptOnError])
-}
-
 // TableSink returns a Kafka sink of the table's rows into 'topic'.
 func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
 	cfg, err := c.config(t, true, updating)

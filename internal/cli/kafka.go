@@ -15,6 +15,7 @@ import (
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/format"
 	"github.com/stromio/strom/connector/kafka"
 	"github.com/stromio/strom/stream"
 )
@@ -268,14 +269,14 @@ func buildKafkaPipe(env *stream.Environment, c pipeConfig, stats *pipeStats) err
 	return nil
 }
 
-// jsonError says where a value stops being JSON.
+// jsonError says where a value stops being JSON (a format.Error of class
+// json, which dead letters carry).
 func jsonError(v []byte) error {
-	var x any
-	err := gojson.Unmarshal(v, &x)
+	_, err := format.JSON[gojson.RawMessage]().Decode(v)
 	if err == nil {
 		err = errors.New("invalid JSON")
 	}
-	return fmt.Errorf("value is not valid JSON: %w", err)
+	return err
 }
 
 // pipeCount is the count of one key in one window.

@@ -180,9 +180,7 @@ func (s *Source[T]) Open(rt *Runtime) error {
 // closeReaders closes the readers opened so far (Open failed half-way: the
 // task does not call Close on an operator whose Open failed).
 func (s *Source[T]) closeReaders() {
-	for _, sr := range s.readers {
-		_ = sr.r.Close()
-	}
+	_ = s.Close()
 	s.readers = nil
 }
 

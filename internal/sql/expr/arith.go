@@ -181,11 +181,11 @@ func addInterval(x table.Value, ivKind table.Kind, n int64) table.Value {
 			return table.Date(int32(addMonthsDays(int64(x.AsDate()), n)))
 		}
 		ms, ns := x.AsTimestamp()
-		day := floorDiv(ms, msPerDay)
+		day := table.FloorDiv(ms, msPerDay)
 		return table.Timestamp(addMonthsDays(day, n)*msPerDay+(ms-day*msPerDay), ns)
 	}
 	if x.Kind() == table.KindDate {
-		return table.Date(int32(floorDiv(int64(x.AsDate())*msPerDay+n, msPerDay)))
+		return table.Date(int32(table.FloorDiv(int64(x.AsDate())*msPerDay+n, msPerDay)))
 	}
 	ms, ns := x.AsTimestamp()
 	return table.Timestamp(ms+n, ns)
@@ -196,7 +196,7 @@ func addInterval(x table.Value, ivKind table.Kind, n int64) table.Value {
 func addMonthsDays(day, months int64) int64 {
 	y, m, d := table.CivilFromDays(day)
 	total := int64(y)*12 + int64(m-1) + months
-	ny, nm := int(floorDiv(total, 12)), int(total-floorDiv(total, 12)*12)+1
+	ny, nm := int(table.FloorDiv(total, 12)), int(total-table.FloorDiv(total, 12)*12)+1
 	if dim := daysInMonth(ny, nm); d > dim {
 		d = dim
 	}

@@ -130,9 +130,9 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 			}
 			switch tr {
 			case table.RootDate:
-				return table.Date(int32(floorDiv(ms, msPerDay))), nil
+				return table.Date(int32(table.FloorDiv(ms, msPerDay))), nil
 			case table.RootTime:
-				return table.Time(int32(ms - floorDiv(ms, msPerDay)*msPerDay)), nil
+				return table.Time(int32(ms - table.FloorDiv(ms, msPerDay)*msPerDay)), nil
 			}
 			if ltzOut && !ltzIn {
 				ms = wallToInstant(ms, env.Loc)
@@ -168,7 +168,7 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 		return func(v table.Value) (table.Value, error) {
 			ms, _ := v.AsTimestamp()
 			if to.IsInteger() {
-				return numToNum(table.BigIntType(), to)(table.Int(floorDiv(ms, 1000)))
+				return numToNum(table.BigIntType(), to)(table.Int(table.FloorDiv(ms, 1000)))
 			}
 			return num(table.DecimalValue(table.NewDecimal(ms, 3)))
 		}, nil
@@ -248,14 +248,6 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 
 const msPerDay = 86_400_000
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
 // truncFraction keeps p fraction digits of a timestamp (p <= 9).
 func truncFraction(ms int64, ns int32, p int) (int64, int32) {
 	switch {
@@ -266,7 +258,7 @@ func truncFraction(ms int64, ns int32, p int) (int64, int32) {
 		return ms, ns / div * div
 	}
 	div := int64(math.Pow10(3 - p))
-	return floorDiv(ms, div) * div, 0
+	return table.FloorDiv(ms, div) * div, 0
 }
 
 func runeLen(s string) int { return len([]rune(s)) }
@@ -492,7 +484,7 @@ func fromString(to table.Type, env *Env) (castFn, error) {
 				if terr != nil {
 					return table.Null, castErr(v, to)
 				}
-				d = int32(floorDiv(ms, msPerDay))
+				d = int32(table.FloorDiv(ms, msPerDay))
 			}
 			return table.Date(d), nil
 		}, nil

@@ -91,7 +91,7 @@ func padNum(b []byte, v int64, n int) []byte {
 // formatDT formats wall-clock epoch millis + nanos, with zone offset off
 // seconds and zone name zn.
 func formatDT(toks []dtToken, ms int64, ns int32, off int, zn string) string {
-	day := floorDiv(ms, msPerDay)
+	day := table.FloorDiv(ms, msPerDay)
 	y, mo, d := table.CivilFromDays(day)
 	msOfDay := ms - day*msPerDay
 	h, mi, s := msOfDay/3600000, msOfDay/60000%60, msOfDay/1000%60
@@ -430,7 +430,7 @@ func isTemporal(t table.Type) bool {
 // extractField returns a field of a wall-clock time (EXTRACT semantics,
 // after Calcite/Flink: DOW 1 = Sunday, WEEK the ISO week, EPOCH seconds).
 func extractField(unit string, ms int64, ns int32) int64 {
-	day := floorDiv(ms, msPerDay)
+	day := table.FloorDiv(ms, msPerDay)
 	msOfDay := ms - day*msPerDay
 	y, mo, d := table.CivilFromDays(day)
 	switch unit {
@@ -464,9 +464,9 @@ func extractField(unit string, ms int64, ns int32) int64 {
 	case "NANOSECOND":
 		return (msOfDay%60000)*1_000_000 + int64(ns)
 	case "EPOCH":
-		return floorDiv(ms, 1000)
+		return table.FloorDiv(ms, 1000)
 	case "DECADE":
-		return int64(floorDiv(int64(y), 10))
+		return int64(table.FloorDiv(int64(y), 10))
 	case "CENTURY":
 		if y > 0 {
 			return int64((y + 99) / 100)
@@ -492,18 +492,18 @@ var unitMonths = map[string]int64{"YEAR": 12, "QUARTER": 3, "MONTH": 1}
 // before, as Calcite's julianDateFloor).
 func floorTS(unit string, ms int64) int64 {
 	if n, ok := unitMonths[unit]; ok {
-		day := floorDiv(ms, msPerDay)
+		day := table.FloorDiv(ms, msPerDay)
 		y, mo, _ := table.CivilFromDays(day)
 		m0 := int64(mo-1) / n * n
 		return table.DaysFromCivil(y, int(m0)+1, 1) * msPerDay
 	}
 	if unit == "WEEK" {
-		day := floorDiv(ms, msPerDay)
+		day := table.FloorDiv(ms, msPerDay)
 		dow := (day%7 + 7 + 4) % 7 // 0 = Sunday
 		return (day - dow) * msPerDay
 	}
 	u := unitMillis[unit]
-	return floorDiv(ms, u) * u
+	return table.FloorDiv(ms, u) * u
 }
 
 func registerTime(r *Registry) {
@@ -545,7 +545,7 @@ func registerTime(r *Registry) {
 			}
 			loc := b.Env.Loc
 			return Func{F0: func() (table.Value, error) {
-				return table.Date(int32(floorDiv(instantToWall(clock(), loc), msPerDay))), nil
+				return table.Date(int32(table.FloorDiv(instantToWall(clock(), loc), msPerDay))), nil
 			}}, nil
 		}})
 	localTime := Overload{Sig: "LOCALTIME -> TIME(0)", Bind: Fixed(table.TimeType(0).NotNull()), Volatile: true,
@@ -557,7 +557,7 @@ func registerTime(r *Registry) {
 			loc := b.Env.Loc
 			return Func{F0: func() (table.Value, error) {
 				w := instantToWall(clock(), loc)
-				return table.Time(int32((w - floorDiv(w, msPerDay)*msPerDay) / 1000 * 1000)), nil
+				return table.Time(int32((w - table.FloorDiv(w, msPerDay)*msPerDay) / 1000 * 1000)), nil
 			}}, nil
 		}}
 	r.Register("LOCALTIME", localTime)
@@ -641,7 +641,7 @@ func registerTime(r *Registry) {
 			if err != nil {
 				return table.Null, nil
 			}
-			return table.Date(int32(floorDiv(ms, msPerDay))), nil
+			return table.Date(int32(table.FloorDiv(ms, msPerDay))), nil
 		}}, nil
 	}
 	r.Register("TO_DATE",
@@ -683,7 +683,7 @@ func registerTime(r *Registry) {
 			if err != nil {
 				return Func{}, err
 			}
-			return Func{F0: func() (table.Value, error) { return table.Int(floorDiv(clock(), 1000)), nil }}, nil
+			return Func{F0: func() (table.Value, error) { return table.Int(table.FloorDiv(clock(), 1000)), nil }}, nil
 		}})
 	unixTS := func(b *Bound) (Func, error) {
 		pat, err := patternArg(b, 1, defaultPattern)
@@ -707,7 +707,7 @@ func registerTime(r *Registry) {
 			if !hasOff {
 				ms = wallToInstant(ms, loc)
 			}
-			return table.Int(floorDiv(ms, 1000)), nil
+			return table.Int(table.FloorDiv(ms, 1000)), nil
 		}}, nil
 	}
 	r.Register("UNIX_TIMESTAMP",
@@ -829,8 +829,8 @@ func registerTime(r *Registry) {
 				a, _, _, _ := wallOf(vs[1], ta, loc)
 				c, _, _, _ := wallOf(vs[2], tb, loc)
 				if m, ok := unitMonths[unit]; ok {
-					ay, am, _ := table.CivilFromDays(floorDiv(a, msPerDay))
-					cy, cm, _ := table.CivilFromDays(floorDiv(c, msPerDay))
+					ay, am, _ := table.CivilFromDays(table.FloorDiv(a, msPerDay))
+					cy, cm, _ := table.CivilFromDays(table.FloorDiv(c, msPerDay))
 					months := int64(cy-ay)*12 + int64(cm-am)
 					shifted, _ := addInterval(table.TimestampMillis(a), table.KindIntervalYearMonth, months).AsTimestamp()
 					if months > 0 && shifted > c {
@@ -878,7 +878,7 @@ func registerTime(r *Registry) {
 					}
 					switch t.Root() {
 					case table.RootDate:
-						return table.Date(int32(floorDiv(f, msPerDay))), nil
+						return table.Date(int32(table.FloorDiv(f, msPerDay))), nil
 					case table.RootTimestampLTZ:
 						return table.TimestampMillis(wallToInstant(f, loc)), nil
 					}
