@@ -126,7 +126,7 @@ const sourceSnapshotVersion = 1
 //	version byte (1), uvarint splits, per split: uvarint len, id,
 //	uvarint len, position, varint max timestamp, varint watermark, done byte
 func (s *Source[T]) SnapshotState(id int64) ([]byte, error) {
-	s.rememberPositions(id)
+	var remember map[string][]byte // positions for checkpoint-complete notices
 	rs := slices.Clone(s.readers)
 	sort.Slice(rs, func(i, j int) bool { return rs[i].split.ID < rs[j].split.ID })
 	b := []byte{sourceSnapshotVersion}
@@ -135,6 +135,12 @@ func (s *Source[T]) SnapshotState(id int64) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(sr.split.ID)))
 		b = append(b, sr.split.ID...)
 		pos := sr.r.Position()
+		if sr.cl != nil {
+			if remember == nil {
+				remember = map[string][]byte{}
+			}
+			remember[sr.split.ID] = slices.Clone(pos)
+		}
 		b = binary.AppendUvarint(b, uint64(len(pos)))
 		b = append(b, pos...)
 		b = binary.AppendVarint(b, sr.maxTS)
@@ -145,21 +151,13 @@ func (s *Source[T]) SnapshotState(id int64) ([]byte, error) {
 		}
 		b = append(b, done)
 	}
+	s.rememberPositions(id, remember)
 	return b, nil
 }
 
 // rememberPositions keeps the positions of the splits whose readers listen
 // for checkpoint-complete notices, for NotifyCheckpointComplete(id).
-func (s *Source[T]) rememberPositions(id int64) {
-	var pos map[string][]byte
-	for _, sr := range s.readers {
-		if sr.cl != nil {
-			if pos == nil {
-				pos = map[string][]byte{}
-			}
-			pos[sr.split.ID] = slices.Clone(sr.r.Position())
-		}
-	}
+func (s *Source[T]) rememberPositions(id int64, pos map[string][]byte) {
 	if pos == nil {
 		return
 	}

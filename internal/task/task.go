@@ -502,12 +502,18 @@ func (st *Subtask) nextProcessingTime() int64 {
 }
 
 func (st *Subtask) fireProcessingTimers() {
-	if len(st.ptimed) == 0 || st.nextProcessingTime() == base.MaxTime {
-		return // (every source is ProcessingTimed, for split discovery; most never are due)
-	}
-	now := st.clock.NowMillis()
+	// One pass; the clock is read only when a timer is pending (every
+	// source is ProcessingTimed, for split discovery, and most never are).
+	now := int64(-1)
 	for _, p := range st.ptimed {
-		if p.NextProcessingTime() <= now {
+		t := p.NextProcessingTime()
+		if t == base.MaxTime {
+			continue
+		}
+		if now < 0 {
+			now = st.clock.NowMillis()
+		}
+		if t <= now {
 			p.OnProcessingTime(now)
 		}
 	}
