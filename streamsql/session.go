@@ -482,3 +482,79 @@ func (t *tableWriter) Write(r table.Row, _ int64) error {
 
 func (t *tableWriter) Flush(context.Context) error { return nil }
 func (t *tableWriter) Close() error                { return nil }
+
+// Column is a column of a query's result.
+type Column struct {
+	Name string
+	Type table.Type
+}
+
+// Query executes the script's statements before its last one (DDL, SET)
+// like Exec, then plans its last statement, which must be a SELECT, and
+// starts its job: each result row, with its change kind, is passed to emit,
+// one call at a time (emit must not keep r.Fields past the call; an error
+// from emit fails the job). It returns the job and the result's columns;
+// the caller waits for or cancels the job.
+func (s *Session) Query(ctx context.Context, text string, emit func(r table.Row) error) (*Job, []Column, error) {
+	script, err := parser.ParseScript(text)
+	if err != nil {
+		return nil, nil, convertErr(err)
+	}
+	if len(script.Stmts) == 0 {
+		return nil, nil, errors.New("streamsql: Query needs a SELECT statement, the script is empty")
+	}
+	last := script.Stmts[len(script.Stmts)-1]
+	q, ok := last.(*parser.QueryStmt)
+	if !ok {
+		return nil, nil, convertErr(errAt(last, "Query runs a SELECT as the script's last statement; use Submit for INSERT INTO"))
+	}
+	var res Result
+	for _, st := range script.Stmts[:len(script.Stmts)-1] {
+		switch st.(type) {
+		case *parser.QueryStmt, *parser.Insert, *parser.StatementSet:
+			return nil, nil, convertErr(errAt(st, "Query runs one SELECT after DDL statements; a script with INSERT INTO is run by Submit"))
+		}
+		if err := s.execOne(ctx, st, &res, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	n, err := s.pl.Query(q.Query)
+	if err != nil {
+		return nil, nil, convertErr(err)
+	}
+	env, err := s.env()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.pl.TranslateTo(ctx, env, n, &funcWriter{emit: emit}); err != nil {
+		return nil, nil, convertErr(err)
+	}
+	cols := make([]Column, 0, len(n.Cols()))
+	for _, c := range n.Cols() {
+		cols = append(cols, Column{Name: c.Name, Type: c.Type})
+	}
+	j, err := env.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return j, cols, nil
+}
+
+// funcWriter passes the rows of a query to a function, one call at a time.
+type funcWriter struct {
+	mu   sync.Mutex
+	emit func(table.Row) error
+}
+
+func (f *funcWriter) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
+	return f, nil
+}
+
+func (f *funcWriter) Write(r table.Row, _ int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.emit(r)
+}
+
+func (f *funcWriter) Flush(context.Context) error { return nil }
+func (f *funcWriter) Close() error                { return nil }
