@@ -81,7 +81,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 			}
 			os = append(os, o)
 		}
-		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+		name := "Rank"
+		if x.WindowEnd >= 0 {
+			name = "WindowRank"
+		}
+		fmt.Fprintf(b, "%s%s(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:
