@@ -20,6 +20,7 @@ type scopeCol struct {
 	qual, name string
 	t          table.Type
 	window     bool
+	win        winAttr // a window column of a window relation
 }
 
 type scope struct {
@@ -33,7 +34,8 @@ type windowTVF struct {
 	kind        string
 	size, slide time.Duration
 	timeCol     string
-	first       int // index of window_start in the scope
+	partition   []int // SESSION's PARTITION BY columns (scope indexes)
+	first       int   // index of window_start in the scope
 	at          parser.Node
 }
 
@@ -89,6 +91,9 @@ type aggCtx struct {
 	outTypes   []table.Type
 	outNames   []string
 	updatingIn bool
+	// winAux maps TUMBLE_START, SESSION_END ... of a group window
+	// (GROUP BY SESSION(ts, gap)) to their output slots.
+	winAux map[string]int
 }
 
 func (a *aggCtx) addPre(e expr.Expr) int {
@@ -216,6 +221,11 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 	case *parser.FuncCall:
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
+		}
+		if len(x.Name.Parts) == 1 && a.winAux != nil {
+			if slot, ok := a.winAux[strings.ToUpper(x.Name.Parts[0].Name)]; ok {
+				return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
+			}
 		}
 	}
 	return b.bindPlain(e, s, func(y parser.Expr) (expr.Expr, error) { return b.bindAgg(y, s) })
