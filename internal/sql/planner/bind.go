@@ -28,6 +28,9 @@ type scope struct {
 	agg  *aggCtx // non-nil while binding the select list of an aggregation
 	// win is the window TVF of the FROM clause, nil for none.
 	win *windowTVF
+	// over maps the OVER aggregate calls (as written) to their columns
+	// while binding the select list of an OVER aggregation.
+	over map[string]expr.Expr
 }
 
 type windowTVF struct {
@@ -507,7 +510,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return r, wrapAt(x, err)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
-			return nil, errAt(x, "OVER windows are not supported yet")
+			if c, ok := s.over[x.String()]; ok {
+				return c, nil
+			}
+			return nil, errAt(x, "OVER aggregates are only supported in the select list (of a SELECT without GROUP BY)")
 		}
 		if b.isAggCall(x) {
 			return nil, errAt(x, "aggregate %s is not allowed here", x)
