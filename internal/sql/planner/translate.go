@@ -181,6 +181,9 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 	case *RegularJoin:
 		return tr.regularJoin(x)
 	}
+	if x, ok := n.(selfTranslating); ok {
+		return x.translate(tr)
+	}
 	return zero, fmt.Errorf("planner: cannot translate %T", n)
 }
 
@@ -303,6 +306,8 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
 	case "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
+	case "SESSION":
+		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
 	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
