@@ -205,3 +205,62 @@ func TestExceptionsRestartsExhausted(t *testing.T) {
 }
 
 var errInjected = fmt.Errorf("injected failure")
+
+// TestMetricsPublishedWhenIdle: once an unbounded source has nothing more
+// to read, the view shows every record and the last watermark of every
+// operator (subtasks publish their metrics when they go idle, not only
+// every few busy turns), so a reader computing rates from totals sees the
+// job settle.
+func TestMetricsPublishedWhenIdle(t *testing.T) {
+	const perSplit = 1000
+	src := newSPISource(2, 2)
+	src.PerSplit = perSplit
+	env := stream.NewEnvironment(stream.Options{Parallelism: 2})
+	in := stream.FromSource[spiRec](env, src, stream.WatermarkStrategy[spiRec]{Enabled: true,
+		Timestamp: func(r spiRec) int64 { return 1_000_000 + r.Seq }}, "spi")
+	keyed := stream.KeyBy(in, func(r spiRec) int64 { return r.Seq % 5 })
+	stream.Discard(keyed.Reduce(func(a, b spiRec) spiRec { return b }))
+	job, err := env.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		job.Cancel()
+		_ = job.Wait()
+	}()
+	const wantWM = 1_000_000 + perSplit - 1 - 1 // the last timestamp, less the watermark's 1 ms
+	settled := func() (bool, string) {
+		var desc []string
+		ok := true
+		for _, v := range job.View() {
+			for _, op := range v.Operators {
+				var in, out int64
+				for _, s := range op.Subtasks {
+					in, out = in+s.RecordsIn, out+s.RecordsOut
+					if s.Watermark < wantWM {
+						ok = false
+					}
+					desc = append(desc, fmt.Sprintf("%s[wm %d]", op.Name, s.Watermark))
+				}
+				if v.Operators[0].Name == "spi" && op.Name == "spi" && out != 2*perSplit {
+					ok = false
+				} else if op.Name != "spi" && in != 2*perSplit {
+					ok = false
+				}
+				desc = append(desc, fmt.Sprintf("%s in %d out %d", op.Name, in, out))
+			}
+		}
+		return ok, strings.Join(desc, ", ")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, desc := settled()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the view of the idle job never showed all records and the last watermark: %s", desc)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
