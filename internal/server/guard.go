@@ -115,19 +115,19 @@ func (s *Server) checkOptions(t *connector.TableContext) error {
 		case lk == "path":
 			p, err := s.confine(v)
 			if err != nil {
-				return fmt.Errorf("table %s: option 'path' = '%s': %v", t.Name, v, err)
+				return fmt.Errorf("option 'path' = '%s': %v", v, err)
 			}
 			opts[k] = p
 		case strings.HasSuffix(lk, "bootstrap.servers"):
 			for _, hp := range strings.Split(v, ",") {
 				if err := s.allowedHost(strings.TrimSpace(hp)); err != nil {
-					return fmt.Errorf("table %s: option '%s': %v", t.Name, k, err)
+					return fmt.Errorf("option '%s': %v", k, err)
 				}
 			}
 		case strings.HasSuffix(lk, "url") || strings.Contains(v, "://"):
 			rest, ok := strings.CutPrefix(v, "file://")
 			if ok && lk != "path" {
-				return fmt.Errorf("table %s: option '%s' = '%s': file URLs are not allowed here", t.Name, k, v)
+				return fmt.Errorf("option '%s' = '%s': file URLs are not allowed here", k, v)
 			}
 			_, after, found := strings.Cut(rest, "://")
 			if !found {
@@ -138,7 +138,7 @@ func (s *Server) checkOptions(t *connector.TableContext) error {
 				host = host[at+1:]
 			}
 			if err := s.allowedHost(host); err != nil {
-				return fmt.Errorf("table %s: option '%s': %v", t.Name, k, err)
+				return fmt.Errorf("option '%s': %v", k, err)
 			}
 		}
 	}

@@ -171,8 +171,8 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 		if !web.ValidName(req.FromSavepoint) {
 			return web.JobSummary{}, web.BadRequest("invalid from_savepoint %q", req.FromSavepoint)
 		}
-		if _, err := os.Stat(filepath.Join(s.dir, "savepoints", req.FromSavepoint)); err != nil {
-			return web.JobSummary{}, web.BadRequest("no savepoint is named %q (GET /api/v1/savepoints lists them)", req.FromSavepoint)
+		if err := s.checkSavepointDir(req.FromSavepoint); err != nil {
+			return web.JobSummary{}, err
 		}
 	}
 	name := req.Name
@@ -275,10 +275,14 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		}
 		return j, nil
 	}
+	// The columns are known when Query returns, after the job started:
+	// rows wait for them.
 	var schema table.Schema
+	ready := make(chan struct{})
 	var buf []byte
 	feed := jb.feed
 	j, cols, err := sess.Query(s.ctx, rec.SQL, func(r table.Row) error {
+		<-ready
 		buf = append(buf[:0], `{"op":"`...)
 		buf = append(buf, r.Kind.String()...)
 		buf = append(buf, `","row":`...)
@@ -291,6 +295,7 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		return nil
 	})
 	if err != nil {
+		close(ready)
 		return nil, err
 	}
 	wc := make([]web.Column, 0, len(cols))
@@ -298,6 +303,7 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		schema.Columns = append(schema.Columns, table.Column{Name: c.Name, Type: c.Type})
 		wc = append(wc, web.Column{Name: c.Name, Type: c.Type.String()})
 	}
+	close(ready)
 	jb.mu.Lock()
 	jb.columns = wc
 	jb.mu.Unlock()
@@ -593,4 +599,15 @@ func (s *Server) Savepoints() ([]web.SavepointInfo, error) {
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Name < out[k].Name })
 	return out, nil
+}
+
+// checkSavepointDir checks that savepoints/<name> is a directory that
+// stays inside the data directory (a symlink out of it is refused).
+func (s *Server) checkSavepointDir(name string) error {
+	dir := filepath.Join(s.dir, "savepoints", name)
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return web.BadRequest("no savepoint is named %q (GET /api/v1/savepoints lists them)", name)
+	}
+	return nil
 }
