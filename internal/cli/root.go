@@ -131,6 +131,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	})
 	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd(),
 		newRunCmd(), newSQLCmd())
+	root.AddCommand(newServerCmd(), newJobCmd())
 	return root
 }
 
