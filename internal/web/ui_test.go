@@ -12,10 +12,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -298,10 +300,17 @@ func (f *uiFakeAPI) handler() http.Handler {
 		js(w, 200, map[string]any{"jobs": []any{f.job("j1"), f.job("q1"), f.job("f1")}})
 	})
 	mux.HandleFunc("POST /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
-		var body struct{ SQL string }
+		var body struct {
+			SQL         string
+			Name        string
+			Parallelism int
+		}
 		_ = json.NewDecoder(r.Body).Decode(&body)
-		if !strings.Contains(strings.ToUpper(body.SQL), "SELECT") {
-			js(w, 400, map[string]any{"error": "expected SELECT or INSERT", "code": "sql", "line": 1, "column": 1})
+		f.post(fmt.Sprintf("jobs %q %q %d", body.SQL, body.Name, body.Parallelism))
+		if i := strings.Index(body.SQL, "SELEC "); i >= 0 {
+			line := strings.Count(body.SQL[:i], "\n") + 1
+			col := i - strings.LastIndex(body.SQL[:i], "\n")
+			js(w, 400, map[string]any{"error": "expected a statement, found SELEC", "code": "sql", "line": line, "column": col})
 			return
 		}
 		js(w, 201, f.job("q1"))
@@ -328,13 +337,16 @@ func (f *uiFakeAPI) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /api/v1/jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
 		if id, ok := known(w, r); ok {
+			f.post("cancel " + id)
 			j := f.job(id)
 			j["state"] = "cancelled"
 			js(w, 200, j)
 		}
 	})
 	mux.HandleFunc("POST /api/v1/jobs/{id}/savepoint", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := known(w, r); ok {
+		if id, ok := known(w, r); ok {
+			b, _ := io.ReadAll(r.Body)
+			f.post("savepoint " + id + " " + string(b))
 			js(w, 200, map[string]any{"name": "sp-1", "checkpoint_id": 49, "bytes": 50331648})
 		}
 	})
@@ -386,9 +398,51 @@ func (f *uiFakeAPI) handler() http.Handler {
 		w.(http.Flusher).Flush()
 		uiFakeHold(r)
 	})
+	// The harness: index.html plus a script that acts as a user would
+	// (served by the fake only; UIHandler's CSP allows no such thing).
+	mux.HandleFunc("GET /harness.html", func(w http.ResponseWriter, r *http.Request) {
+		idx, _ := ui.ReadFile("ui/index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.Replace(string(idx), "</head>", `<script src="harness.js" defer></script></head>`, 1))
+	})
+	mux.HandleFunc("GET /harness.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		io.WriteString(w, uiHarnessJS)
+	})
 	mux.Handle("/", UIHandler())
 	return mux
 }
+
+func (f *uiFakeAPI) post(s string) {
+	select {
+	case f.posts <- s:
+	default:
+	}
+}
+
+const uiHarnessJS = `
+window.addEventListener("load", () => {
+  const p = new URLSearchParams(location.search);
+  const wait = (sel, f) => {
+    const el = document.querySelector(sel);
+    if (el && !el.disabled) f(el); else setTimeout(() => wait(sel, f), 50);
+  };
+  switch (p.get("do")) {
+  case "sql":
+    wait("#sql-editor", (ed) => {
+      ed.value = p.get("sql");
+      ed.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
+    });
+    break;
+  case "cancel":
+    wait("#btn-cancel", (b) => { b.click(); wait("#confirm-cancel", (c) => c.click()); });
+    break;
+  case "savepoint":
+    wait("#btn-savepoint", (b) => { b.click(); wait("#savepoint-stop", (s) => { s.checked = true; wait("#confirm-savepoint", (c) => c.click()); }); });
+    break;
+  }
+});
+`
 
 // uiFakeHold keeps an event stream open for a moment, as a live server
 // does, without holding up the browser's virtual clock for long.
@@ -400,6 +454,10 @@ func uiFakeHold(r *http.Request) {
 }
 
 // ---------------------------------------------------------------- Chromium
+
+var uiHeight = flag.Int("height", 1000, "TestDashboardScreenshot: the window's height (the other tests use 1000)")
+
+var uiDark = flag.Bool("dark", false, "TestDashboardScreenshot: render with prefers-color-scheme: dark")
 
 var uiScreenshot = flag.String("screenshot", "", "TestDashboardScreenshot: write the job page's screenshot to this PNG file (and -jobs.png, -sql.png next to it)")
 
@@ -428,7 +486,12 @@ func uiRunChromium(t *testing.T, bin, url string, mode ...string) string {
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--hide-scrollbars", "--force-color-profile=srgb", "--lang=en-US",
-		"--user-data-dir=" + t.TempDir(), "--window-size=1400,1000", "--virtual-time-budget=6000"}
+		"--user-data-dir=" + t.TempDir()}
+	for flag, def := range map[string]string{"--window-size=": "1400,1000", "--virtual-time-budget=": "6000"} {
+		if !slices.ContainsFunc(mode, func(m string) bool { return strings.HasPrefix(m, flag) }) {
+			args = append(args, flag+def)
+		}
+	}
 	args = append(append(args, mode...), url)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "TZ=UTC", "HOME="+t.TempDir())
@@ -449,10 +512,29 @@ func uiTail(s string, n int) string {
 
 func uiServe(t *testing.T, events bool) string {
 	t.Helper()
-	f := &uiFakeAPI{now: time.Now(), events: events}
+	url, _ := uiServeFake(t, events)
+	return url
+}
+
+func uiServeFake(t *testing.T, events bool) (string, *uiFakeAPI) {
+	t.Helper()
+	f := &uiFakeAPI{now: time.Now(), events: events, posts: make(chan string, 16)}
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, f
+}
+
+// uiPosts drains what the page POSTed.
+func (f *uiFakeAPI) drain() []string {
+	var out []string
+	for {
+		select {
+		case s := <-f.posts:
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
 }
 
 func uiMustContain(t *testing.T, what, dom string, needles ...string) {
@@ -559,6 +641,49 @@ func TestDashboardChromium(t *testing.T) {
 		uiMustContain(t, "SQL editor", dom, `id="sql-editor"`, `id="sql-run"`, "Ctrl+Enter")
 	})
 
+	t.Run("SQL submit", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		sql := "SELECT k, SUM(v) AS v\nFROM orders GROUP BY k;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		if got, want := f.drain(), []string{fmt.Sprintf("jobs %q %q %d", sql, "", 1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("POSTs %q, want %q", got, want)
+		}
+		rows := uiRows(dom, "results-table")
+		if fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("SQL editor results %q", rows)
+		}
+		uiMustContain(t, "SQL submit", dom, `id="sql-results"`, `href="#/jobs/q1"`, `id="result-count">3</b>`)
+	})
+
+	t.Run("SQL error", func(t *testing.T) {
+		sql := "CREATE VIEW v AS\n  SELEC 1;"
+		dom := uiRunChromium(t, bin, base+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		uiMustContain(t, "SQL error", dom, `<span class="where">line 2, column 3: </span>expected a statement, found SELEC`,
+			"   2 |   SELEC 1;\n         ^")
+		if strings.Contains(dom, `id="sql-error" hidden`) {
+			t.Error("the error is hidden")
+		}
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=cancel#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500") // before the toast goes
+		if got := f.drain(); fmt.Sprint(got) != "[cancel j1]" {
+			t.Errorf("POSTs %q", got)
+		}
+		uiMustContain(t, "cancel", dom, "Job nexmark-hot-items cancelled.", `class="badge cancelled"`)
+	})
+
+	t.Run("savepoint", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=savepoint#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		got := f.drain()
+		if len(got) != 1 || !regexp.MustCompile(`^savepoint j1 \{"name":"nexmark-hot-items-\d{8}-\d{6}","stop":true\}$`).MatchString(got[0]) {
+			t.Errorf("POSTs %q", got)
+		}
+		uiMustContain(t, "savepoint", dom, "Savepoint sp-1 at checkpoint #49 (48 MiB); the job is stopped.")
+	})
+
 	t.Run("screenshot", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "job.png")
 		uiRunChromium(t, bin, base+"/#/jobs/j1", "--screenshot="+file)
@@ -643,8 +768,14 @@ func TestDashboardScreenshot(t *testing.T) {
 	for _, p := range []struct{ file, frag string }{
 		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"},
 	} {
-		uiRunChromium(t, bin, base+"/"+p.frag, "--screenshot="+p.file)
+		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=1400,%d", *uiHeight)}
+		if *uiDark {
+			mode = append(mode, "--force-dark-mode")
+		}
+		uiRunChromium(t, bin, base+"/"+p.frag, mode...)
 		t.Logf("wrote %s", p.file)
 	}
-	uiCheckScreenshot(t, *uiScreenshot)
+	if *uiHeight == 1000 {
+		uiCheckScreenshot(t, *uiScreenshot)
+	}
 }

@@ -210,9 +210,9 @@
     return sum;
   }
 
-  // throughput of a vertex: records in per second, or out for a source
+  // throughput of a vertex: records out per second, or in for a sink
   function vertexRate(v) {
-    return v.records_in_per_second || v.records_out_per_second || 0;
+    return v.records_out_per_second || v.records_in_per_second || 0;
   }
 
   function recordHistory(id, t, m) {
@@ -389,7 +389,7 @@
           h("div", { class: "right legend" }, "backpressure", h("span", null, h("i", { class: "ok" }), "< 10%"), h("span", null, h("i", { class: "warn" }), "< 50%"), h("span", null, h("i", { class: "bad" }), "≥ 50%"))),
         graphBody),
       h("div", { class: "grid-2" },
-        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records/s per vertex" })), rateChart),
+        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records out per second per vertex (in, for sinks)" })), rateChart),
         h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Watermark lag" }), h("span", { class: "sub", text: "seconds behind the wall clock" })), lagChart)),
       h("div", { class: "card" },
         h("div", { class: "card-head" }, h("h2", { text: "Vertices" })),
@@ -445,8 +445,8 @@
       const tile = (label, value, unit, hint, cls) => h("div", { class: "stat " + (cls || "") },
         h("div", { class: "label", text: label }), h("div", { class: "value" }, value, unit ? h("small", { text: unit }) : null), h("div", { class: "hint", text: hint || "\u00a0" }));
       clear(stats).append(
-        tile("Source rate", fmtNum(inRate), "rec/s", "records read per second"),
-        tile("Sink rate", fmtNum(outRate), "rec/s", "records into the sinks per second"),
+        tile("Source rate", fmtNum(inRate), "rec/s", "read by the sources"),
+        tile("Sink rate", fmtNum(outRate), "rec/s", "written by the sinks"),
         tile("Backpressure", pct(bp), "", "busiest vertex", bp == null ? "" : bpClass(bp)),
         tile("Watermark lag", fmtMs(lag), "", "slowest vertex", lag != null && lag > 60000 ? "warn" : ""),
         tile("State size", fmtBytes(state), "", "keyed state, all vertices"),
