@@ -421,8 +421,13 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	}
 	for i, it := range sel.Items {
 		if _, ok := isRowNumber(it.Expr); ok {
-			if agg || s.win != nil {
-				return nil, errAt(it, "ROW_NUMBER() over an aggregation or a window table function is not supported yet")
+			if agg {
+				return nil, errAt(it, "ROW_NUMBER() over an aggregation in the same SELECT is not supported yet: aggregate in a subquery and rank its rows")
+			}
+			if s.win != nil { // window Top-N straight over a window table function
+				if in, err = materializeTVF(in, s); err != nil {
+					return nil, err
+				}
 			}
 			return p.bindTopN(sel, in, s, filter, i)
 		}

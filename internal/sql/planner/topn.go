@@ -162,23 +162,23 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		return len(es) - 1, nil
 	}
 	t := &TopN{N: n, WindowEnd: -1}
-	winStart := false
+	hasStart := false
 	for _, pe := range f.Over.PartitionBy {
 		i, err := hidden(pe)
 		if err != nil {
 			return nil, err
 		}
 		t.Partition = append(t.Partition, i)
-		if c, ok := es[i].(*expr.Column); ok && c.T.IsTimestamp() {
-			switch {
-			case strings.EqualFold(c.Name, "window_start"):
-				winStart = true
-			case strings.EqualFold(c.Name, "window_end"):
+		if c, ok := es[i].(*expr.Column); ok && c.Index < len(s.cols) {
+			switch s.cols[c.Index].win {
+			case winStart:
+				hasStart = true
+			case winEnd:
 				t.WindowEnd = i
 			}
 		}
 	}
-	if !winStart {
+	if !hasStart {
 		t.WindowEnd = -1
 	}
 	for _, o := range f.Over.OrderBy {
