@@ -351,6 +351,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 			}
 			return nil
 		}
+		if *x.Key == planner.StateTTLOption {
+			if _, err := connector.ParseDuration(*x.Value); err != nil {
+				return convertErr(errAt(x, "SET '%s': %v (write e.g. '1 h', '30 min' or '3600000')", *x.Key, err))
+			}
+		}
 		s.cat.Options[*x.Key] = *x.Value
 		out("OK\n")
 	case *parser.Reset:
