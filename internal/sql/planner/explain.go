@@ -75,7 +75,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 			}
 			os = append(os, o)
 		}
-		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+		strategy := ""
+		if x.In.Updating() {
+			strategy = "strategy=[RetractStrategy], "
+		}
+		fmt.Fprintf(b, "%sRank(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:

@@ -103,9 +103,6 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 	if !ok {
 		return nil, errAt(it, "ROW_NUMBER() is only supported as Top-N: the enclosing query must filter WHERE %s <= N (or = 1)", it.Alias.Name)
 	}
-	if in.Updating() {
-		return nil, errAt(f, "Top-N over an updating input is not supported yet")
-	}
 	if len(f.Over.OrderBy) == 0 {
 		return nil, errAt(f.Over, "ROW_NUMBER() OVER needs ORDER BY")
 	}
@@ -273,6 +270,9 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 		f := make([]table.Value, 0, len(r.Fields)+1)
 		f = append(append(f, r.Fields...), table.Int(int64(rank)))
 		return table.Row{Kind: kind, Fields: f}
+	}
+	if x.In.Updating() {
+		return tr.retractTopN(x, in, keyFn, rc, withRank)
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
