@@ -23,7 +23,7 @@ type stepFactory struct {
 	col   *collectFactory
 }
 
-func (f *stepFactory) Name() string                      { return "step" }
+func (f *stepFactory) Name() string                     { return "step" }
 func (f *stepFactory) Options() []connector.TableOption { return nil }
 func (f *stepFactory) TableSource(context.Context, connector.TableContext) (connector.Source[table.Row], error) {
 	return f, nil
