@@ -398,6 +398,10 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		}
 	} else {
 		in, s, err = p.bindFrom(sel.From)
+		if err == nil && where != nil {
+			// [NOT] EXISTS / IN (subquery): window semi and anti joins.
+			in, where, err = p.bindSubqueryJoins(in, s, where)
+		}
 	}
 	p.ranks = saved
 	if err != nil {

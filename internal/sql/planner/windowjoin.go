@@ -19,7 +19,7 @@ import (
 // window already fired) are dropped and counted. Output: the left columns,
 // then the right ones.
 type WindowJoin struct {
-	Kind         string // INNER, LEFT, RIGHT, FULL
+	Kind         string // INNER, LEFT, RIGHT, FULL; SEMI, ANTI (the left rows with / without a partner)
 	L, R         Node
 	LKeys, RKeys []int // the window columns included
 	LEnd, REnd   int   // window_end of each side
@@ -32,7 +32,8 @@ func (n *WindowJoin) Updating() bool { return false }
 func (n *WindowJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
 func joinTypeText(kind string) string {
-	return map[string]string{"INNER": "InnerJoin", "LEFT": "LeftOuterJoin", "RIGHT": "RightOuterJoin", "FULL": "FullOuterJoin"}[kind]
+	return map[string]string{"INNER": "InnerJoin", "LEFT": "LeftOuterJoin", "RIGHT": "RightOuterJoin", "FULL": "FullOuterJoin",
+		"SEMI": "LeftSemiJoin", "ANTI": "LeftAntiJoin"}[kind]
 }
 
 func (n *WindowJoin) explain() string {
@@ -198,6 +199,28 @@ func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stre
 	f.right.Clear()
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
+	if kind == "SEMI" || kind == "ANTI" {
+		for _, a := range ls {
+			matched := false
+			for _, b := range rs {
+				row := joinRows(a.Fields, b.Fields, nl, nr)
+				ok := true
+				if f.cond != nil {
+					if ok, err = f.cond(&row); err != nil {
+						return err
+					}
+				}
+				if ok {
+					matched = true
+					break
+				}
+			}
+			if matched == (kind == "SEMI") {
+				out.Emit(table.Row{Kind: table.Insert, Fields: a.Fields})
+			}
+		}
+		return nil
+	}
 	matchedR := make([]bool, len(rs))
 	for _, a := range ls {
 		matched := false
