@@ -554,7 +554,14 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		for k, name := range []string{"window_start", "window_end", "window_time"} {
 			slot := len(keys) + k
-			a.outTypes = append(a.outTypes, table.TimestampType(3).NotNull())
+			t := table.TimestampType(3).NotNull()
+			if name == "window_time" {
+				// An event-time attribute, as in Flink: the rows carry it
+				// as their timestamp (window_end - 1), so a window TVF may
+				// take it as its DESCRIPTOR (cascaded windows).
+				t = t.WithTimeAttr(table.Rowtime)
+			}
+			a.outTypes = append(a.outTypes, t)
 			a.outNames = append(a.outNames, name)
 			a.keyCol[win.first+k] = slot
 		}
