@@ -209,6 +209,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	for i := range s.cols {
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
+		s.cols[i].win = winNone // only a window join keeps window columns
 		if (i < nl && (kind == "RIGHT" || kind == "FULL")) || (i >= nl && (kind == "LEFT" || kind == "FULL")) {
 			s.cols[i].t = s.cols[i].t.AsNullable() // padded with NULL
 		}
