@@ -168,6 +168,22 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	if err != nil {
 		return err
 	}
+	if !v.Kind.IsRetract() && !otherOuter && !inOuter && f.cond == nil {
+		// The inner join's accumulation: no counts to keep, the pairs
+		// straight from the other side's state.
+		own.Add(b)
+		var ferr error
+		other.Range(func(ob []byte) bool {
+			o, err := theirs.Decode(ob)
+			if err != nil {
+				ferr = err
+				return false
+			}
+			out.Emit(joined(v.Fields, o.Fields, table.Insert))
+			return true
+		})
+		return ferr
+	}
 	others, err := readSide(other, theirs, otherOuter)
 	if err != nil {
 		return err
