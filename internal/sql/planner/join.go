@@ -223,7 +223,11 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		rest = nil
 	}
-	if wj := windowJoinOf(kind, l, r, jn, cond, s); wj != nil {
+	wj, err := windowJoinOf(j, kind, l, r, jn, cond, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if wj != nil {
 		return wj, s, append(append(rest, timeConds...), after...), nil
 	}
 	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {

@@ -346,7 +346,7 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 	}
 	for k, name := range []string{"window_start", "window_end", "window_time"} {
-		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winStart + winAttr(k)})
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winOf(winStart+winAttr(k), w.specText())})
 	}
 	s.win = w
 	return n, s, nil
@@ -621,7 +621,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	}
 	ws, we := -1, -1 // the keys that are the window_start and window_end of a window relation
 	for i, w := range keyWins {
-		switch w {
+		switch w.col() {
 		case winStart:
 			ws = i
 		case winEnd:
@@ -630,7 +630,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	}
 	if win != nil {
 		for k := range 3 {
-			outCols[len(keys)+k].Win = winStart + winAttr(k)
+			outCols[len(keys)+k].Win = winOf(winStart+winAttr(k), win.specText())
 		}
 		if win.kind == "SESSION" {
 			if err := sessionKeys(win, keys, a, sel); err != nil {

@@ -174,7 +174,10 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	jn.cols = cols
 	tmp := &scope{cols: append(append([]scopeCol(nil), s.cols...), rs.cols...)}
-	wj := windowJoinOf(kind, in, r, jn, nil, tmp)
+	wj, err := windowJoinOf(at, kind, in, r, jn, nil, tmp)
+	if err != nil {
+		return nil, err
+	}
 	if wj == nil {
 		return nil, errAt(at, "%s", how)
 	}

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stromio/strom/internal/sql/parser"
@@ -14,7 +15,10 @@ import (
 // window table function, a window aggregation or a window join. They pass
 // through column references (renames, views, subqueries), so a later
 // GROUP BY or join on them is a window aggregation or a window join.
-type winAttr uint8
+// The low two bits are the column (winStart, winEnd, winTime), the others
+// the window (an interned spec such as "HOP(slide=2s, size=10s)"), so that
+// a window join can check that both sides have the same windows.
+type winAttr uint32
 
 const (
 	winNone winAttr = iota
@@ -22,6 +26,55 @@ const (
 	winEnd
 	winTime
 )
+
+var winSpecs struct {
+	sync.Mutex
+	ids   map[string]winAttr
+	names []string
+}
+
+// winOf is the window column col (winStart, winEnd, winTime) of the
+// windows spec.
+func winOf(col winAttr, spec string) winAttr {
+	winSpecs.Lock()
+	defer winSpecs.Unlock()
+	id, ok := winSpecs.ids[spec]
+	if !ok {
+		if winSpecs.ids == nil {
+			winSpecs.ids = map[string]winAttr{}
+		}
+		winSpecs.names = append(winSpecs.names, spec)
+		id = winAttr(len(winSpecs.names))
+		winSpecs.ids[spec] = id
+	}
+	return col | id<<2
+}
+
+// col is winNone, winStart, winEnd or winTime.
+func (w winAttr) col() winAttr { return w & 3 }
+
+// spec is the window of a window column.
+func (w winAttr) spec() string {
+	winSpecs.Lock()
+	defer winSpecs.Unlock()
+	if i := int(w >> 2); i > 0 && i <= len(winSpecs.names) {
+		return winSpecs.names[i-1]
+	}
+	return ""
+}
+
+// specText is the window of a window TVF or group window, for winOf.
+func (w *windowTVF) specText() string {
+	switch w.kind {
+	case "HOP":
+		return fmt.Sprintf("HOP(slide=%v, size=%v)", w.slide, w.size)
+	case "CUMULATE":
+		return fmt.Sprintf("CUMULATE(step=%v, size=%v)", w.slide, w.size)
+	case "SESSION":
+		return fmt.Sprintf("SESSION(gap=%v)", w.size)
+	}
+	return fmt.Sprintf("TUMBLE(size=%v)", w.size)
+}
 
 // selfTranslating is a node that translates itself (the node files).
 type selfTranslating interface {

@@ -75,22 +75,25 @@ func (p *Planner) joinCond(cs []parser.Expr, s *scope) (expr.Expr, error) {
 
 // windowJoinOf returns the window join of l and r when their keys pair
 // both window_start and window_end columns, nil otherwise.
-func windowJoinOf(kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *scope) *WindowJoin {
+func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *scope) (*WindowJoin, error) {
 	if l.Updating() || r.Updating() {
-		return nil
+		return nil, nil
 	}
 	ws, we := -1, -1
 	for i := range jn.LKeys {
 		lw, rw := l.Cols()[jn.LKeys[i]].Win, r.Cols()[jn.RKeys[i]].Win
 		switch {
-		case lw == winStart && rw == winStart:
+		case lw.col() == winStart && rw.col() == winStart:
 			ws = i
-		case lw == winEnd && rw == winEnd:
+		case lw.col() == winEnd && rw.col() == winEnd:
 			we = i
 		}
 	}
 	if ws < 0 || we < 0 {
-		return nil
+		return nil, nil
+	}
+	if lw, rw := l.Cols()[jn.LKeys[ws]].Win, r.Cols()[jn.RKeys[ws]].Win; lw.spec() != rw.spec() {
+		return nil, errAt(at, "a window join needs the same windows on both sides (as in Flink): the left has %s, the right %s", lw.spec(), rw.spec())
 	}
 	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
 	nl := len(l.Cols())
@@ -106,7 +109,7 @@ func windowJoinOf(kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *s
 		}
 		s.cols[i].win = wj.cols[i].Win
 	}
-	return wj
+	return wj, nil
 }
 
 func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
