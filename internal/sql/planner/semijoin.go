@@ -130,9 +130,16 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		if len(sel.Items) != 1 {
 			return nil, errAt(sel, "the subquery of IN must select one column")
 		}
-		l, ok1 := resolve(x)
+		// x is the outer query's; the selected column the subquery's.
+		var l ref
+		ok1 := false
+		if c, ok := x.(*parser.ColumnRef); ok {
+			if i, err := s.resolve(c); err == nil {
+				l, ok1 = ref{false, i}, true
+			}
+		}
 		r2, ok2 := resolve(sel.Items[0].Expr)
-		if !ok1 || l.inner || !ok2 || !r2.inner {
+		if !ok1 || !ok2 || !r2.inner {
 			return nil, errAt(at, "%s (IN compares an outer column with a column of the subquery)", how)
 		}
 		if anti && (s.cols[l.i].t.Nullable() || rs.cols[r2.i].t.Nullable()) {
