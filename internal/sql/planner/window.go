@@ -252,17 +252,14 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	if err != nil {
 		return zero, err
 	}
-	keyFn, _ := keyOf(n.In, n.Keys)
+	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var acc, keys *stream.ValueState[[]byte]
-		var kc *table.RowCodec
+		var acc *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
 				acc = stream.NewValueState[[]byte](ctx, "acc")
-				keys = stream.NewValueState[[]byte](ctx, "keys")
-				_, kc = keyOf(n.In, n.Keys)
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
@@ -280,15 +277,6 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 					}
 				} else {
 					row = a.init()
-					vs := make([]table.Value, len(n.Keys))
-					for i, k := range n.Keys {
-						vs[i] = r.Fields[k]
-					}
-					kb, err := kc.AppendRow(nil, table.Row{Fields: vs})
-					if err != nil {
-						return err
-					}
-					keys.Set(kb)
 					ctx.RegisterEventTimeTimer(end - 1)
 				}
 				if err := a.add(row, r, false); err != nil {
@@ -301,11 +289,9 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 				acc.Set(nb)
 				return nil
 			},
-			OnTimerFn: func(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
+			OnTimerFn: func(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
 				b, ok := acc.Get()
-				kb, _ := keys.Get()
 				acc.Clear()
-				keys.Clear()
 				if !ok {
 					return nil
 				}
@@ -313,7 +299,7 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 				if err != nil {
 					return err
 				}
-				k, err := kc.Decode(kb)
+				k, err := kc.Decode([]byte(ctx.Key()))
 				if err != nil {
 					return err
 				}
