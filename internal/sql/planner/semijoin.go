@@ -13,6 +13,7 @@ import (
 // It returns the new input (same columns) and the rest of the WHERE.
 func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node, parser.Expr, error) {
 	var rest parser.Expr
+	found := false
 	and := func(c parser.Expr) {
 		if rest == nil {
 			rest = c
@@ -42,7 +43,10 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 		if err != nil {
 			return nil, nil, err
 		}
-		in = n
+		in, found = n, true
+	}
+	if !found {
+		return in, where, nil // as written
 	}
 	return in, rest, nil
 }
