@@ -407,6 +407,13 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.win != nil && s.win.kind != "SESSION" && len(sel.GroupBy) == 0 && sel.Having == nil && !p.anyAgg(sel) {
+		// A window TVF without an aggregation: its rows with their
+		// windows, which WHERE may read.
+		if in, err = materializeTVF(in, s); err != nil {
+			return nil, err
+		}
+	}
 	var filter expr.Expr
 	if where != nil {
 		if p.b.hasAgg(where) {

@@ -165,6 +165,16 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 	}).Name("window-table-function").UID(tr.uid("window-tvf")), nil
 }
 
+// anyAgg reports whether the select list has an aggregate call.
+func (p *Planner) anyAgg(sel *parser.Select) bool {
+	for _, it := range sel.Items {
+		if p.b.hasAgg(it.Expr) {
+			return true
+		}
+	}
+	return false
+}
+
 // groupWindow reads a group window of GROUP BY: TUMBLE(ts, size),
 // HOP(ts, slide, size) or SESSION(ts, gap) over an event-time attribute.
 func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error) {

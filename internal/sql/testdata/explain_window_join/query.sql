@@ -19,3 +19,5 @@ SELECT window_start, window_end, COUNT(*) FROM (
   JOIN (SELECT auction, window_start, window_end, MIN(price) AS low FROM TABLE(TUMBLE(TABLE asks, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end) a
   ON b.auction = a.auction
 ) GROUP BY window_start, window_end;
+-- WHERE may read the window columns of a window table function.
+EXPLAIN SELECT auction, window_end FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE window_start > TIMESTAMP '2024-01-01 00:00:00';
