@@ -407,9 +407,10 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.win != nil && s.win.kind != "SESSION" && len(sel.GroupBy) == 0 && sel.Having == nil && !p.anyAgg(sel) {
-		// A window TVF without an aggregation: its rows with their
-		// windows, which WHERE may read.
+	if s.win != nil && s.win.kind != "SESSION" && ((len(sel.GroupBy) == 0 && sel.Having == nil && !p.anyAgg(sel)) || p.readsWindow(where, s)) {
+		// A window TVF without an aggregation, or whose WHERE reads
+		// the windows: its rows with their windows (an aggregation
+		// then groups a window relation).
 		if in, err = materializeTVF(in, s); err != nil {
 			return nil, err
 		}

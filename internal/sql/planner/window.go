@@ -175,6 +175,19 @@ func (p *Planner) anyAgg(sel *parser.Select) bool {
 	return false
 }
 
+// readsWindow reports whether e reads a window column of a window TVF.
+func (p *Planner) readsWindow(e parser.Expr, s *scope) bool {
+	found := false
+	p.b.walk(e, func(x parser.Expr) {
+		if c, ok := x.(*parser.ColumnRef); ok {
+			if i, err := s.resolve(c); err == nil && s.cols[i].window {
+				found = true
+			}
+		}
+	})
+	return found
+}
+
 // groupWindow reads a group window of GROUP BY: TUMBLE(ts, size),
 // HOP(ts, slide, size) or SESSION(ts, gap) over an event-time attribute.
 func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error) {

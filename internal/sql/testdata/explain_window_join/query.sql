@@ -21,3 +21,6 @@ SELECT window_start, window_end, COUNT(*) FROM (
 ) GROUP BY window_start, window_end;
 -- WHERE may read the window columns of a window table function.
 EXPLAIN SELECT auction, window_end FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND)) WHERE window_start > TIMESTAMP '2024-01-01 00:00:00';
+-- A WHERE on the windows of an aggregated window TVF: the windows are assigned first.
+EXPLAIN SELECT window_start, COUNT(*) FROM TABLE(HOP(TABLE bids, DESCRIPTOR(ts), INTERVAL '5' SECOND, INTERVAL '10' SECOND))
+WHERE window_start >= TIMESTAMP '2024-01-01 00:00:00' GROUP BY window_start, window_end;
