@@ -265,8 +265,8 @@ func (n *WindowedAgg) Updating() bool { return false }
 func (n *WindowedAgg) Inputs() []Node { return []Node{n.In} }
 
 func (n *WindowedAgg) explain() string {
-	return fmt.Sprintf("WindowAggregate(window=[win_start=[%s], win_end=[%s]], groupBy=[%s], select=[%s]",
-		colText(n.In, n.Keys[n.Start]), colText(n.In, n.Keys[n.End]), keysText(n.In, n.Keys), aggsText(n.Aggs))
+	return fmt.Sprintf("WindowAggregate(window=[%s, win_start=[%s], win_end=[%s]], groupBy=[%s], select=[%s]",
+		n.cols[n.End].Win.spec(), colText(n.In, n.Keys[n.Start]), colText(n.In, n.Keys[n.End]), keysText(n.In, n.Keys), aggsText(n.Aggs))
 }
 
 func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error) {

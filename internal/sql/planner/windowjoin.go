@@ -45,8 +45,8 @@ func (n *WindowJoin) explain() string {
 	if n.Cond != nil {
 		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
 	}
-	return fmt.Sprintf("WindowJoin(joinType=[%s], where=[%s]%s, window=[end=[%s, %s]]", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond,
-		n.L.Cols()[n.LEnd].Name, n.R.Cols()[n.REnd].Name)
+	return fmt.Sprintf("WindowJoin(joinType=[%s], where=[%s]%s, window=[%s]", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond,
+		n.L.Cols()[n.LEnd].Win.spec())
 }
 
 // joinCond binds the residual ON conditions of an outer join over the
