@@ -38,7 +38,7 @@ func startServer(t *testing.T, dir string) *testServer {
 		t.Fatal(err)
 	}
 	tok, ro := srv.Tokens()
-	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: tok, ReadOnlyToken: ro, Logger: quiet()}, srv)
+	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: tok, ReadOnlyToken: ro, Logger: quiet(), Journal: srv.JournalHandler()}, srv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,21 +405,27 @@ func TestPathTraversalCanary(t *testing.T) {
 	}
 	variants := []string{"../canary.txt", "..%2fcanary.txt", "..%252fcanary.txt", "%2e%2e/canary.txt",
 		filepath.Join(root, "canary.txt"), "canary.txt%00", "escape", "escape/canary.txt", "..", "%2e%2e%2f%2e%2e%2fcanary.txt"}
-	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: ts.token, ReadOnlyToken: ts.ro, Logger: quiet()}, ts.srv)
+	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: ts.token, ReadOnlyToken: ts.ro, Logger: quiet(), Journal: ts.srv.JournalHandler()}, ts.srv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, rt := range ws.Routes() {
+		var paths []string
 		for _, v := range variants {
-			p := rt.Pattern
-			switch {
-			case strings.Contains(p, "{id}"):
-				p = strings.Replace(p, "{id}", v, 1)
-			case strings.Contains(p, "{path...}"):
-				p = strings.Replace(p, "{path...}", v, 1)
-			default:
-				p = strings.TrimSuffix(strings.Replace(p, "{$}", "", 1), "/") + "/" + v
+			found := false
+			for _, wild := range []string{"{id}", "{path...}", "{topic}", "{p}"} {
+				if strings.Contains(rt.Pattern, wild) {
+					found = true
+					p := strings.Replace(rt.Pattern, wild, v, 1)
+					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0").Replace(p)
+					paths = append(paths, p)
+				}
 			}
+			if !found {
+				paths = append(paths, strings.TrimSuffix(strings.Replace(rt.Pattern, "{$}", "", 1), "/")+"/"+v)
+			}
+		}
+		for _, p := range paths {
 			req, err := http.NewRequest(rt.Method, ts.url, strings.NewReader(`{"name":"escape","sql":"x","from_savepoint":"escape"}`))
 			if err != nil {
 				t.Fatal(err)
@@ -492,4 +498,58 @@ func TestTableOptionsAllowList(t *testing.T) {
 		t.Fatalf("a path inside the data directory: %d", c)
 	}
 	poll(t, "finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+}
+
+// The server's journal is the one SQL tables use: a topic made over the
+// API, an INSERT job writing it exactly-once, a query reading it back, and
+// the journal's own API behind the token.
+func TestJournalTables(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids", "partitions": 2}, nil); c != 201 {
+		t.Fatalf("create topic: %d", c)
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids"}, nil); c != 409 {
+		t.Fatalf("create the topic again: %d", c)
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "../x"}, nil); c != 400 {
+		t.Fatalf("bad topic name: %d", c)
+	}
+	var topics struct {
+		Topics []struct{ Name string }
+	}
+	if c := ts.call(t, "GET", "/api/v1/journal/topics", nil, &topics); c != 200 || len(topics.Topics) != 1 {
+		t.Fatalf("topics: %d %+v", c, topics)
+	}
+	ins := `CREATE TABLE nx (event_type INT, bid ROW<auction BIGINT, price BIGINT>) WITH ('connector' = 'nexmark', 'events.num' = '500');
+CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json');
+INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: ins}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "the INSERT finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	q := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');
+SELECT COUNT(*) AS n FROM bids`
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: q}, &js); c != 201 {
+		t.Fatalf("submit query: %d", c)
+	}
+	poll(t, "the query finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	f, err := ts.srv.Feed(js.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.Poll(f.Last(), 1)
+	var m struct{ Row struct{ N int } }
+	if len(b.Messages) != 1 || json.Unmarshal(b.Messages[0], &m) != nil || m.Row.N == 0 || m.Row.N > 500 {
+		t.Fatalf("last result %q", b.Messages)
+	}
+	// The journal's API needs the token like every route.
+	resp, err := http.Get(ts.url + "/api/v1/journal/topics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("journal API without a token: %d", resp.StatusCode)
+	}
 }

@@ -146,6 +146,11 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/api/v1/jobs/{id}/results", Stream: true, handler: s.resultsSSE},
 		{Method: "GET", Pattern: "/api/v1/jobs/{id}/results/ws", Stream: true, handler: s.resultsWS},
 		{Method: "GET", Pattern: "/api/v1/events", Stream: true, handler: s.events},
+		{Method: "GET", Pattern: "/api/v1/journal/topics", handler: s.journal},
+		{Method: "POST", Pattern: "/api/v1/journal/topics", Write: true, handler: s.journal},
+		{Method: "POST", Pattern: "/api/v1/journal/topics/{topic}/records", Write: true, handler: s.journal},
+		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/records", handler: s.journal},
+		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/tail", Stream: true, handler: s.journal},
 		{Method: "GET", Pattern: "/metrics", handler: s.promMetrics},
 		{Method: "GET", Pattern: "/{$}", handler: s.ui},
 		{Method: "GET", Pattern: "/ui/{path...}", handler: s.ui},
@@ -157,6 +162,15 @@ func (s *Server) promMetrics(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("metrics are not served by this build")
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
+	return nil
+}
+
+// journal hands the request to the journal's API, without the prefix.
+func (s *Server) journal(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Journal == nil {
+		return NotFound("the journal API is not served")
+	}
+	http.StripPrefix("/api/v1/journal", s.cfg.Journal).ServeHTTP(w, r)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,8 +48,14 @@ type Config struct {
 	// idle streams (default 15 s); Tick the interval of the metrics events
 	// of /api/v1/events (default 1 s).
 	Heartbeat, Tick time.Duration
+	// MaxInFlight bounds the requests served at once, MaxStreams the open
+	// SSE and WebSocket streams (defaults 256 and 128; 429 above).
+	MaxInFlight, MaxStreams int
 	// Metrics serves GET /metrics (nil: 404).
 	Metrics http.Handler
+	// Journal serves the journal's HTTP API under /api/v1/journal (routes
+	// relative to it: /topics, /topics/{topic}/records, ...; nil: 404).
+	Journal http.Handler
 	// UI serves the dashboard under / (nil: 404).
 	UI http.Handler
 	// Logger receives request failures and warnings (default: slog's).
@@ -79,6 +86,12 @@ func (c *Config) defaults() {
 	}
 	if c.Tick == 0 {
 		c.Tick = time.Second
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 256
+	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = 128
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -114,6 +127,8 @@ type Server struct {
 	tls    *tls.Config
 	rates  rates
 	start  time.Time
+
+	inFlight, streams atomic.Int64
 
 	stopMu sync.Mutex
 	stop   chan struct{} // closed by Shutdown: streams end
@@ -454,6 +469,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	limit, ctr := s.cfg.MaxInFlight, &s.inFlight
+	if rt != nil && rt.Stream {
+		limit, ctr = s.cfg.MaxStreams, &s.streams
+	}
+	if n := ctr.Add(1); n > int64(limit) {
+		ctr.Add(-1)
+		h.Set("Retry-After", "1")
+		s.writeError(w, r, Errorf(http.StatusTooManyRequests, "too_many_requests", "the server is serving %d requests of this kind; try again later", limit))
+		return
+	}
+	defer ctr.Add(-1)
+	if rt != nil && rt.Write {
+		// The audit log of state-changing calls: who, what, when, result.
+		aw := &auditWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			who := "token"
+			if cookie {
+				who = "cookie"
+			}
+			s.cfg.Logger.Info("strom server: audit", "method", r.Method, "path", r.URL.Path, "auth", who,
+				"remote", r.RemoteAddr, "status", aw.status, "time", time.Now().UTC().Format(time.RFC3339Nano))
+		}()
+		w = aw
+	}
 	rc := http.NewResponseController(w)
 	if rt != nil && rt.Stream {
 		_ = rc.SetReadDeadline(time.Time{})
@@ -502,7 +541,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 // serveRoute runs the route's handler and writes its error.
 func (s *Server) serveRoute(rt *Route, w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{"id", "name"} {
+	for _, name := range []string{"id", "name", "topic", "p"} {
 		if v := r.PathValue(name); v != "" && !ValidName(v) {
 			s.writeError(w, r, BadRequest("invalid %s %q: use letters, digits, '.', '_' and '-' (at most 64)", name, v))
 			return
@@ -512,3 +551,16 @@ func (s *Server) serveRoute(rt *Route, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 	}
 }
+
+// auditWriter records the status of a state-changing call.
+type auditWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (a *auditWriter) WriteHeader(code int) {
+	a.status = code
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *auditWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
