@@ -32,12 +32,10 @@ func TestServerAndJobCommands(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
 	}()
-	pollFor(t, "server.json", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "server.json"))
-		return err == nil
-	})
-	if !strings.Contains(sout.String(), "/?token=") {
-		t.Fatalf("no dashboard URL: %q", sout.String())
+	// The URL is printed after server.json is written.
+	pollFor(t, "the dashboard URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
+	if _, err := os.Stat(filepath.Join(dir, "server.json")); err != nil {
+		t.Fatal(err)
 	}
 	jobCmd := func(args ...string) (string, string, int) {
 		var o, e bytes.Buffer
