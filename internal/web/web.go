@@ -425,6 +425,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, Errorf(http.StatusInternalServerError, "internal", "internal error (see the server's log)"))
 		}
 	}()
+	// Every answer gets the write timeout; streams lift it below.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -497,8 +499,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt != nil && rt.Stream {
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
-	} else {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		s.writeError(w, r, Errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than %d bytes", s.cfg.MaxBodyBytes))
