@@ -265,6 +265,9 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		opts.Checkpoints = co
 	}
 	sess := streamsql.NewSession(opts)
+	if s.cfg.OnSession != nil {
+		s.cfg.OnSession(sess)
+	}
 	if !rec.Query {
 		j, _, err := sess.Submit(s.ctx, rec.SQL)
 		if err != nil {
@@ -420,14 +423,18 @@ func (s *Server) recordException(jb *job, err error) {
 func (s *Server) finish(jb *job, state, msg string) {
 	now := time.Now().UTC()
 	jb.mu.Lock()
-	jb.state = state
 	jb.rec.Desired = state
 	jb.rec.Ended = &now
 	jb.rec.Error = msg
 	jb.mu.Unlock()
+	// Persisted before it shows: a client that saw the state finds it
+	// after a restart of the server too.
 	if err := s.saveRecord(jb); err != nil {
 		s.log.Error("strom server: could not persist a job's final state; it may be resumed after a restart", "job", jb.rec.ID, "err", err)
 	}
+	jb.mu.Lock()
+	jb.state = state
+	jb.mu.Unlock()
 	s.endFeed(jb, state)
 	s.publishState(jb, state)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,12 +13,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
 )
 
 // testServer is a Server with its HTTP API on a loopback port.
@@ -31,9 +36,16 @@ type testServer struct {
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func startServer(t *testing.T, dir string) *testServer {
+	return startServerWith(t, dir, nil)
+}
+
+func startServerWith(t *testing.T, dir string, mod func(*Config)) *testServer {
 	t.Helper()
-	srv, err := Open(Config{DataDir: dir, Version: "test", Logger: quiet(), Out: io.Discard,
-		Restart: nil, CheckpointInterval: 50 * time.Millisecond})
+	cfg := Config{DataDir: dir, Version: "test", Logger: quiet(), Out: io.Discard, CheckpointInterval: 50 * time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,5 +563,53 @@ SELECT COUNT(*) AS n FROM bids`
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("journal API without a token: %d", resp.StatusCode)
+	}
+}
+
+// A failed INSERT job restarts from its latest checkpoint; the failure is
+// in its exceptions; past the attempts it ends failed.
+func TestFailedJobRestarts(t *testing.T) {
+	var calls, failAt atomic.Int64
+	var always atomic.Bool
+	failAt.Store(-1)
+	ts := startServerWith(t, t.TempDir(), func(c *Config) {
+		c.Restart = &stream.RestartStrategy{MaxAttempts: 2}
+		c.OnSession = func(s *streamsql.Session) {
+			s.RegisterScalar("boom_at", table.BigIntType(), []table.Type{table.BigIntType()}, func(a []table.Value) (table.Value, error) {
+				if n := calls.Add(1); n == failAt.Load() || always.Load() {
+					return a[0], errors.New("injected failure")
+				}
+				return a[0], nil
+			})
+		}
+	})
+	sql := nexmarkDDL + `INSERT INTO out SELECT boom_at(bid.auction), bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Completed > 0 })
+	failAt.Store(calls.Load() + 10)
+	poll(t, "a restart from the checkpoint", func() bool {
+		var j jobJSON
+		ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
+		return j.Restarts == 1 && j.State == web.StateRunning && ts.checkpoints(t, js.ID).Restored > 0
+	})
+	var ex struct{ Exceptions []web.Exception }
+	ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/exceptions", nil, &ex)
+	if len(ex.Exceptions) != 1 || !strings.Contains(ex.Exceptions[0].Message, "injected failure") {
+		t.Fatalf("exceptions %+v", ex)
+	}
+	// Fail on every row: the attempts are used up, the job fails for good.
+	always.Store(true)
+	poll(t, "failed", func() bool { return ts.state(t, js.ID) == web.StateFailed })
+	var j jobJSON
+	ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
+	if j.Restarts != 2 || !strings.Contains(j.Error, "injected failure") || j.EndedAt == nil {
+		t.Fatalf("failed job %+v", j.JobSummary)
+	}
+	rec, err := readRecord(filepath.Join(ts.srv.Dir(), "jobs", js.ID, "job.json"))
+	if err != nil || rec.Desired != web.StateFailed {
+		t.Fatalf("persisted %+v %v", rec, err)
 	}
 }
