@@ -28,6 +28,9 @@ type jobClient struct {
 	Server  string
 	Token   string
 	CAFile  string
+	// CertFile and KeyFile are the client certificate of a server with
+	// mutual TLS (--client-ca).
+	CertFile, KeyFile string
 
 	url   string
 	token string
@@ -40,6 +43,8 @@ func (c *jobClient) register(cmd *cobra.Command) {
 	f.StringVar(&c.Server, "server", "", "the server's `URL` (default: from --data-dir)")
 	f.StringVar(&c.Token, "token", "", "the `TOKEN` (default: $STROM_TOKEN, else the token file of --data-dir)")
 	f.StringVar(&c.CAFile, "ca-cert", "", "verify an HTTPS server with the CA certificate in `FILE`")
+	f.StringVar(&c.CertFile, "client-cert", "", "present this client certificate `FILE` to a server with mutual TLS")
+	f.StringVar(&c.KeyFile, "client-key", "", "the private key `FILE` of --client-cert")
 }
 
 // resolve finds the server's address and token.
@@ -84,6 +89,13 @@ func (c *jobClient) resolve() error {
 			return fmt.Errorf("--ca-cert %s holds no PEM certificate", c.CAFile)
 		}
 		tc.RootCAs = pool
+	}
+	if c.CertFile != "" || c.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("load --client-cert %s and --client-key %s: %w", c.CertFile, c.KeyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
 	}
 	c.http = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}
 	return nil

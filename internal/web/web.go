@@ -141,7 +141,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Token == "" || cfg.ReadOnlyToken == "" {
 		return nil, errors.New("web: a token and a read-only token are required")
 	}
-	if cfg.Token == cfg.ReadOnlyToken {
+	if subtle.ConstantTimeCompare([]byte(cfg.Token), []byte(cfg.ReadOnlyToken)) == 1 {
 		return nil, errors.New("web: the read-only token must differ from the token")
 	}
 	s := &Server{cfg: cfg, b: b, mux: http.NewServeMux(), start: time.Now(), stop: make(chan struct{})}

@@ -745,3 +745,31 @@ func TestIdleConnections(t *testing.T) {
 		t.Fatalf("healthz: %d", resp.StatusCode)
 	}
 }
+
+// S2: the tokens are compared only through subtle.ConstantTimeCompare (a
+// review aid: no ==, != or strings.EqualFold on them in the package).
+func TestTokenComparedInConstantTime(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "Token") || strings.Contains(line, "ConstantTimeCompare") {
+				continue
+			}
+			for _, bad := range []string{"Token ==", "== s.cfg.", "Token !=", "!= s.cfg.", "EqualFold("} {
+				if strings.Contains(line, bad) && !strings.Contains(line, `""`) {
+					t.Errorf("%s:%d compares a token without subtle.ConstantTimeCompare: %s", f, i+1, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
