@@ -500,7 +500,7 @@ func (s *Server) Job(id string) (web.JobInfo, error) {
 	}
 	jb.mu.Lock()
 	defer jb.mu.Unlock()
-	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: jb.rec.SQL, Columns: jb.columns, View: jb.view,
+	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: RedactSQL(jb.rec.SQL), Columns: jb.columns, View: jb.view,
 		Checkpoints: jb.ckpt, Checkpointing: !jb.rec.Query, Exceptions: append([]web.Exception(nil), jb.excs...)}
 	if jb.cur != nil {
 		ji.View, ji.Checkpoints = jb.cur.View(), jb.cur.Checkpoints()

@@ -613,3 +613,19 @@ func TestFailedJobRestarts(t *testing.T) {
 		t.Fatalf("persisted %+v %v", rec, err)
 	}
 }
+
+func TestRedactSQL(t *testing.T) {
+	in := `CREATE TABLE k (a INT) WITH ('connector' = 'kafka', 'properties.sasl.jaas.config' = 'x required password="p4ss";',
+  'properties.ssl.truststore.password' = 'it''s-secret', 'key.format' = 'json', 'topic' = 't', 's3.access-key' = 'AKIA1');`
+	out := RedactSQL(in)
+	for _, leak := range []string{"p4ss", "it''s-secret", "AKIA1"} {
+		if strings.Contains(out, leak) {
+			t.Fatalf("%q leaks %q", out, leak)
+		}
+	}
+	for _, keep := range []string{"'key.format' = 'json'", "'topic' = 't'", "'properties.ssl.truststore.password' = '<redacted>'"} {
+		if !strings.Contains(out, keep) {
+			t.Fatalf("%q lost %q", out, keep)
+		}
+	}
+}
