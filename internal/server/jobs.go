@@ -348,10 +348,6 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 		userStop := jb.stopping
 		jb.mu.Unlock()
 		switch {
-		case s.ctx.Err() != nil && userStop == "":
-			// Shutdown: leave the job resumable.
-			s.endFeed(jb, "shutdown")
-			return
 		case userStop != "" && (err == nil || errors.Is(err, stream.ErrCanceled)):
 			s.finish(jb, web.StateCancelled, "")
 			return
@@ -360,6 +356,10 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 			return
 		case errors.Is(err, stream.ErrStopped):
 			s.finish(jb, web.StateStopped, "")
+			return
+		case s.ctx.Err() != nil:
+			// Shutdown: leave the job resumable.
+			s.endFeed(jb, "shutdown")
 			return
 		case errors.Is(err, stream.ErrCanceled):
 			s.finish(jb, web.StateCancelled, "")
