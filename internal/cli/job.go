@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
@@ -159,7 +160,8 @@ through --data-dir (its server.json and token files), or --server and
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	c.register(cmd)
-	cmd.AddCommand(newJobListCmd(c), newJobShowCmd(c), newJobSubmitCmd(c), newJobCancelCmd(c), newJobSavepointCmd(c))
+	cmd.AddCommand(newJobListCmd(c), newJobShowCmd(c), newJobSubmitCmd(c), newJobCancelCmd(c), newJobSavepointCmd(c),
+		newJobSavepointsCmd(c), newJobResultsCmd(c))
 	return cmd
 }
 
@@ -337,5 +339,97 @@ func newJobSavepointCmd(c *jobClient) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&req.Name, "name", "", "the savepoint's `NAME` (default: ID-<time>)")
 	cmd.Flags().BoolVar(&req.Stop, "stop", false, "stop the job after the savepoint")
+	return cmd
+}
+
+func newJobSavepointsCmd(c *jobClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "savepoints",
+		Short: "List the savepoints (by name)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct{ Savepoints []web.SavepointInfo }
+			if err := c.call("GET", "/api/v1/savepoints", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tJOB\tCHECKPOINT\tBYTES\tTIME\tSTOPPED")
+			for _, sp := range out.Savepoints {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%v\n", sp.Name, sp.Job, sp.CheckpointID, sp.Bytes, fmtTime(sp.Time), sp.Stopped)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newJobResultsCmd(c *jobClient) *cobra.Command {
+	var after uint64
+	cmd := &cobra.Command{
+		Use:   "results ID",
+		Short: "Follow the live results of a query (SELECT) job: one JSON line per row change",
+		Long: `Print the rows of a query job as they change, one JSON object per line
+({"seq":N,"op":"+I","row":{...}}), from the oldest the server still holds (or
+after --after), until the job ends or the command is interrupted. Rows the
+server dropped before they were read are reported as {"gap":{"from","to"}}.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !web.ValidName(args[0]) {
+				return usagef(cmd, "invalid job id %q", args[0])
+			}
+			if err := c.resolve(); err != nil {
+				return err
+			}
+			path := fmt.Sprintf("/api/v1/jobs/%s/results?after=%d", args[0], after)
+			req, err := http.NewRequestWithContext(cmd.Context(), "GET", c.url+path, nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			hc := &http.Client{Transport: c.http.Transport} // no timeout: a stream
+			resp, err := hc.Do(req)
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("cannot reach the strom server at %s: %v (is 'strom server' running?)", c.url, err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				var e struct{ Error, Code string }
+				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+				if json.Unmarshal(b, &e) == nil && e.Error != "" {
+					return fmt.Errorf("the server at %s refused GET %s (%d %s): %s", c.url, path, resp.StatusCode, e.Code, e.Error)
+				}
+				return fmt.Errorf("the server at %s answered %s to GET %s", c.url, resp.Status, path)
+			}
+			w := cmd.OutOrStdout()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 64<<10), 16<<20)
+			event := ""
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = line[7:]
+				case strings.HasPrefix(line, "data: "):
+					if event == "end" {
+						fmt.Fprintf(w, "%s\n", line[6:])
+						return nil
+					}
+					fmt.Fprintf(w, "%s\n", line[6:])
+				case line == "":
+					event = ""
+				}
+			}
+			if cmd.Context().Err() != nil {
+				return nil
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("reading the results from %s: %w", c.url, err)
+			}
+			return fmt.Errorf("the server at %s closed the results stream before the job ended (it may be shutting down)", c.url)
+		},
+	}
+	cmd.Flags().Uint64Var(&after, "after", 0, "start after this sequence number")
 	return cmd
 }

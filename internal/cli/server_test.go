@@ -76,6 +76,25 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	if code := run(context.Background(), []string{"job", "list", "--data-dir", dir, "--token", "wrong"}, &o, &e); code != 1 || !strings.Contains(e.String(), "401") {
 		t.Fatalf("wrong token: %d %q", code, e.String())
 	}
+	out, errs, code = jobCmd("savepoints")
+	if code != 0 || !strings.Contains(out, "sp1") || !strings.Contains(out, id) {
+		t.Fatalf("savepoints: %d %q %q", code, out, errs)
+	}
+	// A bounded query: its results to the end.
+	q := filepath.Join(t.TempDir(), "count.sql")
+	if err := os.WriteFile(q, []byte("CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '50');\nSELECT COUNT(*) AS n FROM nx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = jobCmd("submit", q)
+	if code != 0 {
+		t.Fatalf("submit query: %d %q", code, errs)
+	}
+	qid := strings.Fields(strings.TrimPrefix(out, "submitted job "))[0]
+	out, errs, code = jobCmd("results", qid)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || !strings.Contains(lines[len(lines)-2], `"row":{"n":50}`) || lines[len(lines)-1] != `{"end":"finished"}` {
+		t.Fatalf("results: %d %q %q", code, out, errs)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("server exit %d: %s", code, serr.String())
