@@ -196,8 +196,8 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// decode reads a JSON body strictly (unknown fields are an error).
-func decode(r *http.Request, v any) error {
+// decodeBody reads a JSON body strictly (unknown fields are an error).
+func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -225,7 +225,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the job as application/json, not %s", ct)
 	}
 	var req SubmitRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	if req.Name != "" && len(req.Name) > 200 {
@@ -319,29 +319,29 @@ type OperatorMetrics struct {
 	LatencyP99Ms   float64 `json:"latency_p99_ms"`
 }
 
-// rates remembers the previous totals of each job's operators to give
+// rateMemo remembers the previous totals of each job's operators to give
 // per-second rates between two requests.
-type rates struct {
+type rateMemo struct {
 	mu   sync.Mutex
-	prev map[string]sample
+	prev map[string]rateSample
 }
 
-type sample struct {
+type rateSample struct {
 	at     time.Time
 	totals map[string][3]int64 // in, out, backpressure ns
 }
 
-// Metrics returns the figures of a job's view; rates are over the time
+// MetricsOf returns the figures of a job's view; rates are over the time
 // since the previous call for the same job.
-func (s *Server) Metrics(id string, view []cluster.VertexView) []OperatorMetrics {
+func (s *Server) MetricsOf(id string, view []cluster.VertexView) []OperatorMetrics {
 	now := time.Now()
 	s.rates.mu.Lock()
 	defer s.rates.mu.Unlock()
 	if s.rates.prev == nil {
-		s.rates.prev = map[string]sample{}
+		s.rates.prev = map[string]rateSample{}
 	}
 	prev, hasPrev := s.rates.prev[id]
-	cur := sample{at: now, totals: map[string][3]int64{}}
+	cur := rateSample{at: now, totals: map[string][3]int64{}}
 	dt := now.Sub(prev.at).Seconds()
 	out := []OperatorMetrics{}
 	for _, v := range view {
@@ -401,7 +401,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p50, p99 := 0.0, 0.0
-	ops := s.Metrics(id, ji.View)
+	ops := s.MetricsOf(id, ji.View)
 	for _, o := range ops {
 		p50, p99 = max(p50, o.LatencyP50Ms), max(p99, o.LatencyP99Ms)
 	}
@@ -435,16 +435,16 @@ func (s *Server) checkpoints(w http.ResponseWriter, r *http.Request) error {
 	}
 	c := ji.Checkpoints
 	out := CheckpointsJSON{Enabled: ji.Checkpointing, Completed: c.Completed, Failed: c.Failed, Restored: c.Restored,
-		LatestID: c.LastID, LatestDuration: ms(c.LastDuration), LatestBytes: c.LastBytes, MaxDurationMs: ms(c.MaxDuration),
+		LatestID: c.LastID, LatestDuration: millis(c.LastDuration), LatestBytes: c.LastBytes, MaxDurationMs: millis(c.MaxDuration),
 		MaxBytes: c.MaxBytes, LastFailure: c.LastFailure, History: []any{}, FailuresHistory: []any{}}
 	if c.Periodic > 0 {
-		out.MeanDurationMs = ms(c.TotalDuration) / float64(c.Periodic)
+		out.MeanDurationMs = millis(c.TotalDuration) / float64(c.Periodic)
 	}
 	writeJSON(w, 200, out)
 	return nil
 }
 
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+func millis(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) error {
 	ji, err := s.b.Job(r.PathValue("id"))
@@ -470,7 +470,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) savepoint(w http.ResponseWriter, r *http.Request) error {
 	var req SavepointRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	if !ValidName(req.Name) {

@@ -125,7 +125,7 @@ type Server struct {
 	routes []Route
 	mux    *http.ServeMux
 	tls    *tls.Config
-	rates  rates
+	rates  rateMemo
 	start  time.Time
 
 	inFlight, streams atomic.Int64
