@@ -773,3 +773,22 @@ func TestTokenComparedInConstantTime(t *testing.T) {
 		}
 	}
 }
+
+// An idle results stream gets heartbeat comments; the server's shutdown
+// ends it.
+func TestSSEHeartbeat(t *testing.T) {
+	s, _ := newTestServer(t, func(c *Config) { c.Heartbeat = 10 * time.Millisecond })
+	addr := serve(t, s)
+	resp := authGet(t, "http://"+addr+"/api/v1/jobs/j1/results", testROToken)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == ": heartbeat" {
+			s.Shutdown()
+			for sc.Scan() { // the stream ends
+			}
+			return
+		}
+	}
+	t.Fatalf("no heartbeat: %v", sc.Err())
+}
