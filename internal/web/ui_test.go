@@ -1,0 +1,781 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ---------------------------------------------------------------- UIHandler
+
+func uiGet(t *testing.T, h http.Handler, method, target string, hdr map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestUIHandlerContentTypes(t *testing.T) {
+	h := UIHandler()
+	for _, tc := range []struct {
+		path, ctype, cache, contains string
+	}{
+		{"/", "text/html; charset=utf-8", "no-cache", "<title>strom</title>"},
+		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="app.js"`},
+		{"/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
+		{"/style.css", "text/css; charset=utf-8", "no-cache", "--accent"},
+		{"/favicon.svg", "image/svg+xml", "no-cache", "<svg"},
+		{"/vendor/uPlot.iife.min.js", "text/javascript; charset=utf-8", "public, max-age=86400", "uPlot"},
+		{"/vendor/uPlot.min.css", "text/css; charset=utf-8", "public, max-age=86400", ".uplot"},
+		{"/vendor/dagre.min.js", "text/javascript; charset=utf-8", "public, max-age=86400", "var dagre="},
+	} {
+		rec := uiGet(t, h, "GET", tc.path, nil)
+		if rec.Code != 200 {
+			t.Fatalf("GET %s: %d", tc.path, rec.Code)
+		}
+		if got := rec.Header().Get("Content-Type"); got != tc.ctype {
+			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.ctype)
+		}
+		if got := rec.Header().Get("Cache-Control"); got != tc.cache {
+			t.Errorf("GET %s: Cache-Control %q, want %q", tc.path, got, tc.cache)
+		}
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" || rec.Header().Get("ETag") == "" {
+			t.Errorf("GET %s: headers %v", tc.path, rec.Header())
+		}
+		if !strings.Contains(rec.Body.String(), tc.contains) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
+		}
+		if rec.Header().Get("Content-Length") != fmt.Sprint(rec.Body.Len()) {
+			t.Errorf("GET %s: Content-Length %s, body %d", tc.path, rec.Header().Get("Content-Length"), rec.Body.Len())
+		}
+	}
+	idx := uiGet(t, h, "GET", "/", nil)
+	if csp := idx.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("index CSP %q", csp)
+	}
+	if idx.Header().Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("index Referrer-Policy %q", idx.Header().Get("Referrer-Policy"))
+	}
+	if a, b := idx.Body.String(), uiGet(t, h, "GET", "/index.html", nil).Body.String(); a != b {
+		t.Error("/ and /index.html differ")
+	}
+	// The page's token never names the file: / with a query is the index.
+	if rec := uiGet(t, h, "GET", "/?token=abc", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), "<title>strom</title>") {
+		t.Errorf("GET /?token=: %d", rec.Code)
+	}
+}
+
+func TestUIHandlerRejects(t *testing.T) {
+	h := UIHandler()
+	for _, tc := range []struct {
+		target string
+		code   int
+	}{
+		{"/../ui.go", 400},
+		{"/vendor/../app.js", 400},
+		{"/%2e%2e/ui.go", 400},
+		{"/vendor/..%2fapp.js", 400},
+		{"/..", 400},
+		{"/vendor", 404},
+		{"/vendor/", 404},          // no directory listing
+		{"/vendor/README.md", 404}, // embedded, not served
+		{"/vendor/dagre.LICENSE", 404},
+		{"/ui/index.html", 404},
+		{"/nope.js", 404},
+		{"/api/v1/jobs", 404},
+	} {
+		if rec := uiGet(t, h, "GET", tc.target, nil); rec.Code != tc.code {
+			t.Errorf("GET %s: %d, want %d", tc.target, rec.Code, tc.code)
+		}
+	}
+	for _, m := range []string{"POST", "PUT", "DELETE"} {
+		rec := uiGet(t, h, m, "/", nil)
+		if rec.Code != 405 || rec.Header().Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s /: %d, Allow %q", m, rec.Code, rec.Header().Get("Allow"))
+		}
+	}
+}
+
+func TestUIHandlerConditional(t *testing.T) {
+	h := UIHandler()
+	first := uiGet(t, h, "GET", "/app.js", nil)
+	etag := first.Header().Get("ETag")
+	if rec := uiGet(t, h, "GET", "/app.js", map[string]string{"If-None-Match": etag}); rec.Code != 304 || rec.Body.Len() != 0 {
+		t.Errorf("If-None-Match: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+	if rec := uiGet(t, h, "GET", "/app.js", map[string]string{"If-None-Match": `"other", W/` + etag}); rec.Code != 304 {
+		t.Errorf("If-None-Match list: %d", rec.Code)
+	}
+	if rec := uiGet(t, h, "GET", "/app.js", map[string]string{"If-None-Match": `"other"`}); rec.Code != 200 {
+		t.Errorf("If-None-Match other: %d", rec.Code)
+	}
+	head := uiGet(t, h, "HEAD", "/app.js", nil)
+	if head.Code != 200 || head.Body.Len() != 0 || head.Header().Get("Content-Length") != first.Header().Get("Content-Length") {
+		t.Errorf("HEAD: %d, %d bytes, length %q", head.Code, head.Body.Len(), head.Header().Get("Content-Length"))
+	}
+	// Mounted under a prefix.
+	srv := httptest.NewServer(http.StripPrefix("/ui", UIHandler()))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/ui/style.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("under a prefix: %d", res.StatusCode)
+	}
+}
+
+// ---------------------------------------------------------------- fake API
+//
+// uiFakeAPI implements the routes of DESIGN.md §8 the dashboard uses, with
+// fixed data: j1, a running job of three vertices (a diamond with HASH,
+// REBALANCE and BROADCAST edges), checkpoints and exceptions; q1, a
+// running query job whose results stream is a changelog with -U/+U and -D;
+// f1, a finished job.
+
+type uiFakeAPI struct {
+	now    time.Time
+	events bool // serve /api/v1/events (else 404: the dashboard polls)
+	posts  chan string
+}
+
+var uiFakeVertices = []map[string]any{
+	{"id": 0, "name": "Source: nexmark", "parallelism": 2,
+		"operators": []map[string]any{{"name": "Source: nexmark", "uid": "src"}, {"name": "Calc(event_type = 2)", "uid": "calc"}, {"name": "WatermarkAssigner", "uid": "wm"}},
+		"inputs":    []map[string]any{}},
+	{"id": 1, "name": "HopWindowAggregate", "parallelism": 4,
+		"operators": []map[string]any{{"name": "HopWindowAggregate(auction, COUNT(*))", "uid": "agg"}, {"name": "Calc(auction, num)", "uid": "proj"}},
+		"inputs":    []map[string]any{{"from": 0, "partitioning": "HASH"}}},
+	{"id": 2, "name": "Sink: hot_items", "parallelism": 1,
+		"operators": []map[string]any{{"name": "Sink: hot_items", "uid": "sink"}},
+		"inputs":    []map[string]any{{"from": 1, "partitioning": "REBALANCE"}, {"from": 0, "partitioning": "BROADCAST"}}},
+}
+
+var uiFakeQueryVertices = []map[string]any{
+	{"id": 0, "name": "Source: orders", "parallelism": 1, "operators": []map[string]any{{"name": "Source: orders", "uid": "s"}}, "inputs": []map[string]any{}},
+	{"id": 1, "name": "GroupAggregate", "parallelism": 2, "operators": []map[string]any{{"name": "GroupAggregate(k, SUM(v))", "uid": "g"}}, "inputs": []map[string]any{{"from": 0, "partitioning": "HASH"}}},
+}
+
+func (f *uiFakeAPI) job(id string) map[string]any {
+	start := f.now.Add(-83 * time.Minute).UTC().Format(time.RFC3339Nano)
+	switch id {
+	case "j1":
+		return map[string]any{"id": "j1", "name": "nexmark-hot-items", "kind": "sql", "state": "running", "query": false,
+			"started_at": start, "ended_at": nil, "error": "", "records_per_second": 52340.0, "parallelism": 4}
+	case "q1":
+		return map[string]any{"id": "q1", "name": "totals-by-key", "kind": "sql", "state": "running", "query": true,
+			"started_at": f.now.Add(-2 * time.Minute).UTC().Format(time.RFC3339Nano), "ended_at": nil, "error": "", "records_per_second": 12.0, "parallelism": 2}
+	case "f1":
+		return map[string]any{"id": "f1", "name": "backfill-2026-11", "kind": "builtin", "state": "failed", "query": false,
+			"started_at": f.now.Add(-26 * time.Hour).UTC().Format(time.RFC3339Nano), "ended_at": f.now.Add(-25 * time.Hour).UTC().Format(time.RFC3339Nano),
+			"error": "operator Sink: archive (subtask 0): disk quota exceeded", "records_per_second": 0.0, "parallelism": 1}
+	}
+	return nil
+}
+
+func (f *uiFakeAPI) detail(id string) map[string]any {
+	j := f.job(id)
+	switch id {
+	case "j1":
+		j["sql"] = "INSERT INTO hot_items\nSELECT auction, COUNT(*) AS num\nFROM TABLE(HOP(TABLE bids, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND))\nGROUP BY auction, window_start, window_end;"
+		j["graph"] = map[string]any{"vertices": uiFakeVertices}
+	case "q1":
+		j["sql"] = "SELECT k, SUM(v) AS v FROM orders GROUP BY k;"
+		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+		j["columns"] = []map[string]any{{"name": "k", "type": "STRING"}, {"name": "v", "type": "BIGINT"}}
+	case "f1":
+		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+	}
+	return j
+}
+
+// metrics is the metrics document of job id at time t; wobble varies the
+// rates so the charts have a shape.
+func (f *uiFakeAPI) metrics(id string, t time.Time) map[string]any {
+	k := float64(t.Unix()%60) / 60 * 2 * math.Pi
+	wob := func(base, amp float64) float64 { return math.Round(base + amp*math.Sin(k)) }
+	v := func(id int, in, out, bp float64, lag int64, state int64) map[string]any {
+		m := map[string]any{"id": id, "records_in": int64(in * 4000), "records_out": int64(out * 4000),
+			"records_in_per_second": in, "records_out_per_second": out, "backpressure": bp,
+			"watermark": t.UnixMilli() - lag, "watermark_lag_ms": lag, "state_bytes": state,
+			"late_records": 3, "dead_letters": 0, "latency_p50_ms": 4.2, "latency_p99_ms": 38.5}
+		if id == 0 && in == 0 {
+			m["records_in_per_second"] = 0.0
+		}
+		return m
+	}
+	var vs []map[string]any
+	switch id {
+	case "j1":
+		vs = []map[string]any{
+			v(0, 0, wob(52000, 6000), 0.62, 4100, 0),
+			v(1, wob(52000, 6000), wob(8000, 1500), 0.18, 4300+int64(800*math.Sin(k)), 48<<20),
+			v(2, wob(9000, 1500), 0, 0.02, 4400+int64(900*math.Sin(k)), 0),
+		}
+	default:
+		vs = []map[string]any{v(0, 0, 12, 0, 2000, 0), v(1, 12, 6, 0, 2100, 4096)}
+	}
+	return map[string]any{"job_id": id, "time": t.UTC().Format(time.RFC3339Nano), "vertices": vs}
+}
+
+func (f *uiFakeAPI) checkpoints() map[string]any {
+	var hist []map[string]any
+	for i := 0; i < 8; i++ {
+		id := 48 - i
+		c := map[string]any{"id": id, "status": "completed", "trigger_time": f.now.Add(-time.Duration(i*10) * time.Second).UTC().Format(time.RFC3339Nano),
+			"duration_ms": 180 + i*13, "bytes": (48 << 20) + i*91231, "alignment_ms": 2 + i, "failure": ""}
+		switch i {
+		case 0:
+			c["status"] = "in_progress"
+			c["duration_ms"] = nil
+			c["bytes"] = nil
+		case 3:
+			c["status"] = "failed"
+			c["failure"] = "checkpoint 45 expired after 10m0s before completing"
+			c["bytes"] = nil
+		}
+		hist = append(hist, c)
+	}
+	return map[string]any{"counts": map[string]any{"completed": 46, "failed": 1, "in_progress": 1}, "restored": 12, "history": hist}
+}
+
+func (f *uiFakeAPI) exceptions() map[string]any {
+	return map[string]any{"exceptions": []map[string]any{
+		{"time": f.now.Add(-40 * time.Minute).UTC().Format(time.RFC3339Nano), "operator": "HopWindowAggregate", "subtask": 3,
+			"message": "restarting: connection to journal partition bids-3 reset", "cause": "journal: read bids-3 at offset 88123: connection reset by peer\n\tat fetch (journal/http.go:212)"},
+		{"time": f.now.Add(-61 * time.Minute).UTC().Format(time.RFC3339Nano), "operator": "Source: nexmark", "subtask": 0,
+			"message": "checkpoint 12 declined: source split 0 not ready", "cause": ""},
+	}}
+}
+
+// uiFakeChangelog ends as a 4, c 3, d 5: a 1 is updated to a 4 (-U/+U), b 2
+// deleted.
+var uiFakeChangelog = []struct {
+	op string
+	k  string
+	v  int
+}{{"+I", "a", 1}, {"+I", "b", 2}, {"-U", "a", 1}, {"+U", "a", 4}, {"+I", "c", 3}, {"-D", "b", 2}, {"+I", "d", 5}}
+
+func (f *uiFakeAPI) handler() http.Handler {
+	mux := http.NewServeMux()
+	js := func(w http.ResponseWriter, code int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	known := func(w http.ResponseWriter, r *http.Request) (string, bool) {
+		id := r.PathValue("id")
+		if f.job(id) == nil {
+			js(w, 404, map[string]any{"error": "no job " + id, "code": "not_found"})
+			return "", false
+		}
+		return id, true
+	}
+	mux.HandleFunc("GET /api/v1/overview", func(w http.ResponseWriter, r *http.Request) {
+		js(w, 200, map[string]any{"version": "v0.9.0", "started_at": f.now.Add(-90 * time.Minute).UTC().Format(time.RFC3339), "jobs": map[string]int{"running": 2, "failed": 1}})
+	})
+	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		js(w, 200, map[string]any{"jobs": []any{f.job("j1"), f.job("q1"), f.job("f1")}})
+	})
+	mux.HandleFunc("POST /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			SQL         string
+			Name        string
+			Parallelism int
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.post(fmt.Sprintf("jobs %q %q %d", body.SQL, body.Name, body.Parallelism))
+		if i := strings.Index(body.SQL, "SELEC "); i >= 0 {
+			line := strings.Count(body.SQL[:i], "\n") + 1
+			col := i - strings.LastIndex(body.SQL[:i], "\n")
+			js(w, 400, map[string]any{"error": "expected a statement, found SELEC", "code": "sql", "line": line, "column": col})
+			return
+		}
+		js(w, 201, f.job("q1"))
+	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := known(w, r); ok {
+			js(w, 200, f.detail(id))
+		}
+	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := known(w, r); ok {
+			js(w, 200, f.metrics(id, time.Now()))
+		}
+	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}/checkpoints", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := known(w, r); ok {
+			js(w, 200, f.checkpoints())
+		}
+	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}/exceptions", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := known(w, r); ok {
+			js(w, 200, f.exceptions())
+		}
+	})
+	mux.HandleFunc("POST /api/v1/jobs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := known(w, r); ok {
+			f.post("cancel " + id)
+			j := f.job(id)
+			j["state"] = "cancelled"
+			js(w, 200, j)
+		}
+	})
+	mux.HandleFunc("POST /api/v1/jobs/{id}/savepoint", func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := known(w, r); ok {
+			b, _ := io.ReadAll(r.Body)
+			f.post("savepoint " + id + " " + string(b))
+			js(w, 200, map[string]any{"name": "sp-1", "checkpoint_id": 49, "bytes": 50331648})
+		}
+	})
+	mux.HandleFunc("GET /api/v1/jobs/{id}/results", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := known(w, r)
+		if !ok {
+			return
+		}
+		if id != "q1" {
+			js(w, 409, map[string]any{"error": "job " + id + " is not a query job", "code": "not_query"})
+			return
+		}
+		last := 0
+		fmt.Sscan(r.Header.Get("Last-Event-ID"), &last)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, "retry: 100000\n\n: hello\n\n")
+		for i, c := range uiFakeChangelog {
+			seq := i + 1
+			if seq <= last {
+				continue
+			}
+			row, _ := json.Marshal(map[string]any{"seq": seq, "op": c.op, "row": map[string]any{"k": c.k, "v": c.v}})
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, row)
+		}
+		w.(http.Flusher).Flush()
+		uiFakeHold(r)
+	})
+	mux.HandleFunc("GET /api/v1/events", func(w http.ResponseWriter, r *http.Request) {
+		if !f.events {
+			js(w, 404, map[string]any{"error": "not found", "code": "not_found"})
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, "retry: 100000\n\n")
+		for _, id := range []string{"j1", "q1", "f1"} {
+			b, _ := json.Marshal(f.job(id))
+			fmt.Fprintf(w, "event: job\ndata: %s\n\n", b)
+		}
+		// Ninety seconds of ticks at once, so the charts have history.
+		now := time.Now()
+		for i := 90; i >= 0; i-- {
+			for _, id := range []string{"j1", "q1"} {
+				b, _ := json.Marshal(f.metrics(id, now.Add(-time.Duration(i)*time.Second)))
+				fmt.Fprintf(w, "event: metrics\ndata: %s\n\n", b)
+			}
+		}
+		w.(http.Flusher).Flush()
+		uiFakeHold(r)
+	})
+	// The harness: index.html plus a script that acts as a user would
+	// (served by the fake only; UIHandler's CSP allows no such thing).
+	mux.HandleFunc("GET /harness.html", func(w http.ResponseWriter, r *http.Request) {
+		idx, _ := ui.ReadFile("ui/index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.Replace(string(idx), "</head>", `<script src="harness.js" defer></script></head>`, 1))
+	})
+	mux.HandleFunc("GET /harness.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		io.WriteString(w, uiHarnessJS)
+	})
+	mux.Handle("/", UIHandler())
+	return mux
+}
+
+func (f *uiFakeAPI) post(s string) {
+	select {
+	case f.posts <- s:
+	default:
+	}
+}
+
+const uiHarnessJS = `
+window.addEventListener("load", () => {
+  const p = new URLSearchParams(location.search);
+  const wait = (sel, f) => {
+    const el = document.querySelector(sel);
+    if (el && !el.disabled) f(el); else setTimeout(() => wait(sel, f), 50);
+  };
+  switch (p.get("do")) {
+  case "sql":
+    wait("#sql-editor", (ed) => {
+      ed.value = p.get("sql");
+      ed.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
+    });
+    break;
+  case "cancel":
+    wait("#btn-cancel", (b) => { b.click(); wait("#confirm-cancel", (c) => c.click()); });
+    break;
+  case "savepoint":
+    wait("#btn-savepoint", (b) => { b.click(); wait("#savepoint-stop", (s) => { s.checked = true; wait("#confirm-savepoint", (c) => c.click()); }); });
+    break;
+  }
+});
+`
+
+// uiFakeHold keeps an event stream open for a moment, as a live server
+// does, without holding up the browser's virtual clock for long.
+func uiFakeHold(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-time.After(1500 * time.Millisecond):
+	}
+}
+
+// ---------------------------------------------------------------- Chromium
+
+var uiHeight = flag.Int("height", 1000, "TestDashboardScreenshot: the window's height (the other tests use 1000)")
+
+var uiDark = flag.Bool("dark", false, "TestDashboardScreenshot: render with prefers-color-scheme: dark")
+
+var uiScreenshot = flag.String("screenshot", "", "TestDashboardScreenshot: write the job page's screenshot to this PNG file (and -jobs.png, -sql.png next to it)")
+
+// uiChromium finds Debian's chromium, or skips (fails under CI=true:
+// scripts/test.sh installs it).
+func uiChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium not found: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
+	}
+	t.Skip("chromium not found: the dashboard tests need Debian's chromium (apt-get install chromium; scripts/test.sh installs it)")
+	return ""
+}
+
+// uiRunChromium runs headless chromium on url with the mode flags
+// (--dump-dom or --screenshot=FILE) and returns its stdout.
+func uiRunChromium(t *testing.T, bin, url string, mode ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--hide-scrollbars", "--force-color-profile=srgb", "--lang=en-US",
+		"--user-data-dir=" + t.TempDir()}
+	for flag, def := range map[string]string{"--window-size=": "1400,1000", "--virtual-time-budget=": "6000"} {
+		if !slices.ContainsFunc(mode, func(m string) bool { return strings.HasPrefix(m, flag) }) {
+			args = append(args, flag+def)
+		}
+	}
+	args = append(append(args, mode...), url)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "TZ=UTC", "HOME="+t.TempDir())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v\n%s", url, err, uiTail(stderr.String(), 2000))
+	}
+	return stdout.String()
+}
+
+func uiTail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func uiServe(t *testing.T, events bool) string {
+	t.Helper()
+	url, _ := uiServeFake(t, events)
+	return url
+}
+
+func uiServeFake(t *testing.T, events bool) (string, *uiFakeAPI) {
+	t.Helper()
+	f := &uiFakeAPI{now: time.Now(), events: events, posts: make(chan string, 16)}
+	srv := httptest.NewServer(f.handler())
+	t.Cleanup(srv.Close)
+	return srv.URL, f
+}
+
+// uiPosts drains what the page POSTed.
+func (f *uiFakeAPI) drain() []string {
+	var out []string
+	for {
+		select {
+		case s := <-f.posts:
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
+}
+
+func uiMustContain(t *testing.T, what, dom string, needles ...string) {
+	t.Helper()
+	for _, n := range needles {
+		if !strings.Contains(dom, n) {
+			t.Errorf("%s: the DOM lacks %q", what, n)
+		}
+	}
+}
+
+var uiTagRE = regexp.MustCompile(`<[^>]*>`)
+
+// uiRows returns the text of the cells of each row of the table with id.
+func uiRows(dom, id string) [][]string {
+	i := strings.Index(dom, `id="`+id+`"`)
+	if i < 0 {
+		return nil
+	}
+	rest := dom[i:]
+	if j := strings.Index(rest, "</table>"); j >= 0 {
+		rest = rest[:j]
+	}
+	if j := strings.Index(rest, "<tbody>"); j >= 0 {
+		rest = rest[j:]
+	}
+	var rows [][]string
+	for _, tr := range strings.Split(rest, "<tr")[1:] {
+		var cells []string
+		for _, td := range strings.Split(tr, "<td")[1:] {
+			td = td[strings.Index(td, ">")+1:]
+			if j := strings.Index(td, "</td>"); j >= 0 {
+				td = td[:j]
+			}
+			cells = append(cells, strings.TrimSpace(uiTagRE.ReplaceAllString(td, " ")))
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+func TestDashboardChromium(t *testing.T) {
+	bin := uiChromium(t)
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	base := uiServe(t, true)
+
+	t.Run("job page", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/?token=t0k3n#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "job page", dom,
+			`id="job-name">nexmark-hot-items</h1>`, `class="badge running"`,
+			`<svg class="graph"`, `data-vertex="0"`, `data-vertex="1"`, `data-vertex="2"`,
+			`>Source: nexmark<`, `>HopWindowAggregate<`, `>Sink: hot_items<`, ">×4<",
+			`>HASH<`, `>REBALANCE<`, `>BROADCAST<`, `>Calc(event_type = 2)<`,
+			`class="uplot`, `id="checkpoint-table"`, `checkpoint 45 expired`,
+			`restarting: connection to journal partition bids-3 reset`, `subtask 3`,
+			`id="btn-cancel"`, `id="btn-savepoint"`, `restored from`)
+		svg := dom[strings.Index(dom, `<svg class="graph"`):]
+		svg = svg[:strings.Index(svg, "</svg>")]
+		if !strings.Contains(svg, "62%") || !strings.Contains(svg, "stripe bad") {
+			t.Errorf("the graph lacks the source's backpressure (62%%, red): %s", uiTail(svg, 600))
+		}
+		ck := uiRows(dom, "checkpoint-table")
+		if len(ck) != 8 || len(ck[0]) < 7 || ck[0][0] != "#48" || ck[3][1] != "failed" {
+			t.Errorf("checkpoint rows: %q", ck)
+		}
+		vt := uiRows(dom, "vertex-table")
+		if len(vt) != 3 || !strings.Contains(vt[0][0], "Source: nexmark") || vt[1][1] != "4" {
+			t.Errorf("vertex rows: %q", vt)
+		}
+		if strings.Contains(dom, `id="auth" class="auth"`) && !strings.Contains(dom, `id="auth" class="auth" hidden`) {
+			t.Error("the sign-in screen is shown")
+		}
+		uiMustContain(t, "job page", dom, `data-mode="live"`)
+	})
+
+	t.Run("query results", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/#/jobs/q1", "--dump-dom")
+		rows := uiRows(dom, "results-table")
+		want := [][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}
+		if fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("result rows %q, want %q (the changelog +I a 1, +I b 2, -U a 1, +U a 4, +I c 3, -D b 2, +I d 5 applied)", rows, want)
+		}
+		uiMustContain(t, "query job", dom, `id="result-count">3</b>`, `id="job-name">totals-by-key</h1>`, `<span class="type">BIGINT</span>`)
+	})
+
+	t.Run("job list, polling", func(t *testing.T) {
+		polled := uiServe(t, false) // no /api/v1/events: the dashboard polls
+		dom := uiRunChromium(t, bin, polled+"/", "--dump-dom")
+		rows := uiRows(dom, "jobs-table")
+		if len(rows) != 3 {
+			t.Fatalf("job rows: %q", rows)
+		}
+		uiMustContain(t, "job list", dom, `data-job="j1"`, `>nexmark-hot-items</a>`, `>totals-by-key</a>`, `>backfill-2026-11</a>`,
+			`disk quota exceeded`, `data-mode="polling"`, "strom v0.9.0")
+		if rows[0][0] != "running" || rows[2][0] != "failed" {
+			t.Errorf("job order/state: %q", rows)
+		}
+	})
+
+	t.Run("SQL editor", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/#/sql", "--dump-dom")
+		uiMustContain(t, "SQL editor", dom, `id="sql-editor"`, `id="sql-run"`, "Ctrl+Enter")
+	})
+
+	t.Run("SQL submit", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		sql := "SELECT k, SUM(v) AS v\nFROM orders GROUP BY k;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		if got, want := f.drain(), []string{fmt.Sprintf("jobs %q %q %d", sql, "", 1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("POSTs %q, want %q", got, want)
+		}
+		rows := uiRows(dom, "results-table")
+		if fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("SQL editor results %q", rows)
+		}
+		uiMustContain(t, "SQL submit", dom, `id="sql-results"`, `href="#/jobs/q1"`, `id="result-count">3</b>`)
+	})
+
+	t.Run("SQL error", func(t *testing.T) {
+		sql := "CREATE VIEW v AS\n  SELEC 1;"
+		dom := uiRunChromium(t, bin, base+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		uiMustContain(t, "SQL error", dom, `<span class="where">line 2, column 3: </span>expected a statement, found SELEC`,
+			"   2 |   SELEC 1;\n         ^")
+		if strings.Contains(dom, `id="sql-error" hidden`) {
+			t.Error("the error is hidden")
+		}
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=cancel#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500") // before the toast goes
+		if got := f.drain(); fmt.Sprint(got) != "[cancel j1]" {
+			t.Errorf("POSTs %q", got)
+		}
+		uiMustContain(t, "cancel", dom, "Job nexmark-hot-items cancelled.", `class="badge cancelled"`)
+	})
+
+	t.Run("savepoint", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=savepoint#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		got := f.drain()
+		if len(got) != 1 || !regexp.MustCompile(`^savepoint j1 \{"name":"nexmark-hot-items-\d{8}-\d{6}","stop":true\}$`).MatchString(got[0]) {
+			t.Errorf("POSTs %q", got)
+		}
+		uiMustContain(t, "savepoint", dom, "Savepoint sp-1 at checkpoint #49 (48 MiB); the job is stopped.")
+	})
+
+	t.Run("screenshot", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "job.png")
+		uiRunChromium(t, bin, base+"/#/jobs/j1", "--screenshot="+file)
+		uiCheckScreenshot(t, file)
+	})
+
+	t.Run("unauthorized", func(t *testing.T) {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(401)
+			io.WriteString(w, `{"error":"missing or wrong token","code":"unauthorized"}`)
+		})
+		mux.Handle("/", UIHandler())
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		dom := uiRunChromium(t, bin, srv.URL+"/", "--dump-dom")
+		uiMustContain(t, "401", dom, "Open the URL printed by <code>strom server</code>", `data-mode="signed-out"`)
+		if strings.Contains(dom, `id="auth" class="auth" hidden`) {
+			t.Error("401: the sign-in screen is hidden")
+		}
+	})
+}
+
+// uiCheckScreenshot decodes the PNG and checks it is the page: the window's
+// size, many colours, and the graph drawn (node borders and edge labels in
+// the graph's area, not a blank card).
+func uiCheckScreenshot(t *testing.T, file string) image.Image {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	bd := img.Bounds()
+	if bd.Dx() != 1400 || bd.Dy() != 1000 {
+		t.Errorf("screenshot %dx%d, want 1400x1000", bd.Dx(), bd.Dy())
+	}
+	colours := map[uint32]bool{}
+	bg := img.At(5, bd.Dy()-5)
+	var graphInk int
+	for y := bd.Min.Y; y < bd.Max.Y; y++ {
+		for x := bd.Min.X; x < bd.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
+			// the graph card: below the header and the stat tiles
+			if y > 300 && y < 640 && x > 40 && x < 1360 {
+				if r2, g2, b2, _ := bg.RGBA(); uiAbsDiff(r, r2)+uiAbsDiff(g, g2)+uiAbsDiff(bl, b2) > 3*0x2000 {
+					graphInk++
+				}
+			}
+		}
+	}
+	if len(colours) < 64 {
+		t.Errorf("screenshot has %d colours: a blank page?", len(colours))
+	}
+	if graphInk < 5000 {
+		t.Errorf("the graph area has %d drawn pixels", graphInk)
+	}
+	return img
+}
+
+func uiAbsDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// TestDashboardScreenshot writes screenshots of the dashboard against the
+// fake API, for people: go test ./internal/web -run TestDashboardScreenshot -args -screenshot=/tmp/strom.png
+func TestDashboardScreenshot(t *testing.T) {
+	if *uiScreenshot == "" {
+		t.Skip("no -screenshot=FILE.png")
+	}
+	bin := uiChromium(t)
+	base := uiServe(t, true)
+	stem := strings.TrimSuffix(*uiScreenshot, ".png")
+	for _, p := range []struct{ file, frag string }{
+		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"},
+	} {
+		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=1400,%d", *uiHeight)}
+		if *uiDark {
+			mode = append(mode, "--force-dark-mode")
+		}
+		uiRunChromium(t, bin, base+"/"+p.frag, mode...)
+		t.Logf("wrote %s", p.file)
+	}
+	if *uiHeight == 1000 {
+		uiCheckScreenshot(t, *uiScreenshot)
+	}
+}
