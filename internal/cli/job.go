@@ -211,20 +211,15 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			if !web.ValidName(id) {
 				return usagef(cmd, "invalid job id %q", id)
 			}
-			var j struct {
-				web.JobSummary
-				SQL     string            `json:"sql"`
-				Graph   []web.GraphVertex `json:"graph"`
-				Columns []web.Column      `json:"columns"`
-			}
+			var j web.JobDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id, nil, &j); err != nil {
 				return err
 			}
-			var ck web.CheckpointsJSON
+			var ck web.CheckpointsDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id+"/checkpoints", nil, &ck); err != nil {
 				return err
 			}
-			var m struct{ Operators []web.OperatorMetrics }
+			var m web.MetricsDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id+"/metrics", nil, &m); err != nil {
 				return err
 			}
@@ -233,7 +228,7 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			if j.Error != "" {
 				fmt.Fprintf(w, "error: %s\n", j.Error)
 			}
-			for _, v := range j.Graph {
+			for _, v := range j.Graph.Vertices {
 				var ops, ins []string
 				for _, o := range v.Operators {
 					ops = append(ops, o.Name)
@@ -249,10 +244,12 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			}
 			if ck.Enabled {
 				fmt.Fprintf(w, "checkpoints: %d completed, %d failed, latest %d (%d bytes), restored from %d\n",
-					ck.Completed, ck.Failed, ck.LatestID, ck.LatestBytes, ck.Restored)
+					ck.Counts.Completed, ck.Counts.Failed, ck.LatestID, ck.LatestBytes, ck.Restored)
 			}
-			for _, o := range m.Operators {
-				fmt.Fprintf(w, "  %s: %d in, %d out\n", o.Name, o.RecordsIn, o.RecordsOut)
+			for _, v := range m.Vertices {
+				for _, o := range v.Operators {
+					fmt.Fprintf(w, "  %s: %d in, %d out (%.0f/s)\n", o.Name, o.RecordsIn, o.RecordsOut, o.RecordsOutPerSecond)
+				}
 			}
 			return nil
 		},

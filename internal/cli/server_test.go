@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +67,39 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 		out, _, _ := jobCmd("show", id)
 		return strings.Contains(out, "running") && !strings.Contains(out, "checkpoints: 0 completed")
 	})
+	// The dashboard (login link, then the page with the cookie) and the
+	// Prometheus metrics of the running job.
+	tok, err := os.ReadFile(filepath.Join(dir, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct{ URL string }
+	b, _ := os.ReadFile(filepath.Join(dir, "server.json"))
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	resp, err := hc.Get(info.URL + "/?token=" + strings.TrimSpace(string(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "app.js") {
+		t.Fatalf("dashboard: %d %.200s", resp.StatusCode, page)
+	}
+	req, _ := http.NewRequest("GET", info.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(prom), `job_id="`+id+`"`) {
+		t.Fatalf("metrics: %d %.300s", resp.StatusCode, prom)
+	}
 	out, errs, code = jobCmd("savepoint", id, "--name", "sp1", "--stop")
 	if code != 0 || !strings.Contains(out, "savepoint sp1") {
 		t.Fatalf("savepoint: %d %q %q", code, out, errs)

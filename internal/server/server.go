@@ -321,8 +321,9 @@ func (s *Server) Overview() web.Overview {
 // Events implements web.Backend.
 func (s *Server) Events() *web.Feed { return s.events }
 
-func (s *Server) publishState(jb *job, state string) {
-	b, err := json.Marshal(map[string]string{"type": "job", "id": jb.rec.ID, "state": state})
+// publishState tells the event stream the job's summary.
+func (s *Server) publishState(jb *job) {
+	b, err := json.Marshal(jb.summary())
 	if err == nil {
 		s.events.Publish(b)
 	}

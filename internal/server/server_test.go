@@ -138,12 +138,7 @@ const insertSQL = nexmarkDDL + `INSERT INTO out SELECT bid.auction, bid.price FR
 const querySQL = `CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '100');
 SELECT event_type, COUNT(*) AS n FROM nx GROUP BY event_type`
 
-type jobJSON struct {
-	web.JobSummary
-	SQL     string            `json:"sql"`
-	Graph   []web.GraphVertex `json:"graph"`
-	Columns []web.Column      `json:"columns"`
-}
+type jobJSON = web.JobDoc
 
 func (ts *testServer) state(t *testing.T, id string) string {
 	var j jobJSON
@@ -153,8 +148,8 @@ func (ts *testServer) state(t *testing.T, id string) string {
 	return j.State
 }
 
-func (ts *testServer) checkpoints(t *testing.T, id string) web.CheckpointsJSON {
-	var c web.CheckpointsJSON
+func (ts *testServer) checkpoints(t *testing.T, id string) web.CheckpointsDoc {
+	var c web.CheckpointsDoc
 	if code := ts.call(t, "GET", "/api/v1/jobs/"+id+"/checkpoints", nil, &c); code != 200 {
 		t.Fatalf("checkpoints: %d", code)
 	}
@@ -175,20 +170,25 @@ func TestEndToEndInsertSavepointResume(t *testing.T) {
 	poll(t, "running", func() bool { return ts.state(t, js.ID) == web.StateRunning })
 	var j jobJSON
 	ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
-	if len(j.Graph) == 0 || len(j.Graph[0].Operators) == 0 || j.SQL != insertSQL {
+	if len(j.Graph.Vertices) == 0 || len(j.Graph.Vertices[0].Operators) == 0 || j.SQL != insertSQL || j.Parallelism != 1 {
 		t.Fatalf("job %+v", j)
 	}
 	poll(t, "records through the job", func() bool {
-		var m struct{ Operators []web.OperatorMetrics }
+		var m web.MetricsDoc
 		ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/metrics", nil, &m)
-		for _, o := range m.Operators {
-			if o.RecordsOut > 0 {
-				return true
+		for _, v := range m.Vertices {
+			for _, o := range v.Operators {
+				if o.RecordsOut > 0 {
+					return m.JobID == js.ID
+				}
 			}
 		}
 		return false
 	})
-	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Completed > 0 })
+	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed > 0 })
+	if h := ts.checkpoints(t, js.ID).History; len(h) == 0 || h[0].TriggerTime.IsZero() {
+		t.Fatalf("checkpoint history %+v", h)
+	}
 	var ex struct{ Exceptions []web.Exception }
 	if c := ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/exceptions", nil, &ex); c != 200 || ex.Exceptions == nil {
 		t.Fatalf("exceptions: %d %+v", c, ex)
@@ -219,13 +219,23 @@ func TestEndToEndInsertSavepointResume(t *testing.T) {
 	if c := ts.call(t, "POST", "/api/v1/jobs/"+js2.ID+"/cancel", nil, &js2); c != 200 {
 		t.Fatalf("cancel: %d", c)
 	}
-	poll(t, "cancelled", func() bool { return ts.state(t, js2.ID) == web.StateCancelled })
+	poll(t, "cancelled", func() bool {
+		var j jobJSON
+		ts.call(t, "GET", "/api/v1/jobs/"+js2.ID, nil, &j)
+		if j.State == web.StateFailed {
+			t.Fatalf("failed: %s", j.Error)
+		}
+		return j.State == web.StateCancelled
+	})
 	if c := ts.call(t, "POST", "/api/v1/jobs/"+js2.ID+"/cancel", nil, nil); c != 409 {
 		t.Fatalf("second cancel: %d", c)
 	}
 	// A planning error is a 400 with its position.
-	var e struct{ Error, Code string }
-	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: "SELEC 1"}, &e); c != 400 || !strings.Contains(e.Error, "line 1") {
+	var e struct {
+		Error, Code  string
+		Line, Column int
+	}
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: "SELEC 1"}, &e); c != 400 || !strings.Contains(e.Error, "line 1") || e.Line != 1 || e.Column != 1 {
 		t.Fatalf("bad SQL: %d %+v", c, e)
 	}
 }
@@ -333,7 +343,7 @@ func TestRestartResumesRunningJobs(t *testing.T) {
 	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: unbounded}, &q); c != 201 {
 		t.Fatalf("submit query: %d", c)
 	}
-	poll(t, "two checkpoints", func() bool { return ts.checkpoints(t, js.ID).Completed >= 2 })
+	poll(t, "two checkpoints", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed >= 2 })
 	ts.stop()
 	if _, err := os.Stat(filepath.Join(dir, ServerInfoFile)); !os.IsNotExist(err) {
 		t.Fatalf("server.json left behind: %v", err)
@@ -425,11 +435,11 @@ func TestPathTraversalCanary(t *testing.T) {
 		var paths []string
 		for _, v := range variants {
 			found := false
-			for _, wild := range []string{"{id}", "{path...}", "{topic}", "{p}"} {
+			for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
 				if strings.Contains(rt.Pattern, wild) {
 					found = true
 					p := strings.Replace(rt.Pattern, wild, v, 1)
-					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0").Replace(p)
+					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0", "{file}", "app.js").Replace(p)
 					paths = append(paths, p)
 				}
 			}
@@ -588,7 +598,7 @@ func TestFailedJobRestarts(t *testing.T) {
 	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &js); c != 201 {
 		t.Fatalf("submit: %d", c)
 	}
-	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Completed > 0 })
+	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed > 0 })
 	failAt.Store(calls.Load() + 10)
 	poll(t, "a restart from the checkpoint", func() bool {
 		var j jobJSON

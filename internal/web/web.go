@@ -287,6 +287,9 @@ type Error struct {
 	Status int
 	Code   string
 	Msg    string
+	// Line and Column locate a SQL error in the submitted text (1-based;
+	// 0: none).
+	Line, Column int
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -323,6 +326,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			s.cfg.Logger.Error("strom server: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = Errorf(http.StatusInternalServerError, "internal", "internal error (see the server's log)")
 		}
+	}
+	if e.Line > 0 {
+		writeJSON(w, e.Status, map[string]any{"error": e.Msg, "code": e.Code, "line": e.Line, "column": e.Column})
+		return
 	}
 	writeJSON(w, e.Status, map[string]string{"error": e.Msg, "code": e.Code})
 }
@@ -541,7 +548,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 // serveRoute runs the route's handler and writes its error.
 func (s *Server) serveRoute(rt *Route, w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{"id", "name", "topic", "p"} {
+	for _, name := range []string{"id", "name", "topic", "p", "file"} {
 		if v := r.PathValue(name); v != "" && !ValidName(v) {
 			s.writeError(w, r, BadRequest("invalid %s %q: use letters, digits, '.', '_' and '-' (at most 64)", name, v))
 			return

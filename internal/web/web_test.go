@@ -109,7 +109,7 @@ func newTestServer(t testing.TB, mod func(*Config)) (*Server, *fakeBackend) {
 // pathOf fills a route's wildcards.
 func pathOf(rt Route, id string) string {
 	p := strings.ReplaceAll(rt.Pattern, "{id}", id)
-	p = strings.ReplaceAll(p, "{path...}", "app.js")
+	p = strings.ReplaceAll(p, "{file}", "app.js")
 	p = strings.ReplaceAll(p, "{topic}", "t1")
 	p = strings.ReplaceAll(p, "{p}", "0")
 	return strings.ReplaceAll(p, "{$}", "")
@@ -286,7 +286,7 @@ func TestPathTraversalEveryRoute(t *testing.T) {
 		if !strings.Contains(rt.Pattern, "{") {
 			continue
 		}
-		for _, wild := range []string{"{id}", "{path...}", "{topic}", "{p}"} {
+		for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
 			if !strings.Contains(rt.Pattern, wild) {
 				continue
 			}
@@ -707,16 +707,25 @@ func TestStreamLimitAndEventsTick(t *testing.T) {
 	if second.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("second stream: %d", second.StatusCode)
 	}
+	// One `event: job` per job at the start, then per tick `event:
+	// metrics` per running job and `event: jobs`.
 	sc := bufio.NewScanner(first.Body)
+	var events []string
 	for sc.Scan() {
-		if sc.Text() == "event: tick" {
-			if !sc.Scan() || !strings.Contains(sc.Text(), `"id":"j1"`) {
-				t.Fatalf("tick data %q", sc.Text())
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			events = append(events, e)
+			if !sc.Scan() || !strings.Contains(sc.Text(), `"j1"`) {
+				t.Fatalf("%s data %q", e, sc.Text())
 			}
-			return
+			if e == "jobs" {
+				break
+			}
 		}
 	}
-	t.Fatalf("no tick: %v", sc.Err())
+	if strings.Join(events, ",") != "job,metrics,jobs" {
+		t.Fatalf("events %v (%v)", events, sc.Err())
+	}
 }
 
 // S4: many idle connections leave the server responsive.
