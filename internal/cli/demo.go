@@ -531,4 +531,4 @@ func (v *demoView) printNew(w io.Writer) {
 }
 
 // serverMetrics is the /metrics handler of a server.
-func serverMetrics(srv *server.Server) http.Handler { return web.NewMetricsHandler(srv.Metrics) }
+func serverMetrics(srv *server.Server) http.Handler { return web.NewMetricsHandler(srv.MetricsSource) }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
@@ -28,6 +29,9 @@ type jobClient struct {
 	Server  string
 	Token   string
 	CAFile  string
+	// CertFile and KeyFile are the client certificate of a server with
+	// mutual TLS (--client-ca).
+	CertFile, KeyFile string
 
 	url   string
 	token string
@@ -40,6 +44,8 @@ func (c *jobClient) register(cmd *cobra.Command) {
 	f.StringVar(&c.Server, "server", "", "the server's `URL` (default: from --data-dir)")
 	f.StringVar(&c.Token, "token", "", "the `TOKEN` (default: $STROM_TOKEN, else the token file of --data-dir)")
 	f.StringVar(&c.CAFile, "ca-cert", "", "verify an HTTPS server with the CA certificate in `FILE`")
+	f.StringVar(&c.CertFile, "client-cert", "", "present this client certificate `FILE` to a server with mutual TLS")
+	f.StringVar(&c.KeyFile, "client-key", "", "the private key `FILE` of --client-cert")
 }
 
 // resolve finds the server's address and token.
@@ -84,6 +90,13 @@ func (c *jobClient) resolve() error {
 			return fmt.Errorf("--ca-cert %s holds no PEM certificate", c.CAFile)
 		}
 		tc.RootCAs = pool
+	}
+	if c.CertFile != "" || c.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("load --client-cert %s and --client-key %s: %w", c.CertFile, c.KeyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
 	}
 	c.http = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}
 	return nil
@@ -147,7 +160,8 @@ through --data-dir (its server.json and token files), or --server and
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	c.register(cmd)
-	cmd.AddCommand(newJobListCmd(c), newJobShowCmd(c), newJobSubmitCmd(c), newJobCancelCmd(c), newJobSavepointCmd(c))
+	cmd.AddCommand(newJobListCmd(c), newJobShowCmd(c), newJobSubmitCmd(c), newJobCancelCmd(c), newJobSavepointCmd(c),
+		newJobSavepointsCmd(c), newJobResultsCmd(c))
 	return cmd
 }
 
@@ -197,20 +211,15 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			if !web.ValidName(id) {
 				return usagef(cmd, "invalid job id %q", id)
 			}
-			var j struct {
-				web.JobSummary
-				SQL     string            `json:"sql"`
-				Graph   []web.GraphVertex `json:"graph"`
-				Columns []web.Column      `json:"columns"`
-			}
+			var j web.JobDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id, nil, &j); err != nil {
 				return err
 			}
-			var ck web.CheckpointsJSON
+			var ck web.CheckpointsDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id+"/checkpoints", nil, &ck); err != nil {
 				return err
 			}
-			var m struct{ Operators []web.OperatorMetrics }
+			var m web.MetricsDoc
 			if err := c.call("GET", "/api/v1/jobs/"+id+"/metrics", nil, &m); err != nil {
 				return err
 			}
@@ -219,7 +228,7 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			if j.Error != "" {
 				fmt.Fprintf(w, "error: %s\n", j.Error)
 			}
-			for _, v := range j.Graph {
+			for _, v := range j.Graph.Vertices {
 				var ops, ins []string
 				for _, o := range v.Operators {
 					ops = append(ops, o.Name)
@@ -235,10 +244,12 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			}
 			if ck.Enabled {
 				fmt.Fprintf(w, "checkpoints: %d completed, %d failed, latest %d (%d bytes), restored from %d\n",
-					ck.Completed, ck.Failed, ck.LatestID, ck.LatestBytes, ck.Restored)
+					ck.Counts.Completed, ck.Counts.Failed, ck.LatestID, ck.LatestBytes, ck.Restored)
 			}
-			for _, o := range m.Operators {
-				fmt.Fprintf(w, "  %s: %d in, %d out\n", o.Name, o.RecordsIn, o.RecordsOut)
+			for _, v := range m.Vertices {
+				for _, o := range v.Operators {
+					fmt.Fprintf(w, "  %s: %d in, %d out (%.0f/s)\n", o.Name, o.RecordsIn, o.RecordsOut, o.RecordsOutPerSecond)
+				}
 			}
 			return nil
 		},
@@ -325,5 +336,97 @@ func newJobSavepointCmd(c *jobClient) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&req.Name, "name", "", "the savepoint's `NAME` (default: ID-<time>)")
 	cmd.Flags().BoolVar(&req.Stop, "stop", false, "stop the job after the savepoint")
+	return cmd
+}
+
+func newJobSavepointsCmd(c *jobClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "savepoints",
+		Short: "List the savepoints (by name)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct{ Savepoints []web.SavepointInfo }
+			if err := c.call("GET", "/api/v1/savepoints", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tJOB\tCHECKPOINT\tBYTES\tTIME\tSTOPPED")
+			for _, sp := range out.Savepoints {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%v\n", sp.Name, sp.Job, sp.CheckpointID, sp.Bytes, fmtTime(sp.Time), sp.Stopped)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newJobResultsCmd(c *jobClient) *cobra.Command {
+	var after uint64
+	cmd := &cobra.Command{
+		Use:   "results ID",
+		Short: "Follow the live results of a query (SELECT) job: one JSON line per row change",
+		Long: `Print the rows of a query job as they change, one JSON object per line
+({"seq":N,"op":"+I","row":{...}}), from the oldest the server still holds (or
+after --after), until the job ends or the command is interrupted. Rows the
+server dropped before they were read are reported as {"gap":{"from","to"}}.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !web.ValidName(args[0]) {
+				return usagef(cmd, "invalid job id %q", args[0])
+			}
+			if err := c.resolve(); err != nil {
+				return err
+			}
+			path := fmt.Sprintf("/api/v1/jobs/%s/results?after=%d", args[0], after)
+			req, err := http.NewRequestWithContext(cmd.Context(), "GET", c.url+path, nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			hc := &http.Client{Transport: c.http.Transport} // no timeout: a stream
+			resp, err := hc.Do(req)
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("cannot reach the strom server at %s: %v (is 'strom server' running?)", c.url, err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				var e struct{ Error, Code string }
+				b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+				if json.Unmarshal(b, &e) == nil && e.Error != "" {
+					return fmt.Errorf("the server at %s refused GET %s (%d %s): %s", c.url, path, resp.StatusCode, e.Code, e.Error)
+				}
+				return fmt.Errorf("the server at %s answered %s to GET %s", c.url, resp.Status, path)
+			}
+			w := cmd.OutOrStdout()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 64<<10), 16<<20)
+			event := ""
+			for sc.Scan() {
+				line := sc.Text()
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					event = line[7:]
+				case strings.HasPrefix(line, "data: "):
+					if event == "end" {
+						fmt.Fprintf(w, "%s\n", line[6:])
+						return nil
+					}
+					fmt.Fprintf(w, "%s\n", line[6:])
+				case line == "":
+					event = ""
+				}
+			}
+			if cmd.Context().Err() != nil {
+				return nil
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("reading the results from %s: %w", c.url, err)
+			}
+			return fmt.Errorf("the server at %s closed the results stream before the job ended (it may be shutting down)", c.url)
+		},
+	}
+	cmd.Flags().Uint64Var(&after, "after", 0, "start after this sequence number")
 	return cmd
 }

@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,12 +36,10 @@ func TestServerAndJobCommands(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
 	}()
-	pollFor(t, "server.json", func() bool {
-		_, err := os.Stat(filepath.Join(dir, "server.json"))
-		return err == nil
-	})
-	if !strings.Contains(sout.String(), "/?token=") {
-		t.Fatalf("no dashboard URL: %q", sout.String())
+	// The URL is printed after server.json is written.
+	pollFor(t, "the dashboard URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
+	if _, err := os.Stat(filepath.Join(dir, "server.json")); err != nil {
+		t.Fatal(err)
 	}
 	jobCmd := func(args ...string) (string, string, int) {
 		var o, e bytes.Buffer
@@ -65,6 +67,39 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 		out, _, _ := jobCmd("show", id)
 		return strings.Contains(out, "running") && !strings.Contains(out, "checkpoints: 0 completed")
 	})
+	// The dashboard (login link, then the page with the cookie) and the
+	// Prometheus metrics of the running job.
+	tok, err := os.ReadFile(filepath.Join(dir, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct{ URL string }
+	b, _ := os.ReadFile(filepath.Join(dir, "server.json"))
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	resp, err := hc.Get(info.URL + "/?token=" + strings.TrimSpace(string(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "app.js") {
+		t.Fatalf("dashboard: %d %.200s", resp.StatusCode, page)
+	}
+	req, _ := http.NewRequest("GET", info.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(prom), `job_id="`+id+`"`) {
+		t.Fatalf("metrics: %d %.300s", resp.StatusCode, prom)
+	}
 	out, errs, code = jobCmd("savepoint", id, "--name", "sp1", "--stop")
 	if code != 0 || !strings.Contains(out, "savepoint sp1") {
 		t.Fatalf("savepoint: %d %q %q", code, out, errs)
@@ -77,6 +112,25 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	var o, e bytes.Buffer
 	if code := run(context.Background(), []string{"job", "list", "--data-dir", dir, "--token", "wrong"}, &o, &e); code != 1 || !strings.Contains(e.String(), "401") {
 		t.Fatalf("wrong token: %d %q", code, e.String())
+	}
+	out, errs, code = jobCmd("savepoints")
+	if code != 0 || !strings.Contains(out, "sp1") || !strings.Contains(out, id) {
+		t.Fatalf("savepoints: %d %q %q", code, out, errs)
+	}
+	// A bounded query: its results to the end.
+	q := filepath.Join(t.TempDir(), "count.sql")
+	if err := os.WriteFile(q, []byte("CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '50');\nSELECT COUNT(*) AS n FROM nx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = jobCmd("submit", q)
+	if code != 0 {
+		t.Fatalf("submit query: %d %q", code, errs)
+	}
+	qid := strings.Fields(strings.TrimPrefix(out, "submitted job "))[0]
+	out, errs, code = jobCmd("results", qid)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || !strings.Contains(lines[len(lines)-2], `"row":{"n":50}`) || lines[len(lines)-1] != `{"end":"finished"}` {
+		t.Fatalf("results: %d %q %q", code, out, errs)
 	}
 	cancel()
 	if code := <-done; code != 0 {

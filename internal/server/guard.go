@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/stromio/strom/connector"
@@ -210,4 +211,14 @@ func (s *Server) allowedHost(hostport string) error {
 	}
 	return fmt.Errorf("host %q is not in the server's allow list (%s); start the server with --allow-host %s to allow it",
 		hostport, strings.Join(s.cfg.AllowHosts, ", "), host)
+}
+
+// secretOption matches a WITH option whose key names a secret, and its
+// value: the SQL a job shows over the API has these values redacted (S5).
+var secretOption = regexp.MustCompile(`(?i)('[^']*(?:password|passwd|secret|token|credential|sasl\.jaas|access[._-]?key|private[._-]?key)[^']*'\s*=\s*)'(?:[^']|'')*'`)
+
+// RedactSQL replaces the values of secret-looking WITH options by
+// '<redacted>'.
+func RedactSQL(sql string) string {
+	return secretOption.ReplaceAllString(sql, "${1}'<redacted>'")
 }

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stromio/strom/internal/cluster"
 	"github.com/stromio/strom/internal/web"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
@@ -56,15 +55,14 @@ type job struct {
 	dir      string
 	state    string
 	started  time.Time
-	cur      *stream.Job // the running attempt (nil: none)
-	view     []cluster.VertexView
-	ckpt     cluster.CheckpointStats
-	restarts int
+	cur      *stream.Job // the running job (nil: none); it restarts itself
+	last     *stream.Job // the job that ran last (its figures after the end)
+	retries  int         // starts that failed (planning at a resume)
 	columns  []web.Column
-	feed     *web.Feed // query jobs
-	excs     []web.Exception
-	stopping string        // "cancelled" when the user cancelled
-	cancelCh chan struct{} // closed by Cancel (wakes a restart delay)
+	feed     *web.Feed       // query jobs
+	excs     []web.Exception // failures to start, newest first
+	stopping string          // "cancelled" when the user cancelled
+	cancelCh chan struct{}   // closed by Cancel (wakes a restart delay)
 }
 
 func (s *Server) jobPath(id string) string { return filepath.Join(s.dir, "jobs", id) }
@@ -234,7 +232,9 @@ func userError(err error, src string) error {
 	}
 	var se *streamsql.Error
 	if errors.As(err, &se) {
-		return web.BadRequest("%s", se.Pretty(src))
+		e := web.BadRequest("%s", se.Pretty(src))
+		e.Line, e.Column = se.Line, se.Col
+		return e
 	}
 	return web.BadRequest("the job did not start: %v", err)
 }
@@ -263,8 +263,12 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 			co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
 		}
 		opts.Checkpoints = co
+		opts.Restart = s.cfg.Restart
 	}
 	sess := streamsql.NewSession(opts)
+	if s.cfg.OnSession != nil {
+		s.cfg.OnSession(sess)
+	}
 	if !rec.Query {
 		j, _, err := sess.Submit(s.ctx, rec.SQL)
 		if err != nil {
@@ -310,14 +314,14 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	return j, nil
 }
 
-// supervise runs the job's attempts: it waits for the current one and,
-// after a failure, restarts from the latest checkpoint (an INSERT job)
-// within the restart strategy. The server's shutdown cancels the attempt
-// and leaves the desired state running.
+// supervise waits for the job (which restarts itself from its latest
+// checkpoint within the restart strategy) and records how it ended. When
+// the job cannot even be started (its SQL no longer plans when the server
+// resumes it), it retries with the strategy's delays. The server's
+// shutdown cancels the job and leaves the desired state running.
 func (s *Server) supervise(jb *job, cur *stream.Job) {
 	defer s.wg.Done()
 	rs := s.cfg.Restart
-	attempt := 0
 	delay := time.Duration(0)
 	for {
 		var err error
@@ -326,10 +330,10 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 		}
 		if err == nil {
 			jb.mu.Lock()
-			jb.cur, jb.state = cur, web.StateRunning
+			jb.cur, jb.last, jb.state = cur, cur, web.StateRunning
 			cancelled := jb.stopping != ""
 			jb.mu.Unlock()
-			s.publishState(jb, web.StateRunning)
+			s.publishState(jb)
 			if cancelled {
 				cur.Cancel()
 			}
@@ -337,37 +341,44 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 			err = cur.Wait()
 			stop()
 			jb.mu.Lock()
-			jb.view, jb.ckpt, jb.cur = cur.View(), cur.Checkpoints(), nil
+			jb.cur = nil
 			jb.mu.Unlock()
 			cur = nil
+			jb.mu.Lock()
+			userStop := jb.stopping
+			jb.mu.Unlock()
+			switch {
+			case userStop != "" && !errors.Is(err, stream.ErrStopped):
+				// Cancelled by the user (a source may report the
+				// cancellation as its own "context canceled" failure).
+				s.finish(jb, web.StateCancelled, "")
+			case err == nil:
+				s.finish(jb, web.StateFinished, "")
+			case errors.Is(err, stream.ErrStopped):
+				s.finish(jb, web.StateStopped, "")
+			case s.ctx.Err() != nil:
+				s.endFeed(jb, "shutdown") // leave the job resumable
+			case errors.Is(err, stream.ErrCanceled):
+				s.finish(jb, web.StateCancelled, "")
+			default: // the restart strategy gave up
+				s.finish(jb, web.StateFailed, err.Error())
+			}
+			return
 		}
-		jb.mu.Lock()
-		userStop := jb.stopping
-		jb.mu.Unlock()
-		switch {
-		case s.ctx.Err() != nil && userStop == "":
-			// Shutdown: leave the job resumable.
+		// The job did not start.
+		if s.ctx.Err() != nil {
 			s.endFeed(jb, "shutdown")
-			return
-		case userStop != "" && (err == nil || errors.Is(err, stream.ErrCanceled)):
-			s.finish(jb, web.StateCancelled, "")
-			return
-		case err == nil:
-			s.finish(jb, web.StateFinished, "")
-			return
-		case errors.Is(err, stream.ErrStopped):
-			s.finish(jb, web.StateStopped, "")
-			return
-		case errors.Is(err, stream.ErrCanceled):
-			s.finish(jb, web.StateCancelled, "")
 			return
 		}
 		s.recordException(jb, err)
-		if jb.rec.Query || attempt >= rs.MaxAttempts {
+		jb.mu.Lock()
+		jb.retries++
+		retries := jb.retries
+		jb.mu.Unlock()
+		if jb.rec.Query || retries > rs.MaxAttempts {
 			s.finish(jb, web.StateFailed, err.Error())
 			return
 		}
-		attempt++
 		if delay == 0 {
 			delay = rs.Delay
 		} else if rs.Backoff > 1 {
@@ -378,11 +389,9 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 		}
 		jb.mu.Lock()
 		jb.state = web.StateRestarting
-		jb.restarts++
 		jb.mu.Unlock()
-		s.publishState(jb, web.StateRestarting)
-		s.log.Warn("strom server: job failed, restarting from its latest checkpoint", "job", jb.rec.ID,
-			"attempt", attempt, "of", rs.MaxAttempts, "delay", delay, "err", err)
+		s.publishState(jb)
+		s.log.Warn("strom server: a job did not start, retrying", "job", jb.rec.ID, "attempt", retries, "of", rs.MaxAttempts, "delay", delay, "err", err)
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
@@ -398,14 +407,12 @@ func (s *Server) supervise(jb *job, cur *stream.Job) {
 	}
 }
 
+// recordException records a failure to start the job (the job's own
+// failures are in its log).
 func (s *Server) recordException(jb *job, err error) {
-	ex := web.Exception{Time: time.Now().UTC(), Message: err.Error()}
-	var oe *stream.OperatorError
-	if errors.As(err, &oe) {
-		ex.Operator, ex.Subtask = oe.Operator, oe.Subtask
-		if oe.Cause != nil {
-			ex.Cause = oe.Cause.Error()
-		}
+	ex := web.Exception{Time: time.Now().UTC(), Message: err.Error(), Subtask: -1, Attempt: jb.retries}
+	if u := errors.Unwrap(err); u != nil {
+		ex.Cause = u.Error()
 	}
 	jb.mu.Lock()
 	jb.excs = append([]web.Exception{ex}, jb.excs...)
@@ -420,16 +427,20 @@ func (s *Server) recordException(jb *job, err error) {
 func (s *Server) finish(jb *job, state, msg string) {
 	now := time.Now().UTC()
 	jb.mu.Lock()
-	jb.state = state
 	jb.rec.Desired = state
 	jb.rec.Ended = &now
 	jb.rec.Error = msg
 	jb.mu.Unlock()
+	// Persisted before it shows: a client that saw the state finds it
+	// after a restart of the server too.
 	if err := s.saveRecord(jb); err != nil {
 		s.log.Error("strom server: could not persist a job's final state; it may be resumed after a restart", "job", jb.rec.ID, "err", err)
 	}
+	jb.mu.Lock()
+	jb.state = state
+	jb.mu.Unlock()
 	s.endFeed(jb, state)
-	s.publishState(jb, state)
+	s.publishState(jb)
 }
 
 func (s *Server) endFeed(jb *job, why string) {
@@ -446,7 +457,13 @@ func (jb *job) summary() web.JobSummary {
 
 func (jb *job) summaryLocked() web.JobSummary {
 	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: "sql", Query: jb.rec.Query, State: jb.state,
-		StartedAt: jb.started, Error: jb.rec.Error, Restarts: jb.restarts}
+		Parallelism: jb.rec.Parallelism, StartedAt: jb.started, Error: jb.rec.Error, Restarts: jb.retries}
+	if j := jb.last; j != nil {
+		js.Restarts += j.Attempt()
+		if jb.cur != nil && j.Restarting() {
+			js.State = web.StateRestarting
+		}
+	}
 	if jb.rec.Ended != nil && jb.rec.Desired != web.StateRunning {
 		t := *jb.rec.Ended
 		js.EndedAt = &t
@@ -493,11 +510,16 @@ func (s *Server) Job(id string) (web.JobInfo, error) {
 	}
 	jb.mu.Lock()
 	defer jb.mu.Unlock()
-	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: jb.rec.SQL, Columns: jb.columns, View: jb.view,
-		Checkpoints: jb.ckpt, Checkpointing: !jb.rec.Query, Exceptions: append([]web.Exception(nil), jb.excs...)}
-	if jb.cur != nil {
-		ji.View, ji.Checkpoints = jb.cur.View(), jb.cur.Checkpoints()
+	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: RedactSQL(jb.rec.SQL), Columns: jb.columns,
+		Checkpointing: !jb.rec.Query}
+	var excs []web.Exception
+	if j := jb.last; j != nil {
+		ji.View, ji.Checkpoints, ji.History = j.View(), j.Checkpoints(), j.CheckpointHistory()
+		excs = web.ExceptionsOf(j.Exceptions())
 	}
+	// The failures to start and the job's own, newest first.
+	ji.Exceptions = append(append([]web.Exception(nil), jb.excs...), excs...)
+	sort.SliceStable(ji.Exceptions, func(a, b int) bool { return ji.Exceptions[a].Time.After(ji.Exceptions[b].Time) })
 	return ji, nil
 }
 
@@ -610,4 +632,30 @@ func (s *Server) checkSavepointDir(name string) error {
 		return web.BadRequest("no savepoint is named %q (GET /api/v1/savepoints lists them)", name)
 	}
 	return nil
+}
+
+// MetricsSource gives the figures of the running jobs to the Prometheus
+// handler (web.NewMetricsHandler).
+func (s *Server) MetricsSource() []web.JobMetrics {
+	s.mu.Lock()
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, jb := range s.jobs {
+		jobs = append(jobs, jb)
+	}
+	s.mu.Unlock()
+	now := time.Now()
+	var out []web.JobMetrics
+	for _, jb := range jobs {
+		jb.mu.Lock()
+		cur, name, id, retries := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries
+		jb.mu.Unlock()
+		if cur == nil {
+			continue
+		}
+		out = append(out, web.JobMetrics{JobID: id, JobName: name, Time: now, Vertices: cur.View(),
+			Checkpoints: cur.Checkpoints(), History: cur.CheckpointHistory(),
+			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].JobID < out[b].JobID })
+	return out
 }

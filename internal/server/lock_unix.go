@@ -25,5 +25,23 @@ func lockDir(dir string) (release func(), err error) {
 		}
 		return nil, fmt.Errorf("server: lock %s: %w", name, err)
 	}
-	return func() { _ = f.Close() }, nil
+	// The journal's own lock (the one `strom journal` takes): no other
+	// process writes the server's journal.
+	jdir := filepath.Join(dir, "journal")
+	if err := os.MkdirAll(jdir, 0o700); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	jname := filepath.Join(jdir, "cli.lock")
+	jf, err := os.OpenFile(jname, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("server: lock the journal: %w", err)
+	}
+	if err := syscall.Flock(int(jf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = jf.Close()
+		_ = f.Close()
+		return nil, fmt.Errorf("server: the journal %s is in use by another strom process (lock %s); stop it first", jdir, jname)
+	}
+	return func() { _ = jf.Close(); _ = f.Close() }, nil
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/stromio/strom/internal/web"
 	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
 )
 
 // Config configures a Server.
@@ -56,6 +57,9 @@ type Config struct {
 	// the server's journal, out the print connector's output). Every
 	// factory is wrapped by the data-directory and host checks.
 	Factories func(j *journal.Journal, out io.Writer) []connector.TableFactory
+	// OnSession, when set, is called with each new SQL session before it
+	// plans a job (to register functions, RegisterScalar).
+	OnSession func(*streamsql.Session)
 	// Out receives what print tables write (default: standard error).
 	Out io.Writer
 	// Logger receives the server's log (default: slog's).
@@ -317,8 +321,9 @@ func (s *Server) Overview() web.Overview {
 // Events implements web.Backend.
 func (s *Server) Events() *web.Feed { return s.events }
 
-func (s *Server) publishState(jb *job, state string) {
-	b, err := json.Marshal(map[string]string{"type": "job", "id": jb.rec.ID, "state": state})
+// publishState tells the event stream the job's summary.
+func (s *Server) publishState(jb *job) {
+	b, err := json.Marshal(jb.summary())
 	if err == nil {
 		s.events.Publish(b)
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,12 +13,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
 )
 
 // testServer is a Server with its HTTP API on a loopback port.
@@ -31,14 +36,21 @@ type testServer struct {
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func startServer(t *testing.T, dir string) *testServer {
+	return startServerWith(t, dir, nil)
+}
+
+func startServerWith(t *testing.T, dir string, mod func(*Config)) *testServer {
 	t.Helper()
-	srv, err := Open(Config{DataDir: dir, Version: "test", Logger: quiet(), Out: io.Discard,
-		Restart: nil, CheckpointInterval: 50 * time.Millisecond})
+	cfg := Config{DataDir: dir, Version: "test", Logger: quiet(), Out: io.Discard, CheckpointInterval: 50 * time.Millisecond}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok, ro := srv.Tokens()
-	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: tok, ReadOnlyToken: ro, Logger: quiet()}, srv)
+	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: tok, ReadOnlyToken: ro, Logger: quiet(), Journal: srv.JournalHandler()}, srv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +138,7 @@ const insertSQL = nexmarkDDL + `INSERT INTO out SELECT bid.auction, bid.price FR
 const querySQL = `CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '100');
 SELECT event_type, COUNT(*) AS n FROM nx GROUP BY event_type`
 
-type jobJSON struct {
-	web.JobSummary
-	SQL     string            `json:"sql"`
-	Graph   []web.GraphVertex `json:"graph"`
-	Columns []web.Column      `json:"columns"`
-}
+type jobJSON = web.JobDoc
 
 func (ts *testServer) state(t *testing.T, id string) string {
 	var j jobJSON
@@ -141,8 +148,8 @@ func (ts *testServer) state(t *testing.T, id string) string {
 	return j.State
 }
 
-func (ts *testServer) checkpoints(t *testing.T, id string) web.CheckpointsJSON {
-	var c web.CheckpointsJSON
+func (ts *testServer) checkpoints(t *testing.T, id string) web.CheckpointsDoc {
+	var c web.CheckpointsDoc
 	if code := ts.call(t, "GET", "/api/v1/jobs/"+id+"/checkpoints", nil, &c); code != 200 {
 		t.Fatalf("checkpoints: %d", code)
 	}
@@ -163,20 +170,25 @@ func TestEndToEndInsertSavepointResume(t *testing.T) {
 	poll(t, "running", func() bool { return ts.state(t, js.ID) == web.StateRunning })
 	var j jobJSON
 	ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
-	if len(j.Graph) == 0 || len(j.Graph[0].Operators) == 0 || j.SQL != insertSQL {
+	if len(j.Graph.Vertices) == 0 || len(j.Graph.Vertices[0].Operators) == 0 || j.SQL != insertSQL || j.Parallelism != 1 {
 		t.Fatalf("job %+v", j)
 	}
 	poll(t, "records through the job", func() bool {
-		var m struct{ Operators []web.OperatorMetrics }
+		var m web.MetricsDoc
 		ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/metrics", nil, &m)
-		for _, o := range m.Operators {
-			if o.RecordsOut > 0 {
-				return true
+		for _, v := range m.Vertices {
+			for _, o := range v.Operators {
+				if o.RecordsOut > 0 {
+					return m.JobID == js.ID
+				}
 			}
 		}
 		return false
 	})
-	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Completed > 0 })
+	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed > 0 })
+	if h := ts.checkpoints(t, js.ID).History; len(h) == 0 || h[0].TriggerTime.IsZero() {
+		t.Fatalf("checkpoint history %+v", h)
+	}
 	var ex struct{ Exceptions []web.Exception }
 	if c := ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/exceptions", nil, &ex); c != 200 || ex.Exceptions == nil {
 		t.Fatalf("exceptions: %d %+v", c, ex)
@@ -207,13 +219,23 @@ func TestEndToEndInsertSavepointResume(t *testing.T) {
 	if c := ts.call(t, "POST", "/api/v1/jobs/"+js2.ID+"/cancel", nil, &js2); c != 200 {
 		t.Fatalf("cancel: %d", c)
 	}
-	poll(t, "cancelled", func() bool { return ts.state(t, js2.ID) == web.StateCancelled })
+	poll(t, "cancelled", func() bool {
+		var j jobJSON
+		ts.call(t, "GET", "/api/v1/jobs/"+js2.ID, nil, &j)
+		if j.State == web.StateFailed {
+			t.Fatalf("failed: %s", j.Error)
+		}
+		return j.State == web.StateCancelled
+	})
 	if c := ts.call(t, "POST", "/api/v1/jobs/"+js2.ID+"/cancel", nil, nil); c != 409 {
 		t.Fatalf("second cancel: %d", c)
 	}
 	// A planning error is a 400 with its position.
-	var e struct{ Error, Code string }
-	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: "SELEC 1"}, &e); c != 400 || !strings.Contains(e.Error, "line 1") {
+	var e struct {
+		Error, Code  string
+		Line, Column int
+	}
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: "SELEC 1"}, &e); c != 400 || !strings.Contains(e.Error, "line 1") || e.Line != 1 || e.Column != 1 {
 		t.Fatalf("bad SQL: %d %+v", c, e)
 	}
 }
@@ -321,7 +343,7 @@ func TestRestartResumesRunningJobs(t *testing.T) {
 	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: unbounded}, &q); c != 201 {
 		t.Fatalf("submit query: %d", c)
 	}
-	poll(t, "two checkpoints", func() bool { return ts.checkpoints(t, js.ID).Completed >= 2 })
+	poll(t, "two checkpoints", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed >= 2 })
 	ts.stop()
 	if _, err := os.Stat(filepath.Join(dir, ServerInfoFile)); !os.IsNotExist(err) {
 		t.Fatalf("server.json left behind: %v", err)
@@ -405,21 +427,27 @@ func TestPathTraversalCanary(t *testing.T) {
 	}
 	variants := []string{"../canary.txt", "..%2fcanary.txt", "..%252fcanary.txt", "%2e%2e/canary.txt",
 		filepath.Join(root, "canary.txt"), "canary.txt%00", "escape", "escape/canary.txt", "..", "%2e%2e%2f%2e%2e%2fcanary.txt"}
-	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: ts.token, ReadOnlyToken: ts.ro, Logger: quiet()}, ts.srv)
+	ws, err := web.New(web.Config{Addr: "127.0.0.1:0", Token: ts.token, ReadOnlyToken: ts.ro, Logger: quiet(), Journal: ts.srv.JournalHandler()}, ts.srv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, rt := range ws.Routes() {
+		var paths []string
 		for _, v := range variants {
-			p := rt.Pattern
-			switch {
-			case strings.Contains(p, "{id}"):
-				p = strings.Replace(p, "{id}", v, 1)
-			case strings.Contains(p, "{path...}"):
-				p = strings.Replace(p, "{path...}", v, 1)
-			default:
-				p = strings.TrimSuffix(strings.Replace(p, "{$}", "", 1), "/") + "/" + v
+			found := false
+			for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
+				if strings.Contains(rt.Pattern, wild) {
+					found = true
+					p := strings.Replace(rt.Pattern, wild, v, 1)
+					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0", "{file}", "app.js").Replace(p)
+					paths = append(paths, p)
+				}
 			}
+			if !found {
+				paths = append(paths, strings.TrimSuffix(strings.Replace(rt.Pattern, "{$}", "", 1), "/")+"/"+v)
+			}
+		}
+		for _, p := range paths {
 			req, err := http.NewRequest(rt.Method, ts.url, strings.NewReader(`{"name":"escape","sql":"x","from_savepoint":"escape"}`))
 			if err != nil {
 				t.Fatal(err)
@@ -492,4 +520,122 @@ func TestTableOptionsAllowList(t *testing.T) {
 		t.Fatalf("a path inside the data directory: %d", c)
 	}
 	poll(t, "finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+}
+
+// The server's journal is the one SQL tables use: a topic made over the
+// API, an INSERT job writing it exactly-once, a query reading it back, and
+// the journal's own API behind the token.
+func TestJournalTables(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids", "partitions": 2}, nil); c != 201 {
+		t.Fatalf("create topic: %d", c)
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids"}, nil); c != 409 {
+		t.Fatalf("create the topic again: %d", c)
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "../x"}, nil); c != 400 {
+		t.Fatalf("bad topic name: %d", c)
+	}
+	var topics struct {
+		Topics []struct{ Name string }
+	}
+	if c := ts.call(t, "GET", "/api/v1/journal/topics", nil, &topics); c != 200 || len(topics.Topics) != 1 {
+		t.Fatalf("topics: %d %+v", c, topics)
+	}
+	ins := `CREATE TABLE nx (event_type INT, bid ROW<auction BIGINT, price BIGINT>) WITH ('connector' = 'nexmark', 'events.num' = '500');
+CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json');
+INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: ins}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "the INSERT finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	q := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');
+SELECT COUNT(*) AS n FROM bids`
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: q}, &js); c != 201 {
+		t.Fatalf("submit query: %d", c)
+	}
+	poll(t, "the query finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	f, err := ts.srv.Feed(js.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.Poll(f.Last(), 1)
+	var m struct{ Row struct{ N int } }
+	if len(b.Messages) != 1 || json.Unmarshal(b.Messages[0], &m) != nil || m.Row.N == 0 || m.Row.N > 500 {
+		t.Fatalf("last result %q", b.Messages)
+	}
+	// The journal's API needs the token like every route.
+	resp, err := http.Get(ts.url + "/api/v1/journal/topics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("journal API without a token: %d", resp.StatusCode)
+	}
+}
+
+// A failed INSERT job restarts from its latest checkpoint; the failure is
+// in its exceptions; past the attempts it ends failed.
+func TestFailedJobRestarts(t *testing.T) {
+	var calls, failAt atomic.Int64
+	var always atomic.Bool
+	failAt.Store(-1)
+	ts := startServerWith(t, t.TempDir(), func(c *Config) {
+		c.Restart = &stream.RestartStrategy{MaxAttempts: 2}
+		c.OnSession = func(s *streamsql.Session) {
+			s.RegisterScalar("boom_at", table.BigIntType(), []table.Type{table.BigIntType()}, func(a []table.Value) (table.Value, error) {
+				if n := calls.Add(1); n == failAt.Load() || always.Load() {
+					return a[0], errors.New("injected failure")
+				}
+				return a[0], nil
+			})
+		}
+	})
+	sql := nexmarkDDL + `INSERT INTO out SELECT boom_at(bid.auction), bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "a checkpoint", func() bool { return ts.checkpoints(t, js.ID).Counts.Completed > 0 })
+	failAt.Store(calls.Load() + 10)
+	poll(t, "a restart from the checkpoint", func() bool {
+		var j jobJSON
+		ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
+		return j.Restarts == 1 && j.State == web.StateRunning && ts.checkpoints(t, js.ID).Restored > 0
+	})
+	var ex struct{ Exceptions []web.Exception }
+	ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/exceptions", nil, &ex)
+	if len(ex.Exceptions) != 1 || !strings.Contains(ex.Exceptions[0].Message, "injected failure") {
+		t.Fatalf("exceptions %+v", ex)
+	}
+	// Fail on every row: the attempts are used up, the job fails for good.
+	always.Store(true)
+	poll(t, "failed", func() bool { return ts.state(t, js.ID) == web.StateFailed })
+	var j jobJSON
+	ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
+	if j.Restarts != 2 || !strings.Contains(j.Error, "injected failure") || j.EndedAt == nil {
+		t.Fatalf("failed job %+v", j.JobSummary)
+	}
+	rec, err := readRecord(filepath.Join(ts.srv.Dir(), "jobs", js.ID, "job.json"))
+	if err != nil || rec.Desired != web.StateFailed {
+		t.Fatalf("persisted %+v %v", rec, err)
+	}
+}
+
+func TestRedactSQL(t *testing.T) {
+	in := `CREATE TABLE k (a INT) WITH ('connector' = 'kafka', 'properties.sasl.jaas.config' = 'x required password="p4ss";',
+  'properties.ssl.truststore.password' = 'it''s-secret', 'key.format' = 'json', 'topic' = 't', 's3.access-key' = 'AKIA1');`
+	out := RedactSQL(in)
+	for _, leak := range []string{"p4ss", "it''s-secret", "AKIA1"} {
+		if strings.Contains(out, leak) {
+			t.Fatalf("%q leaks %q", out, leak)
+		}
+	}
+	for _, keep := range []string{"'key.format' = 'json'", "'topic' = 't'", "'properties.ssl.truststore.password' = '<redacted>'"} {
+		if !strings.Contains(out, keep) {
+			t.Fatalf("%q lost %q", out, keep)
+		}
+	}
 }

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/cluster"
 )
 
@@ -60,17 +57,21 @@ const (
 	StateStopped    = "stopped"
 )
 
-// JobSummary is one job of GET /api/v1/jobs.
+// JobSummary is one job of GET /api/v1/jobs (and of `event: job`).
 type JobSummary struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Kind      string     `json:"kind"`  // sql
-	Query     bool       `json:"query"` // a SELECT whose rows go to the live feed
-	State     string     `json:"state"`
-	StartedAt time.Time  `json:"started_at"`
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	Error     string     `json:"error,omitempty"`
-	Restarts  int        `json:"restarts"`
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind"`  // sql
+	Query       bool       `json:"query"` // a SELECT whose rows go to the live feed
+	State       string     `json:"state"`
+	Parallelism int        `json:"parallelism"`
+	StartedAt   time.Time  `json:"started_at"`
+	EndedAt     *time.Time `json:"ended_at"`
+	Error       string     `json:"error"`
+	Restarts    int        `json:"restarts"`
+	// RecordsPerSecond is the sources' output over the last second (0
+	// unless running); the web layer fills it in.
+	RecordsPerSecond float64 `json:"records_per_second"`
 }
 
 // Column is a column of a query job's result.
@@ -84,21 +85,31 @@ type JobInfo struct {
 	JobSummary
 	SQL     string
 	Columns []Column
-	// View is the running attempt's graph and metrics (nil: not running).
+	// View is the graph and metrics of the job's current (or last)
+	// attempt (nil: it never ran).
 	View        []cluster.VertexView
 	Checkpoints cluster.CheckpointStats
+	// History is the recent checkpoint history, oldest first.
+	History []cluster.CheckpointRecord
 	// Checkpointing says whether the job takes checkpoints.
 	Checkpointing bool
-	Exceptions    []Exception
+	// Exceptions are the job's failures, newest first (ExceptionsOf).
+	Exceptions []Exception
 }
 
-// Exception is a failure of a job (newest first in the API).
+// Exception is a failure of a job. Subtask is -1 when the failure is not
+// a subtask's.
 type Exception struct {
-	Time     time.Time `json:"time"`
-	Operator string    `json:"operator,omitempty"`
-	Subtask  int       `json:"subtask"`
-	Message  string    `json:"message"`
-	Cause    string    `json:"cause,omitempty"`
+	Time       time.Time `json:"time"`
+	Operator   string    `json:"operator"`
+	UID        string    `json:"uid,omitempty"`
+	Vertex     int       `json:"vertex"`
+	Subtask    int       `json:"subtask"`
+	Message    string    `json:"message"`
+	Cause      string    `json:"cause"`
+	Attempt    int       `json:"attempt"`
+	Restarting bool      `json:"restarting"`
+	Panic      bool      `json:"panic,omitempty"`
 }
 
 // SubmitRequest is the body of POST /api/v1/jobs.
@@ -146,9 +157,15 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/api/v1/jobs/{id}/results", Stream: true, handler: s.resultsSSE},
 		{Method: "GET", Pattern: "/api/v1/jobs/{id}/results/ws", Stream: true, handler: s.resultsWS},
 		{Method: "GET", Pattern: "/api/v1/events", Stream: true, handler: s.events},
+		{Method: "GET", Pattern: "/api/v1/journal/topics", handler: s.journal},
+		{Method: "POST", Pattern: "/api/v1/journal/topics", Write: true, handler: s.journal},
+		{Method: "POST", Pattern: "/api/v1/journal/topics/{topic}/records", Write: true, handler: s.journal},
+		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/records", handler: s.journal},
+		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/tail", Stream: true, handler: s.journal},
 		{Method: "GET", Pattern: "/metrics", handler: s.promMetrics},
 		{Method: "GET", Pattern: "/{$}", handler: s.ui},
-		{Method: "GET", Pattern: "/ui/{path...}", handler: s.ui},
+		{Method: "GET", Pattern: "/{file}", handler: s.ui},
+		{Method: "GET", Pattern: "/vendor/{file}", handler: s.ui},
 	}
 }
 
@@ -157,6 +174,15 @@ func (s *Server) promMetrics(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("metrics are not served by this build")
 	}
 	s.cfg.Metrics.ServeHTTP(w, r)
+	return nil
+}
+
+// journal hands the request to the journal's API, without the prefix.
+func (s *Server) journal(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Journal == nil {
+		return NotFound("the journal API is not served")
+	}
+	http.StripPrefix("/api/v1/journal", s.cfg.Journal).ServeHTTP(w, r)
 	return nil
 }
 
@@ -174,16 +200,34 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) jobs(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, 200, map[string]any{"jobs": s.jobList(&s.rates)})
+	return nil
+}
+
+// jobList is the Backend's jobs with the running ones' records per second
+// (rates against m).
+func (s *Server) jobList(m *rateMemo) []JobSummary {
 	js := s.b.Jobs()
 	if js == nil {
 		js = []JobSummary{}
 	}
-	writeJSON(w, 200, map[string]any{"jobs": js})
-	return nil
+	now := time.Now()
+	keep := map[string]bool{}
+	for i := range js {
+		if js[i].State != StateRunning {
+			continue
+		}
+		keep[js[i].ID] = true
+		if ji, err := s.b.Job(js[i].ID); err == nil {
+			js[i].RecordsPerSecond = sourcesPerSecond(ji.View, m.metricsDoc(js[i].ID, ji.View, now))
+		}
+	}
+	m.forget(keep)
+	return js
 }
 
-// decode reads a JSON body strictly (unknown fields are an error).
-func decode(r *http.Request, v any) error {
+// decodeBody reads a JSON body strictly (unknown fields are an error).
+func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -211,7 +255,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the job as application/json, not %s", ct)
 	}
 	var req SubmitRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	if req.Name != "" && len(req.Name) > 200 {
@@ -226,6 +270,19 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, js)
 	return nil
+}
+
+// JobDoc is GET /api/v1/jobs/{id}.
+type JobDoc struct {
+	JobSummary
+	SQL     string   `json:"sql"`
+	Graph   GraphDoc `json:"graph"`
+	Columns []Column `json:"columns"`
+}
+
+// GraphDoc is a job's graph.
+type GraphDoc struct {
+	Vertices []GraphVertex `json:"vertices"`
 }
 
 // GraphVertex is a vertex of a job's graph.
@@ -274,110 +331,8 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) error {
 	if cols == nil {
 		cols = []Column{}
 	}
-	writeJSON(w, 200, struct {
-		JobSummary
-		SQL     string        `json:"sql"`
-		Graph   []GraphVertex `json:"graph"`
-		Columns []Column      `json:"columns"`
-	}{ji.JobSummary, ji.SQL, Graph(ji.View), cols})
+	writeJSON(w, 200, JobDoc{ji.JobSummary, ji.SQL, GraphDoc{Vertices: Graph(ji.View)}, cols})
 	return nil
-}
-
-// OperatorMetrics are the figures of one operator, summed over subtasks.
-type OperatorMetrics struct {
-	Vertex           int     `json:"vertex"`
-	Name             string  `json:"name"`
-	UID              string  `json:"uid"`
-	Parallelism      int     `json:"parallelism"`
-	RecordsIn        int64   `json:"records_in"`
-	RecordsOut       int64   `json:"records_out"`
-	RecordsInPerSec  float64 `json:"records_in_per_sec"`
-	RecordsOutPerSec float64 `json:"records_out_per_sec"`
-	// Backpressure is the share of the time since the previous request
-	// the operator's subtasks waited to send (0..1).
-	Backpressure   float64 `json:"backpressure"`
-	Watermark      *int64  `json:"watermark"` // min over subtasks, epoch ms (null: none yet)
-	WatermarkLagMs *int64  `json:"watermark_lag_ms"`
-	StateBytes     int64   `json:"state_bytes"`
-	LateRecords    int64   `json:"late_records"`
-	DeadLetters    int64   `json:"dead_letters"`
-	LatencyP50Ms   float64 `json:"latency_p50_ms"`
-	LatencyP99Ms   float64 `json:"latency_p99_ms"`
-}
-
-// rates remembers the previous totals of each job's operators to give
-// per-second rates between two requests.
-type rates struct {
-	mu   sync.Mutex
-	prev map[string]sample
-}
-
-type sample struct {
-	at     time.Time
-	totals map[string][3]int64 // in, out, backpressure ns
-}
-
-// Metrics returns the figures of a job's view; rates are over the time
-// since the previous call for the same job.
-func (s *Server) Metrics(id string, view []cluster.VertexView) []OperatorMetrics {
-	now := time.Now()
-	s.rates.mu.Lock()
-	defer s.rates.mu.Unlock()
-	if s.rates.prev == nil {
-		s.rates.prev = map[string]sample{}
-	}
-	prev, hasPrev := s.rates.prev[id]
-	cur := sample{at: now, totals: map[string][3]int64{}}
-	dt := now.Sub(prev.at).Seconds()
-	out := []OperatorMetrics{}
-	for _, v := range view {
-		for k, op := range v.Operators {
-			m := OperatorMetrics{Vertex: v.ID, Name: op.Name, UID: op.UID, Parallelism: v.Parallelism}
-			var bp int64
-			var wm int64
-			hasWM := false
-			var lat struct{ p50, p99 float64 }
-			for _, st := range op.Subtasks {
-				m.RecordsIn += st.RecordsIn
-				m.RecordsOut += st.RecordsOut
-				m.StateBytes += st.StateBytes
-				m.LateRecords += st.LateRecords
-				m.DeadLetters += st.DeadLetters
-				bp += st.BackpressureNanos
-				if st.Watermark > base.MinTime && (!hasWM || st.Watermark < wm) {
-					wm, hasWM = st.Watermark, true
-				}
-				if st.Latency.N > 0 {
-					lat.p50 = max(lat.p50, float64(st.Latency.Quantile(0.5))/1e6)
-					lat.p99 = max(lat.p99, float64(st.Latency.Quantile(0.99))/1e6)
-				}
-			}
-			m.LatencyP50Ms, m.LatencyP99Ms = lat.p50, lat.p99
-			if hasWM {
-				lag := now.UnixMilli() - wm
-				if wm == base.MaxTime {
-					lag = 0
-				}
-				m.Watermark, m.WatermarkLagMs = &wm, &lag
-			}
-			key := op.UID
-			if key == "" {
-				key = op.Name
-			}
-			key = strconv.Itoa(v.ID) + "/" + strconv.Itoa(k) + "/" + key
-			cur.totals[key] = [3]int64{m.RecordsIn, m.RecordsOut, bp}
-			if p, ok := prev.totals[key]; hasPrev && ok && dt > 0 {
-				m.RecordsInPerSec = float64(m.RecordsIn-p[0]) / dt
-				m.RecordsOutPerSec = float64(m.RecordsOut-p[1]) / dt
-				if par := len(op.Subtasks); par > 0 {
-					m.Backpressure = min(1, max(0, float64(bp-p[2])/1e9/dt/float64(par)))
-				}
-			}
-			out = append(out, m)
-		}
-	}
-	s.rates.prev[id] = cur
-	return out
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
@@ -386,32 +341,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p50, p99 := 0.0, 0.0
-	ops := s.Metrics(id, ji.View)
-	for _, o := range ops {
-		p50, p99 = max(p50, o.LatencyP50Ms), max(p99, o.LatencyP99Ms)
-	}
-	writeJSON(w, 200, map[string]any{"id": id, "state": ji.State, "operators": ops,
-		"latency_p50_ms": p50, "latency_p99_ms": p99})
+	writeJSON(w, 200, s.rates.metricsDoc(id, ji.View, time.Now()))
 	return nil
-}
-
-// CheckpointsJSON is GET /api/v1/jobs/{id}/checkpoints. History and
-// Failures are empty until the cluster keeps a checkpoint history.
-type CheckpointsJSON struct {
-	Enabled         bool    `json:"enabled"`
-	Completed       int64   `json:"completed"`
-	Failed          int64   `json:"failed"`
-	Restored        int64   `json:"restored"`
-	LatestID        int64   `json:"latest_id"`
-	LatestDuration  float64 `json:"latest_duration_ms"`
-	LatestBytes     int64   `json:"latest_bytes"`
-	MaxDurationMs   float64 `json:"max_duration_ms"`
-	MeanDurationMs  float64 `json:"mean_duration_ms"`
-	MaxBytes        int64   `json:"max_bytes"`
-	LastFailure     string  `json:"last_failure,omitempty"`
-	History         []any   `json:"history"`
-	FailuresHistory []any   `json:"failures"`
 }
 
 func (s *Server) checkpoints(w http.ResponseWriter, r *http.Request) error {
@@ -419,18 +350,11 @@ func (s *Server) checkpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := ji.Checkpoints
-	out := CheckpointsJSON{Enabled: ji.Checkpointing, Completed: c.Completed, Failed: c.Failed, Restored: c.Restored,
-		LatestID: c.LastID, LatestDuration: ms(c.LastDuration), LatestBytes: c.LastBytes, MaxDurationMs: ms(c.MaxDuration),
-		MaxBytes: c.MaxBytes, LastFailure: c.LastFailure, History: []any{}, FailuresHistory: []any{}}
-	if c.Periodic > 0 {
-		out.MeanDurationMs = ms(c.TotalDuration) / float64(c.Periodic)
-	}
-	writeJSON(w, 200, out)
+	writeJSON(w, 200, checkpointsDoc(ji))
 	return nil
 }
 
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+func millis(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func (s *Server) exceptions(w http.ResponseWriter, r *http.Request) error {
 	ji, err := s.b.Job(r.PathValue("id"))
@@ -456,7 +380,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) savepoint(w http.ResponseWriter, r *http.Request) error {
 	var req SavepointRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	if !ValidName(req.Name) {

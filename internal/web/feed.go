@@ -133,8 +133,8 @@ func (f *Feed) Poll(cursor uint64, max int) Batch {
 		b.Gap = &Gap{From: cursor, To: f.first - 1}
 		cursor = f.first
 	}
-	if cursor > f.next { // a cursor from an earlier life of the job: start at the end
-		cursor = f.next
+	if cursor > f.next { // a cursor from an earlier life of the job (before a restart of the server)
+		cursor = f.first
 	}
 	n := uint64(len(f.ring))
 	for cursor < f.next && len(b.Messages) < max {
@@ -175,7 +175,7 @@ func (f *Feed) Wait(cursor uint64) <-chan struct{} {
 	if cursor == 0 {
 		cursor = 1
 	}
-	if cursor < f.first || cursor < f.next || f.closed {
+	if cursor < f.first || cursor != f.next || f.closed {
 		ch := make(chan struct{})
 		close(ch)
 		return ch

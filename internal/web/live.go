@@ -33,10 +33,12 @@ func cursorOf(r *http.Request) uint64 {
 }
 
 // sse streams a feed as Server-Sent Events: each message with id = its
-// sequence number, `event: gap` for missed messages, `event: end` when the
-// feed closes, comments as heartbeats. extra, when not nil, is called on
-// each tick and its non-nil message sent as `event: tick`.
-func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, extra func() []byte) error {
+// sequence number (and `event: <name>` unless name is empty), `event: gap`
+// for missed messages, `event: end` when the feed closes, comments as
+// heartbeats. extra, when not nil, gives a block of events to send at the
+// start (first) and on every Tick; a stream with extra starts at the
+// feed's end unless the client resumes (Last-Event-ID).
+func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name string, extra func(first bool) []byte) error {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -55,6 +57,16 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, extra func
 		tick = t.C
 	}
 	cursor := cursorOf(r)
+	if extra != nil {
+		if r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("after") == "" {
+			cursor = f.Last() + 1
+		}
+		if b := extra(true); len(b) > 0 {
+			if _, err := w.Write(b); err != nil {
+				return nil
+			}
+		}
+	}
 	buf := make([]byte, 0, 4096)
 	for {
 		b := f.Poll(cursor, maxBatch)
@@ -66,6 +78,11 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, extra func
 			buf = append(buf, "\n\n"...)
 		}
 		for i, m := range b.Messages {
+			if name != "" {
+				buf = append(buf, "event: "...)
+				buf = append(buf, name...)
+				buf = append(buf, '\n')
+			}
 			buf = append(buf, "id: "...)
 			buf = strconv.AppendUint(buf, b.Next-uint64(len(b.Messages)-i), 10)
 			buf = append(buf, "\ndata: "...)
@@ -105,9 +122,8 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, extra func
 				return nil
 			}
 		case <-tick:
-			if m := extra(); m != nil {
-				msg := append(append([]byte("event: tick\ndata: "), m...), "\n\n"...)
-				if _, err := w.Write(msg); err != nil {
+			if m := extra(false); len(m) > 0 {
+				if _, err := w.Write(m); err != nil {
 					return nil
 				}
 				if err := rc.Flush(); err != nil {
@@ -127,17 +143,45 @@ func (s *Server) resultsSSE(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.sse(w, r, f, nil)
+	return s.sse(w, r, f, "", nil)
 }
 
-// events streams the job-state changes, and every Tick the job list.
+// events streams `event: job` (a JobSummary) for every job at the start
+// and at every change of a job's state, and every Tick `event: metrics`
+// (a MetricsDoc) per running job and `event: jobs` (the list).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	return s.sse(w, r, s.b.Events(), func() []byte {
-		b, err := json.Marshal(map[string]any{"jobs": s.b.Jobs()})
-		if err != nil {
-			return nil
+	var memo rateMemo // this stream's rates
+	return s.sse(w, r, s.b.Events(), "job", func(first bool) []byte {
+		var out []byte
+		add := func(event string, v any) {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return
+			}
+			out = append(out, "event: "...)
+			out = append(out, event...)
+			out = append(out, "\ndata: "...)
+			out = append(out, b...)
+			out = append(out, "\n\n"...)
 		}
-		return b
+		jobs := s.jobList(&memo)
+		if first {
+			for _, j := range jobs {
+				add("job", j)
+			}
+			return out
+		}
+		now := time.Now()
+		for _, j := range jobs {
+			if j.State != StateRunning {
+				continue
+			}
+			if ji, err := s.b.Job(j.ID); err == nil {
+				add("metrics", memo.metricsDoc(j.ID, ji.View, now))
+			}
+		}
+		add("jobs", map[string]any{"jobs": jobs})
+		return out
 	})
 }
 

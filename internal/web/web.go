@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -47,8 +48,14 @@ type Config struct {
 	// idle streams (default 15 s); Tick the interval of the metrics events
 	// of /api/v1/events (default 1 s).
 	Heartbeat, Tick time.Duration
+	// MaxInFlight bounds the requests served at once, MaxStreams the open
+	// SSE and WebSocket streams (defaults 256 and 128; 429 above).
+	MaxInFlight, MaxStreams int
 	// Metrics serves GET /metrics (nil: 404).
 	Metrics http.Handler
+	// Journal serves the journal's HTTP API under /api/v1/journal (routes
+	// relative to it: /topics, /topics/{topic}/records, ...; nil: 404).
+	Journal http.Handler
 	// UI serves the dashboard under / (nil: 404).
 	UI http.Handler
 	// Logger receives request failures and warnings (default: slog's).
@@ -79,6 +86,12 @@ func (c *Config) defaults() {
 	}
 	if c.Tick == 0 {
 		c.Tick = time.Second
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 256
+	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = 128
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -112,8 +125,10 @@ type Server struct {
 	routes []Route
 	mux    *http.ServeMux
 	tls    *tls.Config
-	rates  rates
+	rates  rateMemo
 	start  time.Time
+
+	inFlight, streams atomic.Int64
 
 	stopMu sync.Mutex
 	stop   chan struct{} // closed by Shutdown: streams end
@@ -126,7 +141,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.Token == "" || cfg.ReadOnlyToken == "" {
 		return nil, errors.New("web: a token and a read-only token are required")
 	}
-	if cfg.Token == cfg.ReadOnlyToken {
+	if subtle.ConstantTimeCompare([]byte(cfg.Token), []byte(cfg.ReadOnlyToken)) == 1 {
 		return nil, errors.New("web: the read-only token must differ from the token")
 	}
 	s := &Server{cfg: cfg, b: b, mux: http.NewServeMux(), start: time.Now(), stop: make(chan struct{})}
@@ -272,6 +287,9 @@ type Error struct {
 	Status int
 	Code   string
 	Msg    string
+	// Line and Column locate a SQL error in the submitted text (1-based;
+	// 0: none).
+	Line, Column int
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -308,6 +326,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			s.cfg.Logger.Error("strom server: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = Errorf(http.StatusInternalServerError, "internal", "internal error (see the server's log)")
 		}
+	}
+	if e.Line > 0 {
+		writeJSON(w, e.Status, map[string]any{"error": e.Msg, "code": e.Code, "line": e.Line, "column": e.Column})
+		return
 	}
 	writeJSON(w, e.Status, map[string]string{"error": e.Msg, "code": e.Code})
 }
@@ -410,10 +432,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, Errorf(http.StatusInternalServerError, "internal", "internal error (see the server's log)"))
 		}
 	}()
+	// Every answer gets the write timeout; streams lift it below.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/healthz" {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return
 	}
@@ -454,12 +478,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	limit, ctr := s.cfg.MaxInFlight, &s.inFlight
+	if rt != nil && rt.Stream {
+		limit, ctr = s.cfg.MaxStreams, &s.streams
+	}
+	if n := ctr.Add(1); n > int64(limit) {
+		ctr.Add(-1)
+		h.Set("Retry-After", "1")
+		s.writeError(w, r, Errorf(http.StatusTooManyRequests, "too_many_requests", "the server is serving %d requests of this kind; try again later", limit))
+		return
+	}
+	defer ctr.Add(-1)
+	if rt != nil && rt.Write {
+		// The audit log of state-changing calls: who, what, when, result.
+		aw := &auditWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			who := "token"
+			if cookie {
+				who = "cookie"
+			}
+			s.cfg.Logger.Info("strom server: audit", "method", r.Method, "path", r.URL.Path, "auth", who,
+				"remote", r.RemoteAddr, "status", aw.status, "time", time.Now().UTC().Format(time.RFC3339Nano))
+		}()
+		w = aw
+	}
 	rc := http.NewResponseController(w)
 	if rt != nil && rt.Stream {
 		_ = rc.SetReadDeadline(time.Time{})
 		_ = rc.SetWriteDeadline(time.Time{})
-	} else {
-		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	}
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		s.writeError(w, r, Errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body is larger than %d bytes", s.cfg.MaxBodyBytes))
@@ -502,7 +548,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 // serveRoute runs the route's handler and writes its error.
 func (s *Server) serveRoute(rt *Route, w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{"id", "name"} {
+	for _, name := range []string{"id", "name", "topic", "p", "file"} {
 		if v := r.PathValue(name); v != "" && !ValidName(v) {
 			s.writeError(w, r, BadRequest("invalid %s %q: use letters, digits, '.', '_' and '-' (at most 64)", name, v))
 			return
@@ -512,3 +558,16 @@ func (s *Server) serveRoute(rt *Route, w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 	}
 }
+
+// auditWriter records the status of a state-changing call.
+type auditWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (a *auditWriter) WriteHeader(code int) {
+	a.status = code
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *auditWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }

@@ -92,7 +92,10 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 func newTestServer(t testing.TB, mod func(*Config)) (*Server, *fakeBackend) {
 	t.Helper()
 	b := newFake()
-	cfg := Config{Addr: "127.0.0.1:0", Token: testToken, ReadOnlyToken: testROToken, Logger: quietLogger()}
+	cfg := Config{Addr: "127.0.0.1:0", Token: testToken, ReadOnlyToken: testROToken, Logger: quietLogger(),
+		Journal: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]string{"path": r.URL.Path})
+		})}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -106,7 +109,9 @@ func newTestServer(t testing.TB, mod func(*Config)) (*Server, *fakeBackend) {
 // pathOf fills a route's wildcards.
 func pathOf(rt Route, id string) string {
 	p := strings.ReplaceAll(rt.Pattern, "{id}", id)
-	p = strings.ReplaceAll(p, "{path...}", "app.js")
+	p = strings.ReplaceAll(p, "{file}", "app.js")
+	p = strings.ReplaceAll(p, "{topic}", "t1")
+	p = strings.ReplaceAll(p, "{p}", "0")
 	return strings.ReplaceAll(p, "{$}", "")
 }
 
@@ -281,14 +286,16 @@ func TestPathTraversalEveryRoute(t *testing.T) {
 		if !strings.Contains(rt.Pattern, "{") {
 			continue
 		}
-		for _, v := range variants {
-			p := pathOf(rt, v)
-			if strings.Contains(rt.Pattern, "{path...}") {
-				p = strings.Replace(rt.Pattern, "{path...}", v, 1)
+		for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
+			if !strings.Contains(rt.Pattern, wild) {
+				continue
 			}
-			w := do(s, rt.Method, p, testToken, bodyOf(rt))
-			if w.Code != 400 && w.Code != 404 {
-				t.Errorf("%s %s: status %d, want 400 or 404", rt.Method, p, w.Code)
+			for _, v := range variants {
+				p := pathOf(Route{Pattern: strings.Replace(rt.Pattern, wild, v, 1)}, "j1")
+				w := do(s, rt.Method, p, testToken, bodyOf(rt))
+				if w.Code != 400 && w.Code != 404 {
+					t.Errorf("%s %s: status %d, want 400 or 404", rt.Method, p, w.Code)
+				}
 			}
 		}
 	}
@@ -669,4 +676,128 @@ func validMethod(m string) bool {
 		}
 	}
 	return true
+}
+
+func authGet(t *testing.T, url, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// Streams beyond MaxStreams get 429; the events stream ticks with the
+// job list.
+func TestStreamLimitAndEventsTick(t *testing.T) {
+	s, _ := newTestServer(t, func(c *Config) { c.MaxStreams = 1; c.Tick = 10 * time.Millisecond })
+	addr := serve(t, s)
+	first := authGet(t, "http://"+addr+"/api/v1/events", testROToken)
+	defer first.Body.Close()
+	if first.StatusCode != 200 {
+		t.Fatalf("first stream: %d", first.StatusCode)
+	}
+	second := authGet(t, "http://"+addr+"/api/v1/jobs/j1/results", testROToken)
+	second.Body.Close()
+	if second.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second stream: %d", second.StatusCode)
+	}
+	// One `event: job` per job at the start, then per tick `event:
+	// metrics` per running job and `event: jobs`.
+	sc := bufio.NewScanner(first.Body)
+	var events []string
+	for sc.Scan() {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			events = append(events, e)
+			if !sc.Scan() || !strings.Contains(sc.Text(), `"j1"`) {
+				t.Fatalf("%s data %q", e, sc.Text())
+			}
+			if e == "jobs" {
+				break
+			}
+		}
+	}
+	if strings.Join(events, ",") != "job,metrics,jobs" {
+		t.Fatalf("events %v (%v)", events, sc.Err())
+	}
+}
+
+// S4: many idle connections leave the server responsive.
+func TestIdleConnections(t *testing.T) {
+	s, _ := newTestServer(t, nil)
+	addr := serve(t, s)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+}
+
+// S2: the tokens are compared only through subtle.ConstantTimeCompare (a
+// review aid: no ==, != or strings.EqualFold on them in the package).
+func TestTokenComparedInConstantTime(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "Token") || strings.Contains(line, "ConstantTimeCompare") {
+				continue
+			}
+			for _, bad := range []string{"Token ==", "== s.cfg.", "Token !=", "!= s.cfg.", "EqualFold("} {
+				if strings.Contains(line, bad) && !strings.Contains(line, `""`) {
+					t.Errorf("%s:%d compares a token without subtle.ConstantTimeCompare: %s", f, i+1, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
+
+// An idle results stream gets heartbeat comments; the server's shutdown
+// ends it.
+func TestSSEHeartbeat(t *testing.T) {
+	s, _ := newTestServer(t, func(c *Config) { c.Heartbeat = 10 * time.Millisecond })
+	addr := serve(t, s)
+	resp := authGet(t, "http://"+addr+"/api/v1/jobs/j1/results", testROToken)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == ": heartbeat" {
+			s.Shutdown()
+			for sc.Scan() { // the stream ends
+			}
+			return
+		}
+	}
+	t.Fatalf("no heartbeat: %v", sc.Err())
 }
