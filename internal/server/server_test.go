@@ -435,11 +435,11 @@ func TestPathTraversalCanary(t *testing.T) {
 		var paths []string
 		for _, v := range variants {
 			found := false
-			for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
+			for _, wild := range []string{"{id}", "{file}", "{path...}", "{topic}", "{p}"} {
 				if strings.Contains(rt.Pattern, wild) {
 					found = true
 					p := strings.Replace(rt.Pattern, wild, v, 1)
-					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0", "{file}", "app.js").Replace(p)
+					p = strings.NewReplacer("{id}", "j1", "{topic}", "t1", "{p}", "0", "{file}", "app.js", "{path...}", "app.js").Replace(p)
 					paths = append(paths, p)
 				}
 			}

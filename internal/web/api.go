@@ -166,6 +166,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/{$}", handler: s.ui},
 		{Method: "GET", Pattern: "/{file}", handler: s.ui},
 		{Method: "GET", Pattern: "/vendor/{file}", handler: s.ui},
+		{Method: "GET", Pattern: "/ui/{path...}", handler: s.ui},
 	}
 }
 

@@ -110,6 +110,7 @@ func newTestServer(t testing.TB, mod func(*Config)) (*Server, *fakeBackend) {
 func pathOf(rt Route, id string) string {
 	p := strings.ReplaceAll(rt.Pattern, "{id}", id)
 	p = strings.ReplaceAll(p, "{file}", "app.js")
+	p = strings.ReplaceAll(p, "{path...}", "app.js")
 	p = strings.ReplaceAll(p, "{topic}", "t1")
 	p = strings.ReplaceAll(p, "{p}", "0")
 	return strings.ReplaceAll(p, "{$}", "")
@@ -286,7 +287,7 @@ func TestPathTraversalEveryRoute(t *testing.T) {
 		if !strings.Contains(rt.Pattern, "{") {
 			continue
 		}
-		for _, wild := range []string{"{id}", "{file}", "{topic}", "{p}"} {
+		for _, wild := range []string{"{id}", "{file}", "{path...}", "{topic}", "{p}"} {
 			if !strings.Contains(rt.Pattern, wild) {
 				continue
 			}
