@@ -101,6 +101,9 @@ func serveUI(files map[string]*uiFile, w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
+	// The server mounts the files under /ui/ (index.html also at /), a
+	// plain file server at its root: both work.
+	p = strings.TrimPrefix(p, "/ui")
 	if p == "" || p == "/" {
 		p = "/index.html"
 	}
