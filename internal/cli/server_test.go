@@ -89,6 +89,16 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "app.js") {
 		t.Fatalf("dashboard: %d %.200s", resp.StatusCode, page)
 	}
+	for _, asset := range []string{"/ui/app.js", "/ui/style.css", "/ui/vendor/dagre.min.js"} {
+		resp, err := hc.Get(info.URL + asset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", asset, resp.StatusCode)
+		}
+	}
 	req, _ := http.NewRequest("GET", info.URL+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
 	resp, err = http.DefaultClient.Do(req)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -220,6 +221,9 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 	s.jobs[id] = jb
 	s.wg.Add(1)
 	s.mu.Unlock()
+	jb.mu.Lock()
+	jb.cur, jb.last, jb.state = first, first, web.StateRunning
+	jb.mu.Unlock()
 	go s.supervise(jb, first)
 	return jb.summary(), nil
 }
@@ -252,7 +256,9 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	jb.mu.Lock()
 	rec := jb.rec
 	jb.mu.Unlock()
-	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: s.cfg.Out}
+	// Statement output ("OK" of DDL) is not wanted; print tables write to
+	// cfg.Out through their factory.
+	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
 	if !rec.Query {
 		interval, _ := time.ParseDuration(rec.CheckpointInterval)
 		co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,

@@ -164,9 +164,8 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/tail", Stream: true, handler: s.journal},
 		{Method: "GET", Pattern: "/metrics", handler: s.promMetrics},
 		{Method: "GET", Pattern: "/{$}", handler: s.ui},
-		{Method: "GET", Pattern: "/{file}", handler: s.ui},
-		{Method: "GET", Pattern: "/vendor/{file}", handler: s.ui},
-		{Method: "GET", Pattern: "/ui/{path...}", handler: s.ui},
+		{Method: "GET", Pattern: "/ui/{file}", handler: s.ui},
+		{Method: "GET", Pattern: "/ui/vendor/{file}", handler: s.ui},
 	}
 }
 

@@ -65,6 +65,9 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 			if _, err := w.Write(b); err != nil {
 				return nil
 			}
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
 		}
 	}
 	buf := make([]byte, 0, 4096)
