@@ -243,7 +243,11 @@ func (d *decoder) count() int {
 }
 
 // Decode decodes a row from exactly src. The row does not retain src.
-func (c *RowCodec) Decode(src []byte) (Row, error) {
+func (c *RowCodec) Decode(src []byte) (Row, error) { return c.DecodeTo(nil, src) }
+
+// DecodeTo is Decode into the fields of dst when it has room for them
+// (its values are overwritten), else into new fields.
+func (c *RowCodec) DecodeTo(dst []Value, src []byte) (Row, error) {
 	d := decoder{b: src}
 	if v := d.byte(); d.err == nil && v != RowCodecVersion {
 		return Row{}, fmt.Errorf("%w: version %d, want %d", ErrCorrupt, v, RowCodecVersion)
@@ -263,9 +267,15 @@ func (c *RowCodec) Decode(src []byte) (Row, error) {
 	if d.err != nil {
 		return Row{}, d.err
 	}
-	fields := make([]Value, n)
+	var fields []Value
+	if uint64(cap(dst)) >= n {
+		fields = dst[:n]
+	} else {
+		fields = make([]Value, n)
+	}
 	for i := range fields {
 		if bm[i/8]&(1<<(i%8)) != 0 {
+			fields[i] = Null
 			continue
 		}
 		fields[i] = d.value(c.types[i])

@@ -625,6 +625,9 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		return node{}, typeErr(e.String(), "%v", err)
 	}
 	strict := !o.NonStrict
+	if p := fastCompare(e, args); p != nil {
+		return node{p: p}, nil
+	}
 	var p Program
 	// Errors of the function are wrapped with the call's text (once: an
 	// argument's EvalError passes through).

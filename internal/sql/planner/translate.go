@@ -226,6 +226,9 @@ var _ codec.Codec[table.Row] = rowCodec{}
 
 func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
+	if s, ok, err := tr.slicedWindowAgg(x); ok || err != nil { // windowslice.go
+		return s, err
+	}
 	in, err := tr.build(x.In)
 	if err != nil {
 		return zero, err

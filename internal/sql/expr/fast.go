@@ -1,0 +1,119 @@
+package expr
+
+import "github.com/stromio/strom/table"
+
+// Specialised evaluators of the hottest shapes (no generic dispatch per
+// row): comparisons of integer operands where one side is a column and the
+// other a constant or a column, and column reads without the closure of
+// a Column node. Semantics are those of the generic path (NULL in, NULL
+// out; integers compare as int64).
+
+const (
+	cmpEq = iota
+	cmpNe
+	cmpLt
+	cmpLe
+	cmpGt
+	cmpGe
+)
+
+var cmpOps = map[string]int{"=": cmpEq, "<>": cmpNe, "<": cmpLt, "<=": cmpLe, ">": cmpGt, ">=": cmpGe}
+
+// flipCmp is the operator of b op a for a op b.
+var flipCmp = [...]int{cmpEq, cmpNe, cmpGt, cmpGe, cmpLt, cmpLe}
+
+func cmpInt(op int, a, b int64) bool {
+	switch op {
+	case cmpEq:
+		return a == b
+	case cmpNe:
+		return a != b
+	case cmpLt:
+		return a < b
+	case cmpLe:
+		return a <= b
+	case cmpGt:
+		return a > b
+	}
+	return a >= b
+}
+
+// fastCompare returns the evaluator of an integer comparison with a
+// constant or between two columns, or nil.
+func fastCompare(e *Call, args []node) Program {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict ||
+		!e.Args[0].Type().IsInteger() || !e.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, y := args[0], args[1]
+	xe, ye := e.Args[0], e.Args[1]
+	if x.constant && !y.constant {
+		x, y, xe, ye, op = y, x, ye, xe, flipCmp[op]
+	}
+	col := func(ex Expr) int {
+		if c, ok := ex.(*Column); ok && c.Index >= 0 {
+			return c.Index
+		}
+		return -1
+	}
+	switch {
+	case y.constant && !x.constant:
+		if y.v.IsNull() {
+			return nil
+		}
+		k := y.v.AsInt()
+		if i := col(xe); i >= 0 {
+			return func(r *table.Row) (table.Value, error) {
+				if i >= len(r.Fields) {
+					return x.p(r) // the generic path's error
+				}
+				v := r.Fields[i]
+				if v.IsNull() {
+					return table.Null, nil
+				}
+				return table.Bool(cmpInt(op, v.AsInt(), k)), nil
+			}
+		}
+		xp := x.p
+		return func(r *table.Row) (table.Value, error) {
+			v, err := xp(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			return table.Bool(cmpInt(op, v.AsInt(), k)), nil
+		}
+	case col(xe) >= 0 && col(ye) >= 0:
+		i, j := col(xe), col(ye)
+		return func(r *table.Row) (table.Value, error) {
+			if i >= len(r.Fields) || j >= len(r.Fields) {
+				if _, err := x.p(r); err != nil {
+					return table.Null, err
+				}
+				return y.p(r)
+			}
+			a, b := r.Fields[i], r.Fields[j]
+			if a.IsNull() || b.IsNull() {
+				return table.Null, nil
+			}
+			return table.Bool(cmpInt(op, a.AsInt(), b.AsInt())), nil
+		}
+	}
+	return nil
+}
+
+// Mergeable reports whether f is a built-in aggregate whose Merge of
+// partial accumulators gives exactly the accumulator of adding their rows
+// one by one (COUNT, MIN, MAX, and SUM/AVG of exact types; not of
+// FLOAT/DOUBLE, whose sums depend on the order of additions): window
+// aggregations may then keep one accumulator per slice.
+func Mergeable(f AggregateFunc) bool {
+	switch a := f.(type) {
+	case *countAgg, *minMaxAgg:
+		return true
+	case *sumAgg:
+		r := a.sumT.Root()
+		return r != table.RootFloat && r != table.RootDouble
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+package planner
+
+import (
+	"math"
+	"slices"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// slicedWindowAgg translates a TUMBLE or HOP aggregation (size a multiple
+// of the slide) whose aggregates are expr.Mergeable as Flink's sliced
+// window aggregation: per key, one accumulator per slide-long slice of
+// event time (MapState slice end -> RowCodec bytes), so a row updates one
+// accumulator instead of size/slide windows; a timer at each window's end
+// merges the slices of the window, emits its row and drops the slices no
+// later window needs. Lateness is decided per window as in the window
+// operator (a row whose windows have all fired is dropped; a row late for
+// some of them counts in the others), rows carry the window's max
+// timestamp (end - 1), and windows of equal end fire in key order, so the
+// output is that of the window operator. ok is false when the
+// aggregation does not qualify (the caller then uses the window
+// operator).
+func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row], ok bool, err error) {
+	if x.In.Updating() || (x.Kind != "TUMBLE" && x.Kind != "HOP") {
+		return s, false, nil
+	}
+	size, slide := x.Size.Milliseconds(), x.Slide.Milliseconds()
+	if x.Kind == "TUMBLE" {
+		slide = size
+	}
+	if size <= 0 || slide <= 0 || size%slide != 0 {
+		return s, false, nil
+	}
+	for _, c := range x.Aggs {
+		if !expr.Mergeable(c.F) {
+			return s, false, nil
+		}
+	}
+	in, err := tr.build(x.In)
+	if err != nil {
+		return s, false, err
+	}
+	keyFn, keyCodec := keyOf(x.In, x.Keys)
+	a := newAccs(x.Aggs)
+	nkeys := len(x.Keys)
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return &sliceAgg{a: a, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
+}
+
+// sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
+type sliceAgg struct {
+	a           *accs
+	size, slide int64
+	nkeys       int
+	keyCodec    *table.RowCodec
+	slices      *stream.MapState[int64, []byte]
+	scratch     []table.Value // decoded accumulator of ProcessElement
+	buf         []byte
+	ends        []int64
+}
+
+func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
+	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
+	return nil
+}
+
+func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
+	ts := ctx.Timestamp()
+	if ts == math.MinInt64 {
+		return nil // no event time (a NULL rowtime)
+	}
+	end := (table.FloorDiv(ts, s.slide) + 1) * s.slide
+	var acc table.Row
+	if b, ok := s.slices.Get(end); ok {
+		var err error
+		if acc, err = s.a.codec.DecodeTo(s.scratch, b); err != nil {
+			return err
+		}
+		s.scratch = acc.Fields
+	} else {
+		// The first window of the slice that has not fired yet.
+		first, last := end, end+s.size-s.slide
+		wm := ctx.CurrentWatermark()
+		for first-1 <= wm && first <= last {
+			first += s.slide
+		}
+		if first > last {
+			return nil // late for every window of the row
+		}
+		ctx.RegisterEventTimeTimer(first - 1)
+		acc = s.a.init()
+	}
+	if err := s.a.add(acc, r, false); err != nil {
+		return err
+	}
+	var err error
+	if s.buf, err = s.a.codec.AppendRow(s.buf[:0], acc); err != nil {
+		return err
+	}
+	s.slices.Put(end, s.buf)
+	return nil
+}
+
+func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+	end := t + 1
+	first := end - s.size + s.slide // the end of the window's first slice
+	s.ends = s.ends[:0]
+	next := int64(math.MaxInt64)
+	var old []int64
+	s.slices.Range(func(e int64, _ []byte) bool {
+		if e >= first && e <= end {
+			s.ends = append(s.ends, e)
+		}
+		if e <= first {
+			old = append(old, e) // in no later window
+		} else {
+			next = min(next, e)
+		}
+		return true
+	})
+	if len(s.ends) > 0 {
+		slices.Sort(s.ends)
+		acc := s.a.init()
+		for _, e := range s.ends {
+			b, _ := s.slices.Get(e)
+			sl, err := s.a.codec.DecodeTo(s.scratch, b)
+			if err != nil {
+				return err
+			}
+			s.scratch = sl.Fields
+			for i, c := range s.a.aggs {
+				if err := c.F.Merge(acc.Fields[s.a.off[i]:s.a.off[i+1]], sl.Fields[s.a.off[i]:s.a.off[i+1]]); err != nil {
+					return err
+				}
+			}
+		}
+		res, err := s.a.results(acc)
+		if err != nil {
+			return err
+		}
+		fields := make([]table.Value, 0, s.nkeys+3+len(res))
+		if s.nkeys > 0 {
+			k, err := s.keyCodec.Decode([]byte(ctx.Key()))
+			if err != nil {
+				return err
+			}
+			fields = append(fields, k.Fields...)
+		}
+		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
+		out.Emit(table.Row{Kind: table.Insert, Fields: append(fields, res...)})
+	}
+	for _, e := range old {
+		s.slices.Remove(e)
+	}
+	if next != math.MaxInt64 {
+		ctx.RegisterEventTimeTimer(max(end+s.slide, next) - 1)
+	}
+	return nil
+}
