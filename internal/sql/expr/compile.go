@@ -297,6 +297,9 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 	if err != nil {
 		return node{}, err
 	}
+	if p := fastCase(e, conds, thens, els); p != nil {
+		return node{p: p}, nil
+	}
 	n := node{p: func(r *table.Row) (table.Value, error) {
 		for i := range conds {
 			v, err := conds[i].p(r)

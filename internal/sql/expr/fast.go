@@ -117,3 +117,67 @@ func Mergeable(f AggregateFunc) bool {
 	}
 	return false
 }
+
+// fastCase returns the evaluator of CASE WHEN c = k1 THEN a WHEN c = k2
+// THEN b ... ELSE e END over one integer column c and non-NULL constants
+// (a computed event time picked by a type tag, as in the Nexmark DDL):
+// the column is read once, and branches that are columns are read, not
+// called. nil when e has another shape.
+func fastCase(e *Case, conds, thens []node, els node) Program {
+	col := -1
+	ks := make([]int64, len(e.Whens))
+	for i, w := range e.Whens {
+		c, ok := w.Cond.(*Call)
+		if !ok || c.Name != "=" || len(c.Args) != 2 || conds[i].constant {
+			return nil
+		}
+		x, ok1 := c.Args[0].(*Column)
+		l, ok2 := c.Args[1].(*Literal)
+		if !ok1 || !ok2 {
+			x, ok1 = c.Args[1].(*Column)
+			l, ok2 = c.Args[0].(*Literal)
+		}
+		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (col >= 0 && x.Index != col) ||
+			!x.T.IsInteger() || !l.T.IsInteger() {
+			return nil
+		}
+		col, ks[i] = x.Index, l.V.AsInt()
+	}
+	if col < 0 {
+		return nil
+	}
+	// Branch values: a column index, or -1 and a program.
+	n := len(thens) + 1
+	idx := make([]int, n)
+	progs := make([]Program, n)
+	for i, b := range append(append([]node(nil), thens...), els) {
+		idx[i] = -1
+		progs[i] = b.p
+		bx := e.Else
+		if i < len(thens) {
+			bx = e.Whens[i].Then
+		}
+		if c, ok := bx.(*Column); ok && c.Index >= 0 {
+			idx[i] = c.Index
+		}
+	}
+	return func(r *table.Row) (table.Value, error) {
+		if col >= len(r.Fields) {
+			return conds[0].p(r) // the generic path's error
+		}
+		b := len(ks) // ELSE
+		if v := r.Fields[col]; !v.IsNull() {
+			k := v.AsInt()
+			for i, x := range ks {
+				if x == k {
+					b = i
+					break
+				}
+			}
+		}
+		if i := idx[b]; i >= 0 && i < len(r.Fields) {
+			return r.Fields[i], nil
+		}
+		return progs[b](r)
+	}
+}

@@ -136,9 +136,10 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 		if len(keys) == 0 {
 			return ""
 		}
-		vs := make([]table.Value, len(keys))
-		for i, k := range keys {
-			vs[i] = r.Fields[k]
+		var arr [4]table.Value // on the stack for short keys
+		vs := arr[:0]
+		for _, k := range keys {
+			vs = append(vs, r.Fields[k])
 		}
 		b, err := c.AppendRow(nil, table.Row{Fields: vs})
 		evalPanic(err)

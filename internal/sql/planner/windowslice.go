@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -60,7 +61,8 @@ type sliceAgg struct {
 	slices      *stream.MapState[int64, []byte]
 	scratch     []table.Value // decoded accumulator of ProcessElement
 	buf         []byte
-	ends        []int64
+	in          []slice // of the firing window
+	old         []int64
 }
 
 func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
@@ -108,32 +110,30 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
 	end := t + 1
 	first := end - s.size + s.slide // the end of the window's first slice
-	s.ends = s.ends[:0]
+	s.in, s.old = s.in[:0], s.old[:0]
 	next := int64(math.MaxInt64)
-	var old []int64
-	s.slices.Range(func(e int64, _ []byte) bool {
+	s.slices.Range(func(e int64, b []byte) bool { // b is a copy
 		if e >= first && e <= end {
-			s.ends = append(s.ends, e)
+			s.in = append(s.in, slice{e, b})
 		}
 		if e <= first {
-			old = append(old, e) // in no later window
+			s.old = append(s.old, e) // in no later window
 		} else {
 			next = min(next, e)
 		}
 		return true
 	})
-	if len(s.ends) > 0 {
-		slices.Sort(s.ends)
+	if len(s.in) > 0 {
+		slices.SortFunc(s.in, func(x, y slice) int { return cmp.Compare(x.end, y.end) })
 		acc := s.a.init()
-		for _, e := range s.ends {
-			b, _ := s.slices.Get(e)
-			sl, err := s.a.codec.DecodeTo(s.scratch, b)
+		for _, sl := range s.in {
+			r, err := s.a.codec.DecodeTo(s.scratch, sl.acc)
 			if err != nil {
 				return err
 			}
-			s.scratch = sl.Fields
+			s.scratch = r.Fields
 			for i, c := range s.a.aggs {
-				if err := c.F.Merge(acc.Fields[s.a.off[i]:s.a.off[i+1]], sl.Fields[s.a.off[i]:s.a.off[i+1]]); err != nil {
+				if err := c.F.Merge(acc.Fields[s.a.off[i]:s.a.off[i+1]], r.Fields[s.a.off[i]:s.a.off[i+1]]); err != nil {
 					return err
 				}
 			}
@@ -153,11 +153,17 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
 		out.Emit(table.Row{Kind: table.Insert, Fields: append(fields, res...)})
 	}
-	for _, e := range old {
+	for _, e := range s.old {
 		s.slices.Remove(e)
 	}
 	if next != math.MaxInt64 {
 		ctx.RegisterEventTimeTimer(max(end+s.slide, next) - 1)
 	}
 	return nil
+}
+
+// slice is one slice's accumulator (RowCodec bytes) and end.
+type slice struct {
+	end int64
+	acc []byte
 }

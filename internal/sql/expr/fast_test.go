@@ -1,0 +1,91 @@
+package expr
+
+import (
+	"testing"
+
+	"github.com/stromio/strom/table"
+)
+
+// TestFastPaths checks the specialised evaluators (fast.go) against the
+// generic ones on NULLs, every comparison and a tagged CASE.
+func TestFastPaths(t *testing.T) {
+	tag := ColumnRef(0, "tag", table.IntType())
+	a := ColumnRef(1, "a", table.BigIntType())
+	b := ColumnRef(2, "b", table.BigIntType())
+	must := func(e Expr, err error) Expr {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	eq := func(k int64) Expr { return must(reg.Call("=", tag, IntLit(k))) }
+	cs := must(NewCase([]When{{Cond: eq(0), Then: a}, {Cond: must(reg.Call("=", IntLit(1), tag)), Then: must(reg.Call("+", b, BigIntLit(1)))}}, b))
+	es := []Expr{cs}
+	for _, op := range []string{"=", "<>", "<", "<=", ">", ">="} {
+		es = append(es, must(reg.Call(op, a, BigIntLit(5))), must(reg.Call(op, BigIntLit(5), a)), must(reg.Call(op, a, b)))
+	}
+	rows := []table.Row{}
+	for _, tg := range []table.Value{table.Null, table.Int(0), table.Int(1), table.Int(2)} {
+		for _, x := range []table.Value{table.Null, table.Int(4), table.Int(5), table.Int(6)} {
+			rows = append(rows, table.NewRow(tg, x, table.Int(5)))
+		}
+	}
+	for _, e := range es {
+		p, err := Compile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got, err := p(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slowEval(t, e, r)
+			if !got.Equal(want) && !(got.IsNull() && want.IsNull()) {
+				t.Errorf("%s over %v: %v, want %v", e, r.Fields, got, want)
+			}
+		}
+	}
+}
+
+// slowEval evaluates e by hand (the definitions the fast paths must meet).
+func slowEval(t *testing.T, e Expr, r table.Row) table.Value {
+	switch x := e.(type) {
+	case *Column:
+		return r.Fields[x.Index]
+	case *Literal:
+		return x.V
+	case *Case:
+		for _, w := range x.Whens {
+			if c := slowEval(t, w.Cond, r); !c.IsNull() && c.AsBool() {
+				return slowEval(t, w.Then, r)
+			}
+		}
+		return slowEval(t, x.Else, r)
+	case *Call:
+		l, rr := slowEval(t, x.Args[0], r), slowEval(t, x.Args[1], r)
+		if l.IsNull() || rr.IsNull() {
+			return table.Null
+		}
+		p, q := l.AsInt(), rr.AsInt()
+		switch x.Name {
+		case "+":
+			return table.Int(p + q)
+		case "=":
+			return table.Bool(p == q)
+		case "<>":
+			return table.Bool(p != q)
+		case "<":
+			return table.Bool(p < q)
+		case "<=":
+			return table.Bool(p <= q)
+		case ">":
+			return table.Bool(p > q)
+		case ">=":
+			return table.Bool(p >= q)
+		}
+	}
+	t.Fatalf("slowEval: %s", e)
+	return table.Null
+}
