@@ -179,15 +179,16 @@ func calcCheap(e expr.Expr) bool {
 	return false
 }
 
-// fuseCalc merges x with the Calcs below it.
-func fuseCalc(x *Calc) fusedCalc {
+// fuseCalc merges x with the Calcs below it, up to a Calc for which stop
+// is true.
+func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
 	f := fusedCalc{in: x.In, exprs: x.Exprs}
 	if x.Filter != nil {
 		f.filters = calcConjuncts(x.Filter)
 	}
 	for {
 		inner, ok := f.in.(*Calc)
-		if !ok {
+		if !ok || stop(inner) {
 			return f
 		}
 		uses, ok := calcColumnUses(append(append([]expr.Expr(nil), f.filters...), f.exprs...))
@@ -526,7 +527,7 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 // calc translates a Calc and the Calcs below it as one operator.
 func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	f := fuseCalc(x)
+	f := fuseCalc(x, tr.shared)
 	f.simplify()
 	var in stream.Stream[table.Row]
 	pushed := false
@@ -555,7 +556,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	progs := make([]expr.Program, n)
 	var computed []int // output positions of evaluated expressions
 	identity := !pushed && n == len(f.in.Cols())
-	inPlace := true // column i is never read after output i was written
+	// In place: the input row is this operator's alone (not a shared
+	// stream's) and column i is never read after output i was written.
+	inPlace := pushed || !tr.shared(f.in)
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index

@@ -16,6 +16,11 @@ import (
 // (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
 func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	var roots []Node
+	for _, s := range sinks {
+		roots = append(roots, s.In)
+	}
+	tr.share(roots...) // share.go
 	for i, s := range sinks {
 		in, err := tr.build(s.In)
 		if err != nil {
@@ -29,6 +34,7 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 // TranslateTo adds the plan of a query writing to sink (a bare SELECT).
 func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n Node, sink connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	tr.share(n)
 	in, err := tr.build(n)
 	if err != nil {
 		return err
@@ -42,6 +48,7 @@ type translator struct {
 	ctx context.Context
 	env *stream.Environment
 	n   int // operators so far, for UIDs
+	sh  *sharing
 }
 
 func (tr *translator) uid(kind string) string {
@@ -59,6 +66,9 @@ func evalPanic(err error) {
 }
 
 func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
+	if s, ok, err := tr.buildShared(n); ok {
+		return s, err
+	}
 	var zero stream.Stream[table.Row]
 	switch x := n.(type) {
 	case *Scan:
