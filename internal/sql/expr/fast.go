@@ -181,3 +181,71 @@ func fastCase(e *Case, conds, thens []node, els node) Program {
 		return progs[b](r)
 	}
 }
+
+// ColumnPicker returns, for a column or a CASE whose conditions compare
+// one integer column with non-NULL integer constants and whose branches
+// are all columns (a computed event time picked by a type tag), a
+// function reading the value from a row's fields without the call of a
+// Program (whose row pointer would be allocated per row); nil for other
+// shapes. A field index beyond the row reads NULL.
+func ColumnPicker(e Expr) func(fs []table.Value) table.Value {
+	field := func(fs []table.Value, i int) table.Value {
+		if i < len(fs) {
+			return fs[i]
+		}
+		return table.Null
+	}
+	if c, ok := e.(*Column); ok && c.Index >= 0 {
+		i := c.Index
+		return func(fs []table.Value) table.Value { return field(fs, i) }
+	}
+	cs, ok := e.(*Case)
+	if !ok {
+		return nil
+	}
+	tag := -1
+	var ks []int64
+	var idx []int
+	for _, w := range append(append([]When(nil), cs.Whens...), When{Then: cs.Else}) {
+		t, ok := w.Then.(*Column)
+		if !ok || t.Index < 0 {
+			return nil
+		}
+		idx = append(idx, t.Index)
+		if w.Cond == nil {
+			break // ELSE
+		}
+		c, ok := w.Cond.(*Call)
+		if !ok || c.Name != "=" || len(c.Args) != 2 {
+			return nil
+		}
+		x, ok1 := c.Args[0].(*Column)
+		l, ok2 := c.Args[1].(*Literal)
+		if !ok1 || !ok2 {
+			x, ok1 = c.Args[1].(*Column)
+			l, ok2 = c.Args[0].(*Literal)
+		}
+		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (tag >= 0 && x.Index != tag) ||
+			!x.T.IsInteger() || !l.T.IsInteger() {
+			return nil
+		}
+		tag = x.Index
+		ks = append(ks, l.V.AsInt())
+	}
+	if tag < 0 {
+		return nil
+	}
+	return func(fs []table.Value) table.Value {
+		b := len(ks) // ELSE
+		if v := field(fs, tag); !v.IsNull() {
+			k := v.AsInt()
+			for i, x := range ks {
+				if x == k {
+					b = i
+					break
+				}
+			}
+		}
+		return field(fs, idx[b])
+	}
+}

@@ -31,6 +31,21 @@ func TestFastPaths(t *testing.T) {
 			rows = append(rows, table.NewRow(tg, x, table.Int(5)))
 		}
 	}
+	pickCase := must(NewCase([]When{{Cond: eq(0), Then: a}, {Cond: must(reg.Call("=", IntLit(1), tag)), Then: b}}, a))
+	for _, e := range []Expr{pickCase, a} {
+		pick := ColumnPicker(e)
+		if pick == nil {
+			t.Fatalf("no picker for %s", e)
+		}
+		for _, r := range rows {
+			if got, want := pick(r.Fields), slowEval(t, e, r); !got.Equal(want) && !(got.IsNull() && want.IsNull()) {
+				t.Errorf("picker %s over %v: %v, want %v", e, r.Fields, got, want)
+			}
+		}
+	}
+	if ColumnPicker(cs) != nil {
+		t.Errorf("a picker for %s, whose branch is no column", cs)
+	}
 	for _, e := range es {
 		p, err := Compile(e)
 		if err != nil {

@@ -506,6 +506,15 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 				}
 				return math.MinInt64
 			}}
+	} else if pick := expr.ColumnPicker(rowtime); pick != nil {
+		wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: sc.OutOfOrderness,
+			Timestamp: func(r table.Row) int64 {
+				if v := pick(r.Fields); !v.IsNull() {
+					ms, _ := v.AsTimestamp()
+					return ms
+				}
+				return math.MinInt64
+			}}
 	} else if rowtime != nil {
 		prog, err := expr.Compile(rowtime)
 		if err != nil {
@@ -579,51 +588,60 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	const maxTmp = 8
 	inPlace = inPlace && len(computed) <= maxTmp
-	return stream.Process(in, func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-		for _, p := range preds {
-			ok, err := p(&r)
-			if err != nil || !ok {
-				return err
-			}
-		}
-		if !inPlace || n > len(r.Fields) {
-			vs := make([]table.Value, n)
-			for i, k := range src {
-				if k >= 0 {
-					vs[i] = r.Fields[k]
-					continue
+	// One function per subtask: the row the programs read (a pointer to
+	// a parameter would be allocated per row) and the evaluated values
+	// are reused.
+	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
+		row := new(table.Row)
+		tmp := make([]table.Value, len(computed))
+		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			*row = r
+			for _, p := range preds {
+				ok, err := p(row)
+				if err != nil || !ok {
+					return err
 				}
-				v, err := progs[i](&r)
+			}
+			if !inPlace || n > len(r.Fields) {
+				vs := make([]table.Value, n)
+				for i, k := range src {
+					if k >= 0 {
+						vs[i] = r.Fields[k]
+						continue
+					}
+					v, err := progs[i](row)
+					if err != nil {
+						return err
+					}
+					vs[i] = v
+				}
+				out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+				return nil
+			}
+			// In place: evaluate first, then copy the columns in increasing
+			// order (each reads a field at or after the one it writes), then
+			// place the evaluated values.
+			for j, i := range computed {
+				v, err := progs[i](row)
 				if err != nil {
 					return err
 				}
-				vs[i] = v
+				tmp[j] = v
 			}
-			out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+			fs := r.Fields
+			for i, k := range src {
+				if k >= 0 {
+					fs[i] = fs[k]
+				}
+			}
+			fs = fs[:n]
+			for j, i := range computed {
+				fs[i] = tmp[j]
+			}
+			*row = table.Row{} // keeps nothing alive
+			out.Emit(table.Row{Kind: r.Kind, Fields: fs})
 			return nil
 		}
-		// In place: evaluate first, then copy the columns in increasing
-		// order (each reads a field at or after the one it writes), then
-		// place the evaluated values.
-		var tmp [maxTmp]table.Value
-		for j, i := range computed {
-			v, err := progs[i](&r)
-			if err != nil {
-				return err
-			}
-			tmp[j] = v
-		}
-		fs := r.Fields
-		for i, k := range src {
-			if k >= 0 {
-				fs[i] = fs[k]
-			}
-		}
-		fs = fs[:n]
-		for j, i := range computed {
-			fs[i] = tmp[j]
-		}
-		out.Emit(table.Row{Kind: r.Kind, Fields: fs})
-		return nil
-	}).Name("calc").UID(tr.uid("calc")), nil
+	}
+	return stream.ProcessEach(in, newFn).Name("calc").UID(tr.uid("calc")), nil
 }
