@@ -72,6 +72,9 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
+	if f := fastPredicate(e); f != nil {
+		return f, nil
+	}
 	p, err := Compile(e, opts...)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,10 @@
 package expr
 
-import "github.com/stromio/strom/table"
+import (
+	"fmt"
+
+	"github.com/stromio/strom/table"
+)
 
 // Specialised evaluators of the hottest shapes (no generic dispatch per
 // row): comparisons of integer operands where one side is a column and the
@@ -247,5 +251,36 @@ func ColumnPicker(e Expr) func(fs []table.Value) table.Value {
 			}
 		}
 		return field(fs, idx[b])
+	}
+}
+
+// fastPredicate returns the filter of an integer comparison of a column
+// with a constant (a NULL column is false), or nil.
+func fastPredicate(e Expr) func(row *table.Row) (bool, error) {
+	c, ok := e.(*Call)
+	if !ok || len(c.Args) != 2 || c.Overload == nil || c.Overload.NonStrict {
+		return nil
+	}
+	op, ok := cmpOps[c.Name]
+	if !ok || !c.Args[0].Type().IsInteger() || !c.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, ok1 := c.Args[0].(*Column)
+	l, ok2 := c.Args[1].(*Literal)
+	if !ok1 || !ok2 {
+		x, ok1 = c.Args[1].(*Column)
+		l, ok2 = c.Args[0].(*Literal)
+		op = flipCmp[op]
+	}
+	if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 {
+		return nil
+	}
+	i, k := x.Index, l.V.AsInt()
+	return func(r *table.Row) (bool, error) {
+		if i >= len(r.Fields) {
+			return false, fmt.Errorf("expr: column %d of a row of %d fields", i, len(r.Fields))
+		}
+		v := r.Fields[i]
+		return !v.IsNull() && cmpInt(op, v.AsInt(), k), nil
 	}
 }

@@ -46,6 +46,19 @@ func TestFastPaths(t *testing.T) {
 	if ColumnPicker(cs) != nil {
 		t.Errorf("a picker for %s, whose branch is no column", cs)
 	}
+	for _, e := range es[1:] {
+		pred, err := CompilePredicate(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got, err := pred(&r)
+			want := slowEval(t, e, r)
+			if err != nil || got != (!want.IsNull() && want.AsBool()) {
+				t.Errorf("predicate %s over %v: %v, want %v", e, r.Fields, got, want)
+			}
+		}
+	}
 	for _, e := range es {
 		p, err := Compile(e)
 		if err != nil {
