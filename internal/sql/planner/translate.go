@@ -142,7 +142,7 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 		types = append(types, in.Cols()[k].Type)
 	}
 	c := table.NewRowCodecTypes(types...)
-	return func(r table.Row) string {
+	slow := func(r table.Row) string {
 		if len(keys) == 0 {
 			return ""
 		}
@@ -154,7 +154,11 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 		b, err := c.AppendRow(nil, table.Row{Fields: vs})
 		evalPanic(err)
 		return string(b)
-	}, c
+	}
+	if fast := fastKeyOf(types, keys, slow); fast != nil { // key.go
+		return fast, c
+	}
+	return slow, c
 }
 
 // accs is the layout of the accumulators of an aggregation in one row.
