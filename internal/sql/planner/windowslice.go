@@ -2,6 +2,8 @@ package planner
 
 import (
 	"cmp"
+	"encoding/binary"
+	"fmt"
 	"math"
 	"slices"
 
@@ -46,8 +48,12 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	keyFn, keyCodec := keyOf(x.In, x.Keys)
 	a := newAccs(x.Aggs)
 	nkeys := len(x.Keys)
+	var codec sliceCodec = rowSliceCodec{a.codec}
+	if c, ok := newIntSliceCodec(a.types); ok {
+		codec = c
+	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &sliceAgg{a: a, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
@@ -55,6 +61,7 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
 type sliceAgg struct {
 	a           *accs
+	codec       sliceCodec
 	size, slide int64
 	nkeys       int
 	keyCodec    *table.RowCodec
@@ -79,7 +86,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 	var acc table.Row
 	if b, ok := s.slices.Get(end); ok {
 		var err error
-		if acc, err = s.a.codec.DecodeTo(s.scratch, b); err != nil {
+		if acc, err = s.codec.decodeTo(s.scratch, b); err != nil {
 			return err
 		}
 		s.scratch = acc.Fields
@@ -100,7 +107,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		return err
 	}
 	var err error
-	if s.buf, err = s.a.codec.AppendRow(s.buf[:0], acc); err != nil {
+	if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
 		return err
 	}
 	s.slices.Put(end, s.buf)
@@ -127,7 +134,7 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 		slices.SortFunc(s.in, func(x, y slice) int { return cmp.Compare(x.end, y.end) })
 		acc := s.a.init()
 		for _, sl := range s.in {
-			r, err := s.a.codec.DecodeTo(s.scratch, sl.acc)
+			r, err := s.codec.decodeTo(s.scratch, sl.acc)
 			if err != nil {
 				return err
 			}
@@ -166,4 +173,72 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 type slice struct {
 	end int64
 	acc []byte
+}
+
+// sliceCodec encodes the accumulators of a slice in state.
+type sliceCodec interface {
+	append(dst []byte, acc table.Row) ([]byte, error)
+	decodeTo(dst []table.Value, b []byte) (table.Row, error)
+}
+
+// rowSliceCodec is the RowCodec of the accumulators.
+type rowSliceCodec struct{ c *table.RowCodec }
+
+func (c rowSliceCodec) append(dst []byte, acc table.Row) ([]byte, error) {
+	return c.c.AppendRow(dst, acc)
+}
+func (c rowSliceCodec) decodeTo(dst []table.Value, b []byte) (table.Row, error) {
+	return c.c.DecodeTo(dst, b)
+}
+
+// intSliceCodec encodes accumulators that are all integers (COUNT, SUM
+// and MIN/MAX of integers) in 9 bytes each: a NULL flag and the int64,
+// little-endian.
+type intSliceCodec struct{ n int }
+
+func newIntSliceCodec(types []table.Type) (intSliceCodec, bool) {
+	for _, t := range types {
+		if !t.IsInteger() {
+			return intSliceCodec{}, false
+		}
+	}
+	return intSliceCodec{len(types)}, true
+}
+
+func (c intSliceCodec) append(dst []byte, acc table.Row) ([]byte, error) {
+	if len(acc.Fields) != c.n {
+		return dst, fmt.Errorf("accumulator of %d fields, want %d", len(acc.Fields), c.n)
+	}
+	for _, v := range acc.Fields {
+		switch {
+		case v.IsNull():
+			dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		case v.Kind() != table.KindInt:
+			return dst, fmt.Errorf("accumulator value of kind %s, want an integer", v.Kind())
+		default:
+			dst = binary.LittleEndian.AppendUint64(append(dst, 1), uint64(v.AsInt()))
+		}
+	}
+	return dst, nil
+}
+
+func (c intSliceCodec) decodeTo(dst []table.Value, b []byte) (table.Row, error) {
+	if len(b) != 9*c.n {
+		return table.Row{}, fmt.Errorf("%w: accumulator of %d bytes, want %d", table.ErrCorrupt, len(b), 9*c.n)
+	}
+	if cap(dst) < c.n {
+		dst = make([]table.Value, c.n)
+	}
+	dst = dst[:c.n]
+	for i := range dst {
+		switch b[9*i] {
+		case 0:
+			dst[i] = table.Null
+		case 1:
+			dst[i] = table.Int(int64(binary.LittleEndian.Uint64(b[9*i+1:])))
+		default:
+			return table.Row{}, fmt.Errorf("%w: accumulator NULL flag %d", table.ErrCorrupt, b[9*i])
+		}
+	}
+	return table.Row{Fields: dst}, nil
 }
