@@ -697,6 +697,9 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 	default:
 		return node{}, typeErr(e.String(), "overload %s has no evaluator for %d arguments", o.Sig, len(args))
 	}
+	if fp := fastDecimalMul(e, args, p); fp != nil && !all {
+		p = fp
+	}
 	n := node{p: p}
 	if all && !o.Volatile {
 		n = fold(n)

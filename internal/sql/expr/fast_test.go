@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stromio/strom/table"
@@ -116,4 +117,48 @@ func slowEval(t *testing.T, e Expr, r table.Row) table.Value {
 	}
 	t.Fatalf("slowEval: %s", e)
 	return table.Null
+}
+
+// TestFastDecimalMul checks c * CAST(col AS DECIMAL) (Nexmark q1) against
+// table.Decimal arithmetic, overflow of int64 included.
+func TestFastDecimalMul(t *testing.T) {
+	c, err := DecLit("0.908")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, swap := range []bool{false, true} {
+		args := []Expr{c, ColumnRef(0, "price", table.BigIntType())}
+		if swap {
+			args[0], args[1] = args[1], args[0]
+		}
+		e, err := reg.Call("*", args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := &compiler{env: &Env{}}
+		ns, _, err := cc.compileAll(e.(*Call).Args)
+		if err != nil || fastDecimalMul(e.(*Call), ns, nil) == nil {
+			t.Fatalf("%s: no fast path (%v)", e, err)
+		}
+		p, err := Compile(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range []int64{0, 1, -7, 123456789, math.MaxInt64, math.MinInt64, math.MaxInt64 / 908, math.MaxInt64/908 + 1} {
+			got, err := p(&table.Row{Fields: []table.Value{table.Int(x)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := table.NewDecimal(908, 3).Mul(table.NewDecimal(x, 0)).ToType(e.Type().Precision(), e.Type().Scale())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(table.DecimalValue(want)) {
+				t.Errorf("%s over %d: %v, want %v", e, x, got, want)
+			}
+		}
+		if v, _ := p(&table.Row{Fields: []table.Value{table.Null}}); !v.IsNull() {
+			t.Errorf("%s over NULL: %v", e, v)
+		}
+	}
 }
