@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 )
 
 // The binary form of a Row for a schema (state and checkpoints), version 1:
@@ -82,6 +83,16 @@ func (c *RowCodec) AppendRow(dst []byte, r Row) ([]byte, error) {
 	if r.Kind >= numRowKinds {
 		return dst, fmt.Errorf("table: invalid row kind %d", r.Kind)
 	}
+	// Grow once (a row of long strings would otherwise grow dst several
+	// times): a bound for scalars, the length for strings and bytes.
+	est := 2 + binary.MaxVarintLen64 + (len(r.Fields)+7)/8
+	for _, v := range r.Fields {
+		est += binary.MaxVarintLen64 + 1
+		if v.kind == KindString || v.kind == KindBytes {
+			est += int(v.n)
+		}
+	}
+	dst = slices.Grow(dst, est)
 	dst = append(dst, RowCodecVersion, byte(r.Kind))
 	dst = binary.AppendUvarint(dst, uint64(len(r.Fields)))
 	bm := len(dst)
