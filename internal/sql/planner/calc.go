@@ -538,6 +538,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	f := fuseCalc(x, tr.shared)
 	f.simplify()
+	if j, ok := f.in.(*RegularJoin); ok {
+		tr.pruneJoin(&f, j) // prune.go
+	}
 	var in stream.Stream[table.Row]
 	pushed := false
 	if sc, ok := f.in.(*Scan); ok {
