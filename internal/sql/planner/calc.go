@@ -447,21 +447,23 @@ func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row]
 	if !can || sc.Changelog {
 		return zero, false, nil
 	}
+	// The projection's paths first, so that a projected column is usually
+	// at its output position (the in-place output copies nothing).
 	pr := &projection{index: map[string]int{}}
 	var filters, exprs []expr.Expr
-	for _, c := range f.filters {
-		r, ok := pr.rewrite(c)
-		if !ok {
-			return zero, false, nil
-		}
-		filters = append(filters, r)
-	}
 	for _, e := range f.exprs {
 		r, ok := pr.rewrite(e)
 		if !ok {
 			return zero, false, nil
 		}
 		exprs = append(exprs, r)
+	}
+	for _, c := range f.filters {
+		r, ok := pr.rewrite(c)
+		if !ok {
+			return zero, false, nil
+		}
+		filters = append(filters, r)
 	}
 	var rowtime expr.Expr
 	if sc.Rowtime != nil {
@@ -591,6 +593,10 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	const maxTmp = 8
 	inPlace = inPlace && len(computed) <= maxTmp
+	aligned := true // every column reference is at its output position
+	for i, k := range src {
+		aligned = aligned && (k < 0 || k == i)
+	}
 	// One function per subtask: the row the programs read (a pointer to
 	// a parameter would be allocated per row) and the evaluated values
 	// are reused.
@@ -632,9 +638,11 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				tmp[j] = v
 			}
 			fs := r.Fields
-			for i, k := range src {
-				if k >= 0 {
-					fs[i] = fs[k]
+			if !aligned {
+				for i, k := range src {
+					if k >= 0 {
+						fs[i] = fs[k]
+					}
 				}
 			}
 			fs = fs[:n]
