@@ -571,8 +571,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var computed []int // output positions of evaluated expressions
 	identity := !pushed && n == len(f.in.Cols())
 	// In place: the input row is this operator's alone (not a shared
-	// stream's) and column i is never read after output i was written.
-	inPlace := pushed || !tr.shared(f.in)
+	// stream's, share.go) and column i is never read after output i was
+	// written.
+	inPlace := pushed || tr.exclusive(f.in)
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index

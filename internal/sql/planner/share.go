@@ -93,3 +93,21 @@ func (tr *translator) buildShared(n Node) (s stream.Stream[table.Row], ok bool, 
 	}
 	return s, true, err
 }
+
+// exclusive reports whether the rows of n's stream reach its consumer and
+// no other operator: n is not shared, and neither is any input of a Union
+// it is (a Union forwards its inputs' rows; UNION ALL of one subtree twice
+// delivers each row twice).
+func (tr *translator) exclusive(n Node) bool {
+	if tr.shared(n) {
+		return false
+	}
+	if u, ok := n.(*Union); ok {
+		for _, in := range u.Ins {
+			if !tr.exclusive(in) {
+				return false
+			}
+		}
+	}
+	return true
+}
