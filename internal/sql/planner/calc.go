@@ -31,16 +31,17 @@ import (
 //     TRUE), column references are copied, not evaluated, and the output
 //     row is written into the input row's fields when they are wide enough.
 //
-// Row ownership (what the in-place write relies on): every stream that
-// translator.build returns has exactly one consumer (the plan is a tree
-// and each build call adds new operators), an operator never reads or
-// writes a row after emitting it, and the engine passes a row to exactly
-// one downstream operator (FORWARD chains and keyed/rebalanced edges; only
-// BROADCAST, which SQL plans do not use, copies a record to several). So
-// the Calc that receives a row owns it, and its fields may be overwritten.
-// A source must not reuse a row it has emitted. Whoever adds fan-out (a
-// stream consumed by two operators, e.g. a shared scan) must give the
-// consumers copies or translate their Calcs with inPlace false.
+// Row ownership (what the in-place write relies on): a stream that
+// translator.build returns has exactly one consumer unless it is shared
+// (share.go), an operator never reads or writes a row after emitting it,
+// and the engine passes a row to exactly one downstream operator (FORWARD
+// chains and keyed/rebalanced edges; only BROADCAST, which SQL plans do
+// not use, copies a record to several). So a Calc that receives a fresh
+// row (freshRows: built by the operator below, or read from a projected
+// scan, whose connector.ProjectableTableSource contract says so) from an
+// unshared stream owns it, and its fields may be overwritten. Rows of an
+// ordinary scan are not written: a source may hand out the same rows
+// again (stream.SliceSource after a restart).
 
 // fusedCalc is a chain of Calcs merged into one: filters are conjuncts
 // evaluated in order.
@@ -535,6 +536,19 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 	return stream.FromSource(tr.env, src, wm, "scan:"+sc.Table.Name).UID(tr.uid("scan-" + sc.Table.Name)), nil
 }
 
+// freshRows reports whether n's operator emits rows with fields of their
+// own that it never reads or emits again: the aggregations, Top-N and the
+// joins build every output row. A scan's rows may be a source's (a slice
+// source hands out the same rows again after a restart), a Calc or a Union
+// forwards its input's, and node kinds not listed here are not assumed to.
+func freshRows(n Node) bool {
+	switch n.(type) {
+	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin:
+		return true
+	}
+	return false
+}
+
 // calc translates a Calc and the Calcs below it as one operator.
 func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
@@ -570,10 +584,11 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	progs := make([]expr.Program, n)
 	var computed []int // output positions of evaluated expressions
 	identity := !pushed && n == len(f.in.Cols())
-	// In place: the input row is this operator's alone (not a shared
-	// stream's, share.go) and column i is never read after output i was
+	// In place: the input row is fresh (a projected scan's, or built by an
+	// operator that makes new rows), this operator's alone (not a shared
+	// stream's, share.go), and column i is never read after output i was
 	// written.
-	inPlace := pushed || tr.exclusive(f.in)
+	inPlace := pushed || (freshRows(f.in) && tr.exclusive(f.in))
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index
