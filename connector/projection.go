@@ -16,7 +16,10 @@ import (
 // present, are field indexes into the nested ROW types. A source row then
 // has exactly len(fields) fields, field i the value at path i (NULL when a
 // ROW on the way is NULL). Paths may repeat. Everything else (options,
-// errors, row kinds, timestamps) is as for TableSource.
+// errors, row kinds, timestamps) is as for TableSource, plus one rule: the
+// fields of every row read are the row's own, never read or handed out
+// again by the source (not kept for a replay): the SQL layer writes its
+// projections into them.
 type ProjectableTableSource interface {
 	ProjectedTableSource(ctx context.Context, t TableContext, fields [][]int) (Source[table.Row], error)
 }

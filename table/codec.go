@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 )
 
 // The binary form of a Row for a schema (state and checkpoints), version 1:
@@ -82,6 +83,16 @@ func (c *RowCodec) AppendRow(dst []byte, r Row) ([]byte, error) {
 	if r.Kind >= numRowKinds {
 		return dst, fmt.Errorf("table: invalid row kind %d", r.Kind)
 	}
+	// Grow once (a row of long strings would otherwise grow dst several
+	// times): a bound for scalars, the length for strings and bytes.
+	est := 2 + binary.MaxVarintLen64 + (len(r.Fields)+7)/8
+	for _, v := range r.Fields {
+		est += binary.MaxVarintLen64 + 1
+		if v.kind == KindString || v.kind == KindBytes {
+			est += int(v.n)
+		}
+	}
+	dst = slices.Grow(dst, est)
 	dst = append(dst, RowCodecVersion, byte(r.Kind))
 	dst = binary.AppendUvarint(dst, uint64(len(r.Fields)))
 	bm := len(dst)
@@ -243,7 +254,11 @@ func (d *decoder) count() int {
 }
 
 // Decode decodes a row from exactly src. The row does not retain src.
-func (c *RowCodec) Decode(src []byte) (Row, error) {
+func (c *RowCodec) Decode(src []byte) (Row, error) { return c.DecodeTo(nil, src) }
+
+// DecodeTo is Decode into the fields of dst when it has room for them
+// (its values are overwritten), else into new fields.
+func (c *RowCodec) DecodeTo(dst []Value, src []byte) (Row, error) {
 	d := decoder{b: src}
 	if v := d.byte(); d.err == nil && v != RowCodecVersion {
 		return Row{}, fmt.Errorf("%w: version %d, want %d", ErrCorrupt, v, RowCodecVersion)
@@ -263,9 +278,15 @@ func (c *RowCodec) Decode(src []byte) (Row, error) {
 	if d.err != nil {
 		return Row{}, d.err
 	}
-	fields := make([]Value, n)
+	var fields []Value
+	if uint64(cap(dst)) >= n {
+		fields = dst[:n]
+	} else {
+		fields = make([]Value, n)
+	}
 	for i := range fields {
 		if bm[i/8]&(1<<(i%8)) != 0 {
+			fields[i] = Null
 			continue
 		}
 		fields[i] = d.value(c.types[i])

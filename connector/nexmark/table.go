@@ -186,6 +186,9 @@ type rowConverter struct {
 	personF, auctionF, bidF []int // field codes (indexes into personCols ...) in ROW order
 	width                   int   // the widest member ROW
 	proj                    []projField
+	// The fields of proj that are not NULL for an event of each type (the
+	// rest stay as the zeroed store has them: NULL).
+	projPerson, projAuction, projBid, projOther []int
 }
 
 // projField is one field of a projected row: what it reads and, for a
@@ -250,12 +253,37 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 		c.proj[i] = f
 	}
 	c.n, c.width = len(fields), 0
+	for i, f := range c.proj {
+		switch f.what {
+		case projEventType, projDateTime:
+			c.projPerson = append(c.projPerson, i)
+			c.projAuction = append(c.projAuction, i)
+			c.projBid = append(c.projBid, i)
+			c.projOther = append(c.projOther, i)
+		case projPerson, projPersonField:
+			c.projPerson = append(c.projPerson, i)
+		case projAuction, projAuctionField:
+			c.projAuction = append(c.projAuction, i)
+		case projBid, projBidField:
+			c.projBid = append(c.projBid, i)
+		}
+	}
 	return nil
 }
 
-// projRow converts e into the projected fields (len n).
+// projRow converts e into the projected fields (len n, all NULL).
 func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
-	for i, f := range c.proj {
+	set := c.projOther
+	switch {
+	case e.Bid != nil:
+		set = c.projBid
+	case e.Person != nil:
+		set = c.projPerson
+	case e.Auction != nil:
+		set = c.projAuction
+	}
+	for _, i := range set {
+		f := c.proj[i]
 		var v table.Value
 		switch f.what {
 		case projEventType:

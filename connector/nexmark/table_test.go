@@ -44,7 +44,7 @@ func TestTableNexmarkOptions(t *testing.T) {
 		{map[string]string{"rate": "1"}, `strom: table "nexmark": connector 'nexmark': unknown option 'rate' (allowed: 'auction.proportion', 'avg-auction.byte-size', 'avg-bid.byte-size', 'avg-person.byte-size', 'base-time', 'bid.proportion', 'events.num', 'first-event.rate', 'hot-auction.ratio', 'hot-bidder.ratio', 'hot-seller.ratio', 'next-event.rate', 'person.proportion', 'rate.limited', 'seed', 'splits')`},
 		{map[string]string{"splits": "5000"}, `strom: table "nexmark": connector 'nexmark': option 'splits' is '5000', want an integer in [1, 1024]`},
 		{map[string]string{"base-time": "yesterday"}, `strom: table "nexmark": connector 'nexmark': option 'base-time' is 'yesterday', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'`},
-		{map[string]string{"rate.limited": "yes"}, `strom: table "nexmark": connector 'nexmark': option 'rate.limited' is 'yes', want one of 'true', 'false'`},
+		{map[string]string{"rate.limited": "yes"}, `strom: table "nexmark": connector 'nexmark': option 'rate.limited' is 'yes', want one of 'true', 'wall-clock', 'false'`},
 	} {
 		_, err := f.TableSource(ctx, connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: tc.opts})
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {

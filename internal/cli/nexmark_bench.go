@@ -67,10 +67,15 @@ type nexmarkBenchConfig struct {
 	// fresh directory under CheckpointDir (default: a temporary one).
 	CheckpointInterval time.Duration
 	CheckpointDir      string
+	// SQL runs the SQL versions of the queries (nexmark_bench_sql.go);
+	// Compare also the DataStream ones, with the ratio.
+	SQL     bool
+	Compare bool
 
 	// Child mode (hidden flags).
 	Child         string
 	ChildBaseline bool
+	ChildSQL      bool
 	ChildProfile  string
 	ChildProgress bool
 
@@ -81,11 +86,17 @@ type nexmarkBenchConfig struct {
 func (c *nexmarkBenchConfig) validate(cmd *cobra.Command) error {
 	if len(c.Queries) == 0 {
 		c.Queries = nexmark.Names()
+		if c.SQL {
+			c.Queries = sqlQueries()
+		}
 	}
 	seen := map[string]bool{}
 	for _, q := range c.Queries {
 		if _, err := nexmark.Lookup(q); err != nil {
 			return usagef(cmd, "unknown query %q in --queries (known: %s)", q, strings.Join(nexmark.Names(), ", "))
+		}
+		if _, ok := nexmark.SQL(q); (c.SQL || c.ChildSQL) && !ok {
+			return usagef(cmd, "query %s has no SQL version (those with one: %s)", q, strings.Join(sqlQueries(), ", "))
 		}
 		if seen[q] {
 			return usagef(cmd, "query %s appears twice in --queries", q)
@@ -105,6 +116,12 @@ func (c *nexmarkBenchConfig) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--latency-at-half chooses the pace itself; drop --rate-limited")
 	case c.ChildBaseline && c.Child == "":
 		return usagef(cmd, "--child-baseline needs --child")
+	case c.ChildSQL && c.Child == "":
+		return usagef(cmd, "--child-sql needs --child")
+	case c.Compare && !c.SQL:
+		return usagef(cmd, "--compare compares the SQL versions with the DataStream ones: add --sql")
+	case c.SQL && (c.Baseline || c.HalfRate || c.CheckpointInterval > 0):
+		return usagef(cmd, "--sql runs without --baseline, --latency-at-half and --checkpoint-interval")
 	case c.CheckpointInterval < 0 || (c.CheckpointInterval > 0 && c.CheckpointInterval < time.Millisecond):
 		return usagef(cmd, "--checkpoint-interval must be at least 1ms, got %v", c.CheckpointInterval)
 	case c.CheckpointDir != "" && c.CheckpointInterval == 0:
@@ -171,13 +188,21 @@ trigger to completion of the periodic ones, and the sizes of the last
 one and of the largest one; the JSON adds
 checkpoint_interval_ms, checkpoints, checkpoints_failed (when any),
 checkpoint_ms_mean, checkpoint_ms_max, checkpoint_bytes_last and
-checkpoint_bytes_max.`,
+checkpoint_bytes_max.
+
+--sql runs the SQL versions of the queries instead (the Nexmark spec's
+text over the 'nexmark' table connector into 'blackhole'; default: every
+query that has one), measured the same way except for latency (the SQL jobs
+send no latency markers). --compare also runs the DataStream version of
+each query and prints events/s/core of SQL divided by DataStream's; the
+JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 		Example: `  strom nexmark bench --queries q0,q1,q2 --events 2000000
   strom nexmark bench --baseline --json > bench.jsonl
   strom nexmark bench --queries q0 --latency-at-half
   strom nexmark bench --queries q5 --rate-limited --rate 500000 --events 5000000
   strom nexmark bench --queries q5,q9 --checkpoint-interval 1s
-  strom nexmark bench --queries q5 --cpuprofile prof/ && go tool pprof -top prof/q5-engine.pprof`,
+  strom nexmark bench --queries q5 --cpuprofile prof/ && go tool pprof -top prof/q5-engine.pprof
+  strom nexmark bench --sql --compare --queries q0,q1,q2,q5,q7 --events 2000000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.validate(cmd); err != nil {
@@ -206,11 +231,14 @@ checkpoint_bytes_max.`,
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 0, "take a checkpoint every `D` in the engine runs (0: no checkpoints)")
 	f.StringVar(&cfg.CheckpointDir, "checkpoint-dir", "", "with --checkpoint-interval: keep each run's checkpoints in a fresh directory under `DIR` (default: a temporary directory, removed)")
 	f.StringVar(&cfg.From, "from", "", "print the table of a saved --json output `FILE` instead of running")
+	f.BoolVar(&cfg.SQL, "sql", false, "run the SQL versions of the queries (the spec's text over the 'nexmark' table)")
+	f.BoolVar(&cfg.Compare, "compare", false, "with --sql: also run the DataStream versions and print sql/datastream")
+	f.BoolVar(&cfg.ChildSQL, "child-sql", false, "with --child: run the query's SQL version (internal)")
 	f.StringVar(&cfg.Child, "child", "", "run one query in this process and print its result as JSON (internal)")
 	f.BoolVar(&cfg.ChildBaseline, "child-baseline", false, "with --child: run the query's baseline (internal)")
 	f.StringVar(&cfg.ChildProfile, "child-cpuprofile", "", "with --child: CPU profile file (internal)")
 	f.BoolVar(&cfg.ChildProgress, "child-progress", false, "with --child: write progress to file descriptor 3 (internal)")
-	for _, h := range []string{"child", "child-baseline", "child-cpuprofile", "child-progress"} {
+	for _, h := range []string{"child", "child-baseline", "child-sql", "child-cpuprofile", "child-progress"} {
 		_ = f.MarkHidden(h)
 	}
 	return cmd
@@ -251,7 +279,9 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 		defer pprof.StopCPUProfile()
 	}
 	var res nexmark.BenchResult
-	if cfg.ChildBaseline {
+	if cfg.ChildSQL {
+		res, err = benchSQLChild(ctx, cfg, q.Name, opts.Progress, 200*time.Millisecond)
+	} else if cfg.ChildBaseline {
 		res, err = nexmark.BenchBaseline(ctx, q.Name, opts)
 	} else {
 		res, err = nexmark.Bench(ctx, q, opts)
@@ -308,6 +338,13 @@ type benchReport struct {
 	// HalfRate is the run paced at half of events_per_second.
 	HalfRate      *benchMeasure `json:"half_rate,omitempty"`
 	HalfRateError string        `json:"half_rate_error,omitempty"`
+	// Mode is "sql" for the SQL versions (--sql); DataStream is the
+	// DataStream version's run (--compare) and SQLToDataStream the ratio
+	// of events_per_core_second.
+	Mode            string        `json:"mode,omitempty"`
+	DataStream      *benchMeasure `json:"datastream,omitempty"`
+	DataStreamError string        `json:"datastream_error,omitempty"`
+	SQLToDataStream float64       `json:"sql_to_datastream,omitempty"`
 }
 
 // benchBaseline is a baseline's run with its result.
@@ -335,7 +372,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, cfg *nexmarkBenchCo
 	prog := newBenchProgress(stderr)
 	var tab *benchTable
 	if !cfg.JSON {
-		tab = &benchTable{w: stdout, baseline: cfg.Baseline, checkpoints: cfg.CheckpointInterval > 0}
+		tab = &benchTable{w: stdout, baseline: cfg.Baseline, checkpoints: cfg.CheckpointInterval > 0, sql: cfg.SQL, compare: cfg.Compare}
 		tab.title(len(cfg.Queries), cfg.Events, cfg.Parallelism, cfg.Seed, cfg.Splits, cfg.Rate, cfg.RateLimited,
 			benchMillis(cfg.CheckpointInterval))
 	}
@@ -371,7 +408,10 @@ func benchQuery(ctx context.Context, exe string, cfg *nexmarkBenchConfig, name s
 		Splits: cfg.Splits, Seed: cfg.Seed, CheckpointIntervalMs: benchMillis(cfg.CheckpointInterval)}
 	rep.Query = name
 	rep.Events = cfg.Events
-	m, res, err := benchRun(ctx, exe, cfg, name, false, cfg.generator(cfg.Events), prog)
+	if cfg.SQL {
+		rep.Mode = "sql"
+	}
+	m, res, err := benchRun(ctx, exe, cfg, name, false, cfg.SQL, cfg.generator(cfg.Events), prog)
 	if err != nil {
 		if ctx.Err() != nil {
 			return rep, 0, ctx.Err()
@@ -382,9 +422,25 @@ func benchQuery(ctx context.Context, exe string, cfg *nexmarkBenchConfig, name s
 	rep.benchMeasure = m
 	rep.LatencyMarkers = res.LatencyMarkers
 	failed := 0
+	if cfg.Compare {
+		prog.clear()
+		dm, _, err := benchRun(ctx, exe, cfg, name, false, false, cfg.generator(cfg.Events), prog)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return rep, 0, ctx.Err()
+		case err != nil:
+			failed++
+			rep.DataStreamError = err.Error()
+		default:
+			rep.DataStream = &dm
+			if dm.EventsPerCoreSecond > 0 {
+				rep.SQLToDataStream = round3(m.EventsPerCoreSecond / dm.EventsPerCoreSecond)
+			}
+		}
+	}
 	if cfg.Baseline && nexmark.HasBaseline(name) {
 		prog.clear()
-		bm, bres, err := benchRun(ctx, exe, cfg, name, true, cfg.generator(cfg.Events), prog)
+		bm, bres, err := benchRun(ctx, exe, cfg, name, true, false, cfg.generator(cfg.Events), prog)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return rep, 0, ctx.Err()
@@ -403,7 +459,7 @@ func benchQuery(ctx context.Context, exe string, cfg *nexmarkBenchConfig, name s
 		rate := max(int64(m.EventsPerSecond/2), 1)
 		gen := cfg.generator(min(cfg.Events, max(int64(float64(rate)*benchHalfRateWall.Seconds()), 1)))
 		gen.Rate, gen.RateLimited = rate, true
-		hm, _, err := benchRun(ctx, exe, cfg, name, false, gen, prog)
+		hm, _, err := benchRun(ctx, exe, cfg, name, false, false, gen, prog)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return rep, 0, ctx.Err()
@@ -424,7 +480,7 @@ func printBenchFile(w io.Writer, path string) error {
 		return fmt.Errorf("--from: %w", err)
 	}
 	var reps []benchReport
-	baseline, half, chk := false, false, false
+	baseline, half, chk, sql, compare := false, false, false, false, false
 	for i, line := range strings.Split(string(data), "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -437,11 +493,13 @@ func printBenchFile(w io.Writer, path string) error {
 		baseline = baseline || r.Baseline != nil || r.BaselineError != ""
 		half = half || r.HalfRate != nil || r.HalfRateError != ""
 		chk = chk || r.CheckpointIntervalMs > 0
+		sql = sql || r.Mode == "sql"
+		compare = compare || r.DataStream != nil || r.DataStreamError != ""
 	}
 	if len(reps) == 0 {
 		return fmt.Errorf("--from: %s holds no results", path)
 	}
-	tab := &benchTable{w: w, baseline: baseline, checkpoints: chk}
+	tab := &benchTable{w: w, baseline: baseline, checkpoints: chk, sql: sql, compare: compare}
 	r0 := reps[0]
 	tab.title(len(reps), r0.Events, r0.Parallelism, r0.Seed, r0.Splits, r0.GeneratorRate, r0.RateLimited, r0.CheckpointIntervalMs)
 	for _, r := range reps {
@@ -463,9 +521,9 @@ func writeJSONLine(w io.Writer, v any) {
 	fmt.Fprintf(w, "%s\n", b)
 }
 
-// benchRun runs one query (or its baseline) in a child process with gen
-// and measures it.
-func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query string, baseline bool, gen nexmarkgen.GeneratorConfig, prog *benchProgress) (benchMeasure, nexmark.BenchResult, error) {
+// benchRun runs one query (or its baseline, or its SQL version) in a child
+// process with gen and measures it.
+func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query string, baseline, sql bool, gen nexmarkgen.GeneratorConfig, prog *benchProgress) (benchMeasure, nexmark.BenchResult, error) {
 	args := []string{"nexmark", "bench", "--child", query,
 		"--events", strconv.FormatInt(gen.Events, 10),
 		"--parallelism", strconv.Itoa(cfg.Parallelism),
@@ -479,6 +537,9 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	if baseline {
 		mode = "baseline"
 		args = append(args, "--child-baseline")
+	} else if sql {
+		mode = "sql"
+		args = append(args, "--child-sql")
 	} else if cfg.CheckpointInterval > 0 {
 		args = append(args, "--checkpoint-interval", cfg.CheckpointInterval.String())
 		if cfg.CheckpointDir != "" {
@@ -497,6 +558,8 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 		switch {
 		case baseline:
 			file = query + "-baseline.pprof"
+		case sql:
+			file = query + "-sql.pprof"
 		case gen.RateLimited && !cfg.RateLimited:
 			file = query + "-half-rate.pprof"
 		}
@@ -572,6 +635,8 @@ type benchTable struct {
 	w           io.Writer
 	baseline    bool
 	checkpoints bool
+	sql         bool // the rows are SQL versions (--sql)
+	compare     bool // with DataStream rows and the ratio (--compare)
 }
 
 type benchColumn struct {
@@ -589,15 +654,22 @@ var (
 	}
 	benchCheckpointColumns = []benchColumn{{"chk", 5}, {"chk ms mean", 13}, {"chk ms max", 12}, {"chk size", 10}, {"chk max size", 14}}
 	benchRatioColumn       = benchColumn{"engine/baseline", 17}
+	benchCompareColumn     = benchColumn{"sql/datastream", 16}
 )
 
 func (t *benchTable) columns() []benchColumn {
 	cols := slices.Clone(benchColumns)
+	if t.compare {
+		cols[0].width = 13 // "  datastream"
+	}
 	if t.checkpoints {
 		cols = append(cols, benchCheckpointColumns...)
 	}
 	if t.baseline {
 		cols = append(cols, benchRatioColumn)
+	}
+	if t.compare {
+		cols = append(cols, benchCompareColumn)
 	}
 	return cols
 }
@@ -629,7 +701,7 @@ func (t *benchTable) header() {
 func (t *benchTable) row(label string, m benchMeasure, ratio string) {
 	lat := func(v float64) string {
 		switch {
-		case label == "  baseline":
+		case label == "  baseline" || (t.sql && label != "  datastream"):
 			return "-"
 		case v < 1:
 			return fmt.Sprintf("%.3f", v)
@@ -655,7 +727,7 @@ func (t *benchTable) row(label string, m benchMeasure, ratio string) {
 }
 
 func (t *benchTable) failure(label string, msg string) {
-	fmt.Fprintf(t.w, "%-*s FAILED: %s\n", benchColumns[0].width, label, msg)
+	fmt.Fprintf(t.w, "%-*s FAILED: %s\n", t.columns()[0].width, label, msg)
 }
 
 // title prints what was run and the table header.
@@ -685,7 +757,20 @@ func (t *benchTable) report(r benchReport) {
 	if r.Baseline != nil {
 		ratio = fmt.Sprintf("%.3f", r.EngineToBaseline)
 	}
-	t.row(r.Query, r.benchMeasure, ratio)
+	if r.DataStream != nil {
+		ratio = fmt.Sprintf("%.3f", r.SQLToDataStream)
+	}
+	label := r.Query
+	if r.Mode == "sql" {
+		label += " sql"
+	}
+	t.row(label, r.benchMeasure, ratio)
+	switch {
+	case r.DataStream != nil:
+		t.row("  datastream", *r.DataStream, "")
+	case r.DataStreamError != "":
+		t.failure("  datastream", r.DataStreamError)
+	}
 	switch {
 	case r.Baseline != nil:
 		t.row("  baseline", r.Baseline.benchMeasure, "")
@@ -705,6 +790,12 @@ func (t *benchTable) footer(baseline, half bool) {
 	fmt.Fprintln(t.w, "events/s/core = events / CPU seconds of the process (user + system); latency from source to sink.")
 	if baseline {
 		fmt.Fprintln(t.w, "engine/baseline = the engine's events/s/core divided by the hand-written baseline's (on the query's row).")
+	}
+	if t.sql {
+		fmt.Fprintln(t.w, "sql = the query's SQL version (the spec's text over the 'nexmark' table); SQL jobs send no latency markers.")
+	}
+	if t.compare {
+		fmt.Fprintln(t.w, "sql/datastream = events/s/core of the SQL version divided by the DataStream version's (issue 7's goal: >= 0.8).")
 	}
 	if t.checkpoints {
 		fmt.Fprintln(t.w, "chk = completed checkpoints (the end-of-input one included); chk ms = trigger to completion of the periodic ones\n(the end-of-input one left out); chk size = the last completed one's bytes, chk max size = the largest one's.")

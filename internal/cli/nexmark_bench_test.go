@@ -236,6 +236,9 @@ func TestNexmarkBenchUsageErrors(t *testing.T) {
 		{[]string{"--splits", "2000"}, "Splits must be between 1 and 1024"},
 		{[]string{"--events", "x"}, "not a valid number"},
 		{[]string{"--child-baseline"}, "--child-baseline needs --child"},
+		{[]string{"--compare"}, "add --sql"},
+		{[]string{"--sql", "--baseline"}, "--sql runs without --baseline"},
+		{[]string{"--sql", "--queries", "q3,q99"}, `unknown query "q99"`},
 		{[]string{"q0"}, "takes no arguments"},
 	}
 	for _, c := range cases {
@@ -305,5 +308,36 @@ func TestNexmarkBenchCheckpoints(t *testing.T) {
 	}
 	if code, _, stderr := nxRun(t, "nexmark", "bench", "--checkpoint-dir", keep); code != 2 || !strings.Contains(stderr, "--checkpoint-interval") {
 		t.Errorf("--checkpoint-dir alone: exit %d, %q", code, stderr)
+	}
+}
+
+// TestNexmarkBenchSQL runs the SQL versions side by side with the
+// DataStream ones (--sql --compare).
+func TestNexmarkBenchSQL(t *testing.T) {
+	t.Setenv(nxChildEnv, "1")
+	code, stdout, stderr := nxRun(t, "nexmark", "bench", "--sql", "--compare", "--queries", "q2,q5", "--events", "100000", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	objs := nxParseJSONLines(t, stdout)
+	if len(objs) != 2 {
+		t.Fatalf("%d JSON lines, want 2:\n%s", len(objs), stdout)
+	}
+	for i, q := range []string{"q2", "q5"} {
+		o := objs[i]
+		if o["query"] != q || o["mode"] != "sql" || o["events"] != float64(100000) {
+			t.Errorf("line %d: %v", i, o)
+		}
+		ds, ok := o["datastream"].(map[string]any)
+		if !ok || ds["events"] != float64(100000) {
+			t.Errorf("%s: no DataStream run: %v", q, o)
+		}
+		if r, ok := o["sql_to_datastream"].(float64); !ok || r <= 0 {
+			t.Errorf("%s: sql_to_datastream %v", q, o["sql_to_datastream"])
+		}
+	}
+	code, stdout, stderr = nxRun(t, "nexmark", "bench", "--sql", "--compare", "--queries", "q0", "--events", "50000")
+	if code != 0 || !strings.Contains(stdout, "sql/datastream") || !strings.Contains(stdout, "q0 sql") || !strings.Contains(stdout, "  datastream") {
+		t.Errorf("exit %d, table:\n%s%s", code, stdout, stderr)
 	}
 }

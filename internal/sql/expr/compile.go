@@ -72,6 +72,9 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
+	if f := fastPredicate(e); f != nil {
+		return f, nil
+	}
 	p, err := Compile(e, opts...)
 	if err != nil {
 		return nil, err
@@ -296,6 +299,9 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 	els, err := c.compile(e.Else)
 	if err != nil {
 		return node{}, err
+	}
+	if p := fastCase(e, conds, thens, els); p != nil {
+		return node{p: p}, nil
 	}
 	n := node{p: func(r *table.Row) (table.Value, error) {
 		for i := range conds {
@@ -625,6 +631,9 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		return node{}, typeErr(e.String(), "%v", err)
 	}
 	strict := !o.NonStrict
+	if p := fastCompare(e, args); p != nil {
+		return node{p: p}, nil
+	}
 	var p Program
 	// Errors of the function are wrapped with the call's text (once: an
 	// argument's EvalError passes through).
@@ -687,6 +696,9 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		}
 	default:
 		return node{}, typeErr(e.String(), "overload %s has no evaluator for %d arguments", o.Sig, len(args))
+	}
+	if fp := fastDecimalMul(e, args, p); fp != nil && !all {
+		p = fp
 	}
 	n := node{p: p}
 	if all && !o.Volatile {

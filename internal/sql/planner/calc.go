@@ -31,16 +31,17 @@ import (
 //     TRUE), column references are copied, not evaluated, and the output
 //     row is written into the input row's fields when they are wide enough.
 //
-// Row ownership (what the in-place write relies on): every stream that
-// translator.build returns has exactly one consumer (the plan is a tree
-// and each build call adds new operators), an operator never reads or
-// writes a row after emitting it, and the engine passes a row to exactly
-// one downstream operator (FORWARD chains and keyed/rebalanced edges; only
-// BROADCAST, which SQL plans do not use, copies a record to several). So
-// the Calc that receives a row owns it, and its fields may be overwritten.
-// A source must not reuse a row it has emitted. Whoever adds fan-out (a
-// stream consumed by two operators, e.g. a shared scan) must give the
-// consumers copies or translate their Calcs with inPlace false.
+// Row ownership (what the in-place write relies on): a stream that
+// translator.build returns has exactly one consumer unless it is shared
+// (share.go), an operator never reads or writes a row after emitting it,
+// and the engine passes a row to exactly one downstream operator (FORWARD
+// chains and keyed/rebalanced edges; only BROADCAST, which SQL plans do
+// not use, copies a record to several). So a Calc that receives a fresh
+// row (freshRows: built by the operator below, or read from a projected
+// scan, whose connector.ProjectableTableSource contract says so) from an
+// unshared stream owns it, and its fields may be overwritten. Rows of an
+// ordinary scan are not written: a source may hand out the same rows
+// again (stream.SliceSource after a restart).
 
 // fusedCalc is a chain of Calcs merged into one: filters are conjuncts
 // evaluated in order.
@@ -179,15 +180,16 @@ func calcCheap(e expr.Expr) bool {
 	return false
 }
 
-// fuseCalc merges x with the Calcs below it.
-func fuseCalc(x *Calc) fusedCalc {
+// fuseCalc merges x with the Calcs below it, up to a Calc for which stop
+// is true.
+func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
 	f := fusedCalc{in: x.In, exprs: x.Exprs}
 	if x.Filter != nil {
 		f.filters = calcConjuncts(x.Filter)
 	}
 	for {
 		inner, ok := f.in.(*Calc)
-		if !ok {
+		if !ok || stop(inner) {
 			return f
 		}
 		uses, ok := calcColumnUses(append(append([]expr.Expr(nil), f.filters...), f.exprs...))
@@ -446,21 +448,23 @@ func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row]
 	if !can || sc.Changelog {
 		return zero, false, nil
 	}
+	// The projection's paths first, so that a projected column is usually
+	// at its output position (the in-place output copies nothing).
 	pr := &projection{index: map[string]int{}}
 	var filters, exprs []expr.Expr
-	for _, c := range f.filters {
-		r, ok := pr.rewrite(c)
-		if !ok {
-			return zero, false, nil
-		}
-		filters = append(filters, r)
-	}
 	for _, e := range f.exprs {
 		r, ok := pr.rewrite(e)
 		if !ok {
 			return zero, false, nil
 		}
 		exprs = append(exprs, r)
+	}
+	for _, c := range f.filters {
+		r, ok := pr.rewrite(c)
+		if !ok {
+			return zero, false, nil
+		}
+		filters = append(filters, r)
 	}
 	var rowtime expr.Expr
 	if sc.Rowtime != nil {
@@ -505,6 +509,15 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 				}
 				return math.MinInt64
 			}}
+	} else if pick := expr.ColumnPicker(rowtime); pick != nil {
+		wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: sc.OutOfOrderness,
+			Timestamp: func(r table.Row) int64 {
+				if v := pick(r.Fields); !v.IsNull() {
+					ms, _ := v.AsTimestamp()
+					return ms
+				}
+				return math.MinInt64
+			}}
 	} else if rowtime != nil {
 		prog, err := expr.Compile(rowtime)
 		if err != nil {
@@ -523,11 +536,27 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 	return stream.FromSource(tr.env, src, wm, "scan:"+sc.Table.Name).UID(tr.uid("scan-" + sc.Table.Name)), nil
 }
 
+// freshRows reports whether n's operator emits rows with fields of their
+// own that it never reads or emits again: the aggregations, Top-N and the
+// joins build every output row. A scan's rows may be a source's (a slice
+// source hands out the same rows again after a restart), a Calc or a Union
+// forwards its input's, and node kinds not listed here are not assumed to.
+func freshRows(n Node) bool {
+	switch n.(type) {
+	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin:
+		return true
+	}
+	return false
+}
+
 // calc translates a Calc and the Calcs below it as one operator.
 func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	f := fuseCalc(x)
+	f := fuseCalc(x, tr.shared)
 	f.simplify()
+	if j, ok := f.in.(*RegularJoin); ok {
+		tr.pruneJoin(&f, j) // prune.go
+	}
 	var in stream.Stream[table.Row]
 	pushed := false
 	if sc, ok := f.in.(*Scan); ok {
@@ -555,7 +584,11 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	progs := make([]expr.Program, n)
 	var computed []int // output positions of evaluated expressions
 	identity := !pushed && n == len(f.in.Cols())
-	inPlace := true // column i is never read after output i was written
+	// In place: the input row is fresh (a projected scan's, or built by an
+	// operator that makes new rows), this operator's alone (not a shared
+	// stream's, share.go), and column i is never read after output i was
+	// written.
+	inPlace := pushed || (freshRows(f.in) && tr.exclusive(f.in))
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index
@@ -576,51 +609,66 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	const maxTmp = 8
 	inPlace = inPlace && len(computed) <= maxTmp
-	return stream.Process(in, func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-		for _, p := range preds {
-			ok, err := p(&r)
-			if err != nil || !ok {
-				return err
-			}
-		}
-		if !inPlace || n > len(r.Fields) {
-			vs := make([]table.Value, n)
-			for i, k := range src {
-				if k >= 0 {
-					vs[i] = r.Fields[k]
-					continue
+	aligned := true // every column reference is at its output position
+	for i, k := range src {
+		aligned = aligned && (k < 0 || k == i)
+	}
+	// One function per subtask: the row the programs read (a pointer to
+	// a parameter would be allocated per row) and the evaluated values
+	// are reused.
+	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
+		row := new(table.Row)
+		tmp := make([]table.Value, len(computed))
+		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			*row = r
+			for _, p := range preds {
+				ok, err := p(row)
+				if err != nil || !ok {
+					return err
 				}
-				v, err := progs[i](&r)
+			}
+			if !inPlace || n > len(r.Fields) {
+				vs := make([]table.Value, n)
+				for i, k := range src {
+					if k >= 0 {
+						vs[i] = r.Fields[k]
+						continue
+					}
+					v, err := progs[i](row)
+					if err != nil {
+						return err
+					}
+					vs[i] = v
+				}
+				out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+				return nil
+			}
+			// In place: evaluate first, then copy the columns in increasing
+			// order (each reads a field at or after the one it writes), then
+			// place the evaluated values.
+			for j, i := range computed {
+				v, err := progs[i](row)
 				if err != nil {
 					return err
 				}
-				vs[i] = v
+				tmp[j] = v
 			}
-			out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+			fs := r.Fields
+			if !aligned {
+				for i, k := range src {
+					if k >= 0 {
+						fs[i] = fs[k]
+					}
+				}
+			}
+			fs = fs[:n]
+			for j, i := range computed {
+				fs[i] = tmp[j]
+			}
+			*row = table.Row{} // keeps nothing alive
+			out.Emit(table.Row{Kind: r.Kind, Fields: fs})
 			return nil
 		}
-		// In place: evaluate first, then copy the columns in increasing
-		// order (each reads a field at or after the one it writes), then
-		// place the evaluated values.
-		var tmp [maxTmp]table.Value
-		for j, i := range computed {
-			v, err := progs[i](&r)
-			if err != nil {
-				return err
-			}
-			tmp[j] = v
-		}
-		fs := r.Fields
-		for i, k := range src {
-			if k >= 0 {
-				fs[i] = fs[k]
-			}
-		}
-		fs = fs[:n]
-		for j, i := range computed {
-			fs[i] = tmp[j]
-		}
-		out.Emit(table.Row{Kind: r.Kind, Fields: fs})
-		return nil
-	}).Name("calc").UID(tr.uid("calc")), nil
+	}
+	return stream.ProcessEach(in, newFn).Name("calc").UID(tr.uid("calc")), nil
 }

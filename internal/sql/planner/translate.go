@@ -16,6 +16,11 @@ import (
 // (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
 func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	var roots []Node
+	for _, s := range sinks {
+		roots = append(roots, s.In)
+	}
+	tr.share(roots...) // share.go
 	for i, s := range sinks {
 		in, err := tr.build(s.In)
 		if err != nil {
@@ -29,6 +34,7 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 // TranslateTo adds the plan of a query writing to sink (a bare SELECT).
 func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n Node, sink connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	tr.share(n)
 	in, err := tr.build(n)
 	if err != nil {
 		return err
@@ -42,6 +48,7 @@ type translator struct {
 	ctx context.Context
 	env *stream.Environment
 	n   int // operators so far, for UIDs
+	sh  *sharing
 }
 
 func (tr *translator) uid(kind string) string {
@@ -59,6 +66,9 @@ func evalPanic(err error) {
 }
 
 func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
+	if s, ok, err := tr.buildShared(n); ok {
+		return s, err
+	}
 	var zero stream.Stream[table.Row]
 	switch x := n.(type) {
 	case *Scan:
@@ -135,18 +145,23 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 		types = append(types, in.Cols()[k].Type)
 	}
 	c := table.NewRowCodecTypes(types...)
-	return func(r table.Row) string {
+	slow := func(r table.Row) string {
 		if len(keys) == 0 {
 			return ""
 		}
-		vs := make([]table.Value, len(keys))
-		for i, k := range keys {
-			vs[i] = r.Fields[k]
+		var arr [4]table.Value // on the stack for short keys
+		vs := arr[:0]
+		for _, k := range keys {
+			vs = append(vs, r.Fields[k])
 		}
 		b, err := c.AppendRow(nil, table.Row{Fields: vs})
 		evalPanic(err)
 		return string(b)
-	}, c
+	}
+	if fast := fastKeyOf(types, keys, slow); fast != nil { // key.go
+		return fast, c
+	}
+	return slow, c
 }
 
 // accs is the layout of the accumulators of an aggregation in one row.
@@ -229,6 +244,9 @@ var _ codec.Codec[table.Row] = rowCodec{}
 
 func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
+	if s, ok, err := tr.slicedWindowAgg(x); ok || err != nil { // windowslice.go
+		return s, err
+	}
 	in, err := tr.build(x.In)
 	if err != nil {
 		return zero, err

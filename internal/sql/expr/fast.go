@@ -1,0 +1,340 @@
+package expr
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/stromio/strom/table"
+)
+
+// Specialised evaluators of the hottest shapes (no generic dispatch per
+// row): comparisons of integer operands where one side is a column and the
+// other a constant or a column, and column reads without the closure of
+// a Column node. Semantics are those of the generic path (NULL in, NULL
+// out; integers compare as int64).
+
+const (
+	cmpEq = iota
+	cmpNe
+	cmpLt
+	cmpLe
+	cmpGt
+	cmpGe
+)
+
+var cmpOps = map[string]int{"=": cmpEq, "<>": cmpNe, "<": cmpLt, "<=": cmpLe, ">": cmpGt, ">=": cmpGe}
+
+// flipCmp is the operator of b op a for a op b.
+var flipCmp = [...]int{cmpEq, cmpNe, cmpGt, cmpGe, cmpLt, cmpLe}
+
+func cmpInt(op int, a, b int64) bool {
+	switch op {
+	case cmpEq:
+		return a == b
+	case cmpNe:
+		return a != b
+	case cmpLt:
+		return a < b
+	case cmpLe:
+		return a <= b
+	case cmpGt:
+		return a > b
+	}
+	return a >= b
+}
+
+// fastCompare returns the evaluator of an integer comparison with a
+// constant or between two columns, or nil.
+func fastCompare(e *Call, args []node) Program {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict ||
+		!e.Args[0].Type().IsInteger() || !e.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, y := args[0], args[1]
+	xe, ye := e.Args[0], e.Args[1]
+	if x.constant && !y.constant {
+		x, y, xe, ye, op = y, x, ye, xe, flipCmp[op]
+	}
+	col := func(ex Expr) int {
+		if c, ok := ex.(*Column); ok && c.Index >= 0 {
+			return c.Index
+		}
+		return -1
+	}
+	switch {
+	case y.constant && !x.constant:
+		if y.v.IsNull() {
+			return nil
+		}
+		k := y.v.AsInt()
+		if i := col(xe); i >= 0 {
+			return func(r *table.Row) (table.Value, error) {
+				if i >= len(r.Fields) {
+					return x.p(r) // the generic path's error
+				}
+				v := r.Fields[i]
+				if v.IsNull() {
+					return table.Null, nil
+				}
+				return table.Bool(cmpInt(op, v.AsInt(), k)), nil
+			}
+		}
+		xp := x.p
+		return func(r *table.Row) (table.Value, error) {
+			v, err := xp(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			return table.Bool(cmpInt(op, v.AsInt(), k)), nil
+		}
+	case col(xe) >= 0 && col(ye) >= 0:
+		i, j := col(xe), col(ye)
+		return func(r *table.Row) (table.Value, error) {
+			if i >= len(r.Fields) || j >= len(r.Fields) {
+				if _, err := x.p(r); err != nil {
+					return table.Null, err
+				}
+				return y.p(r)
+			}
+			a, b := r.Fields[i], r.Fields[j]
+			if a.IsNull() || b.IsNull() {
+				return table.Null, nil
+			}
+			return table.Bool(cmpInt(op, a.AsInt(), b.AsInt())), nil
+		}
+	}
+	return nil
+}
+
+// Mergeable reports whether f is a built-in aggregate whose Merge of
+// partial accumulators gives exactly the accumulator of adding their rows
+// one by one (COUNT, MIN, MAX, and SUM/AVG of exact types; not of
+// FLOAT/DOUBLE, whose sums depend on the order of additions): window
+// aggregations may then keep one accumulator per slice.
+func Mergeable(f AggregateFunc) bool {
+	switch a := f.(type) {
+	case *countAgg, *minMaxAgg:
+		return true
+	case *sumAgg:
+		r := a.sumT.Root()
+		return r != table.RootFloat && r != table.RootDouble
+	}
+	return false
+}
+
+// fastCase returns the evaluator of CASE WHEN c = k1 THEN a WHEN c = k2
+// THEN b ... ELSE e END over one integer column c and non-NULL constants
+// (a computed event time picked by a type tag, as in the Nexmark DDL):
+// the column is read once, and branches that are columns are read, not
+// called. nil when e has another shape.
+func fastCase(e *Case, conds, thens []node, els node) Program {
+	col := -1
+	ks := make([]int64, len(e.Whens))
+	for i, w := range e.Whens {
+		c, ok := w.Cond.(*Call)
+		if !ok || c.Name != "=" || len(c.Args) != 2 || conds[i].constant {
+			return nil
+		}
+		x, ok1 := c.Args[0].(*Column)
+		l, ok2 := c.Args[1].(*Literal)
+		if !ok1 || !ok2 {
+			x, ok1 = c.Args[1].(*Column)
+			l, ok2 = c.Args[0].(*Literal)
+		}
+		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (col >= 0 && x.Index != col) ||
+			!x.T.IsInteger() || !l.T.IsInteger() {
+			return nil
+		}
+		col, ks[i] = x.Index, l.V.AsInt()
+	}
+	if col < 0 {
+		return nil
+	}
+	// Branch values: a column index, or -1 and a program.
+	n := len(thens) + 1
+	idx := make([]int, n)
+	progs := make([]Program, n)
+	for i, b := range append(append([]node(nil), thens...), els) {
+		idx[i] = -1
+		progs[i] = b.p
+		bx := e.Else
+		if i < len(thens) {
+			bx = e.Whens[i].Then
+		}
+		if c, ok := bx.(*Column); ok && c.Index >= 0 {
+			idx[i] = c.Index
+		}
+	}
+	return func(r *table.Row) (table.Value, error) {
+		if col >= len(r.Fields) {
+			return conds[0].p(r) // the generic path's error
+		}
+		b := len(ks) // ELSE
+		if v := r.Fields[col]; !v.IsNull() {
+			k := v.AsInt()
+			for i, x := range ks {
+				if x == k {
+					b = i
+					break
+				}
+			}
+		}
+		if i := idx[b]; i >= 0 && i < len(r.Fields) {
+			return r.Fields[i], nil
+		}
+		return progs[b](r)
+	}
+}
+
+// ColumnPicker returns, for a column or a CASE whose conditions compare
+// one integer column with non-NULL integer constants and whose branches
+// are all columns (a computed event time picked by a type tag), a
+// function reading the value from a row's fields without the call of a
+// Program (whose row pointer would be allocated per row); nil for other
+// shapes. A field index beyond the row reads NULL.
+func ColumnPicker(e Expr) func(fs []table.Value) table.Value {
+	field := func(fs []table.Value, i int) table.Value {
+		if i < len(fs) {
+			return fs[i]
+		}
+		return table.Null
+	}
+	if c, ok := e.(*Column); ok && c.Index >= 0 {
+		i := c.Index
+		return func(fs []table.Value) table.Value { return field(fs, i) }
+	}
+	cs, ok := e.(*Case)
+	if !ok {
+		return nil
+	}
+	tag := -1
+	var ks []int64
+	var idx []int
+	for _, w := range append(append([]When(nil), cs.Whens...), When{Then: cs.Else}) {
+		t, ok := w.Then.(*Column)
+		if !ok || t.Index < 0 {
+			return nil
+		}
+		idx = append(idx, t.Index)
+		if w.Cond == nil {
+			break // ELSE
+		}
+		c, ok := w.Cond.(*Call)
+		if !ok || c.Name != "=" || len(c.Args) != 2 {
+			return nil
+		}
+		x, ok1 := c.Args[0].(*Column)
+		l, ok2 := c.Args[1].(*Literal)
+		if !ok1 || !ok2 {
+			x, ok1 = c.Args[1].(*Column)
+			l, ok2 = c.Args[0].(*Literal)
+		}
+		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (tag >= 0 && x.Index != tag) ||
+			!x.T.IsInteger() || !l.T.IsInteger() {
+			return nil
+		}
+		tag = x.Index
+		ks = append(ks, l.V.AsInt())
+	}
+	if tag < 0 {
+		return nil
+	}
+	return func(fs []table.Value) table.Value {
+		b := len(ks) // ELSE
+		if v := field(fs, tag); !v.IsNull() {
+			k := v.AsInt()
+			for i, x := range ks {
+				if x == k {
+					b = i
+					break
+				}
+			}
+		}
+		return field(fs, idx[b])
+	}
+}
+
+// fastPredicate returns the filter of an integer comparison of a column
+// with a constant (a NULL column is false), or nil.
+func fastPredicate(e Expr) func(row *table.Row) (bool, error) {
+	c, ok := e.(*Call)
+	if !ok || len(c.Args) != 2 || c.Overload == nil || c.Overload.NonStrict {
+		return nil
+	}
+	op, ok := cmpOps[c.Name]
+	if !ok || !c.Args[0].Type().IsInteger() || !c.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, ok1 := c.Args[0].(*Column)
+	l, ok2 := c.Args[1].(*Literal)
+	if !ok1 || !ok2 {
+		x, ok1 = c.Args[1].(*Column)
+		l, ok2 = c.Args[0].(*Literal)
+		op = flipCmp[op]
+	}
+	if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 {
+		return nil
+	}
+	i, k := x.Index, l.V.AsInt()
+	return func(r *table.Row) (bool, error) {
+		if i >= len(r.Fields) {
+			return false, fmt.Errorf("expr: column %d of a row of %d fields", i, len(r.Fields))
+		}
+		v := r.Fields[i]
+		return !v.IsNull() && cmpInt(op, v.AsInt(), k), nil
+	}
+}
+
+// fastDecimalMul returns the evaluator of c * CAST(col AS DECIMAL(q, 0))
+// (either order) for a DECIMAL constant c held in an int64, an integer
+// column col and a result DECIMAL(p, s) with p >= 19 (Nexmark q1's
+// 0.908 * price): the product of the int64s is the result's unscaled value
+// whenever it does not overflow, which always fits p >= 19 digits; on
+// overflow it falls back to slow (the generic evaluator).
+func fastDecimalMul(e *Call, args []node, slow Program) Program {
+	if e.Name != "*" || len(args) != 2 || e.T.Root() != table.RootDecimal || e.T.Precision() < 19 {
+		return nil
+	}
+	k, x := 0, 1
+	if !args[0].constant {
+		k, x = 1, 0
+	}
+	cst, ok := e.Args[x].(*Cast)
+	if !args[k].constant || args[x].constant || !ok || cst.Try || cst.T.Root() != table.RootDecimal || cst.T.Scale() != 0 ||
+		cst.T.Precision() < 19 {
+		return nil
+	}
+	col, ok := cst.X.(*Column)
+	if !ok || col.Index < 0 || !col.T.IsInteger() {
+		return nil
+	}
+	c := args[k].v
+	if c.IsNull() || c.Kind() != table.KindDecimal {
+		return nil
+	}
+	d := c.AsDecimal()
+	u, inline := d.UnscaledInt64()
+	if !inline || d.Scale() != e.T.Scale() {
+		return nil
+	}
+	i, s := col.Index, d.Scale()
+	return func(r *table.Row) (table.Value, error) {
+		if i >= len(r.Fields) {
+			return slow(r)
+		}
+		v := r.Fields[i]
+		if v.IsNull() {
+			return table.Null, nil
+		}
+		n := v.AsInt()
+		if n == 0 || u == 0 {
+			return table.DecimalValue(table.NewDecimal(0, s)), nil
+		}
+		prod := u * n
+		if prod/n != u || (u == -1 && n == math.MinInt64) || (n == -1 && u == math.MinInt64) {
+			return slow(r)
+		}
+		return table.DecimalValue(table.NewDecimal(prod, s)), nil
+	}
+}

@@ -1,0 +1,54 @@
+package planner
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/table"
+)
+
+// TestFastKeyOf checks that the fast key function writes the bytes of the
+// RowCodec encoding (the persisted key format).
+func TestFastKeyOf(t *testing.T) {
+	types := []table.Type{table.BigIntType(), table.StringType(), table.TimestampType(3), table.IntType()}
+	keys := []int{2, 0, 1, 3}
+	c := table.NewRowCodecTypes(table.TimestampType(3), table.BigIntType(), table.StringType(), table.IntType())
+	slow := func(r table.Row) string {
+		vs := make([]table.Value, len(keys))
+		for i, k := range keys {
+			vs[i] = r.Fields[k]
+		}
+		b, err := c.AppendRow(nil, table.Row{Fields: vs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	fast := fastKeyOf([]table.Type{types[2], types[0], types[1], types[3]}, keys, slow)
+	if fast == nil {
+		t.Fatal("no fast key function")
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	val := func(col int) table.Value {
+		if rnd.IntN(5) == 0 {
+			return table.Null
+		}
+		switch col {
+		case 0, 3:
+			return table.Int(rnd.Int64() >> rnd.IntN(64))
+		case 1:
+			return table.Str(strings.Repeat("x", rnd.IntN(100)))
+		}
+		return table.TimestampMillis(rnd.Int64N(1 << 45))
+	}
+	for range 2000 {
+		r := table.NewRow(val(0), val(1), val(2), val(3))
+		if got, want := fast(r), slow(r); got != want {
+			t.Fatalf("%v: %x, want %x", r.Fields, got, want)
+		}
+	}
+	if fastKeyOf([]table.Type{table.DoubleType()}, []int{0}, slow) != nil {
+		t.Error("a fast key of a DOUBLE")
+	}
+}

@@ -1,0 +1,244 @@
+package planner
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// slicedWindowAgg translates a TUMBLE or HOP aggregation (size a multiple
+// of the slide) whose aggregates are expr.Mergeable as Flink's sliced
+// window aggregation: per key, one accumulator per slide-long slice of
+// event time (MapState slice end -> RowCodec bytes), so a row updates one
+// accumulator instead of size/slide windows; a timer at each window's end
+// merges the slices of the window, emits its row and drops the slices no
+// later window needs. Lateness is decided per window as in the window
+// operator (a row whose windows have all fired is dropped; a row late for
+// some of them counts in the others), rows carry the window's max
+// timestamp (end - 1), and windows of equal end fire in key order, so the
+// output is that of the window operator. ok is false when the
+// aggregation does not qualify (the caller then uses the window
+// operator).
+func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row], ok bool, err error) {
+	if x.In.Updating() || (x.Kind != "TUMBLE" && x.Kind != "HOP") {
+		return s, false, nil
+	}
+	size, slide := x.Size.Milliseconds(), x.Slide.Milliseconds()
+	if x.Kind == "TUMBLE" {
+		slide = size
+	}
+	if size <= 0 || slide <= 0 || size%slide != 0 {
+		return s, false, nil
+	}
+	for _, c := range x.Aggs {
+		if !expr.Mergeable(c.F) {
+			return s, false, nil
+		}
+	}
+	in, err := tr.build(x.In)
+	if err != nil {
+		return s, false, err
+	}
+	keyFn, keyCodec := keyOf(x.In, x.Keys)
+	a := newAccs(x.Aggs)
+	nkeys := len(x.Keys)
+	var codec sliceCodec = rowSliceCodec{a.codec}
+	if c, ok := newIntSliceCodec(a.types); ok {
+		codec = c
+	}
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
+}
+
+// sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
+type sliceAgg struct {
+	a           *accs
+	codec       sliceCodec
+	size, slide int64
+	nkeys       int
+	keyCodec    *table.RowCodec
+	slices      *stream.MapState[int64, []byte]
+	scratch     []table.Value // decoded accumulator of ProcessElement
+	buf         []byte
+	in          []slice // of the firing window
+	old         []int64
+}
+
+func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
+	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
+	return nil
+}
+
+func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
+	ts := ctx.Timestamp()
+	if ts == math.MinInt64 {
+		return nil // no event time (a NULL rowtime)
+	}
+	end := (table.FloorDiv(ts, s.slide) + 1) * s.slide
+	var acc table.Row
+	if b, ok := s.slices.Get(end); ok {
+		var err error
+		if acc, err = s.codec.decodeTo(s.scratch, b); err != nil {
+			return err
+		}
+		s.scratch = acc.Fields
+	} else {
+		// The first window of the slice that has not fired yet.
+		first, last := end, end+s.size-s.slide
+		wm := ctx.CurrentWatermark()
+		for first-1 <= wm && first <= last {
+			first += s.slide
+		}
+		if first > last {
+			return nil // late for every window of the row
+		}
+		ctx.RegisterEventTimeTimer(first - 1)
+		acc = s.a.init()
+	}
+	if err := s.a.add(acc, r, false); err != nil {
+		return err
+	}
+	var err error
+	if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
+		return err
+	}
+	s.slices.Put(end, s.buf)
+	return nil
+}
+
+func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+	end := t + 1
+	first := end - s.size + s.slide // the end of the window's first slice
+	s.in, s.old = s.in[:0], s.old[:0]
+	next := int64(math.MaxInt64)
+	s.slices.Range(func(e int64, b []byte) bool { // b is a copy
+		if e >= first && e <= end {
+			s.in = append(s.in, slice{e, b})
+		}
+		if e <= first {
+			s.old = append(s.old, e) // in no later window
+		} else {
+			next = min(next, e)
+		}
+		return true
+	})
+	if len(s.in) > 0 {
+		slices.SortFunc(s.in, func(x, y slice) int { return cmp.Compare(x.end, y.end) })
+		acc := s.a.init()
+		for _, sl := range s.in {
+			r, err := s.codec.decodeTo(s.scratch, sl.acc)
+			if err != nil {
+				return err
+			}
+			s.scratch = r.Fields
+			for i, c := range s.a.aggs {
+				if err := c.F.Merge(acc.Fields[s.a.off[i]:s.a.off[i+1]], r.Fields[s.a.off[i]:s.a.off[i+1]]); err != nil {
+					return err
+				}
+			}
+		}
+		res, err := s.a.results(acc)
+		if err != nil {
+			return err
+		}
+		fields := make([]table.Value, 0, s.nkeys+3+len(res))
+		if s.nkeys > 0 {
+			k, err := s.keyCodec.Decode([]byte(ctx.Key()))
+			if err != nil {
+				return err
+			}
+			fields = append(fields, k.Fields...)
+		}
+		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
+		out.Emit(table.Row{Kind: table.Insert, Fields: append(fields, res...)})
+	}
+	for _, e := range s.old {
+		s.slices.Remove(e)
+	}
+	if next != math.MaxInt64 {
+		ctx.RegisterEventTimeTimer(max(end+s.slide, next) - 1)
+	}
+	return nil
+}
+
+// slice is one slice's accumulator (RowCodec bytes) and end.
+type slice struct {
+	end int64
+	acc []byte
+}
+
+// sliceCodec encodes the accumulators of a slice in state.
+type sliceCodec interface {
+	append(dst []byte, acc table.Row) ([]byte, error)
+	decodeTo(dst []table.Value, b []byte) (table.Row, error)
+}
+
+// rowSliceCodec is the RowCodec of the accumulators.
+type rowSliceCodec struct{ c *table.RowCodec }
+
+func (c rowSliceCodec) append(dst []byte, acc table.Row) ([]byte, error) {
+	return c.c.AppendRow(dst, acc)
+}
+func (c rowSliceCodec) decodeTo(dst []table.Value, b []byte) (table.Row, error) {
+	return c.c.DecodeTo(dst, b)
+}
+
+// intSliceCodec encodes accumulators that are all integers (COUNT, SUM
+// and MIN/MAX of integers) in 9 bytes each: a NULL flag and the int64,
+// little-endian.
+type intSliceCodec struct{ n int }
+
+func newIntSliceCodec(types []table.Type) (intSliceCodec, bool) {
+	for _, t := range types {
+		if !t.IsInteger() {
+			return intSliceCodec{}, false
+		}
+	}
+	return intSliceCodec{len(types)}, true
+}
+
+func (c intSliceCodec) append(dst []byte, acc table.Row) ([]byte, error) {
+	if len(acc.Fields) != c.n {
+		return dst, fmt.Errorf("accumulator of %d fields, want %d", len(acc.Fields), c.n)
+	}
+	for _, v := range acc.Fields {
+		switch {
+		case v.IsNull():
+			dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+		case v.Kind() != table.KindInt:
+			return dst, fmt.Errorf("accumulator value of kind %s, want an integer", v.Kind())
+		default:
+			dst = binary.LittleEndian.AppendUint64(append(dst, 1), uint64(v.AsInt()))
+		}
+	}
+	return dst, nil
+}
+
+func (c intSliceCodec) decodeTo(dst []table.Value, b []byte) (table.Row, error) {
+	if len(b) != 9*c.n {
+		return table.Row{}, fmt.Errorf("%w: accumulator of %d bytes, want %d", table.ErrCorrupt, len(b), 9*c.n)
+	}
+	if cap(dst) < c.n {
+		dst = make([]table.Value, c.n)
+	}
+	dst = dst[:c.n]
+	for i := range dst {
+		switch b[9*i] {
+		case 0:
+			dst[i] = table.Null
+		case 1:
+			dst[i] = table.Int(int64(binary.LittleEndian.Uint64(b[9*i+1:])))
+		default:
+			return table.Row{}, fmt.Errorf("%w: accumulator NULL flag %d", table.ErrCorrupt, b[9*i])
+		}
+	}
+	return table.Row{Fields: dst}, nil
+}
