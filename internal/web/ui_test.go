@@ -767,6 +767,8 @@ func TestDashboardScreenshot(t *testing.T) {
 	stem := strings.TrimSuffix(*uiScreenshot, ".png")
 	for _, p := range []struct{ file, frag string }{
 		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"},
+		{stem + "-sql-error.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("CREATE VIEW v AS\n  SELEC 1;") + "#/sql"},
+		{stem + "-sql-results.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("SELECT k, SUM(v) AS v\nFROM orders\nGROUP BY k;") + "#/sql"},
 	} {
 		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=1400,%d", *uiHeight)}
 		if *uiDark {

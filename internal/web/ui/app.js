@@ -382,7 +382,7 @@
     const resultsCard = h("div", { class: "card", id: "job-results", hidden: true });
     const sqlCard = h("div", { class: "card", hidden: true });
 
-    main.append(head, errBox, stats,
+    main.append(head, errBox, stats, resultsCard,
       h("div", { class: "card" },
         h("div", { class: "card-head" }, h("h2", { text: "Job graph" }),
           h("span", { class: "sub", text: "vertices are operator chains; edges show how records are partitioned" }),
@@ -400,7 +400,6 @@
             h("th", { text: "Watermark" }), h("th", { class: "num", text: "Lag" }), h("th", { class: "num", text: "State" }),
             h("th", { class: "num", text: "Late" }), h("th", { class: "num", text: "Dead letters" }), h("th", { class: "num", text: "Latency p50 / p99" }))),
           vtxBody))),
-      resultsCard,
       h("div", { class: "card", id: "checkpoints" }, h("div", { class: "card-head" }, h("h2", { text: "Checkpoints" }), ckptCounts), ckptBody),
       h("div", { class: "card", id: "exceptions" }, h("div", { class: "card-head" }, h("h2", { text: "Exceptions" }), excCount), excBody),
       sqlCard);
@@ -867,6 +866,11 @@
       this.pending = true;
       setTimeout(() => { this.pending = false; this.render(); }, 30);
     }
+    numeric(c) {
+      if (c.type) return /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC)\b/i.test(c.type);
+      const r = this.rows.find((x) => x.row[c.name] != null);
+      return !!r && typeof r.row[c.name] === "number";
+    }
     renderStatus() {
       const live = this.connected && !this.ended;
       clear(this.status).append(
@@ -881,7 +885,7 @@
       if (!cols.length) return;
       const shown = this.rows.slice(0, MAX_ROWS_SHOWN);
       const table = h("table", { class: "tbl results", id: "results-table" },
-        h("thead", null, h("tr", null, cols.map((c) => h("th", null, c.name, c.type ? h("span", { class: "type", text: c.type }) : null)))),
+        h("thead", null, h("tr", null, cols.map((c) => h("th", { class: this.numeric(c) ? "num" : null }, c.name, c.type ? h("span", { class: "type", text: c.type }) : null)))),
         h("tbody", null, shown.map((r) => {
           const tr = h("tr", { class: r.fresh ? "flash" : null }, cols.map((c) => {
             const v = r.row[c.name];
