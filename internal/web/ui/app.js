@@ -246,6 +246,8 @@
       const es = new EventSource(API + "/events");
       this.es = es;
       es.onopen = () => { this.errors = 0; setConn("live"); this.stopPolling(); };
+      // A missed event heals: the list is re-read every 5 s while live.
+      this.resync = setInterval(() => { if (this.es && !this.stopped) this.refreshJobs().catch(() => {}); }, 5000);
       es.addEventListener("job", (e) => { const j = parse(e.data); if (j) store.setJob(j); });
       es.addEventListener("jobs", (e) => { const d = parse(e.data); if (d && d.jobs) store.setJobs(d.jobs); });
       es.addEventListener("metrics", (e) => { const m = parse(e.data); if (m && m.job_id) store.setMetrics(m.job_id, m); });
@@ -281,6 +283,7 @@
     stop() {
       this.stopped = true;
       this.stopPolling();
+      clearInterval(this.resync);
       if (this.es) { this.es.close(); this.es = null; }
     },
   };
@@ -490,6 +493,7 @@
       charts[1].setData([hst.t, ...vertices.map((v) => hst.lag.get(v.id) || hst.t.map(() => null))]);
     }
 
+    let lastMetricsAt = 0;
     function onMetrics() {
       const m = store.metrics.get(id);
       renderStats(m);
@@ -586,7 +590,7 @@
 
     const unsub = subscribe((kind, jid) => {
       if (jid !== id) return;
-      if (kind === "metrics") onMetrics();
+      if (kind === "metrics") { lastMetricsAt = Date.now(); onMetrics(); }
       else if (kind === "job") {
         const before = job.state;
         job = Object.assign(job, store.jobs.get(id));
@@ -608,6 +612,8 @@
     // no ticks, hence one explicit load above.
     timers.push(setInterval(() => { if (!stopped && ACTIVE.has(job.state)) { loadCheckpoints(); loadExceptions(); } }, 5000));
     timers.push(setInterval(() => { if (!stopped) renderHead(); }, 1000));
+    // A server whose event stream carries no metrics for this job: poll them.
+    timers.push(setInterval(() => { if (!stopped && ACTIVE.has(job.state) && Date.now() - lastMetricsAt > 2500) loadMetrics(); }, 2000));
     const onResize = () => charts.forEach((c) => c.setSize(chartSize(c.root.parentElement)));
     window.addEventListener("resize", onResize);
     return () => {
@@ -636,7 +642,7 @@
     const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--border"), width: 1 }, ticks: { stroke: cssVar("--border"), width: 1 }, font: "11px " + cssVar("--sans") };
     const opts = Object.assign(chartSize(el), {
       series: [{}].concat(vertices.map((v, i) => ({
-        label: v.name.length > 28 ? v.name.slice(0, 27) + "…" : v.name,
+        label: fit(v.name || "vertex " + v.id, 200),
         stroke: PALETTE[i % PALETTE.length],
         width: 1.8,
         points: { show: false },
