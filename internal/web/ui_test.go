@@ -158,6 +158,10 @@ func TestUIHandlerConditional(t *testing.T) {
 type uiFakeAPI struct {
 	now    time.Time
 	events bool // serve /api/v1/events (else 404: the dashboard polls)
+	// resume: the results stream breaks after the 4th change; the
+	// reconnection (Last-Event-ID: 4) is answered from seq 3, as a ring
+	// that overlaps, so the page must drop what it has seen.
+	resume bool
 	posts  chan string
 }
 
@@ -363,14 +367,31 @@ func (f *uiFakeAPI) handler() http.Handler {
 		fmt.Sscan(r.Header.Get("Last-Event-ID"), &last)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-store")
-		fmt.Fprint(w, "retry: 100000\n\n: hello\n\n")
+		if f.resume {
+			f.post(fmt.Sprintf("results Last-Event-ID=%q", r.Header.Get("Last-Event-ID")))
+			if last == 0 {
+				fmt.Fprint(w, "retry: 200\n\n")
+			}
+		} else {
+			fmt.Fprint(w, "retry: 100000\n\n: hello\n\n")
+		}
 		for i, c := range uiFakeChangelog {
 			seq := i + 1
+			if f.resume && last > 0 && seq >= last-1 {
+				last = 0 // resend from seq last-1
+			}
 			if seq <= last {
 				continue
 			}
+			if f.resume && r.Header.Get("Last-Event-ID") == "" && seq > 4 {
+				w.(http.Flusher).Flush()
+				return // the stream breaks
+			}
 			row, _ := json.Marshal(map[string]any{"seq": seq, "op": c.op, "row": map[string]any{"k": c.k, "v": c.v}})
 			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, row)
+		}
+		if f.resume {
+			fmt.Fprint(w, "event: end\ndata: {\"state\":\"finished\"}\n\n") // the job ended, the feed is drained
 		}
 		w.(http.Flusher).Flush()
 		uiFakeHold(r)
@@ -682,6 +703,20 @@ func TestDashboardChromium(t *testing.T) {
 			t.Errorf("POSTs %q", got)
 		}
 		uiMustContain(t, "savepoint", dom, "Savepoint sp-1 at checkpoint #49 (48 MiB); the job is stopped.")
+	})
+
+	t.Run("results resume", func(t *testing.T) {
+		url, f := uiServeFake(t, true)
+		f.resume = true
+		dom := uiRunChromium(t, bin, url+"/#/jobs/q1", "--dump-dom")
+		if got := f.drain(); fmt.Sprint(got) != `[results Last-Event-ID="" results Last-Event-ID="4"]` {
+			t.Errorf("results requests %q", got)
+		}
+		rows := uiRows(dom, "results-table")
+		if fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("after a reconnection with an overlap: rows %q", rows)
+		}
+		uiMustContain(t, "results resume", dom, `id="result-count">3</b>`, `<span class="live-dot off"></span> ended`)
 	})
 
 	t.Run("screenshot", func(t *testing.T) {
