@@ -162,6 +162,7 @@ type uiFakeAPI struct {
 	// reconnection (Last-Event-ID: 4) is answered from seq 3, as a ring
 	// that overlaps, so the page must drop what it has seen.
 	resume bool
+	noJobs bool // GET /api/v1/jobs lists none (a fresh server)
 	posts  chan string
 }
 
@@ -301,6 +302,10 @@ func (f *uiFakeAPI) handler() http.Handler {
 		js(w, 200, map[string]any{"version": "v0.9.0", "started_at": f.now.Add(-90 * time.Minute).UTC().Format(time.RFC3339), "jobs": map[string]int{"running": 2, "failed": 1}})
 	})
 	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		if f.noJobs {
+			js(w, 200, map[string]any{"jobs": []any{}})
+			return
+		}
 		js(w, 200, map[string]any{"jobs": []any{f.job("j1"), f.job("q1"), f.job("f1")}})
 	})
 	mux.HandleFunc("POST /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
@@ -812,6 +817,10 @@ func TestDashboardScreenshot(t *testing.T) {
 		uiRunChromium(t, bin, base+"/"+p.frag, mode...)
 		t.Logf("wrote %s", p.file)
 	}
+	fresh, f := uiServeFake(t, false)
+	f.noJobs = true
+	uiRunChromium(t, bin, fresh+"/", "--screenshot="+stem+"-empty.png")
+	t.Logf("wrote %s", stem+"-empty.png")
 	if *uiHeight == 1000 {
 		uiCheckScreenshot(t, *uiScreenshot)
 	}

@@ -317,7 +317,10 @@
     document.title = "Jobs · strom";
     const chips = h("div", { class: "chips" });
     const tbody = h("tbody");
-    const empty = h("div", { class: "empty" }, "No jobs yet. ", h("a", { href: "#/sql", text: "Submit a query in the SQL editor" }), ".");
+    const empty = h("div", { class: "empty-state" },
+      h("h2", { text: "No jobs yet" }),
+      h("p", { text: "Submit a SQL script in the editor. Running jobs show their graph, metrics, checkpoints and, for a script ending in a SELECT, its rows as they change." }),
+      h("a", { class: "btn primary", href: "#/sql" }, "Open the SQL editor"));
     const table = h("table", { class: "tbl", id: "jobs-table" },
       h("thead", null, h("tr", null,
         h("th", { text: "State" }), h("th", { text: "Name" }), h("th", { text: "ID" }), h("th", { text: "Kind" }),
@@ -338,7 +341,6 @@
       for (const st of ["running", "created", "restarting", "failed", "finished", "stopped", "cancelled"]) {
         if (counts[st]) chips.append(h("span", { class: "badge " + st }, counts[st] + " " + st));
       }
-      if (!jobs.length) chips.append(h("span", { class: "muted small", text: "no jobs" }));
       clear(tbody);
       for (const j of jobs) {
         const up = uptime(j);
