@@ -460,6 +460,9 @@ window.addEventListener("load", () => {
       ed.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
     });
     break;
+  case "select":
+    wait("#job-graph .node[data-vertex='1']", (n) => n.dispatchEvent(new MouseEvent("click", { bubbles: true })));
+    break;
   case "cancel":
     wait("#btn-cancel", (b) => { b.click(); wait("#confirm-cancel", (c) => c.click()); });
     break;
@@ -689,6 +692,11 @@ func TestDashboardChromium(t *testing.T) {
 		if strings.Contains(dom, `id="sql-error" hidden`) {
 			t.Error("the error is hidden")
 		}
+	})
+
+	t.Run("select a vertex", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/harness.html?do=select#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "select", dom, `<g class="node selected" transform=`, `<tr id="vertex-1" class="selected">`)
 	})
 
 	t.Run("cancel", func(t *testing.T) {

@@ -366,6 +366,7 @@
   // ---------------------------------------------------------------- job page
   function jobPage(main, id) {
     live.focus = id;
+    selectedVertex = null;
     let job = store.jobs.get(id) || { id };
     let graphView = null; // { update(metrics) }
     let charts = [];
@@ -464,7 +465,7 @@
       for (const gv of vertices) {
         const v = byId.get(gv.id) || {};
         const bc = bpClass(v.backpressure);
-        vtxBody.append(h("tr", null,
+        vtxBody.append(h("tr", { id: "vertex-" + gv.id, class: selectedVertex === String(gv.id) ? "selected" : null },
           h("td", { class: "name" }, h("span", { class: "pill", text: gv.id }), " ", gv.name),
           h("td", { class: "num", text: gv.parallelism }),
           h("td", { class: "num", text: fmtNum(v.records_in_per_second) }),
@@ -661,6 +662,7 @@
 
   // ---------------------------------------------------------------- graph
   const NODE_W = 264;
+  let selectedVertex = null; // clicked in the graph: its row in the vertex table is marked
   const CHAR_W = 7.1; // average advance of 13 px sans, for truncation
 
   function fit(text, px, charW) {
@@ -724,6 +726,15 @@
       const { v, shown, ops } = layout.get(nid);
       const x = n.x - n.width / 2, y = n.y - n.height / 2;
       const node = s("g", { class: "node", transform: "translate(" + x + "," + y + ")", "data-vertex": v.id });
+      node.addEventListener("click", () => {
+        selectedVertex = selectedVertex === String(v.id) ? null : String(v.id);
+        for (const el of document.querySelectorAll("#job-graph .node, #vertex-table tbody tr")) {
+          const vid = el.dataset.vertex != null ? el.dataset.vertex : el.id.replace("vertex-", "");
+          el.classList.toggle("selected", vid === selectedVertex);
+        }
+        const row = document.getElementById("vertex-" + v.id);
+        if (row && selectedVertex) row.scrollIntoView({ behavior: "smooth", block: "center" });
+      });
       const clip = "clip-" + nid.replace(/[^A-Za-z0-9_-]/g, "_");
       node.append(
         s("clipPath", { id: clip }, s("rect", { width: n.width, height: n.height, rx: 8 })),
