@@ -183,6 +183,26 @@ var uiFakeQueryVertices = []map[string]any{
 	{"id": 1, "name": "GroupAggregate", "parallelism": 2, "operators": []map[string]any{{"name": "GroupAggregate(k, SUM(v))", "uid": "g"}}, "inputs": []map[string]any{{"from": 0, "partitioning": "HASH"}}},
 }
 
+// uiFakeWideVertices is a longer pipeline (a job not in the list, for the
+// layout of a wide graph: go test -run TestDashboardScreenshot).
+var uiFakeWideVertices = func() []map[string]any {
+	names := []string{"Source: bids", "Calc(price > 100)", "WindowAggregate(auction)", "Rank(top 3)", "Join(auction)", "Sink: hot_items"}
+	parts := []string{"", "FORWARD", "HASH", "HASH", "HASH", "REBALANCE"}
+	var vs []map[string]any
+	for i, n := range names {
+		v := map[string]any{"id": i, "name": n, "parallelism": 1 + i%3,
+			"operators": []map[string]any{{"name": n, "uid": fmt.Sprint(i)}}, "inputs": []map[string]any{}}
+		if i > 0 {
+			v["inputs"] = []map[string]any{{"from": i - 1, "partitioning": parts[i]}}
+		}
+		vs = append(vs, v)
+	}
+	vs = append(vs, map[string]any{"id": 6, "name": "Source: auctions", "parallelism": 2,
+		"operators": []map[string]any{{"name": "Source: auctions", "uid": "a"}, {"name": "Calc(category = 10)", "uid": "c"}}, "inputs": []map[string]any{}})
+	vs[4]["inputs"] = append(vs[4]["inputs"].([]map[string]any), map[string]any{"from": 6, "partitioning": "HASH"})
+	return vs
+}()
+
 func (f *uiFakeAPI) job(id string) map[string]any {
 	start := f.now.Add(-83 * time.Minute).UTC().Format(time.RFC3339Nano)
 	switch id {
@@ -192,6 +212,9 @@ func (f *uiFakeAPI) job(id string) map[string]any {
 	case "q1":
 		return map[string]any{"id": "q1", "name": "totals-by-key", "kind": "sql", "state": "running", "query": true,
 			"started_at": f.now.Add(-2 * time.Minute).UTC().Format(time.RFC3339Nano), "ended_at": nil, "error": "", "records_per_second": 12.0, "parallelism": 2}
+	case "w1":
+		return map[string]any{"id": "w1", "name": "nexmark-q-wide", "kind": "sql", "state": "finished",
+			"started_at": start, "ended_at": f.now.Add(-3 * time.Minute).UTC().Format(time.RFC3339Nano), "error": "", "parallelism": 3}
 	case "f1":
 		return map[string]any{"id": "f1", "name": "backfill-2026-11", "kind": "builtin", "state": "failed", "query": false,
 			"started_at": f.now.Add(-26 * time.Hour).UTC().Format(time.RFC3339Nano), "ended_at": f.now.Add(-25 * time.Hour).UTC().Format(time.RFC3339Nano),
@@ -212,6 +235,8 @@ func (f *uiFakeAPI) detail(id string) map[string]any {
 		j["columns"] = []map[string]any{{"name": "k", "type": "STRING"}, {"name": "v", "type": "BIGINT"}}
 	case "f1":
 		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+	case "w1":
+		j["graph"] = map[string]any{"vertices": uiFakeWideVertices}
 	}
 	return j
 }
@@ -814,7 +839,7 @@ func TestDashboardScreenshot(t *testing.T) {
 	base := uiServe(t, true)
 	stem := strings.TrimSuffix(*uiScreenshot, ".png")
 	for _, p := range []struct{ file, frag string }{
-		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"},
+		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"}, {stem + "-wide.png", "#/jobs/w1"},
 		{stem + "-sql-error.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("CREATE VIEW v AS\n  SELEC 1;") + "#/sql"},
 		{stem + "-sql-results.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("SELECT k, SUM(v) AS v\nFROM orders\nGROUP BY k;") + "#/sql"},
 	} {

@@ -380,6 +380,8 @@
     const graphBody = h("div", { class: "graph-wrap", id: "job-graph" }, h("div", { class: "empty", text: "Loading the job graph…" }));
     const rateChart = h("div", { class: "chart", id: "chart-throughput" });
     const lagChart = h("div", { class: "chart", id: "chart-lag" });
+    const rateNote = h("div", { class: "chart-note", hidden: true });
+    const lagNote = h("div", { class: "chart-note", hidden: true });
     const vtxBody = h("tbody");
     const ckptCounts = h("div", { class: "right" });
     const ckptBody = h("div", { class: "card-body flush scroll tall" }, h("div", { class: "empty", text: "Loading checkpoints…" }));
@@ -395,8 +397,8 @@
           h("div", { class: "right legend" }, "backpressure", h("span", null, h("i", { class: "ok" }), "< 10%"), h("span", null, h("i", { class: "warn" }), "< 50%"), h("span", null, h("i", { class: "bad" }), "≥ 50%"))),
         graphBody),
       h("div", { class: "grid-2" },
-        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records out per second per vertex (in, for sinks)" })), rateChart),
-        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Watermark lag" }), h("span", { class: "sub", text: "seconds behind the wall clock" })), lagChart)),
+        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records out per second per vertex (in, for sinks)" })), h("div", { class: "chart-box" }, rateChart, rateNote)),
+        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Watermark lag" }), h("span", { class: "sub", text: "seconds behind the wall clock" })), h("div", { class: "chart-box" }, lagChart, lagNote))),
       h("div", { class: "card" },
         h("div", { class: "card-head" }, h("h2", { text: "Vertices" })),
         h("div", { class: "card-body flush scroll" }, h("table", { class: "tbl", id: "vertex-table" },
@@ -487,6 +489,11 @@
       const hst = store.history.get(id);
       const vertices = (job.graph && job.graph.vertices) || [];
       if (!vertices.length) return;
+      const few = !hst || hst.t.length < 2;
+      for (const note of [rateNote, lagNote]) {
+        note.hidden = !few;
+        note.textContent = ACTIVE.has(job.state) ? "Collecting samples…" : "No samples: the job is not running.";
+      }
       if (!charts.length) {
         if (typeof uPlot !== "function") return;
         charts = [makeChart(rateChart, vertices, (v) => fmtNum(v) + "/s"), makeChart(lagChart, vertices, (v) => (v == null ? "—" : fmtMs(v * 1000)))];
@@ -680,28 +687,39 @@
       container.append(h("div", { class: "empty", text: "The graph library did not load." }));
       return null;
     }
-    const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: "LR", nodesep: 36, ranksep: 80, edgesep: 20, marginx: 12, marginy: 12 });
-    g.setDefaultEdgeLabel(() => ({}));
     const MAX_OPS = 4;
     const layout = new Map();
-    for (const v of vertices) {
-      const ops = (v.operators || []).map((o) => o.name);
-      const shown = ops.length > MAX_OPS ? ops.slice(0, MAX_OPS - 1).concat(["+" + (ops.length - MAX_OPS + 1) + " more"]) : ops;
-      const height = 36 + shown.length * 17 + 10 + 84;
-      layout.set(String(v.id), { v, shown, ops });
-      g.setNode(String(v.id), { width: NODE_W, height });
-    }
     const ids = new Set(vertices.map((v) => String(v.id)));
-    let k = 0;
-    for (const v of vertices) {
-      for (const e of v.inputs || []) {
-        if (!ids.has(String(e.from))) continue;
-        const label = e.partitioning || "FORWARD";
-        g.setEdge(String(e.from), String(v.id), { label, width: label.length * 7 + 16, height: 20, labelpos: "c" }, "e" + k++);
+    const build = (rankdir) => {
+      const g = new dagre.graphlib.Graph({ multigraph: true });
+      g.setGraph({ rankdir, nodesep: 36, ranksep: rankdir === "LR" ? 56 : 40, edgesep: 20, marginx: 12, marginy: 12 });
+      g.setDefaultEdgeLabel(() => ({}));
+      for (const v of vertices) {
+        const ops = (v.operators || []).map((o) => o.name);
+        const shown = ops.length > MAX_OPS ? ops.slice(0, MAX_OPS - 1).concat(["+" + (ops.length - MAX_OPS + 1) + " more"]) : ops;
+        const height = 36 + shown.length * 17 + 10 + 84;
+        layout.set(String(v.id), { v, shown, ops });
+        g.setNode(String(v.id), { width: NODE_W, height });
       }
+      let k = 0;
+      for (const v of vertices) {
+        for (const e of v.inputs || []) {
+          if (!ids.has(String(e.from))) continue;
+          const label = e.partitioning || "FORWARD";
+          g.setEdge(String(e.from), String(v.id), { label, width: label.length * 7 + 16, height: 20, labelpos: "c" }, "e" + k++);
+        }
+      }
+      dagre.layout(g);
+      return g;
+    };
+    // Left to right, as records flow; a long pipeline that would not fit
+    // the card goes top to bottom instead.
+    let g = build("LR");
+    const avail = container.clientWidth - 16;
+    if (avail > 0 && g.graph().width > avail * 1.3) {
+      const tb = build("TB");
+      if (tb.graph().width < g.graph().width) g = tb;
     }
-    dagre.layout(g);
     const gw = Math.ceil(g.graph().width), gh = Math.ceil(g.graph().height);
     const svg = s("svg", { class: "graph", viewBox: "0 0 " + gw + " " + gh, width: gw, height: gh, role: "img", "aria-label": "job graph" });
     svg.append(s("defs", null, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -781,6 +799,10 @@
       nodeLayer.append(node);
     }
     container.append(svg);
+    // Fit a wide graph to the card while its text stays readable; wider
+    // than that, it scrolls.
+    const cw = container.clientWidth - 16;
+    if (cw > 0 && gw > cw && gw / cw > 1.6) svg.style.maxWidth = "none";
 
     return {
       update(m) {
