@@ -13,7 +13,8 @@
   const API = "/api/v1";
   const POLL_MS = 2000;
   const HISTORY = 600; // samples kept per job for the charts (10 min at 1/s)
-  const MAX_ROWS_SHOWN = 1000;
+  const MAX_ROWS_SHOWN = 1000; // the latest rows of a result table on the page
+  const MAX_ROWS_KEPT = 100000; // beyond, the oldest rows are dropped (a retraction of one is then ignored)
   const ACTIVE = new Set(["created", "running", "restarting"]);
   const PALETTE = ["#2563eb", "#14935a", "#d97706", "#7c3aed", "#0e7490", "#db2777", "#65a30d", "#ea580c"];
 
@@ -358,9 +359,10 @@
       empty.hidden = !!jobs.length;
     }
     render();
-    const unsub = subscribe((kind) => { if (kind !== "metrics" || store.jobs.size) render(); });
+    let pending = null; // metrics come once a second per job: one render per 250 ms at most
+    const unsub = subscribe(() => { if (!pending) pending = setTimeout(() => { pending = null; render(); }, 250); });
     const tick = setInterval(render, 1000); // uptimes
-    return () => { unsub(); clearInterval(tick); };
+    return () => { unsub(); clearInterval(tick); clearTimeout(pending); };
   }
 
   // ---------------------------------------------------------------- job page
@@ -855,6 +857,7 @@
       this.counts = { "+I": 0, "-U": 0, "+U": 0, "-D": 0 };
       this.lastUpdate = null;
       this.hole = -1; // index of the row the last -U removed
+      this.dropped = 0; // rows dropped beyond MAX_ROWS_KEPT
       this.ended = false;
       this.pending = false;
       this.status = h("div", { class: "results-status right" });
@@ -898,6 +901,7 @@
         if (op === "+U" && this.hole >= 0) this.rows.splice(this.hole, 0, entry);
         else this.rows.push(entry);
         this.hole = -1;
+        if (this.rows.length > MAX_ROWS_KEPT) { this.dropped += this.rows.length - MAX_ROWS_KEPT; this.rows.splice(0, this.rows.length - MAX_ROWS_KEPT); }
       }
       this.lastUpdate = new Date();
       this.schedule();
@@ -905,7 +909,7 @@
     schedule() {
       if (this.pending) return;
       this.pending = true;
-      setTimeout(() => { this.pending = false; this.render(); }, 30);
+      setTimeout(() => { this.pending = false; this.render(); }, this.rows.length > 200 ? 250 : 30);
     }
     numeric(c) {
       if (c.type) return /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC)\b/i.test(c.type);
@@ -924,7 +928,7 @@
       this.renderStatus();
       const cols = this.columns;
       if (!cols.length) return;
-      const shown = this.rows.slice(0, MAX_ROWS_SHOWN);
+      const shown = this.rows.slice(-MAX_ROWS_SHOWN);
       const table = h("table", { class: "tbl results", id: "results-table" },
         h("thead", null, h("tr", null, cols.map((c) => h("th", { class: this.numeric(c) ? "num" : null }, c.name, c.type ? h("span", { class: "type", text: c.type }) : null)))),
         h("tbody", null, shown.map((r) => {
@@ -939,7 +943,7 @@
         })));
       const parts = [table];
       if (!this.rows.length) parts.push(h("div", { class: "empty", text: this.ended ? "The query returned no rows." : "No rows yet." }));
-      if (this.rows.length > MAX_ROWS_SHOWN) parts.push(h("div", { class: "empty small", text: "Showing the first " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows." }));
+      if (this.rows.length > MAX_ROWS_SHOWN) parts.unshift(h("div", { class: "empty small", text: "Showing the latest " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows" + (this.dropped ? " (" + fmtInt(this.dropped) + " older rows dropped)" : "") + "." }));
       clear(this.body).append(...parts);
     }
   }
