@@ -511,6 +511,8 @@ func uiFakeHold(r *http.Request) {
 
 var uiHeight = flag.Int("height", 1000, "TestDashboardScreenshot: the window's height (the other tests use 1000)")
 
+var uiWidth = flag.Int("width", 1400, "TestDashboardScreenshot: the window's width (the other tests use 1400)")
+
 var uiDark = flag.Bool("dark", false, "TestDashboardScreenshot: render with prefers-color-scheme: dark")
 
 var uiScreenshot = flag.String("screenshot", "", "TestDashboardScreenshot: write the job page's screenshot to this PNG file (and -jobs.png, -sql.png next to it)")
@@ -843,7 +845,7 @@ func TestDashboardScreenshot(t *testing.T) {
 		{stem + "-sql-error.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("CREATE VIEW v AS\n  SELEC 1;") + "#/sql"},
 		{stem + "-sql-results.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("SELECT k, SUM(v) AS v\nFROM orders\nGROUP BY k;") + "#/sql"},
 	} {
-		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=1400,%d", *uiHeight)}
+		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=%d,%d", *uiWidth, *uiHeight)}
 		if *uiDark {
 			mode = append(mode, "--force-dark-mode")
 		}
@@ -854,7 +856,7 @@ func TestDashboardScreenshot(t *testing.T) {
 	f.noJobs = true
 	uiRunChromium(t, bin, fresh+"/", "--screenshot="+stem+"-empty.png")
 	t.Logf("wrote %s", stem+"-empty.png")
-	if *uiHeight == 1000 {
+	if *uiHeight == 1000 && *uiWidth == 1400 {
 		uiCheckScreenshot(t, *uiScreenshot)
 	}
 }
