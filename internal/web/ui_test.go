@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -163,7 +164,11 @@ type uiFakeAPI struct {
 	// that overlaps, so the page must drop what it has seen.
 	resume bool
 	noJobs bool // GET /api/v1/jobs lists none (a fresh server)
-	posts  chan string
+	// finishAfter > 0: j1 is finished once GET /api/v1/jobs was called
+	// that many times.
+	finishAfter int32
+	listCalls   atomic.Int32
+	posts       chan string
 }
 
 var uiFakeVertices = []map[string]any{
@@ -207,6 +212,10 @@ func (f *uiFakeAPI) job(id string) map[string]any {
 	start := f.now.Add(-83 * time.Minute).UTC().Format(time.RFC3339Nano)
 	switch id {
 	case "j1":
+		if f.finishAfter > 0 && f.listCalls.Load() >= f.finishAfter {
+			return map[string]any{"id": "j1", "name": "nexmark-hot-items", "kind": "sql", "state": "finished", "query": false,
+				"started_at": start, "ended_at": f.now.UTC().Format(time.RFC3339Nano), "error": "", "records_per_second": 0.0, "parallelism": 4}
+		}
 		return map[string]any{"id": "j1", "name": "nexmark-hot-items", "kind": "sql", "state": "running", "query": false,
 			"started_at": start, "ended_at": nil, "error": "", "records_per_second": 52340.0, "parallelism": 4}
 	case "q1":
@@ -327,6 +336,7 @@ func (f *uiFakeAPI) handler() http.Handler {
 		js(w, 200, map[string]any{"version": "v0.9.0", "started_at": f.now.Add(-90 * time.Minute).UTC().Format(time.RFC3339), "jobs": map[string]int{"running": 2, "failed": 1}})
 	})
 	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		f.listCalls.Add(1)
 		if f.noJobs {
 			js(w, 200, map[string]any{"jobs": []any{}})
 			return
@@ -690,6 +700,14 @@ func TestDashboardChromium(t *testing.T) {
 		if rows[0][0] != "running" || rows[2][0] != "failed" {
 			t.Errorf("job order/state: %q", rows)
 		}
+	})
+
+	t.Run("job page, polling, the job finishes", func(t *testing.T) {
+		url, f := uiServeFake(t, false)
+		f.finishAfter = 2
+		dom := uiRunChromium(t, bin, url+"/#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "finished", dom, `id="job-name">nexmark-hot-items</h1><span class="badge finished">`,
+			`id="btn-cancel" disabled=""`, `data-mode="polling"`, ">ran <b>")
 	})
 
 	t.Run("SQL editor", func(t *testing.T) {

@@ -181,9 +181,16 @@
     emit(kind, id) { for (const f of this.subs) f(kind, id); },
     setJobs(list) {
       const seen = new Set();
-      for (const j of list) { seen.add(j.id); this.jobs.set(j.id, Object.assign(this.jobs.get(j.id) || {}, j)); }
+      const changed = [];
+      for (const j of list) {
+        seen.add(j.id);
+        const old = this.jobs.get(j.id);
+        if (old && (old.state !== j.state || old.error !== j.error)) changed.push(j.id);
+        this.jobs.set(j.id, Object.assign(old || {}, j));
+      }
       for (const id of [...this.jobs.keys()]) if (!seen.has(id)) this.jobs.delete(id);
       this.emit("jobs");
+      for (const id of changed) this.emit("job", id);
     },
     setJob(j) {
       if (!j || !j.id) return;
