@@ -582,9 +582,15 @@ func uiServe(t *testing.T, events bool) string {
 	return url
 }
 
-func uiServeFake(t *testing.T, events bool) (string, *uiFakeAPI) {
+// uiServeFake starts the fake; set configures it before it serves (its
+// fields are not written after: the race detector cannot see the browser
+// process between the test and the handlers).
+func uiServeFake(t *testing.T, events bool, set ...func(*uiFakeAPI)) (string, *uiFakeAPI) {
 	t.Helper()
 	f := &uiFakeAPI{now: time.Now(), events: events, posts: make(chan string, 16)}
+	for _, s := range set {
+		s(f)
+	}
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
 	return srv.URL, f
@@ -703,8 +709,7 @@ func TestDashboardChromium(t *testing.T) {
 	})
 
 	t.Run("job page, polling, the job finishes", func(t *testing.T) {
-		url, f := uiServeFake(t, false)
-		f.finishAfter = 2
+		url, _ := uiServeFake(t, false, func(f *uiFakeAPI) { f.finishAfter = 2 })
 		dom := uiRunChromium(t, bin, url+"/#/jobs/j1", "--dump-dom")
 		uiMustContain(t, "finished", dom, `id="job-name">nexmark-hot-items</h1><span class="badge finished">`,
 			`id="btn-cancel" disabled=""`, `data-mode="polling"`, ">ran <b>")
@@ -764,8 +769,7 @@ func TestDashboardChromium(t *testing.T) {
 	})
 
 	t.Run("results resume", func(t *testing.T) {
-		url, f := uiServeFake(t, true)
-		f.resume = true
+		url, f := uiServeFake(t, true, func(f *uiFakeAPI) { f.resume = true })
 		dom := uiRunChromium(t, bin, url+"/#/jobs/q1", "--dump-dom")
 		if got := f.drain(); fmt.Sprint(got) != `[results Last-Event-ID="" results Last-Event-ID="4"]` {
 			t.Errorf("results requests %q", got)
@@ -870,8 +874,7 @@ func TestDashboardScreenshot(t *testing.T) {
 		uiRunChromium(t, bin, base+"/"+p.frag, mode...)
 		t.Logf("wrote %s", p.file)
 	}
-	fresh, f := uiServeFake(t, false)
-	f.noJobs = true
+	fresh, _ := uiServeFake(t, false, func(f *uiFakeAPI) { f.noJobs = true })
 	uiRunChromium(t, bin, fresh+"/", "--screenshot="+stem+"-empty.png")
 	t.Logf("wrote %s", stem+"-empty.png")
 	if *uiHeight == 1000 && *uiWidth == 1400 {
