@@ -26,6 +26,14 @@ if ! command -v kcat >/dev/null; then
 	echo "scripts/test.sh: kcat not found; installing it (Debian package kcat)" >&2
 	apt-get update -qq && apt-get install -y -qq kcat
 fi
+# promtool: internal/web checks its /metrics output with `promtool check
+# metrics` (skipped when absent outside CI, a failure in CI). Debian ships it
+# in the prometheus package; --no-install-recommends keeps the rest out, and
+# the package's service is not started in a container.
+if ! command -v promtool >/dev/null; then
+	echo "scripts/test.sh: promtool not found; installing it (Debian package prometheus)" >&2
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+fi
 # chromium: the dashboard tests (internal/web, ui_test.go) drive Debian's
 # chromium headless against a fake API (DOM dumps and a screenshot checked).
 # They skip without it, except under CI=true, where they fail.

@@ -213,48 +213,20 @@ func (env *Environment) compile() (*plan.JobGraph, error) {
 
 // Execute runs the job until every bounded source ended and all results were
 // emitted, an operator failed, or ctx was canceled. With a RestartStrategy
-// a failed job is restarted from its latest checkpoint.
+// a failed job is restarted from its latest checkpoint (see Start).
 func (env *Environment) Execute(ctx context.Context) error {
-	attempt := 0
-	delay := time.Duration(0)
-	for {
-		job, err := env.Start(ctx)
-		if err != nil {
-			return err
-		}
-		env.mu.Lock()
-		env.current = job
-		env.mu.Unlock()
-		stop := context.AfterFunc(ctx, job.Cancel)
-		err = job.Wait()
-		stop()
-		env.mu.Lock()
-		env.current = nil
-		env.mu.Unlock()
-		rs := env.opts.Restart
-		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
-			return err
-		}
-		attempt++
-		if delay == 0 {
-			delay = rs.Delay
-		} else if rs.Backoff > 1 {
-			delay = time.Duration(float64(delay) * rs.Backoff)
-		}
-		if rs.MaxDelay > 0 && delay > rs.MaxDelay {
-			delay = rs.MaxDelay
-		}
-		env.logf("job failed (attempt %d of %d), restarting from the latest checkpoint in %v: %v", attempt, rs.MaxAttempts, delay, err)
-		if delay > 0 {
-			ch, stopT := env.opts.Clock.After(delay)
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				stopT()
-				return err
-			}
-		}
+	job, err := env.Start(ctx)
+	if err != nil {
+		return err
 	}
+	env.mu.Lock()
+	env.current = job
+	env.mu.Unlock()
+	err = job.Wait()
+	env.mu.Lock()
+	env.current = nil
+	env.mu.Unlock()
+	return err
 }
 
 // Savepoint takes a savepoint of the job that Execute runs into dir (an
@@ -278,34 +250,137 @@ func (env *Environment) logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...)
 }
 
-// Start starts the job and returns at once.
+// Start starts the job and returns at once; it fails when the first run of
+// the job cannot start. With a RestartStrategy the Job restarts a failed run
+// from its latest checkpoint until the strategy gives up: the Job then
+// stands for every run (attempt) of the job, and its checkpoint history
+// and exceptions span them. Canceling ctx cancels the job.
 func (env *Environment) Start(ctx context.Context) (*Job, error) {
+	log := cluster.NewJobLog()
+	ctx, cancel := context.WithCancel(ctx)
+	cj, err := env.startAttempt(ctx, log)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	j := &Job{env: env, log: log, cancel: cancel, done: make(chan struct{}), cur: cj}
+	go j.supervise(ctx)
+	return j, nil
+}
+
+// startAttempt starts one run of the job.
+func (env *Environment) startAttempt(ctx context.Context, log *cluster.JobLog) (*cluster.Job, error) {
 	jg, err := env.compile()
 	if err != nil {
 		return nil, err
 	}
-	copts := cluster.Options{Name: env.opts.Name, Clock: env.opts.Clock,
+	copts := cluster.Options{Name: env.opts.Name, Clock: env.opts.Clock, Log: log,
 		ChannelCapacity: env.opts.ChannelCapacity, BatchSize: env.opts.BatchSize, LatencyInterval: env.opts.LatencyInterval}
 	if c := env.opts.Checkpoints; c != nil {
 		copts.Checkpoints = &cluster.CheckpointOptions{Dir: c.Dir, Resume: true, Interval: c.Interval, Timeout: c.Timeout,
 			MinPause: c.MinPause, MaxConcurrent: c.MaxConcurrent, Retained: c.Retained, AllowEmptyState: c.AllowEmptyState,
 			AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint, Logf: env.logf}
 	}
-	j, err := cluster.Start(ctx, jg, copts)
-	if err != nil {
-		return nil, err
-	}
-	return &Job{j: j}, nil
+	return cluster.Start(ctx, jg, copts)
 }
 
-// Job is a running job.
-type Job struct{ j *cluster.Job }
+// Job is a started job: one run, or with a RestartStrategy the sequence of
+// runs (attempts) that restarts make. Its methods are safe for concurrent
+// use.
+type Job struct {
+	env    *Environment
+	log    *cluster.JobLog
+	cancel context.CancelFunc // cancels the job's context: every attempt
+	done   chan struct{}
 
-// Cancel stops the job.
-func (j *Job) Cancel() { j.j.Cancel() }
+	mu         sync.Mutex
+	cur        *cluster.Job    // the running attempt (or the last one)
+	prev       CheckpointStats // the figures of the attempts before cur
+	restarting bool            // between a failed attempt and the next
+	err        error           // set before done is closed
+}
 
-// Wait waits for the job to end and returns its error.
-func (j *Job) Wait() error { return j.j.Wait() }
+// supervise waits for each attempt and restarts failed ones as the
+// restart strategy says; it closes done when the job has ended for good.
+func (j *Job) supervise(ctx context.Context) {
+	defer close(j.done)
+	defer j.cancel()
+	env := j.env
+	attempt := 0
+	delay := time.Duration(0)
+	j.mu.Lock()
+	cj := j.cur
+	j.mu.Unlock()
+	for {
+		stop := context.AfterFunc(ctx, cj.Cancel)
+		err := cj.Wait()
+		stop()
+		rs := env.opts.Restart
+		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
+			j.end(err)
+			return
+		}
+		attempt++
+		if delay == 0 {
+			delay = rs.Delay
+		} else if rs.Backoff > 1 {
+			delay = time.Duration(float64(delay) * rs.Backoff)
+		}
+		if rs.MaxDelay > 0 && delay > rs.MaxDelay {
+			delay = rs.MaxDelay
+		}
+		j.log.MarkRestarting()
+		j.mu.Lock()
+		j.restarting = true
+		j.mu.Unlock()
+		env.logf("job failed (attempt %d of %d), restarting from the latest checkpoint in %v: %v", attempt, rs.MaxAttempts, delay, err)
+		if delay > 0 {
+			ch, stopT := env.opts.Clock.After(delay)
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				stopT()
+				j.end(err)
+				return
+			}
+		}
+		j.log.SetAttempt(attempt)
+		next, serr := env.startAttempt(ctx, j.log)
+		if serr != nil {
+			j.log.AddException(env.opts.Clock.Now(), fmt.Errorf("restart %d: %w", attempt, serr))
+			j.end(serr)
+			return
+		}
+		j.mu.Lock()
+		j.prev = addStats(j.prev, cj.CheckpointStats())
+		j.cur, j.restarting, cj = next, false, next
+		j.mu.Unlock()
+	}
+}
+
+func (j *Job) end(err error) {
+	j.mu.Lock()
+	j.err, j.restarting = err, false
+	j.mu.Unlock()
+}
+
+func (j *Job) current() *cluster.Job {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.cur
+}
+
+// Cancel stops the job (also a pending restart).
+func (j *Job) Cancel() { j.cancel() }
+
+// Wait waits for the job to end and returns its error (that of the last
+// attempt).
+func (j *Job) Wait() error {
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
 
 // Savepoint takes a savepoint into dir (an empty or new directory): a
 // checkpoint triggered at once, whose state is then copied into dir as a
@@ -313,29 +388,87 @@ func (j *Job) Wait() error { return j.j.Wait() }
 // at another parallelism. With stop the job stops after it and Wait
 // returns ErrStopped. The job needs checkpoints (Options.Checkpoints).
 func (j *Job) Savepoint(ctx context.Context, dir string, stop bool) (SavepointResult, error) {
-	return j.j.Savepoint(ctx, dir, stop)
+	if j.Restarting() {
+		return SavepointResult{}, errors.New("savepoint: the job is restarting; try again")
+	}
+	return j.current().Savepoint(ctx, dir, stop)
 }
 
-// Done is closed when the job ended.
-func (j *Job) Done() <-chan struct{} { return j.j.Done() }
+// Done is closed when the job ended (after its last attempt).
+func (j *Job) Done() <-chan struct{} { return j.done }
 
-// View is a read-only snapshot of the job's graph and metrics.
-func (j *Job) View() []cluster.VertexView { return j.j.View() }
+// Attempt is the number of the current run: 0 for the first, n after the
+// n-th restart.
+func (j *Job) Attempt() int { return j.log.Attempt() }
+
+// Restarting reports whether the job waits to be restarted (its last
+// attempt failed and the restart strategy starts another one).
+func (j *Job) Restarting() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.restarting
+}
+
+// View is a read-only snapshot of the graph and the metrics of the job's
+// current attempt (metrics start from zero in each attempt).
+func (j *Job) View() []cluster.VertexView { return j.current().View() }
+
+// CheckpointRecord is one checkpoint of a job's history.
+type CheckpointRecord = cluster.CheckpointRecord
+
+// ExceptionRecord is one failure of a job.
+type ExceptionRecord = cluster.ExceptionRecord
+
+// CheckpointHistory returns the job's last checkpoints (at most 64, over
+// all its attempts), oldest first, including those in progress.
+func (j *Job) CheckpointHistory() []CheckpointRecord { return j.log.Checkpoints() }
+
+// Exceptions returns the job's last failures (at most 32, over all its
+// attempts), oldest first.
+func (j *Job) Exceptions() []ExceptionRecord { return j.log.Exceptions() }
+
+// ExceptionCount is the number of failures of the job so far (also those
+// Exceptions no longer holds).
+func (j *Job) ExceptionCount() int64 { return j.log.ExceptionCount() }
 
 // CheckpointStats are the checkpoint figures of a job: completed and
 // failed checkpoints, the latest one's id, duration and size, the total and
 // maximum duration over the completed ones, and the restored checkpoint.
 type CheckpointStats = cluster.CheckpointStats
 
-// Checkpoints returns the job's checkpoint figures so far (zero without
-// Options.Checkpoints).
-func (j *Job) Checkpoints() CheckpointStats { return j.j.CheckpointStats() }
+// Checkpoints returns the job's checkpoint figures so far, summed over its
+// attempts (zero without Options.Checkpoints); Restored is the current
+// attempt's.
+func (j *Job) Checkpoints() CheckpointStats {
+	j.mu.Lock()
+	prev, cur := j.prev, j.cur
+	j.mu.Unlock()
+	return addStats(prev, cur.CheckpointStats())
+}
+
+// addStats adds the figures of a later attempt b to those of earlier ones.
+func addStats(a, b CheckpointStats) CheckpointStats {
+	s := b
+	s.Completed += a.Completed
+	s.Failed += a.Failed
+	s.Periodic += a.Periodic
+	s.TotalDuration += a.TotalDuration
+	s.MaxDuration = max(a.MaxDuration, b.MaxDuration)
+	s.MaxBytes = max(a.MaxBytes, b.MaxBytes)
+	if b.LastID == 0 {
+		s.LastID, s.LastDuration, s.LastBytes = a.LastID, a.LastDuration, a.LastBytes
+	}
+	if b.LastFailure == "" {
+		s.LastFailure = a.LastFailure
+	}
+	return s
+}
 
 // Latency returns quantiles of the source-to-sink latency markers measured
 // so far (Options.LatencyInterval) and their number.
 func (j *Job) Latency() (p50, p99 time.Duration, n int64) {
 	var h operator.Histogram
-	for _, v := range j.j.View() {
+	for _, v := range j.View() {
 		for _, op := range v.Operators {
 			for _, st := range op.Subtasks {
 				h.Merge(&st.Latency)

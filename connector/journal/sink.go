@@ -295,6 +295,9 @@ func (s *Sink[T]) AbortExcept(ctx context.Context, keep [][]byte) error {
 // Open implements connector.Sink.
 func (s *Sink[T]) Open(ctx context.Context, info connector.SinkInfo) (connector.Writer[T], error) {
 	if _, _, err := s.j.Bounds(s.opts.Topic, 0); err != nil {
+		if errors.Is(err, jl.ErrUnknownTopic) {
+			return nil, fmt.Errorf("strom: journal sink: topic %q does not exist (%w); create it first, e.g. `strom journal produce --dir DIR --topic %s --partitions N < /dev/null`", s.opts.Topic, err, s.opts.Topic)
+		}
 		return nil, fmt.Errorf("strom: journal sink: %w", err)
 	}
 	w := &writer[T]{s: s, subtask: info.Subtask, parallelism: info.Parallelism,

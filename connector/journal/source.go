@@ -158,7 +158,7 @@ func (s *Source[T]) Splits(ctx context.Context) ([]connector.Split, error) {
 		}
 	}
 	if n < 0 {
-		return nil, fmt.Errorf("strom: journal source: topic %q: %w", s.opts.Topic, jl.ErrUnknownTopic)
+		return nil, fmt.Errorf("strom: journal source: topic %q: %w; create it first, e.g. `strom journal produce --dir DIR --topic %s --partitions N < /dev/null`", s.opts.Topic, jl.ErrUnknownTopic, s.opts.Topic)
 	}
 	var group map[jl.TopicPartition]int64
 	if s.opts.StartAt.Kind == Committed {

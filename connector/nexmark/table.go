@@ -86,16 +86,48 @@ func (*TableConnector) Options() []connector.TableOption {
 	}
 }
 
+var _ connector.ProjectableTableSource = (*TableConnector)(nil)
+
 // TableSource returns the generator source of the table's rows.
 func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
-	o, err := connector.CheckTableOptions(c, t)
+	cfg, o, err := c.config(t)
 	if err != nil {
 		return nil, err
 	}
-	if err := o.NoPartitions(t); err != nil {
+	conv, err := newRowConverter(t.Schema)
+	if err != nil {
+		return nil, o.Errorf("%v", err)
+	}
+	return &tableSource{src: NewSource(cfg), conv: conv}, nil
+}
+
+// ProjectedTableSource returns the generator source of the given columns
+// and member fields only (connector.ProjectableTableSource): flat rows,
+// one allocation per batch, no member ROW built for a field path.
+func (c *TableConnector) ProjectedTableSource(_ context.Context, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	cfg, o, err := c.config(t)
+	if err != nil {
 		return nil, err
 	}
+	conv, err := newRowConverter(t.Schema)
+	if err != nil {
+		return nil, o.Errorf("%v", err)
+	}
+	if err := conv.project(t.Schema, fields); err != nil {
+		return nil, o.Errorf("%v", err)
+	}
+	return &tableSource{src: NewSource(cfg), conv: conv}, nil
+}
+
+func (c *TableConnector) config(t connector.TableContext) (GeneratorConfig, *connector.TableOptions, error) {
 	var cfg GeneratorConfig
+	o, err := connector.CheckTableOptions(c, t)
+	if err != nil {
+		return cfg, o, err
+	}
+	if err := o.NoPartitions(t); err != nil {
+		return cfg, o, err
+	}
 	ints := []struct {
 		key    string
 		lo, hi int64
@@ -118,12 +150,12 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	for _, i := range ints {
 		v, err := o.Int(i.key, i.lo, i.hi)
 		if err != nil {
-			return nil, err
+			return cfg, o, err
 		}
 		i.set(v)
 	}
 	if o.Has(OptNextEventRate) && strings.TrimSpace(o.Get(OptNextEventRate)) != strings.TrimSpace(o.Get(OptFirstEventRate)) {
-		return nil, o.Errorf("'next-event.rate' (%s) must equal 'first-event.rate' (%s): a changing rate is not supported", o.Get(OptNextEventRate), o.Get(OptFirstEventRate))
+		return cfg, o, o.Errorf("'next-event.rate' (%s) must equal 'first-event.rate' (%s): a changing rate is not supported", o.Get(OptNextEventRate), o.Get(OptFirstEventRate))
 	}
 	if bt := strings.TrimSpace(o.Get(OptBaseTime)); bt != "" {
 		if ms, err := strconv.ParseInt(bt, 10, 64); err == nil {
@@ -131,22 +163,18 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 		} else if ms, _, err := table.ParseTimestamp(bt); err == nil {
 			cfg.BaseTime = ms
 		} else {
-			return nil, o.Errorf("option 'base-time' is '%s', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'", bt)
+			return cfg, o, o.Errorf("option 'base-time' is '%s', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'", bt)
 		}
 	}
 	limited, err := o.Enum(OptRateLimited, "true", "false")
 	if err != nil {
-		return nil, err
+		return cfg, o, err
 	}
 	cfg.RateLimited = limited == "true"
 	if err := cfg.Validate(); err != nil {
-		return nil, o.Errorf("%v", err)
+		return cfg, o, o.Errorf("%v", err)
 	}
-	conv, err := newRowConverter(t.Schema)
-	if err != nil {
-		return nil, o.Errorf("%v", err)
-	}
-	return &tableSource{src: NewSource(cfg), conv: conv}, nil
+	return cfg, o, nil
 }
 
 // rowConverter builds the rows of a schema from events.
@@ -156,6 +184,123 @@ type rowConverter struct {
 	person, auction, bid    int
 	personF, auctionF, bidF []int // field codes (indexes into personCols ...) in ROW order
 	width                   int   // the widest member ROW
+	proj                    []projField
+}
+
+// projField is one field of a projected row: what it reads and, for a
+// member's field, the field code.
+type projField struct {
+	what int // projEventType ...
+	code int
+}
+
+const (
+	projEventType = iota
+	projDateTime
+	projPerson // the whole member ROW
+	projAuction
+	projBid
+	projPersonField
+	projAuctionField
+	projBidField
+)
+
+// project makes c build rows of the given column and field paths of s.
+func (c *rowConverter) project(s table.Schema, fields [][]int) error {
+	c.proj = make([]projField, len(fields))
+	for i, path := range fields {
+		if len(path) == 0 || path[0] < 0 || path[0] >= len(s.Columns) || len(path) > 2 {
+			return fmt.Errorf("no such column or field: %v", path)
+		}
+		col := path[0]
+		var f projField
+		switch col {
+		case c.eventType:
+			f.what = projEventType
+		case c.dateTime:
+			f.what = projDateTime
+		case c.person:
+			f.what = projPerson
+		case c.auction:
+			f.what = projAuction
+		case c.bid:
+			f.what = projBid
+		default:
+			return fmt.Errorf("column %q is not one of the generator's", s.Columns[col].Name)
+		}
+		if len(path) == 2 {
+			var codes []int
+			switch f.what {
+			case projPerson:
+				codes = c.personF
+			case projAuction:
+				codes = c.auctionF
+			case projBid:
+				codes = c.bidF
+			default:
+				return fmt.Errorf("column %q has no fields", s.Columns[col].Name)
+			}
+			if path[1] < 0 || path[1] >= len(codes) {
+				return fmt.Errorf("column %q has no field %d", s.Columns[col].Name, path[1])
+			}
+			f.what += projPersonField - projPerson
+			f.code = codes[path[1]]
+		}
+		c.proj[i] = f
+	}
+	c.n, c.width = len(fields), 0
+	return nil
+}
+
+// projRow converts e into the projected fields (len n).
+func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
+	for i, f := range c.proj {
+		var v table.Value
+		switch f.what {
+		case projEventType:
+			v = table.Int(int64(e.Type))
+		case projDateTime:
+			v = table.TimestampMillis(e.Time())
+		case projPersonField:
+			if e.Person != nil {
+				v = personValue(e.Person, f.code)
+			}
+		case projAuctionField:
+			if e.Auction != nil {
+				v = auctionValue(e.Auction, f.code)
+			}
+		case projBidField:
+			if e.Bid != nil {
+				v = bidValue(e.Bid, f.code)
+			}
+		case projPerson:
+			if e.Person != nil {
+				mem := make([]table.Value, len(c.personF))
+				for k, code := range c.personF {
+					mem[k] = personValue(e.Person, code)
+				}
+				v = table.RowValue(mem)
+			}
+		case projAuction:
+			if e.Auction != nil {
+				mem := make([]table.Value, len(c.auctionF))
+				for k, code := range c.auctionF {
+					mem[k] = auctionValue(e.Auction, code)
+				}
+				v = table.RowValue(mem)
+			}
+		case projBid:
+			if e.Bid != nil {
+				mem := make([]table.Value, len(c.bidF))
+				for k, code := range c.bidF {
+					mem[k] = bidValue(e.Bid, code)
+				}
+				v = table.RowValue(mem)
+			}
+		}
+		fields[i] = v
+	}
+	return table.Row{Fields: fields}
 }
 
 // The fields of the members, by lower-case name: the code is the index.
@@ -292,6 +437,9 @@ func bidValue(b *Bid, code int) table.Value {
 // row converts e into fields (len n), taking the member ROW's values from
 // mem (len width).
 func (c *rowConverter) row(e *Event, fields, mem []table.Value) table.Row {
+	if c.proj != nil {
+		return c.projRow(e, fields)
+	}
 	if c.eventType >= 0 {
 		fields[c.eventType] = table.Int(int64(e.Type))
 	}

@@ -167,3 +167,64 @@ func BenchmarkTableSource(b *testing.B) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(n), "allocs/row")
 	b.ReportMetric(float64(n)/el.Seconds(), "rows/s")
 }
+
+// TestTableProjected checks that a projected source's rows are the values
+// at the paths of the full rows.
+func TestTableProjected(t *testing.T) {
+	ctx := context.Background()
+	opts := map[string]string{"events.num": "500"}
+	tc := connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: opts}
+	paths := [][]int{{0}, {3, 0}, {3, 5}, {1, 6}, {2}, {3, 6}, {2, 5}, {0}}
+	read := func(src connector.Source[table.Row]) []table.Row {
+		splits, err := src.Splits(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := src.Open(ctx, splits[0], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []table.Row
+		buf := make([]table.Row, 64)
+		for {
+			n, err := r.Read(ctx, buf)
+			out = append(out, buf[:n]...)
+			if errors.Is(err, io.EOF) {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f := TableFactory()
+	full, err := f.TableSource(ctx, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := f.ProjectedTableSource(ctx, tc, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, pr := read(full), read(proj)
+	if len(fr) != 500 || len(pr) != 500 {
+		t.Fatalf("%d and %d rows, want 500", len(fr), len(pr))
+	}
+	for i := range fr {
+		for k, p := range paths {
+			want := fr[i].Fields[p[0]]
+			for _, f := range p[1:] {
+				if want.IsNull() {
+					break
+				}
+				want = want.Elems()[f]
+			}
+			if got := pr[i].Fields[k]; !got.Equal(want) {
+				t.Fatalf("row %d, path %v: %v, want %v", i, p, got, want)
+			}
+		}
+	}
+	if _, err := f.ProjectedTableSource(ctx, tc, [][]int{{0, 1}}); err == nil {
+		t.Error("a field of event_type was accepted")
+	}
+}

@@ -22,6 +22,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stromio/strom/internal/base"
 )
 
 // version is the release version, set at link time with
@@ -79,7 +81,17 @@ func runStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "strom: %v\n", err)
+	if ctx.Err() != nil && (errors.Is(err, base.ErrCanceled) || errors.Is(err, context.Canceled)) {
+		// Ctrl-C or SIGTERM: the job stopped as asked (a job with
+		// checkpoints keeps its latest one for a restart).
+		fmt.Fprintln(stderr, "strom: interrupted; the job stopped")
+		return 130
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "strom: ") {
+		msg = "strom: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
 	if ue, ok := errors.AsType[*usageError](err); ok {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ue.cmd.CommandPath())
 		return 2
@@ -119,6 +131,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	})
 	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd(),
 		newRunCmd(), newSQLCmd())
+	root.AddCommand(newServerCmd(), newJobCmd())
 	return root
 }
 

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/journal"
@@ -105,21 +108,58 @@ savepoints work as for every job command.`,
 func newSQLCmd() *cobra.Command {
 	c := &sqlConfig{}
 	cmd := &cobra.Command{
-		Use:   "sql -e STATEMENTS",
-		Short: "Execute SQL statements; a SELECT prints its rows",
-		Long: `Execute the SQL statements of -e (separated by ";") like 'strom run'; a bare
-SELECT prints a header and then its rows, each with its change kind (+I, -U,
-+U, -D), as they come, until the query ends or the command is interrupted.`,
-		Example: `  strom sql -e "CREATE TABLE t (...) WITH (...); SELECT a, COUNT(*) FROM t GROUP BY a"`,
-		Args:    noArgs,
+		Use:   "sql [-e STATEMENTS]",
+		Short: "The SQL shell; or execute SQL statements (-e, or a script on standard input)",
+		Long: `Without -e on a terminal, an interactive shell like Flink's SQL client:
+statements end with ";" and may span lines, up and down arrows recall earlier
+ones (kept in ~/.strom_sql_history, or $STROM_SQL_HISTORY), a SELECT shows its
+result as a table that updates while the query runs (q or Ctrl-C stops it),
+INSERT INTO starts a job in the background (SHOW JOBS; STOP JOB 'n'), HELP;
+lists the commands and QUIT; or Ctrl-D leaves.
+
+With -e, or with a script on standard input, the statements are executed like
+'strom run'; a bare SELECT prints a header and then its rows, each with its
+change kind (+I, -U, +U, -D), as they come, until the query ends or the
+command is interrupted.`,
+		Example: `  strom sql
+  strom sql -e "CREATE TABLE t (...) WITH (...); SELECT a, COUNT(*) FROM t GROUP BY a"
+  strom sql < script.sql`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if c.Exec == "" {
-				return usagef(cmd, "-e STATEMENTS is required")
-			}
 			if err := c.validate(cmd); err != nil {
 				return err
 			}
-			return runSQL(cmd.Context(), cmd.OutOrStdout(), c, c.Exec)
+			if c.Exec != "" {
+				return runSQL(cmd.Context(), cmd.OutOrStdout(), c, c.Exec)
+			}
+			in := cmd.InOrStdin()
+			f, isFile := in.(*os.File)
+			if !isFile || !term.IsTerminal(int(f.Fd())) {
+				script, err := io.ReadAll(in)
+				if err != nil {
+					return fmt.Errorf("reading the SQL script from standard input: %w", err)
+				}
+				if strings.TrimSpace(string(script)) == "" {
+					return usagef(cmd, "no statements: give -e STATEMENTS, a script on standard input, or run on a terminal for the shell")
+				}
+				return runSQL(cmd.Context(), cmd.OutOrStdout(), c, string(script))
+			}
+			if c.Checkpoint.Dir != "" {
+				return usagef(cmd, "the interactive shell runs its jobs without checkpoints; use 'strom run FILE.sql --checkpoint-dir DIR' (or -e) for an exactly-once job")
+			}
+			fd := int(f.Fd())
+			old, err := term.MakeRaw(fd)
+			if err != nil {
+				return fmt.Errorf("putting the terminal into raw mode: %w", err)
+			}
+			defer term.Restore(fd, old)
+			return runShell(cmd.Context(), c, shellIO{in: f, out: cmd.OutOrStdout(), raw: true, size: func() (int, int) {
+				w, h, err := term.GetSize(fd)
+				if err != nil {
+					return 80, 24
+				}
+				return w, h
+			}})
 		},
 	}
 	cmd.Flags().StringVarP(&c.Exec, "execute", "e", "", "the SQL statements to execute")

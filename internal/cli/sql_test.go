@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
@@ -63,5 +64,32 @@ func TestRunCommandErrors(t *testing.T) {
 	cmd.SetErr(&bytes.Buffer{})
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--parallelism") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestInterruptedJobExitCode: a job stopped by Ctrl-C (the command's context
+// canceled) ends with exit code 130 and one line, not an error chain.
+func TestInterruptedJobExitCode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	stdoutS := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"sql", "-e", `CREATE TABLE n (event_type INT) WITH ('connector' = 'nexmark');
+			SELECT event_type, COUNT(*) FROM n GROUP BY event_type`}, stdoutS, &stderr)
+	}()
+	for !strings.Contains(stdoutS.String(), "+I") {
+		select {
+		case code := <-done:
+			t.Fatalf("ended early with %d: %s", code, stderr.String())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != 130 {
+		t.Fatalf("exit code %d, want 130; stderr %q", code, stderr.String())
+	}
+	if got := stderr.String(); got != "strom: interrupted; the job stopped\n" {
+		t.Fatalf("stderr %q", got)
 	}
 }

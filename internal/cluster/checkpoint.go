@@ -110,6 +110,7 @@ type ack struct {
 	subtask int
 	ops     []ackOp
 	bytes   int64
+	align   time.Duration // the subtask's barrier alignment
 	err     error
 	// finished is the snapshot a subtask took when its input ended (not
 	// written: it is copied into every later checkpoint).
@@ -392,7 +393,7 @@ func (c *coordinator) upload(ctx context.Context) {
 			c.acks <- a
 			continue
 		}
-		a := ack{id: s.CheckpointID, vertex: s.Vertex, subtask: s.Subtask}
+		a := ack{id: s.CheckpointID, vertex: s.Vertex, subtask: s.Subtask, align: s.Alignment}
 		for i := range s.Operators {
 			os := &s.Operators[i]
 			ao := ackOp{uid: os.UID, state: os.State}
@@ -464,6 +465,14 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 	}
 	open := func(id int64, now time.Time, sp *spRequest, final bool) {
 		pend[id] = &pending{id: id, started: now, ops: map[string]*checkpoint.OperatorState{}, sp: sp, final: final, acked: map[subKey]bool{}}
+		kind := KindPeriodic
+		switch {
+		case final:
+			kind = KindEndOfInput
+		case sp != nil:
+			kind = KindSavepoint
+		}
+		c.j.log.checkpointStarted(id, kind, now, c.total)
 		for _, s := range finished {
 			upq = append(upq, copyOf(s, id))
 		}
@@ -588,6 +597,7 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 				receive(a)
 			}
 			for _, p := range pend {
+				c.j.log.checkpointEnded(p.id, StatusAborted, c.clock.Now(), "the job ended before the checkpoint completed")
 				if p.sp != nil {
 					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: the job ended before checkpoint %d completed", p.id)}
 				}
@@ -634,6 +644,9 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 	}
 	p.acks++
 	p.bytes += a.bytes
+	c.j.log.checkpointUpdate(p.id, func(r *CheckpointRecord) {
+		r.Acknowledged, r.Bytes, r.Alignment = p.acks, p.bytes, max(r.Alignment, a.align)
+	})
 	for _, ao := range a.ops {
 		os := p.ops[ao.uid]
 		if os == nil {
@@ -699,10 +712,12 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 				if ctx.Err() != nil && p.sp == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 					// Canceled anyway: the next start commits them again.
 					c.opts.Logf("checkpoint %d: sink %q did not commit before the job stopped (the next start commits it): %v", p.id, cm.uid, err)
+					c.j.log.checkpointEnded(p.id, StatusCompleted, c.clock.Now(), fmt.Sprintf("sink %q commits at the next start: %v", cm.uid, err))
 					return nil
 				}
 				// Its transactions are committed again on restore. Fail
 				// the job so that happens now.
+				c.j.log.checkpointEnded(p.id, StatusCompleted, c.clock.Now(), fmt.Sprintf("sink %q failed to commit (committed again on restore): %v", cm.uid, err))
 				c.j.fail(fmt.Errorf("sink %q: commit checkpoint %d: %w", cm.uid, p.id, err))
 				if p.sp != nil {
 					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: sink %q failed to commit checkpoint %d: %w", cm.uid, p.id, err)}
@@ -715,7 +730,8 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 	c.mu.Lock()
 	c.stats.Completed++
 	c.stats.LastID = p.id
-	c.stats.LastDuration = c.clock.Now().Sub(p.started)
+	end := c.clock.Now()
+	c.stats.LastDuration = end.Sub(p.started)
 	c.stats.LastBytes = p.bytes
 	c.stats.MaxBytes = max(c.stats.MaxBytes, p.bytes)
 	if !final {
@@ -724,6 +740,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		c.stats.MaxDuration = max(c.stats.MaxDuration, c.stats.LastDuration)
 	}
 	c.mu.Unlock()
+	c.j.log.checkpointEnded(p.id, StatusCompleted, end, "")
 	// The source subtasks pass the notice on to their readers
 	// (connector.CheckpointListener), each on its own goroutine.
 	for _, st := range c.sources {
@@ -749,6 +766,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 // failPending reports a failed checkpoint and fails the savepoint waiting
 // for it.
 func (c *coordinator) failPending(p *pending, reason string) {
+	c.j.log.checkpointEnded(p.id, StatusFailed, c.clock.Now(), reason)
 	c.fail(p.id, reason)
 	if p.sp != nil {
 		p.sp.reply <- spReply{err: errors.New("savepoint failed: " + reason)}

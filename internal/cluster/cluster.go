@@ -37,12 +37,17 @@ type Options struct {
 	LatencyInterval time.Duration
 	// Checkpoints turns on checkpoints (nil: none).
 	Checkpoints *CheckpointOptions
+	// Log keeps the job's checkpoint history and failures (nil: a new
+	// one). The attempts of a restarted job share one.
+	Log *JobLog
 }
 
 // Job is one running job.
 type Job struct {
 	name  string
 	jg    *plan.JobGraph
+	clock base.Clock
+	log   *JobLog
 	subs  map[*plan.Vertex][]*task.Subtask
 	chans []*task.Chan
 
@@ -62,7 +67,10 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 	if opts.ChannelCapacity <= 0 {
 		opts.ChannelCapacity = 8
 	}
-	j := &Job{name: opts.Name, jg: jg, subs: map[*plan.Vertex][]*task.Subtask{}, done: make(chan struct{})}
+	if opts.Log == nil {
+		opts.Log = NewJobLog()
+	}
+	j := &Job{name: opts.Name, jg: jg, clock: opts.Clock, log: opts.Log, subs: map[*plan.Vertex][]*task.Subtask{}, done: make(chan struct{})}
 	var ckpt *task.Checkpointing
 	if opts.Checkpoints != nil {
 		c, err := newCoordinator(j, jg, *opts.Checkpoints, opts.Clock)
@@ -185,8 +193,12 @@ func findIn(list *[]task.InEdge, e *plan.Edge) *task.InEdge {
 	return &(*list)[len(*list)-1]
 }
 
-// fail records the first real error and tears the job down.
+// fail records the first real error and tears the job down. Every failure
+// that is not a mere consequence of the cancellation goes into the log.
 func (j *Job) fail(err error) {
+	if !isCancel(err) {
+		j.log.add(exceptionOf(j.clock.Now(), err, j.jg))
+	}
 	j.mu.Lock()
 	if j.err == nil || (errors.Is(j.err, base.ErrCanceled) && !errors.Is(err, base.ErrCanceled)) {
 		j.err = err
@@ -211,6 +223,17 @@ func (j *Job) CheckpointStats() CheckpointStats {
 	}
 	return j.coord.Stats()
 }
+
+// CheckpointHistory returns the recent checkpoints, oldest first (at most
+// MaxCheckpointHistory, over every attempt sharing the job's log).
+func (j *Job) CheckpointHistory() []CheckpointRecord { return j.log.Checkpoints() }
+
+// Exceptions returns the recent failures, oldest first (at most
+// MaxExceptions, over every attempt sharing the job's log).
+func (j *Job) Exceptions() []ExceptionRecord { return j.log.Exceptions() }
+
+// Log is the job's log.
+func (j *Job) Log() *JobLog { return j.log }
 
 // Done is closed when every subtask has exited.
 func (j *Job) Done() <-chan struct{} { return j.done }

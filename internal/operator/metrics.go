@@ -98,6 +98,7 @@ const histBuckets = 150
 // copy it to snapshot, Merge to combine subtasks.
 type Histogram struct {
 	N      int64
+	Sum    time.Duration // of the observations
 	Counts [histBuckets]int64
 }
 
@@ -125,11 +126,13 @@ func bucketValue(i int) time.Duration {
 func (h *Histogram) Record(d time.Duration) {
 	h.Counts[histBucket(d)]++
 	h.N++
+	h.Sum += d
 }
 
 // Merge adds o's observations.
 func (h *Histogram) Merge(o *Histogram) {
 	h.N += o.N
+	h.Sum += o.Sum
 	for i, c := range o.Counts {
 		h.Counts[i] += c
 	}
@@ -149,4 +152,20 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 		}
 	}
 	return bucketValue(histBuckets - 1)
+}
+
+// CountBelowPow2 returns, for k = 0 .. maxExp, the number of observations
+// below 2^k microseconds (cumulative counts, exact: a power of two is a
+// bucket boundary), for an exposition with buckets of its own (Prometheus).
+func (h *Histogram) CountBelowPow2(maxExp int) []int64 {
+	out := make([]int64, maxExp+1)
+	var seen int64
+	next := 0 // bucket 4k is the first one at or above 2^k µs
+	for k := range out {
+		for ; next < min(4*k, histBuckets); next++ {
+			seen += h.Counts[next]
+		}
+		out[k] = seen
+	}
+	return out
 }

@@ -41,3 +41,32 @@ func TestHistogramQuantiles(t *testing.T) {
 		prev = b
 	}
 }
+
+// TestHistogramCountBelowPow2: the cumulative counts at powers of two of a
+// microsecond are exact, and Sum adds up the observations.
+func TestHistogramCountBelowPow2(t *testing.T) {
+	var h Histogram
+	ds := []time.Duration{0, time.Microsecond, 3 * time.Microsecond, 4 * time.Microsecond, 1023 * time.Microsecond,
+		time.Millisecond, 1024 * time.Microsecond, time.Second, time.Hour}
+	var sum time.Duration
+	for _, d := range ds {
+		h.Record(d)
+		sum += d
+	}
+	if h.Sum != sum {
+		t.Fatalf("Sum %v, want %v", h.Sum, sum)
+	}
+	got := h.CountBelowPow2(40)
+	for k, c := range got {
+		bound := time.Duration(1<<k) * time.Microsecond
+		want := int64(0)
+		for _, d := range ds {
+			if max(d, time.Microsecond) < bound {
+				want++
+			}
+		}
+		if c != want {
+			t.Fatalf("below 2^%d µs: %d, want %d (all %v)", k, c, want, got)
+		}
+	}
+}

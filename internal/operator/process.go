@@ -39,6 +39,10 @@ func (c *Context) ProcessingTime() int64 { return c.b.RT.Clock.NowMillis() }
 // Subtask is the index of the running subtask.
 func (c *Context) Subtask() int { return c.b.RT.Subtask }
 
+// CountLate counts a record the function drops because it is late (the
+// operator's Metrics.Late, as the window and join operators count theirs).
+func (c *Context) CountLate() { c.b.M.Late++ }
+
 // TimeDomain is the domain of the firing timer (in OnTimer).
 func (c *Context) TimeDomain() TimeDomain { return c.domain }
 

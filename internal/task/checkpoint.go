@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/failpoint"
@@ -40,6 +41,10 @@ type SubtaskSnapshot struct {
 	Vertex    int
 	Subtask   int
 	Operators []OperatorSnapshot
+	// Alignment is the time from the checkpoint's first barrier on one of
+	// the subtask's inputs to the last one on all of them (0: a source or
+	// a single input).
+	Alignment time.Duration
 }
 
 // OperatorSnapshot is the state of one operator of the chain.
@@ -206,7 +211,7 @@ func (st *Subtask) pollTrigger() {
 		select {
 		case id := <-st.ctrl:
 			failpoint.Hit("source-barrier")
-			st.checkpoint(id, false)
+			st.checkpoint(id, false, 0)
 		default:
 			return
 		}
@@ -253,14 +258,14 @@ func (st *Subtask) restore() error {
 // checkpoint snapshots every operator of the chain (all records before the
 // barrier are processed, none after it), hands the snapshot over, and sends
 // the barrier downstream.
-func (st *Subtask) checkpoint(id int64, final bool) {
+func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 	if st.ckpt == nil || st.ckpt.Snapshot == nil {
 		return
 	}
 	if final && st.ckpt.FinalID != nil {
 		id = st.ckpt.FinalID()
 	}
-	snap := SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: st.vertex, Subtask: st.Index}
+	snap := SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: st.vertex, Subtask: st.Index, Alignment: align}
 	for i, op := range st.ops {
 		rt := st.rts[i]
 		st.tracker.Op = i
@@ -299,9 +304,24 @@ func (st *Subtask) checkpoint(id int64, final bool) {
 // onBarrier handles a barrier from one input: the input is blocked until
 // the barrier of the same checkpoint arrived on every live input
 // (alignment); then the subtask snapshots and forwards the barrier.
+// The alignment's start is read from the clock at the first barrier when
+// the subtask has more than one live input.
 func (st *Subtask) onBarrier(in *input, id int64) {
+	if !st.aligning && st.liveInputs() > 1 {
+		st.aligning, st.alignStart = true, st.clock.Now()
+	}
 	in.barrier = id
 	st.checkAligned()
+}
+
+func (st *Subtask) liveInputs() int {
+	n := 0
+	for _, in := range st.inputs {
+		if !in.ended {
+			n++
+		}
+	}
+	return n
 }
 
 // checkAligned completes an alignment once every live input delivered the
@@ -323,5 +343,10 @@ func (st *Subtask) checkAligned() {
 	for _, in := range st.inputs {
 		in.barrier = 0
 	}
-	st.checkpoint(id, false)
+	var align time.Duration
+	if st.aligning {
+		st.aligning = false
+		align = st.clock.Now().Sub(st.alignStart)
+	}
+	st.checkpoint(id, false, align)
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/state"
 )
 
@@ -82,4 +84,43 @@ func TestEachChunkDeferred(t *testing.T) {
 	s := state.Capture(h)
 	s.Release()
 	s.Release() // idempotent
+}
+
+// TestBarrierAlignmentTime: a subtask reports, with its snapshot, the time
+// from the first barrier of a checkpoint on one input to the last one on
+// all of them, read from the injected clock; a single live input aligns in
+// no time.
+func TestBarrierAlignmentTime(t *testing.T) {
+	clock := base.NewManualClock(time.Unix(1_000, 0))
+	var got []SubtaskSnapshot
+	st := &Subtask{clock: clock, ckpt: &Checkpointing{Snapshot: func(s SubtaskSnapshot) { got = append(got, s) }}}
+	a, b, c := &input{}, &input{}, &input{}
+	st.inputs = []*input{a, b, c}
+	st.onBarrier(b, 7)
+	clock.Advance(20 * time.Millisecond)
+	st.onBarrier(a, 7)
+	clock.Advance(10 * time.Millisecond)
+	if len(got) != 0 {
+		t.Fatal("snapshot before the last barrier")
+	}
+	st.onBarrier(c, 7)
+	if len(got) != 1 || got[0].CheckpointID != 7 || got[0].Alignment != 30*time.Millisecond {
+		t.Fatalf("got %+v, want checkpoint 7 aligned in 30ms", got)
+	}
+	// The next alignment starts afresh; an input that ends completes it.
+	st.onBarrier(a, 8)
+	clock.Advance(5 * time.Millisecond)
+	st.onBarrier(c, 8)
+	clock.Advance(5 * time.Millisecond)
+	st.handle(b, operator.Event{Kind: operator.EventEnd})
+	if len(got) != 2 || got[1].CheckpointID != 8 || got[1].Alignment != 10*time.Millisecond {
+		t.Fatalf("got %+v, want checkpoint 8 aligned in 10ms", got[1:])
+	}
+	// One live input left: no alignment.
+	st.handle(c, operator.Event{Kind: operator.EventEnd})
+	clock.Advance(time.Second)
+	st.onBarrier(a, 9)
+	if len(got) != 3 || got[2].Alignment != 0 {
+		t.Fatalf("got %+v, want checkpoint 9 with no alignment", got[2:])
+	}
 }

@@ -94,6 +94,10 @@ type Subtask struct {
 	vertex int
 	ckpt   *Checkpointing
 	ctrl   chan int64 // checkpoint triggers (sources)
+	// aligning: a barrier arrived on one of several inputs at alignStart
+	// (the injected clock) and the others' are awaited.
+	aligning   bool
+	alignStart time.Time
 
 	// completed is the newest checkpoint the coordinator said is complete
 	// (written by it, read here); noticed the newest one passed on to the
@@ -445,7 +449,7 @@ func (st *Subtask) finish() error {
 			return &base.OperatorError{Operator: st.rts[i].Name, Subtask: st.Index, Cause: err}
 		}
 	}
-	st.checkpoint(operator.FinalCheckpointID, true)
+	st.checkpoint(operator.FinalCheckpointID, true, 0)
 	st.emit(operator.Event{Kind: operator.EventEnd})
 	return nil
 }

@@ -20,6 +20,7 @@ type scopeCol struct {
 	qual, name string
 	t          table.Type
 	window     bool
+	win        winAttr // a window column of a window relation
 }
 
 type scope struct {
@@ -27,13 +28,17 @@ type scope struct {
 	agg  *aggCtx // non-nil while binding the select list of an aggregation
 	// win is the window TVF of the FROM clause, nil for none.
 	win *windowTVF
+	// over maps the OVER aggregate calls (as written) to their columns
+	// while binding the select list of an OVER aggregation.
+	over map[string]expr.Expr
 }
 
 type windowTVF struct {
 	kind        string
 	size, slide time.Duration
 	timeCol     string
-	first       int // index of window_start in the scope
+	partition   []int // SESSION's PARTITION BY columns (scope indexes)
+	first       int   // index of window_start in the scope
 	at          parser.Node
 }
 
@@ -89,6 +94,9 @@ type aggCtx struct {
 	outTypes   []table.Type
 	outNames   []string
 	updatingIn bool
+	// winAux maps TUMBLE_START, SESSION_END ... of a group window
+	// (GROUP BY SESSION(ts, gap)) to their output slots.
+	winAux map[string]int
 }
 
 func (a *aggCtx) addPre(e expr.Expr) int {
@@ -216,6 +224,11 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 	case *parser.FuncCall:
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
+		}
+		if len(x.Name.Parts) == 1 && a.winAux != nil {
+			if slot, ok := a.winAux[strings.ToUpper(x.Name.Parts[0].Name)]; ok {
+				return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
+			}
 		}
 	}
 	return b.bindPlain(e, s, func(y parser.Expr) (expr.Expr, error) { return b.bindAgg(y, s) })
@@ -497,7 +510,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return r, wrapAt(x, err)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
-			return nil, errAt(x, "OVER windows are not supported yet")
+			if c, ok := s.over[x.String()]; ok {
+				return c, nil
+			}
+			return nil, errAt(x, "OVER aggregates are only supported in the select list (of a SELECT without GROUP BY)")
 		}
 		if b.isAggCall(x) {
 			return nil, errAt(x, "aggregate %s is not allowed here", x)

@@ -62,13 +62,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		}
 		fmt.Fprintf(b, "%sCalc(select=[%s]%s, %s)\n", ind, strings.Join(ps, ", "), where, mode(n))
 	case *WindowAgg:
-		win := fmt.Sprintf("TUMBLE(%s, size=[%v])", x.TimeCol, x.Size)
-		switch x.Kind {
-		case "HOP":
-			win = fmt.Sprintf("HOP(%s, slide=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
-		case "CUMULATE":
-			win = fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", x.TimeCol, x.Slide, x.Size)
-		}
+		win := windowText(x.Kind, x.TimeCol, x.Size, x.Slide)
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))
@@ -81,7 +75,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 			}
 			os = append(os, o)
 		}
-		fmt.Fprintf(b, "%sRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+		name := "Rank"
+		if x.WindowEnd >= 0 {
+			name = "WindowRank"
+		}
+		fmt.Fprintf(b, "%s%s(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:
@@ -90,6 +88,8 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sUnion(all=[true], %s)\n", ind, mode(n))
 	case *Sink:
 		fmt.Fprintf(b, "%sSink(table=[%s], connector=[%s], %s)\n", ind, x.Table.Name, x.Table.Connector, mode(n))
+	case explainer:
+		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	}
 	for _, in := range n.Inputs() {
 		explain(b, in, depth+1)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -65,9 +66,14 @@ func timeTerm(e parser.Expr) (*parser.ColumnRef, time.Duration, bool) {
 // conditions in WHERE) as an interval join; it returns the conjuncts of ON
 // and WHERE that remain as a filter after the join.
 func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []parser.Expr, error) {
+	kind := j.Kind
+	if kind == "," {
+		kind = "INNER"
+	}
+	outer := kind != "INNER"
 	switch {
-	case j.Kind != "INNER" && j.Kind != ",":
-		return nil, nil, nil, errAt(j, "%s joins are not supported yet (inner interval joins are)", j.Kind)
+	case kind != "INNER" && kind != "LEFT" && kind != "RIGHT" && kind != "FULL":
+		return nil, nil, nil, errAt(j, "%s joins are not supported yet (inner, left, right and full outer joins on equalities are)", j.Kind)
 	case j.Natural || len(j.Using) > 0:
 		return nil, nil, nil, errAt(j, "NATURAL and USING joins are not supported yet")
 	}
@@ -80,9 +86,19 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if ls.win != nil {
+		if l, err = materializeTVF(l, ls); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	r, rs, err := p.bindFrom(j.Right)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if rs.win != nil {
+		if r, err = materializeTVF(r, rs); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	s := &scope{}
 	s.cols = append(append(s.cols, ls.cols...), rs.cols...)
@@ -145,7 +161,12 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		return true
 	}
-	for _, c := range conjuncts(where, conjuncts(j.On, nil)) {
+	conds := conjuncts(where, conjuncts(j.On, nil))
+	var after []parser.Expr // WHERE of an outer join: a filter after it
+	if outer {
+		conds, after = conjuncts(j.On, nil), conjuncts(where, nil)
+	}
+	for _, c := range conds {
 		switch x := c.(type) {
 		case *parser.Binary:
 			if x.Op == "=" {
@@ -164,14 +185,14 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 					}
 				}
 			}
-			if x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=" {
+			if !outer && (x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=") {
 				if bound(x.L, x.R, x.Op) {
 					timeConds = append(timeConds, c)
 					continue
 				}
 			}
 		case *parser.Between:
-			if !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
+			if !outer && !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
 				timeConds = append(timeConds, c)
 				continue
 			}
@@ -189,12 +210,29 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	for i := range s.cols {
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
+		if (i < nl && (kind == "RIGHT" || kind == "FULL")) || (i >= nl && (kind == "LEFT" || kind == "FULL")) {
+			s.cols[i].t = s.cols[i].t.AsNullable() // padded with NULL
+		}
 		jn.cols = append(jn.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
 	}
-	if !haveLo || !haveHi || l.Updating() || r.Updating() {
-		// A regular join: both inputs kept in keyed state (forever).
-		rj := &RegularJoin{L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, cols: jn.cols}
-		return rj, s, append(rest, timeConds...), nil
+	// The residual ON conditions of an outer join are part of the join.
+	var cond expr.Expr
+	if outer && len(rest) > 0 {
+		if cond, err = p.joinCond(rest, s); err != nil {
+			return nil, nil, nil, err
+		}
+		rest = nil
+	}
+	if wj := windowJoinOf(kind, l, r, jn, cond, s); wj != nil {
+		return wj, s, append(append(rest, timeConds...), after...), nil
+	}
+	if outer {
+		return nil, nil, nil, errAt(j, "%s joins are only supported as window joins yet (ON both window_start and window_end of two window relations)", kind)
+	}
+	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {
+		// A regular join: both inputs kept in keyed state.
+		rj := &RegularJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, Cond: cond, cols: jn.cols}
+		return rj, s, append(append(rest, timeConds...), after...), nil
 	}
 	if lo > hi {
 		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
@@ -277,8 +315,11 @@ func (x *IntervalJoin) explain() string {
 // it made; accumulations emit +I. The output is insert-only when both
 // inputs are. Output: the left columns, then the right ones.
 type RegularJoin struct {
+	Kind         string // INNER, LEFT, RIGHT, FULL
 	L, R         Node
 	LKeys, RKeys []int
+	Cond         expr.Expr // an outer join's residual ON condition over the joined row, or nil
+	TTL          time.Duration
 	cols         []Col
 }
 
@@ -291,7 +332,7 @@ func (n *RegularJoin) explain() string {
 	for i := range n.LKeys {
 		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
 	}
-	return fmt.Sprintf("Join(joinType=[InnerJoin], where=[%s]", strings.Join(ks, " AND "))
+	return fmt.Sprintf("Join(joinType=[%s], where=[%s]", joinTypeText(n.Kind), strings.Join(ks, " AND "))
 }
 
 func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {

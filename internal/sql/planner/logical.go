@@ -14,6 +14,9 @@ import (
 type Col struct {
 	Name string
 	Type table.Type
+	// Win marks window_start, window_end and window_time of a window
+	// relation (kept through column references: renames, views).
+	Win winAttr
 }
 
 // Node is a node of the logical plan. Every node consumes and produces

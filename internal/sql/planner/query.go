@@ -147,7 +147,7 @@ func (p *Planner) aliased(n Node, qual string, a *parser.Alias) (Node, *scope, e
 	}
 	s := &scope{}
 	for _, c := range n.Cols() {
-		s.cols = append(s.cols, scopeCol{qual: qual, name: c.Name, t: c.Type})
+		s.cols = append(s.cols, scopeCol{qual: qual, name: c.Name, t: c.Type, win: c.Win})
 	}
 	return n, s, nil
 }
@@ -243,9 +243,9 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	case "CUMULATE":
 		params = []string{"DATA", "TIMECOL", "STEP", "SIZE", "OFFSET"}
 	case "SESSION":
-		return nil, nil, errAt(x, "the %s window table function is not supported yet (TUMBLE, HOP and CUMULATE are)", kind)
+		params = []string{"DATA", "TIMECOL", "GAP"}
 	default:
-		return nil, nil, errAt(x, "table function %s is not supported yet (the window functions TUMBLE, HOP and CUMULATE are)", kind)
+		return nil, nil, errAt(x, "table function %s is not supported yet (the window functions TUMBLE, HOP, CUMULATE and SESSION are)", kind)
 	}
 	args := map[string]parser.Expr{}
 	for i, a := range c.Args {
@@ -265,8 +265,8 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if !ok || ta.Name == nil {
 		return nil, nil, errAt(c, "%s expects TABLE name (a table or view) as its first argument", kind)
 	}
-	if len(ta.PartitionBy) > 0 || len(ta.OrderBy) > 0 {
-		return nil, nil, errAt(ta, "PARTITION BY and ORDER BY of a window table argument are not supported yet")
+	if len(ta.OrderBy) > 0 || (len(ta.PartitionBy) > 0 && kind != "SESSION") {
+		return nil, nil, errAt(ta, "PARTITION BY and ORDER BY of a window table argument are not supported (SESSION takes PARTITION BY)")
 	}
 	d, ok := args["TIMECOL"].(*parser.Descriptor)
 	if !ok || len(d.Columns) != 1 {
@@ -306,7 +306,22 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		return v, err
 	}
 	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x}
-	if w.size, err = dur("SIZE"); err != nil {
+	for _, pe := range ta.PartitionBy {
+		cr, ok := pe.(*parser.ColumnRef)
+		if !ok {
+			return nil, nil, errAt(pe, "PARTITION BY of SESSION takes columns")
+		}
+		i, err := s.resolve(cr)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.partition = append(w.partition, i)
+	}
+	sizeArg := "SIZE"
+	if kind == "SESSION" {
+		sizeArg = "GAP"
+	}
+	if w.size, err = dur(sizeArg); err != nil {
 		return nil, nil, err
 	}
 	w.slide = w.size
@@ -330,8 +345,8 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 			s.cols[i].qual = qual
 		}
 	}
-	for _, name := range []string{"window_start", "window_end", "window_time"} {
-		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true})
+	for k, name := range []string{"window_start", "window_end", "window_time"} {
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winStart + winAttr(k)})
 	}
 	s.win = w
 	return n, s, nil
@@ -406,15 +421,25 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	}
 	for i, it := range sel.Items {
 		if _, ok := isRowNumber(it.Expr); ok {
-			if agg || s.win != nil {
-				return nil, errAt(it, "ROW_NUMBER() over an aggregation or a window table function is not supported yet")
+			if agg {
+				return nil, errAt(it, "ROW_NUMBER() over an aggregation in the same SELECT is not supported yet: aggregate in a subquery and rank its rows")
+			}
+			if s.win != nil { // window Top-N straight over a window table function
+				if in, err = materializeTVF(in, s); err != nil {
+					return nil, err
+				}
 			}
 			return p.bindTopN(sel, in, s, filter, i)
 		}
 	}
 	if !agg {
+		if over := p.overCalls(sel); len(over) > 0 {
+			return p.bindOver(sel, in, s, filter, over)
+		}
 		if s.win != nil {
-			return nil, errAt(s.win.at, "a window table function is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
+			if in, err = materializeTVF(in, s); err != nil {
+				return nil, err
+			}
 		}
 		var es []expr.Expr
 		var cols []Col
@@ -425,7 +450,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 						continue
 					}
 					es = append(es, expr.ColumnRef(j, c.name, c.t))
-					cols = append(cols, Col{Name: c.name, Type: c.t})
+					cols = append(cols, Col{Name: c.name, Type: c.t, Win: c.win})
 				}
 				continue
 			}
@@ -435,12 +460,15 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 			}
 			es = append(es, e)
 			t := e.Type()
-			if _, ok := e.(*expr.Column); !ok {
+			var win winAttr
+			if c, ok := e.(*expr.Column); ok {
+				win = s.cols[c.Index].win
+			} else {
 				// Only the column itself stays an event-time attribute:
 				// records carry its value as their timestamp.
 				t = t.WithTimeAttr(table.NoTimeAttr)
 			}
-			cols = append(cols, Col{Name: itemName(it, i), Type: t})
+			cols = append(cols, Col{Name: itemName(it, i), Type: t, Win: win})
 		}
 		return &Calc{In: in, Filter: filter, Exprs: es, cols: cols}, nil
 	}
@@ -469,7 +497,20 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		col  int
 	}
 	var winRefs []winRef
+	var keyWins []winAttr // the window attribute of each key (cascaded window aggregation)
 	for _, g := range sel.GroupBy {
+		if gw, ok, err := p.groupWindow(g, s); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			if s.win != nil {
+				return nil, errAt(g, "a group window and a window table function in one aggregation")
+			}
+			s.win = gw
+			a.winAux = map[string]int{}
+			winKeys["window_start"], winKeys["window_end"] = true, true
+			continue
+		}
 		if _, ok := g.(*parser.GroupingSet); ok {
 			return nil, errAt(g, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
 		}
@@ -500,6 +541,12 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		a.outTypes = append(a.outTypes, e.Type())
 		a.outNames = append(a.outNames, itemNameOf(g))
+		var kw winAttr
+		if cr, ok := g.(*parser.ColumnRef); ok {
+			i, _ := s.resolve(cr)
+			kw = s.cols[i].win
+		}
+		keyWins = append(keyWins, kw)
 	}
 	win := s.win
 	if win != nil {
@@ -514,6 +561,11 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		for _, r := range winRefs {
 			a.keyText[r.text] = a.keyCol[r.col]
+		}
+		if a.winAux != nil {
+			for k, suf := range []string{"_START", "_END", "_ROWTIME"} {
+				a.winAux[win.kind+suf] = len(keys) + k
+			}
 		}
 	} else if len(winKeys) > 0 {
 		return nil, errAt(sel, "window columns without a window table function")
@@ -561,10 +613,40 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	for i := range outCols {
 		outCols[i] = Col{Name: a.outNames[i], Type: a.outTypes[i]}
 	}
+	ws, we := -1, -1 // the keys that are the window_start and window_end of a window relation
+	for i, w := range keyWins {
+		switch w {
+		case winStart:
+			ws = i
+		case winEnd:
+			we = i
+		}
+	}
 	if win != nil {
+		for k := range 3 {
+			outCols[len(keys)+k].Win = winStart + winAttr(k)
+		}
+		if win.kind == "SESSION" {
+			if err := sessionKeys(win, keys, a, sel); err != nil {
+				return nil, err
+			}
+		}
 		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols}
+	} else if ws >= 0 && we >= 0 && !in.Updating() {
+		// GROUP BY the window_start and window_end of a window relation
+		// (a window aggregation or join): a window aggregation over the
+		// windows the input already has.
+		for i, w := range keyWins {
+			outCols[i].Win = w
+		}
+		aggNode = &WindowedAgg{In: pre, Keys: keys, Start: ws, End: we, Aggs: a.aggs, cols: outCols}
 	} else {
 		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols}
+	}
+	for i, e := range es {
+		if c, ok := e.(*expr.Column); ok {
+			cols[i].Win = outCols[c.Index].Win
+		}
 	}
 	return &Calc{In: aggNode, Filter: having, Exprs: es, cols: cols}, nil
 }

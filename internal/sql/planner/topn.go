@@ -35,11 +35,17 @@ type TopN struct {
 	// keeping the last row: ROW_NUMBER() OVER (... ORDER BY rowtime DESC)
 	// = 1, as Flink's Deduplicate); otherwise it goes after them.
 	TiesToNew bool
+	// WindowEnd, when not -1, makes this a window Top-N (Flink's
+	// WindowRank): the partition includes the window_start and window_end
+	// of a windowed input, and WindowEnd is the input column of window_end;
+	// the N best rows of each window are emitted once, as inserts, when the
+	// watermark passes the window's end.
+	WindowEnd int
 	cols      []Col
 }
 
 func (n *TopN) Cols() []Col    { return n.cols }
-func (n *TopN) Updating() bool { return true }
+func (n *TopN) Updating() bool { return n.WindowEnd < 0 }
 func (n *TopN) Inputs() []Node { return []Node{n.In} }
 
 // rankLimits finds, in the WHERE of a select over a subquery, the
@@ -155,13 +161,25 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		cols = append(cols, Col{Name: name, Type: e.Type()})
 		return len(es) - 1, nil
 	}
-	t := &TopN{N: n}
+	t := &TopN{N: n, WindowEnd: -1}
+	hasStart := false
 	for _, pe := range f.Over.PartitionBy {
 		i, err := hidden(pe)
 		if err != nil {
 			return nil, err
 		}
 		t.Partition = append(t.Partition, i)
+		if c, ok := es[i].(*expr.Column); ok && c.Index < len(s.cols) {
+			switch s.cols[c.Index].win {
+			case winStart:
+				hasStart = true
+			case winEnd:
+				t.WindowEnd = i
+			}
+		}
+	}
+	if !hasStart {
+		t.WindowEnd = -1
 	}
 	for _, o := range f.Over.OrderBy {
 		i, err := hidden(o.Expr)
@@ -262,6 +280,9 @@ func (t *TopN) less(a, b table.Row) bool {
 }
 
 func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
+	if x.WindowEnd >= 0 {
+		return tr.windowTopN(x)
+	}
 	var zero stream.Stream[table.Row]
 	in, err := tr.build(x.In)
 	if err != nil {

@@ -99,67 +99,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		}
 		return stream.FromSource(tr.env, src, wm, "scan:"+x.Table.Name).UID(tr.uid("scan-" + x.Table.Name)), nil
 	case *Calc:
-		in, err := tr.build(x.In)
-		if err != nil {
-			return zero, err
-		}
-		var pred func(*table.Row) (bool, error)
-		if x.Filter != nil {
-			if pred, err = expr.CompilePredicate(x.Filter); err != nil {
-				return zero, err
-			}
-		}
-		// Only column references: an identity is no operator at all, a
-		// projection copies fields without evaluating anything.
-		idx := make([]int, len(x.Exprs))
-		for i, e := range x.Exprs {
-			c, ok := e.(*expr.Column)
-			if !ok {
-				idx = nil
-				break
-			}
-			idx[i] = c.Index
-		}
-		if idx != nil && pred == nil {
-			identity := len(idx) == len(x.In.Cols())
-			for i, k := range idx {
-				identity = identity && k == i
-			}
-			if identity {
-				return in, nil
-			}
-			return stream.Map(in, func(r table.Row) table.Row {
-				vs := make([]table.Value, len(idx))
-				for i, k := range idx {
-					vs[i] = r.Fields[k]
-				}
-				return table.Row{Kind: r.Kind, Fields: vs}
-			}).Name("calc").UID(tr.uid("calc")), nil
-		}
-		progs := make([]expr.Program, len(x.Exprs))
-		for i, e := range x.Exprs {
-			if progs[i], err = expr.Compile(e); err != nil {
-				return zero, err
-			}
-		}
-		return stream.Process(in, func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-			if pred != nil {
-				ok, err := pred(&r)
-				if err != nil || !ok {
-					return err
-				}
-			}
-			vs := make([]table.Value, len(progs))
-			for i, pr := range progs {
-				v, err := pr(&r)
-				if err != nil {
-					return err
-				}
-				vs[i] = v
-			}
-			out.Emit(table.Row{Kind: r.Kind, Fields: vs})
-			return nil
-		}).Name("calc").UID(tr.uid("calc")), nil
+		return tr.calc(x) // calc.go
 	case *Union:
 		var ss []stream.Stream[table.Row]
 		for _, i := range x.Ins {
@@ -180,6 +120,9 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		return tr.intervalJoin(x)
 	case *RegularJoin:
 		return tr.regularJoin(x)
+	}
+	if x, ok := n.(selfTranslating); ok {
+		return x.translate(tr)
 	}
 	return zero, fmt.Errorf("planner: cannot translate %T", n)
 }
@@ -303,6 +246,8 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
 	case "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
+	case "SESSION":
+		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
 	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{

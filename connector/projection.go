@@ -1,0 +1,22 @@
+package connector
+
+import (
+	"context"
+
+	"github.com/stromio/strom/table"
+)
+
+// ProjectableTableSource is an optional interface of a TableSourceFactory
+// that can produce only the columns, or the fields of ROW columns, a query
+// reads (Flink's SupportsProjectionPushDown with nested fields): the SQL
+// planner asks for them instead of the whole physical row.
+//
+// Each element of fields is a path: fields[i][0] is a column index of
+// t.Schema (a physical or metadata column), and fields[i][1:], when
+// present, are field indexes into the nested ROW types. A source row then
+// has exactly len(fields) fields, field i the value at path i (NULL when a
+// ROW on the way is NULL). Paths may repeat. Everything else (options,
+// errors, row kinds, timestamps) is as for TableSource.
+type ProjectableTableSource interface {
+	ProjectedTableSource(ctx context.Context, t TableContext, fields [][]int) (Source[table.Row], error)
+}

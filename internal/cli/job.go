@@ -1,0 +1,329 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stromio/strom/internal/server"
+	"github.com/stromio/strom/internal/web"
+)
+
+// jobClient are the flags that find the server: --data-dir (server.json
+// and the token there), or --server and --token (or STROM_TOKEN).
+type jobClient struct {
+	DataDir string
+	Server  string
+	Token   string
+	CAFile  string
+
+	url   string
+	token string
+	http  *http.Client
+}
+
+func (c *jobClient) register(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&c.DataDir, "data-dir", "./strom-data", "the data `DIR`ectory of the server (its server.json and token)")
+	f.StringVar(&c.Server, "server", "", "the server's `URL` (default: from --data-dir)")
+	f.StringVar(&c.Token, "token", "", "the `TOKEN` (default: $STROM_TOKEN, else the token file of --data-dir)")
+	f.StringVar(&c.CAFile, "ca-cert", "", "verify an HTTPS server with the CA certificate in `FILE`")
+}
+
+// resolve finds the server's address and token.
+func (c *jobClient) resolve() error {
+	c.url = strings.TrimSuffix(c.Server, "/")
+	if c.url == "" {
+		name := filepath.Join(c.DataDir, server.ServerInfoFile)
+		b, err := os.ReadFile(name)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no strom server is running on the data directory %s (no %s): start one with 'strom server --data-dir %s', or give --server URL",
+				c.DataDir, name, c.DataDir)
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		var info server.ServerInfo
+		if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
+			return fmt.Errorf("%s is not a server description (%v); restart the server to rewrite it", name, err)
+		}
+		c.url = info.URL
+	}
+	c.token = c.Token
+	if c.token == "" {
+		c.token = os.Getenv("STROM_TOKEN")
+	}
+	if c.token == "" {
+		name := filepath.Join(c.DataDir, server.TokenFile)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("no token: give --token or set STROM_TOKEN, or run where the data directory is (%v)", err)
+		}
+		c.token = strings.TrimSpace(string(b))
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return fmt.Errorf("read --ca-cert: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--ca-cert %s holds no PEM certificate", c.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	c.http = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}
+	return nil
+}
+
+// call sends a request and decodes the JSON answer into out.
+func (c *jobClient) call(method, path string, body, out any) error {
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	defer c.http.CloseIdleConnections()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.url+path, rd)
+	if err != nil {
+		return fmt.Errorf("server URL %q: %w", c.url, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the strom server at %s: %v (is 'strom server' running? check --server or --data-dir)", c.url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("read the answer of %s: %w", c.url, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct{ Error, Code string }
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			return fmt.Errorf("the server at %s refused %s %s (%d %s): %s", c.url, method, path, resp.StatusCode, e.Code, e.Error)
+		}
+		return fmt.Errorf("the server at %s answered %s to %s %s", c.url, resp.Status, method, path)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("the answer of %s to %s %s is not the expected JSON: %w", c.url, method, path, err)
+		}
+	}
+	return nil
+}
+
+func newJobCmd() *cobra.Command {
+	c := &jobClient{}
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "Manage the jobs of a running strom server (list, show, submit, cancel, savepoint)",
+		Long: `Talk to a running 'strom server' over its REST API. The server is found
+through --data-dir (its server.json and token files), or --server and
+--token (or the STROM_TOKEN environment variable).`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	c.register(cmd)
+	cmd.AddCommand(newJobListCmd(c), newJobShowCmd(c), newJobSubmitCmd(c), newJobCancelCmd(c), newJobSavepointCmd(c))
+	return cmd
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+func newJobListCmd(c *jobClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the jobs, newest first",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out struct{ Jobs []web.JobSummary }
+			if err := c.call("GET", "/api/v1/jobs", nil, &out); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tKIND\tSTATE\tSTARTED\tRESTARTS\tERROR")
+			for _, j := range out.Jobs {
+				kind := "insert"
+				if j.Query {
+					kind = "query"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", j.ID, j.Name, kind, j.State, fmtTime(j.StartedAt), j.Restarts, firstLine(j.Error))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func newJobShowCmd(c *jobClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a job: state, graph, checkpoints and metrics",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			if !web.ValidName(id) {
+				return usagef(cmd, "invalid job id %q", id)
+			}
+			var j struct {
+				web.JobSummary
+				SQL     string            `json:"sql"`
+				Graph   []web.GraphVertex `json:"graph"`
+				Columns []web.Column      `json:"columns"`
+			}
+			if err := c.call("GET", "/api/v1/jobs/"+id, nil, &j); err != nil {
+				return err
+			}
+			var ck web.CheckpointsJSON
+			if err := c.call("GET", "/api/v1/jobs/"+id+"/checkpoints", nil, &ck); err != nil {
+				return err
+			}
+			var m struct{ Operators []web.OperatorMetrics }
+			if err := c.call("GET", "/api/v1/jobs/"+id+"/metrics", nil, &m); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "job %s (%s): %s, started %s, %d restarts\n", j.ID, j.Name, j.State, fmtTime(j.StartedAt), j.Restarts)
+			if j.Error != "" {
+				fmt.Fprintf(w, "error: %s\n", j.Error)
+			}
+			for _, v := range j.Graph {
+				var ops, ins []string
+				for _, o := range v.Operators {
+					ops = append(ops, o.Name)
+				}
+				for _, in := range v.Inputs {
+					ins = append(ins, fmt.Sprintf("%d (%s)", in.From, in.Partitioning))
+				}
+				fmt.Fprintf(w, "  vertex %d x%d: %s", v.ID, v.Parallelism, strings.Join(ops, " -> "))
+				if len(ins) > 0 {
+					fmt.Fprintf(w, " <- %s", strings.Join(ins, ", "))
+				}
+				fmt.Fprintln(w)
+			}
+			if ck.Enabled {
+				fmt.Fprintf(w, "checkpoints: %d completed, %d failed, latest %d (%d bytes), restored from %d\n",
+					ck.Completed, ck.Failed, ck.LatestID, ck.LatestBytes, ck.Restored)
+			}
+			for _, o := range m.Operators {
+				fmt.Fprintf(w, "  %s: %d in, %d out\n", o.Name, o.RecordsIn, o.RecordsOut)
+			}
+			return nil
+		},
+	}
+}
+
+func newJobSubmitCmd(c *jobClient) *cobra.Command {
+	var req web.SubmitRequest
+	cmd := &cobra.Command{
+		Use:   "submit FILE.sql",
+		Short: "Submit a SQL script as a job (INSERT INTO, or a SELECT whose rows the server streams)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			req.SQL = string(src)
+			if req.Name == "" {
+				req.Name = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
+			}
+			var js web.JobSummary
+			if err := c.call("POST", "/api/v1/jobs", req, &js); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "submitted job %s (%s): %s\n", js.ID, js.Name, js.State)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Name, "name", "", "the job's name (default: the file name)")
+	f.IntVar(&req.Parallelism, "parallelism", 1, "subtasks of every operator")
+	f.StringVar(&req.CheckpointInterval, "checkpoint-interval", "", "checkpoint interval (default: the server's)")
+	f.StringVar(&req.FromSavepoint, "from-savepoint", "", "start from the savepoint of this `NAME`")
+	return cmd
+}
+
+func newJobCancelCmd(c *jobClient) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel a job",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !web.ValidName(args[0]) {
+				return usagef(cmd, "invalid job id %q", args[0])
+			}
+			var js web.JobSummary
+			if err := c.call("POST", "/api/v1/jobs/"+args[0]+"/cancel", nil, &js); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cancelling job %s\n", js.ID)
+			return nil
+		},
+	}
+}
+
+func newJobSavepointCmd(c *jobClient) *cobra.Command {
+	var req web.SavepointRequest
+	cmd := &cobra.Command{
+		Use:   "savepoint ID",
+		Short: "Take a savepoint of a job (with --stop, then stop it)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !web.ValidName(args[0]) {
+				return usagef(cmd, "invalid job id %q", args[0])
+			}
+			if req.Name == "" {
+				req.Name = args[0] + "-" + time.Now().UTC().Format("20060102-150405")
+			}
+			if !web.ValidName(req.Name) {
+				return usagef(cmd, "invalid --name %q: use letters, digits, '.', '_' and '-' (1 to 64)", req.Name)
+			}
+			var sp web.SavepointInfo
+			if err := c.call("POST", "/api/v1/jobs/"+args[0]+"/savepoint", req, &sp); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "savepoint %s of job %s: checkpoint %d, %d bytes", sp.Name, sp.Job, sp.CheckpointID, sp.Bytes)
+			if sp.Stopped {
+				fmt.Fprint(cmd.OutOrStdout(), "; the job stops")
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nresume with: strom job submit FILE.sql --from-savepoint %s\n", sp.Name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&req.Name, "name", "", "the savepoint's `NAME` (default: ID-<time>)")
+	cmd.Flags().BoolVar(&req.Stop, "stop", false, "stop the job after the savepoint")
+	return cmd
+}

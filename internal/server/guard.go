@@ -1,0 +1,213 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
+	"github.com/stromio/strom/connector/file"
+	jconn "github.com/stromio/strom/connector/journal"
+	"github.com/stromio/strom/connector/kafka"
+	"github.com/stromio/strom/connector/nexmark"
+	"github.com/stromio/strom/journal"
+	"github.com/stromio/strom/table"
+)
+
+// DefaultFactories are the connectors of server jobs: file (and
+// filesystem), kafka, nexmark, print (to out), blackhole and journal (the
+// server's).
+func DefaultFactories(j *journal.Journal, out io.Writer) []connector.TableFactory {
+	return []connector.TableFactory{
+		file.TableFactory(), file.FilesystemTableFactory(), kafka.TableFactory(), nexmark.TableFactory(),
+		builtin.PrintFactory(out), builtin.BlackholeFactory(), jconn.TableFactory(j),
+	}
+}
+
+// factories returns the connectors of a job, each behind the checks of
+// RELIABILITY S8: a 'path' option must stay inside the data directory
+// (relative paths are under files/), URLs and Kafka bootstrap servers
+// must name an allowed host.
+func (s *Server) factories() []connector.TableFactory {
+	mk := s.cfg.Factories
+	if mk == nil {
+		mk = DefaultFactories
+	}
+	fs := mk(s.j, s.cfg.Out)
+	out := make([]connector.TableFactory, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, s.guard(f))
+	}
+	return out
+}
+
+func (s *Server) guard(f connector.TableFactory) connector.TableFactory {
+	g := guarded{TableFactory: f, check: s.checkOptions}
+	src, isSrc := f.(connector.TableSourceFactory)
+	snk, isSnk := f.(connector.TableSinkFactory)
+	switch {
+	case isSrc && isSnk:
+		return &guardedBoth{guardedSource{g, src}, snk}
+	case isSrc:
+		return &guardedSource{g, src}
+	case isSnk:
+		return &guardedSink{g, snk}
+	}
+	return f
+}
+
+type guarded struct {
+	connector.TableFactory
+	check func(t *connector.TableContext) error
+}
+
+type guardedSource struct {
+	guarded
+	src connector.TableSourceFactory
+}
+
+func (g *guardedSource) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	if err := g.check(&t); err != nil {
+		return nil, err
+	}
+	return g.src.TableSource(ctx, t)
+}
+
+type guardedSink struct {
+	guarded
+	snk connector.TableSinkFactory
+}
+
+func (g *guardedSink) TableSink(ctx context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
+	if err := g.check(&t); err != nil {
+		return nil, err
+	}
+	return g.snk.TableSink(ctx, t, updating)
+}
+
+type guardedBoth struct {
+	guardedSource
+	snk connector.TableSinkFactory
+}
+
+func (g *guardedBoth) TableSink(ctx context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
+	if err := g.check(&t); err != nil {
+		return nil, err
+	}
+	return g.snk.TableSink(ctx, t, updating)
+}
+
+// checkOptions rewrites t's 'path' to an absolute path inside the data
+// directory, or refuses it, and checks hosts named by URLs and servers.
+func (s *Server) checkOptions(t *connector.TableContext) error {
+	opts := make(map[string]string, len(t.Options))
+	for k, v := range t.Options {
+		opts[k] = v
+	}
+	for k, v := range t.Options {
+		lk := strings.ToLower(k)
+		switch {
+		case lk == "path":
+			p, err := s.confine(v)
+			if err != nil {
+				return fmt.Errorf("option 'path' = '%s': %v", v, err)
+			}
+			opts[k] = p
+		case strings.HasSuffix(lk, "bootstrap.servers"):
+			for _, hp := range strings.Split(v, ",") {
+				if err := s.allowedHost(strings.TrimSpace(hp)); err != nil {
+					return fmt.Errorf("option '%s': %v", k, err)
+				}
+			}
+		case strings.HasSuffix(lk, "url") || strings.Contains(v, "://"):
+			rest, ok := strings.CutPrefix(v, "file://")
+			if ok && lk != "path" {
+				return fmt.Errorf("option '%s' = '%s': file URLs are not allowed here", k, v)
+			}
+			_, after, found := strings.Cut(rest, "://")
+			if !found {
+				continue
+			}
+			host, _, _ := strings.Cut(after, "/")
+			if at := strings.LastIndexByte(host, '@'); at >= 0 {
+				host = host[at+1:]
+			}
+			if err := s.allowedHost(host); err != nil {
+				return fmt.Errorf("option '%s': %v", k, err)
+			}
+		}
+	}
+	t.Options = opts
+	return nil
+}
+
+// confine resolves p (relative: under files/ of the data directory) and
+// refuses it unless it stays inside the data directory after resolving
+// symlinks.
+func (s *Server) confine(p string) (string, error) {
+	p = strings.TrimPrefix(p, "file://")
+	if strings.ContainsRune(p, 0) || p == "" {
+		return "", fmt.Errorf("not a path")
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(s.dir, "files", p)
+	}
+	p = filepath.Clean(p)
+	real, err := resolveExisting(p)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(s.dir, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("the server reads and writes files only inside its data directory %s (relative paths are under %s)",
+			s.dir, filepath.Join(s.dir, "files"))
+	}
+	for _, private := range []string{"token", "token-readonly", "server.json", "server.lock", "jobs", "savepoints", "journal"} {
+		if rel == private || strings.HasPrefix(rel, private+string(filepath.Separator)) {
+			return "", fmt.Errorf("%s belongs to the server; tables use %s", filepath.Join(s.dir, private), filepath.Join(s.dir, "files"))
+		}
+	}
+	return real, nil
+}
+
+// resolveExisting resolves the symlinks of the longest existing prefix of
+// p and appends the rest.
+func resolveExisting(p string) (string, error) {
+	rest := ""
+	cur := p
+	for {
+		if _, err := os.Lstat(cur); err == nil {
+			r, err := filepath.EvalSymlinks(cur)
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(r, rest), nil
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+func (s *Server) allowedHost(hostport string) error {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	for _, a := range s.cfg.AllowHosts {
+		if strings.EqualFold(a, hostport) || strings.EqualFold(a, host) {
+			return nil
+		}
+	}
+	return fmt.Errorf("host %q is not in the server's allow list (%s); start the server with --allow-host %s to allow it",
+		hostport, strings.Join(s.cfg.AllowHosts, ", "), host)
+}

@@ -1,0 +1,613 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stromio/strom/internal/cluster"
+	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
+)
+
+// jobRecord is the persisted spec and desired state of a job
+// (jobs/<id>/job.json, inside a checksummed envelope).
+type jobRecord struct {
+	ID                 string     `json:"id"`
+	Name               string     `json:"name"`
+	SQL                string     `json:"sql"`
+	Query              bool       `json:"query"`
+	Parallelism        int        `json:"parallelism"`
+	CheckpointInterval string     `json:"checkpoint_interval"`
+	FromSavepoint      string     `json:"from_savepoint,omitempty"`
+	Desired            string     `json:"desired"` // running, or the final state
+	Created            time.Time  `json:"created"`
+	Ended              *time.Time `json:"ended,omitempty"`
+	Error              string     `json:"error,omitempty"`
+}
+
+// jobFileVersion is the version of the job.json layout.
+const jobFileVersion = 1
+
+type jobFile struct {
+	Version int             `json:"version"`
+	CRC32C  uint32          `json:"crc32c"` // of Job's bytes
+	Job     json.RawMessage `json:"job"`
+}
+
+// job is a job of the server; mu guards everything but rec.ID and the
+// fields set before the supervisor starts.
+type job struct {
+	mu       sync.Mutex
+	rec      jobRecord
+	dir      string
+	state    string
+	started  time.Time
+	cur      *stream.Job // the running attempt (nil: none)
+	view     []cluster.VertexView
+	ckpt     cluster.CheckpointStats
+	restarts int
+	columns  []web.Column
+	feed     *web.Feed // query jobs
+	excs     []web.Exception
+	stopping string        // "cancelled" when the user cancelled
+	cancelCh chan struct{} // closed by Cancel (wakes a restart delay)
+}
+
+func (s *Server) jobPath(id string) string { return filepath.Join(s.dir, "jobs", id) }
+
+func (s *Server) saveRecord(jb *job) error {
+	jb.mu.Lock()
+	rec := jb.rec
+	jb.mu.Unlock()
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(jobFile{Version: jobFileVersion, CRC32C: crc32.Checksum(body, castagnoli), Job: body}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(jb.dir, "job.json"), append(b, '\n'), 0o600)
+}
+
+func readRecord(name string) (jobRecord, error) {
+	var rec jobRecord
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return rec, err
+	}
+	var f jobFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return rec, fmt.Errorf("%s is not a job file: %w", name, err)
+	}
+	if f.Version != jobFileVersion {
+		return rec, fmt.Errorf("%s has version %d; this strom reads version %d", name, f.Version, jobFileVersion)
+	}
+	// The checksum covers the compact bytes of the record.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, f.Job); err != nil || crc32.Checksum(compact.Bytes(), castagnoli) != f.CRC32C {
+		return rec, fmt.Errorf("%s is damaged (checksum mismatch)", name)
+	}
+	if err := json.Unmarshal(f.Job, &rec); err != nil {
+		return rec, fmt.Errorf("%s: %w", name, err)
+	}
+	return rec, nil
+}
+
+// loadJobs reads jobs/*/job.json and resumes the running ones.
+func (s *Server) loadJobs() error {
+	ents, err := os.ReadDir(filepath.Join(s.dir, "jobs"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if !e.IsDir() || !web.ValidName(e.Name()) {
+			continue
+		}
+		rec, err := readRecord(filepath.Join(s.jobPath(e.Name()), "job.json"))
+		if err != nil {
+			s.log.Warn("strom server: skipping a job directory", "dir", s.jobPath(e.Name()), "err", err)
+			continue
+		}
+		jb := &job{rec: rec, dir: s.jobPath(rec.ID), cancelCh: make(chan struct{}), started: rec.Created}
+		if rec.Query {
+			jb.feed = web.NewFeed(0, 0)
+		}
+		s.jobs[rec.ID] = jb
+		if rec.Desired != web.StateRunning {
+			jb.state = rec.Desired
+			if jb.feed != nil {
+				jb.feed.Close([]byte(`{"end":"` + rec.Desired + `"}`))
+			}
+			continue
+		}
+		jb.state = web.StateCreated
+		s.log.Info("strom server: resuming a job", "id", rec.ID, "name", rec.Name)
+		s.wg.Add(1)
+		go s.supervise(jb, nil)
+	}
+	return nil
+}
+
+// Submit implements web.Backend: it plans and starts the job at once (a
+// planning error is a 400 with line and column), then persists it and
+// hands it to its supervisor.
+func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSummary, error) {
+	if req.Builtin != "" {
+		return web.JobSummary{}, web.BadRequest("no compiled-in job is named %q: this server runs SQL jobs (give \"sql\")", req.Builtin)
+	}
+	if strings.TrimSpace(req.SQL) == "" {
+		return web.JobSummary{}, web.BadRequest("the job has no SQL: give \"sql\" with CREATE TABLE statements and an INSERT INTO or a SELECT")
+	}
+	if req.Parallelism < 0 || req.Parallelism > 256 {
+		return web.JobSummary{}, web.BadRequest("parallelism must be between 1 and 256, got %d", req.Parallelism)
+	}
+	if req.Parallelism == 0 {
+		req.Parallelism = 1
+	}
+	interval := s.cfg.CheckpointInterval
+	if req.CheckpointInterval != "" {
+		d, err := time.ParseDuration(req.CheckpointInterval)
+		if err != nil || d < 10*time.Millisecond || d > 24*time.Hour {
+			return web.JobSummary{}, web.BadRequest("checkpoint_interval %q: give a duration from 10ms to 24h, e.g. \"10s\"", req.CheckpointInterval)
+		}
+		interval = d
+	}
+	if req.FromSavepoint != "" {
+		if !web.ValidName(req.FromSavepoint) {
+			return web.JobSummary{}, web.BadRequest("invalid from_savepoint %q", req.FromSavepoint)
+		}
+		if err := s.checkSavepointDir(req.FromSavepoint); err != nil {
+			return web.JobSummary{}, err
+		}
+	}
+	name := req.Name
+	if name == "" {
+		name = "sql"
+	}
+	id, err := newID()
+	if err != nil {
+		return web.JobSummary{}, err
+	}
+	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Query: streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
+		CheckpointInterval: interval.String(), FromSavepoint: req.FromSavepoint, Desired: web.StateRunning, Created: time.Now().UTC()}
+	if rec.Query && rec.FromSavepoint != "" {
+		return web.JobSummary{}, web.BadRequest("a query (SELECT) job starts fresh; from_savepoint is for INSERT INTO jobs")
+	}
+	jb := &job{rec: rec, dir: s.jobPath(id), cancelCh: make(chan struct{}), state: web.StateCreated, started: rec.Created}
+	if rec.Query {
+		jb.feed = web.NewFeed(0, 0)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return web.JobSummary{}, web.Errorf(503, "shutting_down", "the server is shutting down")
+	}
+	s.mu.Unlock()
+	if err := os.MkdirAll(jb.dir, 0o700); err != nil {
+		return web.JobSummary{}, err
+	}
+	first, err := s.startAttempt(jb)
+	if err != nil {
+		_ = os.RemoveAll(jb.dir)
+		return web.JobSummary{}, userError(err, req.SQL)
+	}
+	if err := s.saveRecord(jb); err != nil {
+		first.Cancel()
+		_ = first.Wait()
+		_ = os.RemoveAll(jb.dir)
+		return web.JobSummary{}, fmt.Errorf("persist job %s: %w", id, err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		first.Cancel()
+		_ = first.Wait()
+		return web.JobSummary{}, web.Errorf(503, "shutting_down", "the server is shutting down")
+	}
+	s.jobs[id] = jb
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.supervise(jb, first)
+	return jb.summary(), nil
+}
+
+// userError turns a planning or start error into a 400.
+func userError(err error, src string) error {
+	var we *web.Error
+	if errors.As(err, &we) {
+		return err
+	}
+	var se *streamsql.Error
+	if errors.As(err, &se) {
+		return web.BadRequest("%s", se.Pretty(src))
+	}
+	return web.BadRequest("the job did not start: %v", err)
+}
+
+func newID() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "j-" + hex.EncodeToString(b[:]), nil
+}
+
+// startAttempt plans the job in a new session and starts it.
+func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
+	jb.mu.Lock()
+	rec := jb.rec
+	jb.mu.Unlock()
+	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: s.cfg.Out}
+	if !rec.Query {
+		interval, _ := time.ParseDuration(rec.CheckpointInterval)
+		co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
+			Logf: func(format string, args ...any) {
+				s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
+			}}
+		if rec.FromSavepoint != "" {
+			co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
+		}
+		opts.Checkpoints = co
+	}
+	sess := streamsql.NewSession(opts)
+	if !rec.Query {
+		j, _, err := sess.Submit(s.ctx, rec.SQL)
+		if err != nil {
+			return nil, err
+		}
+		if j == nil {
+			return nil, web.BadRequest("the script has no INSERT INTO and does not end with a SELECT: nothing to run")
+		}
+		return j, nil
+	}
+	// The columns are known when Query returns, after the job started:
+	// rows wait for them.
+	var schema table.Schema
+	ready := make(chan struct{})
+	var buf []byte
+	feed := jb.feed
+	j, cols, err := sess.Query(s.ctx, rec.SQL, func(r table.Row) error {
+		<-ready
+		buf = append(buf[:0], `{"op":"`...)
+		buf = append(buf, r.Kind.String()...)
+		buf = append(buf, `","row":`...)
+		var err error
+		if buf, err = table.AppendJSON(buf, r, &schema); err != nil {
+			return err
+		}
+		buf = append(buf, '}')
+		feed.Publish(buf)
+		return nil
+	})
+	if err != nil {
+		close(ready)
+		return nil, err
+	}
+	wc := make([]web.Column, 0, len(cols))
+	for _, c := range cols {
+		schema.Columns = append(schema.Columns, table.Column{Name: c.Name, Type: c.Type})
+		wc = append(wc, web.Column{Name: c.Name, Type: c.Type.String()})
+	}
+	close(ready)
+	jb.mu.Lock()
+	jb.columns = wc
+	jb.mu.Unlock()
+	return j, nil
+}
+
+// supervise runs the job's attempts: it waits for the current one and,
+// after a failure, restarts from the latest checkpoint (an INSERT job)
+// within the restart strategy. The server's shutdown cancels the attempt
+// and leaves the desired state running.
+func (s *Server) supervise(jb *job, cur *stream.Job) {
+	defer s.wg.Done()
+	rs := s.cfg.Restart
+	attempt := 0
+	delay := time.Duration(0)
+	for {
+		var err error
+		if cur == nil {
+			cur, err = s.startAttempt(jb)
+		}
+		if err == nil {
+			jb.mu.Lock()
+			jb.cur, jb.state = cur, web.StateRunning
+			cancelled := jb.stopping != ""
+			jb.mu.Unlock()
+			s.publishState(jb, web.StateRunning)
+			if cancelled {
+				cur.Cancel()
+			}
+			stop := context.AfterFunc(s.ctx, cur.Cancel)
+			err = cur.Wait()
+			stop()
+			jb.mu.Lock()
+			jb.view, jb.ckpt, jb.cur = cur.View(), cur.Checkpoints(), nil
+			jb.mu.Unlock()
+			cur = nil
+		}
+		jb.mu.Lock()
+		userStop := jb.stopping
+		jb.mu.Unlock()
+		switch {
+		case s.ctx.Err() != nil && userStop == "":
+			// Shutdown: leave the job resumable.
+			s.endFeed(jb, "shutdown")
+			return
+		case userStop != "" && (err == nil || errors.Is(err, stream.ErrCanceled)):
+			s.finish(jb, web.StateCancelled, "")
+			return
+		case err == nil:
+			s.finish(jb, web.StateFinished, "")
+			return
+		case errors.Is(err, stream.ErrStopped):
+			s.finish(jb, web.StateStopped, "")
+			return
+		case errors.Is(err, stream.ErrCanceled):
+			s.finish(jb, web.StateCancelled, "")
+			return
+		}
+		s.recordException(jb, err)
+		if jb.rec.Query || attempt >= rs.MaxAttempts {
+			s.finish(jb, web.StateFailed, err.Error())
+			return
+		}
+		attempt++
+		if delay == 0 {
+			delay = rs.Delay
+		} else if rs.Backoff > 1 {
+			delay = time.Duration(float64(delay) * rs.Backoff)
+		}
+		if rs.MaxDelay > 0 && delay > rs.MaxDelay {
+			delay = rs.MaxDelay
+		}
+		jb.mu.Lock()
+		jb.state = web.StateRestarting
+		jb.restarts++
+		jb.mu.Unlock()
+		s.publishState(jb, web.StateRestarting)
+		s.log.Warn("strom server: job failed, restarting from its latest checkpoint", "job", jb.rec.ID,
+			"attempt", attempt, "of", rs.MaxAttempts, "delay", delay, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+			s.endFeed(jb, "shutdown")
+			return
+		case <-jb.cancelCh:
+			t.Stop()
+			s.finish(jb, web.StateCancelled, "")
+			return
+		}
+	}
+}
+
+func (s *Server) recordException(jb *job, err error) {
+	ex := web.Exception{Time: time.Now().UTC(), Message: err.Error()}
+	var oe *stream.OperatorError
+	if errors.As(err, &oe) {
+		ex.Operator, ex.Subtask = oe.Operator, oe.Subtask
+		if oe.Cause != nil {
+			ex.Cause = oe.Cause.Error()
+		}
+	}
+	jb.mu.Lock()
+	jb.excs = append([]web.Exception{ex}, jb.excs...)
+	if len(jb.excs) > 100 {
+		jb.excs = jb.excs[:100]
+	}
+	jb.mu.Unlock()
+}
+
+// finish records the job's final state (persisted as its desired state so
+// a restart of the server does not resume it).
+func (s *Server) finish(jb *job, state, msg string) {
+	now := time.Now().UTC()
+	jb.mu.Lock()
+	jb.state = state
+	jb.rec.Desired = state
+	jb.rec.Ended = &now
+	jb.rec.Error = msg
+	jb.mu.Unlock()
+	if err := s.saveRecord(jb); err != nil {
+		s.log.Error("strom server: could not persist a job's final state; it may be resumed after a restart", "job", jb.rec.ID, "err", err)
+	}
+	s.endFeed(jb, state)
+	s.publishState(jb, state)
+}
+
+func (s *Server) endFeed(jb *job, why string) {
+	if jb.feed != nil {
+		jb.feed.Close([]byte(`{"end":"` + why + `"}`))
+	}
+}
+
+func (jb *job) summary() web.JobSummary {
+	jb.mu.Lock()
+	defer jb.mu.Unlock()
+	return jb.summaryLocked()
+}
+
+func (jb *job) summaryLocked() web.JobSummary {
+	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: "sql", Query: jb.rec.Query, State: jb.state,
+		StartedAt: jb.started, Error: jb.rec.Error, Restarts: jb.restarts}
+	if jb.rec.Ended != nil && jb.rec.Desired != web.StateRunning {
+		t := *jb.rec.Ended
+		js.EndedAt = &t
+	}
+	return js
+}
+
+// Jobs implements web.Backend.
+func (s *Server) Jobs() []web.JobSummary {
+	s.mu.Lock()
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, jb := range s.jobs {
+		jobs = append(jobs, jb)
+	}
+	s.mu.Unlock()
+	out := make([]web.JobSummary, 0, len(jobs))
+	for _, jb := range jobs {
+		out = append(out, jb.summary())
+	}
+	sort.Slice(out, func(i, k int) bool {
+		if !out[i].StartedAt.Equal(out[k].StartedAt) {
+			return out[i].StartedAt.After(out[k].StartedAt)
+		}
+		return out[i].ID < out[k].ID
+	})
+	return out
+}
+
+func (s *Server) job(id string) (*job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	jb, ok := s.jobs[id]
+	if !ok {
+		return nil, web.NotFound("no job %q (GET /api/v1/jobs lists them)", id)
+	}
+	return jb, nil
+}
+
+// Job implements web.Backend.
+func (s *Server) Job(id string) (web.JobInfo, error) {
+	jb, err := s.job(id)
+	if err != nil {
+		return web.JobInfo{}, err
+	}
+	jb.mu.Lock()
+	defer jb.mu.Unlock()
+	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: jb.rec.SQL, Columns: jb.columns, View: jb.view,
+		Checkpoints: jb.ckpt, Checkpointing: !jb.rec.Query, Exceptions: append([]web.Exception(nil), jb.excs...)}
+	if jb.cur != nil {
+		ji.View, ji.Checkpoints = jb.cur.View(), jb.cur.Checkpoints()
+	}
+	return ji, nil
+}
+
+// Feed implements web.Backend.
+func (s *Server) Feed(id string) (*web.Feed, error) {
+	jb, err := s.job(id)
+	if err != nil {
+		return nil, err
+	}
+	if jb.feed == nil {
+		return nil, web.NotFound("job %s is an INSERT INTO job: only query (SELECT) jobs have live results", id)
+	}
+	return jb.feed, nil
+}
+
+// Cancel implements web.Backend.
+func (s *Server) Cancel(ctx context.Context, id string) (web.JobSummary, error) {
+	jb, err := s.job(id)
+	if err != nil {
+		return web.JobSummary{}, err
+	}
+	jb.mu.Lock()
+	switch jb.state {
+	case web.StateFinished, web.StateFailed, web.StateCancelled, web.StateStopped:
+		st := jb.state
+		jb.mu.Unlock()
+		return web.JobSummary{}, web.Conflict("job %s already ended (%s)", id, st)
+	}
+	if jb.stopping == "" {
+		jb.stopping = web.StateCancelled
+		close(jb.cancelCh)
+	}
+	cur := jb.cur
+	jb.mu.Unlock()
+	if cur != nil {
+		cur.Cancel()
+	}
+	return jb.summary(), nil
+}
+
+// savepointMeta is savepoints/<name>.json.
+type savepointMeta = web.SavepointInfo
+
+// Savepoint implements web.Backend.
+func (s *Server) Savepoint(ctx context.Context, id string, req web.SavepointRequest) (web.SavepointInfo, error) {
+	if !web.ValidName(req.Name) {
+		return web.SavepointInfo{}, web.BadRequest("invalid savepoint name %q", req.Name)
+	}
+	jb, err := s.job(id)
+	if err != nil {
+		return web.SavepointInfo{}, err
+	}
+	if jb.rec.Query {
+		return web.SavepointInfo{}, web.Conflict("job %s is a query (SELECT) job: it takes no checkpoints, so no savepoints", id)
+	}
+	jb.mu.Lock()
+	cur := jb.cur
+	jb.mu.Unlock()
+	if cur == nil {
+		return web.SavepointInfo{}, web.Conflict("job %s is not running (it is %s); try again when it runs", id, jb.summary().State)
+	}
+	dir := filepath.Join(s.dir, "savepoints", req.Name)
+	if _, err := os.Stat(dir); err == nil {
+		return web.SavepointInfo{}, web.Conflict("a savepoint named %q exists; choose another name", req.Name)
+	}
+	res, err := cur.Savepoint(ctx, dir, req.Stop)
+	if err != nil {
+		return web.SavepointInfo{}, web.Conflict("savepoint of job %s failed: %v", id, err)
+	}
+	info := web.SavepointInfo{Name: req.Name, Job: id, CheckpointID: res.CheckpointID, Bytes: res.Bytes, Time: time.Now().UTC(), Stopped: req.Stop}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return info, err
+	}
+	if err := writeFileAtomic(dir+".json", append(b, '\n'), 0o600); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+// Savepoints implements web.Backend.
+func (s *Server) Savepoints() ([]web.SavepointInfo, error) {
+	root := filepath.Join(s.dir, "savepoints")
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	out := []web.SavepointInfo{}
+	for _, e := range ents {
+		if !e.IsDir() || !web.ValidName(e.Name()) {
+			continue
+		}
+		info := savepointMeta{Name: e.Name()}
+		if b, err := os.ReadFile(filepath.Join(root, e.Name()+".json")); err == nil {
+			_ = json.Unmarshal(b, &info)
+			info.Name = e.Name()
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Name < out[k].Name })
+	return out, nil
+}
+
+// checkSavepointDir checks that savepoints/<name> is a directory that
+// stays inside the data directory (a symlink out of it is refused).
+func (s *Server) checkSavepointDir(name string) error {
+	dir := filepath.Join(s.dir, "savepoints", name)
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return web.BadRequest("no savepoint is named %q (GET /api/v1/savepoints lists them)", name)
+	}
+	return nil
+}

@@ -1,0 +1,626 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// This file is the physical translation of Calc chains (not visible in
+// EXPLAIN, which prints the logical plan):
+//
+//   - fusion: a Calc over a Calc becomes one operator (the inner
+//     projection substituted into the outer filter and projection) when no
+//     inner expression but a column, a literal or a ROW field access would
+//     be evaluated twice;
+//   - simplification: a filter conjunct `col = literal` (integer or
+//     boolean column) makes col that literal in the later conjuncts and
+//     the projection, and constant subexpressions fold (a CASE whose
+//     conditions are then constant keeps only the branch taken);
+//   - projection push-down: a Calc directly over a Scan whose connector
+//     implements connector.ProjectableTableSource reads only the columns
+//     and ROW fields that the Calc and the scan's rowtime use, as flat
+//     fields;
+//   - the filter's conjuncts run in order (a row passes when each is
+//     TRUE), column references are copied, not evaluated, and the output
+//     row is written into the input row's fields when they are wide enough.
+//
+// Row ownership (what the in-place write relies on): every stream that
+// translator.build returns has exactly one consumer (the plan is a tree
+// and each build call adds new operators), an operator never reads or
+// writes a row after emitting it, and the engine passes a row to exactly
+// one downstream operator (FORWARD chains and keyed/rebalanced edges; only
+// BROADCAST, which SQL plans do not use, copies a record to several). So
+// the Calc that receives a row owns it, and its fields may be overwritten.
+// A source must not reuse a row it has emitted. Whoever adds fan-out (a
+// stream consumed by two operators, e.g. a shared scan) must give the
+// consumers copies or translate their Calcs with inPlace false.
+
+// fusedCalc is a chain of Calcs merged into one: filters are conjuncts
+// evaluated in order.
+type fusedCalc struct {
+	in      Node
+	filters []expr.Expr
+	exprs   []expr.Expr
+}
+
+// conjuncts splits an AND into its operands (recursively).
+func calcConjuncts(e expr.Expr) []expr.Expr {
+	if l, ok := e.(*expr.Logic); ok && !l.Or {
+		var out []expr.Expr
+		for _, a := range l.Args {
+			out = append(out, calcConjuncts(a)...)
+		}
+		return out
+	}
+	return []expr.Expr{e}
+}
+
+// mapExpr rewrites e top-down: f returns a replacement (true) or asks to
+// descend (false). ok is false when e holds an expression kind this file
+// does not know (the caller then leaves the plan as it is).
+func calcMapExpr(e expr.Expr, f func(expr.Expr) (expr.Expr, bool)) (out expr.Expr, ok bool) {
+	if r, done := f(e); done {
+		return r, true
+	}
+	all := func(es []expr.Expr) ([]expr.Expr, bool) {
+		out := make([]expr.Expr, len(es))
+		for i, x := range es {
+			var ok bool
+			if out[i], ok = calcMapExpr(x, f); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	switch x := e.(type) {
+	case *expr.Column, *expr.Literal:
+		return e, true
+	case *expr.Call:
+		c := *x
+		c.Args, ok = all(x.Args)
+		return &c, ok
+	case *expr.Case:
+		c := *x
+		c.Whens = make([]expr.When, len(x.Whens))
+		for i, w := range x.Whens {
+			cs, ok := all([]expr.Expr{w.Cond, w.Then})
+			if !ok {
+				return nil, false
+			}
+			c.Whens[i] = expr.When{Cond: cs[0], Then: cs[1]}
+		}
+		c.Else, ok = calcMapExpr(x.Else, f)
+		return &c, ok
+	case *expr.Cast:
+		c := *x
+		c.X, ok = calcMapExpr(x.X, f)
+		return &c, ok
+	case *expr.IsNull:
+		c := *x
+		c.X, ok = calcMapExpr(x.X, f)
+		return &c, ok
+	case *expr.IsBool:
+		c := *x
+		c.X, ok = calcMapExpr(x.X, f)
+		return &c, ok
+	case *expr.Not:
+		c := *x
+		c.X, ok = calcMapExpr(x.X, f)
+		return &c, ok
+	case *expr.In:
+		c := *x
+		if c.X, ok = calcMapExpr(x.X, f); !ok {
+			return nil, false
+		}
+		c.List, ok = all(x.List)
+		return &c, ok
+	case *expr.Between:
+		c := *x
+		cs, ok := all([]expr.Expr{x.X, x.Lo, x.Hi})
+		if !ok {
+			return nil, false
+		}
+		c.X, c.Lo, c.Hi = cs[0], cs[1], cs[2]
+		return &c, true
+	case *expr.Like:
+		c := *x
+		cs, ok := all([]expr.Expr{x.X, x.Pattern})
+		if !ok {
+			return nil, false
+		}
+		c.X, c.Pattern = cs[0], cs[1]
+		return &c, true
+	case *expr.Logic:
+		c := *x
+		c.Args, ok = all(x.Args)
+		return &c, ok
+	case *expr.Coalesce:
+		c := *x
+		c.Args, ok = all(x.Args)
+		return &c, ok
+	}
+	return nil, false
+}
+
+// columnUses counts the references to each column in es; ok is false for
+// an unknown expression kind.
+func calcColumnUses(es []expr.Expr) (map[int]int, bool) {
+	uses := map[int]int{}
+	for _, e := range es {
+		if _, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+			if c, ok := x.(*expr.Column); ok {
+				uses[c.Index]++
+				return x, true
+			}
+			return nil, false
+		}); !ok {
+			return nil, false
+		}
+	}
+	return uses, true
+}
+
+// cheap reports whether e may be evaluated more than once per row at no
+// real cost: a column, a literal or a ROW field access of one.
+func calcCheap(e expr.Expr) bool {
+	switch x := e.(type) {
+	case *expr.Column, *expr.Literal:
+		return true
+	case *expr.Call:
+		return x.Name == fieldFunc && len(x.Args) == 2 && calcCheap(x.Args[0])
+	}
+	return false
+}
+
+// fuseCalc merges x with the Calcs below it.
+func fuseCalc(x *Calc) fusedCalc {
+	f := fusedCalc{in: x.In, exprs: x.Exprs}
+	if x.Filter != nil {
+		f.filters = calcConjuncts(x.Filter)
+	}
+	for {
+		inner, ok := f.in.(*Calc)
+		if !ok {
+			return f
+		}
+		uses, ok := calcColumnUses(append(append([]expr.Expr(nil), f.filters...), f.exprs...))
+		if !ok {
+			return f
+		}
+		for i, n := range uses {
+			if i < 0 || i >= len(inner.Exprs) || (n > 1 && !calcCheap(inner.Exprs[i])) {
+				return f
+			}
+		}
+		subst := func(e expr.Expr) (expr.Expr, bool) {
+			return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+				if c, ok := x.(*expr.Column); ok {
+					return inner.Exprs[c.Index], true
+				}
+				return nil, false
+			})
+		}
+		var g fusedCalc
+		g.in = inner.In
+		if inner.Filter != nil {
+			g.filters = calcConjuncts(inner.Filter)
+		}
+		ok = true
+		for _, c := range f.filters {
+			s, k := subst(c)
+			ok = ok && k
+			g.filters = append(g.filters, s)
+		}
+		for _, e := range f.exprs {
+			s, k := subst(e)
+			ok = ok && k
+			g.exprs = append(g.exprs, s)
+		}
+		if !ok {
+			return f
+		}
+		f = g
+	}
+}
+
+// volatile reports whether e calls a volatile function (never folded).
+func calcVolatile(e expr.Expr) bool {
+	v := false
+	if _, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Call); ok && c.Overload != nil && c.Overload.Volatile {
+			v = true
+		}
+		return nil, false
+	}); !ok {
+		return true
+	}
+	return v
+}
+
+// calcFold evaluates the constant subexpressions of e and drops the branches
+// of a CASE whose condition is a constant that is not TRUE.
+func calcFold(e expr.Expr) expr.Expr {
+	out, ok := calcFoldRec(e)
+	if !ok {
+		return e
+	}
+	return out
+}
+
+func calcFoldRec(e expr.Expr) (expr.Expr, bool) {
+	// Children first.
+	first := true
+	r, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if first {
+			first = false
+			return nil, false
+		}
+		y, ok := calcFoldRec(x)
+		if !ok {
+			return x, true
+		}
+		return y, true
+	})
+	if !ok {
+		return e, false
+	}
+	if c, isCase := r.(*expr.Case); isCase {
+		var whens []expr.When
+		for _, w := range c.Whens {
+			if l, ok := w.Cond.(*expr.Literal); ok {
+				if l.V.IsNull() || !l.V.AsBool() {
+					continue // never taken
+				}
+				if len(whens) == 0 {
+					return w.Then, true // always taken
+				}
+				c2 := *c
+				c2.Whens, c2.Else = whens, w.Then
+				return &c2, true
+			}
+			whens = append(whens, w)
+		}
+		if len(whens) == 0 {
+			return c.Else, true
+		}
+		c2 := *c
+		c2.Whens = whens
+		r = &c2
+	}
+	switch r.(type) {
+	case *expr.Column, *expr.Literal:
+		return r, true
+	}
+	constant := true
+	if _, ok := calcMapExpr(r, func(x expr.Expr) (expr.Expr, bool) {
+		if _, ok := x.(*expr.Column); ok {
+			constant = false
+		}
+		return nil, false
+	}); !ok || !constant || calcVolatile(r) {
+		return r, true
+	}
+	p, err := expr.Compile(r)
+	if err != nil {
+		return r, true
+	}
+	v, err := p(&table.Row{})
+	if err != nil {
+		return r, true // raised per row, where it is reached
+	}
+	return expr.Lit(v, r.Type()), true
+}
+
+// colEqLit matches `col = literal` (either order) over an integer or
+// boolean column and a non-NULL literal of its type.
+func calcColEqLit(e expr.Expr) (int, *expr.Literal, bool) {
+	c, ok := e.(*expr.Call)
+	if !ok || c.Name != "=" || len(c.Args) != 2 {
+		return 0, nil, false
+	}
+	col, ok1 := c.Args[0].(*expr.Column)
+	lit, ok2 := c.Args[1].(*expr.Literal)
+	if !ok1 || !ok2 {
+		col, ok1 = c.Args[1].(*expr.Column)
+		lit, ok2 = c.Args[0].(*expr.Literal)
+	}
+	if !ok1 || !ok2 || lit.V.IsNull() || !lit.T.EqualIgnoringNull(col.T) {
+		return 0, nil, false
+	}
+	if k := table.KindOf(col.T); k != table.KindInt && k != table.KindBool {
+		return 0, nil, false
+	}
+	return col.Index, expr.Lit(lit.V, col.T.NotNull()), true
+}
+
+// simplify folds constants and propagates `col = literal` conjuncts into
+// what is evaluated after them (only for rows where they hold).
+func (f *fusedCalc) simplify() {
+	known := map[int]*expr.Literal{}
+	subst := func(e expr.Expr) expr.Expr {
+		if len(known) > 0 {
+			if s, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+				if c, ok := x.(*expr.Column); ok {
+					if l := known[c.Index]; l != nil {
+						return l, true
+					}
+					return x, true
+				}
+				return nil, false
+			}); ok {
+				e = s
+			}
+		}
+		return calcFold(e)
+	}
+	var filters []expr.Expr
+	for _, c := range f.filters {
+		c = subst(c)
+		if l, ok := c.(*expr.Literal); ok && !l.V.IsNull() && l.V.AsBool() {
+			continue // always TRUE
+		}
+		filters = append(filters, c)
+		if i, l, ok := calcColEqLit(c); ok {
+			known[i] = l
+		}
+	}
+	f.filters = filters
+	for i, e := range f.exprs {
+		f.exprs[i] = subst(e)
+	}
+}
+
+// fieldPath returns the column and ROW field path that e reads, when e is
+// a column or a chain of field accesses over one.
+func calcFieldPath(e expr.Expr) ([]int, bool) {
+	switch x := e.(type) {
+	case *expr.Column:
+		return []int{x.Index}, true
+	case *expr.Call:
+		if x.Name != fieldFunc || len(x.Args) != 2 {
+			return nil, false
+		}
+		p, ok := calcFieldPath(x.Args[0])
+		name, isLit := x.Args[1].(*expr.Literal)
+		if !ok || !isLit || name.V.IsNull() {
+			return nil, false
+		}
+		idx := -1
+		for i, fl := range x.Args[0].Type().Fields() {
+			if fl.Name == name.V.AsString() {
+				idx = i // the last match, as $FIELD's evaluator
+			}
+		}
+		if idx < 0 {
+			return nil, false
+		}
+		return append(p, idx), true
+	}
+	return nil, false
+}
+
+// projection collects the paths es read and rewrites es over them.
+type projection struct {
+	paths [][]int
+	index map[string]int
+}
+
+func calcPathKey(p []int) string {
+	var b strings.Builder
+	for _, i := range p {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('.')
+	}
+	return b.String()
+}
+
+func (pr *projection) rewrite(e expr.Expr) (expr.Expr, bool) {
+	return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		p, ok := calcFieldPath(x)
+		if !ok {
+			return nil, false
+		}
+		k := calcPathKey(p)
+		i, seen := pr.index[k]
+		if !seen {
+			i = len(pr.paths)
+			pr.index[k] = i
+			pr.paths = append(pr.paths, p)
+		}
+		return expr.ColumnRef(i, x.String(), x.Type()), true
+	})
+}
+
+// pushDown rewrites f over a projected scan of sc when its connector can
+// project; ok is false otherwise (f unchanged).
+func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row], bool, error) {
+	var zero stream.Stream[table.Row]
+	pf, can := tr.p.Factories[sc.Table.Connector].(connector.ProjectableTableSource)
+	if !can || sc.Changelog {
+		return zero, false, nil
+	}
+	pr := &projection{index: map[string]int{}}
+	var filters, exprs []expr.Expr
+	for _, c := range f.filters {
+		r, ok := pr.rewrite(c)
+		if !ok {
+			return zero, false, nil
+		}
+		filters = append(filters, r)
+	}
+	for _, e := range f.exprs {
+		r, ok := pr.rewrite(e)
+		if !ok {
+			return zero, false, nil
+		}
+		exprs = append(exprs, r)
+	}
+	var rowtime expr.Expr
+	if sc.Rowtime != nil {
+		var ok bool
+		if rowtime, ok = pr.rewrite(sc.Rowtime); !ok {
+			return zero, false, nil
+		}
+		rowtime = calcFold(rowtime)
+	}
+	if len(pr.paths) == len(sc.Cols()) {
+		identity := true
+		for i, p := range pr.paths {
+			identity = identity && len(p) == 1 && p[0] == i
+		}
+		if identity {
+			return zero, false, nil
+		}
+	}
+	src, err := pf.ProjectedTableSource(tr.ctx, connector.TableContext{Name: sc.Table.Name, Schema: *sc.Table.Physical(), Options: sc.Table.Options}, pr.paths)
+	if err != nil {
+		return zero, false, fmt.Errorf("table `%s` (connector '%s'): %w", sc.Table.Name, sc.Table.Connector, err)
+	}
+	s, err := tr.scanStream(sc, src, rowtime)
+	if err != nil {
+		return zero, false, err
+	}
+	f.filters, f.exprs = filters, exprs
+	return s, true, nil
+}
+
+// scanStream is the source stream of sc reading src, with the event time
+// from rowtime (over src's rows).
+func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowtime expr.Expr) (stream.Stream[table.Row], error) {
+	var wm stream.WatermarkStrategy[table.Row]
+	if c, ok := rowtime.(*expr.Column); ok {
+		i := c.Index
+		wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: sc.OutOfOrderness,
+			Timestamp: func(r table.Row) int64 {
+				if v := r.Fields[i]; !v.IsNull() {
+					ms, _ := v.AsTimestamp()
+					return ms
+				}
+				return math.MinInt64
+			}}
+	} else if rowtime != nil {
+		prog, err := expr.Compile(rowtime)
+		if err != nil {
+			return stream.Stream[table.Row]{}, err
+		}
+		wm = stream.WatermarkStrategy[table.Row]{Enabled: true, OutOfOrderness: sc.OutOfOrderness,
+			Timestamp: func(r table.Row) int64 {
+				v, err := prog(&r)
+				if err != nil || v.IsNull() {
+					return math.MinInt64
+				}
+				ms, _ := v.AsTimestamp()
+				return ms
+			}}
+	}
+	return stream.FromSource(tr.env, src, wm, "scan:"+sc.Table.Name).UID(tr.uid("scan-" + sc.Table.Name)), nil
+}
+
+// calc translates a Calc and the Calcs below it as one operator.
+func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	f := fuseCalc(x)
+	f.simplify()
+	var in stream.Stream[table.Row]
+	pushed := false
+	if sc, ok := f.in.(*Scan); ok {
+		var err error
+		if in, pushed, err = tr.pushDown(sc, &f); err != nil {
+			return zero, err
+		}
+	}
+	if !pushed {
+		var err error
+		if in, err = tr.build(f.in); err != nil {
+			return zero, err
+		}
+	}
+	preds := make([]func(*table.Row) (bool, error), len(f.filters))
+	for i, c := range f.filters {
+		var err error
+		if preds[i], err = expr.CompilePredicate(c); err != nil {
+			return zero, err
+		}
+	}
+	n := len(f.exprs)
+	// Column references are copied; the rest are evaluated.
+	src := make([]int, n) // input field, or -1
+	progs := make([]expr.Program, n)
+	var computed []int // output positions of evaluated expressions
+	identity := !pushed && n == len(f.in.Cols())
+	inPlace := true // column i is never read after output i was written
+	for i, e := range f.exprs {
+		if c, ok := e.(*expr.Column); ok {
+			src[i] = c.Index
+			identity = identity && c.Index == i
+			inPlace = inPlace && c.Index >= i
+			continue
+		}
+		identity = false
+		src[i] = -1
+		computed = append(computed, i)
+		var err error
+		if progs[i], err = expr.Compile(e); err != nil {
+			return zero, err
+		}
+	}
+	if identity && len(preds) == 0 {
+		return in, nil
+	}
+	const maxTmp = 8
+	inPlace = inPlace && len(computed) <= maxTmp
+	return stream.Process(in, func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+		for _, p := range preds {
+			ok, err := p(&r)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		if !inPlace || n > len(r.Fields) {
+			vs := make([]table.Value, n)
+			for i, k := range src {
+				if k >= 0 {
+					vs[i] = r.Fields[k]
+					continue
+				}
+				v, err := progs[i](&r)
+				if err != nil {
+					return err
+				}
+				vs[i] = v
+			}
+			out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+			return nil
+		}
+		// In place: evaluate first, then copy the columns in increasing
+		// order (each reads a field at or after the one it writes), then
+		// place the evaluated values.
+		var tmp [maxTmp]table.Value
+		for j, i := range computed {
+			v, err := progs[i](&r)
+			if err != nil {
+				return err
+			}
+			tmp[j] = v
+		}
+		fs := r.Fields
+		for i, k := range src {
+			if k >= 0 {
+				fs[i] = fs[k]
+			}
+		}
+		fs = fs[:n]
+		for j, i := range computed {
+			fs[i] = tmp[j]
+		}
+		out.Emit(table.Row{Kind: r.Kind, Fields: fs})
+		return nil
+	}).Name("calc").UID(tr.uid("calc")), nil
+}

@@ -1,0 +1,277 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// winAttr marks the window columns of a window relation: the rows of a
+// window table function, a window aggregation or a window join. They pass
+// through column references (renames, views, subqueries), so a later
+// GROUP BY or join on them is a window aggregation or a window join.
+type winAttr uint8
+
+const (
+	winNone winAttr = iota
+	winStart
+	winEnd
+	winTime
+)
+
+// selfTranslating is a node that translates itself (the node files).
+type selfTranslating interface {
+	translate(tr *translator) (stream.Stream[table.Row], error)
+}
+
+// explainer is a node that prints its EXPLAIN line (without the
+// changelog mode and the closing parenthesis).
+type explainer interface{ explain() string }
+
+// WindowTable is a window table function without an aggregation (TUMBLE,
+// HOP, CUMULATE): every row once per window it falls in, with
+// window_start, window_end and window_time appended. Insert-only.
+type WindowTable struct {
+	In          Node
+	Kind        string
+	Size, Slide time.Duration
+	TimeCol     string
+	cols        []Col
+}
+
+func (n *WindowTable) Cols() []Col    { return n.cols }
+func (n *WindowTable) Updating() bool { return false }
+func (n *WindowTable) Inputs() []Node { return []Node{n.In} }
+
+func (n *WindowTable) explain() string {
+	return fmt.Sprintf("WindowTableFunction(window=[%s]", windowText(n.Kind, n.TimeCol, n.Size, n.Slide))
+}
+
+func windowText(kind, timeCol string, size, slide time.Duration) string {
+	switch kind {
+	case "HOP":
+		return fmt.Sprintf("HOP(%s, slide=[%v], size=[%v])", timeCol, slide, size)
+	case "CUMULATE":
+		return fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", timeCol, slide, size)
+	case "SESSION":
+		return fmt.Sprintf("SESSION(%s, gap=[%v])", timeCol, size)
+	}
+	return fmt.Sprintf("TUMBLE(%s, size=[%v])", timeCol, size)
+}
+
+// materializeTVF turns the window table function of scope s (over n) into
+// a WindowTable node whose window columns are ordinary columns.
+func materializeTVF(n Node, s *scope) (Node, error) {
+	w := s.win
+	if w.kind == "SESSION" {
+		return nil, errAt(w.at, "the SESSION window table function is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
+	}
+	if n.Updating() {
+		return nil, errAt(w.at, "a window table function over an updating input is not supported yet")
+	}
+	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol}
+	wt.cols = append(wt.cols, n.Cols()...)
+	for i := w.first; i < w.first+3; i++ {
+		s.cols[i].window = false
+		wt.cols = append(wt.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t, Win: s.cols[i].win})
+	}
+	s.win = nil
+	return wt, nil
+}
+
+func assignerOf(kind string, size, slide time.Duration) stream.WindowAssigner {
+	switch kind {
+	case "HOP":
+		return stream.SlidingEventTimeWindows(size, slide)
+	case "CUMULATE":
+		return cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}
+	case "SESSION":
+		return stream.EventTimeSessionWindows(size)
+	}
+	return stream.TumblingEventTimeWindows(size)
+}
+
+func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(n.In)
+	if err != nil {
+		return zero, err
+	}
+	as := assignerOf(n.Kind, n.Size, n.Slide)
+	return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+		for _, w := range as.Assign(nil, ctx.Timestamp(), 0) {
+			f := make([]table.Value, 0, len(r.Fields)+3)
+			f = append(append(f, r.Fields...), table.TimestampMillis(w.Start), table.TimestampMillis(w.End), table.TimestampMillis(w.End-1))
+			out.Emit(table.Row{Kind: r.Kind, Fields: f})
+		}
+		return nil
+	}).Name("window-table-function").UID(tr.uid("window-tvf")), nil
+}
+
+// groupWindow reads a group window of GROUP BY: TUMBLE(ts, size),
+// HOP(ts, slide, size) or SESSION(ts, gap) over an event-time attribute.
+func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error) {
+	f, ok := g.(*parser.FuncCall)
+	if !ok || len(f.Name.Parts) != 1 || f.Over != nil {
+		return nil, false, nil
+	}
+	kind := strings.ToUpper(f.Name.Parts[0].Name)
+	want := map[string]int{"TUMBLE": 2, "HOP": 3, "SESSION": 2}[kind]
+	if want == 0 {
+		return nil, false, nil
+	}
+	if len(f.Args) != want {
+		return nil, true, errAt(f, "the group window %s takes %d arguments (the time attribute and the intervals), not %d", kind, want, len(f.Args))
+	}
+	cr, ok := f.Args[0].(*parser.ColumnRef)
+	if !ok {
+		return nil, true, errAt(f.Args[0], "the first argument of the group window %s must be an event-time attribute column", kind)
+	}
+	i, err := s.resolve(cr)
+	if err != nil {
+		return nil, true, err
+	}
+	if s.cols[i].t.TimeAttr() != table.Rowtime {
+		return nil, true, errAt(cr, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", cr, s.cols[i].name)
+	}
+	var ds []time.Duration
+	for _, a := range f.Args[1:] {
+		il, ok := a.(*parser.IntervalLit)
+		if !ok {
+			return nil, true, errAt(a, "the intervals of the group window %s must be INTERVAL literals", kind)
+		}
+		d, err := intervalOf(il)
+		if err == nil && d <= 0 {
+			err = errAt(a, "the interval of %s must be positive", kind)
+		}
+		if err != nil {
+			return nil, true, err
+		}
+		ds = append(ds, d)
+	}
+	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0]}
+	if kind == "HOP" {
+		w.slide, w.size = ds[0], ds[1]
+	}
+	return w, true, nil
+}
+
+// sessionKeys checks that SESSION's PARTITION BY columns are group keys:
+// sessions are formed per group key.
+func sessionKeys(w *windowTVF, keys []int, a *aggCtx, sel *parser.Select) error {
+	for _, i := range w.partition {
+		if _, ok := a.keyCol[i]; !ok {
+			return errAt(sel, "the PARTITION BY column `%s` of SESSION must be a GROUP BY key (sessions are formed per group key)", a.in.cols[i].name)
+		}
+	}
+	return nil
+}
+
+// WindowedAgg is a window aggregation over a window relation (GROUP BY
+// its window_start and window_end, e.g. over a window aggregation): per
+// key (window included), one insert-only row when the watermark passes
+// the window's end. Keys[Start] and Keys[End] are the window columns.
+// Output: the keys, the aggregates.
+type WindowedAgg struct {
+	In         Node
+	Keys       []int
+	Start, End int
+	Aggs       []AggCall
+	cols       []Col
+}
+
+func (n *WindowedAgg) Cols() []Col    { return n.cols }
+func (n *WindowedAgg) Updating() bool { return false }
+func (n *WindowedAgg) Inputs() []Node { return []Node{n.In} }
+
+func (n *WindowedAgg) explain() string {
+	return fmt.Sprintf("WindowAggregate(window=[win_start=[%s], win_end=[%s]], groupBy=[%s], select=[%s]",
+		colText(n.In, n.Keys[n.Start]), colText(n.In, n.Keys[n.End]), keysText(n.In, n.Keys), aggsText(n.Aggs))
+}
+
+func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(n.In)
+	if err != nil {
+		return zero, err
+	}
+	keyFn, _ := keyOf(n.In, n.Keys)
+	a := newAccs(n.Aggs)
+	endCol := n.Keys[n.End]
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		var acc, keys *stream.ValueState[[]byte]
+		var kc *table.RowCodec
+		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+			OnOpen: func(ctx *stream.OpenContext) error {
+				acc = stream.NewValueState[[]byte](ctx, "acc")
+				keys = stream.NewValueState[[]byte](ctx, "keys")
+				_, kc = keyOf(n.In, n.Keys)
+				return nil
+			},
+			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
+				var err error
+				end, _ := r.Fields[endCol].AsTimestamp()
+				if end-1 <= ctx.CurrentWatermark() {
+					ctx.CountLate()
+					return nil
+				}
+				var row table.Row
+				b, ok := acc.Get()
+				if ok {
+					if row, err = a.codec.Decode(b); err != nil {
+						return err
+					}
+				} else {
+					row = a.init()
+					vs := make([]table.Value, len(n.Keys))
+					for i, k := range n.Keys {
+						vs[i] = r.Fields[k]
+					}
+					kb, err := kc.AppendRow(nil, table.Row{Fields: vs})
+					if err != nil {
+						return err
+					}
+					keys.Set(kb)
+					ctx.RegisterEventTimeTimer(end - 1)
+				}
+				if err := a.add(row, r, false); err != nil {
+					return err
+				}
+				nb, err := a.codec.AppendRow(nil, row)
+				if err != nil {
+					return err
+				}
+				acc.Set(nb)
+				return nil
+			},
+			OnTimerFn: func(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
+				b, ok := acc.Get()
+				kb, _ := keys.Get()
+				acc.Clear()
+				keys.Clear()
+				if !ok {
+					return nil
+				}
+				row, err := a.codec.Decode(b)
+				if err != nil {
+					return err
+				}
+				k, err := kc.Decode(kb)
+				if err != nil {
+					return err
+				}
+				vs, err := a.results(row)
+				if err != nil {
+					return err
+				}
+				out.Emit(table.Row{Kind: table.Insert, Fields: append(k.Fields, vs...)})
+				return nil
+			},
+		}
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
+}
