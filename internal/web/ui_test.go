@@ -43,7 +43,9 @@ func TestUIHandlerContentTypes(t *testing.T) {
 		path, ctype, cache, contains string
 	}{
 		{"/", "text/html; charset=utf-8", "no-cache", "<title>strom</title>"},
-		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="app.js"`},
+		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="ui/app.js"`},
+		{"/ui/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
+		{"/ui/vendor/dagre.min.js", "text/javascript; charset=utf-8", "public, max-age=86400", "var dagre="},
 		{"/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
 		{"/style.css", "text/css; charset=utf-8", "no-cache", "--accent"},
 		{"/favicon.svg", "image/svg+xml", "no-cache", "<svg"},
@@ -102,7 +104,9 @@ func TestUIHandlerRejects(t *testing.T) {
 		{"/vendor/", 404},          // no directory listing
 		{"/vendor/README.md", 404}, // embedded, not served
 		{"/vendor/dagre.LICENSE", 404},
-		{"/ui/index.html", 404},
+		{"/ui/ui/index.html", 404},
+		{"/ui/../app.js", 400},
+		{"/ui/vendor/", 404},
 		{"/nope.js", 404},
 		{"/api/v1/jobs", 404},
 	} {

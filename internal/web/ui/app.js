@@ -176,13 +176,15 @@
   const store = {
     jobs: new Map(),
     metrics: new Map(),
+    metricsAt: new Map(), // id -> Date.now() of the latest metrics
     history: new Map(),
     subs: new Set(),
     emit(kind, id) { for (const f of this.subs) f(kind, id); },
     setJobs(list) {
       const seen = new Set();
       const changed = [];
-      for (const j of list) {
+      for (let j of list) {
+        j = normJob(j);
         seen.add(j.id);
         const old = this.jobs.get(j.id);
         if (old && (old.state !== j.state || old.error !== j.error)) changed.push(j.id);
@@ -194,13 +196,16 @@
     },
     setJob(j) {
       if (!j || !j.id) return;
+      j = normJob(j);
       this.jobs.set(j.id, Object.assign(this.jobs.get(j.id) || {}, j));
       this.emit("job", j.id);
     },
     setMetrics(id, m) {
-      if (!m || !Array.isArray(m.vertices)) return;
+      m = normMetrics(m, this.jobs.get(id));
+      if (!m) return;
       const prev = this.metrics.get(id);
       this.metrics.set(id, m);
+      this.metricsAt.set(id, Date.now());
       const t = m.time ? Date.parse(m.time) / 1000 : Date.now() / 1000;
       if (!prev || prev.time !== m.time || !m.time) recordHistory(id, t, m);
       const job = this.jobs.get(id);
@@ -244,6 +249,55 @@
     }
   }
 
+  // ---------------------------------------------------------------- shapes
+  // The dashboard reads the shapes of DESIGN.md §8; these also take the
+  // forms internal/web serves today (graph as an array, metrics per
+  // operator with *_per_sec, checkpoint counters without history).
+  function normJob(j) {
+    if (!j) return j;
+    if (Array.isArray(j.graph)) j.graph = { vertices: j.graph };
+    if (j.ended_at === undefined) j.ended_at = null;
+    if (j.records_per_second != null) j._summaryRate = true;
+    return j;
+  }
+
+  function normMetrics(m, job) {
+    if (!m) return null;
+    if (Array.isArray(m.vertices)) return m;
+    if (!Array.isArray(m.operators)) return null;
+    const byVertex = new Map();
+    for (const o of m.operators) {
+      const vid = o.vertex != null ? o.vertex : o.id;
+      if (!byVertex.has(vid)) byVertex.set(vid, []);
+      byVertex.get(vid).push(o);
+    }
+    const num = (x) => (typeof x === "number" && isFinite(x) ? x : null);
+    const vertices = [];
+    for (const [vid, ops] of byVertex) {
+      const head = ops[0], tail = ops[ops.length - 1];
+      const v = {
+        id: vid,
+        records_in: num(head.records_in), records_out: num(tail.records_out),
+        records_in_per_second: num(head.records_in_per_second != null ? head.records_in_per_second : head.records_in_per_sec),
+        records_out_per_second: num(tail.records_out_per_second != null ? tail.records_out_per_second : tail.records_out_per_sec),
+        backpressure: null, watermark: null, watermark_lag_ms: null, state_bytes: 0, late_records: 0, dead_letters: 0,
+        latency_p50_ms: null, latency_p99_ms: null,
+      };
+      for (const o of ops) {
+        if (num(o.backpressure) != null) v.backpressure = Math.max(v.backpressure || 0, o.backpressure);
+        if (num(o.watermark) != null) v.watermark = v.watermark == null ? o.watermark : Math.min(v.watermark, o.watermark);
+        if (num(o.watermark_lag_ms) != null) v.watermark_lag_ms = Math.max(v.watermark_lag_ms || 0, o.watermark_lag_ms);
+        v.state_bytes += num(o.state_bytes) || 0;
+        v.late_records += num(o.late_records) || 0;
+        v.dead_letters += num(o.dead_letters) || 0;
+        if (num(o.latency_p50_ms)) v.latency_p50_ms = Math.max(v.latency_p50_ms || 0, o.latency_p50_ms);
+        if (num(o.latency_p99_ms)) v.latency_p99_ms = Math.max(v.latency_p99_ms || 0, o.latency_p99_ms);
+      }
+      vertices.push(v);
+    }
+    return { job_id: m.job_id || m.id || (job && job.id), time: m.time || null, vertices };
+  }
+
   // ---------------------------------------------------------------- live feed
   const live = {
     es: null, timer: null, errors: 0, stopped: false, focus: null,
@@ -259,6 +313,18 @@
       es.addEventListener("job", (e) => { const j = parse(e.data); if (j) store.setJob(j); });
       es.addEventListener("jobs", (e) => { const d = parse(e.data); if (d && d.jobs) store.setJobs(d.jobs); });
       es.addEventListener("metrics", (e) => { const m = parse(e.data); if (m && m.job_id) store.setMetrics(m.job_id, m); });
+      // The server's feed form: unnamed {"type":"job","id","state"} messages,
+      // "tick" with {"jobs":[...]} every second, "gap" and "end".
+      es.onmessage = (e) => {
+        const d = parse(e.data);
+        if (!d || !d.id) return;
+        if (d.type && d.type !== "job") return;
+        if (!store.jobs.has(d.id)) { this.refreshJobs().catch(() => {}); return; }
+        store.setJob(d.state ? { id: d.id, state: d.state } : d);
+      };
+      es.addEventListener("tick", (e) => { const d = parse(e.data); if (d && Array.isArray(d.jobs)) store.setJobs(d.jobs); });
+      es.addEventListener("gap", () => { this.refreshJobs().catch(() => {}); });
+      es.addEventListener("end", () => { es.close(); this.es = null; this.poll(); });
       es.onerror = () => {
         this.errors++;
         if (es.readyState === EventSource.CLOSED || this.errors >= 3) {
@@ -360,7 +426,7 @@
           h("td", null, h("span", { class: "pill", text: j.kind || "sql" }), j.query ? h("span", { class: "pill", style: "margin-left:4px", text: "query" }) : null),
           h("td", { class: "muted", text: fmtTime(j.started_at) }),
           h("td", { class: "num", text: up == null ? "—" : fmtMs(up) }),
-          h("td", { class: "num", text: ACTIVE.has(j.state) ? fmtNum(j.records_per_second || 0) : "—" })));
+          h("td", { class: "num", text: ACTIVE.has(j.state) && j.records_per_second != null ? fmtNum(j.records_per_second) : "—" })));
       }
       table.hidden = !jobs.length;
       empty.hidden = !!jobs.length;
@@ -369,7 +435,16 @@
     let pending = null; // metrics come once a second per job: one render per 250 ms at most
     const unsub = subscribe(() => { if (!pending) pending = setTimeout(() => { pending = null; render(); }, 250); });
     const tick = setInterval(render, 1000); // uptimes
-    return () => { unsub(); clearInterval(tick); clearTimeout(pending); };
+    // Records/s of jobs whose rate neither the summaries nor the event
+    // stream carry: their metrics, every 3 s, while the list is open.
+    const rates = setInterval(() => {
+      let n = 0;
+      for (const j of store.jobs.values()) {
+        if (!ACTIVE.has(j.state) || j._summaryRate || Date.now() - (store.metricsAt.get(j.id) || 0) < 3000 || n++ >= 20) continue;
+        api("GET", "/jobs/" + enc(j.id) + "/metrics").then((m) => store.setMetrics(j.id, m), () => {});
+      }
+    }, 3000);
+    return () => { unsub(); clearInterval(tick); clearInterval(rates); clearTimeout(pending); };
   }
 
   // ---------------------------------------------------------------- job page
@@ -523,7 +598,7 @@
 
     async function loadJob() {
       try {
-        const j = await api("GET", "/jobs/" + enc(id));
+        const j = normJob(await api("GET", "/jobs/" + enc(id)));
         job = Object.assign(store.jobs.get(id) || {}, j);
         store.jobs.set(id, job);
         renderHead();
@@ -574,7 +649,25 @@
         h("span", null, h("b", { text: fmtInt(c.counts.failed || 0) }), " failed"),
         c.counts.in_progress ? h("span", null, h("b", { text: fmtInt(c.counts.in_progress) }), " in progress") : null,
         c.restored ? h("span", null, "restored from ", h("b", { text: "#" + c.restored })) : null);
-      if (!c.history.length) { clear(ckptBody).append(h("div", { class: "empty", text: "No checkpoints yet." })); return; }
+      if (!c.history.length) {
+        const parts = [];
+        if (!c.enabled) parts.push(h("div", { class: "empty", text: "This job takes no checkpoints." }));
+        else if (c.latest) {
+          parts.push(h("table", { class: "tbl", id: "checkpoint-table" },
+            h("thead", null, h("tr", null, h("th", { text: "Latest" }), h("th", { class: "num", text: "Duration" }), h("th", { class: "num", text: "Size" }),
+              h("th", { class: "num", text: "Mean duration" }), h("th", { class: "num", text: "Max duration" }), h("th", { class: "num", text: "Max size" }), h("th", { text: "Last failure" }))),
+            h("tbody", null, h("tr", { "data-checkpoint": c.latest.id },
+              h("td", { class: "mono", text: "#" + c.latest.id }),
+              h("td", { class: "num", text: fmtMs(c.latest.duration_ms) }),
+              h("td", { class: "num", text: fmtBytes(c.latest.bytes) }),
+              h("td", { class: "num", text: fmtMs(c.summary && c.summary.mean) }),
+              h("td", { class: "num", text: fmtMs(c.summary && c.summary.max) }),
+              h("td", { class: "num", text: fmtBytes(c.summary && c.summary.maxBytes) }),
+              h("td", { class: "fail wrap", text: (c.summary && c.summary.lastFailure) || "" })))));
+        } else parts.push(h("div", { class: "empty", text: c.summary && c.summary.lastFailure ? "No completed checkpoint; the last failed: " + c.summary.lastFailure : "No checkpoints yet." }));
+        clear(ckptBody).append(...parts);
+        return;
+      }
       clear(ckptBody).append(h("table", { class: "tbl", id: "checkpoint-table" },
         h("thead", null, h("tr", null, h("th", { text: "ID" }), h("th", { text: "Status" }), h("th", { text: "Trigger time" }),
           h("th", { class: "num", text: "Duration" }), h("th", { class: "num", text: "Size" }), h("th", { class: "num", text: "Alignment" }), h("th", { text: "Failure" }))),
@@ -647,9 +740,18 @@
 
   function normCheckpoints(c) {
     c = c || {};
-    const counts = Object.assign({ completed: 0, failed: 0, in_progress: 0 }, c.counts || {});
-    const history = (c.history || []).slice().sort((a, b) => b.id - a.id);
-    return { counts, restored: c.restored || 0, latest: history.find((k) => k.status === "completed") || null, history };
+    const counts = Object.assign({ completed: 0, failed: 0, in_progress: 0 }, c.counts ||
+      { completed: c.completed || 0, failed: c.failed || 0, in_progress: c.in_progress || 0 });
+    const history = (c.history || []).filter((k) => k && k.id != null).slice().sort((a, b) => b.id - a.id);
+    let latest = history.find((k) => k.status === "completed") || null;
+    if (!latest && c.latest_id) latest = { id: c.latest_id, status: "completed", duration_ms: c.latest_duration_ms, bytes: c.latest_bytes };
+    return {
+      counts, restored: c.restored || 0, latest, history,
+      enabled: c.enabled !== false,
+      summary: c.latest_id != null || c.mean_duration_ms != null ? {
+        mean: c.mean_duration_ms, max: c.max_duration_ms, maxBytes: c.max_bytes, lastFailure: c.last_failure || "",
+      } : null,
+    };
   }
 
   // ---------------------------------------------------------------- charts
@@ -865,6 +967,7 @@
       this.lastUpdate = null;
       this.hole = -1; // index of the row the last -U removed
       this.dropped = 0; // rows dropped beyond MAX_ROWS_KEPT
+      this.missed = 0; // changes the server's feed dropped before this page read them
       this.ended = false;
       this.pending = false;
       this.status = h("div", { class: "results-status right" });
@@ -882,6 +985,12 @@
         this.apply(msg);
       };
       es.addEventListener("end", () => { this.ended = true; es.close(); this.schedule(); });
+      // The feed's ring dropped changes this page had not read.
+      es.addEventListener("gap", (e) => {
+        const g = (parse(e.data) || {}).gap || {};
+        this.missed += g.to && g.from ? g.to - g.from + 1 : 1;
+        this.schedule();
+      });
       es.onopen = () => { this.connected = true; this.renderStatus(); };
       es.onerror = () => { this.connected = false; if (es.readyState === EventSource.CLOSED) this.ended = true; this.renderStatus(); };
     }
@@ -949,6 +1058,7 @@
           return tr;
         })));
       const parts = [table];
+      if (this.missed) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: fmtInt(this.missed) + " changes were dropped by the server before this page read them: the table may be incomplete." }));
       if (!this.rows.length) parts.push(h("div", { class: "empty", text: this.ended ? "The query returned no rows." : "No rows yet." }));
       if (this.rows.length > MAX_ROWS_SHOWN) parts.unshift(h("div", { class: "empty small", text: "Showing the latest " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows" + (this.dropped ? " (" + fmtInt(this.dropped) + " older rows dropped)" : "") + "." }));
       clear(this.body).append(...parts);
@@ -1016,8 +1126,15 @@
 
     function showError(e, sql) {
       const d = e.data || {};
-      const line = Number(d.line) || 0, col = Number(d.column) || 0;
-      clear(errBox).append(h("span", { class: "where", text: line ? "line " + line + (col ? ", column " + col : "") + ": " : "Error: " }), e.message);
+      let line = Number(d.line) || 0, col = Number(d.column) || 0;
+      let msg = e.message;
+      // The position may only be in the text: "line 3, column 14: ...".
+      const pm = !line && /line (\d+), column (\d+): ?/.exec(msg);
+      if (pm) {
+        line = Number(pm[1]); col = Number(pm[2]);
+        msg = (msg.slice(0, pm.index) + msg.slice(pm.index + pm[0].length)).replace(/^[\s:]+/, "");
+      }
+      clear(errBox).append(h("span", { class: "where", text: line ? "line " + line + (col ? ", column " + col : "") + ": " : "Error: " }), msg);
       if (line) {
         const lines = sql.split("\n");
         const text = lines[line - 1];
