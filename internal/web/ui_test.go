@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stromio/strom/internal/cluster"
+	"github.com/stromio/strom/internal/operator"
 )
 
 // ---------------------------------------------------------------- UIHandler
@@ -551,7 +555,7 @@ func uiChromium(t *testing.T) string {
 // (--dump-dom or --screenshot=FILE) and returns its stdout.
 func uiRunChromium(t *testing.T, bin, url string, mode ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -883,5 +887,221 @@ func TestDashboardScreenshot(t *testing.T) {
 	t.Logf("wrote %s", stem+"-empty.png")
 	if *uiHeight == 1000 && *uiWidth == 1400 {
 		uiCheckScreenshot(t, *uiScreenshot)
+	}
+}
+
+// ---------------------------------------------------------------- the real router
+//
+// TestDashboardRealServer serves the dashboard through web.New (the real
+// routes, login, cookie auth, SSE feeds and JSON shapes) over a fixed
+// Backend, and checks in Chromium that the page reads what it serves.
+
+type uiBackend struct {
+	now     time.Time
+	events  *Feed
+	results *Feed
+	posts   chan string
+}
+
+func (b *uiBackend) post(s string) {
+	select {
+	case b.posts <- s:
+	default:
+	}
+}
+
+func (b *uiBackend) summary(id string) JobSummary {
+	switch id {
+	case "q1":
+		return JobSummary{ID: "q1", Name: "totals-by-key", Kind: "sql", Query: true, State: StateRunning, StartedAt: b.now.Add(-2 * time.Minute)}
+	default:
+		return JobSummary{ID: "j1", Name: "nexmark-hot-items", Kind: "sql", State: StateRunning, StartedAt: b.now.Add(-83 * time.Minute)}
+	}
+}
+
+func (b *uiBackend) Overview() Overview {
+	return Overview{Version: "v0.9.0-real", StartedAt: b.now, Jobs: map[string]int{"running": 2}}
+}
+
+func (b *uiBackend) Jobs() []JobSummary { return []JobSummary{b.summary("q1"), b.summary("j1")} }
+
+func (b *uiBackend) Job(id string) (JobInfo, error) {
+	if id != "j1" && id != "q1" {
+		return JobInfo{}, NotFound("no job %s", id)
+	}
+	wm := b.now.UnixMilli() - 3000
+	snap := func(in, out, state int64) []operator.MetricsSnapshot {
+		return []operator.MetricsSnapshot{{RecordsIn: in, RecordsOut: out, Watermark: wm, StateBytes: state}}
+	}
+	ji := JobInfo{JobSummary: b.summary(id), Checkpointing: true,
+		Checkpoints: cluster.CheckpointStats{Completed: 5, Failed: 1, LastID: 6, LastDuration: 120 * time.Millisecond, LastBytes: 3 << 20,
+			Periodic: 5, TotalDuration: 600 * time.Millisecond, MaxDuration: 180 * time.Millisecond, MaxBytes: 4 << 20, LastFailure: "checkpoint 4 expired"},
+		Exceptions: []Exception{{Time: b.now.Add(-time.Minute), Operator: "HopWindowAggregate", Subtask: 1, Message: "restarting: journal connection reset", Cause: "io: reset"}}}
+	if id == "q1" {
+		ji.SQL = "SELECT k, SUM(v) AS v FROM orders GROUP BY k;"
+		ji.Columns = []Column{{Name: "k", Type: "STRING"}, {Name: "v", Type: "BIGINT"}}
+		ji.View = []cluster.VertexView{
+			{ID: 0, Name: "Source: orders", Parallelism: 1, Operators: []cluster.OperatorView{{Name: "Source: orders", UID: "s", Subtasks: snap(0, 100, 0)}}},
+			{ID: 1, Name: "GroupAggregate", Parallelism: 1, Inputs: []cluster.EdgeView{{From: 0, Partitioning: "HASH"}},
+				Operators: []cluster.OperatorView{{Name: "GroupAggregate(k, SUM(v))", UID: "g", Subtasks: snap(100, 7, 4096)}}},
+		}
+		return ji, nil
+	}
+	ji.SQL = "INSERT INTO hot_items SELECT ..."
+	ji.View = []cluster.VertexView{
+		{ID: 0, Name: "Source: nexmark", Parallelism: 2, Operators: []cluster.OperatorView{
+			{Name: "Source: nexmark", UID: "src", Subtasks: snap(0, 48000, 0)}, {Name: "Calc(event_type = 2)", UID: "calc", Subtasks: snap(48000, 46000, 0)}}},
+		{ID: 1, Name: "HopWindowAggregate", Parallelism: 4, Inputs: []cluster.EdgeView{{From: 0, Partitioning: "HASH"}},
+			Operators: []cluster.OperatorView{{Name: "HopWindowAggregate(auction)", UID: "agg", Subtasks: snap(46000, 900, 1<<20)}}},
+		{ID: 2, Name: "Sink: hot_items", Parallelism: 1, Inputs: []cluster.EdgeView{{From: 1, Partitioning: "REBALANCE"}},
+			Operators: []cluster.OperatorView{{Name: "Sink: hot_items", UID: "sink", Subtasks: snap(900, 0, 0)}}},
+	}
+	return ji, nil
+}
+
+func (b *uiBackend) Submit(ctx context.Context, req SubmitRequest) (JobSummary, error) {
+	b.post(fmt.Sprintf("submit %q %q %d", req.SQL, req.Name, req.Parallelism))
+	if strings.Contains(req.SQL, "SELEC ") {
+		return JobSummary{}, BadRequest("line 2, column 3: expected a statement, found \"SELEC\"")
+	}
+	return b.summary("q1"), nil
+}
+
+func (b *uiBackend) Cancel(ctx context.Context, id string) (JobSummary, error) {
+	b.post("cancel " + id)
+	s := b.summary(id)
+	s.State = StateCancelled
+	return s, nil
+}
+
+func (b *uiBackend) Savepoint(ctx context.Context, id string, req SavepointRequest) (SavepointInfo, error) {
+	b.post(fmt.Sprintf("savepoint %s %s %v", id, req.Name, req.Stop))
+	return SavepointInfo{Name: req.Name, Job: id, CheckpointID: 7, Bytes: 3 << 20, Time: b.now, Stopped: req.Stop}, nil
+}
+
+func (b *uiBackend) Savepoints() ([]SavepointInfo, error) { return nil, nil }
+
+func (b *uiBackend) Feed(id string) (*Feed, error) {
+	if id != "q1" {
+		return nil, Conflict("job %s is not a query", id)
+	}
+	return b.results, nil
+}
+
+func (b *uiBackend) Events() *Feed { return b.events }
+
+func TestDashboardRealServer(t *testing.T) {
+	bin := uiChromium(t)
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	const token, readOnly = "tok-rw-0123456789", "tok-ro-0123456789"
+	serve := func(t *testing.T) (string, *uiBackend) {
+		b := &uiBackend{now: time.Now(), events: NewFeed(0, 0), results: NewFeed(0, 0), posts: make(chan string, 16)}
+		b.events.Publish([]byte(`{"type":"job","id":"j1","state":"running"}`))
+		// Headless Chromium's virtual clock stands still while a response
+		// is open: the event stream ends (the page then polls), as the
+		// results feed of a finished query does.
+		b.events.Close([]byte(`{"end":"shutdown"}`))
+		for _, c := range uiFakeChangelog {
+			b.results.Publish([]byte(fmt.Sprintf(`{"op":%q,"row":{"k":%q,"v":%d}}`, c.op, c.k, c.v)))
+		}
+		b.results.Close([]byte(`{"end":"finished"}`))
+		ws, err := New(Config{Addr: "127.0.0.1:0", Token: token, ReadOnlyToken: readOnly, UI: UIHandler(),
+			Tick: 300 * time.Millisecond, Heartbeat: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The harness page (with the session cookie, as after the login)
+		// in front of the real server.
+		mux := http.NewServeMux()
+		fake := (&uiFakeAPI{}).handler()
+		mux.HandleFunc("GET /harness.html", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			fake.ServeHTTP(w, r)
+		})
+		mux.Handle("GET /harness.js", fake)
+		mux.Handle("/", ws)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(func() { ws.Shutdown(); srv.Close() })
+		return srv.URL, b
+	}
+
+	t.Run("job page", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "real job page", dom, `id="job-name">nexmark-hot-items</h1>`, `class="badge running"`,
+			`data-vertex="0"`, `data-vertex="2"`, `>HopWindowAggregate<`, `>Calc(event_type = 2)<`, `>HASH<`, `>REBALANCE<`,
+			`restarting: journal connection reset`, `data-mode="polling"`, "strom v0.9.0-real", `class="uplot`)
+		vt := uiRows(dom, "vertex-table")
+		if len(vt) != 3 || vt[0][4] != "0" || vt[0][5] != "46,000" || vt[1][4] != "46,000" || vt[1][9] != "1.0 MiB" {
+			t.Errorf("vertex rows (records in/out of the chain's head/tail, state): %q", vt)
+		}
+		ck := uiRows(dom, "checkpoint-table")
+		if len(ck) != 1 || len(ck[0]) < 7 || ck[0][0] != "#6" || ck[0][1] != "120 ms" || ck[0][6] != "checkpoint 4 expired" {
+			t.Errorf("checkpoint summary: %q", ck)
+		}
+		if strings.Contains(dom, `id="auth" class="auth">`) {
+			t.Error("the sign-in screen is shown")
+		}
+	})
+
+	t.Run("query results", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/q1", "--dump-dom")
+		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("result rows %q", rows)
+		}
+		uiMustContain(t, "real results", dom, `id="result-count">3</b>`, `<span class="live-dot off"></span> ended`)
+	})
+
+	t.Run("job list", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token, "--dump-dom")
+		if rows := uiRows(dom, "jobs-table"); len(rows) != 2 {
+			t.Errorf("job rows %q", rows)
+		}
+		uiMustContain(t, "real list", dom, `>nexmark-hot-items</a>`, `>totals-by-key</a>`)
+	})
+
+	t.Run("SQL submit", func(t *testing.T) {
+		url, b := serve(t)
+		sql := "SELECT k, SUM(v) AS v\nFROM orders GROUP BY k;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		if got := fmt.Sprint(drainPosts(b.posts)); got != fmt.Sprint([]string{fmt.Sprintf("submit %q %q %d", sql, "", 1)}) {
+			t.Errorf("submits %s", got)
+		}
+		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("result rows %q", rows)
+		}
+	})
+
+	t.Run("SQL error", func(t *testing.T) {
+		url, _ := serve(t)
+		sql := "CREATE VIEW v AS\n  SELEC 1;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		uiMustContain(t, "real SQL error", dom, `<span class="where">line 2, column 3: </span>expected a statement, found "SELEC"`)
+	})
+
+	t.Run("cancel and savepoint", func(t *testing.T) {
+		url, b := serve(t)
+		uiRunChromium(t, bin, url+"/harness.html?do=cancel#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		uiRunChromium(t, bin, url+"/harness.html?do=savepoint#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		got := drainPosts(b.posts)
+		if len(got) != 2 || got[0] != "cancel j1" || !regexp.MustCompile(`^savepoint j1 nexmark-hot-items-\d{8}-\d{6} true$`).MatchString(got[1]) {
+			t.Errorf("writes through the real router (cookie, same origin): %q", got)
+		}
+	})
+}
+
+func drainPosts(c chan string) []string {
+	var out []string
+	for {
+		select {
+		case s := <-c:
+			out = append(out, s)
+		default:
+			return out
+		}
 	}
 }
