@@ -1044,6 +1044,9 @@ func TestDashboardRealServer(t *testing.T) {
 		if strings.Contains(dom, `id="auth" class="auth">`) {
 			t.Error("the sign-in screen is shown")
 		}
+		if !strings.Contains(dom, `id="job-results" hidden=""`) {
+			t.Error("a results card on a job that is no query (columns: [])")
+		}
 	})
 
 	t.Run("query results", func(t *testing.T) {
@@ -1081,6 +1084,16 @@ func TestDashboardRealServer(t *testing.T) {
 		sql := "CREATE VIEW v AS\n  SELEC 1;"
 		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
 		uiMustContain(t, "real SQL error", dom, `<span class="where">line 2, column 3: </span>expected a statement, found "SELEC"`)
+	})
+
+	t.Run("screenshot", func(t *testing.T) {
+		url, _ := serve(t)
+		file := filepath.Join(t.TempDir(), "real.png")
+		if *uiScreenshot != "" {
+			file = strings.TrimSuffix(*uiScreenshot, ".png") + "-real.png"
+		}
+		uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/j1", "--screenshot="+file)
+		uiCheckScreenshot(t, file)
 	})
 
 	t.Run("cancel and savepoint", func(t *testing.T) {

@@ -614,7 +614,7 @@
           sqlCard.hidden = false;
           clear(sqlCard).append(h("div", { class: "card-head" }, h("h2", { text: "SQL" })), h("pre", { class: "sql", text: job.sql }));
         }
-        if ((job.query || job.columns) && !results) {
+        if ((job.query || (job.columns && job.columns.length)) && !results) {
           resultsCard.hidden = false;
           results = new LiveResults(resultsCard, id, job.columns);
           results.start();
@@ -1158,7 +1158,7 @@
         h("span", { class: "sub mono", text: job.id }),
         h("div", { class: "right" }, h("a", { href: "#/jobs/" + enc(job.id), text: "Open the job page →" }))));
       clear(out).append(head);
-      if (job.query || job.columns) {
+      if (job.query || (job.columns && job.columns.length)) {
         const card = h("div", { class: "card", id: "sql-results" });
         out.append(card);
         results = new LiveResults(card, job.id, job.columns);
