@@ -46,8 +46,18 @@ func TestNexmarkPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
+	type query struct{ label, path string }
+	var qs []query
 	for i := 0; i <= 23; i++ {
-		src, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("q%d.sql", i)))
+		qs = append(qs, query{fmt.Sprintf("q%d", i), filepath.Join(dir, fmt.Sprintf("q%d.sql", i))})
+		if i == 6 {
+			// The spec's q6 is not well-formed; the query its DataStream
+			// version computes.
+			qs = append(qs, query{"q6 (well-formed: internal/sql/testdata/nexmark_q6/q6.sql)", "../internal/sql/testdata/nexmark_q6/q6.sql"})
+		}
+	}
+	for _, q := range qs {
+		src, err := os.ReadFile(q.path)
 		if err != nil {
 			continue
 		}
@@ -59,7 +69,7 @@ func TestNexmarkPlans(t *testing.T) {
 		if _, err := s.Exec(ctx, string(ddl)); err != nil {
 			t.Fatalf("ddl: %v", err)
 		}
-		fmt.Fprintf(&b, "== q%d\n", i)
+		fmt.Fprintf(&b, "== %s\n", q.label)
 		// Every statement but the INSERTs at once, then EXPLAIN of each INSERT.
 		text := string(src)
 		idx := strings.Index(text, "INSERT INTO")

@@ -43,14 +43,20 @@ func TestNexmarkSQLMatchesOracles(t *testing.T) {
 	}
 	s := string(src)
 	ddl := s[strings.Index(s, "CREATE TABLE nexmark ("):strings.Index(s, "-- q0")]
-	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q11", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22"} {
+	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q11", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			q, err := nexmark.Lookup(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			text, err := os.ReadFile(fmt.Sprintf("../internal/sql/parser/testdata/nexmark/%s.sql", name))
+			file := fmt.Sprintf("../internal/sql/parser/testdata/nexmark/%s.sql", name)
+			if name == "q6" {
+				// The spec's q6 is not well-formed SQL; this is the query
+				// its DataStream version computes.
+				file = "../internal/sql/testdata/nexmark_q6/q6.sql"
+			}
+			text, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,6 +43,9 @@ type Options struct {
 	Restart     *stream.RestartStrategy
 	// Name of the jobs (default "sql").
 	Name string
+	// Clock is the jobs' processing-time clock (state TTL; default: the
+	// system clock), stream.NewManualClock in tests.
+	Clock stream.Clock
 	// Out receives, as they happen, what the statements print (also in
 	// Result.Text) and the rows of bare SELECT queries as a table (not in
 	// Result; default: they are discarded).
@@ -244,7 +247,7 @@ func (s *Session) env() (*stream.Environment, error) {
 		par = v
 	}
 	return stream.NewEnvironment(stream.Options{Parallelism: par, MaxParallelism: s.opts.MaxParallelism,
-		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name}), nil
+		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name, Clock: s.opts.Clock}), nil
 }
 
 // jobEnv plans the job of sinks: each sink is asked whether it takes its
@@ -350,6 +353,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 				out("'%s' = '%s'\n", k, s.cat.Options[k])
 			}
 			return nil
+		}
+		if *x.Key == planner.StateTTLOption {
+			if _, err := connector.ParseDuration(*x.Value); err != nil {
+				return convertErr(errAt(x, "SET '%s': %v (write e.g. '1 h', '30 min' or '3600000')", *x.Key, err))
+			}
 		}
 		s.cat.Options[*x.Key] = *x.Value
 		out("OK\n")

@@ -86,6 +86,12 @@ type GeneratorConfig struct {
 	// that events arrive at Rate per second. By default events are
 	// produced as fast as they are read.
 	RateLimited bool
+	// WallClock (with RateLimited) ties event time to the wall clock: an
+	// event is due when the wall clock reaches its event time, so events
+	// with a base time in the past come at once until the generator has
+	// caught up, and a restored reader catches up the time it was stopped.
+	// The rate of event time stays Rate per second.
+	WallClock bool
 }
 
 // WithDefaults returns c with every zero field set to its default.

@@ -70,8 +70,12 @@ func (s *Source) Open(_ context.Context, split connector.Split, pos []byte) (con
 		}
 		r.next = count
 	}
-	// Pace from the restored position on, without a burst to catch up.
+	// Pace from the restored position on, without a burst to catch up;
+	// or, on the wall clock, at the events' own times.
 	r.wallBase = time.Now().Add(-time.Duration(r.g.time(r.next)-r.g.baseTime) * time.Millisecond)
+	if s.cfg.WallClock {
+		r.wallBase = time.UnixMilli(r.g.baseTime)
+	}
 	return r, nil
 }
 

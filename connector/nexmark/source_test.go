@@ -256,3 +256,34 @@ func TestRateLimited(t *testing.T) {
 		t.Errorf("early read returned after %v", el)
 	}
 }
+
+// TestRateLimitedWallClock: on the wall clock an event is due when the wall
+// clock reaches its event time: a base time in the past comes at once, no
+// event comes before its time.
+func TestRateLimitedWallClock(t *testing.T) {
+	base := time.Now().Add(-time.Second).UnixMilli()
+	src := NewSource(GeneratorConfig{Events: 1_200, Rate: 1000, BaseTime: base, RateLimited: true, WallClock: true})
+	r := mustOpen(t, src, 0, nil)
+	buf := make([]Event, 5000)
+	n, err := r.Read(context.Background(), buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 950 {
+		t.Fatalf("the first read of a second in the past gave %d events, want about 1000 at once", n)
+	}
+	total := n
+	for total < 1_200 {
+		k, err := r.Read(context.Background(), buf)
+		now := time.Now().UnixMilli()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range buf[:k] {
+			if e.Time() > now {
+				t.Fatalf("event of %d read at %d, before its time", e.Time(), now)
+			}
+		}
+		total += k
+	}
+}

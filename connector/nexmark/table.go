@@ -82,7 +82,7 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptSplits, Default: "1", Description: "the number of splits (parallel generators), at most 1024"},
 		{Key: OptSeed, Default: "0", Description: "selects the data: equal seeds give equal events"},
 		{Key: OptBaseTime, Default: strconv.Itoa(DefaultBaseTime), Description: "the event time of the first event: epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'"},
-		{Key: OptRateLimited, Default: "false", Description: "'true' paces the events on the wall clock at the rate; 'false' generates as fast as the job reads"},
+		{Key: OptRateLimited, Default: "false", Description: "'true' paces the events on the wall clock at the rate (from the time the source opens); 'wall-clock' makes each event due when the wall clock reaches its event time (a past 'base-time' comes at once, a restored job catches up); 'false' generates as fast as the job reads"},
 	}
 }
 
@@ -166,11 +166,12 @@ func (c *TableConnector) config(t connector.TableContext) (GeneratorConfig, *con
 			return cfg, o, o.Errorf("option 'base-time' is '%s', want epoch milliseconds or 'yyyy-MM-dd HH:mm:ss'", bt)
 		}
 	}
-	limited, err := o.Enum(OptRateLimited, "true", "false")
+	limited, err := o.Enum(OptRateLimited, "true", "wall-clock", "false")
 	if err != nil {
 		return cfg, o, err
 	}
-	cfg.RateLimited = limited == "true"
+	cfg.RateLimited = limited != "false"
+	cfg.WallClock = limited == "wall-clock"
 	if err := cfg.Validate(); err != nil {
 		return cfg, o, o.Errorf("%v", err)
 	}

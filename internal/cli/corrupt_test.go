@@ -78,7 +78,7 @@ func TestCorruptLatestCheckpoint(t *testing.T) {
 		}
 	}
 	cancel()
-	if e := <-done; !strings.Contains(e, "canceled") {
+	if e := <-done; !strings.Contains(e, "canceled") && !strings.Contains(e, "interrupted; the job stopped") {
 		t.Fatalf("the stopped run: %s", e)
 	}
 	ids := checkpointIDs(t, ck)

@@ -45,9 +45,8 @@ type uiFile struct {
 
 // UIHandler serves the embedded dashboard: "/" and "/index.html" give the
 // page, the other files by their path relative to the handler's root, with
-// or without a leading "/ui/" (the page refers to its files by relative
-// URLs under ui/, to the API by absolute ones, /api/v1/...: the server
-// routes "/" and "/ui/..." here; under a prefix, use http.StripPrefix). Only GET and HEAD; no directory listings (a directory is
+// or without a leading "/ui/" (the page refers to its files as /ui/...
+// and to the API as /api/v1/...: the server routes "/" and "/ui/..." here). Only GET and HEAD; no directory listings (a directory is
 // 404); a path containing ".." is 400. Every response carries ETag
 // (If-None-Match gives 304), X-Content-Type-Options: nosniff, a strict
 // Content-Security-Policy and Referrer-Policy: no-referrer (the page is
@@ -104,7 +103,7 @@ func serveUI(files map[string]*uiFile, w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
-	// The page refers to its files as ui/...: the server routes /ui/ here.
+	// The page refers to its files as /ui/...: the server routes /ui/ here.
 	if rest, ok := strings.CutPrefix(p, "/ui/"); ok {
 		p = "/" + rest
 	}

@@ -47,7 +47,7 @@ func TestUIHandlerContentTypes(t *testing.T) {
 		path, ctype, cache, contains string
 	}{
 		{"/", "text/html; charset=utf-8", "no-cache", "<title>strom</title>"},
-		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="ui/app.js"`},
+		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="/ui/app.js"`},
 		{"/ui/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
 		{"/ui/vendor/dagre.min.js", "text/javascript; charset=utf-8", "public, max-age=86400", "var dagre="},
 		{"/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
@@ -111,6 +111,7 @@ func TestUIHandlerRejects(t *testing.T) {
 		{"/ui/ui/index.html", 404},
 		{"/ui/../app.js", 400},
 		{"/ui/vendor/", 404},
+		{"/uiapp.js", 404},
 		{"/nope.js", 404},
 		{"/api/v1/jobs", 404},
 	} {

@@ -79,7 +79,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 		if x.WindowEnd >= 0 {
 			name = "WindowRank"
 		}
-		fmt.Fprintf(b, "%s%s(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+		strategy := ""
+		if x.In.Updating() {
+			strategy = "strategy=[RetractStrategy], "
+		}
+		fmt.Fprintf(b, "%s%s(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:

@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -210,6 +209,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	for i := range s.cols {
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
+		s.cols[i].win = winNone // only a window join keeps window columns
 		if (i < nl && (kind == "RIGHT" || kind == "FULL")) || (i >= nl && (kind == "LEFT" || kind == "FULL")) {
 			s.cols[i].t = s.cols[i].t.AsNullable() // padded with NULL
 		}
@@ -223,11 +223,12 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		rest = nil
 	}
-	if wj := windowJoinOf(kind, l, r, jn, cond, s); wj != nil {
-		return wj, s, append(append(rest, timeConds...), after...), nil
+	wj, err := windowJoinOf(j, kind, l, r, jn, cond, s)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if outer {
-		return nil, nil, nil, errAt(j, "%s joins are only supported as window joins yet (ON both window_start and window_end of two window relations)", kind)
+	if wj != nil {
+		return wj, s, append(append(rest, timeConds...), after...), nil
 	}
 	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {
 		// A regular join: both inputs kept in keyed state.
@@ -324,7 +325,7 @@ type RegularJoin struct {
 }
 
 func (n *RegularJoin) Cols() []Col    { return n.cols }
-func (n *RegularJoin) Updating() bool { return n.L.Updating() || n.R.Updating() }
+func (n *RegularJoin) Updating() bool { return n.Kind != "INNER" || n.L.Updating() || n.R.Updating() }
 func (n *RegularJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
 func (n *RegularJoin) explain() string {
@@ -332,100 +333,11 @@ func (n *RegularJoin) explain() string {
 	for i := range n.LKeys {
 		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
 	}
-	return fmt.Sprintf("Join(joinType=[%s], where=[%s]", joinTypeText(n.Kind), strings.Join(ks, " AND "))
-}
-
-func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
-	var zero stream.Stream[table.Row]
-	l, err := tr.build(x.L)
-	if err != nil {
-		return zero, err
+	cond := ""
+	if n.Cond != nil {
+		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
 	}
-	r, err := tr.build(x.R)
-	if err != nil {
-		return zero, err
-	}
-	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
-	lkey, _ := keyOf(x.L, x.LKeys)
-	rkey, _ := keyOf(x.R, x.RKeys)
-	joined := func(a, b table.Row) table.Row {
-		f := make([]table.Value, 0, len(a.Fields)+len(b.Fields))
-		return table.Row{Fields: append(append(f, a.Fields...), b.Fields...)}
-	}
-	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		return &regularJoinFn{lc: lc, rc: rc, joined: joined}
-	}
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid("join")), nil
-}
-
-// regularJoinFn keeps each side's rows (RowCodec bytes) in list state.
-type regularJoinFn struct {
-	lc, rc      *table.RowCodec
-	joined      func(a, b table.Row) table.Row
-	left, right *stream.ListState[[]byte]
-}
-
-func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
-	f.left = stream.NewListState[[]byte](ctx, "join-left")
-	f.right = stream.NewListState[[]byte](ctx, "join-right")
-	return nil
-}
-
-// process keeps v (of the side with codec mine, state own) and joins it
-// with the rows of the other side.
-func (f *regularJoinFn) process(v table.Row, mine, theirs *table.RowCodec, own, other *stream.ListState[[]byte], leftSide bool, out stream.Emitter[table.Row]) error {
-	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
-	if err != nil {
-		return err
-	}
-	kind := table.Insert
-	if v.Kind.IsRetract() {
-		kind = table.Delete
-		rows := own.Get()
-		found := false
-		for i, r := range rows {
-			if bytes.Equal(r, b) {
-				own.Update(append(rows[:i:i], rows[i+1:]...))
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil // a retraction of a row never seen: nothing joined
-		}
-	} else {
-		own.Add(b)
-	}
-	var ferr error
-	other.Range(func(ob []byte) bool {
-		o, err := theirs.Decode(ob)
-		if err != nil {
-			ferr = err
-			return false
-		}
-		var row table.Row
-		if leftSide {
-			row = f.joined(v, o)
-		} else {
-			row = f.joined(o, v)
-		}
-		row.Kind = kind
-		out.Emit(row)
-		return true
-	})
-	return ferr
-}
-
-func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
-	return f.process(v, f.lc, f.rc, f.left, f.right, true, out)
-}
-
-func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
-	return f.process(v, f.rc, f.lc, f.right, f.left, false, out)
-}
-
-func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
-	return nil
+	return fmt.Sprintf("Join(joinType=[%s], where=[%s]%s", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond)
 }
 
 // rowCodecOf is the binary row codec of n's rows (join and Top-N state).

@@ -187,27 +187,37 @@ func (p *Planner) bindOver(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		}
 		overCol[f.String()] = len(a.aggs) - 1
 	}
-	base := len(s.cols)
 	var exprs []expr.Expr
 	var preCols []Col
 	for i, c := range s.cols {
 		exprs = append(exprs, expr.ColumnRef(i, c.name, c.t))
 		preCols = append(preCols, Col{Name: c.name, Type: c.t, Win: c.win})
 	}
+	// at maps a.pre to the pre-projection: a column is itself, an
+	// expression a new column after the input's.
+	at := make([]int, len(a.pre))
 	for i, e := range a.pre {
+		if c, ok := e.(*expr.Column); ok {
+			at[i] = c.Index
+			continue
+		}
+		at[i] = len(exprs)
 		exprs = append(exprs, e)
-		preCols = append(preCols, Col{Name: fmt.Sprintf("$%d", i), Type: e.Type().WithTimeAttr(table.NoTimeAttr)})
+		preCols = append(preCols, Col{Name: fmt.Sprintf("$%d", len(exprs)-1), Type: e.Type().WithTimeAttr(table.NoTimeAttr)})
 	}
-	pre := &Calc{In: in, Filter: filter, Exprs: exprs, cols: preCols}
+	var pre Node = in
+	if len(exprs) > len(s.cols) || filter != nil {
+		pre = &Calc{In: in, Filter: filter, Exprs: exprs, cols: preCols}
+	}
 	for i := range node.Partition {
-		node.Partition[i] += base
+		node.Partition[i] = at[node.Partition[i]]
 	}
 	for i := range a.aggs {
 		for j := range a.aggs[i].Args {
-			a.aggs[i].Args[j] += base
+			a.aggs[i].Args[j] = at[a.aggs[i].Args[j]]
 		}
 		if a.aggs[i].Filter >= 0 {
-			a.aggs[i].Filter += base
+			a.aggs[i].Filter = at[a.aggs[i].Filter]
 		}
 		if !node.Unbounded && !a.aggs[i].F.CanRetract() {
 			return nil, errAt(f0, "aggregate %s cannot retract, which a bounded OVER window needs", a.aggs[i].Text)

@@ -356,8 +356,13 @@ func updater(n Node) string {
 			return updater(in)
 		}
 	}
-	if g, ok := n.(*GroupAgg); ok {
-		return "GroupAggregate(" + groupText(g) + ")"
+	switch x := n.(type) {
+	case *GroupAgg:
+		return "GroupAggregate(" + groupText(x) + ")"
+	case *TopN:
+		return fmt.Sprintf("Rank(rankRange=[1..%d], partitionBy=[%s])", x.N, keysText(x.In, x.Partition))
+	case explainer:
+		return x.explain() + ")"
 	}
 	return fmt.Sprintf("%T", n)
 }

@@ -346,7 +346,7 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 	}
 	for k, name := range []string{"window_start", "window_end", "window_time"} {
-		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winStart + winAttr(k)})
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winOf(winStart+winAttr(k), w.specText())})
 	}
 	s.win = w
 	return n, s, nil
@@ -398,10 +398,22 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		}
 	} else {
 		in, s, err = p.bindFrom(sel.From)
+		if err == nil && where != nil {
+			// [NOT] EXISTS / IN (subquery): window semi and anti joins.
+			in, where, err = p.bindSubqueryJoins(in, s, where)
+		}
 	}
 	p.ranks = saved
 	if err != nil {
 		return nil, err
+	}
+	if s.win != nil && s.win.kind != "SESSION" && ((len(sel.GroupBy) == 0 && sel.Having == nil && !p.anyAgg(sel)) || p.readsWindow(where, s)) {
+		// A window TVF without an aggregation, or whose WHERE reads
+		// the windows: its rows with their windows (an aggregation
+		// then groups a window relation).
+		if in, err = materializeTVF(in, s); err != nil {
+			return nil, err
+		}
 	}
 	var filter expr.Expr
 	if where != nil {
@@ -555,7 +567,14 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		for k, name := range []string{"window_start", "window_end", "window_time"} {
 			slot := len(keys) + k
-			a.outTypes = append(a.outTypes, table.TimestampType(3).NotNull())
+			t := table.TimestampType(3).NotNull()
+			if name == "window_time" {
+				// An event-time attribute, as in Flink: the rows carry it
+				// as their timestamp (window_end - 1), so a window TVF may
+				// take it as its DESCRIPTOR (cascaded windows).
+				t = t.WithTimeAttr(table.Rowtime)
+			}
+			a.outTypes = append(a.outTypes, t)
 			a.outNames = append(a.outNames, name)
 			a.keyCol[win.first+k] = slot
 		}
@@ -615,7 +634,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	}
 	ws, we := -1, -1 // the keys that are the window_start and window_end of a window relation
 	for i, w := range keyWins {
-		switch w {
+		switch w.col() {
 		case winStart:
 			ws = i
 		case winEnd:
@@ -624,7 +643,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	}
 	if win != nil {
 		for k := range 3 {
-			outCols[len(keys)+k].Win = winStart + winAttr(k)
+			outCols[len(keys)+k].Win = winOf(winStart+winAttr(k), win.specText())
 		}
 		if win.kind == "SESSION" {
 			if err := sessionKeys(win, keys, a, sel); err != nil {

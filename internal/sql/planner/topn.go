@@ -109,9 +109,6 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 	if !ok {
 		return nil, errAt(it, "ROW_NUMBER() is only supported as Top-N: the enclosing query must filter WHERE %s <= N (or = 1)", it.Alias.Name)
 	}
-	if in.Updating() {
-		return nil, errAt(f, "Top-N over an updating input is not supported yet")
-	}
 	if len(f.Over.OrderBy) == 0 {
 		return nil, errAt(f.Over, "ROW_NUMBER() OVER needs ORDER BY")
 	}
@@ -170,7 +167,7 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		}
 		t.Partition = append(t.Partition, i)
 		if c, ok := es[i].(*expr.Column); ok && c.Index < len(s.cols) {
-			switch s.cols[c.Index].win {
+			switch s.cols[c.Index].win.col() {
 			case winStart:
 				hasStart = true
 			case winEnd:
@@ -178,7 +175,7 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 			}
 		}
 	}
-	if !hasStart {
+	if !hasStart || in.Updating() {
 		t.WindowEnd = -1
 	}
 	for _, o := range f.Over.OrderBy {
@@ -294,6 +291,9 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 		f := make([]table.Value, 0, len(r.Fields)+1)
 		f = append(append(f, r.Fields...), table.Int(int64(rank)))
 		return table.Row{Kind: kind, Fields: f}
+	}
+	if x.In.Updating() {
+		return tr.retractTopN(x, in, keyFn, rc, withRank)
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]

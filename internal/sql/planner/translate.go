@@ -297,6 +297,10 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	keyFn, _ := keyOf(x.In, x.Keys)
+	ttl, err := tr.ttlOpts() // table.exec.state.ttl
+	if err != nil {
+		return zero, err
+	}
 	a := newAccs(x.Aggs, table.BigIntType().NotNull())
 	cnt := len(a.types) - 1
 	for _, c := range x.Aggs {
@@ -308,7 +312,7 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "acc")
+				st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stromio/strom/internal/sql/parser"
@@ -14,7 +15,10 @@ import (
 // window table function, a window aggregation or a window join. They pass
 // through column references (renames, views, subqueries), so a later
 // GROUP BY or join on them is a window aggregation or a window join.
-type winAttr uint8
+// The low two bits are the column (winStart, winEnd, winTime), the others
+// the window (an interned spec such as "HOP(slide=2s, size=10s)"), so that
+// a window join can check that both sides have the same windows.
+type winAttr uint32
 
 const (
 	winNone winAttr = iota
@@ -22,6 +26,55 @@ const (
 	winEnd
 	winTime
 )
+
+var winSpecs struct {
+	sync.Mutex
+	ids   map[string]winAttr
+	names []string
+}
+
+// winOf is the window column col (winStart, winEnd, winTime) of the
+// windows spec.
+func winOf(col winAttr, spec string) winAttr {
+	winSpecs.Lock()
+	defer winSpecs.Unlock()
+	id, ok := winSpecs.ids[spec]
+	if !ok {
+		if winSpecs.ids == nil {
+			winSpecs.ids = map[string]winAttr{}
+		}
+		winSpecs.names = append(winSpecs.names, spec)
+		id = winAttr(len(winSpecs.names))
+		winSpecs.ids[spec] = id
+	}
+	return col | id<<2
+}
+
+// col is winNone, winStart, winEnd or winTime.
+func (w winAttr) col() winAttr { return w & 3 }
+
+// spec is the window of a window column.
+func (w winAttr) spec() string {
+	winSpecs.Lock()
+	defer winSpecs.Unlock()
+	if i := int(w >> 2); i > 0 && i <= len(winSpecs.names) {
+		return winSpecs.names[i-1]
+	}
+	return ""
+}
+
+// specText is the window of a window TVF or group window, for winOf.
+func (w *windowTVF) specText() string {
+	switch w.kind {
+	case "HOP":
+		return fmt.Sprintf("HOP(slide=%v, size=%v)", w.slide, w.size)
+	case "CUMULATE":
+		return fmt.Sprintf("CUMULATE(step=%v, size=%v)", w.slide, w.size)
+	case "SESSION":
+		return fmt.Sprintf("SESSION(gap=%v)", w.size)
+	}
+	return fmt.Sprintf("TUMBLE(size=%v)", w.size)
+}
 
 // selfTranslating is a node that translates itself (the node files).
 type selfTranslating interface {
@@ -112,6 +165,29 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 	}).Name("window-table-function").UID(tr.uid("window-tvf")), nil
 }
 
+// anyAgg reports whether the select list has an aggregate call.
+func (p *Planner) anyAgg(sel *parser.Select) bool {
+	for _, it := range sel.Items {
+		if p.b.hasAgg(it.Expr) {
+			return true
+		}
+	}
+	return false
+}
+
+// readsWindow reports whether e reads a window column of a window TVF.
+func (p *Planner) readsWindow(e parser.Expr, s *scope) bool {
+	found := false
+	p.b.walk(e, func(x parser.Expr) {
+		if c, ok := x.(*parser.ColumnRef); ok {
+			if i, err := s.resolve(c); err == nil && s.cols[i].window {
+				found = true
+			}
+		}
+	})
+	return found
+}
+
 // groupWindow reads a group window of GROUP BY: TUMBLE(ts, size),
 // HOP(ts, slide, size) or SESSION(ts, gap) over an event-time attribute.
 func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error) {
@@ -189,8 +265,8 @@ func (n *WindowedAgg) Updating() bool { return false }
 func (n *WindowedAgg) Inputs() []Node { return []Node{n.In} }
 
 func (n *WindowedAgg) explain() string {
-	return fmt.Sprintf("WindowAggregate(window=[win_start=[%s], win_end=[%s]], groupBy=[%s], select=[%s]",
-		colText(n.In, n.Keys[n.Start]), colText(n.In, n.Keys[n.End]), keysText(n.In, n.Keys), aggsText(n.Aggs))
+	return fmt.Sprintf("WindowAggregate(window=[%s, win_start=[%s], win_end=[%s]], groupBy=[%s], select=[%s]",
+		n.cols[n.End].Win.spec(), colText(n.In, n.Keys[n.Start]), colText(n.In, n.Keys[n.End]), keysText(n.In, n.Keys), aggsText(n.Aggs))
 }
 
 func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
@@ -199,17 +275,14 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	if err != nil {
 		return zero, err
 	}
-	keyFn, _ := keyOf(n.In, n.Keys)
+	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var acc, keys *stream.ValueState[[]byte]
-		var kc *table.RowCodec
+		var acc *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
 				acc = stream.NewValueState[[]byte](ctx, "acc")
-				keys = stream.NewValueState[[]byte](ctx, "keys")
-				_, kc = keyOf(n.In, n.Keys)
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
@@ -227,15 +300,6 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 					}
 				} else {
 					row = a.init()
-					vs := make([]table.Value, len(n.Keys))
-					for i, k := range n.Keys {
-						vs[i] = r.Fields[k]
-					}
-					kb, err := kc.AppendRow(nil, table.Row{Fields: vs})
-					if err != nil {
-						return err
-					}
-					keys.Set(kb)
 					ctx.RegisterEventTimeTimer(end - 1)
 				}
 				if err := a.add(row, r, false); err != nil {
@@ -248,11 +312,9 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 				acc.Set(nb)
 				return nil
 			},
-			OnTimerFn: func(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
+			OnTimerFn: func(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
 				b, ok := acc.Get()
-				kb, _ := keys.Get()
 				acc.Clear()
-				keys.Clear()
 				if !ok {
 					return nil
 				}
@@ -260,7 +322,7 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 				if err != nil {
 					return err
 				}
-				k, err := kc.Decode(kb)
+				k, err := kc.Decode([]byte(ctx.Key()))
 				if err != nil {
 					return err
 				}

@@ -19,7 +19,7 @@ import (
 // window already fired) are dropped and counted. Output: the left columns,
 // then the right ones.
 type WindowJoin struct {
-	Kind         string // INNER, LEFT, RIGHT, FULL
+	Kind         string // INNER, LEFT, RIGHT, FULL; SEMI, ANTI (the left rows with / without a partner)
 	L, R         Node
 	LKeys, RKeys []int // the window columns included
 	LEnd, REnd   int   // window_end of each side
@@ -32,7 +32,8 @@ func (n *WindowJoin) Updating() bool { return false }
 func (n *WindowJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
 func joinTypeText(kind string) string {
-	return map[string]string{"INNER": "InnerJoin", "LEFT": "LeftOuterJoin", "RIGHT": "RightOuterJoin", "FULL": "FullOuterJoin"}[kind]
+	return map[string]string{"INNER": "InnerJoin", "LEFT": "LeftOuterJoin", "RIGHT": "RightOuterJoin", "FULL": "FullOuterJoin",
+		"SEMI": "LeftSemiJoin", "ANTI": "LeftAntiJoin"}[kind]
 }
 
 func (n *WindowJoin) explain() string {
@@ -44,8 +45,8 @@ func (n *WindowJoin) explain() string {
 	if n.Cond != nil {
 		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
 	}
-	return fmt.Sprintf("WindowJoin(joinType=[%s], where=[%s]%s, window=[end=[%s, %s]]", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond,
-		n.L.Cols()[n.LEnd].Name, n.R.Cols()[n.REnd].Name)
+	return fmt.Sprintf("WindowJoin(joinType=[%s], where=[%s]%s, window=[%s]", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond,
+		n.L.Cols()[n.LEnd].Win.spec())
 }
 
 // joinCond binds the residual ON conditions of an outer join over the
@@ -74,22 +75,25 @@ func (p *Planner) joinCond(cs []parser.Expr, s *scope) (expr.Expr, error) {
 
 // windowJoinOf returns the window join of l and r when their keys pair
 // both window_start and window_end columns, nil otherwise.
-func windowJoinOf(kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *scope) *WindowJoin {
+func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *scope) (*WindowJoin, error) {
 	if l.Updating() || r.Updating() {
-		return nil
+		return nil, nil
 	}
 	ws, we := -1, -1
 	for i := range jn.LKeys {
 		lw, rw := l.Cols()[jn.LKeys[i]].Win, r.Cols()[jn.RKeys[i]].Win
 		switch {
-		case lw == winStart && rw == winStart:
+		case lw.col() == winStart && rw.col() == winStart:
 			ws = i
-		case lw == winEnd && rw == winEnd:
+		case lw.col() == winEnd && rw.col() == winEnd:
 			we = i
 		}
 	}
 	if ws < 0 || we < 0 {
-		return nil
+		return nil, nil
+	}
+	if lw, rw := l.Cols()[jn.LKeys[ws]].Win, r.Cols()[jn.RKeys[ws]].Win; lw.spec() != rw.spec() {
+		return nil, errAt(at, "a window join needs the same windows on both sides (as in Flink): the left has %s, the right %s", lw.spec(), rw.spec())
 	}
 	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
 	nl := len(l.Cols())
@@ -105,7 +109,7 @@ func windowJoinOf(kind string, l, r Node, jn *IntervalJoin, cond expr.Expr, s *s
 		}
 		s.cols[i].win = wj.cols[i].Win
 	}
-	return wj
+	return wj, nil
 }
 
 func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
@@ -198,6 +202,28 @@ func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stre
 	f.right.Clear()
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
+	if kind == "SEMI" || kind == "ANTI" {
+		for _, a := range ls {
+			matched := false
+			for _, b := range rs {
+				row := joinRows(a.Fields, b.Fields, nl, nr)
+				ok := true
+				if f.cond != nil {
+					if ok, err = f.cond(&row); err != nil {
+						return err
+					}
+				}
+				if ok {
+					matched = true
+					break
+				}
+			}
+			if matched == (kind == "SEMI") {
+				out.Emit(table.Row{Kind: table.Insert, Fields: a.Fields})
+			}
+		}
+		return nil
+	}
 	matchedR := make([]bool, len(rs))
 	for _, a := range ls {
 		matched := false

@@ -1,0 +1,272 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// StateTTLOption is Flink's 'table.exec.state.ttl': how long the state of
+// a regular join or GROUP BY key lives after its last write (processing
+// time; 0 = forever).
+const StateTTLOption = "table.exec.state.ttl"
+
+// stateTTL reads the session's state TTL.
+func (p *Planner) stateTTL() (time.Duration, error) {
+	v, ok := p.Cat.Options[StateTTLOption]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	d, err := connector.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("SET '%s' = '%s': %w (write e.g. '1 h', '30 min' or '3600000')", StateTTLOption, v, err)
+	}
+	return d, nil
+}
+
+// ttlOpts are the state options of the state TTL (none without it).
+func (tr *translator) ttlOpts() ([]stream.StateOption, error) {
+	d, err := tr.p.stateTTL()
+	if err != nil || d == 0 {
+		return nil, err
+	}
+	return []stream.StateOption{stream.WithTTL(stream.TTL{TTL: d})}, nil
+}
+
+func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	l, err := tr.build(x.L)
+	if err != nil {
+		return zero, err
+	}
+	r, err := tr.build(x.R)
+	if err != nil {
+		return zero, err
+	}
+	opts, err := tr.ttlOpts()
+	if err != nil {
+		return zero, err
+	}
+	if x.Cond != nil {
+		if _, err := expr.CompilePredicate(x.Cond); err != nil {
+			return zero, err
+		}
+	}
+	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
+	lkey, _ := keyOf(x.L, x.LKeys)
+	rkey, _ := keyOf(x.R, x.RKeys)
+	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
+			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL"}
+		if x.Cond != nil {
+			var err error
+			f.cond, err = expr.CompilePredicate(x.Cond)
+			evalPanic(err)
+		}
+		return f
+	}
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid("join")), nil
+}
+
+// regularJoinFn keeps each side's rows (RowCodec bytes) in list state. The
+// rows of an outer side (whose rows are NULL-padded when they have no
+// partner: the left of a LEFT join) carry their number of partners in
+// front (a uvarint), as Flink's OuterRecord.numOfAssociations.
+type regularJoinFn struct {
+	lc, rc                *table.RowCodec
+	nl, nr                int
+	leftOuter, rightOuter bool
+	cond                  func(*table.Row) (bool, error)
+	opts                  []stream.StateOption
+	left, right           *stream.ListState[[]byte]
+}
+
+func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
+	f.left = stream.NewListState[[]byte](ctx, "join-left", f.opts...)
+	f.right = stream.NewListState[[]byte](ctx, "join-right", f.opts...)
+	return nil
+}
+
+// joinEntry is a row of a side's state.
+type joinEntry struct {
+	assoc int64  // partners (outer sides only)
+	raw   []byte // the RowCodec bytes
+	row   table.Row
+}
+
+func readSide(st *stream.ListState[[]byte], c *table.RowCodec, outer bool) ([]joinEntry, error) {
+	bs := st.Get()
+	es := make([]joinEntry, len(bs))
+	for i, b := range bs {
+		if outer {
+			n, k := binary.Uvarint(b)
+			if k <= 0 {
+				return nil, fmt.Errorf("join: corrupt state")
+			}
+			es[i].assoc, b = int64(n), b[k:]
+		}
+		r, err := c.Decode(b)
+		if err != nil {
+			return nil, err
+		}
+		es[i].raw, es[i].row = b, r
+	}
+	return es, nil
+}
+
+func entryBytes(e joinEntry, outer bool) []byte {
+	if !outer {
+		return e.raw
+	}
+	return append(binary.AppendUvarint(nil, uint64(e.assoc)), e.raw...)
+}
+
+func writeSide(st *stream.ListState[[]byte], es []joinEntry, outer bool) {
+	bs := make([][]byte, len(es))
+	for i, e := range es {
+		bs[i] = entryBytes(e, outer)
+	}
+	if len(bs) == 0 {
+		st.Clear()
+		return
+	}
+	st.Update(bs)
+}
+
+// process applies a row of one side: Flink's StreamingJoinOperator. An
+// accumulation (+I, +U) emits +I of its pairs (or of itself padded with
+// NULLs when it is of an outer side and has no partner), and first -D of
+// the padded rows of partners that had none; a retraction (-U, -D)
+// removes an equal row from its side and emits -D of its pairs (or of its
+// padded row), then +I of the padded rows of partners it was the last of.
+func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
+	mine, theirs := f.lc, f.rc
+	own, other := f.left, f.right
+	inOuter, otherOuter := f.leftOuter, f.rightOuter
+	if !leftSide {
+		mine, theirs = f.rc, f.lc
+		own, other = f.right, f.left
+		inOuter, otherOuter = f.rightOuter, f.leftOuter
+	}
+	joined := func(a, b []table.Value, kind table.RowKind) table.Row {
+		var r table.Row
+		if leftSide {
+			r = joinRows(a, b, f.nl, f.nr)
+		} else {
+			r = joinRows(b, a, f.nl, f.nr)
+		}
+		r.Kind = kind
+		return r
+	}
+	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	if !v.Kind.IsRetract() && !otherOuter && !inOuter && f.cond == nil {
+		// The inner join's accumulation: no counts to keep, the pairs
+		// straight from the other side's state.
+		own.Add(b)
+		var ferr error
+		other.Range(func(ob []byte) bool {
+			o, err := theirs.Decode(ob)
+			if err != nil {
+				ferr = err
+				return false
+			}
+			out.Emit(joined(v.Fields, o.Fields, table.Insert))
+			return true
+		})
+		return ferr
+	}
+	others, err := readSide(other, theirs, otherOuter)
+	if err != nil {
+		return err
+	}
+	var matches []int
+	for i, o := range others {
+		if f.cond != nil {
+			r := joined(v.Fields, o.row.Fields, table.Insert)
+			ok, err := f.cond(&r)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+		}
+		matches = append(matches, i)
+	}
+	if !v.Kind.IsRetract() {
+		if otherOuter {
+			for _, i := range matches {
+				if others[i].assoc == 0 {
+					out.Emit(joined(nil, others[i].row.Fields, table.Delete))
+				}
+				others[i].assoc++
+			}
+			if len(matches) > 0 {
+				writeSide(other, others, otherOuter)
+			}
+		}
+		if len(matches) == 0 && inOuter {
+			out.Emit(joined(v.Fields, nil, table.Insert))
+		}
+		for _, i := range matches {
+			out.Emit(joined(v.Fields, others[i].row.Fields, table.Insert))
+		}
+		own.Add(entryBytes(joinEntry{assoc: int64(len(matches)), raw: b}, inOuter))
+		return nil
+	}
+	mineRows, err := readSide(own, mine, inOuter)
+	if err != nil {
+		return err
+	}
+	found := -1
+	for i, e := range mineRows {
+		if bytes.Equal(e.raw, b) {
+			found = i
+			break
+		}
+	}
+	if found < 0 {
+		return nil // a retraction of a row never seen (or expired): nothing joined
+	}
+	writeSide(own, append(mineRows[:found:found], mineRows[found+1:]...), inOuter)
+	if len(matches) == 0 {
+		if inOuter {
+			out.Emit(joined(v.Fields, nil, table.Delete))
+		}
+		return nil
+	}
+	for _, i := range matches {
+		out.Emit(joined(v.Fields, others[i].row.Fields, table.Delete))
+	}
+	if otherOuter {
+		for _, i := range matches {
+			if others[i].assoc == 1 {
+				out.Emit(joined(nil, others[i].row.Fields, table.Insert))
+			}
+			others[i].assoc--
+		}
+		writeSide(other, others, otherOuter)
+	}
+	return nil
+}
+
+func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, true, out)
+}
+
+func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	return f.process(v, false, out)
+}
+
+func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
+	return nil
+}
