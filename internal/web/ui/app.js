@@ -440,8 +440,10 @@
     const rates = setInterval(() => {
       let n = 0;
       for (const j of store.jobs.values()) {
-        if (!ACTIVE.has(j.state) || j._summaryRate || Date.now() - (store.metricsAt.get(j.id) || 0) < 3000 || n++ >= 20) continue;
-        api("GET", "/jobs/" + enc(j.id) + "/metrics").then((m) => store.setMetrics(j.id, m), () => {});
+        if (!ACTIVE.has(j.state) || j._summaryRate || Date.now() - (store.metricsAt.get(j.id) || 0) < 2500 || n++ >= 20) continue;
+        // The graph tells the sources (whose output is the job's rate).
+        const graph = j.graph ? Promise.resolve() : api("GET", "/jobs/" + enc(j.id)).then((d) => store.setJob(d));
+        graph.then(() => api("GET", "/jobs/" + enc(j.id) + "/metrics")).then((m) => store.setMetrics(j.id, m), () => {});
       }
     }, 3000);
     return () => { unsub(); clearInterval(tick); clearInterval(rates); clearTimeout(pending); };
@@ -644,11 +646,12 @@
     }
 
     function renderCheckpoints(c) {
-      clear(ckptCounts).append(
+      clear(ckptCounts);
+      append(ckptCounts, [
         h("span", null, h("b", { text: fmtInt(c.counts.completed || 0) }), " completed"),
         h("span", null, h("b", { text: fmtInt(c.counts.failed || 0) }), " failed"),
         c.counts.in_progress ? h("span", null, h("b", { text: fmtInt(c.counts.in_progress) }), " in progress") : null,
-        c.restored ? h("span", null, "restored from ", h("b", { text: "#" + c.restored })) : null);
+        c.restored ? h("span", null, "restored from ", h("b", { text: "#" + c.restored })) : null]);
       if (!c.history.length) {
         const parts = [];
         if (!c.enabled) parts.push(h("div", { class: "empty", text: "This job takes no checkpoints." }));
@@ -875,7 +878,7 @@
       const stripe = s("rect", { class: "stripe idle", x: 0, y: 0, width: 4, height: n.height });
       node.querySelector("g").append(stripe);
       node.append(
-        s("text", { class: "node-name", x: 14, y: 21, text: fit(v.name, n.width - 70) }, s("title", { text: v.name })),
+        s("text", { class: "node-name", x: 14, y: 21, text: fit(v.name, n.width - 60, 8) }, s("title", { text: v.name })),
         s("text", { class: "node-par", x: n.width - 12, y: 21, "text-anchor": "end", text: "×" + (v.parallelism || 1) }, s("title", { text: "parallelism " + (v.parallelism || 1) })));
       let oy = 52;
       shown.forEach((name, i) => {
@@ -1248,7 +1251,9 @@
     window.addEventListener("hashchange", route);
     route();
     live.start();
-    api("GET", "/overview").then((o) => { if (o && o.version) $("#version").textContent = "strom " + o.version; }, () => {});
+    api("GET", "/overview").then((o) => {
+      if (o && o.version) $("#version").textContent = /^strom\b/.test(o.version) ? o.version : "strom " + o.version;
+    }, () => {});
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
