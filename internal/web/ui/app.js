@@ -1156,8 +1156,10 @@
     function showJob(job) {
       if (results) results.stop();
       results = null;
+      shownJob = job.id;
+      stateBadge = badge(job.state);
       const head = h("div", { class: "card" }, h("div", { class: "card-head" },
-        h("h2", null, "Job ", h("a", { href: "#/jobs/" + enc(job.id), text: job.name || job.id })), badge(job.state),
+        h("h2", null, "Job ", h("a", { href: "#/jobs/" + enc(job.id), text: job.name || job.id })), stateBadge,
         h("span", { class: "sub mono", text: job.id }),
         h("div", { class: "right" }, h("a", { href: "#/jobs/" + enc(job.id), text: "Open the job page →" }))));
       clear(out).append(head);
@@ -1176,7 +1178,16 @@
       api("GET", "/jobs/" + enc(params.get("job"))).then(showJob, () => { if (j) showJob(j); });
     }
     setTimeout(() => editor.focus(), 0);
-    return () => { if (results) results.stop(); };
+    // The submitted job's state, live.
+    let shownJob = null, stateBadge = null;
+    const unsub = subscribe((kind, jid) => {
+      const j = shownJob && store.jobs.get(shownJob);
+      if (!j || !stateBadge || (jid && jid !== shownJob)) return;
+      const fresh = badge(j.state);
+      stateBadge.replaceWith(fresh);
+      stateBadge = fresh;
+    });
+    return () => { unsub(); if (results) results.stop(); };
   }
 
   // ---------------------------------------------------------------- dialogs
