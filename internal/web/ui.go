@@ -44,10 +44,9 @@ type uiFile struct {
 }
 
 // UIHandler serves the embedded dashboard: "/" and "/index.html" give the
-// page, the other files by their path relative to the handler's root
-// (mount it at "/" or under a prefix with http.StripPrefix; the page refers
-// to its files by relative URLs and to the API by absolute ones,
-// /api/v1/...). Only GET and HEAD; no directory listings (a directory is
+// page, the other files by their path relative to the handler's root, with
+// or without a leading "/ui/" (the page refers to its files as /ui/...
+// and to the API as /api/v1/...: the server routes "/" and "/ui/..." here). Only GET and HEAD; no directory listings (a directory is
 // 404); a path containing ".." is 400. Every response carries ETag
 // (If-None-Match gives 304), X-Content-Type-Options: nosniff, a strict
 // Content-Security-Policy and Referrer-Policy: no-referrer (the page is
@@ -101,14 +100,15 @@ func serveUI(files map[string]*uiFile, w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	// The server mounts the files under /ui/ (index.html also at /), a
-	// plain file server at its root: both work.
-	p = strings.TrimPrefix(p, "/ui")
-	if p == "" || p == "/" {
-		p = "/index.html"
-	}
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
+	}
+	// The page refers to its files as /ui/...: the server routes /ui/ here.
+	if rest, ok := strings.CutPrefix(p, "/ui/"); ok {
+		p = "/" + rest
+	}
+	if p == "/" {
+		p = "/index.html"
 	}
 	f, ok := files[p]
 	if !ok {

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -19,8 +20,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stromio/strom/internal/cluster"
+	"github.com/stromio/strom/internal/operator"
 )
 
 // ---------------------------------------------------------------- UIHandler
@@ -43,6 +48,8 @@ func TestUIHandlerContentTypes(t *testing.T) {
 	}{
 		{"/", "text/html; charset=utf-8", "no-cache", "<title>strom</title>"},
 		{"/index.html", "text/html; charset=utf-8", "no-cache", `src="/ui/app.js"`},
+		{"/ui/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
+		{"/ui/vendor/dagre.min.js", "text/javascript; charset=utf-8", "public, max-age=86400", "var dagre="},
 		{"/app.js", "text/javascript; charset=utf-8", "no-cache", "LiveResults"},
 		{"/style.css", "text/css; charset=utf-8", "no-cache", "--accent"},
 		{"/favicon.svg", "image/svg+xml", "no-cache", "<svg"},
@@ -102,6 +109,9 @@ func TestUIHandlerRejects(t *testing.T) {
 		{"/vendor/README.md", 404}, // embedded, not served
 		{"/vendor/dagre.LICENSE", 404},
 		{"/ui/ui/index.html", 404},
+		{"/ui/../app.js", 400},
+		{"/ui/vendor/", 404},
+		{"/uiapp.js", 404},
 		{"/nope.js", 404},
 		{"/api/v1/jobs", 404},
 	} {
@@ -158,7 +168,16 @@ func TestUIHandlerConditional(t *testing.T) {
 type uiFakeAPI struct {
 	now    time.Time
 	events bool // serve /api/v1/events (else 404: the dashboard polls)
-	posts  chan string
+	// resume: the results stream breaks after the 4th change; the
+	// reconnection (Last-Event-ID: 4) is answered from seq 3, as a ring
+	// that overlaps, so the page must drop what it has seen.
+	resume bool
+	noJobs bool // GET /api/v1/jobs lists none (a fresh server)
+	// finishAfter > 0: j1 is finished once GET /api/v1/jobs was called
+	// that many times.
+	finishAfter int32
+	listCalls   atomic.Int32
+	posts       chan string
 }
 
 var uiFakeVertices = []map[string]any{
@@ -178,15 +197,42 @@ var uiFakeQueryVertices = []map[string]any{
 	{"id": 1, "name": "GroupAggregate", "parallelism": 2, "operators": []map[string]any{{"name": "GroupAggregate(k, SUM(v))", "uid": "g"}}, "inputs": []map[string]any{{"from": 0, "partitioning": "HASH"}}},
 }
 
+// uiFakeWideVertices is a longer pipeline (a job not in the list, for the
+// layout of a wide graph: go test -run TestDashboardScreenshot).
+var uiFakeWideVertices = func() []map[string]any {
+	names := []string{"Source: bids", "Calc(price > 100)", "WindowAggregate(auction)", "Rank(top 3)", "Join(auction)", "Sink: hot_items"}
+	parts := []string{"", "FORWARD", "HASH", "HASH", "HASH", "REBALANCE"}
+	var vs []map[string]any
+	for i, n := range names {
+		v := map[string]any{"id": i, "name": n, "parallelism": 1 + i%3,
+			"operators": []map[string]any{{"name": n, "uid": fmt.Sprint(i)}}, "inputs": []map[string]any{}}
+		if i > 0 {
+			v["inputs"] = []map[string]any{{"from": i - 1, "partitioning": parts[i]}}
+		}
+		vs = append(vs, v)
+	}
+	vs = append(vs, map[string]any{"id": 6, "name": "Source: auctions", "parallelism": 2,
+		"operators": []map[string]any{{"name": "Source: auctions", "uid": "a"}, {"name": "Calc(category = 10)", "uid": "c"}}, "inputs": []map[string]any{}})
+	vs[4]["inputs"] = append(vs[4]["inputs"].([]map[string]any), map[string]any{"from": 6, "partitioning": "HASH"})
+	return vs
+}()
+
 func (f *uiFakeAPI) job(id string) map[string]any {
 	start := f.now.Add(-83 * time.Minute).UTC().Format(time.RFC3339Nano)
 	switch id {
 	case "j1":
+		if f.finishAfter > 0 && f.listCalls.Load() >= f.finishAfter {
+			return map[string]any{"id": "j1", "name": "nexmark-hot-items", "kind": "sql", "state": "finished", "query": false,
+				"started_at": start, "ended_at": f.now.UTC().Format(time.RFC3339Nano), "error": "", "records_per_second": 0.0, "parallelism": 4}
+		}
 		return map[string]any{"id": "j1", "name": "nexmark-hot-items", "kind": "sql", "state": "running", "query": false,
 			"started_at": start, "ended_at": nil, "error": "", "records_per_second": 52340.0, "parallelism": 4}
 	case "q1":
 		return map[string]any{"id": "q1", "name": "totals-by-key", "kind": "sql", "state": "running", "query": true,
 			"started_at": f.now.Add(-2 * time.Minute).UTC().Format(time.RFC3339Nano), "ended_at": nil, "error": "", "records_per_second": 12.0, "parallelism": 2}
+	case "w1":
+		return map[string]any{"id": "w1", "name": "nexmark-q-wide", "kind": "sql", "state": "finished",
+			"started_at": start, "ended_at": f.now.Add(-3 * time.Minute).UTC().Format(time.RFC3339Nano), "error": "", "parallelism": 3}
 	case "f1":
 		return map[string]any{"id": "f1", "name": "backfill-2026-11", "kind": "builtin", "state": "failed", "query": false,
 			"started_at": f.now.Add(-26 * time.Hour).UTC().Format(time.RFC3339Nano), "ended_at": f.now.Add(-25 * time.Hour).UTC().Format(time.RFC3339Nano),
@@ -207,6 +253,8 @@ func (f *uiFakeAPI) detail(id string) map[string]any {
 		j["columns"] = []map[string]any{{"name": "k", "type": "STRING"}, {"name": "v", "type": "BIGINT"}}
 	case "f1":
 		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+	case "w1":
+		j["graph"] = map[string]any{"vertices": uiFakeWideVertices}
 	}
 	return j
 }
@@ -297,6 +345,11 @@ func (f *uiFakeAPI) handler() http.Handler {
 		js(w, 200, map[string]any{"version": "v0.9.0", "started_at": f.now.Add(-90 * time.Minute).UTC().Format(time.RFC3339), "jobs": map[string]int{"running": 2, "failed": 1}})
 	})
 	mux.HandleFunc("GET /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
+		f.listCalls.Add(1)
+		if f.noJobs {
+			js(w, 200, map[string]any{"jobs": []any{}})
+			return
+		}
 		js(w, 200, map[string]any{"jobs": []any{f.job("j1"), f.job("q1"), f.job("f1")}})
 	})
 	mux.HandleFunc("POST /api/v1/jobs", func(w http.ResponseWriter, r *http.Request) {
@@ -363,14 +416,31 @@ func (f *uiFakeAPI) handler() http.Handler {
 		fmt.Sscan(r.Header.Get("Last-Event-ID"), &last)
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.Header().Set("Cache-Control", "no-store")
-		fmt.Fprint(w, "retry: 100000\n\n: hello\n\n")
+		if f.resume {
+			f.post(fmt.Sprintf("results Last-Event-ID=%q", r.Header.Get("Last-Event-ID")))
+			if last == 0 {
+				fmt.Fprint(w, "retry: 200\n\n")
+			}
+		} else {
+			fmt.Fprint(w, "retry: 100000\n\n: hello\n\n")
+		}
 		for i, c := range uiFakeChangelog {
 			seq := i + 1
+			if f.resume && last > 0 && seq >= last-1 {
+				last = 0 // resend from seq last-1
+			}
 			if seq <= last {
 				continue
 			}
+			if f.resume && r.Header.Get("Last-Event-ID") == "" && seq > 4 {
+				w.(http.Flusher).Flush()
+				return // the stream breaks
+			}
 			row, _ := json.Marshal(map[string]any{"seq": seq, "op": c.op, "row": map[string]any{"k": c.k, "v": c.v}})
 			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", seq, row)
+		}
+		if f.resume {
+			fmt.Fprint(w, "event: end\ndata: {\"state\":\"finished\"}\n\n") // the job ended, the feed is drained
 		}
 		w.(http.Flusher).Flush()
 		uiFakeHold(r)
@@ -434,6 +504,9 @@ window.addEventListener("load", () => {
       ed.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", ctrlKey: true, bubbles: true }));
     });
     break;
+  case "select":
+    wait("#job-graph .node[data-vertex='1']", (n) => n.dispatchEvent(new MouseEvent("click", { bubbles: true })));
+    break;
   case "cancel":
     wait("#btn-cancel", (b) => { b.click(); wait("#confirm-cancel", (c) => c.click()); });
     break;
@@ -456,6 +529,8 @@ func uiFakeHold(r *http.Request) {
 // ---------------------------------------------------------------- Chromium
 
 var uiHeight = flag.Int("height", 1000, "TestDashboardScreenshot: the window's height (the other tests use 1000)")
+
+var uiWidth = flag.Int("width", 1400, "TestDashboardScreenshot: the window's width (the other tests use 1400)")
 
 var uiDark = flag.Bool("dark", false, "TestDashboardScreenshot: render with prefers-color-scheme: dark")
 
@@ -481,7 +556,7 @@ func uiChromium(t *testing.T) string {
 // (--dump-dom or --screenshot=FILE) and returns its stdout.
 func uiRunChromium(t *testing.T, bin, url string, mode ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -516,9 +591,15 @@ func uiServe(t *testing.T, events bool) string {
 	return url
 }
 
-func uiServeFake(t *testing.T, events bool) (string, *uiFakeAPI) {
+// uiServeFake starts the fake; set configures it before it serves (its
+// fields are not written after: the race detector cannot see the browser
+// process between the test and the handlers).
+func uiServeFake(t *testing.T, events bool, set ...func(*uiFakeAPI)) (string, *uiFakeAPI) {
 	t.Helper()
 	f := &uiFakeAPI{now: time.Now(), events: events, posts: make(chan string, 16)}
+	for _, s := range set {
+		s(f)
+	}
 	srv := httptest.NewServer(f.handler())
 	t.Cleanup(srv.Close)
 	return srv.URL, f
@@ -636,6 +717,13 @@ func TestDashboardChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("job page, polling, the job finishes", func(t *testing.T) {
+		url, _ := uiServeFake(t, false, func(f *uiFakeAPI) { f.finishAfter = 2 })
+		dom := uiRunChromium(t, bin, url+"/#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "finished", dom, `id="job-name">nexmark-hot-items</h1><span class="badge finished">`,
+			`id="btn-cancel" disabled=""`, `data-mode="polling"`, ">ran <b>")
+	})
+
 	t.Run("SQL editor", func(t *testing.T) {
 		dom := uiRunChromium(t, bin, base+"/#/sql", "--dump-dom")
 		uiMustContain(t, "SQL editor", dom, `id="sql-editor"`, `id="sql-run"`, "Ctrl+Enter")
@@ -665,6 +753,11 @@ func TestDashboardChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("select a vertex", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/harness.html?do=select#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "select", dom, `<g class="node selected" transform=`, `<tr id="vertex-1" class="selected">`)
+	})
+
 	t.Run("cancel", func(t *testing.T) {
 		url, f := uiServeFake(t, true)
 		dom := uiRunChromium(t, bin, url+"/harness.html?do=cancel#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500") // before the toast goes
@@ -682,6 +775,19 @@ func TestDashboardChromium(t *testing.T) {
 			t.Errorf("POSTs %q", got)
 		}
 		uiMustContain(t, "savepoint", dom, "Savepoint sp-1 at checkpoint #49 (48 MiB); the job is stopped.")
+	})
+
+	t.Run("results resume", func(t *testing.T) {
+		url, f := uiServeFake(t, true, func(f *uiFakeAPI) { f.resume = true })
+		dom := uiRunChromium(t, bin, url+"/#/jobs/q1", "--dump-dom")
+		if got := f.drain(); fmt.Sprint(got) != `[results Last-Event-ID="" results Last-Event-ID="4"]` {
+			t.Errorf("results requests %q", got)
+		}
+		rows := uiRows(dom, "results-table")
+		if fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("after a reconnection with an overlap: rows %q", rows)
+		}
+		uiMustContain(t, "results resume", dom, `id="result-count">3</b>`, `<span class="live-dot off"></span> ended`)
 	})
 
 	t.Run("screenshot", func(t *testing.T) {
@@ -766,16 +872,250 @@ func TestDashboardScreenshot(t *testing.T) {
 	base := uiServe(t, true)
 	stem := strings.TrimSuffix(*uiScreenshot, ".png")
 	for _, p := range []struct{ file, frag string }{
-		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"},
+		{*uiScreenshot, "#/jobs/j1"}, {stem + "-jobs.png", "#/"}, {stem + "-query.png", "#/jobs/q1"}, {stem + "-sql.png", "#/sql"}, {stem + "-wide.png", "#/jobs/w1"},
+		{stem + "-sql-error.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("CREATE VIEW v AS\n  SELEC 1;") + "#/sql"},
+		{stem + "-sql-results.png", "harness.html?do=sql&sql=" + neturl.QueryEscape("SELECT k, SUM(v) AS v\nFROM orders\nGROUP BY k;") + "#/sql"},
 	} {
-		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=1400,%d", *uiHeight)}
+		mode := []string{"--screenshot=" + p.file, fmt.Sprintf("--window-size=%d,%d", *uiWidth, *uiHeight)}
 		if *uiDark {
 			mode = append(mode, "--force-dark-mode")
 		}
 		uiRunChromium(t, bin, base+"/"+p.frag, mode...)
 		t.Logf("wrote %s", p.file)
 	}
-	if *uiHeight == 1000 {
+	fresh, _ := uiServeFake(t, false, func(f *uiFakeAPI) { f.noJobs = true })
+	uiRunChromium(t, bin, fresh+"/", "--screenshot="+stem+"-empty.png")
+	t.Logf("wrote %s", stem+"-empty.png")
+	if *uiHeight == 1000 && *uiWidth == 1400 {
 		uiCheckScreenshot(t, *uiScreenshot)
+	}
+}
+
+// ---------------------------------------------------------------- the real router
+//
+// TestDashboardRealServer serves the dashboard through web.New (the real
+// routes, login, cookie auth, SSE feeds and JSON shapes) over a fixed
+// Backend, and checks in Chromium that the page reads what it serves.
+
+type uiBackend struct {
+	now     time.Time
+	events  *Feed
+	results *Feed
+	posts   chan string
+}
+
+func (b *uiBackend) post(s string) {
+	select {
+	case b.posts <- s:
+	default:
+	}
+}
+
+func (b *uiBackend) summary(id string) JobSummary {
+	switch id {
+	case "q1":
+		return JobSummary{ID: "q1", Name: "totals-by-key", Kind: "sql", Query: true, State: StateRunning, StartedAt: b.now.Add(-2 * time.Minute)}
+	default:
+		return JobSummary{ID: "j1", Name: "nexmark-hot-items", Kind: "sql", State: StateRunning, StartedAt: b.now.Add(-83 * time.Minute)}
+	}
+}
+
+func (b *uiBackend) Overview() Overview {
+	return Overview{Version: "v0.9.0-real", StartedAt: b.now, Jobs: map[string]int{"running": 2}}
+}
+
+func (b *uiBackend) Jobs() []JobSummary { return []JobSummary{b.summary("q1"), b.summary("j1")} }
+
+func (b *uiBackend) Job(id string) (JobInfo, error) {
+	if id != "j1" && id != "q1" {
+		return JobInfo{}, NotFound("no job %s", id)
+	}
+	wm := b.now.UnixMilli() - 3000
+	snap := func(in, out, state int64) []operator.MetricsSnapshot {
+		return []operator.MetricsSnapshot{{RecordsIn: in, RecordsOut: out, Watermark: wm, StateBytes: state}}
+	}
+	ji := JobInfo{JobSummary: b.summary(id), Checkpointing: true,
+		Checkpoints: cluster.CheckpointStats{Completed: 5, Failed: 1, LastID: 6, LastDuration: 120 * time.Millisecond, LastBytes: 3 << 20,
+			Periodic: 5, TotalDuration: 600 * time.Millisecond, MaxDuration: 180 * time.Millisecond, MaxBytes: 4 << 20, LastFailure: "checkpoint 4 expired"},
+		Exceptions: []Exception{{Time: b.now.Add(-time.Minute), Operator: "HopWindowAggregate", Subtask: 1, Message: "restarting: journal connection reset", Cause: "io: reset"}}}
+	if id == "q1" {
+		ji.SQL = "SELECT k, SUM(v) AS v FROM orders GROUP BY k;"
+		ji.Columns = []Column{{Name: "k", Type: "STRING"}, {Name: "v", Type: "BIGINT"}}
+		ji.View = []cluster.VertexView{
+			{ID: 0, Name: "Source: orders", Parallelism: 1, Operators: []cluster.OperatorView{{Name: "Source: orders", UID: "s", Subtasks: snap(0, 100, 0)}}},
+			{ID: 1, Name: "GroupAggregate", Parallelism: 1, Inputs: []cluster.EdgeView{{From: 0, Partitioning: "HASH"}},
+				Operators: []cluster.OperatorView{{Name: "GroupAggregate(k, SUM(v))", UID: "g", Subtasks: snap(100, 7, 4096)}}},
+		}
+		return ji, nil
+	}
+	ji.SQL = "INSERT INTO hot_items SELECT ..."
+	ji.View = []cluster.VertexView{
+		{ID: 0, Name: "Source: nexmark", Parallelism: 2, Operators: []cluster.OperatorView{
+			{Name: "Source: nexmark", UID: "src", Subtasks: snap(0, 48000, 0)}, {Name: "Calc(event_type = 2)", UID: "calc", Subtasks: snap(48000, 46000, 0)}}},
+		{ID: 1, Name: "HopWindowAggregate", Parallelism: 4, Inputs: []cluster.EdgeView{{From: 0, Partitioning: "HASH"}},
+			Operators: []cluster.OperatorView{{Name: "HopWindowAggregate(auction)", UID: "agg", Subtasks: snap(46000, 900, 1<<20)}}},
+		{ID: 2, Name: "Sink: hot_items", Parallelism: 1, Inputs: []cluster.EdgeView{{From: 1, Partitioning: "REBALANCE"}},
+			Operators: []cluster.OperatorView{{Name: "Sink: hot_items", UID: "sink", Subtasks: snap(900, 0, 0)}}},
+	}
+	return ji, nil
+}
+
+func (b *uiBackend) Submit(ctx context.Context, req SubmitRequest) (JobSummary, error) {
+	b.post(fmt.Sprintf("submit %q %q %d", req.SQL, req.Name, req.Parallelism))
+	if strings.Contains(req.SQL, "SELEC ") {
+		return JobSummary{}, BadRequest("line 2, column 3: expected a statement, found \"SELEC\"")
+	}
+	return b.summary("q1"), nil
+}
+
+func (b *uiBackend) Cancel(ctx context.Context, id string) (JobSummary, error) {
+	b.post("cancel " + id)
+	s := b.summary(id)
+	s.State = StateCancelled
+	return s, nil
+}
+
+func (b *uiBackend) Savepoint(ctx context.Context, id string, req SavepointRequest) (SavepointInfo, error) {
+	b.post(fmt.Sprintf("savepoint %s %s %v", id, req.Name, req.Stop))
+	return SavepointInfo{Name: req.Name, Job: id, CheckpointID: 7, Bytes: 3 << 20, Time: b.now, Stopped: req.Stop}, nil
+}
+
+func (b *uiBackend) Savepoints() ([]SavepointInfo, error) { return nil, nil }
+
+func (b *uiBackend) Feed(id string) (*Feed, error) {
+	if id != "q1" {
+		return nil, Conflict("job %s is not a query", id)
+	}
+	return b.results, nil
+}
+
+func (b *uiBackend) Events() *Feed { return b.events }
+
+func TestDashboardRealServer(t *testing.T) {
+	bin := uiChromium(t)
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	const token, readOnly = "tok-rw-0123456789", "tok-ro-0123456789"
+	serve := func(t *testing.T) (string, *uiBackend) {
+		b := &uiBackend{now: time.Now(), events: NewFeed(0, 0), results: NewFeed(0, 0), posts: make(chan string, 16)}
+		b.events.Publish([]byte(`{"type":"job","id":"j1","state":"running"}`))
+		// Headless Chromium's virtual clock stands still while a response
+		// is open: the event stream ends (the page then polls), as the
+		// results feed of a finished query does.
+		b.events.Close([]byte(`{"end":"shutdown"}`))
+		for _, c := range uiFakeChangelog {
+			b.results.Publish([]byte(fmt.Sprintf(`{"op":%q,"row":{"k":%q,"v":%d}}`, c.op, c.k, c.v)))
+		}
+		b.results.Close([]byte(`{"end":"finished"}`))
+		ws, err := New(Config{Addr: "127.0.0.1:0", Token: token, ReadOnlyToken: readOnly, UI: UIHandler(),
+			Tick: 300 * time.Millisecond, Heartbeat: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The harness page (with the session cookie, as after the login)
+		// in front of the real server.
+		mux := http.NewServeMux()
+		fake := (&uiFakeAPI{}).handler()
+		mux.HandleFunc("GET /harness.html", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			fake.ServeHTTP(w, r)
+		})
+		mux.Handle("GET /harness.js", fake)
+		mux.Handle("/", ws)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(func() { ws.Shutdown(); srv.Close() })
+		return srv.URL, b
+	}
+
+	t.Run("job page", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/j1", "--dump-dom")
+		uiMustContain(t, "real job page", dom, `id="job-name">nexmark-hot-items</h1>`, `class="badge running"`,
+			`data-vertex="0"`, `data-vertex="2"`, `>HopWindowAggregate<`, `>Calc(event_type = 2)<`, `>HASH<`, `>REBALANCE<`,
+			`restarting: journal connection reset`, `data-mode="polling"`, "strom v0.9.0-real", `class="uplot`)
+		vt := uiRows(dom, "vertex-table")
+		if len(vt) != 3 || vt[0][4] != "0" || vt[0][5] != "46,000" || vt[1][4] != "46,000" || vt[1][9] != "1.0 MiB" {
+			t.Errorf("vertex rows (records in/out of the chain's head/tail, state): %q", vt)
+		}
+		ck := uiRows(dom, "checkpoint-table")
+		if len(ck) != 1 || len(ck[0]) < 7 || ck[0][0] != "#6" || ck[0][1] != "120 ms" || ck[0][6] != "checkpoint 4 expired" {
+			t.Errorf("checkpoint summary: %q", ck)
+		}
+		if strings.Contains(dom, `id="auth" class="auth">`) {
+			t.Error("the sign-in screen is shown")
+		}
+		if !strings.Contains(dom, `id="job-results" hidden=""`) {
+			t.Error("a results card on a job that is no query (columns: [])")
+		}
+	})
+
+	t.Run("query results", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/q1", "--dump-dom")
+		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("result rows %q", rows)
+		}
+		uiMustContain(t, "real results", dom, `id="result-count">3</b>`, `<span class="live-dot off"></span> ended`)
+	})
+
+	t.Run("job list", func(t *testing.T) {
+		url, _ := serve(t)
+		dom := uiRunChromium(t, bin, url+"/?token="+token, "--dump-dom")
+		if rows := uiRows(dom, "jobs-table"); len(rows) != 2 {
+			t.Errorf("job rows %q", rows)
+		}
+		uiMustContain(t, "real list", dom, `>nexmark-hot-items</a>`, `>totals-by-key</a>`)
+	})
+
+	t.Run("SQL submit", func(t *testing.T) {
+		url, b := serve(t)
+		sql := "SELECT k, SUM(v) AS v\nFROM orders GROUP BY k;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		if got := fmt.Sprint(drainPosts(b.posts)); got != fmt.Sprint([]string{fmt.Sprintf("submit %q %q %d", sql, "", 1)}) {
+			t.Errorf("submits %s", got)
+		}
+		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint([][]string{{"a", "4"}, {"c", "3"}, {"d", "5"}}) {
+			t.Errorf("result rows %q", rows)
+		}
+	})
+
+	t.Run("SQL error", func(t *testing.T) {
+		url, _ := serve(t)
+		sql := "CREATE VIEW v AS\n  SELEC 1;"
+		dom := uiRunChromium(t, bin, url+"/harness.html?do=sql&sql="+neturl.QueryEscape(sql)+"#/sql", "--dump-dom")
+		uiMustContain(t, "real SQL error", dom, `<span class="where">line 2, column 3: </span>expected a statement, found "SELEC"`)
+	})
+
+	t.Run("screenshot", func(t *testing.T) {
+		url, _ := serve(t)
+		file := filepath.Join(t.TempDir(), "real.png")
+		if *uiScreenshot != "" {
+			file = strings.TrimSuffix(*uiScreenshot, ".png") + "-real.png"
+		}
+		uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/j1", "--screenshot="+file)
+		uiCheckScreenshot(t, file)
+	})
+
+	t.Run("cancel and savepoint", func(t *testing.T) {
+		url, b := serve(t)
+		uiRunChromium(t, bin, url+"/harness.html?do=cancel#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		uiRunChromium(t, bin, url+"/harness.html?do=savepoint#/jobs/j1", "--dump-dom", "--virtual-time-budget=2500")
+		got := drainPosts(b.posts)
+		if len(got) != 2 || got[0] != "cancel j1" || !regexp.MustCompile(`^savepoint j1 nexmark-hot-items-\d{8}-\d{6} true$`).MatchString(got[1]) {
+			t.Errorf("writes through the real router (cookie, same origin): %q", got)
+		}
+	})
+}
+
+func drainPosts(c chan string) []string {
+	var out []string
+	for {
+		select {
+		case s := <-c:
+			out = append(out, s)
+		default:
+			return out
+		}
 	}
 }

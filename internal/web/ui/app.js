@@ -13,7 +13,8 @@
   const API = "/api/v1";
   const POLL_MS = 2000;
   const HISTORY = 600; // samples kept per job for the charts (10 min at 1/s)
-  const MAX_ROWS_SHOWN = 1000;
+  const MAX_ROWS_SHOWN = 1000; // the latest rows of a result table on the page
+  const MAX_ROWS_KEPT = 100000; // beyond, the oldest rows are dropped (a retraction of one is then ignored)
   const ACTIVE = new Set(["created", "running", "restarting"]);
   const PALETTE = ["#2563eb", "#14935a", "#d97706", "#7c3aed", "#0e7490", "#db2777", "#65a30d", "#ea580c"];
 
@@ -175,24 +176,36 @@
   const store = {
     jobs: new Map(),
     metrics: new Map(),
+    metricsAt: new Map(), // id -> Date.now() of the latest metrics
     history: new Map(),
     subs: new Set(),
     emit(kind, id) { for (const f of this.subs) f(kind, id); },
     setJobs(list) {
       const seen = new Set();
-      for (const j of list) { seen.add(j.id); this.jobs.set(j.id, Object.assign(this.jobs.get(j.id) || {}, j)); }
+      const changed = [];
+      for (let j of list) {
+        j = normJob(j);
+        seen.add(j.id);
+        const old = this.jobs.get(j.id);
+        if (old && (old.state !== j.state || old.error !== j.error)) changed.push(j.id);
+        this.jobs.set(j.id, Object.assign(old || {}, j));
+      }
       for (const id of [...this.jobs.keys()]) if (!seen.has(id)) this.jobs.delete(id);
       this.emit("jobs");
+      for (const id of changed) this.emit("job", id);
     },
     setJob(j) {
       if (!j || !j.id) return;
+      j = normJob(j);
       this.jobs.set(j.id, Object.assign(this.jobs.get(j.id) || {}, j));
       this.emit("job", j.id);
     },
     setMetrics(id, m) {
-      if (!m || !Array.isArray(m.vertices)) return;
+      m = normMetrics(m, this.jobs.get(id));
+      if (!m) return;
       const prev = this.metrics.get(id);
       this.metrics.set(id, m);
+      this.metricsAt.set(id, Date.now());
       const t = m.time ? Date.parse(m.time) / 1000 : Date.now() / 1000;
       if (!prev || prev.time !== m.time || !m.time) recordHistory(id, t, m);
       const job = this.jobs.get(id);
@@ -236,6 +249,55 @@
     }
   }
 
+  // ---------------------------------------------------------------- shapes
+  // The dashboard reads the shapes of DESIGN.md §8; these also take the
+  // forms internal/web serves today (graph as an array, metrics per
+  // operator with *_per_sec, checkpoint counters without history).
+  function normJob(j) {
+    if (!j) return j;
+    if (Array.isArray(j.graph)) j.graph = { vertices: j.graph };
+    if (j.ended_at === undefined) j.ended_at = null;
+    if (j.records_per_second != null) j._summaryRate = true;
+    return j;
+  }
+
+  function normMetrics(m, job) {
+    if (!m) return null;
+    if (Array.isArray(m.vertices)) return m;
+    if (!Array.isArray(m.operators)) return null;
+    const byVertex = new Map();
+    for (const o of m.operators) {
+      const vid = o.vertex != null ? o.vertex : o.id;
+      if (!byVertex.has(vid)) byVertex.set(vid, []);
+      byVertex.get(vid).push(o);
+    }
+    const num = (x) => (typeof x === "number" && isFinite(x) ? x : null);
+    const vertices = [];
+    for (const [vid, ops] of byVertex) {
+      const head = ops[0], tail = ops[ops.length - 1];
+      const v = {
+        id: vid,
+        records_in: num(head.records_in), records_out: num(tail.records_out),
+        records_in_per_second: num(head.records_in_per_second != null ? head.records_in_per_second : head.records_in_per_sec),
+        records_out_per_second: num(tail.records_out_per_second != null ? tail.records_out_per_second : tail.records_out_per_sec),
+        backpressure: null, watermark: null, watermark_lag_ms: null, state_bytes: 0, late_records: 0, dead_letters: 0,
+        latency_p50_ms: null, latency_p99_ms: null,
+      };
+      for (const o of ops) {
+        if (num(o.backpressure) != null) v.backpressure = Math.max(v.backpressure || 0, o.backpressure);
+        if (num(o.watermark) != null) v.watermark = v.watermark == null ? o.watermark : Math.min(v.watermark, o.watermark);
+        if (num(o.watermark_lag_ms) != null) v.watermark_lag_ms = Math.max(v.watermark_lag_ms || 0, o.watermark_lag_ms);
+        v.state_bytes += num(o.state_bytes) || 0;
+        v.late_records += num(o.late_records) || 0;
+        v.dead_letters += num(o.dead_letters) || 0;
+        if (num(o.latency_p50_ms)) v.latency_p50_ms = Math.max(v.latency_p50_ms || 0, o.latency_p50_ms);
+        if (num(o.latency_p99_ms)) v.latency_p99_ms = Math.max(v.latency_p99_ms || 0, o.latency_p99_ms);
+      }
+      vertices.push(v);
+    }
+    return { job_id: m.job_id || m.id || (job && job.id), time: m.time || null, vertices };
+  }
+
   // ---------------------------------------------------------------- live feed
   const live = {
     es: null, timer: null, errors: 0, stopped: false, focus: null,
@@ -246,9 +308,23 @@
       const es = new EventSource(API + "/events");
       this.es = es;
       es.onopen = () => { this.errors = 0; setConn("live"); this.stopPolling(); };
+      // A missed event heals: the list is re-read every 5 s while live.
+      this.resync = setInterval(() => { if (this.es && !this.stopped) this.refreshJobs().catch(() => {}); }, 5000);
       es.addEventListener("job", (e) => { const j = parse(e.data); if (j) store.setJob(j); });
       es.addEventListener("jobs", (e) => { const d = parse(e.data); if (d && d.jobs) store.setJobs(d.jobs); });
       es.addEventListener("metrics", (e) => { const m = parse(e.data); if (m && m.job_id) store.setMetrics(m.job_id, m); });
+      // The server's feed form: unnamed {"type":"job","id","state"} messages,
+      // "tick" with {"jobs":[...]} every second, "gap" and "end".
+      es.onmessage = (e) => {
+        const d = parse(e.data);
+        if (!d || !d.id) return;
+        if (d.type && d.type !== "job") return;
+        if (!store.jobs.has(d.id)) { this.refreshJobs().catch(() => {}); return; }
+        store.setJob(d.state ? { id: d.id, state: d.state } : d);
+      };
+      es.addEventListener("tick", (e) => { const d = parse(e.data); if (d && Array.isArray(d.jobs)) store.setJobs(d.jobs); });
+      es.addEventListener("gap", () => { this.refreshJobs().catch(() => {}); });
+      es.addEventListener("end", () => { es.close(); this.es = null; this.poll(); });
       es.onerror = () => {
         this.errors++;
         if (es.readyState === EventSource.CLOSED || this.errors >= 3) {
@@ -281,6 +357,7 @@
     stop() {
       this.stopped = true;
       this.stopPolling();
+      clearInterval(this.resync);
       if (this.es) { this.es.close(); this.es = null; }
     },
   };
@@ -314,7 +391,10 @@
     document.title = "Jobs · strom";
     const chips = h("div", { class: "chips" });
     const tbody = h("tbody");
-    const empty = h("div", { class: "empty" }, "No jobs yet. ", h("a", { href: "#/sql", text: "Submit a query in the SQL editor" }), ".");
+    const empty = h("div", { class: "empty-state" },
+      h("h2", { text: "No jobs yet" }),
+      h("p", { text: "Submit a SQL script in the editor. Running jobs show their graph, metrics, checkpoints and, for a script ending in a SELECT, its rows as they change." }),
+      h("a", { class: "btn primary", href: "#/sql" }, "Open the SQL editor"));
     const table = h("table", { class: "tbl", id: "jobs-table" },
       h("thead", null, h("tr", null,
         h("th", { text: "State" }), h("th", { text: "Name" }), h("th", { text: "ID" }), h("th", { text: "Kind" }),
@@ -335,7 +415,6 @@
       for (const st of ["running", "created", "restarting", "failed", "finished", "stopped", "cancelled"]) {
         if (counts[st]) chips.append(h("span", { class: "badge " + st }, counts[st] + " " + st));
       }
-      if (!jobs.length) chips.append(h("span", { class: "muted small", text: "no jobs" }));
       clear(tbody);
       for (const j of jobs) {
         const up = uptime(j);
@@ -347,20 +426,33 @@
           h("td", null, h("span", { class: "pill", text: j.kind || "sql" }), j.query ? h("span", { class: "pill", style: "margin-left:4px", text: "query" }) : null),
           h("td", { class: "muted", text: fmtTime(j.started_at) }),
           h("td", { class: "num", text: up == null ? "—" : fmtMs(up) }),
-          h("td", { class: "num", text: ACTIVE.has(j.state) ? fmtNum(j.records_per_second || 0) : "—" })));
+          h("td", { class: "num", text: ACTIVE.has(j.state) && j.records_per_second != null ? fmtNum(j.records_per_second) : "—" })));
       }
       table.hidden = !jobs.length;
       empty.hidden = !!jobs.length;
     }
     render();
-    const unsub = subscribe((kind) => { if (kind !== "metrics" || store.jobs.size) render(); });
+    let pending = null; // metrics come once a second per job: one render per 250 ms at most
+    const unsub = subscribe(() => { if (!pending) pending = setTimeout(() => { pending = null; render(); }, 250); });
     const tick = setInterval(render, 1000); // uptimes
-    return () => { unsub(); clearInterval(tick); };
+    // Records/s of jobs whose rate neither the summaries nor the event
+    // stream carry: their metrics, every 3 s, while the list is open.
+    const rates = setInterval(() => {
+      let n = 0;
+      for (const j of store.jobs.values()) {
+        if (!ACTIVE.has(j.state) || j._summaryRate || Date.now() - (store.metricsAt.get(j.id) || 0) < 2500 || n++ >= 20) continue;
+        // The graph tells the sources (whose output is the job's rate).
+        const graph = j.graph ? Promise.resolve() : api("GET", "/jobs/" + enc(j.id)).then((d) => store.setJob(d));
+        graph.then(() => api("GET", "/jobs/" + enc(j.id) + "/metrics")).then((m) => store.setMetrics(j.id, m), () => {});
+      }
+    }, 3000);
+    return () => { unsub(); clearInterval(tick); clearInterval(rates); clearTimeout(pending); };
   }
 
   // ---------------------------------------------------------------- job page
   function jobPage(main, id) {
     live.focus = id;
+    selectedVertex = null;
     let job = store.jobs.get(id) || { id };
     let graphView = null; // { update(metrics) }
     let charts = [];
@@ -374,6 +466,8 @@
     const graphBody = h("div", { class: "graph-wrap", id: "job-graph" }, h("div", { class: "empty", text: "Loading the job graph…" }));
     const rateChart = h("div", { class: "chart", id: "chart-throughput" });
     const lagChart = h("div", { class: "chart", id: "chart-lag" });
+    const rateNote = h("div", { class: "chart-note", hidden: true });
+    const lagNote = h("div", { class: "chart-note", hidden: true });
     const vtxBody = h("tbody");
     const ckptCounts = h("div", { class: "right" });
     const ckptBody = h("div", { class: "card-body flush scroll tall" }, h("div", { class: "empty", text: "Loading checkpoints…" }));
@@ -382,15 +476,15 @@
     const resultsCard = h("div", { class: "card", id: "job-results", hidden: true });
     const sqlCard = h("div", { class: "card", hidden: true });
 
-    main.append(head, errBox, stats,
+    main.append(head, errBox, stats, resultsCard,
       h("div", { class: "card" },
         h("div", { class: "card-head" }, h("h2", { text: "Job graph" }),
           h("span", { class: "sub", text: "vertices are operator chains; edges show how records are partitioned" }),
           h("div", { class: "right legend" }, "backpressure", h("span", null, h("i", { class: "ok" }), "< 10%"), h("span", null, h("i", { class: "warn" }), "< 50%"), h("span", null, h("i", { class: "bad" }), "≥ 50%"))),
         graphBody),
       h("div", { class: "grid-2" },
-        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records out per second per vertex (in, for sinks)" })), rateChart),
-        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Watermark lag" }), h("span", { class: "sub", text: "seconds behind the wall clock" })), lagChart)),
+        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Throughput" }), h("span", { class: "sub", text: "records out per second per vertex (in, for sinks)" })), h("div", { class: "chart-box" }, rateChart, rateNote)),
+        h("div", { class: "card" }, h("div", { class: "card-head" }, h("h2", { text: "Watermark lag" }), h("span", { class: "sub", text: "seconds behind the wall clock" })), h("div", { class: "chart-box" }, lagChart, lagNote))),
       h("div", { class: "card" },
         h("div", { class: "card-head" }, h("h2", { text: "Vertices" })),
         h("div", { class: "card-body flush scroll" }, h("table", { class: "tbl", id: "vertex-table" },
@@ -400,7 +494,6 @@
             h("th", { text: "Watermark" }), h("th", { class: "num", text: "Lag" }), h("th", { class: "num", text: "State" }),
             h("th", { class: "num", text: "Late" }), h("th", { class: "num", text: "Dead letters" }), h("th", { class: "num", text: "Latency p50 / p99" }))),
           vtxBody))),
-      resultsCard,
       h("div", { class: "card", id: "checkpoints" }, h("div", { class: "card-head" }, h("h2", { text: "Checkpoints" }), ckptCounts), ckptBody),
       h("div", { class: "card", id: "exceptions" }, h("div", { class: "card-head" }, h("h2", { text: "Exceptions" }), excCount), excBody),
       sqlCard);
@@ -460,7 +553,7 @@
       for (const gv of vertices) {
         const v = byId.get(gv.id) || {};
         const bc = bpClass(v.backpressure);
-        vtxBody.append(h("tr", null,
+        vtxBody.append(h("tr", { id: "vertex-" + gv.id, class: selectedVertex === String(gv.id) ? "selected" : null },
           h("td", { class: "name" }, h("span", { class: "pill", text: gv.id }), " ", gv.name),
           h("td", { class: "num", text: gv.parallelism }),
           h("td", { class: "num", text: fmtNum(v.records_in_per_second) }),
@@ -482,6 +575,11 @@
       const hst = store.history.get(id);
       const vertices = (job.graph && job.graph.vertices) || [];
       if (!vertices.length) return;
+      const few = !hst || hst.t.length < 2;
+      for (const note of [rateNote, lagNote]) {
+        note.hidden = !few;
+        note.textContent = ACTIVE.has(job.state) ? "Collecting samples…" : "No samples: the job is not running.";
+      }
       if (!charts.length) {
         if (typeof uPlot !== "function") return;
         charts = [makeChart(rateChart, vertices, (v) => fmtNum(v) + "/s"), makeChart(lagChart, vertices, (v) => (v == null ? "—" : fmtMs(v * 1000)))];
@@ -491,6 +589,7 @@
       charts[1].setData([hst.t, ...vertices.map((v) => hst.lag.get(v.id) || hst.t.map(() => null))]);
     }
 
+    let lastMetricsAt = 0;
     function onMetrics() {
       const m = store.metrics.get(id);
       renderStats(m);
@@ -501,7 +600,7 @@
 
     async function loadJob() {
       try {
-        const j = await api("GET", "/jobs/" + enc(id));
+        const j = normJob(await api("GET", "/jobs/" + enc(id)));
         job = Object.assign(store.jobs.get(id) || {}, j);
         store.jobs.set(id, job);
         renderHead();
@@ -517,7 +616,7 @@
           sqlCard.hidden = false;
           clear(sqlCard).append(h("div", { class: "card-head" }, h("h2", { text: "SQL" })), h("pre", { class: "sql", text: job.sql }));
         }
-        if ((job.query || job.columns) && !results) {
+        if ((job.query || (job.columns && job.columns.length)) && !results) {
           resultsCard.hidden = false;
           results = new LiveResults(resultsCard, id, job.columns);
           results.start();
@@ -547,12 +646,31 @@
     }
 
     function renderCheckpoints(c) {
-      clear(ckptCounts).append(
+      clear(ckptCounts);
+      append(ckptCounts, [
         h("span", null, h("b", { text: fmtInt(c.counts.completed || 0) }), " completed"),
         h("span", null, h("b", { text: fmtInt(c.counts.failed || 0) }), " failed"),
         c.counts.in_progress ? h("span", null, h("b", { text: fmtInt(c.counts.in_progress) }), " in progress") : null,
-        c.restored ? h("span", null, "restored from ", h("b", { text: "#" + c.restored })) : null);
-      if (!c.history.length) { clear(ckptBody).append(h("div", { class: "empty", text: "No checkpoints yet." })); return; }
+        c.restored ? h("span", null, "restored from ", h("b", { text: "#" + c.restored })) : null]);
+      if (!c.history.length) {
+        const parts = [];
+        if (!c.enabled) parts.push(h("div", { class: "empty", text: "This job takes no checkpoints." }));
+        else if (c.latest) {
+          parts.push(h("table", { class: "tbl", id: "checkpoint-table" },
+            h("thead", null, h("tr", null, h("th", { text: "Latest" }), h("th", { class: "num", text: "Duration" }), h("th", { class: "num", text: "Size" }),
+              h("th", { class: "num", text: "Mean duration" }), h("th", { class: "num", text: "Max duration" }), h("th", { class: "num", text: "Max size" }), h("th", { text: "Last failure" }))),
+            h("tbody", null, h("tr", { "data-checkpoint": c.latest.id },
+              h("td", { class: "mono", text: "#" + c.latest.id }),
+              h("td", { class: "num", text: fmtMs(c.latest.duration_ms) }),
+              h("td", { class: "num", text: fmtBytes(c.latest.bytes) }),
+              h("td", { class: "num", text: fmtMs(c.summary && c.summary.mean) }),
+              h("td", { class: "num", text: fmtMs(c.summary && c.summary.max) }),
+              h("td", { class: "num", text: fmtBytes(c.summary && c.summary.maxBytes) }),
+              h("td", { class: "fail wrap", text: (c.summary && c.summary.lastFailure) || "" })))));
+        } else parts.push(h("div", { class: "empty", text: c.summary && c.summary.lastFailure ? "No completed checkpoint; the last failed: " + c.summary.lastFailure : "No checkpoints yet." }));
+        clear(ckptBody).append(...parts);
+        return;
+      }
       clear(ckptBody).append(h("table", { class: "tbl", id: "checkpoint-table" },
         h("thead", null, h("tr", null, h("th", { text: "ID" }), h("th", { text: "Status" }), h("th", { text: "Trigger time" }),
           h("th", { class: "num", text: "Duration" }), h("th", { class: "num", text: "Size" }), h("th", { class: "num", text: "Alignment" }), h("th", { text: "Failure" }))),
@@ -587,7 +705,7 @@
 
     const unsub = subscribe((kind, jid) => {
       if (jid !== id) return;
-      if (kind === "metrics") onMetrics();
+      if (kind === "metrics") { lastMetricsAt = Date.now(); onMetrics(); }
       else if (kind === "job") {
         const before = job.state;
         job = Object.assign(job, store.jobs.get(id));
@@ -609,6 +727,8 @@
     // no ticks, hence one explicit load above.
     timers.push(setInterval(() => { if (!stopped && ACTIVE.has(job.state)) { loadCheckpoints(); loadExceptions(); } }, 5000));
     timers.push(setInterval(() => { if (!stopped) renderHead(); }, 1000));
+    // A server whose event stream carries no metrics for this job: poll them.
+    timers.push(setInterval(() => { if (!stopped && ACTIVE.has(job.state) && Date.now() - lastMetricsAt > 2500) loadMetrics(); }, 2000));
     const onResize = () => charts.forEach((c) => c.setSize(chartSize(c.root.parentElement)));
     window.addEventListener("resize", onResize);
     return () => {
@@ -623,9 +743,18 @@
 
   function normCheckpoints(c) {
     c = c || {};
-    const counts = Object.assign({ completed: 0, failed: 0, in_progress: 0 }, c.counts || {});
-    const history = (c.history || []).slice().sort((a, b) => b.id - a.id);
-    return { counts, restored: c.restored || 0, latest: history.find((k) => k.status === "completed") || null, history };
+    const counts = Object.assign({ completed: 0, failed: 0, in_progress: 0 }, c.counts ||
+      { completed: c.completed || 0, failed: c.failed || 0, in_progress: c.in_progress || 0 });
+    const history = (c.history || []).filter((k) => k && k.id != null).slice().sort((a, b) => b.id - a.id);
+    let latest = history.find((k) => k.status === "completed") || null;
+    if (!latest && c.latest_id) latest = { id: c.latest_id, status: "completed", duration_ms: c.latest_duration_ms, bytes: c.latest_bytes };
+    return {
+      counts, restored: c.restored || 0, latest, history,
+      enabled: c.enabled !== false,
+      summary: c.latest_id != null || c.mean_duration_ms != null ? {
+        mean: c.mean_duration_ms, max: c.max_duration_ms, maxBytes: c.max_bytes, lastFailure: c.last_failure || "",
+      } : null,
+    };
   }
 
   // ---------------------------------------------------------------- charts
@@ -637,7 +766,7 @@
     const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--border"), width: 1 }, ticks: { stroke: cssVar("--border"), width: 1 }, font: "11px " + cssVar("--sans") };
     const opts = Object.assign(chartSize(el), {
       series: [{}].concat(vertices.map((v, i) => ({
-        label: v.name.length > 28 ? v.name.slice(0, 27) + "…" : v.name,
+        label: fit(v.name || "vertex " + v.id, 200),
         stroke: PALETTE[i % PALETTE.length],
         width: 1.8,
         points: { show: false },
@@ -654,6 +783,7 @@
 
   // ---------------------------------------------------------------- graph
   const NODE_W = 264;
+  let selectedVertex = null; // clicked in the graph: its row in the vertex table is marked
   const CHAR_W = 7.1; // average advance of 13 px sans, for truncation
 
   function fit(text, px, charW) {
@@ -671,28 +801,39 @@
       container.append(h("div", { class: "empty", text: "The graph library did not load." }));
       return null;
     }
-    const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: "LR", nodesep: 36, ranksep: 80, edgesep: 20, marginx: 12, marginy: 12 });
-    g.setDefaultEdgeLabel(() => ({}));
     const MAX_OPS = 4;
     const layout = new Map();
-    for (const v of vertices) {
-      const ops = (v.operators || []).map((o) => o.name);
-      const shown = ops.length > MAX_OPS ? ops.slice(0, MAX_OPS - 1).concat(["+" + (ops.length - MAX_OPS + 1) + " more"]) : ops;
-      const height = 36 + shown.length * 17 + 10 + 84;
-      layout.set(String(v.id), { v, shown, ops });
-      g.setNode(String(v.id), { width: NODE_W, height });
-    }
     const ids = new Set(vertices.map((v) => String(v.id)));
-    let k = 0;
-    for (const v of vertices) {
-      for (const e of v.inputs || []) {
-        if (!ids.has(String(e.from))) continue;
-        const label = e.partitioning || "FORWARD";
-        g.setEdge(String(e.from), String(v.id), { label, width: label.length * 7 + 16, height: 20, labelpos: "c" }, "e" + k++);
+    const build = (rankdir) => {
+      const g = new dagre.graphlib.Graph({ multigraph: true });
+      g.setGraph({ rankdir, nodesep: 36, ranksep: rankdir === "LR" ? 56 : 40, edgesep: 20, marginx: 12, marginy: 12 });
+      g.setDefaultEdgeLabel(() => ({}));
+      for (const v of vertices) {
+        const ops = (v.operators || []).map((o) => o.name);
+        const shown = ops.length > MAX_OPS ? ops.slice(0, MAX_OPS - 1).concat(["+" + (ops.length - MAX_OPS + 1) + " more"]) : ops;
+        const height = 36 + shown.length * 17 + 10 + 84;
+        layout.set(String(v.id), { v, shown, ops });
+        g.setNode(String(v.id), { width: NODE_W, height });
       }
+      let k = 0;
+      for (const v of vertices) {
+        for (const e of v.inputs || []) {
+          if (!ids.has(String(e.from))) continue;
+          const label = e.partitioning || "FORWARD";
+          g.setEdge(String(e.from), String(v.id), { label, width: label.length * 7 + 16, height: 20, labelpos: "c" }, "e" + k++);
+        }
+      }
+      dagre.layout(g);
+      return g;
+    };
+    // Left to right, as records flow; a long pipeline that would not fit
+    // the card goes top to bottom instead.
+    let g = build("LR");
+    const avail = container.clientWidth - 16;
+    if (avail > 0 && g.graph().width > avail * 1.3) {
+      const tb = build("TB");
+      if (tb.graph().width < g.graph().width) g = tb;
     }
-    dagre.layout(g);
     const gw = Math.ceil(g.graph().width), gh = Math.ceil(g.graph().height);
     const svg = s("svg", { class: "graph", viewBox: "0 0 " + gw + " " + gh, width: gw, height: gh, role: "img", "aria-label": "job graph" });
     svg.append(s("defs", null, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
@@ -717,6 +858,15 @@
       const { v, shown, ops } = layout.get(nid);
       const x = n.x - n.width / 2, y = n.y - n.height / 2;
       const node = s("g", { class: "node", transform: "translate(" + x + "," + y + ")", "data-vertex": v.id });
+      node.addEventListener("click", () => {
+        selectedVertex = selectedVertex === String(v.id) ? null : String(v.id);
+        for (const el of document.querySelectorAll("#job-graph .node, #vertex-table tbody tr")) {
+          const vid = el.dataset.vertex != null ? el.dataset.vertex : el.id.replace("vertex-", "");
+          el.classList.toggle("selected", vid === selectedVertex);
+        }
+        const row = document.getElementById("vertex-" + v.id);
+        if (row && selectedVertex) row.scrollIntoView({ behavior: "smooth", block: "center" });
+      });
       const clip = "clip-" + nid.replace(/[^A-Za-z0-9_-]/g, "_");
       node.append(
         s("clipPath", { id: clip }, s("rect", { width: n.width, height: n.height, rx: 8 })),
@@ -728,7 +878,7 @@
       const stripe = s("rect", { class: "stripe idle", x: 0, y: 0, width: 4, height: n.height });
       node.querySelector("g").append(stripe);
       node.append(
-        s("text", { class: "node-name", x: 14, y: 21, text: fit(v.name, n.width - 70) }, s("title", { text: v.name })),
+        s("text", { class: "node-name", x: 14, y: 21, text: fit(v.name, n.width - 60, 8) }, s("title", { text: v.name })),
         s("text", { class: "node-par", x: n.width - 12, y: 21, "text-anchor": "end", text: "×" + (v.parallelism || 1) }, s("title", { text: "parallelism " + (v.parallelism || 1) })));
       let oy = 52;
       shown.forEach((name, i) => {
@@ -763,6 +913,10 @@
       nodeLayer.append(node);
     }
     container.append(svg);
+    // Fit a wide graph to the card while its text stays readable; wider
+    // than that, it scrolls.
+    const cw = container.clientWidth - 16;
+    if (cw > 0 && gw > cw && gw / cw > 1.6) svg.style.maxWidth = "none";
 
     return {
       update(m) {
@@ -815,6 +969,8 @@
       this.counts = { "+I": 0, "-U": 0, "+U": 0, "-D": 0 };
       this.lastUpdate = null;
       this.hole = -1; // index of the row the last -U removed
+      this.dropped = 0; // rows dropped beyond MAX_ROWS_KEPT
+      this.missed = 0; // changes the server's feed dropped before this page read them
       this.ended = false;
       this.pending = false;
       this.status = h("div", { class: "results-status right" });
@@ -832,6 +988,12 @@
         this.apply(msg);
       };
       es.addEventListener("end", () => { this.ended = true; es.close(); this.schedule(); });
+      // The feed's ring dropped changes this page had not read.
+      es.addEventListener("gap", (e) => {
+        const g = (parse(e.data) || {}).gap || {};
+        this.missed += g.to && g.from ? g.to - g.from + 1 : 1;
+        this.schedule();
+      });
       es.onopen = () => { this.connected = true; this.renderStatus(); };
       es.onerror = () => { this.connected = false; if (es.readyState === EventSource.CLOSED) this.ended = true; this.renderStatus(); };
     }
@@ -858,6 +1020,7 @@
         if (op === "+U" && this.hole >= 0) this.rows.splice(this.hole, 0, entry);
         else this.rows.push(entry);
         this.hole = -1;
+        if (this.rows.length > MAX_ROWS_KEPT) { this.dropped += this.rows.length - MAX_ROWS_KEPT; this.rows.splice(0, this.rows.length - MAX_ROWS_KEPT); }
       }
       this.lastUpdate = new Date();
       this.schedule();
@@ -865,7 +1028,12 @@
     schedule() {
       if (this.pending) return;
       this.pending = true;
-      setTimeout(() => { this.pending = false; this.render(); }, 30);
+      setTimeout(() => { this.pending = false; this.render(); }, this.rows.length > 200 ? 250 : 30);
+    }
+    numeric(c) {
+      if (c.type) return /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|REAL|DOUBLE|DECIMAL|NUMERIC)\b/i.test(c.type);
+      const r = this.rows.find((x) => x.row[c.name] != null);
+      return !!r && typeof r.row[c.name] === "number";
     }
     renderStatus() {
       const live = this.connected && !this.ended;
@@ -879,9 +1047,9 @@
       this.renderStatus();
       const cols = this.columns;
       if (!cols.length) return;
-      const shown = this.rows.slice(0, MAX_ROWS_SHOWN);
+      const shown = this.rows.slice(-MAX_ROWS_SHOWN);
       const table = h("table", { class: "tbl results", id: "results-table" },
-        h("thead", null, h("tr", null, cols.map((c) => h("th", null, c.name, c.type ? h("span", { class: "type", text: c.type }) : null)))),
+        h("thead", null, h("tr", null, cols.map((c) => h("th", { class: this.numeric(c) ? "num" : null }, c.name, c.type ? h("span", { class: "type", text: c.type }) : null)))),
         h("tbody", null, shown.map((r) => {
           const tr = h("tr", { class: r.fresh ? "flash" : null }, cols.map((c) => {
             const v = r.row[c.name];
@@ -893,8 +1061,9 @@
           return tr;
         })));
       const parts = [table];
+      if (this.missed) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: fmtInt(this.missed) + " changes were dropped by the server before this page read them: the table may be incomplete." }));
       if (!this.rows.length) parts.push(h("div", { class: "empty", text: this.ended ? "The query returned no rows." : "No rows yet." }));
-      if (this.rows.length > MAX_ROWS_SHOWN) parts.push(h("div", { class: "empty small", text: "Showing the first " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows." }));
+      if (this.rows.length > MAX_ROWS_SHOWN) parts.unshift(h("div", { class: "empty small", text: "Showing the latest " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows" + (this.dropped ? " (" + fmtInt(this.dropped) + " older rows dropped)" : "") + "." }));
       clear(this.body).append(...parts);
     }
   }
@@ -960,8 +1129,15 @@
 
     function showError(e, sql) {
       const d = e.data || {};
-      const line = Number(d.line) || 0, col = Number(d.column) || 0;
-      clear(errBox).append(h("span", { class: "where", text: line ? "line " + line + (col ? ", column " + col : "") + ": " : "Error: " }), e.message);
+      let line = Number(d.line) || 0, col = Number(d.column) || 0;
+      let msg = e.message;
+      // The position may only be in the text: "line 3, column 14: ...".
+      const pm = !line && /line (\d+), column (\d+): ?/.exec(msg);
+      if (pm) {
+        line = Number(pm[1]); col = Number(pm[2]);
+        msg = (msg.slice(0, pm.index) + msg.slice(pm.index + pm[0].length)).replace(/^[\s:]+/, "");
+      }
+      clear(errBox).append(h("span", { class: "where", text: line ? "line " + line + (col ? ", column " + col : "") + ": " : "Error: " }), msg);
       if (line) {
         const lines = sql.split("\n");
         const text = lines[line - 1];
@@ -980,12 +1156,14 @@
     function showJob(job) {
       if (results) results.stop();
       results = null;
+      shownJob = job.id;
+      stateBadge = badge(job.state);
       const head = h("div", { class: "card" }, h("div", { class: "card-head" },
-        h("h2", null, "Job ", h("a", { href: "#/jobs/" + enc(job.id), text: job.name || job.id })), badge(job.state),
+        h("h2", null, "Job ", h("a", { href: "#/jobs/" + enc(job.id), text: job.name || job.id })), stateBadge,
         h("span", { class: "sub mono", text: job.id }),
         h("div", { class: "right" }, h("a", { href: "#/jobs/" + enc(job.id), text: "Open the job page →" }))));
       clear(out).append(head);
-      if (job.query || job.columns) {
+      if (job.query || (job.columns && job.columns.length)) {
         const card = h("div", { class: "card", id: "sql-results" });
         out.append(card);
         results = new LiveResults(card, job.id, job.columns);
@@ -1000,7 +1178,16 @@
       api("GET", "/jobs/" + enc(params.get("job"))).then(showJob, () => { if (j) showJob(j); });
     }
     setTimeout(() => editor.focus(), 0);
-    return () => { if (results) results.stop(); };
+    // The submitted job's state, live.
+    let shownJob = null, stateBadge = null;
+    const unsub = subscribe((kind, jid) => {
+      const j = shownJob && store.jobs.get(shownJob);
+      if (!j || !stateBadge || (jid && jid !== shownJob)) return;
+      const fresh = badge(j.state);
+      stateBadge.replaceWith(fresh);
+      stateBadge = fresh;
+    });
+    return () => { unsub(); if (results) results.stop(); };
   }
 
   // ---------------------------------------------------------------- dialogs
@@ -1075,7 +1262,9 @@
     window.addEventListener("hashchange", route);
     route();
     live.start();
-    api("GET", "/overview").then((o) => { if (o && o.version) $("#version").textContent = "strom " + o.version; }, () => {});
+    api("GET", "/overview").then((o) => {
+      if (o && o.version) $("#version").textContent = /^strom\b/.test(o.version) ? o.version : "strom " + o.version;
+    }, () => {});
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
