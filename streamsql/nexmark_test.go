@@ -65,6 +65,7 @@ func TestNexmarkPlans(t *testing.T) {
 			stubFactory{name: "nexmark", opts: []string{"first-event.rate", "next-event.rate", "events.num", "person.proportion", "auction.proportion", "bid.proportion"}},
 			stubFactory{name: "blackhole"}, stubFactory{name: "filesystem", opts: []string{"path", "format"}},
 		}})
+		s.RegisterNexmarkFunctions()
 		ctx := context.Background()
 		if _, err := s.Exec(ctx, string(ddl)); err != nil {
 			t.Fatalf("ddl: %v", err)
