@@ -40,6 +40,7 @@ func New(cat *catalog.Catalog, reg *expr.Registry, factories []connector.TableFa
 		p.Factories[f.Name()] = f
 	}
 	registerField(reg)
+	registerProctime(reg)
 	return p
 }
 

@@ -239,14 +239,16 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	keyFn, keyCodec := keyOf(x.In, x.Keys)
 	a := newAccs(x.Aggs)
 	var assigner stream.WindowAssigner
-	switch x.Kind {
-	case "TUMBLE":
+	switch {
+	case x.Proctime:
+		assigner = procAssigner(x.Kind, x.Size, x.Slide)
+	case x.Kind == "TUMBLE":
 		assigner = stream.TumblingEventTimeWindows(x.Size)
-	case "HOP":
+	case x.Kind == "HOP":
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
-	case "CUMULATE":
+	case x.Kind == "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
-	case "SESSION":
+	case x.Kind == "SESSION":
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)

@@ -120,6 +120,9 @@ func windowText(kind, timeCol string, size, slide time.Duration) string {
 // a WindowTable node whose window columns are ordinary columns.
 func materializeTVF(n Node, s *scope) (Node, error) {
 	w := s.win
+	if w.proctime {
+		return nil, errAt(w.at, "a window table function over a processing-time attribute is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
+	}
 	if w.kind == "SESSION" {
 		return nil, errAt(w.at, "the SESSION window table function is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
 	}
@@ -211,8 +214,9 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 	if err != nil {
 		return nil, true, err
 	}
-	if s.cols[i].t.TimeAttr() != table.Rowtime {
-		return nil, true, errAt(cr, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", cr, s.cols[i].name)
+	proc, err := timeAttrOf(cr, s.cols[i].t, s.cols[i].name, kind)
+	if err != nil {
+		return nil, true, err
 	}
 	var ds []time.Duration
 	for _, a := range f.Args[1:] {
@@ -229,7 +233,7 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 		}
 		ds = append(ds, d)
 	}
-	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0]}
+	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc}
 	if kind == "HOP" {
 		w.slide, w.size = ds[0], ds[1]
 	}
