@@ -26,11 +26,8 @@ func (p *Planner) bindQuery(q *parser.Query) (Node, error) {
 			scope[c.Name.Name] = c
 		}
 	}
-	if len(q.OrderBy) > 0 {
-		return nil, errAt(q.OrderBy[0], "ORDER BY is not supported yet in streaming queries")
-	}
-	if q.Limit != nil {
-		return nil, errAt(q.Limit, "LIMIT is not supported yet")
+	if len(q.OrderBy) > 0 || q.Limit != nil || q.Offset != nil {
+		return p.bindOrdered(q) // orderby.go
 	}
 	return p.bindBody(q.Body)
 }
