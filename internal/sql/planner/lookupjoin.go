@@ -78,11 +78,9 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 		return nil, nil, nil, err
 	}
 	c, ok := at.(*expr.Column)
-	switch {
-	case ok && c.T.TimeAttr() == table.Rowtime:
-		return nil, nil, nil, errAt(tn.SystemTime, "FOR SYSTEM_TIME AS OF an event-time attribute (a temporal join against a versioned table) is not supported yet; use a processing-time attribute (PROCTIME()) for a lookup join")
-	case !ok || c.T.TimeAttr() != table.Proctime:
-		return nil, nil, nil, errAt(tn.SystemTime, "FOR SYSTEM_TIME AS OF takes a processing-time attribute of the left input (a PROCTIME() column), not %s", tn.SystemTime)
+	eventTime := ok && c.T.TimeAttr() == table.Rowtime // temporaljoin.go
+	if !eventTime && (!ok || c.T.TimeAttr() != table.Proctime) {
+		return nil, nil, nil, errAt(tn.SystemTime, "FOR SYSTEM_TIME AS OF takes a time attribute of the left input: a processing-time one (a PROCTIME() column: a lookup join) or its event-time one (a temporal join against a versioned table), not %s", tn.SystemTime)
 	}
 	name := tn.Name.Parts[len(tn.Name.Parts)-1].Name
 	if len(tn.Name.Parts) > 1 {
@@ -103,7 +101,7 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if r.Updating() {
+	if r.Updating() && !eventTime {
 		return nil, nil, nil, errAt(tn.Name, "the table of a lookup join must be insert-only, `%s` is a changelog", name)
 	}
 	_, rs, err := p.aliased(r, name, tn.Alias)
@@ -139,7 +137,7 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 	}
 	for i := range s.cols {
 		s.cols[i].win = winNone
-		if i >= nl {
+		if i >= nl || (eventTime && i != c.Index) {
 			s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
 			if kind == "LEFT" {
 				s.cols[i].t = s.cols[i].t.AsNullable()
@@ -151,6 +149,13 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 		if lj.Cond, err = p.joinCond(rest, s); err != nil {
 			return nil, nil, nil, err
 		}
+	}
+	if eventTime {
+		tj, err := p.temporalJoin(tn, lj, c.Index)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return tj, s, after, nil
 	}
 	return lj, s, after, nil
 }
