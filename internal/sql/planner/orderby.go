@@ -109,8 +109,15 @@ func (p *Planner) bindOrdered(q *parser.Query) (Node, error) {
 
 // orderBy plans the ORDER BY, LIMIT and OFFSET of q over its body n.
 func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
+	var offset int64
 	if q.Offset != nil {
-		return nil, errAt(q.Offset, "OFFSET is not supported yet")
+		if q.Limit == nil {
+			return nil, errAt(q.Offset, "OFFSET without LIMIT is not supported in a streaming query (it would hold every row back)")
+		}
+		var err error
+		if offset, err = positiveLit(q.Offset, "OFFSET", 0); err != nil {
+			return nil, err
+		}
 	}
 	cols := n.Cols()
 	var order []SortKey
@@ -123,16 +130,12 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 		order = append(order, SortKey{Col: i, Desc: o.Desc, NullsFirst: o.NullsOrder == "FIRST" || (o.NullsOrder == "" && !o.Desc)})
 	}
 	if q.Limit != nil {
-		lit, ok := q.Limit.(*parser.Literal)
-		var limit int64
-		var err error
-		if ok && lit.Kind == parser.LitNumber {
-			limit, err = strconv.ParseInt(lit.Value, 10, 64)
+		limit, err := positiveLit(q.Limit, "LIMIT", 1)
+		if err != nil {
+			return nil, err
 		}
-		if !ok || lit.Kind != parser.LitNumber || err != nil || limit < 1 {
-			return nil, errAt(q.Limit, "LIMIT takes a positive integer literal")
-		}
-		t := &TopN{In: n, Order: order, N: limit, WindowEnd: -1}
+		// LIMIT n OFFSET m: the ranks m+1 .. m+n of a Top-(m+n).
+		t := &TopN{In: n, Order: order, N: limit + offset, WindowEnd: -1}
 		t.cols = append(slices.Clone(cols), Col{Name: "$rank", Type: table.BigIntType().NotNull()})
 		es := make([]expr.Expr, len(cols))
 		for i, c := range cols {
@@ -142,7 +145,14 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 		for i, c := range cols {
 			out[i] = Col{Name: c.Name, Type: c.Type.WithTimeAttr(table.NoTimeAttr)}
 		}
-		return &Calc{In: t, Exprs: es, cols: out}, nil
+		var filter expr.Expr
+		if offset > 0 {
+			rank := expr.ColumnRef(len(cols), "$rank", table.BigIntType().NotNull())
+			if filter, err = p.Reg.Call(">", rank, expr.BigIntLit(offset)); err != nil {
+				return nil, errAt(q.Offset, "%v", err)
+			}
+		}
+		return &Calc{In: t, Filter: filter, Exprs: es, cols: out}, nil
 	}
 	first := cols[order[0].Col]
 	switch {
@@ -156,6 +166,20 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 		return nil, errAt(q.OrderBy[0], "ORDER BY over an updating input is not supported yet (add LIMIT n for a Top-N)")
 	}
 	return &TemporalSort{In: n, Order: order, cols: cols}, nil
+}
+
+// positiveLit reads the integer literal of LIMIT or OFFSET (>= least).
+func positiveLit(e parser.Expr, what string, least int64) (int64, error) {
+	lit, ok := e.(*parser.Literal)
+	if ok && lit.Kind == parser.LitNumber {
+		if v, err := strconv.ParseInt(lit.Value, 10, 64); err == nil && v >= least && v <= 1<<40 {
+			return v, nil
+		}
+	}
+	if least == 0 {
+		return 0, errAt(e, "%s takes a non-negative integer literal", what)
+	}
+	return 0, errAt(e, "%s takes a positive integer literal", what)
 }
 
 // orderCol finds the result column an ORDER BY item names: an ordinal, a
