@@ -87,19 +87,27 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 		return nil, nil, nil, errAt(tn.Name, "qualified table names (catalog.db.table) are not supported yet")
 	}
 	t, ok := p.Cat.Table(name)
-	if !ok {
-		if _, isView := p.Cat.View(name); isView {
+	var r Node
+	if ok {
+		if r, err = p.scan(t); err != nil {
+			return nil, nil, nil, err
+		}
+	} else if v, isView := p.Cat.View(name); isView {
+		if !eventTime {
 			return nil, nil, nil, errAt(tn.Name, "the table of a lookup join must be a table, `%s` is a view", name)
 		}
+		if r, err = p.bindQuery(v.Query); err != nil {
+			return nil, nil, nil, err
+		}
+		if t, err = versionedView(tn.Name, name, r); err != nil { // temporaljoin.go
+			return nil, nil, nil, err
+		}
+	} else {
 		msg := fmt.Sprintf("unknown table `%s`", name)
 		if s := p.Cat.Suggest(name); s != "" {
 			msg += fmt.Sprintf("; did you mean `%s`?", s)
 		}
 		return nil, nil, nil, errAt(tn.Name, "%s", msg)
-	}
-	r, err := p.scan(t)
-	if err != nil {
-		return nil, nil, nil, err
 	}
 	if r.Updating() && !eventTime {
 		return nil, nil, nil, errAt(tn.Name, "the table of a lookup join must be insert-only, `%s` is a changelog", name)

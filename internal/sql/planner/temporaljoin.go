@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stromio/strom/internal/sql/catalog"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/stream"
@@ -317,4 +318,106 @@ func nullKey(ps []expr.Program, r *table.Row) bool {
 		}
 	}
 	return false
+}
+
+// versionedView makes the versioned table of a view for a temporal join:
+// a deduplication keeping the last row per key by event time (Flink's
+// versioned view: ROW_NUMBER() OVER (PARTITION BY k ORDER BY rowtime
+// DESC) = 1, possibly under projections) has the partition columns as its
+// primary key and the ordering column as its time.
+func versionedView(at parser.Node, name string, n Node) (*catalog.Table, error) {
+	keys, ts, _, ok := dedupOf(n)
+	if !ok {
+		return nil, errAt(at, "the view `%s` is not a versioned view: a temporal join needs a table with PRIMARY KEY and WATERMARK, or a view that keeps the last row per key by event time (ROW_NUMBER() OVER (PARTITION BY key ORDER BY rowtime DESC) = 1)", name)
+	}
+	t := &catalog.Table{Name: name, Schema: &table.Schema{}}
+	for _, c := range n.Cols() {
+		t.Schema.Columns = append(t.Schema.Columns, table.Column{Name: c.Name, Type: c.Type})
+	}
+	for _, k := range keys {
+		t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, n.Cols()[k].Name)
+	}
+	t.Schema.Rowtime = n.Cols()[ts].Name
+	return t, nil
+}
+
+// dedupOf finds, through projections, a deduplication keeping the last
+// row by event time: its key columns, time column and row-number column
+// (-1 when projected away) in n's columns. A filter on the row number
+// alone (the enclosing `WHERE rownum = 1`) keeps it one.
+func dedupOf(n Node) (keys []int, ts, rank int, ok bool) {
+	switch x := n.(type) {
+	case *TopN:
+		if x.N != 1 || x.WindowEnd >= 0 || !x.TiesToNew || x.In.Updating() {
+			return nil, 0, 0, false
+		}
+		// The pre-projection may repeat a column for the ranking: name
+		// each by its first occurrence.
+		canon := func(i int) int {
+			c, isCalc := x.In.(*Calc)
+			if !isCalc {
+				return i
+			}
+			ci, ok := c.Exprs[i].(*expr.Column)
+			if !ok {
+				return i
+			}
+			for j, e := range c.Exprs {
+				if cj, ok := e.(*expr.Column); ok && cj.Index == ci.Index {
+					return j
+				}
+			}
+			return i
+		}
+		for _, k := range x.Partition {
+			keys = append(keys, canon(k))
+		}
+		return keys, canon(x.Order[0].Col), len(x.In.Cols()), true
+	case *Calc:
+		ik, its, irank, ok := dedupOf(x.In)
+		if !ok {
+			return nil, 0, 0, false
+		}
+		if x.Filter != nil && !rankFilter(x.Filter, irank) {
+			return nil, 0, 0, false
+		}
+		out := func(in int) (int, bool) {
+			for i, e := range x.Exprs {
+				if c, ok := e.(*expr.Column); ok && c.Index == in {
+					return i, true
+				}
+			}
+			return 0, false
+		}
+		for _, k := range ik {
+			o, ok := out(k)
+			if !ok {
+				return nil, 0, 0, false
+			}
+			keys = append(keys, o)
+		}
+		if ts, ok = out(its); !ok {
+			return nil, 0, 0, false
+		}
+		if rank, ok = out(irank); !ok {
+			rank = -1
+		}
+		return keys, ts, rank, true
+	}
+	return nil, 0, 0, false
+}
+
+// rankFilter reports whether f is `rank op literal` on column rank.
+func rankFilter(f expr.Expr, rank int) bool {
+	c, ok := f.(*expr.Call)
+	if !ok || rank < 0 || len(c.Args) != 2 {
+		return false
+	}
+	col, ok := c.Args[0].(*expr.Column)
+	v := c.Args[1]
+	if cast, isCast := v.(*expr.Cast); isCast {
+		v = cast.X
+	}
+	_, lit := v.(*expr.Literal)
+	return ok && lit && col.Index == rank
 }
