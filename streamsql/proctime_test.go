@@ -19,23 +19,6 @@ import (
 	"github.com/stromio/strom/table"
 )
 
-// unboundedValues is valuesFactory whose sources never end: processing-time
-// windows fire on the clock, not at the end of the input.
-type unboundedValues struct{ valuesFactory }
-
-func (f unboundedValues) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
-	src, err := f.valuesFactory.TableSource(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := src.(stream.SliceSource[table.Row])
-	if !ok {
-		return nil, errors.New("unboundedValues: not a slice source")
-	}
-	s.Unbounded = true
-	return s, nil
-}
-
 func recordsInto(job *streamsql.Job, op string) int64 {
 	var n int64
 	for _, v := range job.View() {
@@ -70,7 +53,7 @@ func runProctime(t *testing.T, dir, script, sink string, n int64, advance time.D
 	clock := stream.NewManualClock(time.UnixMilli(1_000_000))
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 	s := streamsql.NewSession(streamsql.Options{Parallelism: 2, Clock: clock,
-		Factories: []connector.TableFactory{unboundedValues{valuesFactory{dir: dir}}, col}})
+		Factories: []connector.TableFactory{openValues{valuesFactory{dir: dir}}, col}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	job, _, err := s.Submit(ctx, script)
