@@ -93,9 +93,16 @@ CREATE TABLE out (k STRING, n BIGINT, s BIGINT, ws TIMESTAMP(3), we TIMESTAMP(3)
 FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(p), INTERVAL '10' SECOND)) GROUP BY k, window_start, window_end;`,
 		"group window": `INSERT INTO out SELECT k, COUNT(*), SUM(v), TUMBLE_START(p, INTERVAL '10' SECOND), TUMBLE_END(p, INTERVAL '10' SECOND)
 FROM t GROUP BY k, TUMBLE(p, INTERVAL '10' SECOND);`,
+		// CUMULATE's first step [1000000, 1005000) fires; the clock stops before the second.
+		"cumulate": `INSERT INTO out SELECT k, COUNT(*), SUM(v), window_start, window_end
+FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(p), INTERVAL '5' SECOND, INTERVAL '20' SECOND)) GROUP BY k, window_start, window_end;`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			rows := runProctime(t, dir, ddl+q, "out", 3, 10*time.Second, 2)
+			advance, end := 10*time.Second, "1010000"
+			if name == "cumulate" {
+				advance, end = 5*time.Second, "1005000"
+			}
+			rows := runProctime(t, dir, ddl+q, "out", 3, advance, 2)
 			var got []string
 			sch := table.Schema{Columns: []table.Column{{Name: "k", Type: table.StringType()}, {Name: "n", Type: table.BigIntType()},
 				{Name: "s", Type: table.BigIntType()}, {Name: "ws", Type: table.TimestampType(3)}, {Name: "we", Type: table.TimestampType(3)}}}
@@ -107,8 +114,8 @@ FROM t GROUP BY k, TUMBLE(p, INTERVAL '10' SECOND);`,
 				got = append(got, r.Kind.String()+" "+string(js))
 			}
 			want := []string{
-				`+I {"k":"a","n":2,"s":4,"ws":1000000,"we":1010000}`,
-				`+I {"k":"b","n":1,"s":2,"ws":1000000,"we":1010000}`,
+				`+I {"k":"a","n":2,"s":4,"ws":1000000,"we":` + end + `}`,
+				`+I {"k":"b","n":1,"s":2,"ws":1000000,"we":` + end + `}`,
 			}
 			sort.Strings(got)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -45,9 +45,6 @@ func timeAttrOf(at parser.Node, t table.Type, name, kind string) (bool, error) {
 	case table.Rowtime:
 		return false, nil
 	case table.Proctime:
-		if kind == "CUMULATE" {
-			return true, errAt(at, "CUMULATE over a processing-time attribute is not supported yet")
-		}
 		return true, nil
 	}
 	return false, errAt(at, "`%s` is not a time attribute: declare WATERMARK FOR %s AS ... on the table (event time) or add a PROCTIME() column (processing time), and pass the column through views unchanged", name, name)
@@ -60,6 +57,8 @@ func procAssigner(kind string, size, slide time.Duration) stream.WindowAssigner 
 		return stream.SlidingProcessingTimeWindows(size, slide)
 	case "SESSION":
 		return stream.ProcessingTimeSessionWindows(size)
+	case "CUMULATE":
+		return procCumulate{cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}}
 	}
 	return stream.TumblingProcessingTimeWindows(size)
 }
@@ -75,3 +74,13 @@ func isProctimeCall(e expr.Expr) bool {
 	c, ok := e.(*expr.Call)
 	return ok && c.Name == "PROCTIME"
 }
+
+// procCumulate is CUMULATE in processing time: the windows of the
+// processing time an element arrives at.
+type procCumulate struct{ c cumulate }
+
+func (p procCumulate) Assign(dst []stream.Window, _, now int64) []stream.Window {
+	return p.c.Assign(dst, now, 0)
+}
+func (procCumulate) EventTime() bool { return false }
+func (procCumulate) Merging() bool   { return false }
