@@ -348,7 +348,7 @@ func versionedView(at parser.Node, name string, n Node) (*catalog.Table, error) 
 func dedupOf(n Node) (keys []int, ts, rank int, ok bool) {
 	switch x := n.(type) {
 	case *TopN:
-		if x.N != 1 || x.WindowEnd >= 0 || !x.TiesToNew || x.In.Updating() {
+		if x.N != 1 || x.WindowEnd >= 0 || !x.TiesToNew || x.In.Updating() || x.In.Cols()[x.Order[0].Col].Type.TimeAttr() != table.Rowtime {
 			return nil, 0, 0, false
 		}
 		// The pre-projection may repeat a column for the ranking: name
