@@ -157,7 +157,16 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 	first := cols[order[0].Col]
 	switch {
 	case first.Type.TimeAttr() == table.Proctime:
-		return nil, errAt(q.OrderBy[0], "ORDER BY a processing-time attribute is not supported yet")
+		// Rows arrive in processing-time order: ORDER BY the attribute
+		// alone, ascending, is the input as it comes (Flink's ProcTimeSort
+		// without further keys).
+		if order[0].Desc || len(order) > 1 {
+			return nil, errAt(q.OrderBy[0], "ORDER BY a processing-time attribute is supported alone and ascending (rows arrive in that order); further keys or DESC are not supported yet")
+		}
+		if n.Updating() {
+			return nil, errAt(q.OrderBy[0], "ORDER BY over an updating input is not supported yet (add LIMIT n for a Top-N)")
+		}
+		return n, nil
 	case first.Type.TimeAttr() != table.Rowtime:
 		return nil, errAt(q.OrderBy[0], "ORDER BY of a streaming query must start with an event-time attribute, ascending (a temporal sort), `%s` is not one; to get the first rows of another order add LIMIT n", first.Name)
 	case order[0].Desc:
