@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -187,4 +188,37 @@ func TestNexmarkQ12ManualClock(t *testing.T) {
 func millis(v table.Value) int64 {
 	ms, _ := v.AsTimestamp()
 	return ms
+}
+
+// TestProctimeWindowTable: a window table function over a processing-time
+// attribute without an aggregation gives each row the windows of the
+// processing time it arrives at.
+func TestProctimeWindowTable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte("{\"k\":\"a\"}\n{\"k\":\"b\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := stream.NewManualClock(time.UnixMilli(1_004_000))
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 2, Clock: clock,
+		Factories: []connector.TableFactory{valuesFactory{dir: dir}}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got []string
+	job, _, err := s.Query(ctx, `CREATE TABLE t (k STRING, p AS PROCTIME()) WITH ('connector' = 'values');
+SELECT k, window_start, window_end FROM TABLE(HOP(TABLE t, DESCRIPTOR(p), INTERVAL '5' SECOND, INTERVAL '10' SECOND));`,
+		func(r table.Row) error {
+			got = append(got, fmt.Sprintf("%s %d %d", r.Fields[0].AsString(), millis(r.Fields[1]), millis(r.Fields[2])))
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	want := "a 1000000 1010000,a 995000 1005000,b 1000000 1010000,b 995000 1005000"
+	if g := strings.Join(got, ","); g != want {
+		t.Fatalf("got %s, want %s", g, want)
+	}
 }

@@ -94,6 +94,8 @@ type WindowTable struct {
 	Size, Slide time.Duration
 	TimeCol     string
 	cols        []Col
+	// Proctime: windows of the processing time a row arrives at.
+	Proctime bool
 }
 
 func (n *WindowTable) Cols() []Col    { return n.cols }
@@ -101,7 +103,11 @@ func (n *WindowTable) Updating() bool { return false }
 func (n *WindowTable) Inputs() []Node { return []Node{n.In} }
 
 func (n *WindowTable) explain() string {
-	return fmt.Sprintf("WindowTableFunction(window=[%s]", windowText(n.Kind, n.TimeCol, n.Size, n.Slide))
+	win := windowText(n.Kind, n.TimeCol, n.Size, n.Slide)
+	if n.Proctime {
+		win = procWindowText(win)
+	}
+	return fmt.Sprintf("WindowTableFunction(window=[%s]", win)
 }
 
 func windowText(kind, timeCol string, size, slide time.Duration) string {
@@ -120,16 +126,13 @@ func windowText(kind, timeCol string, size, slide time.Duration) string {
 // a WindowTable node whose window columns are ordinary columns.
 func materializeTVF(n Node, s *scope) (Node, error) {
 	w := s.win
-	if w.proctime {
-		return nil, errAt(w.at, "a window table function over a processing-time attribute is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
-	}
 	if w.kind == "SESSION" {
 		return nil, errAt(w.at, "the SESSION window table function is only supported under a window aggregation (GROUP BY window_start, window_end) yet")
 	}
 	if n.Updating() {
 		return nil, errAt(w.at, "a window table function over an updating input is not supported yet")
 	}
-	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol}
+	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol, Proctime: w.proctime}
 	wt.cols = append(wt.cols, n.Cols()...)
 	for i := w.first; i < w.first+3; i++ {
 		s.cols[i].window = false
@@ -158,8 +161,11 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 		return zero, err
 	}
 	as := assignerOf(n.Kind, n.Size, n.Slide)
+	if n.Proctime {
+		as = procAssigner(n.Kind, n.Size, n.Slide) // proctime.go
+	}
 	return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-		for _, w := range as.Assign(nil, ctx.Timestamp(), 0) {
+		for _, w := range as.Assign(nil, ctx.Timestamp(), ctx.ProcessingTime()) {
 			f := make([]table.Value, 0, len(r.Fields)+3)
 			f = append(append(f, r.Fields...), table.TimestampMillis(w.Start), table.TimestampMillis(w.End), table.TimestampMillis(w.End-1))
 			out.Emit(table.Row{Kind: r.Kind, Fields: f})
