@@ -261,6 +261,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	s.RegisterScalar("twice", table.BigIntType(), []table.Type{table.BigIntType()}, func(a []table.Value) (table.Value, error) {
 		return table.Int(2 * a[0].AsInt()), nil
 	})
+	s.RegisterNexmarkFunctions()
 	res, err := s.Exec(ctx, src)
 	if err != nil {
 		return "", "", false, err

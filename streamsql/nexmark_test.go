@@ -10,12 +10,13 @@ import (
 	"testing"
 
 	"github.com/stromio/strom/connector"
+	fileconn "github.com/stromio/strom/connector/file"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
 )
 
 // stubFactory stands for a connector of the Nexmark DDL (nexmark,
-// blackhole) when only plans are made.
+// blackhole) when only plans are made; filesystem is the real one.
 type stubFactory struct {
 	name string
 	opts []string
@@ -63,8 +64,9 @@ func TestNexmarkPlans(t *testing.T) {
 		}
 		s := streamsql.NewSession(streamsql.Options{Factories: []connector.TableFactory{
 			stubFactory{name: "nexmark", opts: []string{"first-event.rate", "next-event.rate", "events.num", "person.proportion", "auction.proportion", "bid.proportion"}},
-			stubFactory{name: "blackhole"}, stubFactory{name: "filesystem", opts: []string{"path", "format"}},
+			stubFactory{name: "blackhole"}, fileconn.FilesystemTableFactory(),
 		}})
+		s.RegisterNexmarkFunctions()
 		ctx := context.Background()
 		if _, err := s.Exec(ctx, string(ddl)); err != nil {
 			t.Fatalf("ddl: %v", err)

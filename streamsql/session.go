@@ -290,6 +290,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 			return convertErr(err)
 		}
 		out("OK\n")
+	case *parser.CreateFunction:
+		if err := s.pl.CreateFunction(x); err != nil {
+			return convertErr(err)
+		}
+		out("OK\n")
 	case *parser.Drop:
 		if x.Object == "FUNCTION" {
 			return convertErr(errAt(x, "DROP FUNCTION is not supported yet"))

@@ -69,6 +69,8 @@ func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error
 			return executeWithControl(ctx, env, c.Checkpoint)
 		},
 	})
+	// The Nexmark queries' UDFs, named by CREATE FUNCTION (q14).
+	s.RegisterNexmarkFunctions()
 	_, err := s.Exec(ctx, script)
 	var se *streamsql.Error
 	if errors.As(err, &se) {

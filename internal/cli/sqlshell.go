@@ -157,6 +157,7 @@ func runShell(ctx context.Context, c *sqlConfig, sio shellIO) error {
 	ctx, cancel := context.WithCancel(ctx)
 	sh := &shell{io: sio, mode: "table", ctx: ctx, close: cancel}
 	sh.sess = streamsql.NewSession(streamsql.Options{Factories: factories, Parallelism: c.Parallelism})
+	sh.sess.RegisterNexmarkFunctions()
 	sh.keys = newKeyReader(sio.in)
 	sh.tm = term.NewTerminal(struct {
 		io.Reader

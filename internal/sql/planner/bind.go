@@ -40,6 +40,7 @@ type windowTVF struct {
 	partition   []int // SESSION's PARTITION BY columns (scope indexes)
 	first       int   // index of window_start in the scope
 	at          parser.Node
+	proctime    bool // over a processing-time attribute (proctime.go)
 }
 
 func (s *scope) names() []string {

@@ -63,6 +63,9 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sCalc(select=[%s]%s, %s)\n", ind, strings.Join(ps, ", "), where, mode(n))
 	case *WindowAgg:
 		win := windowText(x.Kind, x.TimeCol, x.Size, x.Slide)
+		if x.Proctime {
+			win = procWindowText(win)
+		}
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))

@@ -76,28 +76,16 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	case j.Natural || len(j.Using) > 0:
 		return nil, nil, nil, errAt(j, "NATURAL and USING joins are not supported yet")
 	}
-	for _, side := range []parser.TableExpr{j.Left, j.Right} {
-		if _, ok := side.(*parser.Join); ok {
-			return nil, nil, nil, errAt(side, "joins of more than two tables are not supported yet")
-		}
+	if tn, ok := j.Right.(*parser.TableName); ok && tn.SystemTime != nil {
+		return p.lookupJoin(j, tn, where) // lookupjoin.go
 	}
-	l, ls, err := p.bindFrom(j.Left)
+	l, ls, err := p.joinInput(j.Left) // multijoin.go: a join input may be a join
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if ls.win != nil {
-		if l, err = materializeTVF(l, ls); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	r, rs, err := p.bindFrom(j.Right)
+	r, rs, err := p.joinInput(j.Right)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if rs.win != nil {
-		if r, err = materializeTVF(r, rs); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	s := &scope{}
 	s.cols = append(append(s.cols, ls.cols...), rs.cols...)

@@ -78,6 +78,8 @@ type WindowAgg struct {
 	Keys        []int
 	Aggs        []AggCall
 	cols        []Col
+	// Proctime: processing-time windows, fired by processing-time timers.
+	Proctime bool
 }
 
 // GroupAgg is a regular GROUP BY aggregation over keyed state: an updating

@@ -40,6 +40,7 @@ func New(cat *catalog.Catalog, reg *expr.Registry, factories []connector.TableFa
 		p.Factories[f.Name()] = f
 	}
 	registerField(reg)
+	registerProctime(reg)
 	return p
 }
 
@@ -145,6 +146,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	for _, k := range t.Schema.PrimaryKey {
 		i := t.Schema.Index(k)
 		t.Schema.Columns[i].Type = t.Schema.Columns[i].Type.NotNull()
+	}
+	if err := checkPartitionBy(ct, t); err != nil { // partition.go
+		return err
 	}
 	if len(ct.Watermarks) > 1 {
 		return errAt(ct.Watermarks[1], "a table has at most one WATERMARK")
@@ -338,7 +342,7 @@ func (p *Planner) CheckSink(ctx context.Context, s *Sink) (connector.Sink[table.
 	if !ok {
 		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("connector '%s' of table `%s` cannot be written (it is a source only)", s.Table.Connector, s.Table.Name)}
 	}
-	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options}, s.Updating())
+	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options, PartitionKeys: partitionKeys(s.Table)}, s.Updating())
 	if err != nil {
 		msg := fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)
 		if s.Updating() {

@@ -26,11 +26,8 @@ func (p *Planner) bindQuery(q *parser.Query) (Node, error) {
 			scope[c.Name.Name] = c
 		}
 	}
-	if len(q.OrderBy) > 0 {
-		return nil, errAt(q.OrderBy[0], "ORDER BY is not supported yet in streaming queries")
-	}
-	if q.Limit != nil {
-		return nil, errAt(q.Limit, "LIMIT is not supported yet")
+	if len(q.OrderBy) > 0 || q.Limit != nil || q.Offset != nil {
+		return p.bindOrdered(q) // orderby.go
 	}
 	return p.bindBody(q.Body)
 }
@@ -284,8 +281,9 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if !s.cols[ti].t.IsTimestamp() {
 		return nil, nil, errAt(d, "the time column `%s` of %s must be a TIMESTAMP, it is %s", timeCol, kind, s.cols[ti].t)
 	}
-	if s.cols[ti].t.TimeAttr() != table.Rowtime {
-		return nil, nil, errAt(d, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", timeCol, timeCol)
+	proc, err := timeAttrOf(d, s.cols[ti].t, timeCol, kind)
+	if err != nil {
+		return nil, nil, err
 	}
 	if n.Updating() {
 		return nil, nil, errAt(ta, "a window table function over an updating input is not supported yet")
@@ -305,7 +303,7 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		return v, err
 	}
-	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x}
+	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x, proctime: proc}
 	for _, pe := range ta.PartitionBy {
 		cr, ok := pe.(*parser.ColumnRef)
 		if !ok {
@@ -346,7 +344,11 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 	}
 	for k, name := range []string{"window_start", "window_end", "window_time"} {
-		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: winOf(winStart+winAttr(k), w.specText())})
+		var win winAttr
+		if !w.proctime { // processing-time windows are only aggregated (proctime.go)
+			win = winOf(winStart+winAttr(k), w.specText())
+		}
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: win})
 	}
 	s.win = w
 	return n, s, nil
@@ -475,7 +477,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 			var win winAttr
 			if c, ok := e.(*expr.Column); ok {
 				win = s.cols[c.Index].win
-			} else {
+			} else if !isProctimeCall(e) {
 				// Only the column itself stays an event-time attribute:
 				// records carry its value as their timestamp.
 				t = t.WithTimeAttr(table.NoTimeAttr)
@@ -643,14 +645,16 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	}
 	if win != nil {
 		for k := range 3 {
-			outCols[len(keys)+k].Win = winOf(winStart+winAttr(k), win.specText())
+			if !win.proctime {
+				outCols[len(keys)+k].Win = winOf(winStart+winAttr(k), win.specText())
+			}
 		}
 		if win.kind == "SESSION" {
 			if err := sessionKeys(win, keys, a, sel); err != nil {
 				return nil, err
 			}
 		}
-		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols}
+		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
 	} else if ws >= 0 && we >= 0 && !in.Updating() {
 		// GROUP BY the window_start and window_end of a window relation
 		// (a window aggregation or join): a window aggregation over the

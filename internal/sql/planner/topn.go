@@ -187,7 +187,9 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		t.Order = append(t.Order, SortKey{Col: i, Desc: o.Desc, NullsFirst: o.NullsOrder == "FIRST" || (o.NullsOrder == "" && !o.Desc)})
 	}
 	if n == 1 && len(t.Order) == 1 && t.Order[0].Desc {
-		if c, ok := es[t.Order[0].Col].(*expr.Column); ok && c.T.TimeAttr() == table.Rowtime {
+		// Keeping the last row by a time attribute (event or processing
+		// time): a new row replaces the rows it ties with.
+		if c, ok := es[t.Order[0].Col].(*expr.Column); ok && (c.T.TimeAttr() == table.Rowtime || c.T.TimeAttr() == table.Proctime) {
 			t.TiesToNew = true
 		}
 	}

@@ -76,7 +76,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		if !ok {
 			return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", x.Table.Connector, x.Table.Name)
 		}
-		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options})
+		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options, PartitionKeys: partitionKeys(x.Table)})
 		if err != nil {
 			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
 		}
@@ -257,14 +257,16 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	keyFn, keyCodec := keyOf(x.In, x.Keys)
 	a := newAccs(x.Aggs)
 	var assigner stream.WindowAssigner
-	switch x.Kind {
-	case "TUMBLE":
+	switch {
+	case x.Proctime:
+		assigner = procAssigner(x.Kind, x.Size, x.Slide)
+	case x.Kind == "TUMBLE":
 		assigner = stream.TumblingEventTimeWindows(x.Size)
-	case "HOP":
+	case x.Kind == "HOP":
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
-	case "CUMULATE":
+	case x.Kind == "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
-	case "SESSION":
+	case x.Kind == "SESSION":
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)

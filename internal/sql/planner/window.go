@@ -94,6 +94,8 @@ type WindowTable struct {
 	Size, Slide time.Duration
 	TimeCol     string
 	cols        []Col
+	// Proctime: windows of the processing time a row arrives at.
+	Proctime bool
 }
 
 func (n *WindowTable) Cols() []Col    { return n.cols }
@@ -101,7 +103,11 @@ func (n *WindowTable) Updating() bool { return false }
 func (n *WindowTable) Inputs() []Node { return []Node{n.In} }
 
 func (n *WindowTable) explain() string {
-	return fmt.Sprintf("WindowTableFunction(window=[%s]", windowText(n.Kind, n.TimeCol, n.Size, n.Slide))
+	win := windowText(n.Kind, n.TimeCol, n.Size, n.Slide)
+	if n.Proctime {
+		win = procWindowText(win)
+	}
+	return fmt.Sprintf("WindowTableFunction(window=[%s]", win)
 }
 
 func windowText(kind, timeCol string, size, slide time.Duration) string {
@@ -126,7 +132,7 @@ func materializeTVF(n Node, s *scope) (Node, error) {
 	if n.Updating() {
 		return nil, errAt(w.at, "a window table function over an updating input is not supported yet")
 	}
-	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol}
+	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol, Proctime: w.proctime}
 	wt.cols = append(wt.cols, n.Cols()...)
 	for i := w.first; i < w.first+3; i++ {
 		s.cols[i].window = false
@@ -155,8 +161,11 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 		return zero, err
 	}
 	as := assignerOf(n.Kind, n.Size, n.Slide)
+	if n.Proctime {
+		as = procAssigner(n.Kind, n.Size, n.Slide) // proctime.go
+	}
 	return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-		for _, w := range as.Assign(nil, ctx.Timestamp(), 0) {
+		for _, w := range as.Assign(nil, ctx.Timestamp(), ctx.ProcessingTime()) {
 			f := make([]table.Value, 0, len(r.Fields)+3)
 			f = append(append(f, r.Fields...), table.TimestampMillis(w.Start), table.TimestampMillis(w.End), table.TimestampMillis(w.End-1))
 			out.Emit(table.Row{Kind: r.Kind, Fields: f})
@@ -211,8 +220,9 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 	if err != nil {
 		return nil, true, err
 	}
-	if s.cols[i].t.TimeAttr() != table.Rowtime {
-		return nil, true, errAt(cr, "`%s` is not an event-time attribute: declare WATERMARK FOR %s AS ... on the table, and pass the column through views unchanged (processing time is not supported yet)", cr, s.cols[i].name)
+	proc, err := timeAttrOf(cr, s.cols[i].t, s.cols[i].name, kind)
+	if err != nil {
+		return nil, true, err
 	}
 	var ds []time.Duration
 	for _, a := range f.Args[1:] {
@@ -229,7 +239,7 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 		}
 		ds = append(ds, d)
 	}
-	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0]}
+	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc}
 	if kind == "HOP" {
 		w.slide, w.size = ds[0], ds[1]
 	}

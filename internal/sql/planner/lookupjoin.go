@@ -1,0 +1,398 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// LookupJoin is Flink's processing-time lookup join,
+// `l [LEFT] JOIN t FOR SYSTEM_TIME AS OF l.proctime [AS a] ON l-expr = a.col
+// AND ...`, against a bounded table: the table is read once, when the
+// first row arrives, into an in-memory hash index by the lookup key
+// columns (shared read-only by the job's subtasks in this process), and
+// each left row is joined with the rows of its key (LEFT: padded with
+// NULLs when there is none). Flink reloads such a cache after
+// 'lookup.cache.ttl'; the table here is static for the job's life.
+// Output: the left columns, then the table's; insert-only; the left
+// columns keep their time attributes (the rows keep their timestamps).
+type LookupJoin struct {
+	Kind  string // INNER, LEFT
+	L     Node
+	Table *catalog.Table
+	R     Node        // the table's scan (plus its computed columns)
+	LKeys []expr.Expr // over the left row
+	RKeys []expr.Expr // over the table's row, the same types as LKeys
+	Cond  expr.Expr   // the residual ON condition over the joined row, or nil
+	cols  []Col
+}
+
+func (n *LookupJoin) Cols() []Col    { return n.cols }
+func (n *LookupJoin) Updating() bool { return false }
+func (n *LookupJoin) Inputs() []Node { return []Node{n.L} }
+
+func (n *LookupJoin) explain() string {
+	var ks []string
+	for i := range n.LKeys {
+		ks = append(ks, fmt.Sprintf("%s = %s", n.RKeys[i], n.LKeys[i]))
+	}
+	cond := ""
+	if n.Cond != nil {
+		cond = fmt.Sprintf(", where=[%s]", n.Cond)
+	}
+	return fmt.Sprintf("LookupJoin(table=[%s], joinType=[%s], lookup=[%s]%s", n.Table.Name, joinTypeText(n.Kind), strings.Join(ks, ", "), cond)
+}
+
+// lookupJoin binds a join whose right side is FOR SYSTEM_TIME AS OF.
+func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.Expr) (Node, *scope, []parser.Expr, error) {
+	kind := j.Kind
+	if kind == "," {
+		return nil, nil, nil, errAt(tn, "FOR SYSTEM_TIME AS OF needs JOIN ... ON (a lookup join), not a comma join")
+	}
+	if kind != "INNER" && kind != "LEFT" {
+		return nil, nil, nil, errAt(j, "a lookup join (FOR SYSTEM_TIME AS OF) is INNER or LEFT, not %s", kind)
+	}
+	if j.Natural || len(j.Using) > 0 {
+		return nil, nil, nil, errAt(j, "NATURAL and USING joins are not supported yet")
+	}
+	l, ls, err := p.joinInput(j.Left)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if l.Updating() {
+		return nil, nil, nil, errAt(j, "a lookup join over an updating input is not supported yet")
+	}
+	at, err := p.b.bind(tn.SystemTime, ls)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, ok := at.(*expr.Column)
+	eventTime := ok && c.T.TimeAttr() == table.Rowtime // temporaljoin.go
+	if !eventTime && (!ok || c.T.TimeAttr() != table.Proctime) {
+		return nil, nil, nil, errAt(tn.SystemTime, "FOR SYSTEM_TIME AS OF takes a time attribute of the left input: a processing-time one (a PROCTIME() column: a lookup join) or its event-time one (a temporal join against a versioned table), not %s", tn.SystemTime)
+	}
+	name := tn.Name.Parts[len(tn.Name.Parts)-1].Name
+	if len(tn.Name.Parts) > 1 {
+		return nil, nil, nil, errAt(tn.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	t, ok := p.Cat.Table(name)
+	var r Node
+	if ok {
+		if r, err = p.scan(t); err != nil {
+			return nil, nil, nil, err
+		}
+	} else if v, isView := p.Cat.View(name); isView {
+		if !eventTime {
+			return nil, nil, nil, errAt(tn.Name, "the table of a lookup join must be a table, `%s` is a view", name)
+		}
+		if r, err = p.bindQuery(v.Query); err != nil {
+			return nil, nil, nil, err
+		}
+		if t, err = versionedView(tn.Name, name, r); err != nil { // temporaljoin.go
+			return nil, nil, nil, err
+		}
+	} else {
+		msg := fmt.Sprintf("unknown table `%s`", name)
+		if s := p.Cat.Suggest(name); s != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", s)
+		}
+		return nil, nil, nil, errAt(tn.Name, "%s", msg)
+	}
+	if r.Updating() && !eventTime {
+		return nil, nil, nil, errAt(tn.Name, "the table of a lookup join must be insert-only, `%s` is a changelog", name)
+	}
+	_, rs, err := p.aliased(r, name, tn.Alias)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s := &scope{}
+	s.cols = append(append(s.cols, ls.cols...), rs.cols...)
+	nl := len(ls.cols)
+	lj := &LookupJoin{Kind: kind, L: l, Table: t, R: r}
+	conds := conjuncts(j.On, nil)
+	after := conjuncts(where, nil)
+	var rest []parser.Expr
+	for _, cnd := range conds {
+		if b, ok := cnd.(*parser.Binary); ok && b.Op == "=" {
+			if lk, rk, ok := p.lookupKey(b.L, b.R, s, ls, nl); ok {
+				if err := lj.addKey(b, lk, rk); err != nil {
+					return nil, nil, nil, err
+				}
+				continue
+			}
+			if lk, rk, ok := p.lookupKey(b.R, b.L, s, ls, nl); ok {
+				if err := lj.addKey(b, lk, rk); err != nil {
+					return nil, nil, nil, err
+				}
+				continue
+			}
+		}
+		rest = append(rest, cnd)
+	}
+	if len(lj.LKeys) == 0 {
+		return nil, nil, nil, errAt(j, "a lookup join needs an equality of a column of `%s` and an expression of the left input in ON", name)
+	}
+	for i := range s.cols {
+		s.cols[i].win = winNone
+		if i >= nl || (eventTime && i != c.Index) {
+			s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
+			if kind == "LEFT" {
+				s.cols[i].t = s.cols[i].t.AsNullable()
+			}
+		}
+		lj.cols = append(lj.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
+	}
+	if len(rest) > 0 {
+		if lj.Cond, err = p.joinCond(rest, s); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if eventTime {
+		tj, err := p.temporalJoin(tn, lj, c.Index)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return tj, s, after, nil
+	}
+	return lj, s, after, nil
+}
+
+// lookupKey reads `left-expr = table-column` (l, r as written): the bound
+// left expression and the table column's index.
+func (p *Planner) lookupKey(l, r parser.Expr, s, ls *scope, nl int) (expr.Expr, int, bool) {
+	rc, ok := r.(*parser.ColumnRef)
+	if !ok {
+		return nil, 0, false
+	}
+	ri, err := s.resolve(rc)
+	if err != nil || ri < nl {
+		return nil, 0, false
+	}
+	le, err := p.b.bind(l, ls)
+	if err != nil {
+		return nil, 0, false
+	}
+	return le, ri - nl, true
+}
+
+// addKey adds the key pair le = column ri of the table, both cast to a
+// common type.
+func (n *LookupJoin) addKey(at parser.Node, le expr.Expr, ri int) error {
+	rt := n.R.Cols()[ri].Type.WithTimeAttr(table.NoTimeAttr)
+	re := expr.Expr(expr.ColumnRef(ri, n.R.Cols()[ri].Name, rt))
+	lt := le.Type().WithTimeAttr(table.NoTimeAttr)
+	var err error
+	switch {
+	case lt.EqualIgnoringNull(rt):
+	case table.SupportsImplicitCast(lt.AsNullable(), rt.AsNullable()):
+		le, err = expr.NewCast(le, rt, false)
+	case table.SupportsImplicitCast(rt.AsNullable(), lt.AsNullable()):
+		re, err = expr.NewCast(re, lt, false)
+	default:
+		err = fmt.Errorf("the lookup key %s (%s) and `%s` (%s) have no common type", le, lt, n.R.Cols()[ri].Name, rt)
+	}
+	if err != nil {
+		return errAt(at, "%v", err)
+	}
+	n.LKeys = append(n.LKeys, le)
+	n.RKeys = append(n.RKeys, re)
+	return nil
+}
+
+// lookupIndex is the loaded table: its rows by encoded key.
+type lookupIndex struct {
+	once sync.Once
+	rows map[string][]table.Row
+	err  error
+}
+
+// keyString encodes key values; ok is false when one is NULL (no match).
+func keyString(c *table.RowCodec, vs []table.Value) (string, bool, error) {
+	for _, v := range vs {
+		if v.IsNull() {
+			return "", false, nil
+		}
+	}
+	b, err := c.AppendRow(nil, table.Row{Fields: vs})
+	return string(b), true, err
+}
+
+func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(n.L)
+	if err != nil {
+		return zero, err
+	}
+	f, ok := tr.p.Factories[n.Table.Connector].(connector.TableSourceFactory)
+	if !ok {
+		return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", n.Table.Connector, n.Table.Name)
+	}
+	src, err := f.TableSource(tr.ctx, connector.TableContext{Name: n.Table.Name, Schema: *n.Table.Physical(), Options: n.Table.Options, PartitionKeys: partitionKeys(n.Table)})
+	if err != nil {
+		return zero, fmt.Errorf("table `%s` (connector '%s'): %w", n.Table.Name, n.Table.Connector, err)
+	}
+	if !src.Bounded() {
+		return zero, fmt.Errorf("the table `%s` of a lookup join must be bounded (it is read into memory once); connector '%s' gives an unbounded source", n.Table.Name, n.Table.Connector)
+	}
+	compile := func(es []expr.Expr) ([]expr.Program, error) {
+		var ps []expr.Program
+		for _, e := range es {
+			p, err := expr.Compile(e)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		}
+		return ps, nil
+	}
+	lkeys, err := compile(n.LKeys)
+	if err != nil {
+		return zero, err
+	}
+	rkeys, err := compile(n.RKeys)
+	if err != nil {
+		return zero, err
+	}
+	var computed []expr.Program // the table's columns from its physical ones
+	if c, ok := n.R.(*Calc); ok {
+		if computed, err = compile(c.Exprs); err != nil {
+			return zero, err
+		}
+	}
+	var cond func(*table.Row) (bool, error)
+	if n.Cond != nil {
+		if cond, err = expr.CompilePredicate(n.Cond); err != nil {
+			return zero, err
+		}
+	}
+	var types []table.Type
+	for _, k := range n.LKeys {
+		types = append(types, k.Type())
+	}
+	kc := table.NewRowCodecTypes(types...)
+	eval := func(ps []expr.Program, r *table.Row) ([]table.Value, error) {
+		vs := make([]table.Value, len(ps))
+		for i, p := range ps {
+			v, err := p(r)
+			if err != nil {
+				return nil, err
+			}
+			vs[i] = v
+		}
+		return vs, nil
+	}
+	idx := &lookupIndex{}
+	load := func() {
+		idx.rows = map[string][]table.Row{}
+		idx.err = readAll(context.Background(), src, func(r table.Row) error {
+			if computed != nil {
+				vs, err := eval(computed, &r)
+				if err != nil {
+					return err
+				}
+				r = table.Row{Fields: vs}
+			}
+			ks, err := eval(rkeys, &r)
+			if err != nil {
+				return err
+			}
+			k, ok, err := keyString(kc, ks)
+			if ok {
+				idx.rows[k] = append(idx.rows[k], table.Row{Fields: r.Fields})
+			}
+			return err
+		})
+		if idx.err != nil {
+			idx.err = fmt.Errorf("lookup join: reading table `%s`: %w", n.Table.Name, idx.err)
+		}
+	}
+	nr := len(n.R.Cols())
+	return stream.Process(in, func(_ *stream.Context, l table.Row, out stream.Emitter[table.Row]) error {
+		idx.once.Do(load)
+		if idx.err != nil {
+			return idx.err
+		}
+		ks, err := eval(lkeys, &l)
+		if err != nil {
+			return err
+		}
+		k, ok, err := keyString(kc, ks)
+		if err != nil {
+			return err
+		}
+		matched := false
+		if ok {
+			for _, r := range idx.rows[k] {
+				f := make([]table.Value, 0, len(l.Fields)+nr)
+				row := table.Row{Kind: table.Insert, Fields: append(append(f, l.Fields...), r.Fields...)}
+				if cond != nil {
+					if pass, err := cond(&row); err != nil {
+						return err
+					} else if !pass {
+						continue
+					}
+				}
+				matched = true
+				out.Emit(row)
+			}
+		}
+		if !matched && n.Kind == "LEFT" {
+			f := make([]table.Value, len(l.Fields)+nr)
+			copy(f, l.Fields)
+			for i := len(l.Fields); i < len(f); i++ {
+				f[i] = table.Null
+			}
+			out.Emit(table.Row{Kind: table.Insert, Fields: f})
+		}
+		return nil
+	}).Name("lookup-join:" + n.Table.Name).UID(tr.uid("lookup-join")), nil
+}
+
+// readAll reads every split of a bounded source.
+func readAll(ctx context.Context, src connector.Source[table.Row], emit func(table.Row) error) error {
+	splits, err := src.Splits(ctx)
+	if err != nil {
+		return err
+	}
+	buf := make([]table.Row, 256)
+	for _, sp := range splits {
+		rd, err := src.Open(ctx, sp, nil)
+		if err != nil {
+			return err
+		}
+		for {
+			n, err := rd.Read(ctx, buf)
+			for _, r := range buf[:n] {
+				if err := emit(r); err != nil {
+					rd.Close()
+					return err
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rd.Close()
+				return err
+			}
+			if n == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if err := rd.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

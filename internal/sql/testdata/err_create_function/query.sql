@@ -1,0 +1,1 @@
+CREATE FUNCTION count_char AS 'com.example.Missing';
