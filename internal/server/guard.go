@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -126,19 +127,25 @@ func (s *Server) checkOptions(t *connector.TableContext) error {
 				}
 			}
 		case strings.HasSuffix(lk, "url") || strings.Contains(v, "://"):
-			rest, ok := strings.CutPrefix(v, "file://")
-			if ok && lk != "path" {
+			if strings.HasPrefix(strings.ToLower(v), "file:") {
 				return fmt.Errorf("option '%s' = '%s': file URLs are not allowed here", k, v)
 			}
-			_, after, found := strings.Cut(rest, "://")
-			if !found {
+			if !strings.Contains(v, "://") {
 				continue
 			}
-			host, _, _ := strings.Cut(after, "/")
-			if at := strings.LastIndexByte(host, '@'); at >= 0 {
-				host = host[at+1:]
+			// Parse as a URL client libraries do (not by cutting at
+			// "/" and "@": "http://evil?@127.0.0.1" is a request to evil).
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" || u.Opaque != "" {
+				return fmt.Errorf("option '%s' = '%s': not a URL the server can check (%v)", k, v, err)
 			}
-			if err := s.allowedHost(host); err != nil {
+			if sc := strings.ToLower(u.Scheme); sc != "http" && sc != "https" {
+				return fmt.Errorf("option '%s': scheme %q is not allowed (http or https)", k, u.Scheme)
+			}
+			if u.User != nil {
+				return fmt.Errorf("option '%s': credentials in the URL are not allowed; use the connector's credential options", k)
+			}
+			if err := s.allowedHost(u.Host); err != nil {
 				return fmt.Errorf("option '%s': %v", k, err)
 			}
 		}
@@ -155,6 +162,11 @@ func (s *Server) confine(p string) (string, error) {
 	if strings.ContainsRune(p, 0) || p == "" {
 		return "", fmt.Errorf("not a path")
 	}
+	// The file connectors read a path as a glob pattern: a pattern could
+	// name what the check below never saw ("../tok*").
+	if strings.ContainsAny(p, "*?[\\") {
+		return "", fmt.Errorf("glob patterns are not allowed in the server's tables; name a file or a directory under %s", filepath.Join(s.dir, "files"))
+	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(s.dir, "files", p)
 	}
@@ -168,10 +180,10 @@ func (s *Server) confine(p string) (string, error) {
 		return "", fmt.Errorf("the server reads and writes files only inside its data directory %s (relative paths are under %s)",
 			s.dir, filepath.Join(s.dir, "files"))
 	}
-	for _, private := range []string{"token", "token-readonly", "server.json", "server.lock", "jobs", "savepoints", "journal"} {
-		if rel == private || strings.HasPrefix(rel, private+string(filepath.Separator)) {
-			return "", fmt.Errorf("%s belongs to the server; tables use %s", filepath.Join(s.dir, private), filepath.Join(s.dir, "files"))
-		}
+	// Tables live under files/: the rest of the data directory (tokens,
+	// jobs, savepoints, the journal, the directory itself) is the server's.
+	if rel != "files" && !strings.HasPrefix(rel, "files"+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s belongs to the server; tables use %s", filepath.Join(s.dir, rel), filepath.Join(s.dir, "files"))
 	}
 	return real, nil
 }

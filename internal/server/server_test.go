@@ -499,12 +499,23 @@ func TestTableOptionsAllowList(t *testing.T) {
 		`'connector' = 'file', 'format' = 'json', 'path' = '` + filepath.Join(dir, "token") + `'`,
 		`'connector' = 'kafka', 'topic' = 't', 'format' = 'json', 'properties.bootstrap.servers' = 'evil.example:9092'`,
 		`'connector' = 'kafka', 'topic' = 't', 'format' = 'avro-confluent', 'properties.bootstrap.servers' = 'localhost:9092', 'avro-confluent.url' = 'http://evil.example:8081'`,
+		// Globs, the data directory itself, a glob past a symlink check,
+		// and URLs whose real host hides behind "?@" or "#@".
+		`'connector' = 'file', 'format' = 'csv', 'path' = '../tok*'`,
+		`'connector' = 'file', 'format' = 'csv', 'path' = '..'`,
+		`'connector' = 'file', 'format' = 'json', 'path' = 'l?nk/secret.json'`,
+		`'connector' = 'file', 'format' = 'json', 'path' = '../j*/*/job.json'`,
+		`'connector' = 'file', 'format' = 'json', 'path' = '` + filepath.Join(dir, "jobs") + `'`,
+		`'connector' = 'kafka', 'topic' = 't', 'format' = 'avro-confluent', 'properties.bootstrap.servers' = 'localhost:9092', 'avro-confluent.url' = 'http://evil.example?@127.0.0.1'`,
+		`'connector' = 'kafka', 'topic' = 't', 'format' = 'avro-confluent', 'properties.bootstrap.servers' = 'localhost:9092', 'avro-confluent.url' = 'http://evil.example#@127.0.0.1'`,
+		`'connector' = 'kafka', 'topic' = 't', 'format' = 'avro-confluent', 'properties.bootstrap.servers' = 'localhost:9092', 'avro-confluent.url' = 'http://user:pw@127.0.0.1:8081'`,
 	}
 	for _, with := range bad {
 		sql := "CREATE TABLE src (a INT) WITH (" + with + ");\nCREATE TABLE out (a INT) WITH ('connector' = 'blackhole');\nINSERT INTO out SELECT a FROM src;"
 		var e struct{ Error, Code string }
 		if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &e); c != 400 ||
-			!(strings.Contains(e.Error, "data directory") || strings.Contains(e.Error, "belongs to the server") || strings.Contains(e.Error, "allow list")) {
+			!(strings.Contains(e.Error, "data directory") || strings.Contains(e.Error, "belongs to the server") || strings.Contains(e.Error, "allow list") ||
+				strings.Contains(e.Error, "glob patterns") || strings.Contains(e.Error, "credentials in the URL")) {
 			t.Fatalf("%s: %d %+v", with, c, e)
 		}
 
