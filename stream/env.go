@@ -121,12 +121,18 @@ type CheckpointOptions struct {
 
 // RestartStrategy says how a failed job restarts from its latest
 // checkpoint: after Delay, growing by Backoff (>= 1; 1 = fixed delay) up
-// to MaxDelay, at most MaxAttempts times in a row.
+// to MaxDelay, at most MaxAttempts times. Without ResetAfter the attempts
+// count over the job's whole life (Flink's fixed-delay strategy); with it,
+// an attempt that ran at least ResetAfter before failing starts the count
+// and the delay afresh (Flink's exponential-delay reset threshold), so a
+// long-running job is not given up after MaxAttempts failures spread over
+// weeks.
 type RestartStrategy struct {
 	MaxAttempts int
 	Delay       time.Duration
 	MaxDelay    time.Duration
 	Backoff     float64
+	ResetAfter  time.Duration
 }
 
 // Validate reports the first invalid option.
@@ -144,8 +150,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("stream: Checkpoints.Dir is required")
 	case o.Checkpoints != nil && (o.Checkpoints.Interval < 0 || o.Checkpoints.Timeout < 0 || o.Checkpoints.MinPause < 0):
 		return fmt.Errorf("stream: checkpoint interval, timeout and pause must not be negative")
-	case o.Restart != nil && (o.Restart.MaxAttempts < 0 || o.Restart.Delay < 0 || o.Restart.Backoff < 0):
-		return fmt.Errorf("stream: restart attempts, delay and backoff must not be negative")
+	case o.Restart != nil && (o.Restart.MaxAttempts < 0 || o.Restart.Delay < 0 || o.Restart.Backoff < 0 || o.Restart.ResetAfter < 0):
+		return fmt.Errorf("stream: restart attempts, delay, backoff and reset threshold must not be negative")
 	case o.Restart != nil && o.Checkpoints == nil:
 		return fmt.Errorf("stream: a restart strategy needs checkpoints (a restart without them would replay from the start and duplicate output)")
 	}
@@ -306,21 +312,27 @@ func (j *Job) supervise(ctx context.Context) {
 	defer close(j.done)
 	defer j.cancel()
 	env := j.env
-	attempt := 0
+	attempt := 0 // attempts so far (the job log's numbering)
+	inRow := 0   // restarts counted against MaxAttempts
 	delay := time.Duration(0)
 	j.mu.Lock()
 	cj := j.cur
 	j.mu.Unlock()
+	started := env.opts.Clock.Now()
 	for {
 		stop := context.AfterFunc(ctx, cj.Cancel)
 		err := cj.Wait()
 		stop()
 		rs := env.opts.Restart
-		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || attempt >= rs.MaxAttempts || ctx.Err() != nil {
+		if rs != nil && rs.ResetAfter > 0 && env.opts.Clock.Now().Sub(started) >= rs.ResetAfter {
+			inRow, delay = 0, 0 // the attempt ran long enough: a new series
+		}
+		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || inRow >= rs.MaxAttempts || ctx.Err() != nil {
 			j.end(err)
 			return
 		}
 		attempt++
+		inRow++
 		if delay == 0 {
 			delay = rs.Delay
 		} else if rs.Backoff > 1 {
@@ -333,7 +345,7 @@ func (j *Job) supervise(ctx context.Context) {
 		j.mu.Lock()
 		j.restarting = true
 		j.mu.Unlock()
-		env.logf("job failed (attempt %d of %d), restarting from the latest checkpoint in %v: %v", attempt, rs.MaxAttempts, delay, err)
+		env.logf("job failed (restart %d of %d), restarting from the latest checkpoint in %v: %v", inRow, rs.MaxAttempts, delay, err)
 		if delay > 0 {
 			ch, stopT := env.opts.Clock.After(delay)
 			select {
@@ -351,6 +363,7 @@ func (j *Job) supervise(ctx context.Context) {
 			j.end(serr)
 			return
 		}
+		started = env.opts.Clock.Now()
 		j.mu.Lock()
 		j.prev = addStats(j.prev, cj.CheckpointStats())
 		j.cur, j.restarting, cj = next, false, next

@@ -341,3 +341,25 @@ func TestCheckpointHistorySavepointAndAborted(t *testing.T) {
 		t.Fatalf("a canceled job has %d exceptions: %+v", n, job.Exceptions())
 	}
 }
+
+// TestRestartResetAfter: with ResetAfter, an attempt that ran long enough
+// starts the count afresh, so failures spread over time do not exhaust
+// MaxAttempts; without it the same failures end the job.
+func TestRestartResetAfter(t *testing.T) {
+	for _, reset := range []time.Duration{0, time.Nanosecond} {
+		var failures atomic.Int64
+		env := observedJob(t, stream.CheckpointOptions{Dir: t.TempDir(), Interval: 10 * time.Millisecond},
+			&stream.RestartStrategy{MaxAttempts: 1, ResetAfter: reset}, func(n int64) {
+				if n%1500 == 0 && failures.Add(1) <= 2 {
+					panic(fmt.Errorf("record %d: %w", n, errInjected))
+				}
+			})
+		err := env.Execute(context.Background())
+		if reset == 0 && (err == nil || !strings.Contains(err.Error(), "injected")) {
+			t.Fatalf("no reset: Execute = %v, want the second failure (one restart allowed in all)", err)
+		}
+		if reset > 0 && err != nil {
+			t.Fatalf("reset after %v: Execute = %v, want two restarts, each a new series", reset, err)
+		}
+	}
+}

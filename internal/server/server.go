@@ -48,7 +48,8 @@ type Config struct {
 	// CheckpointInterval is the default of jobs that give none (10 s).
 	CheckpointInterval time.Duration
 	// Restart is how a failed INSERT job restarts from its latest
-	// checkpoint (default: 10 attempts, 1 s doubling up to 1 min).
+	// checkpoint (default: 10 attempts in a row, 1 s doubling up to 1 min;
+	// an attempt that ran 10 minutes starts a new series).
 	Restart *stream.RestartStrategy
 	// AllowHosts are the hosts (host or host:port) that tables may name
 	// in URLs and Kafka bootstrap servers (default: loopback only).
@@ -106,7 +107,7 @@ func Open(cfg Config) (*Server, error) {
 		cfg.CheckpointInterval = 10 * time.Second
 	}
 	if cfg.Restart == nil {
-		cfg.Restart = &stream.RestartStrategy{MaxAttempts: 10, Delay: time.Second, MaxDelay: time.Minute, Backoff: 2}
+		cfg.Restart = &stream.RestartStrategy{MaxAttempts: 10, Delay: time.Second, MaxDelay: time.Minute, Backoff: 2, ResetAfter: 10 * time.Minute}
 	}
 	if cfg.Out == nil {
 		cfg.Out = os.Stderr
