@@ -172,6 +172,11 @@ func (c *TableConnector) config(t connector.TableContext) (GeneratorConfig, *con
 	}
 	cfg.RateLimited = limited != "false"
 	cfg.WallClock = limited == "wall-clock"
+	if cfg.WallClock && !o.Has(OptBaseTime) {
+		// The default base time is in the past: every event would be due
+		// at once, and nothing would be rate-limited.
+		return cfg, o, o.Errorf("'%s' = 'wall-clock' needs '%s' (the event time of the first event, e.g. the time the job is first started)", OptRateLimited, OptBaseTime)
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, o, o.Errorf("%v", err)
 	}

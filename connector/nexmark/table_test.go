@@ -228,3 +228,13 @@ func TestTableProjected(t *testing.T) {
 		t.Error("a field of event_type was accepted")
 	}
 }
+
+func TestTableWallClockNeedsBaseTime(t *testing.T) {
+	_, _, err := (&TableConnector{}).config(connector.TableContext{Name: "n", Options: map[string]string{"rate.limited": "wall-clock"}})
+	if err == nil || !strings.Contains(err.Error(), "needs 'base-time'") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, _, err := (&TableConnector{}).config(connector.TableContext{Name: "n", Options: map[string]string{"rate.limited": "wall-clock", "base-time": "1796421600000"}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -114,8 +114,11 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	}
 	defer logFile.Close()
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Retention keeps the demo's disk use bounded however long it runs (a
+	// resumed generator also catches up the time it was stopped).
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), CheckpointInterval: c.Interval,
-		Out: logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
+		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour},
+		Out:     logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 			fmt.Fprintf(stderr, "strom: warning: closing the server: %v\n", err)
 		}
 	}()
-	resumed, err := startDemoJobs(ctx, srv, c)
+	started, err := startDemoJobs(ctx, srv, c)
 	if err != nil {
 		return err
 	}
@@ -147,10 +150,13 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- ws.Serve(ctx, ln) }()
 
-	if resumed {
+	switch len(started) {
+	case 0:
 		fmt.Fprintf(stdout, "strom demo: resumed the jobs of %s from their checkpoints\n", srv.Dir())
-	} else {
+	case 4:
 		fmt.Fprintf(stdout, "strom demo: started the generator and three SQL jobs in %s\n", srv.Dir())
+	default:
+		fmt.Fprintf(stdout, "strom demo: resumed the live jobs of %s from their checkpoints; started again: %s\n", srv.Dir(), strings.Join(started, ", "))
 	}
 	fmt.Fprintf(stdout, "dashboard: %s\n", url)
 	fmt.Fprintf(stdout, "jobs from another terminal: strom job list --data-dir %s\n", c.DataDir)
@@ -194,16 +200,20 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	}
 }
 
-// startDemoJobs submits the demo's jobs unless the data directory has
-// them already (then the server has resumed them). It reports whether they
-// were resumed.
-func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) (bool, error) {
-	have := map[string]web.JobSummary{}
+// startDemoJobs submits each demo job that the data directory does not
+// have live (the server has resumed the live ones: a job cancelled from
+// the dashboard or failed for good is submitted again). It reports whether
+// the names of the jobs it submitted.
+func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) ([]string, error) {
+	live := map[string]bool{}
 	for _, j := range srv.Jobs() {
-		have[j.Name] = j
+		switch j.State {
+		case web.StateCreated, web.StateRunning, web.StateRestarting:
+			live[j.Name] = true
+		}
 	}
-	if _, ok := have[demoGen]; ok {
-		return true, nil
+	if live[demoGen] && live[demoHot] && live[demoHighest] && live[demoNew] {
+		return nil, nil
 	}
 	j := srv.Journal()
 	existing := map[string]bool{}
@@ -213,7 +223,7 @@ func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) (bool
 	for _, t := range demoTopics {
 		if !existing[t] {
 			if err := j.CreateTopic(t, 2); err != nil {
-				return false, fmt.Errorf("create the demo's topic %q: %w", t, err)
+				return nil, fmt.Errorf("create the demo's topic %q: %w", t, err)
 			}
 		}
 	}
@@ -228,13 +238,18 @@ func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) (bool
 		{demoHighest, demoSourcesSQL + demoHighestBidSQL},
 		{demoNew, demoSourcesSQL + demoNewUsersSQL},
 	}
+	var started []string
 	for _, jb := range jobs {
+		if live[jb.name] {
+			continue
+		}
+		started = append(started, jb.name)
 		if _, err := srv.Submit(ctx, web.SubmitRequest{Name: jb.name, SQL: jb.sql, Parallelism: 1,
 			CheckpointInterval: c.Interval.String()}); err != nil {
-			return false, fmt.Errorf("submit the demo job %s: %w", jb.name, err)
+			return nil, fmt.Errorf("submit the demo job %s: %w", jb.name, err)
 		}
 	}
-	return false, nil
+	return started, nil
 }
 
 // demoGeneratorSQL is the generator job: Nexmark events at rate per second

@@ -65,6 +65,9 @@ type Config struct {
 	Out io.Writer
 	// Logger receives the server's log (default: slog's).
 	Logger *slog.Logger
+	// Journal are the options of the server's journal (retention, sync);
+	// its Logger defaults to Logger.
+	Journal journal.Options
 	// Settings are shown by the overview (the caller leaves secrets out).
 	Settings map[string]string
 }
@@ -158,7 +161,10 @@ func Open(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %s and %s hold the same token; delete one of them and restart to make a new one",
 			filepath.Join(abs, TokenFile), filepath.Join(abs, ReadOnlyTokenFile))
 	}
-	jopts := journal.Options{Logger: cfg.Logger}
+	jopts := cfg.Journal
+	if jopts.Logger == nil {
+		jopts.Logger = cfg.Logger
+	}
 	if s.j, err = journal.Open(filepath.Join(abs, "journal"), jopts); err != nil {
 		return nil, fmt.Errorf("server: open the journal in %s: %w", filepath.Join(abs, "journal"), err)
 	}
