@@ -14,9 +14,11 @@ import (
 // q7 keeps every bid without channel and url.
 //
 // joinFields is the number of fields of RegularJoin this rewrite knows
-// (L, R, LKeys, RKeys, cols): a join that grew another field (a condition,
-// a join type) is left alone rather than rewritten without it.
-const joinFields = 5
+// (Kind, L, R, LKeys, RKeys, Cond, TTL, cols): a join that grew another
+// field is left alone rather than rewritten without it
+// (TestPruneKnowsRegularJoin fails then, so the rewrite is not lost
+// silently).
+const joinFields = 8
 
 // pruneJoin narrows f's input join j when f reads only some of its
 // columns; f is rewritten over the new join.
@@ -24,7 +26,11 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 	if reflect.TypeOf(*j).NumField() != joinFields || tr.shared(j) {
 		return
 	}
-	uses, ok := calcColumnUses(append(append([]expr.Expr(nil), f.filters...), f.exprs...))
+	read := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
+	if j.Cond != nil {
+		read = append(read, j.Cond) // over the joined row, like the Calc
+	}
+	uses, ok := calcColumnUses(read)
 	if !ok {
 		return
 	}
@@ -72,7 +78,7 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 		}
 		return c
 	}
-	nj := &RegularJoin{L: narrow(j.L, lcols), R: narrow(j.R, rcols)}
+	nj := &RegularJoin{Kind: j.Kind, L: narrow(j.L, lcols), R: narrow(j.R, rcols), TTL: j.TTL}
 	pos := func(cols []int, k int) int {
 		for i, c := range cols {
 			if c == k {
@@ -99,6 +105,11 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 			}
 			return nil, false
 		})
+	}
+	if j.Cond != nil {
+		if nj.Cond, ok = rewrite(j.Cond); !ok {
+			return
+		}
 	}
 	filters := make([]expr.Expr, len(f.filters))
 	exprs := make([]expr.Expr, len(f.exprs))
