@@ -124,7 +124,7 @@ func (s *Server) loadJobs() error {
 		}
 		jb := &job{rec: rec, dir: s.jobPath(rec.ID), cancelCh: make(chan struct{}), started: rec.Created}
 		if rec.Query {
-			jb.feed = web.NewFeed(0, 0)
+			jb.feed = web.NewResultFeed(0, 0, 0)
 		}
 		s.jobs[rec.ID] = jb
 		if rec.Desired != web.StateRunning {
@@ -189,7 +189,7 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 	}
 	jb := &job{rec: rec, dir: s.jobPath(id), cancelCh: make(chan struct{}), state: web.StateCreated, started: rec.Created}
 	if rec.Query {
-		jb.feed = web.NewFeed(0, 0)
+		jb.feed = web.NewResultFeed(0, 0, 0)
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -293,15 +293,11 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	feed := jb.feed
 	j, cols, err := sess.Query(s.ctx, rec.SQL, func(r table.Row) error {
 		<-ready
-		buf = append(buf[:0], `{"op":"`...)
-		buf = append(buf, r.Kind.String()...)
-		buf = append(buf, `","row":`...)
 		var err error
-		if buf, err = table.AppendJSON(buf, r, &schema); err != nil {
+		if buf, err = table.AppendJSON(buf[:0], r, &schema); err != nil {
 			return err
 		}
-		buf = append(buf, '}')
-		feed.Publish(buf)
+		feed.PublishRow(r.Kind.String(), buf)
 		return nil
 	})
 	if err != nil {

@@ -988,6 +988,15 @@
         this.apply(msg);
       };
       es.addEventListener("end", () => { this.ended = true; es.close(); this.schedule(); });
+      // A new reader first gets the current table (+I messages without a
+      // seq), then {"snapshot":{"seq","rows","truncated"}}: the changes
+      // after seq follow.
+      es.addEventListener("snapshot", (e) => {
+        const s = (parse(e.data) || {}).snapshot || {};
+        if (s.seq) this.lastSeq = Math.max(this.lastSeq, Number(s.seq));
+        if (s.truncated) this.truncated = true;
+        this.schedule();
+      });
       // The feed's ring dropped changes this page had not read.
       es.addEventListener("gap", (e) => {
         const g = (parse(e.data) || {}).gap || {};
@@ -1061,6 +1070,7 @@
           return tr;
         })));
       const parts = [table];
+      if (this.truncated) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: "The server keeps at most 100,000 rows of a result: rows beyond them are missing from this table." }));
       if (this.missed) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: fmtInt(this.missed) + " changes were dropped by the server before this page read them: the table may be incomplete." }));
       if (!this.rows.length) parts.push(h("div", { class: "empty", text: this.ended ? "The query returned no rows." : "No rows yet." }));
       if (this.rows.length > MAX_ROWS_SHOWN) parts.unshift(h("div", { class: "empty small", text: "Showing the latest " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows" + (this.dropped ? " (" + fmtInt(this.dropped) + " older rows dropped)" : "") + "." }));
