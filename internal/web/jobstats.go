@@ -44,8 +44,8 @@ type MetricsDoc struct {
 }
 
 // rateMemo remembers the totals of each job's vertices and operators at
-// the last sample, and the rates computed then: a sample at least a second
-// after the previous one gives new rates, an earlier one reuses them.
+// the last sample, and the rates computed then: a later sample gives new
+// rates over the interval, one at the same time reuses them.
 type rateMemo struct {
 	mu   sync.Mutex
 	jobs map[string]*rateSample
@@ -85,7 +85,7 @@ func (m *rateMemo) metricsDoc(id string, view []cluster.VertexView, now time.Tim
 		m.jobs = map[string]*rateSample{}
 	}
 	prev := m.jobs[id]
-	fresh := prev == nil || now.Sub(prev.at) >= time.Second
+	fresh := prev == nil || now.After(prev.at)
 	cur := &rateSample{at: now, totals: map[rateKey]rateTotals{}, rates: map[rateKey]rateValues{}}
 	if !fresh {
 		cur = prev

@@ -202,7 +202,6 @@ func (s *Server) resultsSSE(w http.ResponseWriter, r *http.Request) error {
 // and at every change of a job's state, and every Tick `event: metrics`
 // (a MetricsDoc) per running job and `event: jobs` (the list).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	var memo rateMemo // this stream's rates
 	return s.sse(w, r, s.b.Events(), "job", func(first bool) []byte {
 		var out []byte
 		add := func(event string, v any) {
@@ -216,20 +215,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, b...)
 			out = append(out, "\n\n"...)
 		}
-		jobs := s.jobList(&memo)
+		jobs := s.jobList()
 		if first {
 			for _, j := range jobs {
 				add("job", j)
 			}
 			return out
 		}
-		now := time.Now()
 		for _, j := range jobs {
 			if j.State != StateRunning {
 				continue
 			}
-			if ji, err := s.b.Job(j.ID); err == nil {
-				add("metrics", memo.metricsDoc(j.ID, ji.View, now))
+			if v, ok := s.sampled.Load(j.ID); ok {
+				add("metrics", v.(*jobSample).doc)
 			}
 		}
 		add("jobs", map[string]any{"jobs": jobs})

@@ -125,8 +125,13 @@ type Server struct {
 	routes []Route
 	mux    *http.ServeMux
 	tls    *tls.Config
-	rates  rateMemo
 	start  time.Time
+
+	// The sampler (sample, one goroutine per server) computes every Tick
+	// the figures of the running jobs; the handlers serve its latest.
+	rates   rateMemo // the sampler's only
+	sampled sync.Map // job id -> *jobSample
+	sampler sync.WaitGroup
 
 	inFlight, streams atomic.Int64
 
@@ -158,6 +163,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.InsecureBind && !isLoopback(cfg.Addr) && s.tls == nil {
 		cfg.Logger.Warn("strom server: --insecure-bind: serving without TLS on a non-loopback address; the token travels in clear text", "addr", cfg.Addr)
 	}
+	s.sampler.Go(s.sample)
 	s.routes = s.routeTable()
 	for i := range s.routes {
 		rt := &s.routes[i]
@@ -270,7 +276,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Shutdown ends the streams being served (their handlers return).
+// Shutdown ends the streams being served (their handlers return) and
+// the metrics sampler, and waits for the sampler.
 func (s *Server) Shutdown() {
 	s.stopMu.Lock()
 	select {
@@ -279,6 +286,7 @@ func (s *Server) Shutdown() {
 		close(s.stop)
 	}
 	s.stopMu.Unlock()
+	s.sampler.Wait()
 }
 
 // Error is an error with its HTTP status and code; handlers and the
