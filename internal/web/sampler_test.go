@@ -38,6 +38,12 @@ func TestSamplerRates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Shutdown()
+	for { // the sampler's first sample, at its start
+		if _, ok := s.sampled.Load("j1"); ok {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	t0 := time.Now().Add(time.Hour)
 	s.sampleOnce(t0)
 	b.out.Store(1000)
