@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -461,6 +462,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rl, cookie := s.authenticate(r)
 	if rl == roleNone {
 		h.Set("WWW-Authenticate", `Bearer realm="strom"`)
+		if r.Method == http.MethodGet && wantsHTML(r) {
+			signInPage(w, http.StatusUnauthorized, "This page needs the dashboard's login link: open the URL that <code>strom server</code> printed when it started (it ends in <code>/?token=…</code>).")
+			return
+		}
 		s.writeError(w, r, Errorf(http.StatusUnauthorized, "unauthorized",
 			"missing or wrong token: send 'Authorization: Bearer <token>' (the token is in the server's data directory, file token)"))
 		return
@@ -523,6 +528,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// wantsHTML reports whether a request is a browser's navigation (it
+// accepts text/html).
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// signInPage answers a browser with a small page (msg is trusted HTML)
+// instead of the JSON error.
+func signInPage(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>strom: sign in</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:0 .3em;border-radius:3px}</style>
+</head><body><h1>strom</h1><p>`+msg+`</p></body></html>
+`)
+}
+
 // noRoute is 405 when the path has a route for another method, else 404.
 func (s *Server) noRoute(r *http.Request) error {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
@@ -543,6 +569,10 @@ func (s *Server) noRoute(r *http.Request) error {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
 	if s.roleOf(tok) == roleNone {
+		if wantsHTML(r) {
+			signInPage(w, http.StatusUnauthorized, "The token in this link is wrong: open the URL that <code>strom server</code> printed when it started (the token is in the server's data directory, file <code>token</code>).")
+			return
+		}
 		s.writeError(w, r, Errorf(http.StatusUnauthorized, "unauthorized", "wrong token in the login link: use the URL that 'strom server' printed"))
 		return
 	}
