@@ -183,7 +183,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 			if tty {
 				var b bytes.Buffer
 				b.WriteString("\x1b[H\x1b[2J")
-				fmt.Fprintf(&b, "strom demo  %s  dashboard: %s  (Ctrl-C stops)\n\n", time.Now().Format("15:04:05"), url)
+				fmt.Fprintf(&b, "strom demo  %s  (Ctrl-C stops)\ndashboard: %s\n\n", time.Now().Format("15:04:05"), url)
 				v.renderJobs(&b, srv.Jobs())
 				v.render(&b)
 				stdout.Write(b.Bytes())

@@ -1273,7 +1273,8 @@
     route();
     live.start();
     api("GET", "/overview").then((o) => {
-      if (o && o.version) $("#version").textContent = /^strom\b/.test(o.version) ? o.version : "strom " + o.version;
+      // The brand already says "strom": show the version without it.
+      if (o && o.version) $("#version").textContent = String(o.version).replace(/^strom\s+/, "");
     }, () => {});
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
