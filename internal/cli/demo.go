@@ -114,7 +114,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	}
 	defer logFile.Close()
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), CheckpointInterval: c.Interval,
+	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.Interval,
 		Out: logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {
 		return err

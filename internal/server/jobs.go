@@ -29,6 +29,7 @@ type jobRecord struct {
 	ID                 string     `json:"id"`
 	Name               string     `json:"name"`
 	SQL                string     `json:"sql"`
+	Builtin            string     `json:"builtin,omitempty"` // a compiled-in job (Config.Builtins) instead of SQL
 	Query              bool       `json:"query"`
 	Parallelism        int        `json:"parallelism"`
 	CheckpointInterval string     `json:"checkpoint_interval"`
@@ -147,9 +148,13 @@ func (s *Server) loadJobs() error {
 // hands it to its supervisor.
 func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSummary, error) {
 	if req.Builtin != "" {
-		return web.JobSummary{}, web.BadRequest("no compiled-in job is named %q: this server runs SQL jobs (give \"sql\")", req.Builtin)
-	}
-	if strings.TrimSpace(req.SQL) == "" {
+		if _, ok := s.cfg.Builtins[req.Builtin]; !ok {
+			return web.JobSummary{}, web.BadRequest("no compiled-in job is named %q (known: %s)", req.Builtin, strings.Join(s.BuiltinNames(), ", "))
+		}
+		if strings.TrimSpace(req.SQL) != "" {
+			return web.JobSummary{}, web.BadRequest("give either \"sql\" or \"builtin\", not both")
+		}
+	} else if strings.TrimSpace(req.SQL) == "" {
 		return web.JobSummary{}, web.BadRequest("the job has no SQL: give \"sql\" with CREATE TABLE statements and an INSERT INTO or a SELECT")
 	}
 	if req.Parallelism < 0 || req.Parallelism > 256 {
@@ -177,12 +182,15 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 	name := req.Name
 	if name == "" {
 		name = "sql"
+		if req.Builtin != "" {
+			name = req.Builtin
+		}
 	}
 	id, err := newID()
 	if err != nil {
 		return web.JobSummary{}, err
 	}
-	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Query: streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
+	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Builtin: req.Builtin, Query: req.Builtin == "" && streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
 		CheckpointInterval: interval.String(), FromSavepoint: req.FromSavepoint, Desired: web.StateRunning, Created: time.Now().UTC()}
 	if rec.Query && rec.FromSavepoint != "" {
 		return web.JobSummary{}, web.BadRequest("a query (SELECT) job starts fresh; from_savepoint is for INSERT INTO jobs")
@@ -256,19 +264,14 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	jb.mu.Lock()
 	rec := jb.rec
 	jb.mu.Unlock()
+	if rec.Builtin != "" {
+		return s.startBuiltin(jb, rec)
+	}
 	// Statement output ("OK" of DDL) is not wanted; print tables write to
 	// cfg.Out through their factory.
 	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
 	if !rec.Query {
-		interval, _ := time.ParseDuration(rec.CheckpointInterval)
-		co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
-			Logf: func(format string, args ...any) {
-				s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
-			}}
-		if rec.FromSavepoint != "" {
-			co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
-		}
-		opts.Checkpoints = co
+		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
 	}
 	sess := streamsql.NewSession(opts)
@@ -457,8 +460,50 @@ func (jb *job) summary() web.JobSummary {
 	return jb.summaryLocked()
 }
 
+// checkpointOptions are the checkpoints of an INSERT or builtin job.
+func (s *Server) checkpointOptions(jb *job, rec jobRecord) *stream.CheckpointOptions {
+	interval, _ := time.ParseDuration(rec.CheckpointInterval)
+	co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
+		Logf: func(format string, args ...any) {
+			s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
+		}}
+	if rec.FromSavepoint != "" {
+		co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
+	}
+	return co
+}
+
+// startBuiltin builds a compiled-in job and starts it, with checkpoints
+// and restarts like an INSERT job.
+func (s *Server) startBuiltin(jb *job, rec jobRecord) (*stream.Job, error) {
+	b, ok := s.cfg.Builtins[rec.Builtin]
+	if !ok {
+		return nil, web.BadRequest("no compiled-in job is named %q in this build", rec.Builtin)
+	}
+	env := stream.NewEnvironment(stream.Options{Parallelism: rec.Parallelism, Name: rec.Name,
+		Checkpoints: s.checkpointOptions(jb, rec), Restart: s.cfg.Restart})
+	if err := b.Build(env, rec.Created.UnixMilli()); err != nil {
+		return nil, err
+	}
+	return env.Start(s.ctx)
+}
+
+// BuiltinNames lists the compiled-in jobs, sorted.
+func (s *Server) BuiltinNames() []string {
+	names := make([]string, 0, len(s.cfg.Builtins))
+	for n := range s.cfg.Builtins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 func (jb *job) summaryLocked() web.JobSummary {
-	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: "sql", Query: jb.rec.Query, State: jb.state,
+	kind := "sql"
+	if jb.rec.Builtin != "" {
+		kind = "builtin"
+	}
+	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: kind, Query: jb.rec.Query, State: jb.state,
 		Parallelism: jb.rec.Parallelism, StartedAt: jb.started, Error: jb.rec.Error, Restarts: jb.retries}
 	if j := jb.last; j != nil {
 		js.Restarts += j.Attempt()
