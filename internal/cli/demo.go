@@ -224,9 +224,9 @@ func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) (bool
 	base := time.Now().Add(-30 * time.Second).UnixMilli()
 	jobs := []struct{ name, sql string }{
 		{demoGen, demoGeneratorSQL(base, c.Rate)},
-		{demoHot, demoSourcesSQL + demoHotItemsSQL},
-		{demoHighest, demoSourcesSQL + demoHighestBidSQL},
-		{demoNew, demoSourcesSQL + demoNewUsersSQL},
+		{demoHot, demoSources(demoHot) + demoHotItemsSQL},
+		{demoHighest, demoSources(demoHighest) + demoHighestBidSQL},
+		{demoNew, demoSources(demoNew) + demoNewUsersSQL},
 	}
 	for _, jb := range jobs {
 		if _, err := srv.Submit(ctx, web.SubmitRequest{Name: jb.name, SQL: jb.sql, Parallelism: 1,
@@ -261,6 +261,13 @@ INSERT INTO auctions SELECT auction.id, auction.itemName, auction.description, a
 INSERT INTO persons SELECT person.id, person.name, person.emailAddress, person.creditCard, person.city, person.state, person.dateTime, person.extra FROM nexmark WHERE event_type = 0;
 END;
 `, rate, base, demoSourcesSQL)
+}
+
+// demoSources is demoSourcesSQL for the job named group: its sources
+// commit their checkpoints' offsets to that consumer group, so /metrics
+// shows the job's lag on the topics (strom_source_lag_records).
+func demoSources(group string) string {
+	return strings.ReplaceAll(demoSourcesSQL, "'format' = 'json');", "'format' = 'json', 'scan.commit-offsets' = 'true', 'group.id' = '"+group+"');")
 }
 
 // demoSourcesSQL declares the three event topics as tables (event time:
@@ -531,4 +538,6 @@ func (v *demoView) printNew(w io.Writer) {
 }
 
 // serverMetrics is the /metrics handler of a server.
-func serverMetrics(srv *server.Server) http.Handler { return web.NewMetricsHandler(srv.MetricsSource) }
+func serverMetrics(srv *server.Server) http.Handler {
+	return web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector())
+}

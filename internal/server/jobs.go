@@ -12,12 +12,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -65,6 +68,36 @@ type job struct {
 	excs     []web.Exception // failures to start, newest first
 	stopping string          // "cancelled" when the user cancelled
 	cancelCh chan struct{}   // closed by Cancel (wakes a restart delay)
+	lagSrcs  []lagSource     // journal sources committing offsets to a group
+}
+
+// lagSource is a journal source of a job that commits its checkpoints'
+// offsets to a consumer group ('scan.commit-offsets'): the group's lag is
+// the job's lag on the topic.
+type lagSource struct{ topic, group string }
+
+// lags are the records of each partition of the job's journal sources
+// after their group's committed offsets.
+func (s *Server) lags(srcs []lagSource) []web.SourceLag {
+	var out []web.SourceLag
+	for _, src := range srcs {
+		offs, err := s.j.GroupOffsets(src.group)
+		if err != nil {
+			continue
+		}
+		for p := 0; ; p++ {
+			_, end, err := s.j.Bounds(src.topic, p)
+			if err != nil {
+				break
+			}
+			lag := end
+			if off, ok := offs[journal.TopicPartition{Topic: src.topic, Partition: p}]; ok {
+				lag = max(0, end-off)
+			}
+			out = append(out, web.SourceLag{Connector: "journal", Topic: src.topic, Partition: int32(p), Lag: lag})
+		}
+	}
+	return out
 }
 
 func (s *Server) jobPath(id string) string { return filepath.Join(s.dir, "jobs", id) }
@@ -269,7 +302,18 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	}
 	// Statement output ("OK" of DDL) is not wanted; print tables write to
 	// cfg.Out through their factory.
-	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
+	onSource := func(conn string, t connector.TableContext) {
+		if conn != "journal" || !strings.EqualFold(t.Options["scan.commit-offsets"], "true") || t.Options["group.id"] == "" || t.Options["topic"] == "" {
+			return
+		}
+		jb.mu.Lock()
+		defer jb.mu.Unlock()
+		src := lagSource{topic: t.Options["topic"], group: t.Options["group.id"]}
+		if !slices.Contains(jb.lagSrcs, src) {
+			jb.lagSrcs = append(jb.lagSrcs, src)
+		}
+	}
+	opts := streamsql.Options{Factories: s.factories(onSource), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
 	if !rec.Query {
 		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
@@ -694,14 +738,14 @@ func (s *Server) MetricsSource() []web.JobMetrics {
 	var out []web.JobMetrics
 	for _, jb := range jobs {
 		jb.mu.Lock()
-		cur, name, id, retries := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries
+		cur, name, id, retries, srcs := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries, slices.Clone(jb.lagSrcs)
 		jb.mu.Unlock()
 		if cur == nil {
 			continue
 		}
 		out = append(out, web.JobMetrics{JobID: id, JobName: name, Time: now, Vertices: cur.View(),
 			Checkpoints: cur.Checkpoints(), History: cur.CheckpointHistory(),
-			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries})
+			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries, Lags: s.lags(srcs)})
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].JobID < out[b].JobID })
 	return out

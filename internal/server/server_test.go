@@ -10,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -749,6 +751,65 @@ func TestRedactSQL(t *testing.T) {
 	for _, keep := range []string{"'key.format' = 'json'", "'topic' = 't'", "'properties.ssl.truststore.password' = '<redacted>'"} {
 		if !strings.Contains(out, keep) {
 			t.Fatalf("%q lost %q", out, keep)
+		}
+	}
+}
+
+// A job whose journal source commits offsets to a group shows its lag
+// (JobMetrics.Lags, strom_source_lag_records); the journal collector shows
+// every partition's offsets and the group's lag; promtool accepts it.
+func TestJournalLagMetrics(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids", "partitions": 2}, nil); c != 201 {
+		t.Fatalf("create topic: %d", c)
+	}
+	ins := `CREATE TABLE nx (event_type INT, bid ROW<auction BIGINT, price BIGINT>) WITH ('connector' = 'nexmark', 'events.num' = '500');
+CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json');
+INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: ins}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "the INSERT finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	rd := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json',
+  'scan.commit-offsets' = 'true', 'group.id' = 'reader');
+CREATE TABLE out (auction BIGINT, price BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT auction, price FROM bids;`
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{Name: "reader", SQL: rd}, &js); c != 201 {
+		t.Fatalf("submit the reader: %d", c)
+	}
+	poll(t, "the reader's lag reaches 0", func() bool {
+		for _, m := range ts.srv.MetricsSource() {
+			if m.JobID != js.ID {
+				continue
+			}
+			if len(m.Lags) != 2 {
+				return false
+			}
+			for _, l := range m.Lags {
+				if l.Connector != "journal" || l.Topic != "bids" || l.Lag != 0 {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	})
+	rec := httptest.NewRecorder()
+	web.NewMetricsHandler(ts.srv.MetricsSource, ts.srv.JournalCollector()).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`strom_source_lag_records{connector="journal",job_id="` + js.ID + `",partition="1",topic="bids"} 0`,
+		`strom_journal_end_offset{partition="0",topic="bids"}`, `strom_journal_group_lag_records{group="reader",partition="1",topic="bids"} 0`,
+		`strom_journal_group_committed_offset{group="reader",partition="0",topic="bids"}`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(p, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("promtool: %v\n%s", err, out)
 		}
 	}
 }
