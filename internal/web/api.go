@@ -69,7 +69,7 @@ type JobSummary struct {
 	EndedAt     *time.Time `json:"ended_at"`
 	Error       string     `json:"error"`
 	Restarts    int        `json:"restarts"`
-	// RecordsPerSecond is the sources' output over the last second (0
+	// RecordsPerSecond is the sources' output per second over the last RateWindow (0
 	// unless running); the web layer fills it in.
 	RecordsPerSecond float64 `json:"records_per_second"`
 }
