@@ -463,7 +463,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rl == roleNone {
 		h.Set("WWW-Authenticate", `Bearer realm="strom"`)
 		if r.Method == http.MethodGet && wantsHTML(r) {
-			signInPage(w, http.StatusUnauthorized, "This page needs the dashboard's login link: open the URL that <code>strom server</code> printed when it started (it ends in <code>/?token=…</code>).")
+			signInPage(w, http.StatusUnauthorized, "This page needs the dashboard's login link: open the URL that <code>strom server</code> (or <code>strom demo</code>) printed when it started (it ends in <code>/?token=…</code>).")
 			return
 		}
 		s.writeError(w, r, Errorf(http.StatusUnauthorized, "unauthorized",
