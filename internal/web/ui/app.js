@@ -201,7 +201,7 @@
       this.emit("job", j.id);
     },
     setMetrics(id, m) {
-      m = normMetrics(m, this.jobs.get(id));
+      m = normMetrics(m);
       if (!m) return;
       const prev = this.metrics.get(id);
       this.metrics.set(id, m);
@@ -250,52 +250,16 @@
   }
 
   // ---------------------------------------------------------------- shapes
-  // The dashboard reads the shapes of DESIGN.md §8; these also take the
-  // forms internal/web serves today (graph as an array, metrics per
-  // operator with *_per_sec, checkpoint counters without history).
+  // The dashboard reads the shapes of DESIGN.md §8.
   function normJob(j) {
     if (!j) return j;
-    if (Array.isArray(j.graph)) j.graph = { vertices: j.graph };
     if (j.ended_at === undefined) j.ended_at = null;
     if (j.records_per_second != null) j._summaryRate = true;
     return j;
   }
 
-  function normMetrics(m, job) {
-    if (!m) return null;
-    if (Array.isArray(m.vertices)) return m;
-    if (!Array.isArray(m.operators)) return null;
-    const byVertex = new Map();
-    for (const o of m.operators) {
-      const vid = o.vertex != null ? o.vertex : o.id;
-      if (!byVertex.has(vid)) byVertex.set(vid, []);
-      byVertex.get(vid).push(o);
-    }
-    const num = (x) => (typeof x === "number" && isFinite(x) ? x : null);
-    const vertices = [];
-    for (const [vid, ops] of byVertex) {
-      const head = ops[0], tail = ops[ops.length - 1];
-      const v = {
-        id: vid,
-        records_in: num(head.records_in), records_out: num(tail.records_out),
-        records_in_per_second: num(head.records_in_per_second != null ? head.records_in_per_second : head.records_in_per_sec),
-        records_out_per_second: num(tail.records_out_per_second != null ? tail.records_out_per_second : tail.records_out_per_sec),
-        backpressure: null, watermark: null, watermark_lag_ms: null, state_bytes: 0, late_records: 0, dead_letters: 0,
-        latency_p50_ms: null, latency_p99_ms: null,
-      };
-      for (const o of ops) {
-        if (num(o.backpressure) != null) v.backpressure = Math.max(v.backpressure || 0, o.backpressure);
-        if (num(o.watermark) != null) v.watermark = v.watermark == null ? o.watermark : Math.min(v.watermark, o.watermark);
-        if (num(o.watermark_lag_ms) != null) v.watermark_lag_ms = Math.max(v.watermark_lag_ms || 0, o.watermark_lag_ms);
-        v.state_bytes += num(o.state_bytes) || 0;
-        v.late_records += num(o.late_records) || 0;
-        v.dead_letters += num(o.dead_letters) || 0;
-        if (num(o.latency_p50_ms)) v.latency_p50_ms = Math.max(v.latency_p50_ms || 0, o.latency_p50_ms);
-        if (num(o.latency_p99_ms)) v.latency_p99_ms = Math.max(v.latency_p99_ms || 0, o.latency_p99_ms);
-      }
-      vertices.push(v);
-    }
-    return { job_id: m.job_id || m.id || (job && job.id), time: m.time || null, vertices };
+  function normMetrics(m) {
+    return m && Array.isArray(m.vertices) ? m : null;
   }
 
   // ---------------------------------------------------------------- live feed
@@ -313,16 +277,6 @@
       es.addEventListener("job", (e) => { const j = parse(e.data); if (j) store.setJob(j); });
       es.addEventListener("jobs", (e) => { const d = parse(e.data); if (d && d.jobs) store.setJobs(d.jobs); });
       es.addEventListener("metrics", (e) => { const m = parse(e.data); if (m && m.job_id) store.setMetrics(m.job_id, m); });
-      // The server's feed form: unnamed {"type":"job","id","state"} messages,
-      // "tick" with {"jobs":[...]} every second, "gap" and "end".
-      es.onmessage = (e) => {
-        const d = parse(e.data);
-        if (!d || !d.id) return;
-        if (d.type && d.type !== "job") return;
-        if (!store.jobs.has(d.id)) { this.refreshJobs().catch(() => {}); return; }
-        store.setJob(d.state ? { id: d.id, state: d.state } : d);
-      };
-      es.addEventListener("tick", (e) => { const d = parse(e.data); if (d && Array.isArray(d.jobs)) store.setJobs(d.jobs); });
       es.addEventListener("gap", () => { this.refreshJobs().catch(() => {}); });
       es.addEventListener("end", () => { es.close(); this.es = null; this.poll(); });
       es.onerror = () => {
