@@ -116,7 +116,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// Retention keeps the demo's disk use bounded however long it runs (a
 	// resumed generator also catches up the time it was stopped).
-	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), CheckpointInterval: c.Interval,
+	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.Interval,
 		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour},
 		Out:     logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {
@@ -189,7 +189,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 			if tty {
 				var b bytes.Buffer
 				b.WriteString("\x1b[H\x1b[2J")
-				fmt.Fprintf(&b, "strom demo  %s  dashboard: %s  (Ctrl-C stops)\n\n", time.Now().Format("15:04:05"), url)
+				fmt.Fprintf(&b, "strom demo  %s  (Ctrl-C stops)\ndashboard: %s\n\n", time.Now().Format("15:04:05"), url)
 				v.renderJobs(&b, srv.Jobs())
 				v.render(&b)
 				stdout.Write(b.Bytes())
@@ -234,9 +234,9 @@ func startDemoJobs(ctx context.Context, srv *server.Server, c *demoConfig) ([]st
 	base := time.Now().Add(-30 * time.Second).UnixMilli()
 	jobs := []struct{ name, sql string }{
 		{demoGen, demoGeneratorSQL(base, c.Rate)},
-		{demoHot, demoSourcesSQL + demoHotItemsSQL},
-		{demoHighest, demoSourcesSQL + demoHighestBidSQL},
-		{demoNew, demoSourcesSQL + demoNewUsersSQL},
+		{demoHot, demoSources(demoHot) + demoHotItemsSQL},
+		{demoHighest, demoSources(demoHighest) + demoHighestBidSQL},
+		{demoNew, demoSources(demoNew) + demoNewUsersSQL},
 	}
 	var started []string
 	for _, jb := range jobs {
@@ -276,6 +276,13 @@ INSERT INTO auctions SELECT auction.id, auction.itemName, auction.description, a
 INSERT INTO persons SELECT person.id, person.name, person.emailAddress, person.creditCard, person.city, person.state, person.dateTime, person.extra FROM nexmark WHERE event_type = 0;
 END;
 `, rate, base, demoSourcesSQL)
+}
+
+// demoSources is demoSourcesSQL for the job named group: its sources
+// commit their checkpoints' offsets to that consumer group, so /metrics
+// shows the job's lag on the topics (strom_source_lag_records).
+func demoSources(group string) string {
+	return strings.ReplaceAll(demoSourcesSQL, "'format' = 'json');", "'format' = 'json', 'scan.commit-offsets' = 'true', 'group.id' = '"+group+"');")
 }
 
 // demoSourcesSQL declares the three event topics as tables (event time:
@@ -546,4 +553,6 @@ func (v *demoView) printNew(w io.Writer) {
 }
 
 // serverMetrics is the /metrics handler of a server.
-func serverMetrics(srv *server.Server) http.Handler { return web.NewMetricsHandler(srv.MetricsSource) }
+func serverMetrics(srv *server.Server) http.Handler {
+	return web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector())
+}

@@ -75,7 +75,7 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 	}
 	settings := map[string]string{"addr": c.Addr, "tls": fmt.Sprint(tlsOn), "mutual_tls": fmt.Sprint(c.ClientCA != ""),
 		"insecure_bind": fmt.Sprint(c.InsecureBind), "allow_hosts": strings.Join(c.AllowHosts, ",")}
-	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), CheckpointInterval: c.CheckpointInterval,
+	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.CheckpointInterval,
 		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings})
 	if err != nil {
 		return err
@@ -88,7 +88,7 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 	tok, ro := srv.Tokens()
 	ws, err := web.New(web.Config{Addr: c.Addr, Token: tok, ReadOnlyToken: ro, TLSCertFile: c.TLSCert, TLSKeyFile: c.TLSKey,
 		ClientCAFile: c.ClientCA, InsecureBind: c.InsecureBind, Logger: logger, Journal: srv.JournalHandler(),
-		UI: web.UIHandler(), Metrics: web.NewMetricsHandler(srv.MetricsSource)}, srv)
+		UI: web.UIHandler(), Metrics: web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector())}, srv)
 	if err != nil {
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "web: "))
 	}

@@ -156,3 +156,45 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 		t.Fatalf("non-loopback: %d %q", code, e2.String())
 	}
 }
+
+// strom job submit --builtin runs a compiled-in Nexmark job with
+// checkpoints; an unknown name is a 400 listing the known ones.
+func TestServerBuiltinJob(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	pollFor(t, "the dashboard URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
+	jobCmd := func(args ...string) (string, string, int) {
+		var o, e bytes.Buffer
+		code := run(context.Background(), append([]string{"job"}, append(args, "--data-dir", dir)...), &o, &e)
+		return o.String(), e.String(), code
+	}
+	_, errs, code := jobCmd("submit", "--builtin", "nexmark-q99")
+	if code != 1 || !strings.Contains(errs, "400") || !strings.Contains(errs, "nexmark-q5") {
+		t.Fatalf("unknown builtin: %d %q", code, errs)
+	}
+	out, errs, code := jobCmd("submit", "--builtin", "nexmark-q5")
+	if code != 0 || !strings.Contains(out, "submitted job j-") || !strings.Contains(out, "(nexmark-q5)") {
+		t.Fatalf("submit: %d %q %q", code, out, errs)
+	}
+	id := strings.Fields(strings.TrimPrefix(out, "submitted job "))[0]
+	pollFor(t, "a checkpoint of the builtin job", func() bool {
+		out, _, _ := jobCmd("show", id)
+		return strings.Contains(out, "running") && !strings.Contains(out, "checkpoints: 0 completed")
+	})
+	out, errs, code = jobCmd("list")
+	if code != 0 || !strings.Contains(out, "nexmark-q5") {
+		t.Fatalf("list: %d %q %q", code, out, errs)
+	}
+	if _, errs, code = jobCmd("cancel", id); code != 0 {
+		t.Fatalf("cancel: %d %q", code, errs)
+	}
+}

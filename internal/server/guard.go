@@ -35,7 +35,9 @@ func DefaultFactories(j *journal.Journal, out io.Writer) []connector.TableFactor
 // RELIABILITY S8: a 'path' option must stay inside the data directory
 // (relative paths are under files/), URLs and Kafka bootstrap servers
 // must name an allowed host.
-func (s *Server) factories() []connector.TableFactory {
+// onSource, when not nil, is told of every source table the job opens
+// (the journal sources that commit offsets give the job's lag).
+func (s *Server) factories(onSource func(connector string, t connector.TableContext)) []connector.TableFactory {
 	mk := s.cfg.Factories
 	if mk == nil {
 		mk = DefaultFactories
@@ -43,13 +45,13 @@ func (s *Server) factories() []connector.TableFactory {
 	fs := mk(s.j, s.cfg.Out)
 	out := make([]connector.TableFactory, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, s.guard(f))
+		out = append(out, s.guard(f, onSource))
 	}
 	return out
 }
 
-func (s *Server) guard(f connector.TableFactory) connector.TableFactory {
-	g := guarded{TableFactory: f, check: s.checkOptions}
+func (s *Server) guard(f connector.TableFactory, onSource func(string, connector.TableContext)) connector.TableFactory {
+	g := guarded{TableFactory: f, check: s.checkOptions, onSource: onSource}
 	src, isSrc := f.(connector.TableSourceFactory)
 	snk, isSnk := f.(connector.TableSinkFactory)
 	switch {
@@ -65,7 +67,8 @@ func (s *Server) guard(f connector.TableFactory) connector.TableFactory {
 
 type guarded struct {
 	connector.TableFactory
-	check func(t *connector.TableContext) error
+	check    func(t *connector.TableContext) error
+	onSource func(connector string, t connector.TableContext) // nil: none
 }
 
 type guardedSource struct {
@@ -76,6 +79,9 @@ type guardedSource struct {
 func (g *guardedSource) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
 	if err := g.check(&t); err != nil {
 		return nil, err
+	}
+	if g.onSource != nil {
+		g.onSource(g.Name(), t)
 	}
 	return g.src.TableSource(ctx, t)
 }

@@ -12,12 +12,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -29,6 +32,7 @@ type jobRecord struct {
 	ID                 string     `json:"id"`
 	Name               string     `json:"name"`
 	SQL                string     `json:"sql"`
+	Builtin            string     `json:"builtin,omitempty"` // a compiled-in job (Config.Builtins) instead of SQL
 	Query              bool       `json:"query"`
 	Parallelism        int        `json:"parallelism"`
 	CheckpointInterval string     `json:"checkpoint_interval"`
@@ -64,6 +68,36 @@ type job struct {
 	excs     []web.Exception // failures to start, newest first
 	stopping string          // "cancelled" when the user cancelled
 	cancelCh chan struct{}   // closed by Cancel (wakes a restart delay)
+	lagSrcs  []lagSource     // journal sources committing offsets to a group
+}
+
+// lagSource is a journal source of a job that commits its checkpoints'
+// offsets to a consumer group ('scan.commit-offsets'): the group's lag is
+// the job's lag on the topic.
+type lagSource struct{ topic, group string }
+
+// lags are the records of each partition of the job's journal sources
+// after their group's committed offsets.
+func (s *Server) lags(srcs []lagSource) []web.SourceLag {
+	var out []web.SourceLag
+	for _, src := range srcs {
+		offs, err := s.j.GroupOffsets(src.group)
+		if err != nil {
+			continue
+		}
+		for p := 0; ; p++ {
+			_, end, err := s.j.Bounds(src.topic, p)
+			if err != nil {
+				break
+			}
+			lag := end
+			if off, ok := offs[journal.TopicPartition{Topic: src.topic, Partition: p}]; ok {
+				lag = max(0, end-off)
+			}
+			out = append(out, web.SourceLag{Connector: "journal", Topic: src.topic, Partition: int32(p), Lag: lag})
+		}
+	}
+	return out
 }
 
 func (s *Server) jobPath(id string) string { return filepath.Join(s.dir, "jobs", id) }
@@ -124,7 +158,7 @@ func (s *Server) loadJobs() error {
 		}
 		jb := &job{rec: rec, dir: s.jobPath(rec.ID), cancelCh: make(chan struct{}), started: rec.Created}
 		if rec.Query {
-			jb.feed = web.NewFeed(0, 0)
+			jb.feed = web.NewResultFeed(0, 0, 0)
 		}
 		s.jobs[rec.ID] = jb
 		if rec.Desired != web.StateRunning {
@@ -147,9 +181,13 @@ func (s *Server) loadJobs() error {
 // hands it to its supervisor.
 func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSummary, error) {
 	if req.Builtin != "" {
-		return web.JobSummary{}, web.BadRequest("no compiled-in job is named %q: this server runs SQL jobs (give \"sql\")", req.Builtin)
-	}
-	if strings.TrimSpace(req.SQL) == "" {
+		if _, ok := s.cfg.Builtins[req.Builtin]; !ok {
+			return web.JobSummary{}, web.BadRequest("no compiled-in job is named %q (known: %s)", req.Builtin, strings.Join(s.BuiltinNames(), ", "))
+		}
+		if strings.TrimSpace(req.SQL) != "" {
+			return web.JobSummary{}, web.BadRequest("give either \"sql\" or \"builtin\", not both")
+		}
+	} else if strings.TrimSpace(req.SQL) == "" {
 		return web.JobSummary{}, web.BadRequest("the job has no SQL: give \"sql\" with CREATE TABLE statements and an INSERT INTO or a SELECT")
 	}
 	if req.Parallelism < 0 || req.Parallelism > 256 {
@@ -177,19 +215,22 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 	name := req.Name
 	if name == "" {
 		name = "sql"
+		if req.Builtin != "" {
+			name = req.Builtin
+		}
 	}
 	id, err := newID()
 	if err != nil {
 		return web.JobSummary{}, err
 	}
-	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Query: streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
+	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Builtin: req.Builtin, Query: req.Builtin == "" && streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
 		CheckpointInterval: interval.String(), FromSavepoint: req.FromSavepoint, Desired: web.StateRunning, Created: time.Now().UTC()}
 	if rec.Query && rec.FromSavepoint != "" {
 		return web.JobSummary{}, web.BadRequest("a query (SELECT) job starts fresh; from_savepoint is for INSERT INTO jobs")
 	}
 	jb := &job{rec: rec, dir: s.jobPath(id), cancelCh: make(chan struct{}), state: web.StateCreated, started: rec.Created}
 	if rec.Query {
-		jb.feed = web.NewFeed(0, 0)
+		jb.feed = web.NewResultFeed(0, 0, 0)
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -256,19 +297,25 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	jb.mu.Lock()
 	rec := jb.rec
 	jb.mu.Unlock()
+	if rec.Builtin != "" {
+		return s.startBuiltin(jb, rec)
+	}
 	// Statement output ("OK" of DDL) is not wanted; print tables write to
 	// cfg.Out through their factory.
-	opts := streamsql.Options{Factories: s.factories(), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
-	if !rec.Query {
-		interval, _ := time.ParseDuration(rec.CheckpointInterval)
-		co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
-			Logf: func(format string, args ...any) {
-				s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
-			}}
-		if rec.FromSavepoint != "" {
-			co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
+	onSource := func(conn string, t connector.TableContext) {
+		if conn != "journal" || !strings.EqualFold(t.Options["scan.commit-offsets"], "true") || t.Options["group.id"] == "" || t.Options["topic"] == "" {
+			return
 		}
-		opts.Checkpoints = co
+		jb.mu.Lock()
+		defer jb.mu.Unlock()
+		src := lagSource{topic: t.Options["topic"], group: t.Options["group.id"]}
+		if !slices.Contains(jb.lagSrcs, src) {
+			jb.lagSrcs = append(jb.lagSrcs, src)
+		}
+	}
+	opts := streamsql.Options{Factories: s.factories(onSource), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
+	if !rec.Query {
+		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
 	}
 	sess := streamsql.NewSession(opts)
@@ -293,15 +340,11 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	feed := jb.feed
 	j, cols, err := sess.Query(s.ctx, rec.SQL, func(r table.Row) error {
 		<-ready
-		buf = append(buf[:0], `{"op":"`...)
-		buf = append(buf, r.Kind.String()...)
-		buf = append(buf, `","row":`...)
 		var err error
-		if buf, err = table.AppendJSON(buf, r, &schema); err != nil {
+		if buf, err = table.AppendJSON(buf[:0], r, &schema); err != nil {
 			return err
 		}
-		buf = append(buf, '}')
-		feed.Publish(buf)
+		feed.PublishRow(r.Kind.String(), buf)
 		return nil
 	})
 	if err != nil {
@@ -461,8 +504,50 @@ func (jb *job) summary() web.JobSummary {
 	return jb.summaryLocked()
 }
 
+// checkpointOptions are the checkpoints of an INSERT or builtin job.
+func (s *Server) checkpointOptions(jb *job, rec jobRecord) *stream.CheckpointOptions {
+	interval, _ := time.ParseDuration(rec.CheckpointInterval)
+	co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
+		Logf: func(format string, args ...any) {
+			s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
+		}}
+	if rec.FromSavepoint != "" {
+		co.FromSavepoint = filepath.Join(s.dir, "savepoints", rec.FromSavepoint)
+	}
+	return co
+}
+
+// startBuiltin builds a compiled-in job and starts it, with checkpoints
+// and restarts like an INSERT job.
+func (s *Server) startBuiltin(jb *job, rec jobRecord) (*stream.Job, error) {
+	b, ok := s.cfg.Builtins[rec.Builtin]
+	if !ok {
+		return nil, web.BadRequest("no compiled-in job is named %q in this build", rec.Builtin)
+	}
+	env := stream.NewEnvironment(stream.Options{Parallelism: rec.Parallelism, Name: rec.Name,
+		Checkpoints: s.checkpointOptions(jb, rec), Restart: s.cfg.Restart})
+	if err := b.Build(env, rec.Created.UnixMilli()); err != nil {
+		return nil, err
+	}
+	return env.Start(s.ctx)
+}
+
+// BuiltinNames lists the compiled-in jobs, sorted.
+func (s *Server) BuiltinNames() []string {
+	names := make([]string, 0, len(s.cfg.Builtins))
+	for n := range s.cfg.Builtins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 func (jb *job) summaryLocked() web.JobSummary {
-	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: "sql", Query: jb.rec.Query, State: jb.state,
+	kind := "sql"
+	if jb.rec.Builtin != "" {
+		kind = "builtin"
+	}
+	js := web.JobSummary{ID: jb.rec.ID, Name: jb.rec.Name, Kind: kind, Query: jb.rec.Query, State: jb.state,
 		Parallelism: jb.rec.Parallelism, StartedAt: jb.started, Error: jb.rec.Error, Restarts: jb.retries}
 	if j := jb.last; j != nil {
 		js.Restarts += j.Attempt()
@@ -653,14 +738,14 @@ func (s *Server) MetricsSource() []web.JobMetrics {
 	var out []web.JobMetrics
 	for _, jb := range jobs {
 		jb.mu.Lock()
-		cur, name, id, retries := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries
+		cur, name, id, retries, srcs := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries, slices.Clone(jb.lagSrcs)
 		jb.mu.Unlock()
 		if cur == nil {
 			continue
 		}
 		out = append(out, web.JobMetrics{JobID: id, JobName: name, Time: now, Vertices: cur.View(),
 			Checkpoints: cur.Checkpoints(), History: cur.CheckpointHistory(),
-			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries})
+			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries, Lags: s.lags(srcs)})
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].JobID < out[b].JobID })
 	return out

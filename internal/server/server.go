@@ -70,6 +70,18 @@ type Config struct {
 	Journal journal.Options
 	// Settings are shown by the overview (the caller leaves secrets out).
 	Settings map[string]string
+	// Builtins are the compiled-in DataStream jobs a submit may name
+	// ("builtin"): a fixed registry, no code is uploaded.
+	Builtins map[string]Builtin
+}
+
+// Builtin is a compiled-in DataStream job: Build adds its operators to env
+// (a source and a sink; the server sets the parallelism, checkpoints and
+// restarts); baseTime is the job's creation time in epoch milliseconds,
+// the same at every start (for event-time generators).
+type Builtin struct {
+	Description string
+	Build       func(env *stream.Environment, baseTime int64) error
 }
 
 // Server manages the jobs of a data directory.

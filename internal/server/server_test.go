@@ -10,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -254,7 +256,7 @@ func TestQueryResultsSSEAndWebSocket(t *testing.T) {
 	}
 
 	// SSE: every message in order, then the end.
-	req, _ := http.NewRequest("GET", ts.url+"/api/v1/jobs/"+js.ID+"/results", nil)
+	req, _ := http.NewRequest("GET", ts.url+"/api/v1/jobs/"+js.ID+"/results?after=0", nil)
 	req.Header.Set("Authorization", "Bearer "+ts.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -304,7 +306,7 @@ func TestQueryResultsSSEAndWebSocket(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	wsURL := "ws" + strings.TrimPrefix(ts.url, "http") + "/api/v1/jobs/" + js.ID + "/results/ws"
-	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + ts.ro}}})
+	c, _, err := websocket.Dial(ctx, wsURL+"?after=0", &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + ts.ro}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,6 +332,119 @@ func TestQueryResultsSSEAndWebSocket(t *testing.T) {
 	if _, _, err := websocket.Dial(ctx, wsURL, nil); err == nil {
 		t.Fatal("websocket without a token")
 	}
+}
+
+// A query over a backlog larger than the feed's ring: a reader that
+// connects after the job ended (no Last-Event-ID) gets the final table as
+// a snapshot, over SSE and over WebSocket, and no gap.
+func TestQueryResultsSnapshotForLateReader(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	sql := `CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '20000');
+SELECT event_type, COUNT(*) AS n FROM nx GROUP BY event_type`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	f, err := ts.srv.Feed(js.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Last() <= web.DefaultFeedMessages {
+		t.Fatalf("only %d changes: the ring did not overflow", f.Last())
+	}
+	check := func(how string, msgs [][]byte) {
+		t.Helper()
+		rows := map[float64]float64{}
+		snap := false
+		for _, m := range msgs {
+			var v struct {
+				Seq      uint64
+				Op       string
+				Row      map[string]float64
+				Gap      any
+				Snapshot *struct {
+					Seq       uint64
+					Rows      int
+					Truncated bool
+				}
+			}
+			if err := json.Unmarshal(m, &v); err != nil {
+				t.Fatalf("%s: %s: %v", how, m, err)
+			}
+			switch {
+			case v.Gap != nil:
+				t.Fatalf("%s: gap %s", how, m)
+			case v.Snapshot != nil:
+				if snap || v.Snapshot.Seq != f.Last() || v.Snapshot.Rows != 3 || v.Snapshot.Truncated {
+					t.Fatalf("%s: snapshot %s (last %d)", how, m, f.Last())
+				}
+				snap = true
+			case v.Op == "+I" && !snap && v.Seq == 0:
+				if _, dup := rows[v.Row["event_type"]]; dup {
+					t.Fatalf("%s: row twice: %s", how, m)
+				}
+				rows[v.Row["event_type"]] = v.Row["n"]
+			default:
+				t.Fatalf("%s: unexpected %s", how, m)
+			}
+		}
+		sum := 0.0
+		for _, n := range rows {
+			sum += n
+		}
+		if !snap || len(rows) != 3 || sum != 20000 {
+			t.Fatalf("%s: table %v (snapshot %v)", how, rows, snap)
+		}
+	}
+
+	req, _ := http.NewRequest("GET", ts.url+"/api/v1/jobs/"+js.ID+"/results", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var msgs [][]byte
+	sc := bufio.NewScanner(resp.Body)
+	sawID := false
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "event: end" {
+			break
+		}
+		if line == fmt.Sprintf("id: %d", f.Last()) {
+			sawID = true
+		}
+		if strings.HasPrefix(line, "data: ") {
+			msgs = append(msgs, []byte(line[6:]))
+		}
+	}
+	if !sawID {
+		t.Fatal("SSE: the snapshot carries no id")
+	}
+	check("SSE", msgs)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(ts.url, "http") + "/api/v1/jobs/" + js.ID + "/results/ws"
+	c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + ts.ro}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	msgs = nil
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.HasPrefix(b, []byte(`{"end"`)) {
+			break
+		}
+		msgs = append(msgs, b)
+	}
+	check("WebSocket", msgs)
 }
 
 func TestRestartResumesRunningJobs(t *testing.T) {
@@ -647,6 +762,65 @@ func TestRedactSQL(t *testing.T) {
 	for _, keep := range []string{"'key.format' = 'json'", "'topic' = 't'", "'properties.ssl.truststore.password' = '<redacted>'"} {
 		if !strings.Contains(out, keep) {
 			t.Fatalf("%q lost %q", out, keep)
+		}
+	}
+}
+
+// A job whose journal source commits offsets to a group shows its lag
+// (JobMetrics.Lags, strom_source_lag_records); the journal collector shows
+// every partition's offsets and the group's lag; promtool accepts it.
+func TestJournalLagMetrics(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "bids", "partitions": 2}, nil); c != 201 {
+		t.Fatalf("create topic: %d", c)
+	}
+	ins := `CREATE TABLE nx (event_type INT, bid ROW<auction BIGINT, price BIGINT>) WITH ('connector' = 'nexmark', 'events.num' = '500');
+CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json');
+INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: ins}, &js); c != 201 {
+		t.Fatalf("submit: %d", c)
+	}
+	poll(t, "the INSERT finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	rd := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json',
+  'scan.commit-offsets' = 'true', 'group.id' = 'reader');
+CREATE TABLE out (auction BIGINT, price BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT auction, price FROM bids;`
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{Name: "reader", SQL: rd}, &js); c != 201 {
+		t.Fatalf("submit the reader: %d", c)
+	}
+	poll(t, "the reader's lag reaches 0", func() bool {
+		for _, m := range ts.srv.MetricsSource() {
+			if m.JobID != js.ID {
+				continue
+			}
+			if len(m.Lags) != 2 {
+				return false
+			}
+			for _, l := range m.Lags {
+				if l.Connector != "journal" || l.Topic != "bids" || l.Lag != 0 {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	})
+	rec := httptest.NewRecorder()
+	web.NewMetricsHandler(ts.srv.MetricsSource, ts.srv.JournalCollector()).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`strom_source_lag_records{connector="journal",job_id="` + js.ID + `",partition="1",topic="bids"} 0`,
+		`strom_journal_end_offset{partition="0",topic="bids"}`, `strom_journal_group_lag_records{group="reader",partition="1",topic="bids"} 0`,
+		`strom_journal_group_committed_offset{group="reader",partition="0",topic="bids"}`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(p, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("promtool: %v\n%s", err, out)
 		}
 	}
 }

@@ -69,7 +69,7 @@ type JobSummary struct {
 	EndedAt     *time.Time `json:"ended_at"`
 	Error       string     `json:"error"`
 	Restarts    int        `json:"restarts"`
-	// RecordsPerSecond is the sources' output over the last second (0
+	// RecordsPerSecond is the sources' output per second over the last RateWindow (0
 	// unless running); the web layer fills it in.
 	RecordsPerSecond float64 `json:"records_per_second"`
 }
@@ -200,30 +200,85 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) jobs(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, 200, map[string]any{"jobs": s.jobList(&s.rates)})
+	writeJSON(w, 200, map[string]any{"jobs": s.jobList()})
 	return nil
 }
 
 // jobList is the Backend's jobs with the running ones' records per second
-// (rates against m).
-func (s *Server) jobList(m *rateMemo) []JobSummary {
+// (the sampler's).
+func (s *Server) jobList() []JobSummary {
 	js := s.b.Jobs()
 	if js == nil {
 		js = []JobSummary{}
 	}
-	now := time.Now()
-	keep := map[string]bool{}
 	for i := range js {
 		if js[i].State != StateRunning {
 			continue
 		}
-		keep[js[i].ID] = true
-		if ji, err := s.b.Job(js[i].ID); err == nil {
-			js[i].RecordsPerSecond = sourcesPerSecond(ji.View, m.metricsDoc(js[i].ID, ji.View, now))
+		if v, ok := s.sampled.Load(js[i].ID); ok {
+			js[i].RecordsPerSecond = v.(*jobSample).perSecond
 		}
 	}
-	m.forget(keep)
 	return js
+}
+
+// jobSample is the sampler's latest figures of a running job.
+type jobSample struct {
+	doc       MetricsDoc
+	perSecond float64 // the sources' records out per second
+}
+
+// sample runs until Shutdown: every Tick it computes the figures of every
+// running job from its view (rates over the interval since the previous
+// sample), for GET /jobs/{id}/metrics, the jobs' records_per_second and
+// the `metrics` events; there is one interval per server whatever the
+// number of readers.
+func (s *Server) sample() {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		s.sampleOnce(time.Now())
+		select {
+		case <-t.C:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *Server) sampleOnce(now time.Time) {
+	keep := map[string]bool{}
+	for _, j := range s.b.Jobs() {
+		if j.State != StateRunning {
+			continue
+		}
+		ji, err := s.b.Job(j.ID)
+		if err != nil {
+			continue
+		}
+		keep[j.ID] = true
+		doc := s.rates.metricsDoc(j.ID, ji.View, now)
+		s.sampled.Store(j.ID, &jobSample{doc: doc, perSecond: sourcesPerSecond(ji.View, doc)})
+	}
+	s.rates.forget(keep)
+	s.sampled.Range(func(k, _ any) bool {
+		if !keep[k.(string)] {
+			s.sampled.Delete(k)
+		}
+		return true
+	})
+}
+
+// metricsOf is the sampler's latest figures of a running job, or (a job
+// not running, or not sampled yet) its totals without rates.
+func (s *Server) metricsOf(id string, ji JobInfo) MetricsDoc {
+	if ji.State == StateRunning {
+		if v, ok := s.sampled.Load(id); ok {
+			return v.(*jobSample).doc
+		}
+	}
+	var m rateMemo
+	return m.metricsDoc(id, ji.View, time.Now())
 }
 
 // decodeBody reads a JSON body strictly (unknown fields are an error).
@@ -341,7 +396,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, s.rates.metricsDoc(id, ji.View, time.Now()))
+	writeJSON(w, 200, s.metricsOf(id, ji))
 	return nil
 }
 

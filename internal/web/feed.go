@@ -22,7 +22,8 @@ type Feed struct {
 	closed  bool
 	final   []byte // the end message (nil: none yet)
 	changed chan struct{}
-	waiting bool // a reader waits on changed
+	waiting bool         // a reader waits on changed
+	tab     *resultTable // a query job's result (NewResultFeed)
 }
 
 // Default sizes of a feed's ring.
@@ -52,6 +53,10 @@ func (f *Feed) Publish(body []byte) uint64 {
 	if f.closed {
 		return 0
 	}
+	return f.publishLocked(body)
+}
+
+func (f *Feed) publishLocked(body []byte) uint64 {
 	seq := f.next
 	msg := make([]byte, 0, len(body)+24)
 	msg = append(msg, `{"seq":`...)
@@ -189,4 +194,120 @@ func (f *Feed) Last() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.next - 1
+}
+
+// DefaultResultRows bounds the rows a query job's feed keeps materialised.
+const DefaultResultRows = 100_000
+
+// NewResultFeed is NewFeed for a query job's changes (PublishRow): next to
+// the ring it keeps the result table the changelog describes, at most
+// maxRows rows (0: DefaultResultRows), so a reader that connects late
+// starts from the current rows (Snapshot) instead of a gap.
+func NewResultFeed(n, maxBytes, maxRows int) *Feed {
+	f := NewFeed(n, maxBytes)
+	if maxRows <= 0 {
+		maxRows = DefaultResultRows
+	}
+	f.tab = &resultTable{max: maxRows, rows: map[string]*tabEntry{}}
+	return f
+}
+
+// PublishRow publishes a change {"op":op,"row":row} (row a JSON object)
+// and, on a result feed, applies it to the table under the same lock: +I
+// and +U add the row, -U and -D remove one equal row (equal JSON).
+func (f *Feed) PublishRow(op string, row []byte) uint64 {
+	body := make([]byte, 0, len(row)+20)
+	body = append(body, `{"op":"`...)
+	body = append(body, op...)
+	body = append(body, `","row":`...)
+	body = append(body, row...)
+	body = append(body, '}')
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0
+	}
+	if f.tab != nil {
+		switch op {
+		case "-U", "-D":
+			f.tab.remove(string(row))
+		default:
+			f.tab.add(string(row))
+		}
+	}
+	return f.publishLocked(body)
+}
+
+// Snapshot is the result table of a result feed: its rows (JSON objects,
+// a row n times for n equal rows), the sequence number of the last change
+// it reflects, and whether rows were left out (more than the bound). ok is
+// false for a feed without a table.
+func (f *Feed) Snapshot() (rows [][]byte, seq uint64, truncated, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tab == nil {
+		return nil, 0, false, false
+	}
+	rows = make([][]byte, 0, f.tab.n)
+	for _, k := range f.tab.order {
+		if k == "" {
+			continue
+		}
+		b := []byte(k)
+		for range f.tab.rows[k].count {
+			rows = append(rows, b)
+		}
+	}
+	return rows, f.next - 1, f.tab.truncated, true
+}
+
+// resultTable is a bag of rows kept in the order they first came.
+type resultTable struct {
+	max       int
+	n         int // rows held (counting equal ones)
+	truncated bool
+	rows      map[string]*tabEntry
+	order     []string // "" for a removed row
+	dead      int
+}
+
+type tabEntry struct{ count, slot int }
+
+func (t *resultTable) add(k string) {
+	if t.n >= t.max {
+		t.truncated = true
+		return
+	}
+	t.n++
+	if e := t.rows[k]; e != nil {
+		e.count++
+		return
+	}
+	t.rows[k] = &tabEntry{count: 1, slot: len(t.order)}
+	t.order = append(t.order, k)
+}
+
+func (t *resultTable) remove(k string) {
+	e := t.rows[k]
+	if e == nil {
+		return // left out (truncated) or never there
+	}
+	t.n--
+	if e.count--; e.count > 0 {
+		return
+	}
+	delete(t.rows, k)
+	t.order[e.slot] = ""
+	t.dead++
+	if t.dead > 1024 && t.dead > len(t.order)/2 {
+		live := t.order[:0]
+		for _, k := range t.order {
+			if k != "" {
+				t.rows[k].slot = len(live)
+				live = append(live, k)
+			}
+		}
+		clear(t.order[len(live):])
+		t.order, t.dead = live, 0
+	}
 }

@@ -11,7 +11,7 @@ import (
 // VertexMetrics are the figures of one vertex (or, in Operators, one
 // operator of its chain), summed over its subtasks: records into the
 // chain's head and out of its tail (totals, and per second over the last
-// second), the largest share of the last second a subtask spent blocked on
+// RateWindow), the largest share of that window a subtask spent blocked on
 // its output, the smallest subtask watermark (epoch ms; null before the
 // first) and its lag behind Time, state bytes, late records, dead letters,
 // the latency quantiles of the latency markers (null without markers).
@@ -44,12 +44,19 @@ type MetricsDoc struct {
 }
 
 // rateMemo remembers the totals of each job's vertices and operators at
-// the last sample, and the rates computed then: a sample at least a second
-// after the previous one gives new rates, an earlier one reuses them.
+// the samples of the last RateWindow, and the rates computed then: a later
+// sample gives new rates over the interval since the oldest sample of the
+// window (a source reading a journal's transactions sees them committed in
+// bursts, one per checkpoint of the writer: a second alone would swing
+// between 0 and twice the rate), one at the same time reuses them.
 type rateMemo struct {
 	mu   sync.Mutex
-	jobs map[string]*rateSample
+	jobs map[string][]*rateSample // oldest first
 }
+
+// RateWindow is the interval the per-second rates and the backpressure
+// share are measured over.
+const RateWindow = 5 * time.Second
 
 type rateSample struct {
 	at     time.Time
@@ -82,13 +89,28 @@ func (m *rateMemo) metricsDoc(id string, view []cluster.VertexView, now time.Tim
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.jobs == nil {
-		m.jobs = map[string]*rateSample{}
+		m.jobs = map[string][]*rateSample{}
 	}
-	prev := m.jobs[id]
-	fresh := prev == nil || now.Sub(prev.at) >= time.Second
+	hist := m.jobs[id]
+	var prev *rateSample
+	if len(hist) > 0 {
+		prev = hist[len(hist)-1]
+	}
+	fresh := prev == nil || now.After(prev.at)
 	cur := &rateSample{at: now, totals: map[rateKey]rateTotals{}, rates: map[rateKey]rateValues{}}
 	if !fresh {
 		cur = prev
+	} else {
+		for _, h := range hist { // the oldest sample of the window
+			if now.Sub(h.at) <= RateWindow+RateWindow/10 {
+				prev = h
+				break
+			}
+		}
+		hist = append(hist, cur)
+		for len(hist) > 1 && now.Sub(hist[0].at) > RateWindow {
+			hist = hist[1:]
+		}
 	}
 	doc := MetricsDoc{JobID: id, Time: now.UTC(), Vertices: []VertexMetrics{}}
 	for _, v := range view {
@@ -106,7 +128,7 @@ func (m *rateMemo) metricsDoc(id string, view []cluster.VertexView, now time.Tim
 		vm.Name = v.Name
 		doc.Vertices = append(doc.Vertices, vm)
 	}
-	m.jobs[id] = cur
+	m.jobs[id] = hist
 	return doc
 }
 

@@ -19,6 +19,29 @@ func gapMessage(g *Gap) []byte {
 	return b
 }
 
+// snapshotFor is the result table a new reader of a result feed starts
+// from: a reader that does not resume (no Last-Event-ID, no ?after=) gets
+// the current rows as +I messages without a sequence number, then
+// {"snapshot":{"seq","rows","truncated"}} (SSE: `event: snapshot`, id the
+// seq), then the changes after seq.
+func snapshotFor(r *http.Request, f *Feed) (rows [][]byte, seq uint64, truncated, ok bool) {
+	if r.Header.Get("Last-Event-ID") != "" || r.URL.Query().Has("after") {
+		return nil, 0, false, false
+	}
+	return f.Snapshot()
+}
+
+func appendInsert(buf, row []byte) []byte {
+	buf = append(buf, `{"op":"+I","row":`...)
+	buf = append(buf, row...)
+	return append(buf, '}')
+}
+
+func snapshotMessage(seq uint64, rows int, truncated bool) []byte {
+	b, _ := json.Marshal(map[string]any{"snapshot": map[string]any{"seq": seq, "rows": rows, "truncated": truncated}})
+	return b
+}
+
 // cursorOf is where a reader resumes: after Last-Event-ID (or ?after=).
 func cursorOf(r *http.Request) uint64 {
 	v := r.Header.Get("Last-Event-ID")
@@ -57,6 +80,32 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 		tick = t.C
 	}
 	cursor := cursorOf(r)
+	if rows, seq, trunc, ok := snapshotFor(r, f); ok {
+		buf := make([]byte, 0, 64<<10)
+		for i, row := range rows {
+			buf = append(buf, "data: "...)
+			buf = appendInsert(buf, row)
+			buf = append(buf, "\n\n"...)
+			if len(buf) >= 60<<10 || i == len(rows)-1 {
+				if _, err := w.Write(buf); err != nil {
+					return nil
+				}
+				buf = buf[:0]
+			}
+		}
+		buf = append(buf, "event: snapshot\nid: "...)
+		buf = strconv.AppendUint(buf, seq, 10)
+		buf = append(buf, "\ndata: "...)
+		buf = append(buf, snapshotMessage(seq, len(rows), trunc)...)
+		buf = append(buf, "\n\n"...)
+		if _, err := w.Write(buf); err != nil {
+			return nil
+		}
+		if err := rc.Flush(); err != nil {
+			return nil
+		}
+		cursor = seq + 1
+	}
 	if extra != nil {
 		if r.Header.Get("Last-Event-ID") == "" && r.URL.Query().Get("after") == "" {
 			cursor = f.Last() + 1
@@ -153,7 +202,6 @@ func (s *Server) resultsSSE(w http.ResponseWriter, r *http.Request) error {
 // and at every change of a job's state, and every Tick `event: metrics`
 // (a MetricsDoc) per running job and `event: jobs` (the list).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
-	var memo rateMemo // this stream's rates
 	return s.sse(w, r, s.b.Events(), "job", func(first bool) []byte {
 		var out []byte
 		add := func(event string, v any) {
@@ -167,20 +215,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, b...)
 			out = append(out, "\n\n"...)
 		}
-		jobs := s.jobList(&memo)
+		jobs := s.jobList()
 		if first {
 			for _, j := range jobs {
 				add("job", j)
 			}
 			return out
 		}
-		now := time.Now()
 		for _, j := range jobs {
 			if j.State != StateRunning {
 				continue
 			}
-			if ji, err := s.b.Job(j.ID); err == nil {
-				add("metrics", memo.metricsDoc(j.ID, ji.View, now))
+			if v, ok := s.sampled.Load(j.ID); ok {
+				add("metrics", v.(*jobSample).doc)
 			}
 		}
 		add("jobs", map[string]any{"jobs": jobs})
@@ -215,6 +262,19 @@ func (s *Server) resultsWS(w http.ResponseWriter, r *http.Request) error {
 	hb := time.NewTicker(s.cfg.Heartbeat)
 	defer hb.Stop()
 	cursor := cursorOf(r)
+	if rows, seq, trunc, ok := snapshotFor(r, f); ok {
+		var buf []byte
+		for _, row := range rows {
+			buf = appendInsert(buf[:0], row)
+			if write(buf) != nil {
+				return nil
+			}
+		}
+		if write(snapshotMessage(seq, len(rows), trunc)) != nil {
+			return nil
+		}
+		cursor = seq + 1
+	}
 	for {
 		b := f.Poll(cursor, maxBatch)
 		cursor = b.Next

@@ -711,7 +711,7 @@ func TestDashboardChromium(t *testing.T) {
 			t.Fatalf("job rows: %q", rows)
 		}
 		uiMustContain(t, "job list", dom, `data-job="j1"`, `>nexmark-hot-items</a>`, `>totals-by-key</a>`, `>backfill-2026-11</a>`,
-			`disk quota exceeded`, `data-mode="polling"`, "strom v0.9.0")
+			`disk quota exceeded`, `data-mode="polling"`, `id="version" class="muted small">v0.9.0<`)
 		if rows[0][0] != "running" || rows[2][0] != "failed" {
 			t.Errorf("job order/state: %q", rows)
 		}
@@ -921,7 +921,7 @@ func (b *uiBackend) summary(id string) JobSummary {
 }
 
 func (b *uiBackend) Overview() Overview {
-	return Overview{Version: "v0.9.0-real", StartedAt: b.now, Jobs: map[string]int{"running": 2}}
+	return Overview{Version: "strom v0.9.0-real (go1.26)", StartedAt: b.now, Jobs: map[string]int{"running": 2}}
 }
 
 func (b *uiBackend) Jobs() []JobSummary { return []JobSummary{b.summary("q1"), b.summary("j1")} }
@@ -1033,7 +1033,7 @@ func TestDashboardRealServer(t *testing.T) {
 		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/j1", "--dump-dom")
 		uiMustContain(t, "real job page", dom, `id="job-name">nexmark-hot-items</h1>`, `class="badge running"`,
 			`data-vertex="0"`, `data-vertex="2"`, `>HopWindowAggregate<`, `>Calc(event_type = 2)<`, `>HASH<`, `>REBALANCE<`,
-			`restarting: journal connection reset`, `data-mode="polling"`, "strom v0.9.0-real", `class="uplot`)
+			`restarting: journal connection reset`, `data-mode="polling"`, `id="version" class="muted small">v0.9.0-real (go1.26)<`, `class="uplot`)
 		vt := uiRows(dom, "vertex-table")
 		if len(vt) != 3 || vt[0][4] != "0" || vt[0][5] != "46,000" || vt[1][4] != "46,000" || vt[1][9] != "1.0 MiB" {
 			t.Errorf("vertex rows (records in/out of the chain's head/tail, state): %q", vt)

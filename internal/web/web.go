@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -125,8 +126,13 @@ type Server struct {
 	routes []Route
 	mux    *http.ServeMux
 	tls    *tls.Config
-	rates  rateMemo
 	start  time.Time
+
+	// The sampler (sample, one goroutine per server) computes every Tick
+	// the figures of the running jobs; the handlers serve its latest.
+	rates   rateMemo // the sampler's only
+	sampled sync.Map // job id -> *jobSample
+	sampler sync.WaitGroup
 
 	inFlight, streams atomic.Int64
 
@@ -158,6 +164,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if cfg.InsecureBind && !isLoopback(cfg.Addr) && s.tls == nil {
 		cfg.Logger.Warn("strom server: --insecure-bind: serving without TLS on a non-loopback address; the token travels in clear text", "addr", cfg.Addr)
 	}
+	s.sampler.Go(s.sample)
 	s.routes = s.routeTable()
 	for i := range s.routes {
 		rt := &s.routes[i]
@@ -270,7 +277,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Shutdown ends the streams being served (their handlers return).
+// Shutdown ends the streams being served (their handlers return) and
+// the metrics sampler, and waits for the sampler.
 func (s *Server) Shutdown() {
 	s.stopMu.Lock()
 	select {
@@ -279,6 +287,7 @@ func (s *Server) Shutdown() {
 		close(s.stop)
 	}
 	s.stopMu.Unlock()
+	s.sampler.Wait()
 }
 
 // Error is an error with its HTTP status and code; handlers and the
@@ -453,6 +462,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rl, cookie := s.authenticate(r)
 	if rl == roleNone {
 		h.Set("WWW-Authenticate", `Bearer realm="strom"`)
+		if r.Method == http.MethodGet && wantsHTML(r) {
+			signInPage(w, http.StatusUnauthorized, "This page needs the dashboard's login link: open the URL that <code>strom server</code> (or <code>strom demo</code>) printed when it started (it ends in <code>/?token=…</code>).")
+			return
+		}
 		s.writeError(w, r, Errorf(http.StatusUnauthorized, "unauthorized",
 			"missing or wrong token: send 'Authorization: Bearer <token>' (the token is in the server's data directory, file token)"))
 		return
@@ -515,6 +528,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// wantsHTML reports whether a request is a browser's navigation (it
+// accepts text/html).
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// signInPage answers a browser with a small page (msg is trusted HTML)
+// instead of the JSON error.
+func signInPage(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>strom: sign in</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#222}code{background:#eee;padding:0 .3em;border-radius:3px}</style>
+</head><body><h1>strom</h1><p>`+msg+`</p></body></html>
+`)
+}
+
 // noRoute is 405 when the path has a route for another method, else 404.
 func (s *Server) noRoute(r *http.Request) error {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
@@ -535,6 +569,10 @@ func (s *Server) noRoute(r *http.Request) error {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
 	if s.roleOf(tok) == roleNone {
+		if wantsHTML(r) {
+			signInPage(w, http.StatusUnauthorized, "The token in this link is wrong: open the URL that <code>strom server</code> printed when it started (the token is in the server's data directory, file <code>token</code>).")
+			return
+		}
 		s.writeError(w, r, Errorf(http.StatusUnauthorized, "unauthorized", "wrong token in the login link: use the URL that 'strom server' printed"))
 		return
 	}

@@ -802,3 +802,21 @@ func TestSSEHeartbeat(t *testing.T) {
 	}
 	t.Fatalf("no heartbeat: %v", sc.Err())
 }
+
+// A browser without a valid cookie gets 401 with a page saying how to
+// sign in; API clients keep the JSON error.
+func TestBrowserSignInPage(t *testing.T) {
+	s, _ := newTestServer(t, nil)
+	for _, target := range []string{"/", "/api/v1/jobs", "/?token=wrong"} {
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		if w.Code != 401 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") || !strings.Contains(w.Body.String(), "strom server") {
+			t.Fatalf("%s: %d %q %q", target, w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+	}
+	if w := do(s, "GET", "/", "", ""); w.Code != 401 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("API client: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+}

@@ -201,7 +201,7 @@
       this.emit("job", j.id);
     },
     setMetrics(id, m) {
-      m = normMetrics(m, this.jobs.get(id));
+      m = normMetrics(m);
       if (!m) return;
       const prev = this.metrics.get(id);
       this.metrics.set(id, m);
@@ -250,52 +250,16 @@
   }
 
   // ---------------------------------------------------------------- shapes
-  // The dashboard reads the shapes of DESIGN.md §8; these also take the
-  // forms internal/web serves today (graph as an array, metrics per
-  // operator with *_per_sec, checkpoint counters without history).
+  // The dashboard reads the shapes of DESIGN.md §8.
   function normJob(j) {
     if (!j) return j;
-    if (Array.isArray(j.graph)) j.graph = { vertices: j.graph };
     if (j.ended_at === undefined) j.ended_at = null;
     if (j.records_per_second != null) j._summaryRate = true;
     return j;
   }
 
-  function normMetrics(m, job) {
-    if (!m) return null;
-    if (Array.isArray(m.vertices)) return m;
-    if (!Array.isArray(m.operators)) return null;
-    const byVertex = new Map();
-    for (const o of m.operators) {
-      const vid = o.vertex != null ? o.vertex : o.id;
-      if (!byVertex.has(vid)) byVertex.set(vid, []);
-      byVertex.get(vid).push(o);
-    }
-    const num = (x) => (typeof x === "number" && isFinite(x) ? x : null);
-    const vertices = [];
-    for (const [vid, ops] of byVertex) {
-      const head = ops[0], tail = ops[ops.length - 1];
-      const v = {
-        id: vid,
-        records_in: num(head.records_in), records_out: num(tail.records_out),
-        records_in_per_second: num(head.records_in_per_second != null ? head.records_in_per_second : head.records_in_per_sec),
-        records_out_per_second: num(tail.records_out_per_second != null ? tail.records_out_per_second : tail.records_out_per_sec),
-        backpressure: null, watermark: null, watermark_lag_ms: null, state_bytes: 0, late_records: 0, dead_letters: 0,
-        latency_p50_ms: null, latency_p99_ms: null,
-      };
-      for (const o of ops) {
-        if (num(o.backpressure) != null) v.backpressure = Math.max(v.backpressure || 0, o.backpressure);
-        if (num(o.watermark) != null) v.watermark = v.watermark == null ? o.watermark : Math.min(v.watermark, o.watermark);
-        if (num(o.watermark_lag_ms) != null) v.watermark_lag_ms = Math.max(v.watermark_lag_ms || 0, o.watermark_lag_ms);
-        v.state_bytes += num(o.state_bytes) || 0;
-        v.late_records += num(o.late_records) || 0;
-        v.dead_letters += num(o.dead_letters) || 0;
-        if (num(o.latency_p50_ms)) v.latency_p50_ms = Math.max(v.latency_p50_ms || 0, o.latency_p50_ms);
-        if (num(o.latency_p99_ms)) v.latency_p99_ms = Math.max(v.latency_p99_ms || 0, o.latency_p99_ms);
-      }
-      vertices.push(v);
-    }
-    return { job_id: m.job_id || m.id || (job && job.id), time: m.time || null, vertices };
+  function normMetrics(m) {
+    return m && Array.isArray(m.vertices) ? m : null;
   }
 
   // ---------------------------------------------------------------- live feed
@@ -313,16 +277,6 @@
       es.addEventListener("job", (e) => { const j = parse(e.data); if (j) store.setJob(j); });
       es.addEventListener("jobs", (e) => { const d = parse(e.data); if (d && d.jobs) store.setJobs(d.jobs); });
       es.addEventListener("metrics", (e) => { const m = parse(e.data); if (m && m.job_id) store.setMetrics(m.job_id, m); });
-      // The server's feed form: unnamed {"type":"job","id","state"} messages,
-      // "tick" with {"jobs":[...]} every second, "gap" and "end".
-      es.onmessage = (e) => {
-        const d = parse(e.data);
-        if (!d || !d.id) return;
-        if (d.type && d.type !== "job") return;
-        if (!store.jobs.has(d.id)) { this.refreshJobs().catch(() => {}); return; }
-        store.setJob(d.state ? { id: d.id, state: d.state } : d);
-      };
-      es.addEventListener("tick", (e) => { const d = parse(e.data); if (d && Array.isArray(d.jobs)) store.setJobs(d.jobs); });
       es.addEventListener("gap", () => { this.refreshJobs().catch(() => {}); });
       es.addEventListener("end", () => { es.close(); this.es = null; this.poll(); });
       es.onerror = () => {
@@ -988,6 +942,15 @@
         this.apply(msg);
       };
       es.addEventListener("end", () => { this.ended = true; es.close(); this.schedule(); });
+      // A new reader first gets the current table (+I messages without a
+      // seq), then {"snapshot":{"seq","rows","truncated"}}: the changes
+      // after seq follow.
+      es.addEventListener("snapshot", (e) => {
+        const s = (parse(e.data) || {}).snapshot || {};
+        if (s.seq) this.lastSeq = Math.max(this.lastSeq, Number(s.seq));
+        if (s.truncated) this.truncated = true;
+        this.schedule();
+      });
       // The feed's ring dropped changes this page had not read.
       es.addEventListener("gap", (e) => {
         const g = (parse(e.data) || {}).gap || {};
@@ -1061,6 +1024,7 @@
           return tr;
         })));
       const parts = [table];
+      if (this.truncated) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: "The server keeps at most 100,000 rows of a result: rows beyond them are missing from this table." }));
       if (this.missed) parts.unshift(h("div", { class: "alert", style: "margin:12px", text: fmtInt(this.missed) + " changes were dropped by the server before this page read them: the table may be incomplete." }));
       if (!this.rows.length) parts.push(h("div", { class: "empty", text: this.ended ? "The query returned no rows." : "No rows yet." }));
       if (this.rows.length > MAX_ROWS_SHOWN) parts.unshift(h("div", { class: "empty small", text: "Showing the latest " + fmtInt(MAX_ROWS_SHOWN) + " of " + fmtInt(this.rows.length) + " rows" + (this.dropped ? " (" + fmtInt(this.dropped) + " older rows dropped)" : "") + "." }));
@@ -1263,7 +1227,8 @@
     route();
     live.start();
     api("GET", "/overview").then((o) => {
-      if (o && o.version) $("#version").textContent = /^strom\b/.test(o.version) ? o.version : "strom " + o.version;
+      // The brand already says "strom": show the version without it.
+      if (o && o.version) $("#version").textContent = String(o.version).replace(/^strom\s+/, "");
     }, () => {});
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"encoding/json"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/internal/cluster"
+)
+
+// viewBackend is fakeBackend whose job j1 has a source vertex whose output
+// is out.
+type viewBackend struct {
+	*fakeBackend
+	out atomic.Int64
+}
+
+func (b *viewBackend) Job(id string) (JobInfo, error) {
+	ji, err := b.fakeBackend.Job(id)
+	if err != nil || id != "j1" {
+		return ji, err
+	}
+	op := cluster.OperatorView{Name: "src", UID: "u"}
+	op.Subtasks = slices.Grow(op.Subtasks, 1)[:1]
+	op.Subtasks[0].RecordsOut = b.out.Load()
+	ji.View = []cluster.VertexView{{ID: 1, Name: "src", Parallelism: 1, Operators: []cluster.OperatorView{op}}}
+	return ji, nil
+}
+
+// The rates come from the server's sampler: every reader gets the same
+// figures over the sampler's interval, however many ask.
+func TestSamplerRates(t *testing.T) {
+	b := &viewBackend{fakeBackend: newFake()}
+	s, err := New(Config{Addr: "127.0.0.1:0", Token: testToken, ReadOnlyToken: testROToken, Tick: time.Hour, Logger: quietLogger()}, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown()
+	for { // the sampler's first sample, at its start
+		if _, ok := s.sampled.Load("j1"); ok {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t0 := time.Now().Add(time.Hour)
+	s.sampleOnce(t0)
+	b.out.Store(1000)
+	s.sampleOnce(t0.Add(2 * time.Second))
+	b.out.Store(5000) // not sampled yet
+	var docs [2]MetricsDoc
+	for i := range docs {
+		rec := do(s, "GET", "/api/v1/jobs/j1/metrics", testROToken, "")
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &docs[i]) != nil {
+			t.Fatalf("metrics: %d %s", rec.Code, rec.Body)
+		}
+	}
+	for _, d := range docs {
+		if len(d.Vertices) != 1 || d.Vertices[0].RecordsOutPerSecond != 500 || d.Vertices[0].RecordsOut != 1000 || !d.Time.Equal(t0.Add(2*time.Second)) {
+			t.Fatalf("doc %+v", d)
+		}
+	}
+	var list struct{ Jobs []JobSummary }
+	rec := do(s, "GET", "/api/v1/jobs", testROToken, "")
+	if json.Unmarshal(rec.Body.Bytes(), &list) != nil || len(list.Jobs) != 1 || list.Jobs[0].RecordsPerSecond != 500 {
+		t.Fatalf("jobs %s", rec.Body)
+	}
+}
