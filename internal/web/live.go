@@ -67,6 +67,18 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	// Every write and flush has a deadline (StreamWriteTimeout): a client
+	// that stops reading is dropped and frees its stream slot.
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)) }
+	write := func(b []byte) bool {
+		deadline()
+		_, err := w.Write(b)
+		return err == nil
+	}
+	send := func(b []byte) bool {
+		return write(b) && rc.Flush() == nil
+	}
+	deadline()
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
 		return nil
@@ -87,7 +99,7 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 			buf = appendInsert(buf, row)
 			buf = append(buf, "\n\n"...)
 			if len(buf) >= 60<<10 || i == len(rows)-1 {
-				if _, err := w.Write(buf); err != nil {
+				if !write(buf) {
 					return nil
 				}
 				buf = buf[:0]
@@ -98,10 +110,7 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 		buf = append(buf, "\ndata: "...)
 		buf = append(buf, snapshotMessage(seq, len(rows), trunc)...)
 		buf = append(buf, "\n\n"...)
-		if _, err := w.Write(buf); err != nil {
-			return nil
-		}
-		if err := rc.Flush(); err != nil {
+		if !send(buf) {
 			return nil
 		}
 		cursor = seq + 1
@@ -111,10 +120,7 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 			cursor = f.Last() + 1
 		}
 		if b := extra(true); len(b) > 0 {
-			if _, err := w.Write(b); err != nil {
-				return nil
-			}
-			if err := rc.Flush(); err != nil {
+			if !send(b) {
 				return nil
 			}
 		}
@@ -151,10 +157,7 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 			buf = append(buf, "\n\n"...)
 		}
 		if len(buf) > 0 {
-			if _, err := w.Write(buf); err != nil {
-				return nil
-			}
-			if err := rc.Flush(); err != nil {
+			if !send(buf) {
 				return nil
 			}
 		}
@@ -167,18 +170,12 @@ func (s *Server) sse(w http.ResponseWriter, r *http.Request, f *Feed, name strin
 		select {
 		case <-f.Wait(cursor):
 		case <-hb.C:
-			if _, err := w.Write([]byte(": heartbeat\n\n")); err != nil {
-				return nil
-			}
-			if err := rc.Flush(); err != nil {
+			if !send([]byte(": heartbeat\n\n")) {
 				return nil
 			}
 		case <-tick:
 			if m := extra(false); len(m) > 0 {
-				if _, err := w.Write(m); err != nil {
-					return nil
-				}
-				if err := rc.Flush(); err != nil {
+				if !send(m) {
 					return nil
 				}
 			}

@@ -41,7 +41,8 @@ type Config struct {
 	// warning on every start).
 	InsecureBind bool
 	// Timeouts (defaults: 5 s header, 30 s read, 60 s write, 120 s idle).
-	// WriteTimeout does not apply to the streaming routes (SSE, WebSocket).
+	// WriteTimeout does not apply to the streaming routes (SSE, WebSocket);
+	// StreamWriteTimeout bounds their single writes instead.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxBodyBytes bounds request bodies (default 1 MiB; 413 above).
 	MaxBodyBytes int64
@@ -49,6 +50,10 @@ type Config struct {
 	// idle streams (default 15 s); Tick the interval of the metrics events
 	// of /api/v1/events (default 1 s).
 	Heartbeat, Tick time.Duration
+	// StreamWriteTimeout bounds each write (and flush) of an SSE stream
+	// (default 10 s): a client that stops reading is dropped and gives its
+	// stream slot back.
+	StreamWriteTimeout time.Duration
 	// MaxInFlight bounds the requests served at once, MaxStreams the open
 	// SSE and WebSocket streams (defaults 256 and 128; 429 above).
 	MaxInFlight, MaxStreams int
@@ -87,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.Tick == 0 {
 		c.Tick = time.Second
+	}
+	if c.StreamWriteTimeout == 0 {
+		c.StreamWriteTimeout = 10 * time.Second
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = 256

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -822,5 +823,55 @@ func TestBrowserSignInPage(t *testing.T) {
 	}
 	if w := do(s, "GET", "/", "", ""); w.Code != 401 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("API client: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+}
+
+// A client that stops reading an SSE stream is dropped after
+// StreamWriteTimeout, so it gives its stream slot back: with MaxStreams 1,
+// /api/v1/events opens again once the stuck reader is gone.
+func TestSSEStuckReaderDropped(t *testing.T) {
+	s, b := newTestServer(t, func(c *Config) {
+		c.MaxStreams = 1
+		c.StreamWriteTimeout = 200 * time.Millisecond
+	})
+	addr := serve(t, s)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	if _, err := fmt.Fprintf(c, "GET /api/v1/jobs/j1/results HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", addr, testROToken); err != nil {
+		t.Fatal(err)
+	}
+	// The client never reads; the server writes a lot.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		msg := []byte(`{"op":"+I","row":"` + strings.Repeat("x", 256<<10) + `"}`)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			b.feed.Publish(msg)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := authGet(t, "http://"+addr+"/api/v1/events", testROToken)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			return
+		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("events: %d", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a client that never reads still holds the only stream slot")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
