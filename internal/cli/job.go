@@ -48,30 +48,44 @@ func (c *jobClient) register(cmd *cobra.Command) {
 	f.StringVar(&c.KeyFile, "client-key", "", "the private key `FILE` of --client-cert")
 }
 
-// resolve finds the server's address and token.
+// resolve finds the server's address and token. The data directory's
+// token is only sent to the server its server.json names: a --server URL
+// elsewhere needs --token or STROM_TOKEN (the token must not leak to
+// whatever host --server names, maybe over plain http).
 func (c *jobClient) resolve() error {
 	c.url = strings.TrimSuffix(c.Server, "/")
-	if c.url == "" {
-		name := filepath.Join(c.DataDir, server.ServerInfoFile)
-		b, err := os.ReadFile(name)
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("no strom server is running on the data directory %s (no %s): start one with 'strom server --data-dir %s', or give --server URL",
-				c.DataDir, name, c.DataDir)
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
+	name := filepath.Join(c.DataDir, server.ServerInfoFile)
+	var local string // the URL of the data directory's server, if any
+	b, err := os.ReadFile(name)
+	switch {
+	case err == nil:
 		var info server.ServerInfo
-		if err := json.Unmarshal(b, &info); err != nil || info.URL == "" {
-			return fmt.Errorf("%s is not a server description (%v); restart the server to rewrite it", name, err)
+		if jerr := json.Unmarshal(b, &info); jerr != nil || info.URL == "" {
+			if c.url == "" {
+				return fmt.Errorf("%s is not a server description (%v); restart the server to rewrite it", name, jerr)
+			}
+		} else {
+			local = strings.TrimSuffix(info.URL, "/")
 		}
-		c.url = info.URL
+	case c.url != "":
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("no strom server is running on the data directory %s (no %s): start one with 'strom server --data-dir %s', or give --server URL",
+			c.DataDir, name, c.DataDir)
+	default:
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if c.url == "" {
+		c.url = local
 	}
 	c.token = c.Token
 	if c.token == "" {
 		c.token = os.Getenv("STROM_TOKEN")
 	}
 	if c.token == "" {
+		if local == "" || c.url != local {
+			return fmt.Errorf("no token for %s: give --token or set STROM_TOKEN (the token of the data directory %s is only sent to the server its %s names)",
+				c.url, c.DataDir, server.ServerInfoFile)
+		}
 		name := filepath.Join(c.DataDir, server.TokenFile)
 		b, err := os.ReadFile(name)
 		if err != nil {
