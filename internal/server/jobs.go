@@ -232,12 +232,22 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 	if rec.Query {
 		jb.feed = web.NewResultFeed(0, 0, 0)
 	}
+	// The attempt is in the server's WaitGroup from here on (Close waits
+	// for it before closing the journal); the supervisor takes the count
+	// over, every other way out gives it back.
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return web.JobSummary{}, web.Errorf(503, "shutting_down", "the server is shutting down")
 	}
+	s.wg.Add(1)
 	s.mu.Unlock()
+	handed := false
+	defer func() {
+		if !handed {
+			s.wg.Done()
+		}
+	}()
 	if err := os.MkdirAll(jb.dir, 0o700); err != nil {
 		return web.JobSummary{}, err
 	}
@@ -252,15 +262,20 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 		_ = os.RemoveAll(jb.dir)
 		return web.JobSummary{}, fmt.Errorf("persist job %s: %w", id, err)
 	}
+	if s.beforeCommit != nil {
+		s.beforeCommit()
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		// The client is told the job failed: nothing of it may be resumed.
 		first.Cancel()
 		_ = first.Wait()
+		_ = os.RemoveAll(jb.dir)
 		return web.JobSummary{}, web.Errorf(503, "shutting_down", "the server is shutting down")
 	}
 	s.jobs[id] = jb
-	s.wg.Add(1)
+	handed = true
 	s.mu.Unlock()
 	jb.mu.Lock()
 	jb.cur, jb.last, jb.state = first, first, web.StateRunning

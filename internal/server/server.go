@@ -103,6 +103,10 @@ type Server struct {
 	mu     sync.Mutex
 	jobs   map[string]*job
 	closed bool
+
+	// beforeCommit, when set (tests), runs in Submit after the job
+	// started and job.json was saved, before it is registered.
+	beforeCommit func()
 }
 
 // File names in the data directory.
