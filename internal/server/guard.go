@@ -54,9 +54,17 @@ func (s *Server) guard(f connector.TableFactory, onSource func(string, connector
 	g := guarded{TableFactory: f, check: s.checkOptions, onSource: onSource}
 	src, isSrc := f.(connector.TableSourceFactory)
 	snk, isSnk := f.(connector.TableSinkFactory)
+	// The wrappers keep the optional interfaces of the factory: a
+	// projectable source stays projectable (the planner's projection
+	// push-down), behind the same check.
+	proj, isProj := f.(connector.ProjectableTableSource)
 	switch {
+	case isSrc && isSnk && isProj:
+		return &guardedProjBoth{guardedBoth{guardedSource{g, src}, snk}, proj}
 	case isSrc && isSnk:
 		return &guardedBoth{guardedSource{g, src}, snk}
+	case isSrc && isProj:
+		return &guardedProjSource{guardedSource{g, src}, proj}
 	case isSrc:
 		return &guardedSource{g, src}
 	case isSnk:
@@ -85,6 +93,40 @@ func (g *guardedSource) TableSource(ctx context.Context, t connector.TableContex
 	}
 	return g.src.TableSource(ctx, t)
 }
+
+// projected checks t, tells onSource, then opens the projected source.
+func (g *guardedSource) projected(ctx context.Context, proj connector.ProjectableTableSource, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	if err := g.check(&t); err != nil {
+		return nil, err
+	}
+	if g.onSource != nil {
+		g.onSource(g.Name(), t)
+	}
+	return proj.ProjectedTableSource(ctx, t, fields)
+}
+
+type guardedProjSource struct {
+	guardedSource
+	proj connector.ProjectableTableSource
+}
+
+func (g *guardedProjSource) ProjectedTableSource(ctx context.Context, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	return g.projected(ctx, g.proj, t, fields)
+}
+
+type guardedProjBoth struct {
+	guardedBoth
+	proj connector.ProjectableTableSource
+}
+
+func (g *guardedProjBoth) ProjectedTableSource(ctx context.Context, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	return g.projected(ctx, g.proj, t, fields)
+}
+
+var (
+	_ connector.ProjectableTableSource = (*guardedProjSource)(nil)
+	_ connector.ProjectableTableSource = (*guardedProjBoth)(nil)
+)
 
 type guardedSink struct {
 	guarded
