@@ -666,11 +666,16 @@ func (s *Server) Cancel(ctx context.Context, id string) (web.JobSummary, error) 
 	return jb.summary(), nil
 }
 
-// savepointMeta is savepoints/<name>.json.
+// savepointMeta is savepoints/<name>.json, written when the savepoint in
+// savepoints/<name>/ is complete: a directory without it is not a
+// savepoint (not listed, not accepted by from_savepoint).
 type savepointMeta = web.SavepointInfo
 
+// savepointTimeout bounds a savepoint taken over the API.
+const savepointTimeout = 10 * time.Minute
+
 // Savepoint implements web.Backend.
-func (s *Server) Savepoint(ctx context.Context, id string, req web.SavepointRequest) (web.SavepointInfo, error) {
+func (s *Server) Savepoint(_ context.Context, id string, req web.SavepointRequest) (web.SavepointInfo, error) {
 	if !web.ValidName(req.Name) {
 		return web.SavepointInfo{}, web.BadRequest("invalid savepoint name %q", req.Name)
 	}
@@ -687,12 +692,25 @@ func (s *Server) Savepoint(ctx context.Context, id string, req web.SavepointRequ
 	if cur == nil {
 		return web.SavepointInfo{}, web.Conflict("job %s is not running (it is %s); try again when it runs", id, jb.summary().State)
 	}
+	// Claim the name: os.Mkdir is atomic, so of two requests with one
+	// name only one writes into the directory.
 	dir := filepath.Join(s.dir, "savepoints", req.Name)
-	if _, err := os.Stat(dir); err == nil {
-		return web.SavepointInfo{}, web.Conflict("a savepoint named %q exists; choose another name", req.Name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return web.SavepointInfo{}, web.Conflict("a savepoint named %q exists (or is being written); choose another name", req.Name)
+		}
+		return web.SavepointInfo{}, err
 	}
-	res, err := cur.Savepoint(ctx, dir, req.Stop)
+	_ = os.Remove(dir + ".json") // a stale marker of a directory removed by hand
+	// The savepoint runs under the server's context, not the request's: a
+	// client that goes away does not leave it half-written.
+	sctx, cancel := context.WithTimeout(s.ctx, savepointTimeout)
+	defer cancel()
+	res, err := cur.Savepoint(sctx, dir, req.Stop)
 	if err != nil {
+		// Without <name>.json the directory is not a savepoint anyway;
+		// removing it gives the name back.
+		_ = os.RemoveAll(dir)
 		return web.SavepointInfo{}, web.Conflict("savepoint of job %s failed: %v", id, err)
 	}
 	info := web.SavepointInfo{Name: req.Name, Job: id, CheckpointID: res.CheckpointID, Bytes: res.Bytes, Time: time.Now().UTC(), Stopped: req.Stop}
@@ -718,11 +736,14 @@ func (s *Server) Savepoints() ([]web.SavepointInfo, error) {
 		if !e.IsDir() || !web.ValidName(e.Name()) {
 			continue
 		}
-		info := savepointMeta{Name: e.Name()}
-		if b, err := os.ReadFile(filepath.Join(root, e.Name()+".json")); err == nil {
-			_ = json.Unmarshal(b, &info)
-			info.Name = e.Name()
+		// Only complete savepoints: <name>.json is written last.
+		b, err := os.ReadFile(filepath.Join(root, e.Name()+".json"))
+		if err != nil {
+			continue
 		}
+		info := savepointMeta{Name: e.Name()}
+		_ = json.Unmarshal(b, &info)
+		info.Name = e.Name()
 		out = append(out, info)
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Name < out[k].Name })
@@ -736,6 +757,10 @@ func (s *Server) checkSavepointDir(name string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil || !fi.IsDir() {
 		return web.BadRequest("no savepoint is named %q (GET /api/v1/savepoints lists them)", name)
+	}
+	// <name>.json is written last: without it the savepoint is incomplete.
+	if fi, err := os.Lstat(dir + ".json"); err != nil || !fi.Mode().IsRegular() {
+		return web.BadRequest("the savepoint %q is incomplete (it has no %s.json); take another one", name, name)
 	}
 	return nil
 }
