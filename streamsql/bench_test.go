@@ -23,7 +23,7 @@ func cpuSeconds() float64 {
 }
 
 // BenchmarkNexmarkSQLvsDataStream runs Nexmark queries written in SQL (the
-// spec's text, internal/sql/parser/testdata/nexmark) over the 'nexmark'
+// spec's text, internal/nexmark/sql) over the 'nexmark'
 // table connector into 'blackhole', and the DataStream version of the same
 // query over the generator into a discarding sink, side by side, at
 // parallelism 1, and reports events per CPU-second of each (the issue's
@@ -32,13 +32,13 @@ func cpuSeconds() float64 {
 //	go test -run '^$' -bench NexmarkSQLvsDataStream -benchtime 1x -count 3 ./streamsql
 func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 	const events = 2_000_000
-	ddl, err := os.ReadFile("../internal/sql/parser/testdata/nexmark/ddl.sql")
+	ddl, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
 	if err != nil {
 		b.Fatal(err)
 	}
 	src := strings.Replace(string(ddl), "'events.num' = '100000000'", fmt.Sprintf("'events.num' = '%d'", events), 1)
 	for _, name := range []string{"q0", "q1", "q2", "q5", "q7"} {
-		text, err := os.ReadFile(fmt.Sprintf("../internal/sql/parser/testdata/nexmark/%s.sql", name))
+		text, err := os.ReadFile(fmt.Sprintf("../internal/nexmark/sql/%s.sql", name))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -176,11 +176,11 @@ func TestGolden(t *testing.T) {
 		dir := filepath.Dir(q)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			src, err := os.ReadFile(q)
+			src, err := readCase(q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, text, insertOnly, runErr := runCase(t, dir, string(src), 1)
+			got, text, insertOnly, runErr := runCase(t, dir, src, 1)
 			if runErr != nil {
 				check(t, filepath.Join(dir, "error.txt"), runErr.Error()+"\n")
 				return
@@ -198,7 +198,7 @@ func TestGolden(t *testing.T) {
 			} else if got != "" || fileExists(filepath.Join(dir, "expected.jsonl")) {
 				check(t, filepath.Join(dir, "expected.jsonl"), got)
 				if insertOnly && !fileExists(filepath.Join(dir, "parallelism1")) {
-					got2, _, _, err := runCase(t, dir, string(src), 2)
+					got2, _, _, err := runCase(t, dir, src, 2)
 					if err != nil {
 						t.Fatalf("parallelism 2: %v", err)
 					}
@@ -316,4 +316,38 @@ func check(t *testing.T, path, got string) {
 	if string(want) != got {
 		t.Errorf("%s:\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
+}
+
+// readCase reads a case's query.sql with its "-- include: FILE" lines
+// replaced by FILE (relative to internal/sql/testdata), so that cases share
+// their table definitions (the Nexmark source) instead of copying them.
+func readCase(name string) (string, error) {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(src), "\n") {
+		if inc, ok := strings.CutPrefix(strings.TrimSpace(line), "-- include: "); ok {
+			text, err := os.ReadFile(filepath.Join("../internal/sql/testdata", inc))
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", name, err)
+			}
+			b.Write(text)
+			continue
+		}
+		b.WriteString(line)
+	}
+	return b.String(), nil
+}
+
+// nexmarkDDL is the Nexmark source of the tests over input/nexmark.jsonl
+// (a 'values' table and the person, auction and bid views).
+func nexmarkDDL(t testing.TB) string {
+	t.Helper()
+	src, err := os.ReadFile("../internal/sql/testdata/nexmark_source.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
 }

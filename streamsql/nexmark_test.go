@@ -38,10 +38,10 @@ func (f stubFactory) TableSink(context.Context, connector.TableContext, bool) (c
 }
 
 // TestNexmarkPlans explains every Nexmark query of the spec
-// (internal/sql/parser/testdata/nexmark) and records the plan, or why it
+// (internal/nexmark/sql) and records the plan, or why it
 // cannot be planned yet, in internal/sql/testdata/nexmark_plans.txt.
 func TestNexmarkPlans(t *testing.T) {
-	dir := "../internal/sql/parser/testdata/nexmark"
+	dir := "../internal/nexmark/sql"
 	ddl, err := os.ReadFile(filepath.Join(dir, "ddl.sql"))
 	if err != nil {
 		t.Fatal(err)

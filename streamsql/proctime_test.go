@@ -151,13 +151,8 @@ func TestNexmarkQ12ManualClock(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("../internal/sql/testdata/nexmark_q0_q2/query.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(src)
-	ddl := s[strings.Index(s, "CREATE TABLE nexmark ("):strings.Index(s, "-- q0")]
-	q, err := os.ReadFile("../internal/sql/parser/testdata/nexmark/q12.sql")
+	ddl := nexmarkDDL(t)
+	q, err := os.ReadFile("../internal/nexmark/sql/q12.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,13 +41,8 @@ func TestNexmarkQ10SQLMatchesOracle(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("../internal/sql/testdata/nexmark_q0_q2/query.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(src)
-	ddl := s[strings.Index(s, "CREATE TABLE nexmark ("):strings.Index(s, "-- q0")]
-	text, err := os.ReadFile("../internal/sql/parser/testdata/nexmark/q10.sql")
+	ddl := nexmarkDDL(t)
+	text, err := os.ReadFile("../internal/nexmark/sql/q10.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // TableConnector is the 'nexmark' connector of SQL tables: the generator
 // as a source of rows, for the DDL of the Flink Nexmark benchmark
-// (internal/sql/parser/testdata/nexmark/ddl.sql):
+// (internal/nexmark/sql/ddl.sql):
 //
 //	CREATE TABLE nexmark (
 //	    event_type INT,

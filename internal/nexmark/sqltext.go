@@ -8,10 +8,9 @@ import (
 	"github.com/stromio/strom/connector/nexmark"
 )
 
-// The SQL versions of the queries: the spec's text (copies of the parser's
-// test data, internal/sql/parser/testdata/nexmark, which
-// TestSQLTextMatchesParserTestdata keeps equal), for `strom nexmark bench
-// --sql` and the tests of streamsql.
+// The SQL versions of the queries: the spec's text, the one copy in the
+// repository (the parser's golden tests and streamsql's tests read these
+// files too), for `strom nexmark bench --sql`.
 //
 //go:embed sql/*.sql
 var sqlFiles embed.FS

@@ -11,7 +11,7 @@ import (
 // FuzzParse: no input makes the parser panic or hang; an input that parses
 // prints to SQL that parses to the same tree, and printing is stable.
 func FuzzParse(f *testing.F) {
-	for _, dir := range []string{"testdata/nexmark", "testdata/parse"} {
+	for _, dir := range []string{nexmarkSQL, "testdata/parse"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
 		for _, file := range files {
 			src := readFile(f, file)

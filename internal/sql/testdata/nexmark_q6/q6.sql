@@ -1,5 +1,5 @@
 -- q6: average selling price per seller, in well-formed SQL. The spec's text
--- (internal/sql/parser/testdata/nexmark/q6.sql) selects B.dateTime without
+-- (internal/nexmark/sql/q6.sql) selects B.dateTime without
 -- grouping it and puts an OVER window over a retracting input, which Flink
 -- rejects. This is the query its DataStream version computes: each
 -- auction's winning bid (inside [dateTime, expires]; the highest price, then
