@@ -247,6 +247,38 @@ func decodeRows(c *table.RowCodec, b []byte) ([]table.Row, error) {
 	return rows, nil
 }
 
+// stateRows decodes the rows a Top-N keeps in st (none when it is empty).
+func stateRows(st *stream.ValueState[[]byte], rc *table.RowCodec) ([]table.Row, error) {
+	b, ok := st.Get()
+	if !ok {
+		return nil, nil
+	}
+	return decodeRows(rc, b)
+}
+
+// insertRanked puts r into rows (sorted, at most N) after the rows it does
+// not beat (before those it ties with for TiesToNew), in a new slice, and
+// returns the new rows and r's position; pos >= N: r does not rank, rows
+// are unchanged.
+func (t *TopN) insertRanked(rows []table.Row, r table.Row) ([]table.Row, int) {
+	pos := len(rows)
+	for i, o := range rows {
+		if t.less(r, o) || (t.TiesToNew && !t.less(o, r)) {
+			pos = i
+			break
+		}
+	}
+	if int64(pos) >= t.N {
+		return rows, pos
+	}
+	out := make([]table.Row, 0, len(rows)+1)
+	out = append(append(append(out, rows[:pos]...), table.Row{Fields: r.Fields}), rows[pos:]...)
+	if int64(len(out)) > t.N {
+		out = out[:t.N]
+	}
+	return out, pos
+}
+
 // less orders rows by the sort keys.
 func (t *TopN) less(a, b table.Row) bool {
 	for _, k := range t.Order {
@@ -305,29 +337,13 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				var rows []table.Row
-				if b, ok := st.Get(); ok {
-					var err error
-					if rows, err = decodeRows(rc, b); err != nil {
-						return err
-					}
+				old, err := stateRows(st, rc)
+				if err != nil {
+					return err
 				}
-				// The new row goes after the rows it does not beat.
-				pos := len(rows)
-				for i, o := range rows {
-					if x.less(r, o) || (x.TiesToNew && !x.less(o, r)) {
-						pos = i
-						break
-					}
-				}
+				rows, pos := x.insertRanked(old, r)
 				if int64(pos) >= x.N {
 					return nil
-				}
-				old := rows
-				rows = make([]table.Row, 0, len(old)+1)
-				rows = append(append(append(rows, old[:pos]...), table.Row{Fields: r.Fields}), old[pos:]...)
-				if int64(len(rows)) > x.N {
-					rows = rows[:x.N]
 				}
 				for i := pos; i < len(rows); i++ {
 					if i < len(old) {

@@ -23,12 +23,9 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				var rows []table.Row
-				if b, ok := st.Get(); ok {
-					var err error
-					if rows, err = decodeRows(rc, b); err != nil {
-						return err
-					}
+				rows, err := stateRows(st, rc)
+				if err != nil {
+					return err
 				}
 				old := rows[:min(n, len(rows))]
 				row := table.Row{Fields: r.Fields}

@@ -34,28 +34,13 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 				if end-1 <= ctx.CurrentWatermark() {
 					return nil // late: the window has fired
 				}
-				var rows []table.Row
-				if b, ok := st.Get(); ok {
-					var err error
-					if rows, err = decodeRows(rc, b); err != nil {
-						return err
-					}
+				old, err := stateRows(st, rc)
+				if err != nil {
+					return err
 				}
-				pos := len(rows)
-				for i, o := range rows {
-					if x.less(r, o) || (x.TiesToNew && !x.less(o, r)) {
-						pos = i
-						break
-					}
-				}
+				rows, pos := x.insertRanked(old, r)
 				if int64(pos) >= x.N {
 					return nil
-				}
-				rows = append(rows, table.Row{})
-				copy(rows[pos+1:], rows[pos:])
-				rows[pos] = table.Row{Fields: r.Fields}
-				if int64(len(rows)) > x.N {
-					rows = rows[:x.N]
 				}
 				b, err := encodeRows(rc, rows)
 				if err != nil {
@@ -66,12 +51,8 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 				return nil
 			},
 			OnTimerFn: func(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
-				b, ok := st.Get()
-				if !ok {
-					return nil
-				}
-				rows, err := decodeRows(rc, b)
-				if err != nil {
+				rows, err := stateRows(st, rc)
+				if err != nil || len(rows) == 0 {
 					return err
 				}
 				st.Clear()
