@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -350,4 +351,25 @@ func nexmarkDDL(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return string(src)
+}
+
+// nexmarkInput generates the events of cfg into nexmark.jsonl of a new
+// directory (the input of nexmarkDDL's table) and returns them and it.
+func nexmarkInput(t testing.TB, cfg nexgen.GeneratorConfig) ([]nexgen.Event, string) {
+	t.Helper()
+	events := nexgen.Generate(cfg)
+	dir := t.TempDir()
+	var b bytes.Buffer
+	for _, e := range events {
+		j, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return events, dir
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,20 +23,7 @@ import (
 func TestNexmarkSQLMatchesOracles(t *testing.T) {
 	// One event per millisecond: no two bids tie on dateTime, where q18's DataStream
 	// version breaks ties by the other fields and SQL by arrival (Flink).
-	events := nexgen.Generate(nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
-	dir := t.TempDir()
-	var b strings.Builder
-	for _, e := range events {
-		j, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	events, dir := nexmarkInput(t, nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
 	ddl := nexmarkDDL(t)
 	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q11", "q13", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22"} {
 		t.Run(name, func(t *testing.T) {

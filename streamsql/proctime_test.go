@@ -2,7 +2,6 @@ package streamsql_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -131,25 +130,14 @@ FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(p), INTERVAL '5' SECOND, INTERVAL '20' S
 // fires when the clock passes its end; the counts per bidder are then
 // exact, and CheckQ12 (the DataStream version's check) holds.
 func TestNexmarkQ12ManualClock(t *testing.T) {
-	events := nexgen.Generate(nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
-	dir := t.TempDir()
-	var b strings.Builder
+	events, dir := nexmarkInput(t, nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
 	want := map[int64]int64{}
 	var bids int64
 	for _, e := range events {
-		j, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
 		if e.Bid != nil {
 			want[e.Bid.Bidder]++
 			bids++
 		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
 	}
 	ddl := nexmarkDDL(t)
 	q, err := os.ReadFile("../internal/nexmark/sql/q12.sql")

@@ -3,7 +3,6 @@ package streamsql_test
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -27,20 +26,7 @@ import (
 // generated events and reads the files back: the rows and their
 // partitions are the oracle's.
 func TestNexmarkQ10SQLMatchesOracle(t *testing.T) {
-	events := nexgen.Generate(nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
-	dir := t.TempDir()
-	var b strings.Builder
-	for _, e := range events {
-		j, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	events, dir := nexmarkInput(t, nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
 	ddl := nexmarkDDL(t)
 	text, err := os.ReadFile("../internal/nexmark/sql/q10.sql")
 	if err != nil {

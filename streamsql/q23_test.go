@@ -2,10 +2,8 @@ package streamsql_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,18 +20,10 @@ import (
 // expected rows are the join computed here (each bid with the person who
 // made it and every auction that person sells).
 func TestNexmarkQ23SQL(t *testing.T) {
-	events := nexgen.Generate(nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
-	dir := t.TempDir()
-	var b strings.Builder
+	events, dir := nexmarkInput(t, nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
 	names := map[int64][]string{}
 	items := map[int64][]string{}
 	for _, e := range events {
-		j, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(j)
-		b.WriteByte('\n')
 		if e.Person != nil {
 			names[e.Person.ID] = append(names[e.Person.ID], e.Person.Name)
 		}
@@ -53,9 +43,6 @@ func TestNexmarkQ23SQL(t *testing.T) {
 	}
 	if len(want) == 0 {
 		t.Fatal("the generated events give no q23 rows")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nexmark.jsonl"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
 	}
 	ddl := nexmarkDDL(t)
 	q, err := os.ReadFile("../internal/nexmark/sql/q23.sql")
