@@ -244,35 +244,18 @@ func (n *TemporalSort) translate(tr *translator) (stream.Stream[table.Row], erro
 	rc := rowCodecOf(n.In)
 	t := &TopN{Order: n.Order[1:]} // the comparison of the other keys
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var pending *stream.MapState[int64, []byte]
+		var pending pendingByTime
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				pending = stream.NewMapState[int64, []byte](ctx, "sort-pending")
+				pending = pendingByTime{stream.NewMapState[int64, []byte](ctx, "sort-pending")}
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
-				ts := ctx.Timestamp()
-				if ts <= ctx.CurrentWatermark() {
-					ctx.CountLate()
-					return nil
-				}
-				b, err := rc.AppendRow(nil, table.Row{Fields: r.Fields})
-				if err != nil {
-					return err
-				}
-				old, _ := pending.Get(ts)
-				pending.Put(ts, appendEntry(old, ts, b))
-				ctx.RegisterEventTimeTimer(ts)
-				return nil
+				return pending.add(ctx, rc, r)
 			},
 			OnTimerFn: func(_ *stream.KeyedContext[string], ts int64, out stream.Emitter[table.Row]) error {
-				pb, ok := pending.Get(ts)
-				if !ok {
-					return nil
-				}
-				pending.Remove(ts)
-				es, err := readEntries(pb)
-				if err != nil {
+				es, err := pending.take(ts)
+				if err != nil || len(es) == 0 {
 					return err
 				}
 				rows := make([]table.Row, len(es))

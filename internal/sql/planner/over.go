@@ -264,6 +264,40 @@ func (p *Planner) bindOver(sel *parser.Select, in Node, s *scope, filter expr.Ex
 }
 
 // appendRows appends rows as (timestamp, length, RowCodec bytes) entries.
+// pendingByTime buffers the rows of a key by event time in keyed state
+// until the watermark passes them (the OVER aggregation and the event-time
+// sort): a row at or behind the watermark is late, counted and dropped.
+type pendingByTime struct {
+	st *stream.MapState[int64, []byte]
+}
+
+// add buffers r at its timestamp and asks for a timer then.
+func (p pendingByTime) add(ctx *stream.KeyedContext[string], rc *table.RowCodec, r table.Row) error {
+	ts := ctx.Timestamp()
+	if ts <= ctx.CurrentWatermark() {
+		ctx.CountLate()
+		return nil
+	}
+	b, err := rc.AppendRow(nil, table.Row{Fields: r.Fields})
+	if err != nil {
+		return err
+	}
+	old, _ := p.st.Get(ts)
+	p.st.Put(ts, appendEntry(old, ts, b))
+	ctx.RegisterEventTimeTimer(ts)
+	return nil
+}
+
+// take removes and returns the rows buffered at ts (none: nil).
+func (p pendingByTime) take(ts int64) ([]overEntry, error) {
+	b, ok := p.st.Get(ts)
+	if !ok {
+		return nil, nil
+	}
+	p.st.Remove(ts)
+	return readEntries(b)
+}
+
 func appendEntry(dst []byte, ts int64, row []byte) []byte {
 	dst = binary.AppendVarint(dst, ts)
 	dst = binary.AppendUvarint(dst, uint64(len(row)))
@@ -303,38 +337,21 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 	rc := rowCodecOf(n.In)
 	a := newAccs(n.Aggs)
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var pending *stream.MapState[int64, []byte]
+		var pending pendingByTime
 		var acc, frame *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				pending = stream.NewMapState[int64, []byte](ctx, "over-pending")
+				pending = pendingByTime{stream.NewMapState[int64, []byte](ctx, "over-pending")}
 				acc = stream.NewValueState[[]byte](ctx, "over-acc")
 				frame = stream.NewValueState[[]byte](ctx, "over-frame")
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
-				ts := ctx.Timestamp()
-				if ts <= ctx.CurrentWatermark() {
-					ctx.CountLate()
-					return nil
-				}
-				b, err := rc.AppendRow(nil, table.Row{Fields: r.Fields})
-				if err != nil {
-					return err
-				}
-				old, _ := pending.Get(ts)
-				pending.Put(ts, appendEntry(old, ts, b))
-				ctx.RegisterEventTimeTimer(ts)
-				return nil
+				return pending.add(ctx, rc, r)
 			},
 			OnTimerFn: func(_ *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
-				pb, ok := pending.Get(t)
-				if !ok {
-					return nil
-				}
-				pending.Remove(t)
-				rows, err := readEntries(pb)
-				if err != nil {
+				rows, err := pending.take(t)
+				if err != nil || len(rows) == 0 {
 					return err
 				}
 				var accRow table.Row
