@@ -36,7 +36,7 @@ func DefaultFactories(j *journal.Journal, out io.Writer) []connector.TableFactor
 // (relative paths are under files/), URLs and Kafka bootstrap servers
 // must name an allowed host.
 // onSource, when not nil, is told of every source table the job opens
-// (the journal sources that commit offsets give the job's lag).
+// (the journal and Kafka sources that commit offsets give the job's lag).
 func (s *Server) factories(onSource func(connector string, t connector.TableContext)) []connector.TableFactory {
 	mk := s.cfg.Factories
 	if mk == nil {

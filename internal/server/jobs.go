@@ -69,6 +69,10 @@ type job struct {
 	stopping string          // "cancelled" when the user cancelled
 	cancelCh chan struct{}   // closed by Cancel (wakes a restart delay)
 	lagSrcs  []lagSource     // journal sources committing offsets to a group
+	// kafkaSrcs are the Kafka sources committing offsets to a group;
+	// kafka their lag clients (own lock), closed when the job ends.
+	kafkaSrcs []kafkaLagSource
+	kafka     kafkaLags
 }
 
 // lagSource is a journal source of a job that commits its checkpoints'
@@ -318,6 +322,10 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	// Statement output ("OK" of DDL) is not wanted; print tables write to
 	// cfg.Out through their factory.
 	onSource := func(conn string, t connector.TableContext) {
+		if conn == "kafka" {
+			jb.kafkaSource(t)
+			return
+		}
 		if conn != "journal" || !strings.EqualFold(t.Options["scan.commit-offsets"], "true") || t.Options["group.id"] == "" || t.Options["topic"] == "" {
 			return
 		}
@@ -385,6 +393,7 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 // shutdown cancels the job and leaves the desired state running.
 func (s *Server) supervise(jb *job, cur *stream.Job) {
 	defer s.wg.Done()
+	defer jb.kafka.close() // before Done: Close waits for the clients
 	rs := s.cfg.Restart
 	delay := time.Duration(0)
 	for {
@@ -775,17 +784,31 @@ func (s *Server) MetricsSource() []web.JobMetrics {
 	}
 	s.mu.Unlock()
 	now := time.Now()
-	var out []web.JobMetrics
+	// One deadline for the Kafka lags of every job: the jobs ask their
+	// brokers at once.
+	ctx, cancel := context.WithTimeout(s.ctx, kafkaLagTimeout)
+	defer cancel()
+	var (
+		out []web.JobMetrics
+		wg  sync.WaitGroup
+	)
+	kafka := make([][]web.SourceLag, len(jobs))
 	for _, jb := range jobs {
 		jb.mu.Lock()
-		cur, name, id, retries, srcs := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries, slices.Clone(jb.lagSrcs)
+		cur, name, id, retries, srcs, ksrcs := jb.cur, jb.rec.Name, jb.rec.ID, jb.retries, slices.Clone(jb.lagSrcs), slices.Clone(jb.kafkaSrcs)
 		jb.mu.Unlock()
 		if cur == nil {
 			continue
 		}
+		i := len(out)
+		wg.Go(func() { kafka[i] = s.kafkaLags(ctx, jb, ksrcs) })
 		out = append(out, web.JobMetrics{JobID: id, JobName: name, Time: now, Vertices: cur.View(),
 			Checkpoints: cur.Checkpoints(), History: cur.CheckpointHistory(),
 			Exceptions: cur.ExceptionCount() + int64(retries), Restarts: cur.Attempt() + retries, Lags: s.lags(srcs)})
+	}
+	wg.Wait()
+	for i := range out {
+		out[i].Lags = append(out[i].Lags, kafka[i]...)
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].JobID < out[b].JobID })
 	return out
