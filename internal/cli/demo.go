@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -552,7 +553,9 @@ func (v *demoView) printNew(w io.Writer) {
 	}
 }
 
-// serverMetrics is the /metrics handler of a server.
+// serverMetrics is the /metrics handler of a server: its jobs, its
+// journal, and the Go runtime and the process of the server.
 func serverMetrics(srv *server.Server) http.Handler {
-	return web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector())
+	return web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector(),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }

@@ -88,7 +88,7 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 	tok, ro := srv.Tokens()
 	ws, err := web.New(web.Config{Addr: c.Addr, Token: tok, ReadOnlyToken: ro, TLSCertFile: c.TLSCert, TLSKeyFile: c.TLSKey,
 		ClientCAFile: c.ClientCA, InsecureBind: c.InsecureBind, Logger: logger, Journal: srv.JournalHandler(),
-		UI: web.UIHandler(), Metrics: web.NewMetricsHandler(srv.MetricsSource, srv.JournalCollector())}, srv)
+		UI: web.UIHandler(), Metrics: serverMetrics(srv)}, srv)
 	if err != nil {
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "web: "))
 	}
