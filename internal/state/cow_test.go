@@ -53,6 +53,9 @@ func TestHeapSnapshotModel(t *testing.T) {
 		type pend struct {
 			s    *HeapSnapshot
 			want map[string]string
+			// dirty: entries mutated since the snapshot was taken (their
+			// bytes now are not the snapshot's).
+			dirty map[string]bool
 		}
 		var pending []pend
 		check := func(p pend) {
@@ -73,30 +76,51 @@ func TestHeapSnapshotModel(t *testing.T) {
 			k := rapid.SampledFrom(keys).Draw(t, fmt.Sprint("k", i))
 			sub := fmt.Sprint(rapid.IntRange(0, 12).Draw(t, fmt.Sprint("s", i)))
 			v := rapid.StringN(0, 10, -1).Draw(t, fmt.Sprint("v", i))
+			touch := func(ids ...string) {
+				for _, p := range pending {
+					for _, x := range ids {
+						p.dirty[x] = true
+					}
+				}
+			}
 			switch rapid.IntRange(0, 8).Draw(t, fmt.Sprint("op", i)) {
 			case 0, 1:
 				tb.Put(kg, []byte(k), []byte(sub), []byte(v))
 				model[id(name, kg, k, sub)] = v
+				touch(id(name, kg, k, sub))
 			case 2:
 				tb.Append(kg, []byte(k), []byte(sub), []byte(v))
 				model[id(name, kg, k, sub)] += v
+				touch(id(name, kg, k, sub))
 			case 3:
 				tb.Delete(kg, []byte(k), []byte(sub))
 				delete(model, id(name, kg, k, sub))
+				touch(id(name, kg, k, sub))
 			case 4:
 				tb.DeleteKey(kg, []byte(k))
 				prefix := id(name, kg, k, "")
 				for mk := range model {
 					if len(mk) >= len(prefix) && mk[:len(prefix)] == prefix {
 						delete(model, mk)
+						touch(mk)
 					}
 				}
 			case 5:
+				// Bytes a pending snapshot may read (the entry unchanged
+				// since it was taken) must not be overwritten while it is
+				// pending; an entry written after every pending snapshot is
+				// the table's own and may be written in place.
+				x := id(name, kg, k, sub)
 				if b, ok := tb.Get(kg, []byte(k), []byte(sub)); ok {
-					held, heldWant = append(held, b), append(heldWant, string(b))
+					for _, p := range pending {
+						if _, in := p.want[x]; in && !p.dirty[x] {
+							held, heldWant = append(held, b), append(heldWant, string(b))
+							break
+						}
+					}
 				}
 			case 6, 7:
-				pending = append(pending, pend{h.Snapshot(), maps.Clone(model)})
+				pending = append(pending, pend{h.Snapshot(), maps.Clone(model), map[string]bool{}})
 			case 8:
 				if len(pending) > 0 {
 					j := rapid.IntRange(0, len(pending)-1).Draw(t, fmt.Sprint("p", i))
@@ -108,8 +132,8 @@ func TestHeapSnapshotModel(t *testing.T) {
 				held, heldWant = nil, nil
 			}
 		}
-		// Bytes returned by Get while a snapshot was pending are never
-		// overwritten as long as one is.
+		// Bytes returned by Get that a pending snapshot shared are never
+		// overwritten as long as one is pending.
 		for i, b := range held {
 			if string(b) != heldWant[i] {
 				t.Fatalf("bytes returned by Get changed from %q to %q while a snapshot was pending", heldWant[i], b)
