@@ -100,32 +100,17 @@ func firstWords(stmt string) (string, string) {
 	return words[0], words[1]
 }
 
-// resultTable is a query's result as a table: the changelog applied in
-// arrival order (+I appends a row; -U and -D remove one equal row; a +U
-// right after a -U takes the retracted row's place, so an updated row stays
-// where it was), as Flink's SQL client shows it in its table mode. Removal
-// leaves a hole that a compaction closes once holes outnumber rows. Safe
-// for concurrent use.
+// resultTable is a query's result as a table: the changelog applied by a
+// table.Bag (an updated row stays in its place, as Flink's SQL client
+// shows it), the rows' fields joined by a NUL. Safe for concurrent use.
 type resultTable struct {
 	mu      sync.Mutex
 	cols    []string
-	rows    []resultRow
-	alive   int
-	index   map[string][]int // equal rows: their positions in rows
-	lastRet int              // the position the last -U freed (-1: none)
+	bag     table.Bag
 	changes int64
-	// bad counts retractions of a row the table did not hold.
-	bad int64
 }
 
-type resultRow struct {
-	fields []string
-	alive  bool
-}
-
-func newResultTable(cols []string) *resultTable {
-	return &resultTable{cols: cols, index: map[string][]int{}, lastRet: -1}
-}
+func newResultTable(cols []string) *resultTable { return &resultTable{cols: cols} }
 
 // setCols sets the column names.
 func (t *resultTable) setCols(cols []string) {
@@ -134,62 +119,12 @@ func (t *resultTable) setCols(cols []string) {
 	t.cols = cols
 }
 
-func rowKey(fields []string) string { return strings.Join(fields, "\x00") }
-
 // apply applies one change (the row's fields as text).
 func (t *resultTable) apply(kind table.RowKind, fields []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.changes++
-	k := rowKey(fields)
-	if kind.IsAccumulate() {
-		pos := len(t.rows)
-		if kind == table.UpdateAfter && t.lastRet >= 0 {
-			pos = t.lastRet
-			t.rows[pos] = resultRow{fields: fields, alive: true}
-		} else {
-			t.rows = append(t.rows, resultRow{fields: fields, alive: true})
-		}
-		t.lastRet = -1
-		t.index[k] = append(t.index[k], pos)
-		t.alive++
-		return
-	}
-	t.lastRet = -1
-	at := t.index[k]
-	if len(at) == 0 {
-		t.bad++
-		return
-	}
-	pos := at[len(at)-1]
-	if len(at) == 1 {
-		delete(t.index, k)
-	} else {
-		t.index[k] = at[:len(at)-1]
-	}
-	t.rows[pos] = resultRow{}
-	t.alive--
-	if kind == table.UpdateBefore {
-		t.lastRet = pos
-		return
-	}
-	if len(t.rows) > 64 && len(t.rows) > 2*t.alive {
-		t.compact()
-	}
-}
-
-// compact closes the holes of removed rows.
-func (t *resultTable) compact() {
-	rows := make([]resultRow, 0, t.alive)
-	clear(t.index)
-	for _, r := range t.rows {
-		if r.alive {
-			k := rowKey(r.fields)
-			t.index[k] = append(t.index[k], len(rows))
-			rows = append(rows, r)
-		}
-	}
-	t.rows = rows
+	t.bag.Apply(kind, strings.Join(fields, "\x00"))
 }
 
 // applyRow is apply of a result row.
@@ -205,7 +140,7 @@ func (t *resultTable) applyRow(r table.Row) {
 func (t *resultTable) counts() (rows int, changes int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.alive, t.changes
+	return t.bag.Len(), t.changes
 }
 
 // render writes the table with at most maxRows rows, each line at most
@@ -213,16 +148,15 @@ func (t *resultTable) counts() (rows int, changes int64) {
 func (t *resultTable) render(w io.Writer, maxRows, width int, nl string) {
 	t.mu.Lock()
 	var rows [][]string
-	for _, r := range t.rows {
+	t.bag.Each(func(r string) bool {
 		if len(rows) == maxRows {
-			break
+			return false
 		}
-		if r.alive {
-			rows = append(rows, r.fields)
-		}
-	}
-	more := t.alive - len(rows)
-	bad, cols := t.bad, t.cols
+		rows = append(rows, strings.Split(r, "\x00"))
+		return true
+	})
+	more := t.bag.Len() - len(rows)
+	bad, cols := t.bag.Missing(), t.cols
 	t.mu.Unlock()
 	renderTable(w, cols, rows, width, nl)
 	if more > 0 {

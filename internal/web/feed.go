@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"sync"
+
+	"github.com/stromio/strom/table"
 )
 
 // Feed is the live output of one query job (or the server's event
@@ -22,8 +24,8 @@ type Feed struct {
 	closed  bool
 	final   []byte // the end message (nil: none yet)
 	changed chan struct{}
-	waiting bool         // a reader waits on changed
-	tab     *resultTable // a query job's result (NewResultFeed)
+	waiting bool       // a reader waits on changed
+	tab     *table.Bag // a query job's result (NewResultFeed)
 }
 
 // Default sizes of a feed's ring.
@@ -208,13 +210,14 @@ func NewResultFeed(n, maxBytes, maxRows int) *Feed {
 	if maxRows <= 0 {
 		maxRows = DefaultResultRows
 	}
-	f.tab = &resultTable{max: maxRows, rows: map[string]*tabEntry{}}
+	f.tab = &table.Bag{Max: maxRows}
 	return f
 }
 
 // PublishRow publishes a change {"op":op,"row":row} (row a JSON object)
-// and, on a result feed, applies it to the table under the same lock: +I
-// and +U add the row, -U and -D remove one equal row (equal JSON).
+// and, on a result feed, applies it to the table under the same lock
+// (table.Bag: +I and +U add the row, -U and -D remove one equal row; equal
+// JSON is an equal row).
 func (f *Feed) PublishRow(op string, row []byte) uint64 {
 	body := make([]byte, 0, len(row)+20)
 	body = append(body, `{"op":"`...)
@@ -228,11 +231,8 @@ func (f *Feed) PublishRow(op string, row []byte) uint64 {
 		return 0
 	}
 	if f.tab != nil {
-		switch op {
-		case "-U", "-D":
-			f.tab.remove(string(row))
-		default:
-			f.tab.add(string(row))
+		if k, ok := table.ParseRowKind(op); ok {
+			f.tab.Apply(k, string(row))
 		}
 	}
 	return f.publishLocked(body)
@@ -248,66 +248,10 @@ func (f *Feed) Snapshot() (rows [][]byte, seq uint64, truncated, ok bool) {
 	if f.tab == nil {
 		return nil, 0, false, false
 	}
-	rows = make([][]byte, 0, f.tab.n)
-	for _, k := range f.tab.order {
-		if k == "" {
-			continue
-		}
-		b := []byte(k)
-		for range f.tab.rows[k].count {
-			rows = append(rows, b)
-		}
-	}
-	return rows, f.next - 1, f.tab.truncated, true
-}
-
-// resultTable is a bag of rows kept in the order they first came.
-type resultTable struct {
-	max       int
-	n         int // rows held (counting equal ones)
-	truncated bool
-	rows      map[string]*tabEntry
-	order     []string // "" for a removed row
-	dead      int
-}
-
-type tabEntry struct{ count, slot int }
-
-func (t *resultTable) add(k string) {
-	if t.n >= t.max {
-		t.truncated = true
-		return
-	}
-	t.n++
-	if e := t.rows[k]; e != nil {
-		e.count++
-		return
-	}
-	t.rows[k] = &tabEntry{count: 1, slot: len(t.order)}
-	t.order = append(t.order, k)
-}
-
-func (t *resultTable) remove(k string) {
-	e := t.rows[k]
-	if e == nil {
-		return // left out (truncated) or never there
-	}
-	t.n--
-	if e.count--; e.count > 0 {
-		return
-	}
-	delete(t.rows, k)
-	t.order[e.slot] = ""
-	t.dead++
-	if t.dead > 1024 && t.dead > len(t.order)/2 {
-		live := t.order[:0]
-		for _, k := range t.order {
-			if k != "" {
-				t.rows[k].slot = len(live)
-				live = append(live, k)
-			}
-		}
-		clear(t.order[len(live):])
-		t.order, t.dead = live, 0
-	}
+	rows = make([][]byte, 0, f.tab.Len())
+	f.tab.Each(func(r string) bool {
+		rows = append(rows, []byte(r))
+		return true
+	})
+	return rows, f.next - 1, f.tab.Truncated(), true
 }
