@@ -221,44 +221,8 @@ func bareCommand(text string) bool {
 // splitStatements splits text at its top-level ";" (dropping empty
 // statements).
 func splitStatements(text string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			for j := i + 1; j < len(text); j++ {
-				if text[j] == c {
-					if j+1 < len(text) && text[j+1] == c {
-						j++
-						continue
-					}
-					i = j
-					break
-				}
-				i = j
-			}
-		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			if j := strings.Index(text[i+2:], "*/"); j >= 0 {
-				i += j + 3
-			} else {
-				i = len(text)
-			}
-		case c == ';':
-			if s := strings.TrimSpace(text[start:i]); s != "" {
-				out = append(out, s)
-			}
-			start = i + 1
-		}
-	}
-	if s := strings.TrimSpace(text[start:]); s != "" {
-		out = append(out, s)
-	}
-	return out
+	stmts, _, _, _ := scanSQL(text)
+	return stmts
 }
 
 // nl is the line end of the shell's screen.

@@ -16,47 +16,62 @@ import (
 // ends, the materialised result table of a query (the changelog applied),
 // and the history file.
 
-// statementEnd reports whether buf holds at least one complete statement: a
-// ";" outside string literals, quoted identifiers and comments, followed by
-// nothing but blanks and comments.
-func statementEnd(buf string) bool {
-	end := false // the last significant character was a top-level ";"
-	for i := 0; i < len(buf); i++ {
-		c := buf[i]
+// scanSQL splits text at its top-level ";" (outside string literals,
+// quoted identifiers and comments): the statements (trimmed, empty ones
+// dropped), whether text has a top-level ";", whether it ends inside a
+// literal or a block comment, and whether anything but blanks and comments
+// follows its last top-level ";".
+func scanSQL(text string) (stmts []string, semi, open, tail bool) {
+	start := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
 			j := i + 1
-			for ; j < len(buf); j++ {
-				if buf[j] == c {
-					if j+1 < len(buf) && buf[j+1] == c { // doubled quote
+			for ; j < len(text); j++ {
+				if text[j] == c {
+					if j+1 < len(text) && text[j+1] == c { // doubled quote
 						j++
 						continue
 					}
 					break
 				}
 			}
-			if j >= len(buf) {
-				return false // an open literal
+			if j >= len(text) {
+				return stmts, semi, true, true
 			}
-			i, end = j, false
-		case c == '-' && i+1 < len(buf) && buf[i+1] == '-':
-			for i < len(buf) && buf[i] != '\n' {
+			i, tail = j, true
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
 				i++
 			}
-		case c == '/' && i+1 < len(buf) && buf[i+1] == '*':
-			j := strings.Index(buf[i+2:], "*/")
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			j := strings.Index(text[i+2:], "*/")
 			if j < 0 {
-				return false // an open comment
+				return stmts, semi, true, tail
 			}
 			i += j + 3
 		case c == ';':
-			end = true
+			if st := strings.TrimSpace(text[start:i]); st != "" {
+				stmts = append(stmts, st)
+			}
+			start, semi, tail = i+1, true, false
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 		default:
-			end = false
+			tail = true
 		}
 	}
-	return end
+	if st := strings.TrimSpace(text[start:]); st != "" {
+		stmts = append(stmts, st)
+	}
+	return stmts, semi, false, tail
+}
+
+// statementEnd reports whether buf holds at least one complete statement:
+// a top-level ";" followed by nothing but blanks and comments.
+func statementEnd(buf string) bool {
+	_, semi, open, tail := scanSQL(buf)
+	return semi && !open && !tail
 }
 
 // firstWords returns the first two words of a statement in upper case,
