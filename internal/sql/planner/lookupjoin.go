@@ -245,28 +245,17 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	if !src.Bounded() {
 		return zero, fmt.Errorf("the table `%s` of a lookup join must be bounded (it is read into memory once); connector '%s' gives an unbounded source", n.Table.Name, n.Table.Connector)
 	}
-	compile := func(es []expr.Expr) ([]expr.Program, error) {
-		var ps []expr.Program
-		for _, e := range es {
-			p, err := expr.Compile(e)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, p)
-		}
-		return ps, nil
-	}
-	lkeys, err := compile(n.LKeys)
+	lkeys, err := compileAll(n.LKeys)
 	if err != nil {
 		return zero, err
 	}
-	rkeys, err := compile(n.RKeys)
+	rkeys, err := compileAll(n.RKeys)
 	if err != nil {
 		return zero, err
 	}
 	var computed []expr.Program // the table's columns from its physical ones
 	if c, ok := n.R.(*Calc); ok {
-		if computed, err = compile(c.Exprs); err != nil {
+		if computed, err = compileAll(c.Exprs); err != nil {
 			return zero, err
 		}
 	}
@@ -395,4 +384,17 @@ func readAll(ctx context.Context, src connector.Source[table.Row], emit func(tab
 		}
 	}
 	return nil
+}
+
+// compileAll compiles each expression of es.
+func compileAll(es []expr.Expr) ([]expr.Program, error) {
+	ps := make([]expr.Program, 0, len(es))
+	for _, e := range es {
+		p, err := expr.Compile(e)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
 }

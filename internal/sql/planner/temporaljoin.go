@@ -130,22 +130,11 @@ func (n *TemporalJoin) translate(tr *translator) (stream.Stream[table.Row], erro
 	if err != nil {
 		return zero, err
 	}
-	compile := func(es []expr.Expr) ([]expr.Program, error) {
-		var ps []expr.Program
-		for _, e := range es {
-			p, err := expr.Compile(e)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, p)
-		}
-		return ps, nil
-	}
-	lkeys, err := compile(n.LKeys)
+	lkeys, err := compileAll(n.LKeys)
 	if err != nil {
 		return zero, err
 	}
-	rkeys, err := compile(n.RKeys)
+	rkeys, err := compileAll(n.RKeys)
 	if err != nil {
 		return zero, err
 	}
