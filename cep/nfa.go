@@ -338,3 +338,26 @@ func (m *machine[T]) match(r run[T]) Match[T] {
 	}
 	return Match[T]{Events: ev}
 }
+
+// Runner runs a pattern over the events of one key, in the order given,
+// without buffering or state: for tests and oracles (Detect is the
+// streaming operator).
+type Runner[T any] struct {
+	m  *machine[T]
+	st nfaState[T]
+}
+
+// NewRunner compiles p.
+func NewRunner[T any](p *Pattern[T]) (*Runner[T], error) {
+	c, err := compile(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner[T]{m: newMachine(c)}, nil
+}
+
+// Advance times out the partial matches whose window ended by t.
+func (r *Runner[T]) Advance(t int64) ([]Match[T], []Timeout[T]) { return r.m.advance(&r.st, t, nil, nil) }
+
+// Process feeds one event and returns the matches it completes.
+func (r *Runner[T]) Process(ts int64, v T) []Match[T] { return r.m.process(&r.st, ts, v, nil) }
