@@ -357,7 +357,9 @@ func NewRunner[T any](p *Pattern[T]) (*Runner[T], error) {
 }
 
 // Advance times out the partial matches whose window ended by t.
-func (r *Runner[T]) Advance(t int64) ([]Match[T], []Timeout[T]) { return r.m.advance(&r.st, t, nil, nil) }
+func (r *Runner[T]) Advance(t int64) ([]Match[T], []Timeout[T]) {
+	return r.m.advance(&r.st, t, nil, nil)
+}
 
 // Process feeds one event and returns the matches it completes.
 func (r *Runner[T]) Process(ts int64, v T) []Match[T] { return r.m.process(&r.st, ts, v, nil) }
