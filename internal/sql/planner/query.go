@@ -131,6 +131,8 @@ func (p *Planner) bindFrom(t parser.TableExpr) (Node, *scope, error) {
 		return nil, nil, errAt(x, "joins are only supported directly in the FROM of a SELECT yet")
 	case *parser.ParenTable:
 		return p.bindFrom(x.Table)
+	case *parser.MatchRecognize:
+		return p.bindMatchRecognize(x)
 	}
 	return nil, nil, errAt(t, "%T in FROM is not supported yet", t)
 }
