@@ -41,15 +41,38 @@ func appendState[T any](dst []byte, c *compiled[T], ev codec.Codec[T], st *nfaSt
 	dst = append(dst, stateVersion)
 	dst = binary.BigEndian.AppendUint64(dst, c.fingerpr)
 	dst = binary.AppendUvarint(dst, st.nextSeq)
+	// The events table: each event once. Few events (the common case) are
+	// found by a linear scan, more through the index map.
 	clear(index)
-	var events []*step[T]
+	var small [16]*step[T]
+	events := small[:0]
+	find := func(seq uint64) (uint64, bool) {
+		if len(index) > 0 {
+			k, ok := index[seq]
+			return k, ok
+		}
+		for k, e := range events {
+			if e.seq == seq {
+				return uint64(k), true
+			}
+		}
+		return 0, false
+	}
 	for i := range st.runs {
 		for j := range st.runs[i].steps {
 			s := &st.runs[i].steps[j]
-			if _, ok := index[s.seq]; !ok {
-				index[s.seq] = uint64(len(events))
-				events = append(events, s)
+			if _, ok := find(s.seq); ok {
+				continue
 			}
+			if len(events) == len(small) && len(index) == 0 {
+				for k, e := range events {
+					index[e.seq] = uint64(k)
+				}
+			}
+			if len(index) > 0 {
+				index[s.seq] = uint64(len(events))
+			}
+			events = append(events, s)
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(events)))
@@ -79,7 +102,8 @@ func appendState[T any](dst []byte, c *compiled[T], ev codec.Codec[T], st *nfaSt
 		dst = binary.AppendUvarint(dst, uint64(len(r.steps)))
 		for _, s := range r.steps {
 			dst = binary.AppendUvarint(dst, uint64(s.stage))
-			dst = binary.AppendUvarint(dst, index[s.seq])
+			k, _ := find(s.seq)
+			dst = binary.AppendUvarint(dst, k)
 		}
 	}
 	return binary.BigEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))

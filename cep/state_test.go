@@ -137,3 +137,32 @@ func FuzzBucketDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestStateManyEvents: more events than the linear-scan table holds (the
+// index map path) round-trip too.
+func TestStateManyEvents(t *testing.T) {
+	c, err := compile(Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().FollowedBy("c").Where(is("c")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := "a0"
+	for i := range 40 {
+		evs += " b" + string(rune('0'+i%10))
+	}
+	st := stateAfter(c, evs)
+	b := appendState(nil, c, codec.String{}, st, map[uint64]uint64{})
+	got, err := decodeState(b, c, codec.String{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for _, r := range got.runs {
+		longest = max(longest, len(r.steps))
+	}
+	if len(got.runs) != len(st.runs) || longest != 41 {
+		t.Fatalf("%d runs (longest %d events), want %d (41)", len(got.runs), longest, len(st.runs))
+	}
+	if b2 := appendState(nil, c, codec.String{}, got, map[uint64]uint64{}); !bytes.Equal(b, b2) {
+		t.Fatal("encode(decode(b)) != b")
+	}
+}
