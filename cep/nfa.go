@@ -102,6 +102,31 @@ type machine[T any] struct {
 	starts []run[T]
 	next   []run[T]
 	done   []run[T]
+	// timedOut: the runs timed out by the current advance, so that a
+	// partial match held by two runs (a loop and its proceed copy) is
+	// reported once.
+	timedOut []run[T]
+}
+
+// sameAsTimedOut reports whether a run timed out by the current advance has
+// the same events as r.
+func (m *machine[T]) sameAsTimedOut(r run[T]) bool {
+	for _, o := range m.timedOut {
+		if len(o.steps) != len(r.steps) {
+			continue
+		}
+		same := true
+		for i := range o.steps {
+			if o.steps[i].seq != r.steps[i].seq || o.steps[i].stage != r.steps[i].stage {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
 
 func newMachine[T any](c *compiled[T]) *machine[T] {
@@ -165,8 +190,13 @@ func (m *machine[T]) advance(st *nfaState[T], t int64, out []Match[T], timeouts 
 			m.done = append(m.done, r)
 			continue
 		}
-		timeouts = append(timeouts, Timeout[T]{Partial: m.match(r), Time: r.steps[0].ts + m.c.within})
+		if !m.sameAsTimedOut(r) {
+			m.timedOut = append(m.timedOut, r)
+			timeouts = append(timeouts, Timeout[T]{Partial: m.match(r), Time: r.steps[0].ts + m.c.within})
+		}
 	}
+	clear(m.timedOut)
+	m.timedOut = m.timedOut[:0]
 	clear(st.runs[len(keep):])
 	st.runs = keep
 	return m.finish(st, out), timeouts

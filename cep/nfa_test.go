@@ -202,6 +202,11 @@ func TestWithinTimeouts(t *testing.T) {
 	got, tos = runNFA(t, p, "a1 x x b1 a2", 100)
 	check(t, "outside", got, nil, false)
 	check(t, "outside timeouts", tos, []string{"a1", "a2"}, false)
+	// A loop's partial match is held by the loop's run and by its copy
+	// waiting for the next stage: reported once.
+	p = Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().FollowedBy("c").Where(is("c")).Within(10 * time.Millisecond)
+	_, tos = runNFA(t, p, "a1 b1 x b2", 100)
+	check(t, "loop timeouts", tos, []string{"a1 b1 b2", "a1 b1"}, true)
 }
 
 func TestIterativeCondition(t *testing.T) {
