@@ -1,0 +1,6 @@
+CREATE TABLE Ticker (symbol STRING, rowtime TIMESTAMP(3), price BIGINT,
+  WATERMARK FOR rowtime AS rowtime) WITH ('connector' = 'values');
+CREATE TABLE out (symbol STRING, p BIGINT) WITH ('connector' = 'collect');
+INSERT INTO out
+SELECT * FROM Ticker MATCH_RECOGNIZE (PARTITION BY symbol ORDER BY rowtime
+  MEASURES A.price AS p PATTERN (A B) DEFINE A AS A.price > 1, C AS C.price > 2);
