@@ -295,3 +295,44 @@ func setDiff(got, want []string) string {
 	}
 	return fmt.Sprintf("%d rows, want %d; extra %q; missing %q", len(got), len(want), extra, missing)
 }
+
+// TestTrailingNotFollowedByOperator: a match that ends in NotFollowedBy is
+// emitted by the window's timer (at its end), unless the negated event came.
+func TestTrailingNotFollowedByOperator(t *testing.T) {
+	p := cep.Begin[tick]("a").Where(kind("a")).NotFollowedBy("x").Where(kind("x")).Within(10 * time.Millisecond)
+	h, err := streamtest.New(func(in stream.Stream[tick]) stream.Stream[string] {
+		ps, err := cep.Detect(stream.KeyBy(in, func(e tick) string { return e.Key }), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cep.Select(ps, func(m cep.Match[tick]) string { return showMatch(m.Events[0].Value.Key, m.Events) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, e := range []tick{{"k", "a", 1}, {"k", "b", 5}, {"k", "a", 20}, {"j", "a", 21}, {"k", "x", 25}} {
+		if err := h.Record(e.TS, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Watermark(10); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Values(); len(got) != 0 {
+		t.Fatalf("emitted before the window closed: %q", got)
+	}
+	if err := h.Watermark(11); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.EndInput(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range h.Output() {
+		got = append(got, fmt.Sprintf("%d %s", r.TS, r.Value))
+	}
+	if want := []string{"11 k: a@1", "31 j: a@21"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
