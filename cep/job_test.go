@@ -176,12 +176,23 @@ func golden(t *testing.T, path, got string) {
 const spEvents = 3000 // per split
 
 func savepointTickJob(dir, from string, par int, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool, t *testing.T) *stream.Environment {
+	return tickJob(dir, from, par, sink, seen, slow, nil, t)
+}
+
+// tickJob is savepointTickJob with fail called with the count of every
+// record through the map (it may panic) and a restart strategy.
+func tickJob(dir, from string, par int, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool, fail func(n int64), t *testing.T) *stream.Environment {
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
-		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from, Logf: t.Logf}})
+		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from, Logf: t.Logf},
+		Restart:     &stream.RestartStrategy{MaxAttempts: 2}})
 	src := stream.FromSource[tick](env, stream.GeneratorSource[tick]{NumSplits: jobSplits, Count: spEvents, Fn: genTick}, wmTick(), "ticks")
 	slowed := stream.Map(src, func(e tick) tick {
-		if n := seen.Add(1); slow && n%2 == 0 {
+		n := seen.Add(1)
+		if slow && n%2 == 0 {
 			time.Sleep(time.Millisecond)
+		}
+		if fail != nil {
+			fail(n)
 		}
 		return e
 	}).UID("slow-map")
@@ -334,5 +345,42 @@ func TestTrailingNotFollowedByOperator(t *testing.T) {
 	}
 	if want := []string{"11 k: a@1", "31 j: a@21"}; !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestCheckpointFailureMidPattern: the job fails once in the middle (after
+// checkpoints committed, with partial matches and buffered events in keyed
+// state), restarts from its latest checkpoint and commits exactly the
+// output of the per-key oracle: nothing lost, nothing twice.
+func TestCheckpointFailureMidPattern(t *testing.T) {
+	want := oracle(t, spEvents)
+	for _, par := range []int{1, 2} {
+		t.Run(fmt.Sprint("p=", par), func(t *testing.T) {
+			sink := streamtest.NewTxSink[string]()
+			var seen atomic.Int64
+			var failed atomic.Bool
+			var commitsAtFailure, failedAt atomic.Int64
+			fail := func(n int64) {
+				if n >= jobSplits*spEvents/2 && sink.Commits() > 0 && failed.CompareAndSwap(false, true) {
+					commitsAtFailure.Store(int64(sink.Commits()))
+					failedAt.Store(n)
+					panic("injected failure")
+				}
+			}
+			if err := tickJob(t.TempDir(), "", par, sink, &seen, true, fail, t).Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !failed.Load() || commitsAtFailure.Load() == 0 {
+				t.Fatalf("no failure after a committed checkpoint (failed %v, commits then %d)", failed.Load(), commitsAtFailure.Load())
+			}
+			// From the start it would be failedAt + every record again.
+			if seen.Load() >= failedAt.Load()+jobSplits*spEvents {
+				t.Fatalf("%d records through the map: the restart began at the start, not at a checkpoint", seen.Load())
+			}
+			got := slices.Sorted(slices.Values(sink.Rows()))
+			if !slices.Equal(got, want) {
+				t.Fatalf("output after the restart differs: %s", setDiff(got, want))
+			}
+		})
 	}
 }
