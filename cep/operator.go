@@ -110,9 +110,13 @@ func (d *detector[T, K, O]) ProcessElement(ctx *stream.KeyedContext[K], v T, _ s
 		LateTag[T]().Emit(&ctx.Context, v)
 		return nil
 	}
-	b, _ := d.buf.Get(ts)
+	b, ok := d.buf.Get(ts)
 	d.buf.Put(ts, appendEvent(b, d.codec, v))
-	ctx.RegisterEventTimeTimer(ts)
+	if !ok {
+		// A bucket and its timer come and go together (the timer removes
+		// the bucket; both are in the same snapshots).
+		ctx.RegisterEventTimeTimer(ts)
+	}
 	return nil
 }
 
