@@ -554,18 +554,27 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	f := fuseCalc(x, tr.shared)
 	f.simplify()
-	if j, ok := f.in.(*RegularJoin); ok {
-		tr.pruneJoin(&f, j) // prune.go
-	}
 	var in stream.Stream[table.Row]
+	built := false
+	if j, ok := f.in.(*RegularJoin); ok {
+		if m, ok := tr.matchWindowMaxJoin(&f, j); ok { // windowmaxjoin.go
+			var err error
+			if in, err = tr.windowMaxJoin(m); err != nil {
+				return zero, err
+			}
+			built = true
+		} else {
+			tr.pruneJoin(&f, j) // prune.go
+		}
+	}
 	pushed := false
-	if sc, ok := f.in.(*Scan); ok {
+	if sc, ok := f.in.(*Scan); ok && !built {
 		var err error
 		if in, pushed, err = tr.pushDown(sc, &f); err != nil {
 			return zero, err
 		}
 	}
-	if !pushed {
+	if !pushed && !built {
 		var err error
 		if in, err = tr.build(f.in); err != nil {
 			return zero, err
