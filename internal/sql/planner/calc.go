@@ -557,14 +557,22 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var in stream.Stream[table.Row]
 	built := false
 	if j, ok := f.in.(*RegularJoin); ok {
-		if m, ok := tr.matchWindowMaxJoin(&f, j); ok { // windowmaxjoin.go
-			var err error
-			if in, err = tr.windowMaxJoin(m); err != nil {
-				return zero, err
+		_, wmj := tr.matchWindowMaxJoin(&f, j) // windowmaxjoin.go
+		if wmj {
+			// The window aggregation is not translated: the left
+			// input's subtree is no longer shared with it.
+			tr.unshare(j.R)
+		}
+		tr.pruneJoin(&f, j) // prune.go
+		if nj, ok := f.in.(*RegularJoin); ok && wmj {
+			// Over the pruned join (a Calc narrows the left input).
+			if m, ok := tr.matchWindowMaxJoin(&f, nj); ok {
+				var err error
+				if in, err = tr.windowMaxJoin(m); err != nil {
+					return zero, err
+				}
+				built = true
 			}
-			built = true
-		} else {
-			tr.pruneJoin(&f, j) // prune.go
 		}
 	}
 	pushed := false

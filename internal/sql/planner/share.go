@@ -63,6 +63,26 @@ func (tr *translator) share(roots ...Node) {
 	tr.sh = sh
 }
 
+// unshare takes back the uses that the subtree n (not translated after
+// all) counted, so that a subtree it shared with another place is that
+// place's alone again.
+func (tr *translator) unshare(n Node) {
+	if tr.sh == nil {
+		return
+	}
+	r, ok := tr.sh.rep[n]
+	if !ok || tr.sh.refs[r] == 0 {
+		return
+	}
+	tr.sh.refs[r]--
+	if tr.sh.refs[r] > 0 {
+		return // its inputs were counted once, under the first use
+	}
+	for _, in := range n.Inputs() {
+		tr.unshare(in)
+	}
+}
+
 // shared reports whether n's stream has more than one consumer.
 func (tr *translator) shared(n Node) bool {
 	if tr.sh == nil {

@@ -53,9 +53,9 @@ import (
 type windowMaxJoin struct {
 	j        *RegularJoin
 	w        *WindowAgg
-	rCalc    *Calc // over w, or nil
-	lKey, lt int   // left key column, left event-time column
-	size     int64 // window size, ms
+	rCalcs   []*Calc // over w, bottom-up
+	lKey, lt int     // left key column, left event-time column
+	size     int64   // window size, ms
 }
 
 // matchWindowMaxJoin recognises the shape above in the fused Calc f over
@@ -82,8 +82,13 @@ func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowM
 	}
 	m := &windowMaxJoin{j: j, lKey: j.LKeys[0]}
 	rn := j.R
-	if c, ok := rn.(*Calc); ok {
-		m.rCalc, rn = c, c.In
+	for {
+		c, ok := rn.(*Calc)
+		if !ok {
+			break
+		}
+		m.rCalcs = append([]*Calc{c}, m.rCalcs...) // bottom-up
+		rn = c.In
 	}
 	w, ok := rn.(*WindowAgg)
 	if !ok || w.Kind != "TUMBLE" || w.Proctime || len(w.Keys) != 0 || len(w.Aggs) != 1 || w.In.Updating() {
@@ -97,18 +102,21 @@ func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowM
 	if m.size <= 0 {
 		return nil, false
 	}
-	// rcol maps a column of j.R to the WindowAgg's output column.
+	// rcol maps a column of j.R to the WindowAgg's output column (-1: not
+	// a column passed through).
 	rcol := func(k int) int {
-		if m.rCalc == nil {
-			return k
+		for i := len(m.rCalcs) - 1; i >= 0; i-- {
+			c := m.rCalcs[i]
+			if k < 0 || k >= len(c.Exprs) {
+				return -1
+			}
+			col, ok := c.Exprs[k].(*expr.Column)
+			if !ok {
+				return -1
+			}
+			k = col.Index
 		}
-		if k < 0 || k >= len(m.rCalc.Exprs) {
-			return -1
-		}
-		if c, ok := m.rCalc.Exprs[k].(*expr.Column); ok {
-			return c.Index
-		}
-		return -1
+		return k
 	}
 	const wEnd, wMax = 1, 3 // window_start, window_end, window_time, MAX
 	if rcol(j.RKeys[0]) != wMax {
@@ -118,20 +126,37 @@ func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowM
 	if !lt.IsInteger() || !lt.EqualIgnoringNull(rt) {
 		return nil, false
 	}
-	// The window's input: j.L under Calcs passing the MAX argument through.
-	arg, in := a.Args[0], w.In
-	for !reflect.DeepEqual(in, j.L) {
-		c, ok := in.(*Calc)
-		if !ok || c.Filter != nil || arg >= len(c.Exprs) {
-			return nil, false
-		}
-		col, ok := c.Exprs[arg].(*expr.Column)
-		if !ok {
-			return nil, false
-		}
-		arg, in = col.Index, c.In
+	// The window's input and the left input are one subtree under Calcs
+	// without filter that pass the key (the MAX argument) through.
+	type at struct {
+		n   Node
+		col int
 	}
-	if arg != m.lKey {
+	down := func(n Node, col int) []at {
+		out := []at{{n, col}}
+		for {
+			c, ok := n.(*Calc)
+			if !ok || c.Filter != nil || col >= len(c.Exprs) {
+				return out
+			}
+			x, ok := c.Exprs[col].(*expr.Column)
+			if !ok {
+				return out
+			}
+			n, col = c.In, x.Index
+			out = append(out, at{n, col})
+		}
+	}
+	common := false
+	lchain := down(j.L, m.lKey)
+	for _, x := range down(w.In, a.Args[0]) {
+		for _, y := range lchain {
+			if x.col == y.col && reflect.DeepEqual(x.n, y.n) {
+				common = true
+			}
+		}
+	}
+	if !common {
 		return nil, false
 	}
 	// The time condition.
@@ -185,28 +210,29 @@ func (tr *translator) windowMaxJoin(m *windowMaxJoin) (stream.Stream[table.Row],
 	if err != nil {
 		return zero, err
 	}
-	var rprogs []expr.Program
-	var rfilter func(*table.Row) (bool, error)
-	if m.rCalc != nil {
-		for _, e := range m.rCalc.Exprs {
+	var rcalcs []wmjCalc
+	for _, c := range m.rCalcs {
+		var k wmjCalc
+		for _, e := range c.Exprs {
 			p, err := expr.Compile(e)
 			if err != nil {
 				return zero, err
 			}
-			rprogs = append(rprogs, p)
+			k.progs = append(k.progs, p)
 		}
-		if m.rCalc.Filter != nil {
-			if rfilter, err = expr.CompilePredicate(m.rCalc.Filter); err != nil {
+		if c.Filter != nil {
+			if k.filter, err = expr.CompilePredicate(c.Filter); err != nil {
 				return zero, err
 			}
 		}
+		rcalcs = append(rcalcs, k)
 	}
 	nl, nr, lt, size := len(m.j.L.Cols()), len(m.j.R.Cols()), m.lt, m.size
 	routed := stream.FlatMap(l, wmjRoute(nl, lt, size)).Name("window-max-join-route")
 	key := wmjKey(nl, lt, size)
 	lc := rowCodecOf(m.j.L)
 	newFn := func() stream.KeyedProcessFunction[int64, table.Row, table.Row] {
-		return &windowMaxJoinFn{lc: lc, nl: nl, nr: nr, lKey: m.lKey, size: size, rprogs: rprogs, rfilter: rfilter}
+		return &windowMaxJoinFn{lc: lc, nl: nl, nr: nr, lKey: m.lKey, size: size, rcalcs: rcalcs}
 	}
 	return stream.KeyedProcess(stream.KeyBy(routed, key), newFn).Name("window-max-join").UID(tr.uid("window-max-join")), nil
 }
@@ -247,17 +273,16 @@ func wmjKey(nl, lt int, size int64) func(table.Row) int64 {
 // maximum), the rows equal to the running maximum, and the edge rows (the
 // key value in front) that may still equal the final one.
 type windowMaxJoinFn struct {
-	lc      *table.RowCodec
-	nl, nr  int
-	lKey    int
-	size    int64
-	rprogs  []expr.Program
-	rfilter func(*table.Row) (bool, error)
-	hdr     *stream.ValueState[[]byte]
-	rows    *stream.ListState[[]byte]
-	edge    *stream.ListState[[]byte]
-	hbuf    [9]byte
-	keep    [][]byte
+	lc     *table.RowCodec
+	nl, nr int
+	lKey   int
+	size   int64
+	rcalcs []wmjCalc
+	hdr    *stream.ValueState[[]byte]
+	rows   *stream.ListState[[]byte]
+	edge   *stream.ListState[[]byte]
+	hbuf   [9]byte
+	keep   [][]byte
 }
 
 // Header flags.
@@ -439,23 +464,29 @@ func (f *windowMaxJoinFn) result(end int64, h wmjHeader) (table.Row, bool, error
 	}
 	w := table.Row{Kind: table.Insert, Fields: []table.Value{
 		table.TimestampMillis(end - f.size), table.TimestampMillis(end), table.TimestampMillis(end - 1), mx}}
-	if f.rprogs == nil {
-		return w, true, nil
-	}
-	if f.rfilter != nil {
-		if ok, err := f.rfilter(&w); err != nil || !ok {
-			return table.Row{}, false, err
+	for _, c := range f.rcalcs {
+		if c.filter != nil {
+			if ok, err := c.filter(&w); err != nil || !ok {
+				return table.Row{}, false, err
+			}
 		}
-	}
-	r := table.Row{Kind: table.Insert, Fields: make([]table.Value, len(f.rprogs))}
-	for i, p := range f.rprogs {
-		v, err := p(&w)
-		if err != nil {
-			return table.Row{}, false, err
+		r := table.Row{Kind: table.Insert, Fields: make([]table.Value, len(c.progs))}
+		for i, p := range c.progs {
+			v, err := p(&w)
+			if err != nil {
+				return table.Row{}, false, err
+			}
+			r.Fields[i] = v
 		}
-		r.Fields[i] = v
+		w = r
 	}
-	return r, true, nil
+	return w, true, nil
+}
+
+// wmjCalc is a compiled Calc over the window aggregation's row.
+type wmjCalc struct {
+	filter func(*table.Row) (bool, error)
+	progs  []expr.Program
 }
 
 func (f *windowMaxJoinFn) emitPair(l table.Row, end int64, h wmjHeader, out stream.Emitter[table.Row]) error {
