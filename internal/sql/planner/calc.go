@@ -575,11 +575,17 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			}
 		}
 	}
-	pushed := false
+	pushed, sharedSrc := false, false
 	if sc, ok := f.in.(*Scan); ok && !built {
 		var err error
-		if in, pushed, err = tr.pushDown(sc, &f); err != nil {
+		if in, sharedSrc, err = tr.sharedPushDown(sc, &f); err != nil { // scanshare.go
 			return zero, err
+		}
+		pushed = sharedSrc
+		if !pushed {
+			if in, pushed, err = tr.pushDown(sc, &f); err != nil {
+				return zero, err
+			}
 		}
 	}
 	if !pushed && !built {
@@ -605,7 +611,8 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// operator that makes new rows), this operator's alone (not a shared
 	// stream's, share.go), and column i is never read after output i was
 	// written.
-	inPlace := pushed || (freshRows(f.in) && tr.exclusive(f.in))
+	// A shared projected source's rows reach several Calcs: not written.
+	inPlace := (pushed && !sharedSrc) || (freshRows(f.in) && tr.exclusive(f.in))
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index
