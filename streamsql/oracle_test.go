@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
 	fileconn "github.com/stromio/strom/connector/file"
 	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/internal/nexmark"
@@ -166,5 +167,90 @@ func checkOracle(t *testing.T, name, ddl, sql string, src connector.TableFactory
 			}
 		}
 		t.Fatalf("SQL gives %d rows, the oracle %d", len(gotC), len(wantC))
+	}
+}
+
+// countingNexmark is the nexmark connector counting the sources it opens
+// and the whole member ROWs (person, auction, bid) they are asked for.
+type countingNexmark struct {
+	*nexgen.TableConnector
+	full, projected, whole *int
+}
+
+func (c countingNexmark) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	*c.full++
+	return c.TableConnector.TableSource(ctx, t)
+}
+
+func (c countingNexmark) ProjectedTableSource(ctx context.Context, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	*c.projected++
+	for _, p := range fields {
+		if len(p) == 1 && p[0] != 0 { // column 0 is event_type
+			*c.whole++
+		}
+	}
+	return c.TableConnector.ProjectedTableSource(ctx, t, fields)
+}
+
+// TestNexmarkPhysicalPlans pins what the planner's physical rewrites make
+// of q7 and q8 over the nexmark connector (EXPLAIN shows the logical plan):
+// q7's join is the window-max join, and q8's person and auction views read
+// one projected source of the fields they use (before, one source of the
+// whole member ROWs under their shared computed dateTime).
+func TestNexmarkPhysicalPlans(t *testing.T) {
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := strings.Replace(string(src), "'100000000'", "'1000'", 1)
+	for _, c := range []struct {
+		query      string
+		want, none []string // operator UIDs (sql-<n>-<kind>) with / without these kinds
+		scans      int
+	}{
+		{"q7", []string{"-window-max-join"}, []string{"-join", "-window-agg"}, 1},
+		{"q8", []string{"-window-join"}, nil, 1},
+	} {
+		text, err := os.ReadFile(fmt.Sprintf("../internal/nexmark/sql/%s.sql", c.query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var full, projected, whole int
+		sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+			Factories: []connector.TableFactory{countingNexmark{nexgen.TableFactory(), &full, &projected, &whole}, builtin.BlackholeFactory()}})
+		job, _, err := sess.Submit(context.Background(), ddl+string(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var uids []string
+		scans := 0
+		for _, v := range job.View() {
+			for _, o := range v.Operators {
+				uids = append(uids, o.UID)
+				if strings.Contains(o.UID, "-scan-") {
+					scans++
+				}
+			}
+		}
+		all := strings.Join(uids, " ")
+		for _, k := range c.want {
+			if !strings.Contains(all, k) {
+				t.Errorf("%s: no operator %q in %s", c.query, k, all)
+			}
+		}
+		for _, k := range c.none {
+			for _, u := range uids {
+				if strings.HasSuffix(u, k) && !strings.HasSuffix(u, "-window-max-join") {
+					t.Errorf("%s: operator %s (%q) in %s", c.query, u, k, all)
+				}
+			}
+		}
+		if scans != c.scans || projected != c.scans || full != 0 || whole != 0 {
+			t.Errorf("%s: %d scans (%d projected sources, %d full, %d whole member ROWs read), want %d projected reading fields: %s",
+				c.query, scans, projected, full, whole, c.scans, all)
+		}
 	}
 }
