@@ -32,10 +32,11 @@ import (
 //     window too). Every other pair fails the condition, which the Calc
 //     above still evaluates.
 //   - A row of its own window that is not late (the window has not fired)
-//     is one of the rows whose maximum the window aggregation computes, so
-//     it can only equal that maximum if it equals the running maximum: the
-//     operator keeps the rows equal to it (dropped when it rises) and, for
-//     the edge rows (not part of that maximum), those at or above it.
+//     is one of the rows whose maximum the window aggregation computes;
+//     once its x is below the running maximum it is below the final one
+//     and can never match. The operator keeps the rows equal to the
+//     running maximum (dropped when it rises) and, of the edge rows (not
+//     part of that maximum), those at or above it.
 //   - Lateness is the sliced window aggregation's: a row whose window
 //     already fired (the watermark reached E - 1) is not added to the
 //     maximum; the window's result row, kept after firing (as the regular
@@ -46,10 +47,10 @@ import (
 //     (the maximum of a window of NULLs is NULL).
 //
 // The result row is the WindowAgg's (window_start, window_end,
-// window_time, MAX) through the Calc over it, if any; its key column must
-// be the MAX. The window aggregation's input must be the join's left
-// input (equal subtrees) under Calcs that only pass x through, and that
-// input Calcs over a scan.
+// window_time, MAX) through the Calcs over it, if any; its key column must
+// be the MAX. The window aggregation's input and the join's left input
+// must be one subtree (equal subtrees) under Calcs without filter that
+// pass x through, and the left input Calcs over a scan.
 type windowMaxJoin struct {
 	j        *RegularJoin
 	w        *WindowAgg
