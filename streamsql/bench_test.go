@@ -37,7 +37,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 		b.Fatal(err)
 	}
 	src := strings.Replace(string(ddl), "'events.num' = '100000000'", fmt.Sprintf("'events.num' = '%d'", events), 1)
-	for _, name := range []string{"q0", "q1", "q2", "q5", "q7"} {
+	for _, name := range []string{"q0", "q1", "q2", "q5", "q7", "q8"} {
 		text, err := os.ReadFile(fmt.Sprintf("../internal/nexmark/sql/%s.sql", name))
 		if err != nil {
 			b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
 	fileconn "github.com/stromio/strom/connector/file"
 	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/internal/nexmark"
@@ -28,99 +29,228 @@ func TestNexmarkSQLMatchesOracles(t *testing.T) {
 	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q11", "q13", "q14", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			q, err := nexmark.Lookup(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			file := fmt.Sprintf("../internal/nexmark/sql/%s.sql", name)
-			if name == "q6" {
-				// The spec's q6 is not well-formed SQL; this is the query
-				// its DataStream version computes.
-				file = "../internal/sql/testdata/nexmark_q6/q6.sql"
-			}
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sql := string(text)
-			var cfg nexmark.Config
-			if name == "q13" {
-				// The side input the DataStream version reads, as the
-				// filesystem table of the lookup join.
-				if cfg.SideInput, err = nexmark.WriteSideInputFile(t.TempDir()); err != nil {
-					t.Fatal(err)
-				}
-				sql = strings.Replace(sql, "file:///tmp/nexmark/side_input.txt", "file://"+cfg.SideInput, 1)
-			}
-			if name == "q5" {
-				// The DataStream version also writes each row's window.
-				sql = strings.Replace(sql, "    num BIGINT\n)", "    num BIGINT,\n    window_start TIMESTAMP(3),\n    window_end TIMESTAMP(3)\n)", 1)
-				sql = strings.Replace(sql, "SELECT AuctionBids.auction, AuctionBids.num\n", "SELECT AuctionBids.auction, AuctionBids.num, AuctionBids.starttime, AuctionBids.endtime\n", 1)
-			}
-			col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
-			sess := streamsql.NewSession(streamsql.Options{Parallelism: 2,
-				Factories: []connector.TableFactory{valuesFactory{dir: dir}, col, fileconn.FilesystemTableFactory()}})
-			sess.RegisterNexmarkFunctions()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if _, err := sess.Exec(ctx, ddl+strings.ReplaceAll(sql, "'blackhole'", "'collect'")); err != nil {
-				t.Fatal(err)
-			}
-			sink := "nexmark_" + name
-			// The sink's columns under the DataStream version's names
-			// (SPEC.md §3.4; q8 and q9 name some differently in SQL).
-			sch := col.schemas[sink]
-			// q9's SQL also writes bid_extra, which its DataStream version
-			// leaves out: compare the columns they share.
-			drop := map[string]int{"q9": 1}[name]
-			sch.Columns = sch.Columns[:len(sch.Columns)-drop]
-			if len(q.Columns) != len(sch.Columns) {
-				t.Fatalf("the sink has %d columns, the DataStream version %d", len(sch.Columns), len(q.Columns))
-			}
-			sch.Columns = append([]table.Column(nil), sch.Columns...)
-			for i := range sch.Columns {
-				sch.Columns[i].Name = q.Columns[i]
-			}
-			var got []any
-			for _, r := range col.rows[sink] {
-				r.Fields = r.Fields[:len(r.Fields)-drop]
-				js, err := table.AppendJSON(nil, r, &sch)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, json.RawMessage(fmt.Sprintf(`{"op":%q,`, r.Kind.String())+string(js[1:])))
-			}
-			// The SQL plan may be updating where the DataStream version is
-			// not (q5's join of window results): apply its changelog.
-			updating := false
-			for _, r := range col.rows[sink] {
-				updating = updating || r.Kind != table.Insert
-			}
-			gotC, err := nexmark.Canonical(got, updating)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := q.Oracle(events, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantC, err := nexmark.Canonical(want, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(wantC) == 0 {
-				t.Fatalf("the oracle gives no rows")
-			}
-			if strings.Join(gotC, "\n") != strings.Join(wantC, "\n") {
-				n := 0
-				for i := 0; i < len(gotC) && i < len(wantC) && n < 3; i++ {
-					if gotC[i] != wantC[i] {
-						t.Errorf("row %d:\n got %s\nwant %s", i, gotC[i], wantC[i])
-						n++
-					}
-				}
-				t.Fatalf("SQL gives %d rows, the oracle %d", len(gotC), len(wantC))
-			}
+			sql, cfg := oracleQuery(t, name)
+			checkOracle(t, name, ddl, sql, valuesFactory{dir: dir}, events, cfg)
 		})
+	}
+}
+
+// oracleQuery returns the SQL of query name as the oracle test runs it
+// and the DataStream version's configuration.
+func oracleQuery(t *testing.T, name string) (string, nexmark.Config) {
+	t.Helper()
+	file := fmt.Sprintf("../internal/nexmark/sql/%s.sql", name)
+	if name == "q6" {
+		// The spec's q6 is not well-formed SQL; this is the query
+		// its DataStream version computes.
+		file = "../internal/sql/testdata/nexmark_q6/q6.sql"
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := string(text)
+	var cfg nexmark.Config
+	if name == "q13" {
+		// The side input the DataStream version reads, as the
+		// filesystem table of the lookup join.
+		if cfg.SideInput, err = nexmark.WriteSideInputFile(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		sql = strings.Replace(sql, "file:///tmp/nexmark/side_input.txt", "file://"+cfg.SideInput, 1)
+	}
+	if name == "q5" {
+		// The DataStream version also writes each row's window.
+		sql = strings.Replace(sql, "    num BIGINT\n)", "    num BIGINT,\n    window_start TIMESTAMP(3),\n    window_end TIMESTAMP(3)\n)", 1)
+		sql = strings.Replace(sql, "SELECT AuctionBids.auction, AuctionBids.num\n", "SELECT AuctionBids.auction, AuctionBids.num, AuctionBids.starttime, AuctionBids.endtime\n", 1)
+	}
+	return sql, cfg
+}
+
+// TestNexmarkSQLOverConnectorMatchesOracles runs queries through the
+// 'nexmark' table connector itself (the benchmark's source, which projects:
+// push-down, a projected source shared by several Calcs, the window-max
+// join's narrowed input) over the same events as the oracles.
+func TestNexmarkSQLOverConnectorMatchesOracles(t *testing.T) {
+	gen := nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}
+	events := nexgen.Generate(gen)
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',"
+	ddl := strings.Replace(string(src), "'connector' = 'nexmark',", opts, 1)
+	for _, r := range [][2]string{{"'10000000'", "'1000'"}, {"'100000000'", "'3000'"}} {
+		ddl = strings.ReplaceAll(ddl, r[0], r[1])
+	}
+	if !strings.Contains(ddl, "'seed' = '7'") || !strings.Contains(ddl, "'events.num' = '3000'") || !strings.Contains(ddl, "'first-event.rate' = '1000'") {
+		t.Fatalf("the DDL's options were not replaced:\n%s", ddl)
+	}
+	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sql, cfg := oracleQuery(t, name)
+			checkOracle(t, name, ddl, sql, nexgen.TableFactory(), events, cfg)
+		})
+	}
+}
+
+// checkOracle runs the query sql (over ddl's tables, read through src) at
+// parallelism 2 and compares its final result with the oracle of the
+// DataStream version of query name over events.
+func checkOracle(t *testing.T, name, ddl, sql string, src connector.TableFactory, events []nexgen.Event, cfg nexmark.Config) {
+	t.Helper()
+	q, err := nexmark.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	sess := streamsql.NewSession(streamsql.Options{Parallelism: 2,
+		Factories: []connector.TableFactory{src, col, fileconn.FilesystemTableFactory()}})
+	sess.RegisterNexmarkFunctions()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := sess.Exec(ctx, ddl+strings.ReplaceAll(sql, "'blackhole'", "'collect'")); err != nil {
+		t.Fatal(err)
+	}
+	sink := "nexmark_" + name
+	// The sink's columns under the DataStream version's names
+	// (SPEC.md §3.4; q8 and q9 name some differently in SQL).
+	sch := col.schemas[sink]
+	// q9's SQL also writes bid_extra, which its DataStream version
+	// leaves out: compare the columns they share.
+	drop := map[string]int{"q9": 1}[name]
+	sch.Columns = sch.Columns[:len(sch.Columns)-drop]
+	if len(q.Columns) != len(sch.Columns) {
+		t.Fatalf("the sink has %d columns, the DataStream version %d", len(sch.Columns), len(q.Columns))
+	}
+	sch.Columns = append([]table.Column(nil), sch.Columns...)
+	for i := range sch.Columns {
+		sch.Columns[i].Name = q.Columns[i]
+	}
+	var got []any
+	for _, r := range col.rows[sink] {
+		r.Fields = r.Fields[:len(r.Fields)-drop]
+		js, err := table.AppendJSON(nil, r, &sch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, json.RawMessage(fmt.Sprintf(`{"op":%q,`, r.Kind.String())+string(js[1:])))
+	}
+	// The SQL plan may be updating where the DataStream version is
+	// not (q5's join of window results): apply its changelog.
+	updating := false
+	for _, r := range col.rows[sink] {
+		updating = updating || r.Kind != table.Insert
+	}
+	gotC, err := nexmark.Canonical(got, updating)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := q.Oracle(events, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantC, err := nexmark.Canonical(want, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantC) == 0 {
+		t.Fatalf("the oracle gives no rows")
+	}
+	if strings.Join(gotC, "\n") != strings.Join(wantC, "\n") {
+		n := 0
+		for i := 0; i < len(gotC) && i < len(wantC) && n < 3; i++ {
+			if gotC[i] != wantC[i] {
+				t.Errorf("row %d:\n got %s\nwant %s", i, gotC[i], wantC[i])
+				n++
+			}
+		}
+		t.Fatalf("SQL gives %d rows, the oracle %d", len(gotC), len(wantC))
+	}
+}
+
+// countingNexmark is the nexmark connector counting the sources it opens
+// and the whole member ROWs (person, auction, bid) they are asked for.
+type countingNexmark struct {
+	*nexgen.TableConnector
+	full, projected, whole *int
+}
+
+func (c countingNexmark) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	*c.full++
+	return c.TableConnector.TableSource(ctx, t)
+}
+
+func (c countingNexmark) ProjectedTableSource(ctx context.Context, t connector.TableContext, fields [][]int) (connector.Source[table.Row], error) {
+	*c.projected++
+	for _, p := range fields {
+		if len(p) == 1 && p[0] != 0 { // column 0 is event_type
+			*c.whole++
+		}
+	}
+	return c.TableConnector.ProjectedTableSource(ctx, t, fields)
+}
+
+// TestNexmarkPhysicalPlans pins what the planner's physical rewrites make
+// of q7 and q8 over the nexmark connector (EXPLAIN shows the logical plan):
+// q7's join is the window-max join, and q8's person and auction views read
+// one projected source of the fields they use (before, one source of the
+// whole member ROWs under their shared computed dateTime).
+func TestNexmarkPhysicalPlans(t *testing.T) {
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := strings.Replace(string(src), "'100000000'", "'1000'", 1)
+	for _, c := range []struct {
+		query      string
+		want, none []string // operator UIDs (sql-<n>-<kind>) with / without these kinds
+		scans      int
+	}{
+		{"q7", []string{"-window-max-join"}, []string{"-join", "-window-agg"}, 1},
+		{"q8", []string{"-window-join"}, nil, 1},
+	} {
+		text, err := os.ReadFile(fmt.Sprintf("../internal/nexmark/sql/%s.sql", c.query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var full, projected, whole int
+		sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+			Factories: []connector.TableFactory{countingNexmark{nexgen.TableFactory(), &full, &projected, &whole}, builtin.BlackholeFactory()}})
+		job, _, err := sess.Submit(context.Background(), ddl+string(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var uids []string
+		scans := 0
+		for _, v := range job.View() {
+			for _, o := range v.Operators {
+				uids = append(uids, o.UID)
+				if strings.Contains(o.UID, "-scan-") {
+					scans++
+				}
+			}
+		}
+		all := strings.Join(uids, " ")
+		for _, k := range c.want {
+			if !strings.Contains(all, k) {
+				t.Errorf("%s: no operator %q in %s", c.query, k, all)
+			}
+		}
+		for _, k := range c.none {
+			for _, u := range uids {
+				if strings.HasSuffix(u, k) && !strings.HasSuffix(u, "-window-max-join") {
+					t.Errorf("%s: operator %s (%q) in %s", c.query, u, k, all)
+				}
+			}
+		}
+		if scans != c.scans || projected != c.scans || full != 0 || whole != 0 {
+			t.Errorf("%s: %d scans (%d projected sources, %d full, %d whole member ROWs read), want %d projected reading fields: %s",
+				c.query, scans, projected, full, whole, c.scans, all)
+		}
 	}
 }

@@ -554,18 +554,41 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	f := fuseCalc(x, tr.shared)
 	f.simplify()
-	if j, ok := f.in.(*RegularJoin); ok {
-		tr.pruneJoin(&f, j) // prune.go
-	}
 	var in stream.Stream[table.Row]
-	pushed := false
-	if sc, ok := f.in.(*Scan); ok {
-		var err error
-		if in, pushed, err = tr.pushDown(sc, &f); err != nil {
-			return zero, err
+	built := false
+	if j, ok := f.in.(*RegularJoin); ok {
+		_, wmj := tr.matchWindowMaxJoin(&f, j) // windowmaxjoin.go
+		if wmj {
+			// The window aggregation is not translated: the left
+			// input's subtree is no longer shared with it.
+			tr.unshare(j.R)
+		}
+		tr.pruneJoin(&f, j) // prune.go
+		if nj, ok := f.in.(*RegularJoin); ok && wmj {
+			// Over the pruned join (a Calc narrows the left input).
+			if m, ok := tr.matchWindowMaxJoin(&f, nj); ok {
+				var err error
+				if in, err = tr.windowMaxJoin(m); err != nil {
+					return zero, err
+				}
+				built = true
+			}
 		}
 	}
-	if !pushed {
+	pushed, sharedSrc := false, false
+	if sc, ok := f.in.(*Scan); ok && !built {
+		var err error
+		if in, sharedSrc, err = tr.sharedPushDown(sc, &f); err != nil { // scanshare.go
+			return zero, err
+		}
+		pushed = sharedSrc
+		if !pushed {
+			if in, pushed, err = tr.pushDown(sc, &f); err != nil {
+				return zero, err
+			}
+		}
+	}
+	if !pushed && !built {
 		var err error
 		if in, err = tr.build(f.in); err != nil {
 			return zero, err
@@ -588,7 +611,8 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// operator that makes new rows), this operator's alone (not a shared
 	// stream's, share.go), and column i is never read after output i was
 	// written.
-	inPlace := pushed || (freshRows(f.in) && tr.exclusive(f.in))
+	// A shared projected source's rows reach several Calcs: not written.
+	inPlace := (pushed && !sharedSrc) || (freshRows(f.in) && tr.exclusive(f.in))
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index

@@ -3,6 +3,7 @@ package planner
 import (
 	"reflect"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -37,10 +38,12 @@ func (tr *translator) share(roots ...Node) {
 	walk = func(n Node) {
 		r, ok := sh.rep[n]
 		if !ok {
-			for _, c := range reps {
-				if reflect.TypeOf(c) == reflect.TypeOf(n) && reflect.DeepEqual(c, n) {
-					r = c
-					break
+			if !tr.overProjectableScan(n) {
+				for _, c := range reps {
+					if reflect.TypeOf(c) == reflect.TypeOf(n) && reflect.DeepEqual(c, n) {
+						r = c
+						break
+					}
 				}
 			}
 			if r == nil {
@@ -61,6 +64,50 @@ func (tr *translator) share(roots ...Node) {
 		walk(n)
 	}
 	tr.sh = sh
+}
+
+// unshare takes back the uses that the subtree n (not translated after
+// all) counted, so that a subtree it shared with another place is that
+// place's alone again.
+func (tr *translator) unshare(n Node) {
+	if tr.sh == nil {
+		return
+	}
+	r, ok := tr.sh.rep[n]
+	if !ok || tr.sh.refs[r] == 0 {
+		return
+	}
+	tr.sh.refs[r]--
+	if tr.sh.refs[r] > 0 {
+		return // its inputs were counted once, under the first use
+	}
+	for _, in := range n.Inputs() {
+		tr.unshare(in)
+	}
+}
+
+// overProjectableScan reports whether n is a chain of Calcs over a scan
+// whose source can project: such chains are not merged, so that each is
+// fused down to the scan and pushes its projection into it; the scan is
+// what is shared, through one projected source (scanshare.go). Merged, the
+// lowest Calc would read every column of the source for all of them.
+func (tr *translator) overProjectableScan(n Node) bool {
+	if _, ok := n.(*Calc); !ok {
+		return false
+	}
+	for {
+		c, ok := n.(*Calc)
+		if !ok {
+			break
+		}
+		n = c.In
+	}
+	sc, ok := n.(*Scan)
+	if !ok || sc.Changelog {
+		return false
+	}
+	_, can := tr.p.Factories[sc.Table.Connector].(connector.ProjectableTableSource)
+	return can
 }
 
 // shared reports whether n's stream has more than one consumer.

@@ -20,7 +20,8 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 	for _, s := range sinks {
 		roots = append(roots, s.In)
 	}
-	tr.share(roots...) // share.go
+	tr.share(roots...)     // share.go
+	tr.planScans(roots...) // scanshare.go
 	for i, s := range sinks {
 		in, err := tr.build(s.In)
 		if err != nil {
@@ -35,6 +36,7 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n Node, sink connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
 	tr.share(n)
+	tr.planScans(n)
 	in, err := tr.build(n)
 	if err != nil {
 		return err
@@ -44,11 +46,12 @@ func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n No
 }
 
 type translator struct {
-	p   *Planner
-	ctx context.Context
-	env *stream.Environment
-	n   int // operators so far, for UIDs
-	sh  *sharing
+	p     *Planner
+	ctx   context.Context
+	env   *stream.Environment
+	n     int // operators so far, for UIDs
+	sh    *sharing
+	scans map[Node]*scanShare // shared projected scans (scanshare.go)
 }
 
 func (tr *translator) uid(kind string) string {
