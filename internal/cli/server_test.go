@@ -34,7 +34,8 @@ func TestServerAndJobCommands(t *testing.T) {
 	var sout, serr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
+		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms",
+			"--stream-write-timeout", "3s"}, &sout, &serr)
 	}()
 	// The URL is printed after server.json is written.
 	pollFor(t, "the dashboard URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
@@ -109,6 +110,19 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(prom), `job_id="`+id+`"`) {
 		t.Fatalf("metrics: %d %.300s", resp.StatusCode, prom)
+	}
+	// The overview shows the settings, --stream-write-timeout among them.
+	req, _ = http.NewRequest("GET", info.URL+"/api/v1/overview", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ov struct{ Config map[string]string }
+	err = json.NewDecoder(resp.Body).Decode(&ov)
+	resp.Body.Close()
+	if err != nil || ov.Config["stream_write_timeout"] != "3s" {
+		t.Fatalf("overview config: %v %v", err, ov.Config)
 	}
 	out, errs, code = jobCmd("savepoint", id, "--name", "sp1", "--stop")
 	if code != 0 || !strings.Contains(out, "savepoint sp1") {
@@ -196,5 +210,27 @@ func TestServerBuiltinJob(t *testing.T) {
 	}
 	if _, errs, code = jobCmd("cancel", id); code != 0 {
 		t.Fatalf("cancel: %d %q", code, errs)
+	}
+}
+
+// --stream-write-timeout outside its bounds is a usage error (exit 2) that
+// names the flag, the bounds and the value, before the data directory is
+// touched.
+func TestServerStreamWriteTimeoutFlag(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, v := range []string{"0s", "50ms", "-1s", "11m"} {
+		var o, e bytes.Buffer
+		code := run(context.Background(), []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--stream-write-timeout", v}, &o, &e)
+		want := "--stream-write-timeout must be between 100ms and 10m0s, got "
+		if code != 2 || !strings.Contains(e.String(), want) {
+			t.Errorf("--stream-write-timeout %s: exit %d, stderr %q; want exit 2 and %q", v, code, e.String(), want)
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"server", "--data-dir", dir, "--stream-write-timeout", "soon"}, &o, &e); code != 2 || !strings.Contains(e.String(), "invalid argument") {
+		t.Errorf("--stream-write-timeout soon: exit %d, stderr %q", code, e.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data directory was made by a refused start: %v", err)
 	}
 }
