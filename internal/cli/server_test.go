@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stromio/strom/internal/failpoint"
 )
 
 func pollFor(t *testing.T, what string, cond func() bool) {
@@ -232,5 +238,93 @@ func TestServerStreamWriteTimeoutFlag(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the data directory was made by a refused start: %v", err)
+	}
+}
+
+// A real crash during a savepoint: `strom server` (this test binary as
+// strom) is killed with SIGKILL by the savepoint-written failpoint after
+// the savepoint's files and before its <name>.json; the next start removes
+// the incomplete directory, resumes the job, and the name can be used again.
+func TestServerCrashDuringSavepoint(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL is Unix")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
+	child.Env = append(os.Environ(), nxChildEnv+"=1", failpoint.EnvVar+"=savepoint-written")
+	var cout, cerr syncBuffer
+	child.Stdout, child.Stderr = &cout, &cerr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	exited := make(chan struct{})
+	go func() { werr = child.Wait(); close(exited) }()
+	defer func() {
+		_ = child.Process.Kill()
+		<-exited
+	}()
+	pollFor(t, "the child server's URL", func() bool { return strings.Contains(cout.String(), "/?token=") })
+	jobCmd := func(args ...string) (string, string, int) {
+		var o, e bytes.Buffer
+		code := run(context.Background(), append([]string{"job"}, append(args, "--data-dir", dir)...), &o, &e)
+		return o.String(), e.String(), code
+	}
+	out, errs, code := jobCmd("submit", "--builtin", "nexmark-q1")
+	if code != 0 {
+		t.Fatalf("submit: %d %q %q", code, out, errs)
+	}
+	id := strings.Fields(strings.TrimPrefix(out, "submitted job "))[0]
+	pollFor(t, "a checkpoint", func() bool {
+		out, _, _ := jobCmd("show", id)
+		return strings.Contains(out, "running") && !strings.Contains(out, "checkpoints: 0 completed")
+	})
+	if _, _, code := jobCmd("savepoint", id, "--name", "sp1"); code == 0 {
+		t.Fatal("the savepoint succeeded; the failpoint should have killed the server")
+	}
+	<-exited
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || !strings.Contains(cerr.String(), "failpoint savepoint-written hit") {
+		t.Fatalf("the child server ended with %v, stderr %q; want SIGKILL by the failpoint", werr, cerr.String())
+	}
+	spDir := filepath.Join(dir, "savepoints", "sp1")
+	if ents, err := os.ReadDir(spDir); err != nil || len(ents) == 0 {
+		t.Fatalf("the crash left no savepoint directory: %v %v", ents, err)
+	}
+	if _, err := os.Stat(spDir + ".json"); !os.IsNotExist(err) {
+		t.Fatalf("sp1.json after the crash: %v", err)
+	}
+
+	// The next start (in process, no failpoint).
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	pollFor(t, "the URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
+	if _, err := os.Stat(spDir); !os.IsNotExist(err) {
+		t.Fatalf("the incomplete savepoint is still there after a start: %v", err)
+	}
+	if !strings.Contains(serr.String(), "removed an incomplete savepoint") {
+		t.Fatalf("the removal was not logged: %q", serr.String())
+	}
+	pollFor(t, "the job resumed", func() bool {
+		out, _, _ := jobCmd("show", id)
+		return strings.Contains(out, "running")
+	})
+	if out, errs, code := jobCmd("savepoint", id, "--name", "sp1"); code != 0 || !strings.Contains(out, "savepoint sp1") {
+		t.Fatalf("savepoint sp1 after the crash: %d %q %q", code, out, errs)
+	}
+	if out, _, code := jobCmd("savepoints"); code != 0 || !strings.Contains(out, "sp1") {
+		t.Fatalf("savepoints: %d %q", code, out)
 	}
 }
