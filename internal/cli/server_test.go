@@ -214,6 +214,35 @@ func TestServerBuiltinJob(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nexmark-q5") {
 		t.Fatalf("list: %d %q %q", code, out, errs)
 	}
+	// The job view describes the builtin (it has no SQL): what q5 computes
+	// and its plan.
+	out, errs, code = jobCmd("show", id)
+	if code != 0 || !strings.Contains(out, "builtin nexmark-q5: Nexmark q5, Hot items: the auctions with the most bids") {
+		t.Fatalf("show: %d %q %q", code, out, errs)
+	}
+	var info struct{ URL string }
+	b, _ := os.ReadFile(filepath.Join(dir, "server.json"))
+	tok, _ := os.ReadFile(filepath.Join(dir, "token"))
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", info.URL+"/api/v1/jobs/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		SQL     string `json:"sql"`
+		Builtin *struct{ Name, Description, Plan string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.SQL != "" || doc.Builtin == nil || doc.Builtin.Name != "nexmark-q5" ||
+		!strings.Contains(doc.Builtin.Description, "window_start") ||
+		!strings.Contains(doc.Builtin.Plan, "0: nexmark-generator") || !strings.Contains(doc.Builtin.Plan, "q5-count") || !strings.Contains(doc.Builtin.Plan, "<-HASH-") {
+		t.Fatalf("GET /api/v1/jobs/%s: %v %+v", id, err, doc.Builtin)
+	}
 	if _, errs, code = jobCmd("cancel", id); code != 0 {
 		t.Fatalf("cancel: %d %q", code, errs)
 	}

@@ -65,6 +65,7 @@ type job struct {
 	last     *stream.Job // the job that ran last (its figures after the end)
 	retries  int         // starts that failed (planning at a resume)
 	columns  []web.Column
+	plan     string          // a builtin job's plan (stream.Environment.Plan)
 	feed     *web.Feed       // query jobs
 	excs     []web.Exception // failures to start, newest first
 	stopping string          // "cancelled" when the user cancelled
@@ -554,6 +555,13 @@ func (s *Server) startBuiltin(jb *job, rec jobRecord) (*stream.Job, error) {
 	if err := b.Build(env, rec.Created.UnixMilli()); err != nil {
 		return nil, err
 	}
+	// The job view shows the plan in place of SQL; a plan that does not
+	// compile fails Start below with the same error.
+	if p, err := env.Plan(); err == nil {
+		jb.mu.Lock()
+		jb.plan = p
+		jb.mu.Unlock()
+	}
 	return env.Start(s.ctx)
 }
 
@@ -628,6 +636,9 @@ func (s *Server) Job(id string) (web.JobInfo, error) {
 	defer jb.mu.Unlock()
 	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: RedactSQL(jb.rec.SQL), Columns: jb.columns,
 		Checkpointing: !jb.rec.Query}
+	if jb.rec.Builtin != "" {
+		ji.Builtin = &web.BuiltinDoc{Name: jb.rec.Builtin, Description: s.cfg.Builtins[jb.rec.Builtin].Description, Plan: jb.plan}
+	}
 	var excs []web.Exception
 	if j := jb.last; j != nil {
 		ji.View, ji.Checkpoints, ji.History = j.View(), j.Checkpoints(), j.CheckpointHistory()

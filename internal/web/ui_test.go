@@ -253,6 +253,8 @@ func (f *uiFakeAPI) detail(id string) map[string]any {
 		j["columns"] = []map[string]any{{"name": "k", "type": "STRING"}, {"name": "v", "type": "BIGINT"}}
 	case "f1":
 		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+		j["builtin"] = map[string]any{"name": "nexmark-q5", "description": "Nexmark q5, Hot items: the auctions with the most bids.",
+			"plan": "0: nexmark-generator -> bids (parallelism 1)\n1: q5-count (parallelism 1) <-HASH- 0\n"}
 	case "w1":
 		j["graph"] = map[string]any{"vertices": uiFakeWideVertices}
 	}
@@ -701,6 +703,13 @@ func TestDashboardChromium(t *testing.T) {
 			t.Errorf("result rows %q, want %q (the changelog +I a 1, +I b 2, -U a 1, +U a 4, +I c 3, -D b 2, +I d 5 applied)", rows, want)
 		}
 		uiMustContain(t, "query job", dom, `id="result-count">3</b>`, `id="job-name">totals-by-key</h1>`, `<span class="type">BIGINT</span>`)
+	})
+
+	t.Run("builtin job page", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/#/jobs/f1", "--dump-dom")
+		uiMustContain(t, "builtin job", dom, `id="job-name">backfill-2026-11</h1>`, `id="builtin"`,
+			`id="builtin-name">nexmark-q5</code>`, `id="builtin-description">Nexmark q5, Hot items: the auctions with the most bids.</p>`,
+			`id="builtin-plan">0: nexmark-generator -&gt; bids (parallelism 1)`, `1: q5-count (parallelism 1) &lt;-HASH- 0`)
 	})
 
 	t.Run("job list, polling", func(t *testing.T) {

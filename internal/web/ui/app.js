@@ -569,6 +569,17 @@
         if (job.sql) {
           sqlCard.hidden = false;
           clear(sqlCard).append(h("div", { class: "card-head" }, h("h2", { text: "SQL" })), h("pre", { class: "sql", text: job.sql }));
+        } else if (job.builtin) {
+          // A compiled-in DataStream job has no SQL: its name, what it
+          // does and its plan (vertices, parallelism, inputs).
+          const b = job.builtin;
+          sqlCard.hidden = false;
+          sqlCard.id = "builtin";
+          clear(sqlCard).append(
+            h("div", { class: "card-head" }, h("h2", { text: "Builtin job " }, h("code", { id: "builtin-name", text: b.name })),
+              h("span", { class: "sub", text: "compiled-in DataStream job" })),
+            h("div", { class: "card-body" }, h("p", { id: "builtin-description", text: b.description || "" })),
+            b.plan ? h("pre", { class: "sql", id: "builtin-plan", text: b.plan }) : null);
         }
         if ((job.query || (job.columns && job.columns.length)) && !results) {
           resultsCard.hidden = false;
