@@ -273,6 +273,8 @@ func (f *uiFakeAPI) metrics(id string, t time.Time) map[string]any {
 			"late_records": 3, "dead_letters": 0, "latency_p50_ms": 4.2, "latency_p99_ms": 38.5}
 		if id == 0 && in == 0 {
 			m["records_in_per_second"] = 0.0
+			// The source's connector counts the bytes it reads.
+			m["bytes_read"], m["bytes_read_per_second"] = int64(out*4000*120), out*120
 		}
 		return m
 	}
@@ -688,6 +690,10 @@ func TestDashboardChromium(t *testing.T) {
 		vt := uiRows(dom, "vertex-table")
 		if len(vt) != 3 || !strings.Contains(vt[0][0], "Source: nexmark") || vt[1][1] != "4" {
 			t.Errorf("vertex rows: %q", vt)
+		}
+		// Bytes/s: the source's (its connector counts them), none elsewhere.
+		if len(vt) == 3 && (len(vt[0]) < 14 || !strings.HasSuffix(vt[0][13], " MiB/s in") || vt[1][13] != "—") {
+			t.Errorf("bytes per second of the vertices: %q", vt)
 		}
 		if strings.Contains(dom, `id="auth" class="auth"`) && !strings.Contains(dom, `id="auth" class="auth" hidden`) {
 			t.Error("the sign-in screen is shown")
