@@ -1,6 +1,7 @@
 // Package failpoint crashes the process at a named step of the checkpoint
-// and two-phase-commit protocol, so that tests can check recovery from a
-// crash exactly there (RELIABILITY.md P4).
+// and two-phase-commit protocol (and of `strom server`'s savepoints), so
+// that tests can check recovery from a crash exactly there (RELIABILITY.md
+// P4).
 //
 // A failpoint is selected by the environment variable STROM_FAILPOINT,
 // read once when the process starts:
