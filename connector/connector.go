@@ -193,6 +193,25 @@ type DeadLetterReader interface {
 	TakeDeadLetters(buf []DeadLetter) []DeadLetter
 }
 
+// BytesReader is an optional capability of a Reader that knows the size
+// of what it reads: BytesRead is the total size of the records it consumed
+// since it opened (key, value and header bytes as stored in the journal or
+// in Kafka; the bytes of the file consumed, line ends included), skipped
+// and dead-lettered records too. The engine reads it on the subtask's
+// goroutine when it publishes the metrics (not per Read), for the source's
+// bytes-read counter; a reader counts with a plain field.
+type BytesReader interface {
+	BytesRead() int64
+}
+
+// BytesWriter is the same for a Writer: BytesWritten is the total size of
+// the records it serialised since it opened (key, value and header bytes
+// of journal and Kafka records; the encoded lines of a file), whether or
+// not they are committed yet.
+type BytesWriter interface {
+	BytesWritten() int64
+}
+
 // NewSplitOpener is an optional capability of a Source whose start policy
 // for a fresh job is not "from the beginning" (Kafka's latest, a
 // timestamp, a group's offsets). A split that appears after the job first

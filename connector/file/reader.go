@@ -30,6 +30,7 @@ type Reader[T any] struct {
 	// Consumed position: everything before pos (lines lines) was returned,
 	// skipped or blank.
 	pos, lines int64
+	bytes      int64 // consumed since the open (connector.BytesReader)
 
 	// Buffered file bytes: buf[r:w] is unconsumed, buf[0] is at file
 	// offset bufOff. buf never grows beyond max+2 bytes.
@@ -117,6 +118,10 @@ func (r *Reader[T]) Position() []byte {
 	}
 	return encodePosition(r.pos, r.lines)
 }
+
+// BytesRead implements connector.BytesReader: the bytes of the file
+// consumed since the open (lines, line ends, skipped lines, the header).
+func (r *Reader[T]) BytesRead() int64 { return r.bytes }
 
 // Skipped is the number of bad lines this reader skipped.
 func (r *Reader[T]) Skipped() int64 { return r.skipped }
@@ -255,6 +260,7 @@ func (r *Reader[T]) countSkip() {
 func (r *Reader[T]) consume(adv int, nlines int64) {
 	r.r += adv
 	r.pos += int64(adv)
+	r.bytes += int64(adv)
 	r.lines += nlines
 	r.scan, r.nl, r.cstate = 0, 0, csvPlain
 }
@@ -349,7 +355,9 @@ func (r *Reader[T]) finishDiscard(end int) {
 	r.discard = false
 	r.r = end
 	r.lines += int64(r.nl) + 1
+	old := r.pos
 	r.pos = r.bufOff + int64(end)
+	r.bytes += r.pos - old
 	r.scan, r.nl, r.cstate = 0, 0, csvPlain
 	r.countSkip()
 }

@@ -146,7 +146,8 @@ type writer[T any] struct {
 	enc      func([]byte, T) ([]byte, error)
 	buf      []byte
 	limit    int
-	created  bool // the file did not exist: its directory entry needs an fsync
+	bytes    int64 // connector.BytesWriter
+	created  bool  // the file did not exist: its directory entry needs an fsync
 	err      error
 	closed   bool
 	closeErr error
@@ -166,11 +167,15 @@ func (w *writer[T]) Write(v T, _ int64) error {
 		return fmt.Errorf("strom: file sink %s: cannot encode %T: %w", w.path, v, err)
 	}
 	w.buf = buf
+	w.bytes += int64(len(buf) - n)
 	if len(w.buf) >= w.limit {
 		return w.flush()
 	}
 	return nil
 }
+
+// BytesWritten implements connector.BytesWriter.
+func (w *writer[T]) BytesWritten() int64 { return w.bytes }
 
 // Flush writes the buffered records to the file (without fsync).
 func (w *writer[T]) Flush(context.Context) error {

@@ -235,6 +235,21 @@ func TestMaxLineBytes(t *testing.T) {
 		if off != int64(len(content)) || lines != 4 {
 			t.Fatalf("final position %d/%d", off, lines)
 		}
+		// Every byte of the file was consumed, the skipped long lines too
+		// (connector.BytesReader).
+		if r.BytesRead() != int64(len(content)) {
+			t.Fatalf("BytesRead %d, want the file's %d", r.BytesRead(), len(content))
+		}
+		// A reader opened at a position counts from there.
+		first := make([]event, 1)
+		r0 := openReader(t, src, p, nil)
+		if n, err := r0.Read(context.Background(), first); n != 1 || err != nil {
+			t.Fatal(n, err)
+		}
+		r2 := openReader(t, src, p, r0.Position())
+		if _, _, err := drain[event](r2, 10); err != nil || r0.BytesRead()+r2.BytesRead() != int64(len(content)) {
+			t.Fatalf("a resumed reader read %d bytes after %d: %v; want %d together", r2.BytesRead(), r0.BytesRead(), err, len(content))
+		}
 	})
 	t.Run("exact", func(t *testing.T) {
 		// A line of exactly MaxLineBytes (plus "\r\n") is fine.

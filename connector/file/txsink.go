@@ -297,6 +297,7 @@ type txWriter[T any] struct {
 	s       *TransactionalSink[T]
 	subtask int
 	token   string // unique per writer: staged names never collide
+	bytes   int64  // connector.BytesWriter
 	enc     func([]byte, T) ([]byte, error)
 	header  []byte // starts every part file (CSV)
 	part    func(T) string
@@ -341,6 +342,9 @@ type staged struct {
 	size            int64
 }
 
+// BytesWritten implements connector.BytesWriter.
+func (w *txWriter[T]) BytesWritten() int64 { return w.bytes }
+
 func (w *txWriter[T]) Write(v T, _ int64) error {
 	if w.err != nil {
 		return w.err
@@ -374,6 +378,7 @@ func (w *txWriter[T]) Write(v T, _ int64) error {
 	}
 	p.buf = buf
 	p.size += int64(len(buf) - n)
+	w.bytes += int64(len(buf) - n)
 	p.records++
 	p.active = true
 	if len(p.buf) >= w.s.opts.BufferBytes {

@@ -328,6 +328,7 @@ type writer[T any] struct {
 
 	bufs     map[int][]jl.Record // partition (or AnyPartition) -> buffered records
 	buffered int
+	bytes    int64 // connector.BytesWriter
 
 	prod   *jl.Producer // the open transaction's producer, nil if none
 	cur    txnRef
@@ -338,6 +339,9 @@ type writer[T any] struct {
 	err    error // sticky
 	closed bool
 }
+
+// BytesWritten implements connector.BytesWriter.
+func (w *writer[T]) BytesWritten() int64 { return w.bytes }
 
 func (w *writer[T]) Write(v T, ts int64) error {
 	if w.err != nil {
@@ -372,6 +376,7 @@ func (w *writer[T]) Write(v T, ts int64) error {
 	}
 	w.bufs[part] = append(w.bufs[part], rec)
 	w.buffered++
+	w.bytes += recordBytes(&rec)
 	if len(w.bufs[part]) >= w.s.opts.BatchRecords {
 		return w.appendPart(context.Background(), part)
 	}

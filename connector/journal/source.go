@@ -242,6 +242,7 @@ type reader[T any] struct {
 	part       int
 	dead       []connector.DeadLetter
 	next, stop int64 // stop < 0: unbounded
+	bytes      int64 // connector.BytesReader
 
 	ready   chan struct{}
 	ctx     context.Context
@@ -257,7 +258,20 @@ var (
 	_ connector.Notifier           = (*reader[int])(nil)
 	_ connector.DeadLetterReader   = (*reader[int])(nil)
 	_ connector.CheckpointListener = (*reader[int])(nil)
+	_ connector.BytesReader        = (*reader[int])(nil)
 )
+
+// BytesRead implements connector.BytesReader.
+func (r *reader[T]) BytesRead() int64 { return r.bytes }
+
+// recordBytes is the size of a record's key, value and headers.
+func recordBytes(rec *jl.Record) int64 {
+	n := len(rec.Key) + len(rec.Value)
+	for i := range rec.Headers {
+		n += len(rec.Headers[i].Key) + len(rec.Headers[i].Value)
+	}
+	return int64(n)
+}
 
 func (r *reader[T]) Read(ctx context.Context, buf []T) (int, error) {
 	return r.read(ctx, buf, nil)
@@ -285,6 +299,7 @@ func (r *reader[T]) read(ctx context.Context, buf []T, ts []int64) (int, error) 
 		if r.stop >= 0 && m.Offset >= r.stop {
 			break
 		}
+		r.bytes += recordBytes(&m.Record)
 		var v T
 		if r.s.opts.Decode != nil {
 			v, err = r.s.opts.Decode(m)

@@ -55,6 +55,15 @@ func (c Cluster) opts(extra ...kgo.Opt) ([]kgo.Opt, error) {
 	return append(o, extra...), nil
 }
 
+// kgoRecordBytes is the size of a record's key, value and headers.
+func kgoRecordBytes(r *kgo.Record) int64 {
+	n := len(r.Key) + len(r.Value)
+	for i := range r.Headers {
+		n += len(r.Headers[i].Key) + len(r.Headers[i].Value)
+	}
+	return int64(n)
+}
+
 func toHeaders(hs []kgo.RecordHeader) []connector.Header {
 	if len(hs) == 0 {
 		return nil

@@ -364,6 +364,8 @@ type writer[T any] struct {
 	s                    *Sink[T]
 	subtask, parallelism int
 
+	bytes int64 // connector.BytesWriter
+
 	cl  *kgo.Client // at-least-once/none: the producer; exactly-once: the open transaction's, nil if none
 	cur txnRef      // exactly-once: the open transaction
 
@@ -426,9 +428,13 @@ func (w *writer[T]) Write(v T, ts int64) error {
 			return err
 		}
 	}
+	w.bytes += kgoRecordBytes(kr)
 	w.cl.Produce(context.Background(), kr, w.promise)
 	return nil
 }
+
+// BytesWritten implements connector.BytesWriter.
+func (w *writer[T]) BytesWritten() int64 { return w.bytes }
 
 // Flush waits until the broker acknowledged every record written (in
 // exactly-once mode: inside the open transaction, still invisible to

@@ -89,6 +89,14 @@ func TestSinkAtLeastOnce(t *testing.T) {
 	if err := w.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// connector.BytesWriter: key and value v, header "h": "x"+v.
+	var wantBytes int64
+	for _, v := range append(slices.Clone(want), want2...) {
+		wantBytes += int64(2*len(v)) + int64(1+1+len(v))
+	}
+	if n := w.(connector.BytesWriter).BytesWritten(); n != wantBytes {
+		t.Fatalf("BytesWritten %d, want %d", n, wantBytes)
+	}
 	if err := w.(connector.TransactionalWriter[string]).Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -444,6 +444,7 @@ type reader[T any] struct {
 	end     int64 // Bounded: stop here; -1 unbounded
 	dead    []connector.DeadLetter
 	seen    int64 // records read (good and bad), for MaxBadRatio
+	bytes   int64 // connector.BytesReader
 	bad     int64
 	rec     Record
 	closed  bool
@@ -484,6 +485,9 @@ func (r *reader[T]) poll(ctx context.Context) {
 
 // Ready implements connector.Notifier.
 func (r *reader[T]) Ready() <-chan struct{} { return r.ready }
+
+// BytesRead implements connector.BytesReader.
+func (r *reader[T]) BytesRead() int64 { return r.bytes }
 
 func (r *reader[T]) Read(ctx context.Context, buf []T) (int, error) {
 	return r.ReadTimestamped(ctx, buf, nil)
@@ -540,6 +544,7 @@ func (r *reader[T]) ReadTimestamped(_ context.Context, buf []T, ts []int64) (int
 			continue
 		}
 		r.seen++
+		r.bytes += kgoRecordBytes(kr)
 		r.rec = Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Key: kr.Key, Value: kr.Value,
 			Headers: toHeaders(kr.Headers), Timestamp: kr.Timestamp.UnixMilli()}
 		v, err := r.src.o.Deserializer(&r.rec)

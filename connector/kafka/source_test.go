@@ -154,6 +154,14 @@ func TestSourceSplitsAndPositions(t *testing.T) {
 	if !errors.Is(err, io.EOF) || len(got) != 3 {
 		t.Fatalf("bounded read %v %v", got, err)
 	}
+	// connector.BytesReader: key "k"+v, value v, header "h": v per record.
+	var wantBytes int64
+	for _, v := range got {
+		wantBytes += int64(1+len(v)) + int64(len(v)) + int64(1+len(v))
+	}
+	if n := r.(connector.BytesReader).BytesRead(); n != wantBytes {
+		t.Fatalf("BytesRead %d, want %d", n, wantBytes)
+	}
 	// Topic patterns match whole names.
 	pt, _ := NewSource(SourceOptions[string]{Cluster: c, TopicPattern: "orders-.*", Deserializer: stringValues})
 	if sp, err := pt.Splits(context.Background()); err != nil || len(sp) != 3 || sp[0].ID != "orders-2-0" {

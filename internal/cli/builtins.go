@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	connnexmark "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/internal/nexmark"
@@ -28,8 +29,13 @@ func builtinJobs() map[string]server.Builtin {
 		if err != nil {
 			continue
 		}
+		desc := fmt.Sprintf("Nexmark %s over a generator of %d events/s (event time from the job's creation) into a discarding sink", name, builtinRate)
+		if a, ok := nexmark.AboutQuery(name); ok {
+			desc = fmt.Sprintf("Nexmark %s, %s: %s. Over a generator of %d events/s (event time from the job's creation); the results (%s) go to a discarding sink.",
+				name, a.Title, a.Summary, builtinRate, strings.Join(q.Columns, ", "))
+		}
 		out["nexmark-"+name] = server.Builtin{
-			Description: fmt.Sprintf("Nexmark %s over a generator of %d events/s into a discarding sink", name, builtinRate),
+			Description: desc,
 			Build: func(env *stream.Environment, baseTime int64) error {
 				events := nexmark.GeneratorStream(env, connnexmark.GeneratorConfig{Rate: builtinRate, RateLimited: true, BaseTime: baseTime})
 				q.Build(events, nexmark.Config{}).Discard()

@@ -242,6 +242,9 @@ func newJobShowCmd(c *jobClient) *cobra.Command {
 			if j.Error != "" {
 				fmt.Fprintf(w, "error: %s\n", j.Error)
 			}
+			if b := j.Builtin; b != nil {
+				fmt.Fprintf(w, "builtin %s: %s\n", b.Name, b.Description)
+			}
 			for _, v := range j.Graph.Vertices {
 				var ops, ins []string
 				for _, o := range v.Operators {

@@ -22,7 +22,16 @@ type serverConfig struct {
 	InsecureBind       bool
 	AllowHosts         []string
 	CheckpointInterval time.Duration
+	StreamWriteTimeout time.Duration
 }
+
+// The bounds of --stream-write-timeout: below the lower one a reader on a
+// slow link is dropped for a single delayed write, above the upper one a
+// reader that stopped reading holds its stream slot (of 128) that long.
+const (
+	minStreamWriteTimeout = 100 * time.Millisecond
+	maxStreamWriteTimeout = 10 * time.Minute
+)
 
 func newServerCmd() *cobra.Command {
 	c := &serverConfig{}
@@ -49,6 +58,10 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 			if c.CheckpointInterval < 10*time.Millisecond {
 				return usagef(cmd, "--checkpoint-interval must be at least 10ms, got %v", c.CheckpointInterval)
 			}
+			if c.StreamWriteTimeout < minStreamWriteTimeout || c.StreamWriteTimeout > maxStreamWriteTimeout {
+				return usagef(cmd, "--stream-write-timeout must be between %v and %v, got %v",
+					minStreamWriteTimeout, maxStreamWriteTimeout, c.StreamWriteTimeout)
+			}
 			return runServer(cmd, c)
 		},
 	}
@@ -61,6 +74,8 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 	f.BoolVar(&c.InsecureBind, "insecure-bind", false, "allow a non-loopback --addr without TLS (the token travels in clear text)")
 	f.StringSliceVar(&c.AllowHosts, "allow-host", nil, "a `HOST` that tables may name in Kafka servers and URLs (repeatable; default: loopback only)")
 	f.DurationVar(&c.CheckpointInterval, "checkpoint-interval", 10*time.Second, "checkpoint interval of jobs that give none")
+	f.DurationVar(&c.StreamWriteTimeout, "stream-write-timeout", 10*time.Second,
+		"deadline of each write to a live stream (SSE, WebSocket): a client that takes no write for this long is dropped")
 	return cmd
 }
 
@@ -74,7 +89,8 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 		return usagef(cmd, "%s", strings.TrimPrefix(err.Error(), "web: "))
 	}
 	settings := map[string]string{"addr": c.Addr, "tls": fmt.Sprint(tlsOn), "mutual_tls": fmt.Sprint(c.ClientCA != ""),
-		"insecure_bind": fmt.Sprint(c.InsecureBind), "allow_hosts": strings.Join(c.AllowHosts, ",")}
+		"insecure_bind": fmt.Sprint(c.InsecureBind), "allow_hosts": strings.Join(c.AllowHosts, ","),
+		"stream_write_timeout": c.StreamWriteTimeout.String()}
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.CheckpointInterval,
 		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings})
 	if err != nil {
@@ -88,7 +104,7 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 	tok, ro := srv.Tokens()
 	ws, err := web.New(web.Config{Addr: c.Addr, Token: tok, ReadOnlyToken: ro, TLSCertFile: c.TLSCert, TLSKeyFile: c.TLSKey,
 		ClientCAFile: c.ClientCA, InsecureBind: c.InsecureBind, Logger: logger, Journal: srv.JournalHandler(),
-		UI: web.UIHandler(), Metrics: serverMetrics(srv)}, srv)
+		UI: web.UIHandler(), Metrics: serverMetrics(srv), StreamWriteTimeout: c.StreamWriteTimeout}, srv)
 	if err != nil {
 		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "web: "))
 	}

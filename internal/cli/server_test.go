@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stromio/strom/internal/failpoint"
 )
 
 func pollFor(t *testing.T, what string, cond func() bool) {
@@ -34,7 +40,8 @@ func TestServerAndJobCommands(t *testing.T) {
 	var sout, serr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
+		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms",
+			"--stream-write-timeout", "3s"}, &sout, &serr)
 	}()
 	// The URL is printed after server.json is written.
 	pollFor(t, "the dashboard URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
@@ -109,6 +116,19 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(prom), `job_id="`+id+`"`) {
 		t.Fatalf("metrics: %d %.300s", resp.StatusCode, prom)
+	}
+	// The overview shows the settings, --stream-write-timeout among them.
+	req, _ = http.NewRequest("GET", info.URL+"/api/v1/overview", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ov struct{ Config map[string]string }
+	err = json.NewDecoder(resp.Body).Decode(&ov)
+	resp.Body.Close()
+	if err != nil || ov.Config["stream_write_timeout"] != "3s" {
+		t.Fatalf("overview config: %v %v", err, ov.Config)
 	}
 	out, errs, code = jobCmd("savepoint", id, "--name", "sp1", "--stop")
 	if code != 0 || !strings.Contains(out, "savepoint sp1") {
@@ -194,7 +214,146 @@ func TestServerBuiltinJob(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nexmark-q5") {
 		t.Fatalf("list: %d %q %q", code, out, errs)
 	}
+	// The job view describes the builtin (it has no SQL): what q5 computes
+	// and its plan.
+	out, errs, code = jobCmd("show", id)
+	if code != 0 || !strings.Contains(out, "builtin nexmark-q5: Nexmark q5, Hot items: the auctions with the most bids") {
+		t.Fatalf("show: %d %q %q", code, out, errs)
+	}
+	var info struct{ URL string }
+	b, _ := os.ReadFile(filepath.Join(dir, "server.json"))
+	tok, _ := os.ReadFile(filepath.Join(dir, "token"))
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", info.URL+"/api/v1/jobs/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		SQL     string `json:"sql"`
+		Builtin *struct{ Name, Description, Plan string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.SQL != "" || doc.Builtin == nil || doc.Builtin.Name != "nexmark-q5" ||
+		!strings.Contains(doc.Builtin.Description, "window_start") ||
+		!strings.Contains(doc.Builtin.Plan, "0: nexmark-generator") || !strings.Contains(doc.Builtin.Plan, "q5-count") || !strings.Contains(doc.Builtin.Plan, "<-HASH-") {
+		t.Fatalf("GET /api/v1/jobs/%s: %v %+v", id, err, doc.Builtin)
+	}
 	if _, errs, code = jobCmd("cancel", id); code != 0 {
 		t.Fatalf("cancel: %d %q", code, errs)
+	}
+}
+
+// --stream-write-timeout outside its bounds is a usage error (exit 2) that
+// names the flag, the bounds and the value, before the data directory is
+// touched.
+func TestServerStreamWriteTimeoutFlag(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, v := range []string{"0s", "50ms", "-1s", "11m"} {
+		var o, e bytes.Buffer
+		code := run(context.Background(), []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--stream-write-timeout", v}, &o, &e)
+		want := "--stream-write-timeout must be between 100ms and 10m0s, got "
+		if code != 2 || !strings.Contains(e.String(), want) {
+			t.Errorf("--stream-write-timeout %s: exit %d, stderr %q; want exit 2 and %q", v, code, e.String(), want)
+		}
+	}
+	var o, e bytes.Buffer
+	if code := run(context.Background(), []string{"server", "--data-dir", dir, "--stream-write-timeout", "soon"}, &o, &e); code != 2 || !strings.Contains(e.String(), "invalid argument") {
+		t.Errorf("--stream-write-timeout soon: exit %d, stderr %q", code, e.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data directory was made by a refused start: %v", err)
+	}
+}
+
+// A real crash during a savepoint: `strom server` (this test binary as
+// strom) is killed with SIGKILL by the savepoint-written failpoint after
+// the savepoint's files and before its <name>.json; the next start removes
+// the incomplete directory, resumes the job, and the name can be used again.
+func TestServerCrashDuringSavepoint(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL is Unix")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe, "server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms")
+	child.Env = append(os.Environ(), nxChildEnv+"=1", failpoint.EnvVar+"=savepoint-written")
+	var cout, cerr syncBuffer
+	child.Stdout, child.Stderr = &cout, &cerr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	exited := make(chan struct{})
+	go func() { werr = child.Wait(); close(exited) }()
+	defer func() {
+		_ = child.Process.Kill()
+		<-exited
+	}()
+	pollFor(t, "the child server's URL", func() bool { return strings.Contains(cout.String(), "/?token=") })
+	jobCmd := func(args ...string) (string, string, int) {
+		var o, e bytes.Buffer
+		code := run(context.Background(), append([]string{"job"}, append(args, "--data-dir", dir)...), &o, &e)
+		return o.String(), e.String(), code
+	}
+	out, errs, code := jobCmd("submit", "--builtin", "nexmark-q1")
+	if code != 0 {
+		t.Fatalf("submit: %d %q %q", code, out, errs)
+	}
+	id := strings.Fields(strings.TrimPrefix(out, "submitted job "))[0]
+	pollFor(t, "a checkpoint", func() bool {
+		out, _, _ := jobCmd("show", id)
+		return strings.Contains(out, "running") && !strings.Contains(out, "checkpoints: 0 completed")
+	})
+	if _, _, code := jobCmd("savepoint", id, "--name", "sp1"); code == 0 {
+		t.Fatal("the savepoint succeeded; the failpoint should have killed the server")
+	}
+	<-exited
+	var ee *exec.ExitError
+	if !errors.As(werr, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || !strings.Contains(cerr.String(), "failpoint savepoint-written hit") {
+		t.Fatalf("the child server ended with %v, stderr %q; want SIGKILL by the failpoint", werr, cerr.String())
+	}
+	spDir := filepath.Join(dir, "savepoints", "sp1")
+	if ents, err := os.ReadDir(spDir); err != nil || len(ents) == 0 {
+		t.Fatalf("the crash left no savepoint directory: %v %v", ents, err)
+	}
+	if _, err := os.Stat(spDir + ".json"); !os.IsNotExist(err) {
+		t.Fatalf("sp1.json after the crash: %v", err)
+	}
+
+	// The next start (in process, no failpoint).
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"server", "--data-dir", dir, "--addr", "127.0.0.1:0", "--checkpoint-interval", "50ms"}, &sout, &serr)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	pollFor(t, "the URL", func() bool { return strings.Contains(sout.String(), "/?token=") })
+	if _, err := os.Stat(spDir); !os.IsNotExist(err) {
+		t.Fatalf("the incomplete savepoint is still there after a start: %v", err)
+	}
+	if !strings.Contains(serr.String(), "removed an incomplete savepoint") {
+		t.Fatalf("the removal was not logged: %q", serr.String())
+	}
+	pollFor(t, "the job resumed", func() bool {
+		out, _, _ := jobCmd("show", id)
+		return strings.Contains(out, "running")
+	})
+	if out, errs, code := jobCmd("savepoint", id, "--name", "sp1"); code != 0 || !strings.Contains(out, "savepoint sp1") {
+		t.Fatalf("savepoint sp1 after the crash: %d %q %q", code, out, errs)
+	}
+	if out, _, code := jobCmd("savepoints"); code != 0 || !strings.Contains(out, "sp1") {
+		t.Fatalf("savepoints: %d %q", code, out)
 	}
 }

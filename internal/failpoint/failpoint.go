@@ -1,6 +1,7 @@
 // Package failpoint crashes the process at a named step of the checkpoint
-// and two-phase-commit protocol, so that tests can check recovery from a
-// crash exactly there (RELIABILITY.md P4).
+// and two-phase-commit protocol (and of `strom server`'s savepoints), so
+// that tests can check recovery from a crash exactly there (RELIABILITY.md
+// P4).
 //
 // A failpoint is selected by the environment variable STROM_FAILPOINT,
 // read once when the process starts:
@@ -42,6 +43,8 @@
 //	                      restored checkpoint's committables returned
 //	restore-aborted       internal/cluster: at a start, a sink's AbortExcept of
 //	                      stale transactions returned, before any writer opens
+//	savepoint-written     internal/server: a savepoint taken over the API is in
+//	                      savepoints/<name>/, before its <name>.json is written
 //
 // For in-process tests, Enable selects a failpoint that panics with a
 // *Crash instead of killing the process.
@@ -57,7 +60,8 @@ import (
 	"time"
 )
 
-// Names are the failpoints of the module (see the package documentation).
+// Names are the failpoints of the checkpoint protocol (see the package
+// documentation).
 var Names = []string{
 	"source-barrier",
 	"sink-precommit",
@@ -72,6 +76,13 @@ var Names = []string{
 	"restore-rewound",
 	"restore-recommitted",
 	"restore-aborted",
+}
+
+// ServerNames are the failpoints of `strom server` (see the package
+// documentation); they are not in Names, whose every entry
+// test/failpoint crashes a checkpointed job at.
+var ServerNames = []string{
+	"savepoint-written",
 }
 
 // EnvVar is the environment variable that selects a failpoint.
@@ -103,8 +114,8 @@ func init() {
 func parse(spec string) (*config, error) {
 	name, count, hasCount := strings.Cut(spec, "@")
 	c := &config{name: name, nth: 1}
-	if !slices.Contains(Names, name) {
-		return nil, fmt.Errorf("unknown failpoint %q (known: %s)", name, strings.Join(Names, ", "))
+	if !slices.Contains(Names, name) && !slices.Contains(ServerNames, name) {
+		return nil, fmt.Errorf("unknown failpoint %q (known: %s)", name, strings.Join(append(slices.Clip(Names), ServerNames...), ", "))
 	}
 	if hasCount {
 		n, err := strconv.ParseInt(count, 10, 64)

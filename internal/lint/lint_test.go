@@ -114,7 +114,7 @@ var table = []rule{
 	{pkg: "streamsql", allow: []string{"internal/sql/...", "internal/cluster", "connector", "stream", "table"}},
 	{pkg: "internal/web", allow: []string{"internal/cluster", "internal/base", "table"}}, // a view of the cluster, never the tasks
 	// The job manager of `strom server` behind web.Backend (DESIGN.md §8).
-	{pkg: "internal/server", allow: []string{"internal/web", "streamsql", "stream", "journal", "connector", "connector/...", "internal/cluster", "table"}},
+	{pkg: "internal/server", allow: []string{"internal/web", "streamsql", "stream", "journal", "connector", "connector/...", "internal/cluster", "table", "internal/failpoint"}},
 	{pkg: "internal/cli", anything: true, deny: []string{"streamtest"}},
 }
 

@@ -18,7 +18,8 @@ type Metrics struct {
 	Batches int64 // batches sent to other subtasks
 
 	snap struct {
-		in, out, batches, wm, backpressureNs, state, late, deadLetters atomic.Int64
+		in, out, batches, wm, backpressureNs, state, late, deadLetters, bytesRead, bytesWritten atomic.Int64
+		bytesCounted                                                                            atomic.Uint32
 	}
 	// Watermark is the last watermark the operator saw.
 	Watermark int64
@@ -31,6 +32,13 @@ type Metrics struct {
 	BackpressureNanos int64
 	// StateBytes is the last measured state size.
 	StateBytes int64
+	// BytesRead (a source) and BytesWritten (a sink) are the sizes of the
+	// records its connector read or serialised (connector.BytesReader and
+	// BytesWriter), updated by a BytesCounter before each publication;
+	// ReadCounted and WrittenCounted say whether the connector counts them
+	// (else the figure is unknown, not zero).
+	BytesRead, BytesWritten     int64
+	ReadCounted, WrittenCounted bool
 	// Latency records latency markers that ended in this operator (the
 	// tail of a chain with no output edge: where data leaves the job).
 	Latency Histogram
@@ -48,6 +56,10 @@ type MetricsSnapshot struct {
 	StateBytes            int64
 	LateRecords           int64
 	DeadLetters           int64
+	// BytesRead and BytesWritten are meaningful only when ReadCounted and
+	// WrittenCounted (see Metrics).
+	BytesRead, BytesWritten     int64
+	ReadCounted, WrittenCounted bool
 	// Latency is the histogram of source-to-sink latency markers.
 	Latency Histogram
 }
@@ -62,6 +74,18 @@ func (m *Metrics) Publish() {
 	m.snap.state.Store(m.StateBytes)
 	m.snap.late.Store(m.Late)
 	m.snap.deadLetters.Store(m.DeadLetters)
+	if m.ReadCounted || m.WrittenCounted {
+		m.snap.bytesRead.Store(m.BytesRead)
+		m.snap.bytesWritten.Store(m.BytesWritten)
+		var c uint32
+		if m.ReadCounted {
+			c |= 1
+		}
+		if m.WrittenCounted {
+			c |= 2
+		}
+		m.snap.bytesCounted.Store(c)
+	}
 	if m.Latency.N != m.latSnap.N {
 		m.latMu.Lock()
 		m.latSnap = m.Latency
@@ -71,6 +95,7 @@ func (m *Metrics) Publish() {
 
 // Snapshot reads the last published values; safe from any goroutine.
 func (m *Metrics) Snapshot() MetricsSnapshot {
+	c := m.snap.bytesCounted.Load()
 	return MetricsSnapshot{
 		RecordsIn:         m.snap.in.Load(),
 		RecordsOut:        m.snap.out.Load(),
@@ -80,8 +105,20 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		StateBytes:        m.snap.state.Load(),
 		LateRecords:       m.snap.late.Load(),
 		DeadLetters:       m.snap.deadLetters.Load(),
+		BytesRead:         m.snap.bytesRead.Load(),
+		BytesWritten:      m.snap.bytesWritten.Load(),
+		ReadCounted:       c&1 != 0,
+		WrittenCounted:    c&2 != 0,
 		Latency:           m.latencySnapshot(),
 	}
+}
+
+// BytesCounter is implemented by the operators whose connector may count
+// bytes (sources, sinks): the task calls CountBytes on the subtask's
+// goroutine before each publication of the metrics, so the per-record
+// path pays nothing for them.
+type BytesCounter interface {
+	CountBytes()
 }
 
 func (m *Metrics) latencySnapshot() Histogram {

@@ -55,6 +55,8 @@ type splitReader[T any] struct {
 	tsr   connector.Timestamped[T]
 	dlr   connector.DeadLetterReader   // nil: the reader has no dead letters
 	cl    connector.CheckpointListener // nil: no checkpoint-complete notices
+	br    connector.BytesReader        // nil: the reader does not count bytes
+	bytes int64                        // br's count at the last CountBytes
 	done  bool
 	idle  bool
 	maxTS int64
@@ -209,6 +211,7 @@ func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, res
 	}
 	sr.dlr, _ = r.(connector.DeadLetterReader)
 	sr.cl, _ = r.(connector.CheckpointListener)
+	sr.br, _ = r.(connector.BytesReader)
 	s.readers = append(s.readers, sr)
 	s.known[sp.ID] = true
 	return nil
@@ -422,11 +425,27 @@ func (s *Source[T]) SplitPositions() map[string][]byte {
 	return m
 }
 
+// CountBytes adds what the readers read since the last call to
+// M.BytesRead (operator.BytesCounter). Readers stay in s.readers after
+// their split ended, so none of their bytes is lost.
+func (s *Source[T]) CountBytes() {
+	for _, sr := range s.readers {
+		if sr.br == nil {
+			continue
+		}
+		b := sr.br.BytesRead()
+		s.M.BytesRead += b - sr.bytes
+		sr.bytes = b
+		s.M.ReadCounted = true
+	}
+}
+
 // Sink writes records through a connector writer.
 type Sink[T any] struct {
 	Base
 	Sink connector.Sink[T]
 	w    connector.Writer[T]
+	bw   connector.BytesWriter // nil: the writer does not count bytes
 }
 
 func (o *Sink[T]) Open(rt *Runtime) error {
@@ -438,7 +457,16 @@ func (o *Sink[T]) Open(rt *Runtime) error {
 		return fmt.Errorf("sink %q: open: %w", rt.Name, err)
 	}
 	o.w = w
+	o.bw, _ = w.(connector.BytesWriter)
 	return nil
+}
+
+// CountBytes sets M.BytesWritten from the writer (operator.BytesCounter).
+func (o *Sink[T]) CountBytes() {
+	if o.bw != nil {
+		o.M.BytesWritten = o.bw.BytesWritten()
+		o.M.WrittenCounted = true
+	}
 }
 
 func (o *Sink[T]) Collect(ts int64, v T) {

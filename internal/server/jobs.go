@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/failpoint"
 	"github.com/stromio/strom/internal/web"
 	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
@@ -64,6 +65,7 @@ type job struct {
 	last     *stream.Job // the job that ran last (its figures after the end)
 	retries  int         // starts that failed (planning at a resume)
 	columns  []web.Column
+	plan     string          // a builtin job's plan (stream.Environment.Plan)
 	feed     *web.Feed       // query jobs
 	excs     []web.Exception // failures to start, newest first
 	stopping string          // "cancelled" when the user cancelled
@@ -553,6 +555,13 @@ func (s *Server) startBuiltin(jb *job, rec jobRecord) (*stream.Job, error) {
 	if err := b.Build(env, rec.Created.UnixMilli()); err != nil {
 		return nil, err
 	}
+	// The job view shows the plan in place of SQL; a plan that does not
+	// compile fails Start below with the same error.
+	if p, err := env.Plan(); err == nil {
+		jb.mu.Lock()
+		jb.plan = p
+		jb.mu.Unlock()
+	}
 	return env.Start(s.ctx)
 }
 
@@ -627,6 +636,9 @@ func (s *Server) Job(id string) (web.JobInfo, error) {
 	defer jb.mu.Unlock()
 	ji := web.JobInfo{JobSummary: jb.summaryLocked(), SQL: RedactSQL(jb.rec.SQL), Columns: jb.columns,
 		Checkpointing: !jb.rec.Query}
+	if jb.rec.Builtin != "" {
+		ji.Builtin = &web.BuiltinDoc{Name: jb.rec.Builtin, Description: s.cfg.Builtins[jb.rec.Builtin].Description, Plan: jb.plan}
+	}
 	var excs []web.Exception
 	if j := jb.last; j != nil {
 		ji.View, ji.Checkpoints, ji.History = j.View(), j.Checkpoints(), j.CheckpointHistory()
@@ -701,12 +713,33 @@ func (s *Server) Savepoint(_ context.Context, id string, req web.SavepointReques
 	if cur == nil {
 		return web.SavepointInfo{}, web.Conflict("job %s is not running (it is %s); try again when it runs", id, jb.summary().State)
 	}
-	// Claim the name: os.Mkdir is atomic, so of two requests with one
-	// name only one writes into the directory.
+	// Claim the name: first among this server's savepoints (a name being
+	// written is busy), then in the directory (os.Mkdir is atomic). A
+	// directory of the name without <name>.json that no savepoint of this
+	// server is writing was left by a crash (or by hand): it is removed and
+	// the name reused.
+	s.mu.Lock()
+	busy := s.savepointsBusy[req.Name]
+	if !busy {
+		s.savepointsBusy[req.Name] = true
+	}
+	s.mu.Unlock()
+	if busy {
+		return web.SavepointInfo{}, web.Conflict("a savepoint named %q is being written; choose another name", req.Name)
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.savepointsBusy, req.Name)
+		s.mu.Unlock()
+	}()
 	dir := filepath.Join(s.dir, "savepoints", req.Name)
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	err = os.Mkdir(dir, 0o700)
+	if errors.Is(err, os.ErrExist) && s.removeIfIncomplete(req.Name) {
+		err = os.Mkdir(dir, 0o700)
+	}
+	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return web.SavepointInfo{}, web.Conflict("a savepoint named %q exists (or is being written); choose another name", req.Name)
+			return web.SavepointInfo{}, web.Conflict("a savepoint named %q exists; choose another name", req.Name)
 		}
 		return web.SavepointInfo{}, err
 	}
@@ -722,6 +755,7 @@ func (s *Server) Savepoint(_ context.Context, id string, req web.SavepointReques
 		_ = os.RemoveAll(dir)
 		return web.SavepointInfo{}, web.Conflict("savepoint of job %s failed: %v", id, err)
 	}
+	failpoint.Hit("savepoint-written")
 	info := web.SavepointInfo{Name: req.Name, Job: id, CheckpointID: res.CheckpointID, Bytes: res.Bytes, Time: time.Now().UTC(), Stopped: req.Stop}
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -757,6 +791,49 @@ func (s *Server) Savepoints() ([]web.SavepointInfo, error) {
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Name < out[k].Name })
 	return out, nil
+}
+
+// removeIncompleteSavepoints removes, at Open, every savepoint directory
+// without its <name>.json (a server that crashed while writing it left it;
+// its name could otherwise never be used again) and the temporary files of
+// <name>.json writes that did not finish. Each removal is logged.
+func (s *Server) removeIncompleteSavepoints() {
+	root := filepath.Join(s.dir, "savepoints")
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") && strings.Contains(name, ".json.tmp") && e.Type().IsRegular() {
+			_ = os.Remove(filepath.Join(root, name))
+			continue
+		}
+		if web.ValidName(name) {
+			s.removeIfIncomplete(name)
+		}
+	}
+}
+
+// removeIfIncomplete removes savepoints/<name>/ when it is a directory (not
+// a symlink) without a <name>.json file, and reports whether it did. The
+// caller makes sure no savepoint of the name is being written.
+func (s *Server) removeIfIncomplete(name string) bool {
+	dir := filepath.Join(s.dir, "savepoints", name)
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	if fi, err := os.Lstat(dir + ".json"); err == nil && fi.Mode().IsRegular() {
+		return false // complete
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		s.log.Warn("cannot remove an incomplete savepoint", "savepoint", name, "dir", dir, "err", err)
+		return false
+	}
+	s.log.Warn("removed an incomplete savepoint (no "+name+".json: the server stopped while writing it); its name is free again",
+		"savepoint", name, "dir", dir)
+	return true
 }
 
 // checkSavepointDir checks that savepoints/<name> is a directory that

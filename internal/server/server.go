@@ -103,6 +103,9 @@ type Server struct {
 	mu     sync.Mutex
 	jobs   map[string]*job
 	closed bool
+	// savepointsBusy are the names of the savepoints being taken (their
+	// directories have no <name>.json yet, and are not leftovers).
+	savepointsBusy map[string]bool
 
 	// beforeCommit, when set (tests), runs in Submit after the job
 	// started and job.json was saved, before it is registered.
@@ -152,7 +155,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, dir: abs, release: release, started: time.Now(), events: web.NewFeed(1024, 1<<20),
-		log: cfg.Logger, jobs: map[string]*job{}}
+		log: cfg.Logger, jobs: map[string]*job{}, savepointsBusy: map[string]bool{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -167,6 +170,9 @@ func Open(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: make %s: %w", filepath.Join(abs, d), err)
 		}
 	}
+	// server.lock is held: no savepoint of another server is being written,
+	// so one without its <name>.json was left by a crash.
+	s.removeIncompleteSavepoints()
 	if s.token, err = readOrMakeToken(filepath.Join(abs, TokenFile)); err != nil {
 		return nil, err
 	}

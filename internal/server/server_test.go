@@ -22,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/journal"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -676,6 +677,59 @@ INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 		t.Fatalf("submit: %d", c)
 	}
 	poll(t, "the INSERT finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	// The bytes in the topic: what the INSERT's sink serialised and what
+	// the query's source reads.
+	var topicBytes, topicRecords int64
+	for p := range 2 {
+		for from := int64(0); ; {
+			ms, next, err := ts.srv.Journal().Fetch(context.Background(), "bids", p, from, journal.ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) == 0 {
+				break
+			}
+			for _, m := range ms {
+				topicBytes += int64(len(m.Key) + len(m.Value))
+				for _, h := range m.Headers {
+					topicBytes += int64(len(h.Key) + len(h.Value))
+				}
+				topicRecords++
+			}
+			from = next
+		}
+	}
+	if topicRecords == 0 {
+		t.Fatal("the INSERT wrote nothing")
+	}
+	// bytes of a job's metrics document, summed over its vertices (nil:
+	// no vertex counts them).
+	jobBytes := func(id string, written bool) *int64 {
+		var doc web.MetricsDoc
+		if c := ts.call(t, "GET", "/api/v1/jobs/"+id+"/metrics", nil, &doc); c != 200 {
+			t.Fatalf("metrics of %s: %d", id, c)
+		}
+		var sum *int64
+		for _, v := range doc.Vertices {
+			b := v.BytesRead
+			if written {
+				b = v.BytesWritten
+			}
+			if b != nil {
+				if sum == nil {
+					sum = new(int64)
+				}
+				*sum += *b
+			}
+		}
+		return sum
+	}
+	if got := jobBytes(js.ID, true); got == nil || *got != topicBytes {
+		t.Fatalf("bytes written by the INSERT's journal sink: %v, want %d (%d records)", got, topicBytes, topicRecords)
+	}
+	if got := jobBytes(js.ID, false); got != nil {
+		t.Fatalf("bytes read by a nexmark generator (which reads no bytes): %d", *got)
+	}
 	q := `CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'journal', 'topic' = 'bids', 'format' = 'json', 'scan.bounded.mode' = 'latest-offset');
 SELECT COUNT(*) AS n FROM bids`
 	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: q}, &js); c != 201 {
@@ -690,6 +744,9 @@ SELECT COUNT(*) AS n FROM bids`
 	var m struct{ Row struct{ N int } }
 	if len(b.Messages) != 1 || json.Unmarshal(b.Messages[0], &m) != nil || m.Row.N == 0 || m.Row.N > 500 {
 		t.Fatalf("last result %q", b.Messages)
+	}
+	if got := jobBytes(js.ID, false); got == nil || *got != topicBytes || int64(m.Row.N) != topicRecords {
+		t.Fatalf("bytes read by the query's journal source: %v, want %d (%d records, counted %d)", got, topicBytes, topicRecords, m.Row.N)
 	}
 	// The journal's API needs the token like every route.
 	resp, err := http.Get(ts.url + "/api/v1/journal/topics")

@@ -81,6 +81,7 @@ type Subtask struct {
 	ptimed  []operator.ProcessingTimed
 	flush   []operator.IdleFlusher
 	sizers  []operator.Sizer
+	bytes   []operator.BytesCounter
 	wm      int64
 	idle    bool
 	isOpen  []bool
@@ -192,6 +193,9 @@ func New(cfg Config) (*Subtask, error) {
 		}
 		if s, ok := built.Op.(operator.Sizer); ok {
 			st.sizers = append(st.sizers, s)
+		}
+		if bc, ok := built.Op.(operator.BytesCounter); ok {
+			st.bytes = append(st.bytes, bc)
 		}
 		if cn, ok := built.Op.(operator.CheckpointNotified); ok {
 			st.notified = append(st.notified, cn)
@@ -596,6 +600,9 @@ func (st *Subtask) publish() {
 			size += s.StateSize()
 		}
 		st.Metrics[0].StateBytes = size
+	}
+	for _, bc := range st.bytes {
+		bc.CountBytes()
 	}
 	for _, m := range st.Metrics {
 		m.Publish()

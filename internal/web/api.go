@@ -85,6 +85,8 @@ type JobInfo struct {
 	JobSummary
 	SQL     string
 	Columns []Column
+	// Builtin describes a compiled-in job (nil for a SQL job).
+	Builtin *BuiltinDoc
 	// View is the graph and metrics of the job's current (or last)
 	// attempt (nil: it never ran).
 	View        []cluster.VertexView
@@ -333,6 +335,17 @@ type JobDoc struct {
 	SQL     string   `json:"sql"`
 	Graph   GraphDoc `json:"graph"`
 	Columns []Column `json:"columns"`
+	// Builtin describes a compiled-in job (null for a SQL job).
+	Builtin *BuiltinDoc `json:"builtin"`
+}
+
+// BuiltinDoc describes a compiled-in DataStream job, which has no SQL to
+// show: its registry name, what it does, and its plan (the operator chains
+// with their parallelism and inputs, one vertex per line).
+type BuiltinDoc struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Plan        string `json:"plan"`
 }
 
 // GraphDoc is a job's graph.
@@ -386,7 +399,7 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) error {
 	if cols == nil {
 		cols = []Column{}
 	}
-	writeJSON(w, 200, JobDoc{ji.JobSummary, ji.SQL, GraphDoc{Vertices: Graph(ji.View)}, cols})
+	writeJSON(w, 200, JobDoc{ji.JobSummary, ji.SQL, GraphDoc{Vertices: Graph(ji.View)}, cols, ji.Builtin})
 	return nil
 }
 

@@ -14,7 +14,9 @@ import (
 // RateWindow), the largest share of that window a subtask spent blocked on
 // its output, the smallest subtask watermark (epoch ms; null before the
 // first) and its lag behind Time, state bytes, late records, dead letters,
-// the latency quantiles of the latency markers (null without markers).
+// the latency quantiles of the latency markers (null without markers),
+// and the bytes its sources read and its sinks serialised (totals and per
+// second; null when no connector of the chain counts them).
 type VertexMetrics struct {
 	ID                  int             `json:"id"`
 	Name                string          `json:"name,omitempty"`
@@ -32,6 +34,10 @@ type VertexMetrics struct {
 	DeadLetters         int64           `json:"dead_letters"`
 	LatencyP50Ms        *float64        `json:"latency_p50_ms"`
 	LatencyP99Ms        *float64        `json:"latency_p99_ms"`
+	BytesRead           *int64          `json:"bytes_read"`
+	BytesWritten        *int64          `json:"bytes_written"`
+	BytesReadPerSecond  *float64        `json:"bytes_read_per_second"`
+	BytesWritePerSecond *float64        `json:"bytes_written_per_second"`
 	Operators           []VertexMetrics `json:"operators,omitempty"`
 }
 
@@ -67,11 +73,12 @@ type rateSample struct {
 type rateKey struct{ vertex, op int } // op -1: the vertex
 
 type rateTotals struct {
-	in, out int64
-	bp      []int64 // backpressure ns per subtask
+	in, out        int64
+	bytesR, bytesW int64
+	bp             []int64 // backpressure ns per subtask
 }
 
-type rateValues struct{ in, out, bp float64 }
+type rateValues struct{ in, out, bp, bytesR, bytesW float64 }
 
 // forget drops the jobs not in keep.
 func (m *rateMemo) forget(keep map[string]bool) {
@@ -138,10 +145,17 @@ func (m *rateMemo) rate(vm *VertexMetrics, key rateKey, ops []cluster.OperatorVi
 	if !fresh {
 		r := cur.rates[key]
 		vm.RecordsInPerSecond, vm.RecordsOutPerSecond, vm.Backpressure = r.in, r.out, r.bp
+		vm.setByteRates(r)
 		return
 	}
 	tail := ops[len(ops)-1]
 	t := rateTotals{in: vm.RecordsIn, out: vm.RecordsOut, bp: make([]int64, len(tail.Subtasks))}
+	if vm.BytesRead != nil {
+		t.bytesR = *vm.BytesRead
+	}
+	if vm.BytesWritten != nil {
+		t.bytesW = *vm.BytesWritten
+	}
 	for i, st := range tail.Subtasks {
 		t.bp[i] = st.BackpressureNanos
 	}
@@ -154,7 +168,8 @@ func (m *rateMemo) rate(vm *VertexMetrics, key rateKey, ops []cluster.OperatorVi
 	if !ok || dt <= 0 {
 		return
 	}
-	r := rateValues{in: max(0, float64(t.in-p.in)/dt), out: max(0, float64(t.out-p.out)/dt)}
+	r := rateValues{in: max(0, float64(t.in-p.in)/dt), out: max(0, float64(t.out-p.out)/dt),
+		bytesR: max(0, float64(t.bytesR-p.bytesR)/dt), bytesW: max(0, float64(t.bytesW-p.bytesW)/dt)}
 	for i := range t.bp {
 		if i < len(p.bp) {
 			r.bp = max(r.bp, min(1, max(0, float64(t.bp[i]-p.bp[i])/1e9/dt)))
@@ -162,6 +177,18 @@ func (m *rateMemo) rate(vm *VertexMetrics, key rateKey, ops []cluster.OperatorVi
 	}
 	cur.rates[key] = r
 	vm.RecordsInPerSecond, vm.RecordsOutPerSecond, vm.Backpressure = r.in, r.out, r.bp
+	vm.setByteRates(r)
+}
+
+// setByteRates sets the bytes per second that vm counts (zero before a
+// second sample).
+func (vm *VertexMetrics) setByteRates(r rateValues) {
+	if vm.BytesRead != nil {
+		vm.BytesReadPerSecond = &r.bytesR
+	}
+	if vm.BytesWritten != nil {
+		vm.BytesWritePerSecond = &r.bytesW
+	}
 }
 
 // figures sums the totals of a chain of operators: records into the
@@ -187,12 +214,26 @@ func figures(id, par int, ops []cluster.OperatorView, now time.Time) VertexMetri
 		}
 		vm.Watermark, vm.WatermarkLagMs = &wm, &lag
 	}
+	var bytesR, bytesW int64
+	var countsR, countsW bool
 	for _, op := range ops {
 		for _, st := range op.Subtasks {
 			vm.StateBytes += st.StateBytes
 			vm.LateRecords += st.LateRecords
 			vm.DeadLetters += st.DeadLetters
+			if st.ReadCounted {
+				bytesR, countsR = bytesR+st.BytesRead, true
+			}
+			if st.WrittenCounted {
+				bytesW, countsW = bytesW+st.BytesWritten, true
+			}
 		}
+	}
+	if countsR {
+		vm.BytesRead = &bytesR
+	}
+	if countsW {
+		vm.BytesWritten = &bytesW
 	}
 	// The latency histograms of every subtask, merged (the histogram type
 	// is the operator package's, reached through the view).

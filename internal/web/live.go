@@ -232,10 +232,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// wsWriteTimeout drops a WebSocket reader that does not take a message
-// within it (the feed never waits for it; it would only miss messages).
-const wsWriteTimeout = 10 * time.Second
-
 // resultsWS serves a feed over WebSocket: the same JSON messages as the
 // SSE stream ({"seq",...}), {"gap":{...}} for missed ones and
 // {"end":...} last. The client may send nothing; it resumes with
@@ -251,8 +247,10 @@ func (s *Server) resultsWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer c.CloseNow()
 	ctx := c.CloseRead(r.Context())
+	// A reader that does not take a message within StreamWriteTimeout is
+	// dropped (the feed never waits for it; it would only miss messages).
 	write := func(m []byte) error {
-		wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+		wctx, cancel := context.WithTimeout(ctx, s.cfg.StreamWriteTimeout)
 		defer cancel()
 		return c.Write(wctx, websocket.MessageText, m)
 	}
@@ -301,7 +299,7 @@ func (s *Server) resultsWS(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-f.Wait(cursor):
 		case <-hb.C:
-			pctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+			pctx, cancel := context.WithTimeout(ctx, s.cfg.StreamWriteTimeout)
 			err := c.Ping(pctx)
 			cancel()
 			if err != nil {

@@ -89,7 +89,7 @@ type jobCollector struct {
 	src MetricsSource
 
 	info, recordsIn, recordsOut, batchesOut, backpressure, watermark, watermarkLag, stateBytes, late, deadLetters,
-	latency, ckCompleted, ckFailed, ckLastDuration, ckLastSize, ckLastAlignment, ckLastID, ckRestored,
+	bytesRead, bytesWritten, latency, ckCompleted, ckFailed, ckLastDuration, ckLastSize, ckLastAlignment, ckLastID, ckRestored,
 	exceptions, restarts, lag *prometheus.Desc
 }
 
@@ -115,6 +115,10 @@ func newJobCollector(src MetricsSource) *jobCollector {
 			"Records an operator subtask dropped or side-routed as late.", opLabels),
 		deadLetters: desc("strom_operator_dead_letters_total",
 			"Dead letters a source subtask's readers handed over.", opLabels),
+		bytesRead: desc("strom_operator_bytes_read_total",
+			"Bytes of the records a source subtask read (key, value and headers of journal and Kafka records; file bytes); only for connectors that count them.", opLabels),
+		bytesWritten: desc("strom_operator_bytes_written_total",
+			"Bytes of the records a sink subtask serialised (key, value and headers of journal and Kafka records; encoded file lines); only for connectors that count them.", opLabels),
 		latency: desc("strom_source_to_sink_latency_seconds",
 			"Age of the latency markers where the data leaves the job (sources emit them periodically).", latLabels),
 		ckCompleted: desc("strom_checkpoints_completed_total",
@@ -142,7 +146,7 @@ func newJobCollector(src MetricsSource) *jobCollector {
 
 func (c *jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.recordsIn, c.recordsOut, c.batchesOut, c.backpressure, c.watermark,
-		c.watermarkLag, c.stateBytes, c.late, c.deadLetters, c.latency, c.ckCompleted, c.ckFailed, c.ckLastDuration,
+		c.watermarkLag, c.stateBytes, c.late, c.deadLetters, c.bytesRead, c.bytesWritten, c.latency, c.ckCompleted, c.ckFailed, c.ckLastDuration,
 		c.ckLastSize, c.ckLastAlignment, c.ckLastID, c.ckRestored, c.exceptions, c.restarts, c.lag} {
 		ch <- d
 	}
@@ -183,6 +187,12 @@ func (c *jobCollector) collectJob(ch chan<- prometheus.Metric, jm *JobMetrics) {
 				gauge(c.stateBytes, float64(s.StateBytes), l...)
 				counter(c.late, float64(s.LateRecords), l...)
 				counter(c.deadLetters, float64(s.DeadLetters), l...)
+				if s.ReadCounted {
+					counter(c.bytesRead, float64(s.BytesRead), l...)
+				}
+				if s.WrittenCounted {
+					counter(c.bytesWritten, float64(s.BytesWritten), l...)
+				}
 			}
 			c.collectLatency(ch, id, vertex, op)
 		}

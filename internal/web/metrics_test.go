@@ -60,16 +60,16 @@ func fixedJob(now time.Time) web.JobMetrics {
 	}
 	wm := now.Add(-1500 * time.Millisecond).UnixMilli()
 	src := cluster.OperatorView{Name: "source: nexmark", UID: "src", Subtasks: []operator.MetricsSnapshot{
-		{RecordsOut: 1000, BatchesOut: 4, Watermark: wm, DeadLetters: 2},
-		{RecordsOut: 500, BatchesOut: 2, Watermark: base.MinTime, BackpressureNanos: 2_500_000_000},
+		{RecordsOut: 1000, BatchesOut: 4, Watermark: wm, DeadLetters: 2, BytesRead: 64000, ReadCounted: true},
+		{RecordsOut: 500, BatchesOut: 2, Watermark: base.MinTime, BackpressureNanos: 2_500_000_000, BytesRead: 32000, ReadCounted: true},
 	}}
 	win := cluster.OperatorView{Name: "window", UID: "win", Subtasks: []operator.MetricsSnapshot{
 		{RecordsIn: 750, RecordsOut: 10, Watermark: wm, StateBytes: 4096, LateRecords: 3},
 		{RecordsIn: 750, RecordsOut: 12, Watermark: base.MaxTime},
 	}}
 	sink := cluster.OperatorView{Name: "sink", UID: "out", Subtasks: []operator.MetricsSnapshot{
-		{RecordsIn: 10, Latency: lat},
-		{RecordsIn: 12},
+		{RecordsIn: 10, Latency: lat, BytesWritten: 420, WrittenCounted: true},
+		{RecordsIn: 12, BytesWritten: 0, WrittenCounted: true},
 	}}
 	return web.JobMetrics{
 		JobID: "j1", JobName: "hot items", Time: now,
@@ -106,6 +106,11 @@ func TestMetricsExposition(t *testing.T) {
 		`strom_operator_state_bytes{job_id="j1",operator="window",subtask="0",uid="win",vertex="2"} 4096`,
 		`strom_operator_late_records_total{job_id="j1",operator="window",subtask="0",uid="win",vertex="2"} 3`,
 		`strom_operator_dead_letters_total{job_id="j1",operator="source: nexmark",subtask="0",uid="src",vertex="1"} 2`,
+		`strom_operator_bytes_read_total{job_id="j1",operator="source: nexmark",subtask="0",uid="src",vertex="1"} 64000`,
+		`strom_operator_bytes_read_total{job_id="j1",operator="source: nexmark",subtask="1",uid="src",vertex="1"} 32000`,
+		`strom_operator_bytes_written_total{job_id="j1",operator="sink",subtask="0",uid="out",vertex="2"} 420`,
+		`strom_operator_bytes_written_total{job_id="j1",operator="sink",subtask="1",uid="out",vertex="2"} 0`,
+		`# TYPE strom_operator_bytes_read_total counter`,
 		`strom_source_to_sink_latency_seconds_bucket{job_id="j1",operator="sink",uid="out",vertex="2",le="6.4e-05"} 0`,
 		`strom_source_to_sink_latency_seconds_bucket{job_id="j1",operator="sink",uid="out",vertex="2",le="0.000128"} 1`,
 		`strom_source_to_sink_latency_seconds_bucket{job_id="j1",operator="sink",uid="out",vertex="2",le="0.004096"} 3`,
@@ -146,6 +151,12 @@ func TestMetricsExposition(t *testing.T) {
 		`strom_operator_watermark_seconds{job_id="j1",operator="window",subtask="1"`,
 		`strom_source_to_sink_latency_seconds_count{job_id="j1",operator="window"`,
 		`strom_checkpoint_last_duration_seconds{job_id="j2"}`,
+		// Bytes only where the connector counts them: a count that is
+		// unknown is no series, not a zero.
+		`strom_operator_bytes_read_total{job_id="j1",operator="window"`,
+		`strom_operator_bytes_written_total{job_id="j1",operator="window"`,
+		`strom_operator_bytes_read_total{job_id="j1",operator="sink"`,
+		`strom_operator_bytes_written_total{job_id="j1",operator="source: nexmark"`,
 		`job="`,
 	} {
 		if strings.Contains(text, absent) {

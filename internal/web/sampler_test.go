@@ -25,6 +25,7 @@ func (b *viewBackend) Job(id string) (JobInfo, error) {
 	op := cluster.OperatorView{Name: "src", UID: "u"}
 	op.Subtasks = slices.Grow(op.Subtasks, 1)[:1]
 	op.Subtasks[0].RecordsOut = b.out.Load()
+	op.Subtasks[0].BytesRead, op.Subtasks[0].ReadCounted = 10*b.out.Load(), true // 10 bytes a record
 	ji.View = []cluster.VertexView{{ID: 1, Name: "src", Parallelism: 1, Operators: []cluster.OperatorView{op}}}
 	return ji, nil
 }
@@ -59,6 +60,14 @@ func TestSamplerRates(t *testing.T) {
 	for _, d := range docs {
 		if len(d.Vertices) != 1 || d.Vertices[0].RecordsOutPerSecond != 500 || d.Vertices[0].RecordsOut != 1000 || !d.Time.Equal(t0.Add(2*time.Second)) {
 			t.Fatalf("doc %+v", d)
+		}
+		// Bytes read (the source counts them) and their rate; no bytes
+		// written (nothing counts them: null, not 0).
+		v := d.Vertices[0]
+		if v.BytesRead == nil || *v.BytesRead != 10000 || v.BytesReadPerSecond == nil || *v.BytesReadPerSecond != 5000 ||
+			v.BytesWritten != nil || v.BytesWritePerSecond != nil || len(v.Operators) != 1 || v.Operators[0].BytesReadPerSecond == nil ||
+			*v.Operators[0].BytesReadPerSecond != 5000 {
+			t.Fatalf("bytes of %+v", v)
 		}
 	}
 	var list struct{ Jobs []JobSummary }

@@ -253,6 +253,8 @@ func (f *uiFakeAPI) detail(id string) map[string]any {
 		j["columns"] = []map[string]any{{"name": "k", "type": "STRING"}, {"name": "v", "type": "BIGINT"}}
 	case "f1":
 		j["graph"] = map[string]any{"vertices": uiFakeQueryVertices}
+		j["builtin"] = map[string]any{"name": "nexmark-q5", "description": "Nexmark q5, Hot items: the auctions with the most bids.",
+			"plan": "0: nexmark-generator -> bids (parallelism 1)\n1: q5-count (parallelism 1) <-HASH- 0\n"}
 	case "w1":
 		j["graph"] = map[string]any{"vertices": uiFakeWideVertices}
 	}
@@ -271,6 +273,8 @@ func (f *uiFakeAPI) metrics(id string, t time.Time) map[string]any {
 			"late_records": 3, "dead_letters": 0, "latency_p50_ms": 4.2, "latency_p99_ms": 38.5}
 		if id == 0 && in == 0 {
 			m["records_in_per_second"] = 0.0
+			// The source's connector counts the bytes it reads.
+			m["bytes_read"], m["bytes_read_per_second"] = int64(out*4000*120), out*120
 		}
 		return m
 	}
@@ -687,6 +691,10 @@ func TestDashboardChromium(t *testing.T) {
 		if len(vt) != 3 || !strings.Contains(vt[0][0], "Source: nexmark") || vt[1][1] != "4" {
 			t.Errorf("vertex rows: %q", vt)
 		}
+		// Bytes/s: the source's (its connector counts them), none elsewhere.
+		if len(vt) == 3 && (len(vt[0]) < 14 || !strings.HasSuffix(vt[0][13], " MiB/s in") || vt[1][13] != "—") {
+			t.Errorf("bytes per second of the vertices: %q", vt)
+		}
 		if strings.Contains(dom, `id="auth" class="auth"`) && !strings.Contains(dom, `id="auth" class="auth" hidden`) {
 			t.Error("the sign-in screen is shown")
 		}
@@ -701,6 +709,13 @@ func TestDashboardChromium(t *testing.T) {
 			t.Errorf("result rows %q, want %q (the changelog +I a 1, +I b 2, -U a 1, +U a 4, +I c 3, -D b 2, +I d 5 applied)", rows, want)
 		}
 		uiMustContain(t, "query job", dom, `id="result-count">3</b>`, `id="job-name">totals-by-key</h1>`, `<span class="type">BIGINT</span>`)
+	})
+
+	t.Run("builtin job page", func(t *testing.T) {
+		dom := uiRunChromium(t, bin, base+"/#/jobs/f1", "--dump-dom")
+		uiMustContain(t, "builtin job", dom, `id="job-name">backfill-2026-11</h1>`, `id="builtin"`,
+			`id="builtin-name">nexmark-q5</code>`, `id="builtin-description">Nexmark q5, Hot items: the auctions with the most bids.</p>`,
+			`id="builtin-plan">0: nexmark-generator -&gt; bids (parallelism 1)`, `1: q5-count (parallelism 1) &lt;-HASH- 0`)
 	})
 
 	t.Run("job list, polling", func(t *testing.T) {

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 const (
@@ -871,6 +873,63 @@ func TestSSEStuckReaderDropped(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("a client that never reads still holds the only stream slot")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The same over WebSocket: a reader that takes no message within
+// StreamWriteTimeout is dropped and gives its stream slot back.
+func TestWSStuckReaderDropped(t *testing.T) {
+	s, b := newTestServer(t, func(c *Config) {
+		c.MaxStreams = 1
+		c.StreamWriteTimeout = 200 * time.Millisecond
+	})
+	addr := serve(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, a)
+		if err == nil {
+			_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return c, err
+	}}}
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/api/v1/jobs/j1/results/ws",
+		&websocket.DialOptions{HTTPClient: hc, HTTPHeader: http.Header{"Authorization": {"Bearer " + testROToken}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	// The client never reads; the server writes a lot.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		msg := []byte(`{"op":"+I","row":"` + strings.Repeat("x", 256<<10) + `"}`)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			b.feed.Publish(msg)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	// 25 times the timeout, and half the 10 s default a hard-coded
+	// timeout would drop the reader after.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp := authGet(t, "http://"+addr+"/api/v1/events", testROToken)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			return
+		}
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("events: %d", resp.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a WebSocket client that never reads still holds the only stream slot")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -446,7 +446,8 @@
             h("th", { text: "Vertex" }), h("th", { class: "num", text: "Par." }), h("th", { class: "num", text: "In/s" }), h("th", { class: "num", text: "Out/s" }),
             h("th", { class: "num", text: "Records in" }), h("th", { class: "num", text: "Records out" }), h("th", { text: "Backpressure" }),
             h("th", { text: "Watermark" }), h("th", { class: "num", text: "Lag" }), h("th", { class: "num", text: "State" }),
-            h("th", { class: "num", text: "Late" }), h("th", { class: "num", text: "Dead letters" }), h("th", { class: "num", text: "Latency p50 / p99" }))),
+            h("th", { class: "num", text: "Late" }), h("th", { class: "num", text: "Dead letters" }), h("th", { class: "num", text: "Latency p50 / p99" }),
+            h("th", { class: "num", text: "Bytes/s", title: "bytes read by the sources and serialised by the sinks per second (where the connector counts them)" }))),
           vtxBody))),
       h("div", { class: "card", id: "checkpoints" }, h("div", { class: "card-head" }, h("h2", { text: "Checkpoints" }), ckptCounts), ckptBody),
       h("div", { class: "card", id: "exceptions" }, h("div", { class: "card-head" }, h("h2", { text: "Exceptions" }), excCount), excBody),
@@ -520,9 +521,25 @@
           h("td", { class: "num", text: fmtBytes(v.state_bytes) }),
           h("td", { class: "num", text: fmtInt(v.late_records) }),
           h("td", { class: "num", text: fmtInt(v.dead_letters) }),
-          h("td", { class: "num", text: v.latency_p50_ms == null ? "—" : fmtMs(v.latency_p50_ms) + " / " + fmtMs(v.latency_p99_ms) })));
+          h("td", { class: "num", text: v.latency_p50_ms == null ? "—" : fmtMs(v.latency_p50_ms) + " / " + fmtMs(v.latency_p99_ms) }),
+          h("td", { class: "num bytes", text: bytesRates(v), title: bytesTotals(v) })));
       }
-      if (!vertices.length) vtxBody.append(h("tr", null, h("td", { colspan: 13, class: "empty", text: "No graph." })));
+      if (!vertices.length) vtxBody.append(h("tr", null, h("td", { colspan: 14, class: "empty", text: "No graph." })));
+    }
+
+    // bytesRates is "<read>/s in", "<written>/s out" or both for a vertex
+    // whose connectors count bytes (null in the metrics otherwise: "—").
+    function bytesRates(v) {
+      const parts = [];
+      if (v.bytes_read_per_second != null) parts.push(fmtBytes(Math.round(v.bytes_read_per_second)) + "/s in");
+      if (v.bytes_written_per_second != null) parts.push(fmtBytes(Math.round(v.bytes_written_per_second)) + "/s out");
+      return parts.length ? parts.join(" · ") : "—";
+    }
+    function bytesTotals(v) {
+      const parts = [];
+      if (v.bytes_read != null) parts.push(fmtBytes(v.bytes_read) + " read");
+      if (v.bytes_written != null) parts.push(fmtBytes(v.bytes_written) + " written");
+      return parts.join(", ");
     }
 
     function renderCharts() {
@@ -569,6 +586,17 @@
         if (job.sql) {
           sqlCard.hidden = false;
           clear(sqlCard).append(h("div", { class: "card-head" }, h("h2", { text: "SQL" })), h("pre", { class: "sql", text: job.sql }));
+        } else if (job.builtin) {
+          // A compiled-in DataStream job has no SQL: its name, what it
+          // does and its plan (vertices, parallelism, inputs).
+          const b = job.builtin;
+          sqlCard.hidden = false;
+          sqlCard.id = "builtin";
+          clear(sqlCard).append(
+            h("div", { class: "card-head" }, h("h2", { text: "Builtin job " }, h("code", { id: "builtin-name", text: b.name })),
+              h("span", { class: "sub", text: "compiled-in DataStream job" })),
+            h("div", { class: "card-body" }, h("p", { id: "builtin-description", text: b.description || "" })),
+            b.plan ? h("pre", { class: "sql", id: "builtin-plan", text: b.plan }) : null);
         }
         if ((job.query || (job.columns && job.columns.length)) && !results) {
           resultsCard.hidden = false;
