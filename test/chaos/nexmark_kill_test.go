@@ -20,7 +20,15 @@ type p1Params struct {
 	minDelay, maxDelay time.Duration // kill delay range, from the child's start
 	tail               time.Duration // event time left for the final run
 	rate               int64         // events per second (event time and wall clock)
+	// rssMiB bounds every child's peak RSS (VmHWM); generous: the short
+	// tier's children peak at 40-140 MiB (q3 and q4 keep their join state).
+	rssMiB int64
 }
+
+// p1FDs bound the open fds of every strom child of the kill tests (they
+// peak at 12-14: the binary's own, the checkpoint and part files of the
+// moment) and their growth across restarts.
+const p1FDs, p1FDGrowth = 64, 8
 
 // p1Query says how to check a query's output. Append-only queries compare
 // with the golden run as a multiset of raw lines. An updating query's
@@ -115,7 +123,8 @@ func runP1(t *testing.T, q p1Query, par int, tier p1Params) {
 	t.Logf("%d events at %d/s (%v of input), %d kills, golden %d rows; args %q", events, tier.rate, span, len(delays), len(golden), args)
 
 	reader := startCommittedReader(out + ".parts")
-	k := &killRun{args: args, out: out, delays: delays, final: span + time.Minute}
+	k := &killRun{args: args, out: out, delays: delays, final: span + time.Minute,
+		limits: &procLimits{RSS: tier.rssMiB << 20, FDs: p1FDs, FDGrowth: p1FDGrowth}}
 	k.run(t)
 	seenRows, readerErrs, seenParts := reader.finish()
 
