@@ -135,6 +135,7 @@ type chaosSeqConfig struct {
 	Rate      float64
 	Panics    int
 	PanicSeed int64
+	PanicSpan int64
 }
 
 func newChaosSequenceCmd() *cobra.Command {
@@ -147,15 +148,15 @@ interleaved. A keyed operator keeps the key's last number in keyed state and
 writes "OK key seq" when seq == last+1, "ALERT key: seq after last" otherwise,
 and "DONE key n" when it reaches n. The rows go to the transactional file sink.
 --panics N injects N panics at random record counts of this process (seeded by
---panic-seed) in the keyed operator; with --restart-attempts the job restarts
+--panic-seed, within --panic-span) in the keyed operator; with --restart-attempts the job restarts
 from its latest checkpoint.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.validate(cmd); err != nil {
 				return err
 			}
-			if cfg.PerKey < 1 || cfg.Panics < 0 {
-				return usagef(cmd, "--per-key must be positive and --panics not negative")
+			if cfg.PerKey < 1 || cfg.Panics < 0 || cfg.PanicSpan < 0 {
+				return usagef(cmd, "--per-key must be positive, --panics and --panic-span not negative")
 			}
 			return runChaosSequence(cmd.Context(), cmd.ErrOrStderr(), cfg)
 		},
@@ -166,6 +167,7 @@ from its latest checkpoint.`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "records per second and split in wall-clock time (0: as fast as it goes)")
 	f.IntVar(&cfg.Panics, "panics", 0, "inject `N` panics into the keyed check at random record counts")
 	f.Int64Var(&cfg.PanicSeed, "panic-seed", 1, "seed of the panic record counts")
+	f.Int64Var(&cfg.PanicSpan, "panic-span", 0, "the panics come within the first `M` records this process's keyed check sees (0: all records)")
 	return cmd
 }
 
@@ -224,12 +226,16 @@ func runChaosSequence(ctx context.Context, stderr io.Writer, cfg chaosSeqConfig)
 	}
 	keys, perKey := int64(cfg.Keys), cfg.PerKey
 	total := keys * perKey * int64(cfg.Parallelism)
+	if cfg.PanicSpan > 0 {
+		total = cfg.PanicSpan
+	}
 	panics := &chaosPanics{}
 	rng := rand.New(rand.NewPCG(uint64(cfg.PanicSeed), 0x9a1c))
 	for range cfg.Panics {
 		panics.at = append(panics.at, 1+rng.Int64N(total))
 	}
 	slices.Sort(panics.at)
+	panics.at = slices.Compact(panics.at)
 	pacers := make([]*pacer, cfg.Parallelism)
 	for i := range pacers {
 		pacers[i] = &pacer{rate: cfg.Rate}
