@@ -117,6 +117,13 @@ func (s *procSampler) snapshot() procStats {
 	return s.peak
 }
 
+// samplesSoFar returns the peaks and, with keepAll, the samples so far.
+func (s *procSampler) samplesSoFar() (procStats, []procSample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak, append([]procSample(nil), s.samples...)
+}
+
 // stop ends the sampling and returns the peaks and, with keepAll, every
 // sample.
 func (s *procSampler) stop() (procStats, []procSample) {
