@@ -115,7 +115,7 @@ func TestBackpressureMemory(t *testing.T) {
 	budget := p.budgetMiB << 20
 	rssLimit := budget + budget/5
 
-	ctx, cancel := context.WithTimeout(context.Background(), p.slowFor+10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*p.slowFor+10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, stromBin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -233,7 +233,7 @@ func TestBackpressureMemory(t *testing.T) {
 			t.Fatalf("the job failed after the speed-up: %v\n%s", err, childLog())
 		}
 	case <-ctx.Done():
-		t.Fatalf("the job did not finish within %v of the speed-up (deadlock?): last stats %+v\n%s", 10*time.Minute, last(), childLog())
+		t.Fatalf("the job did not finish within %v of its start (deadlock?): last stats %+v\n%s", 2*p.slowFor+10*time.Minute, last(), childLog())
 	}
 	total, _ := sampler.stop()
 	end := last()
