@@ -98,6 +98,9 @@ func TestBackpressureMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the strom binary under backpressure: not with -short")
 	}
+	// Next to the kill tests: its asserts are bounds and counts, and a
+	// loaded machine only slows its sink further.
+	t.Parallel()
 	p := b1Tier
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.txt")
