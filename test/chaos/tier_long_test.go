@@ -20,7 +20,6 @@ var p1Tier = p1Params{
 	maxDelay: envDuration("CHAOS_MAX_DELAY", 2000*time.Millisecond),
 	tail:     3 * time.Second,
 	rate:     100_000,
-	rssMiB:   1536,
 }
 
 var p2Tier = p2Params{seeds: 6, panics: 10, keys: 50, perKey: 2000}

@@ -14,7 +14,6 @@ var p1Tier = p1Params{
 	maxDelay: 2000 * time.Millisecond,
 	tail:     2 * time.Second,
 	rate:     100_000,
-	rssMiB:   512,
 }
 
 var p2Tier = p2Params{seeds: 2, panics: 4, keys: 20, perKey: 600}
