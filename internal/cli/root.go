@@ -131,7 +131,7 @@ library. The engine core is in progress; try "strom example" for a live job.`,
 	})
 	root.AddCommand(newVersionCmd(), newExampleCmd(), newNexmarkCmd(), newSavepointCmd(), newJournalCmd(), newKafkaCmd(),
 		newRunCmd(), newSQLCmd())
-	root.AddCommand(newServerCmd(), newJobCmd(), newDemoCmd())
+	root.AddCommand(newServerCmd(), newJobCmd(), newDemoCmd(), newChaosJobCmd())
 	return root
 }
 

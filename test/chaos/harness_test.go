@@ -27,6 +27,10 @@ type killRun struct {
 	out    string          // --out FILE of args
 	delays []time.Duration // kill delays from each child's start; N = len(delays)
 	final  time.Duration   // how long the last run may take
+	// limits bound every child's peak RSS and open fds, read from /proc
+	// while it runs (RELIABILITY common harness); nil: sampled and logged
+	// only.
+	limits *procLimits
 }
 
 // attempt is one child process.
@@ -34,6 +38,7 @@ type attempt struct {
 	stderr bytes.Buffer
 	killed bool
 	after  time.Duration // time from start to kill or exit
+	proc   procStats     // its peak RSS and fds
 }
 
 // tail is the last n bytes of b.
@@ -81,6 +86,7 @@ func (k *killRun) run(t *testing.T) []*attempt {
 			t.Fatalf("start strom: %v", err)
 		}
 		start := time.Now()
+		sampler := startProcSampler(cmd.Process.Pid, 20*time.Millisecond, false)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		if i < len(k.delays) {
@@ -88,10 +94,15 @@ func (k *killRun) run(t *testing.T) []*attempt {
 			select {
 			case err := <-done:
 				a.after = time.Since(start)
+				sampler.stop()
 				t.Fatalf("attempt %d ended by itself after %v (err %v) before its kill at %v: the input is too short for the kills\n%s",
 					i, a.after, err, d, report())
 			case <-time.After(d):
 			}
+			// The last reading right before the kill: VmHWM covers the
+			// child's whole life.
+			a.proc = sampler.snapshot()
+			sampler.stop()
 			if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 				t.Fatalf("kill: %v", err)
 			}
@@ -102,7 +113,7 @@ func (k *killRun) run(t *testing.T) []*attempt {
 				// It ended in the instant between the timer and the kill.
 				t.Fatalf("attempt %d was not ended by SIGKILL (err %v)\n%s", i, err, report())
 			}
-			t.Logf("kill %d/%d: SIGKILL after %v", i+1, len(k.delays), d.Round(time.Millisecond))
+			t.Logf("kill %d/%d: SIGKILL after %v (%v)", i+1, len(k.delays), d.Round(time.Millisecond), a.proc)
 			if _, err := os.Stat(k.out); err == nil {
 				t.Fatalf("after kill %d the result file %s exists: only a finished job assembles it\n%s", i+1, k.out, report())
 			}
@@ -112,20 +123,32 @@ func (k *killRun) run(t *testing.T) []*attempt {
 		select {
 		case err := <-done:
 			a.after = time.Since(start)
+			a.proc, _ = sampler.stop()
 			fcancel()
 			if err != nil {
 				t.Fatalf("final run failed after %v: %v\n%s", a.after, err, report())
 			}
 		case <-fctx.Done():
 			fcancel()
+			sampler.stop()
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 			t.Fatalf("final run did not finish within %v\n%s", k.final, report())
 		}
-		t.Logf("final run finished after %v: %s", a.after.Round(time.Millisecond), strings.TrimSpace(tail(a.stderr.Bytes(), 300)))
+		t.Logf("final run finished after %v (%v): %s", a.after.Round(time.Millisecond), a.proc, strings.TrimSpace(tail(a.stderr.Bytes(), 300)))
 	}
 	if restarts != len(k.delays) {
 		t.Fatalf("%d restarts, want %d", restarts, len(k.delays))
+	}
+	stats := make([]procStats, len(atts))
+	for i, a := range atts {
+		stats[i] = a.proc
+	}
+	if k.limits != nil {
+		checkProc(t, stats, *k.limits)
+	} else {
+		_, summary := procProblems(stats, procLimits{RSS: 1 << 62, FDs: 1 << 30, FDGrowth: 1 << 30})
+		t.Log(summary)
 	}
 	return atts
 }

@@ -122,12 +122,14 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 	defer rd.close()
 
 	var logs []string
+	var procs []procStats
 	for i, d := range delays {
 		a := &attempt{}
 		cmd, err := startChild(ctx, args, a)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sampler := startProcSampler(cmd.Process.Pid, 20*time.Millisecond, false)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -135,10 +137,12 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 			t.Fatalf("attempt %d ended by itself (%v) before its kill at %v:\n%s", i, err, d, tail(a.stderr.Bytes(), 2000))
 		case <-time.After(d):
 		}
+		procs = append(procs, sampler.snapshot())
+		sampler.stop()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 		logs = append(logs, tail(a.stderr.Bytes(), 600))
-		t.Logf("kill %d/%d after %v", i+1, len(delays), d.Round(time.Millisecond))
+		t.Logf("kill %d/%d after %v (%v)", i+1, len(delays), d.Round(time.Millisecond), procs[i])
 		if err := rd.failure(); err != nil {
 			t.Fatalf("after kill %d: %v", i+1, err)
 		}
@@ -159,6 +163,7 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sampler := startProcSampler(cmd.Process.Pid, 20*time.Millisecond, false)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	deadline := time.After(90 * time.Second)
@@ -181,8 +186,14 @@ func runKafkaKill(t *testing.T, par int, tier kafkaParams) {
 			t.Fatal(err)
 		}
 	}
+	procs = append(procs, sampler.snapshot())
+	sampler.stop()
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	<-done
+	// Every child's memory and fds: its Kafka clients' connections make
+	// the fd count vary by timing (33-41 in the short tier), so the bounds
+	// are twice the file-sink tests'.
+	checkProc(t, procs, procLimits{RSS: 512 << 20, FDs: 2 * p1FDs, FDGrowth: 2 * p1FDGrowth})
 	// Anything more after a grace period would be a duplicate.
 	time.Sleep(500 * time.Millisecond)
 	if err := rd.failure(); err != nil {

@@ -20,7 +20,18 @@ type p1Params struct {
 	minDelay, maxDelay time.Duration // kill delay range, from the child's start
 	tail               time.Duration // event time left for the final run
 	rate               int64         // events per second (event time and wall clock)
+	// Every child's peak RSS (VmHWM) is bounded by p1RSSBase + p1RSSPerSec
+	// MiB per second of input: q3 and q4 keep their join state forever, so
+	// their peak grows with the input (measured at parallelism 2: ~155 MiB
+	// after ~10 s of input, ~235 MiB after ~28 s; the others 40-80 MiB).
 }
+
+const p1RSSBase, p1RSSPerSec = 256, 32
+
+// p1FDs bound the open fds of every strom child of the kill tests (they
+// peak at 12-14: the binary's own, the checkpoint and part files of the
+// moment) and their growth across restarts.
+const p1FDs, p1FDGrowth = 64, 8
 
 // p1Query says how to check a query's output. Append-only queries compare
 // with the golden run as a multiset of raw lines. An updating query's
@@ -115,7 +126,8 @@ func runP1(t *testing.T, q p1Query, par int, tier p1Params) {
 	t.Logf("%d events at %d/s (%v of input), %d kills, golden %d rows; args %q", events, tier.rate, span, len(delays), len(golden), args)
 
 	reader := startCommittedReader(out + ".parts")
-	k := &killRun{args: args, out: out, delays: delays, final: span + time.Minute}
+	k := &killRun{args: args, out: out, delays: delays, final: span + time.Minute,
+		limits: &procLimits{RSS: (p1RSSBase + int64(p1RSSPerSec*span.Seconds())) << 20, FDs: p1FDs, FDGrowth: p1FDGrowth}}
 	k.run(t)
 	seenRows, readerErrs, seenParts := reader.finish()
 

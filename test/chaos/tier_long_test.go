@@ -40,3 +40,8 @@ func envDuration(name string, def time.Duration) time.Duration {
 
 var kafkaTier = kafkaParams{kills: envInt("CHAOS_KILLS", 25), minDelay: envDuration("CHAOS_MIN_DELAY", 100*time.Millisecond),
 	maxDelay: envDuration("CHAOS_MAX_DELAY", 2000*time.Millisecond), rate: 20000, keys: 100, badEvery: 101}
+
+var p2KillTier = p2KillParams{kills: envInt("CHAOS_KILLS", 25), minDelay: envDuration("CHAOS_MIN_DELAY", 100*time.Millisecond),
+	maxDelay: envDuration("CHAOS_MAX_DELAY", 2000*time.Millisecond), tail: 3 * time.Second, keys: 50, rate: 20_000, panics: 3}
+
+var b1Tier = b1Params{slowFor: envDuration("CHAOS_B1_SLOW", 10*time.Minute), budgetMiB: 128, sample: 500 * time.Millisecond, minCPs: 50}

@@ -20,3 +20,8 @@ var p2Tier = p2Params{seeds: 2, panics: 4, keys: 20, perKey: 600}
 
 var kafkaTier = kafkaParams{kills: 5, minDelay: 300 * time.Millisecond, maxDelay: 1500 * time.Millisecond,
 	rate: 5000, keys: 20, badEvery: 97}
+
+var p2KillTier = p2KillParams{kills: 5, minDelay: 300 * time.Millisecond, maxDelay: 1500 * time.Millisecond,
+	tail: 2 * time.Second, keys: 20, rate: 10_000, panics: 2}
+
+var b1Tier = b1Params{slowFor: 25 * time.Second, budgetMiB: 128, sample: 100 * time.Millisecond, minCPs: 3}
