@@ -1,6 +1,6 @@
 package cep
 
-import "sort"
+import "slices"
 
 // Event is one event of a match with the stage that took it.
 type Event[T any] struct {
@@ -106,6 +106,33 @@ type machine[T any] struct {
 	// partial match held by two runs (a loop and its proceed copy) is
 	// reported once.
 	timedOut []run[T]
+	// arena: the chunk the steps of new runs are cut from (a take copies
+	// its run's steps, never appends in place). resetArena reuses it once
+	// nothing refers to it (the operator: at the start of each timer, the
+	// runs of the previous one being encoded and its matches copied).
+	arena []step[T]
+}
+
+const arenaChunk = 1024
+
+// alloc returns n steps of the arena (length and capacity n).
+func (m *machine[T]) alloc(n int) []step[T] {
+	if n > arenaChunk/4 {
+		return make([]step[T], n)
+	}
+	if len(m.arena)+n > cap(m.arena) {
+		m.arena = make([]step[T], 0, arenaChunk)
+	}
+	at := len(m.arena)
+	m.arena = m.arena[:at+n]
+	return m.arena[at : at+n : at+n]
+}
+
+// resetArena lets alloc reuse the current chunk: only when no run, match or
+// state refers to its steps any more.
+func (m *machine[T]) resetArena() {
+	clear(m.arena)
+	m.arena = m.arena[:0]
 }
 
 // sameAsTimedOut reports whether a run timed out by the current advance has
@@ -165,10 +192,11 @@ func (m *machine[T]) process(st *nfaState[T], ts int64, v T, out []Match[T]) []M
 	for _, r := range m.starts {
 		m.step(r, &e)
 	}
-	// The next list becomes the state; the old state's slice is reused.
+	// The next list becomes the state; the old state's slice becomes the
+	// next list of the next event.
 	old := st.runs
-	st.runs = append(make([]run[T], 0, len(m.next)), m.next...)
 	clear(old)
+	st.runs, m.next = m.next, old[:0]
 	return m.finish(st, out)
 }
 
@@ -236,7 +264,9 @@ func (m *machine[T]) step(r run[T], e *step[T]) {
 	took := false
 	if !stopped && (s.max < 0 || r.count < s.max) && m.cond(s.cond, &r, r.stage, e) {
 		took = true
-		steps := append(r.steps[:len(r.steps):len(r.steps)], step[T]{stage: r.stage, seq: e.seq, ts: e.ts, v: e.v})
+		steps := m.alloc(len(r.steps) + 1)
+		copy(steps, r.steps)
+		steps[len(r.steps)] = step[T]{stage: r.stage, seq: e.seq, ts: e.ts, v: e.v}
 		m.afterTake(run[T]{stage: r.stage, count: r.count + 1, greedyFrom: -1, steps: steps})
 	}
 	if stopped {
@@ -303,33 +333,57 @@ func (m *machine[T]) finish(st *nfaState[T], out []Match[T]) []Match[T] {
 	if len(done) == 0 {
 		return out
 	}
-	sort.SliceStable(done, func(i, j int) bool { return done[i].startSeq() < done[j].startSeq() })
+	slices.SortStableFunc(done, func(a, b run[T]) int {
+		if x, y := a.startSeq(), b.startSeq(); x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
 	for len(done) > 0 {
 		r := done[0]
 		done = done[1:]
 		out = append(out, m.match(r))
-		prune, ok := m.pruneBelow(&r)
+		p, ok := m.pruneBelow(&r)
 		if !ok {
 			continue
 		}
-		st.runs = filterRuns(st.runs, prune)
-		done = filterRuns(done, prune)
+		st.runs = filterRuns(st.runs, p)
+		done = filterRuns(done, p)
 	}
 	m.done = m.done[:0]
 	return out
 }
 
-// pruneBelow gives the predicate of the partial matches the skip strategy
-// discards after the match r.
-func (m *machine[T]) pruneBelow(r *run[T]) (func(start uint64) bool, bool) {
+// prune is the set of partial matches (by the sequence number of their
+// first event) a skip strategy discards after a match.
+type prune struct {
+	eq bool   // exactly at
+	le bool   // at or before at (else before at)
+	at uint64 //
+}
+
+func (p prune) has(s uint64) bool {
+	switch {
+	case p.eq:
+		return s == p.at
+	case p.le:
+		return s <= p.at
+	}
+	return s < p.at
+}
+
+// pruneBelow gives the partial matches the skip strategy discards after the
+// match r.
+func (m *machine[T]) pruneBelow(r *run[T]) (prune, bool) {
 	sk := m.c.skip
 	switch sk.Kind {
 	case SkipToNext:
-		first := r.startSeq()
-		return func(s uint64) bool { return s == first }, true
+		return prune{eq: true, at: r.startSeq()}, true
 	case SkipPastLastEvent:
-		last := r.steps[len(r.steps)-1].seq
-		return func(s uint64) bool { return s <= last }, true
+		return prune{le: true, at: r.steps[len(r.steps)-1].seq}, true
 	case SkipToFirst, SkipToLast:
 		found := false
 		var at uint64
@@ -342,17 +396,17 @@ func (m *machine[T]) pruneBelow(r *run[T]) (func(start uint64) bool, bool) {
 			}
 		}
 		if !found {
-			return nil, false // the stage took nothing: nothing is skipped (as Flink without throwExceptionOnMiss)
+			return prune{}, false // the stage took nothing: nothing is skipped (as Flink without throwExceptionOnMiss)
 		}
-		return func(s uint64) bool { return s < at }, true
+		return prune{at: at}, true
 	}
-	return nil, false
+	return prune{}, false
 }
 
-func filterRuns[T any](rs []run[T], prune func(uint64) bool) []run[T] {
+func filterRuns[T any](rs []run[T], p prune) []run[T] {
 	keep := rs[:0]
 	for _, r := range rs {
-		if len(r.steps) > 0 && prune(r.startSeq()) {
+		if len(r.steps) > 0 && p.has(r.startSeq()) {
 			continue
 		}
 		keep = append(keep, r)
