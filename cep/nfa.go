@@ -360,16 +360,12 @@ func (m *machine[T]) finish(st *nfaState[T], out []Match[T]) []Match[T] {
 // prune is the set of partial matches (by the sequence number of their
 // first event) a skip strategy discards after a match.
 type prune struct {
-	eq bool   // exactly at
-	le bool   // at or before at (else before at)
-	at uint64 //
+	le bool // at or before at (else before at)
+	at uint64
 }
 
 func (p prune) has(s uint64) bool {
-	switch {
-	case p.eq:
-		return s == p.at
-	case p.le:
+	if p.le {
 		return s <= p.at
 	}
 	return s < p.at
@@ -381,7 +377,9 @@ func (m *machine[T]) pruneBelow(r *run[T]) (prune, bool) {
 	sk := m.c.skip
 	switch sk.Kind {
 	case SkipToNext:
-		return prune{eq: true, at: r.startSeq()}, true
+		// At or before its first event, as Flink's SkipToNextStrategy
+		// (a partial match older than the match goes too).
+		return prune{le: true, at: r.startSeq()}, true
 	case SkipPastLastEvent:
 		return prune{le: true, at: r.steps[len(r.steps)-1].seq}, true
 	case SkipToFirst, SkipToLast:

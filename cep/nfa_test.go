@@ -240,3 +240,24 @@ func TestPatternErrors(t *testing.T) {
 		}
 	}
 }
+
+// SKIP_TO_NEXT discards the partial matches that started at or before the
+// match's first event (Flink's SkipToNextStrategy prunes start <= the
+// match's first event, as SKIP_PAST_LAST_EVENT prunes start <= its last):
+// a partial match older than the match goes too. x1 waits for e1, x2 for
+// e2; e2 completes x2's match first.
+func TestSkipToNextPrunesOlder(t *testing.T) {
+	same := func(v string, ctx *Context[string]) bool {
+		_, _, x := ctx.At(0)
+		return is("e")(v) && v[1:] == x[1:]
+	}
+	mk := func(s Skip) *Pattern[string] {
+		return BeginWithSkip[string]("x", s).Where(is("x")).FollowedBy("e").WhereIter(same)
+	}
+	got, _ := runNFA(t, mk(NoSkipStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "NO_SKIP", got, []string{"x2 e2", "x1 e1"}, false)
+	got, _ = runNFA(t, mk(SkipToNextStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "SKIP_TO_NEXT", got, []string{"x2 e2"}, false)
+	got, _ = runNFA(t, mk(SkipPastLastEventStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "SKIP_PAST_LAST_EVENT", got, []string{"x2 e2"}, false)
+}

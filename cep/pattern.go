@@ -44,7 +44,7 @@ const (
 	// NoSkip emits every match; partial matches are kept.
 	NoSkip SkipKind = iota
 	// SkipToNext discards the partial matches that started with the same
-	// event as the match.
+	// event as the match or before it (Flink's SkipToNextStrategy).
 	SkipToNext
 	// SkipPastLastEvent discards the partial matches that started before
 	// or at the last event of the match.
