@@ -102,9 +102,7 @@ type machine[T any] struct {
 	starts []run[T]
 	next   []run[T]
 	done   []run[T]
-	// timedOut: the runs timed out by the current advance, so that a
-	// partial match held by two runs (a loop and its proceed copy) is
-	// reported once.
+	// timedOut: the runs timed out by the current advance.
 	timedOut []run[T]
 	// arena: the chunk the steps of new runs are cut from (a take copies
 	// its run's steps, never appends in place). resetArena reuses it once
@@ -135,16 +133,25 @@ func (m *machine[T]) resetArena() {
 	m.arena = m.arena[:0]
 }
 
-// sameAsTimedOut reports whether a run timed out by the current advance has
-// the same events as r.
-func (m *machine[T]) sameAsTimedOut(r run[T]) bool {
-	for _, o := range m.timedOut {
-		if len(o.steps) != len(r.steps) {
+// proceedCopy reports whether r, timed out, is a copy made by proceed that
+// is no computation state of Flink's: fresh (no event since it arrived at
+// its stage) with the events of a run at an earlier stage (the loop or the
+// optional stage it proceeded from). Flink follows a proceed edge only at
+// the next event, and then keeps a state there only when the event was
+// ignored (IGNORE after PROCEED): such a copy, no longer fresh, is one of
+// Flink's states and times out as its own partial match.
+func (m *machine[T]) proceedCopy(r *run[T]) bool {
+	if !r.fresh || r.count != 0 {
+		return false
+	}
+	for i := range m.timedOut {
+		o := &m.timedOut[i]
+		if o.stage >= r.stage || len(o.steps) != len(r.steps) {
 			continue
 		}
 		same := true
-		for i := range o.steps {
-			if o.steps[i].seq != r.steps[i].seq || o.steps[i].stage != r.steps[i].stage {
+		for k := range o.steps {
+			if o.steps[k].seq != r.steps[k].seq || o.steps[k].stage != r.steps[k].stage {
 				same = false
 				break
 			}
@@ -218,9 +225,11 @@ func (m *machine[T]) advance(st *nfaState[T], t int64, out []Match[T], timeouts 
 			m.done = append(m.done, r)
 			continue
 		}
-		if !m.sameAsTimedOut(r) {
-			m.timedOut = append(m.timedOut, r)
-			timeouts = append(timeouts, Timeout[T]{Partial: m.match(r), Time: r.steps[0].ts + m.c.within})
+		m.timedOut = append(m.timedOut, r)
+	}
+	for i := range m.timedOut {
+		if r := &m.timedOut[i]; !m.proceedCopy(r) {
+			timeouts = append(timeouts, Timeout[T]{Partial: m.match(*r), Time: r.steps[0].ts + m.c.within})
 		}
 	}
 	clear(m.timedOut)

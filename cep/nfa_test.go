@@ -261,3 +261,23 @@ func TestSkipToNextPrunesOlder(t *testing.T) {
 	got, _ = runNFA(t, mk(SkipPastLastEventStrategy()), "x1 x2 e2 e1", 0)
 	check(t, "SKIP_PAST_LAST_EVENT", got, []string{"x2 e2"}, false)
 }
+
+// Timeouts of a loop follow Flink's computation states: right after a take
+// the loop's partial match is one state (the step to the next stage is a
+// proceed edge, not a state), so it times out once; once an event was
+// ignored by both, Flink holds two states with the same events (the loop's
+// and the next stage's, made by IGNORE after PROCEED) and times out both.
+func TestLoopTimeoutsAsFlinkStates(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().FollowedBy("c").Where(is("c")).Within(10 * time.Millisecond)
+	_, tos := runNFA(t, p, "a1 b1", 100)
+	check(t, "after the take", tos, []string{"a1 b1"}, false)
+	_, tos = runNFA(t, p, "a1 b1 x", 100)
+	check(t, "after an ignored event", tos, []string{"a1 b1", "a1 b1"}, false)
+	// An optional stage skipped: the state after it is not one of Flink's
+	// until an event passed.
+	q := Begin[string]("a").Where(is("a")).FollowedBy("o").Where(is("o")).Optional().FollowedBy("c").Where(is("c")).Within(10 * time.Millisecond)
+	_, tos = runNFA(t, q, "a1", 100)
+	check(t, "optional after the take", tos, []string{"a1"}, false)
+	_, tos = runNFA(t, q, "a1 x", 100)
+	check(t, "optional after an ignored event", tos, []string{"a1", "a1"}, false)
+}
