@@ -143,10 +143,12 @@ func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out st
 	st := &d.st
 	clear(st.runs)
 	st.runs, st.nextSeq = st.runs[:0], 0
+	had := false
 	if b, ok := d.nfa.Get(); ok {
 		if err := decodeStateInto(st, b, d.c, d.codec, &d.events, d.m); err != nil {
 			return err
 		}
+		had = true
 	}
 	d.matches, d.tos = d.m.advance(st, t, d.matches[:0], d.tos[:0])
 	if len(d.tos) > 0 {
@@ -175,7 +177,9 @@ func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out st
 	clear(d.matches)
 	clear(d.tos)
 	if len(st.runs) == 0 {
-		d.nfa.Clear() // sequence numbers only order live partial matches
+		if had {
+			d.nfa.Clear() // sequence numbers only order live partial matches
+		}
 		return nil
 	}
 	if started && d.c.within > 0 {
