@@ -39,6 +39,7 @@ type Context[T any] struct {
 	steps []step[T]
 	ts    int64
 	stage int
+	neg   string // the negative stage whose condition runs, if one does
 }
 
 // Len is the number of events in the partial match.
@@ -62,7 +63,12 @@ func (c *Context[T]) Events(stage string) []T {
 }
 
 // Stage is the name of the stage whose condition is evaluated.
-func (c *Context[T]) Stage() string { return c.names[c.stage] }
+func (c *Context[T]) Stage() string {
+	if c.neg != "" {
+		return c.neg
+	}
+	return c.names[c.stage]
+}
 
 // Timestamp is the event time of the event under test.
 func (c *Context[T]) Timestamp() int64 { return c.ts }

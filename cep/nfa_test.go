@@ -281,3 +281,27 @@ func TestLoopTimeoutsAsFlinkStates(t *testing.T) {
 	_, tos = runNFA(t, q, "a1 x", 100)
 	check(t, "optional after an ignored event", tos, []string{"a1", "a1"}, false)
 }
+
+// A negation's condition sees its own stage's name in Context.Stage, as
+// every other condition does.
+func TestNegationConditionStage(t *testing.T) {
+	var seen []string
+	named := func(v string, ctx *Context[string]) bool {
+		seen = append(seen, ctx.Stage())
+		return is("n")(v)
+	}
+	p := Begin[string]("a").Where(is("a")).NotNext("nn").WhereIter(named).FollowedBy("b").Where(is("b")).
+		NotFollowedBy("nf").WhereIter(named).Within(10 * time.Millisecond)
+	runNFA(t, p, "a1 x b1 y", 100)
+	if len(seen) == 0 {
+		t.Fatal("the negations' conditions never ran")
+	}
+	for _, s := range seen {
+		if s != "nn" && s != "nf" {
+			t.Fatalf("a negation's condition saw stage %q (all: %q)", s, seen)
+		}
+	}
+	if !slices.Contains(seen, "nn") || !slices.Contains(seen, "nf") {
+		t.Fatalf("stages seen %q, want both nn and nf", seen)
+	}
+}

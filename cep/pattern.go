@@ -384,13 +384,13 @@ func compile[T any](p *Pattern[T]) (*compiled[T], error) {
 			if len(pending.notFollowedBy) > 0 {
 				errs = append(errs, fmt.Errorf("cep: stage %q: NotNext cannot follow NotFollowedBy", s.name))
 			}
-			pending.notNext = append(pending.notNext, cond)
+			pending.notNext = append(pending.notNext, negated(s.name, cond))
 			continue
 		case notFollowedBy:
 			if i == 0 {
 				errs = append(errs, fmt.Errorf("cep: a pattern cannot begin with a negative stage (%q)", s.name))
 			}
-			pending.notFollowedBy = append(pending.notFollowedBy, cond)
+			pending.notFollowedBy = append(pending.notFollowedBy, negated(s.name, cond))
 			continue
 		}
 		if !pending.empty() && s.min == 0 {
@@ -437,4 +437,16 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// negated wraps the condition of a negative stage so that Context.Stage
+// names that stage while it runs (its run is at the positive stage after
+// it).
+func negated[T any](name string, f Condition[T]) Condition[T] {
+	return func(v T, ctx *Context[T]) bool {
+		ctx.neg = name
+		ok := f(v, ctx)
+		ctx.neg = ""
+		return ok
+	}
 }
