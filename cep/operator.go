@@ -150,6 +150,7 @@ func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out st
 		}
 		had = true
 	}
+	before := len(st.runs)
 	d.matches, d.tos = d.m.advance(st, t, d.matches[:0], d.tos[:0])
 	if len(d.tos) > 0 {
 		tag := TimeoutTag[T]()
@@ -181,6 +182,9 @@ func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out st
 			d.nfa.Clear() // sequence numbers only order live partial matches
 		}
 		return nil
+	}
+	if !started && len(st.runs) == before {
+		return nil // a window's timer that timed nothing out: the state is as it was
 	}
 	if started && d.c.within > 0 {
 		for _, r := range st.runs {
