@@ -275,21 +275,23 @@ func (m *machine[T]) step(r run[T], e *step[T]) {
 	if len(r.steps) == 0 {
 		contig = Strict // a start: a fresh one is made for every event
 	}
-	stopped := r.count > 0 && s.until != nil && m.cond(s.until, &r, r.stage, e)
-	took := false
-	if !stopped && (s.max < 0 || r.count < s.max) && m.cond(s.cond, &r, r.stage, e) {
-		took = true
+	// Until (Flink: NOT until on the take edge of every state of the loop,
+	// the first included, and on the ignore edges inside it): inside the
+	// loop it ends the run; before the first event it only keeps the event
+	// out, the ignore edge into the loop being the stage's own.
+	if r.count > 0 && s.until != nil && m.cond(s.until, &r, r.stage, e) {
+		return
+	}
+	matched := (s.max < 0 || r.count < s.max) && m.cond(s.cond, &r, r.stage, e)
+	if matched && !(r.count == 0 && s.until != nil && m.cond(s.until, &r, r.stage, e)) {
 		steps := m.alloc(len(r.steps) + 1)
 		copy(steps, r.steps)
 		steps[len(r.steps)] = step[T]{stage: r.stage, seq: e.seq, ts: e.ts, v: e.v}
 		m.afterTake(run[T]{stage: r.stage, count: r.count + 1, greedyFrom: -1, steps: steps})
 	}
-	if stopped {
-		return
-	}
 	switch contig {
 	case Relaxed:
-		if !took {
+		if !matched { // Flink's relaxed ignore edge: NOT the condition
 			r.fresh = false
 			m.next = append(m.next, r)
 		}

@@ -305,3 +305,20 @@ func TestNegationConditionStage(t *testing.T) {
 		t.Fatalf("stages seen %q, want both nn and nf", seen)
 	}
 }
+
+// Until also keeps the loop's first event out (Flink extends the take
+// condition of every state of the loop, its first included, with NOT
+// until); the ignore edge into the loop is the stage's own: relaxed drops
+// the run on an event the loop's condition accepts, any-contiguity keeps it.
+func TestUntilFirstEvent(t *testing.T) {
+	until := func(v string) bool { return v == "bx" }
+	got, _ := runNFA(t, Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a bx b1 c", 0)
+	check(t, "relaxed", got, nil, false)
+	got, _ = runNFA(t, Begin[string]("a").Where(is("a")).FollowedByAny("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a bx b1 c", 0)
+	check(t, "non-deterministic", got, []string{"a b1 c"}, false)
+	got, _ = runNFA(t, Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a x b1 bx c", 0)
+	check(t, "after the first", got, []string{"a b1 c"}, false)
+}

@@ -288,7 +288,8 @@ func (p *Pattern[T]) innerContiguity(c Contiguity, what string) *Pattern[T] {
 }
 
 // Until stops a looping stage at the first event matching f: that event
-// and later ones are no longer taken into it.
+// and later ones are no longer taken into it. An event matching f is not
+// taken as the loop's first event either (as Flink).
 func (p *Pattern[T]) Until(f func(v T) bool) *Pattern[T] {
 	return p.UntilIter(func(v T, _ *Context[T]) bool { return f(v) })
 }
