@@ -309,7 +309,7 @@ func (m *machine[T]) afterTake(r run[T]) {
 	}
 	if r.count >= s.min {
 		g := -1
-		if s.greedy && more {
+		if s.greedy { // at the maximum too: Flink guards the next state itself
 			g = r.stage
 		}
 		m.proceed(r, r.stage+1, g, &m.next)

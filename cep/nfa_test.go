@@ -322,3 +322,15 @@ func TestUntilFirstEvent(t *testing.T) {
 		FollowedBy("c").Where(is("c")), "a x b1 bx c", 0)
 	check(t, "after the first", got, []string{"a b1 c"}, false)
 }
+
+// A greedy loop's condition guards the stage after it also when the loop
+// reached its maximum (Flink adds NOT the loop's take condition to every
+// transition of the state after the loop, whichever way it was reached).
+func TestGreedyAtMaximum(t *testing.T) {
+	c := func(v string) bool { return v == "bc" || is("c")(v) }
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).TimesRange(1, 2).Greedy().FollowedBy("c").Where(c)
+	got, _ := runNFA(t, p, "a b1 b2 bc", 0)
+	check(t, "greedy b{1,2} then bc", got, nil, false)
+	got, _ = runNFA(t, p, "a b1 b2 c1", 0)
+	check(t, "greedy b{1,2} then c1", got, []string{"a b1 b2 c1"}, false)
+}
