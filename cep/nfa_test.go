@@ -334,3 +334,15 @@ func TestGreedyAtMaximum(t *testing.T) {
 	got, _ = runNFA(t, p, "a b1 b2 c1", 0)
 	check(t, "greedy b{1,2} then c1", got, []string{"a b1 b2 c1"}, false)
 }
+
+// Within on several stages: the smallest window holds (Flink's window time
+// is the minimum over the pattern's stages); on one stage the last call.
+func TestWithinSmallestOfStages(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).Within(3 * time.Millisecond).FollowedBy("b").Where(is("b")).Within(10 * time.Millisecond)
+	got, tos := runNFA(t, p, "a1 x x b1", 100)
+	check(t, "matches", got, nil, false)
+	check(t, "timeouts", tos, []string{"a1"}, false)
+	q := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).Within(3 * time.Millisecond).Within(10 * time.Millisecond)
+	got, _ = runNFA(t, q, "a1 x x b1", 100)
+	check(t, "same stage", got, []string{"a1 b1"}, false)
+}

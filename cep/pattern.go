@@ -97,6 +97,7 @@ const (
 type stage[T any] struct {
 	name     string
 	kind     stageKind
+	within   int64 // milliseconds, 0: none (Within called on this stage)
 	cond     Condition[T]
 	until    Condition[T]
 	min, max int        // max -1: unbounded
@@ -305,15 +306,22 @@ func (p *Pattern[T]) UntilIter(f Condition[T]) *Pattern[T] {
 }
 
 // Within bounds a match: its last event is less than d after its first.
-// Partial matches older than that are timed out (Detect's Timeouts).
+// Partial matches older than that are timed out (Detect's Timeouts). Called
+// on several stages, the smallest window holds (as Flink).
 func (p *Pattern[T]) Within(d time.Duration) *Pattern[T] {
 	if d <= 0 {
 		p.errs = append(p.errs, fmt.Errorf("cep: Within(%v): the window must be positive", d))
 		return p
 	}
-	p.within = d.Milliseconds()
-	if p.within == 0 {
-		p.within = 1
+	ms := max(d.Milliseconds(), 1)
+	p.last().within = ms
+	// The pattern's window is the smallest of its stages' (as Flink); on
+	// one stage the last call holds.
+	p.within = 0
+	for _, s := range p.stages {
+		if s.within > 0 && (p.within == 0 || s.within < p.within) {
+			p.within = s.within
+		}
 	}
 	return p
 }
