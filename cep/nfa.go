@@ -227,14 +227,18 @@ func (m *machine[T]) advance(st *nfaState[T], t int64, out []Match[T], timeouts 
 			keep = append(keep, r)
 			continue
 		}
-		if r.stage == len(m.c.stages) && m.c.waitFinal {
-			m.done = append(m.done, r)
-			continue
-		}
 		m.timedOut = append(m.timedOut, r)
 	}
 	for i := range m.timedOut {
-		if r := &m.timedOut[i]; !m.proceedCopy(r) {
+		r := &m.timedOut[i]
+		switch {
+		case m.proceedCopy(r):
+			// No state of Flink's: neither a timeout nor, in the final
+			// state of a trailing NotFollowedBy, a match (its twin at the
+			// earlier stage times out).
+		case r.stage == len(m.c.stages) && m.c.waitFinal:
+			m.done = append(m.done, *r)
+		default:
 			timeouts = append(timeouts, Timeout[T]{Partial: m.match(*r), Time: r.steps[0].ts + m.c.within})
 		}
 	}

@@ -346,3 +346,22 @@ func TestWithinSmallestOfStages(t *testing.T) {
 	got, _ = runNFA(t, q, "a1 x x b1", 100)
 	check(t, "same stage", got, []string{"a1 b1"}, false)
 }
+
+// A trailing NotFollowedBy after a loop: the window closing right after a
+// take finds the loop's state only (Flink reaches the pending final state
+// through the loop's proceed edge at the next event): a timeout, no match.
+// After one more event that is not the negated one it is a match.
+func TestTrailingNotFollowedByAfterLoop(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().
+		NotFollowedBy("n").Where(is("n")).Within(10 * time.Millisecond)
+	got, tos := runNFA(t, p, "a1 b1", 100)
+	check(t, "no event after b1: matches", got, nil, false)
+	check(t, "no event after b1: timeouts", tos, []string{"a1 b1"}, false)
+	got, _ = runNFA(t, p, "a1 b1 x", 100)
+	check(t, "x after b1: matches", got, []string{"a1 b1"}, false)
+	q := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).Optional().
+		NotFollowedBy("n").Where(is("n")).Within(10 * time.Millisecond)
+	got, tos = runNFA(t, q, "a1", 100)
+	check(t, "optional, nothing after a1: matches", got, nil, false)
+	check(t, "optional, nothing after a1: timeouts", tos, []string{"a1"}, false)
+}
