@@ -1,6 +1,6 @@
 package cep
 
-import "sort"
+import "slices"
 
 // Event is one event of a match with the stage that took it.
 type Event[T any] struct {
@@ -39,6 +39,7 @@ type Context[T any] struct {
 	steps []step[T]
 	ts    int64
 	stage int
+	neg   string // the negative stage whose condition runs, if one does
 }
 
 // Len is the number of events in the partial match.
@@ -62,7 +63,12 @@ func (c *Context[T]) Events(stage string) []T {
 }
 
 // Stage is the name of the stage whose condition is evaluated.
-func (c *Context[T]) Stage() string { return c.names[c.stage] }
+func (c *Context[T]) Stage() string {
+	if c.neg != "" {
+		return c.neg
+	}
+	return c.names[c.stage]
+}
 
 // Timestamp is the event time of the event under test.
 func (c *Context[T]) Timestamp() int64 { return c.ts }
@@ -102,22 +108,56 @@ type machine[T any] struct {
 	starts []run[T]
 	next   []run[T]
 	done   []run[T]
-	// timedOut: the runs timed out by the current advance, so that a
-	// partial match held by two runs (a loop and its proceed copy) is
-	// reported once.
+	// timedOut: the runs timed out by the current advance.
 	timedOut []run[T]
+	// arena: the chunk the steps of new runs are cut from (a take copies
+	// its run's steps, never appends in place). resetArena reuses it once
+	// nothing refers to it (the operator: at the start of each timer, the
+	// runs of the previous one being encoded and its matches copied).
+	arena []step[T]
 }
 
-// sameAsTimedOut reports whether a run timed out by the current advance has
-// the same events as r.
-func (m *machine[T]) sameAsTimedOut(r run[T]) bool {
-	for _, o := range m.timedOut {
-		if len(o.steps) != len(r.steps) {
+const arenaChunk = 1024
+
+// alloc returns n steps of the arena (length and capacity n).
+func (m *machine[T]) alloc(n int) []step[T] {
+	if n > arenaChunk/4 {
+		return make([]step[T], n)
+	}
+	if len(m.arena)+n > cap(m.arena) {
+		m.arena = make([]step[T], 0, arenaChunk)
+	}
+	at := len(m.arena)
+	m.arena = m.arena[:at+n]
+	return m.arena[at : at+n : at+n]
+}
+
+// resetArena lets alloc reuse the current chunk: only when no run, match or
+// state refers to its steps any more.
+func (m *machine[T]) resetArena() {
+	clear(m.arena)
+	m.arena = m.arena[:0]
+}
+
+// proceedCopy reports whether r, timed out, is a copy made by proceed that
+// is no computation state of Flink's: fresh (no event since it arrived at
+// its stage) with the events of a run at an earlier stage (the loop or the
+// optional stage it proceeded from). Flink follows a proceed edge only at
+// the next event, and then keeps a state there only when the event was
+// ignored (IGNORE after PROCEED): such a copy, no longer fresh, is one of
+// Flink's states and times out as its own partial match.
+func (m *machine[T]) proceedCopy(r *run[T]) bool {
+	if !r.fresh || r.count != 0 {
+		return false
+	}
+	for i := range m.timedOut {
+		o := &m.timedOut[i]
+		if o.stage >= r.stage || len(o.steps) != len(r.steps) {
 			continue
 		}
 		same := true
-		for i := range o.steps {
-			if o.steps[i].seq != r.steps[i].seq || o.steps[i].stage != r.steps[i].stage {
+		for k := range o.steps {
+			if o.steps[k].seq != r.steps[k].seq || o.steps[k].stage != r.steps[k].stage {
 				same = false
 				break
 			}
@@ -165,10 +205,11 @@ func (m *machine[T]) process(st *nfaState[T], ts int64, v T, out []Match[T]) []M
 	for _, r := range m.starts {
 		m.step(r, &e)
 	}
-	// The next list becomes the state; the old state's slice is reused.
+	// The next list becomes the state; the old state's slice becomes the
+	// next list of the next event.
 	old := st.runs
-	st.runs = append(make([]run[T], 0, len(m.next)), m.next...)
 	clear(old)
+	st.runs, m.next = m.next, old[:0]
 	return m.finish(st, out)
 }
 
@@ -186,13 +227,19 @@ func (m *machine[T]) advance(st *nfaState[T], t int64, out []Match[T], timeouts 
 			keep = append(keep, r)
 			continue
 		}
-		if r.stage == len(m.c.stages) && m.c.waitFinal {
-			m.done = append(m.done, r)
-			continue
-		}
-		if !m.sameAsTimedOut(r) {
-			m.timedOut = append(m.timedOut, r)
-			timeouts = append(timeouts, Timeout[T]{Partial: m.match(r), Time: r.steps[0].ts + m.c.within})
+		m.timedOut = append(m.timedOut, r)
+	}
+	for i := range m.timedOut {
+		r := &m.timedOut[i]
+		switch {
+		case m.proceedCopy(r):
+			// No state of Flink's: neither a timeout nor, in the final
+			// state of a trailing NotFollowedBy, a match (its twin at the
+			// earlier stage times out).
+		case r.stage == len(m.c.stages) && m.c.waitFinal:
+			m.done = append(m.done, *r)
+		default:
+			timeouts = append(timeouts, Timeout[T]{Partial: m.match(*r), Time: r.steps[0].ts + m.c.within})
 		}
 	}
 	clear(m.timedOut)
@@ -232,19 +279,23 @@ func (m *machine[T]) step(r run[T], e *step[T]) {
 	if len(r.steps) == 0 {
 		contig = Strict // a start: a fresh one is made for every event
 	}
-	stopped := r.count > 0 && s.until != nil && m.cond(s.until, &r, r.stage, e)
-	took := false
-	if !stopped && (s.max < 0 || r.count < s.max) && m.cond(s.cond, &r, r.stage, e) {
-		took = true
-		steps := append(r.steps[:len(r.steps):len(r.steps)], step[T]{stage: r.stage, seq: e.seq, ts: e.ts, v: e.v})
-		m.afterTake(run[T]{stage: r.stage, count: r.count + 1, greedyFrom: -1, steps: steps})
-	}
-	if stopped {
+	// Until (Flink: NOT until on the take edge of every state of the loop,
+	// the first included, and on the ignore edges inside it): inside the
+	// loop it ends the run; before the first event it only keeps the event
+	// out, the ignore edge into the loop being the stage's own.
+	if r.count > 0 && s.until != nil && m.cond(s.until, &r, r.stage, e) {
 		return
+	}
+	matched := (s.max < 0 || r.count < s.max) && m.cond(s.cond, &r, r.stage, e)
+	if matched && !(r.count == 0 && s.until != nil && m.cond(s.until, &r, r.stage, e)) {
+		steps := m.alloc(len(r.steps) + 1)
+		copy(steps, r.steps)
+		steps[len(r.steps)] = step[T]{stage: r.stage, seq: e.seq, ts: e.ts, v: e.v}
+		m.afterTake(run[T]{stage: r.stage, count: r.count + 1, greedyFrom: -1, steps: steps})
 	}
 	switch contig {
 	case Relaxed:
-		if !took {
+		if !matched { // Flink's relaxed ignore edge: NOT the condition
 			r.fresh = false
 			m.next = append(m.next, r)
 		}
@@ -262,7 +313,7 @@ func (m *machine[T]) afterTake(r run[T]) {
 	}
 	if r.count >= s.min {
 		g := -1
-		if s.greedy && more {
+		if s.greedy { // at the maximum too: Flink guards the next state itself
 			g = r.stage
 		}
 		m.proceed(r, r.stage+1, g, &m.next)
@@ -303,33 +354,55 @@ func (m *machine[T]) finish(st *nfaState[T], out []Match[T]) []Match[T] {
 	if len(done) == 0 {
 		return out
 	}
-	sort.SliceStable(done, func(i, j int) bool { return done[i].startSeq() < done[j].startSeq() })
+	slices.SortStableFunc(done, func(a, b run[T]) int {
+		if x, y := a.startSeq(), b.startSeq(); x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
 	for len(done) > 0 {
 		r := done[0]
 		done = done[1:]
 		out = append(out, m.match(r))
-		prune, ok := m.pruneBelow(&r)
+		p, ok := m.pruneBelow(&r)
 		if !ok {
 			continue
 		}
-		st.runs = filterRuns(st.runs, prune)
-		done = filterRuns(done, prune)
+		st.runs = filterRuns(st.runs, p)
+		done = filterRuns(done, p)
 	}
 	m.done = m.done[:0]
 	return out
 }
 
-// pruneBelow gives the predicate of the partial matches the skip strategy
-// discards after the match r.
-func (m *machine[T]) pruneBelow(r *run[T]) (func(start uint64) bool, bool) {
+// prune is the set of partial matches (by the sequence number of their
+// first event) a skip strategy discards after a match.
+type prune struct {
+	le bool // at or before at (else before at)
+	at uint64
+}
+
+func (p prune) has(s uint64) bool {
+	if p.le {
+		return s <= p.at
+	}
+	return s < p.at
+}
+
+// pruneBelow gives the partial matches the skip strategy discards after the
+// match r.
+func (m *machine[T]) pruneBelow(r *run[T]) (prune, bool) {
 	sk := m.c.skip
 	switch sk.Kind {
 	case SkipToNext:
-		first := r.startSeq()
-		return func(s uint64) bool { return s == first }, true
+		// At or before its first event, as Flink's SkipToNextStrategy
+		// (a partial match older than the match goes too).
+		return prune{le: true, at: r.startSeq()}, true
 	case SkipPastLastEvent:
-		last := r.steps[len(r.steps)-1].seq
-		return func(s uint64) bool { return s <= last }, true
+		return prune{le: true, at: r.steps[len(r.steps)-1].seq}, true
 	case SkipToFirst, SkipToLast:
 		found := false
 		var at uint64
@@ -342,17 +415,17 @@ func (m *machine[T]) pruneBelow(r *run[T]) (func(start uint64) bool, bool) {
 			}
 		}
 		if !found {
-			return nil, false // the stage took nothing: nothing is skipped (as Flink without throwExceptionOnMiss)
+			return prune{}, false // the stage took nothing: nothing is skipped (as Flink without throwExceptionOnMiss)
 		}
-		return func(s uint64) bool { return s < at }, true
+		return prune{at: at}, true
 	}
-	return nil, false
+	return prune{}, false
 }
 
-func filterRuns[T any](rs []run[T], prune func(uint64) bool) []run[T] {
+func filterRuns[T any](rs []run[T], p prune) []run[T] {
 	keep := rs[:0]
 	for _, r := range rs {
-		if len(r.steps) > 0 && prune(r.startSeq()) {
+		if len(r.steps) > 0 && p.has(r.startSeq()) {
 			continue
 		}
 		keep = append(keep, r)

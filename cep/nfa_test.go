@@ -240,3 +240,128 @@ func TestPatternErrors(t *testing.T) {
 		}
 	}
 }
+
+// SKIP_TO_NEXT discards the partial matches that started at or before the
+// match's first event (Flink's SkipToNextStrategy prunes start <= the
+// match's first event, as SKIP_PAST_LAST_EVENT prunes start <= its last):
+// a partial match older than the match goes too. x1 waits for e1, x2 for
+// e2; e2 completes x2's match first.
+func TestSkipToNextPrunesOlder(t *testing.T) {
+	same := func(v string, ctx *Context[string]) bool {
+		_, _, x := ctx.At(0)
+		return is("e")(v) && v[1:] == x[1:]
+	}
+	mk := func(s Skip) *Pattern[string] {
+		return BeginWithSkip[string]("x", s).Where(is("x")).FollowedBy("e").WhereIter(same)
+	}
+	got, _ := runNFA(t, mk(NoSkipStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "NO_SKIP", got, []string{"x2 e2", "x1 e1"}, false)
+	got, _ = runNFA(t, mk(SkipToNextStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "SKIP_TO_NEXT", got, []string{"x2 e2"}, false)
+	got, _ = runNFA(t, mk(SkipPastLastEventStrategy()), "x1 x2 e2 e1", 0)
+	check(t, "SKIP_PAST_LAST_EVENT", got, []string{"x2 e2"}, false)
+}
+
+// Timeouts of a loop follow Flink's computation states: right after a take
+// the loop's partial match is one state (the step to the next stage is a
+// proceed edge, not a state), so it times out once; once an event was
+// ignored by both, Flink holds two states with the same events (the loop's
+// and the next stage's, made by IGNORE after PROCEED) and times out both.
+func TestLoopTimeoutsAsFlinkStates(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().FollowedBy("c").Where(is("c")).Within(10 * time.Millisecond)
+	_, tos := runNFA(t, p, "a1 b1", 100)
+	check(t, "after the take", tos, []string{"a1 b1"}, false)
+	_, tos = runNFA(t, p, "a1 b1 x", 100)
+	check(t, "after an ignored event", tos, []string{"a1 b1", "a1 b1"}, false)
+	// An optional stage skipped: the state after it is not one of Flink's
+	// until an event passed.
+	q := Begin[string]("a").Where(is("a")).FollowedBy("o").Where(is("o")).Optional().FollowedBy("c").Where(is("c")).Within(10 * time.Millisecond)
+	_, tos = runNFA(t, q, "a1", 100)
+	check(t, "optional after the take", tos, []string{"a1"}, false)
+	_, tos = runNFA(t, q, "a1 x", 100)
+	check(t, "optional after an ignored event", tos, []string{"a1", "a1"}, false)
+}
+
+// A negation's condition sees its own stage's name in Context.Stage, as
+// every other condition does.
+func TestNegationConditionStage(t *testing.T) {
+	var seen []string
+	named := func(v string, ctx *Context[string]) bool {
+		seen = append(seen, ctx.Stage())
+		return is("n")(v)
+	}
+	p := Begin[string]("a").Where(is("a")).NotNext("nn").WhereIter(named).FollowedBy("b").Where(is("b")).
+		NotFollowedBy("nf").WhereIter(named).Within(10 * time.Millisecond)
+	runNFA(t, p, "a1 x b1 y", 100)
+	if len(seen) == 0 {
+		t.Fatal("the negations' conditions never ran")
+	}
+	for _, s := range seen {
+		if s != "nn" && s != "nf" {
+			t.Fatalf("a negation's condition saw stage %q (all: %q)", s, seen)
+		}
+	}
+	if !slices.Contains(seen, "nn") || !slices.Contains(seen, "nf") {
+		t.Fatalf("stages seen %q, want both nn and nf", seen)
+	}
+}
+
+// Until also keeps the loop's first event out (Flink extends the take
+// condition of every state of the loop, its first included, with NOT
+// until); the ignore edge into the loop is the stage's own: relaxed drops
+// the run on an event the loop's condition accepts, any-contiguity keeps it.
+func TestUntilFirstEvent(t *testing.T) {
+	until := func(v string) bool { return v == "bx" }
+	got, _ := runNFA(t, Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a bx b1 c", 0)
+	check(t, "relaxed", got, nil, false)
+	got, _ = runNFA(t, Begin[string]("a").Where(is("a")).FollowedByAny("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a bx b1 c", 0)
+	check(t, "non-deterministic", got, []string{"a b1 c"}, false)
+	got, _ = runNFA(t, Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().Until(until).
+		FollowedBy("c").Where(is("c")), "a x b1 bx c", 0)
+	check(t, "after the first", got, []string{"a b1 c"}, false)
+}
+
+// A greedy loop's condition guards the stage after it also when the loop
+// reached its maximum (Flink adds NOT the loop's take condition to every
+// transition of the state after the loop, whichever way it was reached).
+func TestGreedyAtMaximum(t *testing.T) {
+	c := func(v string) bool { return v == "bc" || is("c")(v) }
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).TimesRange(1, 2).Greedy().FollowedBy("c").Where(c)
+	got, _ := runNFA(t, p, "a b1 b2 bc", 0)
+	check(t, "greedy b{1,2} then bc", got, nil, false)
+	got, _ = runNFA(t, p, "a b1 b2 c1", 0)
+	check(t, "greedy b{1,2} then c1", got, []string{"a b1 b2 c1"}, false)
+}
+
+// Within on several stages: the smallest window holds (Flink's window time
+// is the minimum over the pattern's stages); on one stage the last call.
+func TestWithinSmallestOfStages(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).Within(3 * time.Millisecond).FollowedBy("b").Where(is("b")).Within(10 * time.Millisecond)
+	got, tos := runNFA(t, p, "a1 x x b1", 100)
+	check(t, "matches", got, nil, false)
+	check(t, "timeouts", tos, []string{"a1"}, false)
+	q := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).Within(3 * time.Millisecond).Within(10 * time.Millisecond)
+	got, _ = runNFA(t, q, "a1 x x b1", 100)
+	check(t, "same stage", got, []string{"a1 b1"}, false)
+}
+
+// A trailing NotFollowedBy after a loop: the window closing right after a
+// take finds the loop's state only (Flink reaches the pending final state
+// through the loop's proceed edge at the next event): a timeout, no match.
+// After one more event that is not the negated one it is a match.
+func TestTrailingNotFollowedByAfterLoop(t *testing.T) {
+	p := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).OneOrMore().
+		NotFollowedBy("n").Where(is("n")).Within(10 * time.Millisecond)
+	got, tos := runNFA(t, p, "a1 b1", 100)
+	check(t, "no event after b1: matches", got, nil, false)
+	check(t, "no event after b1: timeouts", tos, []string{"a1 b1"}, false)
+	got, _ = runNFA(t, p, "a1 b1 x", 100)
+	check(t, "x after b1: matches", got, []string{"a1 b1"}, false)
+	q := Begin[string]("a").Where(is("a")).FollowedBy("b").Where(is("b")).Optional().
+		NotFollowedBy("n").Where(is("n")).Within(10 * time.Millisecond)
+	got, tos = runNFA(t, q, "a1", 100)
+	check(t, "optional, nothing after a1: matches", got, nil, false)
+	check(t, "optional, nothing after a1: timeouts", tos, []string{"a1"}, false)
+}

@@ -92,6 +92,10 @@ type detector[T any, K comparable, O any] struct {
 	scratch []byte
 	matches []Match[T]
 	tos     []Timeout[T]
+	// st and events: the decoded state of the current key (reused by
+	// every timer; nothing of it outlives the timer but its encoding).
+	st     nfaState[T]
+	events []decEvent[T]
 }
 
 func (d *detector[T, K, O]) Open(ctx *stream.OpenContext) error {
@@ -111,7 +115,14 @@ func (d *detector[T, K, O]) ProcessElement(ctx *stream.KeyedContext[K], v T, _ s
 		return nil
 	}
 	b, ok := d.buf.Get(ts)
-	d.buf.Put(ts, appendEvent(b, d.codec, v))
+	if !ok {
+		b = d.scratch[:0] // Put copies it
+	}
+	b = appendEvent(b, d.codec, v)
+	d.buf.Put(ts, b)
+	if !ok {
+		d.scratch = b[:0]
+	}
 	if !ok {
 		// A bucket and its timer come and go together (the timer removes
 		// the bucket; both are in the same snapshots).
@@ -126,15 +137,20 @@ const minTime = -1 << 63
 // partial matches past their window time out, then the events of time t are
 // processed in arrival order.
 func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out stream.Emitter[O]) error {
-	var st *nfaState[T]
+	// The runs of the previous timer were encoded and its matches copied:
+	// the steps' arena is free again.
+	d.m.resetArena()
+	st := &d.st
+	clear(st.runs)
+	st.runs, st.nextSeq = st.runs[:0], 0
+	had := false
 	if b, ok := d.nfa.Get(); ok {
-		var err error
-		if st, err = decodeState(b, d.c, d.codec); err != nil {
+		if err := decodeStateInto(st, b, d.c, d.codec, &d.events, d.m); err != nil {
 			return err
 		}
-	} else {
-		st = &nfaState[T]{}
+		had = true
 	}
+	before := len(st.runs)
 	d.matches, d.tos = d.m.advance(st, t, d.matches[:0], d.tos[:0])
 	if len(d.tos) > 0 {
 		tag := TimeoutTag[T]()
@@ -162,8 +178,13 @@ func (d *detector[T, K, O]) OnTimer(ctx *stream.KeyedContext[K], t int64, out st
 	clear(d.matches)
 	clear(d.tos)
 	if len(st.runs) == 0 {
-		d.nfa.Clear() // sequence numbers only order live partial matches
+		if had {
+			d.nfa.Clear() // sequence numbers only order live partial matches
+		}
 		return nil
+	}
+	if !started && len(st.runs) == before {
+		return nil // a window's timer that timed nothing out: the state is as it was
 	}
 	if started && d.c.within > 0 {
 		for _, r := range st.runs {

@@ -44,7 +44,7 @@ const (
 	// NoSkip emits every match; partial matches are kept.
 	NoSkip SkipKind = iota
 	// SkipToNext discards the partial matches that started with the same
-	// event as the match.
+	// event as the match or before it (Flink's SkipToNextStrategy).
 	SkipToNext
 	// SkipPastLastEvent discards the partial matches that started before
 	// or at the last event of the match.
@@ -97,6 +97,7 @@ const (
 type stage[T any] struct {
 	name     string
 	kind     stageKind
+	within   int64 // milliseconds, 0: none (Within called on this stage)
 	cond     Condition[T]
 	until    Condition[T]
 	min, max int        // max -1: unbounded
@@ -288,7 +289,8 @@ func (p *Pattern[T]) innerContiguity(c Contiguity, what string) *Pattern[T] {
 }
 
 // Until stops a looping stage at the first event matching f: that event
-// and later ones are no longer taken into it.
+// and later ones are no longer taken into it. An event matching f is not
+// taken as the loop's first event either (as Flink).
 func (p *Pattern[T]) Until(f func(v T) bool) *Pattern[T] {
 	return p.UntilIter(func(v T, _ *Context[T]) bool { return f(v) })
 }
@@ -304,15 +306,22 @@ func (p *Pattern[T]) UntilIter(f Condition[T]) *Pattern[T] {
 }
 
 // Within bounds a match: its last event is less than d after its first.
-// Partial matches older than that are timed out (Detect's Timeouts).
+// Partial matches older than that are timed out (Detect's Timeouts). Called
+// on several stages, the smallest window holds (as Flink).
 func (p *Pattern[T]) Within(d time.Duration) *Pattern[T] {
 	if d <= 0 {
 		p.errs = append(p.errs, fmt.Errorf("cep: Within(%v): the window must be positive", d))
 		return p
 	}
-	p.within = d.Milliseconds()
-	if p.within == 0 {
-		p.within = 1
+	ms := max(d.Milliseconds(), 1)
+	p.last().within = ms
+	// The pattern's window is the smallest of its stages' (as Flink); on
+	// one stage the last call holds.
+	p.within = 0
+	for _, s := range p.stages {
+		if s.within > 0 && (p.within == 0 || s.within < p.within) {
+			p.within = s.within
+		}
 	}
 	return p
 }
@@ -384,13 +393,13 @@ func compile[T any](p *Pattern[T]) (*compiled[T], error) {
 			if len(pending.notFollowedBy) > 0 {
 				errs = append(errs, fmt.Errorf("cep: stage %q: NotNext cannot follow NotFollowedBy", s.name))
 			}
-			pending.notNext = append(pending.notNext, cond)
+			pending.notNext = append(pending.notNext, negated(s.name, cond))
 			continue
 		case notFollowedBy:
 			if i == 0 {
 				errs = append(errs, fmt.Errorf("cep: a pattern cannot begin with a negative stage (%q)", s.name))
 			}
-			pending.notFollowedBy = append(pending.notFollowedBy, cond)
+			pending.notFollowedBy = append(pending.notFollowedBy, negated(s.name, cond))
 			continue
 		}
 		if !pending.empty() && s.min == 0 {
@@ -437,4 +446,16 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// negated wraps the condition of a negative stage so that Context.Stage
+// names that stage while it runs (its run is at the positive stage after
+// it).
+func negated[T any](name string, f Condition[T]) Condition[T] {
+	return func(v T, ctx *Context[T]) bool {
+		ctx.neg = name
+		ok := f(v, ctx)
+		ctx.neg = ""
+		return ok
+	}
 }

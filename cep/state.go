@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 
 	"github.com/stromio/strom/codec"
 )
@@ -151,6 +152,32 @@ func (r *reader) small(what string, max uint64) int {
 }
 
 func decodeState[T any](b []byte, c *compiled[T], ev codec.Codec[T]) (*nfaState[T], error) {
+	st := &nfaState[T]{}
+	if err := decodeStateInto(st, b, c, ev, nil, nil); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// decEvent is an entry of the events table of a state being decoded.
+type decEvent[T any] struct {
+	seq uint64
+	ts  int64
+	v   T
+}
+
+// decodeStateInto decodes b into st, reusing st's runs slice and *events
+// (nil: fresh ones); the steps are cut from m's arena (nil m: allocated).
+func decodeStateInto[T any](st *nfaState[T], b []byte, c *compiled[T], ev codec.Codec[T], events *[]decEvent[T], m *machine[T]) error {
+	if _, err := decodeStateBody(st, b, c, ev, events, m); err != nil {
+		clear(st.runs)
+		st.runs = st.runs[:0]
+		return err
+	}
+	return nil
+}
+
+func decodeStateBody[T any](st *nfaState[T], b []byte, c *compiled[T], ev codec.Codec[T], evs *[]decEvent[T], m *machine[T]) (*nfaState[T], error) {
 	if len(b) < 1+8+4 {
 		return nil, fmt.Errorf("%w: %d bytes", errState, len(b))
 	}
@@ -165,16 +192,22 @@ func decodeState[T any](b []byte, c *compiled[T], ev codec.Codec[T]) (*nfaState[
 		return nil, fmt.Errorf("cep: the pattern state was written by another pattern (fingerprint %016x, this pattern %016x)", fp, c.fingerpr)
 	}
 	r := &reader{b: body[9:]}
-	st := &nfaState[T]{nextSeq: r.uvarint("sequence number")}
+	st.nextSeq = r.uvarint("sequence number")
 	// Every element takes at least one byte: counts above the bytes left
 	// are corrupt (and bound the allocations).
 	nev := r.small("event count", uint64(len(r.b)))
-	type dev struct {
-		seq uint64
-		ts  int64
-		v   T
+	var events []decEvent[T]
+	if evs != nil && cap(*evs) >= nev {
+		events = (*evs)[:nev]
+	} else {
+		events = make([]decEvent[T], nev)
+		if evs != nil {
+			*evs = events
+		}
 	}
-	events := make([]dev, nev)
+	if evs != nil {
+		defer clear(events)
+	}
 	for i := range events {
 		events[i].seq = r.uvarint("event sequence number")
 		events[i].ts = r.varint("event time")
@@ -200,7 +233,8 @@ func decodeState[T any](b []byte, c *compiled[T], ev codec.Codec[T]) (*nfaState[
 	if r.err != nil {
 		return nil, r.err
 	}
-	st.runs = make([]run[T], nrun)
+	clear(st.runs)
+	st.runs = slices.Grow(st.runs[:0], nrun)[:nrun]
 	for i := range st.runs {
 		ru := &st.runs[i]
 		ru.stage = r.small("run stage", uint64(nst))
@@ -225,7 +259,11 @@ func decodeState[T any](b []byte, c *compiled[T], ev codec.Codec[T]) (*nfaState[
 		if nsteps == 0 {
 			return nil, fmt.Errorf("%w: run without events", errState)
 		}
-		ru.steps = make([]step[T], nsteps)
+		if m != nil {
+			ru.steps = m.alloc(nsteps)
+		} else {
+			ru.steps = make([]step[T], nsteps)
+		}
 		for j := range ru.steps {
 			s := r.small("step stage", uint64(nst-1))
 			k := r.small("step event", uint64(nev)-1)
@@ -260,7 +298,7 @@ func decodeState[T any](b []byte, c *compiled[T], ev codec.Codec[T]) (*nfaState[
 // appendEvent appends one event to a bucket (nil: a new one).
 func appendEvent[T any](bucket []byte, ev codec.Codec[T], v T) []byte {
 	if len(bucket) < 5 {
-		bucket = []byte{stateVersion}
+		bucket = append(bucket[:0], stateVersion)
 	} else {
 		bucket = bucket[:len(bucket)-4]
 	}
