@@ -4,17 +4,21 @@
 #
 #   scripts/journal-bench.sh [seconds]    (seconds per client run, default 5)
 #
-# Installs nats-server, redis-server and redis-tools from Debian when missing
-# (apt-get; needs root), starts each server on 127.0.0.1 with a temporary
-# data directory, once per durability mode, and stops it again:
+# Installs redis-server and redis-tools from Debian when missing (apt-get;
+# needs root) and builds nats-server $NATS_VERSION (default v2.15.3) from the
+# Go module proxy with `go install` into the temp directory (GOBIN there, run
+# outside this module, so nats-server never enters this module's go.mod;
+# Debian bookworm's nats-server 2.9.10 has no setting to fsync before a
+# publish ack). It starts each server on 127.0.0.1 with a temporary data
+# directory, once per durability mode, and stops it again:
 #   durable: Redis appendonly yes + appendfsync always (fsync before the
-#            reply); JetStream: see below; journal: Durable (fsync per ack).
+#            reply); JetStream `sync_interval: always` (fsync of every write
+#            before the publish ack); journal: Durable (fsync per ack).
 #   relaxed: Redis appendfsync everysec; JetStream file storage with its
-#            defaults; journal: Relaxed (fsync every 100 ms).
-# nats-server 2.9 (Debian bookworm) has no setting to fsync before a publish
-# ack (sync_interval arrived in 2.10), so the script tries `sync_interval:
-# always` and, when the server refuses it, reports JetStream durable as not
-# measurable instead of passing off a relaxed figure as durable.
+#            default sync_interval (2 min); journal: Relaxed (fsync every
+#            100 ms).
+# A server that refuses the durable setting is reported as n/a instead of
+# passing off a relaxed figure as durable.
 #
 # Every client sends 100-byte records, one record per request, and waits for
 # the acknowledgement before the next (no pipelining): redis-benchmark with
@@ -34,8 +38,8 @@ cd "$(dirname "$0")/.."
 secs=${1:-5}
 root=$PWD
 
+nats_version=${NATS_VERSION:-v2.15.3}
 need=()
-command -v nats-server >/dev/null || need+=(nats-server)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-benchmark >/dev/null || need+=(redis-tools)
 if ((${#need[@]})); then
@@ -57,6 +61,9 @@ stop_last() {
 	wait "$p" 2>/dev/null || true
 	unset 'pids[-1]'
 }
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(load)
 
 results=$tmp/results.tsv
 : >"$results"
@@ -80,7 +87,7 @@ redis_run() { # mode fsync
 		probe=$(redis-benchmark -p "$rport" -c "$c" -n 2000 -P 1 --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
 		n=$(awk -v r="$probe" -v s="$secs" 'BEGIN{printf "%d", r*s}')
 		rps=$(redis-benchmark -p "$rport" -c "$c" -n "$n" -P 1 --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
-		row "Redis Streams 7.0 (XADD)" "$mode" "$c" "$rps"
+		row "Redis Streams $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-) (XADD)" "$mode" "$c" "$rps"
 		redis-cli -p "$rport" del s >/dev/null
 	done
 	stop_last
@@ -89,6 +96,11 @@ redis_run durable always
 redis_run relaxed everysec
 
 # ---- NATS JetStream --------------------------------------------------------
+(
+	cd "$tmp"
+	GOWORK=off GOFLAGS= GOBIN=$tmp/bin go install "github.com/nats-io/nats-server/v2@$nats_version"
+)
+nats_server=$tmp/bin/nats-server
 nb=$tmp/natsbench
 mkdir -p "$nb"
 cat >"$nb/main.go" <<'GO'
@@ -177,15 +189,15 @@ jetstream {
 }
 EOF
 	local name
-	name="NATS JetStream $(nats-server --version | awk '{print $2}')"
-	if ! nats-server -c "$d/conf" -t >"$d/check" 2>&1; then
+	name="NATS JetStream $("$nats_server" --version | awk '{print $2}')"
+	if ! "$nats_server" -c "$d/conf" -t >"$d/check" 2>&1; then
 		local why
 		why=$(grep -o 'unknown field.*' "$d/check" || head -c 60 "$d/check")
 		row "$name" "$mode" "1" "n/a: server refuses '$extra': $why"
 		row "$name" "$mode" "8" "n/a"
 		return
 	fi
-	nats-server -c "$d/conf" >"$d/log" 2>&1 &
+	"$nats_server" -c "$d/conf" >"$d/log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 50); do grep -q 'Server is ready' "$d/log" && break; sleep 0.1; done
 	for p in 1 8; do
@@ -214,6 +226,7 @@ row "strom journal Open, 1 GiB unclean tail, files evicted from page cache" "rec
 
 echo
 echo "100-byte records, one per request, ack awaited; ${secs}s per run; $(date -u +%FT%TZ)"
+echo "load average (1, 5, 15 min) at the start: $load_start; at the end: $(load); $(go version | cut -d' ' -f3)"
 printf '| %s | %s | %s | %s |\n|---|---|---|---|\n' system mode producers records/s
 awk -F'\t' 'BEGIN{r["durable"]=1; r["relaxed"]=2; r["consume"]=3; r["recovery"]=4} {print r[$2] "\t" $3 "\t" NR "\t" $0}' "$results" |
 	sort -t$'\t' -k1,1n -k2,2 -k3,3n | cut -f4- |
