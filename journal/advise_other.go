@@ -6,4 +6,4 @@ import "github.com/stromio/strom/internal/vfs"
 
 // adviseSequential gives no read-ahead hint where the journal has no
 // posix_fadvise call (see advise_linux.go); reads work the same without it.
-func adviseSequential(vfs.File) {}
+func adviseSequential(vfs.File) error { return nil }

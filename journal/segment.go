@@ -190,36 +190,45 @@ func (s *segment) loadIndexes(fsys vfs.FS, dir string, logSize int64) error {
 // scan reads the log of s from the start, checking every batch (header,
 // CRC, offsets following on), and builds the indexes. It returns the
 // position of the first bad batch and why it is bad, or (size, nil) when
-// the whole file is good. The reads run ahead of the checks (readAhead).
+// the whole file is good. It reads the file front to back 1 MiB at a time
+// after telling the kernel so (adviseSequential), so that the kernel's
+// read-ahead reads the next MiBs from the disk while this checks one.
 func (s *segment) scan(logSize int64, interval int) (int64, error) {
 	s.next, s.size, s.maxTs, s.idx, s.tidx, s.last = s.base, 0, math.MinInt64, nil, nil, -1
-	if logSize == 0 {
-		return 0, nil
-	}
-	r := newReadAhead(s.r, logSize, scanChunk, scanDepth)
-	defer r.close()
+	_ = adviseSequential(s.r) // a hint; the reads work without it
+	const chunk = 1 << 20
+	buf := make([]byte, 0, chunk)
+	bufPos := int64(0) // file position of buf[0]
 	pos := int64(0)
 	for pos < logSize {
-		if pos+batchHeaderSize > logSize {
-			return pos, fmt.Errorf("%w: batch cut at the end of the file (%d of at least %d bytes)", ErrCorrupt, logSize-pos, batchHeaderSize)
+		// Make buf hold [pos, pos+need) where need is a header, then the batch.
+		need := int64(batchHeaderSize)
+		for pass := 0; pass < 2; pass++ {
+			if pos+need > logSize {
+				return pos, fmt.Errorf("%w: batch cut at the end of the file (%d of at least %d bytes)", ErrCorrupt, logSize-pos, need)
+			}
+			if pos+need > bufPos+int64(len(buf)) {
+				n := min(max(need, chunk), logSize-pos)
+				if int64(cap(buf)) < n {
+					buf = make([]byte, n)
+				}
+				buf = buf[:n]
+				if _, err := s.r.ReadAt(buf, pos); err != nil && !errors.Is(err, io.EOF) {
+					return pos, err
+				}
+				bufPos = pos
+			}
+			if pass == 0 {
+				info, err := parseBatchHeader(buf[pos-bufPos:])
+				if err != nil {
+					return pos, err
+				}
+				need = int64(info.size)
+			}
 		}
-		h, err := r.get(pos, batchHeaderSize)
+		b := buf[pos-bufPos : pos-bufPos+need]
+		info, err := checkBatch(b)
 		if err != nil {
-			return pos, err
-		}
-		info, err := parseBatchHeader(h)
-		if err != nil {
-			return pos, err
-		}
-		need := int64(info.size)
-		if pos+need > logSize {
-			return pos, fmt.Errorf("%w: batch cut at the end of the file (%d of at least %d bytes)", ErrCorrupt, logSize-pos, need)
-		}
-		b, err := r.get(pos, need)
-		if err != nil {
-			return pos, err
-		}
-		if info, err = checkBatch(b); err != nil {
 			return pos, err
 		}
 		if info.base != s.next {

@@ -249,13 +249,13 @@ GOMAXPROCS=1 go test -run '^$' -bench 'Consume' -benchtime "${secs}s" ./journal 
 go test -run '^$' -bench 'Recover1GiB/(warm|evicted)$' -benchtime 1x -timeout 10m ./journal | tee -a "$jb" >&2
 # the disk alone: a fresh 1 GiB segment, evicted, read once as Open reads it
 # but with no checks (its own process, so this read is the file's first)
-go test -run '^$' -bench 'Recover1GiB/evicted-read-ahead$' -benchtime 1x -timeout 10m ./journal | tee -a "$jb" >&2
+go test -run '^$' -bench 'Recover1GiB/evicted-read$' -benchtime 1x -timeout 10m ./journal | tee -a "$jb" >&2
 metric() { awk -v b="$1" -v u="$2" '$1 ~ "^Benchmark"b"(-[0-9]+)?$" {for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' "$jb"; }
 row "strom journal Read, GOMAXPROCS=1" "consume" "1" "$(metric Consume records/s)"
 row "strom journal Scan, GOMAXPROCS=1" "consume" "1" "$(metric ConsumeScan records/s)"
 row "strom journal Open, 1 GiB unclean tail, page cache warm" "recovery" "-" "$(metric Recover1GiB/warm s/open) s"
 row "strom journal Open, 1 GiB unclean tail, files evicted from page cache" "recovery" "-" "$(metric Recover1GiB/evicted s/open) s"
-row "the same 1 GiB read from the disk, evicted, no checks (the disk's share)" "recovery" "-" "$(metric Recover1GiB/evicted-read-ahead s/read) s"
+row "the same 1 GiB read from the disk, evicted, no checks (the disk's share)" "recovery" "-" "$(metric Recover1GiB/evicted-read s/read) s"
 
 echo
 echo "100-byte records, one per request, ack awaited; ${secs}s per run; $(date -u +%FT%TZ)"
