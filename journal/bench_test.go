@@ -57,6 +57,31 @@ func benchAppend(b *testing.B, d Durability, producers int) {
 }
 
 func BenchmarkAppendDurable1(b *testing.B) { benchAppend(b, Durable, 1) }
+
+// BenchmarkFsyncFloor is the disk's floor under AppendDurable1: the same
+// bytes that one 100-byte record's batch is, appended to a file and
+// fsynced, one after another, with no journal around them (vfs.OS, like
+// the journal's benchmarks). A durable Append with one record in flight
+// cannot beat it.
+func BenchmarkFsyncFloor(b *testing.B) {
+	f, err := vfs.OS{}.OpenAppend(filepath.Join(b.TempDir(), "f"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	batch := encodeBatch(nil, []Record{{Value: make([]byte, 100), Timestamp: 1}})
+	b.SetBytes(100)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := f.Write(batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
 func BenchmarkAppendDurable8(b *testing.B) { benchAppend(b, Durable, 8) }
 func BenchmarkAppendRelaxed1(b *testing.B) { benchAppend(b, Relaxed, 1) }
 func BenchmarkAppendRelaxed8(b *testing.B) { benchAppend(b, Relaxed, 8) }

@@ -215,11 +215,12 @@ redis_once() { # connections
 nats_once() { # producers
 	"$nb/natsbench" -url "nats://127.0.0.1:$nport" -producers "$1" -d "${secs}s"
 }
-journal_once() { # Durable|Relaxed producers
-	(cd journal && GOMAXPROCS=2 "$tmp/journal.test" -test.run '^$' -test.bench "Append$1$2\$" -test.benchtime "${secs}s") |
+gobench_once() { # benchmark name in journal/bench_test.go
+	(cd journal && GOMAXPROCS=2 "$tmp/journal.test" -test.run '^$' -test.bench "^Benchmark$1\$" -test.benchtime "${secs}s") |
 		tee -a "$tmp/journal-append.txt" |
-		awk '/^BenchmarkAppend/ {for (i=2;i<=NF;i++) if ($i=="records/s") print $(i-1)}'
+		awk '/^Benchmark/ {for (i=2;i<=NF;i++) if ($i=="records/s") print $(i-1)}'
 }
+journal_once() { gobench_once "Append$1$2"; } # Durable|Relaxed producers
 
 # Per durability mode both servers run at once (each idle while another
 # system is measured) and the three systems take turns, rounds times, so
@@ -238,6 +239,10 @@ for mode in durable relaxed; do
 			row "$redis_name" "$mode" "$c" "$(redis_once "$c")"
 			if ((nats_ok)); then row "$nats_name" "$mode" "$c" "$(nats_once "$c")"; fi
 			row "$journal_name" "$mode" "$c" "$(journal_once "${mode^}" "$c")"
+			if [[ $mode == durable && $c == 1 ]]; then
+				# the disk's floor for one record in flight (BenchmarkFsyncFloor)
+				row "disk floor: write + fsync per record, no journal" "$mode" 1 "$(gobench_once FsyncFloor)"
+			fi
 		done
 	done
 	while ((${#pids[@]})); do stop_last; done
