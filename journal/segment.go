@@ -190,9 +190,12 @@ func (s *segment) loadIndexes(fsys vfs.FS, dir string, logSize int64) error {
 // scan reads the log of s from the start, checking every batch (header,
 // CRC, offsets following on), and builds the indexes. It returns the
 // position of the first bad batch and why it is bad, or (size, nil) when
-// the whole file is good.
+// the whole file is good. It reads the file front to back 1 MiB at a time
+// after telling the kernel so (adviseSequential), so that the kernel's
+// read-ahead reads the next MiBs from the disk while this checks one.
 func (s *segment) scan(logSize int64, interval int) (int64, error) {
 	s.next, s.size, s.maxTs, s.idx, s.tidx, s.last = s.base, 0, math.MinInt64, nil, nil, -1
+	_ = adviseSequential(s.r) // a hint; the reads work without it
 	const chunk = 1 << 20
 	buf := make([]byte, 0, chunk)
 	bufPos := int64(0) // file position of buf[0]

@@ -36,6 +36,9 @@ One process at a time may open a journal directory; verify only reads.`,
 	return cmd
 }
 
+// errJournalBusy: another process holds the journal directory's lock.
+var errJournalBusy = errors.New("in use by another strom process")
+
 // openJournal locks and opens the journal in dir. With create false a
 // directory that holds no journal is an error. Warnings of the recovery go
 // to stderr. close closes the journal and releases the lock.

@@ -69,6 +69,19 @@ the end, and every second while following), so the next run resumes there.`,
 
 func consume(ctx context.Context, c consumeConfig, stdout, stderr io.Writer) (err error) {
 	j, closeJ, err := openJournal(c.Dir, false, stderr)
+	if errors.Is(err, errJournalBusy) {
+		// One process at a time opens a journal (it recovers and appends
+		// on its own view of the files), so a consumer cannot follow here
+		// what another process appends: that process serves its records.
+		p := "P"
+		if c.Partition >= 0 {
+			p = fmt.Sprint(c.Partition)
+		}
+		return fmt.Errorf("%w; consume cannot read (or --follow) a journal that another process has open: "+
+			"follow that process's appends through its HTTP tail instead "+
+			"(strom server: GET /api/v1/journal/topics/%s/partitions/%s/tail?offset=N, Server-Sent Events; docs/http-journal.md), "+
+			"or stop it first", err, c.Topic, p)
+	}
 	if err != nil {
 		return err
 	}

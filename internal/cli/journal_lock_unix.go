@@ -22,7 +22,7 @@ func lockJournal(dir string) (release func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("journal %s is in use by another strom process (lock %s)", dir, name)
+			return nil, fmt.Errorf("journal %s is %w (lock %s)", dir, errJournalBusy, name)
 		}
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
