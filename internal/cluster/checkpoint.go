@@ -198,15 +198,21 @@ type chainKey struct {
 
 // chain is what the uploader and the coordinator know of the incremental
 // checkpoints of one chainKey (guarded by coordinator.mu). A delta is
-// written only over a completed checkpoint: the snapshot before it must be
-// the one whose chain completed (done), else the snapshot is written in
-// full (its delta would lack the changes of the failed checkpoint).
+// written only over the chain of a completed checkpoint whose tip is the
+// backend's previous snapshot (doneSeq = seq - 1); else the snapshot is
+// written in full (after a failed checkpoint its delta would lack the
+// failed one's changes). A snapshot that a completed chain holds already
+// (a finished subtask's last one, in every later checkpoint) references
+// that chain as it is.
 type chain struct {
-	seq    uint64                          // state.HeapSnapshot.Seq of the last snapshot uploaded
-	snapID int64                           // its checkpoint id
-	done   *checkpoint.KeyedFile           // the chain of the newest completed checkpoint, directories absolute (nil: none)
-	doneID int64                           // that checkpoint
-	pend   map[int64]*checkpoint.KeyedFile // chains uploaded for pending checkpoints, absolute
+	done    *checkpoint.KeyedFile // the chain of the newest completed checkpoint, directories absolute (nil: none)
+	doneSeq uint64                // state.HeapSnapshot.Seq of its tip
+	pend    map[int64]chainTip    // chains uploaded for pending checkpoints
+}
+
+type chainTip struct {
+	f   *checkpoint.KeyedFile // absolute directories
+	seq uint64
 }
 
 type committer struct {
@@ -476,14 +482,25 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	c.mu.Lock()
 	ch := c.chains[key]
 	if ch == nil && seq > 0 {
-		ch = &chain{pend: map[int64]*checkpoint.KeyedFile{}}
+		ch = &chain{pend: map[int64]chainTip{}}
 		c.chains[key] = ch
 	}
-	if !c.opts.DisableIncremental && hasDelta && ch.done != nil && ch.seq == seq-1 && ch.snapID == ch.doneID &&
-		len(ch.done.Deltas) < c.opts.MaxDeltas && deltaBytes(ch.done) < ch.done.Size {
+	var same *checkpoint.KeyedFile
+	switch {
+	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
+	case ch.doneSeq == seq:
+		same = ch.done
+	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && deltaBytes(ch.done) < ch.done.Size:
 		prev = ch.done
 	}
+	if same != nil {
+		// This very snapshot is what the completed chain holds.
+		ch.pend[id] = chainTip{same, seq}
+	}
 	c.mu.Unlock()
+	if same != nil {
+		return relative(same, id), 0, nil
+	}
 
 	file.Reset()
 	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
@@ -529,12 +546,9 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 			abs = &checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC, Dir: id}
 		}
 	}
-	if ch != nil {
+	if ch != nil && abs != nil {
 		c.mu.Lock()
-		ch.seq, ch.snapID = seq, id
-		if abs != nil {
-			ch.pend[id] = abs
-		}
+		ch.pend[id] = chainTip{abs, seq}
 		c.mu.Unlock()
 	}
 	if abs == nil {
@@ -574,8 +588,8 @@ func (c *coordinator) chainsCompleted(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ch := range c.chains {
-		if f := ch.pend[id]; f != nil {
-			ch.done, ch.doneID = f, id
+		if tip, ok := ch.pend[id]; ok {
+			ch.done, ch.doneSeq = tip.f, tip.seq
 		}
 		for pid := range ch.pend {
 			if pid <= id {

@@ -113,19 +113,23 @@ func TestIncrementalUpload(t *testing.T) {
 	}
 	var done []want
 	var file bytes.Buffer
+	var upload func(id int64, os *task.OperatorSnapshot, complete bool, snapState map[string]string, timers map[int][]byte, write bool) *checkpoint.KeyedFile
 	// step takes checkpoint id: snapshot, upload, and (when complete)
 	// commit the metadata; it returns the keyed file of the metadata.
 	step := func(id int64, complete bool, timers map[int][]byte) *checkpoint.KeyedFile {
 		mutate(300)
 		snapState := dumpHeap(h)
-		os := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), timers)
+		os := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), timers, false)
 		mutate(100) // written while the upload reads the capture
-		kf, written, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 1}, &os)
+		return upload(id, &os, complete, snapState, timers, true)
+	}
+	upload = func(id int64, os *task.OperatorSnapshot, complete bool, snapState map[string]string, timers map[int][]byte, write bool) *checkpoint.KeyedFile {
+		kf, written, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 1}, os)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kf == nil || written <= 0 {
-			t.Fatalf("checkpoint %d: nothing written (%v, %d)", id, kf, written)
+		if kf == nil || (written > 0) != write {
+			t.Fatalf("checkpoint %d: %v, %d bytes written", id, kf, written)
 		}
 		if !complete {
 			return kf
@@ -159,8 +163,21 @@ func TestIncrementalUpload(t *testing.T) {
 	kind(step(7, true, nil))
 	kind(step(8, true, nil)) // MaxDeltas 3 reached: a full base
 	kind(step(9, true, map[int][]byte{15: []byte("t9")}))
-	if kinds != "F12F123F1" {
-		t.Fatalf("files written: %q, want F12F123F1 (F: full, n: a delta, the chain's nth)", kinds)
+	// A finished subtask's last snapshot (kept): a delta over the
+	// completed chain, then, in every later checkpoint, that chain as it
+	// is (nothing written), also after one that failed.
+	mutate(200)
+	lastState := dumpHeap(h)
+	last := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, true)
+	mutate(50) // the backend may still be written (closing operators): copy-on-write keeps the capture
+	kind(upload(10, &last, true, lastState, nil, true))
+	tip := upload(11, &last, true, lastState, nil, false)
+	upload(12, &last, false, lastState, nil, false)
+	if again := upload(13, &last, true, lastState, nil, false); len(again.Deltas) != len(tip.Deltas) || again.Deltas[len(again.Deltas)-1].Dir != 10 {
+		t.Fatalf("the kept snapshot's chain changed: %+v, was %+v", again, tip)
+	}
+	if kinds != "F12F123F12" {
+		t.Fatalf("files written: %q, want F12F123F12 (F: full, n: a delta, the chain's nth)", kinds)
 	}
 	for _, w := range done {
 		for _, r := range []base.KeyGroupRange{kgs, {Start: 10, End: 13}} {
@@ -189,13 +206,14 @@ func TestIncrementalUpload(t *testing.T) {
 			}
 		}
 	}
-	// Retention of the newest one keeps the base and deltas it uses (8, 9);
-	// the failed attempt 3 and older chains go.
+	// Retention of the newest one (13, which writes no file of its own)
+	// keeps the base and deltas it uses (8, 9, 10); the failed attempts
+	// and older chains go.
 	if err := st.Retain(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if ids, _ := st.List(ctx); !slices.Equal(ids, []int64{8, 9}) {
-		t.Fatalf("after Retain(1): %v, want [8 9]", ids)
+	if ids, _ := st.List(ctx); !slices.Equal(ids, []int64{8, 9, 10, 13}) {
+		t.Fatalf("after Retain(1): %v, want [8 9 10 13]", ids)
 	}
 	if _, err := st.LoadLatest(ctx, nil); err != nil {
 		t.Fatal(err)

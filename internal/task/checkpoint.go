@@ -68,6 +68,10 @@ type OperatorSnapshot struct {
 	// deferred is the keyed state captured at the snapshot, not serialised
 	// yet (nil: Groups is complete).
 	deferred *deferredGroups
+	// keep: the capture is a finished subtask's last one (its backend is
+	// written no more), serialised for every later checkpoint again and
+	// never released (EachChunk and EachDelta leave it in place).
+	keep bool
 }
 
 // deferredGroups is a keyed operator's snapshot before serialisation: the
@@ -80,9 +84,11 @@ type deferredGroups struct {
 
 // CapturedOperator is the snapshot of a keyed operator whose state was
 // captured (state.Capture, state.CaptureIncremental) but not serialised,
-// as Subtask.checkpoint makes it; for tests of the uploader.
-func CapturedOperator(uid string, kgs base.KeyGroupRange, s state.GroupSnapshot, timers map[int][]byte) OperatorSnapshot {
-	return OperatorSnapshot{UID: uid, Keyed: true, KeyGroups: kgs, deferred: &deferredGroups{state: s, timers: timers}}
+// as Subtask.checkpoint makes it; keep as for a finished subtask's last
+// snapshot (serialised again for every checkpoint, never released). For
+// tests of the uploader.
+func CapturedOperator(uid string, kgs base.KeyGroupRange, s state.GroupSnapshot, timers map[int][]byte, keep bool) OperatorSnapshot {
+	return OperatorSnapshot{UID: uid, Keyed: true, KeyGroups: kgs, deferred: &deferredGroups{state: s, timers: timers}, keep: keep}
 }
 
 // Materialize serialises the keyed state captured at the snapshot into
@@ -150,8 +156,10 @@ func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) e
 		}
 		return nil
 	}
-	o.deferred = nil
-	defer d.state.Release()
+	if !o.keep {
+		o.deferred = nil
+		defer d.state.Release()
+	}
 	const pad = binary.MaxVarintLen64 // room for the chunk's length prefix
 	var buf []byte
 	var zero [pad]byte
@@ -186,7 +194,7 @@ func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) e
 // (a failed upload). Idempotent.
 func (s *SubtaskSnapshot) Release() {
 	for i := range s.Operators {
-		if d := s.Operators[i].deferred; d != nil {
+		if d := s.Operators[i].deferred; d != nil && !s.Operators[i].keep {
 			s.Operators[i].deferred = nil
 			d.state.Release()
 		}
@@ -339,14 +347,23 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 			}
 			// The synchronous part: a copy-on-write capture of the state
 			// (heap backend: O(tables x key groups)); the uploader
-			// serialises it (Materialize). A subtask's last snapshot is
-			// serialised at once: it is copied into later checkpoints.
+			// serialises it (EachChunk, EachDelta). A subtask's last
+			// snapshot is kept captured with incremental checkpoints
+			// (its backend is done: copy-on-write costs nothing) and
+			// serialised at once without: it is copied into later
+			// checkpoints.
 			capture := state.Capture
-			if st.ckpt.Incremental && !final {
+			if st.ckpt.Incremental {
 				capture = state.CaptureIncremental
 			}
 			os.deferred = &deferredGroups{state: capture(rt.State), timers: timers}
-			if final {
+			switch {
+			case final && st.ckpt.Incremental:
+				// Kept as captured: the uploader writes it as a delta
+				// over the subtask's completed chain, and later
+				// checkpoints reference what it wrote.
+				os.keep = true
+			case final:
 				os.Materialize()
 			}
 		}
