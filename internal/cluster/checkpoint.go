@@ -64,7 +64,7 @@ type CheckpointOptions struct {
 	// the entries written and removed since the previous completed
 	// checkpoint (a delta file) and references the older files of the
 	// chain (docs/format/checkpoint.md §2.2), with a full base again after
-	// MaxDeltas deltas, once the deltas add up to more than the base, or
+	// MaxDeltas deltas, once the deltas add up to twice the base, or
 	// when the previous checkpoint of the subtask did not complete.
 	DisableIncremental bool
 	// MaxDeltas bounds the deltas of a chain (default 16).
@@ -490,7 +490,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
 	case ch.doneSeq == seq:
 		same = ch.done
-	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && deltaBytes(ch.done) < ch.done.Size:
+	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && deltaBytes(ch.done) < 2*ch.done.Size:
 		prev = ch.done
 	}
 	if same != nil {
