@@ -546,7 +546,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 			abs = &checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC, Dir: id}
 		}
 	}
-	if ch != nil && abs != nil {
+	if ch != nil && abs != nil && seq > 0 { // seq 0: not a snapshot a delta can follow
 		c.mu.Lock()
 		ch.pend[id] = chainTip{abs, seq}
 		c.mu.Unlock()
