@@ -64,7 +64,8 @@ type CheckpointOptions struct {
 	// the entries written and removed since the previous completed
 	// checkpoint (a delta file) and references the older files of the
 	// chain (docs/format/checkpoint.md §2.2), with a full base again after
-	// MaxDeltas deltas, once the deltas add up to twice the base, or
+	// MaxDeltas deltas, once the chain's files add up to more than twice
+	// the state (the backend's size estimate, at least the base), or
 	// when the previous checkpoint of the subtask did not complete.
 	DisableIncremental bool
 	// MaxDeltas bounds the deltas of a chain (default 16).
@@ -477,7 +478,7 @@ func (c *coordinator) upload(ctx context.Context) {
 func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
 	id := s.CheckpointID
 	key := chainKey{os.UID, os.KeyGroups.Start}
-	seq, hasDelta := os.Delta()
+	seq, size, hasDelta := os.Delta()
 	var prev *checkpoint.KeyedFile
 	c.mu.Lock()
 	ch := c.chains[key]
@@ -490,7 +491,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
 	case ch.doneSeq == seq:
 		same = ch.done
-	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && deltaBytes(ch.done) < 2*ch.done.Size:
+	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && ch.done.Size+deltaBytes(ch.done) <= 2*max(size, ch.done.Size):
 		prev = ch.done
 	}
 	if same != nil {

@@ -144,6 +144,7 @@ func Capture(b Backend) GroupSnapshot {
 type DeltaSnapshot interface {
 	GroupSnapshot
 	Seq() uint64
+	SizeBytes() int64
 	HasDelta() bool
 	AppendDelta(dst []byte, kg int) []byte
 }
@@ -177,6 +178,7 @@ type HeapSnapshot struct {
 	seq    uint64
 	delta  bool
 	deltas []deltaTable
+	size   int64 // Heap.SizeBytes at the snapshot
 }
 
 // deltaTable is one table's changes since the previous snapshot, per key
@@ -204,7 +206,7 @@ func (h *Heap) Snapshot() *HeapSnapshot { return h.snapshot(false) }
 func (h *Heap) SnapshotIncremental() *HeapSnapshot { return h.snapshot(true) }
 
 func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
-	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names)), seq: uint64(h.epoch)}
+	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names)), seq: uint64(h.epoch), size: h.size}
 	entries := 0
 	for _, name := range h.names {
 		t := h.tables[name]
@@ -256,6 +258,10 @@ func (s *HeapSnapshot) AppendGroup(dst []byte, kg int) []byte {
 
 // Seq numbers the snapshots of the backend: 1, 2, ...
 func (s *HeapSnapshot) Seq() uint64 { return s.seq }
+
+// SizeBytes is the backend's estimate of its state's size (Backend.
+// SizeBytes) at the snapshot.
+func (s *HeapSnapshot) SizeBytes() int64 { return s.size }
 
 // HasDelta reports whether AppendDelta gives every change since the
 // backend's snapshot Seq()-1.

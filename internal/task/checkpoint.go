@@ -118,17 +118,18 @@ func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error 
 }
 
 // Delta reports whether EachDelta can serialise the changes since the
-// previous snapshot of the same state backend, and the snapshot's number
-// among the backend's snapshots (state.HeapSnapshot.Seq).
-func (o *OperatorSnapshot) Delta() (seq uint64, ok bool) {
+// previous snapshot of the same state backend, the snapshot's number among
+// the backend's snapshots (state.HeapSnapshot.Seq) and the backend's
+// estimate of the state's size then.
+func (o *OperatorSnapshot) Delta() (seq uint64, size int64, ok bool) {
 	if o.deferred == nil {
-		return 0, false
+		return 0, 0, false
 	}
 	ds, isDelta := o.deferred.state.(state.DeltaSnapshot)
 	if !isDelta {
-		return 0, false
+		return 0, 0, false
 	}
-	return ds.Seq(), ds.HasDelta()
+	return ds.Seq(), ds.SizeBytes(), ds.HasDelta()
 }
 
 // EachDelta is EachChunk for a delta (Delta must report ok): the chunk of a
