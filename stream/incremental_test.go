@@ -168,3 +168,49 @@ func TestIncrementalCheckpointRestore(t *testing.T) {
 		}
 	})
 }
+
+// TestFullCheckpointsOption: with FullCheckpoints every checkpoint writes
+// the whole keyed state (metadata version 1, no file of another
+// checkpoint referenced); by default they become chains.
+func TestFullCheckpointsOption(t *testing.T) {
+	for _, full := range []bool{true, false} {
+		t.Run(fmt.Sprint("full=", full), func(t *testing.T) {
+			dir := t.TempDir()
+			var seen atomic.Int64
+			sawChain := false
+			env := incrJob(dir, "", 2, full, streamtest.NewTxSink[string](), &seen, true, t.Logf)
+			done := make(chan error, 1)
+			go func() { done <- env.Execute(context.Background()) }()
+			for running := true; running; {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatal(err)
+					}
+					running = false
+				case <-time.After(5 * time.Millisecond):
+				}
+				ents, _ := os.ReadDir(dir)
+				for _, e := range ents {
+					data, err := os.ReadFile(filepath.Join(dir, e.Name(), checkpoint.MetadataFile))
+					if err != nil {
+						continue // incomplete, or deleted meanwhile
+					}
+					m, err := checkpoint.DecodeMetadata(data)
+					if err != nil {
+						t.Fatalf("%s: %v", e.Name(), err)
+					}
+					if len(m.Referenced()) > 0 || data[9] != 1 {
+						if full {
+							t.Fatalf("%s with FullCheckpoints is a chain (version %d, references %v)", e.Name(), data[9], m.Referenced())
+						}
+						sawChain = true
+					}
+				}
+			}
+			if !full && !sawChain {
+				t.Fatal("no incremental checkpoint by default")
+			}
+		})
+	}
+}
