@@ -114,6 +114,12 @@ type CheckpointOptions struct {
 	// savepoint (a restart after a crash), the job resumes from those
 	// instead; checkpoints of any other run in Dir make the start fail.
 	FromSavepoint string
+	// FullCheckpoints makes every checkpoint write the whole keyed state.
+	// By default checkpoints are incremental: a checkpoint writes the keyed
+	// state's changes since the previous completed one and references the
+	// older files (a full base again after a bounded chain). Savepoints
+	// are self-contained either way.
+	FullCheckpoints bool
 	// Logf receives checkpoint failures and restore decisions (default:
 	// standard error).
 	Logf func(format string, args ...any)
@@ -285,7 +291,8 @@ func (env *Environment) startAttempt(ctx context.Context, log *cluster.JobLog) (
 	if c := env.opts.Checkpoints; c != nil {
 		copts.Checkpoints = &cluster.CheckpointOptions{Dir: c.Dir, Resume: true, Interval: c.Interval, Timeout: c.Timeout,
 			MinPause: c.MinPause, MaxConcurrent: c.MaxConcurrent, Retained: c.Retained, AllowEmptyState: c.AllowEmptyState,
-			AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint, Logf: env.logf}
+			AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint, Logf: env.logf,
+			DisableIncremental: c.FullCheckpoints}
 	}
 	return cluster.Start(ctx, jg, copts)
 }

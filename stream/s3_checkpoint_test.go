@@ -1,6 +1,7 @@
 package stream_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"slices"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/vfs"
 	"github.com/stromio/strom/streamtest"
 )
 
@@ -71,8 +74,30 @@ func TestCheckpointRestartFromS3(t *testing.T) {
 			metas = append(metas, c.Key)
 		}
 	}
-	if len(metas) == 0 || len(metas) > 2 {
-		t.Fatalf("complete checkpoints in the bucket: %q (want 1 or 2: the default retention)", metas)
+	// Retention keeps the newest two (the default) and the checkpoints
+	// whose files their incremental chains reference, nothing else.
+	st, err := checkpoint.Open(vfs.OS{}, "s3://"+bucket+"/jobs/e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids, err := st.List(ctx)
+	if err != nil || len(ids) == 0 || len(ids) != len(metas) {
+		t.Fatalf("List = %v, %v; metadata objects %q", ids, err, metas)
+	}
+	need := map[int64]bool{}
+	for _, id := range ids[max(0, len(ids)-2):] {
+		m, err := checkpoint.Verify(ctx, st, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		need[id] = true
+		for _, r := range m.Referenced() {
+			need[r] = true
+		}
+	}
+	if len(need) != len(ids) {
+		t.Fatalf("complete checkpoints in the bucket: %v; the newest two and what they reference: %v", ids, need)
 	}
 	t.Logf("%d objects in the bucket; complete: %q", len(list.Contents), metas)
 }

@@ -189,15 +189,22 @@ func (l *Local) CommitMetadata(ctx context.Context, m *Metadata) error {
 		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, l.dir)
 	}
 	dir := l.chkDir(m.ID)
+	for _, ref := range m.Referenced() {
+		if done, err := l.complete(ref); err != nil || !done {
+			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references files of chk-%d, which is not a complete checkpoint (%v)", m.ID, l.dir, ref, err)
+		}
+	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
-			info, err := l.fs.Stat(filepath.Join(dir, f.Name))
-			if err != nil {
-				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, l.dir, op.UID, err)
-			}
-			if info.IsDir || info.Size != f.Size {
-				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file %s is %d bytes, the metadata says %d",
-					m.ID, l.dir, op.UID, f.Name, info.Size, f.Size)
+			for _, lk := range f.Links(m.ID) {
+				info, err := l.fs.Stat(filepath.Join(l.chkDir(lk.Dir), lk.Name))
+				if err != nil {
+					return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, l.dir, op.UID, err)
+				}
+				if info.IsDir || info.Size != lk.Size {
+					return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file chk-%d/%s is %d bytes, the metadata says %d",
+						m.ID, l.dir, op.UID, lk.Dir, lk.Name, info.Size, lk.Size)
+				}
 			}
 		}
 	}
@@ -367,6 +374,9 @@ func (l *Local) Retain(ctx context.Context, n int) error {
 	}
 	drop, stale, err := retainPlan(complete, incomplete, n)
 	if err != nil {
+		return err
+	}
+	if drop, err = protectReferenced(ctx, l, complete, drop); err != nil {
 		return err
 	}
 	for _, id := range drop {

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -56,16 +57,97 @@ type OperatorState struct {
 	Subtasks [][]byte
 }
 
-// KeyedFile references one keyed state file of the checkpoint.
+// KeyedFile references one keyed state file of the checkpoint: the full
+// state of a key-group range (the base), and, for an incremental
+// checkpoint, the delta files to apply on it in order (version 2 of the
+// metadata; docs/format/checkpoint.md §2.2).
 type KeyedFile struct {
-	Name       string // file name inside the checkpoint (no directory part)
+	Name       string // file name inside its checkpoint (no directory part)
 	Start, End int    // key-group range [Start, End) the file covers
 	Size       int64
 	CRC        uint32 // CRC-32C (Castagnoli) of the whole file
+	// Dir is the id of the checkpoint whose directory holds the file; 0
+	// means the checkpoint of the metadata itself. A referenced checkpoint
+	// is older and complete (a chain only builds on completed checkpoints).
+	Dir int64
+	// Deltas are the delta files of the same key-group range, oldest first:
+	// each holds the entries written and deleted since the previous link.
+	Deltas []FileRef
+}
+
+// FileRef references a delta file of a keyed file's chain.
+type FileRef struct {
+	Dir  int64 // as KeyedFile.Dir
+	Name string
+	Size int64
+	CRC  uint32
 }
 
 // Sum returns the size and CRC the file must have.
 func (f KeyedFile) Sum() FileSum { return FileSum{Size: f.Size, CRC: f.CRC} }
+
+// Sum returns the size and CRC the file must have.
+func (f FileRef) Sum() FileSum { return FileSum{Size: f.Size, CRC: f.CRC} }
+
+// DirOf returns the checkpoint id whose directory holds a file referenced
+// with dir by the metadata of checkpoint id.
+func DirOf(id, dir int64) int64 {
+	if dir == 0 {
+		return id
+	}
+	return dir
+}
+
+// Links returns the files of f's chain, base first, with their directories
+// resolved against checkpoint id.
+func (f KeyedFile) Links(id int64) []FileRef {
+	out := make([]FileRef, 0, 1+len(f.Deltas))
+	out = append(out, FileRef{Dir: DirOf(id, f.Dir), Name: f.Name, Size: f.Size, CRC: f.CRC})
+	for _, d := range f.Deltas {
+		d.Dir = DirOf(id, d.Dir)
+		out = append(out, d)
+	}
+	return out
+}
+
+// Incremental reports whether f refers to files outside its checkpoint or
+// has deltas (it then needs metadata version 2).
+func (f KeyedFile) Incremental() bool { return f.Dir != 0 || len(f.Deltas) > 0 }
+
+// MaxDeltas bounds the deltas of one chain.
+const MaxDeltas = 1024
+
+func (m *Metadata) incremental() bool {
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			if f.Incremental() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Referenced returns the ids of the other checkpoints whose files m
+// references, ascending.
+func (m *Metadata) Referenced() []int64 {
+	seen := map[int64]bool{}
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			for _, l := range f.Links(m.ID) {
+				if l.Dir != m.ID {
+					seen[l.Dir] = true
+				}
+			}
+		}
+	}
+	out := make([]int64, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Limits of the format. Decoders refuse anything larger.
 const (
@@ -157,18 +239,35 @@ func (m *Metadata) Validate() error {
 		}
 		var covered [MaxKeyGroups / 64]uint64
 		for _, f := range op.Keyed {
-			if err := ValidName(f.Name); err != nil {
-				return fmt.Errorf("operator %q: %w", op.UID, err)
+			if len(f.Deltas) > MaxDeltas {
+				return fmt.Errorf("operator %q: file %q has %d deltas (max %d)", op.UID, f.Name, len(f.Deltas), MaxDeltas)
 			}
-			if other, dup := files[f.Name]; dup {
-				return fmt.Errorf("file %q referenced twice (operators %q and %q)", f.Name, other, op.UID)
+			for _, l := range f.Links(m.ID) {
+				if err := ValidName(l.Name); err != nil {
+					return fmt.Errorf("operator %q: %w", op.UID, err)
+				}
+				if l.Dir < 1 || l.Dir > m.ID {
+					return fmt.Errorf("operator %q: file %q in chk-%d, not an earlier checkpoint", op.UID, l.Name, l.Dir)
+				}
+				if l.Size < keyedMinSize(f.End-f.Start) {
+					return fmt.Errorf("operator %q: file %q of %d bytes cannot hold key groups [%d,%d)", op.UID, l.Name, l.Size, f.Start, f.End)
+				}
+				at := fmt.Sprintf("chk-%d/%s", l.Dir, l.Name)
+				if other, dup := files[at]; dup {
+					return fmt.Errorf("file %q referenced twice (operators %q and %q)", at, other, op.UID)
+				}
+				files[at] = op.UID
 			}
-			files[f.Name] = op.UID
+			if f.Dir == m.ID {
+				return fmt.Errorf("operator %q: file %q: a file of the checkpoint itself has directory 0", op.UID, f.Name)
+			}
+			for _, d := range f.Deltas {
+				if d.Dir == m.ID {
+					return fmt.Errorf("operator %q: file %q: a file of the checkpoint itself has directory 0", op.UID, d.Name)
+				}
+			}
 			if f.Start < 0 || f.Start >= f.End || f.End > m.MaxParallelism {
 				return fmt.Errorf("operator %q: file %q covers key groups [%d,%d), not inside [0,%d)", op.UID, f.Name, f.Start, f.End, m.MaxParallelism)
-			}
-			if f.Size < keyedMinSize(f.End-f.Start) {
-				return fmt.Errorf("operator %q: file %q of %d bytes cannot hold key groups [%d,%d)", op.UID, f.Name, f.Size, f.Start, f.End)
 			}
 			for kg := f.Start; kg < f.End; kg++ {
 				w, b := kg/64, uint64(1)<<(kg%64)
@@ -185,7 +284,7 @@ func (m *Metadata) Validate() error {
 // Metadata envelope (docs/format/checkpoint.md, "Metadata file").
 const (
 	metadataMagic   = "STRMCKPT"
-	metadataVersion = 1
+	metadataVersion = 2             // the newest; a checkpoint without chains is written as version 1
 	metadataHeader  = 8 + 2 + 2 + 4 // magic, version, flags, body length
 	metadataTrailer = 4             // CRC-32C
 )
@@ -198,7 +297,11 @@ func EncodeMetadata(m *Metadata) ([]byte, error) {
 	}
 	b := make([]byte, metadataHeader, 256)
 	copy(b, metadataMagic)
-	binary.BigEndian.PutUint16(b[8:], metadataVersion)
+	version := uint16(1)
+	if m.incremental() {
+		version = metadataVersion
+	}
+	binary.BigEndian.PutUint16(b[8:], version)
 	binary.BigEndian.PutUint16(b[10:], 0) // flags
 	b = binary.AppendVarint(b, m.ID)
 	b = append(b, byte(m.Kind))
@@ -218,6 +321,16 @@ func EncodeMetadata(m *Metadata) ([]byte, error) {
 			b = binary.AppendUvarint(b, uint64(f.End))
 			b = binary.AppendUvarint(b, uint64(f.Size))
 			b = binary.BigEndian.AppendUint32(b, f.CRC)
+			if version >= 2 {
+				b = binary.AppendUvarint(b, uint64(f.Dir))
+				b = binary.AppendUvarint(b, uint64(len(f.Deltas)))
+				for _, d := range f.Deltas {
+					b = binary.AppendUvarint(b, uint64(d.Dir))
+					b = appendString(b, d.Name)
+					b = binary.AppendUvarint(b, uint64(d.Size))
+					b = binary.BigEndian.AppendUint32(b, d.CRC)
+				}
+			}
 		}
 		b = binary.AppendUvarint(b, uint64(len(op.Subtasks)))
 		for _, s := range op.Subtasks {
@@ -254,8 +367,9 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	if string(data[:8]) != metadataMagic {
 		return nil, corruptf("metadata magic %q, want %q (not a strom checkpoint)", data[:8], metadataMagic)
 	}
-	if v := binary.BigEndian.Uint16(data[8:]); v != metadataVersion {
-		return nil, corruptf("metadata format version %d; this build reads version %d", v, metadataVersion)
+	version := binary.BigEndian.Uint16(data[8:])
+	if version != 1 && version != 2 {
+		return nil, corruptf("metadata format version %d; this build reads versions 1 and 2", version)
 	}
 	if f := binary.BigEndian.Uint16(data[10:]); f != 0 {
 		return nil, corruptf("metadata flags %#x, want 0", f)
@@ -283,7 +397,7 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 		r.fail("final flag is not 0 or 1")
 	}
 	// Minimum encoded sizes bound the counts before anything is allocated.
-	const minOperator, minKeyed, minBlob = 2 + 1 + 1 + 1, 2 + 1 + 1 + 1 + 4, 1
+	const minOperator, minKeyed, minBlob, minDelta = 2 + 1 + 1 + 1, 2 + 1 + 1 + 1 + 4, 1, 1 + 2 + 1 + 4
 	if n := r.count("operators", minOperator); n > 0 {
 		m.Operators = make([]OperatorState, n)
 	}
@@ -301,6 +415,21 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 			f.End = r.int("key group end", MaxKeyGroups)
 			f.Size = int64(r.uvarint("file size", math.MaxInt64))
 			f.CRC = r.uint32("file CRC")
+			if version >= 2 {
+				f.Dir = int64(r.uvarint("file directory", math.MaxInt64))
+				if n := r.count("deltas", minDelta); n > MaxDeltas {
+					r.fail(fmt.Sprintf("%d deltas (max %d)", n, MaxDeltas))
+				} else if n > 0 {
+					f.Deltas = make([]FileRef, n)
+				}
+				for k := range f.Deltas {
+					d := &f.Deltas[k]
+					d.Dir = int64(r.uvarint("delta directory", math.MaxInt64))
+					d.Name = r.string("delta file name", MaxNameLen)
+					d.Size = int64(r.uvarint("delta file size", math.MaxInt64))
+					d.CRC = r.uint32("delta file CRC")
+				}
+			}
 		}
 		if n := r.count("subtask states", minBlob); n > 0 {
 			op.Subtasks = make([][]byte, n)
@@ -313,6 +442,9 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	}
 	if r.err == nil && len(r.b) > 0 {
 		r.fail(fmt.Sprintf("%d bytes after the last operator", len(r.b)))
+	}
+	if r.err == nil && version == 2 && !m.incremental() {
+		r.fail("version 2 without a chain (such metadata is written as version 1)")
 	}
 	if r.err != nil {
 		return nil, r.err

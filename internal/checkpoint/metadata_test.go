@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,7 +58,7 @@ func equalMetadata(a, b *Metadata) bool {
 			return false
 		}
 		for j := range x.Keyed {
-			if x.Keyed[j] != y.Keyed[j] {
+			if !reflect.DeepEqual(x.Keyed[j], y.Keyed[j]) {
 				return false
 			}
 		}
@@ -200,16 +201,16 @@ func TestMetadataErrorMessages(t *testing.T) {
 	check("truncated", data[:len(data)-3], "truncated")
 	check("junk", append(bytes.Clone(data), 1, 2), "trailing junk")
 	check("magic", append([]byte("NOTSTROM"), data[8:]...), "magic")
-	v2 := bytes.Clone(data)
-	v2[9] = 2
-	check("version", v2, "version 2")
+	v3 := bytes.Clone(data)
+	v3[9] = 3
+	check("version", v3, "version 3")
 }
 
 // envelope wraps a hand-made body in a valid envelope (magic, version,
 // length, CRC), to reach the body checks behind the CRC.
 func envelope(body []byte) []byte {
 	b := []byte(metadataMagic)
-	b = binary.BigEndian.AppendUint16(b, metadataVersion)
+	b = binary.BigEndian.AppendUint16(b, 1)
 	b = binary.BigEndian.AppendUint16(b, 0)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
 	b = append(b, body...)
@@ -318,4 +319,64 @@ func FuzzDecodeMetadata(f *testing.F) {
 			t.Fatalf("second decode differs: %v", err)
 		}
 	})
+}
+
+// sampleChained is sampleMetadata with one keyed file as a chain: its base
+// in chk-3, deltas in chk-5 and in the checkpoint itself (7).
+func sampleChained() *Metadata {
+	m := sampleMetadata()
+	m.ID = 7
+	for i := range m.Operators {
+		for j := range m.Operators[i].Keyed {
+			f := &m.Operators[i].Keyed[j]
+			if j == 0 {
+				f.Dir = 3
+				f.Deltas = []FileRef{{Dir: 5, Name: "d5.kg", Size: 2000, CRC: 0xabcdef01}, {Name: "d7.kg", Size: 1400, CRC: 7}}
+			}
+		}
+	}
+	return m
+}
+
+// TestMetadataV2Golden: the layout of version 2 (chains) is fixed by its
+// golden file, every corruption of it is refused, version 1 stays what
+// full checkpoints are written as, and a version-2 file without a chain is
+// refused (one encoding per value).
+func TestMetadataV2Golden(t *testing.T) {
+	m := sampleChained()
+	data, err := EncodeMetadata(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data[9] != 2 {
+		t.Fatalf("version %d", data[9])
+	}
+	golden(t, "metadata-v2.bin", data)
+	back, err := DecodeMetadata(data)
+	if err != nil || !equalMetadata(back, m) {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	for i := range data {
+		c := bytes.Clone(data)
+		c[i] ^= 0x10
+		_, err := DecodeMetadata(c)
+		mustCorrupt(t, fmt.Sprintf("flip in byte %d", i), err)
+	}
+	v1, _ := EncodeMetadata(sampleMetadata())
+	forged := bytes.Clone(v1)
+	forged[9] = 2
+	end := len(forged) - 4
+	binary.BigEndian.PutUint32(forged[end:], CRC(forged[:end]))
+	if _, err := DecodeMetadata(forged); err == nil {
+		t.Fatal("version 2 without a chain accepted")
+	}
+	bad := sampleChained()
+	for i := range bad.Operators {
+		if len(bad.Operators[i].Keyed) > 0 {
+			bad.Operators[i].Keyed[0].Deltas[0].Dir = 9 // after the checkpoint itself
+		}
+	}
+	if _, err := EncodeMetadata(bad); err == nil || !strings.Contains(err.Error(), "not an earlier checkpoint") {
+		t.Fatalf("reference to a later checkpoint: %v", err)
+	}
 }

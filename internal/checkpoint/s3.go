@@ -342,19 +342,26 @@ func (s *S3) CommitMetadata(ctx context.Context, m *Metadata) error {
 	} else if done {
 		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, s)
 	}
+	for _, ref := range m.Referenced() {
+		if done, err := s.complete(ctx, ref); err != nil || !done {
+			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references files of chk-%d, which is not a complete checkpoint (%v)", m.ID, s, ref, err)
+		}
+	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
-			key := s.key(m.ID, f.Name)
-			info, err := s.client.StatObject(ctx, s.opts.Bucket, key, minio.StatObjectOptions{})
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
+			for _, lk := range f.Links(m.ID) {
+				key := s.key(lk.Dir, lk.Name)
+				info, err := s.client.StatObject(ctx, s.opts.Bucket, key, minio.StatObjectOptions{})
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, s, op.UID, s.s3Err("looking up", key, err))
 				}
-				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: %w", m.ID, s, op.UID, s.s3Err("looking up", key, err))
-			}
-			if info.Size != f.Size {
-				return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file %s is %d bytes, the metadata says %d",
-					m.ID, s, op.UID, f.Name, info.Size, f.Size)
+				if info.Size != lk.Size {
+					return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q: file chk-%d/%s is %d bytes, the metadata says %d",
+						m.ID, s, op.UID, lk.Dir, lk.Name, info.Size, lk.Size)
+				}
 			}
 		}
 	}
@@ -524,6 +531,9 @@ func (s *S3) Retain(ctx context.Context, n int) error {
 	}
 	drop, stale, err := retainPlan(complete, incomplete, n)
 	if err != nil {
+		return err
+	}
+	if drop, err = protectReferenced(ctx, s, complete, drop); err != nil {
 		return err
 	}
 	for _, id := range drop {

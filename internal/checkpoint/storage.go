@@ -72,7 +72,8 @@ type Storage interface {
 }
 
 // Verify loads the metadata of checkpoint id and checks every file it
-// references: present, of the recorded size and CRC, and a keyed state file
+// references (the links of incremental chains too, in the directories of
+// older checkpoints): present, of the recorded size and CRC, and a keyed state file
 // of the recorded key-group range. It reads each file in full, one at a
 // time.
 func Verify(ctx context.Context, s Storage, id int64) (*Metadata, error) {
@@ -82,20 +83,22 @@ func Verify(ctx context.Context, s Storage, id int64) (*Metadata, error) {
 	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			sum := f.Sum()
-			data, err := s.ReadFile(ctx, id, f.Name, &sum)
-			if err != nil {
-				return nil, fmt.Errorf("operator %q: %w", op.UID, err)
-			}
-			start, end, _, err := DecodeKeyed(data)
-			if err != nil {
-				return nil, fmt.Errorf("operator %q: file %s: %w", op.UID, f.Name, err)
-			}
-			if start != f.Start || end != f.End {
-				return nil, corruptf("operator %q: file %s holds key groups [%d,%d), the metadata says [%d,%d)", op.UID, f.Name, start, end, f.Start, f.End)
+			for _, l := range f.Links(id) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				sum := l.Sum()
+				data, err := s.ReadFile(ctx, l.Dir, l.Name, &sum)
+				if err != nil {
+					return nil, fmt.Errorf("operator %q: %w", op.UID, err)
+				}
+				start, end, _, err := DecodeKeyed(data)
+				if err != nil {
+					return nil, fmt.Errorf("operator %q: file chk-%d/%s: %w", op.UID, l.Dir, l.Name, err)
+				}
+				if start != f.Start || end != f.End {
+					return nil, corruptf("operator %q: file chk-%d/%s holds key groups [%d,%d), the metadata says [%d,%d)", op.UID, l.Dir, l.Name, start, end, f.Start, f.End)
+				}
 			}
 		}
 	}
@@ -135,4 +138,43 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 		}
 	}
 	return nil, fmt.Errorf("%w in %s: all %d complete checkpoints are corrupt; the newest, %w", ErrNoCheckpoint, where, len(ids), newest)
+}
+
+// protectReferenced removes from drop the checkpoints that a kept complete
+// checkpoint references (the base and delta files of its chains live in
+// their directories). complete are the ids of the complete checkpoints,
+// ascending. A kept checkpoint whose metadata is corrupt or missing cannot
+// be restored, so what it references needs no protection; any other error
+// is returned and nothing may be deleted.
+func protectReferenced(ctx context.Context, s Storage, complete, drop []int64) ([]int64, error) {
+	if len(drop) == 0 {
+		return nil, nil
+	}
+	dropped := map[int64]bool{}
+	for _, id := range drop {
+		dropped[id] = true
+	}
+	keep := map[int64]bool{}
+	for _, id := range complete {
+		if dropped[id] {
+			continue
+		}
+		m, err := s.Load(ctx, id)
+		if err != nil {
+			if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, fmt.Errorf("checkpoint: retention: reading chk-%d for the files it references: %w", id, err)
+		}
+		for _, r := range m.Referenced() {
+			keep[r] = true
+		}
+	}
+	out := drop[:0:0]
+	for _, id := range drop {
+		if !keep[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }

@@ -503,3 +503,119 @@ func TestConcurrentWriters(t *testing.T) {
 
 // rangeOf is the key-group range of subtask sub of par over 64 key groups.
 func rangeOf(par, sub int) [2]int { return [2]int{sub * 64 / par, (sub + 1) * 64 / par} }
+
+// writeDelta writes the delta files of checkpoint id (one per subtask of
+// "agg", key groups as writeCheckpoint) and returns their references.
+func writeDelta(t *testing.T, s Storage, id int64) []FileRef {
+	t.Helper()
+	var out []FileRef
+	for sub := range 2 {
+		start := sub * 4
+		name := fmt.Sprintf("agg-%d-d%d.kg", sub, id)
+		sum, err := s.WriteFile(context.Background(), id, name, EncodeKeyed(start, start+4, map[int][]byte{start: fmt.Appendf(nil, "delta %d", id)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, FileRef{Dir: id, Name: name, Size: sum.Size, CRC: sum.CRC})
+	}
+	return out
+}
+
+// commitChained commits checkpoint id whose "agg" files are the base files
+// of checkpoint base (a complete one) with the deltas deltas[i] of subtask
+// i (references in the directories they name; id's own are made 0).
+func commitChained(ctx context.Context, s Storage, id int64, base *Metadata, deltas [][]FileRef) (*Metadata, error) {
+	m := &Metadata{ID: id, Kind: Checkpoint, TimestampMs: 1000 * id, JobFingerprint: "job-a", MaxParallelism: 8}
+	for _, op := range base.Operators {
+		op.Keyed = slices.Clone(op.Keyed)
+		for i := range op.Keyed {
+			f := &op.Keyed[i]
+			f.Dir = base.ID
+			for _, chain := range deltas {
+				for _, d := range chain {
+					if d.Name[len("agg-")] == f.Name[len("agg-")] { // same subtask
+						if d.Dir == id {
+							d.Dir = 0
+						}
+						f.Deltas = append(f.Deltas, d)
+					}
+				}
+			}
+		}
+		m.Operators = append(m.Operators, op)
+	}
+	return m, s.CommitMetadata(ctx, m)
+}
+
+// TestIncrementalChain: checkpoints whose keyed files are chains over the
+// files of older checkpoints (metadata version 2): retention keeps what a
+// retained checkpoint references, a commit may only reference complete
+// checkpoints, and a corrupt link makes every checkpoint using it invalid
+// (LoadLatest falls back past them).
+func TestIncrementalChain(t *testing.T) { forEachStore(t, testIncrementalChain) }
+
+func testIncrementalChain(t *testing.T, st *store) {
+	ctx := context.Background()
+	s := st.s
+	m1 := mustCheckpoint(t, s, 1)
+	d2 := writeDelta(t, s, 2)
+	// chk-2 is not complete yet: chk-3 cannot build on it.
+	d3 := writeDelta(t, s, 3)
+	if _, err := commitChained(ctx, s, 3, m1, [][]FileRef{d2, d3}); err == nil || !strings.Contains(err.Error(), "not a complete checkpoint") {
+		t.Fatalf("commit over an incomplete checkpoint: %v", err)
+	}
+	m2, err := commitChained(ctx, s, 2, m1, [][]FileRef{d2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := st.read(t, "chk-2/_metadata")[9]; v != 2 {
+		t.Fatalf("chained metadata written as version %d", v)
+	}
+	if v := st.read(t, "chk-1/_metadata")[9]; v != 1 {
+		t.Fatalf("full metadata written as version %d", v)
+	}
+	m3, err := commitChained(ctx, s, 3, m1, [][]FileRef{d2, d3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m3.Referenced(); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("Referenced = %v", got)
+	}
+	back, err := s.Load(ctx, 3)
+	if err != nil || !equalMetadata(back, m3) {
+		t.Fatalf("Load(3) = %+v, %v", back, err)
+	}
+	// Retain(1) keeps chk-3 and the two checkpoints whose files it uses.
+	if err := s.Retain(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Fatalf("List after Retain(1) = %v", ids)
+	}
+	if got, err := s.LoadLatest(ctx, nil); err != nil || got.ID != 3 {
+		t.Fatalf("LoadLatest = %v, %v", got, err)
+	}
+	// A flipped byte in chk-2's delta: chk-3 and chk-2 both use it.
+	rel := "chk-2/" + d2[1].Name
+	bad := st.read(t, rel)
+	bad[len(bad)/2] ^= 1
+	st.write(t, rel, bad)
+	var log logger
+	got, err := s.LoadLatest(ctx, log.logf)
+	if err != nil || got.ID != 1 {
+		t.Fatalf("LoadLatest after a corrupt link = %v, %v\n%s", got, err, log.String())
+	}
+	if !strings.Contains(log.String(), "CORRUPT checkpoint chk-3") || !strings.Contains(log.String(), "CORRUPT checkpoint chk-2") ||
+		!strings.Contains(log.String(), "chk-2/"+d2[1].Name) {
+		t.Fatalf("log:\n%s", log.String())
+	}
+	_ = m2
+	// A new full checkpoint frees the chain.
+	mustCheckpoint(t, s, 4)
+	if err := s.Retain(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{4}) {
+		t.Fatalf("List after a full checkpoint and Retain(1) = %v", ids)
+	}
+}

@@ -30,6 +30,7 @@ type checkpointFlags struct {
 	RestartBackoff        float64
 	FromSavepoint         string
 	ControlSocket         string
+	Incremental           bool
 }
 
 func (c *checkpointFlags) register(f *pflag.FlagSet) {
@@ -43,6 +44,7 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&c.RestartDelay, "restart-delay", time.Second, "wait before the first restart")
 	f.Float64Var(&c.RestartBackoff, "restart-backoff", 2, "multiply the wait by this after each restart, up to a minute (1: a fixed delay)")
 	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
+	f.BoolVar(&c.Incremental, "checkpoint-incremental", true, "write only the keyed state changed since the previous completed checkpoint, referencing the older files (false: the whole state every checkpoint)")
 	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
 }
 
@@ -50,7 +52,7 @@ func (c checkpointFlags) validate(cmd *cobra.Command) error {
 	set := func(name string) bool { return cmd.Flags().Changed(name) }
 	if c.Dir == "" {
 		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoints-retained", "allow-empty-state",
-			"allow-non-restored-state", "restart-attempts", "restart-delay", "restart-backoff", "from-savepoint", "control-socket"} {
+			"allow-non-restored-state", "restart-attempts", "restart-delay", "restart-backoff", "from-savepoint", "control-socket", "checkpoint-incremental"} {
 			if set(f) {
 				return usagef(cmd, "--%s needs --checkpoint-dir", f)
 			}
@@ -79,7 +81,8 @@ func (c checkpointFlags) options(stderr io.Writer) *stream.CheckpointOptions {
 	}
 	return &stream.CheckpointOptions{Dir: c.Dir, Interval: c.Interval, Timeout: c.Timeout, Retained: c.Retained,
 		AllowEmptyState: c.AllowEmptyState, AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint,
-		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "strom: "+format+"\n", args...) }}
+		FullCheckpoints: !c.Incremental,
+		Logf:            func(format string, args ...any) { fmt.Fprintf(stderr, "strom: "+format+"\n", args...) }}
 }
 
 func (c checkpointFlags) restart() *stream.RestartStrategy {

@@ -67,6 +67,9 @@ type nexmarkBenchConfig struct {
 	// fresh directory under CheckpointDir (default: a temporary one).
 	CheckpointInterval time.Duration
 	CheckpointDir      string
+	// Incremental checkpoints (default on; --checkpoint-incremental=false:
+	// every checkpoint writes the whole state).
+	Incremental bool
 	// SQL runs the SQL versions of the queries (nexmark_bench_sql.go);
 	// Compare also the DataStream ones, with the ratio.
 	SQL     bool
@@ -229,6 +232,7 @@ JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 	f.StringVar(&cfg.SideInput, "side-input", "", "q13: side-input CSV `FILE` (key,value); default: generate one into a temporary directory")
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each run to `DIR`/<query>-<engine|baseline|half-rate>.pprof")
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 0, "take a checkpoint every `D` in the engine runs (0: no checkpoints)")
+	f.BoolVar(&cfg.Incremental, "checkpoint-incremental", true, "with --checkpoint-interval: write only the keyed state changed since the previous completed checkpoint (false: the whole state every time)")
 	f.StringVar(&cfg.CheckpointDir, "checkpoint-dir", "", "with --checkpoint-interval: keep each run's checkpoints in a fresh directory under `DIR` (default: a temporary directory, removed)")
 	f.StringVar(&cfg.From, "from", "", "print the table of a saved --json output `FILE` instead of running")
 	f.BoolVar(&cfg.SQL, "sql", false, "run the SQL versions of the queries (the spec's text over the 'nexmark' table)")
@@ -253,7 +257,7 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 	}
 	opts := nexmark.BenchOptions{Generator: cfg.generator(cfg.Events), Parallelism: cfg.Parallelism,
 		LatencyInterval: cfg.LatencyInterval, Config: nexmark.Config{SideInput: cfg.SideInput},
-		CheckpointInterval: cfg.CheckpointInterval, CheckpointDir: cfg.CheckpointDir,
+		CheckpointInterval: cfg.CheckpointInterval, CheckpointDir: cfg.CheckpointDir, FullCheckpoints: !cfg.Incremental,
 		CheckpointLogf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...) }}
 	if cfg.ChildProgress {
 		pf := os.NewFile(benchProgressFD, "progress")
@@ -544,6 +548,9 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 		args = append(args, "--checkpoint-interval", cfg.CheckpointInterval.String())
 		if cfg.CheckpointDir != "" {
 			args = append(args, "--checkpoint-dir", cfg.CheckpointDir)
+		}
+		if !cfg.Incremental {
+			args = append(args, "--checkpoint-incremental=false")
 		}
 	}
 	if gen.RateLimited {

@@ -59,9 +59,24 @@ type CheckpointOptions struct {
 	AllowNonRestoredState bool
 	// Logf reports checkpoint failures and restores (default: discard).
 	Logf func(format string, args ...any)
+	// DisableIncremental makes every checkpoint write the whole keyed state.
+	// By default a checkpoint writes, per keyed operator and subtask, only
+	// the entries written and removed since the previous completed
+	// checkpoint (a delta file) and references the older files of the
+	// chain (docs/format/checkpoint.md §2.2), with a full base again after
+	// MaxDeltas deltas, once the chain's files add up to more than twice
+	// the state (the backend's size estimate, at least the base), or
+	// when the previous checkpoint of the subtask did not complete.
+	DisableIncremental bool
+	// MaxDeltas bounds the deltas of a chain (default 16).
+	MaxDeltas int
 }
 
 func (o *CheckpointOptions) defaults() {
+	if o.MaxDeltas <= 0 {
+		o.MaxDeltas = 16
+	}
+	o.MaxDeltas = min(o.MaxDeltas, checkpoint.MaxDeltas)
 	if o.Interval <= 0 {
 		o.Interval = time.Second
 	}
@@ -171,7 +186,34 @@ type coordinator struct {
 	nextID   int64
 	stats    CheckpointStats
 	restored *checkpoint.Metadata
-	files    map[string]*decodedFile // restore: keyed files by name
+	files    map[string]*decodedFile // restore: keyed files by chk-<dir>/<name>
+	chains   map[chainKey]*chain
+}
+
+// chainKey names the keyed state of one operator in one subtask (its key
+// groups start at start).
+type chainKey struct {
+	uid   string
+	start int
+}
+
+// chain is what the uploader and the coordinator know of the incremental
+// checkpoints of one chainKey (guarded by coordinator.mu). A delta is
+// written only over the chain of a completed checkpoint whose tip is the
+// backend's previous snapshot (doneSeq = seq - 1); else the snapshot is
+// written in full (after a failed checkpoint its delta would lack the
+// failed one's changes). A snapshot that a completed chain holds already
+// (a finished subtask's last one, in every later checkpoint) references
+// that chain as it is.
+type chain struct {
+	done    *checkpoint.KeyedFile // the chain of the newest completed checkpoint, directories absolute (nil: none)
+	doneSeq uint64                // state.HeapSnapshot.Seq of its tip
+	pend    map[int64]chainTip    // chains uploaded for pending checkpoints
+}
+
+type chainTip struct {
+	f   *checkpoint.KeyedFile // absolute directories
+	seq uint64
 }
 
 type committer struct {
@@ -227,7 +269,7 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		fingerprint = newRunID()
 	}
 	c := &coordinator{j: j, opts: opts, clock: clock, parallel: map[string]int{}, nextID: 1,
-		uploads: make(chan upload, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{},
+		uploads: make(chan upload, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{}, chains: map[chainKey]*chain{},
 		restoreFrom: restoreFrom, fingerprint: fingerprint, spReqs: make(chan *spRequest)}
 	for _, v := range jg.Vertices {
 		c.total += v.Parallelism
@@ -310,7 +352,7 @@ func (c *coordinator) committablesOf(m *checkpoint.Metadata, uid string) [][]byt
 }
 
 // restore implements task.Checkpointing.Restore.
-func (c *coordinator) restore(uid string, kgs base.KeyGroupRange) (*operator.Restored, map[int][]byte, error) {
+func (c *coordinator) restore(uid string, kgs base.KeyGroupRange) (*operator.Restored, map[int][][]byte, error) {
 	m := c.restored
 	if m == nil {
 		return nil, nil, nil
@@ -320,18 +362,25 @@ func (c *coordinator) restore(uid string, kgs base.KeyGroupRange) (*operator.Res
 			continue
 		}
 		r := &operator.Restored{CheckpointID: m.ID, Subtasks: op.Subtasks}
-		groups := map[int][]byte{}
+		groups := map[int][][]byte{}
 		for _, kf := range op.Keyed {
 			if kf.End <= kgs.Start || kf.Start >= kgs.End {
 				continue
 			}
-			chunks, err := c.keyedFile(m.ID, kf)
-			if err != nil {
-				return nil, nil, err
-			}
-			for kg, b := range chunks {
-				if kgs.Contains(kg) {
-					groups[kg] = b
+			links := kf.Links(m.ID)
+			for i, l := range links {
+				chunks, err := c.keyedFile(l)
+				if err != nil {
+					return nil, nil, err
+				}
+				for kg, b := range chunks {
+					if !kgs.Contains(kg) {
+						continue
+					}
+					if groups[kg] == nil {
+						groups[kg] = make([][]byte, len(links))
+					}
+					groups[kg][i] = b
 				}
 			}
 		}
@@ -340,18 +389,20 @@ func (c *coordinator) restore(uid string, kgs base.KeyGroupRange) (*operator.Res
 	return nil, nil, nil
 }
 
-// keyedFile reads and decodes a keyed state file once for all subtasks.
-func (c *coordinator) keyedFile(id int64, kf checkpoint.KeyedFile) (map[int][]byte, error) {
+// keyedFile reads and decodes a keyed state file (a base or a delta) once
+// for all subtasks.
+func (c *coordinator) keyedFile(l checkpoint.FileRef) (map[int][]byte, error) {
+	at := fmt.Sprintf("chk-%d/%s", l.Dir, l.Name)
 	c.mu.Lock()
-	df := c.files[kf.Name]
+	df := c.files[at]
 	if df == nil {
 		df = &decodedFile{}
-		c.files[kf.Name] = df
+		c.files[at] = df
 	}
 	c.mu.Unlock()
 	df.once.Do(func() {
-		sum := kf.Sum()
-		data, err := c.restoreFrom.ReadFile(context.Background(), id, kf.Name, &sum)
+		sum := l.Sum()
+		data, err := c.restoreFrom.ReadFile(context.Background(), l.Dir, l.Name, &sum)
 		if err != nil {
 			df.err = err
 			return
@@ -399,44 +450,153 @@ func (c *coordinator) upload(ctx context.Context) {
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
 			if os.Keyed {
-				// The keyed state captured copy-on-write is serialised
-				// here, chunk by chunk, straight into the file's buffer
-				// (the layout of checkpoint.EncodeKeyed). The buffer is
-				// reused across uploads: Storage.WriteFile keeps no
-				// reference to data.
-				file.Reset()
-				w, err := checkpoint.NewKeyedWriter(&file, os.KeyGroups.Start, os.KeyGroups.End)
-				chunks := 0
-				if err == nil {
-					err = os.EachChunk(func(kg int, chunk []byte) error {
-						chunks++
-						return w.WriteChunk(kg, chunk)
-					})
-				}
-				if err == nil {
-					err = w.Close()
-				}
-				name := fmt.Sprintf("%s-%d.state", os.UID, s.Subtask)
+				kf, written, err := c.uploadKeyed(ctx, &file, s, os)
 				if err != nil {
-					a.err = fmt.Errorf("encode %s: %w", name, err)
+					a.err = err
 					break
 				}
-				if chunks > 0 {
-					sum, err := c.opts.Storage.WriteFile(ctx, s.CheckpointID, name, file.Bytes())
-					if err != nil {
-						a.err = fmt.Errorf("write %s: %w", name, err)
-						break
-					}
-					failpoint.Hit("snapshot-written")
-					kf := checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC}
-					ao.keyed = &kf
-					a.bytes += kf.Size
-				}
+				ao.keyed = kf
+				a.bytes += written
 			}
 			a.ops = append(a.ops, ao)
 		}
 		s.Release() // what a failed write left unserialised
 		c.acks <- a
+	}
+}
+
+// uploadKeyed writes the keyed state of one operator of snapshot s: a delta
+// file when the previous snapshot of the same state backend is the tip of
+// the chain of the newest completed checkpoint (and the chain is short and
+// small enough), a full file otherwise. It returns the file reference for
+// the metadata (nil: no keyed state) and the bytes written.
+//
+// The keyed state captured copy-on-write is serialised here, chunk by
+// chunk, straight into file (the layout of checkpoint.EncodeKeyed). The
+// buffer is reused across uploads: Storage.WriteFile keeps no reference to
+// data.
+func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
+	id := s.CheckpointID
+	key := chainKey{os.UID, os.KeyGroups.Start}
+	seq, size, hasDelta := os.Delta()
+	var prev *checkpoint.KeyedFile
+	c.mu.Lock()
+	ch := c.chains[key]
+	if ch == nil && seq > 0 {
+		ch = &chain{pend: map[int64]chainTip{}}
+		c.chains[key] = ch
+	}
+	var same *checkpoint.KeyedFile
+	switch {
+	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
+	case ch.doneSeq == seq:
+		same = ch.done
+	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && ch.done.Size+deltaBytes(ch.done) <= 2*max(size, ch.done.Size):
+		prev = ch.done
+	}
+	if same != nil {
+		// This very snapshot is what the completed chain holds.
+		ch.pend[id] = chainTip{same, seq}
+	}
+	c.mu.Unlock()
+	if same != nil {
+		return relative(same, id), 0, nil
+	}
+
+	file.Reset()
+	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
+	chunks := 0
+	if err == nil {
+		each := os.EachChunk
+		if prev != nil {
+			each = os.EachDelta
+		}
+		err = each(func(kg int, chunk []byte) error {
+			chunks++
+			return w.WriteChunk(kg, chunk)
+		})
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	name := fmt.Sprintf("%s-%d.state", os.UID, s.Subtask)
+	if prev != nil {
+		name = fmt.Sprintf("%s-%d-d%d.state", os.UID, s.Subtask, id)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("encode %s: %w", name, err)
+	}
+	var abs *checkpoint.KeyedFile // the chain of this checkpoint, directories absolute
+	var written int64
+	switch {
+	case prev != nil && chunks == 0:
+		// Nothing changed: the chain of the completed checkpoint as it is.
+		abs = prev
+	case chunks > 0:
+		sum, err := c.opts.Storage.WriteFile(ctx, id, name, file.Bytes())
+		if err != nil {
+			return nil, 0, fmt.Errorf("write %s: %w", name, err)
+		}
+		failpoint.Hit("snapshot-written")
+		written = sum.Size
+		if prev != nil {
+			n := *prev
+			n.Deltas = append(slices.Clone(prev.Deltas), checkpoint.FileRef{Dir: id, Name: name, Size: sum.Size, CRC: sum.CRC})
+			abs = &n
+		} else {
+			abs = &checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC, Dir: id}
+		}
+	}
+	if ch != nil && abs != nil && seq > 0 { // seq 0: not a snapshot a delta can follow
+		c.mu.Lock()
+		ch.pend[id] = chainTip{abs, seq}
+		c.mu.Unlock()
+	}
+	if abs == nil {
+		return nil, 0, nil
+	}
+	return relative(abs, id), written, nil
+}
+
+// deltaBytes is the size of the deltas of a chain.
+func deltaBytes(f *checkpoint.KeyedFile) int64 {
+	var n int64
+	for _, d := range f.Deltas {
+		n += d.Size
+	}
+	return n
+}
+
+// relative returns the chain f (directories absolute) as the metadata of
+// checkpoint id names it: its own files with directory 0.
+func relative(f *checkpoint.KeyedFile, id int64) *checkpoint.KeyedFile {
+	n := *f
+	if n.Dir == id {
+		n.Dir = 0
+	}
+	n.Deltas = slices.Clone(f.Deltas)
+	for i := range n.Deltas {
+		if n.Deltas[i].Dir == id {
+			n.Deltas[i].Dir = 0
+		}
+	}
+	return &n
+}
+
+// chainsCompleted records that checkpoint id completed: the chains its
+// subtasks uploaded are what the next deltas build on.
+func (c *coordinator) chainsCompleted(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ch := range c.chains {
+		if tip, ok := ch.pend[id]; ok {
+			ch.done, ch.doneSeq = tip.f, tip.seq
+		}
+		for pid := range ch.pend {
+			if pid <= id {
+				delete(ch.pend, pid)
+			}
+		}
 	}
 }
 
@@ -698,6 +858,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		return fmt.Errorf("checkpoint %d: write metadata: %w", p.id, err)
 	}
 	failpoint.Hit("metadata-committed")
+	c.chainsCompleted(p.id)
 	// The checkpoint is complete: commit its transactions even when the
 	// job is being canceled meanwhile (Ctrl-C), so that they do not wait
 	// for the next start, where they might have timed out in the broker.

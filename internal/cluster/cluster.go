@@ -81,7 +81,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 			return nil, err
 		}
 		j.coord = c
-		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal, Logf: c.opts.Logf}
+		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal, Logf: c.opts.Logf, Incremental: !c.opts.DisableIncremental}
 	}
 	inboxes := map[*plan.Vertex][]*task.Inbox{}
 	for _, v := range jg.Vertices {

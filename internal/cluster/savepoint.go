@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -91,26 +92,43 @@ func (j *Job) stopWithSavepoint() {
 }
 
 // writeSavepoint copies complete checkpoint m of the job's storage into a
-// savepoint directory: state files first, metadata (kind savepoint) last.
+// savepoint directory: state files first (every link of an incremental
+// chain, wherever it lives), metadata (kind savepoint) last, self-contained.
 func (c *coordinator) writeSavepoint(ctx context.Context, m *checkpoint.Metadata, bytes int64, dir string) (SavepointResult, error) {
 	sp, err := checkpoint.Open(vfs.OS{}, dir)
 	if err != nil {
 		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
 	}
-	for _, op := range m.Operators {
-		for _, f := range op.Keyed {
-			sum := f.Sum()
-			data, err := c.opts.Storage.ReadFile(ctx, m.ID, f.Name, &sum)
-			if err != nil {
-				return SavepointResult{}, fmt.Errorf("savepoint: read back %s of checkpoint %d: %w", f.Name, m.ID, err)
+	mm := *m
+	mm.Kind = checkpoint.Savepoint
+	mm.Operators = slices.Clone(m.Operators)
+	for i := range mm.Operators {
+		op := &mm.Operators[i]
+		op.Keyed = slices.Clone(op.Keyed)
+		for j := range op.Keyed {
+			// Every link of an incremental chain is copied into the
+			// savepoint's own directory (names are unique across a
+			// checkpoint's chains: the base names its operator and subtask,
+			// a delta also its checkpoint), so the savepoint references
+			// nothing outside itself.
+			f := &op.Keyed[j]
+			for _, l := range f.Links(m.ID) {
+				sum := l.Sum()
+				data, err := c.opts.Storage.ReadFile(ctx, l.Dir, l.Name, &sum)
+				if err != nil {
+					return SavepointResult{}, fmt.Errorf("savepoint: read back chk-%d/%s for checkpoint %d: %w", l.Dir, l.Name, m.ID, err)
+				}
+				if _, err := sp.WriteFile(ctx, m.ID, l.Name, data); err != nil {
+					return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
+				}
 			}
-			if _, err := sp.WriteFile(ctx, m.ID, f.Name, data); err != nil {
-				return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
+			f.Dir = 0
+			f.Deltas = slices.Clone(f.Deltas)
+			for k := range f.Deltas {
+				f.Deltas[k].Dir = 0
 			}
 		}
 	}
-	mm := *m
-	mm.Kind = checkpoint.Savepoint
 	if err := sp.CommitMetadata(ctx, &mm); err != nil {
 		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
 	}

@@ -47,6 +47,8 @@ type BenchOptions struct {
 	// CheckpointDir is where a fresh directory for the run's checkpoints is
 	// made and kept; empty: a temporary directory removed after the run.
 	CheckpointDir string
+	// FullCheckpoints turns incremental checkpoints off.
+	FullCheckpoints bool
 	// CheckpointLogf receives checkpoint failures (default: standard error).
 	CheckpointLogf func(format string, args ...any)
 }
@@ -151,7 +153,7 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 		if o.CheckpointDir == "" {
 			defer os.RemoveAll(dir)
 		}
-		opts.Checkpoints = &stream.CheckpointOptions{Dir: dir, Interval: o.CheckpointInterval, Logf: o.CheckpointLogf}
+		opts.Checkpoints = &stream.CheckpointOptions{Dir: dir, Interval: o.CheckpointInterval, Logf: o.CheckpointLogf, FullCheckpoints: o.FullCheckpoints}
 	}
 	env := stream.NewEnvironment(opts)
 	q.Build(GeneratorStream(env, o.Generator), cfg).Discard()

@@ -39,11 +39,23 @@ type Heap struct {
 	// serialising goroutine, hence atomic).
 	ver, cowVer uint32
 	pending     atomic.Int32
+
+	// Change tracking for incremental snapshots (SnapshotIncremental; on
+	// from the first such snapshot): epoch numbers the interval since the
+	// latest snapshot; an entry written in it has dver == epoch and is in
+	// its table's dirty list once. Removed keys go to tombs. dn counts
+	// both; past dlimit tracking stops (the next snapshot is then not
+	// incremental), so a backend whose snapshots stop or whose changes
+	// outgrow its state does not keep lists without bound.
+	track  bool
+	epoch  uint32
+	dn     int
+	dlimit int
 }
 
 // NewHeap returns an empty heap backend for the key groups kgs.
 func NewHeap(kgs base.KeyGroupRange) *Heap {
-	return &Heap{kgs: kgs, tables: map[string]*heapTable{}, ver: 1}
+	return &Heap{kgs: kgs, tables: map[string]*heapTable{}, ver: 1, epoch: 1}
 }
 
 func (h *Heap) Table(name string) Table {
@@ -52,7 +64,7 @@ func (h *Heap) Table(name string) Table {
 	}
 	n := h.kgs.Len()
 	t := &heapTable{h: h, groups: make([]map[uint64]*heapEntry, n), lists: make([][]*heapEntry, n),
-		lver: make([]uint32, n), groupN: make([]int, n)}
+		lver: make([]uint32, n), groupN: make([]int, n), dirty: make([][]*heapEntry, n), tombs: make([][]string, n)}
 	h.tables[name] = t
 	h.names = append(h.names, name)
 	return t
@@ -114,6 +126,9 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
+	// dver is the Heap.epoch in which the entry was last written while
+	// changes are tracked (it is then in its table's dirty list).
+	dver uint32
 	// hash is keyHash(key); next is the next entry of the group whose key
 	// has the same hash (written also while a snapshot reads the entry:
 	// the snapshot never reads it).
@@ -151,6 +166,42 @@ type heapTable struct {
 	// replaces it with the copy (own), a removal forgets it.
 	last   *heapEntry
 	lastKG int
+	// dirty are the entries written since the latest snapshot, per key
+	// group, each once (removed ones too: idx -1), and tombs the keys
+	// removed since then, while the backend tracks changes.
+	dirty [][]*heapEntry
+	tombs [][]string
+}
+
+// touch records that e (owned: own or insert returned it) was written.
+func (t *heapTable) touch(kg int, e *heapEntry) {
+	h := t.h
+	if !h.track || e.dver == h.epoch {
+		return
+	}
+	e.dver = h.epoch
+	i := kg - h.kgs.Start
+	t.dirty[i] = append(t.dirty[i], e)
+	h.noteChange()
+}
+
+// noteChange counts one more tracked change and stops tracking past the
+// limit.
+func (h *Heap) noteChange() {
+	h.dn++
+	if h.dn > h.dlimit {
+		h.stopTracking()
+	}
+}
+
+// stopTracking drops the change lists: the next snapshot is a full one.
+func (h *Heap) stopTracking() {
+	h.track = false
+	h.dn = 0
+	for _, t := range h.tables {
+		clear(t.dirty)
+		clear(t.tombs)
+	}
 }
 
 // entry returns the entry of key in kg, or nil.
@@ -293,6 +344,11 @@ func (t *heapTable) remove(kg int, e *heapEntry) {
 	l[last] = nil
 	t.lists[i] = l[:last]
 	t.forget(e)
+	e.idx = -1 // removed (Snapshot drops it from the dirty list)
+	if t.h.track {
+		t.tombs[i] = append(t.tombs[i], e.key)
+		t.h.noteChange()
+	}
 	t.h.size -= int64(len(e.key)) + 48
 }
 
@@ -320,6 +376,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	} else {
 		e = t.own(kg, e)
 	}
+	t.touch(kg, e)
 	if e.m != nil {
 		old, ok := e.m[string(sub)]
 		if ok && cap(old) >= len(value) && !(e.mShared && t.h.cow()) {
@@ -387,6 +444,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 		if e.m != nil {
 			if old, ok := e.m[string(sub)]; ok {
 				e = t.own(kg, e)
+				t.touch(kg, e)
 				e.m[string(sub)] = append(old, value...)
 				t.h.size += int64(len(value))
 				return
@@ -395,6 +453,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 			for i := range e.subs {
 				if string(e.subs[i].sub) == string(sub) {
 					e = t.own(kg, e)
+					t.touch(kg, e)
 					e.subs[i].value = append(e.subs[i].value, value...)
 					t.h.size += int64(len(value))
 					return
@@ -416,6 +475,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 			return
 		}
 		e = t.own(kg, e)
+		t.touch(kg, e)
 		delete(e.m, string(sub))
 		t.add(kg, -1)
 		t.h.size -= int64(len(sub) + len(old))
@@ -428,6 +488,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 			return
 		}
 		e = t.own(kg, e)
+		t.touch(kg, e)
 		t.h.size -= int64(len(sub) + len(e.subs[i].value))
 		last := len(e.subs) - 1
 		e.subs[i] = e.subs[last]

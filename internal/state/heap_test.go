@@ -115,4 +115,6 @@ func TestHeapHashCollisions(t *testing.T) {
 	t.Run("model", TestHeapModel)
 	t.Run("snapshot-model", TestHeapSnapshotModel)
 	t.Run("snapshot-concurrent", TestHeapSnapshotConcurrent)
+	t.Run("delta-model", TestHeapDeltaModel)
+	t.Run("delta-concurrent", TestHeapDeltaConcurrent)
 }

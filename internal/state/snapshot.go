@@ -8,8 +8,12 @@ import (
 	"sync/atomic"
 )
 
-// groupSnapshotVersion is the first byte of a key group's state snapshot.
-const groupSnapshotVersion = 1
+// groupSnapshotVersion is the first byte of a key group's state snapshot;
+// groupDeltaVersion that of a key group's delta (AppendDelta).
+const (
+	groupSnapshotVersion = 1
+	groupDeltaVersion    = 2
+)
 
 // AppendGroup appends the state of key group kg (every table of b) to dst in
 // the snapshot layout of docs/format/checkpoint.md ("key group state"):
@@ -135,6 +139,25 @@ func Capture(b Backend) GroupSnapshot {
 	return s
 }
 
+// DeltaSnapshot is a GroupSnapshot that may also give the changes since
+// the previous snapshot of its backend (HeapSnapshot).
+type DeltaSnapshot interface {
+	GroupSnapshot
+	Seq() uint64
+	SizeBytes() int64
+	HasDelta() bool
+	AppendDelta(dst []byte, kg int) []byte
+}
+
+// CaptureIncremental is Capture that, for the heap backend, also captures
+// the changes since the previous snapshot (Heap.SnapshotIncremental).
+func CaptureIncremental(b Backend) GroupSnapshot {
+	if h, ok := b.(*Heap); ok {
+		return h.SnapshotIncremental()
+	}
+	return Capture(b)
+}
+
 type eagerSnapshot map[int][]byte
 
 func (s eagerSnapshot) AppendGroup(dst []byte, kg int) []byte { return append(dst, s[kg]...) }
@@ -149,6 +172,23 @@ type HeapSnapshot struct {
 	h        *Heap
 	tables   []snapTable
 	released atomic.Bool
+	// seq numbers the backend's snapshots (1, 2, ...); delta says whether
+	// deltas holds every change since snapshot seq-1 (the backend tracked
+	// changes all that time).
+	seq    uint64
+	delta  bool
+	deltas []deltaTable
+	size   int64 // Heap.SizeBytes at the snapshot
+}
+
+// deltaTable is one table's changes since the previous snapshot, per key
+// group (index: key group less the range start): the entries written
+// (their state at this snapshot; copy-on-write keeps them as they are) and
+// the keys removed.
+type deltaTable struct {
+	name    string
+	entries [][]*heapEntry
+	tombs   [][]string
 }
 
 // Snapshot captures the backend's state in O(tables x key groups): it copies
@@ -156,12 +196,48 @@ type HeapSnapshot struct {
 // backend copy, from now on, every entry, list and value before it would
 // write what the snapshot may read (DESIGN.md §3). Call it on the goroutine
 // that owns h.
-func (h *Heap) Snapshot() *HeapSnapshot {
-	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names))}
+func (h *Heap) Snapshot() *HeapSnapshot { return h.snapshot(false) }
+
+// SnapshotIncremental is Snapshot that also captures the changes since the
+// backend's previous snapshot (AppendDelta), when it tracked them all that
+// time; it turns tracking on, so from the second snapshot on it does. The
+// extra synchronous work is O(changed entries): the dirty lists are taken
+// over, and removed entries are dropped from them.
+func (h *Heap) SnapshotIncremental() *HeapSnapshot { return h.snapshot(true) }
+
+func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
+	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names)), seq: uint64(h.epoch), size: h.size}
+	entries := 0
 	for _, name := range h.names {
 		t := h.tables[name]
 		s.tables = append(s.tables, snapTable{name: name, lists: slices.Clone(t.lists), n: slices.Clone(t.groupN)})
+		entries += t.n
 	}
+	if h.track {
+		s.delta = true
+		for _, name := range h.names {
+			t := h.tables[name]
+			dt := deltaTable{name: name, entries: make([][]*heapEntry, len(t.dirty)), tombs: make([][]string, len(t.tombs))}
+			for i, l := range t.dirty {
+				live := l[:0]
+				for _, e := range l {
+					if e.idx >= 0 {
+						live = append(live, e)
+					}
+				}
+				clear(l[len(live):])
+				dt.entries[i], dt.tombs[i] = live, t.tombs[i]
+				t.dirty[i], t.tombs[i] = nil, nil
+			}
+			s.deltas = append(s.deltas, dt)
+		}
+	}
+	if incremental || h.track {
+		h.track = true
+		h.dn = 0
+		h.dlimit = 2*entries + 1<<16
+	}
+	h.epoch++
 	h.ver++
 	h.cowVer = h.ver
 	h.pending.Add(1)
@@ -180,13 +256,85 @@ func (s *HeapSnapshot) AppendGroup(dst []byte, kg int) []byte {
 	return appendSnapGroup(dst, s.tables, kg-s.h.kgs.Start)
 }
 
+// Seq numbers the snapshots of the backend: 1, 2, ...
+func (s *HeapSnapshot) Seq() uint64 { return s.seq }
+
+// SizeBytes is the backend's estimate of its state's size (Backend.
+// SizeBytes) at the snapshot.
+func (s *HeapSnapshot) SizeBytes() int64 { return s.size }
+
+// HasDelta reports whether AppendDelta gives every change since the
+// backend's snapshot Seq()-1.
+func (s *HeapSnapshot) HasDelta() bool { return s.delta }
+
+// AppendDelta appends the changes of key group kg since the previous
+// snapshot (HasDelta must hold) in the delta layout (docs/format/
+// checkpoint.md, "key group delta"):
+//
+//	version byte (2)
+//	uvarint tables (5 bytes); per table: uvarint len, name,
+//	  uvarint removed, per removed key: uvarint len, key,
+//	  uvarint entries, per entry: uvarint len, key, uvarint subs,
+//	    per sub: uvarint len, sub, uvarint len, value
+//
+// Applying it (RestoreGroup) on the state of the previous snapshot gives
+// the state of this one: removed keys first, then each entry replaces its
+// key's subs. Tables without changes in kg are left out: an empty delta is
+// 6 bytes.
+func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
+	if s.released.Load() {
+		panic("state: HeapSnapshot used after Release")
+	}
+	if !s.delta {
+		panic("state: AppendDelta of a snapshot without a delta")
+	}
+	i := kg - s.h.kgs.Start
+	count := 0
+	for _, t := range s.deltas {
+		if len(t.entries[i]) > 0 || len(t.tombs[i]) > 0 {
+			count++
+		}
+	}
+	dst = append(dst, groupDeltaVersion, 0, 0, 0, 0, 0)
+	putUvarint5(dst[len(dst)-5:], uint64(count))
+	for _, t := range s.deltas {
+		es, ts := t.entries[i], t.tombs[i]
+		if len(es) == 0 && len(ts) == 0 {
+			continue
+		}
+		dst = appendString(dst, t.name)
+		dst = binary.AppendUvarint(dst, uint64(len(ts)))
+		for _, k := range ts {
+			dst = appendString(dst, k)
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(es)))
+		for _, e := range es {
+			dst = appendString(dst, e.key)
+			if e.m != nil {
+				dst = binary.AppendUvarint(dst, uint64(len(e.m)))
+				for sub, v := range e.m {
+					dst = appendString(dst, sub)
+					dst = appendBytes(dst, v)
+				}
+				continue
+			}
+			dst = binary.AppendUvarint(dst, uint64(len(e.subs)))
+			for _, sv := range e.subs {
+				dst = appendBytes(dst, sv.sub)
+				dst = appendBytes(dst, sv.value)
+			}
+		}
+	}
+	return dst
+}
+
 // Release ends the snapshot: the backend may write in place again once no
 // snapshot is pending. Idempotent; safe on any goroutine.
 func (s *HeapSnapshot) Release() {
 	if s.released.Swap(true) {
 		return
 	}
-	s.tables = nil
+	s.tables, s.deltas = nil, nil
 	s.h.pending.Add(-1)
 }
 
@@ -195,17 +343,22 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// RestoreGroup puts the entries of a key group snapshot (AppendGroup) into b.
+// RestoreGroup puts the entries of a key group snapshot (AppendGroup) into
+// b, or applies a key group delta (HeapSnapshot.AppendDelta) to it.
 func RestoreGroup(b Backend, kg int, data []byte) error {
 	if !b.KeyGroups().Contains(kg) {
 		return fmt.Errorf("state: restore key group %d outside %s", kg, b.KeyGroups())
 	}
 	r := reader{b: data}
-	if v := r.byte(); v != groupSnapshotVersion {
+	v := r.byte()
+	if v == groupDeltaVersion {
+		return applyDelta(b, kg, &r)
+	}
+	if v != groupSnapshotVersion {
 		if r.err != nil {
 			return fmt.Errorf("state: key group %d snapshot: %w", kg, r.err)
 		}
-		return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d", kg, v, groupSnapshotVersion)
+		return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d", kg, v, groupSnapshotVersion, groupDeltaVersion)
 	}
 	tables := r.uvarint()
 	for i := uint64(0); i < tables && r.err == nil; i++ {
@@ -227,6 +380,47 @@ func RestoreGroup(b Backend, kg int, data []byte) error {
 	}
 	if r.err != nil {
 		return fmt.Errorf("state: key group %d snapshot is corrupt: %w", kg, r.err)
+	}
+	return nil
+}
+
+// applyDelta applies the rest of a key group delta (after its version
+// byte) to b.
+func applyDelta(b Backend, kg int, r *reader) error {
+	tables := r.uvarint()
+	for i := uint64(0); i < tables && r.err == nil; i++ {
+		name := r.bytes()
+		if r.err != nil {
+			break
+		}
+		t := b.Table(string(name))
+		removed := r.uvarint()
+		for j := uint64(0); j < removed && r.err == nil; j++ {
+			if key := r.bytes(); r.err == nil {
+				t.DeleteKey(kg, key)
+			}
+		}
+		n := r.uvarint()
+		for j := uint64(0); j < n && r.err == nil; j++ {
+			key := r.bytes()
+			subs := r.uvarint()
+			if r.err != nil {
+				break
+			}
+			t.DeleteKey(kg, key)
+			for k := uint64(0); k < subs && r.err == nil; k++ {
+				sub, value := r.bytes(), r.bytes()
+				if r.err == nil {
+					t.Put(kg, key, sub, value)
+				}
+			}
+		}
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d bytes of junk after the last table", len(r.b))
+	}
+	if r.err != nil {
+		return fmt.Errorf("state: key group %d delta is corrupt: %w", kg, r.err)
 	}
 	return nil
 }

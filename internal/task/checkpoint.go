@@ -23,8 +23,16 @@ type Checkpointing struct {
 	Snapshot func(SubtaskSnapshot)
 	// Restore returns what operator uid restores for the key groups kgs, or
 	// nil when it has nothing in the checkpoint (nil func: a fresh start).
-	// groups are the keyed chunks (KeyedChunk) by key group.
-	Restore func(uid string, kgs base.KeyGroupRange) (r *operator.Restored, groups map[int][]byte, err error)
+	// groups are the keyed chunks (KeyedChunk) by key group: per key group
+	// the chunks of its chain's links in order, the base first, then the
+	// deltas (nil: the link has nothing for the key group). The state is
+	// the base with every delta applied; the timers are those of the last
+	// link (each link carries all of them).
+	Restore func(uid string, kgs base.KeyGroupRange) (r *operator.Restored, groups map[int][][]byte, err error)
+	// Incremental: keyed state is captured with its changes since the
+	// previous snapshot (state.CaptureIncremental), so that the uploader
+	// may write a delta (OperatorSnapshot.EachDelta).
+	Incremental bool
 	// FinalID returns the id of the end-of-input checkpoint (reserved by
 	// the coordinator when the first subtask asks).
 	FinalID func() int64
@@ -60,6 +68,10 @@ type OperatorSnapshot struct {
 	// deferred is the keyed state captured at the snapshot, not serialised
 	// yet (nil: Groups is complete).
 	deferred *deferredGroups
+	// keep: the capture is a finished subtask's last one (its backend is
+	// written no more), serialised for every later checkpoint again and
+	// never released (EachChunk and EachDelta leave it in place).
+	keep bool
 }
 
 // deferredGroups is a keyed operator's snapshot before serialisation: the
@@ -68,6 +80,15 @@ type OperatorSnapshot struct {
 type deferredGroups struct {
 	state  state.GroupSnapshot
 	timers map[int][]byte
+}
+
+// CapturedOperator is the snapshot of a keyed operator whose state was
+// captured (state.Capture, state.CaptureIncremental) but not serialised,
+// as Subtask.checkpoint makes it; keep as for a finished subtask's last
+// snapshot (serialised again for every checkpoint, never released). For
+// tests of the uploader.
+func CapturedOperator(uid string, kgs base.KeyGroupRange, s state.GroupSnapshot, timers map[int][]byte, keep bool) OperatorSnapshot {
+	return OperatorSnapshot{UID: uid, Keyed: true, KeyGroups: kgs, deferred: &deferredGroups{state: s, timers: timers}, keep: keep}
 }
 
 // Materialize serialises the keyed state captured at the snapshot into
@@ -93,6 +114,33 @@ func (o *OperatorSnapshot) Materialize() {
 // the capture is released at the end, whatever happened. It returns fn's
 // error.
 func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error {
+	return o.eachChunk(false, fn)
+}
+
+// Delta reports whether EachDelta can serialise the changes since the
+// previous snapshot of the same state backend, the snapshot's number among
+// the backend's snapshots (state.HeapSnapshot.Seq) and the backend's
+// estimate of the state's size then.
+func (o *OperatorSnapshot) Delta() (seq uint64, size int64, ok bool) {
+	if o.deferred == nil {
+		return 0, 0, false
+	}
+	ds, isDelta := o.deferred.state.(state.DeltaSnapshot)
+	if !isDelta {
+		return 0, 0, false
+	}
+	return ds.Seq(), ds.SizeBytes(), ds.HasDelta()
+}
+
+// EachDelta is EachChunk for a delta (Delta must report ok): the chunk of a
+// key group holds the state's changes since the previous snapshot
+// (state.HeapSnapshot.AppendDelta) and all its timers; key groups with
+// neither are left out. It releases the capture like EachChunk.
+func (o *OperatorSnapshot) EachDelta(fn func(kg int, chunk []byte) error) error {
+	return o.eachChunk(true, fn)
+}
+
+func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) error) error {
 	d := o.deferred
 	if d == nil {
 		kgs := make([]int, 0, len(o.Groups))
@@ -109,16 +157,26 @@ func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error 
 		}
 		return nil
 	}
-	o.deferred = nil
-	defer d.state.Release()
+	if !o.keep {
+		o.deferred = nil
+		defer d.state.Release()
+	}
 	const pad = binary.MaxVarintLen64 // room for the chunk's length prefix
 	var buf []byte
 	var zero [pad]byte
+	var ds state.DeltaSnapshot
+	if delta {
+		ds = d.state.(state.DeltaSnapshot)
+	}
 	for kg := o.KeyGroups.Start; kg < o.KeyGroups.End; kg++ {
-		buf = d.state.AppendGroup(append(buf[:0], zero[:]...), kg)
+		if ds != nil {
+			buf = ds.AppendDelta(append(buf[:0], zero[:]...), kg)
+		} else {
+			buf = d.state.AppendGroup(append(buf[:0], zero[:]...), kg)
+		}
 		n := len(buf) - pad
 		if n <= 6 && d.timers[kg] == nil {
-			continue // no table and no timer in this group
+			continue // no table (no change) and no timer in this group
 		}
 		// KeyedChunk's layout in place: the length prefix goes right
 		// before the state bytes.
@@ -137,7 +195,7 @@ func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error 
 // (a failed upload). Idempotent.
 func (s *SubtaskSnapshot) Release() {
 	for i := range s.Operators {
-		if d := s.Operators[i].deferred; d != nil {
+		if d := s.Operators[i].deferred; d != nil && !s.Operators[i].keep {
 			s.Operators[i].deferred = nil
 			d.state.Release()
 		}
@@ -237,16 +295,21 @@ func (st *Subtask) restore() error {
 					Cause: fmt.Errorf("restore: the checkpoint has keyed state for operator uid %q, which is not keyed now", rt.UID)}
 			}
 			r.Timers = map[int][]byte{}
-			for kg, chunk := range groups {
-				sb, timers, err := SplitKeyedChunk(chunk)
-				if err == nil {
-					err = state.RestoreGroup(rt.State, kg, sb)
-				}
-				if err != nil {
-					return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d: %w", kg, err)}
-				}
-				if len(timers) > 0 {
-					r.Timers[kg] = timers
+			for kg, chain := range groups {
+				for i, chunk := range chain {
+					if chunk == nil {
+						continue
+					}
+					sb, timers, err := SplitKeyedChunk(chunk)
+					if err == nil {
+						err = state.RestoreGroup(rt.State, kg, sb)
+					}
+					if err != nil {
+						return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d (link %d of its chain): %w", kg, i, err)}
+					}
+					if i == len(chain)-1 && len(timers) > 0 {
+						r.Timers[kg] = timers
+					}
 				}
 			}
 		}
@@ -285,10 +348,23 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 			}
 			// The synchronous part: a copy-on-write capture of the state
 			// (heap backend: O(tables x key groups)); the uploader
-			// serialises it (Materialize). A subtask's last snapshot is
-			// serialised at once: it is copied into later checkpoints.
-			os.deferred = &deferredGroups{state: state.Capture(rt.State), timers: timers}
-			if final {
+			// serialises it (EachChunk, EachDelta). A subtask's last
+			// snapshot is kept captured with incremental checkpoints
+			// (its backend is done: copy-on-write costs nothing) and
+			// serialised at once without: it is copied into later
+			// checkpoints.
+			capture := state.Capture
+			if st.ckpt.Incremental {
+				capture = state.CaptureIncremental
+			}
+			os.deferred = &deferredGroups{state: capture(rt.State), timers: timers}
+			switch {
+			case final && st.ckpt.Incremental:
+				// Kept as captured: the uploader writes it as a delta
+				// over the subtask's completed chain, and later
+				// checkpoints reference what it wrote.
+				os.keep = true
+			case final:
 				os.Materialize()
 			}
 		}
