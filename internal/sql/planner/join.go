@@ -258,8 +258,10 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 		}).Name("encode").UID(tr.uid("encode"))
 	}
 	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
-	lkey, _ := keyOf(x.L, x.LKeys)
-	rkey, _ := keyOf(x.R, x.RKeys)
+	// Rows with a NULL key get keys of their own side (joinKeyOf): they
+	// pair with nothing and leave the buffers with the time bounds.
+	lkey, _ := joinKeyOf(x.L, x.LKeys, 'L')
+	rkey, _ := joinKeyOf(x.R, x.RKeys, 'R')
 	lk := stream.KeyBy(enc(l, x.L), func(b []byte) string {
 		row, err := lc.Decode(b)
 		evalPanic(err)

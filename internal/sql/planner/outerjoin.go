@@ -59,11 +59,12 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 		}
 	}
 	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
-	lkey, _ := keyOf(x.L, x.LKeys)
-	rkey, _ := keyOf(x.R, x.RKeys)
+	lkey, lnull := joinKeyOf(x.L, x.LKeys, 'L')
+	rkey, rnull := joinKeyOf(x.R, x.RKeys, 'R')
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
-			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL"}
+			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
+			lnull: lnull, rnull: rnull}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond)
@@ -85,6 +86,11 @@ type regularJoinFn struct {
 	cond                  func(*table.Row) (bool, error)
 	opts                  []stream.StateOption
 	left, right           *stream.ListState[[]byte]
+	// lnull, rnull: whether a row's join key has a NULL (nil: no nullable
+	// key column). Such a row matches nothing (joinKeyOf gives it a key of
+	// its own side): an inner side's is dropped without state, an outer
+	// side's is kept and padded.
+	lnull, rnull func(table.Row) bool
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -260,10 +266,16 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 }
 
 func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
+		return nil
+	}
 	return f.process(v, true, out)
 }
 
 func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
+		return nil
+	}
 	return f.process(v, false, out)
 }
 

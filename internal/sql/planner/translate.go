@@ -167,6 +167,39 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 	return slow, c
 }
 
+// joinKeyOf is keyOf for the equi-join keys of one side of a join. SQL's
+// `=` is never true when an operand is NULL, so a row with a NULL in its key
+// matches no row of the other side (Flink drops it from an inner side and
+// pads it on an outer side). Its key is its encoded key followed by side
+// ('L' or 'R'): the RowCodec encoding of the key columns is self-delimiting,
+// so no key without a NULL equals it, and the NULL keys of the two sides
+// differ. hasNull reports whether a row's key has a NULL (nil when no key
+// column is nullable).
+func joinKeyOf(in Node, keys []int, side byte) (key func(table.Row) string, hasNull func(table.Row) bool) {
+	base, _ := keyOf(in, keys)
+	nullable := false
+	for _, k := range keys {
+		nullable = nullable || in.Cols()[k].Type.Nullable()
+	}
+	if !nullable {
+		return base, nil
+	}
+	hasNull = func(r table.Row) bool {
+		for _, k := range keys {
+			if r.Fields[k].IsNull() {
+				return true
+			}
+		}
+		return false
+	}
+	return func(r table.Row) string {
+		if hasNull(r) {
+			return base(r) + string(side)
+		}
+		return base(r)
+	}, hasNull
+}
+
 // accs is the layout of the accumulators of an aggregation in one row.
 type accs struct {
 	aggs  []AggCall

@@ -122,8 +122,11 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	if err != nil {
 		return zero, err
 	}
-	lkey, _ := keyOf(n.L, n.LKeys)
-	rkey, _ := keyOf(n.R, n.RKeys)
+	// Rows with a NULL key get keys of their own side (joinKeyOf): they
+	// pair with nothing (an outer or anti side's still come out, padded or
+	// kept) and leave the state when their window ends.
+	lkey, _ := joinKeyOf(n.L, n.LKeys, 'L')
+	rkey, _ := joinKeyOf(n.R, n.RKeys, 'R')
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R)}
 		if n.Cond != nil {

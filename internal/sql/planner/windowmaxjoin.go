@@ -43,8 +43,9 @@ import (
 //     join keeps its right rows forever), is joined with it at once, as
 //     the regular join would pair it. A window that never had a row on
 //     time has no result row and nothing joins it.
-//   - Keys compare as the regular join's encoded keys do: NULL = NULL
-//     (the maximum of a window of NULLs is NULL).
+//   - Keys compare as SQL's `=`: a NULL equals nothing, so a row whose x
+//     is NULL is never kept (and a window of NULLs, whose maximum is NULL,
+//     joins nothing).
 //
 // The result row is the WindowAgg's (window_start, window_end,
 // window_time, MAX) through the Calcs over it, if any; its key column must
@@ -322,13 +323,10 @@ func (f *windowMaxJoinFn) setHeader(h wmjHeader) {
 	f.hdr.Set(f.hbuf[:])
 }
 
-// equal reports whether key v equals the maximum of h as the regular
-// join's encoded keys compare (NULL = NULL).
+// equal reports whether key v equals the maximum of h (SQL's `=`: never
+// when either is NULL).
 func equal(v table.Value, h wmjHeader) bool {
-	if v.IsNull() {
-		return h.flags&wmjHasMax == 0
-	}
-	return h.flags&wmjHasMax != 0 && v.AsInt() == h.max
+	return !v.IsNull() && h.flags&wmjHasMax != 0 && v.AsInt() == h.max
 }
 
 // below reports whether key v is below the maximum of h (NULL is below
@@ -356,6 +354,13 @@ func (f *windowMaxJoinFn) ProcessElement(ctx *stream.KeyedContext[int64], r tabl
 			return nil // the window fired without a row on time: no result to join
 		}
 		ctx.RegisterEventTimeTimer(end - 1)
+	}
+	if v.IsNull() {
+		// Matches no maximum, nor raises it.
+		if !ok {
+			f.setHeader(h)
+		}
+		return nil
 	}
 	if h.flags&wmjFired != 0 {
 		if h.flags&wmjOnTime != 0 && equal(v, h) {

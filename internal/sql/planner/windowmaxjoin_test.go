@@ -15,8 +15,7 @@ import (
 // window-max join and compares its pairs with those of the plan it
 // replaces, computed here: the window aggregation's MAX per window (over
 // the rows on time: their window had not fired, watermark < end - 1) joined
-// with every row on key equality (NULL = NULL, as the regular join's
-// encoded keys) and window_end - size <= ts <= window_end.
+// with every row on key equality (SQL's `=`: NULL equals nothing) and window_end - size <= ts <= window_end.
 func TestWindowMaxJoinMatchesRegularJoin(t *testing.T) {
 	const size = 100
 	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // price, ts, id
@@ -87,7 +86,7 @@ func TestWindowMaxJoinMatchesRegularJoin(t *testing.T) {
 			for _, r := range rows {
 				ts, _ := r.Fields[1].AsTimestamp()
 				p := r.Fields[0]
-				eq := (p.IsNull() && !w.hasMax) || (!p.IsNull() && w.hasMax && p.AsInt() == w.max)
+				eq := !p.IsNull() && w.hasMax && p.AsInt() == w.max
 				if eq && end-size <= ts && ts <= end {
 					want = append(want, table.NewRow(p, r.Fields[1], r.Fields[2],
 						table.TimestampMillis(end-size), table.TimestampMillis(end), table.TimestampMillis(end-1), mx).String())
