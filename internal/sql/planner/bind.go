@@ -547,7 +547,7 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 	}
 	switch e.(type) {
 	case *parser.Exists, *parser.InQuery, *parser.Subquery:
-		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as window semi/anti joins, in the WHERE of a SELECT from one window relation")
+		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR)")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
 }

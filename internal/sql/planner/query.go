@@ -400,10 +400,13 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 				where = &parser.Binary{Op: "AND", L: where, R: c}
 			}
 		}
+		if err == nil && where != nil {
+			in, where, err = p.bindSubqueryJoins(in, s, where)
+		}
 	} else {
 		in, s, err = p.bindFrom(sel.From)
 		if err == nil && where != nil {
-			// [NOT] EXISTS / IN (subquery): window semi and anti joins.
+			// [NOT] EXISTS / IN (subquery): semi and anti joins.
 			in, where, err = p.bindSubqueryJoins(in, s, where)
 		}
 	}

@@ -7,10 +7,13 @@ import (
 )
 
 // bindSubqueryJoins plans the [NOT] EXISTS (subquery) and x [NOT] IN
-// (subquery) conjuncts of a WHERE over in (scope s) as window semi and
-// anti joins (Flink's window join with IN/EXISTS): the subquery's FROM must
-// be a window relation correlated with in's on window_start and window_end.
-// It returns the new input (same columns) and the rest of the WHERE.
+// (subquery) conjuncts of a WHERE over in (scope s) as semi and anti joins,
+// as Flink does: window semi/anti joins when both sides are window
+// relations correlated on window_start and window_end, else regular ones
+// (SemiJoin). A correlated subquery is a plain SELECT whose correlated
+// conditions are equalities of an outer and an inner column; an
+// uncorrelated one may be any query. It returns the new input (same
+// columns) and the rest of the WHERE.
 func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node, parser.Expr, error) {
 	var rest parser.Expr
 	found := false
@@ -52,13 +55,11 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 }
 
 func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, anti bool) (Node, error) {
-	const how = "IN and EXISTS subqueries are only supported as window semi/anti joins yet: SELECT ... FROM a window relation WHERE ... correlated with the outer one on window_start and window_end"
 	sel, ok := q.Body.(*parser.Select)
-	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil || sel.Distinct {
-		return nil, errAt(at, "%s (a plain SELECT ... FROM ... WHERE)", how)
-	}
-	if _, ok := sel.From.(*parser.Join); ok {
-		return nil, errAt(sel.From, "%s (one relation in its FROM)", how)
+	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil {
+		// Not a plain SELECT: an uncorrelated subquery, planned as a
+		// query of its own.
+		return p.uncorrelatedSemiJoin(at, in, s, q, x, anti)
 	}
 	if s.win != nil {
 		var err error
@@ -66,14 +67,27 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			return nil, err
 		}
 	}
-	r, rs, err := p.bindFrom(sel.From)
-	if err != nil {
-		return nil, err
-	}
-	if rs.win != nil {
-		if r, err = materializeTVF(r, rs); err != nil {
+	var r Node
+	var rs *scope
+	var err error
+	if j, ok := sel.From.(*parser.Join); ok {
+		var rest []parser.Expr
+		if r, rs, rest, err = p.bindJoin(j, nil); err != nil {
 			return nil, err
 		}
+		if len(rest) > 0 {
+			var es []expr.Expr
+			for i, c := range r.Cols() {
+				es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+			}
+			f, err := p.joinCond(rest, rs)
+			if err != nil {
+				return nil, err
+			}
+			r = &Calc{In: r, Filter: f, Exprs: es, cols: r.Cols()}
+		}
+	} else if r, rs, err = p.bindFrom(sel.From); err != nil {
+		return nil, err
 	}
 	// resolves reports where a column is: the subquery (inner) first, as
 	// SQL scopes names, else the outer query.
@@ -122,7 +136,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			}
 		}
 		if mentionsOuter(c) {
-			return nil, errAt(c, "%s (a correlated condition other than an equality of columns)", how)
+			return nil, errAt(c, "a correlated condition of an IN or EXISTS subquery must be an equality of an outer and an inner column (outer.x = inner.y) yet: move other conditions on the outer columns out of the subquery")
 		}
 		if local == nil {
 			local = c
@@ -130,9 +144,13 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			local = &parser.Binary{Op: "AND", L: local, R: c}
 		}
 	}
+	na := -1 // NOT IN over nullable columns: the index of its pair in the keys
 	if x != nil {
 		if len(sel.Items) != 1 {
 			return nil, errAt(sel, "the subquery of IN must select one column")
+		}
+		if _, ok := sel.Items[0].Expr.(*parser.Star); ok {
+			return nil, errAt(sel.Items[0], "the subquery of IN must select one column, not *")
 		}
 		// x is the outer query's; the selected column the subquery's.
 		var l ref
@@ -144,16 +162,16 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		}
 		r2, ok2 := resolve(sel.Items[0].Expr)
 		if !ok1 || !ok2 || !r2.inner {
-			return nil, errAt(at, "%s (IN compares an outer column with a column of the subquery)", how)
+			return nil, errAt(at, "IN compares a column of the outer query with a column selected by the subquery yet (x IN (SELECT y FROM ...)): select the expressions as columns of a view or subquery first")
 		}
 		if anti && (s.cols[l.i].t.Nullable() || rs.cols[r2.i].t.Nullable()) {
-			return nil, errAt(at, "NOT IN over nullable columns is not supported (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+			na = len(lkeys)
 		}
 		lkeys, rkeys = append(lkeys, l.i), append(rkeys, r2.i)
 	}
-	var filter expr.Expr
 	if local != nil {
-		if filter, err = p.b.bind(local, rs); err != nil {
+		filter, err := p.b.bind(local, rs)
+		if err != nil {
 			return nil, err
 		}
 		if filter.Type().Root() != table.RootBoolean {
@@ -168,7 +186,27 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	for i := range lkeys {
 		lt, rt := in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Type
 		if !lt.EqualIgnoringNull(rt) {
-			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
+			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet: CAST one of them in a view or subquery", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
+		}
+	}
+	if wj, err := p.windowSemiJoin(at, in, s, r, rs, lkeys, rkeys, anti); wj != nil || err != nil {
+		if err == nil && na >= 0 {
+			return nil, errAt(at, "NOT IN over nullable columns is not supported in a window anti join (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+		}
+		return wj, err
+	}
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti), nil
+}
+
+// windowSemiJoin is the window semi/anti join of in and r when both are
+// window relations whose window_start and window_end the keys pair, else
+// nil.
+func (p *Planner) windowSemiJoin(at parser.Node, in Node, s *scope, r Node, rs *scope, lkeys, rkeys []int, anti bool) (Node, error) {
+	l := in
+	var err error
+	if rs.win != nil {
+		if r, err = materializeTVF(r, rs); err != nil {
+			return nil, err
 		}
 	}
 	kind := "SEMI"
@@ -185,20 +223,83 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	jn.cols = cols
 	tmp := &scope{cols: append(append([]scopeCol(nil), s.cols...), rs.cols...)}
-	wj, err := windowJoinOf(at, kind, in, r, jn, nil, tmp)
-	if err != nil {
+	wj, err := windowJoinOf(at, kind, l, r, jn, nil, tmp)
+	if err != nil || wj == nil {
 		return nil, err
-	}
-	if wj == nil {
-		return nil, errAt(at, "%s", how)
 	}
 	// The output: the outer columns, whose window columns stay window
 	// columns.
 	wj.cols = wj.cols[:len(s.cols)]
 	for i := range wj.cols {
-		wj.cols[i].Win = in.Cols()[i].Win
-		wj.cols[i].Type = in.Cols()[i].Type.WithTimeAttr(table.NoTimeAttr)
+		wj.cols[i].Win = l.Cols()[i].Win
+		wj.cols[i].Type = l.Cols()[i].Type.WithTimeAttr(table.NoTimeAttr)
 		s.cols[i].t = wj.cols[i].Type
 	}
 	return wj, nil
+}
+
+// uncorrelatedSemiJoin plans x [NOT] IN (q) and [NOT] EXISTS (q) for a
+// subquery q that does not read the outer query: q is planned on its own.
+func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, anti bool) (Node, error) {
+	r, err := p.bindQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if s.win != nil {
+		if in, err = materializeTVF(in, s); err != nil {
+			return nil, err
+		}
+	}
+	var lkeys, rkeys []int
+	na := -1
+	if x != nil {
+		if len(r.Cols()) != 1 {
+			return nil, errAt(q, "the subquery of IN must select one column, not %d", len(r.Cols()))
+		}
+		c, ok := x.(*parser.ColumnRef)
+		if !ok {
+			return nil, errAt(x, "IN compares a column of the outer query with a column selected by the subquery yet (x IN (SELECT y FROM ...)): select the expression as a column of a view or subquery first")
+		}
+		i, err := s.resolve(c)
+		if err != nil {
+			return nil, err
+		}
+		lt, rt := in.Cols()[i].Type, r.Cols()[0].Type
+		if !lt.EqualIgnoringNull(rt) {
+			return nil, errAt(at, "the columns `%s` (%s) and `%s` (%s) of IN must have the same type yet: CAST one of them", in.Cols()[i].Name, lt, r.Cols()[0].Name, rt)
+		}
+		if anti && (lt.Nullable() || rt.Nullable()) {
+			na = 0
+		}
+		lkeys, rkeys = []int{i}, []int{0}
+	}
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti), nil
+}
+
+// regularSemiJoin is the SemiJoin node of in and r on the keys; a NOT IN
+// pair over nullable columns (na >= 0) is not a key but Flink's
+// null-aware condition.
+func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti bool) Node {
+	kind := "SEMI"
+	if anti {
+		kind = "ANTI"
+	}
+	j := &SemiJoin{Kind: kind, L: in, R: r, NullAware: na >= 0}
+	for i := range lkeys {
+		if i == na {
+			j.NAL, j.NAR = lkeys[i], rkeys[i]
+			continue
+		}
+		j.LKeys, j.RKeys = append(j.LKeys, lkeys[i]), append(j.RKeys, rkeys[i])
+	}
+	// The outer columns: an event-time attribute does not stay one (rows
+	// come out when the right side changes), window columns do not stay
+	// window columns.
+	for i, c := range in.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+		s.cols[i].t, s.cols[i].win = c.Type, winNone
+	}
+	return j
 }
