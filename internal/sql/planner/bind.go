@@ -98,6 +98,9 @@ type aggCtx struct {
 	// winAux maps TUMBLE_START, SESSION_END ... of a group window
 	// (GROUP BY SESSION(ts, gap)) to their output slots.
 	winAux map[string]int
+	// grouping is the grouping sets of the GROUP BY (grouping.go), nil
+	// for none.
+	grouping *groupingCtx
 }
 
 func (a *aggCtx) addPre(e expr.Expr) int {
@@ -225,6 +228,9 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 	case *parser.FuncCall:
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
+		}
+		if n := strings.ToUpper(x.Name.Parts[len(x.Name.Parts)-1].Name); len(x.Name.Parts) == 1 && (n == "GROUPING" || n == "GROUPING_ID") {
+			return b.bindGrouping(x, a) // grouping.go
 		}
 		if len(x.Name.Parts) == 1 && a.winAux != nil {
 			if slot, ok := a.winAux[strings.ToUpper(x.Name.Parts[0].Name)]; ok {
