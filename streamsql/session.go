@@ -191,6 +191,18 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 				}
 				sinks = append(sinks, sk)
 			}
+		case *parser.CreateTable:
+			if x.AsQuery == nil {
+				if err := s.execOne(ctx, st, &res, nil); err != nil {
+					return nil, res, err
+				}
+				continue
+			}
+			_, sk, err := s.pl.CreateTableAs(x)
+			if err != nil {
+				return nil, res, convertErr(err)
+			}
+			sinks = append(sinks, sk)
 		case *parser.QueryStmt:
 			return nil, res, convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT"))
 		default:
@@ -281,6 +293,26 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 	}
 	switch x := st.(type) {
 	case *parser.CreateTable:
+		if x.AsQuery != nil {
+			// CTAS: create the table from the query, then run the INSERT.
+			_, sk, err := s.pl.CreateTableAs(x)
+			if err != nil {
+				return convertErr(err)
+			}
+			env, err := s.jobEnv(ctx, []*planner.Sink{sk})
+			if err != nil {
+				// The query cannot be run into the table (e.g. an
+				// append-only sink for an updating query): no table.
+				if derr := s.cat.Drop("TABLE", sk.Table.Name, true); derr != nil {
+					return fmt.Errorf("%w (and dropping the table again: %v)", err, derr)
+				}
+				return err
+			}
+			if run == nil {
+				return nil
+			}
+			return run(env)
+		}
 		if err := s.pl.CreateTable(x); err != nil {
 			return convertErr(err)
 		}
@@ -297,7 +329,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 		out("OK\n")
 	case *parser.Drop:
 		if x.Object == "FUNCTION" {
-			return convertErr(errAt(x, "DROP FUNCTION is not supported yet"))
+			if err := s.pl.DropFunction(x); err != nil {
+				return convertErr(err)
+			}
+			out("OK\n")
+			return nil
 		}
 		if err := s.cat.Drop(x.Object, x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists); err != nil {
 			return convertErr(errAt(x.Name, "%v", err))
@@ -526,6 +562,10 @@ func (s *Session) Query(ctx context.Context, text string, emit func(r table.Row)
 		switch st.(type) {
 		case *parser.QueryStmt, *parser.Insert, *parser.StatementSet:
 			return nil, nil, convertErr(errAt(st, "Query runs one SELECT after DDL statements; a script with INSERT INTO is run by Submit"))
+		case *parser.CreateTable:
+			if st.(*parser.CreateTable).AsQuery != nil {
+				return nil, nil, convertErr(errAt(st, "Query runs one SELECT after DDL statements; CREATE TABLE ... AS runs a job: use Submit or Exec"))
+			}
 		}
 		if err := s.execOne(ctx, st, &res, nil); err != nil {
 			return nil, nil, err

@@ -30,6 +30,9 @@ type Planner struct {
 	ranks map[string]int64
 	// ctes are the WITH clauses being bound, innermost last.
 	ctes []map[string]*parser.CTE
+	// functions are the names CREATE FUNCTION gave (upper case), which
+	// DROP FUNCTION may remove.
+	functions map[string]bool
 }
 
 // New returns a planner over cat with the functions of reg and the
@@ -369,4 +372,58 @@ func updater(n Node) string {
 		return x.explain() + ")"
 	}
 	return fmt.Sprintf("%T", n)
+}
+
+// CreateTableAs binds CREATE TABLE name WITH (...) AS query (Flink's
+// CTAS): the table is created with the query's columns (names and types;
+// an event-time attribute becomes a plain TIMESTAMP) and the WITH options,
+// and the INSERT INTO name query that fills it is returned, planned
+// already: when the query cannot be written to the table the table is
+// dropped again and the error returned.
+func (p *Planner) CreateTableAs(ct *parser.CreateTable) (*parser.Insert, *Sink, error) {
+	switch {
+	case len(ct.Columns) > 0 || len(ct.Watermarks) > 0 || ct.PrimaryKey != nil:
+		return nil, nil, errAt(ct, "CREATE TABLE ... AS takes its columns from the query: column definitions, WATERMARK and PRIMARY KEY are not supported with AS yet (create the table, then INSERT INTO it)")
+	case ct.OrReplace:
+		return nil, nil, errAt(ct, "CREATE OR REPLACE TABLE ... AS is not supported yet: DROP TABLE, then CREATE TABLE ... AS")
+	case len(ct.Name.Parts) > 1:
+		return nil, nil, errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	name := ct.Name.Parts[0].Name
+	if _, ok := p.Cat.Table(name); ok {
+		return nil, nil, errAt(ct.Name, "table `%s` already exists (CREATE TABLE ... AS creates its table; use INSERT INTO to write to an existing one)", name)
+	}
+	n, err := p.bindQuery(ct.AsQuery)
+	if err != nil {
+		return nil, nil, err
+	}
+	def := *ct
+	def.AsQuery = nil
+	def.IfNotExists = false
+	seen := map[string]bool{}
+	for _, c := range n.Cols() {
+		if seen[c.Name] {
+			return nil, nil, errAt(ct.AsQuery, "the query has two columns named `%s`: name them apart with AS for the table's columns", c.Name)
+		}
+		seen[c.Name] = true
+		t := c.Type.WithTimeAttr(table.NoTimeAttr)
+		dt, err := parser.ParseType(t.String())
+		if err != nil {
+			return nil, nil, errAt(ct.AsQuery, "column `%s`: its type %s cannot be a table column yet", c.Name, t)
+		}
+		def.Columns = append(def.Columns, &parser.ColumnDef{Name: &parser.Ident{Name: c.Name, Quoted: true}, Type: dt})
+	}
+	if err := p.CreateTable(&def); err != nil {
+		return nil, nil, err
+	}
+	ins := &parser.Insert{Table: ct.Name, Query: ct.AsQuery}
+	ins.At = ct.At
+	sk, err := p.Insert(ins)
+	if err != nil {
+		if derr := p.Cat.Drop("TABLE", name, true); derr != nil {
+			return nil, nil, fmt.Errorf("%w (and dropping the table again: %v)", err, derr)
+		}
+		return nil, nil, err
+	}
+	return ins, sk, nil
 }

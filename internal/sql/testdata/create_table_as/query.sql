@@ -1,0 +1,7 @@
+-- CREATE TABLE ... AS SELECT (Flink's CTAS): the table gets the query's
+-- columns (the event-time attribute ts becomes a plain TIMESTAMP(3)) and
+-- the WITH options, then the query's rows are written to it.
+CREATE TABLE bids (auction BIGINT NOT NULL, price INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
+CREATE TABLE big_bids WITH ('connector' = 'collect') AS
+SELECT auction, price * 2 AS doubled, ts FROM bids WHERE price > 10;
+SHOW CREATE TABLE big_bids;
