@@ -261,7 +261,11 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	var types []table.Type
 	star := len(f.Args) == 1
 	if star {
-		_, star = f.Args[0].(*parser.Star)
+		var st *parser.Star
+		st, star = f.Args[0].(*parser.Star)
+		if star && len(st.Qualifier) > 0 {
+			return nil, errAt(st, "%s(%s) names a pattern variable, which only MATCH_RECOGNIZE has: write %s(*) to count the rows", name, st, name)
+		}
 	}
 	if !star {
 		for _, arg := range f.Args {
