@@ -21,6 +21,7 @@ type scopeCol struct {
 	t          table.Type
 	window     bool
 	win        winAttr // a window column of a window relation
+	hidden     bool    // not a column of * (a scalar subquery's value)
 }
 
 type scope struct {
@@ -31,6 +32,9 @@ type scope struct {
 	// over maps the OVER aggregate calls (as written) to their columns
 	// while binding the select list of an OVER aggregation.
 	over map[string]expr.Expr
+	// scalars maps the scalar subqueries planned as joins to their
+	// columns (scalar.go).
+	scalars map[*parser.Subquery]int
 }
 
 type windowTVF struct {
@@ -46,7 +50,9 @@ type windowTVF struct {
 func (s *scope) names() []string {
 	var ns []string
 	for _, c := range s.cols {
-		ns = append(ns, c.name)
+		if !c.hidden {
+			ns = append(ns, c.name)
+		}
 	}
 	return ns
 }
@@ -555,9 +561,14 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	}
+	if sq, ok := e.(*parser.Subquery); ok && s.scalars != nil {
+		if i, ok := s.scalars[sq]; ok {
+			return expr.ColumnRef(i, s.cols[i].name, s.cols[i].t), nil
+		}
+	}
 	switch e.(type) {
 	case *parser.Exists, *parser.InQuery, *parser.Subquery:
-		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR)")
+		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR), and scalar subqueries in the WHERE, or the select list of a SELECT without aggregation")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
 }

@@ -410,6 +410,10 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 			in, where, err = p.bindSubqueryJoins(in, s, where)
 		}
 	}
+	if err == nil {
+		// Scalar subqueries: left joins with their single row.
+		in, err = p.bindScalarSubqueries(sel, in, s, where, len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel))
+	}
 	p.ranks = saved
 	if err != nil {
 		return nil, err
@@ -465,7 +469,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		for i, it := range sel.Items {
 			if st, ok := it.Expr.(*parser.Star); ok {
 				for j, c := range s.cols {
-					if len(st.Qualifier) == 1 && c.qual != st.Qualifier[0].Name {
+					if len(st.Qualifier) == 1 && c.qual != st.Qualifier[0].Name || c.hidden {
 						continue
 					}
 					es = append(es, expr.ColumnRef(j, c.name, c.t))
