@@ -22,6 +22,7 @@ type scopeCol struct {
 	window     bool
 	win        winAttr // a window column of a window relation
 	hidden     bool    // not a column of * (a scalar subquery's value)
+	outer      bool    // a column of the enclosing query (a correlated condition)
 }
 
 type scope struct {
@@ -69,12 +70,19 @@ func (s *scope) resolve(ref *parser.ColumnRef) (int, error) {
 		return -1, errAt(ref, "unknown column `%s`", ref)
 	}
 	found := -1
-	for i, c := range s.cols {
-		if c.name == name && (qual == "" || c.qual == qual) {
-			if found >= 0 {
-				return -1, errAt(ref, "column `%s` is ambiguous", name)
+	// The columns of an enclosing query (outer) are found only when the
+	// inner ones have no such column, as SQL scopes names.
+	for pass := 0; pass < 2 && found < 0; pass++ {
+		for i, c := range s.cols {
+			if c.outer != (pass == 1) {
+				continue
 			}
-			found = i
+			if c.name == name && (qual == "" || c.qual == qual) {
+				if found >= 0 {
+					return -1, errAt(ref, "column `%s` is ambiguous", name)
+				}
+				found = i
+			}
 		}
 	}
 	if found < 0 {

@@ -11,8 +11,9 @@ import (
 // as Flink does: window semi/anti joins when both sides are window
 // relations correlated on window_start and window_end, else regular ones
 // (SemiJoin). A correlated subquery is a plain SELECT whose correlated
-// conditions are equalities of an outer and an inner column; an
-// uncorrelated one may be any query. It returns the new input (same
+// equalities of an outer and an inner column are keys and whose other
+// correlated conditions decide the partners; an uncorrelated one may be
+// any query. It returns the new input (same
 // columns) and the rest of the WHERE.
 func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node, parser.Expr, error) {
 	var rest parser.Expr
@@ -110,6 +111,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	var lkeys, rkeys []int
 	var local parser.Expr
+	var corr []parser.Expr // correlated conditions other than key equalities
 	mentionsOuter := func(e parser.Expr) bool {
 		found := false
 		p.b.walk(e, func(y parser.Expr) {
@@ -136,7 +138,8 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			}
 		}
 		if mentionsOuter(c) {
-			return nil, errAt(c, "a correlated condition of an IN or EXISTS subquery must be an equality of an outer and an inner column (outer.x = inner.y) yet: move other conditions on the outer columns out of the subquery")
+			corr = append(corr, c)
+			continue
 		}
 		if local == nil {
 			local = c
@@ -189,13 +192,30 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet: CAST one of them in a view or subquery", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
 		}
 	}
+	var cond expr.Expr
+	if len(corr) > 0 {
+		// Over the joined row: the outer columns, then the inner ones;
+		// a name is the subquery's first.
+		tmp := &scope{}
+		for _, c := range s.cols {
+			c.outer = true
+			tmp.cols = append(tmp.cols, c)
+		}
+		tmp.cols = append(tmp.cols, rs.cols...)
+		if cond, err = p.joinCond(corr, tmp); err != nil {
+			return nil, err
+		}
+		// The window join's rows are not paired by conditions yet: a
+		// regular join.
+		return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, cond), nil
+	}
 	if wj, err := p.windowSemiJoin(at, in, s, r, rs, lkeys, rkeys, anti); wj != nil || err != nil {
 		if err == nil && na >= 0 {
 			return nil, errAt(at, "NOT IN over nullable columns is not supported in a window anti join (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
 		}
 		return wj, err
 	}
-	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti), nil
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
 }
 
 // windowSemiJoin is the window semi/anti join of in and r when both are
@@ -273,18 +293,19 @@ func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *par
 		}
 		lkeys, rkeys = []int{i}, []int{0}
 	}
-	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti), nil
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
 }
 
 // regularSemiJoin is the SemiJoin node of in and r on the keys; a NOT IN
 // pair over nullable columns (na >= 0) is not a key but Flink's
-// null-aware condition.
-func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti bool) Node {
+// null-aware condition; cond (or nil) is the other correlated conditions
+// over the joined row.
+func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti bool, cond expr.Expr) Node {
 	kind := "SEMI"
 	if anti {
 		kind = "ANTI"
 	}
-	j := &SemiJoin{Kind: kind, L: in, R: r, NullAware: na >= 0}
+	j := &SemiJoin{Kind: kind, L: in, R: r, NullAware: na >= 0, Cond: cond}
 	for i := range lkeys {
 		if i == na {
 			j.NAL, j.NAR = lkeys[i], rkeys[i]

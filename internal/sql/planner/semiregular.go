@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -26,6 +27,7 @@ type SemiJoin struct {
 	LKeys, RKeys []int
 	NullAware    bool
 	NAL, NAR     int
+	Cond         expr.Expr // other correlated conditions over L's and R's columns, or nil
 	cols         []Col
 }
 
@@ -47,7 +49,11 @@ func (n *SemiJoin) explain() string {
 	if len(ks) == 0 {
 		ks = []string{"true"}
 	}
-	return fmt.Sprintf("Join(joinType=[%s], where=[%s]", joinTypeText(n.Kind), strings.Join(ks, " AND "))
+	cond := ""
+	if n.Cond != nil {
+		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
+	}
+	return fmt.Sprintf("Join(joinType=[%s], where=[%s]%s", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond)
 }
 
 func (n *SemiJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
@@ -64,11 +70,22 @@ func (n *SemiJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 	if err != nil {
 		return zero, err
 	}
+	if n.Cond != nil {
+		if _, err := expr.CompilePredicate(n.Cond); err != nil {
+			return zero, err
+		}
+	}
 	lc, rc := rowCodecOf(n.L), rowCodecOf(n.R)
 	lkey, _ := keyOf(n.L, n.LKeys)
 	rkey, _ := keyOf(n.R, n.RKeys)
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		return &semiJoinFn{n: n, lc: lc, rc: rc, opts: opts}
+		f := &semiJoinFn{n: n, lc: lc, rc: rc, opts: opts}
+		if n.Cond != nil {
+			var err error
+			f.cond, err = expr.CompilePredicate(n.Cond)
+			evalPanic(err)
+		}
+		return f
 	}
 	name := strings.ToLower(n.Kind) + "-join"
 	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name(name).UID(tr.uid(name)), nil
@@ -78,6 +95,7 @@ type semiJoinFn struct {
 	n           *SemiJoin
 	lc, rc      *table.RowCodec
 	opts        []stream.StateOption
+	cond        func(*table.Row) (bool, error)
 	left, right *stream.ListState[[]byte]
 }
 
@@ -100,15 +118,21 @@ func nullKeyCols(fs []table.Value, keys []int) bool {
 
 // partners reports whether the left row l and the right row r pair (their
 // keys are equal already: the key of the operator).
-func (f *semiJoinFn) partners(l, r []table.Value) bool {
+func (f *semiJoinFn) partners(l, r []table.Value) (bool, error) {
 	if nullKeyCols(l, f.n.LKeys) || nullKeyCols(r, f.n.RKeys) {
-		return false
+		return false, nil
 	}
 	if f.n.NullAware {
 		a, b := l[f.n.NAL], r[f.n.NAR]
-		return a.IsNull() || b.IsNull() || a.Equal(b)
+		if !(a.IsNull() || b.IsNull() || a.Equal(b)) {
+			return false, nil
+		}
 	}
-	return true
+	if f.cond != nil {
+		row := table.Row{Fields: append(append(make([]table.Value, 0, len(l)+len(r)), l...), r...)}
+		return f.cond(&row)
+	}
+	return true, nil
 }
 
 // passes reports whether a left row with n partners is in the output.
@@ -143,7 +167,12 @@ func (f *semiJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row
 			ferr = err
 			return false
 		}
-		if f.partners(v.Fields, o.Fields) {
+		ok, err := f.partners(v.Fields, o.Fields)
+		if err != nil {
+			ferr = err
+			return false
+		}
+		if ok {
 			n++
 		}
 		return true
@@ -188,7 +217,11 @@ func (f *semiJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row
 	}
 	changed := false
 	for i := range ls {
-		if !f.partners(ls[i].row.Fields, v.Fields) {
+		ok, err := f.partners(ls[i].row.Fields, v.Fields)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
 		before := f.passes(ls[i].assoc)

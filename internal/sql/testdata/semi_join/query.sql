@@ -5,6 +5,8 @@
 -- column is Flink's (SQL's) null-aware anti join: a NULL in the subquery
 -- (the order without cid / region) eliminates every row, and a row whose
 -- value is NULL (dan's region) fails as soon as the subquery has rows.
+-- Correlated conditions other than key equalities decide the partners;
+-- in them an unqualified name is the subquery's (region is the order's).
 CREATE TABLE customers (id BIGINT, name STRING, region STRING) WITH ('connector' = 'values');
 CREATE TABLE orders (cid BIGINT, amount INT, region STRING) WITH ('connector' = 'values', 'changelog' = 'true');
 CREATE TABLE banned (region STRING NOT NULL) WITH ('connector' = 'values');
@@ -15,6 +17,8 @@ CREATE TABLE not_in_orders (id BIGINT, name STRING) WITH ('connector' = 'collect
 CREATE TABLE allowed (id BIGINT, name STRING) WITH ('connector' = 'collect');
 CREATE TABLE not_in_regions (id BIGINT, name STRING) WITH ('connector' = 'collect');
 CREATE TABLE repeat_buyers (id BIGINT, name STRING) WITH ('connector' = 'collect');
+CREATE TABLE big_for_id (id BIGINT, name STRING) WITH ('connector' = 'collect');
+CREATE TABLE abroad (id BIGINT, name STRING) WITH ('connector' = 'collect');
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO buyers SELECT id, name FROM customers WHERE id IN (SELECT cid FROM orders);
@@ -24,6 +28,9 @@ INSERT INTO not_in_orders SELECT id, name FROM customers WHERE id NOT IN (SELECT
 INSERT INTO allowed SELECT id, name FROM customers WHERE region NOT IN (SELECT region FROM banned);
 INSERT INTO not_in_regions SELECT id, name FROM customers WHERE region NOT IN (SELECT region FROM orders);
 INSERT INTO repeat_buyers SELECT id, name FROM customers WHERE id IN (SELECT cid FROM orders GROUP BY cid HAVING COUNT(*) > 1);
+INSERT INTO big_for_id SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.cid = c.id AND o.amount > c.id * 100);
+INSERT INTO abroad SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders WHERE cid = c.id AND region <> c.region);
 END;
 EXPLAIN SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.cid = c.id AND o.amount >= 100);
 EXPLAIN SELECT id, name FROM customers WHERE region NOT IN (SELECT region FROM orders);
+EXPLAIN SELECT id, name FROM customers c WHERE NOT EXISTS (SELECT * FROM orders WHERE cid = c.id AND region <> c.region);
