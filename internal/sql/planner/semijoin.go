@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"fmt"
+
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/table"
@@ -155,22 +157,35 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		if _, ok := sel.Items[0].Expr.(*parser.Star); ok {
 			return nil, errAt(sel.Items[0], "the subquery of IN must select one column, not *")
 		}
-		// x is the outer query's; the selected column the subquery's.
-		var l ref
-		ok1 := false
+		// x is the outer query's; the selected expression the
+		// subquery's; either may be an expression (a hidden column then)
+		// and they are cast to their common type.
+		var err error
+		li, ri := -1, -1
 		if c, ok := x.(*parser.ColumnRef); ok {
 			if i, err := s.resolve(c); err == nil {
-				l, ok1 = ref{false, i}, true
+				li = i
 			}
 		}
-		r2, ok2 := resolve(sel.Items[0].Expr)
-		if !ok1 || !ok2 || !r2.inner {
-			return nil, errAt(at, "IN compares a column of the outer query with a column selected by the subquery yet (x IN (SELECT y FROM ...)): select the expressions as columns of a view or subquery first")
+		if li < 0 {
+			if in, li, err = p.withExpr(in, s, x, nil); err != nil {
+				return nil, err
+			}
 		}
-		if anti && (s.cols[l.i].t.Nullable() || rs.cols[r2.i].t.Nullable()) {
+		if r2, ok := resolve(sel.Items[0].Expr); ok && r2.inner {
+			ri = r2.i
+		} else if mentionsOuter(sel.Items[0].Expr) {
+			return nil, errAt(sel.Items[0], "the column selected by an IN subquery must not read the outer query")
+		} else if r, ri, err = p.withExpr(r, rs, sel.Items[0].Expr, nil); err != nil {
+			return nil, err
+		}
+		if in, r, li, ri, err = p.commonKey(at, in, s, li, r, rs, ri); err != nil {
+			return nil, err
+		}
+		if anti && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
 			na = len(lkeys)
 		}
-		lkeys, rkeys = append(lkeys, l.i), append(rkeys, r2.i)
+		lkeys, rkeys = append(lkeys, li), append(rkeys, ri)
 	}
 	if local != nil {
 		filter, err := p.b.bind(local, rs)
@@ -276,22 +291,30 @@ func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *par
 		if len(r.Cols()) != 1 {
 			return nil, errAt(q, "the subquery of IN must select one column, not %d", len(r.Cols()))
 		}
-		c, ok := x.(*parser.ColumnRef)
-		if !ok {
-			return nil, errAt(x, "IN compares a column of the outer query with a column selected by the subquery yet (x IN (SELECT y FROM ...)): select the expression as a column of a view or subquery first")
+		i := -1
+		if c, ok := x.(*parser.ColumnRef); ok {
+			if j, err := s.resolve(c); err == nil {
+				i = j
+			}
 		}
-		i, err := s.resolve(c)
-		if err != nil {
+		if i < 0 {
+			if in, i, err = p.withExpr(in, s, x, nil); err != nil {
+				return nil, err
+			}
+		}
+		rs := &scope{}
+		for _, c := range r.Cols() {
+			rs.cols = append(rs.cols, scopeCol{name: c.Name, t: c.Type})
+		}
+		ri := 0
+		if in, r, i, ri, err = p.commonKey(at, in, s, i, r, rs, 0); err != nil {
 			return nil, err
 		}
-		lt, rt := in.Cols()[i].Type, r.Cols()[0].Type
-		if !lt.EqualIgnoringNull(rt) {
-			return nil, errAt(at, "the columns `%s` (%s) and `%s` (%s) of IN must have the same type yet: CAST one of them", in.Cols()[i].Name, lt, r.Cols()[0].Name, rt)
-		}
+		lt, rt := in.Cols()[i].Type, r.Cols()[ri].Type
 		if anti && (lt.Nullable() || rt.Nullable()) {
 			na = 0
 		}
-		lkeys, rkeys = []int{i}, []int{0}
+		lkeys, rkeys = []int{i}, []int{ri}
 	}
 	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
 }
@@ -323,4 +346,64 @@ func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti
 		s.cols[i].t, s.cols[i].win = c.Type, winNone
 	}
 	return j
+}
+
+// withExpr appends the value of e (bound over s; or bound, when e is nil)
+// to n's columns, as a column of s hidden from *; it returns the new node
+// and the column's index.
+func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (Node, int, error) {
+	x := bound
+	if x == nil {
+		if p.b.hasAgg(e) {
+			return nil, 0, errAt(e, "aggregate functions are not allowed here")
+		}
+		var err error
+		if x, err = p.b.bind(e, s); err != nil {
+			return nil, 0, err
+		}
+	}
+	cols := append([]Col(nil), n.Cols()...)
+	var es []expr.Expr
+	for i, c := range cols {
+		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+	}
+	name := fmt.Sprintf("$in%d", len(cols))
+	t := x.Type().WithTimeAttr(table.NoTimeAttr)
+	es = append(es, x)
+	cols = append(cols, Col{Name: name, Type: t})
+	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
+	return &Calc{In: n, Exprs: es, cols: cols}, len(cols) - 1, nil
+}
+
+// commonKey casts the IN pair (l's column li, r's column ri) to their
+// common type when they differ (new hidden columns), or reports that they
+// cannot be compared.
+func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, rs *scope, ri int) (Node, Node, int, int, error) {
+	lt, rt := l.Cols()[li].Type, r.Cols()[ri].Type
+	if lt.EqualIgnoringNull(rt) {
+		return l, r, li, ri, nil
+	}
+	ct, ok := table.CommonType(lt, rt)
+	if !ok {
+		return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
+	}
+	cast := func(n Node, s *scope, i int) (Node, int, error) {
+		t := n.Cols()[i].Type
+		if t.EqualIgnoringNull(ct) {
+			return n, i, nil
+		}
+		c, err := expr.NewCast(expr.ColumnRef(i, n.Cols()[i].Name, t), ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
+		if err != nil {
+			return nil, 0, errAt(at, "IN compares %s with %s: %v", lt, rt, err)
+		}
+		return p.withExpr(n, s, nil, c)
+	}
+	var err error
+	if l, li, err = cast(l, ls, li); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if r, ri, err = cast(r, rs, ri); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	return l, r, li, ri, nil
 }

@@ -7,6 +7,8 @@
 -- value is NULL (dan's region) fails as soon as the subquery has rows.
 -- Correlated conditions other than key equalities decide the partners;
 -- in them an unqualified name is the subquery's (region is the order's).
+-- IN compares expressions too, cast to their common type (INT amount / 10
+-- with BIGINT id).
 CREATE TABLE customers (id BIGINT, name STRING, region STRING) WITH ('connector' = 'values');
 CREATE TABLE orders (cid BIGINT, amount INT, region STRING) WITH ('connector' = 'values', 'changelog' = 'true');
 CREATE TABLE banned (region STRING NOT NULL) WITH ('connector' = 'values');
@@ -19,6 +21,8 @@ CREATE TABLE not_in_regions (id BIGINT, name STRING) WITH ('connector' = 'collec
 CREATE TABLE repeat_buyers (id BIGINT, name STRING) WITH ('connector' = 'collect');
 CREATE TABLE big_for_id (id BIGINT, name STRING) WITH ('connector' = 'collect');
 CREATE TABLE abroad (id BIGINT, name STRING) WITH ('connector' = 'collect');
+CREATE TABLE tenth (id BIGINT, name STRING) WITH ('connector' = 'collect');
+CREATE TABLE half_count (id BIGINT, name STRING) WITH ('connector' = 'collect');
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO buyers SELECT id, name FROM customers WHERE id IN (SELECT cid FROM orders);
@@ -30,7 +34,10 @@ INSERT INTO not_in_regions SELECT id, name FROM customers WHERE region NOT IN (S
 INSERT INTO repeat_buyers SELECT id, name FROM customers WHERE id IN (SELECT cid FROM orders GROUP BY cid HAVING COUNT(*) > 1);
 INSERT INTO big_for_id SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.cid = c.id AND o.amount > c.id * 100);
 INSERT INTO abroad SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders WHERE cid = c.id AND region <> c.region);
+INSERT INTO tenth SELECT id, name FROM customers WHERE id IN (SELECT amount / 10 FROM orders);
+INSERT INTO half_count SELECT id, name FROM customers WHERE id * 2 IN (SELECT COUNT(*) FROM orders GROUP BY cid);
 END;
+EXPLAIN SELECT id, name FROM customers WHERE id IN (SELECT amount / 10 FROM orders);
 EXPLAIN SELECT id, name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.cid = c.id AND o.amount >= 100);
 EXPLAIN SELECT id, name FROM customers WHERE region NOT IN (SELECT region FROM orders);
 EXPLAIN SELECT id, name FROM customers c WHERE NOT EXISTS (SELECT * FROM orders WHERE cid = c.id AND region <> c.region);
