@@ -35,7 +35,8 @@ type scope struct {
 	over map[string]expr.Expr
 	// scalars maps the scalar subqueries planned as joins to their
 	// columns (scalar.go).
-	scalars map[*parser.Subquery]int
+	scalars    map[*parser.Subquery]int
+	scalarList []*parser.Subquery // those of an aggregation's select list and HAVING, in order
 }
 
 type windowTVF struct {
@@ -576,7 +577,7 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 	}
 	switch e.(type) {
 	case *parser.Exists, *parser.InQuery, *parser.Subquery:
-		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR), and scalar subqueries in the WHERE, or the select list of a SELECT without aggregation")
+		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR), and scalar subqueries in WHERE, the select list and HAVING (not inside an aggregate call)")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
 }

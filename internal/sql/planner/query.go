@@ -525,6 +525,8 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	if err != nil {
 		return nil, err
 	}
+	// The scalar subqueries joined to the input (scalar.go) are keys.
+	groupBy = append(append([]parser.Expr(nil), groupBy...), subqueryExprs(s.scalarList)...)
 	inSets := map[string]bool{}
 	for _, set := range sets {
 		for _, e := range set {

@@ -8,7 +8,7 @@ import (
 )
 
 // bindScalarSubqueries plans the scalar subqueries (SELECT ...) of a
-// SELECT's WHERE and, when it does not aggregate, its select list, as
+// SELECT's WHERE, select list and HAVING, as
 // Flink does: a LEFT join of the input with the subquery's single row (no
 // keys: every row meets it), so that each input row gets the value, NULL
 // while the subquery has no row, and is retracted and emitted again when
@@ -16,7 +16,11 @@ import (
 // outer query, and must give at most one row, which this planner knows of
 // a global aggregation (an aggregate without GROUP BY); Flink checks
 // other subqueries at run time (SINGLE_VALUE), not supported yet. The
-// subquery's value becomes a column of the scope (s.scalars).
+// subquery's value becomes a column of the scope (s.scalars). In an
+// aggregating SELECT the value is joined to the input rows and becomes one
+// more group key (bindAggregate): every row has the same value, so the
+// groups are the same, and when the value changes each group is retracted
+// and emitted again under the new one.
 func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, where parser.Expr, agg bool) (Node, error) {
 	var subs []*parser.Subquery
 	find := func(e parser.Expr) {
@@ -27,13 +31,18 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		})
 	}
 	find(where)
-	if !agg {
-		for _, it := range sel.Items {
-			find(it.Expr)
-		}
+	nw := len(subs)
+	for _, it := range sel.Items {
+		find(it.Expr)
+	}
+	if agg {
+		find(sel.Having)
 	}
 	if len(subs) == 0 {
 		return in, nil
+	}
+	if agg && len(subs) > nw && s.win != nil {
+		return nil, errAt(subs[nw], "a scalar subquery in the select list of a window aggregation is not supported yet")
 	}
 	if s.win != nil {
 		var err error
@@ -41,7 +50,7 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 			return nil, err
 		}
 	}
-	for _, sq := range subs {
+	for k, sq := range subs {
 		body, ok := sq.Query.Body.(*parser.Select)
 		if !ok || len(sq.Query.With) > 0 || body.From == nil || len(body.GroupBy) > 0 || body.Distinct || !p.anyAgg(body) || sq.Query.Limit != nil {
 			return nil, errAt(sq, "a scalar subquery must give at most one row: only an aggregation without GROUP BY, e.g. (SELECT MAX(x) FROM t), is supported as one yet")
@@ -72,7 +81,18 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 			s.scalars = map[*parser.Subquery]int{}
 		}
 		s.scalars[sq] = nl
+		if k >= nw && agg {
+			s.scalarList = append(s.scalarList, sq) // group keys
+		}
 		in = j
 	}
 	return in, nil
+}
+
+func subqueryExprs(sqs []*parser.Subquery) []parser.Expr {
+	es := make([]parser.Expr, len(sqs))
+	for i, sq := range sqs {
+		es[i] = sq
+	}
+	return es
 }
