@@ -151,41 +151,48 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	na := -1 // NOT IN over nullable columns: the index of its pair in the keys
 	if x != nil {
-		if len(sel.Items) != 1 {
-			return nil, errAt(sel, "the subquery of IN must select one column")
+		xs := inOperands(x)
+		if len(sel.Items) != len(xs) {
+			return nil, errAt(sel, "the subquery of IN must select %d column(s), as many as IN compares, not %d", len(xs), len(sel.Items))
 		}
 		if _, ok := sel.Items[0].Expr.(*parser.Star); ok {
-			return nil, errAt(sel.Items[0], "the subquery of IN must select one column, not *")
+			return nil, errAt(sel.Items[0], "the subquery of IN must select its columns, not *")
 		}
-		// x is the outer query's; the selected expression the
+		// Each x is the outer query's, the selected expression the
 		// subquery's; either may be an expression (a hidden column then)
 		// and they are cast to their common type.
-		var err error
-		li, ri := -1, -1
-		if c, ok := x.(*parser.ColumnRef); ok {
-			if i, err := s.resolve(c); err == nil {
-				li = i
+		for k, x := range xs {
+			var err error
+			li, ri := -1, -1
+			if c, ok := x.(*parser.ColumnRef); ok {
+				if i, err := s.resolve(c); err == nil {
+					li = i
+				}
 			}
-		}
-		if li < 0 {
-			if in, li, err = p.withExpr(in, s, x, nil); err != nil {
+			if li < 0 {
+				if in, li, err = p.withExpr(in, s, x, nil); err != nil {
+					return nil, err
+				}
+			}
+			item := sel.Items[k].Expr
+			if r2, ok := resolve(item); ok && r2.inner {
+				ri = r2.i
+			} else if mentionsOuter(item) {
+				return nil, errAt(item, "the column selected by an IN subquery must not read the outer query")
+			} else if r, ri, err = p.withExpr(r, rs, item, nil); err != nil {
 				return nil, err
 			}
+			if in, r, li, ri, err = p.commonKey(at, in, s, li, r, rs, ri); err != nil {
+				return nil, err
+			}
+			if anti && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
+				if len(xs) > 1 {
+					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+				}
+				na = len(lkeys)
+			}
+			lkeys, rkeys = append(lkeys, li), append(rkeys, ri)
 		}
-		if r2, ok := resolve(sel.Items[0].Expr); ok && r2.inner {
-			ri = r2.i
-		} else if mentionsOuter(sel.Items[0].Expr) {
-			return nil, errAt(sel.Items[0], "the column selected by an IN subquery must not read the outer query")
-		} else if r, ri, err = p.withExpr(r, rs, sel.Items[0].Expr, nil); err != nil {
-			return nil, err
-		}
-		if in, r, li, ri, err = p.commonKey(at, in, s, li, r, rs, ri); err != nil {
-			return nil, err
-		}
-		if anti && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
-			na = len(lkeys)
-		}
-		lkeys, rkeys = append(lkeys, li), append(rkeys, ri)
 	}
 	if local != nil {
 		filter, err := p.b.bind(local, rs)
@@ -288,33 +295,39 @@ func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *par
 	var lkeys, rkeys []int
 	na := -1
 	if x != nil {
-		if len(r.Cols()) != 1 {
-			return nil, errAt(q, "the subquery of IN must select one column, not %d", len(r.Cols()))
-		}
-		i := -1
-		if c, ok := x.(*parser.ColumnRef); ok {
-			if j, err := s.resolve(c); err == nil {
-				i = j
-			}
-		}
-		if i < 0 {
-			if in, i, err = p.withExpr(in, s, x, nil); err != nil {
-				return nil, err
-			}
+		xs := inOperands(x)
+		if len(r.Cols()) != len(xs) {
+			return nil, errAt(q, "the subquery of IN must select %d column(s), as many as IN compares, not %d", len(xs), len(r.Cols()))
 		}
 		rs := &scope{}
 		for _, c := range r.Cols() {
 			rs.cols = append(rs.cols, scopeCol{name: c.Name, t: c.Type})
 		}
-		ri := 0
-		if in, r, i, ri, err = p.commonKey(at, in, s, i, r, rs, 0); err != nil {
-			return nil, err
+		for k, x := range xs {
+			i := -1
+			if c, ok := x.(*parser.ColumnRef); ok {
+				if j, err := s.resolve(c); err == nil {
+					i = j
+				}
+			}
+			if i < 0 {
+				if in, i, err = p.withExpr(in, s, x, nil); err != nil {
+					return nil, err
+				}
+			}
+			ri := k
+			if in, r, i, ri, err = p.commonKey(at, in, s, i, r, rs, k); err != nil {
+				return nil, err
+			}
+			lt, rt := in.Cols()[i].Type, r.Cols()[ri].Type
+			if anti && (lt.Nullable() || rt.Nullable()) {
+				if len(xs) > 1 {
+					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+				}
+				na = len(lkeys)
+			}
+			lkeys, rkeys = append(lkeys, i), append(rkeys, ri)
 		}
-		lt, rt := in.Cols()[i].Type, r.Cols()[ri].Type
-		if anti && (lt.Nullable() || rt.Nullable()) {
-			na = 0
-		}
-		lkeys, rkeys = []int{i}, []int{ri}
 	}
 	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
 }
@@ -406,4 +419,13 @@ func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, r
 		return nil, nil, 0, 0, err
 	}
 	return l, r, li, ri, nil
+}
+
+// inOperands are the values IN compares: the elements of a row (a, b) or
+// the one expression.
+func inOperands(x parser.Expr) []parser.Expr {
+	if r, ok := x.(*parser.Row); ok && len(r.Elems) > 0 {
+		return r.Elems
+	}
+	return []parser.Expr{x}
 }
