@@ -175,39 +175,51 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 	}
 	var res Result
 	var sinks []*planner.Sink
+	var undos []func() error // of the CREATE TABLE ... AS statements
+	// fail puts back the catalog of the CREATE TABLE ... AS statements
+	// (last first): their tables are not kept when the script fails.
+	fail := func(err error) (*Job, Result, error) {
+		for i := len(undos) - 1; i >= 0; i-- {
+			if uerr := undos[i](); uerr != nil {
+				return nil, res, fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
+			}
+		}
+		return nil, res, err
+	}
 	for _, st := range script.Stmts {
 		switch x := st.(type) {
 		case *parser.Insert:
 			sk, err := s.pl.Insert(x)
 			if err != nil {
-				return nil, res, convertErr(err)
+				return fail(convertErr(err))
 			}
 			sinks = append(sinks, sk)
 		case *parser.StatementSet:
 			for _, ins := range x.Inserts {
 				sk, err := s.pl.Insert(ins)
 				if err != nil {
-					return nil, res, convertErr(err)
+					return fail(convertErr(err))
 				}
 				sinks = append(sinks, sk)
 			}
 		case *parser.CreateTable:
 			if x.AsQuery == nil {
 				if err := s.execOne(ctx, st, &res, nil); err != nil {
-					return nil, res, err
+					return fail(err)
 				}
 				continue
 			}
-			_, sk, err := s.pl.CreateTableAs(x)
+			_, sk, undo, err := s.pl.CreateTableAs(x)
 			if err != nil {
-				return nil, res, convertErr(err)
+				return fail(convertErr(err))
 			}
 			sinks = append(sinks, sk)
+			undos = append(undos, undo)
 		case *parser.QueryStmt:
-			return nil, res, convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT"))
+			return fail(convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT")))
 		default:
 			if err := s.execOne(ctx, st, &res, nil); err != nil {
-				return nil, res, err
+				return fail(err)
 			}
 		}
 	}
@@ -216,7 +228,7 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 	}
 	env, err := s.jobEnv(ctx, sinks)
 	if err != nil {
-		return nil, res, err
+		return fail(err)
 	}
 	j, err := env.Start(ctx)
 	return j, res, err
@@ -295,16 +307,17 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 	case *parser.CreateTable:
 		if x.AsQuery != nil {
 			// CTAS: create the table from the query, then run the INSERT.
-			_, sk, err := s.pl.CreateTableAs(x)
+			_, sk, undo, err := s.pl.CreateTableAs(x)
 			if err != nil {
 				return convertErr(err)
 			}
 			env, err := s.jobEnv(ctx, []*planner.Sink{sk})
 			if err != nil {
 				// The query cannot be run into the table (e.g. an
-				// append-only sink for an updating query): no table.
-				if derr := s.cat.Drop("TABLE", sk.Table.Name, true); derr != nil {
-					return fmt.Errorf("%w (and dropping the table again: %v)", err, derr)
+				// append-only sink for an updating query): the catalog
+				// as it was.
+				if uerr := undo(); uerr != nil {
+					return fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
 				}
 				return err
 			}

@@ -374,56 +374,76 @@ func updater(n Node) string {
 	return fmt.Sprintf("%T", n)
 }
 
-// CreateTableAs binds CREATE TABLE name WITH (...) AS query (Flink's
-// CTAS): the table is created with the query's columns (names and types;
-// an event-time attribute becomes a plain TIMESTAMP) and the WITH options,
-// and the INSERT INTO name query that fills it is returned, planned
-// already: when the query cannot be written to the table the table is
-// dropped again and the error returned.
-func (p *Planner) CreateTableAs(ct *parser.CreateTable) (*parser.Insert, *Sink, error) {
+// CreateTableAs binds CREATE [OR REPLACE] TABLE name WITH (...) AS query
+// (Flink's CTAS and RTAS): the table is created with the query's columns
+// (names and types; an event-time attribute becomes a plain TIMESTAMP) and
+// the WITH options, replacing a table of that name for OR REPLACE (the
+// query is planned before, over the old one), and the INSERT INTO name
+// query that fills it is returned, planned already. When the query cannot
+// be written to the table the catalog is put back as it was and the error
+// returned; undo does the same for a later failure (the job cannot be
+// built).
+func (p *Planner) CreateTableAs(ct *parser.CreateTable) (ins *parser.Insert, sk *Sink, undo func() error, err error) {
 	switch {
 	case len(ct.Columns) > 0 || len(ct.Watermarks) > 0 || ct.PrimaryKey != nil:
-		return nil, nil, errAt(ct, "CREATE TABLE ... AS takes its columns from the query: column definitions, WATERMARK and PRIMARY KEY are not supported with AS yet (create the table, then INSERT INTO it)")
-	case ct.OrReplace:
-		return nil, nil, errAt(ct, "CREATE OR REPLACE TABLE ... AS is not supported yet: DROP TABLE, then CREATE TABLE ... AS")
+		return nil, nil, nil, errAt(ct, "CREATE TABLE ... AS takes its columns from the query: column definitions, WATERMARK and PRIMARY KEY are not supported with AS yet (create the table, then INSERT INTO it)")
 	case len(ct.Name.Parts) > 1:
-		return nil, nil, errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+		return nil, nil, nil, errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
 	}
 	name := ct.Name.Parts[0].Name
-	if _, ok := p.Cat.Table(name); ok {
-		return nil, nil, errAt(ct.Name, "table `%s` already exists (CREATE TABLE ... AS creates its table; use INSERT INTO to write to an existing one)", name)
+	old, exists := p.Cat.Table(name)
+	if exists && !ct.OrReplace {
+		return nil, nil, nil, errAt(ct.Name, "table `%s` already exists (CREATE TABLE ... AS creates its table: use INSERT INTO to write to an existing one, or CREATE OR REPLACE TABLE ... AS)", name)
 	}
 	n, err := p.bindQuery(ct.AsQuery)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	def := *ct
 	def.AsQuery = nil
 	def.IfNotExists = false
+	def.OrReplace = false
 	seen := map[string]bool{}
 	for _, c := range n.Cols() {
 		if seen[c.Name] {
-			return nil, nil, errAt(ct.AsQuery, "the query has two columns named `%s`: name them apart with AS for the table's columns", c.Name)
+			return nil, nil, nil, errAt(ct.AsQuery, "the query has two columns named `%s`: name them apart with AS for the table's columns", c.Name)
 		}
 		seen[c.Name] = true
 		t := c.Type.WithTimeAttr(table.NoTimeAttr)
 		dt, err := parser.ParseType(t.String())
 		if err != nil {
-			return nil, nil, errAt(ct.AsQuery, "column `%s`: its type %s cannot be a table column yet", c.Name, t)
+			return nil, nil, nil, errAt(ct.AsQuery, "column `%s`: its type %s cannot be a table column yet", c.Name, t)
 		}
 		def.Columns = append(def.Columns, &parser.ColumnDef{Name: &parser.Ident{Name: c.Name, Quoted: true}, Type: dt})
 	}
-	if err := p.CreateTable(&def); err != nil {
-		return nil, nil, err
-	}
-	ins := &parser.Insert{Table: ct.Name, Query: ct.AsQuery}
-	ins.At = ct.At
-	sk, err := p.Insert(ins)
-	if err != nil {
-		if derr := p.Cat.Drop("TABLE", name, true); derr != nil {
-			return nil, nil, fmt.Errorf("%w (and dropping the table again: %v)", err, derr)
+	undo = func() error {
+		if err := p.Cat.Drop("TABLE", name, true); err != nil {
+			return err
 		}
-		return nil, nil, err
+		if exists {
+			_, err := p.Cat.AddTable(old, false)
+			return err
+		}
+		return nil
 	}
-	return ins, sk, nil
+	fail := func(err error) (*parser.Insert, *Sink, func() error, error) {
+		if uerr := undo(); uerr != nil {
+			return nil, nil, nil, fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
+		}
+		return nil, nil, nil, err
+	}
+	if exists {
+		if err := p.Cat.Drop("TABLE", name, false); err != nil {
+			return nil, nil, nil, errAt(ct.Name, "%v", err)
+		}
+	}
+	if err := p.CreateTable(&def); err != nil {
+		return fail(err)
+	}
+	ins = &parser.Insert{Table: ct.Name, Query: ct.AsQuery}
+	ins.At = ct.At
+	if sk, err = p.Insert(ins); err != nil {
+		return fail(err)
+	}
+	return ins, sk, undo, nil
 }
