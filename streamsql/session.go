@@ -463,6 +463,20 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 			return "", convertErr(err)
 		}
 		b.WriteString(planner.Explain(n))
+	case *parser.CreateTable:
+		if x.AsQuery == nil {
+			return "", convertErr(errAt(st, "EXPLAIN of CREATE TABLE is only supported with AS query"))
+		}
+		// The plan of the INSERT into the table as it would be created;
+		// the catalog stays as it is.
+		_, sk, undo, err := s.pl.CreateTableAs(x)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(planner.Explain(sk))
+		if err := undo(); err != nil {
+			return "", err
+		}
 	default:
 		return "", convertErr(errAt(st, "EXPLAIN of %T is not supported", st))
 	}
