@@ -36,7 +36,8 @@ type scope struct {
 	// scalars maps the scalar subqueries planned as joins to their
 	// columns (scalar.go).
 	scalars    map[*parser.Subquery]int
-	scalarList []*parser.Subquery // those of an aggregation's select list and HAVING, in order
+	marks      map[parser.Expr]int // IN / EXISTS planned as mark joins (markjoin.go)
+	scalarList []*parser.Subquery  // those of an aggregation's select list and HAVING, in order
 }
 
 type windowTVF struct {
@@ -570,6 +571,11 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	}
+	if s.marks != nil {
+		if v, ok, err := s.markValue(e); ok {
+			return v, wrapAt(e, err)
+		}
+	}
 	if sq, ok := e.(*parser.Subquery); ok && s.scalars != nil {
 		if i, ok := s.scalars[sq]; ok {
 			return expr.ColumnRef(i, s.cols[i].name, s.cols[i].t), nil
@@ -577,7 +583,7 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 	}
 	switch e.(type) {
 	case *parser.Exists, *parser.InQuery, *parser.Subquery:
-		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as conjuncts of the WHERE of a SELECT (not under OR), and scalar subqueries in WHERE, the select list and HAVING (not inside an aggregate call)")
+		return nil, errAt(e, "subqueries are not supported yet here: IN and EXISTS are in WHERE and in the select list of a SELECT without aggregation, scalar subqueries in WHERE, the select list and HAVING (not inside an aggregate call)")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
 }

@@ -411,6 +411,10 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		}
 	}
 	if err == nil {
+		// IN / EXISTS elsewhere than as conjuncts of WHERE: mark joins.
+		in, err = p.bindMarkJoins(sel, in, s, where, len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel))
+	}
+	if err == nil {
 		// Scalar subqueries: left joins with their single row.
 		in, err = p.bindScalarSubqueries(sel, in, s, where, len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel))
 	}

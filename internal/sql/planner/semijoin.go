@@ -45,7 +45,11 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 			and(c)
 			continue
 		}
-		n, err := p.semiJoin(c, in, s, q, x, anti)
+		kind := "SEMI"
+		if anti {
+			kind = "ANTI"
+		}
+		n, err := p.semiJoin(c, in, s, q, x, kind)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -57,12 +61,14 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 	return in, rest, nil
 }
 
-func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, anti bool) (Node, error) {
+func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, kind string) (Node, error) {
+	anti := kind == "ANTI"
+	nullAware := kind != "SEMI" // NOT IN, and the value of IN (MARK)
 	sel, ok := q.Body.(*parser.Select)
 	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil {
 		// Not a plain SELECT: an uncorrelated subquery, planned as a
 		// query of its own.
-		return p.uncorrelatedSemiJoin(at, in, s, q, x, anti)
+		return p.uncorrelatedSemiJoin(at, in, s, q, x, kind)
 	}
 	if s.win != nil {
 		var err error
@@ -185,7 +191,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			if in, r, li, ri, err = p.commonKey(at, in, s, li, r, rs, ri); err != nil {
 				return nil, err
 			}
-			if anti && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
+			if nullAware && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
 				if len(xs) > 1 {
 					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
 				}
@@ -229,7 +235,10 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		}
 		// The window join's rows are not paired by conditions yet: a
 		// regular join.
-		return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, cond), nil
+		return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, cond), nil
+	}
+	if kind == "MARK" {
+		return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
 	}
 	if wj, err := p.windowSemiJoin(at, in, s, r, rs, lkeys, rkeys, anti); wj != nil || err != nil {
 		if err == nil && na >= 0 {
@@ -237,7 +246,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		}
 		return wj, err
 	}
-	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
 }
 
 // windowSemiJoin is the window semi/anti join of in and r when both are
@@ -282,7 +291,7 @@ func (p *Planner) windowSemiJoin(at parser.Node, in Node, s *scope, r Node, rs *
 
 // uncorrelatedSemiJoin plans x [NOT] IN (q) and [NOT] EXISTS (q) for a
 // subquery q that does not read the outer query: q is planned on its own.
-func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, anti bool) (Node, error) {
+func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, kind string) (Node, error) {
 	r, err := p.bindQuery(q)
 	if err != nil {
 		return nil, err
@@ -320,7 +329,7 @@ func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *par
 				return nil, err
 			}
 			lt, rt := in.Cols()[i].Type, r.Cols()[ri].Type
-			if anti && (lt.Nullable() || rt.Nullable()) {
+			if kind != "SEMI" && (lt.Nullable() || rt.Nullable()) {
 				if len(xs) > 1 {
 					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
 				}
@@ -329,18 +338,14 @@ func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *par
 			lkeys, rkeys = append(lkeys, i), append(rkeys, ri)
 		}
 	}
-	return regularSemiJoin(in, s, r, lkeys, rkeys, na, anti, nil), nil
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
 }
 
 // regularSemiJoin is the SemiJoin node of in and r on the keys; a NOT IN
 // pair over nullable columns (na >= 0) is not a key but Flink's
 // null-aware condition; cond (or nil) is the other correlated conditions
 // over the joined row.
-func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti bool, cond expr.Expr) Node {
-	kind := "SEMI"
-	if anti {
-		kind = "ANTI"
-	}
+func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, kind string, cond expr.Expr) Node {
 	j := &SemiJoin{Kind: kind, L: in, R: r, NullAware: na >= 0, Cond: cond}
 	for i := range lkeys {
 		if i == na {
@@ -357,6 +362,13 @@ func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, anti
 		c.Win = winNone
 		j.cols = append(j.cols, c)
 		s.cols[i].t, s.cols[i].win = c.Type, winNone
+	}
+	if kind == "MARK" {
+		// The value of the IN / EXISTS: NULL only for a null-aware IN.
+		t := table.BooleanType().WithNullable(na >= 0)
+		name := fmt.Sprintf("$mark%d", len(j.cols))
+		j.cols = append(j.cols, Col{Name: name, Type: t})
+		s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
 	}
 	return j
 }

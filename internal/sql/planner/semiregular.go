@@ -21,8 +21,14 @@ import (
 // own kind (+I, -U, +U, -D) when it passes; a partner's arrival or
 // retraction emits +I / -D of the left rows it makes pass or fail.
 // Output: L's columns; insert-only for SEMI over insert-only inputs.
+//
+// MARK (IN or EXISTS as a value: under OR, in the select list) emits every
+// left row with one more BOOLEAN column, its IN / EXISTS value: TRUE when
+// a partner compares TRUE, else NULL when one compares NULL (null-aware:
+// x or y NULL), else FALSE; a right change that changes it emits -U old /
+// +U new.
 type SemiJoin struct {
-	Kind         string // SEMI or ANTI
+	Kind         string // SEMI, ANTI or MARK
 	L, R         Node
 	LKeys, RKeys []int
 	NullAware    bool
@@ -33,7 +39,7 @@ type SemiJoin struct {
 
 func (n *SemiJoin) Cols() []Col { return n.cols }
 func (n *SemiJoin) Updating() bool {
-	return n.Kind == "ANTI" || n.L.Updating() || n.R.Updating()
+	return n.Kind != "SEMI" || n.L.Updating() || n.R.Updating()
 }
 func (n *SemiJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
@@ -116,27 +122,72 @@ func nullKeyCols(fs []table.Value, keys []int) bool {
 	return false
 }
 
+// pairTrue and pairNull are what partners returns for a pair that
+// compares TRUE, or NULL (the null-aware pair of NOT IN / IN's value).
+const (
+	pairNone = iota
+	pairTrue
+	pairNull
+)
+
 // partners reports whether the left row l and the right row r pair (their
 // keys are equal already: the key of the operator).
-func (f *semiJoinFn) partners(l, r []table.Value) (bool, error) {
+func (f *semiJoinFn) partners(l, r []table.Value) (int, error) {
 	if nullKeyCols(l, f.n.LKeys) || nullKeyCols(r, f.n.RKeys) {
-		return false, nil
+		return pairNone, nil
 	}
+	res := pairTrue
 	if f.n.NullAware {
 		a, b := l[f.n.NAL], r[f.n.NAR]
-		if !(a.IsNull() || b.IsNull() || a.Equal(b)) {
-			return false, nil
+		switch {
+		case a.IsNull() || b.IsNull():
+			res = pairNull
+		case !a.Equal(b):
+			return pairNone, nil
 		}
 	}
 	if f.cond != nil {
 		row := table.Row{Fields: append(append(make([]table.Value, 0, len(l)+len(r)), l...), r...)}
-		return f.cond(&row)
+		ok, err := f.cond(&row)
+		if err != nil || !ok {
+			return pairNone, err
+		}
 	}
-	return true, nil
+	return res, nil
 }
 
-// passes reports whether a left row with n partners is in the output.
-func (f *semiJoinFn) passes(n int64) bool { return (n > 0) != (f.n.Kind == "ANTI") }
+// count is the number of partners of a left row: for MARK those
+// comparing TRUE in the high 32 bits and NULL in the low ones, else all.
+func (f *semiJoinFn) count(pair int) int64 {
+	if f.n.Kind == "MARK" && pair == pairTrue {
+		return 1 << 32
+	}
+	return 1
+}
+
+// passes reports whether a left row with n partners is in the output
+// (always, for MARK).
+func (f *semiJoinFn) passes(n int64) bool {
+	if f.n.Kind == "MARK" {
+		return true
+	}
+	return (n > 0) != (f.n.Kind == "ANTI")
+}
+
+// out is the output row of left fields with n partners and kind k.
+func (f *semiJoinFn) out(fs []table.Value, n int64, k table.RowKind) table.Row {
+	if f.n.Kind != "MARK" {
+		return table.Row{Kind: k, Fields: fs}
+	}
+	v := table.Bool(false)
+	switch {
+	case n>>32 > 0:
+		v = table.Bool(true)
+	case n&(1<<32-1) > 0:
+		v = table.Null
+	}
+	return table.Row{Kind: k, Fields: append(append(make([]table.Value, 0, len(fs)+1), fs...), v)}
+}
 
 func (f *semiJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	b, err := f.lc.AppendRow(nil, table.Row{Fields: v.Fields})
@@ -152,7 +203,7 @@ func (f *semiJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row
 			if bytes.Equal(e.raw, b) {
 				writeSide(f.left, append(ls[:i:i], ls[i+1:]...), true)
 				if f.passes(e.assoc) {
-					out.Emit(v)
+					out.Emit(f.out(v.Fields, e.assoc, v.Kind))
 				}
 				return nil
 			}
@@ -167,13 +218,13 @@ func (f *semiJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row
 			ferr = err
 			return false
 		}
-		ok, err := f.partners(v.Fields, o.Fields)
+		pair, err := f.partners(v.Fields, o.Fields)
 		if err != nil {
 			ferr = err
 			return false
 		}
-		if ok {
-			n++
+		if pair != pairNone {
+			n += f.count(pair)
 		}
 		return true
 	})
@@ -182,7 +233,7 @@ func (f *semiJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row
 	}
 	f.left.Add(entryBytes(joinEntry{assoc: n, raw: b}, true))
 	if f.passes(n) {
-		out.Emit(v)
+		out.Emit(f.out(v.Fields, n, v.Kind))
 	}
 	return nil
 }
@@ -217,20 +268,30 @@ func (f *semiJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row
 	}
 	changed := false
 	for i := range ls {
-		ok, err := f.partners(ls[i].row.Fields, v.Fields)
+		pair, err := f.partners(ls[i].row.Fields, v.Fields)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if pair == pairNone {
 			continue
 		}
-		before := f.passes(ls[i].assoc)
+		old := ls[i].assoc
+		before := f.passes(old)
 		if v.Kind.IsRetract() {
-			ls[i].assoc--
+			ls[i].assoc -= f.count(pair)
 		} else {
-			ls[i].assoc++
+			ls[i].assoc += f.count(pair)
 		}
 		changed = true
+		if f.n.Kind == "MARK" {
+			// The value changes: -U old, +U new.
+			o, nw := f.out(ls[i].row.Fields, old, table.UpdateBefore), f.out(ls[i].row.Fields, ls[i].assoc, table.UpdateAfter)
+			if !o.Fields[len(o.Fields)-1].Equal(nw.Fields[len(nw.Fields)-1]) {
+				out.Emit(o)
+				out.Emit(nw)
+			}
+			continue
+		}
 		if after := f.passes(ls[i].assoc); after != before {
 			k := table.Insert
 			if !after {

@@ -15,7 +15,7 @@ import (
 // the left rows it makes pass or fail; NULL keys never pair; NOT IN over
 // nullable columns (null-aware) eliminates a left row when the right side
 // of its key has a NULL, or when its own value is NULL and the right side
-// is not empty.
+// is not empty; the mark join's value of IN is SQL's three-valued one.
 func TestSemiJoinChangelog(t *testing.T) {
 	types := []table.Type{table.BigIntType(), table.StringType()}
 	c := table.NewRowCodecTypes(types...)
@@ -88,5 +88,21 @@ func TestSemiJoinChangelog(t *testing.T) {
 	}
 	if got, want := run(na, in), "+I(NULL, 'n') +I(1, 'a') -D(NULL, 'n') -D(1, 'a') +I(1, 'a') +I(1, 'c')"; got != want {
 		t.Errorf("NOT IN:\n got %s\nwant %s", got, want)
+	}
+	// The value of IN (MARK, null-aware): FALSE, NULL when a pair is
+	// NULL, TRUE when one is equal; a change is -U old / +U new.
+	mark := &SemiJoin{Kind: "MARK", NullAware: true, NAL: 0, NAR: 0}
+	in = []sided{
+		l(table.Insert, null, "n"),
+		l(table.Insert, one, "a"),
+		r(table.Insert, two, "x"),  // n: NULL; a: unchanged
+		r(table.Insert, null, "z"), // a: NULL; n: still NULL, no change
+		r(table.Delete, null, "z"), // a: FALSE again
+		l(table.Insert, two, "b"),
+	}
+	want := "+I(NULL, 'n', FALSE) +I(1, 'a', FALSE) -U(NULL, 'n', FALSE) +U(NULL, 'n', NULL) " +
+		"-U(1, 'a', FALSE) +U(1, 'a', NULL) -U(1, 'a', NULL) +U(1, 'a', FALSE) +I(2, 'b', TRUE)"
+	if got := run(mark, in); got != want {
+		t.Errorf("IN as a value:\n got %s\nwant %s", got, want)
 	}
 }
