@@ -65,9 +65,9 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	anti := kind == "ANTI"
 	nullAware := kind != "SEMI" // NOT IN, and the value of IN (MARK)
 	sel, ok := q.Body.(*parser.Select)
-	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil {
-		// Not a plain SELECT: an uncorrelated subquery, planned as a
-		// query of its own.
+	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel) {
+		// Not a plain SELECT (an aggregation gives a row even over no
+		// rows): an uncorrelated subquery, planned as a query of its own.
 		return p.uncorrelatedSemiJoin(at, in, s, q, x, kind)
 	}
 	if s.win != nil {
@@ -97,6 +97,13 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		}
 	} else if r, rs, err = p.bindFrom(sel.From); err != nil {
 		return nil, err
+	}
+	if rs.win != nil {
+		// A window table function: its rows with their windows (a
+		// window semi/anti join pairs them).
+		if r, err = materializeTVF(r, rs); err != nil {
+			return nil, err
+		}
 	}
 	// resolves reports where a column is: the subquery (inner) first, as
 	// SQL scopes names, else the outer query.
@@ -254,12 +261,6 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 // nil.
 func (p *Planner) windowSemiJoin(at parser.Node, in Node, s *scope, r Node, rs *scope, lkeys, rkeys []int, anti bool) (Node, error) {
 	l := in
-	var err error
-	if rs.win != nil {
-		if r, err = materializeTVF(r, rs); err != nil {
-			return nil, err
-		}
-	}
 	kind := "SEMI"
 	if anti {
 		kind = "ANTI"
