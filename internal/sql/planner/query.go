@@ -545,6 +545,9 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			if err != nil {
 				return nil, err
 			}
+			if inSets[g.String()] {
+				return nil, errAt(g, "a group window must be a plain GROUP BY item, in every grouping set (as in Flink): write GROUP BY %s, GROUPING SETS (...)", g)
+			}
 			if s.win != nil {
 				return nil, errAt(g, "a group window and a window table function in one aggregation")
 			}
