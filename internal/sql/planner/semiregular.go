@@ -16,7 +16,9 @@ import (
 // keys, none of them NULL (SQL equality), and, for NOT IN over nullable
 // columns (NullAware), with L[NAL] = R[NAR] not FALSE: a NULL on either
 // side eliminates the left row as soon as R has a row of its keys, which
-// is Flink's (and SQL's) NOT IN. Both sides are kept in keyed state, each
+// is Flink's (and SQL's) NOT IN; and for which Cond (the other correlated
+// conditions, over L's columns then R's) is TRUE. Both sides are kept in
+// keyed state, each
 // left row with its number of partners. A left row is forwarded with its
 // own kind (+I, -U, +U, -D) when it passes; a partner's arrival or
 // retraction emits +I / -D of the left rows it makes pass or fail.
