@@ -175,27 +175,51 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 	}
 	var res Result
 	var sinks []*planner.Sink
+	var undos []func() error // of the CREATE TABLE ... AS statements
+	// fail puts back the catalog of the CREATE TABLE ... AS statements
+	// (last first): their tables are not kept when the script fails.
+	fail := func(err error) (*Job, Result, error) {
+		for i := len(undos) - 1; i >= 0; i-- {
+			if uerr := undos[i](); uerr != nil {
+				return nil, res, fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
+			}
+		}
+		return nil, res, err
+	}
 	for _, st := range script.Stmts {
 		switch x := st.(type) {
 		case *parser.Insert:
 			sk, err := s.pl.Insert(x)
 			if err != nil {
-				return nil, res, convertErr(err)
+				return fail(convertErr(err))
 			}
 			sinks = append(sinks, sk)
 		case *parser.StatementSet:
 			for _, ins := range x.Inserts {
 				sk, err := s.pl.Insert(ins)
 				if err != nil {
-					return nil, res, convertErr(err)
+					return fail(convertErr(err))
 				}
 				sinks = append(sinks, sk)
 			}
+		case *parser.CreateTable:
+			if x.AsQuery == nil {
+				if err := s.execOne(ctx, st, &res, nil); err != nil {
+					return fail(err)
+				}
+				continue
+			}
+			_, sk, undo, err := s.pl.CreateTableAs(x)
+			if err != nil {
+				return fail(convertErr(err))
+			}
+			sinks = append(sinks, sk)
+			undos = append(undos, undo)
 		case *parser.QueryStmt:
-			return nil, res, convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT"))
+			return fail(convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT")))
 		default:
 			if err := s.execOne(ctx, st, &res, nil); err != nil {
-				return nil, res, err
+				return fail(err)
 			}
 		}
 	}
@@ -204,7 +228,7 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 	}
 	env, err := s.jobEnv(ctx, sinks)
 	if err != nil {
-		return nil, res, err
+		return fail(err)
 	}
 	j, err := env.Start(ctx)
 	return j, res, err
@@ -281,6 +305,27 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 	}
 	switch x := st.(type) {
 	case *parser.CreateTable:
+		if x.AsQuery != nil {
+			// CTAS: create the table from the query, then run the INSERT.
+			_, sk, undo, err := s.pl.CreateTableAs(x)
+			if err != nil {
+				return convertErr(err)
+			}
+			env, err := s.jobEnv(ctx, []*planner.Sink{sk})
+			if err != nil {
+				// The query cannot be run into the table (e.g. an
+				// append-only sink for an updating query): the catalog
+				// as it was.
+				if uerr := undo(); uerr != nil {
+					return fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
+				}
+				return err
+			}
+			if run == nil {
+				return nil
+			}
+			return run(env)
+		}
 		if err := s.pl.CreateTable(x); err != nil {
 			return convertErr(err)
 		}
@@ -297,7 +342,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 		out("OK\n")
 	case *parser.Drop:
 		if x.Object == "FUNCTION" {
-			return convertErr(errAt(x, "DROP FUNCTION is not supported yet"))
+			if err := s.pl.DropFunction(x); err != nil {
+				return convertErr(err)
+			}
+			out("OK\n")
+			return nil
 		}
 		if err := s.cat.Drop(x.Object, x.Name.Parts[len(x.Name.Parts)-1].Name, x.IfExists); err != nil {
 			return convertErr(errAt(x.Name, "%v", err))
@@ -414,6 +463,20 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 			return "", convertErr(err)
 		}
 		b.WriteString(planner.Explain(n))
+	case *parser.CreateTable:
+		if x.AsQuery == nil {
+			return "", convertErr(errAt(st, "EXPLAIN of CREATE TABLE is only supported with AS query"))
+		}
+		// The plan of the INSERT into the table as it would be created;
+		// the catalog stays as it is.
+		_, sk, undo, err := s.pl.CreateTableAs(x)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(planner.Explain(sk))
+		if err := undo(); err != nil {
+			return "", err
+		}
 	default:
 		return "", convertErr(errAt(st, "EXPLAIN of %T is not supported", st))
 	}
@@ -526,6 +589,10 @@ func (s *Session) Query(ctx context.Context, text string, emit func(r table.Row)
 		switch st.(type) {
 		case *parser.QueryStmt, *parser.Insert, *parser.StatementSet:
 			return nil, nil, convertErr(errAt(st, "Query runs one SELECT after DDL statements; a script with INSERT INTO is run by Submit"))
+		case *parser.CreateTable:
+			if st.(*parser.CreateTable).AsQuery != nil {
+				return nil, nil, convertErr(errAt(st, "Query runs one SELECT after DDL statements; CREATE TABLE ... AS runs a job: use Submit or Exec"))
+			}
 		}
 		if err := s.execOne(ctx, st, &res, nil); err != nil {
 			return nil, nil, err

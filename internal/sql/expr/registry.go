@@ -103,6 +103,17 @@ func (r *Registry) Register(name string, overloads ...Overload) {
 	}
 }
 
+// Unregister removes every overload of function name (case-insensitive)
+// and reports whether it had any.
+func (r *Registry) Unregister(name string) bool {
+	name = strings.ToUpper(name)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.funcs[name]
+	delete(r.funcs, name)
+	return ok
+}
+
 // Names returns the registered function names, sorted.
 func (r *Registry) Names() []string {
 	r.mu.RLock()

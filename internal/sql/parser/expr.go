@@ -442,6 +442,10 @@ func (p *parser) parseCall(name *QName) Expr {
 		if p.isOp("*") && p.opAt(1, ")") {
 			t := p.next()
 			call.Args = []Expr{&Star{node: node{At: t.pos}}}
+		} else if !p.isOp("*") && p.isStarItem() {
+			// COUNT(A.*): a qualified * as the only argument (a
+			// pattern variable in MATCH_RECOGNIZE, as Flink).
+			call.Args = []Expr{p.parseStar()}
 		} else {
 			p.parseArgs(call)
 		}

@@ -345,6 +345,7 @@ func TestParseTable(t *testing.T) {
 		{"SELECT JSON_OBJECT(KEY (k IS JSON) VALUE 1, KEY (a || b) VALUE (c IS JSON))",
 			"SELECT JSON_OBJECT(KEY (k IS JSON) VALUE 1, KEY (a || b) VALUE c IS JSON)"},
 		{"SELECT FLOOR((INTERVAL '1' DAY) TO HOUR), CEIL(INTERVAL '1' DAY TO HOUR TO SECOND)", ""},
+		{"SELECT COUNT(A.*), count(`x`.y.*), COUNT(*) FROM t", "SELECT COUNT(A.*), count(x.y.*), COUNT(*) FROM t"},
 		{"SELECT a FROM t GROUP BY (rollup(a)), (cube(b)), `rollup`(c), ROLLUP (d)", "SELECT a FROM t GROUP BY (rollup(a)), (cube(b)), (rollup(c)), ROLLUP (d)"},
 		{"SELECT * FROM t MATCH_RECOGNIZE (MEASURES `final` AS f, FINAL final AS g, RUNNING x AS h PATTERN (A) DEFINE A AS TRUE)",
 			"SELECT * FROM t MATCH_RECOGNIZE (MEASURES final AS f, FINAL final AS g, RUNNING x AS h PATTERN (A) DEFINE A AS TRUE)"},

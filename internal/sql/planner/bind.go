@@ -21,6 +21,8 @@ type scopeCol struct {
 	t          table.Type
 	window     bool
 	win        winAttr // a window column of a window relation
+	hidden     bool    // not a column of * (a scalar subquery's value)
+	outer      bool    // a column of the enclosing query (a correlated condition)
 }
 
 type scope struct {
@@ -31,6 +33,11 @@ type scope struct {
 	// over maps the OVER aggregate calls (as written) to their columns
 	// while binding the select list of an OVER aggregation.
 	over map[string]expr.Expr
+	// scalars maps the scalar subqueries planned as joins to their
+	// columns (scalar.go).
+	scalars    map[*parser.Subquery]int
+	marks      map[parser.Expr]int // IN / EXISTS planned as mark joins (markjoin.go)
+	scalarList []*parser.Subquery  // those of an aggregation's select list and HAVING, in order
 }
 
 type windowTVF struct {
@@ -46,7 +53,9 @@ type windowTVF struct {
 func (s *scope) names() []string {
 	var ns []string
 	for _, c := range s.cols {
-		ns = append(ns, c.name)
+		if !c.hidden {
+			ns = append(ns, c.name)
+		}
 	}
 	return ns
 }
@@ -63,12 +72,19 @@ func (s *scope) resolve(ref *parser.ColumnRef) (int, error) {
 		return -1, errAt(ref, "unknown column `%s`", ref)
 	}
 	found := -1
-	for i, c := range s.cols {
-		if c.name == name && (qual == "" || c.qual == qual) {
-			if found >= 0 {
-				return -1, errAt(ref, "column `%s` is ambiguous", name)
+	// The columns of an enclosing query (outer) are found only when the
+	// inner ones have no such column, as SQL scopes names.
+	for pass := 0; pass < 2 && found < 0; pass++ {
+		for i, c := range s.cols {
+			if c.outer != (pass == 1) {
+				continue
 			}
-			found = i
+			if c.name == name && (qual == "" || c.qual == qual) {
+				if found >= 0 {
+					return -1, errAt(ref, "column `%s` is ambiguous", name)
+				}
+				found = i
+			}
 		}
 	}
 	if found < 0 {
@@ -98,6 +114,9 @@ type aggCtx struct {
 	// winAux maps TUMBLE_START, SESSION_END ... of a group window
 	// (GROUP BY SESSION(ts, gap)) to their output slots.
 	winAux map[string]int
+	// grouping is the grouping sets of the GROUP BY (grouping.go), nil
+	// for none.
+	grouping *groupingCtx
 }
 
 func (a *aggCtx) addPre(e expr.Expr) int {
@@ -226,6 +245,9 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
 		}
+		if n := strings.ToUpper(x.Name.Parts[len(x.Name.Parts)-1].Name); len(x.Name.Parts) == 1 && (n == "GROUPING" || n == "GROUPING_ID") {
+			return b.bindGrouping(x, a) // grouping.go
+		}
 		if len(x.Name.Parts) == 1 && a.winAux != nil {
 			if slot, ok := a.winAux[strings.ToUpper(x.Name.Parts[0].Name)]; ok {
 				return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
@@ -255,7 +277,11 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	var types []table.Type
 	star := len(f.Args) == 1
 	if star {
-		_, star = f.Args[0].(*parser.Star)
+		var st *parser.Star
+		st, star = f.Args[0].(*parser.Star)
+		if star && len(st.Qualifier) > 0 {
+			return nil, errAt(st, "%s(%s) names a pattern variable, which only MATCH_RECOGNIZE has: write %s(*) to count the rows", name, st, name)
+		}
 	}
 	if !star {
 		for _, arg := range f.Args {
@@ -545,9 +571,19 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	}
+	if s.marks != nil {
+		if v, ok, err := s.markValue(e); ok {
+			return v, wrapAt(e, err)
+		}
+	}
+	if sq, ok := e.(*parser.Subquery); ok && s.scalars != nil {
+		if i, ok := s.scalars[sq]; ok {
+			return expr.ColumnRef(i, s.cols[i].name, s.cols[i].t), nil
+		}
+	}
 	switch e.(type) {
 	case *parser.Exists, *parser.InQuery, *parser.Subquery:
-		return nil, errAt(e, "subqueries are not supported yet here: [NOT] IN and [NOT] EXISTS are, as window semi/anti joins, in the WHERE of a SELECT from one window relation")
+		return nil, errAt(e, "subqueries are not supported yet here: IN and EXISTS are in WHERE and in the select list of a SELECT without aggregation, scalar subqueries in WHERE, the select list and HAVING (not inside an aggregate call)")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
 }

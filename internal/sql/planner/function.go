@@ -1,8 +1,10 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/stromio/strom/internal/sql/catalog"
 	"github.com/stromio/strom/internal/sql/parser"
 )
 
@@ -34,14 +36,55 @@ func (p *Planner) CreateFunction(cf *parser.CreateFunction) error {
 		for _, o := range ovs {
 			p.Reg.Register(name, *o)
 		}
+		p.created(name)
 		return nil
 	}
 	if u := p.b.udafs[id]; u != nil {
 		p.b.udafs[name] = u
+		p.created(name)
 		return nil
 	}
 	if aggNames[id] {
 		return errAt(cf, "'%s' is a built-in aggregate function: call it by its name", cf.Class)
 	}
 	return errAt(cf, "unknown function identifier '%s': CREATE FUNCTION cannot load code; the identifier must name a built-in function or one registered from Go (Session.RegisterScalar or RegisterAggregate under that identifier)", cf.Class)
+}
+
+func (p *Planner) created(name string) {
+	if p.functions == nil {
+		p.functions = map[string]bool{}
+	}
+	p.functions[name] = true
+}
+
+// DropFunction binds DROP [TEMPORARY [SYSTEM]] FUNCTION [IF EXISTS] name:
+// it removes a name that CREATE FUNCTION gave (the function it named stays
+// under its own names). Built-in functions and those registered from Go
+// cannot be dropped.
+func (p *Planner) DropFunction(d *parser.Drop) error {
+	if len(d.Name.Parts) > 1 {
+		return errAt(d.Name, "qualified function names (catalog.db.function) are not supported yet")
+	}
+	name := strings.ToUpper(d.Name.Parts[0].Name)
+	if p.functions[name] {
+		delete(p.functions, name)
+		p.Reg.Unregister(name)
+		delete(p.b.udafs, name)
+		return nil
+	}
+	if p.Reg.Overloads(name) != nil || p.b.udafs[name] != nil || aggNames[name] {
+		return errAt(d.Name, "function %s was not created by CREATE FUNCTION: built-in functions and functions registered from Go cannot be dropped", d.Name.Parts[0].Name)
+	}
+	if d.IfExists {
+		return nil
+	}
+	msg := fmt.Sprintf("function %s does not exist", d.Name.Parts[0].Name)
+	var names []string
+	for n := range p.functions {
+		names = append(names, n)
+	}
+	if sug := catalog.Closest(name, names); sug != "" {
+		msg += fmt.Sprintf("; did you mean %s?", strings.ToLower(sug))
+	}
+	return errAt(d.Name, "%s (use DROP FUNCTION IF EXISTS to ignore a missing one)", msg)
 }

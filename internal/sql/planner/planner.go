@@ -30,6 +30,9 @@ type Planner struct {
 	ranks map[string]int64
 	// ctes are the WITH clauses being bound, innermost last.
 	ctes []map[string]*parser.CTE
+	// functions are the names CREATE FUNCTION gave (upper case), which
+	// DROP FUNCTION may remove.
+	functions map[string]bool
 }
 
 // New returns a planner over cat with the functions of reg and the
@@ -369,4 +372,78 @@ func updater(n Node) string {
 		return x.explain() + ")"
 	}
 	return fmt.Sprintf("%T", n)
+}
+
+// CreateTableAs binds CREATE [OR REPLACE] TABLE name WITH (...) AS query
+// (Flink's CTAS and RTAS): the table is created with the query's columns
+// (names and types; an event-time attribute becomes a plain TIMESTAMP) and
+// the WITH options, replacing a table of that name for OR REPLACE (the
+// query is planned before, over the old one), and the INSERT INTO name
+// query that fills it is returned, planned already. When the query cannot
+// be written to the table the catalog is put back as it was and the error
+// returned; undo does the same for a later failure (the job cannot be
+// built).
+func (p *Planner) CreateTableAs(ct *parser.CreateTable) (ins *parser.Insert, sk *Sink, undo func() error, err error) {
+	switch {
+	case len(ct.Columns) > 0 || len(ct.Watermarks) > 0 || ct.PrimaryKey != nil:
+		return nil, nil, nil, errAt(ct, "CREATE TABLE ... AS takes its columns from the query: column definitions, WATERMARK and PRIMARY KEY are not supported with AS yet (create the table, then INSERT INTO it)")
+	case len(ct.Name.Parts) > 1:
+		return nil, nil, nil, errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	name := ct.Name.Parts[0].Name
+	old, exists := p.Cat.Table(name)
+	if exists && !ct.OrReplace {
+		return nil, nil, nil, errAt(ct.Name, "table `%s` already exists (CREATE TABLE ... AS creates its table: use INSERT INTO to write to an existing one, or CREATE OR REPLACE TABLE ... AS)", name)
+	}
+	n, err := p.bindQuery(ct.AsQuery)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	def := *ct
+	def.AsQuery = nil
+	def.IfNotExists = false
+	def.OrReplace = false
+	seen := map[string]bool{}
+	for _, c := range n.Cols() {
+		if seen[c.Name] {
+			return nil, nil, nil, errAt(ct.AsQuery, "the query has two columns named `%s`: name them apart with AS for the table's columns", c.Name)
+		}
+		seen[c.Name] = true
+		t := c.Type.WithTimeAttr(table.NoTimeAttr)
+		dt, err := parser.ParseType(t.String())
+		if err != nil {
+			return nil, nil, nil, errAt(ct.AsQuery, "column `%s`: its type %s cannot be a table column yet", c.Name, t)
+		}
+		def.Columns = append(def.Columns, &parser.ColumnDef{Name: &parser.Ident{Name: c.Name, Quoted: true}, Type: dt})
+	}
+	undo = func() error {
+		if err := p.Cat.Drop("TABLE", name, true); err != nil {
+			return err
+		}
+		if exists {
+			_, err := p.Cat.AddTable(old, false)
+			return err
+		}
+		return nil
+	}
+	fail := func(err error) (*parser.Insert, *Sink, func() error, error) {
+		if uerr := undo(); uerr != nil {
+			return nil, nil, nil, fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
+		}
+		return nil, nil, nil, err
+	}
+	if exists {
+		if err := p.Cat.Drop("TABLE", name, false); err != nil {
+			return nil, nil, nil, errAt(ct.Name, "%v", err)
+		}
+	}
+	if err := p.CreateTable(&def); err != nil {
+		return fail(err)
+	}
+	ins = &parser.Insert{Table: ct.Name, Query: ct.AsQuery}
+	ins.At = ct.At
+	if sk, err = p.Insert(ins); err != nil {
+		return fail(err)
+	}
+	return ins, sk, undo, nil
 }

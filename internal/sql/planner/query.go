@@ -400,12 +400,23 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 				where = &parser.Binary{Op: "AND", L: where, R: c}
 			}
 		}
+		if err == nil && where != nil {
+			in, where, err = p.bindSubqueryJoins(in, s, where)
+		}
 	} else {
 		in, s, err = p.bindFrom(sel.From)
 		if err == nil && where != nil {
-			// [NOT] EXISTS / IN (subquery): window semi and anti joins.
+			// [NOT] EXISTS / IN (subquery): semi and anti joins.
 			in, where, err = p.bindSubqueryJoins(in, s, where)
 		}
+	}
+	if err == nil {
+		// IN / EXISTS elsewhere than as conjuncts of WHERE: mark joins.
+		in, err = p.bindMarkJoins(sel, in, s, where, len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel))
+	}
+	if err == nil {
+		// Scalar subqueries: left joins with their single row.
+		in, err = p.bindScalarSubqueries(sel, in, s, where, len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel))
 	}
 	p.ranks = saved
 	if err != nil {
@@ -462,7 +473,7 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		for i, it := range sel.Items {
 			if st, ok := it.Expr.(*parser.Star); ok {
 				for j, c := range s.cols {
-					if len(st.Qualifier) == 1 && c.qual != st.Qualifier[0].Name {
+					if len(st.Qualifier) == 1 && c.qual != st.Qualifier[0].Name || c.hidden {
 						continue
 					}
 					es = append(es, expr.ColumnRef(j, c.name, c.t))
@@ -513,11 +524,29 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		col  int
 	}
 	var winRefs []winRef
-	var keyWins []winAttr // the window attribute of each key (cascaded window aggregation)
-	for _, g := range sel.GroupBy {
+	var keyWins []winAttr                           // the window attribute of each key (cascaded window aggregation)
+	groupBy, sets, err := groupingSets(sel.GroupBy) // grouping.go
+	if err != nil {
+		return nil, err
+	}
+	// The scalar subqueries joined to the input (scalar.go) are keys.
+	groupBy = append(append([]parser.Expr(nil), groupBy...), subqueryExprs(s.scalarList)...)
+	inSets := map[string]bool{}
+	for _, set := range sets {
+		for _, e := range set {
+			if !inSets[e.String()] {
+				inSets[e.String()] = true
+				groupBy = append(groupBy, e)
+			}
+		}
+	}
+	for _, g := range groupBy {
 		if gw, ok, err := p.groupWindow(g, s); ok || err != nil {
 			if err != nil {
 				return nil, err
+			}
+			if inSets[g.String()] {
+				return nil, errAt(g, "a group window must be a plain GROUP BY item, in every grouping set (as in Flink): write GROUP BY %s, GROUPING SETS (...)", g)
 			}
 			if s.win != nil {
 				return nil, errAt(g, "a group window and a window table function in one aggregation")
@@ -527,15 +556,15 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			winKeys["window_start"], winKeys["window_end"] = true, true
 			continue
 		}
-		if _, ok := g.(*parser.GroupingSet); ok {
-			return nil, errAt(g, "GROUPING SETS, ROLLUP and CUBE are not supported yet")
-		}
 		if cr, ok := g.(*parser.ColumnRef); ok {
 			i, err := s.resolve(cr)
 			if err != nil {
 				return nil, err
 			}
 			if s.cols[i].window {
+				if inSets[g.String()] {
+					return nil, errAt(g, "window_start and window_end must be plain GROUP BY items, in every grouping set (as in Flink): write GROUP BY window_start, window_end, GROUPING SETS (...)")
+				}
 				winKeys[s.cols[i].name] = true
 				winRefs = append(winRefs, winRef{g.String(), i})
 				continue
@@ -547,6 +576,9 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		e, err := p.b.bind(g, s)
 		if err != nil {
 			return nil, err
+		}
+		if _, dup := a.keyText[g.String()]; dup && sets != nil {
+			continue // a plain item that is also in the sets: in every set
 		}
 		slot := len(keys)
 		keys = append(keys, a.addPre(e))
@@ -563,6 +595,34 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			kw = s.cols[i].win
 		}
 		keyWins = append(keyWins, kw)
+	}
+	nkeys := len(keys) // the group keys without $e
+	if sets != nil {
+		g := &groupingCtx{eSlot: len(keys)}
+		for _, set := range sets {
+			in := make([]bool, nkeys)
+			for _, e := range set {
+				in[a.keyText[e.String()]] = true
+			}
+			for _, e := range groupBy[:len(groupBy)-len(inSets)] {
+				if slot, ok := a.keyText[e.String()]; ok {
+					in[slot] = true // plain items are in every set
+				}
+			}
+			g.sets = append(g.sets, in)
+		}
+		for k := range nkeys {
+			for _, set := range g.sets {
+				if !set[k] {
+					a.outTypes[k] = a.outTypes[k].WithNullable(true)
+				}
+			}
+		}
+		a.grouping = g
+		keys = append(keys, -1) // $e: the Expand's last column, known once the pre-projection is
+		a.outTypes = append(a.outTypes, table.BigIntType().NotNull())
+		a.outNames = append(a.outNames, "$e")
+		keyWins = append(keyWins, winNone)
 	}
 	win := s.win
 	if win != nil {
@@ -629,6 +689,18 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		preCols = append(preCols, Col{Name: name, Type: e.Type()})
 	}
 	var pre Node = &Calc{In: in, Filter: filter, Exprs: a.pre, cols: preCols}
+	if g := a.grouping; g != nil {
+		ex := &Expand{In: pre, Keys: append([]int(nil), keys[:nkeys]...)}
+		ex.cols = append(ex.cols, preCols...)
+		for k := range nkeys {
+			ex.cols = append(ex.cols, Col{Name: preCols[keys[k]].Name, Type: a.outTypes[k]})
+			keys[k] = len(preCols) + k
+		}
+		ex.cols = append(ex.cols, Col{Name: "$e", Type: table.BigIntType().NotNull()})
+		keys[nkeys] = len(preCols) + nkeys
+		ex.Sets = g.sets
+		pre = ex
+	}
 	// A window assigner reads the record timestamp, which the source took
 	// from the rowtime column; no column is needed for it.
 	var aggNode Node

@@ -1,16 +1,22 @@
 package planner
 
 import (
+	"fmt"
+
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/table"
 )
 
 // bindSubqueryJoins plans the [NOT] EXISTS (subquery) and x [NOT] IN
-// (subquery) conjuncts of a WHERE over in (scope s) as window semi and
-// anti joins (Flink's window join with IN/EXISTS): the subquery's FROM must
-// be a window relation correlated with in's on window_start and window_end.
-// It returns the new input (same columns) and the rest of the WHERE.
+// (subquery) conjuncts of a WHERE over in (scope s) as semi and anti joins,
+// as Flink does: window semi/anti joins when both sides are window
+// relations correlated on window_start and window_end, else regular ones
+// (SemiJoin). A correlated subquery is a plain SELECT whose correlated
+// equalities of an outer and an inner column are keys and whose other
+// correlated conditions decide the partners; an uncorrelated one may be
+// any query. It returns the new input (same
+// columns) and the rest of the WHERE.
 func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node, parser.Expr, error) {
 	var rest parser.Expr
 	found := false
@@ -39,7 +45,11 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 			and(c)
 			continue
 		}
-		n, err := p.semiJoin(c, in, s, q, x, anti)
+		kind := "SEMI"
+		if anti {
+			kind = "ANTI"
+		}
+		n, err := p.semiJoin(c, in, s, q, x, kind)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -51,14 +61,14 @@ func (p *Planner) bindSubqueryJoins(in Node, s *scope, where parser.Expr) (Node,
 	return in, rest, nil
 }
 
-func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, anti bool) (Node, error) {
-	const how = "IN and EXISTS subqueries are only supported as window semi/anti joins yet: SELECT ... FROM a window relation WHERE ... correlated with the outer one on window_start and window_end"
+func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, kind string) (Node, error) {
+	anti := kind == "ANTI"
+	nullAware := kind != "SEMI" // NOT IN, and the value of IN (MARK)
 	sel, ok := q.Body.(*parser.Select)
-	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil || sel.Distinct {
-		return nil, errAt(at, "%s (a plain SELECT ... FROM ... WHERE)", how)
-	}
-	if _, ok := sel.From.(*parser.Join); ok {
-		return nil, errAt(sel.From, "%s (one relation in its FROM)", how)
+	if !ok || len(q.With) > 0 || len(q.OrderBy) > 0 || q.Limit != nil || sel.From == nil || len(sel.GroupBy) > 0 || sel.Having != nil || p.anyAgg(sel) {
+		// Not a plain SELECT (an aggregation gives a row even over no
+		// rows): an uncorrelated subquery, planned as a query of its own.
+		return p.uncorrelatedSemiJoin(at, in, s, q, x, kind)
 	}
 	if s.win != nil {
 		var err error
@@ -66,11 +76,31 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			return nil, err
 		}
 	}
-	r, rs, err := p.bindFrom(sel.From)
-	if err != nil {
+	var r Node
+	var rs *scope
+	var err error
+	if j, ok := sel.From.(*parser.Join); ok {
+		var rest []parser.Expr
+		if r, rs, rest, err = p.bindJoin(j, nil); err != nil {
+			return nil, err
+		}
+		if len(rest) > 0 {
+			var es []expr.Expr
+			for i, c := range r.Cols() {
+				es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+			}
+			f, err := p.joinCond(rest, rs)
+			if err != nil {
+				return nil, err
+			}
+			r = &Calc{In: r, Filter: f, Exprs: es, cols: r.Cols()}
+		}
+	} else if r, rs, err = p.bindFrom(sel.From); err != nil {
 		return nil, err
 	}
 	if rs.win != nil {
+		// A window table function: its rows with their windows (a
+		// window semi/anti join pairs them).
 		if r, err = materializeTVF(r, rs); err != nil {
 			return nil, err
 		}
@@ -96,6 +126,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	var lkeys, rkeys []int
 	var local parser.Expr
+	var corr []parser.Expr // correlated conditions other than key equalities
 	mentionsOuter := func(e parser.Expr) bool {
 		found := false
 		p.b.walk(e, func(y parser.Expr) {
@@ -122,7 +153,8 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			}
 		}
 		if mentionsOuter(c) {
-			return nil, errAt(c, "%s (a correlated condition other than an equality of columns)", how)
+			corr = append(corr, c)
+			continue
 		}
 		if local == nil {
 			local = c
@@ -130,30 +162,54 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 			local = &parser.Binary{Op: "AND", L: local, R: c}
 		}
 	}
+	na := -1 // NOT IN over nullable columns: the index of its pair in the keys
 	if x != nil {
-		if len(sel.Items) != 1 {
-			return nil, errAt(sel, "the subquery of IN must select one column")
+		xs := inOperands(x)
+		if len(sel.Items) != len(xs) {
+			return nil, errAt(sel, "the subquery of IN must select %d column(s), as many as IN compares, not %d", len(xs), len(sel.Items))
 		}
-		// x is the outer query's; the selected column the subquery's.
-		var l ref
-		ok1 := false
-		if c, ok := x.(*parser.ColumnRef); ok {
-			if i, err := s.resolve(c); err == nil {
-				l, ok1 = ref{false, i}, true
+		if _, ok := sel.Items[0].Expr.(*parser.Star); ok {
+			return nil, errAt(sel.Items[0], "the subquery of IN must select its columns, not *")
+		}
+		// Each x is the outer query's, the selected expression the
+		// subquery's; either may be an expression (a hidden column then)
+		// and they are cast to their common type.
+		for k, x := range xs {
+			var err error
+			li, ri := -1, -1
+			if c, ok := x.(*parser.ColumnRef); ok {
+				if i, err := s.resolve(c); err == nil {
+					li = i
+				}
 			}
+			if li < 0 {
+				if in, li, err = p.withExpr(in, s, x, nil); err != nil {
+					return nil, err
+				}
+			}
+			item := sel.Items[k].Expr
+			if r2, ok := resolve(item); ok && r2.inner {
+				ri = r2.i
+			} else if mentionsOuter(item) {
+				return nil, errAt(item, "the column selected by an IN subquery must not read the outer query")
+			} else if r, ri, err = p.withExpr(r, rs, item, nil); err != nil {
+				return nil, err
+			}
+			if in, r, li, ri, err = p.commonKey(at, in, s, li, r, rs, ri); err != nil {
+				return nil, err
+			}
+			if nullAware && (s.cols[li].t.Nullable() || rs.cols[ri].t.Nullable()) {
+				if len(xs) > 1 {
+					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+				}
+				na = len(lkeys)
+			}
+			lkeys, rkeys = append(lkeys, li), append(rkeys, ri)
 		}
-		r2, ok2 := resolve(sel.Items[0].Expr)
-		if !ok1 || !ok2 || !r2.inner {
-			return nil, errAt(at, "%s (IN compares an outer column with a column of the subquery)", how)
-		}
-		if anti && (s.cols[l.i].t.Nullable() || rs.cols[r2.i].t.Nullable()) {
-			return nil, errAt(at, "NOT IN over nullable columns is not supported (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
-		}
-		lkeys, rkeys = append(lkeys, l.i), append(rkeys, r2.i)
 	}
-	var filter expr.Expr
 	if local != nil {
-		if filter, err = p.b.bind(local, rs); err != nil {
+		filter, err := p.b.bind(local, rs)
+		if err != nil {
 			return nil, err
 		}
 		if filter.Type().Root() != table.RootBoolean {
@@ -168,9 +224,43 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	for i := range lkeys {
 		lt, rt := in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Type
 		if !lt.EqualIgnoringNull(rt) {
-			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
+			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet: CAST one of them in a view or subquery", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
 		}
 	}
+	var cond expr.Expr
+	if len(corr) > 0 {
+		// Over the joined row: the outer columns, then the inner ones;
+		// a name is the subquery's first.
+		tmp := &scope{}
+		for _, c := range s.cols {
+			c.outer = true
+			tmp.cols = append(tmp.cols, c)
+		}
+		tmp.cols = append(tmp.cols, rs.cols...)
+		if cond, err = p.joinCond(corr, tmp); err != nil {
+			return nil, err
+		}
+		// The window join's rows are not paired by conditions yet: a
+		// regular join.
+		return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, cond), nil
+	}
+	if kind == "MARK" {
+		return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
+	}
+	if wj, err := p.windowSemiJoin(at, in, s, r, rs, lkeys, rkeys, anti); wj != nil || err != nil {
+		if err == nil && na >= 0 {
+			return nil, errAt(at, "NOT IN over nullable columns is not supported in a window anti join (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+		}
+		return wj, err
+	}
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
+}
+
+// windowSemiJoin is the window semi/anti join of in and r when both are
+// window relations whose window_start and window_end the keys pair, else
+// nil.
+func (p *Planner) windowSemiJoin(at parser.Node, in Node, s *scope, r Node, rs *scope, lkeys, rkeys []int, anti bool) (Node, error) {
+	l := in
 	kind := "SEMI"
 	if anti {
 		kind = "ANTI"
@@ -185,20 +275,170 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	}
 	jn.cols = cols
 	tmp := &scope{cols: append(append([]scopeCol(nil), s.cols...), rs.cols...)}
-	wj, err := windowJoinOf(at, kind, in, r, jn, nil, tmp)
-	if err != nil {
+	wj, err := windowJoinOf(at, kind, l, r, jn, nil, tmp)
+	if err != nil || wj == nil {
 		return nil, err
-	}
-	if wj == nil {
-		return nil, errAt(at, "%s", how)
 	}
 	// The output: the outer columns, whose window columns stay window
 	// columns.
 	wj.cols = wj.cols[:len(s.cols)]
 	for i := range wj.cols {
-		wj.cols[i].Win = in.Cols()[i].Win
-		wj.cols[i].Type = in.Cols()[i].Type.WithTimeAttr(table.NoTimeAttr)
+		wj.cols[i].Win = l.Cols()[i].Win
+		wj.cols[i].Type = l.Cols()[i].Type.WithTimeAttr(table.NoTimeAttr)
 		s.cols[i].t = wj.cols[i].Type
 	}
 	return wj, nil
+}
+
+// uncorrelatedSemiJoin plans x [NOT] IN (q) and [NOT] EXISTS (q) for a
+// subquery q that does not read the outer query: q is planned on its own.
+func (p *Planner) uncorrelatedSemiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x parser.Expr, kind string) (Node, error) {
+	r, err := p.bindQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if s.win != nil {
+		if in, err = materializeTVF(in, s); err != nil {
+			return nil, err
+		}
+	}
+	var lkeys, rkeys []int
+	na := -1
+	if x != nil {
+		xs := inOperands(x)
+		if len(r.Cols()) != len(xs) {
+			return nil, errAt(q, "the subquery of IN must select %d column(s), as many as IN compares, not %d", len(xs), len(r.Cols()))
+		}
+		rs := &scope{}
+		for _, c := range r.Cols() {
+			rs.cols = append(rs.cols, scopeCol{name: c.Name, t: c.Type})
+		}
+		for k, x := range xs {
+			i := -1
+			if c, ok := x.(*parser.ColumnRef); ok {
+				if j, err := s.resolve(c); err == nil {
+					i = j
+				}
+			}
+			if i < 0 {
+				if in, i, err = p.withExpr(in, s, x, nil); err != nil {
+					return nil, err
+				}
+			}
+			ri := k
+			if in, r, i, ri, err = p.commonKey(at, in, s, i, r, rs, k); err != nil {
+				return nil, err
+			}
+			lt, rt := in.Cols()[i].Type, r.Cols()[ri].Type
+			if kind != "SEMI" && (lt.Nullable() || rt.Nullable()) {
+				if len(xs) > 1 {
+					return nil, errAt(at, "NOT IN of a row over nullable columns is not supported yet (its NULL semantics): use NOT EXISTS, or columns declared NOT NULL")
+				}
+				na = len(lkeys)
+			}
+			lkeys, rkeys = append(lkeys, i), append(rkeys, ri)
+		}
+	}
+	return regularSemiJoin(in, s, r, lkeys, rkeys, na, kind, nil), nil
+}
+
+// regularSemiJoin is the SemiJoin node of in and r on the keys; a NOT IN
+// pair over nullable columns (na >= 0) is not a key but Flink's
+// null-aware condition; cond (or nil) is the other correlated conditions
+// over the joined row.
+func regularSemiJoin(in Node, s *scope, r Node, lkeys, rkeys []int, na int, kind string, cond expr.Expr) Node {
+	j := &SemiJoin{Kind: kind, L: in, R: r, NullAware: na >= 0, Cond: cond}
+	for i := range lkeys {
+		if i == na {
+			j.NAL, j.NAR = lkeys[i], rkeys[i]
+			continue
+		}
+		j.LKeys, j.RKeys = append(j.LKeys, lkeys[i]), append(j.RKeys, rkeys[i])
+	}
+	// The outer columns: an event-time attribute does not stay one (rows
+	// come out when the right side changes), window columns do not stay
+	// window columns.
+	for i, c := range in.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+		s.cols[i].t, s.cols[i].win = c.Type, winNone
+	}
+	if kind == "MARK" {
+		// The value of the IN / EXISTS: NULL only for a null-aware IN.
+		t := table.BooleanType().WithNullable(na >= 0)
+		name := fmt.Sprintf("$mark%d", len(j.cols))
+		j.cols = append(j.cols, Col{Name: name, Type: t})
+		s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
+	}
+	return j
+}
+
+// withExpr appends the value of e (bound over s; or bound, when e is nil)
+// to n's columns, as a column of s hidden from *; it returns the new node
+// and the column's index.
+func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (Node, int, error) {
+	x := bound
+	if x == nil {
+		if p.b.hasAgg(e) {
+			return nil, 0, errAt(e, "aggregate functions are not allowed here")
+		}
+		var err error
+		if x, err = p.b.bind(e, s); err != nil {
+			return nil, 0, err
+		}
+	}
+	cols := append([]Col(nil), n.Cols()...)
+	var es []expr.Expr
+	for i, c := range cols {
+		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+	}
+	name := fmt.Sprintf("$in%d", len(cols))
+	t := x.Type().WithTimeAttr(table.NoTimeAttr)
+	es = append(es, x)
+	cols = append(cols, Col{Name: name, Type: t})
+	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
+	return &Calc{In: n, Exprs: es, cols: cols}, len(cols) - 1, nil
+}
+
+// commonKey casts the IN pair (l's column li, r's column ri) to their
+// common type when they differ (new hidden columns), or reports that they
+// cannot be compared.
+func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, rs *scope, ri int) (Node, Node, int, int, error) {
+	lt, rt := l.Cols()[li].Type, r.Cols()[ri].Type
+	if lt.EqualIgnoringNull(rt) {
+		return l, r, li, ri, nil
+	}
+	ct, ok := table.CommonType(lt, rt)
+	if !ok {
+		return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
+	}
+	cast := func(n Node, s *scope, i int) (Node, int, error) {
+		t := n.Cols()[i].Type
+		if t.EqualIgnoringNull(ct) {
+			return n, i, nil
+		}
+		c, err := expr.NewCast(expr.ColumnRef(i, n.Cols()[i].Name, t), ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
+		if err != nil {
+			return nil, 0, errAt(at, "IN compares %s with %s: %v", lt, rt, err)
+		}
+		return p.withExpr(n, s, nil, c)
+	}
+	var err error
+	if l, li, err = cast(l, ls, li); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	if r, ri, err = cast(r, rs, ri); err != nil {
+		return nil, nil, 0, 0, err
+	}
+	return l, r, li, ri, nil
+}
+
+// inOperands are the values IN compares: the elements of a row (a, b) or
+// the one expression.
+func inOperands(x parser.Expr) []parser.Expr {
+	if r, ok := x.(*parser.Row); ok && len(r.Elems) > 0 {
+		return r.Elems
+	}
+	return []parser.Expr{x}
 }

@@ -33,7 +33,7 @@ func (n *WindowJoin) Inputs() []Node { return []Node{n.L, n.R} }
 
 func joinTypeText(kind string) string {
 	return map[string]string{"INNER": "InnerJoin", "LEFT": "LeftOuterJoin", "RIGHT": "RightOuterJoin", "FULL": "FullOuterJoin",
-		"SEMI": "LeftSemiJoin", "ANTI": "LeftAntiJoin"}[kind]
+		"SEMI": "LeftSemiJoin", "ANTI": "LeftAntiJoin", "MARK": "LeftMarkJoin"}[kind]
 }
 
 func (n *WindowJoin) explain() string {

@@ -1,4 +1,4 @@
 CREATE TABLE lt (num INT, id STRING) WITH ('connector' = 'values');
 CREATE TABLE rt (num INT, id STRING) WITH ('connector' = 'values');
-CREATE TABLE out (num INT) WITH ('connector' = 'collect');
-INSERT INTO out SELECT num FROM lt WHERE EXISTS (SELECT * FROM rt WHERE lt.num = rt.num);
+CREATE TABLE out (num INT, seen BOOLEAN) WITH ('connector' = 'collect');
+INSERT INTO out SELECT num, num IN (SELECT num FROM rt) FROM lt GROUP BY num;

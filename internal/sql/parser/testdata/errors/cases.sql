@@ -112,3 +112,5 @@ SELECT FLOOR(ts TO x) FROM t;
 SELECT JSON_VALUE(doc) FROM t;
 -- case: JSON_VALUE with ON twice
 SELECT JSON_VALUE(doc, '$.a' NULL ON EMPTY ERROR ON EMPTY) FROM t;
+-- case: a qualified * with other arguments
+SELECT COUNT(A.*, x) FROM t;

@@ -1,0 +1,285 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/sql/parser"
+	"github.com/stromio/strom/table"
+)
+
+// bindScalarSubqueries plans the scalar subqueries (SELECT ...) of a
+// SELECT's WHERE, select list and HAVING, as
+// Flink does: a LEFT join of the input with the subquery's single row (no
+// keys: every row meets it), so that each input row gets the value, NULL
+// while the subquery has no row, and is retracted and emitted again when
+// the value changes (the join is updating). The subquery must not read the
+// outer query, and must give at most one row, which this planner knows of
+// a global aggregation (an aggregate without GROUP BY); Flink checks
+// other subqueries at run time (SINGLE_VALUE), not supported yet. The
+// subquery's value becomes a column of the scope (s.scalars). In an
+// aggregating SELECT the value is joined to the input rows and becomes one
+// more group key (bindAggregate): every row has the same value, so the
+// groups are the same, and when the value changes each group is retracted
+// and emitted again under the new one.
+func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, where parser.Expr, agg bool) (Node, error) {
+	var subs []*parser.Subquery
+	find := func(e parser.Expr) {
+		p.b.walk(e, func(x parser.Expr) {
+			if sq, ok := x.(*parser.Subquery); ok {
+				subs = append(subs, sq)
+			}
+		})
+	}
+	find(where)
+	nw := len(subs)
+	for _, it := range sel.Items {
+		find(it.Expr)
+	}
+	if agg {
+		find(sel.Having)
+	}
+	if len(subs) == 0 {
+		return in, nil
+	}
+	if agg && len(subs) > nw && s.win != nil {
+		return nil, errAt(subs[nw], "a scalar subquery in the select list of a window aggregation is not supported yet")
+	}
+	if s.win != nil {
+		var err error
+		if in, err = materializeTVF(in, s); err != nil {
+			return nil, err
+		}
+	}
+	for k, sq := range subs {
+		body, ok := sq.Query.Body.(*parser.Select)
+		r, lkeys, coalesce, err := p.correlatedScalar(sq, body, s)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			if k >= nw && agg {
+				// The value must depend on the groups only.
+				for _, l := range lkeys {
+					grouped := false
+					for _, g := range sel.GroupBy {
+						if c, ok := g.(*parser.ColumnRef); ok {
+							if i, err := s.resolve(c); err == nil && i == l {
+								grouped = true
+							}
+						}
+					}
+					if !grouped {
+						return nil, errAt(sq, "a correlated scalar subquery in an aggregation may only read GROUP BY columns of the outer query; `%s` is not one", s.cols[l].name)
+					}
+				}
+			}
+			in = p.scalarJoin(in, s, r, lkeys, len(lkeys), coalesce, sq, k >= nw && agg)
+			continue
+		}
+		if !ok || len(sq.Query.With) > 0 || body.From == nil || len(body.GroupBy) > 0 || body.Distinct || !p.anyAgg(body) || sq.Query.Limit != nil {
+			return nil, errAt(sq, "a scalar subquery must give at most one row: only an aggregation without GROUP BY, e.g. (SELECT MAX(x) FROM t), is supported as one yet")
+		}
+		if len(body.Items) != 1 {
+			return nil, errAt(sq, "a scalar subquery must select one column, not %d", len(body.Items))
+		}
+		r, err = p.bindQuery(sq.Query)
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Cols()) != 1 {
+			return nil, errAt(sq, "a scalar subquery must select one column, not %d", len(r.Cols()))
+		}
+		in = p.scalarJoin(in, s, r, nil, 0, false, sq, k >= nw && agg)
+	}
+	return in, nil
+}
+
+func subqueryExprs(sqs []*parser.Subquery) []parser.Expr {
+	es := make([]parser.Expr, len(sqs))
+	for i, sq := range sqs {
+		es[i] = sq
+	}
+	return es
+}
+
+// scalarJoin is the LEFT join of in with the subquery's rows r on the
+// keys (in's lkeys = r's first columns), r's column vi being the value
+// (COALESCE(value, 0) for a correlated COUNT, whose empty group is 0, not
+// NULL); the value becomes a hidden column of s.
+func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery, key bool) Node {
+	nl := len(in.Cols())
+	var rkeys []int
+	for i := range lkeys {
+		rkeys = append(rkeys, i)
+	}
+	j := &RegularJoin{Kind: "LEFT", L: in, R: r, LKeys: lkeys, RKeys: rkeys}
+	for i, c := range in.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+		s.cols[i].t, s.cols[i].win = c.Type, winNone
+	}
+	for _, c := range r.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr).WithNullable(true)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+	}
+	var out Node = j
+	value := nl + vi
+	if len(r.Cols()) > 1 || coalesce {
+		// Keep in's columns and the value.
+		var es []expr.Expr
+		var cols []Col
+		for i, c := range j.cols[:nl] {
+			es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+			cols = append(cols, c)
+		}
+		v := j.cols[value]
+		var e expr.Expr = expr.ColumnRef(value, v.Name, v.Type)
+		if coalesce {
+			c, err := expr.NewCoalesce(e, expr.Lit(table.Int(0), v.Type.NotNull()))
+			if err == nil {
+				e = c
+			}
+		}
+		es = append(es, e)
+		cols = append(cols, Col{Name: v.Name, Type: e.Type()})
+		out = &Calc{In: j, Exprs: es, cols: cols}
+		value = nl
+	}
+	name := fmt.Sprintf("$scalar%d", nl)
+	t := out.Cols()[value].Type
+	if c, ok := out.(*Calc); ok {
+		c.cols[value].Name = name
+	} else {
+		j.cols[value].Name = name
+	}
+	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
+	if s.scalars == nil {
+		s.scalars = map[*parser.Subquery]int{}
+	}
+	s.scalars[sq] = nl
+	if key {
+		s.scalarList = append(s.scalarList, sq) // group keys
+	}
+	return out
+}
+
+// correlatedScalar plans a correlated scalar subquery, as Flink
+// decorrelates it: (SELECT agg FROM r WHERE r.k = outer.x AND ...) is
+// the aggregation of r grouped by k (rows with a NULL k left out: they
+// equal nothing), LEFT joined on outer.x = k. It returns nil when sq does
+// not read the outer query (scope s). Only a plain SELECT of one aggregate
+// expression without GROUP BY, correlated by equalities of an outer and an
+// inner column, is supported; a COUNT is 0 for an empty group.
+func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *scope) (Node, []int, bool, error) {
+	if body == nil || body.From == nil || body.Where == nil {
+		return nil, nil, false, nil
+	}
+	if _, ok := body.From.(*parser.Join); ok {
+		return nil, nil, false, nil
+	}
+	_, rs, err := p.bindFrom(body.From)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	outer := func(e parser.Expr) bool {
+		found := false
+		p.b.walk(e, func(y parser.Expr) {
+			if c, ok := y.(*parser.ColumnRef); ok {
+				if _, err := rs.resolve(c); err != nil {
+					if _, err := s.resolve(c); err == nil {
+						found = true
+					}
+				}
+			}
+		})
+		return found
+	}
+	var lkeys []int
+	var inner, local []parser.Expr
+	var corr []parser.Expr
+	for _, c := range conjuncts(body.Where, nil) {
+		if b, ok := c.(*parser.Binary); ok && b.Op == "=" {
+			l, lok := b.L.(*parser.ColumnRef)
+			r, rok := b.R.(*parser.ColumnRef)
+			if lok && rok {
+				_, lin := rs.resolve(l)
+				_, rin := rs.resolve(r)
+				if lin != nil && rin == nil {
+					l, r = r, l
+					lin, rin = rin, lin
+				}
+				if lin == nil && rin != nil {
+					if i, err := s.resolve(r); err == nil {
+						lkeys = append(lkeys, i)
+						inner = append(inner, l)
+						continue
+					}
+				}
+			}
+		}
+		if outer(c) {
+			corr = append(corr, c)
+			continue
+		}
+		local = append(local, c)
+	}
+	if len(lkeys) == 0 && len(corr) == 0 {
+		return nil, nil, false, nil
+	}
+	if len(corr) > 0 {
+		return nil, nil, false, errAt(corr[0], "a correlated scalar subquery is only supported with equalities of an inner and an outer column (inner.k = outer.x) as its correlated conditions yet")
+	}
+	if len(sq.Query.With) > 0 || len(sq.Query.OrderBy) > 0 || sq.Query.Limit != nil || len(body.GroupBy) > 0 || body.Having != nil || body.Distinct || len(body.Items) != 1 || !p.anyAgg(body) {
+		return nil, nil, false, errAt(sq, "a correlated scalar subquery must be a plain SELECT of one aggregate expression without GROUP BY yet, e.g. (SELECT MAX(x) FROM r WHERE r.k = t.k)")
+	}
+	item := body.Items[0].Expr
+	coalesce := false
+	if f, ok := item.(*parser.FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "COUNT") && f.Over == nil {
+		coalesce = true
+	} else {
+		hasCount := false
+		p.b.walk(item, func(y parser.Expr) {
+			if f, ok := y.(*parser.FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "COUNT") {
+				hasCount = true
+			}
+		})
+		if hasCount {
+			return nil, nil, false, errAt(item, "a correlated scalar subquery with COUNT inside an expression is not supported yet (its value over no rows): select COUNT(...) alone")
+		}
+	}
+	cp := *body
+	cp.GroupBy = nil
+	cp.Items = nil
+	where := local
+	for i, k := range inner {
+		where = append(where, &parser.IsExpr{X: k, Not: true, What: "NULL"})
+		cp.GroupBy = append(cp.GroupBy, k)
+		cp.Items = append(cp.Items, &parser.SelectItem{Expr: k, Alias: &parser.Ident{Name: fmt.Sprintf("$k%d", i)}})
+	}
+	cp.Items = append(cp.Items, body.Items[0])
+	cp.Where = nil
+	for _, c := range where {
+		if cp.Where == nil {
+			cp.Where = c
+		} else {
+			cp.Where = &parser.Binary{Op: "AND", L: cp.Where, R: c}
+		}
+	}
+	q := *sq.Query
+	q.Body = &cp
+	r, err := p.bindQuery(&q)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for i, l := range lkeys {
+		lt, rt := s.cols[l].t, r.Cols()[i].Type
+		if !lt.EqualIgnoringNull(rt) {
+			return nil, nil, false, errAt(inner[i], "the correlated columns (%s and %s) must have the same type yet: CAST one of them in a view or subquery", rt, lt)
+		}
+	}
+	return r, lkeys, coalesce, nil
+}
