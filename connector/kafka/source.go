@@ -340,24 +340,32 @@ func (s *Source[T]) open(ctx context.Context, sp connector.Split, pos []byte, fr
 		}
 		at = kgo.NewOffset().At(r.next)
 	}
-	if s.o.Bounded {
-		var lo kadm.ListedOffsets
-		if s.o.ReadUncommitted {
-			lo, err = adm.ListEndOffsets(ctx, topic)
-		} else {
-			lo, err = adm.ListCommittedOffsets(ctx, topic)
+	// The end of the partition now: where a bounded split stops, and the
+	// first end the live lag knows (connector.LagReader; later ends come
+	// with the fetch responses, but franz-go hands over none without
+	// records, so a partition with nothing to read would never report).
+	// An unbounded split opens without it when the listing fails.
+	var lo kadm.ListedOffsets
+	if s.o.ReadUncommitted {
+		lo, err = adm.ListEndOffsets(ctx, topic)
+	} else {
+		lo, err = adm.ListCommittedOffsets(ctx, topic)
+	}
+	if err == nil {
+		err = lo.Error()
+	}
+	o, ok := lo.Lookup(topic, part)
+	if err == nil && !ok {
+		err = errors.New("partition has no end offset")
+	}
+	switch {
+	case err == nil:
+		r.known.Store(o.Offset)
+		if s.o.Bounded {
+			r.end = o.Offset
 		}
-		if err == nil {
-			err = lo.Error()
-		}
-		if err != nil {
-			return fail(fmt.Errorf("list end offsets: %w", err))
-		}
-		o, ok := lo.Lookup(topic, part)
-		if !ok {
-			return fail(errors.New("partition has no end offset"))
-		}
-		r.end = o.Offset
+	case s.o.Bounded:
+		return fail(fmt.Errorf("list end offsets: %w", err))
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {part: at}})
 	r.cl = cl
@@ -447,9 +455,9 @@ type reader[T any] struct {
 	seen    int64 // records read (good and bad), for MaxBadRatio
 	bytes   int64 // connector.BytesReader
 	// known is the end of the partition the last fetch response carried
-	// (high watermark, or last stable offset under read_committed), -1
-	// before the first: stored by the poll goroutine once per fetch, read
-	// by SplitLag (connector.LagReader).
+	// (high watermark, or last stable offset under read_committed), or
+	// listed at the open (-1: unknown): stored by the poll goroutine once
+	// per fetch, read by SplitLag (connector.LagReader).
 	known  atomic.Int64
 	bad    int64
 	rec    Record
@@ -509,8 +517,8 @@ func (r *reader[T]) noteEnd(fs kgo.Fetches) {
 }
 
 // SplitLag implements connector.LagReader: the end is the one the latest
-// fetch response carried (the end offset of a bounded split at most); before
-// the first response only a bounded split knows its end.
+// fetch response carried, or listed when the split opened (the end offset
+// of a bounded split at most).
 func (r *reader[T]) SplitLag() (connector.SplitLag, bool) {
 	end := r.known.Load()
 	if r.end >= 0 {

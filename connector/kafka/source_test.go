@@ -445,6 +445,13 @@ func TestSourceLiveLag(t *testing.T) {
 	}
 	lag(connector.SplitLag{Connector: "kafka", Topic: "t", Partition: 0, Position: 23, End: 23})
 
+	// A partition with nothing to read gets no fetch response with records:
+	// the end listed at the open says it is not behind.
+	l, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, Start: Start{Kind: StartLatest}})
+	if got, ok := open(t, l, partitionSplit("t", 0), nil).(connector.LagReader).SplitLag(); !ok || got.Position != 23 || got.End != 23 {
+		t.Fatalf("at the end: SplitLag %+v %v", got, ok)
+	}
+
 	b, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, Bounded: true, ReadUncommitted: true})
 	br := open(t, b, partitionSplit("t", 0), nil)
 	if l, ok := br.(connector.LagReader).SplitLag(); !ok || l.Position != 0 || l.End != 23 || l.Pending() != 23 {
