@@ -97,7 +97,9 @@ func (m *Metrics) Publish() {
 	}
 	if m.Latency.N != m.latSnap.N || m.Lags != nil {
 		m.latMu.Lock()
-		m.latSnap = m.Latency
+		if m.Latency.N != m.latSnap.N {
+			m.latSnap = m.Latency
+		}
 		if m.Lags != nil {
 			m.lagSnap = append(m.lagSnap[:0], m.Lags...)
 		}
