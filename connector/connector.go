@@ -204,6 +204,35 @@ type BytesReader interface {
 	BytesRead() int64
 }
 
+// LagReader is an optional capability of a Reader of an offset log
+// (journal, Kafka partition): SplitLag reports where the reader stands in
+// its split and the end of the split it knows, so the engine shows live
+// consumer lag (Flink's pendingRecords) without asking anyone. It must be
+// cheap (a field or two, a lock-free or briefly locked look-up, no
+// request): the engine calls it on the subtask's goroutine when it
+// publishes the metrics, not per Read. ok is false while the reader does
+// not know the end yet.
+type LagReader interface {
+	SplitLag() (lag SplitLag, ok bool)
+}
+
+// SplitLag is one split's position and known end (offsets: Position is the
+// next offset the reader returns, End the offset after the last record it
+// could read now: the end offset, or the last stable offset under
+// read_committed).
+type SplitLag struct {
+	// Connector is "journal" or "kafka"; Topic and Partition name the split.
+	Connector string
+	Topic     string
+	Partition int32
+	Position  int64
+	End       int64
+}
+
+// Pending is the number of records between the position and the end (0
+// when the reader is at or past the end it knows).
+func (l SplitLag) Pending() int64 { return max(l.End-l.Position, 0) }
+
 // BytesWriter is the same for a Writer: BytesWritten is the total size of
 // the records it serialised since it opened (key, value and header bytes
 // of journal and Kafka records; the encoded lines of a file), whether or

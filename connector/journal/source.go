@@ -259,7 +259,29 @@ var (
 	_ connector.DeadLetterReader   = (*reader[int])(nil)
 	_ connector.CheckpointListener = (*reader[int])(nil)
 	_ connector.BytesReader        = (*reader[int])(nil)
+	_ connector.LagReader          = (*reader[int])(nil)
 )
+
+// SplitLag implements connector.LagReader: the end is the partition's end
+// offset (the last stable offset under read_committed), the stop offset of
+// a bounded split at most; asking the journal takes the partition's lock
+// once, no I/O.
+func (r *reader[T]) SplitLag() (connector.SplitLag, bool) {
+	var end int64
+	var err error
+	if r.s.iso == jl.ReadCommitted {
+		end, err = r.s.j.LastStableOffset(r.s.opts.Topic, r.part)
+	} else {
+		_, end, err = r.s.j.Bounds(r.s.opts.Topic, r.part)
+	}
+	if err != nil {
+		return connector.SplitLag{}, false
+	}
+	if r.stop >= 0 {
+		end = min(end, r.stop)
+	}
+	return connector.SplitLag{Connector: "journal", Topic: r.s.opts.Topic, Partition: int32(r.part), Position: r.next, End: end}, true
+}
 
 // BytesRead implements connector.BytesReader.
 func (r *reader[T]) BytesRead() int64 { return r.bytes }

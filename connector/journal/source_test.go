@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -321,4 +322,126 @@ func TestSourceOnErrorAndCommitGroup(t *testing.T) {
 	if err != nil || offs[jl.TopicPartition{Topic: "in", Partition: 0}] != 6 {
 		t.Fatalf("group offsets %v %v", offs, err)
 	}
+}
+
+// TestSourceLiveLag: connector.LagReader reports the reader's position and
+// the partition's end (the last stable offset under read_committed), and a
+// job's source vertex shows it: behind while a downstream operator holds
+// the records back, 0 once it caught up.
+func TestSourceLiveLag(t *testing.T) {
+	ctx := context.Background()
+	j := openJournal(t)
+	fill(t, j, "in", 1, 10)
+	src, err := jconn.NewSource(j, jconn.SourceOptions[string]{Topic: "in", Codec: codec.String{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits, _ := src.Splits(ctx)
+	r, err := src.Open(ctx, splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lag := func(want connector.SplitLag) {
+		t.Helper()
+		got, ok := r.(connector.LagReader).SplitLag()
+		if !ok || got != want {
+			t.Fatalf("SplitLag %+v %v, want %+v", got, ok, want)
+		}
+	}
+	lag(connector.SplitLag{Connector: "journal", Topic: "in", Partition: 0, Position: 0, End: 10})
+	if n, err := r.Read(ctx, make([]string, 3)); n != 3 || err != nil {
+		t.Fatal(n, err)
+	}
+	lag(connector.SplitLag{Connector: "journal", Topic: "in", Partition: 0, Position: 3, End: 10})
+	if n, err := r.Read(ctx, make([]string, 100)); n != 7 || err != nil {
+		t.Fatal(n, err)
+	}
+	lag(connector.SplitLag{Connector: "journal", Topic: "in", Partition: 0, Position: 10, End: 10})
+	// An open transaction is not yet readable under read_committed: no lag.
+	p, err := j.NewTransactionalProducer(ctx, "tp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Begin()
+	if _, err := p.Append(ctx, "in", 0, jl.Record{Value: []byte("tx")}); err != nil {
+		t.Fatal(err)
+	}
+	lag(connector.SplitLag{Connector: "journal", Topic: "in", Partition: 0, Position: 10, End: 10})
+	if err := p.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := r.(connector.LagReader).SplitLag(); l.Pending() < 1 {
+		t.Fatalf("committed transaction not pending: %+v", l)
+	}
+	// A bounded split ends at its stop offset, whatever comes later.
+	b, _ := jconn.NewSource(j, jconn.SourceOptions[string]{Topic: "in", Codec: codec.String{}, Bounded: true})
+	bs, _ := b.Splits(ctx)
+	br, _ := b.Open(ctx, bs[0], nil)
+	defer br.Close()
+	stop, _ := br.(connector.LagReader).SplitLag()
+	if _, err := j.Append(ctx, "in", 0, jl.Record{Value: []byte("after")}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := br.(connector.LagReader).SplitLag(); l.End != stop.End || l.Pending() != stop.End {
+		t.Fatalf("bounded SplitLag %+v, want end %d", l, stop.End)
+	}
+
+	t.Run("job", func(t *testing.T) {
+		const n = 1000
+		fill(t, j, "job", 1, n)
+		src, err := jconn.NewSource(j, jconn.SourceOptions[string]{Topic: "job", Codec: codec.String{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One record per read and per batch, 32 batches per channel: the
+		// source reads at most a few dozen records while the gate is shut,
+		// and publishes its metrics every 16 reads before it blocks.
+		env := stream.NewEnvironment(stream.Options{Parallelism: 1, BatchSize: 1, ChannelCapacity: 32})
+		in := stream.FromSource[string](env, src, stream.WatermarkStrategy[string]{}, "journal")
+		gate := make(chan struct{})
+		var once sync.Once
+		t.Cleanup(func() { once.Do(func() { close(gate) }) })
+		out := stream.Collect(stream.Map(in, func(s string) string { <-gate; return s }).StartNewChain())
+		job, err := env.Start(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { job.Cancel(); _ = job.Wait() }()
+		// pending is the source vertex's live lag and its split's end.
+		pending := func() (int64, []connector.SplitLag) {
+			for _, v := range job.View() {
+				if p, ok := v.PendingRecords(); ok {
+					return p, v.Operators[0].Subtasks[0].Lags
+				}
+			}
+			return -1, nil
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		waitFor := func(what string, cond func() bool) {
+			t.Helper()
+			for !cond() {
+				if time.Now().After(deadline) {
+					p, l := pending()
+					t.Fatalf("timed out waiting for %s (pending %d, lags %+v)", what, p, l)
+				}
+				time.Sleep(time.Millisecond) // polling interval, not a wait for an event
+			}
+		}
+		var behind int64
+		waitFor("a lag while the gate is shut", func() bool {
+			p, l := pending()
+			behind = p
+			return len(l) == 1 && l[0].Position > 0
+		})
+		if p, l := pending(); p < n-100 || p >= n || l[0].End != n {
+			t.Fatalf("gate shut: pending %d, lags %+v; want about %d behind", p, l, n)
+		}
+		once.Do(func() { close(gate) })
+		waitFor("the lag to reach 0", func() bool { p, _ := pending(); return p == 0 && len(out.Values()) == n })
+		if _, l := pending(); l[0].Position != n || l[0].End != n {
+			t.Fatalf("caught up: lags %+v", l)
+		}
+		t.Logf("pending %d with the gate shut, 0 after it opened", behind)
+	})
 }

@@ -307,6 +307,7 @@ func (s *Source[T]) open(ctx context.Context, sp connector.Split, pos []byte, fr
 	}
 	r := &reader[T]{src: s, split: sp.ID, topic: topic, part: part, end: -1,
 		ch: make(chan fetched, 4), ready: make(chan struct{}, 1), done: make(chan struct{})}
+	r.known.Store(-1)
 	var at kgo.Offset
 	if pos != nil {
 		if r.next, err = decodePos(pos); err != nil {
@@ -339,24 +340,32 @@ func (s *Source[T]) open(ctx context.Context, sp connector.Split, pos []byte, fr
 		}
 		at = kgo.NewOffset().At(r.next)
 	}
-	if s.o.Bounded {
-		var lo kadm.ListedOffsets
-		if s.o.ReadUncommitted {
-			lo, err = adm.ListEndOffsets(ctx, topic)
-		} else {
-			lo, err = adm.ListCommittedOffsets(ctx, topic)
+	// The end of the partition now: where a bounded split stops, and the
+	// first end the live lag knows (connector.LagReader; later ends come
+	// with the fetch responses, but franz-go hands over none without
+	// records, so a partition with nothing to read would never report).
+	// An unbounded split opens without it when the listing fails.
+	var lo kadm.ListedOffsets
+	if s.o.ReadUncommitted {
+		lo, err = adm.ListEndOffsets(ctx, topic)
+	} else {
+		lo, err = adm.ListCommittedOffsets(ctx, topic)
+	}
+	if err == nil {
+		err = lo.Error()
+	}
+	o, ok := lo.Lookup(topic, part)
+	if err == nil && !ok {
+		err = errors.New("partition has no end offset")
+	}
+	switch {
+	case err == nil:
+		r.known.Store(o.Offset)
+		if s.o.Bounded {
+			r.end = o.Offset
 		}
-		if err == nil {
-			err = lo.Error()
-		}
-		if err != nil {
-			return fail(fmt.Errorf("list end offsets: %w", err))
-		}
-		o, ok := lo.Lookup(topic, part)
-		if !ok {
-			return fail(errors.New("partition has no end offset"))
-		}
-		r.end = o.Offset
+	case s.o.Bounded:
+		return fail(fmt.Errorf("list end offsets: %w", err))
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: {part: at}})
 	r.cl = cl
@@ -445,10 +454,15 @@ type reader[T any] struct {
 	dead    []connector.DeadLetter
 	seen    int64 // records read (good and bad), for MaxBadRatio
 	bytes   int64 // connector.BytesReader
-	bad     int64
-	rec     Record
-	closed  bool
-	failed  error
+	// known is the end of the partition the last fetch response carried
+	// (high watermark, or last stable offset under read_committed), or
+	// listed at the open (-1: unknown): stored by the poll goroutine once
+	// per fetch, read by SplitLag (connector.LagReader).
+	known  atomic.Int64
+	bad    int64
+	rec    Record
+	closed bool
+	failed error
 }
 
 func (r *reader[T]) poll(ctx context.Context) {
@@ -458,6 +472,7 @@ func (r *reader[T]) poll(ctx context.Context) {
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
+		r.noteEnd(fs)
 		var f fetched
 		fs.EachError(func(_ string, _ int32, err error) {
 			if f.err == nil && !errors.Is(err, context.Canceled) {
@@ -481,6 +496,41 @@ func (r *reader[T]) poll(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// noteEnd keeps the end of the partition a fetch response carried: franz-go
+// hands each partition's high watermark and last stable offset over with
+// its records, so the live lag costs no request.
+func (r *reader[T]) noteEnd(fs kgo.Fetches) {
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if p.Topic != r.topic || p.Partition != r.part {
+			return
+		}
+		end := p.HighWatermark
+		if !r.src.o.ReadUncommitted && p.LastStableOffset >= 0 {
+			end = p.LastStableOffset
+		}
+		if end >= 0 {
+			r.known.Store(end)
+		}
+	})
+}
+
+// SplitLag implements connector.LagReader: the end is the one the latest
+// fetch response carried, or listed when the split opened (the end offset
+// of a bounded split at most).
+func (r *reader[T]) SplitLag() (connector.SplitLag, bool) {
+	end := r.known.Load()
+	if r.end >= 0 {
+		if end < 0 {
+			end = r.end
+		}
+		end = min(end, r.end)
+	}
+	if end < 0 {
+		return connector.SplitLag{}, false
+	}
+	return connector.SplitLag{Connector: "kafka", Topic: r.topic, Partition: r.part, Position: r.next, End: end}, true
 }
 
 // Ready implements connector.Notifier.
@@ -628,3 +678,8 @@ func (r *reader[T]) Close() error {
 	<-r.done
 	return nil
 }
+
+var (
+	_ connector.BytesReader = (*reader[int])(nil)
+	_ connector.LagReader   = (*reader[int])(nil)
+)

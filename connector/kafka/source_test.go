@@ -406,3 +406,55 @@ func TestSourceOffsetOutOfRange(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestSourceLiveLag: connector.LagReader reports the reader's position and
+// the end its fetches carried (no request of its own): 15 pending after 5 of
+// 20 records, 0 once caught up, also after more records came; a bounded
+// split knows its end before its first fetch.
+func TestSourceLiveLag(t *testing.T) {
+	c := fakeCluster(t, 1, "t")
+	cl := client(t, c, manualPartitioner())
+	var vals []string
+	for i := range 20 {
+		vals = append(vals, fmt.Sprintf("v%d", i+1))
+	}
+	produce(t, cl, "t", 0, vals...)
+	s, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues})
+	r := open(t, s, partitionSplit("t", 0), nil)
+	lag := func(want connector.SplitLag) {
+		t.Helper()
+		got, ok := r.(connector.LagReader).SplitLag()
+		if !ok || got != want {
+			t.Fatalf("SplitLag %+v %v, want %+v", got, ok, want)
+		}
+	}
+	if _, _, err := readN(t, r, 5); err != nil {
+		t.Fatal(err)
+	}
+	lag(connector.SplitLag{Connector: "kafka", Topic: "t", Partition: 0, Position: 5, End: 20})
+	if l, _ := r.(connector.LagReader).SplitLag(); l.Pending() != 15 {
+		t.Fatalf("pending %d, want 15", l.Pending())
+	}
+	if _, _, err := readN(t, r, 15); err != nil {
+		t.Fatal(err)
+	}
+	lag(connector.SplitLag{Connector: "kafka", Topic: "t", Partition: 0, Position: 20, End: 20})
+	produce(t, cl, "t", 0, "v21", "v22", "v23")
+	if _, _, err := readN(t, r, 3); err != nil {
+		t.Fatal(err)
+	}
+	lag(connector.SplitLag{Connector: "kafka", Topic: "t", Partition: 0, Position: 23, End: 23})
+
+	// A partition with nothing to read gets no fetch response with records:
+	// the end listed at the open says it is not behind.
+	l, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, Start: Start{Kind: StartLatest}})
+	if got, ok := open(t, l, partitionSplit("t", 0), nil).(connector.LagReader).SplitLag(); !ok || got.Position != 23 || got.End != 23 {
+		t.Fatalf("at the end: SplitLag %+v %v", got, ok)
+	}
+
+	b, _ := NewSource(SourceOptions[string]{Cluster: c, Topics: []string{"t"}, Deserializer: stringValues, Bounded: true, ReadUncommitted: true})
+	br := open(t, b, partitionSplit("t", 0), nil)
+	if l, ok := br.(connector.LagReader).SplitLag(); !ok || l.Position != 0 || l.End != 23 || l.Pending() != 23 {
+		t.Fatalf("bounded SplitLag %+v %v", l, ok)
+	}
+}

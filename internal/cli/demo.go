@@ -281,7 +281,8 @@ END;
 
 // demoSources is demoSourcesSQL for the job named group: its sources
 // commit their checkpoints' offsets to that consumer group, so /metrics
-// shows the job's lag on the topics (strom_source_lag_records).
+// shows the group's lag on the topics (strom_source_committed_lag_records)
+// next to the readers' live lag (strom_source_lag_records).
 func demoSources(group string) string {
 	return strings.ReplaceAll(demoSourcesSQL, "'format' = 'json');", "'format' = 'json', 'scan.commit-offsets' = 'true', 'group.id' = '"+group+"');")
 }

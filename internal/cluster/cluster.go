@@ -9,9 +9,11 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -297,5 +299,62 @@ func (j *Job) View() []VertexView {
 		}
 		out = append(out, vv)
 	}
+	return out
+}
+
+// PendingRecords is the live lag of a source vertex: the records between
+// its readers' positions and the ends of their splits they know
+// (connector.LagReader), summed over its subtasks and splits; false when
+// no reader of the vertex reports one (not a journal or Kafka source, or
+// no end known yet).
+func (v VertexView) PendingRecords() (int64, bool) {
+	var n int64
+	ok := false
+	for _, op := range v.Operators {
+		for _, s := range op.Subtasks {
+			for _, l := range s.Lags {
+				n += l.Pending()
+				ok = true
+			}
+		}
+	}
+	return n, ok
+}
+
+// SourceLag is the live lag of one split of a job's sources.
+type SourceLag struct {
+	Connector, Topic string
+	Partition        int32
+	Pending          int64
+}
+
+// SourceLags aggregates the live lags of a job's view per (connector,
+// topic, partition), sorted by them: two sources of one topic in a job give
+// one entry, the larger lag.
+func SourceLags(vs []VertexView) []SourceLag {
+	type key struct {
+		conn, topic string
+		part        int32
+	}
+	m := map[key]int64{}
+	for _, v := range vs {
+		for _, op := range v.Operators {
+			for _, s := range op.Subtasks {
+				for _, l := range s.Lags {
+					k := key{l.Connector, l.Topic, l.Partition}
+					if p, ok := m[k]; !ok || l.Pending() > p {
+						m[k] = l.Pending()
+					}
+				}
+			}
+		}
+	}
+	out := make([]SourceLag, 0, len(m))
+	for k, p := range m {
+		out = append(out, SourceLag{Connector: k.conn, Topic: k.topic, Partition: k.part, Pending: p})
+	}
+	slices.SortFunc(out, func(a, b SourceLag) int {
+		return cmp.Or(cmp.Compare(a.Connector, b.Connector), cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
 	return out
 }

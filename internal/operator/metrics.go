@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stromio/strom/connector"
 )
 
 // Metrics are the counters of one operator in one subtask. The owning
@@ -39,12 +41,17 @@ type Metrics struct {
 	// (else the figure is unknown, not zero).
 	BytesRead, BytesWritten     int64
 	ReadCounted, WrittenCounted bool
+	// Lags are the live positions and known ends of the splits of a
+	// source whose readers report them (connector.LagReader), set by a
+	// LagReporter before each publication; nil for other operators.
+	Lags []connector.SplitLag
 	// Latency records latency markers that ended in this operator (the
 	// tail of a chain with no output edge: where data leaves the job).
 	Latency Histogram
 
 	latMu   sync.Mutex
 	latSnap Histogram
+	lagSnap []connector.SplitLag // under latMu
 }
 
 // MetricsSnapshot is a consistent-enough copy of an operator's metrics.
@@ -60,6 +67,8 @@ type MetricsSnapshot struct {
 	// WrittenCounted (see Metrics).
 	BytesRead, BytesWritten     int64
 	ReadCounted, WrittenCounted bool
+	// Lags are a source's splits that report their lag (a copy).
+	Lags []connector.SplitLag
 	// Latency is the histogram of source-to-sink latency markers.
 	Latency Histogram
 }
@@ -86,9 +95,14 @@ func (m *Metrics) Publish() {
 		}
 		m.snap.bytesCounted.Store(c)
 	}
-	if m.Latency.N != m.latSnap.N {
+	if m.Latency.N != m.latSnap.N || m.Lags != nil {
 		m.latMu.Lock()
-		m.latSnap = m.Latency
+		if m.Latency.N != m.latSnap.N {
+			m.latSnap = m.Latency
+		}
+		if m.Lags != nil {
+			m.lagSnap = append(m.lagSnap[:0], m.Lags...)
+		}
 		m.latMu.Unlock()
 	}
 }
@@ -96,7 +110,7 @@ func (m *Metrics) Publish() {
 // Snapshot reads the last published values; safe from any goroutine.
 func (m *Metrics) Snapshot() MetricsSnapshot {
 	c := m.snap.bytesCounted.Load()
-	return MetricsSnapshot{
+	s := MetricsSnapshot{
 		RecordsIn:         m.snap.in.Load(),
 		RecordsOut:        m.snap.out.Load(),
 		BatchesOut:        m.snap.batches.Load(),
@@ -109,8 +123,14 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		BytesWritten:      m.snap.bytesWritten.Load(),
 		ReadCounted:       c&1 != 0,
 		WrittenCounted:    c&2 != 0,
-		Latency:           m.latencySnapshot(),
 	}
+	m.latMu.Lock()
+	s.Latency = m.latSnap
+	if m.lagSnap != nil {
+		s.Lags = append([]connector.SplitLag(nil), m.lagSnap...)
+	}
+	m.latMu.Unlock()
+	return s
 }
 
 // BytesCounter is implemented by the operators whose connector may count
@@ -121,10 +141,11 @@ type BytesCounter interface {
 	CountBytes()
 }
 
-func (m *Metrics) latencySnapshot() Histogram {
-	m.latMu.Lock()
-	defer m.latMu.Unlock()
-	return m.latSnap
+// LagReporter is implemented by sources: the task calls ReportLags on the
+// subtask's goroutine before each publication, which asks every reader
+// that is a connector.LagReader for its split's lag into M.Lags.
+type LagReporter interface {
+	ReportLags()
 }
 
 // histBuckets covers 1µs .. ~10^5 s in quarter powers of two.

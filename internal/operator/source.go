@@ -57,6 +57,7 @@ type splitReader[T any] struct {
 	cl    connector.CheckpointListener // nil: no checkpoint-complete notices
 	br    connector.BytesReader        // nil: the reader does not count bytes
 	bytes int64                        // br's count at the last CountBytes
+	lr    connector.LagReader          // nil: the reader does not report its lag
 	done  bool
 	idle  bool
 	maxTS int64
@@ -212,6 +213,7 @@ func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, res
 	sr.dlr, _ = r.(connector.DeadLetterReader)
 	sr.cl, _ = r.(connector.CheckpointListener)
 	sr.br, _ = r.(connector.BytesReader)
+	sr.lr, _ = r.(connector.LagReader)
 	s.readers = append(s.readers, sr)
 	s.known[sp.ID] = true
 	return nil
@@ -438,6 +440,25 @@ func (s *Source[T]) CountBytes() {
 		sr.bytes = b
 		s.M.ReadCounted = true
 	}
+}
+
+// ReportLags sets M.Lags to the lag of every reader that reports one
+// (operator.LagReporter), ended splits included (a bounded split at its
+// end reports 0). M.Lags stays nil when no reader reports.
+func (s *Source[T]) ReportLags() {
+	lags := s.M.Lags[:0]
+	for _, sr := range s.readers {
+		if sr.lr == nil {
+			continue
+		}
+		if l, ok := sr.lr.SplitLag(); ok {
+			lags = append(lags, l)
+		}
+	}
+	if len(lags) == 0 && s.M.Lags == nil {
+		return
+	}
+	s.M.Lags = lags
 }
 
 // Sink writes records through a connector writer.

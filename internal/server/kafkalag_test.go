@@ -16,8 +16,9 @@ import (
 )
 
 // A job whose Kafka source commits its checkpoints' offsets to a group
-// shows its lag (JobMetrics.Lags, strom_source_lag_records with
-// connector="kafka"): 0 once it caught up; after the job was cancelled
+// shows its committed lag (JobMetrics.Lags, strom_source_committed_lag_records
+// with connector="kafka"), and its readers the live lag
+// (strom_source_lag_records, pending_records of the metrics document): 0 once it caught up; after the job was cancelled
 // and records were produced, a job starting at the group's offsets that
 // takes no checkpoint yet is those records behind. The lag clients close
 // when a job ends; promtool accepts /metrics. A broker that is down
@@ -102,15 +103,41 @@ INSERT INTO out SELECT auction, price FROM bids;`
 	}
 	poll(t, "the second reader's lag is 7 on partition 0", func() bool { return lagsAre(js.ID, map[int32]int64{0: 7, 1: 0}) })
 
-	rec := httptest.NewRecorder()
-	web.NewMetricsHandler(ts.srv.MetricsSource, ts.srv.JournalCollector()).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	body := rec.Body.String()
-	for _, want := range []string{`strom_source_lag_records{connector="kafka",job_id="` + js.ID + `",partition="0",topic="bids"} 7`,
-		`strom_source_lag_records{connector="kafka",job_id="` + js.ID + `",partition="1",topic="bids"} 0`} {
+	// The committed lag stays 7 until the job's first checkpoint, while
+	// the live lag from its readers reaches 0 as it reads the 7 records:
+	// two names, never two series with the same labels.
+	var body string
+	poll(t, "the live lag 0 in /metrics", func() bool {
+		rec := httptest.NewRecorder()
+		web.NewMetricsHandler(ts.srv.MetricsSource, ts.srv.JournalCollector()).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		body = rec.Body.String()
+		return strings.Contains(body, `strom_source_lag_records{connector="kafka",job_id="`+js.ID+`",partition="0",topic="bids"} 0`) &&
+			strings.Contains(body, `strom_source_lag_records{connector="kafka",job_id="`+js.ID+`",partition="1",topic="bids"} 0`)
+	})
+	for _, want := range []string{`strom_source_committed_lag_records{connector="kafka",job_id="` + js.ID + `",partition="0",topic="bids"} 7`,
+		`strom_source_committed_lag_records{connector="kafka",job_id="` + js.ID + `",partition="1",topic="bids"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("/metrics lacks %s:\n%s", want, body)
 		}
 	}
+	// The metrics document (the sampler's, once a second) shows the live
+	// lag on the source vertex, and only there.
+	poll(t, "pending_records 0 on the source vertex", func() bool {
+		var doc web.MetricsDoc
+		if code := ts.call(t, "GET", "/api/v1/jobs/"+js.ID+"/metrics", nil, &doc); code != 200 {
+			t.Fatalf("metrics: %d", code)
+		}
+		var with []int64
+		for _, v := range doc.Vertices {
+			if v.PendingRecords != nil {
+				with = append(with, *v.PendingRecords)
+			}
+		}
+		if len(with) > 1 {
+			t.Fatalf("pending_records on %d of %d vertices, want the source's only", len(with), len(doc.Vertices))
+		}
+		return len(with) == 1 && with[0] == 0
+	})
 	if strings.Contains(body, `job_id="`+first+`"`) {
 		t.Fatalf("/metrics shows the cancelled job:\n%s", body)
 	}

@@ -82,6 +82,7 @@ type Subtask struct {
 	flush   []operator.IdleFlusher
 	sizers  []operator.Sizer
 	bytes   []operator.BytesCounter
+	lags    []operator.LagReporter
 	wm      int64
 	idle    bool
 	isOpen  []bool
@@ -196,6 +197,9 @@ func New(cfg Config) (*Subtask, error) {
 		}
 		if bc, ok := built.Op.(operator.BytesCounter); ok {
 			st.bytes = append(st.bytes, bc)
+		}
+		if lr, ok := built.Op.(operator.LagReporter); ok {
+			st.lags = append(st.lags, lr)
 		}
 		if cn, ok := built.Op.(operator.CheckpointNotified); ok {
 			st.notified = append(st.notified, cn)
@@ -603,6 +607,9 @@ func (st *Subtask) publish() {
 	}
 	for _, bc := range st.bytes {
 		bc.CountBytes()
+	}
+	for _, lr := range st.lags {
+		lr.ReportLags()
 	}
 	for _, m := range st.Metrics {
 		m.Publish()

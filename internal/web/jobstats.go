@@ -16,7 +16,10 @@ import (
 // first) and its lag behind Time, state bytes, late records, dead letters,
 // the latency quantiles of the latency markers (null without markers),
 // and the bytes its sources read and its sinks serialised (totals and per
-// second; null when no connector of the chain counts them).
+// second; null when no connector of the chain counts them), and the live
+// lag of its journal and Kafka sources (pending_records: records between
+// their readers' positions and the split ends they know; null for other
+// vertices).
 type VertexMetrics struct {
 	ID                  int             `json:"id"`
 	Name                string          `json:"name,omitempty"`
@@ -38,6 +41,7 @@ type VertexMetrics struct {
 	BytesWritten        *int64          `json:"bytes_written"`
 	BytesReadPerSecond  *float64        `json:"bytes_read_per_second"`
 	BytesWritePerSecond *float64        `json:"bytes_written_per_second"`
+	PendingRecords      *int64          `json:"pending_records"`
 	Operators           []VertexMetrics `json:"operators,omitempty"`
 }
 
@@ -234,6 +238,9 @@ func figures(id, par int, ops []cluster.OperatorView, now time.Time) VertexMetri
 	}
 	if countsW {
 		vm.BytesWritten = &bytesW
+	}
+	if n, ok := (cluster.VertexView{Operators: ops}).PendingRecords(); ok {
+		vm.PendingRecords = &n
 	}
 	// The latency histograms of every subtask, merged (the histogram type
 	// is the operator package's, reached through the view).

@@ -41,8 +41,10 @@ type JobMetrics struct {
 	// attempts); Restarts the number of restarts.
 	Exceptions int64
 	Restarts   int
-	// Lags are how far the job's sources are behind their input (journal
-	// or Kafka), when the server knows.
+	// Lags are how far the offsets the job's sources committed to their
+	// consumer groups are behind their input (journal or Kafka), when the
+	// server knows (strom_source_committed_lag_records; the live lag,
+	// strom_source_lag_records, comes from Vertices).
 	Lags []SourceLag
 }
 
@@ -90,7 +92,7 @@ type jobCollector struct {
 
 	info, recordsIn, recordsOut, batchesOut, backpressure, watermark, watermarkLag, stateBytes, late, deadLetters,
 	bytesRead, bytesWritten, latency, ckCompleted, ckFailed, ckLastDuration, ckLastSize, ckLastAlignment, ckLastID, ckRestored,
-	exceptions, restarts, lag *prometheus.Desc
+	exceptions, restarts, lag, committedLag *prometheus.Desc
 }
 
 func newJobCollector(src MetricsSource) *jobCollector {
@@ -140,14 +142,16 @@ func newJobCollector(src MetricsSource) *jobCollector {
 		restarts: desc("strom_job_restarts_total",
 			"Restarts of a job by its restart strategy.", jobLabel),
 		lag: desc("strom_source_lag_records",
-			"Records between a source's position and the end of its input partition.", []string{"job_id", "connector", "topic", "partition"}),
+			"Live lag of a journal or Kafka source: records between its reader's position and the end of the partition it knows (the larger of two sources of one topic).", []string{"job_id", "connector", "topic", "partition"}),
+		committedLag: desc("strom_source_committed_lag_records",
+			"Records between the offsets a source committed to its consumer group at its last checkpoint and the end of its input partition.", []string{"job_id", "connector", "topic", "partition"}),
 	}
 }
 
 func (c *jobCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.recordsIn, c.recordsOut, c.batchesOut, c.backpressure, c.watermark,
 		c.watermarkLag, c.stateBytes, c.late, c.deadLetters, c.bytesRead, c.bytesWritten, c.latency, c.ckCompleted, c.ckFailed, c.ckLastDuration,
-		c.ckLastSize, c.ckLastAlignment, c.ckLastID, c.ckRestored, c.exceptions, c.restarts, c.lag} {
+		c.ckLastSize, c.ckLastAlignment, c.ckLastID, c.ckRestored, c.exceptions, c.restarts, c.lag, c.committedLag} {
 		ch <- d
 	}
 }
@@ -214,8 +218,11 @@ func (c *jobCollector) collectJob(ch chan<- prometheus.Metric, jm *JobMetrics) {
 	}
 	counter(c.exceptions, float64(jm.Exceptions), id)
 	counter(c.restarts, float64(jm.Restarts), id)
+	for _, lg := range cluster.SourceLags(jm.Vertices) {
+		gauge(c.lag, float64(lg.Pending), id, lg.Connector, lg.Topic, strconv.Itoa(int(lg.Partition)))
+	}
 	for _, lg := range jm.Lags {
-		gauge(c.lag, float64(lg.Lag), id, lg.Connector, lg.Topic, strconv.Itoa(int(lg.Partition)))
+		gauge(c.committedLag, float64(lg.Lag), id, lg.Connector, lg.Topic, strconv.Itoa(int(lg.Partition)))
 	}
 }
 

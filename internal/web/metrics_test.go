@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/cluster"
 	"github.com/stromio/strom/internal/operator"
@@ -60,8 +61,15 @@ func fixedJob(now time.Time) web.JobMetrics {
 	}
 	wm := now.Add(-1500 * time.Millisecond).UnixMilli()
 	src := cluster.OperatorView{Name: "source: nexmark", UID: "src", Subtasks: []operator.MetricsSnapshot{
-		{RecordsOut: 1000, BatchesOut: 4, Watermark: wm, DeadLetters: 2, BytesRead: 64000, ReadCounted: true},
-		{RecordsOut: 500, BatchesOut: 2, Watermark: base.MinTime, BackpressureNanos: 2_500_000_000, BytesRead: 32000, ReadCounted: true},
+		{RecordsOut: 1000, BatchesOut: 4, Watermark: wm, DeadLetters: 2, BytesRead: 64000, ReadCounted: true,
+			Lags: []connector.SplitLag{{Connector: "journal", Topic: "bids", Partition: 0, Position: 10, End: 52}}},
+		{RecordsOut: 500, BatchesOut: 2, Watermark: base.MinTime, BackpressureNanos: 2_500_000_000, BytesRead: 32000, ReadCounted: true,
+			Lags: []connector.SplitLag{{Connector: "kafka", Topic: "bids", Partition: 1, Position: 3, End: 10},
+				// A second source of the same partition, further ahead: one
+				// series, the larger lag.
+				{Connector: "journal", Topic: "bids", Partition: 0, Position: 50, End: 52},
+				// A reader past the end it knows: 0, never negative.
+				{Connector: "kafka", Topic: "asks", Partition: 0, Position: 12, End: 11}}},
 	}}
 	win := cluster.OperatorView{Name: "window", UID: "win", Subtasks: []operator.MetricsSnapshot{
 		{RecordsIn: 750, RecordsOut: 10, Watermark: wm, StateBytes: 4096, LateRecords: 3},
@@ -85,7 +93,7 @@ func fixedJob(now time.Time) web.JobMetrics {
 			{ID: 10, Status: cluster.StatusFailed, Alignment: time.Second},
 		},
 		Exceptions: 3, Restarts: 1,
-		Lags: []web.SourceLag{{Connector: "journal", Topic: "bids", Partition: 0, Lag: 42}, {Connector: "kafka", Topic: "bids", Partition: 1, Lag: 7}},
+		Lags: []web.SourceLag{{Connector: "journal", Topic: "bids", Partition: 0, Lag: 40}, {Connector: "kafka", Topic: "bids", Partition: 1, Lag: 3}},
 	}
 }
 
@@ -128,8 +136,13 @@ func TestMetricsExposition(t *testing.T) {
 		`strom_checkpoints_completed_total{job_id="j2"} 0`,
 		`strom_job_exceptions_total{job_id="j1"} 3`,
 		`strom_job_restarts_total{job_id="j1"} 1`,
+		// Live from the source readers, and committed to the groups: two
+		// names, so never two series with the same labels.
 		`strom_source_lag_records{connector="journal",job_id="j1",partition="0",topic="bids"} 42`,
 		`strom_source_lag_records{connector="kafka",job_id="j1",partition="1",topic="bids"} 7`,
+		`strom_source_lag_records{connector="kafka",job_id="j1",partition="0",topic="asks"} 0`,
+		`strom_source_committed_lag_records{connector="journal",job_id="j1",partition="0",topic="bids"} 40`,
+		`strom_source_committed_lag_records{connector="kafka",job_id="j1",partition="1",topic="bids"} 3`,
 		`# TYPE strom_source_to_sink_latency_seconds histogram`,
 		`# TYPE strom_operator_records_in_total counter`,
 		`# TYPE strom_operator_watermark_lag_seconds gauge`,
@@ -162,6 +175,9 @@ func TestMetricsExposition(t *testing.T) {
 		if strings.Contains(text, absent) {
 			t.Errorf("unexpected series %s", absent)
 		}
+	}
+	if n := strings.Count(text, "\nstrom_source_lag_records{"); n != 3 {
+		t.Errorf("%d live lag series, want 3 (one per partition)", n)
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", text)

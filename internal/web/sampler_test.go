@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/cluster"
 )
 
@@ -26,6 +27,8 @@ func (b *viewBackend) Job(id string) (JobInfo, error) {
 	op.Subtasks = slices.Grow(op.Subtasks, 1)[:1]
 	op.Subtasks[0].RecordsOut = b.out.Load()
 	op.Subtasks[0].BytesRead, op.Subtasks[0].ReadCounted = 10*b.out.Load(), true // 10 bytes a record
+	op.Subtasks[0].Lags = []connector.SplitLag{{Connector: "journal", Topic: "t", Partition: 0, Position: b.out.Load(), End: 3000},
+		{Connector: "journal", Topic: "t", Partition: 1, Position: 0, End: 500}}
 	ji.View = []cluster.VertexView{{ID: 1, Name: "src", Parallelism: 1, Operators: []cluster.OperatorView{op}}}
 	return ji, nil
 }
@@ -68,6 +71,10 @@ func TestSamplerRates(t *testing.T) {
 			v.BytesWritten != nil || v.BytesWritePerSecond != nil || len(v.Operators) != 1 || v.Operators[0].BytesReadPerSecond == nil ||
 			*v.Operators[0].BytesReadPerSecond != 5000 {
 			t.Fatalf("bytes of %+v", v)
+		}
+		// The live lag of the sampled view: 2000 + 500 records pending.
+		if v.PendingRecords == nil || *v.PendingRecords != 2500 || v.Operators[0].PendingRecords == nil || *v.Operators[0].PendingRecords != 2500 {
+			t.Fatalf("pending records of %+v", v)
 		}
 	}
 	var list struct{ Jobs []JobSummary }

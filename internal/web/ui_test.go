@@ -275,6 +275,8 @@ func (f *uiFakeAPI) metrics(id string, t time.Time) map[string]any {
 			m["records_in_per_second"] = 0.0
 			// The source's connector counts the bytes it reads.
 			m["bytes_read"], m["bytes_read_per_second"] = int64(out*4000*120), out*120
+			// A journal or Kafka source: its live lag.
+			m["pending_records"] = int64(12345)
 		}
 		return m
 	}
@@ -694,6 +696,10 @@ func TestDashboardChromium(t *testing.T) {
 		// Bytes/s: the source's (its connector counts them), none elsewhere.
 		if len(vt) == 3 && (len(vt[0]) < 14 || !strings.HasSuffix(vt[0][13], " MiB/s in") || vt[1][13] != "—") {
 			t.Errorf("bytes per second of the vertices: %q", vt)
+		}
+		// Pending: the source's live lag, none elsewhere.
+		if len(vt) == 3 && (len(vt[0]) < 15 || vt[0][14] != "12,345" || vt[1][14] != "—") {
+			t.Errorf("pending records of the vertices: %q", vt)
 		}
 		if strings.Contains(dom, `id="auth" class="auth"`) && !strings.Contains(dom, `id="auth" class="auth" hidden`) {
 			t.Error("the sign-in screen is shown")

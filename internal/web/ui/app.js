@@ -447,7 +447,8 @@
             h("th", { class: "num", text: "Records in" }), h("th", { class: "num", text: "Records out" }), h("th", { text: "Backpressure" }),
             h("th", { text: "Watermark" }), h("th", { class: "num", text: "Lag" }), h("th", { class: "num", text: "State" }),
             h("th", { class: "num", text: "Late" }), h("th", { class: "num", text: "Dead letters" }), h("th", { class: "num", text: "Latency p50 / p99" }),
-            h("th", { class: "num", text: "Bytes/s", title: "bytes read by the sources and serialised by the sinks per second (where the connector counts them)" }))),
+            h("th", { class: "num", text: "Bytes/s", title: "bytes read by the sources and serialised by the sinks per second (where the connector counts them)" }),
+            h("th", { class: "num", text: "Pending", title: "live consumer lag of journal and Kafka sources: records between their readers' positions and the ends of their partitions" }))),
           vtxBody))),
       h("div", { class: "card", id: "checkpoints" }, h("div", { class: "card-head" }, h("h2", { text: "Checkpoints" }), ckptCounts), ckptBody),
       h("div", { class: "card", id: "exceptions" }, h("div", { class: "card-head" }, h("h2", { text: "Exceptions" }), excCount), excBody),
@@ -522,9 +523,10 @@
           h("td", { class: "num", text: fmtInt(v.late_records) }),
           h("td", { class: "num", text: fmtInt(v.dead_letters) }),
           h("td", { class: "num", text: v.latency_p50_ms == null ? "—" : fmtMs(v.latency_p50_ms) + " / " + fmtMs(v.latency_p99_ms) }),
-          h("td", { class: "num bytes", text: bytesRates(v), title: bytesTotals(v) })));
+          h("td", { class: "num bytes", text: bytesRates(v), title: bytesTotals(v) }),
+          h("td", { class: "num pending", text: fmtInt(v.pending_records) })));
       }
-      if (!vertices.length) vtxBody.append(h("tr", null, h("td", { colspan: 14, class: "empty", text: "No graph." })));
+      if (!vertices.length) vtxBody.append(h("tr", null, h("td", { colspan: 15, class: "empty", text: "No graph." })));
     }
 
     // bytesRates is "<read>/s in", "<written>/s out" or both for a vertex
