@@ -38,10 +38,14 @@ type rollStep struct {
 // those completed before a halt), the records written in offset order,
 // how many were acked, the highest log start seen and the segment bases
 // seen deleted.
-func rollWorkload(t *testing.T, c *vfs.CrashFS, s uint64, halt int) (steps []rollStep, written []Record, acked int, start int64, deleted map[int64]bool) {
+func rollWorkload(t *testing.T, c *vfs.CrashFS, wrap func(*vfs.CrashFS) vfs.FS, s uint64, halt int) (steps []rollStep, written []Record, acked int, start int64, deleted map[int64]bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(s, 9))
-	o := quietOpts(c, nil)
+	var fsys vfs.FS = c
+	if wrap != nil {
+		fsys = wrap(c)
+	}
+	o := quietOpts(fsys, nil)
 	o.SyncInterval = 1 << 40
 	o.SegmentBytes = 2 << 10
 	o.RetentionBytes = 6 << 10
@@ -117,47 +121,69 @@ func rollWorkload(t *testing.T, c *vfs.CrashFS, s uint64, halt int) (steps []rol
 func TestL9CrashDuringRollAndRetention(t *testing.T) {
 	s0 := seed(t)
 	seeds := iterations(4, 100)
-	points, rolls, retains := 0, 0, 0
+	var st rollStats
 	for i := range seeds {
 		s := s0 + uint64(i)
-		steps, _, _, _, _ := rollWorkload(t, vfs.NewCrashFS(s), s, -1)
-		var at []int // the crash points: every operation inside a roll or a retention run
-		for _, st := range steps {
-			if st.roll {
-				rolls++
-			}
-			if st.retain {
-				retains++
-			}
-			if !st.roll && !st.retain {
-				continue
-			}
-			for k := st.opsBefore; k < st.opsAfter; k++ {
-				at = append(at, k)
-			}
-		}
-		for _, k := range at {
-			points++
-			c := vfs.NewCrashFS(s)
-			c.SetTear([]int{0, 512, 4096}[k%3])
-			replay, written, acked, start, deleted := rollWorkload(t, c, s, k)
-			// The replay is the dry run up to the halt (else the crash
-			// point would not be where it was meant to be).
-			for n, st := range replay {
-				if st.opsBefore != steps[n].opsBefore {
-					t.Fatalf("seed %d: step %d starts at operation %d in the replay, %d in the dry run: the workload is not deterministic", s, n, st.opsBefore, steps[n].opsBefore)
-				}
-			}
-			c.Crash()
-			if err := checkAfterCrash(c, written, acked, start, deleted); err != nil {
-				t.Fatalf("seed %d, crash at operation %d (replay: -run '^%s$' -seed %d): %v", s, k, t.Name(), s0, err)
-			}
+		if err := crashRollSeed(t, s, nil, &st); err != nil {
+			t.Fatalf("%v (replay: -run '^%s$' -seed %d)", err, t.Name(), s0)
 		}
 	}
-	t.Logf("%d seeds: %d crash points inside %d rolls and %d retention runs", seeds, points, rolls, retains)
-	if rolls == 0 || retains == 0 || points == 0 {
-		t.Fatalf("the workload rolled %d and retained %d times: no crash inside them", rolls, retains)
+	t.Logf("%d seeds: %d crash points inside %d rolls and %d retention runs", seeds, st.points, st.rolls, st.retains)
+	if st.rolls == 0 || st.retains == 0 || st.points == 0 {
+		t.Fatalf("the workload rolled %d and retained %d times: no crash inside them", st.rolls, st.retains)
 	}
+}
+
+// The control: the test catches a journal whose directory syncs do
+// nothing (a rolled segment's name, or a new log start, lost in a crash).
+func TestL9CrashDuringRollCatchesMissingDirSyncs(t *testing.T) {
+	for s := range uint64(20) {
+		if crashRollSeed(t, s, func(c *vfs.CrashFS) vfs.FS { return skipSyncDir{c} }, &rollStats{}) != nil {
+			return
+		}
+	}
+	t.Error("20 seeds of crashes inside rolls and retention runs did not notice missing directory syncs")
+}
+
+type rollStats struct{ points, rolls, retains int }
+
+// crashRollSeed runs the dry run of seed s and then a crash at every
+// operation inside its rolls and retention runs.
+func crashRollSeed(t *testing.T, s uint64, wrap func(*vfs.CrashFS) vfs.FS, st *rollStats) error {
+	steps, _, _, _, _ := rollWorkload(t, vfs.NewCrashFS(s), wrap, s, -1)
+	var at []int // the crash points: every operation inside a roll or a retention run
+	for _, step := range steps {
+		if step.roll {
+			st.rolls++
+		}
+		if step.retain {
+			st.retains++
+		}
+		if !step.roll && !step.retain {
+			continue
+		}
+		for k := step.opsBefore; k < step.opsAfter; k++ {
+			at = append(at, k)
+		}
+	}
+	for _, k := range at {
+		st.points++
+		c := vfs.NewCrashFS(s)
+		c.SetTear([]int{0, 512, 4096}[k%3])
+		replay, written, acked, start, deleted := rollWorkload(t, c, wrap, s, k)
+		// The replay is the dry run up to the halt (else the crash point
+		// would not be where it was meant to be).
+		for n, step := range replay {
+			if step.opsBefore != steps[n].opsBefore {
+				t.Fatalf("seed %d: step %d starts at operation %d in the replay, %d in the dry run: the workload is not deterministic", s, n, step.opsBefore, steps[n].opsBefore)
+			}
+		}
+		c.Crash()
+		if err := checkAfterCrash(c, written, acked, start, deleted); err != nil {
+			return fmt.Errorf("seed %d, crash at operation %d: %v", s, k, err)
+		}
+	}
+	return nil
 }
 
 // checkAfterCrash reopens c after a crash and checks L7's invariants in
