@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -78,12 +79,14 @@ func NewHandler(j *Journal, opts HandlerOptions) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /topics", h.topics)
 	mux.HandleFunc("POST /topics/{topic}/records", h.produce)
+	mux.HandleFunc("POST /producers", h.producers)
 	mux.HandleFunc("GET /topics/{topic}/partitions/{p}/records", h.fetch)
 	mux.HandleFunc("GET /topics/{topic}/partitions/{p}/tail", h.tail)
 	// The same paths with another method, and every other path: JSON errors.
 	for path, allow := range map[string]string{
 		"/topics":                                "GET, HEAD",
 		"/topics/{topic}/records":                "POST",
+		"/producers":                             "POST",
 		"/topics/{topic}/partitions/{p}/records": "GET, HEAD",
 		"/topics/{topic}/partitions/{p}/tail":    "GET, HEAD",
 	} {
@@ -125,6 +128,10 @@ func (h *httpHandler) journalError(w http.ResponseWriter, r *http.Request, err e
 	switch {
 	case errors.Is(err, ErrUnknownTopic):
 		status = http.StatusNotFound
+	case errors.Is(err, ErrProducerFenced), errors.Is(err, ErrOutOfOrderSequence), errors.Is(err, ErrDuplicateSequence):
+		status = http.StatusConflict
+	case errors.Is(err, ErrUnknownProducer):
+		status = http.StatusBadRequest
 	case errors.Is(err, ErrOffsetOutOfRange):
 		status = http.StatusRequestedRangeNotSatisfiable
 	case errors.Is(err, ErrClosed), errors.Is(err, ErrReadOnly), errors.Is(err, ErrQuarantined):
@@ -253,6 +260,95 @@ func recordValue(v json.RawMessage) ([]byte, error) {
 	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
 }
 
+// produceRequest is a decoded and checked produce body.
+type produceRequest struct {
+	records []Record
+	parts   []int // per record: its "partition", or -1 for none
+	// With an idempotent producer: its id, epoch and the sequence of the
+	// first record; every record names the same partition then.
+	producer *ProducerSeq
+}
+
+// errBodyTooLarge wraps the error of a body over the limit (413).
+var errBodyTooLarge = errors.New("body too large")
+
+// decodeProduce reads and checks a produce body: the JSON shape, values,
+// timestamps, headers, partitions in [0, nparts), the producer fields. Its
+// errors are the client's (400, or 413 when errors.Is errBodyTooLarge).
+func decodeProduce(body io.Reader, nparts int) (*produceRequest, error) {
+	var req struct {
+		ProducerID    *int64         `json:"producer_id"`
+		ProducerEpoch *uint32        `json:"producer_epoch"`
+		Sequence      *int32         `json:"sequence"`
+		Records       []httpInRecord `json:"records"`
+	}
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: body is larger than the limit of %d bytes", errBodyTooLarge, mbe.Limit)
+		}
+		return nil, fmt.Errorf("invalid JSON body: %v", err)
+	}
+	if len(req.Records) == 0 {
+		return nil, errors.New(`no records: want {"records":[{"key":...,"value":...}, ...]}`)
+	}
+	out := &produceRequest{}
+	n := 0
+	for _, set := range []bool{req.ProducerID != nil, req.ProducerEpoch != nil, req.Sequence != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 0 && n != 3:
+		return nil, errors.New("producer_id, producer_epoch and sequence go together (all three or none)")
+	case n == 3 && (*req.ProducerID < 0 || *req.Sequence < 0):
+		return nil, fmt.Errorf("producer_id %d and sequence %d must not be negative", *req.ProducerID, *req.Sequence)
+	case n == 3 && int64(*req.Sequence)+int64(len(req.Records))-1 > math.MaxInt32:
+		return nil, fmt.Errorf("sequence %d + %d records is beyond %d", *req.Sequence, len(req.Records), math.MaxInt32)
+	case n == 3:
+		out.producer = &ProducerSeq{ID: *req.ProducerID, Epoch: *req.ProducerEpoch, Seq: *req.Sequence}
+	}
+	for i, in := range req.Records {
+		if in.Timestamp < 0 {
+			return nil, fmt.Errorf("record %d: negative timestamp %d", i, in.Timestamp)
+		}
+		rec := Record{Timestamp: in.Timestamp}
+		if in.Key != nil {
+			rec.Key = []byte(*in.Key)
+		}
+		if rec.Value, err = recordValue(in.Value); err != nil {
+			return nil, fmt.Errorf("record %d: invalid value: %v", i, err)
+		}
+		keys := make([]string, 0, len(in.Headers))
+		for k := range in.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			rec.Headers = append(rec.Headers, Header{Key: k, Value: []byte(in.Headers[k])})
+		}
+		p := -1
+		if in.Partition != nil {
+			if *in.Partition < 0 || *in.Partition >= nparts {
+				return nil, fmt.Errorf("record %d: partition %d outside [0, %d)", i, *in.Partition, nparts)
+			}
+			p = *in.Partition
+		}
+		if out.producer != nil && (p < 0 || i > 0 && p != out.parts[0]) {
+			return nil, fmt.Errorf("record %d: with producer_id every record names the same partition (a sequence belongs to one partition)", i)
+		}
+		out.records = append(out.records, rec)
+		out.parts = append(out.parts, p)
+	}
+	return out, nil
+}
+
 func (h *httpHandler) produce(w http.ResponseWriter, r *http.Request) {
 	topic, err := pathTopic(r)
 	if err != nil {
@@ -263,64 +359,37 @@ func (h *httpHandler) produce(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than the limit of %d", r.ContentLength, h.opts.MaxBodyBytes))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-	var req struct {
-		Records []httpInRecord `json:"records"`
-	}
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&req)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("data after the JSON object")
-	}
-	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than the limit of %d bytes", mbe.Limit))
-			return
-		}
-		httpError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
-		return
-	}
-	if len(req.Records) == 0 {
-		httpError(w, http.StatusBadRequest, `no records: want {"records":[{"key":...,"value":...}, ...]}`)
-		return
-	}
 	t, err := h.j.topic(topic)
 	if err != nil {
 		h.journalError(w, r, err, httpErrorBody{})
 		return
 	}
-	nparts := len(t.parts)
+	req, err := decodeProduce(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes), len(t.parts))
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errBodyTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		httpError(w, status, err.Error())
+		return
+	}
+	if req.producer != nil {
+		off, err := h.j.AppendSeq(r.Context(), topic, req.parts[0], *req.producer, req.records...)
+		if err != nil {
+			h.journalError(w, r, err, httpErrorBody{})
+			return
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Offsets []httpOffsets `json:"offsets"`
+		}{[]httpOffsets{{off.Partition, off.First, off.Last}}})
+		return
+	}
 	byPart := map[int][]Record{}
 	var unkeyed []Record // no key, no partition: one round-robin append
-	for i, in := range req.Records {
-		if in.Timestamp < 0 {
-			httpError(w, http.StatusBadRequest, fmt.Sprintf("record %d: negative timestamp %d", i, in.Timestamp))
-			return
-		}
-		rec := Record{Timestamp: in.Timestamp}
-		if in.Key != nil {
-			rec.Key = []byte(*in.Key)
-		}
-		if rec.Value, err = recordValue(in.Value); err != nil {
-			httpError(w, http.StatusBadRequest, fmt.Sprintf("record %d: invalid value: %v", i, err))
-			return
-		}
-		keys := make([]string, 0, len(in.Headers))
-		for k := range in.Headers {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			rec.Headers = append(rec.Headers, Header{Key: k, Value: []byte(in.Headers[k])})
-		}
-		switch {
-		case in.Partition != nil:
-			if *in.Partition < 0 || *in.Partition >= nparts {
-				httpError(w, http.StatusBadRequest, fmt.Sprintf("record %d: partition %d outside [0, %d)", i, *in.Partition, nparts))
-				return
-			}
-			byPart[*in.Partition] = append(byPart[*in.Partition], rec)
+	for i, rec := range req.records {
+		switch p := req.parts[i]; {
+		case p >= 0:
+			byPart[p] = append(byPart[p], rec)
 		case rec.Key != nil:
 			p, err := h.j.PartitionFor(topic, rec.Key)
 			if err != nil {
@@ -358,6 +427,42 @@ func (h *httpHandler) produce(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Offsets []httpOffsets `json:"offsets"`
 	}{done})
+}
+
+// ---- POST /producers
+
+// producers registers an idempotent producer by name (Journal.NewProducer:
+// a new id, or the next epoch of the name's id, fencing the previous
+// session) and answers its id and epoch for produce's producer fields.
+func (h *httpHandler) producers(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
+		httpError(w, http.StatusBadRequest, `invalid JSON body, want {"name":"..."}: `+err.Error())
+		return
+	}
+	if !validName(req.Name) {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("invalid producer name %q (1 to 200 of [A-Za-z0-9._-])", req.Name))
+		return
+	}
+	p, err := h.j.NewProducer(req.Name)
+	if err != nil {
+		h.journalError(w, r, err, httpErrorBody{})
+		return
+	}
+	id, epoch := p.ID()
+	writeJSON(w, http.StatusOK, struct {
+		Name  string `json:"name"`
+		ID    int64  `json:"producer_id"`
+		Epoch uint32 `json:"producer_epoch"`
+	}{req.Name, id, epoch})
 }
 
 // ---- GET /topics/{topic}/partitions/{p}/records

@@ -62,6 +62,15 @@
 // or commits lag) the writer fails with ErrPoolExhausted instead of
 // aborting a transaction a checkpoint may still commit.
 //
+// Timeout. The journal aborts a transaction open longer than its timeout
+// (SinkOptions.TransactionTimeout, default 15 minutes); a transaction is
+// open from its first record until the checkpoint after it completes, so
+// the timeout must exceed the checkpoint interval plus a restart. Given
+// SinkOptions.CheckpointInterval (and RestartTime), NewSink checks that
+// when the job is built and fails with a message naming the three
+// figures, as the Kafka sink does; a transaction expired anyway makes its
+// commit fail with ErrDataLost.
+//
 // Limits: a run that crashed before its first checkpoint completed at a
 // higher parallelism than the next run leaves the open transactions of the
 // subtasks the next run does not have until a run with that parallelism

@@ -67,6 +67,12 @@ type SinkOptions[T any] struct {
 	// interval plus the time a restart takes, or the journal aborts the
 	// transaction and the commit fails loudly (ErrDataLost).
 	TransactionTimeout time.Duration
+	// CheckpointInterval and RestartTime, when CheckpointInterval is set,
+	// let NewSink check TransactionTimeout against them in exactly-once
+	// mode (as the Kafka sink does): a timeout not larger than the
+	// interval plus a restart would abort transactions before their
+	// checkpoint commits them.
+	CheckpointInterval, RestartTime time.Duration
 }
 
 // DefaultTransactionTimeout is SinkOptions.TransactionTimeout's default
@@ -149,6 +155,14 @@ func NewSink[T any](j *jl.Journal, opts SinkOptions[T]) (*Sink[T], error) {
 	}
 	if opts.TransactionTimeout < 0 {
 		return nil, fmt.Errorf("strom: journal sink: TransactionTimeout %v is negative", opts.TransactionTimeout)
+	}
+	if opts.CheckpointInterval < 0 || opts.RestartTime < 0 {
+		return nil, fmt.Errorf("strom: journal sink: CheckpointInterval %v or RestartTime %v is negative", opts.CheckpointInterval, opts.RestartTime)
+	}
+	if !opts.AtLeastOnce && opts.CheckpointInterval > 0 && opts.TransactionTimeout <= opts.CheckpointInterval+opts.RestartTime {
+		return nil, fmt.Errorf("strom: journal sink: transaction timeout %v is not larger than checkpoint interval %v + restart time %v: "+
+			"the journal would abort transactions before their checkpoint commits them; raise TransactionTimeout or shorten the interval",
+			opts.TransactionTimeout, opts.CheckpointInterval, opts.RestartTime)
 	}
 	return &Sink[T]{j: j, opts: opts, committed: map[txnRef]bool{}, done: map[int]doneState{}}, nil
 }

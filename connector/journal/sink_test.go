@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -279,5 +280,44 @@ func TestSinkRestoreOlderCheckpoint(t *testing.T) {
 	s3, _ := jconn.NewSink(j, opts)
 	if err := s3.Commit(ctx, [][]byte{c1}); err != nil {
 		t.Fatalf("second restore of checkpoint 1: %v", err)
+	}
+}
+
+// NewSink checks the transaction timeout against the checkpoint interval
+// plus a restart in exactly-once mode, as the Kafka sink does.
+func TestSinkTimeoutVsInterval(t *testing.T) {
+	j, err := jl.Open(t.TempDir(), jl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ok := jconn.SinkOptions[string]{Topic: "t", Codec: codec.String{}, Prefix: "job-t"}
+	for _, tc := range []struct {
+		name string
+		edit func(o *jconn.SinkOptions[string])
+		want string // "" for no error
+	}{
+		{"default timeout, 10 s interval", func(o *jconn.SinkOptions[string]) { o.CheckpointInterval, o.RestartTime = 10*time.Second, time.Minute }, ""},
+		{"no interval given", func(o *jconn.SinkOptions[string]) { o.TransactionTimeout = time.Second }, ""},
+		{"timeout vs interval", func(o *jconn.SinkOptions[string]) {
+			o.TransactionTimeout, o.CheckpointInterval, o.RestartTime = time.Minute, 50*time.Second, 10*time.Second
+		}, "strom: journal sink: transaction timeout 1m0s is not larger than checkpoint interval 50s + restart time 10s: " +
+			"the journal would abort transactions before their checkpoint commits them; raise TransactionTimeout or shorten the interval"},
+		{"default timeout vs a long interval", func(o *jconn.SinkOptions[string]) { o.CheckpointInterval = 20 * time.Minute },
+			"strom: journal sink: transaction timeout 15m0s is not larger than checkpoint interval 20m0s + restart time 0s"},
+		{"at-least-once has no transactions", func(o *jconn.SinkOptions[string]) {
+			o.AtLeastOnce, o.TransactionTimeout, o.CheckpointInterval = true, time.Second, time.Minute
+		}, ""},
+		{"negative interval", func(o *jconn.SinkOptions[string]) { o.CheckpointInterval = -time.Second }, "strom: journal sink: CheckpointInterval -1s or RestartTime 0s is negative"},
+	} {
+		o := ok
+		tc.edit(&o)
+		_, err := jconn.NewSink(j, o)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

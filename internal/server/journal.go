@@ -11,6 +11,7 @@ import (
 )
 
 // JournalHandler is the journal's HTTP API (journal.NewHandler: produce,
+// idempotent produce with POST /producers,
 // fetch, tail, topics) plus POST /topics {"name","partitions"} to create a
 // topic; the web layer mounts it under /api/v1/journal behind its auth.
 func (s *Server) JournalHandler() http.Handler {

@@ -890,3 +890,42 @@ INSERT INTO out SELECT auction, price FROM bids;`
 		}
 	}
 }
+
+// The journal's idempotent produce through the server's mount: a retried
+// POST with the same producer fields writes once; /producers needs the
+// token like every journal route.
+func TestJournalIdempotentProduce(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	if c := ts.call(t, "POST", "/api/v1/journal/topics", map[string]any{"name": "clicks", "partitions": 1}, nil); c != 201 {
+		t.Fatalf("create topic: %d", c)
+	}
+	var reg struct {
+		ID    int64  `json:"producer_id"`
+		Epoch uint32 `json:"producer_epoch"`
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/producers", map[string]any{"name": "web-1"}, &reg); c != 200 {
+		t.Fatalf("register a producer: %d", c)
+	}
+	body := map[string]any{"producer_id": reg.ID, "producer_epoch": reg.Epoch, "sequence": 0,
+		"records": []map[string]any{{"value": "a", "partition": 0}, {"value": "b", "partition": 0}}}
+	var first, again struct {
+		Offsets []struct{ Partition, First, Last int64 }
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics/clicks/records", body, &first); c != 200 {
+		t.Fatalf("produce: %d", c)
+	}
+	if c := ts.call(t, "POST", "/api/v1/journal/topics/clicks/records", body, &again); c != 200 || fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Fatalf("retried produce: %d %+v, first %+v", c, again, first)
+	}
+	if _, end, err := ts.srv.Journal().Bounds("clicks", 0); err != nil || end != 2 {
+		t.Fatalf("end offset %d (%v) after a produce and its retry, want 2", end, err)
+	}
+	resp, err := http.Post(ts.url+"/api/v1/journal/producers", "application/json", strings.NewReader(`{"name":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST /producers without the token: %d", resp.StatusCode)
+	}
+}

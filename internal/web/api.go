@@ -162,6 +162,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Pattern: "/api/v1/journal/topics", handler: s.journal},
 		{Method: "POST", Pattern: "/api/v1/journal/topics", Write: true, handler: s.journal},
 		{Method: "POST", Pattern: "/api/v1/journal/topics/{topic}/records", Write: true, handler: s.journal},
+		{Method: "POST", Pattern: "/api/v1/journal/producers", Write: true, handler: s.journal},
 		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/records", handler: s.journal},
 		{Method: "GET", Pattern: "/api/v1/journal/topics/{topic}/partitions/{p}/tail", Stream: true, handler: s.journal},
 		{Method: "GET", Pattern: "/metrics", handler: s.promMetrics},
