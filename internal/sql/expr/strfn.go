@@ -100,9 +100,13 @@ func javaReplacement(s string) string {
 }
 
 // substringSQL is SUBSTRING(s FROM pos [FOR n]): 1-based; a negative pos
-// counts from the end; pos 0 is 1; n < 0 gives "" (Flink's
-// BinaryStringData.substringSQL).
-func substringSQL(s string, pos, n int64, hasLen bool) string {
+// counts from the end and gives the empty string when it is before the first character;
+// pos 0 is 1; n < 0 gives NULL (ok false), checked first (Flink's
+// BinaryStringDataUtil.substringSQL).
+func substringSQL(s string, pos, n int64, hasLen bool) (string, bool) {
+	if hasLen && n < 0 {
+		return "", false
+	}
 	rs := []rune(s)
 	l := int64(len(rs))
 	var start int64
@@ -111,23 +115,22 @@ func substringSQL(s string, pos, n int64, hasLen bool) string {
 		start = pos - 1
 	case pos < 0:
 		start = l + pos
+		if start < 0 {
+			return "", true
+		}
 	}
 	end := l
 	if hasLen {
-		if n < 0 {
-			return ""
-		}
 		end = start + n
 		if end < start { // overflow
 			end = l
 		}
 	}
-	start = max(start, 0)
 	end = min(end, l)
 	if start >= end {
-		return ""
+		return "", true
 	}
-	return string(rs[start:end])
+	return string(rs[start:end]), true
 }
 
 func pad(s string, n int64, p string, left bool) (table.Value, bool) {
@@ -281,15 +284,21 @@ func registerStrings(r *Registry) {
 		Bind: strArgs(tString, table.StringType(), table.BigIntType()),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
-				return table.Str(substringSQL(x.AsString(), p.AsInt(), 0, false)), nil
+				r, _ := substringSQL(x.AsString(), p.AsInt(), 0, false)
+				return table.Str(r), nil
 			}}, nil
 		},
 	}, Overload{
-		Sig:  "SUBSTRING(STRING, INT pos, INT len) -> STRING",
-		Bind: strArgs(tString, table.StringType(), table.BigIntType(), table.BigIntType()),
+		Sig: "SUBSTRING(STRING, INT pos, INT len) -> STRING",
+		// NULL for a negative len.
+		Bind: strArgs(table.StringType(), table.StringType(), table.BigIntType(), table.BigIntType()),
 		Impl: func(*Bound) (Func, error) {
 			return Func{FN: func(vs []table.Value) (table.Value, error) {
-				return table.Str(substringSQL(vs[0].AsString(), vs[1].AsInt(), vs[2].AsInt(), true)), nil
+				r, ok := substringSQL(vs[0].AsString(), vs[1].AsInt(), vs[2].AsInt(), true)
+				if !ok {
+					return table.Null, nil
+				}
+				return table.Str(r), nil
 			}}, nil
 		},
 	})
