@@ -134,7 +134,7 @@ func substringSQL(s string, pos, n int64, hasLen bool) (string, bool) {
 }
 
 func pad(s string, n int64, p string, left bool) (table.Value, bool) {
-	if n < 0 || p == "" && n > int64(utf8.RuneCountInString(s)) {
+	if n < 0 || p == "" {
 		return table.Null, false
 	}
 	rs := []rune(s)
@@ -419,8 +419,8 @@ func registerStrings(r *Registry) {
 		},
 	})
 	// LPAD/RPAD(s, n, pad): s padded to n code points, or truncated to n;
-	// NULL for n < 0 or an empty pad that would be needed (Flink's
-	// SqlFunctionUtils.lpad).
+	// NULL for n < 0 or an empty pad, even when no padding is needed
+	// (Flink's SqlFunctionUtils.lpad).
 	for _, left := range []bool{true, false} {
 		name := "RPAD"
 		if left {
