@@ -379,13 +379,17 @@ func registerStrings(r *Registry) {
 			}}, nil
 		},
 	})
-	// REGEXP(s, regex): TRUE when a substring matches.
+	// REGEXP(s, regex): TRUE when a substring matches; FALSE for an empty
+	// regex.
 	r.Register("REGEXP", Overload{
 		Sig:  "REGEXP(STRING, STRING regex) -> BOOLEAN",
 		Bind: strArgs(table.BooleanType(), table.StringType(), table.StringType()),
 		Impl: func(b *Bound) (Func, error) {
 			re := regexArg(b, 1)
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
+				if p.AsString() == "" {
+					return table.Bool(false), nil // Flink's SqlFunctionUtils.regExp
+				}
 				rx, err := re(p)
 				if err != nil {
 					return table.Null, nil
@@ -395,7 +399,10 @@ func registerStrings(r *Registry) {
 		},
 	})
 	// SPLIT_INDEX(s, delimiter, index): the index-th (0-based) field of s
-	// split at every delimiter; NULL when out of range (Flink docs).
+	// split at every delimiter; NULL when out of range or s is '' (no
+	// fields); an empty delimiter splits at every whitespace character,
+	// keeping empty fields (Flink's SqlFunctionUtils.splitIndex, commons-lang's
+	// splitByWholeSeparatorPreserveAllTokens).
 	r.Register("SPLIT_INDEX", Overload{
 		Sig:  "SPLIT_INDEX(STRING, STRING delimiter, INT index) -> STRING",
 		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
@@ -405,9 +412,14 @@ func registerStrings(r *Registry) {
 				if i < 0 {
 					return table.Null, nil
 				}
+				if s == "" {
+					return table.Null, nil // no fields
+				}
 				var parts []string
 				if d == "" {
-					parts = strings.Fields(s)
+					// Every whitespace character ends a field, empty
+					// fields kept.
+					parts = splitEach(s, javaWhitespace)
 				} else {
 					parts = strings.Split(s, d)
 				}
@@ -466,3 +478,23 @@ func registerStrings(r *Registry) {
 }
 
 func (o *Overload) copyOf() Overload { return *o }
+
+// splitEach splits s at every rune for which sep is true, keeping empty
+// fields (commons-lang's splitPreserveAllTokens).
+func splitEach(s string, sep func(rune) bool) []string {
+	var parts []string
+	start := 0
+	for i, r := range s {
+		if sep(r) {
+			parts = append(parts, s[start:i])
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// javaWhitespace is Java's Character.isWhitespace: a Unicode space other
+// than the no-break ones.
+func javaWhitespace(r rune) bool {
+	return unicode.IsSpace(r) && r != '\u00a0' && r != '\u2007' && r != '\u202f' && r != '\u0085'
+}
