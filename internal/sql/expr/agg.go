@@ -50,7 +50,8 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // Result types follow Flink: COUNT is BIGINT NOT NULL; SUM of an integer
 // type keeps it (wrapping like Java's long/int arithmetic), SUM of
 // DECIMAL(p, s) is DECIMAL(38, s), of FLOAT/DOUBLE DOUBLE; AVG of integers
-// is the same integer type (integer division, as Flink's AvgAggFunction),
+// is the same integer type (integer division of a BIGINT sum, as Flink's
+// AvgAggFunction),
 // of DECIMAL(p, s) DECIMAL(38, max(s, 6)), of floats DOUBLE; MIN and MAX
 // keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
 // value.
@@ -92,6 +93,11 @@ func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 		res := sumT
 		if up == "AVG" && t.Root() == table.RootDecimal {
 			res = table.DecimalType(table.MaxDecimalPrecision, max(t.Scale(), 6))
+		}
+		if up == "AVG" && t.IsInteger() {
+			// The sum is a BIGINT, the quotient cast back (Flink's
+			// IntAvgAggFunction etc.: getSumType BIGINT).
+			sumT = table.BigIntType()
 		}
 		if up == "SUM0" {
 			res = res.NotNull()
@@ -233,7 +239,7 @@ func (a *sumAgg) Result(acc []table.Value) (table.Value, error) {
 	}
 	switch {
 	case a.sumT.IsInteger():
-		return table.Int(wrapInt(a.sumT.Root(), acc[0].AsInt()/n)), nil
+		return table.Int(wrapInt(a.res.Root(), acc[0].AsInt()/n)), nil
 	case a.sumT.Root() == table.RootDecimal:
 		d, err := acc[0].AsDecimal().Div(table.NewDecimal(n, 0), a.res.Scale())
 		if err != nil {

@@ -509,10 +509,15 @@ func (c *compiler) compileBetween(e *Between) (node, error) {
 // likeMatcher matches one LIKE pattern.
 type likeMatcher func(s string) bool
 
+// likeAnyChar is '_' of LIKE: Java's '.' without DOTALL, as Flink's
+// SqlLikeUtils.sqlToRegexLike makes it: any character but a line
+// terminator.
+const likeAnyChar = `[^\n\r\x{85}\x{2028}\x{2029}]`
+
 // compileLikePattern turns a LIKE pattern into a matcher: fast paths for
 // 'abc', 'abc%', '%abc', '%abc%' and '%' without escapes or '_', else a
-// regular expression over the whole string ((?s): '%' and '_' match line
-// breaks too).
+// regular expression over the whole string ((?s): '%' matches line breaks
+// too, '_' does not, as in Flink).
 func compileLikePattern(p string, escape rune) (likeMatcher, error) {
 	if escape == 0 && !strings.ContainsRune(p, '_') {
 		inner := strings.Trim(p, "%")
@@ -551,7 +556,7 @@ func compileLikePattern(p string, escape rune) (likeMatcher, error) {
 		case r == '%':
 			b.WriteString(".*")
 		case r == '_':
-			b.WriteString(".")
+			b.WriteString(likeAnyChar)
 		default:
 			b.WriteString(regexp.QuoteMeta(string(r)))
 		}

@@ -100,9 +100,13 @@ func javaReplacement(s string) string {
 }
 
 // substringSQL is SUBSTRING(s FROM pos [FOR n]): 1-based; a negative pos
-// counts from the end; pos 0 is 1; n < 0 gives "" (Flink's
-// BinaryStringData.substringSQL).
-func substringSQL(s string, pos, n int64, hasLen bool) string {
+// counts from the end and gives the empty string when it is before the first character;
+// pos 0 is 1; n < 0 gives NULL (ok false), checked first (Flink's
+// BinaryStringDataUtil.substringSQL).
+func substringSQL(s string, pos, n int64, hasLen bool) (string, bool) {
+	if hasLen && n < 0 {
+		return "", false
+	}
 	rs := []rune(s)
 	l := int64(len(rs))
 	var start int64
@@ -111,27 +115,26 @@ func substringSQL(s string, pos, n int64, hasLen bool) string {
 		start = pos - 1
 	case pos < 0:
 		start = l + pos
+		if start < 0 {
+			return "", true
+		}
 	}
 	end := l
 	if hasLen {
-		if n < 0 {
-			return ""
-		}
 		end = start + n
 		if end < start { // overflow
 			end = l
 		}
 	}
-	start = max(start, 0)
 	end = min(end, l)
 	if start >= end {
-		return ""
+		return "", true
 	}
-	return string(rs[start:end])
+	return string(rs[start:end]), true
 }
 
 func pad(s string, n int64, p string, left bool) (table.Value, bool) {
-	if n < 0 || p == "" && n > int64(utf8.RuneCountInString(s)) {
+	if n < 0 || p == "" {
 		return table.Null, false
 	}
 	rs := []rune(s)
@@ -281,15 +284,21 @@ func registerStrings(r *Registry) {
 		Bind: strArgs(tString, table.StringType(), table.BigIntType()),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
-				return table.Str(substringSQL(x.AsString(), p.AsInt(), 0, false)), nil
+				r, _ := substringSQL(x.AsString(), p.AsInt(), 0, false)
+				return table.Str(r), nil
 			}}, nil
 		},
 	}, Overload{
-		Sig:  "SUBSTRING(STRING, INT pos, INT len) -> STRING",
-		Bind: strArgs(tString, table.StringType(), table.BigIntType(), table.BigIntType()),
+		Sig: "SUBSTRING(STRING, INT pos, INT len) -> STRING",
+		// NULL for a negative len.
+		Bind: strArgs(table.StringType(), table.StringType(), table.BigIntType(), table.BigIntType()),
 		Impl: func(*Bound) (Func, error) {
 			return Func{FN: func(vs []table.Value) (table.Value, error) {
-				return table.Str(substringSQL(vs[0].AsString(), vs[1].AsInt(), vs[2].AsInt(), true)), nil
+				r, ok := substringSQL(vs[0].AsString(), vs[1].AsInt(), vs[2].AsInt(), true)
+				if !ok {
+					return table.Null, nil
+				}
+				return table.Str(r), nil
 			}}, nil
 		},
 	})
@@ -370,13 +379,17 @@ func registerStrings(r *Registry) {
 			}}, nil
 		},
 	})
-	// REGEXP(s, regex): TRUE when a substring matches.
+	// REGEXP(s, regex): TRUE when a substring matches; FALSE for an empty
+	// regex.
 	r.Register("REGEXP", Overload{
 		Sig:  "REGEXP(STRING, STRING regex) -> BOOLEAN",
 		Bind: strArgs(table.BooleanType(), table.StringType(), table.StringType()),
 		Impl: func(b *Bound) (Func, error) {
 			re := regexArg(b, 1)
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
+				if p.AsString() == "" {
+					return table.Bool(false), nil // Flink's SqlFunctionUtils.regExp
+				}
 				rx, err := re(p)
 				if err != nil {
 					return table.Null, nil
@@ -386,7 +399,10 @@ func registerStrings(r *Registry) {
 		},
 	})
 	// SPLIT_INDEX(s, delimiter, index): the index-th (0-based) field of s
-	// split at every delimiter; NULL when out of range (Flink docs).
+	// split at every delimiter; NULL when out of range or s is '' (no
+	// fields); an empty delimiter splits at every whitespace character,
+	// keeping empty fields (Flink's SqlFunctionUtils.splitIndex, commons-lang's
+	// splitByWholeSeparatorPreserveAllTokens).
 	r.Register("SPLIT_INDEX", Overload{
 		Sig:  "SPLIT_INDEX(STRING, STRING delimiter, INT index) -> STRING",
 		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
@@ -396,9 +412,14 @@ func registerStrings(r *Registry) {
 				if i < 0 {
 					return table.Null, nil
 				}
+				if s == "" {
+					return table.Null, nil // no fields
+				}
 				var parts []string
 				if d == "" {
-					parts = strings.Fields(s)
+					// Every whitespace character ends a field, empty
+					// fields kept.
+					parts = splitEach(s, javaWhitespace)
 				} else {
 					parts = strings.Split(s, d)
 				}
@@ -410,8 +431,8 @@ func registerStrings(r *Registry) {
 		},
 	})
 	// LPAD/RPAD(s, n, pad): s padded to n code points, or truncated to n;
-	// NULL for n < 0 or an empty pad that would be needed (Flink's
-	// SqlFunctionUtils.lpad).
+	// NULL for n < 0 or an empty pad, even when no padding is needed
+	// (Flink's SqlFunctionUtils.lpad).
 	for _, left := range []bool{true, false} {
 		name := "RPAD"
 		if left {
@@ -457,3 +478,23 @@ func registerStrings(r *Registry) {
 }
 
 func (o *Overload) copyOf() Overload { return *o }
+
+// splitEach splits s at every rune for which sep is true, keeping empty
+// fields (commons-lang's splitPreserveAllTokens).
+func splitEach(s string, sep func(rune) bool) []string {
+	var parts []string
+	start := 0
+	for i, r := range s {
+		if sep(r) {
+			parts = append(parts, s[start:i])
+			start = i + utf8.RuneLen(r)
+		}
+	}
+	return append(parts, s[start:])
+}
+
+// javaWhitespace is Java's Character.isWhitespace: a Unicode space other
+// than the no-break ones.
+func javaWhitespace(r rune) bool {
+	return unicode.IsSpace(r) && r != '\u00a0' && r != '\u2007' && r != '\u202f' && r != '\u0085'
+}

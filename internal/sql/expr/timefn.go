@@ -809,8 +809,8 @@ func registerTime(r *Registry) {
 			}}, nil
 		},
 	})
-	// TIMESTAMPDIFF(unit, a, b): the whole units from a to b, as INT
-	// (Calcite: months count only when the later day-and-time is reached).
+	// TIMESTAMPDIFF(unit, a, b): the whole units from a to b, as INT;
+	// months, quarters and years are subtractMonths(b, a) divided.
 	r.Register("TIMESTAMPDIFF", Overload{
 		Sig: "TIMESTAMPDIFF(STRING unit, TIMESTAMP|DATE, TIMESTAMP|DATE) -> INT",
 		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
@@ -829,16 +829,7 @@ func registerTime(r *Registry) {
 				a, _, _, _ := wallOf(vs[1], ta, loc)
 				c, _, _, _ := wallOf(vs[2], tb, loc)
 				if m, ok := unitMonths[unit]; ok {
-					ay, am, _ := table.CivilFromDays(table.FloorDiv(a, msPerDay))
-					cy, cm, _ := table.CivilFromDays(table.FloorDiv(c, msPerDay))
-					months := int64(cy-ay)*12 + int64(cm-am)
-					shifted, _ := addInterval(table.TimestampMillis(a), table.KindIntervalYearMonth, months).AsTimestamp()
-					if months > 0 && shifted > c {
-						months--
-					} else if months < 0 && shifted < c {
-						months++
-					}
-					return table.Int(int64(int32(months / m))), nil
+					return table.Int(int64(int32(subtractMonths(c, a) / m))), nil
 				}
 				d := c - a
 				return table.Int(int64(int32(d / unitMillis[unit]))), nil
@@ -890,5 +881,35 @@ func registerTime(r *Registry) {
 		if ceil {
 			r.Register("CEILING", o)
 		}
+	}
+}
+
+// subtractMonths is Flink's DateTimeUtils.subtractMonths(t0, t1) (what
+// TIMESTAMPDIFF(MONTH, t1, t0) computes) over wall-clock milliseconds: the
+// whole months between the two dates, counted forward from the earlier one
+// (so -subtractMonths of the dates swapped), then one less when t0's date is
+// t1's date plus those months and t0's time of day is earlier than t1's.
+func subtractMonths(t0, t1 int64) int64 {
+	d0, d1 := table.FloorDiv(t0, msPerDay), table.FloorDiv(t1, msPerDay)
+	x := subtractMonthsDays(d0, d1)
+	if addMonthsDays(d1, x) == d0 && t0-d0*msPerDay < t1-d1*msPerDay {
+		x--
+	}
+	return x
+}
+
+// subtractMonthsDays is the months between two dates (days since the
+// epoch): for d0 >= d1 the largest m with d1 plus m months <= d0 (a month
+// added to Jan 31 is Feb 28 or 29).
+func subtractMonthsDays(d0, d1 int64) int64 {
+	if d0 < d1 {
+		return -subtractMonthsDays(d1, d0)
+	}
+	m := (d0 - d1) / 31 // no month is longer: never more than the answer
+	for {
+		if addMonthsDays(d1, m) >= d0 || addMonthsDays(d1, m+1) > d0 {
+			return m
+		}
+		m++
 	}
 }
