@@ -74,6 +74,13 @@ type Options struct {
 	ChannelCapacity int
 	// DisableChaining runs every operator in its own subtask.
 	DisableChaining bool
+	// DisableKeyedChaining keeps a keyBy between two operators of
+	// parallelism 1 as a channel between two subtasks. By default such an
+	// operator is chained to its producer (a call instead of a hand-off;
+	// keyed state is still kept by key group, so savepoints rescale as
+	// before). Flink never chains across a keyBy: set this to get its
+	// graph.
+	DisableKeyedChaining bool
 	// LatencyInterval makes every source subtask emit a latency marker this
 	// often; markers travel behind the records and are measured where the
 	// data leaves the job (Job.Latency). 0 disables them.
@@ -188,7 +195,8 @@ func NewEnvironment(opts Options) *Environment {
 		opts.Clock = base.SystemClock{}
 	}
 	env.opts = opts
-	env.graph = plan.Graph{Parallelism: opts.Parallelism, MaxParallelism: opts.MaxParallelism, Chaining: !opts.DisableChaining}
+	env.graph = plan.Graph{Parallelism: opts.Parallelism, MaxParallelism: opts.MaxParallelism, Chaining: !opts.DisableChaining,
+		ChainKeyed: !opts.DisableKeyedChaining}
 	return env
 }
 

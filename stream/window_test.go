@@ -374,10 +374,17 @@ func benchKeyedWindowCount(b *testing.B, p int) {
 }
 
 // TestProcessingTimeWindowJob runs tumbling processing-time windows in a
-// job driven by a manual clock.
+// job driven by a manual clock; at parallelism 1 the window is chained to
+// the source (keyed chaining), whose loop fires its timers.
 func TestProcessingTimeWindowJob(t *testing.T) {
+	for _, p := range []int{1, 2} {
+		t.Run(fmt.Sprint("p=", p), func(t *testing.T) { testProcessingTimeWindowJob(t, p) })
+	}
+}
+
+func testProcessingTimeWindowJob(t *testing.T, p int) {
 	clock := stream.NewManualClock(time.UnixMilli(1_000_000))
-	env := stream.NewEnvironment(stream.Options{Parallelism: 2, Clock: clock})
+	env := stream.NewEnvironment(stream.Options{Parallelism: p, Clock: clock})
 	s := stream.FromSource[int64](env, splitSource{data: [][]int64{{1, 2, 3}, {4, 5}}}, stream.WatermarkStrategy[int64]{}, "src")
 	ws := stream.KeyBy(s, func(v int64) int64 { return v % 2 }).Window(stream.TumblingProcessingTimeWindows(time.Second))
 	out := stream.Collect(stream.WindowReduce(ws, func(a, b int64) int64 { return a + b }))

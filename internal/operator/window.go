@@ -289,7 +289,11 @@ func (o *KeyedWindow[K, T, R, O]) fastElement(w Window, created bool) {
 	}
 	if created {
 		o.event.Register(o.kc.KG, o.kc.Key, o.ns, end)
-		o.registerCleanupTimer(w, o.ns)
+		if o.lateness != 0 {
+			// Without allowed lateness the cleanup time is end: the
+			// queue would find the timer just registered and do nothing.
+			o.registerCleanupTimer(w, o.ns)
+		}
 	}
 }
 

@@ -92,6 +92,12 @@ type Graph struct {
 	Parallelism    int
 	MaxParallelism int
 	Chaining       bool
+	// ChainKeyed lets a hash (keyBy) edge from one producer subtask to one
+	// consumer subtask (both of parallelism 1) chain like a forward edge:
+	// there is only one place every key can go, and keyed operators compute
+	// a record's key group themselves, so the hand-off through a channel
+	// buys nothing. Only with Chaining.
+	ChainKeyed bool
 }
 
 // AddNode appends n, assigning its ID and a default name and UID.
@@ -190,7 +196,7 @@ func Compile(g *Graph) (*JobGraph, error) {
 	// Nodes are in topological order (an input is always added before its
 	// consumer), so one pass builds the chains.
 	for _, n := range g.Nodes {
-		if g.Chaining && chainable(n, consumers) {
+		if g.Chaining && chainable(n, consumers, g.ChainKeyed) {
 			up := n.Inputs[0].From
 			v := jg.VertexOf[up.ID]
 			if v.Chain[len(v.Chain)-1] == up {
@@ -219,13 +225,16 @@ func Compile(g *Graph) (*JobGraph, error) {
 }
 
 // chainable: n has one main-output forward input of equal parallelism whose
-// producer feeds nothing else, and neither side disabled chaining.
-func chainable(n *Node, consumers map[int][]*Node) bool {
+// producer feeds nothing else, and neither side disabled chaining. With
+// keyed, a hash input between two nodes of parallelism 1 counts as forward.
+func chainable(n *Node, consumers map[int][]*Node, keyed bool) bool {
 	if n.NoChain || n.ChainHead || len(n.Inputs) != 1 || n.Source != nil {
 		return false
 	}
 	in := n.Inputs[0]
-	return !in.From.NoChain && in.Part == operator.Forward && in.Side == "" && in.From.Parallelism == n.Parallelism &&
+	forward := in.Part == operator.Forward ||
+		keyed && in.Part == operator.Hash && in.From.Parallelism == 1 && n.Parallelism == 1
+	return !in.From.NoChain && forward && in.Side == "" && in.From.Parallelism == n.Parallelism &&
 		len(consumers[in.From.ID]) == 1
 }
 
