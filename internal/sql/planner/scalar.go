@@ -185,19 +185,6 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	if err != nil {
 		return nil, nil, false, err
 	}
-	outer := func(e parser.Expr) bool {
-		found := false
-		p.b.walk(e, func(y parser.Expr) {
-			if c, ok := y.(*parser.ColumnRef); ok {
-				if _, err := rs.resolve(c); err != nil {
-					if _, err := s.resolve(c); err == nil {
-						found = true
-					}
-				}
-			}
-		})
-		return found
-	}
 	var lkeys []int
 	var inner, local []parser.Expr
 	var corr []parser.Expr
@@ -221,7 +208,7 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 				}
 			}
 		}
-		if outer(c) {
+		if p.mentionsOuter(c, rs, s) {
 			corr = append(corr, c)
 			continue
 		}

@@ -127,19 +127,7 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 	var lkeys, rkeys []int
 	var local parser.Expr
 	var corr []parser.Expr // correlated conditions other than key equalities
-	mentionsOuter := func(e parser.Expr) bool {
-		found := false
-		p.b.walk(e, func(y parser.Expr) {
-			if c, ok := y.(*parser.ColumnRef); ok {
-				if _, err := rs.resolve(c); err != nil {
-					if _, err := s.resolve(c); err == nil {
-						found = true
-					}
-				}
-			}
-		})
-		return found
-	}
+	mentionsOuter := func(e parser.Expr) bool { return p.mentionsOuter(e, rs, s) }
 	for _, c := range conjuncts(sel.Where, nil) {
 		if b, ok := c.(*parser.Binary); ok && b.Op == "=" {
 			l, ok1 := resolve(b.L)
@@ -441,4 +429,21 @@ func inOperands(x parser.Expr) []parser.Expr {
 		return r.Elems
 	}
 	return []parser.Expr{x}
+}
+
+// mentionsOuter reports whether e, an expression of a subquery over the
+// scope inner, names a column of the enclosing query's scope outer (a
+// column inner does not resolve and outer does: a correlation).
+func (p *Planner) mentionsOuter(e parser.Expr, inner, outer *scope) bool {
+	found := false
+	p.b.walk(e, func(y parser.Expr) {
+		if c, ok := y.(*parser.ColumnRef); ok {
+			if _, err := inner.resolve(c); err != nil {
+				if _, err := outer.resolve(c); err == nil {
+					found = true
+				}
+			}
+		}
+	})
+	return found
 }
