@@ -208,12 +208,18 @@ type chainKey struct {
 type chain struct {
 	done    *checkpoint.KeyedFile // the chain of the newest completed checkpoint, directories absolute (nil: none)
 	doneSeq uint64                // state.HeapSnapshot.Seq of its tip
-	pend    map[int64]chainTip    // chains uploaded for pending checkpoints
+	// doneTimers: the last link of done holds timers. Restore takes the
+	// timers from the last link only, so a snapshot without changes may
+	// reuse done as it is only when neither it nor done's last link has
+	// any (else timers that fired or were deleted since would come back).
+	doneTimers bool
+	pend       map[int64]chainTip // chains uploaded for pending checkpoints
 }
 
 type chainTip struct {
-	f   *checkpoint.KeyedFile // absolute directories
-	seq uint64
+	f      *checkpoint.KeyedFile // absolute directories
+	seq    uint64
+	timers bool // the last link of f holds timers
 }
 
 type committer struct {
@@ -487,22 +493,24 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		c.chains[key] = ch
 	}
 	var same *checkpoint.KeyedFile
+	var sameTimers, prevTimers bool
 	switch {
 	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
 	case ch.doneSeq == seq:
-		same = ch.done
+		same, sameTimers = ch.done, ch.doneTimers
 	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && ch.done.Size+deltaBytes(ch.done) <= 2*max(size, ch.done.Size):
-		prev = ch.done
+		prev, prevTimers = ch.done, ch.doneTimers
 	}
 	if same != nil {
 		// This very snapshot is what the completed chain holds.
-		ch.pend[id] = chainTip{same, seq}
+		ch.pend[id] = chainTip{same, seq, sameTimers}
 	}
 	c.mu.Unlock()
 	if same != nil {
 		return relative(same, id), 0, nil
 	}
 
+	timers := os.HasTimers() // before EachChunk/EachDelta release the capture
 	file.Reset()
 	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
 	chunks := 0
@@ -529,10 +537,13 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	var abs *checkpoint.KeyedFile // the chain of this checkpoint, directories absolute
 	var written int64
 	switch {
-	case prev != nil && chunks == 0:
-		// Nothing changed: the chain of the completed checkpoint as it is.
+	case prev != nil && chunks == 0 && !prevTimers:
+		// Nothing changed and no timers, now or in the completed chain's
+		// last link: that chain as it is.
 		abs = prev
-	case chunks > 0:
+	case chunks > 0 || prev != nil:
+		// (A delta without chunks over a last link with timers is written
+		// too, empty: it is the last link, and says there are none.)
 		sum, err := c.opts.Storage.WriteFile(ctx, id, name, file.Bytes())
 		if err != nil {
 			return nil, 0, fmt.Errorf("write %s: %w", name, err)
@@ -549,7 +560,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	}
 	if ch != nil && abs != nil && seq > 0 { // seq 0: not a snapshot a delta can follow
 		c.mu.Lock()
-		ch.pend[id] = chainTip{abs, seq}
+		ch.pend[id] = chainTip{abs, seq, timers}
 		c.mu.Unlock()
 	}
 	if abs == nil {
@@ -590,7 +601,7 @@ func (c *coordinator) chainsCompleted(id int64) {
 	defer c.mu.Unlock()
 	for _, ch := range c.chains {
 		if tip, ok := ch.pend[id]; ok {
-			ch.done, ch.doneSeq = tip.f, tip.seq
+			ch.done, ch.doneSeq, ch.doneTimers = tip.f, tip.seq, tip.timers
 		}
 		for pid := range ch.pend {
 			if pid <= id {

@@ -117,6 +117,20 @@ func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error 
 	return o.eachChunk(false, fn)
 }
 
+// HasTimers reports whether a deferred keyed snapshot holds any timer
+// (false when nothing is deferred).
+func (o *OperatorSnapshot) HasTimers() bool {
+	if o.deferred == nil {
+		return false
+	}
+	for _, t := range o.deferred.timers {
+		if len(t) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Delta reports whether EachDelta can serialise the changes since the
 // previous snapshot of the same state backend, the snapshot's number among
 // the backend's snapshots (state.HeapSnapshot.Seq) and the backend's

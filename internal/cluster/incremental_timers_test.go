@@ -1,0 +1,55 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/state"
+	"github.com/stromio/strom/internal/task"
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// A snapshot whose delta has no chunk at all (no state change, no timers
+// left) makes uploadKeyed reuse the previous chain unchanged
+// ("prev != nil && chunks == 0"). That chain's last link carries the
+// timers of the PREVIOUS snapshot, so a restore of the new checkpoint
+// brings back timers that had fired (or were deleted) since.
+func TestIncrementalFiredTimersStayFired(t *testing.T) {
+	ctx := context.Background()
+	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
+	opts := CheckpointOptions{Storage: st}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	kgs := base.KeyGroupRange{Start: 8, End: 16}
+	h := state.NewHeap(kgs)
+	h.Table("v").Put(9, []byte("k"), nil, []byte("x")) // some state that never changes
+	var file bytes.Buffer
+	commit := func(id int64, timers map[int][]byte) *checkpoint.Metadata {
+		os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), timers, false)
+		kf, _, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 32,
+			Operators: []checkpoint.OperatorState{{UID: "kp", Parallelism: 1}}}
+		if kf != nil {
+			m.Operators[0].Keyed = []checkpoint.KeyedFile{*kf}
+		}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		c.chainsCompleted(id)
+		return m
+	}
+	commit(1, nil)                                 // full base (tracking starts)
+	commit(2, map[int][]byte{12: []byte("timer")}) // delta: kg 12 has a timer
+	m3 := commit(3, nil)                           // the timer fired, no state change
+	_, timers := restoreChain(t, st, m3, "kp", kgs)
+	if len(timers) != 0 {
+		t.Fatalf("chk-3 restores timers %v, but there were none at its snapshot (chain %+v)", timers, m3.Operators[0].Keyed)
+	}
+}
