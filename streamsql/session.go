@@ -231,7 +231,10 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 		return fail(err)
 	}
 	j, err := env.Start(ctx)
-	return j, res, err
+	if err != nil {
+		return fail(err)
+	}
+	return j, res, nil
 }
 
 func errAt(n parser.Node, format string, args ...any) error {
