@@ -171,6 +171,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 	case *parser.IsExpr:
 		walk(x.X, f)
+	case *parser.IsDistinct:
+		walk(x.X, f)
+		walk(x.Y, f)
 	case *parser.Between:
 		walk(x.X, f)
 		walk(x.Lo, f)
@@ -429,6 +432,13 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return r, wrapAt(x, err)
 		}
 		return nil, errAt(x, "IS %s is not supported yet", x.What)
+	case *parser.IsDistinct:
+		args, err := subs(x.X, x.Y)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expr.NewIsDistinct(args[0], args[1], x.Not)
+		return r, wrapAt(x, err)
 	case *parser.Between:
 		args, err := subs(x.X, x.Lo, x.Hi)
 		if err != nil {
