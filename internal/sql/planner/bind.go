@@ -206,6 +206,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 	case *parser.FloorCeil:
 		walk(x.X, f)
+	case *parser.Trim:
+		walk(x.X, f)
+		walk(x.Chars, f)
 	case *parser.Substring:
 		walk(x.X, f)
 		walk(x.Start, f)
@@ -541,6 +544,20 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return nil, err
 		}
 		r, err := b.reg.Call("SUBSTRING", args...)
+		return r, wrapAt(x, err)
+	case *parser.Trim:
+		// TRIM([BOTH|LEADING|TRAILING] [chars] FROM s): the characters of
+		// chars (default ' ') removed from the start, the end or both.
+		es := []parser.Expr{x.X}
+		if x.Chars != nil {
+			es = append(es, x.Chars)
+		}
+		args, err := subs(es...)
+		if err != nil {
+			return nil, err
+		}
+		name := map[string]string{"": "TRIM", "BOTH": "TRIM", "LEADING": "LTRIM", "TRAILING": "RTRIM"}[x.Side]
+		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	case *parser.Position:
 		args, err := subs(x.Sub, x.X)
