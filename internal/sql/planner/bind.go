@@ -44,6 +44,7 @@ type scope struct {
 type windowTVF struct {
 	kind        string
 	size, slide time.Duration
+	offset      time.Duration // TUMBLE's and HOP's OFFSET, in [0, slide)
 	timeCol     string
 	partition   []int // SESSION's PARTITION BY columns (scope indexes)
 	first       int   // index of window_start in the scope

@@ -257,8 +257,8 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		args[params[i]] = a
 	}
-	if args["OFFSET"] != nil {
-		return nil, nil, errAt(args["OFFSET"], "the OFFSET of a window is not supported yet")
+	if args["OFFSET"] != nil && kind == "CUMULATE" {
+		return nil, nil, errAt(args["OFFSET"], "the OFFSET of CUMULATE is not supported yet (TUMBLE and HOP take one)")
 	}
 	ta, ok := args["DATA"].(*parser.TableArg)
 	if !ok || ta.Name == nil {
@@ -337,6 +337,21 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		if w.size%w.slide != 0 {
 			return nil, nil, errAt(args["SIZE"], "the SIZE of CUMULATE (%v) must be a multiple of its STEP (%v)", w.size, w.slide)
 		}
+	}
+	if e := args["OFFSET"]; e != nil {
+		// Window starts are shifted by OFFSET (Flink's
+		// TimeWindow.getWindowStartWithOffset); any offset, also negative
+		// or beyond the size, is the same as the offset modulo the slide
+		// (a tumbling window's size): windows start at offset + k*slide.
+		il, ok := e.(*parser.IntervalLit)
+		if !ok {
+			return nil, nil, errAt(e, "OFFSET of %s must be an INTERVAL literal", kind)
+		}
+		o, err := intervalOf(il)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.offset = (o%w.slide + w.slide) % w.slide
 	}
 	qual := ""
 	if x.Alias != nil {
@@ -742,7 +757,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				return nil, err
 			}
 		}
-		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
+		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, Offset: win.offset, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
 	} else if ws >= 0 && we >= 0 && !in.Updating() {
 		// GROUP BY the window_start and window_end of a window relation
 		// (a window aggregation or join): a window aggregation over the

@@ -309,11 +309,11 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	var assigner stream.WindowAssigner
 	switch {
 	case x.Proctime:
-		assigner = procAssigner(x.Kind, x.Size, x.Slide)
+		assigner = procAssigner(x.Kind, x.Size, x.Slide, x.Offset)
 	case x.Kind == "TUMBLE":
-		assigner = stream.TumblingEventTimeWindows(x.Size)
+		assigner = stream.TumblingEventTimeWindows(x.Size, x.Offset)
 	case x.Kind == "HOP":
-		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
+		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide, x.Offset)
 	case x.Kind == "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
 	case x.Kind == "SESSION":
