@@ -218,6 +218,27 @@ func (c *compiler) compile(e Expr) (node, error) {
 		return c.compileIn(e)
 	case *Between:
 		return c.compileBetween(e)
+	case *IsDistinct:
+		ns, all, err := c.compileAll([]Expr{e.X, e.Y})
+		if err != nil {
+			return node{}, err
+		}
+		x, y, not := ns[0], ns[1], e.Not
+		n := node{p: func(r *table.Row) (table.Value, error) {
+			a, err := x.p(r)
+			if err != nil {
+				return table.Null, err
+			}
+			b, err := y.p(r)
+			if err != nil {
+				return table.Null, err
+			}
+			return table.Bool(distinct(a, b) != not), nil
+		}}
+		if all {
+			n = fold(n)
+		}
+		return n, nil
 	case *Like:
 		return c.compileLike(e)
 	}
@@ -353,6 +374,17 @@ func sqlCompare(a, b table.Value) (c int, ok bool) {
 		return 0, false
 	}
 	return table.Compare(a, b), true
+}
+
+// distinct is IS DISTINCT FROM of two values of one type: NULL is not
+// distinct from NULL, and values are distinct unless they compare equal
+// (a NaN is distinct from everything, as it is not = to anything).
+func distinct(a, b table.Value) bool {
+	if a.IsNull() || b.IsNull() {
+		return a.IsNull() != b.IsNull()
+	}
+	c, ok := sqlCompare(a, b)
+	return !ok || c != 0
 }
 
 func (c *compiler) compileIn(e *In) (node, error) {

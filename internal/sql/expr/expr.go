@@ -129,6 +129,14 @@ type Like struct {
 	Not        bool
 }
 
+// IsDistinct is X IS [NOT] DISTINCT FROM Y, operands cast to their common
+// type: a NULL-safe comparison (two NULLs are not distinct, a NULL and a
+// value are), never NULL itself.
+type IsDistinct struct {
+	X, Y Expr
+	Not  bool
+}
+
 // Logic is AND or OR over two or more BOOLEAN operands.
 type Logic struct {
 	Or   bool
@@ -144,28 +152,30 @@ type Coalesce struct {
 	T    table.Type
 }
 
-func (*Column) isExpr()   {}
-func (*Literal) isExpr()  {}
-func (*Call) isExpr()     {}
-func (*Case) isExpr()     {}
-func (*Cast) isExpr()     {}
-func (*IsNull) isExpr()   {}
-func (*IsBool) isExpr()   {}
-func (*In) isExpr()       {}
-func (*Between) isExpr()  {}
-func (*Like) isExpr()     {}
-func (*Logic) isExpr()    {}
-func (*Not) isExpr()      {}
-func (*Coalesce) isExpr() {}
+func (*Column) isExpr()     {}
+func (*Literal) isExpr()    {}
+func (*Call) isExpr()       {}
+func (*Case) isExpr()       {}
+func (*Cast) isExpr()       {}
+func (*IsNull) isExpr()     {}
+func (*IsBool) isExpr()     {}
+func (*In) isExpr()         {}
+func (*Between) isExpr()    {}
+func (*Like) isExpr()       {}
+func (*IsDistinct) isExpr() {}
+func (*Logic) isExpr()      {}
+func (*Not) isExpr()        {}
+func (*Coalesce) isExpr()   {}
 
-func (e *Column) Type() table.Type   { return e.T }
-func (e *Literal) Type() table.Type  { return e.T }
-func (e *Call) Type() table.Type     { return e.T }
-func (e *Case) Type() table.Type     { return e.T }
-func (e *Cast) Type() table.Type     { return e.T }
-func (e *Coalesce) Type() table.Type { return e.T }
-func (e *IsNull) Type() table.Type   { return table.BooleanType().NotNull() }
-func (e *IsBool) Type() table.Type   { return table.BooleanType().NotNull() }
+func (e *Column) Type() table.Type     { return e.T }
+func (e *Literal) Type() table.Type    { return e.T }
+func (e *Call) Type() table.Type       { return e.T }
+func (e *Case) Type() table.Type       { return e.T }
+func (e *Cast) Type() table.Type       { return e.T }
+func (e *Coalesce) Type() table.Type   { return e.T }
+func (e *IsNull) Type() table.Type     { return table.BooleanType().NotNull() }
+func (e *IsBool) Type() table.Type     { return table.BooleanType().NotNull() }
+func (e *IsDistinct) Type() table.Type { return table.BooleanType().NotNull() }
 func (e *In) Type() table.Type {
 	n := e.X.Type().Nullable()
 	for _, x := range e.List {
@@ -369,6 +379,18 @@ func NewIn(x Expr, list []Expr, not bool) (Expr, error) {
 	return &In{X: all[0], List: all[1:], Not: not}, nil
 }
 
+// NewIsDistinct returns x IS [NOT] DISTINCT FROM y.
+func NewIsDistinct(x, y Expr, not bool) (Expr, error) {
+	all, _, err := commonCoerce(x.String()+" IS DISTINCT FROM "+y.String(), []Expr{x, y})
+	if err != nil {
+		return nil, err
+	}
+	if err := comparable(all[0]); err != nil {
+		return nil, err
+	}
+	return &IsDistinct{X: all[0], Y: all[1], Not: not}, nil
+}
+
 // NewBetween returns x [NOT] BETWEEN [SYMMETRIC] lo AND hi.
 func NewBetween(x, lo, hi Expr, not, symmetric bool) (Expr, error) {
 	all, _, err := commonCoerce(x.String()+" BETWEEN", []Expr{x, lo, hi})
@@ -550,6 +572,14 @@ func (e *In) String() string {
 		not = "NOT "
 	}
 	return "(" + e.X.String() + " " + not + "IN (" + joinExprs(e.List) + "))"
+}
+
+func (e *IsDistinct) String() string {
+	not := ""
+	if e.Not {
+		not = "NOT "
+	}
+	return "(" + e.X.String() + " IS " + not + "DISTINCT FROM " + e.Y.String() + ")"
 }
 
 func (e *Between) String() string {

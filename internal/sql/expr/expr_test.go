@@ -369,6 +369,23 @@ func TestStringFunctions(t *testing.T) {
 		{call("RPAD", s("hi"), i(5), s("ab")), "'hiaba'"},
 		{call("LPAD", s("hi"), i(-1), s("x")), "NULL"},
 		{call("REVERSE", s("abc")), "'cba'"},
+		{call("LOCATE", s("l"), s("hello")), "3"},
+		{call("LOCATE", s("l"), s("hello"), i(4)), "4"},
+		{call("LOCATE", s("l"), s("hello"), i(5)), "0"},
+		{call("LOCATE", s("l"), s("hello"), i(-2)), "3"},
+		{call("LOCATE", s("l"), s("héllo"), i(4)), "4"},
+		{call("LOCATE", s(""), s("hello"), i(9)), "1"},
+		{call("LOCATE", s("l"), cSN), "NULL"},
+		{call("INSTR", s("héllo"), s("lo")), "4"},
+		{call("INSTR", s("hello"), s("z")), "0"},
+		{call("REPEAT", s("ab"), i(3)), "'ababab'"},
+		{call("REPEAT", s("ab"), i(-1)), "''"},
+		{call("LEFT", s("héllo"), i(2)), "'hé'"},
+		{call("LEFT", s("hello"), i(-1)), "''"},
+		{call("LEFT", s("hi"), i(5)), "'hi'"},
+		{call("RIGHT", s("hellö"), i(2)), "'lö'"},
+		{call("RIGHT", s("hello"), i(0)), "''"},
+		{call("RIGHT", s("hi"), i(3)), "'hi'"},
 	})
 }
 

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,6 +28,28 @@ func strFn1(name string, f func(string) string) Overload {
 // strArgs binds n STRING arguments (NULLs typed as STRING) to result.
 func strArgs(result table.Type, kinds ...table.Type) func([]table.Type) ([]table.Type, table.Type, bool) {
 	return Fixed(result, kinds...)
+}
+
+// maxRepeatBytes bounds the result of REPEAT (a row field, not a file).
+const maxRepeatBytes = 1 << 30
+
+// locate is the 1-based code point position of needle in s at or after
+// code point position from (below 1: from the start), 0 when absent; an
+// empty needle is found at 1.
+func locate(needle, s string, from int64) int64 {
+	if needle == "" {
+		return 1
+	}
+	i, cp := 0, int64(1)
+	for ; cp < from && i < len(s); cp++ {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	j := strings.Index(s[i:], needle)
+	if j < 0 {
+		return 0
+	}
+	return cp + int64(utf8.RuneCountInString(s[i:i+j]))
 }
 
 // regexCache compiles non-constant patterns once per distinct text, for
@@ -319,6 +342,91 @@ func registerStrings(r *Registry) {
 			}}, nil
 		},
 	})
+	// LOCATE(needle, s[, from]) is POSITION searching from the code point
+	// position from (1-based; below 1 searches from the start), 0 when
+	// absent; an empty needle is at 1 (Flink's SqlFunctionUtils.position:
+	// BinaryStringData.indexOf(needle, from - 1) + 1).
+	r.Register("LOCATE", Overload{
+		Sig:  "LOCATE(STRING needle, STRING s) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(n, s table.Value) (table.Value, error) {
+				return table.Int(locate(n.AsString(), s.AsString(), 1)), nil
+			}}, nil
+		},
+	}, Overload{
+		Sig:  "LOCATE(STRING needle, STRING s, INT from) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType(), table.IntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				return table.Int(locate(vs[0].AsString(), vs[1].AsString(), vs[2].AsInt())), nil
+			}}, nil
+		},
+	})
+	// INSTR(s, needle) is POSITION(needle IN s) (Flink's
+	// SqlFunctionUtils.instr from position 1, first appearance).
+	r.Register("INSTR", Overload{
+		Sig:  "INSTR(STRING s, STRING needle) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(s, n table.Value) (table.Value, error) {
+				return table.Int(locate(n.AsString(), s.AsString(), 1)), nil
+			}}, nil
+		},
+	})
+	// REPEAT(s, n): s n times, '' for n <= 0 (Flink's EncodingUtils.repeat).
+	r.Register("REPEAT", Overload{
+		Sig:  "REPEAT(STRING, INT n) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.IntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(x, n table.Value) (table.Value, error) {
+				k := n.AsInt()
+				if k <= 0 || x.AsString() == "" {
+					return table.Str(""), nil
+				}
+				if int64(len(x.AsString())) > maxRepeatBytes/k {
+					return table.Null, fmt.Errorf("REPEAT: the result would exceed %d bytes", maxRepeatBytes)
+				}
+				return table.Str(strings.Repeat(x.AsString(), int(k))), nil
+			}}, nil
+		},
+	})
+	// LEFT(s, n) / RIGHT(s, n): the first / last n code points, '' for
+	// n <= 0, s when it is shorter (Flink's LEFT and RIGHT).
+	for _, left := range []bool{true, false} {
+		name := "RIGHT"
+		if left {
+			name = "LEFT"
+		}
+		r.Register(name, Overload{
+			Sig:  name + "(STRING, INT n) -> STRING",
+			Bind: strArgs(tString, table.StringType(), table.IntType()),
+			Impl: func(*Bound) (Func, error) {
+				return Func{F2: func(x, n table.Value) (table.Value, error) {
+					s, k := x.AsString(), n.AsInt()
+					if k <= 0 {
+						return table.Str(""), nil
+					}
+					l := int64(utf8.RuneCountInString(s))
+					if k >= l {
+						return x, nil
+					}
+					if !left {
+						k = l - k // code points to skip
+					}
+					i := 0
+					for ; k > 0; k-- {
+						_, w := utf8.DecodeRuneInString(s[i:])
+						i += w
+					}
+					if left {
+						return table.Str(s[:i]), nil
+					}
+					return table.Str(s[i:]), nil
+				}}, nil
+			},
+		})
+	}
 	r.Register("REPLACE", Overload{
 		Sig:  "REPLACE(STRING, STRING search, STRING replacement) -> STRING",
 		Bind: strArgs(tString, table.StringType(), table.StringType(), table.StringType()),

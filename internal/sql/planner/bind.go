@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ type scope struct {
 type windowTVF struct {
 	kind        string
 	size, slide time.Duration
+	offset      time.Duration // TUMBLE's and HOP's OFFSET, in [0, slide)
 	timeCol     string
 	partition   []int // SESSION's PARTITION BY columns (scope indexes)
 	first       int   // index of window_start in the scope
@@ -171,6 +173,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 	case *parser.IsExpr:
 		walk(x.X, f)
+	case *parser.IsDistinct:
+		walk(x.X, f)
+		walk(x.Y, f)
 	case *parser.Between:
 		walk(x.X, f)
 		walk(x.Lo, f)
@@ -202,6 +207,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 	case *parser.FloorCeil:
 		walk(x.X, f)
+	case *parser.Trim:
+		walk(x.X, f)
+		walk(x.Chars, f)
 	case *parser.Substring:
 		walk(x.X, f)
 		walk(x.Start, f)
@@ -380,11 +388,14 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		c, err := expr.NewCast(expr.StrLit(x.Value), t.NotNull(), false)
 		return c, wrapAt(x, err)
 	case *parser.IntervalLit:
-		d, err := intervalOf(x)
+		months, ms, ym, err := intervalParts(x)
 		if err != nil {
 			return nil, err
 		}
-		return expr.Lit(table.IntervalMillis(d.Milliseconds()), table.IntervalDayTimeType().NotNull()), nil
+		if ym {
+			return expr.Lit(table.IntervalMonths(int32(months)), table.IntervalYearMonthType().NotNull()), nil
+		}
+		return expr.Lit(table.IntervalMillis(ms), table.IntervalDayTimeType().NotNull()), nil
 	case *parser.Binary:
 		args, err := subs(x.L, x.R)
 		if err != nil {
@@ -429,6 +440,13 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return r, wrapAt(x, err)
 		}
 		return nil, errAt(x, "IS %s is not supported yet", x.What)
+	case *parser.IsDistinct:
+		args, err := subs(x.X, x.Y)
+		if err != nil {
+			return nil, err
+		}
+		r, err := expr.NewIsDistinct(args[0], args[1], x.Not)
+		return r, wrapAt(x, err)
 	case *parser.Between:
 		args, err := subs(x.X, x.Lo, x.Hi)
 		if err != nil {
@@ -527,6 +545,20 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return nil, err
 		}
 		r, err := b.reg.Call("SUBSTRING", args...)
+		return r, wrapAt(x, err)
+	case *parser.Trim:
+		// TRIM([BOTH|LEADING|TRAILING] [chars] FROM s): the characters of
+		// chars (default ' ') removed from the start, the end or both.
+		es := []parser.Expr{x.X}
+		if x.Chars != nil {
+			es = append(es, x.Chars)
+		}
+		args, err := subs(es...)
+		if err != nil {
+			return nil, err
+		}
+		name := map[string]string{"": "TRIM", "BOTH": "TRIM", "LEADING": "LTRIM", "TRAILING": "RTRIM"}[x.Side]
+		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	case *parser.Position:
 		args, err := subs(x.Sub, x.X)
@@ -630,21 +662,122 @@ var unitDur = map[string]time.Duration{
 	"HOUR": time.Hour, "DAY": 24 * time.Hour,
 }
 
-// intervalOf is the duration of a day-time interval literal of one unit.
+// intervalForms are the compound interval qualifiers (Calcite's
+// SqlIntervalQualifier, which Flink uses): the pattern of the value and the
+// unit of each field. The fields after the first are bounded (an hour
+// below 24, a minute or second below 60, a month below 12); the last
+// SECOND field may have a fraction.
+var intervalForms = map[string]struct {
+	re     *regexp.Regexp
+	units  []string
+	format string
+}{
+	"YEAR TO MONTH":    {regexp.MustCompile(`^(\d+)-(\d+)$`), []string{"YEAR", "MONTH"}, "'y-m'"},
+	"DAY TO HOUR":      {regexp.MustCompile(`^(\d+) +(\d+)$`), []string{"DAY", "HOUR"}, "'d h'"},
+	"DAY TO MINUTE":    {regexp.MustCompile(`^(\d+) +(\d+):(\d+)$`), []string{"DAY", "HOUR", "MINUTE"}, "'d h:m'"},
+	"DAY TO SECOND":    {regexp.MustCompile(`^(\d+) +(\d+):(\d+):(\d+(?:\.\d*)?)$`), []string{"DAY", "HOUR", "MINUTE", "SECOND"}, "'d h:m:s[.fff]'"},
+	"HOUR TO MINUTE":   {regexp.MustCompile(`^(\d+):(\d+)$`), []string{"HOUR", "MINUTE"}, "'h:m'"},
+	"HOUR TO SECOND":   {regexp.MustCompile(`^(\d+):(\d+):(\d+(?:\.\d*)?)$`), []string{"HOUR", "MINUTE", "SECOND"}, "'h:m:s[.fff]'"},
+	"MINUTE TO SECOND": {regexp.MustCompile(`^(\d+):(\d+(?:\.\d*)?)$`), []string{"MINUTE", "SECOND"}, "'m:s[.fff]'"},
+}
+
+var fieldLimit = map[string]float64{"MONTH": 12, "HOUR": 24, "MINUTE": 60, "SECOND": 60}
+
+// intervalParts is the value of an interval literal: months of a
+// year-month interval (ym: YEAR, MONTH, YEAR TO MONTH; Flink's INTERVAL
+// YEAR TO MONTH) or milliseconds of a day-time one (INTERVAL DAY TO
+// SECOND(3): a fraction of a millisecond is truncated). The value may
+// start with a sign ('-1-6' YEAR TO MONTH); a single day-time unit also
+// takes a fraction ('1.5' HOUR, a departure: Calcite wants an integer but
+// for SECOND). The leading field's precision is not limited (Calcite's
+// default DAY(2) refuses '100' DAY).
+func intervalParts(x *parser.IntervalLit) (months, ms int64, ym bool, err error) {
+	text := strings.TrimSpace(x.Value)
+	neg := x.Negative
+	if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "+") {
+		neg = neg != (text[0] == '-')
+		text = strings.TrimSpace(text[1:])
+	}
+	qual := x.From
+	if x.To != "" {
+		qual += " TO " + x.To
+	}
+	sign := func(n int64) int64 {
+		if neg {
+			return -n
+		}
+		return n
+	}
+	if x.To == "" {
+		switch x.From {
+		case "YEAR", "MONTH":
+			n, err := strconv.ParseInt(text, 10, 32)
+			if err != nil || n < 0 {
+				return 0, 0, true, errAt(x, "bad interval value '%s' for INTERVAL %s: expected a whole number of %ss", x.Value, qual, strings.ToLower(x.From))
+			}
+			if x.From == "YEAR" {
+				n *= 12
+			}
+			return sign(n), 0, true, nil
+		}
+		u, ok := unitDur[x.From]
+		if !ok {
+			return 0, 0, false, errAt(x, "INTERVAL %s is not supported: expected YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, MILLISECOND or a range such as DAY TO SECOND", qual)
+		}
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || f < 0 {
+			return 0, 0, false, errAt(x, "bad interval value '%s' for INTERVAL %s: expected a number", x.Value, qual)
+		}
+		return 0, sign(time.Duration(f * float64(u)).Milliseconds()), false, nil
+	}
+	form, ok := intervalForms[qual]
+	if !ok {
+		return 0, 0, false, errAt(x, "INTERVAL %s is not supported: expected YEAR TO MONTH, DAY TO HOUR|MINUTE|SECOND, HOUR TO MINUTE|SECOND or MINUTE TO SECOND", qual)
+	}
+	m := form.re.FindStringSubmatch(text)
+	if m == nil {
+		return 0, 0, false, errAt(x, "bad interval value '%s' for INTERVAL %s: expected %s", x.Value, qual, form.format)
+	}
+	var total float64 // months or milliseconds
+	for i, u := range form.units {
+		f, err := strconv.ParseFloat(m[i+1], 64)
+		if err != nil {
+			return 0, 0, false, errAt(x, "bad interval value '%s' for INTERVAL %s: expected %s", x.Value, qual, form.format)
+		}
+		if lim, ok := fieldLimit[u]; ok && i > 0 && f >= lim {
+			return 0, 0, false, errAt(x, "bad interval value '%s' for INTERVAL %s: the %s field must be below %v", x.Value, qual, strings.ToLower(u), lim)
+		}
+		switch u {
+		case "YEAR":
+			total += f * 12
+		case "MONTH":
+			total += f
+		default:
+			// Whole milliseconds of this field (a fraction of a
+			// millisecond is truncated).
+			total += math.Trunc(f * float64(unitDur[u]/time.Millisecond))
+		}
+	}
+	if total > math.MaxInt32 && form.units[0] == "YEAR" || total > 1<<62 {
+		return 0, 0, false, errAt(x, "interval '%s' %s is out of range", x.Value, qual)
+	}
+	if form.units[0] == "YEAR" {
+		return sign(int64(total)), 0, true, nil
+	}
+	return 0, sign(int64(total)), false, nil
+}
+
+// intervalOf is the fixed duration of an interval literal, for window
+// sizes, time bounds and watermark delays: a year-month interval has none.
 func intervalOf(x *parser.IntervalLit) (time.Duration, error) {
-	u, ok := unitDur[strings.TrimSuffix(x.From, "S")]
-	if !ok || x.To != "" {
-		return 0, errAt(x, "interval %s is not supported yet: use INTERVAL 'n' MILLISECOND|SECOND|MINUTE|HOUR|DAY", x)
-	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(x.Value), 64)
+	_, ms, ym, err := intervalParts(x)
 	if err != nil {
-		return 0, errAt(x, "bad interval value '%s': expected a number", x.Value)
+		return 0, err
 	}
-	d := time.Duration(f * float64(u))
-	if x.Negative {
-		d = -d
+	if ym {
+		return 0, errAt(x, "%s has no fixed duration (a month is 28 to 31 days): expected a day-time interval here (DAY, HOUR, MINUTE, SECOND, e.g. INTERVAL '30' DAY)", x)
 	}
-	return d, nil
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // TypeOf converts a parsed data type.

@@ -130,6 +130,14 @@ func calcMapExpr(e expr.Expr, f func(expr.Expr) (expr.Expr, bool)) (out expr.Exp
 		}
 		c.X, c.Lo, c.Hi = cs[0], cs[1], cs[2]
 		return &c, true
+	case *expr.IsDistinct:
+		c := *x
+		cs, ok := all([]expr.Expr{x.X, x.Y})
+		if !ok {
+			return nil, false
+		}
+		c.X, c.Y = cs[0], cs[1]
+		return &c, true
 	case *expr.Like:
 		c := *x
 		cs, ok := all([]expr.Expr{x.X, x.Pattern})

@@ -62,7 +62,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		}
 		fmt.Fprintf(b, "%sCalc(select=[%s]%s, %s)\n", ind, strings.Join(ps, ", "), where, mode(n))
 	case *WindowAgg:
-		win := windowText(x.Kind, x.TimeCol, x.Size, x.Slide)
+		win := windowText(x.Kind, x.TimeCol, x.Size, x.Slide, x.Offset)
 		if x.Proctime {
 			win = procWindowText(win)
 		}

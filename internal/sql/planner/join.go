@@ -19,6 +19,7 @@ import (
 type IntervalJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
+	NullSafe     []bool // per key: IS NOT DISTINCT FROM (NULL pairs with NULL), else =
 	Lower, Upper time.Duration
 	LTime, RTime string
 	cols         []Col
@@ -148,6 +149,27 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		return true
 	}
+	// equi takes l = r (or l IS NOT DISTINCT FROM r, nullSafe) of a left
+	// and a right column as a join key.
+	equi := func(x, y parser.Expr, nullSafe bool) bool {
+		lc, ok1 := x.(*parser.ColumnRef)
+		rc, ok2 := y.(*parser.ColumnRef)
+		if !ok1 || !ok2 {
+			return false
+		}
+		a, ai := side(lc)
+		b, bi := side(rc)
+		if a < 0 || b < 0 || a == b {
+			return false
+		}
+		if a == 1 {
+			ai, bi = bi, ai
+		}
+		jn.LKeys = append(jn.LKeys, ai)
+		jn.RKeys = append(jn.RKeys, bi)
+		jn.NullSafe = append(jn.NullSafe, nullSafe)
+		return true
+	}
 	conds := conjuncts(where, conjuncts(j.On, nil))
 	var after []parser.Expr // WHERE of an outer join: a filter after it
 	if outer {
@@ -156,27 +178,18 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	for _, c := range conds {
 		switch x := c.(type) {
 		case *parser.Binary:
-			if x.Op == "=" {
-				lc, ok1 := x.L.(*parser.ColumnRef)
-				rc, ok2 := x.R.(*parser.ColumnRef)
-				if ok1 && ok2 {
-					a, ai := side(lc)
-					b, bi := side(rc)
-					if a >= 0 && b >= 0 && a != b {
-						if a == 1 {
-							ai, bi = bi, ai
-						}
-						jn.LKeys = append(jn.LKeys, ai)
-						jn.RKeys = append(jn.RKeys, bi)
-						continue
-					}
-				}
+			if x.Op == "=" && equi(x.L, x.R, false) {
+				continue
 			}
 			if !outer && (x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=") {
 				if bound(x.L, x.R, x.Op) {
 					timeConds = append(timeConds, c)
 					continue
 				}
+			}
+		case *parser.IsDistinct:
+			if x.Not && equi(x.X, x.Y, true) {
+				continue
 			}
 		case *parser.Between:
 			if !outer && !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
@@ -220,7 +233,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {
 		// A regular join: both inputs kept in keyed state.
-		rj := &RegularJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, Cond: cond, cols: jn.cols}
+		rj := &RegularJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, Cond: cond, cols: jn.cols}
 		return rj, s, append(append(rest, timeConds...), after...), nil
 	}
 	if lo > hi {
@@ -260,8 +273,8 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
 	// Rows with a NULL key get keys of their own side (joinKeyOf): they
 	// pair with nothing and leave the buffers with the time bounds.
-	lkey, _ := joinKeyOf(x.L, x.LKeys, 'L')
-	rkey, _ := joinKeyOf(x.R, x.RKeys, 'R')
+	lkey, _ := joinKeyOf(x.L, x.LKeys, x.NullSafe, 'L')
+	rkey, _ := joinKeyOf(x.R, x.RKeys, x.NullSafe, 'R')
 	lk := stream.KeyBy(enc(l, x.L), func(b []byte) string {
 		row, err := lc.Decode(b)
 		evalPanic(err)
@@ -294,7 +307,7 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 func (x *IntervalJoin) explain() string {
 	var ks []string
 	for i := range x.LKeys {
-		ks = append(ks, fmt.Sprintf("%s = %s", x.L.Cols()[x.LKeys[i]].Name, x.R.Cols()[x.RKeys[i]].Name))
+		ks = append(ks, fmt.Sprintf("%s %s %s", x.L.Cols()[x.LKeys[i]].Name, keyOp(x.NullSafe, i), x.R.Cols()[x.RKeys[i]].Name))
 	}
 	return fmt.Sprintf("IntervalJoin(joinType=[InnerJoin], where=[%s], timeBounds=[%s - %s in [%v, %v]]", strings.Join(ks, " AND "), x.LTime, x.RTime, x.Lower, x.Upper)
 }
@@ -309,6 +322,7 @@ type RegularJoin struct {
 	Kind         string // INNER, LEFT, RIGHT, FULL
 	L, R         Node
 	LKeys, RKeys []int
+	NullSafe     []bool    // per key: IS NOT DISTINCT FROM, else =
 	Cond         expr.Expr // an outer join's residual ON condition over the joined row, or nil
 	TTL          time.Duration
 	cols         []Col
@@ -321,7 +335,7 @@ func (n *RegularJoin) Inputs() []Node { return []Node{n.L, n.R} }
 func (n *RegularJoin) explain() string {
 	var ks []string
 	for i := range n.LKeys {
-		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
+		ks = append(ks, fmt.Sprintf("%s %s %s", n.L.Cols()[n.LKeys[i]].Name, keyOp(n.NullSafe, i), n.R.Cols()[n.RKeys[i]].Name))
 	}
 	cond := ""
 	if n.Cond != nil {

@@ -51,16 +51,16 @@ func timeAttrOf(at parser.Node, t table.Type, name, kind string) (bool, error) {
 }
 
 // procAssigner is the processing-time window assigner of a window kind.
-func procAssigner(kind string, size, slide time.Duration) stream.WindowAssigner {
+func procAssigner(kind string, size, slide, offset time.Duration) stream.WindowAssigner {
 	switch kind {
 	case "HOP":
-		return stream.SlidingProcessingTimeWindows(size, slide)
+		return stream.SlidingProcessingTimeWindows(size, slide, offset)
 	case "SESSION":
 		return stream.ProcessingTimeSessionWindows(size)
 	case "CUMULATE":
 		return procCumulate{cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}}
 	}
-	return stream.TumblingProcessingTimeWindows(size)
+	return stream.TumblingProcessingTimeWindows(size, offset)
 }
 
 // procWindowText marks the window of EXPLAIN as one of processing time.

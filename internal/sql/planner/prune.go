@@ -14,11 +14,11 @@ import (
 // q7 keeps every bid without channel and url.
 //
 // joinFields is the number of fields of RegularJoin this rewrite knows
-// (Kind, L, R, LKeys, RKeys, Cond, TTL, cols): a join that grew another
+// (Kind, L, R, LKeys, RKeys, NullSafe, Cond, TTL, cols): a join that grew another
 // field is left alone rather than rewritten without it
 // (TestPruneKnowsRegularJoin fails then, so the rewrite is not lost
 // silently).
-const joinFields = 8
+const joinFields = 9
 
 // pruneJoin narrows f's input join j when f reads only some of its
 // columns; f is rewritten over the new join.
@@ -78,7 +78,7 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 		}
 		return c
 	}
-	nj := &RegularJoin{Kind: j.Kind, L: narrow(j.L, lcols), R: narrow(j.R, rcols), TTL: j.TTL}
+	nj := &RegularJoin{Kind: j.Kind, L: narrow(j.L, lcols), R: narrow(j.R, rcols), TTL: j.TTL, NullSafe: j.NullSafe}
 	pos := func(cols []int, k int) int {
 		for i, c := range cols {
 			if c == k {

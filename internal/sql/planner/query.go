@@ -257,8 +257,8 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		args[params[i]] = a
 	}
-	if args["OFFSET"] != nil {
-		return nil, nil, errAt(args["OFFSET"], "the OFFSET of a window is not supported yet")
+	if args["OFFSET"] != nil && kind == "CUMULATE" {
+		return nil, nil, errAt(args["OFFSET"], "the OFFSET of CUMULATE is not supported yet (TUMBLE and HOP take one)")
 	}
 	ta, ok := args["DATA"].(*parser.TableArg)
 	if !ok || ta.Name == nil {
@@ -337,6 +337,21 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		if w.size%w.slide != 0 {
 			return nil, nil, errAt(args["SIZE"], "the SIZE of CUMULATE (%v) must be a multiple of its STEP (%v)", w.size, w.slide)
 		}
+	}
+	if e := args["OFFSET"]; e != nil {
+		// Window starts are shifted by OFFSET (Flink's
+		// TimeWindow.getWindowStartWithOffset); any offset, also negative
+		// or beyond the size, is the same as the offset modulo the slide
+		// (a tumbling window's size): windows start at offset + k*slide.
+		il, ok := e.(*parser.IntervalLit)
+		if !ok {
+			return nil, nil, errAt(e, "OFFSET of %s must be an INTERVAL literal", kind)
+		}
+		o, err := intervalOf(il)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.offset = (o%w.slide + w.slide) % w.slide
 	}
 	qual := ""
 	if x.Alias != nil {
@@ -447,6 +462,20 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		agg = agg || p.b.hasAgg(it.Expr)
 	}
 	for i, it := range sel.Items {
+		if f, ok := it.Expr.(*parser.FuncCall); ok && f.Over != nil && len(f.Name.Parts) == 1 {
+			if name := strings.ToUpper(f.Name.Parts[0].Name); name == "RANK" || name == "DENSE_RANK" {
+				// Flink's streaming Rank and WindowRank take only
+				// ROW_NUMBER ("RANK() on streaming table is not supported
+				// currently"); its OVER aggregation ordered by time has
+				// RANK, which is not built here.
+				if it.Alias != nil {
+					if _, bounded := p.ranks[it.Alias.Name]; bounded {
+						return nil, errAt(f, "%s() Top-N is not supported on streams (as in Flink, whose Top-N and window Top-N rank by ROW_NUMBER() only): write ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) AS %s", name, it.Alias.Name)
+					}
+				}
+				return nil, errAt(f, "%s() OVER is not supported yet: rank rows with ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) AS rn in a subquery bounded by WHERE rn <= N", name)
+			}
+		}
 		if _, ok := isRowNumber(it.Expr); ok {
 			if agg {
 				return nil, errAt(it, "ROW_NUMBER() over an aggregation in the same SELECT is not supported yet: aggregate in a subquery and rank its rows")
@@ -728,7 +757,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				return nil, err
 			}
 		}
-		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
+		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, Offset: win.offset, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
 	} else if ws >= 0 && we >= 0 && !in.Updating() {
 		// GROUP BY the window_start and window_end of a window relation
 		// (a window aggregation or join): a window aggregation over the

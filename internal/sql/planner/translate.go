@@ -175,17 +175,23 @@ func keyOf(in Node, keys []int) (func(table.Row) string, *table.RowCodec) {
 // so no key without a NULL equals it, and the NULL keys of the two sides
 // differ. hasNull reports whether a row's key has a NULL (nil when no key
 // column is nullable).
-func joinKeyOf(in Node, keys []int, side byte) (key func(table.Row) string, hasNull func(table.Row) bool) {
+//
+// A key compared by IS NOT DISTINCT FROM (nullSafe[i]; nil: none) is
+// NULL-safe: its NULL is an ordinary value of the plain encoded key, so it
+// pairs with the other side's NULL, and hasNull ignores it.
+func joinKeyOf(in Node, keys []int, nullSafe []bool, side byte) (key func(table.Row) string, hasNull func(table.Row) bool) {
 	base, _ := keyOf(in, keys)
-	nullable := false
-	for _, k := range keys {
-		nullable = nullable || in.Cols()[k].Type.Nullable()
+	var strict []int // the keys compared by =
+	for i, k := range keys {
+		if (i >= len(nullSafe) || !nullSafe[i]) && in.Cols()[k].Type.Nullable() {
+			strict = append(strict, k)
+		}
 	}
-	if !nullable {
+	if len(strict) == 0 {
 		return base, nil
 	}
 	hasNull = func(r table.Row) bool {
-		for _, k := range keys {
+		for _, k := range strict {
 			if r.Fields[k].IsNull() {
 				return true
 			}
@@ -198,6 +204,14 @@ func joinKeyOf(in Node, keys []int, side byte) (key func(table.Row) string, hasN
 		}
 		return base(r)
 	}, hasNull
+}
+
+// keyOp is the operator of join key i in an explanation.
+func keyOp(nullSafe []bool, i int) string {
+	if i < len(nullSafe) && nullSafe[i] {
+		return "IS NOT DISTINCT FROM"
+	}
+	return "="
 }
 
 // accs is the layout of the accumulators of an aggregation in one row.
@@ -295,11 +309,11 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	var assigner stream.WindowAssigner
 	switch {
 	case x.Proctime:
-		assigner = procAssigner(x.Kind, x.Size, x.Slide)
+		assigner = procAssigner(x.Kind, x.Size, x.Slide, x.Offset)
 	case x.Kind == "TUMBLE":
-		assigner = stream.TumblingEventTimeWindows(x.Size)
+		assigner = stream.TumblingEventTimeWindows(x.Size, x.Offset)
 	case x.Kind == "HOP":
-		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide)
+		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide, x.Offset)
 	case x.Kind == "CUMULATE":
 		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
 	case x.Kind == "SESSION":

@@ -65,15 +65,19 @@ func (w winAttr) spec() string {
 
 // specText is the window of a window TVF or group window, for winOf.
 func (w *windowTVF) specText() string {
+	off := ""
+	if w.offset != 0 {
+		off = fmt.Sprintf(", offset=%v", w.offset)
+	}
 	switch w.kind {
 	case "HOP":
-		return fmt.Sprintf("HOP(slide=%v, size=%v)", w.slide, w.size)
+		return fmt.Sprintf("HOP(slide=%v, size=%v%s)", w.slide, w.size, off)
 	case "CUMULATE":
 		return fmt.Sprintf("CUMULATE(step=%v, size=%v)", w.slide, w.size)
 	case "SESSION":
 		return fmt.Sprintf("SESSION(gap=%v)", w.size)
 	}
-	return fmt.Sprintf("TUMBLE(size=%v)", w.size)
+	return fmt.Sprintf("TUMBLE(size=%v%s)", w.size, off)
 }
 
 // selfTranslating is a node that translates itself (the node files).
@@ -92,6 +96,7 @@ type WindowTable struct {
 	In          Node
 	Kind        string
 	Size, Slide time.Duration
+	Offset      time.Duration // TUMBLE's and HOP's OFFSET, in [0, Slide)
 	TimeCol     string
 	cols        []Col
 	// Proctime: windows of the processing time a row arrives at.
@@ -103,23 +108,27 @@ func (n *WindowTable) Updating() bool { return false }
 func (n *WindowTable) Inputs() []Node { return []Node{n.In} }
 
 func (n *WindowTable) explain() string {
-	win := windowText(n.Kind, n.TimeCol, n.Size, n.Slide)
+	win := windowText(n.Kind, n.TimeCol, n.Size, n.Slide, n.Offset)
 	if n.Proctime {
 		win = procWindowText(win)
 	}
 	return fmt.Sprintf("WindowTableFunction(window=[%s]", win)
 }
 
-func windowText(kind, timeCol string, size, slide time.Duration) string {
+func windowText(kind, timeCol string, size, slide, offset time.Duration) string {
+	off := ""
+	if offset != 0 {
+		off = fmt.Sprintf(", offset=[%v]", offset)
+	}
 	switch kind {
 	case "HOP":
-		return fmt.Sprintf("HOP(%s, slide=[%v], size=[%v])", timeCol, slide, size)
+		return fmt.Sprintf("HOP(%s, slide=[%v], size=[%v]%s)", timeCol, slide, size, off)
 	case "CUMULATE":
 		return fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", timeCol, slide, size)
 	case "SESSION":
 		return fmt.Sprintf("SESSION(%s, gap=[%v])", timeCol, size)
 	}
-	return fmt.Sprintf("TUMBLE(%s, size=[%v])", timeCol, size)
+	return fmt.Sprintf("TUMBLE(%s, size=[%v]%s)", timeCol, size, off)
 }
 
 // materializeTVF turns the window table function of scope s (over n) into
@@ -132,7 +141,7 @@ func materializeTVF(n Node, s *scope) (Node, error) {
 	if n.Updating() {
 		return nil, errAt(w.at, "a window table function over an updating input is not supported yet")
 	}
-	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, TimeCol: w.timeCol, Proctime: w.proctime}
+	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, Offset: w.offset, TimeCol: w.timeCol, Proctime: w.proctime}
 	wt.cols = append(wt.cols, n.Cols()...)
 	for i := w.first; i < w.first+3; i++ {
 		s.cols[i].window = false
@@ -142,16 +151,16 @@ func materializeTVF(n Node, s *scope) (Node, error) {
 	return wt, nil
 }
 
-func assignerOf(kind string, size, slide time.Duration) stream.WindowAssigner {
+func assignerOf(kind string, size, slide, offset time.Duration) stream.WindowAssigner {
 	switch kind {
 	case "HOP":
-		return stream.SlidingEventTimeWindows(size, slide)
+		return stream.SlidingEventTimeWindows(size, slide, offset)
 	case "CUMULATE":
 		return cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}
 	case "SESSION":
 		return stream.EventTimeSessionWindows(size)
 	}
-	return stream.TumblingEventTimeWindows(size)
+	return stream.TumblingEventTimeWindows(size, offset)
 }
 
 func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error) {
@@ -160,9 +169,9 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 	if err != nil {
 		return zero, err
 	}
-	as := assignerOf(n.Kind, n.Size, n.Slide)
+	as := assignerOf(n.Kind, n.Size, n.Slide, n.Offset)
 	if n.Proctime {
-		as = procAssigner(n.Kind, n.Size, n.Slide) // proctime.go
+		as = procAssigner(n.Kind, n.Size, n.Slide, n.Offset) // proctime.go
 	}
 	return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 		for _, w := range as.Assign(nil, ctx.Timestamp(), ctx.ProcessingTime()) {

@@ -21,8 +21,9 @@ import (
 type WindowJoin struct {
 	Kind         string // INNER, LEFT, RIGHT, FULL; SEMI, ANTI (the left rows with / without a partner)
 	L, R         Node
-	LKeys, RKeys []int // the window columns included
-	LEnd, REnd   int   // window_end of each side
+	LKeys, RKeys []int  // the window columns included
+	NullSafe     []bool // per key: IS NOT DISTINCT FROM, else =
+	LEnd, REnd   int    // window_end of each side
 	Cond         expr.Expr
 	cols         []Col
 }
@@ -39,7 +40,7 @@ func joinTypeText(kind string) string {
 func (n *WindowJoin) explain() string {
 	var ks []string
 	for i := range n.LKeys {
-		ks = append(ks, fmt.Sprintf("%s = %s", n.L.Cols()[n.LKeys[i]].Name, n.R.Cols()[n.RKeys[i]].Name))
+		ks = append(ks, fmt.Sprintf("%s %s %s", n.L.Cols()[n.LKeys[i]].Name, keyOp(n.NullSafe, i), n.R.Cols()[n.RKeys[i]].Name))
 	}
 	cond := ""
 	if n.Cond != nil {
@@ -95,7 +96,7 @@ func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond
 	if lw, rw := l.Cols()[jn.LKeys[ws]].Win, r.Cols()[jn.RKeys[ws]].Win; lw.spec() != rw.spec() {
 		return nil, errAt(at, "a window join needs the same windows on both sides (as in Flink): the left has %s, the right %s", lw.spec(), rw.spec())
 	}
-	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
+	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
 	nl := len(l.Cols())
 	wj.cols = append(wj.cols, jn.cols...)
 	// The window columns of the side that is never NULL stay window
@@ -125,8 +126,8 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	// Rows with a NULL key get keys of their own side (joinKeyOf): they
 	// pair with nothing (an outer or anti side's still come out, padded or
 	// kept) and leave the state when their window ends.
-	lkey, _ := joinKeyOf(n.L, n.LKeys, 'L')
-	rkey, _ := joinKeyOf(n.R, n.RKeys, 'R')
+	lkey, _ := joinKeyOf(n.L, n.LKeys, n.NullSafe, 'L')
+	rkey, _ := joinKeyOf(n.R, n.RKeys, n.NullSafe, 'R')
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R)}
 		if n.Cond != nil {

@@ -63,7 +63,7 @@ type windowMaxJoin struct {
 // matchWindowMaxJoin recognises the shape above in the fused Calc f over
 // the join j.
 func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowMaxJoin, bool) {
-	if j.Kind != "INNER" || j.Cond != nil || j.TTL != 0 || len(j.LKeys) != 1 || tr.shared(j) ||
+	if j.Kind != "INNER" || j.Cond != nil || j.TTL != 0 || len(j.LKeys) != 1 || keyOp(j.NullSafe, 0) != "=" || tr.shared(j) ||
 		reflect.TypeOf(*j).NumField() != joinFields || j.L.Updating() {
 		return nil, false
 	}
@@ -93,7 +93,7 @@ func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowM
 		rn = c.In
 	}
 	w, ok := rn.(*WindowAgg)
-	if !ok || w.Kind != "TUMBLE" || w.Proctime || len(w.Keys) != 0 || len(w.Aggs) != 1 || w.In.Updating() {
+	if !ok || w.Kind != "TUMBLE" || w.Offset != 0 || w.Proctime || len(w.Keys) != 0 || len(w.Aggs) != 1 || w.In.Updating() {
 		return nil, false
 	}
 	a := w.Aggs[0]
