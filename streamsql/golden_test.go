@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +30,21 @@ var update = flag.Bool("update", false, "rewrite the expected files of internal/
 
 // valuesFactory reads a table from <dir>/<table>.jsonl (or the file named
 // by the 'file' option), one JSON object per row (table.ParseJSON); an
-// "op" key gives the row kind (+I, -U, +U, -D).
-type valuesFactory struct{ dir string }
+// "op" key gives the row kind (+I, -U, +U, -D). With col set, the option
+// 'after-rows' = 'N' holds the source back until the collect tables have
+// received N rows in all, which orders the changes of two sources of a
+// join (all the first source's, then the second's).
+type valuesFactory struct {
+	dir string
+	col *collectFactory
+}
 
 func (f valuesFactory) Name() string { return "values" }
 func (f valuesFactory) Options() []connector.TableOption {
 	return []connector.TableOption{{Key: "file", Description: "the JSON-lines file, relative to input/"},
 		{Key: "changelog", Description: "'true': rows carry an \"op\" (+I, -U, +U, -D)"},
-		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"}}
+		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"},
+		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"}}
 }
 
 // ProducesUpdates: a table is a changelog when its option 'changelog' is
@@ -75,10 +83,56 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 		}
 		rows = append(rows, r)
 	}
+	if a := t.Options["after-rows"]; a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || f.col == nil {
+			return nil, fmt.Errorf("%s: bad after-rows %q (or no collect tables)", name, a)
+		}
+		return afterRows{rows: rows, n: n, col: f.col}, nil
+	}
 	if t.Options["one-per-read"] == "true" {
 		return oneAtATime{rows: rows}, nil
 	}
 	return stream.SliceSource[table.Row]{Items: rows}, nil
+}
+
+// afterRows is a bounded source of rows, one split, that reads nothing
+// until col has received n rows.
+type afterRows struct {
+	rows []table.Row
+	n    int
+	col  *collectFactory
+}
+
+func (s afterRows) Splits(context.Context) ([]connector.Split, error) {
+	return []connector.Split{{ID: "rows"}}, nil
+}
+func (s afterRows) Bounded() bool { return true }
+func (s afterRows) Open(ctx context.Context, sp connector.Split, pos []byte) (connector.Reader[table.Row], error) {
+	r, err := stream.SliceSource[table.Row]{Items: s.rows}.Open(ctx, sp, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &afterReader{Reader: r, s: s}, nil
+}
+
+type afterReader struct {
+	connector.Reader[table.Row]
+	s afterRows
+}
+
+func (r *afterReader) Read(ctx context.Context, buf []table.Row) (int, error) {
+	r.s.col.mu.Lock()
+	got := 0
+	for _, rs := range r.s.col.rows {
+		got += len(rs)
+	}
+	r.s.col.mu.Unlock()
+	if got < r.s.n {
+		time.Sleep(time.Millisecond) // not yet: no record now
+		return 0, nil
+	}
+	return r.Reader.Read(ctx, buf)
 }
 
 // oneAtATime is a bounded source of rows, one split, read one row per Read:
@@ -256,7 +310,7 @@ func fileExists(p string) bool {
 func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, err error) {
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 	s := streamsql.NewSession(streamsql.Options{Parallelism: par,
-		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input")}, col}})
+		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input"), col: col}, col}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s.RegisterScalar("twice", table.BigIntType(), []table.Type{table.BigIntType()}, func(a []table.Value) (table.Value, error) {
