@@ -36,9 +36,9 @@ type scope struct {
 	over map[string]expr.Expr
 	// scalars maps the scalar subqueries planned as joins to their
 	// columns (scalar.go).
-	scalars    map[*parser.Subquery]int
-	marks      map[parser.Expr]int // IN / EXISTS planned as mark joins (markjoin.go)
-	scalarList []*parser.Subquery  // those of an aggregation's select list and HAVING, in order
+	scalars map[*parser.Subquery]int
+	marks   map[parser.Expr]int // IN / EXISTS planned as mark joins (markjoin.go)
+	post    []postScalar        // those of an aggregation's select list and HAVING, joined after it (scalar.go)
 }
 
 type windowTVF struct {
@@ -119,6 +119,10 @@ type aggCtx struct {
 	// grouping is the grouping sets of the GROUP BY (grouping.go), nil
 	// for none.
 	grouping *groupingCtx
+	// post maps the scalar subqueries joined after the aggregation
+	// (scalar.go) to the columns bound to their values, whose index is
+	// set once the joins are built.
+	post map[*parser.Subquery][]*expr.Column
 }
 
 func (a *aggCtx) addPre(e expr.Expr) int {
@@ -240,6 +244,14 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 		return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
 	}
 	switch x := e.(type) {
+	case *parser.Subquery:
+		for k, ps := range a.in.post {
+			if ps.sq == x {
+				c := expr.ColumnRef(-1, fmt.Sprintf("$post%d", k), ps.valueType())
+				a.post[x] = append(a.post[x], c)
+				return c, nil
+			}
+		}
 	case *parser.ColumnRef:
 		i, err := a.in.resolve(x)
 		if err != nil {

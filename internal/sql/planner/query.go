@@ -545,7 +545,7 @@ func itemName(it *parser.SelectItem, i int) string {
 // arguments), the aggregation (window or regular), and the projection of
 // the select list (with HAVING as its filter).
 func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter expr.Expr) (Node, error) {
-	a := &aggCtx{in: s, keyText: map[string]int{}, keyCol: map[int]int{}, preText: map[string]int{}, updatingIn: in.Updating()}
+	a := &aggCtx{in: s, keyText: map[string]int{}, keyCol: map[int]int{}, preText: map[string]int{}, updatingIn: in.Updating(), post: map[*parser.Subquery][]*expr.Column{}}
 	var keys []int
 	winKeys := map[string]bool{}
 	type winRef struct {
@@ -558,8 +558,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	if err != nil {
 		return nil, err
 	}
-	// The scalar subqueries joined to the input (scalar.go) are keys.
-	groupBy = append(append([]parser.Expr(nil), groupBy...), subqueryExprs(s.scalarList)...)
+	groupBy = append([]parser.Expr(nil), groupBy...)
 	inSets := map[string]bool{}
 	for _, set := range sets {
 		for _, e := range set {
@@ -769,9 +768,23 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	} else {
 		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols}
 	}
+	// The scalar subqueries of the select list and HAVING: joined to the
+	// aggregation's rows (scalar.go).
+	for _, ps := range s.post {
+		var vi int
+		if aggNode, vi, err = postScalarJoin(aggNode, ps, a); err != nil {
+			return nil, err
+		}
+		for _, c := range a.post[ps.sq] {
+			c.Index, c.Name = vi, aggNode.Cols()[vi].Name
+		}
+	}
 	for i, e := range es {
 		if c, ok := e.(*expr.Column); ok {
-			cols[i].Win = outCols[c.Index].Win
+			cols[i].Win = aggNode.Cols()[c.Index].Win
+		}
+		if len(s.post) > 0 {
+			cols[i].Type = cols[i].Type.WithTimeAttr(table.NoTimeAttr)
 		}
 	}
 	return &Calc{In: aggNode, Filter: having, Exprs: es, cols: cols}, nil

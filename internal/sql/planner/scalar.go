@@ -19,10 +19,11 @@ import (
 // a global aggregation (an aggregate without GROUP BY); Flink checks
 // other subqueries at run time (SINGLE_VALUE), not supported yet. The
 // subquery's value becomes a column of the scope (s.scalars). In an
-// aggregating SELECT the value is joined to the input rows and becomes one
-// more group key (bindAggregate): every row has the same value, so the
-// groups are the same, and when the value changes each group is retracted
-// and emitted again under the new one.
+// aggregating SELECT those of the select list and HAVING are joined after
+// the aggregation, as Flink (Calcite's createAggImpl) does: they are
+// planned here and left in s.post for bindAggregate (postScalarJoin), so
+// the join keeps one row per group and a new value changes each group's
+// row once. (Those inside an aggregate call are not found: an error.)
 func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, where parser.Expr, agg bool) (Node, error) {
 	var subs []*parser.Subquery
 	find := func(e parser.Expr) {
@@ -58,8 +59,9 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		if err != nil {
 			return nil, err
 		}
+		post := k >= nw && agg
 		if r != nil {
-			if k >= nw && agg {
+			if post {
 				// The value must depend on the groups only.
 				for _, l := range lkeys {
 					grouped := false
@@ -75,7 +77,11 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 					}
 				}
 			}
-			in = p.scalarJoin(in, s, r, lkeys, len(lkeys), coalesce, sq, k >= nw && agg)
+			if post {
+				s.post = append(s.post, postScalar{sq: sq, r: r, lkeys: lkeys, coalesce: coalesce})
+			} else {
+				in = p.scalarJoin(in, s, r, lkeys, len(lkeys), coalesce, sq)
+			}
 			continue
 		}
 		if !ok || len(sq.Query.With) > 0 || body.From == nil || len(body.GroupBy) > 0 || body.Distinct || !p.anyAgg(body) || sq.Query.Limit != nil {
@@ -91,24 +97,96 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		if len(r.Cols()) != 1 {
 			return nil, errAt(sq, "a scalar subquery must select one column, not %d", len(r.Cols()))
 		}
-		in = p.scalarJoin(in, s, r, nil, 0, false, sq, k >= nw && agg)
+		if post {
+			s.post = append(s.post, postScalar{sq: sq, r: r})
+		} else {
+			in = p.scalarJoin(in, s, r, nil, 0, false, sq)
+		}
 	}
 	return in, nil
 }
 
-func subqueryExprs(sqs []*parser.Subquery) []parser.Expr {
-	es := make([]parser.Expr, len(sqs))
-	for i, sq := range sqs {
-		es[i] = sq
+// postScalar is a scalar subquery of an aggregating SELECT's select list
+// or HAVING, joined after the aggregation: r is its rows, lkeys the outer
+// GROUP BY columns (scope indexes) equal to r's first columns (a
+// correlated one), r's next column the value (COALESCE(value, 0) when
+// coalesce).
+type postScalar struct {
+	sq       *parser.Subquery
+	r        Node
+	lkeys    []int
+	coalesce bool
+}
+
+// valueType is the type of the subquery's value after the LEFT join.
+func (ps postScalar) valueType() table.Type {
+	t := ps.r.Cols()[len(ps.lkeys)].Type.WithTimeAttr(table.NoTimeAttr).WithNullable(true)
+	if ps.coalesce {
+		if c, err := expr.NewCoalesce(expr.ColumnRef(0, "", t), expr.Lit(table.Int(0), t.NotNull())); err == nil {
+			return c.Type()
+		}
 	}
-	return es
+	return t
+}
+
+// postScalarJoin is the LEFT join of an aggregation's rows (in, of the
+// aggregation a) with a subquery's rows (ps.r): keyless (one row per group
+// meets the single row) or, for a correlated one, on the group keys the
+// subquery reads. It keeps in's columns and appends the value, whose index
+// it returns.
+func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
+	nl := len(in.Cols())
+	j := &RegularJoin{Kind: "LEFT", L: in, R: ps.r}
+	for i, l := range ps.lkeys {
+		slot, ok := a.keyCol[l]
+		if !ok {
+			return nil, 0, errAt(ps.sq, "a correlated scalar subquery in an aggregation may only read GROUP BY columns of the outer query; `%s` is not one", a.in.cols[l].name)
+		}
+		j.LKeys = append(j.LKeys, slot)
+		j.RKeys = append(j.RKeys, i)
+	}
+	for _, c := range in.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+	}
+	for _, c := range ps.r.Cols() {
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr).WithNullable(true)
+		c.Win = winNone
+		j.cols = append(j.cols, c)
+	}
+	value := nl + len(ps.lkeys)
+	name := fmt.Sprintf("$scalar%d", nl)
+	if len(ps.r.Cols()) == 1 && !ps.coalesce {
+		j.cols[value].Name = name
+		return j, value, nil
+	}
+	// Keep in's columns and the value.
+	var es []expr.Expr
+	var cols []Col
+	for i, c := range j.cols[:nl] {
+		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
+		cols = append(cols, c)
+	}
+	v := j.cols[value]
+	var e expr.Expr = expr.ColumnRef(value, v.Name, v.Type)
+	if ps.coalesce {
+		c, err := expr.NewCoalesce(e, expr.Lit(table.Int(0), v.Type.NotNull()))
+		if err != nil {
+			return nil, 0, errAt(ps.sq, "%v", err)
+		}
+		e = c
+	}
+	es = append(es, e)
+	cols = append(cols, Col{Name: name, Type: e.Type()})
+	return &Calc{In: j, Exprs: es, cols: cols}, nl, nil
 }
 
 // scalarJoin is the LEFT join of in with the subquery's rows r on the
 // keys (in's lkeys = r's first columns), r's column vi being the value
 // (COALESCE(value, 0) for a correlated COUNT, whose empty group is 0, not
 // NULL); the value becomes a hidden column of s.
-func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery, key bool) Node {
+func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery) Node {
 	nl := len(in.Cols())
 	var rkeys []int
 	for i := range lkeys {
@@ -161,9 +239,6 @@ func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coa
 		s.scalars = map[*parser.Subquery]int{}
 	}
 	s.scalars[sq] = nl
-	if key {
-		s.scalarList = append(s.scalarList, sq) // group keys
-	}
 	return out
 }
 
