@@ -3,8 +3,8 @@
 -- none), retracted and emitted again when the value changes. The order of
 -- changes between the two sides of a join is not defined: the final rows
 -- are compared. No cap is above 1000: MAX over no rows gives no row, NULL.
--- In an aggregating SELECT the value is one more group key of the input
--- (the same for every row). A correlated one (inner.k = outer.x) is the
+-- In an aggregating SELECT it is joined after the aggregation (one row
+-- per group; scalar_subquery_agg). A correlated one (inner.k = outer.x) is the
 -- subquery grouped by k (NULL k left out), LEFT joined on x = k, as Flink
 -- decorrelates it; a COUNT over no rows is 0, other aggregates NULL.
 CREATE TABLE bids (auction BIGINT, price INT) WITH ('connector' = 'values');
