@@ -2,9 +2,12 @@
 -- is joined after the aggregation, as Flink (Calcite's createAggImpl) plans
 -- it: a keyless LEFT join of the aggregation's rows with the subquery's
 -- single row, so the join keeps one row per group, and a new value of the
--- subquery changes each group's row once (-U/+U, or -D/+I when the value
--- was NULL), without re-aggregating the input. A correlated one may read
--- GROUP BY columns only and is joined on them.
+-- subquery changes each group's row once (-D/+I, the join's kinds; the
+-- MAX's -U/+U passes through NULL), without re-aggregating the input or
+-- emitting intermediate aggregates. A correlated one may read GROUP BY
+-- columns only and is joined on them (COUNT over no rows is 0). t2 is held
+-- back until t1's 16 rows are out ('after-rows'), so the changelog is
+-- defined: t1's changes, then t2's.
 CREATE TABLE t1 (k BIGINT, v INT) WITH ('connector' = 'values');
 CREATE TABLE t2 (x BIGINT) WITH ('connector' = 'values', 'changelog' = 'true', 'after-rows' = '16');
 CREATE TABLE total (n BIGINT, m BIGINT) WITH ('connector' = 'collect');
