@@ -175,6 +175,9 @@ func (s *Server) loadJobs() error {
 			continue
 		}
 		jb.state = web.StateCreated
+		// Its uptime counts from this start, not from its creation (the
+		// time the server was down is no uptime); created stays in rec.
+		jb.started = time.Now().UTC()
 		s.log.Info("strom server: resuming a job", "id", rec.ID, "name", rec.Name)
 		s.wg.Add(1)
 		go s.supervise(jb, nil)

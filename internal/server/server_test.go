@@ -464,6 +464,7 @@ func TestRestartResumesRunningJobs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ServerInfoFile)); !os.IsNotExist(err) {
 		t.Fatalf("server.json left behind: %v", err)
 	}
+	restarted := time.Now()
 
 	ts2 := startServer(t, dir)
 	if ts2.token != ts.token {
@@ -472,6 +473,11 @@ func TestRestartResumesRunningJobs(t *testing.T) {
 	poll(t, "resumed", func() bool { return ts2.state(t, js.ID) == web.StateRunning })
 	poll(t, "restored from a checkpoint", func() bool { return ts2.checkpoints(t, js.ID).Restored > 0 })
 	poll(t, "query restarted", func() bool { return ts2.state(t, q.ID) == web.StateRunning })
+	// A resumed job's started_at (and so its uptime) is its latest start.
+	var got web.JobSummary
+	if c := ts2.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &got); c != 200 || got.StartedAt.Before(restarted) {
+		t.Fatalf("resumed job: %d, started_at %v before the restart at %v", c, got.StartedAt, restarted)
+	}
 	if ts2.checkpoints(t, q.ID).Enabled {
 		t.Fatal("a query job takes checkpoints")
 	}
