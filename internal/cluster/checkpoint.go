@@ -544,7 +544,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	case chunks > 0 || prev != nil:
 		// (A delta without chunks over a last link with timers is written
 		// too, empty: it is the last link, and says there are none.)
-		sum, err := c.opts.Storage.WriteFile(ctx, id, name, file.Bytes())
+		sum, err := checkpoint.WriteSummed(ctx, c.opts.Storage, id, name, file.Bytes(), w.Sum())
 		if err != nil {
 			return nil, 0, fmt.Errorf("write %s: %w", name, err)
 		}
