@@ -505,7 +505,6 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		// This very snapshot is what the completed chain holds.
 		ch.pend[id] = chainTip{same, seq, sameTimers}
 	}
-	hint := sizeHint(prev, ch, size) // ch.done under c.mu
 	c.mu.Unlock()
 	if same != nil {
 		return relative(same, id), 0, nil
@@ -515,9 +514,9 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	file.Reset()
 	// Room for the file at once (one allocation, not a doubling ramp with
 	// a copy per step, on a buffer that is reused anyway): about the size
-	// of the chain's last file for a delta, of its base or else the
-	// backend's estimate of the state for a full file.
-	if hint > int64(file.Cap()) && hint < 1<<40 {
+	// of the chain's last file for a delta, the backend's estimate of the
+	// state for a full file.
+	if hint := sizeHint(prev, size); hint > int64(file.Cap()) && hint < 1<<40 {
 		file.Grow(int(hint))
 	}
 	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
@@ -579,17 +578,15 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 
 // sizeHint is the expected size of the keyed file uploadKeyed writes: a
 // delta over prev about as large as prev's last link (plus an eighth), a
-// full file about as large as the completed chain's base or, without one,
-// the backend's estimate of the state (size).
-func sizeHint(prev *checkpoint.KeyedFile, ch *chain, size int64) int64 {
+// full file the backend's estimate of the state (size; 0 for a backend
+// without one).
+func sizeHint(prev *checkpoint.KeyedFile, size int64) int64 {
 	switch {
 	case prev != nil && len(prev.Deltas) > 0:
 		n := prev.Deltas[len(prev.Deltas)-1].Size
 		return n + n/8
 	case prev != nil:
 		return prev.Size + prev.Size/8
-	case ch != nil && ch.done != nil:
-		return ch.done.Size + ch.done.Size/8
 	}
 	return size
 }
