@@ -86,28 +86,44 @@ func (l *Local) complete(id int64) (bool, error) {
 
 // WriteFile implements Storage.
 func (l *Local) WriteFile(ctx context.Context, id int64, name string, data []byte) (FileSum, error) {
-	if err := ctx.Err(); err != nil {
+	if err := l.writeFile(ctx, id, name, data); err != nil {
 		return FileSum{}, err
+	}
+	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+}
+
+// WriteFileSum implements SumWriter: WriteFile without a pass over data
+// for its CRC.
+func (l *Local) WriteFileSum(ctx context.Context, id int64, name string, data []byte, sum FileSum) error {
+	if sum.Size != int64(len(data)) {
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %d bytes, the sum says %d", id, name, l.dir, len(data), sum.Size)
+	}
+	return l.writeFile(ctx, id, name, data)
+}
+
+func (l *Local) writeFile(ctx context.Context, id int64, name string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := checkID(id); err != nil {
-		return FileSum{}, err
+		return err
 	}
 	if err := ValidName(name); err != nil {
-		return FileSum{}, fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if done, err := l.complete(id); err != nil {
-		return FileSum{}, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	} else if done {
-		return FileSum{}, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, l.dir, name)
+		return fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, l.dir, name)
 	}
 	dir := l.chkDir(id)
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
-		return FileSum{}, fmt.Errorf("checkpoint: %w", err)
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := vfs.WriteFileAtomic(l.fs, filepath.Join(dir, name), data); err != nil {
-		return FileSum{}, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	}
-	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+	return nil
 }
 
 // ReadFile implements Storage.

@@ -13,6 +13,34 @@ type FileSum struct {
 	CRC  uint32
 }
 
+// SumWriter is implemented by a Storage that can take a file's size and CRC
+// from its writer, which computed them while encoding it (KeyedWriter.Sum),
+// instead of making another pass over the bytes (Local).
+type SumWriter interface {
+	// WriteFileSum is WriteFile of data whose size and CRC-32C are sum.
+	WriteFileSum(ctx context.Context, id int64, name string, data []byte, sum FileSum) error
+}
+
+// WriteSummed writes data, whose size and CRC-32C the caller computed as
+// sum, through st: without another CRC pass when st is a SumWriter, else
+// with WriteFile, whose sum must then agree. It returns the file's sum.
+func WriteSummed(ctx context.Context, st Storage, id int64, name string, data []byte, sum FileSum) (FileSum, error) {
+	if sw, ok := st.(SumWriter); ok {
+		if err := sw.WriteFileSum(ctx, id, name, data, sum); err != nil {
+			return FileSum{}, err
+		}
+		return sum, nil
+	}
+	got, err := st.WriteFile(ctx, id, name, data)
+	if err != nil {
+		return FileSum{}, err
+	}
+	if got != sum {
+		return FileSum{}, fmt.Errorf("checkpoint: chk-%d/%s was written with size %d and CRC-32C %#08x, its writer computed %d and %#08x", id, name, got.Size, got.CRC, sum.Size, sum.CRC)
+	}
+	return got, nil
+}
+
 // ErrNoCheckpoint is returned by LoadLatest when there is no checkpoint to
 // restore. When complete checkpoints exist but all are corrupt, the error
 // also wraps ErrCorrupt (errors.Is(err, ErrCorrupt) tells "empty" from "all

@@ -512,6 +512,13 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 
 	timers := os.HasTimers() // before EachChunk/EachDelta release the capture
 	file.Reset()
+	// Room for the file at once (one allocation, not a doubling ramp with
+	// a copy per step, on a buffer that is reused anyway): about the size
+	// of the chain's last file for a delta, the backend's estimate of the
+	// state for a full file.
+	if hint := sizeHint(prev, size); hint > int64(file.Cap()) && hint < 1<<40 {
+		file.Grow(int(hint))
+	}
 	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
 	chunks := 0
 	if err == nil {
@@ -544,7 +551,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	case chunks > 0 || prev != nil:
 		// (A delta without chunks over a last link with timers is written
 		// too, empty: it is the last link, and says there are none.)
-		sum, err := c.opts.Storage.WriteFile(ctx, id, name, file.Bytes())
+		sum, err := checkpoint.WriteSummed(ctx, c.opts.Storage, id, name, file.Bytes(), w.Sum())
 		if err != nil {
 			return nil, 0, fmt.Errorf("write %s: %w", name, err)
 		}
@@ -567,6 +574,21 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		return nil, 0, nil
 	}
 	return relative(abs, id), written, nil
+}
+
+// sizeHint is the expected size of the keyed file uploadKeyed writes: a
+// delta over prev about as large as prev's last link (plus an eighth), a
+// full file the backend's estimate of the state (size; 0 for a backend
+// without one).
+func sizeHint(prev *checkpoint.KeyedFile, size int64) int64 {
+	switch {
+	case prev != nil && len(prev.Deltas) > 0:
+		n := prev.Deltas[len(prev.Deltas)-1].Size
+		return n + n/8
+	case prev != nil:
+		return prev.Size + prev.Size/8
+	}
+	return size
 }
 
 // deltaBytes is the size of the deltas of a chain.
