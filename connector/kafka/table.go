@@ -503,6 +503,16 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		}
 		sk.TransactionTimeout = time.Duration(ms) * time.Millisecond
 	}
+	if g == ExactlyOnce {
+		timeout := sk.TransactionTimeout
+		if timeout == 0 {
+			timeout = DefaultTransactionTimeout
+		}
+		if err := o.CheckTransactionTimeout(t, timeout, OptTransactionTimeout); err != nil {
+			return nil, err
+		}
+		sk.CheckpointInterval, sk.RestartTime = t.CheckpointInterval, t.RestartTime
+	}
 	s, err := NewSink(sk)
 	if err != nil {
 		return nil, o.Errorf("%v", err)
