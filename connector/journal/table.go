@@ -242,7 +242,9 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 }
 
 // TableSink returns a journal sink of the table's rows (exactly-once by
-// default).
+// default). In exactly-once mode it refuses a 'sink.transaction-timeout'
+// not larger than the job's checkpoint interval plus its restart delay
+// (t.CheckpointInterval, t.RestartTime).
 func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
 	o, l, err := c.config(t, true, updating)
 	if err != nil {
