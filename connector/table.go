@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"time"
 
 	"github.com/stromio/strom/table"
 )
@@ -44,6 +45,13 @@ type TableContext struct {
 	// PartitionKeys are the columns of PARTITIONED BY (...), nil for none.
 	// A factory that cannot partition rejects them.
 	PartitionKeys []string
+	// CheckpointInterval is the interval of the job's checkpoints, 0 when
+	// the job takes none (or the caller does not know it); RestartTime is
+	// the longest delay of its restart strategy before a restart, 0
+	// without one. A transactional sink checks its transaction timeout
+	// against their sum (CheckTransactionTimeout): a transaction stays
+	// open from its first record until the checkpoint after it commits it.
+	CheckpointInterval, RestartTime time.Duration
 }
 
 // TableSourceFactory is a TableFactory that can read a table. Rows have

@@ -68,6 +68,20 @@ func (o *TableOptions) Errorf(format string, args ...any) error {
 	return fmt.Errorf("%s: "+format, append([]any{o.prefix}, args...)...)
 }
 
+// CheckTransactionTimeout refuses a transaction timeout (given by the
+// option key, or its default) not larger than the job's checkpoint
+// interval plus its restart time (TableContext): the transactions would be
+// aborted before the checkpoint after them commits them. Without a
+// checkpoint interval there is nothing to check.
+func (o *TableOptions) CheckTransactionTimeout(t TableContext, timeout time.Duration, key string) error {
+	if t.CheckpointInterval <= 0 || timeout > t.CheckpointInterval+t.RestartTime {
+		return nil
+	}
+	return o.Errorf("transaction timeout %v (option '%s') is not larger than the job's checkpoint interval %v + restart delay %v: "+
+		"transactions would be aborted before the checkpoint after them commits them; raise '%s' above %v or shorten the checkpoint interval",
+		timeout, key, t.CheckpointInterval, t.RestartTime, key, t.CheckpointInterval+t.RestartTime)
+}
+
 // Get returns the value of key (its default when not given).
 func (o *TableOptions) Get(key string) string { return o.m[key] }
 

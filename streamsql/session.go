@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/catalog"
@@ -277,12 +278,47 @@ func (s *Session) env() (*stream.Environment, error) {
 		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name, Clock: s.opts.Clock}), nil
 }
 
+// jobTiming is the checkpoint interval of the session's jobs (the
+// default of stream.CheckpointOptions when it gives none; 0 without
+// checkpoints) and the longest delay of their restart strategy before a
+// restart (0 without one): the sinks check their transaction timeouts
+// against the sum.
+func (s *Session) jobTiming() (interval, restart time.Duration) {
+	if c := s.opts.Checkpoints; c != nil {
+		interval = c.Interval
+		if interval <= 0 {
+			interval = time.Second // stream.CheckpointOptions' default
+		}
+	}
+	if r := s.opts.Restart; r != nil && r.MaxAttempts > 0 {
+		// The delay of restart k is Delay * Backoff^(k-1), capped at
+		// MaxDelay (stream's restart loop).
+		d := r.Delay
+		restart = d
+		for k := 1; k < r.MaxAttempts && r.Backoff > 1; k++ {
+			d = time.Duration(float64(d) * r.Backoff)
+			if r.MaxDelay > 0 && d > r.MaxDelay {
+				d = r.MaxDelay
+			}
+			if d <= restart {
+				break
+			}
+			restart = d
+		}
+		if r.MaxDelay > 0 && restart > r.MaxDelay {
+			restart = r.MaxDelay
+		}
+	}
+	return interval, restart
+}
+
 // jobEnv plans the job of sinks: each sink is asked whether it takes its
 // plan's changelog before anything runs.
 func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.Environment, error) {
+	interval, restart := s.jobTiming()
 	var conns []connector.Sink[table.Row]
 	for _, sk := range sinks {
-		c, err := s.pl.CheckSink(ctx, sk)
+		c, err := s.pl.CheckSink(ctx, sk, interval, restart)
 		if err != nil {
 			return nil, convertErr(err)
 		}

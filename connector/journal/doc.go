@@ -69,7 +69,10 @@
 // SinkOptions.CheckpointInterval (and RestartTime), NewSink checks that
 // when the job is built and fails with a message naming the three
 // figures, as the Kafka sink does; a transaction expired anyway makes its
-// commit fail with ErrDataLost.
+// commit fail with ErrDataLost. The 'journal' SQL table sets the timeout
+// with 'sink.transaction-timeout' and checks it against the job's
+// checkpoint interval and restart delay (connector.TableContext), so an
+// INSERT with a timeout too short fails at submit.
 //
 // Limits: a run that crashed before its first checkpoint completed at a
 // higher parallelism than the next run leaves the open transactions of the

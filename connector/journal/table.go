@@ -46,6 +46,7 @@ const (
 	OptIsolationLevel        = "scan.isolation-level"
 	OptDeliveryGuarantee     = "sink.delivery-guarantee"
 	OptTransactionalIDPrefix = "sink.transactional-id-prefix"
+	OptTransactionTimeout    = "sink.transaction-timeout"
 	OptOnError               = "on-error"
 )
 
@@ -64,6 +65,7 @@ func (*TableConnector) Options() []connector.TableOption {
 		{Key: OptIsolationLevel, Default: "read_committed", Description: "source: 'read_committed' or 'read_uncommitted'"},
 		{Key: OptDeliveryGuarantee, Default: "exactly-once", Description: "sink: 'exactly-once' (journal transactions committed with checkpoints) or 'at-least-once'"},
 		{Key: OptTransactionalIDPrefix, Description: "sink: the prefix of the transactional names (default 'sql-' and the table name); unique per job and sink"},
+		{Key: OptTransactionTimeout, Default: "15 min", Description: "sink: the journal's timeout of the 'exactly-once' transactions; more than the checkpoint interval plus a restart delay"},
 		{Key: OptOnError, Default: "fail", Description: "source: a record that does not decode: 'fail' the job, 'skip' it, or 'dlq' (to the source's dead-letter output)"},
 		connector.SinkParallelismOption(),
 	}, format.RowFormatOptions("")...)
@@ -240,7 +242,9 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 }
 
 // TableSink returns a journal sink of the table's rows (exactly-once by
-// default).
+// default). In exactly-once mode it refuses a 'sink.transaction-timeout'
+// not larger than the job's checkpoint interval plus its restart delay
+// (t.CheckpointInterval, t.RestartTime).
 func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
 	o, l, err := c.config(t, true, updating)
 	if err != nil {
@@ -262,11 +266,26 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 			return '_'
 		}, t.Name)
 	}
+	timeout, err := o.Duration(OptTransactionTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if timeout <= 0 {
+		return nil, o.Errorf("option '%s' is '%s', want a positive duration such as '15 min'", OptTransactionTimeout, o.Get(OptTransactionTimeout))
+	}
+	if g == "exactly-once" {
+		if err := o.CheckTransactionTimeout(t, timeout, OptTransactionTimeout); err != nil {
+			return nil, err
+		}
+	}
 	s, err := NewSink(c.j, SinkOptions[table.Row]{
-		Topic:       o.Get(OptTopic),
-		Encode:      l.encode,
-		Prefix:      prefix,
-		AtLeastOnce: g == "at-least-once",
+		Topic:              o.Get(OptTopic),
+		Encode:             l.encode,
+		Prefix:             prefix,
+		AtLeastOnce:        g == "at-least-once",
+		TransactionTimeout: timeout,
+		CheckpointInterval: t.CheckpointInterval,
+		RestartTime:        t.RestartTime,
 	})
 	if err != nil {
 		return nil, o.Errorf("%v", err)

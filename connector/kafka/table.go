@@ -471,7 +471,10 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	return s, nil
 }
 
-// TableSink returns a Kafka sink of the table's rows into 'topic'.
+// TableSink returns a Kafka sink of the table's rows into 'topic'. In
+// exactly-once mode it refuses a 'properties.transaction.timeout.ms' (or
+// its default) not larger than the job's checkpoint interval plus its
+// restart delay (t.CheckpointInterval, t.RestartTime).
 func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
 	cfg, err := c.config(t, true, updating)
 	if err != nil {
@@ -502,6 +505,16 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 			return nil, err
 		}
 		sk.TransactionTimeout = time.Duration(ms) * time.Millisecond
+	}
+	if g == ExactlyOnce {
+		timeout := sk.TransactionTimeout
+		if timeout == 0 {
+			timeout = DefaultTransactionTimeout
+		}
+		if err := o.CheckTransactionTimeout(t, timeout, OptTransactionTimeout); err != nil {
+			return nil, err
+		}
+		sk.CheckpointInterval, sk.RestartTime = t.CheckpointInterval, t.RestartTime
 	}
 	s, err := NewSink(sk)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/catalog"
@@ -340,12 +341,15 @@ func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 
 // CheckSink asks the sink's factory whether it takes the plan's changelog
 // (an append-only sink refuses an updating plan) and returns the sink.
-func (p *Planner) CheckSink(ctx context.Context, s *Sink) (connector.Sink[table.Row], error) {
+// checkpointInterval and restartTime are the job's (connector.TableContext;
+// 0: none), against which a transactional sink checks its timeout.
+func (p *Planner) CheckSink(ctx context.Context, s *Sink, checkpointInterval, restartTime time.Duration) (connector.Sink[table.Row], error) {
 	f, ok := p.Factories[s.Table.Connector].(connector.TableSinkFactory)
 	if !ok {
 		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("connector '%s' of table `%s` cannot be written (it is a source only)", s.Table.Connector, s.Table.Name)}
 	}
-	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options, PartitionKeys: partitionKeys(s.Table)}, s.Updating())
+	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options, PartitionKeys: partitionKeys(s.Table),
+		CheckpointInterval: checkpointInterval, RestartTime: restartTime}, s.Updating())
 	if err != nil {
 		msg := fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)
 		if s.Updating() {
