@@ -176,15 +176,13 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 	}
 	var res Result
 	var sinks []*planner.Sink
-	var undos []func() error // of the CREATE TABLE ... AS statements
-	// fail puts back the catalog of the CREATE TABLE ... AS statements
-	// (last first): their tables are not kept when the script fails.
+	// fail puts the catalog (tables, views, SET options) and the names
+	// CREATE FUNCTION gave back as they were before the script: nothing
+	// of a failed script is kept.
+	cat, funcs := s.cat.Snapshot(), s.pl.SnapshotFunctions()
 	fail := func(err error) (*Job, Result, error) {
-		for i := len(undos) - 1; i >= 0; i-- {
-			if uerr := undos[i](); uerr != nil {
-				return nil, res, fmt.Errorf("%w (and putting the catalog back: %v)", err, uerr)
-			}
-		}
+		s.cat.Restore(cat)
+		s.pl.RestoreFunctions(funcs)
 		return nil, res, err
 	}
 	for _, st := range script.Stmts {
@@ -210,12 +208,11 @@ func (s *Session) Submit(ctx context.Context, text string) (*Job, Result, error)
 				}
 				continue
 			}
-			_, sk, undo, err := s.pl.CreateTableAs(x)
+			_, sk, _, err := s.pl.CreateTableAs(x)
 			if err != nil {
 				return fail(convertErr(err))
 			}
 			sinks = append(sinks, sk)
-			undos = append(undos, undo)
 		case *parser.QueryStmt:
 			return fail(convertErr(errAt(x, "Submit runs INSERT INTO statements; use Exec for a bare SELECT")))
 		default:

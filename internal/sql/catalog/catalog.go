@@ -238,3 +238,41 @@ func (t *Table) Describe() string {
 	}
 	return strings.TrimRight(b.String(), " \n") + "\n"
 }
+
+// Snapshot is the catalog's content at one time (see Catalog.Snapshot).
+type Snapshot struct {
+	tables  map[string]*Table
+	views   map[string]*View
+	options map[string]string
+}
+
+// Snapshot returns the current tables, views and SET options, for Restore.
+// Tables and views are shared, not copied: nothing changes one in place
+// (CREATE OR REPLACE and DROP replace or remove the entry).
+func (c *Catalog) Snapshot() *Snapshot {
+	return &Snapshot{tables: cloneMap(c.tables), views: cloneMap(c.views), options: cloneMap(c.Options)}
+}
+
+// Restore puts the catalog back to s: every table, view and SET option
+// created, replaced, dropped, set or reset since is undone. The maps are
+// refilled in place (Options stays the same map).
+func (c *Catalog) Restore(s *Snapshot) {
+	refill(c.tables, s.tables)
+	refill(c.views, s.views)
+	refill(c.Options, s.options)
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func refill[V any](dst, src map[string]V) {
+	clear(dst)
+	for k, v := range src {
+		dst[k] = v
+	}
+}

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stromio/strom/table"
@@ -35,5 +36,50 @@ func TestCatalog(t *testing.T) {
 	}
 	if err := c.Drop("TABLE", "bids", false); err != nil || len(c.Tables()) != 0 {
 		t.Errorf("drop: %v %v", err, c.Tables())
+	}
+}
+
+func TestSnapshotRestore(t *testing.T) {
+	c := New()
+	schema := table.NewSchema(table.Column{Name: "a", Type: table.IntType()})
+	a := &Table{Name: "a", Schema: schema}
+	c.AddTable(a, false)
+	c.AddTable(&Table{Name: "gone", Schema: schema}, false)
+	c.AddView(&View{Name: "v"}, false)
+	c.Options["k"] = "1"
+	opts := c.Options
+	snap := c.Snapshot()
+
+	// Everything a script may do: add, replace, drop, set, reset.
+	c.AddTable(&Table{Name: "new", Schema: schema}, false)
+	c.AddView(&View{Name: "w"}, false)
+	c.Drop("TABLE", "a", false)
+	c.AddTable(&Table{Name: "a", Schema: schema}, false)
+	c.Drop("TABLE", "gone", false)
+	c.Drop("VIEW", "v", false)
+	c.Options["k"] = "2"
+	c.Options["other"] = "x"
+
+	c.Restore(snap)
+	if got := strings.Join(c.Tables(), ","); got != "a,gone" {
+		t.Errorf("tables = %s", got)
+	}
+	if got := strings.Join(c.Views(), ","); got != "v" {
+		t.Errorf("views = %s", got)
+	}
+	if got, _ := c.Table("a"); got != a {
+		t.Errorf("table a is not the one before the snapshot")
+	}
+	if len(c.Options) != 1 || c.Options["k"] != "1" {
+		t.Errorf("options = %v", c.Options)
+	}
+	if opts["k"] != "1" || len(opts) != 1 {
+		t.Errorf("Options is no longer the same map: %v", opts)
+	}
+	// The snapshot is not changed by what happens after Restore.
+	c.Options["k"] = "3"
+	c.Restore(snap)
+	if c.Options["k"] != "1" {
+		t.Errorf("second restore: options = %v", c.Options)
 	}
 }

@@ -156,6 +156,76 @@ func substringSQL(s string, pos, n int64, hasLen bool) (string, bool) {
 	return string(rs[start:end]), true
 }
 
+// instrN is INSTR(s, needle, from, nth) (see its registration).
+func instrN(s, needle string, from, nth int64) (int64, error) {
+	if nth <= 0 {
+		return 0, fmt.Errorf("INSTR: the occurrence must be positive, got %d", nth)
+	}
+	switch {
+	case from == 0:
+		return 0, nil
+	case from > 0:
+		p := int64(0)
+		for k := int64(0); k < nth; k++ {
+			p = locate(needle, s, from)
+			if p == 0 {
+				return 0, nil
+			}
+			from = p + 1
+		}
+		return p, nil
+	}
+	p, _ := instrN(reverseStr(s), reverseStr(needle), -from, nth)
+	if p == 0 {
+		return 0, nil
+	}
+	return int64(utf8.RuneCountInString(s)) + 2 - p - int64(utf8.RuneCountInString(needle)), nil
+}
+
+func reverseStr(s string) string {
+	rs := []rune(s)
+	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+		rs[i], rs[j] = rs[j], rs[i]
+	}
+	return string(rs)
+}
+
+// translate maps the code points of s through from -> to (see TRANSLATE).
+func translate(s, from, to string) string {
+	tr := []rune(to)
+	m := map[rune]int{}
+	for i, c := range []rune(from) {
+		if _, ok := m[c]; !ok {
+			m[c] = i
+		}
+	}
+	var b strings.Builder
+	for _, c := range s {
+		i, ok := m[c]
+		switch {
+		case !ok:
+			b.WriteRune(c)
+		case i < len(tr):
+			b.WriteRune(tr[i])
+		}
+	}
+	return b.String()
+}
+
+// overlayStr is OVERLAY (see its registration), in code points.
+func overlayStr(s, with string, pos, n int64) string {
+	rs := []rune(s)
+	l := int64(len(rs))
+	if pos < 1 || pos > l {
+		return s
+	}
+	out := string(rs[:pos-1]) + with
+	if n >= 0 && pos-1+n < l {
+		out += string(rs[pos-1+n:])
+	}
+	return out
+}
+
 func pad(s string, n int64, p string, left bool) (table.Value, bool) {
 	if n < 0 || p == "" {
 		return table.Null, false
@@ -373,6 +443,132 @@ func registerStrings(r *Registry) {
 				return table.Int(locate(n.AsString(), s.AsString(), 1)), nil
 			}}, nil
 		},
+	})
+	// INSTR(s, needle, from[, nth]): the code point position of the nth
+	// (default 1) occurrence of needle at or after from; a negative from
+	// searches backwards from the -from-th code point from the end (the
+	// position is still counted from the start); from 0 gives 0; nth <= 0
+	// is an error (Flink's SqlFunctionUtils.instr, which throws).
+	instr := func(b *Bound) (Func, error) {
+		return Func{FN: func(vs []table.Value) (table.Value, error) {
+			nth := int64(1)
+			if len(vs) == 4 {
+				nth = vs[3].AsInt()
+			}
+			p, err := instrN(vs[0].AsString(), vs[1].AsString(), vs[2].AsInt(), nth)
+			return table.Int(p), err
+		}}, nil
+	}
+	r.Register("INSTR", Overload{
+		Sig:  "INSTR(STRING s, STRING needle, INT from) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType(), table.IntType()),
+		Impl: instr,
+	}, Overload{
+		Sig:  "INSTR(STRING s, STRING needle, INT from, INT nth) -> INT",
+		Bind: strArgs(tInt, table.StringType(), table.StringType(), table.IntType(), table.IntType()),
+		Impl: instr,
+	})
+	// ASCII(s): the first byte of s's UTF-8 encoding as a signed byte (so
+	// a character past U+007F gives a negative number), 0 for ''
+	// (Flink's code generation: byteAt(0) cast to int).
+	r.Register("ASCII", Overload{
+		Sig:  "ASCII(STRING) -> INT",
+		Bind: strArgs(tInt, table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(x table.Value) (table.Value, error) {
+				s := x.AsString()
+				if s == "" {
+					return table.Int(0), nil
+				}
+				return table.Int(int64(int8(s[0]))), nil
+			}}, nil
+		},
+	})
+	// CHR(n): '' for n < 0, else the character U+0000..U+00FF of n's low
+	// byte (n & 255: CHR(256) is U+0000, CHR(321) is 'A'; Flink's
+	// SqlFunctionUtils.chr).
+	r.Register("CHR", Overload{
+		Sig:  "CHR(BIGINT) -> STRING",
+		Bind: strArgs(tString, table.BigIntType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(x table.Value) (table.Value, error) {
+				n := x.AsInt()
+				if n < 0 {
+					return table.Str(""), nil
+				}
+				return table.Str(string(rune(n & 0xFF))), nil
+			}}, nil
+		},
+	})
+	// STARTSWITH(s, prefix) / ENDSWITH(s, suffix): TRUE for an empty
+	// prefix or suffix (Flink's StartsWithFunction / EndsWithFunction).
+	for name, f := range map[string]func(string, string) bool{"STARTSWITH": strings.HasPrefix, "ENDSWITH": strings.HasSuffix} {
+		r.Register(name, Overload{
+			Sig:  name + "(STRING, STRING) -> BOOLEAN",
+			Bind: strArgs(tBool, table.StringType(), table.StringType()),
+			Impl: func(*Bound) (Func, error) {
+				return Func{F2: func(x, y table.Value) (table.Value, error) {
+					return table.Bool(f(x.AsString(), y.AsString())), nil
+				}}, nil
+			},
+		})
+	}
+	// TRANSLATE(s, from, to): each code point of s found in from (its
+	// first occurrence there) becomes the code point at the same index of
+	// to, or is removed when to is shorter; a NULL from leaves s as it is
+	// and a NULL to removes every code point of from; NULL only for a
+	// NULL s (Flink's TranslateFunction and its tests).
+	r.Register("TRANSLATE", Overload{
+		Sig: "TRANSLATE(STRING s, STRING from, STRING to) -> STRING",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) != 3 {
+				return nil, table.Type{}, false
+			}
+			for _, a := range args {
+				if !isStr(a) {
+					return nil, table.Type{}, false
+				}
+			}
+			st := table.StringType()
+			return []table.Type{st, st, st}, st.WithNullable(args[0].Nullable()), true
+		},
+		NonStrict: true,
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(vs []table.Value) (table.Value, error) {
+				if vs[0].IsNull() {
+					return table.Null, nil
+				}
+				if vs[1].IsNull() {
+					return vs[0], nil
+				}
+				return table.Str(translate(vs[0].AsString(), vs[1].AsString(), vs[2].AsString())), nil
+			}}, nil
+		},
+	})
+	// OVERLAY(s PLACING r FROM pos [FOR n]): s with the n (default: r's
+	// length) code points from position pos replaced by r. As Flink's
+	// SqlFunctionUtils.overlay: s unchanged when pos < 1 or pos is past
+	// its end; n <= 0 keeps nothing after r. Departure: FOR 0 inserts r
+	// (Flink's documented meaning; its runtime drops the rest of s,
+	// reported as FLINK-40578).
+	overlay := func(*Bound) (Func, error) {
+		return Func{FN: func(vs []table.Value) (table.Value, error) {
+			with := vs[1].AsString()
+			n := int64(utf8.RuneCountInString(with))
+			if len(vs) == 4 {
+				n = vs[3].AsInt()
+			}
+			return table.Str(overlayStr(vs[0].AsString(), with, vs[2].AsInt(), n)), nil
+		}}, nil
+	}
+	r.Register("OVERLAY", Overload{
+		Sig:  "OVERLAY(STRING s, STRING r, INT pos) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.StringType(), table.BigIntType()),
+		Impl: overlay,
+	}, Overload{
+		Sig:  "OVERLAY(STRING s, STRING r, INT pos, INT n) -> STRING",
+		Bind: strArgs(tString, table.StringType(), table.StringType(), table.BigIntType(), table.BigIntType()),
+		Impl: overlay,
 	})
 	// REPEAT(s, n): s n times, '' for n <= 0 (Flink's EncodingUtils.repeat).
 	r.Register("REPEAT", Overload{

@@ -218,6 +218,11 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 		walk(x.Start, f)
 		walk(x.Len, f)
+	case *parser.Overlay:
+		walk(x.X, f)
+		walk(x.With, f)
+		walk(x.Start, f)
+		walk(x.Len, f)
 	}
 }
 
@@ -557,6 +562,17 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return nil, err
 		}
 		r, err := b.reg.Call("SUBSTRING", args...)
+		return r, wrapAt(x, err)
+	case *parser.Overlay:
+		es := []parser.Expr{x.X, x.With, x.Start}
+		if x.Len != nil {
+			es = append(es, x.Len)
+		}
+		args, err := subs(es...)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.Call("OVERLAY", args...)
 		return r, wrapAt(x, err)
 	case *parser.Trim:
 		// TRIM([BOTH|LEADING|TRAILING] [chars] FROM s): the characters of

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 )
 
@@ -87,4 +88,56 @@ func (p *Planner) DropFunction(d *parser.Drop) error {
 		msg += fmt.Sprintf("; did you mean %s?", strings.ToLower(sug))
 	}
 	return errAt(d.Name, "%s (use DROP FUNCTION IF EXISTS to ignore a missing one)", msg)
+}
+
+// FunctionSnapshot is what CREATE FUNCTION had created at one time (see
+// Planner.SnapshotFunctions).
+type FunctionSnapshot struct {
+	scalars map[string][]expr.Overload
+	udafs   map[string]AggregateFactory
+}
+
+// SnapshotFunctions returns the names CREATE FUNCTION has given so far,
+// with what each names, for RestoreFunctions.
+func (p *Planner) SnapshotFunctions() *FunctionSnapshot {
+	s := &FunctionSnapshot{scalars: map[string][]expr.Overload{}, udafs: map[string]AggregateFactory{}}
+	for n := range p.functions {
+		for _, o := range p.Reg.Overloads(n) {
+			s.scalars[n] = append(s.scalars[n], *o)
+		}
+		if u := p.b.udafs[n]; u != nil {
+			s.udafs[n] = u
+		}
+	}
+	return s
+}
+
+// RestoreFunctions puts the names CREATE FUNCTION gave back to s: names
+// created since are removed, names dropped since come back. Built-in
+// functions and those registered from Go are not touched.
+func (p *Planner) RestoreFunctions(s *FunctionSnapshot) {
+	names := map[string]bool{}
+	for n := range p.functions {
+		names[n] = true
+	}
+	for n := range s.scalars {
+		names[n] = true
+	}
+	for n := range s.udafs {
+		names[n] = true
+	}
+	for n := range names {
+		p.Reg.Unregister(n)
+		delete(p.b.udafs, n)
+		delete(p.functions, n)
+		ovs, u := s.scalars[n], s.udafs[n]
+		if ovs == nil && u == nil {
+			continue
+		}
+		p.Reg.Register(n, ovs...)
+		if u != nil {
+			p.b.udafs[n] = u
+		}
+		p.created(n)
+	}
 }

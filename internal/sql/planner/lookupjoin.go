@@ -34,8 +34,11 @@ type LookupJoin struct {
 	R     Node        // the table's scan (plus its computed columns)
 	LKeys []expr.Expr // over the left row
 	RKeys []expr.Expr // over the table's row, the same types as LKeys
-	Cond  expr.Expr   // the residual ON condition over the joined row, or nil
-	cols  []Col
+	// NullSafe per key: IS NOT DISTINCT FROM (a NULL key matches a NULL
+	// key), else = (a NULL key matches nothing).
+	NullSafe []bool
+	Cond     expr.Expr // the residual ON condition over the joined row, or nil
+	cols     []Col
 }
 
 func (n *LookupJoin) Cols() []Col    { return n.cols }
@@ -45,7 +48,7 @@ func (n *LookupJoin) Inputs() []Node { return []Node{n.L} }
 func (n *LookupJoin) explain() string {
 	var ks []string
 	for i := range n.LKeys {
-		ks = append(ks, fmt.Sprintf("%s = %s", n.RKeys[i], n.LKeys[i]))
+		ks = append(ks, fmt.Sprintf("%s %s %s", n.RKeys[i], keyOp(n.NullSafe, i), n.LKeys[i]))
 	}
 	cond := ""
 	if n.Cond != nil {
@@ -124,15 +127,29 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 	after := conjuncts(where, nil)
 	var rest []parser.Expr
 	for _, cnd := range conds {
-		if b, ok := cnd.(*parser.Binary); ok && b.Op == "=" {
-			if lk, rk, ok := p.lookupKey(b.L, b.R, s, ls, nl); ok {
-				if err := lj.addKey(b, lk, rk); err != nil {
+		// l = r, or l IS NOT DISTINCT FROM r (nullSafe), of a left
+		// expression and a column of the table, either way round.
+		var x, y parser.Expr
+		nullSafe := false
+		switch b := cnd.(type) {
+		case *parser.Binary:
+			if b.Op == "=" {
+				x, y = b.L, b.R
+			}
+		case *parser.IsDistinct:
+			if b.Not {
+				x, y, nullSafe = b.X, b.Y, true
+			}
+		}
+		if x != nil {
+			if lk, rk, ok := p.lookupKey(x, y, s, ls, nl); ok {
+				if err := lj.addKey(cnd, lk, rk, nullSafe); err != nil {
 					return nil, nil, nil, err
 				}
 				continue
 			}
-			if lk, rk, ok := p.lookupKey(b.R, b.L, s, ls, nl); ok {
-				if err := lj.addKey(b, lk, rk); err != nil {
+			if lk, rk, ok := p.lookupKey(y, x, s, ls, nl); ok {
+				if err := lj.addKey(cnd, lk, rk, nullSafe); err != nil {
 					return nil, nil, nil, err
 				}
 				continue
@@ -188,7 +205,7 @@ func (p *Planner) lookupKey(l, r parser.Expr, s, ls *scope, nl int) (expr.Expr, 
 
 // addKey adds the key pair le = column ri of the table, both cast to a
 // common type.
-func (n *LookupJoin) addKey(at parser.Node, le expr.Expr, ri int) error {
+func (n *LookupJoin) addKey(at parser.Node, le expr.Expr, ri int, nullSafe bool) error {
 	rt := n.R.Cols()[ri].Type.WithTimeAttr(table.NoTimeAttr)
 	re := expr.Expr(expr.ColumnRef(ri, n.R.Cols()[ri].Name, rt))
 	lt := le.Type().WithTimeAttr(table.NoTimeAttr)
@@ -207,6 +224,7 @@ func (n *LookupJoin) addKey(at parser.Node, le expr.Expr, ri int) error {
 	}
 	n.LKeys = append(n.LKeys, le)
 	n.RKeys = append(n.RKeys, re)
+	n.NullSafe = append(n.NullSafe, nullSafe)
 	return nil
 }
 
@@ -217,10 +235,11 @@ type lookupIndex struct {
 	err  error
 }
 
-// keyString encodes key values; ok is false when one is NULL (no match).
-func keyString(c *table.RowCodec, vs []table.Value) (string, bool, error) {
-	for _, v := range vs {
-		if v.IsNull() {
+// keyString encodes key values; ok is false when one is NULL (no match)
+// but for a null-safe key (IS NOT DISTINCT FROM), whose NULL is encoded.
+func keyString(c *table.RowCodec, vs []table.Value, nullSafe []bool) (string, bool, error) {
+	for i, v := range vs {
+		if v.IsNull() && (i >= len(nullSafe) || !nullSafe[i]) {
 			return "", false, nil
 		}
 	}
@@ -296,7 +315,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			if err != nil {
 				return err
 			}
-			k, ok, err := keyString(kc, ks)
+			k, ok, err := keyString(kc, ks, n.NullSafe)
 			if ok {
 				idx.rows[k] = append(idx.rows[k], table.Row{Fields: r.Fields})
 			}
@@ -316,7 +335,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		if err != nil {
 			return err
 		}
-		k, ok, err := keyString(kc, ks)
+		k, ok, err := keyString(kc, ks, n.NullSafe)
 		if err != nil {
 			return err
 		}

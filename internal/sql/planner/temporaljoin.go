@@ -37,7 +37,7 @@ func (n *TemporalJoin) Inputs() []Node { return []Node{n.L, n.R} }
 func (n *TemporalJoin) explain() string {
 	var ks []string
 	for i := range n.LKeys {
-		ks = append(ks, fmt.Sprintf("%s = %s", n.RKeys[i], n.LKeys[i]))
+		ks = append(ks, fmt.Sprintf("%s %s %s", n.RKeys[i], keyOp(n.NullSafe, i), n.LKeys[i]))
 	}
 	cond := ""
 	if n.Cond != nil {
@@ -156,9 +156,10 @@ func (n *TemporalJoin) translate(tr *translator) (stream.Stream[table.Row], erro
 				evalPanic(err)
 				vs[i] = v
 			}
-			// A NULL key matches nothing; all NULL keys share one
-			// group, whose versions never match (checked on output).
-			k, _, err := keyString(kc, vs)
+			// A NULL key (but under IS NOT DISTINCT FROM) matches
+			// nothing; all such keys share one group, whose versions
+			// never match (checked on output).
+			k, _, err := keyString(kc, vs, n.NullSafe)
 			evalPanic(err)
 			return k
 		}
@@ -271,7 +272,7 @@ func (f *temporalJoinFn) OnTimer(_ *stream.KeyedContext[string], t int64, out st
 			return err
 		}
 		matched := false
-		if match != nil && !nullKey(f.lkeys, &lr) {
+		if match != nil && !nullKey(f.lkeys, f.n.NullSafe, &lr) {
 			fs := make([]table.Value, 0, len(lr.Fields)+nr)
 			row := table.Row{Kind: table.Insert, Fields: append(append(fs, lr.Fields...), match.Fields...)}
 			pass := true
@@ -299,10 +300,12 @@ func (f *temporalJoinFn) OnTimer(_ *stream.KeyedContext[string], t int64, out st
 	return nil
 }
 
-// nullKey reports whether a key expression of the left row is NULL.
-func nullKey(ps []expr.Program, r *table.Row) bool {
-	for _, p := range ps {
-		if v, err := p(r); err != nil || v.IsNull() {
+// nullKey reports whether a key expression of the left row is NULL, but
+// for a null-safe key (IS NOT DISTINCT FROM), where NULL matches NULL.
+func nullKey(ps []expr.Program, nullSafe []bool, r *table.Row) bool {
+	for i, p := range ps {
+		v, err := p(r)
+		if err != nil || v.IsNull() && (i >= len(nullSafe) || !nullSafe[i]) {
 			return true
 		}
 	}
