@@ -80,7 +80,9 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 			if post {
 				s.post = append(s.post, postScalar{sq: sq, r: r, lkeys: lkeys, coalesce: coalesce})
 			} else {
-				in = p.scalarJoin(in, s, r, lkeys, len(lkeys), coalesce, sq)
+				if in, err = p.scalarJoin(in, s, r, lkeys, len(lkeys), coalesce, sq); err != nil {
+					return nil, err
+				}
 			}
 			continue
 		}
@@ -100,7 +102,9 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		if post {
 			s.post = append(s.post, postScalar{sq: sq, r: r})
 		} else {
-			in = p.scalarJoin(in, s, r, nil, 0, false, sq)
+			if in, err = p.scalarJoin(in, s, r, nil, 0, false, sq); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return in, nil
@@ -161,7 +165,17 @@ func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 		j.cols[value].Name = name
 		return j, value, nil
 	}
-	// Keep in's columns and the value.
+	c, err := keepValue(j, nl, value, ps.coalesce, name)
+	if err != nil {
+		return nil, 0, errAt(ps.sq, "%v", err)
+	}
+	return c, nl, nil
+}
+
+// keepValue is a Calc over the join j keeping its first nl columns (the
+// left input's) and its column value, named name: COALESCE(value, 0) for
+// coalesce (a correlated COUNT, whose empty group is 0, not NULL).
+func keepValue(j *RegularJoin, nl, value int, coalesce bool, name string) (*Calc, error) {
 	var es []expr.Expr
 	var cols []Col
 	for i, c := range j.cols[:nl] {
@@ -170,23 +184,23 @@ func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 	}
 	v := j.cols[value]
 	var e expr.Expr = expr.ColumnRef(value, v.Name, v.Type)
-	if ps.coalesce {
+	if coalesce {
 		c, err := expr.NewCoalesce(e, expr.Lit(table.Int(0), v.Type.NotNull()))
 		if err != nil {
-			return nil, 0, errAt(ps.sq, "%v", err)
+			return nil, err
 		}
 		e = c
 	}
 	es = append(es, e)
 	cols = append(cols, Col{Name: name, Type: e.Type()})
-	return &Calc{In: j, Exprs: es, cols: cols}, nl, nil
+	return &Calc{In: j, Exprs: es, cols: cols}, nil
 }
 
 // scalarJoin is the LEFT join of in with the subquery's rows r on the
 // keys (in's lkeys = r's first columns), r's column vi being the value
 // (COALESCE(value, 0) for a correlated COUNT, whose empty group is 0, not
 // NULL); the value becomes a hidden column of s.
-func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery) Node {
+func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery) (Node, error) {
 	nl := len(in.Cols())
 	var rkeys []int
 	for i := range lkeys {
@@ -206,40 +220,24 @@ func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coa
 	}
 	var out Node = j
 	value := nl + vi
+	name := fmt.Sprintf("$scalar%d", nl)
 	if len(r.Cols()) > 1 || coalesce {
 		// Keep in's columns and the value.
-		var es []expr.Expr
-		var cols []Col
-		for i, c := range j.cols[:nl] {
-			es = append(es, expr.ColumnRef(i, c.Name, c.Type))
-			cols = append(cols, c)
+		c, err := keepValue(j, nl, value, coalesce, name)
+		if err != nil {
+			return nil, errAt(sq, "%v", err)
 		}
-		v := j.cols[value]
-		var e expr.Expr = expr.ColumnRef(value, v.Name, v.Type)
-		if coalesce {
-			c, err := expr.NewCoalesce(e, expr.Lit(table.Int(0), v.Type.NotNull()))
-			if err == nil {
-				e = c
-			}
-		}
-		es = append(es, e)
-		cols = append(cols, Col{Name: v.Name, Type: e.Type()})
-		out = &Calc{In: j, Exprs: es, cols: cols}
-		value = nl
-	}
-	name := fmt.Sprintf("$scalar%d", nl)
-	t := out.Cols()[value].Type
-	if c, ok := out.(*Calc); ok {
-		c.cols[value].Name = name
+		out, value = c, nl
 	} else {
 		j.cols[value].Name = name
 	}
+	t := out.Cols()[value].Type
 	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
 	if s.scalars == nil {
 		s.scalars = map[*parser.Subquery]int{}
 	}
 	s.scalars[sq] = nl
-	return out
+	return out, nil
 }
 
 // correlatedScalar plans a correlated scalar subquery, as Flink
