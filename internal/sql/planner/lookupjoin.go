@@ -158,7 +158,7 @@ func (p *Planner) lookupJoin(j *parser.Join, tn *parser.TableName, where parser.
 		rest = append(rest, cnd)
 	}
 	if len(lj.LKeys) == 0 {
-		return nil, nil, nil, errAt(j, "a lookup join needs an equality of a column of `%s` and an expression of the left input in ON", name)
+		return nil, nil, nil, errAt(j, "a lookup join needs an equality (= or IS NOT DISTINCT FROM) of a column of `%s` and an expression of the left input in ON", name)
 	}
 	for i := range s.cols {
 		s.cols[i].win = winNone
