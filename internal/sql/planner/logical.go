@@ -74,7 +74,7 @@ type WindowAgg struct {
 	In          Node
 	Kind        string        // TUMBLE, HOP, CUMULATE
 	Size, Slide time.Duration // Slide: HOP's slide, CUMULATE's step
-	Offset      time.Duration // window starts shifted by Offset (TUMBLE, HOP), in [0, Slide)
+	Offset      time.Duration // window starts shifted by Offset, in [0, Slide) (CUMULATE: [0, Size))
 	TimeCol     string
 	Keys        []int
 	Aggs        []AggCall

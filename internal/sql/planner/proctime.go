@@ -58,7 +58,7 @@ func procAssigner(kind string, size, slide, offset time.Duration) stream.WindowA
 	case "SESSION":
 		return stream.ProcessingTimeSessionWindows(size)
 	case "CUMULATE":
-		return procCumulate{cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}}
+		return procCumulate{cumulate{step: slide.Milliseconds(), size: size.Milliseconds(), offset: offset.Milliseconds()}}
 	}
 	return stream.TumblingProcessingTimeWindows(size, offset)
 }

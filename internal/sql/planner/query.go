@@ -257,9 +257,6 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		args[params[i]] = a
 	}
-	if args["OFFSET"] != nil && kind == "CUMULATE" {
-		return nil, nil, errAt(args["OFFSET"], "the OFFSET of CUMULATE is not supported yet (TUMBLE and HOP take one)")
-	}
 	ta, ok := args["DATA"].(*parser.TableArg)
 	if !ok || ta.Name == nil {
 		return nil, nil, errAt(c, "%s expects TABLE name (a table or view) as its first argument", kind)
@@ -343,6 +340,8 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		// TimeWindow.getWindowStartWithOffset); any offset, also negative
 		// or beyond the size, is the same as the offset modulo the slide
 		// (a tumbling window's size): windows start at offset + k*slide.
+		// CUMULATE's windows start every SIZE (Flink's
+		// CumulativeSliceAssigner), so its offset is taken modulo SIZE.
 		il, ok := e.(*parser.IntervalLit)
 		if !ok {
 			return nil, nil, errAt(e, "OFFSET of %s must be an INTERVAL literal", kind)
@@ -351,7 +350,11 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		w.offset = (o%w.slide + w.slide) % w.slide
+		period := w.slide
+		if kind == "CUMULATE" {
+			period = w.size
+		}
+		w.offset = (o%period + period) % period
 	}
 	qual := ""
 	if x.Alias != nil {

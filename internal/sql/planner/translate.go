@@ -315,7 +315,7 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	case x.Kind == "HOP":
 		assigner = stream.SlidingEventTimeWindows(x.Size, x.Slide, x.Offset)
 	case x.Kind == "CUMULATE":
-		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds()}
+		assigner = cumulate{step: x.Slide.Milliseconds(), size: x.Size.Milliseconds(), offset: x.Offset.Milliseconds()}
 	case x.Kind == "SESSION":
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
@@ -455,10 +455,10 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 // cumulate assigns the windows of CUMULATE(step, size): within each
 // window of size [s, s+size), the windows [s, s+step), [s, s+2*step) ...
 // [s, s+size) that contain the timestamp.
-type cumulate struct{ step, size int64 }
+type cumulate struct{ step, size, offset int64 }
 
 func (c cumulate) Assign(dst []stream.Window, ts, _ int64) []stream.Window {
-	start := ts - ((ts%c.size)+c.size)%c.size
+	start := ts - (((ts-c.offset)%c.size)+c.size)%c.size
 	for end := start + c.step; end <= start+c.size; end += c.step {
 		if end > ts {
 			dst = append(dst, stream.Window{Start: start, End: end})

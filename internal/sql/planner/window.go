@@ -73,7 +73,7 @@ func (w *windowTVF) specText() string {
 	case "HOP":
 		return fmt.Sprintf("HOP(slide=%v, size=%v%s)", w.slide, w.size, off)
 	case "CUMULATE":
-		return fmt.Sprintf("CUMULATE(step=%v, size=%v)", w.slide, w.size)
+		return fmt.Sprintf("CUMULATE(step=%v, size=%v%s)", w.slide, w.size, off)
 	case "SESSION":
 		return fmt.Sprintf("SESSION(gap=%v)", w.size)
 	}
@@ -96,7 +96,7 @@ type WindowTable struct {
 	In          Node
 	Kind        string
 	Size, Slide time.Duration
-	Offset      time.Duration // TUMBLE's and HOP's OFFSET, in [0, Slide)
+	Offset      time.Duration // the OFFSET, in [0, Slide) (CUMULATE: [0, Size))
 	TimeCol     string
 	cols        []Col
 	// Proctime: windows of the processing time a row arrives at.
@@ -124,7 +124,7 @@ func windowText(kind, timeCol string, size, slide, offset time.Duration) string 
 	case "HOP":
 		return fmt.Sprintf("HOP(%s, slide=[%v], size=[%v]%s)", timeCol, slide, size, off)
 	case "CUMULATE":
-		return fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v])", timeCol, slide, size)
+		return fmt.Sprintf("CUMULATE(%s, step=[%v], size=[%v]%s)", timeCol, slide, size, off)
 	case "SESSION":
 		return fmt.Sprintf("SESSION(%s, gap=[%v])", timeCol, size)
 	}
@@ -156,7 +156,7 @@ func assignerOf(kind string, size, slide, offset time.Duration) stream.WindowAss
 	case "HOP":
 		return stream.SlidingEventTimeWindows(size, slide, offset)
 	case "CUMULATE":
-		return cumulate{step: slide.Milliseconds(), size: size.Milliseconds()}
+		return cumulate{step: slide.Milliseconds(), size: size.Milliseconds(), offset: offset.Milliseconds()}
 	case "SESSION":
 		return stream.EventTimeSessionWindows(size)
 	}

@@ -1,3 +1,0 @@
-CREATE TABLE t (a INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
-CREATE TABLE out (n BIGINT) WITH ('connector' = 'collect');
-INSERT INTO out SELECT COUNT(*) FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '1' HOUR, INTERVAL '5' MINUTE)) GROUP BY window_start, window_end;
