@@ -375,7 +375,9 @@ func check(t *testing.T, path, got string) {
 
 // readCase reads a case's query.sql with its "-- include: FILE" lines
 // replaced by FILE (relative to internal/sql/testdata), so that cases share
-// their table definitions (the Nexmark source) instead of copying them.
+// their table definitions (the Nexmark source) instead of copying them, and
+// its "-- include-nexmark: qN" lines by the spec's query
+// internal/nexmark/sql/qN.sql with its blackhole sink collected.
 func readCase(name string) (string, error) {
 	src, err := os.ReadFile(name)
 	if err != nil {
@@ -383,12 +385,25 @@ func readCase(name string) (string, error) {
 	}
 	var b strings.Builder
 	for _, line := range strings.SplitAfter(string(src), "\n") {
-		if inc, ok := strings.CutPrefix(strings.TrimSpace(line), "-- include: "); ok {
+		l := strings.TrimSpace(line)
+		if inc, ok := strings.CutPrefix(l, "-- include: "); ok {
 			text, err := os.ReadFile(filepath.Join("../internal/sql/testdata", inc))
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", name, err)
 			}
 			b.Write(text)
+			continue
+		}
+		if q, ok := strings.CutPrefix(l, "-- include-nexmark: "); ok {
+			text, err := os.ReadFile(filepath.Join("../internal/nexmark/sql", q+".sql"))
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", name, err)
+			}
+			collected := strings.ReplaceAll(string(text), "'connector' = 'blackhole'", "'connector' = 'collect'")
+			if collected == string(text) {
+				return "", fmt.Errorf("%s: %s.sql has no blackhole sink to collect", name, q)
+			}
+			b.WriteString(collected)
 			continue
 		}
 		b.WriteString(line)
