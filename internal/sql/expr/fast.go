@@ -132,21 +132,14 @@ func fastCase(e *Case, conds, thens []node, els node) Program {
 	col := -1
 	ks := make([]int64, len(e.Whens))
 	for i, w := range e.Whens {
-		c, ok := w.Cond.(*Call)
-		if !ok || c.Name != "=" || len(c.Args) != 2 || conds[i].constant {
+		if conds[i].constant {
 			return nil
 		}
-		x, ok1 := c.Args[0].(*Column)
-		l, ok2 := c.Args[1].(*Literal)
-		if !ok1 || !ok2 {
-			x, ok1 = c.Args[1].(*Column)
-			l, ok2 = c.Args[0].(*Literal)
-		}
-		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (col >= 0 && x.Index != col) ||
-			!x.T.IsInteger() || !l.T.IsInteger() {
+		x, k, ok := intColumnEquals(w.Cond)
+		if !ok || (col >= 0 && x != col) {
 			return nil
 		}
-		col, ks[i] = x.Index, l.V.AsInt()
+		col, ks[i] = x, k
 	}
 	if col < 0 {
 		return nil
@@ -220,22 +213,12 @@ func ColumnPicker(e Expr) func(fs []table.Value) table.Value {
 		if w.Cond == nil {
 			break // ELSE
 		}
-		c, ok := w.Cond.(*Call)
-		if !ok || c.Name != "=" || len(c.Args) != 2 {
+		x, k, ok := intColumnEquals(w.Cond)
+		if !ok || (tag >= 0 && x != tag) {
 			return nil
 		}
-		x, ok1 := c.Args[0].(*Column)
-		l, ok2 := c.Args[1].(*Literal)
-		if !ok1 || !ok2 {
-			x, ok1 = c.Args[1].(*Column)
-			l, ok2 = c.Args[0].(*Literal)
-		}
-		if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || (tag >= 0 && x.Index != tag) ||
-			!x.T.IsInteger() || !l.T.IsInteger() {
-			return nil
-		}
-		tag = x.Index
-		ks = append(ks, l.V.AsInt())
+		tag = x
+		ks = append(ks, k)
 	}
 	if tag < 0 {
 		return nil
@@ -253,6 +236,25 @@ func ColumnPicker(e Expr) func(fs []table.Value) table.Value {
 		}
 		return field(fs, idx[b])
 	}
+}
+
+// intColumnEquals recognises `col = k` (either order) with an integer
+// column and a non-NULL integer literal: the column's index and k.
+func intColumnEquals(e Expr) (col int, k int64, ok bool) {
+	c, ok := e.(*Call)
+	if !ok || c.Name != "=" || len(c.Args) != 2 {
+		return 0, 0, false
+	}
+	x, ok1 := c.Args[0].(*Column)
+	l, ok2 := c.Args[1].(*Literal)
+	if !ok1 || !ok2 {
+		x, ok1 = c.Args[1].(*Column)
+		l, ok2 = c.Args[0].(*Literal)
+	}
+	if !ok1 || !ok2 || l.V.IsNull() || x.Index < 0 || !x.T.IsInteger() || !l.T.IsInteger() {
+		return 0, 0, false
+	}
+	return x.Index, l.V.AsInt(), true
 }
 
 // fastPredicate returns the filter of an integer comparison of a column
