@@ -86,6 +86,9 @@ func explain(b *strings.Builder, n Node, depth int) {
 		if x.In.Updating() {
 			strategy = "strategy=[RetractStrategy], "
 		}
+		if x.Func != RowNumber {
+			strategy += "rankType=[" + x.Func.String() + "], "
+		}
 		fmt.Fprintf(b, "%s%s(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))

@@ -465,23 +465,9 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 		agg = agg || p.b.hasAgg(it.Expr)
 	}
 	for i, it := range sel.Items {
-		if f, ok := it.Expr.(*parser.FuncCall); ok && f.Over != nil && len(f.Name.Parts) == 1 {
-			if name := strings.ToUpper(f.Name.Parts[0].Name); name == "RANK" || name == "DENSE_RANK" {
-				// Flink's streaming Rank and WindowRank take only
-				// ROW_NUMBER ("RANK() on streaming table is not supported
-				// currently"); its OVER aggregation ordered by time has
-				// RANK, which is not built here.
-				if it.Alias != nil {
-					if _, bounded := p.ranks[it.Alias.Name]; bounded {
-						return nil, errAt(f, "%s() Top-N is not supported on streams (as in Flink, whose Top-N and window Top-N rank by ROW_NUMBER() only): write ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) AS %s", name, it.Alias.Name)
-					}
-				}
-				return nil, errAt(f, "%s() OVER is not supported yet: rank rows with ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) AS rn in a subquery bounded by WHERE rn <= N", name)
-			}
-		}
-		if _, ok := isRowNumber(it.Expr); ok {
+		if _, fn, ok := isRankCall(it.Expr); ok {
 			if agg {
-				return nil, errAt(it, "ROW_NUMBER() over an aggregation in the same SELECT is not supported yet: aggregate in a subquery and rank its rows")
+				return nil, errAt(it, "%s() over an aggregation in the same SELECT is not supported yet: aggregate in a subquery and rank its rows", fn)
 			}
 			if s.win != nil { // window Top-N straight over a window table function
 				if in, err = materializeTVF(in, s); err != nil {

@@ -20,17 +20,44 @@ type SortKey struct {
 	NullsFirst bool
 }
 
-// TopN is ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) filtered to
-// the first N rows of each partition (Top-N; N = 1 with ORDER BY the time
-// column is deduplication). Over an insert-only input it keeps the N best
-// rows of each partition in keyed state and emits an updating changelog
-// by rank: +I for a rank filled the first time, -U/+U for a rank whose row
-// changed. Output: the input columns and the row number (BIGINT).
+// RankFunc is the ranking function of a TopN.
+type RankFunc uint8
+
+const (
+	// RowNumber numbers the rows 1, 2, 3, ... (ties by arrival).
+	RowNumber RankFunc = iota
+	// Rank gives peers (rows equal in every ORDER BY key) one rank and
+	// skips the numbers they use: 1, 2, 2, 4.
+	Rank
+	// DenseRank gives peers one rank without gaps: 1, 2, 2, 3.
+	DenseRank
+)
+
+func (f RankFunc) String() string {
+	switch f {
+	case Rank:
+		return "RANK"
+	case DenseRank:
+		return "DENSE_RANK"
+	}
+	return "ROW_NUMBER"
+}
+
+// TopN is ROW_NUMBER() (or RANK(), DENSE_RANK()) OVER (PARTITION BY ...
+// ORDER BY ...) filtered to the ranks 1..N of each partition (Top-N; N = 1
+// with ROW_NUMBER ordered by the time column is deduplication). Over an
+// insert-only input it keeps the rows of rank <= N of each partition in
+// keyed state (exactly N for ROW_NUMBER; with RANK and DENSE_RANK the
+// peers of the last rank too) and emits an updating changelog by
+// position: +I for a position filled the first time, -U/+U for a position
+// whose row or rank changed. Output: the input columns and the rank
+// (BIGINT).
 type TopN struct {
 	In        Node
 	Partition []int
 	Order     []SortKey
 	N         int64
+	Func      RankFunc
 	// TiesToNew: a row replaces the rows it ties with (deduplication
 	// keeping the last row: ROW_NUMBER() OVER (... ORDER BY rowtime DESC)
 	// = 1, as Flink's Deduplicate); otherwise it goes after them.
@@ -86,34 +113,44 @@ func rankLimits(where parser.Expr, into map[string]int64) {
 	}
 }
 
-func isRowNumber(e parser.Expr) (*parser.FuncCall, bool) {
+// isRankCall recognises ROW_NUMBER(), RANK() and DENSE_RANK() with OVER.
+func isRankCall(e parser.Expr) (*parser.FuncCall, RankFunc, bool) {
 	f, ok := e.(*parser.FuncCall)
-	if !ok || len(f.Name.Parts) != 1 || !strings.EqualFold(f.Name.Parts[0].Name, "ROW_NUMBER") {
-		return nil, false
+	if !ok || len(f.Name.Parts) != 1 || f.Over == nil && !strings.EqualFold(f.Name.Parts[0].Name, "ROW_NUMBER") {
+		return nil, 0, false
 	}
-	return f, true
+	switch strings.ToUpper(f.Name.Parts[0].Name) {
+	case "ROW_NUMBER":
+		return f, RowNumber, true
+	case "RANK":
+		return f, Rank, true
+	case "DENSE_RANK":
+		return f, DenseRank, true
+	}
+	return nil, 0, false
 }
 
-// bindTopN plans a SELECT whose list has ROW_NUMBER() OVER (...) AS rn,
-// bounded by the enclosing query's WHERE rn <= N.
+// bindTopN plans a SELECT whose list has ROW_NUMBER() (or RANK(),
+// DENSE_RANK()) OVER (...) AS rn, bounded by the enclosing query's WHERE
+// rn <= N.
 func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Expr, rank int) (Node, error) {
 	it := sel.Items[rank]
-	f, _ := isRowNumber(it.Expr)
+	f, fn, _ := isRankCall(it.Expr)
 	if f.Over == nil || len(f.Args) > 0 {
-		return nil, errAt(f, "ROW_NUMBER takes no arguments and needs OVER (PARTITION BY ... ORDER BY ...)")
+		return nil, errAt(f, "%s takes no arguments and needs OVER (PARTITION BY ... ORDER BY ...)", fn)
 	}
 	if it.Alias == nil {
-		return nil, errAt(it, "name the ROW_NUMBER() column (AS rownum) and bound it in the enclosing query: WHERE rownum <= N")
+		return nil, errAt(it, "name the %s() column (AS rownum) and bound it in the enclosing query: WHERE rownum <= N", fn)
 	}
 	n, ok := p.ranks[it.Alias.Name]
 	if !ok {
-		return nil, errAt(it, "ROW_NUMBER() is only supported as Top-N: the enclosing query must filter WHERE %s <= N (or = 1)", it.Alias.Name)
+		return nil, errAt(it, "%s() is only supported as Top-N: the enclosing query must filter WHERE %s <= N (or = 1)", fn, it.Alias.Name)
 	}
 	if len(f.Over.OrderBy) == 0 {
-		return nil, errAt(f.Over, "ROW_NUMBER() OVER needs ORDER BY")
+		return nil, errAt(f.Over, "%s() OVER needs ORDER BY", fn)
 	}
 	if f.Over.Frame != nil || f.Over.Base != nil {
-		return nil, errAt(f.Over, "window frames are not supported with ROW_NUMBER()")
+		return nil, errAt(f.Over, "window frames are not supported with %s()", fn)
 	}
 	var es []expr.Expr
 	var cols []Col
@@ -134,8 +171,8 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 			}
 			continue
 		}
-		if _, ok := isRowNumber(item.Expr); ok {
-			return nil, errAt(item, "one ROW_NUMBER() per SELECT is supported")
+		if _, f2, ok := isRankCall(item.Expr); ok {
+			return nil, errAt(item, "one ranking function per SELECT is supported (%s() is the second)", f2)
 		}
 		e, err := p.b.bind(item.Expr, s)
 		if err != nil {
@@ -158,7 +195,7 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		cols = append(cols, Col{Name: name, Type: e.Type()})
 		return len(es) - 1, nil
 	}
-	t := &TopN{N: n, WindowEnd: -1}
+	t := &TopN{N: n, Func: fn, WindowEnd: -1}
 	hasStart := false
 	for _, pe := range f.Over.PartitionBy {
 		i, err := hidden(pe)
@@ -186,7 +223,7 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		// NULLs sort first ascending and last descending (Flink's default).
 		t.Order = append(t.Order, SortKey{Col: i, Desc: o.Desc, NullsFirst: o.NullsOrder == "FIRST" || (o.NullsOrder == "" && !o.Desc)})
 	}
-	if n == 1 && len(t.Order) == 1 && t.Order[0].Desc {
+	if fn == RowNumber && n == 1 && len(t.Order) == 1 && t.Order[0].Desc {
 		// Keeping the last row by a time attribute (event or processing
 		// time): a new row replaces the rows it ties with.
 		if c, ok := es[t.Order[0].Col].(*expr.Column); ok && (c.T.TimeAttr() == table.Rowtime || c.T.TimeAttr() == table.Proctime) {
@@ -279,6 +316,60 @@ func (t *TopN) insertRanked(rows []table.Row, r table.Row) ([]table.Row, int) {
 	return out, pos
 }
 
+// insertPos is where r goes into rows (sorted): after the rows it does
+// not beat, before those it ties with for TiesToNew.
+func (t *TopN) insertPos(rows []table.Row, r table.Row) int {
+	for i, o := range rows {
+		if t.less(r, o) || (t.TiesToNew && !t.less(o, r)) {
+			return i
+		}
+	}
+	return len(rows)
+}
+
+// ranked gives the ranks of rows (sorted by the keys) by t.Func, up to the
+// first rank above N, and how many rows that is: the ranks never decrease,
+// so those rows are the Top-N.
+func (t *TopN) ranked(rows []table.Row) ([]int64, int) {
+	ranks := make([]int64, 0, min(len(rows), int(min(t.N, 1<<20))))
+	for i, r := range rows {
+		var k int64
+		switch {
+		case t.Func == RowNumber || i == 0:
+			k = int64(i + 1)
+		case !t.less(rows[i-1], r): // a peer of the row before
+			k = ranks[i-1]
+		case t.Func == Rank:
+			k = int64(i + 1)
+		default: // DenseRank
+			k = ranks[i-1] + 1
+		}
+		if k > t.N {
+			return ranks, i
+		}
+		ranks = append(ranks, k)
+	}
+	return ranks, len(rows)
+}
+
+// emitRankDiff turns the Top-N rows old (with their ranks) into top,
+// position by position: -U/+U where the row or its rank changed, +I for a
+// position filled, -D for a position emptied.
+func emitRankDiff(out stream.Emitter[table.Row], withRank func(table.Row, int64, table.RowKind) table.Row,
+	old []table.Row, oldRanks []int64, top []table.Row, topRanks []int64) {
+	for i := 0; i < max(len(old), len(top)); i++ {
+		switch {
+		case i >= len(top):
+			out.Emit(withRank(old[i], oldRanks[i], table.Delete))
+		case i >= len(old):
+			out.Emit(withRank(top[i], topRanks[i], table.Insert))
+		case oldRanks[i] != topRanks[i] || !old[i].Equal(top[i]):
+			out.Emit(withRank(old[i], oldRanks[i], table.UpdateBefore))
+			out.Emit(withRank(top[i], topRanks[i], table.UpdateAfter))
+		}
+	}
+}
+
 // less orders rows by the sort keys.
 func (t *TopN) less(a, b table.Row) bool {
 	for _, k := range t.Order {
@@ -321,9 +412,9 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
 	rc := rowCodecOf(x.In)
-	withRank := func(r table.Row, rank int, kind table.RowKind) table.Row {
+	withRank := func(r table.Row, rank int64, kind table.RowKind) table.Row {
 		f := make([]table.Value, 0, len(r.Fields)+1)
-		f = append(append(f, r.Fields...), table.Int(int64(rank)))
+		f = append(append(f, r.Fields...), table.Int(rank))
 		return table.Row{Kind: kind, Fields: f}
 	}
 	if x.In.Updating() {
@@ -341,17 +432,34 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 				if err != nil {
 					return err
 				}
-				rows, pos := x.insertRanked(old, r)
-				if int64(pos) >= x.N {
-					return nil
-				}
-				for i := pos; i < len(rows); i++ {
-					if i < len(old) {
-						out.Emit(withRank(old[i], i+1, table.UpdateBefore))
-						out.Emit(withRank(rows[i], i+1, table.UpdateAfter))
-					} else {
-						out.Emit(withRank(rows[i], i+1, table.Insert))
+				var rows []table.Row
+				if x.Func == RowNumber {
+					var pos int
+					rows, pos = x.insertRanked(old, r)
+					if int64(pos) >= x.N {
+						return nil
 					}
+					for i := pos; i < len(rows); i++ {
+						if i < len(old) {
+							out.Emit(withRank(old[i], int64(i+1), table.UpdateBefore))
+							out.Emit(withRank(rows[i], int64(i+1), table.UpdateAfter))
+						} else {
+							out.Emit(withRank(rows[i], int64(i+1), table.Insert))
+						}
+					}
+				} else {
+					// RANK / DENSE_RANK: the rows of rank <= N, peers of
+					// the last rank included; a row pushed below N never
+					// comes back (no retraction in an insert-only input).
+					pos := x.insertPos(old, r)
+					rows = append(append(append(make([]table.Row, 0, len(old)+1), old[:pos]...), table.Row{Fields: r.Fields}), old[pos:]...)
+					ranks, k := x.ranked(rows)
+					if k <= pos {
+						return nil // r ranks below N
+					}
+					rows = rows[:k]
+					oldRanks, _ := x.ranked(old)
+					emitRankDiff(out, withRank, old, oldRanks, rows, ranks)
 				}
 				b, err := encodeRows(rc, rows)
 				if err != nil {

@@ -9,12 +9,12 @@ import (
 // RetractableTopNFunction): a retraction may pull a row from below the
 // first N up, so every row of the partition is kept, sorted, in one
 // ValueState; after each change the first N rows are compared with those
-// before it, rank by rank: -U/+U for a rank whose row changed, +I for a
-// rank filled, -D for a rank emptied. A retraction removes the first equal
+// before it, position by position: -U/+U for a position whose row or rank
+// changed, +I for a position filled, -D for a position emptied (with RANK
+// and DENSE_RANK the first N are the rows of rank <= N). A retraction removes the first equal
 // row (nothing when there is none).
 func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn func(table.Row) string, rc *table.RowCodec,
-	withRank func(table.Row, int, table.RowKind) table.Row) (stream.Stream[table.Row], error) {
-	n := int(x.N)
+	withRank func(table.Row, int64, table.RowKind) table.Row) (stream.Stream[table.Row], error) {
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
@@ -27,7 +27,8 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 				if err != nil {
 					return err
 				}
-				old := rows[:min(n, len(rows))]
+				oldRanks, k := x.ranked(rows)
+				old := rows[:k]
 				row := table.Row{Fields: r.Fields}
 				var next []table.Row
 				if r.Kind.IsRetract() {
@@ -43,27 +44,11 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 					}
 					next = append(append(make([]table.Row, 0, len(rows)), rows[:at]...), rows[at+1:]...)
 				} else {
-					pos := len(rows)
-					for i, o := range rows {
-						if x.less(row, o) || (x.TiesToNew && !x.less(o, row)) {
-							pos = i
-							break
-						}
-					}
+					pos := x.insertPos(rows, row)
 					next = append(append(append(make([]table.Row, 0, len(rows)+1), rows[:pos]...), row), rows[pos:]...)
 				}
-				top := next[:min(n, len(next))]
-				for i := 0; i < max(len(old), len(top)); i++ {
-					switch {
-					case i >= len(top):
-						out.Emit(withRank(old[i], i+1, table.Delete))
-					case i >= len(old):
-						out.Emit(withRank(top[i], i+1, table.Insert))
-					case !old[i].Equal(top[i]):
-						out.Emit(withRank(old[i], i+1, table.UpdateBefore))
-						out.Emit(withRank(top[i], i+1, table.UpdateAfter))
-					}
-				}
+				topRanks, k := x.ranked(next)
+				emitRankDiff(out, withRank, old, oldRanks, next[:k], topRanks)
 				if len(next) == 0 {
 					st.Clear()
 					return nil

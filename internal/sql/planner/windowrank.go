@@ -6,7 +6,8 @@ import (
 )
 
 // windowTopN translates a window Top-N (TopN with WindowEnd): per key (the
-// partition, which includes the window) the N best rows so far are kept in
+// partition, which includes the window) the N best rows so far (with RANK
+// and DENSE_RANK: the rows of rank <= N) are kept in
 // keyed state, an event-time timer at the window's last millisecond emits
 // them with their rank as inserts and clears the state. A row of a window
 // the watermark has passed is late and dropped, as Flink's WindowRank does.
@@ -38,9 +39,20 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 				if err != nil {
 					return err
 				}
-				rows, pos := x.insertRanked(old, r)
-				if int64(pos) >= x.N {
-					return nil
+				var rows []table.Row
+				if x.Func == RowNumber {
+					var pos int
+					if rows, pos = x.insertRanked(old, r); int64(pos) >= x.N {
+						return nil
+					}
+				} else { // RANK / DENSE_RANK: the rows of rank <= N
+					pos := x.insertPos(old, r)
+					rows = append(append(append(make([]table.Row, 0, len(old)+1), old[:pos]...), table.Row{Fields: r.Fields}), old[pos:]...)
+					_, k := x.ranked(rows)
+					if k <= pos {
+						return nil
+					}
+					rows = rows[:k]
 				}
 				b, err := encodeRows(rc, rows)
 				if err != nil {
@@ -56,9 +68,10 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 					return err
 				}
 				st.Clear()
+				ranks, _ := x.ranked(rows)
 				for i, r := range rows {
 					f := make([]table.Value, 0, len(r.Fields)+1)
-					f = append(append(f, r.Fields...), table.Int(int64(i+1)))
+					f = append(append(f, r.Fields...), table.Int(ranks[i]))
 					out.Emit(table.Row{Kind: table.Insert, Fields: f})
 				}
 				return nil
