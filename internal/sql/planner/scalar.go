@@ -23,7 +23,8 @@ import (
 // the aggregation, as Flink (Calcite's createAggImpl) does: they are
 // planned here and left in s.post for bindAggregate (postScalarJoin), so
 // the join keeps one row per group and a new value changes each group's
-// row once. (Those inside an aggregate call are not found: an error.)
+// row once. Those inside an aggregate call's arguments are joined to the
+// input before the aggregation, as those of WHERE.
 func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, where parser.Expr, agg bool) (Node, error) {
 	var subs []*parser.Subquery
 	find := func(e parser.Expr) {
@@ -34,7 +35,27 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		})
 	}
 	find(where)
+	nWhere := len(subs)
+	if agg {
+		// Inside an aggregate call's arguments (or FILTER): joined to
+		// the input before the aggregation, as Flink (Calcite's
+		// SqlToRelConverter) plans them, so the aggregate reads the
+		// value of each row (and retracts and re-adds the rows when it
+		// changes: the input becomes updating).
+		for _, e := range append([]parser.Expr{sel.Having}, itemExprs(sel)...) {
+			p.b.walk(e, func(x parser.Expr) {
+				if f, ok := x.(*parser.FuncCall); ok && p.b.isAggCall(f) {
+					for _, a := range append(append([]parser.Expr(nil), f.Args...), f.Filter) {
+						find(a)
+					}
+				}
+			})
+		}
+	}
 	nw := len(subs)
+	if nw > nWhere && s.win != nil {
+		return nil, errAt(subs[nWhere], "a scalar subquery inside an aggregate call of a window aggregation is not supported yet: it is joined to the rows before the aggregation, and that join's output is updating, which a window aggregation does not take")
+	}
 	for _, it := range sel.Items {
 		find(it.Expr)
 	}
@@ -342,4 +363,13 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 		}
 	}
 	return r, lkeys, coalesce, nil
+}
+
+// itemExprs is the expressions of a select list.
+func itemExprs(sel *parser.Select) []parser.Expr {
+	es := make([]parser.Expr, 0, len(sel.Items))
+	for _, it := range sel.Items {
+		es = append(es, it.Expr)
+	}
+	return es
 }
