@@ -1,0 +1,4 @@
+CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'values');
+CREATE TABLE rates (rate BIGINT) WITH ('connector' = 'values');
+CREATE TABLE o (auction BIGINT, total BIGINT) WITH ('connector' = 'collect');
+INSERT INTO o SELECT auction, SUM(price * (SELECT rate FROM rates)) FROM bids GROUP BY auction;
