@@ -29,7 +29,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected files of internal/sql/testdata")
 
 // valuesFactory reads a table from <dir>/<table>.jsonl (or the file named
-// by the 'file' option), one JSON object per row (table.ParseJSON); an
+// by the 'file' option), one JSON object per row (table.ParseJSON; a null
+// or missing NOT NULL column is an error naming the line); an
 // "op" key gives the row kind (+I, -U, +U, -D). With col set, the option
 // 'after-rows' = 'N' holds the source back until the collect tables have
 // received N rows in all, which orders the changes of two sources of a
@@ -64,7 +65,7 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 	}
 	var rows []table.Row
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
+	for ln := 1; sc.Scan(); ln++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
@@ -72,6 +73,9 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 		r, err := table.ParseJSON(line, &t.Schema)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if err := notNullColumns(r, &t.Schema); err != nil {
+			return nil, fmt.Errorf("input/%s line %d: %w", name, ln, err)
 		}
 		var op struct{ Op string }
 		if err := json.Unmarshal(line, &op); err == nil && op.Op != "" {
@@ -94,6 +98,19 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 		return oneAtATime{rows: rows}, nil
 	}
 	return stream.SliceSource[table.Row]{Items: rows}, nil
+}
+
+// notNullColumns refuses a row with no value (null or missing) for a NOT
+// NULL column, as the row formats do (connector/format): the planner
+// relies on those columns never being NULL (a PRIMARY KEY column is NOT
+// NULL, and NOT IN over it is a plain anti join).
+func notNullColumns(r table.Row, s *table.Schema) error {
+	for i, c := range s.Columns {
+		if r.Fields[i].IsNull() && !c.Type.Nullable() {
+			return fmt.Errorf("column %q is NOT NULL but the row has no value for it (null or missing): give it one, or declare the column nullable (a PRIMARY KEY column is NOT NULL)", c.Name)
+		}
+	}
+	return nil
 }
 
 // afterRows is a bounded source of rows, one split, that reads nothing

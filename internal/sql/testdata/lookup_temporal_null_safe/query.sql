@@ -4,9 +4,15 @@
 CREATE TABLE orders (id BIGINT, cur STRING, ts TIMESTAMP(3), p AS PROCTIME(),
     WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'values');
 CREATE TABLE rates (code STRING, rate DOUBLE) WITH ('connector' = 'values');
-CREATE TABLE vrates (code STRING, rate DOUBLE, ts TIMESTAMP(3),
-    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND,
-    PRIMARY KEY (code) NOT ENFORCED) WITH ('connector' = 'values', 'changelog' = 'true');
+-- The versioned table is a versioned view (the last row per code by event
+-- time), not a table with a PRIMARY KEY: a PRIMARY KEY column is NOT NULL
+-- (the values connector refuses a NULL in it), and this case needs a NULL
+-- code.
+CREATE TABLE rates_log (code STRING, rate DOUBLE, ts TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'values');
+CREATE VIEW vrates AS SELECT code, rate, ts FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY code ORDER BY ts DESC) AS rn FROM rates_log)
+  WHERE rn = 1;
 CREATE TABLE lookup_ns (id BIGINT, rate DOUBLE) WITH ('connector' = 'collect');
 CREATE TABLE lookup_eq (id BIGINT, rate DOUBLE) WITH ('connector' = 'collect');
 CREATE TABLE temporal_ns (id BIGINT, rate DOUBLE) WITH ('connector' = 'collect');
