@@ -90,3 +90,70 @@ END;`, changelog, n, n)
 		}
 	}
 }
+
+// TestWindowRankTopNMatchesBatchRanks is the same comparison for the
+// window Top-N by RANK and DENSE_RANK over a tumbling window table
+// function: random prices (many ties) at non-decreasing times (no row is
+// late), ranked within each 10-second window.
+func TestWindowRankTopNMatchesBatchRanks(t *testing.T) {
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 13))
+		n := 1 + rng.IntN(3)
+		type row struct{ id, price, sec int }
+		var rows []row
+		var in strings.Builder
+		sec := 0
+		for i := range 40 {
+			sec += rng.IntN(3)
+			r := row{id: i, price: rng.IntN(5), sec: sec}
+			rows = append(rows, r)
+			fmt.Fprintf(&in, `{"id": %d, "price": %d, "ts": "2024-01-01 00:%02d:%02d"}`+"\n", r.id, r.price, r.sec/60, r.sec%60)
+		}
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "input"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "input", "bids.jsonl"), []byte(in.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src := fmt.Sprintf(`CREATE TABLE bids (id BIGINT, price BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'values');
+CREATE TABLE ranked (w TIMESTAMP(3), id BIGINT, price BIGINT, rk BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE dense (w TIMESTAMP(3), id BIGINT, price BIGINT, rk BIGINT) WITH ('connector' = 'collect');
+EXECUTE STATEMENT SET BEGIN
+INSERT INTO ranked SELECT window_start, id, price, rk FROM (
+  SELECT *, RANK() OVER (PARTITION BY window_start, window_end ORDER BY price DESC) AS rk
+  FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rk <= %d;
+INSERT INTO dense SELECT window_start, id, price, rk FROM (
+  SELECT *, DENSE_RANK() OVER (PARTITION BY window_start, window_end ORDER BY price DESC) AS rk
+  FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE rk <= %d;
+END;`, n, n)
+		got, _, insertOnly, err := runCase(t, dir, src, 1)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if !insertOnly {
+			t.Fatalf("seed %d: the window Top-N emitted updates:\n%s", seed, got)
+		}
+		var want []string
+		for _, r := range rows {
+			higher, distinct := 0, map[int]bool{}
+			for _, o := range rows {
+				if o.sec/10 == r.sec/10 && o.price > r.price {
+					higher++
+					distinct[o.price] = true
+				}
+			}
+			w := 1704067200000 + int64(r.sec/10*10)*1000 // window_start in epoch milliseconds
+			if rank := 1 + higher; rank <= n {
+				want = append(want, fmt.Sprintf(`{"table":"ranked","op":"+I","w":%d,"id":%d,"price":%d,"rk":%d}`, w, r.id, r.price, rank))
+			}
+			if dense := 1 + len(distinct); dense <= n {
+				want = append(want, fmt.Sprintf(`{"table":"dense","op":"+I","w":%d,"id":%d,"price":%d,"rk":%d}`, w, r.id, r.price, dense))
+			}
+		}
+		sort.Strings(want)
+		if wantText := strings.Join(want, "\n") + "\n"; got != wantText {
+			t.Fatalf("seed %d (N = %d): got\n%s\nwant\n%s\ninput:\n%s", seed, n, got, wantText, in.String())
+		}
+	}
+}
