@@ -53,7 +53,7 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		}
 	}
 	nw := len(subs)
-	if nw > nWhere && s.win != nil {
+	if nw > nWhere && (s.win != nil || hasGroupWindow(sel)) {
 		return nil, errAt(subs[nWhere], "a scalar subquery inside an aggregate call of a window aggregation is not supported yet: it is joined to the rows before the aggregation, and that join's output is updating, which a window aggregation does not take")
 	}
 	for _, it := range sel.Items {
@@ -372,4 +372,25 @@ func itemExprs(sel *parser.Select) []parser.Expr {
 		es = append(es, it.Expr)
 	}
 	return es
+}
+
+// hasGroupWindow reports whether GROUP BY (grouping sets included) has a
+// group window call: TUMBLE, HOP or SESSION.
+func hasGroupWindow(sel *parser.Select) bool {
+	groupBy, sets, err := groupingSets(sel.GroupBy)
+	if err != nil {
+		return false // reported by bindAggregate
+	}
+	for _, set := range sets {
+		groupBy = append(groupBy, set...)
+	}
+	for _, g := range groupBy {
+		if f, ok := g.(*parser.FuncCall); ok && len(f.Name.Parts) == 1 && f.Over == nil {
+			switch strings.ToUpper(f.Name.Parts[0].Name) {
+			case "TUMBLE", "HOP", "SESSION":
+				return true
+			}
+		}
+	}
+	return false
 }
