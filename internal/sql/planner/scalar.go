@@ -35,7 +35,6 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		})
 	}
 	find(where)
-	nWhere := len(subs)
 	if agg {
 		// Inside an aggregate call's arguments (or FILTER): joined to
 		// the input before the aggregation, as Flink (Calcite's
@@ -53,8 +52,10 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		}
 	}
 	nw := len(subs)
-	if nw > nWhere && (s.win != nil || hasGroupWindow(sel)) {
-		return nil, errAt(subs[nWhere], "a scalar subquery inside an aggregate call of a window aggregation is not supported yet: it is joined to the rows before the aggregation, and that join's output is updating, which a window aggregation does not take")
+	if nw > 0 && agg && hasGroupWindow(sel) {
+		// Those of WHERE and inside aggregate calls are joined to the
+		// rows first: the join's columns are no time attributes.
+		return nil, errAt(subs[0], "a scalar subquery in WHERE or inside an aggregate call of a group window (GROUP BY TUMBLE/HOP/SESSION) is not supported: it is joined to the rows before the aggregation, and the join's rows have no time attribute for the group window; write the window as a table function, FROM TABLE(TUMBLE(...)) ... GROUP BY window_start, window_end, whose window columns the join keeps")
 	}
 	for _, it := range sel.Items {
 		find(it.Expr)
