@@ -83,8 +83,55 @@ func BenchmarkFsyncFloor(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 func BenchmarkAppendDurable8(b *testing.B) { benchAppend(b, Durable, 8) }
-func BenchmarkAppendRelaxed1(b *testing.B) { benchAppend(b, Relaxed, 1) }
-func BenchmarkAppendRelaxed8(b *testing.B) { benchAppend(b, Relaxed, 8) }
+
+// pipeWindow is how many one-record appends the pipelined benchmarks keep
+// in flight (the same window scripts/journal-bench.sh gives JetStream's
+// PublishAsync and Redis's pipelining).
+const pipeWindow = 256
+
+// benchAppendPipelined is one producer with pipeWindow one-record
+// AppendAsync calls in flight: it waits for the oldest ack only when the
+// window is full. In Durable mode a record counts once its group's fsync
+// has returned.
+func benchAppendPipelined(b *testing.B, d Durability) {
+	j := benchJournal(b, d)
+	val := make([]byte, 100)
+	ctx := context.Background()
+	b.SetBytes(100)
+	b.ResetTimer()
+	ring := make([]*PendingAppend, 0, pipeWindow)
+	head := 0
+	for range b.N {
+		if len(ring) == pipeWindow {
+			if _, err := ring[head].Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+			a, err := j.AppendAsync(ctx, "t", 0, Record{Value: val, Timestamp: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ring[head] = a
+			head = (head + 1) % pipeWindow
+			continue
+		}
+		a, err := j.AppendAsync(ctx, "t", 0, Record{Value: val, Timestamp: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ring = append(ring, a)
+	}
+	for k := range ring {
+		if _, err := ring[(head+k)%len(ring)].Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkAppendDurablePipelined1(b *testing.B) { benchAppendPipelined(b, Durable) }
+func BenchmarkAppendRelaxedPipelined1(b *testing.B) { benchAppendPipelined(b, Relaxed) }
+func BenchmarkAppendRelaxed1(b *testing.B)          { benchAppend(b, Relaxed, 1) }
+func BenchmarkAppendRelaxed8(b *testing.B)          { benchAppend(b, Relaxed, 8) }
 
 // BenchmarkConsume reads 100-byte records sequentially (1 MiB per read)
 // from a partition written in batches of 100 records.

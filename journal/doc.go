@@ -40,6 +40,15 @@
 // from what is on disk. A failed write (EIO, ENOSPC, short write) fails the
 // appends of that group commit and cuts the partial bytes off.
 //
+// AppendAsync is Append for a producer that keeps several batches in
+// flight (as a Kafka producer with max.in.flight, or JetStream's
+// PublishAsync): it hands the batch to the partition's writer and returns a
+// PendingAppend whose Wait gives the offsets once the batch is acked, with
+// the same meaning of an ack as Append's. One goroutine's asynchronous
+// batches to a partition get offsets in the order of its calls, and the
+// batches queued while the writer syncs go into the next group commit
+// together.
+//
 // # Recovery
 //
 // Open scans the active segment of every partition (unless a valid

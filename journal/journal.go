@@ -384,12 +384,24 @@ func (j *Journal) Append(ctx context.Context, topic string, partition int, recs 
 // appendWith is Append; a non-nil pf gives the producer fields of the batch
 // for the partition chosen (producer.go).
 func (j *Journal) appendWith(ctx context.Context, topic string, partition int, pf func(part int) *producerFields, recs []Record) (Offsets, error) {
+	p, r, partition, err := j.prepare(topic, partition, pf, recs)
+	if err != nil {
+		return Offsets{}, err
+	}
+	if err := p.append(ctx, r); err != nil {
+		return Offsets{}, err
+	}
+	return Offsets{Partition: partition, First: r.base, Last: r.base + int64(len(recs)) - 1}, nil
+}
+
+// prepare picks the partition and encodes the batch of an append.
+func (j *Journal) prepare(topic string, partition int, pf func(part int) *producerFields, recs []Record) (*partition, *appendReq, int, error) {
 	if len(recs) == 0 {
-		return Offsets{}, errors.New("journal: append of no records")
+		return nil, nil, 0, errors.New("journal: append of no records")
 	}
 	t, err := j.topic(topic)
 	if err != nil {
-		return Offsets{}, err
+		return nil, nil, 0, err
 	}
 	if partition == AnyPartition {
 		if recs[0].Key != nil {
@@ -399,7 +411,7 @@ func (j *Journal) appendWith(ctx context.Context, topic string, partition int, p
 		}
 	}
 	if partition < 0 || partition >= len(t.parts) {
-		return Offsets{}, fmt.Errorf("journal: topic %q has no partition %d (it has %d): %w", topic, partition, len(t.parts), ErrUnknownTopic)
+		return nil, nil, 0, fmt.Errorf("journal: topic %q has no partition %d (it has %d): %w", topic, partition, len(t.parts), ErrUnknownTopic)
 	}
 	p := t.parts[partition]
 	if slices.ContainsFunc(recs, func(r Record) bool { return r.Timestamp == 0 }) {
@@ -415,19 +427,76 @@ func (j *Journal) appendWith(ctx context.Context, topic string, partition int, p
 	if pf != nil {
 		if ph = pf(partition); ph != nil {
 			if err := j.fenced(ph); err != nil {
-				return Offsets{}, err
+				return nil, nil, 0, err
 			}
 		}
 	}
 	batch := encodeBatchHdr(nil, recs, ph)
 	if len(batch) > MaxBatchBytes || int64(len(batch)) > j.opts.SegmentBytes {
-		return Offsets{}, fmt.Errorf("journal: append to %v: batch of %d bytes is larger than the limit", p, len(batch))
+		return nil, nil, 0, fmt.Errorf("journal: append to %v: batch of %d bytes is larger than the limit", p, len(batch))
 	}
-	r := &appendReq{batch: batch, count: len(recs), res: make(chan error, 1), pf: ph}
-	if err := p.append(ctx, r); err != nil {
-		return Offsets{}, err
+	return p, &appendReq{batch: batch, count: len(recs), res: make(chan error, 1), pf: ph}, partition, nil
+}
+
+// PendingAppend is a batch handed to a partition's writer by AppendAsync
+// whose acknowledgement has not been collected yet.
+type PendingAppend struct {
+	p    *partition
+	r    *appendReq
+	part int
+	off  Offsets
+	err  error
+	done bool
+}
+
+// AppendAsync is Append without waiting for the acknowledgement: it encodes
+// recs as one batch, hands it to the partition's writer and returns; Wait
+// gives the offsets once the batch is acked (in Durable mode: fsynced), or
+// the error. One producer can so keep several batches in flight (Kafka's
+// max.in.flight, JetStream's PublishAsync): the writer puts what is queued
+// when it is free into one write and, in Durable mode, one fsync (group
+// commit), and acks none of them before that fsync.
+//
+// Batches that one goroutine appends asynchronously to one partition are
+// written in the order of its AppendAsync calls, so their offsets follow
+// that order. A failed batch does not stop the batches queued behind it:
+// after an error of one, later ones may still be stored (Kafka with several
+// in flight and no idempotence). A caller that must not get a gap waits for
+// each batch before the next, or retries with an idempotent Producer.
+//
+// ctx bounds only the hand-off (AppendAsync blocks while the partition's
+// queue is full); Wait takes its own. The caller keeps the number of
+// batches it leaves pending bounded (its window): the journal queues at
+// most a fixed number per partition and blocks beyond that.
+func (j *Journal) AppendAsync(ctx context.Context, topic string, partition int, recs ...Record) (*PendingAppend, error) {
+	p, r, part, err := j.prepare(topic, partition, nil, recs)
+	if err != nil {
+		return nil, err
 	}
-	return Offsets{Partition: partition, First: r.base, Last: r.base + int64(len(recs)) - 1}, nil
+	if err := p.enqueue(ctx, r); err != nil {
+		return nil, err
+	}
+	return &PendingAppend{p: p, r: r, part: part}, nil
+}
+
+// Wait returns the offsets of the batch once it is acked, or why it was
+// not: an error means the batch was not acked (it may or may not be
+// stored), ErrClosed if the journal closed before the writer took it, or
+// ctx's error (the batch stays in flight: Wait can be called again). After
+// an answer, Wait returns the same answer again. Wait is not safe for
+// concurrent use on one PendingAppend.
+func (a *PendingAppend) Wait(ctx context.Context) (Offsets, error) {
+	if !a.done {
+		err, answered := a.p.await(ctx, a.r)
+		if !answered {
+			return Offsets{}, err
+		}
+		a.done, a.err = true, err
+		if err == nil {
+			a.off = Offsets{Partition: a.part, First: a.r.base, Last: a.r.base + int64(a.r.count) - 1}
+		}
+	}
+	return a.off, a.err
 }
 
 // ReadOptions bound one read.

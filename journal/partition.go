@@ -46,6 +46,12 @@ type partition struct {
 	done  chan struct{}
 }
 
+// appendQueue is how many append requests a partition queues for its
+// writer while it writes and syncs the group before: the batches that one
+// pipelined producer (AppendAsync) or many waiting ones have in flight go
+// into the next group commit together. Beyond it, enqueueing blocks.
+const appendQueue = 256
+
 type appendReq struct {
 	batch []byte // encoded with base 0; the writer sets the base
 	count int
@@ -62,7 +68,7 @@ func (p *partition) String() string { return fmt.Sprintf("topic %q partition %d"
 // and starts its writer goroutine.
 func openPartition(j *Journal, topic string, id int, dir string) (*partition, error) {
 	p := &partition{j: j, topic: topic, id: id, dir: dir, notify: make(chan struct{}),
-		reqs: make(chan *appendReq), ctl: make(chan func()), quit: make(chan struct{}), done: make(chan struct{})}
+		reqs: make(chan *appendReq, appendQueue), ctl: make(chan func()), quit: make(chan struct{}), done: make(chan struct{})}
 	err := p.recover()
 	if err == nil {
 		err = p.recoverProducers()
@@ -611,18 +617,43 @@ func (p *partition) shutdown() {
 // --- used by Journal, from any goroutine ---
 
 func (p *partition) append(ctx context.Context, r *appendReq) error {
+	if err := p.enqueue(ctx, r); err != nil {
+		return err
+	}
+	err, _ := p.await(ctx, r)
+	return err
+}
+
+// enqueue hands r to the writer (blocking while the queue is full).
+func (p *partition) enqueue(ctx context.Context, r *appendReq) error {
 	select {
 	case p.reqs <- r:
+		return nil
 	case <-p.quit:
 		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// await waits for the writer's answer to an enqueued r; answered is false
+// when ctx ended first (the batch may still be written: it is not acked).
+// A request still queued when the writer stopped is answered ErrClosed:
+// the writer answers every request it takes before it stops, so after done
+// an empty res means it never took r.
+func (p *partition) await(ctx context.Context, r *appendReq) (err error, answered bool) {
 	select {
 	case err := <-r.res:
-		return err
+		return err, true
 	case <-ctx.Done():
-		return ctx.Err() // the batch may still be written: it is not acked
+		return ctx.Err(), false
+	case <-p.done:
+		select {
+		case err := <-r.res:
+			return err, true
+		default:
+			return ErrClosed, true
+		}
 	}
 }
 

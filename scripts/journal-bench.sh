@@ -23,13 +23,24 @@
 # A server that refuses the durable setting is reported as n/a instead of
 # passing off a relaxed figure as durable.
 #
-# Every client sends 100-byte records, one record per request, and waits for
-# the acknowledgement before the next (no pipelining): redis-benchmark with
-# XADD and -P 1; for JetStream a small Go client (nats.go's synchronous
-# js.Publish) built in a throwaway module under the temp directory, so
-# nats.go never enters this module's go.mod; the journal through `go test
-# -bench` (journal/bench_test.go). The journal is embedded, so its figures
-# have no network hop: the comparison favours it by that much.
+# Every client sends 100-byte records, one record per request. In the rows
+# of 1 and 8 producers each producer waits for the acknowledgement before
+# the next (no pipelining): redis-benchmark with XADD and -P 1; for
+# JetStream a small Go client (nats.go's synchronous js.Publish) built in a
+# throwaway module under the temp directory, so nats.go never enters this
+# module's go.mod; the journal through `go test -bench`
+# (journal/bench_test.go, one Append per record). In the rows "1 pipelined"
+# one producer keeps $window records in flight and waits for an ack only
+# when the window is full: JetStream's js.PublishAsync with a ring of
+# $window futures (the oldest awaited before the next publish), the
+# journal's AppendAsync with the same ring (BenchmarkAppend*Pipelined1),
+# Redis's redis-benchmark -P $window (a batch of $window requests per round
+# trip, the next batch after all its replies). Every ack still means what
+# the durability mode says: no system acks a record before its fsync in the
+# durable mode. The journal is embedded, so its figures have no network
+# hop: the comparison favours it by that much.
+# The JetStream client also prints the number of records acked to stderr,
+# to set against a count of the server's fsyncs (strace -c).
 #
 # Recovery: BenchmarkRecover1GiB writes 1 GiB in Relaxed mode into one
 # segment, removes the clean-shutdown marker and times Open (scan + CRC
@@ -43,6 +54,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-5}
 rounds=${2:-3}
 root=$PWD
+window=256 # records in flight in the pipelined rows (pipeWindow in journal/bench_test.go)
 
 nats_version=${NATS_VERSION:-v2.15.3}
 need=()
@@ -106,6 +118,7 @@ func main() {
 	producers := flag.Int("producers", 1, "concurrent producers, one connection each")
 	dur := flag.Duration("d", 5*time.Second, "duration")
 	size := flag.Int("size", 100, "record bytes")
+	window := flag.Int("window", 0, "0: synchronous Publish; n: PublishAsync with n records in flight per producer")
 	flag.Parse()
 	nc, err := nats.Connect(*url)
 	if err != nil {
@@ -133,10 +146,43 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		pjs, _ := c.JetStream()
+		pjs, _ := c.JetStream(nats.PublishAsyncMaxPending(2 * max(*window, 1)))
 		wg.Go(func() {
 			defer c.Close()
 			n := int64(0)
+			if *window > 0 {
+				// a ring of futures: wait for the oldest ack when full
+				ring := make([]nats.PubAckFuture, 0, *window)
+				head := 0
+				await := func(f nats.PubAckFuture) {
+					select {
+					case <-f.Ok():
+						n++
+					case err := <-f.Err():
+						fmt.Fprintln(os.Stderr, err)
+						os.Exit(1)
+					}
+				}
+				for time.Now().Before(deadline) {
+					f, err := pjs.PublishAsync("bench", payload)
+					if err != nil {
+						fmt.Fprintln(os.Stderr, err)
+						os.Exit(1)
+					}
+					if len(ring) < *window {
+						ring = append(ring, f)
+						continue
+					}
+					await(ring[head])
+					ring[head] = f
+					head = (head + 1) % *window
+				}
+				for k := range ring {
+					await(ring[(head+k)%len(ring)])
+				}
+				total.Add(n)
+				return
+			}
 			for time.Now().Before(deadline) {
 				if _, err := pjs.Publish("bench", payload); err != nil {
 					fmt.Fprintln(os.Stderr, err)
@@ -150,6 +196,7 @@ func main() {
 	wg.Wait()
 	el := time.Since(start).Seconds()
 	fmt.Printf("%.0f\n", float64(total.Load())/el)
+	fmt.Fprintf(os.Stderr, "acked %d in %.3f s\n", total.Load(), el)
 	_ = js.DeleteStream("bench")
 	nc.Close()
 }
@@ -193,6 +240,7 @@ EOF
 		local why
 		why=$(grep -o 'unknown field.*' "$d/check" || head -c 60 "$d/check")
 		row "$nats_name" "$1" "1" "n/a: server refuses '$2': $why"
+		row "$nats_name" "$1" "1 pipelined ($window in flight)" "n/a"
 		row "$nats_name" "$1" "8" "n/a"
 		nats_ok=0
 		return
@@ -203,17 +251,17 @@ EOF
 }
 
 # ---- one client run each ---------------------------------------------------
-redis_once() { # connections
+redis_once() { # connections [pipeline]
 	# calibrate the request count to about $secs seconds with a short run
-	local probe n rps
-	probe=$(redis-benchmark -p "$rport" -c "$1" -n 2000 -P 1 --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
+	local probe n rps pl=${2:-1}
+	probe=$(redis-benchmark -p "$rport" -c "$1" -n $((2000 * pl)) -P "$pl" --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
 	n=$(awk -v r="$probe" -v s="$secs" 'BEGIN{printf "%d", r*s}')
-	rps=$(redis-benchmark -p "$rport" -c "$1" -n "$n" -P 1 --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
+	rps=$(redis-benchmark -p "$rport" -c "$1" -n "$n" -P "$pl" --csv XADD s '*' f "$payload" | tail -1 | cut -d, -f2 | tr -d '"')
 	redis-cli -p "$rport" del s >/dev/null
 	echo "$rps"
 }
-nats_once() { # producers
-	"$nb/natsbench" -url "nats://127.0.0.1:$nport" -producers "$1" -d "${secs}s"
+nats_once() { # producers [window]
+	"$nb/natsbench" -url "nats://127.0.0.1:$nport" -producers "$1" -window "${2:-0}" -d "${secs}s"
 }
 gobench_once() { # benchmark name in journal/bench_test.go
 	(cd journal && GOMAXPROCS=2 "$tmp/journal.test" -test.run '^$' -test.bench "^Benchmark$1\$" -test.benchtime "${secs}s") |
@@ -235,7 +283,14 @@ for mode in durable relaxed; do
 		nats_start relaxed ''
 	fi
 	for r in $(seq "$rounds"); do
-		for c in 1 8; do
+		for c in 1 p 8; do
+			if [[ $c == p ]]; then
+				pc="1 pipelined ($window in flight)"
+				row "$redis_name" "$mode" "$pc" "$(redis_once 1 "$window")"
+				if ((nats_ok)); then row "$nats_name" "$mode" "$pc" "$(nats_once 1 "$window")"; fi
+				row "$journal_name" "$mode" "$pc" "$(journal_once "${mode^}" Pipelined1)"
+				continue
+			fi
 			row "$redis_name" "$mode" "$c" "$(redis_once "$c")"
 			if ((nats_ok)); then row "$nats_name" "$mode" "$c" "$(nats_once "$c")"; fi
 			row "$journal_name" "$mode" "$c" "$(journal_once "${mode^}" "$c")"
@@ -263,7 +318,7 @@ row "strom journal Open, 1 GiB unclean tail, files evicted from page cache" "rec
 row "the same 1 GiB read from the disk, evicted, no checks (the disk's share)" "recovery" "-" "$(metric Recover1GiB/evicted-read s/read) s"
 
 echo
-echo "100-byte records, one per request, ack awaited; ${secs}s per run; $(date -u +%FT%TZ)"
+echo "100-byte records, one per request; 1 and 8 producers: ack awaited before the next; 1 pipelined: $window in flight; ${secs}s per run; $(date -u +%FT%TZ)"
 echo "load average (1, 5, 15 min) at the start: $load_start; at the end: $(load); $(go version | cut -d' ' -f3)"
 printf '| %s | %s | %s | %s |\n|---|---|---|---|\n' system mode producers "records/s, median of $rounds (range)"
 # one line per (system, mode, producers): the median of its values, and
