@@ -1,0 +1,298 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/state"
+	"github.com/stromio/strom/internal/task"
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// failingStorage is a Storage whose WriteFile fails while failNext is set
+// (once) and which records the order of the CommitMetadata calls that
+// succeeded. It embeds the interface, not *Local, so that the uploader goes
+// through WriteFile (no SumWriter).
+type failingStorage struct {
+	checkpoint.Storage
+	mu        sync.Mutex
+	failNext  bool
+	committed []int64
+	hook      func(id int64, name string) // called before every write (nil: none)
+}
+
+var errInjected = errors.New("injected write failure")
+
+func (s *failingStorage) WriteFile(ctx context.Context, id int64, name string, data []byte) (checkpoint.FileSum, error) {
+	s.mu.Lock()
+	fail, hook := s.failNext, s.hook
+	s.failNext = false
+	s.mu.Unlock()
+	if hook != nil {
+		hook(id, name)
+	}
+	if fail {
+		return checkpoint.FileSum{}, fmt.Errorf("chk-%d/%s: %w", id, name, errInjected)
+	}
+	return s.Storage.WriteFile(ctx, id, name, data)
+}
+
+func (s *failingStorage) CommitMetadata(ctx context.Context, m *checkpoint.Metadata) error {
+	if err := s.Storage.CommitMetadata(ctx, m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.committed = append(s.committed, m.ID)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestIncrementalConcurrentChains drives the uploader's chains (uploadKeyed,
+// chainsCompleted) and the storage's retention through random schedules
+// of up to MaxConcurrent (2, 3) checkpoints in flight at once, as the
+// coordinator can produce them: two subtasks each capture their state for
+// every checkpoint and upload their captures in order (one FIFO), the
+// subtasks' uploads interleave, the state keeps changing while captures
+// are pending; an upload fails (the checkpoint is declined), a pending
+// checkpoint times out (its late uploads still run) or completes before an
+// older pending one (out of order), and after every completion the
+// storage keeps the newest 1 or 2. At the end every checkpoint left in the
+// storage must be one that completed, validate (Verify), and restore to
+// exactly the state of both subtasks at its capture, computed from the
+// backends themselves at that moment (no delta logic involved).
+func TestIncrementalConcurrentChains(t *testing.T) {
+	deltas, oooCompleted, declined, timedOut := 0, 0, 0, 0
+	for _, maxConc := range []int{2, 3} {
+		for _, retained := range []int{1, 2} {
+			for seed := range uint64(8) {
+				name := fmt.Sprintf("concurrent=%d/retained=%d/seed=%d", maxConc, retained, seed)
+				r := runConcurrentChains(t, name, seed, maxConc, retained)
+				deltas += r.deltas
+				oooCompleted += r.ooo
+				declined += r.declined
+				timedOut += r.timedOut
+			}
+		}
+	}
+	// The schedules must have exercised what they are about.
+	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out", deltas, oooCompleted, declined, timedOut)
+	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 {
+		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out",
+			deltas, oooCompleted, declined, timedOut)
+	}
+}
+
+type concurrentResult struct{ deltas, ooo, declined, timedOut int }
+
+func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retained int) concurrentResult {
+	t.Helper()
+	ctx := context.Background()
+	var res concurrentResult
+	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+	opts := CheckpointOptions{Storage: st, MaxDeltas: 4, Retained: retained}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	rng := rand.New(rand.NewPCG(seed, uint64(maxConc*10+retained)))
+	ranges := []base.KeyGroupRange{{Start: 0, End: 8}, {Start: 8, End: 16}}
+	heaps := []*state.Heap{state.NewHeap(ranges[0]), state.NewHeap(ranges[1])}
+	mutate := func(n int) {
+		for range n {
+			s := rng.IntN(2)
+			h, kgs := heaps[s], ranges[s]
+			tb := h.Table([]string{"a", "b"}[rng.IntN(2)])
+			kg := kgs.Start + rng.IntN(kgs.Len())
+			key := fmt.Appendf(nil, "k%d", rng.IntN(40))
+			sub := fmt.Appendf(nil, "s%d", rng.IntN(6))
+			switch rng.IntN(7) {
+			case 0:
+				tb.DeleteKey(kg, key)
+			case 1:
+				tb.Delete(kg, key, sub)
+			case 2:
+				tb.Append(kg, key, sub, []byte("+"))
+			default:
+				tb.Put(kg, key, sub, fmt.Appendf(nil, "v%d", rng.IntN(1000)))
+			}
+		}
+	}
+	type upl struct {
+		id   int64
+		snap task.OperatorSnapshot
+	}
+	type ckpt struct {
+		id       int64
+		want     [2]map[string]string // each subtask's state at its capture
+		kf       [2]*checkpoint.KeyedFile
+		uploaded int
+		declined bool
+		abandon  bool // timed out: it never completes, its uploads still run
+	}
+	var (
+		queue  [2][]upl // per subtask, in capture order
+		pend   []*ckpt  // in flight (the coordinator's pend)
+		byID   = map[int64]*ckpt{}
+		done   = map[int64]*ckpt{} // completed
+		nextID = int64(1)
+		file   bytes.Buffer
+		newest int64
+	)
+	capture := func() {
+		ck := &ckpt{id: nextID}
+		nextID++
+		for s := range 2 {
+			ck.want[s] = dumpHeap(heaps[s])
+			queue[s] = append(queue[s], upl{ck.id, task.CapturedOperator("agg", ranges[s], state.CaptureIncremental(heaps[s]), nil, false)})
+		}
+		pend = append(pend, ck)
+		byID[ck.id] = ck
+	}
+	drop := func(ck *ckpt) {
+		pend = slices.DeleteFunc(pend, func(p *ckpt) bool { return p == ck })
+	}
+	upload := func(s int) {
+		u := queue[s][0]
+		queue[s] = queue[s][1:]
+		ck := byID[u.id]
+		if !ck.declined && !ck.abandon && rng.IntN(12) == 0 {
+			st.mu.Lock()
+			st.failNext = true
+			st.mu.Unlock()
+		}
+		snap := task.SubtaskSnapshot{CheckpointID: u.id, Subtask: s, Operators: []task.OperatorSnapshot{u.snap}}
+		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		snap.Release()
+		st.mu.Lock()
+		st.failNext = false
+		st.mu.Unlock()
+		switch {
+		case err != nil && !errors.Is(err, errInjected):
+			t.Fatalf("%s: upload chk-%d subtask %d: %v", name, u.id, s, err)
+		case err != nil:
+			if !ck.declined && !ck.abandon {
+				ck.declined = true
+				res.declined++
+				drop(ck)
+			}
+		default:
+			ck.kf[s] = kf
+			ck.uploaded++
+		}
+	}
+	complete := func(ck *ckpt) {
+		drop(ck)
+		m := &checkpoint.Metadata{ID: ck.id, JobFingerprint: "j", MaxParallelism: 16,
+			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 2, Subtasks: make([][]byte, 2)}}}
+		for _, kf := range ck.kf {
+			if kf != nil {
+				m.Operators[0].Keyed = append(m.Operators[0].Keyed, *kf)
+			}
+		}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			// The coordinator fails such a checkpoint; only a checkpoint
+			// completing below a newer complete one may see that (its
+			// directory or a link's went as stale or unreferenced).
+			if ck.id > newest {
+				t.Fatalf("%s: commit chk-%d (newest complete %d): %v", name, ck.id, newest, err)
+			}
+			return
+		}
+		if ck.id < newest {
+			res.ooo++
+		}
+		newest = max(newest, ck.id)
+		c.chainsCompleted(ck.id)
+		done[ck.id] = ck
+		if err := st.Retain(ctx, retained); err != nil {
+			t.Fatalf("%s: retain after chk-%d: %v", name, ck.id, err)
+		}
+	}
+	ready := func() []*ckpt {
+		var out []*ckpt
+		for _, ck := range pend {
+			if !ck.abandon && ck.uploaded == 2 {
+				out = append(out, ck)
+			}
+		}
+		return out
+	}
+	for step := 0; step < 150 || len(pend) > 0 || len(queue[0])+len(queue[1]) > 0; step++ {
+		end := step >= 150
+		switch k := rng.IntN(10); {
+		case k < 2 && !end:
+			mutate(1 + rng.IntN(40))
+		case k < 4 && !end && len(pend) < maxConc:
+			capture()
+		case k < 7:
+			if s := rng.IntN(2); len(queue[s]) > 0 {
+				upload(s)
+			} else if len(queue[1-s]) > 0 {
+				upload(1 - s)
+			}
+		case k < 9:
+			if r := ready(); len(r) > 0 {
+				complete(r[rng.IntN(len(r))]) // any of them: also out of order
+			}
+		default:
+			if len(pend) > 0 && rng.IntN(4) == 0 {
+				ck := pend[rng.IntN(len(pend))]
+				ck.abandon = true
+				res.timedOut++
+				drop(ck)
+			}
+		}
+		if end {
+			// Drain: every upload runs, the rest completes in a random order.
+			if r := ready(); len(queue[0])+len(queue[1]) == 0 && len(r) > 0 {
+				complete(r[rng.IntN(len(r))])
+			}
+			for _, ck := range pend {
+				if ck.uploaded < 2 && len(queue[0])+len(queue[1]) == 0 {
+					drop(ck) // declined by one subtask, the other's upload done
+				}
+			}
+		}
+	}
+	ids, err := st.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) > 0 && (len(ids) == 0 || ids[len(ids)-1] != newest) {
+		t.Fatalf("%s: the storage lists %v, the newest complete checkpoint is %d", name, ids, newest)
+	}
+	for _, id := range ids {
+		ck := done[id]
+		if ck == nil {
+			t.Fatalf("%s: the storage lists chk-%d, which did not complete", name, id)
+		}
+		m, err := checkpoint.Verify(ctx, st, id)
+		if err != nil {
+			t.Fatalf("%s: chk-%d (one of %v): %v", name, id, ids, err)
+		}
+		for s, kgs := range ranges {
+			got, _ := restoreChain(t, st, m, "agg", kgs)
+			if !maps.Equal(got, ck.want[s]) {
+				t.Fatalf("%s: chk-%d (one of %v) restores subtask %d to %d entries, its capture had %d\n got %v\nwant %v\nchain %+v",
+					name, id, ids, s, len(got), len(ck.want[s]), got, ck.want[s], m.Operators[0].Keyed)
+			}
+		}
+		for _, f := range m.Operators[0].Keyed {
+			res.deltas += len(f.Deltas)
+		}
+	}
+	if len(done) > 0 {
+		if m, err := st.LoadLatest(ctx, nil); err != nil || m.ID != newest {
+			t.Fatalf("%s: LoadLatest: %v, want chk-%d", name, err, newest)
+		}
+	}
+	return res
+}
