@@ -11,9 +11,13 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
 	"github.com/stromio/strom/internal/state"
 	"github.com/stromio/strom/internal/task"
 	"github.com/stromio/strom/internal/vfs"
@@ -295,4 +299,161 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 		}
 	}
 	return res
+}
+
+// idleSource is a SourceDriver that is never run: the coordinator only
+// triggers and notifies its subtask.
+type idleSource struct{}
+
+func (idleSource) Open(*operator.Runtime) error { return nil }
+func (idleSource) Watermark(int64)              {}
+func (idleSource) Finish() error                { return nil }
+func (idleSource) Close() error                 { return nil }
+func (idleSource) Poll(context.Context) (operator.SourcePoll, error) {
+	return operator.SourcePoll{}, nil
+}
+func (idleSource) Ready() <-chan struct{} { return nil }
+
+// loopHarness runs a coordinator's loop and uploader over a job graph of
+// two source vertices of parallelism 1 (uids "a" and "b", keyed), whose
+// subtasks are built but never run: the test hands their snapshots to the
+// coordinator itself, as task.Subtask.checkpoint would.
+type loopHarness struct {
+	t       *testing.T
+	c       *coordinator
+	clock   *base.ManualClock
+	st      *failingStorage
+	heaps   map[string]*state.Heap
+	kgs     base.KeyGroupRange
+	done    chan struct{}
+	stopped chan struct{}
+}
+
+func newLoopHarness(t *testing.T, opts CheckpointOptions) *loopHarness {
+	t.Helper()
+	clock := base.NewManualClock(time.Unix(1_000_000, 0))
+	jg := &plan.JobGraph{MaxParallelism: 8, VertexOf: map[int]*plan.Vertex{}}
+	h := &loopHarness{t: t, clock: clock, heaps: map[string]*state.Heap{}, kgs: base.KeyGroupRange{Start: 0, End: 8},
+		done: make(chan struct{}), stopped: make(chan struct{})}
+	for i, uid := range []string{"a", "b"} {
+		n := &plan.Node{ID: i, Name: uid, UID: uid, Parallelism: 1, Keyed: true, Out: operator.TypeOf[int](),
+			Source: &plan.SourceSpec{Bounded: true},
+			Build:  func(plan.Outputs, []connector.Split) (plan.Built, error) { return plan.Built{Op: idleSource{}}, nil }}
+		v := &plan.Vertex{ID: i, Chain: []*plan.Node{n}, Parallelism: 1}
+		jg.Vertices = append(jg.Vertices, v)
+		jg.VertexOf[i] = v
+		h.heaps[uid] = state.NewHeap(h.kgs)
+	}
+	j := &Job{jg: jg, clock: clock, log: NewJobLog(), done: make(chan struct{}), cancel: func() {}}
+	c, err := newCoordinator(j, jg, opts, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range jg.Vertices {
+		st, err := task.New(task.Config{Vertex: v, MaxParallelism: 8, Clock: clock, Inbox: task.NewInbox(), BatchSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sources = append(c.sources, st)
+	}
+	h.c, h.st = c, opts.Storage.(*failingStorage)
+	c.upWG.Add(1)
+	go c.upload(context.Background())
+	go func() { c.run(context.Background(), h.done); close(h.stopped) }()
+	return h
+}
+
+// waitStatus waits until the history has checkpoint id in one of the
+// statuses (no time limit of its own: the test's timeout is the limit).
+func (h *loopHarness) waitStatus(id int64, ok ...CheckpointStatus) CheckpointRecord {
+	for {
+		for _, r := range h.c.j.log.Checkpoints() {
+			if r.ID == id && slices.Contains(ok, r.Status) {
+				return r
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// trigger advances the clock by the interval and waits for checkpoint id.
+// The loop's first trigger is due an interval after the loop started,
+// which may be after the first advance: then the clock is advanced once
+// more (after a second without a trigger, so that a loop that is merely
+// slow is not triggered twice).
+func (h *loopHarness) trigger(id int64) {
+	h.clock.Advance(h.c.opts.Interval)
+	for i := 0; ; i++ {
+		for _, r := range h.c.j.log.Checkpoints() {
+			if r.ID == id {
+				return
+			}
+		}
+		if id == 1 && i == 1000 {
+			h.clock.Advance(h.c.opts.Interval)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// snapshot hands over operator uid's snapshot of checkpoint id (final: its
+// last one, whose id the coordinator reserves) after a change of its state.
+func (h *loopHarness) snapshot(uid string, id int64, final bool) {
+	hp := h.heaps[uid]
+	hp.Table("t").Put(int(id)%h.kgs.Len(), fmt.Appendf(nil, "k%d", id), nil, []byte(uid))
+	vertex := 0
+	if uid == "b" {
+		vertex = 1
+	}
+	if final {
+		id = h.c.reserveFinal()
+	}
+	h.c.snapshot(task.SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: vertex,
+		Operators: []task.OperatorSnapshot{task.CapturedOperator(uid, h.kgs, state.CaptureIncremental(hp), nil, final)}})
+}
+
+func (h *loopHarness) stop() {
+	close(h.done)
+	<-h.stopped
+}
+
+// TestFinishedCopiesCompleteInOrder: a subtask that finished while three
+// checkpoints were in flight (MaxConcurrent 3) stands in each of them with
+// a copy of its last snapshot. The checkpoints must still complete in the
+// order of their ids: one completing before an older pending one makes
+// retention delete the older one's files as a stale attempt, so it then
+// fails (a savepoint among them would fail the same way). The uploader is
+// held on a write so that the finished snapshot arrives while all three
+// are pending; the copies must be queued oldest first.
+func TestFinishedCopiesCompleteInOrder(t *testing.T) {
+	for round := range 6 {
+		st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+		hold, held := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		st.hook = func(id int64, name string) {
+			once.Do(func() { close(held); <-hold })
+		}
+		h := newLoopHarness(t, CheckpointOptions{Storage: st, Interval: time.Second, MaxConcurrent: 3, Retained: 1})
+		h.trigger(1)
+		h.snapshot("b", 1, false) // the uploader writes it and waits
+		<-held
+		h.trigger(2)
+		h.trigger(3)
+		h.snapshot("b", 2, false)
+		h.snapshot("b", 3, false)
+		h.snapshot("a", 0, true) // "a" finished before its barrier 1
+		close(hold)
+		for id := int64(1); id <= 3; id++ {
+			if r := h.waitStatus(id, StatusCompleted, StatusFailed); r.Status != StatusCompleted {
+				t.Errorf("round %d: checkpoint %d %s: %s", round, id, r.Status, r.Failure)
+			}
+		}
+		h.stop()
+		st.mu.Lock()
+		committed := slices.Clone(st.committed)
+		st.mu.Unlock()
+		if !slices.IsSorted(committed) || len(committed) != 3 {
+			t.Fatalf("round %d: checkpoints committed in the order %v, want [1 2 3]", round, committed)
+		}
+	}
 }
