@@ -695,10 +695,18 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			if c.isSource(a.vertex) {
 				finishedSources++
 			}
-			for _, p := range pend {
+			// Oldest first: every subtask acknowledges the checkpoints
+			// in id order, so they complete in id order (map order
+			// would let a newer one complete first).
+			var ids []int64
+			for id, p := range pend {
 				if !p.acked[k] {
-					upq = append(upq, copyOf(*a.finished, p.id))
+					ids = append(ids, id)
 				}
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				upq = append(upq, copyOf(*a.finished, id))
 			}
 		case c.handleAck(ctx, pend, a):
 			lastEnd = c.clock.Now()
