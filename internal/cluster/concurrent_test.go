@@ -72,12 +72,14 @@ func (s *failingStorage) CommitMetadata(ctx context.Context, m *checkpoint.Metad
 // older pending one (out of order), and after every completion the
 // storage keeps the newest 1 or 2 (and what the checkpoints in flight use:
 // coordinator.inFlight), so every commit succeeds, also one out of order.
-// At the end every checkpoint left in the
-// storage must be one that completed, validate (Verify), and restore to
-// exactly the state of both subtasks at its capture, computed from the
-// backends themselves at that moment (no delta logic involved).
+// A subtask may finish: its last capture then stands for it in every later
+// checkpoint. At the end every checkpoint left in the storage must be one
+// that completed; the newest 1 or 2 must validate (Verify) and restore to
+// exactly the state of both subtasks at their capture, computed from the
+// backends themselves at that moment (no delta logic involved); the others
+// must be referenced by those (they hold files of their chains).
 func TestIncrementalConcurrentChains(t *testing.T) {
-	deltas, oooCompleted, declined, timedOut := 0, 0, 0, 0
+	deltas, oooCompleted, declined, timedOut, finished, broken := 0, 0, 0, 0, 0, 0
 	for _, maxConc := range []int{2, 3} {
 		for _, retained := range []int{1, 2} {
 			for seed := range uint64(8) {
@@ -87,18 +89,21 @@ func TestIncrementalConcurrentChains(t *testing.T) {
 				oooCompleted += r.ooo
 				declined += r.declined
 				timedOut += r.timedOut
+				finished += r.finished
+				broken += r.brokenHolders
 			}
 		}
 	}
 	// The schedules must have exercised what they are about.
-	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out", deltas, oooCompleted, declined, timedOut)
-	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 {
-		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out",
-			deltas, oooCompleted, declined, timedOut)
+	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out, %d subtasks finished; "+
+		"%d checkpoints kept only for their files could not be restored themselves", deltas, oooCompleted, declined, timedOut, finished, broken)
+	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 {
+		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished",
+			deltas, oooCompleted, declined, timedOut, finished)
 	}
 }
 
-type concurrentResult struct{ deltas, ooo, declined, timedOut int }
+type concurrentResult struct{ deltas, ooo, declined, timedOut, finished, brokenHolders int }
 
 func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retained int) concurrentResult {
 	t.Helper()
@@ -152,10 +157,26 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 		file   bytes.Buffer
 		newest int64
 	)
+	// A finished subtask's last capture (kept: never released) and its
+	// state then; every later checkpoint gets a copy of it, as the
+	// coordinator queues them (in id order).
+	var final [2]*task.OperatorSnapshot
+	var finalWant [2]map[string]string
+	finish := func(s int) {
+		os := task.CapturedOperator("agg", ranges[s], state.CaptureIncremental(heaps[s]), nil, true)
+		final[s], finalWant[s] = &os, dumpHeap(heaps[s])
+		nextID++ // the id the subtask's last snapshot reserved
+		res.finished++
+	}
 	capture := func() {
 		ck := &ckpt{id: nextID}
 		nextID++
 		for s := range 2 {
+			if final[s] != nil {
+				ck.want[s] = finalWant[s]
+				queue[s] = append(queue[s], upl{ck.id, *final[s]})
+				continue
+			}
 			ck.want[s] = dumpHeap(heaps[s])
 			queue[s] = append(queue[s], upl{ck.id, task.CapturedOperator("agg", ranges[s], state.CaptureIncremental(heaps[s]), nil, false)})
 		}
@@ -249,6 +270,10 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 			if r := ready(); len(r) > 0 {
 				complete(r[rng.IntN(len(r))]) // any of them: also out of order
 			}
+		case !end && step > 20 && rng.IntN(40) == 0:
+			if s := rng.IntN(2); final[s] == nil {
+				finish(s)
+			}
 		default:
 			if len(pend) > 0 && rng.IntN(4) == 0 {
 				ck := pend[rng.IntN(len(pend))]
@@ -276,10 +301,33 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 	if len(done) > 0 && (len(ids) == 0 || ids[len(ids)-1] != newest) {
 		t.Fatalf("%s: the storage lists %v, the newest complete checkpoint is %d", name, ids, newest)
 	}
+	// The newest `retained` are restore points; the others are kept only
+	// for the files those reference (and may miss links of their own: a
+	// chain of another subtask that a retained one does not use).
+	retainedIDs := ids[max(0, len(ids)-retained):]
+	holders := map[int64]bool{}
+	for _, id := range retainedIDs {
+		m, err := st.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range m.Referenced() {
+			holders[r] = true
+		}
+	}
 	for _, id := range ids {
 		ck := done[id]
 		if ck == nil {
 			t.Fatalf("%s: the storage lists chk-%d, which did not complete", name, id)
+		}
+		if !slices.Contains(retainedIDs, id) {
+			if !holders[id] {
+				t.Fatalf("%s: the storage keeps chk-%d (of %v), which no retained checkpoint references", name, id, ids)
+			}
+			if _, err := checkpoint.Verify(ctx, st, id); err != nil {
+				res.brokenHolders++
+			}
+			continue
 		}
 		m, err := checkpoint.Verify(ctx, st, id)
 		if err != nil {
