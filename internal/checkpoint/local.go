@@ -380,7 +380,7 @@ func (l *Local) Delete(ctx context.Context, id int64) error {
 }
 
 // Retain implements Storage.
-func (l *Local) Retain(ctx context.Context, n int) error {
+func (l *Local) Retain(ctx context.Context, n int, keep ...int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -388,11 +388,11 @@ func (l *Local) Retain(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	drop, stale, err := retainPlan(complete, incomplete, n)
+	drop, stale, err := retainPlan(complete, incomplete, n, keep)
 	if err != nil {
 		return err
 	}
-	if drop, err = protectReferenced(ctx, l, complete, drop); err != nil {
+	if drop, err = protectReferenced(ctx, l, complete, drop, keep); err != nil {
 		return err
 	}
 	for _, id := range drop {
@@ -419,8 +419,10 @@ func (l *Local) Retain(ctx context.Context, n int) error {
 // retainPlan decides what Retain(n) removes, given the ids of the complete
 // and the incomplete checkpoints (ascending): all but the newest n complete
 // ones, and the incomplete ones older than the newest complete one
-// (attempts that failed or crashed; newer ones may still be in progress).
-func retainPlan(complete, incomplete []int64, n int) (drop, stale []int64, err error) {
+// (attempts that failed or crashed; newer ones may still be in progress),
+// but not those in keep (in progress as well, below a newer checkpoint that
+// completed first). protectReferenced spares the complete ones in keep.
+func retainPlan(complete, incomplete []int64, n int, keep []int64) (drop, stale []int64, err error) {
 	if n < 1 {
 		return nil, nil, fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
 	}
@@ -435,7 +437,9 @@ func retainPlan(complete, incomplete []int64, n int) (drop, stale []int64, err e
 		if id >= newest {
 			break
 		}
-		stale = append(stale, id)
+		if !slices.Contains(keep, id) {
+			stale = append(stale, id)
+		}
 	}
 	return drop, stale, nil
 }

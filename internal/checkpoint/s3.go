@@ -521,7 +521,7 @@ func (s *S3) removeAll(ctx context.Context, id int64) error {
 }
 
 // Retain implements Storage.
-func (s *S3) Retain(ctx context.Context, n int) error {
+func (s *S3) Retain(ctx context.Context, n int, keep ...int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -529,11 +529,11 @@ func (s *S3) Retain(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	drop, stale, err := retainPlan(complete, incomplete, n)
+	drop, stale, err := retainPlan(complete, incomplete, n, keep)
 	if err != nil {
 		return err
 	}
-	if drop, err = protectReferenced(ctx, s, complete, drop); err != nil {
+	if drop, err = protectReferenced(ctx, s, complete, drop, keep); err != nil {
 		return err
 	}
 	for _, id := range drop {

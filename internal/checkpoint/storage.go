@@ -95,8 +95,11 @@ type Storage interface {
 	Delete(ctx context.Context, id int64) error
 	// Retain deletes all but the newest n (at least 1) complete checkpoints,
 	// and the incomplete ones older than the newest complete one (attempts
-	// that failed or crashed).
-	Retain(ctx context.Context, n int) error
+	// that failed or crashed), but none that a kept complete checkpoint
+	// references and none in keep: the checkpoints in flight (complete or
+	// not yet) and those their files reference, which a newer checkpoint
+	// completing first need not reference (MaxConcurrent > 1).
+	Retain(ctx context.Context, n int, keep ...int64) error
 }
 
 // Verify loads the metadata of checkpoint id and checks every file it
@@ -171,10 +174,11 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 // protectReferenced removes from drop the checkpoints that a kept complete
 // checkpoint references (the base and delta files of its chains live in
 // their directories). complete are the ids of the complete checkpoints,
-// ascending. A kept checkpoint whose metadata is corrupt or missing cannot
+// ascending; also are checkpoints the caller keeps (Retain's keep). A kept
+// checkpoint whose metadata is corrupt or missing cannot
 // be restored, so what it references needs no protection; any other error
 // is returned and nothing may be deleted.
-func protectReferenced(ctx context.Context, s Storage, complete, drop []int64) ([]int64, error) {
+func protectReferenced(ctx context.Context, s Storage, complete, drop, also []int64) ([]int64, error) {
 	if len(drop) == 0 {
 		return nil, nil
 	}
@@ -183,6 +187,9 @@ func protectReferenced(ctx context.Context, s Storage, complete, drop []int64) (
 		dropped[id] = true
 	}
 	keep := map[int64]bool{}
+	for _, id := range also {
+		keep[id] = true
+	}
 	for _, id := range complete {
 		if dropped[id] {
 			continue

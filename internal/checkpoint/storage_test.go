@@ -409,6 +409,17 @@ func testRetainAndDelete(t *testing.T, st *store) {
 	if err := s.Retain(ctx, 0); err == nil {
 		t.Fatal("Retain(0) accepted")
 	}
+	// Checkpoints in flight are kept: 4 (incomplete, below the newest
+	// complete one) and 6 (complete, referenced by one).
+	if err := s.Retain(ctx, 3, 4, 6); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{6, 8, 9, 10}) {
+		t.Fatalf("List after Retain(3, keep 4 and 6) = %v", ids)
+	}
+	if names := st.names(t, ""); !slices.Equal(names, []string{"chk-10", "chk-11", "chk-4", "chk-6", "chk-8", "chk-9"}) {
+		t.Fatalf("after Retain(3, keep 4 and 6) ckpt holds %q", names)
+	}
 	if err := s.Retain(ctx, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -213,6 +213,7 @@ type chain struct {
 	// reuse done as it is only when neither it nor done's last link has
 	// any (else timers that fired or were deleted since would come back).
 	doneTimers bool
+	doneID     int64              // the checkpoint of done
 	pend       map[int64]chainTip // chains uploaded for pending checkpoints
 }
 
@@ -617,16 +618,19 @@ func relative(f *checkpoint.KeyedFile, id int64) *checkpoint.KeyedFile {
 }
 
 // chainsCompleted records that checkpoint id completed: the chains its
-// subtasks uploaded are what the next deltas build on.
-func (c *coordinator) chainsCompleted(id int64) {
+// subtasks uploaded are what the next deltas build on, unless a newer
+// checkpoint completed first. The chains of older checkpoints are dropped,
+// but not those of the ones still in flight (flying; completing out of
+// order): inFlight protects what they reference.
+func (c *coordinator) chainsCompleted(id int64, flying ...int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ch := range c.chains {
-		if tip, ok := ch.pend[id]; ok {
-			ch.done, ch.doneSeq, ch.doneTimers = tip.f, tip.seq, tip.timers
+		if tip, ok := ch.pend[id]; ok && id > ch.doneID {
+			ch.done, ch.doneSeq, ch.doneTimers, ch.doneID = tip.f, tip.seq, tip.timers, id
 		}
 		for pid := range ch.pend {
-			if pid <= id {
+			if pid <= id && !slices.Contains(flying, pid) {
 				delete(ch.pend, pid)
 			}
 		}
@@ -691,10 +695,18 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			if c.isSource(a.vertex) {
 				finishedSources++
 			}
-			for _, p := range pend {
+			// Oldest first: every subtask acknowledges the checkpoints
+			// in id order, so they complete in id order (map order
+			// would let a newer one complete first).
+			var ids []int64
+			for id, p := range pend {
 				if !p.acked[k] {
-					upq = append(upq, copyOf(*a.finished, p.id))
+					ids = append(ids, id)
 				}
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				upq = append(upq, copyOf(*a.finished, id))
 			}
 		case c.handleAck(ctx, pend, a):
 			lastEnd = c.clock.Now()
@@ -857,7 +869,11 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 		return false
 	}
 	delete(pend, a.id)
-	if err := c.complete(ctx, p, p.final); err != nil {
+	flying := make([]int64, 0, len(pend))
+	for id := range pend {
+		flying = append(flying, id)
+	}
+	if err := c.complete(ctx, p, p.final, flying); err != nil {
 		c.failPending(p, err.Error())
 		if p.final {
 			c.j.fail(fmt.Errorf("end-of-input checkpoint: %w", err))
@@ -872,9 +888,36 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 // coordinator may take a while to fail over).
 const commitTimeout = 30 * time.Second
 
+// inFlight returns the checkpoints that retention must keep besides the
+// newest complete ones: flying (the checkpoints in flight: their files are
+// being written) and every checkpoint that a chain uploaded for a
+// checkpoint that has not completed references (timed-out ones included:
+// their tips go when a newer checkpoint completes). With MaxConcurrent > 1
+// such a chain may build on a completed checkpoint that the next one to
+// complete does not reference (a finished subtask's copy written in full
+// into the one, as a delta or unchanged over an older chain into the
+// other), so the complete checkpoints' references alone would let
+// retention delete it.
+func (c *coordinator) inFlight(flying []int64) []int64 {
+	keep := slices.Clone(flying)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ch := range c.chains {
+		for id, tip := range ch.pend {
+			for _, l := range tip.f.Links(id) {
+				keep = append(keep, l.Dir)
+			}
+		}
+	}
+	slices.Sort(keep)
+	return slices.Compact(keep)
+}
+
 // complete writes the metadata (the checkpoint exists from then on), then
-// commits the sinks' transactions of this checkpoint and prunes old ones.
-func (c *coordinator) complete(ctx context.Context, p *pending, final bool) error {
+// commits the sinks' transactions of this checkpoint and prunes old ones
+// (all but the newest Retained and those they reference, sparing what the
+// checkpoints in flight, flying, use: inFlight).
+func (c *coordinator) complete(ctx context.Context, p *pending, final bool, flying []int64) error {
 	m := &checkpoint.Metadata{ID: p.id, Kind: checkpoint.Checkpoint, TimestampMs: p.started.UnixMilli(),
 		JobFingerprint: c.fingerprint, MaxParallelism: c.j.jg.MaxParallelism, Final: final}
 	uids := make([]string, 0, len(p.ops))
@@ -891,7 +934,8 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		return fmt.Errorf("checkpoint %d: write metadata: %w", p.id, err)
 	}
 	failpoint.Hit("metadata-committed")
-	c.chainsCompleted(p.id)
+	c.chainsCompleted(p.id, flying...)
+	keep := c.inFlight(flying)
 	// The checkpoint is complete: commit its transactions even when the
 	// job is being canceled meanwhile (Ctrl-C), so that they do not wait
 	// for the next start, where they might have timed out in the broker.
@@ -947,7 +991,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool) erro
 		p.sp.reply <- spReply{res: res, err: spErr}
 	}
 	failpoint.Hit("retain-before")
-	if err := c.opts.Storage.Retain(ctx, c.opts.Retained); err != nil {
+	if err := c.opts.Storage.Retain(ctx, c.opts.Retained, keep...); err != nil {
 		c.opts.Logf("checkpoint %d: pruning old checkpoints: %v", p.id, err)
 	}
 	failpoint.Hit("retain-after")

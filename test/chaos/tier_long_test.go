@@ -45,3 +45,5 @@ var p2KillTier = p2KillParams{kills: envInt("CHAOS_KILLS", 25), minDelay: envDur
 	maxDelay: envDuration("CHAOS_MAX_DELAY", 2000*time.Millisecond), tail: 3 * time.Second, keys: 50, rate: 20_000, panics: 3}
 
 var b1Tier = b1Params{slowFor: envDuration("CHAOS_B1_SLOW", 10*time.Minute), budgetMiB: 128, sample: 500 * time.Millisecond, minCPs: 50}
+
+var p3Tier = p3Params{keys: 200, perKey: 2000, phases: 8, panics: 4}

@@ -25,3 +25,5 @@ var p2KillTier = p2KillParams{kills: 5, minDelay: 300 * time.Millisecond, maxDel
 	tail: 2 * time.Second, keys: 20, rate: 10_000, panics: 2}
 
 var b1Tier = b1Params{slowFor: 25 * time.Second, budgetMiB: 128, sample: 100 * time.Millisecond, minCPs: 3}
+
+var p3Tier = p3Params{keys: 50, perKey: 200, phases: 4, panics: 2}

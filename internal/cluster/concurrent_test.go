@@ -1,0 +1,510 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/checkpoint"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/plan"
+	"github.com/stromio/strom/internal/state"
+	"github.com/stromio/strom/internal/task"
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// failingStorage is a Storage whose WriteFile fails while failNext is set
+// (once) and which records the order of the CommitMetadata calls that
+// succeeded. It embeds the interface, not *Local, so that the uploader goes
+// through WriteFile (no SumWriter).
+type failingStorage struct {
+	checkpoint.Storage
+	mu        sync.Mutex
+	failNext  bool
+	committed []int64
+	hook      func(id int64, name string) // called before every write (nil: none)
+}
+
+var errInjected = errors.New("injected write failure")
+
+func (s *failingStorage) WriteFile(ctx context.Context, id int64, name string, data []byte) (checkpoint.FileSum, error) {
+	s.mu.Lock()
+	fail, hook := s.failNext, s.hook
+	s.failNext = false
+	s.mu.Unlock()
+	if hook != nil {
+		hook(id, name)
+	}
+	if fail {
+		return checkpoint.FileSum{}, fmt.Errorf("chk-%d/%s: %w", id, name, errInjected)
+	}
+	return s.Storage.WriteFile(ctx, id, name, data)
+}
+
+func (s *failingStorage) CommitMetadata(ctx context.Context, m *checkpoint.Metadata) error {
+	if err := s.Storage.CommitMetadata(ctx, m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.committed = append(s.committed, m.ID)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestIncrementalConcurrentChains drives the uploader's chains (uploadKeyed,
+// chainsCompleted) and the storage's retention through random schedules
+// of up to MaxConcurrent (2, 3) checkpoints in flight at once, as the
+// coordinator can produce them: two subtasks each capture their state for
+// every checkpoint and upload their captures in order (one FIFO), the
+// subtasks' uploads interleave, the state keeps changing while captures
+// are pending; an upload fails (the checkpoint is declined), a pending
+// checkpoint times out (its late uploads still run) or completes before an
+// older pending one (out of order), and after every completion the
+// storage keeps the newest 1 or 2 (and what the checkpoints in flight use:
+// coordinator.inFlight), so every commit succeeds, also one out of order.
+// A subtask may finish: its last capture then stands for it in every later
+// checkpoint. At the end every checkpoint left in the storage must be one
+// that completed; the newest 1 or 2 must validate (Verify) and restore to
+// exactly the state of both subtasks at their capture, computed from the
+// backends themselves at that moment (no delta logic involved); the others
+// must be referenced by those (they hold files of their chains).
+func TestIncrementalConcurrentChains(t *testing.T) {
+	deltas, oooCompleted, declined, timedOut, finished, broken := 0, 0, 0, 0, 0, 0
+	for _, maxConc := range []int{2, 3} {
+		for _, retained := range []int{1, 2} {
+			for seed := range uint64(8) {
+				name := fmt.Sprintf("concurrent=%d/retained=%d/seed=%d", maxConc, retained, seed)
+				r := runConcurrentChains(t, name, seed, maxConc, retained)
+				deltas += r.deltas
+				oooCompleted += r.ooo
+				declined += r.declined
+				timedOut += r.timedOut
+				finished += r.finished
+				broken += r.brokenHolders
+			}
+		}
+	}
+	// The schedules must have exercised what they are about.
+	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out, %d subtasks finished; "+
+		"%d checkpoints kept only for their files could not be restored themselves", deltas, oooCompleted, declined, timedOut, finished, broken)
+	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 {
+		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished",
+			deltas, oooCompleted, declined, timedOut, finished)
+	}
+}
+
+type concurrentResult struct{ deltas, ooo, declined, timedOut, finished, brokenHolders int }
+
+func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retained int) concurrentResult {
+	t.Helper()
+	ctx := context.Background()
+	var res concurrentResult
+	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+	opts := CheckpointOptions{Storage: st, MaxDeltas: 4, Retained: retained}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	rng := rand.New(rand.NewPCG(seed, uint64(maxConc*10+retained)))
+	ranges := []base.KeyGroupRange{{Start: 0, End: 8}, {Start: 8, End: 16}}
+	heaps := []*state.Heap{state.NewHeap(ranges[0]), state.NewHeap(ranges[1])}
+	mutate := func(n int) {
+		for range n {
+			s := rng.IntN(2)
+			h, kgs := heaps[s], ranges[s]
+			tb := h.Table([]string{"a", "b"}[rng.IntN(2)])
+			kg := kgs.Start + rng.IntN(kgs.Len())
+			key := fmt.Appendf(nil, "k%d", rng.IntN(40))
+			sub := fmt.Appendf(nil, "s%d", rng.IntN(6))
+			switch rng.IntN(7) {
+			case 0:
+				tb.DeleteKey(kg, key)
+			case 1:
+				tb.Delete(kg, key, sub)
+			case 2:
+				tb.Append(kg, key, sub, []byte("+"))
+			default:
+				tb.Put(kg, key, sub, fmt.Appendf(nil, "v%d", rng.IntN(1000)))
+			}
+		}
+	}
+	type upl struct {
+		id   int64
+		snap task.OperatorSnapshot
+	}
+	type ckpt struct {
+		id       int64
+		want     [2]map[string]string // each subtask's state at its capture
+		kf       [2]*checkpoint.KeyedFile
+		uploaded int
+		declined bool
+		abandon  bool // timed out: it never completes, its uploads still run
+	}
+	var (
+		queue  [2][]upl // per subtask, in capture order
+		pend   []*ckpt  // in flight (the coordinator's pend)
+		byID   = map[int64]*ckpt{}
+		done   = map[int64]*ckpt{} // completed
+		nextID = int64(1)
+		file   bytes.Buffer
+		newest int64
+	)
+	// A finished subtask's last capture (kept: never released) and its
+	// state then; every later checkpoint gets a copy of it, as the
+	// coordinator queues them (in id order).
+	var final [2]*task.OperatorSnapshot
+	var finalWant [2]map[string]string
+	finish := func(s int) {
+		os := task.CapturedOperator("agg", ranges[s], state.CaptureIncremental(heaps[s]), nil, true)
+		final[s], finalWant[s] = &os, dumpHeap(heaps[s])
+		nextID++ // the id the subtask's last snapshot reserved
+		res.finished++
+	}
+	capture := func() {
+		ck := &ckpt{id: nextID}
+		nextID++
+		for s := range 2 {
+			if final[s] != nil {
+				ck.want[s] = finalWant[s]
+				queue[s] = append(queue[s], upl{ck.id, *final[s]})
+				continue
+			}
+			ck.want[s] = dumpHeap(heaps[s])
+			queue[s] = append(queue[s], upl{ck.id, task.CapturedOperator("agg", ranges[s], state.CaptureIncremental(heaps[s]), nil, false)})
+		}
+		pend = append(pend, ck)
+		byID[ck.id] = ck
+	}
+	drop := func(ck *ckpt) {
+		pend = slices.DeleteFunc(pend, func(p *ckpt) bool { return p == ck })
+	}
+	upload := func(s int) {
+		u := queue[s][0]
+		queue[s] = queue[s][1:]
+		ck := byID[u.id]
+		if !ck.declined && !ck.abandon && rng.IntN(12) == 0 {
+			st.mu.Lock()
+			st.failNext = true
+			st.mu.Unlock()
+		}
+		snap := task.SubtaskSnapshot{CheckpointID: u.id, Subtask: s, Operators: []task.OperatorSnapshot{u.snap}}
+		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		snap.Release()
+		st.mu.Lock()
+		st.failNext = false
+		st.mu.Unlock()
+		switch {
+		case err != nil && !errors.Is(err, errInjected):
+			t.Fatalf("%s: upload chk-%d subtask %d: %v", name, u.id, s, err)
+		case err != nil:
+			if !ck.declined && !ck.abandon {
+				ck.declined = true
+				res.declined++
+				drop(ck)
+			}
+		default:
+			ck.kf[s] = kf
+			ck.uploaded++
+		}
+	}
+	complete := func(ck *ckpt) {
+		drop(ck)
+		m := &checkpoint.Metadata{ID: ck.id, JobFingerprint: "j", MaxParallelism: 16,
+			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 2, Subtasks: make([][]byte, 2)}}}
+		for _, kf := range ck.kf {
+			if kf != nil {
+				m.Operators[0].Keyed = append(m.Operators[0].Keyed, *kf)
+			}
+		}
+		var flying []int64
+		for _, p := range pend {
+			flying = append(flying, p.id)
+		}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			// Retention spared what the checkpoints in flight use, also
+			// below a newer complete one.
+			t.Fatalf("%s: commit chk-%d (newest complete %d): %v", name, ck.id, newest, err)
+		}
+		if ck.id < newest {
+			res.ooo++
+		}
+		newest = max(newest, ck.id)
+		// As coordinator.complete does.
+		c.chainsCompleted(ck.id, flying...)
+		done[ck.id] = ck
+		if err := st.Retain(ctx, retained, c.inFlight(flying)...); err != nil {
+			t.Fatalf("%s: retain after chk-%d: %v", name, ck.id, err)
+		}
+	}
+	ready := func() []*ckpt {
+		var out []*ckpt
+		for _, ck := range pend {
+			if !ck.abandon && ck.uploaded == 2 {
+				out = append(out, ck)
+			}
+		}
+		return out
+	}
+	for step := 0; step < 150 || len(pend) > 0 || len(queue[0])+len(queue[1]) > 0; step++ {
+		end := step >= 150
+		switch k := rng.IntN(10); {
+		case k < 2 && !end:
+			mutate(1 + rng.IntN(40))
+		case k < 4 && !end && len(pend) < maxConc:
+			capture()
+		case k < 7:
+			if s := rng.IntN(2); len(queue[s]) > 0 {
+				upload(s)
+			} else if len(queue[1-s]) > 0 {
+				upload(1 - s)
+			}
+		case k < 9:
+			if r := ready(); len(r) > 0 {
+				complete(r[rng.IntN(len(r))]) // any of them: also out of order
+			}
+		case !end && step > 20 && rng.IntN(40) == 0:
+			if s := rng.IntN(2); final[s] == nil {
+				finish(s)
+			}
+		default:
+			if len(pend) > 0 && rng.IntN(4) == 0 {
+				ck := pend[rng.IntN(len(pend))]
+				ck.abandon = true
+				res.timedOut++
+				drop(ck)
+			}
+		}
+		if end {
+			// Drain: every upload runs, the rest completes in a random order.
+			if r := ready(); len(queue[0])+len(queue[1]) == 0 && len(r) > 0 {
+				complete(r[rng.IntN(len(r))])
+			}
+			for _, ck := range pend {
+				if ck.uploaded < 2 && len(queue[0])+len(queue[1]) == 0 {
+					drop(ck) // declined by one subtask, the other's upload done
+				}
+			}
+		}
+	}
+	ids, err := st.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) > 0 && (len(ids) == 0 || ids[len(ids)-1] != newest) {
+		t.Fatalf("%s: the storage lists %v, the newest complete checkpoint is %d", name, ids, newest)
+	}
+	// The newest `retained` are restore points; the others are kept only
+	// for the files those reference (and may miss links of their own: a
+	// chain of another subtask that a retained one does not use).
+	retainedIDs := ids[max(0, len(ids)-retained):]
+	holders := map[int64]bool{}
+	for _, id := range retainedIDs {
+		m, err := st.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range m.Referenced() {
+			holders[r] = true
+		}
+	}
+	for _, id := range ids {
+		ck := done[id]
+		if ck == nil {
+			t.Fatalf("%s: the storage lists chk-%d, which did not complete", name, id)
+		}
+		if !slices.Contains(retainedIDs, id) {
+			if !holders[id] {
+				t.Fatalf("%s: the storage keeps chk-%d (of %v), which no retained checkpoint references", name, id, ids)
+			}
+			if _, err := checkpoint.Verify(ctx, st, id); err != nil {
+				res.brokenHolders++
+			}
+			continue
+		}
+		m, err := checkpoint.Verify(ctx, st, id)
+		if err != nil {
+			t.Fatalf("%s: chk-%d (one of %v): %v", name, id, ids, err)
+		}
+		for s, kgs := range ranges {
+			got, _ := restoreChain(t, st, m, "agg", kgs)
+			if !maps.Equal(got, ck.want[s]) {
+				t.Fatalf("%s: chk-%d (one of %v) restores subtask %d to %d entries, its capture had %d\n got %v\nwant %v\nchain %+v",
+					name, id, ids, s, len(got), len(ck.want[s]), got, ck.want[s], m.Operators[0].Keyed)
+			}
+		}
+		for _, f := range m.Operators[0].Keyed {
+			res.deltas += len(f.Deltas)
+		}
+	}
+	if len(done) > 0 {
+		if m, err := st.LoadLatest(ctx, nil); err != nil || m.ID != newest {
+			t.Fatalf("%s: LoadLatest: %v, want chk-%d", name, err, newest)
+		}
+	}
+	return res
+}
+
+// idleSource is a SourceDriver that is never run: the coordinator only
+// triggers and notifies its subtask.
+type idleSource struct{}
+
+func (idleSource) Open(*operator.Runtime) error { return nil }
+func (idleSource) Watermark(int64)              {}
+func (idleSource) Finish() error                { return nil }
+func (idleSource) Close() error                 { return nil }
+func (idleSource) Poll(context.Context) (operator.SourcePoll, error) {
+	return operator.SourcePoll{}, nil
+}
+func (idleSource) Ready() <-chan struct{} { return nil }
+
+// loopHarness runs a coordinator's loop and uploader over a job graph of
+// two source vertices of parallelism 1 (uids "a" and "b", keyed), whose
+// subtasks are built but never run: the test hands their snapshots to the
+// coordinator itself, as task.Subtask.checkpoint would.
+type loopHarness struct {
+	t       *testing.T
+	c       *coordinator
+	clock   *base.ManualClock
+	st      *failingStorage
+	heaps   map[string]*state.Heap
+	kgs     base.KeyGroupRange
+	done    chan struct{}
+	stopped chan struct{}
+}
+
+func newLoopHarness(t *testing.T, opts CheckpointOptions) *loopHarness {
+	t.Helper()
+	clock := base.NewManualClock(time.Unix(1_000_000, 0))
+	jg := &plan.JobGraph{MaxParallelism: 8, VertexOf: map[int]*plan.Vertex{}}
+	h := &loopHarness{t: t, clock: clock, heaps: map[string]*state.Heap{}, kgs: base.KeyGroupRange{Start: 0, End: 8},
+		done: make(chan struct{}), stopped: make(chan struct{})}
+	for i, uid := range []string{"a", "b"} {
+		n := &plan.Node{ID: i, Name: uid, UID: uid, Parallelism: 1, Keyed: true, Out: operator.TypeOf[int](),
+			Source: &plan.SourceSpec{Bounded: true},
+			Build:  func(plan.Outputs, []connector.Split) (plan.Built, error) { return plan.Built{Op: idleSource{}}, nil }}
+		v := &plan.Vertex{ID: i, Chain: []*plan.Node{n}, Parallelism: 1}
+		jg.Vertices = append(jg.Vertices, v)
+		jg.VertexOf[i] = v
+		h.heaps[uid] = state.NewHeap(h.kgs)
+	}
+	j := &Job{jg: jg, clock: clock, log: NewJobLog(), done: make(chan struct{}), cancel: func() {}}
+	c, err := newCoordinator(j, jg, opts, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range jg.Vertices {
+		st, err := task.New(task.Config{Vertex: v, MaxParallelism: 8, Clock: clock, Inbox: task.NewInbox(), BatchSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sources = append(c.sources, st)
+	}
+	h.c, h.st = c, opts.Storage.(*failingStorage)
+	c.upWG.Add(1)
+	go c.upload(context.Background())
+	go func() { c.run(context.Background(), h.done); close(h.stopped) }()
+	return h
+}
+
+// waitStatus waits until the history has checkpoint id in one of the
+// statuses (no time limit of its own: the test's timeout is the limit).
+func (h *loopHarness) waitStatus(id int64, ok ...CheckpointStatus) CheckpointRecord {
+	for {
+		for _, r := range h.c.j.log.Checkpoints() {
+			if r.ID == id && slices.Contains(ok, r.Status) {
+				return r
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// trigger advances the clock by the interval and waits for checkpoint id.
+// The loop's first trigger is due an interval after the loop started,
+// which may be after the first advance: then the clock is advanced once
+// more (after a second without a trigger, so that a loop that is merely
+// slow is not triggered twice).
+func (h *loopHarness) trigger(id int64) {
+	h.clock.Advance(h.c.opts.Interval)
+	for i := 0; ; i++ {
+		for _, r := range h.c.j.log.Checkpoints() {
+			if r.ID == id {
+				return
+			}
+		}
+		if id == 1 && i == 1000 {
+			h.clock.Advance(h.c.opts.Interval)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// snapshot hands over operator uid's snapshot of checkpoint id (final: its
+// last one, whose id the coordinator reserves) after a change of its state.
+func (h *loopHarness) snapshot(uid string, id int64, final bool) {
+	hp := h.heaps[uid]
+	hp.Table("t").Put(int(id)%h.kgs.Len(), fmt.Appendf(nil, "k%d", id), nil, []byte(uid))
+	vertex := 0
+	if uid == "b" {
+		vertex = 1
+	}
+	if final {
+		id = h.c.reserveFinal()
+	}
+	h.c.snapshot(task.SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: vertex,
+		Operators: []task.OperatorSnapshot{task.CapturedOperator(uid, h.kgs, state.CaptureIncremental(hp), nil, final)}})
+}
+
+func (h *loopHarness) stop() {
+	close(h.done)
+	<-h.stopped
+}
+
+// TestFinishedCopiesCompleteInOrder: a subtask that finished while three
+// checkpoints were in flight (MaxConcurrent 3) stands in each of them with
+// a copy of its last snapshot. The checkpoints must still complete in the
+// order of their ids: one completing before an older pending one makes
+// retention delete the older one's files as a stale attempt, so it then
+// fails (a savepoint among them would fail the same way). The uploader is
+// held on a write so that the finished snapshot arrives while all three
+// are pending; the copies must be queued oldest first.
+func TestFinishedCopiesCompleteInOrder(t *testing.T) {
+	for round := range 6 {
+		st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+		hold, held := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		st.hook = func(id int64, name string) {
+			once.Do(func() { close(held); <-hold })
+		}
+		h := newLoopHarness(t, CheckpointOptions{Storage: st, Interval: time.Second, MaxConcurrent: 3, Retained: 1})
+		h.trigger(1)
+		h.snapshot("b", 1, false) // the uploader writes it and waits
+		<-held
+		h.trigger(2)
+		h.trigger(3)
+		h.snapshot("b", 2, false)
+		h.snapshot("b", 3, false)
+		h.snapshot("a", 0, true) // "a" finished before its barrier 1
+		close(hold)
+		for id := int64(1); id <= 3; id++ {
+			if r := h.waitStatus(id, StatusCompleted, StatusFailed); r.Status != StatusCompleted {
+				t.Errorf("round %d: checkpoint %d %s: %s", round, id, r.Status, r.Failure)
+			}
+		}
+		h.stop()
+		st.mu.Lock()
+		committed := slices.Clone(st.committed)
+		st.mu.Unlock()
+		if !slices.IsSorted(committed) || len(committed) != 3 {
+			t.Fatalf("round %d: checkpoints committed in the order %v, want [1 2 3]", round, committed)
+		}
+	}
+}
