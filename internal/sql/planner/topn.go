@@ -33,6 +33,24 @@ const (
 	DenseRank
 )
 
+// rankUIDKind names a Top-N operator's UID after its ranking function
+// (ROW_NUMBER keeps the plain kind, so savepoints taken before RANK and
+// DENSE_RANK existed still restore). The state layouts are the same, but
+// a ROW_NUMBER state holds exactly N rows while a RANK state holds the
+// peers of the last rank too: a query changed from one to the other must
+// not silently restore the other's state. With distinct UIDs the old
+// state is unmatched, and a restore refuses it unless the user allows
+// non-restored state.
+func rankUIDKind(kind string, f RankFunc) string {
+	switch f {
+	case Rank:
+		return kind + "-by-rank"
+	case DenseRank:
+		return kind + "-by-dense-rank"
+	}
+	return kind
+}
+
 func (f RankFunc) String() string {
 	switch f {
 	case Rank:
@@ -470,5 +488,5 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid("rank")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(rankUIDKind("rank", x.Func))), nil
 }

@@ -62,5 +62,5 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid("retract-rank")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(rankUIDKind("retract-rank", x.Func))), nil
 }

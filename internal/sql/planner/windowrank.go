@@ -78,5 +78,5 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid("window-rank")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid(rankUIDKind("window-rank", x.Func))), nil
 }
