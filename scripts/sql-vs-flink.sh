@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The SQL versions of the Nexmark queries that have a published Flink figure
-# (SPEC.md §4: q0-q2, q5, q7, q8, q11, q4, q9, q20) against those figures.
+# (the Nexmark spec, ../shared/nexmark/SPEC.md from the checkout root, §4: q0-q2, q5, q7, q8, q11, q4, q9, q20) against those figures.
 # Each query runs --runs times (default 3) through
 #
 #   strom nexmark bench --sql --json --queries Q --events N
