@@ -2,6 +2,7 @@ package nexmark
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -523,18 +524,24 @@ func (s *tableSource) Open(ctx context.Context, split connector.Split, pos []byt
 }
 
 // tableReader converts a Reader's events to rows. The rows of one Read and
-// their member ROW values share one backing array (one allocation per
-// batch; the generator allocates the member struct of each event).
+// their member ROW values share one backing array: one allocation per
+// batch, or none once the engine said that it is done with a batch's rows
+// by the next Read (ReuseRecords, projected rows only). Events are generated into a scratch
+// member one at a time and converted at once: the rows keep only its
+// values and strings (slices of the generator's tables; a person, whose
+// email and credit card are bytes of its own, is allocated).
 type tableReader struct {
-	r    *Reader
-	conv *rowConverter
-	evs  []Event
-	ts   []int64
+	r     *Reader
+	conv  *rowConverter
+	sc    scratch
+	reuse bool          // ReuseRecords was called
+	store []table.Value // the last batch's backing array, when reused
 }
 
 var (
 	_ connector.Reader[table.Row]      = (*tableReader)(nil)
 	_ connector.Timestamped[table.Row] = (*tableReader)(nil)
+	_ connector.RecordReuser           = (*tableReader)(nil)
 )
 
 func (r *tableReader) Read(ctx context.Context, buf []table.Row) (int, error) {
@@ -546,27 +553,44 @@ func (r *tableReader) ReadTimestamped(ctx context.Context, buf []table.Row, ts [
 	return r.read(ctx, buf, ts[:len(buf)])
 }
 
+// ReuseRecords lets the next Read build its rows in the memory of the
+// rows of this one (connector.RecordReuser), for projected rows only:
+// their values are flat (numbers, timestamps, strings of the generator's
+// tables or a person's own bytes), so a value copied out of a row stays
+// valid when the row is rebuilt. A whole member ROW's values are in the
+// store: such rows are never reused.
+func (r *tableReader) ReuseRecords() { r.reuse = r.conv.proj != nil }
+
 func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (int, error) {
-	if cap(r.evs) < len(buf) {
-		r.evs = make([]Event, len(buf))
-		r.ts = make([]int64, len(buf))
+	if r.r.closed {
+		return 0, errors.New("nexmark: read from a closed reader")
 	}
-	evs, tss := r.evs[:len(buf)], r.ts[:len(buf)]
-	n, err := r.r.ReadTimestamped(ctx, evs, tss)
+	n, err := r.r.take(ctx, len(buf))
 	if n == 0 {
 		return 0, err
 	}
 	w, m := r.conv.n, r.conv.width
-	store := make([]table.Value, n*(w+m))
+	var store []table.Value
+	if size := n * (w + m); r.reuse && cap(r.store) >= size {
+		store = r.store[:size]
+		clear(store) // NULL what a row of another event type set
+	} else {
+		store = make([]table.Value, size)
+		if r.reuse {
+			r.store = store
+		}
+	}
+	r.sc.freshPerson = true
 	for i := range n {
+		e, t := r.r.g.event(r.r.next+int64(i), &r.sc)
 		row := store[i*(w+m) : (i+1)*(w+m)]
-		buf[i] = r.conv.row(&evs[i], row[:w:w], row[w:])
-		evs[i] = Event{}
+		buf[i] = r.conv.row(&e, row[:w:w], row[w:])
+		if ts != nil {
+			ts[i] = t
+		}
 	}
-	if ts != nil {
-		copy(ts, tss[:n])
-	}
-	return n, err
+	r.r.next += int64(n)
+	return n, nil
 }
 
 func (r *tableReader) Position() []byte { return r.r.Position() }
