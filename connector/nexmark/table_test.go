@@ -175,7 +175,20 @@ func TestTableProjected(t *testing.T) {
 	ctx := context.Background()
 	opts := map[string]string{"events.num": "500"}
 	tc := connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: opts}
-	paths := [][]int{{0}, {3, 0}, {3, 5}, {1, 6}, {2}, {3, 6}, {2, 5}, {0}, {1, 2}, {1, 3}}
+	// With a whole member ROW (column 2), and flat (fields only).
+	for _, paths := range [][][]int{
+		{{0}, {3, 0}, {3, 5}, {1, 6}, {2}, {3, 6}, {2, 5}, {0}, {1, 2}, {1, 3}},
+		{{0}, {3, 0}, {3, 5}, {1, 6}, {2, 9}, {3, 6}, {2, 5}, {0}, {1, 2}, {1, 3}, {2, 1}, {1, 7}, {3, 1}, {3, 2}, {3, 3}, {3, 4}},
+	} {
+		testTableProjected(t, tc, paths)
+	}
+	if _, err := TableFactory().ProjectedTableSource(ctx, tc, [][]int{{0, 1}}); err == nil {
+		t.Error("a field of event_type was accepted")
+	}
+}
+
+func testTableProjected(t *testing.T, tc connector.TableContext, paths [][]int) {
+	ctx := context.Background()
 	reused := 0 // reads whose rows were built in the rows of the read before
 	read := func(src connector.Source[table.Row], reuse bool) []table.Row {
 		splits, err := src.Splits(ctx)
@@ -246,13 +259,10 @@ func TestTableProjected(t *testing.T) {
 				}
 				want = want.Elems()[f]
 			}
-			if got := pr[i].Fields[k]; !got.Equal(want) {
+			if got := pr[i].Fields[k]; !got.Equal(want) || got.IsNull() != want.IsNull() {
 				t.Fatalf("row %d, path %v: %v, want %v", i, p, got, want)
 			}
 		}
-	}
-	if _, err := f.ProjectedTableSource(ctx, tc, [][]int{{0, 1}}); err == nil {
-		t.Error("a field of event_type was accepted")
 	}
 }
 
