@@ -636,10 +636,11 @@ func (s *tableSource) Open(ctx context.Context, split connector.Split, pos []byt
 // tableReader converts a Reader's events to rows. The rows of one Read and
 // their member ROW values share one backing array: one allocation per
 // batch, or none once the engine said that it is done with a batch's rows
-// by the next Read (ReuseRecords, projected rows only). Events are generated into a scratch
-// member one at a time and converted at once: the rows keep only its
-// values and strings (slices of the generator's tables; a person, whose
-// email and credit card are bytes of its own, is allocated).
+// by the next Read (ReuseRecords, projected rows only). Events are
+// generated into a scratch member one at a time and converted at once:
+// the rows keep only its values and strings (slices of the generator's
+// tables; a person, whose email and credit card are bytes of its own, is
+// allocated).
 type tableReader struct {
 	r     *Reader
 	conv  *rowConverter
@@ -665,10 +666,11 @@ func (r *tableReader) ReadTimestamped(ctx context.Context, buf []table.Row, ts [
 
 // ReuseRecords lets the next Read build its rows in the memory of the
 // rows of this one (connector.RecordReuser), for projected rows only:
-// their values are flat (numbers, timestamps, strings of the generator's
-// tables or a person's own bytes), so a value copied out of a row stays
-// valid when the row is rebuilt. A whole member ROW's values are in the
-// store: such rows are never reused.
+// their values refer to nothing in the backing array (numbers,
+// timestamps, strings of the generator's tables or a person's own bytes,
+// a whole member ROW's fields allocated per row), so a value copied out
+// of a row stays valid when the row is rebuilt. Unprojected rows keep
+// their member ROW's fields in the backing array: never reused.
 func (r *tableReader) ReuseRecords() { r.reuse = r.conv.proj != nil }
 
 func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (int, error) {
