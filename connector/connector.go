@@ -313,3 +313,27 @@ func (o OnError) String() string {
 	}
 	return "fail"
 }
+
+// RecordReuser is an optional capability of a Reader that can build the
+// records of a Read in the memory of the records of the Read before
+// instead of allocating for every Read: the records' own memory only (a
+// table.Row's Fields array), never memory their values refer to (the
+// bytes of a string, the fields of a nested ROW), so a value copied out of
+// a record stays valid. It does so only after ReuseRecords, which the
+// engine calls when every operator the records reach directly, on the same
+// goroutine, is done with a record by the time it returns from processing
+// it (operator.Releaser: it keeps no reference to the record itself, and
+// hands it on only to operators that are done too). A Reader is never told
+// to stop reusing.
+type RecordReuser interface {
+	ReuseRecords()
+}
+
+// RecordReleaser is an optional capability of a Writer whose Write keeps
+// no reference to the record itself (for a table.Row: its Fields slice)
+// once it returns; values copied out of it may be kept. ReleasesRecords
+// reports whether that holds; the engine then counts the sink as done with
+// its records (RecordReuser).
+type RecordReleaser interface {
+	ReleasesRecords() bool
+}

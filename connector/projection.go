@@ -19,7 +19,9 @@ import (
 // errors, row kinds, timestamps) is as for TableSource, plus one rule: the
 // fields of every row read are the row's own, never read or handed out
 // again by the source (not kept for a replay): the SQL layer writes its
-// projections into them.
+// projections into them. A reader that is a RecordReuser and was told to
+// reuse builds the next Read's rows in them: they are the caller's until
+// then.
 type ProjectableTableSource interface {
 	ProjectedTableSource(ctx context.Context, t TableContext, fields [][]int) (Source[table.Row], error)
 }

@@ -6,8 +6,25 @@ import "github.com/stromio/strom/internal/operator"
 // called once for each subtask when the job starts, so the function may
 // keep scratch state (buffers reused from record to record) without locks.
 func ProcessEach[I, O any](s Stream[I], newFn func() ProcessFunc[I, O]) Stream[O] {
+	return processEach(s, newFn, false)
+}
+
+// ProcessEachReleasing is ProcessEach for a function that never reads an
+// input record itself (for a table.Row: its Fields slice; values copied
+// out of it are the function's) after it returns. What it emits is
+// judged by the operators downstream.
+// When every operator a source's records reach on the same goroutine says
+// so (operator.Releaser: this function's operator, and a sink whose writer
+// keeps nothing), the source's reader may build each batch of records in
+// the memory of the batch before (connector.RecordReuser). A function that
+// breaks the promise would see its kept records change under it.
+func ProcessEachReleasing[I, O any](s Stream[I], newFn func() ProcessFunc[I, O]) Stream[O] {
+	return processEach(s, newFn, true)
+}
+
+func processEach[I, O any](s Stream[I], newFn func() ProcessFunc[I, O], releases bool) Stream[O] {
 	return add(s, "process", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
-		op := &operator.Process[I, O]{Fn: newFn(), Out: out}
+		op := &operator.Process[I, O]{Fn: newFn(), Out: out, Releases: releases}
 		return op, op
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,6 +195,9 @@ type collectFactory struct {
 	mu      sync.Mutex
 	rows    map[string][]table.Row
 	schemas map[string]table.Schema
+	// releasing: the writers copy each row's fields and say they keep no
+	// row (connector.RecordReleaser).
+	releasing bool
 }
 
 func (f *collectFactory) Name() string { return "collect" }
@@ -219,7 +223,11 @@ type collectSink struct {
 func (s *collectSink) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
 	return s, nil
 }
+func (s *collectSink) ReleasesRecords() bool { return s.f.releasing }
 func (s *collectSink) Write(r table.Row, _ int64) error {
+	if s.f.releasing {
+		r.Fields = slices.Clone(r.Fields)
+	}
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	s.f.rows[s.name] = append(s.f.rows[s.name], r)

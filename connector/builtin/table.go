@@ -185,6 +185,9 @@ func (w *blackholeWriter) Write(table.Row, int64) error {
 	return nil
 }
 
+// ReleasesRecords is true: Write keeps nothing (connector.RecordReleaser).
+func (w *blackholeWriter) ReleasesRecords() bool { return true }
+
 func (w *blackholeWriter) Flush(context.Context) error {
 	w.c.n.Add(w.n)
 	w.n = 0

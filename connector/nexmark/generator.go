@@ -388,11 +388,17 @@ type scratch struct {
 	person  personBox
 	auction Auction
 	bid     Bid
+	// freshPerson makes every person a new allocation: its email address
+	// and credit card are bytes of its box, which a reused box would
+	// overwrite (the strings of auctions and bids are slices of the
+	// generator's fixed tables, safe to keep past the next event).
+	freshPerson bool
 }
 
 // event returns the count-th event of the split and its timestamp. With
 // sc == nil the event's member is freshly allocated (the only allocation);
-// otherwise it lives in sc and is overwritten by the next call.
+// otherwise it lives in sc and is overwritten by the next call (a person
+// is allocated anyway when sc.freshPerson is set).
 func (g *gen) event(count int64, sc *scratch) (Event, int64) {
 	m := g.number(count)
 	id := g.firstID + m
@@ -402,7 +408,7 @@ func (g *gen) event(count int64, sc *scratch) (Event, int64) {
 	switch {
 	case e.off < g.p:
 		var b *personBox
-		if sc != nil {
+		if sc != nil && !sc.freshPerson {
 			b = &sc.person
 		} else {
 			b = new(personBox)

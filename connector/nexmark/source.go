@@ -130,18 +130,9 @@ func (r *Reader) read(ctx context.Context, buf []Event, ts []int64) (int, error)
 	if r.closed {
 		return 0, errors.New("nexmark: read from a closed reader")
 	}
-	k := int(min(int64(len(buf)), r.g.n-r.next))
-	if k <= 0 {
-		if len(buf) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	if r.rateLimited {
-		var err error
-		if k, err = r.due(ctx, k); k == 0 {
-			return 0, err
-		}
+	k, err := r.take(ctx, len(buf))
+	if k == 0 {
+		return 0, err
 	}
 	if ts == nil {
 		for i := range buf[:k] {
@@ -153,6 +144,23 @@ func (r *Reader) read(ctx context.Context, buf []Event, ts []int64) (int, error)
 		}
 	}
 	r.next += int64(k)
+	return k, nil
+}
+
+// take returns how many of the next (at most) n events a read returns now:
+// 0 with io.EOF at the end of a bounded split, 0 with ctx's error, or 0
+// and nil when none is due yet (rate-limited).
+func (r *Reader) take(ctx context.Context, n int) (int, error) {
+	k := int(min(int64(n), r.g.n-r.next))
+	if k <= 0 {
+		if n == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	if r.rateLimited {
+		return r.due(ctx, k)
+	}
 	return k, nil
 }
 

@@ -2,6 +2,7 @@ package nexmark
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -192,9 +193,27 @@ type rowConverter struct {
 	width                   int   // the widest member ROW
 	proj                    []projField
 	// The fields of proj that are not NULL for an event of each type (the
-	// rest stay as the zeroed store has them: NULL).
+	// rest stay NULL).
 	projPerson, projAuction, projBid, projOther []int
+	// flat is set when proj has no whole member ROW: then every field of
+	// a row is written by the ops of its event's type (NULLs too), in
+	// one switch per field.
+	flat                             bool
+	flatPerson, flatAuction, flatBid []flatOp
 }
+
+// flatOp writes field dst of a flat projected row: NULL (flatNull), the
+// event type, the event time, or the member's field of code src-flatField.
+type flatOp struct {
+	dst, src int
+}
+
+const (
+	flatNull = iota
+	flatType
+	flatTime
+	flatField
+)
 
 // projField is one field of a projected row: what it reads and, for a
 // member's field, the field code.
@@ -258,6 +277,27 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 		c.proj[i] = f
 	}
 	c.n, c.width = len(fields), 0
+	c.flat = true
+	for i, f := range c.proj {
+		src := [3]int{flatNull, flatNull, flatNull} // person, auction, bid
+		switch f.what {
+		case projEventType:
+			src = [3]int{flatType, flatType, flatType}
+		case projDateTime:
+			src = [3]int{flatTime, flatTime, flatTime}
+		case projPersonField:
+			src[0] = flatField + f.code
+		case projAuctionField:
+			src[1] = flatField + f.code
+		case projBidField:
+			src[2] = flatField + f.code
+		default:
+			c.flat = false
+		}
+		c.flatPerson = append(c.flatPerson, flatOp{i, src[0]})
+		c.flatAuction = append(c.flatAuction, flatOp{i, src[1]})
+		c.flatBid = append(c.flatBid, flatOp{i, src[2]})
+	}
 	for i, f := range c.proj {
 		switch f.what {
 		case projEventType, projDateTime:
@@ -274,6 +314,72 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 		}
 	}
 	return nil
+}
+
+// flatRow converts e into the projected fields (len n) of a flat
+// projection, writing every field; ok is false for an event without a
+// member.
+func (c *rowConverter) flatRow(e *Event, fields []table.Value) (ok bool) {
+	fields = fields[:c.n]
+	switch {
+	case e.Bid != nil:
+		b := e.Bid
+		for _, op := range c.flatBid {
+			switch op.src {
+			case flatNull:
+				fields[op.dst] = table.Value{}
+			case flatType:
+				fields[op.dst] = table.Int(int64(e.Type))
+			case flatTime:
+				fields[op.dst] = table.TimestampMillis(b.DateTime)
+			case flatField + 0:
+				fields[op.dst] = table.Int(b.Auction)
+			case flatField + 1:
+				fields[op.dst] = table.Int(b.Bidder)
+			case flatField + 2:
+				fields[op.dst] = table.Int(b.Price)
+			case flatField + 3:
+				fields[op.dst] = table.Str(b.Channel)
+			case flatField + 4:
+				fields[op.dst] = table.Str(b.URL)
+			case flatField + 5:
+				fields[op.dst] = table.TimestampMillis(b.DateTime)
+			default:
+				fields[op.dst] = table.Str(b.Extra)
+			}
+		}
+	case e.Auction != nil:
+		a := e.Auction
+		for _, op := range c.flatAuction {
+			switch op.src {
+			case flatNull:
+				fields[op.dst] = table.Value{}
+			case flatType:
+				fields[op.dst] = table.Int(int64(e.Type))
+			case flatTime:
+				fields[op.dst] = table.TimestampMillis(a.DateTime)
+			default:
+				fields[op.dst] = auctionValue(a, op.src-flatField)
+			}
+		}
+	case e.Person != nil:
+		p := e.Person
+		for _, op := range c.flatPerson {
+			switch op.src {
+			case flatNull:
+				fields[op.dst] = table.Value{}
+			case flatType:
+				fields[op.dst] = table.Int(int64(e.Type))
+			case flatTime:
+				fields[op.dst] = table.TimestampMillis(p.DateTime)
+			default:
+				fields[op.dst] = personValue(p, op.src-flatField)
+			}
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // projRow converts e into the projected fields (len n, all NULL).
@@ -469,9 +575,14 @@ func bidValue(b *Bid, code int) table.Value {
 }
 
 // row converts e into fields (len n), taking the member ROW's values from
-// mem (len width).
+// mem (len width). Projected rows may be reused ones: every field is
+// written. Rows of the whole schema are fresh (zeroed) ones.
 func (c *rowConverter) row(e *Event, fields, mem []table.Value) table.Row {
+	if c.flat && c.flatRow(e, fields) {
+		return table.Row{Fields: fields}
+	}
 	if c.proj != nil {
+		clear(fields) // a reused row's
 		return c.projRow(e, fields)
 	}
 	if c.eventType >= 0 {
@@ -523,18 +634,25 @@ func (s *tableSource) Open(ctx context.Context, split connector.Split, pos []byt
 }
 
 // tableReader converts a Reader's events to rows. The rows of one Read and
-// their member ROW values share one backing array (one allocation per
-// batch; the generator allocates the member struct of each event).
+// their member ROW values share one backing array: one allocation per
+// batch, or none once the engine said that it is done with a batch's rows
+// by the next Read (ReuseRecords, projected rows only). Events are
+// generated into a scratch member one at a time and converted at once:
+// the rows keep only its values and strings (slices of the generator's
+// tables; a person, whose email and credit card are bytes of its own, is
+// allocated).
 type tableReader struct {
-	r    *Reader
-	conv *rowConverter
-	evs  []Event
-	ts   []int64
+	r     *Reader
+	conv  *rowConverter
+	sc    scratch
+	reuse bool          // ReuseRecords was called
+	store []table.Value // the last batch's backing array, when reused
 }
 
 var (
 	_ connector.Reader[table.Row]      = (*tableReader)(nil)
 	_ connector.Timestamped[table.Row] = (*tableReader)(nil)
+	_ connector.RecordReuser           = (*tableReader)(nil)
 )
 
 func (r *tableReader) Read(ctx context.Context, buf []table.Row) (int, error) {
@@ -546,27 +664,44 @@ func (r *tableReader) ReadTimestamped(ctx context.Context, buf []table.Row, ts [
 	return r.read(ctx, buf, ts[:len(buf)])
 }
 
+// ReuseRecords lets the next Read build its rows in the memory of the
+// rows of this one (connector.RecordReuser), for projected rows only:
+// their values refer to nothing in the backing array (numbers,
+// timestamps, strings of the generator's tables or a person's own bytes,
+// a whole member ROW's fields allocated per row), so a value copied out
+// of a row stays valid when the row is rebuilt. Unprojected rows keep
+// their member ROW's fields in the backing array: never reused.
+func (r *tableReader) ReuseRecords() { r.reuse = r.conv.proj != nil }
+
 func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (int, error) {
-	if cap(r.evs) < len(buf) {
-		r.evs = make([]Event, len(buf))
-		r.ts = make([]int64, len(buf))
+	if r.r.closed {
+		return 0, errors.New("nexmark: read from a closed reader")
 	}
-	evs, tss := r.evs[:len(buf)], r.ts[:len(buf)]
-	n, err := r.r.ReadTimestamped(ctx, evs, tss)
+	n, err := r.r.take(ctx, len(buf))
 	if n == 0 {
 		return 0, err
 	}
 	w, m := r.conv.n, r.conv.width
-	store := make([]table.Value, n*(w+m))
+	var store []table.Value
+	if size := n * (w + m); r.reuse && cap(r.store) >= size {
+		store = r.store[:size] // row writes or clears every field
+	} else {
+		store = make([]table.Value, size)
+		if r.reuse {
+			r.store = store
+		}
+	}
+	r.sc.freshPerson = true
 	for i := range n {
+		e, t := r.r.g.event(r.r.next+int64(i), &r.sc)
 		row := store[i*(w+m) : (i+1)*(w+m)]
-		buf[i] = r.conv.row(&evs[i], row[:w:w], row[w:])
-		evs[i] = Event{}
+		buf[i] = r.conv.row(&e, row[:w:w], row[w:])
+		if ts != nil {
+			ts[i] = t
+		}
 	}
-	if ts != nil {
-		copy(ts, tss[:n])
-	}
-	return n, err
+	r.r.next += int64(n)
+	return n, nil
 }
 
 func (r *tableReader) Position() []byte { return r.r.Position() }

@@ -232,8 +232,12 @@ type Process[I, O any] struct {
 	Base
 	Fn  ProcessFunction[I, O]
 	Out Collector[O]
-	ctx Context
-	em  TSEmitter[O]
+	// Releases says that Fn never reads an input record (the record
+	// itself, not values copied out of it) after it returns (Releaser);
+	// what it emits is Out's to judge.
+	Releases bool
+	ctx      Context
+	em       TSEmitter[O]
 }
 
 func (o *Process[I, O]) Open(rt *Runtime) error {

@@ -58,10 +58,13 @@ type splitReader[T any] struct {
 	br    connector.BytesReader        // nil: the reader does not count bytes
 	bytes int64                        // br's count at the last CountBytes
 	lr    connector.LagReader          // nil: the reader does not report its lag
-	done  bool
-	idle  bool
-	maxTS int64
-	wm    int64
+	// reuseAsked: the reader was told it may reuse record memory
+	// (connector.RecordReuser), or it was found it may not.
+	reuseAsked bool
+	done       bool
+	idle       bool
+	maxTS      int64
+	wm         int64
 	// emptySince is when the reader began to return nothing (base.MinTime
 	// while it returns data): a split is idle only once it was asked and
 	// had nothing for Idleness, never because it was not polled (a stall
@@ -86,6 +89,10 @@ type Source[T any] struct {
 	ts      []int64
 	wm      int64
 	idle    bool
+	// release is 1 when Out is done with every record by the time it
+	// returns (Releaser), -1 when not, 0 until first asked (after every
+	// operator of the chain opened).
+	release int8
 
 	// Dead letters (connector.DeadLetterReader): dlOut is the side output
 	// DeadLetterTag (nil when nothing consumes it: they are only counted).
@@ -311,6 +318,9 @@ func (s *Source[T]) Poll(ctx context.Context) (SourcePoll, error) {
 
 func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err error) {
 	s.Enter()
+	if !sr.reuseAsked {
+		s.askReuse(sr)
+	}
 	if sr.tsr != nil {
 		n, err = sr.tsr.ReadTimestamped(ctx, s.buf, s.ts)
 	} else {
@@ -355,6 +365,23 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 	sr.emptySince = base.MinTime
 	sr.idle = false
 	return n, err
+}
+
+// askReuse lets sr's reader reuse the memory of its records from one Read
+// to the next when it can (connector.RecordReuser) and the output is done
+// with every record when emit returns (Releaser): read emits a batch and
+// clears s.buf before it reads again, and dead letters are a reader's own.
+func (s *Source[T]) askReuse(sr *splitReader[T]) {
+	sr.reuseAsked = true
+	if s.release == 0 {
+		s.release = -1
+		if Releases(s.Out) {
+			s.release = 1
+		}
+	}
+	if ru, ok := sr.r.(connector.RecordReuser); ok && s.release > 0 {
+		ru.ReuseRecords()
+	}
 }
 
 // deadLetters emits the reader's pending dead letters on DeadLetterTag,

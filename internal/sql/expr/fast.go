@@ -68,6 +68,21 @@ func fastCompare(e *Call, args []node) Program {
 			return nil
 		}
 		k := y.v.AsInt()
+		if i, d, ok := intColumnMod(xe); ok {
+			// MOD(col, d) op k (Nexmark q2's MOD(auction, 123) = 0):
+			// Go's % is Java's (the sign of the dividend; MinInt64 % -1
+			// is 0), and |col % d| < |d| fits the result type.
+			return func(r *table.Row) (table.Value, error) {
+				if i >= len(r.Fields) {
+					return x.p(r) // the generic path's error
+				}
+				v := r.Fields[i]
+				if v.IsNull() {
+					return table.Null, nil
+				}
+				return table.Bool(cmpInt(op, v.AsInt()%d, k)), nil
+			}
+		}
 		if i := col(xe); i >= 0 {
 			return func(r *table.Row) (table.Value, error) {
 				if i >= len(r.Fields) {
@@ -255,6 +270,23 @@ func intColumnEquals(e Expr) (col int, k int64, ok bool) {
 		return 0, 0, false
 	}
 	return x.Index, l.V.AsInt(), true
+}
+
+// intColumnMod recognises MOD(col, d) (or col % d) of an integer column
+// and a non-NULL, non-zero integer literal of the same type: the column's
+// index and d.
+func intColumnMod(e Expr) (col int, d int64, ok bool) {
+	m, isCall := e.(*Call)
+	if !isCall || (m.Name != "MOD" && m.Name != "%") || len(m.Args) != 2 || m.Overload == nil || m.Overload.NonStrict {
+		return 0, 0, false
+	}
+	c, ok1 := m.Args[0].(*Column)
+	l, ok2 := m.Args[1].(*Literal)
+	if !ok1 || !ok2 || c.Index < 0 || l.V.IsNull() || !c.Type().IsInteger() ||
+		!l.Type().EqualIgnoringNull(c.Type()) || !m.Type().EqualIgnoringNull(c.Type()) || l.V.AsInt() == 0 {
+		return 0, 0, false
+	}
+	return c.Index, l.V.AsInt(), true
 }
 
 // fastPredicate returns the filter of an integer comparison of a column

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/stromio/strom/table"
@@ -26,9 +27,19 @@ func TestFastPaths(t *testing.T) {
 	for _, op := range []string{"=", "<>", "<", "<=", ">", ">="} {
 		es = append(es, must(reg.Call(op, a, BigIntLit(5))), must(reg.Call(op, BigIntLit(5), a)), must(reg.Call(op, a, b)))
 	}
+	// MOD(column, constant) compared with a constant (Nexmark q2).
+	for _, d := range []int64{3, -4, 123, -1} {
+		for _, op := range []string{"=", "<>", "<", ">="} {
+			m := must(reg.Call("MOD", a, BigIntLit(d)))
+			if _, _, ok := intColumnMod(m); !ok {
+				t.Fatalf("%s is not recognised", m)
+			}
+			es = append(es, must(reg.Call(op, m, BigIntLit(1))), must(reg.Call(op, BigIntLit(-2), m)))
+		}
+	}
 	rows := []table.Row{}
 	for _, tg := range []table.Value{table.Null, table.Int(0), table.Int(1), table.Int(2)} {
-		for _, x := range []table.Value{table.Null, table.Int(4), table.Int(5), table.Int(6)} {
+		for _, x := range []table.Value{table.Null, table.Int(4), table.Int(5), table.Int(6), table.Int(-7), table.Int(-246), table.Int(math.MinInt64)} {
 			rows = append(rows, table.NewRow(tg, x, table.Int(5)))
 		}
 	}
@@ -101,6 +112,10 @@ func slowEval(t *testing.T, e Expr, r table.Row) table.Value {
 		switch x.Name {
 		case "+":
 			return table.Int(p + q)
+		case "MOD", "%":
+			// Truncated division's remainder (Java's %), in big
+			// integers: the sign of the dividend.
+			return table.Int(new(big.Int).Rem(big.NewInt(p), big.NewInt(q)).Int64())
 		case "=":
 			return table.Bool(p == q)
 		case "<>":

@@ -702,5 +702,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			return nil
 		}
 	}
-	return stream.ProcessEach(in, newFn).Name("calc").UID(tr.uid("calc")), nil
+	// The function reads its input row only while it runs (row is
+	// overwritten before any read), so the source below may reuse the
+	// rows' memory when everything downstream is done with them too
+	// (stream.ProcessEachReleasing, connector.RecordReuser).
+	return stream.ProcessEachReleasing(in, newFn).Name("calc").UID(tr.uid("calc")), nil
 }

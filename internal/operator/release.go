@@ -1,0 +1,40 @@
+package operator
+
+import "github.com/stromio/strom/connector"
+
+// Releaser is implemented by an operator input that can say whether it is
+// done with every record passed to Collect (or CollectBatch) by the time
+// the call returns: it keeps no reference to the record itself (for a
+// table.Row: its Fields slice; values copied out of it may be kept, see
+// connector.RecordReuser), and passes it on only to inputs that are done
+// too.
+// Anything that does not implement it (a Writer to another subtask, which
+// holds records in its batch; a fan-out; a window or join operator that
+// keeps records in state) is taken as keeping them.
+//
+// A source whose output is done with its records lets its readers reuse
+// record memory from one Read to the next (connector.RecordReuser).
+type Releaser interface {
+	ReleasesRecords() bool
+}
+
+// Releases reports whether c is done with every record it collects by the
+// time Collect returns (Releaser); false for anything else.
+func Releases(c any) bool {
+	r, ok := c.(Releaser)
+	return ok && r.ReleasesRecords()
+}
+
+// ReleasesRecords reports whether the sink's writer keeps no reference to
+// a record after Write (connector.RecordReleaser). It is asked after Open.
+func (o *Sink[T]) ReleasesRecords() bool {
+	r, ok := o.w.(connector.RecordReleaser)
+	return ok && r.ReleasesRecords()
+}
+
+// ReleasesRecords reports whether the function keeps no reference to an
+// input record (Releases, set by whoever knows the function) and the
+// output is done with what it is given.
+func (o *Process[I, O]) ReleasesRecords() bool {
+	return o.Releases && Releases(o.Out)
+}

@@ -1,0 +1,170 @@
+package stream_test
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/stream"
+)
+
+// reuseSource has one split of n records, each a one-element slice holding
+// its index. Its reader allocates a fresh backing array per Read until it
+// is told it may reuse record memory (connector.RecordReuser); from then
+// on every Read overwrites the array of the Read before.
+type reuseSource struct {
+	n      int64
+	reused atomic.Bool // ReuseRecords was called
+}
+
+func (s *reuseSource) Splits(context.Context) ([]connector.Split, error) {
+	return []connector.Split{{ID: "0"}}, nil
+}
+func (s *reuseSource) Bounded() bool { return true }
+func (s *reuseSource) Open(context.Context, connector.Split, []byte) (connector.Reader[[]int64], error) {
+	return &reuseReader{s: s}, nil
+}
+
+type reuseReader struct {
+	s     *reuseSource
+	next  int64
+	reuse bool
+	store []int64
+}
+
+func (r *reuseReader) ReuseRecords() { r.reuse = true; r.s.reused.Store(true) }
+
+func (r *reuseReader) Read(_ context.Context, buf [][]int64) (int, error) {
+	k := int(min(int64(len(buf)), r.s.n-r.next))
+	if k == 0 {
+		return 0, io.EOF
+	}
+	if !r.reuse || cap(r.store) < k {
+		r.store = make([]int64, k)
+	}
+	for i := range k {
+		r.store[i] = r.next
+		buf[i] = r.store[i : i+1 : i+1]
+		r.next++
+	}
+	return k, nil
+}
+func (r *reuseReader) Position() []byte { return nil }
+func (r *reuseReader) Close() error     { return nil }
+
+// recordSink collects what it is written: the values (copied) or, with
+// keep, the records themselves. release is what its writers answer to
+// ReleasesRecords; a writer that keeps records and answers true lies.
+type recordSink struct {
+	keep, release bool
+	mu            sync.Mutex
+	vals          []int64
+	kept          [][]int64
+}
+
+func (s *recordSink) Open(context.Context, connector.SinkInfo) (connector.Writer[[]int64], error) {
+	return &recordWriter{s: s}, nil
+}
+
+type recordWriter struct{ s *recordSink }
+
+func (w *recordWriter) ReleasesRecords() bool { return w.s.release }
+func (w *recordWriter) Write(v []int64, _ int64) error {
+	w.s.mu.Lock()
+	defer w.s.mu.Unlock()
+	if w.s.keep {
+		w.s.kept = append(w.s.kept, v)
+	} else {
+		w.s.vals = append(w.s.vals, v[0])
+	}
+	return nil
+}
+func (w *recordWriter) Flush(context.Context) error { return nil }
+func (w *recordWriter) Close() error                { return nil }
+
+// values returns what the sink got: for kept records, their contents now.
+func (s *recordSink) values() []int64 {
+	if !s.keep {
+		return s.vals
+	}
+	var out []int64
+	for _, r := range s.kept {
+		out = append(out, r[0])
+	}
+	return out
+}
+
+// TestSourceReusesRecordsOnlyWhenReleased runs a source whose reader
+// overwrites its records when allowed, through a function into a sink, in
+// shapes where everything after the source is done with each record when
+// it returns (reuse allowed) and shapes where something keeps records or
+// holds them past the call (a sink that keeps them, a function not marked
+// releasing, a channel to a subtask of another parallelism): there the
+// source must not reuse, and every record arrives intact. A sink that
+// claims to release but keeps records shows that reuse does overwrite them
+// (what a wrongly allowed reuse would do to a kept row).
+func TestSourceReusesRecordsOnlyWhenReleased(t *testing.T) {
+	const n = 5000
+	cases := []struct {
+		name                   string
+		releasingFn            bool
+		keep, release          bool
+		sinkParallelism        int
+		wantReuse, wantCorrupt bool
+	}{
+		{name: "released", releasingFn: true, release: true, wantReuse: true},
+		{name: "sink keeps", releasingFn: true, keep: true},
+		{name: "function not releasing", release: true},
+		{name: "channel between", releasingFn: true, release: true, sinkParallelism: 2},
+		{name: "lying sink", releasingFn: true, keep: true, release: true, wantReuse: true, wantCorrupt: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			fn := func() stream.ProcessFunc[[]int64, []int64] {
+				return func(_ *stream.Context, v []int64, out stream.Emitter[[]int64]) error {
+					out.Emit(v) // the record itself, as the SQL Calc's in-place output
+					return nil
+				}
+			}
+			var s stream.Stream[[]int64]
+			if c.releasingFn {
+				s = stream.ProcessEachReleasing(in, fn)
+			} else {
+				s = stream.ProcessEach(in, fn)
+			}
+			sink := &recordSink{keep: c.keep, release: c.release}
+			out := stream.SinkTo(s, sink, "sink")
+			if c.sinkParallelism > 0 {
+				out.SetParallelism(c.sinkParallelism)
+			}
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := src.reused.Load(); got != c.wantReuse {
+				t.Errorf("reader told to reuse: %v, want %v", got, c.wantReuse)
+			}
+			got := sink.values()
+			if len(got) != n {
+				t.Fatalf("%d records, want %d", len(got), n)
+			}
+			seen := make([]bool, n)
+			intact := true
+			for _, v := range got {
+				if v < 0 || v >= n || seen[v] {
+					intact = false
+					continue
+				}
+				seen[v] = true
+			}
+			if intact == c.wantCorrupt {
+				t.Errorf("records intact: %v, want %v", intact, !c.wantCorrupt)
+			}
+		})
+	}
+}
