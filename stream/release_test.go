@@ -168,3 +168,50 @@ func TestSourceReusesRecordsOnlyWhenReleased(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceReuseOffForFanOutAndSideOutputs: a releasing function whose
+// output goes to two sinks (one keeping records) or whose input also goes
+// to a side output (kept by its sink) must not let the source reuse
+// records; every record the keeping sink holds stays intact. (Found by
+// review: with the fan-out claiming to release, 512 distinct records of
+// 5000 arrived, and no other test noticed.)
+func TestSourceReuseOffForFanOutAndSideOutputs(t *testing.T) {
+	const n = 5000
+	for _, shape := range []string{"fan-out", "side output"} {
+		t.Run(shape, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			tag := stream.NewOutputTag[[]int64]("side")
+			s := stream.ProcessEachReleasing(in, func() stream.ProcessFunc[[]int64, []int64] {
+				return func(ctx *stream.Context, v []int64, out stream.Emitter[[]int64]) error {
+					if shape == "side output" {
+						tag.Emit(ctx, v)
+					}
+					out.Emit(v)
+					return nil
+				}
+			})
+			stream.SinkTo(s, &recordSink{release: true}, "releasing")
+			kept := &recordSink{keep: true}
+			if shape == "fan-out" {
+				stream.SinkTo(s, kept, "keeping")
+			} else {
+				stream.SinkTo(stream.SideOutput(s, tag), kept, "keeping")
+			}
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if src.reused.Load() {
+				t.Error("reader told to reuse records that a second consumer keeps")
+			}
+			seen := make(map[int64]bool, n)
+			for _, v := range kept.values() {
+				seen[v] = true
+			}
+			if len(kept.values()) != n || len(seen) != n {
+				t.Errorf("kept sink: %d records, %d distinct, want %d intact", len(kept.values()), len(seen), n)
+			}
+		})
+	}
+}

@@ -2,13 +2,18 @@ package streamsql_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
 	nexgen "github.com/stromio/strom/connector/nexmark"
+	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
 )
 
@@ -84,5 +89,57 @@ func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 				t.Errorf("reader told to reuse rows: %v, want %v", got, c.reuse)
 			}
 		})
+	}
+}
+
+// TestNexmarkSQLStatementSetKeepsRows: a STATEMENT SET sends one projected
+// scan of bids to blackhole (releasing) and to a 'collect' sink that keeps
+// the rows it is given: the source fans out, so it must not reuse rows, at
+// parallelism 1 and 2, and the kept rows (strings included) equal the
+// generator's bids.
+func TestNexmarkSQLStatementSetKeepsRows(t *testing.T) {
+	const events = 3000
+	ddl, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(ddl), "'connector' = 'nexmark',", "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',", 1)
+	src = strings.ReplaceAll(strings.ReplaceAll(src, "'10000000'", "'1000'"), "'100000000'", fmt.Sprintf("'%d'", events))
+	var want []string
+	for _, e := range nexgen.Generate(nexgen.GeneratorConfig{Events: events, Seed: 7, Rate: 1000, Splits: 1}) {
+		if e.Bid != nil {
+			want = append(want, fmt.Sprintf("%d|%s|%s|%s", e.Bid.Auction, e.Bid.Channel, e.Bid.URL, e.Bid.Extra))
+		}
+	}
+	slices.Sort(want)
+	for _, par := range []int{1, 2} {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		var reused atomic.Int32
+		sess := streamsql.NewSession(streamsql.Options{Parallelism: par,
+			Factories: []connector.TableFactory{reuseNexmark{nexgen.TableFactory(), &reused}, col, builtin.BlackholeFactory()}})
+		sess.RegisterNexmarkFunctions()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := sess.Exec(ctx, src+`
+CREATE TABLE bh (a BIGINT, c VARCHAR, u VARCHAR, x VARCHAR) WITH ('connector' = 'blackhole');
+CREATE TABLE keep (a BIGINT, c VARCHAR, u VARCHAR, x VARCHAR) WITH ('connector' = 'collect');
+EXECUTE STATEMENT SET BEGIN
+INSERT INTO bh SELECT auction, channel, url, extra FROM bid;
+INSERT INTO keep SELECT auction, channel, url, extra FROM bid;
+END;`)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := reused.Load(); n != 0 {
+			t.Errorf("parallelism %d: %d readers told to reuse rows a second sink keeps", par, n)
+		}
+		var got []string
+		for _, r := range col.rows["keep"] {
+			got = append(got, fmt.Sprintf("%d|%s|%s|%s", r.Fields[0].AsInt(), r.Fields[1].AsString(), r.Fields[2].AsString(), r.Fields[3].AsString()))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("parallelism %d: kept rows differ from the generator's bids (%d rows, want %d)", par, len(got), len(want))
+		}
 	}
 }

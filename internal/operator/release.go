@@ -34,7 +34,20 @@ func (o *Sink[T]) ReleasesRecords() bool {
 
 // ReleasesRecords reports whether the function keeps no reference to an
 // input record (Releases, set by whoever knows the function) and the
-// output is done with what it is given.
+// output and every side output are done with what they are given (a
+// function may hand its input to a side output; today a side output is
+// always a channel to another subtask, which keeps records, so a function
+// with side outputs never releases).
 func (o *Process[I, O]) ReleasesRecords() bool {
-	return o.Releases && Releases(o.Out)
+	if !o.Releases || !Releases(o.Out) {
+		return false
+	}
+	if o.RT != nil {
+		for _, side := range o.RT.Sides {
+			if !Releases(side) {
+				return false
+			}
+		}
+	}
+	return true
 }
