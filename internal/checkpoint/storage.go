@@ -293,31 +293,41 @@ func retain(ctx context.Context, s retainer, n int, keep []int64) error {
 // complete, nor on files retention may remove. complete reports whether a
 // checkpoint is complete.
 func checkReferences(ctx context.Context, s Storage, m *Metadata, where string, complete func(int64) (bool, error)) error {
-	var other []int64
+	var done, other []int64
 	for _, ref := range m.Referenced() {
 		ok, err := complete(ref)
 		if err != nil {
 			return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, where, err)
 		}
-		if !ok {
+		if ok {
+			done = append(done, ref)
+		} else {
 			other = append(other, ref)
 		}
 	}
 	if len(other) == 0 {
 		return nil
 	}
-	ids, err := s.List(ctx)
-	if err != nil {
-		return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, where, err)
-	}
-	used := map[FileRef]bool{}
-	for _, id := range ids {
-		if id == m.ID {
-			continue
+	var need []FileRef // links into directories without metadata
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			for _, l := range f.Links(m.ID) {
+				if slices.Contains(other, l.Dir) {
+					need = append(need, l)
+				}
+			}
 		}
+	}
+	// The complete checkpoints m references first (the chains m extends
+	// hold the links in the common case), then every other one.
+	used := map[FileRef]bool{}
+	covered := func() bool {
+		return !slices.ContainsFunc(need, func(l FileRef) bool { return !used[l] })
+	}
+	add := func(id int64) error {
 		cm, err := s.Load(ctx, id)
 		if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
-			continue // not a restore point: what it uses is not protected
+			return nil // not a restore point: what it uses is not protected
 		}
 		if err != nil {
 			return fmt.Errorf("checkpoint: committing chk-%d in %s: reading chk-%d for the files its chains use: %w", m.ID, where, id, err)
@@ -329,15 +339,31 @@ func checkReferences(ctx context.Context, s Storage, m *Metadata, where string, 
 				}
 			}
 		}
+		return nil
 	}
-	for _, op := range m.Operators {
-		for _, f := range op.Keyed {
-			for _, l := range f.Links(m.ID) {
-				if slices.Contains(other, l.Dir) && !used[l] {
-					return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: operator %q references chk-%d/%s, but chk-%d is not a complete checkpoint and no complete checkpoint's chains use the file",
-						m.ID, where, op.UID, l.Dir, l.Name, l.Dir)
-				}
+	for _, id := range done {
+		if err := add(id); err != nil {
+			return err
+		}
+	}
+	if !covered() {
+		ids, err := s.List(ctx)
+		if err != nil {
+			return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, where, err)
+		}
+		for _, id := range ids {
+			if id == m.ID || slices.Contains(done, id) {
+				continue
 			}
+			if err := add(id); err != nil {
+				return err
+			}
+		}
+	}
+	for _, l := range need {
+		if !used[l] {
+			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references chk-%d/%s, but chk-%d is not a complete checkpoint and no complete checkpoint's chains use the file",
+				m.ID, where, l.Dir, l.Name, l.Dir)
 		}
 	}
 	return nil

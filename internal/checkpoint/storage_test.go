@@ -641,12 +641,20 @@ func testIncrementalChain(t *testing.T, st *store) {
 		t.Fatal(err)
 	}
 	stray := []FileRef{{Dir: 2, Name: "agg-0-stray.kg", Size: int64(len(EncodeKeyed(0, 4, nil))), CRC: CRC(EncodeKeyed(0, 4, nil))}}
-	if _, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d3, stray, d4}); err == nil || !strings.Contains(err.Error(), "not a complete checkpoint") {
+	if _, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d3, stray, d4}); err == nil || !strings.Contains(err.Error(), "no complete checkpoint's chains use") {
 		t.Fatalf("commit using a file of a subsumed checkpoint that no chain uses: %v", err)
 	}
-	m4, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d3, d4})
+	// Nor may it use chk-2's files without chk-3's (a chain that no
+	// complete checkpoint has)... unless a complete checkpoint's chains use
+	// each of them: chk-4 over chk-1 and chk-2 only is accepted, although
+	// it references no complete checkpoint (a finished subtask's chain is
+	// reused as it is: the checkpoint holding it need not be referenced).
+	m4, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d4})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("commit over links that chk-3's chains use: %v", err)
+	}
+	if got := m4.Referenced(); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("Referenced = %v", got)
 	}
 	if err := s.Retain(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -654,8 +662,13 @@ func testIncrementalChain(t *testing.T, st *store) {
 	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{4}) {
 		t.Fatalf("List after Retain(1) = %v", ids)
 	}
-	if names := st.names(t, "chk-3"); !slices.Equal(names, []string{d3[0].Name, d3[1].Name}) {
-		t.Fatalf("after the second Retain(1) chk-3 holds %q", names)
+	// chk-3 goes (no chain uses its files any more); chk-2 keeps what
+	// chk-4 uses.
+	if names := st.names(t, ""); !slices.Equal(names, []string{"chk-1", "chk-2", "chk-4"}) {
+		t.Fatalf("after the second Retain(1) the storage holds %q", names)
+	}
+	if names := st.names(t, "chk-2"); !slices.Equal(names, []string{d2[0].Name, d2[1].Name}) {
+		t.Fatalf("after the second Retain(1) chk-2 holds %q", names)
 	}
 	if got, err := Verify(ctx, s, 4); err != nil || !equalMetadata(got, m4) {
 		t.Fatalf("Verify(4) = %v, %v", got, err)
