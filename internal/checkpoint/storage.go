@@ -74,9 +74,11 @@ type Storage interface {
 	// size and CRC must match it (a metadata entry: KeyedFile.Sum).
 	ReadFile(ctx context.Context, id int64, name string, want *FileSum) ([]byte, error)
 	// CommitMetadata validates m, checks that the files it references were
-	// written with their sizes, and stores it last: when it returns nil,
-	// checkpoint m.ID is complete and durable. It fails with ErrExists when
-	// the checkpoint is complete already.
+	// written with their sizes (and, outside its own directory, lie in a
+	// complete checkpoint's directory or are links of a complete
+	// checkpoint's chains: checkReferences), and stores it last: when it
+	// returns nil, checkpoint m.ID is complete and durable. It fails with
+	// ErrExists when the checkpoint is complete already.
 	CommitMetadata(ctx context.Context, m *Metadata) error
 	// List returns the ids of the complete checkpoints, ascending. Their
 	// files are not read.
