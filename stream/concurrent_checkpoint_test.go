@@ -48,7 +48,7 @@ func copyTree(t *testing.T, src, dst string) {
 // TestIncrementalConcurrentCheckpoints: a job with incremental checkpoints,
 // 2 or 3 of them in flight at once (a 2 ms interval) and 1 or 2 retained,
 // is canceled in the middle of its input and runs to its end. No
-// checkpoint may fail. Then every retained checkpoint restores: the job
+// checkpoint may fail. Then every listed checkpoint restores: the job
 // started from it (a copy of the directory without the newer ones) reads
 // the rest of the input without a sequence alert (the keyed state of every
 // key is exactly its state at the checkpoint), and every window sum it
@@ -99,9 +99,11 @@ func TestIncrementalConcurrentCheckpoints(t *testing.T) {
 					t.Fatalf("checkpoints %v: %v", ids, err)
 				}
 				t.Logf("%d checkpoints completed, %d overlapping the next; the directory holds %v", st.Completed, concurrent, ids)
-				// The newest `retained` are the restore points (the others
-				// hold files of their chains and may miss links of their own).
-				for _, id := range ids[max(0, len(ids)-retained):] {
+				// Every listed checkpoint is a restore point (the newest
+				// `retained`, and those whose files the checkpoints in
+				// flight at the last retention used); the subsumed ones
+				// are not listed.
+				for _, id := range ids {
 					from := filepath.Join(t.TempDir(), "from")
 					copyTree(t, dir, from)
 					cp := checkpoint.NewLocal(vfs.OS{}, from)

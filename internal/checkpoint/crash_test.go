@@ -129,6 +129,134 @@ func TestCrashAtEveryStepOfRetention(t *testing.T) {
 	}
 }
 
+// chainedHistory writes, in s: chk-1 full, chk-2 and chk-3 deltas over
+// it (chk-3 also holds a file it does not use), an attempt chk-4 that
+// crashed, chk-5 full, chk-6 deltas over chk-3's chains (so its chains
+// use files of chk-1, chk-2 and one of chk-3's two) and chk-7 full. It returns chk-1,
+// chk-7 and the deltas of chk-6's chains.
+func chainedHistory(t *testing.T, s Storage) (m1, m7 *Metadata, deltas [][]FileRef) {
+	t.Helper()
+	ctx := context.Background()
+	m1 = mustCheckpoint(t, s, 1)
+	d2 := writeDelta(t, s, 2)
+	if _, err := commitChained(ctx, s, 2, m1, [][]FileRef{d2}); err != nil {
+		t.Fatal(err)
+	}
+	d3 := writeDelta(t, s, 3)
+	// A file of chk-3 that no chain uses (retention removes it alone).
+	if _, err := s.WriteFile(ctx, 3, "unused.kg", EncodeKeyed(0, 4, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commitChained(ctx, s, 3, m1, [][]FileRef{d2, d3}); err != nil {
+		t.Fatal(err)
+	}
+	writeDelta(t, s, 4)
+	mustCheckpoint(t, s, 5)
+	d6 := writeDelta(t, s, 6)
+	// Subtask 1's chain skips chk-3's delta (as if it were a full file
+	// there): chk-3 is partly used.
+	deltas = [][]FileRef{d2, d3[:1], d6}
+	if _, err := commitChained(ctx, s, 6, m1, deltas); err != nil {
+		t.Fatal(err)
+	}
+	return m1, mustCheckpoint(t, s, 7), deltas
+}
+
+// TestCrashAtEveryStepOfChainedRetention crashes at every step of a
+// retention that subsumes checkpoints whose files a retained chain uses
+// (and one, chk-5, whose files none uses): the restart finds the newest
+// checkpoint without a corrupt one on the way, every listed checkpoint
+// verifies, and the restarted process's retention keeps exactly the files
+// the chains use. Then more rounds: the directories that hold only used
+// files survive the stale-attempt cleanup, and go once no chain uses them.
+func TestCrashAtEveryStepOfChainedRetention(t *testing.T) {
+	ctx := context.Background()
+	for _, tear := range []int{0, 4096} {
+		for k := 0; ; k++ {
+			c := vfs.NewCrashFS(uint64(k))
+			c.SetTear(tear)
+			s := NewLocal(c, "data/ckpt")
+			m1, m7, deltas := chainedHistory(t, s)
+			c.HaltAfter(k)
+			err := s.Retain(ctx, 2)
+			what := fmt.Sprintf("tear %d crash after step %d of Retain", tear, k)
+			o := restart(c)
+			checkOldOrNew(t, what, o, m7, m7, true, c)
+			s = NewLocal(c, "data/ckpt")
+			verifyListed(t, what, s, c)
+			if err := s.Retain(ctx, 2); err != nil {
+				t.Fatalf("%s: Retain after the restart: %v", what, err)
+			}
+			verifyListed(t, what, s, c)
+			ls := localStore(c, "data/ckpt")
+			checkTree := func(when string, want map[string][]string) {
+				t.Helper()
+				for dir, names := range want {
+					if got := ls.names(t, dir); !slices.Equal(got, names) {
+						t.Fatalf("%s: %s %q holds %q, want %q\n%s", what, when, dir, got, names, c.Tree())
+					}
+				}
+			}
+			used := map[string][]string{
+				"chk-1": {"agg-0.kg", "agg-1.kg"},
+				"chk-2": {"agg-0-d2.kg", "agg-1-d2.kg"},
+				"chk-3": {"agg-0-d3.kg"},
+			}
+			used[""] = []string{"chk-1", "chk-2", "chk-3", "chk-6", "chk-7"}
+			checkTree("after the restarted retention", used)
+			if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{6, 7}) {
+				t.Fatalf("%s: List = %v", what, ids)
+			}
+			// chk-8 extends chk-6's chains; chk-6 is subsumed.
+			d8 := writeDelta(t, s, 8)
+			if _, err := commitChained(ctx, s, 8, m1, append(slices.Clone(deltas), d8)); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if err := s.Retain(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			used[""] = []string{"chk-1", "chk-2", "chk-3", "chk-6", "chk-7", "chk-8"}
+			used["chk-6"] = []string{"agg-0-d6.kg", "agg-1-d6.kg"}
+			checkTree("after chk-8 and Retain(2)", used)
+			verifyListed(t, what, s, c)
+			// Directories that hold only used files are not stale attempts.
+			mustCheckpoint(t, s, 9)
+			if err := s.Retain(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			used[""] = []string{"chk-1", "chk-2", "chk-3", "chk-6", "chk-8", "chk-9"}
+			checkTree("after chk-9 and Retain(2)", used)
+			verifyListed(t, what, s, c)
+			mustCheckpoint(t, s, 10)
+			if err := s.Retain(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			checkTree("after chk-10 and Retain(2)", map[string][]string{"": {"chk-10", "chk-9"}})
+			if err == nil {
+				if k < 12 {
+					t.Fatalf("retention took only %d steps: the test is not crashing where it should", k)
+				}
+				break
+			}
+		}
+	}
+}
+
+// verifyListed fails unless every checkpoint s lists verifies.
+func verifyListed(t *testing.T, what string, s Storage, c *vfs.CrashFS) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, err := Verify(ctx, s, id); err != nil {
+			t.Fatalf("%s: chk-%d is listed as complete but: %v\n%s", what, id, err, c.Tree())
+		}
+	}
+}
+
 // TestIOErrorsWhileWritingACheckpoint fails each step of writing checkpoint
 // 2 in turn with ENOSPC or EIO (a short write for writes): the error
 // reaches the caller, nothing is acknowledged, checkpoint 1 stays loadable

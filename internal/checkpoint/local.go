@@ -205,10 +205,8 @@ func (l *Local) CommitMetadata(ctx context.Context, m *Metadata) error {
 		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, l.dir)
 	}
 	dir := l.chkDir(m.ID)
-	for _, ref := range m.Referenced() {
-		if done, err := l.complete(ref); err != nil || !done {
-			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references files of chk-%d, which is not a complete checkpoint (%v)", m.ID, l.dir, ref, err)
-		}
+	if err := checkReferences(ctx, l, m, l.dir, l.complete); err != nil {
+		return err
 	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
@@ -261,8 +259,8 @@ func (l *Local) syncAncestors() error {
 	}
 }
 
-// scan returns the ids of the complete and of the incomplete checkpoint
-// directories, ascending. A missing DIR is empty.
+// scan returns the ids of the complete checkpoints and of the other
+// checkpoint directories, ascending. A missing DIR is empty.
 func (l *Local) scan(ctx context.Context) (complete, incomplete []int64, err error) {
 	names, err := l.fs.ReadDir(l.dir)
 	if vfs.IsNotExist(err) {
@@ -339,7 +337,7 @@ func (l *Local) LoadLatest(ctx context.Context, logf func(format string, args ..
 	}
 	note := ""
 	if len(incomplete) > 0 {
-		note = fmt.Sprintf(" (%d incomplete attempt(s) without %s ignored)", len(incomplete), MetadataFile)
+		note = noMetadataNote(len(incomplete))
 	}
 	return loadLatest(ctx, l, l.dir, note, logf)
 }
@@ -384,62 +382,60 @@ func (l *Local) Retain(ctx context.Context, n int, keep ...int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	complete, incomplete, err := l.scan(ctx)
-	if err != nil {
+	return retain(ctx, l, n, keep)
+}
+
+// subsume implements retainer: _metadata is removed and chk-<id> synced.
+func (l *Local) subsume(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	drop, stale, err := retainPlan(complete, incomplete, n, keep)
-	if err != nil {
-		return err
-	}
-	if drop, err = protectReferenced(ctx, l, complete, drop, keep); err != nil {
-		return err
-	}
-	for _, id := range drop {
-		if err := l.Delete(ctx, id); err != nil {
-			return err
+	dir := l.chkDir(id)
+	if err := l.fs.Remove(filepath.Join(dir, MetadataFile)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
 		}
+		return fmt.Errorf("checkpoint: subsuming chk-%d in %s: %w", id, l.dir, err)
 	}
-	for _, id := range stale {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := l.fs.RemoveAll(l.chkDir(id)); err != nil {
-			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, l.dir, err)
-		}
-	}
-	if len(stale) > 0 {
-		if err := l.fs.SyncDir(l.dir); err != nil {
-			return fmt.Errorf("checkpoint: retention in %s: %w", l.dir, err)
-		}
+	if err := l.fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("checkpoint: subsuming chk-%d in %s: %w", id, l.dir, err)
 	}
 	return nil
 }
 
-// retainPlan decides what Retain(n) removes, given the ids of the complete
-// and the incomplete checkpoints (ascending): all but the newest n complete
-// ones, and the incomplete ones older than the newest complete one
-// (attempts that failed or crashed; newer ones may still be in progress),
-// but not those in keep (in progress as well, below a newer checkpoint that
-// completed first). protectReferenced spares the complete ones in keep.
-func retainPlan(complete, incomplete []int64, n int, keep []int64) (drop, stale []int64, err error) {
-	if n < 1 {
-		return nil, nil, fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
+// collect implements retainer.
+func (l *Local) collect(ctx context.Context, id int64, keep map[string]bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if len(complete) == 0 {
-		return nil, nil, nil
-	}
-	newest := complete[len(complete)-1]
-	if len(complete) > n {
-		drop = complete[:len(complete)-n]
-	}
-	for _, id := range incomplete {
-		if id >= newest {
-			break
+	dir := l.chkDir(id)
+	if len(keep) == 0 {
+		if err := l.fs.RemoveAll(dir); err != nil {
+			return fmt.Errorf("checkpoint: removing chk-%d in %s: %w", id, l.dir, err)
 		}
-		if !slices.Contains(keep, id) {
-			stale = append(stale, id)
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			return fmt.Errorf("checkpoint: removing chk-%d in %s: %w", id, l.dir, err)
+		}
+		return nil
+	}
+	names, err := l.fs.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: pruning chk-%d in %s: %w", id, l.dir, err)
+	}
+	removed := false
+	for _, name := range names {
+		if keep[name] {
+			continue
+		}
+		if err := l.fs.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("checkpoint: pruning chk-%d in %s: %w", id, l.dir, err)
+		}
+		removed = true
+	}
+	if removed {
+		if err := l.fs.SyncDir(dir); err != nil {
+			return fmt.Errorf("checkpoint: pruning chk-%d in %s: %w", id, l.dir, err)
 		}
 	}
-	return drop, stale, nil
+	return nil
 }

@@ -342,10 +342,8 @@ func (s *S3) CommitMetadata(ctx context.Context, m *Metadata) error {
 	} else if done {
 		return fmt.Errorf("%w: chk-%d in %s", ErrExists, m.ID, s)
 	}
-	for _, ref := range m.Referenced() {
-		if done, err := s.complete(ctx, ref); err != nil || !done {
-			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references files of chk-%d, which is not a complete checkpoint (%v)", m.ID, s, ref, err)
-		}
+	if err := checkReferences(ctx, s, m, s.String(), func(id int64) (bool, error) { return s.complete(ctx, id) }); err != nil {
+		return err
 	}
 	for _, op := range m.Operators {
 		for _, f := range op.Keyed {
@@ -377,8 +375,8 @@ func (s *S3) CommitMetadata(ctx context.Context, m *Metadata) error {
 	return nil
 }
 
-// scan returns the ids of the complete and of the incomplete checkpoints,
-// ascending, from one listing of the keys under <prefix>/chk-.
+// scan returns the ids of the complete checkpoints and of the other
+// chk-<id> prefixes, ascending, from one listing of the keys under <prefix>/chk-.
 func (s *S3) scan(ctx context.Context) (complete, incomplete []int64, err error) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -456,7 +454,7 @@ func (s *S3) LoadLatest(ctx context.Context, logf func(format string, args ...an
 	}
 	note := ""
 	if len(incomplete) > 0 {
-		note = fmt.Sprintf(" (%d incomplete attempt(s) without %s ignored)", len(incomplete), MetadataFile)
+		note = noMetadataNote(len(incomplete))
 	}
 	return loadLatest(ctx, s, s.String(), note, logf)
 }
@@ -484,6 +482,11 @@ func (s *S3) Delete(ctx context.Context, id int64) error {
 
 // removeAll removes every object under chk-<id>/.
 func (s *S3) removeAll(ctx context.Context, id int64) error {
+	return s.removeWhere(ctx, id, func(string) bool { return true })
+}
+
+// removeWhere removes the objects chk-<id>/<name> for which remove(name).
+func (s *S3) removeWhere(ctx context.Context, id int64, remove func(name string) bool) error {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dir := s.root + ChkDirName(id) + "/"
@@ -495,7 +498,9 @@ func (s *S3) removeAll(ctx context.Context, id int64) error {
 			}
 			return fmt.Errorf("checkpoint: deleting chk-%d: listing %s: %w", id, s.label(dir), obj.Err)
 		}
-		keys = append(keys, minio.ObjectInfo{Key: obj.Key})
+		if remove(strings.TrimPrefix(obj.Key, dir)) {
+			keys = append(keys, minio.ObjectInfo{Key: obj.Key})
+		}
 	}
 	if len(keys) == 0 {
 		return ctx.Err()
@@ -525,26 +530,22 @@ func (s *S3) Retain(ctx context.Context, n int, keep ...int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	complete, incomplete, err := s.scan(ctx)
-	if err != nil {
-		return err
-	}
-	drop, stale, err := retainPlan(complete, incomplete, n, keep)
-	if err != nil {
-		return err
-	}
-	if drop, err = protectReferenced(ctx, s, complete, drop, keep); err != nil {
-		return err
-	}
-	for _, id := range drop {
-		if err := s.Delete(ctx, id); err != nil {
-			return err
+	return retain(ctx, s, n, keep)
+}
+
+// subsume implements retainer: the _metadata object is deleted.
+func (s *S3) subsume(ctx context.Context, id int64) error {
+	key := s.key(id, MetadataFile)
+	if err := s.client.RemoveObject(ctx, s.opts.Bucket, key, minio.RemoveObjectOptions{}); err != nil && s3Code(err) != minio.NoSuchKey {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-	}
-	for _, id := range stale {
-		if err := s.removeAll(ctx, id); err != nil {
-			return fmt.Errorf("checkpoint: removing the incomplete chk-%d in %s: %w", id, s, err)
-		}
+		return fmt.Errorf("checkpoint: subsuming chk-%d: %w", id, s.s3Err("removing", key, err))
 	}
 	return nil
+}
+
+// collect implements retainer.
+func (s *S3) collect(ctx context.Context, id int64, keep map[string]bool) error {
+	return s.removeWhere(ctx, id, func(name string) bool { return !keep[name] })
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -267,5 +268,71 @@ func TestS3ConcurrentCommit(t *testing.T) {
 	}
 	if ids, err := s.List(ctx); err != nil || !slices.Equal(ids, []int64{1, 2, 3, 4, 5}) {
 		t.Fatalf("List = %v, %v", ids, err)
+	}
+}
+
+// TestS3RetentionStoppedAtEveryRequest is TestCrashAtEveryStepOfChainedRetention
+// over S3: retention stops at each of its deleting requests in turn (the
+// store refuses it and every later one, as if the process died there).
+// Every checkpoint still listed verifies, the newest is listed, and a
+// retention run again afterwards keeps exactly the objects the chains use.
+func TestS3RetentionStoppedAtEveryRequest(t *testing.T) {
+	ctx := context.Background()
+	for k := 0; ; k++ {
+		f := newFakeS3(t)
+		s := f.storage(t, "ckpt")
+		_, m7, _ := chainedHistory(t, s)
+		var n atomic.Int64
+		deny := func(r *http.Request) bool {
+			if r.Method != http.MethodDelete && !(r.Method == http.MethodPost && r.URL.Query().Has("delete")) {
+				return false
+			}
+			return n.Add(1) > int64(k)
+		}
+		f.deny.Store(&deny)
+		err := s.Retain(ctx, 2)
+		f.deny.Store(nil)
+		what := fmt.Sprintf("retention stopped at deleting request %d", k+1)
+		if err == nil && n.Load() > int64(k) {
+			t.Fatalf("%s: Retain succeeded although the store refused a delete", what)
+		}
+		ids, lerr := s.List(ctx)
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		if len(ids) == 0 || ids[len(ids)-1] != m7.ID {
+			t.Fatalf("%s: List = %v", what, ids)
+		}
+		for _, id := range ids {
+			if _, verr := Verify(ctx, s, id); verr != nil {
+				t.Fatalf("%s: chk-%d is listed but: %v", what, id, verr)
+			}
+		}
+		if err := s.Retain(ctx, 2); err != nil {
+			t.Fatalf("%s: Retain again: %v", what, err)
+		}
+		if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{6, 7}) {
+			t.Fatalf("%s: List after the second Retain = %v", what, ids)
+		}
+		list, lerr := f.backend.ListBucket(testBucket, &gofakes3.Prefix{HasPrefix: true, Prefix: "ckpt/chk-"}, gofakes3.ListBucketPage{})
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		var keys []string
+		for _, c := range list.Contents {
+			if !strings.HasPrefix(c.Key, "ckpt/chk-6/") && !strings.HasPrefix(c.Key, "ckpt/chk-7/") {
+				keys = append(keys, strings.TrimPrefix(c.Key, "ckpt/"))
+			}
+		}
+		slices.Sort(keys)
+		if want := []string{"chk-1/agg-0.kg", "chk-1/agg-1.kg", "chk-2/agg-0-d2.kg", "chk-2/agg-1-d2.kg", "chk-3/agg-0-d3.kg"}; !slices.Equal(keys, want) {
+			t.Fatalf("%s: the subsumed checkpoints left %q, want %q", what, keys, want)
+		}
+		if err == nil {
+			if k < 5 {
+				t.Fatalf("retention made only %d deleting requests: the test is not stopping it where it should", k)
+			}
+			break
+		}
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+
+	"github.com/stromio/strom/internal/failpoint"
 )
 
 // FileSum is the size and CRC-32C of a stored file.
@@ -71,9 +74,11 @@ type Storage interface {
 	// size and CRC must match it (a metadata entry: KeyedFile.Sum).
 	ReadFile(ctx context.Context, id int64, name string, want *FileSum) ([]byte, error)
 	// CommitMetadata validates m, checks that the files it references were
-	// written with their sizes, and stores it last: when it returns nil,
-	// checkpoint m.ID is complete and durable. It fails with ErrExists when
-	// the checkpoint is complete already.
+	// written with their sizes (and, outside its own directory, lie in a
+	// complete checkpoint's directory or are links of a complete
+	// checkpoint's chains: checkReferences), and stores it last: when it
+	// returns nil, checkpoint m.ID is complete and durable. It fails with
+	// ErrExists when the checkpoint is complete already.
 	CommitMetadata(ctx context.Context, m *Metadata) error
 	// List returns the ids of the complete checkpoints, ascending. Their
 	// files are not read.
@@ -89,16 +94,23 @@ type Storage interface {
 	// are, without falling back: the checkpoint may be fine. With no valid
 	// checkpoint it returns an error wrapping ErrNoCheckpoint.
 	LoadLatest(ctx context.Context, logf func(format string, args ...any)) (*Metadata, error)
-	// Delete removes checkpoint id, complete or not; it is not an error when
-	// it does not exist. The checkpoint stops being complete before any of
-	// its files is removed.
+	// Delete removes checkpoint id, complete or not, with all its files
+	// (whether or not newer checkpoints reference them: retention is what
+	// respects references); it is not an error when it does not exist.
+	// The checkpoint stops being complete before any of its files is
+	// removed.
 	Delete(ctx context.Context, id int64) error
-	// Retain deletes all but the newest n (at least 1) complete checkpoints,
-	// and the incomplete ones older than the newest complete one (attempts
-	// that failed or crashed), but none that a kept complete checkpoint
-	// references and none in keep: the checkpoints in flight (complete or
-	// not yet) and those their files reference, which a newer checkpoint
-	// completing first need not reference (MaxConcurrent > 1).
+	// Retain subsumes all but the newest n (at least 1) complete
+	// checkpoints: their metadata is removed first, so they are no longer
+	// checkpoints (never listed, restored from or reported as corrupt),
+	// then their files, except those that the chains of the checkpoints
+	// still complete reference, which stay in their directory until no
+	// chain does. Directories without metadata older than the newest
+	// complete checkpoint (attempts that failed or crashed, and subsumed
+	// checkpoints) are pruned the same way. Nothing in keep is touched:
+	// the checkpoints in flight (complete or not yet) and those their files
+	// reference, which a newer checkpoint completing first need not
+	// reference (MaxConcurrent > 1); a complete one in keep stays complete.
 	Retain(ctx context.Context, n int, keep ...int64) error
 }
 
@@ -171,45 +183,196 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 	return nil, fmt.Errorf("%w in %s: all %d complete checkpoints are corrupt; the newest, %w", ErrNoCheckpoint, where, len(ids), newest)
 }
 
-// protectReferenced removes from drop the checkpoints that a kept complete
-// checkpoint references (the base and delta files of its chains live in
-// their directories). complete are the ids of the complete checkpoints,
-// ascending; also are checkpoints the caller keeps (Retain's keep). A kept
-// checkpoint whose metadata is corrupt or missing cannot
-// be restored, so what it references needs no protection; any other error
-// is returned and nothing may be deleted.
-func protectReferenced(ctx context.Context, s Storage, complete, drop, also []int64) ([]int64, error) {
-	if len(drop) == 0 {
-		return nil, nil
+// retainer is what retain needs of a storage: its directories, and the two
+// steps of pruning them.
+type retainer interface {
+	Storage
+	// scan returns the ids of the complete checkpoints and of the other
+	// chk-<id> directories (incomplete attempts, and directories of
+	// subsumed checkpoints kept for files newer ones reference), ascending.
+	scan(ctx context.Context) (complete, incomplete []int64, err error)
+	// subsume durably removes the metadata of checkpoint id (absent: no
+	// error): it is no longer a checkpoint; its files stay.
+	subsume(ctx context.Context, id int64) error
+	// collect removes the files of directory chk-<id> whose names are not
+	// in keep, and the directory itself when keep is empty.
+	collect(ctx context.Context, id int64, keep map[string]bool) error
+}
+
+// retain implements Storage.Retain, as Flink treats subsumed checkpoints:
+// a complete checkpoint beyond the newest n (and not in keep) is subsumed,
+// its metadata removed first, so it is never listed, restored from or
+// reported as corrupt; then every directory without metadata older than the
+// newest complete checkpoint (subsumed now or before, or an attempt that
+// failed or crashed) loses the files that no listed checkpoint's chains
+// reference, and goes when none is referenced. Directories in keep (the
+// checkpoints in flight and every directory their chains use) are not
+// touched, and a complete checkpoint in keep stays a checkpoint (so that
+// what it references stays protected until a later round).
+//
+// The references are read before anything is removed: a checkpoint that
+// stays listed has all its files (its own directory is not touched, the
+// links into other directories are in refs), whatever step a crash stops
+// at. A listed checkpoint whose metadata is corrupt or missing cannot be
+// restored, so what it references needs no protection; any other error
+// reading one stops retention before anything is removed.
+func retain(ctx context.Context, s retainer, n int, keep []int64) error {
+	if n < 1 {
+		return fmt.Errorf("checkpoint: Retain(%d): at least one checkpoint must be kept", n)
 	}
-	dropped := map[int64]bool{}
-	for _, id := range drop {
-		dropped[id] = true
+	complete, incomplete, err := s.scan(ctx)
+	if err != nil || len(complete) == 0 {
+		return err
 	}
-	keep := map[int64]bool{}
-	for _, id := range also {
-		keep[id] = true
+	kept := map[int64]bool{}
+	for _, id := range keep {
+		kept[id] = true
 	}
-	for _, id := range complete {
-		if dropped[id] {
-			continue
+	var subsumed, listed []int64
+	for i, id := range complete {
+		if i < len(complete)-n && !kept[id] {
+			subsumed = append(subsumed, id)
+		} else {
+			listed = append(listed, id)
 		}
+	}
+	refs := map[int64]map[string]bool{} // directory -> names the listed checkpoints' chains use
+	for _, id := range listed {
 		m, err := s.Load(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return nil, fmt.Errorf("checkpoint: retention: reading chk-%d for the files it references: %w", id, err)
+			return fmt.Errorf("checkpoint: retention: reading chk-%d for the files it references: %w", id, err)
 		}
-		for _, r := range m.Referenced() {
-			keep[r] = true
+		for _, op := range m.Operators {
+			for _, f := range op.Keyed {
+				for _, l := range f.Links(id) {
+					if l.Dir == id {
+						continue
+					}
+					if refs[l.Dir] == nil {
+						refs[l.Dir] = map[string]bool{}
+					}
+					refs[l.Dir][l.Name] = true
+				}
+			}
 		}
 	}
-	out := drop[:0:0]
-	for _, id := range drop {
-		if !keep[id] {
-			out = append(out, id)
+	for _, id := range subsumed {
+		if err := s.subsume(ctx, id); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	if len(subsumed) > 0 {
+		failpoint.Hit("checkpoint-delete")
+	}
+	newest := complete[len(complete)-1]
+	garbage := subsumed
+	for _, id := range incomplete {
+		if id < newest && !kept[id] {
+			garbage = append(garbage, id)
+		}
+	}
+	slices.Sort(garbage)
+	for _, id := range garbage {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.collect(ctx, id, refs[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkReferences is CommitMetadata's check of what m references outside
+// its own directory: a file in the directory of a complete checkpoint, or a
+// link of the chains of a complete checkpoint (one whose chains m extends
+// or reuses, whose older links may live in directories of checkpoints
+// subsumed since: retention keeps the files that a complete checkpoint's
+// chains use). So a chain never builds on files of an attempt that did not
+// complete, nor on files retention may remove. complete reports whether a
+// checkpoint is complete.
+func checkReferences(ctx context.Context, s Storage, m *Metadata, where string, complete func(int64) (bool, error)) error {
+	var done, other []int64
+	for _, ref := range m.Referenced() {
+		ok, err := complete(ref)
+		if err != nil {
+			return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, where, err)
+		}
+		if ok {
+			done = append(done, ref)
+		} else {
+			other = append(other, ref)
+		}
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	var need []FileRef // links into directories without metadata
+	for _, op := range m.Operators {
+		for _, f := range op.Keyed {
+			for _, l := range f.Links(m.ID) {
+				if slices.Contains(other, l.Dir) {
+					need = append(need, l)
+				}
+			}
+		}
+	}
+	// The complete checkpoints m references first (the chains m extends
+	// hold the links in the common case), then every other one.
+	used := map[FileRef]bool{}
+	covered := func() bool {
+		return !slices.ContainsFunc(need, func(l FileRef) bool { return !used[l] })
+	}
+	add := func(id int64) error {
+		cm, err := s.Load(ctx, id)
+		if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
+			return nil // not a restore point: what it uses is not protected
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint: committing chk-%d in %s: reading chk-%d for the files its chains use: %w", m.ID, where, id, err)
+		}
+		for _, op := range cm.Operators {
+			for _, f := range op.Keyed {
+				for _, l := range f.Links(id) {
+					used[l] = true
+				}
+			}
+		}
+		return nil
+	}
+	for _, id := range done {
+		if err := add(id); err != nil {
+			return err
+		}
+	}
+	if !covered() {
+		ids, err := s.List(ctx)
+		if err != nil {
+			return fmt.Errorf("checkpoint: committing chk-%d in %s: %w", m.ID, where, err)
+		}
+		for _, id := range ids {
+			if id == m.ID || slices.Contains(done, id) {
+				continue
+			}
+			if err := add(id); err != nil {
+				return err
+			}
+		}
+	}
+	for _, l := range need {
+		if !used[l] {
+			return fmt.Errorf("checkpoint: refusing to commit chk-%d in %s: it references chk-%d/%s, but chk-%d is not a complete checkpoint and no complete checkpoint's chains use the file",
+				m.ID, where, l.Dir, l.Name, l.Dir)
+		}
+	}
+	return nil
+}
+
+// noMetadataNote is LoadLatest's note on n chk-<id> directories without
+// metadata.
+func noMetadataNote(n int) string {
+	return fmt.Sprintf(" (%d incomplete attempt(s) or subsumed checkpoint(s) without %s ignored)", n, MetadataFile)
 }

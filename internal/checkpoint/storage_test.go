@@ -596,19 +596,10 @@ func testIncrementalChain(t *testing.T, st *store) {
 	if err != nil || !equalMetadata(back, m3) {
 		t.Fatalf("Load(3) = %+v, %v", back, err)
 	}
-	// Retain(1) keeps chk-3 and the two checkpoints whose files it uses.
-	if err := s.Retain(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{1, 2, 3}) {
-		t.Fatalf("List after Retain(1) = %v", ids)
-	}
-	if got, err := s.LoadLatest(ctx, nil); err != nil || got.ID != 3 {
-		t.Fatalf("LoadLatest = %v, %v", got, err)
-	}
 	// A flipped byte in chk-2's delta: chk-3 and chk-2 both use it.
 	rel := "chk-2/" + d2[1].Name
-	bad := st.read(t, rel)
+	good := st.read(t, rel)
+	bad := slices.Clone(good)
 	bad[len(bad)/2] ^= 1
 	st.write(t, rel, bad)
 	var log logger
@@ -620,13 +611,77 @@ func testIncrementalChain(t *testing.T, st *store) {
 		!strings.Contains(log.String(), "chk-2/"+d2[1].Name) {
 		t.Fatalf("log:\n%s", log.String())
 	}
+	st.write(t, rel, good)
 	_ = m2
-	// A new full checkpoint frees the chain.
-	mustCheckpoint(t, s, 4)
+
+	// Retain(1) subsumes chk-1 and chk-2: no longer listed, their metadata
+	// gone, but the files chk-3's chains use stay; the rest of them goes.
+	if err := s.Retain(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{3}) {
+		t.Fatalf("List after Retain(1) = %v", ids)
+	}
+	if names := st.names(t, "chk-1"); !slices.Equal(names, []string{"agg-0.kg", "agg-1.kg"}) {
+		t.Fatalf("after Retain(1) chk-1 holds %q", names)
+	}
+	if names := st.names(t, "chk-2"); !slices.Equal(names, []string{d2[0].Name, d2[1].Name}) {
+		t.Fatalf("after Retain(1) chk-2 holds %q", names)
+	}
+	log = logger{}
+	if got, err := s.LoadLatest(ctx, log.logf); err != nil || !equalMetadata(got, m3) || log.String() != "" {
+		t.Fatalf("LoadLatest after Retain(1) = %v, %v\n%s", got, err, log.String())
+	}
+	// A delta over chk-3's chains may use the files of the subsumed chk-1
+	// and chk-2 (they are links of chk-3's chains); a file of chk-2 that
+	// no complete checkpoint's chains use may not be used (retention may
+	// remove it), as the files of an incomplete attempt may not.
+	d4 := writeDelta(t, s, 4)
+	if _, err := s.WriteFile(ctx, 2, "agg-0-stray.kg", EncodeKeyed(0, 4, nil)); err != nil {
+		t.Fatal(err)
+	}
+	stray := []FileRef{{Dir: 2, Name: "agg-0-stray.kg", Size: int64(len(EncodeKeyed(0, 4, nil))), CRC: CRC(EncodeKeyed(0, 4, nil))}}
+	if _, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d3, stray, d4}); err == nil || !strings.Contains(err.Error(), "no complete checkpoint's chains use") {
+		t.Fatalf("commit using a file of a subsumed checkpoint that no chain uses: %v", err)
+	}
+	// Nor may it use chk-2's files without chk-3's (a chain that no
+	// complete checkpoint has)... unless a complete checkpoint's chains use
+	// each of them: chk-4 over chk-1 and chk-2 only is accepted, although
+	// it references no complete checkpoint (a finished subtask's chain is
+	// reused as it is: the checkpoint holding it need not be referenced).
+	m4, err := commitChained(ctx, s, 4, m1, [][]FileRef{d2, d4})
+	if err != nil {
+		t.Fatalf("commit over links that chk-3's chains use: %v", err)
+	}
+	if got := m4.Referenced(); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("Referenced = %v", got)
+	}
 	if err := s.Retain(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{4}) {
+		t.Fatalf("List after Retain(1) = %v", ids)
+	}
+	// chk-3 goes (no chain uses its files any more); chk-2 keeps what
+	// chk-4 uses.
+	if names := st.names(t, ""); !slices.Equal(names, []string{"chk-1", "chk-2", "chk-4"}) {
+		t.Fatalf("after the second Retain(1) the storage holds %q", names)
+	}
+	if names := st.names(t, "chk-2"); !slices.Equal(names, []string{d2[0].Name, d2[1].Name}) {
+		t.Fatalf("after the second Retain(1) chk-2 holds %q", names)
+	}
+	if got, err := Verify(ctx, s, 4); err != nil || !equalMetadata(got, m4) {
+		t.Fatalf("Verify(4) = %v, %v", got, err)
+	}
+	// A new full checkpoint frees the chain: every older directory goes.
+	mustCheckpoint(t, s, 5)
+	if err := s.Retain(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := s.List(ctx); !slices.Equal(ids, []int64{5}) {
 		t.Fatalf("List after a full checkpoint and Retain(1) = %v", ids)
+	}
+	if names := st.names(t, ""); !slices.Equal(names, []string{"chk-5"}) {
+		t.Fatalf("after a full checkpoint and Retain(1) the storage holds %q", names)
 	}
 }

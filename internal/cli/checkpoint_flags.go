@@ -37,7 +37,7 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.Dir, "checkpoint-dir", "", "take checkpoints into `DIR` (a directory, or s3://BUCKET/PREFIX with credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, STROM_S3_ENDPOINT); started again after a crash, the job resumes from the latest valid one there")
 	f.DurationVar(&c.Interval, "checkpoint-interval", time.Second, "time between two checkpoints")
 	f.DurationVar(&c.Timeout, "checkpoint-timeout", 10*time.Minute, "abandon a checkpoint that takes longer")
-	f.IntVar(&c.Retained, "checkpoints-retained", 2, "complete checkpoints kept in --checkpoint-dir")
+	f.IntVar(&c.Retained, "checkpoints-retained", 2, "complete checkpoints kept in --checkpoint-dir (older ones stop being checkpoints; of their files only those the kept ones' incremental chains use stay)")
 	f.BoolVar(&c.AllowEmptyState, "allow-empty-state", false, "start from empty state when --checkpoint-dir holds checkpoints but none is valid")
 	f.BoolVar(&c.AllowNonRestoredState, "allow-non-restored-state", false, "drop checkpointed state of operators the job no longer has")
 	f.IntVar(&c.RestartAttempts, "restart-attempts", 0, "restart a failed job from its latest checkpoint up to `N` times in a row")

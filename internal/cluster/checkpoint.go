@@ -41,7 +41,8 @@ type CheckpointOptions struct {
 	MinPause time.Duration
 	// MaxConcurrent checkpoints pending at once (default 1).
 	MaxConcurrent int
-	// Retained complete checkpoints kept in Storage (default 2).
+	// Retained complete checkpoints kept in Storage (default 2); older ones
+	// are subsumed (Storage.Retain).
 	Retained int
 	// Restore is the checkpoint to start from (nil: a fresh start), read
 	// from RestoreStorage (default: Storage).
@@ -915,8 +916,8 @@ func (c *coordinator) inFlight(flying []int64) []int64 {
 
 // complete writes the metadata (the checkpoint exists from then on), then
 // commits the sinks' transactions of this checkpoint and prunes old ones
-// (all but the newest Retained and those they reference, sparing what the
-// checkpoints in flight, flying, use: inFlight).
+// (subsumes all but the newest Retained, keeping the files their chains
+// use, sparing what the checkpoints in flight, flying, use: inFlight).
 func (c *coordinator) complete(ctx context.Context, p *pending, final bool, flying []int64) error {
 	m := &checkpoint.Metadata{ID: p.id, Kind: checkpoint.Checkpoint, TimestampMs: p.started.UnixMilli(),
 		JobFingerprint: c.fingerprint, MaxParallelism: c.j.jg.MaxParallelism, Final: final}

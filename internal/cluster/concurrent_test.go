@@ -73,13 +73,16 @@ func (s *failingStorage) CommitMetadata(ctx context.Context, m *checkpoint.Metad
 // storage keeps the newest 1 or 2 (and what the checkpoints in flight use:
 // coordinator.inFlight), so every commit succeeds, also one out of order.
 // A subtask may finish: its last capture then stands for it in every later
-// checkpoint. At the end every checkpoint left in the storage must be one
-// that completed; the newest 1 or 2 must validate (Verify) and restore to
-// exactly the state of both subtasks at their capture, computed from the
-// backends themselves at that moment (no delta logic involved); the others
-// must be referenced by those (they hold files of their chains).
+// checkpoint. At the end every checkpoint the storage lists must be one
+// that completed, validate (Verify) and restore to exactly the state of
+// both subtasks at their capture, computed from the backends themselves at
+// that moment (no delta logic involved): the newest 1 or 2, and those the
+// checkpoints in flight kept; a subsumed checkpoint is not listed. Then a
+// retention with nothing in flight lists only the newest 1 or 2, and the
+// directories of subsumed checkpoints hold exactly the files their chains
+// use.
 func TestIncrementalConcurrentChains(t *testing.T) {
-	deltas, oooCompleted, declined, timedOut, finished, broken := 0, 0, 0, 0, 0, 0
+	deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs := 0, 0, 0, 0, 0, 0, 0
 	for _, maxConc := range []int{2, 3} {
 		for _, retained := range []int{1, 2} {
 			for seed := range uint64(8) {
@@ -90,20 +93,22 @@ func TestIncrementalConcurrentChains(t *testing.T) {
 				declined += r.declined
 				timedOut += r.timedOut
 				finished += r.finished
-				broken += r.brokenHolders
+				keptInFlight += r.keptInFlight
+				usedDirs += r.usedDirs
 			}
 		}
 	}
 	// The schedules must have exercised what they are about.
 	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out, %d subtasks finished; "+
-		"%d checkpoints kept only for their files could not be restored themselves", deltas, oooCompleted, declined, timedOut, finished, broken)
-	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 {
-		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished",
-			deltas, oooCompleted, declined, timedOut, finished)
+		"%d checkpoints listed beyond the retained ones (in flight's use), %d directories of subsumed checkpoints holding used files",
+		deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs)
+	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 || usedDirs == 0 {
+		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished, %d used directories",
+			deltas, oooCompleted, declined, timedOut, finished, usedDirs)
 	}
 }
 
-type concurrentResult struct{ deltas, ooo, declined, timedOut, finished, brokenHolders int }
+type concurrentResult struct{ deltas, ooo, declined, timedOut, finished, keptInFlight, usedDirs int }
 
 func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retained int) concurrentResult {
 	t.Helper()
@@ -301,48 +306,80 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 	if len(done) > 0 && (len(ids) == 0 || ids[len(ids)-1] != newest) {
 		t.Fatalf("%s: the storage lists %v, the newest complete checkpoint is %d", name, ids, newest)
 	}
-	// The newest `retained` are restore points; the others are kept only
-	// for the files those reference (and may miss links of their own: a
-	// chain of another subtask that a retained one does not use).
-	retainedIDs := ids[max(0, len(ids)-retained):]
-	holders := map[int64]bool{}
-	for _, id := range retainedIDs {
+	// Every listed checkpoint is a restore point: the newest `retained`
+	// and those the last retention kept for the checkpoints in flight then.
+	// A subsumed one is not listed, whatever files of it newer chains use.
+	verifyAll := func(when string, ids []int64) {
+		for _, id := range ids {
+			ck := done[id]
+			if ck == nil {
+				t.Fatalf("%s: %s: the storage lists chk-%d, which did not complete", name, when, id)
+			}
+			m, err := checkpoint.Verify(ctx, st, id)
+			if err != nil {
+				t.Fatalf("%s: %s: chk-%d (one of %v): %v", name, when, id, ids, err)
+			}
+			for s, kgs := range ranges {
+				got, _ := restoreChain(t, st, m, "agg", kgs)
+				if !maps.Equal(got, ck.want[s]) {
+					t.Fatalf("%s: %s: chk-%d (one of %v) restores subtask %d to %d entries, its capture had %d\n got %v\nwant %v\nchain %+v",
+						name, when, id, ids, s, len(got), len(ck.want[s]), got, ck.want[s], m.Operators[0].Keyed)
+				}
+			}
+			for _, f := range m.Operators[0].Keyed {
+				res.deltas += len(f.Deltas)
+			}
+			if !slices.Contains(ids[max(0, len(ids)-retained):], id) {
+				res.keptInFlight++
+			}
+		}
+	}
+	verifyAll("after the run", ids)
+	// Nothing in flight any more: a retention keeps the newest `retained`
+	// and, of the others, exactly the files their chains use.
+	if err := st.Retain(ctx, retained); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err = st.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := min(len(done), retained); len(ids) != want {
+		t.Fatalf("%s: a retention with nothing in flight left %v", name, ids)
+	}
+	verifyAll("after the last retention", ids)
+	used := map[string][]string{} // chk-<id> -> names the listed chains use there
+	for _, id := range ids {
 		m, err := st.Load(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range m.Referenced() {
-			holders[r] = true
+		for _, f := range m.Operators[0].Keyed {
+			for _, l := range f.Links(id) {
+				if l.Dir != id {
+					d := checkpoint.ChkDirName(l.Dir)
+					used[d] = append(used[d], l.Name)
+				}
+			}
 		}
 	}
-	for _, id := range ids {
-		ck := done[id]
-		if ck == nil {
-			t.Fatalf("%s: the storage lists chk-%d, which did not complete", name, id)
+	dirs, err := vfs.OS{}.ReadDir(st.Storage.(*checkpoint.Local).Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		var id int64
+		if _, err := fmt.Sscanf(d, "chk-%d", &id); err != nil || id >= newest || slices.Contains(ids, id) {
+			continue // newer: an abandoned attempt, left alone; or a checkpoint
 		}
-		if !slices.Contains(retainedIDs, id) {
-			if !holders[id] {
-				t.Fatalf("%s: the storage keeps chk-%d (of %v), which no retained checkpoint references", name, id, ids)
-			}
-			if _, err := checkpoint.Verify(ctx, st, id); err != nil {
-				res.brokenHolders++
-			}
-			continue
-		}
-		m, err := checkpoint.Verify(ctx, st, id)
+		got, err := vfs.OS{}.ReadDir(filepath.Join(st.Storage.(*checkpoint.Local).Dir(), d))
 		if err != nil {
-			t.Fatalf("%s: chk-%d (one of %v): %v", name, id, ids, err)
+			t.Fatal(err)
 		}
-		for s, kgs := range ranges {
-			got, _ := restoreChain(t, st, m, "agg", kgs)
-			if !maps.Equal(got, ck.want[s]) {
-				t.Fatalf("%s: chk-%d (one of %v) restores subtask %d to %d entries, its capture had %d\n got %v\nwant %v\nchain %+v",
-					name, id, ids, s, len(got), len(ck.want[s]), got, ck.want[s], m.Operators[0].Keyed)
-			}
+		want := slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(used[d])))))
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: %s holds %q, the chains of %v use %q there", name, d, got, ids, want)
 		}
-		for _, f := range m.Operators[0].Keyed {
-			res.deltas += len(f.Deltas)
-		}
+		res.usedDirs++
 	}
 	if len(done) > 0 {
 		if m, err := st.LoadLatest(ctx, nil); err != nil || m.ID != newest {

@@ -207,13 +207,30 @@ func TestIncrementalUpload(t *testing.T) {
 		}
 	}
 	// Retention of the newest one (13, which writes no file of its own)
-	// keeps the base and deltas it uses (8, 9, 10); the failed attempts
-	// and older chains go.
+	// subsumes every other checkpoint but keeps the base and deltas 13
+	// uses (in 8, 9, 10); the failed attempts and older chains go.
 	if err := st.Retain(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	if ids, _ := st.List(ctx); !slices.Equal(ids, []int64{8, 9, 10, 13}) {
-		t.Fatalf("after Retain(1): %v, want [8 9 10 13]", ids)
+	if ids, _ := st.List(ctx); !slices.Equal(ids, []int64{13}) {
+		t.Fatalf("after Retain(1): %v, want [13]", ids)
+	}
+	m13, err := st.Load(ctx, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDirs := map[string][]string{"": {"chk-10", "chk-13", "chk-8", "chk-9"}}
+	for _, l := range m13.Operators[0].Keyed[0].Links(13) {
+		d := checkpoint.ChkDirName(l.Dir)
+		wantDirs[d] = append(wantDirs[d], l.Name)
+	}
+	if len(wantDirs) != 4 {
+		t.Fatalf("chk-13's chain %+v: want links in 8, 9 and 10", m13.Operators[0].Keyed[0])
+	}
+	for dir, names := range wantDirs {
+		if got, err := (vfs.OS{}).ReadDir(filepath.Join(st.Dir(), dir)); err != nil || !slices.Equal(got, names) {
+			t.Fatalf("after Retain(1) %q holds %q (%v), want %q", dir, got, err, names)
+		}
 	}
 	if _, err := st.LoadLatest(ctx, nil); err != nil {
 		t.Fatal(err)

@@ -34,8 +34,10 @@
 //	sink-commit-after     internal/cluster: after a sink's Commit returned (between
 //	                      the commits of several sinks, and before retention)
 //	retain-before         internal/cluster: before Storage.Retain prunes old checkpoints
-//	checkpoint-delete     internal/checkpoint: Local.Delete removed a checkpoint's
-//	                      metadata, before it removes the rest of its directory
+//	checkpoint-delete     internal/checkpoint: Retain removed the metadata of the
+//	                      checkpoints it subsumes, before it removes any of their
+//	                      files (and Local.Delete a checkpoint's metadata, before
+//	                      it removes the rest of its directory)
 //	retain-after          internal/cluster: after Storage.Retain returned
 //	restore-rewound       internal/cluster: at a restore, a sink's RewindTo (output of
 //	                      later checkpoints taken back) returned
