@@ -1,7 +1,6 @@
 package state
 
 import (
-	"hash/maphash"
 	"maps"
 	"slices"
 	"strconv"
@@ -11,10 +10,12 @@ import (
 	"github.com/stromio/strom/internal/base"
 )
 
-// Heap is the in-memory backend: per table and key group a Go map from the
-// key's 64-bit hash to its entry (entries whose keys share a hash are chained
-// through next), and the same entries in a slice (the group's list: what
-// snapshots and scans walk). Keys with few subs keep them in a slice; many
+// Heap is the in-memory backend: per table and key group a hash index from
+// the key's 64-bit hash to its entry (index: open addressing, the hash kept
+// in the slot), and the same entries in a slice (the group's list: what
+// snapshots and scans walk). The hash is base.HashKey, the one that places
+// the key in its key group: an operator that computed it with Heap.HashKey
+// for the current key does not have it computed again by the lookups. Keys with few subs keep them in a slice; many
 // subs switch to a map. A new entry keeps its key, and its first sub and
 // value when they fit, in an inline buffer: a lookup of a key with one sub
 // (a window's accumulator, a value state) touches the map and one object.
@@ -51,6 +52,11 @@ type Heap struct {
 	epoch  uint32
 	dn     int
 	dlimit int
+
+	// hkey is the key HashKey hashed last, hval its hash (hok: set).
+	hkey []byte
+	hval uint64
+	hok  bool
 }
 
 // NewHeap returns an empty heap backend for the key groups kgs.
@@ -63,7 +69,7 @@ func (h *Heap) Table(name string) Table {
 		return t
 	}
 	n := h.kgs.Len()
-	t := &heapTable{h: h, groups: make([]map[uint64]*heapEntry, n), lists: make([][]*heapEntry, n),
+	t := &heapTable{h: h, groups: make([]index, n), lists: make([][]*heapEntry, n),
 		lver: make([]uint32, n), groupN: make([]int, n), dirty: make([][]*heapEntry, n), tombs: make([][]string, n)}
 	h.tables[name] = t
 	h.names = append(h.names, name)
@@ -89,12 +95,26 @@ const subMapThreshold = 8
 // int64 accumulator): an entry is then 160 bytes, a size class.
 const inlineBuf = 32
 
-var hashSeed = maphash.MakeSeed()
-
 // hashMask is all ones; tests narrow it to force hash collisions.
 var hashMask = ^uint64(0)
 
-func keyHash(key []byte) uint64 { return maphash.Bytes(hashSeed, key) & hashMask }
+// HashKey returns base.HashKey(key), the hash that places key in its key
+// group, and keeps it: lookups of the same key that follow use it instead
+// of hashing the key again.
+func (h *Heap) HashKey(key []byte) uint64 {
+	v := base.HashKey(key)
+	h.hkey = append(h.hkey[:0], key...)
+	h.hval, h.hok = v, true
+	return v
+}
+
+// keyHash is the index hash of key.
+func (h *Heap) keyHash(key []byte) uint64 {
+	if h.hok && string(key) == string(h.hkey) {
+		return h.hval & hashMask
+	}
+	return base.HashKey(key) & hashMask
+}
 
 type subValue struct {
 	sub, value []byte
@@ -129,11 +149,8 @@ type heapEntry struct {
 	// dver is the Heap.epoch in which the entry was last written while
 	// changes are tracked (it is then in its table's dirty list).
 	dver uint32
-	// hash is keyHash(key); next is the next entry of the group whose key
-	// has the same hash (written also while a snapshot reads the entry:
-	// the snapshot never reads it).
+	// hash is keyHash(key).
 	hash uint64
-	next *heapEntry
 }
 
 // setOne makes sv the only sub of e.
@@ -151,7 +168,7 @@ func (e *heapEntry) len() int {
 
 type heapTable struct {
 	h      *Heap
-	groups []map[uint64]*heapEntry
+	groups []index
 	// lists are the entries of each key group (the map's values, in no
 	// particular order); lver[i] is the version of list i's backing array
 	// (a snapshot holds the slice headers of the lists it captured).
@@ -215,32 +232,12 @@ func (t *heapTable) lookup(kg int, key []byte) (*heapEntry, uint64) {
 	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
 		return e, e.hash
 	}
-	h := keyHash(key)
-	for e := t.group(kg, false)[h]; e != nil; e = e.next {
-		if e.key == string(key) {
-			t.last, t.lastKG = e, kg
-			return e, h
-		}
+	h := t.h.keyHash(key)
+	if e := t.group(kg).find(h, key); e != nil {
+		t.last, t.lastKG = e, kg
+		return e, h
 	}
 	return nil, h
-}
-
-// relink makes the group map or chain that leads to e lead to c instead
-// (c == e.next unlinks e).
-func (t *heapTable) relink(g map[uint64]*heapEntry, e, c *heapEntry) {
-	p := g[e.hash]
-	if p == e {
-		if c == nil {
-			delete(g, e.hash)
-		} else {
-			g[e.hash] = c
-		}
-		return
-	}
-	for p.next != e {
-		p = p.next
-	}
-	p.next = c
 }
 
 func (t *heapTable) forget(e *heapEntry) {
@@ -249,17 +246,12 @@ func (t *heapTable) forget(e *heapEntry) {
 	}
 }
 
-func (t *heapTable) group(kg int, create bool) map[uint64]*heapEntry {
+func (t *heapTable) group(kg int) *index {
 	i := kg - t.h.kgs.Start
 	if i < 0 || i >= len(t.groups) {
 		panic("state: key group " + strconv.Itoa(kg) + " outside " + t.h.kgs.String())
 	}
-	g := t.groups[i]
-	if g == nil && create {
-		g = make(map[uint64]*heapEntry)
-		t.groups[i] = g
-	}
-	return g
+	return &t.groups[i]
 }
 
 // own returns e when the table may write it in place, or else a private
@@ -271,7 +263,7 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 	if !h.shared(e.ver) {
 		return e
 	}
-	c := &heapEntry{key: e.key, hash: e.hash, next: e.next, ver: h.ver, idx: e.idx}
+	c := &heapEntry{key: e.key, hash: e.hash, ver: h.ver, idx: e.idx}
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
@@ -283,7 +275,7 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 		c.shared = uint8(1<<len(c.subs) - 1)
 	}
 	i := kg - h.kgs.Start
-	t.relink(t.groups[i], e, c)
+	t.groups[i].replace(e.hash, e, c)
 	t.ownList(i)[c.idx] = c
 	if t.last == e {
 		t.last = c
@@ -304,7 +296,7 @@ func (t *heapTable) ownList(i int) []*heapEntry {
 // insert adds a new entry for key, whose hash is hash, to key group kg.
 func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	i := kg - t.h.kgs.Start
-	g := t.group(kg, true)
+	g := t.group(kg)
 	l := t.lists[i]
 	e := &heapEntry{hash: hash, ver: t.h.ver, idx: int32(len(l))}
 	if len(key) <= inlineBuf {
@@ -316,8 +308,7 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	} else {
 		e.key = string(key)
 	}
-	e.next = g[hash]
-	g[hash] = e
+	g.add(hash, e)
 	// Appending after the end of a list a snapshot holds is fine: the
 	// snapshot reads only its own length, and the list never shrank below
 	// it (removals copy a shared list first).
@@ -334,7 +325,7 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 // remove drops entry e of key group kg (from the map and the list).
 func (t *heapTable) remove(kg int, e *heapEntry) {
 	i := kg - t.h.kgs.Start
-	t.relink(t.groups[i], e, e.next)
+	t.groups[i].remove(e.hash, e)
 	l := t.ownList(i)
 	last := len(l) - 1
 	if moved := l[last]; moved != e {
@@ -543,7 +534,7 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 }
 
 func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
-	t.group(kg, false) // range check
+	t.group(kg) // range check
 	for _, e := range t.lists[kg-t.h.kgs.Start] {
 		// A read-only view of the key: fn must not keep or modify it.
 		kb := unsafe.Slice(unsafe.StringData(e.key), len(e.key))
@@ -554,7 +545,7 @@ func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 }
 
 func (t *heapTable) GroupKeys(kg int, dst []string) []string {
-	t.group(kg, false) // range check
+	t.group(kg) // range check
 	for _, e := range t.lists[kg-t.h.kgs.Start] {
 		dst = append(dst, e.key)
 	}
