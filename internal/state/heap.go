@@ -92,7 +92,8 @@ const subMapThreshold = 8
 
 // inlineBuf is the size of an entry's inline buffer (key, then the first
 // sub and value when they fit; 32 bytes hold an int64 key, a window and an
-// int64 accumulator): an entry is then 160 bytes, a size class.
+// int64 accumulator): an entry is then 144 bytes, a size class (its hash is
+// kept in its index slot only).
 const inlineBuf = 32
 
 // hashMask is all ones; tests narrow it to force hash collisions.
@@ -149,8 +150,6 @@ type heapEntry struct {
 	// dver is the Heap.epoch in which the entry was last written while
 	// changes are tracked (it is then in its table's dirty list).
 	dver uint32
-	// hash is keyHash(key).
-	hash uint64
 }
 
 // setOne makes sv the only sub of e.
@@ -181,8 +180,9 @@ type heapTable struct {
 	// last is the entry of the previous lookup: a read-modify-write of one
 	// key (Get then Put) hashes and probes the map once. Copy-on-write
 	// replaces it with the copy (own), a removal forgets it.
-	last   *heapEntry
-	lastKG int
+	last     *heapEntry
+	lastKG   int
+	lastHash uint64
 	// dirty are the entries written since the latest snapshot, per key
 	// group, each once (removed ones too: idx -1), and tombs the keys
 	// removed since then, while the backend tracks changes.
@@ -221,20 +221,14 @@ func (h *Heap) stopTracking() {
 	}
 }
 
-// entry returns the entry of key in kg, or nil.
-func (t *heapTable) entry(kg int, key []byte) *heapEntry {
-	e, _ := t.lookup(kg, key)
-	return e
-}
-
 // lookup returns the entry of key in kg, or nil and the key's hash.
 func (t *heapTable) lookup(kg int, key []byte) (*heapEntry, uint64) {
 	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
-		return e, e.hash
+		return e, t.lastHash
 	}
 	h := t.h.keyHash(key)
 	if e := t.group(kg).find(h, key); e != nil {
-		t.last, t.lastKG = e, kg
+		t.last, t.lastKG, t.lastHash = e, kg, h
 		return e, h
 	}
 	return nil, h
@@ -254,16 +248,16 @@ func (t *heapTable) group(kg int) *index {
 	return &t.groups[i]
 }
 
-// own returns e when the table may write it in place, or else a private
+// own returns e (whose key has hash h) when the table may write it in place, or else a private
 // copy of e that replaced it in the map, the list and the last-entry cache.
 // The copy shares the value bytes (marked shared) and the sub slices (never
 // written in place by anyone).
-func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
-	h := t.h
-	if !h.shared(e.ver) {
+func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
+	hp := t.h
+	if !hp.shared(e.ver) {
 		return e
 	}
-	c := &heapEntry{key: e.key, hash: e.hash, ver: h.ver, idx: e.idx}
+	c := &heapEntry{key: e.key, ver: hp.ver, idx: e.idx}
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
@@ -274,8 +268,8 @@ func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
 		}
 		c.shared = uint8(1<<len(c.subs) - 1)
 	}
-	i := kg - h.kgs.Start
-	t.groups[i].replace(e.hash, e, c)
+	i := kg - hp.kgs.Start
+	t.groups[i].replace(h, e, c)
 	t.ownList(i)[c.idx] = c
 	if t.last == e {
 		t.last = c
@@ -298,7 +292,7 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	i := kg - t.h.kgs.Start
 	g := t.group(kg)
 	l := t.lists[i]
-	e := &heapEntry{hash: hash, ver: t.h.ver, idx: int32(len(l))}
+	e := &heapEntry{ver: t.h.ver, idx: int32(len(l))}
 	if len(key) <= inlineBuf {
 		n := copy(e.buf[:], key)
 		e.key = unsafe.String(&e.buf[0], n)
@@ -317,15 +311,16 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 		t.lver[i] = t.h.ver // a new backing array
 	}
 	t.lists[i] = nl
-	t.last, t.lastKG = e, kg
+	t.last, t.lastKG, t.lastHash = e, kg, hash
 	t.h.size += int64(len(key)) + 48
 	return e
 }
 
-// remove drops entry e of key group kg (from the map and the list).
-func (t *heapTable) remove(kg int, e *heapEntry) {
+// remove drops entry e (whose key has hash h) of key group kg (from the
+// index and the list).
+func (t *heapTable) remove(kg int, e *heapEntry, h uint64) {
 	i := kg - t.h.kgs.Start
-	t.groups[i].remove(e.hash, e)
+	t.groups[i].remove(h, e)
 	l := t.ownList(i)
 	last := len(l) - 1
 	if moved := l[last]; moved != e {
@@ -344,7 +339,7 @@ func (t *heapTable) remove(kg int, e *heapEntry) {
 }
 
 func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
-	e := t.entry(kg, key)
+	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return nil, false
 	}
@@ -365,7 +360,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	if e == nil {
 		e = t.insert(kg, key, hash)
 	} else {
-		e = t.own(kg, e)
+		e = t.own(kg, e, hash)
 	}
 	t.touch(kg, e)
 	if e.m != nil {
@@ -431,10 +426,10 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 // snapshot reads only up to the length it captured, and a shared value is
 // never shortened in place (Put reallocates it).
 func (t *heapTable) Append(kg int, key, sub, value []byte) {
-	if e := t.entry(kg, key); e != nil {
+	if e, h := t.lookup(kg, key); e != nil {
 		if e.m != nil {
 			if old, ok := e.m[string(sub)]; ok {
-				e = t.own(kg, e)
+				e = t.own(kg, e, h)
 				t.touch(kg, e)
 				e.m[string(sub)] = append(old, value...)
 				t.h.size += int64(len(value))
@@ -443,7 +438,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 		} else {
 			for i := range e.subs {
 				if string(e.subs[i].sub) == string(sub) {
-					e = t.own(kg, e)
+					e = t.own(kg, e, h)
 					t.touch(kg, e)
 					e.subs[i].value = append(e.subs[i].value, value...)
 					t.h.size += int64(len(value))
@@ -456,7 +451,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 }
 
 func (t *heapTable) Delete(kg int, key, sub []byte) {
-	e := t.entry(kg, key)
+	e, h := t.lookup(kg, key)
 	if e == nil {
 		return
 	}
@@ -465,7 +460,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		if !ok {
 			return
 		}
-		e = t.own(kg, e)
+		e = t.own(kg, e, h)
 		t.touch(kg, e)
 		delete(e.m, string(sub))
 		t.add(kg, -1)
@@ -478,7 +473,7 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		if i == len(e.subs) {
 			return
 		}
-		e = t.own(kg, e)
+		e = t.own(kg, e, h)
 		t.touch(kg, e)
 		t.h.size -= int64(len(sub) + len(e.subs[i].value))
 		last := len(e.subs) - 1
@@ -491,12 +486,12 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		t.add(kg, -1)
 	}
 	if e.len() == 0 {
-		t.remove(kg, e)
+		t.remove(kg, e, h)
 	}
 }
 
 func (t *heapTable) DeleteKey(kg int, key []byte) {
-	e := t.entry(kg, key)
+	e, h := t.lookup(kg, key)
 	if e == nil {
 		return
 	}
@@ -505,11 +500,11 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 		t.h.size -= int64(len(sub) + len(value))
 		return true
 	})
-	t.remove(kg, e)
+	t.remove(kg, e, h)
 }
 
 func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool) {
-	e := t.entry(kg, key)
+	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return
 	}

@@ -10,7 +10,7 @@ import "math/bits"
 // The slot of a hash is taken from its high bits (Fibonacci hashing): the
 // hashes of one key group agree in their low bits (the key group is the
 // hash modulo the maximum parallelism). Removal shifts the following slots
-// back (no tombstones). The table keeps at most 3/4 of its slots used.
+// back (no tombstones). The table keeps at most 7/8 of its slots used.
 type index struct {
 	slots []slot
 	n     int
@@ -45,7 +45,7 @@ func (x *index) find(h uint64, key []byte) *heapEntry {
 
 // add puts e (hash h, a key not in x) into x.
 func (x *index) add(h uint64, e *heapEntry) {
-	if (x.n+1)*4 > len(x.slots)*3 {
+	if (x.n+1)*8 > len(x.slots)*7 {
 		x.grow()
 	}
 	x.place(h, e)
