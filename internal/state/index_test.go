@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"github.com/stromio/strom/internal/base"
 	"math/rand/v2"
 	"testing"
 	"unsafe"
@@ -66,7 +67,38 @@ func TestIndexModel(t *testing.T) {
 // TestHeapEntrySize pins the size of an entry to its allocation size class
 // (144 bytes): a field added to it moves every entry to the next class.
 func TestHeapEntrySize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are pinned for 64-bit platforms")
+	}
 	if n := unsafe.Sizeof(heapEntry{}); n != 144 {
 		t.Fatalf("heapEntry is %d bytes, want 144 (a size class; see inlineBuf)", n)
+	}
+}
+
+// TestHeapHashKeyKept checks that the hash Heap.HashKey keeps serves only
+// lookups of the same key bytes: lookups of other keys, and of the key
+// after the caller rewrote the bytes it hashed, find their own entries.
+func TestHeapHashKeyKept(t *testing.T) {
+	h := NewHeap(base.KeyGroupRange{Start: 0, End: 4})
+	tb := h.Table("t")
+	key := func(i int) []byte { return []byte(fmt.Sprint("key-", i)) }
+	for i := range 200 {
+		k := key(i)
+		tb.Put(int(h.HashKey(k)%4), k, nil, []byte{byte(i)})
+	}
+	buf := []byte(nil)
+	for i := range 200 {
+		buf = append(buf[:0], key((i+1)%200)...)
+		h.HashKey(buf) // another key's hash kept
+		k := key(i)
+		if v, ok := tb.Get(int(base.HashKey(k)%4), k, nil); !ok || v[0] != byte(i) {
+			t.Fatalf("key %d after hashing key %d: got %v, %v", i, (i+1)%200, v, ok)
+		}
+		copy(buf, k) // the hashed bytes rewritten in place (same length up to 10 keys)
+		if len(buf) == len(k) {
+			if v, ok := tb.Get(int(base.HashKey(buf)%4), buf, nil); !ok || v[0] != byte(i) {
+				t.Fatalf("key %d through rewritten bytes: got %v, %v", i, v, ok)
+			}
+		}
 	}
 }
