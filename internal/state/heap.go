@@ -93,7 +93,7 @@ const subMapThreshold = 8
 
 // inlineBuf is the size of an entry's inline buffer (key, then the first
 // sub and value when they fit; 32 bytes hold an int64 key, a window and an
-// int64 accumulator): an entry is then 144 bytes, a size class (its hash is
+// int64 accumulator): an entry is then 128 bytes, a size class (its hash is
 // kept in its index slot only).
 const inlineBuf = 32
 
@@ -136,12 +136,16 @@ type subValue struct {
 }
 
 type heapEntry struct {
-	// The fields a lookup of a key with one sub reads come first (key,
-	// subs, m, one, buf: the first 128 bytes), the others after them.
-	key  string            // may point into buf
-	subs []subValue        // used while small
+	// The entry is 128 bytes, a size class whose objects start at a
+	// multiple of 128: a lookup of a key with one sub reads two whole
+	// cache lines (a 144-byte entry spanned three).
+	key string // may point into buf
+	// subp, nsub and csub are the slice of subs while small (subs()):
+	// pointer, length and capacity, the two counts among the small fields
+	// below (a slice header would take 16 bytes more).
+	subp *subValue
 	m    map[string][]byte // used once len > subMapThreshold
-	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// one holds the sub of a key with one sub (subs() = one[:1:1]): entry
 	// and sub in one allocation, so a lookup touches one object.
 	one [1]subValue
 	// buf holds the key and, when they fit, the sub and value of the
@@ -161,22 +165,44 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
+	// nsub and csub: see subp (at most subMapThreshold subs: 8 bits hold
+	// both).
+	nsub, csub uint8
 	// dver is the Heap.epoch in which the entry was last written while
 	// changes are tracked (it is then in its table's dirty list).
 	dver uint32
 }
 
+// subs is the slice of subs of e (nil when e uses m or has none).
+func (e *heapEntry) subs() []subValue {
+	return unsafe.Slice(e.subp, int(e.csub))[:e.nsub]
+}
+
+// setSubs makes s the slice of subs of e (cap(s) <= 255: the slice layout
+// holds at most subMapThreshold subs; appending to a smaller slice grows
+// it to at most twice that).
+func (e *heapEntry) setSubs(s []subValue) {
+	if cap(s) == 0 {
+		e.subp, e.nsub, e.csub = nil, 0, 0
+		return
+	}
+	if cap(s) > 255 {
+		s = s[:len(s):len(s)]
+	}
+	e.subp, e.nsub, e.csub = unsafe.SliceData(s), uint8(len(s)), uint8(cap(s))
+}
+
 // setOne makes sv the only sub of e.
 func (e *heapEntry) setOne(sv subValue) {
 	e.one[0] = sv
-	e.subs = e.one[:1:1]
+	e.setSubs(e.one[:1:1])
 }
 
 func (e *heapEntry) len() int {
 	if e.m != nil {
 		return len(e.m)
 	}
-	return len(e.subs)
+	return int(e.nsub)
 }
 
 type heapTable struct {
@@ -275,12 +301,12 @@ func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
-		if len(e.subs) == 1 {
-			c.setOne(e.subs[0])
+		if e.nsub == 1 {
+			c.setOne(e.subs()[0])
 		} else {
-			c.subs = slices.Clone(e.subs)
+			c.setSubs(slices.Clone(e.subs()))
 		}
-		c.shared = uint8(1<<len(c.subs) - 1)
+		c.shared = uint8(1<<int(c.nsub) - 1)
 	}
 	i := kg - hp.kgs.Start
 	t.groups[i].replace(h, e, c)
@@ -361,9 +387,10 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 		v, ok := e.m[string(sub)]
 		return v, ok
 	}
-	for i := range e.subs {
-		if string(e.subs[i].sub) == string(sub) {
-			return e.subs[i].value, true
+	subs := e.subs()
+	for i := range subs {
+		if string(subs[i].sub) == string(sub) {
+			return subs[i].value, true
 		}
 	}
 	return nil, false
@@ -392,8 +419,9 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 		e.m[string(sub)] = append([]byte(nil), value...)
 		return
 	}
-	for i := range e.subs {
-		sv := &e.subs[i]
+	subs := e.subs()
+	for i := range subs {
+		sv := &subs[i]
 		if string(sv.sub) == string(sub) {
 			t.h.size += int64(len(value) - len(sv.value))
 			if bit := uint8(1) << i; e.shared&bit != 0 {
@@ -409,8 +437,8 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	}
 	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
-	if len(e.subs) < subMapThreshold {
-		if cap(e.subs) == 0 {
+	if e.nsub < subMapThreshold {
+		if e.csub == 0 {
 			// A new entry (one without subs is removed): its buf after the
 			// key is free.
 			if k := len(e.key); k+len(sub)+len(value) <= inlineBuf && (k == 0 || unsafe.StringData(e.key) == &e.buf[0]) {
@@ -423,16 +451,17 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 			return
 		}
 		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
-		e.subs = append(e.subs, sv)
+		e.setSubs(append(subs, sv))
 		e.one[0] = subValue{} // subs moved out of one (or one was empty): let go of its bytes
 		return
 	}
-	e.m = make(map[string][]byte, len(e.subs)+1)
-	for _, sv := range e.subs {
+	e.m = make(map[string][]byte, len(subs)+1)
+	for _, sv := range subs {
 		e.m[string(sv.sub)] = sv.value
 	}
 	e.mShared = e.shared != 0
-	e.subs, e.shared, e.one[0] = nil, 0, subValue{}
+	e.setSubs(nil)
+	e.shared, e.one[0] = 0, subValue{}
 	e.m[string(sub)] = append([]byte(nil), value...)
 }
 
@@ -450,11 +479,12 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 				return
 			}
 		} else {
-			for i := range e.subs {
-				if string(e.subs[i].sub) == string(sub) {
+			for i, sv := range e.subs() {
+				if string(sv.sub) == string(sub) {
 					e = t.own(kg, e, h)
 					t.touch(kg, e)
-					e.subs[i].value = append(e.subs[i].value, value...)
+					subs := e.subs() // of the copy own may have made
+					subs[i].value = append(subs[i].value, value...)
 					t.h.size += int64(len(value))
 					return
 				}
@@ -481,19 +511,20 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		t.h.size -= int64(len(sub) + len(old))
 	} else {
 		i := 0
-		for i < len(e.subs) && string(e.subs[i].sub) != string(sub) {
+		for subs := e.subs(); i < len(subs) && string(subs[i].sub) != string(sub); {
 			i++
 		}
-		if i == len(e.subs) {
+		if i == int(e.nsub) {
 			return
 		}
 		e = t.own(kg, e, h)
 		t.touch(kg, e)
-		t.h.size -= int64(len(sub) + len(e.subs[i].value))
-		last := len(e.subs) - 1
-		e.subs[i] = e.subs[last]
-		e.subs[last] = subValue{}
-		e.subs = e.subs[:last]
+		subs := e.subs() // of the copy own may have made
+		t.h.size -= int64(len(sub) + len(subs[i].value))
+		last := len(subs) - 1
+		subs[i] = subs[last]
+		subs[last] = subValue{}
+		e.setSubs(subs[:last])
 		// The moved value keeps its shared mark.
 		e.shared = e.shared&^(1<<i) | (e.shared>>last&1)<<i
 		e.shared &^= 1 << last
@@ -534,7 +565,7 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 		}
 		return true
 	}
-	for _, sv := range e.subs {
+	for _, sv := range e.subs() {
 		if !fn(sv.sub, sv.value) {
 			return false
 		}

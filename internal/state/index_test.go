@@ -65,13 +65,13 @@ func TestIndexModel(t *testing.T) {
 }
 
 // TestHeapEntrySize pins the size of an entry to its allocation size class
-// (144 bytes): a field added to it moves every entry to the next class.
+// (128 bytes): a field added to it moves every entry to the next class.
 func TestHeapEntrySize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("sizes are pinned for 64-bit platforms")
 	}
-	if n := unsafe.Sizeof(heapEntry{}); n != 144 {
-		t.Fatalf("heapEntry is %d bytes, want 144 (a size class; see inlineBuf)", n)
+	if n := unsafe.Sizeof(heapEntry{}); n != 128 {
+		t.Fatalf("heapEntry is %d bytes, want 128 (a size class; see heapEntry)", n)
 	}
 }
 
