@@ -110,22 +110,22 @@ func (h *Heap) HashKey(key []byte) uint64 {
 	return v
 }
 
-// sameKey reports whether a and b hold the same bytes; keys of 8 bytes
-// (an int64 key) compare as one word, without a call.
-func sameKey(a, b string) bool {
+// sameKey reports whether key a holds the bytes b; keys of 8 bytes (an
+// int64 key) compare as one word, without a call. (b stays a []byte: a
+// string(b) argument would be a copy.)
+func sameKey(a string, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if len(a) == 8 {
-		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(a), 8)) ==
-			binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(b), 8))
+	if len(b) == 8 {
+		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(a), 8)) == binary.LittleEndian.Uint64(b)
 	}
-	return a == b
+	return a == string(b)
 }
 
 // keyHash is the index hash of key.
 func (h *Heap) keyHash(key []byte) uint64 {
-	if h.hok && sameKey(string(key), string(h.hkey)) {
+	if h.hok && sameKey(unsafe.String(unsafe.SliceData(h.hkey), len(h.hkey)), key) {
 		return h.hval & hashMask
 	}
 	return base.HashKey(key) & hashMask
@@ -263,7 +263,7 @@ func (h *Heap) stopTracking() {
 
 // lookup returns the entry of key in kg, or nil and the key's hash.
 func (t *heapTable) lookup(kg int, key []byte) (*heapEntry, uint64) {
-	if e := t.last; e != nil && t.lastKG == kg && sameKey(e.key, string(key)) {
+	if e := t.last; e != nil && t.lastKG == kg && sameKey(e.key, key) {
 		return e, t.lastHash
 	}
 	h := t.h.keyHash(key)

@@ -37,7 +37,7 @@ func (x *index) find(h uint64, key []byte) *heapEntry {
 		if s.e == nil {
 			return nil
 		}
-		if s.hash == h && sameKey(s.e.key, string(key)) {
+		if s.hash == h && sameKey(s.e.key, key) {
 			return s.e
 		}
 	}
