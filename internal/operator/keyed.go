@@ -53,6 +53,16 @@ func (kc *KeyContext) addTTLTable(t state.Table) {
 	kc.ttl = append(kc.ttl, &ttlCursor{t: t, kg: -1})
 }
 
+// hashKey is base.HashKey(kc.Key), computed by the heap backend when it
+// is one: its lookups of this key then use the hash instead of hashing the
+// key again.
+func (kc *KeyContext) hashKey() uint64 {
+	if h, ok := kc.Backend.(*state.Heap); ok {
+		return h.HashKey(kc.Key)
+	}
+	return base.HashKey(kc.Key)
+}
+
 // Touch counts one keyed record and runs an incremental TTL cleanup step
 // every ttlCleanupEvery records, so expired entries go away even when no one
 // reads them again.
@@ -116,7 +126,7 @@ type Keying[T, K any] struct {
 func (k *Keying[T, K]) SetKey(kc *KeyContext, v T) K {
 	key := k.Fn(v)
 	kc.Key = k.Codec.Append(kc.Key[:0], key)
-	kc.KG = base.KeyGroupOf(base.HashKey(kc.Key), k.MaxPar)
+	kc.KG = base.KeyGroupOf(kc.hashKey(), k.MaxPar)
 	return key
 }
 

@@ -140,7 +140,7 @@ func (k *keyedCore[K, O]) openKeyed(rt *Runtime, out Collector[O], kcod codec.Co
 
 func (k *keyedCore[K, O]) setKey(key K, ts int64) {
 	k.kc.Key = k.kcod.Append(k.kc.Key[:0], key)
-	k.kc.KG = base.KeyGroupOf(base.HashKey(k.kc.Key), k.RT.MaxParallelism)
+	k.kc.KG = base.KeyGroupOf(k.kc.hashKey(), k.RT.MaxParallelism)
 	k.kc.Touch()
 	k.ctx.key = key
 	k.ctx.ts = ts

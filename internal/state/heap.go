@@ -1,7 +1,7 @@
 package state
 
 import (
-	"hash/maphash"
+	"encoding/binary"
 	"maps"
 	"slices"
 	"strconv"
@@ -11,10 +11,12 @@ import (
 	"github.com/stromio/strom/internal/base"
 )
 
-// Heap is the in-memory backend: per table and key group a Go map from the
-// key's 64-bit hash to its entry (entries whose keys share a hash are chained
-// through next), and the same entries in a slice (the group's list: what
-// snapshots and scans walk). Keys with few subs keep them in a slice; many
+// Heap is the in-memory backend: per table and key group a hash index from
+// the key's 64-bit hash to its entry (index: open addressing, the hash kept
+// in the slot), and the same entries in a slice (the group's list: what
+// snapshots and scans walk). The hash is base.HashKey, the one that places
+// the key in its key group: an operator that computed it with Heap.HashKey
+// for the current key does not have it computed again by the lookups. Keys with few subs keep them in a slice; many
 // subs switch to a map. A new entry keeps its key, and its first sub and
 // value when they fit, in an inline buffer: a lookup of a key with one sub
 // (a window's accumulator, a value state) touches the map and one object.
@@ -51,6 +53,11 @@ type Heap struct {
 	epoch  uint32
 	dn     int
 	dlimit int
+
+	// hkey is the key HashKey hashed last, hval its hash (hok: set).
+	hkey []byte
+	hval uint64
+	hok  bool
 }
 
 // NewHeap returns an empty heap backend for the key groups kgs.
@@ -63,7 +70,7 @@ func (h *Heap) Table(name string) Table {
 		return t
 	}
 	n := h.kgs.Len()
-	t := &heapTable{h: h, groups: make([]map[uint64]*heapEntry, n), lists: make([][]*heapEntry, n),
+	t := &heapTable{h: h, groups: make([]index, n), lists: make([][]*heapEntry, n),
 		lver: make([]uint32, n), groupN: make([]int, n), dirty: make([][]*heapEntry, n), tombs: make([][]string, n)}
 	h.tables[name] = t
 	h.names = append(h.names, name)
@@ -86,27 +93,59 @@ const subMapThreshold = 8
 
 // inlineBuf is the size of an entry's inline buffer (key, then the first
 // sub and value when they fit; 32 bytes hold an int64 key, a window and an
-// int64 accumulator): an entry is then 160 bytes, a size class.
+// int64 accumulator): an entry is then 128 bytes, a size class (its hash is
+// kept in its index slot only).
 const inlineBuf = 32
-
-var hashSeed = maphash.MakeSeed()
 
 // hashMask is all ones; tests narrow it to force hash collisions.
 var hashMask = ^uint64(0)
 
-func keyHash(key []byte) uint64 { return maphash.Bytes(hashSeed, key) & hashMask }
+// HashKey returns base.HashKey(key), the hash that places key in its key
+// group, and keeps it: lookups of the same key that follow use it instead
+// of hashing the key again.
+func (h *Heap) HashKey(key []byte) uint64 {
+	v := base.HashKey(key)
+	h.hkey = append(h.hkey[:0], key...)
+	h.hval, h.hok = v, true
+	return v
+}
+
+// sameKey reports whether key a holds the bytes b; keys of 8 bytes (an
+// int64 key) compare as one word, without a call. (b stays a []byte: a
+// string(b) argument would be a copy.)
+func sameKey(a string, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(b) == 8 {
+		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(a), 8)) == binary.LittleEndian.Uint64(b)
+	}
+	return a == string(b)
+}
+
+// keyHash is the index hash of key.
+func (h *Heap) keyHash(key []byte) uint64 {
+	if h.hok && sameKey(unsafe.String(unsafe.SliceData(h.hkey), len(h.hkey)), key) {
+		return h.hval & hashMask
+	}
+	return base.HashKey(key) & hashMask
+}
 
 type subValue struct {
 	sub, value []byte
 }
 
 type heapEntry struct {
-	// The fields a lookup of a key with one sub reads come first (key,
-	// subs, m, one, buf: the first 128 bytes), the others after them.
-	key  string            // may point into buf
-	subs []subValue        // used while small
+	// The entry is 128 bytes, a size class whose objects start at a
+	// multiple of 128: a lookup of a key with one sub reads two whole
+	// cache lines (a 144-byte entry spanned three).
+	key string // may point into buf
+	// subp, nsub and csub are the slice of subs while small (subs()):
+	// pointer, length and capacity, the two counts among the small fields
+	// below (a slice header would take 16 bytes more).
+	subp *subValue
 	m    map[string][]byte // used once len > subMapThreshold
-	// one holds the sub of a key with one sub (subs = one[:1:1]): entry
+	// one holds the sub of a key with one sub (subs() = one[:1:1]): entry
 	// and sub in one allocation, so a lookup touches one object.
 	one [1]subValue
 	// buf holds the key and, when they fit, the sub and value of the
@@ -126,32 +165,49 @@ type heapEntry struct {
 	// fine.
 	shared  uint8
 	mShared bool
+	// nsub and csub: see subp (at most subMapThreshold subs: 8 bits hold
+	// both).
+	nsub, csub uint8
 	// dver is the Heap.epoch in which the entry was last written while
 	// changes are tracked (it is then in its table's dirty list).
 	dver uint32
-	// hash is keyHash(key); next is the next entry of the group whose key
-	// has the same hash (written also while a snapshot reads the entry:
-	// the snapshot never reads it).
-	hash uint64
-	next *heapEntry
+}
+
+// subs is the slice of subs of e (nil when e uses m or has none).
+func (e *heapEntry) subs() []subValue {
+	return unsafe.Slice(e.subp, int(e.csub))[:e.nsub]
+}
+
+// setSubs makes s the slice of subs of e (cap(s) <= 255: the slice layout
+// holds at most subMapThreshold subs; appending to a smaller slice grows
+// it to at most twice that).
+func (e *heapEntry) setSubs(s []subValue) {
+	if cap(s) == 0 {
+		e.subp, e.nsub, e.csub = nil, 0, 0
+		return
+	}
+	if cap(s) > 255 {
+		s = s[:len(s):len(s)]
+	}
+	e.subp, e.nsub, e.csub = unsafe.SliceData(s), uint8(len(s)), uint8(cap(s))
 }
 
 // setOne makes sv the only sub of e.
 func (e *heapEntry) setOne(sv subValue) {
 	e.one[0] = sv
-	e.subs = e.one[:1:1]
+	e.setSubs(e.one[:1:1])
 }
 
 func (e *heapEntry) len() int {
 	if e.m != nil {
 		return len(e.m)
 	}
-	return len(e.subs)
+	return int(e.nsub)
 }
 
 type heapTable struct {
 	h      *Heap
-	groups []map[uint64]*heapEntry
+	groups []index
 	// lists are the entries of each key group (the map's values, in no
 	// particular order); lver[i] is the version of list i's backing array
 	// (a snapshot holds the slice headers of the lists it captured).
@@ -164,8 +220,9 @@ type heapTable struct {
 	// last is the entry of the previous lookup: a read-modify-write of one
 	// key (Get then Put) hashes and probes the map once. Copy-on-write
 	// replaces it with the copy (own), a removal forgets it.
-	last   *heapEntry
-	lastKG int
+	last     *heapEntry
+	lastKG   int
+	lastHash uint64
 	// dirty are the entries written since the latest snapshot, per key
 	// group, each once (removed ones too: idx -1), and tombs the keys
 	// removed since then, while the backend tracks changes.
@@ -204,43 +261,17 @@ func (h *Heap) stopTracking() {
 	}
 }
 
-// entry returns the entry of key in kg, or nil.
-func (t *heapTable) entry(kg int, key []byte) *heapEntry {
-	e, _ := t.lookup(kg, key)
-	return e
-}
-
 // lookup returns the entry of key in kg, or nil and the key's hash.
 func (t *heapTable) lookup(kg int, key []byte) (*heapEntry, uint64) {
-	if e := t.last; e != nil && t.lastKG == kg && e.key == string(key) {
-		return e, e.hash
+	if e := t.last; e != nil && t.lastKG == kg && sameKey(e.key, key) {
+		return e, t.lastHash
 	}
-	h := keyHash(key)
-	for e := t.group(kg, false)[h]; e != nil; e = e.next {
-		if e.key == string(key) {
-			t.last, t.lastKG = e, kg
-			return e, h
-		}
+	h := t.h.keyHash(key)
+	if e := t.group(kg).find(h, key); e != nil {
+		t.last, t.lastKG, t.lastHash = e, kg, h
+		return e, h
 	}
 	return nil, h
-}
-
-// relink makes the group map or chain that leads to e lead to c instead
-// (c == e.next unlinks e).
-func (t *heapTable) relink(g map[uint64]*heapEntry, e, c *heapEntry) {
-	p := g[e.hash]
-	if p == e {
-		if c == nil {
-			delete(g, e.hash)
-		} else {
-			g[e.hash] = c
-		}
-		return
-	}
-	for p.next != e {
-		p = p.next
-	}
-	p.next = c
 }
 
 func (t *heapTable) forget(e *heapEntry) {
@@ -249,41 +280,36 @@ func (t *heapTable) forget(e *heapEntry) {
 	}
 }
 
-func (t *heapTable) group(kg int, create bool) map[uint64]*heapEntry {
+func (t *heapTable) group(kg int) *index {
 	i := kg - t.h.kgs.Start
 	if i < 0 || i >= len(t.groups) {
 		panic("state: key group " + strconv.Itoa(kg) + " outside " + t.h.kgs.String())
 	}
-	g := t.groups[i]
-	if g == nil && create {
-		g = make(map[uint64]*heapEntry)
-		t.groups[i] = g
-	}
-	return g
+	return &t.groups[i]
 }
 
-// own returns e when the table may write it in place, or else a private
+// own returns e (whose key has hash h) when the table may write it in place, or else a private
 // copy of e that replaced it in the map, the list and the last-entry cache.
 // The copy shares the value bytes (marked shared) and the sub slices (never
 // written in place by anyone).
-func (t *heapTable) own(kg int, e *heapEntry) *heapEntry {
-	h := t.h
-	if !h.shared(e.ver) {
+func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
+	hp := t.h
+	if !hp.shared(e.ver) {
 		return e
 	}
-	c := &heapEntry{key: e.key, hash: e.hash, next: e.next, ver: h.ver, idx: e.idx}
+	c := &heapEntry{key: e.key, ver: hp.ver, idx: e.idx}
 	if e.m != nil {
 		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
-		if len(e.subs) == 1 {
-			c.setOne(e.subs[0])
+		if e.nsub == 1 {
+			c.setOne(e.subs()[0])
 		} else {
-			c.subs = slices.Clone(e.subs)
+			c.setSubs(slices.Clone(e.subs()))
 		}
-		c.shared = uint8(1<<len(c.subs) - 1)
+		c.shared = uint8(1<<int(c.nsub) - 1)
 	}
-	i := kg - h.kgs.Start
-	t.relink(t.groups[i], e, c)
+	i := kg - hp.kgs.Start
+	t.groups[i].replace(h, e, c)
 	t.ownList(i)[c.idx] = c
 	if t.last == e {
 		t.last = c
@@ -304,9 +330,9 @@ func (t *heapTable) ownList(i int) []*heapEntry {
 // insert adds a new entry for key, whose hash is hash, to key group kg.
 func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	i := kg - t.h.kgs.Start
-	g := t.group(kg, true)
+	g := t.group(kg)
 	l := t.lists[i]
-	e := &heapEntry{hash: hash, ver: t.h.ver, idx: int32(len(l))}
+	e := &heapEntry{ver: t.h.ver, idx: int32(len(l))}
 	if len(key) <= inlineBuf {
 		n := copy(e.buf[:], key)
 		e.key = unsafe.String(&e.buf[0], n)
@@ -316,8 +342,7 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 	} else {
 		e.key = string(key)
 	}
-	e.next = g[hash]
-	g[hash] = e
+	g.add(hash, e)
 	// Appending after the end of a list a snapshot holds is fine: the
 	// snapshot reads only its own length, and the list never shrank below
 	// it (removals copy a shared list first).
@@ -326,15 +351,16 @@ func (t *heapTable) insert(kg int, key []byte, hash uint64) *heapEntry {
 		t.lver[i] = t.h.ver // a new backing array
 	}
 	t.lists[i] = nl
-	t.last, t.lastKG = e, kg
+	t.last, t.lastKG, t.lastHash = e, kg, hash
 	t.h.size += int64(len(key)) + 48
 	return e
 }
 
-// remove drops entry e of key group kg (from the map and the list).
-func (t *heapTable) remove(kg int, e *heapEntry) {
+// remove drops entry e (whose key has hash h) of key group kg (from the
+// index and the list).
+func (t *heapTable) remove(kg int, e *heapEntry, h uint64) {
 	i := kg - t.h.kgs.Start
-	t.relink(t.groups[i], e, e.next)
+	t.groups[i].remove(h, e)
 	l := t.ownList(i)
 	last := len(l) - 1
 	if moved := l[last]; moved != e {
@@ -353,7 +379,7 @@ func (t *heapTable) remove(kg int, e *heapEntry) {
 }
 
 func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
-	e := t.entry(kg, key)
+	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return nil, false
 	}
@@ -361,9 +387,10 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 		v, ok := e.m[string(sub)]
 		return v, ok
 	}
-	for i := range e.subs {
-		if string(e.subs[i].sub) == string(sub) {
-			return e.subs[i].value, true
+	subs := e.subs()
+	for i := range subs {
+		if string(subs[i].sub) == string(sub) {
+			return subs[i].value, true
 		}
 	}
 	return nil, false
@@ -374,7 +401,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	if e == nil {
 		e = t.insert(kg, key, hash)
 	} else {
-		e = t.own(kg, e)
+		e = t.own(kg, e, hash)
 	}
 	t.touch(kg, e)
 	if e.m != nil {
@@ -392,8 +419,9 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 		e.m[string(sub)] = append([]byte(nil), value...)
 		return
 	}
-	for i := range e.subs {
-		sv := &e.subs[i]
+	subs := e.subs()
+	for i := range subs {
+		sv := &subs[i]
 		if string(sv.sub) == string(sub) {
 			t.h.size += int64(len(value) - len(sv.value))
 			if bit := uint8(1) << i; e.shared&bit != 0 {
@@ -409,8 +437,8 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	}
 	t.add(kg, 1)
 	t.h.size += int64(len(sub) + len(value))
-	if len(e.subs) < subMapThreshold {
-		if cap(e.subs) == 0 {
+	if e.nsub < subMapThreshold {
+		if e.csub == 0 {
 			// A new entry (one without subs is removed): its buf after the
 			// key is free.
 			if k := len(e.key); k+len(sub)+len(value) <= inlineBuf && (k == 0 || unsafe.StringData(e.key) == &e.buf[0]) {
@@ -423,16 +451,17 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 			return
 		}
 		sv := subValue{sub: append([]byte(nil), sub...), value: append([]byte(nil), value...)}
-		e.subs = append(e.subs, sv)
+		e.setSubs(append(subs, sv))
 		e.one[0] = subValue{} // subs moved out of one (or one was empty): let go of its bytes
 		return
 	}
-	e.m = make(map[string][]byte, len(e.subs)+1)
-	for _, sv := range e.subs {
+	e.m = make(map[string][]byte, len(subs)+1)
+	for _, sv := range subs {
 		e.m[string(sv.sub)] = sv.value
 	}
 	e.mShared = e.shared != 0
-	e.subs, e.shared, e.one[0] = nil, 0, subValue{}
+	e.setSubs(nil)
+	e.shared, e.one[0] = 0, subValue{}
 	e.m[string(sub)] = append([]byte(nil), value...)
 }
 
@@ -440,21 +469,22 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 // snapshot reads only up to the length it captured, and a shared value is
 // never shortened in place (Put reallocates it).
 func (t *heapTable) Append(kg int, key, sub, value []byte) {
-	if e := t.entry(kg, key); e != nil {
+	if e, h := t.lookup(kg, key); e != nil {
 		if e.m != nil {
 			if old, ok := e.m[string(sub)]; ok {
-				e = t.own(kg, e)
+				e = t.own(kg, e, h)
 				t.touch(kg, e)
 				e.m[string(sub)] = append(old, value...)
 				t.h.size += int64(len(value))
 				return
 			}
 		} else {
-			for i := range e.subs {
-				if string(e.subs[i].sub) == string(sub) {
-					e = t.own(kg, e)
+			for i, sv := range e.subs() {
+				if string(sv.sub) == string(sub) {
+					e = t.own(kg, e, h)
 					t.touch(kg, e)
-					e.subs[i].value = append(e.subs[i].value, value...)
+					subs := e.subs() // of the copy own may have made
+					subs[i].value = append(subs[i].value, value...)
 					t.h.size += int64(len(value))
 					return
 				}
@@ -465,7 +495,7 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 }
 
 func (t *heapTable) Delete(kg int, key, sub []byte) {
-	e := t.entry(kg, key)
+	e, h := t.lookup(kg, key)
 	if e == nil {
 		return
 	}
@@ -474,38 +504,39 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 		if !ok {
 			return
 		}
-		e = t.own(kg, e)
+		e = t.own(kg, e, h)
 		t.touch(kg, e)
 		delete(e.m, string(sub))
 		t.add(kg, -1)
 		t.h.size -= int64(len(sub) + len(old))
 	} else {
 		i := 0
-		for i < len(e.subs) && string(e.subs[i].sub) != string(sub) {
+		for subs := e.subs(); i < len(subs) && string(subs[i].sub) != string(sub); {
 			i++
 		}
-		if i == len(e.subs) {
+		if i == int(e.nsub) {
 			return
 		}
-		e = t.own(kg, e)
+		e = t.own(kg, e, h)
 		t.touch(kg, e)
-		t.h.size -= int64(len(sub) + len(e.subs[i].value))
-		last := len(e.subs) - 1
-		e.subs[i] = e.subs[last]
-		e.subs[last] = subValue{}
-		e.subs = e.subs[:last]
+		subs := e.subs() // of the copy own may have made
+		t.h.size -= int64(len(sub) + len(subs[i].value))
+		last := len(subs) - 1
+		subs[i] = subs[last]
+		subs[last] = subValue{}
+		e.setSubs(subs[:last])
 		// The moved value keeps its shared mark.
 		e.shared = e.shared&^(1<<i) | (e.shared>>last&1)<<i
 		e.shared &^= 1 << last
 		t.add(kg, -1)
 	}
 	if e.len() == 0 {
-		t.remove(kg, e)
+		t.remove(kg, e, h)
 	}
 }
 
 func (t *heapTable) DeleteKey(kg int, key []byte) {
-	e := t.entry(kg, key)
+	e, h := t.lookup(kg, key)
 	if e == nil {
 		return
 	}
@@ -514,11 +545,11 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 		t.h.size -= int64(len(sub) + len(value))
 		return true
 	})
-	t.remove(kg, e)
+	t.remove(kg, e, h)
 }
 
 func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool) {
-	e := t.entry(kg, key)
+	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return
 	}
@@ -534,7 +565,7 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 		}
 		return true
 	}
-	for _, sv := range e.subs {
+	for _, sv := range e.subs() {
 		if !fn(sv.sub, sv.value) {
 			return false
 		}
@@ -543,7 +574,7 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 }
 
 func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
-	t.group(kg, false) // range check
+	t.group(kg) // range check
 	for _, e := range t.lists[kg-t.h.kgs.Start] {
 		// A read-only view of the key: fn must not keep or modify it.
 		kb := unsafe.Slice(unsafe.StringData(e.key), len(e.key))
@@ -554,7 +585,7 @@ func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 }
 
 func (t *heapTable) GroupKeys(kg int, dst []string) []string {
-	t.group(kg, false) // range check
+	t.group(kg) // range check
 	for _, e := range t.lists[kg-t.h.kgs.Start] {
 		dst = append(dst, e.key)
 	}

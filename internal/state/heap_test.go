@@ -108,7 +108,8 @@ func TestHeapRejectsForeignKeyGroup(t *testing.T) {
 }
 
 // TestHeapHashCollisions runs the model tests with a key hash of one bit:
-// most keys of a group share a hash and are found through the chain.
+// most keys of a group share a hash and take the slots after their home
+// slot in the index, so lookups probe past them and removals shift them.
 func TestHeapHashCollisions(t *testing.T) {
 	defer func(m uint64) { hashMask = m }(hashMask)
 	hashMask = 1

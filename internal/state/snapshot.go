@@ -102,7 +102,7 @@ func appendSnapGroup(dst []byte, tables []snapTable, i int) []byte {
 				}
 				continue
 			}
-			for _, sv := range e.subs {
+			for _, sv := range e.subs() {
 				dst = appendString(dst, k)
 				dst = appendBytes(dst, sv.sub)
 				dst = appendBytes(dst, sv.value)
@@ -318,8 +318,8 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 				}
 				continue
 			}
-			dst = binary.AppendUvarint(dst, uint64(len(e.subs)))
-			for _, sv := range e.subs {
+			dst = binary.AppendUvarint(dst, uint64(e.nsub))
+			for _, sv := range e.subs() {
 				dst = appendBytes(dst, sv.sub)
 				dst = appendBytes(dst, sv.value)
 			}
