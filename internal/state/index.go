@@ -1,6 +1,10 @@
 package state
 
-import "math/bits"
+import (
+	crand "crypto/rand"
+	"encoding/binary"
+	"math/bits"
+)
 
 // index is the hash index of one key group of a heap table: open addressing
 // with linear probing over slots that keep the key's hash next to the
@@ -24,7 +28,25 @@ type slot struct {
 
 const minIndexSlots = 8
 
-func (x *index) home(h uint64) int { return int((h * 0x9E3779B97F4A7C15) >> x.shift) }
+// indexSeed is mixed into the home slot of every hash. The key's hash is
+// unseeded (it must be: it also picks the key group, which checkpoints and
+// rescaling depend on), so keys chosen to share the high bits of their
+// Fibonacci product would all probe from one slot (linear probing turns
+// that into a scan of the key group); with a random seed per process, such
+// keys must collide in all 64 bits of the hash to do that.
+var indexSeed = func() uint64 {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on the supported platforms
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}()
+
+func (x *index) home(h uint64) int {
+	m := h ^ indexSeed
+	m ^= m >> 29
+	return int((m * 0x9E3779B97F4A7C15) >> x.shift)
+}
 
 // find returns the entry of key (hash h), or nil.
 func (x *index) find(h uint64, key []byte) *heapEntry {
