@@ -147,6 +147,8 @@ type DeltaSnapshot interface {
 	SizeBytes() int64
 	HasDelta() bool
 	AppendDelta(dst []byte, kg int) []byte
+	// DropLists: only AppendDelta follows (HeapSnapshot.DropLists).
+	DropLists()
 }
 
 // CaptureIncremental is Capture that, for the heap backend, also captures
@@ -172,6 +174,9 @@ type HeapSnapshot struct {
 	h        *Heap
 	tables   []snapTable
 	released atomic.Bool
+	// lists: the snapshot may still read the group lists (tables), and
+	// counts in Heap.lpending; DropLists or Release clear it.
+	lists atomic.Bool
 	// seq numbers the backend's snapshots (1, 2, ...); delta says whether
 	// deltas holds every change since snapshot seq-1 (the backend tracked
 	// changes all that time).
@@ -241,6 +246,8 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 	h.ver++
 	h.cowVer = h.ver
 	h.pending.Add(1)
+	h.lpending.Add(1)
+	s.lists.Store(true)
 	return s
 }
 
@@ -249,6 +256,9 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 func (s *HeapSnapshot) AppendGroup(dst []byte, kg int) []byte {
 	if s.released.Load() {
 		panic("state: HeapSnapshot used after Release")
+	}
+	if !s.lists.Load() {
+		panic("state: HeapSnapshot.AppendGroup after DropLists")
 	}
 	if !s.h.kgs.Contains(kg) {
 		panic(fmt.Sprintf("state: key group %d outside %s", kg, s.h.kgs))
@@ -365,12 +375,25 @@ func touchEntry(e *heapEntry) uintptr {
 	return n
 }
 
+// DropLists declares that the snapshot will be serialised with
+// AppendDelta only (AppendGroup panics after it): the backend then no
+// longer copies a group list before it writes a slot of it (a
+// copy-on-write entry replaced, a removal), as long as no other snapshot
+// holds the lists. The entries of the delta stay as they were. Idempotent;
+// safe on any goroutine.
+func (s *HeapSnapshot) DropLists() {
+	if s.lists.Swap(false) {
+		s.h.lpending.Add(-1)
+	}
+}
+
 // Release ends the snapshot: the backend may write in place again once no
 // snapshot is pending. Idempotent; safe on any goroutine.
 func (s *HeapSnapshot) Release() {
 	if s.released.Swap(true) {
 		return
 	}
+	s.DropLists()
 	s.tables, s.deltas = nil, nil
 	s.h.pending.Add(-1)
 }
