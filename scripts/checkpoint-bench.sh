@@ -4,7 +4,11 @@
 # off, on, ...) so that both see the same machine load, REPS times each, every
 # run a process of its own (strom nexmark bench --json). Prints, per query,
 # the medians of both modes, the ratios with/without of events/s (wall) and
-# events/s/core, and the medians of the checkpoint figures.
+# events/s/core, and the medians of the checkpoint figures; with a binary
+# that reports checkpoint_upload_cpu_seconds (Linux), also the uploader's CPU
+# seconds (median, min-max) and per checkpoint, measured on its own thread:
+# steadier than the difference of two runs' CPU seconds on a loaded machine
+# (a loaded run lasts longer, so it takes more 1 s checkpoints).
 #
 #   scripts/checkpoint-bench.sh [REPS] [EVENTS] [INTERVAL] [QUERIES]
 #   scripts/checkpoint-bench.sh 5 10000000 1s q5,q9      (the defaults)
@@ -57,7 +61,10 @@ jq -rs '
 	| ($on | map(.events_per_core_second) | median) as $c1
 	| (if $g[0].bin == "base" then " (BASE)" else "" end) as $tag
 	| "\($g[0].query)\($tag): events/s \($w0 | si) -> \($w1 | si) (ratio \($w1 / $w0 * 1000 | round / 1000)); events/s/core \($c0 | si) -> \($c1 | si) (ratio \($c1 / $c0 * 1000 | round / 1000)); wall s \($off | map(.wall_seconds) | median) -> \($on | map(.wall_seconds) | median)\n" +
-	  "    with checkpoints: \($on | map(.checkpoints // 0) | median) completed, \($on | map(.checkpoints_failed // 0) | add) failed, mean \($on | map(.checkpoint_ms_mean // 0) | median) ms, max \($on | map(.checkpoint_ms_max // 0) | median) ms, size last \($on | map(.checkpoint_bytes_last // 0) | median / 1048576 * 100 | round / 100) MiB, largest \($on | map(.checkpoint_bytes_max // 0) | median / 1048576 * 100 | round / 100) MiB; peak RSS \($off | map(.peak_rss_bytes) | median / 1048576 | round) -> \($on | map(.peak_rss_bytes) | median / 1048576 | round) MiB"
+	  "    with checkpoints: \($on | map(.checkpoints // 0) | median) completed, \($on | map(.checkpoints_failed // 0) | add) failed, mean \($on | map(.checkpoint_ms_mean // 0) | median) ms, max \($on | map(.checkpoint_ms_max // 0) | median) ms, size last \($on | map(.checkpoint_bytes_last // 0) | median / 1048576 * 100 | round / 100) MiB, largest \($on | map(.checkpoint_bytes_max // 0) | median / 1048576 * 100 | round / 100) MiB; peak RSS \($off | map(.peak_rss_bytes) | median / 1048576 | round) -> \($on | map(.peak_rss_bytes) | median / 1048576 | round) MiB" +
+	  (($on | map(select(.checkpoint_upload_cpu_seconds != null))) as $up
+	   | if ($up | length) == 0 then "" else
+	     "\n    uploader CPU s \($up | map(.checkpoint_upload_cpu_seconds) | median) (\($up | map(.checkpoint_upload_cpu_seconds) | min)-\($up | map(.checkpoint_upload_cpu_seconds) | max)), per checkpoint ms \($up | map(.checkpoint_upload_cpu_seconds / ((.checkpoints // 1) | if . < 1 then 1 else . end) * 1000) | median * 10 | round / 10), share of the run'"'"'s CPU \($up | map(.checkpoint_upload_cpu_seconds / .cpu_seconds) | median * 1000 | round / 1000)" end)
 ' "$out"
 echo
 echo "raw: $out"

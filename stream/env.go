@@ -483,6 +483,7 @@ func addStats(a, b CheckpointStats) CheckpointStats {
 	s.TotalDuration += a.TotalDuration
 	s.MaxDuration = max(a.MaxDuration, b.MaxDuration)
 	s.MaxBytes = max(a.MaxBytes, b.MaxBytes)
+	s.UploadCPU += a.UploadCPU
 	if b.LastID == 0 {
 		s.LastID, s.LastDuration, s.LastBytes = a.LastID, a.LastDuration, a.LastBytes
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -291,6 +292,10 @@ func TestNexmarkBenchCheckpoints(t *testing.T) {
 	}
 	if num("checkpoints") > 1 && (num("checkpoint_ms_mean") <= 0 || num("checkpoint_ms_max") < num("checkpoint_ms_mean")) {
 		t.Errorf("checkpoint durations: %v", o)
+	}
+	// The uploader serialised q9's state: some CPU time, less than the run's.
+	if runtime.GOOS == "linux" && (num("checkpoint_upload_cpu_seconds") <= 0 || num("checkpoint_upload_cpu_seconds") > num("cpu_seconds")) {
+		t.Errorf("checkpoint_upload_cpu_seconds: %v", o)
 	}
 	if ents, err := os.ReadDir(keep); err != nil || len(ents) != 1 {
 		t.Errorf("--checkpoint-dir: want one run directory, got %v %v", ents, err)

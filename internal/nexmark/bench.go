@@ -92,13 +92,16 @@ type BenchResult struct {
 	// ones (stream.CheckpointStats.Periodic), and the sizes of the last
 	// and of the largest completed one (keyed state files and operator
 	// state; the last is the end-of-input one, empty when the query's
-	// windows all fired).
-	Checkpoints         int64   `json:"checkpoints,omitempty"`
-	CheckpointsFailed   int64   `json:"checkpoints_failed,omitempty"`
-	CheckpointMsMean    float64 `json:"checkpoint_ms_mean,omitempty"`
-	CheckpointMsMax     float64 `json:"checkpoint_ms_max,omitempty"`
-	CheckpointBytesLast int64   `json:"checkpoint_bytes_last,omitempty"`
-	CheckpointBytesMax  int64   `json:"checkpoint_bytes_max,omitempty"`
+	// windows all fired). CheckpointUploadCPUSeconds is the CPU time of
+	// the checkpoint upload goroutine (stream.CheckpointStats.UploadCPU;
+	// Linux only).
+	Checkpoints                int64   `json:"checkpoints,omitempty"`
+	CheckpointsFailed          int64   `json:"checkpoints_failed,omitempty"`
+	CheckpointMsMean           float64 `json:"checkpoint_ms_mean,omitempty"`
+	CheckpointMsMax            float64 `json:"checkpoint_ms_max,omitempty"`
+	CheckpointBytesLast        int64   `json:"checkpoint_bytes_last,omitempty"`
+	CheckpointBytesMax         int64   `json:"checkpoint_bytes_max,omitempty"`
+	CheckpointUploadCPUSeconds float64 `json:"checkpoint_upload_cpu_seconds,omitempty"`
 }
 
 // GeneratorStream adds the built-in generator as the source of env, with
@@ -205,6 +208,7 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 		cs := job.Checkpoints()
 		res.Checkpoints, res.CheckpointsFailed, res.CheckpointBytesLast = cs.Completed, cs.Failed, cs.LastBytes
 		res.CheckpointBytesMax = cs.MaxBytes
+		res.CheckpointUploadCPUSeconds = cs.UploadCPU.Seconds()
 		if cs.Periodic > 0 {
 			res.CheckpointMsMean = benchMillis(cs.TotalDuration / time.Duration(cs.Periodic))
 			res.CheckpointMsMax = benchMillis(cs.MaxDuration)

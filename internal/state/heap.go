@@ -41,6 +41,11 @@ type Heap struct {
 	// serialising goroutine, hence atomic).
 	ver, cowVer uint32
 	pending     atomic.Int32
+	// lpending counts the pending snapshots that may still read the
+	// group lists (AppendGroup); a snapshot serialised as a delta drops
+	// them first (HeapSnapshot.DropLists), and a list is then written in
+	// place instead of copied, when no other snapshot holds it.
+	lpending atomic.Int32
 
 	// Change tracking for incremental snapshots (SnapshotIncremental; on
 	// from the first such snapshot): epoch numbers the interval since the
@@ -318,9 +323,9 @@ func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
 }
 
 // ownList returns list i after copying it when a pending snapshot may read
-// its backing array.
+// its backing array (one that has not dropped its lists: DropLists).
 func (t *heapTable) ownList(i int) []*heapEntry {
-	if t.h.shared(t.lver[i]) {
+	if t.lver[i] < t.h.cowVer && t.h.lpending.Load() > 0 {
 		t.lists[i] = slices.Clone(t.lists[i])
 		t.lver[i] = t.h.ver
 	}

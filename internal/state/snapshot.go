@@ -147,6 +147,8 @@ type DeltaSnapshot interface {
 	SizeBytes() int64
 	HasDelta() bool
 	AppendDelta(dst []byte, kg int) []byte
+	// DropLists: only AppendDelta follows (HeapSnapshot.DropLists).
+	DropLists()
 }
 
 // CaptureIncremental is Capture that, for the heap backend, also captures
@@ -172,6 +174,9 @@ type HeapSnapshot struct {
 	h        *Heap
 	tables   []snapTable
 	released atomic.Bool
+	// lists: the snapshot may still read the group lists (tables), and
+	// counts in Heap.lpending; DropLists or Release clear it.
+	lists atomic.Bool
 	// seq numbers the backend's snapshots (1, 2, ...); delta says whether
 	// deltas holds every change since snapshot seq-1 (the backend tracked
 	// changes all that time).
@@ -241,6 +246,8 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 	h.ver++
 	h.cowVer = h.ver
 	h.pending.Add(1)
+	h.lpending.Add(1)
+	s.lists.Store(true)
 	return s
 }
 
@@ -249,6 +256,9 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 func (s *HeapSnapshot) AppendGroup(dst []byte, kg int) []byte {
 	if s.released.Load() {
 		panic("state: HeapSnapshot used after Release")
+	}
+	if !s.lists.Load() {
+		panic("state: HeapSnapshot.AppendGroup after DropLists")
 	}
 	if !s.h.kgs.Contains(kg) {
 		panic(fmt.Sprintf("state: key group %d outside %s", kg, s.h.kgs))
@@ -308,7 +318,18 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 			dst = appendString(dst, k)
 		}
 		dst = binary.AppendUvarint(dst, uint64(len(es)))
-		for _, e := range es {
+		for j, e := range es {
+			// The entries are scattered over the heap, and most are not
+			// in a cache: touch one farther ahead (its header) and a
+			// nearer one's first value (its bytes and its subs), so that
+			// their cache misses overlap with copying this one instead of
+			// each stalling in turn.
+			if j+prefetchFar < len(es) {
+				touched += uintptr(len(es[j+prefetchFar].key))
+			}
+			if j+prefetchNear < len(es) {
+				touched += touchEntry(es[j+prefetchNear])
+			}
 			dst = appendString(dst, e.key)
 			if e.m != nil {
 				dst = binary.AppendUvarint(dst, uint64(len(e.m)))
@@ -328,12 +349,51 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 	return dst
 }
 
+// How far AppendDelta reads ahead in a dirty list: an entry's header
+// prefetchFar entries ahead, its subs and first value prefetchNear ahead.
+const (
+	prefetchFar  = 16
+	prefetchNear = 8
+)
+
+// touched keeps the loads that AppendDelta issues ahead from being
+// optimised away (its value means nothing).
+var touched uintptr
+
+// touchEntry reads the first byte of e's first value (map layout: none)
+// and of its last sub, pulling their cache lines in.
+func touchEntry(e *heapEntry) uintptr {
+	var n uintptr
+	if k := len(e.subs); k > 0 {
+		if v := e.subs[0].value; len(v) > 0 {
+			n += uintptr(v[0])
+		}
+		if v := e.subs[k-1].value; len(v) > 0 {
+			n += uintptr(v[0])
+		}
+	}
+	return n
+}
+
+// DropLists declares that the snapshot will be serialised with
+// AppendDelta only (AppendGroup panics after it): the backend then no
+// longer copies a group list before it writes a slot of it (a
+// copy-on-write entry replaced, a removal), as long as no other snapshot
+// holds the lists. The entries of the delta stay as they were. Idempotent;
+// safe on any goroutine.
+func (s *HeapSnapshot) DropLists() {
+	if s.lists.Swap(false) {
+		s.h.lpending.Add(-1)
+	}
+}
+
 // Release ends the snapshot: the backend may write in place again once no
 // snapshot is pending. Idempotent; safe on any goroutine.
 func (s *HeapSnapshot) Release() {
 	if s.released.Swap(true) {
 		return
 	}
+	s.DropLists()
 	s.tables, s.deltas = nil, nil
 	s.h.pending.Add(-1)
 }

@@ -181,6 +181,11 @@ func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) e
 	var ds state.DeltaSnapshot
 	if delta {
 		ds = d.state.(state.DeltaSnapshot)
+		if !o.keep {
+			// Released after this delta, never serialised in full:
+			// the backend need not copy its lists for it any more.
+			ds.DropLists()
+		}
 	}
 	for kg := o.KeyGroups.Start; kg < o.KeyGroups.End; kg++ {
 		if ds != nil {
