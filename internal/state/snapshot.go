@@ -364,11 +364,12 @@ var touched uintptr
 // and of its last sub, pulling their cache lines in.
 func touchEntry(e *heapEntry) uintptr {
 	var n uintptr
-	if k := len(e.subs); k > 0 {
-		if v := e.subs[0].value; len(v) > 0 {
+	subs := e.subs()
+	if k := len(subs); k > 0 {
+		if v := subs[0].value; len(v) > 0 {
 			n += uintptr(v[0])
 		}
-		if v := e.subs[k-1].value; len(v) > 0 {
+		if v := subs[k-1].value; len(v) > 0 {
 			n += uintptr(v[0])
 		}
 	}
