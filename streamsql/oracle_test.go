@@ -74,18 +74,7 @@ func oracleQuery(t *testing.T, name string) (string, nexmark.Config) {
 func TestNexmarkSQLOverConnectorMatchesOracles(t *testing.T) {
 	gen := nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}
 	events := nexgen.Generate(gen)
-	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',"
-	ddl := strings.Replace(string(src), "'connector' = 'nexmark',", opts, 1)
-	for _, r := range [][2]string{{"'10000000'", "'1000'"}, {"'100000000'", "'3000'"}} {
-		ddl = strings.ReplaceAll(ddl, r[0], r[1])
-	}
-	if !strings.Contains(ddl, "'seed' = '7'") || !strings.Contains(ddl, "'events.num' = '3000'") || !strings.Contains(ddl, "'first-event.rate' = '1000'") {
-		t.Fatalf("the DDL's options were not replaced:\n%s", ddl)
-	}
+	ddl := nexmarkConnectorDDL(t)
 	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -261,4 +250,25 @@ func TestNexmarkPhysicalPlans(t *testing.T) {
 				c.query, scans, projected, full, whole, c.scans, all)
 		}
 	}
+}
+
+// nexmarkConnectorDDL is the spec's DDL (internal/nexmark/sql/ddl.sql) over
+// the 'nexmark' connector with the oracles' generator settings: seed 7, one
+// split, 3000 events at a first-event rate of 1000 (as
+// nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}).
+func nexmarkConnectorDDL(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',"
+	ddl := strings.Replace(string(src), "'connector' = 'nexmark',", opts, 1)
+	for _, r := range [][2]string{{"'10000000'", "'1000'"}, {"'100000000'", "'3000'"}} {
+		ddl = strings.ReplaceAll(ddl, r[0], r[1])
+	}
+	if !strings.Contains(ddl, "'seed' = '7'") || !strings.Contains(ddl, "'events.num' = '3000'") || !strings.Contains(ddl, "'first-event.rate' = '1000'") {
+		t.Fatalf("the DDL's options were not replaced:\n%s", ddl)
+	}
+	return ddl
 }

@@ -3,9 +3,7 @@ package streamsql_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,15 +64,7 @@ func (r *reuseNexmarkReader) ReuseRecords() {
 func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 	gen := nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}
 	events := nexgen.Generate(gen)
-	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',"
-	ddl := strings.Replace(string(src), "'connector' = 'nexmark',", opts, 1)
-	for _, r := range [][2]string{{"'10000000'", "'1000'"}, {"'100000000'", "'3000'"}} {
-		ddl = strings.ReplaceAll(ddl, r[0], r[1])
-	}
+	ddl := nexmarkConnectorDDL(t)
 	for _, c := range []struct {
 		name  string
 		reuse bool
@@ -98,15 +88,9 @@ func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 // parallelism 1 and 2, and the kept rows (strings included) equal the
 // generator's bids.
 func TestNexmarkSQLStatementSetKeepsRows(t *testing.T) {
-	const events = 3000
-	ddl, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := strings.Replace(string(ddl), "'connector' = 'nexmark',", "'connector' = 'nexmark',\n    'seed' = '7',\n    'splits' = '1',", 1)
-	src = strings.ReplaceAll(strings.ReplaceAll(src, "'10000000'", "'1000'"), "'100000000'", fmt.Sprintf("'%d'", events))
+	src := nexmarkConnectorDDL(t)
 	var want []string
-	for _, e := range nexgen.Generate(nexgen.GeneratorConfig{Events: events, Seed: 7, Rate: 1000, Splits: 1}) {
+	for _, e := range nexgen.Generate(nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}) {
 		if e.Bid != nil {
 			want = append(want, fmt.Sprintf("%d|%s|%s|%s", e.Bid.Auction, e.Bid.Channel, e.Bid.URL, e.Bid.Extra))
 		}
