@@ -294,6 +294,18 @@ func (a *accs) add(acc, r table.Row, retract bool) error {
 	return nil
 }
 
+// appendResults appends the aggregates' results of acc to dst.
+func (a *accs) appendResults(dst []table.Value, acc table.Row) ([]table.Value, error) {
+	for i, c := range a.aggs {
+		v, err := c.F.Result(acc.Fields[a.off[i]:a.off[i+1]])
+		if err != nil {
+			return dst, fmt.Errorf("%s: %w", c.Text, err)
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
+
 func (a *accs) results(acc table.Row) ([]table.Value, error) {
 	vs := make([]table.Value, len(a.aggs))
 	for i, c := range a.aggs {

@@ -227,20 +227,20 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 				}
 			}
 		}
-		res, err := s.a.results(acc)
+		// One allocation per row: the key decoded into its first fields,
+		// the results appended.
+		fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+		if s.nkeys > 0 {
+			if _, err := s.keyCodec.DecodeTo(fields, []byte(ctx.Key())); err != nil {
+				return err
+			}
+		}
+		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
+		fields, err := s.a.appendResults(fields, acc)
 		if err != nil {
 			return err
 		}
-		fields := make([]table.Value, 0, s.nkeys+3+len(res))
-		if s.nkeys > 0 {
-			k, err := s.keyCodec.Decode([]byte(ctx.Key()))
-			if err != nil {
-				return err
-			}
-			fields = append(fields, k.Fields...)
-		}
-		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
-		out.Emit(table.Row{Kind: table.Insert, Fields: append(fields, res...)})
+		out.Emit(table.Row{Kind: table.Insert, Fields: fields})
 	}
 	for _, e := range s.old {
 		s.slices.Remove(e)
