@@ -176,6 +176,21 @@ type KeyedProcessFunction[K, I, O any] interface {
 	OnTimer(ctx *KeyedContext[K], t int64, out Emitter[O]) error
 }
 
+// KeyedBuffer is implemented by a KeyedProcessFunction that combines
+// records of several keys in memory before it writes them to state (a
+// window buffer, as Flink's WindowBuffer of the sliced window
+// aggregation). The operator calls Flush, which must move everything
+// buffered into keyed state and timers (setKey makes a key current for
+// the state handles and timer registrations), before the event-time
+// timers of a watermark fire (with the watermark not yet advanced), when a
+// checkpoint barrier passes (before the state is captured, so a restore
+// sees every record before the barrier), after a record when Full says
+// so, and at Finish.
+type KeyedBuffer[K any] interface {
+	Full() bool
+	Flush(ctx *KeyedContext[K], setKey func(K)) error
+}
+
 // KeyedProcess runs a KeyedProcessFunction.
 type KeyedProcess[K, I, O any] struct {
 	keyedCore[K, O]
@@ -184,6 +199,8 @@ type KeyedProcess[K, I, O any] struct {
 	Fn       KeyedProcessFunction[K, I, O]
 	Out      Collector[O]
 	onTimer  func(tm *Timer)
+	buf      KeyedBuffer[K] // Fn, when it buffers
+	useKey   func(K)
 }
 
 func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
@@ -200,6 +217,10 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 			o.Fail(err)
 		}
 	}
+	if b, ok := o.Fn.(KeyedBuffer[K]); ok {
+		o.buf = b
+		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
 }
@@ -207,16 +228,50 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 func (o *KeyedProcess[K, I, O]) Collect(ts int64, v I) {
 	o.Enter()
 	o.M.In++
-	o.setKey(o.KeyFn(v), ts)
+	o.keyedCore.setKey(o.KeyFn(v), ts)
 	if err := o.Fn.ProcessElement(&o.ctx, v, &o.em); err != nil {
+		o.Fail(err)
+	}
+	if o.buf != nil && o.buf.Full() {
+		o.flush()
+	}
+}
+
+// flush moves what Fn buffers into state (KeyedBuffer).
+func (o *KeyedProcess[K, I, O]) flush() {
+	if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
 		o.Fail(err)
 	}
 }
 
 func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 	o.Enter()
+	if o.buf != nil {
+		o.flush()
+	}
 	o.Base.Watermark(wm)
 	o.fire(&o.event, wm, EventTime, o.onTimer)
+}
+
+// SnapshotState flushes a buffering Fn into keyed state as the barrier
+// passes (KeyedBuffer); the operator has no non-keyed state.
+func (o *KeyedProcess[K, I, O]) SnapshotState(int64) ([]byte, error) {
+	if o.buf != nil {
+		o.Enter()
+		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// Finish flushes a buffering Fn (KeyedBuffer).
+func (o *KeyedProcess[K, I, O]) Finish() error {
+	if o.buf != nil {
+		o.Enter()
+		return o.buf.Flush(&o.ctx, o.useKey)
+	}
+	return nil
 }
 
 func (o *KeyedProcess[K, I, O]) OnProcessingTime(now int64) {

@@ -242,6 +242,32 @@ func (a *accs) init() table.Row {
 	return r
 }
 
+// initTo initialises the accumulators in acc (len(a.types) values).
+func (a *accs) initTo(acc []table.Value) {
+	for i, c := range a.aggs {
+		c.F.Init(acc[a.off[i]:a.off[i+1]])
+	}
+}
+
+// addTo is add without an allocation per row: the arguments of each
+// aggregate are gathered into args (returned for the next call; the
+// aggregates copy what they keep).
+func (a *accs) addTo(acc []table.Value, r table.Row, args []table.Value) ([]table.Value, error) {
+	for i, c := range a.aggs {
+		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
+		args = args[:0]
+		for _, k := range c.Args {
+			args = append(args, r.Fields[k])
+		}
+		if err := c.F.Add(acc[a.off[i]:a.off[i+1]], args); err != nil {
+			return args, fmt.Errorf("%s: %w", c.Text, err)
+		}
+	}
+	return args, nil
+}
+
 func (a *accs) args(c AggCall, r table.Row) []table.Value {
 	vs := make([]table.Value, len(c.Args))
 	for i, k := range c.Args {
@@ -266,6 +292,18 @@ func (a *accs) add(acc, r table.Row, retract bool) error {
 		}
 	}
 	return nil
+}
+
+// appendResults appends the aggregates' results of acc to dst.
+func (a *accs) appendResults(dst []table.Value, acc table.Row) ([]table.Value, error) {
+	for i, c := range a.aggs {
+		v, err := c.F.Result(acc.Fields[a.off[i]:a.off[i+1]])
+		if err != nil {
+			return dst, fmt.Errorf("%s: %w", c.Text, err)
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
 }
 
 func (a *accs) results(acc table.Row) ([]table.Value, error) {

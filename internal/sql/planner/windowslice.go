@@ -59,6 +59,19 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 }
 
 // sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
+//
+// It buffers, as Flink's WindowBuffer: a row is added to an accumulator
+// in memory for its key and slice (flat table.Values, no state access, no
+// encoding), and the buffer is folded into the slices in state (one state
+// read and write, and the first window's timer when the slice is new, per
+// key and slice) by Flush, which the operator calls before the timers of a
+// watermark fire, when a checkpoint barrier passes, when the buffer holds
+// maxBuffered slices and at the end of the input (operator.KeyedBuffer).
+// Merging a buffered accumulator into the slice's gives what adding its
+// rows one by one would (expr.Mergeable), and which windows a row is late
+// for is decided when it arrives, with the watermark it arrived under (the
+// watermark moves only after a Flush), so the output is the unbuffered
+// one's.
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -66,14 +79,41 @@ type sliceAgg struct {
 	nkeys       int
 	keyCodec    *table.RowCodec
 	slices      *stream.MapState[int64, []byte]
-	scratch     []table.Value // decoded accumulator of ProcessElement
+	scratch     []table.Value // decoded accumulator
 	buf         []byte
 	in          []slice // of the firing window
 	old         []int64
+	args        []table.Value // scratch of accs.addTo
+
+	index   map[sliceKey]int // buffered slice -> its entry in bufd
+	bufd    []bufSlice       // in arrival order; accumulators reused
+	maxBufd int
 }
+
+// sliceKey names a buffered slice: the grouping key and the slice end.
+type sliceKey struct {
+	key string
+	end int64
+}
+
+// bufSlice is a buffered accumulator: first is the end of the first
+// window of the slice that had not fired when its first row arrived.
+type bufSlice struct {
+	sliceKey
+	first int64
+	acc   []table.Value
+}
+
+// maxBuffered is how many slices a subtask buffers before it folds them
+// into state (Flink bounds its buffer by memory; 24 bytes a value).
+const maxBuffered = 4096
 
 func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
+	s.index = make(map[sliceKey]int)
+	if s.maxBufd == 0 {
+		s.maxBufd = maxBuffered
+	}
 	return nil
 }
 
@@ -83,14 +123,9 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		return nil // no event time (a NULL rowtime)
 	}
 	end := (table.FloorDiv(ts, s.slide) + 1) * s.slide
-	var acc table.Row
-	if b, ok := s.slices.Get(end); ok {
-		var err error
-		if acc, err = s.codec.decodeTo(s.scratch, b); err != nil {
-			return err
-		}
-		s.scratch = acc.Fields
-	} else {
+	k := sliceKey{ctx.Key(), end}
+	i, ok := s.index[k]
+	if !ok {
 		// The first window of the slice that has not fired yet.
 		first, last := end, end+s.size-s.slide
 		wm := ctx.CurrentWatermark()
@@ -100,17 +135,64 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		if first > last {
 			return nil // late for every window of the row
 		}
-		ctx.RegisterEventTimeTimer(first - 1)
-		acc = s.a.init()
-	}
-	if err := s.a.add(acc, r, false); err != nil {
-		return err
+		i = len(s.bufd)
+		if i < cap(s.bufd) {
+			s.bufd = s.bufd[:i+1]
+		} else {
+			s.bufd = append(s.bufd, bufSlice{})
+		}
+		b := &s.bufd[i]
+		b.sliceKey, b.first = k, first
+		if cap(b.acc) < len(s.a.types) {
+			b.acc = make([]table.Value, len(s.a.types))
+		}
+		b.acc = b.acc[:len(s.a.types)]
+		s.a.initTo(b.acc)
+		s.index[k] = i
 	}
 	var err error
-	if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
-		return err
+	s.args, err = s.a.addTo(s.bufd[i].acc, r, s.args)
+	return err
+}
+
+// Full reports whether the buffer is to be folded into state now
+// (operator.KeyedBuffer).
+func (s *sliceAgg) Full() bool { return len(s.bufd) >= s.maxBufd }
+
+// Flush folds the buffered accumulators into the slices in state, in the
+// order their slices were first buffered (operator.KeyedBuffer).
+func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	if len(s.bufd) == 0 {
+		return nil
 	}
-	s.slices.Put(end, s.buf)
+	for i := range s.bufd {
+		b := &s.bufd[i]
+		setKey(b.key)
+		acc := table.Row{Fields: b.acc}
+		if old, ok := s.slices.Get(b.end); ok {
+			have, err := s.codec.decodeTo(s.scratch, old)
+			if err != nil {
+				return err
+			}
+			s.scratch = have.Fields
+			for j, c := range s.a.aggs {
+				if err := c.F.Merge(have.Fields[s.a.off[j]:s.a.off[j+1]], b.acc[s.a.off[j]:s.a.off[j+1]]); err != nil {
+					return err
+				}
+			}
+			acc = have
+		} else {
+			ctx.RegisterEventTimeTimer(b.first - 1)
+		}
+		var err error
+		if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
+			return err
+		}
+		s.slices.Put(b.end, s.buf)
+		b.key = "" // let the key go
+	}
+	s.bufd = s.bufd[:0]
+	clear(s.index)
 	return nil
 }
 
@@ -145,20 +227,20 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 				}
 			}
 		}
-		res, err := s.a.results(acc)
+		// One allocation per row: the key decoded into its first fields,
+		// the results appended.
+		fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+		if s.nkeys > 0 {
+			if _, err := s.keyCodec.DecodeTo(fields, []byte(ctx.Key())); err != nil {
+				return err
+			}
+		}
+		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
+		fields, err := s.a.appendResults(fields, acc)
 		if err != nil {
 			return err
 		}
-		fields := make([]table.Value, 0, s.nkeys+3+len(res))
-		if s.nkeys > 0 {
-			k, err := s.keyCodec.Decode([]byte(ctx.Key()))
-			if err != nil {
-				return err
-			}
-			fields = append(fields, k.Fields...)
-		}
-		fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
-		out.Emit(table.Row{Kind: table.Insert, Fields: append(fields, res...)})
+		out.Emit(table.Row{Kind: table.Insert, Fields: fields})
 	}
 	for _, e := range s.old {
 		s.slices.Remove(e)

@@ -1,0 +1,145 @@
+package planner
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
+	"github.com/stromio/strom/table"
+)
+
+// TestSliceAggBufferMatchesPerWindowCounts feeds random rows and
+// watermarks (late rows, rows late for some of their windows, NULL
+// arguments) to the sliced HOP aggregation with window buffers of 1, 3
+// and unbounded slices (folded into state after every row, every third
+// new slice, only at watermarks) and checks that all three emit the same
+// rows in the same order, and that these are the windows computed here
+// row by row: a row counts in each of its windows that had not fired when
+// it arrived (window end - 1 > watermark).
+func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
+	const size, slide = 300, 100
+	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
+	var aggs []AggCall
+	for _, c := range []struct {
+		name string
+		args []int
+	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
+		var at []table.Type
+		for _, a := range c.args {
+			at = append(at, types[a])
+		}
+		f, err := expr.NewAggregate(c.name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
+	}
+	a := newAccs(aggs)
+	codec, ok := newIntSliceCodec(a.types)
+	if !ok {
+		t.Fatal("COUNT, SUM and MAX of BIGINT: want the integer slice codec")
+	}
+	keyCodec := table.NewRowCodecTypes(types[0])
+	keyFn := func(r table.Row) string {
+		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	run := func(seed uint64, maxBufd int) ([]string, []string) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
+			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type win struct {
+			k, end int64
+		}
+		type agg struct {
+			n, sum, max int64
+			hasV        bool
+		}
+		wins := map[win]*agg{}
+		wm := int64(-1)
+		for range 80 {
+			if rng.IntN(6) == 0 {
+				wm += int64(rng.IntN(250))
+				if err := h.Watermark(wm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ts := max(wm-50, 0) + int64(rng.IntN(200))
+			if rng.IntN(6) == 0 {
+				ts = max(wm-int64(rng.IntN(400)), 0) // late for some or all of its windows
+			}
+			k := int64(rng.IntN(4))
+			v := table.Int(int64(rng.IntN(50)))
+			if rng.IntN(5) == 0 {
+				v = table.Null
+			}
+			for end := (ts/slide + 1) * slide; end <= (ts/slide+1)*slide+size-slide; end += slide {
+				if end-1 <= wm {
+					continue // fired
+				}
+				w := wins[win{k, end}]
+				if w == nil {
+					w = &agg{}
+					wins[win{k, end}] = w
+				}
+				w.n++
+				if !v.IsNull() {
+					w.sum += v.AsInt()
+					if !w.hasV || v.AsInt() > w.max {
+						w.max = v.AsInt()
+					}
+					w.hasV = true
+				}
+			}
+			if err := h.Record(ts, table.NewRow(table.Int(k), table.TimestampMillis(ts), v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.EndInput(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range h.Values() {
+			got = append(got, r.String())
+		}
+		var want []string
+		for w, g := range wins {
+			sum, mx := table.Null, table.Null
+			if g.hasV {
+				sum, mx = table.Int(g.sum), table.Int(g.max)
+			}
+			want = append(want, table.NewRow(table.Int(w.k), table.TimestampMillis(w.end-size), table.TimestampMillis(w.end),
+				table.TimestampMillis(w.end-1), table.Int(g.n), sum, mx).String())
+		}
+		return got, want
+	}
+	for seed := range uint64(200) {
+		var first []string
+		for _, n := range []int{1, 3, 1 << 30} {
+			got, want := run(seed, n)
+			sorted := slices.Clone(got)
+			slices.Sort(sorted)
+			slices.Sort(want)
+			if !slices.Equal(sorted, want) {
+				t.Fatalf("seed %d, buffer of %d: got\n%v\nwant\n%v", seed, n, sorted, want)
+			}
+			if first == nil {
+				first = got
+			} else if !slices.Equal(got, first) {
+				t.Fatalf("seed %d, buffer of %d: rows or their order differ from the buffer of 1:\n%v\n%v", seed, n, got, first)
+			}
+		}
+	}
+}
