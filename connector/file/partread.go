@@ -33,9 +33,6 @@ type partSource struct {
 	keys  []string     // partition column names
 	idx   []int        // their positions in the table's rows
 	types []table.Type // and types
-	// keep, when set, says whether a partition (its values, in the order
-	// of keys) is read at all (partition pruning).
-	keep func([]table.Value) bool
 }
 
 var _ connector.Source[table.Row] = (*partSource)(nil)
@@ -59,8 +56,8 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 		return nil, fmt.Errorf("strom: file source: %s is not a directory (a partitioned table's 'path' is the root of its partition directories)", s.root)
 	}
 	var out []connector.Split
-	var walk func(dir string, depth int, vals []table.Value) error
-	walk = func(dir string, depth int, vals []table.Value) error {
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -85,15 +82,12 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 			case depth == len(s.keys) && fi.Mode().IsRegular():
 				out = append(out, connector.Split{ID: p, Data: []byte(p)})
 			case depth < len(s.keys) && fi.IsDir():
-				v, err := s.parse(depth, n, p)
-				if err != nil {
+				// Parsed here too, so that a bad value fails the job
+				// start rather than the reader of one of its files.
+				if _, err := s.parse(depth, n, p); err != nil {
 					return err
 				}
-				next := append(vals[:depth:depth], v)
-				if depth+1 == len(s.keys) && s.keep != nil && !s.keep(next) {
-					continue // pruned
-				}
-				if err := walk(p, depth+1, next); err != nil {
+				if err := walk(p, depth+1); err != nil {
 					return err
 				}
 			case depth == len(s.keys) && fi.IsDir():
@@ -104,7 +98,7 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 		}
 		return nil
 	}
-	if err := walk(s.root, 0, nil); err != nil {
+	if err := walk(s.root, 0); err != nil {
 		return nil, err
 	}
 	return out, nil
