@@ -94,6 +94,14 @@ INSERT INTO out SELECT k, v FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY p ASC) AS rn FROM ev) WHERE rn = 1;`
 	checkRows(t, "dedup, no ttl", runStepped(t, "", 1, rows, dedup), []string{"+I('a', 5)"})
 	checkRows(t, "dedup, ttl", runStepped(t, "1 h", 1, rows, dedup), []string{"+I('a', 5)", "+I('a', 3)"})
+
+	// Keeping the last row: an expired key's next row is +I, not -U/+U.
+	const dedupLast = `CREATE TABLE ev (k STRING, v BIGINT, p AS PROCTIME()) WITH ('connector' = 'step');
+CREATE TABLE out (k STRING, v BIGINT) WITH ('connector' = 'collect');
+INSERT INTO out SELECT k, v FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY p DESC) AS rn FROM ev) WHERE rn = 1;`
+	checkRows(t, "dedup last, no ttl", runStepped(t, "", 1, rows, dedupLast), []string{"+I('a', 5)", "-U('a', 5)", "+U('a', 3)"})
+	checkRows(t, "dedup last, ttl", runStepped(t, "1 h", 1, rows, dedupLast), []string{"+I('a', 5)", "+I('a', 3)"})
 }
 
 // TestStateTTLExpiresOver: the accumulators of an OVER partition not
