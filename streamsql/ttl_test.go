@@ -19,6 +19,7 @@ type stepFactory struct {
 	rows  []table.Row
 	at    int
 	by    time.Duration
+	need  int // rows the sink holds before the step (0: at)
 	clock *stream.ManualClock
 	col   *collectFactory
 }
@@ -47,7 +48,11 @@ func (r *stepReader) Read(_ context.Context, buf []table.Row) (int, error) {
 		return 0, io.EOF
 	}
 	if r.next == r.f.at && !r.moved {
-		if r.f.col.count("out") < r.f.at {
+		need := r.f.at
+		if r.f.need > 0 {
+			need = r.f.need
+		}
+		if r.f.col.count("out") < need {
 			// Nothing now: the source subtask flushes what it read
 			// and polls again after a backoff.
 			return 0, nil

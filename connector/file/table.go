@@ -28,8 +28,9 @@ import (
 // files. Partitions are committed with the files at every checkpoint: the
 // 'sink.partition-commit.*' and 'partition.time-extractor.*' options are
 // accepted (and validated) for Flink DDL, but no _SUCCESS file is written
-// and no commit waits for a partition's time. Reading a partitioned table
-// is not supported yet.
+// and no commit waits for a partition's time. A source of a partitioned
+// table reads that layout back (partread.go): the partition columns come
+// from the directories, __DEFAULT_PARTITION__ as NULL.
 //
 // 'path' is a local path or a file:// URI, taken as given (relative paths
 // to the working directory): a SQL script run from the command line may
@@ -134,10 +135,23 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	if err != nil {
 		return nil, err
 	}
-	if len(t.PartitionKeys) > 0 {
-		return nil, o.Errorf("reading a partitioned table (PARTITIONED BY %s) is not supported yet", strings.Join(t.PartitionKeys, ", "))
+	// The files hold the physical columns but the partition columns (the
+	// sink's layout).
+	partIdx, err := partitionColumns(o, t)
+	if err != nil {
+		return nil, err
 	}
-	phys, _ := format.Physical(t.Schema)
+	read := t.Schema
+	if len(partIdx) > 0 {
+		read = table.Schema{Columns: slices.Clone(t.Schema.Columns)}
+		for _, i := range partIdx {
+			read.Columns[i].Computed = "(partition)" // not physical: not read
+		}
+	}
+	phys, _ := format.Physical(read)
+	if len(phys.Columns) == 0 {
+		return nil, o.Errorf("no column is left to read from the files")
+	}
 	rf, err := format.NewRowFormat(o.Get(OptFormat), phys, o, "", false)
 	if err != nil {
 		return nil, err
@@ -164,11 +178,32 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 		Monitor:      o.Has(OptMonitorInterval),
 		CSV:          CSVOptions{Comma: csvComma(o), NoHeader: true},
 	}
-	s, err := NewSourceDecoder(opts, format.WidenDecoder(rf, t.Schema))
+	s, err := NewSourceDecoder(opts, format.WidenDecoder(rf, read))
 	if err != nil {
 		return nil, o.Errorf("%v", err)
 	}
+	if len(partIdx) > 0 {
+		ps := &partSource{inner: s, root: path, keys: t.PartitionKeys, idx: partIdx}
+		for _, i := range partIdx {
+			ps.types = append(ps.types, t.Schema.Columns[i].Type)
+		}
+		return ps, nil
+	}
 	return s, nil
+}
+
+// partitionColumns are the positions of the PARTITIONED BY columns in the
+// table's schema (physical columns only).
+func partitionColumns(o *connector.TableOptions, t connector.TableContext) ([]int, error) {
+	var idx []int
+	for _, k := range t.PartitionKeys {
+		i := t.Schema.Index(k)
+		if i < 0 || !t.Schema.Columns[i].IsPhysical() {
+			return nil, o.Errorf("PARTITIONED BY names %q, which is not a physical column of the table", k)
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
 }
 
 // TableSink returns an exactly-once sink into the directory 'path'
@@ -187,13 +222,9 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		return nil, o.Errorf("%v", err)
 	}
 	// The files hold the physical columns but the partition columns.
-	var partIdx []int
-	for _, k := range t.PartitionKeys {
-		i := t.Schema.Index(k)
-		if i < 0 || !t.Schema.Columns[i].IsPhysical() {
-			return nil, o.Errorf("PARTITIONED BY names %q, which is not a physical column of the table", k)
-		}
-		partIdx = append(partIdx, i)
+	partIdx, err := partitionColumns(o, t)
+	if err != nil {
+		return nil, err
 	}
 	written := table.Schema{Columns: slices.Clone(t.Schema.Columns)}
 	for _, i := range partIdx {

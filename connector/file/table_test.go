@@ -296,13 +296,81 @@ func TestTableFilesystemQ10(t *testing.T) {
 			t.Errorf("%s: %q %v", path, b, err)
 		}
 	}
-	if _, err := f.TableSource(context.Background(), tc); err == nil ||
-		err.Error() != `strom: table "nexmark_q10": connector 'filesystem': reading a partitioned table (PARTITIONED BY dt, hm) is not supported yet` {
-		t.Error(err)
+	// The source reads the layout back: the partition columns from the
+	// directories (unescaped), __DEFAULT_PARTITION__ as NULL.
+	src, err := f.TableSource(context.Background(), tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readTable(t, src)
+	want := []string{"+I(1, 10, '2026-01-01', '13:05')", "+I(3, 30, '2026-01-01', '13:05')",
+		"+I(2, 20, '2026-01-01', '13:06')", "+I(4, 40, NULL, 'a/b')"}
+	if !slices.Equal(got, want) {
+		t.Errorf("read back %q, want %q", got, want)
 	}
 	tc.PartitionKeys = []string{"nope"}
 	if _, err := f.TableSink(context.Background(), tc, false); err == nil ||
 		err.Error() != `strom: table "nexmark_q10": connector 'filesystem': PARTITIONED BY names "nope", which is not a physical column of the table` {
 		t.Error(err)
+	}
+}
+
+// TestTablePartitionedRead reads input trees: partition values cast to the
+// columns' types, a value that does not parse or a stray file or directory
+// is an error naming its path, an empty tree is an empty table.
+func TestTablePartitionedRead(t *testing.T) {
+	schema := table.Schema{Columns: []table.Column{
+		{Name: "v", Type: table.BigIntType()},
+		{Name: "dt", Type: table.DateType()},
+		{Name: "hr", Type: table.IntType()},
+	}}
+	open := func(dir string) connector.Source[table.Row] {
+		t.Helper()
+		src, err := FilesystemTableFactory().TableSource(context.Background(), connector.TableContext{
+			Name: "t", Schema: schema, PartitionKeys: []string{"dt", "hr"},
+			Options: map[string]string{"path": dir, "format": "csv"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	put := func(t *testing.T, dir, name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, name, content)
+	}
+	dir := t.TempDir()
+	put(t, dir, "dt=2024-01-01/hr=10/part-0-1-0.csv", "1\n2\n")
+	put(t, dir, "dt=2024-01-01/hr=9/part-0-1-0.csv", "3\n")
+	put(t, dir, "dt=2024-01-02/hr=__DEFAULT_PARTITION__/part-0-1-0.csv", "4\n")
+	put(t, dir, "dt=2024-01-02/hr=10/.part-0-2-0.csv.inprogress", "5\n")
+	put(t, dir, "_SUCCESS", "")
+	got := readTable(t, open(dir))
+	want := []string{"+I(1, DATE '2024-01-01', 10)", "+I(2, DATE '2024-01-01', 10)", "+I(3, DATE '2024-01-01', 9)", "+I(4, DATE '2024-01-02', NULL)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+
+	if got := readTable(t, open(t.TempDir())); len(got) != 0 {
+		t.Fatalf("empty tree: %q", got)
+	}
+
+	for _, c := range []struct{ file, err string }{
+		{"dt=2024-01-01/hr=ten/part-0", `partition directory DIR/dt=2024-01-01/hr=ten: column hr: "ten" is not a INT`},
+		{"dt=2024-13-01/hr=1/part-0", `partition directory DIR/dt=2024-13-01: column dt: `},
+		{"dt=2024-01-01/part-0", `DIR/dt=2024-01-01/part-0: a file outside the partition directories (PARTITIONED BY dt, hr: dt=<value>/hr=<value>/<files>)`},
+		{"hr=1/dt=2024-01-01/part-0", `DIR/hr=1: not a partition directory dt=<value>`},
+		{"dt=2024-01-01/hr=1/x/part-0", `DIR/dt=2024-01-01/hr=1/x: a directory inside the partition directory`},
+		{"dt=2024-01-01/hr=%zz/part-0", `partition directory DIR/dt=2024-01-01/hr=%zz: bad escape in "%zz"`},
+	} {
+		dir := t.TempDir()
+		put(t, dir, c.file, "1\n")
+		_, err := open(dir).Splits(context.Background())
+		want := strings.ReplaceAll(c.err, "DIR", dir)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", c.file, err, want)
+		}
 	}
 }

@@ -336,14 +336,22 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 	keyFn, _ := keyOf(n.In, n.Partition)
 	rc := rowCodecOf(n.In)
 	a := newAccs(n.Aggs)
+	// table.exec.state.ttl: the accumulators and the frame of a partition
+	// expire that long after their last write (the last time the watermark
+	// emitted rows of the key); rows waiting for the watermark do not, as
+	// Flink's OVER functions keep unprocessed input when they clean up.
+	ttl, err := tr.ttlOpts()
+	if err != nil {
+		return zero, err
+	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var pending pendingByTime
 		var acc, frame *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
 				pending = pendingByTime{stream.NewMapState[int64, []byte](ctx, "over-pending")}
-				acc = stream.NewValueState[[]byte](ctx, "over-acc")
-				frame = stream.NewValueState[[]byte](ctx, "over-frame")
+				acc = stream.NewValueState[[]byte](ctx, "over-acc", ttl...)
+				frame = stream.NewValueState[[]byte](ctx, "over-frame", ttl...)
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
@@ -448,5 +456,5 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid("over-agg")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid(ttlUIDKind("over-agg", ttl))), nil
 }

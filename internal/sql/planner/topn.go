@@ -435,14 +435,18 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 		f = append(append(f, r.Fields...), table.Int(rank))
 		return table.Row{Kind: kind, Fields: f}
 	}
+	ttl, err := tr.ttlOpts() // table.exec.state.ttl
+	if err != nil {
+		return zero, err
+	}
 	if x.In.Updating() {
-		return tr.retractTopN(x, in, keyFn, rc, withRank)
+		return tr.retractTopN(x, in, keyFn, rc, withRank, ttl)
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "top")
+				st = stream.NewValueState[[]byte](ctx, "top", ttl...)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
@@ -488,5 +492,18 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(rankUIDKind("rank", x.Func))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))), nil
+}
+
+// ttlUIDKind names the UID of an operator whose state takes the state TTL
+// after it: with a TTL every value carries an 8-byte expiry prefix, so a
+// savepoint taken without the TTL must not restore into the operator with
+// it (nor the other way round). With distinct UIDs the old state is
+// unmatched, and a restore refuses it unless the user allows non-restored
+// state; a job without TTL keeps the UID its savepoints already use.
+func ttlUIDKind(kind string, ttl []stream.StateOption) string {
+	if len(ttl) == 0 {
+		return kind
+	}
+	return kind + "-ttl"
 }

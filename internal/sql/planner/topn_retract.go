@@ -12,14 +12,18 @@ import (
 // before it, position by position: -U/+U for a position whose row or rank
 // changed, +I for a position filled, -D for a position emptied (with RANK
 // and DENSE_RANK the first N are the rows of rank <= N). A retraction removes the first equal
-// row (nothing when there is none).
+// row (nothing when there is none: with the state TTL the partition's
+// state may have expired, and Flink too ignores the retraction then).
+// With 'table.exec.state.ttl' the partition's state expires that long after
+// its last change: a row of an expired partition starts it again (+I at
+// rank 1), the rows emitted before are not retracted (Flink's behaviour).
 func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn func(table.Row) string, rc *table.RowCodec,
-	withRank func(table.Row, int64, table.RowKind) table.Row) (stream.Stream[table.Row], error) {
+	withRank func(table.Row, int64, table.RowKind) table.Row, ttl []stream.StateOption) (stream.Stream[table.Row], error) {
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "top-all")
+				st = stream.NewValueState[[]byte](ctx, "top-all", ttl...)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
@@ -62,5 +66,5 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(rankUIDKind("retract-rank", x.Func))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("retract-rank", x.Func), ttl))), nil
 }
