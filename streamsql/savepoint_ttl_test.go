@@ -14,8 +14,9 @@ import (
 	"github.com/stromio/strom/table"
 )
 
-// TestSavepointTTLChangeRefused: the values of a Top-N and an OVER
-// aggregation with the state TTL carry an expiry prefix, so their UIDs
+// TestSavepointTTLChangeRefused: the values of a Top-N, an OVER
+// aggregation, a GROUP BY aggregation and a regular join with the state
+// TTL carry an expiry prefix, so their UIDs
 // differ with it: a savepoint taken without the TTL does not restore into
 // the job with it (the restore names the unmatched UIDs) instead of
 // misreading the old values.
@@ -27,7 +28,11 @@ func TestSavepointTTLChangeRefused(t *testing.T) {
 	script := `CREATE TABLE ev (k STRING, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
 CREATE TABLE top1 (k STRING, v BIGINT, rn BIGINT) WITH ('connector' = 'collect');
 CREATE TABLE running (k STRING, v BIGINT, n BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE counts (k STRING, n BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE pairs (k STRING, v BIGINT, w BIGINT) WITH ('connector' = 'collect');
 EXECUTE STATEMENT SET BEGIN
+INSERT INTO counts SELECT k, COUNT(*) FROM ev GROUP BY k;
+INSERT INTO pairs SELECT a.k, a.v, b.v FROM ev AS a JOIN ev AS b ON a.k = b.k;
 INSERT INTO top1 SELECT * FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM ev) WHERE rn = 1;
 INSERT INTO running SELECT k, v, COUNT(*) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM ev;
 END;`
@@ -62,7 +67,8 @@ END;`
 		err = job2.Wait()
 	}
 	if err == nil || !strings.Contains(err.Error(), "operators the job does not have") ||
-		!strings.Contains(err.Error(), "rank") || !strings.Contains(err.Error(), "over-agg") {
+		!strings.Contains(err.Error(), "rank") || !strings.Contains(err.Error(), "over-agg") ||
+		!strings.Contains(err.Error(), "group-agg") || !strings.Contains(err.Error(), "join") {
 		t.Fatalf("restore with the TTL: %v", err)
 	}
 }

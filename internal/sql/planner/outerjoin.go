@@ -72,7 +72,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 		}
 		return f
 	}
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid("join")), nil
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid(ttlUIDKind("join", opts))), nil
 }
 
 // regularJoinFn keeps each side's rows (RowCodec bytes) in list state. The

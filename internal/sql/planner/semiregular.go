@@ -96,7 +96,7 @@ func (n *SemiJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 		return f
 	}
 	name := strings.ToLower(n.Kind) + "-join"
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name(name).UID(tr.uid(name)), nil
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name(name).UID(tr.uid(ttlUIDKind(name, opts))), nil
 }
 
 type semiJoinFn struct {

@@ -487,7 +487,7 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid("group-agg")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
 }
 
 // cumulate assigns the windows of CUMULATE(step, size): within each
