@@ -185,7 +185,11 @@ type KeyedProcessFunction[K, I, O any] interface {
 // timers of a watermark fire (with the watermark not yet advanced), when a
 // checkpoint barrier passes (before the state is captured, so a restore
 // sees every record before the barrier), after a record when Full says
-// so, and at Finish.
+// so, and at Finish (a no-op today: the end of input first advances the
+// watermark to MaxTime, which flushes; anything buffered after it would be
+// late). It does not flush before processing-time timers: a buffering
+// function must not read buffered keys' state in a processing-time OnTimer.
+// What it buffers is bounded by Full (by entries, not bytes).
 type KeyedBuffer[K any] interface {
 	Full() bool
 	Flush(ctx *KeyedContext[K], setKey func(K)) error
