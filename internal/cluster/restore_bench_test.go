@@ -232,7 +232,7 @@ func cpuTime() time.Duration {
 // state into a new heap backend, as a job's restore does: the
 // coordinator's restore (metadata, every link of the chain read with its
 // size and CRC-32C and decoded) and, per key group, the links applied in
-// order (task.Subtask.restore).
+// order, newest first (task.Subtask.restore, state.RestoreChain).
 func restore1GiB(b *testing.B, ctx context.Context, st *checkpoint.Local, kgs base.KeyGroupRange) *state.Heap {
 	m, err := st.LoadLatest(ctx, func(string, ...any) {})
 	if err != nil {
@@ -244,18 +244,20 @@ func restore1GiB(b *testing.B, ctx context.Context, st *checkpoint.Local, kgs ba
 		b.Fatal(err)
 	}
 	h := state.NewHeap(kgs)
+	var links [][]byte
 	for kg, chain := range groups {
+		links = links[:0]
 		for _, chunk := range chain {
-			if chunk == nil {
-				continue
+			var sb []byte
+			if chunk != nil {
+				if sb, _, err = task.SplitKeyedChunk(chunk); err != nil {
+					b.Fatal(err)
+				}
 			}
-			sb, _, err := task.SplitKeyedChunk(chunk)
-			if err == nil {
-				err = state.RestoreGroup(h, kg, sb)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+			links = append(links, sb)
+		}
+		if err := state.RestoreChain(h, kg, links); err != nil {
+			b.Fatal(err)
 		}
 	}
 	return h
