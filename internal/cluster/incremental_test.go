@@ -35,8 +35,8 @@ func dumpHeap(b state.Backend) map[string]string {
 }
 
 // restoreChain restores operator uid of checkpoint m for key groups kgs the
-// way a subtask does (task.Subtask.restore): every link of the chain in
-// order, the timers of the last link.
+// way a subtask does (task.Subtask.restore): the links of the chain with
+// state.RestoreChain, the timers of the last link.
 func restoreChain(t *testing.T, st checkpoint.Storage, m *checkpoint.Metadata, uid string, kgs base.KeyGroupRange) (map[string]string, map[int][]byte) {
 	t.Helper()
 	c := &coordinator{restored: m, restoreFrom: st, files: map[string]*decodedFile{}}
@@ -47,20 +47,23 @@ func restoreChain(t *testing.T, st checkpoint.Storage, m *checkpoint.Metadata, u
 	h := state.NewHeap(kgs)
 	timers := map[int][]byte{}
 	for kg, chain := range groups {
+		var links [][]byte
 		for i, chunk := range chain {
-			if chunk == nil {
-				continue
+			var sb []byte
+			if chunk != nil {
+				var tm []byte
+				var err error
+				if sb, tm, err = task.SplitKeyedChunk(chunk); err != nil {
+					t.Fatalf("key group %d link %d: %v", kg, i, err)
+				}
+				if i == len(chain)-1 && len(tm) > 0 {
+					timers[kg] = tm
+				}
 			}
-			sb, tm, err := task.SplitKeyedChunk(chunk)
-			if err == nil {
-				err = state.RestoreGroup(h, kg, sb)
-			}
-			if err != nil {
-				t.Fatalf("key group %d link %d: %v", kg, i, err)
-			}
-			if i == len(chain)-1 && len(tm) > 0 {
-				timers[kg] = tm
-			}
+			links = append(links, sb)
+		}
+		if err := state.RestoreChain(h, kg, links); err != nil {
+			t.Fatalf("key group %d: %v", kg, err)
 		}
 	}
 	return dumpHeap(h), timers

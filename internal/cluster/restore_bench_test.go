@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/binary"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
@@ -38,7 +39,19 @@ import (
 // STROM_RESTORE_BYTES sets another state size; the checkpoint goes into
 // STROM_RESTORE_DIR (default: the test's temporary directory).
 //
+// STROM_RESTORE_DELTAS=n (default 0) makes the restored checkpoint a chain:
+// the full file above as its base, then n checkpoints each of which
+// overwrites STROM_RESTORE_TURNOVER per mille of the keys (default 10, 1 %;
+// random keys, a new value each) and writes a delta file as the uploader
+// does (Heap.SnapshotIncremental, HeapSnapshot.AppendDelta + KeyedChunk per
+// changed key group, EncodeKeyed, WriteFile into its own chk-<id>); the
+// metadata of the last one lists the chain. The restore then reads every
+// link (coordinator.restore) and applies them in order as a subtask does;
+// read-MiB is the bytes of the files it reads (base + deltas). The write
+// figures stay those of the base.
+//
 //	go test -run '^$' -bench Restore1GiB -benchtime 3x ./internal/cluster
+//	STROM_RESTORE_DELTAS=64 go test -run '^$' -bench Restore1GiB -benchtime 3x ./internal/cluster
 func BenchmarkRestore1GiB(b *testing.B) {
 	total := int64(1 << 30)
 	if s := os.Getenv("STROM_RESTORE_BYTES"); s != "" {
@@ -48,6 +61,7 @@ func BenchmarkRestore1GiB(b *testing.B) {
 		}
 		total = n
 	}
+	deltas, turnover := envInt(b, "STROM_RESTORE_DELTAS", 0, 0, checkpoint.MaxDeltas), envInt(b, "STROM_RESTORE_TURNOVER", 10, 1, 1000)
 	dir := os.Getenv("STROM_RESTORE_DIR")
 	if dir == "" {
 		dir = b.TempDir()
@@ -103,6 +117,54 @@ func BenchmarkRestore1GiB(b *testing.B) {
 		b.Fatal(err)
 	}
 	writeDur, writeCPUDur := time.Since(writeStart), cpuTime()-writeCPU
+	readBytes := sum.Size
+
+	// The chain's deltas (not timed): version[i] is the number of the
+	// delta that last wrote key i (0: the base).
+	version := make([]uint16, keys)
+	if deltas > 0 {
+		h.SnapshotIncremental().Release() // seq 1: the base's state; tracking on
+		rng := rand.New(rand.NewPCG(1, uint64(deltas)))
+		kf := &m.Operators[0].Keyed[0]
+		for d := 1; d <= deltas; d++ {
+			for range keys * turnover / 1000 {
+				i := rng.IntN(keys)
+				version[i] = uint16(d)
+				binary.BigEndian.PutUint64(key, uint64(i))
+				binary.BigEndian.PutUint64(val, uint64(i))
+				binary.BigEndian.PutUint64(val[8:], uint64(d))
+				t.Put(i%kgs.Len(), key, nil, val)
+			}
+			s := h.SnapshotIncremental()
+			if !s.HasDelta() {
+				b.Fatal("incremental snapshot without a delta")
+			}
+			s.DropLists()
+			groups := map[int][]byte{}
+			for kg := kgs.Start; kg < kgs.End; kg++ {
+				if scratch = s.AppendDelta(scratch[:0], kg); len(scratch) > 6 {
+					groups[kg] = task.KeyedChunk(scratch, nil)
+				}
+			}
+			s.Release()
+			id := int64(1 + d)
+			dsum, err := st.WriteFile(ctx, id, fileName, checkpoint.EncodeKeyed(kgs.Start, kgs.End, groups))
+			if err != nil {
+				b.Fatal(err)
+			}
+			readBytes += dsum.Size
+			m.ID = id
+			kf.Dir = 1
+			for j := range kf.Deltas {
+				kf.Deltas[j].Dir = int64(2 + j)
+			}
+			kf.Deltas = append(kf.Deltas, checkpoint.FileRef{Name: fileName, Size: dsum.Size, CRC: dsum.CRC}) // Dir 0: this checkpoint
+			if err := st.CommitMetadata(ctx, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		scratch = nil
+	}
 	h, t = nil, nil
 	runtime.GC()
 
@@ -125,20 +187,35 @@ func BenchmarkRestore1GiB(b *testing.B) {
 	if rt.Len() != keys {
 		b.Fatalf("restored %d entries, want %d", rt.Len(), keys)
 	}
-	for _, i := range []int{0, keys / 2, keys - 1} {
+	for i := range keys {
 		binary.BigEndian.PutUint64(key, uint64(i))
 		v, ok := rt.Get(i%kgs.Len(), key, nil)
-		if !ok || len(v) != valueSize || binary.BigEndian.Uint64(v) != uint64(i) {
+		if !ok || len(v) != valueSize || binary.BigEndian.Uint64(v) != uint64(i) || binary.BigEndian.Uint64(v[8:]) != uint64(version[i]) {
 			b.Fatalf("key %d restored wrong (%v, %d bytes)", i, ok, len(v))
 		}
 	}
 	b.ReportMetric(float64(stateBytes)/(1<<20), "state-MiB")
 	b.ReportMetric(float64(sum.Size)/(1<<20), "size-MiB")
+	b.ReportMetric(float64(readBytes)/(1<<20), "read-MiB")
+	b.ReportMetric(float64(deltas), "deltas")
 	b.ReportMetric(snapshotDur.Seconds(), "snapshot-s")
 	b.ReportMetric(writeDur.Seconds(), "write-s")
 	b.ReportMetric(writeCPUDur.Seconds(), "write-cpu-s")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "restore-s")
 	b.ReportMetric(restoreCPU.Seconds()/float64(b.N), "restore-cpu-s")
+}
+
+// envInt reads an integer environment variable in [lo, hi] (def when unset).
+func envInt(b *testing.B, name string, def, lo, hi int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		b.Fatalf("%s=%q: want a number in [%d, %d]", name, s, lo, hi)
+	}
+	return n
 }
 
 // cpuTime is the user + system CPU time of the process so far (every
@@ -152,29 +229,34 @@ func cpuTime() time.Duration {
 }
 
 // restore1GiB loads the latest checkpoint of st and restores its keyed
-// state into a new heap backend, as a job's restore does.
+// state into a new heap backend, as a job's restore does: the
+// coordinator's restore (metadata, every link of the chain read with its
+// size and CRC-32C and decoded) and, per key group, the links applied in
+// order, newest first (task.Subtask.restore, state.RestoreChain).
 func restore1GiB(b *testing.B, ctx context.Context, st *checkpoint.Local, kgs base.KeyGroupRange) *state.Heap {
 	m, err := st.LoadLatest(ctx, func(string, ...any) {})
 	if err != nil {
 		b.Fatal(err)
 	}
-	kf := m.Operators[0].Keyed[0]
-	want := kf.Sum()
-	data, err := st.ReadFile(ctx, m.ID, kf.Name, &want)
-	if err != nil {
-		b.Fatal(err)
-	}
-	_, _, chunks, err := checkpoint.DecodeKeyed(data)
+	c := &coordinator{restored: m, restoreFrom: st, files: map[string]*decodedFile{}}
+	_, groups, err := c.restore(m.Operators[0].UID, kgs)
 	if err != nil {
 		b.Fatal(err)
 	}
 	h := state.NewHeap(kgs)
-	for kg, chunk := range chunks {
-		sb, _, err := task.SplitKeyedChunk(chunk)
-		if err == nil {
-			err = state.RestoreGroup(h, kg, sb)
+	var links [][]byte
+	for kg, chain := range groups {
+		links = links[:0]
+		for _, chunk := range chain {
+			var sb []byte
+			if chunk != nil {
+				if sb, _, err = task.SplitKeyedChunk(chunk); err != nil {
+					b.Fatal(err)
+				}
+			}
+			links = append(links, sb)
 		}
-		if err != nil {
+		if err := state.RestoreChain(h, kg, links); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -314,21 +314,26 @@ func (st *Subtask) restore() error {
 					Cause: fmt.Errorf("restore: the checkpoint has keyed state for operator uid %q, which is not keyed now", rt.UID)}
 			}
 			r.Timers = map[int][]byte{}
+			var links [][]byte
 			for kg, chain := range groups {
+				links = links[:0]
 				for i, chunk := range chain {
-					if chunk == nil {
-						continue
+					var sb []byte
+					if chunk != nil {
+						var timers []byte
+						var err error
+						if sb, timers, err = SplitKeyedChunk(chunk); err != nil {
+							return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d (link %d of its chain): %w", kg, i, err)}
+						}
+						if i == len(chain)-1 && len(timers) > 0 {
+							r.Timers[kg] = timers
+						}
 					}
-					sb, timers, err := SplitKeyedChunk(chunk)
-					if err == nil {
-						err = state.RestoreGroup(rt.State, kg, sb)
-					}
-					if err != nil {
-						return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d (link %d of its chain): %w", kg, i, err)}
-					}
-					if i == len(chain)-1 && len(timers) > 0 {
-						r.Timers[kg] = timers
-					}
+					links = append(links, sb)
+				}
+				// Newest link first, each key written once (state.RestoreChain).
+				if err := state.RestoreChain(rt.State, kg, links); err != nil {
+					return &base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("restore key group %d: %w", kg, err)}
 				}
 			}
 		}
