@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sort"
 	"unsafe"
@@ -176,8 +177,13 @@ type TimerQueue struct {
 	// (window ends get about as many timers each), instead of growing them
 	// from nothing.
 	spare timerBucket
-	n     int
-	sbuf  []byte
+	// hint is the number of timers of the last bucket that fired to its
+	// end: a new bucket that finds no spare starts with that capacity
+	// while few times are pending (window ends: the next window's bucket
+	// fills before the last one fires), not from nothing.
+	hint int
+	n    int
+	sbuf []byte
 }
 
 type timerBucket struct {
@@ -249,7 +255,7 @@ func (b *timerBucket) find(h uint64, key, ns []byte) int {
 // index puts position p (hash h) into an unsorted bucket's index.
 func (b *timerBucket) index(p int, h uint64) {
 	if 2*(p+1) > len(b.idx) {
-		b.reindex(max(64, 2*len(b.idx)))
+		b.reindex(max(64, 2*len(b.idx), cap(b.idx)))
 		return // reindex covered timers[:len(timers)], p included
 	}
 	mask := uint64(len(b.idx) - 1)
@@ -309,6 +315,12 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 	if b == nil {
 		b = &timerBucket{timers: q.spare.timers, idx: q.spare.idx, arena: q.spare.arena}
 		q.spare = timerBucket{}
+		if b.timers == nil && q.hint > 0 && len(q.buckets) < 4 {
+			b.timers = make([]Timer, 0, q.hint)
+			if b.idx == nil {
+				b.idx = make([]int32, 0, max(64, 1<<bits.Len(uint(2*q.hint-1))))
+			}
+		}
 		q.buckets[t] = b
 		q.pushTime(t)
 	} else if p := b.find(h, key, ns); p >= 0 {
@@ -430,6 +442,7 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 		}
 		delete(q.buckets, q.times[0])
 		q.popTime()
+		q.hint = len(b.timers)
 		// Every timer of b was returned, the last one before this call
 		// (which ends the caller's use of it): its memory can be reused.
 		if cap(b.timers) > cap(q.spare.timers) {
