@@ -172,7 +172,7 @@ type Timer struct {
 type TimerQueue struct {
 	times   []int64 // min-heap of times; a time without a bucket is dead
 	buckets map[int64]*timerBucket
-	// spare is the cleared slice, index and last arena chunk of the last
+	// spare is the cleared slice and index of the last
 	// bucket that fired to its end: the next new bucket starts with them
 	// (window ends get about as many timers each), instead of growing them
 	// from nothing.
@@ -289,8 +289,9 @@ func (b *timerBucket) reindex(size int) {
 }
 
 // store copies key and namespace into the bucket's arena and returns views
-// of them. The arena grows by new chunks (up to 64 KiB): the views taken
-// before stay valid.
+// of them. The arena grows by new chunks (up to 64 KiB) and a chunk is
+// never reused: the views stay valid and unchanged for as long as anyone
+// holds them (a state handle may keep a fired timer's namespace).
 func (b *timerBucket) store(key, ns []byte) (k, n []byte) {
 	need := len(key) + len(ns)
 	if need == 0 {
@@ -313,7 +314,7 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 	h := q.timerHash(key, ns)
 	b := q.buckets[t]
 	if b == nil {
-		b = &timerBucket{timers: q.spare.timers, idx: q.spare.idx, arena: q.spare.arena}
+		b = &timerBucket{timers: q.spare.timers, idx: q.spare.idx}
 		q.spare = timerBucket{}
 		if b.timers == nil && q.hint > 0 && len(q.buckets) < 4 {
 			b.timers = make([]Timer, 0, q.hint)
@@ -448,7 +449,6 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 		if cap(b.timers) > cap(q.spare.timers) {
 			clear(b.timers)
 			q.spare.timers = b.timers[:0]
-			q.spare.arena = b.arena[:0]
 		}
 	}
 	return nil

@@ -300,3 +300,33 @@ func TestTimerQueueBucketModel(t *testing.T) {
 		}
 	})
 }
+
+// TestTimerViewsOutliveFiring: the Key and NS of a fired timer keep their
+// bytes after its bucket fired and new buckets were filled (a state handle
+// may hold a fired timer's namespace).
+func TestTimerViewsOutliveFiring(t *testing.T) {
+	var q TimerQueue
+	type view struct{ key, ns []byte }
+	var held []view
+	for round := range 4 {
+		at := int64(round * 10)
+		for i := range 1000 {
+			q.Register(i%7, fmt.Appendf(nil, "r%d-key-%d", round, i), fmt.Appendf(nil, "ns-%d", i), at)
+		}
+		for tm := q.PopDue(at); tm != nil; tm = q.PopDue(at) {
+			held = append(held, view{tm.Key, tm.NS})
+		}
+	}
+	if len(held) != 4000 {
+		t.Fatalf("fired %d timers, want 4000", len(held))
+	}
+	for _, v := range held {
+		var round, i, j int
+		if _, err := fmt.Sscanf(string(v.key), "r%d-key-%d", &round, &i); err != nil {
+			t.Fatalf("held key %q changed: %v", v.key, err)
+		}
+		if _, err := fmt.Sscanf(string(v.ns), "ns-%d", &j); err != nil || i != j {
+			t.Fatalf("held key %q has namespace %q", v.key, v.ns)
+		}
+	}
+}
