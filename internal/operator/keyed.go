@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"sort"
 	"unsafe"
@@ -144,11 +145,10 @@ func KeyGroupFunc[T, K any](fn func(T) K, c codec.Codec[K], maxPar int) func(T) 
 type Timer struct {
 	Time int64
 	KG   int
-	Key  []byte
+	Key  []byte // read-only views into the bucket's byte arena
 	NS   []byte
-	id   string // Key and NS are views into its bytes
-	h    uint64 // timerHash(id)
-	seq  uint64 // registration number: the entry is live while its set entry has seq
+	h    uint64 // timerHash(key, ns): its slot in the bucket's index
+	dead bool   // deleted; registering it again revives it in place
 }
 
 // TimerQueue holds the timers of one time domain of one keyed operator,
@@ -156,34 +156,46 @@ type Timer struct {
 // timers of equal time in order of key bytes, then namespace bytes, so the
 // same input fires the same timers in the same order (DESIGN.md §5.3).
 //
-// Timers of one time share a bucket: registering is an append (windows put
-// thousands of keys on the same time), and a bucket is sorted once when it
-// starts firing; a timer registered into a firing bucket is inserted in
-// order. Deletion leaves a dead entry that is skipped, but the memory held is
-// bounded by the live timers: a bucket whose last live timer is deleted is
-// dropped at once, a bucket's slice is compacted when most of it is dead, and
-// the heap of times is rebuilt when most of its times are dropped.
+// Timers of one time share a bucket, and deduplication is per bucket: a
+// timer is unique in its bucket by (key, namespace). Until a bucket starts
+// firing, registering is an append plus an insert into the bucket's index
+// (an open-addressing table of slice positions); when it starts firing it is
+// sorted once and its index dropped (a timer registered or deleted in a
+// firing bucket is found by binary search, and inserted in order). There is
+// no queue-wide set: a timer fired is simply behind the bucket's position,
+// a deleted timer is flagged dead where it stands (firing skips it by the
+// flag, and registering it again revives it), and a bucket that fired to its
+// end is dropped whole. The memory held is bounded by the live timers: a
+// bucket whose last live timer is deleted is dropped at once, a bucket is
+// compacted when most of it is dead, and the heap of times is rebuilt when
+// most of its times are dropped.
 type TimerQueue struct {
 	times   []int64 // min-heap of times; a time without a bucket is dead
 	buckets map[int64]*timerBucket
-	// set holds the live timers by the hash of their id (no string is
-	// hashed or compared to find a timer that is live); over holds those
-	// whose hash was taken in set by another live id when registered.
-	set  map[uint64]liveTimer
-	over map[string]liveTimer
-	// spare is the cleared slice of the last bucket that fired to its end:
-	// the next new bucket appends into it (window ends get about as many
-	// timers each), instead of growing a slice from nothing.
-	spare []Timer
-	n     int
-	seq   uint64
-	sbuf  []byte
+	// spare is the cleared slice and index of the last
+	// bucket that fired to its end: the next new bucket starts with them
+	// (window ends get about as many timers each), instead of growing them
+	// from nothing.
+	spare timerBucket
+	// hint is the number of timers of the last bucket that fired to its
+	// end: a new bucket that finds no spare starts with that capacity
+	// while few times are pending (window ends: the next window's bucket
+	// fills before the last one fires), not from nothing.
+	hint int
+	n    int
+	sbuf []byte
 }
 
-type liveTimer struct {
-	id  string
-	seq uint64
-	b   *timerBucket
+type timerBucket struct {
+	timers []Timer
+	// idx is the index of an unsorted bucket: position+1 of a timer in
+	// timers, 0 empty; linear probing from the hash's high bits, at most
+	// half full. Dead timers keep their slot (they are revived in place).
+	idx    []int32
+	arena  []byte // the keys and namespaces of the timers, appended
+	pos    int    // next timer to fire
+	live   int    // live entries in timers[pos:]
+	sorted bool
 }
 
 var timerSeed = maphash.MakeSeed()
@@ -191,103 +203,142 @@ var timerSeed = maphash.MakeSeed()
 // timerHashMask is all ones; tests narrow it to force hash collisions.
 var timerHashMask = ^uint64(0)
 
-func timerHash(id []byte) uint64 { return maphash.Bytes(timerSeed, id) & timerHashMask }
-
-// find returns the live timer with id (hash h); taken reports whether set
-// has an entry for h (of this id or another).
-func (q *TimerQueue) find(id []byte, h uint64) (lt liveTimer, ok, taken bool) {
-	lt, taken = q.set[h]
-	if taken && lt.id == string(id) {
-		return lt, true, true
-	}
-	if len(q.over) > 0 {
-		lt, ok = q.over[string(id)]
-		return lt, ok, taken
-	}
-	return liveTimer{}, false, taken
-}
-
-// bytesOf is a read-only view of s[off:off+n]; an empty one does not point
-// into s (s[off:] may be the end of its allocation: the GC must never see
-// such a pointer).
-func bytesOf(s string, off, n int) []byte {
-	if n == 0 {
-		return []byte{}
-	}
-	return unsafe.Slice(unsafe.StringData(s[off:off+n]), n)
-}
-
-// forget removes the live registration seq of id (hash h).
-func (q *TimerQueue) forget(id string, h, seq uint64) {
-	if lt, ok := q.set[h]; ok && lt.seq == seq {
-		delete(q.set, h)
-		return
-	}
-	delete(q.over, id)
-}
-
-type timerBucket struct {
-	timers []Timer
-	pos    int // next timer to fire
-	live   int // live entries in timers[pos:]
-	sorted bool
-}
-
-func (q *TimerQueue) id(key, ns []byte, t int64) []byte {
-	b := q.sbuf[:0]
-	b = binary.BigEndian.AppendUint64(b, uint64(t))
-	b = binary.AppendUvarint(b, uint64(len(key)))
+// timerHash hashes a timer's key and namespace (the bucket is its time).
+func (q *TimerQueue) timerHash(key, ns []byte) uint64 {
+	b := binary.AppendUvarint(q.sbuf[:0], uint64(len(key)))
 	b = append(b, key...)
 	b = append(b, ns...)
 	q.sbuf = b
-	return b
+	return maphash.Bytes(timerSeed, b) & timerHashMask
 }
 
-// timerLess is the firing order of timers of one time.
-func timerLess(a, b *Timer) bool {
-	if c := bytes.Compare(a.Key, b.Key); c != 0 {
-		return c < 0
+func (tm *Timer) is(h uint64, key, ns []byte) bool {
+	return tm.h == h && bytes.Equal(tm.Key, key) && bytes.Equal(tm.NS, ns)
+}
+
+// timerCmp is the firing order of timers of one time.
+func timerCmp(a *Timer, key, ns []byte) int {
+	if c := bytes.Compare(a.Key, key); c != 0 {
+		return c
 	}
-	return bytes.Compare(a.NS, b.NS) < 0
+	return bytes.Compare(a.NS, ns)
+}
+
+func timerLess(a, b *Timer) bool { return timerCmp(a, b.Key, b.NS) < 0 }
+
+// find returns the position of the timer (key, ns) in b, live or dead, or
+// -1; in a sorted bucket only timers not fired yet are found.
+func (b *timerBucket) find(h uint64, key, ns []byte) int {
+	if b.sorted {
+		rest := b.timers[b.pos:]
+		i, ok := slices.BinarySearchFunc(rest, 0, func(tm Timer, _ int) int { return timerCmp(&tm, key, ns) })
+		if ok {
+			return b.pos + i
+		}
+		return -1
+	}
+	if len(b.idx) == 0 {
+		return -1
+	}
+	mask := uint64(len(b.idx) - 1)
+	for s := h >> 32 & mask; ; s = (s + 1) & mask {
+		p := b.idx[s]
+		if p == 0 {
+			return -1
+		}
+		if tm := &b.timers[p-1]; tm.is(h, key, ns) {
+			return int(p - 1)
+		}
+	}
+}
+
+// index puts position p (hash h) into an unsorted bucket's index.
+func (b *timerBucket) index(p int, h uint64) {
+	if 2*(p+1) > len(b.idx) {
+		b.reindex(max(64, 2*len(b.idx), cap(b.idx)))
+		return // reindex covered timers[:len(timers)], p included
+	}
+	mask := uint64(len(b.idx) - 1)
+	s := h >> 32 & mask
+	for b.idx[s] != 0 {
+		s = (s + 1) & mask
+	}
+	b.idx[s] = int32(p + 1)
+}
+
+// reindex rebuilds the index of an unsorted bucket with size slots (a power
+// of two, more than twice the timers).
+func (b *timerBucket) reindex(size int) {
+	for size < 2*len(b.timers) {
+		size *= 2
+	}
+	if cap(b.idx) >= size {
+		b.idx = b.idx[:size]
+		clear(b.idx)
+	} else {
+		b.idx = make([]int32, size)
+	}
+	mask := uint64(size - 1)
+	for p := range b.timers {
+		s := b.timers[p].h >> 32 & mask
+		for b.idx[s] != 0 {
+			s = (s + 1) & mask
+		}
+		b.idx[s] = int32(p + 1)
+	}
+}
+
+// store copies key and namespace into the bucket's arena and returns views
+// of them. The arena grows by new chunks (up to 64 KiB) and a chunk is
+// never reused: the views stay valid and unchanged for as long as anyone
+// holds them (a state handle may keep a fired timer's namespace).
+func (b *timerBucket) store(key, ns []byte) (k, n []byte) {
+	need := len(key) + len(ns)
+	if need == 0 {
+		return []byte{}, []byte{}
+	}
+	if cap(b.arena)-len(b.arena) < need {
+		b.arena = make([]byte, 0, max(need, min(64<<10, 2*cap(b.arena)), 256))
+	}
+	off := len(b.arena)
+	b.arena = append(b.arena, key...)
+	b.arena = append(b.arena, ns...)
+	return b.arena[off : off+len(key) : off+len(key)], b.arena[off+len(key) : off+need : off+need]
 }
 
 // Register adds a timer; registering the same (key, ns, time) twice is a no-op.
 func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
-	if q.set == nil {
-		q.set = map[uint64]liveTimer{}
+	if q.buckets == nil {
 		q.buckets = map[int64]*timerBucket{}
 	}
-	id := q.id(key, ns, t)
-	h := timerHash(id)
-	_, ok, taken := q.find(id, h)
-	if ok {
-		return
-	}
-	// One allocation: the id, whose tail is key then namespace.
-	sid := string(id)
-	off := len(id) - len(key) - len(ns)
-	q.seq++
-	q.n++
-	tm := Timer{Time: t, KG: kg, Key: bytesOf(sid, off, len(key)), NS: bytesOf(sid, off+len(key), len(ns)),
-		id: sid, h: h, seq: q.seq}
+	h := q.timerHash(key, ns)
 	b := q.buckets[t]
 	if b == nil {
-		b = &timerBucket{timers: q.spare}
-		q.spare = nil
+		b = &timerBucket{timers: q.spare.timers, idx: q.spare.idx}
+		q.spare = timerBucket{}
+		if b.timers == nil && q.hint > 0 && len(q.buckets) < 4 {
+			b.timers = make([]Timer, 0, q.hint)
+			if b.idx == nil {
+				b.idx = make([]int32, 0, max(64, 1<<bits.Len(uint(2*q.hint-1))))
+			}
+		}
 		q.buckets[t] = b
 		q.pushTime(t)
-	}
-	if lt := (liveTimer{id: sid, seq: q.seq, b: b}); taken {
-		if q.over == nil {
-			q.over = map[string]liveTimer{}
+	} else if p := b.find(h, key, ns); p >= 0 {
+		if tm := &b.timers[p]; tm.dead {
+			tm.dead = false
+			b.live++
+			q.n++
 		}
-		q.over[sid] = lt
-	} else {
-		q.set[h] = lt
+		return
 	}
+	q.n++
 	b.live++
+	k, n := b.store(key, ns)
+	tm := Timer{Time: t, KG: kg, Key: k, NS: n, h: h}
 	if !b.sorted {
 		b.timers = append(b.timers, tm)
+		b.index(len(b.timers)-1, h)
 		return
 	}
 	// The bucket is firing: insert among the timers not fired yet. The
@@ -301,45 +352,43 @@ func (q *TimerQueue) Register(kg int, key, ns []byte, t int64) {
 
 // Delete removes a timer if present.
 func (q *TimerQueue) Delete(kg int, key, ns []byte, t int64) {
-	id := q.id(key, ns, t)
-	h := timerHash(id)
-	lt, ok, _ := q.find(id, h)
-	if !ok {
+	b := q.buckets[t]
+	if b == nil {
 		return
 	}
-	q.forget(lt.id, h, lt.seq)
+	p := b.find(q.timerHash(key, ns), key, ns)
+	if p < 0 || b.timers[p].dead {
+		return
+	}
+	b.timers[p].dead = true
 	q.n--
-	b := lt.b
 	b.live--
 	if b.live == 0 {
 		// Dropped at once; its time stays in the heap as a dead time.
-		if q.buckets[t] == b {
-			delete(q.buckets, t)
-		}
+		delete(q.buckets, t)
 		q.compactTimes()
 		return
 	}
 	if dead := len(b.timers) - b.pos - b.live; dead > 32 && dead > 2*b.live {
-		// A new slice: PopDue's caller may still hold a pointer into the old one.
-		keep := make([]Timer, 0, b.live)
-		for i := b.pos; i < len(b.timers); i++ {
-			if q.live(&b.timers[i]) {
-				keep = append(keep, b.timers[i])
-			}
-		}
-		b.timers, b.pos = keep, 0
+		b.compact()
 	}
 }
 
-func (q *TimerQueue) live(tm *Timer) bool {
-	if lt, ok := q.set[tm.h]; ok && lt.seq == tm.seq {
-		return true
+// compact keeps only the live timers not fired yet, in new memory (PopDue's
+// caller may still hold a pointer into the old slice).
+func (b *timerBucket) compact() {
+	old := b.timers[b.pos:]
+	b.timers, b.arena, b.pos = make([]Timer, 0, b.live), nil, 0
+	for i := range old {
+		if tm := old[i]; !tm.dead {
+			tm.Key, tm.NS = b.store(tm.Key, tm.NS)
+			b.timers = append(b.timers, tm)
+		}
 	}
-	if len(q.over) > 0 {
-		lt, ok := q.over[tm.id]
-		return ok && lt.seq == tm.seq
+	b.idx = nil
+	if !b.sorted {
+		b.reindex(64)
 	}
-	return false
 }
 
 // compactTimes rebuilds the heap of times when dead times dominate it.
@@ -371,20 +420,22 @@ func (q *TimerQueue) Next() int64 {
 }
 
 // PopDue removes and returns the earliest live timer if its time is <= t.
-// The returned timer is read-only.
+// The returned timer is read-only, and valid until the next call.
 func (q *TimerQueue) PopDue(t int64) *Timer {
 	for q.dropDead(); len(q.times) > 0 && q.times[0] <= t; q.dropDead() {
 		b := q.buckets[q.times[0]]
 		if !b.sorted {
-			rest := b.timers[b.pos:]
-			sort.Slice(rest, func(i, j int) bool { return timerLess(&rest[i], &rest[j]) })
+			slices.SortFunc(b.timers[b.pos:], func(x, y Timer) int { return timerCmp(&x, y.Key, y.NS) })
 			b.sorted = true
+			if cap(b.idx) > cap(q.spare.idx) {
+				q.spare.idx = b.idx[:0]
+			}
+			b.idx = nil
 		}
 		for b.pos < len(b.timers) {
 			tm := &b.timers[b.pos]
 			b.pos++
-			if q.live(tm) {
-				q.forget(tm.id, tm.h, tm.seq)
+			if !tm.dead {
 				q.n--
 				b.live--
 				return tm
@@ -392,11 +443,12 @@ func (q *TimerQueue) PopDue(t int64) *Timer {
 		}
 		delete(q.buckets, q.times[0])
 		q.popTime()
+		q.hint = len(b.timers)
 		// Every timer of b was returned, the last one before this call
-		// (which ends the caller's use of it): its slice can be reused.
-		if cap(b.timers) > cap(q.spare) {
+		// (which ends the caller's use of it): its memory can be reused.
+		if cap(b.timers) > cap(q.spare.timers) {
 			clear(b.timers)
-			q.spare = b.timers[:0]
+			q.spare.timers = b.timers[:0]
 		}
 	}
 	return nil
@@ -410,7 +462,7 @@ func (q *TimerQueue) All() []*Timer {
 	out := make([]*Timer, 0, q.n)
 	for _, b := range q.buckets {
 		for i := b.pos; i < len(b.timers); i++ {
-			if q.live(&b.timers[i]) {
+			if !b.timers[i].dead {
 				out = append(out, &b.timers[i])
 			}
 		}
@@ -426,10 +478,10 @@ func (q *TimerQueue) All() []*Timer {
 
 // Each calls fn for every pending timer: in order of time, and timers of
 // one time in the order they are stored (registration order until the
-// bucket starts firing). It is cheaper than All (no sort of every timer);
-// a checkpoint uses it, since restore re-registers the timers and their
-// firing order never depends on the order they were registered in. fn must
-// not modify the queue or keep tm.
+// bucket starts firing; a revived timer keeps its first place). It is
+// cheaper than All (no sort of every timer); a checkpoint uses it, since
+// restore re-registers the timers and their firing order never depends on
+// the order they were registered in. fn must not modify the queue or keep tm.
 func (q *TimerQueue) Each(fn func(tm *Timer)) {
 	times := make([]int64, 0, len(q.buckets))
 	for t, b := range q.buckets {
@@ -441,7 +493,7 @@ func (q *TimerQueue) Each(fn func(tm *Timer)) {
 	for _, t := range times {
 		b := q.buckets[t]
 		for i := b.pos; i < len(b.timers); i++ {
-			if q.live(&b.timers[i]) {
+			if !b.timers[i].dead {
 				fn(&b.timers[i])
 			}
 		}
