@@ -56,7 +56,7 @@ func RestoreChain(b Backend, kg int, links [][]byte) error {
 		case v == groupDeltaVersion:
 			removed, err = applyDeltaNewestFirst(b, kg, i, &r, decided, removed[:0])
 		case v == groupSnapshotVersion && i == 0:
-			err = applyBaseUndecided(b, kg, &r, decided)
+			err = applyBase(b, kg, &r, decided)
 		default:
 			// Not reached: checked above (the first byte of every link after
 			// the first is the delta version; a base of another version).
@@ -129,35 +129,4 @@ func applyDeltaNewestFirst(b Backend, kg, i int, r *reader, decided map[string]m
 		return removed, fmt.Errorf("state: key group %d delta is corrupt: %w", kg, r.err)
 	}
 	return removed, nil
-}
-
-// applyBaseUndecided puts the entries of the rest of a key group snapshot
-// (after its version byte) whose keys no delta decided.
-func applyBaseUndecided(b Backend, kg int, r *reader, decided map[string]map[string]int) error {
-	tables := r.uvarint()
-	for i := uint64(0); i < tables && r.err == nil; i++ {
-		name := r.bytes()
-		n := r.uvarint()
-		if r.err != nil {
-			break
-		}
-		t := b.Table(string(name))
-		dec := decided[string(name)]
-		for j := uint64(0); j < n && r.err == nil; j++ {
-			key, sub, value := r.bytes(), r.bytes(), r.bytes()
-			if r.err != nil {
-				break
-			}
-			if _, ok := dec[string(key)]; !ok {
-				t.Put(kg, key, sub, value)
-			}
-		}
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = fmt.Errorf("%d bytes of junk after the last table", len(r.b))
-	}
-	if r.err != nil {
-		return fmt.Errorf("state: key group %d snapshot is corrupt: %w", kg, r.err)
-	}
-	return nil
 }

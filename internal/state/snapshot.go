@@ -421,6 +421,13 @@ func RestoreGroup(b Backend, kg int, data []byte) error {
 		}
 		return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d", kg, v, groupSnapshotVersion, groupDeltaVersion)
 	}
+	return applyBase(b, kg, &r, nil)
+}
+
+// applyBase puts the entries of the rest of a key group snapshot (after
+// its version byte) into b, but those whose keys a newer delta of the
+// chain already decided (decided: table -> key; nil for none).
+func applyBase(b Backend, kg int, r *reader, decided map[string]map[string]int) error {
 	tables := r.uvarint()
 	for i := uint64(0); i < tables && r.err == nil; i++ {
 		name := r.bytes()
@@ -429,9 +436,13 @@ func RestoreGroup(b Backend, kg int, data []byte) error {
 			break
 		}
 		t := b.Table(string(name))
+		dec := decided[string(name)]
 		for j := uint64(0); j < n && r.err == nil; j++ {
 			key, sub, value := r.bytes(), r.bytes(), r.bytes()
-			if r.err == nil {
+			if r.err != nil {
+				break
+			}
+			if _, ok := dec[string(key)]; !ok {
 				t.Put(kg, key, sub, value)
 			}
 		}
