@@ -109,37 +109,86 @@ const TempSuffix = ".tmp"
 // When it fails it removes the temporary file (best effort) and name is
 // unchanged unless the final SyncDir failed, in which case it is unknown
 // whether the rename is durable.
-func WriteFileAtomic(fsys FS, name string, data []byte) (err error) {
+func WriteFileAtomic(fsys FS, name string, data []byte) error {
+	a, err := CreateAtomic(fsys, name)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Write(data); err != nil {
+		a.Abort()
+		return err
+	}
+	return a.Commit()
+}
+
+// AtomicFile is WriteFileAtomic in steps, for data written piece by piece:
+// the Writes go to name+TempSuffix, Commit syncs it, renames it to name and
+// syncs the directory, Abort removes it. Exactly one of Commit and Abort
+// must be called.
+type AtomicFile struct {
+	fsys      FS
+	name, tmp string
+	f         File
+	n         int64 // bytes written
+	err       error // the first write error
+}
+
+// CreateAtomic starts replacing name (see AtomicFile).
+func CreateAtomic(fsys FS, name string) (*AtomicFile, error) {
 	tmp := name + TempSuffix
 	f, err := fsys.Create(tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			_ = fsys.Remove(tmp)
-		}
-	}()
-	n, err := f.Write(data)
-	if err == nil && n != len(data) {
-		err = fmt.Errorf("vfs: short write to %s: %d of %d bytes: %w", tmp, n, len(data), io.ErrShortWrite)
+	return &AtomicFile{fsys: fsys, name: name, tmp: tmp, f: f}, nil
+}
+
+// Write appends b to the temporary file. After an error every Write and
+// Commit fails with it.
+func (a *AtomicFile) Write(b []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
 	}
+	n, err := a.f.Write(b)
+	a.n += int64(n)
+	if err == nil && n != len(b) {
+		err = fmt.Errorf("vfs: short write to %s: %d of %d bytes: %w", a.tmp, n, len(b), io.ErrShortWrite)
+	}
+	a.err = err
+	return n, err
+}
+
+// Size is the number of bytes written.
+func (a *AtomicFile) Size() int64 { return a.n }
+
+// Commit makes the bytes written the contents of name (see WriteFileAtomic
+// for what a failure leaves).
+func (a *AtomicFile) Commit() error {
+	err := a.err
 	if err == nil {
-		err = f.Sync()
+		err = a.f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
+	if cerr := a.f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = a.fsys.Rename(a.tmp, a.name)
+	}
 	if err != nil {
+		_ = a.fsys.Remove(a.tmp)
 		return err
 	}
-	if err := fsys.Rename(tmp, name); err != nil {
-		return err
-	}
-	if err := fsys.SyncDir(filepath.Dir(name)); err != nil {
-		return fmt.Errorf("vfs: %s was renamed but the directory sync failed, its durability is unknown: %w", name, err)
+	if err := a.fsys.SyncDir(filepath.Dir(a.name)); err != nil {
+		return fmt.Errorf("vfs: %s was renamed but the directory sync failed, its durability is unknown: %w", a.name, err)
 	}
 	return nil
+}
+
+// Abort closes and removes the temporary file (best effort); name is
+// unchanged.
+func (a *AtomicFile) Abort() {
+	_ = a.f.Close()
+	_ = a.fsys.Remove(a.tmp)
 }
 
 // IsNotExist reports whether err says that a name does not exist.

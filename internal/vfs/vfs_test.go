@@ -432,30 +432,51 @@ func TestPathsStayInsideTheRoot(t *testing.T) {
 }
 
 // TestWriteFileAtomicCrashAtEveryStep crashes WriteFileAtomic between any
-// two of its steps, with and without torn writes: the file holds the old or
-// the new contents, never anything else.
+// two of its steps, with and without torn writes, whole and in pieces
+// (CreateAtomic): the file holds the old or the new contents, never
+// anything else.
 func TestWriteFileAtomicCrashAtEveryStep(t *testing.T) {
 	oldData := bytes.Repeat([]byte("old."), 3000)
 	newData := bytes.Repeat([]byte("NEW!"), 2500)
-	for _, tear := range []int{0, 512, 4096} {
-		for k := 0; ; k++ {
-			c := NewCrashFS(uint64(k))
-			c.SetTear(tear)
-			if err := WriteFileAtomic(c, "m", oldData); err != nil {
-				t.Fatal(err)
+	// In pieces: the same steps through CreateAtomic, the new contents
+	// written in three Writes.
+	inPieces := func(fsys FS, name string, data []byte) error {
+		a, err := CreateAtomic(fsys, name)
+		if err != nil {
+			return err
+		}
+		for _, piece := range [][]byte{data[:100], data[100:5000], data[5000:]} {
+			if _, err := a.Write(piece); err != nil {
+				a.Abort()
+				return err
 			}
-			c.HaltAfter(k)
-			err := WriteFileAtomic(c, "m", newData)
-			c.Crash()
-			got := mustRead(t, c, "m")
-			if err == nil && !bytes.Equal(got, newData) {
-				t.Fatalf("tear %d step %d: acknowledged write lost (%d bytes)", tear, k, len(got))
-			}
-			if !bytes.Equal(got, oldData) && !bytes.Equal(got, newData) {
-				t.Fatalf("tear %d step %d: file torn: %d bytes", tear, k, len(got))
-			}
-			if err == nil {
-				break
+		}
+		if a.Size() != int64(len(data)) {
+			t.Fatalf("Size %d after writing %d bytes", a.Size(), len(data))
+		}
+		return a.Commit()
+	}
+	for _, write := range []func(FS, string, []byte) error{WriteFileAtomic, inPieces} {
+		for _, tear := range []int{0, 512, 4096} {
+			for k := 0; ; k++ {
+				c := NewCrashFS(uint64(k))
+				c.SetTear(tear)
+				if err := WriteFileAtomic(c, "m", oldData); err != nil {
+					t.Fatal(err)
+				}
+				c.HaltAfter(k)
+				err := write(c, "m", newData)
+				c.Crash()
+				got := mustRead(t, c, "m")
+				if err == nil && !bytes.Equal(got, newData) {
+					t.Fatalf("tear %d step %d: acknowledged write lost (%d bytes)", tear, k, len(got))
+				}
+				if !bytes.Equal(got, oldData) && !bytes.Equal(got, newData) {
+					t.Fatalf("tear %d step %d: file torn: %d bytes", tear, k, len(got))
+				}
+				if err == nil {
+					break
+				}
 			}
 		}
 	}
