@@ -101,24 +101,79 @@ func (l *Local) WriteFileSum(ctx context.Context, id int64, name string, data []
 	return l.writeFile(ctx, id, name, data)
 }
 
-func (l *Local) writeFile(ctx context.Context, id int64, name string, data []byte) error {
+// CreateFile implements StreamWriter: the file is written to a temporary
+// name and renamed on Commit (vfs.CreateAtomic).
+func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
+	dir, err := l.fileDir(ctx, id, name)
+	if err != nil {
+		return nil, err
+	}
+	a, err := vfs.CreateAtomic(l.fs, filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+	}
+	return &localFile{l: l, id: id, name: name, a: a}, nil
+}
+
+// localFile is a FileWriter of Local.
+type localFile struct {
+	l    *Local
+	id   int64
+	name string
+	a    *vfs.AtomicFile
+}
+
+func (f *localFile) Write(b []byte) (int, error) { return f.a.Write(b) }
+
+func (f *localFile) Abort() { f.a.Abort() }
+
+func (f *localFile) Commit(sum FileSum) error {
+	if n := f.a.Size(); sum.Size != n {
+		f.a.Abort()
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %d bytes, the sum says %d", f.id, f.name, f.l.dir, n, sum.Size)
+	}
+	// The checkpoint may have completed while the file was written.
+	if done, err := f.l.complete(f.id); err != nil || done {
+		f.a.Abort()
+		if err == nil {
+			return fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, f.id, f.l.dir, f.name)
+		}
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", f.id, f.name, f.l.dir, err)
+	}
+	if err := f.a.Commit(); err != nil {
+		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", f.id, f.name, f.l.dir, err)
+	}
+	return nil
+}
+
+// fileDir checks a write of file name of checkpoint id and creates the
+// checkpoint's directory, which it returns.
+func (l *Local) fileDir(ctx context.Context, id int64, name string) (string, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
 	if err := checkID(id); err != nil {
-		return err
+		return "", err
 	}
 	if err := ValidName(name); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return "", fmt.Errorf("checkpoint: %w", err)
 	}
 	if done, err := l.complete(id); err != nil {
-		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
+		return "", fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	} else if done {
-		return fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, l.dir, name)
+		return "", fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, l.dir, name)
 	}
 	dir := l.chkDir(id)
 	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return "", fmt.Errorf("checkpoint: %w", err)
+	}
+	return dir, nil
+}
+
+func (l *Local) writeFile(ctx context.Context, id int64, name string, data []byte) error {
+	dir, err := l.fileDir(ctx, id, name)
+	if err != nil {
+		return err
 	}
 	if err := vfs.WriteFileAtomic(l.fs, filepath.Join(dir, name), data); err != nil {
 		return fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)

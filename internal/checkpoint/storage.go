@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 
@@ -22,6 +23,25 @@ type FileSum struct {
 type SumWriter interface {
 	// WriteFileSum is WriteFile of data whose size and CRC-32C are sum.
 	WriteFileSum(ctx context.Context, id int64, name string, data []byte, sum FileSum) error
+}
+
+// StreamWriter is implemented by a Storage that can store a file written
+// piece by piece (Local), so that a large file need not be held in memory
+// whole: CreateFile starts file name of checkpoint id, and the FileWriter
+// stores it as WriteFile would (durably, all or nothing) on Commit.
+type StreamWriter interface {
+	CreateFile(ctx context.Context, id int64, name string) (FileWriter, error)
+}
+
+// FileWriter is a file being written (StreamWriter). Exactly one of Commit
+// and Abort must be called; Abort leaves no file.
+type FileWriter interface {
+	io.Writer
+	// Commit stores the bytes written, whose size and CRC-32C the caller
+	// computed as sum (as WriteFileSum: the size is checked, the CRC is
+	// taken as it is).
+	Commit(sum FileSum) error
+	Abort()
 }
 
 // WriteSummed writes data, whose size and CRC-32C the caller computed as

@@ -2,6 +2,8 @@ package checkpoint
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -36,5 +38,50 @@ func TestWriteSummed(t *testing.T) {
 	_, err := WriteSummed(ctx, onlyStorage{l}, 1, "c.state", data, FileSum{Size: sum.Size, CRC: sum.CRC ^ 1})
 	if err == nil || !strings.Contains(err.Error(), "its writer computed") {
 		t.Fatalf("fallback with a wrong CRC: %v", err)
+	}
+}
+
+// A file written piece by piece through Local.CreateFile reads back like
+// one from WriteFile; a wrong size on Commit, or Abort, leaves no file.
+func TestCreateFile(t *testing.T) {
+	ctx := context.Background()
+	l := NewLocal(vfs.OS{}, t.TempDir())
+	var _ StreamWriter = l
+	data := []byte("keyed file bytes, in pieces")
+	sum := FileSum{Size: int64(len(data)), CRC: CRC(data)}
+	write := func(name string) FileWriter {
+		f, err := l.CreateFile(ctx, 1, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, piece := range [][]byte{data[:5], data[5:6], data[6:]} {
+			if _, err := f.Write(piece); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return f
+	}
+	if err := write("a.state").Commit(sum); err != nil {
+		t.Fatal(err)
+	}
+	back, err := l.ReadFile(ctx, 1, "a.state", &sum)
+	if err != nil || string(back) != string(data) {
+		t.Fatalf("ReadFile = %q, %v", back, err)
+	}
+	if err := write("b.state").Commit(FileSum{Size: sum.Size + 1, CRC: sum.CRC}); err == nil {
+		t.Fatal("a wrong size was accepted")
+	}
+	write("c.state").Abort()
+	for _, name := range []string{"b.state", "c.state"} {
+		if _, err := l.ReadFile(ctx, 1, name, nil); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s after a refused Commit or Abort: %v", name, err)
+		}
+	}
+	names, err := vfs.OS{}.ReadDir(l.chkDir(1))
+	if err != nil || len(names) != 1 || names[0] != "a.state" {
+		t.Fatalf("chk-1 holds %q, %v; want only a.state", names, err)
+	}
+	if _, err := l.CreateFile(ctx, 1, "../x"); err == nil {
+		t.Fatal("an invalid name was accepted")
 	}
 }
