@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"sort"
@@ -503,9 +505,9 @@ func (c *coordinator) upload(ctx context.Context) {
 // the metadata (nil: no keyed state) and the bytes written.
 //
 // The keyed state captured copy-on-write is serialised here, chunk by
-// chunk, straight into file (the layout of checkpoint.EncodeKeyed). The
-// buffer is reused across uploads: Storage.WriteFile keeps no reference to
-// data.
+// chunk (the layout of checkpoint.EncodeKeyed), straight into the storage
+// when it is a checkpoint.StreamWriter, else into file, which is reused
+// across uploads (Storage.WriteFile keeps no reference to data).
 func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
 	id := s.CheckpointID
 	key := chainKey{os.UID, os.KeyGroups.Start}
@@ -536,32 +538,77 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	}
 
 	timers := os.HasTimers() // before EachChunk/EachDelta release the capture
-	file.Reset()
-	// Room for the file at once (one allocation, not a doubling ramp with
-	// a copy per step, on a buffer that is reused anyway): about the size
-	// of the chain's last file for a delta, the backend's estimate of the
-	// state for a full file.
-	if hint := sizeHint(prev, size); hint > int64(file.Cap()) && hint < 1<<40 {
-		file.Grow(int(hint))
-	}
-	w, err := checkpoint.NewKeyedWriter(file, os.KeyGroups.Start, os.KeyGroups.End)
-	chunks := 0
-	if err == nil {
-		each := os.EachChunk
-		if prev != nil {
-			each = os.EachDelta
-		}
-		err = each(func(kg int, chunk []byte) error {
-			chunks++
-			return w.WriteChunk(kg, chunk)
-		})
-	}
-	if err == nil {
-		err = w.Close()
-	}
 	name := fmt.Sprintf("%s-%d.state", os.UID, s.Subtask)
 	if prev != nil {
 		name = fmt.Sprintf("%s-%d-d%d.state", os.UID, s.Subtask, id)
+	}
+	// The file is written as it is serialised when the storage can
+	// (StreamWriter: chunks through a small reused buffer, no copy of the
+	// whole file in memory), else into file and then written whole. Either
+	// way it is started at the first chunk, or at the end when a file
+	// without chunks must be written.
+	sw, stream := c.opts.Storage.(checkpoint.StreamWriter)
+	var w *checkpoint.KeyedWriter
+	var fw checkpoint.FileWriter
+	var bw *bufio.Writer
+	defer func() {
+		if fw != nil { // not committed
+			fw.Abort()
+		}
+		if bw != nil {
+			bw.Reset(nil)
+			streamBufs.Put(bw)
+		}
+	}()
+	begin := func() error {
+		var dst io.Writer = file
+		if stream {
+			f, err := sw.CreateFile(ctx, id, name)
+			if err != nil {
+				return err
+			}
+			fw = f
+			bw = streamBufs.Get().(*bufio.Writer)
+			bw.Reset(fw)
+			dst = bw
+		} else {
+			file.Reset()
+			// Room for the file at once (one allocation, not a doubling
+			// ramp with a copy per step, on a buffer that is reused
+			// anyway): about the size of the chain's last file for a
+			// delta, the backend's estimate of the state for a full file.
+			if hint := sizeHint(prev, size); hint > int64(file.Cap()) && hint < 1<<40 {
+				file.Grow(int(hint))
+			}
+		}
+		var err error
+		w, err = checkpoint.NewKeyedWriter(dst, os.KeyGroups.Start, os.KeyGroups.End)
+		return err
+	}
+	chunks := 0
+	each := os.EachChunk
+	if prev != nil {
+		each = os.EachDelta
+	}
+	err := each(func(kg int, chunk []byte) error {
+		if w == nil {
+			if err := begin(); err != nil {
+				return err
+			}
+		}
+		chunks++
+		return w.WriteChunk(kg, chunk)
+	})
+	// A delta without chunks over a last link with timers is written too,
+	// empty: it is the last link, and says there are none.
+	if err == nil && w == nil && prev != nil && prevTimers {
+		err = begin()
+	}
+	if err == nil && w != nil {
+		err = w.Close()
+	}
+	if err == nil && bw != nil {
+		err = bw.Flush()
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("encode %s: %w", name, err)
@@ -569,14 +616,18 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	var abs *checkpoint.KeyedFile // the chain of this checkpoint, directories absolute
 	var written int64
 	switch {
-	case prev != nil && chunks == 0 && !prevTimers:
+	case w == nil && prev != nil:
 		// Nothing changed and no timers, now or in the completed chain's
 		// last link: that chain as it is.
 		abs = prev
-	case chunks > 0 || prev != nil:
-		// (A delta without chunks over a last link with timers is written
-		// too, empty: it is the last link, and says there are none.)
-		sum, err := checkpoint.WriteSummed(ctx, c.opts.Storage, id, name, file.Bytes(), w.Sum())
+	case w != nil:
+		sum := w.Sum()
+		var err error
+		if stream {
+			err, fw = fw.Commit(sum), nil
+		} else {
+			sum, err = checkpoint.WriteSummed(ctx, c.opts.Storage, id, name, file.Bytes(), sum)
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("write %s: %w", name, err)
 		}
@@ -600,6 +651,11 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	}
 	return relative(abs, id), written, nil
 }
+
+// streamBufs are the buffers between a KeyedWriter and a streamed file:
+// the small writes (header, index, footer, small chunks) go out together,
+// a large chunk goes through unbuffered.
+var streamBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
 
 // sizeHint is the expected size of the keyed file uploadKeyed writes: a
 // delta over prev about as large as prev's last link (plus an eighth), a
