@@ -307,6 +307,7 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 	}
 	dst = append(dst, groupDeltaVersion, 0, 0, 0, 0, 0)
 	putUvarint5(dst[len(dst)-5:], uint64(count))
+	var touch uintptr // the read-ahead loads' results, kept below
 	for _, t := range s.deltas {
 		es, ts := t.entries[i], t.tombs[i]
 		if len(es) == 0 && len(ts) == 0 {
@@ -325,10 +326,10 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 			// their cache misses overlap with copying this one instead of
 			// each stalling in turn.
 			if j+prefetchFar < len(es) {
-				touched += uintptr(len(es[j+prefetchFar].key))
+				touch += uintptr(len(es[j+prefetchFar].key))
 			}
 			if j+prefetchNear < len(es) {
-				touched += touchEntry(es[j+prefetchNear])
+				touch += touchEntry(es[j+prefetchNear])
 			}
 			dst = appendString(dst, e.key)
 			if e.m != nil {
@@ -346,6 +347,7 @@ func (s *HeapSnapshot) AppendDelta(dst []byte, kg int) []byte {
 			}
 		}
 	}
+	touched.Add(uint64(touch)) // one atomic add per key group: uploaders run concurrently
 	return dst
 }
 
@@ -357,8 +359,9 @@ const (
 )
 
 // touched keeps the loads that AppendDelta issues ahead from being
-// optimised away (its value means nothing).
-var touched uintptr
+// optimised away (its value means nothing). Atomic: the uploaders of
+// several jobs in one process serialise deltas at the same time.
+var touched atomic.Uint64
 
 // touchEntry reads the first byte of e's first value (map layout: none)
 // and of its last sub, pulling their cache lines in.
