@@ -222,7 +222,7 @@ type chainKey struct {
 // (a finished subtask's last one, in every later checkpoint) references
 // that chain as it is.
 type chain struct {
-	done    *checkpoint.KeyedFile // the chain of the newest completed checkpoint, directories absolute (nil: none)
+	done    *checkpoint.KeyedFile // the chain of the newest completed checkpoint, directories absolute (nil: none, or its state was empty)
 	doneSeq uint64                // state.HeapSnapshot.Seq of its tip
 	// doneTimers: the last link of done holds timers. Restore takes the
 	// timers from the last link only, so a snapshot without changes may
@@ -237,6 +237,12 @@ type chainTip struct {
 	f      *checkpoint.KeyedFile // absolute directories
 	seq    uint64
 	timers bool // the last link of f holds timers
+	// base is the completed checkpoint whose chain f extends or reuses (0:
+	// none, f is a full file). Its files may live in the directories of
+	// checkpoints subsumed since, which count as used only as long as a
+	// complete checkpoint's chains use them: retention keeps base listed
+	// while f is in flight (inFlight), so that f can still commit.
+	base int64
 }
 
 type committer struct {
@@ -513,6 +519,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	key := chainKey{os.UID, os.KeyGroups.Start}
 	seq, size, hasDelta := os.Delta()
 	var prev *checkpoint.KeyedFile
+	var base int64 // the completed checkpoint whose chain prev or same is
 	c.mu.Lock()
 	ch := c.chains[key]
 	if ch == nil && seq > 0 {
@@ -528,9 +535,20 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && ch.done.Size+deltaBytes(ch.done) <= 2*max(size, ch.done.Size):
 		prev, prevTimers = ch.done, ch.doneTimers
 	}
-	if same != nil {
+	switch {
+	case same != nil:
 		// This very snapshot is what the completed chain holds.
-		ch.pend[id] = chainTip{same, seq, sameTimers}
+		base = ch.doneID
+		ch.pend[id] = chainTip{same, seq, sameTimers, base}
+	case prev != nil:
+		// The delta is written over prev: until it is, prev stands for
+		// this checkpoint's chain, so that inFlight protects the files
+		// prev uses while the upload runs (a newer checkpoint may
+		// complete meanwhile without them, and retention would subsume
+		// the checkpoints that hold them). Replaced below, or removed if
+		// the upload fails.
+		base = ch.doneID
+		ch.pend[id] = chainTip{prev, seq, prevTimers, base}
 	}
 	c.mu.Unlock()
 	if same != nil {
@@ -611,6 +629,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		err = bw.Flush()
 	}
 	if err != nil {
+		c.dropTip(ch, id, prev)
 		return nil, 0, fmt.Errorf("encode %s: %w", name, err)
 	}
 	var abs *checkpoint.KeyedFile // the chain of this checkpoint, directories absolute
@@ -629,6 +648,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 			sum, err = checkpoint.WriteSummed(ctx, c.opts.Storage, id, name, file.Bytes(), sum)
 		}
 		if err != nil {
+			c.dropTip(ch, id, prev)
 			return nil, 0, fmt.Errorf("write %s: %w", name, err)
 		}
 		failpoint.Hit("snapshot-written")
@@ -641,15 +661,33 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 			abs = &checkpoint.KeyedFile{Name: name, Start: os.KeyGroups.Start, End: os.KeyGroups.End, Size: sum.Size, CRC: sum.CRC, Dir: id}
 		}
 	}
-	if ch != nil && abs != nil && seq > 0 { // seq 0: not a snapshot a delta can follow
+	if ch != nil && seq > 0 { // seq 0: not a snapshot a delta can follow
+		// abs nil: the state is empty, no file. That ends the chain too:
+		// a later snapshot of the same backend must not be written as a
+		// delta over the chain before (no checkpoint from this one on
+		// uses its files, so retention removes them).
 		c.mu.Lock()
-		ch.pend[id] = chainTip{abs, seq, timers}
+		ch.pend[id] = chainTip{abs, seq, timers, base}
 		c.mu.Unlock()
 	}
 	if abs == nil {
 		return nil, 0, nil
 	}
 	return relative(abs, id), written, nil
+}
+
+// dropTip removes the provisional tip uploadKeyed registered for checkpoint
+// id over prev when its upload failed (the checkpoint fails: nothing is to
+// be protected for it).
+func (c *coordinator) dropTip(ch *chain, id int64, prev *checkpoint.KeyedFile) {
+	if ch == nil || prev == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tip, ok := ch.pend[id]; ok && tip.f == prev {
+		delete(ch.pend, id)
+	}
 }
 
 // streamBufs are the buffers between a KeyedWriter and a streamed file:
@@ -977,15 +1015,25 @@ const commitTimeout = 30 * time.Second
 // complete does not reference (a finished subtask's copy written in full
 // into the one, as a delta or unchanged over an older chain into the
 // other), so the complete checkpoints' references alone would let
-// retention delete it.
+// retention delete it. Besides the directories of such a chain, the
+// completed checkpoint it extends or reuses (chainTip.base) is kept listed:
+// the chain's older links may live in directories of checkpoints subsumed
+// before, which CommitMetadata accepts only while a complete checkpoint's
+// chains use them. A delta counts from the moment its upload starts
+// (uploadKeyed registers prev as its chain until the delta is written).
 func (c *coordinator) inFlight(flying []int64) []int64 {
 	keep := slices.Clone(flying)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ch := range c.chains {
 		for id, tip := range ch.pend {
-			for _, l := range tip.f.Links(id) {
-				keep = append(keep, l.Dir)
+			if tip.f != nil {
+				for _, l := range tip.f.Links(id) {
+					keep = append(keep, l.Dir)
+				}
+			}
+			if tip.base > 0 {
+				keep = append(keep, tip.base)
 			}
 		}
 	}

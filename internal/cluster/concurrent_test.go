@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func (s *failingStorage) CommitMetadata(ctx context.Context, m *checkpoint.Metad
 // directories of subsumed checkpoints hold exactly the files their chains
 // use.
 func TestIncrementalConcurrentChains(t *testing.T) {
-	deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs := 0, 0, 0, 0, 0, 0, 0
+	deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs, midUpload := 0, 0, 0, 0, 0, 0, 0, 0
 	for _, maxConc := range []int{2, 3} {
 		for _, retained := range []int{1, 2} {
 			for seed := range uint64(8) {
@@ -95,20 +96,24 @@ func TestIncrementalConcurrentChains(t *testing.T) {
 				finished += r.finished
 				keptInFlight += r.keptInFlight
 				usedDirs += r.usedDirs
+				midUpload += r.midUpload
 			}
 		}
 	}
 	// The schedules must have exercised what they are about.
 	t.Logf("%d delta links in restored chains, %d out-of-order completions, %d declined, %d timed out, %d subtasks finished; "+
-		"%d checkpoints listed beyond the retained ones (in flight's use), %d directories of subsumed checkpoints holding used files",
-		deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs)
-	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 || usedDirs == 0 {
-		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished, %d used directories",
-			deltas, oooCompleted, declined, timedOut, finished, usedDirs)
+		"%d checkpoints listed beyond the retained ones (in flight's use), %d directories of subsumed checkpoints holding used files, %d completions while a delta was written",
+		deltas, oooCompleted, declined, timedOut, finished, keptInFlight, usedDirs, midUpload)
+	if deltas == 0 || oooCompleted == 0 || declined == 0 || timedOut == 0 || finished == 0 || usedDirs == 0 || midUpload == 0 {
+		t.Fatalf("the schedules did not exercise every case: %d delta links restored, %d out-of-order completions, %d declined, %d timed out, %d finished, %d used directories, %d completions while a delta was written",
+			deltas, oooCompleted, declined, timedOut, finished, usedDirs, midUpload)
 	}
 }
 
-type concurrentResult struct{ deltas, ooo, declined, timedOut, finished, keptInFlight, usedDirs int }
+type concurrentResult struct {
+	deltas, ooo, declined, timedOut, finished, keptInFlight, usedDirs int
+	midUpload                                                         int // completions while a delta was being written
+}
 
 func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retained int) concurrentResult {
 	t.Helper()
@@ -257,6 +262,19 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 			}
 		}
 		return out
+	}
+	// The coordinator completes checkpoints while the uploader writes
+	// (its acks are queued): sometimes one completes in the middle of an
+	// upload, and retention runs while a delta is written over a chain
+	// that the completed checkpoint does not use.
+	st.hook = func(id int64, name string) {
+		delta := strings.Contains(name, "-d")
+		if r := ready(); len(r) > 0 && (delta || rng.IntN(3) == 0) {
+			if delta {
+				res.midUpload++
+			}
+			complete(r[rng.IntN(len(r))])
+		}
 	}
 	for step := 0; step < 150 || len(pend) > 0 || len(queue[0])+len(queue[1]) > 0; step++ {
 		end := step >= 150
@@ -542,6 +560,165 @@ func TestFinishedCopiesCompleteInOrder(t *testing.T) {
 		st.mu.Unlock()
 		if !slices.IsSorted(committed) || len(committed) != 3 {
 			t.Fatalf("round %d: checkpoints committed in the order %v, want [1 2 3]", round, committed)
+		}
+	}
+}
+
+// TestDeltaOverSubsumedBase is the schedule that made the end-of-input
+// checkpoint of a job with MaxConcurrent > 1 and Retained 1 refuse to
+// commit: a subtask takes chk-2's snapshot (a delta over chk-1), then
+// finishes; the copy of its last snapshot goes in full into chk-3 (chk-2
+// had not completed) and as a delta over chk-2's chain into chk-4 (chk-2
+// completed meanwhile). chk-3 completes while chk-4's delta is being
+// written: its chain does not use chk-1 and chk-2, so a retention that did
+// not count chk-4's chain until its upload ended subsumed chk-2 and
+// removed the files chk-4 builds on. chk-4 must commit, restore to the
+// last snapshot, and keep chk-4 alone listed once nothing is in flight.
+func TestDeltaOverSubsumedBase(t *testing.T) {
+	ctx := context.Background()
+	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+	opts := CheckpointOptions{Storage: st, Retained: 1}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	kgs := base.KeyGroupRange{Start: 0, End: 8}
+	h := state.NewHeap(kgs)
+	put := func(k, v string) { h.Table("a").Put(1, []byte(k), []byte("s"), []byte(v)) }
+	var file bytes.Buffer
+	kfs := map[int64]*checkpoint.KeyedFile{}
+	upload := func(id int64, os task.OperatorSnapshot) {
+		t.Helper()
+		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
+		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		snap.Release()
+		if err != nil {
+			t.Fatalf("upload chk-%d: %v", id, err)
+		}
+		kfs[id] = kf
+	}
+	complete := func(id int64, flying ...int64) {
+		t.Helper()
+		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 8,
+			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1), Keyed: []checkpoint.KeyedFile{*kfs[id]}}}}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			t.Fatalf("commit chk-%d: %v", id, err)
+		}
+		c.chainsCompleted(id, flying...)
+		if err := st.Retain(ctx, 1, c.inFlight(flying)...); err != nil {
+			t.Fatalf("retain after chk-%d: %v", id, err)
+		}
+	}
+	for i := range 50 { // a base much larger than the deltas
+		put(fmt.Sprintf("k%d", i), "v0")
+	}
+	upload(1, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
+	complete(1)
+	put("k1", "v2")
+	upload(2, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
+	put("k2", "v3")
+	last := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, true) // the subtask finished
+	want := dumpHeap(h)
+	upload(3, last)
+	if kfs[2] == nil || len(kfs[2].Deltas) != 1 || kfs[3] == nil || len(kfs[3].Deltas) != 0 {
+		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 a full file: %+v, %+v", kfs[2], kfs[3])
+	}
+	complete(2, 3)
+	st.hook = func(id int64, name string) {
+		if id == 4 {
+			st.hook = nil
+			complete(3, 4) // while chk-4's delta is written
+		}
+	}
+	upload(4, last)
+	if len(kfs[4].Deltas) != 2 || kfs[4].Dir != 1 {
+		t.Fatalf("chk-4 should be a delta over chk-2's chain: %+v", kfs[4])
+	}
+	complete(4)
+	m, err := checkpoint.Verify(ctx, st, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := restoreChain(t, st, m, "agg", kgs); !maps.Equal(got, want) {
+		t.Fatalf("chk-4 restores %v, the last snapshot had %v", got, want)
+	}
+	if ids, err := st.List(ctx); err != nil || !slices.Equal(ids, []int64{4}) {
+		t.Fatalf("listed after chk-4: %v, %v (want [4])", ids, err)
+	}
+}
+
+// TestEmptySnapshotEndsChain: a snapshot whose keyed state is empty has no
+// file, and a later copy of it (a finished subtask's last snapshot) must
+// not be written as a delta over the chain before it: the checkpoint of
+// the empty snapshot does not use that chain, so retention removed its
+// files when it completed (the end-of-input checkpoint of a window job
+// whose windows had all fired refused to commit).
+func TestEmptySnapshotEndsChain(t *testing.T) {
+	ctx := context.Background()
+	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+	opts := CheckpointOptions{Storage: st, Retained: 1}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	kgs := base.KeyGroupRange{Start: 0, End: 8}
+	h := state.NewHeap(kgs)
+	var file bytes.Buffer
+	kfs := map[int64]*checkpoint.KeyedFile{}
+	upload := func(id int64, os task.OperatorSnapshot) {
+		t.Helper()
+		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
+		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		snap.Release()
+		if err != nil {
+			t.Fatalf("upload chk-%d: %v", id, err)
+		}
+		kfs[id] = kf
+	}
+	complete := func(id int64, flying ...int64) {
+		t.Helper()
+		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 8,
+			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1)}}}
+		if kf := kfs[id]; kf != nil {
+			m.Operators[0].Keyed = []checkpoint.KeyedFile{*kf}
+		}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			t.Fatalf("commit chk-%d: %v", id, err)
+		}
+		c.chainsCompleted(id, flying...)
+		if err := st.Retain(ctx, 1, c.inFlight(flying)...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := checkpoint.Verify(ctx, st, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(from, to int) {
+		for i := from; i < to; i++ {
+			h.Table("a").Put(1, fmt.Appendf(nil, "k%d", i), []byte("s"), []byte("v"))
+		}
+	}
+	put(0, 20)
+	upload(1, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
+	complete(1)
+	put(20, 25)
+	two := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false)
+	for i := range 25 {
+		h.Table("a").DeleteKey(1, fmt.Appendf(nil, "k%d", i))
+	}
+	last := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, true) // empty; the subtask finished
+	upload(2, two)                                                                    // a delta over chk-1
+	upload(3, last)                                                                   // in full (chk-2 has not completed): no file
+	if kfs[2] == nil || len(kfs[2].Deltas) != 1 || kfs[3] != nil {
+		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 without a file: %+v, %+v", kfs[2], kfs[3])
+	}
+	complete(2, 3)
+	complete(3) // retention removes chk-1 and chk-2: chk-3 uses neither
+	upload(4, last)
+	complete(4)
+	m, err := st.Load(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Operators[0].Keyed) > 0 {
+		if got, _ := restoreChain(t, st, m, "agg", kgs); len(got) != 0 {
+			t.Fatalf("chk-4 restores %v, the state was empty", got)
 		}
 	}
 }
