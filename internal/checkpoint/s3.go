@@ -39,7 +39,10 @@ type S3 struct {
 	root   string // prefix with a trailing "/", or ""
 }
 
-var _ Storage = (*S3)(nil)
+var (
+	_ Storage      = (*S3)(nil)
+	_ StreamWriter = (*S3)(nil)
+)
 
 // DefaultS3Endpoint is the endpoint of AWS S3.
 const DefaultS3Endpoint = "s3.amazonaws.com"
@@ -66,12 +69,30 @@ type S3Options struct {
 	DisableSSL bool
 	// Transport replaces the HTTP transport (tests; nil: minio-go's).
 	Transport http.RoundTripper
+	// PartSize is the part size of a file streamed into the store
+	// (StreamWriter: a file larger than one part goes up in a multipart
+	// upload, one part in memory at a time; a smaller one in one put).
+	// 0: DefaultS3PartSize; at least 5 MiB (S3's minimum part), at most
+	// 5 GiB. A file may have 10,000 parts.
+	PartSize int64
 }
+
+// DefaultS3PartSize is the default S3Options.PartSize.
+const DefaultS3PartSize = 16 << 20
+
+// The part sizes S3 accepts (all parts but the last).
+const (
+	minS3PartSize = 5 << 20
+	maxS3PartSize = 5 << 30
+)
 
 // normalize applies the defaults and splits a scheme off the endpoint.
 func (o S3Options) normalize() S3Options {
 	if o.Endpoint == "" {
 		o.Endpoint = DefaultS3Endpoint
+	}
+	if o.PartSize == 0 {
+		o.PartSize = DefaultS3PartSize
 	}
 	if rest, ok := strings.CutPrefix(o.Endpoint, "http://"); ok {
 		o.Endpoint, o.DisableSSL = rest, true
@@ -91,6 +112,8 @@ func (o S3Options) Validate() error {
 		return fmt.Errorf("checkpoint: S3 endpoint %q: want host[:port], optionally with http:// or https://", o.Endpoint)
 	case o.Bucket == "":
 		return errors.New("checkpoint: S3 bucket is required")
+	case o.PartSize < minS3PartSize || o.PartSize > maxS3PartSize:
+		return fmt.Errorf("checkpoint: S3 part size %d: want 5 MiB to 5 GiB (S3's limits for a part)", o.PartSize)
 	case o.AccessKey == "" || o.SecretKey == "":
 		return fmt.Errorf("checkpoint: S3 bucket %s: no credentials (set the access key and the secret key, e.g. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", o.Bucket)
 	}
@@ -253,6 +276,157 @@ func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) 
 		return FileSum{}, s.s3Err("writing", key, err)
 	}
 	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+}
+
+// CreateFile implements StreamWriter. The file is kept in memory up to one
+// part (S3Options.PartSize) and put whole on Commit, as WriteFile does; a
+// larger one goes to the store as it is written, in a multipart upload
+// (one part in memory at a time) that Commit completes. Either way the
+// object exists whole or not at all: Abort, a failed write or a refused
+// Commit aborts the multipart upload (no object, no parts left behind).
+func (s *S3) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if done, err := s.complete(ctx, id); err != nil {
+		return nil, err
+	} else if done {
+		return nil, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, s, name)
+	}
+	return &s3File{s: s, ctx: ctx, id: id, name: name, key: s.key(id, name)}, nil
+}
+
+// s3File is a FileWriter of S3.
+type s3File struct {
+	s     *S3
+	ctx   context.Context
+	id    int64
+	name  string
+	key   string
+	buf   []byte // the bytes written while they fit in one part (nil once streaming)
+	n     int64  // bytes written
+	ended bool   // Commit or Abort was called
+	// Streaming (a multipart upload running in its own goroutine):
+	pw   *io.PipeWriter
+	done chan struct{} // closed when the upload returned
+	err  error         // the upload's error, once done is closed
+}
+
+// errFileAborted ends the input of an upload that Abort stops.
+var errFileAborted = errors.New("checkpoint: file aborted")
+
+func (f *s3File) Write(b []byte) (int, error) {
+	if f.ended {
+		return 0, fmt.Errorf("checkpoint: writing %s after Commit or Abort", f.s.label(f.key))
+	}
+	part := f.s.opts.PartSize
+	if f.pw == nil {
+		if int64(len(f.buf)+len(b)) <= part {
+			if cap(f.buf)-len(f.buf) < len(b) { // grow by doubling, up to a part
+				nb := make([]byte, len(f.buf), min(max(2*cap(f.buf), len(f.buf)+len(b), 64<<10), int(part)))
+				copy(nb, f.buf)
+				f.buf = nb
+			}
+			f.buf = append(f.buf, b...)
+			f.n += int64(len(b))
+			return len(b), nil
+		}
+		f.stream()
+	}
+	n, err := f.pw.Write(b)
+	f.n += int64(n)
+	if err != nil {
+		<-f.done
+		return n, f.s.s3Err("writing", f.key, f.uploadErr(err))
+	}
+	return n, nil
+}
+
+// stream starts the multipart upload of the bytes written so far and of
+// the rest as it is written.
+func (f *s3File) stream() {
+	pr, pw := io.Pipe()
+	f.pw, f.done = pw, make(chan struct{})
+	first := f.buf
+	f.buf = nil
+	go func() {
+		defer close(f.done)
+		// Each part carries its Content-MD5, which the store checks; the
+		// payload is not signed (minio-go's aws-chunked streaming
+		// signature, its default for parts over plain HTTP, was stored
+		// with its framing as data by gofakes3; the MD5 is the integrity
+		// check either way).
+		opts := minio.PutObjectOptions{ContentType: "application/octet-stream", SendContentMd5: true, DisableContentSha256: true, PartSize: uint64(f.s.opts.PartSize)}
+		_, err := f.s.client.PutObject(f.ctx, f.s.opts.Bucket, f.key, io.MultiReader(bytes.NewReader(first), pr), -1, opts)
+		if err != nil && f.ctx.Err() != nil {
+			err = f.ctx.Err()
+		}
+		f.err = err
+		if err == nil {
+			err = errors.New("checkpoint: the upload ended before its input")
+		}
+		pr.CloseWithError(err) // a Write blocked on the pipe returns
+	}()
+}
+
+// uploadErr is the error of the ended upload (werr: the pipe's, when the
+// upload gave none).
+func (f *s3File) uploadErr(werr error) error {
+	if f.err != nil {
+		return f.err
+	}
+	return werr
+}
+
+func (f *s3File) Abort() {
+	if f.ended {
+		return
+	}
+	f.ended = true
+	f.buf = nil
+	if f.pw != nil {
+		f.pw.CloseWithError(errFileAborted) // minio-go aborts the multipart upload
+		<-f.done
+	}
+}
+
+func (f *s3File) Commit(sum FileSum) error {
+	if f.ended {
+		return fmt.Errorf("checkpoint: %s: Commit after Commit or Abort", f.s.label(f.key))
+	}
+	if f.n != sum.Size {
+		f.Abort()
+		return fmt.Errorf("checkpoint: writing %s: %d bytes, the sum says %d", f.s.label(f.key), f.n, sum.Size)
+	}
+	// The checkpoint may have completed while the file was written.
+	if done, err := f.s.complete(f.ctx, f.id); err != nil || done {
+		f.Abort()
+		if err == nil {
+			return fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, f.id, f.s, f.name)
+		}
+		return err
+	}
+	f.ended = true
+	if f.pw == nil {
+		data := f.buf
+		f.buf = nil
+		if err := f.s.put(f.ctx, f.key, data, minio.PutObjectOptions{}); err != nil {
+			return f.s.s3Err("writing", f.key, err)
+		}
+		return nil
+	}
+	f.pw.Close() // the end of the input: the upload completes
+	<-f.done
+	if f.err != nil {
+		return f.s.s3Err("writing", f.key, f.err)
+	}
+	return nil
 }
 
 // ReadFile implements Storage.

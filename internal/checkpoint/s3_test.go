@@ -122,7 +122,7 @@ func TestS3OptionsFromURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := S3Options{Endpoint: DefaultS3Endpoint, Bucket: "my-bucket", Prefix: "jobs/q1", Region: "eu-central-1", AccessKey: "AK", SecretKey: "SK"}
+	want := S3Options{Endpoint: DefaultS3Endpoint, Bucket: "my-bucket", Prefix: "jobs/q1", Region: "eu-central-1", AccessKey: "AK", SecretKey: "SK", PartSize: DefaultS3PartSize}
 	if o != want {
 		t.Fatalf("got %+v\nwant %+v", o, want)
 	}
@@ -334,5 +334,134 @@ func TestS3RetentionStoppedAtEveryRequest(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// A file streamed into S3 (CreateFile): below one part it is put whole, above
+// it goes up in a multipart upload as it is written, and reads back the same
+// either way; Abort, a wrong size on Commit, a store refusing a part and a
+// checkpoint completed meanwhile leave no object and no multipart upload.
+func TestS3CreateFile(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	opts := f.options("p")
+	opts.PartSize = 5 << 20
+	s, err := NewS3(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts atomic.Int64 // UploadPart requests seen
+	var refuseParts atomic.Bool
+	deny := func(r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") != "" {
+			parts.Add(1)
+			return refuseParts.Load()
+		}
+		return false
+	}
+	f.deny.Store(&deny)
+	data := make([]byte, 12<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>13)
+	}
+	write := func(name string, data []byte) FileWriter {
+		t.Helper()
+		w, err := s.CreateFile(ctx, 1, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off, step := 0, 1; off < len(data); step = step*3 + 1 { // pieces of growing sizes
+			end := min(off+step, len(data))
+			if _, err := w.Write(data[off:end]); err != nil {
+				t.Fatalf("%s: write at %d: %v", name, off, err)
+			}
+			off = end
+		}
+		return w
+	}
+	noUploads := func(when string) {
+		t.Helper()
+		for u := range s.client.ListIncompleteUploads(ctx, testBucket, "p/", true) {
+			t.Fatalf("%s: a multipart upload was left behind: %+v", when, u)
+		}
+	}
+	exists := func(name string) bool {
+		_, err := s.ReadFile(ctx, 1, name, nil)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	sumOf := func(b []byte) FileSum { return FileSum{Size: int64(len(b)), CRC: CRC(b)} }
+
+	small := data[:1<<20]
+	if err := write("small.state", small).Commit(sumOf(small)); err != nil {
+		t.Fatal(err)
+	}
+	if parts.Load() != 0 {
+		t.Fatalf("a file below one part made %d part uploads", parts.Load())
+	}
+	sum := sumOf(data)
+	if err := write("big.state", data).Commit(sum); err != nil {
+		t.Fatal(err)
+	}
+	if n := parts.Load(); n != 3 {
+		t.Fatalf("12 MiB in 5 MiB parts: %d part uploads, want 3", n)
+	}
+	for name, want := range map[string][]byte{"small.state": small, "big.state": data} {
+		got, err := s.ReadFile(ctx, 1, name, &FileSum{Size: int64(len(want)), CRC: CRC(want)})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s reads back %d bytes (equal: %v), %v", name, len(got), bytes.Equal(got, want), err)
+		}
+	}
+	noUploads("after the commits")
+
+	write("aborted.state", data).Abort()
+	if w := write("wrong-size.state", data); w.Commit(FileSum{Size: sum.Size - 1, CRC: sum.CRC}) == nil {
+		t.Fatal("a wrong size was accepted")
+	}
+	refuseParts.Store(true)
+	w, err := s.CreateFile(ctx, 1, "refused.state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var werr error
+	for off := 0; off < len(data) && werr == nil; off += 1 << 20 {
+		_, werr = w.Write(data[off:min(off+1<<20, len(data))])
+	}
+	if werr == nil {
+		werr = w.Commit(sum)
+	} else {
+		w.Abort()
+	}
+	if werr == nil || !strings.Contains(werr.Error(), "Access Denied") || !strings.Contains(werr.Error(), "refused.state") {
+		t.Fatalf("a part refused by the store: %v", werr)
+	}
+	refuseParts.Store(false)
+	for _, name := range []string{"aborted.state", "wrong-size.state", "refused.state"} {
+		if exists(name) {
+			t.Fatalf("%s exists", name)
+		}
+	}
+	noUploads("after Abort, a refused Commit and a refused part")
+
+	// The checkpoint completes while a file is written: Commit refuses.
+	late := write("late.state", data)
+	if err := s.CommitMetadata(ctx, &Metadata{ID: 1, MaxParallelism: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Commit(sum); !errors.Is(err, ErrExists) {
+		t.Fatalf("Commit into a complete checkpoint: %v", err)
+	}
+	if exists("late.state") {
+		t.Fatal("late.state exists")
+	}
+	noUploads("after a Commit into a complete checkpoint")
+	if _, err := s.CreateFile(ctx, 1, "x.state"); !errors.Is(err, ErrExists) {
+		t.Fatalf("CreateFile in a complete checkpoint: %v", err)
+	}
+	opts.PartSize = 1 << 20
+	if _, err := NewS3(opts); err == nil || !strings.Contains(err.Error(), "part size") {
+		t.Fatalf("a 1 MiB part size: %v", err)
 	}
 }
