@@ -71,7 +71,7 @@ type S3Options struct {
 	Transport http.RoundTripper
 	// PartSize is the part size of a file streamed into the store
 	// (StreamWriter: a file larger than one part goes up in a multipart
-	// upload, one part in memory at a time; a smaller one in one put).
+	// upload, about two parts in memory at most; a smaller one in one put).
 	// 0: DefaultS3PartSize; at least 5 MiB (S3's minimum part), at most
 	// 5 GiB. A file may have 10,000 parts.
 	PartSize int64
@@ -281,7 +281,7 @@ func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) 
 // CreateFile implements StreamWriter. The file is kept in memory up to one
 // part (S3Options.PartSize) and put whole on Commit, as WriteFile does; a
 // larger one goes to the store as it is written, in a multipart upload
-// (one part in memory at a time) that Commit completes. Either way the
+// (about two parts in memory at most: the first part written and minio-go's part buffer) that Commit completes. Either way the
 // object exists whole or not at all: Abort, a failed write or a refused
 // Commit aborts the multipart upload (no object, no parts left behind).
 func (s *S3) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
