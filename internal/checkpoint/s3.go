@@ -281,9 +281,10 @@ func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) 
 // CreateFile implements StreamWriter. The file is kept in memory up to one
 // part (S3Options.PartSize) and put whole on Commit, as WriteFile does; a
 // larger one goes to the store as it is written, in a multipart upload
-// (about two parts in memory at most: the first part written and minio-go's part buffer) that Commit completes. Either way the
-// object exists whole or not at all: Abort, a failed write or a refused
-// Commit aborts the multipart upload (no object, no parts left behind).
+// that Commit completes (about two parts in memory at most: the first part
+// written and minio-go's part buffer). Either way the object exists whole
+// or not at all: Abort, a failed write or a refused Commit aborts the
+// multipart upload (no object, no parts left behind).
 func (s *S3) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
