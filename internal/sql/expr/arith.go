@@ -64,8 +64,13 @@ func bindArith(op string) func([]table.Type) ([]table.Type, table.Type, bool) {
 			return nil, table.Type{}, false
 		}
 		params := []table.Type{ta, tb}
-		switch cls {
-		case clsInt, clsFloat:
+		switch {
+		case cls == clsInt && op == "%" && args[1].IsInteger():
+			// The remainder's magnitude is below the divisor's: it has the
+			// divisor's type, as in Calcite and Flink (SQL:2003 Part 2,
+			// 6.27, syntax rule 9): MOD(BIGINT, INT) is an INT.
+			return params, args[1].NotNull(), true
+		case cls == clsInt, cls == clsFloat:
 			return params, ta.NotNull(), true
 		}
 		p1, s1, p2, s2 := ta.Precision(), ta.Scale(), tb.Precision(), tb.Scale()

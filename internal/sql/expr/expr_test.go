@@ -144,6 +144,8 @@ func TestArithmetic(t *testing.T) {
 		{call("-", cA), "-7"},
 		{call("-", cM), "-12.34"},
 		{call("MOD", i(7), i(3)), "1"},
+		{call("MOD", BigIntLit(math.MaxInt64), cA), "0"}, // 2^63-1 = 7 x 1317624576693539401: an INT remainder
+		{call("MOD", BigIntLit(math.MinInt64), i(10)), "-8"},
 		{call("+", cTS, dayIv(86_400_000)), "TIMESTAMP '2024-02-01 12:34:56.789'"},
 		{call("-", cTS, monthIv(1)), "TIMESTAMP '2023-12-31 12:34:56.789'"},
 		{call("+", cDT, monthIv(12)), "DATE '2025-02-28'"},
@@ -595,6 +597,11 @@ func TestTypes(t *testing.T) {
 		{call("+", cM, cM), "DECIMAL(11, 2)"}, // nullable: overflow is NULL
 		{call("/", cM, cA), "DECIMAL(21, 13)"},
 		{call("*", cF, cA), "DOUBLE NOT NULL"},
+		// The remainder has the divisor's type (Calcite's NULLABLE_MOD).
+		{call("MOD", cB, cA), "INT NOT NULL"},
+		{call("%", cB, cA), "INT NOT NULL"},
+		{call("MOD", cA, cB), "BIGINT NOT NULL"},
+		{call("MOD", cB, cN), "INT"},
 		{call("=", cA, cN), "BOOLEAN"},
 		{call("UPPER", cS), "STRING NOT NULL"},
 		{call("REGEXP_EXTRACT", cS, s("x")), "STRING"},
