@@ -8,7 +8,8 @@
 -- -U takes the row back before the +U, so the count goes 1, 0, 1 and the
 -- job goes on; every value ends at 3. A subquery without a row is NULL
 -- (items has no id 3; auction NULL equals nothing); a NULL value (item
--- 2's name) is a row. ORDER BY ... LIMIT 1 is a Top-1, whose update of
+-- 2's name) is a row. A correlated DISTINCT keeps one row of item 3's
+-- two equal offers. ORDER BY ... LIMIT 1 is a Top-1, whose update of
 -- the top row is a -U before its +U. A correlated global aggregation
 -- (DISTINCT or not) is one row per outer row as before: its COUNT is 0
 -- over no rows, no SINGLE_VALUE.
@@ -25,6 +26,7 @@ CREATE TABLE totals (auction BIGINT, total INT, above BIGINT) WITH ('connector' 
 CREATE TABLE highest (auction BIGINT, best INT) WITH ('connector' = 'collect');
 CREATE TABLE best (auction BIGINT, best INT) WITH ('connector' = 'collect');
 CREATE TABLE counted (auction BIGINT, n BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE small_offer (auction BIGINT, amount INT) WITH ('connector' = 'collect');
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO with_rate SELECT auction, price, (SELECT rate FROM rates) FROM bids;
@@ -33,6 +35,7 @@ INSERT INTO top_offer SELECT auction, (SELECT MAX(amount) FROM offers WHERE item
 INSERT INTO totals SELECT auction, SUM(price * (SELECT rate FROM rates)), COUNT(*) FILTER (WHERE price > (SELECT rate FROM rates) * 5) FROM bids GROUP BY auction;
 INSERT INTO highest SELECT auction, (SELECT DISTINCT price FROM bids WHERE price > 25) FROM bids;
 INSERT INTO counted SELECT auction, (SELECT DISTINCT COUNT(*) FROM offers WHERE item = b.auction) FROM bids b;
+INSERT INTO small_offer SELECT auction, (SELECT DISTINCT amount FROM offers WHERE item = b.auction AND amount < 20) FROM bids b;
 INSERT INTO best SELECT auction, (SELECT price FROM bids ORDER BY price DESC LIMIT 1) FROM bids;
 END;
 EXPLAIN SELECT auction, price, (SELECT rate FROM rates) FROM bids;
