@@ -45,6 +45,9 @@ type TableContext struct {
 	// PartitionKeys are the columns of PARTITIONED BY (...), nil for none.
 	// A factory that cannot partition rejects them.
 	PartitionKeys []string
+	// PartitionFilter, when not nil, is the query's filter over the
+	// partition columns, for a PartitionPruningTableSource (sources only).
+	PartitionFilter PartitionFilter
 	// CheckpointInterval is the interval of the job's checkpoints, 0 when
 	// the job takes none (or the caller does not know it); RestartTime is
 	// the longest delay of its restart strategy before a restart, 0

@@ -2,6 +2,7 @@ package streamsql_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -72,6 +73,126 @@ INSERT INTO back SELECT * FROM fs;`)
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("parallelism %d: read back\n%s\nwant\n%s", par, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// noPruneFactory is the filesystem connector without partition pruning: it
+// does not offer connector.PartitionPruningTableSource, so the planner
+// hands it no filter.
+type noPruneFactory struct{ f *fileconn.TableConnector }
+
+func (n noPruneFactory) Name() string                     { return n.f.Name() }
+func (n noPruneFactory) Options() []connector.TableOption { return n.f.Options() }
+func (n noPruneFactory) TableSource(ctx context.Context, t connector.TableContext) (connector.Source[table.Row], error) {
+	return n.f.TableSource(ctx, t)
+}
+
+// TestFilesystemPartitionPruningSameRows: pruning is an optimisation
+// only. Each query over a table PARTITIONED BY (dt, hr, tag) (NULL and
+// empty partitions included) gives the same rows with pruning and without
+// (a factory that does not prune), and EXPLAIN shows a partition filter
+// exactly for the queries with a conjunct over partition columns only.
+func TestFilesystemPartitionPruningSameRows(t *testing.T) {
+	root := t.TempDir()
+	id := 0
+	for _, dt := range []string{"2024-01-01", "2024-01-02", "__DEFAULT_PARTITION__"} {
+		for _, hr := range []string{"9", "10", "__DEFAULT_PARTITION__"} {
+			for _, tag := range []string{"a", "b%2Fc", "__EMPTY__", "__DEFAULT_PARTITION__"} {
+				dir := filepath.Join(root, "dt="+dt, "hr="+hr, "tag="+tag)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				var b strings.Builder
+				for range 2 {
+					id++
+					fmt.Fprintf(&b, "{\"id\":%d}\n", id)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "part-0"), []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	queries := []struct {
+		where  string
+		prunes bool
+	}{
+		{"dt = DATE '2024-01-01'", true},
+		{"dt <> DATE '2024-01-01'", true},
+		{"dt IS NULL", true},
+		{"dt IS NOT NULL AND hr IS NULL", true},
+		{"hr IN (9, 11)", true},
+		{"hr NOT IN (9, 11)", true},
+		{"hr BETWEEN 10 AND 20 OR tag = 'a'", true},
+		{"NOT (dt > DATE '2024-01-01' OR hr < 10)", true},
+		{"tag = ''", true},
+		{"tag = 'b/c'", true},
+		{"tag LIKE 'b%' OR tag IS NULL", true},
+		{"COALESCE(hr, 0) = 0", true},
+		{"CAST(hr AS STRING) = '9' AND id > 3", true},
+		{"dt = DATE '2024-01-02' OR id < 5", false},
+		{"id % 3 = 0", false},
+		{"hr + id > 20", false},
+	}
+	ddl := `CREATE TABLE fs (id BIGINT, dt DATE, hr INT, tag STRING) PARTITIONED BY (dt, hr, tag)
+  WITH ('connector' = 'filesystem', 'path' = '` + root + `', 'format' = 'json');
+`
+	run := func(f connector.TableFactory) (map[string][]string, []string) {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Factories: []connector.TableFactory{col, f}})
+		var b strings.Builder
+		b.WriteString(ddl)
+		for i := range queries {
+			fmt.Fprintf(&b, "CREATE TABLE o%d (id BIGINT, dt DATE, hr INT, tag STRING) WITH ('connector' = 'collect');\n", i)
+		}
+		b.WriteString("EXECUTE STATEMENT SET BEGIN\n")
+		for i, q := range queries {
+			fmt.Fprintf(&b, "INSERT INTO o%d SELECT * FROM fs WHERE %s;\n", i, q.where)
+		}
+		b.WriteString("END;\n")
+		for _, q := range queries {
+			fmt.Fprintf(&b, "EXPLAIN SELECT * FROM fs WHERE %s;\n", q.where)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := s.Exec(ctx, b.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for n, rows := range col.rows {
+			for _, r := range rows {
+				got[n] = append(got[n], r.String())
+			}
+			sort.Strings(got[n])
+		}
+		var plans []string
+		for _, p := range strings.Split(res.Text, "Calc(") {
+			if strings.Contains(p, "TableSourceScan") {
+				plans = append(plans, p)
+			}
+		}
+		return got, plans
+	}
+	pruned, plans := run(fileconn.FilesystemTableFactory())
+	full, fullPlans := run(noPruneFactory{fileconn.FilesystemTableFactory()})
+	if len(plans) != len(queries) || len(fullPlans) != len(queries) {
+		t.Fatalf("%d and %d plans for %d queries", len(plans), len(fullPlans), len(queries))
+	}
+	for i, q := range queries {
+		n := fmt.Sprintf("o%d", i)
+		if strings.Join(pruned[n], "\n") != strings.Join(full[n], "\n") {
+			t.Errorf("WHERE %s: with pruning\n%s\nwithout\n%s", q.where, strings.Join(pruned[n], "\n"), strings.Join(full[n], "\n"))
+		}
+		if len(full[n]) == 0 || len(full[n]) == 2*id {
+			t.Errorf("WHERE %s: %d rows of %d: not a test of pruning", q.where, len(full[n]), 2*id)
+		}
+		if got := strings.Contains(plans[i], "partitionFilter="); got != q.prunes {
+			t.Errorf("WHERE %s: partition filter %v, want %v:\n%s", q.where, got, q.prunes, plans[i])
+		}
+		if strings.Contains(fullPlans[i], "partitionFilter=") {
+			t.Errorf("WHERE %s: a partition filter for a source that does not prune:\n%s", q.where, fullPlans[i])
 		}
 	}
 }

@@ -33,6 +33,10 @@ type partSource struct {
 	keys  []string     // partition column names
 	idx   []int        // their positions in the table's rows
 	types []table.Type // and types
+	// filter, when not nil, prunes partitions: a directory whose values
+	// (with those of the directories above it) it rejects is skipped,
+	// neither listed nor opened.
+	filter connector.PartitionFilter
 }
 
 var _ connector.Source[table.Row] = (*partSource)(nil)
@@ -43,7 +47,9 @@ func (s *partSource) Bounded() bool { return s.inner.Bounded() }
 // directories k(i+1)=<value>, files only at depth n. Names starting with
 // '.' or '_' are skipped (in-progress and marker files), as unpartitioned.
 // Anything else is an error naming the path, so that no file is silently
-// left out. A table without any file has no splits.
+// left out. A table without any file has no splits. With a filter, a
+// partition directory it rejects is skipped with everything under it (not
+// listed: what is inside is not checked either).
 func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 	if s.inner.err != nil {
 		return nil, s.inner.err
@@ -56,6 +62,7 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 		return nil, fmt.Errorf("strom: file source: %s is not a directory (a partitioned table's 'path' is the root of its partition directories)", s.root)
 	}
 	var out []connector.Split
+	vals := make([]table.Value, len(s.keys)) // of the directories on the way
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
 		if err := ctx.Err(); err != nil {
@@ -84,8 +91,13 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 			case depth < len(s.keys) && fi.IsDir():
 				// Parsed here too, so that a bad value fails the job
 				// start rather than the reader of one of its files.
-				if _, err := s.parse(depth, n, p); err != nil {
+				v, err := s.parse(depth, n, p)
+				if err != nil {
 					return err
+				}
+				vals[depth] = v
+				if s.filter != nil && !s.filter.Keep(vals[:depth+1]) {
+					continue // pruned
 				}
 				if err := walk(p, depth+1); err != nil {
 					return err

@@ -183,7 +183,7 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 		return nil, o.Errorf("%v", err)
 	}
 	if len(partIdx) > 0 {
-		ps := &partSource{inner: s, root: path, keys: t.PartitionKeys, idx: partIdx}
+		ps := &partSource{inner: s, root: path, keys: t.PartitionKeys, idx: partIdx, filter: t.PartitionFilter}
 		for _, i := range partIdx {
 			ps.types = append(ps.types, t.Schema.Columns[i].Type)
 		}
@@ -191,6 +191,14 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 	}
 	return s, nil
 }
+
+// PrunesPartitions: a partitioned table's source skips the partition
+// directories that t.PartitionFilter rejects (connector.PartitionPruningTableSource).
+func (c *TableConnector) PrunesPartitions(t connector.TableContext) bool {
+	return len(t.PartitionKeys) > 0
+}
+
+var _ connector.PartitionPruningTableSource = (*TableConnector)(nil)
 
 // partitionColumns are the positions of the PARTITIONED BY columns in the
 // table's schema (physical columns only).

@@ -318,6 +318,79 @@ func TestTableFilesystemQ10(t *testing.T) {
 // TestTablePartitionedRead reads input trees: partition values cast to the
 // columns' types, a value that does not parse or a stray file or directory
 // is an error naming its path, an empty tree is an empty table.
+// keepFunc is a connector.PartitionFilter from a function; it records
+// the prefixes it was asked about.
+type keepFunc struct {
+	f     func(vals []table.Value) bool
+	asked *[]string
+}
+
+func (k keepFunc) Keep(vals []table.Value) bool {
+	*k.asked = append(*k.asked, table.NewRow(vals...).String())
+	return k.f(vals)
+}
+
+// TestTablePartitionedPrune: a partition directory the filter rejects is
+// skipped with everything below it: its files are not listed or opened
+// (a file that fails to parse, a stray directory and a bad partition value
+// under it do not fail the read), and the filter is asked about each
+// level's prefix of values, NULL for __DEFAULT_PARTITION__.
+func TestTablePartitionedPrune(t *testing.T) {
+	schema := table.Schema{Columns: []table.Column{
+		{Name: "v", Type: table.BigIntType()},
+		{Name: "dt", Type: table.DateType()},
+		{Name: "hr", Type: table.IntType()},
+	}}
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"dt=2024-01-01/hr=10/part-0":                    "1\n",
+		"dt=2024-01-01/hr=9/part-0":                     "not a number\n",
+		"dt=2024-01-02/hr=10/part-0":                    "not a number\n",
+		"dt=2024-01-02/hr=ten/part-0":                   "1\n",
+		"dt=2024-01-02/x/y/part-0":                      "1\n",
+		"dt=__DEFAULT_PARTITION__/hr=10/part-0":         "2\n",
+		"dt=2024-01-03/hr=__DEFAULT_PARTITION__/part-0": "3\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, name, content)
+	}
+	var asked []string
+	d, err := table.ParseDate("2024-01-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day2 := table.Date(d)
+	filter := keepFunc{asked: &asked, f: func(vals []table.Value) bool {
+		// dt <> 2024-01-02 (NULL passes here, to see it asked) AND hr <> 9
+		if !vals[0].IsNull() && vals[0].Equal(day2) {
+			return false
+		}
+		return len(vals) < 2 || vals[1].IsNull() || vals[1].AsInt() != 9
+	}}
+	src, err := FilesystemTableFactory().TableSource(context.Background(), connector.TableContext{
+		Name: "t", Schema: schema, PartitionKeys: []string{"dt", "hr"}, PartitionFilter: filter,
+		Options: map[string]string{"path": dir, "format": "csv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readTable(t, src)
+	slices.Sort(got)
+	want := []string{"+I(1, DATE '2024-01-01', 10)", "+I(2, NULL, 10)", "+I(3, DATE '2024-01-03', NULL)"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	wantAsked := []string{"+I(DATE '2024-01-01')", "+I(DATE '2024-01-01', 10)", "+I(DATE '2024-01-01', 9)",
+		"+I(DATE '2024-01-02')", "+I(DATE '2024-01-03')", "+I(DATE '2024-01-03', NULL)", "+I(NULL)", "+I(NULL, 10)"}
+	if !slices.Equal(asked, wantAsked) {
+		t.Errorf("asked %q, want %q", asked, wantAsked)
+	}
+	if !FilesystemTableFactory().PrunesPartitions(connector.TableContext{PartitionKeys: []string{"dt"}}) || FilesystemTableFactory().PrunesPartitions(connector.TableContext{}) {
+		t.Error("PrunesPartitions: only partitioned tables prune")
+	}
+}
+
 func TestTablePartitionedRead(t *testing.T) {
 	schema := table.Schema{Columns: []table.Column{
 		{Name: "v", Type: table.BigIntType()},

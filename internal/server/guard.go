@@ -79,6 +79,17 @@ type guarded struct {
 	onSource func(connector string, t connector.TableContext) // nil: none
 }
 
+// PrunesPartitions keeps connector.PartitionPruningTableSource: a guarded
+// filesystem source still skips the partitions the query's filter rejects
+// (the filter reaches it in the TableContext that the check passes on);
+// false for a factory that does not prune.
+func (g guarded) PrunesPartitions(t connector.TableContext) bool {
+	p, ok := g.TableFactory.(connector.PartitionPruningTableSource)
+	return ok && p.PrunesPartitions(t)
+}
+
+var _ connector.PartitionPruningTableSource = guarded{}
+
 type guardedSource struct {
 	guarded
 	src connector.TableSourceFactory

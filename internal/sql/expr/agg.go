@@ -389,3 +389,69 @@ func (a *countDistinctAgg) Result(acc []table.Value) (table.Value, error) {
 	}
 	return table.Int(n), nil
 }
+
+// ErrSingleValue is the error of SINGLE_VALUE holding a second row.
+var ErrSingleValue = errors.New("more than one value in agg SINGLE_VALUE")
+
+// NewSingleValue is Calcite's SINGLE_VALUE over a value of type t: the
+// value of the one row it holds, NULL over none, and an error when it
+// would hold two rows at once (the run-time check of a scalar subquery
+// that is not known to give at most one row). NULL values count as rows.
+// It retracts: a row taken back makes room for another (a changelog's -U
+// before its +U), so the check is on the rows held at once, in the order
+// the changes arrive. what begins the error: what happened, naming the
+// subquery (e.g. "the scalar subquery at line 3, column 31 gave more than
+// one row"). acc = [value, rows held].
+func NewSingleValue(t table.Type, what string) AggregateFunc {
+	return &singleValueAgg{t: t.AsNullable(), what: what}
+}
+
+type singleValueAgg struct {
+	t    table.Type
+	what string
+}
+
+func (a *singleValueAgg) Name() string           { return "SINGLE_VALUE" }
+func (a *singleValueAgg) ResultType() table.Type { return a.t }
+func (a *singleValueAgg) AccTypes() []table.Type {
+	return []table.Type{a.t, table.BigIntType().NotNull()}
+}
+func (a *singleValueAgg) Init(acc []table.Value) { acc[0], acc[1] = table.Null, table.Int(0) }
+func (a *singleValueAgg) CanRetract() bool       { return true }
+
+func (a *singleValueAgg) second() error {
+	return fmt.Errorf("%s (%w): a scalar subquery must give at most one row; make it one, e.g. with an aggregate (MAX(...)) or a condition that matches a single row", a.what, ErrSingleValue)
+}
+
+func (a *singleValueAgg) Add(acc, args []table.Value) error {
+	if acc[1].AsInt() >= 1 {
+		return a.second()
+	}
+	acc[0], acc[1] = args[0], table.Int(acc[1].AsInt()+1)
+	return nil
+}
+
+func (a *singleValueAgg) Retract(acc, _ []table.Value) error {
+	n := acc[1].AsInt() - 1
+	if n < 0 {
+		n = 0
+	}
+	acc[1] = table.Int(n)
+	if n == 0 {
+		acc[0] = table.Null
+	}
+	return nil
+}
+
+func (a *singleValueAgg) Merge(acc, other []table.Value) error {
+	if other[1].AsInt() == 0 {
+		return nil
+	}
+	if acc[1].AsInt()+other[1].AsInt() > 1 {
+		return a.second()
+	}
+	acc[0], acc[1] = other[0], other[1]
+	return nil
+}
+
+func (a *singleValueAgg) Result(acc []table.Value) (table.Value, error) { return acc[0], nil }

@@ -122,3 +122,63 @@ func TestColumns(t *testing.T) {
 		t.Fatalf("Columns = %v", cs)
 	}
 }
+
+// TestSingleValue: SINGLE_VALUE holds one row (NULL counts as a row), a
+// second row held at once is an error naming the subquery, and a row
+// taken back makes room for the next (-U before +U).
+func TestSingleValue(t *testing.T) {
+	f := NewSingleValue(table.IntType().NotNull(), "the scalar subquery at line 2, column 9 gave more than one row")
+	if got := f.ResultType().String(); got != "INT" {
+		t.Errorf("type %s, want INT (NULL over no rows)", got)
+	}
+	if got := aggRun(t, f, nil, nil).String(); got != "NULL" {
+		t.Errorf("over no rows = %s, want NULL", got)
+	}
+	if got := aggRun(t, f, []table.Value{table.Int(7)}, nil).String(); got != "7" {
+		t.Errorf("one row = %s, want 7", got)
+	}
+	if got := aggRun(t, f, []table.Value{table.Int(7)}, []table.Value{table.Int(7)}).String(); got != "NULL" {
+		t.Errorf("one row retracted = %s, want NULL", got)
+	}
+	acc := make([]table.Value, 2)
+	f.Init(acc)
+	for i, step := range []struct {
+		retract bool
+		v       table.Value
+	}{{false, table.Int(1)}, {true, table.Int(1)}, {false, table.Int(2)}, {true, table.Int(2)}, {false, table.Null}} {
+		var err error
+		if step.retract {
+			err = f.Retract(acc, []table.Value{step.v})
+		} else {
+			err = f.Add(acc, []table.Value{step.v})
+		}
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if r, _ := f.Result(acc); !r.IsNull() || acc[1].AsInt() != 1 {
+		t.Fatalf("after a NULL row: %v, %d rows", r, acc[1].AsInt())
+	}
+	err := f.Add(acc, []table.Value{table.Int(3)}) // a NULL row is a row
+	if !errors.Is(err, ErrSingleValue) {
+		t.Fatalf("second row: %v, want ErrSingleValue", err)
+	}
+	want := "the scalar subquery at line 2, column 9 gave more than one row (more than one value in agg SINGLE_VALUE): "
+	if len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+	// Merge: one row and none, then two.
+	a, b := make([]table.Value, 2), make([]table.Value, 2)
+	f.Init(a)
+	f.Init(b)
+	_ = f.Add(b, []table.Value{table.Int(4)})
+	if err := f.Merge(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.Result(a); r.AsInt() != 4 {
+		t.Errorf("merged = %v, want 4", r)
+	}
+	if err := f.Merge(a, b); !errors.Is(err, ErrSingleValue) {
+		t.Errorf("merge of two rows: %v, want ErrSingleValue", err)
+	}
+}

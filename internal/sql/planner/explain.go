@@ -46,6 +46,9 @@ func explain(b *strings.Builder, n Node, depth int) {
 		for _, c := range x.cols {
 			names = append(names, c.Name)
 		}
+		if len(x.PartFilter) > 0 {
+			wm += fmt.Sprintf(", partitionFilter=[%s]", partitionFilterText(x))
+		}
 		fmt.Fprintf(b, "%sTableSourceScan(table=[%s], connector=[%s], fields=[%s]%s, %s)\n", ind, x.Table.Name, x.Table.Connector, strings.Join(names, ", "), wm, mode(n))
 	case *Calc:
 		var ps []string

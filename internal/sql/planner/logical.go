@@ -37,7 +37,11 @@ type Scan struct {
 	OutOfOrderness time.Duration
 	// Changelog: the connector produces -U/+U/-D rows (ChangelogSource).
 	Changelog bool
-	cols      []Col
+	// PartFilter: the conjuncts of the filters above the scan that read
+	// only partition columns, over the scan's columns, for a source that
+	// prunes partitions (partprune.go); nil for none.
+	PartFilter []expr.Expr
+	cols       []Col
 }
 
 // ChangelogSource is an optional interface of a connector.TableSourceFactory

@@ -246,7 +246,14 @@ func (p *Planner) CreateView(cv *parser.CreateView) error {
 }
 
 // Query plans a query.
-func (p *Planner) Query(q *parser.Query) (Node, error) { return p.bindQuery(q) }
+func (p *Planner) Query(q *parser.Query) (Node, error) {
+	n, err := p.bindQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	p.prunePartitions(n)
+	return n, nil
+}
 
 // Insert plans INSERT INTO t query: the query's columns cast to the
 // table's physical columns. Character strings (and byte strings) go into
@@ -336,7 +343,9 @@ func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 		}
 		in = &Calc{In: q, Exprs: es, cols: cols}
 	}
-	return &Sink{In: in, Table: t, Pos: ins.Pos()}, nil
+	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
+	p.prunePartitions(sk)
+	return sk, nil
 }
 
 // CheckSink asks the sink's factory whether it takes the plan's changelog

@@ -14,10 +14,12 @@ import (
 // Flink does: a LEFT join of the input with the subquery's single row (no
 // keys: every row meets it), so that each input row gets the value, NULL
 // while the subquery has no row, and is retracted and emitted again when
-// the value changes (the join is updating). The subquery must not read the
-// outer query, and must give at most one row, which this planner knows of
-// a global aggregation (an aggregate without GROUP BY); Flink checks
-// other subqueries at run time (SINGLE_VALUE), not supported yet. The
+// the value changes (the join is updating). A global aggregation (an
+// aggregate without GROUP BY) gives at most one row, and is joined as it
+// is; any other subquery is checked at run time as Flink (Calcite's
+// SINGLE_VALUE) does: its rows go through singleValue, which fails the
+// job when it holds a second row. A correlated one is decorrelated
+// (correlatedScalar). The
 // subquery's value becomes a column of the scope (s.scalars). In an
 // aggregating SELECT those of the select list and HAVING are joined after
 // the aggregation, as Flink (Calcite's createAggImpl) does: they are
@@ -108,10 +110,7 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 			}
 			continue
 		}
-		if !ok || len(sq.Query.With) > 0 || body.From == nil || len(body.GroupBy) > 0 || body.Distinct || !p.anyAgg(body) || sq.Query.Limit != nil {
-			return nil, errAt(sq, "a scalar subquery must give at most one row: only an aggregation without GROUP BY, e.g. (SELECT MAX(x) FROM t), is supported as one yet")
-		}
-		if len(body.Items) != 1 {
+		if ok && len(body.Items) != 1 {
 			return nil, errAt(sq, "a scalar subquery must select one column, not %d", len(body.Items))
 		}
 		r, err = p.bindQuery(sq.Query)
@@ -120,6 +119,11 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		}
 		if len(r.Cols()) != 1 {
 			return nil, errAt(sq, "a scalar subquery must select one column, not %d", len(r.Cols()))
+		}
+		if !ok || len(sq.Query.With) > 0 || body.From == nil || len(body.GroupBy) > 0 || body.Distinct || !p.anyAgg(body) || sq.Query.Limit != nil {
+			// Not known to give at most one row: checked at run
+			// time, as Flink (Calcite's SINGLE_VALUE) does.
+			r = singleValue(r, 0, sq)
 		}
 		if post {
 			s.post = append(s.post, postScalar{sq: sq, r: r})
@@ -266,9 +270,13 @@ func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coa
 // decorrelates it: (SELECT agg FROM r WHERE r.k = outer.x AND ...) is
 // the aggregation of r grouped by k (rows with a NULL k left out: they
 // equal nothing), LEFT joined on outer.x = k. It returns nil when sq does
-// not read the outer query (scope s). Only a plain SELECT of one aggregate
-// expression without GROUP BY, correlated by equalities of an outer and an
-// inner column, is supported; a COUNT is 0 for an empty group.
+// not read the outer query (scope s). Only a SELECT of one expression
+// without WITH, ORDER BY or LIMIT, correlated by equalities of an outer
+// and an inner column, is supported. One aggregate expression without
+// GROUP BY gives one row per k (a COUNT is 0 for an empty group); other
+// subqueries (rows, GROUP BY, DISTINCT) are their rows with k (grouped by
+// k and their GROUP BY when they aggregate) under SINGLE_VALUE grouped by
+// k (singleValue), as Calcite decorrelates them.
 func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *scope) (Node, []int, bool, error) {
 	if body == nil || body.From == nil || body.Where == nil {
 		return nil, nil, false, nil
@@ -315,14 +323,29 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	if len(corr) > 0 {
 		return nil, nil, false, errAt(corr[0], "a correlated scalar subquery is only supported with equalities of an inner and an outer column (inner.k = outer.x) as its correlated conditions yet")
 	}
-	if len(sq.Query.With) > 0 || len(sq.Query.OrderBy) > 0 || sq.Query.Limit != nil || len(body.GroupBy) > 0 || body.Having != nil || body.Distinct || len(body.Items) != 1 || !p.anyAgg(body) {
-		return nil, nil, false, errAt(sq, "a correlated scalar subquery must be a plain SELECT of one aggregate expression without GROUP BY yet, e.g. (SELECT MAX(x) FROM r WHERE r.k = t.k)")
+	if len(sq.Query.With) > 0 || len(sq.Query.OrderBy) > 0 || sq.Query.Limit != nil {
+		return nil, nil, false, errAt(sq, "a correlated scalar subquery with WITH, ORDER BY or LIMIT is not supported yet: write it as a plain SELECT, e.g. (SELECT MAX(x) FROM r WHERE r.k = t.k)")
 	}
+	if len(body.Items) != 1 {
+		return nil, nil, false, errAt(sq, "a scalar subquery must select one column, not %d", len(body.Items))
+	}
+	aggregating := p.anyAgg(body) || len(body.GroupBy) > 0
+	if body.Having != nil && len(body.GroupBy) == 0 {
+		return nil, nil, false, errAt(body.Having, "a correlated scalar subquery with HAVING but no GROUP BY is not supported yet: filter its value in the outer query instead")
+	}
+	// One aggregate expression without GROUP BY gives one row per
+	// correlation key (single). Others are checked at run time, as
+	// Flink (Calcite's SINGLE_VALUE) does: the rows of the subquery
+	// with their keys (grouped by the keys and its GROUP BY when it
+	// aggregates), then SINGLE_VALUE grouped by the keys.
+	single := len(body.GroupBy) == 0 && body.Having == nil && p.anyAgg(body) // DISTINCT of one row is the row
 	item := body.Items[0].Expr
 	coalesce := false
-	if f, ok := item.(*parser.FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "COUNT") && f.Over == nil {
+	// A COUNT's value over no rows is 0, unless it is grouped (not single:
+	// an empty group is no row, NULL).
+	if f, ok := item.(*parser.FuncCall); single && ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "COUNT") && f.Over == nil {
 		coalesce = true
-	} else {
+	} else if single {
 		hasCount := false
 		p.b.walk(item, func(y parser.Expr) {
 			if f, ok := y.(*parser.FuncCall); ok && len(f.Name.Parts) == 1 && strings.EqualFold(f.Name.Parts[0].Name, "COUNT") {
@@ -339,8 +362,16 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	where := local
 	for i, k := range inner {
 		where = append(where, &parser.IsExpr{X: k, Not: true, What: "NULL"})
-		cp.GroupBy = append(cp.GroupBy, k)
+		if aggregating {
+			cp.GroupBy = append(cp.GroupBy, k)
+		}
 		cp.Items = append(cp.Items, &parser.SelectItem{Expr: k, Alias: &parser.Ident{Name: fmt.Sprintf("$k%d", i)}})
+	}
+	if aggregating {
+		cp.GroupBy = append(cp.GroupBy, body.GroupBy...)
+	}
+	if single {
+		cp.Distinct = false // one row per group: DISTINCT keeps it
 	}
 	cp.Items = append(cp.Items, body.Items[0])
 	cp.Where = nil
@@ -356,6 +387,9 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	r, err := p.bindQuery(&q)
 	if err != nil {
 		return nil, nil, false, err
+	}
+	if !single {
+		r = singleValue(r, len(lkeys), sq)
 	}
 	for i, l := range lkeys {
 		lt, rt := s.cols[l].t, r.Cols()[i].Type
@@ -394,4 +428,31 @@ func hasGroupWindow(sel *parser.Select) bool {
 		}
 	}
 	return false
+}
+
+// singleValue is Calcite's SINGLE_VALUE over r, whose first nk columns are
+// correlation keys and whose next column is a scalar subquery's value: an
+// aggregation grouped by the keys that keeps the value of the one row of
+// each key and fails the job, naming the subquery sq by its position, when
+// a key holds a second row at once (retractions make room: a -U before
+// its +U is no second row). Its output is the keys and the value (NULL
+// over no rows: the key's row is then deleted).
+func singleValue(r Node, nk int, sq *parser.Subquery) Node {
+	pos := sq.Pos()
+	what := fmt.Sprintf("the scalar subquery at line %d, column %d gave more than one row", pos.Line, pos.Col)
+	if nk > 0 {
+		what += " for the same values of its correlated columns"
+	}
+	g := &GroupAgg{In: r}
+	for i, c := range r.Cols()[:nk] {
+		g.Keys = append(g.Keys, i)
+		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
+		c.Win = winNone
+		g.cols = append(g.cols, c)
+	}
+	v := r.Cols()[nk]
+	f := expr.NewSingleValue(v.Type.WithTimeAttr(table.NoTimeAttr), what)
+	g.Aggs = []AggCall{{F: f, Args: []int{nk}, Filter: -1, Text: "SINGLE_VALUE(" + v.Name + ")"}}
+	g.cols = append(g.cols, Col{Name: v.Name, Type: f.ResultType()})
+	return g
 }

@@ -79,7 +79,11 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		if !ok {
 			return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", x.Table.Connector, x.Table.Name)
 		}
-		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options, PartitionKeys: partitionKeys(x.Table)})
+		pf, err := newPartFilter(x) // partprune.go
+		if err != nil {
+			return zero, fmt.Errorf("table `%s`: partition filter: %w", x.Table.Name, err)
+		}
+		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options, PartitionKeys: partitionKeys(x.Table), PartitionFilter: pf})
 		if err != nil {
 			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
 		}

@@ -1,3 +1,5 @@
+-- A scalar subquery of rows (not an aggregation) inside an aggregate call:
+-- accepted and checked at run time; rates has two rows, so the job fails.
 CREATE TABLE bids (auction BIGINT, price BIGINT) WITH ('connector' = 'values');
 CREATE TABLE rates (rate BIGINT) WITH ('connector' = 'values');
 CREATE TABLE o (auction BIGINT, total BIGINT) WITH ('connector' = 'collect');

@@ -2,7 +2,8 @@
 -- tree/dt=<date>/hr=<int>/part-...): the partition columns come from the
 -- directories, cast to the columns' types; __DEFAULT_PARTITION__ is NULL;
 -- hidden in-progress files (.part-...) are not read. A WHERE on the
--- partition columns filters as on any column.
+-- partition columns filters as on any column, and prunes the directories
+-- it rejects (filesystem_partition_pruning).
 CREATE TABLE fs (id BIGINT, name STRING, dt DATE, hr INT) PARTITIONED BY (dt, hr)
   WITH ('connector' = 'filesystem', 'path' = '$CASE_DIR/tree', 'format' = 'json');
 CREATE TABLE all_rows (id BIGINT, name STRING, dt DATE, hr INT) WITH ('connector' = 'collect');
