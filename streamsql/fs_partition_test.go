@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -194,5 +195,92 @@ func TestFilesystemPartitionPruningSameRows(t *testing.T) {
 		if strings.Contains(fullPlans[i], "partitionFilter=") {
 			t.Errorf("WHERE %s: a partition filter for a source that does not prune:\n%s", q.where, fullPlans[i])
 		}
+	}
+}
+
+// TestPartitionPruningKeepsUIDs: scans of one partitioned table that differ
+// only by their partition filters are still shared (one source reading the
+// partitions either needs), so the operators and their UIDs are those of
+// the plan without pruning: a job resumes from a checkpoint taken by a
+// binary that did not prune. Both reads' rows arrive (a UNION ALL of two
+// partitions, and a statement set of two INSERTs).
+func TestPartitionPruningKeepsUIDs(t *testing.T) {
+	root := t.TempDir()
+	for i, dt := range []string{"a", "b", "c"} {
+		dir := filepath.Join(root, "dt="+dt)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "part-0"), fmt.Appendf(nil, "{\"id\":%d}\n{\"id\":%d}\n", i, i+10), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ddl := `CREATE TABLE fs (id BIGINT, dt STRING) PARTITIONED BY (dt)
+  WITH ('connector' = 'filesystem', 'path' = '` + root + `', 'format' = 'json');
+CREATE TABLE o1 (id BIGINT, n BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE o2 (id BIGINT, dt STRING) WITH ('connector' = 'collect');
+CREATE TABLE o3 (id BIGINT, dt STRING) WITH ('connector' = 'collect');
+`
+	for _, q := range []string{
+		`INSERT INTO o1 SELECT id, COUNT(*) FROM (SELECT id FROM fs WHERE dt = 'a' UNION ALL SELECT id FROM fs WHERE dt = 'b') GROUP BY id;`,
+		`EXECUTE STATEMENT SET BEGIN
+INSERT INTO o2 SELECT * FROM fs WHERE dt = 'a';
+INSERT INTO o3 SELECT * FROM fs WHERE dt = 'c';
+END;`,
+	} {
+		run := func(f connector.TableFactory) (uids []string, rows map[string][]string) {
+			col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+			s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Factories: []connector.TableFactory{col, f}})
+			job, _, err := s.Submit(context.Background(), ddl+q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := job.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range job.View() {
+				for _, o := range v.Operators {
+					uids = append(uids, o.UID)
+				}
+			}
+			sort.Strings(uids)
+			rows = map[string][]string{}
+			for n, rs := range col.rows {
+				for _, r := range rs {
+					rows[n] = append(rows[n], r.String())
+				}
+				sort.Strings(rows[n])
+			}
+			return uids, rows
+		}
+		uids, rows := run(fileconn.FilesystemTableFactory())
+		fullUIDs, fullRows := run(noPruneFactory{fileconn.FilesystemTableFactory()})
+		if !slices.Equal(uids, fullUIDs) {
+			t.Errorf("%s\nUIDs with pruning %v, without %v", q, uids, fullUIDs)
+		}
+		if fmt.Sprint(rows) != fmt.Sprint(fullRows) || len(rows) == 0 {
+			t.Errorf("%s\nrows with pruning %v, without %v", q, rows, fullRows)
+		}
+	}
+	// The shared scan still prunes: a partition neither read needs holds
+	// a corrupt file, which would fail the job if it were opened.
+	bad := filepath.Join(root, "dt=z")
+	if err := os.MkdirAll(bad, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bad, "part-0"), []byte("{not json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Factories: []connector.TableFactory{
+		&collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}, fileconn.FilesystemTableFactory()}})
+	job, _, err := s.Submit(context.Background(), ddl+`EXECUTE STATEMENT SET BEGIN
+INSERT INTO o2 SELECT * FROM fs WHERE dt = 'a';
+INSERT INTO o3 SELECT * FROM fs WHERE dt = 'c';
+END;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatalf("the shared scan read a partition neither INSERT needs: %v", err)
 	}
 }

@@ -16,7 +16,10 @@ import (
 // skip the directories, never listing or opening their files). EXPLAIN
 // shows them on the scan, partitionFilter=[...]. It is an optimisation
 // only: the Calcs still filter every row read, so results are the same
-// with or without it. A partition is skipped when one of the conjuncts is
+// with or without it (except that a partition one conjunct rejects is
+// skipped even when another would fail on its rows: SQL does not order a
+// WHERE's conjuncts). Scans shared by sub-plan reuse read the partitions
+// any of them needs (share.go). A partition is skipped when one of the conjuncts is
 // FALSE or NULL for its values (SQL's WHERE: `p = 'x'` never keeps the
 // NULL partition, `p IS NULL` does); a conjunct that fails to evaluate
 // keeps it (the rows' filter then raises the error, as without pruning).

@@ -323,6 +323,23 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	if len(corr) > 0 {
 		return nil, nil, false, errAt(corr[0], "a correlated scalar subquery is only supported with equalities of an inner and an outer column (inner.k = outer.x) as its correlated conditions yet")
 	}
+	outer := func(e parser.Expr) bool {
+		_, star := e.(*parser.Star)
+		return e != nil && !star && p.mentionsOuter(e, rs, s)
+	}
+	for _, it := range body.Items {
+		if outer(it.Expr) {
+			return nil, nil, false, errAt(it.Expr, "a correlated scalar subquery may read the outer query only in the equalities of its WHERE (inner.k = outer.x) yet, not in its select list: compute the expression in the outer query")
+		}
+	}
+	for _, g := range body.GroupBy {
+		if outer(g) {
+			return nil, nil, false, errAt(g, "a correlated scalar subquery may read the outer query only in the equalities of its WHERE (inner.k = outer.x) yet, not in its GROUP BY")
+		}
+	}
+	if body.Having != nil && outer(body.Having) {
+		return nil, nil, false, errAt(body.Having, "a correlated scalar subquery may read the outer query only in the equalities of its WHERE (inner.k = outer.x) yet, not in its HAVING: filter its value in the outer query instead")
+	}
 	if len(sq.Query.With) > 0 || len(sq.Query.OrderBy) > 0 || sq.Query.Limit != nil {
 		return nil, nil, false, errAt(sq, "a correlated scalar subquery with WITH, ORDER BY or LIMIT is not supported yet: write it as a plain SELECT, e.g. (SELECT MAX(x) FROM r WHERE r.k = t.k)")
 	}
@@ -387,6 +404,9 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	r, err := p.bindQuery(&q)
 	if err != nil {
 		return nil, nil, false, err
+	}
+	if n := len(r.Cols()) - len(lkeys); n != 1 { // SELECT *, t.*
+		return nil, nil, false, errAt(sq, "a scalar subquery must select one column, not %d", n)
 	}
 	if !single {
 		r = singleValue(r, len(lkeys), sq)

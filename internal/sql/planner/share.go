@@ -2,8 +2,10 @@ package planner
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -31,7 +33,125 @@ type sharing struct {
 }
 
 // share finds the equal subtrees of roots.
+//
+// A scan's partition filter (Scan.PartFilter, partprune.go) does not make
+// subtrees different: they are compared without it, so that the plan's
+// shape, and with it the operators' UIDs, is the same with or without
+// partition pruning (a job resumes from a checkpoint of a binary that did
+// not prune). The scans found equal then read the partitions any of them
+// needs: their filters are ORed (sharedPartFilter).
 func (tr *translator) share(roots ...Node) {
+	filters := map[*Scan][]expr.Expr{}
+	order := map[*Scan]int{} // plan order: the OR's terms in a stable order
+	var strip func(n Node)
+	strip = func(n Node) {
+		if sc, ok := n.(*Scan); ok {
+			if _, done := filters[sc]; !done {
+				filters[sc] = sc.PartFilter
+				order[sc] = len(order)
+				sc.PartFilter = nil
+			}
+			return
+		}
+		for _, in := range n.Inputs() {
+			strip(in)
+		}
+	}
+	for _, n := range roots {
+		strip(n)
+	}
+	tr.shareEqual(roots...)
+	for sc, f := range filters {
+		sc.PartFilter = f
+	}
+	// The scans of each group of equal subtrees, paired position by
+	// position (the subtrees are equal: their shapes are the same).
+	groups := map[*Scan]*[]*Scan{} // a scan -> the scans equal to it (itself included)
+	join := func(a, b *Scan) {
+		ga, gb := groups[a], groups[b]
+		switch {
+		case ga == nil && gb == nil:
+			g := &[]*Scan{a}
+			if b != a {
+				*g = append(*g, b)
+			}
+			groups[a], groups[b] = g, g
+		case ga == nil:
+			*gb = append(*gb, a)
+			groups[a] = gb
+		case gb == nil:
+			*ga = append(*ga, b)
+			groups[b] = ga
+		case ga != gb:
+			*ga = append(*ga, *gb...)
+			for _, sc := range *gb {
+				groups[sc] = ga
+			}
+		}
+	}
+	var pair func(a, b Node)
+	pair = func(a, b Node) {
+		if sa, ok := a.(*Scan); ok {
+			join(sa, b.(*Scan))
+			return
+		}
+		ai, bi := a.Inputs(), b.Inputs()
+		for i := range ai {
+			pair(ai[i], bi[i])
+		}
+	}
+	for n, r := range tr.sh.rep {
+		if n != r {
+			pair(r, n)
+		}
+	}
+	done := map[*[]*Scan]bool{}
+	for _, g := range groups {
+		if done[g] {
+			continue
+		}
+		done[g] = true
+		slices.SortFunc(*g, func(a, b *Scan) int { return order[a] - order[b] })
+		f := sharedPartFilter(*g)
+		for _, sc := range *g {
+			sc.PartFilter = f
+		}
+	}
+}
+
+// sharedPartFilter is the partition filter of one scan standing for the
+// scans g: the OR of their filters (a partition is read when one of them
+// keeps it), nil when one of them has none (it reads every partition).
+func sharedPartFilter(g []*Scan) []expr.Expr {
+	var ors []expr.Expr
+	for _, sc := range g {
+		if len(sc.PartFilter) == 0 {
+			return nil
+		}
+		if slices.ContainsFunc(g, func(o *Scan) bool { return !reflect.DeepEqual(o.PartFilter, sc.PartFilter) }) {
+			and := sc.PartFilter[0]
+			if len(sc.PartFilter) > 1 {
+				a, err := expr.NewAnd(sc.PartFilter...)
+				if err != nil {
+					return nil
+				}
+				and = a
+			}
+			ors = append(ors, and)
+		}
+	}
+	if len(ors) == 0 { // all the same
+		return g[0].PartFilter
+	}
+	or, err := expr.NewOr(ors...)
+	if err != nil {
+		return nil
+	}
+	return []expr.Expr{or}
+}
+
+// shareEqual finds the equal subtrees of roots (reflect.DeepEqual).
+func (tr *translator) shareEqual(roots ...Node) {
 	sh := &sharing{rep: map[Node]Node{}, refs: map[Node]int{}, memo: map[Node]stream.Stream[table.Row]{}, active: map[Node]bool{}}
 	var reps []Node
 	var walk func(n Node)
