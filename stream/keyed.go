@@ -135,6 +135,15 @@ func NewValueState[T any](ctx *OpenContext, name string, opts ...StateOption) *V
 	return operator.NewValueState(ctx.KC, name, codec.For[T](), applyOpts(opts).ttl)
 }
 
+// NewValueStateCodec creates a value state named name whose values c
+// encodes: for a type whose codec.For would be JSON, or a layout of bytes
+// that is already fixed (state written by a ValueState[[]byte] reads the
+// same through a codec that decodes those bytes into a value without a
+// copy of them).
+func NewValueStateCodec[T any](ctx *OpenContext, name string, c codec.Codec[T], opts ...StateOption) *ValueState[T] {
+	return operator.NewValueState(ctx.KC, name, c, applyOpts(opts).ttl)
+}
+
 // NewListState creates a list state named name.
 func NewListState[T any](ctx *OpenContext, name string, opts ...StateOption) *ListState[T] {
 	return operator.NewListState(ctx.KC, name, codec.For[T](), applyOpts(opts).ttl)
