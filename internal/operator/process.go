@@ -202,6 +202,11 @@ type KeyedProcess[K, I, O any] struct {
 	KeyCodec codec.Codec[K]
 	Fn       KeyedProcessFunction[K, I, O]
 	Out      Collector[O]
+	// Releases says that Fn never reads an input record (the record
+	// itself, not values copied out of it) after ProcessElement returns:
+	// it keeps none in fields or buffers (Releaser); what it emits is
+	// Out's to judge.
+	Releases bool
 	onTimer  func(tm *Timer)
 	buf      KeyedBuffer[K] // Fn, when it buffers
 	useKey   func(K)

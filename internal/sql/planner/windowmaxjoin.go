@@ -230,13 +230,24 @@ func (tr *translator) windowMaxJoin(m *windowMaxJoin) (stream.Stream[table.Row],
 		rcalcs = append(rcalcs, k)
 	}
 	nl, nr, lt, size := len(m.j.L.Cols()), len(m.j.R.Cols()), m.lt, m.size
-	routed := stream.FlatMap(l, wmjRoute(nl, lt, size)).Name("window-max-join-route")
+	// Neither the route nor the keyed function keeps an input row past
+	// its call (the route emits it or a copy; the join encodes what it
+	// keeps into state and emits only rows of its own: joinRows, decoded
+	// rows), so a source below may reuse rows when the operators after
+	// the join are done with theirs too (connector.RecordReuser).
+	route := wmjRoute(nl, lt, size)
+	routed := stream.ProcessEachReleasing(l, func() stream.ProcessFunc[table.Row, table.Row] {
+		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			route(r, out)
+			return nil
+		}
+	}).Name("window-max-join-route")
 	key := wmjKey(nl, lt, size)
 	lc := rowCodecOf(m.j.L)
 	newFn := func() stream.KeyedProcessFunction[int64, table.Row, table.Row] {
 		return &windowMaxJoinFn{lc: lc, nl: nl, nr: nr, lKey: m.lKey, size: size, rcalcs: rcalcs}
 	}
-	return stream.KeyedProcess(stream.KeyBy(routed, key), newFn).Name("window-max-join").UID(tr.uid("window-max-join")), nil
+	return stream.KeyedProcessReleasing(stream.KeyBy(routed, key), newFn).Name("window-max-join").UID(tr.uid("window-max-join")), nil
 }
 
 // wmjRoute sends a row with event time (column lt) to its window and, when
