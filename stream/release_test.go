@@ -310,3 +310,60 @@ func TestKeyedProcessReleasing(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessEachCopying: a function added with ProcessEachCopying emits
+// copies of its input, so the source before it may reuse records even
+// when what follows keeps them (a fan-out to a sink that keeps its
+// records, a channel to another subtask): the kept copies arrive intact. A
+// function that claims to copy but emits its input (into a keeping sink
+// chained after it) shows that the reuse does overwrite what a sink keeps.
+func TestProcessEachCopying(t *testing.T) {
+	const n = 5000
+	for _, c := range []struct {
+		name        string
+		lie         bool
+		parallelism int
+	}{{name: "copies"}, {name: "copies across a channel", parallelism: 2}, {name: "emits its input", lie: true}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			s := stream.ProcessEachCopying(in, func() stream.ProcessFunc[[]int64, []int64] {
+				return func(_ *stream.Context, v []int64, out stream.Emitter[[]int64]) error {
+					if c.lie {
+						out.Emit(v)
+					} else {
+						out.Emit(append([]int64(nil), v...))
+					}
+					return nil
+				}
+			})
+			kept := &recordSink{keep: true}
+			k := stream.SinkTo(s, kept, "keeping")
+			if c.parallelism > 0 {
+				k.SetParallelism(c.parallelism)
+			}
+			if !c.lie {
+				// A fan-out: its records cross channels (a lying
+				// function's would be overwritten while another
+				// goroutine reads them: a data race, so it has the
+				// keeping sink alone, chained).
+				stream.SinkTo(s, &recordSink{release: true}, "releasing")
+			}
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !src.reused.Load() {
+				t.Error("reader not told to reuse records behind a copying function")
+			}
+			seen := make(map[int64]bool, n)
+			for _, v := range kept.values() {
+				seen[v] = true
+			}
+			intact := len(kept.values()) == n && len(seen) == n
+			if intact == c.lie {
+				t.Errorf("kept sink: %d records, %d distinct; intact %v, want %v", len(kept.values()), len(seen), intact, !c.lie)
+			}
+		})
+	}
+}

@@ -39,6 +39,9 @@ func (o *Sink[T]) ReleasesRecords() bool {
 // always a channel to another subtask, which keeps records, so a function
 // with side outputs never releases).
 func (o *Process[I, O]) ReleasesRecords() bool {
+	if o.Releases && o.Fresh {
+		return true // what Out and the side outputs keep is the function's own
+	}
 	if !o.Releases || !Releases(o.Out) {
 		return false
 	}
