@@ -45,7 +45,6 @@ type scanShare struct {
 // operator chained to the source drops the rows that every Calc would drop
 // (the OR of their filters), before the fan-out; each Calc still applies
 // its own. Watermarks come from the source, which still sees every row.
-
 //
 // The rows it passes on are copies (carved from a block of values that is
 // never written again), so it keeps no row of the source and emits none
