@@ -69,9 +69,10 @@ func (r *reuseNexmarkReader) ReuseRecords() {
 // scan's pre-filter, which copies the rows it passes: reused at both.
 // q5: its HOP count is shared (a fan-out after keyed operators), the scan
 // is not reused.
-// q7 also runs at 100 events/s of event time (30 s: windows fire during
-// the run, rows at a window end join two windows), so rows kept past a
-// batch would be seen overwritten.
+// q7 and q8 also run at 100 events/s of event time (30 s, three windows:
+// the first ones fire during the run), so rows kept past a batch would be
+// seen overwritten. (No bid of that input is at exactly a window end: the
+// window-max join's edge rows are TestWindowMaxJoinMatchesRegularJoin's.)
 func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 	for _, c := range []struct {
 		name  string
