@@ -53,6 +53,20 @@ func KeyedProcess[T any, K comparable, O any](ks KeyedStream[T, K], newFn func()
 	})
 }
 
+// KeyedProcessReleasing is KeyedProcess for a function that never reads an
+// input record itself (for a table.Row: its Fields slice; values copied out
+// of it, into state or the function's fields, are the function's) after
+// ProcessElement returns, as ProcessEachReleasing: when everything a
+// source's records reach on its goroutine says so, the source's reader may
+// build each batch in the memory of the batch before. A function that
+// keeps a record breaks the promise and would see it change under it.
+func KeyedProcessReleasing[T any, K comparable, O any](ks KeyedStream[T, K], newFn func() KeyedProcessFunction[K, T, O]) Stream[O] {
+	return add(ks.s, "keyed-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[T]) {
+		op := &operator.KeyedProcess[K, T, O]{KeyFn: ks.key, KeyCodec: ks.codec, Fn: newFn(), Out: out, Releases: true}
+		return op, op
+	})
+}
+
 // KeyedProcessFuncs builds a KeyedProcessFunction from plain functions; any
 // of them may be nil.
 type KeyedProcessFuncs[K, I, O any] struct {
@@ -133,6 +147,15 @@ type (
 // NewValueState creates a value state named name.
 func NewValueState[T any](ctx *OpenContext, name string, opts ...StateOption) *ValueState[T] {
 	return operator.NewValueState(ctx.KC, name, codec.For[T](), applyOpts(opts).ttl)
+}
+
+// NewValueStateCodec creates a value state named name whose values c
+// encodes: for a type whose codec.For would be JSON, or a layout of bytes
+// that is already fixed (state written by a ValueState[[]byte] reads the
+// same through a codec that decodes those bytes into a value without a
+// copy of them).
+func NewValueStateCodec[T any](ctx *OpenContext, name string, c codec.Codec[T], opts ...StateOption) *ValueState[T] {
+	return operator.NewValueState(ctx.KC, name, c, applyOpts(opts).ttl)
 }
 
 // NewListState creates a list state named name.

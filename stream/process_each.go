@@ -22,6 +22,21 @@ func ProcessEachReleasing[I, O any](s Stream[I], newFn func() ProcessFunc[I, O])
 	return processEach(s, newFn, true)
 }
 
+// ProcessEachCopying is ProcessEachReleasing for a function that also
+// never emits an input record (to its output or a side output): what it
+// emits it builds itself (a copy of the fields, for a table.Row). Its
+// operator is then done with every input record whatever the operators
+// after it keep (a fan-out, a channel to another subtask), so a source
+// before it may reuse record memory (connector.RecordReuser). A function
+// that emits an input record breaks the promise: what it emitted would
+// change under whoever keeps it.
+func ProcessEachCopying[I, O any](s Stream[I], newFn func() ProcessFunc[I, O]) Stream[O] {
+	return add(s, "process", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
+		op := &operator.Process[I, O]{Fn: newFn(), Out: out, Releases: true, Fresh: true}
+		return op, op
+	})
+}
+
 func processEach[I, O any](s Stream[I], newFn func() ProcessFunc[I, O], releases bool) Stream[O] {
 	return add(s, "process", false, func(out operator.Collector[O]) (operator.Operator, operator.Collector[I]) {
 		op := &operator.Process[I, O]{Fn: newFn(), Out: out, Releases: releases}

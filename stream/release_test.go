@@ -215,3 +215,155 @@ func TestSourceReuseOffForFanOutAndSideOutputs(t *testing.T) {
 		})
 	}
 }
+
+// keyedEcho emits each record it is given (the record itself) or, with
+// late, the record given before (kept in a field past the call: what a
+// keyed function that breaks the releasing promise does).
+type keyedEcho struct {
+	late bool
+	prev []int64
+}
+
+func (f *keyedEcho) Open(*stream.OpenContext) error { return nil }
+func (f *keyedEcho) ProcessElement(_ *stream.KeyedContext[int64], v []int64, out stream.Emitter[[]int64]) error {
+	if !f.late {
+		out.Emit(v)
+		return nil
+	}
+	if f.prev != nil {
+		out.Emit(f.prev)
+	}
+	f.prev = v
+	return nil
+}
+func (f *keyedEcho) OnTimer(*stream.KeyedContext[int64], int64, stream.Emitter[[]int64]) error {
+	return nil
+}
+
+// TestKeyedProcessReleasing: a keyed process chained after the source (a
+// keyBy at parallelism 1) lets the source reuse records only when it is
+// built with KeyedProcessReleasing and what it emits to is done with them
+// too; not across a channel (the keyed operator at parallelism 2), not into
+// a sink that keeps records, not for KeyedProcess. Records arrive intact in
+// each of those shapes; a function that claims to release but keeps the
+// record before shows that reuse does overwrite a kept record.
+func TestKeyedProcessReleasing(t *testing.T) {
+	const n = 5000
+	cases := []struct {
+		name                   string
+		releasing, late        bool
+		keep                   bool
+		parallelism            int
+		wantReuse, wantCorrupt bool
+	}{
+		{name: "released", releasing: true, wantReuse: true},
+		{name: "not releasing", releasing: false},
+		{name: "sink keeps", releasing: true, keep: true},
+		{name: "channel between", releasing: true, parallelism: 2},
+		{name: "lying function", releasing: true, late: true, wantReuse: true, wantCorrupt: true},
+		{name: "keeping function", releasing: false, late: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			ks := stream.KeyBy(in, func(v []int64) int64 { return v[0] % 7 })
+			newFn := func() stream.KeyedProcessFunction[int64, []int64, []int64] { return &keyedEcho{late: c.late} }
+			var s stream.Stream[[]int64]
+			if c.releasing {
+				s = stream.KeyedProcessReleasing(ks, newFn)
+			} else {
+				s = stream.KeyedProcess(ks, newFn)
+			}
+			if c.parallelism > 0 {
+				s.SetParallelism(c.parallelism)
+			}
+			sink := &recordSink{keep: c.keep, release: !c.keep}
+			stream.SinkTo(s, sink, "sink").SetParallelism(1)
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := src.reused.Load(); got != c.wantReuse {
+				t.Errorf("reader told to reuse: %v, want %v", got, c.wantReuse)
+			}
+			want := n
+			if c.late {
+				want = n - 1 // the last record is kept, never emitted
+			}
+			got := sink.values()
+			if len(got) != want {
+				t.Fatalf("%d records, want %d", len(got), want)
+			}
+			seen := make([]bool, n)
+			intact := true
+			for _, v := range got {
+				if v < 0 || v >= n || seen[v] {
+					intact = false
+					continue
+				}
+				seen[v] = true
+			}
+			if intact == c.wantCorrupt {
+				t.Errorf("records intact: %v, want %v", intact, !c.wantCorrupt)
+			}
+		})
+	}
+}
+
+// TestProcessEachCopying: a function added with ProcessEachCopying emits
+// copies of its input, so the source before it may reuse records even
+// when what follows keeps them (a fan-out to a sink that keeps its
+// records, a channel to another subtask): the kept copies arrive intact. A
+// function that claims to copy but emits its input (into a keeping sink
+// chained after it) shows that the reuse does overwrite what a sink keeps.
+func TestProcessEachCopying(t *testing.T) {
+	const n = 5000
+	for _, c := range []struct {
+		name        string
+		lie         bool
+		parallelism int
+	}{{name: "copies"}, {name: "copies across a channel", parallelism: 2}, {name: "emits its input", lie: true}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			s := stream.ProcessEachCopying(in, func() stream.ProcessFunc[[]int64, []int64] {
+				return func(_ *stream.Context, v []int64, out stream.Emitter[[]int64]) error {
+					if c.lie {
+						out.Emit(v)
+					} else {
+						out.Emit(append([]int64(nil), v...))
+					}
+					return nil
+				}
+			})
+			kept := &recordSink{keep: true}
+			k := stream.SinkTo(s, kept, "keeping")
+			if c.parallelism > 0 {
+				k.SetParallelism(c.parallelism)
+			}
+			if !c.lie {
+				// A fan-out: its records cross channels (a lying
+				// function's would be overwritten while another
+				// goroutine reads them: a data race, so it has the
+				// keeping sink alone, chained).
+				stream.SinkTo(s, &recordSink{release: true}, "releasing")
+			}
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !src.reused.Load() {
+				t.Error("reader not told to reuse records behind a copying function")
+			}
+			seen := make(map[int64]bool, n)
+			for _, v := range kept.values() {
+				seen[v] = true
+			}
+			intact := len(kept.values()) == n && len(seen) == n
+			if intact == c.lie {
+				t.Errorf("kept sink: %d records, %d distinct; intact %v, want %v", len(kept.values()), len(seen), intact, !c.lie)
+			}
+		})
+	}
+}

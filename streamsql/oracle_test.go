@@ -89,20 +89,20 @@ func TestNexmarkSQLOverConnectorMatchesOracles(t *testing.T) {
 // DataStream version of query name over events.
 func checkOracle(t *testing.T, name, ddl, sql string, src connector.TableFactory, events []nexgen.Event, cfg nexmark.Config) {
 	t.Helper()
-	checkOracleInto(t, name, ddl, sql, src, events, cfg, false)
+	checkOracleInto(t, name, ddl, sql, src, events, cfg, false, 2)
 }
 
-// checkOracleInto is checkOracle whose 'collect' sink, with releasing,
-// copies each row's fields and says it keeps no row
+// checkOracleInto is checkOracle at parallelism par whose 'collect' sink,
+// with releasing, copies each row's fields and says it keeps no row
 // (connector.RecordReleaser), so that a source may reuse rows.
-func checkOracleInto(t *testing.T, name, ddl, sql string, src connector.TableFactory, events []nexgen.Event, cfg nexmark.Config, releasing bool) {
+func checkOracleInto(t *testing.T, name, ddl, sql string, src connector.TableFactory, events []nexgen.Event, cfg nexmark.Config, releasing bool, par int) {
 	t.Helper()
 	q, err := nexmark.Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}, releasing: releasing}
-	sess := streamsql.NewSession(streamsql.Options{Parallelism: 2,
+	sess := streamsql.NewSession(streamsql.Options{Parallelism: par,
 		Factories: []connector.TableFactory{src, col, fileconn.FilesystemTableFactory()}})
 	sess.RegisterNexmarkFunctions()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -202,6 +202,11 @@ type KeyedProcess[K, I, O any] struct {
 	KeyCodec codec.Codec[K]
 	Fn       KeyedProcessFunction[K, I, O]
 	Out      Collector[O]
+	// Releases says that Fn never reads an input record (the record
+	// itself, not values copied out of it) after ProcessElement returns:
+	// it keeps none in fields or buffers (Releaser); what it emits is
+	// Out's to judge.
+	Releases bool
 	onTimer  func(tm *Timer)
 	buf      KeyedBuffer[K] // Fn, when it buffers
 	useKey   func(K)
@@ -295,8 +300,12 @@ type Process[I, O any] struct {
 	// itself, not values copied out of it) after it returns (Releaser);
 	// what it emits is Out's to judge.
 	Releases bool
-	ctx      Context
-	em       TSEmitter[O]
+	// Fresh says that Fn never emits an input record (to Out or a side
+	// output): what it emits it builds itself (copies), so with Releases
+	// the operator is done with its input whatever Out keeps.
+	Fresh bool
+	ctx   Context
+	em    TSEmitter[O]
 }
 
 func (o *Process[I, O]) Open(rt *Runtime) error {

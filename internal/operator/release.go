@@ -39,6 +39,28 @@ func (o *Sink[T]) ReleasesRecords() bool {
 // always a channel to another subtask, which keeps records, so a function
 // with side outputs never releases).
 func (o *Process[I, O]) ReleasesRecords() bool {
+	if o.Releases && o.Fresh {
+		return true // what Out and the side outputs keep is the function's own
+	}
+	if !o.Releases || !Releases(o.Out) {
+		return false
+	}
+	if o.RT != nil {
+		for _, side := range o.RT.Sides {
+			if !Releases(side) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ReleasesRecords reports whether the keyed function keeps no reference to
+// an input record (Releases, set by whoever knows the function) and the
+// output and every side output are done with what they are given, as for
+// Process. The key is encoded into the operator's own buffer, and timers
+// and state hold only what Fn copies out of a record.
+func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
 	if !o.Releases || !Releases(o.Out) {
 		return false
 	}

@@ -289,6 +289,11 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 	return c.Index, l.V.AsInt(), true
 }
 
+// SimplePredicate returns the filter of e when e is an integer comparison
+// of a column with a constant (a NULL column is false), or nil: a filter
+// that is deterministic and fails only on a row without that column.
+func SimplePredicate(e Expr) func(row *table.Row) (bool, error) { return fastPredicate(e) }
+
 // fastPredicate returns the filter of an integer comparison of a column
 // with a constant (a NULL column is false), or nil.
 func fastPredicate(e Expr) func(row *table.Row) (bool, error) {

@@ -29,6 +29,68 @@ type scanShare struct {
 	pr      *projection
 	rowtime expr.Expr // over pr's fields
 	s       *stream.Stream[table.Row]
+	// The filters of the Calcs that read s, each the AND of simple
+	// predicates (expr.SimplePredicate); keepAll when one reads s with no
+	// filter or another kind. Read when the job starts (the pre-filter
+	// below), after every Calc was translated.
+	pre     [][]func(*table.Row) (bool, error)
+	keepAll bool
+}
+
+// Pre-filter of a shared scan: the rows of the shared source go to every
+// Calc that reads it, across channels (a fan-out cannot chain), and each
+// Calc drops those its filter rejects (q8: both its Calcs drop the bids,
+// 92 % of the rows). When every one of those Calcs has a filter made of
+// simple predicates (deterministic, failing on no row of the scan), an
+// operator chained to the source drops the rows that every Calc would drop
+// (the OR of their filters), before the fan-out; each Calc still applies
+// its own. Watermarks come from the source, which still sees every row.
+//
+// The rows it passes on are copies (carved from a block of values that is
+// never written again), so it keeps no row of the source and emits none
+// (stream.ProcessEachCopying): the source may build each batch in the
+// rows of the batch before, whatever the Calcs after the fan-out keep.
+
+// prefilter returns the function of the pre-filter of sh, per subtask.
+func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
+	var block []table.Value
+	emit := func(r table.Row, out stream.Emitter[table.Row]) {
+		n := len(r.Fields)
+		if len(block) < n {
+			block = make([]table.Value, max(1024, n))
+		}
+		f := block[:n:n]
+		block = block[n:]
+		copy(f, r.Fields)
+		out.Emit(table.Row{Kind: r.Kind, Fields: f})
+	}
+	if sh.keepAll || len(sh.pre) == 0 {
+		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			emit(r, out)
+			return nil
+		}
+	}
+	pre := sh.pre
+	return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+		for _, and := range pre {
+			keep := true
+			for _, p := range and {
+				ok, err := p(&r)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					keep = false
+					break
+				}
+			}
+			if keep {
+				emit(r, out)
+				return nil
+			}
+		}
+		return nil
+	}
 }
 
 // planScans records, for each shared scan with a projectable source, the
@@ -132,7 +194,24 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		if err != nil {
 			return s, false, err
 		}
+		// The pre-filter's UID has the scan's number (tr.n unchanged), so
+		// the UIDs of the operators after it are those of plans before it.
+		st = stream.ProcessEachCopying(st, sh.prefilter).Name("scan-prefilter").UID(fmt.Sprintf("sql-%d-prefilter", tr.n))
 		sh.s = &st
+	}
+	var and []func(*table.Row) (bool, error)
+	for _, c := range filters {
+		p := expr.SimplePredicate(c)
+		if p == nil {
+			and = nil
+			break
+		}
+		and = append(and, p)
+	}
+	if and == nil {
+		sh.keepAll = true
+	} else {
+		sh.pre = append(sh.pre, and)
 	}
 	f.filters, f.exprs = filters, exprs
 	return *sh.s, true, nil

@@ -230,13 +230,24 @@ func (tr *translator) windowMaxJoin(m *windowMaxJoin) (stream.Stream[table.Row],
 		rcalcs = append(rcalcs, k)
 	}
 	nl, nr, lt, size := len(m.j.L.Cols()), len(m.j.R.Cols()), m.lt, m.size
-	routed := stream.FlatMap(l, wmjRoute(nl, lt, size)).Name("window-max-join-route")
+	// Neither the route nor the keyed function keeps an input row past
+	// its call (the route emits it or a copy; the join encodes what it
+	// keeps into state and emits only rows of its own: joinRows, decoded
+	// rows), so a source below may reuse rows when the operators after
+	// the join are done with theirs too (connector.RecordReuser).
+	route := wmjRoute(nl, lt, size)
+	routed := stream.ProcessEachReleasing(l, func() stream.ProcessFunc[table.Row, table.Row] {
+		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			route(r, out)
+			return nil
+		}
+	}).Name("window-max-join-route")
 	key := wmjKey(nl, lt, size)
 	lc := rowCodecOf(m.j.L)
 	newFn := func() stream.KeyedProcessFunction[int64, table.Row, table.Row] {
 		return &windowMaxJoinFn{lc: lc, nl: nl, nr: nr, lKey: m.lKey, size: size, rcalcs: rcalcs}
 	}
-	return stream.KeyedProcess(stream.KeyBy(routed, key), newFn).Name("window-max-join").UID(tr.uid("window-max-join")), nil
+	return stream.KeyedProcessReleasing(stream.KeyBy(routed, key), newFn).Name("window-max-join").UID(tr.uid("window-max-join")), nil
 }
 
 // wmjRoute sends a row with event time (column lt) to its window and, when
@@ -280,10 +291,9 @@ type windowMaxJoinFn struct {
 	lKey   int
 	size   int64
 	rcalcs []wmjCalc
-	hdr    *stream.ValueState[[]byte]
+	hdr    *stream.ValueState[wmjHeader]
 	rows   *stream.ListState[[]byte]
 	edge   *stream.ListState[[]byte]
-	hbuf   [9]byte
 	keep   [][]byte
 }
 
@@ -299,29 +309,38 @@ type wmjHeader struct {
 	max   int64
 }
 
+// wmjHeaderCodec is the header's layout in state: the flags byte, then the
+// maximum as a little-endian int64 (9 bytes; the layout of the
+// ValueState[[]byte] this was before, so savepoints read alike), decoded
+// without a copy of the bytes (the header is read for every row).
+type wmjHeaderCodec struct{}
+
+func (wmjHeaderCodec) Append(dst []byte, h wmjHeader) []byte {
+	return binary.LittleEndian.AppendUint64(append(dst, h.flags), uint64(h.max))
+}
+
+func (wmjHeaderCodec) Decode(b []byte) (wmjHeader, error) {
+	if len(b) != 9 {
+		return wmjHeader{}, fmt.Errorf("window-max join: corrupt header of %d bytes", len(b))
+	}
+	return wmjHeader{flags: b[0], max: int64(binary.LittleEndian.Uint64(b[1:]))}, nil
+}
+
 func (f *windowMaxJoinFn) Open(ctx *stream.OpenContext) error {
-	f.hdr = stream.NewValueState[[]byte](ctx, "wmj-header")
+	f.hdr = stream.NewValueStateCodec(ctx, "wmj-header", wmjHeaderCodec{})
 	f.rows = stream.NewListState[[]byte](ctx, "wmj-rows")
 	f.edge = stream.NewListState[[]byte](ctx, "wmj-edge")
 	return nil
 }
 
+// header reads the window's header (a corrupt one fails the job when the
+// state handle decodes it).
 func (f *windowMaxJoinFn) header() (wmjHeader, bool, error) {
-	b, ok := f.hdr.Get()
-	if !ok {
-		return wmjHeader{}, false, nil
-	}
-	if len(b) != 9 {
-		return wmjHeader{}, false, fmt.Errorf("window-max join: corrupt header of %d bytes", len(b))
-	}
-	return wmjHeader{flags: b[0], max: int64(binary.LittleEndian.Uint64(b[1:]))}, true, nil
+	h, ok := f.hdr.Get()
+	return h, ok, nil
 }
 
-func (f *windowMaxJoinFn) setHeader(h wmjHeader) {
-	f.hbuf[0] = h.flags
-	binary.LittleEndian.PutUint64(f.hbuf[1:], uint64(h.max))
-	f.hdr.Set(f.hbuf[:])
-}
+func (f *windowMaxJoinFn) setHeader(h wmjHeader) { f.hdr.Set(h) }
 
 // equal reports whether key v equals the maximum of h (SQL's `=`: never
 // when either is NULL).

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -101,6 +102,31 @@ func TestWindowMaxJoinMatchesRegularJoin(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d:\n got %v\nwant %v", seed, got, want)
+		}
+	}
+}
+
+// TestWindowMaxJoinHeaderLayout: the header's codec writes the bytes the
+// operator kept as a ValueState[[]byte] before it had one (the flags, then
+// the maximum as a little-endian int64), so state in a savepoint taken by
+// either reads alike, and it reads them back; other lengths are corrupt.
+func TestWindowMaxJoinHeaderLayout(t *testing.T) {
+	for _, h := range []wmjHeader{{}, {flags: wmjOnTime | wmjHasMax, max: -3}, {flags: wmjFired | wmjOnTime | wmjHasMax, max: 1 << 40}} {
+		var old [9]byte // the earlier setHeader
+		old[0] = h.flags
+		binary.LittleEndian.PutUint64(old[1:], uint64(h.max))
+		b := wmjHeaderCodec{}.Append([]byte{0xAA}, h)
+		if !slices.Equal(b[1:], old[:]) || b[0] != 0xAA {
+			t.Errorf("%+v: encoded % x, want % x after the prefix", h, b, old)
+		}
+		got, err := wmjHeaderCodec{}.Decode(old[:])
+		if err != nil || got != h {
+			t.Errorf("%+v: decoded %+v, %v", h, got, err)
+		}
+	}
+	for _, n := range []int{0, 8, 10} {
+		if _, err := (wmjHeaderCodec{}).Decode(make([]byte, n)); err == nil {
+			t.Errorf("a header of %d bytes decoded", n)
 		}
 	}
 }
