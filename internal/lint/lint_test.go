@@ -61,6 +61,8 @@ var (
 var table = []rule{
 	{pkg: "internal/lint", exempt: true}, // this package: tests only
 	{pkg: "cmd/strom", allow: []string{"internal/cli"}},
+	// A developer's tool reading keyed state files (BENCHMARKS.md, q9).
+	{pkg: "scripts/keyedstat", allow: []string{"internal/checkpoint", "internal/task"}},
 
 	{pkg: "codec"},
 	{pkg: "internal/base"},
