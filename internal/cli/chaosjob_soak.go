@@ -84,7 +84,9 @@ and the rows "key start count latency_ms" are written to --out.
 Lines on stderr: "soak t0_ms=T" at the start; every --stats-every "stats
 t_ms= produced= lag= rows= counted= cp_ok= cp_failed= cp_max_ms=
 goroutines= heap= warnings= exceptions="; at the end "soak: ..." with the
-achieved rate and the latency percentiles.`,
+producer's rate, the job's rate (the records over the time until the output
+was complete less checkpoint interval + 1 s, the latency target, never
+above the producer's) and the latency percentiles.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.validate(cmd); err != nil {
@@ -250,6 +252,8 @@ func runChaosSoak(ctx context.Context, stderr io.Writer, cfg chaosSoakConfig) er
 		rows    []soakRow
 		counted int64
 		readErr error
+		// completeAt is when the counts added up to the records produced.
+		completeAt time.Time
 	)
 	complete := make(chan struct{})
 	var completeOnce sync.Once
@@ -292,7 +296,7 @@ func runChaosSoak(ctx context.Context, stderr io.Writer, cfg chaosSoakConfig) er
 					counted += r.count
 				}
 				if counted >= total {
-					completeOnce.Do(func() { close(complete) })
+					completeOnce.Do(func() { completeAt = time.Now(); close(complete) })
 				}
 				rmu.Unlock()
 			}
@@ -408,8 +412,15 @@ wait:
 	if prodEnd.Load() == 0 {
 		prodSecs = time.Since(t0).Seconds()
 	}
-	fmt.Fprintf(stderr, "soak: produced=%d in %.2fs rate=%.0f target=%d rows=%d counted=%d latency_p50_ms=%d latency_p99_ms=%d latency_max_ms=%d cp_ok=%d cp_failed=%d warnings=%d exceptions=%d\n",
-		produced.Load(), prodSecs, float64(produced.Load())/prodSecs, cfg.Rate, len(rows), counted, pct(0.50), pct(0.99), pct(1),
+	// The job's rate: the records over the time from t0 until the output
+	// was complete, less the latency target (checkpoint interval + 1 s)
+	// that the last window may take; -1 if it never was.
+	jobRate := -1.0
+	if !completeAt.IsZero() {
+		jobRate = float64(total) / max(completeAt.Sub(t0).Seconds()-(cfg.Checkpoint.Interval+time.Second).Seconds(), prodSecs)
+	}
+	fmt.Fprintf(stderr, "soak: produced=%d in %.2fs rate=%.0f job_rate=%.0f complete_s=%.2f target=%d rows=%d counted=%d latency_p50_ms=%d latency_p99_ms=%d latency_max_ms=%d cp_ok=%d cp_failed=%d warnings=%d exceptions=%d\n",
+		produced.Load(), prodSecs, float64(produced.Load())/prodSecs, jobRate, completeAt.Sub(t0).Seconds(), cfg.Rate, len(rows), counted, pct(0.50), pct(0.99), pct(1),
 		cs.Periodic, cs.Failed, warnings.Load(), job.ExceptionCount())
 	return runErr
 }
