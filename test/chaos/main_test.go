@@ -1,9 +1,11 @@
 // Package chaos holds the crash tests of RELIABILITY.md §6.2 and the
-// flow-control test B1 of §6.3: the real strom binary runs as a child
+// flow-control tests B1 and B5 of §6.3: the real strom binary runs as a child
 // process and is killed with SIGKILL at random times (P1, P5, and P2 with
 // injected panics in the child too), in-process jobs get random injected
-// panics (P2), and a child under a slow sink has its memory read from /proc
-// (B1). Every child's peak RSS and open fds are bounded. The short tier runs
+// panics (P2), a child under a slow sink has its memory read from /proc
+// (B1), and a child under sustained load through the journal has its
+// output, goroutines, fds, disk and RSS checked (B5, soak_test.go). Every
+// child's peak RSS and open fds are bounded. The short tier runs
 // under plain `go test`; the long tier needs the build tag chaos
 // (`CHAOS=1 scripts/test.sh`). DESIGN.md §5.1 says what they prove.
 //

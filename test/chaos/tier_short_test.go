@@ -27,3 +27,8 @@ var p2KillTier = p2KillParams{kills: 5, minDelay: 300 * time.Millisecond, maxDel
 var b1Tier = b1Params{slowFor: 25 * time.Second, budgetMiB: 128, sample: 100 * time.Millisecond, minCPs: 3}
 
 var p3Tier = p3Params{keys: 50, perKey: 200, phases: 4, panics: 2}
+
+// B5: retention (512 KiB + a 128 KiB segment per partition) is reached
+// after ~6 s at 2 000 records/s over 4 partitions, within the warm-up.
+var b5Tier = b5Params{rate: 2000, load: 25 * time.Second, warmup: 10 * time.Second, sample: 250 * time.Millisecond,
+	partitions: 4, segBytes: 128 << 10, retBytes: 512 << 10, parallelism: 2}
