@@ -40,6 +40,10 @@ func (s Stream[T]) Name(name string) Stream[T] { s.node.Name = name; return s }
 // and savepoints. Letters, digits, '.', '_' and '-' only; unique per job.
 func (s Stream[T]) UID(uid string) Stream[T] { s.node.UID = uid; return s }
 
+// ID is the operator's position in the job graph (Flink's
+// Transformation id): an operator without a UID gets name-ID as its UID.
+func (s Stream[T]) ID() int { return s.node.ID }
+
 // SetParallelism sets the operator's parallelism.
 func (s Stream[T]) SetParallelism(p int) Stream[T] {
 	if p <= 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +272,43 @@ func nexmarkConnectorDDL(t *testing.T) string {
 		t.Fatalf("the DDL's options were not replaced:\n%s", ddl)
 	}
 	return ddl
+}
+
+// TestWindowMaxJoinRouteUID pins the UID of the window-max join's route in a
+// statement set where a shared scan's pre-filter is translated before it:
+// the route keeps the default UID it had before pre-filters existed
+// (window-max-join-route-4 here, as at 33503a8), so a savepoint of such a
+// job keeps restoring (checkpoint metadata lists every operator).
+func TestWindowMaxJoinRouteUID(t *testing.T) {
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := strings.Replace(string(src), "'100000000'", "'1000'", 1)
+	q7, err := os.ReadFile("../internal/nexmark/sql/q7.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := ddl + "CREATE TABLE keep (id BIGINT, name VARCHAR) WITH ('connector' = 'blackhole');\n" +
+		strings.Replace(string(q7), "INSERT INTO nexmark_q7", "EXECUTE STATEMENT SET BEGIN\nINSERT INTO keep SELECT id, name FROM person;\nINSERT INTO nexmark_q7", 1)
+	script = strings.TrimSpace(script)
+	script = strings.TrimSuffix(script, ";") + ";\nEND;\n"
+	sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+		Factories: []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()}})
+	job, _, err := sess.Submit(context.Background(), script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var uids []string
+	for _, v := range job.View() {
+		for _, o := range v.Operators {
+			uids = append(uids, o.UID)
+		}
+	}
+	if !slices.Contains(uids, "sql-1-prefilter") || !slices.Contains(uids, "window-max-join-route-4") {
+		t.Fatalf("UIDs %v: want a pre-filter and the route's UID of plans without one, window-max-join-route-4", uids)
+	}
 }

@@ -64,6 +64,9 @@ func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
 	if !o.Releases || !Releases(o.Out) {
 		return false
 	}
+	if _, buffers := o.Fn.(KeyedBuffer[K]); buffers {
+		return false // a buffering function keeps what it buffers
+	}
 	if o.RT != nil {
 		for _, side := range o.RT.Sides {
 			if !Releases(side) {

@@ -197,6 +197,7 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		// The pre-filter's UID has the scan's number (tr.n unchanged), so
 		// the UIDs of the operators after it are those of plans before it.
 		st = stream.ProcessEachCopying(st, sh.prefilter).Name("scan-prefilter").UID(fmt.Sprintf("sql-%d-prefilter", tr.n))
+		tr.prefilters++
 		sh.s = &st
 	}
 	var and []func(*table.Row) (bool, error)

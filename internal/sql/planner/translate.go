@@ -52,6 +52,10 @@ type translator struct {
 	n     int // operators so far, for UIDs
 	sh    *sharing
 	scans map[Node]*scanShare // shared projected scans (scanshare.go)
+	// prefilters: the pre-filter operators added so far (scanshare.go),
+	// which plans before them did not have: the window-max join's route
+	// keeps the default UID it had then (windowmaxjoin.go).
+	prefilters int
 }
 
 func (tr *translator) uid(kind string) string {
