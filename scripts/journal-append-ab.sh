@@ -4,6 +4,8 @@
 # JetStream and the disk's floor, so that all see the same disk and load.
 #
 #   scripts/journal-append-ab.sh OLD_REV NEW_REV [rounds [seconds]]   (defaults 5, 5)
+#   ROWS=durable1 scripts/journal-append-ab.sh ...   (only the rows of one
+#                                                   synchronous durable producer)
 #
 # Builds the journal's test binary of each revision from `git archive`, and
 # nats-server $NATS_VERSION (default v2.15.3) and the JetStream client of
@@ -11,17 +13,24 @@
 # temp directory, outside this module). Per round, durable mode (JetStream
 # `sync_interval: always`, journal Durable): JetStream with 1 synchronous
 # producer, BenchmarkAppendDurable1 of both revisions, BenchmarkFsyncFloor
-# (the disk's floor for one record in flight), BenchmarkAppendDurablePipelined1
+# (the disk's floor for one record in flight) and BenchmarkFsyncFloorHandoff
+# (the same behind a goroutine hand-off), BenchmarkAppendDurablePipelined1
 # of both, JetStream with 8 producers, BenchmarkAppendDurable8 of both; then
 # relaxed mode, the journal only: BenchmarkAppendRelaxed{1,Pipelined1,8} of
 # both. The two revisions swap places every round (old first in odd rounds,
 # new first in even ones). Every run is $seconds long and its own process.
+# Then the CPU time per record (user + system, /usr/bin/time) of
+# BenchmarkAppendDurable1 and BenchmarkAppendRelaxed1 of both revisions,
+# alternating, $rounds rounds: the CPU seconds of a run of $cpu_big records
+# less those of a run of $cpu_small (which also has the process's start and
+# the journal's set-up), divided by the difference.
 # Prints one line per run (records/s), a table of medians and ranges, and,
 # when benchstat is on PATH (or in $(go env GOPATH)/bin), benchstat of the
 # journal's runs, old against new; the load average at the start and end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2 rounds=${3:-5} secs=${4:-5}
+rows=${ROWS:-all}
 nats_version=${NATS_VERSION:-v2.15.3}
 tmp=$(mktemp -d /tmp/journal-append-ab.XXXXXX)
 spid=
@@ -69,11 +78,12 @@ row() {
 	printf 'round %s  %-34s %s\n' "$r" "$1" "$2"
 }
 tag() { if [[ $1 == "$old" ]]; then echo old; else echo new; fi; }
-# jrun rev benchmark: records/s; the benchmark line goes to $tmp/old.txt or new.txt
+# jrun rev benchmark [file]: records/s; the benchmark line goes to
+# $tmp/old.txt or new.txt (benchstat's input), or to file
 jrun() {
 	mkdir -p "$tmp/run"
 	(cd "$tmp/run" && TMPDIR=$tmp/run GOMAXPROCS=2 "$tmp/$1.test" -test.run '^$' -test.bench "^Benchmark$2\$" -test.benchtime "${secs}s") |
-		grep '^Benchmark' | tee -a "$tmp/$(tag "$1").txt" |
+		grep '^Benchmark' | tee -a "${3:-$tmp/$(tag "$1").txt}" |
 		awk '{for (i=2;i<=NF;i++) if ($i=="records/s") print $(i-1)}'
 }
 nrun() { # producers
@@ -94,7 +104,9 @@ for _ in $(seq 300); do grep -q 'Server is ready' "$tmp/nats/log" && break; slee
 for r in $(seq "$rounds"); do
 	row "durable 1 JetStream" "$(nrun 1)"
 	both AppendDurable1 "durable 1 journal"
-	row "durable 1 floor" "$(jrun "$new" FsyncFloor)"
+	row "durable 1 floor" "$(jrun "$new" FsyncFloor "$tmp/floor.txt")"
+	row "durable 1 floor with hand-off" "$(jrun "$new" FsyncFloorHandoff "$tmp/floor.txt")"
+	[[ $rows == durable1 ]] && continue
 	both AppendDurablePipelined1 "durable 1-pipelined journal"
 	row "durable 8 JetStream" "$(nrun 8)"
 	both AppendDurable8 "durable 8 journal"
@@ -105,6 +117,26 @@ done
 kill "$spid"
 wait "$spid" 2>/dev/null || true
 spid=
+echo "CPU per record (start $(date -u +%FT%TZ), load average $(load))"
+cpu_big=${CPU_BIG:-4000} cpu_small=$((${CPU_BIG:-4000} / 10))
+# cpus rev benchmark count: user + system seconds of one run
+cpus() {
+	(cd "$tmp/run" && TMPDIR=$tmp/run GOMAXPROCS=2 /usr/bin/time -f '%U %S' -o "$tmp/time" "$tmp/$1.test" -test.run '^$' -test.bench "^Benchmark$2\$" -test.benchtime "$3x") >/dev/null
+	awk '{print $1 + $2}' "$tmp/time"
+}
+for r in $(seq "$rounds"); do
+	for bench in AppendDurable1 AppendRelaxed1; do
+		big=$cpu_big small=$cpu_small
+		if [[ $bench == AppendRelaxed1 ]]; then big=$((cpu_big * 250)) small=$((cpu_small * 250)); fi
+		order=("$old" "$new")
+		if ((r % 2 == 0)); then order=("$new" "$old"); fi
+		for rev in "${order[@]}"; do
+			b=$(cpus "$rev" "$bench" "$big")
+			a=$(cpus "$rev" "$bench" "$small")
+			row "cpu-µs/record $bench $(tag "$rev")" "$(awk -v a="$a" -v b="$b" -v n=$((big - small)) 'BEGIN {printf "%.2f", (b - a) / n * 1e6}')"
+		done
+	done
+done
 echo "end $(date -u +%FT%TZ), load average $(load)"
 echo
 printf '| %s | %s |\n|---|---|\n' run "records/s, median of $rounds (range)"
@@ -115,7 +147,8 @@ END {
 		key = order[i]; m = n[key]
 		for (a = 2; a <= m; a++) { x = v[key, a]; for (b = a - 1; b >= 1 && v[key, b] + 0 > x + 0; b--) v[key, b + 1] = v[key, b]; v[key, b + 1] = x }
 		med = (m % 2) ? v[key, (m + 1) / 2] : (v[key, m / 2] + v[key, m / 2 + 1]) / 2
-		printf "| %s | %.0f (%.0f-%.0f) |\n", key, med, v[key, 1], v[key, m]
+		f = (key ~ /^cpu/) ? "%.2f" : "%.0f"
+		printf "| %s | " f " (" f "-" f ") |\n", key, med, v[key, 1], v[key, m]
 	}
 }' "$results"
 bs=$(command -v benchstat || echo "$(go env GOPATH)/bin/benchstat")
