@@ -376,3 +376,35 @@ func TestAppendLeaderFsyncFailure(t *testing.T) {
 		_ = j.Close()
 	}
 }
+
+// An Append that gets the write lock after the partition's shutdown (it
+// passed the journal's closed check before Close) writes nothing and
+// fails with ErrClosed; the clean-shutdown marker stays valid.
+func TestAppendLeaderAfterShutdown(t *testing.T) {
+	dir := t.TempDir()
+	logs := &logBuf{}
+	o := quietOpts(vfs.OS{}, logs)
+	j := mustOpen(t, dir, o)
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, "t", 0, Record{Value: []byte("kept")})
+	p, r, _, err := j.prepare("t", 0, nil, []Record{{Value: []byte("late")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.append(context.Background(), r); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append after the shutdown: %v, want ErrClosed", err)
+	}
+	j = mustOpen(t, dir, o)
+	defer j.Close()
+	if got := readAll(t, j, "t", 0); len(got) != 1 || string(got[0].Value) != "kept" {
+		t.Fatalf("after reopening: %d records", len(got))
+	}
+	if strings.Contains(logs.String(), "clean-shutdown marker does not match") {
+		t.Fatalf("the marker was invalidated:\n%s", logs.String())
+	}
+}
