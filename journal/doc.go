@@ -42,7 +42,8 @@
 //
 // AppendAsync is Append for a producer that keeps several batches in
 // flight (as a Kafka producer with max.in.flight, or JetStream's
-// PublishAsync): it hands the batch to the partition's writer and returns a
+// PublishAsync): it hands the batch to the partition's writer goroutine
+// (always: it never writes on the caller's goroutine) and returns a
 // PendingAppend whose Wait gives the offsets once the batch is acked, with
 // the same meaning of an ack as Append's. One goroutine's asynchronous
 // batches to a partition get offsets in the order of its calls, and the
@@ -104,9 +105,14 @@
 //
 // # Concurrency
 //
-// A Journal is safe for concurrent use. Each partition has one writer
-// goroutine that owns its files: appends, rolls, syncs and retention run
-// there, one after the other. Readers (Read, Poll, OffsetForTime, Bounds)
+// A Journal is safe for concurrent use. Each partition's files are written
+// by one goroutine at a time, under the partition's write lock: its writer
+// goroutine (group commits of queued appends, relaxed-mode syncs, retention)
+// or, on an idle partition (nothing queued, nothing being written), the
+// goroutine of a synchronous Append, which then writes and fsyncs its own
+// batch with no hand-off to the writer (the leader of a write group, as in
+// LevelDB; appends arriving during its fsync queue for the writer goroutine
+// and share the next one). Readers (Read, Poll, OffsetForTime, Bounds)
 // never wait for it beyond a short mutex hold to copy the segment list;
 // they read files concurrently with appends. Close stops the writer
 // goroutines after a final sync and waits for them; appends still waiting

@@ -376,7 +376,9 @@ type Offsets struct {
 // of its records are there or none. In Durable mode Append returns only
 // after the batch is on disk. An error means the batch was not acked (it may
 // or may not be stored); after a failed fsync the partition is read-only
-// and every later Append fails with ErrReadOnly.
+// and every later Append fails with ErrReadOnly. On an idle partition the
+// calling goroutine writes (and fsyncs) the batch itself; ctx is then
+// checked before the write but cannot cut the write and fsync short.
 func (j *Journal) Append(ctx context.Context, topic string, partition int, recs ...Record) (Offsets, error) {
 	return j.appendWith(ctx, topic, partition, nil, recs)
 }

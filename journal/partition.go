@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stromio/strom/internal/vfs"
@@ -19,8 +20,11 @@ const (
 	cleanFile = "clean"     // the clean-shutdown marker
 )
 
-// partition is one ordered log. Its writer goroutine (run) is the only one
-// that writes its files; readers take mu only to copy what they need.
+// partition is one ordered log. Whoever writes its files holds wmu: its
+// writer goroutine (run: group commits of queued requests, relaxed-mode
+// syncs, retention, ctl functions, shutdown) or a synchronous Append that
+// found the partition idle and writes and syncs its own batch (lead).
+// Readers take mu only to copy what they need.
 type partition struct {
 	j     *Journal
 	topic string
@@ -35,15 +39,22 @@ type partition struct {
 	failed error       // non-nil: read-only, and why
 	quar   *Quarantine // non-nil: damaged, see quarantine.go (mu)
 	notify chan struct{}
-	ps     prodTable // producer state (producer.go); changed under mu by the writer
+	ps     prodTable // producer state (producer.go); changed under mu by the holder of wmu
 
-	// The writer goroutine's own.
-	w     vfs.File // append handle of the active segment
-	dirty bool     // written since the last sync
-	reqs  chan *appendReq
-	ctl   chan func()
-	quit  chan struct{}
-	done  chan struct{}
+	// The file lock and what it guards (the writer's state).
+	wmu     sync.Mutex
+	w       vfs.File      // append handle of the active segment
+	dirty   bool          // written since the last sync
+	stopped bool          // shutdown ran: nothing may be written any more
+	one     [1]*appendReq // the group of a leading Append
+
+	// queued counts the requests handed to the writer goroutine and not yet
+	// committed: an Append leads only when it is 0.
+	queued atomic.Int64
+	reqs   chan *appendReq
+	ctl    chan func() // run by the writer goroutine with wmu held
+	quit   chan struct{}
+	done   chan struct{}
 }
 
 // appendQueue is how many append requests a partition queues for its
@@ -279,7 +290,7 @@ func (p *partition) closeFiles() {
 	}
 }
 
-// --- the writer goroutine ---
+// --- the writer goroutine, and what holders of wmu run ---
 
 func (p *partition) run() {
 	defer close(p.done)
@@ -299,6 +310,9 @@ func (p *partition) run() {
 	for {
 		select {
 		case r := <-p.reqs:
+			// The lock first, then the drain: what is queued while a
+			// leading Append syncs goes into this group too.
+			p.wmu.Lock()
 			group = append(group[:0], r)
 			bytes := len(r.batch)
 		drain:
@@ -312,20 +326,33 @@ func (p *partition) run() {
 				}
 			}
 			p.commit(group)
+			// After the commit: an Append that finds nothing queued
+			// follows every batch queued before it in the file.
+			p.queued.Add(-int64(len(group)))
+			p.wmu.Unlock()
 			clear(group)
 		case <-tick:
-			if p.dirty && p.failed == nil {
+			p.wmu.Lock()
+			if p.dirty && p.failure() == nil {
 				if err := p.w.Sync(); err != nil {
 					p.fail(err)
 				}
 				p.dirty = false
 			}
+			p.wmu.Unlock()
 		case <-retain:
+			p.wmu.Lock()
 			p.retain()
+			p.wmu.Unlock()
 		case f := <-p.ctl:
+			p.wmu.Lock()
 			f()
+			p.wmu.Unlock()
 		case <-p.quit:
+			p.wmu.Lock()
 			p.shutdown()
+			p.stopped = true
+			p.wmu.Unlock()
 			return
 		}
 	}
@@ -616,7 +643,19 @@ func (p *partition) shutdown() {
 
 // --- used by Journal, from any goroutine ---
 
+// append writes r and waits for its acknowledgement. On an idle partition
+// (nothing queued for the writer goroutine, no one holding wmu) the caller
+// leads: it writes r as a group of its own and, in Durable mode, fsyncs it
+// on its own goroutine, with no hand-off to the writer and back. Otherwise
+// r is queued for the writer goroutine, which puts it into the next group
+// commit with whatever else is queued.
 func (p *partition) append(ctx context.Context, r *appendReq) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if p.queued.Load() == 0 && p.wmu.TryLock() {
+		return p.lead(r)
+	}
 	if err := p.enqueue(ctx, r); err != nil {
 		return err
 	}
@@ -624,14 +663,32 @@ func (p *partition) append(ctx context.Context, r *appendReq) error {
 	return err
 }
 
-// enqueue hands r to the writer (blocking while the queue is full).
+// lead commits r on the caller's goroutine; wmu is held and released here.
+// Nothing the caller appended before r is still queued (queued was 0 after
+// its earlier appends returned), so r follows them in the file.
+func (p *partition) lead(r *appendReq) error {
+	defer p.wmu.Unlock()
+	if p.stopped {
+		return ErrClosed
+	}
+	p.one[0] = r
+	p.commit(p.one[:])
+	p.one[0] = nil
+	return <-r.res // commit answers every request of its group
+}
+
+// enqueue hands r to the writer goroutine (blocking while the queue is
+// full).
 func (p *partition) enqueue(ctx context.Context, r *appendReq) error {
+	p.queued.Add(1)
 	select {
 	case p.reqs <- r:
 		return nil
 	case <-p.quit:
+		p.queued.Add(-1)
 		return ErrClosed
 	case <-ctx.Done():
+		p.queued.Add(-1)
 		return ctx.Err()
 	}
 }

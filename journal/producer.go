@@ -388,8 +388,8 @@ type abortedTxn struct {
 	first, last int64 // first offset of the transaction, offset of its abort marker
 }
 
-// prodTable is a partition's producer state. The writer goroutine reads
-// it freely and changes it only under partition.mu (merge); readers read
+// prodTable is a partition's producer state. The holder of the
+// partition's write lock (wmu) reads it freely and changes it only under partition.mu (merge); readers read
 // it under partition.mu.
 type prodTable struct {
 	prods   map[int64]*prodState
@@ -584,7 +584,7 @@ func decodeSnapshot(b []byte) (next int64, t prodTable, err error) {
 }
 
 // writeSnapshot replaces producer.snapshot with the state as of offset
-// next (the writer goroutine, at a roll and at Close). It saves the scan
+// next (by the holder of the write lock, at a roll and at Close). It saves the scan
 // of the log at the next Open, so a failure is only logged.
 func (p *partition) writeSnapshot(next int64) {
 	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, snapshotFile), p.ps.encodeSnapshot(next)); err != nil {
