@@ -375,12 +375,17 @@ wait:
 			break wait
 		}
 	}
+	// What the run did, taken before the cancel: a checkpoint in flight
+	// then fails with the job's context, which is the end of the run, not
+	// a failure in it.
+	close(stopStats)
+	<-statsDone
+	cs := job.Checkpoints()
+	exceptions := job.ExceptionCount()
 	job.Cancel()
 	jerr := <-jobDone
 	rcancel()
 	rwg.Wait()
-	close(stopStats)
-	<-statsDone
 	if jerr != nil && !errors.Is(jerr, stream.ErrCanceled) && !errors.Is(jerr, context.Canceled) && runErr == nil {
 		runErr = fmt.Errorf("job: %w", jerr)
 	}
@@ -391,7 +396,6 @@ wait:
 		cancel()
 		<-prodC
 	}
-	cs := job.Checkpoints()
 
 	// The rows and the summary.
 	lat := make([]int64, len(rows))
@@ -421,7 +425,7 @@ wait:
 	}
 	fmt.Fprintf(stderr, "soak: produced=%d in %.2fs rate=%.0f job_rate=%.0f complete_s=%.2f target=%d rows=%d counted=%d latency_p50_ms=%d latency_p99_ms=%d latency_max_ms=%d cp_ok=%d cp_failed=%d warnings=%d exceptions=%d\n",
 		produced.Load(), prodSecs, float64(produced.Load())/prodSecs, jobRate, completeAt.Sub(t0).Seconds(), cfg.Rate, len(rows), counted, pct(0.50), pct(0.99), pct(1),
-		cs.Periodic, cs.Failed, warnings.Load(), job.ExceptionCount())
+		cs.Periodic, cs.Failed, warnings.Load(), exceptions)
 	return runErr
 }
 
@@ -443,7 +447,10 @@ func soakProduce(ctx context.Context, j *jl.Journal, cfg chaosSoakConfig, total 
 	bufs := make([][]byte, P)
 	recs := make([][]jl.Record, P)
 	pend := make([]*jl.PendingAppend, 0, P)
-	const maxPerAppend = 4096 // records of one partition per append (under MaxGroupBytes)
+	// Records of one partition per append: under MaxGroupBytes, and under
+	// half a segment (the journal refuses a batch larger than a segment;
+	// a producer catching up after a stall spreads its backlog over ticks).
+	maxPerAppend := min(4096, max(1, cfg.SegmentBytes/(2*(soakRecordBytes+56))))
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	next := int64(0)

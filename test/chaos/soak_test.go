@@ -216,6 +216,16 @@ func flatProblem(what string, vs []int64, slack int64) string {
 	if s[0] < med-tol || s[len(s)-1] > med+tol {
 		return fmt.Sprintf("%s not flat after the warm-up: %d..%d around a median of %d (allowed +-%d)", what, s[0], s[len(s)-1], med, tol)
 	}
+	// A slow leak stays inside the band in a short run: the minimum of
+	// the last eighth of the samples against that of the first (minima
+	// pass over short-lived goroutines and files) must not rise by more
+	// than the slack.
+	if n := len(vs) / 8; n >= 2 {
+		first, last := slices.Min(vs[:n]), slices.Min(vs[len(vs)-n:])
+		if last-first > slack {
+			return fmt.Sprintf("%s rise after the warm-up: the lowest count went from %d (first eighth) to %d (last eighth), allowed +%d", what, first, last, slack)
+		}
+	}
 	return ""
 }
 
@@ -395,9 +405,12 @@ func TestSoak(t *testing.T) {
 	last := stats[len(stats)-1]
 	t.Logf("child: %s", summary)
 
-	// Zero errors.
-	if last.cpFailed != 0 || last.exceptions != 0 || last.warnings != 0 {
-		t.Errorf("%d failed checkpoints, %d job exceptions, %d journal warnings; want none:\n%s", last.cpFailed, last.exceptions, last.warnings, childLog)
+	// Zero errors: the summary's counts, taken when the run ended (after
+	// the last stats line; a checkpoint the shutdown cuts off is not one).
+	cpFailed, exceptions, warnings := parseSummaryFloat(summary, "cp_failed"), parseSummaryFloat(summary, "exceptions"), parseSummaryFloat(summary, "warnings")
+	if cpFailed != 0 || exceptions != 0 || warnings != 0 || last.cpFailed != 0 || last.exceptions != 0 || last.warnings != 0 {
+		t.Errorf("%v failed checkpoints, %v job exceptions, %v journal warnings (summary; last stats line %d, %d, %d); want none:\n%s",
+			cpFailed, exceptions, warnings, last.cpFailed, last.exceptions, last.warnings, childLog)
 	}
 	if minCPs := int64(p.load/b5Interval) / 2; last.cpOK < minCPs {
 		t.Errorf("%d checkpoints completed in %v at a %v interval, want >= %d", last.cpOK, p.load, b5Interval, minCPs)
@@ -580,6 +593,19 @@ func TestB5Checks(t *testing.T) {
 	}
 	if msg := flatProblem("g", []int64{100, 102, 104, 106, 120}, 2); msg == "" {
 		t.Error("a growing series passed as flat")
+	}
+	// A slow leak inside the band: 100 + i/4 over 40 samples (median 110,
+	// all within +-6), the lowest count rising by 9.
+	var slow, noisy []int64
+	for i := range 40 {
+		slow = append(slow, 100+int64(i)/4)
+		noisy = append(noisy, 100+int64(i%5)) // short-lived ups and downs, no trend
+	}
+	if msg := flatProblem("g", slow, 6); msg == "" || !strings.Contains(msg, "rise") {
+		t.Errorf("a slow leak passed: %q", msg)
+	}
+	if msg := flatProblem("g", noisy, 6); msg != "" {
+		t.Errorf("a noisy flat series rejected: %s", msg)
 	}
 	xs := []float64{0, 60, 120, 180}
 	if s := slopePerMin(xs, []float64{10, 12, 14, 16}); math.Abs(s-2) > 1e-9 {
