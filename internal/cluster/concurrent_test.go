@@ -564,6 +564,66 @@ func TestFinishedCopiesCompleteInOrder(t *testing.T) {
 	}
 }
 
+// chainSteps drives one subtask's chain by hand, as the uploader and the
+// coordinator do: upload a capture for a checkpoint, complete a checkpoint
+// (commit its metadata, chainsCompleted, retention keeping 1 and what the
+// checkpoints in flight use).
+type chainSteps struct {
+	t    *testing.T
+	ctx  context.Context
+	st   *failingStorage
+	c    *coordinator
+	kgs  base.KeyGroupRange
+	h    *state.Heap
+	file bytes.Buffer
+	kfs  map[int64]*checkpoint.KeyedFile
+}
+
+func newChainSteps(t *testing.T) *chainSteps {
+	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
+	opts := CheckpointOptions{Storage: st, Retained: 1}
+	opts.defaults()
+	kgs := base.KeyGroupRange{Start: 0, End: 8}
+	return &chainSteps{t: t, ctx: context.Background(), st: st, kgs: kgs, h: state.NewHeap(kgs), kfs: map[int64]*checkpoint.KeyedFile{},
+		c: &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}}
+}
+
+// capture takes a snapshot of the heap (keep: a finished subtask's last
+// one, uploaded into several checkpoints).
+func (cs *chainSteps) capture(keep bool) task.OperatorSnapshot {
+	return task.CapturedOperator("agg", cs.kgs, state.CaptureIncremental(cs.h), nil, keep)
+}
+
+func (cs *chainSteps) upload(id int64, os task.OperatorSnapshot) {
+	cs.t.Helper()
+	snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
+	kf, _, err := cs.c.uploadKeyed(cs.ctx, &cs.file, snap, &snap.Operators[0])
+	snap.Release()
+	if err != nil {
+		cs.t.Fatalf("upload chk-%d: %v", id, err)
+	}
+	cs.kfs[id] = kf
+}
+
+func (cs *chainSteps) complete(id int64, flying ...int64) {
+	cs.t.Helper()
+	m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 8,
+		Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1)}}}
+	if kf := cs.kfs[id]; kf != nil {
+		m.Operators[0].Keyed = []checkpoint.KeyedFile{*kf}
+	}
+	if err := cs.st.CommitMetadata(cs.ctx, m); err != nil {
+		cs.t.Fatalf("commit chk-%d: %v", id, err)
+	}
+	cs.c.chainsCompleted(id, flying...)
+	if err := cs.st.Retain(cs.ctx, 1, cs.c.inFlight(flying)...); err != nil {
+		cs.t.Fatalf("retain after chk-%d: %v", id, err)
+	}
+	if _, err := checkpoint.Verify(cs.ctx, cs.st, id); err != nil {
+		cs.t.Fatal(err)
+	}
+}
+
 // TestDeltaOverSubsumedBase is the schedule that made the end-of-input
 // checkpoint of a job with MaxConcurrent > 1 and Retained 1 refuse to
 // commit: a subtask takes chk-2's snapshot (a delta over chk-1), then
@@ -575,72 +635,42 @@ func TestFinishedCopiesCompleteInOrder(t *testing.T) {
 // removed the files chk-4 builds on. chk-4 must commit, restore to the
 // last snapshot, and keep chk-4 alone listed once nothing is in flight.
 func TestDeltaOverSubsumedBase(t *testing.T) {
-	ctx := context.Background()
-	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
-	opts := CheckpointOptions{Storage: st, Retained: 1}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
-	kgs := base.KeyGroupRange{Start: 0, End: 8}
-	h := state.NewHeap(kgs)
-	put := func(k, v string) { h.Table("a").Put(1, []byte(k), []byte("s"), []byte(v)) }
-	var file bytes.Buffer
-	kfs := map[int64]*checkpoint.KeyedFile{}
-	upload := func(id int64, os task.OperatorSnapshot) {
-		t.Helper()
-		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
-		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
-		snap.Release()
-		if err != nil {
-			t.Fatalf("upload chk-%d: %v", id, err)
-		}
-		kfs[id] = kf
-	}
-	complete := func(id int64, flying ...int64) {
-		t.Helper()
-		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 8,
-			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1), Keyed: []checkpoint.KeyedFile{*kfs[id]}}}}
-		if err := st.CommitMetadata(ctx, m); err != nil {
-			t.Fatalf("commit chk-%d: %v", id, err)
-		}
-		c.chainsCompleted(id, flying...)
-		if err := st.Retain(ctx, 1, c.inFlight(flying)...); err != nil {
-			t.Fatalf("retain after chk-%d: %v", id, err)
-		}
-	}
+	cs := newChainSteps(t)
+	put := func(k, v string) { cs.h.Table("a").Put(1, []byte(k), []byte("s"), []byte(v)) }
 	for i := range 50 { // a base much larger than the deltas
 		put(fmt.Sprintf("k%d", i), "v0")
 	}
-	upload(1, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
-	complete(1)
+	cs.upload(1, cs.capture(false))
+	cs.complete(1)
 	put("k1", "v2")
-	upload(2, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
+	cs.upload(2, cs.capture(false))
 	put("k2", "v3")
-	last := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, true) // the subtask finished
-	want := dumpHeap(h)
-	upload(3, last)
-	if kfs[2] == nil || len(kfs[2].Deltas) != 1 || kfs[3] == nil || len(kfs[3].Deltas) != 0 {
-		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 a full file: %+v, %+v", kfs[2], kfs[3])
+	last := cs.capture(true) // the subtask finished
+	want := dumpHeap(cs.h)
+	cs.upload(3, last)
+	if kf2, kf3 := cs.kfs[2], cs.kfs[3]; kf2 == nil || len(kf2.Deltas) != 1 || kf3 == nil || len(kf3.Deltas) != 0 {
+		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 a full file: %+v, %+v", kf2, kf3)
 	}
-	complete(2, 3)
-	st.hook = func(id int64, name string) {
+	cs.complete(2, 3)
+	cs.st.hook = func(id int64, name string) {
 		if id == 4 {
-			st.hook = nil
-			complete(3, 4) // while chk-4's delta is written
+			cs.st.hook = nil
+			cs.complete(3, 4) // while chk-4's delta is written
 		}
 	}
-	upload(4, last)
-	if len(kfs[4].Deltas) != 2 || kfs[4].Dir != 1 {
-		t.Fatalf("chk-4 should be a delta over chk-2's chain: %+v", kfs[4])
+	cs.upload(4, last)
+	if kf := cs.kfs[4]; len(kf.Deltas) != 2 || kf.Dir != 1 {
+		t.Fatalf("chk-4 should be a delta over chk-2's chain: %+v", kf)
 	}
-	complete(4)
-	m, err := checkpoint.Verify(ctx, st, 4)
+	cs.complete(4)
+	m, err := cs.st.Load(cs.ctx, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := restoreChain(t, st, m, "agg", kgs); !maps.Equal(got, want) {
+	if got, _ := restoreChain(t, cs.st, m, "agg", cs.kgs); !maps.Equal(got, want) {
 		t.Fatalf("chk-4 restores %v, the last snapshot had %v", got, want)
 	}
-	if ids, err := st.List(ctx); err != nil || !slices.Equal(ids, []int64{4}) {
+	if ids, err := cs.st.List(cs.ctx); err != nil || !slices.Equal(ids, []int64{4}) {
 		t.Fatalf("listed after chk-4: %v, %v (want [4])", ids, err)
 	}
 }
@@ -652,72 +682,36 @@ func TestDeltaOverSubsumedBase(t *testing.T) {
 // files when it completed (the end-of-input checkpoint of a window job
 // whose windows had all fired refused to commit).
 func TestEmptySnapshotEndsChain(t *testing.T) {
-	ctx := context.Background()
-	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
-	opts := CheckpointOptions{Storage: st, Retained: 1}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
-	kgs := base.KeyGroupRange{Start: 0, End: 8}
-	h := state.NewHeap(kgs)
-	var file bytes.Buffer
-	kfs := map[int64]*checkpoint.KeyedFile{}
-	upload := func(id int64, os task.OperatorSnapshot) {
-		t.Helper()
-		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
-		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
-		snap.Release()
-		if err != nil {
-			t.Fatalf("upload chk-%d: %v", id, err)
-		}
-		kfs[id] = kf
-	}
-	complete := func(id int64, flying ...int64) {
-		t.Helper()
-		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 8,
-			Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1)}}}
-		if kf := kfs[id]; kf != nil {
-			m.Operators[0].Keyed = []checkpoint.KeyedFile{*kf}
-		}
-		if err := st.CommitMetadata(ctx, m); err != nil {
-			t.Fatalf("commit chk-%d: %v", id, err)
-		}
-		c.chainsCompleted(id, flying...)
-		if err := st.Retain(ctx, 1, c.inFlight(flying)...); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := checkpoint.Verify(ctx, st, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cs := newChainSteps(t)
 	put := func(from, to int) {
 		for i := from; i < to; i++ {
-			h.Table("a").Put(1, fmt.Appendf(nil, "k%d", i), []byte("s"), []byte("v"))
+			cs.h.Table("a").Put(1, fmt.Appendf(nil, "k%d", i), []byte("s"), []byte("v"))
 		}
 	}
 	put(0, 20)
-	upload(1, task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false))
-	complete(1)
+	cs.upload(1, cs.capture(false))
+	cs.complete(1)
 	put(20, 25)
-	two := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false)
+	two := cs.capture(false)
 	for i := range 25 {
-		h.Table("a").DeleteKey(1, fmt.Appendf(nil, "k%d", i))
+		cs.h.Table("a").DeleteKey(1, fmt.Appendf(nil, "k%d", i))
 	}
-	last := task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, true) // empty; the subtask finished
-	upload(2, two)                                                                    // a delta over chk-1
-	upload(3, last)                                                                   // in full (chk-2 has not completed): no file
-	if kfs[2] == nil || len(kfs[2].Deltas) != 1 || kfs[3] != nil {
-		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 without a file: %+v, %+v", kfs[2], kfs[3])
+	last := cs.capture(true) // empty; the subtask finished
+	cs.upload(2, two)        // a delta over chk-1
+	cs.upload(3, last)       // in full (chk-2 has not completed): no file
+	if kf2, kf3 := cs.kfs[2], cs.kfs[3]; kf2 == nil || len(kf2.Deltas) != 1 || kf3 != nil {
+		t.Fatalf("chk-2 should be a delta over chk-1 and chk-3 without a file: %+v, %+v", kf2, kf3)
 	}
-	complete(2, 3)
-	complete(3) // retention removes chk-1 and chk-2: chk-3 uses neither
-	upload(4, last)
-	complete(4)
-	m, err := st.Load(ctx, 4)
+	cs.complete(2, 3)
+	cs.complete(3) // retention removes chk-1 and chk-2: chk-3 uses neither
+	cs.upload(4, last)
+	cs.complete(4)
+	m, err := cs.st.Load(cs.ctx, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Operators[0].Keyed) > 0 {
-		if got, _ := restoreChain(t, st, m, "agg", kgs); len(got) != 0 {
+		if got, _ := restoreChain(t, cs.st, m, "agg", cs.kgs); len(got) != 0 {
 			t.Fatalf("chk-4 restores %v, the state was empty", got)
 		}
 	}
