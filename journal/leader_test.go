@@ -127,9 +127,7 @@ func TestAppendLeadsOnIdlePartition(t *testing.T) {
 				done <- err
 			}()
 			p, _ := j.partition("t", 0)
-			for p.queued.Load() == 0 {
-				runtime.Gosched()
-			}
+			waitQueued(t, p, 1)
 			release()
 			if err := <-done; err != nil {
 				t.Fatal(err)
@@ -179,9 +177,7 @@ func TestAppendLeaderFsync(t *testing.T) {
 			for i := range n {
 				wg.Go(func() { offs[i], errs[i] = j.Append(ctx, "t", 0, Record{Value: fmt.Appendf(nil, "q%d", i)}) })
 			}
-			for p.queued.Load() < n {
-				runtime.Gosched()
-			}
+			waitQueued(t, p, n)
 			select {
 			case err := <-lead:
 				t.Fatalf("the leader returned (%v) before its fsync did", err)
@@ -406,5 +402,75 @@ func TestAppendLeaderAfterShutdown(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "clean-shutdown marker does not match") {
 		t.Fatalf("the marker was invalidated:\n%s", logs.String())
+	}
+}
+
+// waitQueued waits until n appends are queued for p's writer (a liveness
+// guard: it fails the test rather than hang when they never are).
+func waitQueued(t *testing.T, p *partition, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for p.queued.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d appends queued after a minute, want %d", p.queued.Load(), n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestAppendAfterOwnAsyncWhileWriterPicksItUp: a goroutine's Append lands
+// after its own earlier AppendAsync, also when the writer has taken that
+// batch from the queue but not yet locked the partition's files (the
+// queued count falls only after the commit, so the Append does not lead
+// past it).
+func TestAppendAfterOwnAsyncWhileWriterPicksItUp(t *testing.T) {
+	received, resume := make(chan struct{}, 1), make(chan struct{})
+	testWriterReceived = func() {
+		select {
+		case received <- struct{}{}:
+			<-resume
+		default:
+		}
+	}
+	defer func() { testWriterReceived = nil }()
+	j := mustOpen(t, t.TempDir(), quietOpts(vfs.OS{}, nil))
+	defer j.Close()
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := j.AppendAsync(ctx, "t", 0, Record{Value: []byte("A")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-received // the writer holds A, before its lock
+	type res struct {
+		off Offsets
+		err error
+	}
+	c := make(chan res, 1)
+	go func() {
+		off, err := j.Append(ctx, "t", 0, Record{Value: []byte("C")})
+		c <- res{off, err}
+	}()
+	p, _ := j.partition("t", 0)
+	deadline := time.Now().Add(time.Minute)
+	for p.queued.Load() < 2 && len(c) == 0 { // C queued behind A, or (wrongly) led past it
+		if time.Now().After(deadline) {
+			t.Fatal("C neither queued nor returned")
+		}
+		runtime.Gosched()
+	}
+	close(resume)
+	offA, err := a.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := <-c
+	if rc.err != nil {
+		t.Fatal(rc.err)
+	}
+	if offA.First != 0 || rc.off.First != 1 {
+		t.Fatalf("A at %d, C at %d: the Append after the same goroutine's AppendAsync must follow it", offA.First, rc.off.First)
 	}
 }

@@ -64,13 +64,13 @@ type partition struct {
 const appendQueue = 256
 
 type appendReq struct {
-	batch []byte // encoded with base 0; the writer sets the base
+	batch []byte // encoded with base 0; the committer (wmu's holder) sets the base
 	count int
 	base  int64
-	res   chan error // buffered: the writer never blocks on it
+	res   chan error // buffered: the committer never blocks on it
 	// Producer batches (producer.go): pf is nil for a plain Append.
 	pf       *producerFields
-	answered bool // the writer sent the answer
+	answered bool // the committer sent the answer
 }
 
 func (p *partition) String() string { return fmt.Sprintf("topic %q partition %d", p.topic, p.id) }
@@ -292,6 +292,10 @@ func (p *partition) closeFiles() {
 
 // --- the writer goroutine, and what holders of wmu run ---
 
+// testWriterReceived, when set (tests only, before any journal is opened),
+// runs on a writer goroutine between taking a request and locking wmu.
+var testWriterReceived func()
+
 func (p *partition) run() {
 	defer close(p.done)
 	o := &p.j.opts
@@ -310,6 +314,9 @@ func (p *partition) run() {
 	for {
 		select {
 		case r := <-p.reqs:
+			if testWriterReceived != nil {
+				testWriterReceived()
+			}
 			// The lock first, then the drain: what is queued while a
 			// leading Append syncs goes into this group too.
 			p.wmu.Lock()

@@ -20,8 +20,9 @@ import (
 // offset index and time index held in memory (and in files once sealed or
 // at a clean shutdown).
 //
-// The partition's writer goroutine changes next, size, maxTs, idx and tidx
-// while holding partition.mu; readers copy what they need under it.
+// Whoever writes the partition's files (the holder of partition.wmu: the
+// writer goroutine or a leading Append) changes next, size, maxTs, idx and
+// tidx while holding partition.mu; readers copy what they need under it.
 type segment struct {
 	base  int64
 	next  int64 // the offset after the last record
