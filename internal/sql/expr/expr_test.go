@@ -486,6 +486,11 @@ func TestTimeFunctions(t *testing.T) {
 		{call("UNIX_TIMESTAMP", s("2024-01-31 12:00:00")), "1706702400"},
 		{call("UNIX_TIMESTAMP", s("2024-01-31T12:00:00+01:00"), s("yyyy-MM-dd'T'HH:mm:ssXXX")), "1706698800"},
 		{call("UNIX_TIMESTAMP", s("x")), "-9223372036854775808"}, // Long.MIN_VALUE, as Flink
+		// SimpleDateFormat.parse reads a prefix: a TIMESTAMP(3)'s text with
+		// the default pattern is its second; too short a text is no match.
+		{call("UNIX_TIMESTAMP", s("2024-01-31 12:00:00.789")), "1706702400"},
+		{call("UNIX_TIMESTAMP", s("2024-01-31 12:00")), "-9223372036854775808"},
+		{call("TO_TIMESTAMP", s("2024-01-31 12:00:00.789"), s("yyyy-MM-dd HH:mm:ss")), "NULL"}, // DateTimeFormatter: the whole text
 		{call("FROM_UNIXTIME", i(1706702400)), "'2024-01-31 12:00:00'"},
 		{call("FROM_UNIXTIME", i(0), s("yyyy")), "'1970'"},
 		{call("TO_TIMESTAMP_LTZ", i(1700000000), i(0)), "TIMESTAMP '2023-11-14 22:13:20'"},

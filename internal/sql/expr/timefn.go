@@ -195,6 +195,15 @@ func formatDT(toks []dtToken, ms int64, ns int32, off int, zn string) string {
 // parseDT parses text with a pattern into wall-clock epoch millis + nanos;
 // hasOff reports an offset in the text (then ms is already UTC).
 func parseDT(toks []dtToken, s string) (ms int64, ns int32, hasOff bool, err error) {
+	return parseDTText(toks, s, false)
+}
+
+// parseDTText is parseDT; with prefix, text after what the pattern matched
+// is ignored, as java.text.SimpleDateFormat.parse(String) does (Flink's
+// UNIX_TIMESTAMP: '2024-01-01 00:00:00.000' with the default pattern
+// 'yyyy-MM-dd HH:mm:ss' is that second; SimpleDateFormat's lenient
+// overflow of fields, e.g. a month 13, is not copied: no match).
+func parseDTText(toks []dtToken, s string, prefix bool) (ms int64, ns int32, hasOff bool, err error) {
 	y, mo, d, h, mi, sec := 1970, 1, 1, 0, 0, 0
 	var nanos int64
 	pm, has12, doy := false, false, false
@@ -359,7 +368,7 @@ func parseDT(toks []dtToken, s string) (ms int64, ns int32, hasOff bool, err err
 			}
 		}
 	}
-	if pos != len(s) {
+	if pos != len(s) && !prefix {
 		return fail()
 	}
 	if has12 && pm {
@@ -675,8 +684,10 @@ func registerTime(r *Registry) {
 		},
 	})
 	// UNIX_TIMESTAMP(): now in epoch seconds. UNIX_TIMESTAMP(string[,
-	// pattern]): the text read in the session zone; Long.MIN_VALUE when it
-	// does not match (Flink's behaviour, FLINK-37753).
+	// pattern]): the text read in the session zone, text after what the
+	// pattern matches ignored (SimpleDateFormat.parse, as Flink);
+	// Long.MIN_VALUE when it does not match (Flink's behaviour,
+	// FLINK-37753).
 	r.Register("UNIX_TIMESTAMP", Overload{Sig: "UNIX_TIMESTAMP() -> BIGINT", Bind: Fixed(tBigInt), Volatile: true,
 		Impl: func(b *Bound) (Func, error) {
 			clock, err := needClock(b)
@@ -700,7 +711,7 @@ func registerTime(r *Registry) {
 			if err != nil {
 				return table.Int(math.MinInt64), nil
 			}
-			ms, _, hasOff, err := parseDT(toks, vs[0].AsString())
+			ms, _, hasOff, err := parseDTText(toks, vs[0].AsString(), true) // SimpleDateFormat.parse: a prefix
 			if err != nil {
 				return table.Int(math.MinInt64), nil
 			}
