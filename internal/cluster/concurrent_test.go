@@ -619,8 +619,14 @@ func (cs *chainSteps) complete(id int64, flying ...int64) {
 	if err := cs.st.Retain(cs.ctx, 1, cs.c.inFlight(flying)...); err != nil {
 		cs.t.Fatalf("retain after chk-%d: %v", id, err)
 	}
-	if _, err := checkpoint.Verify(cs.ctx, cs.st, id); err != nil {
+	ids, err := cs.st.List(cs.ctx)
+	if err != nil {
 		cs.t.Fatal(err)
+	}
+	for _, id := range ids { // every listed checkpoint restores
+		if _, err := checkpoint.Verify(cs.ctx, cs.st, id); err != nil {
+			cs.t.Fatal(err)
+		}
 	}
 }
 
@@ -714,5 +720,41 @@ func TestEmptySnapshotEndsChain(t *testing.T) {
 		if got, _ := restoreChain(t, cs.st, m, "agg", cs.kgs); len(got) != 0 {
 			t.Fatalf("chk-4 restores %v, the state was empty", got)
 		}
+	}
+}
+
+// TestInFlightKeepsBaseListed: a chain in flight that reuses, unchanged, the
+// chain of a completed checkpoint whose own directory holds none of its
+// files (chk-2 reused chk-1's file; chk-3 reuses chk-2's chain) keeps that
+// checkpoint listed when a newer one completes first (chk-5, a full file):
+// the file in chk-1's directory is accepted only while a complete
+// checkpoint's chains use it, and chk-5's do not.
+func TestInFlightKeepsBaseListed(t *testing.T) {
+	cs := newChainSteps(t)
+	for i := range 20 {
+		cs.h.Table("a").Put(1, fmt.Appendf(nil, "k%d", i), []byte("s"), []byte("v"))
+	}
+	cs.upload(1, cs.capture(false))
+	cs.complete(1)
+	cs.upload(2, cs.capture(false)) // nothing changed: chk-1's chain as it is
+	if kf := cs.kfs[2]; kf == nil || kf.Dir != 1 || len(kf.Deltas) != 0 {
+		t.Fatalf("chk-2 should reuse chk-1's file: %+v", kf)
+	}
+	cs.complete(2)                  // chk-1 is subsumed, its file kept for chk-2
+	cs.upload(3, cs.capture(false)) // chk-2's chain as it is, files in chk-1's directory only
+	cs.h.Table("a").Put(1, []byte("k0"), []byte("s"), []byte("w"))
+	lost := task.SubtaskSnapshot{Operators: []task.OperatorSnapshot{cs.capture(false)}} // a checkpoint that failed
+	lost.Release()
+	cs.upload(5, cs.capture(false)) // not the next of chk-2's: a full file
+	if kf := cs.kfs[5]; kf == nil || kf.Dir != 0 || len(kf.Deltas) != 0 {
+		t.Fatalf("chk-5 should be a full file of its own: %+v", kf)
+	}
+	cs.complete(5, 3) // before chk-3
+	if ids, _ := cs.st.List(cs.ctx); !slices.Equal(ids, []int64{2, 5}) {
+		t.Fatalf("listed with chk-3 in flight: %v, want [2 5] (chk-2: chk-3's base)", ids)
+	}
+	cs.complete(3) // commits; then subsumed by chk-5 with chk-2
+	if ids, _ := cs.st.List(cs.ctx); !slices.Equal(ids, []int64{5}) {
+		t.Fatalf("listed at the end: %v, want [5]", ids)
 	}
 }
