@@ -758,3 +758,66 @@ func TestInFlightKeepsBaseListed(t *testing.T) {
 		t.Fatalf("listed at the end: %v, want [5]", ids)
 	}
 }
+
+// streamFailing is Local whose streamed files of checkpoint failID fail to
+// commit.
+type streamFailing struct {
+	*checkpoint.Local
+	failID int64
+}
+
+type failCommit struct{ checkpoint.FileWriter }
+
+func (f failCommit) Commit(checkpoint.FileSum) error {
+	f.FileWriter.Abort()
+	return errInjected
+}
+
+func (s streamFailing) CreateFile(ctx context.Context, id int64, name string) (checkpoint.FileWriter, error) {
+	w, err := s.Local.CreateFile(ctx, id, name)
+	if err != nil || id != s.failID {
+		return w, err
+	}
+	return failCommit{w}, nil
+}
+
+// TestFailedDeltaUploadDropsItsChain: a delta whose upload fails (through a
+// StreamWriter, as Local and S3 are) leaves nothing in flight: the chain it
+// was written over stood for it only while it was written (dropTip), so
+// retention is free to subsume that chain's checkpoint again.
+func TestFailedDeltaUploadDropsItsChain(t *testing.T) {
+	ctx := context.Background()
+	st := streamFailing{Local: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt")), failID: 2}
+	opts := CheckpointOptions{Storage: st, Retained: 1}
+	opts.defaults()
+	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	kgs := base.KeyGroupRange{Start: 0, End: 8}
+	h := state.NewHeap(kgs)
+	var file bytes.Buffer
+	upload := func(id int64) (*checkpoint.KeyedFile, error) {
+		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{
+			task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false)}}
+		defer snap.Release()
+		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		return kf, err
+	}
+	for i := range 20 {
+		h.Table("a").Put(1, fmt.Appendf(nil, "k%d", i), []byte("s"), []byte("v"))
+	}
+	kf, err := upload(1)
+	if err != nil || kf == nil {
+		t.Fatalf("chk-1: %+v, %v", kf, err)
+	}
+	if err := st.CommitMetadata(ctx, &checkpoint.Metadata{ID: 1, JobFingerprint: "j", MaxParallelism: 8,
+		Operators: []checkpoint.OperatorState{{UID: "agg", Parallelism: 1, Subtasks: make([][]byte, 1), Keyed: []checkpoint.KeyedFile{*kf}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c.chainsCompleted(1)
+	h.Table("a").Put(1, []byte("k1"), []byte("s"), []byte("w"))
+	if _, err := upload(2); !errors.Is(err, errInjected) {
+		t.Fatalf("chk-2's delta: %v, want the injected commit failure", err)
+	}
+	if keep := c.inFlight(nil); len(keep) != 0 {
+		t.Fatalf("after chk-2's failed upload retention must keep %v; want nothing", keep)
+	}
+}
