@@ -120,9 +120,7 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 	ctx := context.Background()
 	var res concurrentResult
 	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
-	opts := CheckpointOptions{Storage: st, MaxDeltas: 4, Retained: retained}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	c := uploadCoordinator(CheckpointOptions{Storage: st, MaxDeltas: 4, Retained: retained})
 	rng := rand.New(rand.NewPCG(seed, uint64(maxConc*10+retained)))
 	ranges := []base.KeyGroupRange{{Start: 0, End: 8}, {Start: 8, End: 16}}
 	heaps := []*state.Heap{state.NewHeap(ranges[0]), state.NewHeap(ranges[1])}
@@ -564,6 +562,13 @@ func TestFinishedCopiesCompleteInOrder(t *testing.T) {
 	}
 }
 
+// uploadCoordinator is a coordinator of opts (defaults applied) for driving
+// uploadKeyed, chainsCompleted and inFlight without a job.
+func uploadCoordinator(opts CheckpointOptions) *coordinator {
+	opts.defaults()
+	return &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+}
+
 // chainSteps drives one subtask's chain by hand, as the uploader and the
 // coordinator do: upload a capture for a checkpoint, complete a checkpoint
 // (commit its metadata, chainsCompleted, retention keeping 1 and what the
@@ -581,11 +586,9 @@ type chainSteps struct {
 
 func newChainSteps(t *testing.T) *chainSteps {
 	st := &failingStorage{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))}
-	opts := CheckpointOptions{Storage: st, Retained: 1}
-	opts.defaults()
 	kgs := base.KeyGroupRange{Start: 0, End: 8}
 	return &chainSteps{t: t, ctx: context.Background(), st: st, kgs: kgs, h: state.NewHeap(kgs), kfs: map[int64]*checkpoint.KeyedFile{},
-		c: &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}}
+		c: uploadCoordinator(CheckpointOptions{Storage: st, Retained: 1})}
 }
 
 // capture takes a snapshot of the heap (keep: a finished subtask's last
@@ -788,9 +791,7 @@ func (s streamFailing) CreateFile(ctx context.Context, id int64, name string) (c
 func TestFailedDeltaUploadDropsItsChain(t *testing.T) {
 	ctx := context.Background()
 	st := streamFailing{Local: checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt")), failID: 2}
-	opts := CheckpointOptions{Storage: st, Retained: 1}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	c := uploadCoordinator(CheckpointOptions{Storage: st, Retained: 1})
 	kgs := base.KeyGroupRange{Start: 0, End: 8}
 	h := state.NewHeap(kgs)
 	var file bytes.Buffer

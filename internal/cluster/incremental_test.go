@@ -80,9 +80,7 @@ func restoreChain(t *testing.T, st checkpoint.Storage, m *checkpoint.Metadata, u
 func TestIncrementalUpload(t *testing.T) {
 	ctx := context.Background()
 	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
-	opts := CheckpointOptions{Storage: st, MaxDeltas: 3}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	c := uploadCoordinator(CheckpointOptions{Storage: st, MaxDeltas: 3})
 	kgs := base.KeyGroupRange{Start: 8, End: 16}
 	h := state.NewHeap(kgs)
 	rng := rand.New(rand.NewPCG(1, 2))

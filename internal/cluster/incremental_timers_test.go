@@ -21,9 +21,7 @@ import (
 func TestIncrementalFiredTimersStayFired(t *testing.T) {
 	ctx := context.Background()
 	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
-	opts := CheckpointOptions{Storage: st}
-	opts.defaults()
-	c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+	c := uploadCoordinator(CheckpointOptions{Storage: st})
 	kgs := base.KeyGroupRange{Start: 8, End: 16}
 	h := state.NewHeap(kgs)
 	h.Table("v").Put(9, []byte("k"), nil, []byte("x")) // some state that never changes

@@ -31,9 +31,7 @@ func BenchmarkUploadGrowing(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
-		opts := CheckpointOptions{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(dir, "ckpt"))}
-		opts.defaults()
-		c := &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+		c := uploadCoordinator(CheckpointOptions{Storage: checkpoint.NewLocal(vfs.OS{}, filepath.Join(dir, "ckpt"))})
 		h := state.NewHeap(kgs)
 		tb := h.Table("bids")
 		var file bytes.Buffer

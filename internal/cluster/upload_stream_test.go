@@ -37,9 +37,7 @@ func TestUploadStreamSameBytes(t *testing.T) {
 	var hs [2]*state.Heap
 	var files [2]bytes.Buffer
 	for i := range cs {
-		opts := CheckpointOptions{Storage: stores[i]}
-		opts.defaults()
-		cs[i] = &coordinator{opts: opts, chains: map[chainKey]*chain{}, files: map[string]*decodedFile{}}
+		cs[i] = uploadCoordinator(CheckpointOptions{Storage: stores[i]})
 		hs[i] = state.NewHeap(kgs)
 	}
 	value := bytes.Repeat([]byte("v"), 300)
