@@ -53,25 +53,31 @@ type b1Stats struct {
 }
 
 func parseB1Stats(line string) (b1Stats, bool) {
+	var s b1Stats
+	ok := parseStatsLine(line, map[string]*int64{"gen": &s.gen, "lag": &s.lag, "sunk": &s.sunk, "cp_ok": &s.cpOK, "cp_failed": &s.cpFailed, "cp_max_ms": &s.cpMaxMS})
+	return s, ok
+}
+
+// parseStatsLine reads a child's "stats k=v ..." line into fields; false
+// unless it is one and every field is present with an integer value.
+func parseStatsLine(line string, fields map[string]*int64) bool {
 	rest, ok := strings.CutPrefix(line, "stats ")
 	if !ok {
-		return b1Stats{}, false
+		return false
 	}
-	var s b1Stats
-	fields := map[string]*int64{"gen": &s.gen, "lag": &s.lag, "sunk": &s.sunk, "cp_ok": &s.cpOK, "cp_failed": &s.cpFailed, "cp_max_ms": &s.cpMaxMS}
 	found := 0
 	for _, f := range strings.Fields(rest) {
 		k, v, _ := strings.Cut(f, "=")
 		if p := fields[k]; p != nil {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return b1Stats{}, false
+				return false
 			}
 			*p = n
 			found++
 		}
 	}
-	return s, found == len(fields)
+	return found == len(fields)
 }
 
 // TestBackpressureMemory is RELIABILITY B1 on a real strom process (`strom

@@ -56,27 +56,11 @@ type b5Stats struct {
 }
 
 func parseB5Stats(line string) (b5Stats, bool) {
-	rest, ok := strings.CutPrefix(line, "stats ")
-	if !ok {
-		return b5Stats{}, false
-	}
 	var s b5Stats
-	fields := map[string]*int64{"t_ms": &s.tMS, "produced": &s.produced, "lag": &s.lag, "rows": &s.rows, "counted": &s.counted,
+	ok := parseStatsLine(line, map[string]*int64{"t_ms": &s.tMS, "produced": &s.produced, "lag": &s.lag, "rows": &s.rows, "counted": &s.counted,
 		"cp_ok": &s.cpOK, "cp_failed": &s.cpFailed, "cp_max_ms": &s.cpMaxMS, "goroutines": &s.goroutines, "heap": &s.heap,
-		"warnings": &s.warnings, "exceptions": &s.exceptions}
-	found := 0
-	for _, f := range strings.Fields(rest) {
-		k, v, _ := strings.Cut(f, "=")
-		if p := fields[k]; p != nil {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return b5Stats{}, false
-			}
-			*p = n
-			found++
-		}
-	}
-	return s, found == len(fields)
+		"warnings": &s.warnings, "exceptions": &s.exceptions})
+	return s, ok
 }
 
 // diskSample is the input topic's disk use at one time: per partition the
