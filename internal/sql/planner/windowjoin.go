@@ -176,6 +176,7 @@ type windowJoinFn struct {
 	rs       []table.Row
 	lrow     []table.Value // a decoded left row
 	matched  []bool
+	pair     table.Row // the joined row the condition reads
 }
 
 // keyRows are the rows of one key (and window) in memory: RowCodec bytes,
@@ -322,7 +323,7 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 		rs = append(rs, r)
 	}
 	f.rs = rs
-	defer clear(f.rs)
+	defer func() { clear(f.rs); f.pair = table.Row{} }()
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
 	if cap(f.matched) < len(rs) {
@@ -342,8 +343,8 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 			for _, b := range rs {
 				ok := true
 				if f.cond != nil {
-					row := joinRows(a, b.Fields, nl, nr)
-					if ok, err = f.cond(&row); err != nil {
+					f.pair = joinRows(a, b.Fields, nl, nr)
+					if ok, err = f.cond(&f.pair); err != nil {
 						return err
 					}
 				}
@@ -361,7 +362,10 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 		for j, b := range rs {
 			row := joinRows(a, b.Fields, nl, nr)
 			if f.cond != nil {
-				ok, err := f.cond(&row)
+				// Through a field: a pointer to row would move it to
+				// the heap, one more allocation per pair.
+				f.pair = row
+				ok, err := f.cond(&f.pair)
 				if err != nil {
 					return err
 				}
