@@ -115,9 +115,12 @@ type sliceAgg struct {
 		key string
 		t   int64 // math.MinInt64: none
 	}
-	order []int32       // bufd positions by key and slice end; stale when dirty
-	dirty bool          // a slice was buffered or moved since order was built
-	acc   []table.Value // scratch accumulator of a window fired from memory
+	order    []int32         // bufd positions by key and slice end; stale when dirty
+	grp      []int32         // of order: the number of the key
+	keyVals  [][]table.Value // by key number: the key decoded, nil until emitted
+	keyBlock []table.Value   // keyVals are carved from it
+	dirty    bool            // a slice was buffered or moved since order was built
+	acc      []table.Value   // scratch accumulator of a window fired from memory
 }
 
 // sliceKey names a buffered slice: the grouping key and the slice end.
@@ -307,6 +310,19 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 			}
 			return cmp.Compare(a.end, b.end)
 		})
+		// The keys in that order, numbered (one string comparison per
+		// slice here instead of one per slice and window fired), and
+		// decoded when first emitted.
+		s.grp = s.grp[:0]
+		g := int32(-1)
+		for i, p := range s.order {
+			if i == 0 || s.bufd[p].key != s.bufd[s.order[i-1]].key {
+				g++
+			}
+			s.grp = append(s.grp, g)
+		}
+		clear(s.keyVals)
+		s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
 		s.dirty = false
 	}
 	first := end - s.size + s.slide // the end of the window's first slice
@@ -314,19 +330,19 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 		s.acc = make([]table.Value, len(s.a.types))
 	}
 	acc := s.acc[:len(s.a.types)]
-	key, open := "", false
-	for _, p := range s.order {
+	g, at := int32(-1), int32(0) // the key being merged, and one of its slices
+	for i, p := range s.order {
 		b := &s.bufd[p]
 		if b.end < first || b.end > end || b.first > end {
 			continue
 		}
-		if !open || b.key != key {
-			if open {
-				if err := s.emit(key, end, acc, out); err != nil {
+		if s.grp[i] != g {
+			if g >= 0 {
+				if err := s.emit(g, at, end, acc, out); err != nil {
 					return err
 				}
 			}
-			key, open = b.key, true
+			g, at = s.grp[i], p
 			s.a.initTo(acc)
 		}
 		for i, c := range s.a.aggs {
@@ -335,8 +351,8 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 			}
 		}
 	}
-	if open {
-		if err := s.emit(key, end, acc, out); err != nil {
+	if g >= 0 {
+		if err := s.emit(g, at, end, acc, out); err != nil {
 			return err
 		}
 	}
@@ -376,16 +392,24 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	return nil
 }
 
-// emit emits the row of the window ending at end of key (encoded).
-func (s *sliceAgg) emit(key string, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
-	// One allocation per row: the key decoded into its first fields, the
-	// results appended.
-	fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
-	if s.nkeys > 0 {
-		if _, err := s.keyCodec.DecodeTo(fields, []byte(key)); err != nil {
+// emit emits the row of the window ending at end of key group g (of
+// fireBuffered's order), whose slice at is in bufd.
+func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+	kv := s.keyVals[g]
+	if kv == nil && s.nkeys > 0 {
+		if len(s.keyBlock) < s.nkeys {
+			s.keyBlock = make([]table.Value, max(1024, s.nkeys))
+		}
+		kv, s.keyBlock = s.keyBlock[:s.nkeys:s.nkeys], s.keyBlock[s.nkeys:]
+		if _, err := s.keyCodec.DecodeTo(kv, []byte(s.bufd[at].key)); err != nil {
 			return err
 		}
+		s.keyVals[g] = kv
 	}
+	// One allocation per row: the key's fields, the window's, the
+	// results.
+	fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+	copy(fields, kv)
 	fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
 	fields, err := s.a.appendResults(fields, table.Row{Fields: acc})
 	if err != nil {
