@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
+	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -236,4 +238,47 @@ func (f boundedOneValues) TableSource(ctx context.Context, t connector.TableCont
 		return nil, err
 	}
 	return oneRowSource{src}, nil
+}
+
+// TestNoSnapshotsKeepsUIDs: the operators and UIDs of Nexmark q5 and q8
+// (sliced aggregations, a MAX per window, window joins) are the same with
+// checkpoints on (windows through state) and off (windows from memory):
+// the memory path is inside the operators' functions, so a job's
+// checkpoint lists the operators of the plans before it.
+func TestNoSnapshotsKeepsUIDs(t *testing.T) {
+	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := strings.Replace(string(src), "'100000000'", "'1000'", 1)
+	for _, q := range []string{"q5", "q8"} {
+		text, err := os.ReadFile("../internal/nexmark/sql/" + q + ".sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids := func(ck *stream.CheckpointOptions) []string {
+			sess := streamsql.NewSession(streamsql.Options{Parallelism: 1, Checkpoints: ck,
+				Factories: []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()}})
+			job, _, err := sess.Submit(context.Background(), ddl+string(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := job.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			var us []string
+			for _, v := range job.View() {
+				for _, o := range v.Operators {
+					us = append(us, o.UID)
+				}
+			}
+			slices.Sort(us)
+			return us
+		}
+		mem := uids(nil)
+		st := uids(&stream.CheckpointOptions{Dir: t.TempDir(), Interval: time.Hour})
+		if len(mem) == 0 || !slices.Equal(mem, st) {
+			t.Errorf("%s: UIDs without checkpoints %v, with %v", q, mem, st)
+		}
+	}
 }
