@@ -131,8 +131,12 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	lkey, _ := joinKeyOf(n.L, n.LKeys, n.NullSafe, 'L')
 	rkey, _ := joinKeyOf(n.R, n.RKeys, n.NullSafe, 'R')
 	mem := tr.p.NoSnapshots
+	post := tr.joinPost[n]
+	if n.Kind != "INNER" {
+		post = nil
+	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: mem}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: mem, post: post}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond)
@@ -177,6 +181,10 @@ type windowJoinFn struct {
 	lrow     []table.Value // a decoded left row
 	matched  []bool
 	pair     table.Row // the joined row the condition reads
+	// post are filters of the Calc over an inner join (integer
+	// comparisons that cannot fail on a joined row): a pair they drop
+	// is not built (the Calc applies them again).
+	post []func(*table.Row) (bool, error)
 }
 
 // keyRows are the rows of one key (and window) in memory: RowCodec bytes,
@@ -360,11 +368,15 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 		}
 		matched := false
 		for j, b := range rs {
-			row := joinRows(a, b.Fields, nl, nr)
+			if f.cond == nil && len(f.post) == 0 {
+				matched, matchedR[j] = true, true
+				out.Emit(joinRows(a, b.Fields, nl, nr))
+				continue
+			}
+			// The pair in scratch (read through a field: a pointer to
+			// a local would move it to the heap), copied when emitted.
+			f.pair = table.Row{Kind: table.Insert, Fields: joinInto(f.pair.Fields, a, b.Fields, nl, nr)}
 			if f.cond != nil {
-				// Through a field: a pointer to row would move it to
-				// the heap, one more allocation per pair.
-				f.pair = row
 				ok, err := f.cond(&f.pair)
 				if err != nil {
 					return err
@@ -374,7 +386,12 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 				}
 			}
 			matched, matchedR[j] = true, true
-			out.Emit(row)
+			if ok, err := f.passPost(); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+			out.Emit(table.Row{Kind: table.Insert, Fields: slices.Clone(f.pair.Fields)})
 		}
 		if !matched && (kind == "LEFT" || kind == "FULL") {
 			out.Emit(joinRows(a, nil, nl, nr))
@@ -388,6 +405,29 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 		}
 	}
 	return nil
+}
+
+// passPost reports whether f.pair passes the filters of the Calc above
+// (post: an inner join only).
+func (f *windowJoinFn) passPost() (bool, error) {
+	for _, p := range f.post {
+		if ok, err := p(&f.pair); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// joinInto is joinRows into dst's memory.
+func joinInto(dst, a, b []table.Value, nl, nr int) []table.Value {
+	if cap(dst) < nl+nr {
+		dst = make([]table.Value, nl+nr)
+	}
+	dst = dst[:nl+nr]
+	clear(dst)
+	copy(dst, a)
+	copy(dst[nl:], b)
+	return dst
 }
 
 // joinRows is the joined row of a and b (nil: NULLs), kind +I.

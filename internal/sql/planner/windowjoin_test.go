@@ -84,7 +84,7 @@ func TestWindowJoinMemoryMatchesState(t *testing.T) {
 		a, b := r.Fields[2], r.Fields[5]
 		return !a.IsNull() && !b.IsNull() && a.AsInt() < b.AsInt(), nil
 	}
-	run := func(kind string, seed uint64, mem bool, maxBytes int) []string {
+	run := func(kind string, seed uint64, mem bool, maxBytes int, cond, post func(*table.Row) (bool, error)) []table.Row {
 		n := &WindowJoin{Kind: kind, L: &Calc{cols: cols}, R: &Calc{cols: cols}, LEnd: 1, REnd: 1}
 		h, err := streamtest.New(func(s stream.Stream[sided]) stream.Stream[table.Row] {
 			side := func(left bool) stream.KeyedStream[table.Row, string] {
@@ -92,7 +92,11 @@ func TestWindowJoinMemoryMatchesState(t *testing.T) {
 				return stream.KeyBy(rows, func(r table.Row) string { return r.Fields[0].String() + r.Fields[1].String() })
 			}
 			return stream.KeyedCoProcess(side(true), side(false), func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-				return &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), cond: cond, mem: mem, maxBytes: maxBytes}
+				f := &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), cond: cond, mem: mem, maxBytes: maxBytes}
+				if post != nil {
+					f.post = append(f.post, post)
+				}
+				return f
 			})
 		})
 		if err != nil {
@@ -120,23 +124,56 @@ func TestWindowJoinMemoryMatchesState(t *testing.T) {
 		if err := h.EndInput(); err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, r := range h.Values() {
-			got = append(got, r.String())
-		}
-		return got
+		return h.Values()
 	}
 	for _, kind := range []string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"} {
 		for seed := range uint64(40) {
-			want := run(kind, seed, false, 0)
+			want := strs(run(kind, seed, false, 0, cond, nil))
 			if len(want) == 0 {
 				t.Fatalf("%s seed %d: no rows", kind, seed)
 			}
 			for _, bound := range []int{0, 2000} {
-				if got := run(kind, seed, true, bound); !slices.Equal(got, want) {
+				if got := strs(run(kind, seed, true, bound, cond, nil)); !slices.Equal(got, want) {
 					t.Fatalf("%s seed %d, in memory (bound %d):\n got %v\nwant %v", kind, seed, bound, got, want)
 				}
 			}
 		}
 	}
+	// An inner join with the Calc's filter l.v >= r.v applied inside
+	// (post), with and without a condition: exactly the rows of the join
+	// without it that pass the filter, in their order.
+	ge := func(r *table.Row) (bool, error) {
+		a, b := r.Fields[2], r.Fields[5]
+		return !a.IsNull() && !b.IsNull() && a.AsInt() >= b.AsInt(), nil
+	}
+	notThree := func(r *table.Row) (bool, error) { return r.Fields[2].IsNull() || r.Fields[2].AsInt() != 3, nil }
+	for _, c := range []func(*table.Row) (bool, error){nil, notThree} {
+		for seed := range uint64(40) {
+			all := run("INNER", seed, false, 0, c, nil)
+			var want []string
+			for _, r := range all {
+				if ok, _ := ge(&r); ok {
+					want = append(want, r.String())
+				}
+			}
+			if len(want) == len(all) {
+				t.Fatalf("seed %d: the filter drops no row of %d", seed, len(all))
+			}
+			for _, mem := range []bool{false, true} {
+				got := run("INNER", seed, mem, 0, c, ge)
+				if len(got) != len(want) || !slices.Equal(strs(got), want) {
+					t.Fatalf("seed %d, in memory %v: with the filter inside\n got %v\nwant %v", seed, mem, strs(got), want)
+				}
+			}
+		}
+	}
+}
+
+func strs(rs []table.Row) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.String())
+	}
+	return out
+
 }
