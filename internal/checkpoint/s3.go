@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -163,13 +164,31 @@ const (
 	EnvAWSSecretKey    = "AWS_SECRET_ACCESS_KEY"
 	EnvAWSSessionToken = "AWS_SESSION_TOKEN"
 	EnvAWSRegion       = "AWS_REGION"
+	EnvS3PartSize      = "STROM_S3_PART_SIZE" // bytes, or with KiB, MiB or GiB: 5MiB
 )
+
+// parsePartSize reads STROM_S3_PART_SIZE: a number of bytes, optionally
+// followed by KiB, MiB or GiB.
+func parsePartSize(v string) (int64, error) {
+	num, mul := v, int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			num, mul = n, m
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > maxS3PartSize/mul {
+		return 0, fmt.Errorf("checkpoint: %s=%q: want a number of bytes from 5MiB to 5GiB, e.g. 16777216 or 16MiB", EnvS3PartSize, v)
+	}
+	return n * mul, nil
+}
 
 // S3OptionsFromURL parses s3://bucket[/prefix] and takes the endpoint,
 // the credentials and the region from getenv: STROM_S3_ENDPOINT (default
 // AWS S3; "http://host:port" for a store without TLS),
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
-// AWS_REGION.
+// AWS_REGION, and the part size of multipart uploads from
+// STROM_S3_PART_SIZE (default DefaultS3PartSize).
 func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error) {
 	rest, ok := strings.CutPrefix(loc, S3URLScheme)
 	if !ok {
@@ -192,6 +211,11 @@ func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error)
 		AccessKey:    getenv(EnvAWSAccessKeyID),
 		SecretKey:    getenv(EnvAWSSecretKey),
 		SessionToken: getenv(EnvAWSSessionToken),
+	}
+	if v := getenv(EnvS3PartSize); v != "" {
+		if o.PartSize, err = parsePartSize(v); err != nil {
+			return S3Options{}, err
+		}
 	}
 	if err := o.Validate(); err != nil {
 		return S3Options{}, fmt.Errorf("%w (from %s)", err, loc)

@@ -145,6 +145,19 @@ func TestS3OptionsFromURL(t *testing.T) {
 		t.Fatalf("without a secret key: %v", err)
 	}
 	env[EnvAWSSecretKey] = "SK"
+	for v, want := range map[string]int64{"5MiB": 5 << 20, "6291456": 6 << 20, "1GiB": 1 << 30, "5120KiB": 5 << 20} {
+		env[EnvS3PartSize] = v
+		if o, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err != nil || o.PartSize != want {
+			t.Errorf("%s=%s: part size %d, %v; want %d", EnvS3PartSize, v, o.PartSize, err, want)
+		}
+	}
+	for _, bad := range []string{"4MiB", "x", "-5MiB", "6GiB", "5 MiB", "5MB", "9223372036854775807GiB"} {
+		env[EnvS3PartSize] = bad
+		if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil || !strings.Contains(err.Error(), "part size") && !strings.Contains(err.Error(), EnvS3PartSize) {
+			t.Errorf("%s=%s: %v", EnvS3PartSize, bad, err)
+		}
+	}
+	delete(env, EnvS3PartSize)
 	env[EnvS3Endpoint] = "host:9000/path"
 	if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil {
 		t.Fatal("endpoint with a path accepted")
