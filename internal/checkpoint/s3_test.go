@@ -478,3 +478,62 @@ func TestS3CreateFile(t *testing.T) {
 		t.Fatalf("a 1 MiB part size: %v", err)
 	}
 }
+
+// TestS3StreamBufferReused: a streamed file's buffer, grown up to a part by
+// a multipart file, serves the next files (no new first-part buffer per
+// file), and at most maxSpareBufs are kept.
+func TestS3StreamBufferReused(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	opts := f.options("p")
+	opts.PartSize = 5 << 20
+	s, err := NewS3(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), (11<<20)/16)
+	put := func(name string, data []byte) *s3File {
+		t.Helper()
+		w, err := s.CreateFile(ctx, 1, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		return w.(*s3File)
+	}
+	commit := func(w *s3File, data []byte) {
+		t.Helper()
+		if err := w.Commit(FileSum{Size: int64(len(data)), CRC: CRC(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := put("big.state", data)
+	buf := big.buf[:1]
+	if cap(buf) != int(opts.PartSize) {
+		t.Fatalf("a multipart file's buffer holds %d bytes, want one part (%d)", cap(buf), opts.PartSize)
+	}
+	commit(big, data)
+	for i, name := range []string{"a.state", "b.state"} {
+		w := put(name, data[:1000+i])
+		if &w.buf[:1][0] != &buf[0] {
+			t.Fatalf("%s got a new buffer of %d bytes, not the part buffer of big.state", name, cap(w.buf))
+		}
+		commit(w, data[:1000+i])
+	}
+	// Three files at once: three buffers, two kept.
+	ws := []*s3File{put("c.state", data[:10]), put("d.state", data[:10]), put("e.state", data[:10])}
+	for _, w := range ws {
+		w.Abort()
+	}
+	if len(s.spare) != maxSpareBufs {
+		t.Fatalf("%d spare buffers kept, want %d", len(s.spare), maxSpareBufs)
+	}
+	for name, want := range map[string][]byte{"big.state": data, "a.state": data[:1000], "b.state": data[:1001]} {
+		got, err := s.ReadFile(ctx, 1, name, &FileSum{Size: int64(len(want)), CRC: CRC(want)})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s reads back %d bytes: %v", name, len(got), err)
+		}
+	}
+}
