@@ -284,11 +284,58 @@ func (s *S3) complete(ctx context.Context, id int64) (bool, error) {
 func (s *S3) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
 	opts.ContentType = "application/octet-stream"
 	opts.DisableContentSha256 = true
-	_, err := s.core.PutObject(ctx, s.opts.Bucket, key, bytes.NewReader(data), int64(len(data)), md5Base64(data), "", opts)
+	body := newBodyReader(data)
+	defer body.detach()
+	_, err := s.core.PutObject(ctx, s.opts.Bucket, key, body, int64(len(data)), md5Base64(data), "", opts)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
+}
+
+// bodyReader is the body of a request over bytes the caller reuses once
+// the request returned. net/http may go on reading a request's body after
+// the response (a store that answers an error before reading the whole
+// body): after detach, reads fail and never touch the bytes. It is
+// seekable, so that minio-go can retry the request.
+type bodyReader struct {
+	mu       sync.Mutex
+	r        bytes.Reader
+	detached bool
+}
+
+func newBodyReader(data []byte) *bodyReader {
+	b := &bodyReader{}
+	b.r.Reset(data)
+	return b
+}
+
+// errDetached is what a request body read after its request returned gives.
+var errDetached = errors.New("checkpoint: request body read after its request returned")
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	return b.r.Read(p)
+}
+
+func (b *bodyReader) Seek(off int64, whence int) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	return b.r.Seek(off, whence)
+}
+
+// detach ends every later read: the bytes may be reused.
+func (b *bodyReader) detach() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.detached = true
 }
 
 // md5Base64 is the Content-MD5 of data.
@@ -435,8 +482,10 @@ func (f *s3File) flushPart() error {
 		f.upload = id
 	}
 	num := len(f.parts) + 1
-	p, err := f.s.core.PutObjectPart(ctx, f.s.opts.Bucket, f.key, f.upload, num, bytes.NewReader(f.buf), int64(len(f.buf)),
+	body := newBodyReader(f.buf)
+	p, err := f.s.core.PutObjectPart(ctx, f.s.opts.Bucket, f.key, f.upload, num, body, int64(len(f.buf)),
 		minio.PutObjectPartOptions{Md5Base64: md5Base64(f.buf), DisableContentSha256: true})
+	body.detach() // the buffer is written again from here on
 	if err != nil {
 		return f.failed(err)
 	}
