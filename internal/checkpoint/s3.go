@@ -390,10 +390,24 @@ func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) 
 		return FileSum{}, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, s, name)
 	}
 	key := s.key(id, name)
+	sum := FileSum{Size: int64(len(data)), CRC: CRC(data)}
+	if sum.Size > s.opts.PartSize {
+		// More than one PUT may take (5 GiB): a multipart upload, as a
+		// streamed file.
+		f := &s3File{s: s, ctx: ctx, id: id, name: name, key: key, buf: s.getBuf()}
+		if _, err := f.Write(data); err != nil {
+			f.Abort()
+			return FileSum{}, err
+		}
+		if err := f.Commit(sum); err != nil {
+			return FileSum{}, err
+		}
+		return sum, nil
+	}
 	if err := s.put(ctx, key, data, minio.PutObjectOptions{}); err != nil {
 		return FileSum{}, s.s3Err("writing", key, err)
 	}
-	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+	return sum, nil
 }
 
 // CreateFile implements StreamWriter. The file is kept in memory up to one

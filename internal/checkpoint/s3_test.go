@@ -428,6 +428,18 @@ func TestS3CreateFile(t *testing.T) {
 		}
 	}
 	noUploads("after the commits")
+	// WriteFile of more than a part: a multipart upload too (one PUT may
+	// not take more than 5 GiB).
+	if got, err := s.WriteFile(ctx, 1, "written.state", data); err != nil || got != sum {
+		t.Fatalf("WriteFile of %d bytes = %+v, %v", len(data), got, err)
+	}
+	if n := parts.Load(); n != 6 {
+		t.Fatalf("WriteFile of 12 MiB in 5 MiB parts: %d part uploads in all, want 3 more than the 3 before", n)
+	}
+	if got, err := s.ReadFile(ctx, 1, "written.state", &sum); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("written.state reads back %d bytes, %v", len(got), err)
+	}
+	noUploads("after WriteFile")
 
 	write("aborted.state", data).Abort()
 	if w := write("wrong-size.state", data); w.Commit(FileSum{Size: sum.Size - 1, CRC: sum.CRC}) == nil {
