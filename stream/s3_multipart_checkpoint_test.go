@@ -219,7 +219,7 @@ func (w *s3Watch) incompleteUploads(t *testing.T, prefix string) []string {
 // object) and commits exactly the output of an uninterrupted run.
 func TestS3MultipartCheckpointRestart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("writes about 100 MB of checkpoints")
+		t.Skip("writes tens of MB of checkpoints")
 	}
 	golden := streamtest.NewTxSink[string]()
 	if err := blobJob(context.Background(), t, t.TempDir(), time.Second, golden, nil); err != nil {
