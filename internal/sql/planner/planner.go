@@ -251,6 +251,9 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.pushFilters(n); err != nil {
+		return nil, err
+	}
 	p.prunePartitions(n)
 	return n, nil
 }
@@ -344,6 +347,9 @@ func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 		in = &Calc{In: q, Exprs: es, cols: cols}
 	}
 	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
+	if err := p.pushFilters(sk); err != nil {
+		return nil, err
+	}
 	p.prunePartitions(sk)
 	return sk, nil
 }

@@ -46,12 +46,15 @@ func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n No
 }
 
 type translator struct {
-	p     *Planner
-	ctx   context.Context
-	env   *stream.Environment
-	n     int // operators so far, for UIDs
-	sh    *sharing
-	scans map[Node]*scanShare // shared projected scans (scanshare.go)
+	p   *Planner
+	ctx context.Context
+	env *stream.Environment
+	n   int // operators so far, for UIDs
+	// pushedN: the operators of Calcs that filter push-down added
+	// (pushdown.go), numbered apart (sql-pushed-<n>-calc).
+	pushedN int
+	sh      *sharing
+	scans   map[Node]*scanShare // shared projected scans (scanshare.go)
 	// prefilters: the pre-filter operators added so far (scanshare.go),
 	// which plans before them did not have: the window-max join's route
 	// keeps the default UID it had then (windowmaxjoin.go).

@@ -1,0 +1,363 @@
+package planner
+
+import (
+	"fmt"
+
+	"github.com/stromio/strom/internal/sql/expr"
+)
+
+// FilterPushDownOption turns filter push-down through joins off with
+// 'false': the plans are then those of the binaries before it (branch
+// sqlpush), to compare with, and to resume a job whose plan should stay
+// exactly as it was. Default 'true'.
+const FilterPushDownOption = "strom.optimizer.join-filter-push-down"
+
+func (p *Planner) filterPushDown() (bool, error) {
+	switch v := p.Cat.Options[FilterPushDownOption]; v {
+	case "", "true", "TRUE":
+		return true, nil
+	case "false", "FALSE":
+		return false, nil
+	default:
+		return false, fmt.Errorf("SET '%s' = '%s': the value must be 'true' or 'false'", FilterPushDownOption, v)
+	}
+}
+
+// Filter push-down through joins (Calcite's FilterJoinRule and
+// JoinConditionPushRule, as Flink's FlinkFilterJoinRule applies them), a
+// rewrite of the logical plan after binding (so EXPLAIN shows it):
+//
+//   - a conjunct of a filter above a join (a Calc's, looked up through the
+//     Calcs between it and the join) that reads the columns of one input
+//     only is also evaluated below the join, in a Calc over that input
+//     (pushed: merged into the input's Calcs when they fuse, otherwise an
+//     operator with a UID of its own, sql-pushed-<n>-calc), when that
+//     input is not null-generating: both inputs of an inner join (regular,
+//     interval, window), the left of a LEFT join, the right of a RIGHT
+//     join, never an input of a FULL join; the probe side of a lookup or
+//     event-time temporal join (never the versioned table: a filter there
+//     would change which version is current);
+//   - a conjunct of an outer join's ON condition that reads one input only
+//     is also evaluated in the null-generating input (the right of a LEFT
+//     join, the left of a RIGHT join), never in the preserved one (its
+//     rows are kept, padded, whatever the condition says);
+//   - a conjunct of a filter directly above an inner regular join that
+//     reads both inputs becomes part of the join's condition (q4's
+//     `B.dateTime BETWEEN A.dateTime AND A.expires`).
+//
+// Conjuncts that call a volatile function (RAND, CURRENT_TIMESTAMP ...)
+// never move. An outer join stays an outer join whatever the WHERE above
+// it rejects (Calcite's simplification to an inner join is not done: the
+// outer join's state carries partner counts that an inner join does not
+// read, under the same UID).
+//
+// Savepoint compatibility: a join's state written by a plan without
+// push-down holds rows that a pushed filter now drops before the join.
+// So a pushed conjunct is not removed from where it was: the filter above
+// the join (or the join's condition) still evaluates it, and such an old
+// row can make no output the old plan did not. This costs one evaluation
+// per joined row (the rows of the join's output, not of its inputs).
+// The conjuncts moved into an inner join's condition are not kept above:
+// the join makes exactly the pairs it made before, then filters them as
+// the Calc did. The Calcs added below a join take UIDs of their own
+// namespace, and a Calc above a join that push-down empties still takes
+// its number (calc.go), so every other operator keeps the UID it had
+// (streamsql's TestNexmarkSQLUIDs).
+
+// pushFilters applies filter push-down to the plan under root.
+func (p *Planner) pushFilters(root Node) error {
+	if on, err := p.filterPushDown(); err != nil || !on {
+		return err
+	}
+	parents := map[Node]int{}
+	var count func(n Node)
+	count = func(n Node) {
+		parents[n]++
+		if parents[n] > 1 {
+			return
+		}
+		for _, in := range n.Inputs() {
+			count(in)
+		}
+	}
+	count(root)
+	done := map[Node]bool{}
+	var visit func(n Node)
+	visit = func(n Node) {
+		if done[n] {
+			return
+		}
+		done[n] = true
+		if c, ok := n.(*Calc); ok && (parents[c] == 1 || c.pushed) {
+			pushCalc(c, parents)
+		}
+		pushJoinCond(n, parents)
+		for _, in := range n.Inputs() {
+			visit(in)
+		}
+	}
+	visit(root)
+	return nil
+}
+
+// joinSides describes a join for push-down: its inputs' widths and which
+// of them may receive conjuncts of a filter above it (where) or of its
+// condition (on).
+type joinSides struct {
+	nl, nr         int
+	whereL, whereR bool
+	onL, onR       bool
+	setL, setR     func(Node)
+	left, right    Node
+	innerRegular   *RegularJoin
+	cond           *expr.Expr
+}
+
+func sidesOf(n Node) (joinSides, bool) {
+	var s joinSides
+	switch x := n.(type) {
+	case *RegularJoin:
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, cond: &x.Cond}
+		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.whereR = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onL = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onR = x.Kind == "INNER" || x.Kind == "LEFT"
+		if x.Kind == "INNER" {
+			s.innerRegular = x
+		}
+	case *IntervalJoin:
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, whereL: true, whereR: true}
+	case *WindowJoin:
+		if x.Kind != "INNER" && x.Kind != "LEFT" && x.Kind != "RIGHT" && x.Kind != "FULL" {
+			return s, false // semi/anti: the output is the left input's columns
+		}
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, cond: &x.Cond}
+		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.whereR = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onL = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onR = x.Kind == "INNER" || x.Kind == "LEFT"
+	case *LookupJoin:
+		// The table side is not an input of the stream: only the probe
+		// side receives conjuncts.
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, cond: &x.Cond}
+		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.onL = x.Kind == "INNER"
+	case *TemporalJoin:
+		// Never into the versioned table: a filter there would change
+		// which version is valid at a time.
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, cond: &x.Cond}
+		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.onL = x.Kind == "INNER"
+	default:
+		return s, false
+	}
+	s.nl, s.nr = len(s.left.Cols()), len(s.right.Cols())
+	if len(n.Cols()) != s.nl+s.nr {
+		return s, false
+	}
+	return s, true
+}
+
+// side returns 0 when e reads only left columns, 1 only right ones, 2
+// both, -1 when e may not move (a volatile call, no column read, an
+// expression kind calcMapExpr does not know).
+func side(e expr.Expr, nl, nr int) int {
+	if calcVolatile(e) {
+		return -1
+	}
+	uses, ok := calcColumnUses([]expr.Expr{e})
+	if !ok || len(uses) == 0 {
+		return -1
+	}
+	l, r := false, false
+	for i := range uses {
+		switch {
+		case i >= 0 && i < nl:
+			l = true
+		case i >= nl && i < nl+nr:
+			r = true
+		default:
+			return -1
+		}
+	}
+	switch {
+	case l && r:
+		return 2
+	case l:
+		return 0
+	}
+	return 1
+}
+
+// shift rewrites the column references of e by -by.
+func shift(e expr.Expr, by int) (expr.Expr, bool) {
+	if by == 0 {
+		return e, true
+	}
+	return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.ColumnRef(c.Index-by, c.Name, c.T), true
+		}
+		return nil, false
+	})
+}
+
+// pushInto adds conjuncts (over in's columns) as a filter over in: into
+// the pushed Calc already there, or a new one. It returns the new input.
+func pushInto(in Node, conj []expr.Expr) Node {
+	if len(conj) == 0 {
+		return in
+	}
+	if c, ok := in.(*Calc); ok && c.pushed {
+		var have []expr.Expr
+		if c.Filter != nil {
+			have = calcConjuncts(c.Filter)
+		}
+		c.Filter = andOf(appendNew(have, conj))
+		return c
+	}
+	c := &Calc{In: in, pushed: true, cols: in.Cols()}
+	for i, col := range in.Cols() {
+		c.Exprs = append(c.Exprs, expr.ColumnRef(i, col.Name, col.Type))
+	}
+	c.Filter = andOf(appendNew(nil, conj))
+	return c
+}
+
+// appendNew appends the conjuncts of add not already in have (by their
+// text).
+func appendNew(have, add []expr.Expr) []expr.Expr {
+	seen := map[string]bool{}
+	for _, h := range have {
+		seen[h.String()] = true
+	}
+	for _, a := range add {
+		if !seen[a.String()] {
+			seen[a.String()] = true
+			have = append(have, a)
+		}
+	}
+	return have
+}
+
+func andOf(cs []expr.Expr) expr.Expr {
+	switch len(cs) {
+	case 0:
+		return nil
+	case 1:
+		return cs[0]
+	}
+	e, err := expr.NewAnd(cs...)
+	if err != nil {
+		return nil // not reached: every conjunct is BOOLEAN
+	}
+	return e
+}
+
+// pushCalc pushes the conjuncts of c's filter into the inputs of the join
+// below c (through Calcs that only project or filter).
+func pushCalc(c *Calc, parents map[Node]int) {
+	if c.Filter == nil {
+		return
+	}
+	conj := calcConjuncts(c.Filter)
+	// Down through the Calcs below c (each reached once): conjuncts
+	// become expressions over the join's columns.
+	n := c.In
+	direct := true
+	for {
+		inner, ok := n.(*Calc)
+		if !ok || parents[inner] != 1 {
+			break
+		}
+		var down []expr.Expr
+		for _, e := range conj {
+			m, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+				if col, ok := x.(*expr.Column); ok && col.Index >= 0 && col.Index < len(inner.Exprs) {
+					return inner.Exprs[col.Index], true
+				}
+				return nil, false
+			})
+			if ok {
+				down = append(down, m)
+			}
+		}
+		if inner.Filter != nil && !inner.pushed {
+			down = append(down, calcConjuncts(inner.Filter)...)
+		}
+		conj, n, direct = down, inner.In, false
+	}
+	if parents[n] != 1 {
+		return
+	}
+	s, ok := sidesOf(n)
+	if !ok {
+		return
+	}
+	var toL, toR, keep, toCond []expr.Expr
+	for _, e := range conj {
+		switch side(e, s.nl, s.nr) {
+		case 0:
+			if s.whereL {
+				toL = append(toL, e)
+			}
+		case 1:
+			if s.whereR {
+				if r, ok := shift(e, s.nl); ok {
+					toR = append(toR, r)
+				}
+			}
+		case 2:
+			if direct && s.innerRegular != nil {
+				toCond = append(toCond, e)
+				continue
+			}
+		}
+		keep = append(keep, e)
+	}
+	if direct && len(toCond) > 0 {
+		var have []expr.Expr
+		if *s.cond != nil {
+			have = calcConjuncts(*s.cond)
+		}
+		*s.cond = andOf(appendNew(have, toCond))
+		c.Filter = andOf(keep)
+		c.movedUID = !c.pushed
+	}
+	if len(toL) > 0 {
+		s.setL(pushInto(s.left, toL))
+	}
+	if len(toR) > 0 {
+		s.setR(pushInto(s.right, toR))
+	}
+}
+
+// pushJoinCond pushes the single-input conjuncts of n's condition into
+// the inputs that may take them (the join keeps its whole condition).
+func pushJoinCond(n Node, parents map[Node]int) {
+	s, ok := sidesOf(n)
+	if !ok || s.cond == nil || *s.cond == nil || parents[n] != 1 {
+		return
+	}
+	var toL, toR []expr.Expr
+	for _, e := range calcConjuncts(*s.cond) {
+		switch side(e, s.nl, s.nr) {
+		case 0:
+			if s.onL {
+				toL = append(toL, e)
+			}
+		case 1:
+			if s.onR && s.setR != nil {
+				if r, ok := shift(e, s.nl); ok {
+					toR = append(toR, r)
+				}
+			}
+		}
+	}
+	if len(toL) > 0 {
+		s.setL(pushInto(s.left, toL))
+	}
+	if len(toR) > 0 {
+		s.setR(pushInto(s.right, toR))
+	}
+}
