@@ -202,11 +202,20 @@ func shift(e expr.Expr, by int) (expr.Expr, bool) {
 	})
 }
 
-// pushInto adds conjuncts (over in's columns) as a filter over in: into
-// the pushed Calc already there, or a new one. It returns the new input.
-func pushInto(in Node, conj []expr.Expr) Node {
+// pushInto adds conjuncts (over in's columns) as a filter over in and
+// returns the new input. Into a join reached once they go through it
+// (pushThrough), and only those that stay above it are a pushed Calc over
+// it (the originals are kept where they were, so nothing is lost); over
+// anything else: into the pushed Calc already there, or a new one.
+func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
 	if len(conj) == 0 {
 		return in
+	}
+	if s, ok := sidesOf(in); ok && parents[in] == 1 {
+		conj, _ = pushThrough(s, conj, parents)
+		if len(conj) == 0 {
+			return in
+		}
 	}
 	if c, ok := in.(*Calc); ok && c.pushed {
 		var have []expr.Expr
@@ -222,6 +231,50 @@ func pushInto(in Node, conj []expr.Expr) Node {
 	}
 	c.Filter = andOf(appendNew(nil, conj))
 	return c
+}
+
+// pushThrough pushes conj (over the output of the join s describes) into
+// the join's inputs and, over both inputs of an inner regular join, into
+// its condition. above: the conjuncts that went into no input and not
+// into the condition; cond: those that went into the condition.
+func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, cond []expr.Expr) {
+	var toL, toR []expr.Expr
+	for _, e := range conj {
+		switch side(e, s.nl, s.nr) {
+		case 0:
+			if s.whereL {
+				toL = append(toL, e)
+				continue
+			}
+		case 1:
+			if s.whereR {
+				if r, ok := shift(e, s.nl); ok {
+					toR = append(toR, r)
+					continue
+				}
+			}
+		case 2:
+			if s.innerRegular != nil {
+				cond = append(cond, e)
+				continue
+			}
+		}
+		above = append(above, e)
+	}
+	if len(cond) > 0 {
+		var have []expr.Expr
+		if *s.cond != nil {
+			have = calcConjuncts(*s.cond)
+		}
+		*s.cond = andOf(appendNew(have, cond))
+	}
+	if len(toL) > 0 {
+		s.setL(pushInto(s.left, toL, parents))
+	}
+	if len(toR) > 0 {
+		s.setR(pushInto(s.right, toR, parents))
+	}
+	return above, cond
 }
 
 // appendNew appends the conjuncts of add not already in have (by their
@@ -255,7 +308,9 @@ func andOf(cs []expr.Expr) expr.Expr {
 }
 
 // pushCalc pushes the conjuncts of c's filter into the inputs of the join
-// below c (through Calcs that only project or filter).
+// below c (through Calcs that only project or filter). c keeps them all
+// (for the state of older plans) but those that became the condition of
+// the inner regular join directly below it.
 func pushCalc(c *Calc, parents map[Node]int) {
 	if c.Filter == nil {
 		return
@@ -282,54 +337,34 @@ func pushCalc(c *Calc, parents map[Node]int) {
 				down = append(down, m)
 			}
 		}
-		if inner.Filter != nil && !inner.pushed {
+		if inner.Filter != nil {
 			down = append(down, calcConjuncts(inner.Filter)...)
 		}
 		conj, n, direct = down, inner.In, false
 	}
-	if parents[n] != 1 {
-		return
-	}
 	s, ok := sidesOf(n)
-	if !ok {
+	if !ok || parents[n] != 1 {
 		return
 	}
-	var toL, toR, keep, toCond []expr.Expr
-	for _, e := range conj {
-		switch side(e, s.nl, s.nr) {
-		case 0:
-			if s.whereL {
-				toL = append(toL, e)
-			}
-		case 1:
-			if s.whereR {
-				if r, ok := shift(e, s.nl); ok {
-					toR = append(toR, r)
-				}
-			}
-		case 2:
-			if direct && s.innerRegular != nil {
-				toCond = append(toCond, e)
-				continue
-			}
+	if !direct {
+		s.innerRegular = nil // the condition only from the Calc right above
+	}
+	_, cond := pushThrough(s, conj, parents)
+	if len(cond) == 0 {
+		return
+	}
+	moved := map[string]bool{}
+	for _, e := range cond {
+		moved[e.String()] = true
+	}
+	var keep []expr.Expr
+	for _, e := range calcConjuncts(c.Filter) {
+		if !moved[e.String()] {
+			keep = append(keep, e)
 		}
-		keep = append(keep, e)
 	}
-	if direct && len(toCond) > 0 {
-		var have []expr.Expr
-		if *s.cond != nil {
-			have = calcConjuncts(*s.cond)
-		}
-		*s.cond = andOf(appendNew(have, toCond))
-		c.Filter = andOf(keep)
-		c.movedUID = !c.pushed
-	}
-	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL))
-	}
-	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR))
-	}
+	c.Filter = andOf(keep)
+	c.movedUID = !c.pushed
 }
 
 // pushJoinCond pushes the single-input conjuncts of n's condition into
@@ -355,9 +390,9 @@ func pushJoinCond(n Node, parents map[Node]int) {
 		}
 	}
 	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL))
+		s.setL(pushInto(s.left, toL, parents))
 	}
 	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR))
+		s.setR(pushInto(s.right, toR, parents))
 	}
 }
