@@ -116,6 +116,9 @@ type Sink struct {
 	In    Node
 	Table *catalog.Table
 	Pos   parser.Pos
+	// unpushed: In planned without filter push-down through joins
+	// (nil when In is), for KeepSharedJoins.
+	unpushed Node
 }
 
 func (n *Scan) Cols() []Col      { return n.cols }

@@ -2,6 +2,8 @@ package planner
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 
 	"github.com/stromio/strom/internal/sql/expr"
 )
@@ -65,10 +67,7 @@ func (p *Planner) filterPushDown() (bool, error) {
 // (streamsql's TestNexmarkSQLUIDs).
 
 // pushFilters applies filter push-down to the plan under root.
-func (p *Planner) pushFilters(root Node) error {
-	if on, err := p.filterPushDown(); err != nil || !on {
-		return err
-	}
+func (p *Planner) pushFilters(root Node) {
 	parents := map[Node]int{}
 	var count func(n Node)
 	count = func(n Node) {
@@ -97,7 +96,114 @@ func (p *Planner) pushFilters(root Node) error {
 		}
 	}
 	visit(root)
-	return nil
+}
+
+// Sub-plan reuse (share.go) merges equal subtrees, joins included: the
+// same join under two WHEREs (of a UNION ALL, of two INSERTs of a
+// statement set) is one operator, with one UID and one state. Push-down
+// may make them differ (each WHERE pushes its own filters), and the job
+// would then have a join more, and other UIDs after it, than the plan a
+// savepoint was taken with. So when push-down loses such a merge, the
+// plans are those without push-down: Query and Insert decide for one
+// statement, KeepSharedJoins for the statements of a job.
+
+// lostSharing reports whether fewer pairs of joins are equal in the plans
+// pushed than in the plans unpushed (the same statements planned without
+// push-down).
+func lostSharing(pushed, unpushed []Node) bool {
+	return equalJoins(unpushed) > equalJoins(pushed)
+}
+
+// equalJoins counts the pairs of distinct join nodes under roots that are
+// equal (share.go's reflect.DeepEqual).
+func equalJoins(roots []Node) int {
+	n := 0
+	js := joinsUnder(roots)
+	for i := range js {
+		for j := i + 1; j < len(js); j++ {
+			if reflect.DeepEqual(js[i].n, js[j].n) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+type ownedJoin struct {
+	n    Node
+	root int // the index of its root
+}
+
+// joinsUnder returns the distinct join nodes under roots.
+func joinsUnder(roots []Node) []ownedJoin {
+	var js []ownedJoin
+	seen := map[Node]bool{}
+	for i, r := range roots {
+		var walk func(n Node)
+		walk = func(n Node) {
+			if seen[n] {
+				return
+			}
+			seen[n] = true
+			switch n.(type) {
+			case *RegularJoin, *IntervalJoin, *WindowJoin, *LookupJoin, *TemporalJoin, *SemiJoin:
+				js = append(js, ownedJoin{n, i})
+			}
+			for _, in := range n.Inputs() {
+				walk(in)
+			}
+		}
+		walk(r)
+	}
+	return js
+}
+
+// KeepSharedJoins returns the sinks of a job (a statement set) to plan:
+// sinks, or, when push-down makes joins that sub-plan reuse would merge
+// differ, those sinks planned without push-down (the plans, and UIDs, of
+// before it).
+func KeepSharedJoins(sinks []*Sink) []*Sink {
+	var pushed, unpushed []Node
+	for _, s := range sinks {
+		pushed = append(pushed, s.In)
+		if s.unpushed != nil {
+			unpushed = append(unpushed, s.unpushed)
+		} else {
+			unpushed = append(unpushed, s.In)
+		}
+	}
+	if !lostSharing(pushed, unpushed) {
+		return sinks
+	}
+	// The sinks with a join that, planned without push-down, equals
+	// another join keep that plan; all of them if that is not enough.
+	keep := make([]bool, len(sinks))
+	js := joinsUnder(unpushed)
+	for i := range js {
+		for j := i + 1; j < len(js); j++ {
+			if reflect.DeepEqual(js[i].n, js[j].n) {
+				keep[js[i].root], keep[js[j].root] = true, true
+			}
+		}
+	}
+	mixed := slices.Clone(pushed)
+	for i := range sinks {
+		if keep[i] {
+			mixed[i] = unpushed[i]
+		}
+	}
+	if lostSharing(mixed, unpushed) {
+		mixed = unpushed
+	}
+	out := make([]*Sink, len(sinks))
+	for i, s := range sinks {
+		c := *s
+		if mixed[i] != s.In {
+			c.In, c.unpushed = mixed[i], nil
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // joinSides describes a join for push-down: its inputs' widths and which
@@ -236,11 +342,20 @@ func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
 // pushThrough pushes conj (over the output of the join s describes) into
 // the join's inputs and, over both inputs of an inner regular join, into
 // its condition. above: the conjuncts that went into no input and not
-// into the condition; cond: those that went into the condition.
-func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, cond []expr.Expr) {
-	var toL, toR []expr.Expr
-	for _, e := range conj {
-		switch side(e, s.nl, s.nr) {
+// into the condition; moved: those that went into the condition.
+//
+// The conjuncts before a moved one in conj go into the condition too, in
+// front of it (and stay where they were): the filter evaluated them first,
+// so they guard it (`b.y <> 0 AND a.x / b.y > 1`), and a row of a join's
+// state written without push-down may not pass them. A moved conjunct
+// after a volatile one stays above.
+func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, moved []expr.Expr) {
+	var toL, toR, cond []expr.Expr
+	guards := 0 // conj[:guards] are in cond
+	volatile := false
+	for i, e := range conj {
+		sd := side(e, s.nl, s.nr)
+		switch sd {
 		case 0:
 			if s.whereL {
 				toL = append(toL, e)
@@ -254,11 +369,14 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, co
 				}
 			}
 		case 2:
-			if s.innerRegular != nil {
-				cond = append(cond, e)
+			if s.innerRegular != nil && !volatile {
+				cond = append(append(cond, conj[guards:i]...), e)
+				moved = append(moved, e)
+				guards = i + 1
 				continue
 			}
 		}
+		volatile = volatile || calcVolatile(e)
 		above = append(above, e)
 	}
 	if len(cond) > 0 {
@@ -274,7 +392,7 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, co
 	if len(toR) > 0 {
 		s.setR(pushInto(s.right, toR, parents))
 	}
-	return above, cond
+	return above, moved
 }
 
 // appendNew appends the conjuncts of add not already in have (by their

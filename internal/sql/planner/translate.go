@@ -16,6 +16,7 @@ import (
 // (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
 func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	sinks = KeepSharedJoins(sinks) // pushdown.go
 	var roots []Node
 	for _, s := range sinks {
 		roots = append(roots, s.In)

@@ -9,6 +9,10 @@
 -- conjunct of a FULL join, a volatile call (PROCTIME()).
 CREATE TABLE a (id BIGINT, k BIGINT, x INT, s STRING) WITH ('connector' = 'values');
 CREATE TABLE b (k BIGINT, y INT, t STRING) WITH ('connector' = 'values');
+-- b again: joins of the same inputs and keys would be one (sub-plan reuse),
+-- and a statement set whose joins push-down would unshare is planned
+-- without it (TestJoinFilterPushDownKeepsSharedJoins).
+CREATE TABLE b2 (k BIGINT, y INT, t STRING) WITH ('connector' = 'values', 'file' = 'b.jsonl');
 CREATE TABLE inner_out (q STRING, id BIGINT, t STRING) WITH ('connector' = 'collect');
 CREATE TABLE outer_out (q STRING, id BIGINT, t STRING) WITH ('connector' = 'collect');
 CREATE TABLE agg_out (k BIGINT, n BIGINT, t STRING) WITH ('connector' = 'collect');
@@ -17,13 +21,13 @@ EXECUTE STATEMENT SET BEGIN
 -- a.x > 1 into a, b.y < 5 into b, a.x + b.y > 2 the join's condition.
 INSERT INTO inner_out SELECT 'inner', a.id, b.t FROM a JOIN b ON a.k = b.k WHERE a.x > 1 AND b.y < 5 AND a.x + b.y > 2;
 -- NULLs: a.s <> 'p' drops a's NULL s, b.y <> 7 b's NULL y (below the join).
-INSERT INTO inner_out SELECT 'nulls', a.id, b.t FROM a, b WHERE a.k = b.k AND a.s <> 'p' AND b.y <> 7;
+INSERT INTO inner_out SELECT 'nulls', a.id, b.t FROM b, a WHERE a.k = b.k AND a.s <> 'p' AND b.y <> 7;
 -- A volatile conjunct stays above the join.
-INSERT INTO inner_out SELECT 'volatile', a.id, b.t FROM a JOIN b ON a.k = b.k WHERE a.x < YEAR(PROCTIME()) - 2000;
+INSERT INTO inner_out SELECT 'volatile', a.id, b.t FROM a JOIN b2 AS b ON a.k = b.k WHERE a.x < YEAR(PROCTIME()) - 2000;
 -- LEFT: WHERE over a (preserved) into a.
 INSERT INTO outer_out SELECT 'left-where', a.id, b.t FROM a LEFT JOIN b ON a.k = b.k WHERE a.x > 1;
 -- LEFT: WHERE over b (null-generating) stays above.
-INSERT INTO outer_out SELECT 'left-where-null', a.id, b.t FROM a LEFT JOIN b ON a.k = b.k WHERE b.t IS NULL;
+INSERT INTO outer_out SELECT 'left-where-null', a.id, b.t FROM a LEFT JOIN b2 AS b ON a.k = b.k WHERE b.t IS NULL;
 -- LEFT: ON over a (preserved) stays in the join.
 INSERT INTO outer_out SELECT 'left-on-preserved', a.id, b.t FROM a LEFT JOIN b ON a.k = b.k AND a.x > 1;
 -- LEFT: ON over b (null-generating) into b.
