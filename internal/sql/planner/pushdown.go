@@ -45,7 +45,10 @@ func (p *Planner) filterPushDown() (bool, error) {
 //     rows are kept, padded, whatever the condition says);
 //   - a conjunct of a filter directly above an inner regular join that
 //     reads both inputs becomes part of the join's condition (q4's
-//     `B.dateTime BETWEEN A.dateTime AND A.expires`).
+//     `B.dateTime BETWEEN A.dateTime AND A.expires`);
+//   - a conjunct of a filter above an inner, left or right join that reads
+//     only key columns of one side also filters the other input, over its
+//     keys (Flink's pushFiltersToAnotherSide).
 //
 // Conjuncts that call a volatile function (RAND, CURRENT_TIMESTAMP ...)
 // never move. An outer join stays an outer join whatever the WHERE above
@@ -217,6 +220,11 @@ type joinSides struct {
 	left, right    Node
 	innerRegular   *RegularJoin
 	cond           *expr.Expr
+	// lkeys, rkeys: the equi-join keys; derive: a conjunct of a filter
+	// above over one side's key columns also filters the other side,
+	// over its keys (inner, left and right joins).
+	lkeys, rkeys []int
+	derive       bool
 }
 
 func sidesOf(n Node) (joinSides, bool) {
@@ -231,8 +239,10 @@ func sidesOf(n Node) (joinSides, bool) {
 		if x.Kind == "INNER" {
 			s.innerRegular = x
 		}
+		s.lkeys, s.rkeys, s.derive = x.LKeys, x.RKeys, x.Kind != "FULL"
 	case *IntervalJoin:
 		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, whereL: true, whereR: true}
+		s.lkeys, s.rkeys, s.derive = x.LKeys, x.RKeys, true
 	case *WindowJoin:
 		if x.Kind != "INNER" && x.Kind != "LEFT" && x.Kind != "RIGHT" && x.Kind != "FULL" {
 			return s, false // semi/anti: the output is the left input's columns
@@ -242,6 +252,7 @@ func sidesOf(n Node) (joinSides, bool) {
 		s.whereR = x.Kind == "INNER" || x.Kind == "RIGHT"
 		s.onL = x.Kind == "INNER" || x.Kind == "RIGHT"
 		s.onR = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.lkeys, s.rkeys, s.derive = x.LKeys, x.RKeys, x.Kind != "FULL"
 	case *LookupJoin:
 		// The table side is not an input of the stream: only the probe
 		// side receives conjuncts.
@@ -293,6 +304,37 @@ func side(e expr.Expr, nl, nr int) int {
 		return 0
 	}
 	return 1
+}
+
+// overKeys rewrites e, a conjunct over the join's output that reads only
+// key columns of the left side (fromLeft) or of the right one, over the
+// other side's input: each column becomes the other side's column of the
+// same key (of the same type, nullability included). ok is false when e
+// reads a column that is no key of such a pair.
+func (s joinSides) overKeys(e expr.Expr, fromLeft bool) (expr.Expr, bool) {
+	if s.left == nil || s.right == nil {
+		return nil, false
+	}
+	lc, rc := s.left.Cols(), s.right.Cols()
+	found := true
+	out, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		c, ok := x.(*expr.Column)
+		if !ok {
+			return nil, false
+		}
+		for k := range s.lkeys {
+			l, r := s.lkeys[k], s.rkeys[k]
+			if fromLeft && c.Index == l && lc[l].Type.Equal(rc[r].Type) {
+				return expr.ColumnRef(r, rc[r].Name, rc[r].Type), true
+			}
+			if !fromLeft && c.Index == s.nl+r && lc[l].Type.Equal(rc[r].Type) {
+				return expr.ColumnRef(l, lc[l].Name, lc[l].Type), true
+			}
+		}
+		found = false
+		return x, true
+	})
+	return out, ok && found
 }
 
 // shift rewrites the column references of e by -by.
@@ -378,6 +420,23 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 		}
 		volatile = volatile || calcVolatile(e)
 		above = append(above, e)
+	}
+	// Over the join keys to the other side (Flink's
+	// pushFiltersToAnotherSide): a pair has equal keys, so a row of the
+	// other side whose keys fail the conjunct is in no pair that passes.
+	if s.derive {
+		for _, e := range conj {
+			switch side(e, s.nl, s.nr) {
+			case 0:
+				if d, ok := s.overKeys(e, true); ok {
+					toR = append(toR, d)
+				}
+			case 1:
+				if d, ok := s.overKeys(e, false); ok {
+					toL = append(toL, d)
+				}
+			}
+		}
 	}
 	if len(cond) > 0 {
 		var have []expr.Expr

@@ -22,6 +22,10 @@ EXPLAIN SELECT a.id, b.t FROM a LEFT JOIN b ON a.k = b.k WHERE a.x > 1 AND b.t I
 EXPLAIN SELECT a.id, b.t FROM a LEFT JOIN b ON a.k = b.k AND b.y < 5 AND a.x > 1;
 -- FULL: nothing moves.
 EXPLAIN SELECT a.id, b.t FROM a FULL JOIN b ON a.k = b.k AND b.y > 0 WHERE a.x > 0;
+-- Over the join keys: a.k > 1 into a and as b.k > 1 into b; RIGHT: a.k < 3
+-- stays above (null-generating) and goes into b as b.k < 3.
+EXPLAIN SELECT a.id, b.t FROM a JOIN b ON a.k = b.k WHERE a.k > 1;
+EXPLAIN SELECT a.id, b.t FROM a RIGHT JOIN b ON a.k = b.k WHERE a.k < 3;
 -- Three inputs: c.z = 1 into c, a.x > 1 through both joins into a.
 EXPLAIN SELECT a.id, b.t, c.z FROM a JOIN b ON a.k = b.k JOIN c ON b.k = c.k WHERE a.x > 1 AND c.z = 1;
 -- Through a subquery's projection.

@@ -36,6 +36,13 @@ INSERT INTO outer_out SELECT 'left-on', a.id, b.t FROM a LEFT JOIN b ON a.k = b.
 INSERT INTO outer_out SELECT 'right', a.id, b.t FROM a RIGHT JOIN b ON a.k = b.k AND a.x > 1 WHERE b.y IS NOT NULL;
 -- FULL: nothing moves.
 INSERT INTO outer_out SELECT 'full', a.id, b.t FROM a FULL JOIN b ON a.k = b.k AND b.y > 0 WHERE a.x > 0 OR a.x IS NULL;
+-- Over the join keys: a.k > 1 into a, and as b.k > 1 into b.
+INSERT INTO inner_out SELECT 'keys', a.id, b.t FROM b2 AS b JOIN a ON b.k = a.k WHERE a.k > 1;
+-- LEFT: a.k <> 1 (preserved) into a, and as b.k <> 1 into b.
+INSERT INTO outer_out SELECT 'left-keys', a.id, b.t FROM a LEFT JOIN b ON a.k = b.k AND b.t <> 'none' WHERE a.k <> 1;
+-- RIGHT: a.k < 3 (null-generating: it stays above, and rejects the padded
+-- rows) as b.k < 3 into b.
+INSERT INTO outer_out SELECT 'right-keys', a.id, b.t FROM a RIGHT JOIN b2 AS b ON a.k = b.k WHERE a.k < 3;
 -- An updating input: n > 1 into the aggregation's changelog.
 INSERT INTO agg_out SELECT c.k, c.n, b.t FROM (SELECT k, COUNT(*) AS n FROM a GROUP BY k) c JOIN b ON c.k = b.k WHERE c.n > 1;
 END;
