@@ -50,8 +50,8 @@ func (p *Planner) filterPushDown() (bool, error) {
 //     only key columns of one side also filters the other input, over its
 //     keys (Flink's pushFiltersToAnotherSide).
 //
-// Conjuncts that call a volatile function (RAND, CURRENT_TIMESTAMP ...)
-// never move. An outer join stays an outer join whatever the WHERE above
+// Conjuncts that call a volatile function (PROCTIME(), CURRENT_TIMESTAMP
+// ...) never move. An outer join stays an outer join whatever the WHERE above
 // it rejects (Calcite's simplification to an inner join is not done: the
 // outer join's state carries partner counts that an inner join does not
 // read, under the same UID).
@@ -64,7 +64,8 @@ func (p *Planner) filterPushDown() (bool, error) {
 // per joined row (the rows of the join's output, not of its inputs).
 // The conjuncts moved into an inner join's condition are not kept above:
 // the join makes exactly the pairs it made before, then filters them as
-// the Calc did. The Calcs added below a join take UIDs of their own
+// the Calc did (the conjuncts before them in the filter in front of them,
+// pushThrough). The Calcs added below a join take UIDs of their own
 // namespace, and a Calc above a join that push-down empties still takes
 // its number (calc.go), so every other operator keeps the UID it had
 // (streamsql's TestNexmarkSQLUIDs).
