@@ -16,7 +16,7 @@ import (
 	"github.com/stromio/strom/streamtest"
 )
 
-const wbSplits, wbPerSplit, wbKeys = 4, 3000, 37
+const wbSplits, wbPerSplit, wbKeys = 4, 3000, 101
 
 type wbEvent struct{ Key, V, TS int64 }
 

@@ -118,6 +118,7 @@ type aggBuffer[K comparable, T, ACC, OUT any] struct {
 	last   *aggTable[K, ACC]   // the table of the last add
 	spare  []*aggTable[K, ACC] // emptied tables, kept for new windows
 	sorted []aggEntry[K, ACC]
+	tmp    []aggEntry[K, ACC] // radixSort's other buffer
 	enc    []byte
 	n      int
 }
@@ -225,9 +226,7 @@ func (b *aggBuffer[K, T, ACC, OUT]) sortFirst() {
 	}
 	switch b.order {
 	case orderUint64:
-		slices.SortFunc(s, func(x, y aggEntry[K, ACC]) int {
-			return cmp.Compare(*(*uint64)(unsafe.Pointer(&x.k)), *(*uint64)(unsafe.Pointer(&y.k)))
-		})
+		s, b.tmp = radixSort(s, b.tmp)
 	case orderString:
 		slices.SortFunc(s, func(x, y aggEntry[K, ACC]) int {
 			return strings.Compare(*(*string)(unsafe.Pointer(&x.k)), *(*string)(unsafe.Pointer(&y.k)))
@@ -239,6 +238,42 @@ func (b *aggBuffer[K, T, ACC, OUT]) sortFirst() {
 		})
 	}
 	b.sorted = s
+}
+
+// radixSort sorts entries whose keys are 8-byte integers by the unsigned
+// value of their key (least significant byte first, a pass skipped when
+// every key has the same byte there) and returns the sorted slice and the
+// other buffer.
+func radixSort[K comparable, ACC any](s, tmp []aggEntry[K, ACC]) ([]aggEntry[K, ACC], []aggEntry[K, ACC]) {
+	if len(s) < 64 {
+		slices.SortFunc(s, func(x, y aggEntry[K, ACC]) int {
+			return cmp.Compare(*(*uint64)(unsafe.Pointer(&x.k)), *(*uint64)(unsafe.Pointer(&y.k)))
+		})
+		return s, tmp
+	}
+	tmp = slices.Grow(tmp[:0], len(s))[:len(s)]
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		clear(count[:])
+		for i := range s {
+			count[byte(*(*uint64)(unsafe.Pointer(&s[i].k))>>shift)]++
+		}
+		if count[byte(*(*uint64)(unsafe.Pointer(&s[0].k))>>shift)] == len(s) {
+			continue // every key has this byte
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for i := range s {
+			d := byte(*(*uint64)(unsafe.Pointer(&s[i].k)) >> shift)
+			tmp[count[d]] = s[i]
+			count[d]++
+		}
+		s, tmp = tmp, s
+	}
+	return s, tmp
 }
 
 // drop releases the first table (and what sortFirst collected).
@@ -254,6 +289,8 @@ func (b *aggBuffer[K, T, ACC, OUT]) drop() {
 	b.spare = append(b.spare, t)
 	clear(b.sorted)
 	b.sorted = b.sorted[:0]
+	clear(b.tmp[:cap(b.tmp)])
+	b.tmp = b.tmp[:0]
 }
 
 func (b *aggBuffer[K, T, ACC, OUT]) fire() {

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
 
 	"pgregory.net/rapid"
 )
@@ -56,6 +60,123 @@ func TestWindowBufferEquivalence(t *testing.T) {
 		}
 		if !strings.Contains(got, "entries=0 bytes=0 event-timers=0 proc-timers=0\nmetrics") {
 			t.Fatalf("state left at the end:\n%s", got)
+		}
+	})
+}
+
+// TestWindowBufferNoAllocs: once a window's table exists, a record of it
+// allocates nothing (int64 keys: the open-addressing table; string keys:
+// a Go map).
+func TestWindowBufferNoAllocs(t *testing.T) {
+	t.Run("int64", func(t *testing.T) {
+		op := &KeyedWindow[int64, winBenchEvent, int64, int64]{KeyFn: winBenchKey, KeyCodec: codec.Int64{},
+			Assigner: TumblingWindows{Size: time.Hour}, Contents: AggregateContents[winBenchEvent, int64, int64](winCountAgg{}, codec.Int64{}),
+			Fn: PassThroughWindow[int64, int64]{}, Out: &winCounter{}}
+		op.Buffer = AggregateBuffer[int64, winBenchEvent, int64, int64](op.Contents)
+		if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
+			t.Fatal(err)
+		}
+		for k := range int64(1000) {
+			op.Collect(k, winBenchEvent{Key: k})
+		}
+		k := int64(0)
+		if n := testing.AllocsPerRun(1000, func() { op.Collect(k, winBenchEvent{Key: k % 1000}); k++ }); n != 0 {
+			t.Fatalf("%v allocations per record", n)
+		}
+		if op.BufferedEntries() != 1000 {
+			t.Fatalf("%d entries buffered, want 1000", op.BufferedEntries())
+		}
+	})
+	t.Run("string", func(t *testing.T) {
+		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
+			Assigner: TumblingWindows{Size: time.Hour}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
+			Fn: winSumFn{}, Out: Discard[string]{}}
+		op.Buffer = AggregateBuffer[string, winRec, int64, int64](op.Contents)
+		if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
+			t.Fatal(err)
+		}
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = fmt.Sprint("k", i)
+			op.Collect(int64(i), winRec{Key: keys[i], V: 1})
+		}
+		i := 0
+		if n := testing.AllocsPerRun(1000, func() { op.Collect(int64(i), winRec{Key: keys[i%1000], V: 1}); i++ }); n != 0 {
+			t.Fatalf("%v allocations per record", n)
+		}
+	})
+}
+
+// TestWindowBufferEligibility: the buffer is built only for aggregate and
+// reduce contents with keys whose == is their encoding's identity, and the
+// operator uses it only for event-time tumbling or sliding windows with the
+// default trigger and no allowed lateness.
+func TestWindowBufferEligibility(t *testing.T) {
+	if b := AggregateBuffer[float64, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b != nil {
+		t.Fatal("buffer for float64 keys (0 == -0, NaN != NaN)")
+	}
+	if b := AggregateBuffer[struct{ A int }, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b != nil {
+		t.Fatal("buffer for struct keys")
+	}
+	if b := AggregateBuffer[string, winRec, winRec, winRec](ListContents[winRec](nil, nil)); b != nil {
+		t.Fatal("buffer for list contents")
+	}
+	for _, c := range []struct {
+		name string
+		op   func(*KeyedWindow[string, winRec, int64, string])
+		want bool
+	}{
+		{"tumbling", func(*KeyedWindow[string, winRec, int64, string]) {}, true},
+		{"sliding", func(o *KeyedWindow[string, winRec, int64, string]) {
+			o.Assigner = SlidingWindows{Size: time.Second, Slide: 100 * time.Millisecond}
+		}, true},
+		{"lateness", func(o *KeyedWindow[string, winRec, int64, string]) { o.AllowedLateness = time.Millisecond }, false},
+		{"trigger", func(o *KeyedWindow[string, winRec, int64, string]) { o.Trigger = EventTimeTrigger{} }, false},
+		{"processing", func(o *KeyedWindow[string, winRec, int64, string]) {
+			o.Assigner = TumblingWindows{Size: time.Second, Processing: true}
+		}, false},
+		{"session", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = SessionWindows{Gap: time.Second} }, false},
+	} {
+		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
+			Assigner: TumblingWindows{Size: time.Second}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
+			Fn: winSumFn{}, Out: Discard[string]{}}
+		op.Buffer = AggregateBuffer[string, winRec, int64, int64](op.Contents)
+		c.op(op)
+		if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
+			t.Fatal(err)
+		}
+		if got := op.buf != nil; got != c.want {
+			t.Errorf("%s: buffer used %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRadixSort: radixSort orders 8-byte keys as their big-endian
+// encodings do (unsigned), negative keys last, as slices.Sort of the
+// encodings does.
+func TestRadixSort(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		keys := rapid.SliceOfN(rapid.OneOf(rapid.Int64(), rapid.Int64Range(-100, 100)), 64, 600).Draw(t, "keys")
+		var s []aggEntry[int64, int]
+		for i, k := range keys {
+			s = append(s, aggEntry[int64, int]{k: k, acc: i})
+		}
+		got, _ := radixSort(s, nil)
+		enc := func(k int64) string { return string(codec.Int64{}.Append(nil, k)) }
+		for i := 1; i < len(got); i++ {
+			if enc(got[i-1].k) > enc(got[i].k) {
+				t.Fatalf("position %d: %d before %d", i, got[i-1].k, got[i].k)
+			}
+		}
+		seen := map[int]bool{}
+		for _, e := range got {
+			if keys[e.acc] != e.k || seen[e.acc] {
+				t.Fatalf("entry %+v lost or duplicated", e)
+			}
+			seen[e.acc] = true
+		}
+		if len(seen) != len(keys) {
+			t.Fatalf("%d entries, want %d", len(seen), len(keys))
 		}
 	})
 }
