@@ -319,7 +319,7 @@ func WindowAggregate[T any, K comparable, ACC, OUT any](ws WindowedStream[T, K],
 			func() ProcessWindowFunction[K, T, OUT] { return aggFold[K, T, ACC, OUT]{agg: agg} })
 	}
 	return windowedBuffered(ws, "window-aggregate",
-		func() operator.WindowContents[T, OUT] { return operator.AggregateContents(agg, accCodec(agg)) },
+		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) },
 		func() ProcessWindowFunction[K, OUT, OUT] { return operator.PassThroughWindow[K, OUT]{} },
 		aggBuffer[K](agg))
 }
@@ -336,7 +336,7 @@ func WindowAggregateProcess[T any, K comparable, ACC, OUT, O any](ws WindowedStr
 			})
 	}
 	return windowedBuffered(ws, "window-aggregate",
-		func() operator.WindowContents[T, OUT] { return operator.AggregateContents(agg, accCodec(agg)) }, newFn,
+		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) }, newFn,
 		aggBuffer[K](agg))
 }
 
@@ -434,6 +434,15 @@ func aggBuffer[K comparable, T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) func(
 		return nil
 	}
 	return operator.AggregateBuffer[K, T, ACC, OUT]
+}
+
+// aggregateContents keeps agg's accumulator per window; the functions of
+// AggregatorFuncs are called directly.
+func aggregateContents[T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) operator.WindowContents[T, OUT] {
+	if f, ok := agg.(AggregatorFuncs[T, ACC, OUT]); ok && f.AddFn != nil {
+		return operator.AggregateContentsFuncs(f.CreateFn, f.AddFn, f.Merge, f.ResultFn, f.Codec)
+	}
+	return operator.AggregateContents(agg, accCodec(agg))
 }
 
 // accCodec is the aggregator's own accumulator codec, if it has one.

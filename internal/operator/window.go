@@ -147,6 +147,9 @@ type KeyedWindow[K, T, R, O any] struct {
 	Buffer WindowBuffer[K, T, R]
 
 	buf       WindowBuffer[K, T, R] // Buffer, when it is used
+	keys      []K                   // CollectBatch's keys of a run
+	tumble    int64                 // with buf: the size of tumbling windows (0: other)
+	tumbleOff int64
 	trig      Trigger
 	fast      bool
 	eventTime bool
@@ -224,6 +227,9 @@ func (o *KeyedWindow[K, T, R, O]) Open(rt *Runtime) error {
 	if o.Buffer != nil && o.fast && o.eventTime && o.lateness == 0 {
 		o.buf = o.Buffer
 		o.buf.open(o, o.KeyCodec)
+		if a, ok := o.Assigner.(TumblingWindows); ok {
+			o.tumble, o.tumbleOff = a.Size.Milliseconds(), a.Offset.Milliseconds()
+		}
 	}
 	if op, ok := o.Fn.(WindowFunctionOpener); ok {
 		defer o.Guard()
@@ -559,12 +565,59 @@ func (o *KeyedWindow[K, T, R, O]) OnProcessingTime(now int64) {
 	o.fire(&o.proc, now, ProcessingTime, o.onProc)
 }
 
+// touchRun is how many records CollectBatch keys and touches (see
+// WindowBuffer.touch) before it adds them: enough cache misses to overlap,
+// few enough that their lines stay in the first-level cache.
+const touchRun = 32
+
+// CollectBatch is Collect for a run of records. With a window buffer it
+// takes runs of touchRun records: their keys first, the buffer's touch of
+// them, then the records one by one (Collect's semantics, in order).
+func (o *KeyedWindow[K, T, R, O]) CollectBatch(ts []int64, vs []T) {
+	if o.buf == nil {
+		for i := range vs {
+			o.Collect(ts[i], vs[i])
+		}
+		return
+	}
+	o.Enter()
+	for len(vs) > 0 {
+		n := min(len(vs), touchRun)
+		o.keys = o.keys[:0]
+		for i := range n {
+			o.keys = append(o.keys, o.KeyFn(vs[i]))
+		}
+		o.buf.touch(o.keys)
+		for i := range n {
+			o.M.In++
+			if ts[i] == base.MinTime {
+				o.Fail(errNoTimestamp)
+			}
+			o.collectKey(ts[i], vs[i], o.keys[i])
+		}
+		ts, vs = ts[n:], vs[n:]
+	}
+	clear(o.keys)
+}
+
 // collectBuffered is Collect with a WindowBuffer: event time, no allowed
 // lateness (a window is late when its end is at or below the watermark),
 // the default trigger.
 func (o *KeyedWindow[K, T, R, O]) collectBuffered(ts int64, v T) {
-	key := o.KeyFn(v)
+	o.collectKey(ts, v, o.KeyFn(v))
+}
+
+func (o *KeyedWindow[K, T, R, O]) collectKey(ts int64, v T, key K) {
 	o.kc.Touch()
+	if o.tumble > 0 { // TumblingWindows.Assign, inlined
+		start := windowStart(ts, o.tumbleOff, o.tumble)
+		if w := (Window{Start: start, End: start + o.tumble}); w.MaxTimestamp() > o.WM {
+			o.buf.add(key, w, v)
+		} else if ts <= o.WM {
+			o.onLate(ts, v)
+		}
+		return
+	}
 	o.wins = o.Assigner.Assign(o.wins[:0], ts, 0)
 	skipped := true
 	for _, w := range o.wins {

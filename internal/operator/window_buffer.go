@@ -36,6 +36,10 @@ type WindowBuffer[K, T, R any] interface {
 	open(h bufferHost[K, R], kc codec.Codec[K])
 	// add adds v to window w's accumulator of key.
 	add(key K, w Window, v T)
+	// touch reads where the keys' accumulators are in the table of the
+	// last add, so that a run of adds finds them in the cache: the reads
+	// are independent, so the processor overlaps their cache misses.
+	touch(keys []K)
 	// next is the window with a table that ends first.
 	next() (Window, bool)
 	// fire emits the table of next() through the host and drops it.
@@ -121,6 +125,7 @@ type aggBuffer[K comparable, T, ACC, OUT any] struct {
 	tmp    []aggEntry[K, ACC] // radixSort's other buffer
 	enc    []byte
 	n      int
+	sink   uint64 // what touch read (so that the reads stay)
 }
 
 func (b *aggBuffer[K, T, ACC, OUT]) open(h bufferHost[K, OUT], kc codec.Codec[K]) {
@@ -151,7 +156,7 @@ func (b *aggBuffer[K, T, ACC, OUT]) add(key K, w Window, v T) {
 	if b.order == orderUint64 {
 		p, ok := t.u.slot(*(*uint64)(unsafe.Pointer(&key)))
 		if ok {
-			*p = b.a.fold(*p, v)
+			*p = b.a.foldIn(*p, v)
 		} else {
 			*p = b.a.first(v)
 			b.n++
@@ -159,11 +164,25 @@ func (b *aggBuffer[K, T, ACC, OUT]) add(key K, w Window, v T) {
 		return
 	}
 	if acc, ok := t.m[key]; ok {
-		t.m[key] = b.a.fold(acc, v)
+		t.m[key] = b.a.foldIn(acc, v)
 		return
 	}
 	t.m[key] = b.a.first(v)
 	b.n++
+}
+
+func (b *aggBuffer[K, T, ACC, OUT]) touch(keys []K) {
+	if b.order != orderUint64 || b.last == nil || len(b.last.u.slots) == 0 {
+		return
+	}
+	u := &b.last.u
+	mask := uint64(len(u.slots) - 1)
+	x := uint64(0)
+	for i := range keys {
+		k := *(*uint64)(unsafe.Pointer(&keys[i]))
+		x += u.slots[(k*0x9E3779B97F4A7C15)>>u.shift&mask].k
+	}
+	b.sink += x
 }
 
 // table finds or creates w's table.
