@@ -69,11 +69,17 @@ type bufferHost[K, R any] interface {
 // Go map with the generic path's identity: the buffer is used only for
 // keys of integer, string or bool kind, whose == is the equality of their
 // encodings under a deterministic codec (not floats: 0 == -0 and NaN !=
-// NaN; not structs: a JSON codec may drop fields). merge must be the
-// aggregator's Merge (nil: no buffer; a fold into existing state needs it).
+// NaN; not structs: a JSON codec may drop fields), and for reductions only
+// when the element type holds no pointers (plainValue).
 func AggregateBuffer[K comparable, T, ACC, OUT any](contents WindowContents[T, OUT]) WindowBuffer[K, T, OUT] {
 	a, ok := contents.(*aggContents[T, ACC, OUT])
 	if !ok || a.mergeFn == nil || !bufferableKey(reflect.TypeFor[K]()) {
+		return nil
+	}
+	if a.reduce && !plainValue(reflect.TypeFor[ACC]()) {
+		// A reduction's accumulator starts as the element itself; with
+		// pointers in it, the tables of the windows of one element
+		// (sliding) would share what a reduce function changes in place.
 		return nil
 	}
 	return &aggBuffer[K, T, ACC, OUT]{a: a}
@@ -87,6 +93,25 @@ func bufferableKey(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// plainValue reports whether values of t hold no pointers but strings'
+// (immutable) bytes: copying one copies all of it.
+func plainValue(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Array:
+		return plainValue(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !plainValue(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	}
+	return bufferableKey(t)
 }
 
 // keyOrder is how a buffer sorts a table's keys into the order of their

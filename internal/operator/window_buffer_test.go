@@ -118,6 +118,12 @@ func TestWindowBufferEligibility(t *testing.T) {
 	if b := AggregateBuffer[struct{ A int }, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b != nil {
 		t.Fatal("buffer for struct keys")
 	}
+	if b := AggregateBuffer[string, *winRec, *winRec, *winRec](ReduceContents(func(a, b *winRec) *winRec { a.V += b.V; return a }, nil)); b != nil {
+		t.Fatal("buffer for a reduction of pointers")
+	}
+	if b := AggregateBuffer[string, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b == nil {
+		t.Fatal("no buffer for a reduction of plain structs")
+	}
 	if b := AggregateBuffer[string, winRec, winRec, winRec](ListContents[winRec](nil, nil)); b != nil {
 		t.Fatal("buffer for list contents")
 	}

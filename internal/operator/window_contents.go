@@ -40,6 +40,7 @@ type aggContents[T, ACC, OUT any] struct {
 	first   func(v T) ACC
 	fold    func(acc ACC, v T) ACC
 	addFn   func(v T, acc ACC) ACC // fold's function, one call less (AggregateContentsFuncs)
+	reduce  bool                   // ReduceContents: the first element is the accumulator
 	mergeFn func(a, b ACC) ACC
 	result  func(acc ACC) OUT
 	st      *ValueState[ACC]
@@ -94,6 +95,7 @@ func ReduceContents[T any](reduce func(a, b T) T, c codec.Codec[T]) WindowConten
 	}
 	return &aggContents[T, T, T]{
 		c:       c,
+		reduce:  true,
 		first:   func(v T) T { return v },
 		fold:    reduce,
 		mergeFn: reduce,
