@@ -224,7 +224,12 @@ func (o *KeyedWindow[K, T, R, O]) Open(rt *Runtime) error {
 	o.onProc = func(tm *Timer) { o.onTimer(tm, ProcessingTime) }
 	o.clearer, _ = o.Fn.(WindowFunctionClearer[K])
 	o.buf = nil
-	if o.Buffer != nil && o.fast && o.eventTime && o.lateness == 0 {
+	// Tumbling and sliding windows of one end have one start: a table
+	// fired alone is all of its time's timers. (Another assigner may give
+	// windows of one end different starts, whose timers interleave by key.)
+	_, tumbling := o.Assigner.(TumblingWindows)
+	_, sliding := o.Assigner.(SlidingWindows)
+	if o.Buffer != nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 {
 		o.buf = o.Buffer
 		o.buf.open(o, o.KeyCodec)
 		if a, ok := o.Assigner.(TumblingWindows); ok {

@@ -142,6 +142,7 @@ func TestWindowBufferEligibility(t *testing.T) {
 			o.Assigner = TumblingWindows{Size: time.Second, Processing: true}
 		}, false},
 		{"session", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = SessionWindows{Gap: time.Second} }, false},
+		{"custom", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = sameEndWindows{} }, false},
 	} {
 		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
 			Assigner: TumblingWindows{Size: time.Second}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
@@ -186,3 +187,13 @@ func TestRadixSort(t *testing.T) {
 		}
 	})
 }
+
+// sameEndWindows puts an element into two windows of one end.
+type sameEndWindows struct{}
+
+func (sameEndWindows) Assign(dst []Window, ts, _ int64) []Window {
+	end := ts - ts%1000 + 1000
+	return append(dst, Window{Start: end - 1000, End: end}, Window{Start: end - 2000, End: end})
+}
+func (sameEndWindows) EventTime() bool { return true }
+func (sameEndWindows) Merging() bool   { return false }
