@@ -197,3 +197,45 @@ func (sameEndWindows) Assign(dst []Window, ts, _ int64) []Window {
 }
 func (sameEndWindows) EventTime() bool { return true }
 func (sameEndWindows) Merging() bool   { return false }
+
+// TestU64Map: the open-addressing table against a Go map, through growth,
+// key 0 and reset.
+func TestU64Map(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var m u64Map[int]
+		want := map[uint64]int{}
+		keys := rapid.SliceOfN(rapid.OneOf(rapid.Uint64(), rapid.Uint64Range(0, 3000)), 1000, 3000).Draw(t, "keys")
+		for i, k := range keys {
+			if i == len(keys)/2 && rapid.Bool().Draw(t, "reset") {
+				m.reset()
+				clear(want)
+			}
+			p, ok := m.slot(k)
+			if _, w := want[k]; ok != w {
+				t.Fatalf("key %d: found %v, want %v", k, ok, w)
+			}
+			*p += i
+			want[k] += i
+		}
+		if m.n != len(want) {
+			t.Fatalf("%d keys, want %d", m.n, len(want))
+		}
+		got := map[uint64]int{}
+		if m.hasZero {
+			got[0] = m.zero
+		}
+		for _, s := range m.slots {
+			if s.k != 0 {
+				got[s.k] = s.acc
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d keys in the slots, want %d", len(got), len(want))
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("key %d: %d, want %d", k, got[k], v)
+			}
+		}
+	})
+}
