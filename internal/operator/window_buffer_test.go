@@ -32,13 +32,15 @@ func TestWindowBufferEquivalence(t *testing.T) {
 		wm := int64(-500)
 		for i := range rapid.IntRange(1, 300).Draw(t, "n") {
 			var c, g string
-			switch rapid.IntRange(0, 11).Draw(t, fmt.Sprint("op", i)) {
+			switch rapid.IntRange(0, 12).Draw(t, fmt.Sprint("op", i)) {
 			case 0, 1:
 				wm += int64(rapid.IntRange(0, 700).Draw(t, fmt.Sprint("d", i)))
 				c = fmt.Sprintf("watermark %d", wm)
 			case 2:
 				c = fmt.Sprintf("snapshot-restore buffer=%v", rapid.Bool().Draw(t, fmt.Sprint("to", i)))
 				g = "snapshot-restore buffer=false"
+			case 3:
+				c = fmt.Sprintf("batch %d", rapid.IntRange(1, 80).Draw(t, fmt.Sprint("b", i)))
 			default:
 				ts := wm + int64(rapid.IntRange(-1500, 1500).Draw(t, fmt.Sprint("ts", i)))
 				key := rapid.SampledFrom([]string{"a", "b", "c", "d", "7", "-9"}).Draw(t, fmt.Sprint("k", i))

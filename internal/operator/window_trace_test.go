@@ -27,6 +27,8 @@ import (
 //	advance-clock 500ms                       # processing time (starts at 0)
 //	state                                     # keyed state entries and timers
 //	metrics                                   # records in, late
+//	batch 3                                   # the next 3 records in one CollectBatch
+//	snapshot-restore buffer=true              # snapshot, restore into a new operator
 //
 // config keys: assigner (tumbling|sliding|session|global), time
 // (event|processing), size, slide, offset, gap, fn (sum: an incremental sum
@@ -324,6 +326,17 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 	var backend *state.Heap
 	var m *Metrics
 	wm := base.MinTime
+	// batch N: the next N records go to CollectBatch in one run (flushed
+	// early by any other command).
+	batching := 0
+	var bts []int64
+	var bvs []winRec
+	flush := func() {
+		if len(bvs) > 0 {
+			op.(BatchCollector[winRec]).CollectBatch(bts, bvs)
+		}
+		bts, bvs, batching = bts[:0], bvs[:0], 0
+	}
 	for i, line := range cmds {
 		fields := strings.Fields(line)
 		kv, _ := winParseKV(fields[1:])
@@ -331,7 +344,16 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 		if op == nil && fields[0] != "config" {
 			fail(fmt.Errorf("the first command must be config"))
 		}
+		if fields[0] != "record" {
+			flush()
+		}
 		switch fields[0] {
+		case "batch":
+			n, err := strconv.Atoi(fields[1])
+			if err != nil {
+				fail(err)
+			}
+			batching = n
 		case "config":
 			cfg, err := winParseKV(fields[1:])
 			if err != nil {
@@ -359,6 +381,13 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 				ts = v
 			}
 			v, _ := strconv.ParseInt(kv["v"], 10, 64)
+			if batching > 0 {
+				bts, bvs = append(bts, ts), append(bvs, winRec{Key: kv["key"], V: v})
+				if len(bvs) == batching {
+					flush()
+				}
+				break
+			}
 			op.Collect(ts, winRec{Key: kv["key"], V: v})
 		case "watermark":
 			wm = base.MaxTime
