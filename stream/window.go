@@ -400,7 +400,10 @@ func (f ProcessWindowFuncs[K, IN, O]) Clear(ctx *WindowContext[K]) error {
 }
 
 // AggregatorFuncs builds an Aggregator from functions (CreateFn, AddFn and
-// ResultFn are required; MergeFn is needed by session windows). Codec
+// ResultFn are required; MergeFn is needed by session windows, and
+// without it tumbling and sliding event-time windows run without the
+// window buffer; MergeFn(a, b) must give what adding b's values to a
+// would, see operator.Aggregator). Codec
 // encodes the accumulator in state (default codec.For[ACC]: fixed layouts
 // for basic types, JSON otherwise; give a binary codec for struct
 // accumulators on hot paths).
