@@ -33,6 +33,16 @@ const (
 // batch or metadata file (a checksum, length, magic or version mismatch).
 var ErrCorrupt = errors.New("journal: corrupt data")
 
+// ErrNewerVersion says that a journal file holds a layout this build does
+// not know under a good checksum: a newer strom wrote it. The journal
+// refuses to open such a partition or topic instead of treating it as
+// damage, so an older binary never truncates, quarantines or rebuilds
+// what a newer one wrote (docs/format/journal.md, "Versions").
+var ErrNewerVersion = errors.New("journal: written by a newer version of strom")
+
+// newerHint is what a refusal of a newer layout tells the user to do.
+const newerHint = "open this journal with the strom that wrote it (nothing was changed on disk)"
+
 // Header is a record header: a key and an optional value.
 type Header struct {
 	Key   string
@@ -333,15 +343,20 @@ func decodeEnvelope(magic string, b []byte) ([]byte, error) {
 	if len(b) < envelopeHdr+4 || string(b[:8]) != magic {
 		return nil, fmt.Errorf("%w: not a %s file", ErrCorrupt, magic)
 	}
-	if v := binary.BigEndian.Uint32(b[8:]); v != envelopeVersion {
-		return nil, fmt.Errorf("%w: %s version %d, want %d", ErrCorrupt, magic, v, envelopeVersion)
-	}
+	// The frame (magic, length, trailing CRC) is the same in every
+	// version: checked first, so that a newer version under a good
+	// checksum is told apart from damage.
 	n := binary.BigEndian.Uint32(b[12:])
 	if uint64(n) != uint64(len(b)-envelopeHdr-4) {
 		return nil, fmt.Errorf("%w: %s payload length %d, file has %d bytes", ErrCorrupt, magic, n, len(b))
 	}
 	if want, got := binary.BigEndian.Uint32(b[len(b)-4:]), crc(b[:len(b)-4]); want != got {
 		return nil, fmt.Errorf("%w: %s crc %08x, want %08x", ErrCorrupt, magic, got, want)
+	}
+	if v := binary.BigEndian.Uint32(b[8:]); v > envelopeVersion {
+		return nil, fmt.Errorf("%w: %s version %d, this build reads %d: %s", ErrNewerVersion, magic, v, envelopeVersion, newerHint)
+	} else if v != envelopeVersion {
+		return nil, fmt.Errorf("%w: %s version %d, want %d", ErrCorrupt, magic, v, envelopeVersion)
 	}
 	return b[envelopeHdr : len(b)-4], nil
 }

@@ -233,6 +233,9 @@ func (j *Journal) openTopic(name string) error {
 		return fmt.Errorf("journal: topic %q: %w", name, err)
 	}
 	pl, err := decodeEnvelope(magicTopic, b)
+	if errors.Is(err, ErrNewerVersion) {
+		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+	}
 	f := fixed{b: pl}
 	n := int(f.u32())
 	if err != nil || !f.done() || n < 1 {

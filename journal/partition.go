@@ -100,6 +100,9 @@ func (p *partition) recover() error {
 	}
 	if b, err := vfs.ReadFile(fsys, filepath.Join(p.dir, startFile)); err == nil {
 		pl, err := decodeEnvelope(magicStart, b)
+		if errors.Is(err, ErrNewerVersion) {
+			return fmt.Errorf("log start file: %w", err)
+		}
 		f := fixed{b: pl}
 		if p.start = f.i64(); err != nil || !f.done() || p.start < 0 {
 			return fmt.Errorf("log start file: %w", errors.Join(err, ErrCorrupt))
@@ -168,9 +171,15 @@ func (p *partition) recover() error {
 		}
 		active := i == len(bases)-1
 		if active && clean != nil {
-			if p.cleanMatches(clean, base, info.Size) && s.loadIndexes(fsys, p.dir, info.Size) == nil {
-				p.j.log.Debug("journal: clean shutdown, skipping the scan", "topic", p.topic, "partition", p.id)
-				continue
+			if p.cleanMatches(clean, base, info.Size) {
+				err := s.loadIndexes(fsys, p.dir, info.Size)
+				if err == nil {
+					p.j.log.Debug("journal: clean shutdown, skipping the scan", "topic", p.topic, "partition", p.id)
+					continue
+				}
+				if errors.Is(err, ErrNewerVersion) {
+					return fmt.Errorf("segment %d: %w", base, err) // a newer strom's index: not rebuilt over
+				}
 			}
 			p.j.log.Warn("journal: clean-shutdown marker does not match the log, scanning", "topic", p.topic, "partition", p.id)
 		}
@@ -180,11 +189,16 @@ func (p *partition) recover() error {
 					return p.quarantine(s, s.size, fmt.Errorf("%w: the segment ends at offset %d, the next one starts at %d", ErrCorrupt, s.next, bases[i+1]))
 				}
 				continue
+			} else if errors.Is(err, ErrNewerVersion) {
+				return fmt.Errorf("segment %d: %w", base, err) // a newer strom's index: not rebuilt over
 			} else if !vfs.IsNotExist(err) {
 				p.j.log.Warn("journal: rebuilding index", "topic", p.topic, "partition", p.id, "segment", base, "reason", err)
 			}
 		}
 		good, bad := s.scan(info.Size, o.IndexInterval)
+		if errors.Is(bad, ErrNewerVersion) {
+			return bad // neither torn nor damaged: refuse, change nothing
+		}
 		if bad != nil && !active {
 			// A sealed segment was synced whole before the next one was
 			// created: damage here is not a torn write (RELIABILITY L4).

@@ -222,7 +222,7 @@ func (s *segment) scan(logSize int64, interval int) (int64, error) {
 			if pass == 0 {
 				info, err := parseBatchHeader(buf[pos-bufPos:])
 				if err != nil {
-					return pos, err
+					return pos, s.newerOr(pos, logSize, buf[pos-bufPos:], err)
 				}
 				need = int64(info.size)
 			}
@@ -239,6 +239,35 @@ func (s *segment) scan(logSize int64, interval int) (int64, error) {
 		pos += need
 	}
 	return pos, nil
+}
+
+// newerOr returns ErrNewerVersion for the batch at pos, whose header hdr
+// failed to parse with err, when that batch has a version this build does
+// not know (a magic above batchMagicV2) that it also states under its
+// good CRC: every version keeps length(4) magic(1) crc(4) and the CRC
+// over the rest of the batch, and a version from 3 on repeats its magic
+// in the first byte under the CRC (byte 9; in versions 1 and 2 the top
+// byte of the base offset, always 0), since the magic byte itself is not
+// checksummed: a flipped bit there is damage (RELIABILITY L3), a batch
+// saying its version twice under a good CRC was written whole by a newer
+// strom. Otherwise it returns err.
+func (s *segment) newerOr(pos, logSize int64, hdr []byte, err error) error {
+	if hdr[4] <= batchMagicV2 {
+		return err
+	}
+	n := int64(binary.BigEndian.Uint32(hdr)) + 4
+	if n < crcFrom || n > MaxBatchBytes || pos+n > logSize {
+		return err
+	}
+	b := make([]byte, n)
+	if _, rerr := s.r.ReadAt(b, pos); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return err
+	}
+	if b[crcFrom] != hdr[4] || binary.BigEndian.Uint32(b[5:]) != crc(b[crcFrom:]) {
+		return err
+	}
+	return fmt.Errorf("%w: the batch at byte %d of segment %d has layout version %d under a good checksum (this build reads %d and %d): %s",
+		ErrNewerVersion, pos, s.base, hdr[4], batchMagic, batchMagicV2, newerHint)
 }
 
 // visit calls fn with each whole batch of s that holds offsets >= from,

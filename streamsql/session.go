@@ -490,11 +490,17 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 		}
 		b.WriteString(planner.Explain(sk))
 	case *parser.StatementSet:
+		var sinks []*planner.Sink
 		for _, ins := range x.Inserts {
 			sk, err := s.pl.Insert(ins)
 			if err != nil {
 				return "", convertErr(err)
 			}
+			sinks = append(sinks, sk)
+		}
+		// The plans the job runs (without filter push-down when it
+		// would unshare a join: planner.KeepSharedJoins).
+		for _, sk := range planner.KeepSharedJoins(sinks) {
 			b.WriteString(planner.Explain(sk))
 		}
 	case *parser.QueryStmt:

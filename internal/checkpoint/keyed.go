@@ -190,17 +190,22 @@ func keyedFrame(head, foot []byte, size int64) (start, end int, indexOff int64, 
 	if string(head[:8]) != keyedMagic {
 		return 0, 0, 0, 0, corruptf("keyed file: magic %q, want %q (not a keyed state file)", head[:8], keyedMagic)
 	}
-	if v := binary.BigEndian.Uint16(head[8:]); v != keyedVersion {
-		return 0, 0, 0, 0, corruptf("keyed file: format version %d; this build reads version %d", v, keyedVersion)
-	}
 	if string(foot[24:]) != keyedMagic {
 		return 0, 0, 0, 0, corruptf("keyed file: no footer magic at the end (truncated or trailing junk)")
 	}
+	// The frame (header, footer and their CRC) is the same in every
+	// version: a version or flags this build does not know under a good
+	// frame CRC are a newer build's file, not damage.
 	if got, want := frameCRC(head, foot[:20]), binary.BigEndian.Uint32(foot[20:]); got != want {
 		return 0, 0, 0, 0, corruptf("keyed file: header/footer CRC-32C is %#08x, the file says %#08x", got, want)
 	}
+	if v := binary.BigEndian.Uint16(head[8:]); v > keyedVersion {
+		return 0, 0, 0, 0, newerf("keyed file: format version %d; this build reads version %d", v, keyedVersion)
+	} else if v != keyedVersion {
+		return 0, 0, 0, 0, corruptf("keyed file: format version %d; this build reads version %d", v, keyedVersion)
+	}
 	if f := binary.BigEndian.Uint16(head[10:]); f != 0 {
-		return 0, 0, 0, 0, corruptf("keyed file: flags %#x, want 0", f)
+		return 0, 0, 0, 0, newerf("keyed file: flags %#x; this build knows none", f)
 	}
 	s, e := binary.BigEndian.Uint32(head[12:]), binary.BigEndian.Uint32(head[16:])
 	if s != binary.BigEndian.Uint32(foot[8:]) || e != binary.BigEndian.Uint32(foot[12:]) {

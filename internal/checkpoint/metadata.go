@@ -170,6 +170,19 @@ const MetadataFile = "_metadata"
 // values out of range.
 var ErrCorrupt = errors.New("checkpoint: corrupt")
 
+// ErrNewerVersion is wrapped by every error about a persisted layout whose
+// format version (or flags) only a newer build writes: metadata, keyed
+// state files and what they hold. It does not wrap ErrCorrupt: such a
+// checkpoint is not damaged, this build cannot read it. LoadLatest stops at
+// it (never falls back to an older checkpoint, never reports "no
+// checkpoint", so that --allow-empty-state cannot start from empty state
+// over it), and Retain removes nothing while it meets one.
+var ErrNewerVersion = errors.New("checkpoint: format of a newer strom")
+
+func newerf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrNewerVersion}, args...)...)
+}
+
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
 }
@@ -367,13 +380,10 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	if string(data[:8]) != metadataMagic {
 		return nil, corruptf("metadata magic %q, want %q (not a strom checkpoint)", data[:8], metadataMagic)
 	}
-	version := binary.BigEndian.Uint16(data[8:])
-	if version != 1 && version != 2 {
-		return nil, corruptf("metadata format version %d; this build reads versions 1 and 2", version)
-	}
-	if f := binary.BigEndian.Uint16(data[10:]); f != 0 {
-		return nil, corruptf("metadata flags %#x, want 0", f)
-	}
+	// The envelope (magic, version, flags, length, body, CRC) is the same
+	// in every version, so the CRC is checked first: a version or flags
+	// this build does not know under a good CRC are a newer build's file,
+	// not damage.
 	body := uint64(binary.BigEndian.Uint32(data[12:]))
 	if want := uint64(metadataHeader) + body + metadataTrailer; uint64(len(data)) != want {
 		return nil, corruptf("metadata is %d bytes, its header says %d (truncated or trailing junk)", len(data), want)
@@ -381,6 +391,16 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	end := len(data) - metadataTrailer
 	if got, want := CRC(data[:end]), binary.BigEndian.Uint32(data[end:]); got != want {
 		return nil, corruptf("metadata CRC-32C is %#08x, the file says %#08x", got, want)
+	}
+	version := binary.BigEndian.Uint16(data[8:])
+	switch {
+	case version > metadataVersion:
+		return nil, newerf("metadata format version %d; this build reads versions 1 to %d", version, metadataVersion)
+	case version == 0:
+		return nil, corruptf("metadata format version 0; this build reads versions 1 to %d", metadataVersion)
+	}
+	if f := binary.BigEndian.Uint16(data[10:]); f != 0 {
+		return nil, newerf("metadata format version %d with flags %#x; this build knows none", version, f)
 	}
 	r := &reader{b: data[metadataHeader:end]}
 	m := &Metadata{}

@@ -203,7 +203,7 @@ func TestMetadataErrorMessages(t *testing.T) {
 	check("magic", append([]byte("NOTSTROM"), data[8:]...), "magic")
 	v3 := bytes.Clone(data)
 	v3[9] = 3
-	check("version", v3, "version 3")
+	check("version", resealMetadata(v3), "version 3")
 }
 
 // envelope wraps a hand-made body in a valid envelope (magic, version,

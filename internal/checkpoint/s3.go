@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -35,8 +40,12 @@ import (
 // errors.Is(err, fs.ErrNotExist).
 type S3 struct {
 	client *minio.Client
+	core   minio.Core // the same client, for multipart uploads part by part
 	opts   S3Options
 	root   string // prefix with a trailing "/", or ""
+
+	mu    sync.Mutex
+	spare [][]byte // part buffers of finished streamed files (getBuf)
 }
 
 var (
@@ -71,7 +80,8 @@ type S3Options struct {
 	Transport http.RoundTripper
 	// PartSize is the part size of a file streamed into the store
 	// (StreamWriter: a file larger than one part goes up in a multipart
-	// upload, about two parts in memory at most; a smaller one in one put).
+	// upload, one part in memory, whose buffer is kept for the next file; a
+	// smaller one in one put).
 	// 0: DefaultS3PartSize; at least 5 MiB (S3's minimum part), at most
 	// 5 GiB. A file may have 10,000 parts.
 	PartSize int64
@@ -150,7 +160,7 @@ func NewS3(opts S3Options) (*S3, error) {
 	if opts.Prefix != "" {
 		root = opts.Prefix + "/"
 	}
-	return &S3{client: client, opts: opts, root: root}, nil
+	return &S3{client: client, core: minio.Core{Client: client}, opts: opts, root: root}, nil
 }
 
 // S3URLScheme starts the checkpoint locations that Open gives to S3.
@@ -163,13 +173,31 @@ const (
 	EnvAWSSecretKey    = "AWS_SECRET_ACCESS_KEY"
 	EnvAWSSessionToken = "AWS_SESSION_TOKEN"
 	EnvAWSRegion       = "AWS_REGION"
+	EnvS3PartSize      = "STROM_S3_PART_SIZE" // bytes, or with KiB, MiB or GiB: 5MiB
 )
+
+// parsePartSize reads STROM_S3_PART_SIZE: a number of bytes, optionally
+// followed by KiB, MiB or GiB.
+func parsePartSize(v string) (int64, error) {
+	num, mul := v, int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			num, mul = n, m
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > maxS3PartSize/mul {
+		return 0, fmt.Errorf("checkpoint: %s=%q: want a number of bytes from 5MiB to 5GiB, e.g. 16777216 or 16MiB", EnvS3PartSize, v)
+	}
+	return n * mul, nil
+}
 
 // S3OptionsFromURL parses s3://bucket[/prefix] and takes the endpoint,
 // the credentials and the region from getenv: STROM_S3_ENDPOINT (default
 // AWS S3; "http://host:port" for a store without TLS),
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
-// AWS_REGION.
+// AWS_REGION, and the part size of multipart uploads from
+// STROM_S3_PART_SIZE (default DefaultS3PartSize).
 func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error) {
 	rest, ok := strings.CutPrefix(loc, S3URLScheme)
 	if !ok {
@@ -192,6 +220,11 @@ func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error)
 		AccessKey:    getenv(EnvAWSAccessKeyID),
 		SecretKey:    getenv(EnvAWSSecretKey),
 		SessionToken: getenv(EnvAWSSessionToken),
+	}
+	if v := getenv(EnvS3PartSize); v != "" {
+		if o.PartSize, err = parsePartSize(v); err != nil {
+			return S3Options{}, err
+		}
 	}
 	if err := o.Validate(); err != nil {
 		return S3Options{}, fmt.Errorf("%w (from %s)", err, loc)
@@ -245,15 +278,100 @@ func (s *S3) complete(ctx context.Context, id int64) (bool, error) {
 	return false, s.s3Err("looking up", key, err)
 }
 
+// put stores data whole in one PUT, with its Content-MD5 (the store checks
+// the bytes it received; the payload is not signed, which over plain HTTP
+// would make minio-go frame and sign it in 64 KiB chunks, each copied).
 func (s *S3) put(ctx context.Context, key string, data []byte, opts minio.PutObjectOptions) error {
 	opts.ContentType = "application/octet-stream"
-	opts.SendContentMd5 = true // the store checks the bytes it received
-	_, err := s.client.PutObject(ctx, s.opts.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
+	opts.DisableContentSha256 = true
+	body := newBodyReader(data)
+	defer body.detach()
+	_, err := s.core.PutObject(ctx, s.opts.Bucket, key, body, int64(len(data)), md5Base64(data), "", opts)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
 }
+
+// bodyReader is the body of a request over bytes the caller reuses once
+// the request returned. net/http may go on reading a request's body after
+// the response (a store that answers an error before reading the whole
+// body): after detach, reads fail and never touch the bytes. It is
+// seekable, so that minio-go can retry the request.
+type bodyReader struct {
+	mu       sync.Mutex
+	r        bytes.Reader
+	detached bool
+}
+
+func newBodyReader(data []byte) *bodyReader {
+	b := &bodyReader{}
+	b.r.Reset(data)
+	return b
+}
+
+// errDetached is what a request body read after its request returned gives.
+var errDetached = errors.New("checkpoint: request body read after its request returned")
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	return b.r.Read(p)
+}
+
+func (b *bodyReader) Seek(off int64, whence int) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	return b.r.Seek(off, whence)
+}
+
+// detach ends every later read: the bytes may be reused.
+func (b *bodyReader) detach() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.detached = true
+}
+
+// md5Base64 is the Content-MD5 of data.
+func md5Base64(data []byte) string {
+	sum := md5.Sum(data)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// getBuf returns a buffer for the first part of a streamed file (a spare
+// one of an earlier file when there is one), emptied.
+func (s *S3) getBuf() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.spare); n > 0 {
+		b := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return b[:0]
+	}
+	return nil
+}
+
+// putBuf keeps b for the next streamed file (at most maxSpareBufs).
+func (s *S3) putBuf(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.spare) < maxSpareBufs {
+		s.spare = append(s.spare, b[:0])
+	}
+}
+
+// maxSpareBufs part buffers are kept between streamed files: one per file
+// written at the same time (the uploader of a job writes one at a time).
+const maxSpareBufs = 2
 
 // WriteFile implements Storage.
 func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) (FileSum, error) {
@@ -272,19 +390,37 @@ func (s *S3) WriteFile(ctx context.Context, id int64, name string, data []byte) 
 		return FileSum{}, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, s, name)
 	}
 	key := s.key(id, name)
+	sum := FileSum{Size: int64(len(data)), CRC: CRC(data)}
+	if sum.Size > s.opts.PartSize {
+		// More than one PUT may take (5 GiB): a multipart upload, as a
+		// streamed file.
+		f := &s3File{s: s, ctx: ctx, id: id, name: name, key: key, buf: s.getBuf()}
+		if _, err := f.Write(data); err != nil {
+			f.Abort()
+			return FileSum{}, err
+		}
+		if err := f.Commit(sum); err != nil {
+			return FileSum{}, err
+		}
+		return sum, nil
+	}
 	if err := s.put(ctx, key, data, minio.PutObjectOptions{}); err != nil {
 		return FileSum{}, s.s3Err("writing", key, err)
 	}
-	return FileSum{Size: int64(len(data)), CRC: CRC(data)}, nil
+	return sum, nil
 }
 
 // CreateFile implements StreamWriter. The file is kept in memory up to one
 // part (S3Options.PartSize) and put whole on Commit, as WriteFile does; a
 // larger one goes to the store as it is written, in a multipart upload
-// that Commit completes (about two parts in memory at most: the first part
-// written and minio-go's part buffer). Either way the object exists whole
-// or not at all: Abort, a failed write or a refused Commit aborts the
-// multipart upload (no object, no parts left behind).
+// that Commit completes: each part is uploaded from the buffer it was
+// written into, with its Content-MD5, when the next byte arrives (one part
+// in memory, no copy by minio-go). The buffer grows by doubling up to a
+// part and is kept for the next file (getBuf), so that a storage holds at
+// most maxSpareBufs buffers of at most a part between files. Either way the
+// object exists whole or not at all: Abort, a failed write or a refused
+// Commit aborts the multipart upload (no object, no parts left behind),
+// also when ctx was canceled.
 func (s *S3) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -300,7 +436,7 @@ func (s *S3) CreateFile(ctx context.Context, id int64, name string) (FileWriter,
 	} else if done {
 		return nil, fmt.Errorf("%w: chk-%d in %s; not writing %s", ErrExists, id, s, name)
 	}
-	return &s3File{s: s, ctx: ctx, id: id, name: name, key: s.key(id, name)}, nil
+	return &s3File{s: s, ctx: ctx, id: id, name: name, key: s.key(id, name), buf: s.getBuf()}, nil
 }
 
 // s3File is a FileWriter of S3.
@@ -310,79 +446,99 @@ type s3File struct {
 	id    int64
 	name  string
 	key   string
-	buf   []byte // the bytes written while they fit in one part (nil once streaming)
+	buf   []byte // the bytes written and not uploaded yet, at most a part
 	n     int64  // bytes written
 	ended bool   // Commit or Abort was called
-	// Streaming (a multipart upload running in its own goroutine):
-	pw   *io.PipeWriter
-	done chan struct{} // closed when the upload returned
-	err  error         // the upload's error, once done is closed
+	err   error  // a part upload failed (the upload is aborted)
+	// The multipart upload, once the file outgrew one part.
+	upload string // its id ("": none)
+	parts  []minio.CompletePart
 }
-
-// errFileAborted ends the input of an upload that Abort stops.
-var errFileAborted = errors.New("checkpoint: file aborted")
 
 func (f *s3File) Write(b []byte) (int, error) {
-	if f.ended {
+	switch {
+	case f.ended:
 		return 0, fmt.Errorf("checkpoint: writing %s after Commit or Abort", f.s.label(f.key))
+	case f.err != nil:
+		return 0, f.err
 	}
-	part := f.s.opts.PartSize
-	if f.pw == nil {
-		if int64(len(f.buf)+len(b)) <= part {
-			if cap(f.buf)-len(f.buf) < len(b) { // grow by doubling, up to a part
-				nb := make([]byte, len(f.buf), min(max(2*cap(f.buf), len(f.buf)+len(b), 64<<10), int(part)))
-				copy(nb, f.buf)
-				f.buf = nb
+	part := int(f.s.opts.PartSize)
+	written := 0
+	for len(b) > 0 {
+		if len(f.buf) == part { // full, and more is coming: upload it
+			if err := f.flushPart(); err != nil {
+				return written, err
 			}
-			f.buf = append(f.buf, b...)
-			f.n += int64(len(b))
-			return len(b), nil
 		}
-		f.stream()
+		if cap(f.buf) == len(f.buf) { // grow by doubling, up to a part
+			nb := make([]byte, len(f.buf), min(max(2*cap(f.buf), len(f.buf)+len(b), 64<<10), part))
+			copy(nb, f.buf)
+			f.buf = nb
+		}
+		n := min(len(b), cap(f.buf)-len(f.buf))
+		f.buf = append(f.buf, b[:n]...)
+		b = b[n:]
+		written += n
+		f.n += int64(n)
 	}
-	n, err := f.pw.Write(b)
-	f.n += int64(n)
+	return written, nil
+}
+
+// flushPart uploads the buffer as the next part (starting the multipart
+// upload at the first one) and empties it. A failure aborts the upload.
+func (f *s3File) flushPart() error {
+	ctx := f.ctx
+	if f.upload == "" {
+		id, err := f.s.core.NewMultipartUpload(ctx, f.s.opts.Bucket, f.key, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+		if err != nil {
+			return f.failed(err)
+		}
+		f.upload = id
+	}
+	num := len(f.parts) + 1
+	body := newBodyReader(f.buf)
+	p, err := f.s.core.PutObjectPart(ctx, f.s.opts.Bucket, f.key, f.upload, num, body, int64(len(f.buf)),
+		minio.PutObjectPartOptions{Md5Base64: md5Base64(f.buf), DisableContentSha256: true})
+	body.detach() // the buffer is written again from here on
 	if err != nil {
-		<-f.done
-		return n, f.s.s3Err("writing", f.key, f.uploadErr(err))
+		return f.failed(err)
 	}
-	return n, nil
+	f.parts = append(f.parts, minio.CompletePart{PartNumber: num, ETag: p.ETag})
+	f.buf = f.buf[:0]
+	return nil
 }
 
-// stream starts the multipart upload of the bytes written so far and of
-// the rest as it is written.
-func (f *s3File) stream() {
-	pr, pw := io.Pipe()
-	f.pw, f.done = pw, make(chan struct{})
-	first := f.buf
+// failed aborts the multipart upload after err and returns err, named.
+func (f *s3File) failed(err error) error {
+	if f.ctx.Err() != nil {
+		err = f.ctx.Err()
+	}
+	f.abortUpload()
+	f.err = f.s.s3Err("writing", f.key, err)
+	return f.err
+}
+
+// abortUpload aborts the multipart upload, if any, also after ctx was
+// canceled (a job canceled in the middle of a file leaves no parts).
+func (f *s3File) abortUpload() {
+	if f.upload == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), abortTimeout)
+	defer cancel()
+	// A failed abort leaves parts that only a bucket lifecycle rule
+	// (AbortIncompleteMultipartUpload) removes; the object never appears.
+	_ = f.s.core.AbortMultipartUpload(ctx, f.s.opts.Bucket, f.key, f.upload)
+	f.upload = ""
+}
+
+// abortTimeout bounds the abort of a multipart upload.
+const abortTimeout = time.Minute
+
+// release returns the buffer for the next file.
+func (f *s3File) release() {
+	f.s.putBuf(f.buf)
 	f.buf = nil
-	go func() {
-		defer close(f.done)
-		// Each part carries its Content-MD5, which the store checks; the
-		// payload is not signed (minio-go's aws-chunked streaming
-		// signature, its default for parts over plain HTTP, was stored
-		// with its framing as data by gofakes3; the MD5 is the integrity
-		// check either way).
-		opts := minio.PutObjectOptions{ContentType: "application/octet-stream", SendContentMd5: true, DisableContentSha256: true, PartSize: uint64(f.s.opts.PartSize)}
-		_, err := f.s.client.PutObject(f.ctx, f.s.opts.Bucket, f.key, io.MultiReader(bytes.NewReader(first), pr), -1, opts)
-		if err != nil && f.ctx.Err() != nil {
-			err = f.ctx.Err()
-		}
-		f.err = err
-		if err == nil {
-			err = errors.New("checkpoint: the upload ended before its input")
-		}
-		pr.CloseWithError(err) // a Write blocked on the pipe returns
-	}()
-}
-
-// uploadErr is the error of the ended upload (werr: the pipe's, when the
-// upload gave none).
-func (f *s3File) uploadErr(werr error) error {
-	if f.err != nil {
-		return f.err
-	}
-	return werr
 }
 
 func (f *s3File) Abort() {
@@ -390,16 +546,17 @@ func (f *s3File) Abort() {
 		return
 	}
 	f.ended = true
-	f.buf = nil
-	if f.pw != nil {
-		f.pw.CloseWithError(errFileAborted) // minio-go aborts the multipart upload
-		<-f.done
-	}
+	f.abortUpload()
+	f.release()
 }
 
 func (f *s3File) Commit(sum FileSum) error {
 	if f.ended {
 		return fmt.Errorf("checkpoint: %s: Commit after Commit or Abort", f.s.label(f.key))
+	}
+	if f.err != nil {
+		f.Abort()
+		return f.err
 	}
 	if f.n != sum.Size {
 		f.Abort()
@@ -413,20 +570,23 @@ func (f *s3File) Commit(sum FileSum) error {
 		}
 		return err
 	}
-	f.ended = true
-	if f.pw == nil {
-		data := f.buf
-		f.buf = nil
-		if err := f.s.put(f.ctx, f.key, data, minio.PutObjectOptions{}); err != nil {
+	defer f.Abort() // the buffer back; the upload aborted unless completed
+	if f.upload == "" {
+		if err := f.s.put(f.ctx, f.key, f.buf, minio.PutObjectOptions{}); err != nil {
 			return f.s.s3Err("writing", f.key, err)
 		}
 		return nil
 	}
-	f.pw.Close() // the end of the input: the upload completes
-	<-f.done
-	if f.err != nil {
-		return f.s.s3Err("writing", f.key, f.err)
+	if err := f.flushPart(); err != nil { // the last part (not empty: a full part is uploaded only when more follows)
+		return err
 	}
+	if _, err := f.s.core.CompleteMultipartUpload(f.ctx, f.s.opts.Bucket, f.key, f.upload, f.parts, minio.PutObjectOptions{}); err != nil {
+		if f.ctx.Err() != nil {
+			err = f.ctx.Err()
+		}
+		return f.s.s3Err("writing", f.key, err)
+	}
+	f.upload = "" // completed: nothing to abort
 	return nil
 }
 

@@ -145,6 +145,19 @@ func TestS3OptionsFromURL(t *testing.T) {
 		t.Fatalf("without a secret key: %v", err)
 	}
 	env[EnvAWSSecretKey] = "SK"
+	for v, want := range map[string]int64{"5MiB": 5 << 20, "6291456": 6 << 20, "1GiB": 1 << 30, "5120KiB": 5 << 20} {
+		env[EnvS3PartSize] = v
+		if o, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err != nil || o.PartSize != want {
+			t.Errorf("%s=%s: part size %d, %v; want %d", EnvS3PartSize, v, o.PartSize, err, want)
+		}
+	}
+	for _, bad := range []string{"4MiB", "x", "-5MiB", "6GiB", "5 MiB", "5MB", "9223372036854775807GiB"} {
+		env[EnvS3PartSize] = bad
+		if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil || !strings.Contains(err.Error(), "part size") && !strings.Contains(err.Error(), EnvS3PartSize) {
+			t.Errorf("%s=%s: %v", EnvS3PartSize, bad, err)
+		}
+	}
+	delete(env, EnvS3PartSize)
 	env[EnvS3Endpoint] = "host:9000/path"
 	if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil {
 		t.Fatal("endpoint with a path accepted")
@@ -415,6 +428,18 @@ func TestS3CreateFile(t *testing.T) {
 		}
 	}
 	noUploads("after the commits")
+	// WriteFile of more than a part: a multipart upload too (one PUT may
+	// not take more than 5 GiB).
+	if got, err := s.WriteFile(ctx, 1, "written.state", data); err != nil || got != sum {
+		t.Fatalf("WriteFile of %d bytes = %+v, %v", len(data), got, err)
+	}
+	if n := parts.Load(); n != 6 {
+		t.Fatalf("WriteFile of 12 MiB in 5 MiB parts: %d part uploads in all, want 3 more than the 3 before", n)
+	}
+	if got, err := s.ReadFile(ctx, 1, "written.state", &sum); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("written.state reads back %d bytes, %v", len(got), err)
+	}
+	noUploads("after WriteFile")
 
 	write("aborted.state", data).Abort()
 	if w := write("wrong-size.state", data); w.Commit(FileSum{Size: sum.Size - 1, CRC: sum.CRC}) == nil {
@@ -463,5 +488,64 @@ func TestS3CreateFile(t *testing.T) {
 	opts.PartSize = 1 << 20
 	if _, err := NewS3(opts); err == nil || !strings.Contains(err.Error(), "part size") {
 		t.Fatalf("a 1 MiB part size: %v", err)
+	}
+}
+
+// TestS3StreamBufferReused: a streamed file's buffer, grown up to a part by
+// a multipart file, serves the next files (no new first-part buffer per
+// file), and at most maxSpareBufs are kept.
+func TestS3StreamBufferReused(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeS3(t)
+	opts := f.options("p")
+	opts.PartSize = 5 << 20
+	s, err := NewS3(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), (11<<20)/16)
+	put := func(name string, data []byte) *s3File {
+		t.Helper()
+		w, err := s.CreateFile(ctx, 1, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		return w.(*s3File)
+	}
+	commit := func(w *s3File, data []byte) {
+		t.Helper()
+		if err := w.Commit(FileSum{Size: int64(len(data)), CRC: CRC(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := put("big.state", data)
+	buf := big.buf[:1]
+	if cap(buf) != int(opts.PartSize) {
+		t.Fatalf("a multipart file's buffer holds %d bytes, want one part (%d)", cap(buf), opts.PartSize)
+	}
+	commit(big, data)
+	for i, name := range []string{"a.state", "b.state"} {
+		w := put(name, data[:1000+i])
+		if &w.buf[:1][0] != &buf[0] {
+			t.Fatalf("%s got a new buffer of %d bytes, not the part buffer of big.state", name, cap(w.buf))
+		}
+		commit(w, data[:1000+i])
+	}
+	// Three files at once: three buffers, two kept.
+	ws := []*s3File{put("c.state", data[:10]), put("d.state", data[:10]), put("e.state", data[:10])}
+	for _, w := range ws {
+		w.Abort()
+	}
+	if len(s.spare) != maxSpareBufs {
+		t.Fatalf("%d spare buffers kept, want %d", len(s.spare), maxSpareBufs)
+	}
+	for name, want := range map[string][]byte{"big.state": data, "a.state": data[:1000], "b.state": data[:1001]} {
+		got, err := s.ReadFile(ctx, 1, name, &FileSum{Size: int64(len(want)), CRC: CRC(want)})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s reads back %d bytes: %v", name, len(got), err)
+		}
 	}
 }

@@ -111,8 +111,10 @@ type Storage interface {
 	// checked). A newer checkpoint that is corrupt or has a missing file is
 	// skipped with a log line through logf (nil: no logging) naming it and
 	// the reason. Other errors (I/O, canceled context) are returned as they
-	// are, without falling back: the checkpoint may be fine. With no valid
-	// checkpoint it returns an error wrapping ErrNoCheckpoint.
+	// are, without falling back: the checkpoint may be fine. So is a
+	// checkpoint of a newer build (ErrNewerVersion: never a fallback, never
+	// ErrNoCheckpoint). With no valid checkpoint it returns an error
+	// wrapping ErrNoCheckpoint.
 	LoadLatest(ctx context.Context, logf func(format string, args ...any)) (*Metadata, error)
 	// Delete removes checkpoint id, complete or not, with all its files
 	// (whether or not newer checkpoints reference them: retention is what
@@ -131,6 +133,8 @@ type Storage interface {
 	// the checkpoints in flight (complete or not yet) and those their files
 	// reference, which a newer checkpoint completing first need not
 	// reference (MaxConcurrent > 1); a complete one in keep stays complete.
+	// A checkpoint of a newer build (ErrNewerVersion in its metadata),
+	// kept or to be subsumed, stops it before anything is removed.
 	Retain(ctx context.Context, n int, keep ...int64) error
 }
 
@@ -192,6 +196,9 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 			}
 			return m, nil
 		}
+		if errors.Is(err, ErrNewerVersion) {
+			return nil, newerRefusal(id, where, err)
+		}
 		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("checkpoint: loading chk-%d in %s: %w", id, where, err)
 		}
@@ -201,6 +208,15 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 		}
 	}
 	return nil, fmt.Errorf("%w in %s: all %d complete checkpoints are corrupt; the newest, %w", ErrNoCheckpoint, where, len(ids), newest)
+}
+
+// newerRefusal is the error of LoadLatest about checkpoint id, which a
+// newer build wrote (err wraps ErrNewerVersion, never ErrNoCheckpoint).
+func newerRefusal(id int64, where string, err error) error {
+	return fmt.Errorf("checkpoint: chk-%d in %s was written by a newer version of strom than this one (%w); "+
+		"refusing to restore from it, to fall back to an older checkpoint or to start from empty state, "+
+		"which would lose or repeat output: run the strom that wrote it (or a newer one), "+
+		"or move %s away to start this job afresh", id, where, err, where)
 }
 
 // retainer is what retain needs of a storage: its directories, and the two
@@ -257,9 +273,20 @@ func retain(ctx context.Context, s retainer, n int, keep []int64) error {
 		}
 	}
 	refs := map[int64]map[string]bool{} // directory -> names the listed checkpoints' chains use
+	// A checkpoint of a newer build (its metadata's version) stops
+	// retention before anything is removed: what it references cannot be
+	// read here, and it is not this build's to subsume.
+	for _, id := range subsumed {
+		if _, err := s.Load(ctx, id); errors.Is(err, ErrNewerVersion) {
+			return retainRefusal(id, err)
+		}
+	}
 	for _, id := range listed {
 		m, err := s.Load(ctx, id)
 		if err != nil {
+			if errors.Is(err, ErrNewerVersion) {
+				return retainRefusal(id, err)
+			}
 			if errors.Is(err, ErrCorrupt) || errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
@@ -304,6 +331,12 @@ func retain(ctx context.Context, s retainer, n int, keep []int64) error {
 		}
 	}
 	return nil
+}
+
+// retainRefusal is the error of a retention that met checkpoint id of a
+// newer build (err wraps ErrNewerVersion).
+func retainRefusal(id int64, err error) error {
+	return fmt.Errorf("checkpoint: retention: chk-%d was written by a newer version of strom (%w); nothing removed", id, err)
 }
 
 // checkReferences is CommitMetadata's check of what m references outside

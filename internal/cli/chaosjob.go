@@ -398,36 +398,23 @@ func runChaosBackpressure(ctx context.Context, stderr io.Writer, cfg chaosBPConf
 	}
 	stop := context.AfterFunc(ctx, job.Cancel)
 	defer stop()
-	done := make(chan struct{})
-	statsDone := make(chan struct{})
-	go func() {
-		defer close(statsDone)
-		tick := time.NewTicker(cfg.StatsEvery)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
+	var ms runtime.MemStats
+	stopStats := everyTick(cfg.StatsEvery, func() {
+		if slow.Load() && cfg.SpeedUpFile != "" {
+			if _, err := os.Stat(cfg.SpeedUpFile); err == nil {
+				slow.Store(false)
+				fmt.Fprintf(stderr, "sink: fast from now on (after %.1fs)\n", time.Since(start).Seconds())
 			}
-			if slow.Load() && cfg.SpeedUpFile != "" {
-				if _, err := os.Stat(cfg.SpeedUpFile); err == nil {
-					slow.Store(false)
-					fmt.Fprintf(stderr, "sink: fast from now on (after %.1fs)\n", time.Since(start).Seconds())
-				}
-			}
-			cs := job.Checkpoints()
-			runtime.ReadMemStats(&ms)
-			g := generated.Load()
-			could := min(int64(time.Since(start).Seconds()*cfg.Rate), cfg.Records) * int64(cfg.Parallelism)
-			fmt.Fprintf(stderr, "stats gen=%d lag=%d sunk=%d cp_ok=%d cp_failed=%d cp_max_ms=%d heap=%d slow=%v\n",
-				g, max(could-g, 0), sunk.Load(), cs.Periodic, cs.Failed, cs.MaxDuration.Milliseconds(), ms.HeapAlloc, slow.Load())
 		}
-	}()
+		cs := job.Checkpoints()
+		runtime.ReadMemStats(&ms)
+		g := generated.Load()
+		could := min(int64(time.Since(start).Seconds()*cfg.Rate), cfg.Records) * int64(cfg.Parallelism)
+		fmt.Fprintf(stderr, "stats gen=%d lag=%d sunk=%d cp_ok=%d cp_failed=%d cp_max_ms=%d heap=%d slow=%v\n",
+			g, max(could-g, 0), sunk.Load(), cs.Periodic, cs.Failed, cs.MaxDuration.Milliseconds(), ms.HeapAlloc, slow.Load())
+	})
 	err = job.Wait()
-	close(done)
-	<-statsDone
+	stopStats()
 	if err != nil {
 		return err
 	}
@@ -439,4 +426,29 @@ func runChaosBackpressure(ctx context.Context, stderr io.Writer, cfg chaosBPConf
 	fmt.Fprintf(stderr, "backpressure: %d rows in %.2fs -> %s; checkpoints %d ok, %d failed (max %v)\n",
 		n, time.Since(start).Seconds(), cfg.Out, cs.Periodic, cs.Failed, cs.MaxDuration.Round(time.Millisecond))
 	return nil
+}
+
+// everyTick calls f every d on a goroutine of its own until the returned
+// stop is called; stop waits for a call in progress to return, so nothing
+// f writes comes after it. The B1 and B5 children print their stats lines
+// with it.
+func everyTick(d time.Duration, f func()) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			f()
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

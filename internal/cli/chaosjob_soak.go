@@ -310,32 +310,20 @@ func runChaosSoak(ctx context.Context, stderr io.Writer, cfg chaosSoakConfig) er
 	go func() { prodErr <- soakProduce(ctx, j, cfg, total, t0, &produced, &prodEnd) }()
 
 	// Stats.
-	statsDone := make(chan struct{})
-	stopStats := make(chan struct{})
-	go func() {
-		defer close(statsDone)
-		tick := time.NewTicker(cfg.StatsEvery)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stopStats:
-				return
-			case <-tick.C:
-			}
-			cs := job.Checkpoints()
-			runtime.ReadMemStats(&ms)
-			el := time.Since(t0)
-			due := min(int64(el.Seconds()*float64(cfg.Rate)), total)
-			p := produced.Load()
-			rmu.Lock()
-			nrows, c := len(rows), counted
-			rmu.Unlock()
-			fmt.Fprintf(stderr, "stats t_ms=%d produced=%d lag=%d rows=%d counted=%d cp_ok=%d cp_failed=%d cp_max_ms=%d goroutines=%d heap=%d warnings=%d exceptions=%d\n",
-				el.Milliseconds(), p, max(due-p, 0), nrows, c, cs.Periodic, cs.Failed, cs.MaxDuration.Milliseconds(),
-				runtime.NumGoroutine(), ms.HeapAlloc, warnings.Load(), job.ExceptionCount())
-		}
-	}()
+	var ms runtime.MemStats
+	stopStats := everyTick(cfg.StatsEvery, func() {
+		cs := job.Checkpoints()
+		runtime.ReadMemStats(&ms)
+		el := time.Since(t0)
+		due := min(int64(el.Seconds()*float64(cfg.Rate)), total)
+		p := produced.Load()
+		rmu.Lock()
+		nrows, c := len(rows), counted
+		rmu.Unlock()
+		fmt.Fprintf(stderr, "stats t_ms=%d produced=%d lag=%d rows=%d counted=%d cp_ok=%d cp_failed=%d cp_max_ms=%d goroutines=%d heap=%d warnings=%d exceptions=%d\n",
+			el.Milliseconds(), p, max(due-p, 0), nrows, c, cs.Periodic, cs.Failed, cs.MaxDuration.Milliseconds(),
+			runtime.NumGoroutine(), ms.HeapAlloc, warnings.Load(), job.ExceptionCount())
+	})
 
 	jobDone := make(chan error, 1)
 	go func() { jobDone <- job.Wait() }()
@@ -378,8 +366,7 @@ wait:
 	// What the run did, taken before the cancel: a checkpoint in flight
 	// then fails with the job's context, which is the end of the run, not
 	// a failure in it.
-	close(stopStats)
-	<-statsDone
+	stopStats()
 	cs := job.Checkpoints()
 	exceptions := job.ExceptionCount()
 	job.Cancel()

@@ -422,6 +422,9 @@ func RestoreGroup(b Backend, kg int, data []byte) error {
 		if r.err != nil {
 			return fmt.Errorf("state: key group %d snapshot: %w", kg, r.err)
 		}
+		if v > groupDeltaVersion {
+			return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d: a newer strom wrote it; restore it with that version or a newer one", kg, v, groupSnapshotVersion, groupDeltaVersion)
+		}
 		return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d", kg, v, groupSnapshotVersion, groupDeltaVersion)
 	}
 	return applyBase(b, kg, &r, nil)

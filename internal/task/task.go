@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -598,7 +599,9 @@ func (st *Subtask) publish() {
 			m.Out = st.Metrics[i+1].In
 		}
 	}
-	if len(st.sizers) > 0 {
+	// Sized only once every operator opened: a keyed operator whose
+	// restore failed has no backend (publish also runs on that way out).
+	if len(st.sizers) > 0 && len(st.isOpen) == len(st.ops) && !slices.Contains(st.isOpen, false) {
 		var size int64
 		for _, s := range st.sizers {
 			size += s.StateSize()

@@ -561,10 +561,38 @@ func freshRows(n Node) bool {
 func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	f := fuseCalc(x, tr.shared)
+	// UIDs (pushdown.go): an operator of Calcs that filter push-down
+	// added only takes a UID of its own namespace, and one that push-down
+	// emptied still takes its number, so the other operators keep theirs.
+	allPushed, moved := true, false
+	for n := Node(x); n != f.in; n = n.(*Calc).In {
+		c := n.(*Calc)
+		allPushed = allPushed && c.pushed
+		moved = moved || c.movedUID
+	}
+	uid := func() string {
+		if allPushed {
+			tr.pushedN++
+			return fmt.Sprintf("sql-pushed-%d-calc", tr.pushedN)
+		}
+		return tr.uid("calc")
+	}
 	f.simplify()
 	var in stream.Stream[table.Row]
 	built := false
 	if j, ok := f.in.(*RegularJoin); ok {
+		// The window-max join reads the filter over an inner join's
+		// output: a condition that push-down moved into the join is one
+		// of its filters again (the same pairs either way).
+		if j.Kind == "INNER" && j.Cond != nil && !tr.shared(j) {
+			g, jj := f, *j
+			g.filters = append(calcConjuncts(j.Cond), f.filters...)
+			jj.Cond = nil
+			g.in = &jj
+			if _, ok := tr.matchWindowMaxJoin(&g, &jj); ok {
+				f, j = g, &jj
+			}
+		}
 		_, wmj := tr.matchWindowMaxJoin(&f, j) // windowmaxjoin.go
 		if wmj {
 			// The window aggregation is not translated: the left
@@ -654,6 +682,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		}
 	}
 	if identity && len(preds) == 0 {
+		if moved {
+			tr.n++ // the number of the operator it was
+		}
 		return in, nil
 	}
 	const maxTmp = 8
@@ -723,5 +754,5 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// overwritten before any read), so the source below may reuse the
 	// rows' memory when everything downstream is done with them too
 	// (stream.ProcessEachReleasing, connector.RecordReuser).
-	return stream.ProcessEachReleasing(in, newFn).Name("calc").UID(tr.uid("calc")), nil
+	return stream.ProcessEachReleasing(in, newFn).Name("calc").UID(uid()), nil
 }

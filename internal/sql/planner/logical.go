@@ -58,6 +58,14 @@ type Calc struct {
 	Filter expr.Expr
 	Exprs  []expr.Expr
 	cols   []Col
+	// pushed: added below a join by filter push-down (pushdown.go); its
+	// operator, when it fuses with no other Calc, has a UID of its own
+	// namespace.
+	pushed bool
+	// movedUID: push-down moved conjuncts of its filter into the join
+	// below; it keeps its UID's number even when it no longer makes an
+	// operator.
+	movedUID bool
 }
 
 // AggCall is one aggregate call of an aggregation: Args are input column
@@ -108,6 +116,9 @@ type Sink struct {
 	In    Node
 	Table *catalog.Table
 	Pos   parser.Pos
+	// unpushed: In planned without filter push-down through joins
+	// (nil when In is), for KeepSharedJoins.
+	unpushed Node
 }
 
 func (n *Scan) Cols() []Col      { return n.cols }

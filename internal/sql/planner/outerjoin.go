@@ -174,9 +174,10 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	if err != nil {
 		return err
 	}
-	if !v.Kind.IsRetract() && !otherOuter && !inOuter && f.cond == nil {
+	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
 		// The inner join's accumulation: no counts to keep, the pairs
-		// straight from the other side's state.
+		// straight from the other side's state (those its condition
+		// accepts).
 		own.Add(b)
 		var ferr error
 		other.Range(func(ob []byte) bool {
@@ -185,7 +186,18 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 				ferr = err
 				return false
 			}
-			out.Emit(joined(v.Fields, o.Fields, table.Insert))
+			r := joined(v.Fields, o.Fields, table.Insert)
+			if f.cond != nil {
+				ok, err := f.cond(&r)
+				if err != nil {
+					ferr = err
+					return false
+				}
+				if !ok {
+					return true
+				}
+			}
+			out.Emit(r)
 			return true
 		})
 		return ferr

@@ -254,11 +254,32 @@ func (p *Planner) CreateView(cv *parser.CreateView) error {
 
 // Query plans a query.
 func (p *Planner) Query(q *parser.Query) (Node, error) {
-	n, err := p.bindQuery(q)
+	on, err := p.filterPushDown()
 	if err != nil {
 		return nil, err
 	}
-	p.prunePartitions(n)
+	plan := func(push bool) (Node, error) {
+		n, err := p.bindQuery(q)
+		if err != nil {
+			return nil, err
+		}
+		if push {
+			p.pushFilters(n) // pushdown.go
+		}
+		p.prunePartitions(n)
+		return n, nil
+	}
+	n, err := plan(on)
+	if err != nil || !on {
+		return n, err
+	}
+	u, err := plan(false)
+	if err != nil {
+		return nil, err
+	}
+	if lostSharing([]Node{n}, []Node{u}) {
+		return u, nil // pushdown.go: the plan without push-down
+	}
 	return n, nil
 }
 
@@ -267,6 +288,27 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 // a column of another length unchanged, as Flink's default
 // table.exec.sink.type-length-enforcer = IGNORE does.
 func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
+	on, err := p.filterPushDown()
+	if err != nil {
+		return nil, err
+	}
+	sk, err := p.insert(ins, on)
+	if err != nil || !on {
+		return sk, err
+	}
+	u, err := p.insert(ins, false)
+	if err != nil {
+		return nil, err
+	}
+	if lostSharing([]Node{sk.In}, []Node{u.In}) {
+		return u, nil // pushdown.go: the plan without push-down
+	}
+	sk.unpushed = u.In
+	return sk, nil
+}
+
+// insert plans ins, with filter push-down through joins when push.
+func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 	if ins.Overwrite {
 		return nil, errAt(ins, "INSERT OVERWRITE is not supported in streaming mode")
 	}
@@ -351,6 +393,9 @@ func (p *Planner) Insert(ins *parser.Insert) (*Sink, error) {
 		in = &Calc{In: q, Exprs: es, cols: cols}
 	}
 	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
+	if push {
+		p.pushFilters(sk) // pushdown.go
+	}
 	p.prunePartitions(sk)
 	return sk, nil
 }

@@ -29,9 +29,9 @@ type scanShare struct {
 	pr      *projection
 	rowtime expr.Expr // over pr's fields
 	s       *stream.Stream[table.Row]
-	// The filters of the Calcs that read s, each the AND of simple
-	// predicates (expr.SimplePredicate); keepAll when one reads s with no
-	// filter or another kind. Read when the job starts (the pre-filter
+	// The filters of the Calcs that read s, each the AND of the simple
+	// predicates (expr.SimplePredicate) of its filter; keepAll when one
+	// reads s with no simple predicate in its filter. Read when the job starts (the pre-filter
 	// below), after every Calc was translated.
 	pre     [][]func(*table.Row) (bool, error)
 	keepAll bool
@@ -40,11 +40,11 @@ type scanShare struct {
 // Pre-filter of a shared scan: the rows of the shared source go to every
 // Calc that reads it, across channels (a fan-out cannot chain), and each
 // Calc drops those its filter rejects (q8: both its Calcs drop the bids,
-// 92 % of the rows). When every one of those Calcs has a filter made of
-// simple predicates (deterministic, failing on no row of the scan), an
-// operator chained to the source drops the rows that every Calc would drop
-// (the OR of their filters), before the fan-out; each Calc still applies
-// its own. Watermarks come from the source, which still sees every row.
+// 92 % of the rows). When every one of those Calcs has a filter with
+// simple predicates among its conjuncts (deterministic, failing on no row
+// of the scan), an operator chained to the source drops the rows that
+// every Calc would drop (the OR of the ANDs of those predicates), before
+// the fan-out; each Calc still applies its whole filter. Watermarks come from the source, which still sees every row.
 //
 // The rows it passes on are copies (carved from a block of values that is
 // never written again), so it keeps no row of the source and emits none
@@ -206,14 +206,15 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		tr.prefilters++
 		sh.s = &st
 	}
+	// The simple conjuncts of the filter: the pre-filter passes a
+	// superset of the rows the Calc keeps when it checks only some of them
+	// (the conjuncts that filter push-down through joins adds, such as
+	// q3's state IN (...), are not simple; event_type = 1 is).
 	var and []func(*table.Row) (bool, error)
 	for _, c := range filters {
-		p := expr.SimplePredicate(c)
-		if p == nil {
-			and = nil
-			break
+		if p := expr.SimplePredicate(c); p != nil {
+			and = append(and, p)
 		}
-		and = append(and, p)
 	}
 	if and == nil {
 		sh.keepAll = true

@@ -16,6 +16,7 @@ import (
 // (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
 func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
 	tr := &translator{p: p, ctx: ctx, env: env}
+	sinks = KeepSharedJoins(sinks) // pushdown.go
 	var roots []Node
 	for _, s := range sinks {
 		roots = append(roots, s.In)
@@ -46,12 +47,15 @@ func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n No
 }
 
 type translator struct {
-	p     *Planner
-	ctx   context.Context
-	env   *stream.Environment
-	n     int // operators so far, for UIDs
-	sh    *sharing
-	scans map[Node]*scanShare // shared projected scans (scanshare.go)
+	p   *Planner
+	ctx context.Context
+	env *stream.Environment
+	n   int // operators so far, for UIDs
+	// pushedN: the operators of Calcs that filter push-down added
+	// (pushdown.go), numbered apart (sql-pushed-<n>-calc).
+	pushedN int
+	sh      *sharing
+	scans   map[Node]*scanShare // shared projected scans (scanshare.go)
 	// joinPost: the filters of the Calc over an inner window join that
 	// the join applies before it builds a pair (calc.go, windowjoin.go).
 	joinPost map[*WindowJoin][]func(*table.Row) (bool, error)

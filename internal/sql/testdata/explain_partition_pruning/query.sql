@@ -2,8 +2,9 @@
 -- shows partitionFilter=[...], the conjuncts of the filters above it that
 -- read only partition columns (the Calc still filters the rows). Not
 -- pruning: a conjunct that reads a data column (alone or under OR), a
--- volatile call (CURRENT_TIMESTAMP), a table that is not partitioned, and
--- a filter above a join (it is not pushed through the join).
+-- volatile call (CURRENT_TIMESTAMP), a table that is not partitioned. A
+-- filter above a join prunes the scan below it: its conjunct over one input
+-- is pushed into that input (and kept above the join, pushdown.go).
 CREATE TABLE fs (id BIGINT, ts TIMESTAMP(3), dt STRING, hr INT) PARTITIONED BY (dt, hr)
   WITH ('connector' = 'filesystem', 'path' = '$CASE_DIR/tree', 'format' = 'json');
 CREATE TABLE flat (id BIGINT, dt STRING) WITH ('connector' = 'filesystem', 'path' = '$CASE_DIR/flat', 'format' = 'json');

@@ -10,6 +10,9 @@
 -- does not prune but still filters the rows; pruning is only an
 -- optimisation (TestFilesystemPartitionPruningSameRows: the same rows
 -- without it). A view's filter and the query's over it prune together.
+-- Under a join (filter push-down, pushdown.go): b.dt = DATE '2024-01-01'
+-- prunes fs_nulls and, over the join key dt, fs too (with a.hr IS NOT
+-- NULL), so neither corrupt file is opened.
 -- EXPLAIN shows partitionFilter=[...] on the scan.
 CREATE TABLE fs (id BIGINT, name STRING, dt DATE, hr INT) PARTITIONED BY (dt, hr)
   WITH ('connector' = 'filesystem', 'path' = '$CASE_DIR/tree', 'format' = 'json');
@@ -26,6 +29,7 @@ CREATE TABLE cast_ (id BIGINT, dt DATE, hr INT) WITH ('connector' = 'collect');
 CREATE TABLE viewed (id BIGINT, dt DATE, hr INT) WITH ('connector' = 'collect');
 CREATE TABLE null_eq (id BIGINT, dt DATE) WITH ('connector' = 'collect');
 CREATE TABLE null_ne (id BIGINT, dt DATE) WITH ('connector' = 'collect');
+CREATE TABLE joined (id BIGINT, id2 BIGINT, dt DATE, hr INT) WITH ('connector' = 'collect');
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO eq SELECT id, dt, hr FROM fs WHERE dt = DATE '2024-01-01';
 INSERT INTO in_or SELECT id, dt, hr FROM fs WHERE dt IN (DATE '2024-01-02', DATE '2024-01-05') OR hr BETWEEN 9 AND 9;
@@ -37,7 +41,9 @@ INSERT INTO cast_ SELECT id, dt, hr FROM fs WHERE CAST(hr AS STRING) = '10';
 INSERT INTO viewed SELECT id, dt, hr FROM recent WHERE hr IS NOT NULL;
 INSERT INTO null_eq SELECT * FROM fs_nulls WHERE dt = DATE '2024-01-01';
 INSERT INTO null_ne SELECT * FROM fs_nulls WHERE dt <> DATE '2024-01-09';
+INSERT INTO joined SELECT a.id, b.id, a.dt, a.hr FROM fs a JOIN fs_nulls b ON a.dt = b.dt WHERE b.dt = DATE '2024-01-01' AND a.hr IS NOT NULL;
 END;
 EXPLAIN SELECT id FROM fs WHERE dt = DATE '2024-01-01';
 EXPLAIN SELECT id FROM fs WHERE id > 1 AND hr <= 10 AND (id < 4 OR hr IS NULL);
 EXPLAIN SELECT * FROM recent WHERE hr IS NOT NULL;
+EXPLAIN SELECT a.id, b.id FROM fs a JOIN fs_nulls b ON a.dt = b.dt WHERE b.dt = DATE '2024-01-01' AND a.hr IS NOT NULL;
