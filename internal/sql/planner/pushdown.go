@@ -48,7 +48,9 @@ func (p *Planner) filterPushDown() (bool, error) {
 //     `B.dateTime BETWEEN A.dateTime AND A.expires`);
 //   - a conjunct of a filter above an inner, left or right join that reads
 //     only key columns of one side also filters the other input, over its
-//     keys (Flink's pushFiltersToAnotherSide).
+//     keys (Flink's pushFiltersToAnotherSide); from a null-generating side
+//     only when it is not TRUE on NULLs (nullRejecting: `b.k IS NULL`
+//     above a LEFT join keeps a's padded rows, FLINK-31273).
 //
 // Conjuncts that call a volatile function (PROCTIME(), CURRENT_TIMESTAMP
 // ...) never move. An outer join stays an outer join whatever the WHERE above
@@ -307,6 +309,27 @@ func side(e expr.Expr, nl, nr int) int {
 	return 1
 }
 
+// nullRejecting reports whether e (a conjunct over the join's output)
+// is not TRUE when every column it reads is NULL: then it drops the rows
+// an outer join pads with NULLs for that side, and filtering the other
+// (preserved) side by it, over the keys, loses no row that passes it
+// (`b.k IS NULL`, `COALESCE(b.k, 0) < 2` are TRUE on padded rows: they
+// must not filter a). Conservative: false when e does not fold to a
+// constant with NULL columns.
+func nullRejecting(e expr.Expr) bool {
+	n, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.NullLit(c.T), true
+		}
+		return nil, false
+	})
+	if !ok {
+		return false
+	}
+	l, ok := calcFold(n).(*expr.Literal)
+	return ok && (l.V.IsNull() || !l.V.AsBool())
+}
+
 // overKeys rewrites e, a conjunct over the join's output that reads only
 // key columns of the left side (fromLeft) or of the right one, over the
 // other side's input: each column becomes the other side's column of the
@@ -398,6 +421,31 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 	volatile := false
 	for i, e := range conj {
 		sd := side(e, s.nl, s.nr)
+		// Over the join keys to the other side too (Flink's
+		// pushFiltersToAnotherSide): a pair has equal keys, so a row of the
+		// other side whose keys fail the conjunct is in no pair that
+		// passes. From a null-generating side (the right of a LEFT join,
+		// the left of a RIGHT join) only a null-rejecting conjunct: the
+		// other side's rows without a partner are padded with NULLs there,
+		// and pass one that is TRUE on NULL (FLINK-31273). In conj's order
+		// with the conjuncts pushed directly, so that a guard stays in
+		// front of what it guards.
+		if s.derive {
+			switch sd {
+			case 0:
+				if s.whereL || nullRejecting(e) {
+					if d, ok := s.overKeys(e, true); ok {
+						toR = append(toR, d)
+					}
+				}
+			case 1:
+				if s.whereR || nullRejecting(e) {
+					if d, ok := s.overKeys(e, false); ok {
+						toL = append(toL, d)
+					}
+				}
+			}
+		}
 		switch sd {
 		case 0:
 			if s.whereL {
@@ -421,23 +469,6 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 		}
 		volatile = volatile || calcVolatile(e)
 		above = append(above, e)
-	}
-	// Over the join keys to the other side (Flink's
-	// pushFiltersToAnotherSide): a pair has equal keys, so a row of the
-	// other side whose keys fail the conjunct is in no pair that passes.
-	if s.derive {
-		for _, e := range conj {
-			switch side(e, s.nl, s.nr) {
-			case 0:
-				if d, ok := s.overKeys(e, true); ok {
-					toR = append(toR, d)
-				}
-			case 1:
-				if d, ok := s.overKeys(e, false); ok {
-					toL = append(toL, d)
-				}
-			}
-		}
 	}
 	if len(cond) > 0 {
 		var have []expr.Expr
