@@ -486,20 +486,37 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 	return above, moved
 }
 
-// appendNew appends the conjuncts of add not already in have (by their
-// text).
+// appendNew appends the conjuncts of add not already in have (equal by
+// conjKey).
 func appendNew(have, add []expr.Expr) []expr.Expr {
 	seen := map[string]bool{}
 	for _, h := range have {
-		seen[h.String()] = true
+		seen[conjKey(h)] = true
 	}
 	for _, a := range add {
-		if !seen[a.String()] {
-			seen[a.String()] = true
+		if k := conjKey(a); !seen[k] {
+			seen[k] = true
 			have = append(have, a)
 		}
 	}
 	return have
+}
+
+// conjKey identifies a conjunct by its structure: its text with each
+// column printed as its index and type (a column prints as its bare name:
+// `a.v < b.v` and `b.v < a.v` are both (`v` < `v`)). An expression kind
+// calcMapExpr does not know is equal to no other conjunct.
+func conjKey(e expr.Expr) string {
+	k, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.ColumnRef(c.Index, fmt.Sprintf("$%d:%s", c.Index, c.T), c.T), true
+		}
+		return nil, false
+	})
+	if !ok {
+		return fmt.Sprintf("%p", e)
+	}
+	return k.String()
 }
 
 func andOf(cs []expr.Expr) expr.Expr {
@@ -564,11 +581,11 @@ func pushCalc(c *Calc, parents map[Node]int) {
 	}
 	moved := map[string]bool{}
 	for _, e := range cond {
-		moved[e.String()] = true
+		moved[conjKey(e)] = true
 	}
 	var keep []expr.Expr
 	for _, e := range calcConjuncts(c.Filter) {
-		if !moved[e.String()] {
+		if !moved[conjKey(e)] {
 			keep = append(keep, e)
 		}
 	}

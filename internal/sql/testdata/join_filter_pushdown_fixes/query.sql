@@ -31,4 +31,7 @@ INSERT INTO out1 SELECT 'left-rejecting', a4.id, b4.id FROM a4 LEFT JOIN b4 ON a
 -- b.k <> 0, copied over the keys into a, guards 10 / a.k there (a's
 -- conjuncts in the WHERE's order).
 INSERT INTO out1 SELECT 'key-guard', g2.id, h2.id FROM g2 JOIN h2 ON g2.k = h2.k WHERE h2.k <> 0 AND 10 / g2.k > 1;
+-- Two conjuncts that print alike, (`s` < `e`), but read other columns:
+-- both are the join's condition (neither is taken for the other).
+INSERT INTO out1 SELECT 'mirrored', p.id, q.id FROM p JOIN q ON p.k = q.k WHERE p.s < q.e AND q.s < p.e;
 END;
