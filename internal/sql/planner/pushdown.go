@@ -551,7 +551,12 @@ func pushCalc(c *Calc, parents map[Node]int) {
 		if !ok || parents[inner] != 1 {
 			break
 		}
+		// The inner filter's conjuncts first: they are evaluated before
+		// the outer ones, which they may guard (as fuseCalc orders them).
 		var down []expr.Expr
+		if inner.Filter != nil {
+			down = append(down, calcConjuncts(inner.Filter)...)
+		}
 		for _, e := range conj {
 			m, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 				if col, ok := x.(*expr.Column); ok && col.Index >= 0 && col.Index < len(inner.Exprs) {
@@ -562,9 +567,6 @@ func pushCalc(c *Calc, parents map[Node]int) {
 			if ok {
 				down = append(down, m)
 			}
-		}
-		if inner.Filter != nil {
-			down = append(down, calcConjuncts(inner.Filter)...)
 		}
 		conj, n, direct = down, inner.In, false
 	}

@@ -34,4 +34,7 @@ INSERT INTO out1 SELECT 'key-guard', g2.id, h2.id FROM g2 JOIN h2 ON g2.k = h2.k
 -- Two conjuncts that print alike, (`s` < `e`), but read other columns:
 -- both are the join's condition (neither is taken for the other).
 INSERT INTO out1 SELECT 'mirrored', p.id, q.id FROM p JOIN q ON p.k = q.k WHERE p.s < q.e AND q.s < p.e;
+-- The inner WHERE guards the outer one: a.v <> 0 goes into a in front of
+-- 10 / av > 1.
+INSERT INTO out1 SELECT 'guard', aid, bid FROM (SELECT g1.id AS aid, h1.id AS bid, g1.v AS av FROM g1 JOIN h1 ON g1.k = h1.k WHERE g1.v <> 0) t WHERE 10 / av > 1;
 END;
