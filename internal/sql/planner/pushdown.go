@@ -53,10 +53,13 @@ func (p *Planner) filterPushDown() (bool, error) {
 //     above a LEFT join keeps a's padded rows, FLINK-31273).
 //
 // Conjuncts that call a volatile function (PROCTIME(), CURRENT_TIMESTAMP
-// ...) never move. An outer join stays an outer join whatever the WHERE above
-// it rejects (Calcite's simplification to an inner join is not done: the
-// outer join's state carries partner counts that an inner join does not
-// read, under the same UID).
+// ...) or a user-defined one (Session.RegisterScalar: nothing says it is
+// deterministic, and a pushed conjunct is evaluated twice) never move, nor
+// do the conjuncts after them into a join's condition. An outer join stays
+// an outer join whatever the WHERE above it rejects (Calcite's
+// simplification to an inner join is not done: the outer join's state
+// carries partner counts that an inner join does not read, under the same
+// UID).
 //
 // Savepoint compatibility: a join's state written by a plan without
 // push-down holds rows that a pushed filter now drops before the join.
@@ -279,10 +282,10 @@ func sidesOf(n Node) (joinSides, bool) {
 }
 
 // side returns 0 when e reads only left columns, 1 only right ones, 2
-// both, -1 when e may not move (a volatile call, no column read, an
-// expression kind calcMapExpr does not know).
+// both, -1 when e may not move (a volatile call, a call of a user-defined
+// function, no column read, an expression kind calcMapExpr does not know).
 func side(e expr.Expr, nl, nr int) int {
-	if calcVolatile(e) {
+	if calcVolatile(e) || callsUserDefined(e) {
 		return -1
 	}
 	uses, ok := calcColumnUses([]expr.Expr{e})
@@ -307,6 +310,23 @@ func side(e expr.Expr, nl, nr int) int {
 		return 0
 	}
 	return 1
+}
+
+// callsUserDefined reports whether e calls a user-defined function
+// (Session.RegisterScalar, or a name CREATE FUNCTION gave one): nothing
+// says it is deterministic, and a pushed conjunct is evaluated twice (below
+// the join, and above it, where it stays), so it never moves.
+func callsUserDefined(e expr.Expr) bool {
+	u := false
+	if _, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Call); ok && c.Overload != nil && c.Overload.UserDefined {
+			u = true
+		}
+		return nil, false
+	}); !ok {
+		return true
+	}
+	return u
 }
 
 // nullRejecting reports whether e (a conjunct over the join's output)
@@ -414,7 +434,8 @@ func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
 // front of it (and stay where they were): the filter evaluated them first,
 // so they guard it (`b.y <> 0 AND a.x / b.y > 1`), and a row of a join's
 // state written without push-down may not pass them. A moved conjunct
-// after a volatile one stays above.
+// after a volatile one, or one that calls a user-defined function, stays
+// above.
 func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, moved []expr.Expr) {
 	var toL, toR, cond []expr.Expr
 	guards := 0 // conj[:guards] are in cond
@@ -467,7 +488,7 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 				continue
 			}
 		}
-		volatile = volatile || calcVolatile(e)
+		volatile = volatile || calcVolatile(e) || callsUserDefined(e)
 		above = append(above, e)
 	}
 	if len(cond) > 0 {
