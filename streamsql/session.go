@@ -449,6 +449,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 				return convertErr(errAt(x, "SET '%s': %v (write e.g. '1 h', '30 min' or '3600000')", *x.Key, err))
 			}
 		}
+		if *x.Key == planner.LocalTimeZoneOption {
+			if _, err := planner.ParseTimeZone(*x.Value); err != nil {
+				return convertErr(errAt(x, "SET '%s': %v", *x.Key, err))
+			}
+		}
 		s.cat.Options[*x.Key] = *x.Value
 		out("OK\n")
 	case *parser.Reset:
