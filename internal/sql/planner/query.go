@@ -802,7 +802,7 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 	}
 	cols := n.Cols()
 	if len(names) != len(cols) {
-		return nil, errAt(at, "%d column names for %d columns", len(names), len(cols))
+		return nil, errAt(at, "%d column names for %d columns: give one name per column", len(names), len(cols))
 	}
 	var es []expr.Expr
 	var out []Col
