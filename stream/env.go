@@ -179,6 +179,10 @@ type Environment struct {
 
 	mu      sync.Mutex
 	current *Job // the attempt Execute runs now (nil: none)
+
+	// noWindowBuffer makes window operators take the generic path
+	// (operator.WindowBuffer off); tests compare the two.
+	noWindowBuffer bool
 }
 
 // NewEnvironment returns an environment with opts (defaults filled in).

@@ -245,6 +245,16 @@ func (ws WindowedStream[T, K]) SideOutputLateData(tag OutputTag[T]) WindowedStre
 // windowed adds the window operator.
 func windowed[T any, K comparable, R, O any](ws WindowedStream[T, K], name string,
 	contents func() operator.WindowContents[T, R], fn func() ProcessWindowFunction[K, R, O]) Stream[O] {
+	return windowedBuffered(ws, name, contents, fn, nil)
+}
+
+// windowedBuffered is windowed with a window buffer for the contents
+// (operator.WindowBuffer; nil or a nil result: none). The operator uses it
+// only where it fits (event-time tumbling or sliding windows, the default
+// trigger, no allowed lateness).
+func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], name string,
+	contents func() operator.WindowContents[T, R], fn func() ProcessWindowFunction[K, R, O],
+	buffer func(operator.WindowContents[T, R]) operator.WindowBuffer[K, T, R]) Stream[O] {
 	env := ws.ks.s.env
 	if env == nil {
 		panic(fmt.Errorf("stream: %s: a WindowedStream must come from KeyedStream.Window", name))
@@ -259,6 +269,9 @@ func windowed[T any, K comparable, R, O any](ws WindowedStream[T, K], name strin
 		op := &operator.KeyedWindow[K, T, R, O]{KeyFn: ws.ks.key, KeyCodec: ws.ks.codec,
 			Assigner: ws.assigner, Trigger: ws.trigger, AllowedLateness: ws.lateness, LateTag: ws.lateTag,
 			Contents: contents(), Fn: fn(), Out: out}
+		if buffer != nil && !env.noWindowBuffer {
+			op.Buffer = buffer(op.Contents)
+		}
 		return op, op
 	})
 }
@@ -272,9 +285,10 @@ func WindowReduce[T any, K comparable](ws WindowedStream[T, K], reduce func(a, b
 			func() operator.WindowContents[T, T] { return operator.ListContents[T](nil, ws.evictor) },
 			func() ProcessWindowFunction[K, T, T] { return reduceFold[K, T]{reduce: reduce} })
 	}
-	return windowed(ws, "window-reduce",
+	return windowedBuffered(ws, "window-reduce",
 		func() operator.WindowContents[T, T] { return operator.ReduceContents(reduce, nil) },
-		func() ProcessWindowFunction[K, T, T] { return operator.PassThroughWindow[K, T]{} })
+		func() ProcessWindowFunction[K, T, T] { return operator.PassThroughWindow[K, T]{} },
+		operator.AggregateBuffer[K, T, T, T])
 }
 
 // WindowReduceProcess reduces incrementally and hands the single result to
@@ -288,8 +302,9 @@ func WindowReduceProcess[T any, K comparable, O any](ws WindowedStream[T, K], re
 				return &foldThen[K, T, T, O]{fold: reduceFold[K, T]{reduce: reduce}, fn: newFn()}
 			})
 	}
-	return windowed(ws, "window-reduce",
-		func() operator.WindowContents[T, T] { return operator.ReduceContents(reduce, nil) }, newFn)
+	return windowedBuffered(ws, "window-reduce",
+		func() operator.WindowContents[T, T] { return operator.ReduceContents(reduce, nil) }, newFn,
+		operator.AggregateBuffer[K, T, T, T])
 }
 
 // WindowAggregate aggregates each window incrementally with agg (one
@@ -303,9 +318,10 @@ func WindowAggregate[T any, K comparable, ACC, OUT any](ws WindowedStream[T, K],
 			func() operator.WindowContents[T, T] { return operator.ListContents[T](nil, ws.evictor) },
 			func() ProcessWindowFunction[K, T, OUT] { return aggFold[K, T, ACC, OUT]{agg: agg} })
 	}
-	return windowed(ws, "window-aggregate",
-		func() operator.WindowContents[T, OUT] { return operator.AggregateContents(agg, accCodec(agg)) },
-		func() ProcessWindowFunction[K, OUT, OUT] { return operator.PassThroughWindow[K, OUT]{} })
+	return windowedBuffered(ws, "window-aggregate",
+		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) },
+		func() ProcessWindowFunction[K, OUT, OUT] { return operator.PassThroughWindow[K, OUT]{} },
+		aggBuffer[K](agg))
 }
 
 // WindowAggregateProcess aggregates incrementally and hands the single
@@ -319,8 +335,9 @@ func WindowAggregateProcess[T any, K comparable, ACC, OUT, O any](ws WindowedStr
 				return &foldThen[K, T, OUT, O]{fold: aggFold[K, T, ACC, OUT]{agg: agg}, fn: newFn()}
 			})
 	}
-	return windowed(ws, "window-aggregate",
-		func() operator.WindowContents[T, OUT] { return operator.AggregateContents(agg, accCodec(agg)) }, newFn)
+	return windowedBuffered(ws, "window-aggregate",
+		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) }, newFn,
+		aggBuffer[K](agg))
 }
 
 // WindowResult is a window's result with its key and window.
@@ -383,7 +400,10 @@ func (f ProcessWindowFuncs[K, IN, O]) Clear(ctx *WindowContext[K]) error {
 }
 
 // AggregatorFuncs builds an Aggregator from functions (CreateFn, AddFn and
-// ResultFn are required; MergeFn is needed by session windows). Codec
+// ResultFn are required; MergeFn is needed by session windows, and
+// without it tumbling and sliding event-time windows run without the
+// window buffer; MergeFn(a, b) must give what adding b's values to a
+// would, see operator.Aggregator). Codec
 // encodes the accumulator in state (default codec.For[ACC]: fixed layouts
 // for basic types, JSON otherwise; give a binary codec for struct
 // accumulators on hot paths).
@@ -407,6 +427,25 @@ func (f AggregatorFuncs[IN, ACC, OUT]) Merge(a, b ACC) ACC {
 		panic(fmt.Errorf("stream: AggregatorFuncs without MergeFn used with merging (session) windows"))
 	}
 	return f.MergeFn(a, b)
+}
+
+// aggBuffer is the window buffer of agg's contents, nil when agg cannot
+// merge accumulators (AggregatorFuncs without MergeFn): folding a buffered
+// window into state that already holds part of it merges them.
+func aggBuffer[K comparable, T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) func(operator.WindowContents[T, OUT]) operator.WindowBuffer[K, T, OUT] {
+	if f, ok := agg.(AggregatorFuncs[T, ACC, OUT]); ok && f.MergeFn == nil {
+		return nil
+	}
+	return operator.AggregateBuffer[K, T, ACC, OUT]
+}
+
+// aggregateContents keeps agg's accumulator per window; the functions of
+// AggregatorFuncs are called directly.
+func aggregateContents[T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) operator.WindowContents[T, OUT] {
+	if f, ok := agg.(AggregatorFuncs[T, ACC, OUT]); ok && f.AddFn != nil {
+		return operator.AggregateContentsFuncs(f.CreateFn, f.AddFn, f.Merge, f.ResultFn, f.Codec)
+	}
+	return operator.AggregateContents(agg, accCodec(agg))
 }
 
 // accCodec is the aggregator's own accumulator codec, if it has one.

@@ -69,7 +69,11 @@ type Session struct {
 func NewSession(opts Options) *Session {
 	cat := catalog.New()
 	reg := expr.NewBuiltinRegistry()
-	return &Session{opts: opts, cat: cat, reg: reg, pl: planner.New(cat, reg, opts.Factories)}
+	pl := planner.New(cat, reg, opts.Factories)
+	// Without checkpoints no snapshot of a job is ever taken (savepoints
+	// need checkpoints too): windows may fire from memory.
+	pl.NoSnapshots = opts.Checkpoints == nil
+	return &Session{opts: opts, cat: cat, reg: reg, pl: pl}
 }
 
 // Result is what executing a script gave: the text the statements printed

@@ -290,7 +290,11 @@ func (s *ReducingState[T]) Add(v T) {
 }
 
 // Aggregator is an incremental aggregation: an accumulator created empty,
-// values added to it, accumulators merged (for session windows), and a result.
+// values added to it, accumulators merged, and a result. Merge(a, b) must
+// give what adding b's values to a would: session windows merge with it,
+// and the window buffer of tumbling and sliding event-time windows folds
+// the accumulator it kept in memory into the one in state with it when a
+// checkpoint came in the middle of a window (DESIGN §5, invariant 18).
 type Aggregator[IN, ACC, OUT any] interface {
 	CreateAccumulator() ACC
 	Add(v IN, acc ACC) ACC

@@ -139,7 +139,17 @@ type KeyedWindow[K, T, R, O any] struct {
 	Contents WindowContents[T, R]
 	Fn       ProcessWindowFunction[K, R, O]
 	Out      Collector[O]
+	// Buffer, when not nil, keeps the windows' accumulators in typed
+	// in-memory tables until they fire or a checkpoint is taken (see
+	// WindowBuffer); it is used only with an event-time tumbling or
+	// sliding assigner, the default trigger and no allowed lateness, and
+	// must wrap Contents.
+	Buffer WindowBuffer[K, T, R]
 
+	buf       WindowBuffer[K, T, R] // Buffer, when it is used
+	keys      []K                   // CollectBatch's keys of a run
+	tumble    int64                 // with buf: the size of tumbling windows (0: other)
+	tumbleOff int64
 	trig      Trigger
 	fast      bool
 	eventTime bool
@@ -213,6 +223,19 @@ func (o *KeyedWindow[K, T, R, O]) Open(rt *Runtime) error {
 	o.onEvent = func(tm *Timer) { o.onTimer(tm, EventTime) }
 	o.onProc = func(tm *Timer) { o.onTimer(tm, ProcessingTime) }
 	o.clearer, _ = o.Fn.(WindowFunctionClearer[K])
+	o.buf = nil
+	// Tumbling and sliding windows of one end have one start: a table
+	// fired alone is all of its time's timers. (Another assigner may give
+	// windows of one end different starts, whose timers interleave by key.)
+	_, tumbling := o.Assigner.(TumblingWindows)
+	_, sliding := o.Assigner.(SlidingWindows)
+	if o.Buffer != nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 {
+		o.buf = o.Buffer
+		o.buf.open(o, o.KeyCodec)
+		if a, ok := o.Assigner.(TumblingWindows); ok {
+			o.tumble, o.tumbleOff = a.Size.Milliseconds(), a.Offset.Milliseconds()
+		}
+	}
 	if op, ok := o.Fn.(WindowFunctionOpener); ok {
 		defer o.Guard()
 		return op.Open(&OpenContext{KC: &o.kc, RT: rt})
@@ -228,6 +251,10 @@ func (o *KeyedWindow[K, T, R, O]) Collect(ts int64, v T) {
 	o.M.In++
 	if o.eventTime && ts == base.MinTime {
 		o.Fail(errNoTimestamp)
+	}
+	if o.buf != nil {
+		o.collectBuffered(ts, v)
+		return
 	}
 	o.setKey(o.KeyFn(v), ts)
 	var now int64
@@ -532,10 +559,191 @@ func (o *KeyedWindow[K, T, R, O]) clearAll(w Window, ns []byte) {
 func (o *KeyedWindow[K, T, R, O]) Watermark(wm int64) {
 	o.Enter()
 	o.Base.Watermark(wm)
+	if o.buf != nil {
+		o.fireBuffered(wm)
+	}
 	o.fire(&o.event, wm, EventTime, o.onEvent)
 }
 
 func (o *KeyedWindow[K, T, R, O]) OnProcessingTime(now int64) {
 	o.Enter()
 	o.fire(&o.proc, now, ProcessingTime, o.onProc)
+}
+
+// touchRun is how many records CollectBatch keys and touches (see
+// WindowBuffer.touch) before it adds them: enough cache misses to overlap,
+// few enough that their lines stay in the first-level cache.
+const touchRun = 32
+
+// CollectBatch is Collect for a run of records. With a window buffer it
+// takes runs of touchRun records: their keys first, the buffer's touch of
+// them, then the records one by one (Collect's semantics, in order).
+func (o *KeyedWindow[K, T, R, O]) CollectBatch(ts []int64, vs []T) {
+	if o.buf == nil {
+		for i := range vs {
+			o.Collect(ts[i], vs[i])
+		}
+		return
+	}
+	o.Enter()
+	for len(vs) > 0 {
+		n := min(len(vs), touchRun)
+		o.keys = o.keys[:0]
+		for i := range n {
+			o.keys = append(o.keys, o.KeyFn(vs[i]))
+		}
+		o.buf.touch(o.keys)
+		for i := range n {
+			o.M.In++
+			if ts[i] == base.MinTime {
+				o.Fail(errNoTimestamp)
+			}
+			o.collectKey(ts[i], vs[i], o.keys[i])
+		}
+		ts, vs = ts[n:], vs[n:]
+	}
+	clear(o.keys)
+}
+
+// collectBuffered is Collect with a WindowBuffer: event time, no allowed
+// lateness (a window is late when its end is at or below the watermark),
+// the default trigger.
+func (o *KeyedWindow[K, T, R, O]) collectBuffered(ts int64, v T) {
+	o.collectKey(ts, v, o.KeyFn(v))
+}
+
+func (o *KeyedWindow[K, T, R, O]) collectKey(ts int64, v T, key K) {
+	o.kc.Touch()
+	if o.tumble > 0 { // TumblingWindows.Assign, inlined
+		start := windowStart(ts, o.tumbleOff, o.tumble)
+		if w := (Window{Start: start, End: start + o.tumble}); w.MaxTimestamp() > o.WM {
+			o.buf.add(key, w, v)
+		} else if ts <= o.WM {
+			o.onLate(ts, v)
+		}
+		return
+	}
+	o.wins = o.Assigner.Assign(o.wins[:0], ts, 0)
+	skipped := true
+	for _, w := range o.wins {
+		if w.MaxTimestamp() <= o.WM {
+			continue
+		}
+		skipped = false
+		o.buf.add(key, w, v)
+	}
+	if skipped && ts <= o.WM {
+		o.onLate(ts, v)
+	}
+}
+
+// fireBuffered fires the buffered windows ending at or before wm, with the
+// timers of earlier times first: the generic path's order. A window whose
+// end has timers (part of it is in keyed state) is folded into state, so
+// that those timers fire it in the generic order.
+func (o *KeyedWindow[K, T, R, O]) fireBuffered(wm int64) {
+	for {
+		w, ok := o.buf.next()
+		if !ok {
+			return
+		}
+		end := w.MaxTimestamp()
+		if end > wm {
+			return
+		}
+		if end > base.MinTime {
+			o.fire(&o.event, end-1, EventTime, o.onEvent)
+		}
+		if o.event.Next() == end {
+			o.buf.fold()
+		} else {
+			o.buf.fire()
+		}
+	}
+}
+
+// flushBuffer folds every buffered window into keyed state.
+func (o *KeyedWindow[K, T, R, O]) flushBuffer() {
+	for _, ok := o.buf.next(); ok; _, ok = o.buf.next() {
+		o.buf.fold()
+	}
+}
+
+// SnapshotState folds the buffered windows into keyed state before the
+// state and timers are captured (the snapshot is the generic path's); the
+// operator has no non-keyed state.
+func (o *KeyedWindow[K, T, R, O]) SnapshotState(int64) ([]byte, error) {
+	if o.buf != nil {
+		o.Enter()
+		o.flushBuffer()
+	}
+	return nil, nil
+}
+
+// Finish folds what is still buffered into keyed state (nothing, after the
+// end of input's final watermark).
+func (o *KeyedWindow[K, T, R, O]) Finish() error {
+	if o.buf != nil {
+		o.Enter()
+		o.flushBuffer()
+	}
+	return nil
+}
+
+// BufferedEntries is the number of accumulators held in the window
+// buffer's tables (not in keyed state, so not in StateSize).
+func (o *KeyedWindow[K, T, R, O]) BufferedEntries() int {
+	if o.buf == nil {
+		return 0
+	}
+	return o.buf.entries()
+}
+
+func (o *KeyedWindow[K, T, R, O]) startWindow(w Window) []byte {
+	o.ns = AppendWindow(o.ns[:0], w)
+	ts := w.MaxTimestamp()
+	o.ctx.ts, o.ctx.domain, o.em.TS = ts, EventTime, ts
+	o.wctx.w, o.wctx.ns = w, o.ns
+	return o.ns
+}
+
+func (o *KeyedWindow[K, T, R, O]) setBufferedKey(key K) {
+	o.kc.Key = o.KeyCodec.Append(o.kc.Key[:0], key)
+	o.kc.KG = base.KeyGroupOf(o.kc.hashKey(), o.RT.MaxParallelism)
+	o.ctx.key = key
+}
+
+func (o *KeyedWindow[K, T, R, O]) registerWindowTimer() {
+	o.event.Register(o.kc.KG, o.kc.Key, o.ns, o.wctx.w.MaxTimestamp())
+}
+
+// emitBuffered is emit plus clearAll for a window fired from the buffer:
+// its contents never were in keyed state; per-window state of the window
+// function is cleared as clearAll does.
+func (o *KeyedWindow[K, T, R, O]) emitBuffered(key K, r R) {
+	o.setBufferedKey(key)
+	w := o.wctx.w
+	o.rbuf = append(o.rbuf[:0], r)
+	err := o.Fn.Process(&o.wctx, o.rbuf, &o.em)
+	o.Enter()
+	o.unscope()
+	clear(o.rbuf)
+	o.rbuf = o.rbuf[:0]
+	if err != nil {
+		o.Fail(err)
+	}
+	if o.clearer != nil {
+		o.wctx.w, o.wctx.ns = w, o.ns
+		err := o.clearer.Clear(&o.wctx)
+		o.Enter()
+		o.unscope()
+		if err != nil {
+			o.Fail(err)
+		}
+	}
+	for _, h := range o.known {
+		h.SetNamespace(o.ns)
+		h.Clear()
+		h.SetNamespace(nil)
+	}
 }

@@ -23,7 +23,8 @@ type winCounter struct{ n, sum int64 }
 
 // BenchmarkWindowCount drives one keyed tumbling-window count (1s event-time
 // windows, the incremental fast path) over 100k keys, with a watermark every
-// 1000 records. perKeyWindow is the number of records each key gets per
+// 1000 records; the buffer/ cases with the window buffer (WindowBuffer),
+// the others on the generic path. perKeyWindow is the number of records each key gets per
 // window: 1 means every record creates a window (state entry and timer) that
 // later fires and is cleared; "update" only adds to existing windows (the
 // per-record path alone, which must not allocate).
@@ -33,9 +34,11 @@ type winCounter struct{ n, sum int64 }
 func BenchmarkWindowCount(b *testing.B) {
 	const keys = 100_000
 	for _, bc := range []struct {
-		name string
-		per  int64 // records per key per window; 0: never fire
-	}{{"perKeyWindow=1", 1}, {"perKeyWindow=10", 10}, {"perKeyWindow=100", 100}, {"update", 0}} {
+		name   string
+		per    int64 // records per key per window; 0: never fire
+		buffer bool  // with the window buffer (typed tables)
+	}{{"perKeyWindow=1", 1, false}, {"perKeyWindow=10", 10, false}, {"perKeyWindow=100", 100, false}, {"update", 0, false},
+		{"buffer/perKeyWindow=1", 1, true}, {"buffer/perKeyWindow=10", 10, true}, {"buffer/update", 0, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			out := &winCounter{}
 			size := time.Second
@@ -45,6 +48,9 @@ func BenchmarkWindowCount(b *testing.B) {
 			op := &KeyedWindow[int64, winBenchEvent, int64, int64]{KeyFn: winBenchKey, KeyCodec: codec.Int64{},
 				Assigner: TumblingWindows{Size: size}, Contents: AggregateContents[winBenchEvent, int64, int64](winCountAgg{}, codec.Int64{}),
 				Fn: PassThroughWindow[int64, int64]{}, Out: out}
+			if bc.buffer {
+				op.Buffer = AggregateBuffer[int64, winBenchEvent, int64, int64](op.Contents)
+			}
 			if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
 				b.Fatal(err)
 			}

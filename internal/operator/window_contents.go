@@ -39,6 +39,8 @@ type aggContents[T, ACC, OUT any] struct {
 	c       codec.Codec[ACC]
 	first   func(v T) ACC
 	fold    func(acc ACC, v T) ACC
+	addFn   func(v T, acc ACC) ACC // fold's function, one call less (AggregateContentsFuncs)
+	reduce  bool                   // ReduceContents: the first element is the accumulator
 	mergeFn func(a, b ACC) ACC
 	result  func(acc ACC) OUT
 	st      *ValueState[ACC]
@@ -59,6 +61,32 @@ func AggregateContents[T, ACC, OUT any](agg Aggregator[T, ACC, OUT], c codec.Cod
 	}
 }
 
+// AggregateContentsFuncs is AggregateContents of an aggregator given as
+// its functions (create, add, merge, result): an element costs one call of
+// add, not a closure, an interface call and add.
+func AggregateContentsFuncs[T, ACC, OUT any](create func() ACC, add func(v T, acc ACC) ACC, merge func(a, b ACC) ACC,
+	result func(acc ACC) OUT, c codec.Codec[ACC]) WindowContents[T, OUT] {
+	if c == nil {
+		c = codec.For[ACC]()
+	}
+	return &aggContents[T, ACC, OUT]{
+		c:       c,
+		first:   func(v T) ACC { return add(v, create()) },
+		fold:    func(acc ACC, v T) ACC { return add(v, acc) },
+		addFn:   add,
+		mergeFn: merge,
+		result:  result,
+	}
+}
+
+// foldIn is fold, calling addFn directly when there is one.
+func (a *aggContents[T, ACC, OUT]) foldIn(acc ACC, v T) ACC {
+	if a.addFn != nil {
+		return a.addFn(v, acc)
+	}
+	return a.fold(acc, v)
+}
+
 // ReduceContents keeps the running reduction of a window's elements,
 // encoded with c (codec.For[T] when nil).
 func ReduceContents[T any](reduce func(a, b T) T, c codec.Codec[T]) WindowContents[T, T] {
@@ -67,6 +95,7 @@ func ReduceContents[T any](reduce func(a, b T) T, c codec.Codec[T]) WindowConten
 	}
 	return &aggContents[T, T, T]{
 		c:       c,
+		reduce:  true,
 		first:   func(v T) T { return v },
 		fold:    reduce,
 		mergeFn: reduce,
@@ -83,7 +112,7 @@ func (a *aggContents[T, ACC, OUT]) setNamespace(ns []byte) { a.st.SetNamespace(n
 func (a *aggContents[T, ACC, OUT]) add(_ int64, v T) bool {
 	acc, ok := a.st.Get()
 	if ok {
-		acc = a.fold(acc, v)
+		acc = a.foldIn(acc, v)
 	} else {
 		acc = a.first(v)
 	}

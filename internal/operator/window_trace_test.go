@@ -27,6 +27,8 @@ import (
 //	advance-clock 500ms                       # processing time (starts at 0)
 //	state                                     # keyed state entries and timers
 //	metrics                                   # records in, late
+//	batch 3                                   # the next 3 records in one CollectBatch
+//	snapshot-restore buffer=true              # snapshot, restore into a new operator
 //
 // config keys: assigner (tumbling|sliding|session|global), time
 // (event|processing), size, slide, offset, gap, fn (sum: an incremental sum
@@ -219,21 +221,86 @@ func winBuildTraceOp(cfg map[string]string, out Collector[string]) (winTraceOp, 
 		late = "late"
 	}
 	lateness := winDur(cfg, "lateness")
+	buffer := cfg["buffer"] == "true"
+	switch cfg["key"] {
+	case "", "string":
+	case "int64":
+		return winBuildKeyedOp(a, trig, lateness, late, cfg["fn"], buffer, winIntKey[int64], codec.Int64{}, out)
+	case "int32":
+		return winBuildKeyedOp(a, trig, lateness, late, cfg["fn"], buffer, winIntKey[int32], codec.For[int32](), out)
+	default:
+		return nil, fmt.Errorf("unknown key %q", cfg["key"])
+	}
 	switch cfg["fn"] {
-	case "sum":
-		return &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{}, Assigner: a,
-			Trigger: trig, AllowedLateness: lateness, LateTag: late,
-			Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil), Fn: winSumFn{}, Out: out}, nil
-	case "reduce":
-		return &KeyedWindow[string, winRec, winRec, string]{KeyFn: winKeyOf, KeyCodec: codec.String{}, Assigner: a,
-			Trigger: trig, AllowedLateness: lateness, LateTag: late,
-			Contents: ReduceContents(winSumReduce, nil), Fn: winReduceFn{}, Out: out}, nil
+	case "sum", "reduce":
+		return winBuildKeyedOp(a, trig, lateness, late, cfg["fn"], buffer, winKeyOf, codec.String{}, out)
 	case "list", "list-state":
 		return &KeyedWindow[string, winRec, winRec, string]{KeyFn: winKeyOf, KeyCodec: codec.String{}, Assigner: a,
 			Trigger: trig, AllowedLateness: lateness, LateTag: late,
 			Contents: ListContents[winRec](nil, ev), Fn: &winListFn{perWindow: cfg["fn"] == "list-state"}, Out: out}, nil
 	}
 	return nil, fmt.Errorf("unknown fn %q", cfg["fn"])
+}
+
+// winIntKey maps the trace's keys to integers: zero, a negative one (which
+// sorts after the positive ones in its encoding) and positive ones.
+func winIntKey[I int32 | int64](r winRec) I {
+	switch r.Key {
+	case "a":
+		return 5
+	case "b":
+		return -3
+	case "c":
+		return 0
+	case "d":
+		return 1 << 20
+	}
+	n, _ := strconv.ParseInt(r.Key, 10, 64)
+	return I(n)
+}
+
+// winSumFnK is winSumFn of any key type.
+type winSumFnK[K any] struct{}
+
+func (winSumFnK[K]) Process(ctx *WindowContext[K], elems []int64, out Emitter[string]) error {
+	for _, v := range elems {
+		out.Emit(fmt.Sprintf("key=%v window=%s v=%d", ctx.Key(), winFmtWindow(ctx.Window()), v))
+	}
+	return nil
+}
+
+type winReduceFnK[K any] struct{}
+
+func (winReduceFnK[K]) Process(ctx *WindowContext[K], elems []winRec, out Emitter[string]) error {
+	for _, v := range elems {
+		out.Emit(fmt.Sprintf("key=%v window=%s v=%d", ctx.Key(), winFmtWindow(ctx.Window()), v.V))
+	}
+	return nil
+}
+
+// winBuildKeyedOp builds a sum or reduce window keyed by K, with a window
+// buffer when buffer is set.
+func winBuildKeyedOp[K comparable](a WindowAssigner, trig Trigger, lateness time.Duration, late, fn string, buffer bool,
+	key func(winRec) K, kc codec.Codec[K], out Collector[string]) (winTraceOp, error) {
+	switch fn {
+	case "sum":
+		op := &KeyedWindow[K, winRec, int64, string]{KeyFn: key, KeyCodec: kc, Assigner: a,
+			Trigger: trig, AllowedLateness: lateness, LateTag: late,
+			Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil), Fn: winSumFnK[K]{}, Out: out}
+		if buffer {
+			op.Buffer = AggregateBuffer[K, winRec, int64, int64](op.Contents)
+		}
+		return op, nil
+	case "reduce":
+		op := &KeyedWindow[K, winRec, winRec, string]{KeyFn: key, KeyCodec: kc, Assigner: a,
+			Trigger: trig, AllowedLateness: lateness, LateTag: late,
+			Contents: ReduceContents(winSumReduce, nil), Fn: winReduceFnK[K]{}, Out: out}
+		if buffer {
+			op.Buffer = AggregateBuffer[K, winRec, winRec, winRec](op.Contents)
+		}
+		return op, nil
+	}
+	return nil, fmt.Errorf("unknown fn %q with a non-string key", fn)
 }
 
 func winStateEntries(b state.Backend) int {
@@ -258,6 +325,18 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 	var op winTraceOp
 	var backend *state.Heap
 	var m *Metrics
+	wm := base.MinTime
+	// batch N: the next N records go to CollectBatch in one run (flushed
+	// early by any other command).
+	batching := 0
+	var bts []int64
+	var bvs []winRec
+	flush := func() {
+		if len(bvs) > 0 {
+			op.(BatchCollector[winRec]).CollectBatch(bts, bvs)
+		}
+		bts, bvs, batching = bts[:0], bvs[:0], 0
+	}
 	for i, line := range cmds {
 		fields := strings.Fields(line)
 		kv, _ := winParseKV(fields[1:])
@@ -265,7 +344,16 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 		if op == nil && fields[0] != "config" {
 			fail(fmt.Errorf("the first command must be config"))
 		}
+		if fields[0] != "record" {
+			flush()
+		}
 		switch fields[0] {
+		case "batch":
+			n, err := strconv.Atoi(fields[1])
+			if err != nil {
+				fail(err)
+			}
+			batching = n
 		case "config":
 			cfg, err := winParseKV(fields[1:])
 			if err != nil {
@@ -293,9 +381,16 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 				ts = v
 			}
 			v, _ := strconv.ParseInt(kv["v"], 10, 64)
+			if batching > 0 {
+				bts, bvs = append(bts, ts), append(bvs, winRec{Key: kv["key"], V: v})
+				if len(bvs) == batching {
+					flush()
+				}
+				break
+			}
 			op.Collect(ts, winRec{Key: kv["key"], V: v})
 		case "watermark":
-			wm := base.MaxTime
+			wm = base.MaxTime
 			if fields[1] != "max" {
 				v, err := strconv.ParseInt(fields[1], 10, 64)
 				if err != nil {
@@ -313,6 +408,42 @@ func winRunTrace(t interface{ Fatalf(string, ...any) }, cmds []string) string {
 			if now := clock.NowMillis(); op.NextProcessingTime() <= now {
 				op.OnProcessingTime(now)
 			}
+		case "snapshot-restore":
+			// Snapshot as a checkpoint does (SnapshotState, timers, every
+			// key group), then restore into a new operator whose config
+			// is the first line's with kv applied (buffer=true|false).
+			if s, ok := op.(Snapshotter); ok {
+				if _, err := s.SnapshotState(1); err != nil {
+					fail(err)
+				}
+			}
+			timers := op.(TimerSnapshotter).SnapshotTimers()
+			groups := map[int][]byte{}
+			for kg := range base.DefaultMaxParallelism {
+				groups[kg] = state.AppendGroup(nil, backend, kg)
+			}
+			cfg, _ := winParseKV(strings.Fields(cmds[0])[1:])
+			for k, v := range kv {
+				cfg[k] = v
+			}
+			var err error
+			if op, err = winBuildTraceOp(cfg, outCol); err != nil {
+				fail(err)
+			}
+			backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+			for kg, b := range groups {
+				if err := state.RestoreGroup(backend, kg, b); err != nil {
+					fail(err)
+				}
+			}
+			rt := &Runtime{Ctx: context.Background(), Name: "window", Parallelism: 1,
+				MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(), Clock: clock,
+				State: backend, Metrics: m, Sides: map[string]any{"late": Collector[winRec](lateCol)},
+				Restored: &Restored{CheckpointID: 1, Timers: timers}}
+			if err := op.Open(rt); err != nil {
+				fail(err)
+			}
+			op.Watermark(wm)
 		case "state":
 			ev, pr := op.timers()
 			pending = append(pending, fmt.Sprintf("state entries=%d bytes=%d event-timers=%d proc-timers=%d",

@@ -294,6 +294,33 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 // that is deterministic and fails only on a row without that column.
 func SimplePredicate(e Expr) func(row *table.Row) (bool, error) { return fastPredicate(e) }
 
+// ColumnsPredicate returns the filter of e when e is an integer comparison
+// of two columns (a NULL column is false), or nil: a filter that is
+// deterministic and fails only on a row without those columns.
+func ColumnsPredicate(e Expr) func(row *table.Row) (bool, error) {
+	c, ok := e.(*Call)
+	if !ok || len(c.Args) != 2 || c.Overload == nil || c.Overload.NonStrict {
+		return nil
+	}
+	op, ok := cmpOps[c.Name]
+	if !ok || !c.Args[0].Type().IsInteger() || !c.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, ok1 := c.Args[0].(*Column)
+	y, ok2 := c.Args[1].(*Column)
+	if !ok1 || !ok2 || x.Index < 0 || y.Index < 0 {
+		return nil
+	}
+	i, j := x.Index, y.Index
+	return func(r *table.Row) (bool, error) {
+		if i >= len(r.Fields) || j >= len(r.Fields) {
+			return false, fmt.Errorf("expr: columns %d and %d of a row of %d fields", i, j, len(r.Fields))
+		}
+		a, b := r.Fields[i], r.Fields[j]
+		return !a.IsNull() && !b.IsNull() && cmpInt(op, a.AsInt(), b.AsInt()), nil
+	}
+}
+
 // fastPredicate returns the filter of an integer comparison of a column
 // with a constant (a NULL column is false), or nil.
 func fastPredicate(e Expr) func(row *table.Row) (bool, error) {

@@ -71,6 +71,24 @@ func TestFastPaths(t *testing.T) {
 			}
 		}
 	}
+	// ColumnsPredicate: integer comparisons of two columns only.
+	for _, op := range []string{"=", "<>", "<", "<=", ">", ">="} {
+		e := must(reg.Call(op, a, b))
+		pred := ColumnsPredicate(e)
+		if pred == nil {
+			t.Fatalf("no columns predicate for %s", e)
+		}
+		for _, r := range rows {
+			got, err := pred(&r)
+			want := slowEval(t, e, r)
+			if err != nil || got != (!want.IsNull() && want.AsBool()) {
+				t.Errorf("columns predicate %s over %v: %v, want %v", e, r.Fields, got, want)
+			}
+		}
+		if c := must(reg.Call(op, a, BigIntLit(5))); ColumnsPredicate(c) != nil {
+			t.Errorf("a columns predicate for %s", c)
+		}
+	}
 	for _, e := range es {
 		p, err := Compile(e)
 		if err != nil {

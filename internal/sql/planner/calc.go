@@ -624,6 +624,23 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			}
 		}
 	}
+	if j, ok := f.in.(*WindowJoin); ok && j.Kind == "INNER" && !tr.shared(j) && !built {
+		// The join drops the pairs the filter would (integer
+		// comparisons of two columns: deterministic, no error on a
+		// joined row) before it builds them; the filter stays here.
+		var post []func(*table.Row) (bool, error)
+		for _, c := range f.filters {
+			if p := expr.ColumnsPredicate(c); p != nil {
+				post = append(post, p)
+			}
+		}
+		if len(post) > 0 {
+			if tr.joinPost == nil {
+				tr.joinPost = map[*WindowJoin][]func(*table.Row) (bool, error){}
+			}
+			tr.joinPost[j] = post
+		}
+	}
 	if !pushed && !built {
 		var err error
 		if in, err = tr.build(f.in); err != nil {

@@ -25,7 +25,14 @@ type Planner struct {
 	Cat       *catalog.Catalog
 	Reg       *expr.Registry
 	Factories map[string]connector.TableFactory
-	b         binder
+	// NoSnapshots says that the jobs translated take no checkpoints (so
+	// no savepoints either: both need checkpoints on, and such a job
+	// restores from none): an operator's state is never captured, so the
+	// sliced window aggregation keeps its slices in memory and fires
+	// windows from there instead of through keyed state and a timer per
+	// key and window (windowslice.go). false is always correct.
+	NoSnapshots bool
+	b           binder
 	// ranks are the row-number bounds (alias -> N) of the enclosing
 	// query's WHERE while its FROM subquery is bound.
 	ranks map[string]int64

@@ -71,11 +71,17 @@ func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
 		}
 	}
 	pre := sh.pre
+	// The predicates read the row through a pointer: to the function's
+	// own variable, one per subtask (a pointer to the parameter would
+	// move it to the heap, an allocation per row). It is not read after
+	// the call (the operator releases its input).
+	var cur table.Row
 	return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+		cur = r
 		for _, and := range pre {
 			keep := true
 			for _, p := range and {
-				ok, err := p(&r)
+				ok, err := p(&cur)
 				if err != nil {
 					return err
 				}

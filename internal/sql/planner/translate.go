@@ -67,6 +67,9 @@ type translator struct {
 	pushedN int
 	sh      *sharing
 	scans   map[Node]*scanShare // shared projected scans (scanshare.go)
+	// joinPost: the filters of the Calc over an inner window join that
+	// the join applies before it builds a pair (calc.go, windowjoin.go).
+	joinPost map[*WindowJoin][]func(*table.Row) (bool, error)
 	// prefilters: the pre-filter operators added so far (scanshare.go),
 	// which plans before them did not have: the window-max join's route
 	// keeps the default UID it had then (windowmaxjoin.go).

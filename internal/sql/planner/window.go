@@ -297,62 +297,122 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
+	mem := tr.p.NoSnapshots
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var acc *stream.ValueState[[]byte]
-		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				acc = stream.NewValueState[[]byte](ctx, "acc")
-				return nil
-			},
-			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
-				var err error
-				end, _ := r.Fields[endCol].AsTimestamp()
-				if end-1 <= ctx.CurrentWatermark() {
-					ctx.CountLate()
-					return nil
-				}
-				var row table.Row
-				b, ok := acc.Get()
-				if ok {
-					if row, err = a.codec.Decode(b); err != nil {
-						return err
-					}
-				} else {
-					row = a.init()
-					ctx.RegisterEventTimeTimer(end - 1)
-				}
-				if err := a.add(row, r, false); err != nil {
-					return err
-				}
-				nb, err := a.codec.AppendRow(nil, row)
-				if err != nil {
-					return err
-				}
-				acc.Set(nb)
-				return nil
-			},
-			OnTimerFn: func(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
-				b, ok := acc.Get()
-				acc.Clear()
-				if !ok {
-					return nil
-				}
-				row, err := a.codec.Decode(b)
-				if err != nil {
-					return err
-				}
-				k, err := kc.Decode([]byte(ctx.Key()))
-				if err != nil {
-					return err
-				}
-				vs, err := a.results(row)
-				if err != nil {
-					return err
-				}
-				out.Emit(table.Row{Kind: table.Insert, Fields: append(k.Fields, vs...)})
-				return nil
-			},
-		}
+		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: mem}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
+}
+
+// windowedAggFn is the keyed function of a WindowedAgg: the key includes
+// the window, so a key has one accumulator (ValueState "acc", RowCodec
+// bytes) and one timer, at window_end - 1, registered with the
+// accumulator.
+//
+// With mem (the job takes no snapshots, Planner.NoSnapshots), the
+// accumulators are kept in memory instead (up to maxWindowedKeys keys;
+// the keys after those go to state: a key is in one place or the other),
+// with the same timers, so the same rows in the same order.
+type windowedAggFn struct {
+	a      *accs
+	kc     *table.RowCodec
+	endCol int
+	acc    *stream.ValueState[[]byte]
+	scr    []table.Value // decoded accumulator
+	args   []table.Value // scratch of accs.addTo
+	buf    []byte
+
+	mem     bool
+	index   map[string][]table.Value // key -> its accumulator (mem)
+	maxKeys int                      // in index
+}
+
+// maxWindowedKeys bounds the accumulators a windowed aggregation keeps in
+// memory.
+const maxWindowedKeys = 1 << 16
+
+func (f *windowedAggFn) Open(ctx *stream.OpenContext) error {
+	f.acc = stream.NewValueState[[]byte](ctx, "acc")
+	if ctx.RT != nil && ctx.RT.Restored != nil {
+		f.mem = false // accumulators from a snapshot are in state
+	}
+	f.index = make(map[string][]table.Value)
+	if f.maxKeys == 0 {
+		f.maxKeys = maxWindowedKeys
+	}
+	return nil
+}
+
+func (f *windowedAggFn) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
+	end, _ := r.Fields[f.endCol].AsTimestamp()
+	if end-1 <= ctx.CurrentWatermark() {
+		ctx.CountLate()
+		return nil
+	}
+	var err error
+	if acc, ok := f.index[ctx.Key()]; ok {
+		f.args, err = f.a.addTo(acc, r, f.args)
+		return err
+	}
+	if f.mem && len(f.index) < f.maxKeys {
+		if _, ok := f.acc.Get(); !ok { // a key is in one place only
+			acc := make([]table.Value, len(f.a.types))
+			f.a.initTo(acc)
+			f.index[ctx.Key()] = acc
+			ctx.RegisterEventTimeTimer(end - 1)
+			f.args, err = f.a.addTo(acc, r, f.args)
+			return err
+		}
+	}
+	row := table.Row{Fields: f.scr}
+	if b, ok := f.acc.Get(); ok {
+		if row, err = f.a.codec.DecodeTo(f.scr, b); err != nil {
+			return err
+		}
+		f.scr = row.Fields
+	} else {
+		if cap(f.scr) < len(f.a.types) {
+			f.scr = make([]table.Value, len(f.a.types))
+		}
+		row.Fields = f.scr[:len(f.a.types)]
+		f.a.initTo(row.Fields)
+		ctx.RegisterEventTimeTimer(end - 1)
+	}
+	if f.args, err = f.a.addTo(row.Fields, r, f.args); err != nil {
+		return err
+	}
+	if f.buf, err = f.a.codec.AppendRow(f.buf[:0], row); err != nil {
+		return err
+	}
+	f.acc.Set(f.buf) // copied
+	return nil
+}
+
+func (f *windowedAggFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
+	var row table.Row
+	if acc, ok := f.index[ctx.Key()]; ok {
+		delete(f.index, ctx.Key())
+		row = table.Row{Fields: acc}
+	} else {
+		b, ok := f.acc.Get()
+		f.acc.Clear()
+		if !ok {
+			return nil
+		}
+		var err error
+		if row, err = f.a.codec.DecodeTo(f.scr, b); err != nil {
+			return err
+		}
+		f.scr = row.Fields
+	}
+	k, err := f.kc.Decode([]byte(ctx.Key()))
+	if err != nil {
+		return err
+	}
+	vs, err := f.a.appendResults(k.Fields, row)
+	if err != nil {
+		return err
+	}
+	out.Emit(table.Row{Kind: table.Insert, Fields: vs})
+	return nil
 }

@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stromio/strom/internal/sql/expr"
@@ -128,8 +130,13 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	// kept) and leave the state when their window ends.
 	lkey, _ := joinKeyOf(n.L, n.LKeys, n.NullSafe, 'L')
 	rkey, _ := joinKeyOf(n.R, n.RKeys, n.NullSafe, 'R')
+	mem := tr.p.NoSnapshots
+	post := tr.joinPost[n]
+	if n.Kind != "INNER" {
+		post = nil
+	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R)}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: mem, post: post}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
@@ -145,75 +152,207 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("window-join").UID(tr.uid("window-join")), nil
 }
 
+// windowJoinFn is the keyed function of a window join: the key includes
+// the window, so a key's rows all wait for one timer, window_end - 1.
+// Each side's rows are RowCodec bytes in list state.
+//
+// With mem (the job takes no snapshots, Planner.NoSnapshots), a key's
+// rows are the same bytes appended to a buffer of the key in memory (a
+// uvarint length before each), and the timer is registered once per key:
+// the same timers, so the same firing order. Past maxJoinBytes the rows
+// that come after go to state, for good; a key's rows in memory came
+// before its rows in state, so OnTimer reads memory first.
 type windowJoinFn struct {
 	n           *WindowJoin
 	lc, rc      *table.RowCodec
 	cond        func(*table.Row) (bool, error)
 	left, right *stream.ListState[[]byte]
+	buf         []byte
+
+	mem      bool             // new rows go to memory
+	spilled  bool             // some rows went to state
+	index    map[string]int32 // key -> its rows in ents
+	ents     []keyRows
+	free     []int32
+	memBytes int
+	maxBytes int
+	lb, rb   [][]byte // scratch of OnTimer: encoded rows
+	rs       []table.Row
+	lrow     []table.Value // a decoded left row
+	matched  []bool
+	pair     table.Row // the joined row the condition reads
+	// post are filters of the Calc over an inner join (integer
+	// comparisons that cannot fail on a joined row): a pair they drop
+	// is not built (the Calc applies them again).
+	post []func(*table.Row) (bool, error)
 }
+
+// keyRows are the rows of one key (and window) in memory: RowCodec bytes,
+// each after its length (uvarint), in arrival order.
+type keyRows struct{ l, r []byte }
+
+// maxJoinBytes bounds the bytes a window join keeps in memory (the rows
+// and joinKeyOverhead a key).
+const (
+	maxJoinBytes    = 64 << 20
+	joinKeyOverhead = 96
+)
 
 func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListState[[]byte](ctx, "window-join-left")
 	f.right = stream.NewListState[[]byte](ctx, "window-join-right")
+	if ctx.RT != nil && ctx.RT.Restored != nil {
+		f.mem = false // rows from a snapshot are in state
+	}
+	f.spilled = !f.mem
+	f.index = make(map[string]int32)
+	if f.maxBytes == 0 {
+		f.maxBytes = maxJoinBytes
+	}
 	return nil
 }
 
-func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end int, c *table.RowCodec, st *stream.ListState[[]byte]) error {
+func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end int, c *table.RowCodec, st *stream.ListState[[]byte], left bool) error {
 	e, _ := v.Fields[end].AsTimestamp()
 	if e-1 <= ctx.CurrentWatermark() {
 		ctx.CountLate() // its window has fired
 		return nil
 	}
-	b, err := c.AppendRow(nil, table.Row{Fields: v.Fields})
-	if err != nil {
+	if f.mem {
+		return f.addMem(ctx, v, e, c, left)
+	}
+	var err error
+	if f.buf, err = c.AppendRow(f.buf[:0], table.Row{Fields: v.Fields}); err != nil {
 		return err
 	}
-	st.Add(b)
+	st.Add(f.buf) // copied
 	ctx.RegisterEventTimeTimer(e - 1)
 	return nil
 }
 
+// addMem appends v's bytes to its key's rows in memory (mem).
+func (f *windowJoinFn) addMem(ctx *stream.KeyedContext[string], v table.Row, e int64, c *table.RowCodec, left bool) error {
+	key := ctx.Key()
+	i, ok := f.index[key]
+	if !ok {
+		if n := len(f.free); n > 0 {
+			i, f.free = f.free[n-1], f.free[:n-1]
+		} else {
+			i = int32(len(f.ents))
+			f.ents = append(f.ents, keyRows{})
+		}
+		f.index[key] = i
+		f.memBytes += joinKeyOverhead + len(key)
+		ctx.RegisterEventTimeTimer(e - 1)
+	}
+	var err error
+	if f.buf, err = c.AppendRow(f.buf[:0], table.Row{Fields: v.Fields}); err != nil {
+		return err
+	}
+	ent := &f.ents[i]
+	if left {
+		ent.l = append(binary.AppendUvarint(ent.l, uint64(len(f.buf))), f.buf...)
+	} else {
+		ent.r = append(binary.AppendUvarint(ent.r, uint64(len(f.buf))), f.buf...)
+	}
+	if f.memBytes += len(f.buf) + 2; f.memBytes >= f.maxBytes {
+		f.mem, f.spilled = false, true
+	}
+	return nil
+}
+
 func (f *windowJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, _ stream.Emitter[table.Row]) error {
-	return f.add(ctx, v, f.n.LEnd, f.lc, f.left)
+	return f.add(ctx, v, f.n.LEnd, f.lc, f.left, true)
 }
 
 func (f *windowJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, _ stream.Emitter[table.Row]) error {
-	return f.add(ctx, v, f.n.REnd, f.rc, f.right)
+	return f.add(ctx, v, f.n.REnd, f.rc, f.right, false)
 }
 
-func decodeAll(c *table.RowCodec, bs [][]byte) ([]table.Row, error) {
-	rows := make([]table.Row, len(bs))
-	for i, b := range bs {
-		r, err := c.Decode(b)
-		if err != nil {
-			return nil, err
+// split appends the rows of b (each after its length) to dst.
+func split(dst [][]byte, b []byte) ([][]byte, error) {
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return dst, fmt.Errorf("%w: window join row of %d bytes in %d", table.ErrCorrupt, n, len(b))
 		}
-		rows[i] = r
+		dst = append(dst, b[k:k+int(n)])
+		b = b[k+int(n):]
 	}
-	return rows, nil
+	return dst, nil
 }
 
-func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
-	ls, err := decodeAll(f.lc, f.left.Get())
+// rows gathers the encoded rows of the current key, those in memory, then
+// those in state, and drops them from both. The bytes stay valid until
+// the next call.
+func (f *windowJoinFn) rows(ctx *stream.KeyedContext[string]) (lb, rb [][]byte, err error) {
+	lb, rb = f.lb[:0], f.rb[:0]
+	if len(f.index) > 0 {
+		key := ctx.Key()
+		if i, ok := f.index[key]; ok {
+			ent := &f.ents[i]
+			if lb, err = split(lb, ent.l); err != nil {
+				return nil, nil, err
+			}
+			if rb, err = split(rb, ent.r); err != nil {
+				return nil, nil, err
+			}
+			f.memBytes -= joinKeyOverhead + len(key) + len(ent.l) + len(ent.r)
+			// The buffers are handed to OnTimer: the entry starts anew.
+			ent.l, ent.r = nil, nil
+			delete(f.index, key)
+			f.free = append(f.free, i)
+		}
+	}
+	if f.spilled {
+		lb = append(lb, f.left.Get()...)
+		rb = append(rb, f.right.Get()...)
+		f.left.Clear()
+		f.right.Clear()
+	}
+	f.lb, f.rb = lb, rb
+	return lb, rb, nil
+}
+
+func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {
+	lb, rb, err := f.rows(ctx)
 	if err != nil {
 		return err
 	}
-	rs, err := decodeAll(f.rc, f.right.Get())
-	if err != nil {
-		return err
+	// The right rows are decoded once each (fresh: they are copied into
+	// what is emitted, never emitted themselves); a left row is decoded
+	// into one scratch row, copied into each row emitted.
+	rs := f.rs[:0]
+	for _, b := range rb {
+		r, err := f.rc.Decode(b)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
 	}
-	f.left.Clear()
-	f.right.Clear()
+	f.rs = rs
+	defer func() { clear(f.rs); f.pair = table.Row{} }()
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
-	if kind == "SEMI" || kind == "ANTI" {
-		for _, a := range ls {
+	if cap(f.matched) < len(rs) {
+		f.matched = make([]bool, len(rs))
+	}
+	matchedR := f.matched[:len(rs)]
+	clear(matchedR)
+	for _, b := range lb {
+		ar, err := f.lc.DecodeTo(f.lrow, b)
+		if err != nil {
+			return err
+		}
+		f.lrow = ar.Fields
+		a := ar.Fields
+		if kind == "SEMI" || kind == "ANTI" {
 			matched := false
 			for _, b := range rs {
-				row := joinRows(a.Fields, b.Fields, nl, nr)
 				ok := true
 				if f.cond != nil {
-					if ok, err = f.cond(&row); err != nil {
+					f.pair = joinRows(a, b.Fields, nl, nr)
+					if ok, err = f.cond(&f.pair); err != nil {
 						return err
 					}
 				}
@@ -223,18 +362,22 @@ func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stre
 				}
 			}
 			if matched == (kind == "SEMI") {
-				out.Emit(table.Row{Kind: table.Insert, Fields: a.Fields})
+				out.Emit(table.Row{Kind: table.Insert, Fields: slices.Clone(a)})
 			}
+			continue
 		}
-		return nil
-	}
-	matchedR := make([]bool, len(rs))
-	for _, a := range ls {
 		matched := false
 		for j, b := range rs {
-			row := joinRows(a.Fields, b.Fields, nl, nr)
+			if f.cond == nil && len(f.post) == 0 {
+				matched, matchedR[j] = true, true
+				out.Emit(joinRows(a, b.Fields, nl, nr))
+				continue
+			}
+			// The pair in scratch (read through a field: a pointer to
+			// a local would move it to the heap), copied when emitted.
+			f.pair = table.Row{Kind: table.Insert, Fields: joinInto(f.pair.Fields, a, b.Fields, nl, nr)}
 			if f.cond != nil {
-				ok, err := f.cond(&row)
+				ok, err := f.cond(&f.pair)
 				if err != nil {
 					return err
 				}
@@ -243,10 +386,15 @@ func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stre
 				}
 			}
 			matched, matchedR[j] = true, true
-			out.Emit(row)
+			if ok, err := f.passPost(); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+			out.Emit(table.Row{Kind: table.Insert, Fields: slices.Clone(f.pair.Fields)})
 		}
 		if !matched && (kind == "LEFT" || kind == "FULL") {
-			out.Emit(joinRows(a.Fields, nil, nl, nr))
+			out.Emit(joinRows(a, nil, nl, nr))
 		}
 	}
 	if kind == "RIGHT" || kind == "FULL" {
@@ -257,6 +405,29 @@ func (f *windowJoinFn) OnTimer(_ *stream.KeyedContext[string], _ int64, out stre
 		}
 	}
 	return nil
+}
+
+// passPost reports whether f.pair passes the filters of the Calc above
+// (post: an inner join only).
+func (f *windowJoinFn) passPost() (bool, error) {
+	for _, p := range f.post {
+		if ok, err := p(&f.pair); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// joinInto is joinRows into dst's memory.
+func joinInto(dst, a, b []table.Value, nl, nr int) []table.Value {
+	if cap(dst) < nl+nr {
+		dst = make([]table.Value, nl+nr)
+	}
+	dst = dst[:nl+nr]
+	clear(dst)
+	copy(dst, a)
+	copy(dst[nl:], b)
+	return dst
 }
 
 // joinRows is the joined row of a and b (nil: NULLs), kind +I.

@@ -52,8 +52,9 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	if c, ok := newIntSliceCodec(a.types); ok {
 		codec = c
 	}
+	memFire := tr.p.NoSnapshots
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec, memFire: memFire}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
@@ -65,13 +66,28 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // encoding), and the buffer is folded into the slices in state (one state
 // read and write, and the first window's timer when the slice is new, per
 // key and slice) by Flush, which the operator calls before the timers of a
-// watermark fire, when a checkpoint barrier passes, when the buffer holds
-// maxBuffered slices and at the end of the input (operator.KeyedBuffer).
-// Merging a buffered accumulator into the slice's gives what adding its
-// rows one by one would (expr.Mergeable), and which windows a row is late
-// for is decided when it arrives, with the watermark it arrived under (the
+// watermark fire, when a checkpoint barrier passes, when the buffer is
+// full and at the end of the input (operator.KeyedBuffer). Merging a
+// buffered accumulator into the slice's gives what adding its rows one by
+// one would (expr.Mergeable), and which windows a row is late for is
+// decided when it arrives, with the watermark it arrived under (the
 // watermark moves only after a Flush), so the output is the unbuffered
 // one's.
+//
+// Windows fired from memory (memFire: the job takes no snapshots, so no
+// Flush is a barrier's): while no slice is in state, a watermark's Flush
+// folds nothing. The buffer then holds every live slice, and one timer
+// (the sentinel, on the key of a slice of that window) at the earliest
+// window end - 1 of the buffered slices makes the operator call OnTimer
+// when that window is due; OnTimer fires the windows of that end of every
+// key from the buffer in key order (the order of the timers of equal
+// time the state path would have), keeps each slice's first unfired
+// window, drops the slices no later window needs and moves the sentinel to
+// the next end. A full buffer is folded into state (with the timers the
+// state path would have for what is left); from then on every Flush
+// folds, as without memFire, until the state holds no slice again (and so
+// no timer is pending: a slice's timers are all due by the window that
+// drops it).
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -85,9 +101,26 @@ type sliceAgg struct {
 	old         []int64
 	args        []table.Value // scratch of accs.addTo
 
-	index   map[sliceKey]int // buffered slice -> its entry in bufd
-	bufd    []bufSlice       // in arrival order; accumulators reused
-	maxBufd int
+	index    map[sliceKey]int // buffered slice -> its entry in bufd
+	bufd     []bufSlice       // in arrival order; accumulators reused
+	maxBufd  int              // slices
+	bufBytes int              // an estimate of the buffer's memory
+	maxBytes int
+
+	memFire  bool  // windows may fire from the buffer (the job takes no snapshots)
+	full     bool  // Full said so: the next Flush folds
+	inState  int   // slices in state (memFire: a fresh start, counted exactly)
+	minFirst int64 // the earliest first of bufd (memFire), MaxInt64 if none
+	sentinel struct {
+		key string
+		t   int64 // math.MinInt64: none
+	}
+	order    []int32         // bufd positions by key and slice end; stale when dirty
+	grp      []int32         // of order: the number of the key
+	keyVals  [][]table.Value // by key number: the key decoded, nil until emitted
+	keyBlock []table.Value   // keyVals are carved from it
+	dirty    bool            // a slice was buffered or moved since order was built
+	acc      []table.Value   // scratch accumulator of a window fired from memory
 }
 
 // sliceKey names a buffered slice: the grouping key and the slice end.
@@ -97,7 +130,8 @@ type sliceKey struct {
 }
 
 // bufSlice is a buffered accumulator: first is the end of the first
-// window of the slice that had not fired when its first row arrived.
+// window of the slice that had not fired when its first row arrived (with
+// memFire, the first not fired yet).
 type bufSlice struct {
 	sliceKey
 	first int64
@@ -105,15 +139,35 @@ type bufSlice struct {
 }
 
 // maxBuffered is how many slices a subtask buffers before it folds them
-// into state (Flink bounds its buffer by memory; 24 bytes a value).
+// into state when the buffer is folded at every watermark anyway.
 const maxBuffered = 4096
+
+// maxBufferedBytes bounds the buffer of a subtask that fires windows from
+// memory (Flink bounds its buffer by memory too): an estimate of the
+// bytes of its slices (sliceOverhead each, plus the key and 24 bytes a
+// value).
+const (
+	maxBufferedBytes = 64 << 20
+	sliceOverhead    = 128
+)
 
 func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
 	s.index = make(map[sliceKey]int)
+	if ctx.RT != nil && ctx.RT.Restored != nil {
+		s.memFire = false // state from a snapshot: not counted in inState
+	}
 	if s.maxBufd == 0 {
 		s.maxBufd = maxBuffered
+		if s.memFire {
+			s.maxBufd = math.MaxInt
+		}
 	}
+	if s.maxBytes == 0 {
+		s.maxBytes = maxBufferedBytes
+	}
+	s.minFirst = math.MaxInt64
+	s.sentinel.t = math.MinInt64
 	return nil
 }
 
@@ -149,6 +203,9 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		b.acc = b.acc[:len(s.a.types)]
 		s.a.initTo(b.acc)
 		s.index[k] = i
+		s.bufBytes += sliceOverhead + len(k.key) + 24*len(b.acc)
+		s.minFirst = min(s.minFirst, first)
+		s.dirty = true
 	}
 	var err error
 	s.args, err = s.a.addTo(s.bufd[i].acc, r, s.args)
@@ -157,11 +214,26 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 
 // Full reports whether the buffer is to be folded into state now
 // (operator.KeyedBuffer).
-func (s *sliceAgg) Full() bool { return len(s.bufd) >= s.maxBufd }
+func (s *sliceAgg) Full() bool {
+	s.full = len(s.bufd) >= s.maxBufd || s.bufBytes >= s.maxBytes
+	return s.full
+}
 
 // Flush folds the buffered accumulators into the slices in state, in the
-// order their slices were first buffered (operator.KeyedBuffer).
+// order their slices were first buffered (operator.KeyedBuffer); with
+// memFire, while no slice is in state and the buffer is not full, it
+// only moves the sentinel timer to the earliest window end of the buffer.
 func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	if s.memFire && !s.full && s.inState == 0 {
+		s.arm(ctx, setKey)
+		return nil
+	}
+	s.full = false
+	if s.sentinel.t != math.MinInt64 { // the fold registers the timers the state path has
+		setKey(s.sentinel.key)
+		ctx.DeleteEventTimeTimer(s.sentinel.t)
+		s.sentinel.key, s.sentinel.t = "", math.MinInt64
+	}
 	if len(s.bufd) == 0 {
 		return nil
 	}
@@ -183,6 +255,7 @@ func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) 
 			acc = have
 		} else {
 			ctx.RegisterEventTimeTimer(b.first - 1)
+			s.inState++
 		}
 		var err error
 		if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
@@ -193,11 +266,164 @@ func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) 
 	}
 	s.bufd = s.bufd[:0]
 	clear(s.index)
+	s.bufBytes, s.minFirst, s.dirty = 0, math.MaxInt64, true
+	return nil
+}
+
+// arm makes the sentinel timer the earliest window end - 1 of the buffer
+// (memFire). Its key is any key of the subtask's key groups: the one it
+// had, else a buffered one.
+func (s *sliceAgg) arm(ctx *stream.KeyedContext[string], setKey func(string)) {
+	t := s.minFirst - 1
+	if s.minFirst == math.MaxInt64 {
+		t = math.MinInt64
+	}
+	if t == s.sentinel.t {
+		return
+	}
+	key := s.sentinel.key
+	if s.sentinel.t != math.MinInt64 {
+		setKey(key)
+		ctx.DeleteEventTimeTimer(s.sentinel.t)
+	} else if len(s.bufd) > 0 {
+		key = s.bufd[0].key
+		setKey(key)
+	}
+	s.sentinel.key, s.sentinel.t = key, t
+	if t != math.MinInt64 {
+		ctx.RegisterEventTimeTimer(t)
+	}
+}
+
+// fireBuffered fires the windows ending at end from the buffer (memFire),
+// in key order, and moves the sentinel to the next window end.
+func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out stream.Emitter[table.Row]) error {
+	if s.dirty {
+		s.order = s.order[:0]
+		for i := range s.bufd {
+			s.order = append(s.order, int32(i))
+		}
+		slices.SortFunc(s.order, func(x, y int32) int {
+			a, b := &s.bufd[x], &s.bufd[y]
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.end, b.end)
+		})
+		// The keys in that order, numbered (one string comparison per
+		// slice here instead of one per slice and window fired), and
+		// decoded when first emitted.
+		s.grp = s.grp[:0]
+		g := int32(-1)
+		for i, p := range s.order {
+			if i == 0 || s.bufd[p].key != s.bufd[s.order[i-1]].key {
+				g++
+			}
+			s.grp = append(s.grp, g)
+		}
+		clear(s.keyVals)
+		s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
+		s.dirty = false
+	}
+	first := end - s.size + s.slide // the end of the window's first slice
+	if cap(s.acc) < len(s.a.types) {
+		s.acc = make([]table.Value, len(s.a.types))
+	}
+	acc := s.acc[:len(s.a.types)]
+	g, at := int32(-1), int32(0) // the key being merged, and one of its slices
+	for i, p := range s.order {
+		b := &s.bufd[p]
+		if b.end < first || b.end > end || b.first > end {
+			continue
+		}
+		if s.grp[i] != g {
+			if g >= 0 {
+				if err := s.emit(g, at, end, acc, out); err != nil {
+					return err
+				}
+			}
+			g, at = s.grp[i], p
+			s.a.initTo(acc)
+		}
+		for i, c := range s.a.aggs {
+			if err := c.F.Merge(acc[s.a.off[i]:s.a.off[i+1]], b.acc[s.a.off[i]:s.a.off[i+1]]); err != nil {
+				return err
+			}
+		}
+	}
+	if g >= 0 {
+		if err := s.emit(g, at, end, acc, out); err != nil {
+			return err
+		}
+	}
+	// Drop the slices in no later window (swapped to the end, so that
+	// their accumulators are reused and none is shared), move the first
+	// unfired window of the others past end.
+	s.minFirst = math.MaxInt64
+	n := 0
+	for i := range s.bufd {
+		b := &s.bufd[i]
+		if b.end <= first {
+			delete(s.index, b.sliceKey)
+			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
+			b.key = ""
+			continue
+		}
+		if b.first <= end {
+			b.first = end + s.slide
+		}
+		s.minFirst = min(s.minFirst, b.first)
+		if n != i {
+			s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
+			s.index[s.bufd[n].sliceKey] = n
+			s.dirty = true
+		}
+		n++
+	}
+	if n != len(s.bufd) {
+		s.bufd, s.dirty = s.bufd[:n], true
+	}
+	// The sentinel fired: the next one on its key (current).
+	s.sentinel.t = math.MinInt64
+	if s.minFirst != math.MaxInt64 {
+		s.sentinel.t = s.minFirst - 1
+		ctx.RegisterEventTimeTimer(s.sentinel.t)
+	}
+	return nil
+}
+
+// emit emits the row of the window ending at end of key group g (of
+// fireBuffered's order), whose slice at is in bufd.
+func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+	kv := s.keyVals[g]
+	if kv == nil && s.nkeys > 0 {
+		if len(s.keyBlock) < s.nkeys {
+			s.keyBlock = make([]table.Value, max(1024, s.nkeys))
+		}
+		kv, s.keyBlock = s.keyBlock[:s.nkeys:s.nkeys], s.keyBlock[s.nkeys:]
+		if _, err := s.keyCodec.DecodeTo(kv, []byte(s.bufd[at].key)); err != nil {
+			return err
+		}
+		s.keyVals[g] = kv
+	}
+	// One allocation per row: the key's fields, the window's, the
+	// results.
+	fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+	copy(fields, kv)
+	fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
+	fields, err := s.a.appendResults(fields, table.Row{Fields: acc})
+	if err != nil {
+		return err
+	}
+	out.Emit(table.Row{Kind: table.Insert, Fields: fields})
 	return nil
 }
 
 func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
 	end := t + 1
+	if t == s.sentinel.t && s.inState == 0 && ctx.Key() == s.sentinel.key {
+		return s.fireBuffered(ctx, end, out) // no other timer is pending
+	}
 	first := end - s.size + s.slide // the end of the window's first slice
 	s.in, s.old = s.in[:0], s.old[:0]
 	next := int64(math.MaxInt64)
@@ -245,6 +471,7 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 	for _, e := range s.old {
 		s.slices.Remove(e)
 	}
+	s.inState -= len(s.old)
 	if next != math.MaxInt64 {
 		ctx.RegisterEventTimeTimer(max(end+s.slide, next) - 1)
 	}

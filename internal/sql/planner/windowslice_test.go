@@ -13,14 +13,23 @@ import (
 
 // TestSliceAggBufferMatchesPerWindowCounts feeds random rows and
 // watermarks (late rows, rows late for some of their windows, NULL
-// arguments) to the sliced HOP aggregation with window buffers of 1, 3
-// and unbounded slices (folded into state after every row, every third
-// new slice, only at watermarks) and checks that all three emit the same
-// rows in the same order, and that these are the windows computed here
-// row by row: a row counts in each of its windows that had not fired when
-// it arrived (window end - 1 > watermark).
+// arguments, several keys) to the sliced HOP and TUMBLE aggregations with
+// window buffers of 1, 3 and unbounded slices (folded into state after
+// every row, every third new slice, only at watermarks), and with windows
+// fired from memory (memFire: the buffer unbounded, so every window fires
+// from it; or bounded to 1 or 3 slices, so that it is folded into state
+// when full and windows fire from state until no slice is left there,
+// then from memory again), and checks that all of them emit the same rows
+// in the same order, and that these are the windows computed here row by
+// row: a row counts in each of its windows that had not fired when it
+// arrived (window end - 1 > watermark).
 func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
-	const size, slide = 300, 100
+	for _, w := range []struct{ size, slide int64 }{{300, 100}, {200, 200}} {
+		testSliceAggBuffer(t, w.size, w.slide)
+	}
+}
+
+func testSliceAggBuffer(t *testing.T, size, slide int64) {
 	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
 	var aggs []AggCall
 	for _, c := range []struct {
@@ -50,11 +59,11 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 		}
 		return string(b)
 	}
-	run := func(seed uint64, maxBufd int) ([]string, []string) {
+	run := func(seed uint64, maxBufd int, memFire bool) ([]string, []string) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
 			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd}
+				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, memFire: memFire}
 			})
 		})
 		if err != nil {
@@ -69,7 +78,7 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 		}
 		wins := map[win]*agg{}
 		wm := int64(-1)
-		for range 80 {
+		for range 120 {
 			if rng.IntN(6) == 0 {
 				wm += int64(rng.IntN(250))
 				if err := h.Watermark(wm); err != nil {
@@ -80,7 +89,7 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 			if rng.IntN(6) == 0 {
 				ts = max(wm-int64(rng.IntN(400)), 0) // late for some or all of its windows
 			}
-			k := int64(rng.IntN(4))
+			k := int64(rng.IntN(6))
 			v := table.Int(int64(rng.IntN(50)))
 			if rng.IntN(5) == 0 {
 				v = table.Null
@@ -127,18 +136,21 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 	}
 	for seed := range uint64(200) {
 		var first []string
-		for _, n := range []int{1, 3, 1 << 30} {
-			got, want := run(seed, n)
+		for _, c := range []struct {
+			n       int
+			memFire bool
+		}{{1, false}, {3, false}, {1 << 30, false}, {1 << 30, true}, {3, true}, {1, true}} {
+			got, want := run(seed, c.n, c.memFire)
 			sorted := slices.Clone(got)
 			slices.Sort(sorted)
 			slices.Sort(want)
 			if !slices.Equal(sorted, want) {
-				t.Fatalf("seed %d, buffer of %d: got\n%v\nwant\n%v", seed, n, sorted, want)
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: got\n%v\nwant\n%v", size, slide, seed, c.n, c.memFire, sorted, want)
 			}
 			if first == nil {
 				first = got
 			} else if !slices.Equal(got, first) {
-				t.Fatalf("seed %d, buffer of %d: rows or their order differ from the buffer of 1:\n%v\n%v", seed, n, got, first)
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: rows or their order differ from the buffer of 1:\n%v\n%v", size, slide, seed, c.n, c.memFire, got, first)
 			}
 		}
 	}

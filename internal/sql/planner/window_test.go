@@ -1,0 +1,125 @@
+package planner
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
+	"github.com/stromio/strom/table"
+)
+
+// TestWindowedAggMemoryMatchesState feeds random rows (several keys and
+// windows, late rows, NULL arguments) and watermarks to the aggregation
+// over a window relation (WindowedAgg: MAX, COUNT, SUM per key and
+// window) with its accumulators in state, in memory, and in memory for
+// the first 2 keys only (the others in state), and checks that all emit
+// the same rows in the same order, and that these are the windows
+// computed here row by row.
+func TestWindowedAggMemoryMatchesState(t *testing.T) {
+	types := []table.Type{table.BigIntType(), table.TimestampType(3).NotNull(), table.BigIntType()} // k, window_end, v
+	var aggs []AggCall
+	for _, c := range []struct {
+		name string
+		args []int
+	}{{"MAX", []int{2}}, {"COUNT", nil}, {"SUM", []int{2}}} {
+		var at []table.Type
+		for _, a := range c.args {
+			at = append(at, types[a])
+		}
+		f, err := expr.NewAggregate(c.name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
+	}
+	a := newAccs(aggs)
+	kc := table.NewRowCodecTypes(types[0], types[1])
+	keyFn := func(r table.Row) string {
+		b, err := kc.AppendRow(nil, table.Row{Fields: r.Fields[:2]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	run := func(seed uint64, mem bool, maxKeys int) (got, want []string) {
+		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
+			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				return &windowedAggFn{a: a, kc: kc, endCol: 1, mem: mem, maxKeys: maxKeys}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type win struct{ k, end int64 }
+		type agg struct {
+			n, sum, max int64
+			hasV        bool
+		}
+		wins := map[win]*agg{}
+		rng := rand.New(rand.NewPCG(seed, 5))
+		wm := int64(-1)
+		for range 120 {
+			if rng.IntN(7) == 0 {
+				wm += int64(rng.IntN(250))
+				if err := h.Watermark(wm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			end := max((max(wm, 0)/100+int64(rng.IntN(4)))*100, 100) // some fired already: late
+			k := int64(rng.IntN(5))
+			v := table.Int(int64(rng.IntN(50)))
+			if rng.IntN(5) == 0 {
+				v = table.Null
+			}
+			if end-1 > wm {
+				w := wins[win{k, end}]
+				if w == nil {
+					w = &agg{}
+					wins[win{k, end}] = w
+				}
+				w.n++
+				if !v.IsNull() {
+					w.sum += v.AsInt()
+					if !w.hasV || v.AsInt() > w.max {
+						w.max = v.AsInt()
+					}
+					w.hasV = true
+				}
+			}
+			if err := h.Record(max(end-1, 0), table.NewRow(table.Int(k), table.TimestampMillis(end), v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.EndInput(); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range h.Values() {
+			got = append(got, r.String())
+		}
+		for w, g := range wins {
+			sum, mx := table.Null, table.Null
+			if g.hasV {
+				sum, mx = table.Int(g.sum), table.Int(g.max)
+			}
+			want = append(want, table.NewRow(table.Int(w.k), table.TimestampMillis(w.end), mx, table.Int(g.n), sum).String())
+		}
+		return got, want
+	}
+	for seed := range uint64(100) {
+		first, want := run(seed, false, 0)
+		sorted := slices.Clone(first)
+		slices.Sort(sorted)
+		slices.Sort(want)
+		if !slices.Equal(sorted, want) {
+			t.Fatalf("seed %d, in state: got\n%v\nwant\n%v", seed, sorted, want)
+		}
+		for _, maxKeys := range []int{0, 2} {
+			if got, _ := run(seed, true, maxKeys); !slices.Equal(got, first) {
+				t.Fatalf("seed %d, in memory (at most %d keys): rows or their order differ from the state's:\n got %v\nwant %v", seed, maxKeys, got, first)
+			}
+		}
+	}
+}

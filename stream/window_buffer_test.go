@@ -1,0 +1,179 @@
+package stream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
+)
+
+const wbSplits, wbPerSplit, wbKeys = 4, 3000, 101
+
+type wbEvent struct{ Key, V, TS int64 }
+
+// wbEventAt is record i of a split: keys from -3 up (zero and negative
+// keys included), timestamps out of order within the watermark strategy's
+// bound (no record is late within its own split, so the output does not
+// depend on thread timing, DESIGN §5 invariant 7).
+func wbEventAt(split int, i int64) wbEvent {
+	r := rand.New(rand.NewPCG(uint64(split), uint64(i)))
+	return wbEvent{Key: r.Int64N(wbKeys) - 3, V: int64(split)*1_000_000 + i, TS: 10_000 + i*3 + r.Int64N(40)}
+}
+
+// wbJob: generator -> map (counts, optionally slow) -> keyBy -> window sum
+// (and max, per key and window) -> format -> exactly-once sink; the window
+// buffer off when generic.
+func wbJob(dir, from string, par int, sliding, generic bool, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool) *stream.Environment {
+	env := stream.NewEnvironment(stream.Options{Parallelism: par,
+		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 15 * time.Millisecond, FromSavepoint: from}})
+	if generic {
+		stream.DisableWindowBuffer(env)
+	}
+	gen := stream.GeneratorSource[wbEvent]{NumSplits: wbSplits, Count: wbPerSplit, Fn: wbEventAt}
+	src := stream.FromSource(env, gen, stream.WatermarkStrategy[wbEvent]{Enabled: true, OutOfOrderness: 50 * time.Millisecond,
+		Timestamp: func(e wbEvent) int64 { return e.TS }}, "gen")
+	mapped := stream.Map(src, func(e wbEvent) wbEvent {
+		if n := seen.Add(1); slow && n%10 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		return e
+	}).UID("slow-map")
+	assigner := stream.TumblingEventTimeWindows(100 * time.Millisecond)
+	if sliding {
+		assigner = stream.SlidingEventTimeWindows(150*time.Millisecond, 50*time.Millisecond)
+	}
+	ws := stream.KeyBy(mapped, func(e wbEvent) int64 { return e.Key }).Window(assigner)
+	sums := stream.WindowAggregateWithWindow(ws, stream.AggregatorFuncs[wbEvent, [2]int64, [2]int64]{
+		CreateFn: func() [2]int64 { return [2]int64{0, -1} },
+		AddFn:    func(e wbEvent, acc [2]int64) [2]int64 { return [2]int64{acc[0] + e.V, max(acc[1], e.V)} },
+		MergeFn:  func(a, b [2]int64) [2]int64 { return [2]int64{a[0] + b[0], max(a[1], b[1])} },
+		ResultFn: func(acc [2]int64) [2]int64 { return acc },
+		Codec:    codec.JSON[[2]int64]{},
+	}).UID("window")
+	out := stream.Map(sums, func(r stream.WindowResult[int64, [2]int64]) string {
+		return fmt.Sprintf("key=%d window=%s sum=%d max=%d", r.Key, r.Window, r.Value[0], r.Value[1])
+	}).UID("format")
+	stream.SinkTo[string](out, sink, "tx-sink")
+	return env
+}
+
+// TestWindowBufferJobEquivalence: jobs with the window buffer give the
+// generic path's output at parallelism 1, 2 and 4, also when stopped with
+// a savepoint in the middle and restored into the other path (at the same
+// parallelism and rescaled).
+func TestWindowBufferJobEquivalence(t *testing.T) {
+	for _, sliding := range []bool{false, true} {
+		t.Run(fmt.Sprint("sliding=", sliding), func(t *testing.T) {
+			golden := streamtest.NewTxSink[string]()
+			var n atomic.Int64
+			if err := wbJob(t.TempDir(), "", 1, sliding, true, golden, &n, false).Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			want := sortedRows(golden.Rows())
+			if len(want) < wbKeys*10 {
+				t.Fatalf("golden run has only %d rows", len(want))
+			}
+			for _, c := range []struct {
+				par, restorePar int
+				generic         bool // the first run's path; the restored run takes the other
+			}{{1, 1, false}, {2, 2, true}, {4, 4, false}, {2, 1, false}, {1, 4, true}} {
+				t.Run(fmt.Sprintf("p=%d->%d,generic=%v", c.par, c.restorePar, c.generic), func(t *testing.T) {
+					sink := streamtest.NewTxSink[string]()
+					var seen atomic.Int64
+					if err := wbJob(t.TempDir(), "", c.par, sliding, !c.generic, sink, &seen, false).Execute(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					if got := sortedRows(sink.Rows()); !slices.Equal(got, want) {
+						t.Fatalf("uninterrupted run at parallelism %d differs: %d rows, want %d", c.par, len(got), len(want))
+					}
+					sink = streamtest.NewTxSink[string]()
+					seen.Store(0)
+					env := wbJob(t.TempDir(), "", c.par, sliding, c.generic, sink, &seen, true)
+					done := make(chan error, 1)
+					go func() { done <- env.Execute(context.Background()) }()
+					deadline := time.Now().Add(30 * time.Second)
+					for seen.Load() < wbSplits*wbPerSplit/3 || sink.Commits() == 0 {
+						if time.Now().After(deadline) {
+							t.Fatalf("no progress: %d records, %d commits", seen.Load(), sink.Commits())
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+					spDir := filepath.Join(t.TempDir(), "sp")
+					if _, err := env.Savepoint(context.Background(), spDir, true); err != nil {
+						t.Fatalf("savepoint: %v", err)
+					}
+					if err := <-done; !errors.Is(err, stream.ErrStopped) {
+						t.Fatalf("Execute after stop-with-savepoint: %v, want ErrStopped", err)
+					}
+					if seen.Load() >= wbSplits*wbPerSplit {
+						t.Fatalf("the job read all records before the savepoint")
+					}
+					seen.Store(0)
+					if err := wbJob(t.TempDir(), spDir, c.restorePar, sliding, !c.generic, sink, &seen, false).Execute(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					if seen.Load() >= wbSplits*wbPerSplit {
+						t.Fatalf("the restored job read %d records: it started from the beginning", seen.Load())
+					}
+					if got := sortedRows(sink.Rows()); !slices.Equal(got, want) {
+						t.Fatalf("output after the savepoint differs: %d rows, want %d", len(got), len(want))
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkWindowCountCheckpointed is KeyedShuffleWindowCount at
+// parallelism 1 with a checkpoint every 200 ms (heap backend, full
+// snapshots into a temporary directory), with the window buffer and with
+// the generic path (DisableWindowBuffer): what the buffer's folds at each
+// checkpoint cost against the generic path's state writes per record.
+func BenchmarkWindowCountCheckpointed(b *testing.B) {
+	for _, generic := range []bool{false, true} {
+		name := "buffer"
+		if generic {
+			name = "generic"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1,
+				Checkpoints: &stream.CheckpointOptions{Dir: b.TempDir(), Interval: 200 * time.Millisecond}})
+			if generic {
+				stream.DisableWindowBuffer(env)
+			}
+			gen := func(_ int, i int64) event { return event{Key: i % 100000, Value: i, TS: i / 100} }
+			s := stream.FromSource(env, stream.GeneratorSource[event]{NumSplits: 2, Count: int64(b.N / 2), Fn: gen}, stream.WatermarkStrategy[event]{
+				Timestamp: func(e event) int64 { return e.TS }, Enabled: true}, "generator")
+			ws := stream.KeyBy(s, func(e event) int64 { return e.Key }).Window(stream.TumblingEventTimeWindows(10 * time.Second))
+			stream.Discard(stream.WindowAggregate(ws, stream.AggregatorFuncs[event, int64, int64]{
+				CreateFn: func() int64 { return 0 },
+				AddFn:    func(_ event, n int64) int64 { return n + 1 },
+				MergeFn:  func(a, b int64) int64 { return a + b },
+				ResultFn: func(n int64) int64 { return n },
+				Codec:    codec.Int64{},
+			}))
+			c0 := cpuTime()
+			b.ResetTimer()
+			job, err := env.Start(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := job.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(job.Checkpoints().Completed), "checkpoints")
+			reportPerCore(b, int64(b.N/2*2), cpuTime()-c0)
+		})
+	}
+}
