@@ -149,6 +149,33 @@ func TestNewerVersionRefused(t *testing.T) {
 			t.Fatalf("truncations %v, want the damaged tail", tr)
 		}
 	})
+	t.Run("active segment after a clean shutdown, past the last index entry", func(t *testing.T) {
+		dir, o, pdir := setup(t)
+		m := logs(t, pdir)
+		relabel(t, m[len(m)-1], true, false) // the clean marker stays: its size still matches
+		openFails(t, dir, o)
+	})
+	t.Run("active segment, a 9-byte batch of magic 3 is damage", func(t *testing.T) {
+		dir, o, pdir := setup(t)
+		m := logs(t, pdir)
+		f, err := os.OpenFile(m[len(m)-1], os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := append([]byte{0, 0, 0, 5, 3}, bytes.Repeat([]byte{0xab}, 32)...)
+		if _, err := f.Write(junk); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if err := os.Remove(filepath.Join(pdir, cleanFile)); err != nil {
+			t.Fatal(err)
+		}
+		j := mustOpen(t, dir, o) // panicked: index out of range
+		defer j.Close()
+		if tr := j.Truncations(); len(tr) != 1 {
+			t.Fatalf("truncations %v, want the junk tail", tr)
+		}
+	})
 	t.Run("sealed segment", func(t *testing.T) {
 		dir, o, pdir := setup(t)
 		m := logs(t, pdir)

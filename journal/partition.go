@@ -174,6 +174,9 @@ func (p *partition) recover() error {
 			if p.cleanMatches(clean, base, info.Size) {
 				err := s.loadIndexes(fsys, p.dir, info.Size)
 				if err == nil {
+					err = s.checkTail(info.Size)
+				}
+				if err == nil {
 					p.j.log.Debug("journal: clean shutdown, skipping the scan", "topic", p.topic, "partition", p.id)
 					continue
 				}
@@ -184,7 +187,11 @@ func (p *partition) recover() error {
 			p.j.log.Warn("journal: clean-shutdown marker does not match the log, scanning", "topic", p.topic, "partition", p.id)
 		}
 		if !active {
-			if err := s.loadIndexes(fsys, p.dir, info.Size); err == nil {
+			err := s.loadIndexes(fsys, p.dir, info.Size)
+			if err == nil {
+				err = s.checkTail(info.Size)
+			}
+			if err == nil {
 				if i+1 < len(bases) && s.next != bases[i+1] {
 					return p.quarantine(s, s.size, fmt.Errorf("%w: the segment ends at offset %d, the next one starts at %d", ErrCorrupt, s.next, bases[i+1]))
 				}

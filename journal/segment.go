@@ -256,7 +256,7 @@ func (s *segment) newerOr(pos, logSize int64, hdr []byte, err error) error {
 		return err
 	}
 	n := int64(binary.BigEndian.Uint32(hdr)) + 4
-	if n < crcFrom || n > MaxBatchBytes || pos+n > logSize {
+	if n <= crcFrom || n > MaxBatchBytes || pos+n > logSize { // byte crcFrom must exist
 		return err
 	}
 	b := make([]byte, n)
@@ -268,6 +268,32 @@ func (s *segment) newerOr(pos, logSize int64, hdr []byte, err error) error {
 	}
 	return fmt.Errorf("%w: the batch at byte %d of segment %d has layout version %d under a good checksum (this build reads %d and %d): %s",
 		ErrNewerVersion, pos, s.base, hdr[4], batchMagic, batchMagicV2, newerHint)
+}
+
+// checkTail reads the headers of the batches of s after its last indexed
+// one (at most about an index interval of bytes), whose indexes were
+// loaded and not scanned: a batch of a newer version there, which the
+// index checks do not see, is ErrNewerVersion; any other bad header is an
+// error too (the caller then scans the segment).
+func (s *segment) checkTail(logSize int64) error {
+	if s.last < 0 {
+		return nil
+	}
+	hdr := make([]byte, batchHeaderSize)
+	for pos := s.last; pos < logSize; {
+		if pos+batchHeaderSize > logSize {
+			return fmt.Errorf("%w: batch cut at byte %d", ErrCorrupt, pos)
+		}
+		if _, err := s.r.ReadAt(hdr, pos); err != nil {
+			return err
+		}
+		info, err := parseBatchHeader(hdr)
+		if err != nil {
+			return s.newerOr(pos, logSize, hdr, err)
+		}
+		pos += int64(info.size)
+	}
+	return nil
 }
 
 // visit calls fn with each whole batch of s that holds offsets >= from,

@@ -40,6 +40,9 @@ var update = flag.Bool("update", false, "rewrite the expected files of internal/
 type valuesFactory struct {
 	dir string
 	col *collectFactory
+	// clock: the session's manual clock (a case with a file "clock"),
+	// which 'advance-clock' moves.
+	clock *stream.ManualClock
 }
 
 func (f valuesFactory) Name() string { return "values" }
@@ -47,7 +50,8 @@ func (f valuesFactory) Options() []connector.TableOption {
 	return []connector.TableOption{{Key: "file", Description: "the JSON-lines file, relative to input/"},
 		{Key: "changelog", Description: "'true': rows carry an \"op\" (+I, -U, +U, -D)"},
 		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"},
-		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"}}
+		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"},
+		{Key: "advance-clock", Description: "a duration ('1h'): the source reads one row at a time and moves the case's manual clock (file \"clock\") by it before each row"}}
 }
 
 // ProducesUpdates: a table is a changelog when its option 'changelog' is
@@ -95,6 +99,13 @@ func (f valuesFactory) TableSource(_ context.Context, t connector.TableContext) 
 			return nil, fmt.Errorf("%s: bad after-rows %q (or no collect tables)", name, a)
 		}
 		return afterRows{rows: rows, n: n, col: f.col}, nil
+	}
+	if a := t.Options["advance-clock"]; a != "" {
+		d, err := time.ParseDuration(a)
+		if err != nil || f.clock == nil {
+			return nil, fmt.Errorf("%s: bad advance-clock %q (or no file \"clock\")", name, a)
+		}
+		return oneAtATime{rows: rows, clock: f.clock, step: d}, nil
 	}
 	if t.Options["one-per-read"] == "true" {
 		return oneAtATime{rows: rows}, nil
@@ -155,15 +166,20 @@ func (r *afterReader) Read(ctx context.Context, buf []table.Row) (int, error) {
 }
 
 // oneAtATime is a bounded source of rows, one split, read one row per Read:
-// the source's watermark advances after each row.
-type oneAtATime struct{ rows []table.Row }
+// the source's watermark advances after each row. With a clock, each Read
+// first advances it by step.
+type oneAtATime struct {
+	rows  []table.Row
+	clock *stream.ManualClock
+	step  time.Duration
+}
 
 func (s oneAtATime) Splits(context.Context) ([]connector.Split, error) {
 	return []connector.Split{{ID: "rows"}}, nil
 }
 func (s oneAtATime) Bounded() bool { return true }
 func (s oneAtATime) Open(_ context.Context, _ connector.Split, pos []byte) (connector.Reader[table.Row], error) {
-	r := &oneReader{rows: s.rows}
+	r := &oneReader{rows: s.rows, clock: s.clock, step: s.step}
 	if pos != nil {
 		v, n := binary.Uvarint(pos)
 		if n <= 0 || v > uint64(len(s.rows)) {
@@ -175,13 +191,18 @@ func (s oneAtATime) Open(_ context.Context, _ connector.Split, pos []byte) (conn
 }
 
 type oneReader struct {
-	rows []table.Row
-	next int
+	rows  []table.Row
+	next  int
+	clock *stream.ManualClock
+	step  time.Duration
 }
 
 func (r *oneReader) Read(_ context.Context, buf []table.Row) (int, error) {
 	if r.next >= len(r.rows) {
 		return 0, io.EOF
+	}
+	if r.clock != nil {
+		r.clock.Advance(r.step)
 	}
 	buf[0] = r.rows[r.next]
 	r.next++
@@ -344,8 +365,22 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 		return "", "", false, err
 	}
 	src = strings.ReplaceAll(src, "$CASE_DIR", abs)
+	// A file "clock" (RFC 3339, '2024-03-30T23:30:00.250Z') starts the
+	// jobs' processing-time clock there, a manual one: CURRENT_TIMESTAMP
+	// and friends read it.
+	var clock *stream.ManualClock
+	if b, err := os.ReadFile(filepath.Join(dir, "clock")); err == nil {
+		start, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+		if err != nil {
+			return "", "", false, fmt.Errorf("clock: %w", err)
+		}
+		clock = stream.NewManualClock(start)
+	}
 	opts := streamsql.Options{Parallelism: par,
-		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input"), col: col}, col, fileconn.FilesystemTableFactory()}}
+		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input"), col: col, clock: clock}, col, fileconn.FilesystemTableFactory()}}
+	if clock != nil {
+		opts.Clock = clock
+	}
 	s := streamsql.NewSession(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

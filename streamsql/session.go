@@ -454,6 +454,11 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 				return convertErr(errAt(x, "SET '%s': %v (write e.g. '1 h', '30 min' or '3600000')", *x.Key, err))
 			}
 		}
+		if *x.Key == planner.LocalTimeZoneOption {
+			if _, err := planner.ParseTimeZone(*x.Value); err != nil {
+				return convertErr(errAt(x, "SET '%s': %v", *x.Key, err))
+			}
+		}
 		s.cat.Options[*x.Key] = *x.Value
 		out("OK\n")
 	case *parser.Reset:
@@ -558,7 +563,11 @@ func (s *Session) runSelect(ctx context.Context, q *parser.QueryStmt, res *Resul
 	if err != nil {
 		return err
 	}
-	sink := &tableWriter{w: s.opts.Out, cols: n.Cols()}
+	loc, err := s.pl.Location()
+	if err != nil {
+		return err
+	}
+	sink := &tableWriter{w: s.opts.Out, cols: n.Cols(), loc: loc}
 	if err := s.pl.TranslateTo(ctx, env, n, sink); err != nil {
 		return convertErr(err)
 	}
@@ -569,11 +578,13 @@ func (s *Session) runSelect(ctx context.Context, q *parser.QueryStmt, res *Resul
 }
 
 // tableWriter prints the rows of a bare SELECT: a header, then one line per
-// row with its kind.
+// row with its kind; a TIMESTAMP_LTZ as wall-clock time in the session time
+// zone, as Flink's SQL client shows it.
 type tableWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	cols   []planner.Col
+	loc    *time.Location
 	header bool
 }
 
@@ -596,11 +607,26 @@ func (t *tableWriter) Write(r table.Row, _ int64) error {
 		fmt.Fprintln(t.w, strings.Join(h, " | "))
 	}
 	f := []string{r.Kind.String()}
-	for _, v := range r.Fields {
-		f = append(f, string(table.AppendText(nil, v)))
+	for i, v := range r.Fields {
+		f = append(f, string(AppendText(nil, v, t.cols[i].Type, t.loc)))
 	}
 	_, err := fmt.Fprintln(t.w, strings.Join(f, " | "))
 	return err
+}
+
+// AppendText appends v, a value of type t, as text (table.AppendText), a
+// non-NULL TIMESTAMP_LTZ as its wall-clock time in loc (the session time
+// zone), as Flink's SQL client shows it.
+func AppendText(dst []byte, v table.Value, t table.Type, loc *time.Location) []byte {
+	if v.IsNull() || t.Root() != table.RootTimestampLTZ || v.Kind() != table.KindTimestamp {
+		return table.AppendText(dst, v)
+	}
+	ms, ns := v.AsTimestamp()
+	if loc != nil && loc != time.UTC {
+		_, off := time.UnixMilli(ms).In(loc).Zone()
+		ms += int64(off) * 1000
+	}
+	return table.AppendTimestamp(dst, ms, ns, -1)
 }
 
 func (t *tableWriter) Flush(context.Context) error { return nil }

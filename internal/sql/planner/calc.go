@@ -256,15 +256,15 @@ func calcVolatile(e expr.Expr) bool {
 
 // calcFold evaluates the constant subexpressions of e and drops the branches
 // of a CASE whose condition is a constant that is not TRUE.
-func calcFold(e expr.Expr) expr.Expr {
-	out, ok := calcFoldRec(e)
+func calcFold(e expr.Expr, opts []expr.Option) expr.Expr {
+	out, ok := calcFoldRec(e, opts)
 	if !ok {
 		return e
 	}
 	return out
 }
 
-func calcFoldRec(e expr.Expr) (expr.Expr, bool) {
+func calcFoldRec(e expr.Expr, opts []expr.Option) (expr.Expr, bool) {
 	// Children first.
 	first := true
 	r, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
@@ -272,7 +272,7 @@ func calcFoldRec(e expr.Expr) (expr.Expr, bool) {
 			first = false
 			return nil, false
 		}
-		y, ok := calcFoldRec(x)
+		y, ok := calcFoldRec(x, opts)
 		if !ok {
 			return x, true
 		}
@@ -317,7 +317,7 @@ func calcFoldRec(e expr.Expr) (expr.Expr, bool) {
 	}); !ok || !constant || calcVolatile(r) {
 		return r, true
 	}
-	p, err := expr.Compile(r)
+	p, err := expr.Compile(r, opts...)
 	if err != nil {
 		return r, true
 	}
@@ -352,7 +352,7 @@ func calcColEqLit(e expr.Expr) (int, *expr.Literal, bool) {
 
 // simplify folds constants and propagates `col = literal` conjuncts into
 // what is evaluated after them (only for rows where they hold).
-func (f *fusedCalc) simplify() {
+func (f *fusedCalc) simplify(opts []expr.Option) {
 	known := map[int]*expr.Literal{}
 	subst := func(e expr.Expr) expr.Expr {
 		if len(known) > 0 {
@@ -368,7 +368,7 @@ func (f *fusedCalc) simplify() {
 				e = s
 			}
 		}
-		return calcFold(e)
+		return calcFold(e, opts)
 	}
 	var filters []expr.Expr
 	for _, c := range f.filters {
@@ -480,7 +480,7 @@ func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row]
 		if rowtime, ok = pr.rewrite(sc.Rowtime); !ok {
 			return zero, false, nil
 		}
-		rowtime = calcFold(rowtime)
+		rowtime = calcFold(rowtime, tr.copts)
 	}
 	if len(pr.paths) == len(sc.Cols()) {
 		identity := true
@@ -527,7 +527,7 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 				return math.MinInt64
 			}}
 	} else if rowtime != nil {
-		prog, err := expr.Compile(rowtime)
+		prog, err := expr.Compile(rowtime, tr.copts...)
 		if err != nil {
 			return stream.Stream[table.Row]{}, err
 		}
@@ -612,7 +612,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		}
 		return tr.uid("calc")
 	}
-	f.simplify()
+	f.simplify(tr.copts)
 	var in stream.Stream[table.Row]
 	built := false
 	if j, ok := f.in.(*RegularJoin); ok {
@@ -685,7 +685,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	preds := make([]func(*table.Row) (bool, error), len(f.filters))
 	for i, c := range f.filters {
 		var err error
-		if preds[i], err = expr.CompilePredicate(c); err != nil {
+		if preds[i], err = expr.CompilePredicate(c, tr.copts...); err != nil {
 			return zero, err
 		}
 	}
@@ -712,7 +712,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		src[i] = -1
 		computed = append(computed, i)
 		var err error
-		if progs[i], err = expr.Compile(e); err != nil {
+		if progs[i], err = expr.Compile(e, tr.copts...); err != nil {
 			return zero, err
 		}
 	}

@@ -264,23 +264,23 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	if !src.Bounded() {
 		return zero, fmt.Errorf("the table `%s` of a lookup join must be bounded (it is read into memory once); connector '%s' gives an unbounded source", n.Table.Name, n.Table.Connector)
 	}
-	lkeys, err := compileAll(n.LKeys)
+	lkeys, err := compileAll(n.LKeys, tr.copts)
 	if err != nil {
 		return zero, err
 	}
-	rkeys, err := compileAll(n.RKeys)
+	rkeys, err := compileAll(n.RKeys, tr.copts)
 	if err != nil {
 		return zero, err
 	}
 	var computed []expr.Program // the table's columns from its physical ones
 	if c, ok := n.R.(*Calc); ok {
-		if computed, err = compileAll(c.Exprs); err != nil {
+		if computed, err = compileAll(c.Exprs, tr.copts); err != nil {
 			return zero, err
 		}
 	}
 	var cond func(*table.Row) (bool, error)
 	if n.Cond != nil {
-		if cond, err = expr.CompilePredicate(n.Cond); err != nil {
+		if cond, err = expr.CompilePredicate(n.Cond, tr.copts...); err != nil {
 			return zero, err
 		}
 	}
@@ -406,10 +406,10 @@ func readAll(ctx context.Context, src connector.Source[table.Row], emit func(tab
 }
 
 // compileAll compiles each expression of es.
-func compileAll(es []expr.Expr) ([]expr.Program, error) {
+func compileAll(es []expr.Expr, opts []expr.Option) ([]expr.Program, error) {
 	ps := make([]expr.Program, 0, len(es))
 	for _, e := range es {
-		p, err := expr.Compile(e)
+		p, err := expr.Compile(e, opts...)
 		if err != nil {
 			return nil, err
 		}

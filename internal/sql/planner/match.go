@@ -449,7 +449,7 @@ func (n *MatchRecognize) translate(tr *translator) (stream.Stream[table.Row], er
 			pat = pat.Next(v.name)
 		}
 		if v.define != nil {
-			cond, err := v.define.condition(ncols)
+			cond, err := v.define.condition(ncols, tr.copts)
 			if err != nil {
 				return zero, err
 			}
@@ -477,7 +477,7 @@ func (n *MatchRecognize) translate(tr *translator) (stream.Stream[table.Row], er
 	}
 	measures := make([]func(m cep.Match[table.Row]) (table.Value, error), len(n.Measures))
 	for i := range n.Measures {
-		if measures[i], err = n.Measures[i].measure(ncols); err != nil {
+		if measures[i], err = n.Measures[i].measure(ncols, tr.copts); err != nil {
 			return zero, err
 		}
 	}
@@ -513,8 +513,8 @@ type matchRows struct {
 
 // condition compiles a DEFINE condition: the current row is tentatively
 // the defined variable's last row.
-func (m *matchExpr) condition(ncols int) (cep.Condition[table.Row], error) {
-	pred, err := expr.CompilePredicate(m.e)
+func (m *matchExpr) condition(ncols int, opts []expr.Option) (cep.Condition[table.Row], error) {
+	pred, err := expr.CompilePredicate(m.e, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -546,8 +546,8 @@ func (m *matchExpr) condition(ncols int) (cep.Condition[table.Row], error) {
 
 // measure compiles a measure over a finished match (evaluated over its last
 // row and the navigations).
-func (m *matchExpr) measure(ncols int) (func(cep.Match[table.Row]) (table.Value, error), error) {
-	prog, err := expr.Compile(m.e)
+func (m *matchExpr) measure(ncols int, opts []expr.Option) (func(cep.Match[table.Row]) (table.Value, error), error) {
+	prog, err := expr.Compile(m.e, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 		return zero, err
 	}
 	if x.Cond != nil {
-		if _, err := expr.CompilePredicate(x.Cond); err != nil {
+		if _, err := expr.CompilePredicate(x.Cond, tr.copts...); err != nil {
 			return zero, err
 		}
 	}
@@ -67,7 +67,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 			lnull: lnull, rnull: rnull}
 		if x.Cond != nil {
 			var err error
-			f.cond, err = expr.CompilePredicate(x.Cond)
+			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
 			evalPanic(err)
 		}
 		return f

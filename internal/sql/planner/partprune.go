@@ -143,7 +143,7 @@ type partConj struct {
 }
 
 // newPartFilter compiles sc.PartFilter (nil when it has none).
-func newPartFilter(sc *Scan) (connector.PartitionFilter, error) {
+func newPartFilter(sc *Scan, opts []expr.Option) (connector.PartitionFilter, error) {
 	if len(sc.PartFilter) == 0 {
 		return nil, nil
 	}
@@ -162,7 +162,7 @@ func newPartFilter(sc *Scan) (connector.PartitionFilter, error) {
 		}
 	}
 	for _, c := range sc.PartFilter {
-		pred, err := expr.CompilePredicate(c)
+		pred, err := expr.CompilePredicate(c, opts...)
 		if err != nil {
 			return nil, err
 		}

@@ -78,6 +78,11 @@ func (p *Planner) filterPushDown() (bool, error) {
 // pushFilters applies filter push-down to the plan under root.
 func (p *Planner) pushFilters(root Node) {
 	parents := map[Node]int{}
+	opts, err := p.compileOptions(nil)
+	if err != nil {
+		opts = nil // a bad time zone: an error where the plan compiles expressions
+	}
+	pe := &pushEnv{parents: parents, opts: opts}
 	var count func(n Node)
 	count = func(n Node) {
 		parents[n]++
@@ -97,14 +102,21 @@ func (p *Planner) pushFilters(root Node) {
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok && (parents[c] == 1 || c.pushed) {
-			pushCalc(c, parents)
+			pushCalc(c, pe)
 		}
-		pushJoinCond(n, parents)
+		pushJoinCond(n, pe)
 		for _, in := range n.Inputs() {
 			visit(in)
 		}
 	}
 	visit(root)
+}
+
+// pushEnv is what the push-down of a plan reads: how many parents each
+// node has, and the options expressions are folded with (nullRejecting).
+type pushEnv struct {
+	parents map[Node]int
+	opts    []expr.Option
 }
 
 // Sub-plan reuse (share.go) merges equal subtrees, joins included: the
@@ -336,7 +348,7 @@ func callsUserDefined(e expr.Expr) bool {
 // (`b.k IS NULL`, `COALESCE(b.k, 0) < 2` are TRUE on padded rows: they
 // must not filter a). Conservative: false when e does not fold to a
 // constant with NULL columns.
-func nullRejecting(e expr.Expr) bool {
+func nullRejecting(e expr.Expr, opts []expr.Option) bool {
 	n, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 		if c, ok := x.(*expr.Column); ok {
 			return expr.NullLit(c.T), true
@@ -346,7 +358,7 @@ func nullRejecting(e expr.Expr) bool {
 	if !ok {
 		return false
 	}
-	l, ok := calcFold(n).(*expr.Literal)
+	l, ok := calcFold(n, opts).(*expr.Literal)
 	return ok && (l.V.IsNull() || !l.V.AsBool())
 }
 
@@ -399,12 +411,12 @@ func shift(e expr.Expr, by int) (expr.Expr, bool) {
 // (pushThrough), and only those that stay above it are a pushed Calc over
 // it (the originals are kept where they were, so nothing is lost); over
 // anything else: into the pushed Calc already there, or a new one.
-func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
+func pushInto(in Node, conj []expr.Expr, pe *pushEnv) Node {
 	if len(conj) == 0 {
 		return in
 	}
-	if s, ok := sidesOf(in); ok && parents[in] == 1 {
-		conj, _ = pushThrough(s, conj, parents)
+	if s, ok := sidesOf(in); ok && pe.parents[in] == 1 {
+		conj, _ = pushThrough(s, conj, pe)
 		if len(conj) == 0 {
 			return in
 		}
@@ -436,7 +448,7 @@ func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
 // state written without push-down may not pass them. A moved conjunct
 // after a volatile one, or one that calls a user-defined function, stays
 // above.
-func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, moved []expr.Expr) {
+func pushThrough(s joinSides, conj []expr.Expr, pe *pushEnv) (above, moved []expr.Expr) {
 	var toL, toR, cond []expr.Expr
 	guards := 0 // conj[:guards] are in cond
 	volatile := false
@@ -454,13 +466,13 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 		if s.derive {
 			switch sd {
 			case 0:
-				if s.whereL || nullRejecting(e) {
+				if s.whereL || nullRejecting(e, pe.opts) {
 					if d, ok := s.overKeys(e, true); ok {
 						toR = append(toR, d)
 					}
 				}
 			case 1:
-				if s.whereR || nullRejecting(e) {
+				if s.whereR || nullRejecting(e, pe.opts) {
 					if d, ok := s.overKeys(e, false); ok {
 						toL = append(toL, d)
 					}
@@ -499,10 +511,10 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 		*s.cond = andOf(appendNew(have, cond))
 	}
 	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL, parents))
+		s.setL(pushInto(s.left, toL, pe))
 	}
 	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR, parents))
+		s.setR(pushInto(s.right, toR, pe))
 	}
 	return above, moved
 }
@@ -558,7 +570,7 @@ func andOf(cs []expr.Expr) expr.Expr {
 // below c (through Calcs that only project or filter). c keeps them all
 // (for the state of older plans) but those that became the condition of
 // the inner regular join directly below it.
-func pushCalc(c *Calc, parents map[Node]int) {
+func pushCalc(c *Calc, pe *pushEnv) {
 	if c.Filter == nil {
 		return
 	}
@@ -569,7 +581,7 @@ func pushCalc(c *Calc, parents map[Node]int) {
 	direct := true
 	for {
 		inner, ok := n.(*Calc)
-		if !ok || parents[inner] != 1 {
+		if !ok || pe.parents[inner] != 1 {
 			break
 		}
 		// The inner filter's conjuncts first: they are evaluated before
@@ -592,13 +604,13 @@ func pushCalc(c *Calc, parents map[Node]int) {
 		conj, n, direct = down, inner.In, false
 	}
 	s, ok := sidesOf(n)
-	if !ok || parents[n] != 1 {
+	if !ok || pe.parents[n] != 1 {
 		return
 	}
 	if !direct {
 		s.innerRegular = nil // the condition only from the Calc right above
 	}
-	_, cond := pushThrough(s, conj, parents)
+	_, cond := pushThrough(s, conj, pe)
 	if len(cond) == 0 {
 		return
 	}
@@ -618,9 +630,9 @@ func pushCalc(c *Calc, parents map[Node]int) {
 
 // pushJoinCond pushes the single-input conjuncts of n's condition into
 // the inputs that may take them (the join keeps its whole condition).
-func pushJoinCond(n Node, parents map[Node]int) {
+func pushJoinCond(n Node, pe *pushEnv) {
 	s, ok := sidesOf(n)
-	if !ok || s.cond == nil || *s.cond == nil || parents[n] != 1 {
+	if !ok || s.cond == nil || *s.cond == nil || pe.parents[n] != 1 {
 		return
 	}
 	var toL, toR []expr.Expr
@@ -639,9 +651,9 @@ func pushJoinCond(n Node, parents map[Node]int) {
 		}
 	}
 	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL, parents))
+		s.setL(pushInto(s.left, toL, pe))
 	}
 	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR, parents))
+		s.setR(pushInto(s.right, toR, pe))
 	}
 }

@@ -38,6 +38,8 @@ func (p *Planner) bindBody(b parser.QueryBody) (Node, error) {
 		return p.bindQuery(x)
 	case *parser.Select:
 		return p.bindSelect(x)
+	case *parser.Values:
+		return p.bindValues(x) // values.go
 	case *parser.SetOp:
 		if x.Op != "UNION" || !x.All {
 			return nil, errAt(x, "%s is not supported yet (UNION ALL is)", strings.TrimSpace(x.Op+map[bool]string{true: " DISTINCT", false: ""}[!x.All]))
@@ -141,7 +143,11 @@ func (p *Planner) aliased(n Node, qual string, a *parser.Alias) (Node, *scope, e
 	if a != nil {
 		qual = a.Name.Name
 		if len(a.Columns) > 0 {
-			return nil, nil, errAt(a, "column aliases in FROM are not supported yet")
+			// AS t(a, b): the columns renamed.
+			var err error
+			if n, err = renamed(a, n, a.Columns); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	s := &scope{}
@@ -377,7 +383,10 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 // bindSelect plans one SELECT block.
 func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if sel.From == nil {
-		return nil, errAt(sel, "SELECT without FROM is not supported yet")
+		// SELECT without FROM: from one row of no columns (values.go).
+		cp := *sel
+		cp.From = &parser.DerivedTable{Query: &parser.Query{Body: &parser.Values{Rows: [][]parser.Expr{{}}}}}
+		return p.bindSelect(&cp)
 	}
 	if sel.Distinct {
 		// SELECT DISTINCT x, y is GROUP BY x, y.
@@ -793,7 +802,7 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 	}
 	cols := n.Cols()
 	if len(names) != len(cols) {
-		return nil, errAt(at, "%d column names for %d columns", len(names), len(cols))
+		return nil, errAt(at, "%d column names for %d columns: give one name per column", len(names), len(cols))
 	}
 	var es []expr.Expr
 	var out []Col

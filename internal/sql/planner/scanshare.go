@@ -120,7 +120,7 @@ func (tr *translator) planScans(roots ...Node) {
 			return
 		}
 		f := fuseCalc(c, tr.shared)
-		f.simplify()
+		f.simplify(tr.copts)
 		sc, ok := f.in.(*Scan)
 		if !ok {
 			visit(f.in)
@@ -155,7 +155,7 @@ func (tr *translator) planScans(roots ...Node) {
 			if sh.rowtime, ok = sh.pr.rewrite(sc.Rowtime); !ok {
 				sh.failed = true
 			} else {
-				sh.rowtime = calcFold(sh.rowtime)
+				sh.rowtime = calcFold(sh.rowtime, tr.copts)
 			}
 		}
 	}

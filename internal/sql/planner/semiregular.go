@@ -79,7 +79,7 @@ func (n *SemiJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	if n.Cond != nil {
-		if _, err := expr.CompilePredicate(n.Cond); err != nil {
+		if _, err := expr.CompilePredicate(n.Cond, tr.copts...); err != nil {
 			return zero, err
 		}
 	}
@@ -90,7 +90,7 @@ func (n *SemiJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 		f := &semiJoinFn{n: n, lc: lc, rc: rc, opts: opts}
 		if n.Cond != nil {
 			var err error
-			f.cond, err = expr.CompilePredicate(n.Cond)
+			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
 			evalPanic(err)
 		}
 		return f

@@ -130,16 +130,16 @@ func (n *TemporalJoin) translate(tr *translator) (stream.Stream[table.Row], erro
 	if err != nil {
 		return zero, err
 	}
-	lkeys, err := compileAll(n.LKeys)
+	lkeys, err := compileAll(n.LKeys, tr.copts)
 	if err != nil {
 		return zero, err
 	}
-	rkeys, err := compileAll(n.RKeys)
+	rkeys, err := compileAll(n.RKeys, tr.copts)
 	if err != nil {
 		return zero, err
 	}
 	if n.Cond != nil {
-		if _, err := expr.CompilePredicate(n.Cond); err != nil {
+		if _, err := expr.CompilePredicate(n.Cond, tr.copts...); err != nil {
 			return zero, err
 		}
 	}
@@ -168,7 +168,7 @@ func (n *TemporalJoin) translate(tr *translator) (stream.Stream[table.Row], erro
 		f := &temporalJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), lkeys: lkeys}
 		if n.Cond != nil {
 			var err error
-			f.cond, err = expr.CompilePredicate(n.Cond)
+			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
 			evalPanic(err)
 		}
 		return f

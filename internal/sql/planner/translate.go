@@ -15,7 +15,11 @@ import (
 // Translate adds the plan of each sink to env: one job with every sink
 // (a STATEMENT SET). sinks[i] writes to conns[i] (from CheckSink).
 func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks []*Sink, conns []connector.Sink[table.Row]) error {
-	tr := &translator{p: p, ctx: ctx, env: env}
+	copts, err := p.compileOptions(env) // clock.go
+	if err != nil {
+		return err
+	}
+	tr := &translator{p: p, ctx: ctx, env: env, copts: copts}
 	sinks = KeepSharedJoins(sinks) // pushdown.go
 	var roots []Node
 	for _, s := range sinks {
@@ -35,7 +39,11 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 
 // TranslateTo adds the plan of a query writing to sink (a bare SELECT).
 func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n Node, sink connector.Sink[table.Row]) error {
-	tr := &translator{p: p, ctx: ctx, env: env}
+	copts, err := p.compileOptions(env) // clock.go
+	if err != nil {
+		return err
+	}
+	tr := &translator{p: p, ctx: ctx, env: env, copts: copts}
 	tr.share(n)
 	tr.planScans(n)
 	in, err := tr.build(n)
@@ -50,7 +58,10 @@ type translator struct {
 	p   *Planner
 	ctx context.Context
 	env *stream.Environment
-	n   int // operators so far, for UIDs
+	// copts: the options every expression is compiled with (the job's
+	// clock and the session time zone; clock.go).
+	copts []expr.Option
+	n     int // operators so far, for UIDs
 	// pushedN: the operators of Calcs that filter push-down added
 	// (pushdown.go), numbered apart (sql-pushed-<n>-calc).
 	pushedN int
@@ -90,7 +101,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		if !ok {
 			return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", x.Table.Connector, x.Table.Name)
 		}
-		pf, err := newPartFilter(x) // partprune.go
+		pf, err := newPartFilter(x, tr.copts) // partprune.go
 		if err != nil {
 			return zero, fmt.Errorf("table `%s`: partition filter: %w", x.Table.Name, err)
 		}
@@ -111,7 +122,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 					return math.MinInt64
 				}}
 		} else if x.Rowtime != nil {
-			prog, err := expr.Compile(x.Rowtime)
+			prog, err := expr.Compile(x.Rowtime, tr.copts...)
 			if err != nil {
 				return zero, err
 			}

@@ -139,13 +139,13 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: mem, post: post}
 		if n.Cond != nil {
 			var err error
-			f.cond, err = expr.CompilePredicate(n.Cond)
+			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
 			evalPanic(err)
 		}
 		return f
 	}
 	if n.Cond != nil {
-		if _, err := expr.CompilePredicate(n.Cond); err != nil {
+		if _, err := expr.CompilePredicate(n.Cond, tr.copts...); err != nil {
 			return zero, err
 		}
 	}

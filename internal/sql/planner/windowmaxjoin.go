@@ -216,14 +216,14 @@ func (tr *translator) windowMaxJoin(m *windowMaxJoin) (stream.Stream[table.Row],
 	for _, c := range m.rCalcs {
 		var k wmjCalc
 		for _, e := range c.Exprs {
-			p, err := expr.Compile(e)
+			p, err := expr.Compile(e, tr.copts...)
 			if err != nil {
 				return zero, err
 			}
 			k.progs = append(k.progs, p)
 		}
 		if c.Filter != nil {
-			if k.filter, err = expr.CompilePredicate(c.Filter); err != nil {
+			if k.filter, err = expr.CompilePredicate(c.Filter, tr.copts...); err != nil {
 				return zero, err
 			}
 		}
