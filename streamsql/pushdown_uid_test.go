@@ -14,7 +14,9 @@ import (
 	fileconn "github.com/stromio/strom/connector/file"
 	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/internal/nexmark"
+	"github.com/stromio/strom/internal/sql/planner"
 	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
 )
 
 // TestNexmarkSQLUIDs runs every Nexmark query of the spec over a few
@@ -69,4 +71,75 @@ func TestNexmarkSQLUIDs(t *testing.T) {
 		}
 	}
 	check(t, "testdata/nexmark_uids.txt", b.String())
+}
+
+// TestJoinFilterPushDownKeepsUIDs: statements whose join input is a Calc
+// that makes no operator of its own (an identity projection or rename over
+// an aggregation, a view, a deduplication) have the UIDs with push-down
+// that they have without it ('strom.optimizer.join-filter-push-down' =
+// 'false', the plans of the binaries before it), the pushed Calcs (UIDs
+// sql-pushed-<n>-calc) left out: a savepoint of the older plans restores.
+func TestJoinFilterPushDownKeepsUIDs(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"a": `{"id": 1, "k": 1, "v": 1}` + "\n" + `{"id": 2, "k": 1, "v": 5}` + "\n" + `{"id": 3, "k": 2, "v": 0}` + "\n",
+		"b": `{"id": 10, "k": 1, "v": 3}` + "\n" + `{"id": 20, "k": 2, "v": 1}` + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name+".jsonl"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ddl := `
+		CREATE TABLE a (id BIGINT, k BIGINT, v INT, p AS PROCTIME()) WITH ('connector' = 'values');
+		CREATE TABLE b (id BIGINT, k BIGINT, v INT) WITH ('connector' = 'values');
+		CREATE TABLE out2 (k BIGINT, n BIGINT) WITH ('connector' = 'collect');
+		CREATE VIEW va AS SELECT id AS i, k AS kk, v AS w FROM a;
+		CREATE VIEW vagg AS SELECT k, COUNT(*) AS n FROM a GROUP BY k;
+		CREATE TABLE c (id BIGINT, k BIGINT, v INT) WITH ('connector' = 'values', 'file' = 'b.jsonl');
+		CREATE VIEW bc AS SELECT b.id, b.k, b.v, c.id AS cid, c.k AS ck, c.v AS cv FROM b JOIN c ON b.k = c.k WHERE b.v + c.v > 1;
+`
+	for _, q := range []string{
+		// An aggregation under a join, renamed by its subquery.
+		`INSERT INTO out2 SELECT c.k, c.n FROM (SELECT k, COUNT(*) AS n FROM a GROUP BY k) c JOIN b ON c.k = b.k WHERE c.n > 1`,
+		// The same through a view, and a join below a join.
+		`INSERT INTO out2 SELECT vagg.k, vagg.n FROM vagg JOIN b ON vagg.k = b.k WHERE vagg.n > 1 AND b.v > 0`,
+		`INSERT INTO out2 SELECT c.k, c.n FROM (SELECT k, COUNT(*) AS n FROM a GROUP BY k) c JOIN b ON c.k = b.k JOIN vagg ON vagg.k = b.k WHERE c.n > 1 AND vagg.n > 0`,
+		// A view that renames a scan's columns.
+		`INSERT INTO out2 SELECT va.kk, b.id FROM va JOIN b ON va.kk = b.k WHERE va.w > 1`,
+		// A deduplication.
+		`INSERT INTO out2 SELECT d.k, d.id FROM (SELECT id, k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY p ASC) AS rn FROM a) WHERE rn = 1) d JOIN b ON d.k = b.k WHERE d.v > 0`,
+		// A join's Calc that push-down empties (b.v + c.v > 1 becomes
+		// its condition) under a join.
+		`INSERT INTO out2 SELECT bc.k, a.id FROM bc JOIN a ON bc.k = a.k WHERE bc.cv > 0`,
+		// LEFT join: the aggregation is the preserved side.
+		`INSERT INTO out2 SELECT c.k, b.id FROM (SELECT k, MAX(v) AS m FROM a GROUP BY k) c LEFT JOIN b ON c.k = b.k WHERE c.m > 1 AND c.k < 5`,
+	} {
+		run := func(pre string) (uids []string, pushed int) {
+			col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+			s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Factories: []connector.TableFactory{valuesFactory{dir: dir}, col}})
+			job, _, err := s.Submit(context.Background(), pre+ddl+q+";")
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			if err := job.Wait(); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			for _, v := range job.View() {
+				for _, o := range v.Operators {
+					if strings.HasPrefix(o.UID, "sql-pushed-") {
+						pushed++
+						continue
+					}
+					uids = append(uids, o.UID)
+				}
+			}
+			sort.Strings(uids)
+			return uids, pushed
+		}
+		on, pushed := run("")
+		off, _ := run("SET '" + planner.FilterPushDownOption + "' = 'false';\n")
+		if strings.Join(on, " ") != strings.Join(off, " ") {
+			t.Errorf("%s\nUIDs with push-down (%d pushed Calcs): %s\nwithout: %s", q, pushed, on, off)
+		}
+	}
 }

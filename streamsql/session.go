@@ -138,6 +138,7 @@ func (s *Session) RegisterScalar(name string, result table.Type, params []table.
 		Impl: func(*expr.Bound) (expr.Func, error) {
 			return expr.Func{FN: fn}, nil
 		},
+		UserDefined: true,
 	})
 }
 

@@ -30,6 +30,10 @@ type Overload struct {
 	NonStrict bool
 	// Volatile overloads (CURRENT_TIMESTAMP ...) are never folded.
 	Volatile bool
+	// UserDefined overloads were registered by the application
+	// (streamsql's Session.RegisterScalar): the planner assumes nothing of
+	// them (filter push-down through joins does not move their calls).
+	UserDefined bool
 	// Impl returns the evaluator of a call site; it runs once, at compile
 	// time, so it can prepare constant arguments (a regular expression, a
 	// date format).

@@ -557,6 +557,26 @@ func freshRows(n Node) bool {
 	return false
 }
 
+// noOperator reports whether the Calcs from c down to in, fused and
+// translated by themselves, would make no operator: no filter, and each
+// output the input's column at its position, over anything but a shared
+// scan (whose Calcs read a shared projected source: an operator each).
+func (tr *translator) noOperator(c *Calc, in Node) bool {
+	g := fuseCalc(c, tr.shared)
+	if g.in != in || len(g.filters) > 0 || len(g.exprs) != len(in.Cols()) {
+		return false
+	}
+	for i, e := range g.exprs {
+		if col, ok := e.(*expr.Column); !ok || col.Index != i {
+			return false
+		}
+	}
+	if sc, ok := in.(*Scan); ok && tr.shared(sc) {
+		return false
+	}
+	return true
+}
+
 // calc translates a Calc and the Calcs below it as one operator.
 func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
@@ -564,14 +584,29 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// UIDs (pushdown.go): an operator of Calcs that filter push-down
 	// added only takes a UID of its own namespace, and one that push-down
 	// emptied still takes its number, so the other operators keep theirs.
+	// The same when the Calcs of the chain that push-down did not add
+	// (below the pushed ones) would have made no operator on their own
+	// (an identity projection or rename over an aggregation: `in` with
+	// no UID).
 	allPushed, moved := true, false
+	var own *Calc // the first Calc of the chain push-down did not add
 	for n := Node(x); n != f.in; n = n.(*Calc).In {
 		c := n.(*Calc)
 		allPushed = allPushed && c.pushed
 		moved = moved || c.movedUID
+		if !c.pushed && own == nil {
+			own = c
+		}
+	}
+	ownMoved := false
+	if !allPushed && x.pushed && own != nil && tr.noOperator(own, f.in) {
+		allPushed, ownMoved = true, moved
 	}
 	uid := func() string {
 		if allPushed {
+			if ownMoved {
+				tr.n++ // the number of the operator own was (below)
+			}
 			tr.pushedN++
 			return fmt.Sprintf("sql-pushed-%d-calc", tr.pushedN)
 		}

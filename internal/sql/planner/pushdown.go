@@ -48,13 +48,18 @@ func (p *Planner) filterPushDown() (bool, error) {
 //     `B.dateTime BETWEEN A.dateTime AND A.expires`);
 //   - a conjunct of a filter above an inner, left or right join that reads
 //     only key columns of one side also filters the other input, over its
-//     keys (Flink's pushFiltersToAnotherSide).
+//     keys (Flink's pushFiltersToAnotherSide); from a null-generating side
+//     only when it is not TRUE on NULLs (nullRejecting: `b.k IS NULL`
+//     above a LEFT join keeps a's padded rows, FLINK-31273).
 //
 // Conjuncts that call a volatile function (PROCTIME(), CURRENT_TIMESTAMP
-// ...) never move. An outer join stays an outer join whatever the WHERE above
-// it rejects (Calcite's simplification to an inner join is not done: the
-// outer join's state carries partner counts that an inner join does not
-// read, under the same UID).
+// ...) or a user-defined one (Session.RegisterScalar: nothing says it is
+// deterministic, and a pushed conjunct is evaluated twice) never move, nor
+// do the conjuncts after them into a join's condition. An outer join stays
+// an outer join whatever the WHERE above it rejects (Calcite's
+// simplification to an inner join is not done: the outer join's state
+// carries partner counts that an inner join does not read, under the same
+// UID).
 //
 // Savepoint compatibility: a join's state written by a plan without
 // push-down holds rows that a pushed filter now drops before the join.
@@ -73,6 +78,11 @@ func (p *Planner) filterPushDown() (bool, error) {
 // pushFilters applies filter push-down to the plan under root.
 func (p *Planner) pushFilters(root Node) {
 	parents := map[Node]int{}
+	opts, err := p.compileOptions(nil)
+	if err != nil {
+		opts = nil // a bad time zone: an error where the plan compiles expressions
+	}
+	pe := &pushEnv{parents: parents, opts: opts}
 	var count func(n Node)
 	count = func(n Node) {
 		parents[n]++
@@ -92,14 +102,21 @@ func (p *Planner) pushFilters(root Node) {
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok && (parents[c] == 1 || c.pushed) {
-			pushCalc(c, parents)
+			pushCalc(c, pe)
 		}
-		pushJoinCond(n, parents)
+		pushJoinCond(n, pe)
 		for _, in := range n.Inputs() {
 			visit(in)
 		}
 	}
 	visit(root)
+}
+
+// pushEnv is what the push-down of a plan reads: how many parents each
+// node has, and the options expressions are folded with (nullRejecting).
+type pushEnv struct {
+	parents map[Node]int
+	opts    []expr.Option
 }
 
 // Sub-plan reuse (share.go) merges equal subtrees, joins included: the
@@ -277,10 +294,10 @@ func sidesOf(n Node) (joinSides, bool) {
 }
 
 // side returns 0 when e reads only left columns, 1 only right ones, 2
-// both, -1 when e may not move (a volatile call, no column read, an
-// expression kind calcMapExpr does not know).
+// both, -1 when e may not move (a volatile call, a call of a user-defined
+// function, no column read, an expression kind calcMapExpr does not know).
 func side(e expr.Expr, nl, nr int) int {
-	if calcVolatile(e) {
+	if calcVolatile(e) || callsUserDefined(e) {
 		return -1
 	}
 	uses, ok := calcColumnUses([]expr.Expr{e})
@@ -305,6 +322,44 @@ func side(e expr.Expr, nl, nr int) int {
 		return 0
 	}
 	return 1
+}
+
+// callsUserDefined reports whether e calls a user-defined function
+// (Session.RegisterScalar, or a name CREATE FUNCTION gave one): nothing
+// says it is deterministic, and a pushed conjunct is evaluated twice (below
+// the join, and above it, where it stays), so it never moves.
+func callsUserDefined(e expr.Expr) bool {
+	u := false
+	if _, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Call); ok && c.Overload != nil && c.Overload.UserDefined {
+			u = true
+		}
+		return nil, false
+	}); !ok {
+		return true
+	}
+	return u
+}
+
+// nullRejecting reports whether e (a conjunct over the join's output)
+// is not TRUE when every column it reads is NULL: then it drops the rows
+// an outer join pads with NULLs for that side, and filtering the other
+// (preserved) side by it, over the keys, loses no row that passes it
+// (`b.k IS NULL`, `COALESCE(b.k, 0) < 2` are TRUE on padded rows: they
+// must not filter a). Conservative: false when e does not fold to a
+// constant with NULL columns.
+func nullRejecting(e expr.Expr, opts []expr.Option) bool {
+	n, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.NullLit(c.T), true
+		}
+		return nil, false
+	})
+	if !ok {
+		return false
+	}
+	l, ok := calcFold(n, opts).(*expr.Literal)
+	return ok && (l.V.IsNull() || !l.V.AsBool())
 }
 
 // overKeys rewrites e, a conjunct over the join's output that reads only
@@ -356,12 +411,12 @@ func shift(e expr.Expr, by int) (expr.Expr, bool) {
 // (pushThrough), and only those that stay above it are a pushed Calc over
 // it (the originals are kept where they were, so nothing is lost); over
 // anything else: into the pushed Calc already there, or a new one.
-func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
+func pushInto(in Node, conj []expr.Expr, pe *pushEnv) Node {
 	if len(conj) == 0 {
 		return in
 	}
-	if s, ok := sidesOf(in); ok && parents[in] == 1 {
-		conj, _ = pushThrough(s, conj, parents)
+	if s, ok := sidesOf(in); ok && pe.parents[in] == 1 {
+		conj, _ = pushThrough(s, conj, pe)
 		if len(conj) == 0 {
 			return in
 		}
@@ -391,13 +446,39 @@ func pushInto(in Node, conj []expr.Expr, parents map[Node]int) Node {
 // front of it (and stay where they were): the filter evaluated them first,
 // so they guard it (`b.y <> 0 AND a.x / b.y > 1`), and a row of a join's
 // state written without push-down may not pass them. A moved conjunct
-// after a volatile one stays above.
-func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, moved []expr.Expr) {
+// after a volatile one, or one that calls a user-defined function, stays
+// above.
+func pushThrough(s joinSides, conj []expr.Expr, pe *pushEnv) (above, moved []expr.Expr) {
 	var toL, toR, cond []expr.Expr
 	guards := 0 // conj[:guards] are in cond
 	volatile := false
 	for i, e := range conj {
 		sd := side(e, s.nl, s.nr)
+		// Over the join keys to the other side too (Flink's
+		// pushFiltersToAnotherSide): a pair has equal keys, so a row of the
+		// other side whose keys fail the conjunct is in no pair that
+		// passes. From a null-generating side (the right of a LEFT join,
+		// the left of a RIGHT join) only a null-rejecting conjunct: the
+		// other side's rows without a partner are padded with NULLs there,
+		// and pass one that is TRUE on NULL (FLINK-31273). In conj's order
+		// with the conjuncts pushed directly, so that a guard stays in
+		// front of what it guards.
+		if s.derive {
+			switch sd {
+			case 0:
+				if s.whereL || nullRejecting(e, pe.opts) {
+					if d, ok := s.overKeys(e, true); ok {
+						toR = append(toR, d)
+					}
+				}
+			case 1:
+				if s.whereR || nullRejecting(e, pe.opts) {
+					if d, ok := s.overKeys(e, false); ok {
+						toL = append(toL, d)
+					}
+				}
+			}
+		}
 		switch sd {
 		case 0:
 			if s.whereL {
@@ -419,25 +500,8 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 				continue
 			}
 		}
-		volatile = volatile || calcVolatile(e)
+		volatile = volatile || calcVolatile(e) || callsUserDefined(e)
 		above = append(above, e)
-	}
-	// Over the join keys to the other side (Flink's
-	// pushFiltersToAnotherSide): a pair has equal keys, so a row of the
-	// other side whose keys fail the conjunct is in no pair that passes.
-	if s.derive {
-		for _, e := range conj {
-			switch side(e, s.nl, s.nr) {
-			case 0:
-				if d, ok := s.overKeys(e, true); ok {
-					toR = append(toR, d)
-				}
-			case 1:
-				if d, ok := s.overKeys(e, false); ok {
-					toL = append(toL, d)
-				}
-			}
-		}
 	}
 	if len(cond) > 0 {
 		var have []expr.Expr
@@ -447,28 +511,45 @@ func pushThrough(s joinSides, conj []expr.Expr, parents map[Node]int) (above, mo
 		*s.cond = andOf(appendNew(have, cond))
 	}
 	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL, parents))
+		s.setL(pushInto(s.left, toL, pe))
 	}
 	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR, parents))
+		s.setR(pushInto(s.right, toR, pe))
 	}
 	return above, moved
 }
 
-// appendNew appends the conjuncts of add not already in have (by their
-// text).
+// appendNew appends the conjuncts of add not already in have (equal by
+// conjKey).
 func appendNew(have, add []expr.Expr) []expr.Expr {
 	seen := map[string]bool{}
 	for _, h := range have {
-		seen[h.String()] = true
+		seen[conjKey(h)] = true
 	}
 	for _, a := range add {
-		if !seen[a.String()] {
-			seen[a.String()] = true
+		if k := conjKey(a); !seen[k] {
+			seen[k] = true
 			have = append(have, a)
 		}
 	}
 	return have
+}
+
+// conjKey identifies a conjunct by its structure: its text with each
+// column printed as its index and type (a column prints as its bare name:
+// `a.v < b.v` and `b.v < a.v` are both (`v` < `v`)). An expression kind
+// calcMapExpr does not know is equal to no other conjunct.
+func conjKey(e expr.Expr) string {
+	k, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if c, ok := x.(*expr.Column); ok {
+			return expr.ColumnRef(c.Index, fmt.Sprintf("$%d:%s", c.Index, c.T), c.T), true
+		}
+		return nil, false
+	})
+	if !ok {
+		return fmt.Sprintf("%p", e)
+	}
+	return k.String()
 }
 
 func andOf(cs []expr.Expr) expr.Expr {
@@ -489,7 +570,7 @@ func andOf(cs []expr.Expr) expr.Expr {
 // below c (through Calcs that only project or filter). c keeps them all
 // (for the state of older plans) but those that became the condition of
 // the inner regular join directly below it.
-func pushCalc(c *Calc, parents map[Node]int) {
+func pushCalc(c *Calc, pe *pushEnv) {
 	if c.Filter == nil {
 		return
 	}
@@ -500,10 +581,15 @@ func pushCalc(c *Calc, parents map[Node]int) {
 	direct := true
 	for {
 		inner, ok := n.(*Calc)
-		if !ok || parents[inner] != 1 {
+		if !ok || pe.parents[inner] != 1 {
 			break
 		}
+		// The inner filter's conjuncts first: they are evaluated before
+		// the outer ones, which they may guard (as fuseCalc orders them).
 		var down []expr.Expr
+		if inner.Filter != nil {
+			down = append(down, calcConjuncts(inner.Filter)...)
+		}
 		for _, e := range conj {
 			m, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 				if col, ok := x.(*expr.Column); ok && col.Index >= 0 && col.Index < len(inner.Exprs) {
@@ -515,29 +601,26 @@ func pushCalc(c *Calc, parents map[Node]int) {
 				down = append(down, m)
 			}
 		}
-		if inner.Filter != nil {
-			down = append(down, calcConjuncts(inner.Filter)...)
-		}
 		conj, n, direct = down, inner.In, false
 	}
 	s, ok := sidesOf(n)
-	if !ok || parents[n] != 1 {
+	if !ok || pe.parents[n] != 1 {
 		return
 	}
 	if !direct {
 		s.innerRegular = nil // the condition only from the Calc right above
 	}
-	_, cond := pushThrough(s, conj, parents)
+	_, cond := pushThrough(s, conj, pe)
 	if len(cond) == 0 {
 		return
 	}
 	moved := map[string]bool{}
 	for _, e := range cond {
-		moved[e.String()] = true
+		moved[conjKey(e)] = true
 	}
 	var keep []expr.Expr
 	for _, e := range calcConjuncts(c.Filter) {
-		if !moved[e.String()] {
+		if !moved[conjKey(e)] {
 			keep = append(keep, e)
 		}
 	}
@@ -547,9 +630,9 @@ func pushCalc(c *Calc, parents map[Node]int) {
 
 // pushJoinCond pushes the single-input conjuncts of n's condition into
 // the inputs that may take them (the join keeps its whole condition).
-func pushJoinCond(n Node, parents map[Node]int) {
+func pushJoinCond(n Node, pe *pushEnv) {
 	s, ok := sidesOf(n)
-	if !ok || s.cond == nil || *s.cond == nil || parents[n] != 1 {
+	if !ok || s.cond == nil || *s.cond == nil || pe.parents[n] != 1 {
 		return
 	}
 	var toL, toR []expr.Expr
@@ -568,9 +651,9 @@ func pushJoinCond(n Node, parents map[Node]int) {
 		}
 	}
 	if len(toL) > 0 {
-		s.setL(pushInto(s.left, toL, parents))
+		s.setL(pushInto(s.left, toL, pe))
 	}
 	if len(toR) > 0 {
-		s.setR(pushInto(s.right, toR, parents))
+		s.setR(pushInto(s.right, toR, pe))
 	}
 }

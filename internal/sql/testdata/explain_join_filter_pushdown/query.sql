@@ -36,3 +36,13 @@ EXPLAIN SELECT o.id, s.carrier FROM o, s WHERE o.id = s.oid AND s.ts BETWEEN o.t
 EXPLAIN SELECT o.id, r.rate FROM o JOIN rates FOR SYSTEM_TIME AS OF o.ts AS r ON o.cur = r.code WHERE o.amount > 5 AND r.rate > 1.1;
 -- Lookup join: o.amount > 5 into the probe side; the table's conjunct stays in the join.
 EXPLAIN SELECT o.id, r.rate FROM o JOIN lrates FOR SYSTEM_TIME AS OF o.p AS r ON o.cur = r.code AND r.active WHERE o.amount > 5;
+-- LEFT, over b's keys (null-generating): b.k < 2 rejects the padded rows
+-- and also filters a (as a.k < 2); b.k IS NULL OR b.k > 3 does not (TRUE on
+-- them: a's rows must stay, FLINK-31273).
+EXPLAIN SELECT a.id, b.t FROM a LEFT JOIN b ON a.k = b.k WHERE b.k < 2;
+EXPLAIN SELECT a.id, b.t FROM a LEFT JOIN b ON a.k = b.k WHERE b.k IS NULL OR b.k > 3;
+-- RIGHT, over a's keys: the same.
+EXPLAIN SELECT a.id, b.t FROM a RIGHT JOIN b ON a.k = b.k WHERE COALESCE(a.k, 0) < 2 AND a.k IS NOT NULL;
+-- A nested WHERE's conjunct (x <> 0) goes into a before the outer one
+-- (10 / x > 1), which it guards.
+EXPLAIN SELECT id, t FROM (SELECT a.id, a.x, b.t FROM a JOIN b ON a.k = b.k WHERE a.x <> 0) v WHERE 10 / x > 1;
