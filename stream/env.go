@@ -177,8 +177,9 @@ type Environment struct {
 	graph plan.Graph
 	err   error
 
-	mu      sync.Mutex
-	current *Job // the attempt Execute runs now (nil: none)
+	mu       sync.Mutex
+	current  *Job          // the job Execute runs now (nil: none)
+	starting chan struct{} // closed when Execute's Start returned (nil: not in Execute)
 
 	// noWindowBuffer makes window operators take the generic path
 	// (operator.WindowBuffer off); tests compare the two.
@@ -239,13 +240,18 @@ func (env *Environment) compile() (*plan.JobGraph, error) {
 // emitted, an operator failed, or ctx was canceled. With a RestartStrategy
 // a failed job is restarted from its latest checkpoint (see Start).
 func (env *Environment) Execute(ctx context.Context) error {
+	starting := make(chan struct{})
+	env.mu.Lock()
+	env.starting = starting
+	env.mu.Unlock()
 	job, err := env.Start(ctx)
+	env.mu.Lock()
+	env.current = job // nil when Start failed
+	close(starting)
+	env.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	env.mu.Lock()
-	env.current = job
-	env.mu.Unlock()
 	err = job.Wait()
 	env.mu.Lock()
 	env.current = nil
@@ -258,8 +264,20 @@ func (env *Environment) Execute(ctx context.Context) error {
 // Execute returns ErrStopped. See Job.Savepoint.
 func (env *Environment) Savepoint(ctx context.Context, dir string, stop bool) (SavepointResult, error) {
 	env.mu.Lock()
-	job := env.current
+	job, starting := env.current, env.starting
 	env.mu.Unlock()
+	if job == nil && starting != nil {
+		// Execute's Start may be running: its operators can already be
+		// processing records before it returns the job.
+		select {
+		case <-starting:
+		case <-ctx.Done():
+			return SavepointResult{}, ctx.Err()
+		}
+		env.mu.Lock()
+		job = env.current
+		env.mu.Unlock()
+	}
 	if job == nil {
 		return SavepointResult{}, errors.New("savepoint: the job is not running (it may be restarting; try again)")
 	}

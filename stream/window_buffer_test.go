@@ -42,8 +42,11 @@ func wbJob(dir, from string, par int, sliding, generic bool, sink *streamtest.Tx
 	src := stream.FromSource(env, gen, stream.WatermarkStrategy[wbEvent]{Enabled: true, OutOfOrderness: 50 * time.Millisecond,
 		Timestamp: func(e wbEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e wbEvent) wbEvent {
-		if n := seen.Add(1); slow && n%10 == 0 {
-			time.Sleep(time.Millisecond)
+		// slow: a millisecond every 10 records, and 2 ms per record after a
+		// third of them, so that a loaded machine cannot finish the input
+		// before the test's stop-with-savepoint (which ends this run).
+		if n := seen.Add(1); slow && (n%10 == 0 || n > wbSplits*wbPerSplit/3) {
+			time.Sleep(time.Millisecond + time.Duration(min(n/(wbSplits*wbPerSplit/3+1), 1))*time.Millisecond)
 		}
 		return e
 	}).UID("slow-map")
