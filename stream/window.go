@@ -429,14 +429,24 @@ func (f AggregatorFuncs[IN, ACC, OUT]) Merge(a, b ACC) ACC {
 	return f.MergeFn(a, b)
 }
 
-// aggBuffer is the window buffer of agg's contents, nil when agg cannot
-// merge accumulators (AggregatorFuncs without MergeFn): folding a buffered
-// window into state that already holds part of it merges them.
+// aggBuffer is the window buffer of agg's contents, nil unless agg is an
+// AggregatorFuncs (value or pointer) with a MergeFn: folding a buffered
+// window into state that already holds part of it (a checkpoint in the
+// middle of the window) merges them, so the buffer is used only where a
+// merge is known to be there (another Aggregator's Merge may panic or be
+// missing: only session windows needed it before the buffer).
 func aggBuffer[K comparable, T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) func(operator.WindowContents[T, OUT]) operator.WindowBuffer[K, T, OUT] {
-	if f, ok := agg.(AggregatorFuncs[T, ACC, OUT]); ok && f.MergeFn == nil {
-		return nil
+	switch f := agg.(type) {
+	case AggregatorFuncs[T, ACC, OUT]:
+		if f.MergeFn != nil {
+			return operator.AggregateBuffer[K, T, ACC, OUT]
+		}
+	case *AggregatorFuncs[T, ACC, OUT]:
+		if f != nil && f.MergeFn != nil {
+			return operator.AggregateBuffer[K, T, ACC, OUT]
+		}
 	}
-	return operator.AggregateBuffer[K, T, ACC, OUT]
+	return nil
 }
 
 // aggregateContents keeps agg's accumulator per window; the functions of

@@ -18,7 +18,7 @@ import (
 // lookup or timer (Flink's local window aggregation / WindowBuffer, and its
 // heap backend keeping objects). KeyedWindow uses it only with an
 // event-time tumbling or sliding assigner, the default trigger, no evictor
-// and no allowed lateness (DESIGN §5.3 "Window buffer"):
+// and no allowed lateness (DESIGN §5, invariant 18):
 //
 //   - When the watermark passes a window's end and no timer of that time is
 //     pending (nothing of the window is in keyed state), the window fires
@@ -69,20 +69,34 @@ type bufferHost[K, R any] interface {
 // Go map with the generic path's identity: the buffer is used only for
 // keys of integer, string or bool kind, whose == is the equality of their
 // encodings under a deterministic codec (not floats: 0 == -0 and NaN !=
-// NaN; not structs: a JSON codec may drop fields), and for reductions only
-// when the element type holds no pointers (plainValue).
+// NaN; not structs: a JSON codec may drop fields), and only when the
+// accumulator type holds no pointers (plainValue): an accumulator that
+// is, or points into, the element (a reduction's first element, an add
+// function returning its input) would otherwise be shared by the tables
+// of the windows of one element (sliding) and by the caller, and changed
+// in place in all of them. The operator also uses it only with a
+// built-in key codec (builtinKeyCodec).
 func AggregateBuffer[K comparable, T, ACC, OUT any](contents WindowContents[T, OUT]) WindowBuffer[K, T, OUT] {
 	a, ok := contents.(*aggContents[T, ACC, OUT])
-	if !ok || a.mergeFn == nil || !bufferableKey(reflect.TypeFor[K]()) {
-		return nil
-	}
-	if a.reduce && !plainValue(reflect.TypeFor[ACC]()) {
-		// A reduction's accumulator starts as the element itself; with
-		// pointers in it, the tables of the windows of one element
-		// (sliding) would share what a reduce function changes in place.
+	if !ok || a.mergeFn == nil || !bufferableKey(reflect.TypeFor[K]()) || !plainValue(reflect.TypeFor[ACC]()) {
 		return nil
 	}
 	return &aggBuffer[K, T, ACC, OUT]{a: a}
+}
+
+// builtinKeyCodec reports whether kc is the built-in codec of K
+// (codec.For: codec.Int64, codec.Int, codec.String, codec.Bool, the
+// other integer and string-kind codecs; not JSON, which a MarshalJSON
+// method may make map several keys to one encoding). The buffer groups
+// keys by Go ==, which must be the identity of their encodings: a user
+// codec may map several keys to the same bytes, which the generic path
+// keeps as one key.
+func builtinKeyCodec[K any](kc codec.Codec[K]) bool {
+	d := codec.For[K]()
+	if _, ok := d.(codec.JSON[K]); ok || kc == nil {
+		return false
+	}
+	return any(kc) == any(d)
 }
 
 func bufferableKey(t reflect.Type) bool {

@@ -126,6 +126,17 @@ func TestWindowBufferEligibility(t *testing.T) {
 	if b := AggregateBuffer[string, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b == nil {
 		t.Fatal("no buffer for a reduction of plain structs")
 	}
+	ptrAdd := func(v winRec, acc *winRec) *winRec {
+		if acc == nil {
+			acc = &winRec{}
+		}
+		acc.V += v.V
+		return acc
+	}
+	if b := AggregateBuffer[string, winRec, *winRec, int64](AggregateContentsFuncs(func() *winRec { return nil }, ptrAdd,
+		func(a, b *winRec) *winRec { a.V += b.V; return a }, func(a *winRec) int64 { return a.V }, codec.JSON[*winRec]{})); b != nil {
+		t.Fatal("buffer for an aggregate whose accumulator holds pointers")
+	}
 	if b := AggregateBuffer[string, winRec, winRec, winRec](ListContents[winRec](nil, nil)); b != nil {
 		t.Fatal("buffer for list contents")
 	}
@@ -145,6 +156,8 @@ func TestWindowBufferEligibility(t *testing.T) {
 		}, false},
 		{"session", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = SessionWindows{Gap: time.Second} }, false},
 		{"custom", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = sameEndWindows{} }, false},
+		{"user-key-codec", func(o *KeyedWindow[string, winRec, int64, string]) { o.KeyCodec = winUserCodec{} }, false},
+		{"json-key-codec", func(o *KeyedWindow[string, winRec, int64, string]) { o.KeyCodec = codec.JSON[string]{} }, false},
 	} {
 		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
 			Assigner: TumblingWindows{Size: time.Second}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
@@ -241,3 +254,10 @@ func TestU64Map(t *testing.T) {
 		}
 	})
 }
+
+// winUserCodec is a user's key codec: its encodings may identify keys
+// that Go's == tells apart.
+type winUserCodec struct{}
+
+func (winUserCodec) Append(dst []byte, v string) []byte { return append(dst, v...) }
+func (winUserCodec) Decode(src []byte) (string, error)  { return string(src), nil }
