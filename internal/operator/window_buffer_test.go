@@ -277,7 +277,7 @@ func TestWindowBufferSpareMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := op.buf.(*aggBuffer[int64, winBenchEvent, int64, int64])
-		for k := range int64(20_000) { // 100 windows of 20,000 keys
+		for k := range int64(5_000) { // 100 windows of 5,000 keys
 			op.Collect(5_000, winBenchEvent{Key: k})
 		}
 		op.Watermark(7_000)
