@@ -278,7 +278,13 @@ func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], na
 
 // WindowReduce reduces each window's elements with reduce, incrementally
 // (one value kept per key and window, in keyed state), and emits the result
-// when the window fires. reduce is shared by all subtasks.
+// when the window fires. reduce is shared by all subtasks. reduce must be
+// associative (as Flink's combinable reduce): event-time tumbling and
+// sliding windows keep a window's partial result in memory (the window
+// buffer) and, when a checkpoint comes in the middle of the window,
+// combine it with the part already in state as reduce(state, memory), so
+// with a reduce that is not associative the result depends on where
+// checkpoints fell (DESIGN §5 invariant 7).
 func WindowReduce[T any, K comparable](ws WindowedStream[T, K], reduce func(a, b T) T) Stream[T] {
 	if ws.evictor != nil {
 		return windowed(ws, "window-reduce",
@@ -403,7 +409,11 @@ func (f ProcessWindowFuncs[K, IN, O]) Clear(ctx *WindowContext[K]) error {
 // ResultFn are required; MergeFn is needed by session windows, and
 // without it tumbling and sliding event-time windows run without the
 // window buffer; MergeFn(a, b) must give what adding b's values to a
-// would, see operator.Aggregator). Codec
+// would, or results of windows a checkpoint split depend on where it fell,
+// see operator.Aggregator). The window buffer is used only for an
+// AggregatorFuncs (value or pointer) with a MergeFn, never for other
+// Aggregator implementations, and only when ACC holds no pointers (AddFn
+// may then return its input or change the accumulator in place). Codec
 // encodes the accumulator in state (default codec.For[ACC]: fixed layouts
 // for basic types, JSON otherwise; give a binary codec for struct
 // accumulators on hot paths).
@@ -429,14 +439,24 @@ func (f AggregatorFuncs[IN, ACC, OUT]) Merge(a, b ACC) ACC {
 	return f.MergeFn(a, b)
 }
 
-// aggBuffer is the window buffer of agg's contents, nil when agg cannot
-// merge accumulators (AggregatorFuncs without MergeFn): folding a buffered
-// window into state that already holds part of it merges them.
+// aggBuffer is the window buffer of agg's contents, nil unless agg is an
+// AggregatorFuncs (value or pointer) with a MergeFn: folding a buffered
+// window into state that already holds part of it (a checkpoint in the
+// middle of the window) merges them, so the buffer is used only where a
+// merge is known to be there (another Aggregator's Merge may panic or be
+// missing: only session windows needed it before the buffer).
 func aggBuffer[K comparable, T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) func(operator.WindowContents[T, OUT]) operator.WindowBuffer[K, T, OUT] {
-	if f, ok := agg.(AggregatorFuncs[T, ACC, OUT]); ok && f.MergeFn == nil {
-		return nil
+	switch f := agg.(type) {
+	case AggregatorFuncs[T, ACC, OUT]:
+		if f.MergeFn != nil {
+			return operator.AggregateBuffer[K, T, ACC, OUT]
+		}
+	case *AggregatorFuncs[T, ACC, OUT]:
+		if f != nil && f.MergeFn != nil {
+			return operator.AggregateBuffer[K, T, ACC, OUT]
+		}
 	}
-	return operator.AggregateBuffer[K, T, ACC, OUT]
+	return nil
 }
 
 // aggregateContents keeps agg's accumulator per window; the functions of

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,5 +179,180 @@ func BenchmarkWindowCountCheckpointed(b *testing.B) {
 			b.ReportMetric(float64(job.Checkpoints().Completed), "checkpoints")
 			reportPerCore(b, int64(b.N/2*2), cpuTime()-c0)
 		})
+	}
+}
+
+// wbNoMergeAgg embeds AggregatorFuncs (no MergeFn): not an AggregatorFuncs
+// itself, so the window buffer cannot know its Merge.
+type wbNoMergeAgg struct {
+	stream.AggregatorFuncs[wbEvent, int64, int64]
+}
+
+// wbPanicMergeAgg is an Aggregator whose Merge panics (only session
+// windows need one).
+type wbPanicMergeAgg struct{}
+
+func (wbPanicMergeAgg) CreateAccumulator() int64             { return 0 }
+func (wbPanicMergeAgg) Add(e wbEvent, acc int64) int64       { return acc + e.V }
+func (wbPanicMergeAgg) Merge(int64, int64) int64             { panic("wbPanicMergeAgg: no merge") }
+func (wbPanicMergeAgg) Result(acc int64) int64               { return acc }
+func (wbPanicMergeAgg) AccumulatorCodec() codec.Codec[int64] { return codec.Int64{} }
+
+// TestWindowBufferOnlyWithKnownMerge: aggregators without a MergeFn (an
+// AggregatorFuncs pointer, one embedded in a struct) or whose Merge panics
+// run tumbling event-time windows through checkpoints, as before the
+// window buffer: it is used only for AggregatorFuncs with a MergeFn, since
+// a checkpoint in the middle of a window merges its buffered accumulator
+// into state.
+func TestWindowBufferOnlyWithKnownMerge(t *testing.T) {
+	noMerge := stream.AggregatorFuncs[wbEvent, int64, int64]{
+		CreateFn: func() int64 { return 0 },
+		AddFn:    func(e wbEvent, acc int64) int64 { return acc + e.V },
+		ResultFn: func(acc int64) int64 { return acc },
+	}
+	for _, c := range []struct {
+		name string
+		agg  stream.Aggregator[wbEvent, int64, int64]
+	}{{"pointer", &noMerge}, {"embedded", wbNoMergeAgg{noMerge}}, {"panicking-merge", wbPanicMergeAgg{}}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1,
+				Checkpoints: &stream.CheckpointOptions{Dir: t.TempDir(), Interval: 5 * time.Millisecond}})
+			const n = 3000
+			gen := stream.GeneratorSource[wbEvent]{NumSplits: 1, Count: n, Fn: func(_ int, i int64) wbEvent { return wbEvent{Key: i % 10, V: 1, TS: i} }}
+			src := stream.FromSource(env, gen, stream.WatermarkStrategy[wbEvent]{Enabled: true, Timestamp: func(e wbEvent) int64 { return e.TS }}, "gen")
+			slow := stream.Map(src, func(e wbEvent) wbEvent {
+				if e.TS%20 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				return e
+			})
+			ws := stream.KeyBy(slow, func(e wbEvent) int64 { return e.Key }).Window(stream.TumblingEventTimeWindows(time.Hour))
+			out := stream.Collect(stream.WindowAggregate(ws, c.agg))
+			job, err := env.Start(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := job.Wait(); err != nil {
+				t.Fatalf("job failed: %v", err)
+			}
+			if got := job.Checkpoints().Completed; got < 3 {
+				t.Fatalf("only %d checkpoints completed", got)
+			}
+			if got := out.Values(); len(got) != 10 || got[0] != n/10 {
+				t.Fatalf("results %v, want 10 counts of %d", got, n/10)
+			}
+		})
+	}
+}
+
+type wbPtrEvent struct{ K, V, TS int64 }
+
+// wbAliasJob aggregates with an AddFn that returns its input as the first
+// accumulator and adds to it in place (accumulator and element both
+// pointers); the window buffer off when generic.
+func wbAliasJob(t *testing.T, items []*wbPtrEvent, assigner stream.WindowAssigner, generic bool) []string {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+	if generic {
+		stream.DisableWindowBuffer(env)
+	}
+	src := stream.FromSliceWithTimestamps(env, items, stream.WatermarkStrategy[*wbPtrEvent]{Enabled: true, Timestamp: func(e *wbPtrEvent) int64 { return e.TS }})
+	ws := stream.KeyBy(src, func(e *wbPtrEvent) int64 { return e.K }).Window(assigner)
+	res := stream.WindowAggregateWithWindow(ws, stream.AggregatorFuncs[*wbPtrEvent, *wbPtrEvent, int64]{
+		CreateFn: func() *wbPtrEvent { return nil },
+		AddFn: func(v *wbPtrEvent, acc *wbPtrEvent) *wbPtrEvent {
+			if acc == nil {
+				return v
+			}
+			acc.V += v.V
+			return acc
+		},
+		MergeFn:  func(a, b *wbPtrEvent) *wbPtrEvent { a.V += b.V; return a },
+		ResultFn: func(acc *wbPtrEvent) int64 { return acc.V },
+		Codec:    codec.JSON[*wbPtrEvent]{},
+	})
+	out := stream.Collect(stream.Map(res, func(r stream.WindowResult[int64, int64]) string {
+		return fmt.Sprintf("k=%d w=%v n=%d", r.Key, r.Window, r.Value)
+	}))
+	if err := env.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := out.Values()
+	slices.Sort(v)
+	return v
+}
+
+// TestWindowBufferAccumulatorAliasing: an accumulator that is the input
+// element (a pointer) is not shared by the sliding windows of the element
+// nor changed in the caller's record: the buffer keeps only accumulators
+// without pointers (copied by value), like the generic path, which
+// decodes a new one from state.
+func TestWindowBufferAccumulatorAliasing(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		assigner stream.WindowAssigner
+	}{
+		{"sliding", stream.SlidingEventTimeWindows(100*time.Millisecond, 50*time.Millisecond)},
+		{"tumbling", stream.TumblingEventTimeWindows(100 * time.Millisecond)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			newItems := func() []*wbPtrEvent {
+				var items []*wbPtrEvent
+				for i := range int64(40) {
+					items = append(items, &wbPtrEvent{K: i % 2, V: 1, TS: i * 10})
+				}
+				return items
+			}
+			items := newItems()
+			got := wbAliasJob(t, items, c.assigner, false)
+			if want := wbAliasJob(t, newItems(), c.assigner, true); !slices.Equal(got, want) {
+				t.Fatalf("buffer and generic path differ\nbuffer  %v\ngeneric %v", got, want)
+			}
+			for i, e := range items {
+				if e.V != 1 {
+					t.Fatalf("input record %d changed: V=%d", i, e.V)
+				}
+			}
+		})
+	}
+}
+
+// wbFoldCodec maps "A" and "a" to the same bytes: one key for the
+// generic path (keys are their encodings).
+type wbFoldCodec struct{}
+
+func (wbFoldCodec) Append(dst []byte, v string) []byte { return append(dst, strings.ToLower(v)...) }
+func (wbFoldCodec) Decode(src []byte) (string, error)  { return string(src), nil }
+
+type wbStrEvent struct {
+	K     string
+	V, TS int64
+}
+
+func wbFoldJob(t *testing.T, generic bool) []string {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 2})
+	if generic {
+		stream.DisableWindowBuffer(env)
+	}
+	items := []wbStrEvent{{"A", 1, 1}, {"a", 2, 2}, {"B", 3, 3}, {"b", 4, 4}}
+	src := stream.FromSliceWithTimestamps(env, items, stream.WatermarkStrategy[wbStrEvent]{Enabled: true, Timestamp: func(e wbStrEvent) int64 { return e.TS }})
+	ws := stream.KeyByCodec[wbStrEvent, string](src, func(e wbStrEvent) string { return e.K }, wbFoldCodec{}).Window(stream.TumblingEventTimeWindows(time.Second))
+	res := stream.WindowReduce(ws, func(a, b wbStrEvent) wbStrEvent { a.V += b.V; return a })
+	out := stream.Collect(stream.Map(res, func(r wbStrEvent) string { return fmt.Sprintf("%s=%d", strings.ToLower(r.K), r.V) }))
+	if err := env.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v := out.Values()
+	slices.Sort(v)
+	return v
+}
+
+// TestWindowBufferUserKeyCodec: with a key codec mapping several keys to
+// the same bytes, windows hold one result per encoding, as the generic
+// path does: the buffer (which groups keys by ==) is used only with the
+// built-in key codecs.
+func TestWindowBufferUserKeyCodec(t *testing.T) {
+	got, want := wbFoldJob(t, false), wbFoldJob(t, true)
+	if !slices.Equal(got, want) || !slices.Equal(want, []string{"a=3", "b=7"}) {
+		t.Fatalf("buffer %v, generic %v, want [a=3 b=7]", got, want)
 	}
 }

@@ -291,10 +291,14 @@ func (s *ReducingState[T]) Add(v T) {
 
 // Aggregator is an incremental aggregation: an accumulator created empty,
 // values added to it, accumulators merged, and a result. Merge(a, b) must
-// give what adding b's values to a would: session windows merge with it,
-// and the window buffer of tumbling and sliding event-time windows folds
-// the accumulator it kept in memory into the one in state with it when a
-// checkpoint came in the middle of a window (DESIGN §5, invariant 18).
+// give what adding b's values to a would (consistent with Add, as Flink's
+// combinable aggregates): session windows merge with it, and the window
+// buffer of tumbling and sliding event-time windows (for stream's
+// AggregatorFuncs with a MergeFn, and reductions, whose reduce must then be
+// associative) folds the accumulator it kept in memory into the one in
+// state with it when a checkpoint came in the middle of a window, so with
+// a Merge that is not (float sums) a window's result depends on where
+// checkpoints fell (DESIGN §5, invariants 7 and 18).
 type Aggregator[IN, ACC, OUT any] interface {
 	CreateAccumulator() ACC
 	Add(v IN, acc ACC) ACC

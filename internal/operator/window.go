@@ -142,8 +142,8 @@ type KeyedWindow[K, T, R, O any] struct {
 	// Buffer, when not nil, keeps the windows' accumulators in typed
 	// in-memory tables until they fire or a checkpoint is taken (see
 	// WindowBuffer); it is used only with an event-time tumbling or
-	// sliding assigner, the default trigger and no allowed lateness, and
-	// must wrap Contents.
+	// sliding assigner, the default trigger, no allowed lateness and the
+	// built-in codec of K (codec.For, not JSON), and must wrap Contents.
 	Buffer WindowBuffer[K, T, R]
 
 	buf       WindowBuffer[K, T, R] // Buffer, when it is used
@@ -229,7 +229,7 @@ func (o *KeyedWindow[K, T, R, O]) Open(rt *Runtime) error {
 	// windows of one end different starts, whose timers interleave by key.)
 	_, tumbling := o.Assigner.(TumblingWindows)
 	_, sliding := o.Assigner.(SlidingWindows)
-	if o.Buffer != nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 {
+	if o.Buffer != nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 && builtinKeyCodec(o.KeyCodec) {
 		o.buf = o.Buffer
 		o.buf.open(o, o.KeyCodec)
 		if a, ok := o.Assigner.(TumblingWindows); ok {

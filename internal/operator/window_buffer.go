@@ -18,7 +18,7 @@ import (
 // lookup or timer (Flink's local window aggregation / WindowBuffer, and its
 // heap backend keeping objects). KeyedWindow uses it only with an
 // event-time tumbling or sliding assigner, the default trigger, no evictor
-// and no allowed lateness (DESIGN §5.3 "Window buffer"):
+// and no allowed lateness (DESIGN §5, invariant 18):
 //
 //   - When the watermark passes a window's end and no timer of that time is
 //     pending (nothing of the window is in keyed state), the window fires
@@ -69,20 +69,34 @@ type bufferHost[K, R any] interface {
 // Go map with the generic path's identity: the buffer is used only for
 // keys of integer, string or bool kind, whose == is the equality of their
 // encodings under a deterministic codec (not floats: 0 == -0 and NaN !=
-// NaN; not structs: a JSON codec may drop fields), and for reductions only
-// when the element type holds no pointers (plainValue).
+// NaN; not structs: a JSON codec may drop fields), and only when the
+// accumulator type holds no pointers (plainValue): an accumulator that
+// is, or points into, the element (a reduction's first element, an add
+// function returning its input) would otherwise be shared by the tables
+// of the windows of one element (sliding) and by the caller, and changed
+// in place in all of them. The operator also uses it only with a
+// built-in key codec (builtinKeyCodec).
 func AggregateBuffer[K comparable, T, ACC, OUT any](contents WindowContents[T, OUT]) WindowBuffer[K, T, OUT] {
 	a, ok := contents.(*aggContents[T, ACC, OUT])
-	if !ok || a.mergeFn == nil || !bufferableKey(reflect.TypeFor[K]()) {
-		return nil
-	}
-	if a.reduce && !plainValue(reflect.TypeFor[ACC]()) {
-		// A reduction's accumulator starts as the element itself; with
-		// pointers in it, the tables of the windows of one element
-		// (sliding) would share what a reduce function changes in place.
+	if !ok || a.mergeFn == nil || !bufferableKey(reflect.TypeFor[K]()) || !plainValue(reflect.TypeFor[ACC]()) {
 		return nil
 	}
 	return &aggBuffer[K, T, ACC, OUT]{a: a}
+}
+
+// builtinKeyCodec reports whether kc is the built-in codec of K
+// (codec.For: codec.Int64, codec.Int, codec.String, codec.Bool, the
+// other integer and string-kind codecs; not JSON, which a MarshalJSON
+// method may make map several keys to one encoding). The buffer groups
+// keys by Go ==, which must be the identity of their encodings: a user
+// codec may map several keys to the same bytes, which the generic path
+// keeps as one key.
+func builtinKeyCodec[K any](kc codec.Codec[K]) bool {
+	d := codec.For[K]()
+	if _, ok := d.(codec.JSON[K]); ok || kc == nil {
+		return false
+	}
+	return any(kc) == any(d)
 }
 
 func bufferableKey(t reflect.Type) bool {
@@ -125,9 +139,10 @@ const (
 )
 
 type aggTable[K comparable, ACC any] struct {
-	w Window
-	m map[K]ACC   // orderBytes, orderString
-	u u64Map[ACC] // orderUint64
+	w    Window
+	m    map[K]ACC   // orderBytes, orderString
+	u    u64Map[ACC] // orderUint64
+	peak int         // the most entries it held (a Go map keeps room for them)
 }
 
 func (t *aggTable[K, ACC]) len() int { return len(t.m) + t.u.n }
@@ -145,7 +160,7 @@ type aggBuffer[K comparable, T, ACC, OUT any] struct {
 	order  keyOrder
 	tables []*aggTable[K, ACC] // by window end, then start
 	last   *aggTable[K, ACC]   // the table of the last add
-	spare  []*aggTable[K, ACC] // emptied tables, kept for new windows
+	spare  []*aggTable[K, ACC] // emptied tables, kept for new windows (at most keepSpares)
 	sorted []aggEntry[K, ACC]
 	tmp    []aggEntry[K, ACC] // radixSort's other buffer
 	enc    []byte
@@ -320,21 +335,43 @@ func radixSort[K comparable, ACC any](s, tmp []aggEntry[K, ACC]) ([]aggEntry[K, 
 	return s, tmp
 }
 
-// drop releases the first table (and what sortFirst collected).
+// keepSpares is how many emptied tables a buffer keeps for new windows
+// (a tumbling window's next one, the next of sliding windows).
+const keepSpares = 2
+
+// oversized reports whether memory for c entries is too much to keep for
+// n (what the last window held): Go maps and the slots never shrink, so a
+// table or buffer grown by one large window is dropped rather than kept
+// (and cleared whole at every reuse) for smaller ones.
+func oversized(c, n int) bool { return c > 1024 && c > 4*n }
+
+// drop releases the first table (and what sortFirst collected): it is
+// kept for a new window unless keepSpares tables are kept or it is
+// oversized for what it held.
 func (b *aggBuffer[K, T, ACC, OUT]) drop() {
 	t := b.tables[0]
-	b.n -= t.len()
-	clear(t.m)
-	t.u.reset()
+	n := t.len()
+	b.n -= n
 	b.tables = slices.Delete(b.tables, 0, 1)
 	if b.last == t {
 		b.last = nil
 	}
-	b.spare = append(b.spare, t)
+	t.peak = max(t.peak, n)
+	if len(b.spare) < keepSpares && !oversized(max(t.peak, len(t.u.slots)), n) {
+		clear(t.m)
+		t.u.reset()
+		b.spare = append(b.spare, t)
+	}
 	clear(b.sorted)
 	b.sorted = b.sorted[:0]
-	clear(b.tmp[:cap(b.tmp)])
+	clear(b.tmp) // radixSort leaves both buffers at the length it sorted
 	b.tmp = b.tmp[:0]
+	if oversized(cap(b.sorted), n) {
+		b.sorted, b.tmp = nil, nil
+	}
+	if oversized(cap(b.enc)/8, n) {
+		b.enc = nil
+	}
 }
 
 func (b *aggBuffer[K, T, ACC, OUT]) fire() {
@@ -374,7 +411,7 @@ func (b *aggBuffer[K, T, ACC, OUT]) fold() {
 // group's control word, then the slot). Key 0 marks an empty slot; the
 // accumulator of key 0 itself is kept aside.
 type u64Map[ACC any] struct {
-	slots   []u64Slot[ACC] // a power of two, at most 3/4 full
+	slots   []u64Slot[ACC] // a power of two, at most 7/8 full (slot grows it beyond)
 	shift   uint           // 64 - log2(len(slots))
 	n       int            // keys held, key 0 included
 	zero    ACC

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,17 @@ func TestWindowBufferEligibility(t *testing.T) {
 	if b := AggregateBuffer[string, winRec, winRec, winRec](ReduceContents(winSumReduce, nil)); b == nil {
 		t.Fatal("no buffer for a reduction of plain structs")
 	}
+	ptrAdd := func(v winRec, acc *winRec) *winRec {
+		if acc == nil {
+			acc = &winRec{}
+		}
+		acc.V += v.V
+		return acc
+	}
+	if b := AggregateBuffer[string, winRec, *winRec, int64](AggregateContentsFuncs(func() *winRec { return nil }, ptrAdd,
+		func(a, b *winRec) *winRec { a.V += b.V; return a }, func(a *winRec) int64 { return a.V }, codec.JSON[*winRec]{})); b != nil {
+		t.Fatal("buffer for an aggregate whose accumulator holds pointers")
+	}
 	if b := AggregateBuffer[string, winRec, winRec, winRec](ListContents[winRec](nil, nil)); b != nil {
 		t.Fatal("buffer for list contents")
 	}
@@ -145,6 +157,8 @@ func TestWindowBufferEligibility(t *testing.T) {
 		}, false},
 		{"session", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = SessionWindows{Gap: time.Second} }, false},
 		{"custom", func(o *KeyedWindow[string, winRec, int64, string]) { o.Assigner = sameEndWindows{} }, false},
+		{"user-key-codec", func(o *KeyedWindow[string, winRec, int64, string]) { o.KeyCodec = winUserCodec{} }, false},
+		{"json-key-codec", func(o *KeyedWindow[string, winRec, int64, string]) { o.KeyCodec = codec.JSON[string]{} }, false},
 	} {
 		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
 			Assigner: TumblingWindows{Size: time.Second}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
@@ -238,6 +252,75 @@ func TestU64Map(t *testing.T) {
 			if got[k] != v {
 				t.Fatalf("key %d: %d, want %d", k, got[k], v)
 			}
+		}
+	})
+}
+
+// winUserCodec is a user's key codec: its encodings may identify keys
+// that Go's == tells apart.
+type winUserCodec struct{}
+
+func (winUserCodec) Append(dst []byte, v string) []byte { return append(dst, v...) }
+func (winUserCodec) Decode(src []byte) (string, error)  { return string(src), nil }
+
+// TestWindowBufferSpareMemory: the buffer keeps at most keepSpares emptied
+// tables (sliding windows empty many), and a table, sort buffer or key
+// encoding buffer grown by a large window is dropped once a small window
+// used it, not kept at its peak (Go maps and the slots never shrink).
+func TestWindowBufferSpareMemory(t *testing.T) {
+	t.Run("int64", func(t *testing.T) {
+		op := &KeyedWindow[int64, winBenchEvent, int64, int64]{KeyFn: winBenchKey, KeyCodec: codec.Int64{},
+			Assigner: SlidingWindows{Size: time.Second, Slide: 10 * time.Millisecond}, Contents: AggregateContents[winBenchEvent, int64, int64](winCountAgg{}, codec.Int64{}),
+			Fn: PassThroughWindow[int64, int64]{}, Out: &winCounter{}}
+		op.Buffer = AggregateBuffer[int64, winBenchEvent, int64, int64](op.Contents)
+		if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
+			t.Fatal(err)
+		}
+		b := op.buf.(*aggBuffer[int64, winBenchEvent, int64, int64])
+		for k := range int64(5_000) { // 100 windows of 5,000 keys
+			op.Collect(5_000, winBenchEvent{Key: k})
+		}
+		op.Watermark(7_000)
+		if len(b.spare) > keepSpares {
+			t.Fatalf("%d spare tables after 100 windows fired, want at most %d", len(b.spare), keepSpares)
+		}
+		for ts := int64(10_000); ts < 14_000; ts += 10 { // small windows
+			op.Collect(ts, winBenchEvent{Key: ts % 7})
+			op.Watermark(ts - 1)
+		}
+		op.Watermark(20_000)
+		for _, s := range b.spare {
+			if len(s.u.slots) > 1024 {
+				t.Fatalf("a spare table keeps %d slots after small windows", len(s.u.slots))
+			}
+		}
+		if cap(b.sorted) > 1024 || cap(b.tmp) > 1024 {
+			t.Fatalf("sort buffers keep %d and %d entries after small windows", cap(b.sorted), cap(b.tmp))
+		}
+	})
+	t.Run("string", func(t *testing.T) {
+		op := &KeyedWindow[string, winRec, int64, string]{KeyFn: winKeyOf, KeyCodec: codec.String{},
+			Assigner: TumblingWindows{Size: time.Second}, Contents: AggregateContents[winRec, int64, int64](winSumAgg{}, nil),
+			Fn: winSumFn{}, Out: Discard[string]{}}
+		op.Buffer = AggregateBuffer[string, winRec, int64, int64](op.Contents)
+		if err := op.Open(newTestRuntime(base.NewManualClock(time.UnixMilli(0)), nil)); err != nil {
+			t.Fatal(err)
+		}
+		b := op.buf.(*aggBuffer[string, winRec, int64, int64])
+		for i := range 5_000 {
+			op.Collect(500, winRec{Key: fmt.Sprint("key-", i), V: 1})
+		}
+		big := b.tables[0]
+		op.Watermark(2_000)
+		for ts := int64(2_000); ts < 10_000; ts += 1_000 {
+			op.Collect(ts, winRec{Key: "a", V: 1})
+			op.Watermark(ts + 1_000)
+		}
+		if slices.Contains(b.spare, big) {
+			t.Fatal("the table of 5000 keys is kept after small windows")
+		}
+		if cap(b.sorted) > 1024 {
+			t.Fatalf("sort buffer keeps %d entries after small windows", cap(b.sorted))
 		}
 	})
 }

@@ -384,6 +384,12 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
+	// No window buffer (its accumulator, a table.Row, holds pointers, see
+	// operator.AggregateBuffer): the buffer would merge partial
+	// accumulators at checkpoints, and the aggregates here are those that
+	// do not merge exactly (FLOAT/DOUBLE sums, user aggregates: not
+	// expr.Mergeable) or run in windows the sliced path does not take;
+	// MergeFn is for session windows.
 	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
 		CreateFn: a.init,
 		AddFn: func(r, acc table.Row) table.Row {
