@@ -250,12 +250,15 @@ func (f *windowJoinFn) addMem(ctx *stream.KeyedContext[string], v table.Row, e i
 		return err
 	}
 	ent := &f.ents[i]
+	// The bytes the row adds (its length prefix included) are what rows
+	// subtracts again: an estimate here would drift over the job's life.
+	before := len(ent.l) + len(ent.r)
 	if left {
 		ent.l = append(binary.AppendUvarint(ent.l, uint64(len(f.buf))), f.buf...)
 	} else {
 		ent.r = append(binary.AppendUvarint(ent.r, uint64(len(f.buf))), f.buf...)
 	}
-	if f.memBytes += len(f.buf) + 2; f.memBytes >= f.maxBytes {
+	if f.memBytes += len(ent.l) + len(ent.r) - before; f.memBytes >= f.maxBytes {
 		f.mem, f.spilled = false, true
 	}
 	return nil

@@ -177,3 +177,53 @@ func strs(rs []table.Row) []string {
 	return out
 
 }
+
+// TestWindowJoinMemoryAccounting: once every window fired, the window
+// join's memory estimate is back at zero and it has not spilled, however
+// many rows went through (it used to keep a byte per small row, and a
+// long-running job ended up spilling for good).
+func TestWindowJoinMemoryAccounting(t *testing.T) {
+	ts := table.TimestampType(3).NotNull()
+	cols := []Col{{Name: "k", Type: table.BigIntType()}, {Name: "window_end", Type: ts}, {Name: "v", Type: table.BigIntType()}}
+	types := []table.Type{table.BigIntType(), ts, table.BigIntType()}
+	n := &WindowJoin{Kind: "INNER", L: &Calc{cols: cols}, R: &Calc{cols: cols}, LEnd: 1, REnd: 1}
+	var fns []*windowJoinFn
+	h, err := streamtest.New(func(s stream.Stream[sided]) stream.Stream[table.Row] {
+		side := func(left bool) stream.KeyedStream[table.Row, string] {
+			rows := stream.Map(s.Filter(func(x sided) bool { return x.Left == left }), func(x sided) table.Row { return x.Row })
+			return stream.KeyBy(rows, func(r table.Row) string { return r.Fields[0].String() + r.Fields[1].String() })
+		}
+		return stream.KeyedCoProcess(side(true), side(false), func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+			f := &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), mem: true, maxBytes: 1 << 16}
+			fns = append(fns, f)
+			return f
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const windows, perWindow = 2000, 50 // 100 000 rows of a few bytes, at most 50 in memory at once
+	for w := range int64(windows) {
+		end := (w + 1) * 100
+		for i := range perWindow {
+			r := table.NewRow(table.Int(int64(i%5)), table.TimestampMillis(end), table.Int(int64(i)))
+			if err := h.Record(end-1, sided{i%2 == 0, r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.Watermark(end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.EndInput(); err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) == 0 {
+		t.Fatal("no window join function was built")
+	}
+	for _, f := range fns {
+		if f.memBytes != 0 || f.spilled {
+			t.Fatalf("after every window fired: memBytes %d, spilled %v (want 0, false)", f.memBytes, f.spilled)
+		}
+	}
+}
