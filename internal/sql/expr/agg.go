@@ -28,7 +28,8 @@ type AggregateFunc interface {
 	// Init resets acc (len(AccTypes()) values) to the empty aggregate.
 	Init(acc []table.Value)
 	// Add accumulates one row's arguments (NULLs are ignored, as SQL's
-	// aggregates do, except COUNT(*)).
+	// aggregates do, except COUNT(*)). The args slice is the caller's and
+	// reused for the next call: keep values from it, never the slice.
 	Add(acc []table.Value, args []table.Value) error
 	// Retract takes one row's arguments back (for updating inputs);
 	// ErrNoRetract when the function cannot.
