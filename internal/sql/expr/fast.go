@@ -298,12 +298,8 @@ func SimplePredicate(e Expr) func(row *table.Row) (bool, error) { return fastPre
 // of two columns (a NULL column is false), or nil: a filter that is
 // deterministic and fails only on a row without those columns.
 func ColumnsPredicate(e Expr) func(row *table.Row) (bool, error) {
-	c, ok := e.(*Call)
-	if !ok || len(c.Args) != 2 || c.Overload == nil || c.Overload.NonStrict {
-		return nil
-	}
-	op, ok := cmpOps[c.Name]
-	if !ok || !c.Args[0].Type().IsInteger() || !c.Args[1].Type().IsInteger() {
+	c, op, ok := intComparison(e)
+	if !ok {
 		return nil
 	}
 	x, ok1 := c.Args[0].(*Column)
@@ -321,15 +317,25 @@ func ColumnsPredicate(e Expr) func(row *table.Row) (bool, error) {
 	}
 }
 
-// fastPredicate returns the filter of an integer comparison of a column
-// with a constant (a NULL column is false), or nil.
-func fastPredicate(e Expr) func(row *table.Row) (bool, error) {
+// intComparison returns e as a strict comparison (=, <>, <, <=, >, >=) of
+// two integer arguments, with its operator.
+func intComparison(e Expr) (*Call, int, bool) {
 	c, ok := e.(*Call)
 	if !ok || len(c.Args) != 2 || c.Overload == nil || c.Overload.NonStrict {
-		return nil
+		return nil, 0, false
 	}
 	op, ok := cmpOps[c.Name]
 	if !ok || !c.Args[0].Type().IsInteger() || !c.Args[1].Type().IsInteger() {
+		return nil, 0, false
+	}
+	return c, op, true
+}
+
+// fastPredicate returns the filter of an integer comparison of a column
+// with a constant (a NULL column is false), or nil.
+func fastPredicate(e Expr) func(row *table.Row) (bool, error) {
+	c, op, ok := intComparison(e)
+	if !ok {
 		return nil
 	}
 	x, ok1 := c.Args[0].(*Column)
