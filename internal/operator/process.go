@@ -182,7 +182,8 @@ type KeyedProcessFunction[K, I, O any] interface {
 // aggregation). The operator calls Flush, which must move everything
 // buffered into keyed state and timers (setKey makes a key current for
 // the state handles and timer registrations), before the event-time
-// timers of a watermark fire (with the watermark not yet advanced), when a
+// timers of a watermark fire (with the watermark not yet advanced; a
+// WatermarkBuffer gets FlushWatermark there instead), when a
 // checkpoint barrier passes (before the state is captured, so a restore
 // sees every record before the barrier), after a record when Full says
 // so, and at Finish (a no-op today: the end of input first advances the
@@ -193,6 +194,20 @@ type KeyedProcessFunction[K, I, O any] interface {
 type KeyedBuffer[K any] interface {
 	Full() bool
 	Flush(ctx *KeyedContext[K], setKey func(K)) error
+}
+
+// WatermarkBuffer is implemented by a KeyedBuffer that need not move
+// everything into state at a watermark: the operator then calls
+// FlushWatermark instead of Flush before the event-time timers of a
+// watermark fire (wm is the new watermark, not yet advanced; the timers
+// at or before it fire right after), and Flush only when a checkpoint
+// barrier passes, when Full says so and at Finish, where everything must
+// be in state. FlushWatermark must leave in state, with their timers,
+// whatever the timers about to fire read; what it keeps in memory it
+// fires itself (from a timer it registered).
+type WatermarkBuffer[K any] interface {
+	KeyedBuffer[K]
+	FlushWatermark(ctx *KeyedContext[K], setKey func(K), wm int64) error
 }
 
 // KeyedProcess runs a KeyedProcessFunction.
@@ -209,6 +224,7 @@ type KeyedProcess[K, I, O any] struct {
 	Releases bool
 	onTimer  func(tm *Timer)
 	buf      KeyedBuffer[K] // Fn, when it buffers
+	wmBuf    WatermarkBuffer[K]
 	useKey   func(K)
 }
 
@@ -228,6 +244,7 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 	}
 	if b, ok := o.Fn.(KeyedBuffer[K]); ok {
 		o.buf = b
+		o.wmBuf, _ = b.(WatermarkBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
 	}
 	defer o.Guard()
@@ -255,7 +272,11 @@ func (o *KeyedProcess[K, I, O]) flush() {
 
 func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 	o.Enter()
-	if o.buf != nil {
+	if o.wmBuf != nil {
+		if err := o.wmBuf.FlushWatermark(&o.ctx, o.useKey, wm); err != nil {
+			o.Fail(err)
+		}
+	} else if o.buf != nil {
 		o.flush()
 	}
 	o.Base.Watermark(wm)
