@@ -1,0 +1,167 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/state"
+	"github.com/stromio/strom/table"
+)
+
+type sliceOut struct{ rows []string }
+
+func (c *sliceOut) Collect(ts int64, r table.Row) {
+	c.rows = append(c.rows, fmt.Sprintf("%d %s", ts, r.String()))
+}
+
+// TestSliceAggCheckpointsMatchStatePath feeds random rows (several keys,
+// late rows, rows late for some of their windows) and watermarks to the
+// sliced HOP and TUMBLE aggregations, with checkpoint barriers at random
+// points (SnapshotState, which folds the buffer into state, so that windows
+// have parts in state and in memory) and some of them restored into a new
+// operator (keyed state and timers), and checks that it emits the rows of
+// the state path (the buffer folded at every watermark, one slice at a
+// time), with their timestamps and in their order.
+func TestSliceAggCheckpointsMatchStatePath(t *testing.T) {
+	for _, w := range []struct{ size, slide int64 }{{300, 100}, {500, 100}, {200, 200}} {
+		testSliceAggCheckpoints(t, w.size, w.slide)
+	}
+}
+
+func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
+	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
+	var aggs []AggCall
+	for _, c := range []struct {
+		name string
+		args []int
+	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
+		var at []table.Type
+		for _, a := range c.args {
+			at = append(at, types[a])
+		}
+		f, err := expr.NewAggregate(c.name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
+	}
+	a := newAccs(aggs)
+	sc, ok := newIntSliceCodec(a.types)
+	if !ok {
+		t.Fatal("want the integer slice codec")
+	}
+	keyCodec := table.NewRowCodecTypes(types[0])
+	keyFn := func(r table.Row) string {
+		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	type op struct {
+		kind   int // 0 row, 1 watermark, 2 checkpoint, 3 checkpoint and restore
+		ts, wm int64
+		row    table.Row
+	}
+	gen := func(seed uint64) []op {
+		rng := rand.New(rand.NewPCG(seed, 17))
+		var ops []op
+		wm := int64(-1)
+		for range 200 {
+			switch rng.IntN(12) {
+			case 0, 1:
+				wm += int64(rng.IntN(250))
+				ops = append(ops, op{kind: 1, wm: wm})
+			case 2:
+				ops = append(ops, op{kind: 2 + rng.IntN(2)})
+			}
+			ts := max(wm-50, 0) + int64(rng.IntN(300))
+			if rng.IntN(6) == 0 {
+				ts = max(wm-int64(rng.IntN(600)), 0)
+			}
+			v := table.Int(int64(rng.IntN(50)))
+			if rng.IntN(5) == 0 {
+				v = table.Null
+			}
+			ops = append(ops, op{ts: ts, row: table.NewRow(table.Int(int64(rng.IntN(8))), table.TimestampMillis(ts), v)})
+		}
+		return ops
+	}
+	run := func(ops []op, ref bool, maxBufd int) []string {
+		out := &sliceOut{}
+		var backend *state.Heap
+		var kp *operator.KeyedProcess[string, table.Row, table.Row]
+		open := func(restored *operator.Restored) {
+			fn := &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref}
+			kp = &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out}
+			rt := &operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
+				MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
+				Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}, Restored: restored}
+			if err := kp.Open(rt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+		open(nil)
+		wm := int64(base.MinTime)
+		for _, o := range ops {
+			switch o.kind {
+			case 0:
+				kp.Collect(o.ts, o.row)
+			case 1:
+				wm = o.wm
+				kp.Watermark(wm)
+			case 2, 3:
+				if ref {
+					continue
+				}
+				if _, err := kp.SnapshotState(1); err != nil {
+					t.Fatal(err)
+				}
+				if o.kind == 2 {
+					continue
+				}
+				timers := kp.SnapshotTimers()
+				groups := map[int][]byte{}
+				for kg := range base.DefaultMaxParallelism {
+					groups[kg] = state.AppendGroup(nil, backend, kg)
+				}
+				backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+				for kg, b := range groups {
+					if err := state.RestoreGroup(backend, kg, b); err != nil {
+						t.Fatal(err)
+					}
+				}
+				open(&operator.Restored{CheckpointID: 1, Timers: timers})
+				if wm != base.MinTime {
+					kp.Watermark(wm) // the watermark is not in a snapshot
+				}
+			}
+		}
+		kp.Watermark(base.MaxTime)
+		if err := kp.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return out.rows
+	}
+	for seed := range uint64(150) {
+		ops := gen(seed)
+		want := run(ops, true, 1)
+		if len(want) == 0 {
+			t.Fatalf("seed %d: no rows", seed)
+		}
+		for _, n := range []int{1 << 30, 5} {
+			if got := run(ops, false, n); !slices.Equal(got, want) {
+				t.Fatalf("size %d slide %d seed %d buffer %d, against the state path: %s", size, slide, seed, n, firstDiff(got, want))
+			}
+		}
+	}
+}
