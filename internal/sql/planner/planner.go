@@ -28,9 +28,11 @@ type Planner struct {
 	// NoSnapshots says that the jobs translated take no checkpoints (so
 	// no savepoints either: both need checkpoints on, and such a job
 	// restores from none): an operator's state is never captured, so the
-	// sliced window aggregation keeps its slices in memory and fires
-	// windows from there instead of through keyed state and a timer per
-	// key and window (windowslice.go). false is always correct.
+	// window join and the windowed MAX keep their rows and accumulators in
+	// memory and fire windows from there instead of through keyed state
+	// and a timer per key and window (windowjoin.go, window.go; the sliced
+	// window aggregation does so with checkpoints too: windowslice.go).
+	// false is always correct.
 	NoSnapshots bool
 	b           binder
 	// ranks are the row-number bounds (alias -> N) of the enclosing
