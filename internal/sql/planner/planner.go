@@ -28,10 +28,10 @@ type Planner struct {
 	// NoSnapshots says that the jobs translated take no checkpoints (so
 	// no savepoints either: both need checkpoints on, and such a job
 	// restores from none): an operator's state is never captured, so the
-	// window join and the windowed MAX keep their rows and accumulators in
-	// memory and fire windows from there instead of through keyed state
-	// and a timer per key and window (windowjoin.go, window.go; the sliced
-	// window aggregation does so with checkpoints too: windowslice.go).
+	// window join keeps its rows in memory instead of in keyed state
+	// (windowjoin.go; the sliced window aggregation and the aggregation
+	// over a window relation do so with checkpoints too: windowslice.go,
+	// window.go).
 	// false is always correct.
 	NoSnapshots bool
 	b           binder

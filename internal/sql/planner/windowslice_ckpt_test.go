@@ -13,6 +13,7 @@ import (
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/state"
+	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
 
@@ -66,22 +67,17 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 		}
 		return string(b)
 	}
-	type op struct {
-		kind   int // 0 row, 1 watermark, 2 checkpoint, 3 checkpoint and restore
-		ts, wm int64
-		row    table.Row
-	}
-	gen := func(seed uint64) []op {
+	gen := func(seed uint64) []ckOp {
 		rng := rand.New(rand.NewPCG(seed, 17))
-		var ops []op
+		var ops []ckOp
 		wm := int64(-1)
 		for range 200 {
 			switch rng.IntN(12) {
 			case 0, 1:
 				wm += int64(rng.IntN(250))
-				ops = append(ops, op{kind: 1, wm: wm})
+				ops = append(ops, ckOp{kind: 1, wm: wm})
 			case 2:
-				ops = append(ops, op{kind: 2 + rng.IntN(2)})
+				ops = append(ops, ckOp{kind: 2 + rng.IntN(2)})
 			}
 			ts := max(wm-50, 0) + int64(rng.IntN(300))
 			if rng.IntN(6) == 0 {
@@ -91,66 +87,14 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			if rng.IntN(5) == 0 {
 				v = table.Null
 			}
-			ops = append(ops, op{ts: ts, row: table.NewRow(table.Int(int64(rng.IntN(8))), table.TimestampMillis(ts), v)})
+			ops = append(ops, ckOp{ts: ts, row: table.NewRow(table.Int(int64(rng.IntN(8))), table.TimestampMillis(ts), v)})
 		}
 		return ops
 	}
-	run := func(ops []op, ref bool, maxBufd int) []string {
-		out := &sliceOut{}
-		var backend *state.Heap
-		var kp *operator.KeyedProcess[string, table.Row, table.Row]
-		open := func(restored *operator.Restored) {
-			fn := &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref}
-			kp = &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out}
-			rt := &operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
-				MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
-				Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}, Restored: restored}
-			if err := kp.Open(rt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
-		open(nil)
-		wm := int64(base.MinTime)
-		for _, o := range ops {
-			switch o.kind {
-			case 0:
-				kp.Collect(o.ts, o.row)
-			case 1:
-				wm = o.wm
-				kp.Watermark(wm)
-			case 2, 3:
-				if ref {
-					continue
-				}
-				if _, err := kp.SnapshotState(1); err != nil {
-					t.Fatal(err)
-				}
-				if o.kind == 2 {
-					continue
-				}
-				timers := kp.SnapshotTimers()
-				groups := map[int][]byte{}
-				for kg := range base.DefaultMaxParallelism {
-					groups[kg] = state.AppendGroup(nil, backend, kg)
-				}
-				backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
-				for kg, b := range groups {
-					if err := state.RestoreGroup(backend, kg, b); err != nil {
-						t.Fatal(err)
-					}
-				}
-				open(&operator.Restored{CheckpointID: 1, Timers: timers})
-				if wm != base.MinTime {
-					kp.Watermark(wm) // the watermark is not in a snapshot
-				}
-			}
-		}
-		kp.Watermark(base.MaxTime)
-		if err := kp.Finish(); err != nil {
-			t.Fatal(err)
-		}
-		return out.rows
+	run := func(ops []ckOp, ref bool, maxBufd int) []string {
+		return runWithCheckpoints(t, ops, keyFn, !ref, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref}
+		})
 	}
 	for seed := range uint64(150) {
 		ops := gen(seed)
@@ -164,4 +108,76 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			}
 		}
 	}
+}
+
+// ckOp is a step of runWithCheckpoints: a row, a watermark, a checkpoint
+// barrier, or a barrier and a restore from what it captured.
+type ckOp struct {
+	kind   int // 0 row, 1 watermark, 2 checkpoint, 3 checkpoint and restore
+	ts, wm int64
+	row    table.Row
+}
+
+// runWithCheckpoints runs a keyed function in a KeyedProcess over ops
+// (barriers and restores only if checkpoints) and returns what it
+// emitted, timestamp first, after a last watermark at MaxTime and Finish.
+// A restore captures the keyed state and timers as a checkpoint does and
+// opens a new function on them, under the last watermark.
+func runWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, checkpoints bool,
+	newFn func() stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
+	t.Helper()
+	out := &sliceOut{}
+	var backend *state.Heap
+	var kp *operator.KeyedProcess[string, table.Row, table.Row]
+	open := func(restored *operator.Restored) {
+		kp = &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
+		rt := &operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
+			MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
+			Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}, Restored: restored}
+		if err := kp.Open(rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+	open(nil)
+	wm := int64(base.MinTime)
+	for _, o := range ops {
+		switch o.kind {
+		case 0:
+			kp.Collect(o.ts, o.row)
+		case 1:
+			wm = o.wm
+			kp.Watermark(wm)
+		case 2, 3:
+			if !checkpoints {
+				continue
+			}
+			if _, err := kp.SnapshotState(1); err != nil {
+				t.Fatal(err)
+			}
+			if o.kind == 2 {
+				continue
+			}
+			timers := kp.SnapshotTimers()
+			groups := map[int][]byte{}
+			for kg := range base.DefaultMaxParallelism {
+				groups[kg] = state.AppendGroup(nil, backend, kg)
+			}
+			backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+			for kg, b := range groups {
+				if err := state.RestoreGroup(backend, kg, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			open(&operator.Restored{CheckpointID: 1, Timers: timers})
+			if wm != base.MinTime {
+				kp.Watermark(wm) // the watermark is not in a snapshot
+			}
+		}
+	}
+	kp.Watermark(base.MaxTime)
+	if err := kp.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return out.rows
 }
