@@ -363,6 +363,17 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	Fn       KeyedCoProcessFunction[K, I1, I2, O]
 	Out      Collector[O]
 	onTimer  func(tm *Timer)
+	buf      KeyedCoBuffer[K] // Fn, when it keeps records in memory
+	useKey   func(K)
+}
+
+// KeyedCoBuffer is implemented by a KeyedCoProcessFunction that keeps
+// records in memory instead of keyed state (with the timers the state
+// would have): the operator calls Flush, which must move them into keyed
+// state (setKey makes a key current), when a checkpoint barrier passes
+// (before the state is captured) and at Finish.
+type KeyedCoBuffer[K any] interface {
+	Flush(ctx *KeyedContext[K], setKey func(K)) error
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
@@ -379,8 +390,33 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
 			o.Fail(err)
 		}
 	}
+	if b, ok := o.Fn.(KeyedCoBuffer[K]); ok {
+		o.buf = b
+		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
+}
+
+// SnapshotState flushes a buffering Fn into keyed state as the barrier
+// passes (KeyedCoBuffer); the operator has no non-keyed state.
+func (o *KeyedCoProcess[K, I1, I2, O]) SnapshotState(int64) ([]byte, error) {
+	if o.buf != nil {
+		o.Enter()
+		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// Finish flushes a buffering Fn (KeyedCoBuffer).
+func (o *KeyedCoProcess[K, I1, I2, O]) Finish() error {
+	if o.buf != nil {
+		o.Enter()
+		return o.buf.Flush(&o.ctx, o.useKey)
+	}
+	return nil
 }
 
 // Input1 is the collector of the first input.

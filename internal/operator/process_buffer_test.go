@@ -66,3 +66,46 @@ func TestKeyedProcessWatermarkBuffer(t *testing.T) {
 		}
 	}
 }
+
+// coFlushLog is a two-input keyed function that keeps records in memory
+// (KeyedCoBuffer).
+type coFlushLog struct{ calls *[]string }
+
+func (coFlushLog) Open(*OpenContext) error                                     { return nil }
+func (coFlushLog) ProcessElement1(*KeyedContext[int], int, Emitter[int]) error { return nil }
+func (coFlushLog) ProcessElement2(*KeyedContext[int], int, Emitter[int]) error { return nil }
+func (coFlushLog) OnTimer(*KeyedContext[int], int64, Emitter[int]) error       { return nil }
+func (f coFlushLog) Flush(*KeyedContext[int], func(int)) error {
+	*f.calls = append(*f.calls, "flush")
+	return nil
+}
+
+// A KeyedCoBuffer is flushed when a checkpoint barrier passes and at
+// Finish, not at a watermark.
+func TestKeyedCoProcessBuffer(t *testing.T) {
+	var calls []string
+	backend := state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+	o := &KeyedCoProcess[int, int, int, int]{Key1: func(v int) int { return v }, Key2: func(v int) int { return v },
+		KeyCodec: codec.For[int](), Fn: coFlushLog{&calls}, Out: releasingOut{}}
+	rt := &Runtime{Ctx: context.Background(), Name: "p", Parallelism: 1, MaxParallelism: base.DefaultMaxParallelism,
+		KeyGroups: backend.KeyGroups(), Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &Metrics{}}
+	if err := o.Open(rt); err != nil {
+		t.Fatal(err)
+	}
+	o.Input1().Collect(1, 1)
+	o.Watermark(7)
+	if len(calls) != 0 {
+		t.Fatalf("flushed at a watermark: %v", calls)
+	}
+	if s, ok := any(o).(Snapshotter); ok { // as a checkpoint does
+		if _, err := s.SnapshotState(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"flush", "flush"}; !slices.Equal(calls, want) {
+		t.Fatalf("calls %v, want %v", calls, want)
+	}
+}

@@ -27,12 +27,11 @@ type Planner struct {
 	Factories map[string]connector.TableFactory
 	// NoSnapshots says that the jobs translated take no checkpoints (so
 	// no savepoints either: both need checkpoints on, and such a job
-	// restores from none): an operator's state is never captured, so the
-	// window join keeps its rows in memory instead of in keyed state
-	// (windowjoin.go; the sliced window aggregation and the aggregation
-	// over a window relation do so with checkpoints too: windowslice.go,
-	// window.go).
-	// false is always correct.
+	// restores from none). false is always correct. No translation reads
+	// it since branch sqlckpt: the window operators that kept rows or
+	// accumulators in memory only without snapshots now move them into
+	// keyed state when a checkpoint barrier passes (windowslice.go,
+	// window.go, windowjoin.go).
 	NoSnapshots bool
 	b           binder
 	// ranks are the row-number bounds (alias -> N) of the enclosing

@@ -116,6 +116,7 @@ type ckOp struct {
 	kind   int // 0 row, 1 watermark, 2 checkpoint, 3 checkpoint and restore
 	ts, wm int64
 	row    table.Row
+	left   bool // of a two-input operator: the row is the first input's
 }
 
 // runWithCheckpoints runs a keyed function in a KeyedProcess over ops
@@ -127,38 +128,87 @@ func runWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, 
 	newFn func() stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
 	t.Helper()
 	out := &sliceOut{}
-	var backend *state.Heap
 	var kp *operator.KeyedProcess[string, table.Row, table.Row]
-	open := func(restored *operator.Restored) {
+	driveWithCheckpoints(t, ops, checkpoints, func(rt *operator.Runtime) ckDriven {
 		kp = &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
-		rt := &operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
-			MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
-			Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}, Restored: restored}
 		if err := kp.Open(rt); err != nil {
 			t.Fatal(err)
 		}
+		return ckDriven{kp, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+	})
+	return out.rows
+}
+
+// runCoWithCheckpoints is runWithCheckpoints of a keyed two-input function.
+func runCoWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, checkpoints bool,
+	newFn func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row]) []string {
+	t.Helper()
+	out := &sliceOut{}
+	driveWithCheckpoints(t, ops, checkpoints, func(rt *operator.Runtime) ckDriven {
+		kp := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: keyFn, Key2: keyFn, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
+		if err := kp.Open(rt); err != nil {
+			t.Fatal(err)
+		}
+		in1, in2 := kp.Input1(), kp.Input2()
+		return ckDriven{kp, func(o ckOp) {
+			if o.left {
+				in1.Collect(o.ts, o.row)
+			} else {
+				in2.Collect(o.ts, o.row)
+			}
+		}}
+	})
+	return out.rows
+}
+
+// ckOperator is what driveWithCheckpoints needs of a keyed operator.
+type ckOperator interface {
+	Watermark(int64)
+	Finish() error
+	SnapshotTimers() map[int][]byte
+}
+
+type ckDriven struct {
+	op     ckOperator
+	record func(ckOp)
+}
+
+// driveWithCheckpoints runs ops through the operators open builds, a new
+// one on the state and timers captured at each restore.
+func driveWithCheckpoints(t *testing.T, ops []ckOp, checkpoints bool, open func(*operator.Runtime) ckDriven) {
+	t.Helper()
+	var backend *state.Heap
+	var d ckDriven
+	start := func(restored *operator.Restored) {
+		d = open(&operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
+			MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
+			Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}, Restored: restored})
 	}
 	backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
-	open(nil)
+	start(nil)
 	wm := int64(base.MinTime)
 	for _, o := range ops {
 		switch o.kind {
 		case 0:
-			kp.Collect(o.ts, o.row)
+			d.record(o)
 		case 1:
 			wm = o.wm
-			kp.Watermark(wm)
+			d.op.Watermark(wm)
 		case 2, 3:
 			if !checkpoints {
 				continue
 			}
-			if _, err := kp.SnapshotState(1); err != nil {
-				t.Fatal(err)
+			// As a checkpoint: SnapshotState (the barrier), then the
+			// timers and the keyed state.
+			if s, ok := d.op.(operator.Snapshotter); ok {
+				if _, err := s.SnapshotState(1); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if o.kind == 2 {
 				continue
 			}
-			timers := kp.SnapshotTimers()
+			timers := d.op.SnapshotTimers()
 			groups := map[int][]byte{}
 			for kg := range base.DefaultMaxParallelism {
 				groups[kg] = state.AppendGroup(nil, backend, kg)
@@ -169,15 +219,14 @@ func runWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, 
 					t.Fatal(err)
 				}
 			}
-			open(&operator.Restored{CheckpointID: 1, Timers: timers})
+			start(&operator.Restored{CheckpointID: 1, Timers: timers})
 			if wm != base.MinTime {
-				kp.Watermark(wm) // the watermark is not in a snapshot
+				d.op.Watermark(wm) // the watermark is not in a snapshot
 			}
 		}
 	}
-	kp.Watermark(base.MaxTime)
-	if err := kp.Finish(); err != nil {
+	d.op.Watermark(base.MaxTime)
+	if err := d.op.Finish(); err != nil {
 		t.Fatal(err)
 	}
-	return out.rows
 }
