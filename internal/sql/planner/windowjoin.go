@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/stream"
@@ -163,8 +164,8 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 // memory first. A checkpoint barrier (Flush, operator.KeyedCoBuffer)
 // moves the rows in memory into state, before the key's rows there, so a
 // snapshot holds the state path's state; the key's later rows go to state
-// too (stateKeys) until its window fires. A restored operator keeps every
-// row in state (its keys in state are not known).
+// too (stateKeys) until its window fires, as do a restored operator's
+// keys in state.
 type windowJoinFn struct {
 	n           *WindowJoin
 	lc, rc      *table.RowCodec
@@ -205,12 +206,33 @@ const (
 func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListState[[]byte](ctx, "window-join-left")
 	f.right = stream.NewListState[[]byte](ctx, "window-join-right")
-	if ctx.RT != nil && ctx.RT.Restored != nil {
-		f.mem = false // rows from a snapshot are in state
-	}
 	f.spilled = !f.mem
 	f.index = make(map[string]int32)
 	f.stateKeys = make(map[string]struct{})
+	if ctx.RT != nil && ctx.RT.Restored != nil && f.mem {
+		// Rows from a snapshot are in state: their keys' later rows go
+		// there too (the key groups of the subtask are restored before
+		// Open; keys are encoded with codec.For[string], stream.KeyBy's).
+		c := codec.For[string]()
+		var err error
+		for _, name := range []string{"window-join-left", "window-join-right"} {
+			t := ctx.KC.Backend.Table(name)
+			for kg := ctx.RT.KeyGroups.Start; kg < ctx.RT.KeyGroups.End && err == nil; kg++ {
+				t.ScanGroup(kg, func(key, _, _ []byte) bool {
+					var k string
+					if k, err = c.Decode(key); err != nil {
+						return false
+					}
+					f.stateKeys[k] = struct{}{}
+					return true
+				})
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("window join: restored key: %w", err)
+		}
+		f.spilled = f.spilled || len(f.stateKeys) > 0
+	}
 	if f.maxBytes == 0 {
 		f.maxBytes = maxJoinBytes
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -89,9 +90,8 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // nothing of them is in state, so no timer of theirs interleaves (a key's
 // timers are at the ends of the windows that hold its slices in state).
 // So a job checkpointing often fires most windows from memory, and the
-// output (rows and order) is the state path's. A restored operator does
-// not know what is in state (stateEnds): it folds at every watermark
-// (foldAll), the state path of before.
+// output (rows and order) is the state path's. A restored operator counts
+// the slices of its key groups in state by end when it opens.
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -111,7 +111,7 @@ type sliceAgg struct {
 	bufBytes int              // an estimate of the buffer's memory
 	maxBytes int
 
-	foldAll   bool          // fold at every watermark (restored: stateEnds not known)
+	foldAll   bool          // fold at every watermark (the state path; tests)
 	stateEnds map[int64]int // slice end -> keys with that slice in state (exact unless foldAll)
 	minFirst  int64         // the earliest first of bufd, MaxInt64 if none
 	cand      []int64       // scratch of foldCovered: window ends due
@@ -161,8 +161,25 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.index = make(map[sliceKey]int)
 	s.stateEnds = make(map[int64]int)
 	s.endFirst = make(map[int64]int64)
-	if ctx.RT != nil && ctx.RT.Restored != nil {
-		s.foldAll = true // state from a snapshot: not counted in stateEnds
+	if ctx.RT != nil && ctx.RT.Restored != nil && !s.foldAll {
+		// The slices in state from a snapshot, counted by end: every
+		// entry of the table is one key's slice (the key groups of the
+		// subtask are restored before Open).
+		t, c := ctx.KC.Backend.Table("slices"), codec.For[int64]()
+		var err error
+		for kg := ctx.RT.KeyGroups.Start; kg < ctx.RT.KeyGroups.End && err == nil; kg++ {
+			t.ScanGroup(kg, func(_, sub, _ []byte) bool {
+				var e int64
+				if e, err = c.Decode(sub); err != nil {
+					return false
+				}
+				s.stateEnds[e]++
+				return true
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("window aggregate: restored slice: %w", err)
+		}
 	}
 	if s.maxBufd == 0 {
 		s.maxBufd = math.MaxInt
