@@ -27,8 +27,8 @@ import (
 // buffer, the windowed MAX's accumulators, the join's rows), and with
 // checkpoints, the job stopped with a savepoint halfway and restored from
 // it (the savepoint's barrier folds the buffers into keyed state and
-// timers; the restored sliced aggregation folds at every watermark, the
-// state path). Both give the same rows. The state and timers a snapshot
+// timers; the restored operators find them there when they open). Both
+// give the same rows. The state and timers a snapshot
 // captures are the state path's, as before the memory path, so a
 // savepoint of either build restores into the other as here.
 func TestWindowsFromMemoryMatchStateAcrossSavepoint(t *testing.T) {
