@@ -189,5 +189,16 @@ func TestWindowedAggMemoryWithCheckpoints(t *testing.T) {
 				t.Fatalf("seed %d, %d keys in memory, against the state path: %s", seed, maxKeys, firstDiff(got, want))
 			}
 		}
+		for _, startMem := range []bool{true, false} { // the paths alternated at each restore
+			opens := 0
+			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				mem := startMem == (opens%2 == 0)
+				opens++
+				return &windowedAggFn{a: a, kc: kc, endCol: 1, mem: mem}
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d, paths alternated at restores (memory first %v): %s", seed, startMem, firstDiff(got, want))
+			}
+		}
 	}
 }

@@ -228,6 +228,20 @@ func TestWindowJoinMemoryWithCheckpoints(t *testing.T) {
 					t.Fatalf("%s seed %d, in memory (bound %d), against the state path: %s", kind, seed, bound, firstDiff(got, want))
 				}
 			}
+			// The paths alternated at each restore (snapshots of the state
+			// path, as before the memory path with checkpoints, restored
+			// into it, and the other way round).
+			for _, startMem := range []bool{true, false} {
+				opens := 0
+				got := runCoWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+					mem := startMem == (opens%2 == 0)
+					opens++
+					return newFn(mem, 0)()
+				})
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s seed %d, paths alternated at restores (memory first %v): %s", kind, seed, startMem, firstDiff(got, want))
+				}
+			}
 		}
 		if rows < 100 {
 			t.Fatalf("%s: %d rows in all", kind, rows)

@@ -107,6 +107,20 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 				t.Fatalf("size %d slide %d seed %d buffer %d, against the state path: %s", size, slide, seed, n, firstDiff(got, want))
 			}
 		}
+		// Snapshots of the state path (the builds before the memory path
+		// with checkpoints) restored into the memory path, and the other
+		// way round: a different path after each restore.
+		for _, startRef := range []bool{true, false} {
+			opens := 0
+			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				ref := startRef == (opens%2 == 0)
+				opens++
+				return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref}
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", size, slide, seed, startRef, firstDiff(got, want))
+			}
+		}
 	}
 }
 
