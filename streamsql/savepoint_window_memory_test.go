@@ -25,11 +25,12 @@ import (
 // (the watermark follows every row) twice: without checkpoints, where the
 // windows fire from memory (Planner.NoSnapshots: the sliced aggregation's
 // buffer, the windowed MAX's accumulators, the join's rows), and with
-// checkpoints, where they go through keyed state and timers, the job
-// stopped with a savepoint halfway and restored from it. Both give the
-// same rows. The state path and its layout are those of the binaries
-// before the memory path (a checkpointed job never takes it), so a
-// savepoint of either restores into the other as here.
+// checkpoints, the job stopped with a savepoint halfway and restored from
+// it (the savepoint's barrier folds the buffers into keyed state and
+// timers; the restored operators find them there when they open). Both
+// give the same rows. The state and timers a snapshot
+// captures are the state path's, as before the memory path, so a
+// savepoint of either build restores into the other as here.
 func TestWindowsFromMemoryMatchStateAcrossSavepoint(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(3, 9))

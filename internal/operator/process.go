@@ -182,7 +182,8 @@ type KeyedProcessFunction[K, I, O any] interface {
 // aggregation). The operator calls Flush, which must move everything
 // buffered into keyed state and timers (setKey makes a key current for
 // the state handles and timer registrations), before the event-time
-// timers of a watermark fire (with the watermark not yet advanced), when a
+// timers of a watermark fire (with the watermark not yet advanced; a
+// WatermarkBuffer gets FlushWatermark there instead), when a
 // checkpoint barrier passes (before the state is captured, so a restore
 // sees every record before the barrier), after a record when Full says
 // so, and at Finish (a no-op today: the end of input first advances the
@@ -193,6 +194,20 @@ type KeyedProcessFunction[K, I, O any] interface {
 type KeyedBuffer[K any] interface {
 	Full() bool
 	Flush(ctx *KeyedContext[K], setKey func(K)) error
+}
+
+// WatermarkBuffer is implemented by a KeyedBuffer that need not move
+// everything into state at a watermark: the operator then calls
+// FlushWatermark instead of Flush before the event-time timers of a
+// watermark fire (wm is the new watermark, not yet advanced; the timers
+// at or before it fire right after), and Flush only when a checkpoint
+// barrier passes, when Full says so and at Finish, where everything must
+// be in state. FlushWatermark must leave in state, with their timers,
+// whatever the timers about to fire read; what it keeps in memory it
+// fires itself (from a timer it registered).
+type WatermarkBuffer[K any] interface {
+	KeyedBuffer[K]
+	FlushWatermark(ctx *KeyedContext[K], setKey func(K), wm int64) error
 }
 
 // KeyedProcess runs a KeyedProcessFunction.
@@ -209,6 +224,7 @@ type KeyedProcess[K, I, O any] struct {
 	Releases bool
 	onTimer  func(tm *Timer)
 	buf      KeyedBuffer[K] // Fn, when it buffers
+	wmBuf    WatermarkBuffer[K]
 	useKey   func(K)
 }
 
@@ -228,6 +244,7 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 	}
 	if b, ok := o.Fn.(KeyedBuffer[K]); ok {
 		o.buf = b
+		o.wmBuf, _ = b.(WatermarkBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
 	}
 	defer o.Guard()
@@ -255,7 +272,11 @@ func (o *KeyedProcess[K, I, O]) flush() {
 
 func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 	o.Enter()
-	if o.buf != nil {
+	if o.wmBuf != nil {
+		if err := o.wmBuf.FlushWatermark(&o.ctx, o.useKey, wm); err != nil {
+			o.Fail(err)
+		}
+	} else if o.buf != nil {
 		o.flush()
 	}
 	o.Base.Watermark(wm)
@@ -342,6 +363,17 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	Fn       KeyedCoProcessFunction[K, I1, I2, O]
 	Out      Collector[O]
 	onTimer  func(tm *Timer)
+	buf      KeyedCoBuffer[K] // Fn, when it keeps records in memory
+	useKey   func(K)
+}
+
+// KeyedCoBuffer is implemented by a KeyedCoProcessFunction that keeps
+// records in memory instead of keyed state (with the timers the state
+// would have): the operator calls Flush, which must move them into keyed
+// state (setKey makes a key current), when a checkpoint barrier passes
+// (before the state is captured) and at Finish.
+type KeyedCoBuffer[K any] interface {
+	Flush(ctx *KeyedContext[K], setKey func(K)) error
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
@@ -358,8 +390,33 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
 			o.Fail(err)
 		}
 	}
+	if b, ok := o.Fn.(KeyedCoBuffer[K]); ok {
+		o.buf = b
+		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
+}
+
+// SnapshotState flushes a buffering Fn into keyed state as the barrier
+// passes (KeyedCoBuffer); the operator has no non-keyed state.
+func (o *KeyedCoProcess[K, I1, I2, O]) SnapshotState(int64) ([]byte, error) {
+	if o.buf != nil {
+		o.Enter()
+		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// Finish flushes a buffering Fn (KeyedCoBuffer).
+func (o *KeyedCoProcess[K, I1, I2, O]) Finish() error {
+	if o.buf != nil {
+		o.Enter()
+		return o.buf.Flush(&o.ctx, o.useKey)
+	}
+	return nil
 }
 
 // Input1 is the collector of the first input.

@@ -27,10 +27,11 @@ type Planner struct {
 	Factories map[string]connector.TableFactory
 	// NoSnapshots says that the jobs translated take no checkpoints (so
 	// no savepoints either: both need checkpoints on, and such a job
-	// restores from none): an operator's state is never captured, so the
-	// sliced window aggregation keeps its slices in memory and fires
-	// windows from there instead of through keyed state and a timer per
-	// key and window (windowslice.go). false is always correct.
+	// restores from none). false is always correct. No translation reads
+	// it since branch sqlckpt: the window operators that kept rows or
+	// accumulators in memory only without snapshots now move them into
+	// keyed state when a checkpoint barrier passes (windowslice.go,
+	// window.go, windowjoin.go).
 	NoSnapshots bool
 	b           binder
 	// ranks are the row-number bounds (alias -> N) of the enclosing

@@ -297,9 +297,8 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
-	mem := tr.p.NoSnapshots
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: mem}
+		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
 }
@@ -309,10 +308,13 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 // bytes) and one timer, at window_end - 1, registered with the
 // accumulator.
 //
-// With mem (the job takes no snapshots, Planner.NoSnapshots), the
-// accumulators are kept in memory instead (up to maxWindowedKeys keys;
-// the keys after those go to state: a key is in one place or the other),
-// with the same timers, so the same rows in the same order.
+// With mem, the accumulators are kept in memory instead (up to
+// maxWindowedKeys keys; the keys after those go to state: a key is in one
+// place or the other), with the same timers, so the same rows in the same
+// order. A checkpoint barrier moves them into state (Flush,
+// operator.KeyedBuffer; a watermark moves nothing, FlushWatermark), so a
+// snapshot holds the state path's state and timers; those keys then stay
+// on the state path, and a restored operator's keys in state too.
 type windowedAggFn struct {
 	a      *accs
 	kc     *table.RowCodec
@@ -333,9 +335,6 @@ const maxWindowedKeys = 1 << 16
 
 func (f *windowedAggFn) Open(ctx *stream.OpenContext) error {
 	f.acc = stream.NewValueState[[]byte](ctx, "acc")
-	if ctx.RT != nil && ctx.RT.Restored != nil {
-		f.mem = false // accumulators from a snapshot are in state
-	}
 	f.index = make(map[string][]table.Value)
 	if f.maxKeys == 0 {
 		f.maxKeys = maxWindowedKeys
@@ -385,6 +384,32 @@ func (f *windowedAggFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 		return err
 	}
 	f.acc.Set(f.buf) // copied
+	return nil
+}
+
+// Full is false: the keys past maxWindowedKeys go to state as they come
+// (operator.KeyedBuffer).
+func (f *windowedAggFn) Full() bool { return false }
+
+// Flush moves the accumulators in memory into state (a checkpoint
+// barrier, the end of the input; operator.KeyedBuffer); their timers are
+// registered already.
+func (f *windowedAggFn) Flush(_ *stream.KeyedContext[string], setKey func(string)) error {
+	for k, acc := range f.index {
+		setKey(k)
+		var err error
+		if f.buf, err = f.a.codec.AppendRow(f.buf[:0], table.Row{Fields: acc}); err != nil {
+			return err
+		}
+		f.acc.Set(f.buf) // copied
+	}
+	clear(f.index)
+	return nil
+}
+
+// FlushWatermark keeps the accumulators in memory: their timers fire
+// them (operator.WatermarkBuffer).
+func (f *windowedAggFn) FlushWatermark(*stream.KeyedContext[string], func(string), int64) error {
 	return nil
 }
 

@@ -123,3 +123,82 @@ func TestWindowedAggMemoryMatchesState(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowedAggMemoryWithCheckpoints feeds random rows (several keys
+// and windows, late rows) and watermarks to the aggregation over a window
+// relation with its accumulators in memory (all keys, or 2), with
+// checkpoint barriers at random points (which move them into state) and
+// some restored into a new operator, and checks that it emits the rows of
+// the state path, with their timestamps and in their order.
+func TestWindowedAggMemoryWithCheckpoints(t *testing.T) {
+	types := []table.Type{table.BigIntType(), table.TimestampType(3).NotNull(), table.BigIntType()} // k, window_end, v
+	var aggs []AggCall
+	for _, c := range []struct {
+		name string
+		args []int
+	}{{"MAX", []int{2}}, {"COUNT", nil}, {"SUM", []int{2}}} {
+		var at []table.Type
+		for _, a := range c.args {
+			at = append(at, types[a])
+		}
+		f, err := expr.NewAggregate(c.name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
+	}
+	a := newAccs(aggs)
+	kc := table.NewRowCodecTypes(types[0], types[1])
+	keyFn := func(r table.Row) string {
+		b, err := kc.AppendRow(nil, table.Row{Fields: r.Fields[:2]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 23))
+		var ops []ckOp
+		wm := int64(-1)
+		for range 150 {
+			switch rng.IntN(12) {
+			case 0, 1:
+				wm += int64(rng.IntN(250))
+				ops = append(ops, ckOp{kind: 1, wm: wm})
+			case 2:
+				ops = append(ops, ckOp{kind: 2 + rng.IntN(2)})
+			}
+			end := max((max(wm, 0)/100+int64(rng.IntN(4)))*100, 100) // some fired already: late
+			v := table.Int(int64(rng.IntN(50)))
+			if rng.IntN(5) == 0 {
+				v = table.Null
+			}
+			ops = append(ops, ckOp{ts: end - 1, row: table.NewRow(table.Int(int64(rng.IntN(5))), table.TimestampMillis(end), v)})
+		}
+		want := runWithCheckpoints(t, ops, keyFn, false, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return &windowedAggFn{a: a, kc: kc, endCol: 1}
+		})
+		if len(want) == 0 {
+			t.Fatalf("seed %d: no rows", seed)
+		}
+		for _, maxKeys := range []int{0, 2} {
+			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				return &windowedAggFn{a: a, kc: kc, endCol: 1, mem: true, maxKeys: maxKeys}
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d, %d keys in memory, against the state path: %s", seed, maxKeys, firstDiff(got, want))
+			}
+		}
+		for _, startMem := range []bool{true, false} { // the paths alternated at each restore
+			opens := 0
+			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				mem := startMem == (opens%2 == 0)
+				opens++
+				return &windowedAggFn{a: a, kc: kc, endCol: 1, mem: mem}
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d, paths alternated at restores (memory first %v): %s", seed, startMem, firstDiff(got, want))
+			}
+		}
+	}
+}

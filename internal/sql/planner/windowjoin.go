@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
 	"github.com/stromio/strom/stream"
@@ -130,13 +131,12 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	// kept) and leave the state when their window ends.
 	lkey, _ := joinKeyOf(n.L, n.LKeys, n.NullSafe, 'L')
 	rkey, _ := joinKeyOf(n.R, n.RKeys, n.NullSafe, 'R')
-	mem := tr.p.NoSnapshots
 	post := tr.joinPost[n]
 	if n.Kind != "INNER" {
 		post = nil
 	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: mem, post: post}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
@@ -156,12 +156,16 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 // the window, so a key's rows all wait for one timer, window_end - 1.
 // Each side's rows are RowCodec bytes in list state.
 //
-// With mem (the job takes no snapshots, Planner.NoSnapshots), a key's
-// rows are the same bytes appended to a buffer of the key in memory (a
-// uvarint length before each), and the timer is registered once per key:
-// the same timers, so the same firing order. Past maxJoinBytes the rows
-// that come after go to state, for good; a key's rows in memory came
-// before its rows in state, so OnTimer reads memory first.
+// With mem, a key's rows are the same bytes appended to a buffer of the
+// key in memory (a uvarint length before each), and the timer is
+// registered once per key: the same timers, so the same firing order.
+// Past maxJoinBytes the rows that come after go to state, for good; a
+// key's rows in memory came before its rows in state, so OnTimer reads
+// memory first. A checkpoint barrier (Flush, operator.KeyedCoBuffer)
+// moves the rows in memory into state, before the key's rows there, so a
+// snapshot holds the state path's state; the key's later rows go to state
+// too (stateKeys) until its window fires, as do a restored operator's
+// keys in state.
 type windowJoinFn struct {
 	n           *WindowJoin
 	lc, rc      *table.RowCodec
@@ -169,18 +173,19 @@ type windowJoinFn struct {
 	left, right *stream.ListState[[]byte]
 	buf         []byte
 
-	mem      bool             // new rows go to memory
-	spilled  bool             // some rows went to state
-	index    map[string]int32 // key -> its rows in ents
-	ents     []keyRows
-	free     []int32
-	memBytes int
-	maxBytes int
-	lb, rb   [][]byte // scratch of OnTimer: encoded rows
-	rs       []table.Row
-	lrow     []table.Value // a decoded left row
-	matched  []bool
-	pair     table.Row // the joined row the condition reads
+	mem       bool                // new rows go to memory
+	spilled   bool                // some rows went to state
+	stateKeys map[string]struct{} // keys moved to state by Flush, window not fired
+	index     map[string]int32    // key -> its rows in ents
+	ents      []keyRows
+	free      []int32
+	memBytes  int
+	maxBytes  int
+	lb, rb    [][]byte // scratch of OnTimer: encoded rows
+	rs        []table.Row
+	lrow      []table.Value // a decoded left row
+	matched   []bool
+	pair      table.Row // the joined row the condition reads
 	// post are filters of the Calc over an inner join (integer
 	// comparisons that cannot fail on a joined row): a pair they drop
 	// is not built (the Calc applies them again).
@@ -201,11 +206,33 @@ const (
 func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListState[[]byte](ctx, "window-join-left")
 	f.right = stream.NewListState[[]byte](ctx, "window-join-right")
-	if ctx.RT != nil && ctx.RT.Restored != nil {
-		f.mem = false // rows from a snapshot are in state
-	}
 	f.spilled = !f.mem
 	f.index = make(map[string]int32)
+	f.stateKeys = make(map[string]struct{})
+	if ctx.RT != nil && ctx.RT.Restored != nil && f.mem {
+		// Rows from a snapshot are in state: their keys' later rows go
+		// there too (the key groups of the subtask are restored before
+		// Open; keys are encoded with codec.For[string], stream.KeyBy's).
+		c := codec.For[string]()
+		var err error
+		for _, name := range []string{"window-join-left", "window-join-right"} {
+			t := ctx.KC.Backend.Table(name)
+			for kg := ctx.RT.KeyGroups.Start; kg < ctx.RT.KeyGroups.End && err == nil; kg++ {
+				t.ScanGroup(kg, func(key, _, _ []byte) bool {
+					var k string
+					if k, err = c.Decode(key); err != nil {
+						return false
+					}
+					f.stateKeys[k] = struct{}{}
+					return true
+				})
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("window join: restored key: %w", err)
+		}
+		f.spilled = f.spilled || len(f.stateKeys) > 0
+	}
 	if f.maxBytes == 0 {
 		f.maxBytes = maxJoinBytes
 	}
@@ -219,7 +246,12 @@ func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end in
 		return nil
 	}
 	if f.mem {
-		return f.addMem(ctx, v, e, c, left)
+		if len(f.stateKeys) == 0 {
+			return f.addMem(ctx, v, e, c, left)
+		}
+		if _, ok := f.stateKeys[ctx.Key()]; !ok {
+			return f.addMem(ctx, v, e, c, left)
+		}
 	}
 	var err error
 	if f.buf, err = c.AppendRow(f.buf[:0], table.Row{Fields: v.Fields}); err != nil {
@@ -312,9 +344,49 @@ func (f *windowJoinFn) rows(ctx *stream.KeyedContext[string]) (lb, rb [][]byte, 
 		rb = append(rb, f.right.Get()...)
 		f.left.Clear()
 		f.right.Clear()
+		if len(f.stateKeys) > 0 {
+			delete(f.stateKeys, ctx.Key())
+		}
 	}
 	f.lb, f.rb = lb, rb
 	return lb, rb, nil
+}
+
+// Flush moves the rows in memory into state (a checkpoint barrier, the
+// end of the input; operator.KeyedCoBuffer), each key's before the rows
+// it has there (which came after them); their timers are registered.
+func (f *windowJoinFn) Flush(_ *stream.KeyedContext[string], setKey func(string)) error {
+	if len(f.index) == 0 {
+		return nil
+	}
+	for key, i := range f.index {
+		setKey(key)
+		ent := &f.ents[i]
+		for _, side := range []struct {
+			b  []byte
+			st *stream.ListState[[]byte]
+		}{{ent.l, f.left}, {ent.r, f.right}} {
+			var after [][]byte
+			if f.spilled {
+				after = side.st.Get()
+				side.st.Clear()
+			}
+			rows, err := split(nil, side.b)
+			if err != nil {
+				return err
+			}
+			for _, b := range append(rows, after...) {
+				side.st.Add(b) // copied
+			}
+		}
+		f.memBytes -= joinKeyOverhead + len(key) + len(ent.l) + len(ent.r)
+		ent.l, ent.r = ent.l[:0], ent.r[:0]
+		f.free = append(f.free, i)
+		f.stateKeys[key] = struct{}{}
+	}
+	clear(f.index)
+	f.spilled = true
+	return nil
 }
 
 func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {

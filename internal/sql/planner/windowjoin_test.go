@@ -227,3 +227,74 @@ func TestWindowJoinMemoryAccounting(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowJoinMemoryWithCheckpoints feeds random rows of both sides and
+// watermarks to the window join with its rows in memory (unbounded, and
+// bounded so that rows go to state), with checkpoint barriers at random
+// points (which move the rows in memory into state) and some restored
+// into a new operator, for every join kind, and checks that it emits the
+// rows of the state path, with their timestamps and in their order.
+func TestWindowJoinMemoryWithCheckpoints(t *testing.T) {
+	ts := table.TimestampType(3).NotNull()
+	cols := []Col{{Name: "k", Type: table.BigIntType()}, {Name: "window_end", Type: ts}, {Name: "v", Type: table.BigIntType()}}
+	types := []table.Type{table.BigIntType(), ts, table.BigIntType()}
+	cond := func(r *table.Row) (bool, error) {
+		a, b := r.Fields[2], r.Fields[5]
+		return !a.IsNull() && !b.IsNull() && a.AsInt() < b.AsInt(), nil
+	}
+	keyFn := func(r table.Row) string { return r.Fields[0].String() + r.Fields[1].String() }
+	for _, kind := range []string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"} {
+		n := &WindowJoin{Kind: kind, L: &Calc{cols: cols}, R: &Calc{cols: cols}, LEnd: 1, REnd: 1}
+		newFn := func(mem bool, maxBytes int) func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+			return func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+				return &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), cond: cond, mem: mem, maxBytes: maxBytes}
+			}
+		}
+		rows := 0
+		for seed := range uint64(60) {
+			rng := rand.New(rand.NewPCG(seed, 31))
+			var ops []ckOp
+			wm := int64(-1)
+			for range 150 {
+				switch rng.IntN(12) {
+				case 0, 1:
+					wm += int64(rng.IntN(250))
+					ops = append(ops, ckOp{kind: 1, wm: wm})
+				case 2:
+					ops = append(ops, ckOp{kind: 2 + rng.IntN(2)})
+				}
+				end := (max(wm, 0)/100 + int64(rng.IntN(4))) * 100 // some windows fired already: late
+				v := table.Int(int64(rng.IntN(10)))
+				if rng.IntN(6) == 0 {
+					v = table.Null
+				}
+				ops = append(ops, ckOp{ts: max(end-1, 0), left: rng.IntN(2) == 0,
+					row: table.NewRow(table.Int(int64(rng.IntN(5))), table.TimestampMillis(end), v)})
+			}
+			want := runCoWithCheckpoints(t, ops, keyFn, false, newFn(false, 0))
+			rows += len(want)
+			for _, bound := range []int{0, 2000} {
+				if got := runCoWithCheckpoints(t, ops, keyFn, true, newFn(true, bound)); !slices.Equal(got, want) {
+					t.Fatalf("%s seed %d, in memory (bound %d), against the state path: %s", kind, seed, bound, firstDiff(got, want))
+				}
+			}
+			// The paths alternated at each restore (snapshots of the state
+			// path, as before the memory path with checkpoints, restored
+			// into it, and the other way round).
+			for _, startMem := range []bool{true, false} {
+				opens := 0
+				got := runCoWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+					mem := startMem == (opens%2 == 0)
+					opens++
+					return newFn(mem, 0)()
+				})
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s seed %d, paths alternated at restores (memory first %v): %s", kind, seed, startMem, firstDiff(got, want))
+				}
+			}
+		}
+		if rows < 100 {
+			t.Fatalf("%s: %d rows in all", kind, rows)
+		}
+	}
+}

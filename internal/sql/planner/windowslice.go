@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -52,9 +53,8 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	if c, ok := newIntSliceCodec(a.types); ok {
 		codec = c
 	}
-	memFire := tr.p.NoSnapshots
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec, memFire: memFire}
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
@@ -63,31 +63,35 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 //
 // It buffers, as Flink's WindowBuffer: a row is added to an accumulator
 // in memory for its key and slice (flat table.Values, no state access, no
-// encoding), and the buffer is folded into the slices in state (one state
-// read and write, and the first window's timer when the slice is new, per
-// key and slice) by Flush, which the operator calls before the timers of a
-// watermark fire, when a checkpoint barrier passes, when the buffer is
-// full and at the end of the input (operator.KeyedBuffer). Merging a
-// buffered accumulator into the slice's gives what adding its rows one by
-// one would (expr.Mergeable), and which windows a row is late for is
-// decided when it arrives, with the watermark it arrived under (the
-// watermark moves only after a Flush), so the output is the unbuffered
-// one's.
+// encoding). Merging a buffered accumulator into the slice's in state
+// gives what adding its rows one by one would (expr.Mergeable), and which
+// windows a row is late for is decided when it arrives, with the
+// watermark it arrived under, so the output is the unbuffered one's.
 //
-// Windows fired from memory (memFire: the job takes no snapshots, so no
-// Flush is a barrier's): while no slice is in state, a watermark's Flush
-// folds nothing. The buffer then holds every live slice, and one timer
-// (the sentinel, on the key of a slice of that window) at the earliest
-// window end - 1 of the buffered slices makes the operator call OnTimer
-// when that window is due; OnTimer fires the windows of that end of every
-// key from the buffer in key order (the order of the timers of equal
-// time the state path would have), keeps each slice's first unfired
-// window, drops the slices no later window needs and moves the sentinel to
-// the next end. A full buffer is folded into state (with the timers the
-// state path would have for what is left); from then on every Flush
-// folds, as without memFire, until the state holds no slice again (and so
-// no timer is pending: a slice's timers are all due by the window that
-// drops it).
+// The buffer stays in memory across watermarks, and windows fire from
+// it: one timer (the sentinel, on the key of a slice of that window) at
+// the earliest window end - 1 of the buffered slices makes the operator
+// call OnTimer when that window is due; OnTimer fires the windows of that
+// end of every key from the buffer in key order (the order of the timers
+// of equal time the state path would have), keeps each slice's first
+// unfired window, drops the slices no later window needs and moves the
+// sentinel to the next end.
+//
+// Flush (operator.KeyedBuffer: a checkpoint barrier, so that a snapshot
+// holds every row before it; a full buffer; the end of the input) folds
+// the whole buffer into the slices in state (one state read and write per
+// key and slice, and a new slice's first unfired window's timer), the
+// state layout and timers of the state path. A window with a slice of
+// some key in state then goes through the state path: FlushWatermark
+// (operator.WatermarkBuffer), before the timers of a watermark fire,
+// folds the buffered slices of each window due whose end has a slice in
+// state (stateEnds, counted per slice end), so that its timers fire it
+// with every row; the windows due without one fire from memory, and
+// nothing of them is in state, so no timer of theirs interleaves (a key's
+// timers are at the ends of the windows that hold its slices in state).
+// So a job checkpointing often fires most windows from memory, and the
+// output (rows and order) is the state path's. A restored operator counts
+// the slices of its key groups in state by end when it opens.
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -107,11 +111,12 @@ type sliceAgg struct {
 	bufBytes int              // an estimate of the buffer's memory
 	maxBytes int
 
-	memFire  bool  // windows may fire from the buffer (the job takes no snapshots)
-	full     bool  // Full said so: the next Flush folds
-	inState  int   // slices in state (memFire: a fresh start, counted exactly)
-	minFirst int64 // the earliest first of bufd (memFire), MaxInt64 if none
-	sentinel struct {
+	foldAll   bool          // fold at every watermark (the state path; tests)
+	stateEnds map[int64]int // slice end -> keys with that slice in state (exact unless foldAll)
+	minFirst  int64         // the earliest first of bufd, MaxInt64 if none
+	cand      []int64       // scratch of foldCovered: window ends due
+	endFirst  map[int64]int64
+	sentinel  struct {
 		key string
 		t   int64 // math.MinInt64: none
 	}
@@ -154,13 +159,32 @@ const (
 func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
 	s.index = make(map[sliceKey]int)
-	if ctx.RT != nil && ctx.RT.Restored != nil {
-		s.memFire = false // state from a snapshot: not counted in inState
+	s.stateEnds = make(map[int64]int)
+	s.endFirst = make(map[int64]int64)
+	if ctx.RT != nil && ctx.RT.Restored != nil && !s.foldAll {
+		// The slices in state from a snapshot, counted by end: every
+		// entry of the table is one key's slice (the key groups of the
+		// subtask are restored before Open).
+		t, c := ctx.KC.Backend.Table("slices"), codec.For[int64]()
+		var err error
+		for kg := ctx.RT.KeyGroups.Start; kg < ctx.RT.KeyGroups.End && err == nil; kg++ {
+			t.ScanGroup(kg, func(_, sub, _ []byte) bool {
+				var e int64
+				if e, err = c.Decode(sub); err != nil {
+					return false
+				}
+				s.stateEnds[e]++
+				return true
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("window aggregate: restored slice: %w", err)
+		}
 	}
 	if s.maxBufd == 0 {
-		s.maxBufd = maxBuffered
-		if s.memFire {
-			s.maxBufd = math.MaxInt
+		s.maxBufd = math.MaxInt
+		if s.foldAll {
+			s.maxBufd = maxBuffered
 		}
 	}
 	if s.maxBytes == 0 {
@@ -215,30 +239,131 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 // Full reports whether the buffer is to be folded into state now
 // (operator.KeyedBuffer).
 func (s *sliceAgg) Full() bool {
-	s.full = len(s.bufd) >= s.maxBufd || s.bufBytes >= s.maxBytes
-	return s.full
+	return len(s.bufd) >= s.maxBufd || s.bufBytes >= s.maxBytes
 }
 
-// Flush folds the buffered accumulators into the slices in state, in the
-// order their slices were first buffered (operator.KeyedBuffer); with
-// memFire, while no slice is in state and the buffer is not full, it
-// only moves the sentinel timer to the earliest window end of the buffer.
+// Flush folds the whole buffer into the slices in state, with the timers
+// the state path has (operator.KeyedBuffer: a checkpoint barrier, a full
+// buffer, the end of the input).
 func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
-	if s.memFire && !s.full && s.inState == 0 {
-		s.arm(ctx, setKey)
-		return nil
+	s.dropSentinel(ctx, setKey) // the fold registers the timers the state path has
+	return s.fold(ctx, setKey, func(*bufSlice) bool { return true })
+}
+
+// FlushWatermark is called before the timers of watermark wm fire
+// (operator.WatermarkBuffer). The buffer stays in memory, except the
+// slices of the windows due at wm that have a part in state (some key
+// has a slice of the window in state, so the window's timers are
+// pending or will be registered by the timers before it): those are
+// folded into state, and the timers fire them. The windows left fire
+// from memory (the sentinel). With foldAll it folds everything.
+func (s *sliceAgg) FlushWatermark(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
+	if s.foldAll {
+		return s.Flush(ctx, setKey)
 	}
-	s.full = false
-	if s.sentinel.t != math.MinInt64 { // the fold registers the timers the state path has
-		setKey(s.sentinel.key)
-		ctx.DeleteEventTimeTimer(s.sentinel.t)
-		s.sentinel.key, s.sentinel.t = "", math.MinInt64
+	if len(s.stateEnds) > 0 && s.minFirst != math.MaxInt64 && s.minFirst-1 <= wm {
+		if err := s.foldCovered(ctx, setKey, wm); err != nil {
+			return err
+		}
 	}
+	s.arm(ctx, setKey)
+	return nil
+}
+
+// foldCovered folds the buffered slices of the windows due at wm that
+// have a slice in state, in window order, until none is left: a slice
+// folded for a window moves its earlier windows to state too, so the
+// scan starts over after each fold.
+func (s *sliceAgg) foldCovered(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
+	for {
+		clear(s.endFirst)
+		for i := range s.bufd {
+			b := &s.bufd[i]
+			if f, ok := s.endFirst[b.end]; !ok || b.first < f {
+				s.endFirst[b.end] = b.first
+			}
+		}
+		s.cand = s.cand[:0]
+		for end, f := range s.endFirst {
+			for e := f; e <= end+s.size-s.slide && e-1 <= wm; e += s.slide {
+				s.cand = append(s.cand, e)
+			}
+		}
+		slices.Sort(s.cand)
+		s.cand = slices.Compact(s.cand)
+		folded := false
+		for _, e := range s.cand {
+			if !s.covered(e) {
+				continue
+			}
+			s.dropSentinel(ctx, setKey)
+			lo := e - s.size + s.slide
+			if err := s.fold(ctx, setKey, func(b *bufSlice) bool { return b.first <= e && b.end >= lo && b.end <= e }); err != nil {
+				return err
+			}
+			folded = true
+			break
+		}
+		if !folded {
+			return nil
+		}
+	}
+}
+
+// covered reports whether some key has a slice of the window ending at
+// end in state.
+func (s *sliceAgg) covered(end int64) bool {
+	for e := end - s.size + s.slide; e <= end; e += s.slide {
+		if s.stateEnds[e] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropSentinel deletes the sentinel timer, if any. The timers of its key
+// on the state path may have come to share it (its window was not due
+// when it was armed; a timer of the key's state slices registered it
+// since, and the window then has a slice in state, so it did not fire
+// from memory): it is registered again when the key has a slice of the
+// window in state (then the state path has that timer too).
+func (s *sliceAgg) dropSentinel(ctx *stream.KeyedContext[string], setKey func(string)) {
+	if s.sentinel.t == math.MinInt64 {
+		return
+	}
+	setKey(s.sentinel.key)
+	ctx.DeleteEventTimeTimer(s.sentinel.t)
+	end := s.sentinel.t + 1
+	for e := end - s.size + s.slide; e <= end; e += s.slide {
+		if s.stateEnds[e] > 0 && s.slices.Contains(e) {
+			ctx.RegisterEventTimeTimer(s.sentinel.t)
+			break
+		}
+	}
+	s.sentinel.key, s.sentinel.t = "", math.MinInt64
+}
+
+// fold folds the buffered slices that pred selects into the slices in
+// state, in the order they were first buffered, registering the first
+// unfired window's timer of a slice new in state; the others stay
+// buffered.
+func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), pred func(*bufSlice) bool) error {
 	if len(s.bufd) == 0 {
 		return nil
 	}
+	n := 0
+	s.minFirst = math.MaxInt64
 	for i := range s.bufd {
 		b := &s.bufd[i]
+		if !pred(b) {
+			s.minFirst = min(s.minFirst, b.first)
+			if n != i {
+				s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
+				s.index[s.bufd[n].sliceKey] = n
+			}
+			n++
+			continue
+		}
 		setKey(b.key)
 		acc := table.Row{Fields: b.acc}
 		if old, ok := s.slices.Get(b.end); ok {
@@ -255,18 +380,18 @@ func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) 
 			acc = have
 		} else {
 			ctx.RegisterEventTimeTimer(b.first - 1)
-			s.inState++
+			s.stateEnds[b.end]++
 		}
 		var err error
 		if s.buf, err = s.codec.append(s.buf[:0], acc); err != nil {
 			return err
 		}
 		s.slices.Put(b.end, s.buf)
+		delete(s.index, b.sliceKey)
+		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
 		b.key = "" // let the key go
 	}
-	s.bufd = s.bufd[:0]
-	clear(s.index)
-	s.bufBytes, s.minFirst, s.dirty = 0, math.MaxInt64, true
+	s.bufd, s.dirty = s.bufd[:n], true
 	return nil
 }
 
@@ -283,8 +408,8 @@ func (s *sliceAgg) arm(ctx *stream.KeyedContext[string], setKey func(string)) {
 	}
 	key := s.sentinel.key
 	if s.sentinel.t != math.MinInt64 {
+		s.dropSentinel(ctx, setKey)
 		setKey(key)
-		ctx.DeleteEventTimeTimer(s.sentinel.t)
 	} else if len(s.bufd) > 0 {
 		key = s.bufd[0].key
 		setKey(key)
@@ -295,7 +420,7 @@ func (s *sliceAgg) arm(ctx *stream.KeyedContext[string], setKey func(string)) {
 	}
 }
 
-// fireBuffered fires the windows ending at end from the buffer (memFire),
+// fireBuffered fires the windows ending at end from the buffer,
 // in key order, and moves the sentinel to the next window end.
 func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out stream.Emitter[table.Row]) error {
 	if s.dirty {
@@ -421,8 +546,8 @@ func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Em
 
 func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
 	end := t + 1
-	if t == s.sentinel.t && s.inState == 0 && ctx.Key() == s.sentinel.key {
-		return s.fireBuffered(ctx, end, out) // no other timer is pending
+	if t == s.sentinel.t && ctx.Key() == s.sentinel.key {
+		return s.fireBuffered(ctx, end, out) // no timer of the window's end in state
 	}
 	first := end - s.size + s.slide // the end of the window's first slice
 	s.in, s.old = s.in[:0], s.old[:0]
@@ -470,8 +595,12 @@ func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream
 	}
 	for _, e := range s.old {
 		s.slices.Remove(e)
+		if n := s.stateEnds[e]; n > 1 {
+			s.stateEnds[e] = n - 1
+		} else {
+			delete(s.stateEnds, e)
+		}
 	}
-	s.inState -= len(s.old)
 	if next != math.MaxInt64 {
 		ctx.RegisterEventTimeTimer(max(end+s.slide, next) - 1)
 	}

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -16,7 +17,7 @@ import (
 // arguments, several keys) to the sliced HOP and TUMBLE aggregations with
 // window buffers of 1, 3 and unbounded slices (folded into state after
 // every row, every third new slice, only at watermarks), and with windows
-// fired from memory (memFire: the buffer unbounded, so every window fires
+// fired from memory (memFire, not foldAll: the buffer unbounded, so every window fires
 // from it; or bounded to 1 or 3 slices, so that it is folded into state
 // when full and windows fire from state until no slice is left there,
 // then from memory again), and checks that all of them emit the same rows
@@ -63,7 +64,7 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
 			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, memFire: memFire}
+				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: !memFire}
 			})
 		})
 		if err != nil {
@@ -145,13 +146,22 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 			slices.Sort(sorted)
 			slices.Sort(want)
 			if !slices.Equal(sorted, want) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: got\n%v\nwant\n%v", size, slide, seed, c.n, c.memFire, sorted, want)
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: %s", size, slide, seed, c.n, c.memFire, firstDiff(sorted, want))
 			}
 			if first == nil {
 				first = got
 			} else if !slices.Equal(got, first) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: rows or their order differ from the buffer of 1:\n%v\n%v", size, slide, seed, c.n, c.memFire, got, first)
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: rows or their order differ from the buffer of 1: %s", size, slide, seed, c.n, c.memFire, firstDiff(got, first))
 			}
 		}
 	}
+}
+
+// firstDiff describes where got and want first differ.
+func firstDiff(got, want []string) string {
+	i := 0
+	for i < min(len(got), len(want)) && got[i] == want[i] {
+		i++
+	}
+	return fmt.Sprintf("%d rows, want %d; from row %d:\n%v\nwant\n%v", len(got), len(want), i, got[i:min(i+4, len(got))], want[i:min(i+4, len(want))])
 }
