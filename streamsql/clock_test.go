@@ -11,6 +11,7 @@ import (
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
 )
 
 // TestSelectShowsLTZInSessionZone: a bare SELECT prints a TIMESTAMP_LTZ
@@ -41,6 +42,54 @@ func TestSelectShowsLTZInSessionZone(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "op | ltz | now_ltz | ts\n"+c.want+"\n") {
 			t.Errorf("zone %q: got\n%s\nwant the row\n%s", c.zone, out.String(), c.want)
+		}
+	}
+}
+
+// TestQuerySchemaShowsLTZAsExec: the rows of Session.QuerySchema, shown
+// with the schema that comes with each of them (ResultSchema.AppendText),
+// read as Exec prints the same SELECT, a TIMESTAMP_LTZ in the session
+// time zone (what `strom sql` shows and `strom sql -e` prints).
+func TestQuerySchemaShowsLTZAsExec(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"ms":1711841400000}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, zone := range []string{"", "Europe/Berlin", "GMT-08:00"} {
+		script := "CREATE TABLE t (ms BIGINT) WITH ('connector' = 'values');\n"
+		if zone != "" {
+			script += "SET 'table.local-time-zone' = '" + zone + "';\n"
+		}
+		script += "SELECT TO_TIMESTAMP_LTZ(ms, 3) AS ltz, TIMESTAMP '2024-03-30 23:30:00' AS ts FROM t"
+		var out strings.Builder
+		s := streamsql.NewSession(streamsql.Options{Out: &out, Factories: []connector.TableFactory{valuesFactory{dir: dir}}})
+		if _, err := s.Exec(context.Background(), script); err != nil {
+			t.Fatalf("%s: %v", zone, err)
+		}
+		var got []string
+		s = streamsql.NewSession(streamsql.Options{Factories: []connector.TableFactory{valuesFactory{dir: dir}}})
+		job, rs, err := s.QuerySchema(context.Background(), script, func(rs *streamsql.ResultSchema, r table.Row) error {
+			f := []string{r.Kind.String()}
+			for i := range r.Fields {
+				f = append(f, string(rs.AppendText(nil, r, i)))
+			}
+			got = append(got, strings.Join(f, " | "))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", zone, err)
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if len(rs.Columns) != 2 || rs.Columns[0].Name != "ltz" || rs.Location == nil {
+			t.Fatalf("%s: schema %+v", zone, rs)
+		}
+		if len(got) != 1 || !strings.Contains(out.String(), "\n"+got[0]+"\n") {
+			t.Errorf("zone %q: QuerySchema's rows %q, not as Exec prints them:\n%s", zone, got, out.String())
+		}
+		if zone == "Europe/Berlin" && (len(got) != 1 || !strings.HasPrefix(got[0], "+I | 2024-03-31 00:30:00 |")) {
+			t.Errorf("zone %q: %q", zone, got)
 		}
 	}
 }

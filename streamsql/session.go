@@ -638,13 +638,40 @@ type Column struct {
 	Type table.Type
 }
 
+// ResultSchema is what a query's rows need to be shown as a bare SELECT
+// of Exec prints them: the result's columns and the session time zone
+// the query was planned in.
+type ResultSchema struct {
+	Columns  []Column
+	Location *time.Location // the session time zone (never nil)
+}
+
+// AppendText appends field i of a result row r as text (AppendText): a
+// TIMESTAMP_LTZ as wall-clock time in the session time zone.
+func (rs *ResultSchema) AppendText(dst []byte, r table.Row, i int) []byte {
+	return AppendText(dst, r.Fields[i], rs.Columns[i].Type, rs.Location)
+}
+
 // Query executes the script's statements before its last one (DDL, SET)
 // like Exec, then plans its last statement, which must be a SELECT, and
 // starts its job: each result row, with its change kind, is passed to emit,
 // one call at a time (emit must not keep r.Fields past the call; an error
 // from emit fails the job). It returns the job and the result's columns;
-// the caller waits for or cancels the job.
+// the caller waits for or cancels the job. Rows may come before Query
+// returns: QuerySchema gives emit the columns and the time zone with them.
 func (s *Session) Query(ctx context.Context, text string, emit func(r table.Row) error) (*Job, []Column, error) {
+	j, rs, err := s.QuerySchema(ctx, text, func(_ *ResultSchema, r table.Row) error { return emit(r) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return j, rs.Columns, nil
+}
+
+// QuerySchema is Query, with the result's schema (its columns and the
+// session time zone, known before the job starts) passed to emit with
+// each row and returned, so that rows can be shown as Exec shows them
+// (ResultSchema.AppendText) from the first one on.
+func (s *Session) QuerySchema(ctx context.Context, text string, emit func(rs *ResultSchema, r table.Row) error) (*Job, *ResultSchema, error) {
 	script, err := parser.ParseScript(text)
 	if err != nil {
 		return nil, nil, convertErr(err)
@@ -679,18 +706,25 @@ func (s *Session) Query(ctx context.Context, text string, emit func(r table.Row)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.pl.TranslateTo(ctx, env, n, &funcWriter{emit: emit}); err != nil {
-		return nil, nil, convertErr(err)
+	loc, err := s.pl.Location()
+	if err != nil {
+		return nil, nil, err
 	}
-	cols := make([]Column, 0, len(n.Cols()))
+	if loc == nil {
+		loc = time.UTC
+	}
+	rs := &ResultSchema{Columns: make([]Column, 0, len(n.Cols())), Location: loc}
 	for _, c := range n.Cols() {
-		cols = append(cols, Column{Name: c.Name, Type: c.Type})
+		rs.Columns = append(rs.Columns, Column{Name: c.Name, Type: c.Type})
+	}
+	if err := s.pl.TranslateTo(ctx, env, n, &funcWriter{emit: func(r table.Row) error { return emit(rs, r) }}); err != nil {
+		return nil, nil, convertErr(err)
 	}
 	j, err := env.Start(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return j, cols, nil
+	return j, rs, nil
 }
 
 // funcWriter passes the rows of a query to a function, one call at a time.

@@ -406,27 +406,29 @@ func (sh *shell) query(stmt string) {
 	res := newResultTable(nil) // the columns are known once the query is planned
 	var mu sync.Mutex
 	var pending []string // changelog mode: lines to print
-	job, cols, err := sh.sess.Query(sh.ctx, stmt, func(r table.Row) error {
+	// The values as `strom sql -e` prints them: a TIMESTAMP_LTZ in the
+	// session time zone (the schema comes with each row).
+	job, rs, err := sh.sess.QuerySchema(sh.ctx, stmt, func(rs *streamsql.ResultSchema, r table.Row) error {
+		f := make([]string, 0, len(r.Fields)+1)
+		f = append(f, r.Kind.String())
+		for i := range r.Fields {
+			f = append(f, string(rs.AppendText(nil, r, i)))
+		}
 		if sh.mode == "changelog" {
-			f := make([]string, 0, len(r.Fields)+1)
-			f = append(f, r.Kind.String())
-			for _, v := range r.Fields {
-				f = append(f, string(table.AppendText(nil, v)))
-			}
 			mu.Lock()
 			pending = append(pending, strings.Join(f, " | "))
 			mu.Unlock()
 			return nil
 		}
-		res.applyRow(r)
+		res.apply(r.Kind, f[1:])
 		return nil
 	})
 	if err != nil {
 		sh.printErr(stmt, err)
 		return
 	}
-	names := make([]string, len(cols))
-	for i, c := range cols {
+	names := make([]string, len(rs.Columns))
+	for i, c := range rs.Columns {
 		names[i] = c.Name
 	}
 	res.setCols(names)

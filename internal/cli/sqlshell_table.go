@@ -142,15 +142,6 @@ func (t *resultTable) apply(kind table.RowKind, fields []string) {
 	t.bag.Apply(kind, strings.Join(fields, "\x00"))
 }
 
-// applyRow is apply of a result row.
-func (t *resultTable) applyRow(r table.Row) {
-	f := make([]string, len(r.Fields))
-	for i, v := range r.Fields {
-		f[i] = string(table.AppendText(nil, v))
-	}
-	t.apply(r.Kind, f)
-}
-
 // counts returns the number of rows and of changes applied.
 func (t *resultTable) counts() (rows int, changes int64) {
 	t.mu.Lock()

@@ -203,3 +203,60 @@ func TestShellSession(t *testing.T) {
 	}
 	waitFor("Bye.", 1)
 }
+
+// TestShellShowsLTZInSessionZone: the shell's result table and its
+// changelog show a TIMESTAMP_LTZ in the session time zone, as `strom sql
+// -e` prints it (it showed UTC: the row callback had no column types).
+func TestShellShowsLTZInSessionZone(t *testing.T) {
+	t.Setenv("STROM_SQL_HISTORY", filepath.Join(t.TempDir(), "hist"))
+	c := &sqlConfig{Parallelism: 1, factories: func() []connector.TableFactory { return []connector.TableFactory{rowsFactory{}} }}
+	inR, inW := io.Pipe()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runShell(context.Background(), c, shellIO{in: inR, out: out, refresh: 5 * time.Millisecond,
+			size: func() (int, int) { return 100, 30 }})
+	}()
+	waitFor := func(what string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for strings.Count(out.String(), what) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %d× %q in the output:\n%s", n, what, out.String())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	send := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(inW, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("CREATE TABLE t (id BIGINT, k STRING) WITH ('connector' = 'rows');\r")
+	waitFor("OK", 1)
+	send("SET 'table.local-time-zone' = 'Europe/Berlin';\r")
+	waitFor("OK", 2)
+	const q = "SELECT id, TO_TIMESTAMP_LTZ(1711841400000 + id, 3) AS ltz FROM t WHERE id = 1;\r"
+	send(q)
+	waitFor("Query finished: 1 rows", 1)
+	if s := out.String(); !strings.Contains(s, "| 1  | 2024-03-31 00:30:00.001 |") {
+		t.Errorf("the result table does not show the LTZ in Berlin time:\n%s", s)
+	}
+	send("SET 'sql-client.execution.result-mode' = 'changelog';\r")
+	waitFor("result mode: changelog", 1)
+	send(q)
+	waitFor("Query finished.", 1)
+	if s := out.String(); !strings.Contains(s, "+I | 1 | 2024-03-31 00:30:00.001\n") {
+		t.Errorf("the changelog does not show the LTZ in Berlin time:\n%s", s)
+	}
+	send("QUIT;\r")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the shell did not end:\n%s", out.String())
+	}
+}

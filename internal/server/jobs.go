@@ -360,14 +360,20 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		}
 		return j, nil
 	}
-	// The columns are known when Query returns, after the job started:
-	// rows wait for them.
+	// The rows come with the result's columns (QuerySchema), which may be
+	// before Query returns them; the JSON schema is built at the first row.
+	// A TIMESTAMP_LTZ is an instant in JSON (epoch milliseconds, as every
+	// timestamp: table.AppendJSON), the same in every time zone.
 	var schema table.Schema
-	ready := make(chan struct{})
 	var buf []byte
 	feed := jb.feed
-	j, cols, err := sess.Query(s.ctx, rec.SQL, func(r table.Row) error {
-		<-ready
+	j, rs, err := sess.QuerySchema(s.ctx, rec.SQL, func(rs *streamsql.ResultSchema, r table.Row) error {
+		if schema.Columns == nil {
+			schema.Columns = make([]table.Column, 0, len(rs.Columns))
+			for _, c := range rs.Columns {
+				schema.Columns = append(schema.Columns, table.Column{Name: c.Name, Type: c.Type})
+			}
+		}
 		var err error
 		if buf, err = table.AppendJSON(buf[:0], r, &schema); err != nil {
 			return err
@@ -376,15 +382,12 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		return nil
 	})
 	if err != nil {
-		close(ready)
 		return nil, err
 	}
-	wc := make([]web.Column, 0, len(cols))
-	for _, c := range cols {
-		schema.Columns = append(schema.Columns, table.Column{Name: c.Name, Type: c.Type})
+	wc := make([]web.Column, 0, len(rs.Columns))
+	for _, c := range rs.Columns {
 		wc = append(wc, web.Column{Name: c.Name, Type: c.Type.String()})
 	}
-	close(ready)
 	jb.mu.Lock()
 	jb.columns = wc
 	jb.mu.Unlock()

@@ -159,13 +159,16 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 // With mem, a key's rows are the same bytes appended to a buffer of the
 // key in memory (a uvarint length before each), and the timer is
 // registered once per key: the same timers, so the same firing order.
-// Past maxJoinBytes the rows that come after go to state, for good; a
-// key's rows in memory came before its rows in state, so OnTimer reads
-// memory first. A checkpoint barrier (Flush, operator.KeyedCoBuffer)
-// moves the rows in memory into state, before the key's rows there, so a
-// snapshot holds the state path's state; the key's later rows go to state
-// too (stateKeys) until its window fires, as do a restored operator's
-// keys in state.
+// Past maxJoinBytes (spilled) the rows that come after go to state until
+// the next checkpoint barrier; a key's rows in memory came before its rows
+// in state, so OnTimer reads memory first. A checkpoint barrier (Flush,
+// operator.KeyedCoBuffer) moves the rows in memory into state, before the
+// key's rows there, so a snapshot holds the state path's state, and
+// memory is empty again (spilled ends). stateKeys are the keys that may
+// have rows in state: those Flush moved, those that went to state while
+// spilled, a restored operator's keys in state; their later rows go to
+// state too until their window fires, and only their timers read and
+// clear the list states.
 type windowJoinFn struct {
 	n           *WindowJoin
 	lc, rc      *table.RowCodec
@@ -173,9 +176,9 @@ type windowJoinFn struct {
 	left, right *stream.ListState[[]byte]
 	buf         []byte
 
-	mem       bool                // new rows go to memory
-	spilled   bool                // some rows went to state
-	stateKeys map[string]struct{} // keys moved to state by Flush, window not fired
+	mem       bool                // the memory path: new rows (of keys not in stateKeys) go to memory
+	spilled   bool                // past maxBytes: new rows go to state until the next Flush
+	stateKeys map[string]struct{} // with mem: the keys that may have rows in state, window not fired
 	index     map[string]int32    // key -> its rows in ents
 	ents      []keyRows
 	free      []int32
@@ -206,7 +209,7 @@ const (
 func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListState[[]byte](ctx, "window-join-left")
 	f.right = stream.NewListState[[]byte](ctx, "window-join-right")
-	f.spilled = !f.mem
+	f.spilled = false
 	f.index = make(map[string]int32)
 	f.stateKeys = make(map[string]struct{})
 	if ctx.RT != nil && ctx.RT.Restored != nil && f.mem {
@@ -231,7 +234,6 @@ func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 		if err != nil {
 			return fmt.Errorf("window join: restored key: %w", err)
 		}
-		f.spilled = f.spilled || len(f.stateKeys) > 0
 	}
 	if f.maxBytes == 0 {
 		f.maxBytes = maxJoinBytes
@@ -246,10 +248,11 @@ func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end in
 		return nil
 	}
 	if f.mem {
-		if len(f.stateKeys) == 0 {
+		if f.spilled {
+			f.stateKeys[ctx.Key()] = struct{}{}
+		} else if len(f.stateKeys) == 0 {
 			return f.addMem(ctx, v, e, c, left)
-		}
-		if _, ok := f.stateKeys[ctx.Key()]; !ok {
+		} else if _, ok := f.stateKeys[ctx.Key()]; !ok {
 			return f.addMem(ctx, v, e, c, left)
 		}
 	}
@@ -291,7 +294,7 @@ func (f *windowJoinFn) addMem(ctx *stream.KeyedContext[string], v table.Row, e i
 		ent.r = append(binary.AppendUvarint(ent.r, uint64(len(f.buf))), f.buf...)
 	}
 	if f.memBytes += len(ent.l) + len(ent.r) - before; f.memBytes >= f.maxBytes {
-		f.mem, f.spilled = false, true
+		f.spilled = true
 	}
 	return nil
 }
@@ -339,14 +342,18 @@ func (f *windowJoinFn) rows(ctx *stream.KeyedContext[string]) (lb, rb [][]byte, 
 			f.free = append(f.free, i)
 		}
 	}
-	if f.spilled {
+	inState := !f.mem
+	if !inState && len(f.stateKeys) > 0 {
+		key := ctx.Key()
+		if _, inState = f.stateKeys[key]; inState {
+			delete(f.stateKeys, key)
+		}
+	}
+	if inState {
 		lb = append(lb, f.left.Get()...)
 		rb = append(rb, f.right.Get()...)
 		f.left.Clear()
 		f.right.Clear()
-		if len(f.stateKeys) > 0 {
-			delete(f.stateKeys, ctx.Key())
-		}
 	}
 	f.lb, f.rb = lb, rb
 	return lb, rb, nil
@@ -355,19 +362,23 @@ func (f *windowJoinFn) rows(ctx *stream.KeyedContext[string]) (lb, rb [][]byte, 
 // Flush moves the rows in memory into state (a checkpoint barrier, the
 // end of the input; operator.KeyedCoBuffer), each key's before the rows
 // it has there (which came after them); their timers are registered.
+// Memory is empty then: a join past its bound (spilled) takes the memory
+// path again for the keys not in state.
 func (f *windowJoinFn) Flush(_ *stream.KeyedContext[string], setKey func(string)) error {
+	f.spilled = false
 	if len(f.index) == 0 {
 		return nil
 	}
 	for key, i := range f.index {
 		setKey(key)
 		ent := &f.ents[i]
+		_, inState := f.stateKeys[key]
 		for _, side := range []struct {
 			b  []byte
 			st *stream.ListState[[]byte]
 		}{{ent.l, f.left}, {ent.r, f.right}} {
 			var after [][]byte
-			if f.spilled {
+			if inState {
 				after = side.st.Get()
 				side.st.Clear()
 			}
@@ -385,7 +396,6 @@ func (f *windowJoinFn) Flush(_ *stream.KeyedContext[string], setKey func(string)
 		f.stateKeys[key] = struct{}{}
 	}
 	clear(f.index)
-	f.spilled = true
 	return nil
 }
 
