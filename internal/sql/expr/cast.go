@@ -530,15 +530,41 @@ func hasZone(s string) bool {
 	return false
 }
 
-// wallToInstant reads wall-clock epoch milliseconds as a time in loc.
+// wallToInstant reads wall-clock epoch milliseconds as a time in loc, as
+// Java's LocalDateTime.atZone (Flink): a wall time in a gap (clocks moved
+// forward) is read with the offset before the transition, so it moves
+// forward by the gap; a wall time in an overlap (clocks moved back) takes
+// the earlier offset, the one before the transition. (Go's time.Date
+// leaves both unspecified.)
 func wallToInstant(wall int64, loc *time.Location) int64 {
 	if loc == time.UTC {
 		return wall
 	}
-	t := time.UnixMilli(wall).UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	return time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc).UnixMilli()
+	offAt := func(ms int64) int64 {
+		_, off := time.UnixMilli(ms).In(loc).Zone()
+		return int64(off) * 1000
+	}
+	// The offsets a day before and after the wall time read as UTC: equal
+	// unless a transition is near (offsets are within +-18 h).
+	const day = 24 * 3600 * 1000
+	early, late := offAt(wall-day), offAt(wall+day)
+	if early == late {
+		if off := offAt(wall - early); off == early {
+			return wall - early
+		}
+		// Two transitions within two days (rare): Go's reading.
+		t := time.UnixMilli(wall).UTC()
+		y, mo, d := t.Date()
+		h, mi, s := t.Clock()
+		return time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc).UnixMilli()
+	}
+	if offAt(wall-early) == early {
+		return wall - early // valid with the earlier offset (also the overlap's choice)
+	}
+	if offAt(wall-late) == late {
+		return wall - late
+	}
+	return wall - early // in the gap: the offset before the transition
 }
 
 // instantToWall returns the wall-clock epoch milliseconds of an instant in

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // zone names work without the host's zone database (one static binary)
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"

@@ -808,7 +808,7 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 	var out []Col
 	for i, c := range cols {
 		es = append(es, expr.ColumnRef(i, c.Name, c.Type))
-		out = append(out, Col{Name: names[i].Name, Type: c.Type})
+		out = append(out, Col{Name: names[i].Name, Type: c.Type, Win: c.Win}) // a rename keeps window columns
 	}
 	return &Calc{In: n, Exprs: es, cols: out}, nil
 }
