@@ -11,7 +11,6 @@ import (
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/operator"
-	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/state"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -38,35 +37,7 @@ func TestSliceAggCheckpointsMatchStatePath(t *testing.T) {
 }
 
 func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
-	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
-	var aggs []AggCall
-	for _, c := range []struct {
-		name string
-		args []int
-	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
-		var at []table.Type
-		for _, a := range c.args {
-			at = append(at, types[a])
-		}
-		f, err := expr.NewAggregate(c.name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
-	}
-	a := newAccs(aggs)
-	sc, ok := newIntSliceCodec(a.types)
-	if !ok {
-		t.Fatal("want the integer slice codec")
-	}
-	keyCodec := table.NewRowCodecTypes(types[0])
-	keyFn := func(r table.Row) string {
-		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
-		if err != nil {
-			panic(err)
-		}
-		return string(b)
-	}
+	a, sc, keyCodec, keyFn := sliceAggFixture(t)
 	gen := func(seed uint64) []ckOp {
 		rng := rand.New(rand.NewPCG(seed, 17))
 		var ops []ckOp

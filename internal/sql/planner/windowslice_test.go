@@ -31,35 +31,7 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 }
 
 func testSliceAggBuffer(t *testing.T, size, slide int64) {
-	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
-	var aggs []AggCall
-	for _, c := range []struct {
-		name string
-		args []int
-	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
-		var at []table.Type
-		for _, a := range c.args {
-			at = append(at, types[a])
-		}
-		f, err := expr.NewAggregate(c.name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
-	}
-	a := newAccs(aggs)
-	codec, ok := newIntSliceCodec(a.types)
-	if !ok {
-		t.Fatal("COUNT, SUM and MAX of BIGINT: want the integer slice codec")
-	}
-	keyCodec := table.NewRowCodecTypes(types[0])
-	keyFn := func(r table.Row) string {
-		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
-		if err != nil {
-			panic(err)
-		}
-		return string(b)
-	}
+	a, codec, keyCodec, keyFn := sliceAggFixture(t)
 	run := func(seed uint64, maxBufd int, memFire bool) ([]string, []string) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
@@ -164,4 +136,41 @@ func firstDiff(got, want []string) string {
 		i++
 	}
 	return fmt.Sprintf("%d rows, want %d; from row %d:\n%v\nwant\n%v", len(got), len(want), i, got[i:min(i+4, len(got))], want[i:min(i+4, len(want))])
+}
+
+// sliceAggFixture is the aggregation of the sliced-window tests: COUNT(*),
+// SUM(v) and MAX(v) over rows (k BIGINT, ts TIMESTAMP(3), v BIGINT) keyed by
+// k, with the integer slice codec.
+func sliceAggFixture(t *testing.T) (*accs, sliceCodec, *table.RowCodec, func(table.Row) string) {
+	t.Helper()
+	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
+	var aggs []AggCall
+	for _, c := range []struct {
+		name string
+		args []int
+	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
+		var at []table.Type
+		for _, a := range c.args {
+			at = append(at, types[a])
+		}
+		f, err := expr.NewAggregate(c.name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
+	}
+	a := newAccs(aggs)
+	codec, ok := newIntSliceCodec(a.types)
+	if !ok {
+		t.Fatal("COUNT, SUM and MAX of BIGINT: want the integer slice codec")
+	}
+	keyCodec := table.NewRowCodecTypes(types[0])
+	keyFn := func(r table.Row) string {
+		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	return a, codec, keyCodec, keyFn
 }
