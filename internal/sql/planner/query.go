@@ -383,10 +383,14 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 // bindSelect plans one SELECT block.
 func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if sel.From == nil {
-		// SELECT without FROM: from one row of no columns (values.go).
-		cp := *sel
-		cp.From = &parser.DerivedTable{Query: &parser.Query{Body: &parser.Values{Rows: [][]parser.Expr{{}}}}}
-		return p.bindSelect(&cp)
+		// SELECT without FROM: from one row (values.go); SELECT * has
+		// no columns to select (Calcite: "SELECT * requires a FROM
+		// clause").
+		for _, it := range sel.Items {
+			if _, ok := it.Expr.(*parser.Star); ok {
+				return nil, errAt(it, "SELECT * requires a FROM clause: list the values to select (SELECT 1 AS a, 'x' AS b) or add FROM")
+			}
+		}
 	}
 	if sel.Distinct {
 		// SELECT DISTINCT x, y is GROUP BY x, y.
@@ -431,7 +435,11 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 			in, where, err = p.bindSubqueryJoins(in, s, where)
 		}
 	} else {
-		in, s, err = p.bindFrom(sel.From)
+		if sel.From == nil {
+			in, s = oneRow()
+		} else {
+			in, s, err = p.bindFrom(sel.From)
+		}
 		if err == nil && where != nil {
 			// [NOT] EXISTS / IN (subquery): semi and anti joins.
 			in, where, err = p.bindSubqueryJoins(in, s, where)
@@ -802,7 +810,7 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 	}
 	cols := n.Cols()
 	if len(names) != len(cols) {
-		return nil, errAt(at, "%d column names for %d columns: give one name per column", len(names), len(cols))
+		return nil, errAt(at, "%s for %s: give one name per column", plural(len(names), "column name"), plural(len(cols), "column"))
 	}
 	var es []expr.Expr
 	var out []Col
@@ -811,4 +819,12 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 		out = append(out, Col{Name: names[i].Name, Type: c.Type, Win: c.Win}) // a rename keeps window columns
 	}
 	return &Calc{In: n, Exprs: es, cols: out}, nil
+}
+
+// plural is "1 column", "2 columns".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
