@@ -376,6 +376,17 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: win})
 	}
+	if x.Alias != nil && len(x.Alias.Columns) > 0 {
+		// AS w(a, b, ws, we, wt): the input's columns and the window
+		// columns renamed, as for other FROM items; the window columns
+		// stay window columns (found by position, not by name).
+		if len(x.Alias.Columns) != len(s.cols) {
+			return nil, nil, errAt(x.Alias, "%s for %s (the %d of the table and window_start, window_end, window_time): give one name per column", plural(len(x.Alias.Columns), "column name"), plural(len(s.cols), "column"), len(s.cols)-3)
+		}
+		for i, id := range x.Alias.Columns {
+			s.cols[i].name = id.Name
+		}
+	}
 	s.win = w
 	return n, s, nil
 }
@@ -599,7 +610,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				if inSets[g.String()] {
 					return nil, errAt(g, "window_start and window_end must be plain GROUP BY items, in every grouping set (as in Flink): write GROUP BY window_start, window_end, GROUPING SETS (...)")
 				}
-				winKeys[s.cols[i].name] = true
+				winKeys[[]string{"window_start", "window_end", "window_time"}[i-s.win.first]] = true
 				winRefs = append(winRefs, winRef{g.String(), i})
 				continue
 			}
@@ -671,6 +682,9 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				// as their timestamp (window_end - 1), so a window TVF may
 				// take it as its DESCRIPTOR (cascaded windows).
 				t = t.WithTimeAttr(table.Rowtime)
+			}
+			if c := win.first + k; c >= 0 && c < len(s.cols) && s.cols[c].window {
+				name = s.cols[c].name // as renamed by AS w(..., ws, we, wt)
 			}
 			a.outTypes = append(a.outTypes, t)
 			a.outNames = append(a.outNames, name)
