@@ -93,8 +93,10 @@ func (s *scope) resolve(ref *parser.ColumnRef) (int, error) {
 		msg := fmt.Sprintf("unknown column `%s`", ref)
 		if sug := catalog.Closest(name, s.names()); sug != "" {
 			msg += fmt.Sprintf("; did you mean `%s`?", sug)
+		} else if ns := s.names(); len(ns) > 0 {
+			msg += fmt.Sprintf("; the columns are %s", strings.Join(ns, ", "))
 		} else {
-			msg += fmt.Sprintf("; the columns are %s", strings.Join(s.names(), ", "))
+			msg += "; there are no columns here: VALUES rows and a SELECT without FROM take constants (quote a string: 'x'), or select from a table"
 		}
 		return -1, errAt(ref, "%s", msg)
 	}

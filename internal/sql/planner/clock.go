@@ -24,12 +24,16 @@ import (
 const LocalTimeZoneOption = "table.local-time-zone"
 
 // ParseTimeZone reads a value of 'table.local-time-zone' as Flink accepts
-// it: a time zone database name ('Europe/Berlin'), 'UTC', or a fixed
-// offset 'GMT+03:00' ('GMT-8', 'GMT+0530'); 'default' is UTC.
+// it (TableConfigUtils.validateTimeZone: the zone must read the same in
+// java.util.TimeZone and java.time.ZoneId): a time zone database name
+// ('Europe/Berlin'), 'UTC', or a fixed offset GMT+h, GMT+hh, GMT+hhmm or
+// GMT+hh:mm up to 18:00 ('GMT+03:00', 'GMT-8', 'GMT+0530'); 'default' is
+// UTC. It refuses ”, the short IDs EST, MST and HST (Java's TimeZone
+// reads them as fixed offsets, ZoneId as zones) and GMT-3:30.
 func ParseTimeZone(v string) (*time.Location, error) {
-	s := strings.TrimSpace(v)
+	s := v
 	switch {
-	case s == "" || s == "default":
+	case s == "default":
 		return time.UTC, nil
 	case s == "UTC" || s == "GMT":
 		return time.UTC, nil
@@ -37,16 +41,17 @@ func ParseTimeZone(v string) (*time.Location, error) {
 		if loc, ok := gmtOffset(s); ok {
 			return loc, nil
 		}
-	case s != "Local" && !strings.HasPrefix(s, "UTC+") && !strings.HasPrefix(s, "UTC-"):
+	case s == "" || s == "Local" || s == "EST" || s == "MST" || s == "HST" || strings.TrimSpace(s) != s:
+	case !strings.HasPrefix(s, "UTC+") && !strings.HasPrefix(s, "UTC-"):
 		if loc, err := time.LoadLocation(s); err == nil {
 			return loc, nil
 		}
 	}
-	return nil, fmt.Errorf("invalid time zone '%s': write a time zone database name such as 'Europe/Berlin' or 'America/Los_Angeles' (with daylight saving time), a fixed offset such as 'GMT+03:00' or 'GMT-08:00', or 'UTC'", v)
+	return nil, fmt.Errorf("invalid time zone '%s': write a time zone database name such as 'Europe/Berlin' or 'America/Los_Angeles' (with daylight saving time), a fixed offset such as 'GMT+03:00' or 'GMT-08:00' (GMT+h, GMT+hh, GMT+hhmm or GMT+hh:mm), or 'UTC'", v)
 }
 
-// gmtOffset reads GMT+H, GMT+HH, GMT+HHMM or GMT+HH:MM (Java's custom
-// time zone IDs), hours up to 23.
+// gmtOffset reads GMT+h, GMT+hh, GMT+hhmm or GMT+hh:mm (the custom IDs
+// both Java's TimeZone and ZoneId read), up to 18:00.
 func gmtOffset(s string) (*time.Location, bool) {
 	sign := 1
 	if s[3] == '-' {
@@ -54,20 +59,23 @@ func gmtOffset(s string) (*time.Location, bool) {
 	}
 	body := s[4:]
 	hs, ms := body, "0"
-	if h, m, ok := strings.Cut(body, ":"); ok {
-		if len(m) != 2 {
-			return nil, false
-		}
-		hs, ms = h, m
-	} else if len(body) == 4 {
+	switch {
+	case len(body) == 5 && body[2] == ':':
+		hs, ms = body[:2], body[3:]
+	case len(body) == 4:
 		hs, ms = body[:2], body[2:]
-	}
-	if len(hs) < 1 || len(hs) > 2 {
+	case len(body) == 1 || len(body) == 2:
+	default:
 		return nil, false
 	}
-	h, err1 := strconv.Atoi(hs)
-	m, err2 := strconv.Atoi(ms)
-	if err1 != nil || err2 != nil || h > 23 || m > 59 || hs[0] == '+' || hs[0] == '-' || ms[0] == '+' || ms[0] == '-' {
+	for _, r := range hs + ms {
+		if r < '0' || r > '9' {
+			return nil, false
+		}
+	}
+	h, _ := strconv.Atoi(hs)
+	m, _ := strconv.Atoi(ms)
+	if m > 59 || h*60+m > 18*60 {
 		return nil, false
 	}
 	off := sign * (h*3600 + m*60)

@@ -376,6 +376,17 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: win})
 	}
+	if x.Alias != nil && len(x.Alias.Columns) > 0 {
+		// AS w(a, b, ws, we, wt): the input's columns and the window
+		// columns renamed, as for other FROM items; the window columns
+		// stay window columns (found by position, not by name).
+		if len(x.Alias.Columns) != len(s.cols) {
+			return nil, nil, errAt(x.Alias, "%s for %s (the %d of the table and window_start, window_end, window_time): give one name per column", plural(len(x.Alias.Columns), "column name"), plural(len(s.cols), "column"), len(s.cols)-3)
+		}
+		for i, id := range x.Alias.Columns {
+			s.cols[i].name = id.Name
+		}
+	}
 	s.win = w
 	return n, s, nil
 }
@@ -383,10 +394,14 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 // bindSelect plans one SELECT block.
 func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 	if sel.From == nil {
-		// SELECT without FROM: from one row of no columns (values.go).
-		cp := *sel
-		cp.From = &parser.DerivedTable{Query: &parser.Query{Body: &parser.Values{Rows: [][]parser.Expr{{}}}}}
-		return p.bindSelect(&cp)
+		// SELECT without FROM: from one row (values.go); SELECT * has
+		// no columns to select (Calcite: "SELECT * requires a FROM
+		// clause").
+		for _, it := range sel.Items {
+			if _, ok := it.Expr.(*parser.Star); ok {
+				return nil, errAt(it, "SELECT * requires a FROM clause: list the values to select (SELECT 1 AS a, 'x' AS b) or add FROM")
+			}
+		}
 	}
 	if sel.Distinct {
 		// SELECT DISTINCT x, y is GROUP BY x, y.
@@ -431,7 +446,11 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 			in, where, err = p.bindSubqueryJoins(in, s, where)
 		}
 	} else {
-		in, s, err = p.bindFrom(sel.From)
+		if sel.From == nil {
+			in, s = oneRow()
+		} else {
+			in, s, err = p.bindFrom(sel.From)
+		}
 		if err == nil && where != nil {
 			// [NOT] EXISTS / IN (subquery): semi and anti joins.
 			in, where, err = p.bindSubqueryJoins(in, s, where)
@@ -591,7 +610,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				if inSets[g.String()] {
 					return nil, errAt(g, "window_start and window_end must be plain GROUP BY items, in every grouping set (as in Flink): write GROUP BY window_start, window_end, GROUPING SETS (...)")
 				}
-				winKeys[s.cols[i].name] = true
+				winKeys[[]string{"window_start", "window_end", "window_time"}[i-s.win.first]] = true
 				winRefs = append(winRefs, winRef{g.String(), i})
 				continue
 			}
@@ -663,6 +682,9 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				// as their timestamp (window_end - 1), so a window TVF may
 				// take it as its DESCRIPTOR (cascaded windows).
 				t = t.WithTimeAttr(table.Rowtime)
+			}
+			if c := win.first + k; c >= 0 && c < len(s.cols) && s.cols[c].window {
+				name = s.cols[c].name // as renamed by AS w(..., ws, we, wt)
 			}
 			a.outTypes = append(a.outTypes, t)
 			a.outNames = append(a.outNames, name)
@@ -802,7 +824,7 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 	}
 	cols := n.Cols()
 	if len(names) != len(cols) {
-		return nil, errAt(at, "%d column names for %d columns: give one name per column", len(names), len(cols))
+		return nil, errAt(at, "%s for %s: give one name per column", plural(len(names), "column name"), plural(len(cols), "column"))
 	}
 	var es []expr.Expr
 	var out []Col
@@ -811,4 +833,12 @@ func renamed(at parser.Node, n Node, names []*parser.Ident) (Node, error) {
 		out = append(out, Col{Name: names[i].Name, Type: c.Type, Win: c.Win}) // a rename keeps window columns
 	}
 	return &Calc{In: n, Exprs: es, cols: out}, nil
+}
+
+// plural is "1 column", "2 columns".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

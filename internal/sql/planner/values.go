@@ -18,7 +18,8 @@ import (
 // Values is VALUES (row), (row) ...: a bounded, insert-only source of its
 // rows, each expression evaluated when the row is read (so CURRENT_TIMESTAMP
 // reads the job's clock per row). A SELECT without FROM is a SELECT from
-// one row of no columns, as Flink plans it (Values over a Calc).
+// one row of one column 0, as Flink plans it (a Calc over
+// Values(tuples=[[{ 0 }]])).
 type Values struct {
 	Rows [][]expr.Expr
 	cols []Col
@@ -35,10 +36,6 @@ func (n *Values) explain() string {
 		for _, e := range r {
 			vs = append(vs, e.String())
 		}
-		if len(vs) == 0 {
-			rows = append(rows, "{ }")
-			continue
-		}
 		rows = append(rows, "{ "+strings.Join(vs, ", ")+" }")
 	}
 	var names []string
@@ -48,8 +45,15 @@ func (n *Values) explain() string {
 	return fmt.Sprintf("Values(tuples=[[%s]], fields=[%s]", strings.Join(rows, ", "), strings.Join(names, ", "))
 }
 
-// oneRow is the input of a SELECT without FROM: one row of no columns.
-func oneRow() *Values { return &Values{Rows: [][]expr.Expr{{}}} }
+// oneRow is the input of a SELECT without FROM and its scope: one row of
+// one column ZERO, 0, as Flink's Values(tuples=[[{ 0 }]]); the column
+// is hidden and has no name a query can write, so SELECT ZERO and
+// SELECT * find no column.
+func oneRow() (*Values, *scope) {
+	t := table.IntType().NotNull()
+	n := &Values{Rows: [][]expr.Expr{{expr.Lit(table.Int(0), t)}}, cols: []Col{{Name: "ZERO", Type: t}}}
+	return n, &scope{cols: []scopeCol{{t: t, hidden: true}}}
+}
 
 // bindValues binds VALUES: every row has the same number of expressions
 // (no column references); a column's type is the common type of its rows
@@ -86,6 +90,12 @@ func (p *Planner) bindValues(v *parser.Values) (Node, error) {
 			row = append(row, e)
 		}
 		n.Rows = append(n.Rows, row)
+	}
+	for j, t := range types {
+		if t.Root() == table.RootNull {
+			// Flink: "Illegal use of 'NULL'": a column needs a type.
+			return nil, errAt(v.Rows[0][j], "VALUES column %d is NULL in every row, which gives it no type: write CAST(NULL AS <type>) in one of them, e.g. CAST(NULL AS STRING)", j+1)
+		}
 	}
 	for i, r := range n.Rows {
 		for j, e := range r {
