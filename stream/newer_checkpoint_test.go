@@ -137,7 +137,11 @@ func TestNewerSavepointRefused(t *testing.T) {
 	}
 	rewriteMetadata(t, dir, m, func(b []byte) { b[11] = 1 }) // flags
 	err, rows, log := runOver(t, t.TempDir(), dir, sink)
-	mustRefuse(t, err, rows, log, "savepoint "+dir, "flags 0x1", "newer version of strom")
+	mustRefuse(t, err, rows, log, "savepoint "+dir, "flags 0x1", "newer version of strom",
+		"restore it with the strom version that wrote it", "without --from-savepoint")
+	if strings.Contains(err.Error(), "away") || !errors.Is(err, checkpoint.ErrNewerVersion) {
+		t.Fatalf("error %q: advice for a checkpoint directory, or not ErrNewerVersion", err)
+	}
 	t.Logf("refused: %v", err)
 }
 
