@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/stromio/strom/internal/base"
-	"github.com/stromio/strom/internal/checkpoint"
 	"github.com/stromio/strom/internal/cluster"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/plan"
@@ -368,7 +367,7 @@ func (j *Job) supervise(ctx context.Context) {
 		// A restore refused because a newer strom wrote the state
 		// (ErrNewerVersion) fails the same way at every attempt: the job
 		// ends at once with the refusal.
-		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || errors.Is(err, checkpoint.ErrNewerVersion) ||
+		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || errors.Is(err, base.ErrNewerVersion) ||
 			rs == nil || inRow >= rs.MaxAttempts || ctx.Err() != nil {
 			j.end(err)
 			return
