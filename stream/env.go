@@ -364,7 +364,11 @@ func (j *Job) supervise(ctx context.Context) {
 		if rs != nil && rs.ResetAfter > 0 && env.opts.Clock.Now().Sub(started) >= rs.ResetAfter {
 			inRow, delay = 0, 0 // the attempt ran long enough: a new series
 		}
-		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || rs == nil || inRow >= rs.MaxAttempts || ctx.Err() != nil {
+		// A restore refused because a newer strom wrote the state
+		// (ErrNewerVersion) fails the same way at every attempt: the job
+		// ends at once with the refusal.
+		if err == nil || errors.Is(err, ErrCanceled) || errors.Is(err, ErrStopped) || errors.Is(err, base.ErrNewerVersion) ||
+			rs == nil || inRow >= rs.MaxAttempts || ctx.Err() != nil {
 			j.end(err)
 			return
 		}

@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ func rewriteMetadata(t *testing.T, dir string, m *checkpoint.Metadata, edit func
 // empty state) into sink (that of the checkpoints' job, whose
 // transactions a restore commits again) and returns its error, the rows it
 // committed and its log.
-func runOver(t *testing.T, dir string, from string, sink *streamtest.TxSink[string]) (error, []string, string) {
+func runOver(t *testing.T, dir string, from string, sink *streamtest.TxSink[string], restart ...*stream.RestartStrategy) (error, []string, string) {
 	var mu sync.Mutex
 	var log strings.Builder
 	logf := func(format string, args ...any) {
@@ -77,6 +78,10 @@ func runOver(t *testing.T, dir string, from string, sink *streamtest.TxSink[stri
 	had := len(sink.Rows())
 	env := stream.NewEnvironment(stream.Options{Parallelism: 2,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: logf, AllowEmptyState: true, FromSavepoint: from}})
+	if len(restart) > 0 {
+		env = stream.NewEnvironment(stream.Options{Parallelism: 2, Restart: restart[0],
+			Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, Logf: logf, AllowEmptyState: true, FromSavepoint: from}})
+	}
 	const keys, perKey = 20, 400 // as checkpointJob
 	src := stream.FromGenerator(env, keys*perKey, func(split int, i int64) seqEvent {
 		return seqEvent{Key: fmt.Sprintf("s%d-k%02d", split, i%keys), Seq: i/keys + 1, TS: 1_000_000 + i*5}
@@ -132,7 +137,11 @@ func TestNewerSavepointRefused(t *testing.T) {
 	}
 	rewriteMetadata(t, dir, m, func(b []byte) { b[11] = 1 }) // flags
 	err, rows, log := runOver(t, t.TempDir(), dir, sink)
-	mustRefuse(t, err, rows, log, "savepoint "+dir, "flags 0x1", "newer version of strom")
+	mustRefuse(t, err, rows, log, "savepoint "+dir, "flags 0x1", "newer version of strom",
+		"restore it with the strom version that wrote it", "without --from-savepoint")
+	if strings.Contains(err.Error(), "away") || !errors.Is(err, checkpoint.ErrNewerVersion) {
+		t.Fatalf("error %q: advice for a checkpoint directory, or not ErrNewerVersion", err)
+	}
 	t.Logf("refused: %v", err)
 }
 
@@ -190,8 +199,13 @@ func TestNewerStateChunkRefused(t *testing.T) {
 		if _, err := checkpoint.Verify(ctx, st, id); err != nil {
 			t.Fatalf("the edited checkpoint does not verify: %v", err)
 		}
-		err, rows, log := runOver(t, dir, "", sink)
+		// With a restart strategy, the refusal ends the job at once:
+		// restarting cannot make this build read the state.
+		err, rows, log := runOver(t, dir, "", sink, &stream.RestartStrategy{MaxAttempts: 3, Delay: time.Millisecond})
 		mustRefuse(t, err, rows, log, "version 9", "a newer strom wrote it")
+		if !errors.Is(err, checkpoint.ErrNewerVersion) || strings.Contains(log, "restarting") {
+			t.Fatalf("error %v (want ErrNewerVersion) or restarted; log:\n%s", err, log)
+		}
 		t.Logf("refused: %v", err)
 	})
 	t.Run("source state", func(t *testing.T) {
@@ -213,8 +227,11 @@ func TestNewerStateChunkRefused(t *testing.T) {
 			t.Fatalf("no source state to edit in %+v", m.Operators)
 		}
 		rewriteMetadata(t, dir, m, nil)
-		err, rows, log := runOver(t, dir, "", sink)
-		mustRefuse(t, err, rows, log, "version 9")
+		err, rows, log := runOver(t, dir, "", sink, &stream.RestartStrategy{MaxAttempts: 3, Delay: time.Millisecond})
+		mustRefuse(t, err, rows, log, "version 9", "a newer strom wrote it")
+		if !errors.Is(err, checkpoint.ErrNewerVersion) || strings.Contains(log, "restarting") {
+			t.Fatalf("error %v (want ErrNewerVersion) or restarted; log:\n%s", err, log)
+		}
 		t.Logf("refused: %v", err)
 	})
 }

@@ -81,10 +81,14 @@ func (f *blobCheck) OnTimer(*stream.KeyedContext[int], int64, stream.Emitter[str
 // blobJob runs blobKeys x blobRounds records at parallelism 1 with
 // incremental checkpoints into dir every interval; it panics once at a record
 // after fail() says so (fail nil: never).
-func blobJob(ctx context.Context, t *testing.T, dir string, interval time.Duration, sink *streamtest.TxSink[string], fail func() bool) error {
+func blobJob(ctx context.Context, t *testing.T, dir string, interval time.Duration, sink *streamtest.TxSink[string], fail func() bool, logf ...func(string, ...any)) error {
 	var failed atomic.Bool
+	lf := t.Logf
+	if len(logf) > 0 {
+		lf = logf[0]
+	}
 	env := stream.NewEnvironment(stream.Options{Parallelism: 1,
-		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: interval, Logf: t.Logf},
+		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: interval, Logf: lf},
 		Restart:     &stream.RestartStrategy{MaxAttempts: 2}})
 	src := stream.FromGenerator(env, blobKeys*blobRounds, func(_ int, i int64) blobEvent {
 		return blobEvent{Key: int(i % blobKeys), Round: int(i / blobKeys)}
@@ -118,6 +122,7 @@ type s3Watch struct {
 	backend *s3mem.Backend
 	srv     *httptest.Server
 	onPart  atomic.Pointer[func(w http.ResponseWriter, r *http.Request) bool] // true: answered
+	onAbort atomic.Pointer[func(w http.ResponseWriter, r *http.Request) bool] // true: answered
 
 	mu        sync.Mutex
 	multipart map[string]bool // keys completed as multipart uploads
@@ -145,6 +150,11 @@ func newS3Watch(t *testing.T) *s3Watch {
 		m := chkKey.FindStringSubmatch(r.URL.Path)
 		if m != nil {
 			fmt.Sscan(m[1], &id)
+		}
+		if r.Method == http.MethodDelete && q.Has("uploadId") {
+			if f := w.onAbort.Load(); f != nil && (*f)(rw, r) {
+				return
+			}
 		}
 		if r.Method == http.MethodPut && q.Get("partNumber") != "" {
 			w.mu.Lock()
@@ -299,4 +309,64 @@ func TestS3MultipartCanceled(t *testing.T) {
 		t.Fatalf("multipart uploads left behind after the cancellation: %q", left)
 	}
 	t.Logf("cut off: %s", key)
+}
+
+// TestS3MultipartAbortHangs: a job canceled during a multipart upload
+// whose abort the store never answers still ends promptly (RELIABILITY B6:
+// within 10 s; the abort is bounded by S3Options.AbortTimeout), and the
+// job's log reports the upload left behind and the lifecycle rule that
+// cleans it.
+func TestS3MultipartAbortHangs(t *testing.T) {
+	w := newS3Watch(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cut atomic.Pointer[string]
+	var canceledAt atomic.Int64
+	hold := func(rw http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Query().Get("partNumber") != "2" {
+			return false
+		}
+		key := strings.TrimPrefix(r.URL.Path, "/"+watchBucket+"/")
+		if !cut.CompareAndSwap(nil, &key) {
+			return false
+		}
+		canceledAt.Store(time.Now().UnixNano())
+		cancel()
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return true
+	}
+	hang := func(rw http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done() // never answered
+		return true
+	}
+	w.onPart.Store(&hold)
+	w.onAbort.Store(&hang)
+	var mu sync.Mutex
+	var log strings.Builder
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&log, format+"\n", args...)
+	}
+	err := blobJob(ctx, t, "s3://"+watchBucket+"/jobs/hang", 20*time.Millisecond, streamtest.NewTxSink[string](), nil, logf)
+	if cut.Load() == nil {
+		t.Fatalf("no multipart upload reached its second part (job: %v)", err)
+	}
+	took := time.Since(time.Unix(0, canceledAt.Load()))
+	if !errors.Is(err, stream.ErrCanceled) {
+		t.Fatalf("the canceled job returned %v", err)
+	}
+	if took > 10*time.Second {
+		t.Fatalf("the canceled job took %v to end with the abort hanging", took)
+	}
+	mu.Lock()
+	got := log.String()
+	mu.Unlock()
+	for _, want := range []string{"WARNING: aborting the multipart upload", *cut.Load(), "lifecycle rule"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("the job's log does not mention %q:\n%s", want, got)
+		}
+	}
+	t.Logf("ended %v after the cancellation", took)
 }

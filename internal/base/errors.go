@@ -9,6 +9,12 @@ import (
 // canceled.
 var ErrCanceled = errors.New("strom: job canceled")
 
+// ErrNewerVersion is checkpoint.ErrNewerVersion (a persisted layout only a
+// newer build writes), here so that the state and operator layers, which
+// must not import internal/checkpoint, can wrap it in their snapshots'
+// version errors.
+var ErrNewerVersion = errors.New("checkpoint: format of a newer strom")
+
 // OperatorError is the failure of one operator: the operator's name, the
 // subtask and the cause (an error or a recovered panic).
 type OperatorError struct {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/stromio/strom/internal/base"
 )
 
 // Kind tells a checkpoint from a savepoint.
@@ -177,7 +179,7 @@ var ErrCorrupt = errors.New("checkpoint: corrupt")
 // it (never falls back to an older checkpoint, never reports "no
 // checkpoint", so that --allow-empty-state cannot start from empty state
 // over it), and Retain removes nothing while it meets one.
-var ErrNewerVersion = errors.New("checkpoint: format of a newer strom")
+var ErrNewerVersion = base.ErrNewerVersion
 
 func newerf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrNewerVersion}, args...)...)

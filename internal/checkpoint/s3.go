@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,7 +86,19 @@ type S3Options struct {
 	// 0: DefaultS3PartSize; at least 5 MiB (S3's minimum part), at most
 	// 5 GiB. A file may have 10,000 parts.
 	PartSize int64
+	// AbortTimeout bounds the abort of a multipart upload (a streamed file
+	// given up: a failed write, a canceled checkpoint or job), which is
+	// sent also after the job's context was canceled, so that an
+	// unresponsive store cannot hold a job's cancellation or shutdown
+	// (0: DefaultS3AbortTimeout).
+	AbortTimeout time.Duration
+	// Logf receives warnings: a multipart upload whose abort failed or
+	// timed out (nil: standard error).
+	Logf func(format string, args ...any)
 }
+
+// DefaultS3AbortTimeout is the default S3Options.AbortTimeout.
+const DefaultS3AbortTimeout = 3 * time.Second
 
 // DefaultS3PartSize is the default S3Options.PartSize.
 const DefaultS3PartSize = 16 << 20
@@ -103,6 +116,9 @@ func (o S3Options) normalize() S3Options {
 	}
 	if o.PartSize == 0 {
 		o.PartSize = DefaultS3PartSize
+	}
+	if o.AbortTimeout == 0 {
+		o.AbortTimeout = DefaultS3AbortTimeout
 	}
 	if rest, ok := strings.CutPrefix(o.Endpoint, "http://"); ok {
 		o.Endpoint, o.DisableSSL = rest, true
@@ -124,6 +140,8 @@ func (o S3Options) Validate() error {
 		return errors.New("checkpoint: S3 bucket is required")
 	case o.PartSize < minS3PartSize || o.PartSize > maxS3PartSize:
 		return fmt.Errorf("checkpoint: S3 part size %d: want 5 MiB to 5 GiB (S3's limits for a part)", o.PartSize)
+	case o.AbortTimeout < 0:
+		return fmt.Errorf("checkpoint: S3 abort timeout %v: want > 0 (0: the default)", o.AbortTimeout)
 	case o.AccessKey == "" || o.SecretKey == "":
 		return fmt.Errorf("checkpoint: S3 bucket %s: no credentials (set the access key and the secret key, e.g. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)", o.Bucket)
 	}
@@ -524,16 +542,29 @@ func (f *s3File) abortUpload() {
 	if f.upload == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), abortTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), f.s.opts.AbortTimeout)
 	defer cancel()
-	// A failed abort leaves parts that only a bucket lifecycle rule
-	// (AbortIncompleteMultipartUpload) removes; the object never appears.
-	_ = f.s.core.AbortMultipartUpload(ctx, f.s.opts.Bucket, f.key, f.upload)
+	if err := f.s.core.AbortMultipartUpload(ctx, f.s.opts.Bucket, f.key, f.upload); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("no answer within %v: %w", f.s.opts.AbortTimeout, err)
+		}
+		// The object never appears, but the parts stay (and are billed)
+		// until a lifecycle rule removes them.
+		f.s.warnf("checkpoint: WARNING: aborting the multipart upload %s of %s failed (%v); its parts stay in bucket %s "+
+			"until a bucket lifecycle rule for incomplete multipart uploads (AbortIncompleteMultipartUpload) removes them",
+			f.upload, f.s.label(f.key), err, f.s.opts.Bucket)
+	}
 	f.upload = ""
 }
 
-// abortTimeout bounds the abort of a multipart upload.
-const abortTimeout = time.Minute
+// warnf reports a warning through S3Options.Logf, or on standard error.
+func (s *S3) warnf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...)
+}
 
 // release returns the buffer for the next file.
 func (f *s3File) release() {

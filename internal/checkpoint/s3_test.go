@@ -9,11 +9,13 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -27,6 +29,7 @@ type fakeS3 struct {
 	backend *s3mem.Backend
 	srv     *httptest.Server
 	deny    atomic.Pointer[func(*http.Request) bool] // answered 403 AccessDenied
+	hang    atomic.Pointer[func(*http.Request) bool] // never answered (until the client gives up)
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
@@ -37,6 +40,10 @@ func newFakeS3(t *testing.T) *fakeS3 {
 	}
 	h := gofakes3.New(f.backend).Server()
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang := f.hang.Load(); hang != nil && (*hang)(r) {
+			<-r.Context().Done()
+			return
+		}
 		if deny := f.deny.Load(); deny != nil && (*deny)(r) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusForbidden)
@@ -122,8 +129,8 @@ func TestS3OptionsFromURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := S3Options{Endpoint: DefaultS3Endpoint, Bucket: "my-bucket", Prefix: "jobs/q1", Region: "eu-central-1", AccessKey: "AK", SecretKey: "SK", PartSize: DefaultS3PartSize}
-	if o != want {
+	want := S3Options{Endpoint: DefaultS3Endpoint, Bucket: "my-bucket", Prefix: "jobs/q1", Region: "eu-central-1", AccessKey: "AK", SecretKey: "SK", PartSize: DefaultS3PartSize, AbortTimeout: DefaultS3AbortTimeout}
+	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("got %+v\nwant %+v", o, want)
 	}
 	env[EnvS3Endpoint] = "http://127.0.0.1:9000"
@@ -547,5 +554,73 @@ func TestS3StreamBufferReused(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%s reads back %d bytes: %v", name, len(got), err)
 		}
+	}
+}
+
+// TestS3AbortBounded: the abort of a multipart upload is bounded by
+// AbortTimeout (an unresponsive store cannot hold a job's cancellation),
+// also when the write's context was canceled, and an abort that fails or
+// times out is reported with the object, the upload id and the lifecycle
+// rule that cleans such uploads.
+func TestS3AbortBounded(t *testing.T) {
+	f := newFakeS3(t)
+	opts := f.options("p")
+	opts.PartSize = 5 << 20
+	opts.AbortTimeout = 300 * time.Millisecond
+	var mu sync.Mutex
+	var warnings []string
+	opts.Logf = func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, fmt.Sprintf(format, args...))
+	}
+	s, err := NewS3(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isAbort := func(r *http.Request) bool {
+		return r.Method == http.MethodDelete && r.URL.Query().Has("uploadId")
+	}
+	data := make([]byte, 6<<20) // more than a part: a multipart upload
+	for _, c := range []struct {
+		name string
+		hook *atomic.Pointer[func(*http.Request) bool]
+		want string
+	}{
+		{"hung.state", &f.hang, "no answer within 300ms"},
+		{"denied.state", &f.deny, "Access Denied"},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		w, err := s.CreateFile(ctx, 1, c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		upload := w.(*s3File).upload
+		if upload == "" {
+			t.Fatalf("%s: no multipart upload started", c.name)
+		}
+		c.hook.Store(&isAbort)
+		cancel() // the job is canceled: the abort is still sent, bounded
+		start := time.Now()
+		w.Abort()
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("%s: Abort took %v with AbortTimeout 300ms", c.name, d)
+		}
+		c.hook.Store(nil)
+		mu.Lock()
+		got := strings.Join(warnings, "\n")
+		warnings = nil
+		mu.Unlock()
+		for _, want := range []string{c.name, upload, c.want, "lifecycle rule", "AbortIncompleteMultipartUpload"} {
+			if !strings.Contains(got, want) {
+				t.Fatalf("%s: the warning %q does not mention %q", c.name, got, want)
+			}
+		}
+	}
+	if err := (S3Options{Bucket: testBucket, AccessKey: "a", SecretKey: "b", AbortTimeout: -1}).Validate(); err == nil {
+		t.Fatal("a negative AbortTimeout was accepted")
 	}
 }

@@ -213,11 +213,27 @@ func loadLatest(ctx context.Context, s Storage, where, emptyNote string, logf fu
 // newerRefusal is the error of LoadLatest about checkpoint id, which a
 // newer build wrote (err wraps ErrNewerVersion, never ErrNoCheckpoint).
 func newerRefusal(id int64, where string, err error) error {
-	return fmt.Errorf("checkpoint: chk-%d in %s was written by a newer version of strom than this one (%w); "+
+	return &NewerError{ID: id, Where: where, Err: err}
+}
+
+// NewerError is LoadLatest's refusal of checkpoint ID in the storage
+// Where, which a newer build of strom wrote: Err (the cause) wraps
+// ErrNewerVersion. Its message tells what to do about a checkpoint
+// directory; a savepoint's refusal words its own advice from ID and Err.
+type NewerError struct {
+	ID    int64
+	Where string
+	Err   error
+}
+
+func (e *NewerError) Error() string {
+	return fmt.Sprintf("checkpoint: chk-%d in %s was written by a newer version of strom than this one (%v); "+
 		"refusing to restore from it, to fall back to an older checkpoint or to start from empty state, "+
 		"which would lose or repeat output: run the strom that wrote it (or a newer one), "+
-		"or move %s away to start this job afresh", id, where, err, where)
+		"or move %s away to start this job afresh", e.ID, e.Where, e.Err, e.Where)
 }
+
+func (e *NewerError) Unwrap() error { return e.Err }
 
 // retainer is what retain needs of a storage: its directories, and the two
 // steps of pruning them.

@@ -257,12 +257,13 @@ type decodedFile struct {
 }
 
 func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock base.Clock) (*coordinator, error) {
+	warnf := opts.Logf // the storage's warnings (nil: standard error, not dropped)
 	opts.defaults()
 	if opts.Storage == nil {
 		if opts.Dir == "" {
 			return nil, errors.New("cluster: checkpoints need a directory or a storage")
 		}
-		st, err := openLocalStorage(opts.Dir)
+		st, err := openLocalStorage(opts.Dir, warnf)
 		if err != nil {
 			return nil, err
 		}
@@ -1154,8 +1155,8 @@ func (c *coordinator) Stats() CheckpointStats {
 	return c.stats
 }
 
-func openLocalStorage(dir string) (checkpoint.Storage, error) {
-	return checkpoint.Open(vfs.OS{}, dir) // a directory, or s3://bucket/prefix
+func openLocalStorage(dir string, warnf func(format string, args ...any)) (checkpoint.Storage, error) {
+	return checkpoint.OpenLogf(vfs.OS{}, dir, warnf) // a directory, or s3://bucket/prefix
 }
 
 func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.Metadata, error) {

@@ -185,6 +185,14 @@ func resolveFromSavepoint(opts *CheckpointOptions) (checkpoint.Storage, string, 
 		}
 	}
 	spm, err := sp.LoadLatest(ctx, opts.Logf)
+	var newer *checkpoint.NewerError
+	if errors.As(err, &newer) {
+		// Not the advice for a checkpoint directory (move it away): a
+		// savepoint is restored by the strom that wrote it, or not at all.
+		return nil, "", fmt.Errorf("savepoint %s (chk-%d) was written by a newer version of strom than this one (%w); "+
+			"refusing to restore from it, which would lose or repeat output: restore it with the strom version that wrote it "+
+			"(or a newer one), or start the job without --from-savepoint", opts.FromSavepoint, newer.ID, newer.Err)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("savepoint %s: %w", opts.FromSavepoint, err)
 	}

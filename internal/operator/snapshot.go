@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/failpoint"
 )
 
@@ -90,7 +91,9 @@ func (k *keyedCore[K, O]) restoreTimers(rt *Runtime) error {
 			return fmt.Errorf("operator %q: restored timers of key group %d outside %s", rt.Name, kg, rt.KeyGroups)
 		}
 		r := snapReader{b: rt.Restored.Timers[kg]}
-		if v := r.byte(); v != timerSnapshotVersion && r.err == nil {
+		if v := r.byte(); v > timerSnapshotVersion && r.err == nil {
+			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d (%w): a newer strom wrote it; restore it with that version or a newer one", rt.Name, kg, v, timerSnapshotVersion, base.ErrNewerVersion)
+		} else if v != timerSnapshotVersion && r.err == nil {
 			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d", rt.Name, kg, v, timerSnapshotVersion)
 		}
 		n := r.uvarint()
@@ -216,7 +219,9 @@ func restoredSplits(name string, blobs [][]byte) (map[string]splitState, error) 
 			continue
 		}
 		r := snapReader{b: blob}
-		if v := r.byte(); v != sourceSnapshotVersion && r.err == nil {
+		if v := r.byte(); v > sourceSnapshotVersion && r.err == nil {
+			return nil, fmt.Errorf("source %q: snapshot of subtask %d has version %d, this build reads %d (%w): a newer strom wrote it; restore it with that version or a newer one", name, i, v, sourceSnapshotVersion, base.ErrNewerVersion)
+		} else if v != sourceSnapshotVersion && r.err == nil {
 			return nil, fmt.Errorf("source %q: snapshot of subtask %d has version %d, this build reads %d", name, i, v, sourceSnapshotVersion)
 		}
 		n := r.uvarint()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+
+	"github.com/stromio/strom/internal/base"
 )
 
 // groupSnapshotVersion is the first byte of a key group's state snapshot;
@@ -423,7 +425,7 @@ func RestoreGroup(b Backend, kg int, data []byte) error {
 			return fmt.Errorf("state: key group %d snapshot: %w", kg, r.err)
 		}
 		if v > groupDeltaVersion {
-			return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d: a newer strom wrote it; restore it with that version or a newer one", kg, v, groupSnapshotVersion, groupDeltaVersion)
+			return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d (%w): a newer strom wrote it; restore it with that version or a newer one", kg, v, groupSnapshotVersion, groupDeltaVersion, base.ErrNewerVersion)
 		}
 		return fmt.Errorf("state: key group %d snapshot has version %d, this build reads %d and %d", kg, v, groupSnapshotVersion, groupDeltaVersion)
 	}
