@@ -19,31 +19,7 @@ import (
 // the same rows in the same order, and that these are the windows
 // computed here row by row.
 func TestWindowedAggMemoryMatchesState(t *testing.T) {
-	types := []table.Type{table.BigIntType(), table.TimestampType(3).NotNull(), table.BigIntType()} // k, window_end, v
-	var aggs []AggCall
-	for _, c := range []struct {
-		name string
-		args []int
-	}{{"MAX", []int{2}}, {"COUNT", nil}, {"SUM", []int{2}}} {
-		var at []table.Type
-		for _, a := range c.args {
-			at = append(at, types[a])
-		}
-		f, err := expr.NewAggregate(c.name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
-	}
-	a := newAccs(aggs)
-	kc := table.NewRowCodecTypes(types[0], types[1])
-	keyFn := func(r table.Row) string {
-		b, err := kc.AppendRow(nil, table.Row{Fields: r.Fields[:2]})
-		if err != nil {
-			panic(err)
-		}
-		return string(b)
-	}
+	a, kc, keyFn := windowedAggFixture(t)
 	run := func(seed uint64, mem bool, maxKeys int) (got, want []string) {
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
 			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
@@ -131,31 +107,7 @@ func TestWindowedAggMemoryMatchesState(t *testing.T) {
 // some restored into a new operator, and checks that it emits the rows of
 // the state path, with their timestamps and in their order.
 func TestWindowedAggMemoryWithCheckpoints(t *testing.T) {
-	types := []table.Type{table.BigIntType(), table.TimestampType(3).NotNull(), table.BigIntType()} // k, window_end, v
-	var aggs []AggCall
-	for _, c := range []struct {
-		name string
-		args []int
-	}{{"MAX", []int{2}}, {"COUNT", nil}, {"SUM", []int{2}}} {
-		var at []table.Type
-		for _, a := range c.args {
-			at = append(at, types[a])
-		}
-		f, err := expr.NewAggregate(c.name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
-	}
-	a := newAccs(aggs)
-	kc := table.NewRowCodecTypes(types[0], types[1])
-	keyFn := func(r table.Row) string {
-		b, err := kc.AppendRow(nil, table.Row{Fields: r.Fields[:2]})
-		if err != nil {
-			panic(err)
-		}
-		return string(b)
-	}
+	a, kc, keyFn := windowedAggFixture(t)
 	for seed := range uint64(200) {
 		rng := rand.New(rand.NewPCG(seed, 23))
 		var ops []ckOp
@@ -200,5 +152,48 @@ func TestWindowedAggMemoryWithCheckpoints(t *testing.T) {
 				t.Fatalf("seed %d, paths alternated at restores (memory first %v): %s", seed, startMem, firstDiff(got, want))
 			}
 		}
+	}
+}
+
+// windowedAggFixture is the aggregation of the window-relation tests:
+// MAX(v), COUNT(*) and SUM(v) over rows (k BIGINT, window_end
+// TIMESTAMP(3), v BIGINT) keyed by (k, window_end).
+func windowedAggFixture(t *testing.T) (*accs, *table.RowCodec, func(table.Row) string) {
+	t.Helper()
+	types := []table.Type{table.BigIntType(), table.TimestampType(3).NotNull(), table.BigIntType()} // k, window_end, v
+	a := testAccs(t, types, "MAX", 2, "COUNT", -1, "SUM", 2)
+	kc := table.NewRowCodecTypes(types[0], types[1])
+	return a, kc, rowKeyFn(kc, 2)
+}
+
+// testAccs builds the accumulators of aggregate calls given as name,
+// argument column (-1: none) pairs over rows of types.
+func testAccs(t *testing.T, types []table.Type, calls ...any) *accs {
+	t.Helper()
+	var aggs []AggCall
+	for i := 0; i < len(calls); i += 2 {
+		name, col := calls[i].(string), calls[i+1].(int)
+		var args []int
+		var at []table.Type
+		if col >= 0 {
+			args, at = []int{col}, []table.Type{types[col]}
+		}
+		f, err := expr.NewAggregate(name, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aggs = append(aggs, AggCall{F: f, Args: args, Filter: -1, Text: name})
+	}
+	return newAccs(aggs)
+}
+
+// rowKeyFn is the string key of a row's first n fields under kc.
+func rowKeyFn(kc *table.RowCodec, n int) func(table.Row) string {
+	return func(r table.Row) string {
+		b, err := kc.AppendRow(nil, table.Row{Fields: r.Fields[:n]})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
 	}
 }

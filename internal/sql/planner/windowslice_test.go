@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamtest"
 	"github.com/stromio/strom/table"
@@ -144,33 +143,11 @@ func firstDiff(got, want []string) string {
 func sliceAggFixture(t *testing.T) (*accs, sliceCodec, *table.RowCodec, func(table.Row) string) {
 	t.Helper()
 	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
-	var aggs []AggCall
-	for _, c := range []struct {
-		name string
-		args []int
-	}{{"COUNT", nil}, {"SUM", []int{2}}, {"MAX", []int{2}}} {
-		var at []table.Type
-		for _, a := range c.args {
-			at = append(at, types[a])
-		}
-		f, err := expr.NewAggregate(c.name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		aggs = append(aggs, AggCall{F: f, Args: c.args, Filter: -1, Text: c.name})
-	}
-	a := newAccs(aggs)
+	a := testAccs(t, types, "COUNT", -1, "SUM", 2, "MAX", 2)
 	codec, ok := newIntSliceCodec(a.types)
 	if !ok {
 		t.Fatal("COUNT, SUM and MAX of BIGINT: want the integer slice codec")
 	}
 	keyCodec := table.NewRowCodecTypes(types[0])
-	keyFn := func(r table.Row) string {
-		b, err := keyCodec.AppendRow(nil, table.Row{Fields: r.Fields[:1]})
-		if err != nil {
-			panic(err)
-		}
-		return string(b)
-	}
-	return a, codec, keyCodec, keyFn
+	return a, codec, keyCodec, rowKeyFn(keyCodec, 1)
 }
