@@ -23,7 +23,7 @@ import (
 // statement set (a HOP count per key, the MAX count per window, their
 // window join) over rows of several keys, some late, read one at a time
 // (the watermark follows every row) twice: without checkpoints, where the
-// windows fire from memory (Planner.NoSnapshots: the sliced aggregation's
+// windows fire from memory (the sliced aggregation's
 // buffer, the windowed MAX's accumulators, the join's rows), and with
 // checkpoints, the job stopped with a savepoint halfway and restored from
 // it (the savepoint's barrier folds the buffers into keyed state and
@@ -241,12 +241,11 @@ func (f boundedOneValues) TableSource(ctx context.Context, t connector.TableCont
 	return oneRowSource{src}, nil
 }
 
-// TestNoSnapshotsKeepsUIDs: the operators and UIDs of Nexmark q5 and q8
+// TestCheckpointsKeepUIDs: the operators and UIDs of Nexmark q5 and q8
 // (sliced aggregations, a MAX per window, window joins) are the same with
-// checkpoints on (windows through state) and off (windows from memory):
-// the memory path is inside the operators' functions, so a job's
-// checkpoint lists the operators of the plans before it.
-func TestNoSnapshotsKeepsUIDs(t *testing.T) {
+// checkpoints on and off: the memory path is inside the operators'
+// functions, so the plan never depends on the checkpoint options.
+func TestCheckpointsKeepUIDs(t *testing.T) {
 	src, err := os.ReadFile("../internal/nexmark/sql/ddl.sql")
 	if err != nil {
 		t.Fatal(err)

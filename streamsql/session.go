@@ -69,11 +69,7 @@ type Session struct {
 func NewSession(opts Options) *Session {
 	cat := catalog.New()
 	reg := expr.NewBuiltinRegistry()
-	pl := planner.New(cat, reg, opts.Factories)
-	// Without checkpoints no snapshot of a job is ever taken (savepoints
-	// need checkpoints too): windows may fire from memory.
-	pl.NoSnapshots = opts.Checkpoints == nil
-	return &Session{opts: opts, cat: cat, reg: reg, pl: pl}
+	return &Session{opts: opts, cat: cat, reg: reg, pl: planner.New(cat, reg, opts.Factories)}
 }
 
 // Result is what executing a script gave: the text the statements printed

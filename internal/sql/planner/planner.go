@@ -25,15 +25,7 @@ type Planner struct {
 	Cat       *catalog.Catalog
 	Reg       *expr.Registry
 	Factories map[string]connector.TableFactory
-	// NoSnapshots says that the jobs translated take no checkpoints (so
-	// no savepoints either: both need checkpoints on, and such a job
-	// restores from none). false is always correct. No translation reads
-	// it since branch sqlckpt: the window operators that kept rows or
-	// accumulators in memory only without snapshots now move them into
-	// keyed state when a checkpoint barrier passes (windowslice.go,
-	// window.go, windowjoin.go).
-	NoSnapshots bool
-	b           binder
+	b         binder
 	// ranks are the row-number bounds (alias -> N) of the enclosing
 	// query's WHERE while its FROM subquery is bound.
 	ranks map[string]int64
