@@ -370,3 +370,78 @@ func TestS3MultipartAbortHangs(t *testing.T) {
 	}
 	t.Logf("ended %v after the cancellation", took)
 }
+
+// TestS3SavepointAbortLogged: a savepoint written into S3 whose state file
+// goes up as a multipart upload, refused at its second part, fails; the
+// abort of that upload is refused too, and the warning naming the upload
+// goes to the job's log (CheckpointOptions.Logf), not to standard error.
+func TestS3SavepointAbortLogged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a savepoint of several MB")
+	}
+	w := newS3Watch(t)
+	var refused atomic.Pointer[string]
+	refuse := func(rw http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/"+watchBucket+"/sp/") || r.URL.Query().Get("partNumber") != "2" {
+			return false
+		}
+		key := strings.TrimPrefix(r.URL.Path, "/"+watchBucket+"/")
+		refused.CompareAndSwap(nil, &key)
+		io.Copy(io.Discard, r.Body)
+		http.Error(rw, "injected refusal", http.StatusForbidden) // not retried
+		return true
+	}
+	refuseAbort := func(rw http.ResponseWriter, r *http.Request) bool {
+		http.Error(rw, "injected refusal", http.StatusForbidden)
+		return true
+	}
+	w.onPart.Store(&refuse)
+	w.onAbort.Store(&refuseAbort)
+	var mu sync.Mutex
+	var log strings.Builder
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&log, format+"\n", args...)
+	}
+	env := stream.NewEnvironment(stream.Options{Parallelism: 1,
+		Checkpoints: &stream.CheckpointOptions{Dir: t.TempDir(), Interval: time.Hour, Logf: logf}})
+	var seen atomic.Int64
+	var fast atomic.Bool
+	src := stream.FromGenerator(env, blobKeys*blobRounds, func(_ int, i int64) blobEvent {
+		return blobEvent{Key: int(i % blobKeys), Round: int(i / blobKeys)}
+	}, stream.WatermarkStrategy[blobEvent]{})
+	paced := stream.Map(src, func(e blobEvent) blobEvent {
+		if seen.Add(1) > blobKeys && !fast.Load() {
+			time.Sleep(time.Millisecond) // every key holds its blob: slow until the savepoint returned
+		}
+		return e
+	})
+	keyed := stream.KeyBy(paced, func(e blobEvent) int { return e.Key })
+	out := stream.KeyedProcess(keyed, func() stream.KeyedProcessFunction[int, blobEvent, string] { return &blobCheck{} }).UID("blob-check")
+	stream.SinkTo[string](out, streamtest.NewTxSink[string](), "tx-sink")
+	done := make(chan error, 1)
+	go func() { done <- env.Execute(context.Background()) }()
+	for seen.Load() <= blobKeys {
+		time.Sleep(time.Millisecond)
+	}
+	_, spErr := env.Savepoint(context.Background(), "s3://"+watchBucket+"/sp/x", false)
+	fast.Store(true)
+	if err := <-done; err != nil {
+		t.Fatalf("job: %v", err)
+	}
+	if refused.Load() == nil {
+		t.Fatalf("no savepoint file reached a second part (savepoint: %v)", spErr)
+	}
+	if spErr == nil {
+		t.Fatal("the savepoint succeeded with a refused part")
+	}
+	mu.Lock()
+	got := log.String()
+	mu.Unlock()
+	for _, want := range []string{"WARNING: aborting the multipart upload", *refused.Load()} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("the job's log does not mention %q (savepoint: %v):\n%s", want, spErr, got)
+		}
+	}
+}

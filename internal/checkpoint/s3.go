@@ -191,7 +191,8 @@ const (
 	EnvAWSSecretKey    = "AWS_SECRET_ACCESS_KEY"
 	EnvAWSSessionToken = "AWS_SESSION_TOKEN"
 	EnvAWSRegion       = "AWS_REGION"
-	EnvS3PartSize      = "STROM_S3_PART_SIZE" // bytes, or with KiB, MiB or GiB: 5MiB
+	EnvS3PartSize      = "STROM_S3_PART_SIZE"     // bytes, or with KiB, MiB or GiB: 5MiB
+	EnvS3AbortTimeout  = "STROM_S3_ABORT_TIMEOUT" // a Go duration: 10s
 )
 
 // parsePartSize reads STROM_S3_PART_SIZE: a number of bytes, optionally
@@ -214,8 +215,9 @@ func parsePartSize(v string) (int64, error) {
 // the credentials and the region from getenv: STROM_S3_ENDPOINT (default
 // AWS S3; "http://host:port" for a store without TLS),
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
-// AWS_REGION, and the part size of multipart uploads from
-// STROM_S3_PART_SIZE (default DefaultS3PartSize).
+// AWS_REGION, the part size of multipart uploads from STROM_S3_PART_SIZE
+// (default DefaultS3PartSize) and the bound of their abort from
+// STROM_S3_ABORT_TIMEOUT (default DefaultS3AbortTimeout).
 func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error) {
 	rest, ok := strings.CutPrefix(loc, S3URLScheme)
 	if !ok {
@@ -243,6 +245,13 @@ func S3OptionsFromURL(loc string, getenv func(string) string) (S3Options, error)
 		if o.PartSize, err = parsePartSize(v); err != nil {
 			return S3Options{}, err
 		}
+	}
+	if v := getenv(EnvS3AbortTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return S3Options{}, fmt.Errorf("checkpoint: %s=%q: want a positive duration such as 3s, 500ms or 1m", EnvS3AbortTimeout, v)
+		}
+		o.AbortTimeout = d
 	}
 	if err := o.Validate(); err != nil {
 		return S3Options{}, fmt.Errorf("%w (from %s)", err, loc)

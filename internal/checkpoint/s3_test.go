@@ -165,6 +165,22 @@ func TestS3OptionsFromURL(t *testing.T) {
 		}
 	}
 	delete(env, EnvS3PartSize)
+	if o, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err != nil || o.AbortTimeout != DefaultS3AbortTimeout {
+		t.Errorf("no %s: abort timeout %v, %v; want %v", EnvS3AbortTimeout, o.AbortTimeout, err, DefaultS3AbortTimeout)
+	}
+	for v, want := range map[string]time.Duration{"10s": 10 * time.Second, "500ms": 500 * time.Millisecond, "1m30s": 90 * time.Second} {
+		env[EnvS3AbortTimeout] = v
+		if o, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err != nil || o.AbortTimeout != want {
+			t.Errorf("%s=%s: abort timeout %v, %v; want %v", EnvS3AbortTimeout, v, o.AbortTimeout, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "0s", "-1s", "3", "x", "3 s"} {
+		env[EnvS3AbortTimeout] = bad
+		if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil || !strings.Contains(err.Error(), EnvS3AbortTimeout) {
+			t.Errorf("%s=%s: %v", EnvS3AbortTimeout, bad, err)
+		}
+	}
+	delete(env, EnvS3AbortTimeout)
 	env[EnvS3Endpoint] = "host:9000/path"
 	if _, err := S3OptionsFromURL("s3://my-bucket/p", getenv); err == nil {
 		t.Fatal("endpoint with a path accepted")

@@ -185,6 +185,11 @@ type coordinator struct {
 	opts  CheckpointOptions
 	clock base.Clock
 	total int // subtasks that acknowledge every checkpoint
+	// warnf takes the warnings of storages the coordinator opens itself
+	// (a savepoint's target: an S3 multipart upload whose abort failed):
+	// the job's Logf, or nil (standard error) when it has none, as for
+	// its checkpoint storage.
+	warnf func(format string, args ...any)
 
 	sources    []*task.Subtask
 	parallel   map[string]int // uid -> parallelism
@@ -298,7 +303,7 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 	if fingerprint == "" {
 		fingerprint = newRunID()
 	}
-	c := &coordinator{j: j, opts: opts, clock: clock, parallel: map[string]int{}, nextID: 1,
+	c := &coordinator{j: j, opts: opts, clock: clock, warnf: warnf, parallel: map[string]int{}, nextID: 1,
 		uploads: make(chan upload, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{}, chains: map[chainKey]*chain{},
 		restoreFrom: restoreFrom, fingerprint: fingerprint, spReqs: make(chan *spRequest)}
 	for _, v := range jg.Vertices {

@@ -95,7 +95,7 @@ func (j *Job) stopWithSavepoint() {
 // savepoint directory: state files first (every link of an incremental
 // chain, wherever it lives), metadata (kind savepoint) last, self-contained.
 func (c *coordinator) writeSavepoint(ctx context.Context, m *checkpoint.Metadata, bytes int64, dir string) (SavepointResult, error) {
-	sp, err := checkpoint.Open(vfs.OS{}, dir)
+	sp, err := checkpoint.OpenLogf(vfs.OS{}, dir, c.warnf)
 	if err != nil {
 		return SavepointResult{}, fmt.Errorf("savepoint: %w", err)
 	}
