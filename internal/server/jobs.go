@@ -386,7 +386,11 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	}
 	wc := make([]web.Column, 0, len(rs.Columns))
 	for _, c := range rs.Columns {
-		wc = append(wc, web.Column{Name: c.Name, Type: c.Type.String()})
+		col := web.Column{Name: c.Name, Type: c.Type.String()}
+		if c.Type.Root() == table.RootTimestampLTZ {
+			col.Zone = rs.Location.String()
+		}
+		wc = append(wc, col)
 	}
 	jb.mu.Lock()
 	jb.columns = wc

@@ -935,3 +935,25 @@ func TestJournalIdempotentProduce(t *testing.T) {
 		t.Fatalf("POST /producers without the token: %d", resp.StatusCode)
 	}
 }
+
+// A query's TIMESTAMP_LTZ columns carry the session time zone the query
+// was planned in (the dashboard shows their instants in it, as strom sql
+// does); other columns carry none.
+func TestQueryColumnsCarryZone(t *testing.T) {
+	ts := startServer(t, t.TempDir())
+	sql := `SET 'table.local-time-zone' = 'Asia/Shanghai';
+CREATE TABLE nx (event_type INT) WITH ('connector' = 'nexmark', 'events.num' = '10');
+SELECT TO_TIMESTAMP_LTZ(0, 3) AS l, TIMESTAMP '2024-01-01 00:00:00' AS t, event_type FROM nx`
+	var js web.JobSummary
+	if c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: sql}, &js); c != 201 || !js.Query {
+		t.Fatalf("submit: %d %+v", c, js)
+	}
+	poll(t, "finished", func() bool { return ts.state(t, js.ID) == web.StateFinished })
+	var j jobJSON
+	ts.call(t, "GET", "/api/v1/jobs/"+js.ID, nil, &j)
+	got := fmt.Sprint(j.Columns)
+	if len(j.Columns) != 3 || !strings.HasPrefix(j.Columns[0].Type, "TIMESTAMP_LTZ(3)") || j.Columns[0].Zone != "Asia/Shanghai" ||
+		j.Columns[1].Zone != "" || j.Columns[2].Zone != "" {
+		t.Fatalf("columns %s", got)
+	}
+}

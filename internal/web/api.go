@@ -78,6 +78,10 @@ type JobSummary struct {
 type Column struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
+	// Zone is the session time zone of a TIMESTAMP_LTZ column (a time
+	// zone database name, UTC or GMT+hh:mm), in which the dashboard shows
+	// its instants, as `strom sql` does; empty for other columns.
+	Zone string `json:"zone,omitempty"`
 }
 
 // JobInfo is what the Backend knows of one job.

@@ -923,6 +923,7 @@ type uiBackend struct {
 	events  *Feed
 	results *Feed
 	posts   chan string
+	columns []Column // q1's result columns (nil: k STRING, v BIGINT)
 }
 
 func (b *uiBackend) post(s string) {
@@ -962,6 +963,9 @@ func (b *uiBackend) Job(id string) (JobInfo, error) {
 	if id == "q1" {
 		ji.SQL = "SELECT k, SUM(v) AS v FROM orders GROUP BY k;"
 		ji.Columns = []Column{{Name: "k", Type: "STRING"}, {Name: "v", Type: "BIGINT"}}
+		if b.columns != nil {
+			ji.Columns = b.columns
+		}
 		ji.View = []cluster.VertexView{
 			{ID: 0, Name: "Source: orders", Parallelism: 1, Operators: []cluster.OperatorView{{Name: "Source: orders", UID: "s", Subtasks: snap(0, 100, 0)}}},
 			{ID: 1, Name: "GroupAggregate", Parallelism: 1, Inputs: []cluster.EdgeView{{From: 0, Partitioning: "HASH"}},
@@ -1018,15 +1022,23 @@ func TestDashboardRealServer(t *testing.T) {
 		t.Skip("-short: no browser")
 	}
 	const token, readOnly = "tok-rw-0123456789", "tok-ro-0123456789"
-	serve := func(t *testing.T) (string, *uiBackend) {
-		b := &uiBackend{now: time.Now(), events: NewFeed(0, 0), results: NewFeed(0, 0), posts: make(chan string, 16)}
+	// serveWith serves q1 with the given result columns and rows (JSON
+	// objects, each an insert); serve, with the fake changelog of k, v.
+	serveWith := func(t *testing.T, columns []Column, rows []string) (string, *uiBackend) {
+		b := &uiBackend{now: time.Now(), events: NewFeed(0, 0), results: NewFeed(0, 0), posts: make(chan string, 16), columns: columns}
 		b.events.Publish([]byte(`{"type":"job","id":"j1","state":"running"}`))
 		// Headless Chromium's virtual clock stands still while a response
 		// is open: the event stream ends (the page then polls), as the
 		// results feed of a finished query does.
 		b.events.Close([]byte(`{"end":"shutdown"}`))
-		for _, c := range uiFakeChangelog {
-			b.results.Publish([]byte(fmt.Sprintf(`{"op":%q,"row":{"k":%q,"v":%d}}`, c.op, c.k, c.v)))
+		if rows != nil {
+			for _, r := range rows {
+				b.results.Publish([]byte(`{"op":"+I","row":` + r + `}`))
+			}
+		} else {
+			for _, c := range uiFakeChangelog {
+				b.results.Publish([]byte(fmt.Sprintf(`{"op":%q,"row":{"k":%q,"v":%d}}`, c.op, c.k, c.v)))
+			}
 		}
 		b.results.Close([]byte(`{"end":"finished"}`))
 		ws, err := New(Config{Addr: "127.0.0.1:0", Token: token, ReadOnlyToken: readOnly, UI: UIHandler(),
@@ -1048,6 +1060,7 @@ func TestDashboardRealServer(t *testing.T) {
 		t.Cleanup(func() { ws.Shutdown(); srv.Close() })
 		return srv.URL, b
 	}
+	serve := func(t *testing.T) (string, *uiBackend) { return serveWith(t, nil, nil) }
 
 	t.Run("job page", func(t *testing.T) {
 		url, _ := serve(t)
@@ -1078,6 +1091,27 @@ func TestDashboardRealServer(t *testing.T) {
 			t.Errorf("result rows %q", rows)
 		}
 		uiMustContain(t, "real results", dom, `id="result-count">3</b>`, `<span class="live-dot off"></span> ended`)
+	})
+
+	t.Run("query timestamps", func(t *testing.T) {
+		// As strom sql prints them: a TIMESTAMP as its UTC reading, a
+		// TIMESTAMP_LTZ in the session zone of its column (Berlin across
+		// the start of summer time on 2024-03-31 at 01:00 UTC, a fixed
+		// offset), fractions only as needed.
+		cols := []Column{{Name: "t", Type: "TIMESTAMP(3)"}, {Name: "b", Type: "TIMESTAMP_LTZ(3) *ROWTIME*", Zone: "Europe/Berlin"},
+			{Name: "g", Type: "TIMESTAMP_LTZ(3)", Zone: "GMT+05:30"}, {Name: "u", Type: "TIMESTAMP(6)"}, {Name: "n", Type: "BIGINT"}}
+		url, _ := serveWith(t, cols, []string{
+			`{"t":1711846799000,"b":1711846799000,"g":1711846799000,"u":1711846799000.25,"n":1711846799000}`,
+			`{"t":1711846800123,"b":1711846800123,"g":-1,"u":1711846800123.456,"n":null}`,
+		})
+		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/q1", "--dump-dom")
+		want := [][]string{
+			{"2024-03-31 00:59:59", "2024-03-31 01:59:59", "2024-03-31 06:29:59", "2024-03-31 00:59:59.000250", "1711846799000"},
+			{"2024-03-31 01:00:00.123", "2024-03-31 03:00:00.123", "1970-01-01 05:29:59.999", "2024-03-31 01:00:00.123456", "NULL"},
+		}
+		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Errorf("result rows\n got %q\nwant %q", rows, want)
+		}
 	})
 
 	t.Run("job list", func(t *testing.T) {

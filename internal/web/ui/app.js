@@ -88,6 +88,48 @@
     const t = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
     return millis ? t + "." + String(d.getMilliseconds()).padStart(3, "0") : t;
   }
+  // SQL timestamps of a result (JSON: epoch milliseconds, with a fraction
+  // for digits below the millisecond) as `strom sql` prints them:
+  // yyyy-MM-dd HH:mm:ss[.fraction], a TIMESTAMP as its wall-clock time (its
+  // UTC reading), a TIMESTAMP_LTZ in the session time zone the query ran in
+  // (the column's zone: a time zone database name, UTC or GMT+hh:mm).
+  const TS_TYPE = /^TIMESTAMP(_LTZ)?\(\d+\)/i;
+  const zoneFormats = new Map();
+  function zoneOffsetMs(ms, zone) {
+    if (!zone || zone === "UTC") return 0;
+    const fixed = /^GMT([+-])(\d\d):(\d\d)$/.exec(zone);
+    if (fixed) return (fixed[1] === "-" ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3])) * 60000;
+    let f = zoneFormats.get(zone);
+    if (f === undefined) {
+      try {
+        f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+      } catch (e) {
+        f = null; // a zone this browser does not know
+      }
+      zoneFormats.set(zone, f);
+    }
+    if (!f) return null;
+    const p = {};
+    for (const x of f.formatToParts(new Date(ms))) p[x.type] = Number(x.value);
+    const sec = Math.floor(ms / 1000) * 1000;
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - sec;
+  }
+  function fmtSQLTimestamp(v, type, zone) {
+    if (typeof v !== "number" || !isFinite(v)) return null;
+    const ms = Math.floor(v);
+    const off = /^TIMESTAMP_LTZ/i.test(type) ? zoneOffsetMs(ms, zone) : 0;
+    if (off == null) return null;
+    const d = new Date(ms + off);
+    if (isNaN(d)) return null;
+    let s = String(d.getUTCFullYear()).padStart(4, "0") + "-" + pad2(d.getUTCMonth() + 1) + "-" + pad2(d.getUTCDate()) + " " +
+      pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes()) + ":" + pad2(d.getUTCSeconds());
+    const milli = String(d.getUTCMilliseconds()).padStart(3, "0");
+    // A JSON number keeps about the microsecond of an epoch-millisecond value.
+    const micro = Math.min(999, Math.round((v - ms) * 1000));
+    if (micro > 0) s += "." + milli + String(micro).padStart(3, "0");
+    else if (milli !== "000") s += "." + milli;
+    return s;
+  }
   function fmtTime(iso) {
     if (!iso) return "—";
     const d = new Date(iso);
@@ -1047,6 +1089,8 @@
           const tr = h("tr", { class: r.fresh ? "flash" : null }, cols.map((c) => {
             const v = r.row[c.name];
             if (v == null) return h("td", { class: "null", text: "NULL" });
+            const ts = c.type && TS_TYPE.test(c.type) ? fmtSQLTimestamp(v, c.type, c.zone) : null;
+            if (ts != null) return h("td", { class: "ts", title: String(v), text: ts });
             const isNum = typeof v === "number";
             return h("td", { class: isNum ? "num" : null, text: typeof v === "object" ? JSON.stringify(v) : String(v) });
           }));
