@@ -13,3 +13,9 @@ FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '1' DAY)) GROUP BY auctio
 EXPLAIN INSERT INTO out SELECT auction, window_start, window_time, 1 FROM TABLE(HOP(TABLE bids, DESCRIPTOR(ts), INTERVAL '1' HOUR, INTERVAL '1' DAY));
 EXPLAIN INSERT INTO out_ts SELECT auction, window_start, window_time, COUNT(*)
 FROM TABLE(TUMBLE(TABLE bids_ts, DESCRIPTOR(ts), INTERVAL '1' DAY)) GROUP BY auction, window_start, window_end, window_time;
+CREATE TABLE pairs (a BIGINT, b BIGINT, ws TIMESTAMP(3)) WITH ('connector' = 'collect');
+CREATE VIEW w AS SELECT * FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '1' HOUR));
+EXPLAIN INSERT INTO pairs SELECT l.auction, r.auction, l.window_start FROM w l JOIN w r
+ON l.price = r.price AND l.window_start = r.window_start AND l.window_end = r.window_end;
+EXPLAIN INSERT INTO pairs SELECT auction, price, window_start FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY price DESC) AS rn FROM w) WHERE rn <= 2;
