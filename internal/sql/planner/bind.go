@@ -49,7 +49,9 @@ type windowTVF struct {
 	partition   []int // SESSION's PARTITION BY columns (scope indexes)
 	first       int   // index of window_start in the scope
 	at          parser.Node
-	proctime    bool // over a processing-time attribute (proctime.go)
+	proctime    bool        // over a processing-time attribute (proctime.go)
+	zone        *windowZone // the shift time zone (winzone.go): nil for none
+	attrType    table.Type  // the time attribute's
 }
 
 func (s *scope) names() []string {

@@ -384,6 +384,9 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
+	if x.Zone != nil { // winzone.go
+		ws = stream.KeyBy(in, keyFn).Window(shiftAssigner{assigner, x.Zone}).Shift(x.Zone)
+	}
 	// No window buffer (its accumulator, a table.Row, holds pointers, see
 	// operator.AggregateBuffer): the buffer would merge partial
 	// accumulators at checkpoints, and the aggregates here are those that
@@ -409,7 +412,15 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		},
 		Codec: rowCodec{a.codec},
 	}
-	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid("window-agg"))
+	kind := "window-agg"
+	if x.Zone != nil {
+		// Not the UID the plan had before windows took the session zone
+		// (the sliced aggregation's, whose state it cannot read): a
+		// restore from such a checkpoint says so instead of dropping the
+		// open windows.
+		kind = "window-agg-tz"
+	}
+	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid(kind))
 	return stream.Process(res, func(_ *stream.Context, w stream.WindowResult[string, table.Row], out stream.Emitter[table.Row]) error {
 		var fields []table.Value
 		if len(x.Keys) > 0 {
@@ -419,7 +430,11 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 			}
 			fields = append(fields, k.Fields...)
 		}
-		fields = append(fields, table.TimestampMillis(w.Window.Start), table.TimestampMillis(w.Window.End), table.TimestampMillis(w.Window.End-1))
+		wt := w.Window.End - 1
+		if x.Zone != nil {
+			wt = x.Zone.Timestamp(wt)
+		}
+		fields = append(fields, table.TimestampMillis(w.Window.Start), table.TimestampMillis(w.Window.End), table.TimestampMillis(wt))
 		fields = append(fields, w.Value.Fields...)
 		out.Emit(table.Row{Kind: table.Insert, Fields: fields})
 		return nil
