@@ -187,11 +187,7 @@ func (f *field) seqValue(g uint64) table.Value {
 		u := new(big.Int).Mul(new(big.Int).SetUint64(g), step)
 		return table.DecimalValue(table.NewDecimalBig(u.Add(u, f.seqD), t.Scale()))
 	case table.RootChar, table.RootVarChar:
-		s := strconv.FormatInt(f.seqI+int64(g), 10)
-		if len(s) > t.Length() {
-			s = s[:t.Length()]
-		}
-		return table.Str(s)
+		return table.Str(strconv.FormatInt(f.seqI+int64(g), 10)) // fits: checked
 	}
 	return table.Int(f.seqI + int64(g))
 }

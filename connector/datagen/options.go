@@ -523,6 +523,13 @@ func sequence(o *connector.TableOptions, fd *field, opts map[string]string, key 
 		if se[0] > se[1] {
 			return order()
 		}
+		if t.IsString() {
+			for i, opt := range []string{FieldStart, FieldEnd} {
+				if n := len(strconv.FormatInt(se[i], 10)); n > t.Length() {
+					return bad(opt, fmt.Sprintf("'%d' is longer than the %d characters of %s; widen the column or shorten the sequence", se[i], t.Length(), t))
+				}
+			}
+		}
 		fd.seqI = se[0]
 		fd.seqLen = uint64(se[1]-se[0]) + 1
 		if fd.seqLen == 0 { // the whole int64 range
