@@ -140,3 +140,43 @@ func recordsOutOf(job *streamsql.Job, op string) int64 {
 	}
 	return n
 }
+
+// TestDatagenScanParallelism: 'scan.parallelism' runs the source
+// operator with that many subtasks (the job's parallelism is 1), each
+// generating its part of the sequence.
+func TestDatagenScanParallelism(t *testing.T) {
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+		Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	job, _, err := s.Submit(ctx, `
+		CREATE TABLE gen (id INT) WITH ('connector' = 'datagen', 'scan.parallelism' = '3',
+			'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100');
+		CREATE TABLE out (id INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT id FROM gen;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	subtasks := map[string]int{}
+	for _, v := range job.View() {
+		for _, o := range v.Operators {
+			subtasks[o.Name] = len(o.Subtasks)
+		}
+	}
+	if subtasks["scan:gen"] != 3 {
+		t.Fatalf("subtasks per operator: %v, want 3 of scan:gen", subtasks)
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	seen := map[int64]bool{}
+	for _, r := range col.rows["out"] {
+		seen[r.Fields[0].AsInt()] = true
+	}
+	if len(seen) != 100 || len(col.rows["out"]) != 100 {
+		t.Fatalf("%d rows, %d ids, want 100", len(col.rows["out"]), len(seen))
+	}
+}
