@@ -2,6 +2,7 @@ package datagen
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -193,10 +194,18 @@ func parseConfig(f *Factory, t connector.TableContext) (*config, *connector.Tabl
 					return nil, o, o.Errorf("option '%s': column '%s' is a metadata column; the connector has no metadata", k, path)
 				}
 			}
-			return nil, o, o.Errorf("unknown option '%s': the table has no column '%s' (columns: %s)", k, path, strings.Join(names, ", "))
+			hint := ""
+			if c := closest(path, slices.Sorted(maps.Keys(paths))); c != "" {
+				hint = fmt.Sprintf("; did you mean 'fields.%s.%s'?", c, opt)
+			}
+			return nil, o, o.Errorf("unknown option '%s': the table has no column '%s' (columns: %s)%s", k, path, strings.Join(names, ", "), hint)
 		}
 		if !slices.Contains(fieldOptions, opt) {
-			return nil, o, o.Errorf("unknown option '%s': '%s' is not a per-column option (want one of %s)", k, opt, quoteAll(fieldOptions))
+			hint := ""
+			if c := closest(opt, fieldOptions); c != "" {
+				hint = fmt.Sprintf("; did you mean 'fields.%s.%s'?", path, c)
+			}
+			return nil, o, o.Errorf("unknown option '%s': '%s' is not a per-column option (want one of %s)%s", k, opt, quoteAll(fieldOptions), hint)
 		}
 	}
 	for _, c := range t.Schema.Columns {
@@ -577,4 +586,36 @@ func parseDecimal(str string, p, s int) (*big.Int, error) {
 		return nil, fmt.Errorf("want a number that fits DECIMAL(%d, %d)", p, s)
 	}
 	return d.Unscaled(), nil
+}
+
+// closest returns the candidate nearest to s in edit distance, when it is
+// near enough to be a typo (at most a third of s), else "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", max(len(s)/3, 1)+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
