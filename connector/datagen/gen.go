@@ -10,10 +10,11 @@ import (
 )
 
 // rng is SplitMix64: the random values of a column of one row come from
-// the stream rowRng(seed, g, column), a pure function of the seed, the
-// row's index in the table and the column, so a replay after a restore
-// gives the same rows, a projection the same values, and the rows do not
-// depend on how the table is split.
+// the stream rowRng(seed, g, salt), a pure function of the seed, the
+// row's index in the table and the column's name (salt, nameSalt), so a
+// replay after a restore gives the same rows, a projection the same
+// values, the rows do not depend on how the table is split, and a column
+// keeps its values when others are added or moved.
 type rng struct{ s uint64 }
 
 const golden = 0x9E3779B97F4A7C15
@@ -24,8 +25,17 @@ func mix(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-func rowRng(seed, g uint64, col int) rng {
-	return rng{s: mix(mix(seed+golden)^g) + uint64(col+1)*0xD1B54A32D192ED03}
+func rowRng(seed, g, salt uint64) rng {
+	return rng{s: mix(mix(seed+golden)^g) ^ salt}
+}
+
+// nameSalt is the FNV-1a hash of a column's name, mixed.
+func nameSalt(name string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 1099511628211
+	}
+	return mix(h)
 }
 
 func (r *rng) next() uint64 {

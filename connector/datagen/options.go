@@ -71,7 +71,8 @@ type field struct {
 	typ      table.Type
 	kind     genKind
 	nullRate float64
-	computed bool // a computed column: NULL (the SQL layer computes it)
+	computed bool   // a computed column: NULL (the SQL layer computes it)
+	salt     uint64 // a column's: nameSalt of its name
 
 	// Random numbers: integers in [lo, hi], floats in [flo, fhi],
 	// decimals' unscaled values (at the type's scale) in [dlo, dhi].
@@ -220,6 +221,7 @@ func parseConfig(f *Factory, t connector.TableContext) (*config, *connector.Tabl
 		if err != nil {
 			return nil, o, err
 		}
+		fd.salt = nameSalt(c.Name)
 		cfg.cols = append(cfg.cols, fd)
 		if fd.kind == kindSequence {
 			if !cfg.bounded || fd.seqLen < cfg.rows {

@@ -160,12 +160,12 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 		fields := store[int(j)*width : int(j+1)*width : int(j+1)*width]
 		if r.src.out == nil {
 			for ci, f := range cols {
-				rr := rowRng(r.seed, g, ci)
+				rr := rowRng(r.seed, g, f.salt)
 				fields[ci] = f.value(&rr, g, &c)
 			}
 		} else {
 			for oi, path := range r.src.out {
-				rr := rowRng(r.seed, g, path[0])
+				rr := rowRng(r.seed, g, cols[path[0]].salt)
 				v := cols[path[0]].value(&rr, g, &c)
 				for _, fi := range path[1:] {
 					if v.IsNull() {

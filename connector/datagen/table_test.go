@@ -623,3 +623,19 @@ func FuzzDecodeSplit(f *testing.F) {
 		}
 	})
 }
+
+// A column's values depend on its name, not its place: adding a column
+// before it keeps them.
+func TestValuesFollowTheColumnName(t *testing.T) {
+	opts := map[string]string{"seed": "5", "number-of-rows": "20"}
+	a := readAll(t, fixture{schema: schema(t, "v BIGINT", "s STRING"), opts: opts}.source(t), 100)
+	b := readAll(t, fixture{schema: schema(t, "x INT", "s STRING", "c AS x", "v BIGINT"), opts: opts}.source(t), 100)
+	for i := range a {
+		if !a[i].Fields[0].Equal(b[i].Fields[3]) || !a[i].Fields[1].Equal(b[i].Fields[1]) {
+			t.Fatalf("row %d: %v and %v", i, a[i], b[i])
+		}
+	}
+	if a[0].Fields[0].Equal(b[0].Fields[0]) {
+		t.Fatal("columns v and x have equal values")
+	}
+}
