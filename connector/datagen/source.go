@@ -107,9 +107,20 @@ type reader struct {
 	wallStart     time.Time
 	openedAt      uint64 // n when the reader opened (the rate counts from there)
 	closed        bool
+	reuse         bool          // ReuseRecords was called
+	store         []table.Value // the last Read's rows' fields, when reused
 }
 
-var _ connector.Reader[table.Row] = (*reader)(nil)
+var (
+	_ connector.Reader[table.Row] = (*reader)(nil)
+	_ connector.RecordReuser      = (*reader)(nil)
+)
+
+// ReuseRecords lets the next Read build its rows in the fields of the
+// rows of this one (connector.RecordReuser): a row's fields hold values
+// whose strings, bytes and nested values are allocated apart, so a value
+// copied out of a row stays valid when the row is rebuilt.
+func (r *reader) ReuseRecords() { r.reuse = true }
 
 // maxRateWait bounds how long one Read waits for the rate limit.
 const maxRateWait = 20 * time.Millisecond
@@ -154,7 +165,15 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 	if r.src.out != nil {
 		width = len(r.src.out)
 	}
-	store := make([]table.Value, int(k)*width)
+	var store []table.Value
+	if size := int(k) * width; r.reuse && cap(r.store) >= size {
+		store = r.store[:size] // every field is written below
+	} else {
+		store = make([]table.Value, size)
+		if r.reuse {
+			r.store = store
+		}
+	}
 	for j := range k {
 		g := r.row(r.n + j)
 		fields := store[int(j)*width : int(j+1)*width : int(j+1)*width]

@@ -639,3 +639,40 @@ func TestValuesFollowTheColumnName(t *testing.T) {
 		t.Fatal("columns v and x have equal values")
 	}
 }
+
+// After ReuseRecords a Read builds its rows in the fields of the rows of
+// the Read before, with the values a fresh reader gives.
+func TestReuseRecords(t *testing.T) {
+	f := fixture{schema: schema(t, "a BIGINT", "s STRING", "r ROW<x INT>"), opts: map[string]string{"seed": "8", "number-of-rows": "40", "fields.s.null-rate": "0.5"}}
+	want := rowStrings(readAll(t, f.source(t), 100))
+	s := f.source(t)
+	splits, _ := s.Splits(context.Background())
+	rd, err := s.Open(context.Background(), splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.(connector.RecordReuser).ReuseRecords()
+	buf := make([]table.Row, 8)
+	var got []string
+	var first *table.Value
+	for {
+		n, err := rd.Read(context.Background(), buf)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 8 {
+			if first == nil {
+				first = &buf[0].Fields[0]
+			} else if first != &buf[0].Fields[0] {
+				t.Fatal("a Read after ReuseRecords allocated new rows")
+			}
+		}
+		got = append(got, rowStrings(buf[:n])...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("reused rows:\n%v\nwant\n%v", got, want)
+	}
+}
