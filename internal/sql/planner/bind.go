@@ -225,6 +225,23 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.With, f)
 		walk(x.Start, f)
 		walk(x.Len, f)
+	case *parser.ArrayCtor:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
+	case *parser.MapCtor:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
+	case *parser.Row:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
+	case *parser.Index:
+		walk(x.X, f)
+		walk(x.I, f)
+	case *parser.FieldAccess:
+		walk(x.X, f)
 	}
 }
 
@@ -632,6 +649,9 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
+	}
+	if r, ok, err := b.bindCollection(e, sub); ok { // collection.go
+		return r, err
 	}
 	if s.marks != nil {
 		if v, ok, err := s.markValue(e); ok {
