@@ -562,18 +562,25 @@ func arrayTo(res func(table.Type) table.Type) func([]table.Type) ([]table.Type, 
 	}
 }
 
-// arrayAndElem binds f(ARRAY<T>, T) (the second argument cast to T) ->
-// res(arrayType).
+// arrayAndElem binds f(ARRAY<T>, U) -> res(ARRAY<C>), C the common type of T
+// and U: the element is cast to C, and the array too when C is wider than T
+// (ARRAY_CONTAINS(ARRAY[1.5], 2) compares DECIMALs).
 func arrayAndElem(res func(table.Type) table.Type) func([]table.Type) ([]table.Type, table.Type, bool) {
 	return func(args []table.Type) ([]table.Type, table.Type, bool) {
 		if len(args) != 2 || !isArray(args[0]) {
 			return nil, table.Type{}, false
 		}
-		et := elemOf(args[0]).AsNullable()
-		if args[1].Root() != table.RootNull && !table.SupportsImplicitCast(args[1].AsNullable(), et) {
+		et := elemOf(args[0])
+		ct, ok := table.CommonType(et, args[1])
+		if !ok || ct.Root() == table.RootNull {
 			return nil, table.Type{}, false
 		}
-		return []table.Type{args[0], et}, res(args[0]), true
+		ct = ct.WithTimeAttr(table.NoTimeAttr)
+		at := table.ArrayType(ct.WithNullable(et.Nullable())).WithNullable(args[0].Nullable())
+		if ct.EqualIgnoringNull(et) {
+			at = args[0] // no cast of the array
+		}
+		return []table.Type{at, ct.AsNullable()}, res(at), true
 	}
 }
 

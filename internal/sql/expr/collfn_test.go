@@ -194,6 +194,10 @@ func TestArrayFunctions(t *testing.T) {
 		{call("ARRAY_CONTAINS", cEmp, i(1)), "FALSE"},
 		{call("ARRAY_CONTAINS", cNul, i(1)), "NULL"},
 		{call("ARRAY_CONTAINS", cNest, arr(i(1), i(2))), "TRUE"},
+		{call("ARRAY_CONTAINS", cArr, cBig), "FALSE"}, // the array widened to BIGINT
+		{call("ARRAY_CONTAINS", arr(dec("1.5"), dec("2.0")), i(2)), "TRUE"},
+		{call("ARRAY_POSITION", cArr, cast(i(3), table.BigIntType())), "3"},
+		{call("ARRAY_REMOVE", arr(i(1), i(2)), dec("1.0")), "ARRAY[2.0]"},
 		{call("ARRAY_POSITION", cArr, i(1)), "1"},
 		{call("ARRAY_POSITION", cArr, i(3)), "3"},
 		{call("ARRAY_POSITION", cArr, i(9)), "0"},
