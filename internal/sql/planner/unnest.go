@@ -35,6 +35,12 @@ func (n *Correlate) Cols() []Col    { return n.cols }
 func (n *Correlate) Updating() bool { return n.In.Updating() }
 func (n *Correlate) Inputs() []Node { return []Node{n.In} }
 
+// unnestSide is the unnested columns of a Correlate as the right side of a
+// join, for filter push-down (pushdown.go), which moves nothing into it.
+func unnestSide(n *Correlate) Node {
+	return &Values{cols: n.cols[len(n.In.Cols()):]}
+}
+
 func (n *Correlate) explain() string {
 	inv := "UNNEST(" + n.Arg.String() + ")"
 	if n.Ordinality {

@@ -6,6 +6,10 @@ CREATE TABLE orders (id INT, items ARRAY<STRING>, attrs MAP<STRING, INT>, ts TIM
   WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
 CREATE TABLE carts (id INT, tags ARRAY<ROW<tag STRING, w INT>>) WITH ('connector' = 'values', 'changelog' = 'true');
 EXPLAIN SELECT id, item FROM orders CROSS JOIN UNNEST(items) AS t(item) WHERE item <> 'x';
+-- A conjunct over the input's columns filters before the expansion (as
+-- Calcite's FilterCorrelateRule), also under LEFT JOIN UNNEST.
+EXPLAIN SELECT id, item FROM orders CROSS JOIN UNNEST(items) AS t(item) WHERE id > 1 AND item <> 'x' AND CARDINALITY(items) < 5;
+EXPLAIN SELECT id, item FROM orders LEFT JOIN UNNEST(items) AS t(item) ON TRUE WHERE id > 1;
 EXPLAIN SELECT o.id, a.k, a.v, a.pos FROM orders AS o LEFT JOIN UNNEST(o.attrs) WITH ORDINALITY AS a(k, v, pos) ON TRUE;
 EXPLAIN SELECT tag, SUM(w) FROM carts, UNNEST(tags) GROUP BY tag;
 EXPLAIN SELECT window_start, item, COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) AS w

@@ -1,7 +1,8 @@
 -- UNNEST of collections read from JSON (ARRAY<STRING>, ARRAY<ROW<...>>,
 -- MAP<STRING, INT>): CROSS JOIN, the comma form, WITH ORDINALITY, LEFT JOIN
 -- ... ON TRUE (rows with an empty or NULL collection kept with NULLs), a
--- WHERE over the elements, UNNEST alone in FROM and the collection functions
+-- WHERE over the elements and one over the input's columns (pushed below the
+-- expansion), UNNEST alone in FROM and the collection functions
 -- over the same rows.
 CREATE TABLE orders (
   id INT,
@@ -13,6 +14,7 @@ CREATE TABLE orders (
 CREATE TABLE items (id INT, item STRING) WITH ('connector' = 'collect');
 CREATE TABLE items_pos (id INT, item STRING, pos INT) WITH ('connector' = 'collect');
 CREATE TABLE items_left (id INT, item STRING, pos INT) WITH ('connector' = 'collect');
+CREATE TABLE items_late (id INT, item STRING) WITH ('connector' = 'collect');
 CREATE TABLE lines (id INT, sku STRING, qty INT) WITH ('connector' = 'collect');
 CREATE TABLE attrs (id INT, k STRING, v INT) WITH ('connector' = 'collect');
 CREATE TABLE consts (x INT, pos INT) WITH ('connector' = 'collect');
@@ -23,6 +25,7 @@ EXECUTE STATEMENT SET BEGIN
 INSERT INTO items SELECT id, item FROM orders CROSS JOIN UNNEST(items) AS t(item);
 INSERT INTO items_pos SELECT o.id, t.item, t.pos FROM orders AS o, UNNEST(o.items) WITH ORDINALITY AS t(item, pos) WHERE t.item <> 'ink';
 INSERT INTO items_left SELECT id, item, pos FROM orders LEFT JOIN UNNEST(items) WITH ORDINALITY AS t(item, pos) ON TRUE;
+INSERT INTO items_late SELECT id, item FROM orders LEFT JOIN UNNEST(items) AS t(item) ON TRUE WHERE id >= 2 AND (CARDINALITY(items) IS NULL OR CARDINALITY(items) <> 3);
 INSERT INTO lines SELECT id, sku, qty FROM orders CROSS JOIN UNNEST(lines) AS l;
 INSERT INTO attrs SELECT id, k, v FROM orders CROSS JOIN UNNEST(attrs) AS a(k, v);
 INSERT INTO consts SELECT x * 10, pos FROM UNNEST(ARRAY[1, 2, 3]) WITH ORDINALITY AS c(x, pos) WHERE x > 1;
