@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stromio/strom/table"
@@ -140,18 +141,12 @@ func registerCollections(r *Registry) {
 		Impl: func(*Bound) (Func, error) {
 			return Func{FN: func(args []table.Value) (table.Value, error) {
 				n := len(args) / 2
-				keys := make([]table.Value, 0, n)
-				vals := make([]table.Value, 0, n)
-			next:
+				ks := make([]table.Value, 0, n)
+				vs := make([]table.Value, 0, n)
 				for i := 0; i+1 < len(args); i += 2 {
-					for j, k := range keys {
-						if k.Equal(args[i]) {
-							vals[j] = args[i+1]
-							continue next
-						}
-					}
-					keys, vals = append(keys, args[i]), append(vals, args[i+1])
+					ks, vs = append(ks, args[i]), append(vs, args[i+1])
 				}
+				keys, vals := putEntries(make([]table.Value, 0, n), make([]table.Value, 0, n), ks, vs)
 				return table.Map(keys, vals), nil
 			}}, nil
 		},
@@ -511,6 +506,109 @@ func registerCollections(r *Registry) {
 			},
 		})
 	}
+	// ARRAY_SORT(arr[, ascending[, nullsFirst]]): ascending with NULLs
+	// first by default; descending puts NULLs last unless nullsFirst says
+	// otherwise; NULL when an argument is NULL (Flink 1.20).
+	for _, arity := range []int{1, 2, 3} {
+		r.Register("ARRAY_SORT", Overload{
+			Sig: [...]string{1: "ARRAY_SORT(ARRAY<T>) -> ARRAY<T>", 2: "ARRAY_SORT(ARRAY<T>, BOOLEAN) -> ARRAY<T>",
+				3: "ARRAY_SORT(ARRAY<T>, BOOLEAN, BOOLEAN) -> ARRAY<T>"}[arity],
+			Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+				if len(args) != arity || !isArray(args[0]) || !orderable(elemOf(args[0])) {
+					return nil, table.Type{}, false
+				}
+				params := []table.Type{args[0]}
+				for _, a := range args[1:] {
+					if a.Root() != table.RootBoolean && a.Root() != table.RootNull {
+						return nil, table.Type{}, false
+					}
+					params = append(params, tBool)
+				}
+				return params, args[0].NotNull(), true
+			},
+			Impl: func(*Bound) (Func, error) {
+				return Func{FN: func(args []table.Value) (table.Value, error) {
+					asc := len(args) < 2 || args[1].AsBool()
+					nullsFirst := asc
+					if len(args) > 2 {
+						nullsFirst = args[2].AsBool()
+					}
+					out := append([]table.Value{}, args[0].Elems()...)
+					slices.SortStableFunc(out, func(a, b table.Value) int {
+						switch {
+						case a.IsNull() && b.IsNull():
+							return 0
+						case a.IsNull() != b.IsNull():
+							if a.IsNull() == nullsFirst {
+								return -1
+							}
+							return 1
+						}
+						if asc {
+							return table.Compare(a, b)
+						}
+						return table.Compare(b, a)
+					})
+					return table.Array(out), nil
+				}}, nil
+			},
+		})
+	}
+	// MAP_UNION(m1, ...): the entries of every map, a later map's value
+	// winning; NULL when a map is NULL. MAP_FROM_ARRAYS(keys, values): an
+	// error when the lengths differ. A repeated key keeps its last value
+	// (as MAP[...]: FLINK-25699).
+	r.Register("MAP_UNION", Overload{
+		Sig: "MAP_UNION(MAP<K, V>, ...) -> MAP<K, V>",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) == 0 {
+				return nil, table.Type{}, false
+			}
+			for _, a := range args {
+				if !isMap(a) {
+					return nil, table.Type{}, false
+				}
+			}
+			mt, ok := commonOf(args)
+			if !ok {
+				return nil, table.Type{}, false
+			}
+			params := make([]table.Type, len(args))
+			for i, a := range args {
+				params[i] = mt.WithNullable(a.Nullable())
+			}
+			return params, mt.NotNull(), true
+		},
+		Impl: func(*Bound) (Func, error) {
+			return Func{FN: func(args []table.Value) (table.Value, error) {
+				var keys, vals []table.Value
+				for _, m := range args {
+					ks, vs := m.MapEntries()
+					keys, vals = putEntries(keys, vals, ks, vs)
+				}
+				return table.Map(keys, vals), nil
+			}}, nil
+		},
+	})
+	r.Register("MAP_FROM_ARRAYS", Overload{
+		Sig: "MAP_FROM_ARRAYS(ARRAY<K>, ARRAY<V>) -> MAP<K, V>",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) != 2 || !isArray(args[0]) || !isArray(args[1]) {
+				return nil, table.Type{}, false
+			}
+			return args, table.MapType(elemOf(args[0]), elemOf(args[1])).NotNull(), true
+		},
+		Impl: func(*Bound) (Func, error) {
+			return Func{F2: func(k, v table.Value) (table.Value, error) {
+				ks, vs := k.Elems(), v.Elems()
+				if len(ks) != len(vs) {
+					return table.Null, fmt.Errorf("MAP_FROM_ARRAYS takes arrays of the same length, not %d keys and %d values", len(ks), len(vs))
+				}
+				keys, vals := putEntries(nil, nil, ks, vs)
+				return table.Map(keys, vals), nil
+			}}, nil
+		},
+	})
 	// MAP_KEYS, MAP_VALUES, MAP_ENTRIES (ROW<key, value>), in the map's
 	// order.
 	mapFn := func(name string, res func(m table.Type) table.Type, f func(k, v table.Value) table.Value) {
@@ -541,6 +639,22 @@ func registerCollections(r *Registry) {
 	mapFn("MAP_ENTRIES", func(m table.Type) table.Type {
 		return table.ArrayType(table.RowType(table.Field{Name: "key", Type: m.Elem()}, table.Field{Name: "value", Type: m.ValueType()}).NotNull())
 	}, func(k, v table.Value) table.Value { return table.RowValue([]table.Value{k, v}) })
+}
+
+// putEntries adds the entries ks, vs to the map keys, vals: a key it has
+// takes the new value in its place.
+func putEntries(keys, vals, ks, vs []table.Value) ([]table.Value, []table.Value) {
+next:
+	for i, k := range ks {
+		for j, x := range keys {
+			if x.Equal(k) {
+				vals[j] = vs[i]
+				continue next
+			}
+		}
+		keys, vals = append(keys, k), append(vals, vs[i])
+	}
+	return keys, vals
 }
 
 // orderable reports whether values of t compare (ARRAY_MAX, ARRAY_MIN).
