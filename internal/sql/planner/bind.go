@@ -642,7 +642,7 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		if len(b.reg.Overloads(name)) == 0 && !specialFuncs[name] {
 			msg := fmt.Sprintf("unknown function %s", name)
-			if sug := catalog.Closest(name, b.reg.Names()); sug != "" {
+			if sug := catalog.Closest(name, publicNames(b.reg)); sug != "" {
 				msg += fmt.Sprintf("; did you mean %s?", sug)
 			}
 			return nil, errAt(x, "%s", msg)
@@ -668,6 +668,18 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return nil, errAt(e, "subqueries are not supported yet here: IN and EXISTS are in WHERE and in the select list of a SELECT without aggregation, scalar subqueries in WHERE, the select list, HAVING and the arguments of aggregate calls")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
+}
+
+// publicNames are the functions a query may call by name (not the
+// internal $FIELD, $ITEM, $ARRAY ... of the syntax).
+func publicNames(r *expr.Registry) []string {
+	var ns []string
+	for _, n := range r.Names() {
+		if !strings.HasPrefix(n, "$") {
+			ns = append(ns, n)
+		}
+	}
+	return ns
 }
 
 var specialFuncs = map[string]bool{"COALESCE": true, "IF": true, "AND": true, "OR": true, "NOT": true}
