@@ -275,3 +275,82 @@ func (n *Correlate) translate(tr *translator) (stream.Stream[table.Row], error) 
 		return nil
 	}).Name("correlate").UID(tr.uid("correlate")), nil
 }
+
+// pruneCorrelate narrows the input of c when the fused Calc f over it and
+// c's collection read only some of the input's columns (physical
+// translation only, as pruneJoin; Calcite's ProjectCorrelateTransposeRule):
+// c's input becomes a Calc of those columns, which over a scan reads only
+// them (projection push-down), and every expanded row copies fewer fields.
+func (tr *translator) pruneCorrelate(f *fusedCalc, c *Correlate) {
+	if tr.shared(c) {
+		return
+	}
+	uses, ok := calcColumnUses(append(append([]expr.Expr(nil), f.filters...), f.exprs...))
+	if !ok {
+		return
+	}
+	argUses, ok := calcColumnUses([]expr.Expr{c.Arg})
+	if !ok {
+		return
+	}
+	in := c.In.Cols()
+	nin := len(in)
+	need := make([]bool, nin)
+	for i := range uses {
+		if i < 0 || i >= len(c.cols) {
+			return
+		}
+		if i < nin {
+			need[i] = true
+		}
+	}
+	for i := range argUses {
+		if i < 0 || i >= nin {
+			return
+		}
+		need[i] = true
+	}
+	remap := make([]int, len(c.cols)) // old column -> new
+	narrow := &Calc{In: c.In}
+	for i, col := range in {
+		remap[i] = -1
+		if need[i] {
+			remap[i] = len(narrow.Exprs)
+			narrow.Exprs = append(narrow.Exprs, expr.ColumnRef(i, col.Name, col.Type))
+			narrow.cols = append(narrow.cols, col)
+		}
+	}
+	if len(narrow.Exprs) == nin {
+		return // every column is read
+	}
+	for i := nin; i < len(c.cols); i++ {
+		remap[i] = len(narrow.Exprs) + i - nin
+	}
+	rewrite := func(e expr.Expr) (expr.Expr, bool) {
+		return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+			if col, ok := x.(*expr.Column); ok {
+				return expr.ColumnRef(remap[col.Index], col.Name, col.T), true
+			}
+			return nil, false
+		})
+	}
+	arg, ok := rewrite(c.Arg)
+	if !ok {
+		return
+	}
+	filters := make([]expr.Expr, len(f.filters))
+	exprs := make([]expr.Expr, len(f.exprs))
+	for i, e := range f.filters {
+		if filters[i], ok = rewrite(e); !ok {
+			return
+		}
+	}
+	for i, e := range f.exprs {
+		if exprs[i], ok = rewrite(e); !ok {
+			return
+		}
+	}
+	nc := &Correlate{In: narrow, Arg: arg, Left: c.Left, Ordinality: c.Ordinality}
+	nc.cols = append(append(nc.cols, narrow.cols...), c.cols[nin:]...)
+	f.in, f.filters, f.exprs = nc, filters, exprs
+}
