@@ -7,6 +7,7 @@ import (
 )
 
 func registerBuiltins(r *Registry) {
+	registerCollections(r) // collfn.go
 	registerArith(r)
 	registerCompare(r)
 	registerMath(r)

@@ -135,6 +135,8 @@ func (p *Planner) bindFrom(t parser.TableExpr) (Node, *scope, error) {
 		return p.bindFrom(x.Table)
 	case *parser.MatchRecognize:
 		return p.bindMatchRecognize(x)
+	case *parser.Unnest:
+		return p.bindUnnest(x) // unnest.go
 	}
 	return nil, nil, errAt(t, "%T in FROM is not supported yet", t)
 }
