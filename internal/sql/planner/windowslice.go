@@ -53,8 +53,12 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	if c, ok := newIntSliceCodec(a.types); ok {
 		codec = c
 	}
+	intKey, keyCol := false, 0
+	if nkeys == 1 && table.KindOf(x.In.Cols()[x.Keys[0]].Type) == table.KindInt {
+		intKey, keyCol = true, x.Keys[0]
+	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec, intKey: intKey, keyCol: keyCol}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
@@ -105,10 +109,13 @@ type sliceAgg struct {
 	old         []int64
 	args        []table.Value // scratch of accs.addTo
 
-	index    map[sliceKey]int // buffered slice -> its entry in bufd
-	bufd     []bufSlice       // in arrival order; accumulators reused
-	maxBufd  int              // slices
-	bufBytes int              // an estimate of the buffer's memory
+	index    map[sliceKey]int // buffered slice -> its entry in bufd (but those in ints)
+	intKey   bool             // the key is one integer column, keyCol
+	keyCol   int
+	ints     sliceTable // buffered slice of a non-NULL integer key -> its entry in bufd
+	bufd     []bufSlice // in arrival order; accumulators reused
+	maxBufd  int        // slices
+	bufBytes int        // an estimate of the buffer's memory
 	maxBytes int
 
 	foldAll   bool          // fold at every watermark (the state path; tests)
@@ -126,7 +133,12 @@ type sliceAgg struct {
 	keyBlock []table.Value   // keyVals are carved from it
 	dirty    bool            // a slice was buffered or moved since order was built
 	acc      []table.Value   // scratch accumulator of a window fired from memory
+	rowBlock []table.Value   // the fields of the rows to come (emit)
 }
+
+// rowBlock is how many rows' fields a window fired from memory allocates
+// at once.
+const rowBlock = 64
 
 // sliceKey names a buffered slice: the grouping key and the slice end.
 type sliceKey struct {
@@ -141,6 +153,40 @@ type bufSlice struct {
 	sliceKey
 	first int64
 	acc   []table.Value
+	ik    int64 // with isInt, the key's integer: the slice is in sliceAgg.ints
+	isInt bool
+}
+
+// lookup returns the position in bufd of the buffered slice of r's key
+// ending at end, and whether r's key is an integer (sliceAgg.ints).
+func (s *sliceAgg) lookup(ctx *stream.KeyedContext[string], r table.Row, end int64) (i int, ok, isInt bool, ik int64) {
+	if s.intKey {
+		if v := r.Fields[s.keyCol]; v.Kind() == table.KindInt {
+			ik = v.AsInt()
+			i, ok = s.ints.get(ik, end)
+			return i, ok, true, ik
+		}
+	}
+	i, ok = s.index[sliceKey{ctx.Key(), end}]
+	return i, ok, false, 0
+}
+
+// setIndex records that b is at position i of bufd.
+func (s *sliceAgg) setIndex(b *bufSlice, i int) {
+	if b.isInt {
+		s.ints.put(b.ik, b.end, i)
+	} else {
+		s.index[b.sliceKey] = i
+	}
+}
+
+// dropIndex forgets the buffered slice b.
+func (s *sliceAgg) dropIndex(b *bufSlice) {
+	if b.isInt {
+		s.ints.del(b.ik, b.end)
+	} else {
+		delete(s.index, b.sliceKey)
+	}
 }
 
 // maxBuffered is how many slices a subtask buffers before it folds them
@@ -201,8 +247,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		return nil // no event time (a NULL rowtime)
 	}
 	end := (table.FloorDiv(ts, s.slide) + 1) * s.slide
-	k := sliceKey{ctx.Key(), end}
-	i, ok := s.index[k]
+	i, ok, isInt, ik := s.lookup(ctx, r, end)
 	if !ok {
 		// The first window of the slice that has not fired yet.
 		first, last := end, end+s.size-s.slide
@@ -220,14 +265,14 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 			s.bufd = append(s.bufd, bufSlice{})
 		}
 		b := &s.bufd[i]
-		b.sliceKey, b.first = k, first
+		b.sliceKey, b.first, b.isInt, b.ik = sliceKey{ctx.Key(), end}, first, isInt, ik
 		if cap(b.acc) < len(s.a.types) {
 			b.acc = make([]table.Value, len(s.a.types))
 		}
 		b.acc = b.acc[:len(s.a.types)]
 		s.a.initTo(b.acc)
-		s.index[k] = i
-		s.bufBytes += sliceOverhead + len(k.key) + 24*len(b.acc)
+		s.setIndex(b, i)
+		s.bufBytes += sliceOverhead + len(b.key) + 24*len(b.acc)
 		s.minFirst = min(s.minFirst, first)
 		s.dirty = true
 	}
@@ -359,7 +404,7 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			s.minFirst = min(s.minFirst, b.first)
 			if n != i {
 				s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
-				s.index[s.bufd[n].sliceKey] = n
+				s.setIndex(&s.bufd[n], n)
 			}
 			n++
 			continue
@@ -387,7 +432,7 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			return err
 		}
 		s.slices.Put(b.end, s.buf)
-		delete(s.index, b.sliceKey)
+		s.dropIndex(b)
 		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
 		b.key = "" // let the key go
 	}
@@ -489,7 +534,7 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	for i := range s.bufd {
 		b := &s.bufd[i]
 		if b.end <= first {
-			delete(s.index, b.sliceKey)
+			s.dropIndex(b)
 			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
 			b.key = ""
 			continue
@@ -500,7 +545,7 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 		s.minFirst = min(s.minFirst, b.first)
 		if n != i {
 			s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
-			s.index[s.bufd[n].sliceKey] = n
+			s.setIndex(&s.bufd[n], n)
 			s.dirty = true
 		}
 		n++
@@ -531,9 +576,16 @@ func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Em
 		}
 		s.keyVals[g] = kv
 	}
-	// One allocation per row: the key's fields, the window's, the
-	// results.
-	fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+	// The row's fields (the key's, the window's, the results) are carved
+	// from a block of rowBlock rows: one allocation per rowBlock rows.
+	// Each row is capped at its length, so a Calc writing into it stays
+	// within it.
+	n := s.nkeys + 3 + len(s.a.aggs)
+	if len(s.rowBlock) < n {
+		s.rowBlock = make([]table.Value, rowBlock*n)
+	}
+	fields := s.rowBlock[:s.nkeys:n]
+	s.rowBlock = s.rowBlock[n:]
 	copy(fields, kv)
 	fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
 	fields, err := s.a.appendResults(fields, table.Row{Fields: acc})
