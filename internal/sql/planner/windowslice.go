@@ -60,7 +60,10 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec, intKey: intKey, keyCol: keyCol}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
+	// Copying: sliceAgg adds what it reads of a row to accumulators (copies)
+	// and emits rows it builds, so a source chained before it may reuse
+	// its rows whatever follows (the fan-out of q5's shared count).
+	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
 
 // sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
@@ -127,11 +130,12 @@ type sliceAgg struct {
 		key string
 		t   int64 // math.MinInt64: none
 	}
-	order    []int32         // bufd positions by key and slice end; stale when dirty
-	grp      []int32         // of order: the number of the key
+	order    []int32         // scratch of sortBufd
+	spare    []bufSlice      // sortBufd's other array
+	grp      []int32         // of bufd: the number of the key; stale when dirty
 	keyVals  [][]table.Value // by key number: the key decoded, nil until emitted
 	keyBlock []table.Value   // keyVals are carved from it
-	dirty    bool            // a slice was buffered or moved since order was built
+	dirty    bool            // a slice was buffered or moved since bufd was sorted
 	acc      []table.Value   // scratch accumulator of a window fired from memory
 	rowBlock []table.Value   // the fields of the rows to come (emit)
 }
@@ -152,9 +156,23 @@ type sliceKey struct {
 type bufSlice struct {
 	sliceKey
 	first int64
-	acc   []table.Value
-	ik    int64 // with isInt, the key's integer: the slice is in sliceAgg.ints
+	acc   []table.Value // nil: the accumulators are in inl
+	ik    int64         // with isInt, the key's integer: the slice is in sliceAgg.ints
 	isInt bool
+	inl   [inlAccs]table.Value
+}
+
+// inlAccs is how many accumulator values a bufSlice holds in itself (q5's
+// COUNT: one), so that firing reads them with the slice, in bufd's order.
+const inlAccs = 2
+
+// accOf returns the accumulators of the buffered slice b (valid until bufd
+// changes).
+func (s *sliceAgg) accOf(b *bufSlice) []table.Value {
+	if b.acc != nil {
+		return b.acc
+	}
+	return b.inl[:len(s.a.types):len(s.a.types)]
 }
 
 // lookup returns the position in bufd of the buffered slice of r's key
@@ -266,18 +284,22 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		}
 		b := &s.bufd[i]
 		b.sliceKey, b.first, b.isInt, b.ik = sliceKey{ctx.Key(), end}, first, isInt, ik
-		if cap(b.acc) < len(s.a.types) {
-			b.acc = make([]table.Value, len(s.a.types))
+		if len(s.a.types) <= inlAccs {
+			b.acc = nil
+		} else {
+			if cap(b.acc) < len(s.a.types) {
+				b.acc = make([]table.Value, len(s.a.types))
+			}
+			b.acc = b.acc[:len(s.a.types)]
 		}
-		b.acc = b.acc[:len(s.a.types)]
-		s.a.initTo(b.acc)
+		s.a.initTo(s.accOf(b))
 		s.setIndex(b, i)
-		s.bufBytes += sliceOverhead + len(b.key) + 24*len(b.acc)
+		s.bufBytes += sliceOverhead + len(b.key) + 24*len(s.a.types)
 		s.minFirst = min(s.minFirst, first)
 		s.dirty = true
 	}
 	var err error
-	s.args, err = s.a.addTo(s.bufd[i].acc, r, s.args)
+	s.args, err = s.a.addTo(s.accOf(&s.bufd[i]), r, s.args)
 	return err
 }
 
@@ -410,7 +432,8 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			continue
 		}
 		setKey(b.key)
-		acc := table.Row{Fields: b.acc}
+		bacc := s.accOf(b)
+		acc := table.Row{Fields: bacc}
 		if old, ok := s.slices.Get(b.end); ok {
 			have, err := s.codec.decodeTo(s.scratch, old)
 			if err != nil {
@@ -418,7 +441,7 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			}
 			s.scratch = have.Fields
 			for j, c := range s.a.aggs {
-				if err := c.F.Merge(have.Fields[s.a.off[j]:s.a.off[j+1]], b.acc[s.a.off[j]:s.a.off[j+1]]); err != nil {
+				if err := c.F.Merge(have.Fields[s.a.off[j]:s.a.off[j+1]], bacc[s.a.off[j]:s.a.off[j+1]]); err != nil {
 					return err
 				}
 			}
@@ -433,8 +456,8 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 		}
 		s.slices.Put(b.end, s.buf)
 		s.dropIndex(b)
-		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
-		b.key = "" // let the key go
+		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+		b.key, b.inl = "", [inlAccs]table.Value{} // let the key and values go
 	}
 	s.bufd, s.dirty = s.bufd[:n], true
 	return nil
@@ -469,40 +492,16 @@ func (s *sliceAgg) arm(ctx *stream.KeyedContext[string], setKey func(string)) {
 // in key order, and moves the sentinel to the next window end.
 func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out stream.Emitter[table.Row]) error {
 	if s.dirty {
-		s.order = s.order[:0]
-		for i := range s.bufd {
-			s.order = append(s.order, int32(i))
-		}
-		slices.SortFunc(s.order, func(x, y int32) int {
-			a, b := &s.bufd[x], &s.bufd[y]
-			if c := cmp.Compare(a.key, b.key); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.end, b.end)
-		})
-		// The keys in that order, numbered (one string comparison per
-		// slice here instead of one per slice and window fired), and
-		// decoded when first emitted.
-		s.grp = s.grp[:0]
-		g := int32(-1)
-		for i, p := range s.order {
-			if i == 0 || s.bufd[p].key != s.bufd[s.order[i-1]].key {
-				g++
-			}
-			s.grp = append(s.grp, g)
-		}
-		clear(s.keyVals)
-		s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
-		s.dirty = false
+		s.sortBufd()
 	}
 	first := end - s.size + s.slide // the end of the window's first slice
 	if cap(s.acc) < len(s.a.types) {
 		s.acc = make([]table.Value, len(s.a.types))
 	}
 	acc := s.acc[:len(s.a.types)]
-	g, at := int32(-1), int32(0) // the key being merged, and one of its slices
-	for i, p := range s.order {
-		b := &s.bufd[p]
+	g, at := int32(-1), 0 // the key being merged, and one of its slices
+	for i := range s.bufd {
+		b := &s.bufd[i]
 		if b.end < first || b.end > end || b.first > end {
 			continue
 		}
@@ -512,11 +511,12 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 					return err
 				}
 			}
-			g, at = s.grp[i], p
+			g, at = s.grp[i], i
 			s.a.initTo(acc)
 		}
+		bacc := s.accOf(b)
 		for i, c := range s.a.aggs {
-			if err := c.F.Merge(acc[s.a.off[i]:s.a.off[i+1]], b.acc[s.a.off[i]:s.a.off[i+1]]); err != nil {
+			if err := c.F.Merge(acc[s.a.off[i]:s.a.off[i+1]], bacc[s.a.off[i]:s.a.off[i+1]]); err != nil {
 				return err
 			}
 		}
@@ -528,15 +528,16 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	}
 	// Drop the slices in no later window (swapped to the end, so that
 	// their accumulators are reused and none is shared), move the first
-	// unfired window of the others past end.
+	// unfired window of the others past end. The slices kept keep their
+	// order, and their key numbers go with them.
 	s.minFirst = math.MaxInt64
 	n := 0
 	for i := range s.bufd {
 		b := &s.bufd[i]
 		if b.end <= first {
 			s.dropIndex(b)
-			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
-			b.key = ""
+			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+			b.key, b.inl = "", [inlAccs]table.Value{}
 			continue
 		}
 		if b.first <= end {
@@ -546,13 +547,11 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 		if n != i {
 			s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
 			s.setIndex(&s.bufd[n], n)
-			s.dirty = true
+			s.grp[n] = s.grp[i]
 		}
 		n++
 	}
-	if n != len(s.bufd) {
-		s.bufd, s.dirty = s.bufd[:n], true
-	}
+	s.bufd, s.grp = s.bufd[:n], s.grp[:n]
 	// The sentinel fired: the next one on its key (current).
 	s.sentinel.t = math.MinInt64
 	if s.minFirst != math.MaxInt64 {
@@ -562,9 +561,49 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	return nil
 }
 
-// emit emits the row of the window ending at end of key group g (of
-// fireBuffered's order), whose slice at is in bufd.
-func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+// sortBufd puts bufd in the order of key and slice end (the firing
+// order: windows of equal end fire in key order), so that firing reads it
+// in order, and numbers its keys in grp (one string comparison per slice
+// here instead of one per slice and window fired; keyVals by number are
+// decoded when first emitted).
+func (s *sliceAgg) sortBufd() {
+	s.order = s.order[:0]
+	for i := range s.bufd {
+		s.order = append(s.order, int32(i))
+	}
+	slices.SortFunc(s.order, func(x, y int32) int {
+		a, b := &s.bufd[x], &s.bufd[y]
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.end, b.end)
+	})
+	sorted := slices.Grow(s.spare[:0], cap(s.bufd))
+	for _, p := range s.order {
+		sorted = append(sorted, s.bufd[p])
+	}
+	// The old array's entries are in the new one: none of its
+	// accumulators may be reused from it.
+	clear(s.bufd[:cap(s.bufd)])
+	s.bufd, s.spare = sorted, s.bufd[:0]
+	clear(s.bufd[len(s.bufd):cap(s.bufd)])
+	s.grp = s.grp[:0]
+	g := int32(-1)
+	for i := range s.bufd {
+		s.setIndex(&s.bufd[i], i)
+		if i == 0 || s.bufd[i].key != s.bufd[i-1].key {
+			g++
+		}
+		s.grp = append(s.grp, g)
+	}
+	clear(s.keyVals)
+	s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
+	s.dirty = false
+}
+
+// emit emits the row of the window ending at end of key number g (of
+// sortBufd), whose slice at is in bufd.
+func (s *sliceAgg) emit(g int32, at int, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
 	kv := s.keyVals[g]
 	if kv == nil && s.nkeys > 0 {
 		if len(s.keyBlock) < s.nkeys {
