@@ -28,7 +28,7 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 	if len(keys) == 1 && kinds[0] == table.KindInt {
 		return intKeyOf(keys[0], slow)
 	}
-	return func(r table.Row) string {
+	enc := func(r table.Row) string {
 		var arr [64]byte
 		b := append(arr[:0], table.RowCodecVersion, byte(table.Insert), byte(len(keys)), 0)
 		const bm = 3 // the null bitmap's byte (one: at most 8 keys)
@@ -48,6 +48,50 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 			}
 		}
 		return string(b)
+	}
+	for _, k := range kinds {
+		if k != table.KindTimestamp {
+			return enc
+		}
+	}
+	return lastKeyOf(keys, enc)
+}
+
+// lastKey is the key lastKeyOf returned last: the timestamps' payloads,
+// which of them are NULL, and the key.
+type lastKey struct {
+	ms    [8]int64
+	nulls uint8
+	s     string
+}
+
+// lastKeyOf is fastKeyOf for keys of TIMESTAMP columns only (window
+// bounds: the MAX per window, a join of window results), whose rows come
+// window after window: it returns the key it returned last when the
+// row's timestamps are the same, without encoding or allocating. The
+// function may be called from several subtasks at once: the last key is
+// an immutable lastKey behind an atomic pointer, replaced whole.
+func lastKeyOf(keys []int, enc func(table.Row) string) func(table.Row) string {
+	var last atomic.Pointer[lastKey]
+	return func(r table.Row) string {
+		var k lastKey
+		for i, c := range keys {
+			v := r.Fields[c]
+			switch {
+			case v.IsNull():
+				k.nulls |= 1 << i
+			case v.Kind() != table.KindTimestamp:
+				return enc(r)
+			default:
+				k.ms[i] = v.AsInt()
+			}
+		}
+		if l := last.Load(); l != nil && l.ms == k.ms && l.nulls == k.nulls {
+			return l.s
+		}
+		k.s = enc(r)
+		last.Store(&k)
+		return k.s
 	}
 }
 

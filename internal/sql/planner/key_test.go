@@ -104,3 +104,52 @@ func TestIntKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// TestLastKeyOf checks the key function of TIMESTAMP columns only, which
+// returns its last key again for equal timestamps, against the RowCodec
+// encoding: runs of equal keys, NULLs, from several goroutines at once.
+func TestLastKeyOf(t *testing.T) {
+	types := []table.Type{table.TimestampType(3), table.TimestampType(3)}
+	c := table.NewRowCodecTypes(types...)
+	keys := []int{2, 0}
+	slow := func(r table.Row) string {
+		b, err := c.AppendRow(nil, table.Row{Fields: []table.Value{r.Fields[2], r.Fields[0]}})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	fast := fastKeyOf(types, keys, slow)
+	if fast == nil {
+		t.Fatal("no fast key function")
+	}
+	done := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			rnd := rand.New(rand.NewPCG(uint64(g), 9))
+			ts := func() table.Value {
+				if rnd.IntN(8) == 0 {
+					return table.Null
+				}
+				return table.TimestampMillis(int64(rnd.IntN(3)) * 2000)
+			}
+			a, b := ts(), ts()
+			for range 20000 {
+				if rnd.IntN(4) == 0 {
+					a, b = ts(), ts()
+				}
+				r := table.NewRow(b, table.Str("x"), a)
+				if got, want := fast(r), slow(r); got != want {
+					done <- fmt.Sprintf("%v: %x, want %x", r.Fields, got, want)
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}

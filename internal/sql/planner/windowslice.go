@@ -604,8 +604,12 @@ func (s *sliceAgg) sortBufd() {
 // emit emits the row of the window ending at end of key number g (of
 // sortBufd), whose slice at is in bufd.
 func (s *sliceAgg) emit(g int32, at int, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+	var one [1]table.Value
 	kv := s.keyVals[g]
-	if kv == nil && s.nkeys > 0 {
+	if b := &s.bufd[at]; b.isInt {
+		one[0] = table.Int(b.ik) // what decoding the key gives
+		kv = one[:]
+	} else if kv == nil && s.nkeys > 0 {
 		if len(s.keyBlock) < s.nkeys {
 			s.keyBlock = make([]table.Value, max(1024, s.nkeys))
 		}
