@@ -131,7 +131,6 @@ type sliceAgg struct {
 		t   int64 // math.MinInt64: none
 	}
 	order    []int32         // scratch of sortBufd
-	spare    []bufSlice      // sortBufd's other array
 	grp      []int32         // of bufd: the number of the key; stale when dirty
 	keyVals  [][]table.Value // by key number: the key decoded, nil until emitted
 	keyBlock []table.Value   // keyVals are carved from it
@@ -578,15 +577,25 @@ func (s *sliceAgg) sortBufd() {
 		}
 		return cmp.Compare(a.end, b.end)
 	})
-	sorted := slices.Grow(s.spare[:0], cap(s.bufd))
-	for _, p := range s.order {
-		sorted = append(sorted, s.bufd[p])
+	// Move each entry to its place in bufd itself, one cycle of the
+	// permutation at a time (order[i]: the entry that goes to i; -1 once
+	// placed): no second array.
+	for i := range s.order {
+		if s.order[i] < 0 {
+			continue
+		}
+		tmp := s.bufd[i]
+		for j := i; ; {
+			k := int(s.order[j])
+			s.order[j] = -1
+			if k == i {
+				s.bufd[j] = tmp
+				break
+			}
+			s.bufd[j] = s.bufd[k]
+			j = k
+		}
 	}
-	// The old array's entries are in the new one: none of its
-	// accumulators may be reused from it.
-	clear(s.bufd[:cap(s.bufd)])
-	s.bufd, s.spare = sorted, s.bufd[:0]
-	clear(s.bufd[len(s.bufd):cap(s.bufd)])
 	s.grp = s.grp[:0]
 	g := int32(-1)
 	for i := range s.bufd {
