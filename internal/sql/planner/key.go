@@ -74,23 +74,24 @@ type lastKey struct {
 func lastKeyOf(keys []int, enc func(table.Row) string) func(table.Row) string {
 	var last atomic.Pointer[lastKey]
 	return func(r table.Row) string {
-		var k lastKey
+		var ms [8]int64 // on the stack: a lastKey is allocated on a miss only
+		var nulls uint8
 		for i, c := range keys {
 			v := r.Fields[c]
 			switch {
 			case v.IsNull():
-				k.nulls |= 1 << i
+				nulls |= 1 << i
 			case v.Kind() != table.KindTimestamp:
 				return enc(r)
 			default:
-				k.ms[i] = v.AsInt()
+				ms[i] = v.AsInt()
 			}
 		}
-		if l := last.Load(); l != nil && l.ms == k.ms && l.nulls == k.nulls {
+		if l := last.Load(); l != nil && l.nulls == nulls && l.ms == ms {
 			return l.s
 		}
-		k.s = enc(r)
-		last.Store(&k)
+		k := &lastKey{ms: ms, nulls: nulls, s: enc(r)}
+		last.Store(k)
 		return k.s
 	}
 }
