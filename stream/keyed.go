@@ -67,6 +67,21 @@ func KeyedProcessReleasing[T any, K comparable, O any](ks KeyedStream[T, K], new
 	})
 }
 
+// KeyedProcessCopying is KeyedProcessReleasing for a function that also
+// never emits an input record (to its output or a side output) and whose
+// buffer, if it buffers (a window buffer of accumulators), holds copies:
+// what it emits it builds itself. Its operator is then done with every
+// input record whatever the operators after it keep (a fan-out, a channel
+// to another subtask), as ProcessEachCopying, so a source chained before
+// it may reuse record memory. A function that emits or buffers an input
+// record breaks the promise: what it kept would change under it.
+func KeyedProcessCopying[T any, K comparable, O any](ks KeyedStream[T, K], newFn func() KeyedProcessFunction[K, T, O]) Stream[O] {
+	return add(ks.s, "keyed-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[T]) {
+		op := &operator.KeyedProcess[K, T, O]{KeyFn: ks.key, KeyCodec: ks.codec, Fn: newFn(), Out: out, Releases: true, Fresh: true}
+		return op, op
+	})
+}
+
 // KeyedProcessFuncs builds a KeyedProcessFunction from plain functions; any
 // of them may be nil.
 type KeyedProcessFuncs[K, I, O any] struct {

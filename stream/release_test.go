@@ -367,3 +367,81 @@ func TestProcessEachCopying(t *testing.T) {
 		})
 	}
 }
+
+// keyedCopy buffers a copy of each record (lie: the record itself) per
+// key, a KeyedBuffer as SQL's sliced window aggregation: Flush (before the
+// timers of a watermark fire) registers a timer of each buffered key,
+// which emits the key's records.
+type keyedCopy struct {
+	lie  bool
+	bufd map[int64][][]int64
+}
+
+func (f *keyedCopy) Open(*stream.OpenContext) error {
+	f.bufd = map[int64][][]int64{}
+	return nil
+}
+func (f *keyedCopy) ProcessElement(ctx *stream.KeyedContext[int64], v []int64, _ stream.Emitter[[]int64]) error {
+	if !f.lie {
+		v = append([]int64(nil), v...)
+	}
+	f.bufd[ctx.Key()] = append(f.bufd[ctx.Key()], v)
+	return nil
+}
+func (f *keyedCopy) OnTimer(ctx *stream.KeyedContext[int64], _ int64, out stream.Emitter[[]int64]) error {
+	for _, v := range f.bufd[ctx.Key()] {
+		out.Emit(v)
+	}
+	delete(f.bufd, ctx.Key())
+	return nil
+}
+func (f *keyedCopy) Full() bool { return false }
+func (f *keyedCopy) Flush(ctx *stream.KeyedContext[int64], setKey func(int64)) error {
+	for k := range f.bufd {
+		setKey(k)
+		ctx.RegisterEventTimeTimer(0)
+	}
+	return nil
+}
+
+// TestKeyedProcessCopying: a buffering keyed function added with
+// KeyedProcessCopying (chained after the source: a keyBy at parallelism
+// 1) buffers and emits copies, so the source may reuse records even when
+// what follows keeps them (a sink keeping its records, behind a channel
+// or chained): the kept copies arrive intact. One that claims to copy but
+// buffers and emits its input shows that the reuse does overwrite them.
+func TestKeyedProcessCopying(t *testing.T) {
+	const n = 5000
+	for _, c := range []struct {
+		name        string
+		lie         bool
+		parallelism int
+	}{{name: "copies"}, {name: "copies across a channel", parallelism: 2}, {name: "buffers its input", lie: true}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+			src := &reuseSource{n: n}
+			in := stream.FromSource(env, src, stream.WatermarkStrategy[[]int64]{}, "src")
+			ks := stream.KeyBy(in, func(v []int64) int64 { return v[0] % 7 })
+			s := stream.KeyedProcessCopying(ks, func() stream.KeyedProcessFunction[int64, []int64, []int64] { return &keyedCopy{lie: c.lie} })
+			kept := &recordSink{keep: true}
+			k := stream.SinkTo(s, kept, "keeping")
+			if c.parallelism > 0 {
+				k.SetParallelism(c.parallelism)
+			}
+			if err := env.Execute(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !src.reused.Load() {
+				t.Error("reader not told to reuse records behind a copying keyed function")
+			}
+			seen := make(map[int64]bool, n)
+			for _, v := range kept.values() {
+				seen[v] = true
+			}
+			intact := len(kept.values()) == n && len(seen) == n
+			if intact == c.lie {
+				t.Errorf("kept sink: %d records, %d distinct; intact %v, want %v", len(kept.values()), len(seen), intact, !c.lie)
+			}
+		})
+	}
+}

@@ -222,10 +222,15 @@ type KeyedProcess[K, I, O any] struct {
 	// it keeps none in fields or buffers (Releaser); what it emits is
 	// Out's to judge.
 	Releases bool
-	onTimer  func(tm *Timer)
-	buf      KeyedBuffer[K] // Fn, when it buffers
-	wmBuf    WatermarkBuffer[K]
-	useKey   func(K)
+	// Fresh says that Fn never emits an input record (to Out or a side
+	// output) and what it buffers (KeyedBuffer) are copies: so with
+	// Releases the operator is done with its input whatever Out keeps,
+	// as Process.Fresh.
+	Fresh   bool
+	onTimer func(tm *Timer)
+	buf     KeyedBuffer[K] // Fn, when it buffers
+	wmBuf   WatermarkBuffer[K]
+	useKey  func(K)
 }
 
 func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {

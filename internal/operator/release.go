@@ -61,6 +61,9 @@ func (o *Process[I, O]) ReleasesRecords() bool {
 // Process. The key is encoded into the operator's own buffer, and timers
 // and state hold only what Fn copies out of a record.
 func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
+	if o.Releases && o.Fresh {
+		return true // what Out, the side outputs and the buffer keep is the function's own
+	}
 	if !o.Releases || !Releases(o.Out) {
 		return false
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"github.com/stromio/strom/table"
 )
@@ -24,7 +25,10 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 			return nil
 		}
 	}
-	return func(r table.Row) string {
+	if len(keys) == 1 && kinds[0] == table.KindInt {
+		return intKeyOf(keys[0], slow)
+	}
+	enc := func(r table.Row) string {
 		var arr [64]byte
 		b := append(arr[:0], table.RowCodecVersion, byte(table.Insert), byte(len(keys)), 0)
 		const bm = 3 // the null bitmap's byte (one: at most 8 keys)
@@ -45,4 +49,89 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 		}
 		return string(b)
 	}
+	for _, k := range kinds {
+		if k != table.KindTimestamp {
+			return enc
+		}
+	}
+	return lastKeyOf(keys, enc)
 }
+
+// lastKey is the key lastKeyOf returned last: the timestamps' payloads,
+// which of them are NULL, and the key.
+type lastKey struct {
+	ms    [8]int64
+	nulls uint8
+	s     string
+}
+
+// lastKeyOf is fastKeyOf for keys of TIMESTAMP columns only (window
+// bounds: the MAX per window, a join of window results), whose rows come
+// window after window: it returns the key it returned last when the
+// row's timestamps are the same, without encoding or allocating. The
+// function may be called from several subtasks at once: the last key is
+// an immutable lastKey behind an atomic pointer, replaced whole.
+func lastKeyOf(keys []int, enc func(table.Row) string) func(table.Row) string {
+	var last atomic.Pointer[lastKey]
+	return func(r table.Row) string {
+		var ms [8]int64 // on the stack: a lastKey is allocated on a miss only
+		var nulls uint8
+		for i, c := range keys {
+			v := r.Fields[c]
+			switch {
+			case v.IsNull():
+				nulls |= 1 << i
+			case v.Kind() != table.KindTimestamp:
+				return enc(r)
+			default:
+				ms[i] = v.AsInt()
+			}
+		}
+		if l := last.Load(); l != nil && l.nulls == nulls && l.ms == ms {
+			return l.s
+		}
+		k := &lastKey{ms: ms, nulls: nulls, s: enc(r)}
+		last.Store(k)
+		return k.s
+	}
+}
+
+// intKeyCache is the number of keys intKeyOf remembers (a power of 2).
+const intKeyCache = 1024
+
+// intKey is one remembered key of intKeyOf: an integer and its string.
+type intKey struct {
+	v int64
+	s string
+}
+
+// intKeyOf is fastKeyOf for one integer key column: it remembers the
+// strings of recent keys in a direct-mapped cache (by the integer's low
+// bits), so a key seen shortly before costs no encoding and no
+// allocation (Nexmark's bids: most of them are on a few live auctions).
+// The function may be called from several subtasks at once: an entry is
+// an immutable intKey behind an atomic pointer, replaced whole on a miss.
+func intKeyOf(col int, slow func(table.Row) string) func(table.Row) string {
+	cache := new([intKeyCache]atomic.Pointer[intKey])
+	return func(r table.Row) string {
+		v := r.Fields[col]
+		if v.Kind() != table.KindInt {
+			if v.IsNull() {
+				return nullIntKey
+			}
+			return slow(r)
+		}
+		n := v.AsInt()
+		e := &cache[uint64(n)&(intKeyCache-1)]
+		if k := e.Load(); k != nil && k.v == n {
+			return k.s
+		}
+		b := binary.AppendVarint([]byte{table.RowCodecVersion, byte(table.Insert), 1, 0}, n)
+		k := &intKey{v: n, s: string(b)}
+		e.Store(k)
+		return k.s
+	}
+}
+
+// nullIntKey is the key of one NULL key column (fastKeyOf's bytes).
+var nullIntKey = string([]byte{table.RowCodecVersion, byte(table.Insert), 1, 1})

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -50,5 +51,105 @@ func TestFastKeyOf(t *testing.T) {
 	}
 	if fastKeyOf([]table.Type{table.DoubleType()}, []int{0}, slow) != nil {
 		t.Error("a fast key of a DOUBLE")
+	}
+}
+
+// TestIntKeyOf checks the cached key function of one integer column
+// against the RowCodec encoding: repeated, colliding (equal low bits) and
+// NULL keys, from several goroutines at once (the function is shared by
+// the subtasks of a keyBy).
+func TestIntKeyOf(t *testing.T) {
+	for _, typ := range []table.Type{table.BigIntType(), table.IntType()} {
+		c := table.NewRowCodecTypes(typ)
+		slow := func(r table.Row) string {
+			b, err := c.AppendRow(nil, table.Row{Fields: r.Fields[1:2]})
+			if err != nil {
+				panic(err)
+			}
+			return string(b)
+		}
+		fast := fastKeyOf([]table.Type{table.StringType(), typ}, []int{1}, slow)
+		if fast == nil {
+			t.Fatal("no fast key function")
+		}
+		done := make(chan string, 4)
+		for g := range 4 {
+			go func() {
+				rnd := rand.New(rand.NewPCG(uint64(g), 7))
+				for range 20000 {
+					var v table.Value
+					switch rnd.IntN(10) {
+					case 0:
+						v = table.Null
+					case 1, 2:
+						v = table.Int(rnd.Int64() >> rnd.IntN(64))
+					case 3:
+						v = table.Int(int64(rnd.IntN(4)) * intKeyCache) // same slot
+					default:
+						v = table.Int(int64(rnd.IntN(50)) - 25)
+					}
+					r := table.NewRow(table.Str("x"), v)
+					if got, want := fast(r), slow(r); got != want {
+						done <- fmt.Sprintf("%v: %x, want %x", v, got, want)
+						return
+					}
+				}
+				done <- ""
+			}()
+		}
+		for range 4 {
+			if msg := <-done; msg != "" {
+				t.Fatal(msg)
+			}
+		}
+	}
+}
+
+// TestLastKeyOf checks the key function of TIMESTAMP columns only, which
+// returns its last key again for equal timestamps, against the RowCodec
+// encoding: runs of equal keys, NULLs, from several goroutines at once.
+func TestLastKeyOf(t *testing.T) {
+	types := []table.Type{table.TimestampType(3), table.TimestampType(3)}
+	c := table.NewRowCodecTypes(types...)
+	keys := []int{2, 0}
+	slow := func(r table.Row) string {
+		b, err := c.AppendRow(nil, table.Row{Fields: []table.Value{r.Fields[2], r.Fields[0]}})
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
+	}
+	fast := fastKeyOf(types, keys, slow)
+	if fast == nil {
+		t.Fatal("no fast key function")
+	}
+	done := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			rnd := rand.New(rand.NewPCG(uint64(g), 9))
+			ts := func() table.Value {
+				if rnd.IntN(8) == 0 {
+					return table.Null
+				}
+				return table.TimestampMillis(int64(rnd.IntN(3)) * 2000)
+			}
+			a, b := ts(), ts()
+			for range 20000 {
+				if rnd.IntN(4) == 0 {
+					a, b = ts(), ts()
+				}
+				r := table.NewRow(b, table.Str("x"), a)
+				if got, want := fast(r), slow(r); got != want {
+					done <- fmt.Sprintf("%v: %x, want %x", r.Fields, got, want)
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if msg := <-done; msg != "" {
+			t.Fatal(msg)
+		}
 	}
 }

@@ -53,10 +53,17 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 	if c, ok := newIntSliceCodec(a.types); ok {
 		codec = c
 	}
-	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec}
+	intKey, keyCol := false, 0
+	if nkeys == 1 && table.KindOf(x.In.Cols()[x.Keys[0]].Type) == table.KindInt {
+		intKey, keyCol = true, x.Keys[0]
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: nkeys, keyCodec: keyCodec, intKey: intKey, keyCol: keyCol}
+	}
+	// Copying: sliceAgg adds what it reads of a row to accumulators (copies)
+	// and emits rows it builds, so a source chained before it may reuse
+	// its rows whatever follows (the fan-out of q5's shared count).
+	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("window-agg")), true, nil
 }
 
 // sliceAgg is the keyed function of slicedWindowAgg (one per subtask).
@@ -105,10 +112,13 @@ type sliceAgg struct {
 	old         []int64
 	args        []table.Value // scratch of accs.addTo
 
-	index    map[sliceKey]int // buffered slice -> its entry in bufd
-	bufd     []bufSlice       // in arrival order; accumulators reused
-	maxBufd  int              // slices
-	bufBytes int              // an estimate of the buffer's memory
+	index    map[sliceKey]int // buffered slice -> its entry in bufd (but those in ints)
+	intKey   bool             // the key is one integer column, keyCol
+	keyCol   int
+	ints     sliceTable // buffered slice of a non-NULL integer key -> its entry in bufd
+	bufd     []bufSlice // in arrival order; accumulators reused
+	maxBufd  int        // slices
+	bufBytes int        // an estimate of the buffer's memory
 	maxBytes int
 
 	foldAll   bool          // fold at every watermark (the state path; tests)
@@ -120,13 +130,18 @@ type sliceAgg struct {
 		key string
 		t   int64 // math.MinInt64: none
 	}
-	order    []int32         // bufd positions by key and slice end; stale when dirty
-	grp      []int32         // of order: the number of the key
+	order    []int32         // scratch of sortBufd
+	grp      []int32         // of bufd: the number of the key; stale when dirty
 	keyVals  [][]table.Value // by key number: the key decoded, nil until emitted
 	keyBlock []table.Value   // keyVals are carved from it
-	dirty    bool            // a slice was buffered or moved since order was built
+	dirty    bool            // a slice was buffered or moved since bufd was sorted
 	acc      []table.Value   // scratch accumulator of a window fired from memory
+	rowBlock []table.Value   // the fields of the rows to come (emit)
 }
+
+// rowBlock is how many rows' fields a window fired from memory allocates
+// at once.
+const rowBlock = 64
 
 // sliceKey names a buffered slice: the grouping key and the slice end.
 type sliceKey struct {
@@ -140,7 +155,55 @@ type sliceKey struct {
 type bufSlice struct {
 	sliceKey
 	first int64
-	acc   []table.Value
+	acc   []table.Value // nil: the accumulators are in inl
+	ik    int64         // with isInt, the key's integer: the slice is in sliceAgg.ints
+	isInt bool
+	inl   [inlAccs]table.Value
+}
+
+// inlAccs is how many accumulator values a bufSlice holds in itself (q5's
+// COUNT: one), so that firing reads them with the slice, in bufd's order.
+const inlAccs = 2
+
+// accOf returns the accumulators of the buffered slice b (valid until bufd
+// changes).
+func (s *sliceAgg) accOf(b *bufSlice) []table.Value {
+	if b.acc != nil {
+		return b.acc
+	}
+	return b.inl[:len(s.a.types):len(s.a.types)]
+}
+
+// lookup returns the position in bufd of the buffered slice of r's key
+// ending at end, and whether r's key is an integer (sliceAgg.ints).
+func (s *sliceAgg) lookup(ctx *stream.KeyedContext[string], r table.Row, end int64) (i int, ok, isInt bool, ik int64) {
+	if s.intKey {
+		if v := r.Fields[s.keyCol]; v.Kind() == table.KindInt {
+			ik = v.AsInt()
+			i, ok = s.ints.get(ik, end)
+			return i, ok, true, ik
+		}
+	}
+	i, ok = s.index[sliceKey{ctx.Key(), end}]
+	return i, ok, false, 0
+}
+
+// setIndex records that b is at position i of bufd.
+func (s *sliceAgg) setIndex(b *bufSlice, i int) {
+	if b.isInt {
+		s.ints.put(b.ik, b.end, i)
+	} else {
+		s.index[b.sliceKey] = i
+	}
+}
+
+// dropIndex forgets the buffered slice b.
+func (s *sliceAgg) dropIndex(b *bufSlice) {
+	if b.isInt {
+		s.ints.del(b.ik, b.end)
+	} else {
+		delete(s.index, b.sliceKey)
+	}
 }
 
 // maxBuffered is how many slices a subtask buffers before it folds them
@@ -201,8 +264,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		return nil // no event time (a NULL rowtime)
 	}
 	end := (table.FloorDiv(ts, s.slide) + 1) * s.slide
-	k := sliceKey{ctx.Key(), end}
-	i, ok := s.index[k]
+	i, ok, isInt, ik := s.lookup(ctx, r, end)
 	if !ok {
 		// The first window of the slice that has not fired yet.
 		first, last := end, end+s.size-s.slide
@@ -220,19 +282,23 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 			s.bufd = append(s.bufd, bufSlice{})
 		}
 		b := &s.bufd[i]
-		b.sliceKey, b.first = k, first
-		if cap(b.acc) < len(s.a.types) {
-			b.acc = make([]table.Value, len(s.a.types))
+		b.sliceKey, b.first, b.isInt, b.ik = sliceKey{ctx.Key(), end}, first, isInt, ik
+		if len(s.a.types) <= inlAccs {
+			b.acc = nil
+		} else {
+			if cap(b.acc) < len(s.a.types) {
+				b.acc = make([]table.Value, len(s.a.types))
+			}
+			b.acc = b.acc[:len(s.a.types)]
 		}
-		b.acc = b.acc[:len(s.a.types)]
-		s.a.initTo(b.acc)
-		s.index[k] = i
-		s.bufBytes += sliceOverhead + len(k.key) + 24*len(b.acc)
+		s.a.initTo(s.accOf(b))
+		s.setIndex(b, i)
+		s.bufBytes += sliceOverhead + len(b.key) + 24*len(s.a.types)
 		s.minFirst = min(s.minFirst, first)
 		s.dirty = true
 	}
 	var err error
-	s.args, err = s.a.addTo(s.bufd[i].acc, r, s.args)
+	s.args, err = s.a.addTo(s.accOf(&s.bufd[i]), r, s.args)
 	return err
 }
 
@@ -359,13 +425,14 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			s.minFirst = min(s.minFirst, b.first)
 			if n != i {
 				s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
-				s.index[s.bufd[n].sliceKey] = n
+				s.setIndex(&s.bufd[n], n)
 			}
 			n++
 			continue
 		}
 		setKey(b.key)
-		acc := table.Row{Fields: b.acc}
+		bacc := s.accOf(b)
+		acc := table.Row{Fields: bacc}
 		if old, ok := s.slices.Get(b.end); ok {
 			have, err := s.codec.decodeTo(s.scratch, old)
 			if err != nil {
@@ -373,7 +440,7 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			}
 			s.scratch = have.Fields
 			for j, c := range s.a.aggs {
-				if err := c.F.Merge(have.Fields[s.a.off[j]:s.a.off[j+1]], b.acc[s.a.off[j]:s.a.off[j+1]]); err != nil {
+				if err := c.F.Merge(have.Fields[s.a.off[j]:s.a.off[j+1]], bacc[s.a.off[j]:s.a.off[j+1]]); err != nil {
 					return err
 				}
 			}
@@ -387,9 +454,9 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 			return err
 		}
 		s.slices.Put(b.end, s.buf)
-		delete(s.index, b.sliceKey)
-		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
-		b.key = "" // let the key go
+		s.dropIndex(b)
+		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+		b.key, b.inl = "", [inlAccs]table.Value{} // let the key and values go
 	}
 	s.bufd, s.dirty = s.bufd[:n], true
 	return nil
@@ -424,40 +491,16 @@ func (s *sliceAgg) arm(ctx *stream.KeyedContext[string], setKey func(string)) {
 // in key order, and moves the sentinel to the next window end.
 func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out stream.Emitter[table.Row]) error {
 	if s.dirty {
-		s.order = s.order[:0]
-		for i := range s.bufd {
-			s.order = append(s.order, int32(i))
-		}
-		slices.SortFunc(s.order, func(x, y int32) int {
-			a, b := &s.bufd[x], &s.bufd[y]
-			if c := cmp.Compare(a.key, b.key); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.end, b.end)
-		})
-		// The keys in that order, numbered (one string comparison per
-		// slice here instead of one per slice and window fired), and
-		// decoded when first emitted.
-		s.grp = s.grp[:0]
-		g := int32(-1)
-		for i, p := range s.order {
-			if i == 0 || s.bufd[p].key != s.bufd[s.order[i-1]].key {
-				g++
-			}
-			s.grp = append(s.grp, g)
-		}
-		clear(s.keyVals)
-		s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
-		s.dirty = false
+		s.sortBufd()
 	}
 	first := end - s.size + s.slide // the end of the window's first slice
 	if cap(s.acc) < len(s.a.types) {
 		s.acc = make([]table.Value, len(s.a.types))
 	}
 	acc := s.acc[:len(s.a.types)]
-	g, at := int32(-1), int32(0) // the key being merged, and one of its slices
-	for i, p := range s.order {
-		b := &s.bufd[p]
+	g, at := int32(-1), 0 // the key being merged, and one of its slices
+	for i := range s.bufd {
+		b := &s.bufd[i]
 		if b.end < first || b.end > end || b.first > end {
 			continue
 		}
@@ -467,11 +510,12 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 					return err
 				}
 			}
-			g, at = s.grp[i], p
+			g, at = s.grp[i], i
 			s.a.initTo(acc)
 		}
+		bacc := s.accOf(b)
 		for i, c := range s.a.aggs {
-			if err := c.F.Merge(acc[s.a.off[i]:s.a.off[i+1]], b.acc[s.a.off[i]:s.a.off[i+1]]); err != nil {
+			if err := c.F.Merge(acc[s.a.off[i]:s.a.off[i+1]], bacc[s.a.off[i]:s.a.off[i+1]]); err != nil {
 				return err
 			}
 		}
@@ -483,15 +527,16 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	}
 	// Drop the slices in no later window (swapped to the end, so that
 	// their accumulators are reused and none is shared), move the first
-	// unfired window of the others past end.
+	// unfired window of the others past end. The slices kept keep their
+	// order, and their key numbers go with them.
 	s.minFirst = math.MaxInt64
 	n := 0
 	for i := range s.bufd {
 		b := &s.bufd[i]
 		if b.end <= first {
-			delete(s.index, b.sliceKey)
-			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(b.acc)
-			b.key = ""
+			s.dropIndex(b)
+			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+			b.key, b.inl = "", [inlAccs]table.Value{}
 			continue
 		}
 		if b.first <= end {
@@ -500,14 +545,12 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 		s.minFirst = min(s.minFirst, b.first)
 		if n != i {
 			s.bufd[n], s.bufd[i] = s.bufd[i], s.bufd[n]
-			s.index[s.bufd[n].sliceKey] = n
-			s.dirty = true
+			s.setIndex(&s.bufd[n], n)
+			s.grp[n] = s.grp[i]
 		}
 		n++
 	}
-	if n != len(s.bufd) {
-		s.bufd, s.dirty = s.bufd[:n], true
-	}
+	s.bufd, s.grp = s.bufd[:n], s.grp[:n]
 	// The sentinel fired: the next one on its key (current).
 	s.sentinel.t = math.MinInt64
 	if s.minFirst != math.MaxInt64 {
@@ -517,11 +560,65 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 	return nil
 }
 
-// emit emits the row of the window ending at end of key group g (of
-// fireBuffered's order), whose slice at is in bufd.
-func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+// sortBufd puts bufd in the order of key and slice end (the firing
+// order: windows of equal end fire in key order), so that firing reads it
+// in order, and numbers its keys in grp (one string comparison per slice
+// here instead of one per slice and window fired; keyVals by number are
+// decoded when first emitted).
+func (s *sliceAgg) sortBufd() {
+	s.order = s.order[:0]
+	for i := range s.bufd {
+		s.order = append(s.order, int32(i))
+	}
+	slices.SortFunc(s.order, func(x, y int32) int {
+		a, b := &s.bufd[x], &s.bufd[y]
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.end, b.end)
+	})
+	// Move each entry to its place in bufd itself, one cycle of the
+	// permutation at a time (order[i]: the entry that goes to i; -1 once
+	// placed): no second array.
+	for i := range s.order {
+		if s.order[i] < 0 {
+			continue
+		}
+		tmp := s.bufd[i]
+		for j := i; ; {
+			k := int(s.order[j])
+			s.order[j] = -1
+			if k == i {
+				s.bufd[j] = tmp
+				break
+			}
+			s.bufd[j] = s.bufd[k]
+			j = k
+		}
+	}
+	s.grp = s.grp[:0]
+	g := int32(-1)
+	for i := range s.bufd {
+		s.setIndex(&s.bufd[i], i)
+		if i == 0 || s.bufd[i].key != s.bufd[i-1].key {
+			g++
+		}
+		s.grp = append(s.grp, g)
+	}
+	clear(s.keyVals)
+	s.keyVals = slices.Grow(s.keyVals[:0], int(g+1))[:g+1]
+	s.dirty = false
+}
+
+// emit emits the row of the window ending at end of key number g (of
+// sortBufd), whose slice at is in bufd.
+func (s *sliceAgg) emit(g int32, at int, end int64, acc []table.Value, out stream.Emitter[table.Row]) error {
+	var one [1]table.Value
 	kv := s.keyVals[g]
-	if kv == nil && s.nkeys > 0 {
+	if b := &s.bufd[at]; b.isInt {
+		one[0] = table.Int(b.ik) // what decoding the key gives
+		kv = one[:]
+	} else if kv == nil && s.nkeys > 0 {
 		if len(s.keyBlock) < s.nkeys {
 			s.keyBlock = make([]table.Value, max(1024, s.nkeys))
 		}
@@ -531,9 +628,16 @@ func (s *sliceAgg) emit(g, at int32, end int64, acc []table.Value, out stream.Em
 		}
 		s.keyVals[g] = kv
 	}
-	// One allocation per row: the key's fields, the window's, the
-	// results.
-	fields := make([]table.Value, s.nkeys, s.nkeys+3+len(s.a.aggs))
+	// The row's fields (the key's, the window's, the results) are carved
+	// from a block of rowBlock rows: one allocation per rowBlock rows.
+	// Each row is capped at its length, so a Calc writing into it stays
+	// within it.
+	n := s.nkeys + 3 + len(s.a.aggs)
+	if len(s.rowBlock) < n {
+		s.rowBlock = make([]table.Value, rowBlock*n)
+	}
+	fields := s.rowBlock[:s.nkeys:n]
+	s.rowBlock = s.rowBlock[n:]
 	copy(fields, kv)
 	fields = append(fields, table.TimestampMillis(end-s.size), table.TimestampMillis(end), table.TimestampMillis(end-1))
 	fields, err := s.a.appendResults(fields, table.Row{Fields: acc})

@@ -58,24 +58,30 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			if rng.IntN(5) == 0 {
 				v = table.Null
 			}
-			ops = append(ops, ckOp{ts: ts, row: table.NewRow(table.Int(int64(rng.IntN(8))), table.TimestampMillis(ts), v)})
+			k := table.Int(testKeys[rng.IntN(8+rng.IntN(2)*(len(testKeys)-8))])
+			if rng.IntN(20) == 0 {
+				k = table.Null // keyed apart from the integers (sliceAgg.index)
+			}
+			ops = append(ops, ckOp{ts: ts, row: table.NewRow(k, table.TimestampMillis(ts), v)})
 		}
 		return ops
 	}
-	run := func(ops []ckOp, ref bool, maxBufd int) []string {
+	run := func(ops []ckOp, ref bool, maxBufd int, intKey bool) []string {
 		return runWithCheckpoints(t, ops, keyFn, !ref, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-			return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref}
+			return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref, intKey: intKey}
 		})
 	}
 	for seed := range uint64(150) {
 		ops := gen(seed)
-		want := run(ops, true, 1)
+		want := run(ops, true, 1, false)
 		if len(want) == 0 {
 			t.Fatalf("seed %d: no rows", seed)
 		}
 		for _, n := range []int{1 << 30, 5} {
-			if got := run(ops, false, n); !slices.Equal(got, want) {
-				t.Fatalf("size %d slide %d seed %d buffer %d, against the state path: %s", size, slide, seed, n, firstDiff(got, want))
+			for _, intKey := range []bool{false, true} {
+				if got := run(ops, false, n, intKey); !slices.Equal(got, want) {
+					t.Fatalf("size %d slide %d seed %d buffer %d intKey %v, against the state path: %s", size, slide, seed, n, intKey, firstDiff(got, want))
+				}
 			}
 		}
 		// Snapshots of the state path (the builds before the memory path
@@ -86,7 +92,7 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 				ref := startRef == (opens%2 == 0)
 				opens++
-				return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref}
+				return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref, intKey: opens%3 != 0}
 			})
 			if !slices.Equal(got, want) {
 				t.Fatalf("size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", size, slide, seed, startRef, firstDiff(got, want))

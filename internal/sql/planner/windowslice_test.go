@@ -31,11 +31,11 @@ func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
 
 func testSliceAggBuffer(t *testing.T, size, slide int64) {
 	a, codec, keyCodec, keyFn := sliceAggFixture(t)
-	run := func(seed uint64, maxBufd int, memFire bool) ([]string, []string) {
+	run := func(seed uint64, maxBufd int, memFire, intKey bool) ([]string, []string) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
 			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: !memFire}
+				return &sliceAgg{a: a, codec: codec, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: !memFire, intKey: intKey}
 			})
 		})
 		if err != nil {
@@ -61,7 +61,7 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 			if rng.IntN(6) == 0 {
 				ts = max(wm-int64(rng.IntN(400)), 0) // late for some or all of its windows
 			}
-			k := int64(rng.IntN(6))
+			k := testKeys[rng.IntN(6+rng.IntN(2)*(len(testKeys)-6))]
 			v := table.Int(int64(rng.IntN(50)))
 			if rng.IntN(5) == 0 {
 				v = table.Null
@@ -109,24 +109,29 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 	for seed := range uint64(200) {
 		var first []string
 		for _, c := range []struct {
-			n       int
-			memFire bool
-		}{{1, false}, {3, false}, {1 << 30, false}, {1 << 30, true}, {3, true}, {1, true}} {
-			got, want := run(seed, c.n, c.memFire)
+			n               int
+			memFire, intKey bool
+		}{{1, false, false}, {3, false, false}, {1 << 30, false, false}, {1 << 30, true, false}, {3, true, false}, {1, true, false},
+			{1 << 30, true, true}, {3, true, true}, {1, true, true}, {3, false, true}} {
+			got, want := run(seed, c.n, c.memFire, c.intKey)
 			sorted := slices.Clone(got)
 			slices.Sort(sorted)
 			slices.Sort(want)
 			if !slices.Equal(sorted, want) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: %s", size, slide, seed, c.n, c.memFire, firstDiff(sorted, want))
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: %s", size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(sorted, want))
 			}
 			if first == nil {
 				first = got
 			} else if !slices.Equal(got, first) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v: rows or their order differ from the buffer of 1: %s", size, slide, seed, c.n, c.memFire, firstDiff(got, first))
+				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: rows or their order differ from the buffer of 1: %s", size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(got, first))
 			}
 		}
 	}
 }
+
+// testKeys are the keys of the sliced-window tests: small ones, and some
+// of sliceAgg.ints' corner cases (negative, large, equal low bits).
+var testKeys = []int64{0, 1, 2, 3, 4, 5, -1, -1 << 40, 1 << 50, 256, 512, 1<<62 + 5, -7}
 
 // firstDiff describes where got and want first differ.
 func firstDiff(got, want []string) string {
