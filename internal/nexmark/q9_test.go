@@ -26,3 +26,20 @@ func TestQ9RecCodec(t *testing.T) {
 		}
 	}
 }
+
+// FuzzQ9RecCodec: any input q9RecCodec decodes encodes back to itself.
+func FuzzQ9RecCodec(f *testing.F) {
+	var c q9RecCodec
+	f.Add(c.Append(nil, q9Rec{lo: 1, hi: 2}))
+	f.Add(c.Append(nil, q9Rec{lo: 1, hi: 2, has: true, price: 3, time: 4, bidder: 5}))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := c.Decode(b)
+		if err != nil {
+			return
+		}
+		if got := c.Append(nil, r); string(got) != string(b) {
+			t.Fatalf("%x decoded to %+v, encoded to %x", b, r, got)
+		}
+	})
+}
