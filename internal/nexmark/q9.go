@@ -94,7 +94,13 @@ func buildQ9(events stream.Stream[nexmark.Event], _ Config) Output {
 	bk := stream.KeyBy(Bids(events), func(b *nexmark.Bid) int64 { return b.Auction })
 	rows := stream.KeyedCoProcess(ak, bk, func() stream.KeyedCoProcessFunction[int64, *nexmark.Auction, *nexmark.Bid, Q9Row] {
 		return &q9Winning{}
-	}).Name("q9-winning-bids")
+	}).Name("q9-winning-bids").
+		// The state holds one q9Rec per auction (state "q9-rec"); until
+		// 2026-12-05 it was a MapState of 5 fields ("q9-meta") under the
+		// automatic UID. A new UID makes a checkpoint of that layout an
+		// unmatched operator (refused without --allow-non-restored-state)
+		// instead of restoring auctions without their range and winner.
+		UID("q9-winning-bids-rec")
 	return Out(rows)
 }
 
