@@ -1,6 +1,9 @@
 package nexmark
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	"github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/stream"
 )
@@ -37,14 +40,43 @@ func init() {
 	})
 }
 
-// Fields of the per-auction record kept in a MapState[int64]int64.
-const (
-	q9Lo     = iota // auction.dateTime (present once the auction arrived)
-	q9Hi            // auction.expires
-	q9Price         // the winning bid (present once a bid matched)
-	q9Time          //
-	q9Bidder        //
-)
+// q9Rec is the per-auction record of q9: the auction's range and its
+// winning bid, one ValueState value (q9RecCodec) as a Flink user would keep
+// a POJO in a ValueState.
+type q9Rec struct {
+	lo, hi              int64 // auction.dateTime, auction.expires
+	has                 bool  // a bid matched: the winner below is set
+	price, time, bidder int64
+}
+
+// q9RecCodec encodes a q9Rec in 16 bytes (lo, hi: no winner yet) or 40
+// (lo, hi, price, time, bidder), big-endian.
+type q9RecCodec struct{}
+
+func (q9RecCodec) Append(dst []byte, r q9Rec) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.lo))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.hi))
+	if !r.has {
+		return dst
+	}
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.price))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.time))
+	return binary.BigEndian.AppendUint64(dst, uint64(r.bidder))
+}
+
+func (q9RecCodec) Decode(src []byte) (q9Rec, error) {
+	if len(src) != 16 && len(src) != 40 {
+		return q9Rec{}, fmt.Errorf("nexmark: q9 record of %d bytes", len(src))
+	}
+	r := q9Rec{lo: int64(binary.BigEndian.Uint64(src)), hi: int64(binary.BigEndian.Uint64(src[8:]))}
+	if len(src) == 40 {
+		r.has = true
+		r.price = int64(binary.BigEndian.Uint64(src[16:]))
+		r.time = int64(binary.BigEndian.Uint64(src[24:]))
+		r.bidder = int64(binary.BigEndian.Uint64(src[32:]))
+	}
+	return r, nil
+}
 
 // buildQ9: the regular join auction ⋈ bid on id with
 // bid.dateTime BETWEEN auction.dateTime AND auction.expires, and
@@ -62,12 +94,18 @@ func buildQ9(events stream.Stream[nexmark.Event], _ Config) Output {
 	bk := stream.KeyBy(Bids(events), func(b *nexmark.Bid) int64 { return b.Auction })
 	rows := stream.KeyedCoProcess(ak, bk, func() stream.KeyedCoProcessFunction[int64, *nexmark.Auction, *nexmark.Bid, Q9Row] {
 		return &q9Winning{}
-	}).Name("q9-winning-bids")
+	}).Name("q9-winning-bids").
+		// The state holds one q9Rec per auction (state "q9-rec"); until
+		// 2026-12-05 it was a MapState of 5 fields ("q9-meta") under the
+		// automatic UID. A new UID makes a checkpoint of that layout an
+		// unmatched operator (refused without --allow-non-restored-state)
+		// instead of restoring auctions without their range and winner.
+		UID("q9-winning-bids-rec")
 	return Out(rows)
 }
 
 type q9Winning struct {
-	meta    *stream.MapState[int64, int64]
+	rec     *stream.ValueState[q9Rec]
 	auction *stream.ValueState[string]
 	// pending holds (bidder, price, dateTime) triples of bids that came
 	// before their auction.
@@ -76,7 +114,7 @@ type q9Winning struct {
 }
 
 func (w *q9Winning) Open(ctx *stream.OpenContext) error {
-	w.meta = stream.NewMapState[int64, int64](ctx, "q9-meta")
+	w.rec = stream.NewValueStateCodec[q9Rec](ctx, "q9-rec", q9RecCodec{})
 	w.auction = stream.NewValueState[string](ctx, "q9-auction")
 	w.pending = stream.NewListState[int64](ctx, "q9-pending")
 	return nil
@@ -95,11 +133,9 @@ func q9Better(price, t, bidder, bp, bt, bb int64) bool {
 }
 
 func (w *q9Winning) ProcessElement1(_ *stream.KeyedContext[int64], a *nexmark.Auction, out stream.Emitter[Q9Row]) error {
-	if w.meta.Contains(q9Lo) {
+	if _, ok := w.rec.Get(); ok {
 		return nil // a repeated auction id: the first one wins (ids are unique)
 	}
-	w.meta.Put(q9Lo, a.DateTime)
-	w.meta.Put(q9Hi, a.Expires)
 	b := nxPackString(w.buf[:0], a.ItemName)
 	b = nxPackString(b, a.Description)
 	b = nxPackInt(b, a.InitialBid)
@@ -127,10 +163,8 @@ func (w *q9Winning) ProcessElement1(_ *stream.KeyedContext[int64], a *nexmark.Au
 		return true
 	})
 	w.pending.Clear()
+	w.rec.Set(q9Rec{lo: a.DateTime, hi: a.Expires, has: found, price: bp, time: bt, bidder: bb})
 	if found {
-		w.meta.Put(q9Price, bp)
-		w.meta.Put(q9Time, bt)
-		w.meta.Put(q9Bidder, bb)
 		out.Emit(Q9Row{Op: OpInsert, ID: a.ID, ItemName: a.ItemName, Description: a.Description,
 			InitialBid: a.InitialBid, Reserve: a.Reserve, DateTime: a.DateTime, Expires: a.Expires,
 			Seller: a.Seller, Category: a.Category, Extra: a.Extra,
@@ -140,35 +174,23 @@ func (w *q9Winning) ProcessElement1(_ *stream.KeyedContext[int64], a *nexmark.Au
 }
 
 func (w *q9Winning) ProcessElement2(ctx *stream.KeyedContext[int64], b *nexmark.Bid, out stream.Emitter[Q9Row]) error {
-	lo, ok := w.meta.Get(q9Lo)
+	r, ok := w.rec.Get()
 	if !ok {
 		w.pending.Add(b.Bidder)
 		w.pending.Add(b.Price)
 		w.pending.Add(b.DateTime)
 		return nil
 	}
-	if b.DateTime < lo {
+	if b.DateTime < r.lo || b.DateTime > r.hi {
 		return nil
 	}
-	hi, _ := w.meta.Get(q9Hi)
-	if b.DateTime > hi {
+	has, bp, bt, bb := r.has, r.price, r.time, r.bidder
+	if has && !q9Better(b.Price, b.DateTime, b.Bidder, bp, bt, bb) {
 		return nil
 	}
-	bp, has := w.meta.Get(q9Price)
-	var bt, bb int64
-	if has {
-		if b.Price < bp {
-			return nil
-		}
-		bt, _ = w.meta.Get(q9Time)
-		bb, _ = w.meta.Get(q9Bidder)
-		if !q9Better(b.Price, b.DateTime, b.Bidder, bp, bt, bb) {
-			return nil
-		}
-	}
-	w.meta.Put(q9Price, b.Price)
-	w.meta.Put(q9Time, b.DateTime)
-	w.meta.Put(q9Bidder, b.Bidder)
+	lo, hi := r.lo, r.hi
+	r.has, r.price, r.time, r.bidder = true, b.Price, b.DateTime, b.Bidder
+	w.rec.Set(r)
 	row := w.row(ctx.Key(), lo, hi)
 	if has {
 		row.Op, row.BidBidder, row.BidPrice, row.BidDateTime = OpUpdateBefore, bb, bp, bt
