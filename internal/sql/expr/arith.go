@@ -12,6 +12,7 @@ func registerBuiltins(r *Registry) {
 	registerMath(r)
 	registerStrings(r)
 	registerTime(r)
+	registerJSON(r)
 }
 
 // asDec returns the DECIMAL type of an exact numeric type (INT is

@@ -510,6 +510,9 @@ var infix = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": tru
 	"<": true, "<=": true, ">": true, ">=": true, "||": true}
 
 func (e *Call) String() string {
+	if e.Overload != nil && e.Overload.Format != nil {
+		return e.Overload.Format(e.Args)
+	}
 	if infix[e.Name] && len(e.Args) == 2 {
 		return "(" + e.Args[0].String() + " " + e.Name + " " + e.Args[1].String() + ")"
 	}

@@ -225,6 +225,17 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.With, f)
 		walk(x.Start, f)
 		walk(x.Len, f)
+	case *parser.JSONCall:
+		for _, l := range [][]parser.Expr{x.Args, x.Keys, x.Values} {
+			for _, y := range l {
+				walk(y, f)
+			}
+		}
+		for _, jb := range []*parser.JSONBehavior{x.OnEmpty, x.OnError} {
+			if jb != nil {
+				walk(jb.Default, f)
+			}
+		}
 	}
 }
 
@@ -458,6 +469,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			r, err := expr.NewIsBool(args[0], x.What == "TRUE", x.Not)
 			return r, wrapAt(x, err)
 		}
+		if x.What == "JSON" || strings.HasPrefix(x.What, "JSON ") {
+			r, err := b.reg.IsJSON(args[0], strings.TrimSpace(strings.TrimPrefix(x.What, "JSON")), x.Not)
+			return r, wrapAt(x, err)
+		}
 		return nil, errAt(x, "IS %s is not supported yet", x.What)
 	case *parser.IsDistinct:
 		args, err := subs(x.X, x.Y)
@@ -597,6 +612,8 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		r, err := b.reg.Call("POSITION", args...)
 		return r, wrapAt(x, err)
+	case *parser.JSONCall:
+		return b.bindJSON(x, sub)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
 			if c, ok := s.over[x.String()]; ok {
@@ -817,4 +834,106 @@ func TypeOf(dt *parser.DataType) (table.Type, error) {
 		return table.Type{}, errAt(dt, "unsupported type %s: %v", dt, err)
 	}
 	return t, nil
+}
+
+// bindJSON binds the SQL/JSON functions (expr's Registry.JSONValue ...).
+func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, error) {
+	subs := func(es []parser.Expr) ([]expr.Expr, error) {
+		out := make([]expr.Expr, len(es))
+		for i, e := range es {
+			y, err := sub(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	}
+	kind := func(jb *parser.JSONBehavior) string {
+		if jb == nil {
+			return ""
+		}
+		return jb.Kind
+	}
+	behavior := func(jb *parser.JSONBehavior) (expr.JSONBehavior, error) {
+		if jb == nil {
+			return expr.JSONBehavior{}, nil
+		}
+		out := expr.JSONBehavior{Kind: jb.Kind}
+		if jb.Default != nil {
+			d, err := sub(jb.Default)
+			if err != nil {
+				return out, err
+			}
+			out.Default = d
+		}
+		return out, nil
+	}
+	var r expr.Expr
+	var err error
+	switch x.Func {
+	case "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS":
+		args, err := subs(x.Args)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Func {
+		case "JSON_VALUE":
+			var ret *table.Type
+			if x.Returning != nil {
+				t, err := TypeOf(x.Returning)
+				if err != nil {
+					return nil, err
+				}
+				ret = &t
+			}
+			onEmpty, err := behavior(x.OnEmpty)
+			if err != nil {
+				return nil, err
+			}
+			onError, err := behavior(x.OnError)
+			if err != nil {
+				return nil, err
+			}
+			r, err = b.reg.JSONValue(args[0], args[1], ret, onEmpty, onError)
+			return r, wrapAt(x, err)
+		case "JSON_QUERY":
+			if x.Returning != nil {
+				t, err := TypeOf(x.Returning)
+				if err != nil {
+					return nil, err
+				}
+				if !t.IsString() {
+					return nil, errAt(x.Returning, "JSON_QUERY ... RETURNING %s is not supported yet (STRING is)", t)
+				}
+			}
+			r, err = b.reg.JSONQuery(args[0], args[1], x.Wrapper, kind(x.OnEmpty), kind(x.OnError))
+		default:
+			if x.OnEmpty != nil {
+				return nil, errAt(x.OnEmpty, "JSON_EXISTS takes no ON EMPTY clause (only {TRUE|FALSE|UNKNOWN|ERROR} ON ERROR)")
+			}
+			r, err = b.reg.JSONExists(args[0], args[1], kind(x.OnError))
+		}
+	case "JSON_OBJECT":
+		keys, err := subs(x.Keys)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := subs(x.Values)
+		if err != nil {
+			return nil, err
+		}
+		r, err = b.reg.JSONObject(x.OnNull, keys, vals)
+		return r, wrapAt(x, err)
+	case "JSON_ARRAY":
+		elems, err := subs(x.Args)
+		if err != nil {
+			return nil, err
+		}
+		r, err = b.reg.JSONArray(x.OnNull, elems)
+		return r, wrapAt(x, err)
+	default:
+		return nil, errAt(x, "%s is not supported yet", x.Func)
+	}
+	return r, wrapAt(x, err)
 }
