@@ -13,6 +13,7 @@ func registerBuiltins(r *Registry) {
 	registerStrings(r)
 	registerTime(r)
 	registerJSON(r)
+	registerMisc(r)
 }
 
 // asDec returns the DECIMAL type of an exact numeric type (INT is
