@@ -137,7 +137,9 @@ func (a *aggCtx) addPre(e expr.Expr) int {
 	return len(a.pre) - 1
 }
 
-var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true}
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true,
+	"LISTAGG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "STDDEV_POP": true, "STDDEV_SAMP": true, "STDDEV": true,
+	"VAR_POP": true, "VAR_SAMP": true, "VARIANCE": true}
 
 // AggregateFactory returns a user-defined aggregate function for the
 // argument types (RegisterAggregate of streamsql).
@@ -343,7 +345,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 		}
 		fname = "COUNT_DISTINCT"
 	}
-	if a.updatingIn && (name == "MIN" || name == "MAX") {
+	if a.updatingIn && (name == "MIN" || name == "MAX" || name == "FIRST_VALUE" || name == "LAST_VALUE") {
 		fname = name + "_RETRACT"
 	}
 	var fn expr.AggregateFunc
