@@ -871,8 +871,6 @@ func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, 
 		}
 		return out, nil
 	}
-	var r expr.Expr
-	var err error
 	switch x.Func {
 	case "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS":
 		args, err := subs(x.Args)
@@ -897,7 +895,7 @@ func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, 
 			if err != nil {
 				return nil, err
 			}
-			r, err = b.reg.JSONValue(args[0], args[1], ret, onEmpty, onError)
+			r, err := b.reg.JSONValue(args[0], args[1], ret, onEmpty, onError)
 			return r, wrapAt(x, err)
 		case "JSON_QUERY":
 			if x.Returning != nil {
@@ -909,12 +907,14 @@ func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, 
 					return nil, errAt(x.Returning, "JSON_QUERY ... RETURNING %s is not supported yet (STRING is)", t)
 				}
 			}
-			r, err = b.reg.JSONQuery(args[0], args[1], x.Wrapper, kind(x.OnEmpty), kind(x.OnError))
+			r, err := b.reg.JSONQuery(args[0], args[1], x.Wrapper, kind(x.OnEmpty), kind(x.OnError))
+			return r, wrapAt(x, err)
 		default:
 			if x.OnEmpty != nil {
 				return nil, errAt(x.OnEmpty, "JSON_EXISTS takes no ON EMPTY clause (only {TRUE|FALSE|UNKNOWN|ERROR} ON ERROR)")
 			}
-			r, err = b.reg.JSONExists(args[0], args[1], kind(x.OnError))
+			r, err := b.reg.JSONExists(args[0], args[1], kind(x.OnError))
+			return r, wrapAt(x, err)
 		}
 	case "JSON_OBJECT":
 		keys, err := subs(x.Keys)
@@ -925,17 +925,15 @@ func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, 
 		if err != nil {
 			return nil, err
 		}
-		r, err = b.reg.JSONObject(x.OnNull, keys, vals)
+		r, err := b.reg.JSONObject(x.OnNull, keys, vals)
 		return r, wrapAt(x, err)
 	case "JSON_ARRAY":
 		elems, err := subs(x.Args)
 		if err != nil {
 			return nil, err
 		}
-		r, err = b.reg.JSONArray(x.OnNull, elems)
+		r, err := b.reg.JSONArray(x.OnNull, elems)
 		return r, wrapAt(x, err)
-	default:
-		return nil, errAt(x, "%s is not supported yet", x.Func)
 	}
-	return r, wrapAt(x, err)
+	return nil, errAt(x, "%s is not supported yet", x.Func)
 }
