@@ -14,6 +14,7 @@ func registerBuiltins(r *Registry) {
 	registerTime(r)
 	registerJSON(r)
 	registerMisc(r)
+	registerItem(r)
 }
 
 // asDec returns the DECIMAL type of an exact numeric type (INT is

@@ -255,3 +255,52 @@ func javaSplit(re *regexp.Regexp, s string, limit int) []string {
 	}
 	return append(out, s[start:])
 }
+
+// registerItem registers ITEM, the value access array[i] (1-based; NULL
+// out of range, as Flink's generateArrayElementAt) and map[key] (NULL for
+// a missing key), printed in that form.
+func registerItem(r *Registry) {
+	r.Register("ITEM", Overload{
+		Sig: "ARRAY<T>[INT] -> T; MAP<K, V>[K] -> V",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) != 2 {
+				return nil, table.Type{}, false
+			}
+			switch c := args[0]; c.Root() {
+			case table.RootArray:
+				if !isInt(args[1]) {
+					return nil, table.Type{}, false
+				}
+				return []table.Type{c, table.IntType()}, c.Elem().AsNullable(), true
+			case table.RootMap:
+				k := nullTo(args[1], c.Elem())
+				if !k.AsNullable().Equal(c.Elem().AsNullable()) && !table.SupportsImplicitCast(k.AsNullable(), c.Elem().AsNullable()) {
+					return nil, table.Type{}, false
+				}
+				return []table.Type{c, c.Elem().AsNullable()}, c.ValueType().AsNullable(), true
+			}
+			return nil, table.Type{}, false
+		},
+		Format: func(args []Expr) string { return args[0].String() + "[" + args[1].String() + "]" },
+		Impl: func(b *Bound) (Func, error) {
+			if b.Params[0].Root() == table.RootArray {
+				return Func{F2: func(a, i table.Value) (table.Value, error) {
+					es, n := a.Elems(), i.AsInt()
+					if n < 1 || n > int64(len(es)) {
+						return table.Null, nil
+					}
+					return es[n-1], nil
+				}}, nil
+			}
+			return Func{F2: func(m, k table.Value) (table.Value, error) {
+				ks, vs := m.MapEntries()
+				for i := range ks {
+					if ks[i].Equal(k) {
+						return vs[i], nil
+					}
+				}
+				return table.Null, nil
+			}}, nil
+		},
+	})
+}

@@ -227,6 +227,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.With, f)
 		walk(x.Start, f)
 		walk(x.Len, f)
+	case *parser.Index:
+		walk(x.X, f)
+		walk(x.I, f)
 	case *parser.JSONCall:
 		for _, l := range [][]parser.Expr{x.Args, x.Keys, x.Values} {
 			for _, y := range l {
@@ -616,6 +619,13 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return r, wrapAt(x, err)
 	case *parser.JSONCall:
 		return b.bindJSON(x, sub)
+	case *parser.Index:
+		args, err := subs(x.X, x.I)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.Call("ITEM", args...)
+		return r, wrapAt(x, err)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
 			if c, ok := s.over[x.String()]; ok {
