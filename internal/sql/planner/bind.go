@@ -146,6 +146,9 @@ var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": 
 type AggregateFactory func(args []table.Type) (expr.AggregateFunc, error)
 
 func (b *binder) isAggCall(e parser.Expr) bool {
+	if j, ok := e.(*parser.JSONCall); ok {
+		return j.Func == "JSON_OBJECTAGG" || j.Func == "JSON_ARRAYAGG"
+	}
 	f, ok := e.(*parser.FuncCall)
 	if !ok || f.Over != nil || f.OverName != nil || len(f.Name.Parts) != 1 {
 		return false
@@ -231,6 +234,9 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.X, f)
 		walk(x.I, f)
 	case *parser.JSONCall:
+		if isAggCall(x) {
+			break
+		}
 		for _, l := range [][]parser.Expr{x.Args, x.Keys, x.Values} {
 			for _, y := range l {
 				walk(y, f)
@@ -284,6 +290,10 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 			return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
 		}
 		return nil, errAt(x, "column `%s` is neither grouped nor aggregated: add it to GROUP BY or wrap it in an aggregate function", x)
+	case *parser.JSONCall:
+		if isAggCall(x) {
+			return b.bindJSONAgg(x, a)
+		}
 	case *parser.FuncCall:
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
@@ -945,5 +955,53 @@ func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, 
 		r, err := b.reg.JSONArray(x.OnNull, elems)
 		return r, wrapAt(x, err)
 	}
+	if b.isAggCall(x) {
+		return nil, errAt(x, "aggregate %s is not allowed here", x)
+	}
 	return nil, errAt(x, "%s is not supported yet", x.Func)
+}
+
+// bindJSONAgg binds JSON_OBJECTAGG and JSON_ARRAYAGG as aggregate calls
+// (expr.NewJSONAggregate), as bindAggCall does the others.
+func (b *binder) bindJSONAgg(x *parser.JSONCall, a *aggCtx) (expr.Expr, error) {
+	operands := x.Args
+	if x.Func == "JSON_OBJECTAGG" {
+		if len(x.Keys) != 1 {
+			return nil, errAt(x, "JSON_OBJECTAGG takes one KEY ... VALUE ... pair")
+		}
+		operands = []parser.Expr{x.Keys[0], x.Values[0]}
+	} else if len(operands) != 1 {
+		return nil, errAt(x, "JSON_ARRAYAGG takes one argument")
+	}
+	var args []int
+	var types []table.Type
+	raw := false
+	for _, arg := range operands {
+		if b.hasAgg(arg) {
+			return nil, errAt(arg, "aggregate calls cannot be nested")
+		}
+		y, err := b.bind(arg, a.in)
+		if err != nil {
+			return nil, err
+		}
+		raw = expr.IsJSONConstructorCall(y)
+		args = append(args, a.addPre(y))
+		types = append(types, y.Type())
+	}
+	fn, err := expr.NewJSONAggregate(x.Func, x.OnNull, raw, types)
+	if err != nil {
+		return nil, errAt(x, "%s: %s", x, strings.TrimPrefix(err.Error(), "expr: "))
+	}
+	text := x.String()
+	for i, c := range a.aggs {
+		if c.Text == text {
+			slot := a.aggBase + i
+			return expr.ColumnRef(slot, text, a.outTypes[slot]), nil
+		}
+	}
+	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: -1, Text: text})
+	a.outTypes = append(a.outTypes, fn.ResultType())
+	a.outNames = append(a.outNames, text)
+	slot := a.aggBase + len(a.aggs) - 1
+	return expr.ColumnRef(slot, text, fn.ResultType()), nil
 }
