@@ -55,6 +55,19 @@ type TableContext struct {
 	// against their sum (CheckTransactionTimeout): a transaction stays
 	// open from its first record until the checkpoint after it commits it.
 	CheckpointInterval, RestartTime time.Duration
+	// Parallelism is the number of subtasks of the source operator that
+	// reads the table (sources only): the table's 'scan.parallelism' when
+	// its factory takes that option (ScanParallelismOption) and it is
+	// given, the job's default parallelism otherwise; 0 when the caller
+	// does not know it.
+	Parallelism int
+	// NowMillis reads the job's processing-time clock in epoch
+	// milliseconds (a manual clock in tests); nil when the caller has
+	// none, then a source that needs the time reads the wall clock.
+	NowMillis func() int64
+	// Location is the session time zone ('table.local-time-zone'), for a
+	// source that makes TIMESTAMP values from the time; nil is UTC.
+	Location *time.Location
 }
 
 // TableSourceFactory is a TableFactory that can read a table. Rows have
@@ -71,4 +84,13 @@ type TableSinkFactory interface {
 	// updates (rows of kind -U/+U/-D); a sink that can only append returns
 	// an error for it, which the planner reports at plan time.
 	TableSink(ctx context.Context, t TableContext, updating bool) (Sink[table.Row], error)
+}
+
+// DynamicOptions is an optional interface of a TableFactory that takes
+// option keys beyond the fixed ones it lists in Options (datagen's
+// 'fields.<column>.<option>', listed there as 'fields.#.<option>'): the
+// SQL layer accepts a key when AllowsOption does, and the factory checks
+// the rest (that the column exists, the values) when it builds the table.
+type DynamicOptions interface {
+	AllowsOption(key string) bool
 }

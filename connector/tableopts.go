@@ -237,3 +237,29 @@ func SinkParallelism(options map[string]string) (int, error) {
 	}
 	return n, nil
 }
+
+// OptScanParallelism is Flink's 'scan.parallelism': the parallelism of a
+// table's source operator. A factory that lists it (ScanParallelismOption)
+// lets the SQL planner run the table's source at that parallelism
+// (ScanParallelism); TableContext.Parallelism then carries it.
+const OptScanParallelism = "scan.parallelism"
+
+// ScanParallelismOption documents 'scan.parallelism' for a factory's
+// Options.
+func ScanParallelismOption() TableOption {
+	return TableOption{Key: OptScanParallelism, Description: "source: the parallelism of the source operator (default: the job's)"}
+}
+
+// ScanParallelism returns the 'scan.parallelism' of a table's options (0
+// when not given), or an error naming the bad value.
+func ScanParallelism(options map[string]string) (int, error) {
+	v, ok := options[OptScanParallelism]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 1<<15 {
+		return 0, fmt.Errorf("option '%s' is '%s', want an integer in [1, 32768]", OptScanParallelism, v)
+	}
+	return n, nil
+}

@@ -153,6 +153,21 @@ type WindowedStream[T any, K comparable] struct {
 	evictor  Evictor
 	lateness time.Duration
 	lateTag  string
+	shift    WindowShift
+}
+
+// WindowShift maps windows assigned in the wall-clock time of a zone back
+// to the time line (operator.WindowShift): SQL's windows over a
+// TIMESTAMP_LTZ attribute in a session time zone other than UTC.
+type WindowShift = operator.WindowShift
+
+// Shift makes the windows fire and go at s.Timer of their max timestamp
+// and stamps their records with s.Timestamp of it, for an assigner whose
+// windows are in the wall-clock time of a zone (it is handed wall-clock
+// timestamps: wrap it). The window buffer is not used then.
+func (ws WindowedStream[T, K]) Shift(s WindowShift) WindowedStream[T, K] {
+	ws.shift = s
+	return ws
 }
 
 // Window groups the keyed stream into windows of assigner.
@@ -268,8 +283,8 @@ func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], na
 	return add(ws.ks.s, name, true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[T]) {
 		op := &operator.KeyedWindow[K, T, R, O]{KeyFn: ws.ks.key, KeyCodec: ws.ks.codec,
 			Assigner: ws.assigner, Trigger: ws.trigger, AllowedLateness: ws.lateness, LateTag: ws.lateTag,
-			Contents: contents(), Fn: fn(), Out: out}
-		if buffer != nil && !env.noWindowBuffer {
+			Contents: contents(), Fn: fn(), Out: out, Shift: ws.shift}
+		if buffer != nil && !env.noWindowBuffer && ws.shift == nil {
 			op.Buffer = buffer(op.Contents)
 		}
 		return op, op

@@ -404,3 +404,45 @@ func testProcessingTimeWindowJob(t *testing.T, p int) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// testShift fires a window 500 ms after its max timestamp and stamps its
+// records 100 ms before it.
+type testShift struct{}
+
+func (testShift) Timer(maxTs int64) int64     { return maxTs + 500 }
+func (testShift) Timestamp(maxTs int64) int64 { return maxTs - 100 }
+
+// TestWindowShift: with WindowedStream.Shift a window fires, and goes,
+// when the watermark reaches Shift.Timer of its max timestamp (a row for
+// it is not late before), and its records carry Shift.Timestamp of it;
+// tumbling windows (the default trigger's fast path) and sessions (the
+// EventTimeTrigger, merging).
+func TestWindowShift(t *testing.T) {
+	items := []wev{
+		{"a", 1, 100}, {"a", 2, 900},
+		{"a", 3, 1200}, // watermark 1199: [0,1000) waits for 1499
+		{"a", 4, 1400},
+		{"a", 5, 800},  // not late: [0,1000) goes at 1499
+		{"b", 6, 1600}, // watermark 1599: [0,1000) fires
+		{"a", 7, 700},  // late for [0,1000)
+	}
+	env := stream.NewEnvironment(stream.Options{BatchSize: 1}) // a watermark after every record
+	s := stream.FromSliceWithTimestamps(env, items, stream.WatermarkStrategy[wev]{Timestamp: func(e wev) int64 { return e.TS }})
+	ks := stream.KeyBy(s, func(e wev) string { return e.Key })
+	tumbling := stream.Collect(stream.WindowAggregateWithWindow(ks.Window(stream.TumblingEventTimeWindows(time.Second)).Shift(testShift{}), sumAggregator()))
+	sessions := stream.Collect(stream.WindowAggregateWithWindow(ks.Window(stream.EventTimeSessionWindows(300*time.Millisecond)).Shift(testShift{}), sumAggregator()))
+	if err := env.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	show := func(r stream.WindowResult[string, int64]) string {
+		return fmt.Sprintf("%s %v %d", r.Key, r.Window, r.Value)
+	}
+	if got, want := lines(tumbling.Records(), show), []string{"ts=1899 a [1000,2000) 7", "ts=1899 b [1000,2000) 6", "ts=899 a [0,1000) 8"}; !slices.Equal(got, want) {
+		t.Errorf("tumbling %q, want %q", got, want)
+	}
+	// a's first session fires at watermark 899 (399 + 500); 700 joins
+	// [800,1700), which goes at 2199.
+	if got, want := lines(sessions.Records(), show), []string{"ts=1599 a [700,1700) 21", "ts=1799 b [1600,1900) 6", "ts=299 a [100,400) 1"}; !slices.Equal(got, want) {
+		t.Errorf("sessions %q, want %q", got, want)
+	}
+}

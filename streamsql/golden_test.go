@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/datagen"
 	fileconn "github.com/stromio/strom/connector/file"
 	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/stream"
@@ -377,7 +378,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 		clock = stream.NewManualClock(start)
 	}
 	opts := streamsql.Options{Parallelism: par,
-		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input"), col: col, clock: clock}, col, fileconn.FilesystemTableFactory()}}
+		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join(dir, "input"), col: col, clock: clock}, col, fileconn.FilesystemTableFactory(), datagen.TableFactory()}}
 	if clock != nil {
 		opts.Clock = clock
 	}

@@ -205,3 +205,42 @@ SELECT k, window_start, window_end FROM TABLE(HOP(TABLE t, DESCRIPTOR(p), INTERV
 		t.Fatalf("got %s, want %s", g, want)
 	}
 }
+
+// TestProctimeWindowSessionZone: PROCTIME() is a TIMESTAMP_LTZ(3), so its
+// windows are aligned in the session time zone, as Flink's: in
+// Asia/Shanghai the 1-day window of the clock's start (1970-01-01
+// 00:16:40 UTC, 08:16:40 there) is local January 1st, which ends at
+// 16:00 UTC (in UTC it would end 8 hours later, and not fire here).
+func TestProctimeWindowSessionZone(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"k":"a","v":1}
+{"k":"b","v":2}
+{"k":"a","v":3}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `SET 'table.local-time-zone' = 'Asia/Shanghai';
+CREATE TABLE t (k STRING, v BIGINT, p AS PROCTIME()) WITH ('connector' = 'values');
+CREATE TABLE out (k STRING, n BIGINT, ws TIMESTAMP(3), we TIMESTAMP(3), wt STRING) WITH ('connector' = 'collect');
+INSERT INTO out SELECT k, COUNT(*), window_start, window_end, CAST(window_time AS STRING)
+FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(p), INTERVAL '1' DAY)) GROUP BY k, window_start, window_end, window_time;`
+	rows := runProctime(t, dir, script, "out", 3, 16*time.Hour-1_000_000*time.Millisecond, 2)
+	sch := table.Schema{Columns: []table.Column{{Name: "k", Type: table.StringType()}, {Name: "n", Type: table.BigIntType()},
+		{Name: "ws", Type: table.TimestampType(3)}, {Name: "we", Type: table.TimestampType(3)}, {Name: "wt", Type: table.StringType()}}}
+	var got []string
+	for _, r := range rows {
+		js, err := table.AppendJSON(nil, r, &sch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Kind.String()+" "+string(js))
+	}
+	sort.Strings(got)
+	want := []string{
+		`+I {"k":"a","n":2,"ws":0,"we":86400000,"wt":"1970-01-01 23:59:59.999"}`,
+		`+I {"k":"b","n":1,"ws":0,"we":86400000,"wt":"1970-01-01 23:59:59.999"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

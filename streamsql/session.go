@@ -401,7 +401,9 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 			}
 		case "FUNCTIONS":
 			for _, n := range s.reg.Names() {
-				out("%s\n", n)
+				if !strings.HasPrefix(n, "$") { // internal: $FIELD, $ITEM, $ARRAY ...
+					out("%s\n", n)
+				}
 			}
 		case "CREATE TABLE":
 			t, ok := s.cat.Table(x.Name.Parts[len(x.Name.Parts)-1].Name)

@@ -93,3 +93,22 @@ func TestInterruptedJobExitCode(t *testing.T) {
 		t.Fatalf("stderr %q", got)
 	}
 }
+
+// TestSQLDatagen: `strom sql -e` knows the 'datagen' connector (the
+// binary registers it), with its per-column options.
+func TestSQLDatagen(t *testing.T) {
+	cmd := newSQLCmd()
+	var out bytes.Buffer
+	cmd.SetArgs([]string{"-e", `CREATE TABLE Bid (id BIGINT, price INT) WITH ('connector' = 'datagen',
+		'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '3',
+		'fields.price.min' = '7', 'fields.price.max' = '7');
+		SELECT id, price FROM Bid;`})
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "OK\nop | id | price\n+I | 1 | 7\n+I | 2 | 7\n+I | 3 | 7\n"; out.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

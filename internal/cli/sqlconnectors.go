@@ -5,6 +5,7 @@ import (
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/connector/builtin"
+	"github.com/stromio/strom/connector/datagen"
 	"github.com/stromio/strom/connector/file"
 	jconn "github.com/stromio/strom/connector/journal"
 	"github.com/stromio/strom/connector/kafka"
@@ -14,11 +15,11 @@ import (
 
 // sqlFactories are the connectors SQL tables may name in WITH ('connector'
 // = ...) under `strom run` and `strom sql`: file (and its Flink name
-// filesystem), kafka, nexmark, print (to out), blackhole, and journal when
+// filesystem), kafka, nexmark, datagen, print (to out), blackhole, and journal when
 // a journal is open (--journal-dir).
 func sqlFactories(out io.Writer, j *journal.Journal) []connector.TableFactory {
 	fs := []connector.TableFactory{
-		file.TableFactory(), file.FilesystemTableFactory(), kafka.TableFactory(), nexmark.TableFactory(),
+		file.TableFactory(), file.FilesystemTableFactory(), kafka.TableFactory(), nexmark.TableFactory(), datagen.TableFactory(),
 		builtin.PrintFactory(out), builtin.BlackholeFactory(),
 	}
 	if j != nil {

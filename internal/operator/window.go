@@ -145,6 +145,12 @@ type KeyedWindow[K, T, R, O any] struct {
 	// sliding assigner, the default trigger, no allowed lateness and the
 	// built-in codec of K (codec.For, not JSON), and must wrap Contents.
 	Buffer WindowBuffer[K, T, R]
+	// Shift, when not nil, fires and cleans up a window at Shift.Timer of
+	// its MaxTimestamp instead of at its MaxTimestamp, and stamps its
+	// records with Shift.Timestamp of it: for an assigner whose windows
+	// are in the wall-clock time of a zone (see WindowShift). The window
+	// buffer is not used with it.
+	Shift WindowShift
 
 	buf       WindowBuffer[K, T, R] // Buffer, when it is used
 	keys      []K                   // CollectBatch's keys of a run
@@ -229,7 +235,8 @@ func (o *KeyedWindow[K, T, R, O]) Open(rt *Runtime) error {
 	// windows of one end different starts, whose timers interleave by key.)
 	_, tumbling := o.Assigner.(TumblingWindows)
 	_, sliding := o.Assigner.(SlidingWindows)
-	if o.Buffer != nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 && builtinKeyCodec(o.KeyCodec) {
+	o.tctx.shift = o.Shift
+	if o.Buffer != nil && o.Shift == nil && (tumbling || sliding) && o.fast && o.eventTime && o.lateness == 0 && builtinKeyCodec(o.KeyCodec) {
 		o.buf = o.Buffer
 		o.buf.open(o, o.KeyCodec)
 		if a, ok := o.Assigner.(TumblingWindows); ok {
@@ -300,7 +307,7 @@ func (o *KeyedWindow[K, T, R, O]) Collect(ts int64, v T) {
 // fastElement is the default trigger's OnElement plus the cleanup timer,
 // with timers registered only when the window's contents were created.
 func (o *KeyedWindow[K, T, R, O]) fastElement(w Window, created bool) {
-	end := w.MaxTimestamp()
+	end := o.fireTime(w)
 	if !o.eventTime {
 		if created {
 			o.proc.Register(o.kc.KG, o.kc.Key, o.ns, end)
@@ -400,10 +407,34 @@ func (o *KeyedWindow[K, T, R, O]) onLate(ts int64, v T) {
 	}
 }
 
+// fireTime is when w fires by default: its MaxTimestamp, or Shift.Timer
+// of it.
+func (o *KeyedWindow[K, T, R, O]) fireTime(w Window) int64 {
+	if o.Shift != nil {
+		return o.Shift.Timer(w.MaxTimestamp())
+	}
+	return w.MaxTimestamp()
+}
+
+// WindowShift maps the windows of an assigner that assigns in the
+// wall-clock time of a zone (its windows' bounds are wall-clock epoch
+// milliseconds, as Flink's windows over a TIMESTAMP_LTZ attribute in a
+// session time zone other than UTC: its "shift time zone") back to the
+// time line, for KeyedWindow.Shift.
+type WindowShift interface {
+	// Timer is the time (event or processing) at which the window whose
+	// MaxTimestamp is maxTs fires and is cleaned up (Flink's
+	// TimeWindowUtil.toEpochMillsForTimer). It must be monotonic.
+	Timer(maxTs int64) int64
+	// Timestamp is the timestamp of the records the window emits (Flink's
+	// toEpochMills of the window's max timestamp, its window_time).
+	Timestamp(maxTs int64) int64
+}
+
 // cleanupTime is when w's state goes: MaxTimestamp()+AllowedLateness in
 // event time, MaxTimestamp() in processing time (MaxTime: never).
 func (o *KeyedWindow[K, T, R, O]) cleanupTime(w Window) int64 {
-	end := w.MaxTimestamp()
+	end := o.fireTime(w)
 	if !o.eventTime {
 		return end
 	}
@@ -468,6 +499,9 @@ func (o *KeyedWindow[K, T, R, O]) emit(w Window, ns []byte) {
 	}
 	o.wctx.w, o.wctx.ns = w, ns
 	ts := w.MaxTimestamp()
+	if o.Shift != nil {
+		ts = o.Shift.Timestamp(ts)
+	}
 	o.em.TS, o.ctx.ts = ts, ts
 	err := o.Fn.Process(&o.wctx, rs, &o.em)
 	o.Enter()
@@ -503,7 +537,7 @@ func (o *KeyedWindow[K, T, R, O]) onTimer(tm *Timer, domain TimeDomain) {
 	}
 	var res TriggerResult
 	if o.fast {
-		if t == w.MaxTimestamp() && (domain == EventTime) == o.eventTime {
+		if t == o.fireTime(w) && (domain == EventTime) == o.eventTime {
 			res = TriggerFire
 		}
 	} else {

@@ -82,6 +82,16 @@ type TriggerContext struct {
 	states map[string]*ValueState[int64]
 	merged []Window
 	mns    []byte
+	shift  WindowShift // KeyedWindow.Shift
+}
+
+// fireTime is when the default triggers fire w: its MaxTimestamp, or
+// KeyedWindow.Shift's Timer of it.
+func (c *TriggerContext) fireTime(w Window) int64 {
+	if c.shift != nil {
+		return c.shift.Timer(w.MaxTimestamp())
+	}
+	return w.MaxTimestamp()
 }
 
 func (c *TriggerContext) set(w Window, ns []byte) {
@@ -180,14 +190,14 @@ func (c *TriggerContext) MergeInt64State(name string, merge func(a, b int64) int
 type EventTimeTrigger struct{}
 
 func (EventTimeTrigger) OnElement(_ int64, w Window, ctx *TriggerContext) TriggerResult {
-	if w.MaxTimestamp() <= ctx.CurrentWatermark() {
+	if ctx.fireTime(w) <= ctx.CurrentWatermark() {
 		return TriggerFire
 	}
-	ctx.RegisterEventTimeTimer(w.MaxTimestamp())
+	ctx.RegisterEventTimeTimer(ctx.fireTime(w))
 	return TriggerContinue
 }
-func (EventTimeTrigger) OnEventTime(t int64, w Window, _ *TriggerContext) TriggerResult {
-	if t == w.MaxTimestamp() {
+func (EventTimeTrigger) OnEventTime(t int64, w Window, ctx *TriggerContext) TriggerResult {
+	if t == ctx.fireTime(w) {
 		return TriggerFire
 	}
 	return TriggerContinue
@@ -197,12 +207,12 @@ func (EventTimeTrigger) OnProcessingTime(int64, Window, *TriggerContext) Trigger
 }
 func (EventTimeTrigger) CanMerge() bool { return true }
 func (EventTimeTrigger) OnMerge(w Window, ctx *TriggerContext) {
-	if w.MaxTimestamp() > ctx.CurrentWatermark() {
-		ctx.RegisterEventTimeTimer(w.MaxTimestamp())
+	if ctx.fireTime(w) > ctx.CurrentWatermark() {
+		ctx.RegisterEventTimeTimer(ctx.fireTime(w))
 	}
 }
 func (EventTimeTrigger) Clear(w Window, ctx *TriggerContext) {
-	ctx.DeleteEventTimeTimer(w.MaxTimestamp())
+	ctx.DeleteEventTimeTimer(ctx.fireTime(w))
 }
 
 // ProcessingTimeTrigger fires when processing time passes the window's end.
@@ -210,7 +220,7 @@ func (EventTimeTrigger) Clear(w Window, ctx *TriggerContext) {
 type ProcessingTimeTrigger struct{}
 
 func (ProcessingTimeTrigger) OnElement(_ int64, w Window, ctx *TriggerContext) TriggerResult {
-	ctx.RegisterProcessingTimeTimer(w.MaxTimestamp())
+	ctx.RegisterProcessingTimeTimer(ctx.fireTime(w))
 	return TriggerContinue
 }
 func (ProcessingTimeTrigger) OnEventTime(int64, Window, *TriggerContext) TriggerResult {
@@ -221,12 +231,12 @@ func (ProcessingTimeTrigger) OnProcessingTime(int64, Window, *TriggerContext) Tr
 }
 func (ProcessingTimeTrigger) CanMerge() bool { return true }
 func (ProcessingTimeTrigger) OnMerge(w Window, ctx *TriggerContext) {
-	if w.MaxTimestamp() > ctx.CurrentProcessingTime() {
-		ctx.RegisterProcessingTimeTimer(w.MaxTimestamp())
+	if ctx.fireTime(w) > ctx.CurrentProcessingTime() {
+		ctx.RegisterProcessingTimeTimer(ctx.fireTime(w))
 	}
 }
 func (ProcessingTimeTrigger) Clear(w Window, ctx *TriggerContext) {
-	ctx.DeleteProcessingTimeTimer(w.MaxTimestamp())
+	ctx.DeleteProcessingTimeTimer(ctx.fireTime(w))
 }
 
 // NeverTrigger never fires: the default of GlobalWindows, which need a

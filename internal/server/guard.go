@@ -13,6 +13,7 @@ import (
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/connector/builtin"
+	"github.com/stromio/strom/connector/datagen"
 	"github.com/stromio/strom/connector/file"
 	jconn "github.com/stromio/strom/connector/journal"
 	"github.com/stromio/strom/connector/kafka"
@@ -22,11 +23,11 @@ import (
 )
 
 // DefaultFactories are the connectors of server jobs: file (and
-// filesystem), kafka, nexmark, print (to out), blackhole and journal (the
+// filesystem), kafka, nexmark, datagen, print (to out), blackhole and journal (the
 // server's).
 func DefaultFactories(j *journal.Journal, out io.Writer) []connector.TableFactory {
 	return []connector.TableFactory{
-		file.TableFactory(), file.FilesystemTableFactory(), kafka.TableFactory(), nexmark.TableFactory(),
+		file.TableFactory(), file.FilesystemTableFactory(), kafka.TableFactory(), nexmark.TableFactory(), datagen.TableFactory(),
 		builtin.PrintFactory(out), builtin.BlackholeFactory(), jconn.TableFactory(j),
 	}
 }
@@ -78,6 +79,15 @@ type guarded struct {
 	check    func(t *connector.TableContext) error
 	onSource func(connector string, t connector.TableContext) // nil: none
 }
+
+// AllowsOption keeps connector.DynamicOptions: the option keys a guarded
+// factory takes beyond its fixed ones (datagen's per-column options).
+func (g guarded) AllowsOption(key string) bool {
+	d, ok := g.TableFactory.(connector.DynamicOptions)
+	return ok && d.AllowsOption(key)
+}
+
+var _ connector.DynamicOptions = guarded{}
 
 // PrunesPartitions keeps connector.PartitionPruningTableSource: a guarded
 // filesystem source still skips the partitions the query's filter rejects

@@ -7,6 +7,7 @@ import (
 )
 
 func registerBuiltins(r *Registry) {
+	registerCollections(r) // collfn.go
 	registerArith(r)
 	registerCompare(r)
 	registerMath(r)
@@ -14,7 +15,6 @@ func registerBuiltins(r *Registry) {
 	registerTime(r)
 	registerJSON(r)
 	registerMisc(r)
-	registerItem(r)
 }
 
 // asDec returns the DECIMAL type of an exact numeric type (INT is

@@ -576,3 +576,12 @@ func instantToWall(ms int64, loc *time.Location) int64 {
 	_, off := time.UnixMilli(ms).In(loc).Zone()
 	return ms + int64(off)*1000
 }
+
+// WallToInstant reads wall-clock epoch milliseconds (a TIMESTAMP) as a
+// time in loc, as Java's LocalDateTime.atZone: a wall time in a gap moves
+// forward by the gap, one in an overlap takes the earlier offset.
+func WallToInstant(wall int64, loc *time.Location) int64 { return wallToInstant(wall, loc) }
+
+// InstantToWall is the wall-clock epoch milliseconds (a TIMESTAMP) of an
+// instant (epoch milliseconds, a TIMESTAMP_LTZ) in loc.
+func InstantToWall(ms int64, loc *time.Location) int64 { return instantToWall(ms, loc) }

@@ -510,6 +510,9 @@ var infix = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": tru
 	"<": true, "<=": true, ">": true, ">=": true, "||": true}
 
 func (e *Call) String() string {
+	if s, ok := collString(e); ok { // collfn.go
+		return s
+	}
 	if e.Overload != nil && e.Overload.Format != nil {
 		return e.Overload.Format(e.Args)
 	}

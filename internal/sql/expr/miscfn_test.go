@@ -2,10 +2,7 @@ package expr
 
 import (
 	"regexp"
-	"strings"
 	"testing"
-
-	"github.com/stromio/strom/table"
 )
 
 // The digests are the published test vectors (RFC 1321, FIPS 180-2 "abc").
@@ -112,33 +109,5 @@ func TestStrToMap(t *testing.T) {
 	}
 	if _, err := Compile(call("STR_TO_MAP", s("a"), s("("), s("="))); err == nil {
 		t.Error("an invalid delimiter pattern compiles")
-	}
-}
-
-func TestItem(t *testing.T) {
-	arr := Lit(table.Array([]table.Value{table.Int(10), table.Null, table.Int(30)}), table.ArrayType(table.IntType()).NotNull())
-	m := call("STR_TO_MAP", s("a=1,b=2"))
-	runCases(t, []exprCase{
-		{call("ITEM", arr, i(1)), "10"},
-		{call("ITEM", arr, i(3)), "30"},
-		{call("ITEM", arr, i(2)), "NULL"},
-		{call("ITEM", arr, i(0)), "NULL"},
-		{call("ITEM", arr, i(4)), "NULL"},
-		{call("ITEM", arr, cN), "NULL"},
-		{call("ITEM", m, s("b")), "'2'"},
-		{call("ITEM", m, s("z")), "NULL"},
-		{call("ITEM", m, cSN), "NULL"},
-	})
-	if got := call("ITEM", arr, i(1)).String(); !strings.HasSuffix(got, "[1]") || strings.HasPrefix(got, "ITEM") {
-		t.Errorf("String() = %s", got)
-	}
-	if got := call("ITEM", arr, i(1)).Type().String(); got != "INT" {
-		t.Errorf("type %s, want INT", got)
-	}
-	if _, err := reg.Call("ITEM", m, i(1)); err == nil || !strings.Contains(err.Error(), "candidates: ARRAY<T>[INT] -> T; MAP<K, V>[K] -> V") {
-		t.Errorf("map[1]: %v", err)
-	}
-	if _, err := reg.Call("ITEM", cS, i(1)); err == nil {
-		t.Error("a string indexes")
 	}
 }

@@ -604,6 +604,9 @@ func (p *parser) parseCreateTable(at Pos, temporary bool) *CreateTable {
 	if p.acceptKw("AS") {
 		ct.AsQuery = p.parseQuery()
 	}
+	if p.isKw("LIKE") {
+		p.failAt(p.tok().pos, fmt.Sprintf("CREATE TABLE %s ... LIKE is not supported yet: write the column list of the table it copies (and its WATERMARK) into the statement", formatQName(ct.Name)))
+	}
 	if !hasList && ct.AsQuery == nil {
 		p.failAt(ct.Name.At, fmt.Sprintf("CREATE TABLE %s has neither a column list nor AS query", formatQName(ct.Name)))
 	}

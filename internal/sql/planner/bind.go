@@ -49,7 +49,9 @@ type windowTVF struct {
 	partition   []int // SESSION's PARTITION BY columns (scope indexes)
 	first       int   // index of window_start in the scope
 	at          parser.Node
-	proctime    bool // over a processing-time attribute (proctime.go)
+	proctime    bool        // over a processing-time attribute (proctime.go)
+	zone        *windowZone // the shift time zone (winzone.go): nil for none
+	attrType    table.Type  // the time attribute's
 }
 
 func (s *scope) names() []string {
@@ -230,9 +232,23 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.With, f)
 		walk(x.Start, f)
 		walk(x.Len, f)
+	case *parser.ArrayCtor:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
+	case *parser.MapCtor:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
+	case *parser.Row:
+		for _, y := range x.Elems {
+			walk(y, f)
+		}
 	case *parser.Index:
 		walk(x.X, f)
 		walk(x.I, f)
+	case *parser.FieldAccess:
+		walk(x.X, f)
 	case *parser.JSONCall:
 		if isAggCall(x) {
 			break
@@ -629,13 +645,6 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return r, wrapAt(x, err)
 	case *parser.JSONCall:
 		return b.bindJSON(x, sub)
-	case *parser.Index:
-		args, err := subs(x.X, x.I)
-		if err != nil {
-			return nil, err
-		}
-		r, err := b.reg.Call("ITEM", args...)
-		return r, wrapAt(x, err)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
 			if c, ok := s.over[x.String()]; ok {
@@ -664,13 +673,16 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		if len(b.reg.Overloads(name)) == 0 && !specialFuncs[name] {
 			msg := fmt.Sprintf("unknown function %s", name)
-			if sug := catalog.Closest(name, b.reg.Names()); sug != "" {
+			if sug := catalog.Closest(name, publicNames(b.reg)); sug != "" {
 				msg += fmt.Sprintf("; did you mean %s?", sug)
 			}
 			return nil, errAt(x, "%s", msg)
 		}
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
+	}
+	if r, ok, err := b.bindCollection(e, sub); ok { // collection.go
+		return r, err
 	}
 	if s.marks != nil {
 		if v, ok, err := s.markValue(e); ok {
@@ -687,6 +699,18 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		return nil, errAt(e, "subqueries are not supported yet here: IN and EXISTS are in WHERE and in the select list of a SELECT without aggregation, scalar subqueries in WHERE, the select list, HAVING and the arguments of aggregate calls")
 	}
 	return nil, errAt(e, "%T expressions are not supported yet: %s", e, e)
+}
+
+// publicNames are the functions a query may call by name (not the
+// internal $FIELD, $ITEM, $ARRAY ... of the syntax).
+func publicNames(r *expr.Registry) []string {
+	var ns []string
+	for _, n := range r.Names() {
+		if !strings.HasPrefix(n, "$") {
+			ns = append(ns, n)
+		}
+	}
+	return ns
 }
 
 var specialFuncs = map[string]bool{"COALESCE": true, "IF": true, "AND": true, "OR": true, "NOT": true}

@@ -491,7 +491,11 @@ func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row]
 			return zero, false, nil
 		}
 	}
-	src, err := pf.ProjectedTableSource(tr.ctx, connector.TableContext{Name: sc.Table.Name, Schema: *sc.Table.Physical(), Options: sc.Table.Options}, pr.paths)
+	tc, err := tr.sourceContext(sc.Table)
+	if err != nil {
+		return zero, false, err
+	}
+	src, err := pf.ProjectedTableSource(tr.ctx, tc, pr.paths)
 	if err != nil {
 		return zero, false, fmt.Errorf("table `%s` (connector '%s'): %w", sc.Table.Name, sc.Table.Connector, err)
 	}
@@ -541,7 +545,7 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 				return ms
 			}}
 	}
-	return stream.FromSource(tr.env, src, wm, "scan:"+sc.Table.Name).UID(tr.uid("scan-" + sc.Table.Name)), nil
+	return tr.scanParallelism(sc.Table, stream.FromSource(tr.env, src, wm, "scan:"+sc.Table.Name).UID(tr.uid("scan-"+sc.Table.Name))), nil
 }
 
 // freshRows reports whether n's operator emits rows with fields of their
@@ -645,6 +649,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				built = true
 			}
 		}
+	}
+	if c, ok := f.in.(*Correlate); ok {
+		tr.pruneCorrelate(&f, c) // unnest.go
 	}
 	pushed, sharedSrc := false, false
 	if sc, ok := f.in.(*Scan); ok && !built {

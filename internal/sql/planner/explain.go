@@ -69,6 +69,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		if x.Proctime {
 			win = procWindowText(win)
 		}
+		win = zoneWindowText(win, x.Zone)
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))

@@ -29,7 +29,7 @@ func groupingSets(items []parser.Expr) (plain []parser.Expr, sets [][]parser.Exp
 	for _, g := range items {
 		gs, ok := g.(*parser.GroupingSet)
 		if !ok {
-			plain = append(plain, g)
+			plain = append(plain, elems(g)...) // GROUP BY (a, b) is GROUP BY a, b, not a ROW
 			continue
 		}
 		found = true
@@ -49,7 +49,7 @@ func groupingSets(items []parser.Expr) (plain []parser.Expr, sets [][]parser.Exp
 		sets = next
 	}
 	if !found {
-		return items, nil, nil
+		return plain, nil, nil
 	}
 	return plain, sets, nil
 }

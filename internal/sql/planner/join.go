@@ -66,6 +66,9 @@ func timeTerm(e parser.Expr) (*parser.ColumnRef, time.Duration, bool) {
 // conditions in WHERE) as an interval join; it returns the conjuncts of ON
 // and WHERE that remain as a filter after the join.
 func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []parser.Expr, error) {
+	if u := unnestOf(j.Right); u != nil {
+		return p.bindUnnestJoin(j, u, where) // unnest.go
+	}
 	kind := j.Kind
 	if kind == "," {
 		kind = "INNER"

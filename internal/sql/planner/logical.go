@@ -93,6 +93,9 @@ type WindowAgg struct {
 	cols        []Col
 	// Proctime: processing-time windows, fired by processing-time timers.
 	Proctime bool
+	// Zone is the shift time zone of windows over a TIMESTAMP_LTZ
+	// attribute (winzone.go), nil for none.
+	Zone *windowZone
 }
 
 // GroupAgg is a regular GROUP BY aggregation over keyed state: an updating

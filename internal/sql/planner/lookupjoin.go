@@ -257,7 +257,12 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	if !ok {
 		return zero, fmt.Errorf("connector '%s' of table `%s` cannot be read (it is a sink only)", n.Table.Connector, n.Table.Name)
 	}
-	src, err := f.TableSource(tr.ctx, connector.TableContext{Name: n.Table.Name, Schema: *n.Table.Physical(), Options: n.Table.Options, PartitionKeys: partitionKeys(n.Table)})
+	tc, err := tr.sourceContext(n.Table)
+	if err != nil {
+		return zero, err
+	}
+	tc.PartitionKeys = partitionKeys(n.Table)
+	src, err := f.TableSource(tr.ctx, tc)
 	if err != nil {
 		return zero, fmt.Errorf("table `%s` (connector '%s'): %w", n.Table.Name, n.Table.Connector, err)
 	}

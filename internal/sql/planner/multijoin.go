@@ -32,7 +32,7 @@ func (p *Planner) joinInput(t parser.TableExpr) (Node, *scope, error) {
 		}
 		return n, s, nil
 	}
-	if j.Kind == "," {
+	if j.Kind == "," && unnestOf(j.Right) == nil {
 		return nil, nil, errAt(j, "joins of more than two tables in a comma list (FROM a, b, c WHERE ...) are not supported yet: write FROM a JOIN b ON ... JOIN c ON ...")
 	}
 	n, s, rest, err := p.bindJoin(j, nil)

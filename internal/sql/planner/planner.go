@@ -84,8 +84,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		allowed[o.Key] = true
 		keys = append(keys, o.Key)
 	}
+	dyn, _ := f.(connector.DynamicOptions)
 	for _, o := range ct.Options {
-		if o.Key != "connector" && !allowed[o.Key] {
+		if o.Key != "connector" && !allowed[o.Key] && (dyn == nil || !dyn.AllowsOption(o.Key)) {
 			return errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
 		}
 	}

@@ -283,6 +283,12 @@ func sidesOf(n Node) (joinSides, bool) {
 		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, cond: &x.Cond}
 		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
 		s.onL = x.Kind == "INNER"
+	case *Correlate:
+		// UNNEST (unnest.go): a conjunct over the input's columns filters
+		// the input rows before they are expanded (Calcite's
+		// FilterCorrelateRule). The input's values are those of each row
+		// it expands to, LEFT's padded row too, so this holds for both.
+		s = joinSides{left: x.In, right: unnestSide(x), setL: func(m Node) { x.In = m }, whereL: true}
 	default:
 		return s, false
 	}

@@ -135,6 +135,8 @@ func (p *Planner) bindFrom(t parser.TableExpr) (Node, *scope, error) {
 		return p.bindFrom(x.Table)
 	case *parser.MatchRecognize:
 		return p.bindMatchRecognize(x)
+	case *parser.Unnest:
+		return p.bindUnnest(x) // unnest.go
 	}
 	return nil, nil, errAt(t, "%T in FROM is not supported yet", t)
 }
@@ -290,6 +292,11 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	loc, err := p.Location()
+	if err != nil {
+		return nil, nil, err
+	}
+	zone := zoneOfWindow(s.cols[ti].t, loc)
 	if n.Updating() {
 		return nil, nil, errAt(ta, "a window table function over an updating input is not supported yet")
 	}
@@ -308,7 +315,7 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 		}
 		return v, err
 	}
-	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x, proctime: proc}
+	w := &windowTVF{kind: kind, timeCol: timeCol, first: len(s.cols), at: x, proctime: proc, zone: zone, attrType: s.cols[ti].t}
 	for _, pe := range ta.PartitionBy {
 		cr, ok := pe.(*parser.ColumnRef)
 		if !ok {
@@ -372,9 +379,9 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	for k, name := range []string{"window_start", "window_end", "window_time"} {
 		var win winAttr
 		if !w.proctime { // processing-time windows are only aggregated (proctime.go)
-			win = winOf(winStart+winAttr(k), w.specText())
+			win = winOfZone(winStart+winAttr(k), w.specText(), w.zone)
 		}
-		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: table.TimestampType(3).NotNull(), window: true, win: win})
+		s.cols = append(s.cols, scopeCol{qual: qual, name: name, t: winColType(k, s.cols[ti].t, false), window: true, win: win})
 	}
 	if x.Alias != nil && len(x.Alias.Columns) > 0 {
 		// AS w(a, b, ws, we, wt): the input's columns and the window
@@ -676,13 +683,10 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		for k, name := range []string{"window_start", "window_end", "window_time"} {
 			slot := len(keys) + k
-			t := table.TimestampType(3).NotNull()
-			if name == "window_time" {
-				// An event-time attribute, as in Flink: the rows carry it
-				// as their timestamp (window_end - 1), so a window TVF may
-				// take it as its DESCRIPTOR (cascaded windows).
-				t = t.WithTimeAttr(table.Rowtime)
-			}
+			// window_time is an event-time attribute, as in Flink: the
+			// rows carry it as their timestamp (window_end - 1), so a
+			// window TVF may take it as its DESCRIPTOR (cascaded windows).
+			t := winColType(k, win.attrType, true)
 			if c := win.first + k; c >= 0 && c < len(s.cols) && s.cols[c].window {
 				name = s.cols[c].name // as renamed by AS w(..., ws, we, wt)
 			}
@@ -768,7 +772,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 	if win != nil {
 		for k := range 3 {
 			if !win.proctime {
-				outCols[len(keys)+k].Win = winOf(winStart+winAttr(k), win.specText())
+				outCols[len(keys)+k].Win = winOfZone(winStart+winAttr(k), win.specText(), win.zone)
 			}
 		}
 		if win.kind == "SESSION" {
@@ -776,7 +780,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 				return nil, err
 			}
 		}
-		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, Offset: win.offset, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime}
+		aggNode = &WindowAgg{In: pre, Kind: win.kind, Size: win.size, Slide: win.slide, Offset: win.offset, TimeCol: win.timeCol, Keys: keys, Aggs: a.aggs, cols: outCols, Proctime: win.proctime, Zone: win.zone}
 	} else if ws >= 0 && we >= 0 && !in.Updating() {
 		// GROUP BY the window_start and window_end of a window relation
 		// (a window aggregation or join): a window aggregation over the

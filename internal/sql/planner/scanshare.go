@@ -192,7 +192,11 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 	}
 	if sh.s == nil {
 		pf := tr.p.Factories[sc.Table.Connector].(connector.ProjectableTableSource)
-		src, err := pf.ProjectedTableSource(tr.ctx, connector.TableContext{Name: sc.Table.Name, Schema: *sc.Table.Physical(), Options: sc.Table.Options}, sh.pr.paths)
+		tc, err := tr.sourceContext(sc.Table)
+		if err != nil {
+			return s, false, err
+		}
+		src, err := pf.ProjectedTableSource(tr.ctx, tc, sh.pr.paths)
 		if err != nil {
 			return s, false, fmt.Errorf("table `%s` (connector '%s'): %w", sc.Table.Name, sc.Table.Connector, err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -105,7 +106,12 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		if err != nil {
 			return zero, fmt.Errorf("table `%s`: partition filter: %w", x.Table.Name, err)
 		}
-		src, err := f.TableSource(tr.ctx, connector.TableContext{Name: x.Table.Name, Schema: *x.Table.Physical(), Options: x.Table.Options, PartitionKeys: partitionKeys(x.Table), PartitionFilter: pf})
+		tc, err := tr.sourceContext(x.Table)
+		if err != nil {
+			return zero, err
+		}
+		tc.PartitionKeys, tc.PartitionFilter = partitionKeys(x.Table), pf
+		src, err := f.TableSource(tr.ctx, tc)
 		if err != nil {
 			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
 		}
@@ -136,7 +142,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 					return ms
 				}}
 		}
-		return stream.FromSource(tr.env, src, wm, "scan:"+x.Table.Name).UID(tr.uid("scan-" + x.Table.Name)), nil
+		return tr.scanParallelism(x.Table, stream.FromSource(tr.env, src, wm, "scan:"+x.Table.Name).UID(tr.uid("scan-"+x.Table.Name))), nil
 	case *Calc:
 		return tr.calc(x) // calc.go
 	case *Union:
@@ -384,6 +390,9 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		assigner = stream.EventTimeSessionWindows(x.Size)
 	}
 	ws := stream.KeyBy(in, keyFn).Window(assigner)
+	if x.Zone != nil { // winzone.go
+		ws = stream.KeyBy(in, keyFn).Window(shiftAssigner{assigner, x.Zone}).Shift(x.Zone)
+	}
 	// No window buffer (its accumulator, a table.Row, holds pointers, see
 	// operator.AggregateBuffer): the buffer would merge partial
 	// accumulators at checkpoints, and the aggregates here are those that
@@ -409,7 +418,15 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		},
 		Codec: rowCodec{a.codec},
 	}
-	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid("window-agg"))
+	kind := "window-agg"
+	if x.Zone != nil {
+		// Not the UID the plan had before windows took the session zone
+		// (the sliced aggregation's, whose state it cannot read): a
+		// restore from such a checkpoint says so instead of dropping the
+		// open windows.
+		kind = "window-agg-tz"
+	}
+	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid(kind))
 	return stream.Process(res, func(_ *stream.Context, w stream.WindowResult[string, table.Row], out stream.Emitter[table.Row]) error {
 		var fields []table.Value
 		if len(x.Keys) > 0 {
@@ -419,7 +436,11 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 			}
 			fields = append(fields, k.Fields...)
 		}
-		fields = append(fields, table.TimestampMillis(w.Window.Start), table.TimestampMillis(w.Window.End), table.TimestampMillis(w.Window.End-1))
+		wt := w.Window.End - 1
+		if x.Zone != nil {
+			wt = x.Zone.Timestamp(wt)
+		}
+		fields = append(fields, table.TimestampMillis(w.Window.Start), table.TimestampMillis(w.Window.End), table.TimestampMillis(wt))
 		fields = append(fields, w.Value.Fields...)
 		out.Emit(table.Row{Kind: table.Insert, Fields: fields})
 		return nil
@@ -538,3 +559,53 @@ func (c cumulate) Assign(dst []stream.Window, ts, _ int64) []stream.Window {
 }
 func (cumulate) EventTime() bool { return true }
 func (cumulate) Merging() bool   { return false }
+
+// sourceContext is the connector.TableContext of a source of table t:
+// its name, physical schema and options, the parallelism its source runs
+// at ('scan.parallelism' or the job's), the job's processing-time clock
+// and the session time zone.
+func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, error) {
+	tc := connector.TableContext{Name: t.Name, Schema: *t.Physical(), Options: t.Options}
+	n, err := connector.ScanParallelism(t.Options)
+	if err != nil {
+		return tc, fmt.Errorf("table `%s` (connector '%s'): %w", t.Name, t.Connector, err)
+	}
+	if tr.env != nil {
+		tc.Parallelism = tr.env.Parallelism()
+		tc.NowMillis = tr.env.Clock().NowMillis
+	}
+	if n > 0 && tr.scansInParallel(t) {
+		tc.Parallelism = n
+	}
+	loc, err := tr.p.Location()
+	if err != nil {
+		return tc, err
+	}
+	tc.Location = loc
+	return tc, nil
+}
+
+// scansInParallel reports whether the factory of t takes
+// 'scan.parallelism' (only then is a value of it the table's).
+func (tr *translator) scansInParallel(t *catalog.Table) bool {
+	f := tr.p.Factories[t.Connector]
+	if f == nil {
+		return false
+	}
+	for _, o := range f.Options() {
+		if o.Key == connector.OptScanParallelism {
+			return true
+		}
+	}
+	return false
+}
+
+// scanParallelism runs the source s of table t at the table's
+// 'scan.parallelism' when its factory takes that option and it is given
+// (the edges after it rebalance when that differs from the job's).
+func (tr *translator) scanParallelism(t *catalog.Table, s stream.Stream[table.Row]) stream.Stream[table.Row] {
+	if n, err := connector.ScanParallelism(t.Options); err == nil && n > 0 && tr.scansInParallel(t) {
+		return s.SetParallelism(n)
+	}
+	return s
+}

@@ -31,6 +31,7 @@ var winSpecs struct {
 	sync.Mutex
 	ids   map[string]winAttr
 	names []string
+	zones map[string]*windowZone // of the specs of shifted windows
 }
 
 // winOf is the window column col (winStart, winEnd, winTime) of the
@@ -48,6 +49,29 @@ func winOf(col winAttr, spec string) winAttr {
 		winSpecs.ids[spec] = id
 	}
 	return col | id<<2
+}
+
+// winOfZone is winOf for windows of shift time zone z (nil: none),
+// which the spec names.
+func winOfZone(col winAttr, spec string, z *windowZone) winAttr {
+	if z != nil {
+		winSpecs.Lock()
+		if winSpecs.zones == nil {
+			winSpecs.zones = map[string]*windowZone{}
+		}
+		winSpecs.zones[spec] = z
+		winSpecs.Unlock()
+	}
+	return winOf(col, spec)
+}
+
+// zone is the shift time zone of the window of a window column, nil for
+// none.
+func (w winAttr) zone() *windowZone {
+	spec := w.spec()
+	winSpecs.Lock()
+	defer winSpecs.Unlock()
+	return winSpecs.zones[spec]
 }
 
 // col is winNone, winStart, winEnd or winTime.
@@ -69,13 +93,16 @@ func (w *windowTVF) specText() string {
 	if w.offset != 0 {
 		off = fmt.Sprintf(", offset=%v", w.offset)
 	}
+	if w.zone != nil {
+		off += ", zone=" + w.zone.name()
+	}
 	switch w.kind {
 	case "HOP":
 		return fmt.Sprintf("HOP(slide=%v, size=%v%s)", w.slide, w.size, off)
 	case "CUMULATE":
 		return fmt.Sprintf("CUMULATE(step=%v, size=%v%s)", w.slide, w.size, off)
 	case "SESSION":
-		return fmt.Sprintf("SESSION(gap=%v)", w.size)
+		return fmt.Sprintf("SESSION(gap=%v%s)", w.size, off)
 	}
 	return fmt.Sprintf("TUMBLE(size=%v%s)", w.size, off)
 }
@@ -101,6 +128,8 @@ type WindowTable struct {
 	cols        []Col
 	// Proctime: windows of the processing time a row arrives at.
 	Proctime bool
+	// Zone is the shift time zone (winzone.go), nil for none.
+	Zone *windowZone
 }
 
 func (n *WindowTable) Cols() []Col    { return n.cols }
@@ -112,6 +141,7 @@ func (n *WindowTable) explain() string {
 	if n.Proctime {
 		win = procWindowText(win)
 	}
+	win = zoneWindowText(win, n.Zone)
 	return fmt.Sprintf("WindowTableFunction(window=[%s]", win)
 }
 
@@ -141,7 +171,7 @@ func materializeTVF(n Node, s *scope) (Node, error) {
 	if n.Updating() {
 		return nil, errAt(w.at, "a window table function over an updating input is not supported yet")
 	}
-	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, Offset: w.offset, TimeCol: w.timeCol, Proctime: w.proctime}
+	wt := &WindowTable{In: n, Kind: w.kind, Size: w.size, Slide: w.slide, Offset: w.offset, TimeCol: w.timeCol, Proctime: w.proctime, Zone: w.zone}
 	wt.cols = append(wt.cols, n.Cols()...)
 	for i := w.first; i < w.first+3; i++ {
 		s.cols[i].window = false
@@ -172,6 +202,17 @@ func (n *WindowTable) translate(tr *translator) (stream.Stream[table.Row], error
 	as := assignerOf(n.Kind, n.Size, n.Slide, n.Offset)
 	if n.Proctime {
 		as = procAssigner(n.Kind, n.Size, n.Slide, n.Offset) // proctime.go
+	}
+	if z := n.Zone; z != nil {
+		as = shiftAssigner{as, z}
+		return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+			for _, w := range as.Assign(nil, ctx.Timestamp(), ctx.ProcessingTime()) {
+				f := make([]table.Value, 0, len(r.Fields)+3)
+				f = append(append(f, r.Fields...), table.TimestampMillis(w.Start), table.TimestampMillis(w.End), table.TimestampMillis(z.Timestamp(w.End-1)))
+				out.Emit(table.Row{Kind: r.Kind, Fields: f})
+			}
+			return nil
+		}).Name("window-table-function").UID(tr.uid("window-tvf")), nil
 	}
 	return stream.Process(in, func(ctx *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 		for _, w := range as.Assign(nil, ctx.Timestamp(), ctx.ProcessingTime()) {
@@ -248,7 +289,12 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 		}
 		ds = append(ds, d)
 	}
-	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc}
+	loc, err := p.Location()
+	if err != nil {
+		return nil, true, err
+	}
+	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc,
+		zone: zoneOfWindow(s.cols[i].t, loc), attrType: s.cols[i].t}
 	if kind == "HOP" {
 		w.slide, w.size = ds[0], ds[1]
 	}
@@ -297,8 +343,9 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
+	zone := n.In.Cols()[endCol].Win.zone()
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true}
+		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true, zone: zone}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
 }
@@ -319,6 +366,7 @@ type windowedAggFn struct {
 	a      *accs
 	kc     *table.RowCodec
 	endCol int
+	zone   *windowZone // the windows' shift time zone (winzone.go)
 	acc    *stream.ValueState[[]byte]
 	scr    []table.Value // decoded accumulator
 	args   []table.Value // scratch of accs.addTo
@@ -344,7 +392,7 @@ func (f *windowedAggFn) Open(ctx *stream.OpenContext) error {
 
 func (f *windowedAggFn) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
 	end, _ := r.Fields[f.endCol].AsTimestamp()
-	if end-1 <= ctx.CurrentWatermark() {
+	if fireAt(f.zone, end) <= ctx.CurrentWatermark() {
 		ctx.CountLate()
 		return nil
 	}
@@ -358,7 +406,7 @@ func (f *windowedAggFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 			acc := make([]table.Value, len(f.a.types))
 			f.a.initTo(acc)
 			f.index[ctx.Key()] = acc
-			ctx.RegisterEventTimeTimer(end - 1)
+			ctx.RegisterEventTimeTimer(fireAt(f.zone, end))
 			f.args, err = f.a.addTo(acc, r, f.args)
 			return err
 		}
@@ -375,7 +423,7 @@ func (f *windowedAggFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 		}
 		row.Fields = f.scr[:len(f.a.types)]
 		f.a.initTo(row.Fields)
-		ctx.RegisterEventTimeTimer(end - 1)
+		ctx.RegisterEventTimeTimer(fireAt(f.zone, end))
 	}
 	if f.args, err = f.a.addTo(row.Fields, r, f.args); err != nil {
 		return err

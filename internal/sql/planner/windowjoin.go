@@ -136,7 +136,7 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		post = nil
 	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post, zone: n.L.Cols()[n.LEnd].Win.zone()}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
@@ -193,6 +193,7 @@ type windowJoinFn struct {
 	// comparisons that cannot fail on a joined row): a pair they drop
 	// is not built (the Calc applies them again).
 	post []func(*table.Row) (bool, error)
+	zone *windowZone // the windows' shift time zone (winzone.go)
 }
 
 // keyRows are the rows of one key (and window) in memory: RowCodec bytes,
@@ -243,7 +244,7 @@ func (f *windowJoinFn) Open(ctx *stream.OpenContext) error {
 
 func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end int, c *table.RowCodec, st *stream.ListState[[]byte], left bool) error {
 	e, _ := v.Fields[end].AsTimestamp()
-	if e-1 <= ctx.CurrentWatermark() {
+	if fireAt(f.zone, e) <= ctx.CurrentWatermark() {
 		ctx.CountLate() // its window has fired
 		return nil
 	}
@@ -261,7 +262,7 @@ func (f *windowJoinFn) add(ctx *stream.KeyedContext[string], v table.Row, end in
 		return err
 	}
 	st.Add(f.buf) // copied
-	ctx.RegisterEventTimeTimer(e - 1)
+	ctx.RegisterEventTimeTimer(fireAt(f.zone, e))
 	return nil
 }
 
@@ -278,7 +279,7 @@ func (f *windowJoinFn) addMem(ctx *stream.KeyedContext[string], v table.Row, e i
 		}
 		f.index[key] = i
 		f.memBytes += joinKeyOverhead + len(key)
-		ctx.RegisterEventTimeTimer(e - 1)
+		ctx.RegisterEventTimeTimer(fireAt(f.zone, e))
 	}
 	var err error
 	if f.buf, err = c.AppendRow(f.buf[:0], table.Row{Fields: v.Fields}); err != nil {

@@ -93,7 +93,7 @@ func (tr *translator) matchWindowMaxJoin(f *fusedCalc, j *RegularJoin) (*windowM
 		rn = c.In
 	}
 	w, ok := rn.(*WindowAgg)
-	if !ok || w.Kind != "TUMBLE" || w.Offset != 0 || w.Proctime || len(w.Keys) != 0 || len(w.Aggs) != 1 || w.In.Updating() {
+	if !ok || w.Kind != "TUMBLE" || w.Offset != 0 || w.Proctime || w.Zone != nil || len(w.Keys) != 0 || len(w.Aggs) != 1 || w.In.Updating() {
 		return nil, false
 	}
 	a := w.Aggs[0]

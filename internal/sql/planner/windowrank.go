@@ -19,6 +19,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
 	rc := rowCodecOf(x.In)
+	zone := x.In.Cols()[x.WindowEnd].Win.zone() // winzone.go
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
@@ -32,7 +33,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 					return nil
 				}
 				end, _ := we.AsTimestamp()
-				if end-1 <= ctx.CurrentWatermark() {
+				if fireAt(zone, end) <= ctx.CurrentWatermark() {
 					return nil // late: the window has fired
 				}
 				old, err := stateRows(st, rc)
@@ -59,7 +60,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 					return err
 				}
 				st.Set(b)
-				ctx.RegisterEventTimeTimer(end - 1)
+				ctx.RegisterEventTimeTimer(fireAt(zone, end))
 				return nil
 			},
 			OnTimerFn: func(_ *stream.KeyedContext[string], _ int64, out stream.Emitter[table.Row]) error {

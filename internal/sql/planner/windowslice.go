@@ -27,7 +27,7 @@ import (
 // aggregation does not qualify (the caller then uses the window
 // operator).
 func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row], ok bool, err error) {
-	if x.In.Updating() || x.Proctime || x.Offset != 0 || (x.Kind != "TUMBLE" && x.Kind != "HOP") { // processing-time windows: translate.go
+	if x.In.Updating() || x.Proctime || x.Zone != nil || x.Offset != 0 || (x.Kind != "TUMBLE" && x.Kind != "HOP") { // processing-time windows: translate.go
 		return s, false, nil
 	}
 	size, slide := x.Size.Milliseconds(), x.Slide.Milliseconds()

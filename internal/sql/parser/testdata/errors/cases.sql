@@ -114,3 +114,5 @@ SELECT JSON_VALUE(doc) FROM t;
 SELECT JSON_VALUE(doc, '$.a' NULL ON EMPTY ERROR ON EMPTY) FROM t;
 -- case: a qualified * with other arguments
 SELECT COUNT(A.*, x) FROM t;
+-- case: CREATE TABLE ... LIKE (Flink's DataGen examples use it)
+CREATE TEMPORARY TABLE GenOrders WITH ('connector' = 'datagen', 'number-of-rows' = '10') LIKE Orders (EXCLUDING ALL);
