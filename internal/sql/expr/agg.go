@@ -67,6 +67,9 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // should keep the counts in keyed map state instead.
 func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 	up := strings.ToUpper(name)
+	if f, ok, err := newMoreAggregate(up, args); ok {
+		return f, err
+	}
 	if up == "COUNT" {
 		if len(args) > 1 {
 			return nil, fmt.Errorf("expr: COUNT takes at most one argument")

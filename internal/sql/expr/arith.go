@@ -13,6 +13,8 @@ func registerBuiltins(r *Registry) {
 	registerMath(r)
 	registerStrings(r)
 	registerTime(r)
+	registerJSON(r)
+	registerMisc(r)
 }
 
 // asDec returns the DECIMAL type of an exact numeric type (INT is

@@ -714,6 +714,13 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 			}
 			return v, nil
 		}
+	case f.Lazy != nil:
+		g := f.Lazy
+		ps := make([]Program, len(args))
+		for i := range args {
+			ps[i] = args[i].p
+		}
+		p = func(r *table.Row) (table.Value, error) { return ret(g(r, ps)) }
 	case f.FN != nil:
 		g := f.FN
 		ps := make([]Program, len(args))

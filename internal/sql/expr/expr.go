@@ -513,6 +513,9 @@ func (e *Call) String() string {
 	if s, ok := collString(e); ok { // collfn.go
 		return s
 	}
+	if e.Overload != nil && e.Overload.Format != nil {
+		return e.Overload.Format(e.Args)
+	}
 	if infix[e.Name] && len(e.Args) == 2 {
 		return "(" + e.Args[0].String() + " " + e.Name + " " + e.Args[1].String() + ")"
 	}

@@ -124,7 +124,7 @@ func fastCompare(e *Call, args []node) Program {
 
 // Mergeable reports whether f is a built-in aggregate whose Merge of
 // partial accumulators gives exactly the accumulator of adding their rows
-// one by one (COUNT, MIN, MAX, and SUM/AVG of exact types; not of
+// one by one (COUNT, MIN, MAX, and SUM/AVG/VAR_POP/... of exact types; not of
 // FLOAT/DOUBLE, whose sums depend on the order of additions): window
 // aggregations may then keep one accumulator per slice.
 func Mergeable(f AggregateFunc) bool {
@@ -134,6 +134,8 @@ func Mergeable(f AggregateFunc) bool {
 	case *sumAgg:
 		r := a.sumT.Root()
 		return r != table.RootFloat && r != table.RootDouble
+	case *varianceAgg: // sums of squares of integers (wrapping) or DECIMALs
+		return a.sumT.Root() != table.RootDouble
 	}
 	return false
 }

@@ -38,6 +38,9 @@ type Overload struct {
 	// time, so it can prepare constant arguments (a regular expression, a
 	// date format).
 	Impl func(b *Bound) (Func, error)
+	// Format, when set, prints a call in SQL syntax (the SQL/JSON
+	// functions, whose clauses are passed as literal arguments).
+	Format func(args []Expr) string
 }
 
 // Bound is what Impl gets to know about a call site.
@@ -66,6 +69,10 @@ type Func struct {
 	F1 func(a table.Value) (table.Value, error)
 	F2 func(a, b table.Value) (table.Value, error)
 	FN func(args []table.Value) (table.Value, error)
+	// Lazy gets the arguments unevaluated (for a non-strict overload that
+	// evaluates some only when needed, as JSON_VALUE's DEFAULT ... ON
+	// EMPTY).
+	Lazy func(r *table.Row, args []Program) (table.Value, error)
 }
 
 // Registry maps upper-case function names to their overloads. It is safe

@@ -139,13 +139,18 @@ func (a *aggCtx) addPre(e expr.Expr) int {
 	return len(a.pre) - 1
 }
 
-var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true}
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true,
+	"LISTAGG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "STDDEV_POP": true, "STDDEV_SAMP": true, "STDDEV": true,
+	"VAR_POP": true, "VAR_SAMP": true, "VARIANCE": true}
 
 // AggregateFactory returns a user-defined aggregate function for the
 // argument types (RegisterAggregate of streamsql).
 type AggregateFactory func(args []table.Type) (expr.AggregateFunc, error)
 
 func (b *binder) isAggCall(e parser.Expr) bool {
+	if j, ok := e.(*parser.JSONCall); ok {
+		return j.Func == "JSON_OBJECTAGG" || j.Func == "JSON_ARRAYAGG"
+	}
 	f, ok := e.(*parser.FuncCall)
 	if !ok || f.Over != nil || f.OverName != nil || len(f.Name.Parts) != 1 {
 		return false
@@ -244,6 +249,20 @@ func (b *binder) walk(e parser.Expr, f func(parser.Expr)) {
 		walk(x.I, f)
 	case *parser.FieldAccess:
 		walk(x.X, f)
+	case *parser.JSONCall:
+		if isAggCall(x) {
+			break
+		}
+		for _, l := range [][]parser.Expr{x.Args, x.Keys, x.Values} {
+			for _, y := range l {
+				walk(y, f)
+			}
+		}
+		for _, jb := range []*parser.JSONBehavior{x.OnEmpty, x.OnError} {
+			if jb != nil {
+				walk(jb.Default, f)
+			}
+		}
 	}
 }
 
@@ -287,6 +306,10 @@ func (b *binder) bindAgg(e parser.Expr, s *scope) (expr.Expr, error) {
 			return expr.ColumnRef(slot, a.outNames[slot], a.outTypes[slot]), nil
 		}
 		return nil, errAt(x, "column `%s` is neither grouped nor aggregated: add it to GROUP BY or wrap it in an aggregate function", x)
+	case *parser.JSONCall:
+		if isAggCall(x) {
+			return b.bindJSONAgg(x, a)
+		}
 	case *parser.FuncCall:
 		if isAggCall(x) {
 			return b.bindAggCall(x, a)
@@ -351,7 +374,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 		}
 		fname = "COUNT_DISTINCT"
 	}
-	if a.updatingIn && (name == "MIN" || name == "MAX") {
+	if a.updatingIn && (name == "MIN" || name == "MAX" || name == "FIRST_VALUE" || name == "LAST_VALUE") {
 		fname = name + "_RETRACT"
 	}
 	var fn expr.AggregateFunc
@@ -475,6 +498,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return expr.NewIsNull(args[0], x.Not), nil
 		case "TRUE", "FALSE":
 			r, err := expr.NewIsBool(args[0], x.What == "TRUE", x.Not)
+			return r, wrapAt(x, err)
+		}
+		if x.What == "JSON" || strings.HasPrefix(x.What, "JSON ") {
+			r, err := b.reg.IsJSON(args[0], strings.TrimSpace(strings.TrimPrefix(x.What, "JSON")), x.Not)
 			return r, wrapAt(x, err)
 		}
 		return nil, errAt(x, "IS %s is not supported yet", x.What)
@@ -616,6 +643,8 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		r, err := b.reg.Call("POSITION", args...)
 		return r, wrapAt(x, err)
+	case *parser.JSONCall:
+		return b.bindJSON(x, sub)
 	case *parser.FuncCall:
 		if x.Over != nil || x.OverName != nil {
 			if c, ok := s.over[x.String()]; ok {
@@ -851,4 +880,152 @@ func TypeOf(dt *parser.DataType) (table.Type, error) {
 		return table.Type{}, errAt(dt, "unsupported type %s: %v", dt, err)
 	}
 	return t, nil
+}
+
+// bindJSON binds the SQL/JSON functions (expr's Registry.JSONValue ...).
+func (b *binder) bindJSON(x *parser.JSONCall, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, error) {
+	subs := func(es []parser.Expr) ([]expr.Expr, error) {
+		out := make([]expr.Expr, len(es))
+		for i, e := range es {
+			y, err := sub(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	}
+	kind := func(jb *parser.JSONBehavior) string {
+		if jb == nil {
+			return ""
+		}
+		return jb.Kind
+	}
+	behavior := func(jb *parser.JSONBehavior) (expr.JSONBehavior, error) {
+		if jb == nil {
+			return expr.JSONBehavior{}, nil
+		}
+		out := expr.JSONBehavior{Kind: jb.Kind}
+		if jb.Default != nil {
+			d, err := sub(jb.Default)
+			if err != nil {
+				return out, err
+			}
+			out.Default = d
+		}
+		return out, nil
+	}
+	switch x.Func {
+	case "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS":
+		args, err := subs(x.Args)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Func {
+		case "JSON_VALUE":
+			var ret *table.Type
+			if x.Returning != nil {
+				t, err := TypeOf(x.Returning)
+				if err != nil {
+					return nil, err
+				}
+				ret = &t
+			}
+			onEmpty, err := behavior(x.OnEmpty)
+			if err != nil {
+				return nil, err
+			}
+			onError, err := behavior(x.OnError)
+			if err != nil {
+				return nil, err
+			}
+			r, err := b.reg.JSONValue(args[0], args[1], ret, onEmpty, onError)
+			return r, wrapAt(x, err)
+		case "JSON_QUERY":
+			if x.Returning != nil {
+				t, err := TypeOf(x.Returning)
+				if err != nil {
+					return nil, err
+				}
+				if !t.IsString() {
+					return nil, errAt(x.Returning, "JSON_QUERY ... RETURNING %s is not supported yet (STRING is)", t)
+				}
+			}
+			r, err := b.reg.JSONQuery(args[0], args[1], x.Wrapper, kind(x.OnEmpty), kind(x.OnError))
+			return r, wrapAt(x, err)
+		default:
+			if x.OnEmpty != nil {
+				return nil, errAt(x.OnEmpty, "JSON_EXISTS takes no ON EMPTY clause (only {TRUE|FALSE|UNKNOWN|ERROR} ON ERROR)")
+			}
+			r, err := b.reg.JSONExists(args[0], args[1], kind(x.OnError))
+			return r, wrapAt(x, err)
+		}
+	case "JSON_OBJECT":
+		keys, err := subs(x.Keys)
+		if err != nil {
+			return nil, err
+		}
+		vals, err := subs(x.Values)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.JSONObject(x.OnNull, keys, vals)
+		return r, wrapAt(x, err)
+	case "JSON_ARRAY":
+		elems, err := subs(x.Args)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.reg.JSONArray(x.OnNull, elems)
+		return r, wrapAt(x, err)
+	}
+	if b.isAggCall(x) {
+		return nil, errAt(x, "aggregate %s is not allowed here", x)
+	}
+	return nil, errAt(x, "%s is not supported yet", x.Func)
+}
+
+// bindJSONAgg binds JSON_OBJECTAGG and JSON_ARRAYAGG as aggregate calls
+// (expr.NewJSONAggregate), as bindAggCall does the others.
+func (b *binder) bindJSONAgg(x *parser.JSONCall, a *aggCtx) (expr.Expr, error) {
+	operands := x.Args
+	if x.Func == "JSON_OBJECTAGG" {
+		if len(x.Keys) != 1 {
+			return nil, errAt(x, "JSON_OBJECTAGG takes one KEY ... VALUE ... pair")
+		}
+		operands = []parser.Expr{x.Keys[0], x.Values[0]}
+	} else if len(operands) != 1 {
+		return nil, errAt(x, "JSON_ARRAYAGG takes one argument")
+	}
+	var args []int
+	var types []table.Type
+	raw := false
+	for _, arg := range operands {
+		if b.hasAgg(arg) {
+			return nil, errAt(arg, "aggregate calls cannot be nested")
+		}
+		y, err := b.bind(arg, a.in)
+		if err != nil {
+			return nil, err
+		}
+		raw = expr.IsJSONConstructorCall(y)
+		args = append(args, a.addPre(y))
+		types = append(types, y.Type())
+	}
+	fn, err := expr.NewJSONAggregate(x.Func, x.OnNull, raw, types)
+	if err != nil {
+		return nil, errAt(x, "%s: %s", x, strings.TrimPrefix(err.Error(), "expr: "))
+	}
+	text := x.String()
+	for i, c := range a.aggs {
+		if c.Text == text {
+			slot := a.aggBase + i
+			return expr.ColumnRef(slot, text, a.outTypes[slot]), nil
+		}
+	}
+	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: -1, Text: text})
+	a.outTypes = append(a.outTypes, fn.ResultType())
+	a.outNames = append(a.outNames, text)
+	slot := a.aggBase + len(a.aggs) - 1
+	return expr.ColumnRef(slot, text, fn.ResultType()), nil
 }

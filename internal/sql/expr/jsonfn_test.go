@@ -1,0 +1,396 @@
+package expr
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/table"
+)
+
+func jv(doc Expr, path string, ret *table.Type, onEmpty, onError JSONBehavior) Expr {
+	return must(reg.JSONValue(doc, s(path), ret, onEmpty, onError))
+}
+func jq(doc Expr, path, wrapper, onEmpty, onError string) Expr {
+	return must(reg.JSONQuery(doc, s(path), wrapper, onEmpty, onError))
+}
+func je(doc Expr, path, onError string) Expr { return must(reg.JSONExists(doc, s(path), onError)) }
+func jo(onNull string, kv ...Expr) Expr {
+	var ks, vs []Expr
+	for i := 0; i < len(kv); i += 2 {
+		ks, vs = append(ks, kv[i]), append(vs, kv[i+1])
+	}
+	return must(reg.JSONObject(onNull, ks, vs))
+}
+func ja(onNull string, es ...Expr) Expr { return must(reg.JSONArray(onNull, es)) }
+func isj(x Expr, kind string, not bool) Expr {
+	return must(reg.IsJSON(x, kind, not))
+}
+
+var noB JSONBehavior
+
+func ptrT(t table.Type) *table.Type { return &t }
+
+// The examples of Flink's documentation (JSON Functions) and the edges of
+// Calcite's JsonFunctions over Jayway JsonPath.
+func TestJSONValue(t *testing.T) {
+	def := func(e Expr) JSONBehavior { return JSONBehavior{Kind: "DEFAULT", Default: e} }
+	errB := JSONBehavior{Kind: "ERROR"}
+	runCases(t, []exprCase{
+		{jv(s(`{"a": true}`), "$.a", nil, noB, noB), "'true'"},
+		{jv(s(`{"a": true}`), "$.a", ptrT(table.BooleanType()), noB, noB), "TRUE"},
+		{jv(s(`{"a": true}`), "lax $.b", nil, def(b(false)), noB), "'false'"},
+		{jv(s(`{"a": true}`), "strict $.b", nil, noB, def(b(false))), "'false'"},
+		{jv(s(`{"a.b": [0.998,0.996]}`), `$.["a.b"][0]`, ptrT(table.DoubleType()), noB, noB), "9.98E-1"},
+		{jv(s(`{"contains blank": "right"}`), `strict $.['contains blank']`, nil, JSONBehavior{Kind: "NULL"}, def(s("wrong"))), "'right'"},
+		{jv(s(`{"a":{"b":3}}`), "$.a.b", nil, noB, noB), "'3'"},
+		{jv(s(`{"a":{"b":3}}`), "$.a.b", ptrT(table.IntType()), noB, noB), "3"},
+		{jv(s(`{"a":1.0}`), "$.a", nil, noB, noB), "'1.0'"},
+		{jv(s(`{"a":1e21}`), "$.a", nil, noB, noB), "'1.0E21'"},
+		{jv(s(`{"a":-0}`), "$.a", nil, noB, noB), "'0'"},
+		{jv(s(`{"a":123456789012345678901234}`), "$.a", nil, noB, noB), "'123456789012345678901234'"},
+		{jv(s(`{"a":"x\ny"}`), "$.a", nil, noB, noB), "'x\ny'"},
+		{jv(s(`[10,20,30]`), "$[-1]", nil, noB, noB), "'30'"},
+		{jv(s(`[10,20,30]`), "$[1]", nil, noB, noB), "'20'"},
+		{jv(s(`{"a":{"b":3}}`), "a.b", nil, noB, noB), "'3'"}, // Jayway reads "a.b" as "$.a.b"
+		// NULL in, NULL out (neither ON EMPTY nor ON ERROR).
+		{jv(cSN, "$.a", nil, def(s("d")), def(s("e"))), "NULL"},
+		{jv(s(`{}`), "$.a", nil, def(s("d")), errB), "error: no results for path"},
+		// Empty: lax nothing found, JSON null, a non-scalar in lax mode.
+		{jv(s(`{"a":null}`), "lax $.a", nil, def(s("d")), def(s("e"))), "'d'"},
+		{jv(s(`{"a":[1]}`), "lax $.a", nil, def(s("d")), def(s("e"))), "'d'"},
+		{jv(s(`{}`), "lax $.x.y", nil, def(s("d")), def(s("e"))), "'d'"},
+		{jv(s(`{}`), "lax $.x", nil, errB, noB), "error: empty result of JSON_VALUE"},
+		// Errors: strict misses, JSON null and non-scalars in strict mode,
+		// invalid JSON, invalid paths, failed conversions.
+		{jv(s(`{"a":null}`), "strict $.a", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":[1]}`), "$.a", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":[1]}`), "$.a", nil, noB, errB), "error: strict path mode requires scalar value"},
+		{jv(s(`{"a":`), "lax $.a", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":1} x`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":1}`), "$..a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":1}`), "$..a", nil, noB, errB), "error: deep scan"},
+		{jv(s(`{"a":"x"}`), "$.a", ptrT(table.IntType()), noB, def(i(-1))), "-1"},
+		{jv(s(`{"a":"x"}`), "$.a", ptrT(table.IntType()), noB, noB), "NULL"},
+		{jv(s(`{"a":[1,2]}`), "$.a[5]", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":[1,2]}`), "lax $.a[5]", nil, def(s("d")), def(s("e"))), "'d'"},
+		// A wildcard gives an array: never a scalar.
+		{jv(s(`{"a":[1]}`), "strict $.a[*]", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":[1]}`), "lax $.a[*]", nil, def(s("d")), def(s("e"))), "'d'"},
+		// A failing DEFAULT ON EMPTY falls through to ON ERROR; a failing
+		// DEFAULT ON ERROR is the error.
+		{jv(s(`{}`), "lax $.a", ptrT(table.IntType()), def(s("x")), def(i(9))), "9"},
+		{jv(s(`{}`), "strict $.a", ptrT(table.IntType()), noB, def(s("x"))), "error: cannot cast"},
+		// The DEFAULT is evaluated only when used.
+		{jv(s(`{"a":2}`), "$.a", ptrT(table.IntType()), def(s("x")), def(s("y"))), "2"},
+		// A path from a column.
+		{must(reg.JSONValue(s(`{"xyz":5}`), must(reg.Call("CONCAT", s("$."), cS)), nil, noB, noB)), "'5'"},
+		{must(reg.JSONValue(s(`{"xyz":5}`), cSN, nil, noB, noB)), "NULL"},
+	})
+}
+
+func TestJSONQuery(t *testing.T) {
+	runCases(t, []exprCase{
+		{jq(s(`{ "a": { "b": 1 } }`), "$.a", "", "", ""), `'{"b":1}'`},
+		{jq(s(`[1, 2]`), "$", "", "", ""), "'[1,2]'"},
+		{jq(cSN, "$", "", "", ""), "NULL"},
+		{jq(s(`{}`), "strict $.invalid", "", "", ""), "NULL"},
+		{jq(s(`{}`), "strict $.invalid", "", "", "EMPTY ARRAY"), "'[]'"},
+		{jq(s(`{}`), "lax $.invalid", "", "EMPTY ARRAY", ""), "'[]'"},
+		{jq(s(`{}`), "strict $.invalid", "", "", "EMPTY OBJECT"), "'{}'"},
+		{jq(s(`{}`), "$", "WITH CONDITIONAL ARRAY WRAPPER", "", ""), "'[{}]'"},
+		{jq(s(`[1, 2]`), "$", "WITH CONDITIONAL ARRAY WRAPPER", "", ""), "'[1,2]'"},
+		{jq(s(`[1, 2]`), "$", "WITH UNCONDITIONAL ARRAY WRAPPER", "", ""), "'[[1,2]]'"},
+		{jq(s(`[1, 2]`), "$", "WITH ARRAY WRAPPER", "", ""), "'[[1,2]]'"},
+		{jq(s(`1`), "$", "", "", ""), "NULL"},
+		{jq(s(`1`), "$", "WITH CONDITIONAL ARRAY WRAPPER", "", ""), "'[1]'"},
+		{jq(s(`1`), "$", "", "", "ERROR"), "error: strict path mode requires array or object"},
+		{jq(s(`1`), "lax $", "", "EMPTY OBJECT", ""), "'{}'"},
+		{jq(s(`{}`), "lax $.a", "", "ERROR", ""), "error: empty result of JSON_QUERY"},
+		// Wildcards collect their matches in order; keys keep their order;
+		// strings are escaped as Jackson does.
+		{jq(s(`{"a":[{"b":1},{"c":2},{"b":[3]}]}`), "$.a[*].b", "", "", ""), "'[1,[3]]'"},
+		{jq(s(`{"z":1,"a":{"y":"q\"\u0001/é","x":null}}`), "$.*", "", "", ""), `'[1,{"y":"q\"\u0001/é","x":null}]'`},
+		{jq(s(`{"b":1,"a":2,"b":3}`), "$", "", "", ""), `'{"b":3,"a":2}'`},
+		{jq(s(`{"a":[]}`), "$.a[*]", "", "", ""), "'[]'"},
+		{jq(s(`{"a":1}`), "strict $.x[*]", "", "", "EMPTY OBJECT"), "'{}'"},
+		{jq(s(`{"a":1}`), "lax $.x[*]", "", "", "EMPTY OBJECT"), "'[]'"},
+		{jq(s(`{"a":[1.50, 2e0]}`), "$.a", "", "", ""), "'[1.5,2.0]'"},
+	})
+}
+
+func TestJSONExistsAndIsJSON(t *testing.T) {
+	runCases(t, []exprCase{
+		{je(s(`{"a": true}`), "$.a", ""), "TRUE"},
+		{je(s(`{"a": true}`), "$.b", ""), "FALSE"},
+		{je(s(`{"a": [{ "b": 1 }]}`), "$.a[0].b", ""), "TRUE"},
+		{je(s(`{"a": true}`), "strict $.b", "TRUE"), "TRUE"},
+		{je(s(`{"a": true}`), "strict $.b", "FALSE"), "FALSE"},
+		{je(s(`{"a": true}`), "strict $.b", "UNKNOWN"), "NULL"},
+		{je(s(`{"a": true}`), "strict $.b", "ERROR"), "error: no results"},
+		{je(s(`{"a": true}`), "lax $.b", "ERROR"), "FALSE"},
+		{je(s(`{"a": null}`), "lax $.a", ""), "FALSE"},
+		{je(s(`not json`), "lax $.a", "TRUE"), "TRUE"},
+		{je(cSN, "$.a", "TRUE"), "NULL"},
+		{isj(s("1"), "", false), "TRUE"},
+		{isj(s("[]"), "", false), "TRUE"},
+		{isj(s("{}"), "", false), "TRUE"},
+		{isj(s(`"abc"`), "", false), "TRUE"},
+		{isj(s("abc"), "", false), "FALSE"},
+		{isj(cSN, "", false), "FALSE"},
+		{isj(cSN, "", true), "TRUE"},
+		{isj(s("1"), "SCALAR", false), "TRUE"},
+		{isj(s("1"), "ARRAY", false), "FALSE"},
+		{isj(s("1"), "OBJECT", false), "FALSE"},
+		{isj(s("{}"), "SCALAR", false), "FALSE"},
+		{isj(s("{}"), "ARRAY", false), "FALSE"},
+		{isj(s("{}"), "OBJECT", false), "TRUE"},
+		{isj(s("[]"), "ARRAY", true), "FALSE"},
+	})
+}
+
+func TestJSONConstructors(t *testing.T) {
+	arr := Lit(table.Array([]table.Value{table.Int(1), table.Null}), table.ArrayType(table.IntType()).NotNull())
+	row := Lit(table.RowValue([]table.Value{table.Str("x"), table.Float(1.5)}),
+		table.RowType(table.Field{Name: "f", Type: table.StringType()}, table.Field{Name: "g", Type: table.DoubleType()}).NotNull())
+	runCases(t, []exprCase{
+		{jo(""), "'{}'"},
+		{jo("", s("K1"), s("V1")), `'{"K1":"V1"}'`},
+		{jo("", s("K1"), i(1)), `'{"K1":1}'`},
+		{jo("", s("K1"), cSN), `'{"K1":null}'`},
+		{jo("NULL", s("K1"), cSN), `'{"K1":null}'`},
+		{jo("ABSENT", s("K1"), cSN), "'{}'"},
+		{jo("", s("K1"), jo("", s("K2"), s("V"))), `'{"K1":{"K2":"V"}}'`},
+		{jo("", s("K1"), ja("", i(1), i(2))), `'{"K1":[1,2]}'`},
+		{jo("", s("K1"), jo("", s("K2"), jo("", s("K3"), s("V")))), `'{"K1":{"K2":{"K3":"V"}}}'`},
+		{jo("", s("K"), s(`{"a":1}`)), `'{"K":"{\"a\":1}"}'`}, // a string is a string
+		{jo("", s("a"), cF, s("b"), cM, s("c"), cT, s("d"), cDT, s("e"), cTS), `'{"a":2.5,"b":12.34,"c":true,"d":"2024-02-29","e":"2024-01-31T12:34:56.789"}'`},
+		{jo("", s("a"), arr, s("r"), row), `'{"a":[1,null],"r":{"f":"x","g":1.5}}'`},
+		{jo("", s("k"), i(1), s("k"), i(2)), `'{"k":2}'`},
+		{ja(""), "'[]'"},
+		{ja("", i(1), s("2")), `'[1,"2"]'`},
+		{ja("NULL", cSN), "'[null]'"},
+		{ja("", cSN), "'[]'"},
+		{ja("ABSENT", cSN), "'[]'"},
+		{ja("", ja("", i(1))), "'[[1]]'"},
+		{ja("", jo("", s("k"), cS), dbl(1e-5)), `'[{"k":"xyz"},1.0E-5]'`},
+		{call("JSON_STRING", i(1)), "'1'"},
+		{call("JSON_STRING", b(true)), "'true'"},
+		{call("JSON_STRING", s("Hello, World!")), `'"Hello, World!"'`},
+		{call("JSON_STRING", arr), "'[1,null]'"},
+		{call("JSON_STRING", cSN), "NULL"},
+	})
+}
+
+func TestJSONTypes(t *testing.T) {
+	for _, c := range []struct {
+		e    Expr
+		want string
+		text string
+	}{
+		{jv(cS, "$.a", nil, noB, noB), "STRING", "JSON_VALUE(`s`, '$.a' NULL ON EMPTY NULL ON ERROR)"},
+		{jv(cS, "$.a", ptrT(table.IntType().NotNull()), JSONBehavior{Kind: "DEFAULT", Default: i(0)}, noB), "INT",
+			"JSON_VALUE(`s`, '$.a' RETURNING INT DEFAULT 0 ON EMPTY NULL ON ERROR)"},
+		{jq(cS, "$.a", "WITH ARRAY WRAPPER", "EMPTY ARRAY", ""), "STRING",
+			"JSON_QUERY(`s`, '$.a' WITH UNCONDITIONAL ARRAY WRAPPER EMPTY ARRAY ON EMPTY NULL ON ERROR)"},
+		{je(cS, "$.a", ""), "BOOLEAN", "JSON_EXISTS(`s`, '$.a' FALSE ON ERROR)"},
+		{jo("", s("k"), cN), "STRING NOT NULL", "JSON_OBJECT(KEY 'k' VALUE `n` NULL ON NULL)"},
+		{ja("", cN, cS), "STRING NOT NULL", "JSON_ARRAY(`n`, `s` ABSENT ON NULL)"},
+		{ja(""), "STRING NOT NULL", "JSON_ARRAY(ABSENT ON NULL)"},
+		{isj(cSN, "", false), "BOOLEAN NOT NULL", "(`sn` IS JSON)"},
+		{isj(cSN, "OBJECT", true), "BOOLEAN NOT NULL", "(NOT (`sn` IS JSON OBJECT))"},
+		{call("JSON_STRING", cS), "STRING NOT NULL", "JSON_STRING(`s`)"},
+	} {
+		if got := c.e.Type().String(); got != c.want {
+			t.Errorf("%s: type %s, want %s", c.e, got, c.want)
+		}
+		if got := c.e.String(); got != c.text {
+			t.Errorf("String() = %s, want %s", got, c.text)
+		}
+	}
+}
+
+func TestJSONTypeErrors(t *testing.T) {
+	for _, c := range []struct {
+		build func() (Expr, error)
+		want  string
+	}{
+		{func() (Expr, error) { return reg.JSONValue(cA, s("$"), nil, noB, noB) }, "no overload of JSON_VALUE for (INT NOT NULL, STRING NOT NULL); candidates: JSON_VALUE(STRING, STRING"},
+		{func() (Expr, error) { return reg.JSONQuery(cS, cA, "", "", "") }, "no overload of JSON_QUERY for (STRING NOT NULL, INT NOT NULL)"},
+		{func() (Expr, error) { return reg.JSONExists(cA, cA, "") }, "no overload of JSON_EXISTS"},
+		{func() (Expr, error) { return reg.JSONExists(cS, s("$"), "EMPTY ARRAY") }, "EMPTY ARRAY ON ERROR is not valid in JSON_EXISTS"},
+		{func() (Expr, error) { return reg.JSONQuery(cS, s("$"), "", "DEFAULT", "") }, "DEFAULT ON EMPTY is not valid in JSON_QUERY"},
+		{func() (Expr, error) { return reg.JSONValue(cS, s("$"), nil, JSONBehavior{Kind: "EMPTY ARRAY"}, noB) }, "EMPTY ARRAY ON EMPTY is not valid in JSON_VALUE"},
+		{func() (Expr, error) {
+			return reg.JSONValue(cS, s("$"), ptrT(table.ArrayType(table.IntType())), noB, noB)
+		}, "JSON_VALUE cannot return ARRAY<INT>"},
+		{func() (Expr, error) {
+			return reg.JSONValue(cS, s("$"), ptrT(table.DateType()), JSONBehavior{Kind: "DEFAULT", Default: cA}, noB)
+		}, "DEFAULT `a` ON EMPTY"},
+		{func() (Expr, error) { return reg.JSONObject("", []Expr{cSN}, []Expr{i(1)}) }, "keys are NOT NULL character strings"},
+		{func() (Expr, error) { return reg.JSONObject("", []Expr{cA}, []Expr{i(1)}) }, "the key of JSON_OBJECT at position 1 is INT NOT NULL"},
+		{func() (Expr, error) { return reg.IsJSON(cA, "", false) }, "no overload of IS JSON VALUE for (INT NOT NULL)"},
+	} {
+		_, err := c.build()
+		var te *TypeError
+		if err == nil || !errors.As(err, &te) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want a TypeError with %q", err, c.want)
+		}
+	}
+}
+
+// TestJSONPathParse pins the paths that compile and those refused.
+func TestJSONPathParse(t *testing.T) {
+	for _, c := range []struct {
+		path     string
+		strict   bool
+		definite bool
+		steps    int
+		bad      string
+	}{
+		{path: "$", strict: true, definite: true},
+		{path: "  LAX  $.a", definite: true, steps: 1},
+		{path: "Strict $.a[0]['b c'][\"d\"].*", strict: true, steps: 5},
+		{path: "$.a[ -2 ]", strict: true, definite: true, steps: 2},
+		{path: `$['it\'s']`, strict: true, definite: true, steps: 1},
+		{path: "a", strict: true, definite: true, steps: 1},
+		{path: "lax", strict: true, definite: true, steps: 1}, // "$.lax"
+		{path: "", bad: "empty"},
+		{path: "lax  ", bad: "empty"},
+		{path: "$.", bad: "ends with '.'"},
+		{path: "$..a", bad: "deep scan"},
+		{path: "$.a b", bad: "blanks"},
+		{path: "$.length()", bad: "functions"},
+		{path: "$[1:2]", bad: "slices"},
+		{path: "$[1,2]", bad: "several indexes"},
+		{path: "$['a','b']", bad: "several keys"},
+		{path: "$[?(@.a)]", bad: "unsupported bracket"},
+		{path: "$['a", bad: "unclosed quote"},
+		{path: "$[", bad: "unclosed"},
+		{path: "$a", bad: "unexpected"},
+		{path: "$[99999999999]", bad: "bad array index"},
+	} {
+		p, err := parseJSONPath(c.path)
+		if c.bad != "" {
+			if err == nil || !strings.Contains(err.Error(), c.bad) {
+				t.Errorf("%q: error %v, want %q", c.path, err, c.bad)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.path, err)
+			continue
+		}
+		if p.strict != c.strict || p.definite != c.definite || len(p.steps) != c.steps {
+			t.Errorf("%q: strict %v definite %v steps %d, want %v %v %d", c.path, p.strict, p.definite, len(p.steps), c.strict, c.definite, c.steps)
+		}
+	}
+}
+
+// FuzzJSONPath: no input panics the path parser, the JSON parser or the
+// evaluator, and the text of what was found parses back to itself.
+func FuzzJSONPath(f *testing.F) {
+	for _, c := range [][2]string{
+		{`{"a":{"b":[1,2,{"c":null}]}}`, "$.a.b[*].c"},
+		{`[1,[2,[3]]]`, "lax $[1][-1][0]"},
+		{`{"a b":"x"}`, "strict $.['a b']"},
+		{`{"a":1.5e3}`, "$.*"},
+		{`"\u0000\ud800"`, "$"},
+		{`{}`, "$..x"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, doc, path string) {
+		p, err := parseJSONPath(path)
+		if err != nil {
+			var pe *jsonPathError
+			if !errors.As(err, &pe) {
+				t.Fatalf("path error of type %T", err)
+			}
+			return
+		}
+		root, err := parseJSONText(doc)
+		if err != nil {
+			return
+		}
+		text := appendJSON(nil, root)
+		again, err := parseJSONText(string(text))
+		if err != nil {
+			t.Fatalf("%s does not parse back: %v", text, err)
+		}
+		if got := string(appendJSON(nil, again)); got != string(text) {
+			t.Fatalf("round trip %s -> %s", text, got)
+		}
+		v, err := p.eval(root)
+		if err != nil {
+			if !p.strict {
+				t.Fatalf("lax path %q failed: %v", path, err)
+			}
+			return
+		}
+		if !p.definite {
+			if _, ok := v.([]any); !ok {
+				t.Fatalf("path %q with a wildcard gave %T", path, v)
+			}
+		}
+		if v != nil {
+			if _, err := parseJSONText(string(appendJSON(nil, v))); err != nil {
+				t.Fatalf("result %s does not parse: %v", appendJSON(nil, v), err)
+			}
+		}
+	})
+}
+
+func TestJSONAggregates(t *testing.T) {
+	S, I := table.StringType().NotNull(), table.IntType()
+	kv := func(k string, v table.Value) aggStep { return add(table.Str(k), v) }
+	for _, c := range []struct {
+		name, onNull string
+		raw          bool
+		args         []table.Type
+		steps        []aggStep
+		want         string
+	}{
+		{"JSON_ARRAYAGG", "", false, []table.Type{I}, nil, "'[]'"},
+		{"JSON_ARRAYAGG", "", false, []table.Type{I}, []aggStep{add(table.Int(1)), add(table.Null), add(table.Int(2))}, "'[1,2]'"},
+		{"JSON_ARRAYAGG", "NULL", false, []table.Type{I}, []aggStep{add(table.Int(1)), add(table.Null)}, "'[1,null]'"},
+		{"JSON_ARRAYAGG", "", false, []table.Type{table.StringType()}, []aggStep{add(table.Str("a\"b")), add(table.Str("c")), retract(table.Str("a\"b"))}, `'["c"]'`},
+		{"JSON_ARRAYAGG", "", true, []table.Type{S}, []aggStep{add(table.Str(`{"k":1}`))}, `'[{"k":1}]'`},
+		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, nil, "'{}'"},
+		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1,"a":null}'`},
+		{"JSON_OBJECTAGG", "ABSENT", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1}'`},
+		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Int(2)), retract(table.Str("b"), table.Int(1)), kv("b", table.Int(3))}, `'{"a":2,"b":3}'`},
+	} {
+		f, err := NewJSONAggregate(c.name, c.onNull, c.raw, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ResultType().String() != "STRING NOT NULL" {
+			t.Errorf("%s: type %s", c.name, f.ResultType())
+		}
+		if got := aggSteps(t, f, c.steps).String(); got != c.want {
+			t.Errorf("%s %s ON NULL: %s, want %s", c.name, c.onNull, got, c.want)
+		}
+	}
+	f, _ := NewJSONAggregate("JSON_OBJECTAGG", "", false, []table.Type{S, I})
+	acc := make([]table.Value, 2)
+	f.Init(acc)
+	_ = f.Add(acc, []table.Value{table.Str("k"), table.Int(1)})
+	if err := f.Add(acc, []table.Value{table.Str("k"), table.Int(2)}); err == nil || !strings.Contains(err.Error(), `key "k" is already present`) {
+		t.Errorf("a repeated key: %v", err)
+	}
+	if _, err := NewJSONAggregate("JSON_OBJECTAGG", "", false, []table.Type{table.StringType(), I}); err == nil || !strings.Contains(err.Error(), "the key is a NOT NULL character string") {
+		t.Errorf("a nullable key type: %v", err)
+	}
+	// Merge: the later accumulator's texts follow.
+	g, _ := NewJSONAggregate("JSON_ARRAYAGG", "", false, []table.Type{I})
+	a, b := make([]table.Value, 2), make([]table.Value, 2)
+	g.Init(a)
+	g.Init(b)
+	_ = g.Add(a, []table.Value{table.Int(1)})
+	_ = g.Add(b, []table.Value{table.Int(2)})
+	_ = g.Merge(a, b)
+	if r, _ := g.Result(a); r.AsString() != "[1,2]" {
+		t.Errorf("merged JSON_ARRAYAGG = %s", r)
+	}
+}
