@@ -75,6 +75,10 @@ func newGenCtx(now int64, loc *time.Location) genCtx {
 
 const hexDigits = "0123456789abcdef"
 
+// keysEqual compares two keys of a generated MAP (a test counts the
+// comparisons through it).
+var keysEqual = func(a, b table.Value) bool { return a.Equal(b) }
+
 // value generates the value of f for row g (r is the column's stream).
 func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 	if f.computed {
@@ -152,14 +156,20 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 	case table.RootMap:
 		n := f.len(r)
 		keys, vals := make([]table.Value, 0, n), make([]table.Value, 0, n)
+		// A key once: the keys so far by hash (the indexes of keys
+		// with that hash), so that a map of n entries costs O(n)
+		// comparisons, not n²/2.
+		seen := make(map[uint64][]int32, n)
 	entries:
 		for range n {
 			k, v := f.elems[0].value(r, g, c), f.elems[1].value(r, g, c)
-			for _, old := range keys { // a key once
-				if old.Equal(k) {
+			h := k.Hash()
+			for _, i := range seen[h] {
+				if keysEqual(keys[i], k) {
 					continue entries
 				}
 			}
+			seen[h] = append(seen[h], int32(len(keys)))
 			keys, vals = append(keys, k), append(vals, v)
 		}
 		return table.Map(keys, vals)
