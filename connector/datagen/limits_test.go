@@ -2,6 +2,8 @@ package datagen
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stromio/strom/table"
@@ -66,4 +68,51 @@ func TestMapKeysLinear(t *testing.T) {
 func mapKeys(v table.Value) []table.Value {
 	k, _ := v.MapEntries()
 	return k
+}
+
+// A table whose options let a row take more than MaxRowBytes is refused,
+// naming the column and the option to lower; the limits of each option
+// alone (1 MiB strings, 65536 entries) do not bound a row.
+func TestRowBytesLimit(t *testing.T) {
+	for _, c := range []struct {
+		cols []string
+		opts map[string]string
+		want string // "" for a table that is taken
+	}{
+		{[]string{"a ARRAY<VARCHAR(1048576)>"}, map[string]string{"fields.a.length": "65536"},
+			"column 'a' alone up to 64.0 GiB"},
+		{[]string{"a ARRAY<VARCHAR(1048576)>"}, map[string]string{"fields.a.length": "65536"}, "lower 'fields.a.length'"},
+		{[]string{"a ARRAY<VARCHAR(1048576)>"}, map[string]string{"fields.a.length": "8"}, ""},
+		{[]string{"a ARRAY<VARCHAR(1048576)>"}, map[string]string{"fields.a.length": "16"}, "lower 'fields.a.length'"},
+		{[]string{"m MAP<STRING, ARRAY<STRING>>"}, map[string]string{"fields.m.length": "65536"}, "lower 'fields.m.length'"},
+		{[]string{"r ROW<x INT, s STRING>"}, map[string]string{"fields.r.s.length": "1048576"}, ""},
+		{[]string{"r ROW<x INT, s ARRAY<STRING>>", "b BIGINT"}, nil, ""},
+		// 3^depth: nested arrays of the default size 3.
+		{[]string{"a " + strings.Repeat("ARRAY<", 14) + "STRING" + strings.Repeat(">", 14)}, nil, "lower 'fields.a.length'"},
+		{[]string{"r ROW<x INT, a ARRAY<VARCHAR(1048576)>>"}, map[string]string{"fields.r.a.length": "100"}, "column 'r' alone up to"},
+		{[]string{"r ROW<x INT, a ARRAY<VARCHAR(1048576)>>"}, map[string]string{"fields.r.a.length": "100"}, "lower 'fields.r.a.length'"},
+	} {
+		_, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, c.cols...), opts: c.opts}.ctx())
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v %v: %v", c.cols, c.opts, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "above strom's limit of 16.0 MiB a row") {
+			t.Errorf("%v %v: got %v, want %q", c.cols, c.opts, err, c.want)
+		}
+	}
+	// Many wide columns: each below the limit, together above it.
+	var cols []string
+	for i := range 17 {
+		cols = append(cols, fmt.Sprintf("c%d CHAR(1048576)", i))
+	}
+	_, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, cols...)}.ctx())
+	if err == nil || !strings.Contains(err.Error(), "narrow the type of column 'c0' (CHAR(1048576))") {
+		t.Errorf("17 CHAR(1048576) columns: %v", err)
+	}
+	if _, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, cols[:15]...)}.ctx()); err != nil {
+		t.Errorf("15 CHAR(1048576) columns: %v", err)
+	}
 }
