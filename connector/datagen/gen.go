@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/stromio/strom/table"
 )
@@ -66,6 +67,7 @@ func (r *rng) unit() float64 { return float64(r.next()>>11) / (1 << 53) }
 type genCtx struct {
 	now    int64 // epoch ms
 	offset int64 // ms to add for local time
+	bytes  int64 // the bytes of strings, byte strings and nested values generated
 }
 
 func newGenCtx(now int64, loc *time.Location) genCtx {
@@ -108,6 +110,10 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		return table.DecimalValue(table.NewDecimalBig(randBig(r, f.dlo, f.dhi), t.Scale()))
 	case table.RootChar, table.RootVarChar:
 		n := f.len(r)
+		if n == 0 {
+			return table.Str("")
+		}
+		c.bytes += int64(n)
 		b := make([]byte, n)
 		for i := 0; i < n; i += 16 {
 			x := r.next()
@@ -116,9 +122,11 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 				x >>= 4
 			}
 		}
-		return table.Str(string(b))
+		// b is not written again: the string takes it without a copy.
+		return table.Str(unsafe.String(&b[0], n))
 	case table.RootBinary, table.RootVarBinary:
 		n := f.len(r)
+		c.bytes += int64(n)
 		b := make([]byte, n)
 		for i := 0; i < n; i += 8 {
 			x := r.next()
@@ -148,6 +156,7 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		return table.IntervalMonths(int32(r.next()))
 	case table.RootArray:
 		n := f.len(r)
+		c.bytes += int64(n) * valueBytes
 		out := make([]table.Value, n)
 		for i := range out {
 			out[i] = f.elems[0].value(r, g, c)
@@ -155,6 +164,7 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		return table.Array(out)
 	case table.RootMap:
 		n := f.len(r)
+		c.bytes += 2 * int64(n) * valueBytes
 		keys, vals := make([]table.Value, 0, n), make([]table.Value, 0, n)
 		// A key once: the keys so far by hash (the indexes of keys
 		// with that hash), so that a map of n entries costs O(n)
@@ -174,6 +184,7 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		}
 		return table.Map(keys, vals)
 	case table.RootRow:
+		c.bytes += int64(len(f.elems)) * valueBytes
 		out := make([]table.Value, len(f.elems))
 		for i, e := range f.elems {
 			out[i] = e.value(r, g, c)

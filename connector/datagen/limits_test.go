@@ -3,6 +3,8 @@ package datagen
 import (
 	"context"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -114,5 +116,50 @@ func TestRowBytesLimit(t *testing.T) {
 	}
 	if _, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, cols[:15]...)}.ctx()); err != nil {
 		t.Errorf("15 CHAR(1048576) columns: %v", err)
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// A Read stops at about readBytes generated: a buffer of 128 rows with
+// 1 MiB strings gets 4 rows (4 MiB), not 128 MiB; a string is allocated
+// once (not built in bytes and copied).
+func TestReadBytesBounded(t *testing.T) {
+	s := fixture{schema: schema(t, "s STRING"), opts: map[string]string{"fields.s.length": "1048576", "number-of-rows": "20"}}.source(t)
+	splits, _ := s.Splits(context.Background())
+	r, err := s.Open(context.Background(), splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]table.Row, 128)
+	var n int
+	if a := allocated(func() { n, err = r.Read(context.Background(), buf[:1]) }); err != nil || n != 1 || a > 3<<19 {
+		t.Fatalf("a Read of one row of a 1 MiB string: %d rows, %v, %d bytes allocated", n, err, a)
+	}
+	total := 1
+	for total < 20 {
+		a := allocated(func() { n, err = r.Read(context.Background(), buf) })
+		if err != nil || n == 0 || n > readBytes>>20 || a > readBytes+2<<20 {
+			t.Fatalf("a Read of 1 MiB strings into %d rows: %d rows, %v, %d bytes allocated", len(buf), n, err, a)
+		}
+		total += n
+	}
+	if n, err := r.Read(context.Background(), buf); n != 0 || err != io.EOF {
+		t.Fatalf("after 20 rows: %d, %v", n, err)
+	}
+	// Small rows fill the buffer.
+	s = fixture{schema: schema(t, "a BIGINT", "s STRING")}.source(t)
+	splits, _ = s.Splits(context.Background())
+	r, _ = s.Open(context.Background(), splits[0], nil)
+	if n, err := r.Read(context.Background(), buf); n != len(buf) || err != nil {
+		t.Fatalf("small rows: %d of %d, %v", n, len(buf), err)
 	}
 }

@@ -125,6 +125,12 @@ func (r *reader) ReuseRecords() { r.reuse = true }
 // maxRateWait bounds how long one Read waits for the rate limit.
 const maxRateWait = 20 * time.Millisecond
 
+// readBytes bounds the bytes one Read generates (strings, byte strings and
+// nested values): a Read ends after the row that reaches it, so a batch
+// of rows with 1 MiB strings holds a few MiB, not the buffer's length
+// times 1 MiB. A Read returns at least one row.
+const readBytes = 4 << 20
+
 // row returns the index in the table of the split's row n.
 func (r *reader) row(n uint64) uint64 {
 	if r.src.cfg.bounded {
@@ -175,6 +181,10 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 		}
 	}
 	for j := range k {
+		if c.bytes >= readBytes {
+			k = j
+			break
+		}
 		g := r.row(r.n + j)
 		fields := store[int(j)*width : int(j+1)*width : int(j+1)*width]
 		if r.src.out == nil {
