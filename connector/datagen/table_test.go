@@ -448,16 +448,92 @@ func TestRestoreRefused(t *testing.T) {
 }
 
 func TestPositionRoundTrip(t *testing.T) {
-	for _, p := range []position{{0, 1, 0, 0}, {3, 4, math.MaxUint64, 1 << 40}, {maxSplits - 1, maxSplits, 12345, math.MaxUint64}} {
+	for _, p := range []position{
+		{version: 2, split: 0, splits: 1},
+		{version: 2, split: 3, splits: 4, seed: math.MaxUint64, rows: 1 << 40},
+		{version: 2, split: maxSplits - 1, splits: maxSplits, seed: 12345, rows: math.MaxUint64},
+		{version: 2, split: 1, splits: 2, seed: 7, bounded: true, total: 11, rows: 6},
+		{version: 2, split: 0, splits: 3, bounded: true, total: math.MaxUint64, rows: math.MaxUint64 / 3},
+		{version: 1, split: 3, splits: 4, seed: math.MaxUint64, rows: 1 << 40},
+	} {
 		got, err := decodePosition(encodePosition(p))
 		if err != nil || got != p {
 			t.Fatalf("%+v: got %+v, %v", p, got, err)
 		}
 	}
-	b := encodePosition(position{1, 2, 3, 4})
-	b[0] = 2
-	if _, err := decodePosition(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "version 2") {
+	for _, p := range []position{
+		{version: 2, split: 1, splits: 2, bounded: true, total: 11, rows: 7}, // beyond the split's 6 rows
+		{version: 2, split: 0, splits: 1, bounded: false, total: 3},
+		{version: 3, split: 1, splits: 2, seed: 3, rows: 4},
+	} {
+		if _, err := decodePosition(encodePosition(p)); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%+v: %v", p, err)
+		}
+	}
+	b := encodePosition(position{version: 2, split: 1, splits: 2, seed: 3, rows: 4})
+	b[0] = 3
+	if _, err := decodePosition(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "version 3") {
 		t.Fatalf("a newer version: %v", err)
+	}
+}
+
+// A restore into a table of another length ('number-of-rows', a
+// sequence's start and end, bounded or not) is refused: a split's rows
+// depend on the table's length, so it would repeat and skip rows.
+func TestRestoreChangedLength(t *testing.T) {
+	mk := func(opts map[string]string) *source {
+		return fixture{schema: schema(t, "v BIGINT"), opts: opts, par: 2}.source(t)
+	}
+	rows := func(n string) map[string]string { return map[string]string{"seed": "1", "number-of-rows": n} }
+	seq := func(end string) map[string]string {
+		return map[string]string{"seed": "1", "fields.v.kind": "sequence", "fields.v.start": "1", "fields.v.end": end}
+	}
+	for _, c := range []struct {
+		from, to map[string]string
+		want     string
+	}{
+		{rows("10"), rows("20"), "the restored position is of a table of 10 rows, the table now is a table of 20 rows"},
+		{rows("20"), rows("10"), "a table of 20 rows, the table now is a table of 10 rows"},
+		{rows("10"), map[string]string{"seed": "1"}, "the table now is an unbounded table"},
+		{map[string]string{"seed": "1"}, rows("10"), "the restored position is of an unbounded table"},
+		{seq("10"), seq("30"), "a table of 10 rows, the table now is a table of 30 rows"},
+		{seq("10"), rows("10"), ""},
+		{rows("10"), rows("10"), ""},
+	} {
+		s := mk(c.from)
+		splits, _ := s.Splits(context.Background())
+		_, pos := readSplit(t, s, splits[1], nil, 2)
+		_, err := mk(c.to).Open(context.Background(), splits[1], pos)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v -> %v: %v", c.from, c.to, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "restore with the 'number-of-rows'") {
+			t.Errorf("%v -> %v: got %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+}
+
+// A version 1 position (split, splits, seed, rows) restores as before:
+// the split continues after its rows; one beyond the end of its split
+// (the table was made shorter) is refused, no longer taken as the end.
+func TestRestoreVersion1(t *testing.T) {
+	mk := func(n string) *source {
+		return fixture{schema: schema(t, "v BIGINT"), opts: map[string]string{"seed": "1", "number-of-rows": n}, par: 2}.source(t)
+	}
+	s := mk("20")
+	splits, _ := s.Splits(context.Background())
+	whole, _ := readSplit(t, s, splits[1], nil, 100)
+	v1 := encodePosition(position{version: 1, split: 1, splits: 2, seed: 1, rows: 4})
+	rest, _ := readSplit(t, s, splits[1], v1, 100)
+	if !slices.Equal(rowStrings(rest), rowStrings(whole[4:])) {
+		t.Fatalf("restored from a version 1 position:\n%v\nwant\n%v", rowStrings(rest), rowStrings(whole[4:]))
+	}
+	v1 = encodePosition(position{version: 1, split: 1, splits: 2, seed: 1, rows: 8})
+	if _, err := mk("10").Open(context.Background(), splits[1], v1); err == nil || !strings.Contains(err.Error(), "8 rows into the split, which now has 5") {
+		t.Fatalf("a version 1 position beyond its split: %v", err)
 	}
 }
 
@@ -590,8 +666,10 @@ func TestErrors(t *testing.T) {
 }
 
 func FuzzDecodePosition(f *testing.F) {
-	f.Add(encodePosition(position{1, 2, 3, 4}))
-	f.Add(encodePosition(position{0, 1, math.MaxUint64, math.MaxUint64}))
+	f.Add(encodePosition(position{version: 2, split: 1, splits: 2, seed: 3, rows: 4}))
+	f.Add(encodePosition(position{version: 2, split: 0, splits: 1, seed: math.MaxUint64, rows: math.MaxUint64}))
+	f.Add(encodePosition(position{version: 2, split: 2, splits: 3, seed: 5, bounded: true, total: 100, rows: 10}))
+	f.Add(encodePosition(position{version: 1, split: 1, splits: 2, seed: 3, rows: 4}))
 	f.Add([]byte{1, 0, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePosition(b)
@@ -601,8 +679,11 @@ func FuzzDecodePosition(f *testing.F) {
 			}
 			return
 		}
-		if p.split >= p.splits || !slices.Equal(encodePosition(p), b) {
+		if p.split >= p.splits || !p.bounded && p.total != 0 || !slices.Equal(encodePosition(p), b) {
 			t.Fatalf("%x decodes to %+v, which encodes otherwise", b, p)
+		}
+		if lo, hi := splitRange(p.total, p.split, p.splits); p.bounded && p.rows > hi-lo {
+			t.Fatalf("%x decodes to %+v, more rows than its split has", b, p)
 		}
 	})
 }
