@@ -2,6 +2,7 @@ package streamsql_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -178,5 +179,30 @@ func TestDatagenScanParallelism(t *testing.T) {
 	}
 	if len(seen) != 100 || len(col.rows["out"]) != 100 {
 		t.Fatalf("%d rows, %d ids, want 100", len(col.rows["out"]), len(seen))
+	}
+}
+
+// TestDatagenCancel cancels jobs whose rate-limited datagen source waits
+// for its next row: every one ends with stream.ErrCanceled, none with the
+// source's failure (the wait cut short is nothing to read, not an error).
+func TestDatagenCancel(t *testing.T) {
+	for i := range 6 {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 2,
+			Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+		job, _, err := s.Submit(context.Background(), `
+		CREATE TABLE gen (id INT) WITH ('connector' = 'datagen', 'rows-per-second' = '1');
+		CREATE TABLE out (id INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT id FROM gen;`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first row of each split comes at once, the next after 2 s:
+		// the sources are waiting for the rate limit.
+		waitFor(t, "the first rows", func() bool { return recordsOutOf(job, "scan:gen") >= 2 })
+		job.Cancel()
+		if err := job.Wait(); !errors.Is(err, stream.ErrCanceled) || strings.Contains(err.Error(), "datagen") {
+			t.Fatalf("run %d: a cancelled job ends with %v, want %v", i, err, stream.ErrCanceled)
+		}
 	}
 }

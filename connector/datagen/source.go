@@ -222,8 +222,8 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 }
 
 // due returns how many rows the rate limit lets the reader return now,
-// after waiting (at most maxRateWait, or until ctx ends) for the next one
-// when none is due. The split's share of 'rows-per-second' is paced on
+// after waiting (at most maxRateWait, or until ctx ends: then 0) for the
+// next one when none is due. The split's share of 'rows-per-second' is paced on
 // the wall clock from when the reader opened: row m after the opening is
 // due m/rate seconds after it.
 func (r *reader) due(ctx context.Context) (uint64, error) {
@@ -241,8 +241,11 @@ func (r *reader) due(ctx context.Context) (uint64, error) {
 		t := time.NewTimer(min(max(wait, time.Microsecond), maxRateWait))
 		select {
 		case <-ctx.Done():
+			// Nothing is available (the Reader contract's (0, nil)):
+			// the source's task sees the cancellation itself, and an
+			// error here would report a cancelled job as failed.
 			t.Stop()
-			return 0, ctx.Err()
+			return 0, nil
 		case <-t.C:
 		}
 	}
