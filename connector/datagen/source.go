@@ -225,12 +225,22 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 // after waiting (at most maxRateWait, or until ctx ends: then 0) for the
 // next one when none is due. The split's share of 'rows-per-second' is paced on
 // the wall clock from when the reader opened: row m after the opening is
-// due m/rate seconds after it.
+// due m/rate seconds after it, with at most a second's rows owed (after a
+// stall the start moves forward).
 func (r *reader) due(ctx context.Context) (uint64, error) {
 	for try := 0; ; try++ {
-		elapsed := r.src.wall().Sub(r.wallStart).Seconds()
-		allowed := uint64(min(elapsed*r.rate, 1<<62)) + 1
+		now := r.src.wall()
+		elapsed := now.Sub(r.wallStart).Seconds()
 		done := r.n - r.openedAt
+		// At most a second of rows owed (as Guava's RateLimiter in
+		// Flink): after a stall (backpressure, a slow sink) the start
+		// moves forward, so the rows owed since are not sent at once.
+		// (allowed counts the row due at once, hence the -1.)
+		if owed := float64(done) + max(r.rate, 1) - 1; elapsed*r.rate > owed {
+			elapsed = owed / r.rate
+			r.wallStart = now.Add(-time.Duration(min(elapsed, 1<<30) * float64(time.Second)))
+		}
+		allowed := uint64(min(elapsed*r.rate, 1<<62)) + 1
 		if allowed > done {
 			return allowed - done, nil
 		}

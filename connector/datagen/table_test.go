@@ -601,6 +601,46 @@ func TestRowsPerSecond(t *testing.T) {
 	}
 }
 
+// After a stall (the reader not read for a minute) the rate limit owes at
+// most a second of rows: the next Read returns those, not the minute's,
+// and the pace goes on from there.
+func TestRowsPerSecondAfterStall(t *testing.T) {
+	w := &fakeWall{t: time.Unix(1000, 0)}
+	s := fixture{schema: schema(t, "v INT"), opts: map[string]string{"rows-per-second": "10"}, par: 1}.source(t)
+	s.wallNow = w.now
+	splits, _ := s.Splits(context.Background())
+	r, err := s.Open(context.Background(), splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]table.Row, 1000)
+	read := func() int {
+		n, err := r.Read(context.Background(), buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := read(); n != 1 {
+		t.Fatalf("at open: %d rows", n)
+	}
+	w.t = w.t.Add(time.Minute)
+	if n := read(); n != 10 {
+		t.Fatalf("after a stall of a minute at 10 rows/s: %d rows, want 10", n)
+	}
+	if n := read(); n != 0 {
+		t.Fatalf("right after: %d rows", n)
+	}
+	w.t = w.t.Add(500 * time.Millisecond)
+	if n := read(); n != 5 {
+		t.Fatalf("0.5 s later: %d rows, want 5", n)
+	}
+	w.t = w.t.Add(2 * time.Second)
+	if n := read(); n != 10 { // again at most a second owed
+		t.Fatalf("2 s later: %d rows, want 10", n)
+	}
+}
+
 func TestAllowsOption(t *testing.T) {
 	f := TableFactory()
 	for k, want := range map[string]bool{"fields.a.kind": true, "fields.a.b.min": true, "fields.a.null-rate": true,
