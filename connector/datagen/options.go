@@ -600,7 +600,7 @@ func sequence(o *connector.TableOptions, fd *field, opts map[string]string, key 
 		var se [2]float64
 		for i, opt := range []string{FieldStart, FieldEnd} {
 			v, err := strconv.ParseFloat(strings.TrimSpace(opts[opt]), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || t.Root() == table.RootFloat && math.Abs(v) > math.MaxFloat32 {
 				return bad(opt, fmt.Sprintf("want a finite number of type %s", t))
 			}
 			se[i] = v
