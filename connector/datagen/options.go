@@ -480,21 +480,29 @@ func buildField(o *connector.TableOptions, path string, t table.Type, perField m
 		p, s := t.Precision(), t.Scale()
 		lim := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil), big.NewInt(1))
 		fd.dlo, fd.dhi = new(big.Int).Neg(lim), lim
-		for _, b := range []struct {
+		// min rounds up and max down to the scale, so that every value
+		// lies in [min, max].
+		var exact [2]table.Decimal
+		for i, b := range []struct {
 			opt string
 			v   **big.Int
-		}{{FieldMin, &fd.dlo}, {FieldMax, &fd.dhi}} {
+			up  bool
+		}{{FieldMin, &fd.dlo, true}, {FieldMax, &fd.dhi, false}} {
 			if !has(b.opt) {
 				continue
 			}
-			d, err := parseDecimal(opts[b.opt], p, s)
+			d, x, err := parseDecimalBound(opts[b.opt], p, s, b.up)
 			if err != nil {
 				return nil, bad(b.opt, err.Error())
 			}
-			*b.v = d
+			*b.v, exact[i] = d, x
+		}
+		if has(FieldMin) && has(FieldMax) && exact[0].Cmp(exact[1]) > 0 {
+			return nil, o.Errorf("column '%s': 'min' %s is greater than 'max' %s", path, opts[FieldMin], opts[FieldMax])
 		}
 		if fd.dlo.Cmp(fd.dhi) > 0 {
-			return nil, o.Errorf("column '%s': 'min' %s is greater than 'max' %s", path, opts[FieldMin], opts[FieldMax])
+			return nil, o.Errorf("column '%s': no value of %s lies in ['min' %s, 'max' %s] (they fall between two values of scale %d); widen the range",
+				path, t, opts[FieldMin], opts[FieldMax], s)
 		}
 	case table.RootTimestamp, table.RootTimestampLTZ:
 		if has(FieldMaxPast) {
@@ -701,6 +709,29 @@ func parseDecimal(str string, p, s int) (*big.Int, error) {
 		return nil, fmt.Errorf("want a number that fits DECIMAL(%d, %d)", p, s)
 	}
 	return d.Unscaled(), nil
+}
+
+// parseDecimalBound returns the unscaled value of str at scale s, rounded
+// up (min) or down (max) to that scale, which must fit DECIMAL(p, s); and
+// str's exact value.
+func parseDecimalBound(str string, p, s int, up bool) (*big.Int, table.Decimal, error) {
+	want := fmt.Errorf("want a number that fits DECIMAL(%d, %d)", p, s)
+	x, err := table.ParseDecimal(strings.TrimSpace(str))
+	if err != nil {
+		return nil, x, want
+	}
+	d := x
+	if x.Scale() > s {
+		q, m := new(big.Int).DivMod(x.Unscaled(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale()-s)), nil), new(big.Int))
+		if up && m.Sign() != 0 { // DivMod's q is the floor
+			q.Add(q, big.NewInt(1))
+		}
+		d = table.NewDecimalBig(q, s)
+	}
+	if d = d.Rescale(s); !d.Fits(p, s) {
+		return nil, x, want
+	}
+	return d.Unscaled(), x, nil
 }
 
 // closest returns the candidate nearest to s in edit distance, when it is

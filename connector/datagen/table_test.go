@@ -308,6 +308,43 @@ func TestRandomRanges(t *testing.T) {
 	}
 }
 
+// DECIMAL min and max off the scale round inwards (min up, max down), so
+// every value lies in [min, max]; a range without a value of the scale is
+// refused.
+func TestDecimalBoundsRoundInwards(t *testing.T) {
+	for _, c := range []struct {
+		typ, min, max string
+		lo, hi        int64 // unscaled
+	}{
+		{"DECIMAL(10, 2)", "0.004", "0.016", 1, 1},
+		{"DECIMAL(10, 2)", "0.005", "0.024", 1, 2},
+		{"DECIMAL(10, 2)", "-0.016", "-0.004", -1, -1},
+		{"DECIMAL(10, 2)", "-0.011", "0.011", -1, 1},
+		{"DECIMAL(10, 2)", "0.01", "0.02", 1, 2},
+		{"DECIMAL(3, 2)", "-9.996", "9.996", -999, 999}, // 10.00 would not fit
+		{"DECIMAL(5, 0)", "0.5", "2.5", 1, 2},
+	} {
+		opts := map[string]string{"fields.d.min": c.min, "fields.d.max": c.max, "number-of-rows": "200", "seed": "3"}
+		s := fixture{schema: schema(t, "d "+c.typ), opts: opts}.source(t)
+		if f := s.cfg.cols[0]; f.dlo.Int64() != c.lo || f.dhi.Int64() != c.hi {
+			t.Errorf("%s [%s, %s]: unscaled [%v, %v], want [%d, %d]", c.typ, c.min, c.max, f.dlo, f.dhi, c.lo, c.hi)
+			continue
+		}
+		lo, _ := table.ParseDecimal(c.min)
+		hi, _ := table.ParseDecimal(c.max)
+		for _, r := range readAll(t, s, 1000) {
+			if d := r.Fields[0].AsDecimal(); d.Cmp(lo) < 0 || d.Cmp(hi) > 0 {
+				t.Fatalf("%s [%s, %s]: value %v", c.typ, c.min, c.max, d)
+			}
+		}
+	}
+	_, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, "d DECIMAL(10, 2)"),
+		opts: map[string]string{"fields.d.min": "0.004", "fields.d.max": "0.006"}}.ctx())
+	if err == nil || !strings.Contains(err.Error(), "no value of DECIMAL(10, 2) lies in ['min' 0.004, 'max' 0.006]") {
+		t.Fatalf("a range between two values of the scale: %v", err)
+	}
+}
+
 func TestNullRate(t *testing.T) {
 	for _, c := range []struct {
 		rate     string
