@@ -77,6 +77,14 @@ func newGenCtx(now int64, loc *time.Location) genCtx {
 
 const hexDigits = "0123456789abcdef"
 
+// The ranges of random INTERVALs: those of strom's interval types,
+// INTERVAL DAY(2) TO SECOND(3) (up to 99 days 23:59:59.999) and INTERVAL
+// YEAR(2) TO MONTH (up to 99 years 11 months), either sign.
+const (
+	maxIntervalMillis = 100*86_400_000 - 1
+	maxIntervalMonths = 100*12 - 1
+)
+
 // keysEqual compares two keys of a generated MAP (a test counts the
 // comparisons through it).
 var keysEqual = func(a, b table.Value) bool { return a.Equal(b) }
@@ -151,9 +159,9 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		}
 		return table.TimestampMillis(trunc(ts, t.Precision()))
 	case table.RootIntervalDayTime:
-		return table.IntervalMillis(int64(r.next()))
+		return table.IntervalMillis(r.between(-maxIntervalMillis, maxIntervalMillis))
 	case table.RootIntervalYearMonth:
-		return table.IntervalMonths(int32(r.next()))
+		return table.IntervalMonths(int32(r.between(-maxIntervalMonths, maxIntervalMonths)))
 	case table.RootArray:
 		n := f.len(r)
 		c.bytes += int64(n) * valueBytes

@@ -345,6 +345,26 @@ func TestDecimalBoundsRoundInwards(t *testing.T) {
 	}
 }
 
+// Random INTERVALs lie in their types' ranges: INTERVAL DAY(2) TO
+// SECOND(3) and INTERVAL YEAR(2) TO MONTH, two digits of days or years.
+func TestIntervalRanges(t *testing.T) {
+	s := fixture{schema: schema(t, "a INTERVAL DAY TO SECOND", "b INTERVAL YEAR TO MONTH"), opts: map[string]string{"number-of-rows": "2000", "seed": "2"}}.source(t)
+	var neg, pos bool
+	for _, r := range readAll(t, s, 10000) {
+		ms, months := r.Fields[0].AsInterval(), r.Fields[1].AsInterval()
+		if ms < -maxIntervalMillis || ms > maxIntervalMillis || months < -maxIntervalMonths || months > maxIntervalMonths {
+			t.Fatalf("row %v: outside DAY(2) TO SECOND(3), YEAR(2) TO MONTH", r)
+		}
+		neg, pos = neg || ms < 0 && months < 0, pos || ms > 0 && months > 0
+	}
+	if !neg || !pos {
+		t.Fatal("intervals of one sign only")
+	}
+	if maxIntervalMillis != 8_639_999_999 || maxIntervalMonths != 1199 {
+		t.Fatal("the bounds are not 99 days 23:59:59.999 and 99 years 11 months")
+	}
+}
+
 func TestNullRate(t *testing.T) {
 	for _, c := range []struct {
 		rate     string
