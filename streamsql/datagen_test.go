@@ -206,3 +206,39 @@ func TestDatagenCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestDatagenScanParallelismAboveMax: a 'scan.parallelism' above the
+// job's max parallelism is refused when the job is planned, naming the
+// option and the bound.
+func TestDatagenScanParallelismAboveMax(t *testing.T) {
+	for _, c := range []struct {
+		maxPar, scanPar int
+		want            string
+	}{
+		{0, 200, "option 'scan.parallelism' is '200', above the job's max parallelism 128"},
+		{4, 5, "lower 'scan.parallelism' to at most 4"},
+		{4, 4, ""},
+	} {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 1, MaxParallelism: c.maxPar,
+			Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		job, _, err := s.Submit(ctx, fmt.Sprintf(`
+		CREATE TABLE gen (id INT) WITH ('connector' = 'datagen', 'scan.parallelism' = '%d', 'number-of-rows' = '10');
+		CREATE TABLE out (id INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT id FROM gen;`, c.scanPar))
+		if err == nil {
+			err = job.Wait()
+		}
+		cancel()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("max %d, scan.parallelism %d: %v", c.maxPar, c.scanPar, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "table `gen`") {
+			t.Errorf("max %d, scan.parallelism %d: got %v, want %q", c.maxPar, c.scanPar, err, c.want)
+		}
+	}
+}

@@ -575,6 +575,10 @@ func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, e
 		tc.NowMillis = tr.env.Clock().NowMillis
 	}
 	if n > 0 && tr.scansInParallel(t) {
+		if tr.env != nil && n > tr.env.MaxParallelism() {
+			return tc, fmt.Errorf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
+				t.Name, t.Connector, connector.OptScanParallelism, n, tr.env.MaxParallelism(), connector.OptScanParallelism, tr.env.MaxParallelism())
+		}
 		tc.Parallelism = n
 	}
 	loc, err := tr.p.Location()
