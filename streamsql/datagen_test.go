@@ -242,3 +242,24 @@ func TestDatagenScanParallelismAboveMax(t *testing.T) {
 		}
 	}
 }
+
+// TestDatagenComputedColumnOption: a per-column option of a computed
+// column is refused as such (the planner passes the computed columns to
+// the factory), not as an option of a column the table does not have.
+func TestDatagenComputedColumnOption(t *testing.T) {
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+		Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	job, _, err := s.Submit(ctx, `
+		CREATE TABLE gen (a INT, c AS a + 1) WITH ('connector' = 'datagen', 'number-of-rows' = '10', 'fields.c.min' = '1');
+		CREATE TABLE out (a INT, c INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT a, c FROM gen;`)
+	if err == nil {
+		err = job.Wait()
+	}
+	if err == nil || !strings.Contains(err.Error(), "option 'fields.c.min': column 'c' is computed (AS a + 1)") {
+		t.Fatalf("an option of a computed column: %v", err)
+	}
+}

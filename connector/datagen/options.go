@@ -196,7 +196,7 @@ func parseConfig(f *Factory, t connector.TableContext) (*config, *connector.Tabl
 		}
 		path, opt := rest[:i], rest[i+1:]
 		if _, ok := paths[path]; !ok {
-			for _, c := range t.Schema.Columns {
+			for _, c := range slices.Concat(t.Schema.Columns, t.Computed) {
 				if c.Name == path && c.Computed != "" {
 					return nil, o, o.Errorf("option '%s': column '%s' is computed (AS %s); the connector generates only physical columns", k, path, c.Computed)
 				}
