@@ -19,7 +19,8 @@ import (
 // table (g counts from 0) is a pure function of (seed, g): a bounded
 // table of N rows gives split i of k the rows [N*i/k, N*(i+1)/k), an
 // unbounded one the rows i, i+k, i+2k, ... A split's position is the
-// number of rows it returned, with the seed and the split layout.
+// number of rows it returned, with the seed, the split layout and the
+// table's length (bounded or not, N).
 type source struct {
 	cfg *config
 	// out: the generated fields, each a column index and a path of ROW
