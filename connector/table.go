@@ -68,6 +68,10 @@ type TableContext struct {
 	// Location is the session time zone ('table.local-time-zone'), for a
 	// source that makes TIMESTAMP values from the time; nil is UTC.
 	Location *time.Location
+	// Computed are the table's computed columns (Column.Computed set),
+	// which Schema leaves out: for the messages of a factory that takes
+	// per-column options (a computed column's is an error that says so).
+	Computed []table.Column
 }
 
 // TableSourceFactory is a TableFactory that can read a table. Rows have

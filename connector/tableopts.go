@@ -2,6 +2,7 @@ package connector
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,6 +177,9 @@ func ParseDuration(v string) (time.Duration, error) {
 		return d, nil
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+		if n > math.MaxInt64/int64(time.Millisecond) {
+			return 0, fmt.Errorf("duration %q is too long (at most %v)", v, time.Duration(math.MaxInt64))
+		}
 		return time.Duration(n) * time.Millisecond, nil
 	}
 	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
@@ -200,6 +204,9 @@ func ParseDuration(v string) (time.Duration, error) {
 		unit = 24 * time.Hour
 	default:
 		return 0, fmt.Errorf("invalid duration %q", v)
+	}
+	if n > math.MaxInt64/int64(unit) {
+		return 0, fmt.Errorf("duration %q is too long (at most %v)", v, time.Duration(math.MaxInt64))
 	}
 	return time.Duration(n) * unit, nil
 }

@@ -37,7 +37,7 @@ func TestCheckTableOptions(t *testing.T) {
 			t.Errorf("%q: %v %v", in, d, err)
 		}
 	}
-	for _, in := range []string{"", "x", "-1", "1 fortnight", "-5s"} {
+	for _, in := range []string{"", "x", "-1", "1 fortnight", "-5s", "9223372036854775807", "9223372036855 ms", "106752 d", "9223372036854775807 h"} {
 		if _, err := ParseDuration(in); err == nil {
 			t.Errorf("%q parsed", in)
 		}

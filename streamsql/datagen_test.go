@@ -2,6 +2,7 @@ package streamsql_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -178,5 +179,87 @@ func TestDatagenScanParallelism(t *testing.T) {
 	}
 	if len(seen) != 100 || len(col.rows["out"]) != 100 {
 		t.Fatalf("%d rows, %d ids, want 100", len(col.rows["out"]), len(seen))
+	}
+}
+
+// TestDatagenCancel cancels jobs whose rate-limited datagen source waits
+// for its next row: every one ends with stream.ErrCanceled, none with the
+// source's failure (the wait cut short is nothing to read, not an error).
+func TestDatagenCancel(t *testing.T) {
+	for i := range 6 {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 2,
+			Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+		job, _, err := s.Submit(context.Background(), `
+		CREATE TABLE gen (id INT) WITH ('connector' = 'datagen', 'rows-per-second' = '1');
+		CREATE TABLE out (id INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT id FROM gen;`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first row of each split comes at once, the next after 2 s:
+		// the sources are waiting for the rate limit.
+		waitFor(t, "the first rows", func() bool { return recordsOutOf(job, "scan:gen") >= 2 })
+		job.Cancel()
+		if err := job.Wait(); !errors.Is(err, stream.ErrCanceled) || strings.Contains(err.Error(), "datagen") {
+			t.Fatalf("run %d: a cancelled job ends with %v, want %v", i, err, stream.ErrCanceled)
+		}
+	}
+}
+
+// TestDatagenScanParallelismAboveMax: a 'scan.parallelism' above the
+// job's max parallelism is refused when the job is planned, naming the
+// option and the bound.
+func TestDatagenScanParallelismAboveMax(t *testing.T) {
+	for _, c := range []struct {
+		maxPar, scanPar int
+		want            string
+	}{
+		{0, 200, "option 'scan.parallelism' is '200', above the job's max parallelism 128"},
+		{4, 5, "lower 'scan.parallelism' to at most 4"},
+		{4, 4, ""},
+	} {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 1, MaxParallelism: c.maxPar,
+			Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		job, _, err := s.Submit(ctx, fmt.Sprintf(`
+		CREATE TABLE gen (id INT) WITH ('connector' = 'datagen', 'scan.parallelism' = '%d', 'number-of-rows' = '10');
+		CREATE TABLE out (id INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT id FROM gen;`, c.scanPar))
+		if err == nil {
+			err = job.Wait()
+		}
+		cancel()
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("max %d, scan.parallelism %d: %v", c.maxPar, c.scanPar, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "table `gen`") {
+			t.Errorf("max %d, scan.parallelism %d: got %v, want %q", c.maxPar, c.scanPar, err, c.want)
+		}
+	}
+}
+
+// TestDatagenComputedColumnOption: a per-column option of a computed
+// column is refused as such (the planner passes the computed columns to
+// the factory), not as an option of a column the table does not have.
+func TestDatagenComputedColumnOption(t *testing.T) {
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+		Factories: []connector.TableFactory{datagen.TableFactory(), col}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	job, _, err := s.Submit(ctx, `
+		CREATE TABLE gen (a INT, c AS a + 1) WITH ('connector' = 'datagen', 'number-of-rows' = '10', 'fields.c.min' = '1');
+		CREATE TABLE out (a INT, c INT) WITH ('connector' = 'collect');
+		INSERT INTO out SELECT a, c FROM gen;`)
+	if err == nil {
+		err = job.Wait()
+	}
+	if err == nil || !strings.Contains(err.Error(), "option 'fields.c.min': column 'c' is computed (AS a + 1)") {
+		t.Fatalf("an option of a computed column: %v", err)
 	}
 }

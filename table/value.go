@@ -688,13 +688,14 @@ func AppendJavaDouble(dst []byte, f float64) []byte {
 }
 
 func appendIntervalDT(dst []byte, ms int64) []byte {
+	u := uint64(ms) // the magnitude, also of math.MinInt64
 	if ms < 0 {
 		dst = append(dst, '-')
-		ms = -ms
+		u = -u
 	} else {
 		dst = append(dst, '+')
 	}
-	dst = strconv.AppendInt(dst, ms/86_400_000, 10)
+	dst = strconv.AppendUint(dst, u/86_400_000, 10)
 	dst = append(dst, ' ')
-	return AppendTimeOfDay(dst, (ms%86_400_000)*1e6, 3)
+	return AppendTimeOfDay(dst, int64(u%86_400_000)*1e6, 3)
 }

@@ -11,6 +11,7 @@
 // a bounded table gives split i of k the rows [N*i/k, N*(i+1)/k), an
 // unbounded one the rows i, i+k, i+2k, ... So the rows do not depend on
 // the parallelism, a projection gives the values of the whole rows, and a
-// split's position (its row count, with the seed and the layout) is all
-// a restore needs to continue exactly where it stopped.
+// split's position (its row count, with the seed, the layout and the
+// table's length) is all a restore needs to continue exactly where it
+// stopped, or to refuse a table that changed under it.
 package datagen

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/stromio/strom/table"
 )
@@ -66,6 +67,7 @@ func (r *rng) unit() float64 { return float64(r.next()>>11) / (1 << 53) }
 type genCtx struct {
 	now    int64 // epoch ms
 	offset int64 // ms to add for local time
+	bytes  int64 // the bytes of strings, byte strings and nested values generated
 }
 
 func newGenCtx(now int64, loc *time.Location) genCtx {
@@ -74,6 +76,18 @@ func newGenCtx(now int64, loc *time.Location) genCtx {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// The ranges of random INTERVALs: those of strom's interval types,
+// INTERVAL DAY(2) TO SECOND(3) (up to 99 days 23:59:59.999) and INTERVAL
+// YEAR(2) TO MONTH (up to 99 years 11 months), either sign.
+const (
+	maxIntervalMillis = 100*86_400_000 - 1
+	maxIntervalMonths = 100*12 - 1
+)
+
+// keysEqual compares two keys of a generated MAP (a test counts the
+// comparisons through it).
+var keysEqual = func(a, b table.Value) bool { return a.Equal(b) }
 
 // value generates the value of f for row g (r is the column's stream).
 func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
@@ -104,6 +118,10 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		return table.DecimalValue(table.NewDecimalBig(randBig(r, f.dlo, f.dhi), t.Scale()))
 	case table.RootChar, table.RootVarChar:
 		n := f.len(r)
+		if n == 0 {
+			return table.Str("")
+		}
+		c.bytes += int64(n)
 		b := make([]byte, n)
 		for i := 0; i < n; i += 16 {
 			x := r.next()
@@ -112,9 +130,11 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 				x >>= 4
 			}
 		}
-		return table.Str(string(b))
+		// b is not written again: the string takes it without a copy.
+		return table.Str(unsafe.String(&b[0], n))
 	case table.RootBinary, table.RootVarBinary:
 		n := f.len(r)
+		c.bytes += int64(n)
 		b := make([]byte, n)
 		for i := 0; i < n; i += 8 {
 			x := r.next()
@@ -139,11 +159,12 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		}
 		return table.TimestampMillis(trunc(ts, t.Precision()))
 	case table.RootIntervalDayTime:
-		return table.IntervalMillis(int64(r.next()))
+		return table.IntervalMillis(r.between(-maxIntervalMillis, maxIntervalMillis))
 	case table.RootIntervalYearMonth:
-		return table.IntervalMonths(int32(r.next()))
+		return table.IntervalMonths(int32(r.between(-maxIntervalMonths, maxIntervalMonths)))
 	case table.RootArray:
 		n := f.len(r)
+		c.bytes += int64(n) * valueBytes
 		out := make([]table.Value, n)
 		for i := range out {
 			out[i] = f.elems[0].value(r, g, c)
@@ -151,19 +172,27 @@ func (f *field) value(r *rng, g uint64, c *genCtx) table.Value {
 		return table.Array(out)
 	case table.RootMap:
 		n := f.len(r)
+		c.bytes += 2 * int64(n) * valueBytes
 		keys, vals := make([]table.Value, 0, n), make([]table.Value, 0, n)
+		// A key once: the keys so far by hash (the indexes of keys
+		// with that hash), so that a map of n entries costs O(n)
+		// comparisons, not n²/2.
+		seen := make(map[uint64][]int32, n)
 	entries:
 		for range n {
 			k, v := f.elems[0].value(r, g, c), f.elems[1].value(r, g, c)
-			for _, old := range keys { // a key once
-				if old.Equal(k) {
+			h := k.Hash()
+			for _, i := range seen[h] {
+				if keysEqual(keys[i], k) {
 					continue entries
 				}
 			}
+			seen[h] = append(seen[h], int32(len(keys)))
 			keys, vals = append(keys, k), append(vals, v)
 		}
 		return table.Map(keys, vals)
 	case table.RootRow:
+		c.bytes += int64(len(f.elems)) * valueBytes
 		out := make([]table.Value, len(f.elems))
 		for i, e := range f.elems {
 			out[i] = e.value(r, g, c)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/table"
@@ -49,6 +50,14 @@ const (
 	MaxLength     = 1 << 20
 	MaxCollection = 1 << 16
 )
+
+// MaxRowBytes bounds the worst-case size in memory of one generated row
+// (strom's; Flink has none): the lengths and sizes multiply through
+// nested ARRAY, MAP and ROW types and add up over the columns, so each
+// limit above alone would let a row take gigabytes
+// (ARRAY<VARCHAR(1048576)> of 65536 elements is 64 GiB). A table whose
+// options allow a larger row is refused, naming the option to lower.
+const MaxRowBytes = 16 << 20
 
 // Defaults of Flink: the length of STRING and BYTES values, and the size
 // of ARRAY and MAP values.
@@ -187,7 +196,7 @@ func parseConfig(f *Factory, t connector.TableContext) (*config, *connector.Tabl
 		}
 		path, opt := rest[:i], rest[i+1:]
 		if _, ok := paths[path]; !ok {
-			for _, c := range t.Schema.Columns {
+			for _, c := range slices.Concat(t.Schema.Columns, t.Computed) {
 				if c.Name == path && c.Computed != "" {
 					return nil, o, o.Errorf("option '%s': column '%s' is computed (AS %s); the connector generates only physical columns", k, path, c.Computed)
 				}
@@ -230,7 +239,111 @@ func parseConfig(f *Factory, t connector.TableContext) (*config, *connector.Tabl
 			cfg.bounded = true
 		}
 	}
+	if err := checkRowBytes(o, cfg.cols); err != nil {
+		return nil, o, err
+	}
 	return cfg, o, nil
+}
+
+// valueBytes is the size of a table.Value.
+const valueBytes = int64(unsafe.Sizeof(table.Value{}))
+
+// worstBytes is the most memory a value of f can take: its table.Value,
+// and the bytes of a string or byte string, or the values of an ARRAY,
+// MAP or ROW (saturated at math.MaxInt64).
+func (f *field) worstBytes() int64 {
+	if f.computed {
+		return valueBytes
+	}
+	switch f.typ.Root() {
+	case table.RootChar, table.RootVarChar, table.RootBinary, table.RootVarBinary:
+		if f.kind == kindSequence {
+			return valueBytes + 20 // the digits of an int64
+		}
+		return valueBytes + int64(f.length)
+	case table.RootArray:
+		return satAdd(valueBytes, satMul(int64(f.length), f.elems[0].worstBytes()))
+	case table.RootMap:
+		return satAdd(valueBytes, satMul(int64(f.length), satAdd(f.elems[0].worstBytes(), f.elems[1].worstBytes())))
+	case table.RootRow:
+		n := valueBytes
+		for _, e := range f.elems {
+			n = satAdd(n, e.worstBytes())
+		}
+		return n
+	}
+	return valueBytes
+}
+
+// knob returns the option that bounds most of the worst-case size of f
+// ("" when none does: a CHAR or BINARY type's length, or the default
+// size of a nested collection).
+func (f *field) knob() string {
+	switch f.typ.Root() {
+	case table.RootVarChar, table.RootVarBinary, table.RootArray, table.RootMap:
+		return "fields." + f.path + "." + FieldLength
+	case table.RootRow:
+		var big *field
+		for _, e := range f.elems {
+			if big == nil || e.worstBytes() > big.worstBytes() {
+				big = e
+			}
+		}
+		if big != nil {
+			return big.knob()
+		}
+	}
+	return ""
+}
+
+// checkRowBytes refuses columns whose rows can exceed MaxRowBytes,
+// naming the largest column and the option to lower.
+func checkRowBytes(o *connector.TableOptions, cols []*field) error {
+	var total int64
+	var big *field
+	for _, f := range cols {
+		total = satAdd(total, f.worstBytes())
+		if big == nil || f.worstBytes() > big.worstBytes() {
+			big = f
+		}
+	}
+	if total <= MaxRowBytes {
+		return nil
+	}
+	way := fmt.Sprintf("narrow the type of column '%s' (%s)", big.path, big.typ)
+	if k := big.knob(); k != "" {
+		way = fmt.Sprintf("lower '%s'", k)
+	}
+	return o.Errorf("a row can take up to %s in memory, above strom's limit of %s a row: column '%s' alone up to %s; %s",
+		sizeString(total), sizeString(MaxRowBytes), big.path, sizeString(big.worstBytes()), way)
+}
+
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func satMul(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+// sizeString writes a byte count in GiB, MiB or bytes.
+func sizeString(n int64) string {
+	if n == math.MaxInt64 {
+		return "more than 8 EiB"
+	}
+	if n < 1<<20 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 func addPaths(paths map[string]table.Type, path string, t table.Type) {
@@ -367,21 +480,29 @@ func buildField(o *connector.TableOptions, path string, t table.Type, perField m
 		p, s := t.Precision(), t.Scale()
 		lim := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(p)), nil), big.NewInt(1))
 		fd.dlo, fd.dhi = new(big.Int).Neg(lim), lim
-		for _, b := range []struct {
+		// min rounds up and max down to the scale, so that every value
+		// lies in [min, max].
+		var exact [2]table.Decimal
+		for i, b := range []struct {
 			opt string
 			v   **big.Int
-		}{{FieldMin, &fd.dlo}, {FieldMax, &fd.dhi}} {
+			up  bool
+		}{{FieldMin, &fd.dlo, true}, {FieldMax, &fd.dhi, false}} {
 			if !has(b.opt) {
 				continue
 			}
-			d, err := parseDecimal(opts[b.opt], p, s)
+			d, x, err := parseDecimalBound(opts[b.opt], p, s, b.up)
 			if err != nil {
 				return nil, bad(b.opt, err.Error())
 			}
-			*b.v = d
+			*b.v, exact[i] = d, x
+		}
+		if has(FieldMin) && has(FieldMax) && exact[0].Cmp(exact[1]) > 0 {
+			return nil, o.Errorf("column '%s': 'min' %s is greater than 'max' %s", path, opts[FieldMin], opts[FieldMax])
 		}
 		if fd.dlo.Cmp(fd.dhi) > 0 {
-			return nil, o.Errorf("column '%s': 'min' %s is greater than 'max' %s", path, opts[FieldMin], opts[FieldMax])
+			return nil, o.Errorf("column '%s': no value of %s lies in ['min' %s, 'max' %s] (they fall between two values of scale %d); widen the range",
+				path, t, opts[FieldMin], opts[FieldMax], s)
 		}
 	case table.RootTimestamp, table.RootTimestampLTZ:
 		if has(FieldMaxPast) {
@@ -487,7 +608,7 @@ func sequence(o *connector.TableOptions, fd *field, opts map[string]string, key 
 		var se [2]float64
 		for i, opt := range []string{FieldStart, FieldEnd} {
 			v, err := strconv.ParseFloat(strings.TrimSpace(opts[opt]), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || t.Root() == table.RootFloat && math.Abs(v) > math.MaxFloat32 {
 				return bad(opt, fmt.Sprintf("want a finite number of type %s", t))
 			}
 			se[i] = v
@@ -588,6 +709,29 @@ func parseDecimal(str string, p, s int) (*big.Int, error) {
 		return nil, fmt.Errorf("want a number that fits DECIMAL(%d, %d)", p, s)
 	}
 	return d.Unscaled(), nil
+}
+
+// parseDecimalBound returns the unscaled value of str at scale s, rounded
+// up (min) or down (max) to that scale, which must fit DECIMAL(p, s); and
+// str's exact value.
+func parseDecimalBound(str string, p, s int, up bool) (*big.Int, table.Decimal, error) {
+	want := fmt.Errorf("want a number that fits DECIMAL(%d, %d)", p, s)
+	x, err := table.ParseDecimal(strings.TrimSpace(str))
+	if err != nil {
+		return nil, x, want
+	}
+	d := x
+	if x.Scale() > s {
+		q, m := new(big.Int).DivMod(x.Unscaled(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale()-s)), nil), new(big.Int))
+		if up && m.Sign() != 0 { // DivMod's q is the floor
+			q.Add(q, big.NewInt(1))
+		}
+		d = table.NewDecimalBig(q, s)
+	}
+	if d = d.Rescale(s); !d.Fits(p, s) {
+		return nil, x, want
+	}
+	return d.Unscaled(), x, nil
 }
 
 // closest returns the candidate nearest to s in edit distance, when it is

@@ -19,7 +19,8 @@ import (
 // table (g counts from 0) is a pure function of (seed, g): a bounded
 // table of N rows gives split i of k the rows [N*i/k, N*(i+1)/k), an
 // unbounded one the rows i, i+k, i+2k, ... A split's position is the
-// number of rows it returned, with the seed and the split layout.
+// number of rows it returned, with the seed, the split layout and the
+// table's length (bounded or not, N).
 type source struct {
 	cfg *config
 	// out: the generated fields, each a column index and a path of ROW
@@ -69,10 +70,20 @@ func (s *source) Open(_ context.Context, split connector.Split, pos []byte) (con
 			return nil, fmt.Errorf("datagen: split %q: the restored position was generated with 'seed' = '%d', the table now says '%d': "+
 				"restore with the seed it ran with, or start without the checkpoint", split.ID, int64(p.seed), int64(s.cfg.seed))
 		}
-		r.seed, r.n = p.seed, p.rows
-		if s.cfg.bounded && r.n > r.hi-r.lo {
-			r.n = r.hi - r.lo // the table was made shorter: the split is done
+		if p.version >= 2 && (p.bounded != s.cfg.bounded || p.total != s.cfg.rows) {
+			return nil, fmt.Errorf("datagen: split %q: the restored position is of %s, the table now is %s: "+
+				"the rows of a split depend on the table's length, so the restore would repeat and skip rows; "+
+				"restore with the 'number-of-rows' (and sequences' 'start' and 'end') it ran with, or start without the checkpoint",
+				split.ID, tableLength(p.bounded, p.total), tableLength(s.cfg.bounded, s.cfg.rows))
 		}
+		if s.cfg.bounded && p.rows > r.hi-r.lo {
+			// Only a version 1 position (without the table's
+			// length) of a table that was made shorter gets here.
+			return nil, fmt.Errorf("datagen: split %q: the restored position is %d rows into the split, which now has %d: "+
+				"the table was made shorter since ('number-of-rows', or a sequence's 'start' and 'end'); "+
+				"restore with the options it ran with, or start without the checkpoint", split.ID, p.rows, r.hi-r.lo)
+		}
+		r.seed, r.n = p.seed, p.rows
 	}
 	r.rate = s.cfg.rate / float64(k)
 	r.wallStart, r.openedAt = s.wall(), r.n
@@ -125,6 +136,12 @@ func (r *reader) ReuseRecords() { r.reuse = true }
 // maxRateWait bounds how long one Read waits for the rate limit.
 const maxRateWait = 20 * time.Millisecond
 
+// readBytes bounds the bytes one Read generates (strings, byte strings and
+// nested values): a Read ends after the row that reaches it, so a batch
+// of rows with 1 MiB strings holds a few MiB, not the buffer's length
+// times 1 MiB. A Read returns at least one row.
+const readBytes = 4 << 20
+
 // row returns the index in the table of the split's row n.
 func (r *reader) row(n uint64) uint64 {
 	if r.src.cfg.bounded {
@@ -175,6 +192,10 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 		}
 	}
 	for j := range k {
+		if c.bytes >= readBytes {
+			k = j
+			break
+		}
 		g := r.row(r.n + j)
 		fields := store[int(j)*width : int(j+1)*width : int(j+1)*width]
 		if r.src.out == nil {
@@ -202,15 +223,25 @@ func (r *reader) Read(ctx context.Context, buf []table.Row) (int, error) {
 }
 
 // due returns how many rows the rate limit lets the reader return now,
-// after waiting (at most maxRateWait, or until ctx ends) for the next one
-// when none is due. The split's share of 'rows-per-second' is paced on
+// after waiting (at most maxRateWait, or until ctx ends: then 0) for the
+// next one when none is due. The split's share of 'rows-per-second' is paced on
 // the wall clock from when the reader opened: row m after the opening is
-// due m/rate seconds after it.
+// due m/rate seconds after it, with at most a second's rows owed (after a
+// stall the start moves forward).
 func (r *reader) due(ctx context.Context) (uint64, error) {
 	for try := 0; ; try++ {
-		elapsed := r.src.wall().Sub(r.wallStart).Seconds()
-		allowed := uint64(min(elapsed*r.rate, 1<<62)) + 1
+		now := r.src.wall()
+		elapsed := now.Sub(r.wallStart).Seconds()
 		done := r.n - r.openedAt
+		// At most a second of rows owed (as Guava's RateLimiter in
+		// Flink): after a stall (backpressure, a slow sink) the start
+		// moves forward, so the rows owed since are not sent at once.
+		// (allowed counts the row due at once, hence the -1.)
+		if owed := float64(done) + max(r.rate, 1) - 1; elapsed*r.rate > owed {
+			elapsed = owed / r.rate
+			r.wallStart = now.Add(-time.Duration(min(elapsed, 1<<30) * float64(time.Second)))
+		}
+		allowed := uint64(min(elapsed*r.rate, 1<<62)) + 1
 		if allowed > done {
 			return allowed - done, nil
 		}
@@ -221,15 +252,27 @@ func (r *reader) due(ctx context.Context) (uint64, error) {
 		t := time.NewTimer(min(max(wait, time.Microsecond), maxRateWait))
 		select {
 		case <-ctx.Done():
+			// Nothing is available (the Reader contract's (0, nil)):
+			// the source's task sees the cancellation itself, and an
+			// error here would report a cancelled job as failed.
 			t.Stop()
-			return 0, ctx.Err()
+			return 0, nil
 		case <-t.C:
 		}
 	}
 }
 
 func (r *reader) Position() []byte {
-	return encodePosition(position{split: r.split, splits: r.splits, seed: r.seed, rows: r.n})
+	return encodePosition(position{version: positionVersion, split: r.split, splits: r.splits, seed: r.seed,
+		bounded: r.src.cfg.bounded, total: r.src.cfg.rows, rows: r.n})
+}
+
+// tableLength describes a table's length in an error.
+func tableLength(bounded bool, rows uint64) string {
+	if !bounded {
+		return "an unbounded table"
+	}
+	return fmt.Sprintf("a table of %d rows", rows)
 }
 
 func (r *reader) Close() error {
@@ -272,28 +315,45 @@ func decodeSplit(b []byte) (i, k int, err error) {
 }
 
 // position is where a split's reader stands, persisted in checkpoints.
-// Layout, version 1:
+// Layout, version 2:
 //
-//	byte     version (1)
+//	byte     version (2)
 //	uvarint  split index
 //	uvarint  split count
 //	uint64   seed, big-endian
-//	uvarint  rows of the split returned so far
+//	byte     1: the table is bounded, 0: unbounded
+//	uvarint  the table's rows (all splits) when bounded, 0 when not
+//	uvarint  rows of the split returned so far (at most the split's rows
+//	         when bounded)
 //	uint32   CRC-32C (Castagnoli), big-endian, of the bytes above
 //
+// Version 1 (written before the table's length was kept) has no
+// boundedness byte nor table rows; it still restores, unchecked against
+// the table's length (a position beyond the end of its split is refused).
 // Varints must be minimal and nothing may follow the checksum.
 type position struct {
+	version                   uint8 // 1 or 2
 	split, splits, seed, rows uint64
+	bounded                   bool   // version 2
+	total                     uint64 // version 2: the table's rows when bounded
 }
 
-const positionVersion = 1
+const positionVersion = 2
 
 func encodePosition(p position) []byte {
-	b := make([]byte, 0, 32)
-	b = append(b, positionVersion)
+	b := make([]byte, 0, 48)
+	b = append(b, p.version)
 	b = binary.AppendUvarint(b, p.split)
 	b = binary.AppendUvarint(b, p.splits)
 	b = binary.BigEndian.AppendUint64(b, p.seed)
+	if p.version >= 2 {
+		bounded := byte(0)
+		if p.bounded {
+			bounded = 1
+		}
+		b = append(b, bounded)
+		b = binary.AppendUvarint(b, p.total)
+	}
 	b = binary.AppendUvarint(b, p.rows)
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
@@ -303,18 +363,19 @@ func decodePosition(b []byte) (position, error) {
 	bad := func(why string) (position, error) {
 		return position{}, fmt.Errorf("%w (position: %s)", ErrCorrupt, why)
 	}
-	if len(b) < 1+1+1+8+1+4 || len(b) > 1+3*binary.MaxVarintLen64+8+4 {
+	if len(b) < 1+1+1+8+1+4 || len(b) > 1+4*binary.MaxVarintLen64+8+1+4 {
 		return bad(fmt.Sprintf("length %d", len(b)))
 	}
-	if b[0] != positionVersion {
+	if b[0] != 1 && b[0] != positionVersion {
 		return bad(fmt.Sprintf("unknown version %d, this build writes %d", b[0], positionVersion))
 	}
+	p.version = b[0]
 	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, castagnoli) != sum {
 		return bad("checksum mismatch")
 	}
 	rest := body[1:]
-	uv := func(what string) (uint64, bool) {
+	uv := func() (uint64, bool) {
 		v, n := binary.Uvarint(rest)
 		if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
 			return 0, false
@@ -323,10 +384,10 @@ func decodePosition(b []byte) (position, error) {
 		return v, true
 	}
 	var ok bool
-	if p.split, ok = uv("split"); !ok {
+	if p.split, ok = uv(); !ok {
 		return bad("bad split index")
 	}
-	if p.splits, ok = uv("splits"); !ok || p.splits == 0 || p.splits > maxSplits || p.split >= p.splits {
+	if p.splits, ok = uv(); !ok || p.splits == 0 || p.splits > maxSplits || p.split >= p.splits {
 		return bad("bad split count")
 	}
 	if len(rest) < 8 {
@@ -334,8 +395,23 @@ func decodePosition(b []byte) (position, error) {
 	}
 	p.seed = binary.BigEndian.Uint64(rest)
 	rest = rest[8:]
-	if p.rows, ok = uv("rows"); !ok || len(rest) != 0 {
+	if p.version >= 2 {
+		if len(rest) < 1 || rest[0] > 1 {
+			return bad("bad boundedness")
+		}
+		p.bounded = rest[0] == 1
+		rest = rest[1:]
+		if p.total, ok = uv(); !ok || !p.bounded && p.total != 0 {
+			return bad("bad table rows")
+		}
+	}
+	if p.rows, ok = uv(); !ok || len(rest) != 0 {
 		return bad("bad row count")
+	}
+	if p.bounded {
+		if lo, hi := splitRange(p.total, p.split, p.splits); p.rows > hi-lo {
+			return bad(fmt.Sprintf("%d rows returned of a split of %d", p.rows, hi-lo))
+		}
 	}
 	return p, nil
 }

@@ -308,6 +308,63 @@ func TestRandomRanges(t *testing.T) {
 	}
 }
 
+// DECIMAL min and max off the scale round inwards (min up, max down), so
+// every value lies in [min, max]; a range without a value of the scale is
+// refused.
+func TestDecimalBoundsRoundInwards(t *testing.T) {
+	for _, c := range []struct {
+		typ, min, max string
+		lo, hi        int64 // unscaled
+	}{
+		{"DECIMAL(10, 2)", "0.004", "0.016", 1, 1},
+		{"DECIMAL(10, 2)", "0.005", "0.024", 1, 2},
+		{"DECIMAL(10, 2)", "-0.016", "-0.004", -1, -1},
+		{"DECIMAL(10, 2)", "-0.011", "0.011", -1, 1},
+		{"DECIMAL(10, 2)", "0.01", "0.02", 1, 2},
+		{"DECIMAL(3, 2)", "-9.996", "9.996", -999, 999}, // 10.00 would not fit
+		{"DECIMAL(5, 0)", "0.5", "2.5", 1, 2},
+	} {
+		opts := map[string]string{"fields.d.min": c.min, "fields.d.max": c.max, "number-of-rows": "200", "seed": "3"}
+		s := fixture{schema: schema(t, "d "+c.typ), opts: opts}.source(t)
+		if f := s.cfg.cols[0]; f.dlo.Int64() != c.lo || f.dhi.Int64() != c.hi {
+			t.Errorf("%s [%s, %s]: unscaled [%v, %v], want [%d, %d]", c.typ, c.min, c.max, f.dlo, f.dhi, c.lo, c.hi)
+			continue
+		}
+		lo, _ := table.ParseDecimal(c.min)
+		hi, _ := table.ParseDecimal(c.max)
+		for _, r := range readAll(t, s, 1000) {
+			if d := r.Fields[0].AsDecimal(); d.Cmp(lo) < 0 || d.Cmp(hi) > 0 {
+				t.Fatalf("%s [%s, %s]: value %v", c.typ, c.min, c.max, d)
+			}
+		}
+	}
+	_, err := TableFactory().TableSource(context.Background(), fixture{schema: schema(t, "d DECIMAL(10, 2)"),
+		opts: map[string]string{"fields.d.min": "0.004", "fields.d.max": "0.006"}}.ctx())
+	if err == nil || !strings.Contains(err.Error(), "no value of DECIMAL(10, 2) lies in ['min' 0.004, 'max' 0.006]") {
+		t.Fatalf("a range between two values of the scale: %v", err)
+	}
+}
+
+// Random INTERVALs lie in their types' ranges: INTERVAL DAY(2) TO
+// SECOND(3) and INTERVAL YEAR(2) TO MONTH, two digits of days or years.
+func TestIntervalRanges(t *testing.T) {
+	s := fixture{schema: schema(t, "a INTERVAL DAY TO SECOND", "b INTERVAL YEAR TO MONTH"), opts: map[string]string{"number-of-rows": "2000", "seed": "2"}}.source(t)
+	var neg, pos bool
+	for _, r := range readAll(t, s, 10000) {
+		ms, months := r.Fields[0].AsInterval(), r.Fields[1].AsInterval()
+		if ms < -maxIntervalMillis || ms > maxIntervalMillis || months < -maxIntervalMonths || months > maxIntervalMonths {
+			t.Fatalf("row %v: outside DAY(2) TO SECOND(3), YEAR(2) TO MONTH", r)
+		}
+		neg, pos = neg || ms < 0 && months < 0, pos || ms > 0 && months > 0
+	}
+	if !neg || !pos {
+		t.Fatal("intervals of one sign only")
+	}
+	if maxIntervalMillis != 8_639_999_999 || maxIntervalMonths != 1199 {
+		t.Fatal("the bounds are not 99 days 23:59:59.999 and 99 years 11 months")
+	}
+}
+
 func TestNullRate(t *testing.T) {
 	for _, c := range []struct {
 		rate     string
@@ -448,16 +505,92 @@ func TestRestoreRefused(t *testing.T) {
 }
 
 func TestPositionRoundTrip(t *testing.T) {
-	for _, p := range []position{{0, 1, 0, 0}, {3, 4, math.MaxUint64, 1 << 40}, {maxSplits - 1, maxSplits, 12345, math.MaxUint64}} {
+	for _, p := range []position{
+		{version: 2, split: 0, splits: 1},
+		{version: 2, split: 3, splits: 4, seed: math.MaxUint64, rows: 1 << 40},
+		{version: 2, split: maxSplits - 1, splits: maxSplits, seed: 12345, rows: math.MaxUint64},
+		{version: 2, split: 1, splits: 2, seed: 7, bounded: true, total: 11, rows: 6},
+		{version: 2, split: 0, splits: 3, bounded: true, total: math.MaxUint64, rows: math.MaxUint64 / 3},
+		{version: 1, split: 3, splits: 4, seed: math.MaxUint64, rows: 1 << 40},
+	} {
 		got, err := decodePosition(encodePosition(p))
 		if err != nil || got != p {
 			t.Fatalf("%+v: got %+v, %v", p, got, err)
 		}
 	}
-	b := encodePosition(position{1, 2, 3, 4})
-	b[0] = 2
-	if _, err := decodePosition(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "version 2") {
+	for _, p := range []position{
+		{version: 2, split: 1, splits: 2, bounded: true, total: 11, rows: 7}, // beyond the split's 6 rows
+		{version: 2, split: 0, splits: 1, bounded: false, total: 3},
+		{version: 3, split: 1, splits: 2, seed: 3, rows: 4},
+	} {
+		if _, err := decodePosition(encodePosition(p)); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%+v: %v", p, err)
+		}
+	}
+	b := encodePosition(position{version: 2, split: 1, splits: 2, seed: 3, rows: 4})
+	b[0] = 3
+	if _, err := decodePosition(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "version 3") {
 		t.Fatalf("a newer version: %v", err)
+	}
+}
+
+// A restore into a table of another length ('number-of-rows', a
+// sequence's start and end, bounded or not) is refused: a split's rows
+// depend on the table's length, so it would repeat and skip rows.
+func TestRestoreChangedLength(t *testing.T) {
+	mk := func(opts map[string]string) *source {
+		return fixture{schema: schema(t, "v BIGINT"), opts: opts, par: 2}.source(t)
+	}
+	rows := func(n string) map[string]string { return map[string]string{"seed": "1", "number-of-rows": n} }
+	seq := func(end string) map[string]string {
+		return map[string]string{"seed": "1", "fields.v.kind": "sequence", "fields.v.start": "1", "fields.v.end": end}
+	}
+	for _, c := range []struct {
+		from, to map[string]string
+		want     string
+	}{
+		{rows("10"), rows("20"), "the restored position is of a table of 10 rows, the table now is a table of 20 rows"},
+		{rows("20"), rows("10"), "a table of 20 rows, the table now is a table of 10 rows"},
+		{rows("10"), map[string]string{"seed": "1"}, "the table now is an unbounded table"},
+		{map[string]string{"seed": "1"}, rows("10"), "the restored position is of an unbounded table"},
+		{seq("10"), seq("30"), "a table of 10 rows, the table now is a table of 30 rows"},
+		{seq("10"), rows("10"), ""},
+		{rows("10"), rows("10"), ""},
+	} {
+		s := mk(c.from)
+		splits, _ := s.Splits(context.Background())
+		_, pos := readSplit(t, s, splits[1], nil, 2)
+		_, err := mk(c.to).Open(context.Background(), splits[1], pos)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v -> %v: %v", c.from, c.to, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "restore with the 'number-of-rows'") {
+			t.Errorf("%v -> %v: got %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+}
+
+// A version 1 position (split, splits, seed, rows) restores as before:
+// the split continues after its rows; one beyond the end of its split
+// (the table was made shorter) is refused, no longer taken as the end.
+func TestRestoreVersion1(t *testing.T) {
+	mk := func(n string) *source {
+		return fixture{schema: schema(t, "v BIGINT"), opts: map[string]string{"seed": "1", "number-of-rows": n}, par: 2}.source(t)
+	}
+	s := mk("20")
+	splits, _ := s.Splits(context.Background())
+	whole, _ := readSplit(t, s, splits[1], nil, 100)
+	v1 := encodePosition(position{version: 1, split: 1, splits: 2, seed: 1, rows: 4})
+	rest, _ := readSplit(t, s, splits[1], v1, 100)
+	if !slices.Equal(rowStrings(rest), rowStrings(whole[4:])) {
+		t.Fatalf("restored from a version 1 position:\n%v\nwant\n%v", rowStrings(rest), rowStrings(whole[4:]))
+	}
+	v1 = encodePosition(position{version: 1, split: 1, splits: 2, seed: 1, rows: 8})
+	if _, err := mk("10").Open(context.Background(), splits[1], v1); err == nil || !strings.Contains(err.Error(), "8 rows into the split, which now has 5") {
+		t.Fatalf("a version 1 position beyond its split: %v", err)
 	}
 }
 
@@ -515,10 +648,53 @@ func TestRowsPerSecond(t *testing.T) {
 	if n := read(); n != 2 {
 		t.Fatalf("after 1.25 s: %d rows, want 2 more", n)
 	}
+	// A wait for the rate limit cut short by the end of the context is
+	// nothing available, not an error (which would make a cancelled job
+	// a failed one).
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if n, err := r.Read(ctx, buf); n != 0 || !errors.Is(err, context.Canceled) {
+	if n, err := r.Read(ctx, buf); n != 0 || err != nil {
 		t.Fatalf("a cancelled wait: %d, %v", n, err)
+	}
+}
+
+// After a stall (the reader not read for a minute) the rate limit owes at
+// most a second of rows: the next Read returns those, not the minute's,
+// and the pace goes on from there.
+func TestRowsPerSecondAfterStall(t *testing.T) {
+	w := &fakeWall{t: time.Unix(1000, 0)}
+	s := fixture{schema: schema(t, "v INT"), opts: map[string]string{"rows-per-second": "10"}, par: 1}.source(t)
+	s.wallNow = w.now
+	splits, _ := s.Splits(context.Background())
+	r, err := s.Open(context.Background(), splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]table.Row, 1000)
+	read := func() int {
+		n, err := r.Read(context.Background(), buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := read(); n != 1 {
+		t.Fatalf("at open: %d rows", n)
+	}
+	w.t = w.t.Add(time.Minute)
+	if n := read(); n != 10 {
+		t.Fatalf("after a stall of a minute at 10 rows/s: %d rows, want 10", n)
+	}
+	if n := read(); n != 0 {
+		t.Fatalf("right after: %d rows", n)
+	}
+	w.t = w.t.Add(500 * time.Millisecond)
+	if n := read(); n != 5 {
+		t.Fatalf("0.5 s later: %d rows, want 5", n)
+	}
+	w.t = w.t.Add(2 * time.Second)
+	if n := read(); n != 10 { // again at most a second owed
+		t.Fatalf("2 s later: %d rows, want 10", n)
 	}
 }
 
@@ -570,6 +746,9 @@ func TestErrors(t *testing.T) {
 		{[]string{"a INT"}, map[string]string{"fields.a.kind": "sequence", "fields.a.start": "1", "fields.a.end": "2", "fields.a.min": "1"}, "applies to 'random' fields"},
 		{[]string{"a VARCHAR(3)"}, map[string]string{"fields.a.kind": "sequence", "fields.a.start": "1", "fields.a.end": "1000"}, "'1000' is longer than the 3 characters of VARCHAR(3)"},
 		{[]string{"a INT"}, map[string]string{"fields.a.null-rate": "1.5"}, "want a number in [0, 1]"},
+		{[]string{"a FLOAT"}, map[string]string{"fields.a.kind": "sequence", "fields.a.start": "1e39", "fields.a.end": "1e39"}, "'fields.a.start' is '1e39': want a finite number of type FLOAT"},
+		{[]string{"a FLOAT"}, map[string]string{"fields.a.kind": "sequence", "fields.a.start": "0", "fields.a.end": "-1e39"}, "'fields.a.end' is '-1e39': want a finite number of type FLOAT"},
+		{[]string{"a FLOAT"}, map[string]string{"fields.a.max": "1e39"}, "'fields.a.max' is '1e39': want a finite number of type FLOAT"},
 		{[]string{"a INT NOT NULL"}, map[string]string{"fields.a.null-rate": "0.5"}, "column 'a' is NOT NULL"},
 		{[]string{"r ROW<x INT>"}, map[string]string{"fields.r.x.kind": "sequence", "fields.r.x.start": "1", "fields.r.x.end": "2"}, "a sequence generates a column, not a field of a ROW"},
 		{[]string{"r ROW<x INT>"}, map[string]string{"fields.r.y.min": "1"}, "the table has no column 'r.y'"},
@@ -590,8 +769,10 @@ func TestErrors(t *testing.T) {
 }
 
 func FuzzDecodePosition(f *testing.F) {
-	f.Add(encodePosition(position{1, 2, 3, 4}))
-	f.Add(encodePosition(position{0, 1, math.MaxUint64, math.MaxUint64}))
+	f.Add(encodePosition(position{version: 2, split: 1, splits: 2, seed: 3, rows: 4}))
+	f.Add(encodePosition(position{version: 2, split: 0, splits: 1, seed: math.MaxUint64, rows: math.MaxUint64}))
+	f.Add(encodePosition(position{version: 2, split: 2, splits: 3, seed: 5, bounded: true, total: 100, rows: 10}))
+	f.Add(encodePosition(position{version: 1, split: 1, splits: 2, seed: 3, rows: 4}))
 	f.Add([]byte{1, 0, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePosition(b)
@@ -601,8 +782,11 @@ func FuzzDecodePosition(f *testing.F) {
 			}
 			return
 		}
-		if p.split >= p.splits || !slices.Equal(encodePosition(p), b) {
+		if p.split >= p.splits || !p.bounded && p.total != 0 || !slices.Equal(encodePosition(p), b) {
 			t.Fatalf("%x decodes to %+v, which encodes otherwise", b, p)
+		}
+		if lo, hi := splitRange(p.total, p.split, p.splits); p.bounded && p.rows > hi-lo {
+			t.Fatalf("%x decodes to %+v, more rows than its split has", b, p)
 		}
 	})
 }

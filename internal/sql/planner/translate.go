@@ -561,11 +561,17 @@ func (cumulate) EventTime() bool { return true }
 func (cumulate) Merging() bool   { return false }
 
 // sourceContext is the connector.TableContext of a source of table t:
-// its name, physical schema and options, the parallelism its source runs
-// at ('scan.parallelism' or the job's), the job's processing-time clock
+// its name, physical schema and options, its computed columns (for
+// messages), the parallelism its source runs at ('scan.parallelism' or
+// the job's), the job's processing-time clock
 // and the session time zone.
 func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, error) {
 	tc := connector.TableContext{Name: t.Name, Schema: *t.Physical(), Options: t.Options}
+	for _, c := range t.Schema.Columns {
+		if c.Computed != "" {
+			tc.Computed = append(tc.Computed, c)
+		}
+	}
 	n, err := connector.ScanParallelism(t.Options)
 	if err != nil {
 		return tc, fmt.Errorf("table `%s` (connector '%s'): %w", t.Name, t.Connector, err)
@@ -575,6 +581,10 @@ func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, e
 		tc.NowMillis = tr.env.Clock().NowMillis
 	}
 	if n > 0 && tr.scansInParallel(t) {
+		if tr.env != nil && n > tr.env.MaxParallelism() {
+			return tc, fmt.Errorf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
+				t.Name, t.Connector, connector.OptScanParallelism, n, tr.env.MaxParallelism(), connector.OptScanParallelism, tr.env.MaxParallelism())
+		}
 		tc.Parallelism = n
 	}
 	loc, err := tr.p.Location()
