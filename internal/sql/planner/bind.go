@@ -468,8 +468,8 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			r, err = expr.NewAnd(args...)
 		case "OR":
 			r, err = expr.NewOr(args...)
-		case "!=":
-			r, err = b.reg.Call("<>", args...)
+		case "=", "<>", "!=", "<", "<=", ">", ">=":
+			r, err = b.bindCompare(x, x.Op, args[0], args[1])
 		default:
 			r, err = b.reg.Call(x.Op, args...)
 		}
@@ -517,12 +517,19 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		if err != nil {
 			return nil, err
 		}
+		if args[0].Type().Root() == table.RootRow {
+			return nil, errAt(x, "%s: ROW values have no order (only = and <> compare them, field by field); compare their fields", x)
+		}
 		r, err := expr.NewBetween(args[0], args[1], args[2], x.Not, x.Mode == "SYMMETRIC")
 		return r, wrapAt(x, err)
 	case *parser.InList:
 		args, err := subs(append([]parser.Expr{x.X}, x.List...)...)
 		if err != nil {
 			return nil, err
+		}
+		if args[0].Type().Root() == table.RootRow {
+			r, err := b.bindRowIn(x, args[0], args[1:], x.Not)
+			return r, wrapAt(x, err)
 		}
 		r, err := expr.NewIn(args[0], args[1:], x.Not)
 		return r, wrapAt(x, err)
