@@ -187,8 +187,12 @@ func registerCollections(r *Registry) {
 			switch {
 			case isArray(args[0]) && isInt(args[1]):
 				return []table.Type{args[0], nullTo(args[1], table.IntType())}, elemOf(args[0]).AsNullable(), true
-			case isMap(args[0]) && (args[1].Root() == table.RootNull || table.SupportsImplicitCast(args[1].AsNullable(), args[0].Elem().AsNullable())):
-				return []table.Type{args[0], args[0].Elem()}, args[0].ValueType().AsNullable(), true
+			case isMap(args[0]):
+				mt, kt, ok := mapAndKey(args[0], args[1])
+				if !ok {
+					return nil, table.Type{}, false
+				}
+				return []table.Type{mt, kt}, args[0].ValueType().AsNullable(), true
 			}
 			return nil, table.Type{}, false
 		},
@@ -696,6 +700,27 @@ func arrayAndElem(res func(table.Type) table.Type) func([]table.Type) ([]table.T
 		}
 		return []table.Type{at, ct.AsNullable()}, res(at), true
 	}
+}
+
+// mapAndKey is the map and key types of m[key] for a MAP<K, V> m and a key of
+// type U: both over the common type C of K and U, the map's keys cast when C
+// is wider than K (MAP[1, 'a'][CAST(1 AS BIGINT)] compares BIGINTs,
+// MAP[1, 'a'][1.0] DECIMALs), so Value.Equal, which is kind-strict, never
+// sees an INT against a DECIMAL.
+func mapAndKey(m, u table.Type) (table.Type, table.Type, bool) {
+	kt := m.Elem()
+	if u.Root() == table.RootNull {
+		return m, kt.AsNullable(), true
+	}
+	ct, ok := table.CommonType(kt, u)
+	if !ok || ct.Root() == table.RootNull {
+		return table.Type{}, table.Type{}, false
+	}
+	ct = ct.WithTimeAttr(table.NoTimeAttr)
+	if ct.EqualIgnoringNull(kt) {
+		return m, ct.AsNullable(), true // no cast of the map
+	}
+	return table.MapType(ct.WithNullable(kt.Nullable()), m.ValueType()).WithNullable(m.Nullable()), ct.AsNullable(), true
 }
 
 // arrayAndElemWiden binds f(ARRAY<T>, U) (prepend: f(U, ARRAY<T>)) with the

@@ -93,7 +93,7 @@ func (b *binder) bindCollection(e parser.Expr, sub func(parser.Expr) (expr.Expr,
 				}
 			}
 		case table.RootMap:
-			if it.Root() != table.RootNull && !table.SupportsImplicitCast(it.AsNullable(), t.Elem().AsNullable()) {
+			if _, ok := table.CommonType(it.AsNullable(), t.Elem().AsNullable()); !ok && it.Root() != table.RootNull {
 				return nil, true, errAt(x.I, "the key of %s is %s: the MAP's keys are %s", x, it, t.Elem())
 			}
 		default:
