@@ -84,14 +84,68 @@ func contains(vs []table.Value, v table.Value) bool {
 	return false
 }
 
-// distinctAppend appends the elements of vs that dst does not have yet.
-func distinctAppend(dst, vs []table.Value) []table.Value {
-	for _, v := range vs {
-		if !contains(dst, v) {
-			dst = append(dst, v)
+// valueSet is a list of distinct values (by table.Value.Equal) in the order
+// they were added, with the position of each. Up to setLinear values it is
+// searched linearly; above, through a hash index on table.Value.Hash (equal
+// values hash alike: DECIMALs by their normalised value, floats with -0 as
+// 0, NULL as itself), Equal confirming a match, so de-duplicating n values
+// is linear, not quadratic (RELIABILITY S8).
+type valueSet struct {
+	vs  []table.Value
+	idx map[uint64][]int32 // nil while len(vs) <= setLinear
+	// probes counts the Equal calls (tests check it stays linear).
+	probes int
+}
+
+const setLinear = 16
+
+func newValueSet(n int) *valueSet { return &valueSet{vs: make([]table.Value, 0, n)} }
+
+// find returns the position of v, -1 when absent.
+func (s *valueSet) find(v table.Value) int {
+	if s.idx == nil {
+		for i, x := range s.vs {
+			s.probes++
+			if x.Equal(v) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, i := range s.idx[v.Hash()] {
+		s.probes++
+		if s.vs[i].Equal(v) {
+			return int(i)
 		}
 	}
-	return dst
+	return -1
+}
+
+// add appends v (not in s yet) and returns its position.
+func (s *valueSet) add(v table.Value) int {
+	i := len(s.vs)
+	s.vs = append(s.vs, v)
+	switch {
+	case s.idx != nil:
+		h := v.Hash()
+		s.idx[h] = append(s.idx[h], int32(i))
+	case len(s.vs) > setLinear:
+		s.idx = make(map[uint64][]int32, 2*len(s.vs))
+		for j, x := range s.vs {
+			h := x.Hash()
+			s.idx[h] = append(s.idx[h], int32(j))
+		}
+	}
+	return i
+}
+
+// addAll adds the elements of vs that s does not have yet.
+func (s *valueSet) addAll(vs []table.Value) {
+	for _, v := range vs {
+		if s.find(v) < 0 {
+			s.add(v)
+		}
+	}
 }
 
 func registerCollections(r *Registry) {
@@ -146,8 +200,9 @@ func registerCollections(r *Registry) {
 				for i := 0; i+1 < len(args); i += 2 {
 					ks, vs = append(ks, args[i]), append(vs, args[i+1])
 				}
-				keys, vals := putEntries(make([]table.Value, 0, n), make([]table.Value, 0, n), ks, vs)
-				return table.Map(keys, vals), nil
+				keys := newValueSet(n)
+				vals := putEntries(keys, make([]table.Value, 0, n), ks, vs)
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -340,7 +395,9 @@ func registerCollections(r *Registry) {
 		Bind: arrayTo(func(a table.Type) table.Type { return a.NotNull() }),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F1: func(a table.Value) (table.Value, error) {
-				return table.Array(distinctAppend([]table.Value{}, a.Elems())), nil
+				set := newValueSet(0)
+				set.addAll(a.Elems())
+				return table.Array(set.vs), nil
 			}}, nil
 		},
 	})
@@ -461,7 +518,10 @@ func registerCollections(r *Registry) {
 		Bind: arraysCommon(2),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F2: func(a, b table.Value) (table.Value, error) {
-				return table.Array(distinctAppend(distinctAppend([]table.Value{}, a.Elems()), b.Elems())), nil
+				set := newValueSet(0)
+				set.addAll(a.Elems())
+				set.addAll(b.Elems())
+				return table.Array(set.vs), nil
 			}}, nil
 		},
 	})
@@ -585,12 +645,13 @@ func registerCollections(r *Registry) {
 		},
 		Impl: func(*Bound) (Func, error) {
 			return Func{FN: func(args []table.Value) (table.Value, error) {
-				var keys, vals []table.Value
+				keys := newValueSet(0)
+				var vals []table.Value
 				for _, m := range args {
 					ks, vs := m.MapEntries()
-					keys, vals = putEntries(keys, vals, ks, vs)
+					vals = putEntries(keys, vals, ks, vs)
 				}
-				return table.Map(keys, vals), nil
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -608,8 +669,9 @@ func registerCollections(r *Registry) {
 				if len(ks) != len(vs) {
 					return table.Null, fmt.Errorf("MAP_FROM_ARRAYS takes arrays of the same length, not %d keys and %d values", len(ks), len(vs))
 				}
-				keys, vals := putEntries(nil, nil, ks, vs)
-				return table.Map(keys, vals), nil
+				keys := newValueSet(len(ks))
+				vals := putEntries(keys, make([]table.Value, 0, len(ks)), ks, vs)
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -645,20 +707,19 @@ func registerCollections(r *Registry) {
 	}, func(k, v table.Value) table.Value { return table.RowValue([]table.Value{k, v}) })
 }
 
-// putEntries adds the entries ks, vs to the map keys, vals: a key it has
-// takes the new value in its place.
-func putEntries(keys, vals, ks, vs []table.Value) ([]table.Value, []table.Value) {
-next:
+// putEntries adds the entries ks, vs to the map of keys and vals (vals[i]
+// the value of keys.vs[i]) and returns vals: a key it has takes the new
+// value in its place.
+func putEntries(keys *valueSet, vals, ks, vs []table.Value) []table.Value {
 	for i, k := range ks {
-		for j, x := range keys {
-			if x.Equal(k) {
-				vals[j] = vs[i]
-				continue next
-			}
+		if j := keys.find(k); j >= 0 {
+			vals[j] = vs[i]
+			continue
 		}
-		keys, vals = append(keys, k), append(vals, vs[i])
+		keys.add(k)
+		vals = append(vals, vs[i])
 	}
-	return keys, vals
+	return vals
 }
 
 // orderable reports whether values of t compare (ARRAY_MAX, ARRAY_MIN).
