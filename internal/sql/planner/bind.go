@@ -573,6 +573,19 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			if err != nil {
 				return nil, err
 			}
+			if op.Type().Root() == table.RootRow {
+				// CASE row WHEN v: the searched CASE of row = v,
+				// expanded field by field as every ROW comparison.
+				for i := range whens {
+					c, err := b.bindCompare(x.Whens[i].Cond, "=", op, whens[i].Cond)
+					if err != nil {
+						return nil, err
+					}
+					whens[i].Cond = c
+				}
+				r, err := expr.NewCase(whens, els)
+				return r, wrapAt(x, err)
+			}
 			r, err := b.reg.NewSimpleCase(op, whens, els)
 			return r, wrapAt(x, err)
 		}
