@@ -698,6 +698,16 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			}
 			return nil, errAt(x, "%s", msg)
 		}
+		if name == "NULLIF" && len(args) == 2 && args[0].Type().Root() == table.RootRow {
+			// NULLIF(r, v) is CASE WHEN r = v THEN NULL ELSE r END
+			// (Calcite), its = field by field.
+			c, err := b.bindCompare(x, "=", args[0], args[1])
+			if err != nil {
+				return nil, err
+			}
+			r, err := expr.NewCase([]expr.When{{Cond: c, Then: expr.NullLit(args[0].Type().AsNullable())}}, args[0])
+			return r, wrapAt(x, err)
+		}
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)
 	}
