@@ -84,14 +84,68 @@ func contains(vs []table.Value, v table.Value) bool {
 	return false
 }
 
-// distinctAppend appends the elements of vs that dst does not have yet.
-func distinctAppend(dst, vs []table.Value) []table.Value {
-	for _, v := range vs {
-		if !contains(dst, v) {
-			dst = append(dst, v)
+// valueSet is a list of distinct values (by table.Value.Equal) in the order
+// they were added, with the position of each. Up to setLinear values it is
+// searched linearly; above, through a hash index on table.Value.Hash (equal
+// values hash alike: DECIMALs by their normalised value, floats with -0 as
+// 0, NULL as itself), Equal confirming a match, so de-duplicating n values
+// is linear, not quadratic (RELIABILITY S8).
+type valueSet struct {
+	vs  []table.Value
+	idx map[uint64][]int32 // nil while len(vs) <= setLinear
+	// probes counts the Equal calls (tests check it stays linear).
+	probes int
+}
+
+const setLinear = 16
+
+func newValueSet(n int) *valueSet { return &valueSet{vs: make([]table.Value, 0, n)} }
+
+// find returns the position of v, -1 when absent.
+func (s *valueSet) find(v table.Value) int {
+	if s.idx == nil {
+		for i, x := range s.vs {
+			s.probes++
+			if x.Equal(v) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, i := range s.idx[v.Hash()] {
+		s.probes++
+		if s.vs[i].Equal(v) {
+			return int(i)
 		}
 	}
-	return dst
+	return -1
+}
+
+// add appends v (not in s yet) and returns its position.
+func (s *valueSet) add(v table.Value) int {
+	i := len(s.vs)
+	s.vs = append(s.vs, v)
+	switch {
+	case s.idx != nil:
+		h := v.Hash()
+		s.idx[h] = append(s.idx[h], int32(i))
+	case len(s.vs) > setLinear:
+		s.idx = make(map[uint64][]int32, 2*len(s.vs))
+		for j, x := range s.vs {
+			h := x.Hash()
+			s.idx[h] = append(s.idx[h], int32(j))
+		}
+	}
+	return i
+}
+
+// addAll adds the elements of vs that s does not have yet.
+func (s *valueSet) addAll(vs []table.Value) {
+	for _, v := range vs {
+		if s.find(v) < 0 {
+			s.add(v)
+		}
+	}
 }
 
 func registerCollections(r *Registry) {
@@ -146,8 +200,9 @@ func registerCollections(r *Registry) {
 				for i := 0; i+1 < len(args); i += 2 {
 					ks, vs = append(ks, args[i]), append(vs, args[i+1])
 				}
-				keys, vals := putEntries(make([]table.Value, 0, n), make([]table.Value, 0, n), ks, vs)
-				return table.Map(keys, vals), nil
+				keys := newValueSet(n)
+				vals := putEntries(keys, make([]table.Value, 0, n), ks, vs)
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -187,8 +242,12 @@ func registerCollections(r *Registry) {
 			switch {
 			case isArray(args[0]) && isInt(args[1]):
 				return []table.Type{args[0], nullTo(args[1], table.IntType())}, elemOf(args[0]).AsNullable(), true
-			case isMap(args[0]) && (args[1].Root() == table.RootNull || table.SupportsImplicitCast(args[1].AsNullable(), args[0].Elem().AsNullable())):
-				return []table.Type{args[0], args[0].Elem()}, args[0].ValueType().AsNullable(), true
+			case isMap(args[0]):
+				mt, kt, ok := mapAndKey(args[0], args[1])
+				if !ok {
+					return nil, table.Type{}, false
+				}
+				return []table.Type{mt, kt}, args[0].ValueType().AsNullable(), true
 			}
 			return nil, table.Type{}, false
 		},
@@ -336,7 +395,9 @@ func registerCollections(r *Registry) {
 		Bind: arrayTo(func(a table.Type) table.Type { return a.NotNull() }),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F1: func(a table.Value) (table.Value, error) {
-				return table.Array(distinctAppend([]table.Value{}, a.Elems())), nil
+				set := newValueSet(0)
+				set.addAll(a.Elems())
+				return table.Array(set.vs), nil
 			}}, nil
 		},
 	})
@@ -457,7 +518,10 @@ func registerCollections(r *Registry) {
 		Bind: arraysCommon(2),
 		Impl: func(*Bound) (Func, error) {
 			return Func{F2: func(a, b table.Value) (table.Value, error) {
-				return table.Array(distinctAppend(distinctAppend([]table.Value{}, a.Elems()), b.Elems())), nil
+				set := newValueSet(0)
+				set.addAll(a.Elems())
+				set.addAll(b.Elems())
+				return table.Array(set.vs), nil
 			}}, nil
 		},
 	})
@@ -581,12 +645,13 @@ func registerCollections(r *Registry) {
 		},
 		Impl: func(*Bound) (Func, error) {
 			return Func{FN: func(args []table.Value) (table.Value, error) {
-				var keys, vals []table.Value
+				keys := newValueSet(0)
+				var vals []table.Value
 				for _, m := range args {
 					ks, vs := m.MapEntries()
-					keys, vals = putEntries(keys, vals, ks, vs)
+					vals = putEntries(keys, vals, ks, vs)
 				}
-				return table.Map(keys, vals), nil
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -604,8 +669,9 @@ func registerCollections(r *Registry) {
 				if len(ks) != len(vs) {
 					return table.Null, fmt.Errorf("MAP_FROM_ARRAYS takes arrays of the same length, not %d keys and %d values", len(ks), len(vs))
 				}
-				keys, vals := putEntries(nil, nil, ks, vs)
-				return table.Map(keys, vals), nil
+				keys := newValueSet(len(ks))
+				vals := putEntries(keys, make([]table.Value, 0, len(ks)), ks, vs)
+				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},
 	})
@@ -641,20 +707,19 @@ func registerCollections(r *Registry) {
 	}, func(k, v table.Value) table.Value { return table.RowValue([]table.Value{k, v}) })
 }
 
-// putEntries adds the entries ks, vs to the map keys, vals: a key it has
-// takes the new value in its place.
-func putEntries(keys, vals, ks, vs []table.Value) ([]table.Value, []table.Value) {
-next:
+// putEntries adds the entries ks, vs to the map of keys and vals (vals[i]
+// the value of keys.vs[i]) and returns vals: a key it has takes the new
+// value in its place.
+func putEntries(keys *valueSet, vals, ks, vs []table.Value) []table.Value {
 	for i, k := range ks {
-		for j, x := range keys {
-			if x.Equal(k) {
-				vals[j] = vs[i]
-				continue next
-			}
+		if j := keys.find(k); j >= 0 {
+			vals[j] = vs[i]
+			continue
 		}
-		keys, vals = append(keys, k), append(vals, vs[i])
+		keys.add(k)
+		vals = append(vals, vs[i])
 	}
-	return keys, vals
+	return vals
 }
 
 // orderable reports whether values of t compare (ARRAY_MAX, ARRAY_MIN).
@@ -696,6 +761,27 @@ func arrayAndElem(res func(table.Type) table.Type) func([]table.Type) ([]table.T
 		}
 		return []table.Type{at, ct.AsNullable()}, res(at), true
 	}
+}
+
+// mapAndKey is the map and key types of m[key] for a MAP<K, V> m and a key of
+// type U: both over the common type C of K and U, the map's keys cast when C
+// is wider than K (MAP[1, 'a'][CAST(1 AS BIGINT)] compares BIGINTs,
+// MAP[1, 'a'][1.0] DECIMALs), so Value.Equal, which is kind-strict, never
+// sees an INT against a DECIMAL.
+func mapAndKey(m, u table.Type) (table.Type, table.Type, bool) {
+	kt := m.Elem()
+	if u.Root() == table.RootNull {
+		return m, kt.AsNullable(), true
+	}
+	ct, ok := table.CommonType(kt, u)
+	if !ok || ct.Root() == table.RootNull {
+		return table.Type{}, table.Type{}, false
+	}
+	ct = ct.WithTimeAttr(table.NoTimeAttr)
+	if ct.EqualIgnoringNull(kt) {
+		return m, ct.AsNullable(), true // no cast of the map
+	}
+	return table.MapType(ct.WithNullable(kt.Nullable()), m.ValueType()).WithNullable(m.Nullable()), ct.AsNullable(), true
 }
 
 // arrayAndElemWiden binds f(ARRAY<T>, U) (prepend: f(U, ARRAY<T>)) with the

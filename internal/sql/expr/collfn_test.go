@@ -161,6 +161,17 @@ func TestCollectionAccess(t *testing.T) {
 		{item(cNulMap, s("a")), "NULL"},
 		{item(mapOf(i(1), s("x")), cIdx), "NULL"},
 		{item(mapOf(i(2), s("x")), cIdx), "'x'"},
+		// the key and the map's keys over their common type (the map's
+		// keys cast when it is wider): never INT against DECIMAL
+		{item(mapOf(i(1), s("a")), cast(i(1), table.BigIntType())), "'a'"},
+		{item(mapOf(i(4), s("a")), cBig), "'a'"},
+		{item(mapOf(i(1), s("a")), dec("1.0")), "'a'"},
+		{item(mapOf(i(1), s("a")), dec("1.5")), "NULL"},
+		{item(mapOf(dec("1.5"), s("x")), dec("1.50")), "'x'"},
+		{item(mapOf(dec("1.5"), s("x")), i(2)), "NULL"},
+		{item(mapOf(dec("2.0"), s("x")), i(2)), "'x'"},
+		{item(mapOf(cBig, s("x")), i(4)), "'x'"},
+		{item(cMap, cast(s("a"), table.CharType(1))), "1"},
 		{call("CARDINALITY", cArr), "4"},
 		{call("CARDINALITY", cEmp), "0"},
 		{call("CARDINALITY", cNul), "NULL"},

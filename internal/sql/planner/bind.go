@@ -468,8 +468,8 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			r, err = expr.NewAnd(args...)
 		case "OR":
 			r, err = expr.NewOr(args...)
-		case "!=":
-			r, err = b.reg.Call("<>", args...)
+		case "=", "<>", "!=", "<", "<=", ">", ">=":
+			r, err = b.bindCompare(x, x.Op, args[0], args[1])
 		default:
 			r, err = b.reg.Call(x.Op, args...)
 		}
@@ -517,12 +517,19 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		if err != nil {
 			return nil, err
 		}
+		if args[0].Type().Root() == table.RootRow {
+			return nil, errAt(x, "%s: ROW values have no order (only = and <> compare them, field by field); compare their fields", x)
+		}
 		r, err := expr.NewBetween(args[0], args[1], args[2], x.Not, x.Mode == "SYMMETRIC")
 		return r, wrapAt(x, err)
 	case *parser.InList:
 		args, err := subs(append([]parser.Expr{x.X}, x.List...)...)
 		if err != nil {
 			return nil, err
+		}
+		if args[0].Type().Root() == table.RootRow {
+			r, err := b.bindRowIn(x, args[0], args[1:], x.Not)
+			return r, wrapAt(x, err)
 		}
 		r, err := expr.NewIn(args[0], args[1:], x.Not)
 		return r, wrapAt(x, err)
@@ -565,6 +572,19 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			op, err := sub(x.Operand)
 			if err != nil {
 				return nil, err
+			}
+			if op.Type().Root() == table.RootRow {
+				// CASE row WHEN v: the searched CASE of row = v,
+				// expanded field by field as every ROW comparison.
+				for i := range whens {
+					c, err := b.bindCompare(x.Whens[i].Cond, "=", op, whens[i].Cond)
+					if err != nil {
+						return nil, err
+					}
+					whens[i].Cond = c
+				}
+				r, err := expr.NewCase(whens, els)
+				return r, wrapAt(x, err)
 			}
 			r, err := b.reg.NewSimpleCase(op, whens, els)
 			return r, wrapAt(x, err)
@@ -677,6 +697,16 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 				msg += fmt.Sprintf("; did you mean %s?", sug)
 			}
 			return nil, errAt(x, "%s", msg)
+		}
+		if name == "NULLIF" && len(args) == 2 && args[0].Type().Root() == table.RootRow {
+			// NULLIF(r, v) is CASE WHEN r = v THEN NULL ELSE r END
+			// (Calcite), its = field by field.
+			c, err := b.bindCompare(x, "=", args[0], args[1])
+			if err != nil {
+				return nil, err
+			}
+			r, err := expr.NewCase([]expr.When{{Cond: c, Then: expr.NullLit(args[0].Type().AsNullable())}}, args[0])
+			return r, wrapAt(x, err)
 		}
 		r, err := b.reg.Call(name, args...)
 		return r, wrapAt(x, err)

@@ -93,7 +93,7 @@ func (b *binder) bindCollection(e parser.Expr, sub func(parser.Expr) (expr.Expr,
 				}
 			}
 		case table.RootMap:
-			if it.Root() != table.RootNull && !table.SupportsImplicitCast(it.AsNullable(), t.Elem().AsNullable()) {
+			if _, ok := table.CommonType(it.AsNullable(), t.Elem().AsNullable()); !ok && it.Root() != table.RootNull {
 				return nil, true, errAt(x.I, "the key of %s is %s: the MAP's keys are %s", x, it, t.Elem())
 			}
 		default:
@@ -147,4 +147,107 @@ func commonElems(at parser.Node, what string, es []expr.Expr) error {
 		return errAt(at, "%s have no common type (%s): CAST them to one type", what, strings.Join(ts, ", "))
 	}
 	return nil
+}
+
+// rowFields returns the fields of the ROW-typed e: the arguments of a ROW
+// constructor, or $FIELD accesses of any other ROW expression.
+func (b *binder) rowFields(e expr.Expr) ([]expr.Expr, error) {
+	if c, ok := e.(*expr.Call); ok && c.Name == expr.RowCtor {
+		return c.Args, nil
+	}
+	fs := e.Type().Fields()
+	out := make([]expr.Expr, len(fs))
+	for i, f := range fs {
+		x, err := b.reg.Call(fieldFunc, e, expr.StrLit(f.Name))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// bindCompare binds l op r for a comparison operator. Comparisons of ROWs
+// are expanded field by field, as Calcite does (StandardConvertletTable,
+// RelStructuredTypeFlattener): ROW(x0, x1) = ROW(y0, y1) is x0 = y0 AND
+// x1 = y1 and <> its negation, so a NULL field makes the result NULL
+// rather than comparing equal. Calcite has no ordering of ROWs (<, <=, >,
+// >= fail with "inequality comparison for row types"): they are refused.
+func (b *binder) bindCompare(at parser.Node, op string, l, r expr.Expr) (expr.Expr, error) {
+	if op == "!=" {
+		op = "<>"
+	}
+	lr, rr := l.Type().Root() == table.RootRow, r.Type().Root() == table.RootRow
+	if !lr && !rr {
+		return b.reg.Call(op, l, r)
+	}
+	switch op {
+	case "=", "<>":
+	default:
+		return nil, errAt(at, "%s %s %s: ROW values have no order (only = and <> compare them, field by field); compare their fields", l, op, r)
+	}
+	if !lr || !rr {
+		other := l
+		if lr {
+			other = r
+		}
+		if other.Type().Root() == table.RootNull {
+			return expr.NullLit(table.BooleanType()), nil
+		}
+		return nil, errAt(at, "%s %s %s: a ROW compares only with a ROW, not with %s", l, op, r, other.Type())
+	}
+	lf, err := b.rowFields(l)
+	if err != nil {
+		return nil, err
+	}
+	rf, err := b.rowFields(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(lf) != len(rf) {
+		return nil, errAt(at, "%s %s %s: the ROWs have %d and %d fields; they compare field by field, so they need as many", l, op, r, len(lf), len(rf))
+	}
+	conj := make([]expr.Expr, len(lf))
+	for i := range lf {
+		c, err := b.bindCompare(at, "=", lf[i], rf[i])
+		if err != nil {
+			return nil, wrapAt(at, err)
+		}
+		conj[i] = c
+	}
+	e := conj[0]
+	if len(conj) > 1 {
+		if e, err = expr.NewAnd(conj...); err != nil {
+			return nil, err
+		}
+	}
+	if op == "<>" {
+		return expr.NewNot(e)
+	}
+	return e, nil
+}
+
+// bindRowIn binds x [NOT] IN (list) for a ROW x as Calcite does
+// (SqlToRelConverter.convertInToOr): an OR of the field-by-field
+// equalities, NOT IN its negation, so NULL when undecided.
+func (b *binder) bindRowIn(at parser.Node, x expr.Expr, list []expr.Expr, not bool) (expr.Expr, error) {
+	disj := make([]expr.Expr, len(list))
+	for i, v := range list {
+		c, err := b.bindCompare(at, "=", x, v)
+		if err != nil {
+			return nil, err
+		}
+		disj[i] = c
+	}
+	e := disj[0]
+	if len(disj) > 1 {
+		var err error
+		if e, err = expr.NewOr(disj...); err != nil {
+			return nil, err
+		}
+	}
+	if not {
+		return expr.NewNot(e)
+	}
+	return e, nil
 }

@@ -86,10 +86,17 @@ func (p *Planner) bindScalarSubqueries(sel *parser.Select, in Node, s *scope, wh
 		post := k >= nw && agg
 		if r != nil {
 			if post {
-				// The value must depend on the groups only.
+				// The value must depend on the groups only: on the
+				// GROUP BY columns of every group (GROUP BY (a, b) is
+				// GROUP BY a, b; a column of some grouping sets only is
+				// not one).
+				plain, _, err := groupingSets(sel.GroupBy)
+				if err != nil {
+					return nil, err
+				}
 				for _, l := range lkeys {
 					grouped := false
-					for _, g := range sel.GroupBy {
+					for _, g := range plain {
 						if c, ok := g.(*parser.ColumnRef); ok {
 							if i, err := s.resolve(c); err == nil && i == l {
 								grouped = true

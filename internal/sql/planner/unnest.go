@@ -202,6 +202,19 @@ func isTrueLit(e parser.Expr) bool {
 // column): a Correlate over one row, without that row's column.
 func (p *Planner) bindUnnest(u *parser.Unnest) (Node, *scope, error) {
 	one, os := oneRow()
+	if len(u.Args) == 1 {
+		var col *parser.ColumnRef
+		p.b.walk(u.Args[0], func(y parser.Expr) {
+			if c, ok := y.(*parser.ColumnRef); ok && col == nil {
+				if _, err := os.resolve(c); err != nil {
+					col = c
+				}
+			}
+		})
+		if col != nil {
+			return nil, nil, errAt(col, "UNNEST alone in FROM reads no table, so `%s` is unknown here (UNNEST in a subquery cannot read the outer query's columns yet): join the table to the UNNEST of its column, FROM t CROSS JOIN UNNEST(t.arr) AS u(x)", col)
+		}
+	}
 	c, cs, err := p.correlate(one, os, u, false)
 	if err != nil {
 		return nil, nil, err
