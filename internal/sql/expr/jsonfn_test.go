@@ -394,3 +394,32 @@ func TestJSONAggregates(t *testing.T) {
 		t.Errorf("merged JSON_ARRAYAGG = %s", r)
 	}
 }
+
+// A JSON number is at most 1000 digits long (Jackson's
+// StreamReadConstraints.maxNumberLength, which Flink inherits): one more is
+// invalid JSON, handled by ON ERROR, and a huge one is refused without
+// being converted (an integer went through big.Int: quadratic).
+func TestJSONNumberLength(t *testing.T) {
+	def := func(e Expr) JSONBehavior { return JSONBehavior{Kind: "DEFAULT", Default: e} }
+	d1000 := "9" + strings.Repeat("0", 999)
+	d1001 := d1000 + "1"
+	runCases(t, []exprCase{
+		{jv(s(`{"a":`+d1000+`}`), "$.a", nil, noB, def(s("e"))), "'" + d1000 + "'"},
+		{jv(s(`{"a":-`+d1000+`}`), "$.a", nil, noB, def(s("e"))), "'-" + d1000 + "'"},
+		{jv(s(`{"a":`+d1001+`}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":`+d1001+`}`), "$.a", nil, noB, JSONBehavior{Kind: "ERROR"}), "error: exceeds the maximum length"},
+		{jq(s(`[`+d1000+`]`), "$", "", "", ""), "'[" + d1000 + "]'"},
+		{jq(s(`[`+d1001+`]`), "$", "", "", "EMPTY OBJECT"), "'{}'"},
+		{jv(s(`{"a":0.`+strings.Repeat("5", 999)+`}`), "$.a", nil, noB, def(s("e"))), "'0.5555555555555556'"},
+		{jv(s(`{"a":0.`+strings.Repeat("5", 1000)+`}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":1.`+strings.Repeat("0", 997)+`e10}`), "$.a", nil, noB, def(s("e"))), "'1.0E10'"},
+		{jv(s(`{"a":1.`+strings.Repeat("0", 997)+`e100}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{isj(s(d1000), "", false), "TRUE"},
+		{isj(s(d1001), "", false), "FALSE"},
+	})
+	for _, doc := range []string{strings.Repeat("7", 1_000_000), "-" + strings.Repeat("7", 1_000_000), "0." + strings.Repeat("7", 1_000_000)} {
+		if _, err := parseJSONText(doc); err == nil || !strings.Contains(err.Error(), "exceeds the maximum length") {
+			t.Errorf("a number of %d characters: %v, want the length error", len(doc), err)
+		}
+	}
+}

@@ -20,7 +20,9 @@ package expr
 //     comments), objects keep their key order (a repeated key keeps its
 //     first place and its last value); numbers keep Jackson's Java types:
 //     an integer literal is printed as its digits ("-0" as 0), one with a
-//     fraction or exponent as Java's Double.toString ("1.0", "1.0E21").
+//     fraction or exponent as Java's Double.toString ("1.0", "1.0E21");
+//     a number of more than 1000 digits is invalid (Jackson's
+//     StreamReadConstraints.maxNumberLength).
 //     Unlike Jackson, text after the first value is an error.
 
 import (
@@ -29,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -176,9 +177,25 @@ func decodeJSONToken(d *json.Decoder, t json.Token, depth int) (any, error) {
 	return nil, fmt.Errorf("unexpected token %v", t)
 }
 
+// jsonMaxNumberDigits is Jackson's StreamReadConstraints.maxNumberLength
+// (default 1000), which Flink inherits: a number literal with more digits
+// (integer part, fraction and exponent together; the signs, '.' and 'e' not
+// counted) is not valid JSON.
+const jsonMaxNumberDigits = 1000
+
 // canonicalJSONNumber prints a JSON number literal as Jackson's Java value
-// would be printed.
+// would be printed. Its cost is linear in the literal's length, which is
+// bounded by jsonMaxNumberDigits.
 func canonicalJSONNumber(s string) (jsonNumber, error) {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits > jsonMaxNumberDigits {
+		return "", fmt.Errorf("number of %d digits exceeds the maximum length (%d)", digits, jsonMaxNumberDigits)
+	}
 	if strings.ContainsAny(s, ".eE") {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -189,13 +206,8 @@ func canonicalJSONNumber(s string) (jsonNumber, error) {
 	if s == "-0" {
 		return "0", nil
 	}
-	if len(s) > 18 { // BigInteger's toString is the literal's digits
-		var b big.Int
-		if _, ok := b.SetString(s, 10); !ok {
-			return "", fmt.Errorf("bad number %q", s)
-		}
-		return jsonNumber(b.String()), nil
-	}
+	// A JSON integer has no leading zeros (the decoder refuses them), so
+	// BigInteger's toString of it is the literal itself.
 	return jsonNumber(s), nil
 }
 
