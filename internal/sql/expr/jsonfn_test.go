@@ -66,7 +66,7 @@ func TestJSONValue(t *testing.T) {
 		{jv(s(`{"a":null}`), "strict $.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":[1]}`), "$.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":[1]}`), "$.a", nil, noB, errB), "error: strict path mode requires scalar value"},
-		{jv(s(`{"a":`), "lax $.a", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":`), "strict $.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":1} x`), "$.a", nil, noB, def(s("e"))), "'e'"},
 		{jv(s(`{"a":1}`), "$..a", nil, noB, def(s("e"))), "'e'"},
 		{jv(s(`{"a":1}`), "$..a", nil, noB, errB), "error: deep scan"},
@@ -130,7 +130,8 @@ func TestJSONExistsAndIsJSON(t *testing.T) {
 		{je(s(`{"a": true}`), "strict $.b", "ERROR"), "error: no results"},
 		{je(s(`{"a": true}`), "lax $.b", "ERROR"), "FALSE"},
 		{je(s(`{"a": null}`), "lax $.a", ""), "FALSE"},
-		{je(s(`not json`), "lax $.a", "TRUE"), "TRUE"},
+		{je(s(`not json`), "lax $.a", "TRUE"), "FALSE"}, // lax: invalid JSON is empty
+		{je(s(`not json`), "strict $.a", "TRUE"), "TRUE"},
 		{je(cSN, "$.a", "TRUE"), "NULL"},
 		{isj(s("1"), "", false), "TRUE"},
 		{isj(s("[]"), "", false), "TRUE"},
@@ -288,7 +289,9 @@ func TestJSONPathParse(t *testing.T) {
 }
 
 // FuzzJSONPath: no input panics the path parser, the JSON parser or the
-// evaluator, and the text of what was found parses back to itself.
+// evaluator; a lax path never fails, not even over text that is not JSON
+// (Flink: an empty result), a strict one fails over such text; and the
+// text of what was found parses back to itself.
 func FuzzJSONPath(f *testing.F) {
 	for _, c := range [][2]string{
 		{`{"a":{"b":[1,2,{"c":null}]}}`, "$.a.b[*].c"},
@@ -309,8 +312,19 @@ func FuzzJSONPath(f *testing.F) {
 			}
 			return
 		}
+		in := &jsonInput{hasConst: true, constPath: p}
+		_, strict, ierr := in.eval(table.Str(doc), table.Str(path))
+		if strict != p.strict {
+			t.Fatalf("path %q: eval says strict=%v", path, strict)
+		}
 		root, err := parseJSONText(doc)
 		if err != nil {
+			switch {
+			case !p.strict && ierr != nil:
+				t.Fatalf("lax path %q failed over invalid JSON: %v", path, ierr)
+			case p.strict && ierr == nil:
+				t.Fatalf("strict path %q did not fail over invalid JSON %q", path, doc)
+			}
 			return
 		}
 		text := appendJSON(nil, root)
@@ -422,4 +436,34 @@ func TestJSONNumberLength(t *testing.T) {
 			t.Errorf("a number of %d characters: %v, want the length error", len(doc), err)
 		}
 	}
+}
+
+// Invalid JSON is an error in strict mode and an empty result in lax mode
+// (Flink's SqlJsonUtils.jsonApiCommonSyntax); a path that does not compile
+// stays an error in both modes.
+func TestJSONInvalidInputLax(t *testing.T) {
+	def := func(e Expr) JSONBehavior { return JSONBehavior{Kind: "DEFAULT", Default: e} }
+	errB := JSONBehavior{Kind: "ERROR"}
+	runCases(t, []exprCase{
+		{jv(s(`{bad`), "lax $.a", nil, def(s("empty")), def(s("error"))), "'empty'"},
+		{jv(s(`{bad`), "lax $.a", nil, noB, errB), "NULL"},
+		{jv(s(`{bad`), "lax $.a", nil, errB, noB), "error: empty result of JSON_VALUE"},
+		{jv(s(`{"a":1} x`), "lax $.a", nil, def(s("empty")), def(s("error"))), "'empty'"},
+		{jq(s(`{bad`), "lax $.a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'[]'"},
+		{jq(s(`{bad`), "lax $.a", "", "", "ERROR"), "NULL"},
+		{je(s(`{bad`), "lax $.a", "ERROR"), "FALSE"},
+		{je(s(`{bad`), "lax $.a", "TRUE"), "FALSE"},
+		{je(s(`{bad`), "lax $.a", "UNKNOWN"), "FALSE"},
+		// Strict (and no mode): an error for ON ERROR.
+		{jv(s(`{bad`), "strict $.a", nil, def(s("empty")), def(s("error"))), "'error'"},
+		{jv(s(`{bad`), "$.a", nil, noB, errB), "error: invalid JSON"},
+		{jq(s(`{bad`), "strict $.a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'{}'"},
+		{je(s(`{bad`), "strict $.a", "TRUE"), "TRUE"},
+		{je(s(`{bad`), "$.a", "ERROR"), "error: invalid JSON"},
+		// A path that does not compile: an error in lax mode too.
+		{jv(s(`{bad`), "lax $..a", nil, def(s("empty")), def(s("error"))), "'error'"},
+		{jv(s(`{"a":1}`), "lax $..a", nil, def(s("empty")), errB), "error: deep scan"},
+		{je(s(`{bad`), "lax $..a", "TRUE"), "TRUE"},
+		{jq(s(`{bad`), "lax $..a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'{}'"},
+	})
 }
