@@ -561,7 +561,7 @@ func registerJSON(r *Registry) {
 					}
 					out = arr
 				}
-				return table.Str(string(appendJSON(nil, out))), nil
+				return table.Str(string(appendJSONSorted(nil, out))), nil
 			}}, nil
 		}
 	}
@@ -601,7 +601,7 @@ func registerJSON(r *Registry) {
 				if err != nil {
 					return table.Null, err
 				}
-				return table.Str(string(appendJSON(nil, n))), nil
+				return table.Str(string(appendJSONSorted(nil, n))), nil
 			}}, nil
 		},
 	})

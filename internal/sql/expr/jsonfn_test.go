@@ -371,7 +371,7 @@ func TestJSONAggregates(t *testing.T) {
 		{"JSON_ARRAYAGG", "", false, []table.Type{table.StringType()}, []aggStep{add(table.Str("a\"b")), add(table.Str("c")), retract(table.Str("a\"b"))}, `'["c"]'`},
 		{"JSON_ARRAYAGG", "", true, []table.Type{S}, []aggStep{add(table.Str(`{"k":1}`))}, `'[{"k":1}]'`},
 		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, nil, "'{}'"},
-		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1,"a":null}'`},
+		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"a":null,"b":1}'`},
 		{"JSON_OBJECTAGG", "ABSENT", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1}'`},
 		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Int(2)), retract(table.Str("b"), table.Int(1)), kv("b", table.Int(3))}, `'{"a":2,"b":3}'`},
 	} {
@@ -466,4 +466,57 @@ func TestJSONInvalidInputLax(t *testing.T) {
 		{je(s(`{bad`), "lax $..a", "TRUE"), "TRUE"},
 		{jq(s(`{bad`), "lax $..a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'{}'"},
 	})
+}
+
+// Flink's JSON_OBJECT, JSON_ARRAY, JSON_STRING and the JSON aggregates
+// write objects with their keys sorted (SqlJsonUtils.serializeJson with
+// ORDER_MAP_ENTRIES_BY_KEYS: Java's String.compareTo, UTF-16 code units);
+// JSON_QUERY keeps the input's order.
+func TestJSONSortedKeys(t *testing.T) {
+	rowT := table.RowType(table.Field{Name: "z", Type: table.IntType()}, table.Field{Name: "a", Type: table.IntType()},
+		table.Field{Name: "m", Type: table.RowType(table.Field{Name: "y", Type: table.IntType()}, table.Field{Name: "b", Type: table.IntType()})}).NotNull()
+	row := Lit(table.RowValue([]table.Value{table.Int(1), table.Int(2), table.RowValue([]table.Value{table.Int(3), table.Int(4)})}), rowT)
+	mapT := table.MapType(table.StringType(), table.IntType()).NotNull()
+	m := Lit(table.Map([]table.Value{table.Str("k2"), table.Str("k1"), table.Str("K3")}, []table.Value{table.Int(1), table.Int(2), table.Int(3)}), mapT)
+	// U+FFFD sorts after U+1F600 in UTF-16 (the surrogate D83D < FFFD),
+	// before it in Go's byte order.
+	runCases(t, []exprCase{
+		{jo("", s("b"), i(1), s("a"), i(2)), `'{"a":2,"b":1}'`},
+		{jo("", s("Orange"), i(0), s("Apple"), i(2), s("Banana"), i(17)), `'{"Apple":2,"Banana":17,"Orange":0}'`},
+		{jo("", s("b"), i(1), s("a"), jo("", s("y"), i(1), s("x"), i(2))), `'{"a":{"x":2,"y":1},"b":1}'`},
+		{jo("", s("k"), i(1), s("a"), i(0), s("k"), i(2)), `'{"a":0,"k":2}'`},
+		{jo("", s("\uFFFD"), i(1), s("\U0001F600"), i(2), s("a"), i(3)), `'{"a":3,"😀":2,"�":1}'`},
+		{ja("", jo("", s("b"), i(1), s("a"), i(2)), row), `'[{"a":2,"b":1},{"a":2,"m":{"b":4,"y":3},"z":1}]'`},
+		{jo("", s("r"), row, s("m"), m), `'{"m":{"K3":3,"k1":2,"k2":1},"r":{"a":2,"m":{"b":4,"y":3},"z":1}}'`},
+		{call("JSON_STRING", row), `'{"a":2,"m":{"b":4,"y":3},"z":1}'`},
+		{call("JSON_STRING", m), `'{"K3":3,"k1":2,"k2":1}'`},
+		// JSON_QUERY: the input's order.
+		{jq(s(`{"b":1,"a":{"y":1,"x":2}}`), "$", "", "", ""), `'{"b":1,"a":{"y":1,"x":2}}'`},
+	})
+	if javaCompare("\uFFFD", "\U0001F600") <= 0 || javaCompare("\U0001F600", "\uE000") >= 0 || javaCompare("\U0001F600", "\U0001F601") >= 0 ||
+		javaCompare("a", "ab") >= 0 || javaCompare("b", "ab") <= 0 || javaCompare("x", "x") != 0 {
+		t.Errorf("javaCompare is not Java's String.compareTo order")
+	}
+
+	S, I := table.StringType().NotNull(), table.IntType()
+	kv := func(k string, v table.Value) aggStep { return add(table.Str(k), v) }
+	for _, c := range []struct {
+		name  string
+		args  []table.Type
+		steps []aggStep
+		want  string
+	}{
+		{"JSON_OBJECTAGG", []table.Type{S, I}, []aggStep{kv("Orange", table.Int(0)), kv("Banana", table.Int(17)), kv("Apple", table.Int(2))}, `'{"Apple":2,"Banana":17,"Orange":0}'`},
+		{"JSON_OBJECTAGG", []table.Type{S, I}, []aggStep{kv("\uFFFD", table.Int(1)), kv("\U0001F600", table.Int(2)), kv("b\"", table.Int(3)), kv("b", table.Int(4))}, `'{"b":4,"b\"":3,"😀":2,"�":1}'`},
+		{"JSON_OBJECTAGG", []table.Type{S, rowT.AsNullable()}, []aggStep{kv("k", table.RowValue([]table.Value{table.Int(1), table.Int(2), table.Null}))}, `'{"k":{"a":2,"m":null,"z":1}}'`},
+		{"JSON_ARRAYAGG", []table.Type{mapT.AsNullable()}, []aggStep{add(table.Map([]table.Value{table.Str("b"), table.Str("a")}, []table.Value{table.Int(1), table.Int(2)}))}, `'[{"a":2,"b":1}]'`},
+	} {
+		f, err := NewJSONAggregate(c.name, "", false, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := aggSteps(t, f, c.steps).String(); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
 }
