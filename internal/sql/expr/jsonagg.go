@@ -144,15 +144,26 @@ func (a *jsonAgg) Merge(acc, other []table.Value) error {
 		acc[0], acc[1] = tmp[0], tmp[1]
 		return nil
 	}
-	es := other[0].Elems()
-	for i := 0; i+1 < len(es); i += 2 {
-		for j, mine := 0, acc[0].Elems(); j+1 < len(mine); j += 2 {
-			if mine[j].AsString() == es[i].AsString() {
-				return fmt.Errorf("JSON_OBJECTAGG: key %s is already present (keys must be unique)", es[i].AsString())
-			}
-		}
-		acc[0] = withValue(withValue(acc[0], es[i]), es[i+1])
+	// One set of the keys, not a scan of acc's keys per key of other.
+	mine, es := acc[0].Elems(), other[0].Elems()
+	if len(es) == 0 {
+		return nil
 	}
+	seen := make(map[string]struct{}, len(mine)/2)
+	for j := 0; j+1 < len(mine); j += 2 {
+		seen[mine[j].AsString()] = struct{}{}
+	}
+	out := make([]table.Value, 0, len(mine)+len(es))
+	out = append(out, mine...)
+	for i := 0; i+1 < len(es); i += 2 {
+		k := es[i].AsString()
+		if _, dup := seen[k]; dup {
+			return fmt.Errorf("JSON_OBJECTAGG: key %s is already present (keys must be unique)", k)
+		}
+		seen[k] = struct{}{}
+		out = append(out, es[i], es[i+1])
+	}
+	acc[0] = table.Array(out)
 	return nil
 }
 
