@@ -29,7 +29,11 @@ type AggregateFunc interface {
 	Init(acc []table.Value)
 	// Add accumulates one row's arguments (NULLs are ignored, as SQL's
 	// aggregates do, except COUNT(*)). The args slice is the caller's and
-	// reused for the next call: keep values from it, never the slice.
+	// reused for the next call: keep values from it, never the slice. acc
+	// is the caller's own: Add and Retract may extend an ARRAY value of it
+	// in place (the list aggregates, aggmore.go), which copies of that
+	// value do not see, so a caller never adds to two copies of one
+	// accumulator that both stay live.
 	Add(acc []table.Value, args []table.Value) error
 	// Retract takes one row's arguments back (for updating inputs);
 	// ErrNoRetract when the function cannot.

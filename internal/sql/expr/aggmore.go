@@ -79,20 +79,24 @@ func (a *listAgg) Init(acc []table.Value) {
 }
 func (a *listAgg) CanRetract() bool { return true }
 
-// withValue returns list plus v (a copy: values are immutable).
+// withValue returns list plus v, appended in place when list's backing
+// array has room (amortised O(1)): an accumulator belongs to the caller
+// of Add and Retract (AggregateFunc), so no other live value is extended
+// from the same array, and a copy of list sees only its own length.
 func withValue(list table.Value, v table.Value) table.Value {
-	es := list.Elems()
-	out := make([]table.Value, len(es), len(es)+1)
-	copy(out, es)
-	return table.Array(append(out, v))
+	return table.Array(append(list.Elems(), v))
 }
 
 // withoutValue returns list without its first element equal to v, and
-// whether there was one.
+// whether there was one. Taking the first element back (the earliest value
+// of a bounded OVER frame) reslices; another one copies the list.
 func withoutValue(list table.Value, v table.Value) (table.Value, bool) {
 	es := list.Elems()
 	for i, e := range es {
 		if e.Equal(v) {
+			if i == 0 {
+				return table.Array(es[1:]), true
+			}
 			out := make([]table.Value, 0, len(es)-1)
 			out = append(append(out, es[:i]...), es[i+1:]...)
 			return table.Array(out), true
@@ -135,18 +139,32 @@ func (a *listAgg) Retract(acc, args []table.Value) error {
 
 func (a *listAgg) Merge(acc, other []table.Value) error {
 	list := append(append([]table.Value(nil), acc[0].Elems()...), other[0].Elems()...)
+	pending := append(append([]table.Value(nil), acc[1].Elems()...), other[1].Elems()...)
 	var retract []table.Value
-	for _, r := range append(append([]table.Value(nil), acc[1].Elems()...), other[1].Elems()...) {
-		found := false
-		for i, e := range list {
-			if e.Equal(r) {
-				list = append(list[:i:i], list[i+1:]...)
-				found = true
-				break
-			}
+	if len(pending) > 0 {
+		// Each pending retraction cancels the earliest equal value: one
+		// pass over the list with the retractions counted by value (the
+		// values are STRING or, for FIRST/LAST_VALUE, of one type, so their
+		// text keys them), not a scan of the list per retraction.
+		want := make(map[string]int, len(pending))
+		for _, r := range pending {
+			want[valueKey(r)]++
 		}
-		if !found {
-			retract = append(retract, r)
+		kept := list[:0:0]
+		for _, e := range list {
+			k := valueKey(e)
+			if want[k] > 0 {
+				want[k]--
+				continue
+			}
+			kept = append(kept, e)
+		}
+		list = kept
+		for _, r := range pending {
+			if k := valueKey(r); want[k] > 0 {
+				want[k]--
+				retract = append(retract, r)
+			}
 		}
 	}
 	acc[0], acc[1] = table.Array(list), table.Array(retract)
@@ -155,6 +173,9 @@ func (a *listAgg) Merge(acc, other []table.Value) error {
 	}
 	return nil
 }
+
+// valueKey is the map key of a list value: its text.
+func valueKey(v table.Value) string { return string(table.AppendText(nil, v)) }
 
 func (a *listAgg) Result(acc []table.Value) (table.Value, error) {
 	es := acc[0].Elems()

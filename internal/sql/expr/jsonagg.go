@@ -2,9 +2,12 @@ package expr
 
 // JSON_OBJECTAGG and JSON_ARRAYAGG (Flink docs, "JSON Functions"; Flink's
 // JsonObjectAggFunction and JsonArrayAggFunction). The accumulators hold
-// the JSON text of each value, so they are rows of strings in state.
+// the JSON text of each value, so they are rows of strings in state. The
+// result's objects have their keys sorted (Flink's serializeJson); the
+// array keeps arrival order.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -77,7 +80,7 @@ func (a *jsonAgg) text(args []table.Value) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	return string(appendJSON(nil, n)), true, nil
+	return string(appendJSONSorted(nil, n)), true, nil
 }
 
 func (a *jsonAgg) keyOf(args []table.Value) (string, error) {
@@ -141,15 +144,26 @@ func (a *jsonAgg) Merge(acc, other []table.Value) error {
 		acc[0], acc[1] = tmp[0], tmp[1]
 		return nil
 	}
-	es := other[0].Elems()
-	for i := 0; i+1 < len(es); i += 2 {
-		for j, mine := 0, acc[0].Elems(); j+1 < len(mine); j += 2 {
-			if mine[j].AsString() == es[i].AsString() {
-				return fmt.Errorf("JSON_OBJECTAGG: key %s is already present (keys must be unique)", es[i].AsString())
-			}
-		}
-		acc[0] = withValue(withValue(acc[0], es[i]), es[i+1])
+	// One set of the keys, not a scan of acc's keys per key of other.
+	mine, es := acc[0].Elems(), other[0].Elems()
+	if len(es) == 0 {
+		return nil
 	}
+	seen := make(map[string]struct{}, len(mine)/2)
+	for j := 0; j+1 < len(mine); j += 2 {
+		seen[mine[j].AsString()] = struct{}{}
+	}
+	out := make([]table.Value, 0, len(mine)+len(es))
+	out = append(out, mine...)
+	for i := 0; i+1 < len(es); i += 2 {
+		k := es[i].AsString()
+		if _, dup := seen[k]; dup {
+			return fmt.Errorf("JSON_OBJECTAGG: key %s is already present (keys must be unique)", k)
+		}
+		seen[k] = struct{}{}
+		out = append(out, es[i], es[i+1])
+	}
+	acc[0] = table.Array(out)
 	return nil
 }
 
@@ -167,17 +181,41 @@ func (a *jsonAgg) Result(acc []table.Value) (table.Value, error) {
 		b.WriteByte(']')
 		return table.Str(b.String()), nil
 	}
-	b.WriteByte('{')
+	// The keys sorted as Flink's SqlJsonUtils.serializeJson sorts them
+	// (Java's String.compareTo over the keys, not their quoted forms).
+	keys := make([]string, 0, len(es)/2)
 	for i := 0; i+1 < len(es); i += 2 {
+		keys = append(keys, jsonUnquote(es[i].AsString()))
+	}
+	order := javaSortedOrder(keys)
+	b.WriteByte('{')
+	for i := range keys {
+		j := i
+		if order != nil {
+			j = order[i]
+		}
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(es[i].AsString())
+		b.WriteString(es[2*j].AsString())
 		b.WriteByte(':')
-		b.WriteString(es[i+1].AsString())
+		b.WriteString(es[2*j+1].AsString())
 	}
 	b.WriteByte('}')
 	return table.Str(b.String()), nil
+}
+
+// jsonUnquote returns the string of a JSON string literal written by
+// appendJSONQuoted (q itself when it is not one).
+func jsonUnquote(q string) string {
+	if !strings.Contains(q, "\\") && len(q) >= 2 {
+		return q[1 : len(q)-1]
+	}
+	var k string
+	if err := json.Unmarshal([]byte(q), &k); err != nil {
+		return q
+	}
+	return k
 }
 
 // IsJSONConstructorCall reports whether e is a JSON_OBJECT or JSON_ARRAY

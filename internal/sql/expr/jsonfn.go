@@ -252,7 +252,10 @@ func newJSONInput(b *Bound) *jsonInput {
 }
 
 // eval returns the path's result or the error that ON ERROR handles, and
-// whether the path is strict.
+// whether the path is strict. JSON text that does not parse is an error in
+// strict mode and an empty result in lax mode (Flink's
+// SqlJsonUtils.jsonApiCommonSyntax gives an empty context for invalid input
+// in LAX mode); a path that does not compile is an error in both.
 func (in *jsonInput) eval(doc, path table.Value) (any, bool, error) {
 	p, err := in.constPath, in.constErr
 	if !in.hasConst {
@@ -263,7 +266,10 @@ func (in *jsonInput) eval(doc, path table.Value) (any, bool, error) {
 	}
 	root, err := parseJSONText(doc.AsString())
 	if err != nil {
-		return nil, p.strict, fmt.Errorf("invalid JSON: %v", err)
+		if !p.strict {
+			return nil, false, nil
+		}
+		return nil, true, fmt.Errorf("invalid JSON: %v", err)
 	}
 	v, err := p.eval(root)
 	return v, p.strict, err
@@ -555,7 +561,7 @@ func registerJSON(r *Registry) {
 					}
 					out = arr
 				}
-				return table.Str(string(appendJSON(nil, out))), nil
+				return table.Str(string(appendJSONSorted(nil, out))), nil
 			}}, nil
 		}
 	}
@@ -595,7 +601,7 @@ func registerJSON(r *Registry) {
 				if err != nil {
 					return table.Null, err
 				}
-				return table.Str(string(appendJSON(nil, n))), nil
+				return table.Str(string(appendJSONSorted(nil, n))), nil
 			}}, nil
 		},
 	})

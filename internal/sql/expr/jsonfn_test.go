@@ -66,7 +66,7 @@ func TestJSONValue(t *testing.T) {
 		{jv(s(`{"a":null}`), "strict $.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":[1]}`), "$.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":[1]}`), "$.a", nil, noB, errB), "error: strict path mode requires scalar value"},
-		{jv(s(`{"a":`), "lax $.a", nil, def(s("d")), def(s("e"))), "'e'"},
+		{jv(s(`{"a":`), "strict $.a", nil, def(s("d")), def(s("e"))), "'e'"},
 		{jv(s(`{"a":1} x`), "$.a", nil, noB, def(s("e"))), "'e'"},
 		{jv(s(`{"a":1}`), "$..a", nil, noB, def(s("e"))), "'e'"},
 		{jv(s(`{"a":1}`), "$..a", nil, noB, errB), "error: deep scan"},
@@ -130,7 +130,8 @@ func TestJSONExistsAndIsJSON(t *testing.T) {
 		{je(s(`{"a": true}`), "strict $.b", "ERROR"), "error: no results"},
 		{je(s(`{"a": true}`), "lax $.b", "ERROR"), "FALSE"},
 		{je(s(`{"a": null}`), "lax $.a", ""), "FALSE"},
-		{je(s(`not json`), "lax $.a", "TRUE"), "TRUE"},
+		{je(s(`not json`), "lax $.a", "TRUE"), "FALSE"}, // lax: invalid JSON is empty
+		{je(s(`not json`), "strict $.a", "TRUE"), "TRUE"},
 		{je(cSN, "$.a", "TRUE"), "NULL"},
 		{isj(s("1"), "", false), "TRUE"},
 		{isj(s("[]"), "", false), "TRUE"},
@@ -288,7 +289,9 @@ func TestJSONPathParse(t *testing.T) {
 }
 
 // FuzzJSONPath: no input panics the path parser, the JSON parser or the
-// evaluator, and the text of what was found parses back to itself.
+// evaluator; a lax path never fails, not even over text that is not JSON
+// (Flink: an empty result), a strict one fails over such text; and the
+// text of what was found parses back to itself.
 func FuzzJSONPath(f *testing.F) {
 	for _, c := range [][2]string{
 		{`{"a":{"b":[1,2,{"c":null}]}}`, "$.a.b[*].c"},
@@ -309,8 +312,19 @@ func FuzzJSONPath(f *testing.F) {
 			}
 			return
 		}
+		in := &jsonInput{hasConst: true, constPath: p}
+		_, strict, ierr := in.eval(table.Str(doc), table.Str(path))
+		if strict != p.strict {
+			t.Fatalf("path %q: eval says strict=%v", path, strict)
+		}
 		root, err := parseJSONText(doc)
 		if err != nil {
+			switch {
+			case !p.strict && ierr != nil:
+				t.Fatalf("lax path %q failed over invalid JSON: %v", path, ierr)
+			case p.strict && ierr == nil:
+				t.Fatalf("strict path %q did not fail over invalid JSON %q", path, doc)
+			}
 			return
 		}
 		text := appendJSON(nil, root)
@@ -357,7 +371,7 @@ func TestJSONAggregates(t *testing.T) {
 		{"JSON_ARRAYAGG", "", false, []table.Type{table.StringType()}, []aggStep{add(table.Str("a\"b")), add(table.Str("c")), retract(table.Str("a\"b"))}, `'["c"]'`},
 		{"JSON_ARRAYAGG", "", true, []table.Type{S}, []aggStep{add(table.Str(`{"k":1}`))}, `'[{"k":1}]'`},
 		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, nil, "'{}'"},
-		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1,"a":null}'`},
+		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"a":null,"b":1}'`},
 		{"JSON_OBJECTAGG", "ABSENT", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Null)}, `'{"b":1}'`},
 		{"JSON_OBJECTAGG", "", false, []table.Type{S, I}, []aggStep{kv("b", table.Int(1)), kv("a", table.Int(2)), retract(table.Str("b"), table.Int(1)), kv("b", table.Int(3))}, `'{"a":2,"b":3}'`},
 	} {
@@ -392,5 +406,117 @@ func TestJSONAggregates(t *testing.T) {
 	_ = g.Merge(a, b)
 	if r, _ := g.Result(a); r.AsString() != "[1,2]" {
 		t.Errorf("merged JSON_ARRAYAGG = %s", r)
+	}
+}
+
+// A JSON number is at most 1000 digits long (Jackson's
+// StreamReadConstraints.maxNumberLength, which Flink inherits): one more is
+// invalid JSON, handled by ON ERROR, and a huge one is refused without
+// being converted (an integer went through big.Int: quadratic).
+func TestJSONNumberLength(t *testing.T) {
+	def := func(e Expr) JSONBehavior { return JSONBehavior{Kind: "DEFAULT", Default: e} }
+	d1000 := "9" + strings.Repeat("0", 999)
+	d1001 := d1000 + "1"
+	runCases(t, []exprCase{
+		{jv(s(`{"a":`+d1000+`}`), "$.a", nil, noB, def(s("e"))), "'" + d1000 + "'"},
+		{jv(s(`{"a":-`+d1000+`}`), "$.a", nil, noB, def(s("e"))), "'-" + d1000 + "'"},
+		{jv(s(`{"a":`+d1001+`}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":`+d1001+`}`), "$.a", nil, noB, JSONBehavior{Kind: "ERROR"}), "error: exceeds the maximum length"},
+		{jq(s(`[`+d1000+`]`), "$", "", "", ""), "'[" + d1000 + "]'"},
+		{jq(s(`[`+d1001+`]`), "$", "", "", "EMPTY OBJECT"), "'{}'"},
+		{jv(s(`{"a":0.`+strings.Repeat("5", 999)+`}`), "$.a", nil, noB, def(s("e"))), "'0.5555555555555556'"},
+		{jv(s(`{"a":0.`+strings.Repeat("5", 1000)+`}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{jv(s(`{"a":1.`+strings.Repeat("0", 997)+`e10}`), "$.a", nil, noB, def(s("e"))), "'1.0E10'"},
+		{jv(s(`{"a":1.`+strings.Repeat("0", 997)+`e100}`), "$.a", nil, noB, def(s("e"))), "'e'"},
+		{isj(s(d1000), "", false), "TRUE"},
+		{isj(s(d1001), "", false), "FALSE"},
+	})
+	for _, doc := range []string{strings.Repeat("7", 1_000_000), "-" + strings.Repeat("7", 1_000_000), "0." + strings.Repeat("7", 1_000_000)} {
+		if _, err := parseJSONText(doc); err == nil || !strings.Contains(err.Error(), "exceeds the maximum length") {
+			t.Errorf("a number of %d characters: %v, want the length error", len(doc), err)
+		}
+	}
+}
+
+// Invalid JSON is an error in strict mode and an empty result in lax mode
+// (Flink's SqlJsonUtils.jsonApiCommonSyntax); a path that does not compile
+// stays an error in both modes.
+func TestJSONInvalidInputLax(t *testing.T) {
+	def := func(e Expr) JSONBehavior { return JSONBehavior{Kind: "DEFAULT", Default: e} }
+	errB := JSONBehavior{Kind: "ERROR"}
+	runCases(t, []exprCase{
+		{jv(s(`{bad`), "lax $.a", nil, def(s("empty")), def(s("error"))), "'empty'"},
+		{jv(s(`{bad`), "lax $.a", nil, noB, errB), "NULL"},
+		{jv(s(`{bad`), "lax $.a", nil, errB, noB), "error: empty result of JSON_VALUE"},
+		{jv(s(`{"a":1} x`), "lax $.a", nil, def(s("empty")), def(s("error"))), "'empty'"},
+		{jq(s(`{bad`), "lax $.a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'[]'"},
+		{jq(s(`{bad`), "lax $.a", "", "", "ERROR"), "NULL"},
+		{je(s(`{bad`), "lax $.a", "ERROR"), "FALSE"},
+		{je(s(`{bad`), "lax $.a", "TRUE"), "FALSE"},
+		{je(s(`{bad`), "lax $.a", "UNKNOWN"), "FALSE"},
+		// Strict (and no mode): an error for ON ERROR.
+		{jv(s(`{bad`), "strict $.a", nil, def(s("empty")), def(s("error"))), "'error'"},
+		{jv(s(`{bad`), "$.a", nil, noB, errB), "error: invalid JSON"},
+		{jq(s(`{bad`), "strict $.a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'{}'"},
+		{je(s(`{bad`), "strict $.a", "TRUE"), "TRUE"},
+		{je(s(`{bad`), "$.a", "ERROR"), "error: invalid JSON"},
+		// A path that does not compile: an error in lax mode too.
+		{jv(s(`{bad`), "lax $..a", nil, def(s("empty")), def(s("error"))), "'error'"},
+		{jv(s(`{"a":1}`), "lax $..a", nil, def(s("empty")), errB), "error: deep scan"},
+		{je(s(`{bad`), "lax $..a", "TRUE"), "TRUE"},
+		{jq(s(`{bad`), "lax $..a", "", "EMPTY ARRAY", "EMPTY OBJECT"), "'{}'"},
+	})
+}
+
+// Flink's JSON_OBJECT, JSON_ARRAY, JSON_STRING and the JSON aggregates
+// write objects with their keys sorted (SqlJsonUtils.serializeJson with
+// ORDER_MAP_ENTRIES_BY_KEYS: Java's String.compareTo, UTF-16 code units);
+// JSON_QUERY keeps the input's order.
+func TestJSONSortedKeys(t *testing.T) {
+	rowT := table.RowType(table.Field{Name: "z", Type: table.IntType()}, table.Field{Name: "a", Type: table.IntType()},
+		table.Field{Name: "m", Type: table.RowType(table.Field{Name: "y", Type: table.IntType()}, table.Field{Name: "b", Type: table.IntType()})}).NotNull()
+	row := Lit(table.RowValue([]table.Value{table.Int(1), table.Int(2), table.RowValue([]table.Value{table.Int(3), table.Int(4)})}), rowT)
+	mapT := table.MapType(table.StringType(), table.IntType()).NotNull()
+	m := Lit(table.Map([]table.Value{table.Str("k2"), table.Str("k1"), table.Str("K3")}, []table.Value{table.Int(1), table.Int(2), table.Int(3)}), mapT)
+	// U+FFFD sorts after U+1F600 in UTF-16 (the surrogate D83D < FFFD),
+	// before it in Go's byte order.
+	runCases(t, []exprCase{
+		{jo("", s("b"), i(1), s("a"), i(2)), `'{"a":2,"b":1}'`},
+		{jo("", s("Orange"), i(0), s("Apple"), i(2), s("Banana"), i(17)), `'{"Apple":2,"Banana":17,"Orange":0}'`},
+		{jo("", s("b"), i(1), s("a"), jo("", s("y"), i(1), s("x"), i(2))), `'{"a":{"x":2,"y":1},"b":1}'`},
+		{jo("", s("k"), i(1), s("a"), i(0), s("k"), i(2)), `'{"a":0,"k":2}'`},
+		{jo("", s("\uFFFD"), i(1), s("\U0001F600"), i(2), s("a"), i(3)), `'{"a":3,"😀":2,"�":1}'`},
+		{ja("", jo("", s("b"), i(1), s("a"), i(2)), row), `'[{"a":2,"b":1},{"a":2,"m":{"b":4,"y":3},"z":1}]'`},
+		{jo("", s("r"), row, s("m"), m), `'{"m":{"K3":3,"k1":2,"k2":1},"r":{"a":2,"m":{"b":4,"y":3},"z":1}}'`},
+		{call("JSON_STRING", row), `'{"a":2,"m":{"b":4,"y":3},"z":1}'`},
+		{call("JSON_STRING", m), `'{"K3":3,"k1":2,"k2":1}'`},
+		// JSON_QUERY: the input's order.
+		{jq(s(`{"b":1,"a":{"y":1,"x":2}}`), "$", "", "", ""), `'{"b":1,"a":{"y":1,"x":2}}'`},
+	})
+	if javaCompare("\uFFFD", "\U0001F600") <= 0 || javaCompare("\U0001F600", "\uE000") >= 0 || javaCompare("\U0001F600", "\U0001F601") >= 0 ||
+		javaCompare("a", "ab") >= 0 || javaCompare("b", "ab") <= 0 || javaCompare("x", "x") != 0 {
+		t.Errorf("javaCompare is not Java's String.compareTo order")
+	}
+
+	S, I := table.StringType().NotNull(), table.IntType()
+	kv := func(k string, v table.Value) aggStep { return add(table.Str(k), v) }
+	for _, c := range []struct {
+		name  string
+		args  []table.Type
+		steps []aggStep
+		want  string
+	}{
+		{"JSON_OBJECTAGG", []table.Type{S, I}, []aggStep{kv("Orange", table.Int(0)), kv("Banana", table.Int(17)), kv("Apple", table.Int(2))}, `'{"Apple":2,"Banana":17,"Orange":0}'`},
+		{"JSON_OBJECTAGG", []table.Type{S, I}, []aggStep{kv("\uFFFD", table.Int(1)), kv("\U0001F600", table.Int(2)), kv("b\"", table.Int(3)), kv("b", table.Int(4))}, `'{"b":4,"b\"":3,"😀":2,"�":1}'`},
+		{"JSON_OBJECTAGG", []table.Type{S, rowT.AsNullable()}, []aggStep{kv("k", table.RowValue([]table.Value{table.Int(1), table.Int(2), table.Null}))}, `'{"k":{"a":2,"m":null,"z":1}}'`},
+		{"JSON_ARRAYAGG", []table.Type{mapT.AsNullable()}, []aggStep{add(table.Map([]table.Value{table.Str("b"), table.Str("a")}, []table.Value{table.Int(1), table.Int(2)}))}, `'[{"a":2,"b":1}]'`},
+	} {
+		f, err := NewJSONAggregate(c.name, "", false, c.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := aggSteps(t, f, c.steps).String(); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
 	}
 }

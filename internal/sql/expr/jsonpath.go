@@ -20,7 +20,9 @@ package expr
 //     comments), objects keep their key order (a repeated key keeps its
 //     first place and its last value); numbers keep Jackson's Java types:
 //     an integer literal is printed as its digits ("-0" as 0), one with a
-//     fraction or exponent as Java's Double.toString ("1.0", "1.0E21").
+//     fraction or exponent as Java's Double.toString ("1.0", "1.0E21");
+//     a number of more than 1000 digits is invalid (Jackson's
+//     StreamReadConstraints.maxNumberLength).
 //     Unlike Jackson, text after the first value is an error.
 
 import (
@@ -29,7 +31,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -176,9 +178,25 @@ func decodeJSONToken(d *json.Decoder, t json.Token, depth int) (any, error) {
 	return nil, fmt.Errorf("unexpected token %v", t)
 }
 
+// jsonMaxNumberDigits is Jackson's StreamReadConstraints.maxNumberLength
+// (default 1000), which Flink inherits: a number literal with more digits
+// (integer part, fraction and exponent together; the signs, '.' and 'e' not
+// counted) is not valid JSON.
+const jsonMaxNumberDigits = 1000
+
 // canonicalJSONNumber prints a JSON number literal as Jackson's Java value
-// would be printed.
+// would be printed. Its cost is linear in the literal's length, which is
+// bounded by jsonMaxNumberDigits.
 func canonicalJSONNumber(s string) (jsonNumber, error) {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits > jsonMaxNumberDigits {
+		return "", fmt.Errorf("number of %d digits exceeds the maximum length (%d)", digits, jsonMaxNumberDigits)
+	}
 	if strings.ContainsAny(s, ".eE") {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -189,18 +207,23 @@ func canonicalJSONNumber(s string) (jsonNumber, error) {
 	if s == "-0" {
 		return "0", nil
 	}
-	if len(s) > 18 { // BigInteger's toString is the literal's digits
-		var b big.Int
-		if _, ok := b.SetString(s, 10); !ok {
-			return "", fmt.Errorf("bad number %q", s)
-		}
-		return jsonNumber(b.String()), nil
-	}
+	// A JSON integer has no leading zeros (the decoder refuses them), so
+	// BigInteger's toString of it is the literal itself.
 	return jsonNumber(s), nil
 }
 
-// appendJSON appends v as compact JSON text (Jackson's writeValueAsString).
-func appendJSON(dst []byte, v any) []byte {
+// appendJSON appends v as compact JSON text (Jackson's writeValueAsString),
+// objects with their keys in order (JSON_QUERY: the input's order).
+func appendJSON(dst []byte, v any) []byte { return appendJSONValue(dst, v, false) }
+
+// appendJSONSorted appends v as compact JSON text with the keys of every
+// object sorted in Java's String.compareTo order, as Flink's
+// SqlJsonUtils.serializeJson (ORDER_MAP_ENTRIES_BY_KEYS) writes the output
+// of JSON_OBJECT, JSON_ARRAY, JSON_STRING and the JSON aggregates. A
+// jsonRaw (a nested constructor's text) is already sorted.
+func appendJSONSorted(dst []byte, v any) []byte { return appendJSONValue(dst, v, true) }
+
+func appendJSONValue(dst []byte, v any, sorted bool) []byte {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...)
@@ -221,22 +244,94 @@ func appendJSON(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSON(dst, e)
+			dst = appendJSONValue(dst, e, sorted)
 		}
 		return append(dst, ']')
 	case *jsonObject:
+		var order []int
+		if sorted {
+			order = javaSortedOrder(x.keys)
+		}
 		dst = append(dst, '{')
-		for i, k := range x.keys {
+		for i := range x.keys {
+			j := i
+			if order != nil {
+				j = order[i]
+			}
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONQuoted(dst, k)
+			dst = appendJSONQuoted(dst, x.keys[j])
 			dst = append(dst, ':')
-			dst = appendJSON(dst, x.vals[i])
+			dst = appendJSONValue(dst, x.vals[j], sorted)
 		}
 		return append(dst, '}')
 	}
 	panic(fmt.Sprintf("expr: no JSON form for %T", v))
+}
+
+// javaSortedOrder returns the indexes of keys in Java's String.compareTo
+// order (nil when they are in order already).
+func javaSortedOrder(keys []string) []int {
+	inOrder := true
+	for i := 1; i < len(keys); i++ {
+		if javaCompare(keys[i-1], keys[i]) > 0 {
+			inOrder = false
+			break
+		}
+	}
+	if inOrder {
+		return nil
+	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return javaCompare(keys[order[a]], keys[order[b]]) < 0 })
+	return order
+}
+
+// javaCompare compares a and b as Java's String.compareTo compares their
+// UTF-16 forms: code unit by code unit. It differs from Go's byte (code
+// point) order for a character above U+FFFF, whose surrogates (D800-DFFF)
+// sort before U+E000-U+FFFF. Invalid UTF-8, which Java would have read as
+// U+FFFD, compares as U+FFFD, then by bytes.
+func javaCompare(a, b string) int {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] < utf8.RuneSelf && b[j] < utf8.RuneSelf {
+			if a[i] != b[j] {
+				return int(a[i]) - int(b[j])
+			}
+			i++
+			j++
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a[i:])
+		rb, nb := utf8.DecodeRuneInString(b[j:])
+		if ra != rb {
+			return utf16Unit(ra) - utf16Unit(rb)
+		}
+		i += na
+		j += nb
+	}
+	switch {
+	case i < len(a):
+		return 1
+	case j < len(b):
+		return -1
+	}
+	return strings.Compare(a, b)
+}
+
+// utf16Unit is an order key of r among runes that differ from it: the first
+// UTF-16 code unit, refined by the code point (two runes above U+FFFF with
+// the same high surrogate compare by their low ones, in code point order).
+func utf16Unit(r rune) int {
+	if r >= 0x10000 {
+		return (0xD800+int((r-0x10000)>>10))<<21 | int(r)
+	}
+	return int(r) << 21
 }
 
 // appendJSONQuoted appends s as a JSON string the way Jackson escapes it:

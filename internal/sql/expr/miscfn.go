@@ -15,6 +15,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"sync/atomic"
 
 	"github.com/stromio/strom/table"
 )
@@ -186,14 +187,24 @@ func registerMisc(r *Registry) {
 				pats[i] = re
 			}
 		}
+		// A delimiter from a column: the last pattern compiled is kept by
+		// its text (per call site; a Func may run on several goroutines),
+		// then the shared cache of compileRegex, so a delimiter that does
+		// not change is not compiled again for every row.
+		var last [2]atomic.Pointer[lastRegex]
 		get := func(i int, vs []table.Value) (*regexp.Regexp, error) {
 			if pats[i] != nil {
 				return pats[i], nil
 			}
-			re, err := regexp.Compile(vs[i+1].AsString())
-			if err != nil {
-				return nil, fmt.Errorf("invalid delimiter %q: %v", vs[i+1].AsString(), err)
+			text := vs[i+1].AsString()
+			if l := last[i].Load(); l != nil && l.text == text {
+				return l.re, nil
 			}
+			re, err := compileRegex(text)
+			if err != nil {
+				return nil, fmt.Errorf("invalid delimiter %q: %v", text, err)
+			}
+			last[i].Store(&lastRegex{text: text, re: re})
 			return re, nil
 		}
 		return Func{FN: func(vs []table.Value) (table.Value, error) {
@@ -235,6 +246,12 @@ func registerMisc(r *Registry) {
 		Bind: Fixed(strMap, table.StringType(), table.StringType(), table.StringType()),
 		Impl: strToMap,
 	})
+}
+
+// lastRegex is a pattern compiled from a text.
+type lastRegex struct {
+	text string
+	re   *regexp.Regexp
 }
 
 // javaSplit is Java's String.split(regex, limit): limit > 0 splits at most

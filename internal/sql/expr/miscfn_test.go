@@ -2,7 +2,10 @@ package expr
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/stromio/strom/table"
 )
 
 // The digests are the published test vectors (RFC 1321, FIPS 180-2 "abc").
@@ -109,5 +112,49 @@ func TestStrToMap(t *testing.T) {
 	}
 	if _, err := Compile(call("STR_TO_MAP", s("a"), s("("), s("="))); err == nil {
 		t.Error("an invalid delimiter pattern compiles")
+	}
+}
+
+// STR_TO_MAP with delimiters from columns compiles a delimiter once, not
+// for every row (it compiled both per row): its allocations per row are
+// those of the constant-delimiter form. A delimiter that changes between
+// rows is compiled again.
+func TestStrToMapDelimiterCache(t *testing.T) {
+	S := table.StringType().NotNull()
+	text, ld, kd := ColumnRef(0, "t", S), ColumnRef(1, "ld", S), ColumnRef(2, "kd", S)
+	dyn, err := Compile(call("STR_TO_MAP", text, ld, kd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := Compile(call("STR_TO_MAP", text, s(`\|`), s(":")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := table.NewRow(table.Str("a:1|b:2|c"), table.Str(`\|`), table.Str(":"))
+	eval := func(p Program, r *table.Row) string {
+		v, err := p(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.String()
+	}
+	if got, want := eval(dyn, &row), eval(fixed, &row); got != want || want != "MAP['a', '1', 'b', '2', 'c', NULL]" {
+		t.Fatalf("STR_TO_MAP with column delimiters = %s, constant = %s", got, want)
+	}
+	dynAllocs := testing.AllocsPerRun(200, func() { _, _ = dyn(&row) })
+	fixedAllocs := testing.AllocsPerRun(200, func() { _, _ = fixed(&row) })
+	if dynAllocs > fixedAllocs+2 {
+		t.Errorf("STR_TO_MAP with column delimiters: %.0f allocations per row, with constant ones %.0f (a regex compiled per row?)", dynAllocs, fixedAllocs)
+	}
+	other := table.NewRow(table.Str("a=1;b=2"), table.Str(";"), table.Str("="))
+	if got := eval(dyn, &other); got != "MAP['a', '1', 'b', '2']" {
+		t.Errorf("after a change of delimiters: %s", got)
+	}
+	if got := eval(dyn, &row); got != "MAP['a', '1', 'b', '2', 'c', NULL]" {
+		t.Errorf("back to the first delimiters: %s", got)
+	}
+	bad := table.NewRow(table.Str("a"), table.Str("(?P<x"), table.Str("="))
+	if _, err := dyn(&bad); err == nil || !strings.Contains(err.Error(), "invalid delimiter") {
+		t.Errorf("an invalid delimiter: %v", err)
 	}
 }

@@ -2,7 +2,8 @@
 -- source: a retraction takes the key, or the earliest equal item, back)
 -- and in a TUMBLE window. JSON_ARRAYAGG leaves NULLs out by default
 -- (ABSENT ON NULL), JSON_OBJECTAGG keeps them (NULL ON NULL); a nested
--- JSON_OBJECT is inserted as JSON.
+-- JSON_OBJECT is inserted as JSON. Objects come out with their keys sorted
+-- (Flink's serializeJson); JSON_ARRAYAGG keeps arrival order.
 CREATE TABLE stock (sku STRING NOT NULL, shop STRING, qty INT) WITH ('connector' = 'values', 'changelog' = 'true');
 CREATE TABLE orders (shop STRING, item STRING, qty INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
 CREATE TABLE per_shop (shop STRING, qtys STRING, items STRING) WITH ('connector' = 'collect');
