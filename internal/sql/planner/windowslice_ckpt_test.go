@@ -30,14 +30,18 @@ func (c *sliceOut) Collect(ts int64, r table.Row) {
 // operator (keyed state and timers), and checks that it emits the rows of
 // the state path (the buffer folded at every watermark, one slice at a
 // time), with their timestamps and in their order.
+// The fixtures of one and two accumulator values and of none (in the
+// buffer's entries: bufSlice.inl) run on fewer seeds.
 func TestSliceAggCheckpointsMatchStatePath(t *testing.T) {
-	for _, w := range []struct{ size, slide int64 }{{300, 100}, {500, 100}, {200, 200}} {
-		testSliceAggCheckpoints(t, w.size, w.slide)
+	for _, f := range sliceAggFixtures {
+		for _, w := range []struct{ size, slide int64 }{{300, 100}, {500, 100}, {200, 200}} {
+			testSliceAggCheckpoints(t, f, w.size, w.slide)
+		}
 	}
 }
 
-func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
-	a, sc, keyCodec, keyFn := sliceAggFixture(t)
+func testSliceAggCheckpoints(t *testing.T, f sliceAggFix, size, slide int64) {
+	a, sc, keyCodec, keyFn := sliceAggFixture(t, f.calls...)
 	gen := func(seed uint64) []ckOp {
 		rng := rand.New(rand.NewPCG(seed, 17))
 		var ops []ckOp
@@ -71,7 +75,7 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref, intKey: intKey}
 		})
 	}
-	for seed := range uint64(150) {
+	for seed := range uint64(f.seeds * 3 / 4) {
 		ops := gen(seed)
 		want := run(ops, true, 1, false)
 		if len(want) == 0 {
@@ -80,7 +84,7 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 		for _, n := range []int{1 << 30, 5} {
 			for _, intKey := range []bool{false, true} {
 				if got := run(ops, false, n, intKey); !slices.Equal(got, want) {
-					t.Fatalf("size %d slide %d seed %d buffer %d intKey %v, against the state path: %s", size, slide, seed, n, intKey, firstDiff(got, want))
+					t.Fatalf("%v size %d slide %d seed %d buffer %d intKey %v, against the state path: %s", f.calls, size, slide, seed, n, intKey, firstDiff(got, want))
 				}
 			}
 		}
@@ -95,7 +99,7 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 				return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref, intKey: opens%3 != 0}
 			})
 			if !slices.Equal(got, want) {
-				t.Fatalf("size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", size, slide, seed, startRef, firstDiff(got, want))
+				t.Fatalf("%v size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", f.calls, size, slide, seed, startRef, firstDiff(got, want))
 			}
 		}
 	}
