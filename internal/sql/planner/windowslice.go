@@ -579,9 +579,16 @@ func (s *sliceAgg) sortBufd() {
 	})
 	// Move each entry to its place in bufd itself, one cycle of the
 	// permutation at a time (order[i]: the entry that goes to i; -1 once
-	// placed): no second array.
+	// placed): no second array. Only the entries that move have their
+	// index updated (for map keys a map write each): an entry already in
+	// its place (a fixed point: most of them when bufd was sorted at the
+	// last firing and little came since) is left alone.
 	for i := range s.order {
 		if s.order[i] < 0 {
+			continue
+		}
+		if int(s.order[i]) == i {
+			s.order[i] = -1
 			continue
 		}
 		tmp := s.bufd[i]
@@ -590,16 +597,17 @@ func (s *sliceAgg) sortBufd() {
 			s.order[j] = -1
 			if k == i {
 				s.bufd[j] = tmp
+				s.setIndex(&s.bufd[j], j)
 				break
 			}
 			s.bufd[j] = s.bufd[k]
+			s.setIndex(&s.bufd[j], j)
 			j = k
 		}
 	}
 	s.grp = s.grp[:0]
 	g := int32(-1)
 	for i := range s.bufd {
-		s.setIndex(&s.bufd[i], i)
 		if i == 0 || s.bufd[i].key != s.bufd[i-1].key {
 			g++
 		}
