@@ -252,6 +252,9 @@ func (c checkedAgg) check(where string, err error) error {
 	if ints != s.ints.n || len(s.bufd)-ints != len(s.index) {
 		return fmt.Errorf("%s: %d slices of integer keys (table %d), %d others (index %d)", where, ints, s.ints.n, len(s.bufd)-ints, len(s.index))
 	}
+	if len(s.bufd) == 0 && s.bufBytes != 0 {
+		return fmt.Errorf("%s: an empty buffer of %d bytes", where, s.bufBytes)
+	}
 	if !s.dirty && len(s.grp) != len(s.bufd) {
 		return fmt.Errorf("%s: %d key numbers for %d slices", where, len(s.grp), len(s.bufd))
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamtest"
@@ -181,4 +182,15 @@ func sliceAggFixture(t *testing.T, calls ...any) (*accs, sliceCodec, *table.RowC
 	}
 	keyCodec := table.NewRowCodecTypes(types[0])
 	return a, codec, keyCodec, rowKeyFn(keyCodec, 1)
+}
+
+// TestSliceOverhead checks that the buffer's memory estimate per slice
+// covers its entry, an index slot at the table's lowest load (3/8) and
+// sortBufd's two int32s.
+func TestSliceOverhead(t *testing.T) {
+	need := unsafe.Sizeof(bufSlice{}) + unsafe.Sizeof(sliceSlot{})*8/3 + 8
+	if uintptr(sliceOverhead) < need {
+		t.Errorf("sliceOverhead %d, want at least %d (bufSlice %d, sliceSlot %d)", sliceOverhead, need, unsafe.Sizeof(bufSlice{}), unsafe.Sizeof(sliceSlot{}))
+	}
+	t.Logf("sliceOverhead %d (bufSlice %d)", sliceOverhead, unsafe.Sizeof(bufSlice{}))
 }
