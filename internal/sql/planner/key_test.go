@@ -2,9 +2,11 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stromio/strom/table"
 )
@@ -55,9 +57,11 @@ func TestFastKeyOf(t *testing.T) {
 }
 
 // TestIntKeyOf checks the cached key function of one integer column
-// against the RowCodec encoding: repeated, colliding (equal low bits) and
-// NULL keys, from several goroutines at once (the function is shared by
-// the subtasks of a keyBy).
+// against the RowCodec encoding: repeated, colliding (equal low bits),
+// extreme, negative and NULL keys, from several goroutines at once (the
+// function is shared by the subtasks of a keyBy). It also checks that the
+// function is the cache: a key seen just before is returned again, the
+// same string (the uncached encoder makes a new one each call).
 func TestIntKeyOf(t *testing.T) {
 	for _, typ := range []table.Type{table.BigIntType(), table.IntType()} {
 		c := table.NewRowCodecTypes(typ)
@@ -68,9 +72,16 @@ func TestIntKeyOf(t *testing.T) {
 			}
 			return string(b)
 		}
-		fast := fastKeyOf([]table.Type{table.StringType(), typ}, []int{1}, slow)
+		fast := fastKeyOf([]table.Type{typ}, []int{1}, slow) // one type per key column
 		if fast == nil {
 			t.Fatal("no fast key function")
+		}
+		for _, n := range []int64{0, -1, 7, intKeyCache, math.MinInt64, math.MaxInt64} {
+			r := table.NewRow(table.Str("x"), table.Int(n))
+			a, b := fast(r), fast(r)
+			if a != slow(r) || unsafe.StringData(a) != unsafe.StringData(b) {
+				t.Fatalf("%s key %d: not returned from the cache", typ, n)
+			}
 		}
 		done := make(chan string, 4)
 		for g := range 4 {
@@ -84,7 +95,9 @@ func TestIntKeyOf(t *testing.T) {
 					case 1, 2:
 						v = table.Int(rnd.Int64() >> rnd.IntN(64))
 					case 3:
-						v = table.Int(int64(rnd.IntN(4)) * intKeyCache) // same slot
+						v = table.Int(int64(rnd.IntN(8)-4) * intKeyCache) // equal low bits
+					case 4:
+						v = table.Int([]int64{math.MinInt64, math.MaxInt64, math.MinInt64 + 1, -intKeyCache, -1, 0}[rnd.IntN(6)])
 					default:
 						v = table.Int(int64(rnd.IntN(50)) - 25)
 					}

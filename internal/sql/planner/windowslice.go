@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
@@ -116,7 +117,7 @@ type sliceAgg struct {
 	intKey   bool             // the key is one integer column, keyCol
 	keyCol   int
 	ints     sliceTable // buffered slice of a non-NULL integer key -> its entry in bufd
-	bufd     []bufSlice // in arrival order; accumulators reused
+	bufd     []bufSlice // sorted by key and end at a firing (in place), then new slices appended; accumulators reused
 	maxBufd  int        // slices
 	bufBytes int        // an estimate of the buffer's memory
 	maxBytes int
@@ -212,12 +213,25 @@ const maxBuffered = 4096
 
 // maxBufferedBytes bounds the buffer of a subtask that fires windows from
 // memory (Flink bounds its buffer by memory too): an estimate of the
-// bytes of its slices (sliceOverhead each, plus the key and 24 bytes a
-// value).
+// bytes of its slices (sliceBytes: sliceOverhead each, plus the key, plus
+// a table.Value per accumulator value when they are not in the entry).
+// sliceOverhead is the entry (bufSlice: 120 bytes on 64-bit), its index
+// (a map entry of 32 bytes and a control byte, up to 7/8 full, or a
+// sliceTable slot of 24 bytes, 3/8 to 3/4 full: 64 bytes), and its order
+// and key number of sortBufd (8): 192 bytes (TestSliceOverhead).
 const (
 	maxBufferedBytes = 64 << 20
-	sliceOverhead    = 128
+	sliceOverhead    = int(unsafe.Sizeof(bufSlice{})) + 64 + 8
 )
+
+// sliceBytes is the estimate of the memory of the buffered slice b.
+func (s *sliceAgg) sliceBytes(b *bufSlice) int {
+	n := sliceOverhead + len(b.key)
+	if len(s.a.types) > inlAccs {
+		n += int(unsafe.Sizeof(table.Value{})) * len(s.a.types)
+	}
+	return n
+}
 
 func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.slices = stream.NewMapState[int64, []byte](ctx, "slices")
@@ -293,7 +307,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 		}
 		s.a.initTo(s.accOf(b))
 		s.setIndex(b, i)
-		s.bufBytes += sliceOverhead + len(b.key) + 24*len(s.a.types)
+		s.bufBytes += s.sliceBytes(b)
 		s.minFirst = min(s.minFirst, first)
 		s.dirty = true
 	}
@@ -410,7 +424,8 @@ func (s *sliceAgg) dropSentinel(ctx *stream.KeyedContext[string], setKey func(st
 }
 
 // fold folds the buffered slices that pred selects into the slices in
-// state, in the order they were first buffered, registering the first
+// state, in bufd's order (sorted at the last firing, then as they were
+// first buffered), registering the first
 // unfired window's timer of a slice new in state; the others stay
 // buffered.
 func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), pred func(*bufSlice) bool) error {
@@ -455,7 +470,7 @@ func (s *sliceAgg) fold(ctx *stream.KeyedContext[string], setKey func(string), p
 		}
 		s.slices.Put(b.end, s.buf)
 		s.dropIndex(b)
-		s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+		s.bufBytes -= s.sliceBytes(b)
 		b.key, b.inl = "", [inlAccs]table.Value{} // let the key and values go
 	}
 	s.bufd, s.dirty = s.bufd[:n], true
@@ -535,7 +550,7 @@ func (s *sliceAgg) fireBuffered(ctx *stream.KeyedContext[string], end int64, out
 		b := &s.bufd[i]
 		if b.end <= first {
 			s.dropIndex(b)
-			s.bufBytes -= sliceOverhead + len(b.key) + 24*len(s.a.types)
+			s.bufBytes -= s.sliceBytes(b)
 			b.key, b.inl = "", [inlAccs]table.Value{}
 			continue
 		}
@@ -579,9 +594,16 @@ func (s *sliceAgg) sortBufd() {
 	})
 	// Move each entry to its place in bufd itself, one cycle of the
 	// permutation at a time (order[i]: the entry that goes to i; -1 once
-	// placed): no second array.
+	// placed): no second array. Only the entries that move have their
+	// index updated (for map keys a map write each): an entry already in
+	// its place (a fixed point: most of them when bufd was sorted at the
+	// last firing and little came since) is left alone.
 	for i := range s.order {
 		if s.order[i] < 0 {
+			continue
+		}
+		if int(s.order[i]) == i {
+			s.order[i] = -1
 			continue
 		}
 		tmp := s.bufd[i]
@@ -590,16 +612,17 @@ func (s *sliceAgg) sortBufd() {
 			s.order[j] = -1
 			if k == i {
 				s.bufd[j] = tmp
+				s.setIndex(&s.bufd[j], j)
 				break
 			}
 			s.bufd[j] = s.bufd[k]
+			s.setIndex(&s.bufd[j], j)
 			j = k
 		}
 	}
 	s.grp = s.grp[:0]
 	g := int32(-1)
 	for i := range s.bufd {
-		s.setIndex(&s.bufd[i], i)
 		if i == 0 || s.bufd[i].key != s.bufd[i-1].key {
 			g++
 		}

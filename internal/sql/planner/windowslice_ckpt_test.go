@@ -30,14 +30,18 @@ func (c *sliceOut) Collect(ts int64, r table.Row) {
 // operator (keyed state and timers), and checks that it emits the rows of
 // the state path (the buffer folded at every watermark, one slice at a
 // time), with their timestamps and in their order.
+// The fixtures of one and two accumulator values and of none (in the
+// buffer's entries: bufSlice.inl) run on fewer seeds.
 func TestSliceAggCheckpointsMatchStatePath(t *testing.T) {
-	for _, w := range []struct{ size, slide int64 }{{300, 100}, {500, 100}, {200, 200}} {
-		testSliceAggCheckpoints(t, w.size, w.slide)
+	for _, f := range sliceAggFixtures {
+		for _, w := range []struct{ size, slide int64 }{{300, 100}, {500, 100}, {200, 200}} {
+			testSliceAggCheckpoints(t, f, w.size, w.slide)
+		}
 	}
 }
 
-func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
-	a, sc, keyCodec, keyFn := sliceAggFixture(t)
+func testSliceAggCheckpoints(t *testing.T, f sliceAggFix, size, slide int64) {
+	a, sc, keyCodec, keyFn := sliceAggFixture(t, f.calls...)
 	gen := func(seed uint64) []ckOp {
 		rng := rand.New(rand.NewPCG(seed, 17))
 		var ops []ckOp
@@ -68,10 +72,10 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 	}
 	run := func(ops []ckOp, ref bool, maxBufd int, intKey bool) []string {
 		return runWithCheckpoints(t, ops, keyFn, !ref, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-			return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref, intKey: intKey}
+			return checkedAgg{&sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: maxBufd, foldAll: ref, intKey: intKey}}
 		})
 	}
-	for seed := range uint64(150) {
+	for seed := range uint64(f.seeds * 3 / 4) {
 		ops := gen(seed)
 		want := run(ops, true, 1, false)
 		if len(want) == 0 {
@@ -80,7 +84,7 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 		for _, n := range []int{1 << 30, 5} {
 			for _, intKey := range []bool{false, true} {
 				if got := run(ops, false, n, intKey); !slices.Equal(got, want) {
-					t.Fatalf("size %d slide %d seed %d buffer %d intKey %v, against the state path: %s", size, slide, seed, n, intKey, firstDiff(got, want))
+					t.Fatalf("%v size %d slide %d seed %d buffer %d intKey %v, against the state path: %s", f.calls, size, slide, seed, n, intKey, firstDiff(got, want))
 				}
 			}
 		}
@@ -92,10 +96,10 @@ func testSliceAggCheckpoints(t *testing.T, size, slide int64) {
 			got := runWithCheckpoints(t, ops, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 				ref := startRef == (opens%2 == 0)
 				opens++
-				return &sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref, intKey: opens%3 != 0}
+				return checkedAgg{&sliceAgg{a: a, codec: sc, size: size, slide: slide, nkeys: 1, keyCodec: keyCodec, maxBufd: 1 << 30, foldAll: ref, intKey: opens%3 != 0}}
 			})
 			if !slices.Equal(got, want) {
-				t.Fatalf("size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", size, slide, seed, startRef, firstDiff(got, want))
+				t.Fatalf("%v size %d slide %d seed %d, paths alternated at restores (state path first %v): %s", f.calls, size, slide, seed, startRef, firstDiff(got, want))
 			}
 		}
 	}
@@ -220,4 +224,55 @@ func driveWithCheckpoints(t *testing.T, ops []ckOp, checkpoints bool, open func(
 	if err := d.op.Finish(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkedAgg is a sliceAgg that checks the buffer's index after every
+// call: each entry of bufd is found at its position, by sliceAgg.ints
+// (integer keys) or sliceAgg.index (others), and neither holds more
+// (the firing sort moves entries and updates only those that moved).
+type checkedAgg struct{ *sliceAgg }
+
+func (c checkedAgg) check(where string, err error) error {
+	if err != nil {
+		return err
+	}
+	s := c.sliceAgg
+	ints := 0
+	for i := range s.bufd {
+		b := &s.bufd[i]
+		if b.isInt {
+			ints++
+			if p, ok := s.ints.get(b.ik, b.end); !ok || p != i {
+				return fmt.Errorf("%s: the table has slice %d (%d, %d) at %d %v", where, i, b.ik, b.end, p, ok)
+			}
+		} else if p, ok := s.index[b.sliceKey]; !ok || p != i {
+			return fmt.Errorf("%s: the index has slice %d (%q, %d) at %d %v", where, i, b.key, b.end, p, ok)
+		}
+	}
+	if ints != s.ints.n || len(s.bufd)-ints != len(s.index) {
+		return fmt.Errorf("%s: %d slices of integer keys (table %d), %d others (index %d)", where, ints, s.ints.n, len(s.bufd)-ints, len(s.index))
+	}
+	if len(s.bufd) == 0 && s.bufBytes != 0 {
+		return fmt.Errorf("%s: an empty buffer of %d bytes", where, s.bufBytes)
+	}
+	if !s.dirty && len(s.grp) != len(s.bufd) {
+		return fmt.Errorf("%s: %d key numbers for %d slices", where, len(s.grp), len(s.bufd))
+	}
+	return nil
+}
+
+func (c checkedAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+	return c.check("ProcessElement", c.sliceAgg.ProcessElement(ctx, r, out))
+}
+
+func (c checkedAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+	return c.check("OnTimer", c.sliceAgg.OnTimer(ctx, t, out))
+}
+
+func (c checkedAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	return c.check("Flush", c.sliceAgg.Flush(ctx, setKey))
+}
+
+func (c checkedAgg) FlushWatermark(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
+	return c.check("FlushWatermark", c.sliceAgg.FlushWatermark(ctx, setKey, wm))
 }

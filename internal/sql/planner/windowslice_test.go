@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamtest"
@@ -23,14 +24,19 @@ import (
 // in the same order, and that these are the windows computed here row by
 // row: a row counts in each of its windows that had not fired when it
 // arrived (window end - 1 > watermark).
+//
+// The fixtures of one and two accumulator values and of none keep them in
+// the buffer's entries (bufSlice.inl), on fewer seeds.
 func TestSliceAggBufferMatchesPerWindowCounts(t *testing.T) {
-	for _, w := range []struct{ size, slide int64 }{{300, 100}, {200, 200}} {
-		testSliceAggBuffer(t, w.size, w.slide)
+	for _, f := range sliceAggFixtures {
+		for _, w := range []struct{ size, slide int64 }{{300, 100}, {200, 200}} {
+			testSliceAggBuffer(t, f, w.size, w.slide)
+		}
 	}
 }
 
-func testSliceAggBuffer(t *testing.T, size, slide int64) {
-	a, codec, keyCodec, keyFn := sliceAggFixture(t)
+func testSliceAggBuffer(t *testing.T, f sliceAggFix, size, slide int64) {
+	a, codec, keyCodec, keyFn := sliceAggFixture(t, f.calls...)
 	run := func(seed uint64, maxBufd int, memFire, intKey bool) ([]string, []string) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
@@ -101,12 +107,15 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 			if g.hasV {
 				sum, mx = table.Int(g.sum), table.Int(g.max)
 			}
-			want = append(want, table.NewRow(table.Int(w.k), table.TimestampMillis(w.end-size), table.TimestampMillis(w.end),
-				table.TimestampMillis(w.end-1), table.Int(g.n), sum, mx).String())
+			r := table.NewRow(table.Int(w.k), table.TimestampMillis(w.end-size), table.TimestampMillis(w.end), table.TimestampMillis(w.end-1))
+			for i := 0; i < len(f.calls); i += 2 {
+				r.Fields = append(r.Fields, map[any]table.Value{"COUNT": table.Int(g.n), "SUM": sum, "MAX": mx}[f.calls[i]])
+			}
+			want = append(want, r.String())
 		}
 		return got, want
 	}
-	for seed := range uint64(200) {
+	for seed := range uint64(f.seeds) {
 		var first []string
 		for _, c := range []struct {
 			n               int
@@ -118,12 +127,12 @@ func testSliceAggBuffer(t *testing.T, size, slide int64) {
 			slices.Sort(sorted)
 			slices.Sort(want)
 			if !slices.Equal(sorted, want) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: %s", size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(sorted, want))
+				t.Fatalf("%v size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: %s", f.calls, size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(sorted, want))
 			}
 			if first == nil {
 				first = got
 			} else if !slices.Equal(got, first) {
-				t.Fatalf("size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: rows or their order differ from the buffer of 1: %s", size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(got, first))
+				t.Fatalf("%v size %d slide %d seed %d, buffer of %d, memFire %v, intKey %v: rows or their order differ from the buffer of 1: %s", f.calls, size, slide, seed, c.n, c.memFire, c.intKey, firstDiff(got, first))
 			}
 		}
 	}
@@ -142,17 +151,46 @@ func firstDiff(got, want []string) string {
 	return fmt.Sprintf("%d rows, want %d; from row %d:\n%v\nwant\n%v", len(got), len(want), i, got[i:min(i+4, len(got))], want[i:min(i+4, len(want))])
 }
 
-// sliceAggFixture is the aggregation of the sliced-window tests: COUNT(*),
-// SUM(v) and MAX(v) over rows (k BIGINT, ts TIMESTAMP(3), v BIGINT) keyed by
-// k, with the integer slice codec.
-func sliceAggFixture(t *testing.T) (*accs, sliceCodec, *table.RowCodec, func(table.Row) string) {
+// sliceAggFix is an aggregation of the sliced-window tests (testAccs'
+// calls, over rows (k BIGINT, ts TIMESTAMP(3), v BIGINT)) and how many
+// seeds to run it on.
+type sliceAggFix struct {
+	calls []any
+	seeds int
+}
+
+// sliceAggFixtures are the aggregations of the sliced-window tests: COUNT,
+// SUM and MAX (three accumulator values: in a slice of their own), and
+// COUNT, COUNT and MAX, none (in the entry: bufSlice.inl).
+var sliceAggFixtures = []sliceAggFix{
+	{[]any{"COUNT", -1, "SUM", 2, "MAX", 2}, 200},
+	{[]any{"COUNT", -1}, 30},
+	{[]any{"COUNT", -1, "MAX", 2}, 30},
+	{nil, 20},
+}
+
+// sliceAggFixture is an aggregation of the sliced-window tests (testAccs'
+// calls, e.g. COUNT(*), SUM(v) and MAX(v)) over rows (k BIGINT, ts
+// TIMESTAMP(3), v BIGINT) keyed by k, with the integer slice codec.
+func sliceAggFixture(t *testing.T, calls ...any) (*accs, sliceCodec, *table.RowCodec, func(table.Row) string) {
 	t.Helper()
 	types := []table.Type{table.BigIntType(), table.TimestampType(3), table.BigIntType()} // k, ts, v
-	a := testAccs(t, types, "COUNT", -1, "SUM", 2, "MAX", 2)
+	a := testAccs(t, types, calls...)
 	codec, ok := newIntSliceCodec(a.types)
 	if !ok {
-		t.Fatal("COUNT, SUM and MAX of BIGINT: want the integer slice codec")
+		t.Fatalf("%v of BIGINT: want the integer slice codec", calls)
 	}
 	keyCodec := table.NewRowCodecTypes(types[0])
 	return a, codec, keyCodec, rowKeyFn(keyCodec, 1)
+}
+
+// TestSliceOverhead checks that the buffer's memory estimate per slice
+// covers its entry, an index slot at the table's lowest load (3/8) and
+// sortBufd's two int32s.
+func TestSliceOverhead(t *testing.T) {
+	need := unsafe.Sizeof(bufSlice{}) + unsafe.Sizeof(sliceSlot{})*8/3 + 8
+	if uintptr(sliceOverhead) < need {
+		t.Errorf("sliceOverhead %d, want at least %d (bufSlice %d, sliceSlot %d)", sliceOverhead, need, unsafe.Sizeof(bufSlice{}), unsafe.Sizeof(sliceSlot{}))
+	}
+	t.Logf("sliceOverhead %d (bufSlice %d)", sliceOverhead, unsafe.Sizeof(bufSlice{}))
 }
