@@ -322,7 +322,11 @@ type WindowedAgg struct {
 	Keys       []int
 	Start, End int
 	Aggs       []AggCall
-	cols       []Col
+	// Zone is the shift time zone of the input's windows (nil: none),
+	// taken from the window_end key at bind time: the input the node reads
+	// is a projection whose columns are not window columns.
+	Zone *windowZone
+	cols []Col
 }
 
 func (n *WindowedAgg) Cols() []Col    { return n.cols }
@@ -343,7 +347,7 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
-	zone := n.In.Cols()[endCol].Win.zone()
+	zone := n.Zone
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true, zone: zone}
 	}

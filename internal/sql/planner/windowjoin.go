@@ -28,7 +28,10 @@ type WindowJoin struct {
 	NullSafe     []bool // per key: IS NOT DISTINCT FROM, else =
 	LEnd, REnd   int    // window_end of each side
 	Cond         expr.Expr
-	cols         []Col
+	// Zone is the shift time zone of the windows (nil: none), taken from
+	// the window_end columns at bind time.
+	Zone *windowZone
+	cols []Col
 }
 
 func (n *WindowJoin) Cols() []Col    { return n.cols }
@@ -99,7 +102,8 @@ func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond
 	if lw, rw := l.Cols()[jn.LKeys[ws]].Win, r.Cols()[jn.RKeys[ws]].Win; lw.spec() != rw.spec() {
 		return nil, errAt(at, "a window join needs the same windows on both sides (as in Flink): the left has %s, the right %s", lw.spec(), rw.spec())
 	}
-	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
+	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond,
+		Zone: l.Cols()[jn.LKeys[we]].Win.zone()}
 	nl := len(l.Cols())
 	wj.cols = append(wj.cols, jn.cols...)
 	// The window columns of the side that is never NULL stay window
@@ -136,7 +140,7 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		post = nil
 	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post, zone: n.L.Cols()[n.LEnd].Win.zone()}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post, zone: n.Zone}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)

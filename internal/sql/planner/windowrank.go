@@ -19,7 +19,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
 	rc := rowCodecOf(x.In)
-	zone := x.In.Cols()[x.WindowEnd].Win.zone() // winzone.go
+	zone := x.Zone // winzone.go
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
