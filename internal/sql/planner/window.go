@@ -351,7 +351,7 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true, zone: zone}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid(zoneUIDKind("windowed-agg", n.Zone))), nil
 }
 
 // windowedAggFn is the keyed function of a WindowedAgg: the key includes

@@ -153,7 +153,7 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			return zero, err
 		}
 	}
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("window-join").UID(tr.uid("window-join")), nil
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("window-join").UID(tr.uid(zoneUIDKind("window-join", n.Zone))), nil
 }
 
 // windowJoinFn is the keyed function of a window join: the key includes

@@ -79,5 +79,5 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid(rankUIDKind("window-rank", x.Func))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid(zoneUIDKind(rankUIDKind("window-rank", x.Func), x.Zone))), nil
 }

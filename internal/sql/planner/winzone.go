@@ -142,6 +142,19 @@ func winColType(k int, attr table.Type, agg bool) table.Type {
 	return t
 }
 
+// zoneUIDKind is the UID kind of an operator over windows of shift time
+// zone z: kind with "-tz" when z is not nil. Before windows took the
+// session zone such operators had kind's UID and state of windows aligned
+// in UTC; the other UID makes a restore from such a savepoint refuse that
+// state as unmatched instead of reading it wrong. Plans without a zone
+// (UTC, TIMESTAMP) keep their UIDs.
+func zoneUIDKind(kind string, z *windowZone) string {
+	if z == nil {
+		return kind
+	}
+	return kind + "-tz"
+}
+
 // zoneWindowText adds the shift time zone to the window of EXPLAIN.
 func zoneWindowText(win string, z *windowZone) string {
 	if z == nil {
