@@ -446,3 +446,19 @@ func TestWindowShift(t *testing.T) {
 		t.Errorf("sessions %q, want %q", got, want)
 	}
 }
+
+// TestWindowShiftRefusesTrigger: a shifted window with a trigger other
+// than the assigner's default is refused when the job is built (the
+// trigger's timers would be the wall-clock max timestamps, its cleanup
+// Shift.Timer of them).
+func TestWindowShiftRefusesTrigger(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{})
+	s := stream.FromSliceWithTimestamps(env, []wev{{"a", 1, 100}}, stream.WatermarkStrategy[wev]{Timestamp: func(e wev) int64 { return e.TS }})
+	ks := stream.KeyBy(s, func(e wev) string { return e.Key })
+	stream.Collect(stream.WindowAggregateWithWindow(ks.Window(stream.TumblingEventTimeWindows(time.Second)).
+		Trigger(stream.ContinuousEventTimeTrigger(100*time.Millisecond)).Shift(testShift{}), sumAggregator()))
+	err := env.Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "with Shift") {
+		t.Fatalf("err %v, want the trigger with Shift refused", err)
+	}
+}
