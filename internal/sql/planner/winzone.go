@@ -133,7 +133,12 @@ type shiftAssigner struct {
 	z *windowZone
 }
 
+// Assign reads now as wall-clock time only for a processing-time
+// assigner (an event-time one does not read it): one zone lookup a row.
 func (s shiftAssigner) Assign(dst []stream.Window, ts, now int64) []stream.Window {
+	if s.a.EventTime() {
+		return s.a.Assign(dst, s.z.wall(ts), now)
+	}
 	return s.a.Assign(dst, s.z.wall(ts), s.z.wall(now))
 }
 func (s shiftAssigner) EventTime() bool { return s.a.EventTime() }

@@ -192,3 +192,39 @@ func TestWindowZoneSessionMergeAcrossGap(t *testing.T) {
 		t.Errorf("%d bytes of state left", n)
 	}
 }
+
+// nowAssigner records the now it is handed.
+type nowAssigner struct {
+	event bool
+	now   *int64
+}
+
+func (a nowAssigner) Assign(dst []stream.Window, _, now int64) []stream.Window {
+	*a.now = now
+	return dst
+}
+func (a nowAssigner) EventTime() bool { return a.event }
+func (a nowAssigner) Merging() bool   { return false }
+
+// TestShiftAssignerNow: shiftAssigner hands a processing-time assigner
+// the wall-clock time of now in the zone, and an event-time one (which
+// does not read it) now as it is, without looking the zone up.
+func TestShiftAssignerNow(t *testing.T) {
+	la, err := ParseTimeZone("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zoneOfWindow(table.TimestampLTZType(3), la)
+	now := time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC).UnixMilli()
+	for _, event := range []bool{false, true} {
+		var got int64
+		shiftAssigner{nowAssigner{event, &got}, z}.Assign(nil, now, now)
+		want := z.wall(now)
+		if event {
+			want = now
+		}
+		if got != want {
+			t.Errorf("event time %v: now %d, want %d", event, got, want)
+		}
+	}
+}
