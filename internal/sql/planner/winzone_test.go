@@ -228,3 +228,24 @@ func TestShiftAssignerNow(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroOffsetZonesShift: as in Flink, whose TimeWindowUtil shifts for
+// every zone id but "UTC", 'Etc/UTC' and 'GMT+00:00' are shift time zones
+// (the same windows, through the shifted plan); 'UTC' is none.
+func TestZeroOffsetZonesShift(t *testing.T) {
+	for name, shifts := range map[string]bool{"UTC": false, "Etc/UTC": true, "GMT+00:00": true} {
+		loc, err := ParseTimeZone(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := zoneOfWindow(table.TimestampLTZType(3), loc)
+		if (z != nil) != shifts {
+			t.Errorf("%s: shift time zone %v, want one: %v", name, z, shifts)
+		}
+		if z != nil {
+			if m := wallMs(t, "2024-03-31 23:59:59"); z.Timer(m) != m || z.Timestamp(m) != m {
+				t.Errorf("%s: Timer %d, Timestamp %d, want %d", name, z.Timer(m), z.Timestamp(m), m)
+			}
+		}
+	}
+}
