@@ -349,7 +349,7 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	endCol := n.Keys[n.End]
 	zone := n.Zone
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true, zone: zone}
+		return &windowedAggFn{a: a, kc: kc, endCol: endCol, endKey: n.End, mem: true, zone: zone}
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid(zoneUIDKind("windowed-agg", n.Zone))), nil
 }
@@ -370,6 +370,7 @@ type windowedAggFn struct {
 	a      *accs
 	kc     *table.RowCodec
 	endCol int
+	endKey int         // the key column of window_end
 	zone   *windowZone // the windows' shift time zone (winzone.go)
 	acc    *stream.ValueState[[]byte]
 	scr    []table.Value // decoded accumulator
@@ -490,6 +491,7 @@ func (f *windowedAggFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out s
 	if err != nil {
 		return err
 	}
+	emitAtWindowTime(out, f.zone, k.Fields[f.endKey])
 	out.Emit(table.Row{Kind: table.Insert, Fields: vs})
 	return nil
 }

@@ -422,6 +422,17 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 	}
 	f.rs = rs
 	defer func() { clear(f.rs); f.pair = table.Row{} }()
+	if f.zone != nil {
+		if len(rs) > 0 {
+			emitAtWindowTime(out, f.zone, rs[0].Fields[f.n.REnd])
+		} else if len(lb) > 0 {
+			l, err := f.lc.Decode(lb[0])
+			if err != nil {
+				return err
+			}
+			emitAtWindowTime(out, f.zone, l.Fields[f.n.LEnd])
+		}
+	}
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
 	if cap(f.matched) < len(rs) {

@@ -69,6 +69,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 					return err
 				}
 				st.Clear()
+				emitAtWindowTime(out, zone, rows[0].Fields[x.WindowEnd])
 				ranks, _ := x.ranked(rows)
 				for i, r := range rows {
 					f := make([]table.Value, 0, len(r.Fields)+1)

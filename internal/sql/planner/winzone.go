@@ -185,6 +185,20 @@ func zoneWindowText(win string, z *windowZone) string {
 	return strings.TrimSuffix(win, ")") + ", zone=[" + z.name() + "])"
 }
 
+// emitAtWindowTime stamps the rows an operator over windows of shift time
+// zone z emits when the window ending at we fires with the window's
+// window_time, z's Timestamp of window_end - 1 (nil z: nothing to do, the
+// timer's time is end - 1), not with the timer's time: the rowtime a
+// window after them reads, as Flink's operators, which emit without a
+// timestamp, leave the rowtime to the window_time column.
+func emitAtWindowTime(out stream.Emitter[table.Row], z *windowZone, we table.Value) {
+	if z == nil || we.IsNull() {
+		return
+	}
+	end, _ := we.AsTimestamp()
+	stream.SetEmitTimestamp(out, z.Timestamp(end-1))
+}
+
 // fireAt is when the window ending at end (a window_end of windows of
 // shift time zone z, nil for none) fires: end - 1, or z's Timer of it.
 func fireAt(z *windowZone, end int64) int64 {
