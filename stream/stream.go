@@ -23,6 +23,19 @@ type Stream[T any] struct {
 // timestamp of the record or timer being processed.
 type Emitter[T any] = operator.Emitter[T]
 
+// SetEmitTimestamp sets the timestamp of the records out emits next, for
+// the rest of the current OnElement or OnTimer call of a process function
+// (out is the emitter the operator handed to it; by default the records
+// of an element have its timestamp, those of an event-time timer the
+// timer's time). It reports whether out could.
+func SetEmitTimestamp[T any](out Emitter[T], ts int64) bool {
+	s, ok := out.(interface{ SetTimestamp(int64) })
+	if ok {
+		s.SetTimestamp(ts)
+	}
+	return ok
+}
+
 // Context is handed to process functions (timestamp, watermark, timers,
 // side outputs).
 type Context = operator.Context

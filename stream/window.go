@@ -164,7 +164,9 @@ type WindowShift = operator.WindowShift
 // Shift makes the windows fire and go at s.Timer of their max timestamp
 // and stamps their records with s.Timestamp of it, for an assigner whose
 // windows are in the wall-clock time of a zone (it is handed wall-clock
-// timestamps: wrap it). The window buffer is not used then.
+// timestamps: wrap it). The window buffer is not used then. Only the
+// assigner's default trigger knows of the shift: a window with both a
+// Shift and a Trigger is refused when it is built.
 func (ws WindowedStream[T, K]) Shift(s WindowShift) WindowedStream[T, K] {
 	ws.shift = s
 	return ws
@@ -279,6 +281,11 @@ func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], na
 		env.setErr(fmt.Errorf("stream: %s: no window assigner (use KeyedStream.Window)", name))
 	case ws.assigner.Merging() && ws.trigger != nil && !ws.trigger.CanMerge():
 		env.setErr(fmt.Errorf("stream: %s: trigger %T cannot merge; session windows need a trigger whose CanMerge is true", name, ws.trigger))
+	case ws.shift != nil && ws.trigger != nil:
+		// A trigger registers timers at the windows' wall-clock max
+		// timestamps, while the shifted windows are cleaned up at
+		// Shift.Timer of them.
+		env.setErr(fmt.Errorf("stream: %s: trigger %T with Shift: a shifted window fires by its assigner's default trigger only (a trigger's timers would be in the zone's wall-clock time, not on the time line)", name, ws.trigger))
 	}
 	return add(ws.ks.s, name, true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[T]) {
 		op := &operator.KeyedWindow[K, T, R, O]{KeyFn: ws.ks.key, KeyCodec: ws.ks.codec,

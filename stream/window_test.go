@@ -11,6 +11,7 @@ import (
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
 )
 
 // wev is the record of the window tests: a key, a value and an event time.
@@ -444,5 +445,70 @@ func TestWindowShift(t *testing.T) {
 	// [800,1700), which goes at 2199.
 	if got, want := lines(sessions.Records(), show), []string{"ts=1599 a [700,1700) 21", "ts=1799 b [1600,1900) 6", "ts=299 a [100,400) 1"}; !slices.Equal(got, want) {
 		t.Errorf("sessions %q, want %q", got, want)
+	}
+}
+
+// TestWindowShiftRefusesTrigger: a shifted window with a trigger other
+// than the assigner's default is refused when the job is built (the
+// trigger's timers would be the wall-clock max timestamps, its cleanup
+// Shift.Timer of them).
+func TestWindowShiftRefusesTrigger(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{})
+	s := stream.FromSliceWithTimestamps(env, []wev{{"a", 1, 100}}, stream.WatermarkStrategy[wev]{Timestamp: func(e wev) int64 { return e.TS }})
+	ks := stream.KeyBy(s, func(e wev) string { return e.Key })
+	stream.Collect(stream.WindowAggregateWithWindow(ks.Window(stream.TumblingEventTimeWindows(time.Second)).
+		Trigger(stream.ContinuousEventTimeTrigger(100*time.Millisecond)).Shift(testShift{}), sumAggregator()))
+	err := env.Execute(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "with Shift") {
+		t.Fatalf("err %v, want the trigger with Shift refused", err)
+	}
+}
+
+// backShift is a Shift whose Timer is not monotonic: the windows whose
+// max timestamp is in [600, 700) fire 400 ms earlier.
+type backShift struct{}
+
+func (backShift) Timer(maxTs int64) int64 {
+	if maxTs >= 600 && maxTs < 700 {
+		return maxTs - 400
+	}
+	return maxTs
+}
+func (backShift) Timestamp(maxTs int64) int64 { return maxTs }
+
+// TestWindowShiftMergeIntoLate: with a Shift whose Timer is not monotonic
+// a session that merges a window not yet fired can be late at once ([100,
+// 400) fires at 399; with 380 it becomes [100, 680), which fires at 279,
+// before the watermark, 350). It takes the row and fires at once: no row
+// is lost, none counted late, and no state is left.
+func TestWindowShiftMergeIntoLate(t *testing.T) {
+	h, err := streamtest.New(func(s stream.Stream[wev]) stream.Stream[stream.WindowResult[string, int64]] {
+		ks := stream.KeyBy(s, func(e wev) string { return e.Key })
+		return stream.WindowAggregateWithWindow(ks.Window(stream.EventTimeSessionWindows(300*time.Millisecond)).Shift(backShift{}), sumAggregator())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []func() error{
+		func() error { return h.Record(100, wev{"a", 1, 100}) },
+		func() error { return h.Watermark(350) },
+		func() error { return h.Record(380, wev{"a", 2, 380}) },
+		func() error { return h.Watermark(400) },
+		func() error { return h.EndInput() },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, r := range h.Values() {
+		got = append(got, fmt.Sprintf("%s %v %d", r.Key, r.Window, r.Value))
+	}
+	if want := []string{"a [100,680) 3"}; !slices.Equal(got, want) || h.LateRecords() != 0 {
+		t.Errorf("%q, %d late; want %q, none late", got, h.LateRecords(), want)
+	}
+	if n := h.StateBytes(); n != 0 {
+		t.Errorf("%d bytes of state left", n)
 	}
 }

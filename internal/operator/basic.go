@@ -76,6 +76,10 @@ type TSEmitter[T any] struct {
 	Owner *Base
 }
 
+// SetTimestamp sets the timestamp of the records emitted next (until the
+// operator sets it for its next element or timer).
+func (e *TSEmitter[T]) SetTimestamp(ts int64) { e.TS = ts }
+
 func (e *TSEmitter[T]) Emit(v T) {
 	e.Out.Collect(e.TS, v)
 	if e.Owner != nil {

@@ -336,7 +336,14 @@ func (o *KeyedWindow[K, T, R, O]) collectMerging(ts int64, v T) {
 	skipped := true
 	for _, nw := range o.wins {
 		actual := o.mw.add(nw, o.mergeFn)
-		if o.isLate(actual) {
+		// A window that is, or took in, a window of the set is late only
+		// if the merge moved its end before theirs on the time line: a
+		// Shift whose Timer is not monotonic (Flink's DataStream throws
+		// then). Its parts' timers are gone and their contents are in it:
+		// it takes the element and fires and goes at once, so no row is
+		// lost and no state is left.
+		lateMerged := o.isLate(actual)
+		if lateMerged && !o.mw.absorbed {
 			o.mw.retire(actual)
 			continue
 		}
@@ -348,6 +355,12 @@ func (o *KeyedWindow[K, T, R, O]) collectMerging(ts int64, v T) {
 		o.ns = AppendWindow(o.ns[:0], actual)
 		o.cur = v
 		o.tctx.set(actual, o.ns)
+		if lateMerged {
+			o.emit(actual, o.ns)
+			o.deleteCleanupTimer(actual, o.ns)
+			o.clearAll(actual, o.ns)
+			continue
+		}
 		o.tctx.inElem = true
 		res := o.trig.OnElement(ts, actual, &o.tctx)
 		o.tctx.inElem = false
@@ -424,7 +437,9 @@ func (o *KeyedWindow[K, T, R, O]) fireTime(w Window) int64 {
 type WindowShift interface {
 	// Timer is the time (event or processing) at which the window whose
 	// MaxTimestamp is maxTs fires and is cleaned up (Flink's
-	// TimeWindowUtil.toEpochMillsForTimer). It must be monotonic.
+	// TimeWindowUtil.toEpochMillsForTimer). It should be monotonic: if it
+	// is not, a session that merges windows not fired yet may be late at
+	// once, and then fires and goes at once (collectMerging).
 	Timer(maxTs int64) int64
 	// Timestamp is the timestamp of the records the window emits (Flink's
 	// toEpochMills of the window's max timestamp, its window_time).

@@ -29,6 +29,9 @@ type mergingWindows struct {
 	cands  []Window
 	merged []Window
 	mstate []Window
+	// absorbed: the window the last add returned is, or took in, a
+	// window that was in the set (whose timers the merge moved to it).
+	absorbed bool
 }
 
 type mwPair struct{ w, state Window }
@@ -147,6 +150,7 @@ func (s *mergingWindows) add(nw Window, merge mergeFunc) Window {
 		slices.SortFunc(s.m, func(a, b mwPair) int { return cmpWindow(a.w, b.w) })
 		s.dirty = true
 	}
+	s.absorbed = exists || mergedNew
 	return result
 }
 

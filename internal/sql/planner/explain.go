@@ -93,7 +93,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 		if x.Func != RowNumber {
 			strategy += "rankType=[" + x.Func.String() + "], "
 		}
-		fmt.Fprintf(b, "%s%s(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s)\n", ind, name, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), mode(n))
+		zone := ""
+		if x.Zone != nil {
+			zone = "zone=[" + x.Zone.name() + "], "
+		}
+		fmt.Fprintf(b, "%s%s(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s%s)\n", ind, name, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), zone, mode(n))
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:

@@ -788,7 +788,7 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		for i, w := range keyWins {
 			outCols[i].Win = w
 		}
-		aggNode = &WindowedAgg{In: pre, Keys: keys, Start: ws, End: we, Aggs: a.aggs, cols: outCols}
+		aggNode = &WindowedAgg{In: pre, Keys: keys, Start: ws, End: we, Aggs: a.aggs, Zone: keyWins[we].zone(), cols: outCols}
 	} else {
 		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols}
 	}

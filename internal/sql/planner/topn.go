@@ -86,7 +86,11 @@ type TopN struct {
 	// the N best rows of each window are emitted once, as inserts, when the
 	// watermark passes the window's end.
 	WindowEnd int
-	cols      []Col
+	// Zone is the shift time zone of the windows of a window Top-N (nil:
+	// none), taken from the window_end column at bind time: the input the
+	// TopN reads is a projection whose columns are not window columns.
+	Zone *windowZone
+	cols []Col
 }
 
 func (n *TopN) Cols() []Col    { return n.cols }
@@ -227,11 +231,12 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 				hasStart = true
 			case winEnd:
 				t.WindowEnd = i
+				t.Zone = s.cols[c.Index].win.zone()
 			}
 		}
 	}
 	if !hasStart || in.Updating() {
-		t.WindowEnd = -1
+		t.WindowEnd, t.Zone = -1, nil
 	}
 	for _, o := range f.Over.OrderBy {
 		i, err := hidden(o.Expr)

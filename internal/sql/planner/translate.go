@@ -418,15 +418,11 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 		},
 		Codec: rowCodec{a.codec},
 	}
-	kind := "window-agg"
-	if x.Zone != nil {
-		// Not the UID the plan had before windows took the session zone
-		// (the sliced aggregation's, whose state it cannot read): a
-		// restore from such a checkpoint says so instead of dropping the
-		// open windows.
-		kind = "window-agg-tz"
-	}
-	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid(kind))
+	// With a zone, not the UID the plan had before windows took the
+	// session zone (the sliced aggregation's, whose state it cannot
+	// read): a restore from such a checkpoint says so instead of dropping
+	// the open windows.
+	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid(zoneUIDKind("window-agg", x.Zone)))
 	return stream.Process(res, func(_ *stream.Context, w stream.WindowResult[string, table.Row], out stream.Emitter[table.Row]) error {
 		var fields []table.Value
 		if len(x.Keys) > 0 {

@@ -322,7 +322,11 @@ type WindowedAgg struct {
 	Keys       []int
 	Start, End int
 	Aggs       []AggCall
-	cols       []Col
+	// Zone is the shift time zone of the input's windows (nil: none),
+	// taken from the window_end key at bind time: the input the node reads
+	// is a projection whose columns are not window columns.
+	Zone *windowZone
+	cols []Col
 }
 
 func (n *WindowedAgg) Cols() []Col    { return n.cols }
@@ -343,11 +347,11 @@ func (n *WindowedAgg) translate(tr *translator) (stream.Stream[table.Row], error
 	keyFn, kc := keyOf(n.In, n.Keys) // the key is the key columns encoded
 	a := newAccs(n.Aggs)
 	endCol := n.Keys[n.End]
-	zone := n.In.Cols()[endCol].Win.zone()
+	zone := n.Zone
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &windowedAggFn{a: a, kc: kc, endCol: endCol, mem: true, zone: zone}
+		return &windowedAggFn{a: a, kc: kc, endCol: endCol, endKey: n.End, mem: true, zone: zone}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid("windowed-agg")), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-aggregate").UID(tr.uid(zoneUIDKind("windowed-agg", n.Zone))), nil
 }
 
 // windowedAggFn is the keyed function of a WindowedAgg: the key includes
@@ -366,6 +370,7 @@ type windowedAggFn struct {
 	a      *accs
 	kc     *table.RowCodec
 	endCol int
+	endKey int         // the key column of window_end
 	zone   *windowZone // the windows' shift time zone (winzone.go)
 	acc    *stream.ValueState[[]byte]
 	scr    []table.Value // decoded accumulator
@@ -486,6 +491,7 @@ func (f *windowedAggFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out s
 	if err != nil {
 		return err
 	}
+	emitAtWindowTime(out, f.zone, k.Fields[f.endKey])
 	out.Emit(table.Row{Kind: table.Insert, Fields: vs})
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
@@ -195,5 +196,41 @@ func rowKeyFn(kc *table.RowCodec, n int) func(table.Row) string {
 			panic(err)
 		}
 		return string(b)
+	}
+}
+
+// TestWindowedAggZoneStampsWindowTime: the rows of the aggregation over
+// a window relation of a shift time zone come out with the window's
+// window_time as their timestamp (TestWindowJoinZoneStampsWindowTime),
+// from state and from memory.
+func TestWindowedAggZoneStampsWindowTime(t *testing.T) {
+	berlin, err := ParseTimeZone("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zoneOfWindow(table.TimestampLTZType(3), berlin)
+	a, kc, keyFn := windowedAggFixture(t)
+	for _, mem := range []bool{false, true} {
+		h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
+			return stream.KeyedProcess(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				return &windowedAggFn{a: a, kc: kc, endCol: 1, endKey: 1, mem: mem, zone: z}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := time.Date(2024, 3, 31, 2, 30, 0, 0, time.UTC).UnixMilli() // wall time, in the gap
+		at := time.Date(2024, 3, 31, 0, 40, 0, 0, time.UTC).UnixMilli()
+		if err := h.Record(at, table.NewRow(table.Int(1), table.TimestampMillis(end), table.Int(7))); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Watermark(time.Date(2024, 3, 31, 1, 0, 0, 0, time.UTC).UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		out := h.Output()
+		want := time.Date(2024, 3, 31, 1, 29, 59, 999e6, time.UTC).UnixMilli()
+		if len(out) != 1 || out[0].TS != want {
+			t.Errorf("memory %v: %v, want one row at %d", mem, out, want)
+		}
 	}
 }

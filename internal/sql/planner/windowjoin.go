@@ -28,7 +28,10 @@ type WindowJoin struct {
 	NullSafe     []bool // per key: IS NOT DISTINCT FROM, else =
 	LEnd, REnd   int    // window_end of each side
 	Cond         expr.Expr
-	cols         []Col
+	// Zone is the shift time zone of the windows (nil: none), taken from
+	// the window_end columns at bind time.
+	Zone *windowZone
+	cols []Col
 }
 
 func (n *WindowJoin) Cols() []Col    { return n.cols }
@@ -99,7 +102,8 @@ func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond
 	if lw, rw := l.Cols()[jn.LKeys[ws]].Win, r.Cols()[jn.RKeys[ws]].Win; lw.spec() != rw.spec() {
 		return nil, errAt(at, "a window join needs the same windows on both sides (as in Flink): the left has %s, the right %s", lw.spec(), rw.spec())
 	}
-	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond}
+	wj := &WindowJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, LEnd: jn.LKeys[we], REnd: jn.RKeys[we], Cond: cond,
+		Zone: l.Cols()[jn.LKeys[we]].Win.zone()}
 	nl := len(l.Cols())
 	wj.cols = append(wj.cols, jn.cols...)
 	// The window columns of the side that is never NULL stay window
@@ -136,7 +140,7 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		post = nil
 	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post, zone: n.L.Cols()[n.LEnd].Win.zone()}
+		f := &windowJoinFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), mem: true, post: post, zone: n.Zone}
 		if n.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(n.Cond, tr.copts...)
@@ -149,7 +153,7 @@ func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			return zero, err
 		}
 	}
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("window-join").UID(tr.uid("window-join")), nil
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("window-join").UID(tr.uid(zoneUIDKind("window-join", n.Zone))), nil
 }
 
 // windowJoinFn is the keyed function of a window join: the key includes
@@ -418,6 +422,17 @@ func (f *windowJoinFn) OnTimer(ctx *stream.KeyedContext[string], _ int64, out st
 	}
 	f.rs = rs
 	defer func() { clear(f.rs); f.pair = table.Row{} }()
+	if f.zone != nil {
+		if len(rs) > 0 {
+			emitAtWindowTime(out, f.zone, rs[0].Fields[f.n.REnd])
+		} else if len(lb) > 0 {
+			l, err := f.lc.Decode(lb[0])
+			if err != nil {
+				return err
+			}
+			emitAtWindowTime(out, f.zone, l.Fields[f.n.LEnd])
+		}
+	}
 	nl, nr := len(f.n.L.Cols()), len(f.n.R.Cols())
 	kind := f.n.Kind
 	if cap(f.matched) < len(rs) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamtest"
@@ -295,6 +296,114 @@ func TestWindowJoinMemoryWithCheckpoints(t *testing.T) {
 		}
 		if rows < 100 {
 			t.Fatalf("%s: %d rows in all", kind, rows)
+		}
+	}
+}
+
+// TestWindowJoinZoneDropsLateRows: windows in a zone west of UTC
+// (America/Los_Angeles): the window [00:00, 01:00) of 2024-03-10 (wall
+// time there, PST) fires when the watermark reaches 08:59:59.999 UTC, the
+// instant of its window_end - 1, and a row of it after that is late.
+func TestWindowJoinZoneDropsLateRows(t *testing.T) {
+	la, err := ParseTimeZone("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zoneOfWindow(table.TimestampLTZType(3), la)
+	ts := table.TimestampType(3).NotNull()
+	cols := []Col{{Name: "k", Type: table.BigIntType()}, {Name: "window_end", Type: ts}}
+	types := []table.Type{table.BigIntType(), ts}
+	n := &WindowJoin{Kind: "INNER", L: &Calc{cols: cols}, R: &Calc{cols: cols}, LEnd: 1, REnd: 1, Zone: z}
+	h, err := streamtest.New(func(s stream.Stream[sided]) stream.Stream[table.Row] {
+		side := func(left bool) stream.KeyedStream[table.Row, string] {
+			rows := stream.Map(s.Filter(func(x sided) bool { return x.Left == left }), func(x sided) table.Row { return x.Row })
+			return stream.KeyBy(rows, func(r table.Row) string { return r.Fields[0].String() + r.Fields[1].String() })
+		}
+		return stream.KeyedCoProcess(side(true), side(false), func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+			return &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), zone: n.Zone}
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := func(hh, mm int) int64 { return time.Date(2024, 3, 10, hh, mm, 0, 0, time.UTC).UnixMilli() }
+	end := time.Date(2024, 3, 10, 1, 0, 0, 0, time.UTC).UnixMilli() // window_end, wall time
+	row := func(k int64) table.Row { return table.NewRow(table.Int(k), table.TimestampMillis(end)) }
+	if err := h.Record(utc(8, 10), sided{true, row(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Record(utc(8, 20), sided{false, row(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Watermark(utc(9, 0) - 2); err != nil {
+		t.Fatal(err)
+	}
+	if vs := h.Values(); len(vs) != 0 || h.LateRecords() != 0 {
+		t.Fatalf("before 08:59:59.999 UTC: rows %v, %d late", vs, h.LateRecords())
+	}
+	if err := h.Watermark(utc(9, 0) - 1); err != nil {
+		t.Fatal(err)
+	}
+	if vs := h.Values(); len(vs) != 1 {
+		t.Fatalf("at 08:59:59.999 UTC: rows %v, want the pair", vs)
+	}
+	if err := h.Record(utc(8, 50), sided{true, row(1)}); err != nil { // late
+		t.Fatal(err)
+	}
+	if err := h.Watermark(utc(12, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if vs := h.Values(); len(vs) != 0 || h.LateRecords() != 1 {
+		t.Errorf("rows %v, %d late; want no more rows and 1 late row", vs, h.LateRecords())
+	}
+}
+
+// TestWindowJoinZoneStampsWindowTime: the rows of a window over a shift
+// time zone come out with the window's window_time (Timestamp of
+// window_end - 1) as their timestamp, not the timer's time: in
+// Europe/Berlin the window [01:30, 02:30) of 2024-03-31 ends in the hour
+// the clocks skip, fires at the transition (01:00 UTC), and its
+// window_time is 03:29:59.999 CEST (01:29:59.999 UTC).
+func TestWindowJoinZoneStampsWindowTime(t *testing.T) {
+	berlin, err := ParseTimeZone("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zoneOfWindow(table.TimestampLTZType(3), berlin)
+	ts := table.TimestampType(3).NotNull()
+	cols := []Col{{Name: "k", Type: table.BigIntType()}, {Name: "window_end", Type: ts}}
+	types := []table.Type{table.BigIntType(), ts}
+	for _, kind := range []string{"INNER", "LEFT", "ANTI"} {
+		n := &WindowJoin{Kind: kind, L: &Calc{cols: cols}, R: &Calc{cols: cols}, LEnd: 1, REnd: 1, Zone: z}
+		h, err := streamtest.New(func(s stream.Stream[sided]) stream.Stream[table.Row] {
+			side := func(left bool) stream.KeyedStream[table.Row, string] {
+				rows := stream.Map(s.Filter(func(x sided) bool { return x.Left == left }), func(x sided) table.Row { return x.Row })
+				return stream.KeyBy(rows, func(r table.Row) string { return r.Fields[0].String() + r.Fields[1].String() })
+			}
+			return stream.KeyedCoProcess(side(true), side(false), func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+				return &windowJoinFn{n: n, lc: table.NewRowCodecTypes(types...), rc: table.NewRowCodecTypes(types...), zone: n.Zone}
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := time.Date(2024, 3, 31, 2, 30, 0, 0, time.UTC).UnixMilli() // wall time
+		at := time.Date(2024, 3, 31, 0, 40, 0, 0, time.UTC).UnixMilli()  // 01:40 CET
+		if err := h.Record(at, sided{true, table.NewRow(table.Int(1), table.TimestampMillis(end))}); err != nil {
+			t.Fatal(err)
+		}
+		if kind != "ANTI" {
+			if err := h.Record(at, sided{false, table.NewRow(table.Int(1), table.TimestampMillis(end))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := h.Watermark(time.Date(2024, 3, 31, 1, 0, 0, 0, time.UTC).UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		out := h.Output()
+		want := time.Date(2024, 3, 31, 1, 29, 59, 999e6, time.UTC).UnixMilli()
+		if len(out) != 1 || out[0].TS != want {
+			t.Errorf("%s: %v, want one row at %d", kind, out, want)
 		}
 	}
 }

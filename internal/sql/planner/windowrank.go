@@ -19,7 +19,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
 	rc := rowCodecOf(x.In)
-	zone := x.In.Cols()[x.WindowEnd].Win.zone() // winzone.go
+	zone := x.Zone // winzone.go
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
@@ -69,6 +69,7 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 					return err
 				}
 				st.Clear()
+				emitAtWindowTime(out, zone, rows[0].Fields[x.WindowEnd])
 				ranks, _ := x.ranked(rows)
 				for i, r := range rows {
 					f := make([]table.Value, 0, len(r.Fields)+1)
@@ -79,5 +80,5 @@ func (tr *translator) windowTopN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid(rankUIDKind("window-rank", x.Func))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("window-rank").UID(tr.uid(zoneUIDKind(rankUIDKind("window-rank", x.Func), x.Zone))), nil
 }

@@ -81,13 +81,23 @@ func (z *windowZone) Timestamp(maxTs int64) int64 {
 
 // Timer is when the window whose max timestamp (window_end - 1, a
 // wall-clock time) is maxTs fires (Flink's toEpochMillsForTimer). In a
-// zone with daylight saving time: a max timestamp in the hour the clocks
-// skip fires at the whole hour after the gap (its instant, moved forward
-// by the gap, truncated to the hour: Flink truncates the epoch
-// milliseconds, so in a zone whose offset is not whole hours this is not
-// a whole local hour); one in the hour repeated when they go back fires
-// at its second occurrence, so that the rows of both are in. Otherwise it
-// is the instant of maxTs.
+// zone with daylight saving time: a max timestamp in the wall-clock time
+// the clocks skip fires at the transition, the first instant after it;
+// one in the wall-clock time repeated when they go back fires at its
+// second occurrence, so that the rows of both are in. Otherwise it is the
+// instant of maxTs.
+//
+// Timer is monotonic (a later max timestamp never fires earlier), which
+// the window operator relies on: a session that merges windows that have
+// not fired is not late either. Flink computes the gap's timer as the
+// instant moved forward by the gap truncated to the UTC hour, and the
+// overlap's as the instant plus one hour: the same instants where the
+// offsets are whole hours and the clocks move by an hour (Europe, the
+// Americas but St. John's), but not monotonic where they are not
+// (Australia/Adelaide, America/St_Johns: a window ending in the gap fired
+// up to half an hour before the windows just before it; Australia/
+// Lord_Howe, whose clocks move by half an hour), where strom fires at the
+// transition and the second occurrence instead (TestWindowZoneTimer*).
 func (z *windowZone) Timer(maxTs int64) int64 {
 	if maxTs == math.MaxInt64 || maxTs == math.MinInt64 {
 		return maxTs
@@ -96,13 +106,20 @@ func (z *windowZone) Timer(maxTs int64) int64 {
 	if !z.dst {
 		return t1
 	}
-	const hour = 3600 * 1000
-	t2 := expr.WallToInstant(maxTs+hour, z.loc)
-	switch {
-	case t1 == t2: // maxTs is in a gap
-		return t1 - t1%hour
-	case t2-t1 > hour: // maxTs is in an overlap
-		return t1 + hour
+	start, end := time.UnixMilli(t1).In(z.loc).ZoneBounds()
+	if z.wall(t1) != maxTs {
+		// In a gap: t1 is maxTs moved forward by the gap, in the zone
+		// period that starts at the transition.
+		return start.UnixMilli()
+	}
+	if !end.IsZero() {
+		// In an overlap when maxTs read with the offset after the next
+		// transition is an instant at or after it: that instant is its
+		// second occurrence.
+		_, off := end.Zone()
+		if c := maxTs - int64(off)*1000; c >= end.UnixMilli() {
+			return c
+		}
 	}
 	return t1
 }
@@ -116,7 +133,12 @@ type shiftAssigner struct {
 	z *windowZone
 }
 
+// Assign reads now as wall-clock time only for a processing-time
+// assigner (an event-time one does not read it): one zone lookup a row.
 func (s shiftAssigner) Assign(dst []stream.Window, ts, now int64) []stream.Window {
+	if s.a.EventTime() {
+		return s.a.Assign(dst, s.z.wall(ts), now)
+	}
 	return s.a.Assign(dst, s.z.wall(ts), s.z.wall(now))
 }
 func (s shiftAssigner) EventTime() bool { return s.a.EventTime() }
@@ -142,12 +164,39 @@ func winColType(k int, attr table.Type, agg bool) table.Type {
 	return t
 }
 
+// zoneUIDKind is the UID kind of an operator over windows of shift time
+// zone z: kind with "-tz" when z is not nil. Before windows took the
+// session zone such operators had kind's UID and state of windows aligned
+// in UTC; the other UID makes a restore from such a savepoint refuse that
+// state as unmatched instead of reading it wrong. Plans without a zone
+// (UTC, TIMESTAMP) keep their UIDs.
+func zoneUIDKind(kind string, z *windowZone) string {
+	if z == nil {
+		return kind
+	}
+	return kind + "-tz"
+}
+
 // zoneWindowText adds the shift time zone to the window of EXPLAIN.
 func zoneWindowText(win string, z *windowZone) string {
 	if z == nil {
 		return win
 	}
 	return strings.TrimSuffix(win, ")") + ", zone=[" + z.name() + "])"
+}
+
+// emitAtWindowTime stamps the rows an operator over windows of shift time
+// zone z emits when the window ending at we fires with the window's
+// window_time, z's Timestamp of window_end - 1 (nil z: nothing to do, the
+// timer's time is end - 1), not with the timer's time: the rowtime a
+// window after them reads, as Flink's operators, which emit without a
+// timestamp, leave the rowtime to the window_time column.
+func emitAtWindowTime(out stream.Emitter[table.Row], z *windowZone, we table.Value) {
+	if z == nil || we.IsNull() {
+		return
+	}
+	end, _ := we.AsTimestamp()
+	stream.SetEmitTimestamp(out, z.Timestamp(end-1))
 }
 
 // fireAt is when the window ending at end (a window_end of windows of

@@ -19,3 +19,7 @@ EXPLAIN INSERT INTO pairs SELECT l.auction, r.auction, l.window_start FROM w l J
 ON l.price = r.price AND l.window_start = r.window_start AND l.window_end = r.window_end;
 EXPLAIN INSERT INTO pairs SELECT auction, price, window_start FROM (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY price DESC) AS rn FROM w) WHERE rn <= 2;
+CREATE TABLE sums (ws TIMESTAMP(3), n BIGINT) WITH ('connector' = 'collect');
+EXPLAIN INSERT INTO sums SELECT window_start, COUNT(*) FROM (
+    SELECT auction, window_start, window_end, COUNT(*) AS c FROM w GROUP BY auction, window_start, window_end)
+GROUP BY window_start, window_end;
