@@ -79,9 +79,10 @@ type Options struct {
 	// are made durable by fdatasync, which needs no filesystem metadata
 	// commit for them (docs/format/journal.md §1.1). The logical end of
 	// a segment is the end of its last valid batch; sealed segments and a
-	// clean shutdown cut the file there. 0 (default): 4 MiB in Durable
-	// mode, none in Relaxed mode; < 0: none (each batch grows the file and
-	// is made durable by fsync).
+	// clean shutdown cut the file there. Each open partition's disk use
+	// is up to this much above its batches (RetentionBytes counts batches
+	// only). 0 (default): 4 MiB in Durable mode, none in Relaxed mode;
+	// < 0: none (each batch grows the file and is made durable by fsync).
 	Preallocate int64
 	// Logger gets the recovery warnings; default slog.Default().
 	Logger *slog.Logger

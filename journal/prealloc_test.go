@@ -296,8 +296,9 @@ func TestPreallocPowerLossAtEveryStep(t *testing.T) {
 				c.HaltAfter(k)
 				written, acked, _ := preallocWorkload(c, d, "a", 0, n, rand.New(rand.NewPCG(s, 1)), true)
 				c.Crash()
-				// A second power loss during the recovery.
-				c.HaltAfter(rng.IntN(12))
+				// A second power loss during the recovery, at each of its first
+				// 12 file operations in turn (or after it).
+				c.HaltAfter(k % 12)
 				if j, err := Open("j", quietOpts(c, nil)); err == nil {
 					_ = j.Close()
 				} else if !errors.Is(err, vfs.ErrHalted) {
