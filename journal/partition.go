@@ -208,6 +208,12 @@ func (p *partition) recover() error {
 		if errors.Is(bad, ErrNewerVersion) {
 			return bad // neither torn nor damaged: refuse, change nothing
 		}
+		if bad != nil && !errors.Is(bad, ErrCorrupt) {
+			// A read error (EIO...) says nothing about the bytes: neither a
+			// torn tail to truncate nor damage to quarantine. Refuse to
+			// open and change nothing; the data stays for a later try.
+			return fmt.Errorf("segment %d: reading the log at byte %d: %w", base, good, bad)
+		}
 		if bad != nil && !active {
 			// A sealed segment was synced whole before the next one was
 			// created: damage here is not a torn write (RELIABILITY L4).
