@@ -701,6 +701,8 @@ func (j *Journal) Close() error {
 		p.stop()
 		if err := p.failure(); err != nil {
 			errs = append(errs, err)
+		} else if p.closeErr != nil {
+			errs = append(errs, p.closeErr)
 		}
 	}
 	return errors.Join(errs...)

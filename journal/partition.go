@@ -42,12 +42,13 @@ type partition struct {
 	ps     prodTable // producer state (producer.go); changed under mu by the holder of wmu
 
 	// The file lock and what it guards (the writer's state).
-	wmu     sync.Mutex
-	w       vfs.WFile     // write handle of the active segment
-	alloc   int64         // size of the active segment's file (>= its size: zeros after it)
-	dirty   bool          // written since the last sync
-	stopped bool          // shutdown ran: nothing may be written any more
-	one     [1]*appendReq // the group of a leading Append
+	wmu      sync.Mutex
+	w        vfs.WFile     // write handle of the active segment
+	alloc    int64         // size of the active segment's file (>= its size: zeros after it)
+	dirty    bool          // written since the last sync
+	stopped  bool          // shutdown ran: nothing may be written any more
+	closeErr error         // shutdown could not finish (no clean-shutdown marker); Close reports it
+	one      [1]*appendReq // the group of a leading Append
 
 	// queued counts the requests handed to the writer goroutine and not yet
 	// committed: an Append leads only when it is 0.
@@ -619,7 +620,14 @@ func (p *partition) zeroFill(end int64) error {
 func (p *partition) cut(act *segment) error {
 	if p.alloc > act.size {
 		if err := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), act.size); err != nil {
-			return fmt.Errorf("journal: %v: cut the zeros after segment %d: %w", p, act.base, err)
+			// The batches are still made durable (Relaxed mode may hold
+			// acked, unsynced ones); the zeros stay, so the caller must
+			// neither seal this segment nor write a clean-shutdown marker.
+			err = fmt.Errorf("journal: %v: cut the zeros after segment %d: %w", p, act.base, err)
+			if serr := p.w.Sync(); serr != nil {
+				return errors.Join(err, p.fail(serr))
+			}
+			return err
 		}
 		p.alloc = act.size
 		// fsync, not fdatasync: the size changed.
@@ -749,6 +757,7 @@ func (p *partition) shutdown() {
 	act := p.segs[len(p.segs)-1]
 	if err := p.cut(act); err != nil {
 		p.j.log.Warn("journal: shutdown without a clean-shutdown marker", "topic", p.topic, "partition", p.id, "err", err)
+		p.closeErr = err // Close reports it
 		return
 	}
 	p.writeIndexes(act)

@@ -385,3 +385,101 @@ func logBytes(t *testing.T, c vfs.FS) int64 {
 	}
 	return n
 }
+
+// Relaxed mode with preallocation: when Close cannot cut the zeros
+// (truncate fails), it still makes the acked records durable, writes no
+// clean-shutdown marker and reports the error.
+func TestPreallocRelaxedCloseCutFails(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.Durability = Relaxed
+	o.Preallocate = 4096
+	o.SyncInterval = 1 << 40
+	j := mustOpen(t, "j", o)
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		mustAppend(t, j, "t", 0, fixedRecord("a", i))
+	}
+	c.Inject(vfs.Fault{Op: vfs.OpTruncate, N: 1, Path: ".log"})
+	err := j.Close()
+	if err == nil {
+		t.Error("Close returned nil although it could not cut the zeros")
+	}
+	if _, serr := c.Stat(partDir + "/" + cleanFile); serr == nil {
+		t.Error("clean-shutdown marker written although the zeros were not cut")
+	}
+	c.Crash()
+	j = mustOpen(t, "j", o)
+	defer j.Close()
+	if _, end, _ := j.Bounds("t", 0); end != 5 {
+		t.Fatalf("after a Close that returned %v and a power loss: end %d, want 5", err, end)
+	}
+}
+
+// Default Relaxed mode (no preallocation) opening a directory a Durable
+// run left with zeros: same as above when Close cannot cut them.
+func TestPreallocRelaxedDefaultCloseCutFails(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	j := mustOpen(t, "j", o)
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, "t", 0, fixedRecord("d", 0))
+	powerOff(c, j)
+	o.Durability = Relaxed
+	o.SyncInterval = 1 << 40
+	j = mustOpen(t, "j", o)
+	for i := range 5 {
+		mustAppend(t, j, "t", 0, fixedRecord("r", i))
+	}
+	c.Inject(vfs.Fault{Op: vfs.OpTruncate, N: 1, Path: ".log"})
+	err := j.Close()
+	if err == nil {
+		t.Error("Close returned nil although it could not cut the zeros")
+	}
+	c.Crash()
+	j = mustOpen(t, "j", o)
+	defer j.Close()
+	if _, end, _ := j.Bounds("t", 0); end != 6 {
+		t.Fatalf("Close returned %v, yet after a power loss end is %d, want 6", err, end)
+	}
+}
+
+// A roll whose cut of the zeros fails aborts: no segment ending in zeros
+// is sealed, the append fails, and every acked record survives a power
+// loss.
+func TestPreallocRollCutFails(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.Preallocate = 4096
+	o.SegmentBytes = 300
+	j := mustOpen(t, "j", o)
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	c.Inject(vfs.Fault{Op: vfs.OpTruncate, N: 1, Path: ".log"})
+	acked := 0
+	failed := false
+	for i := range 10 {
+		if _, err := j.Append(t.Context(), "t", 0, fixedRecord("a", i)); err != nil {
+			failed = true
+			continue
+		}
+		acked++
+	}
+	if !failed {
+		t.Fatal("no append failed: the injected truncate fault was not hit by a roll")
+	}
+	powerOff(c, j)
+	j = mustOpen(t, "j", o)
+	defer j.Close()
+	if ms := readAll(t, j, "t", 0); len(ms) != acked {
+		t.Fatalf("%d records after a power loss, %d acked", len(ms), acked)
+	}
+	if q := j.Quarantines(); len(q) != 0 {
+		t.Fatalf("quarantines %+v", q)
+	}
+}
