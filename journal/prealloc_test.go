@@ -483,3 +483,63 @@ func TestPreallocRollCutFails(t *testing.T) {
 		t.Fatalf("quarantines %+v", q)
 	}
 }
+
+// TruncatePartition does not count the preallocated zeros of the active
+// segment it would remove as unreadable or removed log bytes: its report
+// is the same as for the log written without preallocation.
+func TestPreallocTruncateReport(t *testing.T) {
+	var reps []TruncateReport
+	for _, pre := range []int64{-1, 4096} {
+		c := vfs.NewCrashFS(1)
+		o := quietOpts(c, nil)
+		o.SegmentBytes = 300
+		o.Preallocate = pre
+		j := mustOpen(t, "j", o)
+		if err := j.CreateTopic("t", 1); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			mustAppend(t, j, "t", 0, fixedRecord("a", i))
+		}
+		powerOff(c, j)
+		if pre > 0 {
+			names, err := c.ReadDir(partDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bases := segBases(names, ".log")
+			st, err := c.Stat(segName(partDir, bases[len(bases)-1], ".log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bases) < 2 {
+				t.Fatalf("setup: %d segments, active of %d bytes", len(bases), st.Size)
+			}
+			zero, err := func() (bool, error) {
+				f, err := c.Open(segName(partDir, bases[len(bases)-1], ".log"))
+				if err != nil {
+					return false, err
+				}
+				defer f.Close()
+				b := make([]byte, 1)
+				_, err = f.ReadAt(b, st.Size-1)
+				return b[0] == 0, err
+			}()
+			if err != nil || !zero {
+				t.Fatalf("setup: the active segment does not end in zeros (%v)", err)
+			}
+		}
+		rep, err := TruncatePartition("j", c, "t", 0, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Unreadable != 0 {
+			t.Errorf("prealloc %d: %d unreadable bytes on a healthy log", pre, rep.Unreadable)
+		}
+		reps = append(reps, rep)
+	}
+	a, b := reps[0], reps[1]
+	if a.Records != b.Records || a.Bytes != b.Bytes || a.Unreadable != b.Unreadable || len(a.Removed) != len(b.Removed) {
+		t.Fatalf("report with preallocation %+v, without %+v", b, a)
+	}
+}

@@ -128,7 +128,7 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 	if pos < size {
 		rep.Segment, rep.Byte, rep.Bytes = name, pos, size-pos
 	}
-	for _, b := range bases[k+1:] {
+	for i, b := range bases[k+1:] {
 		n := segName(pdir, b, ".log")
 		st, err := fsys.Stat(n)
 		if err != nil {
@@ -138,10 +138,19 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 		if err != nil {
 			return fail("%v", err)
 		}
-		count(g, 0, st.Size, b)
+		size := st.Size
+		if k+1+i == len(bases)-1 {
+			// The active segment: its preallocated zeros are not log.
+			c := checkSegment(g, size, b, nil)
+			if size, err = logicalSize(g, size, &c); err != nil {
+				_ = g.Close()
+				return fail("%v", err)
+			}
+		}
+		count(g, 0, size, b)
 		_ = g.Close()
 		rep.Removed = append(rep.Removed, n)
-		rep.Bytes += st.Size
+		rep.Bytes += size
 	}
 	if dryRun {
 		return rep, nil
