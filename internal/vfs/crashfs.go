@@ -365,6 +365,17 @@ func (c *CrashFS) pickCut(lo, hi int) int {
 	}
 }
 
+// clipSpans returns the parts of spans below size.
+func clipSpans(spans []span, size int) []span {
+	var out []span
+	for _, s := range spans {
+		if s.from < size {
+			out = append(out, span{s.from, min(s.to, size)})
+		}
+	}
+	return out
+}
+
 // withHoles returns a copy of b with the failed write-back ranges zeroed.
 func (n *node) withHoles(b []byte) []byte {
 	out := slices.Clone(b)
@@ -634,6 +645,16 @@ func (c *CrashFS) Truncate(name string, size int64) error {
 	} else {
 		n.data = append(n.data, make([]byte, int(size)-len(n.data))...)
 	}
+	// The pages cut off leave the cache, failed write-back or not: bytes
+	// written there again are dirty pages like any others.
+	n.holes = clipSpans(n.holes, int(size))
+	var lost []lostSpan
+	for _, l := range n.lost {
+		if l.from < int(size) {
+			lost = append(lost, lostSpan{l.from, l.old[:min(len(l.old), int(size)-l.from)]})
+		}
+	}
+	n.lost = lost
 	if int(size) < len(n.synced) && !n.truncated && (!n.shrunk || int(size) < n.shrinkTo) {
 		// The shrink is not durable before a Sync: a crash keeps the synced
 		// contents, or (with tearing) the synced contents cut at size.

@@ -783,6 +783,35 @@ func TestCrashTearsOverwritesByBlock(t *testing.T) {
 
 // After a failed sync, overwritten synced bytes keep their old contents on
 // the disk even through a later successful sync, unless written again.
+// Truncate drops the pages of a failed write-back beyond the new size:
+// bytes written there again are written back by the next sync.
+func TestInjectSyncErrorThenTruncate(t *testing.T) {
+	c := NewCrashFS(1)
+	f, _ := c.OpenAppend("f")
+	f.Write([]byte("aaaa"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	mustSyncDir(t, c, ".")
+	c.Inject(Fault{Op: OpSync, N: 1, Err: syscall.EIO})
+	f.Write([]byte("bbbb"))
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("sync: %v", err)
+	}
+	if err := c.Truncate("f", 4); err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("cc"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	c.Crash()
+	if got := mustRead(t, c, "f"); string(got) != "aaaacc" {
+		t.Fatalf("after the crash: %q, want the bytes written after the truncation", got)
+	}
+}
+
 func TestInjectSyncErrorKeepsOldOverwrites(t *testing.T) {
 	c := NewCrashFS(1)
 	w := zeroFilled(t, c, "f", 8)
