@@ -389,7 +389,7 @@ func (p *partition) run() {
 			p.wmu.Lock()
 			if p.dirty && p.failure() == nil {
 				if err := p.syncData(); err != nil {
-					p.fail(err)
+					p.failSync(err)
 				}
 				p.dirty = false
 			}
@@ -415,10 +415,49 @@ func (p *partition) run() {
 // fail makes the partition read-only (fsyncgate: a failed sync is never
 // retried and carried on from).
 func (p *partition) fail(err error) error {
+	return p.failWith(err, "reopen the journal to recover")
+}
+
+// failSync makes p read-only after a failed sync of its active segment
+// (err). The kernel may have dropped the unsynced pages' write-back and
+// marked them clean (fsyncgate): a reopen in the same boot would read
+// bytes the disk does not hold and append after them. In Durable mode
+// hwPos is the synced end (nothing beyond it was acked), so the file is
+// cut back there and fsynced, best effort: when that works a reopen finds
+// the durable log. In Relaxed mode (acked records after the last sync)
+// or when the cut fails, nothing is promised of a reopen before a reboot.
+func (p *partition) failSync(err error) error {
+	if p.failure() != nil {
+		return p.fail(err)
+	}
+	act := p.segs[len(p.segs)-1]
+	if p.j.opts.Durability == Durable {
+		p.mu.Lock()
+		end := p.hwPos
+		p.mu.Unlock()
+		terr := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), end)
+		if terr == nil {
+			terr = p.w.Sync()
+		}
+		if terr == nil {
+			p.alloc = end
+			p.j.log.Warn("journal: cut the unsynced tail after a failed sync", "topic", p.topic, "partition", p.id,
+				"segment", act.base, "byte", end)
+			return p.failWith(err, fmt.Sprintf("the unsynced tail was cut at byte %d of segment %d: reopen the journal to recover", end, act.base))
+		}
+		p.j.log.Error("journal: cannot cut the unsynced tail after a failed sync", "topic", p.topic, "partition", p.id,
+			"segment", act.base, "byte", end, "err", terr)
+		err = errors.Join(err, terr)
+	}
+	return p.failWith(err, "a reopen before a reboot may read data the disk does not hold: restart after a reboot and check with `strom journal verify`")
+}
+
+// failWith is fail with advice instead of "reopen the journal to recover".
+func (p *partition) failWith(err error, advice string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.failed == nil {
-		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (reopen the journal to recover): %w: %w", p, ErrReadOnly, err)
+		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (%s): %w: %w", p, advice, ErrReadOnly, err)
 		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err)
 	}
 	return p.failed
@@ -506,7 +545,7 @@ func (p *partition) commit(group []*appendReq) {
 	}
 	sync := func() error {
 		if err := p.syncData(); err != nil {
-			return p.fail(err)
+			return p.failSync(err)
 		}
 		p.dirty = false
 		p.mu.Lock()
@@ -625,19 +664,19 @@ func (p *partition) cut(act *segment) error {
 			// neither seal this segment nor write a clean-shutdown marker.
 			err = fmt.Errorf("journal: %v: cut the zeros after segment %d: %w", p, act.base, err)
 			if serr := p.w.Sync(); serr != nil {
-				return errors.Join(err, p.fail(serr))
+				return errors.Join(err, p.failSync(serr))
 			}
 			return err
 		}
 		p.alloc = act.size
 		// fsync, not fdatasync: the size changed.
 		if err := p.w.Sync(); err != nil {
-			return p.fail(err)
+			return p.failSync(err)
 		}
 		return nil
 	}
 	if err := p.syncData(); err != nil {
-		return p.fail(err)
+		return p.failSync(err)
 	}
 	return nil
 }
@@ -739,7 +778,7 @@ func (p *partition) retain() {
 	}
 	if p.dirty {
 		if err := p.syncData(); err != nil {
-			p.fail(err)
+			p.failSync(err)
 			return
 		}
 		p.dirty = false
