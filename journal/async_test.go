@@ -42,15 +42,61 @@ func (f *gateFile) Write(b []byte) (int, error) {
 }
 
 func (f *gateFile) Sync() error {
-	f.fs.mu.Lock()
-	gate := f.fs.gate
-	f.fs.mu.Unlock()
+	f.fs.hold()
+	return f.File.Sync()
+}
+
+// hold waits at the gate, if set, and counts a sync.
+func (g *gateFS) hold() {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
 	if gate != nil {
-		f.fs.entered <- struct{}{}
+		g.entered <- struct{}{}
 		<-gate
 	}
-	f.fs.syncs.Add(1)
-	return f.File.Sync()
+	g.syncs.Add(1)
+}
+
+// gateWFile is gateFile for OpenWrite, the journal's handle of the active
+// segment: writes of batches count, the zeros of preallocation do not.
+type gateWFile struct {
+	vfs.WFile
+	fs *gateFS
+}
+
+func (g *gateFS) OpenWrite(name string) (vfs.WFile, error) {
+	f, err := g.FS.OpenWrite(name)
+	if err != nil || !strings.HasSuffix(name, ".log") {
+		return f, err
+	}
+	return &gateWFile{f, g}, nil
+}
+
+func (f *gateWFile) WriteAt(b []byte, off int64) (int, error) {
+	if !allZero(b) {
+		f.fs.writes.Add(1)
+	}
+	return f.WFile.WriteAt(b, off)
+}
+
+func (f *gateWFile) Sync() error {
+	f.fs.hold()
+	return f.WFile.Sync()
+}
+
+func (f *gateWFile) Datasync() error {
+	f.fs.hold()
+	return f.WFile.Datasync()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // stall blocks the partition's writer until the returned function is

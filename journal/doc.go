@@ -36,8 +36,10 @@
 // gap-free prefix of what was written. When an fsync fails the partition
 // becomes read-only (the data that failed to reach the disk cannot be
 // trusted, so retrying the fsync is not safe): every later Append fails with
-// ErrReadOnly until the journal is reopened, which recovers the partition
-// from what is on disk. A failed write (EIO, ENOSPC, short write) fails the
+// ErrReadOnly. In Durable mode the active segment is first cut back to its
+// synced end, so that a reopen recovers the partition from what is on
+// disk; in Relaxed mode (or when that cut fails) only a restart after a
+// reboot is safe (docs/format/journal.md §5.1). A failed write (EIO, ENOSPC, short write) fails the
 // appends of that group commit and cuts the partial bytes off.
 //
 // AppendAsync is Append for a producer that keeps several batches in

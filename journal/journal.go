@@ -72,6 +72,18 @@ type Options struct {
 	RetentionCheck time.Duration
 	// MaxGroupBytes bounds the bytes of one group commit; default 4 MiB.
 	MaxGroupBytes int
+	// Preallocate is how many bytes of written zeros the active segment's
+	// file is extended by, ahead of its last batch, whenever a batch
+	// reaches beyond the zeros (bounded by SegmentBytes): batches then
+	// overwrite zero-filled blocks without changing the file's size, and
+	// are made durable by fdatasync, which needs no filesystem metadata
+	// commit for them (docs/format/journal.md §1.1). The logical end of
+	// a segment is the end of its last valid batch; sealed segments and a
+	// clean shutdown cut the file there. Each open partition's disk use
+	// is up to this much above its batches (RetentionBytes counts batches
+	// only). 0 (default): 4 MiB in Durable mode, none in Relaxed mode;
+	// < 0: none (each batch grows the file and is made durable by fsync).
+	Preallocate int64
 	// Logger gets the recovery warnings; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for record timestamps, segment age, retention and
@@ -107,6 +119,12 @@ func (o *Options) fill() error {
 	}
 	if o.MaxGroupBytes == 0 {
 		o.MaxGroupBytes = 4 << 20
+	}
+	if o.Preallocate == 0 {
+		o.Preallocate = -1
+		if o.Durability == Durable {
+			o.Preallocate = 4 << 20
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -683,6 +701,8 @@ func (j *Journal) Close() error {
 		p.stop()
 		if err := p.failure(); err != nil {
 			errs = append(errs, err)
+		} else if p.closeErr != nil {
+			errs = append(errs, p.closeErr)
 		}
 	}
 	return errors.Join(errs...)

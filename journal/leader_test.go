@@ -66,19 +66,64 @@ func (f *stackFile) Write(b []byte) (int, error) {
 }
 
 func (f *stackFile) Sync() error {
-	f.fs.note("sync")
-	f.fs.mu.Lock()
-	gate, fail := f.fs.gate, f.fs.failSync
-	f.fs.gate, f.fs.failSync = nil, false
-	f.fs.mu.Unlock()
+	if err := f.fs.syncNote(); err != nil {
+		return err
+	}
+	return f.File.Sync()
+}
+
+// syncNote notes a sync and holds it at the gate, if set.
+func (s *stackFS) syncNote() error {
+	s.note("sync")
+	s.mu.Lock()
+	gate, fail := s.gate, s.failSync
+	s.gate, s.failSync = nil, false
+	s.mu.Unlock()
 	if gate != nil {
-		f.fs.entered <- struct{}{}
+		s.entered <- struct{}{}
 		<-gate
 		if fail {
 			return &vfsError{syscall.EIO}
 		}
 	}
-	return f.File.Sync()
+	return nil
+}
+
+// stackWFile is stackFile for OpenWrite, the journal's handle of the
+// active segment: writes of batches are noted, the zeros of preallocation
+// are not.
+type stackWFile struct {
+	vfs.WFile
+	fs *stackFS
+}
+
+func (s *stackFS) OpenWrite(name string) (vfs.WFile, error) {
+	f, err := s.FS.OpenWrite(name)
+	if err != nil || !strings.HasSuffix(name, ".log") {
+		return f, err
+	}
+	return &stackWFile{f, s}, nil
+}
+
+func (f *stackWFile) WriteAt(b []byte, off int64) (int, error) {
+	if !allZero(b) {
+		f.fs.note("write")
+	}
+	return f.WFile.WriteAt(b, off)
+}
+
+func (f *stackWFile) Sync() error {
+	if err := f.fs.syncNote(); err != nil {
+		return err
+	}
+	return f.WFile.Sync()
+}
+
+func (f *stackWFile) Datasync() error {
+	if err := f.fs.syncNote(); err != nil {
+		return err
+	}
+	return f.WFile.Datasync()
 }
 
 type vfsError struct{ err error }

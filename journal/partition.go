@@ -42,11 +42,13 @@ type partition struct {
 	ps     prodTable // producer state (producer.go); changed under mu by the holder of wmu
 
 	// The file lock and what it guards (the writer's state).
-	wmu     sync.Mutex
-	w       vfs.File      // append handle of the active segment
-	dirty   bool          // written since the last sync
-	stopped bool          // shutdown ran: nothing may be written any more
-	one     [1]*appendReq // the group of a leading Append
+	wmu      sync.Mutex
+	w        vfs.WFile     // write handle of the active segment
+	alloc    int64         // size of the active segment's file (>= its size: zeros after it)
+	dirty    bool          // written since the last sync
+	stopped  bool          // shutdown ran: nothing may be written any more
+	closeErr error         // shutdown could not finish (no clean-shutdown marker); Close reports it
+	one      [1]*appendReq // the group of a leading Append
 
 	// queued counts the requests handed to the writer goroutine and not yet
 	// committed: an Append leads only when it is 0.
@@ -178,6 +180,7 @@ func (p *partition) recover() error {
 				}
 				if err == nil {
 					p.j.log.Debug("journal: clean shutdown, skipping the scan", "topic", p.topic, "partition", p.id)
+					p.alloc = info.Size
 					continue
 				}
 				if errors.Is(err, ErrNewerVersion) {
@@ -206,6 +209,12 @@ func (p *partition) recover() error {
 		if errors.Is(bad, ErrNewerVersion) {
 			return bad // neither torn nor damaged: refuse, change nothing
 		}
+		if bad != nil && !errors.Is(bad, ErrCorrupt) {
+			// A read error (EIO...) says nothing about the bytes: neither a
+			// torn tail to truncate nor damage to quarantine. Refuse to
+			// open and change nothing; the data stays for a later try.
+			return fmt.Errorf("segment %d: reading the log at byte %d: %w", base, good, bad)
+		}
 		if bad != nil && !active {
 			// A sealed segment was synced whole before the next one was
 			// created: damage here is not a torn write (RELIABILITY L4).
@@ -218,22 +227,39 @@ func (p *partition) recover() error {
 			p.writeIndexes(s) // best effort: saves the next scan
 		}
 		if bad != nil {
+			zero, err := zeroTail(s.r, good, info.Size)
+			if err != nil {
+				return err
+			}
+			if zero {
+				// Preallocated zeros after the last batch: the logical end,
+				// not damage (§1.1). Nothing stale lies there to destroy.
+				p.alloc = info.Size
+				continue
+			}
+			// Anything else after the logical end (a torn or never-acked
+			// batch, possibly beyond a lost earlier one) is destroyed
+			// before the space is written again, or a stale batch could
+			// follow on again once the gap is refilled (§1.1).
 			p.j.log.Warn("journal: truncating the log tail", "topic", p.topic, "partition", p.id,
 				"segment", filepath.Base(segName(p.dir, base, ".log")), "byte", good, "dropped_bytes", info.Size-good, "reason", bad)
 			p.j.noteTruncation(Truncation{Topic: p.topic, Partition: p.id, Segment: base, Byte: good, Dropped: info.Size - good, Reason: bad.Error()})
 			if err := fsys.Truncate(segName(p.dir, base, ".log"), good); err != nil {
 				return err
 			}
+			p.alloc = good
+		} else if active {
+			p.alloc = info.Size
 		}
 	}
 	act := p.segs[len(p.segs)-1]
 	if act.base < p.start {
 		return fmt.Errorf("%w: active segment %d below the log start %d", ErrCorrupt, act.base, p.start)
 	}
-	if p.w, err = fsys.OpenAppend(segName(p.dir, act.base, ".log")); err != nil {
+	if p.w, err = fsys.OpenWrite(segName(p.dir, act.base, ".log")); err != nil {
 		return err
 	}
-	if err := p.w.Sync(); err != nil { // makes a truncation durable
+	if err := p.w.Sync(); err != nil { // makes a truncation (and the zeros' size) durable
 		return err
 	}
 	if clean != nil {
@@ -362,8 +388,8 @@ func (p *partition) run() {
 		case <-tick:
 			p.wmu.Lock()
 			if p.dirty && p.failure() == nil {
-				if err := p.w.Sync(); err != nil {
-					p.fail(err)
+				if err := p.syncData(); err != nil {
+					p.failSync(err)
 				}
 				p.dirty = false
 			}
@@ -389,10 +415,49 @@ func (p *partition) run() {
 // fail makes the partition read-only (fsyncgate: a failed sync is never
 // retried and carried on from).
 func (p *partition) fail(err error) error {
+	return p.failWith(err, "reopen the journal to recover")
+}
+
+// failSync makes p read-only after a failed sync of its active segment
+// (err). The kernel may have dropped the unsynced pages' write-back and
+// marked them clean (fsyncgate): a reopen in the same boot would read
+// bytes the disk does not hold and append after them. In Durable mode
+// hwPos is the synced end (nothing beyond it was acked), so the file is
+// cut back there and fsynced, best effort: when that works a reopen finds
+// the durable log. In Relaxed mode (acked records after the last sync)
+// or when the cut fails, nothing is promised of a reopen before a reboot.
+func (p *partition) failSync(err error) error {
+	if p.failure() != nil {
+		return p.fail(err)
+	}
+	act := p.segs[len(p.segs)-1]
+	if p.j.opts.Durability == Durable {
+		p.mu.Lock()
+		end := p.hwPos
+		p.mu.Unlock()
+		terr := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), end)
+		if terr == nil {
+			terr = p.w.Sync()
+		}
+		if terr == nil {
+			p.alloc = end
+			p.j.log.Warn("journal: cut the unsynced tail after a failed sync", "topic", p.topic, "partition", p.id,
+				"segment", act.base, "byte", end)
+			return p.failWith(err, fmt.Sprintf("the unsynced tail was cut at byte %d of segment %d: reopen the journal to recover", end, act.base))
+		}
+		p.j.log.Error("journal: cannot cut the unsynced tail after a failed sync", "topic", p.topic, "partition", p.id,
+			"segment", act.base, "byte", end, "err", terr)
+		err = errors.Join(err, terr)
+	}
+	return p.failWith(err, "a reopen before a reboot may read data the disk does not hold: restart after a reboot and check with `strom journal verify`")
+}
+
+// failWith is fail with advice instead of "reopen the journal to recover".
+func (p *partition) failWith(err error, advice string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.failed == nil {
-		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (reopen the journal to recover): %w: %w", p, ErrReadOnly, err)
+		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (%s): %w: %w", p, advice, ErrReadOnly, err)
 		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err)
 	}
 	return p.failed
@@ -440,15 +505,21 @@ func (p *partition) commit(group []*appendReq) {
 			return nil
 		}
 		from := act.size
-		n, err := p.w.Write(buf)
+		n, err := p.w.WriteAt(buf, from)
 		if err == nil && n != len(buf) {
 			err = fmt.Errorf("journal: short write to %v: %d of %d bytes", p, n, len(buf))
 		}
+		if err == nil {
+			err = p.zeroFill(from + int64(len(buf)))
+		}
 		if err != nil {
-			// Cut what part of buf reached the file, so that the next batch
-			// follows the last good one; if that fails too, stop writing.
+			// Cut what part of buf (and of the zeros after it) reached the
+			// file, so that the next batch follows the last good one; if
+			// that fails too, stop writing.
 			if terr := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), from); terr != nil {
 				p.fail(errors.Join(err, terr))
+			} else {
+				p.alloc = from
 			}
 			return fmt.Errorf("journal: append to %v: %w", p, err)
 		}
@@ -473,8 +544,8 @@ func (p *partition) commit(group []*appendReq) {
 		return nil
 	}
 	sync := func() error {
-		if err := p.w.Sync(); err != nil {
-			return p.fail(err)
+		if err := p.syncData(); err != nil {
+			return p.failSync(err)
 		}
 		p.dirty = false
 		p.mu.Lock()
@@ -541,17 +612,86 @@ func (p *partition) advance(act *segment) {
 	}
 }
 
+// syncData makes what was written to the active segment durable: by
+// fdatasync when the segment is preallocated (the batches overwrite
+// zero-filled blocks; a sync after the file grew carries the new size
+// too, as fdatasync does), by fsync otherwise.
+func (p *partition) syncData() error {
+	if p.j.opts.Preallocate > 0 {
+		return p.w.Datasync()
+	}
+	return p.w.Sync()
+}
+
+// zeros is what zeroFill writes, a piece at a time.
+var zeros [256 << 10]byte
+
+// zeroFill, after a batch was written up to byte end of the active
+// segment, writes zeros after it up to the next chunk of Preallocate
+// bytes (at most up to SegmentBytes) when the batch went beyond the
+// zeros written before: the next batches overwrite them. The sync that
+// makes the batch durable makes the zeros and the new size durable too.
+func (p *partition) zeroFill(end int64) error {
+	o := &p.j.opts
+	if end <= p.alloc {
+		return nil
+	}
+	p.alloc = end
+	if o.Preallocate <= 0 {
+		return nil
+	}
+	to := min(end+o.Preallocate, max(o.SegmentBytes, end))
+	for pos := end; pos < to; {
+		n := min(to-pos, int64(len(zeros)))
+		if _, err := p.w.WriteAt(zeros[:n], pos); err != nil {
+			return err
+		}
+		pos += n
+		p.alloc = pos
+	}
+	return nil
+}
+
+// cut makes the active segment act durable with its file cut at its
+// logical end (the zeros after its last batch go): before it is sealed
+// or at a clean shutdown, so that sealed segments and the clean-shutdown
+// marker keep their meaning (the file is the batches and nothing else).
+func (p *partition) cut(act *segment) error {
+	if p.alloc > act.size {
+		if err := p.j.fs.Truncate(segName(p.dir, act.base, ".log"), act.size); err != nil {
+			// The batches are still made durable (Relaxed mode may hold
+			// acked, unsynced ones); the zeros stay, so the caller must
+			// neither seal this segment nor write a clean-shutdown marker.
+			err = fmt.Errorf("journal: %v: cut the zeros after segment %d: %w", p, act.base, err)
+			if serr := p.w.Sync(); serr != nil {
+				return errors.Join(err, p.failSync(serr))
+			}
+			return err
+		}
+		p.alloc = act.size
+		// fsync, not fdatasync: the size changed.
+		if err := p.w.Sync(); err != nil {
+			return p.failSync(err)
+		}
+		return nil
+	}
+	if err := p.syncData(); err != nil {
+		return p.failSync(err)
+	}
+	return nil
+}
+
 // roll seals act (sync, index files) and starts a segment at next, whose
 // name is made durable before anything is acked in it.
 func (p *partition) roll(act *segment, next int64) error {
 	fsys := p.j.fs
-	if err := p.w.Sync(); err != nil {
-		return p.fail(err)
+	if err := p.cut(act); err != nil {
+		return err
 	}
 	p.dirty = false
 	p.writeIndexes(act)
 	name := segName(p.dir, next, ".log")
-	w, err := fsys.OpenAppend(name)
+	w, err := fsys.OpenWrite(name)
 	if err != nil {
 		return fmt.Errorf("journal: roll %v: %w", p, err)
 	}
@@ -565,7 +705,7 @@ func (p *partition) roll(act *segment, next int64) error {
 		return fmt.Errorf("journal: roll %v: %w", p, err)
 	}
 	_ = p.w.Close()
-	p.w = w
+	p.w, p.alloc = w, 0
 	s := newSegment(next, p.j.opts.Now())
 	s.r = r
 	p.mu.Lock()
@@ -637,8 +777,8 @@ func (p *partition) retain() {
 		return
 	}
 	if p.dirty {
-		if err := p.w.Sync(); err != nil {
-			p.fail(err)
+		if err := p.syncData(); err != nil {
+			p.failSync(err)
 			return
 		}
 		p.dirty = false
@@ -653,11 +793,12 @@ func (p *partition) shutdown() {
 	if p.failure() != nil {
 		return
 	}
-	if err := p.w.Sync(); err != nil {
-		p.fail(err)
+	act := p.segs[len(p.segs)-1]
+	if err := p.cut(act); err != nil {
+		p.j.log.Warn("journal: shutdown without a clean-shutdown marker", "topic", p.topic, "partition", p.id, "err", err)
+		p.closeErr = err // Close reports it
 		return
 	}
-	act := p.segs[len(p.segs)-1]
 	p.writeIndexes(act)
 	p.writeSnapshot(act.next)
 	var pl []byte

@@ -241,6 +241,25 @@ func (s *segment) scan(logSize int64, interval int) (int64, error) {
 	return pos, nil
 }
 
+// zeroTail reports whether bytes [from, to) of r are all zero: the
+// preallocated space after the last batch of an active segment.
+func zeroTail(r io.ReaderAt, from, to int64) (bool, error) {
+	buf := make([]byte, min(to-from, 64<<10))
+	for pos := from; pos < to; {
+		b := buf[:min(to-pos, int64(len(buf)))]
+		if _, err := r.ReadAt(b, pos); err != nil && !errors.Is(err, io.EOF) {
+			return false, err
+		}
+		for _, c := range b {
+			if c != 0 {
+				return false, nil
+			}
+		}
+		pos += int64(len(b))
+	}
+	return true, nil
+}
+
 // newerOr returns ErrNewerVersion for the batch at pos, whose header hdr
 // failed to parse with err, when that batch has a version this build does
 // not know (a magic above batchMagicV2) that it also states under its

@@ -83,7 +83,15 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 	}
 	pos := int64(-1)
 	var inside *batchInfo
-	c := checkSegment(f, info.Size, bases[k], func(p int64, b batchInfo) bool {
+	size := info.Size // the logical size (the active segment may end in preallocated zeros)
+	if k == len(bases)-1 {
+		c := checkSegment(f, size, bases[k], nil)
+		if size, err = logicalSize(f, size, &c); err != nil {
+			_ = f.Close()
+			return fail("%v", err)
+		}
+	}
+	c := checkSegment(f, size, bases[k], func(p int64, b batchInfo) bool {
 		if b.base == at {
 			pos = p
 			return false
@@ -107,7 +115,7 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 		_ = f.Close()
 		return fail("beyond the end %d of the log", c.next)
 	case pos < 0:
-		pos = info.Size // at is the end of this segment
+		pos = size // at is the end of this segment
 	}
 	// Count what goes: the rest of segment k, the later segments whole.
 	count := func(f vfs.File, from, size, base int64) {
@@ -115,12 +123,12 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 		rep.Records += c.records
 		rep.Unreadable += size - from - c.good
 	}
-	count(f, pos, info.Size, at)
+	count(f, pos, size, at)
 	_ = f.Close()
-	if pos < info.Size {
-		rep.Segment, rep.Byte, rep.Bytes = name, pos, info.Size-pos
+	if pos < size {
+		rep.Segment, rep.Byte, rep.Bytes = name, pos, size-pos
 	}
-	for _, b := range bases[k+1:] {
+	for i, b := range bases[k+1:] {
 		n := segName(pdir, b, ".log")
 		st, err := fsys.Stat(n)
 		if err != nil {
@@ -130,10 +138,19 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 		if err != nil {
 			return fail("%v", err)
 		}
-		count(g, 0, st.Size, b)
+		size := st.Size
+		if k+1+i == len(bases)-1 {
+			// The active segment: its preallocated zeros are not log.
+			c := checkSegment(g, size, b, nil)
+			if size, err = logicalSize(g, size, &c); err != nil {
+				_ = g.Close()
+				return fail("%v", err)
+			}
+		}
+		count(g, 0, size, b)
 		_ = g.Close()
 		rep.Removed = append(rep.Removed, n)
-		rep.Bytes += st.Size
+		rep.Bytes += size
 	}
 	if dryRun {
 		return rep, nil

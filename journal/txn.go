@@ -194,7 +194,7 @@ func (j *Journal) syncParts(parts []TopicPartition) error {
 		case p.ctl <- func() {
 			err := p.failure()
 			if err == nil && p.dirty {
-				if err = p.w.Sync(); err != nil {
+				if err = p.syncData(); err != nil {
 					err = p.fail(err)
 				}
 				p.dirty = false

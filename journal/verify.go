@@ -198,7 +198,6 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 			return pc, err
 		}
 		pc.Segments++
-		pc.Bytes += info.Size
 		if i > 0 && contiguous && base != pc.End {
 			problem(name, 0, pc.End, sealed, true, fmt.Sprintf("segment starts at offset %d, the previous one ends at %d", base, pc.End))
 		}
@@ -207,6 +206,14 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 			return pc, err
 		}
 		c := checkSegment(f, info.Size, base, nil)
+		size := info.Size // the logical size: the file less the zeros after the last batch of the active segment
+		if !sealed {
+			if size, err = logicalSize(f, info.Size, &c); err != nil {
+				_ = f.Close()
+				return pc, err
+			}
+		}
+		pc.Bytes += size
 		pc.Batches += c.batches
 		pc.Records += c.records
 		if c.err != nil {
@@ -222,7 +229,7 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		case ierr == nil || terr == nil:
 			s := newSegment(base, time.Time{})
 			s.r = f
-			if err := s.loadIndexes(fsys, dir, info.Size); err != nil {
+			if err := s.loadIndexes(fsys, dir, size); err != nil {
 				problem(segName(dir, base, ".index"), -1, -1, sealed, false, fmt.Sprintf("index: %v", err))
 			} else if c.err == nil && s.next != c.next {
 				problem(segName(dir, base, ".index"), -1, -1, sealed, false,
@@ -234,6 +241,22 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		_ = f.Close()
 	}
 	return pc, nil
+}
+
+// logicalSize returns the logical size of the active segment f of size
+// bytes that c checked: when what follows its last valid batch is all
+// zeros (preallocated space, docs/format/journal.md §1.1), the end of that
+// batch, and c's error is cleared; otherwise size.
+func logicalSize(f io.ReaderAt, size int64, c *segCheck) (int64, error) {
+	if c.err == nil {
+		return size, nil
+	}
+	zero, err := zeroTail(f, c.good, size)
+	if err != nil || !zero {
+		return size, err
+	}
+	c.err = nil
+	return c.good, nil
 }
 
 // segBases returns the sorted base offsets of the segment files with

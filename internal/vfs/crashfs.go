@@ -22,8 +22,8 @@ import (
 //
 // The model:
 //   - Each file has the contents a reader sees and the contents that would
-//     survive a crash. Write changes the first; File.Sync copies it to the
-//     second.
+//     survive a crash. Write and WriteAt change the first; File.Sync (and
+//     Datasync) copies it to the second.
 //   - Each directory has the entries a reader sees and the entries that
 //     would survive a crash. Create, Rename, Remove, RemoveAll and MkdirAll
 //     change the first; SyncDir copies it to the second. Nothing else makes
@@ -32,11 +32,17 @@ import (
 //     reachable from the root through durable entries gets its durable
 //     entries back, every file its synced contents. With SetTear(b), a file
 //     with unsynced appended data keeps a random prefix of it instead, cut
-//     at a multiple of b bytes (or all or none of it): a torn write.
+//     at a multiple of b bytes (or all or none of it): a torn write. Unsynced
+//     overwrites of synced bytes (WriteAt inside the synced contents) are
+//     written back block by block in any order: with SetTear(b) each block
+//     of b bytes they touched survives with its new or its old contents, at
+//     random; without tearing all keep the old ones.
 //   - A failed File.Sync (injected) behaves like Linux after an fsync error
 //     (the PostgreSQL "fsyncgate" lesson): readers still see the data, but
 //     the pages that failed are never written back; a later Sync succeeds
-//     and makes the file durable with those bytes as zeros.
+//     and makes the file durable with those bytes as zeros (appended
+//     bytes) or as their old contents (overwritten synced bytes, until
+//     they are written again).
 //
 // Faults: Inject makes the N-th matching operation fail with a chosen error
 // (syscall.EIO, syscall.ENOSPC ...), a write optionally writing part of its
@@ -74,13 +80,13 @@ type Op uint8
 
 const (
 	OpCreate   Op = iota + 1 // FS.Create
-	OpWrite                  // File.Write
-	OpSync                   // File.Sync
+	OpWrite                  // File.Write and WFile.WriteAt
+	OpSync                   // File.Sync and WFile.Datasync
 	OpSyncDir                // FS.SyncDir
 	OpRename                 // FS.Rename
 	OpRemove                 // FS.Remove and FS.RemoveAll
 	OpMkdir                  // FS.MkdirAll
-	OpTruncate               // FS.Truncate (OpenAppend of a missing name counts as OpCreate)
+	OpTruncate               // FS.Truncate (OpenAppend and OpenWrite of a missing name count as OpCreate)
 	// OpRead (File.Read) can carry a fault, but reads are not mutating
 	// operations: Ops and HaltAfter do not count them.
 	OpRead
@@ -130,6 +136,13 @@ type Fault struct {
 
 type span struct{ from, to int }
 
+// lostSpan: overwritten synced bytes whose write-back failed; the disk
+// keeps old.
+type lostSpan struct {
+	from int
+	old  []byte
+}
+
 type node struct {
 	dir bool
 	// directory
@@ -142,6 +155,8 @@ type node struct {
 	holes     []span // ranges of data whose write-back failed (fsyncgate)
 	shrunk    bool   // Truncate cut synced data at shrinkTo, not yet synced
 	shrinkTo  int
+	over      []span     // synced bytes overwritten since the last sync (not with truncated)
+	lost      []lostSpan // overwrites whose write-back failed (fsyncgate)
 }
 
 func newDir() *node {
@@ -243,18 +258,26 @@ func (c *CrashFS) Crash() {
 
 // crashFile sets what survives of a file. c.mu is held.
 func (c *CrashFS) crashFile(n *node) {
-	content := n.synced
+	content := slices.Clone(n.synced)
 	if c.tear > 0 {
+		overs := true
 		switch {
 		case n.shrunk:
 			if c.rng.IntN(2) == 1 { // the shrink reached the disk
-				content = n.synced[:n.shrinkTo]
+				content = content[:n.shrinkTo]
 			}
 		case !n.truncated && len(n.data) > len(n.synced):
-			content = n.withHoles(n.data[:c.pickCut(len(n.synced), len(n.data))])
+			// A prefix of the appended bytes; the synced part below keeps
+			// its old contents except for the overwritten blocks.
+			cut := c.pickCut(len(n.synced), len(n.data))
+			content = append(content, n.withHoles(n.data[:cut])[len(n.synced):]...)
 		case n.truncated && c.rng.IntN(2) == 1:
 			// The truncation reached the disk, and part of the new data.
 			content = n.withHoles(n.data[:c.pickCut(0, len(n.data))])
+			overs = false
+		}
+		if overs {
+			c.writeBackSome(n, content)
 		}
 	}
 	n.data = slices.Clone(content)
@@ -262,6 +285,65 @@ func (c *CrashFS) crashFile(n *node) {
 	n.truncated = false
 	n.holes = nil
 	n.shrunk = false
+	n.over = nil
+	n.lost = nil
+}
+
+// writeBackSome copies into content, from what readers see, each tear
+// block touched by an unsynced overwrite with probability 1/2, blocks in
+// ascending order (so a seed replays). c.mu is held.
+func (c *CrashFS) writeBackSome(n *node, content []byte) {
+	if len(n.over) == 0 {
+		return
+	}
+	b := c.tear
+	blocks := map[int]bool{}
+	for _, s := range n.over {
+		for k := s.from / b; k <= (s.to-1)/b; k++ {
+			blocks[k] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(blocks)) {
+		if c.rng.IntN(2) == 0 {
+			continue
+		}
+		lo, hi := k*b, min((k+1)*b, len(content), len(n.data))
+		if lo < hi {
+			copy(content[lo:hi], n.data[lo:hi])
+		}
+	}
+}
+
+// writeAt writes p at off into what readers see (zeros fill a gap beyond
+// the end) and notes the synced bytes it overwrote. c.mu is held.
+func (n *node) writeAt(p []byte, off int) {
+	end := off + len(p)
+	if end > len(n.data) {
+		n.data = append(n.data, make([]byte, end-len(n.data))...)
+	}
+	copy(n.data[off:end], p)
+	if n.truncated {
+		return // nothing of synced is under data
+	}
+	if hi := min(end, len(n.synced)); off < hi {
+		n.over = append(n.over, span{off, hi})
+	}
+	// Written again: those bytes are dirty pages once more, no longer lost.
+	var keep []lostSpan
+	for _, l := range n.lost {
+		lend := l.from + len(l.old)
+		if lend <= off || l.from >= end {
+			keep = append(keep, l)
+			continue
+		}
+		if l.from < off {
+			keep = append(keep, lostSpan{l.from, l.old[:off-l.from]})
+		}
+		if lend > end {
+			keep = append(keep, lostSpan{end, l.old[end-l.from:]})
+		}
+	}
+	n.lost = keep
 }
 
 // pickCut chooses a length in [lo, hi]: lo, hi, or a multiple of the tear
@@ -281,6 +363,17 @@ func (c *CrashFS) pickCut(lo, hi int) int {
 	default:
 		return (first + i - 1) * b
 	}
+}
+
+// clipSpans returns the parts of spans below size.
+func clipSpans(spans []span, size int) []span {
+	var out []span
+	for _, s := range spans {
+		if s.from < size {
+			out = append(out, span{s.from, min(s.to, size)})
+		}
+	}
+	return out
 }
 
 // withHoles returns a copy of b with the failed write-back ranges zeroed.
@@ -444,6 +537,8 @@ func (c *CrashFS) Create(name string) (File, error) {
 		n.data = nil
 		n.holes = nil
 		n.shrunk = false
+		n.over = nil
+		n.lost = nil
 	}
 	return &crashFile{c: c, n: n, name: name, gen: c.gen, writable: true}, nil
 }
@@ -505,6 +600,18 @@ func (c *CrashFS) OpenAppend(name string) (File, error) {
 	return &crashFile{c: c, n: n, name: name, gen: c.gen, writable: true}, nil
 }
 
+// OpenWrite implements FS. Opening an existing file is not a mutating
+// operation; creating a missing one is an OpCreate.
+func (c *CrashFS) OpenWrite(name string) (WFile, error) {
+	f, err := c.OpenAppend(name)
+	if err != nil {
+		return nil, err
+	}
+	cf := f.(*crashFile)
+	cf.random = true
+	return cf, nil
+}
+
 // Truncate implements FS. The new size reaches the durable contents with
 // the next File.Sync of the file; a crash before it keeps the synced
 // contents (and, with tearing, possibly some of the unsynced data written
@@ -538,6 +645,16 @@ func (c *CrashFS) Truncate(name string, size int64) error {
 	} else {
 		n.data = append(n.data, make([]byte, int(size)-len(n.data))...)
 	}
+	// The pages cut off leave the cache, failed write-back or not: bytes
+	// written there again are dirty pages like any others.
+	n.holes = clipSpans(n.holes, int(size))
+	var lost []lostSpan
+	for _, l := range n.lost {
+		if l.from < int(size) {
+			lost = append(lost, lostSpan{l.from, l.old[:min(len(l.old), int(size)-l.from)]})
+		}
+	}
+	n.lost = lost
 	if int(size) < len(n.synced) && !n.truncated && (!n.shrunk || int(size) < n.shrinkTo) {
 		// The shrink is not durable before a Sync: a crash keeps the synced
 		// contents, or (with tearing) the synced contents cut at size.
@@ -768,6 +885,8 @@ type crashFile struct {
 	name     string
 	gen      uint64
 	writable bool
+	random   bool // OpenWrite: Write writes at wpos, WriteAt anywhere
+	wpos     int
 	off      int // read position
 	closed   bool
 }
@@ -840,6 +959,11 @@ func (f *crashFile) ReadAt(p []byte, off int64) (int, error) {
 func (f *crashFile) Write(p []byte) (int, error) {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
+	if f.random {
+		n, err := f.writeAt(p, int64(f.wpos))
+		f.wpos += n
+		return n, err
+	}
 	if err := f.usable("write"); err != nil {
 		return 0, err
 	}
@@ -862,6 +986,43 @@ func (f *crashFile) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteAt implements io.WriterAt for a file opened by OpenWrite.
+func (f *crashFile) WriteAt(p []byte, off int64) (int, error) {
+	f.c.mu.Lock()
+	defer f.c.mu.Unlock()
+	return f.writeAt(p, off)
+}
+
+// writeAt: c.mu is held.
+func (f *crashFile) writeAt(p []byte, off int64) (int, error) {
+	if err := f.usable("write"); err != nil {
+		return 0, err
+	}
+	if !f.writable || !f.random {
+		return 0, perr("write", f.name, syscall.EBADF)
+	}
+	if off < 0 {
+		return 0, perr("write", f.name, syscall.EINVAL)
+	}
+	fault, err := f.c.step(OpWrite, f.name)
+	if err != nil {
+		return 0, perr("write", f.name, err)
+	}
+	if fault != nil {
+		n := 0
+		if fault.Short && len(p) > 0 {
+			n = f.c.rng.IntN(len(p))
+			f.n.writeAt(p[:n], int(off))
+		}
+		return n, perr("write", f.name, faultErr(fault))
+	}
+	f.n.writeAt(p, int(off))
+	return len(p), nil
+}
+
+// Datasync implements WFile: for a crash it is Sync.
+func (f *crashFile) Datasync() error { return f.Sync() }
+
 func (f *crashFile) Sync() error {
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
@@ -883,11 +1044,25 @@ func (f *crashFile) Sync() error {
 		if from < len(n.data) {
 			n.holes = append(n.holes, span{from, len(n.data)})
 		}
+		// Overwritten synced bytes keep their old contents on the disk.
+		for _, s := range n.over {
+			if hi := min(s.to, len(n.synced)); s.from < hi {
+				n.lost = append(n.lost, lostSpan{s.from, slices.Clone(n.synced[s.from:hi])})
+			}
+		}
+		n.over = nil
 		return perr("sync", f.name, faultErr(fault))
 	}
-	n.synced = n.withHoles(n.data)
+	synced := n.withHoles(n.data)
+	for _, l := range n.lost {
+		if l.from < len(synced) {
+			copy(synced[l.from:], l.old)
+		}
+	}
+	n.synced = synced
 	n.truncated = false
 	n.shrunk = false
+	n.over = nil
 	return nil
 }
 

@@ -39,6 +39,21 @@ func (OS) OpenAppend(name string) (File, error) {
 	return f, nil
 }
 
+// OpenWrite implements FS.
+func (OS) OpenWrite(name string) (WFile, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return osWFile{f}, nil
+}
+
+// osWFile is an *os.File with Datasync.
+type osWFile struct{ *os.File }
+
+// Datasync implements WFile.
+func (f osWFile) Datasync() error { return datasync(f.File) }
+
 // Truncate implements FS.
 func (OS) Truncate(name string, size int64) error { return os.Truncate(name, size) }
 

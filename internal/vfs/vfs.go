@@ -7,8 +7,8 @@
 //
 // Durability rules the interface makes explicit, the same for OS and
 // CrashFS:
-//   - data written to a File survives a crash only after File.Sync returned
-//     nil;
+//   - data written to a File survives a crash only after File.Sync (or,
+//     for a WFile, Datasync) returned nil;
 //   - a create, rename or remove survives a crash only after SyncDir of the
 //     directory that holds the name returned nil;
 //   - so a file is replaced atomically by writing a temporary file, syncing
@@ -30,7 +30,8 @@ import (
 	"path/filepath"
 )
 
-// File is an open file: a reader (Open) or a writer (Create, OpenAppend).
+// File is an open file: a reader (Open) or a writer (Create, OpenAppend,
+// OpenWrite).
 // ReadAt works only on a reader and, unlike Read, may be called by several
 // goroutines at once.
 type File interface {
@@ -40,6 +41,22 @@ type File interface {
 	io.Closer
 	// Sync makes the data written so far durable (fsync).
 	Sync() error
+}
+
+// WFile is a file opened by OpenWrite: it writes at the offsets it is
+// given (WriteAt), inside the file (an overwrite) or beyond its end (the
+// file grows; a gap reads as zeros), and Write writes at the handle's own
+// position, which starts at 0. It cannot read.
+type WFile interface {
+	File
+	io.WriterAt
+	// Datasync makes the data written so far durable, and the metadata
+	// needed to read it back (the file size), but not the rest (the
+	// modification time): fdatasync(2), or Sync where the system has no
+	// such call. Overwrites of written blocks that did not change the
+	// size then need no filesystem journal commit. For a crash it is
+	// the same as Sync.
+	Datasync() error
 }
 
 // Info describes a name.
@@ -60,6 +77,10 @@ type FS interface {
 	// OpenAppend opens name for writing only, every write going to the end
 	// of the file; it creates name (empty) when it does not exist.
 	OpenAppend(name string) (File, error)
+	// OpenWrite opens name for writing only, at chosen offsets (WFile),
+	// without truncating it; it creates name (empty) when it does not
+	// exist.
+	OpenWrite(name string) (WFile, error)
 	// Truncate changes the size of the file name (a shrink, or zeros
 	// appended). Like a write, the new size is durable only after a Sync
 	// of a handle of the file: a crash before it may bring back the old

@@ -628,3 +628,241 @@ func TestCrashUnsyncedTruncateKeepsSyncedData(t *testing.T) {
 		}
 	}
 }
+
+// writeConformance checks OpenWrite (WriteAt inside and beyond the end,
+// Write at the handle's position, no truncation on open, Datasync) on any
+// FS: CrashFS must behave like the OS.
+func writeConformance(t *testing.T, fsys FS, dir string) {
+	name := filepath.Join(dir, "seg")
+	w, err := fsys.OpenWrite(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("world"), 6); err != nil { // beyond the end: a gap of zeros
+		t.Fatal(err)
+	}
+	if got := mustRead(t, fsys, name); string(got) != "\x00\x00\x00\x00\x00\x00world" {
+		t.Fatalf("after WriteAt beyond the end: %q", got)
+	}
+	if _, err := w.Write([]byte("hello ")); err != nil { // the handle's position starts at 0
+		t.Fatal(err)
+	}
+	if err := w.Datasync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w, err = fsys.OpenWrite(name) // existing: not truncated
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := fsys.Stat(name); err != nil || info.Size != 11 {
+		t.Fatalf("Stat after reopening = %+v, %v", info, err)
+	}
+	if _, err := w.WriteAt([]byte("W"), 6); err != nil { // an overwrite: the size stays
+		t.Fatal(err)
+	}
+	if _, err := w.Read(make([]byte, 1)); err == nil {
+		t.Fatal("Read on a file opened by OpenWrite succeeded")
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, fsys, name); string(got) != "hello World" {
+		t.Fatalf("after the overwrite: %q", got)
+	}
+	if err := fsys.Truncate(name, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("!"), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Datasync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, fsys, name); string(got) != "hello!" {
+		t.Fatalf("after truncate and WriteAt: %q", got)
+	}
+	_ = w.Close()
+	if w, err = fsys.OpenWrite(filepath.Join(dir, "new")); err != nil { // a missing name is created
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	if info, err := fsys.Stat(filepath.Join(dir, "new")); err != nil || info.Size != 0 {
+		t.Fatalf("OpenWrite of a missing name: %+v, %v", info, err)
+	}
+}
+
+func TestWriteConformanceOS(t *testing.T)    { writeConformance(t, OS{}, t.TempDir()) }
+func TestWriteConformanceCrash(t *testing.T) { writeConformance(t, NewCrashFS(1), ".") }
+
+// zeroFilled creates name in c with n synced zero bytes (durable name) and
+// returns a WFile of it.
+func zeroFilled(t *testing.T, c *CrashFS, name string, n int) WFile {
+	t.Helper()
+	w, err := c.OpenWrite(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt(make([]byte, n), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	mustSyncDir(t, c, ".")
+	return w
+}
+
+func TestCrashOverwriteNeedsSync(t *testing.T) {
+	c := NewCrashFS(1)
+	w := zeroFilled(t, c, "f", 100)
+	if _, err := w.WriteAt([]byte("synced"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Datasync(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("lost"), 50); err != nil {
+		t.Fatal(err)
+	}
+	c.Crash()
+	got := mustRead(t, c, "f")
+	want := make([]byte, 100)
+	copy(want, "synced")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("without tearing an unsynced overwrite must be dropped and a synced one kept: %q", got)
+	}
+}
+
+// An unsynced overwrite reaches the disk block by block in any order: each
+// block it touched has its old or its new contents, never anything else,
+// and every combination shows up across seeds (a later block new with an
+// earlier one old, too).
+func TestCrashTearsOverwritesByBlock(t *testing.T) {
+	const block, blocks = 512, 4
+	data := make([]byte, block*blocks)
+	for i := range data {
+		data[i] = byte(i*7 + 1)
+	}
+	seen := map[string]bool{}
+	for seed := range uint64(200) {
+		c := NewCrashFS(seed)
+		c.SetTear(block)
+		w := zeroFilled(t, c, "f", len(data)+block)
+		if _, err := w.WriteAt(data, 0); err != nil {
+			t.Fatal(err)
+		}
+		c.Crash()
+		got := mustRead(t, c, "f")
+		if len(got) != len(data)+block {
+			t.Fatalf("seed %d: an overwrite changed the size to %d", seed, len(got))
+		}
+		pattern := ""
+		for k := range blocks {
+			b := got[k*block : (k+1)*block]
+			switch {
+			case bytes.Equal(b, data[k*block:(k+1)*block]):
+				pattern += "n"
+			case bytes.Equal(b, make([]byte, block)):
+				pattern += "o"
+			default:
+				t.Fatalf("seed %d: block %d is neither old nor new", seed, k)
+			}
+		}
+		if !bytes.Equal(got[len(data):], make([]byte, block)) {
+			t.Fatalf("seed %d: the untouched block changed", seed)
+		}
+		seen[pattern] = true
+	}
+	if len(seen) != 1<<blocks {
+		t.Fatalf("patterns seen: %v, want all %d", seen, 1<<blocks)
+	}
+}
+
+// After a failed sync, overwritten synced bytes keep their old contents on
+// the disk even through a later successful sync, unless written again.
+// Truncate drops the pages of a failed write-back beyond the new size:
+// bytes written there again are written back by the next sync.
+func TestInjectSyncErrorThenTruncate(t *testing.T) {
+	c := NewCrashFS(1)
+	f, _ := c.OpenAppend("f")
+	f.Write([]byte("aaaa"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	mustSyncDir(t, c, ".")
+	c.Inject(Fault{Op: OpSync, N: 1, Err: syscall.EIO})
+	f.Write([]byte("bbbb"))
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("sync: %v", err)
+	}
+	if err := c.Truncate("f", 4); err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("cc"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	c.Crash()
+	if got := mustRead(t, c, "f"); string(got) != "aaaacc" {
+		t.Fatalf("after the crash: %q, want the bytes written after the truncation", got)
+	}
+}
+
+func TestInjectSyncErrorKeepsOldOverwrites(t *testing.T) {
+	c := NewCrashFS(1)
+	w := zeroFilled(t, c, "f", 8)
+	c.Inject(Fault{Op: OpSync, N: 1, Err: syscall.EIO})
+	if _, err := w.WriteAt([]byte("aaaa"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("bb"), 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Datasync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("datasync: %v", err)
+	}
+	if _, err := w.WriteAt([]byte("c"), 5); err != nil { // written again: dirty again
+		t.Fatal(err)
+	}
+	if err := w.Datasync(); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, c, "f"); string(got) != "aaaabc\x00\x00" {
+		t.Fatalf("before the crash readers see the page cache: %q", got)
+	}
+	c.Crash()
+	if got := mustRead(t, c, "f"); string(got) != "\x00\x00\x00\x00\x00c\x00\x00" {
+		t.Fatalf("after the crash: %q, want the old bytes where the write-back failed", got)
+	}
+}
+
+// A WriteAt that extends the file is an append for a crash: a torn prefix
+// of it survives, and the overwritten part follows the overwrite rule.
+func TestCrashWriteAtAcrossTheEnd(t *testing.T) {
+	for seed := range uint64(50) {
+		c := NewCrashFS(seed)
+		c.SetTear(4)
+		w := zeroFilled(t, c, "f", 8)
+		if _, err := w.WriteAt([]byte("0123456789abcdef"), 4); err != nil {
+			t.Fatal(err)
+		}
+		c.Crash()
+		got := mustRead(t, c, "f")
+		if len(got) < 8 || len(got) > 20 || (len(got) != 8 && len(got)%4 != 0) {
+			t.Fatalf("seed %d: %d bytes survive", seed, len(got))
+		}
+		if !bytes.Equal(got[:4], make([]byte, 4)) {
+			t.Fatalf("seed %d: untouched synced bytes changed: %q", seed, got)
+		}
+		if b := got[4:8]; string(b) != "0123" && string(b) != "\x00\x00\x00\x00" {
+			t.Fatalf("seed %d: the overwritten block is %q", seed, b)
+		}
+		if string(got[8:]) != "456789abcdef"[:len(got)-8] {
+			t.Fatalf("seed %d: the appended part is %q", seed, got[8:])
+		}
+	}
+}
