@@ -404,18 +404,21 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	return expr.ColumnRef(slot, text, fn.ResultType()), nil
 }
 
-func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, error) {
-	subs := func(es ...parser.Expr) ([]expr.Expr, error) {
-		out := make([]expr.Expr, len(es))
-		for i, x := range es {
-			y, err := sub(x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = y
+// bindEach binds every expression of es with sub.
+func bindEach(sub func(parser.Expr) (expr.Expr, error), es []parser.Expr) ([]expr.Expr, error) {
+	out := make([]expr.Expr, len(es))
+	for i, x := range es {
+		y, err := sub(x)
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		out[i] = y
 	}
+	return out, nil
+}
+
+func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, error) {
+	subs := func(es ...parser.Expr) ([]expr.Expr, error) { return bindEach(sub, es) }
 	switch x := e.(type) {
 	case *parser.ColumnRef:
 		i, err := s.resolve(x)

@@ -16,17 +16,7 @@ import (
 // expressions). The calls are expr's internal $ARRAY, $MAP, $ROW, $ITEM and
 // the planner's $FIELD.
 func (b *binder) bindCollection(e parser.Expr, sub func(parser.Expr) (expr.Expr, error)) (expr.Expr, bool, error) {
-	subs := func(es []parser.Expr) ([]expr.Expr, error) {
-		out := make([]expr.Expr, len(es))
-		for i, x := range es {
-			y, err := sub(x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = y
-		}
-		return out, nil
-	}
+	subs := func(es []parser.Expr) ([]expr.Expr, error) { return bindEach(sub, es) }
 	switch x := e.(type) {
 	case *parser.ArrayCtor:
 		if len(x.Elems) == 0 {
