@@ -280,7 +280,9 @@ func (s *segment) newerOr(pos, logSize int64, hdr []byte, err error) error {
 	}
 	b := make([]byte, n)
 	if _, rerr := s.r.ReadAt(b, pos); rerr != nil && !errors.Is(rerr, io.EOF) {
-		return err
+		// An I/O error is not damage: recovery must fail, not truncate
+		// or quarantine the batch (it may be a newer strom's).
+		return fmt.Errorf("journal: segment %d: reading the batch at byte %d: %w", s.base, pos, rerr)
 	}
 	if b[crcFrom] != hdr[4] || binary.BigEndian.Uint32(b[5:]) != crc(b[crcFrom:]) {
 		return err

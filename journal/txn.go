@@ -195,7 +195,7 @@ func (j *Journal) syncParts(parts []TopicPartition) error {
 			err := p.failure()
 			if err == nil && p.dirty {
 				if err = p.syncData(); err != nil {
-					err = p.fail(err)
+					err = p.failSync(err) // a failed data sync: never advise a same-boot reopen in Relaxed mode
 				}
 				p.dirty = false
 			}
