@@ -101,5 +101,30 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 				b.ReportMetric(events/wall, "events/s")
 			}
 		})
+		if name == "q5" || name == "q8" {
+			// The DataStream version with the checkpoints of
+			// sql-checkpointed-200ms (incremental, as the SQL runs').
+			b.Run(name+"/datastream-checkpointed-200ms", func(b *testing.B) {
+				q, err := nexmark.Lookup(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range b.N {
+					cpu0, t0 := cpuSeconds(), time.Now()
+					res, err := nexmark.Bench(context.Background(), q, nexmark.BenchOptions{
+						Generator: nexgen.GeneratorConfig{Events: events, Rate: nexgen.DefaultRate}, LatencyInterval: -1,
+						CheckpointInterval: 200 * time.Millisecond, CheckpointDir: b.TempDir()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+					if res.Events != events {
+						b.Fatalf("read %d events, want %d", res.Events, events)
+					}
+					b.ReportMetric(events/cpu, "events/cpu-s")
+					b.ReportMetric(events/wall, "events/s")
+				}
+			})
+		}
 	}
 }

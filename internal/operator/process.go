@@ -210,6 +210,20 @@ type WatermarkBuffer[K any] interface {
 	FlushWatermark(ctx *KeyedContext[K], setKey func(K), wm int64) error
 }
 
+// SnapshotBuffer is implemented by a KeyedBuffer that need not move its
+// buffer into state at a checkpoint barrier: the operator then calls
+// SnapshotBuffer instead of Flush when a barrier passes. It must write
+// into keyed state (and timers) what a restore needs to rebuild the
+// buffer, in the key groups of the keys it buffers (so that a restore at
+// another parallelism finds each part where its keys go), and keeps its
+// buffer. The keyed state and timers are captured right after it returns
+// (copy-on-write), before any other call of the function, so it may take
+// what it wrote for the snapshot out of the live state at its next call.
+type SnapshotBuffer[K any] interface {
+	KeyedBuffer[K]
+	SnapshotBuffer(ctx *KeyedContext[K], setKey func(K)) error
+}
+
 // KeyedProcess runs a KeyedProcessFunction.
 type KeyedProcess[K, I, O any] struct {
 	keyedCore[K, O]
@@ -230,6 +244,7 @@ type KeyedProcess[K, I, O any] struct {
 	onTimer func(tm *Timer)
 	buf     KeyedBuffer[K] // Fn, when it buffers
 	wmBuf   WatermarkBuffer[K]
+	snapBuf SnapshotBuffer[K]
 	useKey  func(K)
 }
 
@@ -250,6 +265,7 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 	if b, ok := o.Fn.(KeyedBuffer[K]); ok {
 		o.buf = b
 		o.wmBuf, _ = b.(WatermarkBuffer[K])
+		o.snapBuf, _ = b.(SnapshotBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
 	}
 	defer o.Guard()
@@ -289,9 +305,15 @@ func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 }
 
 // SnapshotState flushes a buffering Fn into keyed state as the barrier
-// passes (KeyedBuffer); the operator has no non-keyed state.
+// passes (KeyedBuffer; a SnapshotBuffer writes its snapshot instead); the
+// operator has no non-keyed state.
 func (o *KeyedProcess[K, I, O]) SnapshotState(int64) ([]byte, error) {
-	if o.buf != nil {
+	if o.snapBuf != nil {
+		o.Enter()
+		if err := o.snapBuf.SnapshotBuffer(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	} else if o.buf != nil {
 		o.Enter()
 		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
 			return nil, err
