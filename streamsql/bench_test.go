@@ -67,9 +67,19 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 			}{{"sql-checkpointed", time.Hour}, {"sql-checkpointed-200ms", 200 * time.Millisecond}} {
 				b.Run(name+"/"+ck.name, func(b *testing.B) {
 					for range b.N {
+						var periodic int64
 						sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
 							Checkpoints: &stream.CheckpointOptions{Dir: b.TempDir(), Interval: ck.interval},
-							Factories:   []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()}})
+							Factories:   []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()},
+							Execute: func(ctx context.Context, env *stream.Environment) error {
+								job, err := env.Start(ctx)
+								if err != nil {
+									return err
+								}
+								err = job.Wait()
+								periodic = job.Checkpoints().Periodic
+								return err
+							}})
 						cpu0, t0 := cpuSeconds(), time.Now()
 						if _, err := sess.Exec(context.Background(), src+string(text)); err != nil {
 							b.Fatal(err)
@@ -77,6 +87,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 						wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
 						b.ReportMetric(events/cpu, "events/cpu-s")
 						b.ReportMetric(events/wall, "events/s")
+						b.ReportMetric(float64(periodic), "checkpoints")
 					}
 				})
 			}
@@ -123,6 +134,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 					}
 					b.ReportMetric(events/cpu, "events/cpu-s")
 					b.ReportMetric(events/wall, "events/s")
+					b.ReportMetric(float64(res.Checkpoints-1), "checkpoints") // periodic: less the end-of-input one
 				}
 			})
 		}
