@@ -87,8 +87,10 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // unfired window, drops the slices no later window needs and moves the
 // sentinel to the next end.
 //
-// Flush (operator.KeyedBuffer: a checkpoint barrier, so that a snapshot
-// holds every row before it; a full buffer; the end of the input) folds
+// A checkpoint barrier (SnapshotBuffer, operator.SnapshotBuffer) writes
+// the buffer into the snapshot, so that it holds every row before the
+// barrier, and keeps it in memory. Flush (operator.KeyedBuffer: a full
+// buffer, the end of the input; the state path's barrier) folds
 // the whole buffer into the slices in state (one state read and write per
 // key and slice, and a new slice's first unfired window's timer), the
 // state layout and timers of the state path. A window with a slice of
@@ -99,9 +101,10 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // with every row; the windows due without one fire from memory, and
 // nothing of them is in state, so no timer of theirs interleaves (a key's
 // timers are at the ends of the windows that hold its slices in state).
-// So a job checkpointing often fires most windows from memory, and the
+// So a job checkpointing often fires its windows from memory, and the
 // output (rows and order) is the state path's. A restored operator counts
-// the slices of its key groups in state by end when it opens.
+// the slices of its key groups in state by end when it opens, and puts
+// the buffered slices of the snapshot back into the buffer.
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -534,8 +537,8 @@ func (s *sliceAgg) Full() bool {
 }
 
 // Flush folds the whole buffer into the slices in state, with the timers
-// the state path has (operator.KeyedBuffer: a checkpoint barrier, a full
-// buffer, the end of the input).
+// the state path has (operator.KeyedBuffer: a full buffer, the end of
+// the input; with foldAll a checkpoint barrier).
 func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
 	s.unstage()
 	s.dropSentinel(ctx, setKey) // the fold registers the timers the state path has
