@@ -67,7 +67,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 			}{{"sql-checkpointed", time.Hour}, {"sql-checkpointed-200ms", 200 * time.Millisecond}} {
 				b.Run(name+"/"+ck.name, func(b *testing.B) {
 					for range b.N {
-						var periodic int64
+						var periodic, maxBytes int64
 						sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
 							Checkpoints: &stream.CheckpointOptions{Dir: b.TempDir(), Interval: ck.interval},
 							Factories:   []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()},
@@ -77,7 +77,8 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 									return err
 								}
 								err = job.Wait()
-								periodic = job.Checkpoints().Periodic
+								st := job.Checkpoints()
+								periodic, maxBytes = st.Periodic, st.MaxBytes
 								return err
 							}})
 						cpu0, t0 := cpuSeconds(), time.Now()
@@ -88,6 +89,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 						b.ReportMetric(events/cpu, "events/cpu-s")
 						b.ReportMetric(events/wall, "events/s")
 						b.ReportMetric(float64(periodic), "checkpoints")
+						b.ReportMetric(float64(maxBytes), "max-ckpt-bytes")
 					}
 				})
 			}
@@ -135,6 +137,7 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 					b.ReportMetric(events/cpu, "events/cpu-s")
 					b.ReportMetric(events/wall, "events/s")
 					b.ReportMetric(float64(res.Checkpoints-1), "checkpoints") // periodic: less the end-of-input one
+					b.ReportMetric(float64(res.CheckpointBytesMax), "max-ckpt-bytes")
 				}
 			})
 		}
