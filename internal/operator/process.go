@@ -185,7 +185,8 @@ type KeyedProcessFunction[K, I, O any] interface {
 // timers of a watermark fire (with the watermark not yet advanced; a
 // WatermarkBuffer gets FlushWatermark there instead), when a
 // checkpoint barrier passes (before the state is captured, so a restore
-// sees every record before the barrier), after a record when Full says
+// sees every record before the barrier; a SnapshotBuffer gets
+// SnapshotBuffer there instead), after a record when Full says
 // so, and at Finish (a no-op today: the end of input first advances the
 // watermark to MaxTime, which flushes; anything buffered after it would be
 // late). It does not flush before processing-time timers: a buffering
@@ -201,8 +202,8 @@ type KeyedBuffer[K any] interface {
 // FlushWatermark instead of Flush before the event-time timers of a
 // watermark fire (wm is the new watermark, not yet advanced; the timers
 // at or before it fire right after), and Flush only when a checkpoint
-// barrier passes, when Full says so and at Finish, where everything must
-// be in state. FlushWatermark must leave in state, with their timers,
+// barrier passes (but to a SnapshotBuffer), when Full says so and at
+// Finish, where everything must be in state. FlushWatermark must leave in state, with their timers,
 // whatever the timers about to fire read; what it keeps in memory it
 // fires itself (from a timer it registered).
 type WatermarkBuffer[K any] interface {
