@@ -52,6 +52,11 @@ type OperatorError = base.OperatorError
 // ErrCanceled is returned by Execute when the job was canceled.
 var ErrCanceled = base.ErrCanceled
 
+// ErrNewerVersion is wrapped by the errors of a restore that meets a
+// persisted layout of a newer strom (checkpoint.ErrNewerVersion): such a
+// job is not restarted.
+var ErrNewerVersion = base.ErrNewerVersion
+
 // ErrStopped is returned by Execute and Job.Wait after a stop with a
 // savepoint (Environment.Savepoint with stop).
 var ErrStopped = cluster.ErrStopped

@@ -67,9 +67,20 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 			}{{"sql-checkpointed", time.Hour}, {"sql-checkpointed-200ms", 200 * time.Millisecond}} {
 				b.Run(name+"/"+ck.name, func(b *testing.B) {
 					for range b.N {
+						var periodic, maxBytes int64
 						sess := streamsql.NewSession(streamsql.Options{Parallelism: 1,
 							Checkpoints: &stream.CheckpointOptions{Dir: b.TempDir(), Interval: ck.interval},
-							Factories:   []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()}})
+							Factories:   []connector.TableFactory{nexgen.TableFactory(), builtin.BlackholeFactory()},
+							Execute: func(ctx context.Context, env *stream.Environment) error {
+								job, err := env.Start(ctx)
+								if err != nil {
+									return err
+								}
+								err = job.Wait()
+								st := job.Checkpoints()
+								periodic, maxBytes = st.Periodic, st.MaxBytes
+								return err
+							}})
 						cpu0, t0 := cpuSeconds(), time.Now()
 						if _, err := sess.Exec(context.Background(), src+string(text)); err != nil {
 							b.Fatal(err)
@@ -77,6 +88,8 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 						wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
 						b.ReportMetric(events/cpu, "events/cpu-s")
 						b.ReportMetric(events/wall, "events/s")
+						b.ReportMetric(float64(periodic), "checkpoints")
+						b.ReportMetric(float64(maxBytes), "max-ckpt-bytes")
 					}
 				})
 			}
@@ -101,5 +114,32 @@ func BenchmarkNexmarkSQLvsDataStream(b *testing.B) {
 				b.ReportMetric(events/wall, "events/s")
 			}
 		})
+		if name == "q5" || name == "q8" {
+			// The DataStream version with the checkpoints of
+			// sql-checkpointed-200ms (incremental, as the SQL runs').
+			b.Run(name+"/datastream-checkpointed-200ms", func(b *testing.B) {
+				q, err := nexmark.Lookup(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range b.N {
+					cpu0, t0 := cpuSeconds(), time.Now()
+					res, err := nexmark.Bench(context.Background(), q, nexmark.BenchOptions{
+						Generator: nexgen.GeneratorConfig{Events: events, Rate: nexgen.DefaultRate}, LatencyInterval: -1,
+						CheckpointInterval: 200 * time.Millisecond, CheckpointDir: b.TempDir()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					wall, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+					if res.Events != events {
+						b.Fatalf("read %d events, want %d", res.Events, events)
+					}
+					b.ReportMetric(events/cpu, "events/cpu-s")
+					b.ReportMetric(events/wall, "events/s")
+					b.ReportMetric(float64(res.Checkpoints-1), "checkpoints") // periodic: less the end-of-input one
+					b.ReportMetric(float64(res.CheckpointBytesMax), "max-ckpt-bytes")
+				}
+			})
+		}
 	}
 }

@@ -2,6 +2,7 @@ package streamsql_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,15 @@ func (r oneRowReader) Read(ctx context.Context, buf []table.Row) (int, error) {
 // windows fired after the restore count them. Without the fold at the
 // barrier, a's windows count 1 and b has none.
 func TestSavepointKeepsBufferedWindowRows(t *testing.T) {
+	for _, p := range []int{1, 2} {
+		t.Run(fmt.Sprintf("restored at parallelism %d", p), func(t *testing.T) { testSavepointKeepsBufferedWindowRows(t, p) })
+	}
+}
+
+// testSavepointKeepsBufferedWindowRows is TestSavepointKeepsBufferedWindowRows
+// with the restored job at parallelism p (the buffer's snapshot is per key
+// group: each subtask gets the buffered slices of its keys).
+func testSavepointKeepsBufferedWindowRows(t *testing.T, p int) {
 	dir := t.TempDir()
 	// a at 5 s moves the watermark to 5 s (its slice [4 s, 6 s) is folded
 	// into state); the three rows after it, at 4.5 s and 4.8 s, are in
@@ -74,9 +84,9 @@ func TestSavepointKeepsBufferedWindowRows(t *testing.T) {
 		INSERT INTO seen SELECT k, COUNT(*) FROM t GROUP BY k;
 		INSERT INTO wins SELECT k, COUNT(*) FROM TABLE(HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '2' SECOND, INTERVAL '4' SECOND)) GROUP BY k, window_start, window_end;
 		END;`
-	run := func(ck *stream.CheckpointOptions, wantSeen, wantWins int, sp string) *collectFactory {
+	run := func(ck *stream.CheckpointOptions, par, wantSeen, wantWins int, sp string) *collectFactory {
 		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
-		s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Checkpoints: ck,
+		s := streamsql.NewSession(streamsql.Options{Parallelism: par, Checkpoints: ck,
 			Factories: []connector.TableFactory{openOneValues{openValues{valuesFactory{dir: dir}}}, col}})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -108,13 +118,13 @@ func TestSavepointKeepsBufferedWindowRows(t *testing.T) {
 	write(rows)
 	// seen: +I a, -U a, +U a, +I b, -U a, +U a: every row went through the
 	// source before the savepoint's barrier.
-	first := run(&stream.CheckpointOptions{Dir: filepath.Join(dir, "ck1"), Interval: time.Hour}, 6, 0, "sp")
+	first := run(&stream.CheckpointOptions{Dir: filepath.Join(dir, "ck1"), Interval: time.Hour}, 1, 6, 0, "sp")
 	if w := first.rows["wins"]; len(w) != 0 {
 		t.Fatalf("windows before the restore: %v", w)
 	}
 	write(append(rows, more...))
 	col := run(&stream.CheckpointOptions{Dir: filepath.Join(dir, "ck2"), Interval: time.Hour,
-		FromSavepoint: filepath.Join(dir, "sp")}, 1, 4, "sp2")
+		FromSavepoint: filepath.Join(dir, "sp")}, p, 1, 4, "sp2")
 	var wins []string
 	for _, r := range col.rows["wins"] {
 		wins = append(wins, r.String())

@@ -26,11 +26,10 @@ import (
 // windows fire from memory (the sliced aggregation's
 // buffer, the windowed MAX's accumulators, the join's rows), and with
 // checkpoints, the job stopped with a savepoint halfway and restored from
-// it (the savepoint's barrier folds the buffers into keyed state and
-// timers; the restored operators find them there when they open). Both
-// give the same rows. The state and timers a snapshot
-// captures are the state path's, as before the memory path, so a
-// savepoint of either build restores into the other as here.
+// it (the savepoint's barrier writes the sliced aggregation's buffer
+// into the snapshot and folds the windowed MAX's and the join's into
+// keyed state and timers; the restored operators find them there when
+// they open). Both give the same rows.
 func TestWindowsFromMemoryMatchStateAcrossSavepoint(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(3, 9))

@@ -185,7 +185,8 @@ type KeyedProcessFunction[K, I, O any] interface {
 // timers of a watermark fire (with the watermark not yet advanced; a
 // WatermarkBuffer gets FlushWatermark there instead), when a
 // checkpoint barrier passes (before the state is captured, so a restore
-// sees every record before the barrier), after a record when Full says
+// sees every record before the barrier; a SnapshotBuffer gets
+// SnapshotBuffer there instead), after a record when Full says
 // so, and at Finish (a no-op today: the end of input first advances the
 // watermark to MaxTime, which flushes; anything buffered after it would be
 // late). It does not flush before processing-time timers: a buffering
@@ -201,13 +202,27 @@ type KeyedBuffer[K any] interface {
 // FlushWatermark instead of Flush before the event-time timers of a
 // watermark fire (wm is the new watermark, not yet advanced; the timers
 // at or before it fire right after), and Flush only when a checkpoint
-// barrier passes, when Full says so and at Finish, where everything must
-// be in state. FlushWatermark must leave in state, with their timers,
+// barrier passes (but to a SnapshotBuffer), when Full says so and at
+// Finish, where everything must be in state. FlushWatermark must leave in state, with their timers,
 // whatever the timers about to fire read; what it keeps in memory it
 // fires itself (from a timer it registered).
 type WatermarkBuffer[K any] interface {
 	KeyedBuffer[K]
 	FlushWatermark(ctx *KeyedContext[K], setKey func(K), wm int64) error
+}
+
+// SnapshotBuffer is implemented by a KeyedBuffer that need not move its
+// buffer into state at a checkpoint barrier: the operator then calls
+// SnapshotBuffer instead of Flush when a barrier passes. It must write
+// into keyed state (and timers) what a restore needs to rebuild the
+// buffer, in the key groups of the keys it buffers (so that a restore at
+// another parallelism finds each part where its keys go), and keeps its
+// buffer. The keyed state and timers are captured right after it returns
+// (copy-on-write), before any other call of the function, so it may take
+// what it wrote for the snapshot out of the live state at its next call.
+type SnapshotBuffer[K any] interface {
+	KeyedBuffer[K]
+	SnapshotBuffer(ctx *KeyedContext[K], setKey func(K)) error
 }
 
 // KeyedProcess runs a KeyedProcessFunction.
@@ -230,6 +245,7 @@ type KeyedProcess[K, I, O any] struct {
 	onTimer func(tm *Timer)
 	buf     KeyedBuffer[K] // Fn, when it buffers
 	wmBuf   WatermarkBuffer[K]
+	snapBuf SnapshotBuffer[K]
 	useKey  func(K)
 }
 
@@ -250,6 +266,7 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 	if b, ok := o.Fn.(KeyedBuffer[K]); ok {
 		o.buf = b
 		o.wmBuf, _ = b.(WatermarkBuffer[K])
+		o.snapBuf, _ = b.(SnapshotBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
 	}
 	defer o.Guard()
@@ -289,9 +306,15 @@ func (o *KeyedProcess[K, I, O]) Watermark(wm int64) {
 }
 
 // SnapshotState flushes a buffering Fn into keyed state as the barrier
-// passes (KeyedBuffer); the operator has no non-keyed state.
+// passes (KeyedBuffer; a SnapshotBuffer writes its snapshot instead); the
+// operator has no non-keyed state.
 func (o *KeyedProcess[K, I, O]) SnapshotState(int64) ([]byte, error) {
-	if o.buf != nil {
+	if o.snapBuf != nil {
+		o.Enter()
+		if err := o.snapBuf.SnapshotBuffer(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	} else if o.buf != nil {
 		o.Enter()
 		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
 			return nil, err

@@ -32,9 +32,19 @@ func (f wmFlushLog) FlushWatermark(_ *KeyedContext[int], _ func(int), wm int64) 
 	return nil
 }
 
+// snapFlushLog also implements SnapshotBuffer.
+type snapFlushLog struct{ wmFlushLog }
+
+func (f snapFlushLog) SnapshotBuffer(*KeyedContext[int], func(int)) error {
+	*f.calls = append(*f.calls, "snapshot")
+	return nil
+}
+
 // A WatermarkBuffer is told the watermark instead of being flushed at it,
 // and flushed at a checkpoint barrier and at Finish; a KeyedBuffer that
 // does not implement it is flushed at all three.
+// A SnapshotBuffer writes its snapshot at a checkpoint barrier instead of
+// being flushed there, and is flushed at Finish.
 func TestKeyedProcessWatermarkBuffer(t *testing.T) {
 	for _, c := range []struct {
 		fn   func(*[]string) KeyedProcessFunction[int, int, int]
@@ -44,6 +54,10 @@ func TestKeyedProcessWatermarkBuffer(t *testing.T) {
 			[]string{"flush", "flush", "flush"}},
 		{func(l *[]string) KeyedProcessFunction[int, int, int] { return wmFlushLog{flushLog{calls: l}} },
 			[]string{"watermark 7", "flush", "flush"}},
+		{func(l *[]string) KeyedProcessFunction[int, int, int] {
+			return snapFlushLog{wmFlushLog{flushLog{calls: l}}}
+		},
+			[]string{"watermark 7", "snapshot", "flush"}},
 	} {
 		var calls []string
 		backend := state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})

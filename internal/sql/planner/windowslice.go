@@ -1,9 +1,11 @@
 package planner
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"slices"
 	"unsafe"
@@ -85,8 +87,10 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // unfired window, drops the slices no later window needs and moves the
 // sentinel to the next end.
 //
-// Flush (operator.KeyedBuffer: a checkpoint barrier, so that a snapshot
-// holds every row before it; a full buffer; the end of the input) folds
+// A checkpoint barrier (SnapshotBuffer, operator.SnapshotBuffer) writes
+// the buffer into the snapshot, so that it holds every row before the
+// barrier, and keeps it in memory. Flush (operator.KeyedBuffer: a full
+// buffer, the end of the input; the state path's barrier) folds
 // the whole buffer into the slices in state (one state read and write per
 // key and slice, and a new slice's first unfired window's timer), the
 // state layout and timers of the state path. A window with a slice of
@@ -97,9 +101,10 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // with every row; the windows due without one fire from memory, and
 // nothing of them is in state, so no timer of theirs interleaves (a key's
 // timers are at the ends of the windows that hold its slices in state).
-// So a job checkpointing often fires most windows from memory, and the
+// So a job checkpointing often fires its windows from memory, and the
 // output (rows and order) is the state path's. A restored operator counts
-// the slices of its key groups in state by end when it opens.
+// the slices of its key groups in state by end when it opens, and puts
+// the buffered slices of the snapshot back into the buffer.
 type sliceAgg struct {
 	a           *accs
 	codec       sliceCodec
@@ -138,7 +143,39 @@ type sliceAgg struct {
 	dirty    bool            // a slice was buffered or moved since bufd was sorted
 	acc      []table.Value   // scratch accumulator of a window fired from memory
 	rowBlock []table.Value   // the fields of the rows to come (emit)
+
+	kg     *int          // the current key's key group (the operator's KeyContext.KG)
+	table  sliceTbl      // the slices table itself (the buffer's snapshot entries)
+	staged []int32       // key groups whose buffer entry the last barrier wrote to the live state
+	parts  [][]byte      // by key group: scratch of SnapshotBuffer
+	vals   []table.Value // scratch of restoreBuffer
 }
+
+// sliceTbl is what sliceAgg uses of its state table (a state.Table).
+type sliceTbl interface {
+	Put(kg int, key, sub, value []byte)
+	Delete(kg int, key, sub []byte)
+	ScanGroup(kg int, fn func(key, sub, value []byte) bool)
+}
+
+// The buffer's part of a snapshot (SnapshotBuffer): per key group with
+// buffered slices, one entry of the slices table, under bufEntry as key
+// and sub. A slice in state has a sub of 8 bytes (its end), so the sub
+// tells them apart whatever the key; the builds before this one decode
+// every sub of the table as an end when they open restored, and so
+// refuse a snapshot holding buffered slices (an error, never a silent
+// loss of its rows).
+//
+// The value (bufSnapshotVersion 1):
+//
+//	version byte (1), per slice: uvarint len, key, varint end,
+//	varint first, uvarint len, accumulators (sliceCodec); then the
+//	CRC-32C (Castagnoli) of all the bytes before it, 4 bytes big-endian
+var bufEntry = []byte("window-buffer")
+
+const bufSnapshotVersion = 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // rowBlock is how many rows' fields a window fired from memory allocates
 // at once.
@@ -159,6 +196,7 @@ type bufSlice struct {
 	acc   []table.Value // nil: the accumulators are in inl
 	ik    int64         // with isInt, the key's integer: the slice is in sliceAgg.ints
 	isInt bool
+	kg    int32 // the key's key group
 	inl   [inlAccs]table.Value
 }
 
@@ -238,14 +276,27 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.index = make(map[sliceKey]int)
 	s.stateEnds = make(map[int64]int)
 	s.endFirst = make(map[int64]int64)
-	if ctx.RT != nil && ctx.RT.Restored != nil && !s.foldAll {
+	s.kg = &ctx.KC.KG
+	s.table = ctx.KC.Backend.Table("slices")
+	s.minFirst = math.MaxInt64
+	if ctx.RT != nil && ctx.RT.Restored != nil {
 		// The slices in state from a snapshot, counted by end: every
 		// entry of the table is one key's slice (the key groups of the
-		// subtask are restored before Open).
-		t, c := ctx.KC.Backend.Table("slices"), codec.For[int64]()
+		// subtask are restored before Open), but the buffer's entries,
+		// which go back into the buffer.
+		c := codec.For[int64]()
 		var err error
+		var bufs [][]byte
+		var kgs []int
 		for kg := ctx.RT.KeyGroups.Start; kg < ctx.RT.KeyGroups.End && err == nil; kg++ {
-			t.ScanGroup(kg, func(_, sub, _ []byte) bool {
+			s.table.ScanGroup(kg, func(key, sub, v []byte) bool {
+				if bytes.Equal(sub, bufEntry) && bytes.Equal(key, bufEntry) {
+					bufs, kgs = append(bufs, bytes.Clone(v)), append(kgs, kg)
+					return true
+				}
+				if s.foldAll {
+					return true
+				}
 				var e int64
 				if e, err = c.Decode(sub); err != nil {
 					return false
@@ -257,6 +308,12 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 		if err != nil {
 			return fmt.Errorf("window aggregate: restored slice: %w", err)
 		}
+		for i, b := range bufs {
+			s.table.Delete(kgs[i], bufEntry, bufEntry)
+			if err := s.restoreBuffer(kgs[i], b); err != nil {
+				return fmt.Errorf("window aggregate: restored buffer of key group %d: %w", kgs[i], err)
+			}
+		}
 	}
 	if s.maxBufd == 0 {
 		s.maxBufd = math.MaxInt
@@ -267,12 +324,169 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	if s.maxBytes == 0 {
 		s.maxBytes = maxBufferedBytes
 	}
-	s.minFirst = math.MaxInt64
 	s.sentinel.t = math.MinInt64
 	return nil
 }
 
+// SnapshotBuffer writes the buffer into the snapshot a checkpoint barrier
+// takes (operator.SnapshotBuffer) and keeps it: per key group, one entry
+// of the slices table holding its buffered slices (bufEntry), so that a
+// restore at any parallelism finds them with their keys' group. The
+// keyed state is captured right after (copy-on-write); unstage takes the
+// entries out of the live state at the next call. Nothing moves to the
+// state path: the windows of the buffered slices still fire from memory.
+// The sentinel is deleted (a restore must not find it among the state
+// path's timers) and armed again at the next watermark (FlushWatermark),
+// before any timer fires. With foldAll it folds the buffer (Flush), as
+// the builds before did at every barrier.
+func (s *sliceAgg) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	s.unstage()
+	if s.foldAll {
+		return s.Flush(ctx, setKey)
+	}
+	s.dropSentinel(ctx, setKey)
+	for i := range s.bufd {
+		b := &s.bufd[i]
+		if int(b.kg) >= len(s.parts) {
+			s.parts = slices.Grow(s.parts, int(b.kg)+1-len(s.parts))[:b.kg+1]
+		}
+		p := s.parts[b.kg]
+		if len(p) == 0 {
+			p = append(p, bufSnapshotVersion)
+		}
+		p = binary.AppendUvarint(p, uint64(len(b.key)))
+		p = append(p, b.key...)
+		p = binary.AppendVarint(p, b.end)
+		p = binary.AppendVarint(p, b.first)
+		n := len(p)
+		var err error
+		if p, err = s.codec.append(binary.AppendUvarint(p, 0), table.Row{Fields: s.accOf(b)}); err != nil {
+			return err
+		}
+		if l := len(p) - n - 1; l < 0x80 {
+			p[n] = byte(l) // the one-byte uvarint written before it
+		} else {
+			// Rare (accumulators of 128 bytes or more): move them
+			// behind their length.
+			acc := bytes.Clone(p[n+1:])
+			p = append(binary.AppendUvarint(p[:n], uint64(len(acc))), acc...)
+		}
+		s.parts[b.kg] = p
+	}
+	for kg, p := range s.parts {
+		if len(p) == 0 {
+			continue
+		}
+		p = binary.BigEndian.AppendUint32(p, crc32.Checksum(p, castagnoli))
+		s.table.Put(kg, bufEntry, bufEntry, p)
+		s.staged = append(s.staged, int32(kg))
+		s.parts[kg] = p[:0]
+	}
+	return nil
+}
+
+// unstage takes the buffer's snapshot entries of the last barrier out of
+// the live state (SnapshotBuffer).
+func (s *sliceAgg) unstage() {
+	for _, kg := range s.staged {
+		s.table.Delete(int(kg), bufEntry, bufEntry)
+	}
+	s.staged = s.staged[:0]
+}
+
+// restoreBuffer puts the buffered slices of a snapshot's entry (key group
+// kg; SnapshotBuffer) back into the buffer.
+func (s *sliceAgg) restoreBuffer(kg int, p []byte) error {
+	if len(p) < 5 {
+		return fmt.Errorf("%w: %d bytes", table.ErrCorrupt, len(p))
+	}
+	body := p[:len(p)-4]
+	if got, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(p[len(p)-4:]); got != want {
+		return fmt.Errorf("%w: checksum %08x, want %08x", table.ErrCorrupt, got, want)
+	}
+	if body[0] != bufSnapshotVersion {
+		if body[0] > bufSnapshotVersion {
+			return fmt.Errorf("version %d, this build reads %d (%w): a newer strom wrote it; restore it with that version or a newer one", body[0], bufSnapshotVersion, stream.ErrNewerVersion)
+		}
+		return fmt.Errorf("%w: version %d", table.ErrCorrupt, body[0])
+	}
+	body = body[1:]
+	field := func() []byte {
+		n, k := binary.Uvarint(body)
+		if k <= 0 || n > uint64(len(body)-k) {
+			return nil
+		}
+		f := body[k : k+int(n)]
+		body = body[k+int(n):]
+		return f
+	}
+	varint := func(v *int64) bool {
+		x, k := binary.Varint(body)
+		if k <= 0 {
+			return false
+		}
+		*v, body = x, body[k:]
+		return true
+	}
+	for len(body) > 0 {
+		key := field()
+		var end, first int64
+		if key == nil || !varint(&end) || !varint(&first) {
+			return fmt.Errorf("%w: truncated slice", table.ErrCorrupt)
+		}
+		acc := field()
+		if acc == nil {
+			return fmt.Errorf("%w: truncated accumulators", table.ErrCorrupt)
+		}
+		r, err := s.codec.decodeTo(s.scratch, acc)
+		if err != nil {
+			return err
+		}
+		s.scratch = r.Fields
+		if len(r.Fields) != len(s.a.types) {
+			return fmt.Errorf("%w: %d accumulator values, want %d", table.ErrCorrupt, len(r.Fields), len(s.a.types))
+		}
+		sk := sliceKey{string(key), end}
+		isInt, ik := false, int64(0)
+		if s.intKey {
+			if cap(s.vals) < s.nkeys {
+				s.vals = make([]table.Value, s.nkeys)
+			}
+			kv, err := s.keyCodec.DecodeTo(s.vals[:s.nkeys], key)
+			if err != nil {
+				return err
+			}
+			if v := kv.Fields[0]; v.Kind() == table.KindInt {
+				isInt, ik = true, v.AsInt()
+			}
+		}
+		var dup bool
+		if isInt {
+			_, dup = s.ints.get(ik, end)
+		} else {
+			_, dup = s.index[sk]
+		}
+		if dup {
+			return fmt.Errorf("%w: slice (%q, %d) twice", table.ErrCorrupt, sk.key, end)
+		}
+		s.bufd = append(s.bufd, bufSlice{sliceKey: sk, first: first, isInt: isInt, ik: ik, kg: int32(kg)})
+		b := &s.bufd[len(s.bufd)-1]
+		if len(s.a.types) > inlAccs {
+			b.acc = make([]table.Value, len(s.a.types))
+		}
+		copy(s.accOf(b), r.Fields)
+		s.setIndex(b, len(s.bufd)-1)
+		s.bufBytes += s.sliceBytes(b)
+		s.minFirst = min(s.minFirst, first)
+		s.dirty = true
+	}
+	return nil
+}
+
 func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
+	if len(s.staged) > 0 {
+		s.unstage()
+	}
 	ts := ctx.Timestamp()
 	if ts == math.MinInt64 {
 		return nil // no event time (a NULL rowtime)
@@ -296,7 +510,7 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 			s.bufd = append(s.bufd, bufSlice{})
 		}
 		b := &s.bufd[i]
-		b.sliceKey, b.first, b.isInt, b.ik = sliceKey{ctx.Key(), end}, first, isInt, ik
+		b.sliceKey, b.first, b.isInt, b.ik, b.kg = sliceKey{ctx.Key(), end}, first, isInt, ik, int32(*s.kg)
 		if len(s.a.types) <= inlAccs {
 			b.acc = nil
 		} else {
@@ -323,9 +537,10 @@ func (s *sliceAgg) Full() bool {
 }
 
 // Flush folds the whole buffer into the slices in state, with the timers
-// the state path has (operator.KeyedBuffer: a checkpoint barrier, a full
-// buffer, the end of the input).
+// the state path has (operator.KeyedBuffer: a full buffer, the end of
+// the input; with foldAll a checkpoint barrier).
 func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	s.unstage()
 	s.dropSentinel(ctx, setKey) // the fold registers the timers the state path has
 	return s.fold(ctx, setKey, func(*bufSlice) bool { return true })
 }
@@ -338,6 +553,7 @@ func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) 
 // folded into state, and the timers fire them. The windows left fire
 // from memory (the sentinel). With foldAll it folds everything.
 func (s *sliceAgg) FlushWatermark(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
+	s.unstage()
 	if s.foldAll {
 		return s.Flush(ctx, setKey)
 	}
@@ -672,6 +888,7 @@ func (s *sliceAgg) emit(g int32, at int, end int64, acc []table.Value, out strea
 }
 
 func (s *sliceAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+	s.unstage()
 	end := t + 1
 	if t == s.sentinel.t && ctx.Key() == s.sentinel.key {
 		return s.fireBuffered(ctx, end, out) // no timer of the window's end in state

@@ -25,9 +25,10 @@ func (c *sliceOut) Collect(ts int64, r table.Row) {
 // TestSliceAggCheckpointsMatchStatePath feeds random rows (several keys,
 // late rows, rows late for some of their windows) and watermarks to the
 // sliced HOP and TUMBLE aggregations, with checkpoint barriers at random
-// points (SnapshotState, which folds the buffer into state, so that windows
-// have parts in state and in memory) and some of them restored into a new
-// operator (keyed state and timers), and checks that it emits the rows of
+// points (SnapshotState, which writes the buffer into the snapshot; with
+// the bound of 5 slices windows have parts in state and in memory) and
+// some of them restored into a new operator (keyed state and timers; the
+// state path's and the memory path's alternated), and checks that it emits the rows of
 // the state path (the buffer folded at every watermark, one slice at a
 // time), with their timestamps and in their order.
 // The fixtures of one and two accumulator values and of none (in the
