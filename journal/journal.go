@@ -99,6 +99,19 @@ type Options struct {
 	// transaction.abort.timed.out.transaction.cleanup.interval.ms); default
 	// 10s, < 0 never on its own (ExpireTransactions runs it).
 	TransactionCheck time.Duration
+	// AcceptFailedSyncRisk opens a partition whose sync failed in this
+	// boot (its sync-failed marker, docs/format/journal.md §5.1) instead
+	// of refusing it with ErrNeedsReboot: the recovery then reads the
+	// page cache, which may hold bytes whose write-back failed, so reads
+	// may return records the disk does not hold and a later power loss
+	// may lose records appended after them. The marker stays until an
+	// Open after a reboot. Default false: reboot first.
+	AcceptFailedSyncRisk bool
+	// BootID tells the current boot (a sync-failed marker of the same
+	// boot refuses Open); default: the Linux boot id from
+	// /proc/sys/kernel/random/boot_id. An error (no boot id: non-Linux,
+	// unreadable) counts as the same boot. Tests fake reboots with it.
+	BootID func() (string, error)
 }
 
 func (o *Options) fill() error {
@@ -137,6 +150,9 @@ func (o *Options) fill() error {
 	}
 	if o.TransactionCheck == 0 {
 		o.TransactionCheck = 10 * time.Second
+	}
+	if o.BootID == nil {
+		o.BootID = readBootID
 	}
 	switch {
 	case o.Durability != Durable && o.Durability != Relaxed:
