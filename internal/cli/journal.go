@@ -102,6 +102,22 @@ func requireDirTopic(cmd *cobra.Command, dir, topic string, needTopic bool) erro
 
 var errCorruptJournal = errors.New("corruption found")
 
+// Exit codes of `strom journal verify` besides 0 (no damage) and 2 (usage).
+const (
+	exitVerifyDamage     = 1 // records or their metadata are damaged
+	exitVerifyIOError    = 3 // a read failed (EIO...): part of the journal was not checked
+	exitVerifySyncFailed = 4 // a sync failed in this boot: what was read may not be on disk
+)
+
+// acceptRiskFlag is the flag of the subcommands that open a journal for
+// journal.Options.AcceptFailedSyncRisk.
+const acceptRiskFlag = "accept-failed-sync-risk"
+
+func addAcceptRiskFlag(cmd *cobra.Command, v *bool) {
+	cmd.Flags().BoolVar(v, acceptRiskFlag, false,
+		"open partitions whose fsync failed in this boot (refused by default: until a reboot the page cache may serve data the disk does not hold; reboot instead when you can)")
+}
+
 // openJournalDirOnly checks that dir holds a journal.
 func openJournalDirOnly(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "topics")); err != nil {
