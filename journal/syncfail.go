@@ -164,20 +164,35 @@ func (m *SyncFailure) refusal(bootErr error) error {
 
 // writeSyncFailure durably writes the partition's marker after a failed
 // sync (err) of the active segment act, of which synced bytes are known to
-// be on disk.
+// be on disk. When the partition already has a marker (it was opened with
+// Options.AcceptFailedSyncRisk), the earliest failed segment is kept: the
+// rescan after the reboot must start there, or the hole of the first
+// failure, sealed since, would be trusted.
 func (p *partition) writeSyncFailure(act *segment, synced int64, err error) (*SyncFailure, error) {
-	reason := err.Error()
-	if len(reason) > maxFailReason {
-		reason = reason[:maxFailReason]
+	p.mu.Lock()
+	prev := p.syncFail
+	p.mu.Unlock()
+	m := &SyncFailure{File: filepath.Join(p.dir, syncFailFile), BootID: currentBoot(p.j.opts.BootID), Time: p.j.opts.Now().UTC().Truncate(time.Millisecond),
+		Segment: act.base, Synced: min(synced, act.size), End: act.size, Reason: err.Error(), SameBoot: true}
+	if prev != nil && prev.Err == nil && prev.Segment < m.Segment {
+		m.Reason = fmt.Sprintf("%s; later a sync of segment %s failed too (bytes %d to %d of it may not be on disk): %s",
+			prev.Reason, filepath.Base(segName("", m.Segment, ".log")), m.Synced, m.End, m.Reason)
+		m.Time, m.Segment, m.Synced, m.End = prev.Time, prev.Segment, prev.Synced, prev.End
 	}
-	boot, berr := p.j.opts.BootID()
-	if berr != nil || len(boot) > maxBootID {
-		boot = ""
+	if len(m.Reason) > maxFailReason {
+		m.Reason = m.Reason[:maxFailReason]
 	}
-	m := &SyncFailure{File: filepath.Join(p.dir, syncFailFile), BootID: boot, Time: p.j.opts.Now().UTC().Truncate(time.Millisecond),
-		Segment: act.base, Synced: min(synced, act.size), End: act.size, Reason: reason, SameBoot: true}
 	if err := vfs.WriteFileAtomic(p.j.fs, m.File, m.encode()); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// currentBoot is the current boot id, empty when none can be read.
+func currentBoot(bootID func() (string, error)) string {
+	boot, err := bootID()
+	if err != nil || len(boot) > maxBootID {
+		return ""
+	}
+	return boot
 }

@@ -1,0 +1,59 @@
+package journal
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/stromio/strom/internal/vfs"
+)
+
+// A second failed sync in a session opened with AcceptFailedSyncRisk
+// keeps the marker's earliest failed segment: were it overwritten with the
+// later segment, the first failed segment (now sealed, its hole trusted
+// through the index files the accepted session wrote) would not be
+// rescanned after the reboot.
+func TestSecondSyncFailureKeepsFirstSegment(t *testing.T) {
+	rec := int64(len(encodeTestBatch(t, fixedRecord("a", 0))))
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.BootID = bootIs("boot-A")
+	o.Durability = Relaxed
+	o.SyncInterval = 1 << 40
+	o.IndexInterval = 64        // entries at "a" and "c", none at "b"
+	o.SegmentBytes = 3 * rec    // a, b, c in segment 0; d rolls
+	relaxedSyncFailure(t, c, o) // a synced, b lost (hole), marker: segment 0
+	oa := o
+	oa.AcceptFailedSyncRisk = true
+	j := mustOpen(t, "j", oa)
+	mustAppend(t, j, "t", 0, fixedRecord("c", 2))
+	mustAppend(t, j, "t", 0, fixedRecord("d", 3)) // rolls: segment 0 sealed, indexes written
+	c.Inject(vfs.Fault{Op: vfs.OpSync, N: 1, Path: ".log"})
+	if err := j.Close(); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Close: %v, want the second failed sync", err)
+	}
+	b, err := vfs.ReadFile(c, filepath.Join(partDir0, syncFailFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeSyncFailure(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Segment != 0 {
+		t.Errorf("marker after a second failed sync names segment %d: segment 0 (the first failure, a hole under \"b\") will not be rescanned", m.Segment)
+	}
+	c.Crash()
+	ob := o
+	ob.BootID = bootIs("boot-B")
+	j, err = Open("j", ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if q := j.Quarantines(); len(q) == 0 {
+		_, end, _ := j.Bounds("t", 0)
+		_, rerr := j.Read(t.Context(), "t", 0, 1, ReadOptions{})
+		t.Errorf("after the reboot Open trusted segment 0 with the hole of the first failure (end %d, no quarantine); a read of offset 1 then says: %v", end, rerr)
+	}
+}
