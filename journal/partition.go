@@ -305,10 +305,11 @@ func (p *partition) recover() error {
 // none, rescanFrom is MaxInt64. A marker of this boot (or of a boot that
 // cannot be told apart from it) is an ErrNeedsReboot error, unless
 // Options.AcceptFailedSyncRisk: then the segments from the failed one on
-// are scanned (rescanFrom) and the marker is kept. A marker of an earlier
-// boot: the same scan, and the marker goes once the recovery is synced
-// (dropMarker); so does a damaged one that the option accepts (all
-// segments are scanned). A marker of a newer version refuses Open.
+// are scanned (rescanFrom) and the marker is kept. A damaged marker is
+// taken as one of this boot: the option scans every segment and replaces
+// it by a valid marker of this boot naming segment 0. A marker of an
+// earlier boot: the same scan, and the marker goes once the recovery is
+// synced (dropMarker). A marker of a newer version refuses Open.
 func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err error) {
 	o := &p.j.opts
 	m, err := readSyncFailure(p.j.fs, p.dir, o.BootID)
@@ -325,9 +326,21 @@ func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err e
 	p.syncFail = m
 	switch {
 	case m.Err != nil:
-		p.j.log.Warn("journal: damaged sync-failed marker accepted (Options.AcceptFailedSyncRisk): scanning every segment, then removing it",
+		// Its boot is taken as this one: removing it would leave nothing
+		// that makes an open after the reboot rescan. It is replaced by a
+		// valid marker of this boot naming segment 0 (all of them).
+		r := &SyncFailure{File: m.File, BootID: currentBoot(o.BootID), Time: o.Now().UTC().Truncate(time.Millisecond), SameBoot: true,
+			Reason: fmt.Sprintf("replaces a damaged marker accepted with Options.AcceptFailedSyncRisk (%v): the failed segment is unknown, so every segment is rescanned after a reboot", m.Err)}
+		if len(r.Reason) > maxFailReason {
+			r.Reason = r.Reason[:maxFailReason]
+		}
+		if err := vfs.WriteFileAtomic(p.j.fs, r.File, r.encode()); err != nil {
+			return 0, false, fmt.Errorf("replacing the damaged sync-failed marker: %w", err)
+		}
+		p.syncFail = r
+		p.j.log.Error("journal: damaged sync-failed marker accepted (Options.AcceptFailedSyncRisk): scanning every segment; replaced it by a marker of this boot naming segment 0, so every segment is rescanned after a reboot",
 			"topic", p.topic, "partition", p.id, "err", m.Err)
-		return 0, true, nil
+		return 0, false, nil
 	case m.SameBoot:
 		p.j.log.Error("journal: opening a partition whose sync failed in this boot (Options.AcceptFailedSyncRisk): reads may return records the disk does not hold; the marker stays until an open after a reboot",
 			"topic", p.topic, "partition", p.id, "failure", m.describe())

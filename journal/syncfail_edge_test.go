@@ -57,3 +57,46 @@ func TestSecondSyncFailureKeepsFirstSegment(t *testing.T) {
 		t.Errorf("after the reboot Open trusted segment 0 with the hole of the first failure (end %d, no quarantine); a read of offset 1 then says: %v", end, rerr)
 	}
 }
+
+// A damaged marker counts as one of this boot: an Open that accepts the
+// risk in the same boot must not remove it (it replaces it with a valid
+// marker naming segment 0). Were it removed, the accepted session would
+// write a clean-shutdown marker over the page cache's "b", and after the
+// reboot nothing would make Open rescan: the hole would be trusted.
+func TestDamagedMarkerAcceptedSameBootIsKept(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.BootID = bootIs("boot-A")
+	o.Durability = Relaxed
+	o.SyncInterval = 1 << 40
+	o.IndexInterval = 64
+	relaxedSyncFailure(t, c, o)
+	name := filepath.Join(partDir0, syncFailFile)
+	b, err := vfs.ReadFile(c, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x10
+	if err := vfs.WriteFileAtomic(c, name, b); err != nil {
+		t.Fatal(err)
+	}
+	// Same boot, no reboot.
+	oa := o
+	oa.AcceptFailedSyncRisk = true
+	j := mustOpen(t, "j", oa)
+	mustAppend(t, j, "t", 0, fixedRecord("c", 2))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !markerExists(t, c) {
+		t.Error("an accepted Open in the same boot removed the (damaged) marker: nothing enforces the rescan after the reboot")
+	}
+	c.Crash()
+	ob := o
+	ob.BootID = bootIs("boot-B")
+	j = mustOpen(t, "j", ob)
+	defer j.Close()
+	if _, end, _ := j.Bounds("t", 0); end != 1 {
+		t.Errorf("end %d after the reboot, want 1 (\"b\" is a hole on disk; the clean marker of the accepted session was trusted)", end)
+	}
+}

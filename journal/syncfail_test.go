@@ -237,8 +237,29 @@ func TestSyncFailMarkerCorrupt(t *testing.T) {
 		t.Errorf("end %d, want 1", end)
 	}
 	_ = j.Close()
+	// The accepted open replaced it by a valid marker of this boot naming
+	// segment 0: the boot of the failure is unknown, so every segment is
+	// rescanned after the next reboot.
+	b, err = vfs.ReadFile(c, name)
+	if err != nil {
+		t.Fatalf("the accepted open removed the damaged marker: %v", err)
+	}
+	if m, err := decodeSyncFailure(b); err != nil || m.Segment != 0 || m.BootID != "boot-B" {
+		t.Errorf("marker after the accepted open: %+v, %v; want a valid one of boot-B naming segment 0", m, err)
+	}
+	o.AcceptFailedSyncRisk = false
+	if _, err := Open("j", o); !errors.Is(err, ErrNeedsReboot) {
+		t.Errorf("open in the same boot after the accepted one: %v, want ErrNeedsReboot", err)
+	}
+	c.Crash()
+	o.BootID = bootIs("boot-C")
+	j = mustOpen(t, "j", o)
+	if _, end, _ := j.Bounds("t", 0); end != 1 {
+		t.Errorf("end %d after the reboot, want 1", end)
+	}
+	_ = j.Close()
 	if markerExists(t, c) {
-		t.Error("the damaged marker stayed after an accepted open")
+		t.Error("the marker stayed after an open in a later boot")
 	}
 }
 
