@@ -232,6 +232,11 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
 	}
+	// §5.1: a refusal changes no file, so every partition's sync-failed
+	// marker is checked before any partition is recovered.
+	if err := j.checkSyncFailures(names); err != nil {
+		return nil, err
+	}
 	if err := j.loadRegistry(); err != nil {
 		return nil, err
 	}
@@ -266,16 +271,58 @@ func (j *Journal) openTopic(name string) error {
 	if err != nil {
 		return fmt.Errorf("journal: topic %q: %w", name, err)
 	}
+	n, err := decodeTopicMeta(b)
+	if err != nil {
+		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+	}
+	return j.openPartitions(name, tdir, n)
+}
+
+// decodeTopicMeta returns the partition count in topic.meta.
+func decodeTopicMeta(b []byte) (int, error) {
 	pl, err := decodeEnvelope(magicTopic, b)
 	if errors.Is(err, ErrNewerVersion) {
-		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+		return 0, err
 	}
 	f := fixed{b: pl}
 	n := int(f.u32())
 	if err != nil || !f.done() || n < 1 {
-		return fmt.Errorf("journal: topic %q metadata: %w", name, errors.Join(err, ErrCorrupt))
+		return 0, errors.Join(err, ErrCorrupt)
 	}
-	return j.openPartitions(name, tdir, n)
+	return n, nil
+}
+
+// checkSyncFailures reads the sync-failed marker of every partition of the
+// topics names and returns the error that refuses Open for the first one
+// that would be refused (checkSyncFailure), before any file is changed. A
+// topic whose metadata cannot be read is left to openTopic.
+func (j *Journal) checkSyncFailures(names []string) error {
+	o := &j.opts
+	for _, name := range names {
+		tdir := j.topicDir(name)
+		b, err := vfs.ReadFile(j.fs, filepath.Join(tdir, "topic.meta"))
+		if err != nil {
+			continue
+		}
+		n, err := decodeTopicMeta(b)
+		if err != nil {
+			continue
+		}
+		for i := range n {
+			m, err := readSyncFailure(j.fs, filepath.Join(tdir, fmt.Sprint(i)), o.BootID)
+			switch {
+			case err != nil:
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, err)
+			case m == nil:
+			case errors.Is(m.Err, ErrNewerVersion):
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
+			case m.SameBoot && !o.AcceptFailedSyncRisk:
+				_, berr := o.BootID()
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(berr))
+			}
+		}
+	}
+	return nil
 }
 
 // openPartitions opens the n partitions of topic name in tdir and registers it

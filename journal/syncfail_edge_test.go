@@ -100,3 +100,53 @@ func TestDamagedMarkerAcceptedSameBootIsKept(t *testing.T) {
 		t.Errorf("end %d after the reboot, want 1 (\"b\" is a hole on disk; the clean marker of the accepted session was trusted)", end)
 	}
 }
+
+// §5.1: the refusal changes no file and a journal opens all its
+// partitions or none. Open must refuse partition 1 before it recovers
+// partition 0 (cutting its torn tail, removing and rewriting its clean
+// marker).
+func TestRefusalChangesNoOtherPartition(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.BootID = bootIs("boot-A")
+	o.Durability = Relaxed
+	o.SyncInterval = 1 << 40
+	j := mustOpen(t, "j", o)
+	if err := j.CreateTopic("t", 2); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, "t", 0, fixedRecord("a", 0))
+	mustAppend(t, j, "t", 1, fixedRecord("a", 0))
+	c.Inject(vfs.Fault{Op: vfs.OpSync, N: 1, Path: "t/1/0"})
+	if err := j.Close(); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Close: %v, want partition 1 read-only", err)
+	}
+	// Partition 0: bytes of a write that never completed (a killed
+	// writer), after its last batch.
+	w, err := c.OpenWrite("j/topics/t/0/00000000000000000000.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := c.Stat("j/topics/t/0/00000000000000000000.log")
+	if _, err := w.WriteAt([]byte("torn-batch-bytes"), info.Size); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	before := snapshot(t, c, "j")
+	if _, err := Open("j", o); !errors.Is(err, ErrNeedsReboot) {
+		t.Fatalf("Open: %v, want ErrNeedsReboot", err)
+	}
+	after := snapshot(t, c, "j")
+	for name, b := range before {
+		if a, ok := after[name]; !ok {
+			t.Errorf("the refused Open removed %s", name)
+		} else if string(a) != string(b) {
+			t.Errorf("the refused Open changed %s (%d -> %d bytes)", name, len(b), len(a))
+		}
+	}
+	for name := range after {
+		if _, ok := before[name]; !ok {
+			t.Errorf("the refused Open created %s", name)
+		}
+	}
+}
