@@ -150,3 +150,34 @@ func TestRefusalChangesNoOtherPartition(t *testing.T) {
 		}
 	}
 }
+
+// A sealed segment whose .timeindex is missing (its .index present) is a
+// leftover Open repairs: an index warning, not an I/O error.
+func TestVerifyMissingTimeIndexIsNotIO(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.SegmentBytes = 200
+	j := mustOpen(t, "j", o)
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		mustAppend(t, j, "t", 0, fixedRecord("a", i))
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove(filepath.Join(partDir0, "00000000000000000000.timeindex")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Verify("j", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.IOErrors() {
+		t.Errorf("a missing .timeindex reported as an I/O error: %v", r.All())
+	}
+	if r.Corrupt() {
+		t.Errorf("corrupt: %v", r.All())
+	}
+}

@@ -298,10 +298,11 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 
 // readFailed tells a read that failed (EIO...) from bytes that were read
 // and found bad (ErrCorrupt, ErrNewerVersion, a file shorter than its
-// size said).
+// size said) and from a file that is not there (an index file of which
+// the other one is present: a leftover Open repairs).
 func readFailed(err error) bool {
 	return err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNewerVersion) &&
-		!errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF)
+		!errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) && !vfs.IsNotExist(err)
 }
 
 // logicalSize returns the logical size of the active segment f of size
