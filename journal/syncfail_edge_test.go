@@ -2,7 +2,9 @@ package journal
 
 import (
 	"errors"
+	"io/fs"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stromio/strom/internal/vfs"
@@ -179,5 +181,40 @@ func TestVerifyMissingTimeIndexIsNotIO(t *testing.T) {
 	}
 	if r.Corrupt() {
 		t.Errorf("corrupt: %v", r.All())
+	}
+}
+
+// readDirEIO fails ReadDir of one directory with EIO.
+type readDirEIO struct {
+	*vfs.CrashFS
+	dir string
+}
+
+func (f readDirEIO) ReadDir(dir string) ([]string, error) {
+	if dir == f.dir {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: syscall.EIO}
+	}
+	return f.CrashFS.ReadDir(dir)
+}
+
+// A partition directory that cannot be listed (EIO) is an I/O problem
+// after which Verify goes on (§5.1: exit 3), not an error that stops it
+// (the CLI: exit 1, "damaged", no report).
+func TestVerifyReadDirEIO(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	j := mustOpen(t, "j", quietOpts(c, nil))
+	if err := j.CreateTopic("t", 2); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, j, "t", 1, fixedRecord("a", 0))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Verify("j", readDirEIO{c, "j/topics/t/0"})
+	if err != nil {
+		t.Fatalf("Verify stopped at a directory read error: %v", err)
+	}
+	if !r.IOErrors() || r.Corrupt() || len(r.Partitions) != 2 {
+		t.Errorf("want an I/O problem and partition 1 checked: %+v", r)
 	}
 }

@@ -144,14 +144,12 @@ func Verify(dir string, fsys vfs.FS) (*VerifyReport, error) {
 	}
 	r := &VerifyReport{}
 	for _, name := range names {
-		if err := verifyTopic(fsys, r, filepath.Join(tdir, name), name); err != nil {
-			return r, err
-		}
+		verifyTopic(fsys, r, filepath.Join(tdir, name), name)
 	}
 	return r, nil
 }
 
-func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
+func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) {
 	meta := filepath.Join(dir, "topic.meta")
 	b, err := vfs.ReadFile(fsys, meta)
 	n := -1
@@ -159,10 +157,10 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 	case vfs.IsNotExist(err):
 		r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: meta, Byte: -1, Offset: -1,
 			Reason: "no topic.meta: an incomplete CreateTopic (Open removes the topic)"})
-		return nil
+		return
 	case err != nil:
 		r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: meta, Byte: -1, Offset: -1, IO: true, Reason: err.Error()})
-		return nil
+		return
 	}
 	pl, err := decodeEnvelope(magicTopic, b)
 	f := fixed{b: pl}
@@ -174,7 +172,9 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 		// Check the partition directories there are.
 		ents, err := fsys.ReadDir(dir)
 		if err != nil {
-			return err
+			// Those partitions are not checked: an I/O problem, not a
+			// stop (the other topics are checked).
+			r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: dir, Byte: -1, Offset: -1, IO: true, Reason: err.Error()})
 		}
 		for _, e := range ents {
 			if i, err := strconv.Atoi(e); err == nil && i >= 0 {
@@ -183,31 +183,29 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 		}
 	}
 	for i := range n {
-		pc, err := verifyPartition(fsys, filepath.Join(dir, strconv.Itoa(i)), name, i)
-		if err != nil {
-			return err
-		}
-		r.Partitions = append(r.Partitions, pc)
+		r.Partitions = append(r.Partitions, verifyPartition(fsys, filepath.Join(dir, strconv.Itoa(i)), name, i))
 	}
-	return nil
 }
 
-func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, error) {
+func verifyPartition(fsys vfs.FS, dir, topic string, id int) PartitionCheck {
 	pc := PartitionCheck{Topic: topic, Partition: id}
 	problem := func(file string, at, off int64, sealed, data bool, reason string) {
 		pc.Problems = append(pc.Problems, Problem{Topic: topic, Partition: id, File: file, Byte: at, Offset: off,
 			Sealed: sealed, Data: data, Reason: reason})
 	}
+	ioProblem := func(file string, at int64, err error) {
+		pc.Problems = append(pc.Problems, Problem{Topic: topic, Partition: id, File: file, Byte: at, Offset: -1, IO: true, Reason: err.Error()})
+	}
 	names, err := fsys.ReadDir(dir)
 	if vfs.IsNotExist(err) {
 		problem(dir, -1, -1, false, true, "the partition directory is missing")
-		return pc, nil
+		return pc
 	}
 	if err != nil {
-		return pc, fmt.Errorf("journal: verify topic %q partition %d: %w", topic, id, err)
-	}
-	ioProblem := func(file string, at int64, err error) {
-		pc.Problems = append(pc.Problems, Problem{Topic: topic, Partition: id, File: file, Byte: at, Offset: -1, IO: true, Reason: err.Error()})
+		// Nothing of the partition can be found: not checked, and the
+		// check goes on with the next partition.
+		ioProblem(dir, -1, err)
+		return pc
 	}
 	if m, err := readSyncFailure(fsys, dir, readBootID); err != nil {
 		ioProblem(filepath.Join(dir, syncFailFile), -1, err)
@@ -293,7 +291,7 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		}
 		_ = f.Close()
 	}
-	return pc, nil
+	return pc
 }
 
 // readFailed tells a read that failed (EIO...) from bytes that were read
