@@ -107,6 +107,15 @@ type Options struct {
 	// may lose records appended after them. The marker stays until an
 	// Open after a reboot. Default false: reboot first.
 	AcceptFailedSyncRisk bool
+	// AssumeRebooted says that the machine rebooted since every
+	// sync-failed marker was written: Open takes each as one of an earlier
+	// boot (whatever its boot id, or where none can be read), rescans from
+	// the failed segment (every segment for a damaged marker) and removes
+	// it. It is the way to clear a marker where the boot cannot be told
+	// (non-Linux, /proc unreadable: such a marker would otherwise refuse
+	// every Open). Set it only after a reboot: before one, it trusts the
+	// page cache as AcceptFailedSyncRisk does, and removes the marker too.
+	AssumeRebooted bool
 	// BootID tells the current boot (a sync-failed marker of the same
 	// boot refuses Open); default: the Linux boot id from
 	// /proc/sys/kernel/random/boot_id. An error (no boot id: non-Linux,
@@ -316,7 +325,7 @@ func (j *Journal) checkSyncFailures(names []string) error {
 			case m == nil:
 			case errors.Is(m.Err, ErrNewerVersion):
 				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
-			case m.SameBoot && !o.AcceptFailedSyncRisk:
+			case m.SameBoot && !o.AcceptFailedSyncRisk && !o.AssumeRebooted:
 				_, berr := o.BootID()
 				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(berr))
 			}

@@ -309,7 +309,8 @@ func (p *partition) recover() error {
 // taken as one of this boot: the option scans every segment and replaces
 // it by a valid marker of this boot naming segment 0. A marker of an
 // earlier boot: the same scan, and the marker goes once the recovery is
-// synced (dropMarker). A marker of a newer version refuses Open.
+// synced (dropMarker); so does any marker with Options.AssumeRebooted (a
+// damaged one: every segment). A marker of a newer version refuses Open.
 func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err error) {
 	o := &p.j.opts
 	m, err := readSyncFailure(p.j.fs, p.dir, o.BootID)
@@ -318,6 +319,17 @@ func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err e
 	}
 	if errors.Is(m.Err, ErrNewerVersion) {
 		return 0, false, m.Err
+	}
+	if o.AssumeRebooted {
+		// The caller says the machine rebooted since the failure.
+		m.SameBoot = false
+		p.syncFail = m
+		p.j.log.Warn("journal: taking the sync-failed marker as one of an earlier boot (Options.AssumeRebooted): scanning from the failed segment, then removing it",
+			"topic", p.topic, "partition", p.id, "failure", m.String())
+		if m.Err != nil {
+			return 0, true, nil
+		}
+		return m.Segment, true, nil
 	}
 	if m.SameBoot && !o.AcceptFailedSyncRisk {
 		_, berr := o.BootID()

@@ -449,3 +449,56 @@ func TestVerifyReadError(t *testing.T) {
 		t.Fatalf("a flipped bit: %v, corrupt %v, I/O errors %v", err, r.Corrupt(), r.IOErrors())
 	}
 }
+
+// Where no boot id can be read, a marker refuses every Open, and one with
+// AcceptFailedSyncRisk keeps it; Options.AssumeRebooted (the operator says
+// the machine rebooted) rescans from the failed segment and removes it.
+func TestSyncFailAssumeRebootedClearsMarker(t *testing.T) {
+	for _, damaged := range []bool{false, true} {
+		c := vfs.NewCrashFS(1)
+		o := quietOpts(c, nil)
+		o.BootID = noBoot
+		o.Durability = Relaxed
+		o.SyncInterval = 1 << 40
+		o.IndexInterval = 64
+		relaxedSyncFailure(t, c, o)
+		if damaged {
+			name := filepath.Join(partDir0, syncFailFile)
+			b, err := vfs.ReadFile(c, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 0x10
+			if err := vfs.WriteFileAtomic(c, name, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Crash() // the reboot, which no boot id tells
+		if _, err := Open("j", o); !errors.Is(err, ErrNeedsReboot) {
+			t.Fatalf("damaged %v: Open without a boot id: %v, want ErrNeedsReboot", damaged, err)
+		}
+		oa := o
+		oa.AcceptFailedSyncRisk = true
+		j := mustOpen(t, "j", oa)
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !markerExists(t, c) {
+			t.Fatalf("damaged %v: an accepted open without a boot id removed the marker", damaged)
+		}
+		or := o
+		or.AssumeRebooted = true
+		j = mustOpen(t, "j", or)
+		if _, end, _ := j.Bounds("t", 0); end != 1 {
+			t.Errorf("damaged %v: end %d after AssumeRebooted, want 1 (\"b\" is a hole on disk)", damaged, end)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if markerExists(t, c) {
+			t.Errorf("damaged %v: the marker stayed after an open with AssumeRebooted", damaged)
+		}
+		j = mustOpen(t, "j", o) // no longer refused
+		_ = j.Close()
+	}
+}
