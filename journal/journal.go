@@ -327,7 +327,7 @@ func (j *Journal) checkSyncFailures(names []string) error {
 				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
 			case m.SameBoot && !o.AcceptFailedSyncRisk && !o.AssumeRebooted:
 				_, berr := o.BootID()
-				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(berr))
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(j.dir, berr))
 			}
 		}
 	}

@@ -333,7 +333,7 @@ func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err e
 	}
 	if m.SameBoot && !o.AcceptFailedSyncRisk {
 		_, berr := o.BootID()
-		return 0, false, m.refusal(berr)
+		return 0, false, m.refusal(p.j.dir, berr)
 	}
 	p.syncFail = m
 	switch {

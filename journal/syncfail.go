@@ -141,13 +141,19 @@ func (m *SyncFailure) describe() string {
 }
 
 // refusal is Open's error for the marker m of the current boot (or of a
-// boot that cannot be told apart from it); bootErr: why there is no
-// current boot id.
-func (m *SyncFailure) refusal(bootErr error) error {
-	const rest = "Until the machine reboots, the page cache may serve bytes whose write-back failed: " +
+// boot that cannot be told apart from it) in the journal dir; bootErr: why
+// there is no current boot id.
+func (m *SyncFailure) refusal(dir string, bootErr error) error {
+	rest := "Until the machine reboots, the page cache may serve bytes whose write-back failed: " +
 		"a recovery now could keep records the disk does not hold and append after a hole. " +
-		"Reboot, then open the journal (recovery rescans the segment from the disk and removes the marker) and check it with `strom journal verify`; " +
-		"or, to open it now and accept that risk, set Options.AcceptFailedSyncRisk (`strom journal ... --accept-failed-sync-risk`)"
+		fmt.Sprintf("Reboot, then open the journal (recovery rescans the segment from the disk and removes the marker) and check it with `strom journal verify --dir %s`. ", dir) +
+		"To open it now and accept that risk, set Options.AcceptFailedSyncRisk: the --accept-failed-sync-risk flag of the strom command that opens the journal " +
+		"(strom server, strom sql, strom run, strom journal produce, consume or topics); the marker stays until an open after a reboot"
+	if m.Err != nil || m.BootID == "" || bootErr != nil {
+		// No boot id tells the reboot: only the operator can.
+		rest += fmt.Sprintf(". No boot id can tell a reboot here: after rebooting, clear the marker with Options.AssumeRebooted "+
+			"(`strom journal topics --dir %s --assume-rebooted`: the recovery rescans from the failed segment and removes it)", dir)
+	}
 	if m.Err != nil {
 		return fmt.Errorf("%w: %w: it is written after a failed sync, and without it the boot of that failure is unknown, so it is taken as this one. %s",
 			ErrNeedsReboot, m.Err, rest)

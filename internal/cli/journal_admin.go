@@ -16,25 +16,37 @@ func init() {
 
 func newJournalTopicsCmd() *cobra.Command {
 	var dir string
-	var accept bool
+	var accept, rebooted bool
 	cmd := &cobra.Command{
 		Use:   "topics --dir DIR",
 		Short: "List the topics of a journal with their partitions, offsets and sizes",
-		Args:  noArgs,
+		Long: `topics opens the journal (recovering it) and lists its topics with their
+partitions, offsets and sizes.
+
+A partition whose fsync failed in this boot (its sync-failed marker) is
+refused until the machine reboots; --` + acceptRiskFlag + ` opens it at that
+risk. The first open after a reboot rescans it from the disk and removes the
+marker. Where no boot id tells a reboot (not Linux, /proc unreadable, or a
+marker that records none or is damaged), the marker is refused in every boot:
+after rebooting, run this command with --` + assumeRebootedFlag + ` once (it rescans
+from the failed segment and removes the marker), then strom journal verify.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireDirTopic(cmd, dir, "", false); err != nil {
 				return err
 			}
-			return journalTopics(dir, accept, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return journalTopics(dir, journal.Options{AcceptFailedSyncRisk: accept, AssumeRebooted: rebooted}, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "the journal directory")
 	addAcceptRiskFlag(cmd, &accept)
+	cmd.Flags().BoolVar(&rebooted, assumeRebootedFlag, false,
+		"the machine rebooted since every fsync that failed: rescan those partitions from the failed segment and remove their sync-failed markers (for systems where no boot id tells a reboot; wrong before a reboot)")
 	return cmd
 }
 
-func journalTopics(dir string, accept bool, stdout, stderr io.Writer) error {
-	j, closeJ, err := openJournalWith(dir, false, journal.Options{AcceptFailedSyncRisk: accept}, stderr)
+func journalTopics(dir string, opts journal.Options, stdout, stderr io.Writer) error {
+	j, closeJ, err := openJournalWith(dir, false, opts, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,7 +95,8 @@ Exit status:
   2  usage error
   3  no damage found, but a read failed (I/O error): part was not checked
   4  no damage or read error, but a sync failed in this boot in some
-     partition: reboot and verify again`,
+     partition: reboot and verify again (where no boot id tells a reboot:
+     after it, strom journal topics --dir DIR --assume-rebooted, then verify)`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := requireDirTopic(cmd, dir, "", false); err != nil {
@@ -132,8 +145,8 @@ func journalVerify(dir string, stdout io.Writer) error {
 			pc.Topic, pc.Partition, pc.Start, pc.End, pc.Records, pc.Batches, pc.Segments, pc.Bytes, status)
 		if sf != nil {
 			if sf.SameBoot {
-				fmt.Fprintf(stdout, "  %s: %v; until a reboot what verify read may be pages whose write-back failed, not the disk: reboot, then verify again (the next open rescans the segment from the disk and removes the marker; journal commands refuse the partition until then unless --%s)\n",
-					sf.File, sf, acceptRiskFlag)
+				fmt.Fprintf(stdout, "  %s: %v; until a reboot what verify read may be pages whose write-back failed, not the disk: reboot, then verify again (the next open rescans the segment from the disk and removes the marker; strom commands that open the journal refuse the partition until then unless --%s). Where no boot id tells the reboot (the marker records none or is damaged, or this system has none), it stays: after the reboot run `strom journal topics --dir %s --%s` once (it rescans and removes the marker), then verify\n",
+					sf.File, sf, acceptRiskFlag, dir, assumeRebootedFlag)
 			} else {
 				fmt.Fprintf(stdout, "  %s: %v; in an earlier boot: this check read the disk; the next open rescans the segment and removes the marker\n", sf.File, sf)
 			}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"os"
@@ -123,5 +125,87 @@ func TestJournalVerifyReadError(t *testing.T) {
 	}
 	if code, out, _ := runJ(t, "", "verify", "--help"); code != 0 || !strings.Contains(out, "3  no damage found, but a read failed") {
 		t.Errorf("verify --help does not list exit 3: %s", out)
+	}
+}
+
+// strom sql, strom run and strom server open a journal too: they refuse a
+// partition whose sync failed in this boot with advice that names their
+// own flag, and --accept-failed-sync-risk opens it.
+func TestSyncFailedAcceptRiskSQLRunServer(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	jdir := filepath.Join(data, "journal")
+	if code, _, errs := runJ(t, "{\"a\":1}\n", "produce", "--dir", jdir, "--topic", "t"); code != 0 {
+		t.Fatal(errs)
+	}
+	writeSyncFailMarker(t, filepath.Join(jdir, "topics", "t", "0"), thisBoot(), time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC))
+	script := filepath.Join(t.TempDir(), "show.sql")
+	if err := os.WriteFile(script, []byte("SHOW TABLES;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmds := [][]string{
+		{"sql", "--journal-dir", jdir, "-e", "SHOW TABLES"},
+		{"run", script, "--journal-dir", jdir},
+		{"server", "--data-dir", data, "--addr", "127.0.0.1:0"},
+	}
+	for _, args := range cmds {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, &out, &errb)
+		for _, want := range []string{"needs a reboot after a failed sync", "--accept-failed-sync-risk flag of the strom command", "strom " + args[0]} {
+			if code != 1 || !strings.Contains(errb.String(), want) {
+				t.Errorf("%v: exit %d, want 1 and %q: %s%s", args, code, want, out.String(), errb.String())
+			}
+		}
+	}
+	for _, args := range cmds[:2] {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), append(args, "--accept-failed-sync-risk"), &out, &errb); code != 0 {
+			t.Errorf("%v --accept-failed-sync-risk: exit %d: %s%s", args, code, out.String(), errb.String())
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sout, serr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append(cmds[2], "--accept-failed-sync-risk"), &sout, &serr) }()
+	pollFor(t, "the server with --accept-failed-sync-risk", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("server --accept-failed-sync-risk: exit %d: %s%s", code, sout.String(), serr.String())
+		default:
+		}
+		return strings.Contains(sout.String(), "/?token=")
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("server: exit %d after the cancel: %s", code, serr.String())
+	}
+}
+
+// A marker that records no boot id is refused in every boot, with advice
+// to clear it after the reboot with topics --assume-rebooted, which
+// rescans the partition and removes it.
+func TestJournalTopicsAssumeRebooted(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runJ(t, "{\"a\":1}\n{\"a\":2}\n", "produce", "--dir", dir, "--topic", "t"); code != 0 {
+		t.Fatal(errs)
+	}
+	marker := writeSyncFailMarker(t, filepath.Join(dir, "topics", "t", "0"), "", time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC))
+	code, _, errs := runJ(t, "", "topics", "--dir", dir)
+	if want := "strom journal topics --dir " + dir + " --assume-rebooted"; code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("topics: exit %d, want 1 and %q: %s", code, want, errs)
+	}
+	code, out, errs := runJ(t, "", "verify", "--dir", dir)
+	if code != 4 || !strings.Contains(out, "--assume-rebooted") {
+		t.Errorf("verify: exit %d, want 4 and the --assume-rebooted advice: %s%s", code, out, errs)
+	}
+	code, out, errs = runJ(t, "", "topics", "--dir", dir, "--assume-rebooted")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("topics --assume-rebooted: exit %d: %s%s", code, out, errs)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Errorf("the marker stayed after topics --assume-rebooted: %v", err)
+	}
+	if code, out, errs := runJ(t, "", "verify", "--dir", dir); code != 0 {
+		t.Errorf("verify after topics --assume-rebooted: exit %d: %s%s", code, out, errs)
 	}
 }
