@@ -44,7 +44,10 @@
 // refuses the partition in the same boot (or where the boot cannot be
 // told) with ErrNeedsReboot, unless Options.AcceptFailedSyncRisk; after a
 // reboot Open rescans from the failed segment and removes the marker
-// (docs/format/journal.md §5.1). When the marker cannot be written the
+// (docs/format/journal.md §5.1). Every partition's marker is read before
+// any partition is recovered, so a refusal changes no file. Where no boot
+// id tells a reboot, Options.AssumeRebooted (after one) clears the
+// marker. When the marker cannot be written the
 // error says that nothing enforces the reboot. A failed write (EIO,
 // ENOSPC, short write) fails the appends of that group commit and cuts
 // the partial bytes off.
