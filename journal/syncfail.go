@@ -180,10 +180,16 @@ func (p *partition) writeSyncFailure(act *segment, synced int64, err error) (*Sy
 	p.mu.Unlock()
 	m := &SyncFailure{File: filepath.Join(p.dir, syncFailFile), BootID: currentBoot(p.j.opts.BootID), Time: p.j.opts.Now().UTC().Truncate(time.Millisecond),
 		Segment: act.base, Synced: min(synced, act.size), End: act.size, Reason: err.Error(), SameBoot: true}
-	if prev != nil && prev.Err == nil && prev.Segment < m.Segment {
+	if prev != nil && prev.Err == nil && prev.Segment <= m.Segment {
 		m.Reason = fmt.Sprintf("%s; later a sync of segment %s failed too (bytes %d to %d of it may not be on disk): %s",
 			prev.Reason, filepath.Base(segName("", m.Segment, ".log")), m.Synced, m.End, m.Reason)
-		m.Time, m.Segment, m.Synced, m.End = prev.Time, prev.Segment, prev.Synced, prev.End
+		if prev.Segment == m.Segment {
+			// The same segment: from the earlier synced end on.
+			m.Synced = min(prev.Synced, m.Synced)
+		} else {
+			m.Segment, m.Synced, m.End = prev.Segment, prev.Synced, prev.End
+		}
+		m.Time = prev.Time
 	}
 	if len(m.Reason) > maxFailReason {
 		m.Reason = m.Reason[:maxFailReason]

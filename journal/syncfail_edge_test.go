@@ -218,3 +218,40 @@ func TestVerifyReadDirEIO(t *testing.T) {
 		t.Errorf("want an I/O problem and partition 1 checked: %+v", r)
 	}
 }
+
+// A second failed sync of the same segment keeps the earlier synced end:
+// the bytes from there on may not be on disk.
+func TestSecondSyncFailureSameSegmentKeepsEarlierSynced(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	o := quietOpts(c, nil)
+	o.BootID = bootIs("boot-A")
+	o.Durability = Relaxed
+	o.SyncInterval = 1 << 40
+	relaxedSyncFailure(t, c, o)
+	name := filepath.Join(partDir0, syncFailFile)
+	read := func() SyncFailure {
+		t.Helper()
+		b, err := vfs.ReadFile(c, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := decodeSyncFailure(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	first := read()
+	oa := o
+	oa.AcceptFailedSyncRisk = true
+	j := mustOpen(t, "j", oa)
+	mustAppend(t, j, "t", 0, fixedRecord("c", 2))
+	c.Inject(vfs.Fault{Op: vfs.OpSync, N: 1, Path: ".log"})
+	if err := j.Close(); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Close: %v, want the second failed sync", err)
+	}
+	m := read()
+	if m.Segment != 0 || m.Synced != first.Synced || m.End <= first.End || !m.Time.Equal(first.Time) {
+		t.Errorf("marker after a second failed sync of segment 0: %+v; want segment 0, synced %d, end beyond %d, the first failure's time", m, first.Synced, first.End)
+	}
+}
