@@ -39,8 +39,18 @@
 // ErrReadOnly. In Durable mode the active segment is first cut back to its
 // synced end, so that a reopen recovers the partition from what is on
 // disk; in Relaxed mode (or when that cut fails) only a restart after a
-// reboot is safe (docs/format/journal.md §5.1). A failed write (EIO, ENOSPC, short write) fails the
-// appends of that group commit and cuts the partial bytes off.
+// reboot is safe, and the partition enforces it: it durably writes a
+// sync-failed marker with the Linux boot id (Options.BootID), and Open
+// refuses the partition in the same boot (or where the boot cannot be
+// told) with ErrNeedsReboot, unless Options.AcceptFailedSyncRisk; after a
+// reboot Open rescans from the failed segment and removes the marker
+// (docs/format/journal.md §5.1). Every partition's marker is read before
+// any partition is recovered, so a refusal changes no file. Where no boot
+// id tells a reboot, Options.AssumeRebooted (after one) clears the
+// marker. When the marker cannot be written the
+// error says that nothing enforces the reboot. A failed write (EIO,
+// ENOSPC, short write) fails the appends of that group commit and cuts
+// the partial bytes off.
 //
 // AppendAsync is Append for a producer that keeps several batches in
 // flight (as a Kafka producer with max.in.flight, or JetStream's

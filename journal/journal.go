@@ -99,6 +99,28 @@ type Options struct {
 	// transaction.abort.timed.out.transaction.cleanup.interval.ms); default
 	// 10s, < 0 never on its own (ExpireTransactions runs it).
 	TransactionCheck time.Duration
+	// AcceptFailedSyncRisk opens a partition whose sync failed in this
+	// boot (its sync-failed marker, docs/format/journal.md §5.1) instead
+	// of refusing it with ErrNeedsReboot: the recovery then reads the
+	// page cache, which may hold bytes whose write-back failed, so reads
+	// may return records the disk does not hold and a later power loss
+	// may lose records appended after them. The marker stays until an
+	// Open after a reboot. Default false: reboot first.
+	AcceptFailedSyncRisk bool
+	// AssumeRebooted says that the machine rebooted since every
+	// sync-failed marker was written: Open takes each as one of an earlier
+	// boot (whatever its boot id, or where none can be read), rescans from
+	// the failed segment (every segment for a damaged marker) and removes
+	// it. It is the way to clear a marker where the boot cannot be told
+	// (non-Linux, /proc unreadable: such a marker would otherwise refuse
+	// every Open). Set it only after a reboot: before one, it trusts the
+	// page cache as AcceptFailedSyncRisk does, and removes the marker too.
+	AssumeRebooted bool
+	// BootID tells the current boot (a sync-failed marker of the same
+	// boot refuses Open); default: the Linux boot id from
+	// /proc/sys/kernel/random/boot_id. An error (no boot id: non-Linux,
+	// unreadable) counts as the same boot. Tests fake reboots with it.
+	BootID func() (string, error)
 }
 
 func (o *Options) fill() error {
@@ -137,6 +159,9 @@ func (o *Options) fill() error {
 	}
 	if o.TransactionCheck == 0 {
 		o.TransactionCheck = 10 * time.Second
+	}
+	if o.BootID == nil {
+		o.BootID = readBootID
 	}
 	switch {
 	case o.Durability != Durable && o.Durability != Relaxed:
@@ -216,6 +241,11 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
 	}
+	// §5.1: a refusal changes no file, so every partition's sync-failed
+	// marker is checked before any partition is recovered.
+	if err := j.checkSyncFailures(names); err != nil {
+		return nil, err
+	}
 	if err := j.loadRegistry(); err != nil {
 		return nil, err
 	}
@@ -250,16 +280,58 @@ func (j *Journal) openTopic(name string) error {
 	if err != nil {
 		return fmt.Errorf("journal: topic %q: %w", name, err)
 	}
+	n, err := decodeTopicMeta(b)
+	if err != nil {
+		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+	}
+	return j.openPartitions(name, tdir, n)
+}
+
+// decodeTopicMeta returns the partition count in topic.meta.
+func decodeTopicMeta(b []byte) (int, error) {
 	pl, err := decodeEnvelope(magicTopic, b)
 	if errors.Is(err, ErrNewerVersion) {
-		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+		return 0, err
 	}
 	f := fixed{b: pl}
 	n := int(f.u32())
 	if err != nil || !f.done() || n < 1 {
-		return fmt.Errorf("journal: topic %q metadata: %w", name, errors.Join(err, ErrCorrupt))
+		return 0, errors.Join(err, ErrCorrupt)
 	}
-	return j.openPartitions(name, tdir, n)
+	return n, nil
+}
+
+// checkSyncFailures reads the sync-failed marker of every partition of the
+// topics names and returns the error that refuses Open for the first one
+// that would be refused (checkSyncFailure), before any file is changed. A
+// topic whose metadata cannot be read is left to openTopic.
+func (j *Journal) checkSyncFailures(names []string) error {
+	o := &j.opts
+	for _, name := range names {
+		tdir := j.topicDir(name)
+		b, err := vfs.ReadFile(j.fs, filepath.Join(tdir, "topic.meta"))
+		if err != nil {
+			continue
+		}
+		n, err := decodeTopicMeta(b)
+		if err != nil {
+			continue
+		}
+		for i := range n {
+			m, err := readSyncFailure(j.fs, filepath.Join(tdir, fmt.Sprint(i)), o.BootID)
+			switch {
+			case err != nil:
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, err)
+			case m == nil:
+			case errors.Is(m.Err, ErrNewerVersion):
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
+			case m.SameBoot && !o.AcceptFailedSyncRisk && !o.AssumeRebooted:
+				_, berr := o.BootID()
+				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(j.dir, berr))
+			}
+		}
+	}
+	return nil
 }
 
 // openPartitions opens the n partitions of topic name in tdir and registers it

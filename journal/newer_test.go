@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stromio/strom/internal/vfs"
@@ -220,5 +221,126 @@ func TestNewerVersionRefused(t *testing.T) {
 		m := logs(t, pdir)
 		envelope(t, m[len(m)-1][:len(m[len(m)-1])-len(".log")]+".timeindex")
 		openFails(t, dir, o)
+	})
+}
+
+// TestNewerVersionFileKinds: docs/format/journal.md §5.2 for each
+// metadata file kind not covered above, a version this build does not know
+// under a good checksum: log-start and the producer registry (transaction
+// state) refuse Open and stay as they are; a consumer group's offsets are
+// read only by GroupOffsets and CommitOffsets, which fail (not as damage)
+// and leave the file; producer.snapshot is ignored and the state rebuilt
+// from the log; clean is ignored (the active segment is scanned). The
+// sync-failed marker: TestSyncFailMarkerNewer.
+func TestNewerVersionFileKinds(t *testing.T) {
+	ctx := t.Context()
+	setup := func(t *testing.T) (*vfs.CrashFS, Options, int64) {
+		c := vfs.NewCrashFS(1)
+		o := quietOpts(c, nil)
+		j := mustOpen(t, "j", o)
+		if err := j.CreateTopic("t", 1); err != nil {
+			t.Fatal(err)
+		}
+		p, err := j.NewProducer("idem")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Append(ctx, "t", 0, fixedRecord("a", 0)); err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := p.ID()
+		if err := j.CommitOffsets("g", map[TopicPartition]int64{{Topic: "t", Partition: 0}: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// A log start of 0, as retention would have written it.
+		if err := vfs.WriteFileAtomic(c, "j/topics/t/0/"+startFile, encodeEnvelope(magicStart, binary.BigEndian.AppendUint64(nil, 0))); err != nil {
+			t.Fatal(err)
+		}
+		return c, o, pid
+	}
+	// newer makes name an envelope of the next version with a good CRC
+	// and returns its bytes.
+	newer := func(t *testing.T, c *vfs.CrashFS, name string) []byte {
+		t.Helper()
+		b, err := vfs.ReadFile(c, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		binary.BigEndian.PutUint32(b[8:], envelopeVersion+1)
+		binary.BigEndian.PutUint32(b[len(b)-4:], crc(b[:len(b)-4]))
+		if err := vfs.WriteFileAtomic(c, name, b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	same := func(t *testing.T, c *vfs.CrashFS, name string, want []byte) {
+		t.Helper()
+		if b, err := vfs.ReadFile(c, name); err != nil || !bytes.Equal(b, want) {
+			t.Fatalf("%s changed (%v)", name, err)
+		}
+	}
+	isNewer := func(t *testing.T, what string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrNewerVersion) || errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s: %v, want ErrNewerVersion and not ErrCorrupt", what, err)
+		}
+	}
+	for _, name := range []string{"j/topics/t/0/" + startFile, "j/" + producersFile} {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			c, o, _ := setup(t)
+			b := newer(t, c, name)
+			j, err := Open("j", o)
+			if err == nil {
+				j.Close()
+			}
+			isNewer(t, "Open", err)
+			same(t, c, name, b)
+		})
+	}
+	t.Run("group offsets", func(t *testing.T) {
+		c, o, _ := setup(t)
+		name := "j/groups/g.offsets"
+		b := newer(t, c, name)
+		j := mustOpen(t, "j", o)
+		defer j.Close()
+		_, err := j.GroupOffsets("g")
+		isNewer(t, "GroupOffsets", err)
+		isNewer(t, "CommitOffsets", j.CommitOffsets("g", map[TopicPartition]int64{{Topic: "t", Partition: 0}: 2}))
+		same(t, c, name, b)
+	})
+	t.Run("producer snapshot", func(t *testing.T) {
+		c, o, pid := setup(t)
+		logs := &logBuf{}
+		o.Logger = quietOpts(c, logs).Logger
+		newer(t, c, "j/topics/t/0/"+snapshotFile)
+		j := mustOpen(t, "j", o)
+		defer j.Close()
+		if !strings.Contains(logs.String(), "ignoring the producer snapshot") {
+			t.Errorf("no warning about the ignored snapshot: %s", logs)
+		}
+		p := j.topics["t"].parts[0]
+		p.mu.Lock()
+		s := p.ps.prods[pid]
+		p.mu.Unlock()
+		if s == nil || len(s.batches) != 1 || s.batches[0].first != 0 || s.batches[0].off != 0 {
+			t.Fatalf("producer %d state %+v, want its batch rebuilt from the log", pid, s)
+		}
+	})
+	t.Run("clean", func(t *testing.T) {
+		c, o, _ := setup(t)
+		logs := &logBuf{}
+		o.Logger = quietOpts(c, logs).Logger
+		newer(t, c, "j/topics/t/0/"+cleanFile)
+		j := mustOpen(t, "j", o)
+		defer j.Close()
+		if !strings.Contains(logs.String(), "clean-shutdown marker does not match the log, scanning") {
+			t.Errorf("the newer clean marker was not ignored: %s", logs)
+		}
+		if _, end, _ := j.Bounds("t", 0); end != 1 {
+			t.Errorf("end %d, want 1", end)
+		}
 	})
 }

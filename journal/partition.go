@@ -40,11 +40,15 @@ type partition struct {
 	quar   *Quarantine // non-nil: damaged, see quarantine.go (mu)
 	notify chan struct{}
 	ps     prodTable // producer state (producer.go); changed under mu by the holder of wmu
+	// syncFail: the partition's sync-failed marker (syncfail.go), written
+	// by failSync or kept by an Open with Options.AcceptFailedSyncRisk.
+	syncFail *SyncFailure // (mu)
 
 	// The file lock and what it guards (the writer's state).
 	wmu      sync.Mutex
 	w        vfs.WFile     // write handle of the active segment
 	alloc    int64         // size of the active segment's file (>= its size: zeros after it)
+	synced   int64         // bytes of the active segment known to be on disk (the last successful sync)
 	dirty    bool          // written since the last sync
 	stopped  bool          // shutdown ran: nothing may be written any more
 	closeErr error         // shutdown could not finish (no clean-shutdown marker); Close reports it
@@ -97,6 +101,13 @@ func openPartition(j *Journal, topic string, id int, dir string) (*partition, er
 func (p *partition) recover() error {
 	fsys, o := p.j.fs, &p.j.opts
 	names, err := fsys.ReadDir(p.dir)
+	if err != nil {
+		return err
+	}
+	// A sync-failed marker (§5.1) of this boot refuses the partition
+	// before anything is read or changed; one of an earlier boot makes
+	// the segments from the failed one on be scanned whole from the disk.
+	rescanFrom, dropMarker, err := p.checkSyncFailure()
 	if err != nil {
 		return err
 	}
@@ -172,7 +183,7 @@ func (p *partition) recover() error {
 			return err
 		}
 		active := i == len(bases)-1
-		if active && clean != nil {
+		if active && clean != nil && base < rescanFrom {
 			if p.cleanMatches(clean, base, info.Size) {
 				err := s.loadIndexes(fsys, p.dir, info.Size)
 				if err == nil {
@@ -189,7 +200,7 @@ func (p *partition) recover() error {
 			}
 			p.j.log.Warn("journal: clean-shutdown marker does not match the log, scanning", "topic", p.topic, "partition", p.id)
 		}
-		if !active {
+		if !active && base < rescanFrom {
 			err := s.loadIndexes(fsys, p.dir, info.Size)
 			if err == nil {
 				err = s.checkTail(info.Size)
@@ -262,6 +273,7 @@ func (p *partition) recover() error {
 	if err := p.w.Sync(); err != nil { // makes a truncation (and the zeros' size) durable
 		return err
 	}
+	p.synced = act.size
 	if clean != nil {
 		// The marker goes before anything is appended: otherwise a crash
 		// could leave a marker that skips the scan of a torn tail.
@@ -270,6 +282,16 @@ func (p *partition) recover() error {
 		}
 		removed = true
 	}
+	if dropMarker {
+		// After the scan and the sync above: the recovered log is the
+		// disk's, made durable.
+		if err := fsys.Remove(filepath.Join(p.dir, syncFailFile)); err != nil && !vfs.IsNotExist(err) {
+			return err
+		}
+		p.syncFail = nil
+		removed = true
+		p.j.log.Warn("journal: recovered after a failed sync in an earlier boot; removed the sync-failed marker", "topic", p.topic, "partition", p.id)
+	}
 	if removed {
 		if err := fsys.SyncDir(p.dir); err != nil {
 			return err
@@ -277,6 +299,68 @@ func (p *partition) recover() error {
 	}
 	p.hw, p.hwPos = act.next, act.size
 	return nil
+}
+
+// checkSyncFailure reads the partition's sync-failed marker (§5.1). With
+// none, rescanFrom is MaxInt64. A marker of this boot (or of a boot that
+// cannot be told apart from it) is an ErrNeedsReboot error, unless
+// Options.AcceptFailedSyncRisk: then the segments from the failed one on
+// are scanned (rescanFrom) and the marker is kept. A damaged marker is
+// taken as one of this boot: the option scans every segment and replaces
+// it by a valid marker of this boot naming segment 0. A marker of an
+// earlier boot: the same scan, and the marker goes once the recovery is
+// synced (dropMarker); so does any marker with Options.AssumeRebooted (a
+// damaged one: every segment). A marker of a newer version refuses Open.
+func (p *partition) checkSyncFailure() (rescanFrom int64, dropMarker bool, err error) {
+	o := &p.j.opts
+	m, err := readSyncFailure(p.j.fs, p.dir, o.BootID)
+	if err != nil || m == nil {
+		return math.MaxInt64, false, err
+	}
+	if errors.Is(m.Err, ErrNewerVersion) {
+		return 0, false, m.Err
+	}
+	if o.AssumeRebooted {
+		// The caller says the machine rebooted since the failure.
+		m.SameBoot = false
+		p.syncFail = m
+		p.j.log.Warn("journal: taking the sync-failed marker as one of an earlier boot (Options.AssumeRebooted): scanning from the failed segment, then removing it",
+			"topic", p.topic, "partition", p.id, "failure", m.String())
+		if m.Err != nil {
+			return 0, true, nil
+		}
+		return m.Segment, true, nil
+	}
+	if m.SameBoot && !o.AcceptFailedSyncRisk {
+		_, berr := o.BootID()
+		return 0, false, m.refusal(p.j.dir, berr)
+	}
+	p.syncFail = m
+	switch {
+	case m.Err != nil:
+		// Its boot is taken as this one: removing it would leave nothing
+		// that makes an open after the reboot rescan. It is replaced by a
+		// valid marker of this boot naming segment 0 (all of them).
+		r := &SyncFailure{File: m.File, BootID: currentBoot(o.BootID), Time: o.Now().UTC().Truncate(time.Millisecond), SameBoot: true,
+			Reason: fmt.Sprintf("replaces a damaged marker accepted with Options.AcceptFailedSyncRisk (%v): the failed segment is unknown, so every segment is rescanned after a reboot", m.Err)}
+		if len(r.Reason) > maxFailReason {
+			r.Reason = r.Reason[:maxFailReason]
+		}
+		if err := vfs.WriteFileAtomic(p.j.fs, r.File, r.encode()); err != nil {
+			return 0, false, fmt.Errorf("replacing the damaged sync-failed marker: %w", err)
+		}
+		p.syncFail = r
+		p.j.log.Error("journal: damaged sync-failed marker accepted (Options.AcceptFailedSyncRisk): scanning every segment; replaced it by a marker of this boot naming segment 0, so every segment is rescanned after a reboot",
+			"topic", p.topic, "partition", p.id, "err", m.Err)
+		return 0, false, nil
+	case m.SameBoot:
+		p.j.log.Error("journal: opening a partition whose sync failed in this boot (Options.AcceptFailedSyncRisk): reads may return records the disk does not hold; the marker stays until an open after a reboot",
+			"topic", p.topic, "partition", p.id, "failure", m.describe())
+		return m.Segment, false, nil
+	}
+	p.j.log.Warn("journal: a sync failed in an earlier boot: scanning from the failed segment", "topic", p.topic, "partition", p.id,
+		"failure", m.describe())
+	return m.Segment, true, nil
 }
 
 func (p *partition) cleanMatches(b []byte, base, size int64) bool {
@@ -425,7 +509,10 @@ func (p *partition) fail(err error) error {
 // hwPos is the synced end (nothing beyond it was acked), so the file is
 // cut back there and fsynced, best effort: when that works a reopen finds
 // the durable log. In Relaxed mode (acked records after the last sync)
-// or when the cut fails, nothing is promised of a reopen before a reboot.
+// or when the cut fails, nothing is promised of a reopen before a reboot,
+// and the sync-failed marker (syncfail.go) is written so that Open
+// refuses the partition until a reboot; when that write fails too, the
+// error says that nothing enforces it.
 func (p *partition) failSync(err error) error {
 	if p.failure() != nil {
 		return p.fail(err)
@@ -449,7 +536,17 @@ func (p *partition) failSync(err error) error {
 			"segment", act.base, "byte", end, "err", terr)
 		err = errors.Join(err, terr)
 	}
-	return p.failWith(err, "a reopen before a reboot may read data the disk does not hold: restart after a reboot and check with `strom journal verify`")
+	marker := filepath.Join(p.dir, syncFailFile)
+	m, merr := p.writeSyncFailure(act, p.synced, err)
+	if merr != nil {
+		p.j.log.Error("journal: cannot write the sync-failed marker: nothing stops a reopen before a reboot", "topic", p.topic, "partition", p.id,
+			"file", marker, "err", merr)
+		return p.failWith(err, fmt.Sprintf("a reopen before a reboot may read data the disk does not hold, and the marker %s that makes Open refuse it could not be written (%v), so nothing enforces this: do not reopen the journal before a reboot, then check it with `strom journal verify`", marker, merr))
+	}
+	p.mu.Lock()
+	p.syncFail = m
+	p.mu.Unlock()
+	return p.failWith(err, fmt.Sprintf("a reopen before a reboot may read data the disk does not hold, so Open refuses this partition until the machine reboots (marker %s): reboot, then open the journal and check it with `strom journal verify`", marker))
 }
 
 // failWith is fail with advice instead of "reopen the journal to recover".
@@ -617,10 +714,17 @@ func (p *partition) advance(act *segment) {
 // zero-filled blocks; a sync after the file grew carries the new size
 // too, as fdatasync does), by fsync otherwise.
 func (p *partition) syncData() error {
+	act := p.segs[len(p.segs)-1]
+	var err error
 	if p.j.opts.Preallocate > 0 {
-		return p.w.Datasync()
+		err = p.w.Datasync()
+	} else {
+		err = p.w.Sync()
 	}
-	return p.w.Sync()
+	if err == nil {
+		p.synced = act.size
+	}
+	return err
 }
 
 // zeros is what zeroFill writes, a piece at a time.
@@ -673,6 +777,7 @@ func (p *partition) cut(act *segment) error {
 		if err := p.w.Sync(); err != nil {
 			return p.failSync(err)
 		}
+		p.synced = act.size
 		return nil
 	}
 	if err := p.syncData(); err != nil {
@@ -705,7 +810,7 @@ func (p *partition) roll(act *segment, next int64) error {
 		return fmt.Errorf("journal: roll %v: %w", p, err)
 	}
 	_ = p.w.Close()
-	p.w, p.alloc = w, 0
+	p.w, p.alloc, p.synced = w, 0, 0
 	s := newSegment(next, p.j.opts.Now())
 	s.r = r
 	p.mu.Lock()

@@ -7,6 +7,9 @@ type PartitionStats struct {
 	Bytes      int64       // bytes of whole batches in the segments
 	Quarantine *Quarantine // non-nil: the partition is quarantined
 	Failed     error       // non-nil: the partition takes no appends, and why
+	// SyncFailure: the partition's sync-failed marker (a failed sync in
+	// this session, or one that Options.AcceptFailedSyncRisk opened).
+	SyncFailure *SyncFailure
 }
 
 // Stats describes a partition of topic.
@@ -24,6 +27,10 @@ func (j *Journal) Stats(topic string, partition int) (PartitionStats, error) {
 	if p.quar != nil {
 		q := *p.quar
 		st.Quarantine = &q
+	}
+	if p.syncFail != nil {
+		m := *p.syncFail
+		st.SyncFailure = &m
 	}
 	return st, nil
 }

@@ -32,6 +32,10 @@ type PartitionCheck struct {
 	Start     int64 // the log start offset
 	End       int64 // the offset after the last record of the last valid batch
 	Problems  []Problem
+	// SyncFailure is the partition's sync-failed marker (docs/format/
+	// journal.md §5.1), nil when there is none. When SameBoot, what this
+	// check read may be pages whose write-back failed, not the disk.
+	SyncFailure *SyncFailure
 }
 
 // Problem is one thing Verify found wrong.
@@ -45,7 +49,10 @@ type Problem struct {
 	// Data is true when records or the metadata needed to read them are
 	// damaged; false for a cache or a leftover that Open repairs (an index
 	// file, an incomplete topic).
-	Data   bool
+	Data bool
+	// IO is true when a read of File failed (EIO...): not damage found in
+	// the bytes but bytes that could not be checked (Data is false).
+	IO     bool
 	Reason string
 }
 
@@ -71,12 +78,35 @@ func (p Problem) String() string {
 	if !p.Data {
 		kind = "repaired on open"
 	}
+	if p.IO {
+		return fmt.Sprintf("%s: I/O error reading %s (not damage found in the data: the device or filesystem failed the read; what follows was not checked): %s", where, p.File, p.Reason)
+	}
 	return fmt.Sprintf("%s: %s: %s", where, kind, p.Reason)
 }
 
 // Corrupt reports whether a problem damages data (Problem.Data).
 func (r *VerifyReport) Corrupt() bool {
 	return slices.ContainsFunc(r.All(), func(p Problem) bool { return p.Data })
+}
+
+// IOErrors reports whether a read failed (Problem.IO): part of the journal
+// was not checked.
+func (r *VerifyReport) IOErrors() bool {
+	return slices.ContainsFunc(r.All(), func(p Problem) bool { return p.IO })
+}
+
+// SyncFailedThisBoot returns the partitions whose sync failed in this boot
+// (or in a boot that cannot be told from it): what Verify read there may
+// not be what the disk holds, so the check is not conclusive until a
+// reboot.
+func (r *VerifyReport) SyncFailedThisBoot() []PartitionCheck {
+	var out []PartitionCheck
+	for _, pc := range r.Partitions {
+		if pc.SyncFailure != nil && pc.SyncFailure.SameBoot {
+			out = append(out, pc)
+		}
+	}
+	return out
 }
 
 // All returns every problem, the topic-level ones first.
@@ -96,6 +126,11 @@ func (r *VerifyReport) All() []Problem {
 // be read); what is wrong with the data is in the report. fsys nil means
 // the operating system's filesystem.
 //
+// A read that fails (EIO...) is a Problem with IO set, not damage, and
+// the check goes on with the next file it can read. A partition's
+// sync-failed marker is in PartitionCheck.SyncFailure, compared with the
+// current Linux boot id.
+//
 // Run it on a journal no process has open, or expect a partial batch at
 // the end of an active segment being written.
 func Verify(dir string, fsys vfs.FS) (*VerifyReport, error) {
@@ -109,14 +144,12 @@ func Verify(dir string, fsys vfs.FS) (*VerifyReport, error) {
 	}
 	r := &VerifyReport{}
 	for _, name := range names {
-		if err := verifyTopic(fsys, r, filepath.Join(tdir, name), name); err != nil {
-			return r, err
-		}
+		verifyTopic(fsys, r, filepath.Join(tdir, name), name)
 	}
 	return r, nil
 }
 
-func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
+func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) {
 	meta := filepath.Join(dir, "topic.meta")
 	b, err := vfs.ReadFile(fsys, meta)
 	n := -1
@@ -124,9 +157,10 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 	case vfs.IsNotExist(err):
 		r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: meta, Byte: -1, Offset: -1,
 			Reason: "no topic.meta: an incomplete CreateTopic (Open removes the topic)"})
-		return nil
+		return
 	case err != nil:
-		return fmt.Errorf("journal: verify topic %q: %w", name, err)
+		r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: meta, Byte: -1, Offset: -1, IO: true, Reason: err.Error()})
+		return
 	}
 	pl, err := decodeEnvelope(magicTopic, b)
 	f := fixed{b: pl}
@@ -138,7 +172,9 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 		// Check the partition directories there are.
 		ents, err := fsys.ReadDir(dir)
 		if err != nil {
-			return err
+			// Those partitions are not checked: an I/O problem, not a
+			// stop (the other topics are checked).
+			r.Problems = append(r.Problems, Problem{Topic: name, Partition: -1, File: dir, Byte: -1, Offset: -1, IO: true, Reason: err.Error()})
 		}
 		for _, e := range ents {
 			if i, err := strconv.Atoi(e); err == nil && i >= 0 {
@@ -147,28 +183,34 @@ func verifyTopic(fsys vfs.FS, r *VerifyReport, dir, name string) error {
 		}
 	}
 	for i := range n {
-		pc, err := verifyPartition(fsys, filepath.Join(dir, strconv.Itoa(i)), name, i)
-		if err != nil {
-			return err
-		}
-		r.Partitions = append(r.Partitions, pc)
+		r.Partitions = append(r.Partitions, verifyPartition(fsys, filepath.Join(dir, strconv.Itoa(i)), name, i))
 	}
-	return nil
 }
 
-func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, error) {
+func verifyPartition(fsys vfs.FS, dir, topic string, id int) PartitionCheck {
 	pc := PartitionCheck{Topic: topic, Partition: id}
 	problem := func(file string, at, off int64, sealed, data bool, reason string) {
 		pc.Problems = append(pc.Problems, Problem{Topic: topic, Partition: id, File: file, Byte: at, Offset: off,
 			Sealed: sealed, Data: data, Reason: reason})
 	}
+	ioProblem := func(file string, at int64, err error) {
+		pc.Problems = append(pc.Problems, Problem{Topic: topic, Partition: id, File: file, Byte: at, Offset: -1, IO: true, Reason: err.Error()})
+	}
 	names, err := fsys.ReadDir(dir)
 	if vfs.IsNotExist(err) {
 		problem(dir, -1, -1, false, true, "the partition directory is missing")
-		return pc, nil
+		return pc
 	}
 	if err != nil {
-		return pc, fmt.Errorf("journal: verify topic %q partition %d: %w", topic, id, err)
+		// Nothing of the partition can be found: not checked, and the
+		// check goes on with the next partition.
+		ioProblem(dir, -1, err)
+		return pc
+	}
+	if m, err := readSyncFailure(fsys, dir, readBootID); err != nil {
+		ioProblem(filepath.Join(dir, syncFailFile), -1, err)
+	} else {
+		pc.SyncFailure = m
 	}
 	if b, err := vfs.ReadFile(fsys, filepath.Join(dir, startFile)); err == nil {
 		pl, err := decodeEnvelope(magicStart, b)
@@ -178,7 +220,7 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 			pc.Start = 0
 		}
 	} else if !vfs.IsNotExist(err) {
-		return pc, err
+		ioProblem(filepath.Join(dir, startFile), -1, err)
 	}
 	bases := segBases(names, ".log")
 	// Segments wholly below the log start are removed by Open.
@@ -195,7 +237,9 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		sealed := i < len(bases)-1
 		info, err := fsys.Stat(name)
 		if err != nil {
-			return pc, err
+			ioProblem(name, -1, err)
+			contiguous = false
+			continue
 		}
 		pc.Segments++
 		if i > 0 && contiguous && base != pc.End {
@@ -203,20 +247,25 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		}
 		f, err := fsys.Open(name)
 		if err != nil {
-			return pc, err
+			ioProblem(name, -1, err)
+			contiguous = false
+			continue
 		}
 		c := checkSegment(f, info.Size, base, nil)
 		size := info.Size // the logical size: the file less the zeros after the last batch of the active segment
-		if !sealed {
-			if size, err = logicalSize(f, info.Size, &c); err != nil {
-				_ = f.Close()
-				return pc, err
+		if !sealed && c.err != nil && !readFailed(c.err) {
+			var zerr error
+			if size, zerr = logicalSize(f, info.Size, &c); zerr != nil {
+				c.err, size = zerr, info.Size
 			}
 		}
 		pc.Bytes += size
 		pc.Batches += c.batches
 		pc.Records += c.records
-		if c.err != nil {
+		switch {
+		case c.err != nil && readFailed(c.err):
+			ioProblem(name, c.good, fmt.Errorf("at byte %d (offset %d): %w", c.good, c.next, c.err))
+		case c.err != nil:
 			problem(name, c.good, c.next, sealed, true, c.err.Error())
 		}
 		contiguous = c.err == nil
@@ -229,7 +278,9 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		case ierr == nil || terr == nil:
 			s := newSegment(base, time.Time{})
 			s.r = f
-			if err := s.loadIndexes(fsys, dir, size); err != nil {
+			if err := s.loadIndexes(fsys, dir, size); err != nil && readFailed(err) {
+				ioProblem(segName(dir, base, ".index"), -1, err)
+			} else if err != nil {
 				problem(segName(dir, base, ".index"), -1, -1, sealed, false, fmt.Sprintf("index: %v", err))
 			} else if c.err == nil && s.next != c.next {
 				problem(segName(dir, base, ".index"), -1, -1, sealed, false,
@@ -240,7 +291,16 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) (PartitionCheck, er
 		}
 		_ = f.Close()
 	}
-	return pc, nil
+	return pc
+}
+
+// readFailed tells a read that failed (EIO...) from bytes that were read
+// and found bad (ErrCorrupt, ErrNewerVersion, a file shorter than its
+// size said) and from a file that is not there (an index file of which
+// the other one is present: a leftover Open repairs).
+func readFailed(err error) bool {
+	return err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNewerVersion) &&
+		!errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) && !vfs.IsNotExist(err)
 }
 
 // logicalSize returns the logical size of the active segment f of size

@@ -39,14 +39,10 @@ One process at a time may open a journal directory; verify only reads.`,
 // errJournalBusy: another process holds the journal directory's lock.
 var errJournalBusy = errors.New("in use by another strom process")
 
-// openJournal locks and opens the journal in dir. With create false a
-// directory that holds no journal is an error. Warnings of the recovery go
-// to stderr. close closes the journal and releases the lock.
-func openJournal(dir string, create bool, stderr io.Writer) (j *journal.Journal, close func() error, err error) {
-	return openJournalWith(dir, create, journal.Options{}, stderr)
-}
-
-// openJournalWith is openJournal with options (the logger is set here).
+// openJournalWith locks and opens the journal in dir with opts (the
+// logger is set here). With create false a directory that holds no journal
+// is an error. Warnings of the recovery go to stderr. close closes the
+// journal and releases the lock.
 func openJournalWith(dir string, create bool, opts journal.Options, stderr io.Writer) (j *journal.Journal, close func() error, err error) {
 	if !create {
 		if _, err := os.Stat(filepath.Join(dir, "topics")); err != nil {
@@ -101,6 +97,26 @@ func requireDirTopic(cmd *cobra.Command, dir, topic string, needTopic bool) erro
 }
 
 var errCorruptJournal = errors.New("corruption found")
+
+// Exit codes of `strom journal verify` besides 0 (no damage) and 2 (usage).
+const (
+	exitVerifyDamage     = 1 // records or their metadata are damaged
+	exitVerifyIOError    = 3 // a read failed (EIO...): part of the journal was not checked
+	exitVerifySyncFailed = 4 // a sync failed in this boot: what was read may not be on disk
+)
+
+// acceptRiskFlag is the flag of the subcommands that open a journal for
+// journal.Options.AcceptFailedSyncRisk.
+const acceptRiskFlag = "accept-failed-sync-risk"
+
+func addAcceptRiskFlag(cmd *cobra.Command, v *bool) {
+	cmd.Flags().BoolVar(v, acceptRiskFlag, false,
+		"open journal partitions whose fsync failed in this boot (refused by default: until a reboot the page cache may serve data the disk does not hold; reboot instead when you can; the sync-failed marker stays)")
+}
+
+// assumeRebootedFlag is the flag of `strom journal topics` for
+// journal.Options.AssumeRebooted.
+const assumeRebootedFlag = "assume-rebooted"
 
 // openJournalDirOnly checks that dir holds a journal.
 func openJournalDirOnly(dir string) (string, error) {

@@ -18,6 +18,7 @@ func init() { journalSubcommands = append(journalSubcommands, newJournalConsumeC
 
 type consumeConfig struct {
 	Dir, Topic    string
+	AcceptRisk    bool // journal.Options.AcceptFailedSyncRisk
 	FromBeginning bool
 	Max           int64
 	Group         string
@@ -64,11 +65,12 @@ the end, and every second while following), so the next run resumes there.`,
 	f.StringVar(&c.Group, "group", "", "consumer group: start at its committed offsets, commit after printing")
 	f.IntVar(&c.Partition, "partition", -1, "read only this partition (default all)")
 	f.BoolVar(&c.Follow, "follow", false, "wait for new records at the end")
+	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
 }
 
 func consume(ctx context.Context, c consumeConfig, stdout, stderr io.Writer) (err error) {
-	j, closeJ, err := openJournal(c.Dir, false, stderr)
+	j, closeJ, err := openJournalWith(c.Dir, false, journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}, stderr)
 	if errors.Is(err, errJournalBusy) {
 		// One process at a time opens a journal (it recovers and appends
 		// on its own view of the files), so a consumer cannot follow here

@@ -20,6 +20,7 @@ func init() { journalSubcommands = append(journalSubcommands, newJournalProduceC
 
 type produceConfig struct {
 	Dir, Topic     string
+	AcceptRisk     bool // journal.Options.AcceptFailedSyncRisk
 	Partitions     int
 	KeyField       string
 	TimestampField string
@@ -69,6 +70,7 @@ nothing from it on is.`,
 	f.StringVar(&c.TimestampField, "timestamp-field", "", "top-level JSON field with the record timestamp (ms since the epoch or RFC 3339); default now")
 	f.IntVar(&c.Batch, "batch", 1000, "records per append (and fsync)")
 	f.Int64Var(&c.SegmentBytes, "segment-bytes", 128<<20, "roll to a new segment before one grows beyond this")
+	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
 }
 
@@ -81,7 +83,7 @@ type produceRange struct {
 func produce(cmd *cobra.Command, c produceConfig, stdin io.Reader, stderr io.Writer) (err error) {
 	ctx := cmd.Context()
 	begin := time.Now()
-	j, closeJ, err := openJournalWith(c.Dir, true, journal.Options{SegmentBytes: c.SegmentBytes}, stderr)
+	j, closeJ, err := openJournalWith(c.Dir, true, journal.Options{SegmentBytes: c.SegmentBytes, AcceptFailedSyncRisk: c.AcceptRisk}, stderr)
 	if err != nil {
 		return err
 	}

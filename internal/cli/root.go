@@ -59,6 +59,16 @@ type usageError struct {
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
+// exitError is a failure whose exit code is not 1 (a command documents its
+// codes in its help).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
 func usagef(cmd *cobra.Command, format string, args ...any) error {
 	return &usageError{cmd: cmd, err: fmt.Errorf(format, args...)}
 }
@@ -95,6 +105,9 @@ func runStdin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if ue, ok := errors.AsType[*usageError](err); ok {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ue.cmd.CommandPath())
 		return 2
+	}
+	if ee, ok := errors.AsType[*exitError](err); ok {
+		return ee.code
 	}
 	return 1
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stromio/strom/internal/server"
 	"github.com/stromio/strom/internal/web"
+	"github.com/stromio/strom/journal"
 )
 
 // serverConfig are the flags of `strom server`.
@@ -23,6 +24,7 @@ type serverConfig struct {
 	AllowHosts         []string
 	CheckpointInterval time.Duration
 	StreamWriteTimeout time.Duration
+	AcceptRisk         bool // journal.Options.AcceptFailedSyncRisk
 }
 
 // The bounds of --stream-write-timeout: below the lower one a reader on a
@@ -76,6 +78,7 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 	f.DurationVar(&c.CheckpointInterval, "checkpoint-interval", 10*time.Second, "checkpoint interval of jobs that give none")
 	f.DurationVar(&c.StreamWriteTimeout, "stream-write-timeout", 10*time.Second,
 		"deadline of each write to a live stream (SSE, WebSocket): a client that takes no write for this long is dropped")
+	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
 }
 
@@ -90,9 +93,9 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 	}
 	settings := map[string]string{"addr": c.Addr, "tls": fmt.Sprint(tlsOn), "mutual_tls": fmt.Sprint(c.ClientCA != ""),
 		"insecure_bind": fmt.Sprint(c.InsecureBind), "allow_hosts": strings.Join(c.AllowHosts, ","),
-		"stream_write_timeout": c.StreamWriteTimeout.String()}
+		"stream_write_timeout": c.StreamWriteTimeout.String(), "accept_failed_sync_risk": fmt.Sprint(c.AcceptRisk)}
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.CheckpointInterval,
-		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings})
+		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings, Journal: journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}})
 	if err != nil {
 		return err
 	}

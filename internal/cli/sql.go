@@ -22,6 +22,7 @@ type sqlConfig struct {
 	Parallelism int
 	Exec        string
 	JournalDir  string
+	AcceptRisk  bool // journal.Options.AcceptFailedSyncRisk for --journal-dir
 	Checkpoint  checkpointFlags
 	// factories returns the connectors (tests substitute their own).
 	factories func() []connector.TableFactory
@@ -31,6 +32,7 @@ func (c *sqlConfig) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&c.Parallelism, "parallelism", 1, "subtasks of every operator")
 	f.StringVar(&c.JournalDir, "journal-dir", "", "open the journal in `DIR` (created when missing) for tables WITH ('connector' = 'journal')")
+	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	c.Checkpoint.register(f)
 }
 
@@ -50,7 +52,7 @@ func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error
 	} else {
 		var j *journal.Journal
 		if c.JournalDir != "" {
-			jj, closeJ, err := openJournal(c.JournalDir, true, w)
+			jj, closeJ, err := openJournalWith(c.JournalDir, true, journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}, w)
 			if err != nil {
 				return err
 			}

@@ -142,7 +142,7 @@ func runShell(ctx context.Context, c *sqlConfig, sio shellIO) error {
 	} else {
 		var j *journal.Journal
 		if c.JournalDir != "" {
-			jj, closeJ, err := openJournal(c.JournalDir, true, sio.out)
+			jj, closeJ, err := openJournalWith(c.JournalDir, true, journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}, sio.out)
 			if err != nil {
 				return err
 			}
