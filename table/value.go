@@ -570,7 +570,8 @@ func (v Value) AppendSQL(dst []byte) []byte {
 // digits ("1.0", "1.0E10"), decimals with their scale, strings as they are,
 // bytes as lower-case hex (Flink 1.15+ decodes them as UTF-8; here hex keeps
 // the text reversible), dates yyyy-MM-dd, times HH:mm:ss[.fff], timestamps
-// yyyy-MM-dd HH:mm:ss[.fff[ffffff]] (fraction digits as needed), intervals
+// yyyy-MM-dd HH:mm:ss[.fff[ffffff]] (fraction digits as needed: the type is
+// not known here; AppendTypedText follows the precision), intervals
 // "+d hh:mm:ss.fff" and "+y-mm", arrays [a, b], maps {k=v}, rows (a, b).
 func AppendText(dst []byte, v Value) []byte {
 	switch v.kind {

@@ -443,9 +443,9 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		case "TIME":
 			t = table.TimeType(0)
 		case "TIMESTAMP":
-			t = table.TimestampType(3)
+			t = table.TimestampType(literalFracDigits(x.Value))
 		case "TIMESTAMP_LTZ":
-			t = table.TimestampLTZType(3)
+			t = table.TimestampLTZType(literalFracDigits(x.Value))
 		default:
 			return nil, errAt(x, "%s literals are not supported yet", x.Type)
 		}
@@ -1061,4 +1061,27 @@ func (b *binder) bindJSONAgg(x *parser.JSONCall, a *aggCtx) (expr.Expr, error) {
 	a.outNames = append(a.outNames, text)
 	slot := a.aggBase + len(a.aggs) - 1
 	return expr.ColumnRef(slot, text, fn.ResultType()), nil
+}
+
+// literalFracDigits is the precision of a TIMESTAMP literal, as Calcite and
+// Flink type it: the number of fraction digits written (TIMESTAMP
+// '2020-01-01 00:00:00' is TIMESTAMP(0), '... 00:00:00.5' TIMESTAMP(1)),
+// at most 9.
+func literalFracDigits(s string) int {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return 0
+	}
+	j := strings.IndexByte(s[i:], '.')
+	if j < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range s[i+j+1:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n++
+	}
+	return min(n, 9)
 }
