@@ -417,10 +417,14 @@ func (a *aggCtx) addAggCall(f *parser.FuncCall, fn expr.AggregateFunc, args []in
 		}
 	}
 	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: filter, Text: text})
-	a.outTypes = append(a.outTypes, fn.ResultType())
+	// MAX(rowtime) is no event-time attribute (Flink materialises the
+	// time attributes of aggregate results): the rows carry another
+	// timestamp (query.go, bindAggregate).
+	rt := fn.ResultType().WithTimeAttr(table.NoTimeAttr)
+	a.outTypes = append(a.outTypes, rt)
 	a.outNames = append(a.outNames, text)
 	slot := a.aggBase + len(a.aggs) - 1
-	return expr.ColumnRef(slot, text, fn.ResultType())
+	return expr.ColumnRef(slot, text, rt)
 }
 
 // bindEach binds every expression of es with sub.

@@ -47,7 +47,7 @@ func timeAttrOf(at parser.Node, t table.Type, name, kind string) (bool, error) {
 	case table.Proctime:
 		return true, nil
 	}
-	return false, errAt(at, "`%s` is not a time attribute: declare WATERMARK FOR %s AS ... on the table (event time) or add a PROCTIME() column (processing time), and pass the column through views unchanged", name, name)
+	return false, errAt(at, "`%s` is not a time attribute: declare WATERMARK FOR %s AS ... on the table (event time) or add a PROCTIME() column (processing time), and pass the column through views unchanged; after a window aggregation only window_time is one (GROUP BY window_start, window_end, window_time and select it), a window Top-N keeps only that one, and after a join none is", name, name)
 }
 
 // procAssigner is the processing-time window assigner of a window kind.

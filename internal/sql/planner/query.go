@@ -676,6 +676,30 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		a.outNames = append(a.outNames, "$e")
 		keyWins = append(keyWins, winNone)
 	}
+	// A group key is no event-time attribute after the aggregation (as
+	// in Flink, which materialises the time attributes of group keys but
+	// window_time's): the rows carry another timestamp (window_end - 1 of
+	// a window aggregation, the latest input's of a group aggregation).
+	// The one exception is the window_time of a window relation grouped
+	// with its window_start and window_end (a window aggregation over the
+	// windows of a window aggregation): its value is the stamp.
+	var endWin winAttr
+	startKey := false
+	for _, w := range keyWins {
+		switch w.col() {
+		case winStart:
+			startKey = true
+		case winEnd:
+			endWin = w
+		}
+	}
+	for k := range nkeys {
+		kw := keyWins[k]
+		if keepsStamp := s.win == nil && !in.Updating() && startKey && endWin != winNone && kw.col() == winTime && kw>>2 == endWin>>2 &&
+			!a.outTypes[k].Nullable(); !keepsStamp {
+			a.outTypes[k] = a.outTypes[k].WithTimeAttr(table.NoTimeAttr)
+		}
+	}
 	win := s.win
 	if win != nil {
 		if !winKeys["window_start"] || !winKeys["window_end"] {

@@ -238,6 +238,27 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 	if !hasStart || in.Updating() {
 		t.WindowEnd, t.Zone = -1, nil
 	}
+	if t.WindowEnd >= 0 {
+		// A window Top-N emits its rows when the window fires, stamped
+		// with the window's window_time (window_end - 1): a column passed
+		// through stays an event-time attribute only when its value is
+		// that stamp, the window_time of a window aggregation over the
+		// same windows. Any other (the window table function's time
+		// column) is a plain timestamp, as in Flink, where the time column
+		// of a window table function is no time attribute after it
+		// (FLIP-145): a window downstream would place the rows by the
+		// stamp, not by that column.
+		endWin := s.cols[es[t.WindowEnd].(*expr.Column).Index].win
+		for i := range cols {
+			c, ok := es[i].(*expr.Column)
+			if !ok || cols[i].Type.TimeAttr() != table.Rowtime {
+				continue
+			}
+			if w := s.cols[c.Index].win; w.col() != winTime || w>>2 != endWin>>2 {
+				cols[i].Type = cols[i].Type.WithTimeAttr(table.NoTimeAttr)
+			}
+		}
+	}
 	for _, o := range f.Over.OrderBy {
 		i, err := hidden(o.Expr)
 		if err != nil {
