@@ -1092,18 +1092,19 @@ func (b *binder) bindJSONAgg(x *parser.JSONCall, a *aggCtx) (expr.Expr, error) {
 // literalFracDigits is the precision of a TIMESTAMP literal, as Calcite and
 // Flink type it: the number of fraction digits written (TIMESTAMP
 // '2020-01-01 00:00:00' is TIMESTAMP(0), '... 00:00:00.5' TIMESTAMP(1)),
-// at most 9.
+// at most 9. The fraction is the digits after the '.' that follows the
+// seconds (table.ParseTimestamp's yyyy-MM-dd[( |T)HH:mm[:ss[.fraction]]]);
+// neither the date nor a zone suffix (Z, ±HH[:mm]) holds a '.', so the
+// first '.' is that one, and the digits stop where a zone suffix begins:
+// '... 08:00:00.123+08:00' is TIMESTAMP_LTZ(3), not the 0 that counting
+// after the offset's ':' gave.
 func literalFracDigits(s string) int {
-	i := strings.LastIndexByte(s, ':')
+	i := strings.IndexByte(s, '.')
 	if i < 0 {
 		return 0
 	}
-	j := strings.IndexByte(s[i:], '.')
-	if j < 0 {
-		return 0
-	}
 	n := 0
-	for _, c := range s[i+j+1:] {
+	for _, c := range s[i+1:] {
 		if c < '0' || c > '9' {
 			break
 		}
