@@ -17,7 +17,7 @@ import (
 // Calcs are marked implicit: they take UIDs of their own namespace
 // (calc.go), so the stateful operators keep the UIDs a plan without the
 // casts gives. Types without a common type to which both implicitly cast
-// (STRING and INT, TIMESTAMP and TIMESTAMP_LTZ) are still refused.
+// (STRING and INT, DATE and TIME) are still refused.
 
 // keyCommonType is the type both keys of types a and b are compared as,
 // the zero Type when they are equal (ignoring nullability and time
