@@ -87,7 +87,13 @@ func AppendJavaFloat(dst []byte, f float64) []byte {
 		return AppendJavaDouble(dst, f)
 	}
 	var buf [32]byte
-	s := strconv.AppendFloat(buf[:0], f, 'g', -1, 32)
+	s := strconv.AppendFloat(buf[:0], f, 'e', -1, 32)
+	if s[1] == 'e' || (s[0] == '-' && s[2] == 'e') {
+		// One significant digit: Java writes the two-digit decimal
+		// nearest the float (Float.MIN_VALUE is 1.4E-45, not 1.0E-45;
+		// for a normal float that is D.0).
+		s = strconv.AppendFloat(buf[:0], f, 'e', 1, 32)
+	}
 	g, _ := strconv.ParseFloat(string(s), 64)
 	return AppendJavaDouble(dst, g)
 }

@@ -667,8 +667,18 @@ func AppendJavaDouble(dst []byte, f float64) []byte {
 	}
 	var buf [32]byte
 	s := strconv.AppendFloat(buf[:0], f, 'E', -1, 64)
+	if s[1] == 'E' || (s[0] == '-' && s[2] == 'E') {
+		// One significant digit: Java writes at least two, the
+		// two-digit decimal nearest the value (Double.MIN_VALUE is
+		// 4.9E-324, not 5E-324; for a normal double that is D.0).
+		s = strconv.AppendFloat(buf[:0], f, 'E', 1, 64)
+	}
 	i := bytes.IndexByte(s, 'E')
 	mant, exp := s[:i], s[i+1:]
+	if len(mant) > 1 && mant[len(mant)-1] == '0' && bytes.IndexByte(mant, '.') >= 0 {
+		mant = mant[:len(mant)-1] // 1.0 is written 1.0 below
+		mant = bytes.TrimSuffix(mant, []byte("."))
+	}
 	dst = append(dst, mant...)
 	if bytes.IndexByte(mant, '.') < 0 {
 		dst = append(dst, ".0"...)

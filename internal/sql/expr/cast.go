@@ -403,11 +403,9 @@ func textFunc(t table.Type, env *Env) (func(table.Value) string, error) {
 
 // javaFloat formats as Java's Float.toString (bits 32) or Double.toString.
 func javaFloat(f float64, bits int) string {
-	if bits == 32 && !math.IsNaN(f) && !math.IsInf(f, 0) {
+	if bits == 32 {
 		// Shortest digits of the float32, in Java's layout.
-		s := strconv.FormatFloat(f, 'g', -1, 32)
-		g, _ := strconv.ParseFloat(s, 64)
-		return string(table.AppendJavaDouble(nil, g))
+		return string(table.AppendJavaFloat(nil, f))
 	}
 	return string(table.AppendJavaDouble(nil, f))
 }
