@@ -137,3 +137,30 @@ func TestJoinKeysWithoutCommonType(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeJoinKeysOfDifferentWidth: an INT key joins a BIGINT one in an
+// interval join and a window join too (the INT side cast in place below
+// the join keeps its rowtime and window columns).
+func TestTimeJoinKeysOfDifferentWidth(t *testing.T) {
+	ddl := `CREATE TABLE t (id INT, ms BIGINT, ts AS TO_TIMESTAMP_LTZ(ms, 3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
+CREATE TABLE u (id BIGINT, ms BIGINT, ts AS TO_TIMESTAMP_LTZ(ms, 3), WATERMARK FOR ts AS ts) WITH ('connector' = 'values', 'file' = 't.jsonl');
+`
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"SELECT t.id, u.id FROM t JOIN u ON t.id = u.id AND t.ts BETWEEN u.ts - INTERVAL '1' SECOND AND u.ts", []string{
+			"+I | 1 | 1", "+I | 2 | 2"}},
+		{`SELECT t.id, u.id, t.window_start FROM
+  (SELECT id, window_start, window_end FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) GROUP BY id, window_start, window_end) t
+  LEFT JOIN (SELECT id, window_start, window_end FROM TABLE(TUMBLE(TABLE u, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) WHERE id = 2 GROUP BY id, window_start, window_end) u
+  ON t.id = u.id AND t.window_start = u.window_start AND t.window_end = u.window_end`, []string{
+			"+I | 1 | NULL | 2020-01-01 00:00:00.000", "+I | 2 | 2 | 2020-01-01 00:00:00.000"}},
+	} {
+		out, _, err := runValuesScript(t, `{"id":1,"ms":1577836800000}`+"\n"+`{"id":2,"ms":1577836801000}`+"\n", ddl+c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		wantRows(t, c.q, out, c.want...)
+	}
+}
