@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
@@ -24,9 +25,9 @@ func TestSelectShowsLTZInSessionZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ zone, want string }{
-		{"", "+I | 2024-03-30 23:30:00 | 2024-03-30 23:30:00.250 | 2024-03-30 23:30:00"},
-		{"Europe/Berlin", "+I | 2024-03-31 00:30:00 | 2024-03-31 00:30:00.250 | 2024-03-30 23:30:00"},
-		{"GMT-08:00", "+I | 2024-03-30 15:30:00 | 2024-03-30 15:30:00.250 | 2024-03-30 23:30:00"},
+		{"", "+I | 2024-03-30 23:30:00.000 | 2024-03-30 23:30:00.250 | 2024-03-30 23:30:00"},
+		{"Europe/Berlin", "+I | 2024-03-31 00:30:00.000 | 2024-03-31 00:30:00.250 | 2024-03-30 23:30:00"},
+		{"GMT-08:00", "+I | 2024-03-30 15:30:00.000 | 2024-03-30 15:30:00.250 | 2024-03-30 23:30:00"},
 	} {
 		var out strings.Builder
 		s := streamsql.NewSession(streamsql.Options{Out: &out,
@@ -88,8 +89,41 @@ func TestQuerySchemaShowsLTZAsExec(t *testing.T) {
 		if len(got) != 1 || !strings.Contains(out.String(), "\n"+got[0]+"\n") {
 			t.Errorf("zone %q: QuerySchema's rows %q, not as Exec prints them:\n%s", zone, got, out.String())
 		}
-		if zone == "Europe/Berlin" && (len(got) != 1 || !strings.HasPrefix(got[0], "+I | 2024-03-31 00:30:00 |")) {
+		if zone == "Europe/Berlin" && (len(got) != 1 || got[0] != "+I | 2024-03-31 00:30:00.000 | 2024-03-30 23:30:00") {
 			t.Errorf("zone %q: %q", zone, got)
 		}
+	}
+}
+
+// TestTimestampTextPrecision: a bare SELECT and the print connector show a
+// TIMESTAMP(p) or TIMESTAMP_LTZ(p) with p fraction digits, as Flink's SQL
+// client and CAST to STRING (TIMESTAMP(3) keeps ".000"; TIMESTAMP(0) has
+// none; a literal's precision is the digits it writes); the print
+// connector shows a TIMESTAMP_LTZ in UTC, the SELECT in the session zone.
+func TestTimestampTextPrecision(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(`{"ms":1577836800000}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, printed strings.Builder
+	s := streamsql.NewSession(streamsql.Options{Out: &out,
+		Factories: []connector.TableFactory{valuesFactory{dir: dir}, builtin.PrintFactory(&printed)}})
+	script := `CREATE TABLE t (ms BIGINT) WITH ('connector' = 'values');
+SET 'table.local-time-zone' = 'Asia/Shanghai';
+CREATE TABLE p (a TIMESTAMP(3), b TIMESTAMP(0), c TIMESTAMP(6), d TIMESTAMP(9), e TIMESTAMP_LTZ(3), f ARRAY<TIMESTAMP(2)>, g FLOAT) WITH ('connector' = 'print');
+INSERT INTO p SELECT TO_TIMESTAMP(FROM_UNIXTIME(ms / 1000)), CAST(TIMESTAMP '2020-01-01 00:00:00.5' AS TIMESTAMP(0)),
+  CAST(TIMESTAMP '2020-01-01 00:00:00.5' AS TIMESTAMP(6)), TIMESTAMP '2020-01-01 00:00:00.123456789', TO_TIMESTAMP_LTZ(ms, 3),
+  ARRAY[CAST(TIMESTAMP '2020-01-01 00:00:00' AS TIMESTAMP(2))], CAST(0.1 AS FLOAT) FROM t;
+SELECT CAST(TIMESTAMP '2020-01-01 00:00:00' AS TIMESTAMP(3)) AS a, TIMESTAMP '2020-01-01 00:00:00.5' AS b, TIMESTAMP '2020-01-01 00:00:00' AS c,
+  CAST(TIMESTAMP '2020-01-01 00:00:00' AS TIMESTAMP(9)) AS d, TO_TIMESTAMP_LTZ(ms, 3) AS e, CAST(0.1 AS FLOAT) AS f FROM t`
+	if _, err := s.Exec(context.Background(), script); err != nil {
+		t.Fatal(err)
+	}
+	want := "op | a | b | c | d | e | f\n+I | 2020-01-01 00:00:00.000 | 2020-01-01 00:00:00.5 | 2020-01-01 00:00:00 | 2020-01-01 00:00:00.000000000 | 2020-01-01 08:00:00.000 | 0.1\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("SELECT printed\n%s\nwant\n%s", out.String(), want)
+	}
+	if want := "+I[2020-01-01 08:00:00.000, 2020-01-01 00:00:00, 2020-01-01 00:00:00.500000, 2020-01-01 00:00:00.123456789, 2020-01-01 00:00:00.000, [2020-01-01 00:00:00.00], 0.1]\n"; printed.String() != want {
+		t.Errorf("print connector wrote\n%s\nwant\n%s", printed.String(), want)
 	}
 }

@@ -612,19 +612,12 @@ func (t *tableWriter) Write(r table.Row, _ int64) error {
 	return err
 }
 
-// AppendText appends v, a value of type t, as text (table.AppendText), a
-// non-NULL TIMESTAMP_LTZ as its wall-clock time in loc (the session time
-// zone), as Flink's SQL client shows it.
+// AppendText appends v, a value of type t, as text as Flink's SQL client
+// shows it (table.AppendTypedText): a TIMESTAMP(p) or TIMESTAMP_LTZ(p) with
+// p fraction digits, a TIMESTAMP_LTZ as its wall-clock time in loc (the
+// session time zone), also inside arrays, maps and rows.
 func AppendText(dst []byte, v table.Value, t table.Type, loc *time.Location) []byte {
-	if v.IsNull() || t.Root() != table.RootTimestampLTZ || v.Kind() != table.KindTimestamp {
-		return table.AppendText(dst, v)
-	}
-	ms, ns := v.AsTimestamp()
-	if loc != nil && loc != time.UTC {
-		_, off := time.UnixMilli(ms).In(loc).Zone()
-		ms += int64(off) * 1000
-	}
-	return table.AppendTimestamp(dst, ms, ns, -1)
+	return table.AppendTypedText(dst, v, t, loc)
 }
 
 func (t *tableWriter) Flush(context.Context) error { return nil }

@@ -286,3 +286,27 @@ func FloorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// AppendTimestampPrec appends epoch milliseconds plus nanoseconds within the
+// millisecond as yyyy-MM-dd HH:mm:ss[.fraction] (UTC reading) by Flink's
+// rule for a TIMESTAMP(p) as text (DateTimeUtils.formatTimestamp, used by
+// CAST to STRING and the SQL client): the nine fraction digits lose their
+// trailing zeros but never below p, so TIMESTAMP(3) keeps ".000",
+// TIMESTAMP(0) shows no fraction when it has none, and p = 0 gives as few
+// digits as the value needs (the rule of Flink's JSON and CSV formats).
+func AppendTimestampPrec(dst []byte, millis int64, nanos int32, p int) []byte {
+	days := millis / 86_400_000
+	rem := millis % 86_400_000
+	if rem < 0 {
+		rem += 86_400_000
+		days--
+	}
+	dst = AppendDate(dst, int32(days))
+	dst = append(dst, ' ')
+	ns := rem*1e6 + int64(nanos)
+	frac := 9
+	for frac > p && frac > 0 && ns%1e9%pow10[9-frac+1] == 0 {
+		frac--
+	}
+	return AppendTimeOfDay(dst, ns, frac)
+}

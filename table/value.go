@@ -570,7 +570,8 @@ func (v Value) AppendSQL(dst []byte) []byte {
 // digits ("1.0", "1.0E10"), decimals with their scale, strings as they are,
 // bytes as lower-case hex (Flink 1.15+ decodes them as UTF-8; here hex keeps
 // the text reversible), dates yyyy-MM-dd, times HH:mm:ss[.fff], timestamps
-// yyyy-MM-dd HH:mm:ss[.fff[ffffff]] (fraction digits as needed), intervals
+// yyyy-MM-dd HH:mm:ss[.fff[ffffff]] (fraction digits as needed: the type is
+// not known here; AppendTypedText follows the precision), intervals
 // "+d hh:mm:ss.fff" and "+y-mm", arrays [a, b], maps {k=v}, rows (a, b).
 func AppendText(dst []byte, v Value) []byte {
 	switch v.kind {
@@ -666,8 +667,18 @@ func AppendJavaDouble(dst []byte, f float64) []byte {
 	}
 	var buf [32]byte
 	s := strconv.AppendFloat(buf[:0], f, 'E', -1, 64)
+	if s[1] == 'E' || (s[0] == '-' && s[2] == 'E') {
+		// One significant digit: Java writes at least two, the
+		// two-digit decimal nearest the value (Double.MIN_VALUE is
+		// 4.9E-324, not 5E-324; for a normal double that is D.0).
+		s = strconv.AppendFloat(buf[:0], f, 'E', 1, 64)
+	}
 	i := bytes.IndexByte(s, 'E')
 	mant, exp := s[:i], s[i+1:]
+	if len(mant) > 1 && mant[len(mant)-1] == '0' && bytes.IndexByte(mant, '.') >= 0 {
+		mant = mant[:len(mant)-1] // 1.0 is written 1.0 below
+		mant = bytes.TrimSuffix(mant, []byte("."))
+	}
 	dst = append(dst, mant...)
 	if bytes.IndexByte(mant, '.') < 0 {
 		dst = append(dst, ".0"...)

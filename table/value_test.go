@@ -81,9 +81,30 @@ func TestValueString(t *testing.T) {
 	}{
 		{1, "1.0"}, {0.001, "0.001"}, {1e-4, "1.0E-4"}, {1.234e10, "1.234E10"}, {1e7, "1.0E7"},
 		{-2.5, "-2.5"}, {0, "0.0"}, {123456.789, "123456.789"},
+		// One significant digit: Java's two-digit nearest decimal.
+		{math.SmallestNonzeroFloat64, "4.9E-324"}, {-math.SmallestNonzeroFloat64, "-4.9E-324"},
+		{1e10, "1.0E10"}, {-1e-5, "-1.0E-5"},
+		{math.MaxFloat64, "1.7976931348623157E308"},
 	} {
 		if got := string(AppendJavaDouble(nil, c.f)); got != c.want {
 			t.Errorf("AppendJavaDouble(%v) = %q, want %q", c.f, got, c.want)
+		}
+	}
+}
+
+// TestAppendJavaFloat: Java's Float.toString, whose subnormals with one
+// shortest digit get two (Float.MIN_VALUE is 1.4E-45, not 1.0E-45).
+func TestAppendJavaFloat(t *testing.T) {
+	for _, c := range []struct {
+		f    float32
+		want string
+	}{
+		{math.SmallestNonzeroFloat32, "1.4E-45"}, {-math.SmallestNonzeroFloat32, "-1.4E-45"},
+		{2 * math.SmallestNonzeroFloat32, "2.8E-45"}, {3 * math.SmallestNonzeroFloat32, "4.2E-45"},
+		{0.1, "0.1"}, {1e10, "1.0E10"}, {0, "0.0"}, {1, "1.0"}, {math.MaxFloat32, "3.4028235E38"},
+	} {
+		if got := string(AppendJavaFloat(nil, float64(c.f))); got != c.want {
+			t.Errorf("AppendJavaFloat(%v) = %q, want %q", c.f, got, c.want)
 		}
 	}
 }

@@ -81,13 +81,14 @@ func (c *PrintConnector) TableSink(_ context.Context, t connector.TableContext, 
 	if stderr == "true" {
 		out = c.errOut
 	}
-	return &printSink{c: c, out: out, id: o.Get(OptPrintIdentifier)}, nil
+	return &printSink{c: c, out: out, id: o.Get(OptPrintIdentifier), schema: t.Schema}, nil
 }
 
 type printSink struct {
-	c   *PrintConnector
-	out io.Writer
-	id  string
+	c      *PrintConnector
+	out    io.Writer
+	id     string
+	schema table.Schema
 }
 
 func (s *printSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[table.Row], error) {
@@ -109,22 +110,29 @@ type printWriter struct {
 	buf    []byte
 }
 
-// AppendRow appends the print form of r ("+I[1, abc]") to dst.
-func AppendRow(dst []byte, r table.Row) []byte {
+// AppendRow appends the print form of r ("+I[1, abc]") to dst: each field
+// as CAST to STRING writes it (table.AppendTypedText with the column's type
+// from s: a TIMESTAMP(3) keeps ".000"), a TIMESTAMP_LTZ as its instant in
+// UTC. A nil s or a field beyond its columns is written untyped.
+func AppendRow(dst []byte, r table.Row, s *table.Schema) []byte {
 	dst = append(dst, r.Kind.String()...)
 	dst = append(dst, '[')
 	for i, v := range r.Fields {
 		if i > 0 {
 			dst = append(dst, ", "...)
 		}
-		dst = table.AppendText(dst, v)
+		var t table.Type
+		if s != nil && i < len(s.Columns) {
+			t = s.Columns[i].Type
+		}
+		dst = table.AppendTypedText(dst, v, t, nil)
 	}
 	return append(dst, ']')
 }
 
 func (w *printWriter) Write(r table.Row, _ int64) error {
 	w.buf = append(w.buf[:0], w.prefix...)
-	w.buf = append(AppendRow(w.buf, r), '\n')
+	w.buf = append(AppendRow(w.buf, r, &w.s.schema), '\n')
 	w.s.c.mu.Lock()
 	defer w.s.c.mu.Unlock()
 	_, err := w.s.out.Write(w.buf)

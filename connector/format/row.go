@@ -149,8 +149,10 @@ func hasTimestamp(s *table.Schema) bool {
 	return false
 }
 
-// appendISO writes the object with top-level TIMESTAMP columns as text:
-// each column is written through AppendJSON of a one-column schema.
+// appendISO writes the object with top-level TIMESTAMP columns as text, as
+// Flink's json format (TimeFormats): as many fraction digits as the value
+// needs whatever the precision, a TIMESTAMP_LTZ (in UTC) with a 'Z'; each
+// column is written through AppendJSON of a one-column schema.
 func (f *rowJSON) appendISO(dst []byte, r table.Row) ([]byte, error) {
 	dst = append(dst, '{')
 	for i, c := range f.schema.Columns {
@@ -162,9 +164,12 @@ func (f *rowJSON) appendISO(dst []byte, r table.Row) ([]byte, error) {
 		if c.Type.IsTimestamp() && !v.IsNull() {
 			one.Columns[0].Type = table.StringType()
 			ms, ns := v.AsTimestamp()
-			ts := table.AppendTimestamp(nil, ms, ns, -1)
+			ts := table.AppendTimestampPrec(nil, ms, ns, 0)
 			if f.o.TimestampT {
 				ts[10] = 'T'
+			}
+			if c.Type.Root() == table.RootTimestampLTZ {
+				ts = append(ts, 'Z')
 			}
 			v = table.Str(string(ts))
 		}
@@ -268,7 +273,14 @@ func (f *rowCSV) Encode(r table.Row, dst []byte) ([]byte, error) {
 			dst = appendCSVField(dst, f.o.NullLiteral, f.o.Comma)
 			continue
 		}
-		tmp = AppendText(tmp[:0], v)
+		if v.Kind() == table.KindTimestamp {
+			// Flink's csv: yyyy-MM-dd HH:mm:ss with as many fraction
+			// digits as the value needs (ISO_LOCAL_TIME), whatever p.
+			ms, ns := v.AsTimestamp()
+			tmp = table.AppendTimestampPrec(tmp[:0], ms, ns, 0)
+		} else {
+			tmp = AppendText(tmp[:0], v)
+		}
 		dst = appendCSVField(dst, string(tmp), f.o.Comma)
 	}
 	return dst, nil

@@ -80,11 +80,48 @@ func TestRowJSONChangelog(t *testing.T) {
 	}
 	iso := RowJSON(rowSchema(), RowJSONOptions{TimestampISO: true, TimestampT: true})
 	b, err := iso.Encode(table.NewRow(table.Int(1), table.Null, table.Null, table.TimestampMillis(1500), table.Null), nil)
-	if err != nil || string(b) != `{"id":1,"name":null,"price":null,"ts":"1970-01-01T00:00:01.500","ok":null}` {
+	if err != nil || string(b) != `{"id":1,"name":null,"price":null,"ts":"1970-01-01T00:00:01.5","ok":null}` {
 		t.Fatalf("iso: %s %v", b, err)
 	}
 	if r, err := iso.Decode(b); err != nil || r.Fields[3].String() != table.TimestampMillis(1500).String() {
 		t.Fatalf("iso back: %v %v", r, err)
+	}
+}
+
+// TestRowTimestampText: Flink's json (SQL and ISO-8601) and csv formats
+// write a timestamp with as many fraction digits as its value needs,
+// whatever the precision, and the json format a TIMESTAMP_LTZ with 'Z'.
+func TestRowTimestampText(t *testing.T) {
+	s := table.Schema{Columns: []table.Column{{Name: "a", Type: table.TimestampType(3)}, {Name: "b", Type: table.TimestampType(9)}, {Name: "c", Type: table.TimestampLTZType(6)}}}
+	r := table.NewRow(table.TimestampMillis(1_577_836_800_000), table.Timestamp(1_577_836_800_120, 3), table.Timestamp(1_577_836_800_005, 0))
+	csv, err := RowCSV(s, RowCSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f    Format[table.Row]
+		want string
+	}{
+		{RowJSON(s, RowJSONOptions{TimestampISO: true}), `{"a":"2020-01-01 00:00:00","b":"2020-01-01 00:00:00.120000003","c":"2020-01-01 00:00:00.005Z"}`},
+		{RowJSON(s, RowJSONOptions{TimestampISO: true, TimestampT: true}), `{"a":"2020-01-01T00:00:00","b":"2020-01-01T00:00:00.120000003","c":"2020-01-01T00:00:00.005Z"}`},
+		{RowJSON(s, RowJSONOptions{}), `{"a":1577836800000,"b":1577836800120.000003,"c":1577836800005}`},
+		{csv, `2020-01-01 00:00:00,2020-01-01 00:00:00.120000003,2020-01-01 00:00:00.005`},
+	} {
+		b, err := c.f.Encode(r, nil)
+		if err != nil || string(b) != c.want {
+			t.Errorf("got %s %v, want %s", b, err, c.want)
+			continue
+		}
+		back, err := c.f.Decode(b)
+		if err != nil {
+			t.Errorf("%s: decode: %v", b, err)
+			continue
+		}
+		for i := range r.Fields {
+			if back.Fields[i].String() != r.Fields[i].String() {
+				t.Errorf("%s: field %d back %v, want %v", b, i, back.Fields[i], r.Fields[i])
+			}
+		}
 	}
 }
 

@@ -1097,17 +1097,19 @@ func TestDashboardRealServer(t *testing.T) {
 		// As strom sql prints them: a TIMESTAMP as its UTC reading, a
 		// TIMESTAMP_LTZ in the session zone of its column (Berlin across
 		// the start of summer time on 2024-03-31 at 01:00 UTC, a fixed
-		// offset), fractions only as needed.
+		// offset), the fraction padded to the type's precision as Flink's
+		// SQL client (TIMESTAMP(3) ".000", TIMESTAMP(0) none).
 		cols := []Column{{Name: "t", Type: "TIMESTAMP(3)"}, {Name: "b", Type: "TIMESTAMP_LTZ(3) *ROWTIME*", Zone: "Europe/Berlin"},
-			{Name: "g", Type: "TIMESTAMP_LTZ(3)", Zone: "GMT+05:30"}, {Name: "u", Type: "TIMESTAMP(6)"}, {Name: "n", Type: "BIGINT"}}
+			{Name: "g", Type: "TIMESTAMP_LTZ(3)", Zone: "GMT+05:30"}, {Name: "u", Type: "TIMESTAMP(6)"}, {Name: "n", Type: "BIGINT"},
+			{Name: "z", Type: "TIMESTAMP(0) NOT NULL"}}
 		url, _ := serveWith(t, cols, []string{
-			`{"t":1711846799000,"b":1711846799000,"g":1711846799000,"u":1711846799000.25,"n":1711846799000}`,
-			`{"t":1711846800123,"b":1711846800123,"g":-1,"u":1711846800123.456,"n":null}`,
+			`{"t":1711846799000,"b":1711846799000,"g":1711846799000,"u":1711846799000.25,"n":1711846799000,"z":1711846799000}`,
+			`{"t":1711846800123,"b":1711846800123,"g":-1,"u":1711846800123.456,"n":null,"z":1711846800000}`,
 		})
 		dom := uiRunChromium(t, bin, url+"/?token="+token+"#/jobs/q1", "--dump-dom")
 		want := [][]string{
-			{"2024-03-31 00:59:59", "2024-03-31 01:59:59", "2024-03-31 06:29:59", "2024-03-31 00:59:59.000250", "1711846799000"},
-			{"2024-03-31 01:00:00.123", "2024-03-31 03:00:00.123", "1970-01-01 05:29:59.999", "2024-03-31 01:00:00.123456", "NULL"},
+			{"2024-03-31 00:59:59.000", "2024-03-31 01:59:59.000", "2024-03-31 06:29:59.000", "2024-03-31 00:59:59.000250", "1711846799000", "2024-03-31 00:59:59"},
+			{"2024-03-31 01:00:00.123", "2024-03-31 03:00:00.123", "1970-01-01 05:29:59.999", "2024-03-31 01:00:00.123456", "NULL", "2024-03-31 01:00:00"},
 		}
 		if rows := uiRows(dom, "results-table"); fmt.Sprint(rows) != fmt.Sprint(want) {
 			t.Errorf("result rows\n got %q\nwant %q", rows, want)

@@ -52,14 +52,17 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // NewAggregate returns the built-in aggregate name (COUNT, SUM, AVG, MIN,
 // MAX; case-insensitive) for the argument types (none for COUNT(*)).
 //
-// Result types follow Flink: COUNT is BIGINT NOT NULL; SUM of an integer
-// type keeps it (wrapping like Java's long/int arithmetic), SUM of
-// DECIMAL(p, s) is DECIMAL(38, s), of FLOAT/DOUBLE DOUBLE; AVG of integers
-// is the same integer type (integer division of a BIGINT sum, as Flink's
-// AvgAggFunction),
-// of DECIMAL(p, s) DECIMAL(38, max(s, 6)), of floats DOUBLE; MIN and MAX
-// keep the argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL
-// value.
+// Result types follow Flink (LogicalTypeMerging.findSumAggType and
+// findAvgAggType): COUNT is BIGINT NOT NULL; SUM and SUM0 of an integer
+// type keep it (wrapping like Java's byte/short/int/long arithmetic), of
+// DECIMAL(p, s) are DECIMAL(38, s), of FLOAT FLOAT (each addition rounded
+// to a float32, as Java's float arithmetic of FloatSumAggFunction), of
+// DOUBLE DOUBLE; AVG of integers is the same integer type (integer
+// division of a BIGINT sum, as Flink's AvgAggFunction), of DECIMAL(p, s)
+// DECIMAL(38, max(s, 6)), of FLOAT FLOAT (a DOUBLE sum, the quotient
+// rounded: FloatAvgAggFunction), of DOUBLE DOUBLE; MIN and MAX keep the
+// argument type. SUM, AVG, MIN and MAX are NULL over no non-NULL value,
+// SUM0 is 0 and NOT NULL.
 //
 // COUNT_DISTINCT (COUNT(DISTINCT x)) keeps the same map of value counts
 // and counts its keys; it retracts.
@@ -99,6 +102,12 @@ func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 			sumT = table.DoubleType()
 		}
 		res := sumT
+		f32 := false
+		if t.Root() == table.RootFloat {
+			// The accumulator stays a DOUBLE (the same state as before
+			// FLOAT results); SUM rounds it to a float32 at every step.
+			res, f32 = table.FloatType(), up != "AVG"
+		}
 		if up == "AVG" && t.Root() == table.RootDecimal {
 			res = table.DecimalType(table.MaxDecimalPrecision, max(t.Scale(), 6))
 		}
@@ -110,7 +119,7 @@ func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 		if up == "SUM0" {
 			res = res.NotNull()
 		}
-		return &sumAgg{name: up, sumT: sumT, res: res}, nil
+		return &sumAgg{name: up, sumT: sumT, res: res, f32: f32}, nil
 	case "MIN", "MAX":
 		if t.Root() == table.RootMap {
 			return nil, fmt.Errorf("expr: %s of %s", up, t)
@@ -168,6 +177,9 @@ func (a *countAgg) Result(acc []table.Value) (table.Value, error) { return acc[0
 type sumAgg struct {
 	name      string
 	sumT, res table.Type
+	// f32: SUM/SUM0 of FLOAT, whose sum is rounded to a float32 after
+	// every addition (Java float arithmetic).
+	f32 bool
 }
 
 func (a *sumAgg) Name() string           { return a.name }
@@ -199,6 +211,11 @@ func (a *sumAgg) add(x, y table.Value, sign int64) table.Value {
 			d = d.Neg()
 		}
 		return table.DecimalValue(x.AsDecimal().Add(d))
+	}
+	if a.f32 {
+		// float64 addition of two float32 values rounded once to float32
+		// is the float32 sum, as Java's float + float.
+		return table.Float(float64(float32(x.AsFloat() + float64(sign)*y.AsFloat())))
 	}
 	return table.Float(x.AsFloat() + float64(sign)*y.AsFloat())
 }
@@ -257,6 +274,9 @@ func (a *sumAgg) Result(acc []table.Value) (table.Value, error) {
 			return table.Null, nil
 		}
 		return table.DecimalValue(d), nil
+	}
+	if a.res.Root() == table.RootFloat {
+		return table.Float(float64(float32(acc[0].AsFloat() / float64(n)))), nil
 	}
 	return table.Float(acc[0].AsFloat() / float64(n)), nil
 }

@@ -67,6 +67,22 @@ func TestAggregates(t *testing.T) {
 		{"AVG", []table.Type{table.IntType()}, []table.Value{table.Int(1), table.Int(2)}, nil, "1", "INT"},
 		{"AVG", []table.Type{table.DecimalType(10, 2)}, decs, nil, "2.125000", "DECIMAL(38, 6)"},
 		{"AVG", []table.Type{table.DoubleType()}, []table.Value{table.Float(1), table.Float(2)}, nil, "1.5E0", "DOUBLE"},
+		// FLOAT: SUM/SUM0/AVG are FLOAT (Flink's findSumAggType /
+		// findAvgAggType); SUM adds in float32 (16777216 + 1 stays
+		// 16777216), AVG divides a DOUBLE sum (16777217 / 2 rounded to the even
+		// float32 8388608).
+		{"SUM", []table.Type{table.FloatType()}, []table.Value{f32(16777216), f32(1)}, nil, "1.6777216E7", "FLOAT"},
+		{"SUM", []table.Type{table.FloatType()}, []table.Value{f32(0.1), f32(0.2), f32(0.7)}, []table.Value{f32(0.7)}, "3.0000001192092896E-1", "FLOAT"},
+		{"SUM0", []table.Type{table.FloatType()}, nil, nil, "0E0", "FLOAT NOT NULL"},
+		{"AVG", []table.Type{table.FloatType()}, []table.Value{f32(16777216), f32(1)}, nil, "8.388608E6", "FLOAT"},
+		{"AVG", []table.Type{table.FloatType()}, []table.Value{f32(0.1), f32(0.2), table.Null, f32(0.7)}, nil, "3.333333432674408E-1", "FLOAT"},
+		{"MAX", []table.Type{table.FloatType()}, []table.Value{f32(0.1), f32(0.2)}, nil, "2.0000000298023224E-1", "FLOAT"},
+		{"SUM", []table.Type{table.TinyIntType()}, []table.Value{table.Int(100), table.Int(100)}, nil, "-56", "TINYINT"},
+		{"AVG", []table.Type{table.TinyIntType()}, []table.Value{table.Int(100), table.Int(100)}, nil, "100", "TINYINT"},
+		{"SUM", []table.Type{table.SmallIntType()}, []table.Value{table.Int(30000), table.Int(30000)}, nil, "-5536", "SMALLINT"},
+		{"AVG", []table.Type{table.SmallIntType()}, []table.Value{table.Int(-7), table.Int(2)}, nil, "-2", "SMALLINT"},
+		{"MIN", []table.Type{table.DecimalType(5, 2)}, decs, nil, "1.50", "DECIMAL(5, 2)"},
+		{"AVG", []table.Type{table.DecimalType(12, 10)}, []table.Value{table.Dec(1, 10), table.Dec(2, 10)}, nil, "0.0000000002", "DECIMAL(38, 10)"},
 		{"MIN", []table.Type{table.IntType()}, ints, nil, "3", "INT"},
 		{"MAX", []table.Type{table.IntType()}, ints, nil, "10", "INT"},
 		{"MAX", []table.Type{table.StringType()}, []table.Value{table.Str("b"), table.Str("c"), table.Str("a")}, nil, "'c'", "STRING"},
@@ -182,3 +198,6 @@ func TestSingleValue(t *testing.T) {
 		t.Errorf("merge of two rows: %v, want ErrSingleValue", err)
 	}
 }
+
+// f32 is a FLOAT value: the float32 nearest x, held as a float64.
+func f32(x float64) table.Value { return table.Float(float64(float32(x))) }

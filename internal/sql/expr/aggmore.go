@@ -38,6 +38,12 @@ func newMoreAggregate(up string, args []table.Type) (AggregateFunc, bool, error)
 			return &firstLastRetractAgg{last: last, t: t}, true, nil
 		}
 		return &firstLastAgg{last: last, t: t}, true, nil
+	case "ARRAY_AGG", "ARRAY_AGG_DISTINCT":
+		if len(args) != 1 {
+			return nil, true, fmt.Errorf("expr: ARRAY_AGG takes one argument")
+		}
+		f, err := NewArrayAgg(args[0], up == "ARRAY_AGG_DISTINCT", false)
+		return f, true, err
 	case "STDDEV_POP", "STDDEV_SAMP", "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE":
 		if len(args) != 1 || !isNum(args[0]) {
 			return nil, true, fmt.Errorf("expr: no overload of %s for (%s); candidates: %s(NUMERIC)", up, typeList(args), up)

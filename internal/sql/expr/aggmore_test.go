@@ -304,7 +304,7 @@ func TestListAccumulatorsAppendInPlace(t *testing.T) {
 		}
 		return f
 	}
-	for _, name := range []string{"LISTAGG", "FIRST_VALUE_RETRACT", "LAST_VALUE_RETRACT", "JSON_ARRAYAGG", "JSON_OBJECTAGG"} {
+	for _, name := range []string{"LISTAGG", "FIRST_VALUE_RETRACT", "LAST_VALUE_RETRACT", "JSON_ARRAYAGG", "JSON_OBJECTAGG", "ARRAY_AGG"} {
 		f := mk(name)
 		acc := make([]table.Value, len(f.AccTypes()))
 		f.Init(acc)
@@ -348,6 +348,176 @@ func TestListAccumulatorsAppendInPlace(t *testing.T) {
 		}
 		if len(acc[0].Elems()) != 0 {
 			t.Errorf("%s: %d values left", name, len(acc[0].Elems()))
+		}
+	}
+}
+
+// arrayAggRun runs ARRAY_AGG's steps (+x adds, -x retracts; nil is NULL)
+// and returns the result and the accumulator after a codec round trip.
+func arrayAggRun(t *testing.T, f AggregateFunc, steps ...any) (table.Value, []table.Value) {
+	t.Helper()
+	acc := make([]table.Value, len(f.AccTypes()))
+	f.Init(acc)
+	for _, st := range steps {
+		var v table.Value = table.Null
+		retract := false
+		switch x := st.(type) {
+		case int:
+			v, retract = table.Int(int64(max(x, -x))), x < 0
+		case string: // "-" retracts NULL, "+" adds it
+			retract = x == "-"
+		}
+		var err error
+		if retract {
+			err = f.Retract(acc, []table.Value{v})
+		} else {
+			err = f.Add(acc, []table.Value{v})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := table.NewRowCodecTypes(f.AccTypes()...)
+	back, err := c.Decode(c.Append(nil, table.NewRow(acc...)))
+	if err != nil {
+		t.Fatalf("accumulator codec: %v", err)
+	}
+	res, err := f.Result(back.Fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, back.Fields
+}
+
+// TestArrayAgg: ARRAY_AGG([ALL | DISTINCT] x [RESPECT | IGNORE NULLS]) as
+// Flink 1.20: arrival order, NULLs kept unless IGNORE NULLS, NULL over no
+// value; Retract takes back the earliest equal value (a retraction before
+// its row waits for it); DISTINCT keeps a value once, in the order of its
+// first occurrence among the values present.
+func TestArrayAgg(t *testing.T) {
+	I := table.IntType()
+	for _, c := range []struct {
+		distinct, ignore bool
+		steps            []any
+		want             string
+	}{
+		{false, false, []any{1, 2, 1}, "ARRAY[1, 2, 1]"},
+		{false, false, nil, "NULL"},
+		{false, false, []any{"+", 1, "+"}, "ARRAY[NULL, 1, NULL]"},
+		{false, false, []any{"+"}, "ARRAY[NULL]"},
+		{false, true, []any{"+", 1, "+"}, "ARRAY[1]"},
+		{false, true, []any{"+"}, "NULL"},
+		{false, false, []any{1, 2, 1, -1}, "ARRAY[2, 1]"},
+		{false, false, []any{1, 2, -2, -1}, "NULL"},
+		{false, false, []any{"+", 1, "-"}, "ARRAY[1]"},
+		{false, false, []any{-5, 1, 5}, "ARRAY[1]"},        // the retraction came first
+		{false, false, []any{-5, 1}, "ARRAY[1]"},           // still waiting
+		{false, true, []any{"-", 1, "+"}, "ARRAY[1]"},      // IGNORE NULLS ignores NULL retractions too
+		{true, false, []any{1, 2, 1, 3}, "ARRAY[1, 2, 3]"}, // first occurrences
+		{true, false, []any{1, 2, 1, -1}, "ARRAY[1, 2]"},   // 1 is still there once
+		{true, false, []any{1, 2, -1, 1}, "ARRAY[2, 1]"},   // 1 left and came back: at the end
+		{true, false, []any{1, "+", "+", 2}, "ARRAY[1, NULL, 2]"},
+		{true, true, []any{1, "+", "+", 2}, "ARRAY[1, 2]"},
+		{true, false, []any{-3, 3, 3}, "ARRAY[3]"}, // count -1, 0, 1
+		{true, false, []any{1, -1}, "NULL"},
+	} {
+		f, err := NewArrayAgg(I, c.distinct, c.ignore)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ResultType().String() != "ARRAY<INT>" || !f.CanRetract() {
+			t.Errorf("type %s, retracts %v", f.ResultType(), f.CanRetract())
+		}
+		if got, _ := arrayAggRun(t, f, c.steps...); got.String() != c.want {
+			t.Errorf("ARRAY_AGG(distinct %v, ignore nulls %v) of %v = %s, want %s", c.distinct, c.ignore, c.steps, got, c.want)
+		}
+	}
+	// Merge: the lists one after the other, pending retractions of
+	// either side cancelling the other's values; DISTINCT adds counts.
+	for _, c := range []struct {
+		distinct bool
+		a, b     []any
+		want     string
+	}{
+		{false, []any{1, 2}, []any{3, 1}, "ARRAY[1, 2, 3, 1]"},
+		{false, []any{1, 2, -3}, []any{3, 4}, "ARRAY[1, 2, 4]"},
+		{false, []any{1, 2}, []any{-1, 5}, "ARRAY[2, 5]"},
+		{false, nil, []any{7}, "ARRAY[7]"},
+		{true, []any{1, 2}, []any{2, 3, 1}, "ARRAY[1, 2, 3]"},
+		{true, []any{1, 2, -3}, []any{3, 4}, "ARRAY[1, 2, 4]"},
+		{true, []any{1, 2}, []any{-1}, "ARRAY[2]"},
+	} {
+		f, _ := NewArrayAgg(I, c.distinct, false)
+		_, a := arrayAggRun(t, f, c.a...)
+		_, b := arrayAggRun(t, f, c.b...)
+		if err := f.Merge(a, b); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.Result(a); got.String() != c.want {
+			t.Errorf("merge (distinct %v) of %v and %v = %s, want %s", c.distinct, c.a, c.b, got, c.want)
+		}
+	}
+	if _, err := NewArrayAgg(table.NullType(), false, false); err == nil || !strings.Contains(err.Error(), "untyped NULL") {
+		t.Errorf("ARRAY_AGG(NULL): %v", err)
+	}
+	if _, err := NewAggregate("ARRAY_AGG", []table.Type{I, I}); err == nil {
+		t.Error("ARRAY_AGG of two arguments")
+	}
+	f, _ := NewArrayAgg(I.NotNull(), false, false)
+	if f.ResultType().String() != "ARRAY<INT NOT NULL>" {
+		t.Errorf("ARRAY_AGG(INT NOT NULL) is %s", f.ResultType())
+	}
+}
+
+// TestArrayAggResultsDoNotShare: an emitted ARRAY_AGG result keeps its
+// values while the accumulator grows in place and is merged into several
+// windows' accumulators (HOP) that grow on their own; results and
+// accumulators never share a backing array that is appended to later.
+func TestArrayAggResultsDoNotShare(t *testing.T) {
+	for _, distinct := range []bool{false, true} {
+		f, _ := NewArrayAgg(table.IntType(), distinct, false)
+		acc := make([]table.Value, 2)
+		f.Init(acc)
+		add := func(acc []table.Value, x int64) {
+			if err := f.Add(acc, []table.Value{table.Int(x)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var results []table.Value
+		var wants []string
+		// Windows w1 and w2 merge the same slice accumulator, then each
+		// grows with its own values.
+		w1, w2 := make([]table.Value, 2), make([]table.Value, 2)
+		f.Init(w1)
+		f.Init(w2)
+		for x := int64(1); x <= 40; x++ {
+			add(acc, x)
+			r, _ := f.Result(acc)
+			results, wants = append(results, r), append(wants, r.String())
+			if x == 20 {
+				_ = f.Merge(w1, acc)
+				_ = f.Merge(w2, acc)
+			}
+		}
+		for x := int64(100); x < 110; x++ {
+			add(w1, x)
+			add(w2, -x+1000)
+		}
+		r1, _ := f.Result(w1)
+		r2, _ := f.Result(w2)
+		for i, r := range results {
+			if r.String() != wants[i] {
+				t.Fatalf("distinct %v: result %d changed to %s, was %s", distinct, i, r, wants[i])
+			}
+		}
+		if e := r1.Elems(); len(e) != 30 || e[19].AsInt() != 20 || e[20].AsInt() != 100 {
+			t.Errorf("distinct %v: window 1 %s", distinct, r1)
+		}
+		if e := r2.Elems(); len(e) != 30 || e[19].AsInt() != 20 || e[20].AsInt() != 900 {
+			t.Errorf("distinct %v: window 2 %s", distinct, r2)
+		}
+		if r, _ := f.Result(acc); len(r.Elems()) != 40 {
+			t.Errorf("distinct %v: the slice accumulator %s", distinct, r)
 		}
 	}
 }

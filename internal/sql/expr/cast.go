@@ -389,9 +389,11 @@ func textFunc(t table.Type, env *Env) (func(table.Value) string, error) {
 			if ltz {
 				ms = instantToWall(ms, env.Loc)
 			}
-			return string(table.AppendTimestamp(nil, ms, ns, p))
+			return string(table.AppendTimestampPrec(nil, ms, ns, p))
 		}, nil
-	case table.RootArray, table.RootMap, table.RootRow, table.RootBoolean, table.RootTinyInt, table.RootSmallInt,
+	case table.RootArray, table.RootMap, table.RootRow:
+		return func(v table.Value) string { return string(table.AppendTypedText(nil, v, t, env.Loc)) }, nil
+	case table.RootBoolean, table.RootTinyInt, table.RootSmallInt,
 		table.RootInt, table.RootBigInt, table.RootDecimal, table.RootChar, table.RootVarChar, table.RootDate,
 		table.RootIntervalDayTime, table.RootIntervalYearMonth:
 		return func(v table.Value) string { return string(table.AppendText(nil, v)) }, nil
@@ -401,11 +403,9 @@ func textFunc(t table.Type, env *Env) (func(table.Value) string, error) {
 
 // javaFloat formats as Java's Float.toString (bits 32) or Double.toString.
 func javaFloat(f float64, bits int) string {
-	if bits == 32 && !math.IsNaN(f) && !math.IsInf(f, 0) {
+	if bits == 32 {
 		// Shortest digits of the float32, in Java's layout.
-		s := strconv.FormatFloat(f, 'g', -1, 32)
-		g, _ := strconv.ParseFloat(s, 64)
-		return string(table.AppendJavaDouble(nil, g))
+		return string(table.AppendJavaFloat(nil, f))
 	}
 	return string(table.AppendJavaDouble(nil, f))
 }

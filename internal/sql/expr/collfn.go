@@ -525,6 +525,33 @@ func registerCollections(r *Registry) {
 			}}, nil
 		},
 	})
+	// ARRAY_EXCEPT(a, b) / ARRAY_INTERSECT(a, b) (Flink 1.20): the distinct
+	// elements of a that are not (are) in b, in a's order; a NULL element
+	// is a value like any other (NULL matches NULL); NULL when an array is
+	// NULL.
+	for _, except := range []bool{true, false} {
+		name := "ARRAY_INTERSECT"
+		if except {
+			name = "ARRAY_EXCEPT"
+		}
+		r.Register(name, Overload{
+			Sig:  name + "(ARRAY<T>, ARRAY<T>) -> ARRAY<T>",
+			Bind: arraysCommon(2),
+			Impl: func(*Bound) (Func, error) {
+				return Func{F2: func(a, b table.Value) (table.Value, error) {
+					other := newValueSet(0)
+					other.addAll(b.Elems())
+					out := newValueSet(0)
+					for _, e := range a.Elems() {
+						if (other.find(e) < 0) == except && out.find(e) < 0 {
+							out.add(e)
+						}
+					}
+					return table.Array(out.vs), nil
+				}}, nil
+			},
+		})
+	}
 	// ARRAY_JOIN(arr, delimiter[, nullReplacement]): NULL elements left out
 	// unless replaced; NULL when an argument is NULL.
 	for _, arity := range []int{2, 3} {
@@ -671,6 +698,45 @@ func registerCollections(r *Registry) {
 				}
 				keys := newValueSet(len(ks))
 				vals := putEntries(keys, make([]table.Value, 0, len(ks)), ks, vs)
+				return table.Map(keys.vs, vals), nil
+			}}, nil
+		},
+	})
+	// MAP_FROM_ENTRIES(ARRAY<ROW<k, v>>) (Flink 1.20): the map of the
+	// rows' key and value fields, in the order of the keys' first
+	// occurrence; a repeated key keeps its last value (Flink's default
+	// LAST_WIN map key policy); a NULL row makes the result NULL; a NULL key
+	// is an error; NULL for a NULL array.
+	r.Register("MAP_FROM_ENTRIES", Overload{
+		Sig: "MAP_FROM_ENTRIES(ARRAY<ROW<K, V>>) -> MAP<K, V>",
+		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
+			if len(args) != 1 || !isArray(args[0]) {
+				return nil, table.Type{}, false
+			}
+			et := elemOf(args[0])
+			if et.Root() != table.RootRow || len(et.Fields()) != 2 {
+				return nil, table.Type{}, false
+			}
+			fs := et.Fields()
+			kt := fs[0].Type.WithTimeAttr(table.NoTimeAttr)
+			vt := fs[1].Type.WithTimeAttr(table.NoTimeAttr)
+			return args, table.MapType(kt, vt).WithNullable(et.Nullable()), true
+		},
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(a table.Value) (table.Value, error) {
+				es := a.Elems()
+				keys := newValueSet(len(es))
+				vals := make([]table.Value, 0, len(es))
+				for i, e := range es {
+					if e.IsNull() {
+						return table.Null, nil
+					}
+					kv := e.Elems()
+					if kv[0].IsNull() {
+						return table.Null, fmt.Errorf("the key of entry %d is NULL (a map key cannot be NULL)", i+1)
+					}
+					vals = putEntries(keys, vals, kv[:1], kv[1:2])
+				}
 				return table.Map(keys.vs, vals), nil
 			}}, nil
 		},

@@ -86,6 +86,7 @@ func runCollCases(t *testing.T, cases []exprCase) {
 func arr(es ...Expr) Expr   { return call(ArrayCtor, es...) }
 func item(x, i Expr) Expr   { return call(ItemFunc, x, i) }
 func mapOf(es ...Expr) Expr { return call(MapCtor, es...) }
+func row(es ...Expr) Expr   { return call(RowCtor, es...) }
 
 func TestCollectionConstructors(t *testing.T) {
 	runCollCases(t, []exprCase{
@@ -278,6 +279,31 @@ func TestArrayFunctions(t *testing.T) {
 		{call("MAP_ENTRIES", cMap), "ARRAY[ROW('a', 1), ROW('b', NULL)]"},
 		{call("MAP_KEYS", cNulMap), "NULL"},
 		{call("MAP_VALUES", mapOf(s("k"), arr(i(1)))), "ARRAY[ARRAY[1]]"},
+		// ARRAY_EXCEPT / ARRAY_INTERSECT (Flink 1.20): distinct, in the
+		// first array's order; NULL elements match; NULL arrays give NULL.
+		{call("ARRAY_EXCEPT", cArr, arr(i(3))), "ARRAY[1, NULL]"},
+		{call("ARRAY_EXCEPT", cArr, arr(cNI)), "ARRAY[1, 3]"},
+		{call("ARRAY_EXCEPT", cArr, cEmp), "ARRAY[1, NULL, 3]"},
+		{call("ARRAY_EXCEPT", cArr, cArr), "ARRAY[]"},
+		{call("ARRAY_EXCEPT", cEmp, cArr), "ARRAY[]"},
+		{call("ARRAY_EXCEPT", cArr, cNul), "NULL"},
+		{call("ARRAY_EXCEPT", cNul, cArr), "NULL"},
+		{call("ARRAY_EXCEPT", cArr, arr(cBig)), "ARRAY[1, NULL, 3]"}, // widened to BIGINT
+		{call("ARRAY_EXCEPT", arr(dec("1.0"), dec("2.5")), arr(i(1))), "ARRAY[2.5]"},
+		{call("ARRAY_INTERSECT", cArr, arr(i(3), i(1), i(7))), "ARRAY[1, 3]"},
+		{call("ARRAY_INTERSECT", cArr, arr(cNI, i(1))), "ARRAY[1, NULL]"},
+		{call("ARRAY_INTERSECT", cArr, cEmp), "ARRAY[]"},
+		{call("ARRAY_INTERSECT", cNest, arr(arr(i(1), i(2)))), "ARRAY[ARRAY[1, 2]]"},
+		{call("ARRAY_INTERSECT", cArr, cNul), "NULL"},
+		{call("ARRAY_INTERSECT", cNul, cArr), "NULL"},
+		// MAP_FROM_ENTRIES: the last value of a repeated key wins (in the
+		// key's first place); a NULL entry gives NULL; a NULL key is an
+		// error.
+		{call("MAP_FROM_ENTRIES", arr(row(s("x"), i(1)), row(s("y"), cNI), row(s("x"), i(3)))), "MAP['x', 3, 'y', NULL]"},
+		{call("MAP_FROM_ENTRIES", call("MAP_ENTRIES", cMap)), "MAP['a', 1, 'b', NULL]"},
+		{call("MAP_FROM_ENTRIES", arr(row(s("x"), i(1)), cast(NullLit(table.NullType()), table.RowType(table.Field{Name: "k", Type: table.StringType()}, table.Field{Name: "v", Type: table.IntType()})))), "NULL"},
+		{call("MAP_FROM_ENTRIES", arr(row(cNS, i(1)))), "error: the key of entry 1 is NULL"},
+		{call("MAP_FROM_ENTRIES", cast(NullLit(table.NullType()), table.ArrayType(table.RowType(table.Field{Name: "k", Type: table.IntType()}, table.Field{Name: "v", Type: table.IntType()})))), "NULL"},
 	})
 	for _, c := range []struct {
 		name string
@@ -297,6 +323,12 @@ func TestArrayFunctions(t *testing.T) {
 		{"MAP_FROM_ARRAYS", []Expr{cMap, cArr}},
 		{"ARRAY_SORT", []Expr{cNest}},
 		{"ARRAY_SORT", []Expr{cArr, i(1)}},
+		{"ARRAY_EXCEPT", []Expr{cArr}},
+		{"ARRAY_EXCEPT", []Expr{cArr, cStrs}},
+		{"ARRAY_INTERSECT", []Expr{cArr, cMap}},
+		{"MAP_FROM_ENTRIES", []Expr{cArr}},
+		{"MAP_FROM_ENTRIES", []Expr{arr(row(i(1), i(2), i(3)))}},
+		{"MAP_FROM_ENTRIES", []Expr{cMap}},
 	} {
 		if e, err := reg.Call(c.name, c.args...); err == nil {
 			t.Errorf("%s binds", e)

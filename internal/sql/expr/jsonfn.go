@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/stromio/strom/table"
 )
@@ -579,6 +580,38 @@ func registerJSON(r *Registry) {
 		Format:    formatCtor("JSON_ARRAY", false),
 		Impl:      implCtor(false),
 	})
+	// JSON_QUOTE(s) (Flink 1.18+): s as a JSON string literal, escaping
+	// '"', '\\', '/', \b, \f, \n, \r, \t and, as Flink, every UTF-16 unit
+	// above 127 as \uxxxx (lower-case hex); other control characters are
+	// left as they are. JSON_UNQUOTE(s): the text of s when s is a valid
+	// JSON string literal ("..." with its escapes read), else s unchanged.
+	r.Register("JSON_QUOTE", Overload{
+		Sig:  "JSON_QUOTE(STRING) -> STRING",
+		Bind: Fixed(tString, table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(v table.Value) (table.Value, error) {
+				return table.Str(jsonQuote(v.AsString())), nil
+			}}, nil
+		},
+	})
+	r.Register("JSON_UNQUOTE", Overload{
+		Sig:  "JSON_UNQUOTE(STRING) -> STRING",
+		Bind: Fixed(tString, table.StringType()),
+		Impl: func(*Bound) (Func, error) {
+			return Func{F1: func(v table.Value) (table.Value, error) {
+				s := v.AsString()
+				if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+					return v, nil
+				}
+				if j, err := parseJSONText(s); err == nil {
+					if str, ok := j.(string); ok {
+						return table.Str(str), nil
+					}
+				}
+				return v, nil
+			}}, nil
+		},
+	})
 	r.Register("JSON_STRING", Overload{
 		Sig: "JSON_STRING(any) -> STRING",
 		Bind: func(args []table.Type) ([]table.Type, table.Type, bool) {
@@ -768,4 +801,41 @@ func jsonNodeFunc(t table.Type, env *Env) (func(table.Value) (any, error), error
 		}, nil
 	}
 	return nil, fmt.Errorf("no JSON form for %s", t)
+}
+
+// jsonQuote is JSON_QUOTE's text: s in double quotes with Flink's escapes.
+func jsonQuote(s string) string {
+	const hexd = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for _, r := range s {
+		switch r {
+		case '"', '\\', '/':
+			b = append(b, '\\', byte(r))
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			if r <= 127 {
+				b = append(b, byte(r))
+				continue
+			}
+			units := []rune{r}
+			if r > 0xFFFF {
+				hi, lo := utf16.EncodeRune(r)
+				units = []rune{hi, lo}
+			}
+			for _, u := range units {
+				b = append(b, '\\', 'u', hexd[u>>12&15], hexd[u>>8&15], hexd[u>>4&15], hexd[u&15])
+			}
+		}
+	}
+	return string(append(b, '"'))
 }

@@ -520,3 +520,66 @@ func TestJSONSortedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONQuoteUnquote: JSON_QUOTE escapes as Flink's JsonQuoteFunction
+// ('"', '\', '/', \b \f \n \r \t, every UTF-16 unit above 127 as \uxxxx,
+// other control characters as they are); JSON_UNQUOTE reads a valid JSON
+// string literal and passes anything else through.
+func TestJSONQuoteUnquote(t *testing.T) {
+	for _, c := range []struct {
+		fn, in, want string
+	}{
+		{"JSON_QUOTE", `Hello, World!`, `"Hello, World!"`},
+		{"JSON_QUOTE", `a"b\c/d`, `"a\"b\\c\/d"`},
+		{"JSON_QUOTE", "\b\f\n\r\t\x01", `"\b\f\n\r\t` + "\x01" + `"`},
+		{"JSON_QUOTE", "é€", `"\u00e9\u20ac"`},
+		{"JSON_QUOTE", "😀", `"\ud83d\ude00"`},
+		{"JSON_QUOTE", ``, `""`},
+		{"JSON_QUOTE", `[1, 2]`, `"[1, 2]"`},
+		{"JSON_UNQUOTE", `"Hello, World!"`, `Hello, World!`},
+		{"JSON_UNQUOTE", `"a\"b\\c\/d"`, `a"b\c/d`},
+		{"JSON_UNQUOTE", `"\b\f\n\r\t"`, "\b\f\n\r\t"},
+		{"JSON_UNQUOTE", `"\u00e9\ud83d\ude00"`, "é😀"},
+		{"JSON_UNQUOTE", `""`, ``},
+		{"JSON_UNQUOTE", `Hello`, `Hello`},               // not quoted
+		{"JSON_UNQUOTE", `[1,2]`, `[1,2]`},               // JSON, not a string
+		{"JSON_UNQUOTE", `"a\x"`, `"a\x"`},               // an invalid escape
+		{"JSON_UNQUOTE", `"a" "b"`, `"a" "b"`},           // not one JSON value
+		{"JSON_UNQUOTE", `"`, `"`},                       // one quote
+		{"JSON_UNQUOTE", `"\u00e"`, `"\u00e"`},           // a short \u
+		{"JSON_UNQUOTE", "\"a\nb\"", "\"a\nb\""},         // a raw line break is not JSON
+		{"JSON_UNQUOTE", `  "padded"  `, `  "padded"  `}, // does not start with a quote
+	} {
+		e := call(c.fn, s(c.in))
+		p, err := Compile(e)
+		if err != nil {
+			t.Fatalf("%s(%q): %v", c.fn, c.in, err)
+		}
+		v, err := p(&table.Row{})
+		if err != nil || v.AsString() != c.want {
+			t.Errorf("%s(%q) = %q, %v; want %q", c.fn, c.in, v.AsString(), err, c.want)
+		}
+		// The round trip, but for a raw control character, which
+		// JSON_QUOTE leaves as it is (as Flink): no valid JSON then.
+		if back := call("JSON_UNQUOTE", call("JSON_QUOTE", s(c.in))); c.fn == "JSON_QUOTE" && !strings.ContainsRune(c.in, 1) {
+			p, _ := Compile(back)
+			if v, err := p(&table.Row{}); err != nil || v.AsString() != c.in {
+				t.Errorf("JSON_UNQUOTE(JSON_QUOTE(%q)) = %q, %v", c.in, v.AsString(), err)
+			}
+		}
+	}
+	// NULL in, NULL out; the type is STRING (NOT NULL for a NOT NULL input).
+	for _, fn := range []string{"JSON_QUOTE", "JSON_UNQUOTE"} {
+		e := call(fn, cSN)
+		p, _ := Compile(e)
+		if v, err := p(testRow()); err != nil || !v.IsNull() || !e.Type().Nullable() {
+			t.Errorf("%s(NULL) = %v, %v (type %s)", fn, v, err, e.Type())
+		}
+		if e := call(fn, s("x")); e.Type().String() != "STRING NOT NULL" {
+			t.Errorf("%s('x') is %s", fn, e.Type())
+		}
+		if _, err := reg.Call(fn, i(1), i(2)); err == nil {
+			t.Errorf("%s of two arguments binds", fn)
+		}
+	}
+}

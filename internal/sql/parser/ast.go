@@ -745,6 +745,9 @@ type FuncCall struct {
 	Distinct bool
 	All      bool
 	Args     []Expr
+	// Nulls is "RESPECT" or "IGNORE" for RESPECT NULLS / IGNORE NULLS
+	// written after the arguments (ARRAY_AGG), "" without.
+	Nulls    string
 	Filter   Expr
 	Over     *WindowSpec
 	OverName *Ident

@@ -87,7 +87,7 @@
 // ALTER, CREATE CATALOG /
 // DATABASE, CREATE TABLE ... LIKE, ANALYZE, quantified comparisons (= ANY
 // (...)), FILTER/OVER on JSON_OBJECTAGG and JSON_ARRAYAGG, WITHIN GROUP,
-// IGNORE NULLS, U&'...' and X'...' literals, adjacent string literal
+// IGNORE NULLS (but in ARRAY_AGG), U&'...' and X'...' literals, adjacent string literal
 // concatenation, PERMUTE and {- -} in patterns, interval precisions
 // (DAY(3)).
 //

@@ -449,6 +449,12 @@ func (p *parser) parseCall(name *QName) Expr {
 		} else {
 			p.parseArgs(call)
 		}
+		switch {
+		case p.acceptKws("RESPECT", "NULLS"):
+			call.Nulls = "RESPECT"
+		case p.acceptKws("IGNORE", "NULLS"):
+			call.Nulls = "IGNORE"
+		}
 	}
 	p.expectClose(open, what)
 	if p.isKw("FILTER") && p.opAt(1, "(") {

@@ -1371,6 +1371,9 @@ func (pr *printer) call(c *FuncCall) {
 		}
 		pr.argValue(a)
 	}
+	if c.Nulls != "" {
+		pr.w(" ", c.Nulls, " NULLS")
+	}
 	pr.w(")")
 	if c.Filter != nil {
 		pr.w(" FILTER (WHERE ")

@@ -141,7 +141,7 @@ func (a *aggCtx) addPre(e expr.Expr) int {
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "SUM0": true, "AVG": true, "MIN": true, "MAX": true,
 	"LISTAGG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "STDDEV_POP": true, "STDDEV_SAMP": true, "STDDEV": true,
-	"VAR_POP": true, "VAR_SAMP": true, "VARIANCE": true}
+	"VAR_POP": true, "VAR_SAMP": true, "VARIANCE": true, "ARRAY_AGG": true}
 
 // AggregateFactory returns a user-defined aggregate function for the
 // argument types (RegisterAggregate of streamsql).
@@ -367,7 +367,20 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	} else if name != "COUNT" {
 		return nil, errAt(f, "%s(*) is not valid: only COUNT takes *", name)
 	}
+	if f.Nulls != "" && name != "ARRAY_AGG" {
+		return nil, errAt(f, "%s NULLS is only supported in ARRAY_AGG, not in %s", f.Nulls, name)
+	}
 	fname := name
+	if name == "ARRAY_AGG" && b.udafs[name] == nil {
+		if len(types) != 1 {
+			return nil, errAt(f, "ARRAY_AGG takes one argument: ARRAY_AGG([ALL | DISTINCT] x [RESPECT NULLS | IGNORE NULLS])")
+		}
+		fn, err := expr.NewArrayAgg(types[0], f.Distinct, f.Nulls == "IGNORE")
+		if err != nil {
+			return nil, errAt(f, "%s: %s", f, strings.TrimPrefix(err.Error(), "expr: "))
+		}
+		return a.addAggCall(f, fn, args, filter), nil
+	}
 	if f.Distinct {
 		if name != "COUNT" {
 			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet (COUNT(DISTINCT x) is)", name)
@@ -390,11 +403,17 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	if err != nil {
 		return nil, errAt(f, "%s: %s", f, strings.TrimPrefix(err.Error(), "expr: "))
 	}
+	return a.addAggCall(f, fn, args, filter), nil
+}
+
+// addAggCall adds the aggregate call f (fn over the pre-projected args) to
+// a, or finds the same call text there, and returns its column.
+func (a *aggCtx) addAggCall(f *parser.FuncCall, fn expr.AggregateFunc, args []int, filter int) expr.Expr {
 	text := f.String()
 	for i, c := range a.aggs {
 		if c.Text == text {
 			slot := a.aggBase + i
-			return expr.ColumnRef(slot, text, a.outTypes[slot]), nil
+			return expr.ColumnRef(slot, text, a.outTypes[slot])
 		}
 	}
 	a.aggs = append(a.aggs, AggCall{F: fn, Args: args, Filter: filter, Text: text})
@@ -405,7 +424,7 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 	a.outTypes = append(a.outTypes, rt)
 	a.outNames = append(a.outNames, text)
 	slot := a.aggBase + len(a.aggs) - 1
-	return expr.ColumnRef(slot, text, rt), nil
+	return expr.ColumnRef(slot, text, rt)
 }
 
 // bindEach binds every expression of es with sub.
@@ -447,9 +466,9 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		case "TIME":
 			t = table.TimeType(0)
 		case "TIMESTAMP":
-			t = table.TimestampType(3)
+			t = table.TimestampType(literalFracDigits(x.Value))
 		case "TIMESTAMP_LTZ":
-			t = table.TimestampLTZType(3)
+			t = table.TimestampLTZType(literalFracDigits(x.Value))
 		default:
 			return nil, errAt(x, "%s literals are not supported yet", x.Type)
 		}
@@ -684,6 +703,9 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		}
 		if len(x.Name.Parts) != 1 {
 			return nil, errAt(x, "unknown function %s", x.Name)
+		}
+		if x.Nulls != "" {
+			return nil, errAt(x, "%s NULLS is only supported in ARRAY_AGG, not in %s", x.Nulls, strings.ToUpper(x.Name.Parts[0].Name))
 		}
 		name := strings.ToUpper(x.Name.Parts[0].Name)
 		var args []expr.Expr
@@ -1065,4 +1087,28 @@ func (b *binder) bindJSONAgg(x *parser.JSONCall, a *aggCtx) (expr.Expr, error) {
 	a.outNames = append(a.outNames, text)
 	slot := a.aggBase + len(a.aggs) - 1
 	return expr.ColumnRef(slot, text, fn.ResultType()), nil
+}
+
+// literalFracDigits is the precision of a TIMESTAMP literal, as Calcite and
+// Flink type it: the number of fraction digits written (TIMESTAMP
+// '2020-01-01 00:00:00' is TIMESTAMP(0), '... 00:00:00.5' TIMESTAMP(1)),
+// at most 9. The fraction is the digits after the '.' that follows the
+// seconds (table.ParseTimestamp's yyyy-MM-dd[( |T)HH:mm[:ss[.fraction]]]);
+// neither the date nor a zone suffix (Z, ±HH[:mm]) holds a '.', so the
+// first '.' is that one, and the digits stop where a zone suffix begins:
+// '... 08:00:00.123+08:00' is TIMESTAMP_LTZ(3), not the 0 that counting
+// after the offset's ':' gave.
+func literalFracDigits(s string) int {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n++
+	}
+	return min(n, 9)
 }

@@ -592,24 +592,34 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// (below the pushed ones) would have made no operator on their own
 	// (an identity projection or rename over an aggregation: `in` with
 	// no UID).
-	allPushed, moved := true, false
+	// The same for Calcs of implicit casts (sql-cast-<n>-calc, when the
+	// chain has no pushed Calc), which plans of types that needed no cast
+	// did not have (a FLOAT into a DOUBLE column, a TIMESTAMP(0) key
+	// joined to a TIMESTAMP(3) one).
+	allPushed, moved, anyPushed := true, false, false
 	var own *Calc // the first Calc of the chain push-down did not add
 	for n := Node(x); n != f.in; n = n.(*Calc).In {
 		c := n.(*Calc)
-		allPushed = allPushed && c.pushed
+		added := c.pushed || c.implicit
+		allPushed = allPushed && added
+		anyPushed = anyPushed || c.pushed
 		moved = moved || c.movedUID
-		if !c.pushed && own == nil {
+		if !added && own == nil {
 			own = c
 		}
 	}
 	ownMoved := false
-	if !allPushed && x.pushed && own != nil && tr.noOperator(own, f.in) {
+	if !allPushed && (x.pushed || x.implicit) && own != nil && tr.noOperator(own, f.in) {
 		allPushed, ownMoved = true, moved
 	}
 	uid := func() string {
 		if allPushed {
 			if ownMoved {
 				tr.n++ // the number of the operator own was (below)
+			}
+			if !anyPushed {
+				tr.castN++
+				return fmt.Sprintf("sql-cast-%d-calc", tr.castN)
 			}
 			tr.pushedN++
 			return fmt.Sprintf("sql-pushed-%d-calc", tr.pushedN)

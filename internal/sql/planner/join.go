@@ -205,12 +205,20 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	if len(jn.LKeys) == 0 {
 		return nil, nil, nil, errAt(j, "a join needs an equality of a left and a right column (cross joins are not supported yet)")
 	}
-	for i := range jn.LKeys {
+	// Keys of different types: the narrower side cast to the common
+	// type below the join, cast back above it (keycast.go).
+	lcast, rcast, bad := keyCasts(colTypes(l.Cols()), colTypes(r.Cols()), jn.LKeys, jn.RKeys)
+	if i := bad; i >= 0 {
 		lt, rt := l.Cols()[jn.LKeys[i]].Type, r.Cols()[jn.RKeys[i]].Type
-		if !lt.EqualIgnoringNull(rt) {
-			return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) must have the same type yet", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
-		}
+		return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) have no common type: CAST one of them", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
 	}
+	if l, err = keyCastCalc(l, lcast); err != nil {
+		return nil, nil, nil, wrapAt(j, err)
+	}
+	if r, err = keyCastCalc(r, rcast); err != nil {
+		return nil, nil, nil, wrapAt(j, err)
+	}
+	jn.L, jn.R = l, r
 	for i := range s.cols {
 		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.NoTimeAttr)
 		s.cols[i].win = winNone // only a window join keeps window columns
@@ -219,10 +227,37 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		jn.cols = append(jn.cols, Col{Name: s.cols[i].name, Type: s.cols[i].t})
 	}
+	// The join's rows carry the cast keys; cs is s with their types, for
+	// the join's condition.
+	cs := s
+	if len(lcast)+len(rcast) > 0 {
+		cs = &scope{cols: append([]scopeCol(nil), s.cols...)}
+		jn.cols = append([]Col(nil), jn.cols...)
+		for i := range jn.cols {
+			t, ok := lcast[i]
+			if i >= nl {
+				t, ok = rcast[i-nl]
+			}
+			if ok {
+				t = t.WithNullable(jn.cols[i].Type.Nullable())
+				jn.cols[i].Type, cs.cols[i].t = t, t
+			}
+		}
+	}
+	// back is the join with the cast keys of its output cast back to the
+	// types of s.
+	back := func(n Node) (Node, error) {
+		want := append([]Col(nil), n.Cols()...)
+		for i := range want {
+			want[i].Type = s.cols[i].t
+		}
+		b, err := castBackCalc(n, want)
+		return b, wrapAt(j, err)
+	}
 	// The residual ON conditions of an outer join are part of the join.
 	var cond expr.Expr
 	if outer && len(rest) > 0 {
-		if cond, err = p.joinCond(rest, s); err != nil {
+		if cond, err = p.joinCond(rest, cs); err != nil {
 			return nil, nil, nil, err
 		}
 		rest = nil
@@ -232,18 +267,21 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		return nil, nil, nil, err
 	}
 	if wj != nil {
-		return wj, s, append(append(rest, timeConds...), after...), nil
+		n, err := back(wj)
+		return n, s, append(append(rest, timeConds...), after...), err
 	}
 	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {
 		// A regular join: both inputs kept in keyed state.
 		rj := &RegularJoin{Kind: kind, L: l, R: r, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe, Cond: cond, cols: jn.cols}
-		return rj, s, append(append(rest, timeConds...), after...), nil
+		n, err := back(rj)
+		return n, s, append(append(rest, timeConds...), after...), err
 	}
 	if lo > hi {
 		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
 	}
 	jn.Lower, jn.Upper = lo, hi
-	return jn, s, rest, nil
+	n, err := back(jn)
+	return n, s, rest, err
 }
 
 func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], error) {

@@ -62,6 +62,11 @@ type Calc struct {
 	// operator, when it fuses with no other Calc, has a UID of its own
 	// namespace.
 	pushed bool
+	// implicit: only implicit casts (of a sink's columns, of join keys
+	// to their common type; keycast.go), which plans whose types needed
+	// none did not have: like a pushed Calc, its operator takes a UID of
+	// its own namespace (sql-cast-<n>-calc), so the others keep theirs.
+	implicit bool
 	// movedUID: push-down moved conjuncts of its filter into the join
 	// below; it keeps its UID's number even when it no longer makes an
 	// operator.

@@ -177,7 +177,7 @@ func (p *Planner) bindOver(sel *parser.Select, in Node, s *scope, filter expr.Ex
 			if name == "ROW_NUMBER" || name == "RANK" || name == "DENSE_RANK" {
 				return nil, errAt(f, "%s() OVER is only supported as a Top-N or deduplication (a subquery with WHERE rn <= N)", name)
 			}
-			return nil, errAt(f, "%s is not an aggregate function: OVER takes COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, the variances (VAR_POP ...) or a registered aggregate", f.Name)
+			return nil, errAt(f, "%s is not an aggregate function: OVER takes COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LISTAGG, ARRAY_AGG, the variances (VAR_POP ...) or a registered aggregate", f.Name)
 		}
 		if _, ok := overCol[f.String()]; ok {
 			continue

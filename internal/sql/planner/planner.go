@@ -353,17 +353,17 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		}
 	}
 	var es []expr.Expr
-	same := true
+	same, castOnly := true, len(qc) == len(target)
 	for i, c := range target {
 		if idx[i] < 0 {
 			es = append(es, expr.NullLit(c.Type))
-			same = false
+			same, castOnly = false, false
 			continue
 		}
 		q := qc[idx[i]]
 		var e expr.Expr = expr.ColumnRef(idx[i], q.Name, q.Type)
 		if idx[i] != i {
-			same = false
+			same, castOnly = false, false
 		}
 		sameFamily := (q.Type.IsString() && c.Type.IsString()) || (q.Type.IsBinary() && c.Type.IsBinary())
 		if !q.Type.EqualIgnoringNull(c.Type) && !sameFamily {
@@ -384,7 +384,9 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		for i, c := range target {
 			cols[i] = Col{Name: c.Name, Type: c.Type}
 		}
-		in = &Calc{In: q, Exprs: es, cols: cols}
+		// Only casts (and the order and NULLs of an INSERT's column
+		// list) when a column needs a CAST: see Calc.implicit.
+		in = &Calc{In: q, Exprs: es, cols: cols, implicit: castOnly}
 	}
 	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
 	if push {

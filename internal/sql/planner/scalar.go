@@ -179,6 +179,11 @@ func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 		if !ok {
 			return nil, 0, errAt(ps.sq, "a correlated scalar subquery in an aggregation may only read GROUP BY columns of the outer query; `%s` is not one", a.in.cols[l].name)
 		}
+		// correlatedScalar cast the subquery's key to the common type;
+		// a narrower group key is not cast here (yet).
+		if lt, rt := in.Cols()[slot].Type, ps.r.Cols()[i].Type; !lt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(rt.WithTimeAttr(table.NoTimeAttr)) {
+			return nil, 0, errAt(ps.sq, "the correlated columns (%s and %s) must have the same type yet in an aggregation: CAST one of them in a view or subquery", rt, lt)
+		}
 		j.LKeys = append(j.LKeys, slot)
 		j.RKeys = append(j.RKeys, i)
 	}
@@ -234,6 +239,12 @@ func keepValue(j *RegularJoin, nl, value int, coalesce bool, name string) (*Calc
 // (COALESCE(value, 0) for a correlated COUNT, whose empty group is 0, not
 // NULL); the value becomes a hidden column of s.
 func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coalesce bool, sq *parser.Subquery) (Node, error) {
+	// An outer key narrower than the subquery's (cast to the common type
+	// by correlatedScalar): cast in place for the join, back above it.
+	in, r, orig, err := castCorrelated(sq, in, s, lkeys, r, nil, rkeysOf(len(lkeys)))
+	if err != nil {
+		return nil, err
+	}
 	nl := len(in.Cols())
 	var rkeys []int
 	for i := range lkeys {
@@ -264,6 +275,9 @@ func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coa
 	} else {
 		j.cols[value].Name = name
 	}
+	if out, err = castBackOuter(out, s, orig); err != nil {
+		return nil, errAt(sq, "%v", err)
+	}
 	t := out.Cols()[value].Type
 	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
 	if s.scalars == nil {
@@ -271,6 +285,16 @@ func (p *Planner) scalarJoin(in Node, s *scope, r Node, lkeys []int, vi int, coa
 	}
 	s.scalars[sq] = nl
 	return out, nil
+}
+
+// rkeysOf is 0 ... n-1, the key columns of a correlated scalar
+// subquery's rows.
+func rkeysOf(n int) []int {
+	ks := make([]int, n)
+	for i := range ks {
+		ks[i] = i
+	}
+	return ks
 }
 
 // correlatedScalar plans a correlated scalar subquery, as Flink
@@ -418,11 +442,22 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 	if !single {
 		r = singleValue(r, len(lkeys), sq)
 	}
+	// Correlated columns of different types are compared as their
+	// common type (keycast.go): the subquery's key cast in place here,
+	// the outer query's by the join (scalarJoin).
+	rcast := map[int]table.Type{}
 	for i, l := range lkeys {
 		lt, rt := s.cols[l].t, r.Cols()[i].Type
-		if !lt.EqualIgnoringNull(rt) {
-			return nil, nil, false, errAt(inner[i], "the correlated columns (%s and %s) must have the same type yet: CAST one of them in a view or subquery", rt, lt)
+		ct, cast, ok := keyCommonType(lt, rt)
+		if !ok {
+			return nil, nil, false, errAt(inner[i], "the correlated columns (%s and %s) have no common type: CAST one of them", rt, lt)
 		}
+		if cast && !rt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(ct) {
+			rcast[i] = ct.WithNullable(rt.Nullable())
+		}
+	}
+	if r, err = keyCastCalc(r, rcast); err != nil {
+		return nil, nil, false, wrapAt(sq, err)
 	}
 	return r, lkeys, coalesce, nil
 }

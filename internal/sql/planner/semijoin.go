@@ -209,12 +209,24 @@ func (p *Planner) semiJoin(at parser.Node, in Node, s *scope, q *parser.Query, x
 		}
 		r = &Calc{In: r, Filter: filter, Exprs: es, cols: r.Cols()}
 	}
-	for i := range lkeys {
-		lt, rt := in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Type
-		if !lt.EqualIgnoringNull(rt) {
-			return nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) must have the same type yet: CAST one of them in a view or subquery", in.Cols()[lkeys[i]].Name, lt, r.Cols()[rkeys[i]].Name, rt)
-		}
+	// Correlated columns of different types are compared as their
+	// common type (keycast.go), cast in place; the outer query's columns
+	// are cast back above the join.
+	in, r, orig, err := castCorrelated(at, in, s, lkeys, r, rs, rkeys)
+	if err != nil {
+		return nil, err
 	}
+	j, err := p.correlatedSemiJoin(at, in, s, r, rs, lkeys, rkeys, na, kind, anti, corr)
+	if err != nil {
+		return nil, err
+	}
+	return castBackOuter(j, s, orig)
+}
+
+// correlatedSemiJoin is the semi/anti/mark join of in with the correlated
+// subquery's rows r on the keys, corr the correlations that are no keys.
+func (p *Planner) correlatedSemiJoin(at parser.Node, in Node, s *scope, r Node, rs *scope, lkeys, rkeys []int, na int, kind string, anti bool, corr []parser.Expr) (Node, error) {
+	var err error
 	var cond expr.Expr
 	if len(corr) > 0 {
 		// Over the joined row: the outer columns, then the inner ones;
@@ -387,6 +399,56 @@ func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (No
 	cols = append(cols, Col{Name: name, Type: t})
 	s.cols = append(s.cols, scopeCol{name: name, t: t, hidden: true})
 	return &Calc{In: n, Exprs: es, cols: cols}, len(cols) - 1, nil
+}
+
+// castCorrelated casts the correlated key pairs (in's lkeys[i], r's
+// rkeys[i]) of different types to their common type in place, by implicit
+// Calcs (keycast.go), s and rs (when not nil) following. It returns the
+// types in's cast columns had (nil when none was cast), which
+// castBackOuter restores over the join.
+func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *scope, rkeys []int) (Node, Node, map[int]table.Type, error) {
+	lcast, rcast, bad := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
+	if i := bad; i >= 0 {
+		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)
+	}
+	var orig map[int]table.Type
+	for k := range lcast {
+		if orig == nil {
+			orig = map[int]table.Type{}
+		}
+		orig[k] = in.Cols()[k].Type
+	}
+	in, err := keyCastCalc(in, lcast)
+	if err != nil {
+		return nil, nil, nil, wrapAt(at, err)
+	}
+	if r, err = keyCastCalc(r, rcast); err != nil {
+		return nil, nil, nil, wrapAt(at, err)
+	}
+	for k := range lcast {
+		s.cols[k].t = in.Cols()[k].Type
+	}
+	for k := range rcast {
+		if rs != nil {
+			rs.cols[k].t = r.Cols()[k].Type
+		}
+	}
+	return in, r, orig, nil
+}
+
+// castBackOuter casts the outer columns that castCorrelated cast (orig:
+// their types) back to their types over the join n, whose first columns
+// are the outer query's (s).
+func castBackOuter(n Node, s *scope, orig map[int]table.Type) (Node, error) {
+	if len(orig) == 0 {
+		return n, nil
+	}
+	want := append([]Col(nil), n.Cols()...)
+	for k, t := range orig {
+		want[k].Type = t.WithTimeAttr(table.NoTimeAttr).WithNullable(want[k].Type.Nullable())
+		s.cols[k].t = want[k].Type
+	}
+	return castBackCalc(n, want)
 }
 
 // commonKey casts the IN pair (l's column li, r's column ri) to their

@@ -66,8 +66,11 @@ type translator struct {
 	// pushedN: the operators of Calcs that filter push-down added
 	// (pushdown.go), numbered apart (sql-pushed-<n>-calc).
 	pushedN int
-	sh      *sharing
-	scans   map[Node]*scanShare // shared projected scans (scanshare.go)
+	// castN: the operators of Calcs of implicit casts only (calc.go),
+	// numbered apart (sql-cast-<n>-calc).
+	castN int
+	sh    *sharing
+	scans map[Node]*scanShare // shared projected scans (scanshare.go)
 	// joinPost: the filters of the Calc over an inner window join that
 	// the join applies before it builds a pair (calc.go, windowjoin.go).
 	joinPost map[*WindowJoin][]func(*table.Row) (bool, error)

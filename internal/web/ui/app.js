@@ -126,8 +126,14 @@
     const milli = String(d.getUTCMilliseconds()).padStart(3, "0");
     // A JSON number keeps about the microsecond of an epoch-millisecond value.
     const micro = Math.min(999, Math.round((v - ms) * 1000));
-    if (micro > 0) s += "." + milli + String(micro).padStart(3, "0");
-    else if (milli !== "000") s += "." + milli;
+    // Flink's rule (as strom sql): the fraction keeps the type's precision
+    // p, padded with zeros (TIMESTAMP(3) ".000", TIMESTAMP(0) none), and
+    // digits beyond p only when they are not zero.
+    const pm = /\((\d+)\)/.exec(type);
+    const p = pm ? Number(pm[1]) : 0;
+    let frac = milli + String(micro).padStart(3, "0") + "000";
+    while (frac.length > p && frac.endsWith("0")) frac = frac.slice(0, -1);
+    if (frac.length > 0) s += "." + frac;
     return s;
   }
   function fmtTime(iso) {

@@ -1,0 +1,117 @@
+package planner
+
+import (
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/table"
+)
+
+// Equi-join keys whose types differ only by precision, width or numeric
+// kind (TIMESTAMP(0) = TIMESTAMP(3), FLOAT = DOUBLE, INT = BIGINT): Flink
+// casts both sides of `=` to their common type (Calcite's implicit
+// coercion, JoinConditionTypeCoerceRule) on the side that is narrower. So
+// do the joins here: the narrower side's key column is cast in place by a
+// Calc below the join (keyCastCalc), the join pairs rows by equal values
+// of the common type, and, where the join's output shows that side's
+// columns, a Calc above casts the column back to its own type
+// (castBackCalc), lossless since its values came from that type. Both
+// Calcs are marked implicit: they take UIDs of their own namespace
+// (calc.go), so the stateful operators keep the UIDs a plan without the
+// casts gives. Types without a common type to which both implicitly cast
+// (STRING and INT, DATE and TIME) are still refused.
+
+// keyCommonType is the type both keys of types a and b are compared as,
+// the zero Type when they are equal (ignoring nullability and time
+// attributes); ok is false when they have no common type.
+func keyCommonType(a, b table.Type) (t table.Type, cast, ok bool) {
+	a, b = a.WithTimeAttr(table.NoTimeAttr), b.WithTimeAttr(table.NoTimeAttr)
+	if a.EqualIgnoringNull(b) {
+		return table.Type{}, false, true
+	}
+	c, ok := table.CommonType(a.AsNullable(), b.AsNullable())
+	if !ok || !table.SupportsImplicitCast(a.AsNullable(), c) || !table.SupportsImplicitCast(b.AsNullable(), c) {
+		return table.Type{}, false, false
+	}
+	return c, true, true
+}
+
+// keyCasts is, for the key pairs (lkeys[i] of l, rkeys[i] of r) whose
+// types differ, the type each side's column is cast to (by column index;
+// a side that already has the common type has no entry). bad is the first
+// pair without a common type, -1 for none.
+func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type, bad int) {
+	for i := range lkeys {
+		lt, rt := l[lkeys[i]], r[rkeys[i]]
+		c, cast, ok := keyCommonType(lt, rt)
+		if !ok {
+			return nil, nil, i
+		}
+		if !cast {
+			continue
+		}
+		if !lt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+			if lc == nil {
+				lc = map[int]table.Type{}
+			}
+			lc[lkeys[i]] = c.WithNullable(lt.Nullable())
+		}
+		if !rt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+			if rc == nil {
+				rc = map[int]table.Type{}
+			}
+			rc[rkeys[i]] = c.WithNullable(rt.Nullable())
+		}
+	}
+	return lc, rc, -1
+}
+
+func colTypes(cs []Col) []table.Type {
+	ts := make([]table.Type, len(cs))
+	for i, c := range cs {
+		ts[i] = c.Type
+	}
+	return ts
+}
+
+// keyCastCalc is n with its columns of casts (index: type) cast in place
+// by an implicit Calc; n itself when casts is empty.
+func keyCastCalc(n Node, casts map[int]table.Type) (Node, error) {
+	if len(casts) == 0 {
+		return n, nil
+	}
+	cols := append([]Col(nil), n.Cols()...)
+	es := make([]expr.Expr, len(cols))
+	for i, c := range cols {
+		es[i] = expr.ColumnRef(i, c.Name, c.Type)
+		if t, ok := casts[i]; ok {
+			e, err := expr.NewCast(es[i], t, false)
+			if err != nil {
+				return nil, err
+			}
+			es[i], cols[i].Type = e, e.Type()
+		}
+	}
+	return &Calc{In: n, Exprs: es, cols: cols, implicit: true}, nil
+}
+
+// castBackCalc is an implicit Calc over n whose columns are want (n's,
+// some of a wider type): the columns whose type differs are cast to
+// want's; n itself when none does.
+func castBackCalc(n Node, want []Col) (Node, error) {
+	have := n.Cols()
+	es := make([]expr.Expr, len(have))
+	same := true
+	for i, c := range have {
+		es[i] = expr.ColumnRef(i, c.Name, c.Type)
+		if !c.Type.EqualIgnoringNull(want[i].Type) {
+			e, err := expr.NewCast(es[i], want[i].Type, false)
+			if err != nil {
+				return nil, err
+			}
+			es[i], same = e, false
+		}
+	}
+	if same {
+		return n, nil
+	}
+	return &Calc{In: n, Exprs: es, cols: want, implicit: true}, nil
+}

@@ -1,0 +1,86 @@
+package streamsql_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/connector/builtin"
+	"github.com/stromio/strom/streamsql"
+)
+
+// TestImplicitCastSQLUIDs runs statement sets whose plans need implicit
+// casts since FLOAT aggregates are FLOAT and TIMESTAMP literals are typed
+// by their digits (a FLOAT or TIMESTAMP(0) into a DOUBLE or TIMESTAMP(3)
+// column, join and correlated keys of different precision) and compares
+// the UIDs of their operators with testdata/implicit_cast_uids.txt,
+// recorded by main's binary before those types (683dc02's tree, where the
+// same statements needed no cast): a savepoint of that binary restores
+// into today's plans only if the stateful operators keep their UIDs. The
+// Calcs of implicit casts (sql-cast-<n>-calc) and of filter push-down
+// (sql-pushed-<n>-calc), stateless, are left out.
+func TestImplicitCastSQLUIDs(t *testing.T) {
+	dir := t.TempDir()
+	data := `{"k":1,"f":0.5,"d":0.5,"ms":1577836800000}` + "\n" + `{"k":2,"f":1.5,"d":1.5,"ms":1577836800500}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "t.jsonl"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ddl := `CREATE TABLE t (k INT, f FLOAT, d DOUBLE, ms BIGINT) WITH ('connector' = 'values');
+CREATE TABLE od (k INT, s DOUBLE) WITH ('connector' = 'blackhole');
+CREATE TABLE ots (k INT, ts TIMESTAMP(3)) WITH ('connector' = 'blackhole');
+CREATE TABLE on2 (k INT, n BIGINT) WITH ('connector' = 'blackhole');
+CREATE VIEW lit AS SELECT k, TIMESTAMP '2020-01-01 00:00:00' AS ts FROM t;
+CREATE VIEW v AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS ts FROM t;
+CREATE VIEW sf AS SELECT k, SUM(f) AS s FROM t GROUP BY k;
+`
+	sets := []string{
+		// A FLOAT aggregate into a DOUBLE column, then more state.
+		`INSERT INTO od SELECT k, SUM(f) FROM t GROUP BY k;
+INSERT INTO od SELECT k, AVG(f) FROM t GROUP BY k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// A TIMESTAMP(0) literal into a TIMESTAMP(3) column, directly and
+		// through MAX.
+		`INSERT INTO ots SELECT * FROM lit;
+INSERT INTO ots SELECT k, MAX(ts) FROM lit GROUP BY k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// A join on a literal's column, and a FLOAT sum joined to a DOUBLE.
+		`INSERT INTO on2 SELECT v.k, COUNT(*) FROM v JOIN lit ON v.ts = lit.ts GROUP BY v.k;
+INSERT INTO on2 SELECT t.k, COUNT(*) FROM t JOIN sf ON sf.s = t.d GROUP BY t.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Correlated EXISTS and scalar subqueries on a literal's column.
+		`INSERT INTO on2 SELECT v.k, COUNT(*) FROM v WHERE EXISTS (SELECT 1 FROM lit WHERE lit.ts = v.ts) GROUP BY v.k;
+INSERT INTO on2 SELECT lit.k, (SELECT COUNT(*) FROM v WHERE v.ts = lit.ts) FROM lit;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+	}
+	var b strings.Builder
+	for i, set := range sets {
+		fmt.Fprintf(&b, "== %d\n", i+1)
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 1, Factories: []connector.TableFactory{valuesFactory{dir: dir}, builtin.BlackholeFactory()}})
+		job, _, err := s.Submit(context.Background(), ddl+"EXECUTE STATEMENT SET BEGIN\n"+set+"\nEND;")
+		if err != nil {
+			fmt.Fprintf(&b, "error: %v\n", err)
+			continue
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatalf("set %d: %v", i+1, err)
+		}
+		var uids []string
+		for _, v := range job.View() {
+			for _, o := range v.Operators {
+				if !strings.HasPrefix(o.UID, "sql-cast-") && !strings.HasPrefix(o.UID, "sql-pushed-") {
+					uids = append(uids, o.UID)
+				}
+			}
+		}
+		sort.Strings(uids)
+		for _, u := range uids {
+			fmt.Fprintf(&b, "%s\n", u)
+		}
+	}
+	check(t, "testdata/implicit_cast_uids.txt", b.String())
+}
