@@ -113,6 +113,14 @@ func AppendTimeOfDay(dst []byte, nanos int64, frac int) []byte {
 // millisecond as yyyy-MM-dd HH:mm:ss[.fraction] (UTC reading), with frac
 // fraction digits or, with frac < 0, as many as needed.
 func AppendTimestamp(dst []byte, millis int64, nanos int32, frac int) []byte {
+	dst, ns := appendDayOf(dst, millis, nanos)
+	return AppendTimeOfDay(dst, ns, frac)
+}
+
+// appendDayOf appends the UTC date of epoch milliseconds and a space, and
+// returns the nanoseconds since that day's midnight (nanos within the
+// millisecond added).
+func appendDayOf(dst []byte, millis int64, nanos int32) ([]byte, int64) {
 	days := millis / 86_400_000
 	rem := millis % 86_400_000
 	if rem < 0 {
@@ -121,7 +129,7 @@ func AppendTimestamp(dst []byte, millis int64, nanos int32, frac int) []byte {
 	}
 	dst = AppendDate(dst, int32(days))
 	dst = append(dst, ' ')
-	return AppendTimeOfDay(dst, rem*1e6+int64(nanos), frac)
+	return dst, rem*1e6 + int64(nanos)
 }
 
 type timeParser struct {
@@ -295,15 +303,7 @@ func FloorDiv(a, b int64) int64 {
 // TIMESTAMP(0) shows no fraction when it has none, and p = 0 gives as few
 // digits as the value needs (the rule of Flink's JSON and CSV formats).
 func AppendTimestampPrec(dst []byte, millis int64, nanos int32, p int) []byte {
-	days := millis / 86_400_000
-	rem := millis % 86_400_000
-	if rem < 0 {
-		rem += 86_400_000
-		days--
-	}
-	dst = AppendDate(dst, int32(days))
-	dst = append(dst, ' ')
-	ns := rem*1e6 + int64(nanos)
+	dst, ns := appendDayOf(dst, millis, nanos)
 	frac := 9
 	for frac > p && frac > 0 && ns%1e9%pow10[9-frac+1] == 0 {
 		frac--
