@@ -30,13 +30,7 @@ type Local struct {
 	fs         vfs.FS
 	dir        string
 	rootSynced atomic.Bool // DIR's ancestors were synced
-	keepCache  bool        // KeepPageCache was called
 }
-
-// KeepPageCache makes the files of CreateFile keep their pages in the page
-// cache (by default they are dropped once synced). Call it before the
-// first write.
-func (l *Local) KeepPageCache() { l.keepCache = true }
 
 var _ Storage = (*Local)(nil)
 
@@ -108,11 +102,10 @@ func (l *Local) WriteFileSum(ctx context.Context, id int64, name string, data []
 }
 
 // CreateFile implements StreamWriter: the file is written to a temporary
-// name and renamed on Commit (vfs.CreateAtomic). Unless KeepPageCache was
-// called, its pages leave the page cache once it is synced
-// (vfs.AtomicFile.DropCache): a streamed file is a keyed state file, tens
-// of MB every checkpoint, read only by a restore, and the next one reuses
-// the pages (DESIGN.md §3).
+// name and renamed on Commit (vfs.CreateAtomic). Its pages leave the page
+// cache once it is synced (vfs.AtomicFile.DropCache): a streamed file is a
+// keyed state file, tens of MB every checkpoint, read only by a restore,
+// and the next one reuses the pages (DESIGN.md §3).
 func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
 	dir, err := l.fileDir(ctx, id, name)
 	if err != nil {
@@ -122,9 +115,7 @@ func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWrit
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	}
-	if !l.keepCache {
-		a.DropCache()
-	}
+	a.DropCache()
 	return &localFile{l: l, id: id, name: name, a: a}, nil
 }
 

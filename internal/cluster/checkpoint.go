@@ -77,12 +77,6 @@ type CheckpointOptions struct {
 	// every 17 checkpoints at 16; the restore still reads at most about
 	// twice the state, by the size rule).
 	MaxDeltas int
-	// KeepPageCache keeps the keyed state files a local directory (Dir)
-	// gets in the page cache. By default their pages are dropped once each
-	// file is synced (checkpoint.Local.KeepPageCache), so that the next
-	// checkpoint reuses them; a restore on the same machine then reads the
-	// files from the disk.
-	KeepPageCache bool
 }
 
 func (o *CheckpointOptions) defaults() {
@@ -277,9 +271,6 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		st, err := openLocalStorage(opts.Dir, warnf)
 		if err != nil {
 			return nil, err
-		}
-		if l, ok := st.(*checkpoint.Local); ok && opts.KeepPageCache {
-			l.KeepPageCache()
 		}
 		opts.Storage = st
 	}
