@@ -102,10 +102,7 @@ func (l *Local) WriteFileSum(ctx context.Context, id int64, name string, data []
 }
 
 // CreateFile implements StreamWriter: the file is written to a temporary
-// name and renamed on Commit (vfs.CreateAtomic). Its pages leave the page
-// cache once it is synced (vfs.AtomicFile.DropCache): a streamed file is a
-// keyed state file, tens of MB every checkpoint, read only by a restore,
-// and the next one reuses the pages (DESIGN.md §3).
+// name and renamed on Commit (vfs.CreateAtomic).
 func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
 	dir, err := l.fileDir(ctx, id, name)
 	if err != nil {
@@ -115,7 +112,6 @@ func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWrit
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	}
-	a.DropCache()
 	return &localFile{l: l, id: id, name: name, a: a}, nil
 }
 

@@ -152,19 +152,7 @@ type AtomicFile struct {
 	f         File
 	n         int64 // bytes written
 	err       error // the first write error
-	dropCache bool  // DropCache was called
 }
-
-// DropCache makes Commit ask the kernel, once the file is synced, to drop
-// its pages from the page cache (Linux: posix_fadvise(2) DONTNEED; best
-// effort, and nothing elsewhere or on a file not of the OS). For a large
-// file that is written once and rarely read: its pages go back to the free
-// lists at once, where the next such file finds them, instead of every file
-// taking pages the kernel has not handed out for a while (which on a VM
-// whose free memory the host reclaims cost several times as much CPU to
-// fill: BENCHMARKS.md, "Fault tolerance"). A later read of the file comes
-// from the disk.
-func (a *AtomicFile) DropCache() { a.dropCache = true }
 
 // CreateAtomic starts replacing name (see AtomicFile).
 func CreateAtomic(fsys FS, name string) (*AtomicFile, error) {
@@ -200,9 +188,6 @@ func (a *AtomicFile) Commit() error {
 	err := a.err
 	if err == nil {
 		err = a.f.Sync()
-	}
-	if err == nil && a.dropCache {
-		dropCache(a.f)
 	}
 	if cerr := a.f.Close(); err == nil {
 		err = cerr
