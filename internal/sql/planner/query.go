@@ -292,6 +292,13 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !proc {
+		// An interval join's time column: the rows re-stamped by it.
+		if n, err = stampedBy(d, n, ti, kind); err != nil {
+			return nil, nil, err
+		}
+		s.cols[ti].t = n.Cols()[ti].Type
+	}
 	loc, err := p.Location()
 	if err != nil {
 		return nil, nil, err
@@ -602,6 +609,14 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			}
 			if s.win != nil {
 				return nil, errAt(g, "a group window and a window table function in one aggregation")
+			}
+			if !gw.proctime {
+				// An interval join's time column: the rows re-stamped by it.
+				if in, err = stampedBy(g, in, gw.timeIdx, gw.kind); err != nil {
+					return nil, err
+				}
+				s.cols[gw.timeIdx].t = in.Cols()[gw.timeIdx].Type
+				gw.attrType = s.cols[gw.timeIdx].t
 			}
 			s.win = gw
 			a.winAux = map[string]int{}
