@@ -552,7 +552,9 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 				win = s.cols[c.Index].win
 			} else if !isProctimeCall(e) {
 				// Only the column itself stays an event-time attribute:
-				// records carry its value as their timestamp.
+				// records carry its value as their timestamp (or, for an
+				// interval join's time columns, RowtimeUnstamped, get it
+				// from a Restamp where a window reads one: restamp.go).
 				t = t.WithTimeAttr(table.NoTimeAttr)
 			}
 			cols = append(cols, Col{Name: itemName(it, i), Type: t, Win: win})
