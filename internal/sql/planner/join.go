@@ -271,10 +271,10 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	// The inputs' rows carry their time columns' values as timestamps
 	// (an input that is an interval join is re-stamped), and the two time
 	// columns stay event-time attributes of the output.
-	if jn.L, err = stampedBy(j, jn.L, jn.LTimeCol, "an interval join"); err != nil {
+	if jn.L, err = stampedBy(j, jn.L, jn.LTimeCol, ls.cols[jn.LTimeCol].t, "an interval join"); err != nil {
 		return nil, nil, nil, err
 	}
-	if jn.R, err = stampedBy(j, jn.R, jn.RTimeCol, "an interval join"); err != nil {
+	if jn.R, err = stampedBy(j, jn.R, jn.RTimeCol, rs.cols[jn.RTimeCol].t, "an interval join"); err != nil {
 		return nil, nil, nil, err
 	}
 	for _, i := range []int{jn.LTimeCol, nl + jn.RTimeCol} {

@@ -294,10 +294,12 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	}
 	if !proc {
 		// An interval join's time column: the rows re-stamped by it.
-		if n, err = stampedBy(d, n, ti, kind); err != nil {
+		if n, err = stampedBy(d, n, ti, s.cols[ti].t, kind); err != nil {
 			return nil, nil, err
 		}
-		s.cols[ti].t = n.Cols()[ti].Type
+		if _, ok := n.(*Restamp); ok {
+			s.cols[ti].t = n.Cols()[ti].Type
+		}
 	}
 	loc, err := p.Location()
 	if err != nil {
@@ -614,11 +616,13 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			}
 			if !gw.proctime {
 				// An interval join's time column: the rows re-stamped by it.
-				if in, err = stampedBy(g, in, gw.timeIdx, gw.kind); err != nil {
+				if in, err = stampedBy(g, in, gw.timeIdx, s.cols[gw.timeIdx].t, gw.kind); err != nil {
 					return nil, err
 				}
-				s.cols[gw.timeIdx].t = in.Cols()[gw.timeIdx].Type
-				gw.attrType = s.cols[gw.timeIdx].t
+				if _, ok := in.(*Restamp); ok {
+					s.cols[gw.timeIdx].t = in.Cols()[gw.timeIdx].Type
+					gw.attrType = s.cols[gw.timeIdx].t
+				}
 			}
 			s.win = gw
 			a.winAux = map[string]int{}

@@ -100,10 +100,10 @@ func fromIntervalJoin(n Node, col int) bool {
 // value already, a Restamp when col is an interval join's time column
 // (RowtimeUnstamped) that reaches here through stateless nodes, else an
 // error.
-func stampedBy(at parser.Node, in Node, col int, what string) (Node, error) {
+func stampedBy(at parser.Node, in Node, col int, t table.Type, what string) (Node, error) {
 	c := in.Cols()[col]
-	if c.Type.TimeAttr() != table.RowtimeUnstamped {
-		return in, nil
+	if c.Type.TimeAttr() != table.RowtimeUnstamped && t.TimeAttr() != table.RowtimeUnstamped {
+		return in, nil // t: the column's type in the consumer's scope
 	}
 	if !fromIntervalJoin(in, col) {
 		return nil, errAt(at, "`%s` (a time attribute of an interval join) cannot be the time of %s here: only directly after the join (through projections and filters) is it one", c.Name, what)
