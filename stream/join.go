@@ -24,6 +24,7 @@ type IntervalJoinBuilder[A, B any, K comparable] struct {
 	lowerExclusive bool
 	upperExclusive bool
 	lateA, lateB   string
+	wmDelay        time.Duration
 }
 
 // IntervalJoin joins two keyed streams on equal keys and event time, as
@@ -49,6 +50,17 @@ func (j IntervalJoinBuilder[A, B, K]) UpperBoundExclusive() IntervalJoinBuilder[
 	return j
 }
 
+// WatermarkDelay holds the joined stream's watermark back by d (>= 0): the
+// operators after the join see the input watermark minus d (the end of input
+// stays the end). Flink's SQL interval join does this by the larger of
+// -lower and upper so that the time of either element of each pair, not
+// only the later one the output carries, is not behind the watermark
+// downstream; the DataStream API's interval join does not.
+func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJoinBuilder[A, B, K] {
+	j.wmDelay = d
+	return j
+}
+
 // SideOutputLeftLateData sends late left elements to tag (read it with
 // SideOutput on the joined stream) instead of dropping them.
 func (j IntervalJoinBuilder[A, B, K]) SideOutputLeftLateData(tag OutputTag[A]) IntervalJoinBuilder[A, B, K] {
@@ -70,9 +82,13 @@ func IntervalJoinProcess[A, B any, K comparable, O any](j IntervalJoinBuilder[A,
 	if err != nil {
 		j.a.s.env.setErr(fmt.Errorf("stream: %w", err))
 	}
+	if j.wmDelay < 0 {
+		j.a.s.env.setErr(fmt.Errorf("stream: interval join: the watermark delay must not be negative, got %v", j.wmDelay))
+	}
 	return addTwo(j.a.s, j.b.s, "interval-join", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
 		op := &operator.IntervalJoin[K, A, B, O]{Key1: j.a.key, Key2: j.b.key, KeyCodec: j.a.codec,
-			Lower: lo, Upper: hi, Fn: newFn(), Out: out, LateTagA: j.lateA, LateTagB: j.lateB}
+			Lower: lo, Upper: hi, Fn: newFn(), Out: out, LateTagA: j.lateA, LateTagB: j.lateB,
+			OutputDelay: j.wmDelay.Milliseconds()}
 		return op, op.Input1(), op.Input2()
 	})
 }

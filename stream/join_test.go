@@ -364,3 +364,78 @@ func TestEnrichMaxWaitUnmatched(t *testing.T) {
 		joinDiff(t, fmt.Sprintf("unmatched p=%d", p), joinSortedLines(un.Values()), wantUnmatched)
 	}
 }
+
+// TestIntervalJoinWatermarkDelay re-stamps each joined pair with the time of
+// one of its elements (not max(a, b), which the join gives it) and counts
+// the pairs in event-time windows: with the join's watermark held back by
+// max(-lower, upper), no pair is late in the windows, whichever side's time
+// it carries and whatever the signs of the bounds. (Without the delay, pairs
+// stamped with the earlier time are late in most of these runs; how many
+// depends on how the two sources interleave.)
+func TestIntervalJoinWatermarkDelay(t *testing.T) {
+	as, bs := genJoinEvents(3, 2000, 7), genJoinEvents(4, 2000, 7)
+	type kc struct{ K, N int }
+	const size = 7
+	run := func(p int, lower, upper, delay time.Duration, right bool) []string {
+		env := stream.NewEnvironment(stream.Options{Parallelism: p})
+		a := stream.KeyBy(stream.FromSliceWithTimestamps(env, as, jevWatermarks), jevKey)
+		b := stream.KeyBy(stream.FromSliceWithTimestamps(env, bs, jevWatermarks), jevKey)
+		j := stream.IntervalJoin(a, b, lower, upper).WatermarkDelay(delay)
+		pairs := stream.IntervalJoinApply(j, func(x, y jev) [2]jev { return [2]jev{x, y} })
+		stamped := stream.Process(pairs, func(_ *stream.Context, xy [2]jev, out stream.Emitter[kc]) error {
+			ts := xy[0].TS
+			if right {
+				ts = xy[1].TS
+			}
+			if !stream.SetEmitTimestamp(out, ts) {
+				return fmt.Errorf("cannot set the timestamp")
+			}
+			out.Emit(kc{K: xy[0].K, N: 1})
+			return nil
+		})
+		w := stream.KeyBy(stamped, func(x kc) int { return x.K }).Window(stream.TumblingEventTimeWindows(size * time.Millisecond))
+		out := stream.Collect(stream.WindowReduce(w, func(x, y kc) kc { return kc{K: x.K, N: x.N + y.N} }))
+		joinExecute(t, env)
+		return joinSortedRecords(out.Records())
+	}
+	for _, bd := range [][2]time.Duration{
+		{-30 * time.Millisecond, 20 * time.Millisecond},
+		{5 * time.Millisecond, 25 * time.Millisecond},
+		{-25 * time.Millisecond, -5 * time.Millisecond},
+	} {
+		lo, hi := bd[0].Milliseconds(), bd[1].Milliseconds()
+		delay := time.Duration(max(-lo, hi)) * time.Millisecond
+		for _, right := range []bool{false, true} {
+			counts := map[[2]int64]int{}
+			for _, x := range as {
+				for _, y := range bs {
+					if x.K == y.K && y.TS >= x.TS+lo && y.TS <= x.TS+hi {
+						ts := x.TS
+						if right {
+							ts = y.TS
+						}
+						counts[[2]int64{int64(x.K), ts - ts%size + size - 1}]++
+					}
+				}
+			}
+			var want []string
+			for k, n := range counts {
+				want = append(want, fmt.Sprintf("%d %v", k[1], kc{K: int(k[0]), N: n}))
+			}
+			slices.Sort(want)
+			for _, p := range joinParallelisms {
+				joinDiff(t, fmt.Sprintf("bounds %v right %t p=%d", bd, right, p), run(p, bd[0], bd[1], delay, right), want)
+			}
+		}
+	}
+}
+
+func TestIntervalJoinWatermarkDelayNegative(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+	a := stream.KeyBy(stream.FromSliceWithTimestamps(env, []jev{{K: 1, TS: 1}}, jevWatermarks), jevKey)
+	b := stream.KeyBy(stream.FromSliceWithTimestamps(env, []jev{{K: 1, TS: 1}}, jevWatermarks), jevKey)
+	stream.Collect(stream.IntervalJoinApply(stream.IntervalJoin(a, b, 0, 0).WatermarkDelay(-time.Millisecond), func(x, y jev) int { return 0 }))
+	if err := env.Execute(context.Background()); err == nil || !strings.Contains(err.Error(), "watermark delay must not be negative") {
+		t.Fatalf("err = %v, want the negative delay refused", err)
+	}
+}

@@ -64,6 +64,13 @@ const (
 	NoTimeAttr TimeAttr = iota
 	Rowtime             // an event-time attribute (printed *ROWTIME*)
 	Proctime            // a processing-time attribute (printed *PROCTIME*)
+	// RowtimeUnstamped is an event-time attribute whose value is not the
+	// timestamp its records carry (printed *ROWTIME*, as Flink shows it):
+	// the time columns of an interval join's output, whose rows carry the
+	// later of the two times. A planner re-stamps the records with the
+	// column (the join's watermark is held back for it) before an
+	// event-time operator reads it; checks for Rowtime refuse it.
+	RowtimeUnstamped
 )
 
 // Field is one field of a ROW type.
@@ -308,7 +315,7 @@ func (t Type) write(b *strings.Builder) {
 		b.WriteString(" NOT NULL")
 	}
 	switch t.attr {
-	case Rowtime:
+	case Rowtime, RowtimeUnstamped:
 		b.WriteString(" *ROWTIME*")
 	case Proctime:
 		b.WriteString(" *PROCTIME*")

@@ -40,6 +40,28 @@ type Operator interface {
 	Close() error
 }
 
+// WatermarkDelayer is implemented by operators whose output lags their input
+// in event time (Flink's KeyedCoProcessOperatorWithWatermarkDelay, used by
+// the SQL interval join): the task hands the operators chained after it, and
+// the downstream channels, the watermark minus WatermarkDelay() (MinTime and
+// MaxTime pass unchanged), so records the operator emits up to that far
+// behind its input watermark are not late downstream.
+type WatermarkDelayer interface {
+	WatermarkDelay() int64
+}
+
+// DelayWatermark is wm held back by delay >= 0: MaxTime (the end of input)
+// stays as it is, other values saturate at MinTime (no watermark).
+func DelayWatermark(wm, delay int64) int64 {
+	if delay <= 0 || wm == base.MaxTime {
+		return wm
+	}
+	if wm-delay > wm || wm-delay < base.MinTime {
+		return base.MinTime
+	}
+	return wm - delay
+}
+
 // ProcessingTimed is implemented by operators with processing-time timers.
 type ProcessingTimed interface {
 	// NextProcessingTime is the earliest pending processing-time timer, or

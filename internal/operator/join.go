@@ -161,6 +161,11 @@ type IntervalJoin[K, A, B, O any] struct {
 	Out          Collector[O]
 	// LateTagA and LateTagB name side outputs for late elements ("": drop).
 	LateTagA, LateTagB string
+	// OutputDelay (ms, >= 0) holds the output watermark back (Flink SQL's
+	// interval join: KeyedCoProcessOperatorWithWatermarkDelay by the larger
+	// of -Lower and Upper), so that the time of either element of a pair,
+	// not only the later one, is at or after the watermark downstream.
+	OutputDelay int64
 
 	left    tsBuffer[A]
 	right   tsBuffer[B]
@@ -313,6 +318,9 @@ func (o *IntervalJoin[K, A, B, O]) Watermark(wm int64) {
 	o.Base.Watermark(wm)
 	o.fire(&o.event, wm, EventTime, o.onTimer)
 }
+
+// WatermarkDelay implements WatermarkDelayer.
+func (o *IntervalJoin[K, A, B, O]) WatermarkDelay() int64 { return o.OutputDelay }
 
 // PendingTimers is the number of registered cleanup timers (tests, metrics).
 func (o *IntervalJoin[K, A, B, O]) PendingTimers() int { return o.event.Len() + o.proc.Len() }

@@ -108,6 +108,9 @@ type Subtask struct {
 	completed atomic.Int64
 	noticed   int64
 	notified  []operator.CheckpointNotified
+
+	// wmDelay is each operator's WatermarkDelay (nil when none has one).
+	wmDelay []int64
 }
 
 // New builds the operator chain of one subtask and wires its channels.
@@ -179,6 +182,12 @@ func New(cfg Config) (*Subtask, error) {
 		}
 		st.ops[i] = built.Op
 		st.rts[i] = rt
+		if d, ok := built.Op.(operator.WatermarkDelayer); ok && d.WatermarkDelay() > 0 {
+			if st.wmDelay == nil {
+				st.wmDelay = make([]int64, n)
+			}
+			st.wmDelay[i] = d.WatermarkDelay()
+		}
 		if i > 0 {
 			if len(built.Inputs) != 1 {
 				return nil, fmt.Errorf("operator %q: a chained operator must have exactly one input", node.Name)
@@ -425,6 +434,11 @@ func (st *Subtask) advance(wm int64) {
 	for i, op := range st.ops {
 		st.tracker.Op = i // a panic names this operator unless it says otherwise
 		op.Watermark(wm)
+		if st.wmDelay != nil {
+			// An operator whose output lags its input holds the
+			// watermark of the operators after it back.
+			wm = operator.DelayWatermark(wm, st.wmDelay[i])
+		}
 	}
 	st.emit(operator.Event{Kind: operator.EventWatermark, Time: wm})
 }

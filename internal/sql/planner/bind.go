@@ -52,6 +52,7 @@ type windowTVF struct {
 	proctime    bool        // over a processing-time attribute (proctime.go)
 	zone        *windowZone // the shift time zone (winzone.go): nil for none
 	attrType    table.Type  // the time attribute's
+	timeIdx     int         // a group window's time column (scope index)
 }
 
 func (s *scope) names() []string {

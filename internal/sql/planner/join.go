@@ -14,16 +14,29 @@ import (
 // IntervalJoin is an inner join of two insert-only inputs on equal keys
 // and bounded event times: a pair is joined when
 // Lower <= left.rowtime - right.rowtime <= Upper (inclusive, in
-// milliseconds). Output: the left columns, then the right ones; no
-// column stays an event-time attribute.
+// milliseconds). Output: the left columns, then the right ones; the two
+// time columns stay event-time attributes (as in Flink), marked
+// table.RowtimeUnstamped: the rows carry the later of the two times, and
+// the join holds its watermark back by max(-Lower, Upper) so that a
+// Restamp by either column (restamp.go) makes no row late.
 type IntervalJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
 	NullSafe     []bool // per key: IS NOT DISTINCT FROM (NULL pairs with NULL), else =
 	Lower, Upper time.Duration
 	LTime, RTime string
-	cols         []Col
+	// LTimeCol and RTimeCol are the time columns' indexes in L and R.
+	LTimeCol, RTimeCol int
+	cols               []Col
 }
+
+// watermarkDelay is how far the join's output watermark lags its input's:
+// Flink's RowTimeIntervalJoin.getMaxOutputDelay, max(leftRelativeSize,
+// rightRelativeSize) = max(-Lower, Upper) (never negative, as Lower <=
+// Upper). A pair leaves the join when its later element arrives, at or
+// after the input watermark; the earlier one is at most Upper (a left
+// element) or -Lower (a right one) before it.
+func (n *IntervalJoin) watermarkDelay() time.Duration { return max(-n.Lower, n.Upper, 0) }
 
 func (n *IntervalJoin) Cols() []Col    { return n.cols }
 func (n *IntervalJoin) Updating() bool { return false }
@@ -104,7 +117,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		}
 		return 1, i - nl
 	}
-	jn := &IntervalJoin{L: l, R: r}
+	jn := &IntervalJoin{L: l, R: r, LTimeCol: -1, RTimeCol: -1}
 	var rest, timeConds []parser.Expr
 	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
 	haveLo, haveHi := false, false
@@ -124,9 +137,21 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		if xs == 1 {
 			xt, yt = rs.cols, ls.cols
 		}
-		if xt[xi].t.TimeAttr() != table.Rowtime || yt[yi].t.TimeAttr() != table.Rowtime {
+		xn, yn := l, r
+		if xs == 1 {
+			xn, yn = r, l
+		}
+		if !joinTimeAttr(xn, xt[xi].t, xi) || !joinTimeAttr(yn, yt[yi].t, yi) {
 			return false
 		}
+		li, ri := xi, yi
+		if xs == 1 {
+			li, ri = yi, xi
+		}
+		if jn.LTimeCol >= 0 && (li != jn.LTimeCol || ri != jn.RTimeCol) {
+			return false // bounds of other time columns: a filter after the join
+		}
+		jn.LTimeCol, jn.RTimeCol = li, ri
 		// x + xd op y + yd  <=>  x - y op yd - xd.
 		d := yd - xd
 		if xs == 1 { // right - left op d  <=>  left - right op' -d
@@ -280,8 +305,34 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		return nil, nil, nil, errAt(j, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
 	}
 	jn.Lower, jn.Upper = lo, hi
+	// The inputs' rows carry their time columns' values as timestamps
+	// (an input that is an interval join is re-stamped), and the two time
+	// columns stay event-time attributes of the output.
+	if jn.L, err = stampedBy(j, jn.L, jn.LTimeCol, ls.cols[jn.LTimeCol].t, "an interval join"); err != nil {
+		return nil, nil, nil, err
+	}
+	if jn.R, err = stampedBy(j, jn.R, jn.RTimeCol, rs.cols[jn.RTimeCol].t, "an interval join"); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, i := range []int{jn.LTimeCol, nl + jn.RTimeCol} {
+		s.cols[i].t = s.cols[i].t.WithTimeAttr(table.RowtimeUnstamped)
+		jn.cols[i].Type = jn.cols[i].Type.WithTimeAttr(table.RowtimeUnstamped)
+	}
 	n, err := back(jn)
 	return n, s, rest, err
+}
+
+// joinTimeAttr reports whether column i of n (of type t) can be the time
+// of an interval join: an event-time attribute, or a time column of an
+// interval join below that can be re-stamped (restamp.go).
+func joinTimeAttr(n Node, t table.Type, i int) bool {
+	switch t.TimeAttr() {
+	case table.Rowtime:
+		return true
+	case table.RowtimeUnstamped:
+		return fromIntervalJoin(n, i)
+	}
+	return false
 }
 
 func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], error) {
@@ -327,7 +378,9 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 		return rkey(row)
 	})
 	// left - right in [Lower, Upper]  <=>  right in [left - Upper, left - Lower].
-	j := stream.IntervalJoin(lk, rk, -x.Upper, -x.Lower)
+	// The output watermark is held back (Flink's
+	// KeyedCoProcessOperatorWithWatermarkDelay) for the time columns.
+	j := stream.IntervalJoin(lk, rk, -x.Upper, -x.Lower).WatermarkDelay(x.watermarkDelay())
 	return stream.IntervalJoinProcess(j, func() stream.ProcessJoinFunc[[]byte, []byte, table.Row] {
 		return func(_ *stream.JoinContext, a, b []byte, out stream.Emitter[table.Row]) error {
 			ar, err := lc.Decode(a)

@@ -131,6 +131,9 @@ func (p *Planner) bindMatchRecognize(x *parser.MatchRecognize) (Node, *scope, er
 	if n.Order, err = s.resolve(ocr); err != nil {
 		return nil, nil, err
 	}
+	if s.cols[n.Order].t.TimeAttr() == table.RowtimeUnstamped {
+		return nil, nil, errAt(ob, "MATCH_RECOGNIZE ordered by `%s`, a time attribute of an interval join, is not supported yet (windows, OVER and interval joins read it)", ocr)
+	}
 	if s.cols[n.Order].t.TimeAttr() != table.Rowtime {
 		return nil, nil, errAt(ob, "`%s` is not an event-time attribute: MATCH_RECOGNIZE must be ordered by one (processing time is not supported)", ocr)
 	}

@@ -167,6 +167,8 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 			return nil, errAt(q.OrderBy[0], "ORDER BY over an updating input is not supported yet (add LIMIT n for a Top-N)")
 		}
 		return n, nil
+	case first.Type.TimeAttr() == table.RowtimeUnstamped:
+		return nil, errAt(q.OrderBy[0], "ORDER BY `%s`, a time attribute of an interval join, is not supported yet (windows, OVER and interval joins read it)", first.Name)
 	case first.Type.TimeAttr() != table.Rowtime:
 		return nil, errAt(q.OrderBy[0], "ORDER BY of a streaming query must start with an event-time attribute, ascending (a temporal sort), `%s` is not one; to get the first rows of another order add LIMIT n", first.Name)
 	case order[0].Desc:

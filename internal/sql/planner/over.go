@@ -120,8 +120,15 @@ func (p *Planner) bindOver(sel *parser.Select, in Node, s *scope, filter expr.Ex
 	if err != nil {
 		return nil, err
 	}
-	if s.cols[oi].t.TimeAttr() != table.Rowtime {
+	if a := s.cols[oi].t.TimeAttr(); a != table.Rowtime && a != table.RowtimeUnstamped {
 		return nil, errAt(ob, "`%s` is not an event-time attribute: an OVER window must be ordered by one (processing time is not supported yet)", ocr)
+	}
+	// An interval join's time column: the rows re-stamped by it.
+	if in, err = stampedBy(ob, in, oi, s.cols[oi].t, "an OVER window"); err != nil {
+		return nil, err
+	}
+	if _, ok := in.(*Restamp); ok {
+		s.cols[oi].t = in.Cols()[oi].Type
 	}
 	node := &OverAgg{Unit: "RANGE", Unbounded: true}
 	if fr := spec.Frame; fr != nil {

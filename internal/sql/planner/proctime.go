@@ -42,12 +42,12 @@ func registerProctime(r *expr.Registry) {
 // and says whether it is a processing-time one.
 func timeAttrOf(at parser.Node, t table.Type, name, kind string) (bool, error) {
 	switch t.TimeAttr() {
-	case table.Rowtime:
+	case table.Rowtime, table.RowtimeUnstamped: // the latter re-stamped (restamp.go)
 		return false, nil
 	case table.Proctime:
 		return true, nil
 	}
-	return false, errAt(at, "`%s` is not a time attribute: declare WATERMARK FOR %s AS ... on the table (event time) or add a PROCTIME() column (processing time), and pass the column through views unchanged; after a window aggregation only window_time is one (GROUP BY window_start, window_end, window_time and select it), a window Top-N keeps only that one, and after a join none is", name, name)
+	return false, errAt(at, "`%s` is not a time attribute: declare WATERMARK FOR %s AS ... on the table (event time) or add a PROCTIME() column (processing time), and pass the column through views unchanged; after a window aggregation only window_time is one (GROUP BY window_start, window_end, window_time and select it), a window Top-N keeps only that one, an interval join keeps both inputs' time attributes, and other joins keep none", name, name)
 }
 
 // procAssigner is the processing-time window assigner of a window kind.

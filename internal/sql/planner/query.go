@@ -292,6 +292,15 @@ func (p *Planner) bindWindowTVF(x *parser.TableFunc) (Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !proc {
+		// An interval join's time column: the rows re-stamped by it.
+		if n, err = stampedBy(d, n, ti, s.cols[ti].t, kind); err != nil {
+			return nil, nil, err
+		}
+		if _, ok := n.(*Restamp); ok {
+			s.cols[ti].t = n.Cols()[ti].Type
+		}
+	}
 	loc, err := p.Location()
 	if err != nil {
 		return nil, nil, err
@@ -545,7 +554,9 @@ func (p *Planner) bindSelect(sel *parser.Select) (Node, error) {
 				win = s.cols[c.Index].win
 			} else if !isProctimeCall(e) {
 				// Only the column itself stays an event-time attribute:
-				// records carry its value as their timestamp.
+				// records carry its value as their timestamp (or, for an
+				// interval join's time columns, RowtimeUnstamped, get it
+				// from a Restamp where a window reads one: restamp.go).
 				t = t.WithTimeAttr(table.NoTimeAttr)
 			}
 			cols = append(cols, Col{Name: itemName(it, i), Type: t, Win: win})
@@ -602,6 +613,16 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 			}
 			if s.win != nil {
 				return nil, errAt(g, "a group window and a window table function in one aggregation")
+			}
+			if !gw.proctime {
+				// An interval join's time column: the rows re-stamped by it.
+				if in, err = stampedBy(g, in, gw.timeIdx, s.cols[gw.timeIdx].t, gw.kind); err != nil {
+					return nil, err
+				}
+				if _, ok := in.(*Restamp); ok {
+					s.cols[gw.timeIdx].t = in.Cols()[gw.timeIdx].Type
+					gw.attrType = s.cols[gw.timeIdx].t
+				}
 			}
 			s.win = gw
 			a.winAux = map[string]int{}

@@ -293,7 +293,7 @@ func (p *Planner) groupWindow(g parser.Expr, s *scope) (*windowTVF, bool, error)
 	if err != nil {
 		return nil, true, err
 	}
-	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc,
+	w := &windowTVF{kind: kind, timeCol: s.cols[i].name, timeIdx: i, first: -10, at: f, size: ds[0], slide: ds[0], proctime: proc,
 		zone: zoneOfWindow(s.cols[i].t, loc), attrType: s.cols[i].t}
 	if kind == "HOP" {
 		w.slide, w.size = ds[0], ds[1]
