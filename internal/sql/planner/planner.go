@@ -54,13 +54,23 @@ func (p *Planner) RegisterAggregate(name string, f AggregateFactory) {
 }
 
 // CreateTable binds a CREATE TABLE (computed columns, watermark, connector
-// options) and adds the table to the catalog.
+// options) and adds the table to the catalog. CREATE TABLE ... LIKE is
+// first merged with its source table into a plain CREATE TABLE (like.go),
+// which the catalog keeps as the table's definition.
 func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	if ct.AsQuery != nil {
 		return errAt(ct, "CREATE TABLE ... AS query is not supported yet")
 	}
 	if len(ct.Name.Parts) > 1 {
 		return errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	var lc *likeCopy
+	if ct.Like != nil {
+		m, c, err := p.mergeLike(ct)
+		if err != nil {
+			return err
+		}
+		ct, lc = m, c
 	}
 	t := &catalog.Table{Name: ct.Name.Parts[0].Name, Schema: &table.Schema{}, Options: map[string]string{},
 		Temporary: ct.Temporary, Def: ct}
@@ -87,7 +97,11 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	dyn, _ := f.(connector.DynamicOptions)
 	for _, o := range ct.Options {
 		if o.Key != "connector" && !allowed[o.Key] && (dyn == nil || !dyn.AllowsOption(o.Key)) {
-			return errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
+			err := errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
+			if lc != nil && lc.copied[o] {
+				err = errAt(o, "connector '%s' has no option '%s', which LIKE copied from `%s`: add EXCLUDING OPTIONS to the LIKE options and give the table's options in WITH; its options are: %s", t.Connector, o.Key, lc.source, strings.Join(keys, ", "))
+			}
+			return err
 		}
 	}
 	for _, o := range f.Options() {
@@ -120,7 +134,7 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		if c.Computed != nil {
 			e, err := p.b.bind(c.Computed, phys)
 			if err != nil {
-				return err
+				return lc.wrap(c, err)
 			}
 			col.Type, col.Computed = e.Type(), c.Computed.String()
 		} else {
@@ -153,6 +167,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		t.Schema.Columns[i].Type = t.Schema.Columns[i].Type.NotNull()
 	}
 	if err := checkPartitionBy(ct, t); err != nil { // partition.go
+		if len(ct.PartitionBy) > 0 {
+			return lc.wrap(ct.PartitionBy[0], err)
+		}
 		return err
 	}
 	if len(ct.Watermarks) > 1 {
@@ -160,7 +177,7 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	}
 	if len(ct.Watermarks) == 1 {
 		if err := p.watermark(t, ct.Watermarks[0]); err != nil {
-			return err
+			return lc.wrap(ct.Watermarks[0], err)
 		}
 	}
 	if _, err := p.Cat.AddTable(t, ct.IfNotExists); err != nil {
