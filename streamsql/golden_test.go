@@ -221,11 +221,15 @@ type collectFactory struct {
 	// releasing: the writers copy each row's fields and say they keep no
 	// row (connector.RecordReleaser).
 	releasing bool
+	// subtasks: the sink subtask that wrote each row of rows (by table),
+	// and sinkPar the number of subtasks its writers were opened with.
+	subtasks map[string][]int
+	sinkPar  map[string]int
 }
 
 func (f *collectFactory) Name() string { return "collect" }
 func (f *collectFactory) Options() []connector.TableOption {
-	return []connector.TableOption{{Key: "append-only", Description: "refuse updating queries"}}
+	return []connector.TableOption{{Key: "append-only", Description: "refuse updating queries"}, connector.SinkParallelismOption()}
 }
 
 func (f *collectFactory) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
@@ -243,21 +247,35 @@ type collectSink struct {
 	name string
 }
 
-func (s *collectSink) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
-	return s, nil
+func (s *collectSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[table.Row], error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	if s.f.sinkPar == nil {
+		s.f.sinkPar, s.f.subtasks = map[string]int{}, map[string][]int{}
+	}
+	s.f.sinkPar[s.name] = info.Parallelism
+	return &collectWriter{collectSink: s, subtask: info.Subtask}, nil
 }
 func (s *collectSink) ReleasesRecords() bool { return s.f.releasing }
-func (s *collectSink) Write(r table.Row, _ int64) error {
+
+// collectWriter is the writer of one sink subtask.
+type collectWriter struct {
+	*collectSink
+	subtask int
+}
+
+func (s *collectWriter) Write(r table.Row, _ int64) error {
 	if s.f.releasing {
 		r.Fields = slices.Clone(r.Fields)
 	}
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	s.f.rows[s.name] = append(s.f.rows[s.name], r)
+	s.f.subtasks[s.name] = append(s.f.subtasks[s.name], s.subtask)
 	return nil
 }
-func (s *collectSink) Flush(context.Context) error { return nil }
-func (s *collectSink) Close() error                { return nil }
+func (s *collectWriter) Flush(context.Context) error { return nil }
+func (s *collectWriter) Close() error                { return nil }
 
 // TestGolden runs every case of internal/sql/testdata: query.sql over
 // input/<table>.jsonl; expected.jsonl is what the tables of connector

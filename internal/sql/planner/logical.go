@@ -119,6 +119,10 @@ type Sink struct {
 	In    Node
 	Table *catalog.Table
 	Pos   parser.Pos
+	// Dist: the table's 'sink.parallelism' and how rows reach it
+	// (sinkpar.go), as planned; Translate decides again on the input it
+	// built.
+	Dist sinkDist
 	// unpushed: In planned without filter push-down through joins
 	// (nil when In is), for KeepSharedJoins.
 	unpushed Node

@@ -34,6 +34,9 @@ type Planner struct {
 	// functions are the names CREATE FUNCTION gave (upper case), which
 	// DROP FUNCTION may remove.
 	functions map[string]bool
+	// Parallelism is the default parallelism of the session's jobs (SET
+	// 'parallelism.default' overrides it; JobParallelism).
+	Parallelism int
 }
 
 // New returns a planner over cat with the functions of reg and the
@@ -408,6 +411,9 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		p.pushFilters(sk) // pushdown.go
 	}
 	p.prunePartitions(sk)
+	if sk.Dist, err = p.distribute(sk, p.inputParallelism(sk)); err != nil { // sinkpar.go
+		return nil, err
+	}
 	return sk, nil
 }
 

@@ -33,7 +33,23 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 		if err != nil {
 			return err
 		}
-		stream.SinkTo(in, conns[i], fmt.Sprintf("sink:%s", s.Table.Name)).UID(fmt.Sprintf("sql-sink-%d-%s", i, s.Table.Name))
+		// 'sink.parallelism' (sinkpar.go), decided on the input as built.
+		d, err := p.distribute(s, in.Parallelism())
+		if err != nil {
+			return err
+		}
+		if d.Parallelism > env.MaxParallelism() {
+			return &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
+				s.Table.Name, s.Table.Connector, connector.OptSinkParallelism, d.Parallelism, env.MaxParallelism(), connector.OptSinkParallelism, env.MaxParallelism())}
+		}
+		if d.Keys != nil {
+			keyFn, _ := keyOf(s.In, d.Keys)
+			in = stream.KeyBy(in, keyFn).Stream()
+		}
+		out := stream.SinkTo(in, conns[i], fmt.Sprintf("sink:%s", s.Table.Name)).UID(fmt.Sprintf("sql-sink-%d-%s", i, s.Table.Name))
+		if d.Parallelism > 0 {
+			out.SetParallelism(d.Parallelism)
+		}
 	}
 	return nil
 }
