@@ -429,9 +429,9 @@ func (p *Planner) CheckSink(ctx context.Context, s *Sink, checkpointInterval, re
 	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options, PartitionKeys: partitionKeys(s.Table),
 		CheckpointInterval: checkpointInterval, RestartTime: restartTime}, s.Updating())
 	if err != nil {
-		msg := fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)
+		msg := connText(s.Table, err)
 		if s.Updating() {
-			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %v", s.Table.Name, s.Table.Connector, updater(s), err)
+			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %s", s.Table.Name, s.Table.Connector, updater(s), strings.TrimPrefix(err.Error(), "strom: "))
 		}
 		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: msg}
 	}

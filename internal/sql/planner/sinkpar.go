@@ -57,7 +57,7 @@ func (p *Planner) sinkParallelismOf(s *Sink) (int, error) {
 	}
 	n, err := connector.SinkParallelism(s.Table.Options)
 	if err != nil {
-		return 0, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)}
+		return 0, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: connText(s.Table, err)}
 	}
 	return n, nil
 }

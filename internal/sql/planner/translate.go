@@ -129,7 +129,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		tc.PartitionKeys, tc.PartitionFilter = partitionKeys(x.Table), pf
 		src, err := f.TableSource(tr.ctx, tc)
 		if err != nil {
-			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
+			return zero, connErr(x.Table, err)
 		}
 		var wm stream.WatermarkStrategy[table.Row]
 		if c, ok := x.Rowtime.(*expr.Column); ok {
@@ -586,7 +586,7 @@ func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, e
 	}
 	n, err := connector.ScanParallelism(t.Options)
 	if err != nil {
-		return tc, fmt.Errorf("table `%s` (connector '%s'): %w", t.Name, t.Connector, err)
+		return tc, connErr(t, err)
 	}
 	if tr.env != nil {
 		tc.Parallelism = tr.env.Parallelism()
