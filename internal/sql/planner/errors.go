@@ -59,6 +59,14 @@ func connText(t *catalog.Table, err error) string {
 	return fmt.Sprintf("table `%s` (connector '%s'): %s", t.Name, t.Connector, msg)
 }
 
+// connReason is a connector's error without the naming of the table and
+// connector it may start with (for a message that names them already).
+func connReason(t *catalog.Table, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "strom: ")
+	msg = strings.TrimPrefix(msg, fmt.Sprintf("table %q: ", t.Name))
+	return strings.TrimPrefix(msg, fmt.Sprintf("connector '%s': ", t.Connector))
+}
+
 type connError struct {
 	msg string
 	err error

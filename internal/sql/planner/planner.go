@@ -151,6 +151,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 			}
 		}
 		if c.PrimaryKey {
+			if col.Computed != "" || col.Metadata != "" {
+				return errAt(c, "%s", pkNotPhysical(col.Name))
+			}
 			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, col.Name)
 		}
 		t.Schema.Columns = append(t.Schema.Columns, col)
@@ -160,6 +163,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		for _, c := range ct.PrimaryKey.Columns {
 			if t.Schema.Index(c.Name) < 0 {
 				return errAt(c, "primary key column `%s` is not a column of `%s`", c.Name, t.Name)
+			}
+			if col := t.Schema.Columns[t.Schema.Index(c.Name)]; col.Computed != "" || col.Metadata != "" {
+				return errAt(c, "%s", pkNotPhysical(c.Name))
 			}
 			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, c.Name)
 		}
@@ -187,6 +193,12 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		return errAt(ct.Name, "%v", err)
 	}
 	return nil
+}
+
+// pkNotPhysical refuses a primary key on a computed or metadata column,
+// as Flink does.
+func pkNotPhysical(name string) string {
+	return fmt.Sprintf("could not create a PRIMARY KEY with column `%s`: a PRIMARY KEY constraint must be declared on physical columns (`%s` is computed or metadata)", name, name)
 }
 
 // watermark checks WATERMARK FOR col AS expr: col - INTERVAL 'n' unit or
@@ -431,7 +443,7 @@ func (p *Planner) CheckSink(ctx context.Context, s *Sink, checkpointInterval, re
 	if err != nil {
 		msg := connText(s.Table, err)
 		if s.Updating() {
-			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %s", s.Table.Name, s.Table.Connector, updater(s), strings.TrimPrefix(err.Error(), "strom: "))
+			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %s", s.Table.Name, s.Table.Connector, updater(s), connReason(s.Table, err))
 		}
 		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: msg}
 	}
