@@ -63,12 +63,20 @@ func (p *Planner) sinkParallelismOf(s *Sink) (int, error) {
 }
 
 // inputParallelism is the parallelism the sink's input will run at: a
-// scan's 'scan.parallelism' when the sink reads a scan directly, else
-// the job's (Translate decides again on the built input).
+// scan's 'scan.parallelism' when the sink reads a scan directly, or
+// through Calcs that the translation makes no operator of (an identity
+// projection, as a table with a watermark has for SELECT *; calc.go),
+// else the job's (Translate decides again on the built input).
 func (p *Planner) inputParallelism(s *Sink) int {
-	if sc, ok := s.In.(*Scan); ok {
+	tr := translator{p: p}
+	in := s.In
+	if c, ok := in.(*Calc); ok {
+		if f := fuseCalc(c, tr.shared); tr.noOperator(c, f.in) {
+			in = f.in
+		}
+	}
+	if sc, ok := in.(*Scan); ok {
 		if n, err := connector.ScanParallelism(sc.Table.Options); err == nil && n > 0 {
-			tr := translator{p: p}
 			if tr.scansInParallel(sc.Table) {
 				return n
 			}
