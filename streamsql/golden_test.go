@@ -301,7 +301,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, text, insertOnly, runErr := runCase(t, dir, src, 1)
+			got, text, insertOnly, pks, runErr := runCaseKeys(t, dir, src, 1)
 			if runErr != nil {
 				check(t, filepath.Join(dir, "error.txt"), runErr.Error()+"\n")
 				return
@@ -315,7 +315,7 @@ func TestGolden(t *testing.T) {
 			if fileExists(filepath.Join(dir, "expected_final.jsonl")) {
 				// The order of the changelog is not defined (several
 				// sources): compare the final rows.
-				check(t, filepath.Join(dir, "expected_final.jsonl"), applyChangelog(t, got))
+				check(t, filepath.Join(dir, "expected_final.jsonl"), applyChangelog(t, got, pks))
 			} else if got != "" || fileExists(filepath.Join(dir, "expected.jsonl")) {
 				check(t, filepath.Join(dir, "expected.jsonl"), got)
 				if insertOnly && !fileExists(filepath.Join(dir, "parallelism1")) {
@@ -334,17 +334,44 @@ func TestGolden(t *testing.T) {
 
 // applyChangelog applies the changelog lines of runCase: +I and +U add a
 // row, -U and -D remove an equal one; the result is sorted, without "op".
-func applyChangelog(t *testing.T, lines string) string {
+// A table with a primary key (pks, from runCaseKeys) applies its rows by
+// key, as an upsert sink does: +I and +U put the key's row, -U and -D
+// delete the key (a SinkMaterializer sends +U without its -U).
+func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) string {
 	count := map[string]int{}
+	byKey := map[string]string{} // table and key -> row, for tables with a key
 	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
 		if l == "" {
 			continue
 		}
-		var m struct{ Op string }
+		var m struct {
+			Op    string
+			Table string
+		}
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatal(err)
 		}
 		row := strings.Replace(l, fmt.Sprintf(`"op":%q,`, m.Op), "", 1)
+		if len(pks) > 0 && len(pks[0][m.Table]) > 0 {
+			var cols map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(l), &cols); err != nil {
+				t.Fatal(err)
+			}
+			key := m.Table
+			for _, k := range pks[0][m.Table] {
+				key += "\x00" + string(cols[k])
+			}
+			switch m.Op {
+			case "+I", "+U":
+				byKey[key] = row
+			default:
+				if _, ok := byKey[key]; !ok {
+					t.Fatalf("%s of a key not in the result: %s", m.Op, row)
+				}
+				delete(byKey, key)
+			}
+			continue
+		}
 		switch m.Op {
 		case "+I", "+U":
 			count[row]++
@@ -356,6 +383,9 @@ func applyChangelog(t *testing.T, lines string) string {
 		}
 	}
 	var out []string
+	for _, r := range byKey {
+		out = append(out, r)
+	}
 	for r, n := range count {
 		for range n {
 			out = append(out, r)
@@ -374,6 +404,13 @@ func fileExists(p string) bool {
 }
 
 func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, err error) {
+	rows, text, insertOnly, _, err = runCaseKeys(t, dir, src, par)
+	return rows, text, insertOnly, err
+}
+
+// runCaseKeys is runCase that also returns the primary key of each
+// 'collect' table that has one (for applyChangelog).
+func runCaseKeys(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, pks map[string][]string, err error) {
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 	// 'filesystem' tables read input trees: $CASE_DIR is the case's
 	// directory. (The sink commits its files with checkpoints, which the
@@ -381,7 +418,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	// reads back.)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", "", false, err
+		return "", "", false, nil, err
 	}
 	src = strings.ReplaceAll(src, "$CASE_DIR", abs)
 	// A file "clock" (RFC 3339, '2024-03-30T23:30:00.250Z') starts the
@@ -391,7 +428,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	if b, err := os.ReadFile(filepath.Join(dir, "clock")); err == nil {
 		start, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
 		if err != nil {
-			return "", "", false, fmt.Errorf("clock: %w", err)
+			return "", "", false, nil, fmt.Errorf("clock: %w", err)
 		}
 		clock = stream.NewManualClock(start)
 	}
@@ -410,7 +447,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	res, err := s.Exec(ctx, src)
 	if err != nil {
 		// Paths in errors as written in query.sql.
-		return "", "", false, errors.New(strings.ReplaceAll(err.Error(), abs, "$CASE_DIR"))
+		return "", "", false, nil, errors.New(strings.ReplaceAll(err.Error(), abs, "$CASE_DIR"))
 	}
 	var lines []string
 	insertOnly = true
@@ -419,7 +456,11 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	pks = map[string][]string{}
 	for _, n := range names {
+		if pk := col.schemas[n].PrimaryKey; len(pk) > 0 {
+			pks[n] = pk
+		}
 		for _, r := range col.rows[n] {
 			if r.Kind != table.Insert {
 				insertOnly = false
@@ -427,7 +468,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 			sch := col.schemas[n]
 			js, err := table.AppendJSON(nil, r, &sch)
 			if err != nil {
-				return "", "", false, err
+				return "", "", false, nil, err
 			}
 			lines = append(lines, fmt.Sprintf(`{"table":%q,"op":%q,`, n, r.Kind.String())+string(js[1:]))
 		}
@@ -444,7 +485,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 			text += l
 		}
 	}
-	return rows, text, insertOnly, nil
+	return rows, text, insertOnly, pks, nil
 }
 
 func check(t *testing.T, path, got string) {

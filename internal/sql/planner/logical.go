@@ -123,6 +123,10 @@ type Sink struct {
 	// (sinkpar.go), as planned; Translate decides again on the input it
 	// built.
 	Dist sinkDist
+	// Materialize: the input columns of the table's primary key when a
+	// SinkMaterializer keeps each key's changes in order before the sink
+	// (sinkmat.go), as planned; Translate decides again. nil: none.
+	Materialize []int
 	// unpushed: In planned without filter push-down through joins
 	// (nil when In is), for KeepSharedJoins.
 	unpushed Node

@@ -42,7 +42,22 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 			return &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
 				s.Table.Name, s.Table.Connector, connector.OptSinkParallelism, d.Parallelism, env.MaxParallelism(), connector.OptSinkParallelism, env.MaxParallelism())}
 		}
-		if d.Keys != nil {
+		mk, err := p.materializeKeys(s, d) // sinkmat.go
+		if err != nil {
+			return err
+		}
+		switch {
+		case mk != nil:
+			// Keyed by the primary key at the sink's parallelism; the
+			// sink reads it forward.
+			par := d.Parallelism
+			if par == 0 {
+				par = in.Parallelism()
+			}
+			if in, err = tr.materialize(i, s.Table.Name, s.In, in, mk, par); err != nil {
+				return err
+			}
+		case d.Keys != nil:
 			keyFn, _ := keyOf(s.In, d.Keys)
 			in = stream.KeyBy(in, keyFn).Stream()
 		}

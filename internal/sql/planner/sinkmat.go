@@ -1,0 +1,268 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strings"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// The SinkMaterializer (Flink's SinkUpsertMaterializer) keeps the changes
+// of one primary key in order before a sink with a primary key.
+//
+// A sink with a primary key applies rows by key (+I/+U put the row, -U/-D
+// delete the key), so the order of a key's changes matters. The rows of a
+// key reach the sink in order only when they all come from one subtask of
+// the step before: when the last keyed step (a group aggregation or a
+// Top-N) is keyed by columns that are all sink key columns. Otherwise
+// (a join keyed by other columns, a union, a changelog scan read in
+// parallel) the -D of a key's old row and the +I of its new row may come
+// from two subtasks and arrive in either order, and the key can end
+// deleted or with its old row.
+//
+// The rule (table.exec.sink.upsert-materialize, Flink's option):
+//   - 'AUTO' (the default): added when the query is updating, the sink
+//     table has a primary key, more than one subtask can write to a key's
+//     path (the job's parallelism or the sink's 'sink.parallelism' is
+//     above 1), and the last keyed step is not keyed by sink key columns
+//     only (keyedWithin). Flink's rule compares the query's upsert keys
+//     with the sink's key; this one is the same in spirit and errs on the
+//     side of adding it.
+//   - 'FORCE': added for every updating query into a table with a
+//     primary key.
+//   - 'NONE': never.
+//
+// The operator is keyed by the sink's primary key and runs at the sink's
+// parallelism; the sink reads it forward. For each key it keeps the rows
+// received (in arrival order) and emits the key's current row, the last
+// one: on +I/+U it appends the row and emits it (+I when the key had no
+// row, else +U); on -U/-D it removes the first equal row: when it was the
+// last one, it emits the new last row as +U, or -D when no row is left;
+// otherwise nothing. Its output is an upsert changelog (+I, +U, -D).
+const optUpsertMaterialize = "table.exec.sink.upsert-materialize"
+
+// materializeKeys returns the input columns of the sink's primary key when
+// the sink needs a SinkMaterializer (nil otherwise). d is the sink's
+// distribution.
+func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
+	mode := "AUTO"
+	if v, ok := p.Cat.Options[optUpsertMaterialize]; ok {
+		mode = strings.ToUpper(strings.TrimSpace(v))
+	}
+	switch mode {
+	case "AUTO", "FORCE", "NONE":
+	default:
+		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("option '%s' is '%s': it takes 'NONE', 'AUTO' or 'FORCE'", optUpsertMaterialize, p.Cat.Options[optUpsertMaterialize])}
+	}
+	if mode == "NONE" || !s.Updating() || len(s.Table.Schema.PrimaryKey) == 0 {
+		return nil, nil
+	}
+	var keys []int
+	within := map[int]bool{}
+	for _, k := range s.Table.Schema.PrimaryKey {
+		i := s.Table.Physical().Index(k)
+		if i < 0 || i >= len(s.In.Cols()) {
+			return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("primary key column `%s` of `%s` is not an input column of its sink", k, s.Table.Name)}
+		}
+		keys = append(keys, i)
+		within[i] = true
+	}
+	if mode == "FORCE" {
+		return keys, nil
+	}
+	if p.JobParallelism() <= 1 && d.Parallelism <= 1 {
+		return nil, nil
+	}
+	if keyedWithin(s.In, within) {
+		return nil, nil
+	}
+	return keys, nil
+}
+
+// keyedWithin reports whether the rows of n that agree on the columns of
+// within all come from one subtask of n's last keyed step, in the order
+// that step emitted them: that step is a group aggregation or a
+// (non-window) Top-N keyed by columns that reach n's output unchanged
+// into columns of within; only Calcs are between it and n.
+func keyedWithin(n Node, within map[int]bool) bool {
+	switch x := n.(type) {
+	case *Calc:
+		in := map[int]bool{}
+		for i, e := range x.Exprs {
+			if c, ok := e.(*expr.Column); ok && within[i] {
+				in[c.Index] = true
+			}
+		}
+		return keyedWithin(x.In, in)
+	case *GroupAgg:
+		// Its output starts with its keys; no keys: one subtask.
+		for i := range x.Keys {
+			if !within[i] {
+				return false
+			}
+		}
+		return true
+	case *TopN:
+		if x.WindowEnd >= 0 {
+			return false
+		}
+		for _, k := range x.Partition {
+			if !within[k] {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// The materializer's state, per key: a version byte (1), the number of
+// rows and each row's RowCodec encoding (as encodeRows lays them out, the
+// Top-N's state), then a CRC-32C of all that.
+const matStateVersion = 1
+
+var (
+	crcTable    = crc32.MakeTable(crc32.Castagnoli)
+	errMatState = errors.New("planner: corrupt sink materializer state")
+)
+
+func encodeMatState(rows [][]byte) []byte {
+	b := []byte{matStateVersion}
+	b = binary.AppendUvarint(b, uint64(len(rows)))
+	for _, r := range rows {
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+func decodeMatState(b []byte) ([][]byte, error) {
+	if len(b) < 5 || b[0] != matStateVersion {
+		return nil, errMatState
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, errMatState
+	}
+	body = body[1:]
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)) {
+		return nil, errMatState
+	}
+	body = body[k:]
+	rows := make([][]byte, 0, n)
+	for range n {
+		l, k := binary.Uvarint(body)
+		if k <= 0 || l > uint64(len(body)-k) {
+			return nil, errMatState
+		}
+		rows = append(rows, body[k:k+int(l)])
+		body = body[k+int(l):]
+	}
+	if len(body) != 0 {
+		return nil, errMatState
+	}
+	return rows, nil
+}
+
+// matStep applies a change of kind to the rows kept for a key (e: the
+// changed row's encoding) and returns the rows kept after it and what to
+// emit: the row at emit (len(rows): the changed row itself, when it is
+// deleted; -1: nothing) as kind.
+func matStep(rows [][]byte, kind table.RowKind, e []byte) ([][]byte, int, table.RowKind) {
+	if kind.IsAccumulate() {
+		out := table.UpdateAfter
+		if len(rows) == 0 {
+			out = table.Insert
+		}
+		rows = append(rows, e)
+		return rows, len(rows) - 1, out
+	}
+	i := 0
+	for i < len(rows) && !bytes.Equal(rows[i], e) {
+		i++
+	}
+	if i == len(rows) {
+		// Not kept (expired by the state TTL, or retracted twice):
+		// nothing to take back.
+		return rows, -1, kind
+	}
+	last := i == len(rows)-1
+	rows = append(rows[:i:i], rows[i+1:]...)
+	switch {
+	case len(rows) == 0:
+		return rows, 0, table.Delete
+	case last:
+		return rows, len(rows) - 1, table.UpdateAfter
+	}
+	return rows, -1, kind
+}
+
+// sinkMaterializer is the operator's function (see above). Rows are kept
+// and compared as their RowCodec encodings (equal rows encode equally).
+func sinkMaterializer(rc *table.RowCodec, ttl []stream.StateOption) func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	return func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		var st *stream.ValueState[[]byte]
+		decode := func(b []byte, kind table.RowKind) (table.Row, error) {
+			r, err := rc.Decode(b)
+			r.Kind = kind
+			return r, err
+		}
+		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+			OnOpen: func(ctx *stream.OpenContext) error {
+				st = stream.NewValueState[[]byte](ctx, "rows", ttl...)
+				return nil
+			},
+			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+				var rows [][]byte
+				if b, ok := st.Get(); ok {
+					var err error
+					if rows, err = decodeMatState(b); err != nil {
+						return err
+					}
+				}
+				e, err := rc.AppendRow(nil, table.Row{Fields: r.Fields})
+				if err != nil {
+					return err
+				}
+				rows, emit, kind := matStep(rows, r.Kind, e)
+				if len(rows) == 0 {
+					st.Clear()
+				} else {
+					st.Set(encodeMatState(rows))
+				}
+				switch {
+				case emit < 0:
+				case emit == len(rows) || r.Kind.IsAccumulate(): // the row r
+					out.Emit(table.Row{Kind: kind, Fields: r.Fields})
+				default:
+					cur, err := decode(rows[emit], kind)
+					if err != nil {
+						return err
+					}
+					out.Emit(cur)
+				}
+				return nil
+			},
+		}
+	}
+}
+
+// materialize adds the SinkMaterializer of sink i (table name) over in,
+// keyed by the sink key columns keys of n, at parallelism par.
+func (tr *translator) materialize(i int, name string, n Node, in stream.Stream[table.Row], keys []int, par int) (stream.Stream[table.Row], error) {
+	ttl, err := tr.ttlOpts() // table.exec.state.ttl
+	if err != nil {
+		return in, err
+	}
+	keyFn, _ := keyOf(n, keys)
+	m := stream.KeyedProcess(stream.KeyBy(in, keyFn), sinkMaterializer(rowCodecOf(n), ttl)).
+		Name("sink-materializer:" + name).UID(fmt.Sprintf("sql-sink-%d-%s-%s", i, name, ttlUIDKind("materializer", ttl)))
+	return m.SetParallelism(par), nil
+}
