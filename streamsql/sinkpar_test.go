@@ -57,7 +57,8 @@ END;`, jobPar)
 			if got := col.sinkPar["same"]; got != jobPar {
 				t.Errorf("same: writers opened at parallelism %d, want %d", got, jobPar)
 			}
-			// counts: one subtask per key, each key's changes in order.
+			// counts: one subtask per key, each key's changes in order (the
+			// aggregation before the sink is keyed by the sink's key).
 			subtaskOf := map[int64]int{}
 			last := map[int64]*table.Row{}
 			used := map[int]bool{}

@@ -11,9 +11,11 @@ import (
 // 'sink.parallelism' (CommonExecSink): the sink operator runs at that
 // parallelism; when it differs from its input's, the rows are hashed by
 // the table's primary key if it has one and the sink has more than one
-// subtask (so that the changes of one key reach one subtask, in order),
-// else rebalanced. An updating query into such a sink without a primary
-// key is refused: nothing would keep a key's changes in order.
+// subtask (so that the changes of one key reach one subtask; they stay in
+// order only when the input has them in order per key, else the planner
+// adds a SinkMaterializer: sinkmat.go), else rebalanced. An updating
+// query into such a sink without a primary key is refused: nothing would
+// send a key's changes to one subtask.
 type sinkDist struct {
 	// Parallelism is 'sink.parallelism' (0: none; the sink runs at its
 	// input's parallelism, forward).
