@@ -112,14 +112,33 @@ func keyedWithin(n Node, within map[int]bool) bool {
 		if x.WindowEnd >= 0 {
 			return false
 		}
+		// Its output starts with its input's columns; a partition
+		// column may be a copy of a key column (the Calc below it
+		// computes the partition expressions).
 		for _, k := range x.Partition {
-			if !within[k] {
+			ok := within[k]
+			for w := range within {
+				ok = ok || sameCol(x.In, w, k)
+			}
+			if !ok {
 				return false
 			}
 		}
 		return true
 	}
 	return false
+}
+
+// sameCol reports whether columns a and b of n are copies of one column
+// of a Calc's input.
+func sameCol(n Node, a, b int) bool {
+	c, ok := n.(*Calc)
+	if !ok || a >= len(c.Exprs) || b >= len(c.Exprs) {
+		return false
+	}
+	ca, okA := c.Exprs[a].(*expr.Column)
+	cb, okB := c.Exprs[b].(*expr.Column)
+	return okA && okB && (ca.Index == cb.Index || sameCol(c.In, ca.Index, cb.Index))
 }
 
 // The materializer's state, per key: a version byte (1), the number of
