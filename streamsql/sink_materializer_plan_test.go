@@ -10,8 +10,9 @@ import (
 	"github.com/stromio/strom/table"
 )
 
-// TestSinkMaterializerPlan: where AUTO adds the SinkMaterializer (job
-// parallelism 2, no 'sink.parallelism'), and the option's other values.
+// TestSinkMaterializerPlan: where AUTO adds the SinkMaterializer (at any
+// parallelism: Flink's rule looks only at the keys), and the option's
+// other values.
 func TestSinkMaterializerPlan(t *testing.T) {
 	ddl := `
 CREATE TABLE orders (oid BIGINT, cust BIGINT, PRIMARY KEY (oid) NOT ENFORCED) WITH ('connector' = 'values', 'changelog' = 'true');
@@ -28,16 +29,25 @@ CREATE TABLE nokey (oid BIGINT, cust BIGINT, name STRING) WITH ('connector' = 'c
 	}{
 		// The join is keyed by cust, the sink by oid.
 		{"", "INSERT INTO byorder " + join, 2, true},
-		{"", "INSERT INTO byorder " + join, 1, false}, // one subtask everywhere
+		// At parallelism 1 too: the join's rows of an oid are not
+		// keyed by oid.
+		{"", "INSERT INTO byorder " + join, 1, true},
 		{"NONE", "INSERT INTO byorder " + join, 2, false},
 		{"", "INSERT INTO nokey " + join, 2, false}, // no primary key
 		// Keyed by the sink's key: in order already.
 		{"", "INSERT INTO bycust SELECT cust, COUNT(*) FROM orders GROUP BY cust", 2, false},
+		{"", "INSERT INTO bycust SELECT cust, COUNT(*) FROM orders GROUP BY cust", 1, false},
 		{"FORCE", "INSERT INTO bycust SELECT cust, COUNT(*) FROM orders GROUP BY cust", 2, true},
+		// A union: a key's -U and +U may take two branches.
+		{"", "INSERT INTO bycust SELECT cust, oid FROM orders WHERE oid < 10 UNION ALL SELECT cust, oid FROM orders WHERE oid >= 10", 1, true},
+		// Two rows per cust: the sink key is not unique in the query.
+		{"", "INSERT INTO bycust SELECT cust, oid FROM (SELECT cust, oid, ROW_NUMBER() OVER (PARTITION BY cust ORDER BY oid) AS rn FROM orders) WHERE rn <= 2", 2, true},
 		// Keyed by (cust, oid), not within (cust).
 		{"", "INSERT INTO bycust SELECT cust, oid FROM (SELECT cust, oid, COUNT(*) FROM orders GROUP BY cust, oid)", 2, true},
+		{"", "INSERT INTO bycust SELECT cust, oid FROM (SELECT cust, oid, COUNT(*) FROM orders GROUP BY cust, oid)", 1, true},
 		// A deduplication partitioned by the key.
 		{"", "INSERT INTO byorder SELECT oid, cust, name FROM (SELECT oid, cust, name, ROW_NUMBER() OVER (PARTITION BY oid ORDER BY cust DESC) AS rn FROM (" + join + ")) WHERE rn = 1", 2, false},
+		{"", "INSERT INTO byorder SELECT oid, cust, name FROM (SELECT oid, cust, name, ROW_NUMBER() OVER (PARTITION BY oid ORDER BY cust DESC) AS rn FROM (" + join + ")) WHERE rn = 1", 1, false},
 	}
 	for _, c := range cases {
 		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}

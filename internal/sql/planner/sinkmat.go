@@ -28,12 +28,14 @@ import (
 //
 // The rule (table.exec.sink.upsert-materialize, Flink's option):
 //   - 'AUTO' (the default): added when the query is updating, the sink
-//     table has a primary key, more than one subtask can write to a key's
-//     path (the job's parallelism or the sink's 'sink.parallelism' is
-//     above 1), and the last keyed step is not keyed by sink key columns
-//     only (keyedWithin). Flink's rule compares the query's upsert keys
-//     with the sink's key; this one is the same in spirit and errs on the
-//     side of adding it.
+//     table has a primary key and the input is not keyed within it
+//     (keyedWithin): its last keyed step is not keyed by sink key columns
+//     only, or the sink key is not unique in its output. As Flink's rule
+//     (the input's upsert key is not within the sink's primary key), it
+//     does not look at the parallelism: at parallelism 1 a union still
+//     reorders a key's changes, and a sink key that is not unique in the
+//     query deletes a key that still has rows. It errs on the side of
+//     adding it.
 //   - 'FORCE': added for every updating query into a table with a
 //     primary key.
 //   - 'NONE': never.
@@ -76,9 +78,6 @@ func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
 	if mode == "FORCE" {
 		return keys, nil
 	}
-	if p.JobParallelism() <= 1 && d.Parallelism <= 1 {
-		return nil, nil
-	}
 	if keyedWithin(s.In, within) {
 		return nil, nil
 	}
@@ -87,9 +86,10 @@ func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
 
 // keyedWithin reports whether the rows of n that agree on the columns of
 // within all come from one subtask of n's last keyed step, in the order
-// that step emitted them: that step is a group aggregation or a
-// (non-window) Top-N keyed by columns that reach n's output unchanged
-// into columns of within; only Calcs are between it and n.
+// that step emitted them, and whether those columns are unique in n's
+// output: that step is a group aggregation or a (non-window) Top-N
+// keeping one row per key, keyed by columns that reach n's output
+// unchanged into columns of within; only Calcs are between it and n.
 func keyedWithin(n Node, within map[int]bool) bool {
 	switch x := n.(type) {
 	case *Calc:
@@ -112,9 +112,15 @@ func keyedWithin(n Node, within map[int]bool) bool {
 		if x.WindowEnd >= 0 {
 			return false
 		}
-		// Its output starts with its input's columns; a partition
-		// column may be a copy of a key column (the Calc below it
-		// computes the partition expressions).
+		// Its output is its input's columns, then the row number. The
+		// sink key is unique in its output when it keeps one row per
+		// partition (ROW_NUMBER, N = 1) or the row number is a sink key
+		// column; RANK and DENSE_RANK can keep ties.
+		if x.Func != RowNumber || (x.N != 1 && !within[len(x.In.Cols())]) {
+			return false
+		}
+		// A partition column may be a copy of a key column (the Calc
+		// below it computes the partition expressions).
 		for _, k := range x.Partition {
 			ok := within[k]
 			for w := range within {
