@@ -32,6 +32,11 @@ CREATE TABLE nokey (oid BIGINT, cust BIGINT, name STRING) WITH ('connector' = 'c
 		// At parallelism 1 too: the join's rows of an oid are not
 		// keyed by oid.
 		{"", "INSERT INTO byorder " + join, 1, true},
+		// A changelog scan keyed by oid (its primary key), also with
+		// a non-deterministic column.
+		{"", "INSERT INTO byorder SELECT oid, cust, CAST(NULL AS STRING) FROM orders", 2, false},
+		{"", "INSERT INTO byorder SELECT oid, cust, UUID() FROM orders", 1, false},
+		{"", "INSERT INTO bycust SELECT cust, oid FROM orders", 2, true},
 		{"NONE", "INSERT INTO byorder " + join, 2, false},
 		{"", "INSERT INTO nokey " + join, 2, false}, // no primary key
 		// Keyed by the sink's key: in order already.

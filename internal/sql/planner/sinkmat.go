@@ -20,9 +20,10 @@ import (
 // delete the key), so the order of a key's changes matters. The rows of a
 // key reach the sink in order only when they all come from one subtask of
 // the step before: when the last keyed step (a group aggregation or a
-// Top-N) is keyed by columns that are all sink key columns. Otherwise
-// (a join keyed by other columns, a union, a changelog scan read in
-// parallel) the -D of a key's old row and the +I of its new row may come
+// Top-N) is keyed by columns that are all sink key columns, or the input
+// is a changelog scan whose primary key is within the sink key (its
+// changes of a key come in order, as Flink assumes). Otherwise (a join
+// keyed by other columns, a union) the -D of a key's old row and the +I of its new row may come
 // from two subtasks and arrive in either order, and the key can end
 // deleted or with its old row.
 //
@@ -46,7 +47,7 @@ import (
 // one: on +I/+U it appends the row and emits it (+I when the key had no
 // row, else +U); on -U/-D it removes the first equal row: when it was the
 // last one, it emits the new last row as +U, or -D when no row is left;
-// otherwise nothing. Its output is an upsert changelog (+I, +U, -D).
+// otherwise nothing. A -U/-D of a key with no rows kept is emitted as -D. Its output is an upsert changelog (+I, +U, -D).
 const optUpsertMaterialize = "table.exec.sink.upsert-materialize"
 
 // materializeKeys returns the input columns of the sink's primary key when
@@ -108,6 +109,17 @@ func keyedWithin(n Node, within map[int]bool) bool {
 			}
 		}
 		return true
+	case *Scan:
+		// A changelog source whose primary key is within: its
+		// changes of a key come in order (as Flink assumes: the
+		// scan's upsert key is its primary key).
+		pk := x.Table.Schema.PrimaryKey
+		for _, k := range pk {
+			if i := x.Table.Physical().Index(k); i < 0 || !within[i] {
+				return false
+			}
+		}
+		return len(pk) > 0
 	case *TopN:
 		if x.WindowEnd >= 0 {
 			return false
@@ -214,8 +226,15 @@ func matStep(rows [][]byte, kind table.RowKind, e []byte) ([][]byte, int, table.
 		i++
 	}
 	if i == len(rows) {
-		// Not kept (expired by the state TTL, or retracted twice):
-		// nothing to take back.
+		if len(rows) == 0 {
+			// No row kept for the key (expired by the state TTL,
+			// a savepoint taken before the operator was there, or
+			// a row that differs from the one kept, as a
+			// non-deterministic column does): the key's row, if
+			// the sink has one, is deleted.
+			return rows, 0, table.Delete
+		}
+		// Not among the key's rows: nothing to take back.
 		return rows, -1, kind
 	}
 	last := i == len(rows)-1

@@ -27,8 +27,12 @@ func TestMatStep(t *testing.T) {
 		{"last retracted", []step{{table.Insert, "a", "+I a"}, {table.UpdateAfter, "b", "+U b"}, {table.UpdateBefore, "b", "+U a"}}, 1},
 		// Equal rows: the first is removed, one is left.
 		{"duplicates", []step{{table.Insert, "a", "+I a"}, {table.Insert, "a", "+U a"}, {table.Delete, "a", ""}, {table.Delete, "a", "-D a"}}, 0},
-		// A retraction of a row not kept (expired by the TTL) emits nothing.
+		// A retraction of a row not among the key's rows emits nothing.
 		{"unknown", []step{{table.Insert, "a", "+I a"}, {table.Delete, "x", ""}}, 1},
+		// No row kept for the key (TTL, a savepoint from before the
+		// operator, a non-deterministic column): the -D goes on.
+		{"none kept", []step{{table.Delete, "x", "-D x"}}, 0},
+		{"none kept -U", []step{{table.UpdateBefore, "x", "-D x"}, {table.UpdateAfter, "y", "+I y"}}, 1},
 	}
 	for _, c := range cases {
 		var rows [][]byte
