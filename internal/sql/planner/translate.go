@@ -48,11 +48,13 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 		}
 		switch {
 		case mk != nil:
-			// Keyed by the primary key at the sink's parallelism; the
-			// sink reads it forward.
+			// Keyed by the primary key at the sink's parallelism (the
+			// job's when 'sink.parallelism' is not set); the sink reads
+			// it forward: a rebalance between them would reorder a
+			// key's rows.
 			par := d.Parallelism
 			if par == 0 {
-				par = in.Parallelism()
+				par = env.Parallelism()
 			}
 			if in, err = tr.materialize(i, s.Table.Name, s.In, in, mk, par); err != nil {
 				return err
