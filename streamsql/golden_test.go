@@ -336,8 +336,20 @@ func TestGolden(t *testing.T) {
 // row, -U and -D remove an equal one; the result is sorted, without "op".
 // A table with a primary key (pks, from runCaseKeys) applies its rows by
 // key, as an upsert sink does: +I and +U put the key's row, -U and -D
-// delete the key (a SinkMaterializer sends +U without its -U).
+// delete the key (a SinkMaterializer sends +U without its -U). It checks
+// what an upsert sink cannot: a +I finds no row for its key, a -U or -D
+// carries exactly the key's row (a +U may find one or none).
 func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) string {
+	t.Helper()
+	out, err := applyChangelogErr(lines, pks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// applyChangelogErr is applyChangelog returning its error.
+func applyChangelogErr(lines string, pks ...map[string][]string) (string, error) {
 	count := map[string]int{}
 	byKey := map[string]string{} // table and key -> row, for tables with a key
 	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
@@ -349,24 +361,33 @@ func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) stri
 			Table string
 		}
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		row := strings.Replace(l, fmt.Sprintf(`"op":%q,`, m.Op), "", 1)
 		if len(pks) > 0 && len(pks[0][m.Table]) > 0 {
 			var cols map[string]json.RawMessage
 			if err := json.Unmarshal([]byte(l), &cols); err != nil {
-				t.Fatal(err)
+				return "", err
 			}
 			key := m.Table
 			for _, k := range pks[0][m.Table] {
 				key += "\x00" + string(cols[k])
 			}
+			cur, ok := byKey[key]
 			switch m.Op {
-			case "+I", "+U":
+			case "+I":
+				if ok {
+					return "", fmt.Errorf("+I of a key with a row (%s): %s", cur, row)
+				}
+				byKey[key] = row
+			case "+U":
 				byKey[key] = row
 			default:
-				if _, ok := byKey[key]; !ok {
-					t.Fatalf("%s of a key not in the result: %s", m.Op, row)
+				if !ok {
+					return "", fmt.Errorf("%s of a key not in the result: %s", m.Op, row)
+				}
+				if cur != row {
+					return "", fmt.Errorf("%s of %s, the key's row is %s", m.Op, row, cur)
 				}
 				delete(byKey, key)
 			}
@@ -377,7 +398,7 @@ func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) stri
 			count[row]++
 		default:
 			if count[row] == 0 {
-				t.Fatalf("%s of a row not in the result: %s", m.Op, row)
+				return "", fmt.Errorf("%s of a row not in the result: %s", m.Op, row)
 			}
 			count[row]--
 		}
@@ -393,9 +414,9 @@ func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) stri
 	}
 	sort.Strings(out)
 	if len(out) == 0 {
-		return ""
+		return "", nil
 	}
-	return strings.Join(out, "\n") + "\n"
+	return strings.Join(out, "\n") + "\n", nil
 }
 
 func fileExists(p string) bool {
