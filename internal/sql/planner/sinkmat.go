@@ -47,7 +47,10 @@ import (
 // one: on +I/+U it appends the row and emits it (+I when the key had no
 // row, else +U); on -U/-D it removes the first equal row: when it was the
 // last one, it emits the new last row as +U, or -D when no row is left;
-// otherwise nothing. A -U/-D of a key with no rows kept is emitted as -D. Its output is an upsert changelog (+I, +U, -D).
+// otherwise nothing. A -U/-D of a key with no rows kept is emitted as -D.
+// When the input has an upsert key (upsertKey), rows are the same when
+// their upsert keys are equal (a +I/+U replaces its row), else when they
+// are equal. Its output is an upsert changelog (+I, +U, -D).
 const optUpsertMaterialize = "table.exec.sink.upsert-materialize"
 
 // materializeKeys returns the input columns of the sink's primary key when
@@ -208,21 +211,87 @@ func decodeMatState(b []byte) ([][]byte, error) {
 	return rows, nil
 }
 
+// upsertKey returns columns of n whose values identify a row across its
+// changes (Flink's upsert key: a row's -U/-D carries the values of its
+// +I/+U there), or nil when none is known: a group aggregation's keys, a
+// changelog scan's primary key, a deduplication's partition (ROW_NUMBER,
+// N = 1), through Calcs that keep them.
+func upsertKey(n Node) []int {
+	switch x := n.(type) {
+	case *Calc:
+		in := upsertKey(x.In)
+		if in == nil {
+			return nil
+		}
+		var out []int
+		for _, k := range in {
+			j := -1
+			for i, e := range x.Exprs {
+				if c, ok := e.(*expr.Column); ok && c.Index == k {
+					j = i
+					break
+				}
+			}
+			if j < 0 {
+				return nil
+			}
+			out = append(out, j)
+		}
+		return out
+	case *GroupAgg:
+		// Its output starts with its keys.
+		var out []int
+		for i := range x.Keys {
+			out = append(out, i)
+		}
+		return out
+	case *Scan:
+		var out []int
+		for _, k := range x.Table.Schema.PrimaryKey {
+			i := x.Table.Physical().Index(k)
+			if i < 0 {
+				return nil
+			}
+			out = append(out, i)
+		}
+		return out
+	case *TopN:
+		if x.WindowEnd < 0 && x.Func == RowNumber && x.N == 1 {
+			return append([]int(nil), x.Partition...)
+		}
+	}
+	return nil
+}
+
 // matStep applies a change of kind to the rows kept for a key (e: the
 // changed row's encoding) and returns the rows kept after it and what to
 // emit: the row at emit (len(rows): the changed row itself, when it is
-// deleted; -1: nothing) as kind.
-func matStep(rows [][]byte, kind table.RowKind, e []byte) ([][]byte, int, table.RowKind) {
-	if kind.IsAccumulate() {
-		out := table.UpdateAfter
-		if len(rows) == 0 {
-			out = table.Insert
+// deleted; -1: nothing) as kind. same reports whether a kept row is the
+// changed row: nil compares whole rows; with an upsert key it compares
+// that key (a non-deterministic column then does not hide a row), and a
+// +I/+U replaces the kept row of its upsert key (Flink's addRow).
+func matStep(rows [][]byte, kind table.RowKind, e []byte, same func(kept []byte) bool) ([][]byte, int, table.RowKind) {
+	out := table.UpdateAfter
+	if len(rows) == 0 {
+		out = table.Insert
+	}
+	if same == nil {
+		same = func(kept []byte) bool { return bytes.Equal(kept, e) }
+	} else if kind.IsAccumulate() {
+		// The row moves to the end: it is the key's current row.
+		for i := range rows {
+			if same(rows[i]) {
+				rows = append(rows[:i:i], rows[i+1:]...)
+				break
+			}
 		}
+	}
+	if kind.IsAccumulate() {
 		rows = append(rows, e)
 		return rows, len(rows) - 1, out
 	}
 	i := 0
-	for i < len(rows) && !bytes.Equal(rows[i], e) {
+	for i < len(rows) && !same(rows[i]) {
 		i++
 	}
 	if i == len(rows) {
@@ -241,6 +310,9 @@ func matStep(rows [][]byte, kind table.RowKind, e []byte) ([][]byte, int, table.
 	rows = append(rows[:i:i], rows[i+1:]...)
 	switch {
 	case len(rows) == 0:
+		// The changed row itself goes out, as the -D. With an upsert
+		// key its other columns may differ from the kept row's; a
+		// keyed sink deletes by key.
 		return rows, 0, table.Delete
 	case last:
 		return rows, len(rows) - 1, table.UpdateAfter
@@ -249,8 +321,10 @@ func matStep(rows [][]byte, kind table.RowKind, e []byte) ([][]byte, int, table.
 }
 
 // sinkMaterializer is the operator's function (see above). Rows are kept
-// and compared as their RowCodec encodings (equal rows encode equally).
-func sinkMaterializer(rc *table.RowCodec, ttl []stream.StateOption) func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+// and compared as their RowCodec encodings (equal rows encode equally);
+// with an upsert key (uk non-nil: its columns' key function) a kept row
+// is the changed row when their upsert keys are equal.
+func sinkMaterializer(rc *table.RowCodec, uk func(table.Row) string, ttl []stream.StateOption) func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 	return func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		decode := func(b []byte, kind table.RowKind) (table.Row, error) {
@@ -275,7 +349,23 @@ func sinkMaterializer(rc *table.RowCodec, ttl []stream.StateOption) func() strea
 				if err != nil {
 					return err
 				}
-				rows, emit, kind := matStep(rows, r.Kind, e)
+				var same func([]byte) bool
+				var decErr error
+				if uk != nil {
+					want := uk(r)
+					same = func(kept []byte) bool {
+						k, err := rc.Decode(kept)
+						if err != nil {
+							decErr = err
+							return false
+						}
+						return uk(k) == want
+					}
+				}
+				rows, emit, kind := matStep(rows, r.Kind, e, same)
+				if decErr != nil {
+					return decErr
+				}
 				if len(rows) == 0 {
 					st.Clear()
 				} else {
@@ -306,7 +396,11 @@ func (tr *translator) materialize(i int, name string, n Node, in stream.Stream[t
 		return in, err
 	}
 	keyFn, _ := keyOf(n, keys)
-	m := stream.KeyedProcess(stream.KeyBy(in, keyFn), sinkMaterializer(rowCodecOf(n), ttl)).
+	var uk func(table.Row) string
+	if u := upsertKey(n); len(u) > 0 {
+		uk, _ = keyOf(n, u)
+	}
+	m := stream.KeyedProcess(stream.KeyBy(in, keyFn), sinkMaterializer(rowCodecOf(n), uk, ttl)).
 		Name("sink-materializer:" + name).UID(fmt.Sprintf("sql-sink-%d-%s-%s", i, name, ttlUIDKind("materializer", ttl)))
 	return m.SetParallelism(par), nil
 }

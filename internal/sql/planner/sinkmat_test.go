@@ -19,27 +19,38 @@ func TestMatStep(t *testing.T) {
 		name  string
 		steps []step
 		left  int
+		uk    bool // rows are the same when their first bytes are (an upsert key)
 	}{
-		{"in order", []step{{table.Insert, "a", "+I a"}, {table.Delete, "a", "-D a"}, {table.Insert, "b", "+I b"}}, 1},
+		{"in order", []step{{table.Insert, "a", "+I a"}, {table.Delete, "a", "-D a"}, {table.Insert, "b", "+I b"}}, 1, false},
 		// The -D of the old row after the +I of the new: the key keeps b.
-		{"retract late", []step{{table.Insert, "a", "+I a"}, {table.Insert, "b", "+U b"}, {table.Delete, "a", ""}}, 1},
+		{"retract late", []step{{table.Insert, "a", "+I a"}, {table.Insert, "b", "+U b"}, {table.Delete, "a", ""}}, 1, false},
 		// The last row retracted: the one before becomes current again.
-		{"last retracted", []step{{table.Insert, "a", "+I a"}, {table.UpdateAfter, "b", "+U b"}, {table.UpdateBefore, "b", "+U a"}}, 1},
+		{"last retracted", []step{{table.Insert, "a", "+I a"}, {table.UpdateAfter, "b", "+U b"}, {table.UpdateBefore, "b", "+U a"}}, 1, false},
 		// Equal rows: the first is removed, one is left.
-		{"duplicates", []step{{table.Insert, "a", "+I a"}, {table.Insert, "a", "+U a"}, {table.Delete, "a", ""}, {table.Delete, "a", "-D a"}}, 0},
+		{"duplicates", []step{{table.Insert, "a", "+I a"}, {table.Insert, "a", "+U a"}, {table.Delete, "a", ""}, {table.Delete, "a", "-D a"}}, 0, false},
 		// A retraction of a row not among the key's rows emits nothing.
-		{"unknown", []step{{table.Insert, "a", "+I a"}, {table.Delete, "x", ""}}, 1},
+		{"unknown", []step{{table.Insert, "a", "+I a"}, {table.Delete, "x", ""}}, 1, false},
 		// No row kept for the key (TTL, a savepoint from before the
 		// operator, a non-deterministic column): the -D goes on.
-		{"none kept", []step{{table.Delete, "x", "-D x"}}, 0},
-		{"none kept -U", []step{{table.UpdateBefore, "x", "-D x"}, {table.UpdateAfter, "y", "+I y"}}, 1},
+		{"none kept", []step{{table.Delete, "x", "-D x"}}, 0, false},
+		{"none kept -U", []step{{table.UpdateBefore, "x", "-D x"}, {table.UpdateAfter, "y", "+I y"}}, 1, false},
+		// By an upsert key: a retraction whose other columns differ (a
+		// non-deterministic column) still finds its row.
+		{"upsert key", []step{{table.Insert, "1a", "+I 1a"}, {table.Insert, "2a", "+U 2a"}, {table.Delete, "2b", "+U 1a"}, {table.Delete, "1c", "-D 1c"}}, 0, true},
+		// A +U replaces its upsert key's row: it stays a +U.
+		{"upsert key replace", []step{{table.Insert, "1a", "+I 1a"}, {table.UpdateAfter, "1b", "+U 1b"}, {table.UpdateBefore, "1x", "-D 1x"}}, 0, true},
+		{"upsert key not last", []step{{table.Insert, "1a", "+I 1a"}, {table.Insert, "2a", "+U 2a"}, {table.Delete, "1x", ""}}, 1, true},
 	}
 	for _, c := range cases {
 		var rows [][]byte
 		for i, s := range c.steps {
 			var emit int
 			var kind table.RowKind
-			rows, emit, kind = matStep(rows, s.kind, []byte(s.row))
+			var same func([]byte) bool
+			if c.uk {
+				same = func(kept []byte) bool { return kept[0] == s.row[0] }
+			}
+			rows, emit, kind = matStep(rows, s.kind, []byte(s.row), same)
 			got := ""
 			switch {
 			case emit < 0:
