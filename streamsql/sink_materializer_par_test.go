@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stromio/strom/connector"
@@ -52,4 +53,27 @@ type parValuesFactory struct{ valuesFactory }
 func (f parValuesFactory) Name() string { return "pvalues" }
 func (f parValuesFactory) Options() []connector.TableOption {
 	return append(f.valuesFactory.Options(), connector.TableOption{Key: connector.OptScanParallelism, Description: "the source's parallelism"})
+}
+
+// TestSinkMaterializerScanParallelism: a changelog scan keyed by the sink
+// key needs no SinkMaterializer, except at a 'scan.parallelism' other
+// than the job's (the edge to the Calc after it rebalances a key's rows).
+func TestSinkMaterializerScanParallelism(t *testing.T) {
+	for _, c := range []struct {
+		scanPar string
+		want    bool
+	}{{"2", false}, {"3", true}} {
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 2,
+			Factories: []connector.TableFactory{parValuesFactory{valuesFactory{dir: t.TempDir()}}, &collectFactory{}}})
+		res, err := s.Exec(context.Background(), `
+CREATE TABLE orders (oid BIGINT, cust BIGINT, PRIMARY KEY (oid) NOT ENFORCED) WITH ('connector' = 'pvalues', 'changelog' = 'true', 'scan.parallelism' = '`+c.scanPar+`');
+CREATE TABLE byorder (oid BIGINT, cust BIGINT, u STRING, PRIMARY KEY (oid) NOT ENFORCED) WITH ('connector' = 'collect');
+EXPLAIN INSERT INTO byorder SELECT oid, cust, UUID() FROM orders;`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(res.Text, "SinkMaterializer(pk=["); got != c.want {
+			t.Errorf("scan.parallelism %s: SinkMaterializer %v, want %v:\n%s", c.scanPar, got, c.want, res.Text)
+		}
+	}
 }

@@ -426,7 +426,7 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 	if sk.Dist, err = p.distribute(sk, p.inputParallelism(sk)); err != nil { // sinkpar.go
 		return nil, err
 	}
-	if sk.Materialize, err = p.materializeKeys(sk, sk.Dist); err != nil { // sinkmat.go
+	if sk.Materialize, err = p.materializeKeys(sk); err != nil { // sinkmat.go
 		return nil, err
 	}
 	return sk, nil

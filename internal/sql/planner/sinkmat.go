@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"strings"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -54,9 +55,8 @@ import (
 const optUpsertMaterialize = "table.exec.sink.upsert-materialize"
 
 // materializeKeys returns the input columns of the sink's primary key when
-// the sink needs a SinkMaterializer (nil otherwise). d is the sink's
-// distribution.
-func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
+// the sink needs a SinkMaterializer (nil otherwise).
+func (p *Planner) materializeKeys(s *Sink) ([]int, error) {
 	mode := "AUTO"
 	if v, ok := p.Cat.Options[optUpsertMaterialize]; ok {
 		mode = strings.ToUpper(strings.TrimSpace(v))
@@ -82,7 +82,7 @@ func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
 	if mode == "FORCE" {
 		return keys, nil
 	}
-	if keyedWithin(s.In, within) {
+	if p.keyedWithin(s.In, within) {
 		return nil, nil
 	}
 	return keys, nil
@@ -94,7 +94,7 @@ func (p *Planner) materializeKeys(s *Sink, d sinkDist) ([]int, error) {
 // output: that step is a group aggregation or a (non-window) Top-N
 // keeping one row per key, keyed by columns that reach n's output
 // unchanged into columns of within; only Calcs are between it and n.
-func keyedWithin(n Node, within map[int]bool) bool {
+func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 	switch x := n.(type) {
 	case *Calc:
 		in := map[int]bool{}
@@ -103,7 +103,7 @@ func keyedWithin(n Node, within map[int]bool) bool {
 				in[c.Index] = true
 			}
 		}
-		return keyedWithin(x.In, in)
+		return p.keyedWithin(x.In, in)
 	case *GroupAgg:
 		// Its output starts with its keys; no keys: one subtask.
 		for i := range x.Keys {
@@ -115,7 +115,13 @@ func keyedWithin(n Node, within map[int]bool) bool {
 	case *Scan:
 		// A changelog source whose primary key is within: its
 		// changes of a key come in order (as Flink assumes: the
-		// scan's upsert key is its primary key).
+		// scan's upsert key is its primary key). Not at a
+		// 'scan.parallelism' other than the job's: the edge to the
+		// Calc after it rebalances.
+		if n, err := connector.ScanParallelism(x.Table.Options); err != nil ||
+			(n > 0 && n != p.JobParallelism() && (&translator{p: p}).scansInParallel(x.Table)) {
+			return false
+		}
 		pk := x.Table.Schema.PrimaryKey
 		for _, k := range pk {
 			if i := x.Table.Physical().Index(k); i < 0 || !within[i] {

@@ -42,7 +42,7 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 			return &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
 				s.Table.Name, s.Table.Connector, connector.OptSinkParallelism, d.Parallelism, env.MaxParallelism(), connector.OptSinkParallelism, env.MaxParallelism())}
 		}
-		mk, err := p.materializeKeys(s, d) // sinkmat.go
+		mk, err := p.materializeKeys(s) // sinkmat.go
 		if err != nil {
 			return err
 		}
