@@ -24,9 +24,11 @@ import (
 // Top-N) is keyed by columns that are all sink key columns, or the input
 // is a changelog scan whose primary key is within the sink key (its
 // changes of a key come in order, as Flink assumes). Otherwise (a join
-// keyed by other columns, a union) the -D of a key's old row and the +I of its new row may come
-// from two subtasks and arrive in either order, and the key can end
-// deleted or with its old row.
+// keyed by other columns, a union) the -D of a key's old row and the +I
+// of its new row may come from two subtasks (or two paths) and arrive in
+// either order, and the key can end deleted or with its old row; and
+// where the sink key is not unique in the input (GROUP BY oid, cust into
+// a table keyed by oid) the -D of one row deletes a key that has others.
 //
 // The rule (table.exec.sink.upsert-materialize, Flink's option):
 //   - 'AUTO' (the default): added when the query is updating, the sink
@@ -118,8 +120,8 @@ func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 		// scan's upsert key is its primary key). Not at a
 		// 'scan.parallelism' other than the job's: the edge to the
 		// Calc after it rebalances.
-		if n, err := connector.ScanParallelism(x.Table.Options); err != nil ||
-			(n > 0 && n != p.JobParallelism() && (&translator{p: p}).scansInParallel(x.Table)) {
+		if sp, err := connector.ScanParallelism(x.Table.Options); err != nil ||
+			(sp > 0 && sp != p.JobParallelism() && (&translator{p: p}).scansInParallel(x.Table)) {
 			return false
 		}
 		pk := x.Table.Schema.PrimaryKey
