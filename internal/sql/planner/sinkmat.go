@@ -120,8 +120,7 @@ func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 		// scan's upsert key is its primary key). Not at a
 		// 'scan.parallelism' other than the job's: the edge to the
 		// Calc after it rebalances.
-		if sp, err := connector.ScanParallelism(x.Table.Options); err != nil ||
-			(sp > 0 && sp != p.JobParallelism() && (&translator{p: p}).scansInParallel(x.Table)) {
+		if p.scanRebalanced(x) {
 			return false
 		}
 		pk := x.Table.Schema.PrimaryKey
@@ -219,15 +218,25 @@ func decodeMatState(b []byte) ([][]byte, error) {
 	return rows, nil
 }
 
+// scanRebalanced reports whether the changes of a scan may reach the
+// operators after it out of order: at a 'scan.parallelism' other than the
+// job's the edge to the Calc after it rebalances (or the option is bad).
+func (p *Planner) scanRebalanced(x *Scan) bool {
+	sp, err := connector.ScanParallelism(x.Table.Options)
+	return err != nil || (sp > 0 && sp != p.JobParallelism() && (&translator{p: p}).scansInParallel(x.Table))
+}
+
 // upsertKey returns columns of n whose values identify a row across its
 // changes (Flink's upsert key: a row's -U/-D carries the values of its
 // +I/+U there), or nil when none is known: a group aggregation's keys, a
 // changelog scan's primary key, a deduplication's partition (ROW_NUMBER,
-// N = 1), through Calcs that keep them.
-func upsertKey(n Node) []int {
+// N = 1), through Calcs that keep them. Only where a key's changes reach
+// the materializer in the order they were made: comparing by the upsert
+// key, a late -U of an old version would remove the key's current row.
+func (p *Planner) upsertKey(n Node) []int {
 	switch x := n.(type) {
 	case *Calc:
-		in := upsertKey(x.In)
+		in := p.upsertKey(x.In)
 		if in == nil {
 			return nil
 		}
@@ -254,6 +263,9 @@ func upsertKey(n Node) []int {
 		}
 		return out
 	case *Scan:
+		if p.scanRebalanced(x) {
+			return nil
+		}
 		var out []int
 		for _, k := range x.Table.Schema.PrimaryKey {
 			i := x.Table.Physical().Index(k)
@@ -405,7 +417,7 @@ func (tr *translator) materialize(i int, name string, n Node, in stream.Stream[t
 	}
 	keyFn, _ := keyOf(n, keys)
 	var uk func(table.Row) string
-	if u := upsertKey(n); len(u) > 0 {
+	if u := tr.p.upsertKey(n); len(u) > 0 {
 		uk, _ = keyOf(n, u)
 	}
 	m := stream.KeyedProcess(stream.KeyBy(in, keyFn), sinkMaterializer(rowCodecOf(n), uk, ttl)).
