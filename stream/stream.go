@@ -66,6 +66,15 @@ func (s Stream[T]) SetParallelism(p int) Stream[T] {
 	return s
 }
 
+// Parallelism is the operator's parallelism: the one SetParallelism set,
+// else the environment's default.
+func (s Stream[T]) Parallelism() int {
+	if s.node.Parallelism > 0 {
+		return s.node.Parallelism
+	}
+	return s.env.Parallelism()
+}
+
 // DisableChaining runs this operator alone in its subtasks: it is chained
 // neither to its producer nor to its consumers (Flink's disableChaining), so
 // a heavy or blocking operator gets a goroutine of its own.

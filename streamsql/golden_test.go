@@ -221,11 +221,15 @@ type collectFactory struct {
 	// releasing: the writers copy each row's fields and say they keep no
 	// row (connector.RecordReleaser).
 	releasing bool
+	// subtasks: the sink subtask that wrote each row of rows (by table),
+	// and sinkPar the number of subtasks its writers were opened with.
+	subtasks map[string][]int
+	sinkPar  map[string]int
 }
 
 func (f *collectFactory) Name() string { return "collect" }
 func (f *collectFactory) Options() []connector.TableOption {
-	return []connector.TableOption{{Key: "append-only", Description: "refuse updating queries"}}
+	return []connector.TableOption{{Key: "append-only", Description: "refuse updating queries"}, connector.SinkParallelismOption()}
 }
 
 func (f *collectFactory) TableSink(_ context.Context, t connector.TableContext, updating bool) (connector.Sink[table.Row], error) {
@@ -243,21 +247,35 @@ type collectSink struct {
 	name string
 }
 
-func (s *collectSink) Open(context.Context, connector.SinkInfo) (connector.Writer[table.Row], error) {
-	return s, nil
+func (s *collectSink) Open(_ context.Context, info connector.SinkInfo) (connector.Writer[table.Row], error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	if s.f.sinkPar == nil {
+		s.f.sinkPar, s.f.subtasks = map[string]int{}, map[string][]int{}
+	}
+	s.f.sinkPar[s.name] = info.Parallelism
+	return &collectWriter{collectSink: s, subtask: info.Subtask}, nil
 }
 func (s *collectSink) ReleasesRecords() bool { return s.f.releasing }
-func (s *collectSink) Write(r table.Row, _ int64) error {
+
+// collectWriter is the writer of one sink subtask.
+type collectWriter struct {
+	*collectSink
+	subtask int
+}
+
+func (s *collectWriter) Write(r table.Row, _ int64) error {
 	if s.f.releasing {
 		r.Fields = slices.Clone(r.Fields)
 	}
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
 	s.f.rows[s.name] = append(s.f.rows[s.name], r)
+	s.f.subtasks[s.name] = append(s.f.subtasks[s.name], s.subtask)
 	return nil
 }
-func (s *collectSink) Flush(context.Context) error { return nil }
-func (s *collectSink) Close() error                { return nil }
+func (s *collectWriter) Flush(context.Context) error { return nil }
+func (s *collectWriter) Close() error                { return nil }
 
 // TestGolden runs every case of internal/sql/testdata: query.sql over
 // input/<table>.jsonl; expected.jsonl is what the tables of connector
@@ -283,7 +301,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, text, insertOnly, runErr := runCase(t, dir, src, 1)
+			got, text, insertOnly, pks, runErr := runCaseKeys(t, dir, src, 1)
 			if runErr != nil {
 				check(t, filepath.Join(dir, "error.txt"), runErr.Error()+"\n")
 				return
@@ -297,7 +315,7 @@ func TestGolden(t *testing.T) {
 			if fileExists(filepath.Join(dir, "expected_final.jsonl")) {
 				// The order of the changelog is not defined (several
 				// sources): compare the final rows.
-				check(t, filepath.Join(dir, "expected_final.jsonl"), applyChangelog(t, got))
+				check(t, filepath.Join(dir, "expected_final.jsonl"), applyChangelog(t, got, pks))
 			} else if got != "" || fileExists(filepath.Join(dir, "expected.jsonl")) {
 				check(t, filepath.Join(dir, "expected.jsonl"), got)
 				if insertOnly && !fileExists(filepath.Join(dir, "parallelism1")) {
@@ -316,28 +334,79 @@ func TestGolden(t *testing.T) {
 
 // applyChangelog applies the changelog lines of runCase: +I and +U add a
 // row, -U and -D remove an equal one; the result is sorted, without "op".
-func applyChangelog(t *testing.T, lines string) string {
+// A table with a primary key (pks, from runCaseKeys) applies its rows by
+// key, as an upsert sink does: +I and +U put the key's row, -U and -D
+// delete the key (a SinkMaterializer sends +U without its -U). It checks
+// what an upsert sink cannot: a +I finds no row for its key, a -U or -D
+// carries exactly the key's row (a +U may find one or none).
+func applyChangelog(t *testing.T, lines string, pks ...map[string][]string) string {
+	t.Helper()
+	out, err := applyChangelogErr(lines, pks...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// applyChangelogErr is applyChangelog returning its error.
+func applyChangelogErr(lines string, pks ...map[string][]string) (string, error) {
 	count := map[string]int{}
+	byKey := map[string]string{} // table and key -> row, for tables with a key
 	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
 		if l == "" {
 			continue
 		}
-		var m struct{ Op string }
+		var m struct {
+			Op    string
+			Table string
+		}
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		row := strings.Replace(l, fmt.Sprintf(`"op":%q,`, m.Op), "", 1)
+		if len(pks) > 0 && len(pks[0][m.Table]) > 0 {
+			var cols map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(l), &cols); err != nil {
+				return "", err
+			}
+			key := m.Table
+			for _, k := range pks[0][m.Table] {
+				key += "\x00" + string(cols[k])
+			}
+			cur, ok := byKey[key]
+			switch m.Op {
+			case "+I":
+				if ok {
+					return "", fmt.Errorf("+I of a key with a row (%s): %s", cur, row)
+				}
+				byKey[key] = row
+			case "+U":
+				byKey[key] = row
+			default:
+				if !ok {
+					return "", fmt.Errorf("%s of a key not in the result: %s", m.Op, row)
+				}
+				if cur != row {
+					return "", fmt.Errorf("%s of %s, the key's row is %s", m.Op, row, cur)
+				}
+				delete(byKey, key)
+			}
+			continue
+		}
 		switch m.Op {
 		case "+I", "+U":
 			count[row]++
 		default:
 			if count[row] == 0 {
-				t.Fatalf("%s of a row not in the result: %s", m.Op, row)
+				return "", fmt.Errorf("%s of a row not in the result: %s", m.Op, row)
 			}
 			count[row]--
 		}
 	}
 	var out []string
+	for _, r := range byKey {
+		out = append(out, r)
+	}
 	for r, n := range count {
 		for range n {
 			out = append(out, r)
@@ -345,9 +414,9 @@ func applyChangelog(t *testing.T, lines string) string {
 	}
 	sort.Strings(out)
 	if len(out) == 0 {
-		return ""
+		return "", nil
 	}
-	return strings.Join(out, "\n") + "\n"
+	return strings.Join(out, "\n") + "\n", nil
 }
 
 func fileExists(p string) bool {
@@ -356,6 +425,13 @@ func fileExists(p string) bool {
 }
 
 func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, err error) {
+	rows, text, insertOnly, _, err = runCaseKeys(t, dir, src, par)
+	return rows, text, insertOnly, err
+}
+
+// runCaseKeys is runCase that also returns the primary key of each
+// 'collect' table that has one (for applyChangelog).
+func runCaseKeys(t *testing.T, dir, src string, par int) (rows, text string, insertOnly bool, pks map[string][]string, err error) {
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 	// 'filesystem' tables read input trees: $CASE_DIR is the case's
 	// directory. (The sink commits its files with checkpoints, which the
@@ -363,7 +439,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	// reads back.)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", "", false, err
+		return "", "", false, nil, err
 	}
 	src = strings.ReplaceAll(src, "$CASE_DIR", abs)
 	// A file "clock" (RFC 3339, '2024-03-30T23:30:00.250Z') starts the
@@ -373,7 +449,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	if b, err := os.ReadFile(filepath.Join(dir, "clock")); err == nil {
 		start, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
 		if err != nil {
-			return "", "", false, fmt.Errorf("clock: %w", err)
+			return "", "", false, nil, fmt.Errorf("clock: %w", err)
 		}
 		clock = stream.NewManualClock(start)
 	}
@@ -392,7 +468,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 	res, err := s.Exec(ctx, src)
 	if err != nil {
 		// Paths in errors as written in query.sql.
-		return "", "", false, errors.New(strings.ReplaceAll(err.Error(), abs, "$CASE_DIR"))
+		return "", "", false, nil, errors.New(strings.ReplaceAll(err.Error(), abs, "$CASE_DIR"))
 	}
 	var lines []string
 	insertOnly = true
@@ -401,7 +477,11 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	pks = map[string][]string{}
 	for _, n := range names {
+		if pk := col.schemas[n].PrimaryKey; len(pk) > 0 {
+			pks[n] = pk
+		}
 		for _, r := range col.rows[n] {
 			if r.Kind != table.Insert {
 				insertOnly = false
@@ -409,7 +489,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 			sch := col.schemas[n]
 			js, err := table.AppendJSON(nil, r, &sch)
 			if err != nil {
-				return "", "", false, err
+				return "", "", false, nil, err
 			}
 			lines = append(lines, fmt.Sprintf(`{"table":%q,"op":%q,`, n, r.Kind.String())+string(js[1:]))
 		}
@@ -426,7 +506,7 @@ func runCase(t *testing.T, dir, src string, par int) (rows, text string, insertO
 			text += l
 		}
 	}
-	return rows, text, insertOnly, nil
+	return rows, text, insertOnly, pks, nil
 }
 
 func check(t *testing.T, path, got string) {

@@ -69,7 +69,9 @@ type Session struct {
 func NewSession(opts Options) *Session {
 	cat := catalog.New()
 	reg := expr.NewBuiltinRegistry()
-	return &Session{opts: opts, cat: cat, reg: reg, pl: planner.New(cat, reg, opts.Factories)}
+	pl := planner.New(cat, reg, opts.Factories)
+	pl.Parallelism = opts.Parallelism
+	return &Session{opts: opts, cat: cat, reg: reg, pl: pl}
 }
 
 // Result is what executing a script gave: the text the statements printed

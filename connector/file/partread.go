@@ -2,7 +2,9 @@ package file
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -55,6 +57,9 @@ func (s *partSource) Splits(ctx context.Context) ([]connector.Split, error) {
 		return nil, s.inner.err
 	}
 	fi, err := os.Stat(s.root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, notExist(s.root, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("strom: file source: %w", err)
 	}

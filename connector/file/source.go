@@ -137,7 +137,9 @@ func expand(p string) ([]string, error) {
 		return listDir(p)
 	case err == nil:
 		return []string{filepath.Clean(p)}, nil
-	case !errors.Is(err, fs.ErrNotExist) || !strings.ContainsAny(p, `*?[\`):
+	case errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(p, `*?[\`):
+		return nil, notExist(p, err)
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("strom: file source: %w", err)
 	}
 	matches, err := filepath.Glob(p)
@@ -164,6 +166,16 @@ func expand(p string) ([]string, error) {
 		return nil, fmt.Errorf("strom: file source: no files match %q", p)
 	}
 	return out, nil
+}
+
+// notExist is the error of a path that does not exist (err, from
+// os.Stat), saying what to do.
+func notExist(p string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is in the message already
+	}
+	return fmt.Errorf("strom: file source: %s does not exist (%w): give the path of an existing file, directory or glob pattern (a SQL table's 'path' option), or create it", p, err)
 }
 
 func listDir(dir string) ([]string, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/table"
 )
 
 type event struct {
@@ -472,5 +474,29 @@ func TestConcurrentReaders(t *testing.T) {
 	wg.Wait()
 	if src.Skipped() != 4 || !slices.Equal(counts, []int{2, 2, 2, 2}) {
 		t.Fatalf("skipped %d, counts %v", src.Skipped(), counts)
+	}
+}
+
+// TestMissingPathSaysWhatToDo: a path that does not exist (a file, or
+// the root of a partitioned table) is an error naming it once, saying what
+// to do, with strom's prefix once and fs.ErrNotExist underneath.
+func TestMissingPathSaysWhatToDo(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope", "zz")
+	src, err := NewSource[table.Row](SourceOptions{Paths: []string{missing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Splits(context.Background())
+	ps := &partSource{inner: src, root: missing, keys: []string{"dt"}}
+	_, perr := ps.Splits(context.Background())
+	for _, err := range []error{err, perr} {
+		if err == nil {
+			t.Fatal("no error for a missing path")
+		}
+		msg := err.Error()
+		if !errors.Is(err, fs.ErrNotExist) || strings.Count(msg, "strom: ") != 1 || strings.Count(msg, missing) != 1 ||
+			!strings.Contains(msg, "does not exist") || !strings.Contains(msg, "'path'") {
+			t.Errorf("error %q: want fs.ErrNotExist, the prefix and the path once, and what to do", msg)
+		}
 	}
 }

@@ -51,7 +51,7 @@ func TestTableJournalSQLTransactionTimeout(t *testing.T) {
 
 	t.Run("too short", func(t *testing.T) {
 		_, err := run(t, 10*time.Minute, restart, `, 'sink.transaction-timeout' = '13 min'`)
-		want := "line 3, column 1: table `out` (connector 'journal'): strom: table \"out\": connector 'journal': " +
+		want := "line 3, column 1: table \"out\": connector 'journal': " +
 			"transaction timeout 13m0s (option 'sink.transaction-timeout') is not larger than the job's checkpoint interval 10m0s + restart delay 3m0s: " +
 			"transactions would be aborted before the checkpoint after them commits them; raise 'sink.transaction-timeout' above 13m0s or shorten the checkpoint interval"
 		if err == nil || err.Error() != want {

@@ -40,7 +40,7 @@ INSERT INTO out SELECT id, name FROM src;`
 
 	t.Run("too short", func(t *testing.T) {
 		_, err := run(t, 10*time.Minute, eo+`, 'properties.transaction.timeout.ms' = '780000'`)
-		want := "line 3, column 1: table `out` (connector 'kafka'): strom: table \"out\": connector 'kafka': " +
+		want := "line 3, column 1: table \"out\": connector 'kafka': " +
 			"transaction timeout 13m0s (option 'properties.transaction.timeout.ms') is not larger than the job's checkpoint interval 10m0s + restart delay 3m0s: " +
 			"transactions would be aborted before the checkpoint after them commits them; raise 'properties.transaction.timeout.ms' above 13m0s or shorten the checkpoint interval"
 		if err == nil || err.Error() != want {

@@ -3,6 +3,7 @@ package base
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrCanceled is returned by blocking calls of the runtime after the job was
@@ -30,8 +31,33 @@ func (e *OperatorError) Error() string {
 	if e.Panic {
 		kind = "panicked"
 	}
-	return fmt.Sprintf("operator %q (subtask %d) %s: %v", e.Operator, e.Subtask, kind, e.Cause)
+	return fmt.Sprintf("operator %q (subtask %d) %s: %s", e.Operator, e.Subtask, kind, TrimPrefix(e.Cause.Error()))
 }
+
+// Prefix is what strom's errors start with when they stand alone ("strom:
+// file source: ..."): a connector's, and the command line's message.
+const Prefix = "strom: "
+
+// TrimPrefix returns msg without a leading Prefix.
+func TrimPrefix(msg string) string {
+	return strings.TrimPrefix(msg, Prefix)
+}
+
+// Wrapf returns cause with context: it reads "<context>: <cause>" with the
+// cause's leading "strom: " left out, so that a connector's error wrapped
+// by the runtime (and prefixed again where it is printed) carries the
+// prefix once; errors.Is and errors.As see cause.
+func Wrapf(cause error, format string, args ...any) error {
+	return &wrapped{msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+type wrapped struct {
+	msg   string
+	cause error
+}
+
+func (w *wrapped) Error() string { return w.msg + ": " + TrimPrefix(w.cause.Error()) }
+func (w *wrapped) Unwrap() error { return w.cause }
 
 func (e *OperatorError) Unwrap() error { return e.Cause }
 

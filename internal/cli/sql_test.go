@@ -112,3 +112,25 @@ func TestSQLDatagen(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TestSQLConnectorErrorPrefixOnce: the brief's case: a file table whose
+// path does not exist fails the SELECT with one "strom: " (the connector's
+// error is wrapped by the runtime, and the command line prefixes what it
+// prints) and says what to do.
+func TestSQLConnectorErrorPrefixOnce(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nonexist", "zz")
+	var stdout, stderr bytes.Buffer
+	code := runStdin(context.Background(), []string{"sql", "-e",
+		"CREATE TABLE bad (x INT) WITH ('connector'='file','path'='" + missing + "','format'='json'); SELECT * FROM bad;"},
+		strings.NewReader(""), &stdout, &stderr)
+	msg := stderr.String()
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr %q", code, msg)
+	}
+	if n := strings.Count(msg, "strom: "); n != 1 || !strings.HasPrefix(msg, "strom: ") {
+		t.Errorf("stderr %q has \"strom: \" %d times, want once at the start", msg, n)
+	}
+	if !strings.Contains(msg, missing+" does not exist") || !strings.Contains(msg, "'path'") {
+		t.Errorf("stderr %q does not say that the path does not exist and what to do", msg)
+	}
+}

@@ -352,19 +352,19 @@ func (c *coordinator) prepareSinks(ctx context.Context) error {
 			keep = c.committablesOf(c.restored, cm.uid)
 			if rw, ok := cm.c.(connector.Rewinder); ok {
 				if err := rw.RewindTo(ctx, c.restored.ID, keep); err != nil {
-					return fmt.Errorf("sink %q: rewind the output to restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
+					return base.Wrapf(err, "sink %q: rewind the output to restored checkpoint %d", cm.uid, c.restored.ID)
 				}
 				failpoint.Hit("restore-rewound")
 			}
 			if len(keep) > 0 {
 				if err := cm.c.Commit(ctx, keep); err != nil {
-					return fmt.Errorf("sink %q: commit the transactions of restored checkpoint %d: %w", cm.uid, c.restored.ID, err)
+					return base.Wrapf(err, "sink %q: commit the transactions of restored checkpoint %d", cm.uid, c.restored.ID)
 				}
 				failpoint.Hit("restore-recommitted")
 			}
 		}
 		if err := cm.c.AbortExcept(ctx, keep); err != nil {
-			return fmt.Errorf("sink %q: abort stale transactions: %w", cm.uid, err)
+			return base.Wrapf(err, "sink %q: abort stale transactions", cm.uid)
 		}
 		failpoint.Hit("restore-aborted")
 	}
@@ -1090,9 +1090,9 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool, flyi
 				// Its transactions are committed again on restore. Fail
 				// the job so that happens now.
 				c.j.log.checkpointEnded(p.id, StatusCompleted, c.clock.Now(), fmt.Sprintf("sink %q failed to commit (committed again on restore): %v", cm.uid, err))
-				c.j.fail(fmt.Errorf("sink %q: commit checkpoint %d: %w", cm.uid, p.id, err))
+				c.j.fail(base.Wrapf(err, "sink %q: commit checkpoint %d", cm.uid, p.id))
 				if p.sp != nil {
-					p.sp.reply <- spReply{err: fmt.Errorf("savepoint: sink %q failed to commit checkpoint %d: %w", cm.uid, p.id, err)}
+					p.sp.reply <- spReply{err: base.Wrapf(err, "savepoint: sink %q failed to commit checkpoint %d", cm.uid, p.id)}
 				}
 				return nil
 			}

@@ -12,7 +12,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -124,7 +123,7 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		if src := v.Chain[0].Source; src != nil {
 			splits, err := src.Enumerate(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("source %q: list splits: %w", v.Chain[0].Name, err)
+				return nil, base.Wrapf(err, "source %q: list splits", v.Chain[0].Name)
 			}
 			assigned = make([][]connector.Split, v.Parallelism)
 			known = make(map[string]bool, len(splits))

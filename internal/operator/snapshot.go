@@ -199,7 +199,7 @@ func (s *Source[T]) NotifyCheckpointComplete(id int64) error {
 			continue
 		}
 		if err := sr.cl.CheckpointComplete(s.RT.Ctx, id, pos); err != nil {
-			errs = append(errs, fmt.Errorf("split %q: %w", sr.split.ID, err))
+			errs = append(errs, base.Wrapf(err, "split %q", sr.split.ID))
 		}
 	}
 	return errors.Join(errs...)
@@ -248,7 +248,7 @@ func (o *Sink[T]) SnapshotState(id int64) ([]byte, error) {
 	if tw, ok := o.w.(connector.TransactionalWriter[T]); ok {
 		c, err := tw.PreCommit(o.RT.Ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("sink %q: pre-commit of checkpoint %d: %w", o.RT.Name, id, err)
+			return nil, base.Wrapf(err, "sink %q: pre-commit of checkpoint %d", o.RT.Name, id)
 		}
 		failpoint.Hit("sink-precommit")
 		return c, nil

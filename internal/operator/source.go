@@ -208,7 +208,7 @@ func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, res
 		r, err = s.Src.Open(rt.Ctx, sp, pos)
 	}
 	if err != nil {
-		return fmt.Errorf("source %q: open split %q: %w", rt.Name, sp.ID, err)
+		return base.Wrapf(err, "source %q: open split %q", rt.Name, sp.ID)
 	}
 	sr := &splitReader[T]{split: sp, r: r, maxTS: base.MinTime, wm: base.MinTime, emptySince: base.MinTime}
 	if restored { // else a fresh split, or one the checkpoint does not know (new since)
@@ -249,7 +249,7 @@ func (s *Source[T]) OnProcessingTime(now int64) {
 		if s.RT.Ctx.Err() != nil {
 			return // the job is stopping: not a failure of discovery
 		}
-		s.Fail(fmt.Errorf("source %q: discover splits: %w", s.RT.Name, err))
+		s.Fail(base.Wrapf(err, "source %q: discover splits", s.RT.Name))
 		return
 	}
 	for _, sp := range splits {
@@ -301,7 +301,7 @@ func (s *Source[T]) Poll(ctx context.Context) (SourcePoll, error) {
 			err = nil
 		}
 		if err != nil {
-			return res, fmt.Errorf("source %q: split %q: %w", s.RT.Name, sr.split.ID, err)
+			return res, base.Wrapf(err, "source %q: split %q", s.RT.Name, sr.split.ID)
 		}
 		if n > 0 {
 			res.N = n
@@ -473,6 +473,9 @@ func (s *Source[T]) CountBytes() {
 // (operator.LagReporter), ended splits included (a bounded split at its
 // end reports 0). M.Lags stays nil when no reader reports.
 func (s *Source[T]) ReportLags() {
+	if s.M == nil {
+		return // never opened (an operator after it in the chain failed to open first)
+	}
 	lags := s.M.Lags[:0]
 	for _, sr := range s.readers {
 		if sr.lr == nil {
@@ -502,7 +505,7 @@ func (o *Sink[T]) Open(rt *Runtime) error {
 	}
 	w, err := o.Sink.Open(rt.Ctx, connector.SinkInfo{Subtask: rt.Subtask, Parallelism: rt.Parallelism, Operator: rt.Name, UID: rt.UID})
 	if err != nil {
-		return fmt.Errorf("sink %q: open: %w", rt.Name, err)
+		return base.Wrapf(err, "sink %q: open", rt.Name)
 	}
 	o.w = w
 	o.bw, _ = w.(connector.BytesWriter)

@@ -27,7 +27,7 @@ INSERT INTO bids SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 		Line, Column int
 	}
 	c := ts.call(t, "POST", "/api/v1/jobs", web.SubmitRequest{SQL: ins(""), CheckpointInterval: "20m"}, &e)
-	if c != 400 || e.Line != 3 || !strings.Contains(e.Error, "table `bids` (connector 'journal')") ||
+	if c != 400 || e.Line != 3 || !strings.Contains(e.Error, "table \"bids\": connector 'journal'") ||
 		!strings.Contains(e.Error, "transaction timeout 15m0s (option 'sink.transaction-timeout') is not larger than the job's checkpoint interval 20m0s + restart delay 1m0s") ||
 		!strings.Contains(e.Error, "raise 'sink.transaction-timeout' above 21m0s") {
 		t.Fatalf("default timeout under a 20m interval: %d %+v", c, e)

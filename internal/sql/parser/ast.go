@@ -98,7 +98,25 @@ type CreateTable struct {
 	Comment     *string
 	PartitionBy []*Ident
 	Options     []*Option
-	AsQuery     *Query // CREATE TABLE ... AS query
+	AsQuery     *Query     // CREATE TABLE ... AS query
+	Like        *TableLike // CREATE TABLE ... LIKE source [(options)]
+}
+
+// TableLike is the LIKE clause of CREATE TABLE (Flink's): LIKE source
+// [(option ...)], the options separated by blanks.
+type TableLike struct {
+	node
+	Source  *QName
+	Options []*LikeOption // nil without the parenthesised list
+}
+
+// LikeOption is one option of LIKE: a merging strategy (INCLUDING,
+// EXCLUDING or OVERWRITING) for a feature of the source table (ALL,
+// CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA).
+type LikeOption struct {
+	node
+	Strategy string
+	Feature  string
 }
 
 // ColumnDef is one column of CREATE TABLE: physical (Type), computed

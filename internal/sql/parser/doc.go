@@ -25,7 +25,11 @@
 // Statements: CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] (physical, computed
 // "name AS expr" and metadata "name TYPE METADATA [FROM 'key'] [VIRTUAL]"
 // columns, WATERMARK FOR col AS expr, [CONSTRAINT n] PRIMARY KEY (...) NOT
-// ENFORCED, COMMENT, PARTITIONED BY, WITH ('k' = 'v', ...), AS query);
+// ENFORCED, COMMENT, PARTITIONED BY, WITH ('k' = 'v', ...), AS query or
+// LIKE source [({INCLUDING|EXCLUDING|OVERWRITING} {ALL|CONSTRAINTS|PARTITIONS|
+// GENERATED|OPTIONS|WATERMARKS|METADATA} ...)], the options separated by
+// blanks as in Flink, each feature once, no OVERWRITING for ALL,
+// CONSTRAINTS or PARTITIONS);
 // CREATE [TEMPORARY] VIEW; CREATE [TEMPORARY [SYSTEM]] FUNCTION ... AS
 // 'class' [LANGUAGE ...]; DROP [TEMPORARY] TABLE|VIEW|FUNCTION [IF EXISTS];
 // SHOW TABLES|VIEWS|FUNCTIONS|...|CREATE TABLE t; DESCRIBE|DESC; EXPLAIN
@@ -85,7 +89,7 @@
 // # Not covered
 //
 // ALTER, CREATE CATALOG /
-// DATABASE, CREATE TABLE ... LIKE, ANALYZE, quantified comparisons (= ANY
+// DATABASE, ANALYZE, quantified comparisons (= ANY
 // (...)), FILTER/OVER on JSON_OBJECTAGG and JSON_ARRAYAGG, WITHIN GROUP,
 // IGNORE NULLS (but in ARRAY_AGG), U&'...' and X'...' literals, adjacent string literal
 // concatenation, PERMUTE and {- -} in patterns, interval precisions

@@ -601,16 +601,77 @@ func (p *parser) parseCreateTable(at Pos, temporary bool) *CreateTable {
 	if p.acceptKw("WITH") {
 		ct.Options = p.parseOptions()
 	}
+	if p.isKw("LIKE") {
+		ct.Like = p.parseTableLike()
+		if p.isKw("WITH") {
+			p.failAt(p.tok().pos, fmt.Sprintf("WITH (...) goes before LIKE: write CREATE TABLE %s (...) WITH (...) LIKE %s", formatQName(ct.Name), formatQName(ct.Like.Source)))
+		}
+		if p.isKw("AS") {
+			p.failAt(p.tok().pos, fmt.Sprintf("CREATE TABLE %s takes LIKE or AS query, not both: a table copied with LIKE is filled by INSERT INTO", formatQName(ct.Name)))
+		}
+	}
 	if p.acceptKw("AS") {
 		ct.AsQuery = p.parseQuery()
+		if p.isKw("LIKE") {
+			p.failAt(p.tok().pos, fmt.Sprintf("CREATE TABLE %s takes LIKE or AS query, not both: a table copied with LIKE is filled by INSERT INTO", formatQName(ct.Name)))
+		}
 	}
-	if p.isKw("LIKE") {
-		p.failAt(p.tok().pos, fmt.Sprintf("CREATE TABLE %s ... LIKE is not supported yet: write the column list of the table it copies (and its WATERMARK) into the statement", formatQName(ct.Name)))
-	}
-	if !hasList && ct.AsQuery == nil {
-		p.failAt(ct.Name.At, fmt.Sprintf("CREATE TABLE %s has neither a column list nor AS query", formatQName(ct.Name)))
+	if !hasList && ct.AsQuery == nil && ct.Like == nil {
+		p.failAt(ct.Name.At, fmt.Sprintf("CREATE TABLE %s has neither a column list nor LIKE nor AS query", formatQName(ct.Name)))
 	}
 	return ct
+}
+
+// likeStrategies and likeFeatures are the words of Flink's LIKE options.
+var (
+	likeStrategies = []string{"INCLUDING", "EXCLUDING", "OVERWRITING"}
+	likeFeatures   = []string{"ALL", "CONSTRAINTS", "PARTITIONS", "GENERATED", "OPTIONS", "WATERMARKS", "METADATA"}
+)
+
+// parseTableLike parses LIKE source [(option ...)] as Flink does: the
+// options are separated by blanks, at least one in the parentheses, each
+// feature at most once, and ALL, CONSTRAINTS and PARTITIONS cannot be
+// OVERWRITING.
+func (p *parser) parseTableLike() *TableLike {
+	t := p.next() // LIKE
+	l := &TableLike{node: node{At: t.pos}}
+	l.Source = p.parseQName("the name of the table to copy after LIKE")
+	if !p.isOp("(") {
+		return l
+	}
+	open := p.next()
+	seen := map[string]*LikeOption{}
+	for {
+		if !p.isAnyKw(likeStrategies...) {
+			if len(l.Options) > 0 && p.isOp(")") {
+				break
+			}
+			if len(l.Options) > 0 && p.isOp(",") {
+				p.failAt(p.tok().pos, "LIKE options are separated by blanks, not commas: write e.g. LIKE t (EXCLUDING ALL INCLUDING GENERATED)")
+			}
+			what := "INCLUDING, EXCLUDING or OVERWRITING in the LIKE options"
+			if len(l.Options) > 0 {
+				what = fmt.Sprintf("INCLUDING, EXCLUDING, OVERWRITING or \")\" to close the LIKE options opened at line %d, column %d", open.pos.Line, open.pos.Col)
+			}
+			p.unexpected(what, likeStrategies...)
+		}
+		st := p.next()
+		if !p.isAnyKw(likeFeatures...) {
+			p.unexpected(fmt.Sprintf("ALL, CONSTRAINTS, PARTITIONS, GENERATED, OPTIONS, WATERMARKS or METADATA after %s", st.up), likeFeatures...)
+		}
+		ft := p.next()
+		o := &LikeOption{node: node{At: st.pos}, Strategy: st.up, Feature: ft.up}
+		if o.Strategy == "OVERWRITING" && (o.Feature == "ALL" || o.Feature == "CONSTRAINTS" || o.Feature == "PARTITIONS") {
+			p.failAt(st.pos, fmt.Sprintf("OVERWRITING %s is not a LIKE option: %s is INCLUDING or EXCLUDING (only GENERATED, OPTIONS, WATERMARKS and METADATA can be OVERWRITING)", o.Feature, o.Feature))
+		}
+		if prev, ok := seen[o.Feature]; ok {
+			p.failAt(st.pos, fmt.Sprintf("%s %s: the LIKE options name %s twice (%s %s at line %d, column %d); each feature is given once", o.Strategy, o.Feature, o.Feature, prev.Strategy, prev.Feature, prev.At.Line, prev.At.Col))
+		}
+		seen[o.Feature] = o
+		l.Options = append(l.Options, o)
+	}
+	p.expectClose(open, "the LIKE options")
+	return l
 }
 
 func (p *parser) parseOptions() []*Option {

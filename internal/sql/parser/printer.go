@@ -216,6 +216,10 @@ func (pr *printer) stmt(s Stmt) {
 			}
 			pr.w(")")
 		}
+		if s.Like != nil {
+			pr.w(" ")
+			pr.tableLike(s.Like)
+		}
 		if s.AsQuery != nil {
 			pr.w(" AS ")
 			pr.query(s.AsQuery)
@@ -1406,7 +1410,28 @@ func (n *PrimaryKey) String() string {
 	pr.primaryKey(n)
 	return pr.b.String()
 }
-func (n *Option) String() string         { return Format(n) }
+func (n *Option) String() string { return Format(n) }
+func (n *TableLike) String() string {
+	var pr printer
+	pr.tableLike(n)
+	return pr.b.String()
+}
+func (n *LikeOption) String() string { return n.Strategy + " " + n.Feature }
+
+// tableLike prints LIKE source [(option ...)].
+func (pr *printer) tableLike(l *TableLike) {
+	pr.w("LIKE ", formatQName(l.Source))
+	if l.Options != nil {
+		pr.w(" (")
+		for i, o := range l.Options {
+			if i > 0 {
+				pr.w(" ")
+			}
+			pr.w(o.Strategy, " ", o.Feature)
+		}
+		pr.w(")")
+	}
+}
 func (n *CreateView) String() string     { return Format(n) }
 func (n *CreateFunction) String() string { return Format(n) }
 func (n *Drop) String() string           { return Format(n) }

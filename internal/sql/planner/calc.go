@@ -497,7 +497,7 @@ func (tr *translator) pushDown(sc *Scan, f *fusedCalc) (stream.Stream[table.Row]
 	}
 	src, err := pf.ProjectedTableSource(tr.ctx, tc, pr.paths)
 	if err != nil {
-		return zero, false, fmt.Errorf("table `%s` (connector '%s'): %w", sc.Table.Name, sc.Table.Connector, err)
+		return zero, false, connErr(sc.Table, err)
 	}
 	s, err := tr.scanStream(sc, src, rowtime)
 	if err != nil {

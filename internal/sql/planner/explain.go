@@ -105,7 +105,12 @@ func explain(b *strings.Builder, n Node, depth int) {
 	case *Union:
 		fmt.Fprintf(b, "%sUnion(all=[true], %s)\n", ind, mode(n))
 	case *Sink:
-		fmt.Fprintf(b, "%sSink(table=[%s], connector=[%s], %s)\n", ind, x.Table.Name, x.Table.Connector, mode(n))
+		fmt.Fprintf(b, "%sSink(table=[%s], connector=[%s], %s%s)\n", ind, x.Table.Name, x.Table.Connector, x.distText(), mode(n))
+		if x.Materialize != nil {
+			// sinkmat.go: its output is an upsert changelog.
+			fmt.Fprintf(b, "%s  SinkMaterializer(pk=[%s], changelog=[I,UA,D])\n", ind, keysText(x.In, x.Materialize))
+			depth++
+		}
 	case explainer:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	}

@@ -124,6 +124,14 @@ type Sink struct {
 	In    Node
 	Table *catalog.Table
 	Pos   parser.Pos
+	// Dist: the table's 'sink.parallelism' and how rows reach it
+	// (sinkpar.go), as planned; Translate decides again on the input it
+	// built.
+	Dist sinkDist
+	// Materialize: the input columns of the table's primary key when a
+	// SinkMaterializer keeps each key's changes in order before the sink
+	// (sinkmat.go), as planned; Translate decides again. nil: none.
+	Materialize []int
 	// unpushed: In planned without filter push-down through joins
 	// (nil when In is), for KeepSharedJoins.
 	unpushed Node

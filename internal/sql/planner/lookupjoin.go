@@ -264,7 +264,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	tc.PartitionKeys = partitionKeys(n.Table)
 	src, err := f.TableSource(tr.ctx, tc)
 	if err != nil {
-		return zero, fmt.Errorf("table `%s` (connector '%s'): %w", n.Table.Name, n.Table.Connector, err)
+		return zero, connErr(n.Table, err)
 	}
 	if !src.Bounded() {
 		return zero, fmt.Errorf("the table `%s` of a lookup join must be bounded (it is read into memory once); connector '%s' gives an unbounded source", n.Table.Name, n.Table.Connector)

@@ -34,6 +34,9 @@ type Planner struct {
 	// functions are the names CREATE FUNCTION gave (upper case), which
 	// DROP FUNCTION may remove.
 	functions map[string]bool
+	// Parallelism is the default parallelism of the session's jobs (SET
+	// 'parallelism.default' overrides it; JobParallelism).
+	Parallelism int
 }
 
 // New returns a planner over cat with the functions of reg and the
@@ -54,13 +57,23 @@ func (p *Planner) RegisterAggregate(name string, f AggregateFactory) {
 }
 
 // CreateTable binds a CREATE TABLE (computed columns, watermark, connector
-// options) and adds the table to the catalog.
+// options) and adds the table to the catalog. CREATE TABLE ... LIKE is
+// first merged with its source table into a plain CREATE TABLE (like.go),
+// which the catalog keeps as the table's definition.
 func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	if ct.AsQuery != nil {
 		return errAt(ct, "CREATE TABLE ... AS query is not supported yet")
 	}
 	if len(ct.Name.Parts) > 1 {
 		return errAt(ct.Name, "qualified table names (catalog.db.table) are not supported yet")
+	}
+	var lc *likeCopy
+	if ct.Like != nil {
+		m, c, err := p.mergeLike(ct)
+		if err != nil {
+			return err
+		}
+		ct, lc = m, c
 	}
 	t := &catalog.Table{Name: ct.Name.Parts[0].Name, Schema: &table.Schema{}, Options: map[string]string{},
 		Temporary: ct.Temporary, Def: ct}
@@ -87,7 +100,11 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	dyn, _ := f.(connector.DynamicOptions)
 	for _, o := range ct.Options {
 		if o.Key != "connector" && !allowed[o.Key] && (dyn == nil || !dyn.AllowsOption(o.Key)) {
-			return errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
+			err := errAt(o, "connector '%s' has no option '%s'; its options are: %s", t.Connector, o.Key, strings.Join(keys, ", "))
+			if lc != nil && lc.copied[o] {
+				err = errAt(o, "connector '%s' has no option '%s', which LIKE copied from `%s`: add EXCLUDING OPTIONS to the LIKE options and give the table's options in WITH; its options are: %s", t.Connector, o.Key, lc.source, strings.Join(keys, ", "))
+			}
+			return err
 		}
 	}
 	for _, o := range f.Options() {
@@ -120,7 +137,7 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		if c.Computed != nil {
 			e, err := p.b.bind(c.Computed, phys)
 			if err != nil {
-				return err
+				return lc.wrap(c, err)
 			}
 			col.Type, col.Computed = e.Type(), c.Computed.String()
 		} else {
@@ -134,6 +151,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 			}
 		}
 		if c.PrimaryKey {
+			if col.Computed != "" || col.Metadata != "" {
+				return errAt(c, "%s", pkNotPhysical(col.Name))
+			}
 			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, col.Name)
 		}
 		t.Schema.Columns = append(t.Schema.Columns, col)
@@ -144,6 +164,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 			if t.Schema.Index(c.Name) < 0 {
 				return errAt(c, "primary key column `%s` is not a column of `%s`", c.Name, t.Name)
 			}
+			if col := t.Schema.Columns[t.Schema.Index(c.Name)]; col.Computed != "" || col.Metadata != "" {
+				return errAt(c, "%s", pkNotPhysical(c.Name))
+			}
 			t.Schema.PrimaryKey = append(t.Schema.PrimaryKey, c.Name)
 		}
 	}
@@ -153,6 +176,9 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 		t.Schema.Columns[i].Type = t.Schema.Columns[i].Type.NotNull()
 	}
 	if err := checkPartitionBy(ct, t); err != nil { // partition.go
+		if len(ct.PartitionBy) > 0 {
+			return lc.wrap(ct.PartitionBy[0], err)
+		}
 		return err
 	}
 	if len(ct.Watermarks) > 1 {
@@ -160,13 +186,19 @@ func (p *Planner) CreateTable(ct *parser.CreateTable) error {
 	}
 	if len(ct.Watermarks) == 1 {
 		if err := p.watermark(t, ct.Watermarks[0]); err != nil {
-			return err
+			return lc.wrap(ct.Watermarks[0], err)
 		}
 	}
 	if _, err := p.Cat.AddTable(t, ct.IfNotExists); err != nil {
 		return errAt(ct.Name, "%v", err)
 	}
 	return nil
+}
+
+// pkNotPhysical refuses a primary key on a computed or metadata column,
+// as Flink does.
+func pkNotPhysical(name string) string {
+	return fmt.Sprintf("could not create a PRIMARY KEY with column `%s`: a PRIMARY KEY constraint must be declared on physical columns (`%s` is computed or metadata)", name, name)
 }
 
 // watermark checks WATERMARK FOR col AS expr: col - INTERVAL 'n' unit or
@@ -393,6 +425,12 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		p.pushFilters(sk) // pushdown.go
 	}
 	p.prunePartitions(sk)
+	if sk.Dist, err = p.distribute(sk, p.inputParallelism(sk)); err != nil { // sinkpar.go
+		return nil, err
+	}
+	if sk.Materialize, err = p.materializeKeys(sk); err != nil { // sinkmat.go
+		return nil, err
+	}
 	return sk, nil
 }
 
@@ -408,9 +446,9 @@ func (p *Planner) CheckSink(ctx context.Context, s *Sink, checkpointInterval, re
 	sink, err := f.TableSink(ctx, connector.TableContext{Name: s.Table.Name, Schema: *s.Table.Physical(), Options: s.Table.Options, PartitionKeys: partitionKeys(s.Table),
 		CheckpointInterval: checkpointInterval, RestartTime: restartTime}, s.Updating())
 	if err != nil {
-		msg := fmt.Sprintf("table `%s` (connector '%s'): %v", s.Table.Name, s.Table.Connector, err)
+		msg := connText(s.Table, err)
 		if s.Updating() {
-			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %v", s.Table.Name, s.Table.Connector, updater(s), err)
+			msg = fmt.Sprintf("table `%s` (connector '%s') cannot take the updating changelog of this query (%s makes it updating): %s", s.Table.Name, s.Table.Connector, updater(s), connReason(s.Table, err))
 		}
 		return nil, &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: msg}
 	}

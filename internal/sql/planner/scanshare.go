@@ -198,7 +198,7 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		}
 		src, err := pf.ProjectedTableSource(tr.ctx, tc, sh.pr.paths)
 		if err != nil {
-			return s, false, fmt.Errorf("table `%s` (connector '%s'): %w", sc.Table.Name, sc.Table.Connector, err)
+			return s, false, connErr(sc.Table, err)
 		}
 		st, err := tr.scanStream(sc, src, sh.rowtime)
 		if err != nil {

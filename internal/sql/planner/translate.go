@@ -33,7 +33,40 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 		if err != nil {
 			return err
 		}
-		stream.SinkTo(in, conns[i], fmt.Sprintf("sink:%s", s.Table.Name)).UID(fmt.Sprintf("sql-sink-%d-%s", i, s.Table.Name))
+		// 'sink.parallelism' (sinkpar.go), decided on the input as built.
+		d, err := p.distribute(s, in.Parallelism())
+		if err != nil {
+			return err
+		}
+		if d.Parallelism > env.MaxParallelism() {
+			return &Error{Line: s.Pos.Line, Col: s.Pos.Col, Msg: fmt.Sprintf("table `%s` (connector '%s'): option '%s' is '%d', above the job's max parallelism %d (its number of key groups); lower '%s' to at most %d",
+				s.Table.Name, s.Table.Connector, connector.OptSinkParallelism, d.Parallelism, env.MaxParallelism(), connector.OptSinkParallelism, env.MaxParallelism())}
+		}
+		mk, err := p.materializeKeys(s) // sinkmat.go
+		if err != nil {
+			return err
+		}
+		switch {
+		case mk != nil:
+			// Keyed by the primary key at the sink's parallelism (the
+			// job's when 'sink.parallelism' is not set); the sink reads
+			// it forward: a rebalance between them would reorder a
+			// key's rows.
+			par := d.Parallelism
+			if par == 0 {
+				par = env.Parallelism()
+			}
+			if in, err = tr.materialize(i, s.Table.Name, s.In, in, mk, par); err != nil {
+				return err
+			}
+		case d.Keys != nil:
+			keyFn, _ := keyOf(s.In, d.Keys)
+			in = stream.KeyBy(in, keyFn).Stream()
+		}
+		out := stream.SinkTo(in, conns[i], fmt.Sprintf("sink:%s", s.Table.Name)).UID(fmt.Sprintf("sql-sink-%d-%s", i, s.Table.Name))
+		if d.Parallelism > 0 {
+			out.SetParallelism(d.Parallelism)
+		}
 	}
 	return nil
 }
@@ -116,7 +149,7 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		tc.PartitionKeys, tc.PartitionFilter = partitionKeys(x.Table), pf
 		src, err := f.TableSource(tr.ctx, tc)
 		if err != nil {
-			return zero, fmt.Errorf("table `%s` (connector '%s'): %w", x.Table.Name, x.Table.Connector, err)
+			return zero, connErr(x.Table, err)
 		}
 		var wm stream.WatermarkStrategy[table.Row]
 		if c, ok := x.Rowtime.(*expr.Column); ok {
@@ -573,7 +606,7 @@ func (tr *translator) sourceContext(t *catalog.Table) (connector.TableContext, e
 	}
 	n, err := connector.ScanParallelism(t.Options)
 	if err != nil {
-		return tc, fmt.Errorf("table `%s` (connector '%s'): %w", t.Name, t.Connector, err)
+		return tc, connErr(t, err)
 	}
 	if tr.env != nil {
 		tc.Parallelism = tr.env.Parallelism()

@@ -114,5 +114,29 @@ SELECT JSON_VALUE(doc) FROM t;
 SELECT JSON_VALUE(doc, '$.a' NULL ON EMPTY ERROR ON EMPTY) FROM t;
 -- case: a qualified * with other arguments
 SELECT COUNT(A.*, x) FROM t;
--- case: CREATE TABLE ... LIKE (Flink's DataGen examples use it)
-CREATE TEMPORARY TABLE GenOrders WITH ('connector' = 'datagen', 'number-of-rows' = '10') LIKE Orders (EXCLUDING ALL);
+-- case: LIKE options with commas
+CREATE TABLE t2 (x INT) LIKE t1 (EXCLUDING ALL, INCLUDING GENERATED);
+-- case: empty LIKE options
+CREATE TABLE t2 (x INT) LIKE t1 ();
+-- case: LIKE without a table name
+CREATE TABLE t2 (x INT) LIKE (INCLUDING ALL);
+-- case: LIKE option without a feature
+CREATE TABLE t2 (x INT) LIKE t1 (INCLUDING);
+-- case: LIKE option misspelt
+CREATE TABLE t2 (x INT) LIKE t1 (INCLUDING WATERMARK);
+-- case: LIKE options not closed
+CREATE TABLE t2 (x INT) LIKE t1 (INCLUDING ALL;
+-- case: OVERWRITING ALL
+CREATE TABLE t2 (x INT) LIKE t1 (OVERWRITING ALL);
+-- case: OVERWRITING PARTITIONS
+CREATE TABLE t2 (x INT) LIKE t1 (EXCLUDING ALL OVERWRITING PARTITIONS);
+-- case: a LIKE feature twice
+CREATE TABLE t2 (x INT) LIKE t1 (EXCLUDING PARTITIONS INCLUDING PARTITIONS);
+-- case: LIKE and AS
+CREATE TABLE t2 WITH ('connector' = 'print') LIKE t1 AS SELECT * FROM t1;
+-- case: AS and LIKE
+CREATE TABLE t2 WITH ('connector' = 'print') AS SELECT * FROM t1 LIKE t1;
+-- case: LIKE before WITH
+CREATE TABLE t2 (x INT) LIKE t1 WITH ('connector' = 'print');
+-- case: CREATE OR REPLACE TABLE ... LIKE
+CREATE OR REPLACE TABLE t2 (x INT) LIKE t1;

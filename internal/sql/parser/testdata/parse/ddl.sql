@@ -41,6 +41,25 @@ CREATE TABLE users (
 
 CREATE TABLE copy WITH ('connector' = 'print') AS SELECT * FROM users;
 
+-- LIKE (Flink's): the options are separated by blanks.
+CREATE TEMPORARY TABLE orders_kafka (
+    extra STRING,
+    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
+) WITH ('connector' = 'kafka', 'topic' = 'o')
+LIKE cat.db.orders (
+    EXCLUDING ALL
+    INCLUDING GENERATED
+    OVERWRITING WATERMARKS
+    overwriting options
+    EXCLUDING METADATA
+    INCLUDING CONSTRAINTS
+    EXCLUDING PARTITIONS
+);
+
+CREATE TABLE gen WITH ('connector' = 'datagen') LIKE users;
+
+CREATE TABLE plain LIKE users (INCLUDING ALL);
+
 CREATE VIEW big_orders (id, amount) AS
 SELECT order_id, price * qty FROM orders WHERE price * qty > 100;
 

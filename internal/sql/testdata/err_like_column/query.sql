@@ -1,0 +1,6 @@
+-- A physical column of the LIKE table cannot be defined again (Flink:
+-- "A column named 'price' already exists in the base table").
+CREATE TABLE orders (id BIGINT, price INT, ts TIMESTAMP(3), total AS price * 2, WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'values');
+CREATE TABLE t2 (
+  price BIGINT
+) LIKE orders;

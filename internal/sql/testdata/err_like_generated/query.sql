@@ -1,0 +1,3 @@
+-- A computed column of the LIKE table's name needs OVERWRITING GENERATED.
+CREATE TABLE orders (id BIGINT, price INT, ts TIMESTAMP(3), total AS price * 2, WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'values');
+CREATE TABLE t2 (total AS price * 3) LIKE orders;

@@ -1,0 +1,3 @@
+-- Both tables with a primary key: EXCLUDING CONSTRAINTS says which.
+CREATE TABLE orders (id BIGINT, price INT, ts TIMESTAMP(3), total AS price * 2, WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'values');
+CREATE TABLE t2 (PRIMARY KEY (price) NOT ENFORCED) LIKE orders;

@@ -1,0 +1,3 @@
+CREATE TABLE orders (id BIGINT, price INT, ts TIMESTAMP(3), total AS price * 2, WATERMARK FOR ts AS ts, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'values');
+CREATE VIEW v AS SELECT id FROM orders;
+CREATE TABLE t2 LIKE v;
