@@ -128,6 +128,29 @@ func TestJournalVerifyReadError(t *testing.T) {
 	}
 }
 
+// verify of a journal whose topics directory cannot be listed: an I/O
+// problem with a report (exit 3), not "damaged" (exit 1) without one.
+func TestJournalVerifyTopicsDirUnlistable(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runJ(t, "{\"a\":1}\n", "produce", "--dir", dir, "--topic", "t"); code != 0 {
+		t.Fatal(errs)
+	}
+	// A listing that fails (ENOTDIR: a file in its place; root lists
+	// past directory permissions, so no chmod).
+	tdir := filepath.Join(dir, "topics")
+	if err := os.RemoveAll(tdir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tdir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runJ(t, "", "verify", "--dir", dir)
+	if code != 3 || !strings.Contains(out, "journal: "+tdir+": I/O error reading "+tdir) || strings.Contains(out, "damaged") ||
+		!strings.Contains(out, "reads failed with an I/O error") || !strings.Contains(errs, "I/O error reading 1 files") {
+		t.Fatalf("exit %d, want 3 and a report: %s%s", code, out, errs)
+	}
+}
+
 // strom sql, strom run and strom server open a journal too: they refuse a
 // partition whose sync failed in this boot with advice that names their
 // own flag, and --accept-failed-sync-risk opens it.
