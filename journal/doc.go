@@ -44,8 +44,11 @@
 // refuses the partition in the same boot (or where the boot cannot be
 // told) with ErrNeedsReboot, unless Options.AcceptFailedSyncRisk; after a
 // reboot Open rescans from the failed segment and removes the marker
-// (docs/format/journal.md §5.1). Every partition's marker is read before
-// any partition is recovered, so a refusal changes no file. Where no boot
+// (docs/format/journal.md §5.1). Every topic.meta and every partition's
+// log-start and marker are read before any partition is recovered, so a
+// refusal, or one of them unreadable, damaged or newer, changes no file
+// (a failure met later, in a partition's recovery, leaves the partitions
+// recovered before it as any later Open would: §5). Where no boot
 // id tells a reboot, Options.AssumeRebooted (after one) clears the
 // marker. When the marker cannot be written the
 // error says that nothing enforces the reboot. A failed write (EIO,

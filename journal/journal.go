@@ -241,16 +241,18 @@ func Open(dir string, opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
 	}
-	// §5.1: a refusal changes no file, so every partition's sync-failed
-	// marker is checked before any partition is recovered.
-	if err := j.checkSyncFailures(names); err != nil {
+	// §5: a failed Open changes no file where it can tell before any
+	// partition is recovered: every topic.meta, log-start and sync-failed
+	// marker is read and checked first.
+	counts, err := j.checkTopics(names)
+	if err != nil {
 		return nil, err
 	}
 	if err := j.loadRegistry(); err != nil {
 		return nil, err
 	}
 	for _, name := range names {
-		if err := j.openTopic(name); err != nil {
+		if err := j.openTopic(name, counts[name]); err != nil {
 			_ = j.Close()
 			return nil, err
 		}
@@ -266,10 +268,11 @@ func Open(dir string, opts Options) (*Journal, error) {
 
 func (j *Journal) topicDir(name string) string { return filepath.Join(j.dir, "topics", name) }
 
-func (j *Journal) openTopic(name string) error {
+// openTopic opens the topic name of n partitions (checkTopics); n == 0:
+// its topic.meta is missing.
+func (j *Journal) openTopic(name string, n int) error {
 	tdir := j.topicDir(name)
-	b, err := vfs.ReadFile(j.fs, filepath.Join(tdir, "topic.meta"))
-	if vfs.IsNotExist(err) {
+	if n == 0 {
 		// CreateTopic writes topic.meta last: this one never completed.
 		j.log.Warn("journal: removing an incompletely created topic", "topic", name)
 		if err := j.fs.RemoveAll(tdir); err != nil {
@@ -277,14 +280,24 @@ func (j *Journal) openTopic(name string) error {
 		}
 		return j.fs.SyncDir(filepath.Join(j.dir, "topics"))
 	}
+	return j.openPartitions(name, tdir, n)
+}
+
+// readTopicMeta reads the partition count in the topic.meta of tdir: 0
+// when there is none (an incompletely created topic).
+func readTopicMeta(fsys vfs.FS, tdir string) (int, error) {
+	b, err := vfs.ReadFile(fsys, filepath.Join(tdir, "topic.meta"))
+	if vfs.IsNotExist(err) {
+		return 0, nil
+	}
 	if err != nil {
-		return fmt.Errorf("journal: topic %q: %w", name, err)
+		return 0, err
 	}
 	n, err := decodeTopicMeta(b)
 	if err != nil {
-		return fmt.Errorf("journal: topic %q metadata: %w", name, err)
+		return 0, fmt.Errorf("metadata: %w", err)
 	}
-	return j.openPartitions(name, tdir, n)
+	return n, nil
 }
 
 // decodeTopicMeta returns the partition count in topic.meta.
@@ -301,37 +314,44 @@ func decodeTopicMeta(b []byte) (int, error) {
 	return n, nil
 }
 
-// checkSyncFailures reads the sync-failed marker of every partition of the
-// topics names and returns the error that refuses Open for the first one
-// that would be refused (checkSyncFailure), before any file is changed. A
-// topic whose metadata cannot be read is left to openTopic.
-func (j *Journal) checkSyncFailures(names []string) error {
+// checkTopics is Open's pre-pass (docs/format/journal.md §5): before any
+// file is changed, it reads the topic.meta of every topic of names and the
+// log-start and sync-failed marker of each of its partitions, and returns
+// the partition counts (0: no topic.meta), or the error of the first one
+// that is unreadable, damaged or of a newer version, or that refuses Open
+// (a sync-failed marker of this boot, §5.1). What it cannot tell before a
+// partition is recovered (a segment or index file that cannot be read or
+// is of a newer version, a write that fails) still fails Open after the
+// partitions before it were recovered: §5 says why that is safe.
+func (j *Journal) checkTopics(names []string) (map[string]int, error) {
 	o := &j.opts
+	counts := make(map[string]int, len(names))
 	for _, name := range names {
 		tdir := j.topicDir(name)
-		b, err := vfs.ReadFile(j.fs, filepath.Join(tdir, "topic.meta"))
+		n, err := readTopicMeta(j.fs, tdir)
 		if err != nil {
-			continue
+			return nil, fmt.Errorf("journal: topic %q: %w", name, err)
 		}
-		n, err := decodeTopicMeta(b)
-		if err != nil {
-			continue
-		}
+		counts[name] = n
 		for i := range n {
-			m, err := readSyncFailure(j.fs, filepath.Join(tdir, fmt.Sprint(i)), o.BootID)
+			pdir := filepath.Join(tdir, fmt.Sprint(i))
+			if _, err := readLogStart(j.fs, pdir); err != nil {
+				return nil, fmt.Errorf("journal: open topic %q partition %d: %w", name, i, err)
+			}
+			m, err := readSyncFailure(j.fs, pdir, o.BootID)
 			switch {
 			case err != nil:
-				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, err)
+				return nil, fmt.Errorf("journal: open topic %q partition %d: %w", name, i, err)
 			case m == nil:
 			case errors.Is(m.Err, ErrNewerVersion):
-				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
+				return nil, fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.Err)
 			case m.SameBoot && !o.AcceptFailedSyncRisk && !o.AssumeRebooted:
 				_, berr := o.BootID()
-				return fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(j.dir, berr))
+				return nil, fmt.Errorf("journal: open topic %q partition %d: %w", name, i, m.refusal(j.dir, berr))
 			}
 		}
 	}
-	return nil
+	return counts, nil
 }
 
 // openPartitions opens the n partitions of topic name in tdir and registers it

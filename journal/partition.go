@@ -98,6 +98,28 @@ func openPartition(j *Journal, topic string, id int, dir string) (*partition, er
 	return p, nil
 }
 
+// readLogStart reads the log start of the partition in dir (§1): 0 when
+// there is no log-start file.
+func readLogStart(fsys vfs.FS, dir string) (int64, error) {
+	b, err := vfs.ReadFile(fsys, filepath.Join(dir, startFile))
+	if vfs.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	pl, err := decodeEnvelope(magicStart, b)
+	if errors.Is(err, ErrNewerVersion) {
+		return 0, fmt.Errorf("log start file: %w", err)
+	}
+	f := fixed{b: pl}
+	start := f.i64()
+	if err != nil || !f.done() || start < 0 {
+		return 0, fmt.Errorf("log start file: %w", errors.Join(err, ErrCorrupt))
+	}
+	return start, nil
+}
+
 func (p *partition) recover() error {
 	fsys, o := p.j.fs, &p.j.opts
 	names, err := fsys.ReadDir(p.dir)
@@ -111,16 +133,7 @@ func (p *partition) recover() error {
 	if err != nil {
 		return err
 	}
-	if b, err := vfs.ReadFile(fsys, filepath.Join(p.dir, startFile)); err == nil {
-		pl, err := decodeEnvelope(magicStart, b)
-		if errors.Is(err, ErrNewerVersion) {
-			return fmt.Errorf("log start file: %w", err)
-		}
-		f := fixed{b: pl}
-		if p.start = f.i64(); err != nil || !f.done() || p.start < 0 {
-			return fmt.Errorf("log start file: %w", errors.Join(err, ErrCorrupt))
-		}
-	} else if !vfs.IsNotExist(err) {
+	if p.start, err = readLogStart(fsys, p.dir); err != nil {
 		return err
 	}
 	var clean []byte

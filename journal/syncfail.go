@@ -148,7 +148,7 @@ func (m *SyncFailure) refusal(dir string, bootErr error) error {
 		"a recovery now could keep records the disk does not hold and append after a hole. " +
 		fmt.Sprintf("Reboot, then open the journal (recovery rescans the segment from the disk and removes the marker) and check it with `strom journal verify --dir %s`. ", dir) +
 		"To open it now and accept that risk, set Options.AcceptFailedSyncRisk: the --accept-failed-sync-risk flag of the strom command that opens the journal " +
-		"(strom server, strom sql, strom run, strom journal produce, consume or topics); the marker stays until an open after a reboot"
+		"(strom server, strom demo, strom sql, strom run, strom journal produce, consume or topics); the marker stays until an open after a reboot"
 	if m.Err != nil || m.BootID == "" || bootErr != nil {
 		// No boot id tells the reboot: only the operator can.
 		rest += fmt.Sprintf(". No boot id can tell a reboot here: after rebooting, clear the marker with Options.AssumeRebooted "+

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -216,6 +217,33 @@ func TestVerifyReadDirEIO(t *testing.T) {
 	}
 	if !r.IOErrors() || r.Corrupt() || len(r.Partitions) != 2 {
 		t.Errorf("want an I/O problem and partition 1 checked: %+v", r)
+	}
+}
+
+// The topics directory itself cannot be listed (EIO): a report with an
+// I/O problem of that directory (nothing checked), not an error without
+// one; a journal that is not there is still an error.
+func TestVerifyTopicsDirEIO(t *testing.T) {
+	c := vfs.NewCrashFS(1)
+	j := mustOpen(t, "j", quietOpts(c, nil))
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Verify("j", readDirEIO{c, "j/topics"})
+	if err != nil {
+		t.Fatalf("Verify stopped at the topics directory's read error: %v", err)
+	}
+	if !r.IOErrors() || r.Corrupt() || len(r.Problems) != 1 || r.Problems[0].File != "j/topics" || len(r.Partitions) != 0 {
+		t.Fatalf("want one I/O problem of j/topics: %+v", r)
+	}
+	if s := r.Problems[0].String(); !strings.HasPrefix(s, "journal: j/topics: I/O error reading j/topics") {
+		t.Errorf("problem: %s", s)
+	}
+	if _, err := Verify("nothing-here", c); !vfs.IsNotExist(err) {
+		t.Errorf("Verify of a missing journal: %v, want a not-exist error", err)
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 // problems found.
 type VerifyReport struct {
 	Partitions []PartitionCheck
-	// Problems not tied to one partition (a topic's metadata).
+	// Problems not tied to one partition (a topic's metadata; Topic empty:
+	// the topics directory, which cannot be listed).
 	Problems []Problem
 }
 
@@ -59,6 +60,8 @@ type Problem struct {
 func (p Problem) String() string {
 	var where string
 	switch {
+	case p.Topic == "":
+		where = "journal"
 	case p.Partition < 0:
 		where = fmt.Sprintf("topic %q", p.Topic)
 	default:
@@ -122,8 +125,10 @@ func (r *VerifyReport) All() []Problem {
 // batch of every segment of every partition (length, magic, CRC-32C, every
 // record, offsets following on within and across segments), the topic
 // metadata and log-start files, and the index files against their logs. It
-// never changes a file. The error is for what stops the check (dir cannot
-// be read); what is wrong with the data is in the report. fsys nil means
+// never changes a file. The error is for what stops the check (dir holds
+// no topics directory); what is wrong with the data is in the report, and
+// so is a directory that cannot be listed (the topics directory too: a
+// Problem with IO set and Topic empty, and nothing checked). fsys nil means
 // the operating system's filesystem.
 //
 // A read that fails (EIO...) is a Problem with IO set, not damage, and
@@ -139,10 +144,17 @@ func Verify(dir string, fsys vfs.FS) (*VerifyReport, error) {
 	}
 	tdir := filepath.Join(dir, "topics")
 	names, err := fsys.ReadDir(tdir)
-	if err != nil {
-		return nil, fmt.Errorf("journal: verify %s: %w", dir, err)
+	if vfs.IsNotExist(err) {
+		return nil, fmt.Errorf("journal: verify %s: no journal there: %w", dir, err)
 	}
 	r := &VerifyReport{}
+	if err != nil {
+		// No topic can be found: nothing is checked, and that is an I/O
+		// problem (as a partition directory that cannot be listed), not
+		// damage and not a stop without a report.
+		r.Problems = append(r.Problems, Problem{Partition: -1, File: tdir, Byte: -1, Offset: -1, IO: true, Reason: err.Error()})
+		return r, nil
+	}
 	for _, name := range names {
 		verifyTopic(fsys, r, filepath.Join(tdir, name), name)
 	}

@@ -39,7 +39,8 @@ type demoConfig struct {
 	Interval time.Duration
 	// Duration ends the demo after this long (0: until Ctrl-C); for tests
 	// and scripted runs.
-	Duration time.Duration
+	Duration   time.Duration
+	AcceptRisk bool // journal.Options.AcceptFailedSyncRisk
 }
 
 // The demo's jobs by name (the server's job names).
@@ -92,6 +93,7 @@ Everything lives in --data-dir.`,
 	f.IntVar(&c.Rate, "rate", 1000, "Nexmark events per second of wall-clock time")
 	f.DurationVar(&c.Interval, "checkpoint-interval", 2*time.Second, "checkpoint interval of the jobs (results show once a checkpoint commits them)")
 	f.DurationVar(&c.Duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
+	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
 }
 
@@ -118,7 +120,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	// Retention keeps the demo's disk use bounded however long it runs (a
 	// resumed generator also catches up the time it was stopped).
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.Interval,
-		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour},
+		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour, AcceptFailedSyncRisk: c.AcceptRisk},
 		Out:     logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {
 		return err

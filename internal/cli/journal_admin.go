@@ -85,7 +85,8 @@ the metadata files and the index files, without changing anything. It prints
 one line per partition and one per problem (file, byte, offset). Index
 problems are warnings: open rebuilds the indexes. A read that fails (EIO:
 "I/O error reading FILE") is not damage found in the data: that file is not
-checked and verify goes on. A partition whose fsync failed in this boot (its
+checked and verify goes on (a directory that cannot be listed, even the
+topics directory, is reported the same way). A partition whose fsync failed in this boot (its
 sync-failed marker) is reported: until a reboot, what verify reads there may
 be pages the disk does not hold. Run it on a journal no process writes to.
 

@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +130,29 @@ func TestJournalVerifyReadError(t *testing.T) {
 	}
 }
 
+// verify of a journal whose topics directory cannot be listed: an I/O
+// problem with a report (exit 3), not "damaged" (exit 1) without one.
+func TestJournalVerifyTopicsDirUnlistable(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runJ(t, "{\"a\":1}\n", "produce", "--dir", dir, "--topic", "t"); code != 0 {
+		t.Fatal(errs)
+	}
+	// A listing that fails (ENOTDIR: a file in its place; root lists
+	// past directory permissions, so no chmod).
+	tdir := filepath.Join(dir, "topics")
+	if err := os.RemoveAll(tdir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tdir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runJ(t, "", "verify", "--dir", dir)
+	if code != 3 || !strings.Contains(out, "journal: "+tdir+": I/O error reading "+tdir) || strings.Contains(out, "damaged") ||
+		!strings.Contains(out, "reads failed with an I/O error") || !strings.Contains(errs, "I/O error reading 1 files") {
+		t.Fatalf("exit %d, want 3 and a report: %s%s", code, out, errs)
+	}
+}
+
 // strom sql, strom run and strom server open a journal too: they refuse a
 // partition whose sync failed in this boot with advice that names their
 // own flag, and --accept-failed-sync-risk opens it.
@@ -208,4 +233,107 @@ func TestJournalTopicsAssumeRebooted(t *testing.T) {
 	if code, out, errs := runJ(t, "", "verify", "--dir", dir); code != 0 {
 		t.Errorf("verify after topics --assume-rebooted: exit %d: %s%s", code, out, errs)
 	}
+}
+
+// Every command that opens a journal, refused by a sync-failed marker that
+// no boot id can tell a reboot from: its message names commands that work
+// for it. Its own --accept-failed-sync-risk opens the journal, and the
+// `strom journal topics --dir D --assume-rebooted` it names (D: the
+// journal directory that command opened) clears the marker, after which
+// the command runs.
+func TestSyncFailedRefusalNamesWorkingCommands(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "show.sql")
+	if err := os.WriteFile(script, []byte("SHOW TABLES;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmdRe := regexp.MustCompile("`(strom journal topics --dir [^ `]+ --assume-rebooted)`")
+	for _, tc := range []struct {
+		name  string
+		args  func(data, jdir string) []string
+		stdin string
+		ready string // a command that runs until stopped: what it prints when running
+	}{
+		{"sql", func(_, jdir string) []string { return []string{"sql", "--journal-dir", jdir, "-e", "SHOW TABLES"} }, "", ""},
+		{"run", func(_, jdir string) []string { return []string{"run", script, "--journal-dir", jdir} }, "", ""},
+		{"journal produce", func(_, jdir string) []string { return []string{"journal", "produce", "--dir", jdir, "--topic", "t"} }, "{}\n", ""},
+		{"journal consume", func(_, jdir string) []string {
+			return []string{"journal", "consume", "--dir", jdir, "--topic", "t", "--from-beginning"}
+		}, "", ""},
+		{"server", func(data, _ string) []string { return []string{"server", "--data-dir", data, "--addr", "127.0.0.1:0"} }, "", "/?token="},
+		{"demo", func(data, _ string) []string {
+			return []string{"demo", "--data-dir", data, "--addr", "127.0.0.1:0", "--rate", "10"}
+		}, "", "dashboard: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := filepath.Abs(filepath.Join(t.TempDir(), "data"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jdir := filepath.Join(data, "journal") // where server and demo keep it
+			if code, _, errs := runJ(t, "{\"a\":1}\n", "produce", "--dir", jdir, "--topic", "t"); code != 0 {
+				t.Fatal(errs)
+			}
+			marker := writeSyncFailMarker(t, filepath.Join(jdir, "topics", "t", "0"), "", time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC))
+			args := tc.args(data, jdir)
+			// runs the command: to its end, or until it is ready.
+			runIt := func(args []string) (int, string) {
+				if tc.ready == "" || !slices.Contains(args, "--accept-failed-sync-risk") && fileExists(marker) {
+					var out, errb bytes.Buffer
+					code := runStdin(context.Background(), args, strings.NewReader(tc.stdin), &out, &errb)
+					return code, out.String() + errb.String()
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var sout, serr syncBuffer
+				done := make(chan int, 1)
+				go func() { done <- run(ctx, args, &sout, &serr) }()
+				pollFor(t, strings.Join(args, " "), func() bool {
+					select {
+					case code := <-done:
+						t.Fatalf("%v: exit %d: %s%s", args, code, sout.String(), serr.String())
+					default:
+					}
+					return strings.Contains(sout.String(), tc.ready)
+				})
+				cancel()
+				return <-done, sout.String() + serr.String()
+			}
+			code, msg := runIt(args)
+			if code != 1 || !strings.Contains(msg, "needs a reboot after a failed sync") {
+				t.Fatalf("%v: exit %d, want the refusal: %s", args, code, msg)
+			}
+			if !strings.Contains(msg, "--accept-failed-sync-risk flag of the strom command") || !strings.Contains(msg, "strom "+strings.Fields(tc.name)[0]) {
+				t.Errorf("the refusal does not name `strom %s` among the commands with --accept-failed-sync-risk: %s", tc.name, msg)
+			}
+			if code, out := runIt(append(slices.Clone(args), "--accept-failed-sync-risk")); code != 0 {
+				t.Errorf("%v --accept-failed-sync-risk: exit %d: %s", args, code, out)
+			}
+			if !fileExists(marker) {
+				t.Fatal("an accepted open removed a marker that no boot id can tell a reboot from")
+			}
+			m := cmdRe.FindStringSubmatch(msg)
+			if m == nil {
+				t.Fatalf("the refusal names no `strom journal topics --dir D --assume-rebooted`: %s", msg)
+			}
+			named := strings.Fields(m[1])
+			if named[4] != jdir {
+				t.Errorf("the refusal names --dir %s, want the journal %s", named[4], jdir)
+			}
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), named[1:], &out, &errb); code != 0 {
+				t.Fatalf("%s: exit %d: %s%s", m[1], code, out.String(), errb.String())
+			}
+			if fileExists(marker) {
+				t.Fatalf("%s left the marker", m[1])
+			}
+			if code, out := runIt(args); code != 0 {
+				t.Errorf("%v after %s: exit %d: %s", args, m[1], code, out)
+			}
+		})
+	}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
