@@ -29,7 +29,11 @@ func TestSinkMatUpsertKeyReorderedScan(t *testing.T) {
 	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 	s := streamsql.NewSession(streamsql.Options{Parallelism: 2,
 		Factories: []connector.TableFactory{parValuesFactory{valuesFactory{dir: dir}}, col},
-		Execute: func(ctx context.Context, env *stream.Environment) error { p, _ := env.Plan(); t.Log(p); return env.Execute(ctx) }})
+		Execute: func(ctx context.Context, env *stream.Environment) error {
+			p, _ := env.Plan()
+			t.Log(p)
+			return env.Execute(ctx)
+		}})
 	res, err := s.Exec(context.Background(), `
 CREATE TABLE orders (oid BIGINT, v BIGINT, PRIMARY KEY (oid) NOT ENFORCED) WITH ('connector' = 'pvalues', 'changelog' = 'true', 'scan.parallelism' = '1');
 CREATE TABLE out (oid BIGINT, v BIGINT, PRIMARY KEY (oid) NOT ENFORCED) WITH ('connector' = 'collect');
