@@ -70,6 +70,11 @@ INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT d FROM t WHERE t.k = sf.k) GROUP BY sf.k;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t WHERE k IN (SELECT ms FROM t) GROUP BY k;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Correlated scalar subqueries of aggregations grouped by the
+		// literal's column (narrower) and by a TIMESTAMP(3) one.
+		`INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM v WHERE v.ts = lit.ts) FROM lit GROUP BY ts;
+INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM lit WHERE lit.ts = v.ts) FROM v GROUP BY ts;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 	}
 	var b strings.Builder
 	for i, set := range sets {
