@@ -18,7 +18,8 @@ import (
 // casts since FLOAT aggregates are FLOAT and TIMESTAMP literals are typed
 // by their digits (a FLOAT or TIMESTAMP(0) into a DOUBLE or TIMESTAMP(3)
 // column, join and correlated keys of different precision, IN operands
-// of a literal's column or a FLOAT sum) and compares
+// of a literal's column or a FLOAT sum, a TIME literal with a fraction,
+// TIME(0) before) and compares
 // the UIDs of their operators with testdata/implicit_cast_uids.txt,
 // recorded by main's binary before those types (683dc02's tree, where the
 // same statements needed no cast): a savepoint of that binary restores
@@ -38,6 +39,8 @@ CREATE TABLE on2 (k INT, n BIGINT) WITH ('connector' = 'blackhole');
 CREATE VIEW lit AS SELECT k, TIMESTAMP '2020-01-01 00:00:00' AS ts FROM t;
 CREATE VIEW v AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS ts FROM t;
 CREATE VIEW sf AS SELECT k, SUM(f) AS s FROM t GROUP BY k;
+CREATE VIEW tl AS SELECT k, TIME '00:00:00.5' AS tm FROM t;
+CREATE VIEW tv AS SELECT k, CAST(CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS TIME) AS tm FROM t;
 `
 	sets := []string{
 		// A FLOAT aggregate into a DOUBLE column, then more state.
@@ -74,6 +77,11 @@ INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 		// literal's column (narrower) and by a TIMESTAMP(3) one.
 		`INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM v WHERE v.ts = lit.ts) FROM lit GROUP BY ts;
 INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM lit WHERE lit.ts = v.ts) FROM v GROUP BY ts;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// A TIME literal with a fraction (TIME(1) now, TIME(0) before)
+		// IN and joined to a TIME(0) column.
+		`INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv WHERE tv.tm IN (SELECT tm FROM tl) GROUP BY tv.k;
+INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv JOIN tl ON tv.tm = tl.tm GROUP BY tv.k;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 	}
 	var b strings.Builder

@@ -498,7 +498,8 @@ func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, r
 // castNewSinceSQLTypes reports whether a cast from to to is one that the
 // types before branch sqltypes made unneeded: TIMESTAMP of one precision to
 // another (TIMESTAMP literals were TIMESTAMP(3)) or FLOAT to DOUBLE (FLOAT
-// sums and averages were DOUBLE). A declared column of such a type needed
+// sums and averages were DOUBLE); or TIME of one precision to another,
+// which failed before. A declared column of such a type needed
 // the cast before too; its plan's later UIDs shift (DESIGN.md §7).
 func castNewSinceSQLTypes(from, to table.Type) bool {
 	switch {
@@ -506,6 +507,10 @@ func castNewSinceSQLTypes(from, to table.Type) bool {
 		return from.Precision() != to.Precision()
 	case from.Root() == table.RootFloat && to.Root() == table.RootDouble:
 		return true
+	case from.Root() == table.RootTime && to.Root() == table.RootTime:
+		// No cast between TIME precisions existed before branch sqlleft
+		// (IN refused them), and TIME literals were TIME(0).
+		return from.Precision() != to.Precision()
 	}
 	return false
 }
