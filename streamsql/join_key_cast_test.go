@@ -138,6 +138,31 @@ func TestJoinKeysWithoutCommonType(t *testing.T) {
 	}
 }
 
+// TestJoinKeysThatWouldRound: keys whose common type rounds one side
+// (BIGINT or DECIMAL as DOUBLE) are refused: the join's output carries the
+// cast key, and the cast back above the join gave 9007199254740992 for the
+// row's 9007199254740993 (review of branch sqltypes).
+func TestJoinKeysThatWouldRound(t *testing.T) {
+	for _, q := range []string{
+		"SELECT x.n FROM (SELECT CAST(ms AS BIGINT) AS n FROM t) x JOIN (SELECT CAST(ms AS DOUBLE) AS d FROM t) y ON x.n = y.d",
+		"SELECT x.n FROM (SELECT CAST(ms AS DECIMAL(20, 0)) AS n FROM t) x WHERE EXISTS (SELECT 1 FROM (SELECT CAST(ms AS DOUBLE) AS d FROM t) y WHERE y.d = x.n)",
+		"SELECT x.n, (SELECT COUNT(*) FROM (SELECT CAST(ms AS DOUBLE) AS d FROM t) y WHERE y.d = x.n) FROM (SELECT CAST(ms AS BIGINT) AS n FROM t) x",
+	} {
+		_, _, err := runValuesScript(t, keyCastData, keyCastDDL+q)
+		if err == nil || !strings.Contains(err.Error(), "no common type that keeps both sides' values") {
+			t.Errorf("%s: got %v, want an error: no common type that keeps both sides' values", q, err)
+		}
+	}
+	// Widening that keeps the values still joins: INT = DOUBLE.
+	out, _, err := runValuesScript(t, keyCastData, keyCastDDL+"SELECT x.i FROM (SELECT id AS i FROM t) x JOIN (SELECT CAST(id AS DOUBLE) AS d FROM t) y ON x.i = y.d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sortedRows(out); len(got) != 2 {
+		t.Errorf("INT = DOUBLE: %q, want 2 rows", got)
+	}
+}
+
 // TestTimeJoinKeysOfDifferentWidth: an INT key joins a BIGINT one in an
 // interval join and a window join too (the INT side cast in place below
 // the join keeps its rowtime and window columns).

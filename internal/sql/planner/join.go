@@ -235,7 +235,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	lcast, rcast, bad := keyCasts(colTypes(l.Cols()), colTypes(r.Cols()), jn.LKeys, jn.RKeys)
 	if i := bad; i >= 0 {
 		lt, rt := l.Cols()[jn.LKeys[i]].Type, r.Cols()[jn.RKeys[i]].Type
-		return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) have no common type: CAST one of them", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
+		return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
 	}
 	if l, err = keyCastCalc(l, lcast); err != nil {
 		return nil, nil, nil, wrapAt(j, err)

@@ -450,7 +450,7 @@ func (p *Planner) correlatedScalar(sq *parser.Subquery, body *parser.Select, s *
 		lt, rt := s.cols[l].t, r.Cols()[i].Type
 		ct, cast, ok := keyCommonType(lt, rt)
 		if !ok {
-			return nil, nil, false, errAt(inner[i], "the correlated columns (%s and %s) have no common type: CAST one of them", rt, lt)
+			return nil, nil, false, errAt(inner[i], "the correlated columns (%s and %s) have no common type that keeps both sides' values: CAST one of them", rt, lt)
 		}
 		if cast && !rt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(ct) {
 			rcast[i] = ct.WithNullable(rt.Nullable())

@@ -409,7 +409,7 @@ func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (No
 func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *scope, rkeys []int) (Node, Node, map[int]table.Type, error) {
 	lcast, rcast, bad := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
 	if i := bad; i >= 0 {
-		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)
+		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)
 	}
 	var orig map[int]table.Type
 	for k := range lcast {
