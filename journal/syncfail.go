@@ -71,15 +71,12 @@ type SyncFailure struct {
 }
 
 func (m *SyncFailure) encode() []byte {
-	var pl []byte
-	pl = binary.BigEndian.AppendUint32(pl, uint32(len(m.BootID)))
-	pl = append(pl, m.BootID...)
+	pl := appendStr(nil, m.BootID)
 	pl = binary.BigEndian.AppendUint64(pl, uint64(m.Time.UnixMilli()))
 	pl = binary.BigEndian.AppendUint64(pl, uint64(m.Segment))
 	pl = binary.BigEndian.AppendUint64(pl, uint64(m.Synced))
 	pl = binary.BigEndian.AppendUint64(pl, uint64(m.End))
-	pl = binary.BigEndian.AppendUint32(pl, uint32(len(m.Reason)))
-	pl = append(pl, m.Reason...)
+	pl = appendStr(pl, m.Reason)
 	return encodeEnvelope(magicSyncFail, pl)
 }
 

@@ -174,10 +174,7 @@ func sameCol(n Node, a, b int) bool {
 // Top-N's state), then a CRC-32C of all that.
 const matStateVersion = 1
 
-var (
-	crcTable    = crc32.MakeTable(crc32.Castagnoli)
-	errMatState = errors.New("planner: corrupt sink materializer state")
-)
+var errMatState = errors.New("planner: corrupt sink materializer state")
 
 func encodeMatState(rows [][]byte) []byte {
 	b := []byte{matStateVersion}
@@ -186,7 +183,7 @@ func encodeMatState(rows [][]byte) []byte {
 		b = binary.AppendUvarint(b, uint64(len(r)))
 		b = append(b, r...)
 	}
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
 func decodeMatState(b []byte) ([][]byte, error) {
@@ -194,7 +191,7 @@ func decodeMatState(b []byte) ([][]byte, error) {
 		return nil, errMatState
 	}
 	body := b[:len(b)-4]
-	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
 		return nil, errMatState
 	}
 	body = body[1:]
