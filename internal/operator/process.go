@@ -225,6 +225,15 @@ type SnapshotBuffer[K any] interface {
 	SnapshotBuffer(ctx *KeyedContext[K], setKey func(K)) error
 }
 
+// KeySettingBuffer is implemented by a KeyedBuffer that also flushes on
+// its own (from a processing-time timer: a mini-batch's allowed
+// latency): Open hands it setKey, the function Flush gets, so that its
+// OnTimer can make the buffered keys current.
+type KeySettingBuffer[K any] interface {
+	KeyedBuffer[K]
+	UseSetKey(setKey func(K))
+}
+
 // KeyedProcess runs a KeyedProcessFunction.
 type KeyedProcess[K, I, O any] struct {
 	keyedCore[K, O]
@@ -268,6 +277,9 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 		o.wmBuf, _ = b.(WatermarkBuffer[K])
 		o.snapBuf, _ = b.(SnapshotBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+		if ks, ok := b.(KeySettingBuffer[K]); ok {
+			ks.UseSetKey(o.useKey)
+		}
 	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})

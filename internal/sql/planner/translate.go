@@ -386,6 +386,77 @@ func (a *accs) results(acc table.Row) ([]table.Value, error) {
 	return vs, nil
 }
 
+// groupRow applies one input row r to a key's accumulators acc of a group
+// aggregation, whose field cnt counts the key's rows; has says whether
+// the key has accumulators (acc is ignored when not). It returns them
+// and whether the key still has any: a retraction of a key without
+// accumulators is dropped, and a key whose count drops to 0 has none
+// (its state is to be cleared). The per-row operator (translate.go) and
+// the mini-batch one (groupagg_batch.go) both apply rows through it.
+func (a *accs) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Row, bool, error) {
+	retract := r.Kind.IsRetract()
+	if !has {
+		if retract {
+			return acc, false, nil // nothing to retract from
+		}
+		acc = a.init()
+		acc.Fields[cnt] = table.Int(0)
+	}
+	n := acc.Fields[cnt].AsInt()
+	if retract {
+		n--
+	} else {
+		n++
+	}
+	if err := a.add(acc, r, retract); err != nil {
+		return acc, false, err
+	}
+	if n <= 0 {
+		return acc, false, nil
+	}
+	acc.Fields[cnt] = table.Int(n)
+	return acc, true, nil
+}
+
+// groupEmit writes a key's accumulators back after rows were applied
+// (groupRow) and emits the change of its result row: had and prev are
+// whether the key had accumulators before and their results, has and acc
+// the same after; keysOf is the row whose key columns (keys) the output
+// carries. +I for a new key, -U/+U when the result changed (nothing when
+// not), -D when the key's last row was retracted.
+func groupEmit(a *accs, st *stream.ValueState[[]byte], keys []int, keysOf table.Row, acc table.Row, had, has bool, prev []table.Value, out stream.Emitter[table.Row]) error {
+	kv := make([]table.Value, len(keys))
+	for i, k := range keys {
+		kv[i] = keysOf.Fields[k]
+	}
+	if !has {
+		if had {
+			st.Clear()
+			out.Emit(table.Row{Kind: table.Delete, Fields: append(kv, prev...)})
+		}
+		return nil
+	}
+	nb, err := a.codec.AppendRow(nil, acc)
+	if err != nil {
+		return err
+	}
+	st.Set(nb)
+	cur, err := a.results(acc)
+	if err != nil {
+		return err
+	}
+	if !had {
+		out.Emit(table.Row{Kind: table.Insert, Fields: append(kv, cur...)})
+		return nil
+	}
+	if table.NewRow(prev...).Equal(table.NewRow(cur...)) {
+		return nil
+	}
+	out.Emit(table.Row{Kind: table.UpdateBefore, Fields: append(append([]table.Value(nil), kv...), prev...)})
+	out.Emit(table.Row{Kind: table.UpdateAfter, Fields: append(kv, cur...)})
+	return nil
+}
+
 // rowCodec is a codec.Codec[table.Row] over a RowCodec.
 type rowCodec struct{ c *table.RowCodec }
 
@@ -516,16 +587,6 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 					if acc, err = a.codec.Decode(b); err != nil {
 						return err
 					}
-				} else {
-					if r.Kind.IsRetract() {
-						return nil // nothing to retract from
-					}
-					acc = a.init()
-					acc.Fields[cnt] = table.Int(0)
-				}
-				keys := make([]table.Value, len(x.Keys))
-				for i, k := range x.Keys {
-					keys[i] = r.Fields[k]
 				}
 				var prev []table.Value
 				if ok {
@@ -533,44 +594,18 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 						return err
 					}
 				}
-				n := acc.Fields[cnt].AsInt()
-				if r.Kind.IsRetract() {
-					n--
-				} else {
-					n++
-				}
-				if err := a.add(acc, r, r.Kind.IsRetract()); err != nil {
-					return err
-				}
-				if n <= 0 {
-					st.Clear()
-					if ok {
-						out.Emit(table.Row{Kind: table.Delete, Fields: append(keys, prev...)})
-					}
-					return nil
-				}
-				acc.Fields[cnt] = table.Int(n)
-				nb, err := a.codec.AppendRow(nil, acc)
+				acc, has, err := a.groupRow(acc, ok, cnt, r)
 				if err != nil {
 					return err
 				}
-				st.Set(nb)
-				cur, err := a.results(acc)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					out.Emit(table.Row{Kind: table.Insert, Fields: append(keys, cur...)})
-					return nil
-				}
-				if table.NewRow(prev...).Equal(table.NewRow(cur...)) {
-					return nil
-				}
-				out.Emit(table.Row{Kind: table.UpdateBefore, Fields: append(append([]table.Value(nil), keys...), prev...)})
-				out.Emit(table.Row{Kind: table.UpdateAfter, Fields: append(keys, cur...)})
-				return nil
+				return groupEmit(a, st, x.Keys, r, acc, ok, has, prev, out)
 			},
 		}
+	}
+	if x.MiniBatch.on() {
+		return stream.KeyedProcess(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return newMiniBatchGroupAgg(a, x, ttl) // groupagg_batch.go
+		}).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
 }
