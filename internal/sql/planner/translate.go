@@ -566,48 +566,54 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	a := newAccs(x.Aggs, table.BigIntType().NotNull())
-	cnt := len(a.types) - 1
 	for _, c := range x.Aggs {
 		if x.In.Updating() && !c.F.CanRetract() {
 			return zero, fmt.Errorf("aggregate %s cannot retract, and its input is updating", c.Text)
 		}
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var st *stream.ValueState[[]byte]
-		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
-				return nil
-			},
-			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				var acc table.Row
-				var err error
-				b, ok := st.Get()
-				if ok {
-					if acc, err = a.codec.Decode(b); err != nil {
-						return err
-					}
-				}
-				var prev []table.Value
-				if ok {
-					if prev, err = a.results(acc); err != nil {
-						return err
-					}
-				}
-				acc, has, err := a.groupRow(acc, ok, cnt, r)
-				if err != nil {
-					return err
-				}
-				return groupEmit(a, st, x.Keys, r, acc, ok, has, prev, out)
-			},
-		}
-	}
-	if x.MiniBatch.on() {
-		return stream.KeyedProcess(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		if x.MiniBatch.on() {
 			return newMiniBatchGroupAgg(a, x, ttl) // groupagg_batch.go
-		}).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
+		}
+		return perRowGroupAgg(a, x, ttl)
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
+}
+
+// perRowGroupAgg is the per-row GroupAgg operator's function: per key, the
+// accumulators and the count of rows in keyed state ("acc"); each input
+// row updates them (accs.groupRow) and emits the change of the key's
+// result row (groupEmit).
+func perRowGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	cnt := len(a.types) - 1
+	var st *stream.ValueState[[]byte]
+	return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+		OnOpen: func(ctx *stream.OpenContext) error {
+			st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
+			return nil
+		},
+		OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+			var acc table.Row
+			var err error
+			b, ok := st.Get()
+			if ok {
+				if acc, err = a.codec.Decode(b); err != nil {
+					return err
+				}
+			}
+			var prev []table.Value
+			if ok {
+				if prev, err = a.results(acc); err != nil {
+					return err
+				}
+			}
+			acc, has, err := a.groupRow(acc, ok, cnt, r)
+			if err != nil {
+				return err
+			}
+			return groupEmit(a, st, x.Keys, r, acc, ok, has, prev, out)
+		},
+	}
 }
 
 // cumulate assigns the windows of CUMULATE(step, size): within each
