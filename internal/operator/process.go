@@ -191,7 +191,11 @@ type KeyedProcessFunction[K, I, O any] interface {
 // watermark to MaxTime, which flushes; anything buffered after it would be
 // late). It does not flush before processing-time timers: a buffering
 // function must not read buffered keys' state in a processing-time OnTimer.
-// What it buffers is bounded by Full (by entries, not bytes).
+// What it buffers is bounded by Full (by entries, not bytes). Flush may
+// also emit (through the Emitter ProcessElement got: SQL's mini-batch
+// aggregation): at a watermark those records go before it, and at a
+// barrier before it too, since the operators chained after this one are
+// snapshotted after it and the barrier is forwarded last.
 type KeyedBuffer[K any] interface {
 	Full() bool
 	Flush(ctx *KeyedContext[K], setKey func(K)) error
