@@ -75,9 +75,12 @@ func (f *collectFactory) count(name string) int {
 
 // TestStateTTLExpiresGroupState: with 'table.exec.state.ttl' = '1 h' a key
 // whose state was written two hours (of processing time) ago starts again
-// (+I), as in Flink; without it the count goes on (-U/+U).
+// (+I), as in Flink; without it the count goes on (-U/+U). The same with
+// mini-batch on: the source waits for the first row's change, which only
+// the bundle's allowed latency (a processing-time timer) sends.
 func TestStateTTLExpiresGroupState(t *testing.T) {
-	for _, ttl := range []string{"", "1 h"} {
+	for _, c := range []struct{ ttl, mb string }{{"", ""}, {"1 h", ""}, {"", "on"}, {"1 h", "on"}} {
+		ttl := c.ttl
 		clock := stream.NewManualClock(time.Unix(1_700_000_000, 0))
 		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
 		src := &stepFactory{clock: clock, col: col, at: 1, by: 2 * time.Hour, rows: []table.Row{
@@ -88,6 +91,9 @@ CREATE TABLE out (k STRING, n BIGINT, total BIGINT) WITH ('connector' = 'collect
 INSERT INTO out SELECT k, COUNT(*), SUM(v) FROM ev GROUP BY k;`
 		if ttl != "" {
 			script = "SET 'table.exec.state.ttl' = '" + ttl + "';\n" + script
+		}
+		if c.mb != "" {
+			script = "SET 'table.exec.mini-batch.enabled' = 'true';\nSET 'table.exec.mini-batch.allow-latency' = '20 ms';\nSET 'table.exec.mini-batch.size' = '1000';\n" + script
 		}
 		// The job's backoffs wait on the manual clock: move it along
 		// (a millisecond per millisecond; the TTL is an hour).
@@ -118,11 +124,11 @@ INSERT INTO out SELECT k, COUNT(*), SUM(v) FROM ev GROUP BY k;`
 			want = []string{"+I('a', 1, 1)", "+I('a', 1, 2)"}
 		}
 		if len(got) != len(want) {
-			t.Fatalf("ttl %q: got %v, want %v", ttl, got, want)
+			t.Fatalf("ttl %q mini-batch %q: got %v, want %v", ttl, c.mb, got, want)
 		}
 		for i := range got {
 			if got[i] != want[i] {
-				t.Fatalf("ttl %q: got %v, want %v", ttl, got, want)
+				t.Fatalf("ttl %q mini-batch %q: got %v, want %v", ttl, c.mb, got, want)
 			}
 		}
 	}

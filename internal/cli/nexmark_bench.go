@@ -199,7 +199,8 @@ the difference of two runs' CPU seconds.
 --sql runs the SQL versions of the queries instead (the Nexmark spec's
 text over the 'nexmark' table connector into 'blackhole'; default: every
 query that has one), measured the same way except for latency (the SQL jobs
-send no latency markers). --compare also runs the DataStream version of
+send no latency markers), with the settings of Flink's Nexmark harness:
+mini-batch on, allow-latency 2 s, size 50000 rows. --compare also runs the DataStream version of
 each query and prints events/s/core of SQL divided by DataStream's; the
 JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 		Example: `  strom nexmark bench --queries q0,q1,q2 --events 2000000

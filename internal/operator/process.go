@@ -191,7 +191,11 @@ type KeyedProcessFunction[K, I, O any] interface {
 // watermark to MaxTime, which flushes; anything buffered after it would be
 // late). It does not flush before processing-time timers: a buffering
 // function must not read buffered keys' state in a processing-time OnTimer.
-// What it buffers is bounded by Full (by entries, not bytes).
+// What it buffers is bounded by Full (by entries, not bytes). Flush may
+// also emit (through the Emitter ProcessElement got: SQL's mini-batch
+// aggregation): at a watermark those records go before it, and at a
+// barrier before it too, since the operators chained after this one are
+// snapshotted after it and the barrier is forwarded last.
 type KeyedBuffer[K any] interface {
 	Full() bool
 	Flush(ctx *KeyedContext[K], setKey func(K)) error
@@ -223,6 +227,15 @@ type WatermarkBuffer[K any] interface {
 type SnapshotBuffer[K any] interface {
 	KeyedBuffer[K]
 	SnapshotBuffer(ctx *KeyedContext[K], setKey func(K)) error
+}
+
+// KeySettingBuffer is implemented by a KeyedBuffer that also flushes on
+// its own (from a processing-time timer: a mini-batch's allowed
+// latency): Open hands it setKey, the function Flush gets, so that its
+// OnTimer can make the buffered keys current.
+type KeySettingBuffer[K any] interface {
+	KeyedBuffer[K]
+	UseSetKey(setKey func(K))
 }
 
 // KeyedProcess runs a KeyedProcessFunction.
@@ -268,6 +281,9 @@ func (o *KeyedProcess[K, I, O]) Open(rt *Runtime) error {
 		o.wmBuf, _ = b.(WatermarkBuffer[K])
 		o.snapBuf, _ = b.(SnapshotBuffer[K])
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+		if ks, ok := b.(KeySettingBuffer[K]); ok {
+			ks.UseSetKey(o.useKey)
+		}
 	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})

@@ -73,6 +73,12 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))
+		if x.MiniBatch.on() {
+			// groupagg_batch.go: Flink's plan line; the bundles are the
+			// aggregation's own.
+			fmt.Fprintf(b, "%s  %s\n", ind, x.MiniBatch.explain())
+			depth++
+		}
 	case *TopN:
 		var os []string
 		for _, k := range x.Order {

@@ -111,6 +111,9 @@ type GroupAgg struct {
 	Keys []int
 	Aggs []AggCall
 	cols []Col
+	// MiniBatch: the session's mini-batch options when they are on
+	// (groupagg_batch.go); the zero value runs the per-row operator.
+	MiniBatch miniBatch
 }
 
 // Union is UNION ALL.

@@ -835,7 +835,11 @@ func (p *Planner) bindAggregate(sel *parser.Select, in Node, s *scope, filter ex
 		}
 		aggNode = &WindowedAgg{In: pre, Keys: keys, Start: ws, End: we, Aggs: a.aggs, Zone: keyWins[we].zone(), cols: outCols}
 	} else {
-		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols}
+		mb, err := p.miniBatch() // groupagg_batch.go
+		if err != nil {
+			return nil, errAt(sel, "%v", err)
+		}
+		aggNode = &GroupAgg{In: pre, Keys: keys, Aggs: a.aggs, cols: outCols, MiniBatch: mb}
 	}
 	// The scalar subqueries of the select list and HAVING: joined to the
 	// aggregation's rows (scalar.go).

@@ -386,6 +386,77 @@ func (a *accs) results(acc table.Row) ([]table.Value, error) {
 	return vs, nil
 }
 
+// groupRow applies one input row r to a key's accumulators acc of a group
+// aggregation, whose field cnt counts the key's rows; has says whether
+// the key has accumulators (acc is ignored when not). It returns them
+// and whether the key still has any: a retraction of a key without
+// accumulators is dropped, and a key whose count drops to 0 has none
+// (its state is to be cleared). The per-row operator (translate.go) and
+// the mini-batch one (groupagg_batch.go) both apply rows through it.
+func (a *accs) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Row, bool, error) {
+	retract := r.Kind.IsRetract()
+	if !has {
+		if retract {
+			return acc, false, nil // nothing to retract from
+		}
+		acc = a.init()
+		acc.Fields[cnt] = table.Int(0)
+	}
+	n := acc.Fields[cnt].AsInt()
+	if retract {
+		n--
+	} else {
+		n++
+	}
+	if err := a.add(acc, r, retract); err != nil {
+		return acc, false, err
+	}
+	if n <= 0 {
+		return acc, false, nil
+	}
+	acc.Fields[cnt] = table.Int(n)
+	return acc, true, nil
+}
+
+// groupEmit writes a key's accumulators back after rows were applied
+// (groupRow) and emits the change of its result row: had and prev are
+// whether the key had accumulators before and their results, has and acc
+// the same after; keysOf is the row whose key columns (keys) the output
+// carries. +I for a new key, -U/+U when the result changed (nothing when
+// not), -D when the key's last row was retracted.
+func groupEmit(a *accs, st *stream.ValueState[[]byte], keys []int, keysOf table.Row, acc table.Row, had, has bool, prev []table.Value, out stream.Emitter[table.Row]) error {
+	kv := make([]table.Value, len(keys))
+	for i, k := range keys {
+		kv[i] = keysOf.Fields[k]
+	}
+	if !has {
+		if had {
+			st.Clear()
+			out.Emit(table.Row{Kind: table.Delete, Fields: append(kv, prev...)})
+		}
+		return nil
+	}
+	nb, err := a.codec.AppendRow(nil, acc)
+	if err != nil {
+		return err
+	}
+	st.Set(nb)
+	cur, err := a.results(acc)
+	if err != nil {
+		return err
+	}
+	if !had {
+		out.Emit(table.Row{Kind: table.Insert, Fields: append(kv, cur...)})
+		return nil
+	}
+	if table.NewRow(prev...).Equal(table.NewRow(cur...)) {
+		return nil
+	}
+	out.Emit(table.Row{Kind: table.UpdateBefore, Fields: append(append([]table.Value(nil), kv...), prev...)})
+	out.Emit(table.Row{Kind: table.UpdateAfter, Fields: append(kv, cur...)})
+	return nil
+}
+
 // rowCodec is a codec.Codec[table.Row] over a RowCodec.
 type rowCodec struct{ c *table.RowCodec }
 
@@ -495,84 +566,54 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	a := newAccs(x.Aggs, table.BigIntType().NotNull())
-	cnt := len(a.types) - 1
 	for _, c := range x.Aggs {
 		if x.In.Updating() && !c.F.CanRetract() {
 			return zero, fmt.Errorf("aggregate %s cannot retract, and its input is updating", c.Text)
 		}
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var st *stream.ValueState[[]byte]
-		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
-				return nil
-			},
-			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				var acc table.Row
-				var err error
-				b, ok := st.Get()
-				if ok {
-					if acc, err = a.codec.Decode(b); err != nil {
-						return err
-					}
-				} else {
-					if r.Kind.IsRetract() {
-						return nil // nothing to retract from
-					}
-					acc = a.init()
-					acc.Fields[cnt] = table.Int(0)
-				}
-				keys := make([]table.Value, len(x.Keys))
-				for i, k := range x.Keys {
-					keys[i] = r.Fields[k]
-				}
-				var prev []table.Value
-				if ok {
-					if prev, err = a.results(acc); err != nil {
-						return err
-					}
-				}
-				n := acc.Fields[cnt].AsInt()
-				if r.Kind.IsRetract() {
-					n--
-				} else {
-					n++
-				}
-				if err := a.add(acc, r, r.Kind.IsRetract()); err != nil {
-					return err
-				}
-				if n <= 0 {
-					st.Clear()
-					if ok {
-						out.Emit(table.Row{Kind: table.Delete, Fields: append(keys, prev...)})
-					}
-					return nil
-				}
-				acc.Fields[cnt] = table.Int(n)
-				nb, err := a.codec.AppendRow(nil, acc)
-				if err != nil {
-					return err
-				}
-				st.Set(nb)
-				cur, err := a.results(acc)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					out.Emit(table.Row{Kind: table.Insert, Fields: append(keys, cur...)})
-					return nil
-				}
-				if table.NewRow(prev...).Equal(table.NewRow(cur...)) {
-					return nil
-				}
-				out.Emit(table.Row{Kind: table.UpdateBefore, Fields: append(append([]table.Value(nil), keys...), prev...)})
-				out.Emit(table.Row{Kind: table.UpdateAfter, Fields: append(keys, cur...)})
-				return nil
-			},
+		if x.MiniBatch.on() {
+			return newMiniBatchGroupAgg(a, x, ttl) // groupagg_batch.go
 		}
+		return perRowGroupAgg(a, x, ttl)
 	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
+}
+
+// perRowGroupAgg is the per-row GroupAgg operator's function: per key, the
+// accumulators and the count of rows in keyed state ("acc"); each input
+// row updates them (accs.groupRow) and emits the change of the key's
+// result row (groupEmit).
+func perRowGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	cnt := len(a.types) - 1
+	var st *stream.ValueState[[]byte]
+	return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+		OnOpen: func(ctx *stream.OpenContext) error {
+			st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
+			return nil
+		},
+		OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+			var acc table.Row
+			var err error
+			b, ok := st.Get()
+			if ok {
+				if acc, err = a.codec.Decode(b); err != nil {
+					return err
+				}
+			}
+			var prev []table.Value
+			if ok {
+				if prev, err = a.results(acc); err != nil {
+					return err
+				}
+			}
+			acc, has, err := a.groupRow(acc, ok, cnt, r)
+			if err != nil {
+				return err
+			}
+			return groupEmit(a, st, x.Keys, r, acc, ok, has, prev, out)
+		},
+	}
 }
 
 // cumulate assigns the windows of CUMULATE(step, size): within each

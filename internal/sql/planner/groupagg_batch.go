@@ -1,0 +1,239 @@
+package planner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// Mini-batch group aggregation: Flink's MiniBatchGroupAggFunction. With
+// 'table.exec.mini-batch.enabled' the regular GROUP BY aggregation
+// buffers its input rows per key, in arrival order, and folds a bundle at
+// once: per key it reads the accumulators once, applies the key's rows in
+// order (accs.groupRow, the step the per-row operator takes), writes them
+// once and emits the change of the key's result over the whole bundle (+I
+// for a new key, -U/+U when it changed, nothing when not, -D when the
+// key's count reached 0). The final result is the per-row operator's; the
+// changes in between are coalesced.
+//
+// A bundle ends (operator.KeyedBuffer) when it holds
+// 'table.exec.mini-batch.size' rows, when 'table.exec.mini-batch.allow-latency'
+// of processing time passed since its first row (a processing-time timer
+// on that row's key), before a watermark passes the operator (so no
+// watermark overtakes a buffered row), when a checkpoint barrier passes,
+// before the state is captured (the bundle's changes go downstream before
+// the barrier: nothing buffered is in a snapshot, so the state layout and
+// the UID are the per-row operator's and a savepoint restores with or
+// without mini-batch), and at the end of the input. Flink's options, as
+// Flink: off by default; when on, allow-latency must be above 0 and size
+// a positive row count (Flink's default of both, -1, is refused).
+const (
+	optMiniBatchEnabled = "table.exec.mini-batch.enabled"
+	optMiniBatchLatency = "table.exec.mini-batch.allow-latency"
+	optMiniBatchSize    = "table.exec.mini-batch.size"
+)
+
+// miniBatch is the mini-batch of a GroupAgg (the zero value: none).
+type miniBatch struct {
+	Latency time.Duration
+	Size    int
+}
+
+func (m miniBatch) on() bool { return m.Size > 0 }
+
+// explain is the MiniBatchAssigner line EXPLAIN prints under a
+// mini-batched GroupAggregate (Flink's: the bundling itself is in the
+// aggregation's operator).
+func (m miniBatch) explain() string {
+	return fmt.Sprintf("MiniBatchAssigner(interval=[%dms], mode=[ProcTime], size=[%d])", m.Latency.Milliseconds(), m.Size)
+}
+
+// miniBatch reads the session's mini-batch options.
+func (p *Planner) miniBatch() (miniBatch, error) {
+	opt := func(k string) (string, bool) {
+		v, ok := p.Cat.Options[k]
+		return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+	}
+	en, ok := opt(optMiniBatchEnabled)
+	if !ok {
+		return miniBatch{}, nil
+	}
+	switch strings.ToLower(en) {
+	case "false":
+		return miniBatch{}, nil
+	case "true":
+	default:
+		return miniBatch{}, fmt.Errorf("option '%s' is '%s': it takes 'true' or 'false'", optMiniBatchEnabled, en)
+	}
+	var m miniBatch
+	lat, ok := opt(optMiniBatchLatency)
+	if !ok {
+		return m, fmt.Errorf("option '%s' is 'true' but '%s' is not set: set it to how long rows may wait in a bundle, above 0 (e.g. SET '%s' = '2 s')", optMiniBatchEnabled, optMiniBatchLatency, optMiniBatchLatency)
+	}
+	d, err := connector.ParseDuration(lat)
+	if err != nil || d <= 0 {
+		why := "it must be above 0"
+		if err != nil {
+			why = err.Error()
+		}
+		return m, fmt.Errorf("option '%s' is '%s': %s when '%s' is 'true' (write e.g. '2 s' or '500 ms')", optMiniBatchLatency, lat, why, optMiniBatchEnabled)
+	}
+	if d < time.Millisecond {
+		d = time.Millisecond
+	}
+	m.Latency = d
+	sz, ok := opt(optMiniBatchSize)
+	if !ok {
+		return m, fmt.Errorf("option '%s' is 'true' but '%s' is not set: set it to the most rows a bundle holds, above 0 (e.g. SET '%s' = '5000')", optMiniBatchEnabled, optMiniBatchSize, optMiniBatchSize)
+	}
+	n, err := strconv.ParseInt(sz, 10, 64)
+	if err != nil || n <= 0 || n > 1<<30 {
+		return m, fmt.Errorf("option '%s' is '%s': it must be a row count from 1 to %d when '%s' is 'true'", optMiniBatchSize, sz, 1<<30, optMiniBatchEnabled)
+	}
+	m.Size = int(n)
+	return m, nil
+}
+
+// mbKey is one key's rows of the bundle, in arrival order.
+type mbKey struct {
+	key  string
+	rows []table.Row
+	ts   int64 // the timestamp of the key's last row
+}
+
+// miniBatchGroupAgg is the mini-batch GroupAgg operator's function
+// (operator.KeyedBuffer; the state is the per-row operator's).
+type miniBatchGroupAgg struct {
+	a       *accs
+	keys    []int
+	cnt     int
+	ttl     []stream.StateOption
+	size    int
+	latency int64
+	st      *stream.ValueState[[]byte]
+
+	idx    map[string]int // key -> index in bundle
+	bundle []mbKey        // keys in the order of their first row
+	rows   int
+	out    stream.Emitter[table.Row]
+	setKey func(string)
+
+	// The processing-time timer of the bundle's allowed latency, on the
+	// key of its first row.
+	armed    bool
+	timerKey string
+	timerAt  int64
+}
+
+func newMiniBatchGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
+	return &miniBatchGroupAgg{a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
+		size: x.MiniBatch.Size, latency: x.MiniBatch.Latency.Milliseconds(), idx: map[string]int{}}
+}
+
+func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
+	m.st = stream.NewValueState[[]byte](ctx, "acc", m.ttl...) // the per-row operator's state
+	return nil
+}
+
+// UseSetKey keeps the operator's setKey for flushes from the latency
+// timer (operator.KeySettingBuffer).
+func (m *miniBatchGroupAgg) UseSetKey(setKey func(string)) { m.setKey = setKey }
+
+func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+	m.out = out
+	k := ctx.Key()
+	i, ok := m.idx[k]
+	if !ok {
+		i = len(m.bundle)
+		m.idx[k] = i
+		if i < cap(m.bundle) {
+			m.bundle = m.bundle[:i+1]
+			m.bundle[i].key = k
+			m.bundle[i].rows = m.bundle[i].rows[:0]
+		} else {
+			m.bundle = append(m.bundle, mbKey{key: k})
+		}
+	}
+	b := &m.bundle[i]
+	b.rows = append(b.rows, r)
+	b.ts = ctx.Timestamp()
+	m.rows++
+	if !m.armed {
+		m.armed, m.timerKey = true, k
+		m.timerAt = ctx.ProcessingTime() + m.latency
+		ctx.RegisterProcessingTimeTimer(m.timerAt)
+	}
+	return nil
+}
+
+// Full ends the bundle at its size (operator.KeyedBuffer).
+func (m *miniBatchGroupAgg) Full() bool { return m.rows >= m.size }
+
+// OnTimer ends the bundle when its allowed latency passed.
+func (m *miniBatchGroupAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, _ stream.Emitter[table.Row]) error {
+	if !m.armed || t != m.timerAt || ctx.Key() != m.timerKey {
+		return nil // not the bundle's timer (none is left in a snapshot)
+	}
+	m.armed = false // popped: nothing to delete
+	return m.Flush(ctx, m.setKey)
+}
+
+// Flush folds the bundle into state and emits its changes
+// (operator.KeyedBuffer: a full bundle, its latency, a watermark, a
+// checkpoint barrier, the end of the input).
+func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	if m.armed {
+		setKey(m.timerKey)
+		ctx.DeleteProcessingTimeTimer(m.timerAt)
+		m.armed = false
+	}
+	if m.rows == 0 {
+		return nil
+	}
+	tsOut, _ := m.out.(interface{ SetTimestamp(int64) })
+	for i := range m.bundle {
+		b := &m.bundle[i]
+		setKey(b.key)
+		if tsOut != nil {
+			tsOut.SetTimestamp(b.ts)
+		}
+		if err := m.fold(b); err != nil {
+			return err
+		}
+		clear(b.rows) // drop the references to the rows
+		b.rows = b.rows[:0]
+	}
+	m.bundle = m.bundle[:0]
+	clear(m.idx)
+	m.rows = 0
+	return nil
+}
+
+// fold applies one key's rows of the bundle to its accumulators and
+// emits the change of its result.
+func (m *miniBatchGroupAgg) fold(b *mbKey) error {
+	var acc table.Row
+	var prev []table.Value
+	var err error
+	raw, had := m.st.Get()
+	if had {
+		if acc, err = m.a.codec.Decode(raw); err != nil {
+			return err
+		}
+		if prev, err = m.a.results(acc); err != nil {
+			return err
+		}
+	}
+	has := had
+	for _, r := range b.rows {
+		if acc, has, err = m.a.groupRow(acc, has, m.cnt, r); err != nil {
+			return err
+		}
+	}
+	return groupEmit(m.a, m.st, m.keys, b.rows[len(b.rows)-1], acc, had, has, prev, m.out)
+}
