@@ -494,7 +494,8 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	if err != nil {
 		return zero, err
 	}
-	a := newAccs(x.Aggs, table.BigIntType().NotNull())
+	g := newGroupAccs(x.In, x.Aggs, table.BigIntType().NotNull()) // distinctagg.go
+	a := g.a
 	cnt := len(a.types) - 1
 	for _, c := range x.Aggs {
 		if x.In.Updating() && !c.F.CanRetract() {
@@ -503,9 +504,11 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
+		var gs *groupState
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
 				st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
+				gs = g.open(ctx, ttl)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
@@ -522,6 +525,7 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 					}
 					acc = a.init()
 					acc.Fields[cnt] = table.Int(0)
+					gs.clear() // views left by an expired accumulator
 				}
 				keys := make([]table.Value, len(x.Keys))
 				for i, k := range x.Keys {
@@ -539,11 +543,12 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 				} else {
 					n++
 				}
-				if err := a.add(acc, r, r.Kind.IsRetract()); err != nil {
+				if err := gs.apply(acc, r, r.Kind.IsRetract()); err != nil {
 					return err
 				}
 				if n <= 0 {
 					st.Clear()
+					gs.clear()
 					if ok {
 						out.Emit(table.Row{Kind: table.Delete, Fields: append(keys, prev...)})
 					}
@@ -572,7 +577,7 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("group-agg"), ttl))), nil
 }
 
 // cumulate assigns the windows of CUMULATE(step, size): within each
