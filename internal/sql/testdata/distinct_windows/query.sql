@@ -1,6 +1,8 @@
--- SUM/AVG/MIN/MAX(DISTINCT) in a window aggregation and an OVER
--- aggregation (the value counts in the accumulator, expr.NewDistinct):
--- each price counts once per window / partition; NULLs are no value.
+-- SUM/AVG/MIN/MAX(DISTINCT) in a window aggregation (the value counts in
+-- the accumulator, expr.NewDistinct) and an OVER aggregation (map state per
+-- distinct argument, as GROUP BY):
+-- each price counts once per window / partition; NULLs are no value;
+-- last2 (the row and the one before) takes the row leaving the frame back.
 CREATE TABLE bids (
   auction BIGINT,
   price BIGINT,
@@ -9,6 +11,7 @@ CREATE TABLE bids (
 ) WITH ('connector' = 'values');
 CREATE TABLE win (auction BIGINT, window_start TIMESTAMP(3), n BIGINT, prices BIGINT, total BIGINT, mean BIGINT, lo BIGINT, hi BIGINT) WITH ('connector' = 'collect');
 CREATE TABLE running (auction BIGINT, price BIGINT, prices BIGINT, total BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE last2 (auction BIGINT, price BIGINT, prices BIGINT) WITH ('connector' = 'collect');
 
 EXECUTE STATEMENT SET BEGIN
 INSERT INTO win
@@ -19,4 +22,7 @@ INSERT INTO running
 SELECT auction, price,
   COUNT(DISTINCT price) OVER w, SUM(DISTINCT price) OVER w
 FROM bids WINDOW w AS (PARTITION BY auction ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW);
+INSERT INTO last2
+SELECT auction, price, COUNT(DISTINCT price) OVER (PARTITION BY auction ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+FROM bids;
 END;
