@@ -14,11 +14,11 @@ import (
 // keyed state with a table.RowCodec. The methods update acc in place.
 //
 // FILTER (WHERE ...) is the planner's: it calls Add only for the rows
-// that pass the filter. DISTINCT in general (SUM(DISTINCT x) ...) is too:
-// it calls Add only for the first occurrence of a value and Retract for the
-// last, which needs a per-group map of value counts in keyed state
-// (Flink's MapView). COUNT(DISTINCT x) is also available on its own as
-// COUNT_DISTINCT, with the counts in its accumulator.
+// that pass the filter. DISTINCT (COUNT_DISTINCT, NewDistinct) keeps the
+// value counts in the accumulator and calls its inner function only for
+// the first occurrence of a value and the last retraction; a planner may
+// instead keep the counts in keyed map state (Flink's MapView) and call
+// DistinctAggregate.Inner itself, as the GROUP BY and OVER aggregations do.
 type AggregateFunc interface {
 	Name() string
 	// ResultType is the type of Result.
@@ -70,8 +70,9 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // MIN and MAX do not retract; MIN_RETRACT and MAX_RETRACT do, keeping
 // every value's count in a sorted MAP<T, BIGINT> accumulator (Flink's
 // MinWithRetractAggFunction keeps a MapView). Each update copies that map,
-// O(distinct values): fine for small groups; for large ones the planner
-// should keep the counts in keyed map state instead.
+// O(distinct values): fine for small groups; for large ones the counts
+// belong in keyed map state (done for DISTINCT: planner/distinctagg.go;
+// not yet for MIN_RETRACT/MAX_RETRACT).
 func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 	up := strings.ToUpper(name)
 	if f, ok, err := newMoreAggregate(up, args); ok {
