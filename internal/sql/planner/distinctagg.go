@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"unsafe"
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
@@ -172,7 +173,9 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 		return err
 	}
 	s.kb = kb
-	key := string(kb)
+	// The map state only reads the key during a call (its codec appends
+	// it to a buffer of its own): no copy of the bytes.
+	key := unsafe.String(unsafe.SliceData(kb), len(kb))
 	m := s.maps[vi]
 	s.counts = s.counts[:0]
 	if b, ok := m.Get(key); ok {
