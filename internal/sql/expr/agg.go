@@ -14,11 +14,11 @@ import (
 // keyed state with a table.RowCodec. The methods update acc in place.
 //
 // FILTER (WHERE ...) is the planner's: it calls Add only for the rows
-// that pass the filter. DISTINCT in general (SUM(DISTINCT x) ...) is too:
-// it calls Add only for the first occurrence of a value and Retract for the
-// last, which needs a per-group map of value counts in keyed state
-// (Flink's MapView). COUNT(DISTINCT x) is also available on its own as
-// COUNT_DISTINCT, with the counts in its accumulator.
+// that pass the filter. DISTINCT (COUNT_DISTINCT, NewDistinct) keeps the
+// value counts in the accumulator and calls its inner function only for
+// the first occurrence of a value and the last retraction; a planner may
+// instead keep the counts in keyed map state (Flink's MapView) and call
+// DistinctAggregate.Inner itself, as the GROUP BY and OVER aggregations do.
 type AggregateFunc interface {
 	Name() string
 	// ResultType is the type of Result.
@@ -70,8 +70,9 @@ var ErrNoRetract = errors.New("expr: aggregate function cannot retract")
 // MIN and MAX do not retract; MIN_RETRACT and MAX_RETRACT do, keeping
 // every value's count in a sorted MAP<T, BIGINT> accumulator (Flink's
 // MinWithRetractAggFunction keeps a MapView). Each update copies that map,
-// O(distinct values): fine for small groups; for large ones the planner
-// should keep the counts in keyed map state instead.
+// O(distinct values): fine for small groups; for large ones the counts
+// belong in keyed map state (done for DISTINCT: planner/distinctagg.go;
+// not yet for MIN_RETRACT/MAX_RETRACT).
 func NewAggregate(name string, args []table.Type) (AggregateFunc, error) {
 	up := strings.ToUpper(name)
 	if f, ok, err := newMoreAggregate(up, args); ok {
@@ -404,6 +405,103 @@ func (a *minMaxRetractAgg) Result(acc []table.Value) (table.Value, error) {
 // countDistinctAgg is COUNT(DISTINCT x) over the value counts of
 // minMaxRetractAgg.
 type countDistinctAgg struct{ minMaxRetractAgg }
+
+// Inner is COUNT(x): what a planner that keeps the distinct values in
+// state of its own (Flink's MapView) calls on a value's first occurrence
+// and its last retraction.
+func (a *countDistinctAgg) Inner() AggregateFunc { return &countAgg{} }
+
+// DistinctAggregate is an aggregate over the distinct values of its one
+// argument (COUNT_DISTINCT, NewDistinct): the function keeps the count of
+// every value in its accumulator (a MAP, copied per update: O(distinct
+// values)), and Inner is the aggregate it applies to the values, which a
+// planner may run on its own over a map of value counts kept in keyed map
+// state, calling Inner's Add when a value's count goes 0 -> 1 and Retract
+// when it goes 1 -> 0.
+type DistinctAggregate interface {
+	AggregateFunc
+	Inner() AggregateFunc
+}
+
+var (
+	_ DistinctAggregate = (*countDistinctAgg)(nil)
+	_ DistinctAggregate = (*distinctAgg)(nil)
+)
+
+// NewDistinct is inner (SUM, AVG, MIN, MAX ...) over the distinct values
+// of its argument, of type t: acc = [MAP<t, BIGINT> of value counts, ascending]
+// followed by inner's accumulator. inner sees a value when its count goes
+// 0 -> 1 (Add) and 1 -> 0 (Retract); NULLs are ignored.
+func NewDistinct(inner AggregateFunc, t table.Type) (AggregateFunc, error) {
+	if t.Root() == table.RootMap {
+		return nil, fmt.Errorf("expr: %s(DISTINCT ...) of %s", inner.Name(), t)
+	}
+	return &distinctAgg{counts: minMaxRetractAgg{t: t.AsNullable()}, inner: inner}, nil
+}
+
+type distinctAgg struct {
+	counts minMaxRetractAgg
+	inner  AggregateFunc
+}
+
+func (a *distinctAgg) Inner() AggregateFunc   { return a.inner }
+func (a *distinctAgg) Name() string           { return a.inner.Name() + "_DISTINCT" }
+func (a *distinctAgg) ResultType() table.Type { return a.inner.ResultType() }
+func (a *distinctAgg) AccTypes() []table.Type {
+	return append(a.counts.AccTypes(), a.inner.AccTypes()...)
+}
+func (a *distinctAgg) Init(acc []table.Value) { a.counts.Init(acc[:1]); a.inner.Init(acc[1:]) }
+func (a *distinctAgg) CanRetract() bool       { return a.inner.CanRetract() }
+
+// count is the count of v in acc.
+func (a *distinctAgg) count(acc []table.Value, v table.Value) int64 {
+	ks, cs := acc[0].MapEntries()
+	if i, found := sort.Find(len(ks), func(i int) int { return table.Compare(v, ks[i]) }); found {
+		return cs[i].AsInt()
+	}
+	return 0
+}
+
+// move adds delta to the count of v and tells inner when v enters
+// (count 0 -> positive) or leaves (positive -> 0 or below).
+func (a *distinctAgg) move(acc []table.Value, v table.Value, delta int64) error {
+	old := a.count(acc, v)
+	a.counts.update(acc[:1], v, delta)
+	one := []table.Value{v}
+	switch n := old + delta; {
+	case old <= 0 && n > 0:
+		return a.inner.Add(acc[1:], one)
+	case old > 0 && n <= 0:
+		return a.inner.Retract(acc[1:], one)
+	}
+	return nil
+}
+
+func (a *distinctAgg) Add(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	return a.move(acc, args[0], 1)
+}
+
+func (a *distinctAgg) Retract(acc, args []table.Value) error {
+	if args[0].IsNull() {
+		return nil
+	}
+	return a.move(acc, args[0], -1)
+}
+
+func (a *distinctAgg) Merge(acc, other []table.Value) error {
+	ks, cs := other[0].MapEntries()
+	for i := range ks {
+		if err := a.move(acc, ks[i], cs[i].AsInt()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *distinctAgg) Result(acc []table.Value) (table.Value, error) { return a.inner.Result(acc[1:]) }
 
 func (a *countDistinctAgg) Name() string           { return "COUNT_DISTINCT" }
 func (a *countDistinctAgg) ResultType() table.Type { return table.BigIntType().NotNull() }

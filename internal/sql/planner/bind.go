@@ -383,10 +383,16 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 		return a.addAggCall(f, fn, args, filter), nil
 	}
 	if f.Distinct {
-		if name != "COUNT" {
-			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet (COUNT(DISTINCT x) is)", name)
+		switch name {
+		case "COUNT":
+			if len(types) != 1 {
+				return nil, errAt(f, "COUNT(DISTINCT ...) of %d arguments is not supported yet: count the distinct values of one expression, e.g. COUNT(DISTINCT CONCAT_WS('|', a, b)) when neither is NULL", len(types))
+			}
+			fname = "COUNT_DISTINCT"
+		case "SUM", "AVG", "MIN", "MAX":
+		default:
+			return nil, errAt(f, "%s(DISTINCT ...) is not supported yet (COUNT, SUM, AVG, MIN and MAX take DISTINCT)", name)
 		}
-		fname = "COUNT_DISTINCT"
 	}
 	if a.updatingIn && (name == "MIN" || name == "MAX" || name == "FIRST_VALUE" || name == "LAST_VALUE") {
 		fname = name + "_RETRACT"
@@ -400,6 +406,9 @@ func (b *binder) bindAggCall(f *parser.FuncCall, a *aggCtx) (expr.Expr, error) {
 		fn, err = u(types)
 	} else {
 		fn, err = expr.NewAggregate(fname, types)
+		if err == nil && f.Distinct && fname != "COUNT_DISTINCT" {
+			fn, err = expr.NewDistinct(fn, types[0])
+		}
 	}
 	if err != nil {
 		return nil, errAt(f, "%s: %s", f, strings.TrimPrefix(err.Error(), "expr: "))

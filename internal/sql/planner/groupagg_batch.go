@@ -109,7 +109,9 @@ type mbKey struct {
 // miniBatchGroupAgg is the mini-batch GroupAgg operator's function
 // (operator.KeyedBuffer; the state is the per-row operator's).
 type miniBatchGroupAgg struct {
+	g       *groupAccs
 	a       *accs
+	gs      *groupState // the DISTINCT views (distinctagg.go)
 	keys    []int
 	cnt     int
 	ttl     []stream.StateOption
@@ -130,13 +132,15 @@ type miniBatchGroupAgg struct {
 	timerAt  int64
 }
 
-func newMiniBatchGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
-	return &miniBatchGroupAgg{a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
+func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
+	a := g.a
+	return &miniBatchGroupAgg{g: g, a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
 		size: x.MiniBatch.Size, latency: x.MiniBatch.Latency.Milliseconds(), idx: map[string]int{}}
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
 	m.st = stream.NewValueState[[]byte](ctx, "acc", m.ttl...) // the per-row operator's state
+	m.gs = m.g.open(ctx, m.ttl)                               // and its DISTINCT views
 	return nil
 }
 
@@ -231,7 +235,7 @@ func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 	}
 	has := had
 	for _, r := range b.rows {
-		if acc, has, err = m.a.groupRow(acc, has, m.cnt, r); err != nil {
+		if acc, has, err = m.gs.groupRow(acc, has, m.cnt, r); err != nil {
 			return err
 		}
 	}

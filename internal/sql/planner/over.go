@@ -342,7 +342,8 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(n.In, n.Partition)
 	rc := rowCodecOf(n.In)
-	a := newAccs(n.Aggs)
+	g := newGroupAccs(n.In, n.Aggs) // DISTINCT aggregates in map state: distinctagg.go
+	a := g.a
 	// table.exec.state.ttl: the accumulators and the frame of a partition
 	// expire that long after their last write (the last time the watermark
 	// emitted rows of the key); rows waiting for the watermark do not, as
@@ -354,11 +355,13 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var pending pendingByTime
 		var acc, frame *stream.ValueState[[]byte]
+		var gs *groupState
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
 				pending = pendingByTime{stream.NewMapState[int64, []byte](ctx, "over-pending")}
 				acc = stream.NewValueState[[]byte](ctx, "over-acc", ttl...)
 				frame = stream.NewValueState[[]byte](ctx, "over-frame", ttl...)
+				gs = g.open(ctx, ttl)
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
@@ -376,6 +379,7 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 					}
 				} else {
 					accRow = a.init()
+					gs.clear() // views left by an expired accumulator
 				}
 				var fr []overEntry
 				if !n.Unbounded {
@@ -390,7 +394,7 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 					if err != nil {
 						return err
 					}
-					return a.add(accRow, old, true)
+					return gs.apply(accRow, old, true)
 				}
 				emit := func(r table.Row) error {
 					vs, err := a.results(accRow)
@@ -409,7 +413,7 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 				}
 				if n.Unit == "ROWS" {
 					for i, r := range decoded {
-						if err := a.add(accRow, r, false); err != nil {
+						if err := gs.apply(accRow, r, false); err != nil {
 							return err
 						}
 						if !n.Unbounded {
@@ -427,7 +431,7 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 					}
 				} else {
 					for i, r := range decoded {
-						if err := a.add(accRow, r, false); err != nil {
+						if err := gs.apply(accRow, r, false); err != nil {
 							return err
 						}
 						if !n.Unbounded {
@@ -463,5 +467,5 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid(ttlUIDKind("over-agg", ttl))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("over-agg"), ttl))), nil
 }

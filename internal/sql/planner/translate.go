@@ -393,7 +393,8 @@ func (a *accs) results(acc table.Row) ([]table.Value, error) {
 // accumulators is dropped, and a key whose count drops to 0 has none
 // (its state is to be cleared). The per-row operator (translate.go) and
 // the mini-batch one (groupagg_batch.go) both apply rows through it.
-func (a *accs) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Row, bool, error) {
+func (s *groupState) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Row, bool, error) {
+	a := s.g.a
 	retract := r.Kind.IsRetract()
 	if !has {
 		if retract {
@@ -401,6 +402,7 @@ func (a *accs) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Ro
 		}
 		acc = a.init()
 		acc.Fields[cnt] = table.Int(0)
+		s.clear() // DISTINCT views left by an expired accumulator
 	}
 	n := acc.Fields[cnt].AsInt()
 	if retract {
@@ -408,10 +410,11 @@ func (a *accs) groupRow(acc table.Row, has bool, cnt int, r table.Row) (table.Ro
 	} else {
 		n++
 	}
-	if err := a.add(acc, r, retract); err != nil {
+	if err := s.apply(acc, r, retract); err != nil {
 		return acc, false, err
 	}
 	if n <= 0 {
+		s.clear() // the group is gone: so are its DISTINCT views
 		return acc, false, nil
 	}
 	acc.Fields[cnt] = table.Int(n)
@@ -565,7 +568,7 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	if err != nil {
 		return zero, err
 	}
-	a := newAccs(x.Aggs, table.BigIntType().NotNull())
+	g := newGroupAccs(x.In, x.Aggs, table.BigIntType().NotNull()) // distinctagg.go
 	for _, c := range x.Aggs {
 		if x.In.Updating() && !c.F.CanRetract() {
 			return zero, fmt.Errorf("aggregate %s cannot retract, and its input is updating", c.Text)
@@ -573,23 +576,26 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		if x.MiniBatch.on() {
-			return newMiniBatchGroupAgg(a, x, ttl) // groupagg_batch.go
+			return newMiniBatchGroupAgg(g, x, ttl) // groupagg_batch.go
 		}
-		return perRowGroupAgg(a, x, ttl)
+		return perRowGroupAgg(g, x, ttl)
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind("group-agg", ttl))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("group-agg"), ttl))), nil
 }
 
 // perRowGroupAgg is the per-row GroupAgg operator's function: per key, the
 // accumulators and the count of rows in keyed state ("acc"); each input
 // row updates them (accs.groupRow) and emits the change of the key's
 // result row (groupEmit).
-func perRowGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+func perRowGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	a := g.a
 	cnt := len(a.types) - 1
 	var st *stream.ValueState[[]byte]
+	var gs *groupState
 	return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 		OnOpen: func(ctx *stream.OpenContext) error {
 			st = stream.NewValueState[[]byte](ctx, "acc", ttl...)
+			gs = g.open(ctx, ttl)
 			return nil
 		},
 		OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
@@ -607,7 +613,7 @@ func perRowGroupAgg(a *accs, x *GroupAgg, ttl []stream.StateOption) stream.Keyed
 					return err
 				}
 			}
-			acc, has, err := a.groupRow(acc, ok, cnt, r)
+			acc, has, err := gs.groupRow(acc, ok, cnt, r)
 			if err != nil {
 				return err
 			}

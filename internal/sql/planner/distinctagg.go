@@ -1,0 +1,274 @@
+package planner
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"unsafe"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// The DISTINCT aggregates of a regular GROUP BY (Flink's DistinctAggCodeGen
+// over a MapView): instead of the map of value counts in the accumulator
+// row (expr.DistinctAggregate, copied per update), each distinct argument
+// column has a keyed MapState of its own (the group key is the state's key,
+// the map key the argument's RowCodec encoding) whose value holds one count
+// per FILTER among the aggregates over that argument (COUNT(DISTINCT b) and
+// COUNT(DISTINCT b) FILTER (WHERE p) share one entry with two counts). The
+// accumulator row holds the inner aggregates (COUNT(DISTINCT b): a COUNT),
+// which see a value when its count goes 0 -> 1 (Add) and 1 -> 0 (Retract).
+// A row costs one map read and write per distinct argument, not a copy of
+// every value.
+
+// groupAccs is the accumulator layout of a group aggregation with its
+// DISTINCT views.
+type groupAccs struct {
+	// a is the accumulator row: the calls with DISTINCT replaced by their
+	// inner aggregates.
+	a     *accs
+	plain []int // the calls without a view
+	views []*distinctView
+}
+
+// distinctView is the state of the distinct values of one argument column.
+type distinctView struct {
+	arg     int // the input column
+	codec   *table.RowCodec
+	filters []int   // per count: the FILTER column, -1 for none
+	calls   [][]int // per count: the calls (indexes of a.aggs) over it
+}
+
+// newGroupAccs lays out the accumulators of aggs over the input in (extra:
+// types appended to the row, e.g. the row count).
+func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
+	g := &groupAccs{}
+	calls := append([]AggCall(nil), aggs...)
+	for i, c := range aggs {
+		d, ok := c.F.(expr.DistinctAggregate)
+		if !ok || len(c.Args) != 1 {
+			g.plain = append(g.plain, i)
+			continue
+		}
+		calls[i].F = d.Inner()
+		var v *distinctView
+		for _, w := range g.views {
+			if w.arg == c.Args[0] {
+				v = w
+			}
+		}
+		if v == nil {
+			v = &distinctView{arg: c.Args[0], codec: table.NewRowCodecTypes(in.Cols()[c.Args[0]].Type)}
+			g.views = append(g.views, v)
+		}
+		slot := -1
+		for s, f := range v.filters {
+			if f == c.Filter {
+				slot = s
+			}
+		}
+		if slot < 0 {
+			slot = len(v.filters)
+			v.filters = append(v.filters, c.Filter)
+			v.calls = append(v.calls, nil)
+		}
+		v.calls[slot] = append(v.calls[slot], i)
+	}
+	g.a = newAccs(calls, extra...)
+	return g
+}
+
+// uidKind is kind, or kind-distinct when the operator keeps DISTINCT views:
+// its accumulator row differs from the one of the build before the views
+// (a COUNT where COUNT_DISTINCT kept its map), so a savepoint of that
+// build is refused as state of an operator the job does not have.
+func (g *groupAccs) uidKind(kind string) string {
+	if len(g.views) == 0 {
+		return kind
+	}
+	return kind + "-distinct"
+}
+
+// groupState is one subtask's state of the views.
+type groupState struct {
+	g      *groupAccs
+	maps   []*stream.MapState[string, []byte]
+	kb     []byte
+	vb     []byte
+	counts []int64
+	one    []table.Value
+	args   []table.Value
+}
+
+// open binds the views' map states ("distinct-0", ... with the operator's
+// TTL options).
+func (g *groupAccs) open(ctx *stream.OpenContext, ttl []stream.StateOption) *groupState {
+	s := &groupState{g: g, one: make([]table.Value, 1)}
+	for i := range g.views {
+		s.maps = append(s.maps, stream.NewMapState[string, []byte](ctx, fmt.Sprintf("distinct-%d", i), ttl...))
+	}
+	return s
+}
+
+// clear drops the current key's views (a group that starts again: its
+// accumulators are new, so no value of it has been seen).
+func (s *groupState) clear() {
+	for _, m := range s.maps {
+		m.Clear()
+	}
+}
+
+// apply accumulates the input row r into acc (retract: takes it back):
+// the step of one row, for the current key.
+func (s *groupState) apply(acc, r table.Row, retract bool) error {
+	a := s.g.a
+	for _, i := range s.g.plain {
+		c := a.aggs[i]
+		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
+		s.args = s.args[:0]
+		for _, k := range c.Args {
+			s.args = append(s.args, r.Fields[k])
+		}
+		var err error
+		if retract {
+			err = c.F.Retract(acc.Fields[a.off[i]:a.off[i+1]], s.args)
+		} else {
+			err = c.F.Add(acc.Fields[a.off[i]:a.off[i+1]], s.args)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.Text, err)
+		}
+	}
+	for vi, v := range s.g.views {
+		if err := s.applyView(vi, v, acc, r, retract); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retract bool) error {
+	x := r.Fields[v.arg]
+	if x.IsNull() {
+		return nil // NULLs are no values of COUNT(DISTINCT ...)
+	}
+	any := false
+	for _, f := range v.filters {
+		if f < 0 || r.Fields[f].AsBool() {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return nil
+	}
+	s.one[0] = x
+	kb, err := v.codec.AppendRow(s.kb[:0], table.Row{Fields: s.one})
+	if err != nil {
+		return err
+	}
+	s.kb = kb
+	// The map state only reads the key during a call (its codec appends
+	// it to a buffer of its own): no copy of the bytes.
+	key := unsafe.String(unsafe.SliceData(kb), len(kb))
+	m := s.maps[vi]
+	s.counts = s.counts[:0]
+	if b, ok := m.Get(key); ok {
+		if s.counts, err = decodeDistinctCounts(s.counts, b, len(v.filters)); err != nil {
+			return err
+		}
+	} else {
+		for range v.filters {
+			s.counts = append(s.counts, 0)
+		}
+	}
+	a := s.g.a
+	zero := true
+	for slot, f := range v.filters {
+		if f >= 0 && !r.Fields[f].AsBool() {
+			zero = zero && s.counts[slot] == 0
+			continue
+		}
+		n := s.counts[slot]
+		var call func(expr.AggregateFunc, []table.Value, []table.Value) error
+		if retract {
+			s.counts[slot]--
+			if n == 1 {
+				call = expr.AggregateFunc.Retract
+			}
+		} else {
+			s.counts[slot]++
+			if n == 0 {
+				call = expr.AggregateFunc.Add
+			}
+		}
+		zero = zero && s.counts[slot] == 0
+		if call == nil {
+			continue
+		}
+		for _, i := range v.calls[slot] {
+			c := a.aggs[i]
+			if err := call(c.F, acc.Fields[a.off[i]:a.off[i+1]], s.one); err != nil {
+				return fmt.Errorf("%s: %w", c.Text, err)
+			}
+		}
+	}
+	if zero {
+		m.Remove(key)
+		return nil
+	}
+	s.vb = encodeDistinctCounts(s.vb[:0], s.counts)
+	m.Put(key, s.vb)
+	return nil
+}
+
+// A view's value: a version byte (1), the number of counts, each count
+// (a zig-zag varint: a retraction before its row leaves it below zero),
+// then a CRC-32C of all that.
+const distinctStateVersion = 1
+
+var errDistinctState = errors.New("planner: corrupt state of a DISTINCT aggregate (the value counts of a GROUP BY)")
+
+func encodeDistinctCounts(dst []byte, counts []int64) []byte {
+	start := len(dst)
+	dst = append(dst, distinctStateVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(counts)))
+	for _, n := range counts {
+		dst = binary.AppendVarint(dst, n)
+	}
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// decodeDistinctCounts appends the want counts of b to dst.
+func decodeDistinctCounts(dst []int64, b []byte, want int) ([]int64, error) {
+	if len(b) < 6 || b[0] != distinctStateVersion {
+		return dst, fmt.Errorf("%w: unknown version or too short (%d bytes)", errDistinctState, len(b))
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return dst, fmt.Errorf("%w: checksum mismatch", errDistinctState)
+	}
+	body = body[1:]
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n != uint64(want) {
+		return dst, fmt.Errorf("%w: %d counts, the query has %d FILTERs over the argument", errDistinctState, n, want)
+	}
+	body = body[k:]
+	for range n {
+		c, k := binary.Varint(body)
+		if k <= 0 {
+			return dst, fmt.Errorf("%w: truncated", errDistinctState)
+		}
+		dst = append(dst, c)
+		body = body[k:]
+	}
+	if len(body) != 0 {
+		return dst, fmt.Errorf("%w: trailing bytes", errDistinctState)
+	}
+	return dst, nil
+}
