@@ -47,10 +47,12 @@ type miniBatch struct {
 func (m miniBatch) on() bool { return m.Size > 0 }
 
 // explain is the MiniBatchAssigner line EXPLAIN prints under a
-// mini-batched GroupAggregate (Flink's: the bundling itself is in the
-// aggregation's operator).
+// mini-batched GroupAggregate: Flink's text (it has no size), but where
+// Flink prints one assigner over the source scan, strom prints it under
+// each GroupAggregate that bundles (no operator of its own: the bundling
+// is in the aggregation's operator, and each one times its bundles).
 func (m miniBatch) explain() string {
-	return fmt.Sprintf("MiniBatchAssigner(interval=[%dms], mode=[ProcTime], size=[%d])", m.Latency.Milliseconds(), m.Size)
+	return fmt.Sprintf("MiniBatchAssigner(interval=[%dms], mode=[ProcTime])", m.Latency.Milliseconds())
 }
 
 // miniBatch reads the session's mini-batch options.
@@ -76,15 +78,13 @@ func (p *Planner) miniBatch() (miniBatch, error) {
 		return m, fmt.Errorf("option '%s' is 'true' but '%s' is not set: set it to how long rows may wait in a bundle, above 0 (e.g. SET '%s' = '2 s')", optMiniBatchEnabled, optMiniBatchLatency, optMiniBatchLatency)
 	}
 	d, err := connector.ParseDuration(lat)
-	if err != nil || d <= 0 {
-		why := "it must be above 0"
+	if err != nil || d.Milliseconds() <= 0 {
+		// Flink reads it in whole milliseconds (toMillis) and refuses 0.
+		why := "it must be at least 1 ms"
 		if err != nil {
 			why = err.Error()
 		}
 		return m, fmt.Errorf("option '%s' is '%s': %s when '%s' is 'true' (write e.g. '2 s' or '500 ms')", optMiniBatchLatency, lat, why, optMiniBatchEnabled)
-	}
-	if d < time.Millisecond {
-		d = time.Millisecond
 	}
 	m.Latency = d
 	sz, ok := opt(optMiniBatchSize)
@@ -200,6 +200,7 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 		return nil
 	}
 	tsOut, _ := m.out.(interface{ SetTimestamp(int64) })
+	kept := 0 // row slots kept for the next bundles: at most 2 x size
 	for i := range m.bundle {
 		b := &m.bundle[i]
 		setKey(b.key)
@@ -210,7 +211,16 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 			return err
 		}
 		clear(b.rows) // drop the references to the rows
-		b.rows = b.rows[:0]
+		if kept+cap(b.rows) > 2*m.size {
+			// A slot keeps the room of the most rows its keys had: a hot
+			// key landing in another slot each bundle would leave a
+			// size-long array in each. Past 2 x size rows in all the
+			// rest goes to the collector.
+			b.rows = nil
+		} else {
+			kept += cap(b.rows)
+			b.rows = b.rows[:0]
+		}
 	}
 	m.bundle = m.bundle[:0]
 	clear(m.idx)
