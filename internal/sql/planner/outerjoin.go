@@ -91,11 +91,17 @@ type regularJoinFn struct {
 	// its own side): an inner side's is dropped without state, an outer
 	// side's is kept and padded.
 	lnull, rnull func(table.Row) bool
+	// lcache, rcache: the decoded rows of each side's state (the inner
+	// join's accumulation reads the other side's rows for every row).
+	lcache, rcache *decodeCache[table.Row]
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
-	f.left = stream.NewListState[[]byte](ctx, "join-left", f.opts...)
-	f.right = stream.NewListState[[]byte](ctx, "join-right", f.opts...)
+	// The rows are read without a copy (borrowedBytes): the inner join's
+	// accumulation only decodes them; readSide clones the ones it keeps.
+	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
+	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
+	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
 	return nil
 }
 
@@ -110,6 +116,7 @@ func readSide(st *stream.ListState[[]byte], c *table.RowCodec, outer bool) ([]jo
 	bs := st.Get()
 	es := make([]joinEntry, len(bs))
 	for i, b := range bs {
+		b = bytes.Clone(b) // borrowed from the state, which the caller writes
 		if outer {
 			n, k := binary.Uvarint(b)
 			if k <= 0 {
@@ -179,9 +186,13 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		// straight from the other side's state (those its condition
 		// accepts).
 		own.Add(b)
+		cache := f.lcache
+		if leftSide {
+			cache = f.rcache
+		}
 		var ferr error
 		other.Range(func(ob []byte) bool {
-			o, err := theirs.Decode(ob)
+			o, err := cache.get(ob)
 			if err != nil {
 				ferr = err
 				return false

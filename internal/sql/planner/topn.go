@@ -470,15 +470,25 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
+		// The decoded rows of the states read: a candidate that does not
+		// rank leaves the state as it was, and the next candidate of the
+		// partition reads the same bytes (the rows are never modified:
+		// insertRanked and the RANK path build new slices).
+		cache := newDecodeCache(func(b []byte) ([]table.Row, error) { return decodeRows(rc, b) })
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "top", ttl...)
+				// Read without a copy: the bytes are only looked up in
+				// (or decoded into) the cache.
+				st = stream.NewValueStateCodec[[]byte](ctx, "top", borrowedBytes{}, ttl...)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				old, err := stateRows(st, rc)
-				if err != nil {
-					return err
+				var old []table.Row
+				if b, ok := st.Get(); ok {
+					var err error
+					if old, err = cache.get(b); err != nil {
+						return err
+					}
 				}
 				var rows []table.Row
 				if x.Func == RowNumber {
