@@ -94,6 +94,7 @@ type regularJoinFn struct {
 	// lcache, rcache: the decoded rows of each side's state (the inner
 	// join's accumulation reads the other side's rows for every row).
 	lcache, rcache *decodeCache[table.Row]
+	buf            []byte // the encoding of the row processed
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -177,10 +178,13 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		r.Kind = kind
 		return r
 	}
-	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
+	// b is only read within this call (the state copies what it adds):
+	// one buffer serves every row.
+	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
 	if err != nil {
 		return err
 	}
+	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
 		// The inner join's accumulation: no counts to keep, the pairs
 		// straight from the other side's state (those its condition

@@ -45,11 +45,17 @@ func (c *decodeCache[T]) get(b []byte) (T, error) {
 	if err != nil {
 		return v, err
 	}
+	c.put(b, v)
+	return v, nil
+}
+
+// put records v as the decoding of b (known without decoding: the
+// rows just encoded into b).
+func (c *decodeCache[T]) put(b []byte, v T) {
 	if len(c.m) >= rowCacheMax {
 		clear(c.m)
 	}
 	c.m[string(b)] = v
-	return v, nil
 }
 
 // rowDecodeCache is a decodeCache of single rows.

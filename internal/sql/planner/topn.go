@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -524,6 +525,14 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 					return err
 				}
 				st.Set(b)
+				// The next candidate reads these bytes: the rows are
+				// known, with r's fields copied (the caller's slice).
+				for i := range rows {
+					if len(r.Fields) > 0 && len(rows[i].Fields) > 0 && &rows[i].Fields[0] == &r.Fields[0] {
+						rows[i].Fields = slices.Clone(r.Fields)
+					}
+				}
+				cache.put(b, rows)
 				return nil
 			},
 		}
