@@ -64,7 +64,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
-			lnull: lnull, rnull: rnull}
+			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x]}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
@@ -95,6 +95,9 @@ type regularJoinFn struct {
 	// join's accumulation reads the other side's rows for every row).
 	lcache, rcache *decodeCache[table.Row]
 	buf            []byte // the encoding of the row processed
+	// outCap: the capacity of the pairs' field arrays (the width of the
+	// Calc above, which writes its rows into them; 0: none).
+	outCap int
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -170,11 +173,14 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	joined := func(a, b []table.Value, kind table.RowKind) table.Row {
 		var r table.Row
-		if leftSide {
-			r = joinRows(a, b, f.nl, f.nr)
-		} else {
-			r = joinRows(b, a, f.nl, f.nr)
+		if !leftSide {
+			a, b = b, a
 		}
+		// With room for the Calc above (outCap, calc.go's joinCap).
+		fs := make([]table.Value, f.nl+f.nr, max(f.nl+f.nr, f.outCap))
+		copy(fs, a)
+		copy(fs[f.nl:], b)
+		r = table.Row{Fields: fs}
 		r.Kind = kind
 		return r
 	}
