@@ -15,8 +15,15 @@ type borrowedBytes struct{}
 func (borrowedBytes) Append(dst, v []byte) []byte       { return append(dst, v...) }
 func (borrowedBytes) Decode(src []byte) ([]byte, error) { return src, nil }
 
-// rowCacheMax bounds a decodeCache: past it the cache starts over.
-const rowCacheMax = 4096
+// rowCacheMax and rowCacheBytes bound a decodeCache (entries, and the
+// bytes of their keys: the decoded rows take about as much again): past
+// either the cache starts over. Bytes longer than rowCacheEntryMax (a
+// Top-N of many or wide rows) are decoded every time, never cached.
+const (
+	rowCacheMax      = 4096
+	rowCacheBytes    = 4 << 20
+	rowCacheEntryMax = 64 << 10
+)
 
 // decodeCache remembers the rows decoded from encoded bytes (RowCodec
 // bytes, or a Top-N's encoded row list), keyed by the bytes themselves:
@@ -30,6 +37,7 @@ const rowCacheMax = 4096
 // it is not state (a restore starts it empty).
 type decodeCache[T any] struct {
 	m      map[string]T
+	size   int // the bytes of the keys in m
 	decode func([]byte) (T, error)
 }
 
@@ -52,8 +60,15 @@ func (c *decodeCache[T]) get(b []byte) (T, error) {
 // put records v as the decoding of b (known without decoding: the
 // rows just encoded into b).
 func (c *decodeCache[T]) put(b []byte, v T) {
-	if len(c.m) >= rowCacheMax {
+	if len(b) > rowCacheEntryMax {
+		return
+	}
+	if len(c.m) >= rowCacheMax || c.size+len(b) > rowCacheBytes {
 		clear(c.m)
+		c.size = 0
+	}
+	if _, ok := c.m[string(b)]; !ok {
+		c.size += len(b)
 	}
 	c.m[string(b)] = v
 }

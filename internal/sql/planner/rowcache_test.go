@@ -55,6 +55,21 @@ func TestDecodeCache(t *testing.T) {
 	if _, ok := c.m[string([]byte{0xff, 1, 2})]; ok {
 		t.Fatal("a failed decode was cached")
 	}
+	// Bytes past rowCacheEntryMax are decoded, not kept; the keys' bytes
+	// stay under rowCacheBytes.
+	big := make([]byte, rowCacheEntryMax+1)
+	c.put(big, table.Row{})
+	if _, ok := c.m[string(big)]; ok {
+		t.Fatalf("an entry of %d bytes was cached", len(big))
+	}
+	mid := make([]byte, rowCacheEntryMax)
+	for i := range 2 * rowCacheBytes / rowCacheEntryMax {
+		mid[0], mid[1] = byte(i), byte(i>>8)
+		c.put(mid, table.Row{})
+		if c.size > rowCacheBytes {
+			t.Fatalf("%d bytes of keys, bound %d", c.size, rowCacheBytes)
+		}
+	}
 	for i := range rowCacheMax + 10 {
 		if _, err := c.get(enc(int64(i), "x")); err != nil {
 			t.Fatal(err)
