@@ -178,6 +178,13 @@ func NewListState[T any](ctx *OpenContext, name string, opts ...StateOption) *Li
 	return operator.NewListState(ctx.KC, name, codec.For[T](), applyOpts(opts).ttl)
 }
 
+// NewListStateCodec creates a list state named name whose elements c
+// encodes (as NewValueStateCodec: a codec that decodes a fixed layout of
+// bytes without a copy of them).
+func NewListStateCodec[T any](ctx *OpenContext, name string, c codec.Codec[T], opts ...StateOption) *ListState[T] {
+	return operator.NewListState(ctx.KC, name, c, applyOpts(opts).ttl)
+}
+
 // NewMapState creates a map state named name.
 func NewMapState[K comparable, V any](ctx *OpenContext, name string, opts ...StateOption) *MapState[K, V] {
 	return operator.NewMapState(ctx.KC, name, codec.For[K](), codec.For[V](), applyOpts(opts).ttl)

@@ -75,6 +75,9 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if f := fastPredicate(e); f != nil {
 		return f, nil
 	}
+	if f := betweenPredicate(e); f != nil {
+		return f, nil
+	}
 	p, err := Compile(e, opts...)
 	if err != nil {
 		return nil, err

@@ -693,6 +693,20 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			tr.joinPost[j] = post
 		}
 	}
+	// extend: the input is an unshared regular join's pairs, fresh
+	// arrays the join allocates with room for this Calc's row (joinCap):
+	// the output is written into them even when it is wider than the pair
+	// or reads a column after writing it (through a staging buffer).
+	// Only there: other operators' rows may be carved from blocks whose
+	// memory past a row's length is another row's.
+	extend := false
+	if j, ok := f.in.(*RegularJoin); ok && !pushed && !built && tr.exclusive(j) {
+		if tr.joinCap == nil {
+			tr.joinCap = map[*RegularJoin]int{}
+		}
+		tr.joinCap[j] = len(f.exprs)
+		extend = true
+	}
 	if !pushed && !built {
 		var err error
 		if in, err = tr.build(f.in); err != nil {
@@ -751,6 +765,10 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
 		row := new(table.Row)
 		tmp := make([]table.Value, len(computed))
+		var stage []table.Value
+		if extend {
+			stage = make([]table.Value, n)
+		}
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
 			for _, p := range preds {
@@ -758,6 +776,27 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				if err != nil || !ok {
 					return err
 				}
+			}
+			if extend && (!inPlace || n > len(r.Fields)) && n <= cap(r.Fields) {
+				// Staged: every output from the input as it is, then
+				// written over the pair's array.
+				for i, k := range src {
+					if k >= 0 {
+						stage[i] = r.Fields[k]
+						continue
+					}
+					v, err := progs[i](row)
+					if err != nil {
+						return err
+					}
+					stage[i] = v
+				}
+				fs := r.Fields[:n]
+				copy(fs, stage)
+				clear(stage) // keeps nothing alive
+				*row = table.Row{}
+				out.Emit(table.Row{Kind: r.Kind, Fields: fs})
+				return nil
 			}
 			if !inPlace || n > len(r.Fields) {
 				vs := make([]table.Value, n)

@@ -64,7 +64,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
-			lnull: lnull, rnull: rnull}
+			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x]}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
@@ -91,11 +91,21 @@ type regularJoinFn struct {
 	// its own side): an inner side's is dropped without state, an outer
 	// side's is kept and padded.
 	lnull, rnull func(table.Row) bool
+	// lcache, rcache: the decoded rows of each side's state (the inner
+	// join's accumulation reads the other side's rows for every row).
+	lcache, rcache *decodeCache[table.Row]
+	buf            []byte // the encoding of the row processed
+	// outCap: the capacity of the pairs' field arrays (the width of the
+	// Calc above, which writes its rows into them; 0: none).
+	outCap int
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
-	f.left = stream.NewListState[[]byte](ctx, "join-left", f.opts...)
-	f.right = stream.NewListState[[]byte](ctx, "join-right", f.opts...)
+	// The rows are read without a copy (borrowedBytes): the inner join's
+	// accumulation only decodes them; readSide clones the ones it keeps.
+	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
+	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
+	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
 	return nil
 }
 
@@ -110,6 +120,7 @@ func readSide(st *stream.ListState[[]byte], c *table.RowCodec, outer bool) ([]jo
 	bs := st.Get()
 	es := make([]joinEntry, len(bs))
 	for i, b := range bs {
+		b = bytes.Clone(b) // borrowed from the state, which the caller writes
 		if outer {
 			n, k := binary.Uvarint(b)
 			if k <= 0 {
@@ -162,26 +173,36 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	joined := func(a, b []table.Value, kind table.RowKind) table.Row {
 		var r table.Row
-		if leftSide {
-			r = joinRows(a, b, f.nl, f.nr)
-		} else {
-			r = joinRows(b, a, f.nl, f.nr)
+		if !leftSide {
+			a, b = b, a
 		}
+		// With room for the Calc above (outCap, calc.go's joinCap).
+		fs := make([]table.Value, f.nl+f.nr, max(f.nl+f.nr, f.outCap))
+		copy(fs, a)
+		copy(fs[f.nl:], b)
+		r = table.Row{Fields: fs}
 		r.Kind = kind
 		return r
 	}
-	b, err := mine.AppendRow(nil, table.Row{Fields: v.Fields})
+	// b is only read within this call (the state copies what it adds):
+	// one buffer serves every row.
+	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
 	if err != nil {
 		return err
 	}
+	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
 		// The inner join's accumulation: no counts to keep, the pairs
 		// straight from the other side's state (those its condition
 		// accepts).
 		own.Add(b)
+		cache := f.lcache
+		if leftSide {
+			cache = f.rcache
+		}
 		var ferr error
 		other.Range(func(ob []byte) bool {
-			o, err := theirs.Decode(ob)
+			o, err := cache.get(ob)
 			if err != nil {
 				ferr = err
 				return false

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -292,16 +293,25 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 
 // rowList is the encoding of a list of rows in state.
 func encodeRows(c *table.RowCodec, rows []table.Row) ([]byte, error) {
-	b := binary.AppendUvarint(nil, uint64(len(rows)))
+	b, _, err := appendRows(nil, nil, c, rows)
+	return b, err
+}
+
+// appendRows appends the encoding of rows to dst, each row encoded into
+// scratch first (its length goes before it); it returns the bytes and
+// scratch, both to be reused by a caller that keeps neither.
+func appendRows(dst, scratch []byte, c *table.RowCodec, rows []table.Row) ([]byte, []byte, error) {
+	b := binary.AppendUvarint(dst, uint64(len(rows)))
 	for _, r := range rows {
-		e, err := c.AppendRow(nil, table.Row{Fields: r.Fields})
+		e, err := c.AppendRow(scratch[:0], table.Row{Fields: r.Fields})
 		if err != nil {
-			return nil, err
+			return nil, scratch, err
 		}
+		scratch = e
 		b = binary.AppendUvarint(b, uint64(len(e)))
 		b = append(b, e...)
 	}
-	return b, nil
+	return b, scratch, nil
 }
 
 var errBadState = errors.New("planner: corrupt top-n state")
@@ -470,15 +480,26 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
+		// The decoded rows of the states read: a candidate that does not
+		// rank leaves the state as it was, and the next candidate of the
+		// partition reads the same bytes (the rows are never modified:
+		// insertRanked and the RANK path build new slices).
+		cache := newDecodeCache(func(b []byte) ([]table.Row, error) { return decodeRows(rc, b) })
+		var enc, scratch []byte // the encoding of the rows, of a row
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "top", ttl...)
+				// Read without a copy: the bytes are only looked up in
+				// (or decoded into) the cache.
+				st = stream.NewValueStateCodec[[]byte](ctx, "top", borrowedBytes{}, ttl...)
 				return nil
 			},
 			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				old, err := stateRows(st, rc)
-				if err != nil {
-					return err
+				var old []table.Row
+				if b, ok := st.Get(); ok {
+					var err error
+					if old, err = cache.get(b); err != nil {
+						return err
+					}
 				}
 				var rows []table.Row
 				if x.Func == RowNumber {
@@ -509,11 +530,24 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 					oldRanks, _ := x.ranked(old)
 					emitRankDiff(out, withRank, old, oldRanks, rows, ranks)
 				}
-				b, err := encodeRows(rc, rows)
+				// The state and the cache copy the bytes: one buffer
+				// serves every row.
+				var b []byte
+				var err error
+				b, scratch, err = appendRows(enc[:0], scratch, rc, rows)
 				if err != nil {
 					return err
 				}
+				enc = b
 				st.Set(b)
+				// The next candidate reads these bytes: the rows are
+				// known, with r's fields copied (the caller's slice).
+				for i := range rows {
+					if len(r.Fields) > 0 && len(rows[i].Fields) > 0 && &rows[i].Fields[0] == &r.Fields[0] {
+						rows[i].Fields = slices.Clone(r.Fields)
+					}
+				}
+				cache.put(b, rows)
 				return nil
 			},
 		}

@@ -107,6 +107,10 @@ type translator struct {
 	// joinPost: the filters of the Calc over an inner window join that
 	// the join applies before it builds a pair (calc.go, windowjoin.go).
 	joinPost map[*WindowJoin][]func(*table.Row) (bool, error)
+	// joinCap: the width of the rows the Calc over a regular join writes
+	// into the join's pairs (calc.go): the join allocates its pairs with
+	// that capacity, so the Calc's wider rows need no allocation.
+	joinCap map[*RegularJoin]int
 	// prefilters: the pre-filter operators added so far (scanshare.go),
 	// which plans before them did not have: the window-max join's route
 	// keeps the default UID it had then (windowmaxjoin.go).
