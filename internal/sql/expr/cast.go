@@ -120,6 +120,18 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 		return func(v table.Value) (table.Value, error) {
 			return table.TimestampMillis(wallToInstant(int64(v.AsDate())*msPerDay, env.Loc)), nil
 		}, nil
+	case fr == table.RootTime && tr == table.RootTime:
+		// Flink's TimeToTimeCastRule: the same value to a precision no
+		// smaller, else truncated to the target's digits (TRUNCATE_SQL_TIME).
+		p := to.Precision()
+		if p >= from.Precision() || p >= 3 {
+			return func(v table.Value) (table.Value, error) { return v, nil }, nil
+		}
+		unit := int32([]int{1000, 100, 10}[p])
+		return func(v table.Value) (table.Value, error) {
+			ms := v.AsTime()
+			return table.Time(ms - ms%unit), nil
+		}, nil
 	case from.IsTimestamp() && (tr == table.RootDate || tr == table.RootTime || to.IsTimestamp()):
 		ltzIn, ltzOut := fr == table.RootTimestampLTZ, tr == table.RootTimestampLTZ
 		p := to.Precision()
@@ -380,7 +392,7 @@ func textFunc(t table.Type, env *Env) (func(table.Value) string, error) {
 	case table.RootTime:
 		p := t.Precision()
 		return func(v table.Value) string {
-			return string(table.AppendTimeOfDay(nil, int64(v.AsTime())*1e6, p))
+			return string(table.AppendTimePrec(nil, v.AsTime(), p))
 		}, nil
 	case table.RootTimestamp, table.RootTimestampLTZ:
 		p, ltz := t.Precision(), t.Root() == table.RootTimestampLTZ

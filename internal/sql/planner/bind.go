@@ -465,7 +465,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		case "DATE":
 			t = table.DateType()
 		case "TIME":
-			t = table.TimeType(0)
+			// Typed by its digits as Calcite's parseTimeLiteral does
+			// (TIME '12:34:56.5' is TIME(1)), at most TIME(3), Calcite's
+			// largest TIME precision (milliseconds, as the values).
+			t = table.TimeType(min(literalFracDigits(x.Value), 3))
 		case "TIMESTAMP":
 			t = table.TimestampType(literalFracDigits(x.Value))
 		case "TIMESTAMP_LTZ":

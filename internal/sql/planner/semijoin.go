@@ -472,7 +472,18 @@ func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, r
 		if err != nil {
 			return nil, 0, errAt(at, "IN compares %s with %s: %v", lt, rt, err)
 		}
-		return p.withExpr(n, s, nil, c)
+		n, i, err = p.withExpr(n, s, nil, c)
+		if err != nil {
+			return nil, 0, err
+		}
+		// A cast that the types before branch sqltypes did not need (a
+		// TIMESTAMP(0) literal's column was TIMESTAMP(3), a FLOAT sum
+		// DOUBLE): its Calc, only a hidden cast column, takes a UID of the
+		// cast namespace (calc.go), so the stateful operators keep the
+		// numbers of those plans. Other casts (INT with BIGINT) were
+		// there before and keep their sql-<n> numbers.
+		n.(*Calc).implicit = castNewSinceSQLTypes(t, ct)
+		return n, i, nil
 	}
 	var err error
 	if l, li, err = cast(l, ls, li); err != nil {
@@ -482,6 +493,26 @@ func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, r
 		return nil, nil, 0, 0, err
 	}
 	return l, r, li, ri, nil
+}
+
+// castNewSinceSQLTypes reports whether a cast from to to is one that the
+// types before branch sqltypes made unneeded: TIMESTAMP of one precision to
+// another (TIMESTAMP literals were TIMESTAMP(3)) or FLOAT to DOUBLE (FLOAT
+// sums and averages were DOUBLE); or TIME of one precision to another,
+// which failed before. A declared column of such a type needed
+// the cast before too; its plan's later UIDs shift (DESIGN.md §7).
+func castNewSinceSQLTypes(from, to table.Type) bool {
+	switch {
+	case from.Root() == table.RootTimestamp && to.Root() == table.RootTimestamp:
+		return from.Precision() != to.Precision()
+	case from.Root() == table.RootFloat && to.Root() == table.RootDouble:
+		return true
+	case from.Root() == table.RootTime && to.Root() == table.RootTime:
+		// No cast between TIME precisions existed before branch sqlleft
+		// (IN refused them), and TIME literals were TIME(0).
+		return from.Precision() != to.Precision()
+	}
+	return false
 }
 
 // inOperands are the values IN compares: the elements of a row (a, b) or
