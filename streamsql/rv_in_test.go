@@ -8,5 +8,8 @@ CREATE VIEW a AS SELECT id, CAST(TIMESTAMPADD(MILLISECOND, ms, TIMESTAMP '2020-0
 CREATE VIEW b AS SELECT id, TIME '12:00:00.5' AS l FROM t;
 SELECT a.id, a.t0 IN (TIME '12:00:00.5', TIME '13:00:00') AS x, a.t0 IN (SELECT l FROM b) AS y, a.t0 = TIME '12:00:00' AS z FROM a`
 	out, _, err := runValuesScript(t, `{"id":1,"ms":500}`+"\n"+`{"id":2,"ms":0}`+"\n", q)
-	t.Logf("err=%v\n%s", err, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows(t, q, out, "+I | 1 | TRUE | TRUE | FALSE", "+I | 2 | FALSE | FALSE | TRUE")
 }

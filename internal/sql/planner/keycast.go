@@ -12,8 +12,10 @@ import (
 // do the joins here: the narrower side's key column is cast in place by a
 // Calc below the join (keyCastCalc), the join pairs rows by equal values
 // of the common type, and, where the join's output shows that side's
-// columns, a Calc above casts the column back to its own type
-// (castBackCalc), lossless since its values came from that type. Both
+// columns, a Calc above gives the column back its own type (castBackCalc:
+// a cast for numbers, exact since their values came from that type; only
+// the type for TIME, TIMESTAMP and VARCHAR, whose key cast kept the value,
+// so a TIME(0) holding milliseconds keeps them: keptByKeyCast). Both
 // Calcs are marked implicit: they take UIDs of their own namespace
 // (calc.go), so the stateful operators keep the UIDs a plan without the
 // casts gives. Types without a common type to which both implicitly cast
@@ -123,7 +125,11 @@ func keyCastCalc(n Node, casts map[int]table.Type) (Node, error) {
 
 // castBackCalc is an implicit Calc over n whose columns are want (n's,
 // some of a wider type): the columns whose type differs are cast to
-// want's; n itself when none does.
+// want's; n itself when none does. A column whose key cast kept its value
+// as it was (keptByKeyCast: TIME(0) to TIME(1)) is only given its own type
+// back, not cast: a TIME(0) may hold milliseconds (CAST(ts AS TIME) keeps
+// them, as Flink does), and casting 12:00:00.500 back to TIME(0) would
+// truncate the row's own value to 12:00:00 (review of branch sqlleft).
 func castBackCalc(n Node, want []Col) (Node, error) {
 	have := n.Cols()
 	es := make([]expr.Expr, len(have))
@@ -131,15 +137,44 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 	for i, c := range have {
 		es[i] = expr.ColumnRef(i, c.Name, c.Type)
 		if !c.Type.EqualIgnoringNull(want[i].Type) {
+			same = false
+			if keptByKeyCast(want[i].Type, c.Type) {
+				es[i] = expr.ColumnRef(i, c.Name, want[i].Type.WithNullable(c.Type.Nullable()))
+				continue
+			}
 			e, err := expr.NewCast(es[i], want[i].Type, false)
 			if err != nil {
 				return nil, err
 			}
-			es[i], same = e, false
+			es[i] = e
 		}
 	}
 	if same {
 		return n, nil
 	}
 	return &Calc{In: n, Exprs: es, cols: want, implicit: true}, nil
+}
+
+// keptByKeyCast reports whether the implicit cast of a key from type from
+// to its common type to leaves a value as the row had it, so that the
+// column needs no cast back above the join, only its type: a TIME or a
+// VARCHAR or VARBINARY to a wider one of its kind (the same value), and a
+// TIMESTAMP(p) or TIMESTAMP_LTZ(p) to a larger precision (the value's
+// digits up to that precision, all of them for a value of p digits).
+// Casting these back would cut a value holding more digits or characters
+// than its type says (a TIME(0) with milliseconds) to its type's. Numbers
+// change their representation (INT to BIGINT, FLOAT to DOUBLE, DECIMAL
+// scales) and are cast back, exactly since common types that round a
+// side are refused (roundsTo).
+func keptByKeyCast(from, to table.Type) bool {
+	if from.Root() != to.Root() {
+		return false
+	}
+	switch from.Root() {
+	case table.RootTime, table.RootTimestamp, table.RootTimestampLTZ:
+		return to.Precision() >= from.Precision()
+	case table.RootVarChar, table.RootVarBinary:
+		return to.Length() >= from.Length()
+	}
+	return false
 }
