@@ -41,6 +41,8 @@ CREATE VIEW v AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS ts F
 CREATE VIEW sf AS SELECT k, SUM(f) AS s FROM t GROUP BY k;
 CREATE VIEW tl AS SELECT k, TIME '00:00:00.5' AS tm FROM t;
 CREATE VIEW tv AS SELECT k, CAST(CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS TIME) AS tm FROM t;
+CREATE VIEW v6 AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(6)) AS ts, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(0)) AS ts0 FROM t;
+CREATE VIEW ml AS SELECT k, MAX(ts) AS ts FROM lit GROUP BY k;
 `
 	sets := []string{
 		// A FLOAT aggregate into a DOUBLE column, then more state.
@@ -82,6 +84,23 @@ INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 		// IN and joined to a TIME(0) column.
 		`INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv WHERE tv.tm IN (SELECT tm FROM tl) GROUP BY tv.k;
 INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv JOIN tl ON tv.tm = tl.tm GROUP BY tv.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// IN operands whose cast main's build made too (sql-<n>) or not
+		// (sql-cast-<n>), by where their types came from (branch
+		// sqlleft2): a literal's column (TIMESTAMP(3) then) IN a
+		// TIMESTAMP(6) one, a MAX of a literal's column IN a TIMESTAMP(3)
+		// one, a FLOAT sum (DOUBLE then) IN a declared DOUBLE, a declared
+		// FLOAT IN a DOUBLE.
+		`INSERT INTO on2 SELECT lit.k, COUNT(*) FROM lit WHERE lit.ts IN (SELECT ts FROM v6) GROUP BY lit.k;
+INSERT INTO on2 SELECT ml.k, COUNT(*) FROM ml WHERE ml.ts IN (SELECT ts FROM v) GROUP BY ml.k;
+INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT d FROM t) GROUP BY sf.k;
+INSERT INTO on2 SELECT t.k, COUNT(*) FROM t WHERE t.f IN (SELECT d FROM t) GROUP BY t.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Comparisons main's build cast that need no cast now: a FLOAT sum
+		// IN a declared FLOAT, a declared TIMESTAMP(0) IN a literal's
+		// column.
+		`INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT f FROM t) GROUP BY sf.k;
+INSERT INTO on2 SELECT v6.k, COUNT(*) FROM v6 WHERE v6.ts0 IN (SELECT ts FROM lit) GROUP BY v6.k;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 	}
 	var b strings.Builder

@@ -477,7 +477,11 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return nil, errAt(x, "%s literals are not supported yet", x.Type)
 		}
 		c, err := expr.NewCast(expr.StrLit(x.Value), t.NotNull(), false)
-		return c, wrapAt(x, err)
+		if err != nil {
+			return nil, wrapAt(x, err)
+		}
+		c.(*expr.Cast).Literal = true
+		return c, nil
 	case *parser.IntervalLit:
 		months, ms, ym, err := intervalParts(x)
 		if err != nil {

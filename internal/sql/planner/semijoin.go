@@ -454,21 +454,41 @@ func castBackOuter(n Node, s *scope, orig map[int]table.Type) (Node, error) {
 // commonKey casts the IN pair (l's column li, r's column ri) to their
 // common type when they differ (new hidden columns), or reports that they
 // cannot be compared.
+//
+// UIDs: the hidden columns' Calcs follow main's build before branch
+// sqltypes (683dc02, whose savepoints today's plans restore; DESIGN.md §7),
+// by the types it gave the operands (oldType: a TIMESTAMP literal's column
+// was TIMESTAMP(3), a FLOAT sum DOUBLE), not by the pair of types, which
+// does not tell a declared FLOAT from a FLOAT sum. A side that build cast
+// too (INT with BIGINT, a declared FLOAT with DOUBLE) keeps its sql-<n>
+// Calc; a cast it did not make (a literal's TIMESTAMP(0) column with a
+// TIMESTAMP(3) one) is implicit, its Calc of the cast namespace (calc.go);
+// and a side it cast that needs no cast now (a declared FLOAT with a FLOAT
+// sum) gets a hidden copy of the column instead, so its Calc still takes
+// the number the cast's did. The stateful operators keep their numbers.
 func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, rs *scope, ri int) (Node, Node, int, int, error) {
 	lt, rt := l.Cols()[li].Type, r.Cols()[ri].Type
-	if lt.EqualIgnoringNull(rt) {
-		return l, r, li, ri, nil
-	}
-	ct, ok := table.CommonType(lt, rt)
-	if !ok {
-		return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
-	}
-	cast := func(n Node, s *scope, i int) (Node, int, error) {
-		t := n.Cols()[i].Type
-		if t.EqualIgnoringNull(ct) {
-			return n, i, nil
+	ct := lt
+	if !lt.EqualIgnoringNull(rt) {
+		var ok bool
+		if ct, ok = table.CommonType(lt, rt); !ok {
+			return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
 		}
-		c, err := expr.NewCast(expr.ColumnRef(i, n.Cols()[i].Name, t), ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
+	}
+	ol, or := oldType(l, li), oldType(r, ri)
+	hidden := func(n Node, s *scope, i int, old table.Type) (Node, int, error) {
+		t := n.Cols()[i].Type
+		// wasCast: false also where that build could not compare the
+		// two (TIME of two precisions): no Calc either.
+		wasCast, _ := castBeforeSQLTypes(old, ol, or)
+		ref := expr.ColumnRef(i, n.Cols()[i].Name, t)
+		if t.EqualIgnoringNull(ct) {
+			if !wasCast {
+				return n, i, nil
+			}
+			return p.withExpr(n, s, nil, ref)
+		}
+		c, err := expr.NewCast(ref, ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
 		if err != nil {
 			return nil, 0, errAt(at, "IN compares %s with %s: %v", lt, rt, err)
 		}
@@ -476,43 +496,17 @@ func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, r
 		if err != nil {
 			return nil, 0, err
 		}
-		// A cast that the types before branch sqltypes did not need (a
-		// TIMESTAMP(0) literal's column was TIMESTAMP(3), a FLOAT sum
-		// DOUBLE): its Calc, only a hidden cast column, takes a UID of the
-		// cast namespace (calc.go), so the stateful operators keep the
-		// numbers of those plans. Other casts (INT with BIGINT) were
-		// there before and keep their sql-<n> numbers.
-		n.(*Calc).implicit = castNewSinceSQLTypes(t, ct)
+		n.(*Calc).implicit = !wasCast
 		return n, i, nil
 	}
 	var err error
-	if l, li, err = cast(l, ls, li); err != nil {
+	if l, li, err = hidden(l, ls, li, ol); err != nil {
 		return nil, nil, 0, 0, err
 	}
-	if r, ri, err = cast(r, rs, ri); err != nil {
+	if r, ri, err = hidden(r, rs, ri, or); err != nil {
 		return nil, nil, 0, 0, err
 	}
 	return l, r, li, ri, nil
-}
-
-// castNewSinceSQLTypes reports whether a cast from to to is one that the
-// types before branch sqltypes made unneeded: TIMESTAMP of one precision to
-// another (TIMESTAMP literals were TIMESTAMP(3)) or FLOAT to DOUBLE (FLOAT
-// sums and averages were DOUBLE); or TIME of one precision to another,
-// which failed before. A declared column of such a type needed
-// the cast before too; its plan's later UIDs shift (DESIGN.md §7).
-func castNewSinceSQLTypes(from, to table.Type) bool {
-	switch {
-	case from.Root() == table.RootTimestamp && to.Root() == table.RootTimestamp:
-		return from.Precision() != to.Precision()
-	case from.Root() == table.RootFloat && to.Root() == table.RootDouble:
-		return true
-	case from.Root() == table.RootTime && to.Root() == table.RootTime:
-		// No cast between TIME precisions existed before branch sqlleft
-		// (IN refused them), and TIME literals were TIME(0).
-		return from.Precision() != to.Precision()
-	}
-	return false
 }
 
 // inOperands are the values IN compares: the elements of a row (a, b) or
