@@ -102,6 +102,13 @@ INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 		`INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT f FROM t) GROUP BY sf.k;
 INSERT INTO on2 SELECT v6.k, COUNT(*) FROM v6 WHERE v6.ts0 IN (SELECT ts FROM lit) GROUP BY v6.k;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Sinks' casts main's build made too (a MAX of a declared FLOAT
+		// into DOUBLE, of a declared TIMESTAMP(0) into TIMESTAMP(3); a
+		// column of one, whose Calc fuses with the one below): sql-<n>.
+		`INSERT INTO od SELECT k, MAX(f) FROM t GROUP BY k;
+INSERT INTO ots SELECT k, MAX(ts0) FROM v6 GROUP BY k;
+INSERT INTO od SELECT k, f FROM t;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 	}
 	var b strings.Builder
 	for i, set := range sets {
