@@ -34,12 +34,14 @@ func oldType(n Node, i int) table.Type {
 func oldTypeOf(n Node, i int) (table.Type, bool) {
 	switch x := n.(type) {
 	case *Calc:
-		return oldExprType(x.In, x.Exprs[i])
+		if i < len(x.Exprs) {
+			return oldExprType(x.In, x.Exprs[i])
+		}
 	case *GroupAgg:
-		return oldAggOutType(x.In, x.Keys, 0, x.Aggs, i)
+		return oldAggOutType(x.In, x.Keys, 0, x.Aggs, i, x.cols[i].Type)
 	case *WindowAgg:
 		// The keys, window_start, window_end, window_time, the aggregates.
-		return oldAggOutType(x.In, x.Keys, 3, x.Aggs, i)
+		return oldAggOutType(x.In, x.Keys, 3, x.Aggs, i, x.cols[i].Type)
 	case *RegularJoin:
 		if nl := len(x.L.Cols()); i >= nl {
 			return oldType(x.R, i-nl), true
@@ -84,16 +86,16 @@ func oldExprType(in Node, e expr.Expr) (table.Type, bool) {
 
 // oldAggOutType is the old type of output column i of an aggregation over
 // in: the keys, skip window columns, the aggregates.
-func oldAggOutType(in Node, keys []int, skip int, aggs []AggCall, i int) (table.Type, bool) {
+func oldAggOutType(in Node, keys []int, skip int, aggs []AggCall, i int, out table.Type) (table.Type, bool) {
 	if i < len(keys) {
 		return oldType(in, keys[i]), true
 	}
 	i -= len(keys) + skip
-	if i < 0 || i >= len(aggs) {
+	if i < 0 || i >= len(aggs) || !aggs[i].F.ResultType().WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(out.WithTimeAttr(table.NoTimeAttr)) {
 		return table.Type{}, false
 	}
 	a := aggs[i]
-	res := a.F.ResultType()
+	res := a.F.ResultType().WithTimeAttr(table.NoTimeAttr)
 	name := strings.ToUpper(a.F.Name())
 	switch {
 	case res.Root() == table.RootFloat && (strings.HasPrefix(name, "SUM") || strings.HasPrefix(name, "AVG")):
