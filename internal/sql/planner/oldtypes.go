@@ -19,8 +19,10 @@ import (
 
 // oldType is the type column i of n had in main's build before branch
 // sqltypes: followed through column references, aggregation keys, MIN,
-// MAX, FIRST_VALUE and LAST_VALUE and the sides of joins to the literal or
-// FLOAT sum it came from; any other column (a table's, a CAST's, a
+// MAX, FIRST_VALUE and LAST_VALUE, the sides of joins (regular, interval,
+// window, lookup, temporal), UNION ALL (the common type of its inputs')
+// and VALUES (the common type of its rows') to the literal or FLOAT sum
+// it came from; any other column (a table's, a CAST's, a
 // function's) had the type it has now.
 func oldType(n Node, i int) table.Type {
 	now := n.Cols()[i].Type
@@ -43,10 +45,39 @@ func oldTypeOf(n Node, i int) (table.Type, bool) {
 		// The keys, window_start, window_end, window_time, the aggregates.
 		return oldAggOutType(x.In, x.Keys, 3, x.Aggs, i, x.cols[i].Type)
 	case *RegularJoin:
-		if nl := len(x.L.Cols()); i >= nl {
-			return oldType(x.R, i-nl), true
+		return oldJoinSides(x.L, x.R, i)
+	case *IntervalJoin:
+		return oldJoinSides(x.L, x.R, i)
+	case *WindowJoin:
+		// SEMI and ANTI give the left columns only.
+		return oldJoinSides(x.L, x.R, i)
+	case *LookupJoin:
+		return oldJoinSides(x.L, x.R, i)
+	case *TemporalJoin:
+		return oldJoinSides(x.L, x.R, i)
+	case *Correlate:
+		if i < len(x.In.Cols()) {
+			return oldType(x.In, i), true
 		}
-		return oldType(x.L, i), true
+	case *OverAgg:
+		if i < len(x.In.Cols()) {
+			return oldType(x.In, i), true
+		}
+	case *Union:
+		// The common type of the inputs' old types; an input's Calc that
+		// only casts it to the union's types (unionCast) is looked through.
+		ts := make([]table.Type, len(x.Ins))
+		for k, in := range x.Ins {
+			if c, ok := in.(*Calc); ok && c.unionCast {
+				in = c.In
+			}
+			ts[k] = oldType(in, i)
+		}
+		return table.CommonType(ts...)
+	case *Values:
+		if i < len(x.old) {
+			return x.old[i], true
+		}
 	case *SemiJoin:
 		if i < len(x.L.Cols()) {
 			return oldType(x.L, i), true
@@ -61,6 +92,44 @@ func oldTypeOf(n Node, i int) (table.Type, bool) {
 		return oldType(x.In, i), true
 	}
 	return table.Type{}, false
+}
+
+// oldJoinSides is the old type of column i of a join of l and r whose
+// output is l's columns, then r's.
+func oldJoinSides(l, r Node, i int) (table.Type, bool) {
+	if nl := len(l.Cols()); i >= nl {
+		if r == nil || i-nl >= len(r.Cols()) {
+			return table.Type{}, false
+		}
+		return oldType(r, i-nl), true
+	}
+	return oldType(l, i), true
+}
+
+// oldValuesTypes is, per column of VALUES rows (bound, before the cast to
+// the column's common type), the common type of the rows' old types.
+func oldValuesTypes(rows [][]expr.Expr) []table.Type {
+	if len(rows) == 0 {
+		return nil
+	}
+	out := make([]table.Type, len(rows[0]))
+	for j := range out {
+		ts := make([]table.Type, len(rows))
+		for i, r := range rows {
+			ts[i] = r[j].Type()
+			if _, col := r[j].(*expr.Column); !col {
+				if t, ok := oldExprType(nil, r[j]); ok {
+					ts[i] = t.WithNullable(r[j].Type().Nullable())
+				}
+			}
+		}
+		t, ok := table.CommonType(ts...)
+		if !ok {
+			return nil
+		}
+		out[j] = t
+	}
+	return out
 }
 
 // oldExprType is the old type of e, an expression over in's columns.
