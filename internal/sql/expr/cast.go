@@ -63,12 +63,35 @@ func castErr(v table.Value, to table.Type) error {
 	return fmt.Errorf("%w: cannot cast %s to %s", errCast, s, to.AsNullable())
 }
 
+// widens reports whether to is from's kind with no smaller length or
+// precision: VARCHAR(n) to VARCHAR(m >= n), VARBINARY the same,
+// TIMESTAMP(p) to TIMESTAMP(q >= p), TIMESTAMP_LTZ the same.
+func widens(from, to table.Type) bool {
+	if from.Root() != to.Root() {
+		return false
+	}
+	switch from.Root() {
+	case table.RootVarChar, table.RootVarBinary:
+		return to.Length() >= from.Length()
+	case table.RootTimestamp, table.RootTimestampLTZ:
+		return to.Precision() >= from.Precision()
+	}
+	return false
+}
+
 func castFunc(from, to table.Type, env *Env) (castFn, error) {
 	fr, tr := from.Root(), to.Root()
 	if fr == table.RootNull {
 		return func(table.Value) (table.Value, error) { return table.Null, nil }, nil
 	}
 	if from.EqualIgnoringNull(to) && tr != table.RootTimestamp {
+		return func(v table.Value) (table.Value, error) { return v, nil }, nil
+	}
+	if widens(from, to) {
+		// Flink: a cast to a wider type of the same kind is the identity
+		// (no trim of a VARCHAR, no truncation of a TIMESTAMP's fraction,
+		// as TIME below), so a value holding more than its declared type
+		// (sources do not cut it) keeps it.
 		return func(v table.Value) (table.Value, error) { return v, nil }, nil
 	}
 	switch {

@@ -157,12 +157,14 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 
 // keptByKeyCast reports whether the implicit cast of a key from type from
 // to its common type to leaves a value as the row had it, so that the
-// column needs no cast back above the join, only its type: a TIME or a
-// VARCHAR or VARBINARY to a wider one of its kind (the same value), and a
-// TIMESTAMP(p) or TIMESTAMP_LTZ(p) to a larger precision (the value's
-// digits up to that precision, all of them for a value of p digits).
-// Casting these back would cut a value holding more digits or characters
-// than its type says (a TIME(0) with milliseconds) to its type's. Numbers
+// column needs no cast back above the join, only its type: a TIME, a
+// VARCHAR, a VARBINARY, a TIMESTAMP(p) or a TIMESTAMP_LTZ(p) to a wider
+// one of its kind. Such a cast is the identity, as in Flink (expr's
+// widens; TIME's TimeToTimeCastRule), so a value holding more digits or
+// characters than its type says (sources do not cut them: a VARCHAR(3)
+// holding 'abcdefg', a TIME(0) with milliseconds) is neither cut below
+// the join nor above it: the row's own value comes out (review of branch
+// sqlleft2: the key cast cut 'abcdefg' to the common VARCHAR(5)). Numbers
 // change their representation (INT to BIGINT, FLOAT to DOUBLE, DECIMAL
 // scales) and are cast back, exactly since common types that round a
 // side are refused (roundsTo).
