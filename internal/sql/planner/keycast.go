@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/table"
 )
@@ -66,32 +68,79 @@ func roundsTo(from, to table.Type) bool {
 
 // keyCasts is, for the key pairs (lkeys[i] of l, rkeys[i] of r) whose
 // types differ, the type each side's column is cast to (by column index;
-// a side that already has the common type has no entry). bad is the first
-// pair without a common type, -1 for none.
-func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type, bad int) {
+// a side that already has the common type has no entry). A column in
+// several pairs (a.id = b.x AND a.id = b.y) is cast once, to the common
+// type of all the columns it is compared with, and so are they (review of
+// branch sqlleft2: each pair cast it to its own common type and the map
+// kept the last, so the other pair compared two types and never matched).
+// bad is the first pair without a common type that keeps both sides'
+// values, -1 for none; shared reports that its pair alone had one, and
+// the column's other pairs made it round (INT compared with a BIGINT and
+// a DOUBLE: the BIGINT as DOUBLE).
+func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type, bad int, shared bool) {
+	plain := func(t table.Type) table.Type { return t.WithTimeAttr(table.NoTimeAttr) }
+	tl, tr := map[int]table.Type{}, map[int]table.Type{}
 	for i := range lkeys {
 		lt, rt := l[lkeys[i]], r[rkeys[i]]
-		c, cast, ok := keyCommonType(lt, rt)
-		if !ok {
-			return nil, nil, i
+		if _, _, ok := keyCommonType(lt, rt); !ok {
+			return nil, nil, i, false
 		}
-		if !cast {
-			continue
+		tl[lkeys[i]], tr[rkeys[i]] = plain(lt).AsNullable(), plain(rt).AsNullable()
+	}
+	// The common type of each column's pairs, to a fixpoint (a chain of
+	// shared columns takes one type).
+	for changed, n := true, 0; changed && n <= len(lkeys); n++ {
+		changed = false
+		for i := range lkeys {
+			a, b := tl[lkeys[i]], tr[rkeys[i]]
+			if a.EqualIgnoringNull(b) {
+				continue
+			}
+			c, ok := table.CommonType(a, b)
+			if !ok {
+				return nil, nil, i, true
+			}
+			tl[lkeys[i]], tr[rkeys[i]], changed = c, c, true
 		}
-		if !lt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+	}
+	exact := func(from, to table.Type) bool {
+		from = plain(from)
+		return from.EqualIgnoringNull(to) ||
+			(table.SupportsImplicitCast(from.AsNullable(), to) && !roundsTo(from, to))
+	}
+	for i := range lkeys {
+		lt, rt := l[lkeys[i]], r[rkeys[i]]
+		c := tl[lkeys[i]]
+		if !c.EqualIgnoringNull(tr[rkeys[i]]) || !exact(lt, c) || !exact(rt, c) {
+			return nil, nil, i, true
+		}
+		if !plain(lt).EqualIgnoringNull(c) {
 			if lc == nil {
 				lc = map[int]table.Type{}
 			}
 			lc[lkeys[i]] = c.WithNullable(lt.Nullable())
 		}
-		if !rt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+		if !plain(rt).EqualIgnoringNull(c) {
 			if rc == nil {
 				rc = map[int]table.Type{}
 			}
 			rc[rkeys[i]] = c.WithNullable(rt.Nullable())
 		}
 	}
-	return lc, rc, -1
+	return lc, rc, -1, false
+}
+
+// sharedKeyHint is the end of the message refusing pair i of keyCasts
+// when shared: the other pairs of its columns.
+func sharedKeyHint(lcol, rcol func(int) string, lkeys, rkeys []int, i int) string {
+	var with []string
+	for k := range lkeys {
+		if k != i && (lkeys[k] == lkeys[i] || rkeys[k] == rkeys[i]) {
+			with = append(with, lcol(lkeys[k])+" = "+rcol(rkeys[k]))
+		}
+	}
+	return ", compared together with " + strings.Join(with, " and ") +
+		": no common type keeps all their values (one of them would round), so the comparisons cannot be made on one key type; CAST the columns to one type explicitly"
 }
 
 func colTypes(cs []Col) []table.Type {

@@ -185,7 +185,11 @@ func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 	// narrower group key is cast in place below the join and back above
 	// it (keycast.go), as scalarJoin does for the rows of a query that
 	// does not aggregate.
-	lcast, rcast, bad := keyCasts(colTypes(in.Cols()), colTypes(ps.r.Cols()), lkeys, rkeysOf(len(lkeys)))
+	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(ps.r.Cols()), lkeys, rkeysOf(len(lkeys)))
+	if i := bad; i >= 0 && shared {
+		return nil, 0, errAt(ps.sq, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(ps.r)(i),
+			sharedKeyHint(colName(in), colName(ps.r), lkeys, rkeysOf(len(lkeys)), i))
+	}
 	if i := bad; i >= 0 {
 		return nil, 0, errAt(ps.sq, "the correlated columns `%s` (%s) and `%s` (%s) have no common type: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, ps.r.Cols()[i].Name, ps.r.Cols()[i].Type)
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
@@ -407,7 +408,11 @@ func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (No
 // types in's cast columns had (nil when none was cast), which
 // castBackOuter restores over the join.
 func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *scope, rkeys []int) (Node, Node, map[int]table.Type, error) {
-	lcast, rcast, bad := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
+	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
+	if i := bad; i >= 0 && shared {
+		return nil, nil, nil, errAt(at, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(r)(rkeys[i]),
+			sharedKeyHint(colName(in), colName(r), lkeys, rkeys, i))
+	}
 	if i := bad; i >= 0 {
 		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)
 	}
@@ -434,6 +439,18 @@ func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *
 		}
 	}
 	return in, r, orig, nil
+}
+
+// colName describes n's column i for a message: `name` (TYPE), only the
+// type for a column the planner named ($k0).
+func colName(n Node) func(int) string {
+	return func(i int) string {
+		c := n.Cols()[i]
+		if strings.HasPrefix(c.Name, "$") {
+			return "a column of type " + c.Type.String()
+		}
+		return "`" + c.Name + "` (" + c.Type.String() + ")"
+	}
 }
 
 // castBackOuter casts the outer columns that castCorrelated cast (orig:
