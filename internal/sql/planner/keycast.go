@@ -16,8 +16,11 @@ import (
 // of the common type, and, where the join's output shows that side's
 // columns, a Calc above gives the column back its own type (castBackCalc:
 // a cast for numbers, exact since their values came from that type; only
-// the type for TIME, TIMESTAMP and VARCHAR, whose key cast kept the value,
-// so a TIME(0) holding milliseconds keeps them: keptByKeyCast). Both
+// the type for TIME, TIMESTAMP, VARCHAR and VARBINARY, whose key cast to a
+// wider one is the identity, so a TIME(0) holding milliseconds or a
+// VARCHAR(3) holding 'abcdefg' keeps them: keptByKeyCast). A column in
+// several key pairs is cast once, to the common type of all of them
+// (keyCasts). Both
 // Calcs are marked implicit: they take UIDs of their own namespace
 // (calc.go), so the stateful operators keep the UIDs a plan without the
 // casts gives. Types without a common type to which both implicitly cast
