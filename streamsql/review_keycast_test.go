@@ -160,6 +160,26 @@ func TestKeyCastKeepsOversizeTimestamp(t *testing.T) {
 	wantRows(t, q, out, "+I | 2020-01-01 00:00:00.123456")
 }
 
+// TestCharKeyNotPaddedBack: a CHAR(3) key holding 'ab' (sources do not
+// pad it) joined with a VARCHAR(5) is compared as VARCHAR(5) and comes
+// out as the row had it, not padded to 'ab ' by a cast back to CHAR(3).
+func TestCharKeyNotPaddedBack(t *testing.T) {
+	data := `{"id":1,"c":"ab","s":"ab"}` + "\n"
+	ddl := `CREATE TABLE t (id INT, c CHAR(3), s VARCHAR(5)) WITH ('connector' = 'values');
+`
+	for _, c := range []struct{ q, want string }{
+		{"SELECT c, CHAR_LENGTH(c) FROM t", "+I | ab | 2"},
+		{"SELECT a.c, CHAR_LENGTH(a.c) FROM t a JOIN t b ON a.c = b.s", "+I | ab | 2"},
+		{"SELECT a.c, CHAR_LENGTH(a.c) FROM t a WHERE EXISTS (SELECT 1 FROM t b WHERE b.s = a.c)", "+I | ab | 2"},
+	} {
+		out, _, err := runValuesScript(t, data, ddl+c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		wantRows(t, c.q, out, c.want)
+	}
+}
+
 // TestOneColumnTwoKeyTypes: a column compared with two columns of
 // different types (a.id INT = b.x BIGINT AND a.id = b.y DOUBLE). Before,
 // keyCasts cast the column once per pair and kept the last cast (DOUBLE),
