@@ -17,7 +17,9 @@ import (
 // TestImplicitCastSQLUIDs runs statement sets whose plans need implicit
 // casts since FLOAT aggregates are FLOAT and TIMESTAMP literals are typed
 // by their digits (a FLOAT or TIMESTAMP(0) into a DOUBLE or TIMESTAMP(3)
-// column, join and correlated keys of different precision) and compares
+// column, join and correlated keys of different precision, IN operands
+// of a literal's column or a FLOAT sum, a TIME literal with a fraction,
+// TIME(0) before) and compares
 // the UIDs of their operators with testdata/implicit_cast_uids.txt,
 // recorded by main's binary before those types (683dc02's tree, where the
 // same statements needed no cast): a savepoint of that binary restores
@@ -37,6 +39,10 @@ CREATE TABLE on2 (k INT, n BIGINT) WITH ('connector' = 'blackhole');
 CREATE VIEW lit AS SELECT k, TIMESTAMP '2020-01-01 00:00:00' AS ts FROM t;
 CREATE VIEW v AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS ts FROM t;
 CREATE VIEW sf AS SELECT k, SUM(f) AS s FROM t GROUP BY k;
+CREATE VIEW tl AS SELECT k, TIME '00:00:00.5' AS tm FROM t;
+CREATE VIEW tv AS SELECT k, CAST(CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(3)) AS TIME) AS tm FROM t;
+CREATE VIEW v6 AS SELECT k, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(6)) AS ts, CAST(TO_TIMESTAMP_LTZ(ms, 3) AS TIMESTAMP(0)) AS ts0 FROM t;
+CREATE VIEW ml AS SELECT k, MAX(ts) AS ts FROM lit GROUP BY k;
 `
 	sets := []string{
 		// A FLOAT aggregate into a DOUBLE column, then more state.
@@ -55,6 +61,53 @@ INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 		// Correlated EXISTS and scalar subqueries on a literal's column.
 		`INSERT INTO on2 SELECT v.k, COUNT(*) FROM v WHERE EXISTS (SELECT 1 FROM lit WHERE lit.ts = v.ts) GROUP BY v.k;
 INSERT INTO on2 SELECT lit.k, (SELECT COUNT(*) FROM v WHERE v.ts = lit.ts) FROM lit;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// IN subqueries comparing a literal's column with TIMESTAMP(3),
+		// on either side, uncorrelated and correlated, of a row.
+		`INSERT INTO on2 SELECT v.k, COUNT(*) FROM v WHERE v.ts IN (SELECT ts FROM lit) GROUP BY v.k;
+INSERT INTO on2 SELECT lit.k, COUNT(*) FROM lit WHERE lit.ts NOT IN (SELECT ts FROM v WHERE ts IS NOT NULL) AND lit.ts IS NOT NULL GROUP BY lit.k;
+INSERT INTO on2 SELECT v.k, COUNT(*) FROM v WHERE v.ts IN (SELECT lit.ts FROM lit WHERE lit.k = v.k) GROUP BY v.k;
+INSERT INTO on2 SELECT lit.k, COUNT(*) FROM lit WHERE (lit.k, lit.ts) IN (SELECT k, ts FROM v) GROUP BY lit.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// IN subqueries comparing a FLOAT sum with DOUBLE, and an INT
+		// with a BIGINT (a cast before these types too).
+		`INSERT INTO on2 SELECT t.k, COUNT(*) FROM t WHERE t.d IN (SELECT s FROM sf) GROUP BY t.k;
+INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT d FROM t WHERE t.k = sf.k) GROUP BY sf.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t WHERE k IN (SELECT ms FROM t) GROUP BY k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Correlated scalar subqueries of aggregations grouped by the
+		// literal's column (narrower) and by a TIMESTAMP(3) one.
+		`INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM v WHERE v.ts = lit.ts) FROM lit GROUP BY ts;
+INSERT INTO on2 SELECT MAX(k), (SELECT COUNT(*) FROM lit WHERE lit.ts = v.ts) FROM v GROUP BY ts;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// A TIME literal with a fraction (TIME(1) now, TIME(0) before)
+		// IN and joined to a TIME(0) column.
+		`INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv WHERE tv.tm IN (SELECT tm FROM tl) GROUP BY tv.k;
+INSERT INTO on2 SELECT tv.k, COUNT(*) FROM tv JOIN tl ON tv.tm = tl.tm GROUP BY tv.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// IN operands whose cast main's build made too (sql-<n>) or not
+		// (sql-cast-<n>), by where their types came from (branch
+		// sqlleft2): a literal's column (TIMESTAMP(3) then) IN a
+		// TIMESTAMP(6) one, a MAX of a literal's column IN a TIMESTAMP(3)
+		// one, a FLOAT sum (DOUBLE then) IN a declared DOUBLE, a declared
+		// FLOAT IN a DOUBLE.
+		`INSERT INTO on2 SELECT lit.k, COUNT(*) FROM lit WHERE lit.ts IN (SELECT ts FROM v6) GROUP BY lit.k;
+INSERT INTO on2 SELECT ml.k, COUNT(*) FROM ml WHERE ml.ts IN (SELECT ts FROM v) GROUP BY ml.k;
+INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT d FROM t) GROUP BY sf.k;
+INSERT INTO on2 SELECT t.k, COUNT(*) FROM t WHERE t.f IN (SELECT d FROM t) GROUP BY t.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Comparisons main's build cast that need no cast now: a FLOAT sum
+		// IN a declared FLOAT, a declared TIMESTAMP(0) IN a literal's
+		// column.
+		`INSERT INTO on2 SELECT sf.k, COUNT(*) FROM sf WHERE sf.s IN (SELECT f FROM t) GROUP BY sf.k;
+INSERT INTO on2 SELECT v6.k, COUNT(*) FROM v6 WHERE v6.ts0 IN (SELECT ts FROM lit) GROUP BY v6.k;
+INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
+		// Sinks' casts main's build made too (a MAX of a declared FLOAT
+		// into DOUBLE, of a declared TIMESTAMP(0) into TIMESTAMP(3); a
+		// column of one, whose Calc fuses with the one below): sql-<n>.
+		`INSERT INTO od SELECT k, MAX(f) FROM t GROUP BY k;
+INSERT INTO ots SELECT k, MAX(ts0) FROM v6 GROUP BY k;
+INSERT INTO od SELECT k, f FROM t;
 INSERT INTO on2 SELECT k, COUNT(*) FROM t GROUP BY k;`,
 	}
 	var b strings.Builder

@@ -102,6 +102,36 @@ func TestCorrelatedLiteralTimestampColumn(t *testing.T) {
 	}
 }
 
+// TestCorrelatedScalarInAggregationCastsGroupKey: a correlated scalar
+// subquery of an aggregation's select list or HAVING whose GROUP BY key is
+// the narrower side (a TIMESTAMP(0) literal's column, an INT) is joined on
+// the common type, the group key cast below the join and back above it
+// (its text has no .000); the wider group key with a narrower inner key
+// too.
+func TestCorrelatedScalarInAggregationCastsGroupKey(t *testing.T) {
+	ddl := keyCastDDL + `CREATE VIEW w AS SELECT CAST(id AS BIGINT) AS bid, ms FROM t;
+`
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"SELECT e.start_ts, COUNT(*) AS n, (SELECT COUNT(*) FROM v WHERE v.ts = e.start_ts) AS c FROM epoch e GROUP BY e.start_ts", []string{
+			"+I | 2020-01-01 00:00:00 | 2 | 1"}},
+		{"SELECT e.start_ts, e.id, (SELECT MAX(v.id) FROM v WHERE v.ts = e.start_ts) AS m FROM epoch e GROUP BY e.id, e.start_ts HAVING (SELECT COUNT(*) FROM v WHERE v.ts = e.start_ts) > 0", []string{
+			"+I | 2020-01-01 00:00:00 | 1 | 1", "+I | 2020-01-01 00:00:00 | 2 | 1"}},
+		{"SELECT v.ts, (SELECT COUNT(*) FROM epoch e WHERE e.start_ts = v.ts) AS c FROM v GROUP BY v.ts", []string{
+			"+I | 2020-01-01 00:00:00.000 | 2", "+I | 2020-01-01 00:00:00.500 | 0"}},
+		{"SELECT t.id, SUM(t.ms) - 1577836800000 AS s, (SELECT MAX(w.ms) - 1577836800000 FROM w WHERE w.bid = t.id) AS m FROM t GROUP BY t.id", []string{
+			"+I | 1 | 0 | 0", "+I | 2 | 500 | 500"}},
+	} {
+		out, _, err := runValuesScript(t, keyCastData, ddl+c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		wantRows(t, c.q, out, c.want...)
+	}
+}
+
 // TestJoinSumFloatWithDouble: SUM(FLOAT), DOUBLE before and FLOAT now,
 // joins a DOUBLE as Flink compares them, CAST(FLOAT AS DOUBLE): the
 // FLOAT 0.1 equals the DOUBLE of that FLOAT, not the DOUBLE 0.1, and

@@ -295,6 +295,34 @@ func FloorDiv(a, b int64) int64 {
 	return q
 }
 
+// AppendTimePrec appends a TIME(p) of millis since midnight as HH:mm:ss by
+// Flink's rule for TIME as text (DateTimeUtils.formatTimestampMillis, used
+// by CAST to STRING and so by the SQL client): p = 0 shows no fraction;
+// otherwise a '.' and the milliseconds' digits up to p, stopping after
+// the first digit beyond which all are zero, so TIME(3) shows
+// "12:34:56.5" for .500 and "12:34:56.0" for .000, and no TIME shows more
+// than three digits (the value holds milliseconds).
+func AppendTimePrec(dst []byte, millis int32, p int) []byte {
+	ms := int64(millis)
+	for ms < 0 {
+		ms += 86_400_000
+	}
+	dst = AppendTimeOfDay(dst, ms/1000*1e9, 0)
+	if p <= 0 {
+		return dst
+	}
+	dst = append(dst, '.')
+	f := ms % 1000
+	for ; p > 0; p-- {
+		dst = append(dst, byte('0'+f/100))
+		f = f % 100 * 10
+		if f == 0 {
+			break
+		}
+	}
+	return dst
+}
+
 // AppendTimestampPrec appends epoch milliseconds plus nanoseconds within the
 // millisecond as yyyy-MM-dd HH:mm:ss[.fraction] (UTC reading) by Flink's
 // rule for a TIMESTAMP(p) as text (DateTimeUtils.formatTimestamp, used by

@@ -353,7 +353,8 @@ func asDecimal(t Type) Type {
 // integer type goes to a DECIMAL with enough integer digits; a DECIMAL to a
 // DECIMAL that loses no digit); CHAR -> VARCHAR and BINARY -> VARBINARY of
 // enough length; DATE -> TIMESTAMP; TIMESTAMP(p) -> TIMESTAMP(q >= p);
-// TIMESTAMP <-> TIMESTAMP_LTZ; element-wise for ARRAY, MAP and ROW. A
+// TIMESTAMP <-> TIMESTAMP_LTZ; TIME(p) -> TIME(q >= p) (Flink's TIME is
+// implicit from TIME; the precision as TIMESTAMP's); element-wise for ARRAY, MAP and ROW. A
 // nullable type never goes implicitly to NOT NULL.
 func SupportsImplicitCast(from, to Type) bool {
 	if from.Nullable() && !to.Nullable() && from.root != RootNull {
@@ -387,6 +388,8 @@ func SupportsImplicitCast(from, to Type) bool {
 	case from.root == RootDate && to.IsTimestamp():
 		return true
 	case from.IsTimestamp() && to.IsTimestamp():
+		return to.length >= from.length
+	case from.root == RootTime && to.root == RootTime:
 		return to.length >= from.length
 	case from.root == RootArray && to.root == RootArray:
 		return SupportsImplicitCast(*from.elem, *to.elem)

@@ -90,13 +90,13 @@ func TestImplicitCast(t *testing.T) {
 		{IntType(), DecimalType(12, 2)}, {BigIntType(), DoubleType()}, {DecimalType(5, 2), DecimalType(7, 3)},
 		{DecimalType(5, 2), DoubleType()}, {FloatType(), DoubleType()}, {CharType(3), StringType()},
 		{NullType(), IntType().NotNull()}, {IntType().NotNull(), IntType()}, {DateType(), TimestampType(3)},
-		{TimestampType(3), TimestampType(6)}, {TimestampType(3), TimestampLTZType(3)},
+		{TimestampType(3), TimestampType(6)}, {TimestampType(3), TimestampLTZType(3)}, {TimeType(0), TimeType(3)},
 		{ArrayType(IntType()), ArrayType(BigIntType())},
 	}
 	no := [][2]Type{
 		{BigIntType(), IntType()}, {IntType(), DecimalType(9, 0)}, {DecimalType(5, 2), DecimalType(5, 1)},
 		{DoubleType(), FloatType()}, {DoubleType(), DecimalType(38, 10)}, {StringType(), IntType()},
-		{IntType(), IntType().NotNull()}, {StringType(), VarCharType(3)}, {TimestampType(6), TimestampType(3)},
+		{IntType(), IntType().NotNull()}, {StringType(), VarCharType(3)}, {TimestampType(6), TimestampType(3)}, {TimeType(3), TimeType(0)},
 		{BooleanType(), IntType()},
 	}
 	for _, c := range yes {

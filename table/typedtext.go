@@ -9,7 +9,8 @@ import (
 // AppendTypedText appends v, a value of type t, as Flink's CAST(v AS
 // STRING) and SQL client write it: as AppendText, but a TIMESTAMP(p) or
 // TIMESTAMP_LTZ(p) keeps p fraction digits (AppendTimestampPrec:
-// TIMESTAMP(3) "2020-01-01 00:00:00.000") and a FLOAT is Java's
+// TIMESTAMP(3) "2020-01-01 00:00:00.000"), a TIME(p) follows p
+// (AppendTimePrec: TIME(0) "12:34:56", TIME(3) "12:34:56.5") and a FLOAT is Java's
 // Float.toString ("0.1", not the double "0.10000000149011612"), also inside
 // arrays, maps and rows. A TIMESTAMP_LTZ is its wall-clock time in loc (nil:
 // UTC). A zero t (type unknown) falls back to AppendText.
@@ -28,6 +29,11 @@ func AppendTypedText(dst []byte, v Value, t Type, loc *time.Location) []byte {
 			ms += int64(off) * 1000
 		}
 		return AppendTimestampPrec(dst, ms, ns, t.Precision())
+	case RootTime:
+		if v.kind != KindTime {
+			break
+		}
+		return AppendTimePrec(dst, v.AsTime(), t.Precision())
 	case RootFloat:
 		if v.kind != KindFloat {
 			break

@@ -69,3 +69,37 @@ func TestAppendTypedText(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTimePrec: Flink's DateTimeUtils.formatTimestampMillis rule for
+// TIME(p) — no fraction for p = 0, else the millisecond digits up to p,
+// stopping after the first digit that leaves only zeros (at least one).
+func TestAppendTimePrec(t *testing.T) {
+	const base = 12*3_600_000 + 34*60_000 + 56*1000 // 12:34:56
+	for _, c := range []struct {
+		ms   int32
+		p    int
+		want string
+	}{
+		{base, 0, "12:34:56"},
+		{base + 123, 0, "12:34:56"},
+		{base, 1, "12:34:56.0"},
+		{base, 3, "12:34:56.0"},
+		{base + 500, 3, "12:34:56.5"},
+		{base + 120, 3, "12:34:56.12"},
+		{base + 123, 3, "12:34:56.123"},
+		{base + 123, 2, "12:34:56.12"},
+		{base + 123, 1, "12:34:56.1"},
+		{base + 123, 9, "12:34:56.123"},
+		{base + 5, 3, "12:34:56.005"},
+		{base + 5, 2, "12:34:56.00"},
+		{0, 3, "00:00:00.0"},
+		{-1, 3, "23:59:59.999"},
+	} {
+		if got := string(AppendTimePrec(nil, c.ms, c.p)); got != c.want {
+			t.Errorf("AppendTimePrec(%d, %d) = %q, want %q", c.ms, c.p, got, c.want)
+		}
+		if got := string(AppendTypedText(nil, Time(c.ms), TimeType(c.p), nil)); c.ms >= 0 && got != c.want {
+			t.Errorf("AppendTypedText(TIME(%d) %d) = %q, want %q", c.p, c.ms, got, c.want)
+		}
+	}
+}

@@ -63,12 +63,39 @@ func castErr(v table.Value, to table.Type) error {
 	return fmt.Errorf("%w: cannot cast %s to %s", errCast, s, to.AsNullable())
 }
 
+// widens reports whether to is from's kind with no smaller length or
+// precision: VARCHAR(n) or CHAR(n) to VARCHAR(m >= n), VARBINARY(n) to
+// VARBINARY(m >= n),
+// TIMESTAMP(p) to TIMESTAMP(q >= p), TIMESTAMP_LTZ the same.
+func widens(from, to table.Type) bool {
+	if from.Root() == table.RootChar && to.Root() == table.RootVarChar {
+		return to.Length() >= from.Length()
+	}
+	if from.Root() != to.Root() {
+		return false
+	}
+	switch from.Root() {
+	case table.RootVarChar, table.RootVarBinary:
+		return to.Length() >= from.Length()
+	case table.RootTimestamp, table.RootTimestampLTZ:
+		return to.Precision() >= from.Precision()
+	}
+	return false
+}
+
 func castFunc(from, to table.Type, env *Env) (castFn, error) {
 	fr, tr := from.Root(), to.Root()
 	if fr == table.RootNull {
 		return func(table.Value) (table.Value, error) { return table.Null, nil }, nil
 	}
 	if from.EqualIgnoringNull(to) && tr != table.RootTimestamp {
+		return func(v table.Value) (table.Value, error) { return v, nil }, nil
+	}
+	if widens(from, to) {
+		// Flink: a cast to a wider type of the same kind is the identity
+		// (no trim of a VARCHAR, no truncation of a TIMESTAMP's fraction,
+		// as TIME below), so a value holding more than its declared type
+		// (sources do not cut it) keeps it.
 		return func(v table.Value) (table.Value, error) { return v, nil }, nil
 	}
 	switch {
@@ -119,6 +146,18 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 	case fr == table.RootDate && tr == table.RootTimestampLTZ:
 		return func(v table.Value) (table.Value, error) {
 			return table.TimestampMillis(wallToInstant(int64(v.AsDate())*msPerDay, env.Loc)), nil
+		}, nil
+	case fr == table.RootTime && tr == table.RootTime:
+		// Flink's TimeToTimeCastRule: the same value to a precision no
+		// smaller, else truncated to the target's digits (TRUNCATE_SQL_TIME).
+		p := to.Precision()
+		if p >= from.Precision() || p >= 3 {
+			return func(v table.Value) (table.Value, error) { return v, nil }, nil
+		}
+		unit := int32([]int{1000, 100, 10}[p])
+		return func(v table.Value) (table.Value, error) {
+			ms := v.AsTime()
+			return table.Time(ms - ms%unit), nil
 		}, nil
 	case from.IsTimestamp() && (tr == table.RootDate || tr == table.RootTime || to.IsTimestamp()):
 		ltzIn, ltzOut := fr == table.RootTimestampLTZ, tr == table.RootTimestampLTZ
@@ -380,7 +419,7 @@ func textFunc(t table.Type, env *Env) (func(table.Value) string, error) {
 	case table.RootTime:
 		p := t.Precision()
 		return func(v table.Value) string {
-			return string(table.AppendTimeOfDay(nil, int64(v.AsTime())*1e6, p))
+			return string(table.AppendTimePrec(nil, v.AsTime(), p))
 		}, nil
 	case table.RootTimestamp, table.RootTimestampLTZ:
 		p, ltz := t.Precision(), t.Root() == table.RootTimestampLTZ

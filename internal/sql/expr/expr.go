@@ -91,6 +91,10 @@ type Cast struct {
 	T        table.Type
 	Try      bool
 	Implicit bool // inserted by type coercion (printed as the operand)
+	// Literal: a typed literal (TIMESTAMP '...', TIME '...'), bound as
+	// the cast of its text; the planner tells it from a written CAST
+	// (UIDs of plans whose literal types changed: planner/oldtypes.go).
+	Literal bool
 }
 
 // IsNull is X IS [NOT] NULL.

@@ -474,7 +474,10 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 		case "DATE":
 			t = table.DateType()
 		case "TIME":
-			t = table.TimeType(0)
+			// Typed by its digits as Calcite's parseTimeLiteral does
+			// (TIME '12:34:56.5' is TIME(1)), at most TIME(3), Calcite's
+			// largest TIME precision (milliseconds, as the values).
+			t = table.TimeType(min(literalFracDigits(x.Value), 3))
 		case "TIMESTAMP":
 			t = table.TimestampType(literalFracDigits(x.Value))
 		case "TIMESTAMP_LTZ":
@@ -483,7 +486,11 @@ func (b *binder) bindPlain(e parser.Expr, s *scope, sub func(parser.Expr) (expr.
 			return nil, errAt(x, "%s literals are not supported yet", x.Type)
 		}
 		c, err := expr.NewCast(expr.StrLit(x.Value), t.NotNull(), false)
-		return c, wrapAt(x, err)
+		if err != nil {
+			return nil, wrapAt(x, err)
+		}
+		c.(*expr.Cast).Literal = true
+		return c, nil
 	case *parser.IntervalLit:
 		months, ms, ym, err := intervalParts(x)
 		if err != nil {

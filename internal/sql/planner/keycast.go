@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/table"
 )
@@ -12,8 +14,13 @@ import (
 // do the joins here: the narrower side's key column is cast in place by a
 // Calc below the join (keyCastCalc), the join pairs rows by equal values
 // of the common type, and, where the join's output shows that side's
-// columns, a Calc above casts the column back to its own type
-// (castBackCalc), lossless since its values came from that type. Both
+// columns, a Calc above gives the column back its own type (castBackCalc:
+// a cast for numbers, exact since their values came from that type; only
+// the type for TIME, TIMESTAMP, VARCHAR and VARBINARY, whose key cast to a
+// wider one is the identity, so a TIME(0) holding milliseconds or a
+// VARCHAR(3) holding 'abcdefg' keeps them: keptByKeyCast). A column in
+// several key pairs is cast once, to the common type of all of them
+// (keyCasts). Both
 // Calcs are marked implicit: they take UIDs of their own namespace
 // (calc.go), so the stateful operators keep the UIDs a plan without the
 // casts gives. Types without a common type to which both implicitly cast
@@ -64,32 +71,79 @@ func roundsTo(from, to table.Type) bool {
 
 // keyCasts is, for the key pairs (lkeys[i] of l, rkeys[i] of r) whose
 // types differ, the type each side's column is cast to (by column index;
-// a side that already has the common type has no entry). bad is the first
-// pair without a common type, -1 for none.
-func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type, bad int) {
+// a side that already has the common type has no entry). A column in
+// several pairs (a.id = b.x AND a.id = b.y) is cast once, to the common
+// type of all the columns it is compared with, and so are they (review of
+// branch sqlleft2: each pair cast it to its own common type and the map
+// kept the last, so the other pair compared two types and never matched).
+// bad is the first pair without a common type that keeps both sides'
+// values, -1 for none; shared reports that its pair alone had one, and
+// the column's other pairs made it round (INT compared with a BIGINT and
+// a DOUBLE: the BIGINT as DOUBLE).
+func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type, bad int, shared bool) {
+	plain := func(t table.Type) table.Type { return t.WithTimeAttr(table.NoTimeAttr) }
+	tl, tr := map[int]table.Type{}, map[int]table.Type{}
 	for i := range lkeys {
 		lt, rt := l[lkeys[i]], r[rkeys[i]]
-		c, cast, ok := keyCommonType(lt, rt)
-		if !ok {
-			return nil, nil, i
+		if _, _, ok := keyCommonType(lt, rt); !ok {
+			return nil, nil, i, false
 		}
-		if !cast {
-			continue
+		tl[lkeys[i]], tr[rkeys[i]] = plain(lt).AsNullable(), plain(rt).AsNullable()
+	}
+	// The common type of each column's pairs, to a fixpoint (a chain of
+	// shared columns takes one type).
+	for changed, n := true, 0; changed && n <= len(lkeys); n++ {
+		changed = false
+		for i := range lkeys {
+			a, b := tl[lkeys[i]], tr[rkeys[i]]
+			if a.EqualIgnoringNull(b) {
+				continue
+			}
+			c, ok := table.CommonType(a, b)
+			if !ok {
+				return nil, nil, i, true
+			}
+			tl[lkeys[i]], tr[rkeys[i]], changed = c, c, true
 		}
-		if !lt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+	}
+	exact := func(from, to table.Type) bool {
+		from = plain(from)
+		return from.EqualIgnoringNull(to) ||
+			(table.SupportsImplicitCast(from.AsNullable(), to) && !roundsTo(from, to))
+	}
+	for i := range lkeys {
+		lt, rt := l[lkeys[i]], r[rkeys[i]]
+		c := tl[lkeys[i]]
+		if !c.EqualIgnoringNull(tr[rkeys[i]]) || !exact(lt, c) || !exact(rt, c) {
+			return nil, nil, i, true
+		}
+		if !plain(lt).EqualIgnoringNull(c) {
 			if lc == nil {
 				lc = map[int]table.Type{}
 			}
 			lc[lkeys[i]] = c.WithNullable(lt.Nullable())
 		}
-		if !rt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(c) {
+		if !plain(rt).EqualIgnoringNull(c) {
 			if rc == nil {
 				rc = map[int]table.Type{}
 			}
 			rc[rkeys[i]] = c.WithNullable(rt.Nullable())
 		}
 	}
-	return lc, rc, -1
+	return lc, rc, -1, false
+}
+
+// sharedKeyHint is the end of the message refusing pair i of keyCasts
+// when shared: the other pairs of its columns.
+func sharedKeyHint(lcol, rcol func(int) string, lkeys, rkeys []int, i int) string {
+	var with []string
+	for k := range lkeys {
+		if k != i && (lkeys[k] == lkeys[i] || rkeys[k] == rkeys[i]) {
+			with = append(with, lcol(lkeys[k])+" = "+rcol(rkeys[k]))
+		}
+	}
+	return ", compared together with " + strings.Join(with, " and ") +
+		": no common type keeps all their values (one of them would round), so the comparisons cannot be made on one key type; CAST the columns to one type explicitly"
 }
 
 func colTypes(cs []Col) []table.Type {
@@ -123,7 +177,11 @@ func keyCastCalc(n Node, casts map[int]table.Type) (Node, error) {
 
 // castBackCalc is an implicit Calc over n whose columns are want (n's,
 // some of a wider type): the columns whose type differs are cast to
-// want's; n itself when none does.
+// want's; n itself when none does. A column whose key cast kept its value
+// as it was (keptByKeyCast: TIME(0) to TIME(1)) is only given its own type
+// back, not cast: a TIME(0) may hold milliseconds (CAST(ts AS TIME) keeps
+// them, as Flink does), and casting 12:00:00.500 back to TIME(0) would
+// truncate the row's own value to 12:00:00 (review of branch sqlleft).
 func castBackCalc(n Node, want []Col) (Node, error) {
 	have := n.Cols()
 	es := make([]expr.Expr, len(have))
@@ -131,15 +189,50 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 	for i, c := range have {
 		es[i] = expr.ColumnRef(i, c.Name, c.Type)
 		if !c.Type.EqualIgnoringNull(want[i].Type) {
+			same = false
+			if keptByKeyCast(want[i].Type, c.Type) {
+				es[i] = expr.ColumnRef(i, c.Name, want[i].Type.WithNullable(c.Type.Nullable()))
+				continue
+			}
 			e, err := expr.NewCast(es[i], want[i].Type, false)
 			if err != nil {
 				return nil, err
 			}
-			es[i], same = e, false
+			es[i] = e
 		}
 	}
 	if same {
 		return n, nil
 	}
 	return &Calc{In: n, Exprs: es, cols: want, implicit: true}, nil
+}
+
+// keptByKeyCast reports whether the implicit cast of a key from type from
+// to its common type to leaves a value as the row had it, so that the
+// column needs no cast back above the join, only its type: a TIME, a
+// VARCHAR, a VARBINARY, a TIMESTAMP(p) or a TIMESTAMP_LTZ(p) to a wider
+// one of its kind, a CHAR(n) to a VARCHAR(m >= n). Such a cast is the identity, as in Flink (expr's
+// widens; TIME's TimeToTimeCastRule), so a value holding more digits or
+// characters than its type says (sources do not cut them: a VARCHAR(3)
+// holding 'abcdefg', a TIME(0) with milliseconds) is neither cut below
+// the join nor above it: the row's own value comes out (review of branch
+// sqlleft2: the key cast cut 'abcdefg' to the common VARCHAR(5)). Numbers
+// change their representation (INT to BIGINT, FLOAT to DOUBLE, DECIMAL
+// scales) and are cast back, exactly since common types that round a
+// side are refused (roundsTo).
+func keptByKeyCast(from, to table.Type) bool {
+	if from.Root() == table.RootChar && to.Root() == table.RootVarChar {
+		// Not padded back: a CHAR(3) holding 'ab' stays 'ab'.
+		return to.Length() >= from.Length()
+	}
+	if from.Root() != to.Root() {
+		return false
+	}
+	switch from.Root() {
+	case table.RootTime, table.RootTimestamp, table.RootTimestampLTZ:
+		return to.Precision() >= from.Precision()
+	case table.RootVarChar, table.RootVarBinary:
+		return to.Length() >= from.Length()
+	}
+	return false
 }

@@ -71,6 +71,9 @@ type Calc struct {
 	// below; it keeps its UID's number even when it no longer makes an
 	// operator.
 	movedUID bool
+	// unionCast: it only casts a UNION ALL input to the union's column
+	// types (oldType looks through it).
+	unionCast bool
 }
 
 // AggCall is one aggregate call of an aggregation: Args are input column

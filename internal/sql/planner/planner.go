@@ -386,6 +386,7 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 	}
 	var es []expr.Expr
 	same, castOnly := true, len(qc) == len(target)
+	query := q
 	for i, c := range target {
 		if idx[i] < 0 {
 			es = append(es, expr.NullLit(c.Type))
@@ -407,6 +408,13 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 				return nil, wrapAt(ins.Query, err)
 			}
 			e, same = ce, false
+			// A cast main's build before branch sqltypes made too (a
+			// declared FLOAT or a MAX of one into a DOUBLE column; not a
+			// FLOAT sum, DOUBLE then): its Calc kept a sql-<n> number
+			// there, so it does here (oldtypes.go).
+			if !oldType(query, idx[i]).EqualIgnoringNull(c.Type) {
+				castOnly = false
+			}
 		}
 		es = append(es, e)
 	}

@@ -100,7 +100,7 @@ func (p *Planner) union(at parser.Node, l, r Node) (Node, error) {
 			}
 			es = append(es, e)
 		}
-		ins[k] = &Calc{In: in, Exprs: es, cols: cols}
+		ins[k] = &Calc{In: in, Exprs: es, cols: cols, unionCast: true}
 	}
 	return &Union{Ins: ins, cols: cols}, nil
 }

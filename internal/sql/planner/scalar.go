@@ -173,41 +173,70 @@ func (ps postScalar) valueType() table.Type {
 // it returns.
 func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 	nl := len(in.Cols())
-	j := &RegularJoin{Kind: "LEFT", L: in, R: ps.r}
-	for i, l := range ps.lkeys {
+	var lkeys []int
+	for _, l := range ps.lkeys {
 		slot, ok := a.keyCol[l]
 		if !ok {
 			return nil, 0, errAt(ps.sq, "a correlated scalar subquery in an aggregation may only read GROUP BY columns of the outer query; `%s` is not one", a.in.cols[l].name)
 		}
-		// correlatedScalar cast the subquery's key to the common type;
-		// a narrower group key is not cast here (yet).
-		if lt, rt := in.Cols()[slot].Type, ps.r.Cols()[i].Type; !lt.WithTimeAttr(table.NoTimeAttr).EqualIgnoringNull(rt.WithTimeAttr(table.NoTimeAttr)) {
-			return nil, 0, errAt(ps.sq, "the correlated columns (%s and %s) must have the same type yet in an aggregation: CAST one of them in a view or subquery", rt, lt)
-		}
-		j.LKeys = append(j.LKeys, slot)
-		j.RKeys = append(j.RKeys, i)
+		lkeys = append(lkeys, slot)
 	}
+	// correlatedScalar cast the subquery's key to the common type; a
+	// narrower group key is cast in place below the join and back above
+	// it (keycast.go), as scalarJoin does for the rows of a query that
+	// does not aggregate.
+	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(ps.r.Cols()), lkeys, rkeysOf(len(lkeys)))
+	if i := bad; i >= 0 && shared {
+		return nil, 0, errAt(ps.sq, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(ps.r)(i),
+			sharedKeyHint(colName(in), colName(ps.r), lkeys, rkeysOf(len(lkeys)), i))
+	}
+	if i := bad; i >= 0 {
+		return nil, 0, errAt(ps.sq, "the correlated columns `%s` (%s) and `%s` (%s) have no common type: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, ps.r.Cols()[i].Name, ps.r.Cols()[i].Type)
+	}
+	orig := in.Cols()
+	in, err := keyCastCalc(in, lcast)
+	if err != nil {
+		return nil, 0, wrapAt(ps.sq, err)
+	}
+	r, err := keyCastCalc(ps.r, rcast) // none: correlatedScalar cast them
+	if err != nil {
+		return nil, 0, wrapAt(ps.sq, err)
+	}
+	j := &RegularJoin{Kind: "LEFT", L: in, R: r, LKeys: lkeys, RKeys: rkeysOf(len(lkeys))}
 	for _, c := range in.Cols() {
 		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr)
 		c.Win = winNone
 		j.cols = append(j.cols, c)
 	}
-	for _, c := range ps.r.Cols() {
+	for _, c := range r.Cols() {
 		c.Type = c.Type.WithTimeAttr(table.NoTimeAttr).WithNullable(true)
 		c.Win = winNone
 		j.cols = append(j.cols, c)
 	}
 	value := nl + len(ps.lkeys)
 	name := fmt.Sprintf("$scalar%d", nl)
-	if len(ps.r.Cols()) == 1 && !ps.coalesce {
+	var out Node = j
+	if len(r.Cols()) == 1 && !ps.coalesce {
 		j.cols[value].Name = name
-		return j, value, nil
+	} else {
+		c, err := keepValue(j, nl, value, ps.coalesce, name)
+		if err != nil {
+			return nil, 0, errAt(ps.sq, "%v", err)
+		}
+		out, value = c, nl
 	}
-	c, err := keepValue(j, nl, value, ps.coalesce, name)
-	if err != nil {
+	if len(lcast) == 0 {
+		return out, value, nil
+	}
+	// The cast group keys back to their types.
+	want := append([]Col(nil), out.Cols()...)
+	for k := range lcast {
+		want[k].Type = orig[k].Type.WithTimeAttr(table.NoTimeAttr).WithNullable(want[k].Type.Nullable())
+	}
+	if out, err = castBackCalc(out, want); err != nil {
 		return nil, 0, errAt(ps.sq, "%v", err)
 	}
-	return c, nl, nil
+	return out, value, nil
 }
 
 // keepValue is a Calc over the join j keeping its first nl columns (the

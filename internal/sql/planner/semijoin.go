@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/internal/sql/parser"
@@ -407,7 +408,11 @@ func (p *Planner) withExpr(n Node, s *scope, e parser.Expr, bound expr.Expr) (No
 // types in's cast columns had (nil when none was cast), which
 // castBackOuter restores over the join.
 func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *scope, rkeys []int) (Node, Node, map[int]table.Type, error) {
-	lcast, rcast, bad := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
+	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
+	if i := bad; i >= 0 && shared {
+		return nil, nil, nil, errAt(at, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(r)(rkeys[i]),
+			sharedKeyHint(colName(in), colName(r), lkeys, rkeys, i))
+	}
 	if i := bad; i >= 0 {
 		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)
 	}
@@ -436,6 +441,18 @@ func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *
 	return in, r, orig, nil
 }
 
+// colName describes n's column i for a message: `name` (TYPE), only the
+// type for a column the planner named ($k0).
+func colName(n Node) func(int) string {
+	return func(i int) string {
+		c := n.Cols()[i]
+		if strings.HasPrefix(c.Name, "$") {
+			return "a column of type " + c.Type.String()
+		}
+		return "`" + c.Name + "` (" + c.Type.String() + ")"
+	}
+}
+
 // castBackOuter casts the outer columns that castCorrelated cast (orig:
 // their types) back to their types over the join n, whose first columns
 // are the outer query's (s).
@@ -454,31 +471,56 @@ func castBackOuter(n Node, s *scope, orig map[int]table.Type) (Node, error) {
 // commonKey casts the IN pair (l's column li, r's column ri) to their
 // common type when they differ (new hidden columns), or reports that they
 // cannot be compared.
+//
+// UIDs: the hidden columns' Calcs follow main's build before branch
+// sqltypes (683dc02, whose savepoints today's plans restore; DESIGN.md §7),
+// by the types it gave the operands (oldType: a TIMESTAMP literal's column
+// was TIMESTAMP(3), a FLOAT sum DOUBLE), not by the pair of types, which
+// does not tell a declared FLOAT from a FLOAT sum. A side that build cast
+// too (INT with BIGINT, a declared FLOAT with DOUBLE) keeps its sql-<n>
+// Calc; a cast it did not make (a literal's TIMESTAMP(0) column with a
+// TIMESTAMP(3) one) is implicit, its Calc of the cast namespace (calc.go);
+// and a side it cast that needs no cast now (a declared FLOAT with a FLOAT
+// sum) gets a hidden copy of the column instead, so its Calc still takes
+// the number the cast's did. The stateful operators keep their numbers.
 func (p *Planner) commonKey(at parser.Node, l Node, ls *scope, li int, r Node, rs *scope, ri int) (Node, Node, int, int, error) {
 	lt, rt := l.Cols()[li].Type, r.Cols()[ri].Type
-	if lt.EqualIgnoringNull(rt) {
-		return l, r, li, ri, nil
-	}
-	ct, ok := table.CommonType(lt, rt)
-	if !ok {
-		return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
-	}
-	cast := func(n Node, s *scope, i int) (Node, int, error) {
-		t := n.Cols()[i].Type
-		if t.EqualIgnoringNull(ct) {
-			return n, i, nil
+	ct := lt
+	if !lt.EqualIgnoringNull(rt) {
+		var ok bool
+		if ct, ok = table.CommonType(lt, rt); !ok {
+			return nil, nil, 0, 0, errAt(at, "IN compares %s with %s, which have no common type: CAST one of them", lt, rt)
 		}
-		c, err := expr.NewCast(expr.ColumnRef(i, n.Cols()[i].Name, t), ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
+	}
+	ol, or := oldType(l, li), oldType(r, ri)
+	hidden := func(n Node, s *scope, i int, old table.Type) (Node, int, error) {
+		t := n.Cols()[i].Type
+		// wasCast: false also where that build could not compare the
+		// two (TIME of two precisions): no Calc either.
+		wasCast, _ := castBeforeSQLTypes(old, ol, or)
+		ref := expr.ColumnRef(i, n.Cols()[i].Name, t)
+		if t.EqualIgnoringNull(ct) {
+			if !wasCast {
+				return n, i, nil
+			}
+			return p.withExpr(n, s, nil, ref)
+		}
+		c, err := expr.NewCast(ref, ct.WithNullable(t.Nullable()).WithTimeAttr(table.NoTimeAttr), false)
 		if err != nil {
 			return nil, 0, errAt(at, "IN compares %s with %s: %v", lt, rt, err)
 		}
-		return p.withExpr(n, s, nil, c)
+		n, i, err = p.withExpr(n, s, nil, c)
+		if err != nil {
+			return nil, 0, err
+		}
+		n.(*Calc).implicit = !wasCast
+		return n, i, nil
 	}
 	var err error
-	if l, li, err = cast(l, ls, li); err != nil {
+	if l, li, err = hidden(l, ls, li, ol); err != nil {
 		return nil, nil, 0, 0, err
 	}
-	if r, ri, err = cast(r, rs, ri); err != nil {
+	if r, ri, err = hidden(r, rs, ri, or); err != nil {
 		return nil, nil, 0, 0, err
 	}
 	return l, r, li, ri, nil

@@ -23,6 +23,9 @@ import (
 type Values struct {
 	Rows [][]expr.Expr
 	cols []Col
+	// old: the columns' types in main's build before branch sqltypes
+	// (oldType), nil when not known.
+	old []table.Type
 }
 
 func (n *Values) Cols() []Col    { return n.cols }
@@ -97,6 +100,7 @@ func (p *Planner) bindValues(v *parser.Values) (Node, error) {
 			return nil, errAt(v.Rows[0][j], "VALUES column %d is NULL in every row, which gives it no type: write CAST(NULL AS <type>) in one of them, e.g. CAST(NULL AS STRING)", j+1)
 		}
 	}
+	n.old = oldValuesTypes(n.Rows)
 	for i, r := range n.Rows {
 		for j, e := range r {
 			if e.Type().Equal(types[j]) {
