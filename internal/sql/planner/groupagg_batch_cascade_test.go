@@ -39,13 +39,13 @@ func TestMiniBatchCascadeLatency(t *testing.T) {
 	sink := &sliceOut{}
 	bc := table.NewRowCodecTypes(table.BigIntType())
 	// B: SELECT cnt, COUNT(*) FROM A GROUP BY cnt
-	b := open(newMiniBatchGroupAgg(newAccs(count, table.BigIntType().NotNull()), &GroupAgg{Keys: []int{1}, Aggs: count, MiniBatch: mb}, nil),
+	b := open(newMiniBatchGroupAgg(plainGroupAccs(count), &GroupAgg{Keys: []int{1}, Aggs: count, MiniBatch: mb}, nil),
 		func(r table.Row) string {
 			k, _ := bc.AppendRow(nil, table.Row{Fields: r.Fields[1:2]})
 			return string(k)
 		}, sink)
 	// A: SELECT k, COUNT(*) FROM ev GROUP BY k
-	a := open(newMiniBatchGroupAgg(newAccs(count, table.BigIntType().NotNull()), &GroupAgg{Keys: []int{0}, Aggs: count, MiniBatch: mb}, nil),
+	a := open(newMiniBatchGroupAgg(plainGroupAccs(count), &GroupAgg{Keys: []int{0}, Aggs: count, MiniBatch: mb}, nil),
 		rowKeyFn(table.NewRowCodecTypes(types[0]), 1), b)
 	a.Collect(0, table.NewRow(table.Str("x"), table.Int(1)))
 	a.Collect(0, table.NewRow(table.Str("y"), table.Int(1)))

@@ -22,7 +22,7 @@ import (
 func TestMiniBatchBufferRetainedBySize(t *testing.T) {
 	types := []table.Type{table.StringType(), table.BigIntType()}
 	base0 := testAccs(t, types, "COUNT", -1)
-	a := newAccs(base0.aggs, table.BigIntType().NotNull())
+	a := plainGroupAccs(base0.aggs)
 	const size = 200
 	x := &GroupAgg{Keys: []int{0}, Aggs: base0.aggs, MiniBatch: miniBatch{Latency: time.Hour, Size: size}}
 	fn := newMiniBatchGroupAgg(a, x, nil)

@@ -79,11 +79,7 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 	if len(aggs) < 5 {
 		t.Fatalf("only %d aggregates retract", len(aggs))
 	}
-	a := newAccs(aggs, table.BigIntType().NotNull())
-	g := &groupAccs{a: a} // no DISTINCT views: every call plain
-	for i := range aggs {
-		g.plain = append(g.plain, i)
-	}
+	g := plainGroupAccs(aggs)
 	keyFn := rowKeyFn(table.NewRowCodecTypes(types[0]), 1)
 	gen := func(seed uint64) []ckOp {
 		rng := rand.New(rand.NewPCG(seed, 5))
@@ -192,4 +188,14 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainGroupAccs is the accumulator layout of aggs with no DISTINCT views
+// (every call plain), as newGroupAccs gives it for such calls.
+func plainGroupAccs(aggs []AggCall) *groupAccs {
+	g := &groupAccs{a: newAccs(aggs, table.BigIntType().NotNull())}
+	for i := range aggs {
+		g.plain = append(g.plain, i)
+	}
+	return g
 }
