@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"unsafe"
 
 	"github.com/stromio/strom/internal/sql/expr"
@@ -167,6 +168,13 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 	if !any {
 		return nil
 	}
+	if x.Kind() == table.KindFloat && math.IsNaN(x.AsFloat()) {
+		// Every NaN is one value (Flink's Double keys: equals and
+		// doubleToLongBits canonicalise NaN), whatever its bits (CAST('NaN'
+		// AS DOUBLE) and SQRT(-1) differ); 0.0 and -0.0 stay two values,
+		// as Double.equals tells them apart.
+		x = canonicalNaN
+	}
 	s.one[0] = x
 	kb, err := v.codec.AppendRow(s.kb[:0], table.Row{Fields: s.one})
 	if err != nil {
@@ -226,6 +234,8 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 	m.Put(key, s.vb)
 	return nil
 }
+
+var canonicalNaN = table.Float(math.NaN())
 
 // A view's value: a version byte (1), the number of counts, each count
 // (a zig-zag varint: a retraction before its row leaves it below zero),
