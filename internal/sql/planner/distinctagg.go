@@ -104,8 +104,10 @@ type groupState struct {
 	args   []table.Value
 }
 
-// open binds the views' map states ("distinct-0", ... with the operator's
-// TTL options).
+// open binds the views' map states ("distinct-0", ...) with the TTL
+// options ttl: the GROUP BY's (its entries expire one by one, as Flink's
+// group aggregation's MapView entries); none for OVER, whose views go with
+// the partition (over.go).
 func (g *groupAccs) open(ctx *stream.OpenContext, ttl []stream.StateOption) *groupState {
 	s := &groupState{g: g, one: make([]table.Value, 1)}
 	for i := range g.views {
