@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"unsafe"
 
 	"github.com/stromio/strom/internal/sql/expr"
@@ -103,8 +104,10 @@ type groupState struct {
 	args   []table.Value
 }
 
-// open binds the views' map states ("distinct-0", ... with the operator's
-// TTL options).
+// open binds the views' map states ("distinct-0", ...) with the TTL
+// options ttl: the GROUP BY's (its entries expire one by one, as Flink's
+// group aggregation's MapView entries); none for OVER, whose views go with
+// the partition (over.go).
 func (g *groupAccs) open(ctx *stream.OpenContext, ttl []stream.StateOption) *groupState {
 	s := &groupState{g: g, one: make([]table.Value, 1)}
 	for i := range g.views {
@@ -167,6 +170,13 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 	if !any {
 		return nil
 	}
+	if x.Kind() == table.KindFloat && math.IsNaN(x.AsFloat()) {
+		// Every NaN is one value (Flink's Double keys: equals and
+		// doubleToLongBits canonicalise NaN), whatever its bits (CAST('NaN'
+		// AS DOUBLE) and SQRT(-1) differ); 0.0 and -0.0 stay two values,
+		// as Double.equals tells them apart.
+		x = canonicalNaN
+	}
 	s.one[0] = x
 	kb, err := v.codec.AppendRow(s.kb[:0], table.Row{Fields: s.one})
 	if err != nil {
@@ -226,6 +236,8 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 	m.Put(key, s.vb)
 	return nil
 }
+
+var canonicalNaN = table.Float(math.NaN())
 
 // A view's value: a version byte (1), the number of counts, each count
 // (a zig-zag varint: a retraction before its row leaves it below zero),

@@ -33,10 +33,18 @@ func (p *Planner) stateTTL() (time.Duration, error) {
 // ttlOpts are the state options of the state TTL (none without it).
 func (tr *translator) ttlOpts() ([]stream.StateOption, error) {
 	d, err := tr.p.stateTTL()
-	if err != nil || d == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return []stream.StateOption{stream.WithTTL(stream.TTL{TTL: d})}, nil
+	return ttlOptsOf(d), nil
+}
+
+// ttlOptsOf are the state options of the state TTL d (none for 0).
+func ttlOptsOf(d time.Duration) []stream.StateOption {
+	if d == 0 {
+		return nil
+	}
+	return []stream.StateOption{stream.WithTTL(stream.TTL{TTL: d})}
 }
 
 func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {

@@ -341,53 +341,98 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	keyFn, _ := keyOf(n.In, n.Partition)
-	rc := rowCodecOf(n.In)
 	g := newGroupAccs(n.In, n.Aggs) // DISTINCT aggregates in map state: distinctagg.go
-	a := g.a
 	// table.exec.state.ttl: the accumulators and the frame of a partition
 	// expire that long after their last write (the last time the watermark
 	// emitted rows of the key); rows waiting for the watermark do not, as
 	// Flink's OVER functions keep unprocessed input when they clean up.
-	ttl, err := tr.ttlOpts()
+	// The DISTINCT views take no TTL of their own (Flink's OVER functions
+	// open their MapViews without one): their entries are values of the
+	// live accumulator and frame, and go with them, cleared when the
+	// partition is found expired: by the next row of the key, or by a
+	// processing-time cleanup timer (one pending per key, "over-cleanup"
+	// says it is) that finds the accumulator gone, as Flink clears
+	// accumulator, input and views together from its cleanup timer. A
+	// timer that finds the accumulator alive looks again a TTL later, so
+	// the views of a partition go at most two TTLs after its last write.
+	ttlD, err := tr.p.stateTTL()
 	if err != nil {
 		return zero, err
 	}
-	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	ttl, newFn := n.newFn(g, ttlD)
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("over-agg"), ttl))), nil
+}
+
+// newFn returns the state options of the state TTL ttlD (0: none) and the
+// OVER aggregation's process function.
+func (n *OverAgg) newFn(g *groupAccs, ttlD time.Duration) ([]stream.StateOption, func() stream.KeyedProcessFunction[string, table.Row, table.Row]) {
+	rc := rowCodecOf(n.In)
+	a := g.a
+	ttl := ttlOptsOf(ttlD)
+	cleanupViews := len(ttl) > 0 && len(g.views) > 0
+	return ttl, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var pending pendingByTime
 		var acc, frame *stream.ValueState[[]byte]
 		var gs *groupState
+		var cleanup *stream.ValueState[bool]
+		// scheduleCleanup asks for the cleanup timer a TTL from now.
+		scheduleCleanup := func(ctx *stream.KeyedContext[string]) {
+			ctx.RegisterProcessingTimeTimer(ctx.ProcessingTime() + ttlD.Milliseconds())
+			cleanup.Set(true)
+		}
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
 			OnOpen: func(ctx *stream.OpenContext) error {
+				if cleanupViews {
+					cleanup = stream.NewValueState[bool](ctx, "over-cleanup")
+				}
 				pending = pendingByTime{stream.NewMapState[int64, []byte](ctx, "over-pending")}
 				acc = stream.NewValueState[[]byte](ctx, "over-acc", ttl...)
 				frame = stream.NewValueState[[]byte](ctx, "over-frame", ttl...)
-				gs = g.open(ctx, ttl)
+				gs = g.open(ctx, nil)
 				return nil
 			},
 			OnElement: func(ctx *stream.KeyedContext[string], r table.Row, _ stream.Emitter[table.Row]) error {
 				return pending.add(ctx, rc, r)
 			},
-			OnTimerFn: func(_ *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+			OnTimerFn: func(ctx *stream.KeyedContext[string], t int64, out stream.Emitter[table.Row]) error {
+				if ctx.TimeDomain() == stream.ProcessingTime {
+					// The cleanup timer (registered only with views and a TTL).
+					if _, ok := acc.Get(); ok {
+						scheduleCleanup(ctx)
+						return nil
+					}
+					gs.clear()
+					frame.Clear()
+					cleanup.Clear()
+					return nil
+				}
 				rows, err := pending.take(t)
 				if err != nil || len(rows) == 0 {
 					return err
 				}
+				// The partition's state: accumulator, frame and views are
+				// one. Accumulator and frame are written together, so they
+				// expire together; should one be read alive and the other
+				// expired (the clock passing the TTL between the reads),
+				// the partition starts again as a whole.
+				accB, accOK := acc.Get()
+				var frB []byte
+				frOK := true
+				if !n.Unbounded {
+					frB, frOK = frame.Get()
+				}
 				var accRow table.Row
-				if b, ok := acc.Get(); ok {
-					if accRow, err = a.codec.Decode(b); err != nil {
+				var fr []overEntry
+				if accOK && frOK {
+					if accRow, err = a.codec.Decode(accB); err != nil {
+						return err
+					}
+					if fr, err = readEntries(frB); err != nil {
 						return err
 					}
 				} else {
 					accRow = a.init()
-					gs.clear() // views left by an expired accumulator
-				}
-				var fr []overEntry
-				if !n.Unbounded {
-					if b, ok := frame.Get(); ok {
-						if fr, err = readEntries(b); err != nil {
-							return err
-						}
-					}
+					gs.clear() // the views of an expired (or new) partition
 				}
 				retract := func(e overEntry) error {
 					old, err := rc.Decode(e.row)
@@ -456,6 +501,11 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 					return err
 				}
 				acc.Set(b)
+				if cleanupViews {
+					if _, ok := cleanup.Get(); !ok {
+						scheduleCleanup(ctx)
+					}
+				}
 				if !n.Unbounded {
 					var fb []byte
 					for _, e := range fr {
@@ -467,5 +517,4 @@ func (n *OverAgg) translate(tr *translator) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("over-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("over-agg"), ttl))), nil
 }
