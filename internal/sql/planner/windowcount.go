@@ -17,7 +17,10 @@ import (
 // countAccCodec, which writes the bytes the RowCodec of the general path
 // (accs.codec, one BIGINT NOT NULL per COUNT) writes and reads them: the
 // state layout is the general path's, so the UID stays and a snapshot of
-// either path restores into the other.
+// either path restores into the other. The aggregator says it keeps
+// nothing of a row (stream.AggregatorFuncs.Releases), so a source chained
+// before the window operator reuses its rows' memory from one read to
+// the next (operator.Releaser).
 
 // maxCountAccs is the most COUNTs the count path takes.
 const maxCountAccs = 4
@@ -92,6 +95,10 @@ func (c *countAggs) funcs() stream.AggregatorFuncs[table.Row, countAccs, table.R
 			return table.Row{Fields: vs}
 		},
 		Codec: countAccCodec{c},
+		// add reads two fields of a row and keeps nothing of it (the
+		// key is the key function's own string): a chained source may
+		// reuse its rows' memory.
+		Releases: true,
 	}
 }
 
