@@ -262,7 +262,7 @@ func (ws WindowedStream[T, K]) SideOutputLateData(tag OutputTag[T]) WindowedStre
 // windowed adds the window operator.
 func windowed[T any, K comparable, R, O any](ws WindowedStream[T, K], name string,
 	contents func() operator.WindowContents[T, R], fn func() ProcessWindowFunction[K, R, O]) Stream[O] {
-	return windowedBuffered(ws, name, contents, fn, nil)
+	return windowedBuffered(ws, name, contents, fn, nil, false)
 }
 
 // windowedBuffered is windowed with a window buffer for the contents
@@ -271,7 +271,7 @@ func windowed[T any, K comparable, R, O any](ws WindowedStream[T, K], name strin
 // trigger, no allowed lateness).
 func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], name string,
 	contents func() operator.WindowContents[T, R], fn func() ProcessWindowFunction[K, R, O],
-	buffer func(operator.WindowContents[T, R]) operator.WindowBuffer[K, T, R]) Stream[O] {
+	buffer func(operator.WindowContents[T, R]) operator.WindowBuffer[K, T, R], releases bool) Stream[O] {
 	env := ws.ks.s.env
 	if env == nil {
 		panic(fmt.Errorf("stream: %s: a WindowedStream must come from KeyedStream.Window", name))
@@ -290,7 +290,7 @@ func windowedBuffered[T any, K comparable, R, O any](ws WindowedStream[T, K], na
 	return add(ws.ks.s, name, true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[T]) {
 		op := &operator.KeyedWindow[K, T, R, O]{KeyFn: ws.ks.key, KeyCodec: ws.ks.codec,
 			Assigner: ws.assigner, Trigger: ws.trigger, AllowedLateness: ws.lateness, LateTag: ws.lateTag,
-			Contents: contents(), Fn: fn(), Out: out, Shift: ws.shift}
+			Contents: contents(), Fn: fn(), Out: out, Shift: ws.shift, Releases: releases}
 		if buffer != nil && !env.noWindowBuffer && ws.shift == nil {
 			op.Buffer = buffer(op.Contents)
 		}
@@ -316,7 +316,7 @@ func WindowReduce[T any, K comparable](ws WindowedStream[T, K], reduce func(a, b
 	return windowedBuffered(ws, "window-reduce",
 		func() operator.WindowContents[T, T] { return operator.ReduceContents(reduce, nil) },
 		func() ProcessWindowFunction[K, T, T] { return operator.PassThroughWindow[K, T]{} },
-		operator.AggregateBuffer[K, T, T, T])
+		operator.AggregateBuffer[K, T, T, T], false)
 }
 
 // WindowReduceProcess reduces incrementally and hands the single result to
@@ -332,7 +332,7 @@ func WindowReduceProcess[T any, K comparable, O any](ws WindowedStream[T, K], re
 	}
 	return windowedBuffered(ws, "window-reduce",
 		func() operator.WindowContents[T, T] { return operator.ReduceContents(reduce, nil) }, newFn,
-		operator.AggregateBuffer[K, T, T, T])
+		operator.AggregateBuffer[K, T, T, T], false)
 }
 
 // WindowAggregate aggregates each window incrementally with agg (one
@@ -349,7 +349,7 @@ func WindowAggregate[T any, K comparable, ACC, OUT any](ws WindowedStream[T, K],
 	return windowedBuffered(ws, "window-aggregate",
 		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) },
 		func() ProcessWindowFunction[K, OUT, OUT] { return operator.PassThroughWindow[K, OUT]{} },
-		aggBuffer[K](agg))
+		aggBuffer[K](agg), aggReleases(agg))
 }
 
 // WindowAggregateProcess aggregates incrementally and hands the single
@@ -365,7 +365,7 @@ func WindowAggregateProcess[T any, K comparable, ACC, OUT, O any](ws WindowedStr
 	}
 	return windowedBuffered(ws, "window-aggregate",
 		func() operator.WindowContents[T, OUT] { return aggregateContents(agg) }, newFn,
-		aggBuffer[K](agg))
+		aggBuffer[K](agg), aggReleases(agg))
 }
 
 // WindowResult is a window's result with its key and window.
@@ -445,6 +445,13 @@ type AggregatorFuncs[IN, ACC, OUT any] struct {
 	MergeFn  func(a, b ACC) ACC
 	ResultFn func(acc ACC) OUT
 	Codec    codec.Codec[ACC]
+	// Releases says that the functions keep no reference to an input
+	// value v of AddFn (for a table.Row: its Fields slice; values copied
+	// out of it may be kept): the window operator is then done with a
+	// record when it returns (with the default trigger and no late side
+	// output), and a source chained before it may reuse record memory
+	// (operator.Releaser, connector.RecordReuser).
+	Releases bool
 }
 
 func (f AggregatorFuncs[IN, ACC, OUT]) CreateAccumulator() ACC { return f.CreateFn() }
@@ -479,6 +486,18 @@ func aggBuffer[K comparable, T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) func(
 		}
 	}
 	return nil
+}
+
+// aggReleases reports whether agg is an AggregatorFuncs (value or
+// pointer) that says it keeps nothing of its input (Releases).
+func aggReleases[T, ACC, OUT any](agg Aggregator[T, ACC, OUT]) bool {
+	switch f := agg.(type) {
+	case AggregatorFuncs[T, ACC, OUT]:
+		return f.Releases
+	case *AggregatorFuncs[T, ACC, OUT]:
+		return f != nil && f.Releases
+	}
+	return false
 }
 
 // aggregateContents keeps agg's accumulator per window; the functions of

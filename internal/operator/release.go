@@ -79,3 +79,14 @@ func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
 	}
 	return true
 }
+
+// ReleasesRecords reports whether the window operator keeps no reference
+// to an input record: Releases (set by whoever knows the contents and the
+// key function), the default trigger (a trigger may read the element
+// through its context) and no side output of late elements (which passes
+// them on). What Out receives is built by the window function from the
+// contents, never an input record. The current element the operator
+// keeps for the trigger context is read only during Collect.
+func (o *KeyedWindow[K, T, R, O]) ReleasesRecords() bool {
+	return o.Releases && o.Trigger == nil && o.LateTag == ""
+}

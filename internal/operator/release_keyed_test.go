@@ -33,3 +33,22 @@ func TestKeyedProcessBufferKeepsRecords(t *testing.T) {
 		t.Fatal("a buffering function was said to release its records")
 	}
 }
+
+// A window operator releases its records only when told its contents and
+// key function keep none (Releases), with the default trigger (a trigger
+// may read the element) and no late side output (which passes them on).
+func TestKeyedWindowReleasesRecords(t *testing.T) {
+	for _, c := range []struct {
+		o    *KeyedWindow[int, int, int, int]
+		want bool
+	}{
+		{&KeyedWindow[int, int, int, int]{Releases: true}, true},
+		{&KeyedWindow[int, int, int, int]{}, false},
+		{&KeyedWindow[int, int, int, int]{Releases: true, Trigger: EventTimeTrigger{}}, false},
+		{&KeyedWindow[int, int, int, int]{Releases: true, LateTag: "late"}, false},
+	} {
+		if got := c.o.ReleasesRecords(); got != c.want {
+			t.Errorf("Releases %v, trigger %v, late tag %q: releases %v, want %v", c.o.Releases, c.o.Trigger, c.o.LateTag, got, c.want)
+		}
+	}
+}

@@ -151,6 +151,12 @@ type KeyedWindow[K, T, R, O any] struct {
 	// are in the wall-clock time of a zone (see WindowShift). The window
 	// buffer is not used with it.
 	Shift WindowShift
+	// Releases says that Contents (aggregate contents whose functions
+	// copy what they keep of an element) and KeyFn keep no reference to
+	// an input record: with the default trigger and no late side output
+	// the operator is then done with a record when Collect returns
+	// (Releaser), and a source chained before it may reuse record memory.
+	Releases bool
 
 	buf       WindowBuffer[K, T, R] // Buffer, when it is used
 	keys      []K                   // CollectBatch's keys of a run

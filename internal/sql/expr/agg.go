@@ -581,3 +581,15 @@ func (a *singleValueAgg) Merge(acc, other []table.Value) error {
 }
 
 func (a *singleValueAgg) Result(acc []table.Value) (table.Value, error) { return acc[0], nil }
+
+// IsCount reports whether f is the built-in COUNT (COUNT(x) or COUNT(*):
+// star), whose accumulator is one BIGINT NOT NULL, Init 0, Add + 1 for
+// every row (COUNT(*)) or every non-NULL argument, Merge the sum and
+// Result the accumulator: planners may keep it as an int64.
+func IsCount(f AggregateFunc) (star, ok bool) {
+	c, ok := f.(*countAgg)
+	if !ok {
+		return false, false
+	}
+	return c.star, true
+}

@@ -476,6 +476,30 @@ func (c rowCodec) Decode(src []byte) (table.Row, error) { return c.c.Decode(src)
 
 var _ codec.Codec[table.Row] = rowCodec{}
 
+// generalWindowAggFuncs is the window operator's aggregator of a's
+// aggregates: the accumulators in a table.Row, encoded with a.codec.
+func generalWindowAggFuncs(a *accs) stream.AggregatorFuncs[table.Row, table.Row, table.Row] {
+	return stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
+		CreateFn: a.init,
+		AddFn: func(r, acc table.Row) table.Row {
+			evalPanic(a.add(acc, r, false))
+			return acc
+		},
+		MergeFn: func(x, y table.Row) table.Row {
+			for i, c := range a.aggs {
+				evalPanic(c.F.Merge(x.Fields[a.off[i]:a.off[i+1]], y.Fields[a.off[i]:a.off[i+1]]))
+			}
+			return x
+		},
+		ResultFn: func(acc table.Row) table.Row {
+			vs, err := a.results(acc)
+			evalPanic(err)
+			return table.Row{Fields: vs}
+		},
+		Codec: rowCodec{a.codec},
+	}
+}
+
 func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	if s, ok, err := tr.slicedWindowAgg(x); ok || err != nil { // windowslice.go
@@ -513,30 +537,23 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 	// do not merge exactly (FLOAT/DOUBLE sums, user aggregates: not
 	// expr.Mergeable) or run in windows the sliced path does not take;
 	// MergeFn is for session windows.
-	agg := stream.AggregatorFuncs[table.Row, table.Row, table.Row]{
-		CreateFn: a.init,
-		AddFn: func(r, acc table.Row) table.Row {
-			evalPanic(a.add(acc, r, false))
-			return acc
-		},
-		MergeFn: func(x, y table.Row) table.Row {
-			for i, c := range a.aggs {
-				evalPanic(c.F.Merge(x.Fields[a.off[i]:a.off[i+1]], y.Fields[a.off[i]:a.off[i+1]]))
-			}
-			return x
-		},
-		ResultFn: func(acc table.Row) table.Row {
-			vs, err := a.results(acc)
-			evalPanic(err)
-			return table.Row{Fields: vs}
-		},
-		Codec: rowCodec{a.codec},
+	//
+	// All COUNTs in SESSION or processing-time windows: the count path
+	// (windowcount.go), int64 accumulators in the same state bytes. Not
+	// in event-time TUMBLE/HOP (an offset or a zone: the sliced path
+	// takes the others), whose window buffer would take its plain
+	// accumulators.
+	var res stream.Stream[stream.WindowResult[string, table.Row]]
+	if ca, ok := countAggsOf(a); ok && (x.Kind == "SESSION" || x.Proctime) {
+		res = stream.WindowAggregateWithWindow(ws, ca.funcs())
+	} else {
+		res = stream.WindowAggregateWithWindow(ws, generalWindowAggFuncs(a))
 	}
 	// With a zone, not the UID the plan had before windows took the
 	// session zone (the sliced aggregation's, whose state it cannot
 	// read): a restore from such a checkpoint says so instead of dropping
 	// the open windows.
-	res := stream.WindowAggregateWithWindow(ws, agg).Name("window-aggregate").UID(tr.uid(zoneUIDKind("window-agg", x.Zone)))
+	res = res.Name("window-aggregate").UID(tr.uid(zoneUIDKind("window-agg", x.Zone)))
 	return stream.Process(res, func(_ *stream.Context, w stream.WindowResult[string, table.Row], out stream.Emitter[table.Row]) error {
 		var fields []table.Value
 		if len(x.Keys) > 0 {
