@@ -211,7 +211,8 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 // to its common type to leaves a value as the row had it, so that the
 // column needs no cast back above the join, only its type: a TIME, a
 // VARCHAR, a VARBINARY, a TIMESTAMP(p) or a TIMESTAMP_LTZ(p) to a wider
-// one of its kind, a CHAR(n) to a VARCHAR(m >= n). Such a cast is the identity, as in Flink (expr's
+// one of its kind, a CHAR(n) to a VARCHAR(m >= n), a BINARY(n) to a
+// VARBINARY(m >= n). Such a cast is the identity, as in Flink (expr's
 // widens; TIME's TimeToTimeCastRule), so a value holding more digits or
 // characters than its type says (sources do not cut them: a VARCHAR(3)
 // holding 'abcdefg', a TIME(0) with milliseconds) is neither cut below
@@ -221,8 +222,10 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 // scales) and are cast back, exactly since common types that round a
 // side are refused (roundsTo).
 func keptByKeyCast(from, to table.Type) bool {
-	if from.Root() == table.RootChar && to.Root() == table.RootVarChar {
-		// Not padded back: a CHAR(3) holding 'ab' stays 'ab'.
+	if (from.Root() == table.RootChar && to.Root() == table.RootVarChar) ||
+		(from.Root() == table.RootBinary && to.Root() == table.RootVarBinary) {
+		// Not padded back: a CHAR(3) holding 'ab' stays 'ab', a
+		// BINARY(3) holding x'0102' stays x'0102'.
 		return to.Length() >= from.Length()
 	}
 	if from.Root() != to.Root() {
