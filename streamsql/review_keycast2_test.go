@@ -1,6 +1,7 @@
 package streamsql_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,26 @@ CREATE TABLE t (id INT, c CHAR(3), v VARCHAR(5), s VARCHAR(3), ts6 TIMESTAMP(6),
 		}
 		t.Logf("%s -> %s", c.q, out)
 		wantRows(t, c.q, out, c.want)
+	}
+}
+
+// TestSharedKeyChainRefusalNamesAllPairs: the refusal of a chain of shared key
+// columns names only the pairs sharing a column with the refused one, all
+// integers here, not the comparison that made the common type DOUBLE
+// (a.q = b.y): the user is told INT and BIGINT "would round".
+func TestSharedKeyChainRefusalNamesAllPairs(t *testing.T) {
+	ddl := `CREATE TABLE a (id INT, p BIGINT, q INT) WITH ('connector' = 'values', 'file' = 't.jsonl');
+CREATE TABLE b (x INT, y DOUBLE, z BIGINT) WITH ('connector' = 'values', 'file' = 't.jsonl');
+`
+	q := "SELECT * FROM a JOIN b ON a.p = b.x AND a.q = b.x AND a.q = b.y"
+	_, _, err := runValuesScript(t, "", ddl+q)
+	if err == nil || !strings.Contains(err.Error(), "`y`") {
+		t.Errorf("%s: want a refusal naming `y` (DOUBLE), got %v", q, err)
+	}
+	// Every pair of the chain and the common type it reached.
+	for _, w := range []string{"`p` (BIGINT) and `x` (INT)", "`q` (INT) = `x` (INT)", "`q` (INT) = `y` (DOUBLE)", "common type DOUBLE would round `p` (BIGINT)"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: want the refusal to contain %q, got %v", q, w, err)
+		}
 	}
 }
