@@ -64,11 +64,12 @@ func castErr(v table.Value, to table.Type) error {
 }
 
 // widens reports whether to is from's kind with no smaller length or
-// precision: VARCHAR(n) or CHAR(n) to VARCHAR(m >= n), VARBINARY(n) to
-// VARBINARY(m >= n),
-// TIMESTAMP(p) to TIMESTAMP(q >= p), TIMESTAMP_LTZ the same.
+// precision: VARCHAR(n) or CHAR(n) to VARCHAR(m >= n), VARBINARY(n) or
+// BINARY(n) to VARBINARY(m >= n), TIMESTAMP(p) to TIMESTAMP(q >= p),
+// TIMESTAMP_LTZ the same.
 func widens(from, to table.Type) bool {
-	if from.Root() == table.RootChar && to.Root() == table.RootVarChar {
+	if (from.Root() == table.RootChar && to.Root() == table.RootVarChar) ||
+		(from.Root() == table.RootBinary && to.Root() == table.RootVarBinary) {
 		return to.Length() >= from.Length()
 	}
 	if from.Root() != to.Root() {

@@ -597,6 +597,10 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// did not have (a FLOAT into a DOUBLE column, a TIMESTAMP(0) key
 	// joined to a TIMESTAMP(3) one).
 	allPushed, moved, anyPushed := true, false, false
+	// keepOp: a UNION ALL input's Calc that main's build before branch
+	// sqltypes made (a cast then, maybe a plain copy now: query.go's
+	// union) is an operator with its number even when it is the identity.
+	keepOp := false
 	var own *Calc // the first Calc of the chain push-down did not add
 	for n := Node(x); n != f.in; n = n.(*Calc).In {
 		c := n.(*Calc)
@@ -604,6 +608,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		allPushed = allPushed && added
 		anyPushed = anyPushed || c.pushed
 		moved = moved || c.movedUID
+		keepOp = keepOp || (c.unionCast && !c.implicit)
 		if !added && own == nil {
 			own = c
 		}
@@ -725,7 +730,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	src := make([]int, n) // input field, or -1
 	progs := make([]expr.Program, n)
 	var computed []int // output positions of evaluated expressions
-	identity := !pushed && n == len(f.in.Cols())
+	identity := !pushed && !keepOp && n == len(f.in.Cols())
 	// In place: the input row is fresh (a projected scan's, or built by an
 	// operator that makes new rows), this operator's alone (not a shared
 	// stream's, share.go), and column i is never read after output i was

@@ -237,7 +237,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		lt, rt := l.Cols()[jn.LKeys[i]].Type, r.Cols()[jn.RKeys[i]].Type
 		if shared {
 			return nil, nil, nil, errAt(j, "join keys %s and %s%s", colName(l)(jn.LKeys[i]), colName(r)(jn.RKeys[i]),
-				sharedKeyHint(colName(l), colName(r), jn.LKeys, jn.RKeys, i))
+				sharedKeyHint(colTypes(l.Cols()), colTypes(r.Cols()), colName(l), colName(r), jn.LKeys, jn.RKeys, i))
 		}
 		return nil, nil, nil, errAt(j, "join keys `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", l.Cols()[jn.LKeys[i]].Name, lt, r.Cols()[jn.RKeys[i]].Name, rt)
 	}

@@ -106,11 +106,7 @@ func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type,
 			tl[lkeys[i]], tr[rkeys[i]], changed = c, c, true
 		}
 	}
-	exact := func(from, to table.Type) bool {
-		from = plain(from)
-		return from.EqualIgnoringNull(to) ||
-			(table.SupportsImplicitCast(from.AsNullable(), to) && !roundsTo(from, to))
-	}
+	exact := keyCastExact
 	for i := range lkeys {
 		lt, rt := l[lkeys[i]], r[rkeys[i]]
 		c := tl[lkeys[i]]
@@ -133,17 +129,80 @@ func keyCasts(l, r []table.Type, lkeys, rkeys []int) (lc, rc map[int]table.Type,
 	return lc, rc, -1, false
 }
 
+// keyCastExact reports whether a key of type from cast to its common
+// type to keeps its value: the same type, or an implicit cast that does
+// not round (roundsTo).
+func keyCastExact(from, to table.Type) bool {
+	from = from.WithTimeAttr(table.NoTimeAttr)
+	return from.EqualIgnoringNull(to) ||
+		(table.SupportsImplicitCast(from.AsNullable(), to) && !roundsTo(from, to))
+}
+
 // sharedKeyHint is the end of the message refusing pair i of keyCasts
-// when shared: the other pairs of its columns.
-func sharedKeyHint(lcol, rcol func(int) string, lkeys, rkeys []int, i int) string {
-	var with []string
-	for k := range lkeys {
-		if k != i && (lkeys[k] == lkeys[i] || rkeys[k] == rkeys[i]) {
-			with = append(with, lcol(lkeys[k])+" = "+rcol(rkeys[k]))
+// when shared: every other pair of the group of pairs connected to it by
+// shared columns (a chain a.p = b.x AND a.q = b.x AND a.q = b.y is one
+// group, though a.p = b.x shares no column with a.q = b.y), the common
+// type the group reached and the columns it would round (review of branch
+// sqlleft2: only the pairs sharing a column with pair i were named, all
+// integers in that chain, not the DOUBLE that made the common type).
+func sharedKeyHint(l, r []table.Type, lcol, rcol func(int) string, lkeys, rkeys []int, i int) string {
+	in := make([]bool, len(lkeys))
+	in[i] = true
+	for changed := true; changed; {
+		changed = false
+		for k := range lkeys {
+			if in[k] {
+				continue
+			}
+			for j := range lkeys {
+				if in[j] && (lkeys[j] == lkeys[k] || rkeys[j] == rkeys[k]) {
+					in[k], changed = true, true
+					break
+				}
+			}
 		}
 	}
-	return ", compared together with " + strings.Join(with, " and ") +
-		": no common type keeps all their values (one of them would round), so the comparisons cannot be made on one key type; CAST the columns to one type explicitly"
+	var with []string
+	type col struct {
+		name string
+		t    table.Type
+	}
+	var cols []col
+	lseen, rseen := map[int]bool{}, map[int]bool{}
+	for k := range lkeys {
+		if !in[k] {
+			continue
+		}
+		if k != i {
+			with = append(with, lcol(lkeys[k])+" = "+rcol(rkeys[k]))
+		}
+		if !lseen[lkeys[k]] {
+			lseen[lkeys[k]] = true
+			cols = append(cols, col{lcol(lkeys[k]), l[lkeys[k]]})
+		}
+		if !rseen[rkeys[k]] {
+			rseen[rkeys[k]] = true
+			cols = append(cols, col{rcol(rkeys[k]), r[rkeys[k]]})
+		}
+	}
+	c, ok := cols[0].t.WithTimeAttr(table.NoTimeAttr).AsNullable(), true
+	for _, o := range cols[1:] {
+		if c, ok = table.CommonType(c, o.t.WithTimeAttr(table.NoTimeAttr).AsNullable()); !ok {
+			break
+		}
+	}
+	why := "they have no common type"
+	if ok {
+		var round []string
+		for _, o := range cols {
+			if !keyCastExact(o.t, c) {
+				round = append(round, o.name)
+			}
+		}
+		why = "their common type " + c.String() + " would round " + strings.Join(round, " and ")
+	}
+	return ", compared together with " + strings.Join(with, " and ") + ": " + why +
+		", so the comparisons cannot be made on one key type; CAST the columns to one type explicitly"
 }
 
 func colTypes(cs []Col) []table.Type {
@@ -211,7 +270,8 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 // to its common type to leaves a value as the row had it, so that the
 // column needs no cast back above the join, only its type: a TIME, a
 // VARCHAR, a VARBINARY, a TIMESTAMP(p) or a TIMESTAMP_LTZ(p) to a wider
-// one of its kind, a CHAR(n) to a VARCHAR(m >= n). Such a cast is the identity, as in Flink (expr's
+// one of its kind, a CHAR(n) to a VARCHAR(m >= n), a BINARY(n) to a
+// VARBINARY(m >= n). Such a cast is the identity, as in Flink (expr's
 // widens; TIME's TimeToTimeCastRule), so a value holding more digits or
 // characters than its type says (sources do not cut them: a VARCHAR(3)
 // holding 'abcdefg', a TIME(0) with milliseconds) is neither cut below
@@ -221,8 +281,10 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 // scales) and are cast back, exactly since common types that round a
 // side are refused (roundsTo).
 func keptByKeyCast(from, to table.Type) bool {
-	if from.Root() == table.RootChar && to.Root() == table.RootVarChar {
-		// Not padded back: a CHAR(3) holding 'ab' stays 'ab'.
+	if (from.Root() == table.RootChar && to.Root() == table.RootVarChar) ||
+		(from.Root() == table.RootBinary && to.Root() == table.RootVarBinary) {
+		// Not padded back: a CHAR(3) holding 'ab' stays 'ab', a
+		// BINARY(3) holding x'0102' stays x'0102'.
 		return to.Length() >= from.Length()
 	}
 	if from.Root() != to.Root() {

@@ -72,8 +72,10 @@ type Calc struct {
 	// operator.
 	movedUID bool
 	// unionCast: it only casts a UNION ALL input to the union's column
-	// types (oldType looks through it).
+	// types (oldType looks through it); unionOld are the types main's
+	// build before branch sqltypes gave them (oldtypes.go).
 	unionCast bool
+	unionOld  []table.Type
 }
 
 // AggCall is one aggregate call of an aggregation: Args are input column

@@ -36,6 +36,9 @@ func oldType(n Node, i int) table.Type {
 func oldTypeOf(n Node, i int) (table.Type, bool) {
 	switch x := n.(type) {
 	case *Calc:
+		if x.unionCast && i < len(x.unionOld) {
+			return x.unionOld[i], true
+		}
 		if i < len(x.Exprs) {
 			return oldExprType(x.In, x.Exprs[i])
 		}
@@ -165,7 +168,9 @@ func oldAggOutType(in Node, keys []int, skip int, aggs []AggCall, i int, out tab
 	}
 	a := aggs[i]
 	res := a.F.ResultType().WithTimeAttr(table.NoTimeAttr)
-	name := strings.ToUpper(a.F.Name())
+	// MIN_RETRACT and the like over an updating input keep their
+	// argument's type too.
+	name := strings.TrimSuffix(strings.ToUpper(a.F.Name()), "_RETRACT")
 	switch {
 	case res.Root() == table.RootFloat && (strings.HasPrefix(name, "SUM") || strings.HasPrefix(name, "AVG")):
 		return table.DoubleType(), true

@@ -58,6 +58,17 @@ func (p *Planner) bindBody(b parser.QueryBody) (Node, error) {
 }
 
 // union is UNION ALL of l and r, casting both to the common column types.
+//
+// UIDs: whether an input gets a cast Calc follows main's build before
+// branch sqltypes (683dc02, whose savepoints today's plans restore;
+// DESIGN.md §7) as commonKey does for IN: by the inputs' old types
+// (oldType: a FLOAT sum was DOUBLE, a TIMESTAMP literal's column
+// TIMESTAMP(3)) against their common type. An input that build cast keeps
+// a sql-<n> Calc even where today's types need no cast (a declared FLOAT
+// unioned with a FLOAT sum: a plain copy), and a cast it did not make (a
+// literal's TIMESTAMP(0) column with a TIMESTAMP(3) one) is implicit, its
+// Calc of the cast namespace (calc.go), so the later operators keep their
+// numbers.
 func (p *Planner) union(at parser.Node, l, r Node) (Node, error) {
 	lc, rc := l.Cols(), r.Cols()
 	if len(lc) != len(rc) {
@@ -72,20 +83,29 @@ func (p *Planner) union(at parser.Node, l, r Node) (Node, error) {
 		}
 	}
 	cols := make([]Col, len(lc))
+	old := make([]table.Type, len(lc))
 	for i := range lc {
 		t, ok := table.CommonType(lc[i].Type, rc[i].Type)
 		if !ok {
 			return nil, errAt(at, "UNION ALL column %d (`%s`): no common type of %s and %s", i+1, lc[i].Name, lc[i].Type, rc[i].Type)
 		}
 		cols[i] = Col{Name: lc[i].Name, Type: t}
+		// The common type that build gave the column (the time
+		// attributes as today's: oldType drops them).
+		ol := oldType(l, i).WithTimeAttr(lc[i].Type.TimeAttr())
+		or := oldType(r, i).WithTimeAttr(rc[i].Type.TimeAttr())
+		if old[i], ok = table.CommonType(ol, or); !ok {
+			old[i] = t
+		}
 	}
 	for k, in := range ins {
 		ic := in.Cols()
-		same := true
+		same, wasSame := true, true
 		for i := range ic {
 			same = same && ic[i].Type.Equal(cols[i].Type)
+			wasSame = wasSame && oldType(in, i).WithTimeAttr(ic[i].Type.TimeAttr()).Equal(old[i])
 		}
-		if same {
+		if same && wasSame {
 			continue
 		}
 		var es []expr.Expr
@@ -100,7 +120,7 @@ func (p *Planner) union(at parser.Node, l, r Node) (Node, error) {
 			}
 			es = append(es, e)
 		}
-		ins[k] = &Calc{In: in, Exprs: es, cols: cols, unionCast: true}
+		ins[k] = &Calc{In: in, Exprs: es, cols: cols, unionCast: true, unionOld: old, implicit: wasSame}
 	}
 	return &Union{Ins: ins, cols: cols}, nil
 }

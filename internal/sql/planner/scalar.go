@@ -188,7 +188,7 @@ func postScalarJoin(in Node, ps postScalar, a *aggCtx) (Node, int, error) {
 	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(ps.r.Cols()), lkeys, rkeysOf(len(lkeys)))
 	if i := bad; i >= 0 && shared {
 		return nil, 0, errAt(ps.sq, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(ps.r)(i),
-			sharedKeyHint(colName(in), colName(ps.r), lkeys, rkeysOf(len(lkeys)), i))
+			sharedKeyHint(colTypes(in.Cols()), colTypes(ps.r.Cols()), colName(in), colName(ps.r), lkeys, rkeysOf(len(lkeys)), i))
 	}
 	if i := bad; i >= 0 {
 		return nil, 0, errAt(ps.sq, "the correlated columns `%s` (%s) and `%s` (%s) have no common type: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, ps.r.Cols()[i].Name, ps.r.Cols()[i].Type)

@@ -411,7 +411,7 @@ func castCorrelated(at parser.Node, in Node, s *scope, lkeys []int, r Node, rs *
 	lcast, rcast, bad, shared := keyCasts(colTypes(in.Cols()), colTypes(r.Cols()), lkeys, rkeys)
 	if i := bad; i >= 0 && shared {
 		return nil, nil, nil, errAt(at, "the correlated columns %s and %s%s", colName(in)(lkeys[i]), colName(r)(rkeys[i]),
-			sharedKeyHint(colName(in), colName(r), lkeys, rkeys, i))
+			sharedKeyHint(colTypes(in.Cols()), colTypes(r.Cols()), colName(in), colName(r), lkeys, rkeys, i))
 	}
 	if i := bad; i >= 0 {
 		return nil, nil, nil, errAt(at, "the correlated columns `%s` (%s) and `%s` (%s) have no common type that keeps both sides' values: CAST one of them", in.Cols()[lkeys[i]].Name, in.Cols()[lkeys[i]].Type, r.Cols()[rkeys[i]].Name, r.Cols()[rkeys[i]].Type)

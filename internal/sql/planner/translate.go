@@ -194,7 +194,15 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 			}
 			ss = append(ss, s)
 		}
-		return ss[0].Union(ss[1:]...), nil
+		u := ss[0].Union(ss[1:]...)
+		if tr.castN > 0 {
+			// The union's UID is by its node's number (stateless): the
+			// operators of implicit casts made before it (sql-cast-<n>),
+			// which plans of types that needed no cast did not have, do
+			// not shift it either.
+			u = u.UID(fmt.Sprintf("union-%d", u.ID()-tr.castN))
+		}
+		return u, nil
 	case *WindowAgg:
 		return tr.windowAgg(x)
 	case *GroupAgg:
