@@ -55,25 +55,7 @@ func TestSavepointRestoresJoinTopN(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			col.mu.Lock()
-			n := len(col.rows["top"])
-			col.mu.Unlock()
-			if n >= want {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%d rows of top, want %d", n, want)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if _, err := job.Savepoint(ctx, filepath.Join(dir, sp), true); err != nil {
-			t.Fatal(err)
-		}
-		if err := job.Wait(); err != nil && !strings.Contains(err.Error(), "stopped") {
-			t.Fatalf("wait: %v", err)
-		}
+		stopAtRows(t, ctx, job, col, map[string]int{"top": want}, filepath.Join(dir, sp))
 		col.mu.Lock()
 		defer col.mu.Unlock()
 		var out []string

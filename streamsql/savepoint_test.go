@@ -72,25 +72,7 @@ func TestSavepointRestoresSQLState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			col.mu.Lock()
-			n, w := len(col.rows["sums"]), len(col.rows["wins"])
-			col.mu.Unlock()
-			if n >= wantSums && w >= wantWins {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%d rows of sums, want %d", n, wantSums)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if _, err := job.Savepoint(ctx, filepath.Join(dir, sp), true); err != nil {
-			t.Fatal(err)
-		}
-		if err := job.Wait(); err != nil && !strings.Contains(err.Error(), "stopped") {
-			t.Fatalf("wait: %v", err)
-		}
+		stopAtRows(t, ctx, job, col, map[string]int{"sums": wantSums, "wins": wantWins}, filepath.Join(dir, sp))
 		return col
 	}
 	write(rows)

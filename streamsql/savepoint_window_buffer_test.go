@@ -94,25 +94,7 @@ func testSavepointKeepsBufferedWindowRows(t *testing.T, p int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			col.mu.Lock()
-			n, w := len(col.rows["seen"]), len(col.rows["wins"])
-			col.mu.Unlock()
-			if n >= wantSeen && w >= wantWins {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%d rows of seen, %d of wins; want %d, %d", n, w, wantSeen, wantWins)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if _, err := job.Savepoint(ctx, filepath.Join(dir, sp), true); err != nil {
-			t.Fatal(err)
-		}
-		if err := job.Wait(); err != nil && !strings.Contains(err.Error(), "stopped") {
-			t.Fatalf("wait: %v", err)
-		}
+		stopAtRows(t, ctx, job, col, map[string]int{"seen": wantSeen, "wins": wantWins}, filepath.Join(dir, sp))
 		return col
 	}
 	write(rows)

@@ -45,25 +45,7 @@ INSERT INTO o SELECT k, v FROM t;`
 		if !strings.Contains(res.Text, "SinkMaterializer(pk=[k]") {
 			t.Fatalf("no SinkMaterializer in the plan:\n%s", res.Text)
 		}
-		for {
-			col.mu.Lock()
-			n := len(col.rows["o"])
-			col.mu.Unlock()
-			if n >= want {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("%d rows, want %d", n, want)
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		if _, err := job.Savepoint(ctx, filepath.Join(dir, sp), true); err != nil {
-			t.Fatal(err)
-		}
-		if err := job.Wait(); err != nil && !strings.Contains(err.Error(), "stopped") {
-			t.Fatalf("wait: %v", err)
-		}
+		stopAtRows(t, ctx, job, col, map[string]int{"o": want}, filepath.Join(dir, sp))
 		return col
 	}
 	first := []string{`{"op": "+I", "k": 1, "v": "a"}`}

@@ -63,11 +63,12 @@ func castErr(v table.Value, to table.Type) error {
 	return fmt.Errorf("%w: cannot cast %s to %s", errCast, s, to.AsNullable())
 }
 
-// widens reports whether to is from's kind with no smaller length or
+// Widens reports whether to is from's kind with no smaller length or
 // precision: VARCHAR(n) or CHAR(n) to VARCHAR(m >= n), VARBINARY(n) or
 // BINARY(n) to VARBINARY(m >= n), TIMESTAMP(p) to TIMESTAMP(q >= p),
-// TIMESTAMP_LTZ the same.
-func widens(from, to table.Type) bool {
+// TIMESTAMP_LTZ the same: a CAST from one to the other is the identity
+// (Flink's IdentityCastRule), the value as it is.
+func Widens(from, to table.Type) bool {
 	if (from.Root() == table.RootChar && to.Root() == table.RootVarChar) ||
 		(from.Root() == table.RootBinary && to.Root() == table.RootVarBinary) {
 		return to.Length() >= from.Length()
@@ -92,7 +93,7 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 	if from.EqualIgnoringNull(to) && tr != table.RootTimestamp {
 		return func(v table.Value) (table.Value, error) { return v, nil }, nil
 	}
-	if widens(from, to) {
+	if Widens(from, to) {
 		// Flink: a cast to a wider type of the same kind is the identity
 		// (no trim of a VARCHAR, no truncation of a TIMESTAMP's fraction,
 		// as TIME below), so a value holding more than its declared type

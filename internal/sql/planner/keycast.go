@@ -281,20 +281,10 @@ func castBackCalc(n Node, want []Col) (Node, error) {
 // scales) and are cast back, exactly since common types that round a
 // side are refused (roundsTo).
 func keptByKeyCast(from, to table.Type) bool {
-	if (from.Root() == table.RootChar && to.Root() == table.RootVarChar) ||
-		(from.Root() == table.RootBinary && to.Root() == table.RootVarBinary) {
-		// Not padded back: a CHAR(3) holding 'ab' stays 'ab', a
-		// BINARY(3) holding x'0102' stays x'0102'.
-		return to.Length() >= from.Length()
-	}
-	if from.Root() != to.Root() {
-		return false
-	}
-	switch from.Root() {
-	case table.RootTime, table.RootTimestamp, table.RootTimestampLTZ:
+	// Not padded back either: a CHAR(3) holding 'ab' stays 'ab', a
+	// BINARY(3) holding x'0102' stays x'0102'.
+	if from.Root() == table.RootTime && to.Root() == table.RootTime {
 		return to.Precision() >= from.Precision()
-	case table.RootVarChar, table.RootVarBinary:
-		return to.Length() >= from.Length()
 	}
-	return false
+	return expr.Widens(from, to)
 }
