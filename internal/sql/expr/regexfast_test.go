@@ -1,0 +1,153 @@
+package expr
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/table"
+)
+
+// TestFastRegexMatchesRegexp compares fastRegex (required literal,
+// windowed run) with the plain regexp on many generated strings: anchors,
+// empty matches, overlapping occurrences, unicode and invalid UTF-8.
+func TestFastRegexMatchesRegexp(t *testing.T) {
+	cases := []struct {
+		pat    string
+		lit    string
+		window bool
+	}{
+		{`(&|^)channel_id=([^&]*)`, "channel_id=", true},
+		{`^channel_id=(\d*)`, "channel_id=", true},
+		{`(^|a)ab(.)`, "ab", true},
+		{`(a|^|bb)ab`, "ab", true},
+		{`(?:^)?ab$`, "ab", true},
+		{`[^&]{0,3}ab(.?)`, "ab", true},
+		{`.ab`, "ab", true},
+		{`..é?ab`, "ab", true},
+		{`(é|^)ab`, "ab", true},
+		{`\x{FFFD}?ab`, "ab", true},
+		{`(a*)ab`, "ab", false},
+		{`x*ab`, "ab", false},
+		{`\bab`, "ab", false},
+		{`(?m)^ab`, "ab", false},
+		{`(?i)ab`, "", false},
+		{`ab|ba`, "", false},
+		{`(ab)`, "ab", true},
+		{`a(b)?`, "a", true},
+		{`channel_id=`, "channel_id=", true},
+		{`(^)`, "", false},
+		{``, "", false},
+		{`(&|^)ab(&|$)`, "ab", true},
+		{`(?s:.){2}ab`, "ab", true},
+		{`\x{FFFD}ab`, "", false}, // one literal with U+FFFD: not searched
+	}
+	pieces := []string{"ab", "a", "b", "&", "channel_id=", "channel_id", "=", "1", "x", "\n", "é", "\xe9", "\xc3", "\xa9",
+		"\xe2\x82", "\ufffd", "bb", "aab", "&&", " ", "", "ba", "AB"}
+	rnd := rand.New(rand.NewPCG(21, 22))
+	inputs := []string{"", "ab", "aab", "&ab", "channel_id=", "x&channel_id=1&channel_id=2", "xchannel_id=1&channel_id=2",
+		"\xa9ab", "é\xa9ab", "\n\nab", "ba", strings.Repeat("a", 50) + "ab"}
+	for range 20000 {
+		var sb strings.Builder
+		for range rnd.IntN(9) {
+			sb.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		inputs = append(inputs, sb.String())
+	}
+	for _, c := range cases {
+		re := regexp.MustCompile(c.pat)
+		f := newFastRegex(re)
+		if f.lit != c.lit || (f.tail != nil) != c.window {
+			t.Errorf("%q: literal %q window %v, want %q %v", c.pat, f.lit, f.tail != nil, c.lit, c.window)
+		}
+		for _, s := range inputs {
+			want := re.FindStringSubmatchIndex(s)
+			if got := f.FindStringSubmatchIndex(s); !slices.Equal(got, want) {
+				t.Fatalf("%q on %q: %v, regexp %v", c.pat, s, got, want)
+			}
+			if got := f.MatchString(s); got != (want != nil) {
+				t.Fatalf("%q on %q: match %v, regexp %v", c.pat, s, got, want)
+			}
+			if want != nil && !f.mayMatch(s) {
+				t.Fatalf("%q on %q: mayMatch false, regexp %v", c.pat, s, want)
+			}
+		}
+	}
+}
+
+func FuzzFastRegex(f *testing.F) {
+	for _, s := range []string{"", "a&channel_id=2&b", "xchannel_id=1&channel_id=", "\xa9channel_id=é"} {
+		f.Add(`(&|^)channel_id=([^&]*)`, s)
+		f.Add(`.{0,2}(^|=)id(.)`, s)
+	}
+	f.Fuzz(func(t *testing.T, pat, s string) {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return
+		}
+		want := re.FindStringSubmatchIndex(s)
+		if got := newFastRegex(re).FindStringSubmatchIndex(s); !slices.Equal(got, want) {
+			t.Fatalf("%q on %q: %v, regexp %v", pat, s, got, want)
+		}
+	})
+}
+
+// TestRegexFunctionsConstPattern: REGEXP_EXTRACT, REGEXP and
+// REGEXP_REPLACE with a constant pattern (fastRegex, REGEXP_EXTRACT with a
+// constant index evaluated lazily) give what they give with the same
+// pattern read from a column (the plain regexp), NULLs included.
+func TestRegexFunctionsConstPattern(t *testing.T) {
+	in := ColumnRef(0, "s", table.StringType())
+	pc := ColumnRef(1, "p", table.StringType())
+	ic := ColumnRef(2, "i", table.IntType())
+	rnd := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"channel_id=", "&", "x", "=", "channel_id", "id=", "?", "&&", "é", "\xa9", "\n", ""}
+	var rows []table.Row
+	for range 3000 {
+		var sb strings.Builder
+		for range rnd.IntN(7) {
+			sb.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		v := table.Str(sb.String())
+		if rnd.IntN(50) == 0 {
+			v = table.Null
+		}
+		rows = append(rows, table.NewRow(v, table.Null, table.Null))
+	}
+	for _, pat := range []string{`(&|^)channel_id=([^&]*)`, `id=(.)`, `(`, ``, `^(x?)channel`} {
+		for _, idx := range []int64{-1, 0, 1, 2, 3} {
+			fast := []Expr{
+				call("REGEXP_EXTRACT", in, s(pat), i(idx)),
+				call("REGEXP_EXTRACT", in, s(pat)),
+				call("REGEXP", in, s(pat)),
+				call("REGEXP_REPLACE", in, s(pat), s("<$0>")),
+			}
+			slow := []Expr{
+				call("REGEXP_EXTRACT", in, pc, ic),
+				call("REGEXP_EXTRACT", in, pc),
+				call("REGEXP", in, pc),
+				call("REGEXP_REPLACE", in, pc, s("<$0>")),
+			}
+			for k := range fast {
+				fp, err := Compile(fast[k])
+				if err != nil {
+					t.Fatal(err)
+				}
+				sp, err := Compile(slow[k])
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rows {
+					r.Fields[1], r.Fields[2] = table.Str(pat), table.Int(idx)
+					a, errA := fp(&r)
+					b, errB := sp(&r)
+					if (errA != nil) != (errB != nil) || !a.Equal(b) || a.IsNull() != b.IsNull() {
+						t.Fatalf("%s on %v: %v %v, with the pattern from a column %v %v", fast[k], r.Fields[0], a, errA, b, errB)
+					}
+				}
+			}
+		}
+	}
+}
