@@ -151,3 +151,43 @@ func TestRegexFunctionsConstPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitIndexConst: SPLIT_INDEX with a constant delimiter and index
+// (splitField) gives what it gives with them read from columns
+// (strings.Split), NULLs, empty fields and overlapping delimiters included.
+func TestSplitIndexConst(t *testing.T) {
+	in := ColumnRef(0, "s", table.StringType())
+	dc := ColumnRef(1, "d", table.StringType())
+	ic := ColumnRef(2, "i", table.IntType())
+	rnd := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{"/", "//", "a", "bc", "é", "\xa9", "aa", " ", "\t", ""}
+	var inputs []table.Value
+	for range 3000 {
+		var sb strings.Builder
+		for range rnd.IntN(8) {
+			sb.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		inputs = append(inputs, table.Str(sb.String()))
+	}
+	inputs = append(inputs, table.Null, table.Str(""), table.Str("https://www.nexmark.com/abc/de_f/ghi/item.htm?query=1"))
+	for _, d := range []string{"/", "//", "aa", "é", "", " "} {
+		for _, idx := range []int64{-1, 0, 1, 2, 3, 4, 5, 9} {
+			fp, err := Compile(call("SPLIT_INDEX", in, s(d), i(idx)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, err := Compile(call("SPLIT_INDEX", in, dc, ic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range inputs {
+				r := table.NewRow(v, table.Str(d), table.Int(idx))
+				a, errA := fp(&r)
+				b, errB := sp(&r)
+				if errA != nil || errB != nil || !a.Equal(b) || a.IsNull() != b.IsNull() {
+					t.Fatalf("SPLIT_INDEX(%v, %q, %d): %v %v, from columns %v %v", v, d, idx, a, errA, b, errB)
+				}
+			}
+		}
+	}
+}

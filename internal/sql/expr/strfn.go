@@ -768,7 +768,21 @@ func registerStrings(r *Registry) {
 	r.Register("SPLIT_INDEX", Overload{
 		Sig:  "SPLIT_INDEX(STRING, STRING delimiter, INT index) -> STRING",
 		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
-		Impl: func(*Bound) (Func, error) {
+		Impl: func(b *Bound) (Func, error) {
+			dv, dOK := b.Const(1)
+			iv, iOK := b.Const(2)
+			if dOK && iOK && !dv.IsNull() && !iv.IsNull() && dv.AsString() != "" {
+				// Constant delimiter and index: the field is found by
+				// searching, without splitting the whole text.
+				d, i := dv.AsString(), iv.AsInt()
+				return Func{Lazy: func(r *table.Row, ps []Program) (table.Value, error) {
+					x, err := ps[0](r)
+					if err != nil || x.IsNull() {
+						return table.Null, err
+					}
+					return splitField(x.AsString(), d, i), nil
+				}}, nil
+			}
 			return Func{FN: func(vs []table.Value) (table.Value, error) {
 				s, d, i := vs[0].AsString(), vs[1].AsString(), vs[2].AsInt()
 				if i < 0 {
@@ -840,6 +854,25 @@ func registerStrings(r *Registry) {
 }
 
 func (o *Overload) copyOf() Overload { return *o }
+
+// splitField is field i of strings.Split(s, d) for a non-empty d, NULL
+// when there is none or s is empty.
+func splitField(s, d string, i int64) table.Value {
+	if i < 0 || s == "" {
+		return table.Null
+	}
+	for ; i > 0; i-- {
+		j := strings.Index(s, d)
+		if j < 0 {
+			return table.Null
+		}
+		s = s[j+len(d):]
+	}
+	if j := strings.Index(s, d); j >= 0 {
+		s = s[:j]
+	}
+	return table.Str(s)
+}
 
 // splitEach splits s at every rune for which sep is true, keeping empty
 // fields (commons-lang's splitPreserveAllTokens).
