@@ -191,3 +191,55 @@ func TestSplitIndexConst(t *testing.T) {
 		}
 	}
 }
+
+// TestLowerEqualsConst: LOWER(x) = 'k' (either side) and LOWER(x) [NOT]
+// IN ('k', ...) (fastLowerIn) give what they give with the constants read
+// from columns (strings.ToLower and a comparison), for ASCII, non-ASCII
+// (the Kelvin sign lowers to 'k'), invalid UTF-8 and NULL x.
+func TestLowerEqualsConst(t *testing.T) {
+	col := ColumnRef(0, "s", table.StringType())
+	kc := ColumnRef(1, "k", table.StringType())
+	kc2 := ColumnRef(2, "k2", table.StringType())
+	rnd := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"a", "A", "p", "P", "le", "LE", "\u212a", "é", "É", "\xa9", "ı", "İ", ""}
+	inputs := []table.Value{table.Null, table.Str(""), table.Str("Apple"), table.Str("APPLE"), table.Str("apple"), table.Str("\u212aa")}
+	for range 3000 {
+		var sb strings.Builder
+		for range rnd.IntN(5) {
+			sb.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		inputs = append(inputs, table.Str(sb.String()))
+	}
+	for _, k := range []string{"apple", "ka", "", "é", "a", "\ufffd", "i̇", "pa"} {
+		fast := []Expr{
+			call("=", call("LOWER", col), s(k)),
+			call("=", s(k), call("LOWER", col)),
+			in(call("LOWER", col), s(k), s("pa")),
+			must(NewIn(call("LOWER", col), []Expr{s(k), s("pa")}, true)),
+		}
+		slow := []Expr{
+			call("=", call("LOWER", col), kc),
+			call("=", kc, call("LOWER", col)),
+			in(call("LOWER", col), kc, kc2),
+			must(NewIn(call("LOWER", col), []Expr{kc, kc2}, true)),
+		}
+		for j := range fast {
+			fp, err := Compile(fast[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, err := Compile(slow[j])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range inputs {
+				r := table.NewRow(v, table.Str(k), table.Str("pa"))
+				a, errA := fp(&r)
+				b, errB := sp(&r)
+				if errA != nil || errB != nil || !a.Equal(b) || a.IsNull() != b.IsNull() {
+					t.Fatalf("%s with %v: %v %v, from columns %v %v", fast[j], v, a, errA, b, errB)
+				}
+			}
+		}
+	}
+}
