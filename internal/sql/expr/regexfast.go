@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -28,6 +29,10 @@ type fastRegex struct {
 	lit   string         // required literal; "" = none known
 	width int            // bytes before lit at most; -1 = unbounded
 	tail  *regexp.Regexp // re with ^ unmatchable; nil = no window
+	// param: the pattern is (a|^)lit([^c]*) (Nexmark q21), matched by
+	// matchParam without the regexp; a, c ASCII.
+	param bool
+	a, c  byte
 }
 
 // maxWidthUnbounded caps the width computation.
@@ -61,6 +66,9 @@ func newFastRegex(re *regexp.Regexp) *fastRegex {
 		} else {
 			before += w
 		}
+	}
+	if f.param, f.a, f.c = paramShape(parts); f.param && f.lit != string(parts[1].Rune) {
+		f.param = false
 	}
 	if f.lit == "" || f.width < 0 || hasContextAssertion(t) {
 		return f
@@ -191,8 +199,75 @@ func (f *fastRegex) window(s string) (rx *regexp.Regexp, lo int, ok bool) {
 	return f.tail, lo, true
 }
 
+// paramShape recognises (a|^)lit([^c]*): a capture of the alternation
+// of one ASCII character and ^, a literal, a capture of the greedy star of
+// the class of every character but one ASCII c.
+func paramShape(parts []*syntax.Regexp) (ok bool, a, c byte) {
+	if len(parts) != 3 {
+		return false, 0, 0
+	}
+	g1, lit, g2 := parts[0], parts[1], parts[2]
+	if g1.Op != syntax.OpCapture || g2.Op != syntax.OpCapture || lit.Op != syntax.OpLiteral ||
+		lit.Flags&syntax.FoldCase != 0 || slices.Contains(lit.Rune, utf8.RuneError) || len(lit.Rune) == 0 {
+		return false, 0, 0
+	}
+	alt, star := g1.Sub[0], g2.Sub[0]
+	if alt.Op != syntax.OpAlternate || len(alt.Sub) != 2 || alt.Sub[0].Op != syntax.OpLiteral ||
+		alt.Sub[0].Flags&syntax.FoldCase != 0 || len(alt.Sub[0].Rune) != 1 || alt.Sub[0].Rune[0] >= utf8.RuneSelf ||
+		alt.Sub[1].Op != syntax.OpBeginText {
+		return false, 0, 0
+	}
+	if star.Op != syntax.OpStar || star.Flags&syntax.NonGreedy != 0 || star.Sub[0].Op != syntax.OpCharClass {
+		return false, 0, 0
+	}
+	r := star.Sub[0].Rune
+	if len(r) != 4 || r[0] != 0 || r[3] != unicode.MaxRune || r[2] != r[1]+2 || r[1]+1 >= utf8.RuneSelf {
+		return false, 0, 0
+	}
+	return true, byte(alt.Sub[0].Rune[0]), byte(r[1] + 1)
+}
+
+// matchParam is FindStringSubmatchIndex of (a|^)lit([^c]*): the leftmost
+// start is 0 (a at 0 then lit, preferred, else lit at 0 by ^) or q-1 for
+// the first occurrence q of lit after an a; the star takes every byte up
+// to the next c (an ASCII c is never inside another character's bytes;
+// an invalid byte is U+FFFD, not c).
+func (f *fastRegex) matchParam(s string) []int {
+	lit := f.lit
+	if len(s) > len(lit) && s[0] == f.a && strings.HasPrefix(s[1:], lit) {
+		return f.paramResult(s, 0, 1)
+	}
+	if strings.HasPrefix(s, lit) {
+		return f.paramResult(s, 0, 0)
+	}
+	for from := 1; from < len(s); {
+		j := strings.Index(s[from:], lit)
+		if j < 0 {
+			return nil
+		}
+		q := from + j
+		if s[q-1] == f.a {
+			return f.paramResult(s, q-1, q)
+		}
+		from = q + 1
+	}
+	return nil
+}
+
+func (f *fastRegex) paramResult(s string, p, q int) []int {
+	e := q + len(f.lit)
+	end := len(s)
+	if k := strings.IndexByte(s[e:], f.c); k >= 0 {
+		end = e + k
+	}
+	return []int{p, end, p, q, e, end}
+}
+
 // FindStringSubmatchIndex is f.re.FindStringSubmatchIndex(s).
 func (f *fastRegex) FindStringSubmatchIndex(s string) []int {
+	if f.param {
+		return f.matchParam(s)
+	}
 	rx, lo, ok := f.window(s)
 	if !ok {
 		return nil

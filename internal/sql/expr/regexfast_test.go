@@ -43,7 +43,15 @@ func TestFastRegexMatchesRegexp(t *testing.T) {
 		{`(&|^)ab(&|$)`, "ab", true},
 		{`(?s:.){2}ab`, "ab", true},
 		{`\x{FFFD}ab`, "", false}, // one literal with U+FFFD: not searched
+		{`(a|^)ab([^b]*)`, "ab", true},
+		{`(a|^)aa([^&]*)`, "aa", true},
+		{`(b|^)ab([^a]*)`, "ab", true},
+		{`(a|^)ab([^b]*?)`, "ab", true},
+		{`(é|^)ab([^&]*)`, "ab", true},
+		{`(a|^)ab([^é]*)`, "ab", true},
+		{`(^|a)ab([^&]*)`, "ab", true},
 	}
+	param := map[string]bool{`(&|^)channel_id=([^&]*)`: true, `(a|^)ab([^b]*)`: true, `(a|^)aa([^&]*)`: true, `(b|^)ab([^a]*)`: true}
 	pieces := []string{"ab", "a", "b", "&", "channel_id=", "channel_id", "=", "1", "x", "\n", "é", "\xe9", "\xc3", "\xa9",
 		"\xe2\x82", "\ufffd", "bb", "aab", "&&", " ", "", "ba", "AB"}
 	rnd := rand.New(rand.NewPCG(21, 22))
@@ -61,6 +69,9 @@ func TestFastRegexMatchesRegexp(t *testing.T) {
 		f := newFastRegex(re)
 		if f.lit != c.lit || (f.tail != nil) != c.window {
 			t.Errorf("%q: literal %q window %v, want %q %v", c.pat, f.lit, f.tail != nil, c.lit, c.window)
+		}
+		if f.param != param[c.pat] {
+			t.Errorf("%q: matched without the regexp %v, want %v", c.pat, f.param, param[c.pat])
 		}
 		for _, s := range inputs {
 			want := re.FindStringSubmatchIndex(s)
