@@ -101,6 +101,15 @@ func castFunc(from, to table.Type, env *Env) (castFn, error) {
 		return func(v table.Value) (table.Value, error) { return v, nil }, nil
 	}
 	switch {
+	case to.IsString() && tr != table.RootChar && from.IsString():
+		// CHAR/VARCHAR to VARCHAR: the text itself (no copy), truncated.
+		n := to.Length()
+		return func(v table.Value) (table.Value, error) {
+			if v.Kind() == table.KindString && len(v.AsString()) <= n {
+				return v, nil
+			}
+			return table.Str(truncRunes(v.AsString(), n)), nil
+		}, nil
 	case to.IsString():
 		text, err := textFunc(from, env)
 		if err != nil {

@@ -400,6 +400,15 @@ func (c *compiler) compileIn(e *In) (node, error) {
 		return node{}, err
 	}
 	not := e.Not
+	if lx, ok := lowerOf(e.X); ok && all && !x.constant {
+		p, err := fastLowerIn(lx, lowerConsts(e.List, list), not, c.compile)
+		if err != nil {
+			return node{}, err
+		}
+		if p != nil {
+			return node{p: p}, nil
+		}
+	}
 	// A constant list without NULLs and NaNs becomes a hash set.
 	var set map[uint64][]table.Value
 	if all {
@@ -671,6 +680,19 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		return node{}, typeErr(e.String(), "%v", err)
 	}
 	strict := !o.NonStrict
+	if e.Name == "=" && len(args) == 2 && !o.UserDefined {
+		for j := range 2 {
+			if x, ok := lowerOf(e.Args[j]); ok {
+				p, err := fastLowerIn(x, lowerConsts(e.Args[1-j:2-j], args[1-j:2-j]), false, c.compile)
+				if err != nil {
+					return node{}, err
+				}
+				if p != nil {
+					return node{p: p}, nil
+				}
+			}
+		}
+	}
 	if p := fastCompare(e, args); p != nil {
 		return node{p: p}, nil
 	}

@@ -3,6 +3,8 @@ package expr
 import (
 	"fmt"
 	"math"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/stromio/strom/table"
 )
@@ -453,4 +455,82 @@ func betweenPredicate(e Expr) func(row *table.Row) (bool, error) {
 		c2, ok2 := sqlCompare(v, h)
 		return ok1 && ok2 && c1 >= 0 && c2 <= 0, nil
 	}
+}
+
+// lowerOf returns x when e is the built-in LOWER(x) of a VARCHAR.
+func lowerOf(e Expr) (Expr, bool) {
+	c, ok := e.(*Call)
+	if !ok || c.Name != "LOWER" || c.Overload == nil || c.Overload.UserDefined || len(c.Args) != 1 {
+		return nil, false
+	}
+	if t := c.Args[0].Type(); !t.IsString() || t.Root() == table.RootChar {
+		return nil, false
+	}
+	return c.Args[0], true
+}
+
+// lowerEquals is strings.ToLower(s) == k without converting an ASCII s.
+func lowerEquals(s, k string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.ToLower(s) == k
+		}
+	}
+	if len(s) != len(k) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != k[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerConsts returns the texts of VARCHAR constants (nil when one is
+// not, or is NULL).
+func lowerConsts(es []Expr, ns []node) []string {
+	ks := make([]string, len(ns))
+	for i, n := range ns {
+		if !n.constant || n.v.IsNull() || n.v.Kind() != table.KindString {
+			return nil
+		}
+		if t := es[i].Type(); !t.IsString() || t.Root() == table.RootChar {
+			return nil
+		}
+		ks[i] = n.v.AsString()
+	}
+	return ks
+}
+
+// fastLowerIn is the evaluator of LOWER(x) = 'k' (either side) and of
+// LOWER(x) [NOT] IN ('k1', ...) of VARCHARs (Nexmark q21's CASE and
+// filter): x is compared with each constant without lower-casing an ASCII
+// x into a new string. xp compiles x. Nil when e is not of that shape.
+func fastLowerIn(x Expr, ks []string, not bool, compile func(Expr) (node, error)) (Program, error) {
+	if ks == nil {
+		return nil, nil
+	}
+	xn, err := compile(x)
+	if err != nil || xn.constant {
+		return nil, err
+	}
+	xp := xn.p
+	return func(r *table.Row) (table.Value, error) {
+		v, err := xp(r)
+		if err != nil || v.IsNull() {
+			return table.Null, err
+		}
+		s := v.AsString()
+		for _, k := range ks {
+			if lowerEquals(s, k) {
+				return table.Bool(!not), nil
+			}
+		}
+		return table.Bool(not), nil
+	}, nil
 }

@@ -90,6 +90,23 @@ func regexArg(b *Bound, i int) func(table.Value) (*regexp.Regexp, error) {
 	return func(v table.Value) (*regexp.Regexp, error) { return compileRegex(v.AsString()) }
 }
 
+// constRegex returns the pattern of argument i when it is a constant:
+// ok true, and nil when it is NULL or invalid.
+func constRegex(b *Bound, i int) (f *fastRegex, ok bool) {
+	v, ok := b.Const(i)
+	if !ok {
+		return nil, false
+	}
+	if v.IsNull() {
+		return nil, true
+	}
+	re, err := regexp.Compile(v.AsString())
+	if err != nil {
+		return nil, true
+	}
+	return newFastRegex(re), true
+}
+
 // javaReplacement translates a Java replacement string ($n groups, \x
 // escapes) to Go's Expand syntax (${n}, $$).
 func javaReplacement(s string) string {
@@ -636,6 +653,38 @@ func registerStrings(r *Registry) {
 	// the default); NULL when there is no match, the index is out of range
 	// or the pattern is invalid (Flink's SqlFunctionUtils.regexpExtract).
 	extract := func(b *Bound) (Func, error) {
+		if f, ok := constRegex(b, 1); ok {
+			// A constant pattern: searched for its required literal
+			// first (fastRegex); with a constant index, one argument is
+			// evaluated per row.
+			if f == nil {
+				return Func{F0: func() (table.Value, error) { return table.Null, nil }}, nil
+			}
+			idx := int64(0)
+			if len(b.Params) == 3 {
+				v, ok := b.Const(2)
+				if !ok {
+					goto general
+				}
+				if v.IsNull() || v.AsInt() < 0 || v.AsInt() > int64(f.re.NumSubexp()) {
+					return Func{F0: func() (table.Value, error) { return table.Null, nil }}, nil
+				}
+				idx = v.AsInt()
+			}
+			return Func{Lazy: func(r *table.Row, ps []Program) (table.Value, error) {
+				x, err := ps[0](r)
+				if err != nil || x.IsNull() {
+					return table.Null, err
+				}
+				s := x.AsString()
+				m := f.FindStringSubmatchIndex(s)
+				if m == nil || m[2*idx] < 0 {
+					return table.Null, nil
+				}
+				return table.Str(s[m[2*idx]:m[2*idx+1]]), nil
+			}}, nil
+		}
+	general:
 		re := regexArg(b, 1)
 		return Func{FN: func(vs []table.Value) (table.Value, error) {
 			rx, err := re(vs[1])
@@ -674,10 +723,14 @@ func registerStrings(r *Registry) {
 		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.StringType()),
 		Impl: func(b *Bound) (Func, error) {
 			re := regexArg(b, 1)
+			f, _ := constRegex(b, 1)
 			return Func{FN: func(vs []table.Value) (table.Value, error) {
 				rx, err := re(vs[1])
 				if err != nil {
 					return table.Null, nil
+				}
+				if f != nil && !f.mayMatch(vs[0].AsString()) {
+					return vs[0], nil // no match: unchanged
 				}
 				return table.Str(rx.ReplaceAllString(vs[0].AsString(), javaReplacement(vs[2].AsString()))), nil
 			}}, nil
@@ -689,6 +742,11 @@ func registerStrings(r *Registry) {
 		Sig:  "REGEXP(STRING, STRING regex) -> BOOLEAN",
 		Bind: strArgs(table.BooleanType(), table.StringType(), table.StringType()),
 		Impl: func(b *Bound) (Func, error) {
+			if f, ok := constRegex(b, 1); ok && f != nil && f.re.String() != "" {
+				return Func{F2: func(x, _ table.Value) (table.Value, error) {
+					return table.Bool(f.MatchString(x.AsString())), nil
+				}}, nil
+			}
 			re := regexArg(b, 1)
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
 				if p.AsString() == "" {
@@ -710,7 +768,21 @@ func registerStrings(r *Registry) {
 	r.Register("SPLIT_INDEX", Overload{
 		Sig:  "SPLIT_INDEX(STRING, STRING delimiter, INT index) -> STRING",
 		Bind: strArgs(table.StringType(), table.StringType(), table.StringType(), table.IntType()),
-		Impl: func(*Bound) (Func, error) {
+		Impl: func(b *Bound) (Func, error) {
+			dv, dOK := b.Const(1)
+			iv, iOK := b.Const(2)
+			if dOK && iOK && !dv.IsNull() && !iv.IsNull() && dv.AsString() != "" {
+				// Constant delimiter and index: the field is found by
+				// searching, without splitting the whole text.
+				d, i := dv.AsString(), iv.AsInt()
+				return Func{Lazy: func(r *table.Row, ps []Program) (table.Value, error) {
+					x, err := ps[0](r)
+					if err != nil || x.IsNull() {
+						return table.Null, err
+					}
+					return splitField(x.AsString(), d, i), nil
+				}}, nil
+			}
 			return Func{FN: func(vs []table.Value) (table.Value, error) {
 				s, d, i := vs[0].AsString(), vs[1].AsString(), vs[2].AsInt()
 				if i < 0 {
@@ -782,6 +854,25 @@ func registerStrings(r *Registry) {
 }
 
 func (o *Overload) copyOf() Overload { return *o }
+
+// splitField is field i of strings.Split(s, d) for a non-empty d, NULL
+// when there is none or s is empty.
+func splitField(s, d string, i int64) table.Value {
+	if i < 0 || s == "" {
+		return table.Null
+	}
+	for ; i > 0; i-- {
+		j := strings.Index(s, d)
+		if j < 0 {
+			return table.Null
+		}
+		s = s[j+len(d):]
+	}
+	if j := strings.Index(s, d); j >= 0 {
+		s = s[:j]
+	}
+	return table.Str(s)
+}
 
 // splitEach splits s at every rune for which sep is true, keeping empty
 // fields (commons-lang's splitPreserveAllTokens).
