@@ -41,6 +41,17 @@ type distinctView struct {
 	codec   *table.RowCodec
 	filters []int   // per count: the FILTER column, -1 for none
 	calls   [][]int // per count: the calls (indexes of a.aggs) over it
+	// netOK: the net calls of a bundle (groupState.foldRows) give the
+	// inner aggregates the state of the per-row calls: every call is a
+	// COUNT, or the argument is an integer (SUM, AVG, MIN, MAX and their
+	// retracting forms) or a DECIMAL (SUM, AVG). Not FLOAT/DOUBLE: their
+	// sums depend on the order of the additions, and MIN/MAX take 0.0 and
+	// -0.0 (two values of the view) as one, keeping the first seen.
+	netOK bool
+	// noRetract: a call cannot retract (MIN/MAX of an append-only
+	// input); a bundle with retractions then applies the view per row,
+	// so that its error is the per-row one.
+	noRetract bool
 }
 
 // newGroupAccs lays out the accumulators of aggs over the input in (extra:
@@ -78,6 +89,25 @@ func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
 		}
 		v.calls[slot] = append(v.calls[slot], i)
 	}
+	for _, v := range g.views {
+		t := in.Cols()[v.arg].Type
+		v.netOK = true
+		for _, cs := range v.calls {
+			for _, i := range cs {
+				f := calls[i].F
+				v.noRetract = v.noRetract || !f.CanRetract()
+				switch f.Name() {
+				case "COUNT":
+				case "SUM", "SUM0", "AVG":
+					v.netOK = v.netOK && (t.IsInteger() || t.Root() == table.RootDecimal)
+				case "MIN", "MAX", "MIN_RETRACT", "MAX_RETRACT":
+					v.netOK = v.netOK && t.IsInteger()
+				default:
+					v.netOK = false
+				}
+			}
+		}
+	}
 	g.a = newAccs(calls, extra...)
 	return g
 }
@@ -102,6 +132,17 @@ type groupState struct {
 	counts []int64
 	one    []table.Value
 	args   []table.Value
+	net    netCounts // foldRows' per-value count changes
+}
+
+// netCounts is the change of a view's counts over a bundle: per distinct
+// value (in the order of its first row) its encoding, the value and one
+// count change per FILTER.
+type netCounts struct {
+	idx    map[string]int
+	keys   []string
+	vals   []table.Value
+	deltas []int64 // len(keys) x the view's FILTERs
 }
 
 // open binds the views' map states ("distinct-0", ...) with the TTL
@@ -127,6 +168,19 @@ func (s *groupState) clear() {
 // apply accumulates the input row r into acc (retract: takes it back):
 // the step of one row, for the current key.
 func (s *groupState) apply(acc, r table.Row, retract bool) error {
+	if err := s.applyPlain(acc, r, retract); err != nil {
+		return err
+	}
+	for vi, v := range s.g.views {
+		if err := s.applyView(vi, v, acc, r, retract); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyPlain is apply of the calls without a view.
+func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
 	a := s.g.a
 	for _, i := range s.g.plain {
 		c := a.aggs[i]
@@ -147,18 +201,18 @@ func (s *groupState) apply(acc, r table.Row, retract bool) error {
 			return fmt.Errorf("%s: %w", c.Text, err)
 		}
 	}
-	for vi, v := range s.g.views {
-		if err := s.applyView(vi, v, acc, r, retract); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
-func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retract bool) error {
-	x := r.Fields[v.arg]
+// viewKey is the view's entry key of the row's argument x: its RowCodec
+// encoding in s.kb (valid until the next call), with x as the value the
+// inner aggregates see (every NaN one canonical NaN). ok is false when
+// the row is no value of the view: a NULL argument, or no FILTER of the
+// view passed.
+func (s *groupState) viewKey(v *distinctView, r table.Row) (key string, x table.Value, ok bool, err error) {
+	x = r.Fields[v.arg]
 	if x.IsNull() {
-		return nil // NULLs are no values of COUNT(DISTINCT ...)
+		return "", x, false, nil // NULLs are no values of COUNT(DISTINCT ...)
 	}
 	any := false
 	for _, f := range v.filters {
@@ -168,7 +222,7 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 		}
 	}
 	if !any {
-		return nil
+		return "", x, false, nil
 	}
 	if x.Kind() == table.KindFloat && math.IsNaN(x.AsFloat()) {
 		// Every NaN is one value (Flink's Double keys: equals and
@@ -180,28 +234,199 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 	s.one[0] = x
 	kb, err := v.codec.AppendRow(s.kb[:0], table.Row{Fields: s.one})
 	if err != nil {
-		return err
+		return "", x, false, err
 	}
 	s.kb = kb
 	// The map state only reads the key during a call (its codec appends
 	// it to a buffer of its own): no copy of the bytes.
-	key := unsafe.String(unsafe.SliceData(kb), len(kb))
-	m := s.maps[vi]
+	return unsafe.String(unsafe.SliceData(kb), len(kb)), x, true, nil
+}
+
+// readCounts reads the counts of the view's entry key into s.counts
+// (zeros when it has none).
+func (s *groupState) readCounts(vi int, v *distinctView, key string) error {
 	s.counts = s.counts[:0]
-	if b, ok := m.Get(key); ok {
-		if s.counts, err = decodeDistinctCounts(s.counts, b, len(v.filters)); err != nil {
+	if b, ok := s.maps[vi].Get(key); ok {
+		var err error
+		s.counts, err = decodeDistinctCounts(s.counts, b, len(v.filters))
+		return err
+	}
+	for range v.filters {
+		s.counts = append(s.counts, 0)
+	}
+	return nil
+}
+
+// writeCounts writes s.counts back to the view's entry key, removing the
+// entry when they are all 0.
+func (s *groupState) writeCounts(vi int, key string) {
+	for _, n := range s.counts {
+		if n != 0 {
+			s.vb = encodeDistinctCounts(s.vb[:0], s.counts)
+			s.maps[vi].Put(key, s.vb)
+			return
+		}
+	}
+	s.maps[vi].Remove(key)
+}
+
+// foldRows applies a key's rows of a bundle (the mini-batch aggregation,
+// groupagg_batch.go) to its accumulators acc (had: it has state): the
+// result of groupRow row by row. When the key's row count stays above 0
+// throughout (so no row is dropped and its views are not cleared in
+// between), a view whose calls allow it (netOK) is applied once per
+// distinct value instead of once per row: the rows' count changes are
+// summed per value and FILTER first, then each value's entry is read
+// once, moved by the sum and written once, and its inner aggregates see
+// the net of the per-row calls: Add when a count goes from 0 or below to
+// above 0, Retract when from above 0 to 0 or below, nothing else (the
+// per-row calls alternate Add, Retract, ... as the count crosses 0 -> 1
+// and 1 -> 0, so they cancel to that one call or none; for COUNT and
+// integer or DECIMAL SUM/AVG/MIN/MAX a cancelled pair leaves the state
+// as it was). Calls without a view and the other views go row by row.
+func (s *groupState) foldRows(acc table.Row, had bool, cnt int, rows []table.Row) (table.Row, bool, error) {
+	n := int64(0)
+	if had {
+		n = acc.Fields[cnt].AsInt()
+	}
+	retracts := false
+	net := false
+	for _, v := range s.g.views {
+		net = net || v.netOK
+	}
+	for _, r := range rows {
+		if !net {
+			break
+		}
+		if r.Kind.IsRetract() {
+			retracts = true
+			n--
+		} else {
+			n++
+		}
+		net = n > 0
+	}
+	if !net {
+		has := had
+		var err error
+		for _, r := range rows {
+			if acc, has, err = s.groupRow(acc, has, cnt, r); err != nil {
+				return acc, false, err
+			}
+		}
+		return acc, has, nil
+	}
+	if !had {
+		acc = s.g.a.init()
+		s.clear() // DISTINCT views left by an expired accumulator
+	}
+	byNet := func(v *distinctView) bool { return v.netOK && !(retracts && v.noRetract) }
+	for _, r := range rows {
+		retract := r.Kind.IsRetract()
+		if err := s.applyPlain(acc, r, retract); err != nil {
+			return acc, false, err
+		}
+		for vi, v := range s.g.views {
+			if !byNet(v) {
+				if err := s.applyView(vi, v, acc, r, retract); err != nil {
+					return acc, false, err
+				}
+			}
+		}
+	}
+	for vi, v := range s.g.views {
+		if byNet(v) {
+			if err := s.applyViewNet(vi, v, acc, rows); err != nil {
+				return acc, false, err
+			}
+		}
+	}
+	acc.Fields[cnt] = table.Int(n)
+	return acc, true, nil
+}
+
+// applyViewNet applies the view to the rows once per distinct value
+// (foldRows).
+func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows []table.Row) error {
+	d := &s.net
+	if d.idx == nil {
+		d.idx = map[string]int{}
+	}
+	clear(d.idx)
+	clear(d.vals) // drop the references to the rows' values
+	d.keys, d.vals, d.deltas = d.keys[:0], d.vals[:0], d.deltas[:0]
+	nf := len(v.filters)
+	for _, r := range rows {
+		key, x, ok, err := s.viewKey(v, r)
+		if err != nil {
 			return err
 		}
-	} else {
-		for range v.filters {
-			s.counts = append(s.counts, 0)
+		if !ok {
+			continue
+		}
+		i, seen := d.idx[key]
+		if !seen {
+			i = len(d.keys)
+			k := string([]byte(key)) // key is s.kb's: a copy of its own
+			d.idx[k] = i
+			d.keys = append(d.keys, k)
+			d.vals = append(d.vals, x)
+			for range nf {
+				d.deltas = append(d.deltas, 0)
+			}
+		}
+		step := int64(1)
+		if r.Kind.IsRetract() {
+			step = -1
+		}
+		for slot, f := range v.filters {
+			if f < 0 || r.Fields[f].AsBool() {
+				d.deltas[i*nf+slot] += step
+			}
 		}
 	}
 	a := s.g.a
-	zero := true
+	for i, key := range d.keys {
+		if err := s.readCounts(vi, v, key); err != nil {
+			return err
+		}
+		s.one[0] = d.vals[i]
+		for slot := range v.filters {
+			old := s.counts[slot]
+			now := old + d.deltas[i*nf+slot]
+			s.counts[slot] = now
+			var call func(expr.AggregateFunc, []table.Value, []table.Value) error
+			switch {
+			case old <= 0 && now > 0:
+				call = expr.AggregateFunc.Add
+			case old > 0 && now <= 0:
+				call = expr.AggregateFunc.Retract
+			default:
+				continue
+			}
+			for _, j := range v.calls[slot] {
+				c := a.aggs[j]
+				if err := call(c.F, acc.Fields[a.off[j]:a.off[j+1]], s.one); err != nil {
+					return fmt.Errorf("%s: %w", c.Text, err)
+				}
+			}
+		}
+		s.writeCounts(vi, key)
+	}
+	return nil
+}
+
+func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retract bool) error {
+	key, _, ok, err := s.viewKey(v, r)
+	if err != nil || !ok {
+		return err
+	}
+	if err := s.readCounts(vi, v, key); err != nil {
+		return err
+	}
+	a := s.g.a
 	for slot, f := range v.filters {
 		if f >= 0 && !r.Fields[f].AsBool() {
-			zero = zero && s.counts[slot] == 0
 			continue
 		}
 		n := s.counts[slot]
@@ -217,7 +442,6 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 				call = expr.AggregateFunc.Add
 			}
 		}
-		zero = zero && s.counts[slot] == 0
 		if call == nil {
 			continue
 		}
@@ -228,12 +452,7 @@ func (s *groupState) applyView(vi int, v *distinctView, acc, r table.Row, retrac
 			}
 		}
 	}
-	if zero {
-		m.Remove(key)
-		return nil
-	}
-	s.vb = encodeDistinctCounts(s.vb[:0], s.counts)
-	m.Put(key, s.vb)
+	s.writeCounts(vi, key)
 	return nil
 }
 

@@ -15,7 +15,9 @@ import (
 // 'table.exec.mini-batch.enabled' the regular GROUP BY aggregation
 // buffers its input rows per key, in arrival order, and folds a bundle at
 // once: per key it reads the accumulators once, applies the key's rows in
-// order (accs.groupRow, the step the per-row operator takes), writes them
+// order (groupState.foldRows: the step the per-row operator takes,
+// groupRow, with a DISTINCT view's map state read and written once per
+// distinct value of the bundle rather than per row), writes them
 // once and emits the change of the key's result over the whole bundle (+I
 // for a new key, -U/+U when it changed, nothing when not, -D when the
 // key's count reached 0). The final result is the per-row operator's; the
@@ -130,6 +132,8 @@ type miniBatchGroupAgg struct {
 	armed    bool
 	timerKey string
 	timerAt  int64
+
+	perRow bool // tests: fold row by row (groupRow), not by foldRows
 }
 
 func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
@@ -244,10 +248,14 @@ func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 		}
 	}
 	has := had
-	for _, r := range b.rows {
-		if acc, has, err = m.gs.groupRow(acc, has, m.cnt, r); err != nil {
-			return err
+	if m.perRow {
+		for _, r := range b.rows {
+			if acc, has, err = m.gs.groupRow(acc, has, m.cnt, r); err != nil {
+				return err
+			}
 		}
+	} else if acc, has, err = m.gs.foldRows(acc, had, m.cnt, b.rows); err != nil {
+		return err
 	}
 	return groupEmit(m.a, m.st, m.keys, b.rows[len(b.rows)-1], acc, had, has, prev, m.out)
 }
