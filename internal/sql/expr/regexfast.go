@@ -54,7 +54,7 @@ func newFastRegex(re *regexp.Regexp) *fastRegex {
 	}
 	before := 0
 	for _, p := range parts {
-		if p.Op == syntax.OpLiteral && p.Flags&syntax.FoldCase == 0 && !slices.Contains(p.Rune, utf8.RuneError) {
+		if p.Op == syntax.OpLiteral && p.Flags&syntax.FoldCase == 0 && validLit(p.Rune) {
 			lit := string(p.Rune)
 			if len(lit) > len(f.lit) {
 				f.lit = lit
@@ -67,7 +67,10 @@ func newFastRegex(re *regexp.Regexp) *fastRegex {
 			before += w
 		}
 	}
-	if f.param, f.a, f.c = paramShape(parts); f.param && f.lit != string(parts[1].Rune) {
+	if f.param, f.a, f.c = paramShape(parts); f.param && (f.lit != string(parts[1].Rune) || re.NumSubexp() != 2) {
+		// Not inside a further capture either ((&|^)lit([^c]*) wrapped in
+		// one more group): matchParam gives the indexes of exactly two
+		// groups.
 		f.param = false
 	}
 	if f.lit == "" || f.width < 0 || hasContextAssertion(t) {
@@ -199,6 +202,18 @@ func (f *fastRegex) window(s string) (rx *regexp.Regexp, lo int, ok bool) {
 	return f.tail, lo, true
 }
 
+// validLit reports whether a literal's runes are text that can occur:
+// not U+FFFD (invalid bytes decode to it) and no surrogate (\x{D800}
+// parses but never matches, and string(rune) would make it U+FFFD).
+func validLit(rs []rune) bool {
+	for _, r := range rs {
+		if r == utf8.RuneError || !utf8.ValidRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // paramShape recognises (a|^)lit([^c]*): a capture of the alternation
 // of one ASCII character and ^, a literal, a capture of the greedy star of
 // the class of every character but one ASCII c.
@@ -208,7 +223,7 @@ func paramShape(parts []*syntax.Regexp) (ok bool, a, c byte) {
 	}
 	g1, lit, g2 := parts[0], parts[1], parts[2]
 	if g1.Op != syntax.OpCapture || g2.Op != syntax.OpCapture || lit.Op != syntax.OpLiteral ||
-		lit.Flags&syntax.FoldCase != 0 || slices.Contains(lit.Rune, utf8.RuneError) || len(lit.Rune) == 0 {
+		lit.Flags&syntax.FoldCase != 0 || !validLit(lit.Rune) || len(lit.Rune) == 0 {
 		return false, 0, 0
 	}
 	alt, star := g1.Sub[0], g2.Sub[0]
