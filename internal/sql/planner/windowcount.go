@@ -36,14 +36,10 @@ type countAggs struct {
 	rc     *table.RowCodec   // the general path's accumulator codec
 }
 
-// countDisabled turns the count path off (tests compare it with the
-// general path).
-var countDisabled bool
-
 // countAggsOf returns the count path of aggs, false when an aggregate is
 // not COUNT or there are none or more than maxCountAccs.
 func countAggsOf(a *accs) (*countAggs, bool) {
-	if countDisabled || len(a.aggs) == 0 || len(a.aggs) > maxCountAccs || len(a.types) != len(a.aggs) {
+	if len(a.aggs) == 0 || len(a.aggs) > maxCountAccs || len(a.types) != len(a.aggs) {
 		return nil, false
 	}
 	c := &countAggs{n: len(a.aggs), rc: a.codec}
