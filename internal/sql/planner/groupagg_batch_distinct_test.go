@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stromio/strom/codec"
-	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -123,17 +121,7 @@ func TestMiniBatchDistinctNetMatchesPerRow(t *testing.T) {
 		return ops
 	}
 	run := func(ops []ckOp, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
-		out := &sliceOut{}
-		opens := 0
-		driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
-			kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(opens), Out: out}
-			opens++
-			if err := kp.Open(rt); err != nil {
-				t.Fatal(err)
-			}
-			return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
-		})
-		return out.rows
+		return runKeyedCheckpointed(t, ops, keyFn, newFn)
 	}
 	atMarks := func(lines []string) [][]string {
 		var states [][]string

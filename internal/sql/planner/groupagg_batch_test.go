@@ -125,17 +125,7 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 		return ops
 	}
 	run := func(ops []ckOp, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
-		out := &sliceOut{}
-		opens := 0
-		driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
-			kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(opens), Out: out}
-			opens++
-			if err := kp.Open(rt); err != nil {
-				t.Fatal(err)
-			}
-			return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
-		})
-		return out.rows
+		return runKeyedCheckpointed(t, ops, keyFn, newFn)
 	}
 	// upTo is the changelog applied at each watermark mark and at the end.
 	upTo := func(lines []string) ([][]string, error) {
@@ -198,4 +188,22 @@ func plainGroupAccs(aggs []AggCall) *groupAccs {
 		g.plain = append(g.plain, i)
 	}
 	return g
+}
+
+// runKeyedCheckpointed drives ops through a KeyedProcess of newFn's
+// function (opens: how many were opened before, restores included) with
+// checkpoints and restores between them, and returns the output lines.
+func runKeyedCheckpointed(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
+	t.Helper()
+	out := &sliceOut{}
+	opens := 0
+	driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
+		kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(opens), Out: out}
+		opens++
+		if err := kp.Open(rt); err != nil {
+			t.Fatal(err)
+		}
+		return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+	})
+	return out.rows
 }
