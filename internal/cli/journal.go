@@ -46,7 +46,7 @@ var errJournalBusy = errors.New("in use by another strom process")
 func openJournalWith(dir string, create bool, opts journal.Options, stderr io.Writer) (j *journal.Journal, close func() error, err error) {
 	if !create {
 		if _, err := os.Stat(filepath.Join(dir, "topics")); err != nil {
-			return nil, nil, fmt.Errorf("no journal in %s: %w", dir, err)
+			return nil, nil, noJournalError(dir, err)
 		}
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
@@ -121,7 +121,13 @@ const assumeRebootedFlag = "assume-rebooted"
 // openJournalDirOnly checks that dir holds a journal.
 func openJournalDirOnly(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "topics")); err != nil {
-		return "", fmt.Errorf("no journal in %s: %w", dir, err)
+		return "", noJournalError(dir, err)
 	}
 	return dir, nil
+}
+
+// noJournalError says that dir holds no journal (err: why the check of
+// its topics directory failed) and what to do about it.
+func noJournalError(dir string, err error) error {
+	return fmt.Errorf("no journal in %s (a journal directory holds a topics/ directory): %w; check --dir, or create the journal by producing to it: strom journal produce --dir %s --topic NAME", dir, err, dir)
 }

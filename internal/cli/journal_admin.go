@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -93,7 +97,7 @@ be pages the disk does not hold. Run it on a journal no process writes to.
 Exit status:
   0  no damage, no read error, no failed sync in this boot
   1  records (or the metadata needed to read them) are damaged
-  2  usage error
+  2  usage error, or --dir holds no journal (no topics directory)
   3  no damage found, but a read failed (I/O error): part was not checked
   4  no damage or read error, but a sync failed in this boot in some
      partition: reboot and verify again (where no boot id tells a reboot:
@@ -111,6 +115,11 @@ Exit status:
 }
 
 func journalVerify(dir string, stdout io.Writer) error {
+	// No topics directory at all is a wrong --dir (exit 2), not damage;
+	// one that cannot be read is an I/O error journal.Verify reports.
+	if _, err := os.Stat(filepath.Join(dir, "topics")); errors.Is(err, fs.ErrNotExist) {
+		return &exitError{code: 2, err: noJournalError(dir, err)}
+	}
 	r, err := journal.Verify(dir, nil)
 	if err != nil {
 		return err

@@ -24,3 +24,26 @@ func TestVerifyMissingTimeIndexExit(t *testing.T) {
 		t.Errorf("verify with a missing .timeindex: exit %d, want 0 (an index warning): %s%s", code, out, errs)
 	}
 }
+
+// TestJournalNoJournalDir: a --dir without a journal is a wrong --dir, not
+// damage: verify exits 2 (not 1, which scripts read as corruption) and
+// every command says what a journal directory holds and what to do.
+func TestJournalNoJournalDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"verify", "--dir", dir},
+		{"topics", "--dir", dir},
+		{"consume", "--dir", dir, "--topic", "t", "--from-beginning"},
+	} {
+		code, _, errs := runJ(t, "", args...)
+		if code == 0 || !strings.Contains(errs, "no journal in "+dir) || !strings.Contains(errs, "strom journal produce --dir "+dir) {
+			t.Errorf("%v: exit %d, stderr %q: want a failure that names the directory and how to create a journal", args, code, errs)
+		}
+		if args[0] == "verify" && code != 2 {
+			t.Errorf("verify of a directory without a journal: exit %d, want 2 (1 means damage)", code)
+		}
+	}
+}
