@@ -478,10 +478,15 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	if x.In.Updating() {
 		return tr.retractTopN(x, in, keyFn, rc, withRank, ttl)
 	}
+	uid := tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))
+	if x.Func == RowNumber {
+		// topn_append.go. It keeps a copy of a row entering and emits rows
+		// it builds itself: done with every input row when it returns.
+		return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return &appendOnlyRowNumber{x: x, rc: rc, ttl: ttl}
+		}).Name("rank").UID(uid), nil
+	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		if x.Func == RowNumber {
-			return &appendOnlyRowNumber{x: x, rc: rc, ttl: ttl} // topn_append.go
-		}
 		var st *stream.ValueState[[]byte]
 		// The decoded rows of the states read: a candidate that does not
 		// rank leaves the state as it was, and the next candidate of the
@@ -538,7 +543,7 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(uid), nil
 }
 
 // ttlUIDKind names the UID of an operator whose state takes the state TTL

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -145,6 +146,12 @@ type appendOnlyRowNumber struct {
 	row   []byte // the encoding of the row entering
 	enc   []byte // the new state bytes being built (swapped with an entry's)
 	offs  []int
+	// reuse: 0 not known yet, 1 everything after the operator is done
+	// with an emitted row when Emit returns (operator.EmitterReleases), so
+	// every output row is built in outBuf; -1 each is a new slice.
+	reuse  int8
+	outBuf []table.Value
+	block  []table.Value // the output rows of one candidate, when reuse < 0
 }
 
 func (f *appendOnlyRowNumber) Open(ctx *stream.OpenContext) error {
@@ -207,18 +214,31 @@ func (f *appendOnlyRowNumber) ProcessElement(ctx *stream.KeyedContext[string], r
 	}
 	// The candidate's fields are the caller's: keep a copy.
 	nr := table.Row{Fields: slices.Clone(r.Fields)}
+	if f.reuse == 0 {
+		f.reuse = -1
+		if operator.EmitterReleases(out) {
+			f.reuse = 1
+		}
+	}
+	w := len(r.Fields) + 1
+	if f.reuse < 0 {
+		// One allocation for all the rows emitted: -U/+U for each rank
+		// from pos to the old length, +I for a rank filled.
+		f.block = make([]table.Value, w*(2*(cnt-pos)-max(cnt-n, 0)))
+	}
 	for i := pos; i < cnt; i++ {
 		now := nr
 		if i > pos {
 			now = old[i-1]
 		}
 		if i < n {
-			out.Emit(withRankRow(old[i], int64(i+1), table.UpdateBefore))
-			out.Emit(withRankRow(now, int64(i+1), table.UpdateAfter))
+			f.emit(out, old[i], int64(i+1), table.UpdateBefore, w)
+			f.emit(out, now, int64(i+1), table.UpdateAfter, w)
 		} else {
-			out.Emit(withRankRow(now, int64(i+1), table.Insert))
+			f.emit(out, now, int64(i+1), table.Insert, w)
 		}
 	}
+	f.block = nil
 	// The new state: the old rows' bytes around the new row's.
 	var err error
 	if f.row, err = f.rc.AppendRow(f.row[:0], nr); err != nil {
@@ -264,6 +284,22 @@ func (f *appendOnlyRowNumber) ProcessElement(ctx *stream.KeyedContext[string], r
 	copy(p.rows[pos+1:cnt], p.rows[pos:cnt-1])
 	p.rows[pos] = nr
 	return nil
+}
+
+// emit emits r with its rank: in outBuf when the operators after this one
+// are done with it when Emit returns, else in the next w values of block.
+func (f *appendOnlyRowNumber) emit(out stream.Emitter[table.Row], r table.Row, rank int64, kind table.RowKind, w int) {
+	var fs []table.Value
+	if f.reuse > 0 {
+		fs = f.outBuf[:0]
+	} else {
+		fs, f.block = f.block[:0:w], f.block[w:]
+	}
+	fs = append(append(fs, r.Fields...), table.Int(rank))
+	if f.reuse > 0 {
+		f.outBuf = fs
+	}
+	out.Emit(table.Row{Kind: kind, Fields: fs})
 }
 
 // withRankRow is a row of the Top-N's output: r's fields and the rank,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -109,7 +111,10 @@ func TestAppendTopNMatchesReference(t *testing.T) {
 						only := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
 							return newTestAppendTopN(x, rc, tiny)
 						})
-						for _, g := range [][]string{got, only} {
+						released := runReleasingOut(t, ops, keyFn, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							return newTestAppendTopN(x, rc, tiny)
+						})
+						for _, g := range [][]string{got, only, released} {
 							if !slices.Equal(ref, g) {
 								for i := range min(len(ref), len(g)) {
 									if ref[i] != g[i] {
@@ -127,6 +132,39 @@ func TestAppendTopNMatchesReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// releasingOut is an output that is done with each row when Collect
+// returns (operator.Releaser, as a Calc and a blackhole sink chained after
+// the Top-N): it records the row, then writes over its fields (as a Calc
+// writing its output in place may).
+type releasingOut struct{ sliceOut }
+
+func (o *releasingOut) Collect(ts int64, r table.Row) {
+	o.sliceOut.Collect(ts, r)
+	for i := range r.Fields {
+		r.Fields[i] = table.Str("written over")
+	}
+}
+
+func (o *releasingOut) ReleasesRecords() bool { return true }
+
+// runReleasingOut is runKeyedCheckpointed with a releasingOut: the Top-N
+// builds every output row in one reused buffer.
+func runReleasingOut(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func() stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
+	t.Helper()
+	out := &releasingOut{}
+	driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
+		kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
+		if err := kp.Open(rt); err != nil {
+			t.Fatal(err)
+		}
+		return ckDriven{wmMarked{kp, &out.sliceOut}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+	})
+	if !operator.EmitterReleases[table.Row](&operator.TSEmitter[table.Row]{Out: out}) {
+		t.Fatal("releasingOut is not taken as releasing its rows")
+	}
+	return out.rows
 }
 
 // reusingFn passes each row to fn in a reused slice and wipes it after the
