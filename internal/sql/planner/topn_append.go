@@ -34,10 +34,13 @@ import (
 // topNCacheMax and topNCacheBytes bound a topNCache: partitions, and the
 // state bytes of their entries (the decoded rows take about as much
 // again). Past either an entry is evicted (an arbitrary one: Go's map
-// order). Flink's table.exec.rank.topn-cache-size defaults to 10000.
+// order). Flink's table.exec.rank.topn-cache-size defaults to 10000; here
+// q19 took more CPU with 10000 entries than with 300-3000 (the decoded
+// rows are pointers the GC scans at every cycle), and its misses are rare
+// with 1000 (BENCHMARKS.md, branch topn).
 const (
-	topNCacheMax   = 10000
-	topNCacheBytes = 16 << 20
+	topNCacheMax   = 1000
+	topNCacheBytes = 4 << 20
 )
 
 // topNPart is one partition's Top-N as last read from or written to its
