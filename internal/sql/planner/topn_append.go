@@ -286,6 +286,7 @@ func (f *appendOnlyRowNumber) ProcessElement(ctx *stream.KeyedContext[string], r
 	}
 	copy(p.rows[pos+1:cnt], p.rows[pos:cnt-1])
 	p.rows[pos] = nr
+	p.rows = p.rows[:cnt] // a state of more than N rows (N lowered since a savepoint) is cut to N
 	return nil
 }
 

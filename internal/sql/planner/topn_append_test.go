@@ -167,6 +167,45 @@ func runReleasingOut(t *testing.T, ops []ckOp, keyFn func(table.Row) string, new
 	return out.rows
 }
 
+// TestAppendTopNLoweredN restores a state written with N = 6 into a Top-N
+// of N = 3 (a query changed between a savepoint and its restore: the UID
+// does not name N), so partitions hold more than N rows until a row
+// enters: the same changelog as the reference through the same restores.
+func TestAppendTopNLoweredN(t *testing.T) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	order := []SortKey{{Col: 1, Desc: true}}
+	for seed := range uint64(6) {
+		ops := randomTopNOps(seed, 20, 800)
+		n := func(opens int) int64 { return max(6-3*int64(opens), 3) }
+		ref := runKeyedCheckpointed(t, ops, keyFn, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return refRowNumberTopN(&TopN{In: in, Partition: []int{0}, Order: order, N: n(opens), WindowEnd: -1}, rc, nil)
+		})
+		got := runKeyedCheckpointed(t, ops, keyFn, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			x := &TopN{In: in, Partition: []int{0}, Order: order, N: n(opens), WindowEnd: -1}
+			if opens == 0 {
+				return refRowNumberTopN(x, rc, nil)
+			}
+			return newTestAppendTopN(x, rc, false)
+		})
+		if !slices.Equal(ref, got) {
+			for i := range min(len(ref), len(got)) {
+				if ref[i] != got[i] {
+					t.Fatalf("seed %d: row %d: reference %s, got %s", seed, i, ref[i], got[i])
+				}
+			}
+			t.Fatalf("seed %d: reference emitted %d rows, got %d", seed, len(ref), len(got))
+		}
+	}
+}
+
 // reusingFn passes each row to fn in a reused slice and wipes it after the
 // call.
 type reusingFn struct {
