@@ -25,11 +25,13 @@ import (
 //     write by anything else is a miss, decoded again, never a stale read;
 //   - a candidate is compared with the last row first: with the partition
 //     full and the candidate not beating the N-th row, nothing else is done
-//     (most bids of q19's auctions);
+//     (about half of q19's bids);
 //   - a row entering encodes only itself: the new state bytes are the old
 //     rows' bytes spliced around it (the rows pushed out dropped), the
 //     same bytes encodeRows gives for the new rows;
-//   - the -U rows come from the cached rows, not decoded again.
+//   - the -U rows come from the cached rows, not decoded again, and the
+//     output rows are built in one reused buffer when what follows is done
+//     with each row when Emit returns (emit).
 
 // topNCacheMax and topNCacheBytes bound a topNCache: partitions, and the
 // state bytes of their entries (the decoded rows take about as much
@@ -48,7 +50,7 @@ const (
 type topNPart struct {
 	enc  []byte      // the state's bytes
 	offs []int       // offs[i]: where row i's length starts in enc; offs[len(rows)] = len(enc)
-	rows []table.Row // decoded from enc; shared read-only with nobody (emitted rows copy Fields)
+	rows []table.Row // decoded from enc; the entry's own (emitted rows copy their Fields)
 }
 
 // topNCache is the per-instance cache of partitions of an append-only
