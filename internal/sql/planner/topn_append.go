@@ -103,6 +103,27 @@ func (c *topNCache) entry(key string) *topNPart {
 	return p
 }
 
+// trim evicts entries while the entries' bytes exceed maxBytes: others
+// than key first, then key's own when it alone is too big (it is then
+// decoded again at each use, never kept). Called when a row is done with
+// the cache: an entry that grew by a row can pass the bound without a new
+// key being added (entry checks only then).
+func (c *topNCache) trim(key string) {
+	for c.size > c.maxBytes && len(c.m) > 0 {
+		victim := ""
+		for k := range c.m {
+			if k != key || len(c.m) == 1 {
+				victim = k
+				break
+			}
+		}
+		p := c.m[victim]
+		delete(c.m, victim)
+		c.size -= len(p.enc)
+		c.free = p
+	}
+}
+
 // drop forgets key (its state is gone).
 func (c *topNCache) drop(key string) {
 	if p := c.m[key]; p != nil {
@@ -178,8 +199,14 @@ func (f *appendOnlyRowNumber) beats(r, o table.Row) bool {
 }
 
 func (f *appendOnlyRowNumber) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-	x := f.x
 	key := ctx.Key()
+	err := f.process(key, r, out)
+	f.cache.trim(key)
+	return err
+}
+
+func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
+	x := f.x
 	b, ok := f.st.Get()
 	var p *topNPart
 	if !ok {
