@@ -90,3 +90,13 @@ func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
 func (o *KeyedWindow[K, T, R, O]) ReleasesRecords() bool {
 	return o.Releases && o.Trigger == nil && o.LateTag == ""
 }
+
+// EmitterReleases reports whether everything e passes records to is done
+// with each record by the time Emit returns (Releaser): the emitting
+// function may then build its next record in the memory of the last one.
+// False for an Emitter other than the operators' own (TSEmitter). Ask it
+// once the operators are open (a sink answers after Open).
+func EmitterReleases[T any](e Emitter[T]) bool {
+	te, ok := e.(*TSEmitter[T])
+	return ok && Releases(te.Out)
+}

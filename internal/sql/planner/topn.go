@@ -478,12 +478,20 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	if x.In.Updating() {
 		return tr.retractTopN(x, in, keyFn, rc, withRank, ttl)
 	}
+	uid := tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))
+	if x.Func == RowNumber {
+		// topn_append.go. It keeps a copy of a row entering and emits rows
+		// it builds itself: done with every input row when it returns.
+		return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return &appendOnlyRowNumber{x: x, rc: rc, ttl: ttl}
+		}).Name("rank").UID(uid), nil
+	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		var st *stream.ValueState[[]byte]
 		// The decoded rows of the states read: a candidate that does not
 		// rank leaves the state as it was, and the next candidate of the
 		// partition reads the same bytes (the rows are never modified:
-		// insertRanked and the RANK path build new slices).
+		// this path builds new slices).
 		cache := newDecodeCache(func(b []byte) ([]table.Row, error) { return decodeRows(rc, b) })
 		var enc, scratch []byte // the encoding of the rows, of a row
 		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
@@ -501,35 +509,18 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 						return err
 					}
 				}
-				var rows []table.Row
-				if x.Func == RowNumber {
-					var pos int
-					rows, pos = x.insertRanked(old, r)
-					if int64(pos) >= x.N {
-						return nil
-					}
-					for i := pos; i < len(rows); i++ {
-						if i < len(old) {
-							out.Emit(withRank(old[i], int64(i+1), table.UpdateBefore))
-							out.Emit(withRank(rows[i], int64(i+1), table.UpdateAfter))
-						} else {
-							out.Emit(withRank(rows[i], int64(i+1), table.Insert))
-						}
-					}
-				} else {
-					// RANK / DENSE_RANK: the rows of rank <= N, peers of
-					// the last rank included; a row pushed below N never
-					// comes back (no retraction in an insert-only input).
-					pos := x.insertPos(old, r)
-					rows = append(append(append(make([]table.Row, 0, len(old)+1), old[:pos]...), table.Row{Fields: r.Fields}), old[pos:]...)
-					ranks, k := x.ranked(rows)
-					if k <= pos {
-						return nil // r ranks below N
-					}
-					rows = rows[:k]
-					oldRanks, _ := x.ranked(old)
-					emitRankDiff(out, withRank, old, oldRanks, rows, ranks)
+				// RANK / DENSE_RANK: the rows of rank <= N, peers of the
+				// last rank included; a row pushed below N never comes back
+				// (no retraction in an insert-only input).
+				pos := x.insertPos(old, r)
+				rows := append(append(append(make([]table.Row, 0, len(old)+1), old[:pos]...), table.Row{Fields: r.Fields}), old[pos:]...)
+				ranks, k := x.ranked(rows)
+				if k <= pos {
+					return nil // r ranks below N
 				}
+				rows = rows[:k]
+				oldRanks, _ := x.ranked(old)
+				emitRankDiff(out, withRank, old, oldRanks, rows, ranks)
 				// The state and the cache copy the bytes: one buffer
 				// serves every row.
 				var b []byte
@@ -552,7 +543,7 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 			},
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))), nil
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(uid), nil
 }
 
 // ttlUIDKind names the UID of an operator whose state takes the state TTL
