@@ -103,6 +103,12 @@ type regularJoinFn struct {
 	// join's accumulation reads the other side's rows for every row).
 	lcache, rcache *decodeCache[table.Row]
 	buf            []byte // the encoding of the row processed
+	// encode appends the encoding (enc) of the fields encFields: the
+	// inner accumulation's AddFunc callback, made once (Open) so that no
+	// closure is allocated per row.
+	encode    func([]byte) ([]byte, error)
+	enc       *table.RowCodec
+	encFields []table.Value
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
@@ -114,6 +120,9 @@ func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
 	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
 	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
+	f.encode = func(dst []byte) ([]byte, error) {
+		return f.enc.AppendRow(dst, table.Row{Fields: f.encFields})
+	}
 	return nil
 }
 
@@ -192,18 +201,17 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		r.Kind = kind
 		return r
 	}
-	// b is only read within this call (the state copies what it adds):
-	// one buffer serves every row.
-	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
-	if err != nil {
-		return err
-	}
-	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
-		// The inner join's accumulation: no counts to keep, the pairs
-		// straight from the other side's state (those its condition
-		// accepts).
-		own.Add(b)
+		// The inner join's accumulation: no counts to keep, the row
+		// encoded straight into its side's list (AddFunc: no buffer, no
+		// copy; the same bytes as Add of its encoding), the pairs straight
+		// from the other side's state (those its condition accepts).
+		f.enc, f.encFields = mine, v.Fields
+		err := own.AddFunc(table.SizeBound(table.Row{Fields: v.Fields}), f.encode)
+		f.encFields = nil
+		if err != nil {
+			return err
+		}
 		cache := f.lcache
 		if leftSide {
 			cache = f.rcache
@@ -231,6 +239,13 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		})
 		return ferr
 	}
+	// b is only read within this call (the state copies what it adds):
+	// one buffer serves every row.
+	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	f.buf = b
 	others, err := readSide(other, theirs, otherOuter)
 	if err != nil {
 		return err
