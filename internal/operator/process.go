@@ -454,20 +454,8 @@ func (o *KeyedCoProcess[K, I1, I2, O]) SnapshotState(int64) ([]byte, error) {
 	return nil, nil
 }
 
-// FinishKeeper is implemented by a KeyedCoBuffer that need not move its
-// records into keyed state at the end of the input (FlushAtFinish false):
-// its Flush emits nothing, and the final checkpoint's barrier (Flush
-// through SnapshotState) moves them for the only reader left.
-type FinishKeeper interface {
-	FlushAtFinish() bool
-}
-
-// Finish flushes a buffering Fn (KeyedCoBuffer) unless it says it need
-// not (FinishKeeper).
+// Finish flushes a buffering Fn (KeyedCoBuffer).
 func (o *KeyedCoProcess[K, I1, I2, O]) Finish() error {
-	if fk, ok := o.buf.(FinishKeeper); ok && !fk.FlushAtFinish() {
-		return nil
-	}
 	if o.buf != nil {
 		o.Enter()
 		return o.buf.Flush(&o.ctx, o.useKey)

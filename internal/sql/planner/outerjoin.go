@@ -112,17 +112,6 @@ type regularJoinFn struct {
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
-
-	// The memory path (joinmem.go): an inner join without state TTL keeps
-	// the rows of both sides as Go values until a checkpoint barrier.
-	mem      bool
-	memIdx   map[string]int32 // key -> its rows in memEnts
-	memEnts  []joinMemRows
-	memFree  []int32 // entries of memEnts no key uses
-	memBytes int
-	maxBytes int
-	spilled  bool          // past maxBytes: new rows go to state until the next Flush
-	slab     []table.Value // where rows kept in memory are copied
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -133,13 +122,6 @@ func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
 	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
 	f.encode = func(dst []byte) ([]byte, error) {
 		return f.enc.AppendRow(dst, table.Row{Fields: f.encFields})
-	}
-	f.mem = !f.leftOuter && !f.rightOuter && len(f.opts) == 0
-	if f.mem {
-		f.memIdx = map[string]int32{}
-		if f.maxBytes == 0 {
-			f.maxBytes = maxRegularJoinBytes
-		}
 	}
 	return nil
 }
@@ -197,7 +179,7 @@ func writeSide(st *stream.ListState[[]byte], es []joinEntry, outer bool) {
 // the padded rows of partners that had none; a retraction (-U, -D)
 // removes an equal row from its side and emits -D of its pairs (or of its
 // padded row), then +I of the padded rows of partners it was the last of.
-func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
 	mine, theirs := f.lc, f.rc
 	own, other := f.left, f.right
 	inOuter, otherOuter := f.leftOuter, f.rightOuter
@@ -220,23 +202,15 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 		return r
 	}
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
-		// The inner join's accumulation: no counts to keep, the row kept
-		// in memory (the memory path) or encoded straight into its side's
-		// list (AddFunc: no buffer, no copy; the same bytes as Add of its
-		// encoding), the pairs straight from the other side's state and
-		// then its rows in memory, which came after those in state (those
-		// its condition accepts).
-		var ent *joinMemRows
-		if f.mem {
-			var err error
-			if ent, err = f.keep(key, v.Fields, leftSide); err != nil {
-				return err
-			}
-		}
-		if ent == nil {
-			if err := f.store(own, mine, v.Fields); err != nil {
-				return err
-			}
+		// The inner join's accumulation: no counts to keep, the row
+		// encoded straight into its side's list (AddFunc: no buffer, no
+		// copy; the same bytes as Add of its encoding), the pairs straight
+		// from the other side's state (those its condition accepts).
+		f.enc, f.encFields = mine, v.Fields
+		err := own.AddFunc(table.SizeBound(table.Row{Fields: v.Fields}), f.encode)
+		f.encFields = nil
+		if err != nil {
+			return err
 		}
 		cache := f.lcache
 		if leftSide {
@@ -263,30 +237,7 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 			out.Emit(r)
 			return true
 		})
-		if ferr != nil || ent == nil {
-			return ferr
-		}
-		for _, o := range ent.rows[otherIdx(leftSide)] {
-			r := joined(v.Fields, o, table.Insert)
-			if f.cond != nil {
-				ok, err := f.cond(&r)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					continue
-				}
-			}
-			out.Emit(r)
-		}
-		return nil
-	}
-	if f.mem {
-		// A retraction: the key's rows in memory go to state first (after
-		// its rows there), where the state path finds them.
-		if err := f.spill(key); err != nil {
-			return err
-		}
+		return ferr
 	}
 	// b is only read within this call (the state copies what it adds):
 	// one buffer serves every row.
@@ -370,18 +321,18 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 	return nil
 }
 
-func (f *regularJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
 		return nil
 	}
-	return f.process(ctx.Key(), v, true, out)
+	return f.process(v, true, out)
 }
 
-func (f *regularJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
 		return nil
 	}
-	return f.process(ctx.Key(), v, false, out)
+	return f.process(v, false, out)
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {

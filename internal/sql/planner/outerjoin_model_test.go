@@ -124,11 +124,9 @@ func (m *joinModel) apply(v table.Row, left bool) {
 // keys, short, inline-sized and long strings, retractions of rows seen,
 // retracted already or never seen, -U and -D, +U and +I) and checkpoints
 // and restores in between, and compares its changelog with joinModel's.
-// The inner join's accumulation keeps its rows in memory (joinmem.go;
-// bounded to a few rows, so that it spills, in one variant) or encodes
-// them straight into its list state (ListState.AddFunc); retractions and
-// checkpoints move them into state, where every other path reads and
-// compares those bytes.
+// The inner join's accumulation encodes its rows straight into its list
+// state (ListState.AddFunc); every other path reads and compares those
+// bytes.
 func TestRegularJoinMatchesModel(t *testing.T) {
 	types := []table.Type{table.BigIntType(), table.BigIntType(), table.StringType()}
 	codec := table.NewRowCodecTypes(types...)
@@ -178,11 +176,7 @@ func TestRegularJoinMatchesModel(t *testing.T) {
 		}
 		for _, kind := range []string{"INNER", "LEFT", "RIGHT", "FULL"} {
 			for _, withCond := range []bool{false, true} {
-				for _, v := range []struct {
-					ttl      time.Duration
-					maxBytes int
-				}{{0, 0}, {0, 3000}, {time.Hour, 0}} {
-					ttl := v.ttl
+				for _, ttl := range []time.Duration{0, time.Hour} {
 					m := &joinModel{nl: 3, nr: 3, leftOuter: kind == "LEFT" || kind == "FULL", rightOuter: kind == "RIGHT" || kind == "FULL",
 						rows: [2]map[string][]*modelEntry{{}, {}}}
 					if withCond {
@@ -194,7 +188,7 @@ func TestRegularJoinMatchesModel(t *testing.T) {
 						}
 					}
 					got := runCoKeysWithCheckpoints(t, ops, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-						f := &regularJoinFn{lc: codec, rc: codec, nl: 3, nr: 3, opts: ttlOptsOf(ttl), maxBytes: v.maxBytes,
+						f := &regularJoinFn{lc: codec, rc: codec, nl: 3, nr: 3, opts: ttlOptsOf(ttl),
 							leftOuter: m.leftOuter, rightOuter: m.rightOuter, lnull: hasNull, rnull: hasNull}
 						if withCond {
 							f.cond = func(r *table.Row) (bool, error) { return cond(r.Fields[:3], r.Fields[3:]), nil }
@@ -205,8 +199,8 @@ func TestRegularJoinMatchesModel(t *testing.T) {
 						_, got[i], _ = strings.Cut(line, " ") // the timestamp
 					}
 					if !slices.Equal(got, m.out) {
-						t.Fatalf("seed %d, %s JOIN, condition %v, TTL %v, memory bound %d:\n got %d rows %v\nwant %d rows %v",
-							seed, kind, withCond, ttl, v.maxBytes, len(got), got, len(m.out), m.out)
+						t.Fatalf("seed %d, %s JOIN, condition %v, TTL %v:\n got %d rows %v\nwant %d rows %v",
+							seed, kind, withCond, ttl, len(got), got, len(m.out), m.out)
 					}
 				}
 			}
