@@ -103,6 +103,9 @@ type regularJoinFn struct {
 	// join's accumulation reads the other side's rows for every row).
 	lcache, rcache *decodeCache[table.Row]
 	buf            []byte // the encoding of the row processed
+	// pairs: the rest of the block the inner accumulation carves its
+	// pairs from (pairSlot).
+	pairs []table.Value
 	// encode appends the encoding (enc) of the fields encFields: the
 	// inner accumulation's AddFunc callback, made once (Open) so that no
 	// closure is allocated per row.
@@ -223,7 +226,17 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 				ferr = err
 				return false
 			}
-			r := joined(v.Fields, o.Fields, table.Insert)
+			// The pair in the next slot of the pairs' block: a pair the
+			// condition rejects leaves the slot to the next.
+			fs := f.pairSlot()
+			if leftSide {
+				copy(fs, v.Fields)
+				copy(fs[f.nl:], o.Fields)
+			} else {
+				copy(fs, o.Fields)
+				copy(fs[f.nl:], v.Fields)
+			}
+			r := table.Row{Kind: table.Insert, Fields: fs}
 			if f.cond != nil {
 				ok, err := f.cond(&r)
 				if err != nil {
@@ -234,6 +247,7 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 					return true
 				}
 			}
+			f.takeSlot()
 			out.Emit(r)
 			return true
 		})
@@ -320,6 +334,25 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	return nil
 }
+
+// pairBlockValues is the size of the blocks the inner accumulation's
+// pairs are carved from (a few dozen pairs each: one allocation for them
+// all instead of one each; a block lives as long as one of its pairs).
+const pairBlockValues = 256
+
+// pairSlot returns the fields of the next pair (with room for the Calc
+// above, outCap), from the pairs' block; they are the pair's once
+// takeSlot says so, else the next pair's.
+func (f *regularJoinFn) pairSlot() []table.Value {
+	w := max(f.nl+f.nr, f.outCap)
+	if len(f.pairs) < w {
+		f.pairs = make([]table.Value, max(pairBlockValues, w))
+	}
+	return f.pairs[: f.nl+f.nr : w]
+}
+
+// takeSlot gives the slot pairSlot returned to its pair.
+func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):] }
 
 func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
