@@ -106,6 +106,7 @@ type regularJoinFn struct {
 	// pairs: the rest of the block the inner accumulation carves its
 	// pairs from (pairSlot).
 	pairs []table.Value
+	cur   table.Row // the pair the condition reads
 	// encode appends the encoding (enc) of the fields encFields: the
 	// inner accumulation's AddFunc callback, made once (Open) so that no
 	// closure is allocated per row.
@@ -238,7 +239,11 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 			}
 			r := table.Row{Kind: table.Insert, Fields: fs}
 			if f.cond != nil {
-				ok, err := f.cond(&r)
+				// Through the function's own variable: a pointer to r
+				// would move r to the heap, an allocation per pair.
+				f.cur = r
+				ok, err := f.cond(&f.cur)
+				f.cur = table.Row{}
 				if err != nil {
 					ferr = err
 					return false
