@@ -84,8 +84,15 @@ func (c *RowCodec) AppendRow(dst []byte, r Row) ([]byte, error) {
 		return dst, fmt.Errorf("table: invalid row kind %d", r.Kind)
 	}
 	// Grow once (a row of long strings would otherwise grow dst several
-	// times).
-	dst = slices.Grow(dst, SizeBound(r))
+	// times): a bound for scalars, the length for strings and bytes.
+	est := 2 + binary.MaxVarintLen64 + (len(r.Fields)+7)/8
+	for _, v := range r.Fields {
+		est += binary.MaxVarintLen64 + 1
+		if v.kind == KindString || v.kind == KindBytes {
+			est += int(v.n)
+		}
+	}
+	dst = slices.Grow(dst, est)
 	dst = append(dst, RowCodecVersion, byte(r.Kind))
 	dst = binary.AppendUvarint(dst, uint64(len(r.Fields)))
 	bm := len(dst)
@@ -103,21 +110,6 @@ func (c *RowCodec) AppendRow(dst []byte, r Row) ([]byte, error) {
 		}
 	}
 	return dst, nil
-}
-
-// SizeBound is the room AppendRow makes for r before it encodes it: a
-// bound for scalars, the length for strings and bytes (enough for a row of
-// those; nested values may need more). A caller that sizes dst with it
-// makes AppendRow grow nothing (for such rows).
-func SizeBound(r Row) int {
-	est := 2 + binary.MaxVarintLen64 + (len(r.Fields)+7)/8
-	for _, v := range r.Fields {
-		est += binary.MaxVarintLen64 + 1
-		if v.kind == KindString || v.kind == KindBytes {
-			est += int(v.n)
-		}
-	}
-	return est
 }
 
 func appendValue(dst []byte, v Value, t Type) ([]byte, error) {

@@ -138,44 +138,6 @@ func (s *ListState[T]) Add(v T) {
 	s.t.Append(s.kc.KG, s.kc.Key, s.ns, s.buf)
 }
 
-// AddFunc appends an element that fn encodes: fn appends to its argument
-// exactly what the codec's Append would for the element (and returns an
-// error instead when it cannot, which adds nothing). With a backend that
-// encodes in place (state.FuncAppender) and no TTL, fn writes straight
-// into the stored list, which has room for at least hint more bytes: no
-// intermediate buffer and no copy. The same list as Add of the element.
-func (s *ListState[T]) AddFunc(hint int, fn func(dst []byte) ([]byte, error)) error {
-	fa, ok := s.t.(state.FuncAppender)
-	if s.ttl != 0 || !ok {
-		// The element framed as appendElem does, in a buffer of its own
-		// (s.buf is the TTL path's value).
-		b, err := fn(make([]byte, 4, 4+hint))
-		if err != nil {
-			return err
-		}
-		binary.BigEndian.PutUint32(b, uint32(len(b)-4))
-		if s.ttl != 0 {
-			old, _ := s.get(s.kc.Key, s.ns)
-			s.put(s.kc.Key, s.ns, append(append(s.startValue(), old...), b...))
-			return nil
-		}
-		s.t.Append(s.kc.KG, s.kc.Key, s.ns, b)
-		return nil
-	}
-	var ferr error
-	fa.AppendFunc(s.kc.KG, s.kc.Key, s.ns, 4+hint, func(dst []byte) []byte {
-		n := len(dst)
-		out, err := fn(append(dst, 0, 0, 0, 0))
-		if err != nil {
-			ferr = err
-			return dst[:n]
-		}
-		binary.BigEndian.PutUint32(out[n:], uint32(len(out)-n-4))
-		return out
-	})
-	return ferr
-}
-
 func (s *ListState[T]) appendElem(b []byte, v T) []byte {
 	n := len(b)
 	b = append(b, 0, 0, 0, 0)

@@ -1,9 +1,7 @@
 package operator
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -166,50 +164,5 @@ func TestTimerQueueOrderAndDedup(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"c@1", "a@2", "b@2"}) {
 		t.Fatalf("order %v", got)
-	}
-}
-
-// TestListAddFuncMatchesAdd: AddFunc of an element's encoding stores the
-// same bytes as Add of the element (the in-place path without TTL, the
-// buffered one with it), whatever the size hint, and a failed encoding
-// adds nothing (not even an empty list).
-func TestListAddFuncMatchesAdd(t *testing.T) {
-	for _, ttl := range []TTL{{}, {TTL: time.Hour}} {
-		clock := base.NewManualClock(time.UnixMilli(0))
-		kc := newKC(clock)
-		str := codec.For[string]()
-		viaAdd := NewListState(kc, "add", str, ttl)
-		viaFunc := NewListState(kc, "func", str, ttl)
-		boom := errors.New("boom")
-		for i := range 300 {
-			k := []string{"a", "b", "c"}[i%3]
-			setKey(kc, k)
-			v := strings.Repeat(string(rune('a'+i%26)), i%70)
-			viaAdd.Add(v)
-			if err := viaFunc.AddFunc(i%40, func(dst []byte) ([]byte, error) { return str.Append(dst, v), nil }); err != nil {
-				t.Fatal(err)
-			}
-			if err := viaFunc.AddFunc(8, func(dst []byte) ([]byte, error) { return append(dst, "junk"...), boom }); err != boom {
-				t.Fatalf("AddFunc error %v, want %v", err, boom)
-			}
-			setKey(kc, "never")
-			if err := viaFunc.AddFunc(8, func(dst []byte) ([]byte, error) { return dst, boom }); err != boom {
-				t.Fatalf("AddFunc error %v, want %v", err, boom)
-			}
-			if _, ok := kc.Backend.Table("func").Get(kc.KG, kc.Key, nil); ok {
-				t.Fatalf("ttl %v: a failed AddFunc created a list", ttl.TTL)
-			}
-		}
-		for _, k := range []string{"a", "b", "c"} {
-			setKey(kc, k)
-			want, _ := kc.Backend.Table("add").Get(kc.KG, kc.Key, nil)
-			got, _ := kc.Backend.Table("func").Get(kc.KG, kc.Key, nil)
-			if string(got) != string(want) || len(want) == 0 {
-				t.Fatalf("ttl %v, key %s: AddFunc stored %d bytes, Add %d (or they differ)", ttl.TTL, k, len(got), len(want))
-			}
-			if !slices.Equal(viaFunc.Get(), viaAdd.Get()) {
-				t.Fatalf("ttl %v, key %s: lists differ", ttl.TTL, k)
-			}
-		}
 	}
 }

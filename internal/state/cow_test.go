@@ -83,7 +83,7 @@ func TestHeapSnapshotModel(t *testing.T) {
 					}
 				}
 			}
-			switch rapid.IntRange(0, 10).Draw(t, fmt.Sprint("op", i)) {
+			switch rapid.IntRange(0, 8).Draw(t, fmt.Sprint("op", i)) {
 			case 0, 1:
 				tb.Put(kg, []byte(k), []byte(sub), []byte(v))
 				model[id(name, kg, k, sub)] = v
@@ -91,20 +91,6 @@ func TestHeapSnapshotModel(t *testing.T) {
 			case 2:
 				tb.Append(kg, []byte(k), []byte(sub), []byte(v))
 				model[id(name, kg, k, sub)] += v
-				touch(id(name, kg, k, sub))
-			case 9:
-				// AppendFunc: v encoded in place, with any size hint (the
-				// stored bytes grow then or in fn).
-				hint := rapid.IntRange(0, 20).Draw(t, fmt.Sprint("h", i))
-				tb.(FuncAppender).AppendFunc(kg, []byte(k), []byte(sub), hint, func(dst []byte) []byte { return append(dst, v...) })
-				if _, ok := model[id(name, kg, k, sub)]; ok || v != "" { // appending nothing creates no entry
-					model[id(name, kg, k, sub)] += v
-				}
-				touch(id(name, kg, k, sub))
-			case 10:
-				// AppendFunc whose fn appends nothing (a failed encoding):
-				// the entry is unchanged, and none is created.
-				tb.(FuncAppender).AppendFunc(kg, []byte(k), []byte(sub), len(v), func(dst []byte) []byte { return dst })
 				touch(id(name, kg, k, sub))
 			case 3:
 				tb.Delete(kg, []byte(k), []byte(sub))

@@ -233,8 +233,6 @@ type heapTable struct {
 	// removed since then, while the backend tracks changes.
 	dirty [][]*heapEntry
 	tombs [][]string
-	// scratch is where AppendFunc encodes the value of a new entry.
-	scratch []byte
 }
 
 // touch records that e (owned: own or insert returned it) was written.
@@ -499,47 +497,6 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 		}
 	}
 	t.Put(kg, key, sub, value)
-}
-
-// AppendFunc is Append with the value encoded by fn straight into the
-// stored bytes (FuncAppender): no intermediate buffer and no second copy.
-// The stored value is first given room for at least hint more bytes (as
-// append grows it: the same memory as Append; growing 2x instead took
-// about 0.1 s less of 3.7 CPU s in one profile of Nexmark q20 and 15 %
-// more peak memory in one run). In place
-// also into a value a pending snapshot shares, as Append: fn only
-// appends, so the bytes the snapshot captured stay as they were.
-func (t *heapTable) AppendFunc(kg int, key, sub []byte, hint int, fn func(dst []byte) []byte) {
-	if e, h := t.lookup(kg, key); e != nil {
-		if e.m != nil {
-			if old, ok := e.m[string(sub)]; ok {
-				e = t.own(kg, e, h)
-				t.touch(kg, e)
-				nv := fn(slices.Grow(old, hint))
-				e.m[string(sub)] = nv
-				t.h.size += int64(len(nv) - len(old))
-				return
-			}
-		} else {
-			for i, sv := range e.subs() {
-				if string(sv.sub) == string(sub) {
-					e = t.own(kg, e, h)
-					t.touch(kg, e)
-					subs := e.subs() // of the copy own may have made
-					old := subs[i].value
-					nv := fn(slices.Grow(old, hint))
-					subs[i].value = nv
-					t.h.size += int64(len(nv) - len(old))
-					return
-				}
-			}
-		}
-	}
-	// A new entry: encoded into the table's scratch buffer, which Put copies
-	// (none when fn appends nothing).
-	if t.scratch = fn(t.scratch[:0]); len(t.scratch) > 0 {
-		t.Put(kg, key, sub, t.scratch)
-	}
 }
 
 func (t *heapTable) Delete(kg int, key, sub []byte) {

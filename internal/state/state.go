@@ -27,16 +27,6 @@ type Backend interface {
 	SizeBytes() int64
 }
 
-// FuncAppender is implemented by a Table that can append a value encoded
-// in place (the heap backend): AppendFunc calls fn with the bytes stored
-// under (kg, key, sub) (empty when absent), with room for at least hint
-// more, and stores what fn returns. fn must only append to its argument
-// (never write below its length: a pending snapshot may share those
-// bytes) and must not use the table.
-type FuncAppender interface {
-	AppendFunc(kg int, key, sub []byte, hint int, fn func(dst []byte) []byte)
-}
-
 // Table is one named state of an operator.
 type Table interface {
 	// Get returns the value stored under (kg, key, sub).

@@ -107,12 +107,6 @@ type regularJoinFn struct {
 	// pairs from (pairSlot).
 	pairs []table.Value
 	cur   table.Row // the pair the condition reads
-	// encode appends the encoding (enc) of the fields encFields: the
-	// inner accumulation's AddFunc callback, made once (Open) so that no
-	// closure is allocated per row.
-	encode    func([]byte) ([]byte, error)
-	enc       *table.RowCodec
-	encFields []table.Value
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
@@ -124,9 +118,6 @@ func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
 	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
 	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
-	f.encode = func(dst []byte) ([]byte, error) {
-		return f.enc.AppendRow(dst, table.Row{Fields: f.encFields})
-	}
 	return nil
 }
 
@@ -205,17 +196,18 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		r.Kind = kind
 		return r
 	}
+	// b is only read within this call (the state copies what it adds):
+	// one buffer serves every row.
+	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
-		// The inner join's accumulation: no counts to keep, the row
-		// encoded straight into its side's list (AddFunc: no buffer, no
-		// copy; the same bytes as Add of its encoding), the pairs straight
-		// from the other side's state (those its condition accepts).
-		f.enc, f.encFields = mine, v.Fields
-		err := own.AddFunc(table.SizeBound(table.Row{Fields: v.Fields}), f.encode)
-		f.encFields = nil
-		if err != nil {
-			return err
-		}
+		// The inner join's accumulation: no counts to keep, the pairs
+		// straight from the other side's state (those its condition
+		// accepts).
+		own.Add(b)
 		cache := f.lcache
 		if leftSide {
 			cache = f.rcache
@@ -258,13 +250,6 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		})
 		return ferr
 	}
-	// b is only read within this call (the state copies what it adds):
-	// one buffer serves every row.
-	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
-	if err != nil {
-		return err
-	}
-	f.buf = b
 	others, err := readSide(other, theirs, otherOuter)
 	if err != nil {
 		return err
