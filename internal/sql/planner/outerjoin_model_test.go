@@ -124,9 +124,9 @@ func (m *joinModel) apply(v table.Row, left bool) {
 // keys, short, inline-sized and long strings, retractions of rows seen,
 // retracted already or never seen, -U and -D, +U and +I) and checkpoints
 // and restores in between, and compares its changelog with joinModel's.
-// The inner join's accumulation encodes its rows straight into its list
-// state (ListState.AddFunc); every other path reads and compares those
-// bytes.
+// The inner join's accumulation carves its pairs from blocks and reuses
+// the slot of a pair its condition rejects (pairSlot); the condition
+// rejects about half the pairs here.
 func TestRegularJoinMatchesModel(t *testing.T) {
 	types := []table.Type{table.BigIntType(), table.BigIntType(), table.StringType()}
 	codec := table.NewRowCodecTypes(types...)
