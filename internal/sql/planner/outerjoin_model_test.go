@@ -126,7 +126,7 @@ func (m *joinModel) apply(v table.Row, left bool) {
 // and restores in between, and compares its changelog with joinModel's.
 // The inner join's accumulation carves its pairs from blocks and reuses
 // the slot of a pair its condition rejects (pairSlot); the condition
-// rejects about half the pairs here.
+// rejects about a third of the pairs here.
 func TestRegularJoinMatchesModel(t *testing.T) {
 	types := []table.Type{table.BigIntType(), table.BigIntType(), table.StringType()}
 	codec := table.NewRowCodecTypes(types...)
