@@ -103,6 +103,10 @@ type regularJoinFn struct {
 	// join's accumulation reads the other side's rows for every row).
 	lcache, rcache *decodeCache[table.Row]
 	buf            []byte // the encoding of the row processed
+	// pairs: the rest of the block the inner accumulation carves its
+	// pairs from (pairSlot).
+	pairs []table.Value
+	cur   table.Row // the pair the condition reads
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
@@ -215,9 +219,23 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 				ferr = err
 				return false
 			}
-			r := joined(v.Fields, o.Fields, table.Insert)
+			// The pair in the next slot of the pairs' block: a pair the
+			// condition rejects leaves the slot to the next.
+			fs := f.pairSlot()
+			if leftSide {
+				copy(fs, v.Fields)
+				copy(fs[f.nl:], o.Fields)
+			} else {
+				copy(fs, o.Fields)
+				copy(fs[f.nl:], v.Fields)
+			}
+			r := table.Row{Kind: table.Insert, Fields: fs}
 			if f.cond != nil {
-				ok, err := f.cond(&r)
+				// Through the function's own variable: a pointer to r
+				// would move r to the heap, an allocation per pair.
+				f.cur = r
+				ok, err := f.cond(&f.cur)
+				f.cur = table.Row{}
 				if err != nil {
 					ferr = err
 					return false
@@ -226,6 +244,7 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 					return true
 				}
 			}
+			f.takeSlot()
 			out.Emit(r)
 			return true
 		})
@@ -305,6 +324,25 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	return nil
 }
+
+// pairBlockValues is the size of the blocks the inner accumulation's
+// pairs are carved from (a few dozen pairs each: one allocation for them
+// all instead of one each; a block lives as long as one of its pairs).
+const pairBlockValues = 256
+
+// pairSlot returns the fields of the next pair (with room for the Calc
+// above, outCap), from the pairs' block; they are the pair's once
+// takeSlot says so, else the next pair's.
+func (f *regularJoinFn) pairSlot() []table.Value {
+	w := max(f.nl+f.nr, f.outCap)
+	if len(f.pairs) < w {
+		f.pairs = make([]table.Value, max(pairBlockValues, w))
+	}
+	return f.pairs[: f.nl+f.nr : w]
+}
+
+// takeSlot gives the slot pairSlot returned to its pair.
+func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):] }
 
 func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {

@@ -139,9 +139,17 @@ func runWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, 
 func runCoWithCheckpoints(t *testing.T, ops []ckOp, keyFn func(table.Row) string, checkpoints bool,
 	newFn func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row]) []string {
 	t.Helper()
+	return runCoKeysWithCheckpoints(t, ops, keyFn, keyFn, checkpoints, newFn)
+}
+
+// runCoKeysWithCheckpoints is runCoWithCheckpoints with a key function
+// per input.
+func runCoKeysWithCheckpoints(t *testing.T, ops []ckOp, key1, key2 func(table.Row) string, checkpoints bool,
+	newFn func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row]) []string {
+	t.Helper()
 	out := &sliceOut{}
 	driveWithCheckpoints(t, ops, checkpoints, func(rt *operator.Runtime) ckDriven {
-		kp := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: keyFn, Key2: keyFn, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
+		kp := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: key1, Key2: key2, KeyCodec: codec.For[string](), Fn: newFn(), Out: out}
 		if err := kp.Open(rt); err != nil {
 			t.Fatal(err)
 		}
