@@ -289,6 +289,7 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.dedupRanks(n) // dedup.go
 		if push {
 			p.pushFilters(n) // pushdown.go
 		}
@@ -429,6 +430,7 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		in = &Calc{In: q, Exprs: es, cols: cols, implicit: castOnly}
 	}
 	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
+	p.dedupRanks(sk) // dedup.go
 	if push {
 		p.pushFilters(sk) // pushdown.go
 	}

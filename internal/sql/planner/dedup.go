@@ -1,0 +1,426 @@
+package planner
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// Deduplicate is Flink's Deduplicate: ROW_NUMBER() OVER (PARTITION BY
+// keys ORDER BY a time attribute [ASC|DESC]) filtered to row number 1,
+// the row number not read above it. It keeps one row per key: the first
+// (ASC) or the last (DESC). Output: the input's columns (no row number).
+//
+// By event time (rowtime) a row replaces the kept one when it comes
+// before it in the ORDER BY: keeping the first row, a strictly earlier
+// time; keeping the last, a time not earlier (a tie goes to the new row,
+// Flink's RowTimeDeduplicateFunction); a row that does not is dropped
+// (late rows are not, as in Flink: they compete by their time). A
+// replacement emits -U old, +U new; a key's first row +I. NULL times
+// order as the Top-N orders them (NULLS LAST for DESC, FIRST for ASC,
+// unless the ORDER BY says otherwise).
+//
+// By processing time (proctime) only the arrival order counts, as in
+// Flink (the proctime values are not compared): keeping the first row
+// emits each key's first row as +I and nothing more (insert-only
+// output); keeping the last, every row replaces the kept one (-U/+U).
+type Deduplicate struct {
+	In         Node
+	Keys       []int
+	Time       int // the input column of the ORDER BY time attribute
+	KeepLast   bool
+	Proctime   bool
+	NullsFirst bool // a NULL time sorts first (rowtime only)
+}
+
+func (n *Deduplicate) Cols() []Col    { return n.In.Cols() }
+func (n *Deduplicate) Updating() bool { return n.KeepLast || !n.Proctime }
+func (n *Deduplicate) Inputs() []Node { return []Node{n.In} }
+
+func (n *Deduplicate) explain() string {
+	keep, order := "FirstRow", "ROWTIME"
+	if n.KeepLast {
+		keep = "LastRow"
+	}
+	if n.Proctime {
+		order = "PROCTIME"
+	}
+	return fmt.Sprintf("Deduplicate(keep=[%s], key=[%s], order=[%s]", keep, keysText(n.In, n.Keys), order)
+}
+
+// uidKind names the operator's UID after what its state holds: a state
+// of one keep/order mode is not another's (keep-first by processing time
+// keeps no row), and none is a Top-N's (UID kind rank): a savepoint of
+// the Rank plan, or of another mode, is unmatched state, refused unless
+// the user allows non-restored state.
+func (n *Deduplicate) uidKind() string {
+	k := "deduplicate-first"
+	if n.KeepLast {
+		k = "deduplicate-last"
+	}
+	if n.Proctime {
+		return k + "-proctime"
+	}
+	return k + "-rowtime"
+}
+
+// dedupTopN reports whether t is a Top-N that Flink plans as Deduplicate
+// (RankUtil.canConvertToDeduplicate): ROW_NUMBER, rank range 1..1, one
+// ORDER BY key that is a time attribute, not a window Top-N, over an
+// insert-only input (Flink's Deduplicate takes only inserts). Whether the
+// row number is read is the caller's question.
+func dedupTopN(t *TopN) (*Deduplicate, bool) {
+	if t.Func != RowNumber || t.N != 1 || t.WindowEnd >= 0 || len(t.Order) != 1 || t.In.Updating() {
+		return nil, false
+	}
+	o := t.Order[0]
+	ta := t.In.Cols()[o.Col].Type.TimeAttr()
+	if ta != table.Rowtime && ta != table.Proctime {
+		return nil, false
+	}
+	return &Deduplicate{In: t.In, Keys: t.Partition, Time: o.Col, KeepLast: o.Desc,
+		Proctime: ta == table.Proctime, NullsFirst: o.NullsFirst}, true
+}
+
+// dedupRanks turns each Top-N of the plan that is a deduplication into a
+// Deduplicate when its row number is read only by the enclosing query's
+// bound on it (`rn <= N`, `rn < N`, `rn = 1`: always true of a row
+// number 1, so dropped): the shape bindTopN makes, a Calc (the ranking
+// SELECT's items) over the Top-N, under the enclosing query's Calc. The
+// row number leaves the ranking Calc and the column references above it
+// move down past it. A row number read anywhere else keeps the Rank (as
+// in Flink, where outputRankNumber keeps the Rank).
+func (p *Planner) dedupRanks(root Node) {
+	parents := map[Node]int{}
+	var count func(n Node)
+	count = func(n Node) {
+		parents[n]++
+		if parents[n] > 1 {
+			return
+		}
+		for _, in := range n.Inputs() {
+			count(in)
+		}
+	}
+	count(root)
+	done := map[Node]bool{}
+	var visit func(n Node)
+	visit = func(n Node) {
+		if done[n] {
+			return
+		}
+		done[n] = true
+		if c, ok := n.(*Calc); ok {
+			dedupCalc(c, parents)
+		}
+		for _, in := range n.Inputs() {
+			visit(in)
+		}
+	}
+	visit(root)
+}
+
+// dedupCalc rewrites outer -> mid (Calc) -> Top-N into outer -> mid ->
+// Deduplicate when it may (see dedupRanks).
+func dedupCalc(outer *Calc, parents map[Node]int) {
+	mid, ok := outer.In.(*Calc)
+	if !ok || mid.Filter != nil || parents[mid] != 1 {
+		return
+	}
+	t, ok := mid.In.(*TopN)
+	if !ok || parents[t] != 1 {
+		return
+	}
+	d, ok := dedupTopN(t)
+	if !ok {
+		return
+	}
+	rank := len(t.In.Cols())
+	isRank := map[int]bool{} // mid's columns that are the row number
+	for i, e := range mid.Exprs {
+		if c, ok := e.(*expr.Column); ok && c.Index == rank {
+			isRank[i] = true
+			continue
+		}
+		uses, ok := calcColumnUses([]expr.Expr{e})
+		if !ok || uses[rank] > 0 {
+			return
+		}
+	}
+	readsRank := func(e expr.Expr) bool {
+		uses, ok := calcColumnUses([]expr.Expr{e})
+		if !ok {
+			return true
+		}
+		for i, n := range uses {
+			if n > 0 && isRank[i] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range outer.Exprs {
+		if readsRank(e) {
+			return
+		}
+	}
+	var keep []expr.Expr
+	if outer.Filter != nil {
+		for _, c := range calcConjuncts(outer.Filter) {
+			if rankBoundTrue(c, isRank) {
+				continue
+			}
+			if readsRank(c) {
+				return
+			}
+			keep = append(keep, c)
+		}
+	}
+	// mid without the row number: its columns after one move down.
+	newIdx := make([]int, len(mid.Exprs))
+	var exprs []expr.Expr
+	var cols []Col
+	for i, e := range mid.Exprs {
+		newIdx[i] = len(exprs)
+		if !isRank[i] {
+			exprs = append(exprs, e)
+			cols = append(cols, mid.cols[i])
+		}
+	}
+	remap := func(e expr.Expr) (expr.Expr, bool) {
+		return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+			if c, ok := x.(*expr.Column); ok {
+				return expr.ColumnRef(newIdx[c.Index], c.Name, c.T), true
+			}
+			return nil, false
+		})
+	}
+	outExprs := make([]expr.Expr, len(outer.Exprs))
+	for i, e := range outer.Exprs {
+		if outExprs[i], ok = remap(e); !ok {
+			return
+		}
+	}
+	for i, e := range keep {
+		if keep[i], ok = remap(e); !ok {
+			return
+		}
+	}
+	mid.In, mid.Exprs, mid.cols = d, exprs, cols
+	outer.Exprs, outer.Filter = outExprs, andOf(keep)
+}
+
+// rankBoundTrue reports whether conjunct e is `rn <= n` (n >= 1), `rn < n`
+// (n >= 2) or `rn = 1` on a row-number column: true of row number 1.
+func rankBoundTrue(e expr.Expr, isRank map[int]bool) bool {
+	c, ok := e.(*expr.Call)
+	if !ok || len(c.Args) != 2 {
+		return false
+	}
+	col, ok := c.Args[0].(*expr.Column)
+	if !ok || !isRank[col.Index] {
+		return false
+	}
+	v := c.Args[1]
+	if cast, ok := v.(*expr.Cast); ok {
+		v = cast.X
+	}
+	lit, ok := v.(*expr.Literal)
+	if !ok || lit.V.Kind() != table.KindInt {
+		return false
+	}
+	n := lit.V.AsInt()
+	switch c.Name {
+	case "<=":
+		return n >= 1
+	case "<":
+		return n >= 2
+	case "=":
+		return n == 1
+	}
+	return false
+}
+
+// The state of a key, one value: a version byte (dedupStateVersion), a
+// flags byte (dedupNullTime: the kept row's time is NULL; dedupNoRow: no
+// row, the key was seen: keep-first by processing time), the kept row's
+// time (epoch milliseconds, int64, and nanoseconds, uint32, little
+// endian; zero by processing time), the row's RowCodec encoding (none
+// with dedupNoRow), then a CRC-32C of all that. The time is compared
+// without decoding the row; the row is decoded only for a -U.
+const (
+	dedupStateVersion = 1
+	dedupNullTime     = 1 << 0
+	dedupNoRow        = 1 << 1
+	dedupHeader       = 2 + 8 + 4
+)
+
+var errDedupState = errors.New("planner: corrupt deduplicate state")
+
+// dedupVal is a key's state: set (row, time) to write; read, b holds
+// the bytes as stored (borrowed: used before the next write).
+type dedupVal struct {
+	row    *table.Row // nil: no row (dedupNoRow)
+	null   bool
+	millis int64
+	nanos  uint32
+	b      []byte
+}
+
+// dedupCodec encodes dedupVal straight into the state's buffer (one copy
+// less than encoding into a buffer of our own first).
+type dedupCodec struct{ rc *table.RowCodec }
+
+func (c dedupCodec) Append(dst []byte, v dedupVal) []byte {
+	start := len(dst)
+	var flags byte
+	if v.null {
+		flags |= dedupNullTime
+	}
+	if v.row == nil {
+		flags |= dedupNoRow
+	}
+	dst = append(dst, dedupStateVersion, flags)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(v.millis))
+	dst = binary.LittleEndian.AppendUint32(dst, v.nanos)
+	if v.row != nil {
+		// The row's shape is the plan's (a mismatch is a bug): Append
+		// panics, the engine reports the operator's failure.
+		dst = c.rc.Append(dst, table.Row{Fields: v.row.Fields})
+	}
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// Decode checks the version and the checksum and returns the fields of
+// the header; the row stays encoded in b (not copied: see borrowedBytes).
+func (dedupCodec) Decode(src []byte) (dedupVal, error) {
+	if len(src) < dedupHeader+4 || src[0] != dedupStateVersion {
+		if len(src) > 0 && src[0] != dedupStateVersion {
+			return dedupVal{}, fmt.Errorf("%w: layout version %d, this build reads %d", errDedupState, src[0], dedupStateVersion)
+		}
+		return dedupVal{}, fmt.Errorf("%w: %d bytes", errDedupState, len(src))
+	}
+	body := src[:len(src)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(src[len(src)-4:]) {
+		return dedupVal{}, fmt.Errorf("%w: checksum mismatch", errDedupState)
+	}
+	flags := src[1]
+	v := dedupVal{null: flags&dedupNullTime != 0, millis: int64(binary.LittleEndian.Uint64(src[2:])),
+		nanos: binary.LittleEndian.Uint32(src[10:]), b: body}
+	if flags&dedupNoRow == 0 && len(body) == dedupHeader {
+		return dedupVal{}, fmt.Errorf("%w: no row", errDedupState)
+	}
+	return v, nil
+}
+
+// oldRow decodes the kept row of v as a row of kind.
+func (v dedupVal) oldRow(rc *table.RowCodec, kind table.RowKind) (table.Row, error) {
+	if v.b[1]&dedupNoRow != 0 {
+		return table.Row{}, fmt.Errorf("%w: no row kept", errDedupState)
+	}
+	r, err := rc.Decode(v.b[dedupHeader:])
+	if err != nil {
+		return table.Row{}, fmt.Errorf("%w: %v", errDedupState, err)
+	}
+	r.Kind = kind
+	return r, nil
+}
+
+// before reports whether time a comes before time b in the ORDER BY
+// (TopN.less for one key).
+func (x *Deduplicate) before(aNull bool, am int64, an uint32, bNull bool, bm int64, bn uint32) bool {
+	switch {
+	case aNull && bNull:
+		return false
+	case aNull:
+		return x.NullsFirst
+	case bNull:
+		return !x.NullsFirst
+	}
+	c := 0
+	switch {
+	case am < bm || am == bm && an < bn:
+		c = -1
+	case am > bm || an > bn:
+		c = 1
+	}
+	if x.KeepLast { // DESC
+		c = -c
+	}
+	return c < 0
+}
+
+func (tr *translator) dedup(x *Deduplicate) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	in, err := tr.build(x.In)
+	if err != nil {
+		return zero, err
+	}
+	keyFn, _ := keyOf(x.In, x.Keys)
+	rc := rowCodecOf(x.In)
+	ttl, err := tr.ttlOpts() // table.exec.state.ttl
+	if err != nil {
+		return zero, err
+	}
+	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		var st *stream.ValueState[dedupVal]
+		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+			OnOpen: func(ctx *stream.OpenContext) error {
+				st = stream.NewValueStateCodec[dedupVal](ctx, "dedup", dedupCodec{rc: rc}, ttl...)
+				return nil
+			},
+			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+				old, seen := st.Get()
+				if x.Proctime && !x.KeepLast {
+					// The key's first row only: insert-only.
+					if seen {
+						return nil
+					}
+					st.Set(dedupVal{})
+					r.Kind = table.Insert
+					out.Emit(r)
+					return nil
+				}
+				nv := dedupVal{row: &r}
+				if !x.Proctime {
+					t := r.Fields[x.Time]
+					if t.IsNull() {
+						nv.null = true
+					} else {
+						m, n := t.AsTimestamp()
+						nv.millis, nv.nanos = m, uint32(n)
+					}
+					// Replaces the kept row when it comes before it, or
+					// ties with it keeping the last.
+					if seen && !x.before(nv.null, nv.millis, nv.nanos, old.null, old.millis, old.nanos) &&
+						!(x.KeepLast && !x.before(old.null, old.millis, old.nanos, nv.null, nv.millis, nv.nanos)) {
+						return nil
+					}
+				}
+				var prev table.Row
+				if seen {
+					// Decoded before the write: old.b is the state's.
+					var err error
+					if prev, err = old.oldRow(rc, table.UpdateBefore); err != nil {
+						return err
+					}
+				}
+				st.Set(nv)
+				if seen {
+					out.Emit(prev)
+					r.Kind = table.UpdateAfter
+				} else {
+					r.Kind = table.Insert
+				}
+				out.Emit(r)
+				return nil
+			},
+		}
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("deduplicate").UID(tr.uid(ttlUIDKind(x.uidKind(), ttl))), nil
+}
