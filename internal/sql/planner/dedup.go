@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
 
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
@@ -36,6 +37,8 @@ type Deduplicate struct {
 	KeepLast   bool
 	Proctime   bool
 	NullsFirst bool // a NULL time sorts first (rowtime only)
+	// MiniBatch: table.exec.mini-batch.* (dedup_batch.go; zero: none).
+	MiniBatch miniBatch
 }
 
 func (n *Deduplicate) Cols() []Col    { return n.In.Cols() }
@@ -83,7 +86,7 @@ func dedupTopN(t *TopN) (*Deduplicate, bool) {
 	if ta != table.Rowtime && ta != table.Proctime {
 		return nil, false
 	}
-	return &Deduplicate{In: t.In, Keys: t.Partition, Time: o.Col, KeepLast: o.Desc,
+	return &Deduplicate{In: t.In, Keys: slices.Clone(t.Partition), Time: o.Col, KeepLast: o.Desc,
 		Proctime: ta == table.Proctime, NullsFirst: o.NullsFirst}, true
 }
 
@@ -95,7 +98,10 @@ func dedupTopN(t *TopN) (*Deduplicate, bool) {
 // row number leaves the ranking Calc and the column references above it
 // move down past it. A row number read anywhere else keeps the Rank (as
 // in Flink, where outputRankNumber keeps the Rank).
-func (p *Planner) dedupRanks(root Node) {
+//
+// Each Deduplicate takes the session's mini-batch options (bad values are
+// an error, as for a GROUP BY).
+func (p *Planner) dedupRanks(root Node) error {
 	parents := map[Node]int{}
 	var count func(n Node)
 	count = func(n Node) {
@@ -109,36 +115,41 @@ func (p *Planner) dedupRanks(root Node) {
 	}
 	count(root)
 	done := map[Node]bool{}
+	var err error
 	var visit func(n Node)
 	visit = func(n Node) {
-		if done[n] {
+		if done[n] || err != nil {
 			return
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok {
-			dedupCalc(c, parents)
+			if d := dedupCalc(c, parents); d != nil {
+				d.MiniBatch, err = p.miniBatch() // groupagg_batch.go
+			}
 		}
 		for _, in := range n.Inputs() {
 			visit(in)
 		}
 	}
 	visit(root)
+	return err
 }
 
 // dedupCalc rewrites outer -> mid (Calc) -> Top-N into outer -> mid ->
-// Deduplicate when it may (see dedupRanks).
-func dedupCalc(outer *Calc, parents map[Node]int) {
+// Deduplicate when it may (see dedupRanks) and returns the Deduplicate
+// (nil: not rewritten).
+func dedupCalc(outer *Calc, parents map[Node]int) *Deduplicate {
 	mid, ok := outer.In.(*Calc)
 	if !ok || mid.Filter != nil || parents[mid] != 1 {
-		return
+		return nil
 	}
 	t, ok := mid.In.(*TopN)
 	if !ok || parents[t] != 1 {
-		return
+		return nil
 	}
 	d, ok := dedupTopN(t)
 	if !ok {
-		return
+		return nil
 	}
 	rank := len(t.In.Cols())
 	isRank := map[int]bool{} // mid's columns that are the row number
@@ -149,7 +160,7 @@ func dedupCalc(outer *Calc, parents map[Node]int) {
 		}
 		uses, ok := calcColumnUses([]expr.Expr{e})
 		if !ok || uses[rank] > 0 {
-			return
+			return nil
 		}
 	}
 	readsRank := func(e expr.Expr) bool {
@@ -166,7 +177,7 @@ func dedupCalc(outer *Calc, parents map[Node]int) {
 	}
 	for _, e := range outer.Exprs {
 		if readsRank(e) {
-			return
+			return nil
 		}
 	}
 	var keep []expr.Expr
@@ -176,7 +187,7 @@ func dedupCalc(outer *Calc, parents map[Node]int) {
 				continue
 			}
 			if readsRank(c) {
-				return
+				return nil
 			}
 			keep = append(keep, c)
 		}
@@ -203,16 +214,51 @@ func dedupCalc(outer *Calc, parents map[Node]int) {
 	outExprs := make([]expr.Expr, len(outer.Exprs))
 	for i, e := range outer.Exprs {
 		if outExprs[i], ok = remap(e); !ok {
-			return
+			return nil
 		}
 	}
 	for i, e := range keep {
 		if keep[i], ok = remap(e); !ok {
-			return
+			return nil
 		}
 	}
 	mid.In, mid.Exprs, mid.cols = d, exprs, cols
 	outer.Exprs, outer.Filter = outExprs, andOf(keep)
+	dedupTrim(d, mid, parents)
+	return d
+}
+
+// dedupTrim drops from the ranking's pre-projection (bindTopN's Calc
+// under d: the SELECT's columns, then the PARTITION BY and ORDER BY
+// expressions) the trailing columns that only repeat an earlier column:
+// d keys and orders by the earlier one instead. The rows d keeps and
+// emits are then the SELECT's columns alone, the Calc over d projects
+// nothing away (no operator), and the pre-projection, a plain projection
+// of its input, fuses with the Calcs below it (a column read twice, such
+// as a computed time column, would keep it apart).
+func dedupTrim(d *Deduplicate, mid *Calc, parents map[Node]int) {
+	pre, ok := d.In.(*Calc)
+	if !ok || parents[pre] != 1 {
+		return
+	}
+	for i, k := range d.Keys {
+		d.Keys[i] = canonCol(pre, k)
+	}
+	d.Time = canonCol(pre, d.Time)
+	used := 0 // columns 0..used-1 are read
+	for _, k := range append([]int{d.Time}, d.Keys...) {
+		used = max(used, k+1)
+	}
+	uses, ok := calcColumnUses(mid.Exprs)
+	if !ok {
+		return
+	}
+	for i, n := range uses {
+		if n > 0 {
+			used = max(used, i+1)
+		}
+	}
+	pre.Exprs, pre.cols = pre.Exprs[:used:used], pre.cols[:used:used]
 }
 
 // rankBoundTrue reports whether conjunct e is `rn <= n` (n >= 1), `rn < n`
@@ -355,6 +401,23 @@ func (x *Deduplicate) before(aNull bool, am int64, an uint32, bNull bool, bm int
 	return c < 0
 }
 
+// timeOf reads the ORDER BY time of r (rowtime).
+func (x *Deduplicate) timeOf(r table.Row) (null bool, millis int64, nanos uint32) {
+	t := r.Fields[x.Time]
+	if t.IsNull() {
+		return true, 0, 0
+	}
+	m, n := t.AsTimestamp()
+	return false, m, uint32(n)
+}
+
+// replaces reports whether a row of time a replaces the kept row of time
+// b (rowtime): it comes before it in the ORDER BY, or ties with it
+// keeping the last row.
+func (x *Deduplicate) replaces(aNull bool, am int64, an uint32, bNull bool, bm int64, bn uint32) bool {
+	return x.before(aNull, am, an, bNull, bm, bn) || (x.KeepLast && !x.before(bNull, bm, bn, aNull, am, an))
+}
+
 func (tr *translator) dedup(x *Deduplicate) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
 	in, err := tr.build(x.In)
@@ -368,59 +431,62 @@ func (tr *translator) dedup(x *Deduplicate) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var st *stream.ValueState[dedupVal]
-		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueStateCodec[dedupVal](ctx, "dedup", dedupCodec{rc: rc}, ttl...)
-				return nil
-			},
-			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				old, seen := st.Get()
-				if x.Proctime && !x.KeepLast {
-					// The key's first row only: insert-only.
-					if seen {
-						return nil
-					}
-					st.Set(dedupVal{})
-					r.Kind = table.Insert
-					out.Emit(r)
+		if x.MiniBatch.on() {
+			return newMiniBatchDedup(x, rc, ttl) // dedup_batch.go
+		}
+		return perRowDedup(x, rc, ttl)
+	}
+	// The UID is the same with and without mini-batch: the state is.
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("deduplicate").UID(tr.uid(ttlUIDKind(x.uidKind(), ttl))), nil
+}
+
+// perRowDedup is the Deduplicate operator's function without mini-batch:
+// each row is compared with the key's kept row (its time read from the
+// state without decoding the row), and a replacement decodes the old row
+// for the -U, writes the new one and emits it.
+func perRowDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	var st *stream.ValueState[dedupVal]
+	return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+		OnOpen: func(ctx *stream.OpenContext) error {
+			st = stream.NewValueStateCodec[dedupVal](ctx, "dedup", dedupCodec{rc: rc}, ttl...)
+			return nil
+		},
+		OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+			old, seen := st.Get()
+			if x.Proctime && !x.KeepLast {
+				// The key's first row only: insert-only.
+				if seen {
 					return nil
 				}
-				nv := dedupVal{row: &r}
-				if !x.Proctime {
-					t := r.Fields[x.Time]
-					if t.IsNull() {
-						nv.null = true
-					} else {
-						m, n := t.AsTimestamp()
-						nv.millis, nv.nanos = m, uint32(n)
-					}
-					// Replaces the kept row when it comes before it, or
-					// ties with it keeping the last.
-					if seen && !x.before(nv.null, nv.millis, nv.nanos, old.null, old.millis, old.nanos) &&
-						!(x.KeepLast && !x.before(old.null, old.millis, old.nanos, nv.null, nv.millis, nv.nanos)) {
-						return nil
-					}
-				}
-				var prev table.Row
-				if seen {
-					// Decoded before the write: old.b is the state's.
-					var err error
-					if prev, err = old.oldRow(rc, table.UpdateBefore); err != nil {
-						return err
-					}
-				}
-				st.Set(nv)
-				if seen {
-					out.Emit(prev)
-					r.Kind = table.UpdateAfter
-				} else {
-					r.Kind = table.Insert
-				}
+				st.Set(dedupVal{})
+				r.Kind = table.Insert
 				out.Emit(r)
 				return nil
-			},
-		}
+			}
+			nv := dedupVal{row: &r}
+			if !x.Proctime {
+				nv.null, nv.millis, nv.nanos = x.timeOf(r)
+				if seen && !x.replaces(nv.null, nv.millis, nv.nanos, old.null, old.millis, old.nanos) {
+					return nil
+				}
+			}
+			var prev table.Row
+			if seen {
+				// Decoded before the write: old.b is the state's.
+				var err error
+				if prev, err = old.oldRow(rc, table.UpdateBefore); err != nil {
+					return err
+				}
+			}
+			st.Set(nv)
+			if seen {
+				out.Emit(prev)
+				r.Kind = table.UpdateAfter
+			} else {
+				r.Kind = table.Insert
+			}
+			out.Emit(r)
+			return nil
+		},
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("deduplicate").UID(tr.uid(ttlUIDKind(x.uidKind(), ttl))), nil
 }
