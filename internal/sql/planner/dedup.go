@@ -124,7 +124,9 @@ func (p *Planner) dedupRanks(root Node) error {
 		done[n] = true
 		if c, ok := n.(*Calc); ok {
 			if d := dedupCalc(c, parents); d != nil {
-				d.MiniBatch, err = p.miniBatch() // groupagg_batch.go
+				if d.MiniBatch, err = p.miniBatch(); err != nil { // groupagg_batch.go
+					err = fmt.Errorf("the deduplication partitioned by %s: %w", keysText(d.In, d.Keys), err)
+				}
 			}
 		}
 		for _, in := range n.Inputs() {
