@@ -74,7 +74,8 @@ func (n *Deduplicate) uidKind() string {
 
 // dedupTopN reports whether t is a Top-N that Flink plans as Deduplicate
 // (RankUtil.canConvertToDeduplicate): ROW_NUMBER, rank range 1..1, one
-// ORDER BY key that is a time attribute, not a window Top-N, over an
+// ORDER BY key that is a time attribute column (in the ranking's
+// pre-projection: not an expression over one), not a window Top-N, over an
 // insert-only input (Flink's Deduplicate takes only inserts). Whether the
 // row number is read is the caller's question.
 func dedupTopN(t *TopN) (*Deduplicate, bool) {
@@ -82,8 +83,14 @@ func dedupTopN(t *TopN) (*Deduplicate, bool) {
 		return nil, false
 	}
 	o := t.Order[0]
-	ta := t.In.Cols()[o.Col].Type.TimeAttr()
-	if ta != table.Rowtime && ta != table.Proctime {
+	// The ORDER BY key must be a time attribute column itself, as for
+	// the Top-N's TiesToNew (bindTopN), not an expression over one.
+	pre, ok := t.In.(*Calc)
+	if !ok || o.Col >= len(pre.Exprs) {
+		return nil, false
+	}
+	ta := timeAttrColumn(pre.Exprs[o.Col])
+	if ta == table.NoTimeAttr {
 		return nil, false
 	}
 	return &Deduplicate{In: t.In, Keys: slices.Clone(t.Partition), Time: o.Col, KeepLast: o.Desc,
