@@ -31,8 +31,10 @@ import (
 // group-agg-distinct, so that older savepoints are refused, not misread.
 // q18 differs on purpose since branch dedup: its deduplication is a
 // Deduplicate (one row and its time per key, UID kind
-// deduplicate-last-rowtime) where it was a Top-N (rank), and the Calc
-// after it makes no operator any more.
+// deduplicate-last-rowtime) at the rank's number, where it was a Top-N
+// (rank); the Calcs around it fuse (the one after it makes no operator)
+// but keep the numbers of the Rank plan's Calcs, so the operators after
+// them are not renumbered (TestReviewDedupUIDsMatchRankPlan).
 func TestNexmarkSQLUIDs(t *testing.T) {
 	dir := "../internal/nexmark/sql"
 	ddl, err := os.ReadFile(filepath.Join(dir, "ddl.sql"))

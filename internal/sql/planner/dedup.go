@@ -233,6 +233,10 @@ func dedupCalc(outer *Calc, parents map[Node]int) *Deduplicate {
 	}
 	mid.In, mid.Exprs, mid.cols = d, exprs, cols
 	outer.Exprs, outer.Filter = outExprs, andOf(keep)
+	// UIDs: the Rank plan's Calc operator over the Top-N (outer and mid
+	// fused: never the identity, it dropped the row number) keeps its
+	// number even when the Calcs over the Deduplicate make no operator.
+	mid.movedUID = true
 	dedupTrim(d, mid, parents)
 	return d
 }
@@ -244,7 +248,9 @@ func dedupCalc(outer *Calc, parents map[Node]int) *Deduplicate {
 // emits are then the SELECT's columns alone, the Calc over d projects
 // nothing away (no operator), and the pre-projection, a plain projection
 // of its input, fuses with the Calcs below it (a column read twice, such
-// as a computed time column, would keep it apart).
+// as a computed time column, would keep it apart). pre keeps its
+// untrimmed expressions (rankExprs): its operator takes the numbers of
+// the Calc operators the Rank plan made there (calc.go, rankPlanOps).
 func dedupTrim(d *Deduplicate, mid *Calc, parents map[Node]int) {
 	pre, ok := d.In.(*Calc)
 	if !ok || parents[pre] != 1 {
@@ -266,6 +272,9 @@ func dedupTrim(d *Deduplicate, mid *Calc, parents map[Node]int) {
 		if n > 0 {
 			used = max(used, i+1)
 		}
+	}
+	if used < len(pre.Exprs) {
+		pre.rankExprs = pre.Exprs
 	}
 	pre.Exprs, pre.cols = pre.Exprs[:used:used], pre.cols[:used:used]
 }
@@ -497,5 +506,31 @@ func perRowDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) s
 			out.Emit(r)
 			return nil
 		},
+	}
+}
+
+// rankPlanOps is the number of Calc operators (UID numbers) the Rank
+// plan (main's build) made of the chain of Calcs from x, a ranking
+// pre-projection that dedupTrim trimmed, down to in (where the trimmed
+// chain's fusion stops): x untrimmed reads the PARTITION BY / ORDER BY
+// columns a second time, which may have kept it from fusing with the
+// Calcs below (a computed column read twice), and is never the identity.
+func (tr *translator) rankPlanOps(x *Calc, in Node) int {
+	c := &Calc{In: x.In, Filter: x.Filter, Exprs: x.rankExprs, cols: x.cols, movedUID: x.movedUID}
+	ops := 0
+	for {
+		g := fuseCalc(c, tr.shared)
+		moved := false
+		for n := Node(c); n != g.in; n = n.(*Calc).In {
+			moved = moved || n.(*Calc).movedUID
+		}
+		if moved || !tr.noOperator(c, g.in) {
+			ops++
+		}
+		next, ok := g.in.(*Calc)
+		if !ok || g.in == in || next == c {
+			return ops
+		}
+		c = next
 	}
 }
