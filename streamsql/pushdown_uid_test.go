@@ -29,6 +29,12 @@ import (
 // q15 and q16 differ on purpose since branch distinct: their GROUP BY keeps
 // COUNT(DISTINCT) in map state, a new layout under the UID kind
 // group-agg-distinct, so that older savepoints are refused, not misread.
+// q18 differs on purpose since branch dedup: its deduplication is a
+// Deduplicate (one row and its time per key, UID kind
+// deduplicate-last-rowtime) at the rank's number, where it was a Top-N
+// (rank); the Calcs around it fuse (the one after it makes no operator)
+// but keep the numbers of the Rank plan's Calcs, so the operators after
+// them are not renumbered (TestReviewDedupUIDsMatchRankPlan).
 func TestNexmarkSQLUIDs(t *testing.T) {
 	dir := "../internal/nexmark/sql"
 	ddl, err := os.ReadFile(filepath.Join(dir, "ddl.sql"))

@@ -86,8 +86,9 @@ INSERT INTO out SELECT * FROM (
 	checkRows(t, "retract, ttl", runStepped(t, "1 h", 1, rows, retracting),
 		[]string{"+I('a', 5, 1, 1)", "+I('a', 3, 1, 1)"})
 
-	// Deduplication keeping the first row is the same operator: an expired
-	// key's next row is a first row again.
+	// Deduplication keeping the first row (the Deduplicate operator since
+	// branch dedup, dedup.go; the TTL applies alike): an expired key's next
+	// row is a first row again.
 	const dedup = `CREATE TABLE ev (k STRING, v BIGINT, p AS PROCTIME()) WITH ('connector' = 'step');
 CREATE TABLE out (k STRING, v BIGINT) WITH ('connector' = 'collect');
 INSERT INTO out SELECT k, v FROM (

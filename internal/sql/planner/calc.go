@@ -613,6 +613,14 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			own = c
 		}
 	}
+	// extra: a trimmed ranking pre-projection (dedup.go) takes the
+	// numbers of the Rank plan's Calc operators beyond its own one.
+	extra := 0
+	if x.rankExprs != nil {
+		if m := tr.rankPlanOps(x, f.in); m > 0 {
+			moved, extra = true, m-1
+		}
+	}
 	ownMoved := false
 	if !allPushed && (x.pushed || x.implicit) && own != nil && tr.noOperator(own, f.in) {
 		allPushed, ownMoved = true, moved
@@ -756,6 +764,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		if moved {
 			tr.n++ // the number of the operator it was
 		}
+		tr.n += extra
 		return in, nil
 	}
 	const maxTmp = 8
@@ -850,5 +859,6 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// overwritten before any read), so the source below may reuse the
 	// rows' memory when everything downstream is done with them too
 	// (stream.ProcessEachReleasing, connector.RecordReuser).
+	tr.n += extra
 	return stream.ProcessEachReleasing(in, newFn).Name("calc").UID(uid()), nil
 }

@@ -104,6 +104,13 @@ func explain(b *strings.Builder, n Node, depth int) {
 			zone = "zone=[" + x.Zone.name() + "], "
 		}
 		fmt.Fprintf(b, "%s%s(%srankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s%s)\n", ind, name, strategy, x.N, keysText(x.In, x.Partition), strings.Join(os, ", "), zone, mode(n))
+	case *Deduplicate:
+		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
+		if x.MiniBatch.on() {
+			// dedup_batch.go: Flink's plan line, as under a GroupAggregate.
+			fmt.Fprintf(b, "%s  %s\n", ind, x.MiniBatch.explain())
+			depth++
+		}
 	case *IntervalJoin:
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	case *RegularJoin:

@@ -71,6 +71,11 @@ type Calc struct {
 	// below; it keeps its UID's number even when it no longer makes an
 	// operator.
 	movedUID bool
+	// rankExprs: dedupTrim trimmed this ranking pre-projection; these are
+	// its expressions before (the Rank plan's, main's build): its
+	// operator takes the numbers the Rank plan's Calcs took (calc.go,
+	// rankPlanOps), so the later operators keep theirs.
+	rankExprs []expr.Expr
 	// unionCast: it only casts a UNION ALL input to the union's column
 	// types (oldType looks through it); unionOld are the types main's
 	// build before branch sqltypes gave them (oldtypes.go).

@@ -89,6 +89,8 @@ func oldTypeOf(n Node, i int) (table.Type, bool) {
 		if i < len(x.In.Cols()) {
 			return oldType(x.In, i), true
 		}
+	case *Deduplicate:
+		return oldType(x.In, i), true
 	case *Restamp:
 		return oldType(x.In, i), true
 	case *TemporalSort:

@@ -289,6 +289,9 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := p.dedupRanks(n); err != nil { // dedup.go
+			return nil, err
+		}
 		if push {
 			p.pushFilters(n) // pushdown.go
 		}
@@ -429,6 +432,9 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		in = &Calc{In: q, Exprs: es, cols: cols, implicit: castOnly}
 	}
 	sk := &Sink{In: in, Table: t, Pos: ins.Pos()}
+	if err := p.dedupRanks(sk); err != nil { // dedup.go
+		return nil, err
+	}
 	if push {
 		p.pushFilters(sk) // pushdown.go
 	}

@@ -153,6 +153,18 @@ func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 			}
 		}
 		return true
+	case *Deduplicate:
+		// One row per key (its output is its input's columns).
+		for _, k := range x.Keys {
+			ok := within[k]
+			for w := range within {
+				ok = ok || sameCol(x.In, w, k)
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
@@ -276,6 +288,8 @@ func (p *Planner) upsertKey(n Node) []int {
 		if x.WindowEnd < 0 && x.Func == RowNumber && x.N == 1 {
 			return append([]int(nil), x.Partition...)
 		}
+	case *Deduplicate:
+		return append([]int(nil), x.Keys...)
 	}
 	return nil
 }

@@ -343,28 +343,18 @@ func dedupOf(n Node) (keys []int, ts, rank int, ok bool) {
 		if x.N != 1 || x.WindowEnd >= 0 || !x.TiesToNew || x.In.Updating() || x.In.Cols()[x.Order[0].Col].Type.TimeAttr() != table.Rowtime {
 			return nil, 0, 0, false
 		}
-		// The pre-projection may repeat a column for the ranking: name
-		// each by its first occurrence.
-		canon := func(i int) int {
-			c, isCalc := x.In.(*Calc)
-			if !isCalc {
-				return i
-			}
-			ci, ok := c.Exprs[i].(*expr.Column)
-			if !ok {
-				return i
-			}
-			for j, e := range c.Exprs {
-				if cj, ok := e.(*expr.Column); ok && cj.Index == ci.Index {
-					return j
-				}
-			}
-			return i
-		}
 		for _, k := range x.Partition {
-			keys = append(keys, canon(k))
+			keys = append(keys, canonCol(x.In, k))
 		}
-		return keys, canon(x.Order[0].Col), len(x.In.Cols()), true
+		return keys, canonCol(x.In, x.Order[0].Col), len(x.In.Cols()), true
+	case *Deduplicate: // dedup.go: no row-number column
+		if !x.KeepLast || x.Proctime {
+			return nil, 0, 0, false
+		}
+		for _, k := range x.Keys {
+			keys = append(keys, canonCol(x.In, k))
+		}
+		return keys, canonCol(x.In, x.Time), -1, true
 	case *Calc:
 		ik, its, irank, ok := dedupOf(x.In)
 		if !ok {
@@ -397,6 +387,26 @@ func dedupOf(n Node) (keys []int, ts, rank int, ok bool) {
 		return keys, ts, rank, true
 	}
 	return nil, 0, 0, false
+}
+
+// canonCol names column i of a ranking's pre-projection by the first
+// column that copies the same input column (the pre-projection may
+// repeat a column for the ranking).
+func canonCol(in Node, i int) int {
+	c, isCalc := in.(*Calc)
+	if !isCalc {
+		return i
+	}
+	ci, ok := c.Exprs[i].(*expr.Column)
+	if !ok {
+		return i
+	}
+	for j, e := range c.Exprs {
+		if cj, ok := e.(*expr.Column); ok && cj.Index == ci.Index {
+			return j
+		}
+	}
+	return i
 }
 
 // rankFilter reports whether f is `rank op literal` on column rank.

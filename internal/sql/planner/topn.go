@@ -271,7 +271,7 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 	if fn == RowNumber && n == 1 && len(t.Order) == 1 && t.Order[0].Desc {
 		// Keeping the last row by a time attribute (event or processing
 		// time): a new row replaces the rows it ties with.
-		if c, ok := es[t.Order[0].Col].(*expr.Column); ok && (c.T.TimeAttr() == table.Rowtime || c.T.TimeAttr() == table.Proctime) {
+		if timeAttrColumn(es[t.Order[0].Col]) != table.NoTimeAttr {
 			t.TiesToNew = true
 		}
 	}
@@ -289,6 +289,23 @@ func (p *Planner) bindTopN(sel *parser.Select, in Node, s *scope, filter expr.Ex
 		outCols = append(outCols, cols[v])
 	}
 	return &Calc{In: t, Exprs: out, cols: outCols}, nil
+}
+
+// timeAttrColumn returns the time attribute (rowtime or proctime) of e
+// when e is a reference to a time attribute column, NoTimeAttr otherwise:
+// an expression over one (ts + INTERVAL '1' SECOND, COALESCE(ts)) keeps
+// the attribute in its type but is not a time attribute column, and Flink
+// orders by it as by any value (a Rank whose ties keep the older row, not
+// a Deduplicate). bindTopN's TiesToNew and dedupTopN use it.
+func timeAttrColumn(e expr.Expr) table.TimeAttr {
+	c, ok := e.(*expr.Column)
+	if !ok {
+		return table.NoTimeAttr
+	}
+	if ta := c.T.TimeAttr(); ta == table.Rowtime || ta == table.Proctime {
+		return ta
+	}
+	return table.NoTimeAttr
 }
 
 // rowList is the encoding of a list of rows in state.

@@ -209,6 +209,8 @@ func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 		return tr.groupAgg(x)
 	case *TopN:
 		return tr.topN(x)
+	case *Deduplicate:
+		return tr.dedup(x)
 	case *IntervalJoin:
 		return tr.intervalJoin(x)
 	case *RegularJoin:
