@@ -43,3 +43,11 @@ func processEach[I, O any](s Stream[I], newFn func() ProcessFunc[I, O], releases
 		return op, op
 	})
 }
+
+// EmitterReleases reports whether everything out passes records to is
+// done with each record by the time Emit returns: the emitting function
+// may then build its next record in the memory of the last one. Ask it
+// once the operators are open (in ProcessElement, not in Open).
+func EmitterReleases[T any](out Emitter[T]) bool {
+	return operator.EmitterReleases(out)
+}

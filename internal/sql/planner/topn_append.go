@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -173,7 +172,7 @@ type appendOnlyRowNumber struct {
 	enc   []byte // the new state bytes being built (swapped with an entry's)
 	offs  []int
 	// reuse: 0 not known yet, 1 everything after the operator is done
-	// with an emitted row when Emit returns (operator.EmitterReleases), so
+	// with an emitted row when Emit returns (stream.EmitterReleases), so
 	// every output row is built in outBuf; -1 each is a new slice.
 	reuse  int8
 	outBuf []table.Value
@@ -248,7 +247,7 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 	nr := table.Row{Fields: slices.Clone(r.Fields)}
 	if f.reuse == 0 {
 		f.reuse = -1
-		if operator.EmitterReleases(out) {
+		if stream.EmitterReleases(out) {
 			f.reuse = 1
 		}
 	}
