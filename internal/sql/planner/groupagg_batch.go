@@ -27,12 +27,13 @@ import (
 // A bundle ends (operator.KeyedBuffer) when it holds
 // 'table.exec.mini-batch.size' rows, when 'table.exec.mini-batch.allow-latency'
 // of processing time passed since its first row (a processing-time timer
-// on that row's key), before a watermark passes the operator (so no
-// watermark overtakes a buffered row), when a checkpoint barrier passes,
+// on that row's key), when a checkpoint barrier passes,
 // before the state is captured (the bundle's changes go downstream before
 // the barrier: nothing buffered is in a snapshot, so the state layout and
 // the UID are the per-row operator's and a savepoint restores with or
-// without mini-batch), and at the end of the input. Flink's options, as
+// without mini-batch), and at the end of the input (its watermark). Other
+// watermarks pass a bundle (FlushWatermark), as behind Flink's
+// processing-time MiniBatchAssigner, which drops them. Flink's options, as
 // Flink: off by default; when on, allow-latency must be above 0 and size
 // a positive row count (Flink's default of both, -1, is refused).
 const (
