@@ -8,6 +8,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -157,7 +158,10 @@ type netCounts struct {
 func (g *groupAccs) open(ctx *stream.OpenContext, ttl []stream.StateOption) *groupState {
 	s := &groupState{g: g, one: make([]table.Value, 1)}
 	for i := range g.views {
-		s.maps = append(s.maps, stream.NewMapState[string, []byte](ctx, fmt.Sprintf("distinct-%d", i), ttl...))
+		// The counts are decoded right after a read, before any write:
+		// the state's own bytes, no copy (borrowedBytes, codec.Bytes's
+		// layout).
+		s.maps = append(s.maps, stream.NewMapStateCodec[string, []byte](ctx, fmt.Sprintf("distinct-%d", i), codec.For[string](), borrowedBytes{}, ttl...))
 	}
 	return s
 }

@@ -151,8 +151,10 @@ func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
-	m.st = stream.NewValueState[[]byte](ctx, "acc", m.ttl...) // the per-row operator's state
-	m.gs = m.g.open(ctx, m.ttl)                               // and its DISTINCT views
+	// The per-row operator's state, read without a copy (fold decodes
+	// the bytes before it writes them).
+	m.st = stream.NewValueStateCodec[[]byte](ctx, "acc", borrowedBytes{}, m.ttl...)
+	m.gs = m.g.open(ctx, m.ttl) // and its DISTINCT views
 	return nil
 }
 
