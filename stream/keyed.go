@@ -190,6 +190,13 @@ func NewMapState[K comparable, V any](ctx *OpenContext, name string, opts ...Sta
 	return operator.NewMapState(ctx.KC, name, codec.For[K](), codec.For[V](), applyOpts(opts).ttl)
 }
 
+// NewMapStateCodec creates a map state named name whose map keys kc and
+// values vc encode (as NewValueStateCodec: a codec that decodes a fixed
+// layout of bytes without a copy of them).
+func NewMapStateCodec[K comparable, V any](ctx *OpenContext, name string, kc codec.Codec[K], vc codec.Codec[V], opts ...StateOption) *MapState[K, V] {
+	return operator.NewMapState(ctx.KC, name, kc, vc, applyOpts(opts).ttl)
+}
+
 // NewReducingState creates a reducing state named name.
 func NewReducingState[T any](ctx *OpenContext, name string, reduce func(a, b T) T, opts ...StateOption) *ReducingState[T] {
 	return operator.NewReducingState(ctx.KC, name, codec.For[T](), reduce, applyOpts(opts).ttl)

@@ -588,6 +588,14 @@ func registerTime(r *Registry) {
 				return Func{}, err
 			}
 			t, loc := b.Params[0], b.Env.Loc
+			if v, ok := b.Const(1); ok && !v.IsNull() {
+				toks, _ := pat(v)
+				if c := newDTCache(toks, t, loc); c != nil {
+					return Func{F2: func(x, _ table.Value) (table.Value, error) {
+						return c.format(x), nil
+					}}, nil
+				}
+			}
 			return Func{F2: func(x, p table.Value) (table.Value, error) {
 				toks, err := pat(p)
 				if err != nil {

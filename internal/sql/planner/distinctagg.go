@@ -8,6 +8,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -48,6 +49,9 @@ type distinctView struct {
 	// sums depend on the order of the additions, and MIN/MAX take 0.0 and
 	// -0.0 (two values of the view) as one, keeping the first seen.
 	netOK bool
+	// ints: the argument is an integer (BIGINT, INT, ...): its values
+	// are told apart by AsInt in a bundle (applyViewNet).
+	ints bool
 	// noRetract: a call cannot retract (MIN/MAX of an append-only
 	// input); a bundle with retractions then applies the view per row,
 	// so that its error is the per-row one.
@@ -92,6 +96,7 @@ func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
 	for _, v := range g.views {
 		t := in.Cols()[v.arg].Type
 		v.netOK = true
+		v.ints = t.IsInteger()
 		for _, cs := range v.calls {
 			for _, i := range cs {
 				f := calls[i].F
@@ -139,8 +144,9 @@ type groupState struct {
 // value (in the order of its first row) its encoding, the value and one
 // count change per FILTER.
 type netCounts struct {
-	idx    map[string]int
-	keys   []string
+	idx    map[string]int // by entry key (a bundle's rows past netLinear)
+	ints   map[int64]int  // by an integer argument (the same)
+	keys   []string       // the entry keys (not of an integer argument)
 	vals   []table.Value
 	deltas []int64 // len(keys) x the view's FILTERs
 }
@@ -152,7 +158,10 @@ type netCounts struct {
 func (g *groupAccs) open(ctx *stream.OpenContext, ttl []stream.StateOption) *groupState {
 	s := &groupState{g: g, one: make([]table.Value, 1)}
 	for i := range g.views {
-		s.maps = append(s.maps, stream.NewMapState[string, []byte](ctx, fmt.Sprintf("distinct-%d", i), ttl...))
+		// The counts are decoded right after a read, before any write:
+		// the state's own bytes, no copy (borrowedBytes, codec.Bytes's
+		// layout).
+		s.maps = append(s.maps, stream.NewMapStateCodec[string, []byte](ctx, fmt.Sprintf("distinct-%d", i), codec.For[string](), borrowedBytes{}, ttl...))
 	}
 	return s
 }
@@ -210,9 +219,18 @@ func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
 // the row is no value of the view: a NULL argument, or no FILTER of the
 // view passed.
 func (s *groupState) viewKey(v *distinctView, r table.Row) (key string, x table.Value, ok bool, err error) {
+	if x, ok = viewValue(v, r); !ok {
+		return "", x, false, nil
+	}
+	key, err = s.encodeKey(v, x)
+	return key, x, err == nil, err
+}
+
+// viewValue is viewKey's value without the encoding.
+func viewValue(v *distinctView, r table.Row) (x table.Value, ok bool) {
 	x = r.Fields[v.arg]
 	if x.IsNull() {
-		return "", x, false, nil // NULLs are no values of COUNT(DISTINCT ...)
+		return x, false // NULLs are no values of COUNT(DISTINCT ...)
 	}
 	any := false
 	for _, f := range v.filters {
@@ -222,7 +240,7 @@ func (s *groupState) viewKey(v *distinctView, r table.Row) (key string, x table.
 		}
 	}
 	if !any {
-		return "", x, false, nil
+		return x, false
 	}
 	if x.Kind() == table.KindFloat && math.IsNaN(x.AsFloat()) {
 		// Every NaN is one value (Flink's Double keys: equals and
@@ -231,15 +249,21 @@ func (s *groupState) viewKey(v *distinctView, r table.Row) (key string, x table.
 		// as Double.equals tells them apart.
 		x = canonicalNaN
 	}
+	return x, true
+}
+
+// encodeKey is the view's entry key of x (not NULL): its RowCodec
+// encoding in s.kb, valid until the next call.
+func (s *groupState) encodeKey(v *distinctView, x table.Value) (string, error) {
 	s.one[0] = x
 	kb, err := v.codec.AppendRow(s.kb[:0], table.Row{Fields: s.one})
 	if err != nil {
-		return "", x, false, err
+		return "", err
 	}
 	s.kb = kb
 	// The map state only reads the key during a call (its codec appends
 	// it to a buffer of its own): no copy of the bytes.
-	return unsafe.String(unsafe.SliceData(kb), len(kb)), x, true, nil
+	return unsafe.String(unsafe.SliceData(kb), len(kb)), nil
 }
 
 // readCounts reads the counts of the view's entry key into s.counts
@@ -345,31 +369,79 @@ func (s *groupState) foldRows(acc table.Row, had bool, cnt int, rows []table.Row
 	return acc, true, nil
 }
 
+// netLinear is the most rows of a key's bundle whose distinct values
+// applyViewNet finds by a scan of the values so far rather than a map
+// (most keys of a bundle have a few rows; a map's clear costs its room).
+const netLinear = 16
+
 // applyViewNet applies the view to the rows once per distinct value
-// (foldRows).
+// (foldRows). The values are told apart by their entry keys (the
+// RowCodec encoding), or for an integer argument by the integer itself
+// (one integer, one encoding): a map from the integer then, with no
+// string per value.
 func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows []table.Row) error {
 	d := &s.net
-	if d.idx == nil {
-		d.idx = map[string]int{}
-	}
-	clear(d.idx)
 	clear(d.vals) // drop the references to the rows' values
 	d.keys, d.vals, d.deltas = d.keys[:0], d.vals[:0], d.deltas[:0]
+	if d.idx == nil {
+		d.idx, d.ints = map[string]int{}, map[int64]int{}
+	}
+	linear := len(rows) <= netLinear
+	if !linear {
+		if len(d.idx) > 0 {
+			clear(d.idx)
+		}
+		if len(d.ints) > 0 {
+			clear(d.ints)
+		}
+	}
+	ints := v.ints
 	nf := len(v.filters)
 	for _, r := range rows {
-		key, x, ok, err := s.viewKey(v, r)
-		if err != nil {
-			return err
-		}
+		x, ok := viewValue(v, r)
 		if !ok {
 			continue
 		}
-		i, seen := d.idx[key]
+		i, seen := -1, false
+		var key string
+		switch {
+		case ints && linear:
+			n := x.AsInt()
+			for j, y := range d.vals {
+				if y.AsInt() == n {
+					i, seen = j, true
+					break
+				}
+			}
+		case ints:
+			i, seen = d.ints[x.AsInt()]
+		default:
+			var err error
+			if key, err = s.encodeKey(v, x); err != nil {
+				return err
+			}
+			if linear {
+				for j, k := range d.keys {
+					if k == key {
+						i, seen = j, true
+						break
+					}
+				}
+			} else {
+				i, seen = d.idx[key]
+			}
+		}
 		if !seen {
-			i = len(d.keys)
-			k := string([]byte(key)) // key is s.kb's: a copy of its own
-			d.idx[k] = i
-			d.keys = append(d.keys, k)
+			i = len(d.vals)
+			if !ints {
+				k := string([]byte(key)) // key is s.kb's: a copy of its own
+				d.keys = append(d.keys, k)
+				if !linear {
+					d.idx[k] = i
+				}
+			} else if !linear {
+				d.ints[x.AsInt()] = i
+			}
 			d.vals = append(d.vals, x)
 			for range nf {
 				d.deltas = append(d.deltas, 0)
@@ -386,11 +458,20 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 		}
 	}
 	a := s.g.a
-	for i, key := range d.keys {
+	for i, x := range d.vals {
+		var key string
+		if ints {
+			var err error
+			if key, err = s.encodeKey(v, x); err != nil {
+				return err
+			}
+		} else {
+			key = d.keys[i]
+		}
 		if err := s.readCounts(vi, v, key); err != nil {
 			return err
 		}
-		s.one[0] = d.vals[i]
+		s.one[0] = x
 		for slot := range v.filters {
 			old := s.counts[slot]
 			now := old + d.deltas[i*nf+slot]

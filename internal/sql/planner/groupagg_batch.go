@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -26,12 +27,13 @@ import (
 // A bundle ends (operator.KeyedBuffer) when it holds
 // 'table.exec.mini-batch.size' rows, when 'table.exec.mini-batch.allow-latency'
 // of processing time passed since its first row (a processing-time timer
-// on that row's key), before a watermark passes the operator (so no
-// watermark overtakes a buffered row), when a checkpoint barrier passes,
+// on that row's key), when a checkpoint barrier passes,
 // before the state is captured (the bundle's changes go downstream before
 // the barrier: nothing buffered is in a snapshot, so the state layout and
 // the UID are the per-row operator's and a savepoint restores with or
-// without mini-batch), and at the end of the input. Flink's options, as
+// without mini-batch), and at the end of the input (its watermark). Other
+// watermarks pass a bundle (FlushWatermark), as behind Flink's
+// processing-time MiniBatchAssigner, which drops them. Flink's options, as
 // Flink: off by default; when on, allow-latency must be above 0 and size
 // a positive row count (Flink's default of both, -1, is refused).
 const (
@@ -134,6 +136,12 @@ type miniBatchGroupAgg struct {
 	timerAt  int64
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
+
+	// fold's buffers: the decoded and the encoded accumulators, and the
+	// output rows not emitted yet (nil once emitted).
+	accBuf    []table.Value
+	enc       []byte
+	prev, cur []table.Value
 }
 
 func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
@@ -143,8 +151,10 @@ func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
-	m.st = stream.NewValueState[[]byte](ctx, "acc", m.ttl...) // the per-row operator's state
-	m.gs = m.g.open(ctx, m.ttl)                               // and its DISTINCT views
+	// The per-row operator's state, read without a copy (fold decodes
+	// the bytes before it writes them).
+	m.st = stream.NewValueStateCodec[[]byte](ctx, "acc", borrowedBytes{}, m.ttl...)
+	m.gs = m.g.open(ctx, m.ttl) // and its DISTINCT views
 	return nil
 }
 
@@ -191,6 +201,21 @@ func (m *miniBatchGroupAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, _
 	return m.Flush(ctx, m.setKey)
 }
 
+// FlushWatermark lets a watermark pass the bundle (operator.WatermarkBuffer):
+// as behind Flink's processing-time MiniBatchAssigner, which drops the
+// watermarks of its input, a bundle ends at its size, its latency, a
+// barrier or the end of the input, not at every watermark (a source moves
+// its watermark at nearly every read, which cut bundles to a few rows per
+// key). The aggregation's rows have no time attribute (an aggregate keeps
+// none, query.go), so no operator after it times anything by them. The
+// watermark at the end of the input still flushes.
+func (m *miniBatchGroupAgg) FlushWatermark(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
+	if wm == base.MaxTime {
+		return m.Flush(ctx, setKey)
+	}
+	return nil
+}
+
 // Flush folds the bundle into state and emits its changes
 // (operator.KeyedBuffer: a full bundle, its latency, a watermark, a
 // checkpoint barrier, the end of the input).
@@ -233,17 +258,21 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 }
 
 // fold applies one key's rows of the bundle to its accumulators and
-// emits the change of its result.
+// emits the change of its result: groupEmit's rows, with the allocations
+// of a key cut to the rows it emits (the accumulator row is decoded into
+// and encoded from buffers of the operator, the results are computed
+// into the output rows, and the rows of a key whose result did not
+// change are kept for the next key).
 func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 	var acc table.Row
-	var prev []table.Value
 	var err error
 	raw, had := m.st.Get()
 	if had {
-		if acc, err = m.a.codec.Decode(raw); err != nil {
+		if acc, err = m.a.codec.DecodeTo(m.accBuf, raw); err != nil {
 			return err
 		}
-		if prev, err = m.a.results(acc); err != nil {
+		m.accBuf = acc.Fields
+		if m.prev, err = m.resultRow(m.prev, b, acc); err != nil {
 			return err
 		}
 	}
@@ -257,5 +286,60 @@ func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 	} else if acc, has, err = m.gs.foldRows(acc, had, m.cnt, b.rows); err != nil {
 		return err
 	}
-	return groupEmit(m.a, m.st, m.keys, b.rows[len(b.rows)-1], acc, had, has, prev, m.out)
+	if !has {
+		if had {
+			m.st.Clear()
+			m.out.Emit(table.Row{Kind: table.Delete, Fields: m.prev})
+			m.prev = nil
+		}
+		return nil
+	}
+	if m.enc, err = m.a.codec.AppendRow(m.enc[:0], acc); err != nil {
+		return err
+	}
+	m.st.Set(m.enc) // the state copies the bytes
+	if m.cur, err = m.resultRow(m.cur, b, acc); err != nil {
+		return err
+	}
+	if !had {
+		m.out.Emit(table.Row{Kind: table.Insert, Fields: m.cur})
+		m.cur = nil
+		return nil
+	}
+	same := true
+	for i, v := range m.prev {
+		if !v.Equal(m.cur[i]) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return nil // both rows stay for the next key
+	}
+	m.out.Emit(table.Row{Kind: table.UpdateBefore, Fields: m.prev})
+	m.out.Emit(table.Row{Kind: table.UpdateAfter, Fields: m.cur})
+	m.prev, m.cur = nil, nil
+	return nil
+}
+
+// resultRow is the output row of key b with the results of acc, in dst
+// when it is not nil (a row not emitted yet), else in a new row.
+func (m *miniBatchGroupAgg) resultRow(dst []table.Value, b *mbKey, acc table.Row) ([]table.Value, error) {
+	nk := len(m.keys)
+	if dst == nil {
+		dst = make([]table.Value, nk+len(m.a.aggs))
+	}
+	keysOf := b.rows[len(b.rows)-1] // the row groupEmit takes the keys from
+	for i, k := range m.keys {
+		dst[i] = keysOf.Fields[k]
+	}
+	a := m.a
+	for i, c := range a.aggs {
+		v, err := c.F.Result(acc.Fields[a.off[i]:a.off[i+1]])
+		if err != nil {
+			return dst, fmt.Errorf("%s: %w", c.Text, err)
+		}
+		dst[nk+i] = v
+	}
+	return dst, nil
 }

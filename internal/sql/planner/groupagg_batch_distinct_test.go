@@ -21,7 +21,7 @@ import (
 // key's bundle once per distinct value (foldRows) and row by row
 // (groupRow), with checkpoint barriers and restores alternating the two,
 // and checks that both emit the same changelog, row for row, and that at
-// every watermark it applies to the per-row operator's result.
+// every barrier and at the end it applies to the per-row operator's result.
 func TestMiniBatchDistinctNetMatchesPerRow(t *testing.T) {
 	bigint, boolean, double := table.BigIntType(), table.BooleanType(), table.DoubleType()
 	in := colsNode{{Name: "k", Type: bigint}, {Name: "v", Type: bigint}, {Name: "p", Type: boolean},
@@ -126,10 +126,10 @@ func TestMiniBatchDistinctNetMatchesPerRow(t *testing.T) {
 	atMarks := func(lines []string) [][]string {
 		var states [][]string
 		for i, l := range lines {
-			if l[:3] == "WM " {
+			if bundleEnd(l) {
 				var rows []string
 				for _, m := range lines[:i] {
-					if m[:3] != "WM " {
+					if !isMark(m) {
 						rows = append(rows, m)
 					}
 				}
@@ -162,7 +162,7 @@ func TestMiniBatchDistinctNetMatchesPerRow(t *testing.T) {
 					t.Fatalf("seed %d, bundles of %d (alternating %v): by value\n%v\nrow by row\n%v", seed, size, alternate, byValue, byRow)
 				}
 				if got := atMarks(byValue); !slices.EqualFunc(got, want, slices.Equal) {
-					t.Fatalf("seed %d, bundles of %d (alternating %v): at the watermarks\n%v\nwant (per row)\n%v", seed, size, alternate, got, want)
+					t.Fatalf("seed %d, bundles of %d (alternating %v): at the barriers and the end\n%v\nwant (per row)\n%v", seed, size, alternate, got, want)
 				}
 			}
 		}

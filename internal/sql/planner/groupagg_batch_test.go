@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
 
-// wmMarked is a KeyedProcess whose watermarks leave a mark in its output
-// after whatever the operator emitted before passing them on.
+// wmMarked is a KeyedProcess whose watermarks and checkpoint barriers
+// leave a mark in its output after whatever the operator emitted before
+// passing them on.
 type wmMarked struct {
 	*operator.KeyedProcess[string, table.Row, table.Row]
 	out *sliceOut
@@ -25,6 +27,21 @@ func (w wmMarked) Watermark(wm int64) {
 	w.KeyedProcess.Watermark(wm)
 	w.out.rows = append(w.out.rows, fmt.Sprintf("WM %d", wm))
 }
+
+func (w wmMarked) SnapshotState(id int64) ([]byte, error) {
+	b, err := w.KeyedProcess.SnapshotState(id)
+	w.out.rows = append(w.out.rows, "CK")
+	return b, err
+}
+
+// bundleEnd says whether the mark line ends every bundle: a checkpoint
+// barrier or the watermark at the end of the input (other watermarks
+// pass a bundle, FlushWatermark).
+func bundleEnd(line string) bool {
+	return line == "CK" || line == fmt.Sprintf("WM %d", base.MaxTime)
+}
+
+func isMark(line string) bool { return line == "CK" || strings.HasPrefix(line, "WM ") }
 
 // applyRows applies changelog lines of sliceOut ("ts +I(...)") and
 // returns the rows left, sorted; a -U/-D must find its row.
@@ -58,11 +75,11 @@ func applyRows(lines []string) ([]string, error) {
 // goes to 0 and back) with watermarks and checkpoint barriers, some of
 // them restored into a new function, to the per-row and the mini-batch
 // group aggregation (bundles of 1, 3 and 1000 rows; an allowed latency
-// the manual clock never reaches), and checks that at every watermark,
-// and at the end, the changelog emitted so far applies to the per-row
-// operator's result: a watermark never passes a buffered row. At the
-// restores the two functions alternate (the state of one restored into
-// the other, both ways).
+// the manual clock never reaches), and checks that at every checkpoint
+// barrier, and at the end, the changelog emitted so far applies to the
+// per-row operator's result: a barrier never passes a buffered row
+// (watermarks do: FlushWatermark). At the restores the two functions
+// alternate (the state of one restored into the other, both ways).
 func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 	types := []table.Type{table.BigIntType(), table.BigIntType()} // k, v
 	var calls []any
@@ -127,14 +144,14 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 	run := func(ops []ckOp, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
 		return runKeyedCheckpointed(t, ops, keyFn, newFn)
 	}
-	// upTo is the changelog applied at each watermark mark and at the end.
+	// upTo is the changelog applied at each barrier and at the end.
 	upTo := func(lines []string) ([][]string, error) {
 		var states [][]string
 		for i, l := range lines {
-			if strings.HasPrefix(l, "WM ") {
+			if bundleEnd(l) {
 				var rows []string
 				for _, m := range lines[:i] {
-					if !strings.HasPrefix(m, "WM ") {
+					if !isMark(m) {
 						rows = append(rows, m)
 					}
 				}
@@ -168,11 +185,11 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 					t.Fatalf("seed %d, bundles of %d (alternating %v): %v", seed, size, alternate, err)
 				}
 				if len(got) != len(want) {
-					t.Fatalf("seed %d: %d watermarks, want %d", seed, len(got), len(want))
+					t.Fatalf("seed %d: %d barriers and ends, want %d", seed, len(got), len(want))
 				}
 				for i := range want {
 					if !slices.Equal(got[i], want[i]) {
-						t.Fatalf("seed %d, bundles of %d (alternating %v), at watermark %d of %d:\n%v\nwant (per row):\n%v", seed, size, alternate, i+1, len(want), got[i], want[i])
+						t.Fatalf("seed %d, bundles of %d (alternating %v), at barrier or end %d of %d:\n%v\nwant (per row):\n%v", seed, size, alternate, i+1, len(want), got[i], want[i])
 					}
 				}
 			}
@@ -206,4 +223,50 @@ func runKeyedCheckpointed(t *testing.T, ops []ckOp, keyFn func(table.Row) string
 		return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
 	})
 	return out.rows
+}
+
+// TestMiniBatchWatermarkKeepsBundle: a watermark passes a bundle (as
+// behind Flink's processing-time MiniBatchAssigner, which drops its
+// input's watermarks), the watermark at the end of the input and a
+// checkpoint barrier end it. It fails when a watermark flushes.
+func TestMiniBatchWatermarkKeepsBundle(t *testing.T) {
+	types := []table.Type{table.BigIntType(), table.BigIntType()}
+	base0 := testAccs(t, types, "COUNT", -1, "SUM", 1)
+	g := plainGroupAccs(base0.aggs)
+	x := &GroupAgg{Keys: []int{0}, Aggs: base0.aggs, MiniBatch: miniBatch{Latency: time.Hour, Size: 1000}}
+	keyFn := rowKeyFn(table.NewRowCodecTypes(types[0]), 1)
+	row := func(k, v int64) ckOp { return ckOp{ts: v, row: table.NewRow(table.Int(k), table.Int(v))} }
+	for _, ck := range []bool{false, true} {
+		ops := []ckOp{row(1, 10), row(2, 20), {kind: 1, wm: 100}, row(1, 30), {kind: 1, wm: 200}}
+		if ck {
+			ops = append(ops, ckOp{kind: 2}, row(2, 40), ckOp{kind: 1, wm: 300})
+		}
+		lines := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return newMiniBatchGroupAgg(g, x, nil)
+		})
+		// The rows of a bundle come out at its barrier or at the end,
+		// after the watermarks that passed it (a flush emits before the
+		// mark of what ended it).
+		firstRow := slices.IndexFunc(lines, func(l string) bool { return !isMark(l) })
+		lastRow := -1
+		for i, l := range lines {
+			if !isMark(l) {
+				lastRow = i
+			}
+		}
+		if firstRow < slices.Index(lines, "WM 200") || ck && lastRow < slices.Index(lines, "WM 300") {
+			t.Fatalf("checkpoint %v: a watermark ended a bundle:\n%s", ck, strings.Join(lines, "\n"))
+		}
+		got, err := applyRows(slices.DeleteFunc(slices.Clone(lines), isMark))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"(1, 2, 40)", "(2, 1, 20)"}
+		if ck {
+			want = []string{"(1, 2, 40)", "(2, 2, 60)"}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("checkpoint %v: result %v, want %v\n%s", ck, got, want, strings.Join(lines, "\n"))
+		}
+	}
 }
