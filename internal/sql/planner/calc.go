@@ -718,18 +718,46 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			return zero, err
 		}
 	}
-	preds := make([]func(*table.Row) (bool, error), len(f.filters))
-	for i, c := range f.filters {
-		var err error
-		if preds[i], err = expr.CompilePredicate(c, tr.copts...); err != nil {
-			return zero, err
+	// The filters and projections share the work they have in common
+	// (expr.Shared: a repeated call once per row, SPLIT_INDEX of one text
+	// one scan); those programs hold the row's values, so each subtask
+	// compiles its own (compile, in newFn).
+	all := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
+	shared := expr.NewShared(all, tr.copts...).Needed()
+	compile := func() (preds []func(*table.Row) (bool, error), progs []expr.Program, next func(), err error) {
+		compileOne, compilePred := func(e expr.Expr) (expr.Program, error) { return expr.Compile(e, tr.copts...) },
+			func(e expr.Expr) (func(*table.Row) (bool, error), error) {
+				return expr.CompilePredicate(e, tr.copts...)
+			}
+		if shared {
+			sh := expr.NewShared(all, tr.copts...)
+			compileOne, compilePred, next = sh.Compile, sh.CompilePredicate, sh.Next
 		}
+		preds = make([]func(*table.Row) (bool, error), len(f.filters))
+		for i, c := range f.filters {
+			if preds[i], err = compilePred(c); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		progs = make([]expr.Program, len(f.exprs))
+		for i, e := range f.exprs {
+			if _, ok := e.(*expr.Column); ok {
+				continue
+			}
+			if progs[i], err = compileOne(e); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		return preds, progs, next, nil
+	}
+	preds, progs, _, err := compile()
+	if err != nil {
+		return zero, err
 	}
 	n := len(f.exprs)
 	// Column references are copied; the rest are evaluated.
 	src := make([]int, n) // input field, or -1
-	progs := make([]expr.Program, n)
-	var computed []int // output positions of evaluated expressions
+	var computed []int    // output positions of evaluated expressions
 	identity := !pushed && !keepOp && n == len(f.in.Cols())
 	// In place: the input row is fresh (a projected scan's, or built by an
 	// operator that makes new rows), this operator's alone (not a shared
@@ -747,10 +775,6 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		identity = false
 		src[i] = -1
 		computed = append(computed, i)
-		var err error
-		if progs[i], err = expr.Compile(e, tr.copts...); err != nil {
-			return zero, err
-		}
 	}
 	if identity && len(preds) == 0 {
 		if moved {
@@ -768,6 +792,15 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// a parameter would be allocated per row) and the evaluated values
 	// are reused.
 	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
+		preds, progs := preds, progs
+		var next func()
+		if shared {
+			ps, gs, nx, err := compile()
+			if err != nil { // compiled without error above: not expected
+				return func(*stream.Context, table.Row, stream.Emitter[table.Row]) error { return err }
+			}
+			preds, progs, next = ps, gs, nx
+		}
 		row := new(table.Row)
 		tmp := make([]table.Value, len(computed))
 		var stage []table.Value
@@ -776,6 +809,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		}
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
+			if next != nil {
+				next()
+			}
 			for _, p := range preds {
 				ok, err := p(row)
 				if err != nil || !ok {

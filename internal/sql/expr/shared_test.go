@@ -1,0 +1,222 @@
+package expr
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/table"
+)
+
+// sharedCase is the expressions TestSharedMatchesCompile compiles
+// together: over u (a URL-like text), ch (a channel), n (a number as text,
+// or not one) and v (a VARCHAR(1) column, cast to STRING at every use).
+func sharedExprs() (filters, exprs []Expr) {
+	u := ColumnRef(0, "u", table.StringType())
+	ch := ColumnRef(1, "ch", table.StringType())
+	n := ColumnRef(2, "n", table.StringType())
+	v := ColumnRef(3, "v", table.VarCharType(1))
+	extract := func() Expr { return call("REGEXP_EXTRACT", u, s("(&|^)channel_id=([^&]*)"), i(2)) }
+	lower := func() Expr { return call("LOWER", ch) }
+	// CAST(n AS INT) + 1 fails for an n that is not a number: only rows
+	// that reach it may raise the error.
+	plus := func() Expr { return call("+", cast(n, table.IntType()), i(1)) }
+	filters = []Expr{
+		must(NewOr(NewIsNull(extract(), true), must(NewIn(lower(), []Expr{s("apple"), s("google")}, false)))),
+	}
+	for _, d := range []string{"/", "//", "é", "a"} {
+		for k := range int64(6) {
+			exprs = append(exprs, call("SPLIT_INDEX", u, s(d), i(k)))
+		}
+	}
+	exprs = append(exprs,
+		call("SPLIT_INDEX", v, s("/"), i(0)), call("SPLIT_INDEX", v, s("/"), i(1)),
+		call("SPLIT_INDEX", u, s("/"), i(-1)), call("SPLIT_INDEX", u, s(""), i(1)),
+		must(NewCase([]When{
+			{Cond: call("=", lower(), s("apple")), Then: s("0")},
+			{Cond: call("=", lower(), s("google")), Then: s("1")},
+			{Cond: call("=", ch, s("num")), Then: cast(plus(), table.StringType())},
+		}, extract())),
+		must(NewCase([]When{{Cond: NewIsNull(ch, false), Then: plus()}}, i(-1))),
+		must(NewCase([]When{{Cond: call("=", ch, s("num")), Then: call("*", plus(), i(2))}}, i(0))),
+		call("||", lower(), s("-")),
+		call("UPPER", lower()),
+		call("CONCAT", call("UPPER", lower()), extract()),
+		must(NewCoalesce(extract(), lower())),
+	)
+	return filters, exprs
+}
+
+func sharedRows(rnd *rand.Rand, k int) []table.Row {
+	pieces := []string{"/", "//", "a", "bc", "é", "\xa9", "channel_id=", "&", "7", "", "https:", "www.nexmark.com"}
+	text := func() table.Value {
+		if rnd.IntN(12) == 0 {
+			return table.Null
+		}
+		var sb strings.Builder
+		for range rnd.IntN(9) {
+			sb.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		return table.Str(sb.String())
+	}
+	channels := []table.Value{table.Null, table.Str("Apple"), table.Str("apple"), table.Str("GOOGLE"), table.Str("num"),
+		table.Str("channel-12"), table.Str(""), table.Str("\u212Apple"), table.Str("Ä")}
+	nums := []table.Value{table.Null, table.Str("12"), table.Str("x"), table.Str(""), table.Str("-3")}
+	rows := make([]table.Row, k)
+	for j := range rows {
+		rows[j] = table.NewRow(text(), channels[rnd.IntN(len(channels))], nums[rnd.IntN(len(nums))], text())
+	}
+	rows = append(rows, table.NewRow(table.Str("https://www.nexmark.com/abc/de_f/ghi/item.htm?query=1&channel_id=77"),
+		table.Str("channel-3"), table.Str("4"), table.Str("/")))
+	return rows
+}
+
+// TestSharedMatchesCompile: the programs of a Shared (a repeated call
+// evaluated once per row, SPLIT_INDEX of one text one scan) give, for
+// every row, the values and errors of Compile's, whatever order and subset
+// of the expressions a row evaluates (a CASE branch not taken raises no
+// error of a shared call in it; a value computed for one row is not read
+// for the next, which reuses the same *table.Row).
+func TestSharedMatchesCompile(t *testing.T) {
+	filters, exprs := sharedExprs()
+	sh := NewShared(append(append([]Expr(nil), filters...), exprs...))
+	if !sh.Needed() {
+		t.Fatal("nothing shared")
+	}
+	var got, want []Program
+	var gotPred, wantPred []func(*table.Row) (bool, error)
+	for _, f := range filters {
+		gotPred = append(gotPred, must2(sh.CompilePredicate(f)))
+		wantPred = append(wantPred, must2(CompilePredicate(f)))
+	}
+	for _, e := range exprs {
+		got = append(got, must2(sh.Compile(e)))
+		want = append(want, must2(Compile(e)))
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	row := new(table.Row)
+	errs, nulls := 0, 0
+	for _, r := range sharedRows(rnd, 4000) {
+		*row = r
+		sh.Next()
+		order := rnd.Perm(len(exprs) + len(filters))
+		skip := rnd.IntN(3) == 0 // a row that evaluates about half of them
+		for _, j := range order {
+			if skip && rnd.IntN(2) == 0 {
+				continue
+			}
+			if j >= len(exprs) {
+				j -= len(exprs)
+				a, errA := gotPred[j](row)
+				b, errB := wantPred[j](&r)
+				if a != b || fmt.Sprint(errA) != fmt.Sprint(errB) {
+					t.Fatalf("filter %v over %v: %v, %v; want %v, %v", filters[j], r.Fields, a, errA, b, errB)
+				}
+				continue
+			}
+			a, errA := got[j](row)
+			b, errB := want[j](&r)
+			if !a.Equal(b) || a.IsNull() != b.IsNull() || fmt.Sprint(errA) != fmt.Sprint(errB) {
+				t.Fatalf("%v over %v: %v, %v; want %v, %v", exprs[j], r.Fields, a, errA, b, errB)
+			}
+			if errB != nil {
+				errs++
+			}
+			if b.IsNull() {
+				nulls++
+			}
+		}
+	}
+	if errs == 0 || nulls == 0 {
+		t.Fatalf("the rows raised %d errors and gave %d NULLs: the test does not reach those cases", errs, nulls)
+	}
+}
+
+// TestSharedSplitScan: the shared scan gives splitField's field for
+// every index of a group, over texts with delimiters at both ends, runs
+// of them, multi-byte delimiters and invalid UTF-8.
+func TestSharedSplitScan(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for _, d := range []string{"/", "//", "é", "ab"} {
+		for range 2000 {
+			var sb strings.Builder
+			for range rnd.IntN(8) {
+				sb.WriteString([]string{"/", "//", "a", "b", "é", "\xc3", "x"}[rnd.IntN(7)])
+			}
+			checkSplitGroup(t, sb.String(), d)
+		}
+	}
+}
+
+func checkSplitGroup(t *testing.T, text, d string) {
+	t.Helper()
+	u := ColumnRef(0, "u", table.StringType())
+	var es []Expr
+	for k := range int64(7) {
+		es = append(es, call("SPLIT_INDEX", u, s(d), i(k)))
+	}
+	sh := NewShared(es)
+	row := table.NewRow(table.Str(text))
+	sh.Next()
+	for k, e := range es {
+		p := must2(sh.Compile(e))
+		v, err := p(&row)
+		want := splitField(text, d, int64(k))
+		if err != nil || !v.Equal(want) || v.IsNull() != want.IsNull() {
+			t.Fatalf("SPLIT_INDEX(%q, %q, %d) = %v, %v; want %v", text, d, k, v, err, want)
+		}
+	}
+}
+
+// FuzzSharedSplit: the shared scan against splitField.
+func FuzzSharedSplit(f *testing.F) {
+	f.Add("https://www.nexmark.com/abc/de_f/ghi/item.htm", "/")
+	f.Add("//a//", "//")
+	f.Add("é\xc3é", "é")
+	f.Fuzz(func(t *testing.T, text, d string) {
+		if d == "" {
+			return // the whitespace split: not shared
+		}
+		checkSplitGroup(t, text, d)
+	})
+}
+
+// TestSharedNotShared: volatile calls are never shared (two UUID() of a
+// row differ), nor are user-defined ones; a single occurrence is not.
+func TestSharedNotShared(t *testing.T) {
+	r1, r2 := call("UUID"), call("UUID")
+	sh := NewShared([]Expr{r1, r2})
+	if sh.Needed() {
+		t.Fatal("two UUID() calls are shared")
+	}
+	if k := memoKey(r1.(*Call)); k != "" {
+		t.Fatalf("UUID() has the key %q", k)
+	}
+	one := NewShared([]Expr{call("LOWER", ColumnRef(0, "a", table.StringType()))})
+	if one.Needed() {
+		t.Fatal("a single call is shared")
+	}
+	// Columns of one name at two positions are two expressions.
+	a0, a1 := call("LOWER", ColumnRef(0, "a", table.StringType())), call("LOWER", ColumnRef(1, "a", table.StringType()))
+	two := NewShared([]Expr{a0, a1})
+	if two.Needed() {
+		t.Fatal("LOWER of two columns named alike is shared")
+	}
+	row := table.NewRow(table.Str("X"), table.Str("Y"))
+	two.Next()
+	v0, v1 := must2(two.Compile(a0)), must2(two.Compile(a1))
+	if x, _ := v0(&row); x.AsString() != "x" {
+		t.Fatal(x)
+	}
+	if y, _ := v1(&row); y.AsString() != "y" {
+		t.Fatal(y)
+	}
+}
+
+func must2[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
