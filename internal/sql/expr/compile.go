@@ -269,7 +269,7 @@ func (c *compiler) compileNode(e Expr) (node, error) {
 }
 
 func (c *compiler) compileLogic(e *Logic) (node, error) {
-	ns, all, err := c.compileAll(e.Args)
+	ns, all, err := c.compileAll(cheapFirst(e.Args))
 	if err != nil {
 		return node{}, err
 	}
@@ -346,6 +346,15 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 	}
 	if p := fastCase(e, conds, thens, els); p != nil {
 		return node{p: p}, nil
+	}
+	if !all {
+		p, err := c.lowerCase(e, thens, els)
+		if err != nil {
+			return node{}, err
+		}
+		if p != nil {
+			return node{p: p}, nil
+		}
 	}
 	n := node{p: func(r *table.Row) (table.Value, error) {
 		for i := range conds {

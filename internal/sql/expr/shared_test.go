@@ -220,3 +220,132 @@ func must2[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestLowerCase: a CASE of LOWER(x) = 'k' conditions over one x
+// (lowerCase: x scanned once) picks the branch strings.ToLower(x) == k
+// picks, first match first, a NULL x the ELSE, and raises an error of a
+// branch only when it is taken; for ASCII and non-ASCII x (the Kelvin sign
+// lowers to 'k'), invalid UTF-8, and a constant with an upper-case letter
+// (never matched).
+func TestLowerCase(t *testing.T) {
+	x := ColumnRef(0, "x", table.VarCharType(1)) // cast to STRING, as Nexmark's
+	n := ColumnRef(1, "n", table.StringType())
+	ks := []string{"apple", "kiwi", "Upper", "é", "apple", "ä"}
+	thens := []Expr{s("0"), cast(n, table.IntType()), s("2"), s("3"), s("4"), n}
+	var whens []When
+	for j, k := range ks {
+		l := call("LOWER", x)
+		cond := call("=", l, s(k))
+		if j%2 == 1 {
+			cond = call("=", s(k), l)
+		}
+		whens = append(whens, When{Cond: cond, Then: cast(thens[j], table.StringType())})
+	}
+	els := call("+", cast(n, table.IntType()), i(1))
+	ce := must(NewCase(whens, cast(els, table.StringType())))
+	p := must2(Compile(ce))
+	var thenP []Program
+	for _, th := range thens {
+		thenP = append(thenP, must2(Compile(cast(th, table.StringType()))))
+	}
+	elseP := must2(Compile(cast(els, table.StringType())))
+	xs := []table.Value{table.Null, table.Str("APPLE"), table.Str("Apple"), table.Str("\u212Aiwi"), table.Str("KIWI"),
+		table.Str("upper"), table.Str("Upper"), table.Str("É"), table.Str("é"), table.Str("\xff"), table.Str(""),
+		table.Str("Ä"), table.Str("channel-7"), table.Str("apples")}
+	ns := []table.Value{table.Null, table.Str("5"), table.Str("five")}
+	for _, xv := range xs {
+		for _, nv := range ns {
+			r := table.NewRow(xv, nv)
+			got, gotErr := p(&r)
+			want, wantErr := elseP(&r)
+			if !xv.IsNull() {
+				l := strings.ToLower(xv.AsString())
+				for j, k := range ks {
+					if l == k {
+						want, wantErr = thenP[j](&r)
+						break
+					}
+				}
+			}
+			if !got.Equal(want) || got.IsNull() != want.IsNull() || (gotErr == nil) != (wantErr == nil) {
+				t.Errorf("x=%v n=%v: %v, %v; want %v, %v", xv, nv, got, gotErr, want, wantErr)
+			}
+		}
+	}
+}
+
+// TestCheapFirst: AND/OR of operands that raise no error are evaluated
+// cheap ones first and give SQL's three-valued result of the written
+// operands; with an operand that may fail the written order is kept, so
+// the error of a row whose later operand is decisive is still raised.
+func TestCheapFirst(t *testing.T) {
+	u := ColumnRef(0, "u", table.StringType())
+	ch := ColumnRef(1, "ch", table.StringType())
+	n := ColumnRef(2, "n", table.StringType())
+	extract := call("REGEXP_EXTRACT", u, s("(&|^)channel_id=([^&]*)"), i(2))
+	operands := []Expr{
+		NewIsNull(extract, true),
+		must(NewIn(call("LOWER", ch), []Expr{s("apple"), s("google")}, false)),
+		call("=", call("SPLIT_INDEX", u, s("/"), i(1)), s("a")),
+		call("<>", ch, s("num")),
+		call("REGEXP", u, ch), // NULL for a NULL pattern, no error for an invalid one
+	}
+	if got := cheapFirst(operands); got[0] != operands[3] || got[1] != operands[1] || got[4] != operands[2] {
+		t.Fatalf("cheapFirst order: %v", got)
+	}
+	var progs []Program
+	for _, o := range operands {
+		progs = append(progs, must2(Compile(o)))
+	}
+	rnd := rand.New(rand.NewPCG(9, 10))
+	rows := sharedRows(rnd, 2000)
+	for _, or := range []bool{true, false} {
+		for range 30 {
+			k := 2 + rnd.IntN(len(operands)-1)
+			pick := rnd.Perm(len(operands))[:k]
+			var args []Expr
+			for _, j := range pick {
+				args = append(args, operands[j])
+			}
+			l := &Logic{Or: or, Args: args}
+			p := must2(Compile(l))
+			for _, r := range rows {
+				got, err := p(&r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Three-valued AND/OR of the operands' values.
+				sawNull, want := false, table.Bool(!or)
+				for _, j := range pick {
+					v, err := progs[j](&r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if v.IsNull() {
+						sawNull = true
+					} else if v.AsBool() == or {
+						want = table.Bool(or)
+						sawNull = false
+						break
+					}
+				}
+				if sawNull {
+					want = table.Null
+				}
+				if !got.Equal(want) || got.IsNull() != want.IsNull() {
+					t.Fatalf("%v over %v: %v, want %v", l, r.Fields, got, want)
+				}
+			}
+		}
+	}
+	fails := call(">", call("+", cast(n, table.IntType()), i(1)), i(0))
+	args := []Expr{fails, operands[1]}
+	if got := cheapFirst(args); got[0] != fails {
+		t.Fatal("an operand that may fail was moved")
+	}
+	p := must2(Compile(&Logic{Or: true, Args: args}))
+	r := table.NewRow(table.Str(""), table.Str("apple"), table.Str("x"))
+	if _, err := p(&r); err == nil {
+		t.Fatal("CAST('x' AS INT) + 1 > 0 OR TRUE: no error")
+	}
+}
