@@ -285,12 +285,38 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 		return 0, 0, false
 	}
 	c, ok1 := m.Args[0].(*Column)
-	l, ok2 := m.Args[1].(*Literal)
-	if !ok1 || !ok2 || c.Index < 0 || l.V.IsNull() || !c.Type().IsInteger() ||
-		!l.Type().EqualIgnoringNull(c.Type()) || !m.Type().EqualIgnoringNull(c.Type()) || l.V.AsInt() == 0 {
+	a := m.Args[1]
+	if cst, ok := a.(*Cast); ok && !cst.Try && cst.T.IsInteger() && cst.X.Type().IsInteger() &&
+		cst.X.Type().Root() <= cst.T.Root() { // TINYINT < SMALLINT < INT < BIGINT: widening
+		// An INT literal widened to the column's BIGINT (q2's
+		// MOD(auction, 123)): the same value.
+		a = cst.X
+	}
+	l, ok2 := a.(*Literal)
+	if !ok1 || !ok2 || c.Index < 0 || l.V.IsNull() || !c.Type().IsInteger() || !l.Type().IsInteger() ||
+		!m.Args[1].Type().EqualIgnoringNull(c.Type()) || l.V.AsInt() == 0 {
+		return 0, 0, false
+	}
+	// The result has the divisor's type (MOD(BIGINT, INT) is an INT, its
+	// literal maybe folded into a BIGINT one): |col % d| < |d| fits any
+	// integer type that d fits.
+	if t, d := m.Type(), l.V.AsInt(); !t.IsInteger() || !intFits(t, d) {
 		return 0, 0, false
 	}
 	return c.Index, l.V.AsInt(), true
+}
+
+// intFits reports whether d is in the range of the integer type t.
+func intFits(t table.Type, d int64) bool {
+	switch t.Root() {
+	case table.RootTinyInt:
+		return d >= math.MinInt8 && d <= math.MaxInt8
+	case table.RootSmallInt:
+		return d >= math.MinInt16 && d <= math.MaxInt16
+	case table.RootInt:
+		return d >= math.MinInt32 && d <= math.MaxInt32
+	}
+	return true
 }
 
 // SimplePredicate returns the filter of e when e is an integer comparison

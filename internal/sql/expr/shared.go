@@ -248,7 +248,12 @@ func (g *splitGroup) scan(r *table.Row, gen uint64) {
 	g.s = s
 	pos := 0
 	for int64(g.nf) <= g.max {
-		j := strings.Index(s[pos:], g.d)
+		var j int
+		if len(g.d) == 1 {
+			j = strings.IndexByte(s[pos:], g.d[0])
+		} else {
+			j = strings.Index(s[pos:], g.d)
+		}
 		g.at[2*g.nf] = pos
 		g.nf++
 		if j < 0 {
