@@ -246,6 +246,24 @@ func (g *splitGroup) scan(r *table.Row, gen uint64) {
 		return // no fields
 	}
 	g.s = s
+	if len(g.d) == 1 {
+		// One pass over the bytes: no call per field (URLs are short).
+		c, start := g.d[0], 0
+		for i := 0; i < len(s); i++ {
+			if s[i] != c {
+				continue
+			}
+			g.at[2*g.nf], g.at[2*g.nf+1] = start, i
+			g.nf++
+			if int64(g.nf) > g.max {
+				return
+			}
+			start = i + 1
+		}
+		g.at[2*g.nf], g.at[2*g.nf+1] = start, len(s)
+		g.nf++
+		return
+	}
 	pos := 0
 	for int64(g.nf) <= g.max {
 		var j int
