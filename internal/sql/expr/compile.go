@@ -85,6 +85,51 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 	if f := betweenPredicate(e); f != nil {
 		return f, nil
 	}
+	switch x := e.(type) {
+	case *Logic:
+		if x.Or {
+			// A filter keeps the rows where some operand is TRUE: each
+			// operand a filter itself (NULL and FALSE alike go on to the
+			// next), evaluated in compileLogic's order and stopping where
+			// it stops, with its errors; no BOOLEAN values built. (Not AND:
+			// after a NULL operand it still evaluates the next.)
+			args := cheapFirst(x.Args)
+			ps := make([]func(*table.Row) (bool, error), len(args))
+			for i, a := range args {
+				var err error
+				if ps[i], err = compilePredicate(a, compile); err != nil {
+					return nil, err
+				}
+			}
+			if len(ps) == 2 {
+				a, b := ps[0], ps[1]
+				return func(row *table.Row) (bool, error) {
+					if ok, err := a(row); ok || err != nil {
+						return ok, err
+					}
+					return b(row)
+				}, nil
+			}
+			return func(row *table.Row) (bool, error) {
+				for _, p := range ps {
+					if ok, err := p(row); ok || err != nil {
+						return ok, err
+					}
+				}
+				return false, nil
+			}, nil
+		}
+	case *IsNull:
+		p, err := compile(x.X)
+		if err != nil {
+			return nil, err
+		}
+		not := x.Not
+		return func(row *table.Row) (bool, error) {
+			v, err := p(row)
+			return err == nil && v.IsNull() != not, err
+		}, nil
+	}
 	p, err := compile(e)
 	if err != nil {
 		return nil, err

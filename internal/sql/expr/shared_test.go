@@ -349,3 +349,48 @@ func TestCheapFirst(t *testing.T) {
 		t.Fatal("CAST('x' AS INT) + 1 > 0 OR TRUE: no error")
 	}
 }
+
+// TestPredicateMatchesValue: a filter of an OR or an IS [NOT] NULL
+// (operands as filters, no BOOLEAN values) keeps the rows where the
+// expression is TRUE and raises the errors the expression raises, for
+// operands that may fail (kept in order) or not (cheap ones first).
+func TestPredicateMatchesValue(t *testing.T) {
+	u := ColumnRef(0, "u", table.StringType())
+	ch := ColumnRef(1, "ch", table.StringType())
+	n := ColumnRef(2, "n", table.StringType())
+	extract := call("REGEXP_EXTRACT", u, s("(&|^)channel_id=([^&]*)"), i(2))
+	fails := call(">", call("+", cast(n, table.IntType()), i(1)), i(3))
+	in := must(NewIn(call("LOWER", ch), []Expr{s("apple"), s("google")}, false))
+	notNull := NewIsNull(extract, true)
+	nullCh := NewIsNull(ch, false)
+	preds := []Expr{
+		must(NewOr(notNull, in)),
+		must(NewOr(in, notNull, nullCh)),
+		must(NewOr(fails, in)),
+		must(NewOr(in, fails)),
+		must(NewOr(nullCh, must(NewAnd(in, fails)), notNull)),
+		must(NewOr(must(NewOr(fails, nullCh)), call("=", ch, s("num")))),
+		NewIsNull(call("+", cast(n, table.IntType()), i(1)), false),
+		NewIsNull(extract, false),
+	}
+	rnd := rand.New(rand.NewPCG(11, 12))
+	rows := sharedRows(rnd, 3000)
+	for _, e := range preds {
+		p := must2(CompilePredicate(e))
+		v := must2(Compile(e))
+		kept := 0
+		for _, r := range rows {
+			got, gotErr := p(&r)
+			want, wantErr := v(&r)
+			if (gotErr == nil) != (wantErr == nil) || (wantErr == nil && got != (!want.IsNull() && want.AsBool())) {
+				t.Fatalf("%v over %v: %v, %v; the value %v, %v", e, r.Fields, got, gotErr, want, wantErr)
+			}
+			if got {
+				kept++
+			}
+		}
+		if kept == 0 || kept == len(rows) {
+			t.Fatalf("%v keeps %d of %d rows: the test does not tell", e, kept, len(rows))
+		}
+	}
+}
