@@ -133,3 +133,9 @@ func costAll(es []Expr) int {
 	}
 	return n
 }
+
+// ErrorFree reports whether evaluating e can never raise an error (a
+// conservative answer: false for every shape errorFree does not know), so
+// that the order in which it and other such expressions are evaluated is
+// not observable.
+func ErrorFree(e Expr) bool { return errorFree(e) }

@@ -176,6 +176,66 @@ func calcColumnUses(es []expr.Expr) (map[int]int, bool) {
 	return uses, true
 }
 
+// calcDirectOrder returns an order of the evaluated outputs (positions
+// computed of exprs) in which an in-place Calc may write each value into
+// the input row as soon as it is evaluated: every output's field is read
+// by no output evaluated after it and is no column output's source (src).
+// Only when every evaluated expression is error-free (expr.ErrorFree):
+// the order is then not observable (a row that fails in two outputs would
+// otherwise report the other's error). Nil when there is no such order
+// (the values are then staged and placed after all are evaluated).
+// Nexmark q22: SPLIT_INDEX(url, '/', 3..5) into the fields of url and the
+// two after it, the one into url's field written last.
+func calcDirectOrder(exprs []expr.Expr, computed, src []int) []int {
+	if len(computed) == 0 {
+		return nil
+	}
+	isSrc := map[int]bool{}
+	for _, k := range src {
+		if k >= 0 {
+			isSrc[k] = true
+		}
+	}
+	reads := make([]map[int]int, len(computed))
+	for j, i := range computed {
+		if isSrc[i] || !expr.ErrorFree(exprs[i]) {
+			return nil
+		}
+		u, ok := calcColumnUses([]expr.Expr{exprs[i]})
+		if !ok {
+			return nil
+		}
+		reads[j] = u
+	}
+	done := make([]bool, len(computed))
+	order := make([]int, 0, len(computed))
+	for len(order) < len(computed) {
+		next := -1
+		for a := range computed {
+			if done[a] {
+				continue
+			}
+			free := true
+			for b := range computed {
+				if b != a && !done[b] && reads[b][computed[a]] > 0 {
+					free = false
+					break
+				}
+			}
+			if free {
+				next = a
+				break
+			}
+		}
+		if next < 0 {
+			return nil // a cycle: each field read by another output
+		}
+		done[next] = true
+		order = append(order, computed[next])
+	}
+	return order
+}
+
 // cheap reports whether e may be evaluated more than once per row at no
 // real cost: a column, a literal or a ROW field access of one.
 func calcCheap(e expr.Expr) bool {
@@ -784,6 +844,13 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	const maxTmp = 8
 	inPlace = inPlace && len(computed) <= maxTmp
+	// direct: the order in which the evaluated outputs are written
+	// straight into the row in place, without staging (calcDirectOrder);
+	// nil: staged.
+	var direct []int
+	if inPlace {
+		direct = calcDirectOrder(f.exprs, computed, src)
+	}
 	aligned := true // every column reference is at its output position
 	for i, k := range src {
 		aligned = aligned && (k < 0 || k == i)
@@ -853,6 +920,29 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 					vs[i] = v
 				}
 				out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+				return nil
+			}
+			if direct != nil {
+				// Each value written where it goes as soon as it is
+				// evaluated: no later program reads that field, and no
+				// column is copied from it.
+				fs := r.Fields
+				for _, i := range direct {
+					v, err := progs[i](row)
+					if err != nil {
+						return err
+					}
+					fs[i] = v
+				}
+				if !aligned {
+					for i, k := range src {
+						if k >= 0 {
+							fs[i] = fs[k]
+						}
+					}
+				}
+				*row = table.Row{} // keeps nothing alive
+				out.Emit(table.Row{Kind: r.Kind, Fields: fs[:n]})
 				return nil
 			}
 			// In place: evaluate first, then copy the columns in increasing
