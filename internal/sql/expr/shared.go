@@ -283,15 +283,21 @@ func (g *splitGroup) scan(r *table.Row, gen uint64) {
 	}
 }
 
+// maxSharedSplitIndex bounds the index of a shared SPLIT_INDEX: the scan
+// keeps two ints per field up to the group's largest index, so a larger
+// literal (valid SQL, mostly NULL) is evaluated on its own.
+const maxSharedSplitIndex = 255
+
 // splitShape reports whether e is SPLIT_INDEX(x, 'd', i) with a constant
-// non-empty delimiter and a constant non-negative index, and x's key.
+// non-empty delimiter and a constant index in 0..maxSharedSplitIndex, and
+// x's key.
 func splitShape(e *Call) (key, d string, i int64, ok bool) {
 	if e.Name != "SPLIT_INDEX" || e.Overload == nil || e.Overload.UserDefined || len(e.Args) != 3 {
 		return "", "", 0, false
 	}
 	dl, ok1 := e.Args[1].(*Literal)
 	il, ok2 := e.Args[2].(*Literal)
-	if !ok1 || !ok2 || dl.V.IsNull() || il.V.IsNull() || dl.V.AsString() == "" || il.V.AsInt() < 0 {
+	if !ok1 || !ok2 || dl.V.IsNull() || il.V.IsNull() || dl.V.AsString() == "" || il.V.AsInt() < 0 || il.V.AsInt() > maxSharedSplitIndex {
 		return "", "", 0, false
 	}
 	key = argKey(e.Args[0])
