@@ -95,7 +95,7 @@ func TestNexmarkSQLOverConnectorMatchesOracles(t *testing.T) {
 	gen := nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}
 	events := nexgen.Generate(gen)
 	ddl := nexmarkConnectorDDL(t)
-	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8"} {
+	for _, name := range []string{"q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q21", "q22"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sql, cfg := oracleQuery(t, name)

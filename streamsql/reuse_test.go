@@ -93,6 +93,9 @@ func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 		{"q7", 1000, [2]bool{true, false}}, {"q7", 100, [2]bool{true, false}},
 		{"q11", 1000, [2]bool{true, false}}, {"q11", 100, [2]bool{true, false}},
 		{"q19", 1000, [2]bool{true, false}},
+		// Calcs that share work per subtask (expr.Shared) and write
+		// in place (q22, calcDirectOrder).
+		{"q21", 1000, [2]bool{true, true}}, {"q22", 1000, [2]bool{true, true}},
 	} {
 		for par := 1; par <= 2; par++ {
 			t.Run(fmt.Sprintf("%s/rate=%d/p=%d", c.name, c.rate, par), func(t *testing.T) {

@@ -85,15 +85,22 @@ func Widens(from, to table.Type) bool {
 	return false
 }
 
+// identityCast reports whether castFunc(from, to) returns every non-NULL
+// value unchanged (and so never fails): the same type (but TIMESTAMP), or
+// a wider one of the same kind.
+func identityCast(from, to table.Type) bool {
+	if from.Root() == table.RootNull {
+		return false
+	}
+	return (from.EqualIgnoringNull(to) && to.Root() != table.RootTimestamp) || Widens(from, to)
+}
+
 func castFunc(from, to table.Type, env *Env) (castFn, error) {
 	fr, tr := from.Root(), to.Root()
 	if fr == table.RootNull {
 		return func(table.Value) (table.Value, error) { return table.Null, nil }, nil
 	}
-	if from.EqualIgnoringNull(to) && tr != table.RootTimestamp {
-		return func(v table.Value) (table.Value, error) { return v, nil }, nil
-	}
-	if Widens(from, to) {
+	if identityCast(from, to) {
 		// Flink: a cast to a wider type of the same kind is the identity
 		// (no trim of a VARCHAR, no truncation of a TIMESTAMP's fraction,
 		// as TIME below), so a value holding more than its declared type

@@ -72,13 +72,65 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
+	return compilePredicate(e, func(e Expr) (Program, error) { return Compile(e, opts...) })
+}
+
+func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *table.Row) (bool, error), error) {
+	if err := requireBool(e, "a predicate"); err != nil {
+		return nil, err
+	}
 	if f := fastPredicate(e); f != nil {
 		return f, nil
 	}
 	if f := betweenPredicate(e); f != nil {
 		return f, nil
 	}
-	p, err := Compile(e, opts...)
+	switch x := e.(type) {
+	case *Logic:
+		if x.Or {
+			// A filter keeps the rows where some operand is TRUE: each
+			// operand a filter itself (NULL and FALSE alike go on to the
+			// next), evaluated in compileLogic's order and stopping where
+			// it stops, with its errors; no BOOLEAN values built. (Not AND:
+			// after a NULL operand it still evaluates the next.)
+			args := cheapFirst(x.Args)
+			ps := make([]func(*table.Row) (bool, error), len(args))
+			for i, a := range args {
+				var err error
+				if ps[i], err = compilePredicate(a, compile); err != nil {
+					return nil, err
+				}
+			}
+			if len(ps) == 2 {
+				a, b := ps[0], ps[1]
+				return func(row *table.Row) (bool, error) {
+					if ok, err := a(row); ok || err != nil {
+						return ok, err
+					}
+					return b(row)
+				}, nil
+			}
+			return func(row *table.Row) (bool, error) {
+				for _, p := range ps {
+					if ok, err := p(row); ok || err != nil {
+						return ok, err
+					}
+				}
+				return false, nil
+			}, nil
+		}
+	case *IsNull:
+		p, err := compile(x.X)
+		if err != nil {
+			return nil, err
+		}
+		not := x.Not
+		return func(row *table.Row) (bool, error) {
+			v, err := p(row)
+			return err == nil && v.IsNull() != not, err
+		}, nil
+	}
+	p, err := compile(e)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +140,10 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	}, nil
 }
 
-type compiler struct{ env *Env }
+type compiler struct {
+	env *Env
+	sh  *Shared // the expressions compiled together (shared.go), or nil
+}
 
 type node struct {
 	p        Program
@@ -132,6 +187,16 @@ func (c *compiler) compileAll(es []Expr) ([]node, bool, error) {
 }
 
 func (c *compiler) compile(e Expr) (node, error) {
+	if c.sh != nil {
+		if n, ok, err := c.sh.reuse(c, e); ok {
+			return n, err
+		}
+	}
+	return c.compileNode(e)
+}
+
+// compileNode compiles e itself (compile: through the shared values).
+func (c *compiler) compileNode(e Expr) (node, error) {
 	switch e := e.(type) {
 	case *Column:
 		idx := e.Index
@@ -249,7 +314,7 @@ func (c *compiler) compile(e Expr) (node, error) {
 }
 
 func (c *compiler) compileLogic(e *Logic) (node, error) {
-	ns, all, err := c.compileAll(e.Args)
+	ns, all, err := c.compileAll(cheapFirst(e.Args))
 	if err != nil {
 		return node{}, err
 	}
@@ -326,6 +391,15 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 	}
 	if p := fastCase(e, conds, thens, els); p != nil {
 		return node{p: p}, nil
+	}
+	if !all {
+		p, err := c.lowerCase(e, thens, els)
+		if err != nil {
+			return node{}, err
+		}
+		if p != nil {
+			return node{p: p}, nil
+		}
 	}
 	n := node{p: func(r *table.Row) (table.Value, error) {
 		for i := range conds {
@@ -745,7 +819,13 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		for i := range args {
 			ps[i] = args[i].p
 		}
-		p = func(r *table.Row) (table.Value, error) { return ret(g(r, ps)) }
+		p = func(r *table.Row) (table.Value, error) {
+			v, err := g(r, ps)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
+		}
 	case f.FN != nil:
 		g := f.FN
 		ps := make([]Program, len(args))
@@ -784,6 +864,12 @@ func (c *compiler) compileCast(e *Cast) (node, error) {
 	f, err := castFunc(e.X.Type(), e.T, c.env)
 	if err != nil {
 		return node{}, typeErr(e.String(), "%v", err)
+	}
+	if identityCast(e.X.Type(), e.T) {
+		// The value itself (castFunc's identity): no node of its own,
+		// so a widening cast (Nexmark's VARCHAR(1) columns used as
+		// STRING) costs nothing per row.
+		return x, nil
 	}
 	try := e.Try
 	n := node{p: func(r *table.Row) (table.Value, error) {

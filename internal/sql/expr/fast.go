@@ -285,12 +285,38 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 		return 0, 0, false
 	}
 	c, ok1 := m.Args[0].(*Column)
-	l, ok2 := m.Args[1].(*Literal)
-	if !ok1 || !ok2 || c.Index < 0 || l.V.IsNull() || !c.Type().IsInteger() ||
-		!l.Type().EqualIgnoringNull(c.Type()) || !m.Type().EqualIgnoringNull(c.Type()) || l.V.AsInt() == 0 {
+	a := m.Args[1]
+	if cst, ok := a.(*Cast); ok && !cst.Try && cst.T.IsInteger() && cst.X.Type().IsInteger() &&
+		cst.X.Type().Root() <= cst.T.Root() { // TINYINT < SMALLINT < INT < BIGINT: widening
+		// An INT literal widened to the column's BIGINT (q2's
+		// MOD(auction, 123)): the same value.
+		a = cst.X
+	}
+	l, ok2 := a.(*Literal)
+	if !ok1 || !ok2 || c.Index < 0 || l.V.IsNull() || !c.Type().IsInteger() || !l.Type().IsInteger() ||
+		!m.Args[1].Type().EqualIgnoringNull(c.Type()) || l.V.AsInt() == 0 {
+		return 0, 0, false
+	}
+	// The result has the divisor's type (MOD(BIGINT, INT) is an INT, its
+	// literal maybe folded into a BIGINT one): |col % d| < |d| fits any
+	// integer type that d fits.
+	if t, d := m.Type(), l.V.AsInt(); !t.IsInteger() || !intFits(t, d) {
 		return 0, 0, false
 	}
 	return c.Index, l.V.AsInt(), true
+}
+
+// intFits reports whether d is in the range of the integer type t.
+func intFits(t table.Type, d int64) bool {
+	switch t.Root() {
+	case table.RootTinyInt:
+		return d >= math.MinInt8 && d <= math.MaxInt8
+	case table.RootSmallInt:
+		return d >= math.MinInt16 && d <= math.MaxInt16
+	case table.RootInt:
+		return d >= math.MinInt32 && d <= math.MaxInt32
+	}
+	return true
 }
 
 // SimplePredicate returns the filter of e when e is an integer comparison
@@ -525,12 +551,99 @@ func fastLowerIn(x Expr, ks []string, not bool, compile func(Expr) (node, error)
 		if err != nil || v.IsNull() {
 			return table.Null, err
 		}
-		s := v.AsString()
-		for _, k := range ks {
-			if lowerEquals(s, k) {
-				return table.Bool(!not), nil
+		return table.Bool((lowerIndex(v.AsString(), ks) >= 0) != not), nil
+	}, nil
+}
+
+// lowerIndex is the first i with strings.ToLower(s) == ks[i], -1 when
+// none: s is scanned once, and an ASCII s is not converted.
+func lowerIndex(s string, ks []string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			l := strings.ToLower(s)
+			for j, k := range ks {
+				if l == k {
+					return j
+				}
+			}
+			return -1
+		}
+	}
+next:
+	for j, k := range ks {
+		if len(k) != len(s) {
+			continue
+		}
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != k[i] {
+				continue next
 			}
 		}
-		return table.Bool(not), nil
+		return j
+	}
+	return -1
+}
+
+// lowerCase is the evaluator of a CASE whose conditions all are
+// LOWER(x) = 'k' (either side) of one VARCHAR x (Nexmark q21's channel
+// ids): x is evaluated and scanned once (lowerIndex) and picks the branch;
+// a NULL x takes the ELSE, an error of x is raised as the first condition
+// would. Nil when e is not of that shape.
+func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
+	var x Expr
+	key := ""
+	ks := make([]string, len(e.Whens))
+	for i, w := range e.Whens {
+		eq, ok := w.Cond.(*Call)
+		if !ok || eq.Name != "=" || len(eq.Args) != 2 || eq.Overload == nil || eq.Overload.UserDefined {
+			return nil, nil
+		}
+		found := false
+		for j := range 2 {
+			lx, ok := lowerOf(eq.Args[j])
+			lit, isLit := eq.Args[1-j].(*Literal)
+			if !ok || !isLit || lit.V.IsNull() || lit.V.Kind() != table.KindString {
+				continue
+			}
+			if t := lit.Type(); !t.IsString() || t.Root() == table.RootChar {
+				continue
+			}
+			k := argKey(lx)
+			if k == "" || (key != "" && k != key) {
+				return nil, nil
+			}
+			x, key, ks[i], found = lx, k, lit.V.AsString(), true
+			break
+		}
+		if !found {
+			return nil, nil
+		}
+	}
+	xn, err := c.compile(x)
+	if err != nil || xn.constant {
+		return nil, err
+	}
+	xp := xn.p
+	branches := make([]Program, len(thens)+1)
+	for i, t := range thens {
+		branches[i] = t.p
+	}
+	branches[len(thens)] = els.p
+	return func(r *table.Row) (table.Value, error) {
+		v, err := xp(r)
+		if err != nil {
+			return table.Null, err
+		}
+		b := len(ks) // ELSE
+		if !v.IsNull() {
+			if i := lowerIndex(v.AsString(), ks); i >= 0 {
+				b = i
+			}
+		}
+		return branches[b](r)
 	}, nil
 }

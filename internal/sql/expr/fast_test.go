@@ -35,6 +35,35 @@ func TestFastPaths(t *testing.T) {
 				t.Fatalf("%s is not recognised", m)
 			}
 			es = append(es, must(reg.Call(op, m, BigIntLit(1))), must(reg.Call(op, BigIntLit(-2), m)))
+			// An INT divisor (q2's MOD(auction, 123) = 0): the literal
+			// widened to BIGINT, the result an INT.
+			mi := must(reg.Call("MOD", a, IntLit(d)))
+			if _, _, ok := intColumnMod(mi); !ok {
+				t.Fatalf("%s is not recognised", mi)
+			}
+			es = append(es, must(reg.Call(op, mi, IntLit(0))), must(reg.Call(op, IntLit(-2), mi)))
+			// The planner folds the widened literal into a BIGINT one;
+			// the result stays an INT.
+			folded := *(mi.(*Call))
+			folded.Args = []Expr{a, BigIntLit(d)}
+			if _, _, ok := intColumnMod(&folded); !ok {
+				t.Fatalf("%s (folded) is not recognised", &folded)
+			}
+			es = append(es, must(reg.Call(op, &folded, IntLit(0))))
+		}
+	}
+	// A divisor out of the result type's range is not read directly.
+	if mi := must(reg.Call("MOD", a, IntLit(7))).(*Call); true {
+		big := *mi
+		big.Args = []Expr{a, BigIntLit(5_000_000_000)}
+		if _, _, ok := intColumnMod(&big); ok {
+			t.Fatalf("%s (an INT result) is recognised", &big)
+		}
+	}
+	// A narrowing cast of the divisor is not read directly.
+	if m := must(reg.Call("MOD", cast(a, table.IntType()), cast(BigIntLit(5_000_000_000), table.IntType()))); true {
+		if _, _, ok := intColumnMod(m); ok {
+			t.Fatalf("%s is recognised", m)
 		}
 	}
 	rows := []table.Row{}
@@ -114,6 +143,10 @@ func slowEval(t *testing.T, e Expr, r table.Row) table.Value {
 		return r.Fields[x.Index]
 	case *Literal:
 		return x.V
+	case *Cast:
+		if x.T.IsInteger() && x.X.Type().IsInteger() && x.X.Type().Root() <= x.T.Root() {
+			return slowEval(t, x.X, r) // a widening: the same value
+		}
 	case *Case:
 		for _, w := range x.Whens {
 			if c := slowEval(t, w.Cond, r); !c.IsNull() && c.AsBool() {

@@ -248,34 +248,70 @@ func paramShape(parts []*syntax.Regexp) (ok bool, a, c byte) {
 // to the next c (an ASCII c is never inside another character's bytes;
 // an invalid byte is U+FFFD, not c).
 func (f *fastRegex) matchParam(s string) []int {
+	p, q, ok := f.paramAt(s)
+	if !ok {
+		return nil
+	}
+	e, end := f.paramEnd(s, q)
+	return []int{p, end, p, q, e, end}
+}
+
+// paramAt finds matchParam's match: its start p and the literal's q.
+func (f *fastRegex) paramAt(s string) (p, q int, ok bool) {
 	lit := f.lit
 	if len(s) > len(lit) && s[0] == f.a && strings.HasPrefix(s[1:], lit) {
-		return f.paramResult(s, 0, 1)
+		return 0, 1, true
 	}
 	if strings.HasPrefix(s, lit) {
-		return f.paramResult(s, 0, 0)
+		return 0, 0, true
 	}
 	for from := 1; from < len(s); {
 		j := strings.Index(s[from:], lit)
 		if j < 0 {
-			return nil
+			return 0, 0, false
 		}
 		q := from + j
 		if s[q-1] == f.a {
-			return f.paramResult(s, q-1, q)
+			return q - 1, q, true
 		}
 		from = q + 1
 	}
-	return nil
+	return 0, 0, false
 }
 
-func (f *fastRegex) paramResult(s string, p, q int) []int {
-	e := q + len(f.lit)
-	end := len(s)
+// paramEnd is group 2 of the match whose literal starts at q: [e, end).
+func (f *fastRegex) paramEnd(s string, q int) (e, end int) {
+	e = q + len(f.lit)
+	end = len(s)
 	if k := strings.IndexByte(s[e:], f.c); k >= 0 {
 		end = e + k
 	}
-	return []int{p, end, p, q, e, end}
+	return e, end
+}
+
+// Group is group i of FindStringSubmatchIndex(s) (ok false when there
+// is no match or the group did not take part), without the slice for
+// q21's shape.
+func (f *fastRegex) Group(s string, i int) (lo, hi int, ok bool) {
+	if f.param && i >= 0 && i <= 2 {
+		p, q, found := f.paramAt(s)
+		if !found {
+			return 0, 0, false
+		}
+		e, end := f.paramEnd(s, q)
+		switch i {
+		case 0:
+			return p, end, true
+		case 1:
+			return p, q, true
+		}
+		return e, end, true
+	}
+	m := f.FindStringSubmatchIndex(s)
+	if m == nil || 2*i+1 >= len(m) || m[2*i] < 0 {
+		return 0, 0, false
+	}
+	return m[2*i], m[2*i+1], true
 }
 
 // FindStringSubmatchIndex is f.re.FindStringSubmatchIndex(s).

@@ -81,6 +81,14 @@ func TestFastRegexMatchesRegexp(t *testing.T) {
 			if got := f.MatchString(s); got != (want != nil) {
 				t.Fatalf("%q on %q: match %v, regexp %v", c.pat, s, got, want)
 			}
+			// Group (REGEXP_EXTRACT's, no slice for q21's shape).
+			for g := 0; g <= re.NumSubexp(); g++ {
+				lo, hi, ok := f.Group(s, g)
+				wok := want != nil && want[2*g] >= 0
+				if ok != wok || (ok && (lo != want[2*g] || hi != want[2*g+1])) {
+					t.Fatalf("%q on %q: group %d %d:%d %v, regexp %v", c.pat, s, g, lo, hi, ok, want)
+				}
+			}
 			if want != nil && !f.mayMatch(s) {
 				t.Fatalf("%q on %q: mayMatch false, regexp %v", c.pat, s, want)
 			}
@@ -99,8 +107,15 @@ func FuzzFastRegex(f *testing.F) {
 			return
 		}
 		want := re.FindStringSubmatchIndex(s)
-		if got := newFastRegex(re).FindStringSubmatchIndex(s); !slices.Equal(got, want) {
+		fr := newFastRegex(re)
+		if got := fr.FindStringSubmatchIndex(s); !slices.Equal(got, want) {
 			t.Fatalf("%q on %q: %v, regexp %v", pat, s, got, want)
+		}
+		for g := 0; g <= re.NumSubexp(); g++ {
+			lo, hi, ok := fr.Group(s, g)
+			if wok := want != nil && want[2*g] >= 0; ok != wok || (ok && (lo != want[2*g] || hi != want[2*g+1])) {
+				t.Fatalf("%q on %q: group %d %d:%d %v, regexp %v", pat, s, g, lo, hi, ok, want)
+			}
 		}
 	})
 }

@@ -677,11 +677,11 @@ func registerStrings(r *Registry) {
 					return table.Null, err
 				}
 				s := x.AsString()
-				m := f.FindStringSubmatchIndex(s)
-				if m == nil || m[2*idx] < 0 {
+				lo, hi, ok := f.Group(s, int(idx))
+				if !ok {
 					return table.Null, nil
 				}
-				return table.Str(s[m[2*idx]:m[2*idx+1]]), nil
+				return table.Str(s[lo:hi]), nil
 			}}, nil
 		}
 	general:

@@ -176,6 +176,66 @@ func calcColumnUses(es []expr.Expr) (map[int]int, bool) {
 	return uses, true
 }
 
+// calcDirectOrder returns an order of the evaluated outputs (positions
+// computed of exprs) in which an in-place Calc may write each value into
+// the input row as soon as it is evaluated: every output's field is read
+// by no output evaluated after it and is no column output's source (src).
+// Only when every evaluated expression is error-free (expr.ErrorFree):
+// the order is then not observable (a row that fails in two outputs would
+// otherwise report the other's error). Nil when there is no such order
+// (the values are then staged and placed after all are evaluated).
+// Nexmark q22: SPLIT_INDEX(url, '/', 3..5) into the fields of url and the
+// two after it, the one into url's field written last.
+func calcDirectOrder(exprs []expr.Expr, computed, src []int) []int {
+	if len(computed) == 0 {
+		return nil
+	}
+	isSrc := map[int]bool{}
+	for _, k := range src {
+		if k >= 0 {
+			isSrc[k] = true
+		}
+	}
+	reads := make([]map[int]int, len(computed))
+	for j, i := range computed {
+		if isSrc[i] || !expr.ErrorFree(exprs[i]) {
+			return nil
+		}
+		u, ok := calcColumnUses([]expr.Expr{exprs[i]})
+		if !ok {
+			return nil
+		}
+		reads[j] = u
+	}
+	done := make([]bool, len(computed))
+	order := make([]int, 0, len(computed))
+	for len(order) < len(computed) {
+		next := -1
+		for a := range computed {
+			if done[a] {
+				continue
+			}
+			free := true
+			for b := range computed {
+				if b != a && !done[b] && reads[b][computed[a]] > 0 {
+					free = false
+					break
+				}
+			}
+			if free {
+				next = a
+				break
+			}
+		}
+		if next < 0 {
+			return nil // a cycle: each field read by another output
+		}
+		done[next] = true
+		order = append(order, computed[next])
+	}
+	return order
+}
+
 // cheap reports whether e may be evaluated more than once per row at no
 // real cost: a column, a literal or a ROW field access of one.
 func calcCheap(e expr.Expr) bool {
@@ -726,18 +786,46 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			return zero, err
 		}
 	}
-	preds := make([]func(*table.Row) (bool, error), len(f.filters))
-	for i, c := range f.filters {
-		var err error
-		if preds[i], err = expr.CompilePredicate(c, tr.copts...); err != nil {
-			return zero, err
+	// The filters and projections share the work they have in common
+	// (expr.Shared: a repeated call once per row, SPLIT_INDEX of one text
+	// one scan); those programs hold the row's values, so each subtask
+	// compiles its own (compile, in newFn).
+	all := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
+	shared := expr.NewShared(all, tr.copts...).Needed()
+	compile := func() (preds []func(*table.Row) (bool, error), progs []expr.Program, next func(), err error) {
+		compileOne, compilePred := func(e expr.Expr) (expr.Program, error) { return expr.Compile(e, tr.copts...) },
+			func(e expr.Expr) (func(*table.Row) (bool, error), error) {
+				return expr.CompilePredicate(e, tr.copts...)
+			}
+		if shared {
+			sh := expr.NewShared(all, tr.copts...)
+			compileOne, compilePred, next = sh.Compile, sh.CompilePredicate, sh.Next
 		}
+		preds = make([]func(*table.Row) (bool, error), len(f.filters))
+		for i, c := range f.filters {
+			if preds[i], err = compilePred(c); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		progs = make([]expr.Program, len(f.exprs))
+		for i, e := range f.exprs {
+			if _, ok := e.(*expr.Column); ok {
+				continue
+			}
+			if progs[i], err = compileOne(e); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		return preds, progs, next, nil
+	}
+	preds, progs, _, err := compile()
+	if err != nil {
+		return zero, err
 	}
 	n := len(f.exprs)
 	// Column references are copied; the rest are evaluated.
 	src := make([]int, n) // input field, or -1
-	progs := make([]expr.Program, n)
-	var computed []int // output positions of evaluated expressions
+	var computed []int    // output positions of evaluated expressions
 	identity := !pushed && !keepOp && n == len(f.in.Cols())
 	// In place: the input row is fresh (a projected scan's, or built by an
 	// operator that makes new rows), this operator's alone (not a shared
@@ -755,10 +843,6 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		identity = false
 		src[i] = -1
 		computed = append(computed, i)
-		var err error
-		if progs[i], err = expr.Compile(e, tr.copts...); err != nil {
-			return zero, err
-		}
 	}
 	if identity && len(preds) == 0 {
 		if moved {
@@ -769,6 +853,13 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	const maxTmp = 8
 	inPlace = inPlace && len(computed) <= maxTmp
+	// direct: the order in which the evaluated outputs are written
+	// straight into the row in place, without staging (calcDirectOrder);
+	// nil: staged.
+	var direct []int
+	if inPlace {
+		direct = calcDirectOrder(f.exprs, computed, src)
+	}
 	aligned := true // every column reference is at its output position
 	for i, k := range src {
 		aligned = aligned && (k < 0 || k == i)
@@ -777,6 +868,15 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// a parameter would be allocated per row) and the evaluated values
 	// are reused.
 	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
+		preds, progs := preds, progs
+		var next func()
+		if shared {
+			ps, gs, nx, err := compile()
+			if err != nil { // compiled without error above: not expected
+				return func(*stream.Context, table.Row, stream.Emitter[table.Row]) error { return err }
+			}
+			preds, progs, next = ps, gs, nx
+		}
 		row := new(table.Row)
 		tmp := make([]table.Value, len(computed))
 		var stage []table.Value
@@ -785,6 +885,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		}
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
+			if next != nil {
+				next()
+			}
 			for _, p := range preds {
 				ok, err := p(row)
 				if err != nil || !ok {
@@ -826,6 +929,29 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 					vs[i] = v
 				}
 				out.Emit(table.Row{Kind: r.Kind, Fields: vs})
+				return nil
+			}
+			if direct != nil {
+				// Each value written where it goes as soon as it is
+				// evaluated: no later program reads that field, and no
+				// column is copied from it.
+				fs := r.Fields
+				for _, i := range direct {
+					v, err := progs[i](row)
+					if err != nil {
+						return err
+					}
+					fs[i] = v
+				}
+				if !aligned {
+					for i, k := range src {
+						if k >= 0 {
+							fs[i] = fs[k]
+						}
+					}
+				}
+				*row = table.Row{} // keeps nothing alive
+				out.Emit(table.Row{Kind: r.Kind, Fields: fs[:n]})
 				return nil
 			}
 			// In place: evaluate first, then copy the columns in increasing

@@ -1,0 +1,353 @@
+package expr
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stromio/strom/table"
+)
+
+// Shared compiles the expressions of one row function (a Calc's filters
+// and projections) together, so that work they have in common is done at
+// most once per row:
+//
+//   - a deterministic call that occurs more than once (by structure:
+//     function, overload, arguments down to column indexes and literals) is
+//     evaluated the first time a row reaches it and its value (or error)
+//     reused by the other occurrences for that row; an occurrence the row
+//     does not reach (a CASE branch not taken, an AND/OR operand not
+//     evaluated) evaluates nothing, so an error inside it is raised only
+//     when it would be without the sharing;
+//   - SPLIT_INDEX calls of one text with one constant non-empty delimiter
+//     and constant indexes (Nexmark q22's three directories of the URL)
+//     share one scan of the text: the first one reached finds the fields up
+//     to the largest index, each returns its field as a substring.
+//
+// Unlike [Compile]'s, the programs of a Shared hold the values of the
+// current row: they are for one goroutine, and Next must be called before
+// each row. Volatile calls (CURRENT_TIMESTAMP, UUID ...) and
+// user-defined functions are never shared.
+type Shared struct {
+	c      compiler
+	gen    uint64 // the current row; cells of another are stale
+	count  map[string]int
+	cells  map[string]*memoCell
+	splits map[string]*splitGroup
+}
+
+type memoCell struct {
+	n   node // the shared node (constant ones are used as they are)
+	gen uint64
+	v   table.Value
+	err error
+}
+
+// splitGroup is the shared scan of SPLIT_INDEX(x, d, k) calls.
+type splitGroup struct {
+	d     string
+	max   int64 // the largest index
+	calls int
+	x     *node // x compiled, when a member was
+	gen   uint64
+	err   error
+	s     string
+	nf    int   // fields found (at most max+1)
+	at    []int // field i is s[at[2i]:at[2i+1]]
+}
+
+// NewShared prepares the compilation of es (every expression the row
+// function will compile through it).
+func NewShared(es []Expr, opts ...Option) *Shared {
+	env := &Env{Loc: time.UTC}
+	for _, o := range opts {
+		o(env)
+	}
+	if env.Loc == nil {
+		env.Loc = time.UTC
+	}
+	s := &Shared{gen: 1, count: map[string]int{}, cells: map[string]*memoCell{}, splits: map[string]*splitGroup{}}
+	s.c = compiler{env: env, sh: s}
+	for _, e := range es {
+		s.countIn(e)
+	}
+	return s
+}
+
+// Needed reports whether anything is shared: when not, the programs of
+// [Compile] do the same work and are safe for concurrent use.
+func (s *Shared) Needed() bool {
+	for _, n := range s.count {
+		if n > 1 {
+			return true
+		}
+	}
+	for _, g := range s.splits {
+		if g.calls > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// Next starts a new row: every shared value is computed again when
+// reached.
+func (s *Shared) Next() { s.gen++ }
+
+// Compile compiles e (one of the expressions given to NewShared).
+func (s *Shared) Compile(e Expr) (Program, error) {
+	n, err := s.c.compile(e)
+	if err != nil {
+		return nil, err
+	}
+	return n.p, nil
+}
+
+// CompilePredicate is [CompilePredicate] through s.
+func (s *Shared) CompilePredicate(e Expr) (func(row *table.Row) (bool, error), error) {
+	return compilePredicate(e, s.Compile)
+}
+
+func (s *Shared) countIn(e Expr) {
+	switch e := e.(type) {
+	case *Call:
+		if k := memoKey(e); k != "" {
+			s.count[k]++
+		}
+		if k, d, i, ok := splitShape(e); ok {
+			g := s.splits[k+"\x00"+d]
+			if g == nil {
+				g = &splitGroup{d: d}
+				s.splits[k+"\x00"+d] = g
+			}
+			g.calls++
+			g.max = max(g.max, i)
+		}
+		for _, a := range e.Args {
+			s.countIn(a)
+		}
+	case *Cast:
+		s.countIn(e.X)
+	case *Case:
+		for _, w := range e.Whens {
+			s.countIn(w.Cond)
+			s.countIn(w.Then)
+		}
+		s.countIn(e.Else)
+	case *Coalesce:
+		for _, a := range e.Args {
+			s.countIn(a)
+		}
+	case *IsNull:
+		s.countIn(e.X)
+	case *IsBool:
+		s.countIn(e.X)
+	case *Not:
+		s.countIn(e.X)
+	case *Logic:
+		for _, a := range e.Args {
+			s.countIn(a)
+		}
+	case *In:
+		s.countIn(e.X)
+		for _, a := range e.List {
+			s.countIn(a)
+		}
+	case *Between:
+		s.countIn(e.X)
+		s.countIn(e.Lo)
+		s.countIn(e.Hi)
+	case *Like:
+		s.countIn(e.X)
+		s.countIn(e.Pattern)
+	case *IsDistinct:
+		s.countIn(e.X)
+		s.countIn(e.Y)
+	}
+}
+
+// reuse compiles e when it is shared: ok is false when it is not.
+func (s *Shared) reuse(c *compiler, e Expr) (node, bool, error) {
+	call, isCall := e.(*Call)
+	if !isCall {
+		return node{}, false, nil
+	}
+	if k, d, i, ok := splitShape(call); ok {
+		if g := s.splits[k+"\x00"+d]; g != nil && g.calls > 1 {
+			return s.splitNode(c, call, g, i)
+		}
+	}
+	k := memoKey(call)
+	if k == "" || s.count[k] < 2 {
+		return node{}, false, nil
+	}
+	if cl := s.cells[k]; cl != nil {
+		return cl.n, true, nil
+	}
+	inner, err := c.compileNode(call)
+	if err != nil {
+		return node{}, true, err
+	}
+	cl := &memoCell{n: inner}
+	s.cells[k] = cl
+	if inner.constant {
+		return inner, true, nil
+	}
+	p := inner.p
+	cl.n = node{p: func(r *table.Row) (table.Value, error) {
+		if cl.gen == s.gen {
+			return cl.v, cl.err
+		}
+		v, err := p(r)
+		cl.gen, cl.v, cl.err = s.gen, v, err
+		return v, err
+	}}
+	return cl.n, true, nil
+}
+
+// splitNode is member SPLIT_INDEX(x, d, i) of g.
+func (s *Shared) splitNode(c *compiler, call *Call, g *splitGroup, i int64) (node, bool, error) {
+	if g.x == nil {
+		x, err := c.compile(call.Args[0])
+		if err != nil {
+			return node{}, true, err
+		}
+		g.x = &x
+		g.at = make([]int, 2*(g.max+1))
+	}
+	if g.x.constant {
+		n, err := c.compileNode(call)
+		return n, true, err
+	}
+	return node{p: func(r *table.Row) (table.Value, error) {
+		if g.gen != s.gen {
+			g.scan(r, s.gen)
+		}
+		if g.err != nil {
+			return table.Null, wrapErr(call, g.err)
+		}
+		if int(i) >= g.nf {
+			return table.Null, nil
+		}
+		return table.Str(g.s[g.at[2*i]:g.at[2*i+1]]), nil
+	}}, true, nil
+}
+
+// scan evaluates x for the row and finds its fields 0..max (splitField's).
+func (g *splitGroup) scan(r *table.Row, gen uint64) {
+	g.gen, g.nf, g.s = gen, 0, ""
+	v, err := g.x.p(r)
+	g.err = err
+	if err != nil || v.IsNull() {
+		return
+	}
+	s := v.AsString()
+	if s == "" {
+		return // no fields
+	}
+	g.s = s
+	if len(g.d) == 1 {
+		// One pass over the bytes: no call per field (URLs are short).
+		c, start := g.d[0], 0
+		for i := 0; i < len(s); i++ {
+			if s[i] != c {
+				continue
+			}
+			g.at[2*g.nf], g.at[2*g.nf+1] = start, i
+			g.nf++
+			if int64(g.nf) > g.max {
+				return
+			}
+			start = i + 1
+		}
+		g.at[2*g.nf], g.at[2*g.nf+1] = start, len(s)
+		g.nf++
+		return
+	}
+	pos := 0
+	for int64(g.nf) <= g.max {
+		var j int
+		if len(g.d) == 1 {
+			j = strings.IndexByte(s[pos:], g.d[0])
+		} else {
+			j = strings.Index(s[pos:], g.d)
+		}
+		g.at[2*g.nf] = pos
+		g.nf++
+		if j < 0 {
+			g.at[2*g.nf-1] = len(s)
+			return
+		}
+		g.at[2*g.nf-1] = pos + j
+		pos += j + len(g.d)
+	}
+}
+
+// maxSharedSplitIndex bounds the index of a shared SPLIT_INDEX: the scan
+// keeps two ints per field up to the group's largest index, so a larger
+// literal (valid SQL, mostly NULL) is evaluated on its own.
+const maxSharedSplitIndex = 255
+
+// splitShape reports whether e is SPLIT_INDEX(x, 'd', i) with a constant
+// non-empty delimiter and a constant index in 0..maxSharedSplitIndex, and
+// x's key.
+func splitShape(e *Call) (key, d string, i int64, ok bool) {
+	if e.Name != "SPLIT_INDEX" || e.Overload == nil || e.Overload.UserDefined || len(e.Args) != 3 {
+		return "", "", 0, false
+	}
+	dl, ok1 := e.Args[1].(*Literal)
+	il, ok2 := e.Args[2].(*Literal)
+	if !ok1 || !ok2 || dl.V.IsNull() || il.V.IsNull() || dl.V.AsString() == "" || il.V.AsInt() < 0 || il.V.AsInt() > maxSharedSplitIndex {
+		return "", "", 0, false
+	}
+	key = argKey(e.Args[0])
+	if key == "" {
+		return "", "", 0, false
+	}
+	return key, dl.V.AsString(), il.V.AsInt(), true
+}
+
+// memoKey is the structural key of a call that may be shared, "" when it
+// may not be (volatile, user-defined, or over expressions other than
+// calls, casts, columns and literals).
+func memoKey(e *Call) string {
+	if e.Overload == nil || e.Overload.Volatile || e.Overload.UserDefined {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(e.Name)
+	b.WriteByte('/')
+	b.WriteString(e.Overload.Sig)
+	b.WriteByte('(')
+	for i, a := range e.Args {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k := argKey(a)
+		if k == "" {
+			return ""
+		}
+		b.WriteString(k)
+	}
+	b.WriteString(")->")
+	b.WriteString(e.T.String())
+	return b.String()
+}
+
+func argKey(e Expr) string {
+	switch e := e.(type) {
+	case *Column:
+		return "$" + strconv.Itoa(e.Index) + ":" + e.T.String()
+	case *Literal:
+		return "L" + strconv.Quote(e.V.String()) + ":" + e.T.String()
+	case *Cast:
+		k := argKey(e.X)
+		if k == "" {
+			return ""
+		}
+		return "CAST(" + k + "->" + e.T.String() + ":" + strconv.FormatBool(e.Try) + ")"
+	case *Call:
+		return memoKey(e)
+	}
+	return ""
+}
