@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
-	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -210,7 +209,7 @@ func (m *miniBatchGroupAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, _
 // none, query.go), so no operator after it times anything by them. The
 // watermark at the end of the input still flushes.
 func (m *miniBatchGroupAgg) FlushWatermark(ctx *stream.KeyedContext[string], setKey func(string), wm int64) error {
-	if wm == base.MaxTime {
+	if wm == stream.MaxTime {
 		return m.Flush(ctx, setKey)
 	}
 	return nil
