@@ -109,18 +109,7 @@ func dedupTopN(t *TopN) (*Deduplicate, bool) {
 // Each Deduplicate takes the session's mini-batch options (bad values are
 // an error, as for a GROUP BY).
 func (p *Planner) dedupRanks(root Node) error {
-	parents := map[Node]int{}
-	var count func(n Node)
-	count = func(n Node) {
-		parents[n]++
-		if parents[n] > 1 {
-			return
-		}
-		for _, in := range n.Inputs() {
-			count(in)
-		}
-	}
-	count(root)
+	parents := countParents(root)
 	done := map[Node]bool{}
 	var err error
 	var visit func(n Node)

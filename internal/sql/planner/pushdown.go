@@ -77,23 +77,12 @@ func (p *Planner) filterPushDown() (bool, error) {
 
 // pushFilters applies filter push-down to the plan under root.
 func (p *Planner) pushFilters(root Node) {
-	parents := map[Node]int{}
+	parents := countParents(root)
 	opts, err := p.compileOptions(nil)
 	if err != nil {
 		opts = nil // a bad time zone: an error where the plan compiles expressions
 	}
 	pe := &pushEnv{parents: parents, opts: opts}
-	var count func(n Node)
-	count = func(n Node) {
-		parents[n]++
-		if parents[n] > 1 {
-			return
-		}
-		for _, in := range n.Inputs() {
-			count(in)
-		}
-	}
-	count(root)
 	done := map[Node]bool{}
 	var visit func(n Node)
 	visit = func(n Node) {
@@ -662,4 +651,22 @@ func pushJoinCond(n Node, pe *pushEnv) {
 	if len(toR) > 0 {
 		s.setR(pushInto(s.right, toR, pe))
 	}
+}
+
+// countParents counts, for every node under root, the nodes that read it
+// (root itself counts once): a node read by more than one is shared.
+func countParents(root Node) map[Node]int {
+	parents := map[Node]int{}
+	var count func(n Node)
+	count = func(n Node) {
+		parents[n]++
+		if parents[n] > 1 {
+			return
+		}
+		for _, in := range n.Inputs() {
+			count(in)
+		}
+	}
+	count(root)
+	return parents
 }

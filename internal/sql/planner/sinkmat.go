@@ -143,30 +143,27 @@ func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 		}
 		// A partition column may be a copy of a key column (the Calc
 		// below it computes the partition expressions).
-		for _, k := range x.Partition {
-			ok := within[k]
-			for w := range within {
-				ok = ok || sameCol(x.In, w, k)
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
+		return colsWithin(x.In, x.Partition, within)
 	case *Deduplicate:
 		// One row per key (its output is its input's columns).
-		for _, k := range x.Keys {
-			ok := within[k]
-			for w := range within {
-				ok = ok || sameCol(x.In, w, k)
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
+		return colsWithin(x.In, x.Keys, within)
 	}
 	return false
+}
+
+// colsWithin reports whether each of in's columns cols is in within or a
+// copy of one that is (sameCol).
+func colsWithin(in Node, cols []int, within map[int]bool) bool {
+	for _, k := range cols {
+		ok := within[k]
+		for w := range within {
+			ok = ok || sameCol(in, w, k)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // sameCol reports whether columns a and b of n are copies of one column
