@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -27,21 +26,7 @@ func TestMiniBatchDistinctNetMatchesPerRow(t *testing.T) {
 	in := colsNode{{Name: "k", Type: bigint}, {Name: "v", Type: bigint}, {Name: "p", Type: boolean},
 		{Name: "q", Type: boolean}, {Name: "d", Type: double}, {Name: "e", Type: double}}
 	agg := func(name string, distinct bool, arg, filter int) AggCall {
-		var at []table.Type
-		var args []int
-		if arg >= 0 {
-			at, args = []table.Type{in[arg].Type}, []int{arg}
-		}
-		f, err := expr.NewAggregate(name, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if distinct && name != "COUNT_DISTINCT" {
-			if f, err = expr.NewDistinct(f, at[0]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return AggCall{F: f, Args: args, Filter: filter, Text: name}
+		return testAggCall(t, in, name, distinct, arg, filter)
 	}
 	aggs := []AggCall{
 		agg("COUNT", false, -1, -1),

@@ -144,26 +144,7 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 	run := func(ops []ckOp, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
 		return runKeyedCheckpointed(t, ops, keyFn, newFn)
 	}
-	// upTo is the changelog applied at each barrier and at the end.
-	upTo := func(lines []string) ([][]string, error) {
-		var states [][]string
-		for i, l := range lines {
-			if bundleEnd(l) {
-				var rows []string
-				for _, m := range lines[:i] {
-					if !isMark(m) {
-						rows = append(rows, m)
-					}
-				}
-				st, err := applyRows(rows)
-				if err != nil {
-					return nil, err
-				}
-				states = append(states, st)
-			}
-		}
-		return states, nil
-	}
+	upTo := statesAtEnds // the changelog applied at each barrier and at the end
 	x := &GroupAgg{Keys: []int{0}, Aggs: aggs}
 	for seed := range uint64(40) {
 		ops := gen(seed)

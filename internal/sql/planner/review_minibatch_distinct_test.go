@@ -81,9 +81,8 @@ func zzRun(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func(op
 	return out
 }
 
-// zzAtEnds: the changelog applied at every barrier and at the end.
-func zzAtEnds(t *testing.T, lines []string) [][]string {
-	t.Helper()
+// statesAtEnds is the changelog applied at every barrier and at the end.
+func statesAtEnds(lines []string) ([][]string, error) {
 	var states [][]string
 	for i, l := range lines {
 		if bundleEnd(l) {
@@ -95,15 +94,27 @@ func zzAtEnds(t *testing.T, lines []string) [][]string {
 			}
 			st, err := applyRows(rows)
 			if err != nil {
-				t.Fatalf("%v\n%s", err, strings.Join(lines, "\n"))
+				return nil, err
 			}
 			states = append(states, st)
 		}
 	}
+	return states, nil
+}
+
+// zzAtEnds is statesAtEnds, failing t on a bad changelog.
+func zzAtEnds(t *testing.T, lines []string) [][]string {
+	t.Helper()
+	states, err := statesAtEnds(lines)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(lines, "\n"))
+	}
 	return states
 }
 
-func zzAgg(t *testing.T, in colsNode, name string, distinct bool, arg, filter int) AggCall {
+// testAggCall is the aggregate call name(arg) FILTER (filter) over in's
+// columns (arg or filter -1: none), DISTINCT when asked.
+func testAggCall(t *testing.T, in colsNode, name string, distinct bool, arg, filter int) AggCall {
 	t.Helper()
 	var at []table.Type
 	var args []int
@@ -139,22 +150,22 @@ func zzIn() colsNode {
 func TestReviewDistinctTypesMatchPerRow(t *testing.T) {
 	in := zzIn()
 	aggs := []AggCall{
-		zzAgg(t, in, "COUNT", false, -1, -1),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 1, -1),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 1, 5),
-		zzAgg(t, in, "SUM", true, 1, 6),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 2, 6),
-		zzAgg(t, in, "SUM", true, 2, -1),
-		zzAgg(t, in, "MAX_RETRACT", true, 2, 5),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 3, -1),
-		zzAgg(t, in, "SUM", true, 3, 5),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 4, -1),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 4, 6),
-		zzAgg(t, in, "MIN_RETRACT", true, 4, -1),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 7, -1),
-		zzAgg(t, in, "AVG", true, 7, 5),
-		zzAgg(t, in, "MAX_RETRACT", false, 4, -1),
-		zzAgg(t, in, "SUM", false, 3, -1),
+		testAggCall(t, in, "COUNT", false, -1, -1),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 1, -1),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 1, 5),
+		testAggCall(t, in, "SUM", true, 1, 6),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 2, 6),
+		testAggCall(t, in, "SUM", true, 2, -1),
+		testAggCall(t, in, "MAX_RETRACT", true, 2, 5),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 3, -1),
+		testAggCall(t, in, "SUM", true, 3, 5),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 4, -1),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 4, 6),
+		testAggCall(t, in, "MIN_RETRACT", true, 4, -1),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 7, -1),
+		testAggCall(t, in, "AVG", true, 7, 5),
+		testAggCall(t, in, "MAX_RETRACT", false, 4, -1),
+		testAggCall(t, in, "SUM", false, 3, -1),
 	}
 	zzCompare(t, in, aggs, 40, false)
 }
@@ -164,16 +175,16 @@ func TestReviewDistinctTypesMatchPerRow(t *testing.T) {
 func TestReviewPlainAggsMatchPerRow(t *testing.T) {
 	in := zzIn()
 	aggs := []AggCall{
-		zzAgg(t, in, "COUNT", false, -1, -1),
-		zzAgg(t, in, "LISTAGG", false, 4, -1),
-		zzAgg(t, in, "FIRST_VALUE_RETRACT", false, 4, 5),
-		zzAgg(t, in, "LAST_VALUE_RETRACT", false, 2, -1),
-		zzAgg(t, in, "ARRAY_AGG", false, 4, -1),
-		zzAgg(t, in, "ARRAY_AGG_DISTINCT", false, 2, 6),
-		zzAgg(t, in, "VAR_POP", false, 2, -1),
-		zzAgg(t, in, "MIN_RETRACT", false, 4, -1),
-		zzAgg(t, in, "MAX_RETRACT", false, 3, 5),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 4, -1),
+		testAggCall(t, in, "COUNT", false, -1, -1),
+		testAggCall(t, in, "LISTAGG", false, 4, -1),
+		testAggCall(t, in, "FIRST_VALUE_RETRACT", false, 4, 5),
+		testAggCall(t, in, "LAST_VALUE_RETRACT", false, 2, -1),
+		testAggCall(t, in, "ARRAY_AGG", false, 4, -1),
+		testAggCall(t, in, "ARRAY_AGG_DISTINCT", false, 2, 6),
+		testAggCall(t, in, "VAR_POP", false, 2, -1),
+		testAggCall(t, in, "MIN_RETRACT", false, 4, -1),
+		testAggCall(t, in, "MAX_RETRACT", false, 3, 5),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 4, -1),
 	}
 	zzCompare(t, in, aggs, 25, false)
 }
@@ -284,18 +295,18 @@ func zzCompare(t *testing.T, in colsNode, aggs []AggCall, seeds uint64, appendOn
 func TestReviewAppendOnlyAggsMatchPerRow(t *testing.T) {
 	in := zzIn()
 	aggs := []AggCall{
-		zzAgg(t, in, "COUNT", false, -1, -1),
-		zzAgg(t, in, "MIN", false, 4, -1),
-		zzAgg(t, in, "MAX", false, 3, 5),
-		zzAgg(t, in, "FIRST_VALUE", false, 4, 6),
-		zzAgg(t, in, "LAST_VALUE", false, 2, -1),
-		zzAgg(t, in, "MIN", true, 1, -1),
-		zzAgg(t, in, "MAX", true, 1, 5),
-		zzAgg(t, in, "MAX", true, 4, 6),
-		zzAgg(t, in, "SUM", true, 2, 5),
-		zzAgg(t, in, "COUNT_DISTINCT", true, 7, 6),
-		zzAgg(t, in, "LISTAGG", false, 4, -1),
-		zzAgg(t, in, "ARRAY_AGG", false, 2, -1),
+		testAggCall(t, in, "COUNT", false, -1, -1),
+		testAggCall(t, in, "MIN", false, 4, -1),
+		testAggCall(t, in, "MAX", false, 3, 5),
+		testAggCall(t, in, "FIRST_VALUE", false, 4, 6),
+		testAggCall(t, in, "LAST_VALUE", false, 2, -1),
+		testAggCall(t, in, "MIN", true, 1, -1),
+		testAggCall(t, in, "MAX", true, 1, 5),
+		testAggCall(t, in, "MAX", true, 4, 6),
+		testAggCall(t, in, "SUM", true, 2, 5),
+		testAggCall(t, in, "COUNT_DISTINCT", true, 7, 6),
+		testAggCall(t, in, "LISTAGG", false, 4, -1),
+		testAggCall(t, in, "ARRAY_AGG", false, 2, -1),
 	}
 	zzCompare(t, in, aggs, 25, true)
 }
