@@ -235,8 +235,8 @@ func (r *timedReader) Close() error     { return nil }
 type plainReader struct{ r *timedReader }
 
 func (p plainReader) Read(ctx context.Context, buf []int64) (int, error) { return p.r.Read(ctx, buf) }
-func (p plainReader) Position() []byte                                  { return nil }
-func (p plainReader) Close() error                                      { return nil }
+func (p plainReader) Position() []byte                                   { return nil }
+func (p plainReader) Close() error                                       { return nil }
 
 type tsCollector struct{ ts, vs []int64 }
 
