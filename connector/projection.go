@@ -25,3 +25,31 @@ import (
 type ProjectableTableSource interface {
 	ProjectedTableSource(ctx context.Context, t TableContext, fields [][]int) (Source[table.Row], error)
 }
+
+// ReaderTimeTableSource is an optional interface of a
+// ProjectableTableSource whose readers are Timestamped
+// (connector.Timestamped) with a time that the table's schema can compute
+// from a row: ReaderTime describes that computation over the columns of
+// t.Schema (ok false when the schema cannot express it). The SQL planner
+// then takes a projected source's timestamps from its readers, instead of
+// evaluating the table's rowtime per row, when the rowtime is exactly that
+// computation, and does not project the fields it reads.
+type ReaderTimeTableSource interface {
+	ReaderTime(t TableContext) (rt ReaderTime, ok bool)
+}
+
+// ReaderTime is a row's time as its reader gives it: the TIMESTAMP field
+// at path Paths[i] (as in ProjectableTableSource) when the row's integer
+// column Tag equals Tags[i] (the first i that matches), else the one at
+// path Else; that is, the SQL
+//
+//	CASE WHEN tag = Tags[0] THEN Paths[0] ... ELSE Else END
+//
+// The source promises that for every row its readers give this value is
+// never NULL and is the reader's timestamp, in milliseconds.
+type ReaderTime struct {
+	Tag   int
+	Tags  []int64
+	Paths [][]int
+	Else  []int
+}

@@ -120,6 +120,39 @@ func (c *TableConnector) ProjectedTableSource(_ context.Context, t connector.Tab
 	return &tableSource{src: NewSource(cfg), conv: conv}, nil
 }
 
+// ReaderTime describes the timestamps of the readers (the event's time,
+// connector.ReaderTimeTableSource): the dateTime field of the person,
+// auction or bid ROW by event_type (0, 1, else), the rowtime of the
+// Nexmark DDL. ok is false when the schema lacks one of them.
+func (c *TableConnector) ReaderTime(t connector.TableContext) (connector.ReaderTime, bool) {
+	conv, err := newRowConverter(t.Schema)
+	if err != nil || conv.eventType < 0 {
+		return connector.ReaderTime{}, false
+	}
+	path := func(col int, codes []int, code int) []int {
+		for k, x := range codes {
+			if x == code {
+				return []int{col, k}
+			}
+		}
+		return nil
+	}
+	p := path(conv.person, conv.personF, personDateTime)
+	a := path(conv.auction, conv.auctionF, auctionDateTime)
+	b := path(conv.bid, conv.bidF, bidDateTime)
+	if conv.person < 0 || conv.auction < 0 || conv.bid < 0 || p == nil || a == nil || b == nil {
+		return connector.ReaderTime{}, false
+	}
+	return connector.ReaderTime{Tag: conv.eventType, Tags: []int64{TypePerson, TypeAuction}, Paths: [][]int{p, a}, Else: b}, true
+}
+
+// The codes of the members' dateTime fields (personCols ...).
+const (
+	personDateTime  = 6
+	auctionDateTime = 5
+	bidDateTime     = 5
+)
+
 func (c *TableConnector) config(t connector.TableContext) (GeneratorConfig, *connector.TableOptions, error) {
 	var cfg GeneratorConfig
 	o, err := connector.CheckTableOptions(c, t)
@@ -650,6 +683,7 @@ type tableReader struct {
 }
 
 var (
+	_ connector.ReaderTimeTableSource  = (*TableConnector)(nil)
 	_ connector.Reader[table.Row]      = (*tableReader)(nil)
 	_ connector.Timestamped[table.Row] = (*tableReader)(nil)
 	_ connector.RecordReuser           = (*tableReader)(nil)

@@ -275,3 +275,93 @@ func TestTableWallClockNeedsBaseTime(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTableReaderTime checks ReaderTime against the rows: on random seeds,
+// the timestamp of every row a projected reader gives is the value of the
+// described CASE over the row of the whole schema (the DDL's rowtime),
+// never NULL, whatever the projection.
+func TestTableReaderTime(t *testing.T) {
+	ctx := context.Background()
+	f := TableFactory()
+	for _, seed := range []string{"1", "7", "12345", "987654321"} {
+		tc := connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: map[string]string{"events.num": "3000", "seed": seed}}
+		rt, ok := f.ReaderTime(tc)
+		if !ok {
+			t.Fatal("no reader time for the DDL's schema")
+		}
+		want := connector.ReaderTime{Tag: 0, Tags: []int64{0, 1}, Paths: [][]int{{1, 6}, {2, 5}}, Else: []int{3, 5}}
+		if !slices.Equal(rt.Tags, want.Tags) || rt.Tag != want.Tag || !slices.EqualFunc(rt.Paths, want.Paths, slices.Equal) || !slices.Equal(rt.Else, want.Else) {
+			t.Fatalf("reader time %+v, want %+v", rt, want)
+		}
+		full, err := f.TableSource(ctx, tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := readAllTimestamped(t, full)
+		for _, paths := range [][][]int{{{3, 0}}, {{0}, {3, 2}, {1, 0}}, {{2}, {3, 5}}} {
+			proj, err := f.ProjectedTableSource(ctx, tc, paths)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ts := readAllTimestamped(t, proj)
+			if len(ts) != len(rows) || len(ts) != 3000 {
+				t.Fatalf("%d and %d rows, want 3000", len(ts), len(rows))
+			}
+			for i, r := range rows {
+				path := rt.Else
+				for k, tag := range rt.Tags {
+					if r.Fields[rt.Tag].AsInt() == tag {
+						path = rt.Paths[k]
+						break
+					}
+				}
+				v := r.Fields[path[0]]
+				if v.IsNull() {
+					t.Fatalf("seed %s, row %d: member %d is NULL", seed, i, path[0])
+				}
+				v = v.Elems()[path[1]]
+				ms, _ := v.AsTimestamp()
+				if v.IsNull() || ms != ts[i] {
+					t.Fatalf("seed %s, row %d: reader time %d, the CASE gives %v", seed, i, ts[i], v)
+				}
+			}
+		}
+	}
+	// A schema without the members' dateTime: no reader time.
+	s := ddlSchema(t)
+	s.Columns[3].Type = mustType(t, "ROW<auction BIGINT, price BIGINT>")
+	if _, ok := f.ReaderTime(connector.TableContext{Name: "nexmark", Schema: s}); ok {
+		t.Error("a reader time without bid.dateTime")
+	}
+	s = ddlSchema(t)
+	s.Columns = s.Columns[1:]
+	if _, ok := f.ReaderTime(connector.TableContext{Name: "nexmark", Schema: s}); ok {
+		t.Error("a reader time without event_type")
+	}
+}
+
+func readAllTimestamped(t *testing.T, src connector.Source[table.Row]) ([]table.Row, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	splits, err := src.Splits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := src.Open(ctx, splits[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []table.Row
+	var ts []int64
+	buf, tb := make([]table.Row, 100), make([]int64, 100)
+	for {
+		n, err := r.(connector.Timestamped[table.Row]).ReadTimestamped(ctx, buf, tb)
+		rows, ts = append(rows, buf[:n]...), append(ts, tb[:n]...)
+		if errors.Is(err, io.EOF) {
+			return rows, ts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -26,6 +26,11 @@ type WatermarkStrategy[T any] struct {
 	// Enabled turns watermark generation on. Without it the watermark stays
 	// at base.MinTime until a bounded input ends.
 	Enabled bool
+	// ReaderTime, with Timestamp, takes a Timestamped reader's own
+	// timestamps instead of calling Timestamp (whose values the source
+	// promises they are: the SQL planner's connector.ReaderTimeTableSource),
+	// and Timestamp only for the records of other readers (a wrapped one).
+	ReaderTime bool
 }
 
 // SourcePoll is the result of one SourceDriver.Poll.
@@ -214,7 +219,7 @@ func (s *Source[T]) openSplit(sp connector.Split, pos []byte, ss splitState, res
 	if restored { // else a fresh split, or one the checkpoint does not know (new since)
 		sr.maxTS, sr.wm = ss.maxTS, ss.wm
 	}
-	if s.WM.Timestamp == nil {
+	if s.WM.Timestamp == nil || s.WM.ReaderTime {
 		sr.tsr, _ = r.(connector.Timestamped[T])
 	}
 	sr.dlr, _ = r.(connector.DeadLetterReader)
@@ -340,11 +345,13 @@ func (s *Source[T]) read(ctx context.Context, sr *splitReader[T]) (n int, err er
 		}
 		return n, err
 	}
-	if s.WM.Timestamp != nil {
+	if sr.tsr != nil {
+		// the reader's timestamps (Timestamp nil, or ReaderTime)
+	} else if s.WM.Timestamp != nil {
 		for i := range n {
 			s.ts[i] = s.WM.Timestamp(s.buf[i])
 		}
-	} else if sr.tsr == nil {
+	} else {
 		for i := range n {
 			s.ts[i] = base.MinTime
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -187,6 +188,113 @@ func TestSourceDiscovery(t *testing.T) {
 	for _, sp := range all {
 		if opened[sp.ID] != 1 {
 			t.Fatalf("split %s opened %d times", sp.ID, opened[sp.ID])
+		}
+	}
+}
+
+// timedSource is a bounded source of n int64s (0, 1, ...) whose readers
+// give record v the timestamp 1000+v (connector.Timestamped), or none when
+// plain.
+type timedSource struct {
+	n     int64
+	plain bool
+}
+
+func (s timedSource) Splits(context.Context) ([]connector.Split, error) {
+	return []connector.Split{{ID: "a"}}, nil
+}
+func (s timedSource) Bounded() bool { return true }
+func (s timedSource) Open(context.Context, connector.Split, []byte) (connector.Reader[int64], error) {
+	r := &timedReader{n: s.n}
+	if s.plain {
+		return plainReader{r}, nil
+	}
+	return r, nil
+}
+
+type timedReader struct{ next, n int64 }
+
+func (r *timedReader) Read(ctx context.Context, buf []int64) (int, error) {
+	return r.ReadTimestamped(ctx, buf, make([]int64, len(buf)))
+}
+func (r *timedReader) ReadTimestamped(_ context.Context, buf []int64, ts []int64) (int, error) {
+	k := 0
+	for ; k < min(len(buf), 3) && r.next < r.n; k++ {
+		buf[k], ts[k] = r.next, 1000+r.next
+		r.next++
+	}
+	if k == 0 {
+		return 0, io.EOF
+	}
+	return k, nil
+}
+func (r *timedReader) Position() []byte { return nil }
+func (r *timedReader) Close() error     { return nil }
+
+// plainReader hides a reader's timestamps.
+type plainReader struct{ r *timedReader }
+
+func (p plainReader) Read(ctx context.Context, buf []int64) (int, error) { return p.r.Read(ctx, buf) }
+func (p plainReader) Position() []byte                                   { return nil }
+func (p plainReader) Close() error                                       { return nil }
+
+type tsCollector struct{ ts, vs []int64 }
+
+func (c *tsCollector) Collect(ts int64, v int64) { c.ts, c.vs = append(c.ts, ts), append(c.vs, v) }
+
+// TestSourceReaderTime: with WatermarkStrategy.ReaderTime a Timestamped
+// reader's times are the records' and the watermark's (Timestamp not
+// called), and a reader without them gets Timestamp's; without ReaderTime,
+// Timestamp wins; without Timestamp, the reader's times.
+func TestSourceReaderTime(t *testing.T) {
+	const n = 10
+	for _, c := range []struct {
+		name              string
+		plain, readerTime bool
+		assigner          bool
+		off               int64 // the records' time is off+v
+	}{
+		{"reader time", false, true, true, 1000},
+		{"reader time, plain reader", true, true, true, 5000},
+		{"assigner", false, false, true, 5000},
+		{"no assigner", false, false, false, 1000},
+	} {
+		calls := 0
+		wm := WatermarkStrategy[int64]{Enabled: true, OutOfOrderness: 4 * time.Millisecond, ReaderTime: c.readerTime}
+		if c.assigner {
+			wm.Timestamp = func(v int64) int64 { calls++; return 5000 + v }
+		}
+		col := &tsCollector{}
+		s := &Source[int64]{Src: timedSource{n: n, plain: c.plain}, Out: col, WM: wm, BatchSize: 4, Splits: []connector.Split{{ID: "a"}}}
+		if err := s.Open(&Runtime{Ctx: context.Background(), Name: "src", Parallelism: 1, Clock: base.SystemClock{}}); err != nil {
+			t.Fatal(err)
+		}
+		var last SourcePoll
+		for range 2 * n {
+			p, err := s.Poll(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.WatermarkAdvanced {
+				last = p
+			}
+			if p.Done {
+				break
+			}
+		}
+		if len(col.vs) != n {
+			t.Fatalf("%s: %d records, want %d", c.name, len(col.vs), n)
+		}
+		for i, v := range col.vs {
+			if col.ts[i] != c.off+v {
+				t.Fatalf("%s: record %d has time %d, want %d", c.name, v, col.ts[i], c.off+v)
+			}
+		}
+		if want := c.off + n - 1 - 4 - 1; last.Watermark != want {
+			t.Errorf("%s: watermark %d, want %d", c.name, last.Watermark, want)
+		}
+		if wantCalls := c.assigner && c.off == 5000; (calls > 0) != wantCalls {
+			t.Errorf("%s: the assigner was called %d times", c.name, calls)
 		}
 	}
 }

@@ -100,6 +100,20 @@ func (g guarded) PrunesPartitions(t connector.TableContext) bool {
 
 var _ connector.PartitionPruningTableSource = guarded{}
 
+// ReaderTime keeps connector.ReaderTimeTableSource: a guarded nexmark
+// scan still takes its readers' event times (the projected sources are
+// the factory's own, checked, so their readers are too); false for a
+// factory without it. It reads only t's schema, and opens nothing.
+func (g guarded) ReaderTime(t connector.TableContext) (connector.ReaderTime, bool) {
+	r, ok := g.TableFactory.(connector.ReaderTimeTableSource)
+	if !ok {
+		return connector.ReaderTime{}, false
+	}
+	return r.ReaderTime(t)
+}
+
+var _ connector.ReaderTimeTableSource = guarded{}
+
 type guardedSource struct {
 	guarded
 	src connector.TableSourceFactory

@@ -28,7 +28,9 @@ type scanShare struct {
 	failed  bool // a Calc over it cannot be pushed down
 	pr      *projection
 	rowtime expr.Expr // over pr's fields
-	s       *stream.Stream[table.Row]
+	// readerTime: the rowtime is the readers' time (calc.go: readerTime).
+	readerTime bool
+	s          *stream.Stream[table.Row]
 	// The filters of the Calcs that read s, each the AND of the simple
 	// predicates (expr.SimplePredicate) of its filter; keepAll when one
 	// reads s with no simple predicate in its filter. Read when the job starts (the pre-filter
@@ -151,6 +153,12 @@ func (tr *translator) planScans(roots ...Node) {
 	for r, sh := range tr.scans {
 		sc := r.(*Scan)
 		if sc.Rowtime != nil && !sh.failed {
+			rt, err := tr.readerTime(sc)
+			if err != nil {
+				sh.failed = true // the error raised again where sc is translated
+				continue
+			}
+			sh.readerTime = rt
 			var ok bool
 			if sh.rowtime, ok = sh.pr.rewrite(sc.Rowtime); !ok {
 				sh.failed = true
@@ -200,7 +208,7 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		if err != nil {
 			return s, false, connErr(sc.Table, err)
 		}
-		st, err := tr.scanStream(sc, src, sh.rowtime)
+		st, err := tr.scanStream(sc, src, sh.rowtime, sh.readerTime)
 		if err != nil {
 			return s, false, err
 		}
