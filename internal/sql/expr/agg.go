@@ -655,3 +655,28 @@ func FastAdd(f AggregateFunc, nargs int) func(acc []table.Value, x table.Value) 
 	}
 	return nil
 }
+
+// MergeExact reports that f (with FastAdd's form) merges exactly: for
+// accumulators a and b each built by Init and Add, Merge(a, b) leaves a as
+// adding b's rows to a one by one would, whatever rows a and b saw.
+// COUNT; SUM, SUM0 and AVG with an integer sum (two's complement
+// additions, wrapped to the type as Add wraps each, are associative); MIN
+// and MAX of an integer (a tie is one value). Not FLOAT/DOUBLE sums
+// (their rounding depends on the order) nor MIN/MAX of other types (0.0
+// and -0.0, timestamps' nanoseconds: the first of equal values stays).
+// The mini-batch GROUP BY then pre-aggregates a bundle's rows as they
+// come and merges them into state once per key.
+func MergeExact(f AggregateFunc, args []table.Type) bool {
+	if FastAdd(f, len(args)) == nil {
+		return false
+	}
+	switch a := f.(type) {
+	case *countAgg:
+		return true
+	case *sumAgg:
+		return a.sumT.IsInteger()
+	case *minMaxAgg:
+		return len(args) == 1 && args[0].IsInteger() && a.t.IsInteger()
+	}
+	return false
+}
