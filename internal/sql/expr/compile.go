@@ -143,12 +143,17 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 type compiler struct {
 	env *Env
 	sh  *Shared // the expressions compiled together (shared.go), or nil
+	// noRange: no fused integer ranges (tests: the generic AND).
+	noRange bool
 }
 
 type node struct {
 	p        Program
 	constant bool
 	v        table.Value // the value when constant
+	// icmp: p is an integer comparison of a column with a constant
+	// (fastCompare), for compileLogic's fused range (fastIntRange).
+	icmp *intCmp
 }
 
 func constNode(v table.Value) node {
@@ -367,6 +372,8 @@ func (c *compiler) compileLogic(e *Logic) (node, error) {
 	}
 	if all {
 		n = fold(n)
+	} else if p := fastIntRange(e.Or || c.noRange, ns, n.p); p != nil {
+		n = node{p: p}
 	}
 	return n, nil
 }
@@ -768,7 +775,7 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		}
 	}
 	if p := fastCompare(e, args); p != nil {
-		return node{p: p}, nil
+		return node{p: p, icmp: intCmpOf(e, args)}, nil
 	}
 	var p Program
 	// Errors of the function are wrapped with the call's text (once: an

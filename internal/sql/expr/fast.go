@@ -124,6 +124,57 @@ func fastCompare(e *Call, args []node) Program {
 	return nil
 }
 
+// intCmp is an integer comparison of column col with the constant k,
+// col op k.
+type intCmp struct {
+	col, op int
+	k       int64
+}
+
+// intCmpOf is e's comparison when fastCompare compiles it as one of a
+// column with a non-NULL constant (either side), else nil.
+func intCmpOf(e *Call, args []node) *intCmp {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict ||
+		!e.Args[0].Type().IsInteger() || !e.Args[1].Type().IsInteger() {
+		return nil
+	}
+	xe, y := e.Args[0], args[1]
+	if args[0].constant && !y.constant {
+		xe, y, op = e.Args[1], args[0], flipCmp[op]
+	}
+	c, ok := xe.(*Column)
+	if !ok || c.Index < 0 || !y.constant || y.v.IsNull() {
+		return nil
+	}
+	return &intCmp{col: c.Index, op: op, k: y.v.AsInt()}
+}
+
+// fastIntRange is an AND of two integer comparisons of one column with
+// constants (q17's FILTER (WHERE price >= 10000 AND price < 1000000)) in
+// one step: NULL when the column is NULL (both comparisons are), else
+// both comparisons' AND, as the generic AND gives it (comparisons of a
+// column cannot fail). generic: the generic program, for a row too short
+// for the column (its error). nil for other shapes and for OR.
+func fastIntRange(or bool, ns []node, generic Program) Program {
+	if or || len(ns) != 2 || ns[0].icmp == nil || ns[1].icmp == nil || ns[0].icmp.col != ns[1].icmp.col {
+		return nil
+	}
+	a, b := *ns[0].icmp, *ns[1].icmp
+	i := a.col
+	return func(r *table.Row) (table.Value, error) {
+		if i >= len(r.Fields) {
+			return generic(r)
+		}
+		v := r.Fields[i]
+		if v.IsNull() {
+			return table.Null, nil
+		}
+		x := v.AsInt()
+		return table.Bool(cmpInt(a.op, x, a.k) && cmpInt(b.op, x, b.k)), nil
+	}
+}
+
 // Mergeable reports whether f is a built-in aggregate whose Merge of
 // partial accumulators gives exactly the accumulator of adding their rows
 // one by one (COUNT, MIN, MAX, and SUM/AVG/VAR_POP/... of exact types; not of

@@ -33,6 +33,9 @@ type groupAccs struct {
 	// inner aggregates.
 	a     *accs
 	plain []int // the calls without a view
+	// add1: per call of plain, its Add of one row without the args
+	// slice (expr.FastAdd), or nil.
+	add1  []func(acc []table.Value, x table.Value)
 	views []*distinctView
 }
 
@@ -67,6 +70,7 @@ func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
 		d, ok := c.F.(expr.DistinctAggregate)
 		if !ok || len(c.Args) != 1 {
 			g.plain = append(g.plain, i)
+			g.add1 = append(g.add1, expr.FastAdd(c.F, len(c.Args)))
 			continue
 		}
 		calls[i].F = d.Inner()
@@ -191,9 +195,17 @@ func (s *groupState) apply(acc, r table.Row, retract bool) error {
 // applyPlain is apply of the calls without a view.
 func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
 	a := s.g.a
-	for _, i := range s.g.plain {
+	for j, i := range s.g.plain {
 		c := a.aggs[i]
 		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
+		if !retract && j < len(s.g.add1) && s.g.add1[j] != nil {
+			var x table.Value
+			if len(c.Args) == 1 {
+				x = r.Fields[c.Args[0]]
+			}
+			s.g.add1[j](acc.Fields[a.off[i]:a.off[i+1]], x)
 			continue
 		}
 		s.args = s.args[:0]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -107,6 +108,7 @@ type mbKey struct {
 	key  string
 	rows []table.Row
 	ts   int64 // the timestamp of the key's last row
+	n    int64 // pre-aggregated: the count of the key's rows
 }
 
 // miniBatchGroupAgg is the mini-batch GroupAgg operator's function
@@ -136,17 +138,67 @@ type miniBatchGroupAgg struct {
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
 
+	// preagg: the bundle keeps per key the accumulators of its rows, added
+	// as they come (expr.FastAdd), not the rows, and fold merges them into
+	// the state's (expr.Merge): the same accumulators when every call
+	// merges exactly (expr.MergeExact) and no row retracts (preAggOK).
+	// A row is read once, while the Calc before has just written it, and
+	// none stays alive in the bundle. A retraction (not expected: the
+	// input is insert-only) ends the bundle and the pre-aggregation.
+	// slab: per key of the bundle (its index) the accumulators and the
+	// key columns of its last row, w values each.
+	preagg bool
+	slab   []table.Value
+	w      int
+
 	// fold's buffers: the decoded and the encoded accumulators, and the
 	// output rows not emitted yet (nil once emitted).
 	accBuf    []table.Value
+	kv        []table.Value
 	enc       []byte
 	prev, cur []table.Value
 }
 
 func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
 	a := g.a
-	return &miniBatchGroupAgg{g: g, a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
+	m := &miniBatchGroupAgg{g: g, a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
 		size: x.MiniBatch.Size, latency: x.MiniBatch.Latency.Milliseconds(), idx: map[string]int{}}
+	if x.In != nil && !x.In.Updating() {
+		types := make([]table.Type, len(x.In.Cols()))
+		for i, c := range x.In.Cols() {
+			types[i] = c.Type
+		}
+		m.setPreAgg(preAggOK(g, types))
+	}
+	return m
+}
+
+// preAggOK reports whether a bundle of insert-only rows of the input
+// types may be pre-aggregated (miniBatchGroupAgg.preagg): no DISTINCT
+// view, and every call has a FastAdd form and merges exactly.
+func preAggOK(g *groupAccs, types []table.Type) bool {
+	if len(g.views) > 0 || len(g.add1) != len(g.plain) || len(g.plain) != len(g.a.aggs) {
+		return false
+	}
+	for j, i := range g.plain {
+		c := g.a.aggs[i]
+		args := make([]table.Type, len(c.Args))
+		for k, col := range c.Args {
+			if col < 0 || col >= len(types) {
+				return false
+			}
+			args[k] = types[col]
+		}
+		if g.add1[j] == nil || !expr.MergeExact(c.F, args) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *miniBatchGroupAgg) setPreAgg(on bool) {
+	m.preagg = on
+	m.w = len(m.a.types) + len(m.keys)
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
@@ -163,7 +215,16 @@ func (m *miniBatchGroupAgg) UseSetKey(setKey func(string)) { m.setKey = setKey }
 
 func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
 	m.out = out
-	k := ctx.Key()
+	k, ts := ctx.Key(), ctx.Timestamp()
+	if m.preagg && r.Kind.IsRetract() {
+		// Not expected (the input is insert-only): the bundle so far is
+		// folded, and the rows go into bundles from now on.
+		if err := m.Flush(ctx, m.setKey); err != nil {
+			return err
+		}
+		m.preagg = false
+		m.setKey(k) // the row's key again
+	}
 	i, ok := m.idx[k]
 	if !ok {
 		i = len(m.bundle)
@@ -177,8 +238,12 @@ func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r t
 		}
 	}
 	b := &m.bundle[i]
-	b.rows = append(b.rows, r)
-	b.ts = ctx.Timestamp()
+	if m.preagg {
+		m.preAdd(b, i, !ok, r)
+	} else {
+		b.rows = append(b.rows, r)
+	}
+	b.ts = ts
 	m.rows++
 	if !m.armed {
 		m.armed, m.timerKey = true, k
@@ -235,7 +300,7 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 		if tsOut != nil {
 			tsOut.SetTimestamp(b.ts)
 		}
-		if err := m.fold(b); err != nil {
+		if err := m.fold(b, i); err != nil {
 			return err
 		}
 		clear(b.rows) // drop the references to the rows
@@ -251,6 +316,8 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 		}
 	}
 	m.bundle = m.bundle[:0]
+	clear(m.slab) // drop the references to the values
+	m.slab = m.slab[:0]
 	clear(m.idx)
 	m.rows = 0
 	return nil
@@ -262,21 +329,39 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 // and encoded from buffers of the operator, the results are computed
 // into the output rows, and the rows of a key whose result did not
 // change are kept for the next key).
-func (m *miniBatchGroupAgg) fold(b *mbKey) error {
+func (m *miniBatchGroupAgg) fold(b *mbKey, bi int) error {
 	var acc table.Row
 	var err error
+	kv := m.keyVals(b, bi)
 	raw, had := m.st.Get()
 	if had {
 		if acc, err = m.a.codec.DecodeTo(m.accBuf, raw); err != nil {
 			return err
 		}
 		m.accBuf = acc.Fields
-		if m.prev, err = m.resultRow(m.prev, b, acc); err != nil {
+		if m.prev, err = m.resultRow(m.prev, kv, acc); err != nil {
 			return err
 		}
 	}
 	has := had
-	if m.perRow {
+	if m.preagg {
+		// The key's rows, pre-aggregated (preAdd), merged into the
+		// state's accumulators, or its accumulators when it has none.
+		a := m.a
+		pre := m.slab[bi*m.w : bi*m.w+len(a.types)]
+		if had {
+			for i, c := range a.aggs {
+				if err := c.F.Merge(acc.Fields[a.off[i]:a.off[i+1]], pre[a.off[i]:a.off[i+1]]); err != nil {
+					return fmt.Errorf("%s: %w", c.Text, err)
+				}
+			}
+			acc.Fields[m.cnt] = table.Int(acc.Fields[m.cnt].AsInt() + b.n)
+		} else {
+			pre[m.cnt] = table.Int(b.n)
+			acc = table.Row{Fields: pre}
+		}
+		has = true
+	} else if m.perRow {
 		for _, r := range b.rows {
 			if acc, has, err = m.gs.groupRow(acc, has, m.cnt, r); err != nil {
 				return err
@@ -297,7 +382,7 @@ func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 		return err
 	}
 	m.st.Set(m.enc) // the state copies the bytes
-	if m.cur, err = m.resultRow(m.cur, b, acc); err != nil {
+	if m.cur, err = m.resultRow(m.cur, kv, acc); err != nil {
 		return err
 	}
 	if !had {
@@ -321,17 +406,62 @@ func (m *miniBatchGroupAgg) fold(b *mbKey) error {
 	return nil
 }
 
-// resultRow is the output row of key b with the results of acc, in dst
-// when it is not nil (a row not emitted yet), else in a new row.
-func (m *miniBatchGroupAgg) resultRow(dst []table.Value, b *mbKey, acc table.Row) ([]table.Value, error) {
+// keyVals is the key columns of the last row of key b (index bi of the
+// bundle): the row groupEmit takes the keys from. Valid until the next
+// call.
+func (m *miniBatchGroupAgg) keyVals(b *mbKey, bi int) []table.Value {
+	if m.preagg {
+		return m.slab[bi*m.w+len(m.a.types) : (bi+1)*m.w]
+	}
+	keysOf := b.rows[len(b.rows)-1]
+	m.kv = m.kv[:0]
+	for _, k := range m.keys {
+		m.kv = append(m.kv, keysOf.Fields[k])
+	}
+	return m.kv
+}
+
+// preAdd adds row r to the pre-aggregated accumulators of key b, index
+// i of the bundle (fresh: its first row), and keeps its key columns.
+func (m *miniBatchGroupAgg) preAdd(b *mbKey, i int, fresh bool, r table.Row) {
+	w, a := m.w, m.a
+	if fresh {
+		if need := (i + 1) * w; need <= cap(m.slab) {
+			m.slab = m.slab[:need]
+		} else {
+			m.slab = append(m.slab[:i*w], make([]table.Value, w)...)
+		}
+		a.initTo(m.slab[i*w : i*w+len(a.types)])
+		b.n = 0
+	}
+	acc := m.slab[i*w : (i+1)*w]
+	for j, ci := range m.g.plain {
+		c := a.aggs[ci]
+		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
+			continue
+		}
+		var x table.Value
+		if len(c.Args) == 1 {
+			x = r.Fields[c.Args[0]]
+		}
+		m.g.add1[j](acc[a.off[ci]:a.off[ci+1]], x)
+	}
+	kv := acc[len(a.types):]
+	for j, k := range m.keys {
+		kv[j] = r.Fields[k]
+	}
+	b.n++
+}
+
+// resultRow is the output row of the key columns kv with the results of
+// acc, in dst when it is not nil (a row not emitted yet), else in a new
+// row.
+func (m *miniBatchGroupAgg) resultRow(dst []table.Value, kv []table.Value, acc table.Row) ([]table.Value, error) {
 	nk := len(m.keys)
 	if dst == nil {
 		dst = make([]table.Value, nk+len(m.a.aggs))
 	}
-	keysOf := b.rows[len(b.rows)-1] // the row groupEmit takes the keys from
-	for i, k := range m.keys {
-		dst[i] = keysOf.Fields[k]
-	}
+	copy(dst, kv)
 	a := m.a
 	for i, c := range a.aggs {
 		v, err := c.F.Result(acc.Fields[a.off[i]:a.off[i+1]])
