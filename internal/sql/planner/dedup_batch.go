@@ -28,16 +28,18 @@ import (
 // Nothing buffered is in a snapshot (a barrier flushes first), so the
 // state and the UID are the per-row operator's: a savepoint restores with
 // or without mini-batch.
-// dedupKey is a key's slot in a bundle: its buffered rows.
+// dedupKey is a key's slot in a bundle: its buffered rows are a list in
+// the bundle's arena (miniBatchDedup.arena), first to last.
 type dedupKey struct {
-	key  string
-	rows []dedupRow
+	key         string
+	first, last int32
 }
 
 // dedupRow is a buffered row with its timestamp and (rowtime) its ORDER BY
 // time, read when the row arrives (its fields are then in the cache).
 type dedupRow struct {
 	r      table.Row
+	next   int32 // the key's next buffered row in the arena (-1: none)
 	ts     int64
 	millis int64
 	nanos  uint32
@@ -54,6 +56,7 @@ type miniBatchDedup struct {
 
 	idx    map[string]int // key -> index in bundle
 	bundle []dedupKey     // keys in the order of their first row
+	arena  []dedupRow     // the bundle's buffered rows, in arrival order
 	rows   int
 	out    stream.Emitter[table.Row]
 	setKey func(string)
@@ -86,36 +89,30 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 	if !ok {
 		i = len(m.bundle)
 		m.idx[k] = i
-		if i < cap(m.bundle) {
-			m.bundle = m.bundle[:i+1]
-			m.bundle[i].key = k
-			m.bundle[i].rows = m.bundle[i].rows[:0]
-		} else {
-			m.bundle = append(m.bundle, dedupKey{key: k})
-		}
+		m.bundle = append(m.bundle, dedupKey{key: k, first: -1, last: -1})
 	}
 	b := &m.bundle[i]
 	x := m.x
 	switch {
-	case x.Proctime && !x.KeepLast && len(b.rows) > 0:
+	case x.Proctime && !x.KeepLast && b.first >= 0:
 		// Keeping the first row: the later ones never count.
-	case x.Proctime && x.KeepLast && len(b.rows) > 0:
+	case x.Proctime && x.KeepLast && b.first >= 0:
 		// Keeping the last: only the last row counts.
-		b.rows[0] = dedupRow{r: r, ts: ctx.Timestamp()}
+		m.arena[b.first] = dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
 	case x.Proctime:
-		b.rows = append(b.rows, dedupRow{r: r, ts: ctx.Timestamp()})
+		m.push(b, dedupRow{r: r, ts: ctx.Timestamp(), next: -1})
 	default:
-		d := dedupRow{r: r, ts: ctx.Timestamp()}
+		d := dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
 		d.null, d.millis, d.nanos = x.timeOf(r)
-		if n := len(b.rows); n > 0 {
-			if p := &b.rows[n-1]; !x.replaces(d.null, d.millis, d.nanos, p.null, p.millis, p.nanos) {
+		if b.last >= 0 {
+			if p := &m.arena[b.last]; !x.replaces(d.null, d.millis, d.nanos, p.null, p.millis, p.nanos) {
 				// It does not replace the key's last buffered row, so
 				// neither the row the fold will have kept by then (that
 				// one or a row after it in the ORDER BY): never kept.
 				break
 			}
 		}
-		b.rows = append(b.rows, d)
+		m.push(b, d)
 	}
 	m.rows++
 	if !m.armed {
@@ -124,6 +121,18 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 		ctx.RegisterProcessingTimeTimer(m.timerAt)
 	}
 	return nil
+}
+
+// push appends d to b's rows.
+func (m *miniBatchDedup) push(b *dedupKey, d dedupRow) {
+	j := int32(len(m.arena))
+	m.arena = append(m.arena, d)
+	if b.last >= 0 {
+		m.arena[b.last].next = j
+	} else {
+		b.first = j
+	}
+	b.last = j
 }
 
 // Full ends the bundle at its size (operator.KeyedBuffer).
@@ -151,24 +160,19 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 		return nil
 	}
 	tsOut, _ := m.out.(interface{ SetTimestamp(int64) })
-	kept := 0 // row slots kept for the next bundles: at most 2 x size
 	for i := range m.bundle {
 		b := &m.bundle[i]
 		setKey(b.key)
 		if err := m.fold(b, tsOut); err != nil {
 			return err
 		}
-		clear(b.rows) // drop the references to the rows
-		if kept+cap(b.rows) > 2*m.size {
-			// As the mini-batch aggregation's: a hot key landing in
-			// another slot each bundle would leave a size-long array in
-			// each.
-			b.rows = nil
-		} else {
-			kept += cap(b.rows)
-			b.rows = b.rows[:0]
-		}
 	}
+	clear(m.arena) // drop the references to the rows
+	if cap(m.arena) > 2*m.size {
+		m.arena = nil // a bundle ended only by watermarks grew it
+	}
+	m.arena = m.arena[:0]
+	clear(m.bundle)
 	m.bundle = m.bundle[:0]
 	clear(m.idx)
 	m.rows = 0
@@ -188,12 +192,12 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 		// The first (keep-first, when the key has no row yet) or the last
 		// row: one row is buffered.
 		if !seen || x.KeepLast {
-			keep = append(keep, len(b.rows)-1)
+			keep = append(keep, int(b.first)) // the only row
 		}
 	default:
 		has, null, ms, ns := seen, old.null, old.millis, old.nanos
-		for i := range b.rows {
-			d := &b.rows[i]
+		for i := int(b.first); i >= 0; i = int(m.arena[i].next) {
+			d := &m.arena[i]
 			if has && !x.replaces(d.null, d.millis, d.nanos, null, ms, ns) {
 				continue
 			}
@@ -215,7 +219,7 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 	}
 	// The state takes the last replacement, written before any row is
 	// emitted (an emitted row is no longer this operator's to read).
-	last := &b.rows[keep[len(keep)-1]]
+	last := &m.arena[keep[len(keep)-1]]
 	nv := dedupVal{row: &last.r}
 	if x.Proctime && !x.KeepLast {
 		nv = dedupVal{}
@@ -225,9 +229,9 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 	m.st.Set(nv)
 	has := seen
 	for j, i := range keep {
-		r := b.rows[i].r
+		r := m.arena[i].r
 		if tsOut != nil {
-			tsOut.SetTimestamp(b.rows[i].ts)
+			tsOut.SetTimestamp(m.arena[i].ts)
 		}
 		var next table.Row
 		if j+1 < len(keep) {
