@@ -167,10 +167,9 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 			return err
 		}
 	}
-	clear(m.arena) // drop the references to the rows
-	if cap(m.arena) > 2*m.size {
-		m.arena = nil // a bundle ended only by watermarks grew it
-	}
+	// Drop the references to the rows; the arena (at most size rows: a
+	// bundle ends there) is reused.
+	clear(m.arena)
 	m.arena = m.arena[:0]
 	clear(m.bundle)
 	m.bundle = m.bundle[:0]
