@@ -84,9 +84,12 @@ func perKey(lines []string) map[string][]string {
 func TestDeduplicateMatchesRankPlan(t *testing.T) {
 	for seed := range uint64(12) {
 		for _, proc := range []bool{false, true} {
-			for _, mb := range []bool{false, true} {
+			// Bundles of 7 rows, and of 64 (most of the input's rows of a
+			// key in one bundle, folded in memory: ties, out-of-order and
+			// late rows dropped on arrival when they cannot replace).
+			for _, mb := range []int{0, 7, 64} {
 				for _, par := range []int{1, 2} {
-					name := fmt.Sprintf("seed%d/proctime=%t/minibatch=%t/p%d", seed, proc, mb, par)
+					name := fmt.Sprintf("seed%d/proctime=%t/minibatch=%d/p%d", seed, proc, mb, par)
 					t.Run(name, func(t *testing.T) {
 						dedupCompare(t, seed, proc, mb, par)
 					})
@@ -96,7 +99,8 @@ func TestDeduplicateMatchesRankPlan(t *testing.T) {
 	}
 }
 
-func dedupCompare(t *testing.T, seed uint64, proc, mb bool, par int) {
+func dedupCompare(t *testing.T, seed uint64, proc bool, mbSize, par int) {
+	mb := mbSize > 0
 	rng := rand.New(rand.NewPCG(seed, 18))
 	dir := t.TempDir()
 	dedupInput(t, dir, rng, 60+rng.IntN(60))
@@ -111,7 +115,7 @@ func dedupCompare(t *testing.T, seed uint64, proc, mb bool, par int) {
 	}
 	var src strings.Builder
 	if mb {
-		src.WriteString("SET 'table.exec.mini-batch.enabled' = 'true';\nSET 'table.exec.mini-batch.allow-latency' = '1 h';\nSET 'table.exec.mini-batch.size' = '7';\n")
+		fmt.Fprintf(&src, "SET 'table.exec.mini-batch.enabled' = 'true';\nSET 'table.exec.mini-batch.allow-latency' = '1 h';\nSET 'table.exec.mini-batch.size' = '%d';\n", mbSize)
 	}
 	src.WriteString(ddl + "\n")
 	var inserts, explains []string

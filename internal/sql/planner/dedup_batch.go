@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"slices"
-
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -30,6 +28,24 @@ import (
 // Nothing buffered is in a snapshot (a barrier flushes first), so the
 // state and the UID are the per-row operator's: a savepoint restores with
 // or without mini-batch.
+// dedupKey is a key's slot in a bundle: its buffered rows are a list in
+// the bundle's arena (miniBatchDedup.arena), first to last.
+type dedupKey struct {
+	key         string
+	first, last int32
+}
+
+// dedupRow is a buffered row with its timestamp and (rowtime) its ORDER BY
+// time, read when the row arrives (its fields are then in the cache).
+type dedupRow struct {
+	r      table.Row
+	next   int32 // the key's next buffered row in the arena (-1: none)
+	ts     int64
+	millis int64
+	nanos  uint32
+	null   bool
+}
+
 type miniBatchDedup struct {
 	x       *Deduplicate
 	rc      *table.RowCodec
@@ -39,12 +55,13 @@ type miniBatchDedup struct {
 	st      *stream.ValueState[dedupVal]
 
 	idx    map[string]int // key -> index in bundle
-	bundle []mbKey        // keys in the order of their first row
-	tss    [][]int64      // per bundle slot: the timestamps of its rows
+	bundle []dedupKey     // keys in the order of their first row
+	arena  []dedupRow     // the bundle's buffered rows, in arrival order
 	rows   int
 	out    stream.Emitter[table.Row]
 	setKey func(string)
-	keep   []int // scratch: the rows of a key that replace the kept one
+	keep   []int         // scratch: the rows of a key that replace the kept one
+	slab   []table.Value // the fields of the -U copies are carved from it
 
 	armed    bool
 	timerKey string
@@ -72,29 +89,30 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 	if !ok {
 		i = len(m.bundle)
 		m.idx[k] = i
-		if i < cap(m.bundle) {
-			m.bundle = m.bundle[:i+1]
-			m.bundle[i].key = k
-			m.bundle[i].rows = m.bundle[i].rows[:0]
-		} else {
-			m.bundle = append(m.bundle, mbKey{key: k})
-		}
-		if i < len(m.tss) {
-			m.tss[i] = m.tss[i][:0]
-		} else {
-			m.tss = append(m.tss, nil)
-		}
+		m.bundle = append(m.bundle, dedupKey{key: k, first: -1, last: -1})
 	}
 	b := &m.bundle[i]
+	x := m.x
 	switch {
-	case m.x.Proctime && !m.x.KeepLast && len(b.rows) > 0:
+	case x.Proctime && !x.KeepLast && b.first >= 0:
 		// Keeping the first row: the later ones never count.
-	case m.x.Proctime && m.x.KeepLast && len(b.rows) > 0:
+	case x.Proctime && x.KeepLast && b.first >= 0:
 		// Keeping the last: only the last row counts.
-		b.rows[0], m.tss[i][0] = r, ctx.Timestamp()
+		m.arena[b.first] = dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
+	case x.Proctime:
+		m.push(b, dedupRow{r: r, ts: ctx.Timestamp(), next: -1})
 	default:
-		b.rows = append(b.rows, r)
-		m.tss[i] = append(m.tss[i], ctx.Timestamp())
+		d := dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
+		d.null, d.millis, d.nanos = x.timeOf(r)
+		if b.last >= 0 {
+			if p := &m.arena[b.last]; !x.replaces(d.null, d.millis, d.nanos, p.null, p.millis, p.nanos) {
+				// It does not replace the key's last buffered row, so
+				// neither the row the fold will have kept by then (that
+				// one or a row after it in the ORDER BY): never kept.
+				break
+			}
+		}
+		m.push(b, d)
 	}
 	m.rows++
 	if !m.armed {
@@ -103,6 +121,18 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 		ctx.RegisterProcessingTimeTimer(m.timerAt)
 	}
 	return nil
+}
+
+// push appends d to b's rows.
+func (m *miniBatchDedup) push(b *dedupKey, d dedupRow) {
+	j := int32(len(m.arena))
+	m.arena = append(m.arena, d)
+	if b.last >= 0 {
+		m.arena[b.last].next = j
+	} else {
+		b.first = j
+	}
+	b.last = j
 }
 
 // Full ends the bundle at its size (operator.KeyedBuffer).
@@ -130,24 +160,18 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 		return nil
 	}
 	tsOut, _ := m.out.(interface{ SetTimestamp(int64) })
-	kept := 0 // row slots kept for the next bundles: at most 2 x size
 	for i := range m.bundle {
 		b := &m.bundle[i]
 		setKey(b.key)
-		if err := m.fold(b, m.tss[i], tsOut); err != nil {
+		if err := m.fold(b, tsOut); err != nil {
 			return err
 		}
-		clear(b.rows) // drop the references to the rows
-		if kept+cap(b.rows) > 2*m.size {
-			// As the mini-batch aggregation's: a hot key landing in
-			// another slot each bundle would leave a size-long array in
-			// each.
-			b.rows, m.tss[i] = nil, nil
-		} else {
-			kept += cap(b.rows)
-			b.rows = b.rows[:0]
-		}
 	}
+	// Drop the references to the rows; the arena (at most size rows: a
+	// bundle ends there) is reused.
+	clear(m.arena)
+	m.arena = m.arena[:0]
+	clear(m.bundle)
 	m.bundle = m.bundle[:0]
 	clear(m.idx)
 	m.rows = 0
@@ -156,7 +180,7 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 
 // fold applies one key's rows of the bundle to its state and emits the
 // changes.
-func (m *miniBatchDedup) fold(b *mbKey, tss []int64, tsOut interface{ SetTimestamp(int64) }) error {
+func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) }) error {
 	x := m.x
 	old, seen := m.st.Get()
 	// The rows that replace the kept one, in order (each replaces the one
@@ -167,17 +191,17 @@ func (m *miniBatchDedup) fold(b *mbKey, tss []int64, tsOut interface{ SetTimesta
 		// The first (keep-first, when the key has no row yet) or the last
 		// row: one row is buffered.
 		if !seen || x.KeepLast {
-			keep = append(keep, len(b.rows)-1)
+			keep = append(keep, int(b.first)) // the only row
 		}
 	default:
 		has, null, ms, ns := seen, old.null, old.millis, old.nanos
-		for i, r := range b.rows {
-			rn, rm, rs := x.timeOf(r)
-			if has && !x.replaces(rn, rm, rs, null, ms, ns) {
+		for i := int(b.first); i >= 0; i = int(m.arena[i].next) {
+			d := &m.arena[i]
+			if has && !x.replaces(d.null, d.millis, d.nanos, null, ms, ns) {
 				continue
 			}
 			keep = append(keep, i)
-			has, null, ms, ns = true, rn, rm, rs
+			has, null, ms, ns = true, d.null, d.millis, d.nanos
 		}
 	}
 	m.keep = keep
@@ -194,25 +218,25 @@ func (m *miniBatchDedup) fold(b *mbKey, tss []int64, tsOut interface{ SetTimesta
 	}
 	// The state takes the last replacement, written before any row is
 	// emitted (an emitted row is no longer this operator's to read).
-	last := b.rows[keep[len(keep)-1]]
-	nv := dedupVal{row: &last}
+	last := &m.arena[keep[len(keep)-1]]
+	nv := dedupVal{row: &last.r}
 	if x.Proctime && !x.KeepLast {
 		nv = dedupVal{}
 	} else if !x.Proctime {
-		nv.null, nv.millis, nv.nanos = x.timeOf(last)
+		nv.null, nv.millis, nv.nanos = last.null, last.millis, last.nanos
 	}
 	m.st.Set(nv)
 	has := seen
 	for j, i := range keep {
-		r := b.rows[i]
+		r := m.arena[i].r
 		if tsOut != nil {
-			tsOut.SetTimestamp(tss[i])
+			tsOut.SetTimestamp(m.arena[i].ts)
 		}
 		var next table.Row
 		if j+1 < len(keep) {
 			// r is the -U of the next replacement: a copy, taken
 			// before r goes out.
-			next = table.Row{Kind: table.UpdateBefore, Fields: slices.Clone(r.Fields)}
+			next = table.Row{Kind: table.UpdateBefore, Fields: m.copyFields(r.Fields)}
 		}
 		if has {
 			m.out.Emit(prev)
@@ -224,4 +248,22 @@ func (m *miniBatchDedup) fold(b *mbKey, tss []int64, tsOut interface{ SetTimesta
 		prev, has = next, true
 	}
 	return nil
+}
+
+// dedupSlabRows is how many rows' fields a slab of -U copies holds: one
+// allocation for that many copies (a consumer keeping one copy keeps the
+// slab).
+const dedupSlabRows = 64
+
+// copyFields copies f into the slab (a new slab when it is full).
+func (m *miniBatchDedup) copyFields(f []table.Value) []table.Value {
+	n := len(f)
+	if cap(m.slab)-len(m.slab) < n {
+		m.slab = make([]table.Value, 0, dedupSlabRows*max(n, 1))
+	}
+	l := len(m.slab)
+	m.slab = m.slab[:l+n]
+	c := m.slab[l : l+n : l+n]
+	copy(c, f)
+	return c
 }
