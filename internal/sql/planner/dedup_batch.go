@@ -47,40 +47,28 @@ type dedupRow struct {
 }
 
 type miniBatchDedup struct {
-	x       *Deduplicate
-	rc      *table.RowCodec
-	ttl     []stream.StateOption
-	size    int
-	latency int64
-	st      *stream.ValueState[dedupVal]
+	x   *Deduplicate
+	rc  *table.RowCodec
+	ttl []stream.StateOption
+	st  *stream.ValueState[dedupVal]
+	bundleEnds
 
 	idx    map[string]int // key -> index in bundle
 	bundle []dedupKey     // keys in the order of their first row
 	arena  []dedupRow     // the bundle's buffered rows, in arrival order
-	rows   int
 	out    stream.Emitter[table.Row]
-	setKey func(string)
 	keep   []int         // scratch: the rows of a key that replace the kept one
 	slab   []table.Value // the fields of the -U copies are carved from it
-
-	armed    bool
-	timerKey string
-	timerAt  int64
 }
 
 func newMiniBatchDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) *miniBatchDedup {
-	return &miniBatchDedup{x: x, rc: rc, ttl: ttl, size: x.MiniBatch.Size,
-		latency: x.MiniBatch.Latency.Milliseconds(), idx: map[string]int{}}
+	return &miniBatchDedup{x: x, rc: rc, ttl: ttl, bundleEnds: newBundleEnds(x.MiniBatch), idx: map[string]int{}}
 }
 
 func (m *miniBatchDedup) Open(ctx *stream.OpenContext) error {
 	m.st = stream.NewValueStateCodec[dedupVal](ctx, "dedup", dedupCodec{rc: m.rc}, m.ttl...) // the per-row operator's state
 	return nil
 }
-
-// UseSetKey keeps the operator's setKey for flushes from the latency
-// timer (operator.KeySettingBuffer).
-func (m *miniBatchDedup) UseSetKey(setKey func(string)) { m.setKey = setKey }
 
 func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
 	m.out = out
@@ -115,11 +103,7 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 		m.push(b, d)
 	}
 	m.rows++
-	if !m.armed {
-		m.armed, m.timerKey = true, k
-		m.timerAt = ctx.ProcessingTime() + m.latency
-		ctx.RegisterProcessingTimeTimer(m.timerAt)
-	}
+	m.arm(ctx, k)
 	return nil
 }
 
@@ -135,15 +119,11 @@ func (m *miniBatchDedup) push(b *dedupKey, d dedupRow) {
 	b.last = j
 }
 
-// Full ends the bundle at its size (operator.KeyedBuffer).
-func (m *miniBatchDedup) Full() bool { return m.rows >= m.size }
-
 // OnTimer ends the bundle when its allowed latency passed.
 func (m *miniBatchDedup) OnTimer(ctx *stream.KeyedContext[string], t int64, _ stream.Emitter[table.Row]) error {
-	if !m.armed || t != m.timerAt || ctx.Key() != m.timerKey {
-		return nil // not the bundle's timer (none is left in a snapshot)
+	if !m.popped(ctx, t) {
+		return nil
 	}
-	m.armed = false // popped: nothing to delete
 	return m.Flush(ctx, m.setKey)
 }
 
@@ -151,11 +131,7 @@ func (m *miniBatchDedup) OnTimer(ctx *stream.KeyedContext[string], t int64, _ st
 // (operator.KeyedBuffer: a full bundle, its latency, a watermark, a
 // checkpoint barrier, the end of the input).
 func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
-	if m.armed {
-		setKey(m.timerKey)
-		ctx.DeleteProcessingTimeTimer(m.timerAt)
-		m.armed = false
-	}
+	m.disarm(ctx, setKey)
 	if m.rows == 0 {
 		return nil
 	}

@@ -114,27 +114,18 @@ type mbKey struct {
 // miniBatchGroupAgg is the mini-batch GroupAgg operator's function
 // (operator.KeyedBuffer; the state is the per-row operator's).
 type miniBatchGroupAgg struct {
-	g       *groupAccs
-	a       *accs
-	gs      *groupState // the DISTINCT views (distinctagg.go)
-	keys    []int
-	cnt     int
-	ttl     []stream.StateOption
-	size    int
-	latency int64
-	st      *stream.ValueState[[]byte]
+	g    *groupAccs
+	a    *accs
+	gs   *groupState // the DISTINCT views (distinctagg.go)
+	keys []int
+	cnt  int
+	ttl  []stream.StateOption
+	st   *stream.ValueState[[]byte]
+	bundleEnds
 
 	idx    map[string]int // key -> index in bundle
 	bundle []mbKey        // keys in the order of their first row
-	rows   int
 	out    stream.Emitter[table.Row]
-	setKey func(string)
-
-	// The processing-time timer of the bundle's allowed latency, on the
-	// key of its first row.
-	armed    bool
-	timerKey string
-	timerAt  int64
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
 
@@ -162,7 +153,7 @@ type miniBatchGroupAgg struct {
 func newMiniBatchGroupAgg(g *groupAccs, x *GroupAgg, ttl []stream.StateOption) *miniBatchGroupAgg {
 	a := g.a
 	m := &miniBatchGroupAgg{g: g, a: a, keys: x.Keys, cnt: len(a.types) - 1, ttl: ttl,
-		size: x.MiniBatch.Size, latency: x.MiniBatch.Latency.Milliseconds(), idx: map[string]int{}}
+		bundleEnds: newBundleEnds(x.MiniBatch), idx: map[string]int{}}
 	if x.In != nil && !x.In.Updating() {
 		types := make([]table.Type, len(x.In.Cols()))
 		for i, c := range x.In.Cols() {
@@ -209,10 +200,6 @@ func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
 	return nil
 }
 
-// UseSetKey keeps the operator's setKey for flushes from the latency
-// timer (operator.KeySettingBuffer).
-func (m *miniBatchGroupAgg) UseSetKey(setKey func(string)) { m.setKey = setKey }
-
 func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
 	m.out = out
 	k, ts := ctx.Key(), ctx.Timestamp()
@@ -245,23 +232,15 @@ func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r t
 	}
 	b.ts = ts
 	m.rows++
-	if !m.armed {
-		m.armed, m.timerKey = true, k
-		m.timerAt = ctx.ProcessingTime() + m.latency
-		ctx.RegisterProcessingTimeTimer(m.timerAt)
-	}
+	m.arm(ctx, k)
 	return nil
 }
 
-// Full ends the bundle at its size (operator.KeyedBuffer).
-func (m *miniBatchGroupAgg) Full() bool { return m.rows >= m.size }
-
 // OnTimer ends the bundle when its allowed latency passed.
 func (m *miniBatchGroupAgg) OnTimer(ctx *stream.KeyedContext[string], t int64, _ stream.Emitter[table.Row]) error {
-	if !m.armed || t != m.timerAt || ctx.Key() != m.timerKey {
-		return nil // not the bundle's timer (none is left in a snapshot)
+	if !m.popped(ctx, t) {
+		return nil
 	}
-	m.armed = false // popped: nothing to delete
 	return m.Flush(ctx, m.setKey)
 }
 
@@ -284,11 +263,7 @@ func (m *miniBatchGroupAgg) FlushWatermark(ctx *stream.KeyedContext[string], set
 // (operator.KeyedBuffer: a full bundle, its latency, a watermark, a
 // checkpoint barrier, the end of the input).
 func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
-	if m.armed {
-		setKey(m.timerKey)
-		ctx.DeleteProcessingTimeTimer(m.timerAt)
-		m.armed = false
-	}
+	m.disarm(ctx, setKey)
 	if m.rows == 0 {
 		return nil
 	}
@@ -471,4 +446,60 @@ func (m *miniBatchGroupAgg) resultRow(dst []table.Value, kv []table.Value, acc t
 		dst[nk+i] = v
 	}
 	return dst, nil
+}
+
+// bundleEnds is what ends a mini-batch bundle, shared by the mini-batch
+// operators (the GROUP BY's and the Deduplicate's): its size in rows
+// (Full), and its allowed latency, a processing-time timer on the key of
+// its first row; the operator's setKey serves flushes from that timer
+// (operator.KeySettingBuffer).
+type bundleEnds struct {
+	size    int
+	latency int64
+	rows    int // the rows of the bundle so far
+	setKey  func(string)
+
+	armed    bool
+	timerKey string
+	timerAt  int64
+}
+
+func newBundleEnds(mb miniBatch) bundleEnds {
+	return bundleEnds{size: mb.Size, latency: mb.Latency.Milliseconds()}
+}
+
+// UseSetKey keeps the operator's setKey for flushes from the latency
+// timer (operator.KeySettingBuffer).
+func (e *bundleEnds) UseSetKey(setKey func(string)) { e.setKey = setKey }
+
+// Full ends the bundle at its size (operator.KeyedBuffer).
+func (e *bundleEnds) Full() bool { return e.rows >= e.size }
+
+// arm starts the latency timer at the bundle's first row (key k).
+func (e *bundleEnds) arm(ctx *stream.KeyedContext[string], k string) {
+	if !e.armed {
+		e.armed, e.timerKey = true, k
+		e.timerAt = ctx.ProcessingTime() + e.latency
+		ctx.RegisterProcessingTimeTimer(e.timerAt)
+	}
+}
+
+// popped reports whether the timer at t is the bundle's latency timer,
+// then no longer armed (popped: nothing to delete). Another is not the
+// bundle's (none is left in a snapshot).
+func (e *bundleEnds) popped(ctx *stream.KeyedContext[string], t int64) bool {
+	if !e.armed || t != e.timerAt || ctx.Key() != e.timerKey {
+		return false
+	}
+	e.armed = false
+	return true
+}
+
+// disarm deletes the latency timer when a flush ends the bundle first.
+func (e *bundleEnds) disarm(ctx *stream.KeyedContext[string], setKey func(string)) {
+	if e.armed {
+		setKey(e.timerKey)
+		ctx.DeleteProcessingTimeTimer(e.timerAt)
+		e.armed = false
+	}
 }
