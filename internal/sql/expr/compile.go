@@ -475,7 +475,7 @@ func (c *compiler) compileIn(e *In) (node, error) {
 	}
 	not := e.Not
 	if lx, ok := lowerOf(e.X); ok && all && !x.constant {
-		p, err := fastLowerIn(lx, lowerConsts(e.List, list), not, c.compile)
+		p, err := c.fastLowerIn(lx, lowerConsts(e.List, list), not)
 		if err != nil {
 			return node{}, err
 		}
@@ -757,7 +757,7 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 	if e.Name == "=" && len(args) == 2 && !o.UserDefined {
 		for j := range 2 {
 			if x, ok := lowerOf(e.Args[j]); ok {
-				p, err := fastLowerIn(x, lowerConsts(e.Args[1-j:2-j], args[1-j:2-j]), false, c.compile)
+				p, err := c.fastLowerIn(x, lowerConsts(e.Args[1-j:2-j], args[1-j:2-j]), false)
 				if err != nil {
 					return node{}, err
 				}
