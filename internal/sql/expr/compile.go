@@ -72,10 +72,21 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
-	return compilePredicate(e, func(e Expr) (Program, error) { return Compile(e, opts...) })
+	env := &Env{Loc: time.UTC}
+	for _, o := range opts {
+		o(env)
+	}
+	if env.Loc == nil {
+		env.Loc = time.UTC
+	}
+	return compilePredicate(e, &compiler{env: env})
 }
 
-func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *table.Row) (bool, error), error) {
+func compilePredicate(e Expr, c *compiler) (func(row *table.Row) (bool, error), error) {
+	compile := func(e Expr) (Program, error) {
+		n, err := c.compile(e)
+		return n.p, err
+	}
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
@@ -97,7 +108,7 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 			ps := make([]func(*table.Row) (bool, error), len(args))
 			for i, a := range args {
 				var err error
-				if ps[i], err = compilePredicate(a, compile); err != nil {
+				if ps[i], err = compilePredicate(a, c); err != nil {
 					return nil, err
 				}
 			}
@@ -118,6 +129,24 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 				}
 				return false, nil
 			}, nil
+		}
+	case *In:
+		// LOWER(x) [NOT] IN ('k1', ...) of a shared match: its index
+		// read as the filter's answer, no BOOLEAN built.
+		if lx, ok := lowerOf(x.X); ok && c.sh != nil {
+			if ks, ok := lowerLiterals(x.List); ok {
+				f, ok, err := c.sh.lowerSite(c, lx, ks)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					not := x.Not
+					return func(row *table.Row) (bool, error) {
+						i, null, err := f(row)
+						return err == nil && !null && (i >= 0) != not, err
+					}, nil
+				}
+			}
 		}
 	case *IsNull:
 		p, err := compile(x.X)
@@ -808,6 +837,34 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 				return table.Null, err
 			}
 			v, err := g(x, y)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
+		}
+	case f.Arg0 != nil && len(args) > 0:
+		// As Lazy's evaluation (an argument's error wrapped by ret, a
+		// NULL first argument NULL), without its programs: a column is
+		// read in place.
+		g, a := f.Arg0, args[0].p
+		col := -1
+		if x, ok := e.Args[0].(*Column); ok && !args[0].constant {
+			col = x.Index
+		}
+		p = func(r *table.Row) (table.Value, error) {
+			var x table.Value
+			if col >= 0 && col < len(r.Fields) {
+				x = r.Fields[col]
+			} else {
+				var err error
+				if x, err = a(r); err != nil {
+					return ret(x, err)
+				}
+			}
+			if x.IsNull() {
+				return table.Null, nil
+			}
+			v, err := g(x)
 			if err != nil {
 				return ret(v, err)
 			}

@@ -130,7 +130,7 @@ func (s *Shared) Compile(e Expr) (Program, error) {
 
 // CompilePredicate is [CompilePredicate] through s.
 func (s *Shared) CompilePredicate(e Expr) (func(row *table.Row) (bool, error), error) {
-	return compilePredicate(e, s.Compile)
+	return compilePredicate(e, &s.c)
 }
 
 func (s *Shared) countIn(e Expr) {
