@@ -842,34 +842,6 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 			}
 			return v, nil
 		}
-	case f.Arg0 != nil && len(args) > 0:
-		// As Lazy's evaluation (an argument's error wrapped by ret, a
-		// NULL first argument NULL), without its programs: a column is
-		// read in place.
-		g, a := f.Arg0, args[0].p
-		col := -1
-		if x, ok := e.Args[0].(*Column); ok && !args[0].constant {
-			col = x.Index
-		}
-		p = func(r *table.Row) (table.Value, error) {
-			var x table.Value
-			if col >= 0 && col < len(r.Fields) {
-				x = r.Fields[col]
-			} else {
-				var err error
-				if x, err = a(r); err != nil {
-					return ret(x, err)
-				}
-			}
-			if x.IsNull() {
-				return table.Null, nil
-			}
-			v, err := g(x)
-			if err != nil {
-				return ret(v, err)
-			}
-			return v, nil
-		}
 	case f.Lazy != nil:
 		g := f.Lazy
 		ps := make([]Program, len(args))

@@ -73,12 +73,6 @@ type Func struct {
 	// evaluates some only when needed, as JSON_VALUE's DEFAULT ... ON
 	// EMPTY).
 	Lazy func(r *table.Row, args []Program) (table.Value, error)
-	// Arg0, when set beside Lazy, is the function of the first argument
-	// alone, the others being constants: a NULL first argument gives NULL
-	// without a call (REGEXP_EXTRACT of a constant pattern and index).
-	// The compiled call then evaluates the first argument itself (a
-	// column read in place), not through Lazy's programs.
-	Arg0 func(a table.Value) (table.Value, error)
 }
 
 // Registry maps upper-case function names to their overloads. It is safe

@@ -671,21 +671,18 @@ func registerStrings(r *Registry) {
 				}
 				idx = v.AsInt()
 			}
-			arg0 := func(x table.Value) (table.Value, error) {
+			return Func{Lazy: func(r *table.Row, ps []Program) (table.Value, error) {
+				x, err := ps[0](r)
+				if err != nil || x.IsNull() {
+					return table.Null, err
+				}
 				s := x.AsString()
 				lo, hi, ok := f.Group(s, int(idx))
 				if !ok {
 					return table.Null, nil
 				}
 				return table.Str(s[lo:hi]), nil
-			}
-			return Func{Lazy: func(r *table.Row, ps []Program) (table.Value, error) {
-				x, err := ps[0](r)
-				if err != nil || x.IsNull() {
-					return table.Null, err
-				}
-				return arg0(x)
-			}, Arg0: arg0}, nil
+			}}, nil
 		}
 	general:
 		re := regexArg(b, 1)
