@@ -72,10 +72,21 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
-	return compilePredicate(e, func(e Expr) (Program, error) { return Compile(e, opts...) })
+	env := &Env{Loc: time.UTC}
+	for _, o := range opts {
+		o(env)
+	}
+	if env.Loc == nil {
+		env.Loc = time.UTC
+	}
+	return compilePredicate(e, &compiler{env: env})
 }
 
-func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *table.Row) (bool, error), error) {
+func compilePredicate(e Expr, c *compiler) (func(row *table.Row) (bool, error), error) {
+	compile := func(e Expr) (Program, error) {
+		n, err := c.compile(e)
+		return n.p, err
+	}
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
@@ -97,7 +108,7 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 			ps := make([]func(*table.Row) (bool, error), len(args))
 			for i, a := range args {
 				var err error
-				if ps[i], err = compilePredicate(a, compile); err != nil {
+				if ps[i], err = compilePredicate(a, c); err != nil {
 					return nil, err
 				}
 			}
@@ -118,6 +129,24 @@ func compilePredicate(e Expr, compile func(Expr) (Program, error)) (func(row *ta
 				}
 				return false, nil
 			}, nil
+		}
+	case *In:
+		// LOWER(x) [NOT] IN ('k1', ...) of a shared match: its index
+		// read as the filter's answer, no BOOLEAN built.
+		if lx, ok := lowerOf(x.X); ok && c.sh != nil {
+			if ks, ok := lowerLiterals(x.List); ok {
+				f, ok, err := c.sh.lowerSite(c, lx, ks)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					not := x.Not
+					return func(row *table.Row) (bool, error) {
+						i, null, err := f(row)
+						return err == nil && !null && (i >= 0) != not, err
+					}, nil
+				}
+			}
 		}
 	case *IsNull:
 		p, err := compile(x.X)
@@ -482,7 +511,7 @@ func (c *compiler) compileIn(e *In) (node, error) {
 	}
 	not := e.Not
 	if lx, ok := lowerOf(e.X); ok && all && !x.constant {
-		p, err := fastLowerIn(lx, lowerConsts(e.List, list), not, c.compile)
+		p, err := c.fastLowerIn(lx, lowerConsts(e.List, list), not)
 		if err != nil {
 			return node{}, err
 		}
@@ -764,7 +793,7 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 	if e.Name == "=" && len(args) == 2 && !o.UserDefined {
 		for j := range 2 {
 			if x, ok := lowerOf(e.Args[j]); ok {
-				p, err := fastLowerIn(x, lowerConsts(e.Args[1-j:2-j], args[1-j:2-j]), false, c.compile)
+				p, err := c.fastLowerIn(x, lowerConsts(e.Args[1-j:2-j], args[1-j:2-j]), false)
 				if err != nil {
 					return node{}, err
 				}

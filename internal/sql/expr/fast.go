@@ -584,15 +584,48 @@ func lowerConsts(es []Expr, ns []node) []string {
 	return ks
 }
 
+// lowerLiterals returns the texts of VARCHAR literals (ok false when one
+// is not, or is NULL).
+func lowerLiterals(es []Expr) ([]string, bool) {
+	ks := make([]string, len(es))
+	for i, e := range es {
+		l, ok := e.(*Literal)
+		if !ok || l.V.IsNull() || l.V.Kind() != table.KindString {
+			return nil, false
+		}
+		if t := l.Type(); !t.IsString() || t.Root() == table.RootChar {
+			return nil, false
+		}
+		ks[i] = l.V.AsString()
+	}
+	return ks, true
+}
+
 // fastLowerIn is the evaluator of LOWER(x) = 'k' (either side) and of
 // LOWER(x) [NOT] IN ('k1', ...) of VARCHARs (Nexmark q21's CASE and
 // filter): x is compared with each constant without lower-casing an ASCII
-// x into a new string. xp compiles x. Nil when e is not of that shape.
-func fastLowerIn(x Expr, ks []string, not bool, compile func(Expr) (node, error)) (Program, error) {
+// x into a new string; compiled through a Shared, sites of one x share
+// the match (lowerGroup). Nil when e is not of that shape.
+func (c *compiler) fastLowerIn(x Expr, ks []string, not bool) (Program, error) {
 	if ks == nil {
 		return nil, nil
 	}
-	xn, err := compile(x)
+	if c.sh != nil {
+		f, ok, err := c.sh.lowerSite(c, x, ks)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return func(r *table.Row) (table.Value, error) {
+				i, null, err := f(r)
+				if err != nil || null {
+					return table.Null, err
+				}
+				return table.Bool((i >= 0) != not), nil
+			}, nil
+		}
+	}
+	xn, err := c.compile(x)
 	if err != nil || xn.constant {
 		return nil, err
 	}
@@ -645,33 +678,31 @@ next:
 // a NULL x takes the ELSE, an error of x is raised as the first condition
 // would. Nil when e is not of that shape.
 func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
-	var x Expr
-	key := ""
-	ks := make([]string, len(e.Whens))
-	for i, w := range e.Whens {
-		eq, ok := w.Cond.(*Call)
-		if !ok || eq.Name != "=" || len(eq.Args) != 2 || eq.Overload == nil || eq.Overload.UserDefined {
-			return nil, nil
+	x, ks, ok := lowerCaseShape(e)
+	if !ok {
+		return nil, nil
+	}
+	branches := make([]Program, len(thens)+1)
+	for i, t := range thens {
+		branches[i] = t.p
+	}
+	branches[len(thens)] = els.p
+	if c.sh != nil {
+		f, ok, err := c.sh.lowerSite(c, x, ks)
+		if err != nil {
+			return nil, err
 		}
-		found := false
-		for j := range 2 {
-			lx, ok := lowerOf(eq.Args[j])
-			lit, isLit := eq.Args[1-j].(*Literal)
-			if !ok || !isLit || lit.V.IsNull() || lit.V.Kind() != table.KindString {
-				continue
-			}
-			if t := lit.Type(); !t.IsString() || t.Root() == table.RootChar {
-				continue
-			}
-			k := argKey(lx)
-			if k == "" || (key != "" && k != key) {
-				return nil, nil
-			}
-			x, key, ks[i], found = lx, k, lit.V.AsString(), true
-			break
-		}
-		if !found {
-			return nil, nil
+		if ok {
+			return func(r *table.Row) (table.Value, error) {
+				i, _, err := f(r)
+				if err != nil {
+					return table.Null, err
+				}
+				if i < 0 {
+					i = len(ks) // NULL or no match: the ELSE
+				}
+				return branches[i](r)
+			}, nil
 		}
 	}
 	xn, err := c.compile(x)
@@ -679,11 +710,6 @@ func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
 		return nil, err
 	}
 	xp := xn.p
-	branches := make([]Program, len(thens)+1)
-	for i, t := range thens {
-		branches[i] = t.p
-	}
-	branches[len(thens)] = els.p
 	return func(r *table.Row) (table.Value, error) {
 		v, err := xp(r)
 		if err != nil {
@@ -697,4 +723,40 @@ func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
 		}
 		return branches[b](r)
 	}, nil
+}
+
+// lowerCaseShape reports whether every condition of e is LOWER(x) = 'k'
+// (either side) of one VARCHAR x with a VARCHAR literal k: x and the ks in
+// order.
+func lowerCaseShape(e *Case) (Expr, []string, bool) {
+	var x Expr
+	key := ""
+	ks := make([]string, len(e.Whens))
+	for i, w := range e.Whens {
+		eq, ok := w.Cond.(*Call)
+		if !ok || eq.Name != "=" || len(eq.Args) != 2 || eq.Overload == nil || eq.Overload.UserDefined {
+			return nil, nil, false
+		}
+		found := false
+		for j := range 2 {
+			lx, ok := lowerOf(eq.Args[j])
+			if !ok {
+				continue
+			}
+			k1, ok := lowerLiterals(eq.Args[1-j : 2-j])
+			if !ok {
+				continue
+			}
+			k := argKey(lx)
+			if k == "" || (key != "" && k != key) {
+				return nil, nil, false
+			}
+			x, key, ks[i], found = lx, k, k1[0], true
+			break
+		}
+		if !found {
+			return nil, nil, false
+		}
+	}
+	return x, ks, x != nil
 }

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ type Shared struct {
 	count  map[string]int
 	cells  map[string]*memoCell
 	splits map[string]*splitGroup
+	lowers map[string]*lowerGroup
 }
 
 type memoCell struct {
@@ -56,6 +58,24 @@ type splitGroup struct {
 	at    []int // field i is s[at[2i]:at[2i+1]]
 }
 
+// lowerGroup is the shared match of one VARCHAR x against constants,
+// case-insensitively: the sites LOWER(x) = 'k', LOWER(x) [NOT] IN ('k1',
+// ...) and CASE WHEN LOWER(x) = 'k1' ... (Nexmark q21's filter and
+// channel ids) of one x. The first site a row reaches evaluates x and
+// finds which of the union of their constants strings.ToLower(x) equals
+// (lowerIndex: the constants are distinct, so at most one); each site maps
+// that to its own first equal constant.
+type lowerGroup struct {
+	ks    []string // the union of the sites' constants, distinct
+	sites int
+	x     *node // x compiled, when a site was
+	col   int   // x's column index when x is a column, else -1
+	gen   uint64
+	err   error
+	null  bool
+	u     int // the index in ks of strings.ToLower(x), -1 when none
+}
+
 // NewShared prepares the compilation of es (every expression the row
 // function will compile through it).
 func NewShared(es []Expr, opts ...Option) *Shared {
@@ -66,7 +86,7 @@ func NewShared(es []Expr, opts ...Option) *Shared {
 	if env.Loc == nil {
 		env.Loc = time.UTC
 	}
-	s := &Shared{gen: 1, count: map[string]int{}, cells: map[string]*memoCell{}, splits: map[string]*splitGroup{}}
+	s := &Shared{gen: 1, count: map[string]int{}, cells: map[string]*memoCell{}, splits: map[string]*splitGroup{}, lowers: map[string]*lowerGroup{}}
 	s.c = compiler{env: env, sh: s}
 	for _, e := range es {
 		s.countIn(e)
@@ -84,6 +104,11 @@ func (s *Shared) Needed() bool {
 	}
 	for _, g := range s.splits {
 		if g.calls > 1 {
+			return true
+		}
+	}
+	for _, g := range s.lowers {
+		if g.sites > 1 {
 			return true
 		}
 	}
@@ -105,7 +130,7 @@ func (s *Shared) Compile(e Expr) (Program, error) {
 
 // CompilePredicate is [CompilePredicate] through s.
 func (s *Shared) CompilePredicate(e Expr) (func(row *table.Row) (bool, error), error) {
-	return compilePredicate(e, s.Compile)
+	return compilePredicate(e, &s.c)
 }
 
 func (s *Shared) countIn(e Expr) {
@@ -123,12 +148,25 @@ func (s *Shared) countIn(e Expr) {
 			g.calls++
 			g.max = max(g.max, i)
 		}
+		if e.Name == "=" && len(e.Args) == 2 && e.Overload != nil && !e.Overload.UserDefined {
+			for j := range 2 {
+				if x, ok := lowerOf(e.Args[j]); ok {
+					if k, ok := lowerLiterals(e.Args[1-j : 2-j]); ok {
+						s.addLower(x, k)
+						break
+					}
+				}
+			}
+		}
 		for _, a := range e.Args {
 			s.countIn(a)
 		}
 	case *Cast:
 		s.countIn(e.X)
 	case *Case:
+		if x, ks, ok := lowerCaseShape(e); ok {
+			s.addLower(x, ks)
+		}
 		for _, w := range e.Whens {
 			s.countIn(w.Cond)
 			s.countIn(w.Then)
@@ -149,6 +187,11 @@ func (s *Shared) countIn(e Expr) {
 			s.countIn(a)
 		}
 	case *In:
+		if x, ok := lowerOf(e.X); ok {
+			if ks, ok := lowerLiterals(e.List); ok {
+				s.addLower(x, ks)
+			}
+		}
 		s.countIn(e.X)
 		for _, a := range e.List {
 			s.countIn(a)
@@ -350,4 +393,93 @@ func argKey(e Expr) string {
 		return memoKey(e)
 	}
 	return ""
+}
+
+// addLower counts a site matching LOWER(x) against ks in x's group.
+func (s *Shared) addLower(x Expr, ks []string) {
+	k := argKey(x)
+	if k == "" {
+		return
+	}
+	g := s.lowers[k]
+	if g == nil {
+		g = &lowerGroup{col: -1}
+		s.lowers[k] = g
+	}
+	g.sites++
+	for _, c := range ks {
+		if !slices.Contains(g.ks, c) {
+			g.ks = append(g.ks, c)
+		}
+	}
+}
+
+// lowerSite returns the evaluator of the site of x with constants ks
+// (which are in x's group): it gives for the row the index of the first
+// constant of ks that strings.ToLower(x) equals, -1 when none; null when x
+// is NULL; x's error. ok is false when x has no group of several sites
+// (the site then evaluates on its own).
+func (s *Shared) lowerSite(c *compiler, x Expr, ks []string) (f func(r *table.Row) (i int, null bool, err error), ok bool, err error) {
+	k := argKey(x)
+	if k == "" {
+		return nil, false, nil
+	}
+	g := s.lowers[k]
+	if g == nil || g.sites < 2 {
+		return nil, false, nil
+	}
+	m := make([]int, len(g.ks)) // group index -> the site's
+	for u, gk := range g.ks {
+		m[u] = slices.Index(ks, gk)
+	}
+	for _, c := range ks {
+		if !slices.Contains(g.ks, c) {
+			return nil, false, nil // not counted (not expected)
+		}
+	}
+	if g.x == nil {
+		xn, err := c.compile(x)
+		if err != nil {
+			return nil, true, err
+		}
+		if xn.constant {
+			return nil, false, nil
+		}
+		g.x = &xn
+		if col, isCol := x.(*Column); isCol && col.Index >= 0 {
+			g.col = col.Index
+		}
+	}
+	return func(r *table.Row) (int, bool, error) {
+		if g.gen != s.gen {
+			g.eval(r, s.gen)
+		}
+		if g.err != nil || g.null {
+			return -1, g.null, g.err
+		}
+		if g.u < 0 {
+			return -1, false, nil
+		}
+		return m[g.u], false, nil
+	}, true, nil
+}
+
+// eval evaluates x for the row and matches it.
+func (g *lowerGroup) eval(r *table.Row, gen uint64) {
+	var v table.Value
+	var err error
+	if g.col >= 0 && g.col < len(r.Fields) {
+		v = r.Fields[g.col]
+	} else {
+		v, err = g.x.p(r) // the generic path's error
+	}
+	g.gen, g.err, g.null, g.u = gen, err, false, -1
+	if err != nil {
+		return
+	}
+	if v.IsNull() {
+		g.null = true
+		return
+	}
+	g.u = lowerIndex(v.AsString(), g.ks)
 }

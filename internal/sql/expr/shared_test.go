@@ -394,3 +394,107 @@ func TestPredicateMatchesValue(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedLowerGroup: the sites matching LOWER(x) against constants
+// (IN, NOT IN, = either side, a CASE of them) of one x share the match
+// (lowerGroup) and give, for every row, Compile's values and errors:
+// constant sets that overlap and repeat, constants no lower-cased text
+// equals, non-ASCII and invalid UTF-8 x (the Kelvin sign lowers to 'k'),
+// NULL x, and an x that fails (its error raised by every site a row
+// reaches, and only by those), in any order and subset per row.
+func TestSharedLowerGroup(t *testing.T) {
+	ch := ColumnRef(0, "ch", table.StringType())
+	n := ColumnRef(1, "n", table.StringType())
+	xe := cast(cast(n, table.IntType()), table.StringType()) // fails for an n that is not a number
+	lower := func(x Expr) Expr { return call("LOWER", x) }
+	strs := func(ks ...string) []Expr {
+		var es []Expr
+		for _, k := range ks {
+			es = append(es, s(k))
+		}
+		return es
+	}
+	lowerCaseOf := func(x Expr, els Expr, ks ...string) Expr {
+		var whens []When
+		for j, k := range ks {
+			cond := call("=", lower(x), s(k))
+			if j%2 == 1 {
+				cond = call("=", s(k), lower(x))
+			}
+			whens = append(whens, When{Cond: cond, Then: s(fmt.Sprint(j))})
+		}
+		return must(NewCase(whens, els))
+	}
+	filters := []Expr{
+		must(NewOr(must(NewIn(lower(ch), strs("apple", "google", "kiwi"), false)), call("=", lower(xe), s("12")))),
+		must(NewIn(lower(ch), strs("ä", "é", "apple"), true)),
+	}
+	exprs := []Expr{
+		must(NewIn(lower(ch), strs("apple", "google", "kiwi"), false)),
+		must(NewIn(lower(ch), strs("ä", "é", "apple"), true)),
+		call("=", s("google"), lower(ch)),
+		call("=", lower(ch), s("Upper")),
+		lowerCaseOf(ch, cast(call("+", cast(n, table.IntType()), i(1)), table.StringType()), "google", "é", "google", "kiwi", "ä"),
+		lowerCaseOf(ch, ch, "apple"),
+		lowerCaseOf(xe, ch, "12", "-3", "12"),
+		must(NewIn(lower(xe), strs("12", "x"), false)),
+		call("=", lower(xe), s("-3")),
+	}
+	sh := NewShared(append(append([]Expr(nil), filters...), exprs...))
+	var gotPred, wantPred []func(*table.Row) (bool, error)
+	var got, want []Program
+	for _, f := range filters {
+		gotPred = append(gotPred, must2(sh.CompilePredicate(f)))
+		wantPred = append(wantPred, must2(CompilePredicate(f)))
+	}
+	for _, e := range exprs {
+		got = append(got, must2(sh.Compile(e)))
+		want = append(want, must2(Compile(e)))
+	}
+	for _, x := range []Expr{ch, xe} {
+		if g := sh.lowers[argKey(x)]; g == nil || g.x == nil {
+			t.Fatalf("the sites of %v share no match", x)
+		}
+	}
+	chs := []table.Value{table.Null, table.Str("Apple"), table.Str("APPLE"), table.Str("apple"), table.Str("GOOGLE"),
+		table.Str("\u212Aiwi"), table.Str("KIWI"), table.Str("Ä"), table.Str("ä"), table.Str("É"), table.Str("\xff"),
+		table.Str(""), table.Str("upper"), table.Str("Upper"), table.Str("channel-12"), table.Str("apples")}
+	ns := []table.Value{table.Null, table.Str("12"), table.Str("-3"), table.Str("x"), table.Str("")}
+	rnd := rand.New(rand.NewPCG(7, 8))
+	row := new(table.Row)
+	errs, nulls := 0, 0
+	for range 6000 {
+		r := table.NewRow(chs[rnd.IntN(len(chs))], ns[rnd.IntN(len(ns))])
+		*row = r
+		sh.Next()
+		skip := rnd.IntN(3) == 0
+		for _, j := range rnd.Perm(len(exprs) + len(filters)) {
+			if skip && rnd.IntN(2) == 0 {
+				continue
+			}
+			if j >= len(exprs) {
+				j -= len(exprs)
+				a, errA := gotPred[j](row)
+				b, errB := wantPred[j](&r)
+				if a != b || fmt.Sprint(errA) != fmt.Sprint(errB) {
+					t.Fatalf("filter %v over %v: %v, %v; want %v, %v", filters[j], r.Fields, a, errA, b, errB)
+				}
+				continue
+			}
+			a, errA := got[j](row)
+			b, errB := want[j](&r)
+			if !a.Equal(b) || a.IsNull() != b.IsNull() || fmt.Sprint(errA) != fmt.Sprint(errB) {
+				t.Fatalf("%v over %v: %v, %v; want %v, %v", exprs[j], r.Fields, a, errA, b, errB)
+			}
+			if errB != nil {
+				errs++
+			}
+			if b.IsNull() {
+				nulls++
+			}
+		}
+	}
+	if errs == 0 || nulls == 0 {
+		t.Fatalf("the rows raised %d errors and gave %d NULLs: the test does not reach those cases", errs, nulls)
+	}
+}
