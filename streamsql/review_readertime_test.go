@@ -25,9 +25,9 @@ func TestReviewReaderTimeVariants(t *testing.T) {
             ELSE bid.dateTime
         END`
 	for _, c := range []struct {
-		name    string
-		repl    [][2]string
-		trunc   int64 // the rowtime truncated to this many ms
+		name  string
+		repl  [][2]string
+		trunc int64 // the rowtime truncated to this many ms
 	}{
 		{name: "orig"},
 		{name: "simple-case", repl: [][2]string{{orig, "CASE event_type WHEN 0 THEN person.dateTime WHEN 1 THEN auction.dateTime ELSE bid.dateTime END"}}},
