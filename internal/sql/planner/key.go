@@ -2,9 +2,6 @@ package planner
 
 import (
 	"encoding/binary"
-	"hash/maphash"
-	"slices"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -53,76 +50,12 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 		}
 		return string(b)
 	}
-	ts := true
 	for _, k := range kinds {
-		ts = ts && k == table.KindTimestamp
-	}
-	if ts {
-		return lastKeyOf(keys, enc)
-	}
-	if len(keys) == 2 && slices.Contains(kinds, table.KindInt) && !slices.Contains(kinds, table.KindTimestamp) {
-		return cachedKeyOf(keys, kinds, enc)
-	}
-	return enc
-}
-
-// cachedKey is one remembered key of cachedKeyOf: the key columns'
-// values (an integer's payload in ns, a string in ss), which of them
-// are NULL, and the key.
-type cachedKey struct {
-	ns    [2]int64
-	ss    [2]string
-	nulls uint8
-	s     string
-}
-
-// cachedKeySeed seeds the string hash of cachedKeyOf's slots.
-var cachedKeySeed = maphash.MakeSeed()
-
-// cachedKeyOf is fastKeyOf for two key columns, an integer and an
-// integer or a string (GROUP BY auction, DATE_FORMAT(dateTime, ...) and
-// the like; not two strings, as q16's channel and day, whose misses, a
-// hash, a copy and an allocation more, cost more than its hits save): it remembers recent keys in a direct-mapped cache of
-// intKeyCache slots (the slot is a hash of the values), so a key seen
-// shortly before costs no encoding and no allocation; a miss costs the
-// encoder's allocation and the entry's. The function may be called from
-// several subtasks at once: an entry is an immutable cachedKey behind an
-// atomic pointer, replaced whole on a miss.
-func cachedKeyOf(keys []int, kinds []table.Kind, enc func(table.Row) string) func(table.Row) string {
-	cache := new([intKeyCache]atomic.Pointer[cachedKey])
-	return func(r table.Row) string {
-		var ns [2]int64
-		var ss [2]string
-		var nulls uint8
-		h := uint64(0)
-		for i, c := range keys {
-			v := r.Fields[c]
-			switch {
-			case v.IsNull():
-				nulls |= 1 << i
-			case v.Kind() != kinds[i]:
-				return enc(r) // enc falls back to slow
-			case kinds[i] == table.KindString:
-				ss[i] = v.AsString()
-				h = h*31 + maphash.String(cachedKeySeed, ss[i])
-			default:
-				ns[i] = v.AsInt()
-				h = h*31 + uint64(ns[i])
-			}
+		if k != table.KindTimestamp {
+			return enc
 		}
-		e := &cache[((h+uint64(nulls))*0x9e3779b97f4a7c15)>>(64-intKeyBits)]
-		if k := e.Load(); k != nil && k.nulls == nulls && k.ns == ns && k.ss == ss {
-			return k.s
-		}
-		k := &cachedKey{ns: ns, nulls: nulls, s: enc(r)}
-		for i, x := range ss {
-			if x != "" {
-				k.ss[i] = strings.Clone(x) // the row's may share a reused buffer
-			}
-		}
-		e.Store(k)
-		return k.s
 	}
+	return lastKeyOf(keys, enc)
 }
 
 // lastKey is the key lastKeyOf returned last: the timestamps' payloads,
