@@ -100,33 +100,8 @@ func TestSharedMatchesCompile(t *testing.T) {
 	for _, r := range sharedRows(rnd, 4000) {
 		*row = r
 		sh.Next()
-		order := rnd.Perm(len(exprs) + len(filters))
 		skip := rnd.IntN(3) == 0 // a row that evaluates about half of them
-		for _, j := range order {
-			if skip && rnd.IntN(2) == 0 {
-				continue
-			}
-			if j >= len(exprs) {
-				j -= len(exprs)
-				a, errA := gotPred[j](row)
-				b, errB := wantPred[j](&r)
-				if a != b || fmt.Sprint(errA) != fmt.Sprint(errB) {
-					t.Fatalf("filter %v over %v: %v, %v; want %v, %v", filters[j], r.Fields, a, errA, b, errB)
-				}
-				continue
-			}
-			a, errA := got[j](row)
-			b, errB := want[j](&r)
-			if !a.Equal(b) || a.IsNull() != b.IsNull() || fmt.Sprint(errA) != fmt.Sprint(errB) {
-				t.Fatalf("%v over %v: %v, %v; want %v, %v", exprs[j], r.Fields, a, errA, b, errB)
-			}
-			if errB != nil {
-				errs++
-			}
-			if b.IsNull() {
-				nulls++
-			}
-		}
+		sharedProgs{exprs, filters, got, want, gotPred, wantPred}.check(t, rnd, row, r, func() bool { return skip && rnd.IntN(2) == 0 }, &errs, &nulls)
 	}
 	if errs == 0 || nulls == 0 {
 		t.Fatalf("the rows raised %d errors and gave %d NULLs: the test does not reach those cases", errs, nulls)
@@ -468,33 +443,51 @@ func TestSharedLowerGroup(t *testing.T) {
 		*row = r
 		sh.Next()
 		skip := rnd.IntN(3) == 0
-		for _, j := range rnd.Perm(len(exprs) + len(filters)) {
-			if skip && rnd.IntN(2) == 0 {
-				continue
-			}
-			if j >= len(exprs) {
-				j -= len(exprs)
-				a, errA := gotPred[j](row)
-				b, errB := wantPred[j](&r)
-				if a != b || fmt.Sprint(errA) != fmt.Sprint(errB) {
-					t.Fatalf("filter %v over %v: %v, %v; want %v, %v", filters[j], r.Fields, a, errA, b, errB)
-				}
-				continue
-			}
-			a, errA := got[j](row)
-			b, errB := want[j](&r)
-			if !a.Equal(b) || a.IsNull() != b.IsNull() || fmt.Sprint(errA) != fmt.Sprint(errB) {
-				t.Fatalf("%v over %v: %v, %v; want %v, %v", exprs[j], r.Fields, a, errA, b, errB)
-			}
-			if errB != nil {
-				errs++
-			}
-			if b.IsNull() {
-				nulls++
-			}
-		}
+		sharedProgs{exprs, filters, got, want, gotPred, wantPred}.check(t, rnd, row, r, func() bool { return skip && rnd.IntN(2) == 0 }, &errs, &nulls)
 	}
 	if errs == 0 || nulls == 0 {
 		t.Fatalf("the rows raised %d errors and gave %d NULLs: the test does not reach those cases", errs, nulls)
+	}
+}
+
+// sharedProgs are one Calc's expressions and filters compiled through a
+// Shared (got, gotP) and each on its own (want, wantP).
+type sharedProgs struct {
+	exprs, filters []Expr
+	got, want      []Program
+	gotP, wantP    []func(*table.Row) (bool, error)
+}
+
+// check evaluates the programs over row r, the shared ones through row
+// (which holds r; Shared.Next already called), in a random order, each
+// skipped when skip says so, and fails t where a shared program's value,
+// NULL-ness or error text differs from its own. errs and nulls, when not
+// nil, count the errors and NULLs of the expressions.
+func (p sharedProgs) check(t *testing.T, rnd *rand.Rand, row *table.Row, r table.Row, skip func() bool, errs, nulls *int) {
+	t.Helper()
+	for _, j := range rnd.Perm(len(p.exprs) + len(p.filters)) {
+		if skip() {
+			continue
+		}
+		if j >= len(p.exprs) {
+			j -= len(p.exprs)
+			a, errA := p.gotP[j](row)
+			b, errB := p.wantP[j](&r)
+			if a != b || fmt.Sprint(errA) != fmt.Sprint(errB) {
+				t.Fatalf("filter %v over %v: %v, %v; want %v, %v", p.filters[j], r.Fields, a, errA, b, errB)
+			}
+			continue
+		}
+		a, errA := p.got[j](row)
+		b, errB := p.want[j](&r)
+		if !a.Equal(b) || a.IsNull() != b.IsNull() || fmt.Sprint(errA) != fmt.Sprint(errB) {
+			t.Fatalf("%v over %v: %v, %v; want %v, %v", p.exprs[j], r.Fields, a, errA, b, errB)
+		}
+		if errs != nil && errB != nil {
+			*errs++
+		}
+		if nulls != nil && b.IsNull() {
+			*nulls++
+		}
 	}
 }
