@@ -187,7 +187,7 @@ func NewListStateCodec[T any](ctx *OpenContext, name string, c codec.Codec[T], o
 
 // NewMapState creates a map state named name.
 func NewMapState[K comparable, V any](ctx *OpenContext, name string, opts ...StateOption) *MapState[K, V] {
-	return operator.NewMapState(ctx.KC, name, codec.For[K](), codec.For[V](), applyOpts(opts).ttl)
+	return NewMapStateCodec(ctx, name, codec.For[K](), codec.For[V](), opts...)
 }
 
 // NewMapStateCodec creates a map state named name whose map keys kc and

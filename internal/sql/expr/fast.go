@@ -546,28 +546,6 @@ func lowerOf(e Expr) (Expr, bool) {
 	return c.Args[0], true
 }
 
-// lowerEquals is strings.ToLower(s) == k without converting an ASCII s.
-func lowerEquals(s, k string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.ToLower(s) == k
-		}
-	}
-	if len(s) != len(k) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != k[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // lowerConsts returns the texts of VARCHAR constants (nil when one is
 // not, or is NULL).
 func lowerConsts(es []Expr, ns []node) []string {
