@@ -192,6 +192,23 @@ func (s *groupState) apply(acc, r table.Row, retract bool) error {
 	return nil
 }
 
+// addFast adds row r to plain call j (whose FILTER passed) in acc, the
+// accumulator row's fields, through its expr.FastAdd; false when it has
+// none (or no add1 at all: a layout built by hand).
+func (g *groupAccs) addFast(j int, acc []table.Value, r table.Row) bool {
+	if j >= len(g.add1) || g.add1[j] == nil {
+		return false
+	}
+	add := g.add1[j]
+	i, a := g.plain[j], g.a
+	var x table.Value
+	if args := a.aggs[i].Args; len(args) == 1 {
+		x = r.Fields[args[0]]
+	}
+	add(acc[a.off[i]:a.off[i+1]], x)
+	return true
+}
+
 // applyPlain is apply of the calls without a view.
 func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
 	a := s.g.a
@@ -200,12 +217,7 @@ func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
 		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
 			continue
 		}
-		if !retract && j < len(s.g.add1) && s.g.add1[j] != nil {
-			var x table.Value
-			if len(c.Args) == 1 {
-				x = r.Fields[c.Args[0]]
-			}
-			s.g.add1[j](acc.Fields[a.off[i]:a.off[i+1]], x)
+		if !retract && s.g.addFast(j, acc.Fields, r) {
 			continue
 		}
 		s.args = s.args[:0]

@@ -411,15 +411,9 @@ func (m *miniBatchGroupAgg) preAdd(b *mbKey, i int, fresh bool, r table.Row) {
 	}
 	acc := m.slab[i*w : (i+1)*w]
 	for j, ci := range m.g.plain {
-		c := a.aggs[ci]
-		if c.Filter >= 0 && !r.Fields[c.Filter].AsBool() {
-			continue
+		if f := a.aggs[ci].Filter; f < 0 || r.Fields[f].AsBool() {
+			m.g.addFast(j, acc, r) // preAggOK: every call has one
 		}
-		var x table.Value
-		if len(c.Args) == 1 {
-			x = r.Fields[c.Args[0]]
-		}
-		m.g.add1[j](acc[a.off[ci]:a.off[ci+1]], x)
 	}
 	kv := acc[len(a.types):]
 	for j, k := range m.keys {
