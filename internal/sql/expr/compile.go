@@ -48,9 +48,8 @@ func (e *EvalError) Unwrap() error { return e.Err }
 // ErrDivideByZero is the cause of a division or MOD by zero.
 var ErrDivideByZero = errors.New("division by zero")
 
-// Compile compiles e into a Program. Constant subexpressions are evaluated
-// once here.
-func Compile(e Expr, opts ...Option) (Program, error) {
+// newEnv is the environment opts set, over UTC.
+func newEnv(opts []Option) *Env {
 	env := &Env{Loc: time.UTC}
 	for _, o := range opts {
 		o(env)
@@ -58,6 +57,13 @@ func Compile(e Expr, opts ...Option) (Program, error) {
 	if env.Loc == nil {
 		env.Loc = time.UTC
 	}
+	return env
+}
+
+// Compile compiles e into a Program. Constant subexpressions are evaluated
+// once here.
+func Compile(e Expr, opts ...Option) (Program, error) {
+	env := newEnv(opts)
 	c := &compiler{env: env}
 	n, err := c.compile(e)
 	if err != nil {
@@ -72,13 +78,7 @@ func CompilePredicate(e Expr, opts ...Option) (func(row *table.Row) (bool, error
 	if err := requireBool(e, "a predicate"); err != nil {
 		return nil, err
 	}
-	env := &Env{Loc: time.UTC}
-	for _, o := range opts {
-		o(env)
-	}
-	if env.Loc == nil {
-		env.Loc = time.UTC
-	}
+	env := newEnv(opts)
 	return compilePredicate(e, &compiler{env: env})
 }
 

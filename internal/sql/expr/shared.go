@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/stromio/strom/table"
 )
@@ -79,13 +78,7 @@ type lowerGroup struct {
 // NewShared prepares the compilation of es (every expression the row
 // function will compile through it).
 func NewShared(es []Expr, opts ...Option) *Shared {
-	env := &Env{Loc: time.UTC}
-	for _, o := range opts {
-		o(env)
-	}
-	if env.Loc == nil {
-		env.Loc = time.UTC
-	}
+	env := newEnv(opts)
 	s := &Shared{gen: 1, count: map[string]int{}, cells: map[string]*memoCell{}, splits: map[string]*splitGroup{}, lowers: map[string]*lowerGroup{}}
 	s.c = compiler{env: env, sh: s}
 	for _, e := range es {
