@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -395,12 +396,9 @@ func (x *Deduplicate) before(aNull bool, am int64, an uint32, bNull bool, bm int
 	case bNull:
 		return !x.NullsFirst
 	}
-	c := 0
-	switch {
-	case am < bm || am == bm && an < bn:
-		c = -1
-	case am > bm || an > bn:
-		c = 1
+	c := cmp.Compare(am, bm)
+	if c == 0 {
+		c = cmp.Compare(an, bn)
 	}
 	if x.KeepLast { // DESC
 		c = -c
