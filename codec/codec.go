@@ -27,8 +27,19 @@ type Codec[T any] interface {
 	Decode(src []byte) (T, error)
 }
 
-// ErrShort is returned when the input is too short for the value.
-var ErrShort = errors.New("codec: input too short")
+// ErrShort is returned when the input is too short for the value. It
+// reports itself as a decode failure (DecodeFailure), which the runtime
+// reads to explain a failure on restored state.
+var ErrShort error = decodeError("codec: input too short")
+
+// decodeError is a sentinel error of a codec: bytes that do not decode as
+// the value's layout says.
+type decodeError string
+
+func (e decodeError) Error() string { return string(e) }
+
+// DecodeFailure marks the error as bytes that do not decode as expected.
+func (decodeError) DecodeFailure() bool { return true }
 
 // For returns a codec for T: a fixed binary layout for the basic kinds
 // (integers, floats, bool, string, []byte) and JSON for everything else.

@@ -2,7 +2,6 @@ package table
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -44,8 +43,20 @@ const RowCodecVersion = 1
 // maxDecimalBytes bounds the magnitude of an encoded big decimal.
 const maxDecimalBytes = 64
 
-// ErrCorrupt is wrapped by every decoding error of RowCodec.Decode.
-var ErrCorrupt = errors.New("table: corrupt row encoding")
+// ErrCorrupt is wrapped by every decoding error of RowCodec.Decode. It
+// reports itself as a decode failure (DecodeFailure), which the runtime
+// reads to explain a failure on restored state.
+var ErrCorrupt error = decodeError("table: corrupt row encoding")
+
+// decodeError is a sentinel error of a decoder: bytes that do not decode
+// as the schema says.
+type decodeError string
+
+func (e decodeError) Error() string { return string(e) }
+
+// DecodeFailure marks the error as bytes that do not decode as expected
+// (internal/base.IsDecodeFailure).
+func (decodeError) DecodeFailure() bool { return true }
 
 // RowCodec encodes and decodes rows of one schema. It is immutable and safe
 // for concurrent use. Its Append and Decode methods make it a

@@ -68,3 +68,29 @@ func PanicError(v any) error {
 	}
 	return fmt.Errorf("panic: %v", v)
 }
+
+// IsDecodeFailure reports whether err wraps a decoder's error for bytes
+// that do not decode as expected: an error with a DecodeFailure method
+// returning true (table.ErrCorrupt, codec.ErrShort).
+func IsDecodeFailure(err error) bool {
+	var d interface{ DecodeFailure() bool }
+	return errors.As(err, &d) && d.DecodeFailure()
+}
+
+// RestoredStateError is the failure of a job that restored state and then
+// could not decode state bytes: checkpoint and savepoint files are
+// checksummed, so such bytes were almost always written by a different
+// job (a changed query, or strom's plan of it) under the same operator UID.
+type RestoredStateError struct {
+	From  string // what the job restored: "savepoint DIR (checkpoint N)" or "checkpoint N"
+	Cause error
+}
+
+func (e *RestoredStateError) Error() string {
+	return fmt.Sprintf("%s\n  the job restored its state from %s, and its files are checksummed: state that does not decode was written by a different job "+
+		"under the same operator UID (a changed query or program, or strom's plan of it); restore it with the job that wrote it, "+
+		"or start this job without that state (without --from-savepoint, or with a new --checkpoint-dir: the state is then lost)",
+		TrimPrefix(e.Cause.Error()), e.From)
+}
+
+func (e *RestoredStateError) Unwrap() error { return e.Cause }

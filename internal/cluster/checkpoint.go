@@ -316,6 +316,10 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		}
 	}
 	if r := opts.Restore; r != nil {
+		j.restored = fmt.Sprintf("checkpoint %d", r.ID)
+		if restoreFrom != opts.Storage && opts.FromSavepoint != "" {
+			j.restored = fmt.Sprintf("savepoint %s (checkpoint %d)", opts.FromSavepoint, r.ID)
+		}
 		if r.MaxParallelism != jg.MaxParallelism {
 			return nil, fmt.Errorf("checkpoint %d was taken with max parallelism %d, the job has %d: key groups would not match; "+
 				"run with the same max parallelism", r.ID, r.MaxParallelism, jg.MaxParallelism)

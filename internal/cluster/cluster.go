@@ -58,6 +58,9 @@ type Job struct {
 	mu     sync.Mutex
 	err    error
 	done   chan struct{}
+	// restored says what the job restored its state from ("" : nothing);
+	// a decode failure then becomes a RestoredStateError (fail).
+	restored string
 }
 
 // Start builds and starts the job; it returns once every subtask runs.
@@ -197,6 +200,9 @@ func findIn(list *[]task.InEdge, e *plan.Edge) *task.InEdge {
 // fail records the first real error and tears the job down. Every failure
 // that is not a mere consequence of the cancellation goes into the log.
 func (j *Job) fail(err error) {
+	if j.restored != "" && base.IsDecodeFailure(err) {
+		err = &base.RestoredStateError{From: j.restored, Cause: err}
+	}
 	if !isCancel(err) {
 		j.log.add(exceptionOf(j.clock.Now(), err, j.jg))
 	}
