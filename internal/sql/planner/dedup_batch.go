@@ -57,8 +57,7 @@ type miniBatchDedup struct {
 	bundle []dedupKey     // keys in the order of their first row
 	arena  []dedupRow     // the bundle's buffered rows, in arrival order
 	out    stream.Emitter[table.Row]
-	keep   []int         // scratch: the rows of a key that replace the kept one
-	slab   []table.Value // the fields of the -U copies are carved from it
+	keep   []int // scratch: the rows of a key that replace the kept one
 }
 
 func newMiniBatchDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) *miniBatchDedup {
@@ -210,9 +209,13 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 		}
 		var next table.Row
 		if j+1 < len(keep) {
-			// r is the -U of the next replacement: a copy, taken
-			// before r goes out.
-			next = table.Row{Kind: table.UpdateBefore, Fields: m.copyFields(r.Fields)}
+			// r is the -U of the next replacement: the same fields,
+			// emitted twice. No consumer writes them: a Deduplicate
+			// forwards its input's rows, so freshRows is false of it and
+			// no Calc over it writes in place (calc.go's row ownership;
+			// TestDedupRowsNotFresh), and no other operator writes into
+			// a row it receives.
+			next = table.Row{Kind: table.UpdateBefore, Fields: r.Fields}
 		}
 		if has {
 			m.out.Emit(prev)
@@ -224,22 +227,4 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 		prev, has = next, true
 	}
 	return nil
-}
-
-// dedupSlabRows is how many rows' fields a slab of -U copies holds: one
-// allocation for that many copies (a consumer keeping one copy keeps the
-// slab).
-const dedupSlabRows = 64
-
-// copyFields copies f into the slab (a new slab when it is full).
-func (m *miniBatchDedup) copyFields(f []table.Value) []table.Value {
-	n := len(f)
-	if cap(m.slab)-len(m.slab) < n {
-		m.slab = make([]table.Value, 0, dedupSlabRows*max(n, 1))
-	}
-	l := len(m.slab)
-	m.slab = m.slab[:l+n]
-	c := m.slab[l : l+n : l+n]
-	copy(c, f)
-	return c
 }
