@@ -435,14 +435,18 @@ func (tr *translator) dedup(x *Deduplicate) (stream.Stream[table.Row], error) {
 	if err != nil {
 		return zero, err
 	}
-	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		if x.MiniBatch.on() {
-			return newMiniBatchDedup(x, rc, ttl) // dedup_batch.go
-		}
-		return perRowDedup(x, rc, ttl)
-	}
 	// The UID is the same with and without mini-batch: the state is.
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("deduplicate").UID(tr.uid(ttlUIDKind(x.uidKind(), ttl))), nil
+	uid := tr.uid(ttlUIDKind(x.uidKind(), ttl))
+	if x.MiniBatch.on() {
+		// The bundle holds copies of its rows and emits them
+		// (dedup_batch.go): the input's memory may be reused.
+		return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return newMiniBatchDedup(x, rc, ttl)
+		}).Name("deduplicate").UID(uid), nil
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return perRowDedup(x, rc, ttl)
+	}).Name("deduplicate").UID(uid), nil
 }
 
 // perRowDedup is the Deduplicate operator's function without mini-batch:
