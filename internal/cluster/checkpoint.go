@@ -324,9 +324,13 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 			return nil, fmt.Errorf("checkpoint %d was taken with max parallelism %d, the job has %d: key groups would not match; "+
 				"run with the same max parallelism", r.ID, r.MaxParallelism, jg.MaxParallelism)
 		}
+		// An operator the job no longer has is refused only when the
+		// checkpoint holds state of it: a stateless one (a Calc a newer
+		// planner fuses away) has none to lose, as in Flink ("Skipping
+		// empty savepoint state for operator").
 		var unknown []string
 		for _, op := range r.Operators {
-			if _, ok := c.parallel[op.UID]; !ok {
+			if _, ok := c.parallel[op.UID]; !ok && hasState(op) {
 				unknown = append(unknown, op.UID)
 			}
 		}
@@ -1179,3 +1183,17 @@ func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.M
 // isEmpty: the storage has no complete checkpoint at all (as opposed to
 // only corrupt ones).
 func isEmpty(err error) bool { return !errors.Is(err, checkpoint.ErrCorrupt) }
+
+// hasState reports whether op holds any state: a keyed file or a non-empty
+// blob of a subtask.
+func hasState(op checkpoint.OperatorState) bool {
+	if len(op.Keyed) > 0 {
+		return true
+	}
+	for _, b := range op.Subtasks {
+		if len(b) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -120,7 +120,9 @@ func (p *Planner) dedupRanks(root Node) error {
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok {
-			if d := dedupCalc(c, parents); d != nil {
+			if d := dedupCalc(c, parents); d == nil {
+				topNTrim(c, parents) // topn_trim.go
+			} else {
 				if d.MiniBatch, err = p.miniBatch(); err != nil { // groupagg_batch.go
 					err = fmt.Errorf("the deduplication partitioned by %s: %w", keysText(d.In, d.Keys), err)
 				}
@@ -271,7 +273,12 @@ func dedupTrim(d *Deduplicate, mid *Calc, parents map[Node]int) {
 
 // rankBoundTrue reports whether conjunct e is `rn <= n` (n >= 1), `rn < n`
 // (n >= 2) or `rn = 1` on a row-number column: true of row number 1.
-func rankBoundTrue(e expr.Expr, isRank map[int]bool) bool {
+func rankBoundTrue(e expr.Expr, isRank map[int]bool) bool { return rankBoundHolds(e, isRank, 1) }
+
+// rankBoundHolds reports whether conjunct e is `rn <= m` (m >= top), `rn <
+// m` (m > top) or `rn = 1` (top 1) on a row-number column: true of every
+// row number 1..top.
+func rankBoundHolds(e expr.Expr, isRank map[int]bool, top int64) bool {
 	c, ok := e.(*expr.Call)
 	if !ok || len(c.Args) != 2 {
 		return false
@@ -291,11 +298,11 @@ func rankBoundTrue(e expr.Expr, isRank map[int]bool) bool {
 	n := lit.V.AsInt()
 	switch c.Name {
 	case "<=":
-		return n >= 1
+		return n >= top
 	case "<":
-		return n >= 2
+		return n > top
 	case "=":
-		return n == 1
+		return n == 1 && top == 1
 	}
 	return false
 }
@@ -435,14 +442,18 @@ func (tr *translator) dedup(x *Deduplicate) (stream.Stream[table.Row], error) {
 	if err != nil {
 		return zero, err
 	}
-	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		if x.MiniBatch.on() {
-			return newMiniBatchDedup(x, rc, ttl) // dedup_batch.go
-		}
-		return perRowDedup(x, rc, ttl)
-	}
 	// The UID is the same with and without mini-batch: the state is.
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("deduplicate").UID(tr.uid(ttlUIDKind(x.uidKind(), ttl))), nil
+	uid := tr.uid(ttlUIDKind(x.uidKind(), ttl))
+	if x.MiniBatch.on() {
+		// The bundle holds copies of its rows and emits them
+		// (dedup_batch.go): the input's memory may be reused.
+		return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return newMiniBatchDedup(x, rc, ttl)
+		}).Name("deduplicate").UID(uid), nil
+	}
+	return stream.KeyedProcess(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return perRowDedup(x, rc, ttl)
+	}).Name("deduplicate").UID(uid), nil
 }
 
 // perRowDedup is the Deduplicate operator's function without mini-batch:

@@ -28,6 +28,14 @@ import (
 // Nothing buffered is in a snapshot (a barrier flushes first), so the
 // state and the UID are the per-row operator's: a savepoint restores with
 // or without mini-batch.
+//
+// A row buffered is a copy of the input row's fields (carved from chunks
+// of the bundle, reused by the next bundle when the operators after this
+// one are done with a row when Emit returns), taken when it arrives, while
+// its fields are in the cache; the rows emitted are those copies. The
+// operator is then a stream.KeyedProcessCopying: the source before it may
+// build its next rows in the memory of the last (the Nexmark reader does),
+// instead of allocating every row.
 // dedupKey is a key's slot in a bundle: its buffered rows are a list in
 // the bundle's arena (miniBatchDedup.arena), first to last.
 type dedupKey struct {
@@ -57,8 +65,37 @@ type miniBatchDedup struct {
 	bundle []dedupKey     // keys in the order of their first row
 	arena  []dedupRow     // the bundle's buffered rows, in arrival order
 	out    stream.Emitter[table.Row]
-	keep   []int         // scratch: the rows of a key that replace the kept one
-	slab   []table.Value // the fields of the -U copies are carved from it
+	keep   []int // scratch: the rows of a key that replace the kept one
+	// The copies of the buffered rows' fields: chunks[:used] hold this
+	// bundle's, chunks[used:] are free (reuse: once this bundle ends).
+	chunks [][]table.Value
+	used   int
+	free   []table.Value // the rest of chunks[used-1]
+	// reuse: 0 not known yet, 1 the chunks serve the next bundle
+	// (stream.EmitterReleases), -1 a bundle's chunks are left to the rows
+	// emitted.
+	reuse int8
+}
+
+// dedupChunkRows is how many rows' fields a chunk holds.
+const dedupChunkRows = 256
+
+// copyRow copies r's fields into the bundle's chunks.
+func (m *miniBatchDedup) copyRow(r table.Row) table.Row {
+	n := len(r.Fields)
+	if len(m.free) < n {
+		if m.used < len(m.chunks) {
+			m.free = m.chunks[m.used]
+		} else {
+			m.free = make([]table.Value, dedupChunkRows*max(n, 1))
+			m.chunks = append(m.chunks, m.free)
+		}
+		m.used++
+	}
+	c := m.free[:n:n]
+	m.free = m.free[n:]
+	copy(c, r.Fields)
+	return table.Row{Kind: r.Kind, Fields: c}
 }
 
 func newMiniBatchDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) *miniBatchDedup {
@@ -85,12 +122,15 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 	case x.Proctime && !x.KeepLast && b.first >= 0:
 		// Keeping the first row: the later ones never count.
 	case x.Proctime && x.KeepLast && b.first >= 0:
-		// Keeping the last: only the last row counts.
-		m.arena[b.first] = dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
+		// Keeping the last: only the last row counts (into the copy of
+		// the one before: the same width).
+		d := &m.arena[b.first]
+		copy(d.r.Fields, r.Fields)
+		d.ts = ctx.Timestamp()
 	case x.Proctime:
-		m.push(b, dedupRow{r: r, ts: ctx.Timestamp(), next: -1})
+		m.push(b, dedupRow{r: m.copyRow(r), ts: ctx.Timestamp(), next: -1})
 	default:
-		d := dedupRow{r: r, ts: ctx.Timestamp(), next: -1}
+		d := dedupRow{ts: ctx.Timestamp(), next: -1}
 		d.null, d.millis, d.nanos = x.timeOf(r)
 		if b.last >= 0 {
 			if p := &m.arena[b.last]; !x.replaces(d.null, d.millis, d.nanos, p.null, p.millis, p.nanos) {
@@ -100,6 +140,7 @@ func (m *miniBatchDedup) ProcessElement(ctx *stream.KeyedContext[string], r tabl
 				break
 			}
 		}
+		d.r = m.copyRow(r)
 		m.push(b, d)
 	}
 	m.rows++
@@ -144,9 +185,22 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 		}
 	}
 	// Drop the references to the rows; the arena (at most size rows: a
-	// bundle ends there) is reused.
+	// bundle ends there) is reused, and so are the chunks when what
+	// follows is done with the rows emitted. Stale fields in reused chunks
+	// keep at most a bundle's values alive.
 	clear(m.arena)
 	m.arena = m.arena[:0]
+	if m.reuse == 0 {
+		m.reuse = -1
+		if stream.EmitterReleases(m.out) {
+			m.reuse = 1
+		}
+	}
+	if m.reuse < 0 {
+		clear(m.chunks)
+		m.chunks = m.chunks[:0]
+	}
+	m.used, m.free = 0, nil
 	clear(m.bundle)
 	m.bundle = m.bundle[:0]
 	clear(m.idx)
@@ -210,9 +264,13 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 		}
 		var next table.Row
 		if j+1 < len(keep) {
-			// r is the -U of the next replacement: a copy, taken
-			// before r goes out.
-			next = table.Row{Kind: table.UpdateBefore, Fields: m.copyFields(r.Fields)}
+			// r is the -U of the next replacement: the same fields,
+			// emitted twice. No consumer writes them: a Deduplicate
+			// forwards its input's rows, so freshRows is false of it and
+			// no Calc over it writes in place (calc.go's row ownership;
+			// TestDedupRowsNotFresh), and no other operator writes into
+			// a row it receives.
+			next = table.Row{Kind: table.UpdateBefore, Fields: r.Fields}
 		}
 		if has {
 			m.out.Emit(prev)
@@ -224,22 +282,4 @@ func (m *miniBatchDedup) fold(b *dedupKey, tsOut interface{ SetTimestamp(int64) 
 		prev, has = next, true
 	}
 	return nil
-}
-
-// dedupSlabRows is how many rows' fields a slab of -U copies holds: one
-// allocation for that many copies (a consumer keeping one copy keeps the
-// slab).
-const dedupSlabRows = 64
-
-// copyFields copies f into the slab (a new slab when it is full).
-func (m *miniBatchDedup) copyFields(f []table.Value) []table.Value {
-	n := len(f)
-	if cap(m.slab)-len(m.slab) < n {
-		m.slab = make([]table.Value, 0, dedupSlabRows*max(n, 1))
-	}
-	l := len(m.slab)
-	m.slab = m.slab[:l+n]
-	c := m.slab[l : l+n : l+n]
-	copy(c, f)
-	return c
 }

@@ -86,3 +86,14 @@ func TestDedupOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDedupRowsNotFresh: the mini-batch Deduplicate emits a row replaced
+// within a bundle as its +U and again, the same fields, as the next
+// replacement's -U (dedup_batch.go's fold). That holds only while no
+// consumer writes its rows in place: a Calc does so only over an operator
+// that freshRows names, which a Deduplicate must not be.
+func TestDedupRowsNotFresh(t *testing.T) {
+	if freshRows(&Deduplicate{}) {
+		t.Fatal("freshRows(Deduplicate): a Calc over it would write into rows the fold emits twice")
+	}
+}

@@ -91,7 +91,14 @@ type TopN struct {
 	// none), taken from the window_end column at bind time: the input the
 	// TopN reads is a projection whose columns are not window columns.
 	Zone *windowZone
-	cols []Col
+	// Stored, when not nil (an append-only ROW_NUMBER Top-N whose input
+	// topNTrim trimmed), is the layout of the rows the state keeps: column
+	// i of a stored row is input column Stored[i] (the input's columns,
+	// then repeats of some), of type stored[i]. The output is the input's
+	// columns and the row number either way.
+	Stored []int
+	stored []Col
+	cols   []Col
 }
 
 func (n *TopN) Cols() []Col    { return n.cols }
@@ -483,6 +490,16 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	}
 	keyFn, _ := keyOf(x.In, x.Partition)
 	rc := rowCodecOf(x.In)
+	if x.Stored != nil {
+		if x.In.Updating() || x.Func != RowNumber {
+			return zero, errors.New("planner: a trimmed Top-N input is only planned for the append-only ROW_NUMBER")
+		}
+		types := make([]table.Type, len(x.stored))
+		for i, c := range x.stored {
+			types[i] = c.Type
+		}
+		rc = table.NewRowCodecTypes(types...)
+	}
 	withRank := func(r table.Row, rank int64, kind table.RowKind) table.Row {
 		f := make([]table.Value, 0, len(r.Fields)+1)
 		f = append(append(f, r.Fields...), table.Int(rank))

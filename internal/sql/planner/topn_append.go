@@ -243,8 +243,17 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 	if int64(cnt) > x.N {
 		cnt = int(x.N)
 	}
-	// The candidate's fields are the caller's: keep a copy.
-	nr := table.Row{Fields: slices.Clone(r.Fields)}
+	// The candidate's fields are the caller's: keep a copy, in the
+	// stored layout (TopN.Stored: the input's columns, then repeats).
+	var nr table.Row
+	if x.Stored == nil {
+		nr.Fields = slices.Clone(r.Fields)
+	} else {
+		nr.Fields = make([]table.Value, len(x.Stored))
+		for i, k := range x.Stored {
+			nr.Fields[i] = r.Fields[k]
+		}
+	}
 	if f.reuse == 0 {
 		f.reuse = -1
 		if stream.EmitterReleases(out) {
@@ -318,8 +327,9 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 	return nil
 }
 
-// emit emits r with its rank: in outBuf when the operators after this one
-// are done with it when Emit returns, else in the next w values of block.
+// emit emits r (a stored row: its first w-1 fields are the input's
+// columns) with its rank: in outBuf when the operators after this one are
+// done with it when Emit returns, else in the next w values of block.
 func (f *appendOnlyRowNumber) emit(out stream.Emitter[table.Row], r table.Row, rank int64, kind table.RowKind, w int) {
 	var fs []table.Value
 	if f.reuse > 0 {
@@ -327,7 +337,7 @@ func (f *appendOnlyRowNumber) emit(out stream.Emitter[table.Row], r table.Row, r
 	} else {
 		fs, f.block = f.block[:0:w], f.block[w:]
 	}
-	fs = append(append(fs, r.Fields...), table.Int(rank))
+	fs = append(append(fs, r.Fields[:w-1]...), table.Int(rank))
 	if f.reuse > 0 {
 		f.outBuf = fs
 	}
