@@ -125,7 +125,11 @@ type miniBatchGroupAgg struct {
 
 	idx    map[string]int // key -> index in bundle
 	bundle []mbKey        // keys in the order of their first row
-	out    stream.Emitter[table.Row]
+	// arena: the copies of the rows the bundle keeps (not pre-aggregated):
+	// the operator keeps no input row (stream.KeyedProcessCopying), so
+	// the operators before it may reuse their rows' memory.
+	arena rowArena
+	out   stream.Emitter[table.Row]
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
 
@@ -228,7 +232,7 @@ func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r t
 	if m.preagg {
 		m.preAdd(b, i, !ok, r)
 	} else {
-		b.rows = append(b.rows, r)
+		b.rows = append(b.rows, table.Row{Kind: r.Kind, Fields: m.arena.clone(r.Fields)})
 	}
 	b.ts = ts
 	m.rows++
@@ -293,6 +297,7 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 	m.bundle = m.bundle[:0]
 	clear(m.slab) // drop the references to the values
 	m.slab = m.slab[:0]
+	m.arena.reset()
 	clear(m.idx)
 	m.rows = 0
 	return nil
@@ -496,4 +501,46 @@ func (e *bundleEnds) disarm(ctx *stream.KeyedContext[string], setKey func(string
 		ctx.DeleteProcessingTimeTimer(e.timerAt)
 		e.armed = false
 	}
+}
+
+// rowArena holds copies of rows' fields in chunks that are reused from
+// one bundle to the next: one allocation per chunk, not per row, and
+// none once the chunks are as large as a bundle needs.
+type rowArena struct {
+	chunks [][]table.Value
+	cur    int // the chunk being filled
+	off    int // its values used
+}
+
+// arenaChunk is the values of a chunk (at least the row's).
+const arenaChunk = 16 << 10
+
+// clone copies fs into the arena; the copy is valid until reset.
+func (a *rowArena) clone(fs []table.Value) []table.Value {
+	n := len(fs)
+	for {
+		if a.cur < len(a.chunks) {
+			if c := a.chunks[a.cur]; a.off+n <= len(c) {
+				dst := c[a.off : a.off+n : a.off+n]
+				a.off += n
+				copy(dst, fs)
+				return dst
+			}
+			a.cur++
+			a.off = 0
+			continue
+		}
+		a.chunks = append(a.chunks, make([]table.Value, max(arenaChunk, n)))
+	}
+}
+
+// reset drops the copies (and the references their values hold).
+func (a *rowArena) reset() {
+	for i := 0; i < a.cur && i < len(a.chunks); i++ {
+		clear(a.chunks[i])
+	}
+	if a.cur < len(a.chunks) {
+		clear(a.chunks[a.cur][:a.off])
+	}
+	a.cur, a.off = 0, 0
 }
