@@ -35,8 +35,78 @@ type groupAccs struct {
 	plain []int // the calls without a view
 	// add1: per call of plain, its Add of one row without the args
 	// slice (expr.FastAdd), or nil.
-	add1  []func(acc []table.Value, x table.Value)
+	add1 []func(acc []table.Value, x table.Value)
+	// ops: per call of plain, its add of one inserted row with what it
+	// looks up per row taken out once (plainOps).
+	ops   []preOp
 	views []*distinctView
+}
+
+// preOp is the add of one row to one plain call's accumulator (the
+// mini-batch's pre-aggregation, applyPlain): groupAccs.addFast with the
+// call's FILTER, argument and accumulator range looked up once, and
+// COUNT(*) in line.
+type preOp struct {
+	call   int  // the index of the call in a.aggs
+	filter int  // the FILTER column, or -1
+	arg    int  // the argument column, or -1 (none)
+	lo, hi int  // the accumulator's values
+	count  bool // COUNT(*): the first value plus one (expr.FastCount)
+	// add is the call's FastAdd, nil when it has none (Add with the
+	// arguments then).
+	add func(acc []table.Value, x table.Value)
+}
+
+// plainOps is ops of g's plain calls.
+func (g *groupAccs) plainOps() []preOp {
+	a := g.a
+	ops := make([]preOp, 0, len(g.plain))
+	for j, ci := range g.plain {
+		c := a.aggs[ci]
+		op := preOp{call: ci, filter: c.Filter, arg: -1, lo: a.off[ci], hi: a.off[ci+1]}
+		if len(c.Args) == 1 {
+			op.arg = c.Args[0]
+		}
+		if j < len(g.add1) {
+			op.add = g.add1[j]
+		}
+		op.count = op.add != nil && expr.FastCount(c.F, len(c.Args))
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// addOps adds the inserted row fs to the plain calls' accumulators acc
+// through ops: those with a FastAdd (or COUNT(*)) in line, the others
+// through Add.
+func (g *groupAccs) addOps(ops []preOp, acc, fs []table.Value, args []table.Value) ([]table.Value, error) {
+	for k := range ops {
+		op := &ops[k]
+		if op.filter >= 0 && !fs[op.filter].AsBool() {
+			continue
+		}
+		if op.count {
+			acc[op.lo] = table.Int(acc[op.lo].AsInt() + 1)
+			continue
+		}
+		if op.add != nil {
+			var x table.Value
+			if op.arg >= 0 {
+				x = fs[op.arg]
+			}
+			op.add(acc[op.lo:op.hi], x)
+			continue
+		}
+		c := &g.a.aggs[op.call]
+		args = args[:0]
+		for _, k := range c.Args {
+			args = append(args, fs[k])
+		}
+		if err := c.F.Add(acc[op.lo:op.hi], args); err != nil {
+			return args, fmt.Errorf("%s: %w", c.Text, err)
+		}
+	}
+	return args, nil
 }
 
 // distinctView is the state of the distinct values of one argument column.
@@ -118,6 +188,7 @@ func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
 		}
 	}
 	g.a = newAccs(calls, extra...)
+	g.ops = g.plainOps()
 	return g
 }
 
@@ -211,6 +282,11 @@ func (g *groupAccs) addFast(j int, acc []table.Value, r table.Row) bool {
 
 // applyPlain is apply of the calls without a view.
 func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
+	if !retract && len(s.g.ops) == len(s.g.plain) {
+		var err error
+		s.args, err = s.g.addOps(s.g.ops, acc.Fields, r.Fields, s.args)
+		return err
+	}
 	a := s.g.a
 	for j, i := range s.g.plain {
 		c := a.aggs[i]

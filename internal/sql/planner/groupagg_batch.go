@@ -145,7 +145,7 @@ type miniBatchGroupAgg struct {
 	preagg bool
 	slab   []table.Value
 	w      int
-	ops    []preOp // the calls' adds, flattened (setPreAgg)
+	ops    []preOp // the calls' adds (groupAccs.ops)
 
 	// fold's buffers: the decoded and the encoded accumulators, and the
 	// output rows not emitted yet (nil once emitted).
@@ -195,34 +195,13 @@ func preAggOK(g *groupAccs, types []table.Type) bool {
 func (m *miniBatchGroupAgg) setPreAgg(on bool) {
 	m.preagg = on
 	m.w = len(m.a.types) + len(m.keys)
-	m.ops = m.ops[:0]
-	if !on {
-		return
-	}
-	a := m.a
-	for j, ci := range m.g.plain {
-		c := a.aggs[ci]
-		op := preOp{filter: c.Filter, arg: -1, lo: a.off[ci], hi: a.off[ci+1]}
-		if j < len(m.g.add1) {
-			op.add = m.g.add1[j]
+	m.ops = nil
+	if on {
+		m.ops = m.g.ops
+		if len(m.ops) != len(m.g.plain) {
+			m.ops = m.g.plainOps() // a layout built by hand (tests)
 		}
-		if len(c.Args) == 1 {
-			op.arg = c.Args[0]
-		}
-		op.count = expr.FastCount(c.F, len(c.Args))
-		m.ops = append(m.ops, op)
 	}
-}
-
-// preOp is one call's add of a row to its pre-aggregated accumulator
-// (preAdd): groupAccs.addFast with what it looks up per row taken out
-// once, and COUNT(*) inline.
-type preOp struct {
-	filter int  // the FILTER column, or -1
-	arg    int  // the argument column, or -1 (none: COUNT(*))
-	lo, hi int  // the accumulator's values
-	count  bool // COUNT(*): the first value plus one (expr.FastCount)
-	add    func(acc []table.Value, x table.Value)
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
@@ -444,22 +423,7 @@ func (m *miniBatchGroupAgg) preAdd(b *mbKey, i int, fresh bool, r table.Row) {
 		b.n = 0
 	}
 	acc := m.slab[i*w : (i+1)*w]
-	fs := r.Fields
-	for k := range m.ops {
-		op := &m.ops[k]
-		if op.filter >= 0 && !fs[op.filter].AsBool() {
-			continue
-		}
-		if op.count {
-			acc[op.lo] = table.Int(acc[op.lo].AsInt() + 1)
-			continue
-		}
-		var x table.Value
-		if op.arg >= 0 {
-			x = fs[op.arg]
-		}
-		op.add(acc[op.lo:op.hi], x) // preAggOK: every call has one
-	}
+	m.g.addOps(m.ops, acc, r.Fields, nil) // preAggOK: every call has a FastAdd, no error
 	kv := acc[len(a.types):]
 	for j, k := range m.keys {
 		kv[j] = r.Fields[k]
