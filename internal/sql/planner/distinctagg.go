@@ -220,7 +220,7 @@ type groupState struct {
 // count change per FILTER.
 type netCounts struct {
 	idx    map[string]int // by entry key (a bundle's rows past netLinear)
-	ints   map[int64]int  // by an integer argument (the same)
+	ints   intIndex       // by an integer argument (the same)
 	keys   []string       // the entry keys (not of an integer argument)
 	vals   []table.Value
 	deltas []int64 // len(keys) x the view's FILTERs
@@ -484,16 +484,14 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 	clear(d.vals) // drop the references to the rows' values
 	d.keys, d.vals, d.deltas = d.keys[:0], d.vals[:0], d.deltas[:0]
 	if d.idx == nil {
-		d.idx, d.ints = map[string]int{}, map[int64]int{}
+		d.idx = map[string]int{}
 	}
 	linear := len(rows) <= netLinear
 	if !linear {
 		if len(d.idx) > 0 {
 			clear(d.idx)
 		}
-		if len(d.ints) > 0 {
-			clear(d.ints)
-		}
+		d.ints.reset()
 	}
 	ints := v.ints
 	nf := len(v.filters)
@@ -514,7 +512,7 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 				}
 			}
 		case ints:
-			i, seen = d.ints[x.AsInt()]
+			i, seen = d.ints.index(x.AsInt(), len(d.vals))
 		default:
 			var err error
 			if key, err = s.encodeKey(v, x); err != nil {
@@ -539,8 +537,6 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 				if !linear {
 					d.idx[k] = i
 				}
-			} else if !linear {
-				d.ints[x.AsInt()] = i
 			}
 			d.vals = append(d.vals, x)
 			for range nf {
@@ -683,4 +679,77 @@ func decodeDistinctCounts(dst []int64, b []byte, want int) ([]int64, error) {
 		return dst, fmt.Errorf("%w: trailing bytes", errDistinctState)
 	}
 	return dst, nil
+}
+
+// intIndex maps the integer values of a bundle's rows to their indexes
+// (applyViewNet): open addressing with linear probing, a slot used when
+// its generation is the table's, so that reset is a counter increment,
+// not a clear of the table's room.
+type intIndex struct {
+	slots []intSlot
+	gen   uint32
+	n     int
+}
+
+type intSlot struct {
+	key int64
+	val int32
+	gen uint32
+}
+
+// reset empties the table.
+func (t *intIndex) reset() {
+	t.n = 0
+	t.gen++
+	if t.gen == 0 { // wrapped: no slot may look used
+		clear(t.slots)
+		t.gen = 1
+	}
+}
+
+// index is k's index, seen true; or, when k is not there, next, now
+// k's, seen false.
+func (t *intIndex) index(k int64, next int) (i int, seen bool) {
+	if t.gen == 0 {
+		t.gen = 1
+	}
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for h := intHash(k) & mask; ; h = (h + 1) & mask {
+		s := &t.slots[h]
+		if s.gen != t.gen {
+			*s = intSlot{key: k, val: int32(next), gen: t.gen}
+			t.n++
+			return next, false
+		}
+		if s.key == k {
+			return int(s.val), true
+		}
+	}
+}
+
+// grow doubles the table (at least 64 slots) and moves the used slots.
+func (t *intIndex) grow() {
+	old := t.slots
+	t.slots = make([]intSlot, max(64, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.gen != t.gen {
+			continue
+		}
+		h := intHash(s.key) & mask
+		for t.slots[h].gen == t.gen {
+			h = (h + 1) & mask
+		}
+		t.slots[h] = s
+	}
+}
+
+// intHash spreads k over the table's bits (Fibonacci hashing, the high
+// bits folded down).
+func intHash(k int64) uint64 {
+	h := uint64(k) * 0x9E3779B97F4A7C15
+	return h ^ h>>32
 }
