@@ -656,14 +656,6 @@ func FastAdd(f AggregateFunc, nargs int) func(acc []table.Value, x table.Value) 
 	return nil
 }
 
-// FastCount reports that f with nargs arguments is COUNT(*) (or COUNT()):
-// its FastAdd adds 1 to its accumulator's first value, an integer, on
-// every row, whatever the argument.
-func FastCount(f AggregateFunc, nargs int) bool {
-	a, ok := f.(*countAgg)
-	return ok && (a.star || nargs == 0)
-}
-
 // MergeExact reports that f (with FastAdd's form) merges exactly: for
 // accumulators a and b each built by Init and Add, Merge(a, b) leaves a as
 // adding b's rows to a one by one would, whatever rows a and b saw.

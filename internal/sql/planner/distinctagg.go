@@ -44,14 +44,12 @@ type groupAccs struct {
 
 // preOp is the add of one row to one plain call's accumulator (the
 // mini-batch's pre-aggregation, applyPlain): groupAccs.addFast with the
-// call's FILTER, argument and accumulator range looked up once, and
-// COUNT(*) in line.
+// call's FILTER, argument and accumulator range looked up once.
 type preOp struct {
-	call   int  // the index of the call in a.aggs
-	filter int  // the FILTER column, or -1
-	arg    int  // the argument column, or -1 (none)
-	lo, hi int  // the accumulator's values
-	count  bool // COUNT(*): the first value plus one (expr.FastCount)
+	call   int // the index of the call in a.aggs
+	filter int // the FILTER column, or -1
+	arg    int // the argument column, or -1 (none)
+	lo, hi int // the accumulator's values
 	// add is the call's FastAdd, nil when it has none (Add with the
 	// arguments then).
 	add func(acc []table.Value, x table.Value)
@@ -70,23 +68,17 @@ func (g *groupAccs) plainOps() []preOp {
 		if j < len(g.add1) {
 			op.add = g.add1[j]
 		}
-		op.count = op.add != nil && expr.FastCount(c.F, len(c.Args))
 		ops = append(ops, op)
 	}
 	return ops
 }
 
 // addOps adds the inserted row fs to the plain calls' accumulators acc
-// through ops: those with a FastAdd (or COUNT(*)) in line, the others
-// through Add.
+// through ops: those with a FastAdd through it, the others through Add.
 func (g *groupAccs) addOps(ops []preOp, acc, fs []table.Value, args []table.Value) ([]table.Value, error) {
 	for k := range ops {
 		op := &ops[k]
 		if op.filter >= 0 && !fs[op.filter].AsBool() {
-			continue
-		}
-		if op.count {
-			acc[op.lo] = table.Int(acc[op.lo].AsInt() + 1)
 			continue
 		}
 		if op.add != nil {
