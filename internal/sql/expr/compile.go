@@ -174,6 +174,9 @@ type compiler struct {
 	sh  *Shared // the expressions compiled together (shared.go), or nil
 	// noRange: no fused integer ranges (tests: the generic AND).
 	noRange bool
+	// noColConst: no fused two-argument calls of a column and a
+	// constant (tests: the generic call).
+	noColConst bool
 }
 
 type node struct {
@@ -770,6 +773,18 @@ func (c *compiler) compileLike(e *Like) (node, error) {
 	}}, nil
 }
 
+// colConst is the column index of x when a two-argument call of x and y
+// may read x straight from the row and pass y as it is: x a column
+// reference, y a constant (not NULL when the call is strict: the generic
+// path then returns NULL without a call); else -1.
+func colConst(x Expr, y node, strict bool) int {
+	col, ok := x.(*Column)
+	if !ok || col.Index < 0 || !y.constant || (strict && y.v.IsNull()) {
+		return -1
+	}
+	return col.Index
+}
+
 func (c *compiler) compileCall(e *Call) (node, error) {
 	args, all, err := c.compileAll(e.Args)
 	if err != nil {
@@ -827,6 +842,25 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 				return table.Null, err
 			}
 			v, err := g(x)
+			if err != nil {
+				return ret(v, err)
+			}
+			return v, nil
+		}
+	case f.F2 != nil && len(args) == 2 && !c.noColConst && colConst(e.Args[0], args[1], strict) >= 0:
+		// A column and a constant (DATE_FORMAT(dateTime, 'yyyy-MM-dd')):
+		// the column read and the constant in line, no argument
+		// programs called.
+		g, a, i, y := f.F2, args[0].p, colConst(e.Args[0], args[1], strict), args[1].v
+		p = func(r *table.Row) (table.Value, error) {
+			if i >= len(r.Fields) {
+				return a(r) // the column's error
+			}
+			x := r.Fields[i]
+			if strict && x.IsNull() {
+				return table.Null, nil
+			}
+			v, err := g(x, y)
 			if err != nil {
 				return ret(v, err)
 			}

@@ -932,6 +932,13 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		if extend {
 			stage = make([]table.Value, n)
 		}
+		// own: the output row of the path that does not write in place,
+		// reused from row to row once everything after this operator is
+		// done with each row when Emit returns (stream.EmitterReleases:
+		// a mini-batch aggregation that copies what it keeps, a sink
+		// that keeps nothing); 0 not asked yet, -1 a fresh row each.
+		var own []table.Value
+		ownState := 0
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
 			if next != nil {
@@ -965,7 +972,16 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				return nil
 			}
 			if !inPlace || n > len(r.Fields) {
-				vs := make([]table.Value, n)
+				if ownState == 0 {
+					ownState = -1
+					if stream.EmitterReleases(out) {
+						ownState, own = 1, make([]table.Value, n)
+					}
+				}
+				vs := own
+				if ownState < 0 {
+					vs = make([]table.Value, n)
+				}
 				for i, k := range src {
 					if k >= 0 {
 						vs[i] = r.Fields[k]

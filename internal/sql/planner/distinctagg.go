@@ -35,8 +35,70 @@ type groupAccs struct {
 	plain []int // the calls without a view
 	// add1: per call of plain, its Add of one row without the args
 	// slice (expr.FastAdd), or nil.
-	add1  []func(acc []table.Value, x table.Value)
+	add1 []func(acc []table.Value, x table.Value)
+	// ops: per call of plain, its add of one inserted row with what it
+	// looks up per row taken out once (plainOps).
+	ops   []preOp
 	views []*distinctView
+}
+
+// preOp is the add of one row to one plain call's accumulator (the
+// mini-batch's pre-aggregation, applyPlain): groupAccs.addFast with the
+// call's FILTER, argument and accumulator range looked up once.
+type preOp struct {
+	call   int // the index of the call in a.aggs
+	filter int // the FILTER column, or -1
+	arg    int // the argument column, or -1 (none)
+	lo, hi int // the accumulator's values
+	// add is the call's FastAdd, nil when it has none (Add with the
+	// arguments then).
+	add func(acc []table.Value, x table.Value)
+}
+
+// plainOps is ops of g's plain calls.
+func (g *groupAccs) plainOps() []preOp {
+	a := g.a
+	ops := make([]preOp, 0, len(g.plain))
+	for j, ci := range g.plain {
+		c := a.aggs[ci]
+		op := preOp{call: ci, filter: c.Filter, arg: -1, lo: a.off[ci], hi: a.off[ci+1]}
+		if len(c.Args) == 1 {
+			op.arg = c.Args[0]
+		}
+		if j < len(g.add1) {
+			op.add = g.add1[j]
+		}
+		ops = append(ops, op)
+	}
+	return ops
+}
+
+// addOps adds the inserted row fs to the plain calls' accumulators acc
+// through ops: those with a FastAdd through it, the others through Add.
+func (g *groupAccs) addOps(ops []preOp, acc, fs []table.Value, args []table.Value) ([]table.Value, error) {
+	for k := range ops {
+		op := &ops[k]
+		if op.filter >= 0 && !fs[op.filter].AsBool() {
+			continue
+		}
+		if op.add != nil {
+			var x table.Value
+			if op.arg >= 0 {
+				x = fs[op.arg]
+			}
+			op.add(acc[op.lo:op.hi], x)
+			continue
+		}
+		c := &g.a.aggs[op.call]
+		args = args[:0]
+		for _, k := range c.Args {
+			args = append(args, fs[k])
+		}
+		if err := c.F.Add(acc[op.lo:op.hi], args); err != nil {
+			return args, fmt.Errorf("%s: %w", c.Text, err)
+		}
+	}
+	return args, nil
 }
 
 // distinctView is the state of the distinct values of one argument column.
@@ -118,6 +180,7 @@ func newGroupAccs(in Node, aggs []AggCall, extra ...table.Type) *groupAccs {
 		}
 	}
 	g.a = newAccs(calls, extra...)
+	g.ops = g.plainOps()
 	return g
 }
 
@@ -149,7 +212,7 @@ type groupState struct {
 // count change per FILTER.
 type netCounts struct {
 	idx    map[string]int // by entry key (a bundle's rows past netLinear)
-	ints   map[int64]int  // by an integer argument (the same)
+	ints   intIndex       // by an integer argument (the same)
 	keys   []string       // the entry keys (not of an integer argument)
 	vals   []table.Value
 	deltas []int64 // len(keys) x the view's FILTERs
@@ -211,6 +274,11 @@ func (g *groupAccs) addFast(j int, acc []table.Value, r table.Row) bool {
 
 // applyPlain is apply of the calls without a view.
 func (s *groupState) applyPlain(acc, r table.Row, retract bool) error {
+	if !retract && len(s.g.ops) == len(s.g.plain) {
+		var err error
+		s.args, err = s.g.addOps(s.g.ops, acc.Fields, r.Fields, s.args)
+		return err
+	}
 	a := s.g.a
 	for j, i := range s.g.plain {
 		c := a.aggs[i]
@@ -408,16 +476,14 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 	clear(d.vals) // drop the references to the rows' values
 	d.keys, d.vals, d.deltas = d.keys[:0], d.vals[:0], d.deltas[:0]
 	if d.idx == nil {
-		d.idx, d.ints = map[string]int{}, map[int64]int{}
+		d.idx = map[string]int{}
 	}
 	linear := len(rows) <= netLinear
 	if !linear {
 		if len(d.idx) > 0 {
 			clear(d.idx)
 		}
-		if len(d.ints) > 0 {
-			clear(d.ints)
-		}
+		d.ints.reset()
 	}
 	ints := v.ints
 	nf := len(v.filters)
@@ -438,7 +504,7 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 				}
 			}
 		case ints:
-			i, seen = d.ints[x.AsInt()]
+			i, seen = d.ints.index(x.AsInt(), len(d.vals))
 		default:
 			var err error
 			if key, err = s.encodeKey(v, x); err != nil {
@@ -463,8 +529,6 @@ func (s *groupState) applyViewNet(vi int, v *distinctView, acc table.Row, rows [
 				if !linear {
 					d.idx[k] = i
 				}
-			} else if !linear {
-				d.ints[x.AsInt()] = i
 			}
 			d.vals = append(d.vals, x)
 			for range nf {
@@ -607,4 +671,77 @@ func decodeDistinctCounts(dst []int64, b []byte, want int) ([]int64, error) {
 		return dst, fmt.Errorf("%w: trailing bytes", errDistinctState)
 	}
 	return dst, nil
+}
+
+// intIndex maps the integer values of a bundle's rows to their indexes
+// (applyViewNet): open addressing with linear probing, a slot used when
+// its generation is the table's, so that reset is a counter increment,
+// not a clear of the table's room.
+type intIndex struct {
+	slots []intSlot
+	gen   uint32
+	n     int
+}
+
+type intSlot struct {
+	key int64
+	val int32
+	gen uint32
+}
+
+// reset empties the table.
+func (t *intIndex) reset() {
+	t.n = 0
+	t.gen++
+	if t.gen == 0 { // wrapped: no slot may look used
+		clear(t.slots)
+		t.gen = 1
+	}
+}
+
+// index is k's index, seen true; or, when k is not there, next, now
+// k's, seen false.
+func (t *intIndex) index(k int64, next int) (i int, seen bool) {
+	if t.gen == 0 {
+		t.gen = 1
+	}
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for h := intHash(k) & mask; ; h = (h + 1) & mask {
+		s := &t.slots[h]
+		if s.gen != t.gen {
+			*s = intSlot{key: k, val: int32(next), gen: t.gen}
+			t.n++
+			return next, false
+		}
+		if s.key == k {
+			return int(s.val), true
+		}
+	}
+}
+
+// grow doubles the table (at least 64 slots) and moves the used slots.
+func (t *intIndex) grow() {
+	old := t.slots
+	t.slots = make([]intSlot, max(64, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.gen != t.gen {
+			continue
+		}
+		h := intHash(s.key) & mask
+		for t.slots[h].gen == t.gen {
+			h = (h + 1) & mask
+		}
+		t.slots[h] = s
+	}
+}
+
+// intHash spreads k over the table's bits (Fibonacci hashing, the high
+// bits folded down).
+func intHash(k int64) uint64 {
+	h := uint64(k) * 0x9E3779B97F4A7C15
+	return h ^ h>>32
 }

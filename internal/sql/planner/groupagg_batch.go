@@ -125,7 +125,11 @@ type miniBatchGroupAgg struct {
 
 	idx    map[string]int // key -> index in bundle
 	bundle []mbKey        // keys in the order of their first row
-	out    stream.Emitter[table.Row]
+	// arena: the copies of the rows the bundle keeps (not pre-aggregated):
+	// the operator keeps no input row (stream.KeyedProcessCopying), so
+	// the operators before it may reuse their rows' memory.
+	arena rowArena
+	out   stream.Emitter[table.Row]
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
 
@@ -141,6 +145,7 @@ type miniBatchGroupAgg struct {
 	preagg bool
 	slab   []table.Value
 	w      int
+	ops    []preOp // the calls' adds (groupAccs.ops)
 
 	// fold's buffers: the decoded and the encoded accumulators, and the
 	// output rows not emitted yet (nil once emitted).
@@ -190,6 +195,13 @@ func preAggOK(g *groupAccs, types []table.Type) bool {
 func (m *miniBatchGroupAgg) setPreAgg(on bool) {
 	m.preagg = on
 	m.w = len(m.a.types) + len(m.keys)
+	m.ops = nil
+	if on {
+		m.ops = m.g.ops
+		if len(m.ops) != len(m.g.plain) {
+			m.ops = m.g.plainOps() // a layout built by hand (tests)
+		}
+	}
 }
 
 func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
@@ -228,7 +240,7 @@ func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r t
 	if m.preagg {
 		m.preAdd(b, i, !ok, r)
 	} else {
-		b.rows = append(b.rows, r)
+		b.rows = append(b.rows, table.Row{Kind: r.Kind, Fields: m.arena.clone(r.Fields)})
 	}
 	b.ts = ts
 	m.rows++
@@ -293,6 +305,7 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 	m.bundle = m.bundle[:0]
 	clear(m.slab) // drop the references to the values
 	m.slab = m.slab[:0]
+	m.arena.reset()
 	clear(m.idx)
 	m.rows = 0
 	return nil
@@ -410,11 +423,7 @@ func (m *miniBatchGroupAgg) preAdd(b *mbKey, i int, fresh bool, r table.Row) {
 		b.n = 0
 	}
 	acc := m.slab[i*w : (i+1)*w]
-	for j, ci := range m.g.plain {
-		if f := a.aggs[ci].Filter; f < 0 || r.Fields[f].AsBool() {
-			m.g.addFast(j, acc, r) // preAggOK: every call has one
-		}
-	}
+	m.g.addOps(m.ops, acc, r.Fields, nil) // preAggOK: every call has a FastAdd, no error
 	kv := acc[len(a.types):]
 	for j, k := range m.keys {
 		kv[j] = r.Fields[k]
@@ -496,4 +505,46 @@ func (e *bundleEnds) disarm(ctx *stream.KeyedContext[string], setKey func(string
 		ctx.DeleteProcessingTimeTimer(e.timerAt)
 		e.armed = false
 	}
+}
+
+// rowArena holds copies of rows' fields in chunks that are reused from
+// one bundle to the next: one allocation per chunk, not per row, and
+// none once the chunks are as large as a bundle needs.
+type rowArena struct {
+	chunks [][]table.Value
+	cur    int // the chunk being filled
+	off    int // its values used
+}
+
+// arenaChunk is the values of a chunk (at least the row's).
+const arenaChunk = 16 << 10
+
+// clone copies fs into the arena; the copy is valid until reset.
+func (a *rowArena) clone(fs []table.Value) []table.Value {
+	n := len(fs)
+	for {
+		if a.cur < len(a.chunks) {
+			if c := a.chunks[a.cur]; a.off+n <= len(c) {
+				dst := c[a.off : a.off+n : a.off+n]
+				a.off += n
+				copy(dst, fs)
+				return dst
+			}
+			a.cur++
+			a.off = 0
+			continue
+		}
+		a.chunks = append(a.chunks, make([]table.Value, max(arenaChunk, n)))
+	}
+}
+
+// reset drops the copies (and the references their values hold).
+func (a *rowArena) reset() {
+	for i := 0; i < a.cur && i < len(a.chunks); i++ {
+		clear(a.chunks[i])
+	}
+	if a.cur < len(a.chunks) {
+		clear(a.chunks[a.cur][:a.off])
+	}
+	a.cur, a.off = 0, 0
 }

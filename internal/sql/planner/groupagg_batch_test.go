@@ -156,7 +156,7 @@ func TestMiniBatchGroupAggMatchesPerRow(t *testing.T) {
 			for _, alternate := range []bool{false, true} {
 				mb := *x
 				mb.MiniBatch = miniBatch{Latency: time.Hour, Size: size}
-				got, err := upTo(run(ops, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				got, err := upTo(runKeyedReusing(t, ops, keyFn, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
 					if alternate && opens%2 == 1 {
 						return perRowGroupAgg(g, x, nil)
 					}
@@ -192,16 +192,44 @@ func plainGroupAccs(aggs []AggCall) *groupAccs {
 // function (opens: how many were opened before, restores included) with
 // checkpoints and restores between them, and returns the output lines.
 func runKeyedCheckpointed(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
+	return runKeyed(t, ops, keyFn, newFn, false)
+}
+
+// runKeyedReusing is runKeyedCheckpointed for a function that keeps
+// copies (stream.KeyedProcessCopying, as the mini-batch aggregation is
+// built): each row is passed in one array of the driver's, written over
+// with other values as soon as Collect returns, as a Calc or a source
+// before it reuses its rows. A function that keeps an input row sees it
+// change.
+func runKeyedReusing(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row]) []string {
+	return runKeyed(t, ops, keyFn, newFn, true)
+}
+
+func runKeyed(t *testing.T, ops []ckOp, keyFn func(table.Row) string, newFn func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row], reuse bool) []string {
 	t.Helper()
 	out := &sliceOut{}
 	opens := 0
+	var buf []table.Value
 	driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
-		kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(opens), Out: out}
+		kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: newFn(opens), Out: out,
+			Releases: reuse, Fresh: reuse}
 		opens++
 		if err := kp.Open(rt); err != nil {
 			t.Fatal(err)
 		}
-		return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+		if !reuse {
+			return ckDriven{wmMarked{kp, out}, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+		}
+		if !operator.Releases(kp) {
+			t.Fatal("the copying operator does not release its records")
+		}
+		return ckDriven{wmMarked{kp, out}, func(o ckOp) {
+			buf = append(buf[:0], o.row.Fields...)
+			kp.Collect(o.ts, table.Row{Kind: o.row.Kind, Fields: buf})
+			for i := range buf {
+				buf[i] = table.Str("reused")
+			}
+		}}
 	})
 	return out.rows
 }

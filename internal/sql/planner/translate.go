@@ -611,6 +611,13 @@ func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 		}
 		return perRowGroupAgg(g, x, ttl)
 	}
+	if x.MiniBatch.on() {
+		// The mini-batch aggregation keeps copies (of the rows or of
+		// their values), never an input row, and emits rows it builds:
+		// the Calc before it may write each row into the last one's
+		// memory, and the source its batches.
+		return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("group-agg"), ttl))), nil
+	}
 	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("group-aggregate").UID(tr.uid(ttlUIDKind(g.uidKind("group-agg"), ttl))), nil
 }
 
