@@ -44,3 +44,20 @@ func BenchmarkHeapUpdate(b *testing.B) {
 		i = (i + 7919) % n
 	}
 }
+
+// BenchmarkHeapAppendList appends 200-byte elements to the lists of 1000
+// keys in turn, 16 to each before it makes way for a new key (a join
+// side's state: Nexmark q20's bids per auction).
+func BenchmarkHeapAppendList(b *testing.B) {
+	key, val := make([]byte, 8), make([]byte, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		h := NewHeap(base.KeyGroupRange{Start: 0, End: 128})
+		t := h.Table("t")
+		for i := range 1 << 18 {
+			k := i%1000 + i/16000*1000
+			binary.BigEndian.PutUint64(key, uint64(k))
+			t.Append(k%128, key, nil, val)
+		}
+	}
+}
