@@ -128,6 +128,12 @@ func appendCSVField(dst []byte, f string, comma rune) []byte {
 	return append(dst, '"')
 }
 
+// csvNeedsQuote reports whether appendCSVField quotes the field f.
+func csvNeedsQuote(f []byte, comma rune) bool {
+	return len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || bytes.HasPrefix(f, []byte(bom)) ||
+		bytes.ContainsAny(f, "\"\r\n") || bytes.ContainsRune(f, comma))
+}
+
 // csvField is one column-mapped field of a struct.
 type csvField struct {
 	name  string
