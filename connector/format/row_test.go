@@ -296,6 +296,10 @@ func TestRowCSVNarrowQuoting(t *testing.T) {
 			`"-7"-x-"-1.50"-"1970-01-01 00:00:01.5"-true`},
 		{'.', table.NewRow(table.Int(3), table.Str(""), table.Dec(150, 2), table.Null, table.Null, table.Str("p")),
 			`3.."1.50"..`},
+		{'§', table.NewRow(table.Int(3), table.Str("a§b\n"), table.Dec(150, 2), table.Null, table.Bool(true), table.Str("p")),
+			"3§\"a§b\n\"§1.50§§true"},
+		{'§', table.NewRow(table.Int(3), table.Str("a\"b"), table.Dec(150, 2), table.Null, table.Bool(true), table.Str("p")),
+			"3§\"a\"\"b\"§1.50§§true"},
 	} {
 		f, err := RowCSV(phys, RowCSVOptions{Comma: tc.comma})
 		if err != nil {
