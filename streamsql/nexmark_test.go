@@ -54,7 +54,7 @@ func TestNexmarkPlans(t *testing.T) {
 		if i == 6 {
 			// The spec's q6 is not well-formed; the query its DataStream
 			// version computes.
-			qs = append(qs, query{"q6 (well-formed: internal/sql/testdata/nexmark_q6/q6.sql)", "../internal/sql/testdata/nexmark_q6/q6.sql"})
+			qs = append(qs, query{"q6 (well-formed: internal/nexmark/sql/q6_wellformed.sql)", filepath.Join(dir, "q6_wellformed.sql")})
 		}
 	}
 	for _, q := range qs {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,12 +29,11 @@ import (
 func TestNexmarkQ10SQLMatchesOracle(t *testing.T) {
 	events, dir := nexmarkInput(t, nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000})
 	ddl := nexmarkDDL(t)
-	text, err := os.ReadFile("../internal/nexmark/sql/q10.sql")
+	out := filepath.Join(t.TempDir(), "q10")
+	sql, err := nexmark.RunnableSQL("q10", nexmark.Config{OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "q10")
-	sql := strings.Replace(string(text), "file:///tmp/nexmark/q10/", "file://"+out, 1)
 	// The filesystem sink commits its files with the checkpoints (the
 	// last one when the input ends).
 	sess := streamsql.NewSession(streamsql.Options{Parallelism: 2,
@@ -44,8 +44,51 @@ func TestNexmarkQ10SQLMatchesOracle(t *testing.T) {
 	if _, err := sess.Exec(ctx, ddl+sql); err != nil {
 		t.Fatal(err)
 	}
+	checkQ10Files(t, out, events)
+}
+
+// TestNexmarkQ10SQLBenchMatchesOracle runs q10 as `strom nexmark bench
+// --sql` does: nexmark.BenchSQL's text (the sink in a temporary directory)
+// over the 'nexmark' connector, at parallelism 1, with its one checkpoint
+// at the end of the input, which commits the files; the cleanup removes
+// them and the checkpoints.
+func TestNexmarkQ10SQLBenchMatchesOracle(t *testing.T) {
+	gen := nexgen.GeneratorConfig{Events: 3000, Seed: 7, Rate: 1000, Splits: 1}
+	events := nexgen.Generate(gen)
+	src, err := nexmark.SQLSource(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	run, err := nexmark.BenchSQL("q10", nexmark.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := run.Text
+	m := regexp.MustCompile(`'path' = 'file://([^']*)'`).FindStringSubmatch(sql)
+	if m == nil || !strings.HasPrefix(m[1], os.Getenv("TMPDIR")) {
+		t.Fatalf("the sink's path is not in the temporary directory:\n%s", sql)
+	}
+	sess := streamsql.NewSession(streamsql.Options{Parallelism: 1, Checkpoints: run.Checkpoints,
+		Factories: []connector.TableFactory{nexgen.TableFactory(), fileconn.FilesystemTableFactory()}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := sess.Exec(ctx, src+sql); err != nil {
+		t.Fatal(err)
+	}
+	checkQ10Files(t, m[1], events)
+	run.Cleanup()
+	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+		t.Errorf("the cleanup left %v", left)
+	}
+}
+
+// checkQ10Files reads back the partitioned CSV files q10 wrote under out
+// and compares them with the oracle over events.
+func checkQ10Files(t *testing.T, out string, events []nexgen.Event) {
+	t.Helper()
 	var got []any
-	err = filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}

@@ -81,3 +81,34 @@ func TestRegisterAggregateAndSubmit(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestNexmarkCountChar checks q14's CountChar against the Java function's
+// eval: the bytes of s equal to the first byte of c (for a non-ASCII c,
+// the lead byte of its UTF-8 form), 0 for an empty c, NULL for NULL.
+func TestNexmarkCountChar(t *testing.T) {
+	s := streamsql.NewSession(streamsql.Options{})
+	s.RegisterNexmarkFunctions()
+	var got []table.Row
+	job, _, err := s.Query(context.Background(), `
+		CREATE FUNCTION count_char AS '`+streamsql.NexmarkCountChar+`';
+		SELECT count_char(x, 'c'), count_char(x, 'cx'), count_char(x, ''), count_char(x, 'é'), count_char(CAST(NULL AS STRING), 'c')
+		FROM (VALUES ('abcabc'), (''), ('àéc')) AS t(x);`, func(r table.Row) error {
+		got = append(got, table.Row{Kind: r.Kind, Fields: append([]table.Value(nil), r.Fields...)})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"+I(2, 2, 0, 0, NULL)", "+I(0, 0, 0, 0, NULL)", "+I(1, 1, 0, 2, NULL)"}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows: %v", len(got), got)
+	}
+	for i, r := range got {
+		if r.String() != want[i] {
+			t.Errorf("row %d: %s, want %s", i, r, want[i])
+		}
+	}
+}

@@ -303,7 +303,11 @@ func partitionFunc(s table.Schema, idx []int) func(table.Row) string {
 		names[i] = escapePartition(s.Columns[j].Name)
 	}
 	return func(r table.Row) string {
-		var b, tmp []byte
+		// The path is built in a buffer on the stack (one allocation per
+		// row: the string returned); a value's text is appended in place
+		// and escaped afterwards only when it needs it.
+		var arr [128]byte
+		b := arr[:0]
 		for i, j := range idx {
 			if i > 0 {
 				b = append(b, '/')
@@ -314,11 +318,26 @@ func partitionFunc(s table.Schema, idx []int) func(table.Row) string {
 				b = append(b, "__DEFAULT_PARTITION__"...)
 				continue
 			}
-			tmp = format.AppendText(tmp[:0], r.Fields[j])
-			b = append(b, escapePartition(string(tmp))...)
+			start := len(b)
+			b = format.AppendText(b, r.Fields[j])
+			if !partitionSafe(b[start:]) {
+				v := string(b[start:])
+				b = append(b[:start], escapePartition(v)...)
+			}
 		}
 		return string(b)
 	}
+}
+
+// partitionSafe reports whether escapePartition leaves v as it is: not
+// empty, and every byte one it does not escape.
+func partitionSafe(v []byte) bool {
+	for i, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == ':' || c == '.' && i > 0) {
+			return false
+		}
+	}
+	return len(v) > 0
 }
 
 // escapePartition escapes what may not stand in a directory name as %XX

@@ -447,3 +447,25 @@ func TestTablePartitionedRead(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionFuncEscapes checks the partition paths built in place
+// against escapePartition of each value's text: empty, a leading '.',
+// characters to escape, a path longer than the stack buffer, NULL.
+func TestPartitionFuncEscapes(t *testing.T) {
+	s := table.Schema{Columns: []table.Column{
+		{Name: "a", Type: table.StringType()}, {Name: "n", Type: table.BigIntType()}, {Name: "b c", Type: table.StringType()}}}
+	part := partitionFunc(s, []int{0, 1, 2})
+	long := strings.Repeat("x/", 100)
+	for _, tc := range []struct {
+		row  table.Row
+		want string
+	}{
+		{table.NewRow(table.Str("2026-01-01"), table.Int(-5), table.Str("13:05")), "a=2026-01-01/n=-5/b%20c=13:05"},
+		{table.NewRow(table.Str(""), table.Int(0), table.Str(".x.y")), "a=__EMPTY__/n=0/b%20c=%2Ex.y"},
+		{table.NewRow(table.Null, table.Null, table.Str(long)), "a=__DEFAULT_PARTITION__/n=__DEFAULT_PARTITION__/b%20c=" + escapePartition(long)},
+	} {
+		if got := part(tc.row); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}

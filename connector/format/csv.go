@@ -128,6 +128,27 @@ func appendCSVField(dst []byte, f string, comma rune) []byte {
 	return append(dst, '"')
 }
 
+// csvNeedsQuote reports whether appendCSVField quotes the field f: one
+// pass over its bytes for an ASCII delimiter.
+func csvNeedsQuote(f []byte, comma rune) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if f[0] == ' ' || f[0] == '\t' || bytes.HasPrefix(f, []byte(bom)) {
+		return true
+	}
+	if comma >= utf8.RuneSelf {
+		return bytes.ContainsAny(f, "\"\r\n") || bytes.ContainsRune(f, comma)
+	}
+	c := byte(comma)
+	for _, b := range f {
+		if b == '"' || b == '\r' || b == '\n' || b == c {
+			return true
+		}
+	}
+	return false
+}
+
 // csvField is one column-mapped field of a struct.
 type csvField struct {
 	name  string

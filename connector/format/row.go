@@ -258,14 +258,28 @@ func (f *rowCSV) Decode(b []byte) (table.Row, error) {
 }
 
 func (f *rowCSV) Encode(r table.Row, dst []byte) ([]byte, error) {
+	return f.encode(r, nil, dst)
+}
+
+// encode appends the fields of r at idx (nil: all of them) as one CSV
+// record. Each field's text is appended to dst in place and quoted
+// afterwards in the rare case it needs it: no scratch buffer per call.
+func (f *rowCSV) encode(r table.Row, idx []int, dst []byte) ([]byte, error) {
 	if r.Kind != table.Insert {
 		return dst, csvError(fmt.Sprintf("cannot write a %s row: the csv format has no row kind (use json for updating results)", r.Kind))
 	}
-	if len(r.Fields) != len(f.schema.Columns) {
-		return dst, csvError(fmt.Sprintf("row has %d fields, the schema %d columns", len(r.Fields), len(f.schema.Columns)))
+	n := len(r.Fields)
+	if idx != nil {
+		n = len(idx)
 	}
-	var tmp []byte
-	for i, v := range r.Fields {
+	if n != len(f.schema.Columns) {
+		return dst, csvError(fmt.Sprintf("row has %d fields, the schema %d columns", n, len(f.schema.Columns)))
+	}
+	for i := range n {
+		v := r.Fields[i]
+		if idx != nil {
+			v = r.Fields[idx[i]]
+		}
 		if i > 0 {
 			dst = utf8.AppendRune(dst, f.o.Comma)
 		}
@@ -273,15 +287,19 @@ func (f *rowCSV) Encode(r table.Row, dst []byte) ([]byte, error) {
 			dst = appendCSVField(dst, f.o.NullLiteral, f.o.Comma)
 			continue
 		}
+		start := len(dst)
 		if v.Kind() == table.KindTimestamp {
 			// Flink's csv: yyyy-MM-dd HH:mm:ss with as many fraction
 			// digits as the value needs (ISO_LOCAL_TIME), whatever p.
 			ms, ns := v.AsTimestamp()
-			tmp = table.AppendTimestampPrec(tmp[:0], ms, ns, 0)
+			dst = table.AppendTimestampPrec(dst, ms, ns, 0)
 		} else {
-			tmp = AppendText(tmp[:0], v)
+			dst = AppendText(dst, v)
 		}
-		dst = appendCSVField(dst, string(tmp), f.o.Comma)
+		if csvNeedsQuote(dst[start:], f.o.Comma) {
+			field := string(dst[start:])
+			dst = appendCSVField(dst[:start], field, f.o.Comma)
+		}
 	}
 	return dst, nil
 }

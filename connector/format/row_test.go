@@ -273,3 +273,47 @@ func FuzzRowCSVDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestRowCSVNarrowQuoting encodes through NarrowEncoder (the filesystem
+// sink's, which leaves the partition columns out) fields that need
+// quoting in the middle of a record: each field's text is written in
+// place and quoted afterwards, also when the delimiter occurs in the text
+// of a number or a timestamp.
+func TestRowCSVNarrowQuoting(t *testing.T) {
+	all := rowSchema()
+	all.Columns = append(all.Columns, table.Column{Name: "part", Type: table.StringType(), Computed: "(partition)"})
+	phys, _ := Physical(all)
+	for _, tc := range []struct {
+		comma rune
+		row   table.Row
+		want  string
+	}{
+		{',', table.NewRow(table.Int(-7), table.Str(" lead"), table.Dec(150, 2), table.Timestamp(1500, 0), table.Bool(true), table.Str("p")),
+			`-7," lead",1.50,1970-01-01 00:00:01.5,true`},
+		{',', table.NewRow(table.Int(1), table.Str("a,\"b\"\nc"), table.Null, table.Null, table.Bool(false), table.Str("p")),
+			"1,\"a,\"\"b\"\"\nc\",,,false"},
+		{'-', table.NewRow(table.Int(-7), table.Str("x"), table.Dec(-150, 2), table.Timestamp(1500, 0), table.Bool(true), table.Str("p")),
+			`"-7"-x-"-1.50"-"1970-01-01 00:00:01.5"-true`},
+		{'.', table.NewRow(table.Int(3), table.Str(""), table.Dec(150, 2), table.Null, table.Null, table.Str("p")),
+			`3.."1.50"..`},
+		{'§', table.NewRow(table.Int(3), table.Str("a§b\n"), table.Dec(150, 2), table.Null, table.Bool(true), table.Str("p")),
+			"3§\"a§b\n\"§1.50§§true"},
+		{'§', table.NewRow(table.Int(3), table.Str("a\"b"), table.Dec(150, 2), table.Null, table.Bool(true), table.Str("p")),
+			"3§\"a\"\"b\"§1.50§§true"},
+	} {
+		f, err := RowCSV(phys, RowCSVOptions{Comma: tc.comma})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := NarrowEncoder(f, all)
+		b, err := enc.Encode(tc.row, []byte("prefix|"))
+		if err != nil || string(b) != "prefix|"+tc.want {
+			t.Errorf("comma %q: got %q %v, want %q", tc.comma, b, err, tc.want)
+		}
+		// The same as the encoder of the physical row.
+		fs := tc.row.Fields[:len(tc.row.Fields)-1]
+		if d, err := f.Encode(table.NewRow(fs...), nil); err != nil || string(d) != tc.want {
+			t.Errorf("comma %q: direct %q %v", tc.comma, d, err)
+		}
+	}
+}

@@ -203,6 +203,9 @@ func (n narrow) Encode(r table.Row, dst []byte) ([]byte, error) {
 	if len(r.Fields) != n.n {
 		return dst, newError(ClassOther, nil, "row has %d fields, the table %d columns", len(r.Fields), n.n)
 	}
+	if c, ok := n.e.(*rowCSV); ok {
+		return c.encode(r, n.idx, dst) // no narrowed copy of the row
+	}
 	fs := make([]table.Value, len(n.idx))
 	for i, j := range n.idx {
 		fs[i] = r.Fields[j]

@@ -233,6 +233,10 @@ type rowConverter struct {
 	// one switch per field.
 	flat                             bool
 	flatPerson, flatAuction, flatBid []flatOp
+	// memWidth is the widest whole member ROW that proj holds (0: none):
+	// a Read carves the member ROWs of its rows from one array of
+	// memWidth values per row.
+	memWidth int
 }
 
 // flatOp writes field dst of a flat projected row: NULL (flatNull), the
@@ -339,10 +343,19 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 			c.projBid = append(c.projBid, i)
 			c.projOther = append(c.projOther, i)
 		case projPerson, projPersonField:
+			if f.what == projPerson {
+				c.memWidth = max(c.memWidth, len(c.personF))
+			}
 			c.projPerson = append(c.projPerson, i)
 		case projAuction, projAuctionField:
+			if f.what == projAuction {
+				c.memWidth = max(c.memWidth, len(c.auctionF))
+			}
 			c.projAuction = append(c.projAuction, i)
 		case projBid, projBidField:
+			if f.what == projBid {
+				c.memWidth = max(c.memWidth, len(c.bidF))
+			}
 			c.projBid = append(c.projBid, i)
 		}
 	}
@@ -415,8 +428,16 @@ func (c *rowConverter) flatRow(e *Event, fields []table.Value) (ok bool) {
 	return true
 }
 
-// projRow converts e into the projected fields (len n, all NULL).
-func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
+// projRow converts e into the projected fields (len n, all NULL), the
+// fields of its whole member ROW (an event has one) in mem (len memWidth,
+// zero; nil: allocated).
+func (c *rowConverter) projRow(e *Event, fields, mem []table.Value) table.Row {
+	member := func(n int) []table.Value {
+		if len(mem) < n {
+			return make([]table.Value, n)
+		}
+		return mem[:n:n]
+	}
 	set := c.projOther
 	switch {
 	case e.Bid != nil:
@@ -448,7 +469,7 @@ func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
 			}
 		case projPerson:
 			if e.Person != nil {
-				mem := make([]table.Value, len(c.personF))
+				mem := member(len(c.personF))
 				for k, code := range c.personF {
 					mem[k] = personValue(e.Person, code)
 				}
@@ -456,7 +477,7 @@ func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
 			}
 		case projAuction:
 			if e.Auction != nil {
-				mem := make([]table.Value, len(c.auctionF))
+				mem := member(len(c.auctionF))
 				for k, code := range c.auctionF {
 					mem[k] = auctionValue(e.Auction, code)
 				}
@@ -464,7 +485,7 @@ func (c *rowConverter) projRow(e *Event, fields []table.Value) table.Row {
 			}
 		case projBid:
 			if e.Bid != nil {
-				mem := make([]table.Value, len(c.bidF))
+				mem := member(len(c.bidF))
 				for k, code := range c.bidF {
 					mem[k] = bidValue(e.Bid, code)
 				}
@@ -608,15 +629,16 @@ func bidValue(b *Bid, code int) table.Value {
 }
 
 // row converts e into fields (len n), taking the member ROW's values from
-// mem (len width). Projected rows may be reused ones: every field is
-// written. Rows of the whole schema are fresh (zeroed) ones.
+// mem (len width; of a projected row: len memWidth, fresh). Projected rows
+// may be reused ones: every field is written. Rows of the whole schema
+// are fresh (zeroed) ones.
 func (c *rowConverter) row(e *Event, fields, mem []table.Value) table.Row {
 	if c.flat && c.flatRow(e, fields) {
 		return table.Row{Fields: fields}
 	}
 	if c.proj != nil {
 		clear(fields) // a reused row's
-		return c.projRow(e, fields)
+		return c.projRow(e, fields, mem)
 	}
 	if c.eventType >= 0 {
 		fields[c.eventType] = table.Int(int64(e.Type))
@@ -725,11 +747,23 @@ func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (in
 			r.store = store
 		}
 	}
+	// The whole member ROWs of projected rows: one fresh array per
+	// batch, never reused (a ROW value copied out of a row keeps its
+	// fields when the row's memory is reused).
+	var members []table.Value
+	mw := r.conv.memWidth
+	if r.conv.proj != nil && mw > 0 {
+		members = make([]table.Value, n*mw)
+	}
 	r.sc.freshPerson = true
 	for i := range n {
 		e, t := r.r.g.event(r.r.next+int64(i), &r.sc)
 		row := store[i*(w+m) : (i+1)*(w+m)]
-		buf[i] = r.conv.row(&e, row[:w:w], row[w:])
+		mem := row[w:]
+		if members != nil {
+			mem = members[i*mw : (i+1)*mw]
+		}
+		buf[i] = r.conv.row(&e, row[:w:w], mem)
 		if ts != nil {
 			ts[i] = t
 		}

@@ -198,7 +198,10 @@ the difference of two runs' CPU seconds.
 
 --sql runs the SQL versions of the queries instead (the Nexmark spec's
 text over the 'nexmark' table connector into 'blackhole'; default: every
-query that has one), measured the same way except for latency (the SQL jobs
+query that has one; q6 in its well-formed form, q10 writing its files into a
+temporary directory and committing them with one checkpoint at the end of
+the input, q13 reading the side input of --side-input or a generated one,
+q14 with CountChar as a Go function), measured the same way except for latency (the SQL jobs
 send no latency markers), with the settings of Flink's Nexmark harness:
 mini-batch on, allow-latency 2 s, size 50000 rows. --compare also runs the DataStream version of
 each query and prints events/s/core of SQL divided by DataStream's; the
@@ -805,7 +808,7 @@ func (t *benchTable) footer(baseline, half bool) {
 		fmt.Fprintln(t.w, "engine/baseline = the engine's events/s/core divided by the hand-written baseline's (on the query's row).")
 	}
 	if t.sql {
-		fmt.Fprintln(t.w, "sql = the query's SQL version (the spec's text over the 'nexmark' table); SQL jobs send no latency markers.")
+		fmt.Fprintln(t.w, "sql = the query's SQL version (the spec's text over the 'nexmark' table; q6 in its well-formed form); SQL jobs send no latency markers.")
 	}
 	if t.compare {
 		fmt.Fprintln(t.w, "sql/datastream = events/s/core of the SQL version divided by the DataStream version's (issue 7's goal: >= 0.8).")

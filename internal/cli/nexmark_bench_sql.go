@@ -7,6 +7,7 @@ import (
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/connector/builtin"
+	fileconn "github.com/stromio/strom/connector/file"
 	nexmarkgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/internal/nexmark"
 	"github.com/stromio/strom/stream"
@@ -14,10 +15,13 @@ import (
 )
 
 // `strom nexmark bench --sql` runs the SQL versions of the queries (the
-// spec's text, nexmark.SQL, over the 'nexmark' table of nexmark.SQLSource
-// into 'blackhole') in the same child processes and with the same
-// measurements as the DataStream versions, except latency (the SQL jobs
-// send no latency markers). --compare also runs the DataStream version of
+// spec's text as nexmark.BenchSQL gives it, over the 'nexmark' table of
+// nexmark.SQLSource into 'blackhole': q6 in its well-formed form, q10's
+// 'filesystem' sink into a temporary directory, q13's 'filesystem' side
+// input from --side-input or a generated file, q14's CountChar a Go
+// function) in the same child processes and with the same measurements as
+// the DataStream versions, except latency (the SQL jobs send no latency
+// markers). --compare also runs the DataStream version of
 // each query and prints the ratio of events/s/core, sql/datastream (issue
 // 7's goal: at least 0.8).
 
@@ -47,19 +51,26 @@ SET 'table.exec.mini-batch.size' = '50000';
 
 // benchSQLChild runs the SQL version of query name in this process.
 func benchSQLChild(ctx context.Context, cfg *nexmarkBenchConfig, name string, progress func(int64), interval time.Duration) (nexmark.BenchResult, error) {
-	text, ok := nexmark.SQL(name)
-	if !ok {
-		return nexmark.BenchResult{}, fmt.Errorf("%s has no SQL version", name)
+	// The files of q10 and q13 as the DataStream version's (Bench): the
+	// side input of --side-input or one generated, q10's output in a
+	// temporary directory, removed at the end.
+	// q10 takes one checkpoint, at the end of the input, which commits
+	// the files of its exactly-once sink (nexmark.BenchSQLRun).
+	run, err := nexmark.BenchSQL(name, nexmark.Config{SideInput: cfg.SideInput})
+	if err != nil {
+		return nexmark.BenchResult{}, err
 	}
+	defer run.Cleanup()
 	gen := cfg.generator(cfg.Events)
 	src, err := nexmark.SQLSource(gen)
 	if err != nil {
 		return nexmark.BenchResult{}, err
 	}
-	sess := streamsql.NewSession(streamsql.Options{Parallelism: cfg.Parallelism, Name: "nexmark-sql-" + name,
-		Factories: []connector.TableFactory{nexmarkgen.TableFactory(), builtin.BlackholeFactory()}})
+	sess := streamsql.NewSession(streamsql.Options{Parallelism: cfg.Parallelism, Name: "nexmark-sql-" + name, Checkpoints: run.Checkpoints,
+		Factories: []connector.TableFactory{nexmarkgen.TableFactory(), builtin.BlackholeFactory(), fileconn.FilesystemTableFactory()}})
+	sess.RegisterNexmarkFunctions() // q14's CountChar
 	start := time.Now()
-	job, _, err := sess.Submit(ctx, nexmarkSQLSettings+src+text)
+	job, _, err := sess.Submit(ctx, nexmarkSQLSettings+src+run.Text)
 	if err != nil {
 		return nexmark.BenchResult{}, err
 	}

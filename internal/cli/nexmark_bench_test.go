@@ -346,3 +346,45 @@ func TestNexmarkBenchSQL(t *testing.T) {
 		t.Errorf("exit %d, table:\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestNexmarkBenchSQLFileQueries runs the four queries whose SQL needs more
+// than the 'nexmark' and 'blackhole' connectors: q6 (its well-formed
+// form), q10 (the 'filesystem' sink), q13 (the 'filesystem' side input) and
+// q14 (the CountChar function), each also as DataStream, and checks that
+// the runs leave nothing in the temporary directory.
+func TestNexmarkBenchSQLFileQueries(t *testing.T) {
+	t.Setenv(nxChildEnv, "1")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	qs := []string{"q6", "q10", "q13", "q14"}
+	code, stdout, stderr := nxRun(t, "nexmark", "bench", "--sql", "--compare", "--queries", strings.Join(qs, ","),
+		"--events", "20000", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	objs := nxParseJSONLines(t, stdout)
+	if len(objs) != len(qs) {
+		t.Fatalf("%d JSON lines, want %d:\n%s", len(objs), len(qs), stdout)
+	}
+	for i, q := range qs {
+		o := objs[i]
+		if o["query"] != q || o["mode"] != "sql" || o["error"] != nil || o["datastream_error"] != nil {
+			t.Errorf("line %d: %v", i, o)
+			continue
+		}
+		nxCheckMeasure(t, q+" sql", o, 20000, false)
+		if ds, ok := o["datastream"].(map[string]any); !ok || ds["events"] != float64(20000) {
+			t.Errorf("%s: no DataStream run: %v", q, o)
+		}
+		if r, ok := o["sql_to_datastream"].(float64); !ok || r <= 0 {
+			t.Errorf("%s: sql_to_datastream %v", q, o["sql_to_datastream"])
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the runs left %v in the temporary directory", names)
+	}
+}

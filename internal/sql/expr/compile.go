@@ -186,6 +186,10 @@ type node struct {
 	// icmp: p is an integer comparison of a column with a constant
 	// (fastCompare), for compileLogic's fused range (fastIntRange).
 	icmp *intCmp
+	// intSrc: p is a cast of an integer to a DECIMAL(p >= 19, 0) (which
+	// never fails: the value is the integer's), and intSrc the integer's
+	// program, for fastDecimalMul.
+	intSrc Program
 }
 
 func constNode(v table.Value) node {
@@ -958,6 +962,8 @@ func (c *compiler) compileCast(e *Cast) (node, error) {
 	}}
 	if x.constant {
 		n = fold(n)
+	} else if e.X.Type().IsInteger() && !try && e.T.Root() == table.RootDecimal && e.T.Scale() == 0 && e.T.Precision() >= 19 {
+		n.intSrc = x.p
 	}
 	return n, nil
 }

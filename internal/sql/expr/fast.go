@@ -439,10 +439,11 @@ func fastPredicate(e Expr) func(row *table.Row) (bool, error) {
 	}
 }
 
-// fastDecimalMul returns the evaluator of c * CAST(col AS DECIMAL(q, 0))
+// fastDecimalMul returns the evaluator of c * CAST(x AS DECIMAL(q, 0))
 // (either order) for a DECIMAL constant c held in an int64, an integer
-// column col and a result DECIMAL(p, s) with p >= 19 (Nexmark q1's
-// 0.908 * price): the product of the int64s is the result's unscaled value
+// column or expression x (read without the cast's node: node.intSrc) and
+// a result DECIMAL(p, s) with p >= 19 (Nexmark q1's 0.908 * price, q14's
+// over a ROW field): the product of the int64s is the result's unscaled value
 // whenever it does not overflow, which always fits p >= 19 digits; on
 // overflow it falls back to slow (the generic evaluator).
 func fastDecimalMul(e *Call, args []node, slow Program) Program {
@@ -458,10 +459,6 @@ func fastDecimalMul(e *Call, args []node, slow Program) Program {
 		cst.T.Precision() < 19 {
 		return nil
 	}
-	col, ok := cst.X.(*Column)
-	if !ok || col.Index < 0 || !col.T.IsInteger() {
-		return nil
-	}
 	c := args[k].v
 	if c.IsNull() || c.Kind() != table.KindDecimal {
 		return nil
@@ -471,7 +468,32 @@ func fastDecimalMul(e *Call, args []node, slow Program) Program {
 	if !inline || d.Scale() != e.T.Scale() {
 		return nil
 	}
-	i, s := col.Index, d.Scale()
+	s := d.Scale()
+	col, ok := cst.X.(*Column)
+	if !ok || col.Index < 0 || !col.T.IsInteger() {
+		// Any integer expression (a ROW field: q14's 0.908 * bid.price
+		// over an unfused Calc): its value without the cast's node.
+		src := args[x].intSrc
+		if src == nil {
+			return nil
+		}
+		return func(r *table.Row) (table.Value, error) {
+			v, err := src(r)
+			if err != nil || v.IsNull() {
+				return table.Null, err
+			}
+			n := v.AsInt()
+			if n == 0 || u == 0 {
+				return table.DecimalValue(table.NewDecimal(0, s)), nil
+			}
+			prod := u * n
+			if prod/n != u || (u == -1 && n == math.MinInt64) || (n == -1 && u == math.MinInt64) {
+				return slow(r)
+			}
+			return table.DecimalValue(table.NewDecimal(prod, s)), nil
+		}
+	}
+	i := col.Index
 	return func(r *table.Row) (table.Value, error) {
 		if i >= len(r.Fields) {
 			return slow(r)

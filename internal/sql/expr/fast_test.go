@@ -192,8 +192,24 @@ func TestFastDecimalMul(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, swap := range []bool{false, true} {
-		args := []Expr{c, ColumnRef(0, "price", table.BigIntType())}
+	one, err := reg.Call("-", ColumnRef(0, "price", table.BigIntType()), IntLit(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		swap  bool
+		x     Expr
+		delta int64 // the operand is the column's value + delta
+	}{
+		{false, ColumnRef(0, "price", table.BigIntType()), 0},
+		{true, ColumnRef(0, "price", table.BigIntType()), 0},
+		// Another integer expression (q14's 0.908 * bid.price over
+		// a Calc that is not fused with the scan's).
+		{false, one, -1},
+		{true, one, -1},
+	} {
+		swap := tc.swap
+		args := []Expr{c, tc.x}
 		if swap {
 			args[0], args[1] = args[1], args[0]
 		}
@@ -215,7 +231,7 @@ func TestFastDecimalMul(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := table.NewDecimal(908, 3).Mul(table.NewDecimal(x, 0)).ToType(e.Type().Precision(), e.Type().Scale())
+			want, err := table.NewDecimal(908, 3).Mul(table.NewDecimal(x+tc.delta, 0)).ToType(e.Type().Precision(), e.Type().Scale())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -228,23 +228,31 @@ func (n *LookupJoin) addKey(at parser.Node, le expr.Expr, ri int, nullSafe bool)
 	return nil
 }
 
-// lookupIndex is the loaded table: its rows by encoded key.
+// lookupIndex is the loaded table: its rows by encoded key, or by the
+// key's integer when the lookup has one integer key (ints).
 type lookupIndex struct {
 	once sync.Once
 	rows map[string][]table.Row
+	ints map[int64][]table.Row
 	err  error
 }
 
 // keyString encodes key values; ok is false when one is NULL (no match)
 // but for a null-safe key (IS NOT DISTINCT FROM), whose NULL is encoded.
 func keyString(c *table.RowCodec, vs []table.Value, nullSafe []bool) (string, bool, error) {
+	b, ok, err := appendLookupKey(nil, c, vs, nullSafe)
+	return string(b), ok, err
+}
+
+// appendLookupKey appends the encoding of keyString to b.
+func appendLookupKey(b []byte, c *table.RowCodec, vs []table.Value, nullSafe []bool) ([]byte, bool, error) {
 	for i, v := range vs {
 		if v.IsNull() && (i >= len(nullSafe) || !nullSafe[i]) {
-			return "", false, nil
+			return b, false, nil
 		}
 	}
-	b, err := c.AppendRow(nil, table.Row{Fields: vs})
-	return string(b), true, err
+	b, err := c.AppendRow(b, table.Row{Fields: vs})
+	return b, true, err
 }
 
 func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
@@ -305,9 +313,13 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		}
 		return vs, nil
 	}
+	// One integer key that is not null-safe (q13's MOD(auction, 10000) =
+	// key): the index is by the int64, no key is encoded.
+	intKey := len(types) == 1 && types[0].IsInteger() && !n.NullSafe[0]
 	idx := &lookupIndex{}
 	load := func() {
 		idx.rows = map[string][]table.Row{}
+		idx.ints = map[int64][]table.Row{}
 		idx.err = readAll(context.Background(), src, func(r table.Row) error {
 			if computed != nil {
 				vs, err := eval(computed, &r)
@@ -320,6 +332,13 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			if err != nil {
 				return err
 			}
+			if intKey {
+				if !ks[0].IsNull() {
+					k := ks[0].AsInt()
+					idx.ints[k] = append(idx.ints[k], table.Row{Fields: r.Fields})
+				}
+				return nil
+			}
 			k, ok, err := keyString(kc, ks, n.NullSafe)
 			if ok {
 				idx.rows[k] = append(idx.rows[k], table.Row{Fields: r.Fields})
@@ -331,45 +350,93 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		}
 	}
 	nr := len(n.R.Cols())
-	return stream.Process(in, func(_ *stream.Context, l table.Row, out stream.Emitter[table.Row]) error {
-		idx.once.Do(load)
-		if idx.err != nil {
-			return idx.err
-		}
-		ks, err := eval(lkeys, &l)
-		if err != nil {
-			return err
-		}
-		k, ok, err := keyString(kc, ks, n.NullSafe)
-		if err != nil {
-			return err
-		}
-		matched := false
-		if ok {
-			for _, r := range idx.rows[k] {
-				f := make([]table.Value, 0, len(l.Fields)+nr)
-				row := table.Row{Kind: table.Insert, Fields: append(append(f, l.Fields...), r.Fields...)}
+	// A function per subtask, with its scratch: the left row's key values
+	// and encoding, and the output row when the operators after it are
+	// done with each row when Emit returns (stream.EmitterReleases). It
+	// copies the left row's fields into every row it emits and never
+	// emits the left row itself (ProcessEachCopying: the source may build
+	// its next batch in the memory of the last).
+	newFn := func() stream.ProcessFunc[table.Row, table.Row] {
+		ks := make([]table.Value, len(lkeys))
+		var kb []byte
+		var outBuf []table.Value
+		// What the key programs and cond read (a pointer to the
+		// parameter or a local would be allocated per row).
+		row := new(table.Row)
+		released, releases := false, false
+		return func(_ *stream.Context, l table.Row, out stream.Emitter[table.Row]) error {
+			idx.once.Do(load)
+			if idx.err != nil {
+				return idx.err
+			}
+			if !released {
+				released, releases = true, stream.EmitterReleases(out)
+			}
+			*row = l
+			for i, p := range lkeys {
+				v, err := p(row)
+				if err != nil {
+					*row = table.Row{}
+					return err
+				}
+				ks[i] = v
+			}
+			*row = table.Row{} // keeps nothing alive
+			var matches []table.Row
+			if intKey {
+				if !ks[0].IsNull() {
+					matches = idx.ints[ks[0].AsInt()]
+				}
+			} else {
+				var ok bool
+				var err error
+				if kb, ok, err = appendLookupKey(kb[:0], kc, ks, n.NullSafe); err != nil {
+					return err
+				} else if ok {
+					matches = idx.rows[string(kb)]
+				}
+			}
+			clear(ks)
+			fields := func() []table.Value {
+				w := len(l.Fields) + nr
+				if !releases {
+					return make([]table.Value, w)
+				}
+				if cap(outBuf) < w {
+					outBuf = make([]table.Value, w)
+				}
+				return outBuf[:w]
+			}
+			matched := false
+			for _, r := range matches {
+				f := fields()
+				copy(f, l.Fields)
+				copy(f[len(l.Fields):], r.Fields)
 				if cond != nil {
-					if pass, err := cond(&row); err != nil {
+					*row = table.Row{Kind: table.Insert, Fields: f}
+					pass, err := cond(row)
+					*row = table.Row{}
+					if err != nil {
 						return err
 					} else if !pass {
 						continue
 					}
 				}
 				matched = true
-				out.Emit(row)
+				out.Emit(table.Row{Kind: table.Insert, Fields: f})
 			}
-		}
-		if !matched && n.Kind == "LEFT" {
-			f := make([]table.Value, len(l.Fields)+nr)
-			copy(f, l.Fields)
-			for i := len(l.Fields); i < len(f); i++ {
-				f[i] = table.Null
+			if !matched && n.Kind == "LEFT" {
+				f := fields()
+				copy(f, l.Fields)
+				for i := len(l.Fields); i < len(f); i++ {
+					f[i] = table.Null
+				}
+				out.Emit(table.Row{Kind: table.Insert, Fields: f})
 			}
-			out.Emit(table.Row{Kind: table.Insert, Fields: f})
+			return nil
 		}
-		return nil
-	}).Name("lookup-join:" + n.Table.Name).UID(tr.uid("lookup-join")), nil
+	}
+	return stream.ProcessEachCopying(in, newFn).Name("lookup-join:" + n.Table.Name).UID(tr.uid("lookup-join")), nil
 }
 
 // readAll reads every split of a bounded source.
