@@ -87,7 +87,10 @@ func (m *miniBatchDedup) copyRow(r table.Row) table.Row {
 		if m.used < len(m.chunks) {
 			m.free = m.chunks[m.used]
 		} else {
-			m.free = make([]table.Value, dedupChunkRows*max(n, 1))
+			// A chunk holds no more rows than a bundle may (a bundle of a
+			// few rows whose chunks are left to the rows emitted must not
+			// allocate and keep alive 256 rows' room).
+			m.free = make([]table.Value, min(dedupChunkRows, max(m.x.MiniBatch.Size, 1))*max(n, 1))
 			m.chunks = append(m.chunks, m.free)
 		}
 		m.used++
