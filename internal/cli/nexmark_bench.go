@@ -588,6 +588,12 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	}
 	defer pr.Close()
 	cmd := exec.CommandContext(ctx, exe, args...)
+	// Canceled (the parent interrupted), the child is interrupted too, so
+	// that it stops its job and removes what it made in the temporary
+	// directory (q10's output and checkpoints, q13's side input); killed
+	// only if it has not ended 10 s later.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.ExtraFiles = []*os.File{pw} // file descriptor 3 in the child
