@@ -97,11 +97,12 @@ func topNTrimInput(t *TopN, mid *Calc, parents map[Node]int) bool {
 		var ok bool
 		exprs[i], ok = calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 			if c, ok := x.(*expr.Column); ok {
-				k := used
+				k, name := used, t.cols[n].Name
 				if c.Index < n {
 					k = canon[c.Index]
+					name = pre.cols[k].Name // the column read now (EXPLAIN: `k` AS k2)
 				}
-				return expr.ColumnRef(k, c.Name, c.T), true
+				return expr.ColumnRef(k, name, c.T), true
 			}
 			return nil, false
 		})
