@@ -81,7 +81,6 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 }
 
 func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
-	x := f.x
 	b, ok := f.st.Get()
 	var p *topNPart
 	if !ok {
@@ -104,13 +103,7 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 	var e []byte
 	offs := f.offs[:0]
 	if r.Kind.IsRetract() {
-		at := -1
-		for i, o := range rows {
-			if o.Equal(row) {
-				at = i
-				break
-			}
-		}
+		at := f.find(rows, row)
 		if at < 0 {
 			return nil
 		}
@@ -138,7 +131,7 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 		p.rows = p.rows[:n-1]
 	} else {
 		f.saveOld(rows)
-		pos := x.insertPos(rows, row)
+		pos := f.insertPos(rows, row)
 		// The row's fields are the caller's: the entry keeps a copy.
 		nr := table.Row{Fields: slices.Clone(r.Fields)}
 		var err error
@@ -173,13 +166,55 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 		p.rows = slices.Insert(p.rows, pos, nr)
 	}
 	f.st.Set(e)
-	// The entry takes the new bytes and offsets; its old buffers serve the
-	// next row.
+	// The entry copies the new bytes and offsets into its own buffers
+	// (not swapped with them, as the append-only Top-N's: partitions of
+	// many sizes would pass each other buffers too small to grow into).
 	f.cache.size += len(e) - len(p.enc)
-	f.enc, p.enc = p.enc, e
-	f.offs, p.offs = p.offs, offs
+	f.enc, f.offs = e, offs
+	p.enc = append(p.enc[:0], e...)
+	p.offs = append(p.offs[:0], offs...)
 	f.emitDiff(out, p.rows)
 	return nil
+}
+
+// find is the position of the first row of rows equal to r, -1 when there
+// is none. The rows are sorted and equal rows are peers (neither sorts
+// before the other): it looks among r's peers, found by binary search, and
+// only when none is equal goes through all the rows (as main's did: a
+// state sorted otherwise still finds the same row).
+func (f *retractTopNFn) find(rows []table.Row, r table.Row) int {
+	x := f.x
+	i, _ := slices.BinarySearchFunc(rows, r, func(o, r table.Row) int {
+		if x.less(o, r) {
+			return -1
+		}
+		return 1
+	})
+	for ; i < len(rows) && !x.less(r, rows[i]); i++ {
+		if rows[i].Equal(r) {
+			return i
+		}
+	}
+	for i, o := range rows {
+		if o.Equal(r) {
+			return i
+		}
+	}
+	return -1
+}
+
+// insertPos is TopN.insertPos by binary search: the rows are sorted, so
+// whether r goes before a row (it sorts before it, or ties with it and
+// ties go to the new row) is false up to the position and true from it.
+func (f *retractTopNFn) insertPos(rows []table.Row, r table.Row) int {
+	x := f.x
+	i, _ := slices.BinarySearchFunc(rows, r, func(o, r table.Row) int {
+		if x.less(r, o) || (x.TiesToNew && !x.less(o, r)) {
+			return 1
+		}
+		return -1
+	})
+	return i
 }
 
 // saveOld keeps the Top-N of rows (the partition before the change) and
