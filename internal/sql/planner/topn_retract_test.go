@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -216,3 +218,63 @@ func TestRetractTopNMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRetractTopN runs an updating input shaped as q6's (ROW_NUMBER
+// Top-10 per partition by a descending key over updates that move a row
+// to the top: -U of a live row, +U of it with a greater key) through
+// main's implementation (ref) and the cached one, no checkpoints, into an
+// output that counts the rows and releases them (a Calc and sink after
+// the Top-N).
+func BenchmarkRetractTopN(b *testing.B) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	x := &TopN{In: in, Partition: []int{0}, Order: []SortKey{{Col: 3, Desc: true}, {Col: 1, Desc: true}}, N: 10, Func: RowNumber, WindowEnd: -1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const parts, steps = 200, 20000
+	live := make([][]table.Row, parts)
+	var ops []ckOp
+	for i := range steps {
+		p := rng.IntN(parts)
+		nr := table.Row{Fields: []table.Value{table.Int(int64(p)), table.Int(int64(i)), table.Str("seller-row"), table.Int(int64(i))}}
+		if l := live[p]; len(l) > 0 && rng.IntN(3) > 0 {
+			j := rng.IntN(len(l))
+			ops = append(ops, ckOp{row: table.Row{Kind: table.UpdateBefore, Fields: l[j].Fields}})
+			l[j] = nr
+			ops = append(ops, ckOp{row: table.Row{Kind: table.UpdateAfter, Fields: nr.Fields}})
+			continue
+		}
+		live[p] = append(live[p], nr)
+		ops = append(ops, ckOp{row: table.Row{Kind: table.Insert, Fields: nr.Fields}})
+	}
+	for _, impl := range []string{"ref", "cached"} {
+		b.Run(impl, func(b *testing.B) {
+			for range b.N {
+				out := &releasingCountOut{}
+				driveWithCheckpoints(b, ops, false, func(rt *operator.Runtime) ckDriven {
+					fn := refRetractTopN(x, rc)
+					if impl == "cached" {
+						fn = &retractTopNFn{x: x, rc: rc}
+					}
+					kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out, Releases: true, Fresh: true}
+					if err := kp.Open(rt); err != nil {
+						b.Fatal(err)
+					}
+					return ckDriven{kp, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+				})
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ops)), "ns/row")
+		})
+	}
+}
+
+// releasingCountOut is a countOut done with each row when Collect returns.
+type releasingCountOut struct{ countOut }
+
+func (o *releasingCountOut) ReleasesRecords() bool { return true }
