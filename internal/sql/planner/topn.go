@@ -409,7 +409,11 @@ func (t *TopN) insertPos(rows []table.Row, r table.Row) int {
 // first rank above N, and how many rows that is: the ranks never decrease,
 // so those rows are the Top-N.
 func (t *TopN) ranked(rows []table.Row) ([]int64, int) {
-	ranks := make([]int64, 0, min(len(rows), int(min(t.N, 1<<20))))
+	return t.rankedInto(make([]int64, 0, min(len(rows), int(min(t.N, 1<<20)))), rows)
+}
+
+// rankedInto is ranked appending the ranks to ranks (empty).
+func (t *TopN) rankedInto(ranks []int64, rows []table.Row) ([]int64, int) {
 	for i, r := range rows {
 		var k int64
 		switch {
@@ -510,7 +514,7 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 		return zero, err
 	}
 	if x.In.Updating() {
-		return tr.retractTopN(x, in, keyFn, rc, withRank, ttl)
+		return tr.retractTopN(x, in, keyFn, rc, ttl)
 	}
 	uid := tr.uid(ttlUIDKind(rankUIDKind("rank", x.Func), ttl))
 	if x.Func == RowNumber {

@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"encoding/binary"
+	"slices"
+
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -17,54 +20,245 @@ import (
 // With 'table.exec.state.ttl' the partition's state expires that long after
 // its last change: a row of an expired partition starts it again (+I at
 // rank 1), the rows emitted before are not retracted (Flink's behaviour).
+//
+// The state is one ValueState[[]byte] "top-all" per partition holding all
+// its rows best first in encodeRows' layout, as it always was (the same
+// bytes, the same UID: savepoints of either build restore into the
+// other). How it is read and written is the append-only Top-N's
+// (topn_append.go): a topNCache of decoded partitions, used only when the
+// state's bytes are exactly the entry's; a row entering encodes only
+// itself and a retraction encodes nothing: the new bytes are the old
+// bytes spliced (the count, the rows before, the row entering or none,
+// the rows after); the output rows are built in one reused buffer when
+// what follows releases them.
 func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn func(table.Row) string, rc *table.RowCodec,
-	withRank func(table.Row, int64, table.RowKind) table.Row, ttl []stream.StateOption) (stream.Stream[table.Row], error) {
-	newFn := func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		var st *stream.ValueState[[]byte]
-		return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
-			OnOpen: func(ctx *stream.OpenContext) error {
-				st = stream.NewValueState[[]byte](ctx, "top-all", ttl...)
-				return nil
-			},
-			OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
-				rows, err := stateRows(st, rc)
-				if err != nil {
-					return err
-				}
-				oldRanks, k := x.ranked(rows)
-				old := rows[:k]
-				row := table.Row{Fields: r.Fields}
-				var next []table.Row
-				if r.Kind.IsRetract() {
-					at := -1
-					for i, o := range rows {
-						if o.Equal(row) {
-							at = i
-							break
-						}
-					}
-					if at < 0 {
-						return nil
-					}
-					next = append(append(make([]table.Row, 0, len(rows)), rows[:at]...), rows[at+1:]...)
-				} else {
-					pos := x.insertPos(rows, row)
-					next = append(append(append(make([]table.Row, 0, len(rows)+1), rows[:pos]...), row), rows[pos:]...)
-				}
-				topRanks, k := x.ranked(next)
-				emitRankDiff(out, withRank, old, oldRanks, next[:k], topRanks)
-				if len(next) == 0 {
-					st.Clear()
-					return nil
-				}
-				b, err := encodeRows(rc, next)
-				if err != nil {
-					return err
-				}
-				st.Set(b)
-				return nil
-			},
+	ttl []stream.StateOption) (stream.Stream[table.Row], error) {
+	// It keeps a copy of a row entering and emits rows it builds itself:
+	// done with every input row when it returns.
+	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return &retractTopNFn{x: x, rc: rc, ttl: ttl}
+	}).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("retract-rank", x.Func), ttl))), nil
+}
+
+// retractTopNFn is the KeyedProcessFunction of a Top-N over an updating
+// input.
+type retractTopNFn struct {
+	x     *TopN
+	rc    *table.RowCodec
+	ttl   []stream.StateOption
+	st    *stream.ValueState[[]byte]
+	cache *topNCache
+	row   []byte // the encoding of the row entering
+	enc   []byte // the new state bytes being built (swapped with an entry's)
+	offs  []int
+	// The Top-N before the change (row headers: the Fields are the
+	// entry's, never modified) and the ranks before and after it.
+	oldTop             []table.Row
+	oldRanks, newRanks []int64
+	// reuse: as appendOnlyRowNumber's (0 not known yet, 1 the output rows
+	// are built in outBuf, -1 each is a new slice).
+	reuse  int8
+	outBuf []table.Value
+}
+
+func (f *retractTopNFn) Open(ctx *stream.OpenContext) error {
+	// Read without a copy: the bytes are compared with (or decoded into)
+	// the cache before the state is written again.
+	f.st = stream.NewValueStateCodec[[]byte](ctx, "top-all", borrowedBytes{}, f.ttl...)
+	f.cache = newTopNCache()
+	return nil
+}
+
+func (f *retractTopNFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
+	return nil
+}
+
+func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+	key := ctx.Key()
+	err := f.process(key, r, out)
+	f.cache.trim(key)
+	return err
+}
+
+func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
+	b, ok := f.st.Get()
+	var p *topNPart
+	if !ok {
+		f.cache.drop(key)
+	} else if p = f.cache.get(key, b); p == nil {
+		p = f.cache.entry(key)
+		if err := p.fill(f.rc, b); err != nil {
+			p.enc = p.enc[:0] // not counted in the cache's size yet
+			f.cache.drop(key)
+			return err
+		}
+		f.cache.size += len(p.enc)
+	}
+	var rows []table.Row
+	if p != nil {
+		rows = p.rows
+	}
+	n := len(rows)
+	row := table.Row{Fields: r.Fields}
+	var e []byte
+	offs := f.offs[:0]
+	if r.Kind.IsRetract() {
+		at := f.find(rows, row)
+		if at < 0 {
+			return nil
+		}
+		f.saveOld(rows)
+		if n == 1 {
+			f.st.Clear()
+			f.cache.drop(key)
+			f.emitDiff(out, nil)
+			return nil
+		}
+		// The bytes without row at's.
+		e = binary.AppendUvarint(f.enc[:0], uint64(n-1))
+		shift := len(e) - p.offs[0]
+		for i := 0; i < at; i++ {
+			offs = append(offs, p.offs[i]+shift)
+		}
+		e = append(e, p.enc[p.offs[0]:p.offs[at]]...)
+		shift -= p.offs[at+1] - p.offs[at]
+		for i := at + 1; i <= n; i++ {
+			offs = append(offs, p.offs[i]+shift)
+		}
+		e = append(e, p.enc[p.offs[at+1]:p.offs[n]]...)
+		copy(p.rows[at:], p.rows[at+1:])
+		p.rows[n-1] = table.Row{}
+		p.rows = p.rows[:n-1]
+	} else {
+		f.saveOld(rows)
+		pos := f.insertPos(rows, row)
+		// The row's fields are the caller's: the entry keeps a copy.
+		nr := table.Row{Fields: slices.Clone(r.Fields)}
+		var err error
+		if f.row, err = f.rc.AppendRow(f.row[:0], nr); err != nil {
+			return err
+		}
+		e = binary.AppendUvarint(f.enc[:0], uint64(n+1))
+		start := len(e)
+		if p != nil {
+			start = p.offs[0]
+		}
+		for i := 0; i < pos; i++ {
+			offs = append(offs, len(e)-start+p.offs[i])
+		}
+		if pos > 0 {
+			e = append(e, p.enc[p.offs[0]:p.offs[pos]]...)
+		}
+		offs = append(offs, len(e))
+		e = binary.AppendUvarint(e, uint64(len(f.row)))
+		e = append(e, f.row...)
+		if pos < n {
+			shift := len(e) - p.offs[pos]
+			for i := pos; i < n; i++ {
+				offs = append(offs, p.offs[i]+shift)
+			}
+			e = append(e, p.enc[p.offs[pos]:p.offs[n]]...)
+		}
+		offs = append(offs, len(e))
+		if p == nil {
+			p = f.cache.entry(key)
+		}
+		p.rows = slices.Insert(p.rows, pos, nr)
+	}
+	f.st.Set(e)
+	// The entry copies the new bytes and offsets into its own buffers
+	// (not swapped with them, as the append-only Top-N's: partitions of
+	// many sizes would pass each other buffers too small to grow into).
+	f.cache.size += len(e) - len(p.enc)
+	f.enc, f.offs = e, offs
+	p.enc = append(p.enc[:0], e...)
+	p.offs = append(p.offs[:0], offs...)
+	f.emitDiff(out, p.rows)
+	return nil
+}
+
+// find is the position of the first row of rows equal to r, -1 when there
+// is none. The rows are sorted and equal rows are peers (neither sorts
+// before the other): it looks among r's peers, found by binary search, and
+// only when none is equal goes through all the rows (as main's did: a
+// state sorted otherwise still finds the same row).
+func (f *retractTopNFn) find(rows []table.Row, r table.Row) int {
+	x := f.x
+	i, _ := slices.BinarySearchFunc(rows, r, func(o, r table.Row) int {
+		if x.less(o, r) {
+			return -1
+		}
+		return 1
+	})
+	for ; i < len(rows) && !x.less(r, rows[i]); i++ {
+		if rows[i].Equal(r) {
+			return i
 		}
 	}
-	return stream.KeyedProcess(stream.KeyBy(in, keyFn), newFn).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("retract-rank", x.Func), ttl))), nil
+	for i, o := range rows {
+		if o.Equal(r) {
+			return i
+		}
+	}
+	return -1
+}
+
+// insertPos is TopN.insertPos by binary search: the rows are sorted, so
+// whether r goes before a row (it sorts before it, or ties with it and
+// ties go to the new row) is false up to the position and true from it.
+func (f *retractTopNFn) insertPos(rows []table.Row, r table.Row) int {
+	x := f.x
+	i, _ := slices.BinarySearchFunc(rows, r, func(o, r table.Row) int {
+		if x.less(r, o) || (x.TiesToNew && !x.less(o, r)) {
+			return 1
+		}
+		return -1
+	})
+	return i
+}
+
+// saveOld keeps the Top-N of rows (the partition before the change) and
+// its ranks.
+func (f *retractTopNFn) saveOld(rows []table.Row) {
+	var k int
+	f.oldRanks, k = f.x.rankedInto(f.oldRanks[:0], rows)
+	f.oldTop = append(f.oldTop[:0], rows[:k]...)
+}
+
+// emitDiff emits the change from the saved Top-N to that of rows (the
+// partition after the change), as emitRankDiff.
+func (f *retractTopNFn) emitDiff(out stream.Emitter[table.Row], rows []table.Row) {
+	if f.reuse == 0 {
+		f.reuse = -1
+		if stream.EmitterReleases(out) {
+			f.reuse = 1
+		}
+	}
+	var k int
+	f.newRanks, k = f.x.rankedInto(f.newRanks[:0], rows)
+	old, oldRanks, top, topRanks := f.oldTop, f.oldRanks, rows[:k], f.newRanks
+	for i := 0; i < max(len(old), len(top)); i++ {
+		switch {
+		case i >= len(top):
+			f.emit(out, old[i], oldRanks[i], table.Delete)
+		case i >= len(old):
+			f.emit(out, top[i], topRanks[i], table.Insert)
+		case oldRanks[i] != topRanks[i] || !old[i].Equal(top[i]):
+			f.emit(out, old[i], oldRanks[i], table.UpdateBefore)
+			f.emit(out, top[i], topRanks[i], table.UpdateAfter)
+		}
+	}
+	clear(f.oldTop) // no Fields kept past the row
+	f.oldTop = f.oldTop[:0]
+}
+
+// emit emits r with its rank: in outBuf when the operators after this one
+// are done with it when Emit returns, else in a new slice.
+func (f *retractTopNFn) emit(out stream.Emitter[table.Row], r table.Row, rank int64, kind table.RowKind) {
+	if f.reuse < 0 {
+		out.Emit(withRankRow(r, rank, kind))
+		return
+	}
+	f.outBuf = append(append(f.outBuf[:0], r.Fields...), table.Int(rank))
+	out.Emit(table.Row{Kind: kind, Fields: f.outBuf})
 }

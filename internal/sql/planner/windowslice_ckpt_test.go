@@ -179,7 +179,7 @@ type ckDriven struct {
 
 // driveWithCheckpoints runs ops through the operators open builds, a new
 // one on the state and timers captured at each restore.
-func driveWithCheckpoints(t *testing.T, ops []ckOp, checkpoints bool, open func(*operator.Runtime) ckDriven) {
+func driveWithCheckpoints(t testing.TB, ops []ckOp, checkpoints bool, open func(*operator.Runtime) ckDriven) {
 	t.Helper()
 	var backend *state.Heap
 	var d ckDriven

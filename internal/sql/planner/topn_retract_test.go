@@ -1,0 +1,280 @@
+package planner
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/operator"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// refRetractTopN is the Top-N over an updating input as main's build had
+// it before the partition cache (every row decodes the partition's rows
+// and encodes them all again): the reference the new one is compared with,
+// changelog and state.
+func refRetractTopN(x *TopN, rc *table.RowCodec) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	var st *stream.ValueState[[]byte]
+	return stream.KeyedProcessFuncs[string, table.Row, table.Row]{
+		OnOpen: func(ctx *stream.OpenContext) error {
+			st = stream.NewValueState[[]byte](ctx, "top-all")
+			return nil
+		},
+		OnElement: func(_ *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+			rows, err := stateRows(st, rc)
+			if err != nil {
+				return err
+			}
+			oldRanks, k := x.ranked(rows)
+			old := rows[:k]
+			row := table.Row{Fields: r.Fields}
+			var next []table.Row
+			if r.Kind.IsRetract() {
+				at := -1
+				for i, o := range rows {
+					if o.Equal(row) {
+						at = i
+						break
+					}
+				}
+				if at < 0 {
+					return nil
+				}
+				next = append(append(make([]table.Row, 0, len(rows)), rows[:at]...), rows[at+1:]...)
+			} else {
+				pos := x.insertPos(rows, row)
+				next = append(append(append(make([]table.Row, 0, len(rows)+1), rows[:pos]...), row), rows[pos:]...)
+			}
+			topRanks, k := x.ranked(next)
+			emitRankDiff(out, withRankRow, old, oldRanks, next[:k], topRanks)
+			if len(next) == 0 {
+				st.Clear()
+				return nil
+			}
+			b, err := encodeRows(rc, next)
+			if err != nil {
+				return err
+			}
+			st.Set(b)
+			return nil
+		},
+	}
+}
+
+// randomChangelogOps is an updating input over parts partitions (a few
+// hot ones): +I of new rows (prices from a small range, NULLs, exact
+// copies of live rows), -U/+U and -D of live rows (anywhere in their
+// partition: inside and outside the Top-N), a few retractions of rows
+// never inserted, with checkpoints and restores between them.
+func randomChangelogOps(seed uint64, parts, steps int) []ckOp {
+	rng := rand.New(rand.NewPCG(seed, 6))
+	live := make([][]table.Row, parts)
+	nullable := func(hi int64) table.Value {
+		if rng.IntN(12) == 0 {
+			return table.Null
+		}
+		return table.Int(rng.Int64N(hi))
+	}
+	newRow := func(p int) table.Row {
+		if l := live[p]; len(l) > 0 && rng.IntN(8) == 0 {
+			return table.Row{Fields: slices.Clone(l[rng.IntN(len(l))].Fields)}
+		}
+		s := strings.Repeat(string(rune('a'+rng.IntN(3))), rng.IntN(30))
+		return table.Row{Fields: []table.Value{table.Int(int64(p)), nullable(15), table.Str(s), nullable(4)}}
+	}
+	var ops []ckOp
+	add := func(kind table.RowKind, r table.Row) {
+		ops = append(ops, ckOp{ts: int64(len(ops)), row: table.Row{Kind: kind, Fields: slices.Clone(r.Fields)}})
+	}
+	for range steps {
+		p := rng.IntN(parts)
+		if rng.IntN(2) == 0 {
+			p = rng.IntN(3)
+		}
+		switch c := rng.IntN(100); {
+		case c < 40 && len(live[p]) > 0:
+			i := rng.IntN(len(live[p]))
+			old := live[p][i]
+			live[p] = slices.Delete(live[p], i, i+1)
+			if rng.IntN(3) == 0 {
+				add(table.Delete, old)
+				break
+			}
+			add(table.UpdateBefore, old)
+			nr := newRow(p)
+			live[p] = append(live[p], nr)
+			add(table.UpdateAfter, nr)
+		case c < 42:
+			add(table.Delete, table.Row{Fields: []table.Value{table.Int(int64(p)), table.Int(99), table.Str("never"), table.Null}})
+		default:
+			nr := newRow(p)
+			live[p] = append(live[p], nr)
+			add(table.Insert, nr)
+		}
+		switch rng.IntN(150) {
+		case 0:
+			ops = append(ops, ckOp{kind: 2})
+		case 1, 2:
+			ops = append(ops, ckOp{kind: 3})
+		}
+	}
+	return ops
+}
+
+func newTestRetractTopN(x *TopN, rc *table.RowCodec, tiny bool) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	f := &retractTopNFn{x: x, rc: rc}
+	if !tiny {
+		return &reusingFn{KeyedProcessFunction: f}
+	}
+	return &reusingFn{KeyedProcessFunction: tinyRetractCacheFn{f}}
+}
+
+// tinyRetractCacheFn opens a retractTopNFn with a cache of 3 partitions
+// and 200 bytes.
+type tinyRetractCacheFn struct{ *retractTopNFn }
+
+func (f tinyRetractCacheFn) Open(ctx *stream.OpenContext) error {
+	if err := f.retractTopNFn.Open(ctx); err != nil {
+		return err
+	}
+	f.cache.max, f.cache.maxBytes = 3, 200
+	return nil
+}
+
+// TestRetractTopNMatchesReference feeds random changelogs (+I, -U/+U, -D;
+// ties, NULLs, duplicate rows, partitions far larger than N, retractions
+// inside and outside the Top-N and of rows never inserted) with
+// checkpoints and restores in the middle to the Top-N over an updating
+// input and to the reference (main's), with ROW_NUMBER, RANK and
+// DENSE_RANK, and checks that both emit the same changelog in the same
+// order. The restores alternate the two implementations on one state, so
+// each reads what the other wrote (the same bytes); the runs with a tiny
+// cache evict partitions all the time; the caller's row is written over
+// after every call; one run's output releases its rows (the reused
+// output buffer).
+func TestRetractTopNMatchesReference(t *testing.T) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	orders := [][]SortKey{
+		{{Col: 1, Desc: true}},                             // price DESC (NULLS LAST)
+		{{Col: 1, NullsFirst: true}, {Col: 3, Desc: true}}, // price ASC NULLS FIRST, q DESC
+		{{Col: 3, Desc: true, NullsFirst: true}, {Col: 2}}, // q DESC NULLS FIRST, a string
+	}
+	for _, fn := range []RankFunc{RowNumber, Rank, DenseRank} {
+		for _, n := range []int64{1, 3, 10} {
+			for oi, order := range orders {
+				for _, tiny := range []bool{false, true} {
+					for seed := range uint64(3) {
+						name := fmt.Sprintf("%s/N=%d/order%d/tinyCache=%v/seed%d", fn, n, oi, tiny, seed)
+						x := &TopN{In: in, Partition: []int{0}, Order: order, N: n, Func: fn, WindowEnd: -1}
+						ops := randomChangelogOps(seed, 30, 1500)
+						ref := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							return refRetractTopN(x, rc)
+						})
+						got := runKeyedCheckpointed(t, ops, keyFn, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							if opens%2 == 1 {
+								return refRetractTopN(x, rc)
+							}
+							return newTestRetractTopN(x, rc, tiny)
+						})
+						only := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							return newTestRetractTopN(x, rc, tiny)
+						})
+						released := runReleasingOut(t, ops, keyFn, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							return newTestRetractTopN(x, rc, tiny)
+						})
+						for _, g := range [][]string{got, only, released} {
+							if !slices.Equal(ref, g) {
+								for i := range min(len(ref), len(g)) {
+									if ref[i] != g[i] {
+										t.Fatalf("%s: row %d: reference %s, got %s", name, i, ref[i], g[i])
+									}
+								}
+								t.Fatalf("%s: reference emitted %d rows, got %d", name, len(ref), len(g))
+							}
+						}
+						var dels, ubs int
+						for _, s := range ref {
+							dels += strings.Count(s, "-D")
+							ubs += strings.Count(s, "-U")
+						}
+						if dels == 0 || ubs == 0 {
+							t.Fatalf("%s: no -D or no -U emitted (%d, %d): the input does not exercise retractions", name, dels, ubs)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkRetractTopN runs an updating input shaped as q6's (ROW_NUMBER
+// Top-10 per partition by a descending key over updates that move a row
+// to the top: -U of a live row, +U of it with a greater key) through
+// main's implementation (ref) and the cached one, no checkpoints, into an
+// output that counts the rows and releases them (a Calc and sink after
+// the Top-N).
+func BenchmarkRetractTopN(b *testing.B) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	x := &TopN{In: in, Partition: []int{0}, Order: []SortKey{{Col: 3, Desc: true}, {Col: 1, Desc: true}}, N: 10, Func: RowNumber, WindowEnd: -1}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const parts, steps = 200, 20000
+	live := make([][]table.Row, parts)
+	var ops []ckOp
+	for i := range steps {
+		p := rng.IntN(parts)
+		nr := table.Row{Fields: []table.Value{table.Int(int64(p)), table.Int(int64(i)), table.Str("seller-row"), table.Int(int64(i))}}
+		if l := live[p]; len(l) > 0 && rng.IntN(3) > 0 {
+			j := rng.IntN(len(l))
+			ops = append(ops, ckOp{row: table.Row{Kind: table.UpdateBefore, Fields: l[j].Fields}})
+			l[j] = nr
+			ops = append(ops, ckOp{row: table.Row{Kind: table.UpdateAfter, Fields: nr.Fields}})
+			continue
+		}
+		live[p] = append(live[p], nr)
+		ops = append(ops, ckOp{row: table.Row{Kind: table.Insert, Fields: nr.Fields}})
+	}
+	for _, impl := range []string{"ref", "cached"} {
+		b.Run(impl, func(b *testing.B) {
+			for range b.N {
+				out := &releasingCountOut{}
+				driveWithCheckpoints(b, ops, false, func(rt *operator.Runtime) ckDriven {
+					fn := refRetractTopN(x, rc)
+					if impl == "cached" {
+						fn = &retractTopNFn{x: x, rc: rc}
+					}
+					kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out, Releases: true, Fresh: true}
+					if err := kp.Open(rt); err != nil {
+						b.Fatal(err)
+					}
+					return ckDriven{kp, func(o ckOp) { kp.Collect(o.ts, o.row) }}
+				})
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ops)), "ns/row")
+		})
+	}
+}
+
+// releasingCountOut is a countOut done with each row when Collect returns.
+type releasingCountOut struct{ countOut }
+
+func (o *releasingCountOut) ReleasesRecords() bool { return true }
