@@ -786,12 +786,18 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 
 // freshRows reports whether n's operator emits rows with fields of their
 // own that it never reads or emits again: the aggregations, Top-N and the
-// joins build every output row. A scan's rows may be a source's (a slice
+// joins build every output row. The lookup join (lookupjoin.go) builds
+// each output row in a new array or, when everything downstream is done
+// with a row once Emit returns (stream.EmitterReleases), in one reused
+// array that it overwrites whole (the probe's fields, then the matched
+// side row's or NULLs) before each emit and never reads after it: the
+// Calc may write into it either way (never into the side rows, copied
+// into it). A scan's rows may be a source's (a slice
 // source hands out the same rows again after a restart), a Calc or a Union
 // forwards its input's, and node kinds not listed here are not assumed to.
 func freshRows(n Node) bool {
 	switch n.(type) {
-	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin:
+	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin, *LookupJoin:
 		return true
 	}
 	return false
