@@ -21,7 +21,8 @@ import (
 // join emits several matches of one probe row from its reused array, or a
 // LEFT join's NULL-padded row; the rows are those of the same Calc over a
 // shared join (wider than the join's rows: the Calc builds its own),
-// on random rows with NULLs.
+// on random rows with NULLs. The same rows when the join's PROCTIME()
+// column is read (the clock) or not (a constant, unreadProctime).
 func TestCalcOverLookupJoinInPlace(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	dir := t.TempDir()
@@ -73,6 +74,13 @@ CREATE VIEW j AS SELECT B.id, B.k, B.s, S.` + "`value`" + ` AS v FROM (SELECT *,
 			return rows
 		}
 		got := run(ddl + "INSERT INTO p " + sel)
+		// The PROCTIME() column read (an always TRUE filter on it): the
+		// clock is read per row, not replaced by a constant
+		// (unreadProctime); the rows are the same.
+		read := run(strings.Replace(ddl, "ON B.k = S.key", "ON B.k = S.key WHERE B.p_time IS NOT NULL", 1) + "INSERT INTO p " + sel)
+		if !slices.Equal(got, read) {
+			t.Errorf("%s: rows differ when p_time is read:\n%s\nwant\n%s", kind, strings.Join(got, "\n"), strings.Join(read, "\n"))
+		}
 		// Wider than the join's row (6 fields): the Calc cannot write in
 		// place and builds its own rows.
 		wide := run(ddl + "INSERT INTO w SELECT " + cols + ", id, id, id, id FROM j")

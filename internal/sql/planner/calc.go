@@ -927,6 +927,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	if c, ok := f.in.(*Correlate); ok {
 		tr.pruneCorrelate(&f, c) // unnest.go
 	}
+	if j, ok := f.in.(*LookupJoin); ok {
+		tr.unreadProctime(&f, j) // lookupjoin.go
+	}
 	pushed, sharedSrc := false, false
 	if sc, ok := f.in.(*Scan); ok && !built {
 		var err error
