@@ -825,6 +825,9 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 	if p := fastCompare(e, args); p != nil {
 		return node{p: p, icmp: intCmpOf(e, args)}, nil
 	}
+	if p := fastDecimalCompare(e, args); p != nil {
+		return node{p: p}, nil
+	}
 	var p Program
 	// Errors of the function are wrapped with the call's text (once: an
 	// argument's EvalError passes through).

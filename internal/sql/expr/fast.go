@@ -760,3 +760,56 @@ func lowerCaseShape(e *Case) (Expr, []string, bool) {
 	}
 	return x, ks, x != nil
 }
+
+// fastDecimalCompare returns the evaluator of x op k, a DECIMAL(p, s)
+// operand x against a non-NULL integer or DECIMAL constant k (either side)
+// that has an exact int64 unscaled value at scale s (Nexmark q14's
+// `0.908 * price > 1000000`): a value of x at scale s that fits an int64
+// is compared as unscaled integers, any other as the generic comparison
+// does (sqlCompare). Nil when e is not of that shape.
+func fastDecimalCompare(e *Call, args []node) Program {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict {
+		return nil
+	}
+	x, y := args[0], args[1]
+	xt := e.Args[0].Type()
+	if x.constant && !y.constant {
+		x, y, xt, op = y, x, e.Args[1].Type(), flipCmp[op]
+	}
+	if x.constant || !y.constant || y.v.IsNull() || table.KindOf(xt) != table.KindDecimal {
+		return nil
+	}
+	kv := y.v
+	if kv.Kind() != table.KindInt && kv.Kind() != table.KindDecimal {
+		return nil
+	}
+	s := xt.Scale()
+	kd := kv.AsDecimal()
+	if kd.Scale() > s {
+		return nil
+	}
+	k, ok := kd.Rescale(s).UnscaledInt64()
+	if !ok {
+		return nil
+	}
+	xp := x.p
+	return func(r *table.Row) (table.Value, error) {
+		v, err := xp(r)
+		if err != nil || v.IsNull() {
+			return table.Null, err
+		}
+		if v.Kind() == table.KindDecimal {
+			if d := v.AsDecimal(); d.Scale() == s {
+				if u, ok := d.UnscaledInt64(); ok {
+					return table.Bool(cmpInt(op, u, k)), nil
+				}
+			}
+		}
+		c, ok := sqlCompare(v, kv)
+		if !ok { // NaN (not a DECIMAL's): only <> holds
+			return table.Bool(op == cmpNe), nil
+		}
+		return table.Bool(cmpInt(op, int64(c), 0)), nil
+	}
+}

@@ -50,6 +50,7 @@ type fusedCalc struct {
 	in      Node
 	filters []expr.Expr
 	exprs   []expr.Expr
+	passed  int // Calcs fused past the strict rule (fuseCalcMode)
 }
 
 // conjuncts splits an AND into its operands (recursively).
@@ -250,8 +251,40 @@ func calcCheap(e expr.Expr) bool {
 }
 
 // fuseCalc merges x with the Calcs below it, up to a Calc for which stop
-// is true.
+// is true. It is fuseCalcMode(x, stop, x.rankExprs == nil): a ranking
+// pre-projection's chain fuses as main's build did (rankPlanOps counts its
+// operators).
 func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
+	f := fuseCalcMode(x, stop, x.rankExprs == nil)
+	if f.passed == 0 {
+		return f
+	}
+	// Only chains of plain Calcs fuse past the strict rule: calc gives
+	// the fused operator the number of each operator main's build made of
+	// them (calcStrictOps), which is simple only when none of them takes
+	// a UID of another namespace.
+	for n := Node(x); n != f.in; n = n.(*Calc).In {
+		c := n.(*Calc)
+		if c.pushed || c.implicit || c.unionCast {
+			return fuseCalcMode(x, stop, false)
+		}
+	}
+	return f
+}
+
+// fuseCalcMode merges x with the Calcs below it, up to a Calc for which
+// stop is true, or whose expression the chain above would evaluate more
+// than once per row (an expression that is not calcCheap read twice).
+// relaxed: an inner expression read more than once still fuses when at
+// each of those reads it folds into a cheap one under the `col = literal`
+// conjuncts of the fused filter evaluated before that read (the nexmark
+// table's computed dateTime, a CASE over event_type, is bid.dateTime
+// after the bid view's `event_type = 2`: Nexmark q10 and q14), and the
+// inner Calc is a plain one (no UID bookkeeping of its own: not pushed,
+// implicit, a union cast, moved or a ranking pre-projection). f.passed
+// counts the Calcs so passed, where the strict rule stops (main's build
+// made an operator of each; calc keeps their UID numbers).
+func fuseCalcMode(x *Calc, stop func(Node) bool, relaxed bool) fusedCalc {
 	f := fusedCalc{in: x.In, exprs: x.Exprs}
 	if x.Filter != nil {
 		f.filters = calcConjuncts(x.Filter)
@@ -265,31 +298,94 @@ func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
 		if !ok {
 			return f
 		}
+		strict := true
 		for i, n := range uses {
-			if i < 0 || i >= len(inner.Exprs) || (n > 1 && !calcCheap(inner.Exprs[i])) {
+			if i < 0 || i >= len(inner.Exprs) {
 				return f
 			}
+			if n > 1 && !calcCheap(inner.Exprs[i]) {
+				strict = false
+			}
 		}
-		subst := func(e expr.Expr) (expr.Expr, bool) {
-			return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+		if !strict && (!relaxed || inner.pushed || inner.implicit || inner.unionCast || inner.movedUID || inner.rankExprs != nil) {
+			return f
+		}
+		// known: the `col = literal` facts (over inner's input) of the
+		// conjuncts before the one being substituted.
+		known := map[int]*expr.Literal{}
+		folded := func(e expr.Expr) (expr.Expr, bool) {
+			if len(known) == 0 {
+				return e, calcCheap(e)
+			}
+			s, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 				if c, ok := x.(*expr.Column); ok {
-					return inner.Exprs[c.Index], true
+					if l := known[c.Index]; l != nil {
+						return l, true
+					}
+					return x, true
 				}
 				return nil, false
 			})
+			if !ok {
+				return e, false
+			}
+			s = calcFoldCheap(s)
+			return s, calcCheap(s)
+		}
+		subst := func(e expr.Expr) (expr.Expr, bool) {
+			refused := false
+			s, ok := calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+				if c, ok := x.(*expr.Column); ok {
+					r := inner.Exprs[c.Index]
+					if uses[c.Index] > 1 && !calcCheap(r) {
+						fr, cheap := folded(r)
+						if !cheap {
+							refused = true
+						}
+						r = fr
+					}
+					return r, true
+				}
+				return nil, false
+			})
+			return s, ok && !refused
 		}
 		var g fusedCalc
 		g.in = inner.In
+		g.passed = f.passed
+		if !strict {
+			g.passed++
+		}
 		if inner.Filter != nil {
 			g.filters = calcConjuncts(inner.Filter)
+		}
+		learn := func(c expr.Expr) {
+			if strict {
+				return
+			}
+			if i, l, ok := calcColEqLit(c); ok {
+				if _, seen := known[i]; !seen {
+					known[i] = l
+				}
+			}
+		}
+		for _, c := range g.filters {
+			learn(c)
 		}
 		ok = true
 		for _, c := range f.filters {
 			s, k := subst(c)
 			ok = ok && k
+			if !ok {
+				break
+			}
 			g.filters = append(g.filters, s)
+			learn(s)
 		}
 		for _, e := range f.exprs {
+			if !ok {
+				break
+			}
 			s, k := subst(e)
 			ok = ok && k
 			g.exprs = append(g.exprs, s)
@@ -299,6 +395,37 @@ func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
 		}
 		f = g
 	}
+}
+
+// calcFoldCheap folds a CASE whose conditions are `literal = literal` of
+// integers or booleans (a `col = literal` fact substituted into it) to the
+// branch taken, as calcFold would; anything else is returned as it is. It
+// needs no compile options (fuseCalcMode has none): nothing is evaluated
+// but those comparisons.
+func calcFoldCheap(e expr.Expr) expr.Expr {
+	c, ok := e.(*expr.Case)
+	if !ok {
+		return e
+	}
+	for _, w := range c.Whens {
+		eq, ok := w.Cond.(*expr.Call)
+		if !ok || eq.Name != "=" || len(eq.Args) != 2 {
+			return e
+		}
+		a, ok1 := eq.Args[0].(*expr.Literal)
+		b, ok2 := eq.Args[1].(*expr.Literal)
+		if !ok1 || !ok2 || a.V.IsNull() || b.V.IsNull() {
+			return e
+		}
+		ka, kb := table.KindOf(a.T), table.KindOf(b.T)
+		if ka != kb || (ka != table.KindInt && ka != table.KindBool) {
+			return e
+		}
+		if ka == table.KindInt && a.V.AsInt() == b.V.AsInt() || ka == table.KindBool && a.V.AsBool() == b.V.AsBool() {
+			return w.Then // always taken
+		}
+	}
+	return c.Else // no branch taken
 }
 
 // volatile reports whether e calls a volatile function (never folded).
@@ -659,12 +786,18 @@ func (tr *translator) scanStream(sc *Scan, src connector.Source[table.Row], rowt
 
 // freshRows reports whether n's operator emits rows with fields of their
 // own that it never reads or emits again: the aggregations, Top-N and the
-// joins build every output row. A scan's rows may be a source's (a slice
+// joins build every output row. The lookup join (lookupjoin.go) builds
+// each output row in a new array or, when everything downstream is done
+// with a row once Emit returns (stream.EmitterReleases), in one reused
+// array that it overwrites whole (the probe's fields, then the matched
+// side row's or NULLs) before each emit and never reads after it: the
+// Calc may write into it either way (never into the side rows, copied
+// into it). A scan's rows may be a source's (a slice
 // source hands out the same rows again after a restart), a Calc or a Union
 // forwards its input's, and node kinds not listed here are not assumed to.
 func freshRows(n Node) bool {
 	switch n.(type) {
-	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin:
+	case *WindowAgg, *GroupAgg, *TopN, *IntervalJoin, *RegularJoin, *LookupJoin:
 		return true
 	}
 	return false
@@ -730,6 +863,15 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 			moved, extra = true, m-1
 		}
 	}
+	if f.passed > 0 {
+		// Fused past Calcs that main's build made operators of (a
+		// computed column read twice, fuseCalcMode): this one takes the
+		// last of their numbers, so later operators keep theirs (a
+		// savepoint of the old plan restores: the Calcs are stateless).
+		if m := tr.calcStrictOps(x, f.in); m > 0 {
+			moved, extra = true, extra+m-1
+		}
+	}
 	ownMoved := false
 	if !allPushed && (x.pushed || x.implicit) && own != nil && tr.noOperator(own, f.in) {
 		allPushed, ownMoved = true, moved
@@ -784,6 +926,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	}
 	if c, ok := f.in.(*Correlate); ok {
 		tr.pruneCorrelate(&f, c) // unnest.go
+	}
+	if j, ok := f.in.(*LookupJoin); ok {
+		tr.unreadProctime(&f, j) // lookupjoin.go
 	}
 	pushed, sharedSrc := false, false
 	if sc, ok := f.in.(*Scan); ok && !built {

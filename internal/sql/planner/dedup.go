@@ -515,9 +515,16 @@ func perRowDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) s
 // Calcs below (a computed column read twice), and is never the identity.
 func (tr *translator) rankPlanOps(x *Calc, in Node) int {
 	c := &Calc{In: x.In, Filter: x.Filter, Exprs: x.rankExprs, cols: x.cols, movedUID: x.movedUID}
+	return tr.calcStrictOps(c, in)
+}
+
+// calcStrictOps is the number of Calc operators (UID numbers) main's build
+// made of the chain of Calcs from c down to in: fused by the strict rule
+// (fuseCalcMode, not relaxed), a part that is the identity making none.
+func (tr *translator) calcStrictOps(c *Calc, in Node) int {
 	ops := 0
 	for {
-		g := fuseCalc(c, tr.shared)
+		g := fuseCalcMode(c, tr.shared, false)
 		moved := false
 		for n := Node(c); n != g.in; n = n.(*Calc).In {
 			moved = moved || n.(*Calc).movedUID
