@@ -269,6 +269,14 @@ func fuseCalc(x *Calc, stop func(Node) bool) fusedCalc {
 			return fuseCalcMode(x, stop, false)
 		}
 	}
+	// Only over a scan: below a join or a correlate, the columns the
+	// fused Calc reads decide how their inputs are narrowed (pruneJoin,
+	// pruneCorrelate), which would change the join's state rows and add
+	// narrowing Calcs that renumber later operators (review of branch
+	// calcfuse: TestFusedCalcOverJoinKeepsUIDs).
+	if _, ok := f.in.(*Scan); !ok {
+		return fuseCalcMode(x, stop, false)
+	}
 	return f
 }
 
