@@ -441,3 +441,56 @@ func (d *decoder) elem(t Type) Value {
 		return Null
 	}
 }
+
+// Truncating lists what the encoding drops of a row's values: the
+// top-level fields of type TIMESTAMP or TIMESTAMP_LTZ of precision 3 or
+// less keep milliseconds only (a value's nanoseconds below the
+// millisecond are dropped), and nested reports such a type inside an
+// ARRAY, MAP or ROW field. A caller that keeps a row beside its encoding
+// (a cache of decoded state) makes it equal to what Decode gives with
+// Canonical.
+func (c *RowCodec) Truncating() (top []int, nested bool) {
+	for i, t := range c.types {
+		switch {
+		case t.IsTimestamp() && t.Precision() <= 3:
+			top = append(top, i)
+		case truncatesInside(t):
+			nested = true
+		}
+	}
+	return top, nested
+}
+
+func truncatesInside(t Type) bool {
+	switch t.Root() {
+	case RootArray:
+		e := t.Elem()
+		return (e.IsTimestamp() && e.Precision() <= 3) || truncatesInside(e)
+	case RootMap:
+		for _, e := range []Type{t.Elem(), t.ValueType()} {
+			if (e.IsTimestamp() && e.Precision() <= 3) || truncatesInside(e) {
+				return true
+			}
+		}
+	case RootRow:
+		for _, f := range t.Fields() {
+			if (f.Type.IsTimestamp() && f.Type.Precision() <= 3) || truncatesInside(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Canonical sets the top-level fields that Truncating lists to what
+// Decode of their encoding gives (nanoseconds below the millisecond
+// dropped).
+func Canonical(fs []Value, top []int) {
+	for _, i := range top {
+		if i < len(fs) && fs[i].Kind() == KindTimestamp {
+			if ms, ns := fs[i].AsTimestamp(); ns != 0 {
+				fs[i] = Timestamp(ms, 0)
+			}
+		}
+	}
+}

@@ -77,3 +77,32 @@ func (c *decodeCache[T]) put(b []byte, v T) {
 func rowDecodeCache(rc *table.RowCodec) *decodeCache[table.Row] {
 	return newDecodeCache(rc.Decode)
 }
+
+// canonRow makes a row that an operator keeps beside its encoding (a
+// cache of decoded state) equal to what Decode of that encoding gives:
+// the codec keeps milliseconds only of TIMESTAMP(p <= 3) values
+// (table.RowCodec.Truncating), and a row whose copy kept more would
+// match a retraction that the state's rows do not, so that the output
+// would depend on whether the partition was cached (a restore, an
+// eviction).
+type canonRow struct {
+	done   bool
+	top    []int
+	nested bool
+}
+
+// row returns r (whose Fields it may modify: the caller's copy) as Decode
+// of enc, r's encoding, gives it.
+func (c *canonRow) row(rc *table.RowCodec, r table.Row, enc []byte) (table.Row, error) {
+	if !c.done {
+		c.top, c.nested = rc.Truncating()
+		c.done = true
+	}
+	if c.nested {
+		d, err := rc.Decode(enc)
+		d.Kind = r.Kind
+		return d, err
+	}
+	table.Canonical(r.Fields, c.top)
+	return r, nil
+}

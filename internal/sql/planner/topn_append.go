@@ -168,6 +168,7 @@ type appendOnlyRowNumber struct {
 	ttl   []stream.StateOption
 	st    *stream.ValueState[[]byte]
 	cache *topNCache
+	canon canonRow // the rows kept in the cache as the state decodes them
 	row   []byte // the encoding of the row entering
 	enc   []byte // the new state bytes being built (swapped with an entry's)
 	offs  []int
@@ -322,6 +323,10 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 		p.rows = append(p.rows, table.Row{})
 	}
 	copy(p.rows[pos+1:cnt], p.rows[pos:cnt-1])
+	// Kept as the state decodes it (canonRow; emit copied its fields).
+	if nr, err = f.canon.row(f.rc, nr, f.row); err != nil {
+		return err
+	}
 	p.rows[pos] = nr
 	p.rows = p.rows[:cnt] // a state of more than N rows (N lowered since a savepoint) is cut to N
 	return nil

@@ -48,6 +48,7 @@ type retractTopNFn struct {
 	ttl   []stream.StateOption
 	st    *stream.ValueState[[]byte]
 	cache *topNCache
+	canon canonRow // the rows kept in the cache as the state decodes them
 	row   []byte // the encoding of the row entering
 	enc   []byte // the new state bytes being built (swapped with an entry's)
 	offs  []int
@@ -132,10 +133,15 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 	} else {
 		f.saveOld(rows)
 		pos := f.insertPos(rows, row)
-		// The row's fields are the caller's: the entry keeps a copy.
+		// The row's fields are the caller's: the entry keeps a copy, as
+		// Decode of its bytes would give it (canonRow), so that the cache
+		// holds the rows a miss decodes from the state.
 		nr := table.Row{Fields: slices.Clone(r.Fields)}
 		var err error
 		if f.row, err = f.rc.AppendRow(f.row[:0], nr); err != nil {
+			return err
+		}
+		if nr, err = f.canon.row(f.rc, nr, f.row); err != nil {
 			return err
 		}
 		e = binary.AppendUvarint(f.enc[:0], uint64(n+1))
