@@ -124,6 +124,27 @@ func (c *topNCache) trim(key string) {
 }
 
 // drop forgets key (its state is gone).
+// load returns key's partition: the cached entry when its bytes are the
+// state's, else one filled from the state's bytes (nil: no state).
+func (c *topNCache) load(key string, st *stream.ValueState[[]byte], rc *table.RowCodec) (*topNPart, error) {
+	b, ok := st.Get()
+	if !ok {
+		c.drop(key)
+		return nil, nil
+	}
+	if p := c.get(key, b); p != nil {
+		return p, nil
+	}
+	p := c.entry(key)
+	if err := p.fill(rc, b); err != nil {
+		p.enc = p.enc[:0] // not counted in the cache's size yet
+		c.drop(key)
+		return nil, err
+	}
+	c.size += len(p.enc)
+	return p, nil
+}
+
 func (c *topNCache) drop(key string) {
 	if p := c.m[key]; p != nil {
 		c.size -= len(p.enc)
@@ -169,8 +190,8 @@ type appendOnlyRowNumber struct {
 	st    *stream.ValueState[[]byte]
 	cache *topNCache
 	canon canonRow // the rows kept in the cache as the state decodes them
-	row   []byte // the encoding of the row entering
-	enc   []byte // the new state bytes being built (swapped with an entry's)
+	row   []byte   // the encoding of the row entering
+	enc   []byte   // the new state bytes being built (swapped with an entry's)
 	offs  []int
 	// reuse: 0 not known yet, 1 everything after the operator is done
 	// with an emitted row when Emit returns (stream.EmitterReleases), so
@@ -207,18 +228,9 @@ func (f *appendOnlyRowNumber) ProcessElement(ctx *stream.KeyedContext[string], r
 
 func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
 	x := f.x
-	b, ok := f.st.Get()
-	var p *topNPart
-	if !ok {
-		f.cache.drop(key)
-	} else if p = f.cache.get(key, b); p == nil {
-		p = f.cache.entry(key)
-		if err := p.fill(f.rc, b); err != nil {
-			p.enc = p.enc[:0] // not counted in the cache's size yet
-			f.cache.drop(key)
-			return err
-		}
-		f.cache.size += len(p.enc)
+	p, err := f.cache.load(key, f.st, f.rc)
+	if err != nil {
+		return err
 	}
 	var old []table.Row
 	if p != nil {
@@ -281,7 +293,6 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 	}
 	f.block = nil
 	// The new state: the old rows' bytes around the new row's.
-	var err error
 	if f.row, err = f.rc.AppendRow(f.row[:0], nr); err != nil {
 		return err
 	}

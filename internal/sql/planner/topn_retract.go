@@ -49,8 +49,8 @@ type retractTopNFn struct {
 	st    *stream.ValueState[[]byte]
 	cache *topNCache
 	canon canonRow // the rows kept in the cache as the state decodes them
-	row   []byte // the encoding of the row entering
-	enc   []byte // the new state bytes being built (swapped with an entry's)
+	row   []byte   // the encoding of the row entering
+	enc   []byte   // the new state bytes being built (swapped with an entry's)
 	offs  []int
 	// The Top-N before the change (row headers: the Fields are the
 	// entry's, never modified) and the ranks before and after it.
@@ -82,18 +82,9 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 }
 
 func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
-	b, ok := f.st.Get()
-	var p *topNPart
-	if !ok {
-		f.cache.drop(key)
-	} else if p = f.cache.get(key, b); p == nil {
-		p = f.cache.entry(key)
-		if err := p.fill(f.rc, b); err != nil {
-			p.enc = p.enc[:0] // not counted in the cache's size yet
-			f.cache.drop(key)
-			return err
-		}
-		f.cache.size += len(p.enc)
+	p, err := f.cache.load(key, f.st, f.rc)
+	if err != nil {
+		return err
 	}
 	var rows []table.Row
 	if p != nil {
