@@ -469,6 +469,17 @@ func fastDecimalMul(e *Call, args []node, slow Program) Program {
 		return nil
 	}
 	s := d.Scale()
+	// mul is u * n at scale s, or the generic product on int64 overflow.
+	mul := func(r *table.Row, n int64) (table.Value, error) {
+		if n == 0 || u == 0 {
+			return table.DecimalValue(table.NewDecimal(0, s)), nil
+		}
+		prod := u * n
+		if prod/n != u || (u == -1 && n == math.MinInt64) || (n == -1 && u == math.MinInt64) {
+			return slow(r)
+		}
+		return table.DecimalValue(table.NewDecimal(prod, s)), nil
+	}
 	col, ok := cst.X.(*Column)
 	if !ok || col.Index < 0 || !col.T.IsInteger() {
 		// Any integer expression (a ROW field: q14's 0.908 * bid.price
@@ -482,15 +493,7 @@ func fastDecimalMul(e *Call, args []node, slow Program) Program {
 			if err != nil || v.IsNull() {
 				return table.Null, err
 			}
-			n := v.AsInt()
-			if n == 0 || u == 0 {
-				return table.DecimalValue(table.NewDecimal(0, s)), nil
-			}
-			prod := u * n
-			if prod/n != u || (u == -1 && n == math.MinInt64) || (n == -1 && u == math.MinInt64) {
-				return slow(r)
-			}
-			return table.DecimalValue(table.NewDecimal(prod, s)), nil
+			return mul(r, v.AsInt())
 		}
 	}
 	i := col.Index
@@ -502,15 +505,7 @@ func fastDecimalMul(e *Call, args []node, slow Program) Program {
 		if v.IsNull() {
 			return table.Null, nil
 		}
-		n := v.AsInt()
-		if n == 0 || u == 0 {
-			return table.DecimalValue(table.NewDecimal(0, s)), nil
-		}
-		prod := u * n
-		if prod/n != u || (u == -1 && n == math.MinInt64) || (n == -1 && u == math.MinInt64) {
-			return slow(r)
-		}
-		return table.DecimalValue(table.NewDecimal(prod, s)), nil
+		return mul(r, v.AsInt())
 	}
 }
 
