@@ -124,6 +124,33 @@ func (c *topNCache) trim(key string) {
 }
 
 // drop forgets key (its state is gone).
+// spliceRow appends to e the state bytes of a partition: count (a
+// uvarint), p's rows [0, pos), row (its RowCodec bytes), p's rows [pos,
+// keep) — the old rows' bytes copied as they are — and appends to offs
+// the offset of every row in e and the end. p is nil for a partition
+// without rows (pos and keep 0).
+func spliceRow(e []byte, offs []int, p *topNPart, count, pos, keep int, row []byte) ([]byte, []int) {
+	e = binary.AppendUvarint(e, uint64(count))
+	if pos > 0 {
+		start := p.offs[0]
+		for i := 0; i < pos; i++ {
+			offs = append(offs, len(e)-start+p.offs[i])
+		}
+		e = append(e, p.enc[p.offs[0]:p.offs[pos]]...)
+	}
+	offs = append(offs, len(e))
+	e = binary.AppendUvarint(e, uint64(len(row)))
+	e = append(e, row...)
+	if keep > pos {
+		shift := len(e) - p.offs[pos]
+		for i := pos; i < keep; i++ {
+			offs = append(offs, p.offs[i]+shift)
+		}
+		e = append(e, p.enc[p.offs[pos]:p.offs[keep]]...)
+	}
+	return e, append(offs, len(e))
+}
+
 // load returns key's partition: the cached entry when its bytes are the
 // state's, else one filled from the state's bytes (nil: no state).
 func (c *topNCache) load(key string, st *stream.ValueState[[]byte], rc *table.RowCodec) (*topNPart, error) {
@@ -296,29 +323,7 @@ func (f *appendOnlyRowNumber) process(key string, r table.Row, out stream.Emitte
 	if f.row, err = f.rc.AppendRow(f.row[:0], nr); err != nil {
 		return err
 	}
-	e := binary.AppendUvarint(f.enc[:0], uint64(cnt))
-	offs := f.offs[:0]
-	start := 0
-	if p != nil {
-		start = p.offs[0]
-	}
-	for i := 0; i < pos; i++ {
-		offs = append(offs, len(e)-start+p.offs[i])
-	}
-	if pos > 0 {
-		e = append(e, p.enc[p.offs[0]:p.offs[pos]]...)
-	}
-	offs = append(offs, len(e))
-	e = binary.AppendUvarint(e, uint64(len(f.row)))
-	e = append(e, f.row...)
-	if keep := cnt - 1; keep > pos {
-		shift := len(e) - p.offs[pos]
-		for i := pos; i < keep; i++ {
-			offs = append(offs, p.offs[i]+shift)
-		}
-		e = append(e, p.enc[p.offs[pos]:p.offs[keep]]...)
-	}
-	offs = append(offs, len(e))
+	e, offs := spliceRow(f.enc[:0], f.offs[:0], p, cnt, pos, cnt-1, f.row)
 	f.st.Set(e)
 	// The entry takes the new bytes and offsets; its old buffers serve the
 	// next row.

@@ -135,28 +135,7 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 		if nr, err = f.canon.row(f.rc, nr, f.row); err != nil {
 			return err
 		}
-		e = binary.AppendUvarint(f.enc[:0], uint64(n+1))
-		start := len(e)
-		if p != nil {
-			start = p.offs[0]
-		}
-		for i := 0; i < pos; i++ {
-			offs = append(offs, len(e)-start+p.offs[i])
-		}
-		if pos > 0 {
-			e = append(e, p.enc[p.offs[0]:p.offs[pos]]...)
-		}
-		offs = append(offs, len(e))
-		e = binary.AppendUvarint(e, uint64(len(f.row)))
-		e = append(e, f.row...)
-		if pos < n {
-			shift := len(e) - p.offs[pos]
-			for i := pos; i < n; i++ {
-				offs = append(offs, p.offs[i]+shift)
-			}
-			e = append(e, p.enc[p.offs[pos]:p.offs[n]]...)
-		}
-		offs = append(offs, len(e))
+		e, offs = spliceRow(f.enc[:0], offs, p, n+1, pos, n, f.row)
 		if p == nil {
 			p = f.cache.entry(key)
 		}
