@@ -66,43 +66,30 @@ type miniBatchDedup struct {
 	arena  []dedupRow     // the bundle's buffered rows, in arrival order
 	out    stream.Emitter[table.Row]
 	keep   []int // scratch: the rows of a key that replace the kept one
-	// The copies of the buffered rows' fields: chunks[:used] hold this
-	// bundle's, chunks[used:] are free (reuse: once this bundle ends).
-	chunks [][]table.Value
-	used   int
-	free   []table.Value // the rest of chunks[used-1]
-	// reuse: 0 not known yet, 1 the chunks serve the next bundle
-	// (stream.EmitterReleases), -1 a bundle's chunks are left to the rows
+	// copies: the buffered rows' fields (rowArena, groupagg_batch.go),
+	// reused by the next bundle when what follows is done with the rows
+	// emitted, else left to them.
+	copies rowArena
+	// reuse: 0 not known yet, 1 copies serve the next bundle
+	// (stream.EmitterReleases), -1 a bundle's copies are left to the rows
 	// emitted.
 	reuse int8
 }
 
-// dedupChunkRows is how many rows' fields a chunk holds.
+// dedupChunkRows is how many rows' fields a chunk of copies holds (at
+// most a bundle's: a bundle of a few rows whose copies are left to the
+// rows emitted must not allocate and keep alive 256 rows' room).
 const dedupChunkRows = 256
 
-// copyRow copies r's fields into the bundle's chunks.
+// copyRow copies r's fields into the bundle's copies.
 func (m *miniBatchDedup) copyRow(r table.Row) table.Row {
-	n := len(r.Fields)
-	if len(m.free) < n {
-		if m.used < len(m.chunks) {
-			m.free = m.chunks[m.used]
-		} else {
-			// A chunk holds no more rows than a bundle may (a bundle of a
-			// few rows whose chunks are left to the rows emitted must not
-			// allocate and keep alive 256 rows' room).
-			m.free = make([]table.Value, min(dedupChunkRows, max(m.x.MiniBatch.Size, 1))*max(n, 1))
-			m.chunks = append(m.chunks, m.free)
-		}
-		m.used++
-	}
-	c := m.free[:n:n]
-	m.free = m.free[n:]
-	copy(c, r.Fields)
-	return table.Row{Kind: r.Kind, Fields: c}
+	return table.Row{Kind: r.Kind, Fields: m.copies.clone(r.Fields)}
 }
 
 func newMiniBatchDedup(x *Deduplicate, rc *table.RowCodec, ttl []stream.StateOption) *miniBatchDedup {
-	return &miniBatchDedup{x: x, rc: rc, ttl: ttl, bundleEnds: newBundleEnds(x.MiniBatch), idx: map[string]int{}}
+	m := &miniBatchDedup{x: x, rc: rc, ttl: ttl, bundleEnds: newBundleEnds(x.MiniBatch), idx: map[string]int{}}
+	m.copies.rows = min(dedupChunkRows, max(x.MiniBatch.Size, 1))
+	return m
 }
 
 func (m *miniBatchDedup) Open(ctx *stream.OpenContext) error {
@@ -189,8 +176,7 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 	}
 	// Drop the references to the rows; the arena (at most size rows: a
 	// bundle ends there) is reused, and so are the chunks when what
-	// follows is done with the rows emitted. Stale fields in reused chunks
-	// keep at most a bundle's values alive.
+	// follows is done with the rows emitted.
 	clear(m.arena)
 	m.arena = m.arena[:0]
 	if m.reuse == 0 {
@@ -200,10 +186,10 @@ func (m *miniBatchDedup) Flush(ctx *stream.KeyedContext[string], setKey func(str
 		}
 	}
 	if m.reuse < 0 {
-		clear(m.chunks)
-		m.chunks = m.chunks[:0]
+		m.copies.abandon()
+	} else {
+		m.copies.reset()
 	}
-	m.used, m.free = 0, nil
 	clear(m.bundle)
 	m.bundle = m.bundle[:0]
 	clear(m.idx)

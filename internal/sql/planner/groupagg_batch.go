@@ -514,6 +514,8 @@ type rowArena struct {
 	chunks [][]table.Value
 	cur    int // the chunk being filled
 	off    int // its values used
+	// rows: the rows a new chunk holds (0: arenaChunk values).
+	rows int
 }
 
 // arenaChunk is the values of a chunk (at least the row's).
@@ -534,8 +536,20 @@ func (a *rowArena) clone(fs []table.Value) []table.Value {
 			a.off = 0
 			continue
 		}
-		a.chunks = append(a.chunks, make([]table.Value, max(arenaChunk, n)))
+		size := arenaChunk
+		if a.rows > 0 {
+			size = a.rows * n
+		}
+		a.chunks = append(a.chunks, make([]table.Value, max(size, n, 1)))
 	}
+}
+
+// abandon leaves the copies to whoever holds them (rows emitted to an
+// operator that keeps them): the next clone starts a new chunk.
+func (a *rowArena) abandon() {
+	clear(a.chunks)
+	a.chunks = a.chunks[:0]
+	a.cur, a.off = 0, 0
 }
 
 // reset drops the copies (and the references their values hold).
