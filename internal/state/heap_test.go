@@ -142,3 +142,18 @@ func TestHeapAppendGrowsByHalf(t *testing.T) {
 		t.Errorf("%v allocations for 1000 appends to a new list, want at most 19", allocs)
 	}
 }
+
+// TestAppendGrowCapacity: appendGrow grows a full value's capacity by at
+// least half (runs under the race detector too, unlike the allocation
+// count above).
+func TestAppendGrowCapacity(t *testing.T) {
+	b := make([]byte, 1000)
+	v := make([]byte, 10)
+	g := appendGrow(b, v)
+	if len(g) != 1010 || cap(g) < 1500 {
+		t.Fatalf("appendGrow of a full 1000-byte value: len %d cap %d, want 1010 and >= 1500", len(g), cap(g))
+	}
+	if h := appendGrow(g, v); &h[0] != &g[0] {
+		t.Fatal("appendGrow reallocated a value with room left")
+	}
+}
