@@ -147,11 +147,12 @@ func TestHeapAppendGrowsByHalf(t *testing.T) {
 // least half (runs under the race detector too, unlike the allocation
 // count above).
 func TestAppendGrowCapacity(t *testing.T) {
-	b := make([]byte, 1000)
+	// 100 000 bytes: append's own growth gives 131 072 here.
+	b := make([]byte, 100_000)
 	v := make([]byte, 10)
 	g := appendGrow(b, v)
-	if len(g) != 1010 || cap(g) < 1500 {
-		t.Fatalf("appendGrow of a full 1000-byte value: len %d cap %d, want 1010 and >= 1500", len(g), cap(g))
+	if len(g) != 100_010 || cap(g) < 150_000 {
+		t.Fatalf("appendGrow of a full 100000-byte value: len %d cap %d, want 100010 and >= 150000", len(g), cap(g))
 	}
 	if h := appendGrow(g, v); &h[0] != &g[0] {
 		t.Fatal("appendGrow reallocated a value with room left")
