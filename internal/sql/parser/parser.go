@@ -720,7 +720,9 @@ func (p *parser) parseTableElement(ct *CreateTable) {
 		p.expectKw("PRIMARY", "for the table constraint")
 		p.expectKw("KEY", "after PRIMARY")
 		pk.Columns = p.parseIdentList("primary key")
-		pk.NotEnforced = p.parseNotEnforced()
+		if pk.NotEnforced = p.parseNotEnforced(); !pk.NotEnforced {
+			p.unexpected("NOT ENFORCED after PRIMARY KEY (...) (Flink does not enforce keys)", "NOT")
+		}
 		if ct.PrimaryKey != nil {
 			p.failAt(t.pos, "a second PRIMARY KEY: a table has at most one")
 		}

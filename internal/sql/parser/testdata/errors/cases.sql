@@ -41,6 +41,8 @@ CREATE TABLE t (a INT) WITH ('connector' = print);
 CREATE TABLE t (ts TIMESTAMP(3), WATERMARK FOR ts ts - INTERVAL '1' SECOND) WITH ();
 -- case: PRIMARY KEY without NOT ENFORCED on a column
 CREATE TABLE t (id BIGINT PRIMARY KEY) WITH ();
+-- case: table PRIMARY KEY without NOT ENFORCED
+CREATE TABLE t (id BIGINT, PRIMARY KEY (id)) WITH ();
 -- case: CREATE TABLE without columns
 CREATE TABLE t WITH ('connector' = 'print');
 -- case: interval without unit
