@@ -18,12 +18,18 @@ type LineError struct {
 	// Err is the underlying decoder error, if any.
 	Err  error
 	hint string
+	// skipSetting names the setting that skips bad lines (SourceOptions.SkipSetting)
+	skipSetting string
 }
 
 func (e *LineError) Error() string {
 	hint := e.hint
 	if hint == "" {
-		hint = "fix the line or set OnError=skip"
+		s := e.skipSetting
+		if s == "" {
+			s = "OnError=skip"
+		}
+		hint = "fix the line or set " + s
 	}
 	return fmt.Sprintf("strom: file %s line %d (offset %d): %s; %s", e.Path, e.Line, e.Offset, e.Reason, hint)
 }

@@ -89,6 +89,11 @@ type SourceOptions struct {
 	Monitor bool
 	// CSV configures FormatCSV.
 	CSV CSVOptions
+	// SkipSetting and MaxLineSetting are how a bad line's error (its
+	// hint) names the settings of OnErrorSkip and MaxLineBytes to the user
+	// (defaults "OnError=skip" and "MaxLineBytes"; the SQL table names its
+	// WITH options).
+	SkipSetting, MaxLineSetting string
 }
 
 // Validate reports the first invalid option.
@@ -132,6 +137,12 @@ func (o SourceOptions) withDefaults() SourceOptions {
 	}
 	if o.MaxLineBytes == 0 {
 		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.SkipSetting == "" {
+		o.SkipSetting = "OnError=skip"
+	}
+	if o.MaxLineSetting == "" {
+		o.MaxLineSetting = "MaxLineBytes"
 	}
 	o.CSV.Comma = o.CSV.comma()
 	o.Paths = append([]string(nil), o.Paths...)

@@ -25,7 +25,9 @@ type Reader[T any] struct {
 	monitor bool // tail the file
 	skip    bool // OnErrorSkip
 	format  Format
-	csv     *csvDecoder[T]
+	// how the user sets skipping and the line limit (SourceOptions)
+	skipSetting, maxSetting string
+	csv                     *csvDecoder[T]
 
 	// Consumed position: everything before pos (lines lines) was returned,
 	// skipped or blank.
@@ -62,7 +64,8 @@ var initialBuffer = 64 << 10
 func newReader[T any](s *Source[T], path string, f *os.File) *Reader[T] {
 	o := s.opts
 	r := &Reader[T]{src: s, path: path, f: f, max: o.MaxLineBytes, monitor: o.Monitor,
-		skip: o.OnError == OnErrorSkip, format: o.Format}
+		skip: o.OnError == OnErrorSkip, format: o.Format,
+		skipSetting: o.SkipSetting, maxSetting: o.MaxLineSetting}
 	if o.Format == FormatCSV {
 		r.csv = newCSVDecoder(s.csv, o.CSV)
 		r.csv.dec = s.dec
@@ -245,6 +248,7 @@ func (r *Reader[T]) readHeader() (done bool, err error) {
 
 func (r *Reader[T]) lineError(le *LineError) *LineError {
 	le.Path, le.Line, le.Offset = r.path, r.lines+1, r.pos
+	le.skipSetting = r.skipSetting
 	return le
 }
 
@@ -368,11 +372,11 @@ func (r *Reader[T]) tooLong() *LineError {
 	if r.skipping() {
 		return nil
 	}
-	hint := "fix the line, raise MaxLineBytes or set OnError=skip"
+	hint := fmt.Sprintf("fix the line, raise %s or set %s", r.maxSetting, r.skipSetting)
 	if r.headerPending {
-		hint = "fix the header or raise MaxLineBytes (a bad header is never skipped)"
+		hint = fmt.Sprintf("fix the header or raise %s (a bad header is never skipped)", r.maxSetting)
 	}
-	le := r.lineError(&LineError{Reason: fmt.Sprintf("line longer than MaxLineBytes (%d bytes)", r.max), hint: hint})
+	le := r.lineError(&LineError{Reason: fmt.Sprintf("line longer than %s (%d bytes)", r.maxSetting, r.max), hint: hint})
 	r.err = le
 	return le
 }

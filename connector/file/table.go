@@ -171,12 +171,14 @@ func (c *TableConnector) TableSource(_ context.Context, t connector.TableContext
 		return nil, err
 	}
 	opts := SourceOptions{
-		Paths:        []string{path},
-		Format:       ff,
-		OnError:      OnError(onErr),
-		MaxLineBytes: int(maxLine),
-		Monitor:      o.Has(OptMonitorInterval),
-		CSV:          CSVOptions{Comma: csvComma(o), NoHeader: true},
+		Paths:          []string{path},
+		Format:         ff,
+		OnError:        OnError(onErr),
+		MaxLineBytes:   int(maxLine),
+		Monitor:        o.Has(OptMonitorInterval),
+		CSV:            CSVOptions{Comma: csvComma(o), NoHeader: true},
+		SkipSetting:    "'" + OptOnError + "' = '" + string(OnErrorSkip) + "'",
+		MaxLineSetting: "'" + OptSourceMaxRecordByteSize + "'",
 	}
 	s, err := NewSourceDecoder(opts, format.WidenDecoder(rf, read))
 	if err != nil {
