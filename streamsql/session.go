@@ -91,23 +91,7 @@ func (e *Error) Error() string { return fmt.Sprintf("line %d, column %d: %s", e.
 // Pretty is the error with the line of src it is on and a caret under its
 // column.
 func (e *Error) Pretty(src string) string {
-	lines := strings.Split(src, "\n")
-	if e.Line < 1 || e.Line > len(lines) {
-		return e.Error()
-	}
-	line := strings.TrimRight(lines[e.Line-1], "\r")
-	pad := make([]rune, 0, e.Col)
-	for i, r := range []rune(line) {
-		if i >= e.Col-1 {
-			break
-		}
-		if r == '\t' {
-			pad = append(pad, '\t')
-		} else {
-			pad = append(pad, ' ')
-		}
-	}
-	return fmt.Sprintf("%s\n  %s\n  %s^", e.Error(), line, string(pad))
+	return e.Error() + parser.Excerpt(src, e.Line, e.Col)
 }
 
 func convertErr(err error) error {

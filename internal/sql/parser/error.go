@@ -26,23 +26,52 @@ func (e *Error) Error() string {
 //	  SELECT a FROM WHERE
 //	                ^
 func (e *Error) Pretty(src string) string {
+	return e.Error() + Excerpt(src, e.Line, e.Col)
+}
+
+// Excerpt is what Pretty adds to an error at line and col (1-based, col
+// in runes) of src: a line break, the source line indented by two spaces
+// (tabs shown as spaces), and a caret under the column on the next line.
+// A line longer than excerptWidth runes (a whole script given on one
+// line, as with `strom sql -e`) is cut to a window around the column,
+// the cut ends marked with "...". Empty when line is past the end of src.
+func Excerpt(src string, line, col int) string {
+	text := sourceLine(src, line)
+	if line < 1 || (text == "" && line > 1 && sourceLine(src, line-1) == "") {
+		return ""
+	}
+	rs := []rune(strings.ReplaceAll(text, "\t", " "))
+	col = min(max(col, 1), len(rs)+1)
+	prefix, suffix := "", ""
+	if len(rs) > excerptWidth {
+		from := max(0, min(col-1-excerptBefore, len(rs)-excerptWidth))
+		to := min(len(rs), from+excerptWidth)
+		if from > 0 {
+			prefix = "..."
+		}
+		if to < len(rs) {
+			suffix = "..."
+		}
+		rs = rs[from:to]
+		col -= from
+	}
 	var b strings.Builder
-	b.WriteString(e.Error())
-	line := sourceLine(src, e.Line)
-	if line == "" && e.Line > 1 && sourceLine(src, e.Line-1) == "" {
-		return b.String()
-	}
 	b.WriteString("\n  ")
-	b.WriteString(strings.ReplaceAll(line, "\t", " "))
+	b.WriteString(prefix)
+	b.WriteString(string(rs))
+	b.WriteString(suffix)
 	b.WriteString("\n  ")
-	col := e.Col
-	if n := utf8.RuneCountInString(line) + 1; col > n {
-		col = n
-	}
-	b.WriteString(strings.Repeat(" ", max(col-1, 0)))
+	b.WriteString(strings.Repeat(" ", utf8.RuneCountInString(prefix)+col-1))
 	b.WriteString("^")
 	return b.String()
 }
+
+// The window Excerpt shows of a long line: excerptWidth runes, the column
+// at most excerptBefore runes from its start.
+const (
+	excerptWidth  = 100
+	excerptBefore = 60
+)
 
 // sourceLine returns line n (1-based) of src without its line break.
 func sourceLine(src string, n int) string {
