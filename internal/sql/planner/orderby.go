@@ -70,7 +70,7 @@ func (p *Planner) bindOrdered(q *parser.Query) (Node, error) {
 	}
 	sel, ok := q.Body.(*parser.Select)
 	if !ok || sel.Distinct {
-		return p.orderBy(q, n)
+		return p.orderBy(q, n, nil)
 	}
 	cp := *sel
 	cp.Items = slices.Clone(sel.Items)
@@ -89,13 +89,13 @@ func (p *Planner) bindOrdered(q *parser.Query) (Node, error) {
 		hidden++
 	}
 	if hidden == 0 {
-		return p.orderBy(q, n)
+		return p.orderBy(q, n, nil)
 	}
 	wide, err := p.bindSelect(&cp)
 	if err != nil {
 		return nil, err
 	}
-	sorted, err := p.orderBy(&oq, wide)
+	sorted, err := p.orderBy(&oq, wide, q.OrderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,9 @@ func (p *Planner) bindOrdered(q *parser.Query) (Node, error) {
 }
 
 // orderBy plans the ORDER BY, LIMIT and OFFSET of q over its body n.
-func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
+// written, when not nil, is the ORDER BY as the user wrote it (q's items
+// then read hidden columns that bindOrdered added): errors name those.
+func (p *Planner) orderBy(q *parser.Query, n Node, written []*parser.OrderItem) (Node, error) {
 	var offset int64
 	if q.Offset != nil {
 		if q.Limit == nil {
@@ -155,6 +157,10 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 		return &Calc{In: t, Filter: filter, Exprs: es, cols: out}, nil
 	}
 	first := cols[order[0].Col]
+	firstName := "`" + first.Name + "`"
+	if written != nil && strings.HasPrefix(first.Name, "$order") {
+		firstName = "`" + parser.Format(written[0].Expr) + "`"
+	}
 	switch {
 	case first.Type.TimeAttr() == table.Proctime:
 		// Rows arrive in processing-time order: ORDER BY the attribute
@@ -170,7 +176,7 @@ func (p *Planner) orderBy(q *parser.Query, n Node) (Node, error) {
 	case first.Type.TimeAttr() == table.RowtimeUnstamped:
 		return nil, errAt(q.OrderBy[0], "ORDER BY `%s`, a time attribute of an interval join, is not supported yet (windows, OVER and interval joins read it)", first.Name)
 	case first.Type.TimeAttr() != table.Rowtime:
-		return nil, errAt(q.OrderBy[0], "ORDER BY of a streaming query must start with an event-time attribute, ascending (a temporal sort), `%s` is not one; to get the first rows of another order add LIMIT n", first.Name)
+		return nil, errAt(q.OrderBy[0], "ORDER BY of a streaming query must start with an event-time attribute, ascending (a temporal sort), %s is not one; to get the first rows of another order add LIMIT n", firstName)
 	case order[0].Desc:
 		return nil, errAt(q.OrderBy[0], "ORDER BY the event-time attribute `%s` must be ascending (a temporal sort emits rows as the watermark passes them)", first.Name)
 	case n.Updating():
