@@ -210,10 +210,21 @@ func distance(a, b string) int {
 
 // Describe returns DESCRIBE's text of a table: one line per column (name,
 // type, nullability, computed expression), then the watermark and the
-// primary key.
+// primary key. The event-time attribute's type is marked *ROWTIME*, as
+// the processing-time one's is *PROCTIME* (Flink's DESCRIBE); the name
+// and type columns are as wide as their longest entry (at least 16 and 24).
 func (t *Table) Describe() string {
+	types := make([]string, len(t.Schema.Columns))
+	nameW, typeW := 16, 24
+	for i, c := range t.Schema.Columns {
+		types[i] = c.Type.AsNullable().String()
+		if t.Schema.Rowtime == c.Name && !strings.Contains(types[i], "*ROWTIME*") {
+			types[i] += " *ROWTIME*"
+		}
+		nameW, typeW = max(nameW, len(c.Name)), max(typeW, len(types[i]))
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-16s %-24s %-5s %s\n", "name", "type", "null", "extras")
+	fmt.Fprintf(&b, "%-*s %-*s %-5s %s\n", nameW, "name", typeW, "type", "null", "extras")
 	for i, c := range t.Schema.Columns {
 		null := "true"
 		if !c.Type.Nullable() {
@@ -229,8 +240,7 @@ func (t *Table) Describe() string {
 		if t.Schema.Rowtime == c.Name {
 			extra = strings.TrimSpace(extra + " WATERMARK AS " + t.Schema.Watermark)
 		}
-		_ = i
-		line := fmt.Sprintf("%-16s %-24s %-5s %s", c.Name, c.Type.AsNullable().String(), null, extra)
+		line := fmt.Sprintf("%-*s %-*s %-5s %s", nameW, c.Name, typeW, types[i], null, extra)
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	if len(t.Schema.PrimaryKey) > 0 {

@@ -192,10 +192,12 @@ type Show struct {
 	Name *QName // for SHOW CREATE
 }
 
-// Describe is DESCRIBE name (or DESC name).
+// Describe is DESCRIBE [EXTENDED] name (or DESC ...). EXTENDED shows
+// the same as without it (as Flink's describe of a table).
 type Describe struct {
 	node
-	Name *QName
+	Extended bool
+	Name     *QName
 }
 
 // Explain is EXPLAIN [PLAN FOR | detail, ...] stmt.

@@ -340,7 +340,15 @@ func (p *parser) parseStatement() Stmt {
 		return p.parseShow()
 	case "DESCRIBE", "DESC":
 		p.next()
-		return &Describe{node: node{At: t.pos}, Name: p.parseQName("a table name after " + t.up)}
+		d := &Describe{node: node{At: t.pos}}
+		// DESCRIBE EXTENDED t (Flink's rich describe); a table named
+		// extended is still DESCRIBE extended.
+		if p.isKw("EXTENDED") && (p.peek(1).kind == tWord || p.peek(1).kind == tQuoted) {
+			p.next()
+			d.Extended = true
+		}
+		d.Name = p.parseQName("a table name after " + t.up)
+		return d
 	case "EXPLAIN":
 		return p.parseExplain()
 	case "USE":

@@ -273,7 +273,11 @@ func (pr *printer) stmt(s Stmt) {
 			pr.w(" ", formatQName(s.Name))
 		}
 	case *Describe:
-		pr.w("DESCRIBE ", formatQName(s.Name))
+		pr.w("DESCRIBE ")
+		if s.Extended {
+			pr.w("EXTENDED ")
+		}
+		pr.w(formatQName(s.Name))
 	case *Explain:
 		pr.w("EXPLAIN ")
 		if s.PlanFor {

@@ -5,6 +5,8 @@ SHOW CURRENT DATABASE;
 SHOW CREATE TABLE orders;
 DESCRIBE orders;
 DESC cat.db.orders;
+DESCRIBE EXTENDED orders;
+DESC extended;
 USE CATALOG my_catalog;
 USE db1;
 EXPLAIN SELECT 1;
