@@ -139,13 +139,28 @@ func (h *httpHandler) journalError(w http.ResponseWriter, r *http.Request, err e
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}
-	if status == http.StatusInternalServerError {
+	switch {
+	case status == http.StatusInternalServerError:
 		h.opts.Logger.Error("journal http: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error = "internal error (see the server log)"
-	} else {
+	case status == http.StatusNotFound:
+		body.Error = unknownTopicMessage(err)
+	default:
 		body.Error = err.Error()
 	}
 	writeJSON(w, status, body)
+}
+
+// unknownTopicMessage says which topic or partition does not exist
+// (without the journal's "journal:" prefixes) and where to look: the
+// handler creates no topics, a produce to a missing one is an error.
+func unknownTopicMessage(err error) string {
+	msg := strings.TrimSuffix(err.Error(), ": "+ErrUnknownTopic.Error())
+	msg = strings.TrimPrefix(msg, "journal: ")
+	if t, ok := strings.CutPrefix(msg, "topic "); ok && !strings.Contains(t, " ") {
+		return "no topic " + t + ": GET /topics lists the topics (a produce does not create one)"
+	}
+	return msg + "; GET /topics lists the topics and their partitions"
 }
 
 // pathTopic returns the validated {topic}.
