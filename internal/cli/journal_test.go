@@ -215,7 +215,7 @@ func TestJournalProduceBadLine(t *testing.T) {
 			t.Errorf("%v: exit %d: %s", args, code, errs)
 		}
 	}
-	if code, _, errs := runJ(t, "", "consume", "--dir", dir, "--topic", "nope"); code != 1 || !strings.Contains(errs, `no topic "nope"`) {
+	if code, _, errs := runJ(t, "", "consume", "--dir", dir, "--topic", "nope"); code != 1 || !strings.Contains(errs, `no topic "nope" in `+dir+`: strom journal topics --dir `+dir+` lists the topics`) {
 		t.Errorf("unknown topic: exit %d: %s", code, errs)
 	}
 }
