@@ -2,11 +2,16 @@ package journal
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -372,4 +377,94 @@ func TestHTTPTailReadCommitted(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	waitZero(t, active)
+}
+
+// The tail ends with an "event: error" (docs/http-journal.md) when the
+// partition turns out damaged under it (a read meets a bad batch: it is
+// quarantined, and no record of the damaged batch is sent) and when the
+// journal closes while it waits.
+func TestHTTPTailErrorEvents(t *testing.T) {
+	dir := t.TempDir()
+	j := mustOpen(t, dir, quietOpts(nil, nil))
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"aaaa", "bbbb", "cccc"} {
+		mustAppend(t, j, "t", 0, rec(v))
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the second batch; the clean-shutdown marker makes Open trust
+	// the file, so the tail's read is what meets the damage.
+	seg := filepath.Join(dir, "topics", "t", "0", "00000000000000000000.log")
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("bbbb"))
+	if i < 0 || bytes.Count(b, []byte("bbbb")) != 1 {
+		t.Fatalf("the value bbbb is not once in the segment")
+	}
+	b[i+1] ^= 0x01
+	if err := os.WriteFile(seg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j = mustOpen(t, dir, quietOpts(nil, nil))
+	defer j.Close()
+	if err := j.CreateTopic("u", 1); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(j, HandlerOptions{Heartbeat: 50 * time.Millisecond, Logger: quietOpts(nil, nil).Logger}))
+	defer srv.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+
+	// untilError reads the stream to its end: the records and the error.
+	untilError := func(ch <-chan sseEvent) (records []string, errEvent sseEvent) {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					if errEvent.event == "" {
+						t.Fatalf("the stream ended without an error event (records %v)", records)
+					}
+					return records, errEvent
+				}
+				switch e.event {
+				case "record":
+					var m MessageJSON
+					if err := json.Unmarshal([]byte(e.data), &m); err != nil {
+						t.Fatal(err)
+					}
+					records = append(records, string(m.Value))
+				case "error":
+					errEvent = e
+				}
+			case <-timeout:
+				t.Fatal("the stream did not end")
+			}
+		}
+	}
+
+	resp := openTail(t, context.Background(), srv.URL+"/topics/t/partitions/0/tail?offset=0", "")
+	recs, e := untilError(sse(resp.Body))
+	resp.Body.Close()
+	if slices.Contains(recs, `"bbbb"`) || slices.Contains(recs, `"cccc"`) || !strings.Contains(e.data, "quarantined") || !strings.Contains(e.data, "offset 1") {
+		t.Fatalf("tail over a damaged batch: records %v, error %q; want no record from offset 1 on and a quarantine naming offset 1", recs, e.data)
+	}
+
+	resp = openTail(t, context.Background(), srv.URL+"/topics/u/partitions/0/tail", "")
+	ch := sse(resp.Body)
+	next(t, ch, "from offset 0") // connected, waiting at the end
+	// Close reports topic t's quarantined partition.
+	if err := j.Close(); !errors.Is(err, ErrQuarantined) {
+		t.Fatal(err)
+	}
+	recs, e = untilError(ch)
+	resp.Body.Close()
+	if len(recs) != 0 || !strings.Contains(e.data, "closed") {
+		t.Fatalf("tail of a closing journal: records %v, error %q", recs, e.data)
+	}
 }
