@@ -146,7 +146,7 @@ func (h *httpHandler) journalError(w http.ResponseWriter, r *http.Request, err e
 	case status == http.StatusNotFound:
 		body.Error = unknownTopicMessage(err)
 	default:
-		body.Error = err.Error()
+		body.Error = clientText(err)
 	}
 	writeJSON(w, status, body)
 }
@@ -645,7 +645,7 @@ func (h *httpHandler) tail(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if err != nil {
-			msg := err.Error()
+			msg := clientText(err)
 			if !errors.Is(err, ErrOffsetOutOfRange) && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrReadOnly) && !errors.Is(err, ErrQuarantined) {
 				h.opts.Logger.Error("journal http: tail", "topic", topic, "partition", part, "err", err)
 				msg = "internal error (see the server log)"

@@ -451,8 +451,21 @@ func TestHTTPTailErrorEvents(t *testing.T) {
 	resp := openTail(t, context.Background(), srv.URL+"/topics/t/partitions/0/tail?offset=0", "")
 	recs, e := untilError(sse(resp.Body))
 	resp.Body.Close()
-	if slices.Contains(recs, `"bbbb"`) || slices.Contains(recs, `"cccc"`) || !strings.Contains(e.data, "quarantined") || !strings.Contains(e.data, "offset 1") {
-		t.Fatalf("tail over a damaged batch: records %v, error %q; want no record from offset 1 on and a quarantine naming offset 1", recs, e.data)
+	const short = `topic \"t\" partition 0 is quarantined: its data is damaged at offset 1; offsets before 1 are readable`
+	if slices.Contains(recs, `"bbbb"`) || slices.Contains(recs, `"cccc"`) || !strings.Contains(e.data, short) {
+		t.Fatalf("tail over a damaged batch: records %v, error %q; want no record from offset 1 on and %q", recs, e.data, short)
+	}
+	// The client is told neither the server's paths nor commands to run there.
+	if strings.Contains(e.data, dir) || strings.Contains(e.data, "strom journal") {
+		t.Fatalf("the error event names the server's files or commands: %s", e.data)
+	}
+	var er fetchResp
+	if st := doJSON(t, "GET", srv.URL+"/topics/t/partitions/0/records?offset=1", "", &er); st != 503 ||
+		!strings.Contains(er.Error, strings.ReplaceAll(short, `\"`, `"`)) || strings.Contains(er.Error, dir) || strings.Contains(er.Error, "strom journal") {
+		t.Fatalf("fetch of the damaged offset: %d %q", st, er.Error)
+	}
+	if st := doJSON(t, "POST", srv.URL+"/topics/t/records", `{"records":[{"value":1}]}`, &er); st != 503 || strings.Contains(er.Error, dir) {
+		t.Fatalf("produce to the quarantined partition: %d %q", st, er.Error)
 	}
 
 	resp = openTail(t, context.Background(), srv.URL+"/topics/u/partitions/0/tail", "")
