@@ -572,7 +572,7 @@ func (p *partition) failWith(err error, advice string) error {
 			short: fmt.Sprintf("%v is read-only after a failed write-back to the disk: appends fail until an operator acts (the server's log says how)", p),
 			errs:  []error{ErrReadOnly, err},
 		}
-		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err)
+		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err, "advice", advice)
 	}
 	return p.failed
 }
