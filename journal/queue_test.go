@@ -534,6 +534,7 @@ type l11Result struct {
 	out416                                            int
 	txnCommitted, txnObserved                         int
 	g1a, txnLost, txnDuplicate, txnInconsistent       int
+	txnNonmonotonic, txnPollSkip, txnUnseen           int
 	examples                                          []string
 }
 
@@ -541,16 +542,16 @@ func (r *l11Result) String() string {
 	return fmt.Sprintf("acked %d, failed %d, indeterminate %d (%d stored); final log %d records, consumers observed %d; "+
 		"lost-write %d, duplicate %d, inconsistent-offsets %d, nonmonotonic-poll %d, poll-skip %d, unseen %d, "+
 		"failed-but-stored %d, unknown-value %d, holes %d, consumer-416 %d; "+
-		"transactions: %d committed values reported, %d read_committed reads, G1a %d, lost-write %d, duplicate %d, inconsistent-offsets %d",
+		"transactions: %d committed values reported, %d read_committed reads, G1a %d, lost-write %d, duplicate %d, inconsistent-offsets %d, nonmonotonic-poll %d, poll-skip %d, unseen %d",
 		r.acked, r.failed, r.indeterminate, r.indeterminateStored, r.finalRecords, r.observed,
 		r.lost, r.duplicate, r.inconsistent, r.nonmonotonic, r.pollSkip, r.unseen,
 		r.failedStored, r.unknown, r.holes, r.out416,
-		r.txnCommitted, r.txnObserved, r.g1a, r.txnLost, r.txnDuplicate, r.txnInconsistent)
+		r.txnCommitted, r.txnObserved, r.g1a, r.txnLost, r.txnDuplicate, r.txnInconsistent, r.txnNonmonotonic, r.txnPollSkip, r.txnUnseen)
 }
 
 func (r *l11Result) failures() bool {
 	return r.lost+r.duplicate+r.inconsistent+r.nonmonotonic+r.pollSkip+r.unseen+r.failedStored+r.unknown+r.holes+r.out416+
-		r.g1a+r.txnLost+r.txnDuplicate+r.txnInconsistent > 0
+		r.g1a+r.txnLost+r.txnDuplicate+r.txnInconsistent+r.txnNonmonotonic+r.txnPollSkip+r.txnUnseen > 0
 }
 
 func (r *l11Result) example(format string, args ...any) {
@@ -800,7 +801,10 @@ func l11Transactions(ctx context.Context, j *Journal, stop string) {
 //   - duplicate: a value at two offsets;
 //   - inconsistent-offsets: an offset read with another value than the
 //     drain has there, or one the drain does not have (a read of records
-//     that were aborted later).
+//     that were aborted later);
+//   - nonmonotonic-poll and poll-skip of a consumer: its offsets not
+//     strictly increasing, or moving past an offset the drain has;
+//   - unseen: a committed value no consumer read.
 func checkTxn(r *l11Result, committed []string, obs, final [][]l11Obs) {
 	finalAt := map[l11Pos]string{}
 	finalPos := map[string]l11Pos{}
@@ -820,10 +824,26 @@ func checkTxn(r *l11Result, committed []string, obs, final [][]l11Obs) {
 			}
 		}
 	}
+	seen := map[string]bool{}
 	for p, recs := range obs {
+		prev := int64(-1)
 		for _, o := range recs {
 			r.txnObserved++
+			seen[o.value] = true
 			pos := l11Pos{p, o.offset}
+			if o.offset <= prev {
+				r.txnNonmonotonic++
+				r.example("txn nonmonotonic-poll: partition %d offset %d after %d", p, o.offset, prev)
+			} else {
+				for off := prev + 1; off < o.offset; off++ {
+					if v, ok := finalAt[l11Pos{p, off}]; ok {
+						r.txnPollSkip++
+						r.example("txn poll-skip: partition %d from %d to %d skips offset %d (%s)", p, prev, o.offset, off, v)
+						break
+					}
+				}
+			}
+			prev = max(prev, o.offset)
 			if aborted(o.value) {
 				r.g1a++
 				r.example("G1a: aborted %s read at %v", o.value, pos)
@@ -839,6 +859,10 @@ func checkTxn(r *l11Result, committed []string, obs, final [][]l11Obs) {
 		if _, ok := finalPos[v]; !ok {
 			r.txnLost++
 			r.example("txn lost-write: %s committed, not in the drain", v)
+		}
+		if !seen[v] {
+			r.txnUnseen++
+			r.example("txn unseen: %s committed, read by no consumer", v)
 		}
 	}
 }
@@ -891,6 +915,9 @@ func TestL11Checker(t *testing.T) {
 		{"txn lost-write", []string{"txc-1-1-0", "txc-1-9-0"}, txLog, txLog, func(r *l11Result) int { return r.txnLost }},
 		{"txn duplicate", nil, [][]l11Obs{{}, {}}, [][]l11Obs{{{1, "txc-1-1-0"}}, {{2, "txc-1-1-0"}}}, func(r *l11Result) int { return r.txnDuplicate }},
 		{"txn inconsistent", nil, [][]l11Obs{{{1, "txc-1-1-0"}, {3, "txc-1-3-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnInconsistent }},
+		{"txn nonmonotonic-poll", nil, [][]l11Obs{{{4, "txc-1-2-0"}, {1, "txc-1-1-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnNonmonotonic }},
+		{"txn unseen", []string{"txc-1-1-0"}, [][]l11Obs{{}, {}}, [][]l11Obs{{{1, "txc-1-1-0"}}, {}}, func(r *l11Result) int { return r.txnUnseen }},
+		{"txn poll-skip", nil, [][]l11Obs{{{4, "txc-1-2-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnPollSkip }},
 	} {
 		r := &l11Result{}
 		checkTxn(r, tc.committed, tc.obs, tc.final)
