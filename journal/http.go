@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,13 +140,28 @@ func (h *httpHandler) journalError(w http.ResponseWriter, r *http.Request, err e
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		status = http.StatusServiceUnavailable
 	}
-	if status == http.StatusInternalServerError {
+	switch {
+	case status == http.StatusInternalServerError:
 		h.opts.Logger.Error("journal http: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error = "internal error (see the server log)"
-	} else {
-		body.Error = err.Error()
+	case status == http.StatusNotFound:
+		body.Error = unknownTopicMessage(err)
+	default:
+		body.Error = clientText(err)
 	}
 	writeJSON(w, status, body)
+}
+
+// unknownTopicMessage says which topic or partition does not exist
+// (without the journal's "journal:" prefixes) and where to look: the
+// handler creates no topics, a produce to a missing one is an error.
+func unknownTopicMessage(err error) string {
+	msg := strings.TrimSuffix(err.Error(), ": "+ErrUnknownTopic.Error())
+	msg = strings.TrimPrefix(msg, "journal: ")
+	if t, ok := strings.CutPrefix(msg, "topic "); ok && !strings.Contains(t, " ") {
+		return "no topic " + t + ": GET /topics lists the topics (a produce does not create one)"
+	}
+	return msg + "; GET /topics lists the topics and their partitions"
 }
 
 // pathTopic returns the validated {topic}.
@@ -275,6 +291,29 @@ var errBodyTooLarge = errors.New("body too large")
 // decodeProduce reads and checks a produce body: the JSON shape, values,
 // timestamps, headers, partitions in [0, nparts), the producer fields. Its
 // errors are the client's (400, or 413 when errors.Is errBodyTooLarge).
+// jsonWant says in JSON's terms what a value of Go type t is (the type
+// json reports is the value's, not a pointer to it), for the
+// error of a produce body with a value of the wrong type (instead of Go's
+// "cannot unmarshal number into Go struct field httpInRecord.records.key
+// of type string").
+func jsonWant(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return fmt.Sprintf("an integer of %d bits", t.Bits())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("an integer from 0 to 2^%d-1", t.Bits())
+	case reflect.Map:
+		return "an object of " + strings.TrimPrefix(strings.TrimPrefix(jsonWant(t.Elem()), "a "), "an ") + "s"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct:
+		return "an object"
+	}
+	return "another type"
+}
+
 func decodeProduce(body io.Reader, nparts int) (*produceRequest, error) {
 	var req struct {
 		ProducerID    *int64         `json:"producer_id"`
@@ -291,6 +330,9 @@ func decodeProduce(body io.Reader, nparts int) (*produceRequest, error) {
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			return nil, fmt.Errorf("%w: body is larger than the limit of %d bytes", errBodyTooLarge, mbe.Limit)
+		}
+		if ute := (*json.UnmarshalTypeError)(nil); errors.As(err, &ute) && ute.Field != "" {
+			return nil, fmt.Errorf("invalid JSON body: field %q: want %s, got JSON %s", ute.Field, jsonWant(ute.Type), ute.Value)
 		}
 		return nil, fmt.Errorf("invalid JSON body: %v", err)
 	}
@@ -630,7 +672,7 @@ func (h *httpHandler) tail(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if err != nil {
-			msg := err.Error()
+			msg := clientText(err)
 			if !errors.Is(err, ErrOffsetOutOfRange) && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrReadOnly) && !errors.Is(err, ErrQuarantined) {
 				h.opts.Logger.Error("journal http: tail", "topic", topic, "partition", part, "err", err)
 				msg = "internal error (see the server log)"

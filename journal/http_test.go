@@ -2,11 +2,16 @@ package journal
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -139,13 +144,20 @@ func TestHTTPErrors(t *testing.T) {
 		{"POST", "/topics/t/records", `{"records":[{"value":1}]} {}`, 400, "after the JSON"},
 		{"POST", "/topics/t/records", `{"records":[{"valeu":1}]}`, 400, "unknown field"},
 		{"POST", "/topics/t/records", `{"records":[]}`, 400, "no records"},
+		{"POST", "/topics/t/records", `{"records":[{"value":1,"key":5}]}`, 400, `invalid JSON body: field "records.key": want a string, got JSON number`},
+		{"POST", "/topics/t/records", `{"records":[{"value":1,"headers":{"h":1}}]}`, 400, `field "records.headers": want a string, got JSON number`},
+		{"POST", "/topics/t/records", `{"records":[{"value":1,"headers":"h"}]}`, 400, `field "records.headers": want an object of strings, got JSON string`},
+		{"POST", "/topics/t/records", `{"records":[{"value":1,"timestamp":"now"}]}`, 400, `field "records.timestamp": want an integer of 64 bits, got JSON string`},
+		{"POST", "/topics/t/records", `{"producer_id":1,"producer_epoch":-1,"sequence":0,"records":[{"value":1}]}`, 400, `field "producer_epoch": want an integer from 0 to 2^32-1, got JSON number -1`},
+		{"POST", "/topics/t/records", `{"records":{"value":1}}`, 400, `field "records": want an array, got JSON object`},
 		{"POST", "/topics/t/records", `{"records":[{"value":1,"partition":2}]}`, 400, "partition 2 outside"},
 		{"POST", "/topics/t/records", `{"records":[{"value":1,"timestamp":-1}]}`, 400, "negative timestamp"},
 		{"POST", "/topics/t%2F..%2Fx/records", `{"records":[{"value":1}]}`, 400, "invalid topic name"},
 		{"POST", "/topics/t$/records", `{"records":[{"value":1}]}`, 400, "invalid topic name"},
-		{"POST", "/topics/nope/records", `{"records":[{"value":1}]}`, 404, "unknown topic"},
-		{"GET", "/topics/nope/partitions/0/records", "", 404, "unknown topic"},
-		{"GET", "/topics/t/partitions/2/records", "", 404, "no partition 2"},
+		{"POST", "/topics/nope/records", `{"records":[{"value":1}]}`, 404, `no topic "nope": GET /topics lists the topics (a produce does not create one)`},
+		{"GET", "/topics/nope/partitions/0/records", "", 404, `no topic "nope": GET /topics lists the topics`},
+		{"GET", "/topics/nope/partitions/0/tail", "", 404, `no topic "nope": GET /topics lists the topics`},
+		{"GET", "/topics/t/partitions/2/records", "", 404, `topic "t" has no partition 2 (it has 2); GET /topics lists the topics and their partitions`},
 		{"GET", "/topics/t/partitions/-1/records", "", 400, "invalid partition"},
 		{"GET", "/topics/t/partitions/0x1/records", "", 400, "invalid partition"},
 		{"GET", "/topics/t/partitions/0/records?offset=3", "", 416, "valid offsets are [0, 2]"},
@@ -371,4 +383,107 @@ func TestHTTPTailReadCommitted(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 	waitZero(t, active)
+}
+
+// The tail ends with an "event: error" (docs/http-journal.md) when the
+// partition turns out damaged under it (a read meets a bad batch: it is
+// quarantined, and no record of the damaged batch is sent) and when the
+// journal closes while it waits.
+func TestHTTPTailErrorEvents(t *testing.T) {
+	dir := t.TempDir()
+	j := mustOpen(t, dir, quietOpts(nil, nil))
+	if err := j.CreateTopic("t", 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"aaaa", "bbbb", "cccc"} {
+		mustAppend(t, j, "t", 0, rec(v))
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the second batch; the clean-shutdown marker makes Open trust
+	// the file, so the tail's read is what meets the damage.
+	seg := filepath.Join(dir, "topics", "t", "0", "00000000000000000000.log")
+	b, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("bbbb"))
+	if i < 0 || bytes.Count(b, []byte("bbbb")) != 1 {
+		t.Fatalf("the value bbbb is not once in the segment")
+	}
+	b[i+1] ^= 0x01
+	if err := os.WriteFile(seg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j = mustOpen(t, dir, quietOpts(nil, nil))
+	defer j.Close()
+	if err := j.CreateTopic("u", 1); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(j, HandlerOptions{Heartbeat: 50 * time.Millisecond, Logger: quietOpts(nil, nil).Logger}))
+	defer srv.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+
+	// untilError reads the stream to its end: the records and the error.
+	untilError := func(ch <-chan sseEvent) (records []string, errEvent sseEvent) {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					if errEvent.event == "" {
+						t.Fatalf("the stream ended without an error event (records %v)", records)
+					}
+					return records, errEvent
+				}
+				switch e.event {
+				case "record":
+					var m MessageJSON
+					if err := json.Unmarshal([]byte(e.data), &m); err != nil {
+						t.Fatal(err)
+					}
+					records = append(records, string(m.Value))
+				case "error":
+					errEvent = e
+				}
+			case <-timeout:
+				t.Fatal("the stream did not end")
+			}
+		}
+	}
+
+	resp := openTail(t, context.Background(), srv.URL+"/topics/t/partitions/0/tail?offset=0", "")
+	recs, e := untilError(sse(resp.Body))
+	resp.Body.Close()
+	const short = `topic \"t\" partition 0 is quarantined: its data is damaged at offset 1; offsets before 1 are readable`
+	if slices.Contains(recs, `"bbbb"`) || slices.Contains(recs, `"cccc"`) || !strings.Contains(e.data, short) {
+		t.Fatalf("tail over a damaged batch: records %v, error %q; want no record from offset 1 on and %q", recs, e.data, short)
+	}
+	// The client is told neither the server's paths nor commands to run there.
+	if strings.Contains(e.data, dir) || strings.Contains(e.data, "strom journal") {
+		t.Fatalf("the error event names the server's files or commands: %s", e.data)
+	}
+	var er fetchResp
+	if st := doJSON(t, "GET", srv.URL+"/topics/t/partitions/0/records?offset=1", "", &er); st != 503 ||
+		!strings.Contains(er.Error, strings.ReplaceAll(short, `\"`, `"`)) || strings.Contains(er.Error, dir) || strings.Contains(er.Error, "strom journal") {
+		t.Fatalf("fetch of the damaged offset: %d %q", st, er.Error)
+	}
+	if st := doJSON(t, "POST", srv.URL+"/topics/t/records", `{"records":[{"value":1}]}`, &er); st != 503 || strings.Contains(er.Error, dir) {
+		t.Fatalf("produce to the quarantined partition: %d %q", st, er.Error)
+	}
+
+	resp = openTail(t, context.Background(), srv.URL+"/topics/u/partitions/0/tail", "")
+	ch := sse(resp.Body)
+	next(t, ch, "from offset 0") // connected, waiting at the end
+	// Close reports topic t's quarantined partition.
+	if err := j.Close(); !errors.Is(err, ErrQuarantined) {
+		t.Fatal(err)
+	}
+	recs, e = untilError(ch)
+	resp.Body.Close()
+	if len(recs) != 0 || !strings.Contains(e.data, "closed") {
+		t.Fatalf("tail of a closing journal: records %v, error %q", recs, e.data)
+	}
 }

@@ -278,6 +278,9 @@ func TestGroupOffsets(t *testing.T) {
 	if err := j.CommitOffsets("g", map[TopicPartition]int64{tp: 7}); err != nil {
 		t.Fatal(err)
 	}
+	// Power loss as soon as CommitOffsets returned: nothing of Close
+	// reaches the disk, so the commit must have been durable on its own.
+	c.HaltAfter(0)
 	_ = j.Close()
 	c.Crash()
 	j = mustOpen(t, "j", quietOpts(c, nil))
@@ -289,4 +292,75 @@ func TestGroupOffsets(t *testing.T) {
 	if err := j.CommitOffsets("../g", nil); err == nil {
 		t.Fatal("a group name with a path was accepted")
 	}
+}
+
+// Retention at its boundaries (TestRetention checks only that something
+// goes): by time, the sealed segments whose newest record is older than
+// RetentionTime go and the first younger one stays, with everything after
+// it; by size, the oldest sealed segments go while the rest still holds at
+// least RetentionBytes, and no more of them. One batch per segment.
+func TestRetentionBoundaries(t *testing.T) {
+	val := make([]byte, 600)
+	t.Run("time", func(t *testing.T) {
+		clk := newClock()
+		o := quietOpts(vfs.NewCrashFS(1), nil)
+		o.Now = clk.Now
+		o.SegmentBytes = 1024
+		o.RetentionTime = 150 * time.Minute
+		j := mustOpen(t, "j", o)
+		defer j.Close()
+		if err := j.CreateTopic("t", 1); err != nil {
+			t.Fatal(err)
+		}
+		now := clk.Now()
+		// Newest record per segment: 5h, 4h, 3h, 2h, 30min and 0 ago (active).
+		for _, age := range []time.Duration{5 * time.Hour, 4 * time.Hour, 3 * time.Hour, 2 * time.Hour, 30 * time.Minute, 0} {
+			mustAppend(t, j, "t", 0, Record{Value: val, Timestamp: now.Add(-age).UnixMilli()})
+		}
+		if st, _ := j.Stats("t", 0); st.Segments != 6 {
+			t.Fatalf("%d segments before retention, want 6 (one batch each)", st.Segments)
+		}
+		if err := j.EnforceRetention(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := j.Stats("t", 0); st.Start != 3 || st.End != 6 || st.Segments != 3 {
+			t.Fatalf("after time retention of 150 min: start %d, end %d, %d segments; want start 3 (the 2h old segment kept), end 6, 3 segments", st.Start, st.End, st.Segments)
+		}
+		// An hour later the 2h (now 3h) segment goes too, the 30 min one stays.
+		clk.Add(time.Hour)
+		if err := j.EnforceRetention(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := j.Stats("t", 0); st.Start != 4 || st.Segments != 2 {
+			t.Fatalf("an hour later: start %d, %d segments; want 4 and 2", st.Start, st.Segments)
+		}
+	})
+	t.Run("size", func(t *testing.T) {
+		o := quietOpts(vfs.NewCrashFS(1), nil)
+		o.SegmentBytes = 1024
+		j := mustOpen(t, "j", o)
+		if err := j.CreateTopic("t", 1); err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			mustAppend(t, j, "t", 0, Record{Value: val, Timestamp: 1})
+		}
+		st, _ := j.Stats("t", 0)
+		if st.Segments != 10 || st.Bytes%10 != 0 {
+			t.Fatalf("%d segments of %d bytes before retention, want 10 of equal size", st.Segments, st.Bytes)
+		}
+		seg := st.Bytes / 10
+		_ = j.Close()
+		// 3.5 segments: the rest must keep at least that, so 4 segments stay.
+		o.RetentionBytes = 3*seg + seg/2
+		j = mustOpen(t, "j", o)
+		defer j.Close()
+		if err := j.EnforceRetention(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := j.Stats("t", 0); st.Start != 6 || st.End != 10 || st.Segments != 4 || st.Bytes != 4*seg {
+			t.Fatalf("after size retention of %d bytes (segments of %d): start %d, end %d, %d segments, %d bytes; want start 6, end 10, 4 segments",
+				o.RetentionBytes, seg, st.Start, st.End, st.Segments, st.Bytes)
+		}
+	})
 }

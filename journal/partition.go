@@ -567,8 +567,12 @@ func (p *partition) failWith(err error, advice string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.failed == nil {
-		p.failed = fmt.Errorf("journal: %v is read-only after a failed write-back (%s): %w: %w", p, advice, ErrReadOnly, err)
-		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err)
+		p.failed = &partitionError{
+			msg:   fmt.Sprintf("journal: %v is read-only after a failed write-back (%s): %v: %v", p, advice, ErrReadOnly, err),
+			short: fmt.Sprintf("%v is read-only after a failed write-back to the disk: appends fail until an operator acts (the server's log says how)", p),
+			errs:  []error{ErrReadOnly, err},
+		}
+		p.j.log.Error("journal: partition is read-only", "topic", p.topic, "partition", p.id, "err", err, "advice", advice)
 	}
 	return p.failed
 }

@@ -27,11 +27,41 @@ type Quarantine struct {
 
 func (q *Quarantine) err() error {
 	dir := filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(q.Segment))))
-	return fmt.Errorf("%w (%w, %w): topic %q partition %d: segment %s is damaged at byte %d (offset %d): %s; "+
-		"offsets before %d are readable, reads from %d on and appends fail; check with `strom journal verify --dir %s`, "+
-		"then drop offset %d and later with `strom journal truncate --dir %s --topic %s --partition %d --at %d`",
-		ErrQuarantined, ErrReadOnly, ErrCorrupt, q.Topic, q.Partition, q.Segment, q.Byte, q.Offset, q.Reason,
-		q.Offset, q.Offset, dir, q.Offset, dir, q.Topic, q.Partition, q.Offset)
+	return &partitionError{
+		msg: fmt.Sprintf("%v (%v, %v): topic %q partition %d: segment %s is damaged at byte %d (offset %d): %s; "+
+			"offsets before %d are readable, reads from %d on and appends fail; check with `strom journal verify --dir %s`, "+
+			"then drop offset %d and later with `strom journal truncate --dir %s --topic %s --partition %d --at %d`",
+			ErrQuarantined, ErrReadOnly, ErrCorrupt, q.Topic, q.Partition, q.Segment, q.Byte, q.Offset, q.Reason,
+			q.Offset, q.Offset, dir, q.Offset, dir, q.Topic, q.Partition, q.Offset),
+		short: fmt.Sprintf("topic %q partition %d is quarantined: its data is damaged at offset %d; offsets before %d are readable, "+
+			"reads from %d on and appends fail until an operator checks and truncates it (the server's log names the file)",
+			q.Topic, q.Partition, q.Offset, q.Offset, q.Offset),
+		errs: []error{ErrQuarantined, ErrReadOnly, ErrCorrupt},
+	}
+}
+
+// partitionError is the error of a partition that takes no appends
+// (quarantined, or read-only after a failed write-back). Its text names
+// the journal's files and the operator's commands; short says the same
+// without them, for a client that reaches the journal over the network
+// (NewHandler), which is told neither the server's paths nor commands it
+// cannot run.
+type partitionError struct {
+	msg, short string
+	errs       []error
+}
+
+func (e *partitionError) Error() string   { return e.msg }
+func (e *partitionError) Unwrap() []error { return e.errs }
+
+// clientText is err's text for a client of the HTTP handler: the short
+// form of a partitionError in it, else the text.
+func clientText(err error) string {
+	var pe *partitionError
+	if errors.As(err, &pe) {
+		return pe.short
+	}
+	return err.Error()
 }
 
 // quarantine is recover's answer to a bad batch in the sealed segment s

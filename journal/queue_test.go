@@ -32,7 +32,10 @@ import (
 // (SIGSTOP/SIGCONT) or restarts it cleanly (SIGTERM). After the load the
 // consumers catch up, a drain reads every partition from the start and
 // checkQueue looks for lost writes, duplicates, inconsistent offsets,
-// non-monotonic polls, poll skips and unseen values.
+// non-monotonic polls, poll skips and unseen values. Alongside, the child
+// commits and aborts transactions on a second topic that consumers read
+// read_committed: checkTxn looks for aborted reads (G1a), lost committed
+// writes, duplicates and inconsistent offsets there.
 //
 // Normal tier: 20 s of load, pauses of 0.1-1 s. Long tier (-long or
 // JOURNAL_L11_LONG=1): 5 min, pauses of 0.1-5 s.
@@ -47,6 +50,17 @@ const (
 	l11AddrPrefix  = "L11ADDR "
 	l11ReqTimeout  = 2 * time.Second
 	l11StartupWait = 30 * time.Second
+
+	// The transactional part (G1a): the child runs transactions on their
+	// own topic, commits two of three and aborts the third, and prints
+	// each committed value after Commit returned; the parent reads the
+	// topic read_committed. A value names its transaction's fate: "txc-"
+	// committed (when Commit returns), "txa-" aborted, so reading a "txa-"
+	// value is an aborted read whatever the child managed to print.
+	l11TxnTopic      = "qt"
+	l11TxnPartitions = 2
+	l11TxnPrefix     = "L11TXC "
+	l11TxnStopLine   = "L11TXSTOP"
 )
 
 // produce outcomes
@@ -94,6 +108,12 @@ func TestL11Queue(t *testing.T) {
 	// ---- the child
 	var srv l11Server
 	var cmd *exec.Cmd
+	// The transactions' values the children reported committed, and a
+	// signal when one saw the stop file.
+	var txnMu sync.Mutex
+	var committed []string
+	txnStopped := make(chan struct{})
+	var txnStopOnce sync.Once
 	var waitc chan error
 	stderr := &logBuf{}
 	start := func() {
@@ -118,6 +138,16 @@ func TestL11Queue(t *testing.T) {
 				}
 			}
 			close(addr)
+			for sc.Scan() {
+				line := sc.Text()
+				if v, ok := strings.CutPrefix(line, l11TxnPrefix); ok {
+					txnMu.Lock()
+					committed = append(committed, v)
+					txnMu.Unlock()
+				} else if line == l11TxnStopLine {
+					txnStopOnce.Do(func() { close(txnStopped) })
+				}
+			}
 			_, _ = io.Copy(io.Discard, out)
 		}()
 		waitc = make(chan error, 1)
@@ -223,6 +253,40 @@ func TestL11Queue(t *testing.T) {
 		}()
 	}
 
+	// ---- transaction consumers: read_committed, one per partition of
+	// the transactional topic, until they reach txnEnds.
+	txObs := make([][]l11Obs, l11TxnPartitions)
+	txNext := make([]int64, l11TxnPartitions)
+	var txnEnds atomic.Pointer[[]int64]
+	txnConsumersDone := make(chan struct{})
+	var twg sync.WaitGroup
+	for p := range l11TxnPartitions {
+		twg.Add(1)
+		go func() {
+			defer twg.Done()
+			for {
+				if ends := txnEnds.Load(); ends != nil && txNext[p] >= (*ends)[p] {
+					return
+				}
+				select {
+				case <-txnConsumersDone:
+					return
+				default:
+				}
+				recs, nxt, status := l11FetchFrom(client, srv.base(), l11TxnTopic, "read_committed", p, txNext[p])
+				if status != http.StatusOK {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				txObs[p] = append(txObs[p], recs...)
+				txNext[p] = nxt
+				if len(recs) == 0 {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		}()
+	}
+
 	// ---- nemesis
 	counts := map[string]int{}
 	// The schedule's time excludes the restarts, so that -seed replays the
@@ -262,6 +326,15 @@ func TestL11Queue(t *testing.T) {
 	}
 	close(stopLoad)
 	wg.Wait()
+	// The child's transactions stop at a transaction's end.
+	if err := os.WriteFile(dir+".txnstop", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-txnStopped:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the child's transactions did not stop within 30s\n%s", tail11(stderr.String()))
+	}
 
 	// ---- the consumers catch up with the final end offsets, then the drain.
 	ends := make([]int64, l11Partitions)
@@ -289,18 +362,51 @@ func TestL11Queue(t *testing.T) {
 			off = nxt
 		}
 	}
+	// The same for the transactional topic, read_committed: no transaction
+	// is open now, so the consumers and the drain reach the end offsets.
+	tends := make([]int64, l11TxnPartitions)
+	for p := range l11TxnPartitions {
+		tends[p] = l11EndOf(t, client, srv.base(), l11TxnTopic, p)
+	}
+	txnEnds.Store(&tends)
+	tcaught := make(chan struct{})
+	go func() { twg.Wait(); close(tcaught) }()
+	select {
+	case <-tcaught:
+	case <-time.After(30 * time.Second):
+		close(txnConsumersDone)
+		<-tcaught
+		t.Errorf("the transaction consumers did not reach the end offsets %v within 30s: at %v", tends, txNext)
+	}
+	txFinal := make([][]l11Obs, l11TxnPartitions)
+	for p := range l11TxnPartitions {
+		for off := int64(0); off < tends[p]; {
+			recs, nxt, status := l11FetchFrom(client, srv.base(), l11TxnTopic, "read_committed", p, off)
+			if status != http.StatusOK || nxt <= off {
+				t.Fatalf("read_committed drain of %s partition %d at offset %d: status %d, next %d", l11TxnTopic, p, off, status, nxt)
+			}
+			txFinal[p] = append(txFinal[p], recs...)
+			off = nxt
+		}
+	}
 	var all []l11Op
 	for _, o := range ops {
 		all = append(all, o...)
 	}
 	r := checkQueue(all, obs, final)
 	r.out416 = int(out416.Load())
+	txnMu.Lock()
+	checkTxn(r, slices.Clone(committed), txObs, txFinal)
+	txnMu.Unlock()
 	t.Logf("L11: seed %d, load %v, nemesis %v; %s", sd, load, counts, r)
 	if r.failures() {
 		t.Errorf("L11 checker found anomalies (replay: -seed %d):\n%s", sd, strings.Join(r.examples, "\n"))
 	}
 	if r.acked == 0 {
 		t.Errorf("no write was acked")
+	}
+	if r.txnCommitted == 0 || r.txnObserved == 0 {
+		t.Errorf("no transaction was reported committed (%d) or read (%d)", r.txnCommitted, r.txnObserved)
 	}
 
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -348,7 +454,12 @@ func l11Produce(c *http.Client, base, v string) l11Op {
 // l11Fetch GETs the records of partition p from offset; status 0 is a
 // transport error.
 func l11Fetch(c *http.Client, base string, p int, offset int64) ([]l11Obs, int64, int) {
-	resp, err := c.Get(base + "/topics/" + l11Topic + "/partitions/" + strconv.Itoa(p) + "/records?max=200&offset=" + strconv.FormatInt(offset, 10))
+	return l11FetchFrom(c, base, l11Topic, "read_uncommitted", p, offset)
+}
+
+// l11FetchFrom is l11Fetch of any topic with an isolation level.
+func l11FetchFrom(c *http.Client, base, topic, isolation string, p int, offset int64) ([]l11Obs, int64, int) {
+	resp, err := c.Get(base + "/topics/" + topic + "/partitions/" + strconv.Itoa(p) + "/records?max=200&isolation=" + isolation + "&offset=" + strconv.FormatInt(offset, 10))
 	if err != nil {
 		return nil, 0, 0
 	}
@@ -386,6 +497,12 @@ func l11Fetch(c *http.Client, base string, p int, offset int64) ([]l11Obs, int64
 // the child comes up.
 func l11End(t *testing.T, c *http.Client, base string, p int) int64 {
 	t.Helper()
+	return l11EndOf(t, c, base, l11Topic, p)
+}
+
+// l11EndOf is l11End of any topic.
+func l11EndOf(t *testing.T, c *http.Client, base, topic string, p int) int64 {
+	t.Helper()
 	for range 100 {
 		resp, err := c.Get(base + "/topics")
 		if err == nil {
@@ -396,7 +513,7 @@ func l11End(t *testing.T, c *http.Client, base string, p int) int64 {
 			resp.Body.Close()
 			if err == nil {
 				for _, ti := range out.Topics {
-					if ti.Name == l11Topic && p < len(ti.Partitions) {
+					if ti.Name == topic && p < len(ti.Partitions) {
 						return ti.Partitions[p].EndOffset
 					}
 				}
@@ -415,20 +532,26 @@ type l11Result struct {
 	lost, duplicate, inconsistent, nonmonotonic       int
 	pollSkip, unseen, failedStored, unknown, holes    int
 	out416                                            int
+	txnCommitted, txnObserved                         int
+	g1a, txnLost, txnDuplicate, txnInconsistent       int
+	txnNonmonotonic, txnPollSkip, txnUnseen           int
 	examples                                          []string
 }
 
 func (r *l11Result) String() string {
 	return fmt.Sprintf("acked %d, failed %d, indeterminate %d (%d stored); final log %d records, consumers observed %d; "+
 		"lost-write %d, duplicate %d, inconsistent-offsets %d, nonmonotonic-poll %d, poll-skip %d, unseen %d, "+
-		"failed-but-stored %d, unknown-value %d, holes %d, consumer-416 %d",
+		"failed-but-stored %d, unknown-value %d, holes %d, consumer-416 %d; "+
+		"transactions: %d committed values reported, %d read_committed reads, G1a %d, lost-write %d, duplicate %d, inconsistent-offsets %d, nonmonotonic-poll %d, poll-skip %d, unseen %d",
 		r.acked, r.failed, r.indeterminate, r.indeterminateStored, r.finalRecords, r.observed,
 		r.lost, r.duplicate, r.inconsistent, r.nonmonotonic, r.pollSkip, r.unseen,
-		r.failedStored, r.unknown, r.holes, r.out416)
+		r.failedStored, r.unknown, r.holes, r.out416,
+		r.txnCommitted, r.txnObserved, r.g1a, r.txnLost, r.txnDuplicate, r.txnInconsistent, r.txnNonmonotonic, r.txnPollSkip, r.txnUnseen)
 }
 
 func (r *l11Result) failures() bool {
-	return r.lost+r.duplicate+r.inconsistent+r.nonmonotonic+r.pollSkip+r.unseen+r.failedStored+r.unknown+r.holes+r.out416 > 0
+	return r.lost+r.duplicate+r.inconsistent+r.nonmonotonic+r.pollSkip+r.unseen+r.failedStored+r.unknown+r.holes+r.out416+
+		r.g1a+r.txnLost+r.txnDuplicate+r.txnInconsistent+r.txnNonmonotonic+r.txnPollSkip+r.txnUnseen > 0
 }
 
 func (r *l11Result) example(format string, args ...any) {
@@ -583,6 +706,9 @@ func l11Child(dir string) {
 	if err := j.CreateTopic(l11Topic, l11Partitions); err != nil && !errors.Is(err, ErrTopicExists) {
 		fail(err)
 	}
+	if err := j.CreateTopic(l11TxnTopic, l11TxnPartitions); err != nil && !errors.Is(err, ErrTopicExists) {
+		fail(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fail(err)
@@ -593,8 +719,14 @@ func l11Child(dir string) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	fmt.Printf("%s%s\n", l11AddrPrefix, ln.Addr())
+	txnDone := make(chan struct{})
+	go func() {
+		defer close(txnDone)
+		l11Transactions(ctx, j, dir+".txnstop")
+	}()
 	<-sig
 	cancel()
+	<-txnDone
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -604,6 +736,135 @@ func l11Child(dir string) {
 		fail(err)
 	}
 	os.Exit(0)
+}
+
+// l11Transactions runs transactions on l11TxnTopic until ctx ends or the
+// file stop exists: transaction n writes 1 to 3 values over the
+// partitions and commits them ("txc-...", printed after Commit returned)
+// or, every third, aborts them ("txa-..."). It prints l11TxnStopLine when
+// it stops for the file. The producer's name is the same in every child,
+// so a child's new epoch aborts a transaction a killed one left open.
+func l11Transactions(ctx context.Context, j *Journal, stop string) {
+	var pr *Producer
+	for n := 0; ctx.Err() == nil; n++ {
+		if pr == nil {
+			var err error
+			if pr, err = j.NewTransactionalProducer(ctx, "l11-txn"); err != nil {
+				pr = nil
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+		}
+		if _, err := os.Stat(stop); err == nil {
+			fmt.Println(l11TxnStopLine)
+			return
+		}
+		fate := "txc"
+		if n%3 == 0 {
+			fate = "txa"
+		}
+		var vals []string
+		err := pr.Begin()
+		for i := 0; err == nil && i <= n%3; i++ {
+			v := fmt.Sprintf("%s-%d-%d-%d", fate, os.Getpid(), n, i)
+			b, _ := json.Marshal(v)
+			_, err = pr.Append(ctx, l11TxnTopic, (n+i)%l11TxnPartitions, Record{Value: b})
+			vals = append(vals, v)
+		}
+		switch {
+		case err != nil:
+			_ = pr.Abort(ctx)
+			pr = nil // a fresh epoch, whatever state the failure left
+		case fate == "txa":
+			if pr.Abort(ctx) != nil {
+				pr = nil
+			}
+		default:
+			if pr.Commit(ctx) != nil {
+				pr = nil
+				break
+			}
+			for _, v := range vals {
+				fmt.Println(l11TxnPrefix + v)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkTxn checks the transactional topic: committed lists the values
+// whose Commit returned (some may be missing from it: printed lines a kill
+// cut off); obs the consumers' read_committed reads per partition, final
+// the read_committed drain.
+//   - G1a (aborted read): a "txa-" value read, or in the drain;
+//   - lost-write: a committed value missing from the drain;
+//   - duplicate: a value at two offsets;
+//   - inconsistent-offsets: an offset read with another value than the
+//     drain has there, or one the drain does not have (a read of records
+//     that were aborted later);
+//   - nonmonotonic-poll and poll-skip of a consumer: its offsets not
+//     strictly increasing, or moving past an offset the drain has;
+//   - unseen: a committed value no consumer read.
+func checkTxn(r *l11Result, committed []string, obs, final [][]l11Obs) {
+	finalAt := map[l11Pos]string{}
+	finalPos := map[string]l11Pos{}
+	aborted := func(v string) bool { return strings.HasPrefix(v, "txa-") }
+	for p, recs := range final {
+		for _, o := range recs {
+			pos := l11Pos{p, o.offset}
+			finalAt[pos] = o.value
+			if q, ok := finalPos[o.value]; ok {
+				r.txnDuplicate++
+				r.example("txn duplicate: %s at %v and %v", o.value, q, pos)
+			}
+			finalPos[o.value] = pos
+			if aborted(o.value) {
+				r.g1a++
+				r.example("G1a: aborted %s in the read_committed drain at %v", o.value, pos)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for p, recs := range obs {
+		prev := int64(-1)
+		for _, o := range recs {
+			r.txnObserved++
+			seen[o.value] = true
+			pos := l11Pos{p, o.offset}
+			if o.offset <= prev {
+				r.txnNonmonotonic++
+				r.example("txn nonmonotonic-poll: partition %d offset %d after %d", p, o.offset, prev)
+			} else {
+				for off := prev + 1; off < o.offset; off++ {
+					if v, ok := finalAt[l11Pos{p, off}]; ok {
+						r.txnPollSkip++
+						r.example("txn poll-skip: partition %d from %d to %d skips offset %d (%s)", p, prev, o.offset, off, v)
+						break
+					}
+				}
+			}
+			prev = max(prev, o.offset)
+			if aborted(o.value) {
+				r.g1a++
+				r.example("G1a: aborted %s read at %v", o.value, pos)
+			}
+			if fv, ok := finalAt[pos]; !ok || fv != o.value {
+				r.txnInconsistent++
+				r.example("txn inconsistent: %v read as %s, the drain has %q", pos, o.value, fv)
+			}
+		}
+	}
+	for _, v := range committed {
+		r.txnCommitted++
+		if _, ok := finalPos[v]; !ok {
+			r.txnLost++
+			r.example("txn lost-write: %s committed, not in the drain", v)
+		}
+		if !seen[v] {
+			r.txnUnseen++
+			r.example("txn unseen: %s committed, read by no consumer", v)
+		}
+	}
 }
 
 // The checker finds each anomaly in a made-up history.
@@ -632,6 +893,34 @@ func TestL11Checker(t *testing.T) {
 		{"hole", ok, [][]l11Obs{{{0, "a"}, {2, "b"}}, {{0, "c"}}}, [][]l11Obs{{{0, "a"}, {2, "b"}}, {{0, "c"}}}, func(r *l11Result) int { return r.holes }},
 	} {
 		r := checkQueue(tc.ops, tc.obs, tc.final)
+		if tc.count(r) == 0 || !r.failures() {
+			t.Errorf("%s: not found: %s", tc.name, r)
+		}
+	}
+	// The transactional checks.
+	txLog := [][]l11Obs{{{1, "txc-1-1-0"}, {4, "txc-1-2-0"}}, {{2, "txc-1-1-1"}}}
+	clean := &l11Result{}
+	checkTxn(clean, []string{"txc-1-1-0", "txc-1-1-1", "txc-1-2-0"}, txLog, txLog)
+	if clean.failures() {
+		t.Fatalf("a clean transactional history: %s %v", clean, clean.examples)
+	}
+	for _, tc := range []struct {
+		name       string
+		committed  []string
+		obs, final [][]l11Obs
+		count      func(r *l11Result) int
+	}{
+		{"G1a read", nil, [][]l11Obs{{{1, "txa-1-0-0"}}, {}}, [][]l11Obs{{{1, "txa-1-0-0"}}, {}}, func(r *l11Result) int { return r.g1a }},
+		{"G1a drain", nil, [][]l11Obs{{}, {}}, [][]l11Obs{{}, {{0, "txa-1-0-0"}}}, func(r *l11Result) int { return r.g1a }},
+		{"txn lost-write", []string{"txc-1-1-0", "txc-1-9-0"}, txLog, txLog, func(r *l11Result) int { return r.txnLost }},
+		{"txn duplicate", nil, [][]l11Obs{{}, {}}, [][]l11Obs{{{1, "txc-1-1-0"}}, {{2, "txc-1-1-0"}}}, func(r *l11Result) int { return r.txnDuplicate }},
+		{"txn inconsistent", nil, [][]l11Obs{{{1, "txc-1-1-0"}, {3, "txc-1-3-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnInconsistent }},
+		{"txn nonmonotonic-poll", nil, [][]l11Obs{{{4, "txc-1-2-0"}, {1, "txc-1-1-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnNonmonotonic }},
+		{"txn unseen", []string{"txc-1-1-0"}, [][]l11Obs{{}, {}}, [][]l11Obs{{{1, "txc-1-1-0"}}, {}}, func(r *l11Result) int { return r.txnUnseen }},
+		{"txn poll-skip", nil, [][]l11Obs{{{4, "txc-1-2-0"}}, {}}, txLog, func(r *l11Result) int { return r.txnPollSkip }},
+	} {
+		r := &l11Result{}
+		checkTxn(r, tc.committed, tc.obs, tc.final)
 		if tc.count(r) == 0 || !r.failures() {
 			t.Errorf("%s: not found: %s", tc.name, r)
 		}

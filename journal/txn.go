@@ -524,6 +524,9 @@ func (j *Journal) Fetch(ctx context.Context, topic string, partition int, from i
 func (p *partition) fetch(from int64, maxBytes, maxRecords int, iso Isolation) ([]Message, int64, error) {
 	vs, start, end := p.acquire(from, false)
 	defer p.release(vs)
+	if err := p.quarantined(from); err != nil {
+		return nil, from, err
+	}
 	if from < start || from > end {
 		return nil, from, fmt.Errorf("journal: %v: offset %d outside [%d, %d]: %w", p, from, start, end, ErrOffsetOutOfRange)
 	}
@@ -579,7 +582,8 @@ func (p *partition) fetch(from int64, maxBytes, maxRecords int, iso Isolation) (
 		})
 		read += n
 		if err != nil && !reached {
-			return nil, from, fmt.Errorf("journal: read %v at offset %d: %w", p, from, err)
+			// A bad batch is damage, as for read: quarantine (L4).
+			return nil, from, p.damaged(fmt.Errorf("journal: read %v at offset %d: %w", p, from, err))
 		}
 		if reached || next < v.next || len(out) >= maxRecords || read >= maxBytes {
 			break

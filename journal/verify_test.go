@@ -280,3 +280,37 @@ func TestL4QuarantineHole(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// L4 through Fetch (what read_committed readers, the journal source and
+// the HTTP fetch use): a fetch that meets a bad batch quarantines the
+// partition as Read does. Before, it returned a plain ErrCorrupt and left
+// the partition open for appends: in the active segment those would be
+// written after the damage, and the next unclean Open's scan, cutting the
+// log at the damage (L3), would drop them although they were acked.
+func TestL4QuarantineOnFetch(t *testing.T) {
+	for _, iso := range []Isolation{ReadUncommitted, ReadCommitted} {
+		dir, pos := buildSegs(t)
+		sealed, _ := segFiles(pos)
+		flip(t, sealed, pos[sealed][1]+40)
+		j := mustOpen(t, dir, quietOpts(nil, nil))
+		ctx := context.Background()
+		if _, _, err := j.Fetch(ctx, "t", 0, 0, ReadOptions{Isolation: iso}); !errors.Is(err, ErrCorrupt) || !errors.Is(err, ErrQuarantined) {
+			t.Fatalf("isolation %v: fetch over the damage: %v", iso, err)
+		}
+		if q := j.Quarantines(); len(q) != 1 || q[0].Offset != 1 || q[0].Byte != pos[sealed][1] {
+			t.Fatalf("isolation %v: quarantines %+v", iso, q)
+		}
+		if _, err := j.Append(ctx, "t", 0, Record{Value: []byte("{}")}); !errors.Is(err, ErrQuarantined) {
+			t.Fatalf("isolation %v: append after the fetch met the damage: %v", iso, err)
+		}
+		if _, _, err := j.Fetch(ctx, "t", 0, 1, ReadOptions{Isolation: iso}); !errors.Is(err, ErrQuarantined) {
+			t.Fatalf("isolation %v: fetch from the damaged offset: %v", iso, err)
+		}
+		if ms, _, err := j.Fetch(ctx, "t", 0, 0, ReadOptions{Isolation: iso, MaxRecords: 1}); err != nil || len(ms) != 1 || ms[0].Offset != 0 {
+			t.Fatalf("isolation %v: fetch before the damage: %v %v", iso, ms, err)
+		}
+		if err := j.Close(); !errors.Is(err, ErrQuarantined) {
+			t.Fatalf("isolation %v: close: %v", iso, err)
+		}
+	}
+}

@@ -27,6 +27,12 @@ func newJournalTopicsCmd() *cobra.Command {
 		Long: `topics opens the journal (recovering it) and lists its topics with their
 partitions, offsets and sizes.
 
+STATUS is what the open knows: "ok" unless the partition is quarantined
+(damage found in a sealed segment or by a read) or read-only. The
+open scans only the active segment of a partition that was not closed
+cleanly, so damage elsewhere shows only when something reads it: strom
+journal verify reads every batch.
+
 A partition whose fsync failed in this boot (its sync-failed marker) is
 refused until the machine reboots; --` + acceptRiskFlag + ` opens it at that
 risk. The first open after a reboot rescans it from the disk and removes the

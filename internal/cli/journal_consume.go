@@ -95,7 +95,7 @@ func consume(ctx context.Context, c consumeConfig, stdout, stderr io.Writer) (er
 func consumeFrom(ctx context.Context, j *journal.Journal, c consumeConfig, stdout, stderr io.Writer) (err error) {
 	n, ok := topicPartitions(j, c.Topic)
 	if !ok {
-		return fmt.Errorf("no topic %q in %s", c.Topic, c.Dir)
+		return fmt.Errorf("no topic %q in %s: strom journal topics --dir %s lists the topics (strom journal produce creates one)", c.Topic, c.Dir, c.Dir)
 	}
 	parts := make([]int, 0, n)
 	if c.Partition >= 0 {

@@ -166,11 +166,11 @@ func produce(cmd *cobra.Command, c produceConfig, stdin io.Reader, stderr io.Wri
 					if ferr := flush(); ferr != nil {
 						return ferr
 					}
-					done := "nothing was appended"
-					if total > 0 {
-						done = fmt.Sprintf("the %d records of lines 1 to %d were appended and are acknowledged", total, line-1)
+					if total == 0 {
+						return fmt.Errorf("line %d: %v; nothing was appended: fix line %d and send the input again", line, err, line)
 					}
-					return fmt.Errorf("line %d: %v; %s, nothing from line %d on was", line, err, done, line)
+					return fmt.Errorf("line %d: %v; the %d records of lines 1 to %d were appended and are acknowledged, nothing from line %d on was: fix line %d and send the input from line %d on again (tail -n +%d FILE), not all of it, or the records before it are appended twice",
+						line, err, total, line-1, line, line, line, line)
 				}
 				p := 0
 				if rec.Key != nil {

@@ -190,9 +190,14 @@ func (s *syncBuf) String() string {
 func TestJournalProduceBadLine(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errs := runJ(t, "{\"a\":1}\n[2]\n{\"a\":\n{\"a\":4}\n", "produce", "--dir", dir, "--topic", "t")
-	want := `strom: line 3: not valid JSON: unexpected end of JSON input (at byte 5); the 2 records of lines 1 to 2 were appended and are acknowledged, nothing from line 3 on was`
-	if code != 1 || out != "" || !strings.HasPrefix(errs, want) {
+	want := `strom: line 3: not valid JSON: unexpected end of JSON input (at byte 5); the 2 records of lines 1 to 2 were appended and are acknowledged, nothing from line 3 on was: fix line 3 and send the input from line 3 on again (tail -n +3 FILE), not all of it, or the records before it are appended twice` + "\n"
+	if code != 1 || out != "" || errs != want {
 		t.Fatalf("exit %d: %q", code, errs)
+	}
+	// A bad first line: nothing was appended, and nothing is said about lines before it.
+	code, _, errs = runJ(t, "{\"a\"\n{\"a\":2}\n", "produce", "--dir", dir, "--topic", "t")
+	if want := "strom: line 1: not valid JSON: unexpected end of JSON input (at byte 4); nothing was appended: fix line 1 and send the input again\n"; code != 1 || errs != want {
+		t.Fatalf("exit %d: %q, want %q", code, errs, want)
 	}
 	code, out, _ = runJ(t, "", "consume", "--dir", dir, "--topic", "t", "--from-beginning")
 	if got := parseConsumed(t, out); code != 0 || len(got) != 2 || string(got[1].Value) != "[2]" {
@@ -210,7 +215,7 @@ func TestJournalProduceBadLine(t *testing.T) {
 			t.Errorf("%v: exit %d: %s", args, code, errs)
 		}
 	}
-	if code, _, errs := runJ(t, "", "consume", "--dir", dir, "--topic", "nope"); code != 1 || !strings.Contains(errs, `no topic "nope"`) {
+	if code, _, errs := runJ(t, "", "consume", "--dir", dir, "--topic", "nope"); code != 1 || !strings.Contains(errs, `no topic "nope" in `+dir+`: strom journal topics --dir `+dir+` lists the topics`) {
 		t.Errorf("unknown topic: exit %d: %s", code, errs)
 	}
 }
