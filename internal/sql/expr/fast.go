@@ -357,6 +357,36 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 	return c.Index, l.V.AsInt(), true
 }
 
+// fastIntMod returns the evaluator of MOD(col, d) (or col % d) when
+// intColumnMod recognises it, else nil: the column read in line and Go's %
+// (Java's: the sign of the dividend, x % -1 is 0), whose |col % d| < |d|
+// fits the result type, where the generic call wraps it into that type. A
+// row too short for the column gets the column's error.
+func fastIntMod(e *Call, args []node) Program {
+	i, d, ok := intColumnMod(e)
+	if !ok {
+		return nil
+	}
+	a := args[0].p
+	// 0 <= x < 2^32 and 0 < d < 2^32: the 32-bit division, shorter than
+	// the 64-bit one.
+	d32, small := uint32(d), d > 0 && d <= math.MaxUint32
+	return func(r *table.Row) (table.Value, error) {
+		if i >= len(r.Fields) {
+			return a(r) // the column's error
+		}
+		v := r.Fields[i]
+		if v.IsNull() {
+			return table.Null, nil
+		}
+		x := v.AsInt()
+		if small && uint64(x) <= math.MaxUint32 {
+			return table.Int(int64(uint32(x) % d32)), nil
+		}
+		return table.Int(x % d), nil
+	}
+}
+
 // intFits reports whether d is in the range of the integer type t.
 func intFits(t table.Type, d int64) bool {
 	switch t.Root() {
