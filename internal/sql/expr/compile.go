@@ -180,6 +180,9 @@ type compiler struct {
 	// noIntMod: no fused MOD(col, d) (fastIntMod; tests: the generic
 	// call and cast).
 	noIntMod bool
+	// noXTest: no fused tests of one operand (xtest.go; tests: the
+	// generic AND/OR and CASE).
+	noXTest bool
 }
 
 type node struct {
@@ -196,6 +199,9 @@ type node struct {
 	// imod: p is fastIntMod's MOD(col, d), whose results a widening
 	// integer cast leaves as they are (compileCast).
 	imod bool
+	// xt: p tests one operand against constants (xtest.go), for the
+	// fused AND/OR and CASE of such tests.
+	xt *xTest
 }
 
 func constNode(v table.Value) node {
@@ -414,8 +420,13 @@ func (c *compiler) compileLogic(e *Logic) (node, error) {
 	}
 	if all {
 		n = fold(n)
-	} else if p := fastIntRange(e.Or || c.noRange, ns, n.p); p != nil {
-		n = node{p: p}
+	} else {
+		xn, ok := logicXTest(e.Or, ns)
+		if p := fastIntRange(e.Or || c.noRange, ns, n.p); p != nil {
+			n = node{p: p, xt: xn.xt}
+		} else if ok {
+			n = xn
+		}
 	}
 	return n, nil
 }
@@ -447,6 +458,11 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 			return node{}, err
 		}
 		if p != nil {
+			return node{p: p}, nil
+		}
+	}
+	if !all && !c.noXTest {
+		if p := caseXTest(conds, thens, els); p != nil {
 			return node{p: p}, nil
 		}
 	}
@@ -829,10 +845,10 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		}
 	}
 	if p := fastCompare(e, args); p != nil {
-		return node{p: p, icmp: intCmpOf(e, args)}, nil
+		return node{p: p, icmp: intCmpOf(e, args), xt: c.cmpXTest(e, args)}, nil
 	}
 	if p := fastDecimalCompare(e, args); p != nil {
-		return node{p: p}, nil
+		return node{p: p, xt: c.cmpXTest(e, args)}, nil
 	}
 	if !c.noIntMod && !all {
 		if p := fastIntMod(e, args); p != nil {
