@@ -801,9 +801,18 @@ func (c *compiler) compileLike(e *Like) (node, error) {
 
 // colConst is the column index of x when a two-argument call of x and y
 // may read x straight from the row and pass y as it is: x a column
-// reference, y a constant (not NULL when the call is strict: the generic
-// path then returns NULL without a call); else -1.
+// reference, or an identity cast of one (compileCast's node of it is the
+// column's: q14's count_char(extra, 'c'), its VARCHAR widened to the
+// function's STRING), y a constant (not NULL when the call is strict: the
+// generic path then returns NULL without a call); else -1.
 func colConst(x Expr, y node, strict bool) int {
+	for {
+		cst, ok := x.(*Cast)
+		if !ok || cst.Try || !identityCast(cst.X.Type(), cst.T) {
+			break
+		}
+		x = cst.X
+	}
 	col, ok := x.(*Column)
 	if !ok || col.Index < 0 || !y.constant || (strict && y.v.IsNull()) {
 		return -1
