@@ -262,7 +262,7 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 	}
 	s, err := NewTransactionalSink(TransactionalSinkOptions[table.Row]{
 		Dir:                path,
-		Partition:          partitionFunc(t.Schema, partIdx),
+		NewPartition:       partitionCache(partitionFunc(t.Schema, partIdx), partIdx),
 		Format:             ff,
 		CSV:                CSVOptions{Comma: csvComma(o), NoHeader: true},
 		Prefix:             o.Get(OptSinkPartPrefix),
@@ -329,6 +329,97 @@ func partitionFunc(s table.Schema, idx []int) func(table.Row) string {
 		}
 		return string(b)
 	}
+}
+
+// partitionCache returns a TransactionalSink's NewPartition over part (a
+// partitionFunc over the columns at idx; nil without columns): each writer's
+// function returns the previous row's path again, without building it,
+// when the row's partition values equal the previous row's. Values of the
+// kinds whose equality means equal text (NULL, strings, integers, booleans,
+// dates) are remembered (strings as copies, so a producer reusing its
+// buffers cannot make a stale path match); any other kind builds the path.
+func partitionCache(part func(table.Row) string, idx []int) func() func(table.Row) string {
+	if part == nil {
+		return nil
+	}
+	return func() func(table.Row) string {
+		c := &partCache{part: part, idx: idx, last: make([]partValue, len(idx))}
+		return c.path
+	}
+}
+
+// partCache is one writer's partition function with its previous row's
+// partition values and path.
+type partCache struct {
+	part     func(table.Row) string
+	idx      []int
+	last     []partValue
+	lastPath string
+	valid    bool // last and lastPath are those of the previous row
+}
+
+// partValue is a remembered partition value: its kind, the integer of an
+// integer, boolean or date, the bytes of a string.
+type partValue struct {
+	kind table.Kind
+	n    int64
+	s    []byte
+}
+
+// partField is column j of r, NULL past its end (as partitionFunc reads it).
+func partField(r table.Row, j int) table.Value {
+	if j < len(r.Fields) {
+		return r.Fields[j]
+	}
+	return table.Null
+}
+
+func (c *partCache) path(r table.Row) string {
+	if c.valid {
+		same := true
+		for i, j := range c.idx {
+			v, l := partField(r, j), &c.last[i]
+			if v.Kind() != l.kind {
+				same = false
+				break
+			}
+			switch l.kind {
+			case table.KindString:
+				same = v.AsString() == string(l.s)
+			case table.KindInt, table.KindDate:
+				same = v.AsInt() == l.n
+			case table.KindBool:
+				same = v.AsBool() == (l.n != 0)
+			}
+			if !same {
+				break
+			}
+		}
+		if same {
+			return c.lastPath
+		}
+	}
+	c.lastPath = c.part(r)
+	c.valid = true
+	for i, j := range c.idx {
+		v, l := partField(r, j), &c.last[i]
+		l.kind = v.Kind()
+		switch l.kind {
+		case table.KindNull:
+		case table.KindString:
+			l.s = append(l.s[:0], v.AsString()...)
+		case table.KindInt, table.KindDate:
+			l.n = v.AsInt()
+		case table.KindBool:
+			l.n = 0
+			if v.AsBool() {
+				l.n = 1
+			}
+		default:
+			c.valid = false // not remembered: the next row builds its path
+		}
+	}
+	return c.lastPath
 }
 
 // partitionSafe reports whether escapePartition leaves v as it is: not

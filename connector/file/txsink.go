@@ -35,7 +35,8 @@ type TransactionalSinkOptions[T any] struct {
 	// Format onto T, and the sink adds the '\n' after it; Format then only
 	// names the extension of the part files. SQL tables (table.Row) write
 	// files this way. An encoding must not contain a line break outside
-	// CSV quotes.
+	// CSV quotes. An Encoder that is a format.PerWriterEncoder gives every
+	// writer an encoder of its own (NewEncoder).
 	Encoder format.Encoder[T]
 	// Prefix starts the name of every part file (default "part"): final
 	// files are <Prefix>-<subtask>-<checkpoint>-<n>.<ext>, staged ones
@@ -51,6 +52,11 @@ type TransactionalSinkOptions[T any] struct {
 	// for such a record. A part file per partition is opened when the first
 	// record for it arrives.
 	Partition func(T) string
+	// NewPartition, if set, is called once per writer for the Partition
+	// function of that writer (which may then keep state, such as the
+	// previous record's partition); it takes precedence over Partition.
+	// The functions it returns obey Partition's rules.
+	NewPartition func() func(T) string
 	// RollSize closes a part file once it holds at least this many bytes
 	// (default 128 MiB); the next record opens a new one. A file exceeds
 	// RollSize by at most one record.
@@ -268,8 +274,14 @@ func (s *TransactionalSink[T]) Open(_ context.Context, info connector.SinkInfo) 
 		return nil, err
 	}
 	w.known[""] = true
+	if s.opts.NewPartition != nil {
+		w.part = s.opts.NewPartition()
+	}
 	switch enc := s.opts.Encoder; {
 	case enc != nil:
+		if pw, ok := enc.(format.PerWriterEncoder[T]); ok {
+			enc = pw.NewEncoder()
+		}
 		w.enc = func(dst []byte, v T) ([]byte, error) {
 			dst, err := enc.Encode(v, dst)
 			if err != nil {

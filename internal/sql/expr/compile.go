@@ -177,6 +177,12 @@ type compiler struct {
 	// noColConst: no fused two-argument calls of a column and a
 	// constant (tests: the generic call).
 	noColConst bool
+	// noIntMod: no fused MOD(col, d) (fastIntMod; tests: the generic
+	// call and cast).
+	noIntMod bool
+	// noXTest: no fused tests of one operand (xtest.go; tests: the
+	// generic AND/OR and CASE).
+	noXTest bool
 }
 
 type node struct {
@@ -190,6 +196,12 @@ type node struct {
 	// never fails: the value is the integer's), and intSrc the integer's
 	// program, for fastDecimalMul.
 	intSrc Program
+	// imod: p is fastIntMod's MOD(col, d), whose results a widening
+	// integer cast leaves as they are (compileCast).
+	imod bool
+	// xt: p tests one operand against constants (xtest.go), for the
+	// fused AND/OR and CASE of such tests.
+	xt *xTest
 }
 
 func constNode(v table.Value) node {
@@ -408,8 +420,13 @@ func (c *compiler) compileLogic(e *Logic) (node, error) {
 	}
 	if all {
 		n = fold(n)
-	} else if p := fastIntRange(e.Or || c.noRange, ns, n.p); p != nil {
-		n = node{p: p}
+	} else {
+		xn, ok := logicXTest(e.Or, ns)
+		if p := fastIntRange(e.Or || c.noRange, ns, n.p); p != nil {
+			n = node{p: p, xt: xn.xt}
+		} else if ok {
+			n = xn
+		}
 	}
 	return n, nil
 }
@@ -441,6 +458,11 @@ func (c *compiler) compileCase(e *Case) (node, error) {
 			return node{}, err
 		}
 		if p != nil {
+			return node{p: p}, nil
+		}
+	}
+	if !all && !c.noXTest {
+		if p := caseXTest(conds, thens, els); p != nil {
 			return node{p: p}, nil
 		}
 	}
@@ -779,9 +801,18 @@ func (c *compiler) compileLike(e *Like) (node, error) {
 
 // colConst is the column index of x when a two-argument call of x and y
 // may read x straight from the row and pass y as it is: x a column
-// reference, y a constant (not NULL when the call is strict: the generic
-// path then returns NULL without a call); else -1.
+// reference, or an identity cast of one (compileCast's node of it is the
+// column's: q14's count_char(extra, 'c'), its VARCHAR widened to the
+// function's STRING), y a constant (not NULL when the call is strict: the
+// generic path then returns NULL without a call); else -1.
 func colConst(x Expr, y node, strict bool) int {
+	for {
+		cst, ok := x.(*Cast)
+		if !ok || cst.Try || !identityCast(cst.X.Type(), cst.T) {
+			break
+		}
+		x = cst.X
+	}
 	col, ok := x.(*Column)
 	if !ok || col.Index < 0 || !y.constant || (strict && y.v.IsNull()) {
 		return -1
@@ -823,10 +854,15 @@ func (c *compiler) compileCall(e *Call) (node, error) {
 		}
 	}
 	if p := fastCompare(e, args); p != nil {
-		return node{p: p, icmp: intCmpOf(e, args)}, nil
+		return node{p: p, icmp: intCmpOf(e, args), xt: c.cmpXTest(e, args)}, nil
 	}
 	if p := fastDecimalCompare(e, args); p != nil {
-		return node{p: p}, nil
+		return node{p: p, xt: c.cmpXTest(e, args)}, nil
+	}
+	if !c.noIntMod && !all {
+		if p := fastIntMod(e, args); p != nil {
+			return node{p: p, imod: true}, nil
+		}
 	}
 	var p Program
 	// Errors of the function are wrapped with the call's text (once: an
@@ -949,6 +985,12 @@ func (c *compiler) compileCast(e *Cast) (node, error) {
 		return x, nil
 	}
 	try := e.Try
+	if x.imod && !try && e.X.Type().IsInteger() && e.T.IsInteger() && e.X.Type().Root() <= e.T.Root() {
+		// MOD(col, d) widened (Nexmark q13's lookup key
+		// CAST(MOD(auction, 10000) AS BIGINT)): its results fit its type,
+		// which the wider one keeps as they are.
+		return x, nil
+	}
 	n := node{p: func(r *table.Row) (table.Value, error) {
 		v, err := x.p(r)
 		if err != nil || v.IsNull() {

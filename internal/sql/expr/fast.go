@@ -357,6 +357,36 @@ func intColumnMod(e Expr) (col int, d int64, ok bool) {
 	return c.Index, l.V.AsInt(), true
 }
 
+// fastIntMod returns the evaluator of MOD(col, d) (or col % d) when
+// intColumnMod recognises it, else nil: the column read in line and Go's %
+// (Java's: the sign of the dividend, x % -1 is 0), whose |col % d| < |d|
+// fits the result type, where the generic call wraps it into that type. A
+// row too short for the column gets the column's error.
+func fastIntMod(e *Call, args []node) Program {
+	i, d, ok := intColumnMod(e)
+	if !ok {
+		return nil
+	}
+	a := args[0].p
+	// 0 <= x < 2^32 and 0 < d < 2^32: the 32-bit division, shorter than
+	// the 64-bit one.
+	d32, small := uint32(d), d > 0 && d <= math.MaxUint32
+	return func(r *table.Row) (table.Value, error) {
+		if i >= len(r.Fields) {
+			return a(r) // the column's error
+		}
+		v := r.Fields[i]
+		if v.IsNull() {
+			return table.Null, nil
+		}
+		x := v.AsInt()
+		if small && uint64(x) <= math.MaxUint32 {
+			return table.Int(int64(uint32(x) % d32)), nil
+		}
+		return table.Int(x % d), nil
+	}
+}
+
 // intFits reports whether d is in the range of the integer type t.
 func intFits(t table.Type, d int64) bool {
 	switch t.Root() {
@@ -763,29 +793,8 @@ func lowerCaseShape(e *Case) (Expr, []string, bool) {
 // is compared as unscaled integers, any other as the generic comparison
 // does (sqlCompare). Nil when e is not of that shape.
 func fastDecimalCompare(e *Call, args []node) Program {
-	op, ok := cmpOps[e.Name]
-	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict {
-		return nil
-	}
-	x, y := args[0], args[1]
-	xt := e.Args[0].Type()
-	if x.constant && !y.constant {
-		x, y, xt, op = y, x, e.Args[1].Type(), flipCmp[op]
-	}
-	if x.constant || !y.constant || y.v.IsNull() || table.KindOf(xt) != table.KindDecimal {
-		return nil
-	}
-	kv := y.v
-	if kv.Kind() != table.KindInt && kv.Kind() != table.KindDecimal {
-		return nil
-	}
-	s := xt.Scale()
-	kd := kv.AsDecimal()
-	if kd.Scale() > s {
-		return nil
-	}
-	k, ok := kd.Rescale(s).UnscaledInt64()
-	if !ok {
+	x, _, test := decimalCmpTest(e, args)
+	if test == nil {
 		return nil
 	}
 	xp := x.p
@@ -794,17 +803,52 @@ func fastDecimalCompare(e *Call, args []node) Program {
 		if err != nil || v.IsNull() {
 			return table.Null, err
 		}
+		return table.Bool(test(v)), nil
+	}
+}
+
+// decimalCmpTest is fastDecimalCompare's shape: the DECIMAL operand (its
+// node and expression) and the comparison of a non-NULL value of it with
+// the constant; a nil test for other shapes.
+func decimalCmpTest(e *Call, args []node) (node, Expr, func(v table.Value) bool) {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict {
+		return node{}, nil, nil
+	}
+	x, y := args[0], args[1]
+	xe := e.Args[0]
+	if x.constant && !y.constant {
+		x, y, xe, op = y, x, e.Args[1], flipCmp[op]
+	}
+	xt := xe.Type()
+	if x.constant || !y.constant || y.v.IsNull() || table.KindOf(xt) != table.KindDecimal {
+		return node{}, nil, nil
+	}
+	kv := y.v
+	if kv.Kind() != table.KindInt && kv.Kind() != table.KindDecimal {
+		return node{}, nil, nil
+	}
+	s := xt.Scale()
+	kd := kv.AsDecimal()
+	if kd.Scale() > s {
+		return node{}, nil, nil
+	}
+	k, ok := kd.Rescale(s).UnscaledInt64()
+	if !ok {
+		return node{}, nil, nil
+	}
+	return x, xe, func(v table.Value) bool {
 		if v.Kind() == table.KindDecimal {
 			if d := v.AsDecimal(); d.Scale() == s {
 				if u, ok := d.UnscaledInt64(); ok {
-					return table.Bool(cmpInt(op, u, k)), nil
+					return cmpInt(op, u, k)
 				}
 			}
 		}
 		c, ok := sqlCompare(v, kv)
 		if !ok { // NaN (not a DECIMAL's): only <> holds
-			return table.Bool(op == cmpNe), nil
+			return op == cmpNe
 		}
-		return table.Bool(cmpInt(op, int64(c), 0)), nil
+		return cmpInt(op, int64(c), 0)
 	}
 }

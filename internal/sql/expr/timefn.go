@@ -490,6 +490,27 @@ func extractField(unit string, ms int64, ns int32) int64 {
 	return 0
 }
 
+// timeOfDayField returns extractField(unit, ...) for the units of the time
+// of day (HOUR ... NANOSECOND), which need no calendar; nil for the others.
+func timeOfDayField(unit string) func(ms int64, ns int32) int64 {
+	ofDay := func(ms int64) int64 { return ms - table.FloorDiv(ms, msPerDay)*msPerDay }
+	switch unit {
+	case "HOUR":
+		return func(ms int64, _ int32) int64 { return ofDay(ms) / 3600000 }
+	case "MINUTE":
+		return func(ms int64, _ int32) int64 { return ofDay(ms) / 60000 % 60 }
+	case "SECOND":
+		return func(ms int64, _ int32) int64 { return ofDay(ms) / 1000 % 60 }
+	case "MILLISECOND":
+		return func(ms int64, _ int32) int64 { return ofDay(ms) % 60000 }
+	case "MICROSECOND":
+		return func(ms int64, ns int32) int64 { return (ofDay(ms)%60000)*1000 + int64(ns)/1000 }
+	case "NANOSECOND":
+		return func(ms int64, ns int32) int64 { return (ofDay(ms)%60000)*1_000_000 + int64(ns) }
+	}
+	return nil
+}
+
 var extractUnits = []string{"YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "DOW", "ISODOW", "DOY", "HOUR", "MINUTE",
 	"SECOND", "MILLISECOND", "MICROSECOND", "NANOSECOND", "EPOCH", "DECADE", "CENTURY", "MILLENNIUM"}
 
@@ -760,6 +781,15 @@ func registerTime(r *Registry) {
 	// EXTRACT(unit FROM x) is EXTRACT('unit', x) -> BIGINT.
 	extractImpl := func(unit string, b *Bound, arg int) (Func, error) {
 		t, loc := b.Params[arg], b.Env.Loc
+		if f := timeOfDayField(unit); f != nil && t.Root() == table.RootTimestamp {
+			// A TIMESTAMP's wall clock is its value (wallOf): no zone, and
+			// no calendar for a field of the time of day (Nexmark q14's
+			// HOUR(dateTime)).
+			return Func{F1: func(x table.Value) (table.Value, error) {
+				ms, ns := x.AsTimestamp()
+				return table.Int(f(ms, ns)), nil
+			}}, nil
+		}
 		if t.Root() == table.RootTime {
 			return Func{F1: func(x table.Value) (table.Value, error) {
 				return table.Int(extractField(unit, int64(x.AsTime()), 0)), nil

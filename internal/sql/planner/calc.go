@@ -995,19 +995,18 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	all := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
 	shared := expr.NewShared(all, tr.copts...).Needed()
 	compile := func() (preds []func(*table.Row) (bool, error), progs []expr.Program, next func(), err error) {
-		compileOne, compilePred := func(e expr.Expr) (expr.Program, error) { return expr.Compile(e, tr.copts...) },
-			func(e expr.Expr) (func(*table.Row) (bool, error), error) {
-				return expr.CompilePredicate(e, tr.copts...)
+		// The filters' conjuncts run in order; a run of them testing one
+		// operand is one filter (expr.CompilePredicates).
+		compileOne, compilePreds := func(e expr.Expr) (expr.Program, error) { return expr.Compile(e, tr.copts...) },
+			func(es []expr.Expr) ([]func(*table.Row) (bool, error), error) {
+				return expr.CompilePredicates(es, tr.copts...)
 			}
 		if shared {
 			sh := expr.NewShared(all, tr.copts...)
-			compileOne, compilePred, next = sh.Compile, sh.CompilePredicate, sh.Next
+			compileOne, compilePreds, next = sh.Compile, sh.CompilePredicates, sh.Next
 		}
-		preds = make([]func(*table.Row) (bool, error), len(f.filters))
-		for i, c := range f.filters {
-			if preds[i], err = compilePred(c); err != nil {
-				return nil, nil, nil, err
-			}
+		if preds, err = compilePreds(f.filters); err != nil {
+			return nil, nil, nil, err
 		}
 		progs = make([]expr.Program, len(f.exprs))
 		for i, e := range f.exprs {

@@ -235,7 +235,43 @@ type lookupIndex struct {
 	once sync.Once
 	rows map[string][]table.Row
 	ints map[int64][]table.Row
-	err  error
+	// dense holds the rows of the integer keys 0..len(dense)-1 by key
+	// (built by denseInts: the keys from 0 to the largest are few and
+	// dense, as q13's 0..9999); ints then holds the others.
+	dense [][]table.Row
+	err   error
+}
+
+// denseInts moves the rows of the integer keys 0..max into dense when the
+// slice, max+1 entries long, has at most denseSlack more entries than
+// twice the number of keys.
+func (idx *lookupIndex) denseInts() {
+	const denseSlack = 1024
+	n, maxK := 0, int64(-1)
+	for k := range idx.ints {
+		if k >= 0 {
+			n++
+			maxK = max(maxK, k)
+		}
+	}
+	if n == 0 || maxK >= int64(2*n+denseSlack) {
+		return
+	}
+	idx.dense = make([][]table.Row, maxK+1)
+	for k, rs := range idx.ints {
+		if k >= 0 {
+			idx.dense[k] = rs
+			delete(idx.ints, k)
+		}
+	}
+}
+
+// intRows are the rows of integer key k.
+func (idx *lookupIndex) intRows(k int64) []table.Row {
+	if uint64(k) < uint64(len(idx.dense)) {
+		return idx.dense[k]
+	}
+	return idx.ints[k]
 }
 
 // keyString encodes key values; ok is false when one is NULL (no match)
@@ -348,6 +384,8 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		})
 		if idx.err != nil {
 			idx.err = fmt.Errorf("lookup join: reading table `%s`: %w", n.Table.Name, idx.err)
+		} else {
+			idx.denseInts()
 		}
 	}
 	nr := len(n.R.Cols())
@@ -386,7 +424,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			var matches []table.Row
 			if intKey {
 				if !ks[0].IsNull() {
-					matches = idx.ints[ks[0].AsInt()]
+					matches = idx.intRows(ks[0].AsInt())
 				}
 			} else {
 				var ok bool

@@ -1,0 +1,212 @@
+package format
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/stromio/strom/table"
+)
+
+// PerWriterEncoder is an Encoder that also makes encoders for one goroutine
+// each (a sink's writer): they append exactly the bytes Encode appends and
+// return the same errors, but may keep state between calls (caches) to do
+// it faster. The encoders of NewEncoder are not safe for concurrent use.
+type PerWriterEncoder[T any] interface {
+	Encoder[T]
+	NewEncoder() Encoder[T]
+}
+
+var (
+	_ PerWriterEncoder[table.Row] = (*rowCSV)(nil)
+	_ PerWriterEncoder[table.Row] = narrow{}
+)
+
+// NewEncoder returns an encoder of f's records for one goroutine
+// (csvRowEncoder).
+func (f *rowCSV) NewEncoder() Encoder[table.Row] { return f.newRowEncoder(nil, -1) }
+
+// NewEncoder returns an encoder for one goroutine: a csvRowEncoder over
+// the physical columns when n encodes CSV, n itself otherwise.
+func (n narrow) NewEncoder() Encoder[table.Row] {
+	if c, ok := n.e.(*rowCSV); ok {
+		return c.newRowEncoder(n.idx, n.n)
+	}
+	return n
+}
+
+// csvRowEncoder appends the CSV record of a row as rowCSV.encode does (and
+// narrow.Encode before it, given idx), byte for byte, with less work per
+// field: one switch on the value's kind, integers and timestamps not
+// scanned for characters to quote when the delimiter cannot occur in their
+// text, strings scanned eight bytes at a time, and the text of a
+// timestamp's second (yyyy-MM-dd HH:mm:ss) kept from the previous row. A
+// row it does not expect (not an insert, the wrong number of fields) goes
+// through the general path, which returns its error.
+type csvRowEncoder struct {
+	f      *rowCSV
+	idx    []int // the fields written, in order (nil: all)
+	nIn    int   // narrow: the number of fields a row must have (-1: any)
+	null   []byte
+	comma  []byte // the delimiter's UTF-8 bytes
+	ascii  bool   // the delimiter is one byte
+	cb     byte   // the delimiter when ascii
+	intOK  bool   // an integer's text never needs quotes
+	tsOK   bool   // a timestamp's text never needs quotes
+	tsSec  int64  // the second whose text is tsText
+	tsText []byte // yyyy-MM-dd HH:mm:ss of tsSec (nil: none yet)
+}
+
+func (f *rowCSV) newRowEncoder(idx []int, nIn int) *csvRowEncoder {
+	e := &csvRowEncoder{f: f, idx: idx, nIn: nIn}
+	e.null = appendCSVField(nil, f.o.NullLiteral, f.o.Comma)
+	e.comma = utf8.AppendRune(nil, f.o.Comma)
+	e.ascii = f.o.Comma < utf8.RuneSelf
+	if e.ascii {
+		e.cb = byte(f.o.Comma)
+	}
+	// appendCSVField quotes a field that starts with a space, a tab or a
+	// BOM, or contains a quote, CR, LF or the delimiter. Integers are
+	// written with "-0123456789", timestamps with "-0123456789 :." (never
+	// a space first).
+	e.intOK = e.ascii && !strings.ContainsRune("-0123456789", f.o.Comma)
+	e.tsOK = e.ascii && !strings.ContainsRune("-0123456789 :.", f.o.Comma)
+	return e
+}
+
+func (e *csvRowEncoder) Encode(r table.Row, dst []byte) ([]byte, error) {
+	n := len(e.f.schema.Columns)
+	if r.Kind != table.Insert || e.nIn >= 0 && len(r.Fields) != e.nIn || e.idx == nil && len(r.Fields) != n {
+		return e.slow(r, dst)
+	}
+	for i := range n {
+		var v table.Value
+		if e.idx != nil {
+			v = r.Fields[e.idx[i]]
+		} else {
+			v = r.Fields[i]
+		}
+		if i > 0 {
+			if e.ascii {
+				dst = append(dst, e.cb)
+			} else {
+				dst = append(dst, e.comma...)
+			}
+		}
+		switch v.Kind() {
+		case table.KindNull:
+			dst = append(dst, e.null...)
+			continue
+		case table.KindInt:
+			if e.intOK {
+				dst = strconv.AppendInt(dst, v.AsInt(), 10)
+				continue
+			}
+		case table.KindString:
+			if s := v.AsString(); e.ascii {
+				if csvPlain(s, e.cb) {
+					dst = append(dst, s...)
+				} else {
+					dst = appendCSVField(dst, s, e.f.o.Comma)
+				}
+				continue
+			}
+		case table.KindTimestamp:
+			if e.tsOK {
+				if ms, ns := v.AsTimestamp(); ns >= 0 && ns < 1e6 {
+					dst = e.appendTimestamp(dst, ms, ns)
+					continue
+				}
+			}
+		}
+		dst = e.field(dst, v)
+	}
+	return dst, nil
+}
+
+// slow is the general path (with its errors).
+func (e *csvRowEncoder) slow(r table.Row, dst []byte) ([]byte, error) {
+	if e.nIn >= 0 {
+		return narrow{e: e.f, idx: e.idx, n: e.nIn}.Encode(r, dst)
+	}
+	return e.f.encode(r, nil, dst)
+}
+
+// field appends one non-NULL field as rowCSV.encode does.
+func (e *csvRowEncoder) field(dst []byte, v table.Value) []byte {
+	start := len(dst)
+	if v.Kind() == table.KindTimestamp {
+		ms, ns := v.AsTimestamp()
+		dst = table.AppendTimestampPrec(dst, ms, ns, 0)
+	} else {
+		dst = AppendText(dst, v)
+	}
+	if csvNeedsQuote(dst[start:], e.f.o.Comma) {
+		field := string(dst[start:])
+		dst = appendCSVField(dst[:start], field, e.f.o.Comma)
+	}
+	return dst
+}
+
+// appendTimestamp appends table.AppendTimestampPrec(dst, ms, ns, 0) for
+// 0 <= ns < 1e6: the text of the second (cached), then the fraction of the
+// second without trailing zeros.
+func (e *csvRowEncoder) appendTimestamp(dst []byte, ms int64, ns int32) []byte {
+	sec := ms / 1000
+	sub := ms % 1000
+	if sub < 0 {
+		sec--
+		sub += 1000
+	}
+	if e.tsText == nil || sec != e.tsSec {
+		e.tsText = table.AppendTimestampPrec(e.tsText[:0], sec*1000, 0, 0)
+		e.tsSec = sec
+	}
+	dst = append(dst, e.tsText...)
+	frac := sub*1e6 + int64(ns) // nanoseconds of the second, < 1e9
+	if frac == 0 {
+		return dst
+	}
+	var buf [10]byte
+	buf[0] = '.'
+	x := frac
+	for i := 9; i >= 1; i-- {
+		buf[i] = byte('0' + x%10)
+		x /= 10
+	}
+	end := 10
+	for buf[end-1] == '0' {
+		end--
+	}
+	return append(dst, buf[:end]...)
+}
+
+// csvPlain reports whether appendCSVField leaves s as it is with the
+// one-byte delimiter c (csvNeedsQuote is false): eight bytes at a time.
+func csvPlain(s string, c byte) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, bom) {
+		return false
+	}
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, cr, lf, d := uint64(lo*'"'), uint64(lo*'\r'), uint64(lo*'\n'), lo*uint64(c)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte of x is zero where w has the byte looked for; (x - lo) &^ x
+		// & hi is non-zero exactly when some byte of x is zero.
+		a, b, cc, dd := w^q, w^cr, w^lf, w^d
+		if ((a-lo)&^a|(b-lo)&^b|(cc-lo)&^cc|(dd-lo)&^dd)&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if b := s[i]; b == '"' || b == '\r' || b == '\n' || b == c {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,229 @@
+package expr
+
+import "github.com/stromio/strom/table"
+
+// This file fuses the tests of one operand against constants: comparisons
+// of an integer or DECIMAL operand X with constants, the AND/OR of such
+// comparisons of the same X, and a CASE whose conditions all test the same
+// X (Nexmark q14's CASE WHEN HOUR(dateTime) >= 8 AND HOUR(dateTime) <= 18
+// THEN ... WHEN HOUR(dateTime) <= 6 OR HOUR(dateTime) >= 20 THEN ... and
+// its WHERE 0.908 * price > 1000000 AND 0.908 * price < 50000000): X is
+// evaluated once per row and the tests are made on its value, where the
+// generic programs evaluate (or fetch from a Shared) X per comparison and
+// pass each comparison's BOOLEAN through the AND/OR and the CASE.
+//
+// It gives what the generic programs give: X is deterministic (argKey: a
+// column, literal, cast or a call that is neither volatile nor
+// user-defined), so one evaluation is every evaluation; when X fails, the
+// generic path fails at its first comparison with X's error, as here; when
+// X is NULL every comparison is NULL, so an AND/OR of them is NULL and a
+// CASE takes its ELSE; a comparison of a non-NULL X is never NULL.
+
+// xTest describes a node that tests one operand X: its value is NULL when
+// X is NULL, X's error when X fails, else the BOOLEAN test(X).
+type xTest struct {
+	key  string  // X's structure (argKey)
+	x    Program // X
+	test func(v table.Value) bool
+}
+
+// cmpXTest is the xTest of a comparison of an integer operand with a
+// non-NULL integer constant (fastCompare's shapes) or of a DECIMAL one
+// (decimalCmpTest), either side; nil for other calls and when the operand
+// has no key.
+func (c *compiler) cmpXTest(e *Call, args []node) *xTest {
+	if c.noXTest {
+		return nil
+	}
+	if x, xe, test := decimalCmpTest(e, args); test != nil {
+		if k := argKey(xe); k != "" {
+			return &xTest{key: k, x: x.p, test: test}
+		}
+		return nil
+	}
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict ||
+		!e.Args[0].Type().IsInteger() || !e.Args[1].Type().IsInteger() {
+		return nil
+	}
+	x, y, xe := args[0], args[1], e.Args[0]
+	if x.constant && !y.constant {
+		x, y, xe, op = y, x, e.Args[1], flipCmp[op]
+	}
+	if x.constant || !y.constant || y.v.IsNull() {
+		return nil
+	}
+	key := argKey(xe)
+	if key == "" {
+		return nil
+	}
+	k := y.v.AsInt()
+	return &xTest{key: key, x: x.p, test: func(v table.Value) bool { return cmpInt(op, v.AsInt(), k) }}
+}
+
+// sameX returns the operand of ns when every node tests the same X, else
+// nil.
+func sameX(ns []node) *xTest {
+	if len(ns) == 0 || ns[0].xt == nil {
+		return nil
+	}
+	for _, n := range ns[1:] {
+		if n.xt == nil || n.xt.key != ns[0].xt.key {
+			return nil
+		}
+	}
+	return ns[0].xt
+}
+
+// logicXTest is the node of an AND (or) of nodes that all test the same
+// X: X once, then the tests in order until the first decisive one (FALSE
+// for AND, TRUE for OR). ok is false for other operands.
+func logicXTest(or bool, ns []node) (node, bool) {
+	xt := sameX(ns)
+	if xt == nil {
+		return node{}, false
+	}
+	tests := make([]func(table.Value) bool, len(ns))
+	for i, n := range ns {
+		tests[i] = n.xt.test
+	}
+	var test func(v table.Value) bool
+	if len(tests) == 2 {
+		a, b := tests[0], tests[1]
+		if or {
+			test = func(v table.Value) bool { return a(v) || b(v) }
+		} else {
+			test = func(v table.Value) bool { return a(v) && b(v) }
+		}
+	} else {
+		test = func(v table.Value) bool {
+			for _, t := range tests {
+				if t(v) == or {
+					return or
+				}
+			}
+			return !or
+		}
+	}
+	x := xt.x
+	return node{p: func(r *table.Row) (table.Value, error) {
+		v, err := x(r)
+		if err != nil || v.IsNull() {
+			return table.Null, err
+		}
+		return table.Bool(test(v)), nil
+	}, xt: &xTest{key: xt.key, x: x, test: test}}, true
+}
+
+// caseXTest is the evaluator of a CASE whose conditions all test the same
+// X: X once, the first condition whose test holds picks its branch, none
+// (or X NULL) the ELSE. Nil for other conditions.
+func caseXTest(conds, thens []node, els node) Program {
+	xt := sameX(conds)
+	if xt == nil {
+		return nil
+	}
+	tests := make([]func(table.Value) bool, len(conds))
+	for i, n := range conds {
+		tests[i] = n.xt.test
+	}
+	branches := make([]Program, 0, len(thens)+1)
+	for _, t := range thens {
+		branches = append(branches, t.p)
+	}
+	branches = append(branches, els.p)
+	x := xt.x
+	return func(r *table.Row) (table.Value, error) {
+		v, err := x(r)
+		if err != nil {
+			return table.Null, err
+		}
+		b := len(tests) // ELSE
+		if !v.IsNull() {
+			for i, t := range tests {
+				if t(v) {
+					b = i
+					break
+				}
+			}
+		}
+		return branches[b](r)
+	}
+}
+
+// CompilePredicates compiles the conjuncts of a filter, which the caller
+// runs in order, stopping at the first that is not TRUE or fails: as many
+// filters as CompilePredicate of each conjunct, but that a run of
+// consecutive conjuncts that test the same operand (q14's 0.908 * price >
+// 1000000 and 0.908 * price < 50000000) is one filter evaluating the
+// operand once. Running them gives what running every conjunct's filter
+// gives (the same stop, the same error).
+func CompilePredicates(es []Expr, opts ...Option) ([]func(row *table.Row) (bool, error), error) {
+	for _, e := range es {
+		if err := requireBool(e, "a predicate"); err != nil {
+			return nil, err
+		}
+	}
+	return compilePredicates(es, &compiler{env: newEnv(opts)})
+}
+
+// CompilePredicates is [CompilePredicates] through s.
+func (s *Shared) CompilePredicates(es []Expr) ([]func(row *table.Row) (bool, error), error) {
+	return compilePredicates(es, &s.c)
+}
+
+func compilePredicates(es []Expr, c *compiler) ([]func(row *table.Row) (bool, error), error) {
+	var ps []func(row *table.Row) (bool, error)
+	for i := 0; i < len(es); {
+		// The run of conjuncts from i that test the same operand.
+		var run []node
+		if !c.noXTest {
+			for j := i; j < len(es); j++ {
+				if !testsOperand(es[j]) {
+					break
+				}
+				n, err := c.compile(es[j])
+				if err != nil {
+					return nil, err
+				}
+				if n.xt == nil || len(run) > 0 && n.xt.key != run[0].xt.key {
+					break
+				}
+				run = append(run, n)
+			}
+		}
+		if len(run) < 2 {
+			p, err := compilePredicate(es[i], c)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+			i++
+			continue
+		}
+		and, _ := logicXTest(false, run)
+		x, test := and.xt.x, and.xt.test
+		ps = append(ps, func(row *table.Row) (bool, error) {
+			v, err := x(row)
+			if err != nil || v.IsNull() {
+				return false, err
+			}
+			return test(v), nil
+		})
+		i += len(run)
+	}
+	return ps, nil
+}
+
+// testsOperand reports whether e is of a shape that may test one operand
+// (a comparison, AND, OR), before compiling it to see.
+func testsOperand(e Expr) bool {
+	switch e := e.(type) {
+	case *Call:
+		_, ok := cmpOps[e.Name]
+		return ok
+	case *Logic:
+		return true
+	}
+	return false
+}
