@@ -4,7 +4,8 @@
 -- order 3 has a NULL user (never matches: padded); payment 9 matches
 -- nothing (a LEFT join drops it); order 4's payment is 6 s later (out of
 -- range: padded); order 5's payment fails the residual condition
--- (padded). Insert-only: an append-only sink takes it.
+-- (padded); order 6 matches payments 10, 11 and 12 (payments 10 and 11
+-- match twice). Insert-only: an append-only sink takes it.
 CREATE TABLE orders (id BIGINT, usr STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
   WITH ('connector' = 'values');
 CREATE TABLE pays (pid BIGINT, usr STRING, amount BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
