@@ -237,7 +237,9 @@ func TestIntervalOuterJoinDropsStateAndPadsLateRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := func(k, ts, v int64) table.Row { return table.NewRow(table.Int(k), table.TimestampMillis(ts), table.Int(v)) }
+	row := func(k, ts, v int64) table.Row {
+		return table.NewRow(table.Int(k), table.TimestampMillis(ts), table.Int(v))
+	}
 	step := func(err error) {
 		t.Helper()
 		if err != nil {
