@@ -83,8 +83,9 @@ func (n *IntervalOuterJoin) explain() string {
 }
 
 // outerIntervalJoin plans an outer join whose ON conditions bound the two
-// sides' event times (bindJoin found both bounds, lo and hi, of jn's time
-// columns in timeConds, conjuncts of on): the conjuncts of on other than
+// sides' event times (bindJoin found both bounds, lo <= hi, of jn's time
+// columns in timeConds, conjuncts of on; bounds that exclude every pair
+// leave it a regular join, as before): the conjuncts of on other than
 // timeConds are its condition (over cs, the joined row with the cast keys),
 // s is the scope of its output, ls and rs those of its inputs, back casts
 // the keys back.

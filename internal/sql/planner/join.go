@@ -309,7 +309,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		n, err := back(wj)
 		return n, s, append(append(rest, timeConds...), after...), err
 	}
-	if outer && haveLo && haveHi && !l.Updating() && !r.Updating() {
+	if outer && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
 		// An outer interval join (intervaljoin_outer.go).
 		n, err := p.outerIntervalJoin(j, kind, jn, lo, hi, on, outerTime, cs, ls, rs, s, back)
 		return n, s, after, err
