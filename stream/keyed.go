@@ -1,6 +1,9 @@
 package stream
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/operator"
@@ -247,6 +250,21 @@ type KeyedCoProcessFunction[K, A, B, O any] = operator.KeyedCoProcessFunction[K,
 func KeyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], newFn func() KeyedCoProcessFunction[K, A, B, O]) Stream[O] {
 	return addTwo(a.s, b.s, "keyed-co-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
 		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out}
+		return op, op.Input1(), op.Input2()
+	})
+}
+
+// KeyedCoProcessWatermarkDelay is KeyedCoProcess whose output watermark
+// lags its input's by d (>= 0; the end of input stays the end), as Flink's
+// KeyedCoProcessOperatorWithWatermarkDelay: records the function emits up
+// to d behind the input watermark are not late downstream (the SQL outer
+// interval join's NULL-padded rows and pairs).
+func KeyedCoProcessWatermarkDelay[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], d time.Duration, newFn func() KeyedCoProcessFunction[K, A, B, O]) Stream[O] {
+	if d < 0 {
+		a.s.env.setErr(fmt.Errorf("stream: keyed co-process: the watermark delay must not be negative, got %v", d))
+	}
+	return addTwo(a.s, b.s, "keyed-co-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
+		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out, OutputDelay: d.Milliseconds()}
 		return op, op.Input1(), op.Input2()
 	})
 }

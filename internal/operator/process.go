@@ -406,10 +406,17 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	KeyCodec codec.Codec[K]
 	Fn       KeyedCoProcessFunction[K, I1, I2, O]
 	Out      Collector[O]
-	onTimer  func(tm *Timer)
-	buf      KeyedCoBuffer[K] // Fn, when it keeps records in memory
-	useKey   func(K)
+	// OutputDelay (ms, >= 0) holds the output watermark back
+	// (WatermarkDelayer), as IntervalJoin.OutputDelay: Fn emits records up
+	// to that far behind the input watermark (the SQL outer interval join).
+	OutputDelay int64
+	onTimer     func(tm *Timer)
+	buf         KeyedCoBuffer[K] // Fn, when it keeps records in memory
+	useKey      func(K)
 }
+
+// WatermarkDelay implements WatermarkDelayer (0: none).
+func (o *KeyedCoProcess[K, I1, I2, O]) WatermarkDelay() int64 { return o.OutputDelay }
 
 // KeyedCoBuffer is implemented by a KeyedCoProcessFunction that keeps
 // records in memory instead of keyed state (with the timers the state

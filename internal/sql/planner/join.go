@@ -119,6 +119,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	jn := &IntervalJoin{L: l, R: r, LTimeCol: -1, RTimeCol: -1}
 	var rest, timeConds []parser.Expr
+	var outerTime []parser.Expr // an outer join's ON conjuncts that bound the times (also in rest)
 	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
 	haveLo, haveHi := false, false
 	// bound records left.ts - right.ts (op) d for x (op) y + d.
@@ -209,10 +210,14 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 			if x.Op == "=" && equi(x.L, x.R, false) {
 				continue
 			}
-			if !outer && (x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=") {
+			if x.Op == "<" || x.Op == "<=" || x.Op == ">" || x.Op == ">=" {
 				if bound(x.L, x.R, x.Op) {
-					timeConds = append(timeConds, c)
-					continue
+					if outer {
+						outerTime = append(outerTime, c)
+					} else {
+						timeConds = append(timeConds, c)
+						continue
+					}
 				}
 			}
 		case *parser.IsDistinct:
@@ -220,9 +225,13 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 				continue
 			}
 		case *parser.Between:
-			if !outer && !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
-				timeConds = append(timeConds, c)
-				continue
+			if !x.Not && x.Mode != "SYMMETRIC" && bound(x.X, x.Lo, ">=") && bound(x.X, x.Hi, "<=") {
+				if outer {
+					outerTime = append(outerTime, c)
+				} else {
+					timeConds = append(timeConds, c)
+					continue
+				}
 			}
 		}
 		rest = append(rest, c)
@@ -285,11 +294,12 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	}
 	// The residual ON conditions of an outer join are part of the join.
 	var cond expr.Expr
+	var on []parser.Expr // an outer join's residual ON conjuncts
 	if outer && len(rest) > 0 {
 		if cond, err = p.joinCond(rest, cs); err != nil {
 			return nil, nil, nil, err
 		}
-		rest = nil
+		on, rest = rest, nil
 	}
 	wj, err := windowJoinOf(j, kind, l, r, jn, cond, s)
 	if err != nil {
@@ -298,6 +308,11 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	if wj != nil {
 		n, err := back(wj)
 		return n, s, append(append(rest, timeConds...), after...), err
+	}
+	if outer && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
+		// An outer interval join (intervaljoin_outer.go).
+		n, err := p.outerIntervalJoin(j, kind, jn, lo, hi, on, outerTime, cs, ls, rs, s, back)
+		return n, s, after, err
 	}
 	if !haveLo || !haveHi || l.Updating() || r.Updating() || outer {
 		// A regular join: both inputs kept in keyed state.

@@ -51,6 +51,8 @@ func oldTypeOf(n Node, i int) (table.Type, bool) {
 		return oldJoinSides(x.L, x.R, i)
 	case *IntervalJoin:
 		return oldJoinSides(x.L, x.R, i)
+	case *IntervalOuterJoin:
+		return oldJoinSides(x.L, x.R, i)
 	case *WindowJoin:
 		// SEMI and ANTI give the left columns only.
 		return oldJoinSides(x.L, x.R, i)

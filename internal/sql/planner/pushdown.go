@@ -156,7 +156,7 @@ func joinsUnder(roots []Node) []ownedJoin {
 			}
 			seen[n] = true
 			switch n.(type) {
-			case *RegularJoin, *IntervalJoin, *WindowJoin, *LookupJoin, *TemporalJoin, *SemiJoin:
+			case *RegularJoin, *IntervalJoin, *IntervalOuterJoin, *WindowJoin, *LookupJoin, *TemporalJoin, *SemiJoin:
 				js = append(js, ownedJoin{n, i})
 			}
 			for _, in := range n.Inputs() {

@@ -81,6 +81,8 @@ func fromIntervalJoin(n Node, col int) bool {
 		switch x := n.(type) {
 		case *IntervalJoin:
 			return col == x.LTimeCol || col == len(x.L.Cols())+x.RTimeCol
+		case *IntervalOuterJoin:
+			return x.outerTimeCol(col) // intervaljoin_outer.go
 		case *Restamp:
 			n = x.In
 		case *Calc:
