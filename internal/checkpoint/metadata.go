@@ -322,7 +322,7 @@ func (m *Metadata) Validate() error {
 
 // Metadata envelope (docs/format/checkpoint.md, "Metadata file").
 const (
-	metadataMagic   = "STRMCKPT"
+	metadataMagic = "STRMCKPT"
 	// metadataVersion is the newest: a checkpoint with state signatures is
 	// written as version 3, one with chains and no signature as version 2,
 	// any other as version 1 (so files without either are the bytes of

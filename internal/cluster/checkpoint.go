@@ -192,11 +192,11 @@ type coordinator struct {
 	// its checkpoint storage.
 	warnf func(format string, args ...any)
 
-	sources    []*task.Subtask
-	parallel   map[string]int // uid -> parallelism
+	sources  []*task.Subtask
+	parallel map[string]int // uid -> parallelism
 	// sigs: the operators' state signatures (plan.Node.StateSignature) by
 	// uid, recorded in every checkpoint and checked on restore.
-	sigs map[string]string
+	sigs       map[string]string
 	committers []committer
 
 	uploads chan upload
