@@ -104,9 +104,9 @@ func signature(kind string, n Node) string {
 	case *RegularJoin:
 		fmt.Fprintf(&b, " %s left-keys=%s right-keys=%s%s left=%s right=%s", x.Kind,
 			keySig(x.L, x.LKeys), keySig(x.R, x.RKeys), nullSafeSig(x.NullSafe), typesOf(x.L.Cols()), typesOf(x.R.Cols()))
-		if x.Cond != nil {
-			fmt.Fprintf(&b, " condition=%s", x.Cond)
-		}
+		// Not the residual condition: it decides which pairs match, not
+		// how the sides' rows are kept (as a WHERE before an aggregation
+		// decides which rows count), and its text is EXPLAIN's.
 	case *IntervalJoin:
 		fmt.Fprintf(&b, " left-keys=%s right-keys=%s%s between=[%s, %s] left=%s right=%s",
 			keySig(x.L, x.LKeys), keySig(x.R, x.RKeys), nullSafeSig(x.NullSafe), durSig(x.Lower), durSig(x.Upper),
@@ -124,8 +124,15 @@ func signature(kind string, n Node) string {
 }
 
 // typeSig is a type as its state holds it: no nullability, no time
-// attribute.
+// attribute, no length of a string or byte string (the row codec encodes
+// them alike).
 func typeSig(t table.Type) string {
+	switch t.Root() {
+	case table.RootChar, table.RootVarChar:
+		return "STRING" // a length is a check on writes, not a layout
+	case table.RootBinary, table.RootVarBinary:
+		return "BYTES"
+	}
 	return t.AsNullable().WithTimeAttr(table.NoTimeAttr).String()
 }
 
