@@ -23,7 +23,7 @@ const sigSource = `CREATE TABLE g (k INT, v BIGINT) WITH ('connector' = 'datagen
 // sigQueries: a (the audit's), c (a STATEMENT SET whose first INSERT is new:
 // its MAX aggregation gets the UID of a's COUNT), w (a with a WHERE before
 // the aggregation: the state layout is a's).
-func sigQueries(t *testing.T, dir string) (a, c, w string) {
+func sigQueries(t *testing.T, dir string) (a, c, w, m string) {
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(sigSource+text), 0o644); err != nil {
@@ -40,7 +40,8 @@ INSERT INTO f2 SELECT k, MAX(v) FROM g GROUP BY k;
 INSERT INTO f SELECT k, COUNT(*) FROM g GROUP BY k;
 END;`)
 	w = write("w.sql", f+`INSERT INTO f SELECT k, COUNT(*) FROM g WHERE v <> 0 GROUP BY k;`)
-	return a, c, w
+	m = write("m.sql", strings.Replace(f, "outA", "outB", 1)+`INSERT INTO f SELECT k, COUNT(*) FROM g GROUP BY k;`)
+	return a, c, w, m
 }
 
 // sigSavepoint runs query with checkpoints until two completed, then stops
@@ -141,7 +142,7 @@ func savepointMeta(t *testing.T, sp string) (string, []byte, *checkpoint.Metadat
 // signatures and the ways out, and nothing is written.
 func TestSavepointIntoChangedStatementSet(t *testing.T) {
 	dir := t.TempDir()
-	a, c, w := sigQueries(t, dir)
+	a, c, w, moved := sigQueries(t, dir)
 	sp := sigSavepoint(t, dir, a)
 	_, data, m := savepointMeta(t, sp)
 	if data[9] != 3 {
@@ -183,8 +184,12 @@ func TestSavepointIntoChangedStatementSet(t *testing.T) {
 	}
 
 	// The same query restores (its signatures are recorded and equal),
-	// and so does one with a WHERE before the aggregation (same layout).
-	for _, q := range []string{a, w} {
+	// and so does one with a WHERE before the aggregation (same layout),
+	// and one whose file sink has a new 'path' (the audit's related
+	// finding: the savepoint's committables are resolved in the directory
+	// they were staged in, where stop-with-savepoint committed them, not
+	// reported as data lost in the new one).
+	for _, q := range []string{a, w, moved} {
 		if restored, code, msg := sigRestore(t, q, sp); !restored || !strings.Contains(msg, "restoring from savepoint") {
 			t.Fatalf("%s from a's savepoint: exit %d: %s", filepath.Base(q), code, msg)
 		}
@@ -196,7 +201,7 @@ func TestSavepointIntoChangedStatementSet(t *testing.T) {
 // without a check.
 func TestSavepointWithoutSignatures(t *testing.T) {
 	dir := t.TempDir()
-	a, _, _ := sigQueries(t, dir)
+	a, _, _, _ := sigQueries(t, dir)
 	sp := sigSavepoint(t, dir, a)
 	path, _, m := savepointMeta(t, sp)
 	for i := range m.Operators {
