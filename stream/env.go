@@ -219,6 +219,16 @@ func (env *Environment) MaxParallelism() int { return env.opts.MaxParallelism }
 // Clock is the processing-time clock of the job.
 func (env *Environment) Clock() Clock { return env.opts.Clock }
 
+// SetStateSignature gives the operator with UID uid the state signature
+// sig (Stream.StateSignature), for a job builder that names an operator's
+// UID where the operator's stream is not at hand.
+func (env *Environment) SetStateSignature(uid, sig string) {
+	if env.graph.Signatures == nil {
+		env.graph.Signatures = map[string]string{}
+	}
+	env.graph.Signatures[uid] = sig
+}
+
 func (env *Environment) setErr(err error) {
 	if env.err == nil {
 		env.err = err

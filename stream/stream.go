@@ -53,6 +53,13 @@ func (s Stream[T]) Name(name string) Stream[T] { s.node.Name = name; return s }
 // and savepoints. Letters, digits, '.', '_' and '-' only; unique per job.
 func (s Stream[T]) UID(uid string) Stream[T] { s.node.UID = uid; return s }
 
+// StateSignature sets a short canonical description of what the
+// operator's state means and how it is laid out. Checkpoints and
+// savepoints record it next to the UID; restoring state recorded under the
+// UID with another signature is refused (the job changed what that state
+// means). Operators without one are not checked.
+func (s Stream[T]) StateSignature(sig string) Stream[T] { s.node.StateSignature = sig; return s }
+
 // ID is the operator's position in the job graph (Flink's
 // Transformation id): an operator without a UID gets name-ID as its UID.
 func (s Stream[T]) ID() int { return s.node.ID }

@@ -35,6 +35,9 @@ import (
 // (rank); the Calcs around it fuse (the one after it makes no operator)
 // but keep the numbers of the Rank plan's Calcs, so the operators after
 // them are not renumbered (TestReviewDedupUIDsMatchRankPlan).
+// testdata/nexmark_signatures.txt holds the stateful operators' state
+// signatures (checked on restore), so that a change of an operator's state
+// layout shows in review.
 func TestNexmarkSQLUIDs(t *testing.T) {
 	dir := "../internal/nexmark/sql"
 	ddl, err := os.ReadFile(filepath.Join(dir, "ddl.sql"))
@@ -45,7 +48,7 @@ func TestNexmarkSQLUIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
+	var b, sigs strings.Builder
 	for i := 0; i <= 23; i++ {
 		name := fmt.Sprintf("q%d", i)
 		src, err := os.ReadFile(filepath.Join(dir, name+".sql"))
@@ -58,19 +61,24 @@ func TestNexmarkSQLUIDs(t *testing.T) {
 			nexgen.TableFactory(), builtin.BlackholeFactory(), fileconn.FilesystemTableFactory()}})
 		s.RegisterNexmarkFunctions()
 		fmt.Fprintf(&b, "== %s\n", name)
+		fmt.Fprintf(&sigs, "== %s\n", name)
 		job, _, err := s.Submit(context.Background(), text)
 		if err != nil {
 			fmt.Fprintf(&b, "error: %v\n", err)
+			fmt.Fprintf(&sigs, "error: %v\n", err)
 			continue
 		}
 		if err := job.Wait(); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var uids []string
+		var uids, signed []string
 		for _, v := range job.View() {
 			for _, o := range v.Operators {
 				if !strings.HasPrefix(o.UID, "sql-pushed-") {
 					uids = append(uids, o.UID)
+				}
+				if o.StateSignature != "" {
+					signed = append(signed, o.UID+": "+o.StateSignature)
 				}
 			}
 		}
@@ -78,8 +86,15 @@ func TestNexmarkSQLUIDs(t *testing.T) {
 		for _, u := range uids {
 			fmt.Fprintf(&b, "%s\n", u)
 		}
+		sort.Strings(signed)
+		for _, u := range signed {
+			fmt.Fprintf(&sigs, "%s\n", u)
+		}
 	}
 	check(t, "testdata/nexmark_uids.txt", b.String())
+	// The state signatures (DESIGN.md §7 "State signatures"): a change of
+	// one makes the savepoints of that query's older plans refused.
+	check(t, "testdata/nexmark_signatures.txt", sigs.String())
 }
 
 // TestJoinFilterPushDownKeepsUIDs: statements whose join input is a Calc

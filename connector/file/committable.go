@@ -28,7 +28,21 @@ import (
 //
 // Varints must be minimal and nothing may follow the checksum. Anything else
 // is rejected with ErrCorruptCommittable.
-const committableVersion = 1
+//
+// Version 2 is version 1 with the sink's directory after the version byte:
+//
+//	byte     version (2)
+//	uvarint + bytes  dir: the sink's Dir when the files were staged (absolute, clean)
+//	...      as version 1 from subtask on
+//
+// Commit resolves the files' names against that directory, so a restore
+// into a sink whose Dir changed commits (or finds committed) the files
+// where they were written. A committable without Dir is written as
+// version 1, byte for byte as before.
+const (
+	committableVersion    = 1
+	committableVersionDir = 2
+)
 
 // ErrCorruptCommittable is wrapped by the error Commit, AbortExcept and
 // DecodeCommittable return for bytes that are not a committable of this
@@ -43,6 +57,10 @@ var ErrDataLost = errors.New("strom: file sink: data lost")
 // Committable is the decoded form of what a transactional writer's
 // PreCommit returns: the part files it staged for one checkpoint.
 type Committable struct {
+	// Dir is the sink's directory the files were staged in (absolute,
+	// clean; version 2), "" for the directory of the sink committing it
+	// (version 1).
+	Dir        string
 	Subtask    int
 	Checkpoint int64
 	Files      []StagedFile
@@ -62,7 +80,13 @@ const maxNameLen = 4096
 
 func (c *Committable) appendBinary(b []byte) []byte {
 	start := len(b)
-	b = append(b, committableVersion)
+	if c.Dir != "" {
+		b = append(b, committableVersionDir)
+		b = binary.AppendUvarint(b, uint64(len(c.Dir)))
+		b = append(b, c.Dir...)
+	} else {
+		b = append(b, committableVersion)
+	}
 	b = binary.AppendUvarint(b, uint64(c.Subtask))
 	b = binary.AppendUvarint(b, uint64(c.Checkpoint))
 	b = binary.AppendUvarint(b, uint64(len(c.Files)))
@@ -88,7 +112,7 @@ func DecodeCommittable(p []byte) (Committable, error) {
 	if len(p) < 1+3+4 {
 		return bad("length %d", len(p))
 	}
-	if p[0] != committableVersion {
+	if p[0] != committableVersion && p[0] != committableVersionDir {
 		return bad("unknown version %d", p[0])
 	}
 	body, sum := p[:len(p)-4], binary.BigEndian.Uint32(p[len(p)-4:])
@@ -96,6 +120,15 @@ func DecodeCommittable(p []byte) (Committable, error) {
 		return bad("checksum mismatch")
 	}
 	d := decoder{rest: body[1:]}
+	if p[0] == committableVersionDir {
+		c.Dir = d.str()
+		if d.err != "" {
+			return bad("dir: %s", d.err)
+		}
+		if c.Dir == "" || !filepath.IsAbs(c.Dir) || filepath.Clean(c.Dir) != c.Dir || strings.ContainsRune(c.Dir, 0) {
+			return bad("dir %q is not an absolute clean path", c.Dir)
+		}
+	}
 	subtask := d.uvarint()
 	chk := d.uvarint()
 	n := d.uvarint()

@@ -241,6 +241,17 @@ func isLowerHex(s string) bool {
 	return true
 }
 
+// absDir is the sink's directory as an absolute path (the directory of a
+// committable, version 2), or "" when it cannot be made absolute (the
+// committable is then of version 1, resolved against the committing
+// sink's directory).
+func (s *TransactionalSink[T]) absDir() string {
+	if a, err := filepath.Abs(s.dir); err == nil {
+		return a
+	}
+	return ""
+}
+
 func (s *TransactionalSink[T]) partitionDir(partition string) string {
 	if partition == "" {
 		return s.dir
@@ -620,7 +631,7 @@ func (w *txWriter[T]) PreCommit(_ context.Context, checkpointID int64) ([]byte, 
 		return nil, nil
 	}
 	slices.SortFunc(w.pending, func(a, b staged) int { return cmp.Compare(a.seq, b.seq) })
-	c := Committable{Subtask: w.subtask, Checkpoint: checkpointID, Files: slices.Clone(w.handed)}
+	c := Committable{Dir: w.s.absDir(), Subtask: w.subtask, Checkpoint: checkpointID, Files: slices.Clone(w.handed)}
 	for i, sp := range w.pending {
 		final := w.s.FinalName(w.subtask, checkpointID, i)
 		// Commit never overwrites a file; finding one now (a run restored
@@ -690,6 +701,13 @@ func (s *TransactionalSink[T]) Commit(ctx context.Context, committables [][]byte
 				return err
 			}
 			dir := s.partitionDir(f.Partition)
+			if c.Dir != "" && c.Dir != s.absDir() {
+				// Staged by this sink when its directory was c.Dir (a
+				// restore into a table whose 'path' changed): the files
+				// are committed, or found committed, where they were
+				// written.
+				dir = filepath.Join(c.Dir, filepath.FromSlash(f.Partition))
+			}
 			if err := commitFile(c, f, dir); err != nil {
 				return err
 			}

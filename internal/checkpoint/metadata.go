@@ -48,7 +48,15 @@ type Metadata struct {
 
 // OperatorState is the state of one operator (by UID) in a checkpoint.
 type OperatorState struct {
-	UID         string
+	UID string
+	// Signature is the operator's state signature: a short canonical
+	// description of what its state means and how it is laid out (the SQL
+	// planner's, e.g. "group-agg keys=[BIGINT] aggs=[COUNT(*): BIGINT
+	// acc=[BIGINT]]"), empty when the job gave none (DataStream jobs,
+	// checkpoints of builds before metadata version 3). A restore refuses
+	// state whose signature differs from the one of the operator with its
+	// UID (internal/cluster). Metadata version 3 carries it.
+	Signature   string
 	Parallelism int
 	// Keyed holds one file per subtask that had keyed state; the ranges of
 	// an operator's files do not overlap.
@@ -130,6 +138,17 @@ func (m *Metadata) incremental() bool {
 	return false
 }
 
+// signed reports whether an operator of m has a state signature (it then
+// needs metadata version 3).
+func (m *Metadata) signed() bool {
+	for _, op := range m.Operators {
+		if op.Signature != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Referenced returns the ids of the other checkpoints whose files m
 // references, ascending.
 func (m *Metadata) Referenced() []int64 {
@@ -159,6 +178,8 @@ const (
 	MaxNameLen = 255
 	// MaxStringLen bounds an operator UID and the job fingerprint.
 	MaxStringLen = 1024
+	// MaxSignatureLen bounds an operator's state signature.
+	MaxSignatureLen = 64 << 10
 	// MaxMetadataSize bounds the encoded metadata (operator blobs are meant
 	// to be small; keyed state lives in its own files).
 	MaxMetadataSize = 64 << 20
@@ -239,6 +260,9 @@ func (m *Metadata) Validate() error {
 		if op.UID == "" || len(op.UID) > MaxStringLen {
 			return fmt.Errorf("operator %d: UID of %d bytes (want 1 to %d)", i, len(op.UID), MaxStringLen)
 		}
+		if len(op.Signature) > MaxSignatureLen {
+			return fmt.Errorf("operator %q: state signature of %d bytes (max %d)", op.UID, len(op.Signature), MaxSignatureLen)
+		}
 		if uids[op.UID] {
 			return fmt.Errorf("operator %q appears twice", op.UID)
 		}
@@ -298,8 +322,12 @@ func (m *Metadata) Validate() error {
 
 // Metadata envelope (docs/format/checkpoint.md, "Metadata file").
 const (
-	metadataMagic   = "STRMCKPT"
-	metadataVersion = 2             // the newest; a checkpoint without chains is written as version 1
+	metadataMagic = "STRMCKPT"
+	// metadataVersion is the newest: a checkpoint with state signatures is
+	// written as version 3, one with chains and no signature as version 2,
+	// any other as version 1 (so files without either are the bytes of
+	// earlier builds).
+	metadataVersion = 3
 	metadataHeader  = 8 + 2 + 2 + 4 // magic, version, flags, body length
 	metadataTrailer = 4             // CRC-32C
 )
@@ -313,8 +341,11 @@ func EncodeMetadata(m *Metadata) ([]byte, error) {
 	b := make([]byte, metadataHeader, 256)
 	copy(b, metadataMagic)
 	version := uint16(1)
-	if m.incremental() {
-		version = metadataVersion
+	switch {
+	case m.signed():
+		version = 3
+	case m.incremental():
+		version = 2
 	}
 	binary.BigEndian.PutUint16(b[8:], version)
 	binary.BigEndian.PutUint16(b[10:], 0) // flags
@@ -328,6 +359,9 @@ func EncodeMetadata(m *Metadata) ([]byte, error) {
 	for i := range m.Operators {
 		op := &m.Operators[i]
 		b = appendString(b, op.UID)
+		if version >= 3 {
+			b = appendString(b, op.Signature)
+		}
 		b = binary.AppendUvarint(b, uint64(op.Parallelism))
 		b = binary.AppendUvarint(b, uint64(len(op.Keyed)))
 		for _, f := range op.Keyed {
@@ -426,6 +460,9 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	for i := range m.Operators {
 		op := &m.Operators[i]
 		op.UID = r.string("operator UID", MaxStringLen)
+		if version >= 3 {
+			op.Signature = r.string("state signature", MaxSignatureLen)
+		}
 		op.Parallelism = r.int("parallelism", MaxKeyGroups)
 		if n := r.count("keyed files", minKeyed); n > 0 {
 			op.Keyed = make([]KeyedFile, n)
@@ -467,6 +504,9 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 	}
 	if r.err == nil && version == 2 && !m.incremental() {
 		r.fail("version 2 without a chain (such metadata is written as version 1)")
+	}
+	if r.err == nil && version == 3 && !m.signed() {
+		r.fail("version 3 without a state signature (such metadata is written as version 1 or 2)")
 	}
 	if r.err != nil {
 		return nil, r.err

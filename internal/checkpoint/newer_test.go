@@ -63,14 +63,14 @@ func TestDecodeNewerVersions(t *testing.T) {
 		}
 		return b
 	}
-	_, err = DecodeMetadata(edit(8, 3, true))
-	mustNewer(t, "metadata version 3", err, "version 3", "this build reads versions 1 to 2")
+	_, err = DecodeMetadata(edit(8, 4, true))
+	mustNewer(t, "metadata version 4", err, "version 4", "this build reads versions 1 to 3")
 	_, err = DecodeMetadata(edit(8, 0xffff, true))
 	mustNewer(t, "metadata version 65535", err, "version 65535")
 	_, err = DecodeMetadata(edit(10, 1, true))
 	mustNewer(t, "metadata flags", err, "flags 0x1")
 	// The same bytes under a CRC that does not match: damage.
-	for name, b := range map[string][]byte{"version": edit(8, 3, false), "flags": edit(10, 1, false), "version 0": edit(8, 0, true)} {
+	for name, b := range map[string][]byte{"version": edit(8, 4, false), "flags": edit(10, 1, false), "version 0": edit(8, 0, true)} {
 		if _, err := DecodeMetadata(b); !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrNewerVersion) {
 			t.Fatalf("metadata %s: %v; want ErrCorrupt", name, err)
 		}
@@ -134,8 +134,8 @@ func TestLoadLatestRefusesNewer(t *testing.T) {
 		metadata bool
 	}{
 		{"metadata version", func(t *testing.T, st *store) {
-			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[9] = 3; return resealMetadata(b) })
-		}, "metadata format version 3", true},
+			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[9] = 4; return resealMetadata(b) })
+		}, "metadata format version 4", true},
 		{"metadata flags", func(t *testing.T, st *store) {
 			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[11] = 2; return resealMetadata(b) })
 		}, "flags 0x2", true},

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -191,8 +192,11 @@ type coordinator struct {
 	// its checkpoint storage.
 	warnf func(format string, args ...any)
 
-	sources    []*task.Subtask
-	parallel   map[string]int // uid -> parallelism
+	sources  []*task.Subtask
+	parallel map[string]int // uid -> parallelism
+	// sigs: the operators' state signatures (plan.Node.StateSignature) by
+	// uid, recorded in every checkpoint and checked on restore.
+	sigs       map[string]string
 	committers []committer
 
 	uploads chan upload
@@ -303,13 +307,16 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 	if fingerprint == "" {
 		fingerprint = newRunID()
 	}
-	c := &coordinator{j: j, opts: opts, clock: clock, warnf: warnf, parallel: map[string]int{}, nextID: 1,
+	c := &coordinator{j: j, opts: opts, clock: clock, warnf: warnf, parallel: map[string]int{}, sigs: map[string]string{}, nextID: 1,
 		uploads: make(chan upload, 256), acks: make(chan ack, 256), files: map[string]*decodedFile{}, chains: map[chainKey]*chain{},
 		restoreFrom: restoreFrom, fingerprint: fingerprint, spReqs: make(chan *spRequest)}
 	for _, v := range jg.Vertices {
 		c.total += v.Parallelism
 		for _, n := range v.Chain {
 			c.parallel[n.UID] = v.Parallelism
+			if n.StateSignature != "" {
+				c.sigs[n.UID] = n.StateSignature
+			}
 			if n.Committer != nil {
 				c.committers = append(c.committers, committer{uid: n.UID, c: n.Committer})
 			}
@@ -337,6 +344,9 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		if len(unknown) > 0 && !opts.AllowNonRestoredState {
 			return nil, fmt.Errorf("checkpoint %d has state of operators the job does not have (uids %v); "+
 				"give the operators their old uids, or drop that state with --allow-non-restored-state", r.ID, unknown)
+		}
+		if err := checkSignatures(r, c.sigs, j.restored); err != nil {
+			return nil, err
 		}
 		c.restored = r
 		c.nextID = r.ID + 1
@@ -987,7 +997,7 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 	for _, ao := range a.ops {
 		os := p.ops[ao.uid]
 		if os == nil {
-			os = &checkpoint.OperatorState{UID: ao.uid, Parallelism: c.parallel[ao.uid], Subtasks: make([][]byte, c.parallel[ao.uid])}
+			os = &checkpoint.OperatorState{UID: ao.uid, Signature: c.sigs[ao.uid], Parallelism: c.parallel[ao.uid], Subtasks: make([][]byte, c.parallel[ao.uid])}
 			p.ops[ao.uid] = os
 		}
 		if a.subtask < len(os.Subtasks) {
@@ -1183,6 +1193,54 @@ func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.M
 // isEmpty: the storage has no complete checkpoint at all (as opposed to
 // only corrupt ones).
 func isEmpty(err error) bool { return !errors.Is(err, checkpoint.ErrCorrupt) }
+
+// SignatureError is the refusal to restore state that an operator of the
+// same UID but another state signature wrote: the state would be read as
+// something it is not (one aggregate's accumulators as another's).
+type SignatureError struct {
+	From       string // what the job restores: "savepoint DIR (checkpoint N)" or "checkpoint N"
+	Mismatches []SignatureMismatch
+}
+
+// SignatureMismatch is one operator whose signature differs.
+type SignatureMismatch struct {
+	UID      string
+	Old, New string // the signature in the checkpoint, the job's
+}
+
+func (e *SignatureError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "refusing to restore %s: the state of %d operator(s) was written by a different operator under the same UID "+
+		"(the query or program changed, or strom's plan of it), and would be read as what it is not:", e.From, len(e.Mismatches))
+	for _, m := range e.Mismatches {
+		fmt.Fprintf(&b, "\n  operator %s: its state in the checkpoint is %s; the job's operator keeps %s", m.UID, m.Old, m.New)
+	}
+	b.WriteString("\nrestore it with the query or program that wrote it, or start this job without that state " +
+		"(without --from-savepoint, or with a new --checkpoint-dir: the state is then lost); " +
+		"--allow-non-restored-state does not apply: it drops the state of operators the job no longer has, never state that another operator would misread")
+	return b.String()
+}
+
+// checkSignatures compares the state signatures recorded in r with the
+// job's (sigs, by UID): an operator of the job whose UID holds state in r
+// recorded with another signature is refused. Either side without a
+// signature (a checkpoint of a build before metadata version 3, a
+// DataStream operator) is not checked, nor is an operator without state in
+// r (there is nothing to misread).
+func checkSignatures(r *checkpoint.Metadata, sigs map[string]string, from string) error {
+	var bad []SignatureMismatch
+	for _, op := range r.Operators {
+		sig, ok := sigs[op.UID]
+		if !ok || op.Signature == "" || op.Signature == sig || !hasState(op) {
+			continue
+		}
+		bad = append(bad, SignatureMismatch{UID: op.UID, Old: op.Signature, New: sig})
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &SignatureError{From: from, Mismatches: bad}
+}
 
 // hasState reports whether op holds any state: a keyed file or a non-empty
 // blob of a subtask.

@@ -284,7 +284,10 @@ type EdgeView struct {
 // OperatorView is one operator of a chain.
 type OperatorView struct {
 	Name, UID string
-	Subtasks  []operator.MetricsSnapshot
+	// StateSignature: the operator's state signature (plan.Node), "" for
+	// none.
+	StateSignature string
+	Subtasks       []operator.MetricsSnapshot
 }
 
 // View returns a snapshot of the job's graph and metrics.
@@ -296,7 +299,7 @@ func (j *Job) View() []VertexView {
 			vv.Inputs = append(vv.Inputs, EdgeView{From: e.From.ID, Partitioning: e.Input.Part.String()})
 		}
 		for k, n := range v.Chain {
-			ov := OperatorView{Name: n.Name, UID: n.UID}
+			ov := OperatorView{Name: n.Name, UID: n.UID, StateSignature: n.StateSignature}
 			for _, st := range j.subs[v] {
 				ov.Subtasks = append(ov.Subtasks, st.Metrics[k].Snapshot())
 			}

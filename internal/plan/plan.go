@@ -57,11 +57,16 @@ type Input struct {
 
 // Node is one logical operator.
 type Node struct {
-	ID          int
-	Name        string
-	UID         string
-	Parallelism int // 0: the environment's default
-	Inputs      []Input
+	ID   int
+	Name string
+	UID  string
+	// StateSignature describes what the operator's state means and how it
+	// is laid out (the SQL planner's; empty: none, no check). Checkpoints
+	// record it next to the UID, and a restore refuses state of the UID
+	// recorded with another signature (internal/cluster).
+	StateSignature string
+	Parallelism    int // 0: the environment's default
+	Inputs         []Input
 	// Keyed operators get a keyed state backend.
 	Keyed bool
 	// Out describes the main output type; SideTypes each side output's type.
@@ -98,6 +103,10 @@ type Graph struct {
 	// a record's key group themselves, so the hand-off through a channel
 	// buys nothing. Only with Chaining.
 	ChainKeyed bool
+	// Signatures: state signatures by UID (Node.StateSignature), for
+	// operators whose UID is set where their signature is not known;
+	// Compile copies each to the node of its UID.
+	Signatures map[string]string
 }
 
 // AddNode appends n, assigning its ID and a default name and UID.
@@ -176,6 +185,9 @@ func Compile(g *Graph) (*JobGraph, error) {
 			return nil, fmt.Errorf("plan: operators %q and %q share the uid %q; uids must be unique", other, n.Name, n.UID)
 		}
 		uids[n.UID] = n.Name
+		if sig, ok := g.Signatures[n.UID]; ok && n.StateSignature == "" {
+			n.StateSignature = sig
+		}
 		if n.Source == nil && len(n.Inputs) == 0 {
 			return nil, fmt.Errorf("plan: operator %q has no input", n.Name)
 		}

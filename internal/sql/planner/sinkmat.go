@@ -425,10 +425,13 @@ func (tr *translator) materialize(i int, name string, n Node, in stream.Stream[t
 	}
 	keyFn, _ := keyOf(n, keys)
 	var uk func(table.Row) string
+	kind := ttlUIDKind("materializer", ttl)
+	sig := fmt.Sprintf("%s keys=%s rows=%s", kind, keySig(n, keys), typesOf(n.Cols())) // signature.go
 	if u := tr.p.upsertKey(n); len(u) > 0 {
 		uk, _ = keyOf(n, u)
+		sig += " upsert-key=" + keySig(n, u)
 	}
 	m := stream.KeyedProcess(stream.KeyBy(in, keyFn), sinkMaterializer(rowCodecOf(n), uk, ttl)).
-		Name("sink-materializer:" + name).UID(fmt.Sprintf("sql-sink-%d-%s-%s", i, name, ttlUIDKind("materializer", ttl)))
+		Name("sink-materializer:" + name).UID(fmt.Sprintf("sql-sink-%d-%s-%s", i, name, kind)).StateSignature(sig)
 	return m.SetParallelism(par), nil
 }

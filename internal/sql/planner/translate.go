@@ -115,11 +115,24 @@ type translator struct {
 	// which plans before them did not have: the window-max join's route
 	// keeps the default UID it had then (windowmaxjoin.go).
 	prefilters int
+	// building: the nodes being built, innermost last (build); the last
+	// is the node whose operators tr.uid names.
+	building []Node
 }
 
+// uid returns the UID of the next operator, of kind kind, and gives it the
+// state signature of its kind and the node being built (signature.go).
 func (tr *translator) uid(kind string) string {
 	tr.n++
-	return fmt.Sprintf("sql-%d-%s", tr.n, kind)
+	uid := fmt.Sprintf("sql-%d-%s", tr.n, kind)
+	var n Node
+	if len(tr.building) > 0 {
+		n = tr.building[len(tr.building)-1]
+	}
+	if sig := signature(kind, n); sig != "" {
+		tr.env.SetStateSignature(uid, sig)
+	}
+	return uid
 }
 
 // evalPanic carries an evaluation error out of a function the stream API
@@ -132,6 +145,8 @@ func evalPanic(err error) {
 }
 
 func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
+	tr.building = append(tr.building, n)
+	defer func() { tr.building = tr.building[:len(tr.building)-1] }()
 	if s, ok, err := tr.buildShared(n); ok {
 		return s, err
 	}
