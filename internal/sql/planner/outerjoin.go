@@ -72,7 +72,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
-			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x]}
+			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x], unique: x.uniqueSide()}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
@@ -110,6 +110,12 @@ type regularJoinFn struct {
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
+	// unique: the side with at most one row per key, ever (uniqueLeft,
+	// uniqueRight; RegularJoin.uniqueSide), of an inner join of
+	// insert-only inputs; uniqueNone: none. A row of the other side is
+	// stored only while its key has no row of the unique side; that row,
+	// when it comes, pairs with the stored ones and clears them.
+	unique int
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -198,22 +204,38 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	// b is only read within this call (the state copies what it adds):
 	// one buffer serves every row.
-	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
-	if err != nil {
-		return err
+	encode := func() ([]byte, error) {
+		b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+		f.buf = b
+		return b, err
 	}
-	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
 		// The inner join's accumulation: no counts to keep, the pairs
 		// straight from the other side's state (those its condition
 		// accepts).
-		own.Add(b)
+		//
+		// In the unique mode (f.unique), a row of the unique side is
+		// its key's only one: it pairs with the other side's stored
+		// rows, which no later row can pair with, and clears them; a
+		// row of the other side is stored only when its key has no
+		// row of the unique side yet (none came, or it expired).
+		mineUnique := (f.unique == uniqueLeft && leftSide) || (f.unique == uniqueRight && !leftSide)
+		otherUnique := (f.unique == uniqueLeft && !leftSide) || (f.unique == uniqueRight && leftSide)
+		if !otherUnique {
+			b, err := encode()
+			if err != nil {
+				return err
+			}
+			own.Add(b)
+		}
+		paired := false
 		cache := f.lcache
 		if leftSide {
 			cache = f.rcache
 		}
 		var ferr error
 		other.Range(func(ob []byte) bool {
+			paired = true
 			o, err := cache.get(ob)
 			if err != nil {
 				ferr = err
@@ -248,7 +270,24 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 			out.Emit(r)
 			return true
 		})
-		return ferr
+		if ferr != nil {
+			return ferr
+		}
+		switch {
+		case otherUnique && !paired:
+			b, err := encode()
+			if err != nil {
+				return err
+			}
+			own.Add(b)
+		case mineUnique && paired:
+			other.Clear()
+		}
+		return nil
+	}
+	b, err := encode()
+	if err != nil {
+		return err
 	}
 	others, err := readSide(other, theirs, otherOuter)
 	if err != nil {
