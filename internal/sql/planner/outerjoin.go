@@ -116,6 +116,14 @@ type regularJoinFn struct {
 	// stored only while its key has no row of the unique side; that row,
 	// when it comes, pairs with the stored ones and clears them.
 	unique int
+	// ucache: in the unique mode without state TTL, the decoded rows of
+	// the unique side's state by key. Such a key's rows never change
+	// once there (its one insert-only row, never cleared, never
+	// expired), so a row of the other side whose key is cached pairs
+	// with them without reading the state. It is not state: a restored
+	// or rescaled instance starts empty and fills it from its state. At
+	// rowCacheMax keys it starts over. nil: not used.
+	ucache map[string][]table.Row
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -124,6 +132,9 @@ func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
 	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
 	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
+	if f.unique != uniqueNone && len(f.opts) == 0 {
+		f.ucache = make(map[string][]table.Row)
+	}
 	return nil
 }
 
@@ -180,7 +191,7 @@ func writeSide(st *stream.ListState[[]byte], es []joinEntry, outer bool) {
 // the padded rows of partners that had none; a retraction (-U, -D)
 // removes an equal row from its side and emits -D of its pairs (or of its
 // padded row), then +I of the padded rows of partners it was the last of.
-func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
 	mine, theirs := f.lc, f.rc
 	own, other := f.left, f.right
 	inOuter, otherOuter := f.leftOuter, f.rightOuter
@@ -221,6 +232,19 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		// row of the unique side yet (none came, or it expired).
 		mineUnique := (f.unique == uniqueLeft && leftSide) || (f.unique == uniqueRight && !leftSide)
 		otherUnique := (f.unique == uniqueLeft && !leftSide) || (f.unique == uniqueRight && leftSide)
+		if otherUnique && f.ucache != nil {
+			if us, ok := f.ucache[key]; ok {
+				for _, o := range us {
+					if err := f.emitPair(v.Fields, o.Fields, leftSide, out); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
+		if mineUnique && f.ucache != nil {
+			delete(f.ucache, key) // none: a key's unique row is its only one
+		}
 		if !otherUnique {
 			b, err := encode()
 			if err != nil {
@@ -233,6 +257,7 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 		if leftSide {
 			cache = f.rcache
 		}
+		var us []table.Row // the unique side's rows, for ucache
 		var ferr error
 		other.Range(func(ob []byte) bool {
 			paired = true
@@ -241,33 +266,13 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 				ferr = err
 				return false
 			}
-			// The pair in the next slot of the pairs' block: a pair the
-			// condition rejects leaves the slot to the next.
-			fs := f.pairSlot()
-			if leftSide {
-				copy(fs, v.Fields)
-				copy(fs[f.nl:], o.Fields)
-			} else {
-				copy(fs, o.Fields)
-				copy(fs[f.nl:], v.Fields)
+			if otherUnique && f.ucache != nil {
+				us = append(us, o)
 			}
-			r := table.Row{Kind: table.Insert, Fields: fs}
-			if f.cond != nil {
-				// Through the function's own variable: a pointer to r
-				// would move r to the heap, an allocation per pair.
-				f.cur = r
-				ok, err := f.cond(&f.cur)
-				f.cur = table.Row{}
-				if err != nil {
-					ferr = err
-					return false
-				}
-				if !ok {
-					return true
-				}
+			if err := f.emitPair(v.Fields, o.Fields, leftSide, out); err != nil {
+				ferr = err
+				return false
 			}
-			f.takeSlot()
-			out.Emit(r)
 			return true
 		})
 		if ferr != nil {
@@ -280,6 +285,11 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 				return err
 			}
 			own.Add(b)
+		case otherUnique && f.ucache != nil:
+			if len(f.ucache) >= rowCacheMax {
+				clear(f.ucache)
+			}
+			f.ucache[key] = us
 		case mineUnique && paired:
 			other.Clear()
 		}
@@ -364,6 +374,35 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	return nil
 }
 
+// emitPair emits the pair of v (a row of the left side when leftSide)
+// and o, the other side's, when the condition accepts it: in the next
+// slot of the pairs' block (a pair the condition rejects leaves the slot
+// to the next).
+func (f *regularJoinFn) emitPair(v, o []table.Value, leftSide bool, out stream.Emitter[table.Row]) error {
+	fs := f.pairSlot()
+	if leftSide {
+		copy(fs, v)
+		copy(fs[f.nl:], o)
+	} else {
+		copy(fs, o)
+		copy(fs[f.nl:], v)
+	}
+	r := table.Row{Kind: table.Insert, Fields: fs}
+	if f.cond != nil {
+		// Through the function's own variable: a pointer to r would
+		// move r to the heap, an allocation per pair.
+		f.cur = r
+		ok, err := f.cond(&f.cur)
+		f.cur = table.Row{}
+		if err != nil || !ok {
+			return err
+		}
+	}
+	f.takeSlot()
+	out.Emit(r)
+	return nil
+}
+
 // pairBlockValues is the size of the blocks the inner accumulation's
 // pairs are carved from (a few dozen pairs each: one allocation for them
 // all instead of one each; a block lives as long as one of its pairs).
@@ -383,18 +422,18 @@ func (f *regularJoinFn) pairSlot() []table.Value {
 // takeSlot gives the slot pairSlot returned to its pair.
 func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):] }
 
-func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
 		return nil
 	}
-	return f.process(v, true, out)
+	return f.process(ctx.Key(), v, true, out)
 }
 
-func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
 		return nil
 	}
-	return f.process(v, false, out)
+	return f.process(ctx.Key(), v, false, out)
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
