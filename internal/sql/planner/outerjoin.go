@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/stromio/strom/connector"
@@ -124,6 +125,7 @@ type regularJoinFn struct {
 	// or rescaled instance starts empty and fills it from its state. At
 	// rowCacheMax keys it starts over. nil: not used.
 	ucache map[string][]table.Row
+	ucanon canonRow // a unique row cached as its state's Decode gives it
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -242,15 +244,24 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 				return nil
 			}
 		}
-		if mineUnique && f.ucache != nil {
-			delete(f.ucache, key) // none: a key's unique row is its only one
-		}
 		if !otherUnique {
 			b, err := encode()
 			if err != nil {
 				return err
 			}
 			own.Add(b)
+			if mineUnique && f.ucache != nil {
+				// The key's only row, cached as stored (its fields are
+				// the caller's: a copy).
+				u, err := f.ucanon.row(mine, table.Row{Fields: slices.Clone(v.Fields)}, b)
+				if err != nil {
+					return err
+				}
+				if len(f.ucache) >= rowCacheMax {
+					clear(f.ucache)
+				}
+				f.ucache[key] = []table.Row{u} // the state had none before it (unique)
+			}
 		}
 		paired := false
 		cache := f.lcache
