@@ -53,3 +53,28 @@ type ReaderTime struct {
 	Paths [][]int
 	Else  []int
 }
+
+// UniqueKeyTableSource is an optional interface of a TableSourceFactory
+// whose rows are insert-only and carry keys the source guarantees to be
+// unique (the Nexmark generator's auction and person ids): UniqueKeys
+// lists them over the columns of t.Schema. The SQL planner derives from
+// them, through filters and projections, that a join input has at most
+// one row per join key, ever, and then keeps no rows of the join's other
+// side once that row has come (DESIGN.md §7). A key listed here that does
+// not hold makes such joins lose pairs: list only what the source
+// guarantees for every run, every split and every restore.
+type UniqueKeyTableSource interface {
+	UniqueKeys(t TableContext) []UniqueKey
+}
+
+// UniqueKey is a set of values no two rows of the table share: the values
+// at Paths (each a path as in ProjectableTableSource: a column index of
+// t.Schema, then field indexes into ROW types), two NULLs counting as
+// equal. When Tag >= 0 the key holds only among the rows whose integer
+// column Tag equals TagValue (a tagged union such as Nexmark's event_type);
+// Tag < 0: among all rows.
+type UniqueKey struct {
+	Paths    [][]int
+	Tag      int
+	TagValue int64
+}

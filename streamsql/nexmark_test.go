@@ -11,6 +11,7 @@ import (
 
 	"github.com/stromio/strom/connector"
 	fileconn "github.com/stromio/strom/connector/file"
+	nexgen "github.com/stromio/strom/connector/nexmark"
 	"github.com/stromio/strom/streamsql"
 	"github.com/stromio/strom/table"
 )
@@ -35,6 +36,15 @@ func (f stubFactory) TableSource(context.Context, connector.TableContext) (conne
 }
 func (f stubFactory) TableSink(context.Context, connector.TableContext, bool) (connector.Sink[table.Row], error) {
 	return nil, errors.New("stub")
+}
+
+// nexmarkStub is the stub of the nexmark connector with the real one's
+// unique keys (connector.UniqueKeyTableSource), which EXPLAIN shows as
+// the joins' unique mode (uniqueKey=[left]).
+type nexmarkStub struct{ stubFactory }
+
+func (f nexmarkStub) UniqueKeys(t connector.TableContext) []connector.UniqueKey {
+	return nexgen.TableFactory().UniqueKeys(t)
 }
 
 // TestNexmarkPlans explains every Nexmark query of the spec
@@ -63,7 +73,7 @@ func TestNexmarkPlans(t *testing.T) {
 			continue
 		}
 		s := streamsql.NewSession(streamsql.Options{Factories: []connector.TableFactory{
-			stubFactory{name: "nexmark", opts: []string{"first-event.rate", "next-event.rate", "events.num", "person.proportion", "auction.proportion", "bid.proportion"}},
+			nexmarkStub{stubFactory{name: "nexmark", opts: []string{"first-event.rate", "next-event.rate", "events.num", "person.proportion", "auction.proportion", "bid.proportion"}}},
 			stubFactory{name: "blackhole"}, fileconn.FilesystemTableFactory(),
 		}})
 		s.RegisterNexmarkFunctions()

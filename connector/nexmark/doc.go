@@ -61,6 +61,23 @@
 //   - Channel ids follow Java's abs(Integer.reverse(i)), including the
 //     quirk abs(MinInt32) = MinInt32 for channel-1.
 //
+// # Unique ids (the SQL connector's unique keys)
+//
+// Ids are functions of the event id (the "last person / last auction"
+// arithmetic), and every event id is generated once, by one split, for
+// every seed, rate and option (splits cover disjoint ranges, out-of-order
+// groups permute inside a split's range): no two auctions share an id, nor
+// two persons. The 'nexmark' SQL connector (TableConnector.UniqueKeys,
+// connector.UniqueKeyTableSource) states it as unique keys of its table:
+// auction.id among the rows with event_type = 1 and person.id among those
+// with event_type = 0. The SQL planner derives from them that the Nexmark
+// DDL's auction and person views (their filters on event_type, their
+// projections auction.id AS id, person.id AS id) have at most one row per
+// id, and runs an inner regular join on that id in its unique mode: the
+// bids (or auctions) of an id are kept only until its row has come
+// (EXPLAIN: uniqueKey=[left] or [right]; DESIGN.md §7). The ids a bid or
+// an auction refers to (bid.auction, auction.seller) are not unique.
+//
 // # Interchange format
 //
 // One event a line, {"event_type":0,"person":{...}} (see AppendJSON),

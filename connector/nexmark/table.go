@@ -33,7 +33,10 @@ import (
 // NULL), and optionally a physical 'dateTime' TIMESTAMP(3) column, filled
 // with the event time. Computed columns are NULL (the SQL layer computes
 // them). Rows are built directly from the generated events (no JSON); the
-// readers implement connector.Timestamped (the event time).
+// readers implement connector.Timestamped (the event time). The table has
+// unique keys (UniqueKeys: auction.id among the rows with event_type = 1,
+// person.id among those with event_type = 0; see the package doc), which
+// the SQL planner uses for joins on them.
 type TableConnector struct{}
 
 // TableFactory returns the 'nexmark' connector of SQL tables.
@@ -144,6 +147,36 @@ func (c *TableConnector) ReaderTime(t connector.TableContext) (connector.ReaderT
 		return connector.ReaderTime{}, false
 	}
 	return connector.ReaderTime{Tag: conv.eventType, Tags: []int64{TypePerson, TypeAuction}, Paths: [][]int{p, a}, Else: b}, true
+}
+
+var _ connector.UniqueKeyTableSource = (*TableConnector)(nil)
+
+// UniqueKeys states what the generator guarantees
+// (connector.UniqueKeyTableSource): among the rows with event_type = 1
+// (auctions) no two have the same auction.id, and among those with
+// event_type = 0 (persons) no two have the same person.id. The ids are
+// functions of the event number (generator.go, lastAuction and
+// lastPerson), and every event number is generated once, by one split,
+// for every seed, rate and option; a restored reader goes on from its
+// position. A key is listed only when the schema has the event_type
+// column and the member's id field.
+func (c *TableConnector) UniqueKeys(t connector.TableContext) []connector.UniqueKey {
+	conv, err := newRowConverter(t.Schema)
+	if err != nil || conv.eventType < 0 {
+		return nil
+	}
+	var out []connector.UniqueKey
+	add := func(col int, codes []int, tag int64) {
+		for k, code := range codes {
+			if col >= 0 && code == 0 { // the id: code 0 of personCols and auctionCols
+				out = append(out, connector.UniqueKey{Paths: [][]int{{col, k}}, Tag: conv.eventType, TagValue: tag})
+				return
+			}
+		}
+	}
+	add(conv.person, conv.personF, TypePerson)
+	add(conv.auction, conv.auctionF, TypeAuction)
+	return out
 }
 
 // The codes of the members' dateTime fields (personCols ...).

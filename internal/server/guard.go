@@ -114,6 +114,20 @@ func (g guarded) ReaderTime(t connector.TableContext) (connector.ReaderTime, boo
 
 var _ connector.ReaderTimeTableSource = guarded{}
 
+// UniqueKeys keeps connector.UniqueKeyTableSource: a guarded nexmark
+// table still states its unique ids, so server jobs' joins on them keep
+// the regular join's unique mode; none for a factory without it. It reads
+// only t's schema, and opens nothing.
+func (g guarded) UniqueKeys(t connector.TableContext) []connector.UniqueKey {
+	u, ok := g.TableFactory.(connector.UniqueKeyTableSource)
+	if !ok {
+		return nil
+	}
+	return u.UniqueKeys(t)
+}
+
+var _ connector.UniqueKeyTableSource = guarded{}
+
 type guardedSource struct {
 	guarded
 	src connector.TableSourceFactory

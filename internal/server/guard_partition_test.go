@@ -98,3 +98,48 @@ func mustRow(t *testing.T, s string) table.Type {
 	}
 	return ty
 }
+
+// TestGuardKeepsUniqueKeys: every guarded factory is a
+// connector.UniqueKeyTableSource; the nexmark one states the generator's
+// keys (its joins on auction and person ids keep the unique mode), the
+// others none.
+func TestGuardKeepsUniqueKeys(t *testing.T) {
+	srv, err := Open(Config{DataDir: t.TempDir(), Version: "test", Logger: quiet(), Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	schema := table.Schema{Columns: []table.Column{
+		{Name: "event_type", Type: table.IntType()},
+		{Name: "person", Type: mustRow(t, "ROW<id BIGINT, dateTime TIMESTAMP(3)>")},
+		{Name: "auction", Type: mustRow(t, "ROW<id BIGINT, dateTime TIMESTAMP(3)>")},
+		{Name: "bid", Type: mustRow(t, "ROW<auction BIGINT, dateTime TIMESTAMP(3)>")},
+	}}
+	tc := connector.TableContext{Name: "nexmark", Schema: schema}
+	want := nexgen.TableFactory().UniqueKeys(tc)
+	if len(want) != 2 {
+		t.Fatalf("the nexmark factory's unique keys: %+v", want)
+	}
+	seen := false
+	for _, f := range srv.factories(nil) {
+		u, ok := f.(connector.UniqueKeyTableSource)
+		if !ok {
+			t.Fatalf("the guarded %s factory (%T) is not a UniqueKeyTableSource", f.Name(), f)
+		}
+		got := u.UniqueKeys(tc)
+		switch f.Name() {
+		case "nexmark":
+			seen = true
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("the guarded nexmark factory's unique keys %+v, want %+v", got, want)
+			}
+		default:
+			if got != nil {
+				t.Errorf("the guarded %s factory has unique keys %+v", f.Name(), got)
+			}
+		}
+	}
+	if !seen {
+		t.Fatal("no nexmark factory among the defaults")
+	}
+}

@@ -430,7 +430,11 @@ func (x *IntervalJoin) explain() string {
 // and joined with the other side's rows of its key. A retraction (-U, -D)
 // removes an equal row from its side's state and retracts (-D) the pairs
 // it made; accumulations emit +I. The output is insert-only when both
-// inputs are. Output: the left columns, then the right ones.
+// inputs are. Output: the left columns, then the right ones. An inner
+// join of insert-only inputs one of which has a unique key within its
+// join keys runs in the unique mode (uniquekey.go, uniqueSide; EXPLAIN's
+// uniqueKey=[left|right]): the other side's rows are kept only until
+// their key's row of the unique side has come.
 type RegularJoin struct {
 	Kind         string // INNER, LEFT, RIGHT, FULL
 	L, R         Node
@@ -453,6 +457,14 @@ func (n *RegularJoin) explain() string {
 	cond := ""
 	if n.Cond != nil {
 		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
+	}
+	// The unique mode (uniquekey.go): the other side's rows are kept
+	// only until their key's row of the unique side has come.
+	switch n.uniqueSide() {
+	case uniqueLeft:
+		cond += ", uniqueKey=[left]"
+	case uniqueRight:
+		cond += ", uniqueKey=[right]"
 	}
 	return fmt.Sprintf("Join(joinType=[%s], where=[%s]%s", joinTypeText(n.Kind), strings.Join(ks, " AND "), cond)
 }

@@ -42,6 +42,9 @@ type Scan struct {
 	// prunes partitions (partprune.go); nil for none.
 	PartFilter []expr.Expr
 	cols       []Col
+	// uniq: the unique keys of the scan's rows (uniquekey.go): the
+	// table's primary key and the connector's (UniqueKeyTableSource).
+	uniq []ukey
 }
 
 // ChangelogSource is an optional interface of a connector.TableSourceFactory

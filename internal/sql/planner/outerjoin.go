@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/stromio/strom/connector"
@@ -72,7 +73,7 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
-			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x]}
+			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x], unique: x.uniqueSide()}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
@@ -110,6 +111,21 @@ type regularJoinFn struct {
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
+	// unique: the side with at most one row per key, ever (uniqueLeft,
+	// uniqueRight; RegularJoin.uniqueSide), of an inner join of
+	// insert-only inputs; uniqueNone: none. A row of the other side is
+	// stored only while its key has no row of the unique side; that row,
+	// when it comes, pairs with the stored ones and clears them.
+	unique int
+	// ucache: in the unique mode without state TTL, the decoded rows of
+	// the unique side's state by key. Such a key's rows never change
+	// once there (its one insert-only row, never cleared, never
+	// expired), so a row of the other side whose key is cached pairs
+	// with them without reading the state. It is not state: a restored
+	// or rescaled instance starts empty and fills it from its state. At
+	// rowCacheMax keys it starts over. nil: not used.
+	ucache map[string][]table.Row
+	ucanon canonRow // a unique row cached as its state's Decode gives it
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -118,6 +134,9 @@ func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
 	f.left = stream.NewListStateCodec[[]byte](ctx, "join-left", borrowedBytes{}, f.opts...)
 	f.right = stream.NewListStateCodec[[]byte](ctx, "join-right", borrowedBytes{}, f.opts...)
 	f.lcache, f.rcache = rowDecodeCache(f.lc), rowDecodeCache(f.rc)
+	if f.unique != uniqueNone && len(f.opts) == 0 {
+		f.ucache = make(map[string][]table.Row)
+	}
 	return nil
 }
 
@@ -174,7 +193,7 @@ func writeSide(st *stream.ListState[[]byte], es []joinEntry, outer bool) {
 // the padded rows of partners that had none; a retraction (-U, -D)
 // removes an equal row from its side and emits -D of its pairs (or of its
 // padded row), then +I of the padded rows of partners it was the last of.
-func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stream.Emitter[table.Row]) error {
 	mine, theirs := f.lc, f.rc
 	own, other := f.left, f.right
 	inOuter, otherOuter := f.leftOuter, f.rightOuter
@@ -198,57 +217,98 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	}
 	// b is only read within this call (the state copies what it adds):
 	// one buffer serves every row.
-	b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
-	if err != nil {
-		return err
+	encode := func() ([]byte, error) {
+		b, err := mine.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+		f.buf = b
+		return b, err
 	}
-	f.buf = b
 	if !v.Kind.IsRetract() && !otherOuter && !inOuter {
 		// The inner join's accumulation: no counts to keep, the pairs
 		// straight from the other side's state (those its condition
 		// accepts).
-		own.Add(b)
+		//
+		// In the unique mode (f.unique), a row of the unique side is
+		// its key's only one: it pairs with the other side's stored
+		// rows, which no later row can pair with, and clears them; a
+		// row of the other side is stored only when its key has no
+		// row of the unique side yet (none came, or it expired).
+		mineUnique := (f.unique == uniqueLeft && leftSide) || (f.unique == uniqueRight && !leftSide)
+		otherUnique := (f.unique == uniqueLeft && !leftSide) || (f.unique == uniqueRight && leftSide)
+		if otherUnique && f.ucache != nil {
+			if us, ok := f.ucache[key]; ok {
+				for _, o := range us {
+					if err := f.emitPair(v.Fields, o.Fields, leftSide, out); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
+		if !otherUnique {
+			b, err := encode()
+			if err != nil {
+				return err
+			}
+			own.Add(b)
+			if mineUnique && f.ucache != nil {
+				// The key's only row, cached as stored (its fields are
+				// the caller's: a copy).
+				u, err := f.ucanon.row(mine, table.Row{Fields: slices.Clone(v.Fields)}, b)
+				if err != nil {
+					return err
+				}
+				if len(f.ucache) >= rowCacheMax {
+					clear(f.ucache)
+				}
+				f.ucache[key] = []table.Row{u} // the state had none before it (unique)
+			}
+		}
+		paired := false
 		cache := f.lcache
 		if leftSide {
 			cache = f.rcache
 		}
+		var us []table.Row // the unique side's rows, for ucache
 		var ferr error
 		other.Range(func(ob []byte) bool {
+			paired = true
 			o, err := cache.get(ob)
 			if err != nil {
 				ferr = err
 				return false
 			}
-			// The pair in the next slot of the pairs' block: a pair the
-			// condition rejects leaves the slot to the next.
-			fs := f.pairSlot()
-			if leftSide {
-				copy(fs, v.Fields)
-				copy(fs[f.nl:], o.Fields)
-			} else {
-				copy(fs, o.Fields)
-				copy(fs[f.nl:], v.Fields)
+			if otherUnique && f.ucache != nil {
+				us = append(us, o)
 			}
-			r := table.Row{Kind: table.Insert, Fields: fs}
-			if f.cond != nil {
-				// Through the function's own variable: a pointer to r
-				// would move r to the heap, an allocation per pair.
-				f.cur = r
-				ok, err := f.cond(&f.cur)
-				f.cur = table.Row{}
-				if err != nil {
-					ferr = err
-					return false
-				}
-				if !ok {
-					return true
-				}
+			if err := f.emitPair(v.Fields, o.Fields, leftSide, out); err != nil {
+				ferr = err
+				return false
 			}
-			f.takeSlot()
-			out.Emit(r)
 			return true
 		})
-		return ferr
+		if ferr != nil {
+			return ferr
+		}
+		switch {
+		case otherUnique && !paired:
+			b, err := encode()
+			if err != nil {
+				return err
+			}
+			own.Add(b)
+		case otherUnique && f.ucache != nil:
+			if len(f.ucache) >= rowCacheMax {
+				clear(f.ucache)
+			}
+			f.ucache[key] = us
+		case mineUnique && paired:
+			other.Clear()
+		}
+		return nil
+	}
+	b, err := encode()
+	if err != nil {
+		return err
 	}
 	others, err := readSide(other, theirs, otherOuter)
 	if err != nil {
@@ -325,6 +385,35 @@ func (f *regularJoinFn) process(v table.Row, leftSide bool, out stream.Emitter[t
 	return nil
 }
 
+// emitPair emits the pair of v (a row of the left side when leftSide)
+// and o, the other side's, when the condition accepts it: in the next
+// slot of the pairs' block (a pair the condition rejects leaves the slot
+// to the next).
+func (f *regularJoinFn) emitPair(v, o []table.Value, leftSide bool, out stream.Emitter[table.Row]) error {
+	fs := f.pairSlot()
+	if leftSide {
+		copy(fs, v)
+		copy(fs[f.nl:], o)
+	} else {
+		copy(fs, o)
+		copy(fs[f.nl:], v)
+	}
+	r := table.Row{Kind: table.Insert, Fields: fs}
+	if f.cond != nil {
+		// Through the function's own variable: a pointer to r would
+		// move r to the heap, an allocation per pair.
+		f.cur = r
+		ok, err := f.cond(&f.cur)
+		f.cur = table.Row{}
+		if err != nil || !ok {
+			return err
+		}
+	}
+	f.takeSlot()
+	out.Emit(r)
+	return nil
+}
+
 // pairBlockValues is the size of the blocks the inner accumulation's
 // pairs are carved from (a few dozen pairs each: one allocation for them
 // all instead of one each; a block lives as long as one of its pairs).
@@ -344,18 +433,18 @@ func (f *regularJoinFn) pairSlot() []table.Value {
 // takeSlot gives the slot pairSlot returned to its pair.
 func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):] }
 
-func (f *regularJoinFn) ProcessElement1(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
 		return nil
 	}
-	return f.process(v, true, out)
+	return f.process(ctx.Key(), v, true, out)
 }
 
-func (f *regularJoinFn) ProcessElement2(_ *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+func (f *regularJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
 		return nil
 	}
-	return f.process(v, false, out)
+	return f.process(ctx.Key(), v, false, out)
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {

@@ -22,19 +22,24 @@ func (c *countOut) Collect(int64, table.Row) { c.n++ }
 // them to 100 hot keys of 10 000) into the right side of an inner join
 // whose left side holds an auction row on each of the first auctions keys
 // (cond, when set, is the join's condition; the pairs have room for a
-// Calc of 12 columns).
-func benchRegularJoin(b *testing.B, auctions int, cond func(*table.Row) (bool, error)) {
+// Calc of 12 columns). unique: the join's unique mode (uniqueLeft: the
+// auctions' side), without its cache of unique rows when noCache.
+func benchRegularJoin(b *testing.B, auctions int, cond func(*table.Row) (bool, error), unique int, noCache bool) {
 	bt := []table.Type{table.BigIntType(), table.BigIntType(), table.BigIntType(), table.StringType(), table.StringType(), table.BigIntType(), table.StringType()}
 	at := []table.Type{table.BigIntType(), table.StringType(), table.BigIntType()}
 	key := func(r table.Row) string { return r.Fields[0].String() }
 	backend := state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
 	out := &countOut{}
+	fn := &regularJoinFn{lc: table.NewRowCodecTypes(at...), rc: table.NewRowCodecTypes(bt...), nl: 3, nr: 7, outCap: 12, cond: cond, unique: unique}
 	kp := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: key, Key2: key, KeyCodec: codec.For[string](),
-		Fn: &regularJoinFn{lc: table.NewRowCodecTypes(at...), rc: table.NewRowCodecTypes(bt...), nl: 3, nr: 7, outCap: 12, cond: cond}, Out: out}
+		Fn: fn, Out: out}
 	rt := &operator.Runtime{Ctx: context.Background(), Name: "join", Parallelism: 1, MaxParallelism: base.DefaultMaxParallelism,
 		KeyGroups: backend.KeyGroups(), Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}}
 	if err := kp.Open(rt); err != nil {
 		b.Fatal(err)
+	}
+	if noCache {
+		fn.ucache = nil
 	}
 	in1, in2 := kp.Input1(), kp.Input2()
 	for k := range auctions {
@@ -60,10 +65,20 @@ func benchRegularJoin(b *testing.B, auctions int, cond func(*table.Row) (bool, e
 
 // BenchmarkRegularJoinStore: q20's join, almost every bid stored and
 // unpaired.
-func BenchmarkRegularJoinStore(b *testing.B) { benchRegularJoin(b, 100, nil) }
+func BenchmarkRegularJoinStore(b *testing.B) { benchRegularJoin(b, 100, nil, uniqueNone, false) }
 
 // BenchmarkRegularJoinPairs: q4's and q9's, every bid stored and paired
 // with its auction, a condition rejecting one pair in 8.
 func BenchmarkRegularJoinPairs(b *testing.B) {
-	benchRegularJoin(b, 10000, func(r *table.Row) (bool, error) { return r.Fields[4].AsInt()%8 != 0, nil })
+	benchRegularJoin(b, 10000, func(r *table.Row) (bool, error) { return r.Fields[4].AsInt()%8 != 0, nil }, uniqueNone, false)
+}
+
+// BenchmarkRegularJoinUnique: BenchmarkRegularJoinPairs in the unique mode
+// (the auctions unique: no bid stored), with the cache of unique rows by
+// key and without it (NoCache: the state read, the row's bytes looked up
+// in the decode cache).
+func BenchmarkRegularJoinUnique(b *testing.B) {
+	cond := func(r *table.Row) (bool, error) { return r.Fields[4].AsInt()%8 != 0, nil }
+	b.Run("cache", func(b *testing.B) { benchRegularJoin(b, 10000, cond, uniqueLeft, false) })
+	b.Run("nocache", func(b *testing.B) { benchRegularJoin(b, 10000, cond, uniqueLeft, true) })
 }

@@ -1,0 +1,204 @@
+package planner
+
+import (
+	"slices"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/catalog"
+	"github.com/stromio/strom/table"
+)
+
+// A unique key of an insert-only node's output: the values at paths (a
+// column index, then field indexes into ROW types) that no two rows the
+// node ever emits share (two NULLs counting as equal). With tag >= 0 the
+// key holds only among the rows whose integer column tag equals tagValue
+// (a connector's tagged union: Nexmark's event_type); a filter
+// `tag = tagValue` above makes it a key of all the rows that pass.
+//
+// Unique keys come from a table's PRIMARY KEY (...) NOT ENFORCED (the
+// user vouches for it, as in Flink), from a connector that states them
+// (connector.UniqueKeyTableSource), and from a window aggregation's
+// output (its keys and window bounds: each window fires once). They are
+// derived through Calc filters and projections (uniqueKeys), like
+// Updating() is derived through the plan, and used by the regular join
+// (RegularJoin.uniqueSide, outerjoin.go's unique mode).
+type ukey struct {
+	paths    [][]int
+	tag      int
+	tagValue int64
+}
+
+// scanUniqueKeys are the unique keys of a scan of t (Scan.uniq): its
+// primary key and the connector's, for an insert-only scan.
+func scanUniqueKeys(t *catalog.Table, phys *table.Schema, f any, tc connector.TableContext, changelog bool) []ukey {
+	if changelog {
+		return nil // an upsert source's primary key is its update key
+	}
+	var out []ukey
+	if len(t.Schema.PrimaryKey) > 0 {
+		k := ukey{tag: -1}
+		for _, name := range t.Schema.PrimaryKey {
+			i := phys.Index(name)
+			if i < 0 {
+				k.paths = nil // a computed column: not derived
+				break
+			}
+			k.paths = append(k.paths, []int{i})
+		}
+		if len(k.paths) > 0 {
+			out = append(out, k)
+		}
+	}
+	if us, ok := f.(connector.UniqueKeyTableSource); ok {
+		for _, k := range us.UniqueKeys(tc) {
+			if len(k.Paths) == 0 {
+				continue
+			}
+			tag := k.Tag
+			if tag < 0 {
+				tag = -1
+			}
+			out = append(out, ukey{paths: k.Paths, tag: tag, tagValue: k.TagValue})
+		}
+	}
+	return out
+}
+
+// uniqueKeys returns the unique keys of n's output known to the planner
+// (ukey), nil for an updating n or when none is known.
+func uniqueKeys(n Node) []ukey {
+	if n.Updating() {
+		return nil
+	}
+	switch x := n.(type) {
+	case *Scan:
+		return x.uniq
+	case *Restamp:
+		return uniqueKeys(x.In) // the same rows, re-stamped
+	case *Calc:
+		return calcUniqueKeys(x)
+	case *WindowAgg:
+		if x.Kind != "TUMBLE" && x.Kind != "HOP" && x.Kind != "CUMULATE" {
+			return nil // a session window may merge
+		}
+		// One row per key and window (the keys, then window_start and
+		// window_end).
+		k := ukey{tag: -1}
+		for i := range x.Keys {
+			k.paths = append(k.paths, []int{i})
+		}
+		k.paths = append(k.paths, []int{len(x.Keys)}, []int{len(x.Keys) + 1})
+		return []ukey{k}
+	}
+	return nil
+}
+
+// calcUniqueKeys maps the unique keys of c's input through its filter and
+// projection: a filter keeps a key (it only drops rows) and satisfies a
+// key's tag when it has the conjunct `tag = tagValue`; a key survives
+// when every path (and an unsatisfied tag) is projected, as a column or
+// a field access.
+func calcUniqueKeys(c *Calc) []ukey {
+	in := uniqueKeys(c.In)
+	if len(in) == 0 {
+		return nil
+	}
+	eq := map[int]int64{}
+	if c.Filter != nil {
+		for _, f := range calcConjuncts(c.Filter) {
+			if col, lit, ok := calcColEqLit(f); ok && lit.T.IsInteger() {
+				eq[col] = lit.V.AsInt()
+			}
+		}
+	}
+	// project returns the output path of input path p.
+	project := func(p []int) ([]int, bool) {
+		best, bestLen := -1, 0
+		for i, e := range c.Exprs {
+			q, ok := calcFieldPath(e)
+			if ok && len(q) <= len(p) && slices.Equal(q, p[:len(q)]) && len(q) > bestLen {
+				best, bestLen = i, len(q)
+			}
+		}
+		if best < 0 {
+			return nil, false
+		}
+		return append([]int{best}, p[bestLen:]...), true
+	}
+	var out []ukey
+	for _, k := range in {
+		nk := ukey{tag: -1}
+		if k.tag >= 0 {
+			if v, ok := eq[k.tag]; !ok || v != k.tagValue {
+				q, ok := project([]int{k.tag})
+				if !ok || len(q) != 1 {
+					continue
+				}
+				nk.tag, nk.tagValue = q[0], k.tagValue
+			}
+		}
+		ok := true
+		for _, p := range k.paths {
+			q, found := project(p)
+			if !found {
+				ok = false
+				break
+			}
+			nk.paths = append(nk.paths, q)
+		}
+		if ok {
+			out = append(out, nk)
+		}
+	}
+	return out
+}
+
+// joinUniqueKey reports whether some unique key of n (without a tag, of
+// columns, not fields) lies within the columns keys: then n has at most
+// one row per value of keys, ever.
+func joinUniqueKey(n Node, keys []int) bool {
+	for _, k := range uniqueKeys(n) {
+		if k.tag >= 0 {
+			continue
+		}
+		ok := true
+		for _, p := range k.paths {
+			if len(p) != 1 || !slices.Contains(keys, p[0]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Sides of a regular join whose input has a unique key within its join
+// keys (RegularJoin.uniqueSide).
+const (
+	uniqueNone  = 0
+	uniqueLeft  = 1
+	uniqueRight = 2
+)
+
+// uniqueSide says which input of an inner join of insert-only inputs has
+// at most one row per join key, ever (a unique key within its join keys;
+// the left when both have): then the other side's rows are kept only
+// until that row has come (outerjoin.go, regularJoinFn.unique).
+// uniqueNone for an outer join, an updating input, or no such key. The
+// keys must be the inputs' own columns: a key cast to the common type
+// below the join (keycast.go) is not derived through the cast.
+func (n *RegularJoin) uniqueSide() int {
+	if n.Kind != "INNER" || n.L.Updating() || n.R.Updating() {
+		return uniqueNone
+	}
+	if joinUniqueKey(n.L, n.LKeys) {
+		return uniqueLeft
+	}
+	if joinUniqueKey(n.R, n.RKeys) {
+		return uniqueRight
+	}
+	return uniqueNone
+}
