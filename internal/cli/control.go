@@ -28,8 +28,9 @@ import (
 //	<- {"ok":true,"dir":"/abs/target","checkpoint_id":7,"bytes":12345}
 //	<- {"ok":false,"error":"..."}
 //
-// The socket also keeps two jobs off one checkpoint directory: a job that
-// finds the socket answering refuses to start.
+// A job on a local checkpoint directory holds its lock (lockCheckpointDir),
+// so that a second job on it fails at once, whatever its control socket;
+// a job that finds the socket answering refuses to start too.
 
 // maxSocketPath is the longest path a Unix socket address takes on Linux.
 const maxSocketPath = 107
@@ -154,8 +155,16 @@ func (s *controlServer) Close() {
 }
 
 // executeWithControl runs env (Execute: restarts as configured) with the
-// control socket of cf open while it runs.
+// control socket of cf open while it runs, holding the lock of a local
+// checkpoint directory (lockCheckpointDir) meanwhile.
 func executeWithControl(ctx context.Context, env *stream.Environment, cf checkpointFlags) error {
+	if cf.Dir != "" && !strings.Contains(cf.Dir, "://") {
+		release, err := lockCheckpointDir(cf.Dir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	if path := cf.controlPath(); path != "" {
 		// Savepoint requests end with the job: their context is the job's.
 		jctx, cancel := context.WithCancel(ctx)
