@@ -49,7 +49,7 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.RestartBackoff, "restart-backoff", 2, "multiply the wait by this after each restart, up to a minute (1: a fixed delay)")
 	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
 	f.BoolVar(&c.Incremental, "checkpoint-incremental", true, "write only the keyed state changed since the previous completed checkpoint, referencing the older files (false: the whole state every checkpoint)")
-	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
+	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir; for an s3:// --checkpoint-dir a socket in the temporary directory named after it, printed at start)")
 }
 
 func (c checkpointFlags) validate(cmd *cobra.Command) error {

@@ -42,3 +42,26 @@ func lockCheckpointDir(dir string) (release func(), err error) {
 	}
 	return func() { _ = f.Close() }, nil
 }
+
+// privateDir makes sure dir exists as a directory of this user that
+// nobody else can write into (the per-user directory of remote jobs'
+// control sockets in the shared temporary directory).
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case ok && int(st.Uid) != os.Getuid():
+		return fmt.Errorf("%s belongs to user %d, not to this user (%d)", dir, st.Uid, os.Getuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%s is writable by others (mode %v)", dir, fi.Mode().Perm())
+	}
+	return nil
+}
