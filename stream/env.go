@@ -108,9 +108,14 @@ type CheckpointOptions struct {
 	Interval time.Duration
 	// Timeout abandons a checkpoint that takes longer (default 10 min).
 	Timeout time.Duration
-	// MinPause between the end of a checkpoint and the next (default 0).
+	// MinPause between the completion of a checkpoint and the trigger of
+	// the next periodic one (default 0): a trigger due earlier waits for
+	// the end of the pause, and the interval counts from there (Flink's
+	// execution.checkpointing.min-pause).
 	MinPause time.Duration
-	// MaxConcurrent checkpoints in flight (default 1).
+	// MaxConcurrent checkpoints in flight (default 1; Flink's
+	// execution.checkpointing.max-concurrent-checkpoints): a periodic
+	// checkpoint due while that many are pending is skipped.
 	MaxConcurrent int
 	// Retained complete checkpoints kept (default 2).
 	Retained int
@@ -168,6 +173,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("stream: Checkpoints.Dir is required")
 	case o.Checkpoints != nil && (o.Checkpoints.Interval < 0 || o.Checkpoints.Timeout < 0 || o.Checkpoints.MinPause < 0):
 		return fmt.Errorf("stream: checkpoint interval, timeout and pause must not be negative")
+	case o.Checkpoints != nil && o.Checkpoints.MaxConcurrent < 0:
+		return fmt.Errorf("stream: Checkpoints.MaxConcurrent must not be negative (0: the default, 1), got %d", o.Checkpoints.MaxConcurrent)
 	case o.Restart != nil && (o.Restart.MaxAttempts < 0 || o.Restart.Delay < 0 || o.Restart.Backoff < 0 || o.Restart.ResetAfter < 0):
 		return fmt.Errorf("stream: restart attempts, delay, backoff and reset threshold must not be negative")
 	case o.Restart != nil && o.Checkpoints == nil:

@@ -22,6 +22,8 @@ type checkpointFlags struct {
 	Dir                   string
 	Interval              time.Duration
 	Timeout               time.Duration
+	MinPause              time.Duration
+	MaxConcurrent         int
 	Retained              int
 	AllowEmptyState       bool
 	AllowNonRestoredState bool
@@ -37,6 +39,8 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&c.Dir, "checkpoint-dir", "", "take checkpoints into `DIR` (a directory, or s3://BUCKET/PREFIX with credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, STROM_S3_ENDPOINT); started again after a crash, the job resumes from the latest valid one there")
 	f.DurationVar(&c.Interval, "checkpoint-interval", time.Second, "time between two checkpoints")
 	f.DurationVar(&c.Timeout, "checkpoint-timeout", 10*time.Minute, "abandon a checkpoint that takes longer")
+	f.DurationVar(&c.MinPause, "checkpoint-min-pause", 0, "least time from the completion of a checkpoint to the start of the next; a periodic checkpoint due earlier starts when the pause is over, and the interval counts from there (Flink's execution.checkpointing.min-pause; 0: none)")
+	f.IntVar(&c.MaxConcurrent, "checkpoint-max-concurrent", 1, "checkpoints in flight at once, at most `N`: a periodic checkpoint due while N are pending is skipped (Flink's execution.checkpointing.max-concurrent-checkpoints)")
 	f.IntVar(&c.Retained, "checkpoints-retained", 2, "complete checkpoints kept in --checkpoint-dir (older ones stop being checkpoints; of their files only those the kept ones' incremental chains use stay)")
 	f.BoolVar(&c.AllowEmptyState, "allow-empty-state", false, "start from empty state when --checkpoint-dir holds checkpoints but none is valid")
 	f.BoolVar(&c.AllowNonRestoredState, "allow-non-restored-state", false, "drop checkpointed state of operators the job no longer has")
@@ -45,13 +49,13 @@ func (c *checkpointFlags) register(f *pflag.FlagSet) {
 	f.Float64Var(&c.RestartBackoff, "restart-backoff", 2, "multiply the wait by this after each restart, up to a minute (1: a fixed delay)")
 	f.StringVar(&c.FromSavepoint, "from-savepoint", "", "start from the savepoint in `DIR` (also at another parallelism); a crashed run started so resumes from its own checkpoints")
 	f.BoolVar(&c.Incremental, "checkpoint-incremental", true, "write only the keyed state changed since the previous completed checkpoint, referencing the older files (false: the whole state every checkpoint)")
-	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir)")
+	f.StringVar(&c.ControlSocket, "control-socket", "", "listen for 'strom savepoint' requests on this Unix socket `PATH` (default: control.sock in --checkpoint-dir; for an s3:// --checkpoint-dir a socket in the temporary directory named after it, printed at start)")
 }
 
 func (c checkpointFlags) validate(cmd *cobra.Command) error {
 	set := func(name string) bool { return cmd.Flags().Changed(name) }
 	if c.Dir == "" {
-		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoints-retained", "allow-empty-state",
+		for _, f := range []string{"checkpoint-interval", "checkpoint-timeout", "checkpoint-min-pause", "checkpoint-max-concurrent", "checkpoints-retained", "allow-empty-state",
 			"allow-non-restored-state", "restart-attempts", "restart-delay", "restart-backoff", "from-savepoint", "control-socket", "checkpoint-incremental"} {
 			if set(f) {
 				return usagef(cmd, "--%s needs --checkpoint-dir", f)
@@ -64,6 +68,10 @@ func (c checkpointFlags) validate(cmd *cobra.Command) error {
 		return usagef(cmd, "--checkpoint-interval must be at least 1ms, got %v", c.Interval)
 	case c.Timeout < c.Interval:
 		return usagef(cmd, "--checkpoint-timeout (%v) must not be below --checkpoint-interval (%v)", c.Timeout, c.Interval)
+	case c.MinPause < 0:
+		return usagef(cmd, "--checkpoint-min-pause must not be negative, got %v", c.MinPause)
+	case c.MaxConcurrent < 1:
+		return usagef(cmd, "--checkpoint-max-concurrent must be at least 1, got %d", c.MaxConcurrent)
 	case c.Retained < 1:
 		return usagef(cmd, "--checkpoints-retained must be at least 1, got %d", c.Retained)
 	case c.RestartAttempts < 0 || c.RestartDelay < 0:
@@ -79,7 +87,8 @@ func (c checkpointFlags) options(stderr io.Writer) *stream.CheckpointOptions {
 	if c.Dir == "" {
 		return nil
 	}
-	return &stream.CheckpointOptions{Dir: c.Dir, Interval: c.Interval, Timeout: c.Timeout, Retained: c.Retained,
+	return &stream.CheckpointOptions{Dir: c.Dir, Interval: c.Interval, Timeout: c.Timeout, MinPause: c.MinPause,
+		MaxConcurrent: c.MaxConcurrent, Retained: c.Retained,
 		AllowEmptyState: c.AllowEmptyState, AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint,
 		FullCheckpoints: !c.Incremental,
 		Logf:            func(format string, args ...any) { fmt.Fprintf(stderr, "strom: "+format+"\n", args...) }}

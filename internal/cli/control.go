@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,16 +22,18 @@ import (
 )
 
 // The control socket. A job run with --checkpoint-dir DIR listens on a Unix
-// socket (default DIR/control.sock, mode 0600: only the same user can
-// connect) for requests of `strom savepoint`. A request and its answer are
+// socket (default DIR/control.sock, for an s3:// DIR remoteControlPath;
+// mode 0600: only the same user can connect) for requests of `strom
+// savepoint`. A request and its answer are
 // one JSON object on one line each:
 //
 //	-> {"op":"savepoint","dir":"/abs/target","stop":false}
 //	<- {"ok":true,"dir":"/abs/target","checkpoint_id":7,"bytes":12345}
 //	<- {"ok":false,"error":"..."}
 //
-// The socket also keeps two jobs off one checkpoint directory: a job that
-// finds the socket answering refuses to start.
+// A job on a local checkpoint directory holds its lock (lockCheckpointDir),
+// so that a second job on it fails at once, whatever its control socket;
+// a job that finds the socket answering refuses to start too.
 
 // maxSocketPath is the longest path a Unix socket address takes on Linux.
 const maxSocketPath = 107
@@ -48,16 +52,34 @@ type controlReply struct {
 	Bytes        int64  `json:"bytes,omitempty"`
 }
 
-// controlPath is the control socket of c ("" when there is none: no local
-// checkpoint directory and no --control-socket).
+// controlPath is the control socket of c ("" without a checkpoint
+// directory and --control-socket): --control-socket, DIR/control.sock for a
+// local directory, or remoteControlPath for another location (s3://...).
 func (c checkpointFlags) controlPath() string {
-	if c.ControlSocket != "" {
+	switch {
+	case c.ControlSocket != "":
 		return c.ControlSocket
-	}
-	if c.Dir == "" || strings.Contains(c.Dir, "://") {
+	case c.Dir == "":
 		return ""
+	case isRemoteDir(c.Dir):
+		return remoteControlPath(c.Dir)
 	}
 	return filepath.Join(c.Dir, "control.sock")
+}
+
+// isRemoteDir reports whether a --checkpoint-dir is a URL (s3://...), not
+// a local directory.
+func isRemoteDir(dir string) bool { return strings.Contains(dir, "://") }
+
+// remoteControlPath is the default control socket of a job whose
+// checkpoint directory loc is not local (there is no directory to put it
+// in): ctl-HASH.sock, HASH from loc, in the per-user directory strom-UID of
+// the OS temp directory (mode 0700), so that 'strom savepoint
+// --checkpoint-dir loc' on the same machine finds the job as it does for a
+// local directory. The job prints it at start.
+func remoteControlPath(loc string) string {
+	sum := sha256.Sum256([]byte(strings.TrimRight(loc, "/")))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("strom-%d", os.Getuid()), "ctl-"+hex.EncodeToString(sum[:8])+".sock")
 }
 
 // controlServer answers savepoint requests for the job env runs.
@@ -154,15 +176,36 @@ func (s *controlServer) Close() {
 }
 
 // executeWithControl runs env (Execute: restarts as configured) with the
-// control socket of cf open while it runs.
-func executeWithControl(ctx context.Context, env *stream.Environment, cf checkpointFlags) error {
+// control socket of cf open while it runs, holding the lock of a local
+// checkpoint directory (lockCheckpointDir) meanwhile.
+//
+// A job on a remote checkpoint directory (s3://...) listens on
+// remoteControlPath unless given --control-socket, and says so on logw.
+func executeWithControl(ctx context.Context, env *stream.Environment, cf checkpointFlags, logw io.Writer) error {
+	if cf.Dir != "" && !isRemoteDir(cf.Dir) {
+		release, err := lockCheckpointDir(cf.Dir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	if path := cf.controlPath(); path != "" {
+		remoteDefault := cf.ControlSocket == "" && isRemoteDir(cf.Dir)
+		if remoteDefault {
+			if err := privateDir(filepath.Dir(path)); err != nil {
+				return fmt.Errorf("control socket: %w (give the job a --control-socket PATH)", err)
+			}
+		}
 		// Savepoint requests end with the job: their context is the job's.
 		jctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		s, err := startControl(jctx, path, env)
 		if err != nil {
 			return err
+		}
+		if remoteDefault {
+			fmt.Fprintf(logw, "strom: control socket %s: take a savepoint of this job with 'strom savepoint --checkpoint-dir %s SAVEPOINT_DIR' on this machine\n",
+				path, cf.Dir)
 		}
 		defer s.Close()
 		defer cancel()
@@ -189,8 +232,9 @@ empty directory) as a self-contained savepoint. With --stop the job stops
 right after; start it again (also changed, or at another parallelism) with
 --from-savepoint SAVEPOINT_DIR.
 
-The request goes to the job's control socket (DIR/control.sock unless the job
-was given --control-socket).`,
+The request goes to the job's control socket: DIR/control.sock unless the job
+was given --control-socket; for an s3:// DIR (no local directory), a socket in
+the temporary directory named after DIR, which the job printed at start.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.checkpointDir == "" && cfg.socket == "" {
@@ -205,9 +249,6 @@ was given --control-socket).`,
 			}
 			cf := checkpointFlags{Dir: cfg.checkpointDir, ControlSocket: cfg.socket}
 			path := cf.controlPath()
-			if path == "" {
-				return usagef(cmd, "the checkpoint directory %s is not local: give the job's --control-socket", cfg.checkpointDir)
-			}
 			rep, err := requestSavepoint(cmd.Context(), path, controlRequest{Op: "savepoint", Dir: target, Stop: cfg.stop}, cfg.timeout)
 			if err != nil {
 				return err
@@ -221,7 +262,7 @@ was given --control-socket).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.checkpointDir, "checkpoint-dir", "", "the --checkpoint-dir `DIR` of the running job")
-	f.StringVar(&cfg.socket, "control-socket", "", "the job's control socket `PATH` (default DIR/control.sock)")
+	f.StringVar(&cfg.socket, "control-socket", "", "the job's control socket `PATH` (default DIR/control.sock; for an s3:// DIR the one the job printed at start)")
 	f.BoolVar(&cfg.stop, "stop", false, "stop the job once the savepoint is complete")
 	f.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up waiting for the savepoint after this long")
 	return cmd

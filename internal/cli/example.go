@@ -168,7 +168,7 @@ func runExample(ctx context.Context, w io.Writer, cfg exampleConfig) error {
 	}).SetParallelism(1).UID("print")
 
 	start := time.Now()
-	err := executeWithControl(ctx, env, cfg.Checkpoint)
+	err := executeWithControl(ctx, env, cfg.Checkpoint, w)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:

@@ -320,7 +320,7 @@ func runKafkaPipe(ctx context.Context, w io.Writer, c pipeConfig) error {
 	}
 	fmt.Fprintf(w, "strom kafka pipe: %s %s -> %s (%s, parallelism %d)\n", what, c.From, c.To, c.Guarantee, c.Parallelism)
 	begin := time.Now()
-	err := executeWithControl(ctx, env, c.Checkpoint)
+	err := executeWithControl(ctx, env, c.Checkpoint, w)
 	el := time.Since(begin)
 	summary := fmt.Sprintf("%d records read, %d written, %d bad (on-error %s) in %v (%s records/s)",
 		stats.in.Load(), stats.out.Load(), stats.bad.Load(), c.OnError, el.Round(time.Millisecond),

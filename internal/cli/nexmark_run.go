@@ -238,7 +238,7 @@ func runNexmarkQuery(ctx context.Context, stdout, stderr io.Writer, cfg nexmarkR
 	if cfg.Checkpoint.Dir != "" {
 		// Restarts from the latest checkpoint on failure (--restart-attempts)
 		// and takes savepoints on request (strom savepoint).
-		err = executeWithControl(ctx, env, cfg.Checkpoint)
+		err = executeWithControl(ctx, env, cfg.Checkpoint, stderr)
 	} else {
 		job, err = env.Start(ctx)
 		if err != nil {

@@ -68,7 +68,7 @@ func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error
 		Restart:     c.Checkpoint.restart(),
 		Out:         w,
 		Execute: func(ctx context.Context, env *stream.Environment) error {
-			return executeWithControl(ctx, env, c.Checkpoint)
+			return executeWithControl(ctx, env, c.Checkpoint, w)
 		},
 	})
 	// The Nexmark queries' UDFs, named by CREATE FUNCTION (q14).

@@ -40,10 +40,15 @@ type CheckpointOptions struct {
 	Interval time.Duration
 	// Timeout after which a pending checkpoint is abandoned (default 10 min).
 	Timeout time.Duration
-	// MinPause is the least time between the end of one checkpoint and the
-	// trigger of the next (default 0).
+	// MinPause is the least time between the completion of a checkpoint
+	// and the trigger of the next periodic one (default 0): a trigger due
+	// earlier waits until the pause is over, and the interval counts from
+	// it (Flink's execution.checkpointing.min-pause). Savepoints do not
+	// wait for it.
 	MinPause time.Duration
-	// MaxConcurrent checkpoints pending at once (default 1).
+	// MaxConcurrent checkpoints pending at once (default 1): a periodic
+	// trigger due while that many are pending is skipped; a savepoint
+	// waits for a free slot.
 	MaxConcurrent int
 	// Retained complete checkpoints kept in Storage (default 2); older ones
 	// are subsumed (Storage.Retain).
@@ -191,6 +196,10 @@ type coordinator struct {
 	// the job's Logf, or nil (standard error) when it has none, as for
 	// its checkpoint storage.
 	warnf func(format string, args ...any)
+	// completedAt is the clock at the latest completion (the history's
+	// Ended of it), where the min pause counts from; the loop's goroutine
+	// only.
+	completedAt time.Time
 
 	sources  []*task.Subtask
 	parallel map[string]int // uid -> parallelism
@@ -851,7 +860,7 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 				upq = append(upq, copyOf(*a.finished, id))
 			}
 		case c.handleAck(ctx, pend, a):
-			lastEnd = c.clock.Now()
+			lastEnd = c.completedAt
 		}
 		return false
 	}
@@ -908,8 +917,16 @@ func (c *coordinator) run(ctx context.Context, subtasksDone <-chan struct{}) {
 			}
 			if !now.Before(next) {
 				next = now.Add(c.opts.Interval)
-				if !inputEnded() && !failed && len(pend) < c.opts.MaxConcurrent && now.Sub(lastEnd) >= c.opts.MinPause {
-					trigger(now, nil)
+				if !inputEnded() && !failed && len(pend) < c.opts.MaxConcurrent {
+					if resume := lastEnd.Add(c.opts.MinPause); now.Before(resume) {
+						// Too soon after the latest completion: the
+						// trigger waits for the end of the pause and
+						// the interval counts from there (Flink's
+						// CheckpointRequestDecider reschedules so).
+						next = resume
+					} else {
+						trigger(now, nil)
+					}
 				}
 			}
 		case upCh <- head:
@@ -1121,6 +1138,7 @@ func (c *coordinator) complete(ctx context.Context, p *pending, final bool, flyi
 	c.stats.Completed++
 	c.stats.LastID = p.id
 	end := c.clock.Now()
+	c.completedAt = end
 	c.stats.LastDuration = end.Sub(p.started)
 	c.stats.LastBytes = p.bytes
 	c.stats.MaxBytes = max(c.stats.MaxBytes, p.bytes)

@@ -435,7 +435,18 @@ type loopHarness struct {
 
 func newLoopHarness(t *testing.T, opts CheckpointOptions) *loopHarness {
 	t.Helper()
+	return newLoopHarnessClock(t, opts, nil)
+}
+
+// newLoopHarnessClock is newLoopHarness whose job and coordinator read
+// wrap(the manual clock) (nil: the manual clock itself).
+func newLoopHarnessClock(t *testing.T, opts CheckpointOptions, wrap func(*base.ManualClock) base.Clock) *loopHarness {
+	t.Helper()
 	clock := base.NewManualClock(time.Unix(1_000_000, 0))
+	var jc base.Clock = clock
+	if wrap != nil {
+		jc = wrap(clock)
+	}
 	jg := &plan.JobGraph{MaxParallelism: 8, VertexOf: map[int]*plan.Vertex{}}
 	h := &loopHarness{t: t, clock: clock, heaps: map[string]*state.Heap{}, kgs: base.KeyGroupRange{Start: 0, End: 8},
 		done: make(chan struct{}), stopped: make(chan struct{})}
@@ -448,8 +459,8 @@ func newLoopHarness(t *testing.T, opts CheckpointOptions) *loopHarness {
 		jg.VertexOf[i] = v
 		h.heaps[uid] = state.NewHeap(h.kgs)
 	}
-	j := &Job{jg: jg, clock: clock, log: NewJobLog(), done: make(chan struct{}), cancel: func() {}}
-	c, err := newCoordinator(j, jg, opts, clock)
+	j := &Job{jg: jg, clock: jc, log: NewJobLog(), done: make(chan struct{}), cancel: func() {}}
+	c, err := newCoordinator(j, jg, opts, jc)
 	if err != nil {
 		t.Fatal(err)
 	}
