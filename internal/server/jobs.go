@@ -342,6 +342,11 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		}
 	}
 	opts := streamsql.Options{Factories: s.factories(onSource), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
+	// Warnings about the job (SET checkpoint keys the server's own
+	// checkpoints override) go to the server's log.
+	opts.Warnf = func(format string, args ...any) {
+		s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
+	}
 	if !rec.Query {
 		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
