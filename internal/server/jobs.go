@@ -350,6 +350,9 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 	if !rec.Query {
 		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
+	} else {
+		// Not into a directory the script names on the server's disk.
+		opts.NoCheckpoints = "a SELECT job on the server runs without checkpoints (an INSERT job takes the server's, in its data directory)"
 	}
 	sess := streamsql.NewSession(opts)
 	if s.cfg.OnSession != nil {
