@@ -244,3 +244,47 @@ SET 'execution.checkpointing.mode' = 'EXACTLY_ONCE';
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+// TestSQLFileSinkRunTwiceWithoutCheckpoints: a bounded INSERT run again
+// into the same directory without checkpoints would commit the same part
+// file names: the second run fails saying what to do (never overwrites),
+// and with a new 'sink.part-prefix' it commits next to the first.
+func TestSQLFileSinkRunTwiceWithoutCheckpoints(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "f")
+	exec := func(script string) error {
+		s := streamsql.NewSession(streamsql.Options{Factories: []connector.TableFactory{datagen.TableFactory(), fileconn.TableFactory()}})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := s.Exec(ctx, script)
+		return err
+	}
+	script := fmt.Sprintf(endCommitScript, out)
+	if err := exec(script); err != nil {
+		t.Fatal(err)
+	}
+	first := treeFiles(t, out)
+	if err := exec(script); err == nil || !strings.Contains(err.Error(), "'sink.part-prefix'") {
+		t.Fatalf("second run: %v", err)
+	}
+	for name, b := range first {
+		if treeFiles(t, out)[name] != b {
+			t.Fatalf("%s changed by the second run", name)
+		}
+	}
+	if err := exec(strings.Replace(script, "'format' = 'csv'", "'format' = 'csv', 'sink.part-prefix' = 'run2'", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(visibleOf(treeFiles(t, out))); n != 2 {
+		t.Fatalf("%d visible files after the run with a new prefix: %v", n, fileNames(treeFiles(t, out)))
+	}
+}
+
+func visibleOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		if !strings.HasPrefix(filepath.Base(k), ".") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
