@@ -242,6 +242,21 @@ func (env *Environment) setErr(err error) {
 	}
 }
 
+// CheckpointOptions are the job's checkpoint options (nil: none).
+func (env *Environment) CheckpointOptions() *CheckpointOptions { return env.opts.Checkpoints }
+
+// Bounded reports whether every source of the job ends (its input is
+// finite): then the job ends, and without checkpoints commits its sinks'
+// transactions at the end of its input.
+func (env *Environment) Bounded() bool {
+	for _, n := range env.graph.Nodes {
+		if n.Source != nil && !n.Source.Bounded {
+			return false
+		}
+	}
+	return true
+}
+
 // Plan compiles the job graph and describes it, one vertex per line.
 func (env *Environment) Plan() (string, error) {
 	jg, err := env.compile()

@@ -24,7 +24,7 @@ func TestJobTiming(t *testing.T) {
 		{&stream.CheckpointOptions{Dir: "x"}, &stream.RestartStrategy{MaxAttempts: 2, Delay: 2 * time.Minute, MaxDelay: time.Minute}, time.Second, time.Minute},
 	} {
 		s := NewSession(Options{Checkpoints: tc.ck, Restart: tc.rs})
-		if i, r := s.jobTiming(); i != tc.interval || r != tc.restart {
+		if i, r, err := s.jobTiming(); err != nil || i != tc.interval || r != tc.restart {
 			t.Errorf("%+v %+v: got %v + %v, want %v + %v", tc.ck, tc.rs, i, r, tc.interval, tc.restart)
 		}
 	}

@@ -51,6 +51,15 @@ type Options struct {
 	// Result.Text) and the rows of bare SELECT queries as a table (not in
 	// Result; default: they are discarded).
 	Out io.Writer
+	// Warnf receives warnings about the jobs (a job whose output would
+	// stay invisible, SET checkpoint keys that Checkpoints overrides);
+	// default: standard error.
+	Warnf func(format string, args ...any)
+	// NoCheckpoints, when set, is why the session's jobs run without
+	// checkpoints (the interactive shell's): SET of a checkpoint key
+	// ('execution.checkpointing.interval', 'state.checkpoints.dir', ...)
+	// is then an error saying so, rather than accepted and ignored.
+	NoCheckpoints string
 	// Execute runs a job that Exec built (default: env.Execute(ctx)); the
 	// CLI serves its savepoint control socket around it.
 	Execute func(ctx context.Context, env *stream.Environment) error
@@ -241,8 +250,14 @@ func (s *Session) exec(ctx context.Context, text string, res *Result, run func(*
 }
 
 // env returns the environment of a job: the session's options, with the
-// SET options 'parallelism.default' and 'pipeline.name' taking precedence.
+// SET options 'parallelism.default' and 'pipeline.name' taking precedence,
+// and checkpoints as checkpoints() says.
 func (s *Session) env() (*stream.Environment, error) {
+	ck, err := s.checkpoints()
+	if err != nil {
+		return nil, err
+	}
+	s.warnOverridden()
 	name := s.opts.Name
 	if name == "" {
 		name = "sql"
@@ -259,7 +274,7 @@ func (s *Session) env() (*stream.Environment, error) {
 		par = v
 	}
 	return stream.NewEnvironment(stream.Options{Parallelism: par, MaxParallelism: s.opts.MaxParallelism,
-		Checkpoints: s.opts.Checkpoints, Restart: s.opts.Restart, Name: name, Clock: s.opts.Clock}), nil
+		Checkpoints: ck, Restart: s.opts.Restart, Name: name, Clock: s.opts.Clock}), nil
 }
 
 // jobTiming is the checkpoint interval of the session's jobs (the
@@ -267,8 +282,12 @@ func (s *Session) env() (*stream.Environment, error) {
 // checkpoints) and the longest delay of their restart strategy before a
 // restart (0 without one): the sinks check their transaction timeouts
 // against the sum.
-func (s *Session) jobTiming() (interval, restart time.Duration) {
-	if c := s.opts.Checkpoints; c != nil {
+func (s *Session) jobTiming() (interval, restart time.Duration, err error) {
+	c, err := s.checkpoints()
+	if err != nil {
+		return 0, 0, err
+	}
+	if c != nil {
 		interval = c.Interval
 		if interval <= 0 {
 			interval = time.Second // stream.CheckpointOptions' default
@@ -293,15 +312,20 @@ func (s *Session) jobTiming() (interval, restart time.Duration) {
 			restart = r.MaxDelay
 		}
 	}
-	return interval, restart
+	return interval, restart, nil
 }
 
 // jobEnv plans the job of sinks: each sink is asked whether it takes its
 // plan's changelog before anything runs.
 func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.Environment, error) {
-	interval, restart := s.jobTiming()
+	interval, restart, err := s.jobTiming()
+	if err != nil {
+		return nil, err
+	}
 	var conns []connector.Sink[table.Row]
+	var names []string
 	for _, sk := range sinks {
+		names = append(names, sk.Table.Name)
 		c, err := s.pl.CheckSink(ctx, sk, interval, restart)
 		if err != nil {
 			return nil, convertErr(err)
@@ -315,6 +339,7 @@ func (s *Session) jobEnv(ctx context.Context, sinks []*planner.Sink) (*stream.En
 	if err := s.pl.Translate(ctx, env, sinks, conns); err != nil {
 		return nil, convertErr(err)
 	}
+	s.warnUncommitted(env, names, conns)
 	return env, nil
 }
 
@@ -436,6 +461,14 @@ func (s *Session) execOne(ctx context.Context, st parser.Stmt, res *Result, run 
 		if *x.Key == planner.StateTTLOption {
 			if _, err := connector.ParseDuration(*x.Value); err != nil {
 				return convertErr(errAt(x, "SET '%s': %v (write e.g. '1 h', '30 min' or '3600000')", *x.Key, err))
+			}
+		}
+		if isCheckpointKey(*x.Key) {
+			if s.opts.NoCheckpoints != "" {
+				return convertErr(errAt(x, "SET '%s': %s", *x.Key, s.opts.NoCheckpoints))
+			}
+			if err := checkCheckpointSetting(*x.Key, *x.Value); err != nil {
+				return convertErr(errAt(x, "SET '%s': %v", *x.Key, err))
 			}
 		}
 		if *x.Key == planner.LocalTimeZoneOption {

@@ -41,7 +41,11 @@
 // PreCommit closes and fsyncs them at a checkpoint barrier and returns a
 // committable that lists them; Commit renames them to
 // part-<subtask>-<checkpoint>-<n>.<ext> after the checkpoint completed, and
-// AbortExcept deletes what a failed run staged and never committed.
+// AbortExcept deletes what a failed run staged and never committed. A job
+// without checkpoints commits them at the end of a bounded input (the
+// engine pre-commits and commits as at an end-of-input checkpoint whose id
+// a fresh checkpoint directory would give); one that never ends needs
+// checkpoints for its output to become visible.
 // docs/format/file-sink.md describes the names, the committable layout and
 // why a replayed checkpoint id cannot collide with committed files.
 //

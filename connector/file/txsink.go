@@ -653,8 +653,9 @@ func (w *txWriter[T]) PreCommit(_ context.Context, checkpointID int64) ([]byte, 
 
 func collisionError(final string) error {
 	return fmt.Errorf("final file %s exists already and will not be overwritten; "+
-		"was the job restored from a checkpoint older than the last completed one into the same directory? "+
-		"Use a new Prefix or an empty Dir", final)
+		"was the job restored from a checkpoint older than the last completed one into the same directory, "+
+		"or run again into it (a job without checkpoints, or with a new checkpoint directory, numbers its transactions from 1 again)? "+
+		"Use a new Prefix (SQL: 'sink.part-prefix') or an empty Dir", final)
 }
 
 // Close writes the buffered records to their staged part files and closes

@@ -68,7 +68,14 @@ func runSQL(ctx context.Context, w io.Writer, c *sqlConfig, script string) error
 		Restart:     c.Checkpoint.restart(),
 		Out:         w,
 		Execute: func(ctx context.Context, env *stream.Environment) error {
-			return executeWithControl(ctx, env, c.Checkpoint, w)
+			cf := c.Checkpoint
+			if ck := env.CheckpointOptions(); cf.Dir == "" && ck != nil {
+				// Checkpoints from SET 'state.checkpoints.dir' and
+				// 'execution.checkpointing.interval': the control
+				// socket in that directory as with --checkpoint-dir.
+				cf.Dir = ck.Dir
+			}
+			return executeWithControl(ctx, env, cf, w)
 		},
 	})
 	// The Nexmark queries' UDFs, named by CREATE FUNCTION (q14).

@@ -134,6 +134,11 @@ func historyPath() string {
 	return filepath.Join(home, ".strom_sql_history")
 }
 
+// shellNoCheckpoints is why SET of a checkpoint key is an error in the
+// shell.
+const shellNoCheckpoints = "the interactive shell runs its jobs without checkpoints (a bounded INSERT commits its output at the end of its input); " +
+	"run the script with 'strom run FILE.sql' or 'strom sql -e' for a job that takes checkpoints"
+
 // runShell runs the interactive shell until the input ends, QUIT or EXIT.
 func runShell(ctx context.Context, c *sqlConfig, sio shellIO) error {
 	var factories []connector.TableFactory
@@ -156,7 +161,9 @@ func runShell(ctx context.Context, c *sqlConfig, sio shellIO) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	sh := &shell{io: sio, mode: "table", ctx: ctx, close: cancel}
-	sh.sess = streamsql.NewSession(streamsql.Options{Factories: factories, Parallelism: c.Parallelism})
+	sh.sess = streamsql.NewSession(streamsql.Options{Factories: factories, Parallelism: c.Parallelism,
+		NoCheckpoints: shellNoCheckpoints,
+		Warnf:         func(format string, args ...any) { sh.println("WARNING: "+format, args...) }})
 	sh.sess.RegisterNexmarkFunctions()
 	sh.keys = newKeyReader(sio.in)
 	sh.tm = term.NewTerminal(struct {

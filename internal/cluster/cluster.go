@@ -52,12 +52,15 @@ type Job struct {
 	subs  map[*plan.Vertex][]*task.Subtask
 	chans []*task.Chan
 
-	coord  *coordinator
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error
-	done   chan struct{}
+	coord *coordinator
+	// endCommit commits the sinks' transactions at the end of the input
+	// of a job without checkpoints (nil: checkpoints, or no such sink).
+	endCommit *endCommit
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	err       error
+	done      chan struct{}
 	// restored says what the job restored its state from ("" : nothing);
 	// a decode failure then becomes a RestoredStateError (fail).
 	restored string
@@ -86,6 +89,9 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		}
 		j.coord = c
 		ckpt = &task.Checkpointing{Snapshot: c.snapshot, Restore: c.restore, FinalID: c.reserveFinal, Logf: c.opts.Logf, Incremental: !c.opts.DisableIncremental}
+	} else if ec := newEndCommit(jg); ec != nil {
+		j.endCommit = ec
+		ckpt = ec.checkpointing()
 	}
 	inboxes := map[*plan.Vertex][]*task.Inbox{}
 	for _, v := range jg.Vertices {
@@ -180,6 +186,19 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 		close(subtasksDone)
 		if coordDone != nil {
 			<-coordDone // the end-of-input checkpoint completes before Wait returns
+		}
+		if j.endCommit != nil {
+			// Only when every subtask ended cleanly (every failure and
+			// a cancellation before the end set j.err): the output is
+			// complete. A cancellation after that does not take it back.
+			j.mu.Lock()
+			clean := j.err == nil
+			j.mu.Unlock()
+			if clean {
+				if err := j.endCommit.commit(context.WithoutCancel(ctx)); err != nil {
+					j.fail(err)
+				}
+			}
 		}
 		j.cancel()
 		close(j.done)

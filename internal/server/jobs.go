@@ -342,9 +342,17 @@ func (s *Server) startAttempt(jb *job) (*stream.Job, error) {
 		}
 	}
 	opts := streamsql.Options{Factories: s.factories(onSource), Parallelism: rec.Parallelism, Name: rec.Name, Out: io.Discard}
+	// Warnings about the job (SET checkpoint keys the server's own
+	// checkpoints override) go to the server's log.
+	opts.Warnf = func(format string, args ...any) {
+		s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
+	}
 	if !rec.Query {
 		opts.Checkpoints = s.checkpointOptions(jb, rec)
 		opts.Restart = s.cfg.Restart
+	} else {
+		// Not into a directory the script names on the server's disk.
+		opts.NoCheckpoints = "a SELECT job on the server runs without checkpoints (an INSERT job takes the server's, in its data directory)"
 	}
 	sess := streamsql.NewSession(opts)
 	if s.cfg.OnSession != nil {

@@ -38,6 +38,11 @@ type Checkpointing struct {
 	FinalID func() int64
 	// Logf reports errors of checkpoint-complete notices (nil: dropped).
 	Logf func(format string, args ...any)
+	// CommitOnly: the job takes no checkpoints; only the end-of-input
+	// snapshot is taken, and of it only the committables of the sinks that
+	// commit through checkpoints (plan.Node.Committer), which the engine
+	// commits once every subtask ended cleanly. No state is captured.
+	CommitOnly bool
 }
 
 // SubtaskSnapshot is one subtask's part of a checkpoint.
@@ -353,6 +358,14 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 		id = st.ckpt.FinalID()
 	}
 	snap := SubtaskSnapshot{CheckpointID: id, Final: final, Vertex: st.vertex, Subtask: st.Index, Alignment: align}
+	if st.ckpt.CommitOnly {
+		if !final {
+			return
+		}
+		st.preCommitSinks(&snap)
+		st.ckpt.Snapshot(snap)
+		return
+	}
 	for i, op := range st.ops {
 		rt := st.rts[i]
 		st.tracker.Op = i
@@ -398,6 +411,27 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 	failpoint.Hit("snapshot-handed-over")
 	if !final {
 		st.emit(operator.Event{Kind: operator.EventBarrier, Time: id})
+	}
+}
+
+// preCommitSinks adds to snap the committables of the chain's sinks that
+// commit through checkpoints (Checkpointing.CommitOnly's end of input).
+func (st *Subtask) preCommitSinks(snap *SubtaskSnapshot) {
+	for i, op := range st.ops {
+		if !st.commits[i] {
+			continue
+		}
+		s, ok := op.(operator.Snapshotter)
+		if !ok {
+			continue
+		}
+		rt := st.rts[i]
+		st.tracker.Op = i
+		b, err := s.SnapshotState(snap.CheckpointID)
+		if err != nil {
+			panic(&base.OperatorError{Operator: rt.Name, Subtask: st.Index, Cause: fmt.Errorf("end-of-input commit: %w", err)})
+		}
+		snap.Operators = append(snap.Operators, OperatorSnapshot{UID: rt.UID, State: b})
 	}
 }
 

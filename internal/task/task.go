@@ -95,8 +95,11 @@ type Subtask struct {
 	lastMarker   time.Time
 
 	vertex int
-	ckpt   *Checkpointing
-	ctrl   chan int64 // checkpoint triggers (sources)
+	// commits[i]: operator i is a sink that commits through checkpoints
+	// (its node's Committer is set).
+	commits []bool
+	ckpt    *Checkpointing
+	ctrl    chan int64 // checkpoint triggers (sources)
 	// aligning: a barrier arrived on one of several inputs at alignStart
 	// (the injected clock) and the others' are awaited.
 	aligning   bool
@@ -123,6 +126,10 @@ func New(cfg Config) (*Subtask, error) {
 	st.ops = make([]operator.Operator, n)
 	st.rts = make([]*operator.Runtime, n)
 	st.Metrics = make([]*operator.Metrics, n)
+	st.commits = make([]bool, n)
+	for i, node := range v.Chain {
+		st.commits[i] = node.Committer != nil
+	}
 	var next any // input collector of the node after the current one
 	var headInputs []any
 	for i := n - 1; i >= 0; i-- {

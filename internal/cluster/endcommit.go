@@ -1,0 +1,100 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stromio/strom/internal/base"
+	"github.com/stromio/strom/internal/plan"
+	"github.com/stromio/strom/internal/task"
+)
+
+// endCommit is the end-of-input commit of a job without checkpoints
+// (Flink 1.15+ commits a bounded job's sinks with its final checkpoint):
+// when a subtask's input ends, the sinks of its chain that commit through
+// checkpoints (plan.Node.Committer) pre-commit as at an end-of-input
+// checkpoint (task.Checkpointing.CommitOnly: no state is captured), their
+// committables are kept in memory, and once every subtask ended cleanly
+// they are committed. A job that fails or is canceled before every subtask
+// ended commits nothing: its staged output stays invisible, as a job with
+// checkpoints leaves what no completed checkpoint covers. Nothing is kept
+// for a restore: without checkpoints a restart runs the job from the
+// beginning, and that run's own end commits its output once.
+//
+// A subtask's end-of-input transaction gets the id the coordinator would
+// give it in a fresh checkpoint directory (reserveFinal): 1, 2, ... in the
+// order the subtasks end, so that a bounded job writes the same output
+// with and without checkpoints when it takes no periodic checkpoint (the
+// file sink puts the id in its file names).
+type endCommit struct {
+	nextID     atomic.Int64
+	committers []committer
+	mu         sync.Mutex
+	staged     map[string]map[int][]byte // by sink uid: committable by subtask
+}
+
+// newEndCommit returns the end-of-input commit of jg (nil: no sink of jg
+// commits through checkpoints).
+func newEndCommit(jg *plan.JobGraph) *endCommit {
+	e := &endCommit{staged: map[string]map[int][]byte{}}
+	for _, v := range jg.Vertices {
+		for _, n := range v.Chain {
+			if n.Committer != nil {
+				e.committers = append(e.committers, committer{uid: n.UID, c: n.Committer})
+			}
+		}
+	}
+	if len(e.committers) == 0 {
+		return nil
+	}
+	return e
+}
+
+// checkpointing is the task.Checkpointing of the job's subtasks.
+func (e *endCommit) checkpointing() *task.Checkpointing {
+	return &task.Checkpointing{Snapshot: e.snapshot, FinalID: func() int64 { return e.nextID.Add(1) }, CommitOnly: true}
+}
+
+// snapshot keeps a subtask's committables (task.Checkpointing.Snapshot).
+func (e *endCommit) snapshot(s task.SubtaskSnapshot) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, op := range s.Operators {
+		if op.State == nil {
+			continue // nothing written
+		}
+		m := e.staged[op.UID]
+		if m == nil {
+			m = map[int][]byte{}
+			e.staged[op.UID] = m
+		}
+		m[s.Subtask] = op.State
+	}
+}
+
+// commit commits the committables of every sink, in subtask order.
+func (e *endCommit) commit(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, cm := range e.committers {
+		m := e.staged[cm.uid]
+		subs := make([]int, 0, len(m))
+		for i := range m {
+			subs = append(subs, i)
+		}
+		slices.Sort(subs)
+		cs := make([][]byte, 0, len(subs))
+		for _, i := range subs {
+			cs = append(cs, m[i])
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		if err := cm.c.Commit(ctx, cs); err != nil {
+			return base.Wrapf(err, "sink %q: commit at the end of the input (the job runs without checkpoints)", cm.uid)
+		}
+	}
+	return nil
+}
