@@ -483,6 +483,19 @@ func (q *TimerQueue) All() []*Timer {
 // restore re-registers the timers and their firing order never depends on
 // the order they were registered in. fn must not modify the queue or keep tm.
 func (q *TimerQueue) Each(fn func(tm *Timer)) {
+	q.eachBucket(func(_ int64, timers []Timer) {
+		for i := range timers {
+			if !timers[i].dead {
+				fn(&timers[i])
+			}
+		}
+	})
+}
+
+// eachBucket calls fn with the timers not fired yet of every time holding
+// a live one, in order of time: Each's order, dead timers included (fn
+// skips them). fn must not modify the queue or keep timers.
+func (q *TimerQueue) eachBucket(fn func(t int64, timers []Timer)) {
 	times := make([]int64, 0, len(q.buckets))
 	for t, b := range q.buckets {
 		if b.live > 0 {
@@ -492,11 +505,7 @@ func (q *TimerQueue) Each(fn func(tm *Timer)) {
 	slices.Sort(times)
 	for _, t := range times {
 		b := q.buckets[t]
-		for i := b.pos; i < len(b.timers); i++ {
-			if !b.timers[i].dead {
-				fn(&b.timers[i])
-			}
-		}
+		fn(t, b.timers[b.pos:])
 	}
 }
 

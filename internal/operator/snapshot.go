@@ -51,10 +51,125 @@ const timerSnapshotVersion = 1
 //
 //	version byte (1), uvarint count, per timer: domain byte (0 event,
 //	1 processing), varint time, uvarint len, key, uvarint len, namespace
+//
+// It runs in a checkpoint's synchronous part, on the subtask, and a window
+// operator may hold a timer per key (q5: a million), so it is two passes
+// over the queues without a map operation per timer (encodeTimers).
 func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
+	var kgs base.KeyGroupRange
+	if k.RT != nil {
+		kgs = k.RT.KeyGroups
+	}
+	return encodeTimers(kgs, &k.event, &k.proc)
+}
+
+// encodeTimers is SnapshotTimers over the queues of the domains (index:
+// the domain byte) for the key groups kgs. The first pass counts the
+// timers and bytes of each key group, the second writes them into one
+// buffer sized exactly, each key group's bytes a slice of it (capacity
+// capped at its length). A timer outside kgs (none in a running operator)
+// falls back to encodeTimersMap. Same bytes as encodeTimersMap, which
+// TestEncodeTimersSameBytes checks.
+func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
+	n := kgs.Len()
+	if n <= 0 {
+		return encodeTimersMap(qs...)
+	}
+	type group struct {
+		count uint64
+		size  int // bytes of the timers, then the write position
+	}
+	groups := make([]group, n)
+	inRange := true
+	for _, q := range qs {
+		q.eachBucket(func(t int64, timers []Timer) {
+			tl := 1 + varintLen(t) // domain byte and time
+			for i := range timers {
+				tm := &timers[i]
+				if tm.dead {
+					continue
+				}
+				g := uint(tm.KG - kgs.Start)
+				if g >= uint(n) {
+					inRange = false
+					continue
+				}
+				groups[g].count++
+				groups[g].size += tl + uvarintLen(uint64(len(tm.Key))) + len(tm.Key) + uvarintLen(uint64(len(tm.NS))) + len(tm.NS)
+			}
+		})
+	}
+	if !inRange {
+		return encodeTimersMap(qs...)
+	}
+	const head = 6 // version byte, count as a uvarint padded to 5 bytes
+	total, nonEmpty := 0, 0
+	for i := range groups {
+		if groups[i].count > 0 {
+			total += head + groups[i].size
+			nonEmpty++
+		}
+	}
+	out := make(map[int][]byte, nonEmpty)
+	if nonEmpty == 0 {
+		return out
+	}
+	buf := make([]byte, total)
+	off := 0
+	for i := range groups {
+		g := &groups[i]
+		if g.count == 0 {
+			continue
+		}
+		end := off + head + g.size
+		b := buf[off:end:end]
+		b[0] = timerSnapshotVersion
+		put5(b[1:head], g.count)
+		out[kgs.Start+i] = b
+		g.size = off + head
+		off = end
+	}
+	var tb [1 + binary.MaxVarintLen64]byte
+	for d, q := range qs {
+		tb[0] = byte(d)
+		q.eachBucket(func(t int64, timers []Timer) {
+			tl := 1 + binary.PutVarint(tb[1:], t)
+			for i := range timers {
+				tm := &timers[i]
+				if tm.dead {
+					continue
+				}
+				g := &groups[tm.KG-kgs.Start]
+				w := buf[g.size:]
+				p := copy(w, tb[:tl])
+				if l := len(tm.Key); l < 0x80 && len(w) > p+l {
+					w[p] = byte(l) // the usual one-byte length, inline
+					p++
+					for j := range l {
+						w[p+j] = tm.Key[j]
+					}
+					p += l
+				} else {
+					p += binary.PutUvarint(w[p:], uint64(l))
+					p += copy(w[p:], tm.Key)
+				}
+				p += binary.PutUvarint(w[p:], uint64(len(tm.NS)))
+				p += copy(w[p:], tm.NS)
+				g.size += p
+			}
+		})
+	}
+	return out
+}
+
+// encodeTimersMap is encodeTimers without a key-group range: a map lookup
+// per timer and a buffer per key group grown by append (the encoder before
+// encodeTimers; kept for a timer outside the range and as the reference of
+// TestEncodeTimersSameBytes).
+func encodeTimersMap(qs ...*TimerQueue) map[int][]byte {
 	out := map[int][]byte{}
 	count := map[int]uint64{}
-	for d, q := range []*TimerQueue{&k.event, &k.proc} {
+	for d, q := range qs {
 		q.Each(func(tm *Timer) {
 			b := out[tm.KG]
 			if b == nil {
@@ -74,6 +189,25 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 		put5(b[1:6], count[kg]) // a uvarint padded to 5 bytes
 	}
 	return out
+}
+
+// uvarintLen is len(binary.AppendUvarint(nil, v)).
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// varintLen is len(binary.AppendVarint(nil, v)).
+func varintLen(v int64) int {
+	ux := uint64(v) << 1
+	if v < 0 {
+		ux = ^ux
+	}
+	return uvarintLen(ux)
 }
 
 // restoreTimers registers the timers of rt.Restored (called by openKeyed).
