@@ -321,6 +321,7 @@ const (
 	magicTopic  = "STRMJTOP" // topic.meta
 	magicStart  = "STRMJSTA" // log-start
 	magicClean  = "STRMJCLN" // clean
+	magicQuar   = "STRMJQUA" // quarantined
 	magicIndex  = "STRMJIDX" // <base>.index
 	magicTime   = "STRMJTIX" // <base>.timeindex
 	magicGroup  = "STRMJGRP" // groups/<group>.offsets

@@ -78,7 +78,8 @@ func TestRelaxedSyncsOnItsInterval(t *testing.T) {
 
 // The clean-shutdown marker skips the scan: damage of the same size in the
 // active segment is then not noticed by Open, but a read still refuses it.
-// Without the marker the scan finds it.
+// Without the marker the scan finds it (and, the read having quarantined
+// the partition, quarantines it again rather than cutting it).
 func TestCleanMarkerSkipsTheScan(t *testing.T) {
 	c := vfs.NewCrashFS(1)
 	j := mustOpen(t, "j", quietOpts(c, nil))
@@ -102,7 +103,9 @@ func TestCleanMarkerSkipsTheScan(t *testing.T) {
 		t.Fatalf("read of the damaged batch: %v, want ErrCorrupt", err)
 	}
 	// The read quarantined the partition (L4): Close says so and leaves
-	// no marker, so the next Open scans.
+	// no marker, so the next Open scans; the quarantine file the read
+	// wrote makes it quarantine the damaged batch again, not cut it as a
+	// torn tail (acknowledged batches could follow it).
 	if err := j.Close(); !errors.Is(err, ErrQuarantined) {
 		t.Fatalf("close after a damaged read: %v, want ErrQuarantined", err)
 	}
@@ -110,12 +113,27 @@ func TestCleanMarkerSkipsTheScan(t *testing.T) {
 		t.Fatalf("clean marker after a quarantine: %v", err)
 	}
 	j = mustOpen(t, "j", quietOpts(c, nil))
-	defer j.Close()
-	if tr := j.Truncations(); len(tr) != 1 {
-		t.Fatalf("an unclean open did not cut the damaged batch: %v", tr)
+	if tr := j.Truncations(); len(tr) != 0 {
+		t.Fatalf("the open after a read's quarantine cut the log: %v", tr)
+	}
+	if q := j.Quarantines(); len(q) != 1 || q[0].Offset != 9 {
+		t.Fatalf("quarantines %+v, want one at offset 9", q)
 	}
 	if _, end, _ := j.Bounds("t", 0); end != 9 {
 		t.Fatalf("end %d, want 9", end)
+	}
+	_ = j.Close()
+	// The operator's truncation ends it.
+	if _, err := TruncatePartition("j", c, "t", 0, 9, false); err != nil {
+		t.Fatal(err)
+	}
+	j = mustOpen(t, "j", quietOpts(c, nil))
+	defer j.Close()
+	if q := j.Quarantines(); len(q) != 0 {
+		t.Fatalf("quarantines after the truncation: %+v", q)
+	}
+	if _, end, _ := j.Bounds("t", 0); end != 9 {
+		t.Fatalf("end %d after the truncation, want 9", end)
 	}
 }
 

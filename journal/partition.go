@@ -16,8 +16,9 @@ import (
 )
 
 const (
-	startFile = "log-start" // the log start offset, written before retention deletes
-	cleanFile = "clean"     // the clean-shutdown marker
+	startFile = "log-start"   // the log start offset, written before retention deletes
+	cleanFile = "clean"       // the clean-shutdown marker
+	quarFile  = "quarantined" // a read's quarantine, kept across restarts
 )
 
 // partition is one ordered log. Whoever writes its files holds wmu: its
@@ -134,6 +135,12 @@ func (p *partition) recover() error {
 		return err
 	}
 	if p.start, err = readLogStart(fsys, p.dir); err != nil {
+		return err
+	}
+	// A read's quarantine before the restart (recordQuarantine): the
+	// damage it met is not a torn tail to cut.
+	qm, err := p.readQuarantine()
+	if err != nil {
 		return err
 	}
 	var clean []byte
@@ -261,6 +268,13 @@ func (p *partition) recover() error {
 				p.alloc = info.Size
 				continue
 			}
+			if qm != nil {
+				// A read quarantined the partition before the restart: a bad
+				// batch here may be that damage, with acknowledged batches
+				// after it. Quarantined again, nothing cut: the operator
+				// decides (TruncatePartition).
+				return p.quarantine(s, good, bad)
+			}
 			// Anything else after the logical end (a torn or never-acked
 			// batch, possibly beyond a lost earlier one) is destroyed
 			// before the space is written again, or a stale batch could
@@ -275,6 +289,15 @@ func (p *partition) recover() error {
 		} else if active {
 			p.alloc = info.Size
 		}
+	}
+	if qm != nil && qm.seg >= 0 && p.quar == nil {
+		// The damage the read met was not found again (a segment not
+		// scanned, its indexes trusted): the recorded quarantine stands.
+		p.quar = &Quarantine{Topic: p.topic, Partition: p.id, Segment: segName(p.dir, qm.seg, ".log"),
+			Byte: qm.byte, Offset: qm.off, Reason: "recorded by a read before the restart: " + qm.reason}
+		p.failed = p.quar.err()
+		p.j.log.Error("journal: partition quarantined (recorded before the restart)", "topic", p.topic, "partition", p.id,
+			"segment", filepath.Base(p.quar.Segment), "byte", qm.byte, "offset", qm.off, "reason", qm.reason)
 	}
 	act := p.segs[len(p.segs)-1]
 	if act.base < p.start {

@@ -1,10 +1,13 @@
 package journal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+
+	"github.com/stromio/strom/internal/vfs"
 )
 
 // ErrQuarantined marks the error of a partition that Open found damaged in
@@ -78,6 +81,71 @@ func (p *partition) quarantine(s *segment, good int64, bad error) error {
 	return nil
 }
 
+// recordQuarantine writes the quarantine file (quarFile) of a read's
+// quarantine in segment seg, so that it outlives the process: without it
+// the next Open, which scans an active segment after a shutdown that left
+// no clean marker (a quarantined partition's never does), would take the
+// bad batch for a torn tail and cut it and every acknowledged batch after
+// it. Open honours the file (a bad batch of the active segment is then
+// quarantined again, not cut; no bad batch found: the recorded
+// quarantine stands); TruncatePartition removes it. Best effort: a failure
+// is logged, the quarantine in memory stands. Called with p.mu held.
+func (p *partition) recordQuarantine(seg int64) {
+	q := p.quar
+	reason := q.Reason
+	if len(reason) > maxQuarReason {
+		reason = reason[:maxQuarReason]
+	}
+	var pl []byte
+	pl = binary.BigEndian.AppendUint64(pl, uint64(seg))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(q.Byte))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(q.Offset))
+	pl = binary.BigEndian.AppendUint32(pl, uint32(len(reason)))
+	pl = append(pl, reason...)
+	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, quarFile), encodeEnvelope(magicQuar, pl)); err != nil {
+		p.j.log.Error("journal: could not record the quarantine on disk: a crash before an operator truncates the partition may cut the log at the damage",
+			"topic", p.topic, "partition", p.id, "err", err)
+	}
+}
+
+// maxQuarReason bounds the reason kept in the quarantine file.
+const maxQuarReason = 512
+
+// quarMark is a quarantine file read by Open: the segment, byte and
+// offset of the damage (seg -1 when the file itself does not decode).
+type quarMark struct {
+	seg, byte, off int64
+	reason         string
+}
+
+// readQuarantine reads the partition's quarantine file: nil when there is
+// none; one that does not decode is still a quarantine (of unknown place:
+// Open then cuts nothing) and is logged; a newer version is an error.
+func (p *partition) readQuarantine() (*quarMark, error) {
+	b, err := vfs.ReadFile(p.j.fs, filepath.Join(p.dir, quarFile))
+	if vfs.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the quarantine file: %w", err)
+	}
+	pl, err := decodeEnvelope(magicQuar, b)
+	if errors.Is(err, ErrNewerVersion) {
+		return nil, err
+	}
+	if err == nil {
+		f := fixed{b: pl}
+		m := &quarMark{seg: f.i64(), byte: f.i64(), off: f.i64(), reason: f.str()}
+		if f.done() && m.seg >= 0 && m.byte >= 0 && m.off >= 0 && len(m.reason) <= maxQuarReason {
+			return m, nil
+		}
+		err = fmt.Errorf("%w: quarantine file payload", ErrCorrupt)
+	}
+	p.j.log.Error("journal: the quarantine file does not decode: taken as a quarantine of unknown place (no torn tail is cut)",
+		"topic", p.topic, "partition", p.id, "err", err)
+	return &quarMark{seg: -1, reason: err.Error()}, nil
+}
+
 // quarantined returns the partition's error for a read from offset from,
 // or nil.
 func (p *partition) quarantined(from int64) error {
@@ -117,6 +185,7 @@ func (p *partition) damaged(err error) error {
 		}
 		p.j.log.Error("journal: partition quarantined", "topic", p.topic, "partition", p.id,
 			"segment", filepath.Base(p.quar.Segment), "byte", d.byte, "offset", d.off, "reason", d.err)
+		p.recordQuarantine(d.seg)
 	}
 	q := p.quar.err()
 	return &quarantineError{msg: q.Error(), errs: []error{err, q}}

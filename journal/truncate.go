@@ -187,6 +187,14 @@ func TruncatePartition(dir string, fsys vfs.FS, topic string, partition int, at 
 	if err != nil {
 		return fail("%v", err)
 	}
+	// The operator's cut is durable: a read's quarantine file (Open would
+	// keep the partition quarantined) goes last.
+	if err := fsys.Remove(filepath.Join(pdir, quarFile)); err != nil && !vfs.IsNotExist(err) {
+		return fail("%v", err)
+	}
+	if err := fsys.SyncDir(pdir); err != nil {
+		return fail("%v", err)
+	}
 	return rep, nil
 }
 
