@@ -52,7 +52,26 @@ func (f valuesFactory) Options() []connector.TableOption {
 		{Key: "changelog", Description: "'true': rows carry an \"op\" (+I, -U, +U, -D)"},
 		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"},
 		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"},
-		{Key: "advance-clock", Description: "a duration ('1h'): the source reads one row at a time and moves the case's manual clock (file \"clock\") by it before each row"}}
+		{Key: "advance-clock", Description: "a duration ('1h'): the source reads one row at a time and moves the case's manual clock (file \"clock\") by it before each row"},
+		{Key: "unique-key", Description: "columns ('id' or 'a,b') the case's rows never repeat (connector.UniqueKeyTableSource, as the nexmark connector states auction ids)"}}
+}
+
+// UniqueKeys: the columns of the option 'unique-key', a key the case's
+// author vouches for (the regular join's unique mode).
+func (f valuesFactory) UniqueKeys(t connector.TableContext) []connector.UniqueKey {
+	v := t.Options["unique-key"]
+	if v == "" {
+		return nil
+	}
+	k := connector.UniqueKey{Tag: -1}
+	for _, name := range strings.Split(v, ",") {
+		i := t.Schema.Index(strings.TrimSpace(name))
+		if i < 0 {
+			return nil
+		}
+		k.Paths = append(k.Paths, []int{i})
+	}
+	return []connector.UniqueKey{k}
 }
 
 // ProducesUpdates: a table is a changelog when its option 'changelog' is

@@ -15,9 +15,9 @@ import (
 // (a connector's tagged union: Nexmark's event_type); a filter
 // `tag = tagValue` above makes it a key of all the rows that pass.
 //
-// Unique keys come from a table's PRIMARY KEY (...) NOT ENFORCED (the
-// user vouches for it, as in Flink), from a connector that states them
-// (connector.UniqueKeyTableSource), and from a window aggregation's
+// Unique keys come from a connector that states them
+// (connector.UniqueKeyTableSource; not from a table's PRIMARY KEY NOT
+// ENFORCED: see scanUniqueKeys), and from a window aggregation's
 // output (its keys and window bounds: each window fires once). They are
 // derived through Calc filters and projections (uniqueKeys), like
 // Updating() is derived through the plan, and used by the regular join
@@ -28,27 +28,18 @@ type ukey struct {
 	tagValue int64
 }
 
-// scanUniqueKeys are the unique keys of a scan of t (Scan.uniq): its
-// primary key and the connector's, for an insert-only scan.
+// scanUniqueKeys are the unique keys of a scan of t (Scan.uniq): the
+// connector's (f), for an insert-only scan.
 func scanUniqueKeys(t *catalog.Table, phys *table.Schema, f any, tc connector.TableContext, changelog bool) []ukey {
 	if changelog {
 		return nil // an upsert source's primary key is its update key
 	}
+	// A PRIMARY KEY NOT ENFORCED is not a unique key here: an insert-only
+	// table with one is a versioned table (every row a new version of its
+	// key: temporal joins), and a file, journal or Kafka table that an
+	// updating query wrote with its key reads back as insert-only rows
+	// repeating it. The unique mode would lose those rows' pairs.
 	var out []ukey
-	if len(t.Schema.PrimaryKey) > 0 {
-		k := ukey{tag: -1}
-		for _, name := range t.Schema.PrimaryKey {
-			i := phys.Index(name)
-			if i < 0 {
-				k.paths = nil // a computed column: not derived
-				break
-			}
-			k.paths = append(k.paths, []int{i})
-		}
-		if len(k.paths) > 0 {
-			out = append(out, k)
-		}
-	}
 	if us, ok := f.(connector.UniqueKeyTableSource); ok {
 		for _, k := range us.UniqueKeys(tc) {
 			if len(k.Paths) == 0 {
