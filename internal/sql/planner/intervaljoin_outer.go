@@ -61,8 +61,12 @@ func (n *IntervalOuterJoin) Inputs() []Node { return []Node{n.L, n.R} }
 // watermarkDelay is IntervalJoin.watermarkDelay: a pair leaves when its
 // later row arrives, the earlier one at most max(-Lower, Upper) before it;
 // a padded left row at t leaves when the watermark passes t - Lower, a
-// right one at t when it passes t + Upper.
-func (n *IntervalOuterJoin) watermarkDelay() time.Duration { return max(-n.Lower, n.Upper, 0) }
+// right one at t when it passes t + Upper: one millisecond more, since
+// the input watermark may stand exactly at t - Lower (t + Upper) before
+// that, and the output watermark must stay below the padded row's t.
+func (n *IntervalOuterJoin) watermarkDelay() time.Duration {
+	return max(-n.Lower, n.Upper, 0) + time.Millisecond
+}
 
 // padsLeft and padsRight report whether the left (right) rows without a
 // partner are emitted, padded with NULLs.
