@@ -172,9 +172,13 @@ func (s *Session) warnUncommitted(env *stream.Environment, names []string, conns
 	}
 	var tables []string
 	for i, c := range conns {
-		if _, ok := c.(connector.Committer); ok {
-			tables = append(tables, "`"+names[i]+"`")
+		if _, ok := c.(connector.Committer); !ok {
+			continue
 		}
+		if t, ok := c.(interface{ Transactional() bool }); ok && !t.Transactional() {
+			continue // an at-least-once journal or Kafka sink: visible at once
+		}
+		tables = append(tables, "`"+names[i]+"`")
 	}
 	if len(tables) == 0 {
 		return

@@ -90,6 +90,7 @@ type Sink[T any] struct {
 	mu        sync.Mutex
 	committed map[txnRef]bool   // committed by this sink object
 	done      map[int]doneState // per subtask: the latest committed checkpoint
+	maxPar    int               // the largest parallelism a writer opened with
 }
 
 // doneState is the latest checkpoint whose committable of a subtask was
@@ -225,6 +226,11 @@ func decodeCommittable(b []byte) (committable, error) {
 	return c, nil
 }
 
+// Transactional reports whether the sink writes through transactions made
+// visible when a checkpoint completes (false with AtLeastOnce: its
+// appends are visible at once).
+func (s *Sink[T]) Transactional() bool { return !s.opts.AtLeastOnce }
+
 // Commit implements connector.Committer: it commits every listed
 // transaction with journal.CommitTransaction. A transaction already
 // committed is a no-op; one aborted is ErrDataLost.
@@ -269,15 +275,20 @@ func (s *Sink[T]) Commit(ctx context.Context, committables [][]byte) error {
 }
 
 // AbortExcept implements connector.Committer: it aborts the open
-// transactions of every name of the subtasks the kept committables know
-// of (their parallelism), except the kept names, by re-initialising them.
-// Writers abort the rest of their own pool when they open.
+// transactions of every name of the subtasks the kept committables and
+// this Sink's writers know of (their parallelism), except the kept names,
+// by re-initialising them. Writers abort the rest of their own pool when
+// they open. (A job without checkpoints that failed calls it with nothing
+// kept after its writers closed: the transactions they pre-committed at
+// their end of input are aborted.)
 func (s *Sink[T]) AbortExcept(ctx context.Context, keep [][]byte) error {
 	if s.opts.AtLeastOnce {
 		return nil
 	}
 	pinned := map[string]bool{}
-	par := 0
+	s.mu.Lock()
+	par := s.maxPar
+	s.mu.Unlock()
 	for _, raw := range keep {
 		c, err := decodeCommittable(raw)
 		if err != nil {
@@ -324,6 +335,7 @@ func (s *Sink[T]) Open(ctx context.Context, info connector.SinkInfo) (connector.
 	// the restored checkpoint commits.
 	s.mu.Lock()
 	pinned := s.done[info.Subtask].names
+	s.maxPar = max(s.maxPar, info.Parallelism)
 	s.mu.Unlock()
 	for k := range s.opts.PoolSize {
 		if name := s.Name(info.Subtask, k); !pinned[name] {

@@ -254,6 +254,10 @@ func explainInit(err error, timeout time.Duration) error {
 	return err
 }
 
+// Transactional reports whether the sink writes through Kafka
+// transactions made visible when a checkpoint completes (ExactlyOnce).
+func (s *Sink[T]) Transactional() bool { return s.o.Guarantee == ExactlyOnce }
+
 // AbortExcept implements connector.Committer: it initialises every
 // transactional id of the pools of the subtasks the kept committables and
 // this Sink's earlier writers know of (their parallelism and pool size),

@@ -198,6 +198,8 @@ func Start(ctx context.Context, jg *plan.JobGraph, opts Options) (*Job, error) {
 				if err := j.endCommit.commit(context.WithoutCancel(ctx)); err != nil {
 					j.fail(err)
 				}
+			} else if err := j.endCommit.abort(context.WithoutCancel(ctx)); err != nil {
+				j.fail(err)
 			}
 		}
 		j.cancel()

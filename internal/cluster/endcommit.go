@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -74,11 +76,15 @@ func (e *endCommit) snapshot(s task.SubtaskSnapshot) {
 	}
 }
 
-// commit commits the committables of every sink, in subtask order.
+// commit commits the committables of every sink, in subtask order. When
+// a sink's commit fails, the sinks after it abort their staged
+// transactions (abortFrom) and the error names the sinks already
+// committed.
 func (e *endCommit) commit(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, cm := range e.committers {
+	var done []string
+	for k, cm := range e.committers {
 		m := e.staged[cm.uid]
 		subs := make([]int, 0, len(m))
 		for i := range m {
@@ -93,8 +99,36 @@ func (e *endCommit) commit(ctx context.Context) error {
 			continue
 		}
 		if err := cm.c.Commit(ctx, cs); err != nil {
-			return base.Wrapf(err, "sink %q: commit at the end of the input (the job runs without checkpoints)", cm.uid)
+			already := "no other sink had committed"
+			if len(done) > 0 {
+				already = "sinks already committed: " + strings.Join(done, ", ")
+			}
+			err = base.Wrapf(err, "sink %q: commit at the end of the input (the job runs without checkpoints; %s)", cm.uid, already)
+			return errors.Join(err, e.abortFrom(ctx, k+1))
 		}
+		done = append(done, cm.uid)
 	}
 	return nil
+}
+
+// abort discards the staged transactions of every sink (AbortExcept with
+// nothing kept): a job without checkpoints that failed or was canceled
+// before every subtask ended commits nothing, and a transaction a sink
+// pre-committed at its own end of input must not stay open (a journal or
+// Kafka transaction would hold back every read_committed reader of the
+// topic until its timeout).
+func (e *endCommit) abort(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.abortFrom(ctx, 0)
+}
+
+func (e *endCommit) abortFrom(ctx context.Context, from int) error {
+	var errs []error
+	for _, cm := range e.committers[from:] {
+		if err := cm.c.AbortExcept(ctx, nil); err != nil {
+			errs = append(errs, base.Wrapf(err, "sink %q: aborting its staged output after the job failed (it runs without checkpoints)", cm.uid))
+		}
+	}
+	return errors.Join(errs...)
 }
