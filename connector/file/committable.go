@@ -103,7 +103,9 @@ func (c *Committable) appendBinary(b []byte) []byte {
 // DecodeCommittable decodes and validates a committable produced by a
 // TransactionalSink writer. Every path in it is checked (no "..", not
 // absolute, staged names hidden, final names visible), so a decoded
-// committable can only name files inside the sink's directory.
+// committable can only name files inside the sink's directory, or, from
+// version 2, inside the directory it records (Dir, absolute, where the
+// sink staged them; its CRC covers it).
 func DecodeCommittable(p []byte) (Committable, error) {
 	var c Committable
 	bad := func(format string, args ...any) (Committable, error) {

@@ -701,16 +701,28 @@ func (s *TransactionalSink[T]) Commit(ctx context.Context, committables [][]byte
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			dir := s.partitionDir(f.Partition)
+			dir, done := s.partitionDir(f.Partition), false
 			if c.Dir != "" && c.Dir != s.absDir() {
 				// Staged by this sink when its directory was c.Dir (a
 				// restore into a table whose 'path' changed): the files
 				// are committed, or found committed, where they were
-				// written.
-				dir = filepath.Join(c.Dir, filepath.FromSlash(f.Partition))
+				// written. When neither is there (the output directory
+				// was moved or renamed, mounted elsewhere, or a relative
+				// path read from another working directory), they are
+				// looked for in the sink's own directory, as a version 1
+				// committable's are.
+				old := filepath.Join(c.Dir, filepath.FromSlash(f.Partition))
+				switch err := commitFile(c, f, old); {
+				case err == nil:
+					dir, done = old, true
+				case !errors.Is(err, ErrDataLost):
+					return err
+				}
 			}
-			if err := commitFile(c, f, dir); err != nil {
-				return err
+			if !done {
+				if err := commitFile(c, f, dir); err != nil {
+					return err
+				}
 			}
 			if !slices.Contains(dirs, dir) {
 				dirs = append(dirs, dir)
