@@ -1,6 +1,7 @@
 package format
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -113,7 +114,9 @@ func (e *csvRowEncoder) Encode(r table.Row, dst []byte) ([]byte, error) {
 			}
 		case table.KindTimestamp:
 			if e.tsOK {
-				if ms, ns := v.AsTimestamp(); ns >= 0 && ns < 1e6 {
+				// Not within a second of the smallest int64 (sec*1000
+				// would overflow): the general path.
+				if ms, ns := v.AsTimestamp(); ns >= 0 && ns < 1e6 && ms >= math.MinInt64+1000 {
 					dst = e.appendTimestamp(dst, ms, ns)
 					continue
 				}
