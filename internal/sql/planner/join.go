@@ -426,7 +426,7 @@ func (x *IntervalJoin) explain() string {
 }
 
 // RegularJoin is an inner equi-join without time bounds: every row of
-// either side is kept in keyed state (forever: there is no state TTL yet)
+// either side is kept in keyed state (until the state TTL, when one is set)
 // and joined with the other side's rows of its key. A retraction (-U, -D)
 // removes an equal row from its side's state and retracts (-D) the pairs
 // it made; accumulations emit +I. The output is insert-only when both
