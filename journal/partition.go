@@ -143,6 +143,16 @@ func (p *partition) recover() error {
 	if err != nil {
 		return err
 	}
+	if qm != nil && qm.seg >= 0 && qm.off < p.start {
+		// Retention has since deleted the damage: nothing is left to
+		// quarantine (or to truncate).
+		p.j.log.Warn("journal: the recorded quarantine is below the log start (retention deleted the damaged records): removing it",
+			"topic", p.topic, "partition", p.id, "offset", qm.off, "log_start", p.start)
+		if err := fsys.Remove(filepath.Join(p.dir, quarFile)); err != nil && !vfs.IsNotExist(err) {
+			return err
+		}
+		qm = nil
+	}
 	var clean []byte
 	if b, err := vfs.ReadFile(fsys, filepath.Join(p.dir, cleanFile)); err == nil {
 		clean = b
@@ -288,6 +298,15 @@ func (p *partition) recover() error {
 			p.alloc = good
 		} else if active {
 			p.alloc = info.Size
+		}
+	}
+	if qm != nil && qm.seg < 0 && p.quar == nil {
+		// A quarantine file that does not decode, and the scan found no
+		// damage: it goes (it would keep every later torn tail from
+		// being cut).
+		p.j.log.Warn("journal: removing a quarantine file that does not decode; the scan found no damage", "topic", p.topic, "partition", p.id)
+		if err := fsys.Remove(filepath.Join(p.dir, quarFile)); err != nil && !vfs.IsNotExist(err) {
+			return err
 		}
 	}
 	if qm != nil && qm.seg >= 0 && p.quar == nil {

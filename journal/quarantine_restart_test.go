@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,5 +135,46 @@ func TestQuarantineFileDamaged(t *testing.T) {
 	}
 	if _, err := Open(dir, quietOpts(nil, nil)); !errors.Is(err, ErrNewerVersion) {
 		t.Fatalf("open with a newer quarantine file: %v", err)
+	}
+}
+
+// Retention that deletes the damaged segment of a read's quarantine ends
+// it at the next Open (nothing is left to truncate), and Verify reports a
+// quarantine file while it stands.
+func TestReadQuarantineBelowLogStart(t *testing.T) {
+	dir, pos := buildSegs(t)
+	sealed, _ := segFiles(pos)
+	flip(t, sealed, pos[sealed][1]+40)
+	ctx := context.Background()
+	o := quietOpts(nil, nil)
+	o.RetentionBytes = 1500
+	j := mustOpen(t, dir, o)
+	if _, _, err := j.Fetch(ctx, "t", 0, 0, ReadOptions{}); !errors.Is(err, ErrQuarantined) {
+		t.Fatalf("fetch over the damage: %v", err)
+	}
+	_ = j.Close()
+	r, err := Verify(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(r.All(), func(p Problem) bool { return strings.Contains(p.Reason, "a read quarantined the partition") }) {
+		t.Fatalf("verify does not report the quarantine file: %+v", r.All())
+	}
+	j = mustOpen(t, dir, o)
+	if err := j.EnforceRetention(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start, _, _ := j.Bounds("t", 0)
+	if start <= 1 {
+		t.Fatalf("retention kept the damaged segment: log start %d", start)
+	}
+	_ = j.Close()
+	j = mustOpen(t, dir, o)
+	defer j.Close()
+	if q := j.Quarantines(); len(q) != 0 {
+		t.Fatalf("quarantined below the log start %d: %+v", start, q)
+	}
+	if _, err := j.Append(ctx, "t", 0, Record{Value: []byte("{}")}); err != nil {
+		t.Fatalf("append: %v", err)
 	}
 }

@@ -224,6 +224,25 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) PartitionCheck {
 	} else {
 		pc.SyncFailure = m
 	}
+	// A read's quarantine (quarFile): Open keeps the partition quarantined
+	// until the operator's truncation, whatever the batches look like now.
+	if b, err := vfs.ReadFile(fsys, filepath.Join(dir, quarFile)); err == nil {
+		reason := "a read quarantined the partition (file " + quarFile + "): Open keeps it quarantined until `strom journal truncate`"
+		off := int64(-1)
+		if pl, derr := decodeEnvelope(magicQuar, b); derr == nil {
+			f := fixed{b: pl}
+			seg, at, o, why := f.i64(), f.i64(), f.i64(), f.str()
+			if f.done() {
+				off = o
+				reason += fmt.Sprintf(" at segment %d byte %d, offset %d (%s)", seg, at, o, why)
+			}
+		} else {
+			reason += fmt.Sprintf(" (the file does not decode: %v)", derr)
+		}
+		problem(filepath.Join(dir, quarFile), -1, off, false, true, reason)
+	} else if !vfs.IsNotExist(err) {
+		ioProblem(filepath.Join(dir, quarFile), -1, err)
+	}
 	if b, err := vfs.ReadFile(fsys, filepath.Join(dir, startFile)); err == nil {
 		pl, err := decodeEnvelope(magicStart, b)
 		f := fixed{b: pl}

@@ -77,7 +77,7 @@ func (e *endCommit) snapshot(s task.SubtaskSnapshot) {
 }
 
 // commit commits the committables of every sink, in subtask order. When
-// a sink's commit fails, the sinks after it abort their staged
+// a sink's commit fails, it and the sinks after it abort their open
 // transactions (abortFrom) and the error names the sinks already
 // committed.
 func (e *endCommit) commit(ctx context.Context) error {
@@ -104,19 +104,22 @@ func (e *endCommit) commit(ctx context.Context) error {
 				already = "sinks already committed: " + strings.Join(done, ", ")
 			}
 			err = base.Wrapf(err, "sink %q: commit at the end of the input (the job runs without checkpoints; %s)", cm.uid, already)
-			return errors.Join(err, e.abortFrom(ctx, k+1))
+			return errors.Join(err, e.abortFrom(ctx, k))
 		}
 		done = append(done, cm.uid)
 	}
 	return nil
 }
 
-// abort discards the staged transactions of every sink (AbortExcept with
-// nothing kept): a job without checkpoints that failed or was canceled
-// before every subtask ended commits nothing, and a transaction a sink
-// pre-committed at its own end of input must not stay open (a journal or
-// Kafka transaction would hold back every read_committed reader of the
-// topic until its timeout).
+// abort discards the open transactions of every transactional sink
+// (AbortExcept with nothing kept): a job without checkpoints that failed
+// or was canceled before every subtask ended commits nothing, and a
+// journal or Kafka transaction a sink pre-committed at its own end of
+// input must not stay open (it would hold back every read_committed
+// reader of the topic until its timeout). A sink without Transactional
+// (the file sink) is left alone: its AbortExcept removes every staged file
+// of its directory, also those of another job writing there; its staged
+// files stay hidden, as before.
 func (e *endCommit) abort(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -126,6 +129,9 @@ func (e *endCommit) abort(ctx context.Context) error {
 func (e *endCommit) abortFrom(ctx context.Context, from int) error {
 	var errs []error
 	for _, cm := range e.committers[from:] {
+		if t, ok := cm.c.(interface{ Transactional() bool }); !ok || !t.Transactional() {
+			continue
+		}
 		if err := cm.c.AbortExcept(ctx, nil); err != nil {
 			errs = append(errs, base.Wrapf(err, "sink %q: aborting its staged output after the job failed (it runs without checkpoints)", cm.uid))
 		}

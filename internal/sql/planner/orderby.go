@@ -174,11 +174,11 @@ func (p *Planner) orderBy(q *parser.Query, n Node, written []*parser.OrderItem) 
 		}
 		return n, nil
 	case first.Type.TimeAttr() == table.RowtimeUnstamped:
-		return nil, errAt(q.OrderBy[0], "ORDER BY `%s`, a time attribute of an interval join, is not supported yet (windows, OVER and interval joins read it)", first.Name)
+		return nil, errAt(q.OrderBy[0], "ORDER BY %s, a time attribute of an interval join, is not supported yet (windows, OVER and interval joins read it)", firstName)
 	case first.Type.TimeAttr() != table.Rowtime:
 		return nil, errAt(q.OrderBy[0], "ORDER BY of a streaming query must start with an event-time attribute, ascending (a temporal sort), %s is not one; to get the first rows of another order add LIMIT n", firstName)
 	case order[0].Desc:
-		return nil, errAt(q.OrderBy[0], "ORDER BY the event-time attribute `%s` must be ascending (a temporal sort emits rows as the watermark passes them)", first.Name)
+		return nil, errAt(q.OrderBy[0], "ORDER BY the event-time attribute %s must be ascending (a temporal sort emits rows as the watermark passes them)", firstName)
 	case n.Updating():
 		return nil, errAt(q.OrderBy[0], "ORDER BY over an updating input is not supported yet (add LIMIT n for a Top-N)")
 	}
