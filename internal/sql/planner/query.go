@@ -218,7 +218,7 @@ func (p *Planner) scan(t *catalog.Table) (Node, error) {
 	if cs, ok := p.Factories[t.Connector].(ChangelogSource); ok {
 		sc.Changelog = cs.ProducesUpdates(connector.TableContext{Name: t.Name, Schema: *phys, Options: t.Options})
 	}
-	sc.uniq = scanUniqueKeys(t, phys, p.Factories[t.Connector], connector.TableContext{Name: t.Name, Schema: *phys, Options: t.Options}, sc.Changelog)
+	sc.uniq = scanUniqueKeys(p.Factories[t.Connector], connector.TableContext{Name: t.Name, Schema: *phys, Options: t.Options}, sc.Changelog)
 	ps := &scope{}
 	for _, c := range phys.Columns {
 		sc.cols = append(sc.cols, Col{Name: c.Name, Type: c.Type})

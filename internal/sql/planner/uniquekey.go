@@ -4,8 +4,6 @@ import (
 	"slices"
 
 	"github.com/stromio/strom/connector"
-	"github.com/stromio/strom/internal/sql/catalog"
-	"github.com/stromio/strom/table"
 )
 
 // A unique key of an insert-only node's output: the values at paths (a
@@ -28,9 +26,9 @@ type ukey struct {
 	tagValue int64
 }
 
-// scanUniqueKeys are the unique keys of a scan of t (Scan.uniq): the
-// connector's (f), for an insert-only scan.
-func scanUniqueKeys(t *catalog.Table, phys *table.Schema, f any, tc connector.TableContext, changelog bool) []ukey {
+// scanUniqueKeys are the unique keys of a scan (Scan.uniq): those its
+// connector f states for the table tc, for an insert-only scan.
+func scanUniqueKeys(f any, tc connector.TableContext, changelog bool) []ukey {
 	if changelog {
 		return nil // an upsert source's primary key is its update key
 	}
