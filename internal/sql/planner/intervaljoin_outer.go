@@ -150,11 +150,7 @@ func (n *IntervalOuterJoin) outerTimeCol(col int) bool {
 
 func (n *IntervalOuterJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, err := tr.build(n.L)
-	if err != nil {
-		return zero, err
-	}
-	r, err := tr.build(n.R)
+	l, r, err := tr.buildPair(n.L, n.R)
 	if err != nil {
 		return zero, err
 	}

@@ -356,11 +356,7 @@ func joinTimeAttr(n Node, t table.Type, i int) bool {
 
 func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, err := tr.build(x.L)
-	if err != nil {
-		return zero, err
-	}
-	r, err := tr.build(x.R)
+	l, r, err := tr.buildPair(x.L, x.R)
 	if err != nil {
 		return zero, err
 	}

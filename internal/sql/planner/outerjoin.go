@@ -50,11 +50,7 @@ func ttlOptsOf(d time.Duration) []stream.StateOption {
 
 func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, err := tr.build(x.L)
-	if err != nil {
-		return zero, err
-	}
-	r, err := tr.build(x.R)
+	l, r, err := tr.buildPair(x.L, x.R)
 	if err != nil {
 		return zero, err
 	}

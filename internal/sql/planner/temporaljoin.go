@@ -122,11 +122,7 @@ func decodeVersions(b []byte) ([]version, error) {
 
 func (n *TemporalJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, err := tr.build(n.L)
-	if err != nil {
-		return zero, err
-	}
-	r, err := tr.build(n.R)
+	l, r, err := tr.buildPair(n.L, n.R)
 	if err != nil {
 		return zero, err
 	}

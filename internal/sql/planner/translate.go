@@ -144,6 +144,16 @@ func evalPanic(err error) {
 	}
 }
 
+// buildPair builds the two inputs of a two-input node, left first (UIDs
+// are numbered in build order).
+func (tr *translator) buildPair(left, right Node) (l, r stream.Stream[table.Row], err error) {
+	if l, err = tr.build(left); err != nil {
+		return l, r, err
+	}
+	r, err = tr.build(right)
+	return l, r, err
+}
+
 func (tr *translator) build(n Node) (stream.Stream[table.Row], error) {
 	tr.building = append(tr.building, n)
 	defer func() { tr.building = tr.building[:len(tr.building)-1] }()

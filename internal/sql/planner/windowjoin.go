@@ -122,11 +122,7 @@ func windowJoinOf(at parser.Node, kind string, l, r Node, jn *IntervalJoin, cond
 
 func (n *WindowJoin) translate(tr *translator) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, err := tr.build(n.L)
-	if err != nil {
-		return zero, err
-	}
-	r, err := tr.build(n.R)
+	l, r, err := tr.buildPair(n.L, n.R)
 	if err != nil {
 		return zero, err
 	}
