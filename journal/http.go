@@ -288,9 +288,6 @@ type produceRequest struct {
 // errBodyTooLarge wraps the error of a body over the limit (413).
 var errBodyTooLarge = errors.New("body too large")
 
-// decodeProduce reads and checks a produce body: the JSON shape, values,
-// timestamps, headers, partitions in [0, nparts), the producer fields. Its
-// errors are the client's (400, or 413 when errors.Is errBodyTooLarge).
 // jsonWant says in JSON's terms what a value of Go type t is (the type
 // json reports is the value's, not a pointer to it), for the
 // error of a produce body with a value of the wrong type (instead of Go's
@@ -314,6 +311,9 @@ func jsonWant(t reflect.Type) string {
 	return "another type"
 }
 
+// decodeProduce reads and checks a produce body: the JSON shape, values,
+// timestamps, headers, partitions in [0, nparts), the producer fields. Its
+// errors are the client's (400, or 413 when errors.Is errBodyTooLarge).
 func decodeProduce(body io.Reader, nparts int) (*produceRequest, error) {
 	var req struct {
 		ProducerID    *int64         `json:"producer_id"`

@@ -696,13 +696,14 @@ func (s *TransactionalSink[T]) Commit(ctx context.Context, committables [][]byte
 		return err
 	}
 	var dirs []string
+	own := s.absDir()
 	for _, c := range cs {
 		for _, f := range c.Files {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			dir, done := s.partitionDir(f.Partition), false
-			if c.Dir != "" && c.Dir != s.absDir() {
+			if c.Dir != "" && c.Dir != own {
 				// Staged by this sink when its directory was c.Dir (a
 				// restore into a table whose 'path' changed): the files
 				// are committed, or found committed, where they were

@@ -151,7 +151,7 @@ func (s *controlServer) handle(conn net.Conn) {
 		reply.Error = "control: the request is not a JSON object"
 	case req.Op != "savepoint":
 		reply.Error = fmt.Sprintf("control: unknown op %q (known: savepoint)", req.Op)
-	case !filepath.IsAbs(req.Dir) && !strings.Contains(req.Dir, "://"):
+	case !filepath.IsAbs(req.Dir) && !isRemoteDir(req.Dir):
 		reply.Error = fmt.Sprintf("control: savepoint directory %q is not an absolute path", req.Dir)
 	default:
 		_ = conn.SetReadDeadline(time.Time{})
@@ -241,7 +241,7 @@ the temporary directory named after DIR, which the job printed at start.`,
 				return usagef(cmd, "give the --checkpoint-dir of the running job (or its --control-socket)")
 			}
 			target := args[0]
-			if !strings.Contains(target, "://") {
+			if !isRemoteDir(target) {
 				var err error
 				if target, err = filepath.Abs(target); err != nil {
 					return err
