@@ -185,7 +185,6 @@ func (n *IntervalOuterJoin) translate(tr *translator) (stream.Stream[table.Row],
 // as Flink's cleanup timers: from then on no row that is not late can
 // pair with it.
 type intervalOuterFn struct {
-	n            *IntervalOuterJoin
 	lc, rc       *table.RowCodec
 	lo, hi       int64 // the bounds in ms
 	lt, rt       int   // the time columns
@@ -199,7 +198,7 @@ type intervalOuterFn struct {
 }
 
 func newIntervalOuterFn(n *IntervalOuterJoin, lnull, rnull func(table.Row) bool) *intervalOuterFn {
-	return &intervalOuterFn{n: n, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), lo: n.Lower.Milliseconds(), hi: n.Upper.Milliseconds(),
+	return &intervalOuterFn{lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), lo: n.Lower.Milliseconds(), hi: n.Upper.Milliseconds(),
 		lt: n.LTimeCol, rt: n.RTimeCol, nl: len(n.L.Cols()), nr: len(n.R.Cols()), padL: n.padsLeft(), padR: n.padsRight(),
 		lnull: lnull, rnull: rnull}
 }

@@ -66,10 +66,11 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	lc, rc := rowCodecOf(x.L), rowCodecOf(x.R)
 	lkey, lnull := joinKeyOf(x.L, x.LKeys, x.NullSafe, 'L')
 	rkey, rnull := joinKeyOf(x.R, x.RKeys, x.NullSafe, 'R')
+	unique := x.uniqueSide()
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
-			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x], unique: x.uniqueSide()}
+			lnull: lnull, rnull: rnull, outCap: tr.joinCap[x], unique: unique}
 		if x.Cond != nil {
 			var err error
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)

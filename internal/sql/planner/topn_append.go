@@ -123,7 +123,6 @@ func (c *topNCache) trim(key string) {
 	}
 }
 
-// drop forgets key (its state is gone).
 // spliceRow appends to e the state bytes of a partition: count (a
 // uvarint), p's rows [0, pos), row (its RowCodec bytes), p's rows [pos,
 // keep) — the old rows' bytes copied as they are — and appends to offs
@@ -172,6 +171,7 @@ func (c *topNCache) load(key string, st *stream.ValueState[[]byte], rc *table.Ro
 	return p, nil
 }
 
+// drop forgets key (its state is gone).
 func (c *topNCache) drop(key string) {
 	if p := c.m[key]; p != nil {
 		c.size -= len(p.enc)
