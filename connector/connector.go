@@ -114,6 +114,14 @@ type Committer interface {
 	AbortExcept(ctx context.Context, keep [][]byte) error
 }
 
+// Transactional is an optional capability of a Committer whose mode may
+// not write through transactions (the journal's and Kafka's at-least-once
+// sinks: their output is visible at once). Transactional reports whether
+// this one does; a Committer without it always does (the file sink).
+type Transactional interface {
+	Transactional() bool
+}
+
 // Rewinder is an optional capability of a Committer whose committed output
 // can be taken back. When a job restores a checkpoint that is not the last
 // one whose transactions were committed (the newer ones are corrupt, or a

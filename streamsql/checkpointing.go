@@ -175,7 +175,7 @@ func (s *Session) warnUncommitted(env *stream.Environment, names []string, conns
 		if _, ok := c.(connector.Committer); !ok {
 			continue
 		}
-		if t, ok := c.(interface{ Transactional() bool }); ok && !t.Transactional() {
+		if t, ok := c.(connector.Transactional); ok && !t.Transactional() {
 			continue // an at-least-once journal or Kafka sink: visible at once
 		}
 		tables = append(tables, "`"+names[i]+"`")

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/plan"
 	"github.com/stromio/strom/internal/task"
@@ -129,7 +130,7 @@ func (e *endCommit) abort(ctx context.Context) error {
 func (e *endCommit) abortFrom(ctx context.Context, from int) error {
 	var errs []error
 	for _, cm := range e.committers[from:] {
-		if t, ok := cm.c.(interface{ Transactional() bool }); !ok || !t.Transactional() {
+		if t, ok := cm.c.(connector.Transactional); !ok || !t.Transactional() {
 			continue
 		}
 		if err := cm.c.AbortExcept(ctx, nil); err != nil {
