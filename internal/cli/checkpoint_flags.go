@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/stromio/strom/internal/server"
 	"github.com/stromio/strom/stream"
 )
 
@@ -191,4 +192,24 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
+}
+
+// registerServerCheckpointFlags registers --checkpoint-min-pause and
+// --checkpoint-max-concurrent of a command that runs a server (strom server,
+// strom demo): the defaults of its jobs, which 'strom job submit' may
+// override per job.
+func registerServerCheckpointFlags(f *pflag.FlagSet, minPause *time.Duration, maxConcurrent *int) {
+	f.DurationVar(minPause, "checkpoint-min-pause", 0, "least time from the completion of a checkpoint to the start of the next, for jobs that give none (Flink's execution.checkpointing.min-pause; 0: none)")
+	f.IntVar(maxConcurrent, "checkpoint-max-concurrent", 1, "checkpoints in flight at once, at most `N`, for jobs that give none (Flink's execution.checkpointing.max-concurrent-checkpoints)")
+}
+
+// checkServerCheckpointFlags checks the flags of registerServerCheckpointFlags.
+func checkServerCheckpointFlags(cmd *cobra.Command, minPause time.Duration, maxConcurrent int) error {
+	if minPause < 0 {
+		return usagef(cmd, "--checkpoint-min-pause must not be negative, got %v", minPause)
+	}
+	if maxConcurrent < 1 || maxConcurrent > server.MaxCheckpointsConcurrent {
+		return usagef(cmd, "--checkpoint-max-concurrent must be between 1 and %d, got %d", server.MaxCheckpointsConcurrent, maxConcurrent)
+	}
+	return nil
 }

@@ -16,7 +16,10 @@ import (
 // job's checkpoint options (a pause with several concurrent checkpoints is
 // valid, as in Flink: the pause counts from the latest completion).
 func TestCheckpointPauseAndConcurrencyFlags(t *testing.T) {
-	for _, cmd := range [][]string{{"nexmark", "run"}, {"run"}, {"sql"}, {"example"}, {"kafka", "pipe"}} {
+	// strom server and strom demo take them as their jobs' defaults,
+	// strom job submit per job (TestCheckpointPauseAndConcurrency in
+	// internal/server: they reach the job).
+	for _, cmd := range [][]string{{"nexmark", "run"}, {"run"}, {"sql"}, {"example"}, {"kafka", "pipe"}, {"server"}, {"demo"}, {"job", "submit"}} {
 		_, help, _ := nxRun(t, append(cmd, "--help")...)
 		for _, f := range []string{"--checkpoint-min-pause", "--checkpoint-max-concurrent"} {
 			if !strings.Contains(help, f) {
@@ -37,6 +40,20 @@ func TestCheckpointPauseAndConcurrencyFlags(t *testing.T) {
 		{[]string{"--checkpoint-dir", t.TempDir(), "--checkpoint-max-concurrent", "-3"}, "--checkpoint-max-concurrent must be at least 1, got -3"},
 	} {
 		code, _, stderr := nxRun(t, append(append([]string(nil), nx...), c.args...)...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, %q; want exit 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"server", "--checkpoint-min-pause", "-1s"}, "--checkpoint-min-pause must not be negative, got -1s"},
+		{[]string{"server", "--checkpoint-max-concurrent", "0"}, "--checkpoint-max-concurrent must be between 1 and 16, got 0"},
+		{[]string{"demo", "--checkpoint-max-concurrent", "17"}, "--checkpoint-max-concurrent must be between 1 and 16, got 17"},
+	} {
+		code, _, stderr := nxRun(t, append(c.args, "--data-dir", t.TempDir())...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%q: exit %d, %q; want exit 2 and %q", c.args, code, stderr, c.want)
 		}

@@ -37,6 +37,10 @@ type demoConfig struct {
 	Addr     string
 	Rate     int
 	Interval time.Duration
+	// MinPause and MaxConcurrent: --checkpoint-min-pause and
+	// --checkpoint-max-concurrent, the server's defaults for the jobs.
+	MinPause      time.Duration
+	MaxConcurrent int
 	// Duration ends the demo after this long (0: until Ctrl-C); for tests
 	// and scripted runs.
 	Duration   time.Duration
@@ -84,6 +88,9 @@ Everything lives in --data-dir.`,
 			if c.Interval < 100*time.Millisecond {
 				return usagef(cmd, "--checkpoint-interval must be at least 100ms, got %v", c.Interval)
 			}
+			if err := checkServerCheckpointFlags(cmd, c.MinPause, c.MaxConcurrent); err != nil {
+				return err
+			}
 			return runDemo(cmd.Context(), c, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -92,6 +99,7 @@ Everything lives in --data-dir.`,
 	f.StringVar(&c.Addr, "addr", web.DefaultAddr, "listen `ADDRESS` of the dashboard and API (host:port; port 0 picks one)")
 	f.IntVar(&c.Rate, "rate", 1000, "Nexmark events per second of wall-clock time")
 	f.DurationVar(&c.Interval, "checkpoint-interval", 2*time.Second, "checkpoint interval of the jobs (results show once a checkpoint commits them)")
+	registerServerCheckpointFlags(f, &c.MinPause, &c.MaxConcurrent)
 	f.DurationVar(&c.Duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
@@ -120,6 +128,7 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	// Retention keeps the demo's disk use bounded however long it runs (a
 	// resumed generator also catches up the time it was stopped).
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.Interval,
+		CheckpointMinPause: c.MinPause, CheckpointMaxConcurrent: c.MaxConcurrent,
 		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour, AcceptFailedSyncRisk: c.AcceptRisk},
 		Out:     logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {

@@ -317,6 +317,8 @@ generator into a discarding sink, with checkpoints like SQL jobs).`,
 	f.StringVar(&req.Name, "name", "", "the job's name (default: the file name)")
 	f.IntVar(&req.Parallelism, "parallelism", 1, "subtasks of every operator")
 	f.StringVar(&req.CheckpointInterval, "checkpoint-interval", "", "checkpoint interval (default: the server's)")
+	f.StringVar(&req.CheckpointMinPause, "checkpoint-min-pause", "", "least time from the completion of a checkpoint to the start of the next, e.g. 5s (default: the server's)")
+	f.IntVar(&req.CheckpointMaxConcurrent, "checkpoint-max-concurrent", 0, "checkpoints in flight at once, at most `N` (default: the server's)")
 	f.StringVar(&req.FromSavepoint, "from-savepoint", "", "start from the savepoint of this `NAME`")
 	f.StringVar(&req.Builtin, "builtin", "", "submit the compiled-in job `NAME` (e.g. nexmark-q5) instead of a SQL file")
 	return cmd

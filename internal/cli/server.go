@@ -23,6 +23,8 @@ type serverConfig struct {
 	InsecureBind       bool
 	AllowHosts         []string
 	CheckpointInterval time.Duration
+	CheckpointMinPause time.Duration
+	CheckpointMaxConc  int
 	StreamWriteTimeout time.Duration
 	AcceptRisk         bool // journal.Options.AcceptFailedSyncRisk
 }
@@ -60,6 +62,9 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 			if c.CheckpointInterval < 10*time.Millisecond {
 				return usagef(cmd, "--checkpoint-interval must be at least 10ms, got %v", c.CheckpointInterval)
 			}
+			if err := checkServerCheckpointFlags(cmd, c.CheckpointMinPause, c.CheckpointMaxConc); err != nil {
+				return err
+			}
 			if c.StreamWriteTimeout < minStreamWriteTimeout || c.StreamWriteTimeout > maxStreamWriteTimeout {
 				return usagef(cmd, "--stream-write-timeout must be between %v and %v, got %v",
 					minStreamWriteTimeout, maxStreamWriteTimeout, c.StreamWriteTimeout)
@@ -76,6 +81,7 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 	f.BoolVar(&c.InsecureBind, "insecure-bind", false, "allow a non-loopback --addr without TLS (the token travels in clear text)")
 	f.StringSliceVar(&c.AllowHosts, "allow-host", nil, "a `HOST` that tables may name in Kafka servers and URLs (repeatable; default: loopback only)")
 	f.DurationVar(&c.CheckpointInterval, "checkpoint-interval", 10*time.Second, "checkpoint interval of jobs that give none")
+	registerServerCheckpointFlags(f, &c.CheckpointMinPause, &c.CheckpointMaxConc)
 	f.DurationVar(&c.StreamWriteTimeout, "stream-write-timeout", 10*time.Second,
 		"deadline of each write to a live stream (SSE, WebSocket): a client that takes no write for this long is dropped")
 	addAcceptRiskFlag(cmd, &c.AcceptRisk)
@@ -95,6 +101,7 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 		"insecure_bind": fmt.Sprint(c.InsecureBind), "allow_hosts": strings.Join(c.AllowHosts, ","),
 		"stream_write_timeout": c.StreamWriteTimeout.String(), "accept_failed_sync_risk": fmt.Sprint(c.AcceptRisk)}
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.CheckpointInterval,
+		CheckpointMinPause: c.CheckpointMinPause, CheckpointMaxConcurrent: c.CheckpointMaxConc,
 		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings, Journal: journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}})
 	if err != nil {
 		return err

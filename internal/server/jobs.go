@@ -30,18 +30,23 @@ import (
 // jobRecord is the persisted spec and desired state of a job
 // (jobs/<id>/job.json, inside a checksummed envelope).
 type jobRecord struct {
-	ID                 string     `json:"id"`
-	Name               string     `json:"name"`
-	SQL                string     `json:"sql"`
-	Builtin            string     `json:"builtin,omitempty"` // a compiled-in job (Config.Builtins) instead of SQL
-	Query              bool       `json:"query"`
-	Parallelism        int        `json:"parallelism"`
-	CheckpointInterval string     `json:"checkpoint_interval"`
-	FromSavepoint      string     `json:"from_savepoint,omitempty"`
-	Desired            string     `json:"desired"` // running, or the final state
-	Created            time.Time  `json:"created"`
-	Ended              *time.Time `json:"ended,omitempty"`
-	Error              string     `json:"error,omitempty"`
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	SQL                string `json:"sql"`
+	Builtin            string `json:"builtin,omitempty"` // a compiled-in job (Config.Builtins) instead of SQL
+	Query              bool   `json:"query"`
+	Parallelism        int    `json:"parallelism"`
+	CheckpointInterval string `json:"checkpoint_interval"`
+	// The two below are absent from records written before they existed
+	// (the job then runs with no pause and one checkpoint at a time, as
+	// it did).
+	CheckpointMinPause      string     `json:"checkpoint_min_pause,omitempty"`
+	CheckpointMaxConcurrent int        `json:"checkpoint_max_concurrent,omitempty"`
+	FromSavepoint           string     `json:"from_savepoint,omitempty"`
+	Desired                 string     `json:"desired"` // running, or the final state
+	Created                 time.Time  `json:"created"`
+	Ended                   *time.Time `json:"ended,omitempty"`
+	Error                   string     `json:"error,omitempty"`
 }
 
 // jobFileVersion is the version of the job.json layout.
@@ -213,6 +218,21 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 		}
 		interval = d
 	}
+	minPause := s.cfg.CheckpointMinPause
+	if req.CheckpointMinPause != "" {
+		d, err := time.ParseDuration(req.CheckpointMinPause)
+		if err != nil || d < 0 || d > 24*time.Hour {
+			return web.JobSummary{}, web.BadRequest("checkpoint_min_pause %q: give a duration from 0s to 24h, e.g. \"5s\"", req.CheckpointMinPause)
+		}
+		minPause = d
+	}
+	maxConcurrent := s.cfg.CheckpointMaxConcurrent
+	if req.CheckpointMaxConcurrent != 0 {
+		if req.CheckpointMaxConcurrent < 1 || req.CheckpointMaxConcurrent > MaxCheckpointsConcurrent {
+			return web.JobSummary{}, web.BadRequest("checkpoint_max_concurrent must be between 1 and %d, got %d", MaxCheckpointsConcurrent, req.CheckpointMaxConcurrent)
+		}
+		maxConcurrent = req.CheckpointMaxConcurrent
+	}
 	if req.FromSavepoint != "" {
 		if !web.ValidName(req.FromSavepoint) {
 			return web.JobSummary{}, web.BadRequest("invalid from_savepoint %q", req.FromSavepoint)
@@ -233,7 +253,8 @@ func (s *Server) Submit(ctx context.Context, req web.SubmitRequest) (web.JobSumm
 		return web.JobSummary{}, err
 	}
 	rec := jobRecord{ID: id, Name: name, SQL: req.SQL, Builtin: req.Builtin, Query: req.Builtin == "" && streamsql.IsQuery(req.SQL), Parallelism: req.Parallelism,
-		CheckpointInterval: interval.String(), FromSavepoint: req.FromSavepoint, Desired: web.StateRunning, Created: time.Now().UTC()}
+		CheckpointInterval: interval.String(), CheckpointMinPause: minPause.String(), CheckpointMaxConcurrent: maxConcurrent,
+		FromSavepoint: req.FromSavepoint, Desired: web.StateRunning, Created: time.Now().UTC()}
 	if rec.Query && rec.FromSavepoint != "" {
 		return web.JobSummary{}, web.BadRequest("a query (SELECT) job starts fresh; from_savepoint is for INSERT INTO jobs")
 	}
@@ -551,7 +572,9 @@ func (jb *job) summary() web.JobSummary {
 // checkpointOptions are the checkpoints of an INSERT or builtin job.
 func (s *Server) checkpointOptions(jb *job, rec jobRecord) *stream.CheckpointOptions {
 	interval, _ := time.ParseDuration(rec.CheckpointInterval)
+	minPause, _ := time.ParseDuration(rec.CheckpointMinPause) // "" (an older record): 0, none
 	co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
+		MinPause: minPause, MaxConcurrent: rec.CheckpointMaxConcurrent, // 0 (an older record): 1
 		Logf: func(format string, args ...any) {
 			s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
 		}}

@@ -47,6 +47,10 @@ type Config struct {
 	Version string
 	// CheckpointInterval is the default of jobs that give none (10 s).
 	CheckpointInterval time.Duration
+	// CheckpointMinPause and CheckpointMaxConcurrent are the defaults of
+	// jobs that give none (0: no pause; 0: one checkpoint at a time).
+	CheckpointMinPause      time.Duration
+	CheckpointMaxConcurrent int
 	// Restart is how a failed INSERT job restarts from its latest
 	// checkpoint (default: 10 attempts in a row, 1 s doubling up to 1 min;
 	// an attempt that ran 10 minutes starts a new series).
@@ -119,11 +123,21 @@ const (
 	ServerInfoFile    = "server.json"
 )
 
+// MaxCheckpointsConcurrent bounds a job's checkpoints in flight at once.
+const MaxCheckpointsConcurrent = 16
+
 // Open opens (or makes) the data directory, opens the journal and resumes
 // the jobs whose desired state is running.
 func Open(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("server: no data directory given (--data-dir)")
+	}
+	if cfg.CheckpointMaxConcurrent == 0 {
+		cfg.CheckpointMaxConcurrent = 1
+	}
+	if cfg.CheckpointMinPause < 0 || cfg.CheckpointMaxConcurrent < 1 || cfg.CheckpointMaxConcurrent > MaxCheckpointsConcurrent {
+		return nil, fmt.Errorf("server: checkpoint min pause %v and max concurrent %d: give a pause of at least 0 and from 1 to %d checkpoints",
+			cfg.CheckpointMinPause, cfg.CheckpointMaxConcurrent, MaxCheckpointsConcurrent)
 	}
 	if cfg.CheckpointInterval == 0 {
 		cfg.CheckpointInterval = 10 * time.Second
@@ -339,6 +353,7 @@ func (s *Server) Overview() web.Overview {
 		topics = []string{}
 	}
 	cfg := map[string]string{"data_dir": s.dir, "checkpoint_interval": s.cfg.CheckpointInterval.String(),
+		"checkpoint_min_pause": s.cfg.CheckpointMinPause.String(), "checkpoint_max_concurrent": fmt.Sprint(s.cfg.CheckpointMaxConcurrent),
 		"token": "<redacted>", "token_readonly": "<redacted>"}
 	for k, v := range s.cfg.Settings {
 		cfg[k] = v

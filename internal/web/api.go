@@ -124,8 +124,14 @@ type SubmitRequest struct {
 	SQL                string `json:"sql"`
 	Parallelism        int    `json:"parallelism"`
 	CheckpointInterval string `json:"checkpoint_interval"`
-	FromSavepoint      string `json:"from_savepoint"`
-	Builtin            string `json:"builtin"`
+	// CheckpointMinPause is the least time from the completion of a
+	// checkpoint to the start of the next ("" or "0s": none; default:
+	// the server's); CheckpointMaxConcurrent the checkpoints in flight at
+	// once (0: the server's default).
+	CheckpointMinPause      string `json:"checkpoint_min_pause,omitempty"`
+	CheckpointMaxConcurrent int    `json:"checkpoint_max_concurrent,omitempty"`
+	FromSavepoint           string `json:"from_savepoint"`
+	Builtin                 string `json:"builtin"`
 }
 
 // SavepointRequest is the body of POST /api/v1/jobs/{id}/savepoint.
