@@ -131,3 +131,26 @@ func FuzzSegmentScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeQuarMark: the quarantine file's decoder never panics, and
+// whatever it accepts re-encodes to the same bytes.
+func FuzzDecodeQuarMark(f *testing.F) {
+	f.Add(encodeQuarMark(quarMark{seg: 0, byte: 0, off: 0, reason: ""}))
+	f.Add(encodeQuarMark(quarMark{seg: 4096, byte: 17, off: 4100, reason: "batch checksum mismatch"}))
+	long := encodeQuarMark(quarMark{seg: 1, byte: 2, off: 3, reason: string(bytes.Repeat([]byte("x"), maxQuarReason))})
+	f.Add(long)
+	f.Add(long[:len(long)-1])
+	f.Add([]byte("STRMJQUA"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeQuarMark(b)
+		if err != nil {
+			return
+		}
+		if m.seg < 0 || m.byte < 0 || m.off < 0 || len(m.reason) > maxQuarReason {
+			t.Fatalf("accepted %+v", m)
+		}
+		if again := encodeQuarMark(*m); !bytes.Equal(again, b) {
+			t.Fatalf("%+v re-encodes to %x, read from %x", m, again, b)
+		}
+	})
+}

@@ -96,13 +96,8 @@ func (p *partition) recordQuarantine(seg int64) {
 	if len(reason) > maxQuarReason {
 		reason = reason[:maxQuarReason]
 	}
-	var pl []byte
-	pl = binary.BigEndian.AppendUint64(pl, uint64(seg))
-	pl = binary.BigEndian.AppendUint64(pl, uint64(q.Byte))
-	pl = binary.BigEndian.AppendUint64(pl, uint64(q.Offset))
-	pl = binary.BigEndian.AppendUint32(pl, uint32(len(reason)))
-	pl = append(pl, reason...)
-	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, quarFile), encodeEnvelope(magicQuar, pl)); err != nil {
+	b := encodeQuarMark(quarMark{seg: seg, byte: q.Byte, off: q.Offset, reason: reason})
+	if err := vfs.WriteFileAtomic(p.j.fs, filepath.Join(p.dir, quarFile), b); err != nil {
 		p.j.log.Error("journal: could not record the quarantine on disk: a crash before an operator truncates the partition may cut the log at the damage",
 			"topic", p.topic, "partition", p.id, "err", err)
 	}
@@ -129,21 +124,41 @@ func (p *partition) readQuarantine() (*quarMark, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the quarantine file: %w", err)
 	}
-	pl, err := decodeEnvelope(magicQuar, b)
-	if errors.Is(err, ErrNewerVersion) {
-		return nil, err
-	}
-	if err == nil {
-		f := fixed{b: pl}
-		m := &quarMark{seg: f.i64(), byte: f.i64(), off: f.i64(), reason: f.str()}
-		if f.done() && m.seg >= 0 && m.byte >= 0 && m.off >= 0 && len(m.reason) <= maxQuarReason {
-			return m, nil
-		}
-		err = fmt.Errorf("%w: quarantine file payload", ErrCorrupt)
+	m, err := decodeQuarMark(b)
+	if err == nil || errors.Is(err, ErrNewerVersion) {
+		return m, err
 	}
 	p.j.log.Error("journal: the quarantine file does not decode: taken as a quarantine of unknown place (no torn tail is cut)",
 		"topic", p.topic, "partition", p.id, "err", err)
 	return &quarMark{seg: -1, reason: err.Error()}, nil
+}
+
+// encodeQuarMark encodes a quarantine file: the envelope magicQuar
+// around seg, byte, off (8 bytes each, big-endian) and the reason (4 bytes
+// of length, then its bytes); docs/format/journal.md.
+func encodeQuarMark(m quarMark) []byte {
+	var pl []byte
+	pl = binary.BigEndian.AppendUint64(pl, uint64(m.seg))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(m.byte))
+	pl = binary.BigEndian.AppendUint64(pl, uint64(m.off))
+	pl = binary.BigEndian.AppendUint32(pl, uint32(len(m.reason)))
+	pl = append(pl, m.reason...)
+	return encodeEnvelope(magicQuar, pl)
+}
+
+// decodeQuarMark decodes a quarantine file (encodeQuarMark), for Open and
+// Verify.
+func decodeQuarMark(b []byte) (*quarMark, error) {
+	pl, err := decodeEnvelope(magicQuar, b)
+	if err != nil {
+		return nil, err
+	}
+	f := fixed{b: pl}
+	m := &quarMark{seg: f.i64(), byte: f.i64(), off: f.i64(), reason: f.str()}
+	if !f.done() || m.seg < 0 || m.byte < 0 || m.off < 0 || len(m.reason) > maxQuarReason {
+		return nil, fmt.Errorf("%w: quarantine file payload", ErrCorrupt)
+	}
+	return m, nil
 }
 
 // quarantined returns the partition's error for a read from offset from,

@@ -229,13 +229,9 @@ func verifyPartition(fsys vfs.FS, dir, topic string, id int) PartitionCheck {
 	if b, err := vfs.ReadFile(fsys, filepath.Join(dir, quarFile)); err == nil {
 		reason := "a read quarantined the partition (file " + quarFile + "): Open keeps it quarantined until `strom journal truncate`"
 		off := int64(-1)
-		if pl, derr := decodeEnvelope(magicQuar, b); derr == nil {
-			f := fixed{b: pl}
-			seg, at, o, why := f.i64(), f.i64(), f.i64(), f.str()
-			if f.done() {
-				off = o
-				reason += fmt.Sprintf(" at segment %d byte %d, offset %d (%s)", seg, at, o, why)
-			}
+		if m, derr := decodeQuarMark(b); derr == nil {
+			off = m.off
+			reason += fmt.Sprintf(" at segment %d byte %d, offset %d (%s)", m.seg, m.byte, m.off, m.reason)
 		} else {
 			reason += fmt.Sprintf(" (the file does not decode: %v)", derr)
 		}
