@@ -129,7 +129,12 @@ func TestL11Queue(t *testing.T) {
 			t.Fatal(err)
 		}
 		addr := make(chan string, 1)
+		// Wait only after the output is read to its end (os/exec: Wait
+		// closes the pipe, and a last line still unread would be lost, a
+		// committed transaction taken for a lost write).
+		readDone := make(chan struct{})
 		go func() {
+			defer close(readDone)
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				if a, ok := strings.CutPrefix(sc.Text(), l11AddrPrefix); ok {
@@ -152,7 +157,7 @@ func TestL11Queue(t *testing.T) {
 		}()
 		waitc = make(chan error, 1)
 		c := cmd
-		go func() { waitc <- c.Wait() }()
+		go func() { <-readDone; waitc <- c.Wait() }()
 		select {
 		case a, ok := <-addr:
 			if !ok {
