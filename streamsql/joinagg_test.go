@@ -1,8 +1,16 @@
 package streamsql_test
 
 import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/streamsql"
+	"github.com/stromio/strom/table"
 )
 
 // TestJoinAggSameRows runs the golden case join_agg_fused (GROUP BYs over
@@ -55,4 +63,76 @@ func TestJoinAggSameRows(t *testing.T) {
 	if !strings.Contains(want, "cup") {
 		t.Fatalf("no rows:\n%s", want)
 	}
+}
+
+// TestJoinAggKeepsLaterUIDs: the operators after a fused join and GROUP
+// BY keep the UIDs they have in the unfused plan (the fused operator
+// takes the GROUP BY's number, the join's and the Calc's are skipped),
+// also when the Calc between them made no operator (the identity of the
+// narrowed join's columns).
+func TestJoinAggKeepsLaterUIDs(t *testing.T) {
+	dir := "../internal/sql/testdata/join_agg_fused"
+	ddl := `CREATE TABLE items (id BIGINT, kind INT, lo BIGINT, hi BIGINT, name STRING) WITH ('connector' = 'values', 'unique-key' = 'id');
+CREATE TABLE sales (item BIGINT, price BIGINT, note STRING) WITH ('connector' = 'values');
+CREATE TABLE out1 (n BIGINT, c BIGINT, PRIMARY KEY (n) NOT ENFORCED) WITH ('connector' = 'collect');
+`
+	for _, q := range []string{
+		// A Calc that is an operator (a projection).
+		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, i.name, MAX(s.price) AS n FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id, i.name) GROUP BY n;`,
+		// The Calc is the identity of the narrowed join (id, item).
+		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, COUNT(s.item) AS n FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) GROUP BY n;`,
+	} {
+		var outer [2]string
+		for k, text := range []string{ddl + q, strings.Replace(ddl, ", 'unique-key' = 'id'", "", 1) + q} {
+			_, plan, _, err := runCase(t, dir, strings.Replace(text, "INSERT INTO", "EXPLAIN INSERT INTO", 1), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fused := strings.Contains(plan, "fusedJoin=[true]"); fused != (k == 0) {
+				t.Fatalf("fused %v, want %v:\n%s", fused, k == 0, plan)
+			}
+			uids := jobUIDs(t, text)
+			var aggs []string
+			for _, u := range uids {
+				if strings.HasSuffix(u, "-group-agg") {
+					aggs = append(aggs, u)
+				}
+			}
+			if len(aggs) != 1+k { // fused: the outer one only; unfused: both
+				t.Fatalf("GROUP BY operators %v of %v", aggs, uids)
+			}
+			// The outer one: the highest number.
+			num := func(u string) int {
+				n, _ := strconv.Atoi(strings.Split(u, "-")[1])
+				return n
+			}
+			outer[k] = slices.MaxFunc(aggs, func(a, b string) int { return num(a) - num(b) })
+		}
+		if outer[0] != outer[1] {
+			t.Errorf("%s: the outer GROUP BY is %s fused, %s unfused", q, outer[0], outer[1])
+		}
+	}
+}
+
+// jobUIDs runs src over the inputs of the case join_agg_fused and returns
+// the UIDs of its operators.
+func jobUIDs(t *testing.T, src string) []string {
+	t.Helper()
+	col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+	s := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+		Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join("../internal/sql/testdata/join_agg_fused", "input"), col: col}, col}})
+	job, _, err := s.Submit(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var uids []string
+	for _, v := range job.View() {
+		for _, o := range v.Operators {
+			uids = append(uids, o.UID)
+		}
+	}
+	return uids
 }

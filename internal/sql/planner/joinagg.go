@@ -37,9 +37,11 @@ import (
 // barriers and at the end of the input (operator.KeyedCoProcess: Full,
 // FlushWatermark, the latency timer), so at parallelism 1 the bundles
 // are the same too; at a higher one the aggregation's subtasks are keyed
-// by the join key rather than the grouping key (each key's changes the
-// same, the subtasks' bundles cut elsewhere, as the latency timer already
-// cuts them by processing time).
+// by the join key rather than the grouping key: each key's rows come in
+// the same order and its final result is the same, but the subtasks'
+// bundles are cut elsewhere, so the changes a bundle coalesces may
+// differ, as the latency timer already makes them differ by processing
+// time.
 //
 // The state TTL ('table.exec.state.ttl') is honoured as the two operators
 // did: each of the three states lives that long after its last write (the
@@ -47,9 +49,9 @@ import (
 // join), and the cache of unique rows is off.
 //
 // Fusion is limited to MAX, MIN, COUNT, SUM and AVG without DISTINCT
-// (joinAggCalls), join keys that are not floating point (whose grouping
-// would tell -0.0 from 0.0 where `=` does not), a Calc over the join that
-// takes a UID number of its own (not pushed down, cast or ranked), and a
+// (joinAggCalls), join keys that are not floating point (conservatively:
+// -0.0 and 0.0, NaN), a Calc over the join that takes one UID number of
+// its own (not added by push-down, a cast or a ranking rewrite), and a
 // join and Calc that are not shared with another consumer (the
 // translation checks that; EXPLAIN prints a single query, whose subtrees
 // are not shared). The operator takes the UID number of the aggregation
@@ -232,14 +234,30 @@ func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool,
 	}
 	// The numbers of the join and of the Calc (operators of the unfused
 	// plan) are skipped: this operator takes the aggregation's, and the
-	// ones after it keep theirs.
+	// ones after it keep theirs. The Calc took none when it made no
+	// operator (calc.go: the identity of the narrowed join's columns
+	// without a filter, unless push-down moved its filter away).
 	tr.n++
-	if c != nil {
+	if c != nil && !(len(f.filters) == 0 && !c.movedUID && joinAggIdentity(f.exprs, len(nj.Cols()))) {
 		tr.n++
 	}
 	uid := tr.uid(ttlUIDKind("join-agg", ttl))
 	tr.env.SetStateSignature(uid, joinAggSignature(ttlUIDKind("join-agg", ttl), x, nj, u))
 	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-aggregate").UID(uid), true, nil
+}
+
+// joinAggIdentity reports whether exprs are the n columns of their input
+// in order (calc.go's identity).
+func joinAggIdentity(exprs []expr.Expr, n int) bool {
+	if len(exprs) != n {
+		return false
+	}
+	for i, e := range exprs {
+		if c, ok := e.(*expr.Column); !ok || c.Index != i {
+			return false
+		}
+	}
+	return true
 }
 
 // joinAggSignature is the state signature of the fused operator of kind
