@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/stromio/strom/codec"
+	"github.com/stromio/strom/internal/base"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/internal/state"
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
 )
@@ -48,6 +51,11 @@ func (p joinAggPipeline) Finish() error {
 	return p.agg.Finish()
 }
 
+func (p joinAggPipeline) OnProcessingTime(now int64) {
+	p.join.OnProcessingTime(now)
+	p.agg.OnProcessingTime(now)
+}
+
 func (p joinAggPipeline) SnapshotTimers() map[int][]byte {
 	// The join has none; the aggregation's latency timer is disarmed
 	// by the barrier's flush.
@@ -75,7 +83,65 @@ func (p joinAggFused) SnapshotState(id int64) ([]byte, error) {
 }
 
 func (p joinAggFused) Finish() error                  { return p.op.Finish() }
+func (p joinAggFused) OnProcessingTime(now int64)     { p.op.OnProcessingTime(now) }
 func (p joinAggFused) SnapshotTimers() map[int][]byte { return p.op.SnapshotTimers() }
+
+// driveClocked is driveWithCheckpoints with one processing-time clock
+// for all the operators it opens (restores included), which an op of
+// kind 4 advances by wm milliseconds, firing the processing-time timers
+// due (the mini-batch's latency) and expiring state past its TTL.
+func driveClocked(t testing.TB, ops []ckOp, open func(*operator.Runtime) ckDriven) {
+	t.Helper()
+	clock := base.NewManualClock(time.UnixMilli(0))
+	var backend *state.Heap
+	var d ckDriven
+	start := func(restored *operator.Restored) {
+		d = open(&operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
+			MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
+			Clock: clock, State: backend, Metrics: &operator.Metrics{}, Restored: restored})
+	}
+	backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+	start(nil)
+	wm := int64(base.MinTime)
+	for _, o := range ops {
+		switch o.kind {
+		case 0:
+			d.record(o)
+		case 1:
+			wm = o.wm
+			d.op.Watermark(wm)
+		case 2, 3:
+			if _, err := d.op.(operator.Snapshotter).SnapshotState(1); err != nil {
+				t.Fatal(err)
+			}
+			if o.kind == 2 {
+				continue
+			}
+			timers := d.op.SnapshotTimers()
+			groups := map[int][]byte{}
+			for kg := range base.DefaultMaxParallelism {
+				groups[kg] = state.AppendGroup(nil, backend, kg)
+			}
+			backend = state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+			for kg, b := range groups {
+				if err := state.RestoreGroup(backend, kg, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start(&operator.Restored{CheckpointID: 1, Timers: timers})
+			if wm != base.MinTime {
+				d.op.Watermark(wm)
+			}
+		case 4:
+			clock.Advance(time.Duration(o.wm) * time.Millisecond)
+			d.op.(interface{ OnProcessingTime(int64) }).OnProcessingTime(clock.NowMillis())
+		}
+	}
+	d.op.Watermark(base.MaxTime)
+	if err := d.op.Finish(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 type collectFunc func(ts int64, r table.Row)
 
@@ -93,8 +159,11 @@ func (f collectFunc) Collect(ts int64, r table.Row) { f(ts, r) }
 // filter or none, a computed column; MAX, MIN, COUNT(*), COUNT, SUM, AVG
 // of BIGINT and MAX of STRING; the unique side on the left and on the
 // right; per-row and mini-batch aggregation (bundles of 1, 3 and 1000
-// rows, pre-aggregated or not); with and without state TTL;
-// checkpoints, and restores into a new operator, at random points.
+// rows, pre-aggregated or not, with a latency of 50 ms); with and without
+// a state TTL of 60 ms; checkpoints, restores into a new operator, and
+// processing time passing (states expiring, bundles reaching their
+// latency) at random points. It checks that expiries and latencies did
+// change some runs' output.
 func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 	// U: id, cat, lo, hi, name. B: auction, price, ts, s.
 	uTypes := []table.Type{table.BigIntType(), table.BigIntType(), table.TimestampType(3), table.TimestampType(3), table.StringType()}
@@ -163,7 +232,8 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 		t.Fatalf("only %d calls pre-aggregate", len(preAggs))
 	}
 	groupKey := rowKeyFn(table.NewRowCodecTypes(calcTypes[0], calcTypes[1]), 2)
-	runs, batched := 0, 0
+	runs, batched, expired, latency := 0, 0, 0, 0
+	noTTL := map[string][]string{}
 	for seed := range uint64(30) {
 		rng := rand.New(rand.NewPCG(seed, 17))
 		type ev struct {
@@ -205,6 +275,10 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 				case 2:
 					wm += int64(rng.IntN(10))
 					ops = append(ops, ckOp{kind: 1, wm: wm})
+				case 3, 4, 5:
+					// Processing time passes: states expire, bundles
+					// reach their latency.
+					ops = append(ops, ckOp{kind: 4, wm: int64(rng.IntN(40))})
 				}
 			}
 			nu, nb := len(uTypes), len(bTypes)
@@ -245,7 +319,7 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 						}
 						return table.Row{Kind: r.Kind, Fields: out}, true, nil
 					}
-					for _, ttl := range []time.Duration{0, time.Hour} {
+					for _, ttl := range []time.Duration{0, 60 * time.Millisecond} {
 						for _, size := range []int{0, 1, 3, 1000} {
 							for _, preagg := range []bool{false, true} {
 								if size == 0 && preagg {
@@ -258,7 +332,7 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 								}
 								x := &GroupAgg{Keys: []int{0, 1}, Aggs: calls}
 								if size > 0 {
-									x.MiniBatch = miniBatch{Latency: time.Hour, Size: size}
+									x.MiniBatch = miniBatch{Latency: 50 * time.Millisecond, Size: size}
 								}
 								g := newGroupAccs(nil, calls, table.BigIntType().NotNull())
 								newAgg := func() (stream.KeyedProcessFunction[string, table.Row, table.Row], *miniBatchGroupAgg) {
@@ -288,7 +362,7 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 								}
 								// The unfused plan.
 								wantOut := &sliceOut{}
-								driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
+								driveClocked(t, ops, func(rt *operator.Runtime) ckDriven {
 									aggFn, _ := newAgg()
 									ag := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: groupKey, KeyCodec: codec.For[string](), Fn: aggFn, Out: wantOut,
 										Releases: size > 0, Fresh: size > 0}
@@ -320,7 +394,7 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 								})
 								// The fused operator.
 								gotOut := &sliceOut{}
-								driveWithCheckpoints(t, ops, true, func(rt *operator.Runtime) ckDriven {
+								driveClocked(t, ops, func(rt *operator.Runtime) ckDriven {
 									fn := &joinAggFn{uniqueLeft: uniqueLeftSide, nl: nl, nr: nu + nb - nl, uc: uc, oc: bc, lnull: lnull, rnull: rnull,
 										cond: joinCond, cols: cols, progs: progs, ttl: ttlOpts}
 									if withFilter {
@@ -348,6 +422,18 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 								if size > 0 && slices.ContainsFunc(wantOut.rows, func(l string) bool { return strings.Contains(l, "-U") }) {
 									batched++
 								}
+								// The same run without TTL: expiries change it.
+								id := fmt.Sprint(seed, uniqueLeftSide, withCond, withFilter, size, preagg)
+								if ttl == 0 {
+									noTTL[id] = wantOut.rows
+								} else if !slices.Equal(noTTL[id], wantOut.rows) {
+									expired++
+								}
+								// A bundle of 1000 rows that ended before a
+								// barrier or the end: at its latency.
+								if size == 1000 && len(wantOut.rows) > 0 && !isMark(wantOut.rows[0]) {
+									latency++
+								}
 							}
 						}
 					}
@@ -355,7 +441,8 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 			}
 		}
 	}
-	if runs == 0 || batched == 0 {
-		t.Fatalf("%d runs, %d mini-batch runs with updates", runs, batched)
+	if runs == 0 || batched == 0 || expired == 0 || latency == 0 {
+		t.Fatalf("%d runs, %d mini-batch runs with updates, %d changed by state expiry, %d bundles ended by their latency", runs, batched, expired, latency)
 	}
+	t.Logf("%d runs, %d mini-batch runs with updates, %d changed by state expiry, %d bundles ended by their latency", runs, batched, expired, latency)
 }
