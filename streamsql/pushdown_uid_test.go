@@ -35,6 +35,11 @@ import (
 // (rank); the Calcs around it fuse (the one after it makes no operator)
 // but keep the numbers of the Rank plan's Calcs, so the operators after
 // them are not renumbered (TestReviewDedupUIDsMatchRankPlan).
+// q4 differs on purpose since branch jagg: its join and the GROUP BY over
+// it are one operator (planner/joinagg.go, UID kind join-agg, at the
+// GROUP BY's number; the join's and the Calc's are skipped, so the
+// operators after it keep theirs): a savepoint of the older plan is
+// refused, not misread.
 // testdata/nexmark_signatures.txt holds the stateful operators' state
 // signatures (checked on restore), so that a change of an operator's state
 // layout shows in review.

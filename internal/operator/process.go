@@ -413,6 +413,12 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	onTimer     func(tm *Timer)
 	buf         KeyedCoBuffer[K] // Fn, when it keeps records in memory
 	useKey      func(K)
+	// full, wmBuf: Fn, when it also bounds its buffer (KeyedBuffer: a
+	// flush after a record when Full says so) and is told of watermarks
+	// (WatermarkBuffer: FlushWatermark before the watermark passes), as
+	// KeyedProcess does (SQL's join fused with a mini-batch aggregation).
+	full  KeyedBuffer[K]
+	wmBuf WatermarkBuffer[K]
 }
 
 // WatermarkDelay implements WatermarkDelayer (0: none).
@@ -444,9 +450,23 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
 	if b, ok := o.Fn.(KeyedCoBuffer[K]); ok {
 		o.buf = b
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
+		o.full, _ = o.Fn.(KeyedBuffer[K])
+		o.wmBuf, _ = o.Fn.(WatermarkBuffer[K])
+		if ks, ok := o.Fn.(KeySettingBuffer[K]); ok {
+			ks.UseSetKey(o.useKey)
+		}
 	}
 	defer o.Guard()
 	return o.Fn.Open(&OpenContext{KC: &o.kc, RT: rt})
+}
+
+// flushFull flushes a buffering Fn whose buffer is full (KeyedBuffer).
+func (o *KeyedCoProcess[K, I1, I2, O]) flushFull() {
+	if o.full != nil && o.full.Full() {
+		if err := o.full.Flush(&o.ctx, o.useKey); err != nil {
+			o.Fail(err)
+		}
+	}
 }
 
 // SnapshotState flushes a buffering Fn into keyed state as the barrier
@@ -486,6 +506,7 @@ func (c coIn1[K, I1, I2, O]) Collect(ts int64, v I1) {
 	if err := o.Fn.ProcessElement1(&o.ctx, v, &o.em); err != nil {
 		o.Fail(err)
 	}
+	o.flushFull()
 }
 
 type coIn2[K, I1, I2, O any] struct{ o *KeyedCoProcess[K, I1, I2, O] }
@@ -498,10 +519,16 @@ func (c coIn2[K, I1, I2, O]) Collect(ts int64, v I2) {
 	if err := o.Fn.ProcessElement2(&o.ctx, v, &o.em); err != nil {
 		o.Fail(err)
 	}
+	o.flushFull()
 }
 
 func (o *KeyedCoProcess[K, I1, I2, O]) Watermark(wm int64) {
 	o.Enter()
+	if o.wmBuf != nil {
+		if err := o.wmBuf.FlushWatermark(&o.ctx, o.useKey, wm); err != nil {
+			o.Fail(err)
+		}
+	}
 	o.Base.Watermark(wm)
 	o.fire(&o.event, wm, EventTime, o.onTimer)
 }

@@ -72,7 +72,11 @@ func explain(b *strings.Builder, n Node, depth int) {
 		win = zoneWindowText(win, x.Zone)
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
-		fmt.Fprintf(b, "%sGroupAggregate(%s, %s)\n", ind, groupText(x), mode(n))
+		fused := ""
+		if _, _, ok := joinAggOf(x); ok {
+			fused = ", fusedJoin=[true]" // joinagg.go
+		}
+		fmt.Fprintf(b, "%sGroupAggregate(%s%s, %s)\n", ind, groupText(x), fused, mode(n))
 		if x.MiniBatch.on() {
 			// groupagg_batch.go: Flink's plan line; the bundles are the
 			// aggregation's own.

@@ -213,8 +213,15 @@ func (m *miniBatchGroupAgg) Open(ctx *stream.OpenContext) error {
 }
 
 func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
+	return m.processAt(ctx, r, ctx.Timestamp(), out)
+}
+
+// processAt is ProcessElement of a row of timestamp ts (joinagg.go: the
+// timestamp of the join's row that made it, which a flush within that
+// row's pairs does not keep in ctx).
+func (m *miniBatchGroupAgg) processAt(ctx *stream.KeyedContext[string], r table.Row, ts int64, out stream.Emitter[table.Row]) error {
 	m.out = out
-	k, ts := ctx.Key(), ctx.Timestamp()
+	k := ctx.Key()
 	if m.preagg && r.Kind.IsRetract() {
 		// Not expected (the input is insert-only): the bundle so far is
 		// folded, and the rows go into bundles from now on.

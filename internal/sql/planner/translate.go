@@ -615,6 +615,9 @@ func (tr *translator) windowAgg(x *WindowAgg) (stream.Stream[table.Row], error) 
 // drops to 0), nothing when the result did not change.
 func (tr *translator) groupAgg(x *GroupAgg) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
+	if s, ok, err := tr.joinAgg(x); ok || err != nil { // joinagg.go
+		return s, err
+	}
 	in, err := tr.build(x.In)
 	if err != nil {
 		return zero, err
