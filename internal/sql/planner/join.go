@@ -18,7 +18,9 @@ import (
 // time columns stay event-time attributes (as in Flink), marked
 // table.RowtimeUnstamped: the rows carry the later of the two times, and
 // the join holds its watermark back by max(-Lower, Upper) so that a
-// Restamp by either column (restamp.go) makes no row late.
+// Restamp by either column (restamp.go) makes no row late. Rows behind
+// the watermark are joined too, as in Flink SQL (joinKeyed,
+// intervaljoin_inner.go).
 type IntervalJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
@@ -392,25 +394,7 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 		evalPanic(err)
 		return rkey(row)
 	})
-	// left - right in [Lower, Upper]  <=>  right in [left - Upper, left - Lower].
-	// The output watermark is held back (Flink's
-	// KeyedCoProcessOperatorWithWatermarkDelay) for the time columns.
-	j := stream.IntervalJoin(lk, rk, -x.Upper, -x.Lower).WatermarkDelay(x.watermarkDelay())
-	return stream.IntervalJoinProcess(j, func() stream.ProcessJoinFunc[[]byte, []byte, table.Row] {
-		return func(_ *stream.JoinContext, a, b []byte, out stream.Emitter[table.Row]) error {
-			ar, err := lc.Decode(a)
-			if err != nil {
-				return err
-			}
-			br, err := rc.Decode(b)
-			if err != nil {
-				return err
-			}
-			f := make([]table.Value, 0, len(ar.Fields)+len(br.Fields))
-			out.Emit(table.Row{Fields: append(append(f, ar.Fields...), br.Fields...)})
-			return nil
-		}
-	}).Name("interval-join").UID(tr.uid("interval-join")), nil
+	return x.joinKeyed(lk, rk, lc, rc).Name("interval-join").UID(tr.uid("interval-join")), nil
 }
 
 func (x *IntervalJoin) explain() string {
