@@ -109,8 +109,9 @@ func TestIntervalJoinJoinsLateRows(t *testing.T) {
 // below its expiry (a left row: t - lo + 1, a right one: t + hi + 1). A
 // row of a padded side in no pair is emitted padded when its expiry is
 // reached, or at its arrival when it is not kept; a row with a NULL key or
-// time pairs with nothing (padded at once on a padded side).
-func lateJoinModel(ops []ckOp, kind string, lo, hi int64, cond func(*table.Row) (bool, error)) []string {
+// time pairs with nothing (padded at once on a padded side). With at, each
+// row is prefixed by the index of the op it is emitted at ("12|").
+func lateJoinModel(ops []ckOp, kind string, lo, hi int64, cond func(*table.Row) (bool, error), at bool) []string {
 	type kept struct {
 		o       ckOp
 		exp     int64
@@ -118,11 +119,18 @@ func lateJoinModel(ops []ckOp, kind string, lo, hi int64, cond func(*table.Row) 
 	}
 	padL, padR := kind == "LEFT" || kind == "FULL", kind == "RIGHT" || kind == "FULL"
 	var out []string
+	i := 0 // the op
+	emit := func(s string) {
+		if at {
+			s = fmt.Sprintf("%d|%s", i, s)
+		}
+		out = append(out, s)
+	}
 	pad := func(o ckOp) {
 		if o.left && padL {
-			out = append(out, fmt.Sprintf("%d %s", o.ts, joinRows(o.row.Fields, nil, 3, 3).String()))
+			emit(fmt.Sprintf("%d %s", o.ts, joinRows(o.row.Fields, nil, 3, 3).String()))
 		} else if !o.left && padR {
-			out = append(out, fmt.Sprintf("%d %s", o.ts, joinRows(nil, o.row.Fields, 3, 3).String()))
+			emit(fmt.Sprintf("%d %s", o.ts, joinRows(nil, o.row.Fields, 3, 3).String()))
 		}
 	}
 	var state []*kept
@@ -138,7 +146,8 @@ func lateJoinModel(ops []ckOp, kind string, lo, hi int64, cond func(*table.Row) 
 		}
 		state = live
 	}
-	for _, o := range append(slices.Clone(ops), ckOp{kind: 1, wm: base.MaxTime}) {
+	for j, o := range append(slices.Clone(ops), ckOp{kind: 1, wm: base.MaxTime}) {
+		i = j
 		switch o.kind {
 		case 1:
 			wm = o.wm
@@ -171,7 +180,7 @@ func lateJoinModel(ops []ckOp, kind string, lo, hi int64, cond func(*table.Row) 
 				}
 			}
 			matched, k.matched = true, true
-			out = append(out, fmt.Sprintf("%d %s", max(l.ts, r.ts), pair.String()))
+			emit(fmt.Sprintf("%d %s", max(l.ts, r.ts), pair.String()))
 		}
 		exp := o.ts - lo + 1
 		if !o.left {
@@ -279,12 +288,12 @@ func TestIntervalJoinLateRowsMatchModel(t *testing.T) {
 			var runs [2][]string
 			if kind == "INNER" {
 				in := withoutNullTimes(ck)
-				want = lateJoinModel(in, kind, lo.Milliseconds(), hi.Milliseconds(), nil)
+				want = lateJoinModel(in, kind, lo.Milliseconds(), hi.Milliseconds(), nil, false)
 				n := innerJoinNode(lo, hi)
 				runs = [2][]string{runInnerJoin(t, n, in, false, 0), runInnerJoin(t, n, in, true, 0)}
 				pairs += len(want)
 			} else {
-				want = lateJoinModel(ck, kind, lo.Milliseconds(), hi.Milliseconds(), outerCond)
+				want = lateJoinModel(ck, kind, lo.Milliseconds(), hi.Milliseconds(), outerCond, false)
 				n := outerJoinNode(kind, lo, hi)
 				runs = [2][]string{runOuterJoin(t, n, ck, false), runOuterJoin(t, n, ck, true)}
 			}
@@ -333,7 +342,7 @@ func TestIntervalJoinLateRestoresOldCheckpoints(t *testing.T) {
 		ck := append(append(slices.Clone(ops[:at]), ckOp{kind: 3}), ops[at:]...)
 		restored++
 		n := innerJoinNode(lo, hi)
-		want := lateJoinModel(ck, "INNER", lo.Milliseconds(), hi.Milliseconds(), nil)
+		want := lateJoinModel(ck, "INNER", lo.Milliseconds(), hi.Milliseconds(), nil, false)
 		if got := runInnerJoin(t, n, ck, true, 1); !slices.Equal(got, want) {
 			t.Fatalf("seed %d, bounds [%v, %v], restored at %d: %s", seed, lo, hi, at, firstDiff(got, want))
 		}
@@ -377,7 +386,7 @@ func TestIntervalJoinLateRestoredTimers(t *testing.T) {
 		}, []string{"20000 +I(2, TIMESTAMP '1970-01-01 00:00:20', 1, 2, TIMESTAMP '1970-01-01 00:00:18.500', 2)"}},
 	} {
 		n := innerJoinNode(c.lo, c.hi)
-		if got := lateJoinModel(c.ops, "INNER", c.lo.Milliseconds(), c.hi.Milliseconds(), nil); !slices.Equal(got, c.want) {
+		if got := lateJoinModel(c.ops, "INNER", c.lo.Milliseconds(), c.hi.Milliseconds(), nil, false); !slices.Equal(got, c.want) {
 			t.Fatalf("%s: the model:\n got %v\nwant %v", c.name, got, c.want)
 		}
 		if got := runInnerJoin(t, n, c.ops, true, 1); !slices.Equal(got, c.want) {

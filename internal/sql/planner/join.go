@@ -124,6 +124,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	var outerTime []parser.Expr // an outer join's ON conjuncts that bound the times (also in rest)
 	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
 	haveLo, haveHi := false, false
+	proc := false // the bounds are of processing-time attributes (intervaljoin_proc.go)
 	// bound records left.ts - right.ts (op) d for x (op) y + d.
 	bound := func(x, y parser.Expr, op string) bool {
 		xc, xd, ok1 := timeTerm(x)
@@ -144,8 +145,10 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		if xs == 1 {
 			xn, yn = r, l
 		}
-		if !joinTimeAttr(xn, xt[xi].t, xi) || !joinTimeAttr(yn, yt[yi].t, yi) {
-			return false
+		xp, ok1 := intervalTimeAttr(xn, xt[xi].t, xi)
+		yp, ok2 := intervalTimeAttr(yn, yt[yi].t, yi)
+		if !ok1 || !ok2 || xp != yp {
+			return false // an event-time and a processing-time attribute: a condition
 		}
 		li, ri := xi, yi
 		if xs == 1 {
@@ -155,6 +158,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 			return false // bounds of other time columns: a filter after the join
 		}
 		jn.LTimeCol, jn.RTimeCol = li, ri
+		proc = xp
 		// x + xd op y + yd  <=>  x - y op yd - xd.
 		d := yd - xd
 		if xs == 1 { // right - left op d  <=>  left - right op' -d
@@ -310,6 +314,14 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	if wj != nil {
 		n, err := back(wj)
 		return n, s, append(append(rest, timeConds...), after...), err
+	}
+	if proc && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
+		// A processing-time interval join (intervaljoin_proc.go).
+		n, err := p.procIntervalJoin(j, kind, jn, lo, hi, on, append(outerTime, timeConds...), cs, s, back)
+		if outer {
+			return n, s, after, err
+		}
+		return n, s, rest, err
 	}
 	if outer && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
 		// An outer interval join (intervaljoin_outer.go).
