@@ -25,6 +25,7 @@ type IntervalJoinBuilder[A, B any, K comparable] struct {
 	upperExclusive bool
 	lateA, lateB   string
 	wmDelay        time.Duration
+	joinLate       bool
 }
 
 // IntervalJoin joins two keyed streams on equal keys and event time, as
@@ -32,7 +33,8 @@ type IntervalJoinBuilder[A, B any, K comparable] struct {
 // is emitted when a.ts+lower <= b.ts <= a.ts+upper, with timestamp
 // max(a.ts, b.ts). Both bounds are inclusive unless made exclusive; lower may
 // be negative. Both streams need timestamps and watermarks: elements behind
-// the watermark are late (dropped, or sent to a side output), and buffered
+// the watermark are late (dropped, or sent to a side output; joined with
+// JoinLate), and buffered
 // elements are cleaned up once the watermark shows no match is possible.
 func IntervalJoin[A, B any, K comparable](a KeyedStream[A, K], b KeyedStream[B, K], lower, upper time.Duration) IntervalJoinBuilder[A, B, K] {
 	return IntervalJoinBuilder[A, B, K]{a: a, b: b, lower: lower, upper: upper}
@@ -61,6 +63,20 @@ func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJo
 	return j
 }
 
+// JoinLate joins late elements too, as Flink SQL's interval join
+// (TimeIntervalJoin) does, instead of dropping them: every element is
+// joined with the other side's elements still buffered, and is buffered
+// itself only while an element of the other side that is not late can
+// match it (a left element at ts while the watermark is at most
+// ts+upper, a right one while it is at most ts-lower). It cannot be
+// combined with the side outputs of late data. The buffers keep the
+// layout of a join without it (a checkpoint of either restores into the
+// other).
+func (j IntervalJoinBuilder[A, B, K]) JoinLate() IntervalJoinBuilder[A, B, K] {
+	j.joinLate = true
+	return j
+}
+
 // SideOutputLeftLateData sends late left elements to tag (read it with
 // SideOutput on the joined stream) instead of dropping them.
 func (j IntervalJoinBuilder[A, B, K]) SideOutputLeftLateData(tag OutputTag[A]) IntervalJoinBuilder[A, B, K] {
@@ -85,10 +101,13 @@ func IntervalJoinProcess[A, B any, K comparable, O any](j IntervalJoinBuilder[A,
 	if j.wmDelay < 0 {
 		j.a.s.env.setErr(fmt.Errorf("stream: interval join: the watermark delay must not be negative, got %v", j.wmDelay))
 	}
+	if j.joinLate && (j.lateA != "" || j.lateB != "") {
+		j.a.s.env.setErr(fmt.Errorf("stream: interval join: JoinLate joins late elements, so there are none for SideOutputLeftLateData or SideOutputRightLateData: drop one of them"))
+	}
 	return addTwo(j.a.s, j.b.s, "interval-join", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
 		op := &operator.IntervalJoin[K, A, B, O]{Key1: j.a.key, Key2: j.b.key, KeyCodec: j.a.codec,
 			Lower: lo, Upper: hi, Fn: newFn(), Out: out, LateTagA: j.lateA, LateTagB: j.lateB,
-			OutputDelay: j.wmDelay.Milliseconds()}
+			OutputDelay: j.wmDelay.Milliseconds(), JoinLate: j.joinLate}
 		return op, op.Input1(), op.Input2()
 	})
 }

@@ -439,3 +439,16 @@ func TestIntervalJoinWatermarkDelayNegative(t *testing.T) {
 		t.Fatalf("err = %v, want the negative delay refused", err)
 	}
 }
+
+// TestIntervalJoinLateRefusesLateSideOutputs: JoinLate leaves no late
+// element for a side output of late data, so the two are refused together.
+func TestIntervalJoinLateRefusesLateSideOutputs(t *testing.T) {
+	env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+	a := stream.KeyBy(stream.FromSliceWithTimestamps(env, []jev{{K: 1, TS: 1}}, jevWatermarks), jevKey)
+	b := stream.KeyBy(stream.FromSliceWithTimestamps(env, []jev{{K: 1, TS: 1}}, jevWatermarks), jevKey)
+	tag := stream.NewOutputTag[jev]("late")
+	stream.Collect(stream.IntervalJoinApply(stream.IntervalJoin(a, b, 0, 0).JoinLate().SideOutputLeftLateData(tag), func(x, y jev) int { return 0 }))
+	if err := env.Execute(context.Background()); err == nil || !strings.Contains(err.Error(), "JoinLate joins late elements") {
+		t.Fatalf("err = %v, want JoinLate with a late side output refused", err)
+	}
+}

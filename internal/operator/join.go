@@ -131,10 +131,14 @@ func (b *tsBuffer[T]) each(ts int64, fn func(T) bool) {
 	b.l.Range(fn)
 }
 
-// Timer namespaces of the interval join's cleanup timers.
+// Timer namespaces of the interval join's cleanup timers: 'L' and 'R'
+// at the DataStream API's cleanup times, 'l' and 'r' at the expiries of
+// JoinLate (the end of the element's range + 1 ms).
 var (
-	nsJoinLeft  = []byte{'L'}
-	nsJoinRight = []byte{'R'}
+	nsJoinLeft      = []byte{'L'}
+	nsJoinRight     = []byte{'R'}
+	nsJoinLeftLate  = []byte{'l'}
+	nsJoinRightLate = []byte{'r'}
 )
 
 // IntervalJoin joins two keyed inputs: a pair (a, b) of the same key is
@@ -145,7 +149,8 @@ var (
 // set, else dropped); each element's bucket is removed by an event-time
 // timer once no element of the other side can match it any more (at
 // ts+Upper for the left side when Upper > 0, else ts; at ts-Lower for the
-// right side when Lower < 0, else ts).
+// right side when Lower < 0, else ts). With JoinLate it follows Flink
+// SQL's interval join (TimeIntervalJoin) instead.
 type IntervalJoin[K, A, B, O any] struct {
 	keyedCore[K, O]
 	Key1     func(A) K
@@ -166,6 +171,18 @@ type IntervalJoin[K, A, B, O any] struct {
 	// of -Lower and Upper), so that the time of either element of a pair,
 	// not only the later one, is at or after the watermark downstream.
 	OutputDelay int64
+	// JoinLate joins every element, late or not, with the other side's
+	// buffered elements, as Flink SQL's interval join (TimeIntervalJoin)
+	// does, instead of dropping late ones: an element is buffered only
+	// while elements that are not late can still match it (a left one at
+	// ts while the watermark is at most ts+Upper, a right one while it is
+	// at most ts-Lower), and its bucket is removed by an event-time timer
+	// at that end + 1 ms (namespaces 'l' and 'r'). Cleanup timers of the
+	// DataStream API's times ('L' and 'R', restored from a checkpoint taken
+	// without JoinLate) move their buckets to these expiries when they
+	// fire. Late elements are neither counted in Metrics.Late nor sent to
+	// the side outputs.
+	JoinLate bool
 
 	left    tsBuffer[A]
 	right   tsBuffer[B]
@@ -222,6 +239,10 @@ func (c ijLeft[K, A, B, O]) Collect(ts int64, v A) {
 		o.Fail(errJoinNoTimestamp)
 	}
 	o.setKey(o.Key1(v), ts)
+	if o.JoinLate {
+		o.collectLeftLate(ts, v)
+		return
+	}
 	if o.late(ts) {
 		if o.LateTagA != "" {
 			Output(&o.ctx.Context, o.LateTagA, v)
@@ -254,6 +275,10 @@ func (c ijRight[K, A, B, O]) Collect(ts int64, v B) {
 		o.Fail(errJoinNoTimestamp)
 	}
 	o.setKey(o.Key2(v), ts)
+	if o.JoinLate {
+		o.collectRightLate(ts, v)
+		return
+	}
 	if o.late(ts) {
 		if o.LateTagB != "" {
 			Output(&o.ctx.Context, o.LateTagB, v)
@@ -277,6 +302,59 @@ func (c ijRight[K, A, B, O]) Collect(ts int64, v B) {
 	o.event.Register(o.kc.KG, o.kc.Key, nsJoinRight, cleanup)
 }
 
+// leftExpiry and rightExpiry are the JoinLate expiries of a left and a
+// right element at ts: the watermark after the last one an element of the
+// other side that is not late can match it at.
+func (o *IntervalJoin[K, A, B, O]) leftExpiry(ts int64) int64 {
+	return addSat(addSat(ts, o.Upper), 1)
+}
+
+func (o *IntervalJoin[K, A, B, O]) rightExpiry(ts int64) int64 {
+	return addSat(addSat(ts, -o.Lower), 1)
+}
+
+// collectLeftLate is Input1's Collect with JoinLate: v joins the right
+// elements buffered whose expiry is after the watermark (the timers of
+// the others have fired, but for a bucket restored under a DataStream
+// API's cleanup timer that fires later), late or not, and is buffered
+// only if its own expiry is after the watermark.
+func (o *IntervalJoin[K, A, B, O]) collectLeftLate(ts int64, v A) {
+	o.curA, o.curTS = v, ts
+	o.scratch = o.right.matching(o.scratch[:0], addSat(ts, o.Lower), addSat(ts, o.Upper))
+	for _, rts := range o.scratch {
+		if o.rightExpiry(rts) <= o.WM {
+			continue // expired: restored under a timer of the DataStream API's time (cleanup)
+		}
+		o.otherTS = rts
+		o.right.each(rts, o.emitAB)
+	}
+	var zero A
+	o.curA = zero
+	if exp := o.leftExpiry(ts); o.WM == base.MinTime || exp > o.WM {
+		o.left.add(ts, v)
+		o.event.Register(o.kc.KG, o.kc.Key, nsJoinLeftLate, exp)
+	}
+}
+
+// collectRightLate is collectLeftLate for Input2.
+func (o *IntervalJoin[K, A, B, O]) collectRightLate(ts int64, v B) {
+	o.curB, o.curTS = v, ts
+	o.scratch = o.left.matching(o.scratch[:0], addSat(ts, -o.Upper), addSat(ts, -o.Lower))
+	for _, lts := range o.scratch {
+		if o.leftExpiry(lts) <= o.WM {
+			continue
+		}
+		o.otherTS = lts
+		o.left.each(lts, o.emitBA)
+	}
+	var zero B
+	o.curB = zero
+	if exp := o.rightExpiry(ts); o.WM == base.MinTime || exp > o.WM {
+		o.right.add(ts, v)
+		o.event.Register(o.kc.KG, o.kc.Key, nsJoinRightLate, exp)
+	}
+}
+
 // late counts and reports an element behind the watermark (Flink: ts < wm).
 func (o *IntervalJoin[K, A, B, O]) late(ts int64) bool {
 	if o.WM != base.MinTime && ts < o.WM {
@@ -295,7 +373,9 @@ func (o *IntervalJoin[K, A, B, O]) emit(a A, b B, ats, bts int64) {
 	}
 }
 
-// cleanup drops the bucket a cleanup timer was registered for.
+// cleanup drops the bucket a cleanup timer was registered for. With
+// JoinLate, a timer of the DataStream API's cleanup time (restored) moves
+// its bucket's cleanup to the bucket's expiry when that is later.
 func (o *IntervalJoin[K, A, B, O]) cleanup(tm *Timer) {
 	switch string(tm.NS) {
 	case string(nsJoinLeft):
@@ -303,13 +383,25 @@ func (o *IntervalJoin[K, A, B, O]) cleanup(tm *Timer) {
 		if o.Upper > 0 {
 			ts = addSat(ts, -o.Upper)
 		}
+		if exp := o.leftExpiry(ts); o.JoinLate && exp > tm.Time {
+			o.event.Register(o.kc.KG, o.kc.Key, nsJoinLeftLate, exp)
+			return
+		}
 		o.left.remove(ts)
 	case string(nsJoinRight):
 		ts := tm.Time
 		if o.Lower < 0 {
 			ts = addSat(ts, o.Lower)
 		}
+		if exp := o.rightExpiry(ts); o.JoinLate && exp > tm.Time {
+			o.event.Register(o.kc.KG, o.kc.Key, nsJoinRightLate, exp)
+			return
+		}
 		o.right.remove(ts)
+	case string(nsJoinLeftLate):
+		o.left.remove(addSat(addSat(tm.Time, -1), -o.Upper))
+	case string(nsJoinRightLate):
+		o.right.remove(addSat(addSat(tm.Time, -1), o.Lower))
 	}
 }
 

@@ -561,10 +561,16 @@ func TestIntervalJoinRandom(t *testing.T) {
 	}
 }
 
-func BenchmarkIntervalJoin(b *testing.B) {
+func BenchmarkIntervalJoin(b *testing.B) { benchIntervalJoin(b, false) }
+
+// BenchmarkIntervalJoinLate is BenchmarkIntervalJoin with JoinLate (the
+// SQL interval join's mode).
+func BenchmarkIntervalJoinLate(b *testing.B) { benchIntervalJoin(b, true) }
+
+func benchIntervalJoin(b *testing.B, late bool) {
 	kgs := base.RangeFor(base.DefaultMaxParallelism, 1, 0)
 	op := &IntervalJoin[string, jrec, jrec, int]{Key1: jrecKey, Key2: jrecKey, KeyCodec: codec.For[string](),
-		Lower: -5, Upper: 5, Out: Discard[int]{},
+		Lower: -5, Upper: 5, Out: Discard[int]{}, JoinLate: late,
 		Fn: func(_ *JoinContext, _, _ jrec, out Emitter[int]) error { out.Emit(1); return nil }}
 	rt := &Runtime{Name: "bench", MaxParallelism: base.DefaultMaxParallelism, KeyGroups: kgs,
 		Clock: base.SystemClock{}, State: state.NewHeap(kgs), Metrics: &Metrics{}}

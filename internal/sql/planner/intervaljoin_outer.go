@@ -41,8 +41,11 @@ import (
 // and a padded row carries its own time); that of a padded side may be
 // NULL and is a plain TIMESTAMP (Flink keeps it a time attribute, and a
 // NULL one fails an event-time operator after the join at run time).
+//
+// With Proctime it is a processing-time interval join (Flink's
+// ProcTimeIntervalJoin; intervaljoin_proc.go), also of Kind INNER.
 type IntervalOuterJoin struct {
-	Kind         string // LEFT, RIGHT, FULL
+	Kind         string // LEFT, RIGHT, FULL; INNER if Proctime
 	L, R         Node
 	LKeys, RKeys []int
 	NullSafe     []bool // per key: IS NOT DISTINCT FROM, else =
@@ -51,7 +54,11 @@ type IntervalOuterJoin struct {
 	// LTimeCol and RTimeCol are the time columns' indexes in L and R.
 	LTimeCol, RTimeCol int
 	Cond               expr.Expr // the residual ON conditions over the joined row, or nil
-	cols               []Col
+	// Proctime: the bounds are of the two sides' processing-time
+	// attributes, and a row's time is the processing time it arrives at
+	// the join (intervaljoin_proc.go).
+	Proctime bool
+	cols     []Col
 }
 
 func (n *IntervalOuterJoin) Cols() []Col    { return n.cols }
@@ -82,8 +89,12 @@ func (n *IntervalOuterJoin) explain() string {
 	if n.Cond != nil {
 		cond = fmt.Sprintf(", condition=[%s]", n.Cond)
 	}
-	return fmt.Sprintf("IntervalJoin(joinType=[%s], where=[%s]%s, timeBounds=[%s - %s in [%v, %v]]", joinTypeText(n.Kind),
-		strings.Join(ks, " AND "), cond, n.LTime, n.RTime, n.Lower, n.Upper)
+	proc := ""
+	if n.Proctime {
+		proc = ", proctime"
+	}
+	return fmt.Sprintf("IntervalJoin(joinType=[%s], where=[%s]%s, timeBounds=[%s - %s in [%v, %v]%s]", joinTypeText(n.Kind),
+		strings.Join(ks, " AND "), cond, n.LTime, n.RTime, n.Lower, n.Upper, proc)
 }
 
 // outerIntervalJoin plans an outer join whose ON conditions bound the two
@@ -139,6 +150,9 @@ func (p *Planner) outerIntervalJoin(at *parser.Join, kind string, jn *IntervalJo
 // outerTimeCol reports whether column col of n (an IntervalOuterJoin) is
 // the time column of a side that is never padded (for fromIntervalJoin).
 func (n *IntervalOuterJoin) outerTimeCol(col int) bool {
+	if n.Proctime {
+		return false
+	}
 	switch n.Kind {
 	case "LEFT":
 		return col == n.LTimeCol
@@ -173,6 +187,10 @@ func (n *IntervalOuterJoin) translate(tr *translator) (stream.Stream[table.Row],
 		}
 		return f
 	}
+	if n.Proctime { // intervaljoin_proc.go
+		return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).
+			Name("interval-join-proctime").UID(tr.uid("interval-join-proctime")), nil
+	}
 	return stream.KeyedCoProcessWatermarkDelay(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), n.watermarkDelay(), newFn).
 		Name("interval-outer-join").UID(tr.uid("interval-outer-join")), nil
 }
@@ -185,6 +203,10 @@ func (n *IntervalOuterJoin) translate(tr *translator) (stream.Stream[table.Row],
 // as Flink's cleanup timers: from then on no row that is not late can
 // pair with it.
 type intervalOuterFn struct {
+	// proc: a processing-time join (IntervalOuterJoin.Proctime): a row's
+	// time is the processing time it arrives at, the time that passes its
+	// range is the processing time, its timers are processing-time ones.
+	proc         bool
 	lc, rc       *table.RowCodec
 	lo, hi       int64 // the bounds in ms
 	lt, rt       int   // the time columns
@@ -198,7 +220,7 @@ type intervalOuterFn struct {
 }
 
 func newIntervalOuterFn(n *IntervalOuterJoin, lnull, rnull func(table.Row) bool) *intervalOuterFn {
-	return &intervalOuterFn{lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), lo: n.Lower.Milliseconds(), hi: n.Upper.Milliseconds(),
+	return &intervalOuterFn{proc: n.Proctime, lc: rowCodecOf(n.L), rc: rowCodecOf(n.R), lo: n.Lower.Milliseconds(), hi: n.Upper.Milliseconds(),
 		lt: n.LTimeCol, rt: n.RTimeCol, nl: len(n.L.Cols()), nr: len(n.R.Cols()), padL: n.padsLeft(), padR: n.padsRight(),
 		lnull: lnull, rnull: rnull}
 }
@@ -241,14 +263,21 @@ func (f *intervalOuterFn) process(ctx *stream.KeyedContext[string], v table.Row,
 	if !left {
 		tcol, isNull, pad = f.rt, f.rnull, f.padR
 	}
-	tv := v.Fields[tcol]
-	if tv.IsNull() || (isNull != nil && isNull(v)) {
+	if (!f.proc && v.Fields[tcol].IsNull()) || (isNull != nil && isNull(v)) {
 		if pad { // it pairs with nothing
 			f.emitPadded(v.Fields, left, ctx.Timestamp(), out)
 		}
 		return nil
 	}
-	t, _ := tv.AsTimestamp()
+	// t is the row's time; now the time that passes ranges.
+	var t, now int64
+	if f.proc {
+		t = ctx.ProcessingTime()
+		now = t
+	} else {
+		t, _ = v.Fields[tcol].AsTimestamp()
+		now = ctx.CurrentWatermark()
+	}
 	// The other side's times that pair with t, and the end of t's range.
 	from, to, exp := addSatMs(t, -f.hi), addSatMs(t, -f.lo), addSatMs(addSatMs(t, -f.lo), 1)
 	other, oc, otherPad := f.right, f.rc, f.padR
@@ -283,7 +312,9 @@ func (f *intervalOuterFn) process(ctx *stream.KeyedContext[string], v table.Row,
 			}
 		}
 		matched = true
-		stream.SetEmitTimestamp(out, max(t, ot))
+		if !f.proc { // a processing-time join's rows keep the input's timestamp
+			stream.SetEmitTimestamp(out, max(t, ot))
+		}
 		out.Emit(table.Row{Kind: table.Insert, Fields: slices.Clone(f.pair.Fields)})
 		if otherPad && e[0] == 0 {
 			ne := slices.Clone(e) // the state's bytes are not ours to change
@@ -295,7 +326,7 @@ func (f *intervalOuterFn) process(ctx *stream.KeyedContext[string], v table.Row,
 	if changed {
 		other.Update(es)
 	}
-	if exp <= ctx.CurrentWatermark() {
+	if exp <= now {
 		// Its range has passed: no row that is not late pairs with it.
 		if pad && !matched {
 			f.emitPadded(v.Fields, left, t, out)
@@ -318,14 +349,21 @@ func (f *intervalOuterFn) process(ctx *stream.KeyedContext[string], v table.Row,
 	}
 	f.buf = b
 	st.Add(b) // copied
-	ctx.RegisterEventTimeTimer(exp)
+	if f.proc {
+		ctx.RegisterProcessingTimeTimer(exp)
+	} else {
+		ctx.RegisterEventTimeTimer(exp)
+	}
 	return nil
 }
 
 // emitPadded emits row (of the left side if left) padded with NULLs, with
-// timestamp ts.
+// timestamp ts (a processing-time join: the timestamp of the record or
+// timer being processed).
 func (f *intervalOuterFn) emitPadded(row []table.Value, left bool, ts int64, out stream.Emitter[table.Row]) {
-	stream.SetEmitTimestamp(out, ts)
+	if !f.proc {
+		stream.SetEmitTimestamp(out, ts)
+	}
 	if left {
 		out.Emit(joinRows(row, nil, f.nl, f.nr))
 	} else {

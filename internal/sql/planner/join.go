@@ -18,7 +18,9 @@ import (
 // time columns stay event-time attributes (as in Flink), marked
 // table.RowtimeUnstamped: the rows carry the later of the two times, and
 // the join holds its watermark back by max(-Lower, Upper) so that a
-// Restamp by either column (restamp.go) makes no row late.
+// Restamp by either column (restamp.go) makes no row late. Rows behind
+// the watermark are joined too, as in Flink SQL (joinKeyed,
+// intervaljoin_inner.go).
 type IntervalJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
@@ -122,6 +124,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 	var outerTime []parser.Expr // an outer join's ON conjuncts that bound the times (also in rest)
 	lo, hi := time.Duration(-1<<62), time.Duration(1<<62)
 	haveLo, haveHi := false, false
+	proc := false // the bounds are of processing-time attributes (intervaljoin_proc.go)
 	// bound records left.ts - right.ts (op) d for x (op) y + d.
 	bound := func(x, y parser.Expr, op string) bool {
 		xc, xd, ok1 := timeTerm(x)
@@ -142,8 +145,10 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		if xs == 1 {
 			xn, yn = r, l
 		}
-		if !joinTimeAttr(xn, xt[xi].t, xi) || !joinTimeAttr(yn, yt[yi].t, yi) {
-			return false
+		xp, ok1 := intervalTimeAttr(xn, xt[xi].t, xi)
+		yp, ok2 := intervalTimeAttr(yn, yt[yi].t, yi)
+		if !ok1 || !ok2 || xp != yp {
+			return false // an event-time and a processing-time attribute: a condition
 		}
 		li, ri := xi, yi
 		if xs == 1 {
@@ -153,6 +158,7 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 			return false // bounds of other time columns: a filter after the join
 		}
 		jn.LTimeCol, jn.RTimeCol = li, ri
+		proc = xp
 		// x + xd op y + yd  <=>  x - y op yd - xd.
 		d := yd - xd
 		if xs == 1 { // right - left op d  <=>  left - right op' -d
@@ -309,6 +315,14 @@ func (p *Planner) bindJoin(j *parser.Join, where parser.Expr) (Node, *scope, []p
 		n, err := back(wj)
 		return n, s, append(append(rest, timeConds...), after...), err
 	}
+	if proc && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
+		// A processing-time interval join (intervaljoin_proc.go).
+		n, err := p.procIntervalJoin(j, kind, jn, lo, hi, on, append(outerTime, timeConds...), cs, s, back)
+		if outer {
+			return n, s, after, err
+		}
+		return n, s, rest, err
+	}
 	if outer && haveLo && haveHi && lo <= hi && !l.Updating() && !r.Updating() {
 		// An outer interval join (intervaljoin_outer.go).
 		n, err := p.outerIntervalJoin(j, kind, jn, lo, hi, on, outerTime, cs, ls, rs, s, back)
@@ -392,25 +406,7 @@ func (tr *translator) intervalJoin(x *IntervalJoin) (stream.Stream[table.Row], e
 		evalPanic(err)
 		return rkey(row)
 	})
-	// left - right in [Lower, Upper]  <=>  right in [left - Upper, left - Lower].
-	// The output watermark is held back (Flink's
-	// KeyedCoProcessOperatorWithWatermarkDelay) for the time columns.
-	j := stream.IntervalJoin(lk, rk, -x.Upper, -x.Lower).WatermarkDelay(x.watermarkDelay())
-	return stream.IntervalJoinProcess(j, func() stream.ProcessJoinFunc[[]byte, []byte, table.Row] {
-		return func(_ *stream.JoinContext, a, b []byte, out stream.Emitter[table.Row]) error {
-			ar, err := lc.Decode(a)
-			if err != nil {
-				return err
-			}
-			br, err := rc.Decode(b)
-			if err != nil {
-				return err
-			}
-			f := make([]table.Value, 0, len(ar.Fields)+len(br.Fields))
-			out.Emit(table.Row{Fields: append(append(f, ar.Fields...), br.Fields...)})
-			return nil
-		}
-	}).Name("interval-join").UID(tr.uid("interval-join")), nil
+	return x.joinKeyed(lk, rk, lc, rc).Name("interval-join").UID(tr.uid("interval-join")), nil
 }
 
 func (x *IntervalJoin) explain() string {

@@ -250,6 +250,19 @@ func sidesOf(n Node) (joinSides, bool) {
 	case *IntervalJoin:
 		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, whereL: true, whereR: true}
 		s.lkeys, s.rkeys, s.derive = x.LKeys, x.RKeys, true
+	case *IntervalOuterJoin:
+		if !x.Proctime {
+			return s, false
+		}
+		// A processing-time interval join (intervaljoin_proc.go), as the
+		// regular join it was planned as before: its time bounds are not
+		// in Cond, which moves no conjunct in (not innerRegular).
+		s = joinSides{left: x.L, right: x.R, setL: func(m Node) { x.L = m }, setR: func(m Node) { x.R = m }, cond: &x.Cond}
+		s.whereL = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.whereR = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onL = x.Kind == "INNER" || x.Kind == "RIGHT"
+		s.onR = x.Kind == "INNER" || x.Kind == "LEFT"
+		s.lkeys, s.rkeys, s.derive = x.LKeys, x.RKeys, x.Kind != "FULL"
 	case *WindowJoin:
 		if x.Kind != "INNER" && x.Kind != "LEFT" && x.Kind != "RIGHT" && x.Kind != "FULL" {
 			return s, false // semi/anti: the output is the left input's columns

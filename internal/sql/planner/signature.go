@@ -44,6 +44,9 @@ func signature(kind string, n Node) string {
 	if n == nil {
 		return ""
 	}
+	if x, ok := n.(*IntervalOuterJoin); ok && x.Proctime {
+		return procJoinSignature(kind, x) // intervaljoin_proc.go
+	}
 	var b strings.Builder
 	b.WriteString(kind)
 	switch x := n.(type) {
