@@ -53,7 +53,8 @@ func (f valuesFactory) Options() []connector.TableOption {
 		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"},
 		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"},
 		{Key: "advance-clock", Description: "a duration ('1h'): the source reads one row at a time and moves the case's manual clock (file \"clock\") by it before each row"},
-		{Key: "unique-key", Description: "columns ('id' or 'a,b') the case's rows never repeat (connector.UniqueKeyTableSource, as the nexmark connector states auction ids)"}}
+		{Key: "unique-key", Description: "columns ('id' or 'a,b') the case's rows never repeat (connector.UniqueKeyTableSource, as the nexmark connector states auction ids)"},
+		{Key: "unique-key-tag", Description: "'col=N': the unique key holds among the rows whose integer column col is N (as the nexmark connector's auction ids among event_type = 1)"}}
 }
 
 // UniqueKeys: the columns of the option 'unique-key', a key the case's
@@ -64,6 +65,14 @@ func (f valuesFactory) UniqueKeys(t connector.TableContext) []connector.UniqueKe
 		return nil
 	}
 	k := connector.UniqueKey{Tag: -1}
+	if tag := t.Options["unique-key-tag"]; tag != "" {
+		col, val, _ := strings.Cut(tag, "=")
+		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+		if k.Tag = t.Schema.Index(strings.TrimSpace(col)); k.Tag < 0 || err != nil {
+			return nil
+		}
+		k.TagValue = n
+	}
 	for _, name := range strings.Split(v, ",") {
 		i := t.Schema.Index(strings.TrimSpace(name))
 		if i < 0 {

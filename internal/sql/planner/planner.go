@@ -296,6 +296,7 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 			p.pushFilters(n) // pushdown.go
 		}
 		p.prunePartitions(n)
+		p.fuseJoinRanks(n) // joinrank.go
 		return n, nil
 	}
 	n, err := plan(on)
@@ -439,6 +440,8 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		p.pushFilters(sk) // pushdown.go
 	}
 	p.prunePartitions(sk)
+	// A Top-N over a join: one operator (joinrank.go).
+	p.fuseJoinRanks(sk)
 	if sk.Dist, err = p.distribute(sk, p.inputParallelism(sk)); err != nil { // sinkpar.go
 		return nil, err
 	}

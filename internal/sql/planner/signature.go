@@ -66,20 +66,7 @@ func signature(kind string, n Node) string {
 		}
 		fmt.Fprintf(&b, ") keys=%s aggs=%s", keySig(x.In, x.Keys), aggSigs(x.In, x.Aggs))
 	case *TopN:
-		fmt.Fprintf(&b, " %s partition=%s order=[", x.Func, keySig(x.In, x.Partition))
-		for i, k := range x.Order {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(typeSig(x.In.Cols()[k.Col].Type))
-			if k.Desc {
-				b.WriteString(" DESC")
-			}
-			if k.NullsFirst {
-				b.WriteString(" NULLS FIRST")
-			}
-		}
-		fmt.Fprintf(&b, "] limit=%d", x.N)
+		fmt.Fprintf(&b, " %s partition=%s order=%s limit=%d", x.Func, keySig(x.In, x.Partition), orderSig(x), x.N)
 		if x.TiesToNew {
 			b.WriteString(" ties-to-new")
 		}
@@ -110,6 +97,22 @@ func signature(kind string, n Node) string {
 		// Not the residual condition: it decides which pairs match, not
 		// how the sides' rows are kept (as a WHERE before an aggregation
 		// decides which rows count), and its text is EXPLAIN's.
+	case *JoinRank:
+		// The join's sides and keys, which side is unique, then the
+		// Top-N's partition, order and limit and the rows it keeps (the
+		// Calc's).
+		j, t := x.J, x.T
+		side := "left"
+		if j.uniqueSide() == uniqueRight {
+			side = "right"
+		}
+		fmt.Fprintf(&b, " %s left-keys=%s right-keys=%s%s left=%s right=%s unique=%s %s partition=%s order=%s limit=%d",
+			j.Kind, keySig(j.L, j.LKeys), keySig(j.R, j.RKeys), nullSafeSig(j.NullSafe), typesOf(j.L.Cols()), typesOf(j.R.Cols()), side,
+			t.Func, keySig(t.In, t.Partition), orderSig(t), t.N)
+		if t.TiesToNew {
+			b.WriteString(" ties-to-new")
+		}
+		b.WriteString(" rows=" + typesOf(t.In.Cols()))
 	case *IntervalJoin:
 		fmt.Fprintf(&b, " left-keys=%s right-keys=%s%s between=[%s, %s] left=%s right=%s",
 			keySig(x.L, x.LKeys), keySig(x.R, x.RKeys), nullSafeSig(x.NullSafe), durSig(x.Lower), durSig(x.Upper),
@@ -123,6 +126,26 @@ func signature(kind string, n Node) string {
 		}
 		fmt.Fprintf(&b, " out=%s", typesOf(n.Cols()))
 	}
+	return b.String()
+}
+
+// orderSig is the signature of a Top-N's sort keys.
+func orderSig(x *TopN) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, k := range x.Order {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(typeSig(x.In.Cols()[k.Col].Type))
+		if k.Desc {
+			b.WriteString(" DESC")
+		}
+		if k.NullsFirst {
+			b.WriteString(" NULLS FIRST")
+		}
+	}
+	b.WriteByte(']')
 	return b.String()
 }
 

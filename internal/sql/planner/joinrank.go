@@ -1,0 +1,660 @@
+package planner
+
+import (
+	"encoding/binary"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/stromio/strom/internal/sql/expr"
+	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/table"
+)
+
+// JoinRank is an append-only ROW_NUMBER Top-N over (a Calc over) an inner
+// regular join in its unique mode (uniquekey.go) whose PARTITION BY
+// holds every join key column of the unique side (Nexmark q9: the
+// auctions joined with their bids, the best bid per auction id), planned
+// as one keyed operator (keyed by the join key) instead of three: the
+// join, the Calc and the Top-N (fuseJoinRanks; EXPLAIN's JoinRank).
+//
+// Why the results are the same: the unique side has at most one row per
+// join key, so every pair of a join key has that row's columns, and the
+// partition (columns of that row, the join key among them) is one per
+// join key and another for every other join key. The partition's rows
+// are exactly the join key's pairs that pass the join's condition and the
+// Calc's filter, in the order the join emits them; the fused operator
+// makes the same pairs in the same order (joinRankFn mirrors
+// regularJoinFn's unique mode: a row of the other side before its key's
+// unique row is kept, and paired, in arrival order, when that row comes;
+// one after it is paired at once and not kept) and ranks each as the
+// append-only Top-N does (topn_append.go: first arrival keeps its place
+// on ties, unless TiesToNew), so it emits the same changelog in the same
+// order, row for row. Per key the order of the unfused plan's output is
+// that too (the Top-N's input is keyed by the partition, which follows
+// the join key). What it saves: the pairs are not built as rows for the
+// next operator, not sent through a keyBy, and a candidate is compared
+// with the kept top rows decoded (a per-instance cache), without a state
+// read and a byte comparison per candidate.
+//
+// T, C and J stay the plan they replace (T.In is C, C.In is J): the
+// questions other files ask of a Top-N (sink keys, upsert keys) are
+// asked of T. Not planned with a state TTL (the join's rows and the
+// Top-N's would expire apart): the plan stays unfused then.
+type JoinRank struct {
+	T *TopN
+	C *Calc
+	J *RegularJoin
+}
+
+func (n *JoinRank) Cols() []Col    { return n.T.Cols() }
+func (n *JoinRank) Updating() bool { return true }
+func (n *JoinRank) Inputs() []Node { return []Node{n.J.L, n.J.R} }
+
+// joinRankMaxN bounds the N of a fused Top-N: its rows are one state
+// value, written whole at every change, as the Top-N's.
+const joinRankMaxN = 100
+
+// fuseJoinRanks replaces each Top-N of the plan that joinRankOf accepts,
+// under its Calc parent, by a JoinRank. After filter push-down (the
+// join's condition is then what push-down left it). Not with a state
+// TTL.
+func (p *Planner) fuseJoinRanks(root Node) {
+	if d, err := p.stateTTL(); err != nil || d != 0 {
+		return
+	}
+	parents := countParents(root)
+	done := map[Node]bool{}
+	var visit func(n Node)
+	visit = func(n Node) {
+		if done[n] {
+			return
+		}
+		done[n] = true
+		if c, ok := n.(*Calc); ok {
+			if t, ok := c.In.(*TopN); ok && parents[t] == 1 {
+				if jr := joinRankOf(t, parents); jr != nil {
+					c.In = jr
+				}
+			}
+		}
+		for _, in := range n.Inputs() {
+			visit(in)
+		}
+	}
+	visit(root)
+}
+
+// joinRankOf returns the JoinRank of t when t is an append-only
+// ROW_NUMBER Top-N (N <= joinRankMaxN) over a Calc over an inner
+// regular join in the unique mode, each used once, whose partition
+// columns are columns of the unique side that include all its join key
+// columns; nil otherwise.
+func joinRankOf(t *TopN, parents map[Node]int) *JoinRank {
+	if t.Func != RowNumber || t.WindowEnd >= 0 || t.N < 1 || t.N > joinRankMaxN || t.In.Updating() || len(t.Partition) == 0 {
+		return nil
+	}
+	c, ok := t.In.(*Calc)
+	if !ok || parents[c] != 1 {
+		return nil
+	}
+	j, ok := c.In.(*RegularJoin)
+	if !ok || parents[j] != 1 || j.Kind != "INNER" || j.TTL != 0 || reflect.TypeOf(*j).NumField() != joinFields {
+		return nil
+	}
+	u := j.uniqueSide()
+	if u == uniqueNone {
+		return nil
+	}
+	nl := len(j.L.Cols())
+	keys := j.LKeys
+	if u == uniqueRight {
+		keys = j.RKeys
+	}
+	covered := map[int]bool{}
+	for _, p := range t.Partition {
+		if p >= len(c.Exprs) {
+			return nil
+		}
+		col, ok := c.Exprs[p].(*expr.Column)
+		if !ok {
+			return nil
+		}
+		i := col.Index
+		switch {
+		case u == uniqueLeft && i < nl:
+			covered[i] = true
+		case u == uniqueRight && i >= nl:
+			covered[i-nl] = true
+		default:
+			return nil // a column of the other side
+		}
+	}
+	for _, k := range keys {
+		if !covered[k] {
+			return nil
+		}
+	}
+	return &JoinRank{T: t, C: c, J: j}
+}
+
+func (n *JoinRank) explain() string {
+	t := n.T
+	var os []string
+	for _, k := range t.Order {
+		o := colText(t.In, k.Col)
+		if k.Desc {
+			o += " DESC"
+		}
+		os = append(os, o)
+	}
+	var ps []string
+	for i, e := range n.C.Exprs {
+		s := exprText(n.C.In, e)
+		if s != n.C.cols[i].Name && s != "`"+n.C.cols[i].Name+"`" {
+			s += " AS " + n.C.cols[i].Name
+		}
+		ps = append(ps, s)
+	}
+	calc := "select=[" + strings.Join(ps, ", ") + "]"
+	if n.C.Filter != nil {
+		calc += fmt.Sprintf(", calcWhere=[%s]", exprText(n.C.In, n.C.Filter))
+	}
+	join := strings.TrimPrefix(n.J.explain(), "Join(")
+	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
+}
+
+// translate builds the fused operator (UID kind join-rank: its state is
+// neither the join's nor the Top-N's, so a savepoint of the unfused plan
+// is refused, not misread). With a state TTL set after planning, the
+// unfused plan.
+func (n *JoinRank) translate(tr *translator) (stream.Stream[table.Row], error) {
+	var zero stream.Stream[table.Row]
+	ttl, err := tr.ttlOpts()
+	if err != nil {
+		return zero, err
+	}
+	if len(ttl) > 0 {
+		return tr.build(n.T)
+	}
+	// The join's inputs narrowed to the columns the condition, the Calc
+	// and the keys read (prune.go, as under the unfused Calc): the kept
+	// rows are smaller, and the projections below read less.
+	unique := n.J.uniqueSide()
+	f := &fusedCalc{in: n.J, exprs: n.C.Exprs}
+	if n.C.Filter != nil {
+		f.filters = calcConjuncts(n.C.Filter)
+	}
+	tr.pruneJoin(f, n.J)
+	j := f.in.(*RegularJoin)
+	l, r, err := tr.buildPair(j.L, j.R)
+	if err != nil {
+		return zero, err
+	}
+	// Compiled once here for the errors, then by each subtask (programs
+	// hold state of their own).
+	compile := func() (*joinRankCalc, func(*table.Row) (bool, error), error) {
+		var cond func(*table.Row) (bool, error)
+		if j.Cond != nil {
+			var err error
+			if cond, err = expr.CompilePredicate(j.Cond, tr.copts...); err != nil {
+				return nil, nil, err
+			}
+		}
+		jc := &joinRankCalc{lazy: true}
+		for _, e := range append(append([]expr.Expr(nil), f.filters...), f.exprs...) {
+			jc.lazy = jc.lazy && expr.ErrorFree(e)
+		}
+		for _, k := range n.T.Order {
+			jc.order = append(jc.order, k.Col)
+		}
+		for _, e := range f.filters {
+			p, err := expr.CompilePredicate(e, tr.copts...)
+			if err != nil {
+				return nil, nil, err
+			}
+			jc.preds = append(jc.preds, p)
+		}
+		for _, e := range f.exprs {
+			p, err := expr.Compile(e, tr.copts...)
+			if err != nil {
+				return nil, nil, err
+			}
+			jc.progs = append(jc.progs, p)
+		}
+		return jc, cond, nil
+	}
+	if _, _, err := compile(); err != nil {
+		return zero, err
+	}
+	lc, rc := rowCodecOf(j.L), rowCodecOf(j.R)
+	tc := rowCodecOf(n.C)
+	lkey, lnull := joinKeyOf(j.L, j.LKeys, j.NullSafe, 'L')
+	rkey, rnull := joinKeyOf(j.R, j.RKeys, j.NullSafe, 'R')
+	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+		jc, cond, err := compile()
+		evalPanic(err)
+		return &joinRankFn{lc: lc, rc: rc, tc: tc, unique: unique, lnull: lnull, rnull: rnull, cond: cond, calc: jc, x: n.T}
+	}
+	// The state signature names the sides' rows as kept: pruned.
+	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j})
+	uid := tr.uid("join-rank")
+	tr.building = tr.building[:len(tr.building)-1]
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
+}
+
+// joinRankCalc is the Calc between the join and the Top-N: its filter's
+// conjuncts in order (a pair passes when each is TRUE), then its
+// projection.
+//
+// lazy: every conjunct and output is error-free (expr.ErrorFree: no
+// error, nothing volatile), so a pair whose sort keys do not beat the
+// last row of a full partition, which would leave the Top-N unchanged
+// whether or not the filter passes, is dropped after only its sort keys
+// (order: the outputs read by the Top-N's ORDER BY) are evaluated: no
+// evaluation is observable then (Nexmark q9: most bids lose to the
+// auction's best).
+type joinRankCalc struct {
+	preds []func(*table.Row) (bool, error)
+	progs []expr.Program
+	lazy  bool
+	order []int
+}
+
+// eval appends the Calc's row of in to dst[:0]; false: filtered out.
+func (c *joinRankCalc) eval(in *table.Row, dst []table.Value) ([]table.Value, bool, error) {
+	dst = dst[:0]
+	for _, p := range c.preds {
+		if ok, err := p(in); err != nil || !ok {
+			return dst, false, err
+		}
+	}
+	for _, p := range c.progs {
+		v, err := p(in)
+		if err != nil {
+			return dst, false, err
+		}
+		dst = append(dst, v)
+	}
+	return dst, true, nil
+}
+
+// joinRankFn is JoinRank's KeyedCoProcessFunction, keyed by the join key.
+// State (no TTL): the unique side's rows of the key (RowCodec bytes; one,
+// as the key is unique), the other side's rows that came before it (kept
+// until it comes, as the join's unique mode keeps them), and the key's
+// top rows (the Calc's rows, encodeRows' layout, best first).
+type joinRankFn struct {
+	lc, rc *table.RowCodec // the join's sides
+	tc     *table.RowCodec // the Calc's rows (the top rows)
+	unique int             // uniqueLeft or uniqueRight
+	// lnull, rnull: whether a row's join key has a NULL compared by =
+	// (nil: none can): such a row pairs with nothing and is dropped.
+	lnull, rnull func(table.Row) bool
+	cond         func(*table.Row) (bool, error) // the join's residual condition, or nil
+	calc         *joinRankCalc
+	x            *TopN
+
+	uniq, other *stream.ListState[[]byte]
+	top         *stream.ValueState[[]byte]
+	// cache: the decoded unique rows and top rows of keys whose unique
+	// row has come, by key. Not state: a restored instance starts empty
+	// and fills it from the state; every write of a cached key's top rows
+	// goes through its entry, and its unique rows never change once there
+	// (insert-only, no TTL) but by a row of the unique side, which updates
+	// the entry too. At cacheMax keys it starts over.
+	cache    map[string]*joinRankEntry
+	cacheMax int
+	tcanon   canonRow // top rows kept as the state decodes them
+	ucanon   canonRow // unique rows kept as the state decodes them
+	buf      []byte   // the encoding of a row being stored
+	enc      []byte   // the top rows' state bytes being built
+	row      []byte   // the encoding of a row entering the top rows
+	// reuse: 0 not known yet, 1 the operators after this one are done
+	// with an emitted row when Emit returns (stream.EmitterReleases), so
+	// every output row is built in outBuf; -1 each is a new slice.
+	reuse   int8
+	outBuf  []table.Value
+	scratch []byte
+	pair    []table.Value // the pair the condition and the Calc read
+	cand    []table.Value // the Calc's row
+	cur     table.Row     // the row the condition and the Calc read (a field: no allocation per pair)
+}
+
+type joinRankEntry struct {
+	uniq []table.Row // the unique side's rows of the key (one)
+	top  []table.Row // the top rows, best first, as the state decodes them
+	// pair: with one unique row, the pairs' fields, that row's in place
+	// (the other side's are overwritten by each row); nil until used.
+	pair []table.Value
+}
+
+func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
+	// Read without a copy (borrowedBytes): the bytes are decoded before
+	// the state is written again.
+	f.uniq = stream.NewListStateCodec[[]byte](ctx, "join-rank-unique", borrowedBytes{})
+	f.other = stream.NewListStateCodec[[]byte](ctx, "join-rank-other", borrowedBytes{})
+	f.top = stream.NewValueStateCodec[[]byte](ctx, "join-rank-top", borrowedBytes{})
+	f.cache = make(map[string]*joinRankEntry)
+	if f.cacheMax == 0 {
+		f.cacheMax = rowCacheMax
+	}
+	return nil
+}
+
+func (f *joinRankFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
+	return nil
+}
+
+func (f *joinRankFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	if f.lnull != nil && f.lnull(v) {
+		return nil
+	}
+	if f.unique == uniqueLeft {
+		return f.uniqueRow(ctx.Key(), v, true, out)
+	}
+	return f.otherRow(ctx.Key(), v, true, out)
+}
+
+func (f *joinRankFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
+	if f.rnull != nil && f.rnull(v) {
+		return nil
+	}
+	if f.unique == uniqueRight {
+		return f.uniqueRow(ctx.Key(), v, false, out)
+	}
+	return f.otherRow(ctx.Key(), v, false, out)
+}
+
+// codecs returns the codecs of the unique side and of the other side.
+func (f *joinRankFn) codecs() (uc, oc *table.RowCodec) {
+	if f.unique == uniqueLeft {
+		return f.lc, f.rc
+	}
+	return f.rc, f.lc
+}
+
+// load returns the entry of key from the state (cached), nil when the key
+// has no unique row yet.
+func (f *joinRankFn) load(key string) (*joinRankEntry, error) {
+	bs := f.uniq.Get()
+	if len(bs) == 0 {
+		return nil, nil
+	}
+	uc, _ := f.codecs()
+	e := &joinRankEntry{uniq: make([]table.Row, 0, len(bs))}
+	for _, b := range bs {
+		r, err := uc.Decode(b)
+		if err != nil {
+			return nil, err
+		}
+		e.uniq = append(e.uniq, r)
+	}
+	if b, ok := f.top.Get(); ok {
+		rows, err := decodeRows(f.tc, b)
+		if err != nil {
+			return nil, err
+		}
+		e.top = rows
+	}
+	if len(f.cache) >= f.cacheMax {
+		clear(f.cache)
+	}
+	f.cache[strings.Clone(key)] = e
+	return e, nil
+}
+
+// uniqueRow applies a row of the unique side (the left when left): it is
+// stored, and pairs with the other side's rows kept for its key, in their
+// order, which then go (the join's unique mode).
+func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Emitter[table.Row]) error {
+	uc, oc := f.codecs()
+	e := f.cache[key]
+	var err error
+	if e == nil {
+		// The key's state before this row: none, for a unique key.
+		if e, err = f.load(key); err != nil {
+			return err
+		}
+	}
+	b, err := uc.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+	if err != nil {
+		return err
+	}
+	f.buf = b
+	f.uniq.Add(b)
+	// Kept as the state decodes it (its fields are the caller's: a copy).
+	u, err := f.ucanon.row(uc, table.Row{Fields: slices.Clone(v.Fields)}, b)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		e = &joinRankEntry{}
+		if len(f.cache) >= f.cacheMax {
+			clear(f.cache)
+		}
+		f.cache[strings.Clone(key)] = e
+	}
+	e.uniq, e.pair = append(e.uniq, u), nil
+	bs := f.other.Get()
+	if len(bs) == 0 {
+		return nil
+	}
+	// Decoded before any pair is ranked (the bytes are the state's).
+	kept := make([]table.Row, len(bs))
+	for i, ob := range bs {
+		if kept[i], err = oc.Decode(ob); err != nil {
+			return err
+		}
+	}
+	f.other.Clear()
+	for _, o := range kept {
+		var err error
+		if left {
+			err = f.pairRank(e, v.Fields, o.Fields, out)
+		} else {
+			err = f.pairRank(e, o.Fields, v.Fields, out)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// otherRow applies a row of the other side: paired with its key's unique
+// row when that has come, else kept until it does.
+func (f *joinRankFn) otherRow(key string, v table.Row, left bool, out stream.Emitter[table.Row]) error {
+	e := f.cache[key]
+	if e == nil {
+		var err error
+		if e, err = f.load(key); err != nil {
+			return err
+		}
+		if e == nil {
+			_, oc := f.codecs()
+			b, err := oc.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
+			if err != nil {
+				return err
+			}
+			f.buf = b
+			f.other.Add(b)
+			return nil
+		}
+	}
+	if len(e.uniq) == 1 {
+		// The entry's pair holds its unique row's fields already: only
+		// v's are copied in.
+		nu := len(e.uniq[0].Fields)
+		if e.pair == nil {
+			e.pair = make([]table.Value, nu+len(v.Fields))
+			if left {
+				copy(e.pair[len(v.Fields):], e.uniq[0].Fields)
+			} else {
+				copy(e.pair, e.uniq[0].Fields)
+			}
+		}
+		if left {
+			copy(e.pair, v.Fields)
+		} else {
+			copy(e.pair[nu:], v.Fields)
+		}
+		return f.rankPair(e, e.pair, out)
+	}
+	for _, u := range e.uniq {
+		var err error
+		if left {
+			err = f.pairRank(e, v.Fields, u.Fields, out)
+		} else {
+			err = f.pairRank(e, u.Fields, v.Fields, out)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pairRank ranks the pair of l and r (the left and right rows) when the
+// join's condition accepts it and the Calc's filter passes its row.
+func (f *joinRankFn) pairRank(e *joinRankEntry, l, r []table.Value, out stream.Emitter[table.Row]) error {
+	f.pair = append(append(f.pair[:0], l...), r...)
+	return f.rankPair(e, f.pair, out)
+}
+
+// rankPair ranks the pair (its fields: the left row's, then the right
+// row's) when the join's condition accepts it and the Calc's filter
+// passes its row.
+func (f *joinRankFn) rankPair(e *joinRankEntry, pair []table.Value, out stream.Emitter[table.Row]) error {
+	f.cur = table.Row{Kind: table.Insert, Fields: pair}
+	if f.cond != nil {
+		ok, err := f.cond(&f.cur)
+		if err != nil || !ok {
+			f.cur = table.Row{}
+			return err
+		}
+	}
+	if n := len(e.top); f.calc.lazy && int64(n) >= f.x.N {
+		// Only the sort keys (the other fields of cand are stale: beats
+		// reads the sort keys only).
+		w := len(f.calc.progs)
+		if cap(f.cand) < w {
+			f.cand = make([]table.Value, w)
+		}
+		c := f.cand[:w]
+		for _, k := range f.calc.order {
+			c[k], _ = f.calc.progs[k](&f.cur) // error-free
+		}
+		if !f.beats(table.Row{Fields: c}, e.top[n-1]) {
+			f.cur = table.Row{}
+			return nil
+		}
+	}
+	cand, ok, err := f.calc.eval(&f.cur, f.cand)
+	f.cur = table.Row{}
+	f.cand = cand
+	if err != nil || !ok {
+		return err
+	}
+	return f.rank(e, cand, out)
+}
+
+// emit emits r with its rank: built in outBuf when the operators after
+// this one are done with a row when Emit returns
+// (stream.EmitterReleases), else in a new slice.
+func (f *joinRankFn) emit(out stream.Emitter[table.Row], r table.Row, rank int64, kind table.RowKind) {
+	if f.reuse < 0 {
+		out.Emit(withRankRow(r, rank, kind))
+		return
+	}
+	f.outBuf = append(append(f.outBuf[:0], r.Fields...), table.Int(rank))
+	out.Emit(table.Row{Kind: kind, Fields: f.outBuf})
+}
+
+// beats reports whether r goes before o (appendOnlyRowNumber.beats).
+func (f *joinRankFn) beats(r, o table.Row) bool {
+	return f.x.less(r, o) || (f.x.TiesToNew && !f.x.less(o, r))
+}
+
+// rank puts the Calc's row cand (the caller's buffer) into the key's
+// top rows when it ranks, emitting what appendOnlyRowNumber.process
+// emits: -U/+U for each position from its own to the old count, +I for a
+// position filled; the kept rows go to the state.
+func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitter[table.Row]) error {
+	x := f.x
+	r := table.Row{Fields: cand}
+	old := e.top
+	n := len(old)
+	if int64(n) >= x.N && !f.beats(r, old[n-1]) {
+		return nil
+	}
+	pos := n
+	for i, o := range old {
+		if f.beats(r, o) {
+			pos = i
+			break
+		}
+	}
+	if int64(pos) >= x.N {
+		return nil
+	}
+	cnt := n + 1
+	if int64(cnt) > x.N {
+		cnt = int(x.N)
+	}
+	nr := table.Row{Fields: slices.Clone(cand)}
+	if f.reuse == 0 {
+		f.reuse = -1
+		if stream.EmitterReleases(out) {
+			f.reuse = 1
+		}
+	}
+	for i := pos; i < cnt; i++ {
+		now := nr
+		if i > pos {
+			now = old[i-1]
+		}
+		if i < n {
+			f.emit(out, old[i], int64(i+1), table.UpdateBefore)
+			f.emit(out, now, int64(i+1), table.UpdateAfter)
+		} else {
+			f.emit(out, now, int64(i+1), table.Insert)
+		}
+	}
+	// The new rows, in place: nr at pos, the rows from pos on one down
+	// (the last of a full partition out).
+	rows := old
+	if n < cnt {
+		rows = append(rows, table.Row{})
+	}
+	copy(rows[pos+1:cnt], rows[pos:cnt-1])
+	rows[pos] = nr
+	// The state: encodeRows' layout, nr encoded once (for the state and
+	// canonRow), the others again (N is small; N = 1 has none).
+	var err error
+	if f.row, err = f.tc.AppendRow(f.row[:0], nr); err != nil {
+		return err
+	}
+	enc := binary.AppendUvarint(f.enc[:0], uint64(len(rows)))
+	for i, rw := range rows {
+		b := f.row
+		if i != pos {
+			if f.scratch, err = f.tc.AppendRow(f.scratch[:0], table.Row{Fields: rw.Fields}); err != nil {
+				return err
+			}
+			b = f.scratch
+		}
+		enc = binary.AppendUvarint(enc, uint64(len(b)))
+		enc = append(enc, b...)
+	}
+	f.enc = enc
+	f.top.Set(enc)
+	// Kept as the state decodes it (canonRow; the rows emitted copied
+	// its fields).
+	if rows[pos], err = f.tcanon.row(f.tc, nr, f.row); err != nil {
+		return err
+	}
+	e.top = rows
+	return nil
+}
