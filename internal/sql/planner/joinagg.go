@@ -147,26 +147,51 @@ func joinAggUnique(g *GroupAgg, exprs []expr.Expr, j *RegularJoin) int {
 	return u
 }
 
-// joinAgg translates x fused with the join below it when it fuses (ok);
-// the hook of groupAgg.
-func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool, err error) {
+// joinAggPlan is the fused operator of a GroupAgg (joinAggFor): the
+// Calc of the plan (nil for none), the Calc as the operator evaluates it
+// (f: simplified, over the pruned join f.in) and the unique side.
+type joinAggPlan struct {
+	c *Calc
+	f fusedCalc
+	u int
+}
+
+// joinAggFor decides whether x runs fused with the join below it (ok),
+// for the translation and for EXPLAIN alike (ExplainJob): joinAggOf, the
+// join and the Calc not shared, and the join, narrowed to the columns
+// the simplified Calc reads, still in the unique mode with x's keys.
+func (tr *translator) joinAggFor(x *GroupAgg) (p joinAggPlan, ok bool) {
 	c, j, ok := joinAggOf(x)
 	if !ok || tr.shared(j) || (c != nil && tr.shared(c)) {
-		return s, false, nil
+		return p, false
 	}
 	// The join's inputs narrowed to the columns read, as the Calc over
-	// the join narrows them (prune.go): the same inputs, with the same
-	// UIDs, and the same rows in the state.
-	f := fusedCalc{in: j, exprs: joinAggExprs(c, j)}
+	// the join narrows them (calc.go, prune.go): its filters simplified
+	// first (a conjunct folding to TRUE dropped, with the columns it
+	// read), then pruned; the same inputs, with the same UIDs, and the
+	// same rows in the state.
+	f := fusedCalc{in: j, exprs: slices.Clone(joinAggExprs(c, j))}
 	if c != nil && c.Filter != nil {
 		f.filters = calcConjuncts(c.Filter)
 	}
+	f.simplify(tr.copts)
 	tr.pruneJoin(&f, j)
-	nj := f.in.(*RegularJoin)
-	u := joinAggUnique(x, f.exprs, nj)
+	u := joinAggUnique(x, f.exprs, f.in.(*RegularJoin))
 	if u == uniqueNone {
+		return p, false // e.g. a grouping key that a filter made a literal
+	}
+	return joinAggPlan{c: c, f: f, u: u}, true
+}
+
+// joinAgg translates x fused with the join below it when it fuses (ok);
+// the hook of groupAgg.
+func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool, err error) {
+	p, ok := tr.joinAggFor(x)
+	if !ok {
 		return s, false, nil
 	}
+	c, f, u := p.c, p.f, p.u
+	nj := f.in.(*RegularJoin)
 	ttl, err := tr.ttlOpts()
 	if err != nil {
 		return s, true, err
@@ -236,7 +261,8 @@ func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool,
 	// plan) are skipped: this operator takes the aggregation's, and the
 	// ones after it keep theirs. The Calc took none when it made no
 	// operator (calc.go: the identity of the narrowed join's columns
-	// without a filter, unless push-down moved its filter away).
+	// without a filter once simplified, unless push-down moved its
+	// filter away).
 	tr.n++
 	if c != nil && !(len(f.filters) == 0 && !c.movedUID && joinAggIdentity(f.exprs, len(nj.Cols()))) {
 		tr.n++
