@@ -46,7 +46,8 @@ import (
 // The state TTL ('table.exec.state.ttl') is honoured as the two operators
 // did: each of the three states lives that long after its last write (the
 // unique row's expiry lets later rows of its key wait again, as in the
-// join), and the cache of unique rows is off.
+// join), and the cache of decoded unique rows by key is off: a cache
+// keyed by the rows' bytes, as the join's, decodes each once.
 //
 // Fusion is limited to MAX, MIN, COUNT, SUM and AVG without DISTINCT
 // (joinAggCalls), join keys that are not floating point (conservatively:
@@ -325,6 +326,10 @@ type joinAggFn struct {
 	// over).
 	ucache map[string]table.Row
 	ucanon canonRow
+	// udcache: with state TTL (ucache nil), the unique rows decoded by
+	// their bytes, as regularJoinFn's decodeCache: a row of the other
+	// side does not decode its unique row again.
+	udcache *decodeCache[table.Row]
 
 	buf    []byte
 	ts     int64         // the timestamp of the row being processed
@@ -340,6 +345,8 @@ func (f *joinAggFn) Open(ctx *stream.OpenContext) error {
 	f.ocache = rowDecodeCache(f.oc)
 	if len(f.ttl) == 0 {
 		f.ucache = make(map[string]table.Row)
+	} else {
+		f.udcache = rowDecodeCache(f.uc)
 	}
 	f.pair = table.Row{Kind: table.Insert, Fields: make([]table.Value, f.nl+f.nr)}
 	f.row = make([]table.Value, len(f.cols))
@@ -417,7 +424,13 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 		}
 	}
 	if ub, ok := f.unique.Get(); ok {
-		u, err := f.uc.Decode(ub)
+		var u table.Row
+		var err error
+		if f.udcache != nil {
+			u, err = f.udcache.get(ub) // shared: add copies its fields
+		} else {
+			u, err = f.uc.Decode(ub)
+		}
 		if err != nil {
 			return err
 		}
