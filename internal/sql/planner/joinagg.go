@@ -51,20 +51,29 @@ import (
 //
 // Fusion is limited to MAX, MIN, COUNT, SUM and AVG without DISTINCT
 // (joinAggCalls), join keys that are not floating point (conservatively:
-// -0.0 and 0.0, NaN), a Calc over the join that takes one UID number of
-// its own (not added by push-down, a cast or a ranking rewrite), and a
-// join and Calc that are not shared with another consumer (the
-// translation checks that; EXPLAIN prints a single query, whose subtrees
-// are not shared). The operator takes the UID number of the aggregation
-// (those of the join and the Calc are skipped), so the operators after it
-// keep theirs; its state is not the join's and the aggregation's, so a
-// savepoint of the unfused plan is refused (its two UIDs are gone).
+// -0.0 and 0.0, NaN), at most one Calc over the join, written in the
+// query (not added by push-down, a cast or a ranking rewrite), whether it
+// makes an operator (one UID number) or is the identity of the narrowed
+// join's columns (none), and a join and Calc that are not shared with
+// another consumer: sub-plan reuse (share.go) merges equal subtrees
+// within one query and across a statement set, and joinAggFor decides
+// with the job's sharing for the translation and EXPLAIN alike
+// (ExplainJob). The operator takes the UID number of the aggregation
+// (those of the join and of the Calc, when it made an operator, are
+// skipped), so the operators after it keep theirs; its state is not the
+// join's and the aggregation's, so a savepoint of the unfused plan is
+// refused (its two UIDs are gone).
+//
+// Garbage in: a key with two rows on the unique side (its promise
+// broken) gives other results than the unfused join: the operator keeps
+// the last of them (a ValueState overwritten), the join both (a list).
 
 // joinAggCalls are the aggregate calls a fused join aggregation computes.
 var joinAggCalls = map[string]bool{"MAX": true, "MIN": true, "COUNT": true, "COUNT(*)": true, "SUM": true, "AVG": true}
 
 // joinAggOf returns the join under g (and the Calc between, nil for none)
-// when g fuses with it (the comment above), ignoring sharing.
+// when g may fuse with it (the comment above), ignoring sharing and
+// pruning (joinAggFor decides).
 func joinAggOf(g *GroupAgg) (*Calc, *RegularJoin, bool) {
 	var c *Calc
 	in := g.In
