@@ -59,6 +59,17 @@ func TestJoinAggSameRows(t *testing.T) {
 		if n != wantN {
 			t.Errorf("%d fused GROUP BYs, want %d:\n%s", n, wantN, plan)
 		}
+		// The job as EXPLAIN says.
+		uids := jobUIDs(t, text)
+		n = 0
+		for _, u := range uids {
+			if strings.Contains(u, "-join-agg") {
+				n++
+			}
+		}
+		if n != wantN {
+			t.Errorf("%d fused operators, want %d: %v", n, wantN, uids)
+		}
 	}
 	if !strings.Contains(want, "cup") {
 		t.Fatalf("no rows:\n%s", want)
@@ -81,6 +92,13 @@ CREATE TABLE out1 (n BIGINT, c BIGINT, PRIMARY KEY (n) NOT ENFORCED) WITH ('conn
 		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, i.name, MAX(s.price) AS n FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id, i.name) GROUP BY n;`,
 		// The Calc is the identity of the narrowed join (id, item).
 		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, COUNT(s.item) AS n FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) GROUP BY n;`,
+		// Filters that fold to TRUE: the unfused Calc drops them first
+		// (calc.go's simplify), then is the identity and no operator.
+		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, COUNT(s.item) AS n FROM items AS i JOIN sales AS s ON i.id = s.item WHERE 1 = 1 GROUP BY i.id) GROUP BY n;`,
+		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, COUNT(s.item) AS n FROM items AS i JOIN sales AS s ON i.id = s.item WHERE TRUE GROUP BY i.id) GROUP BY n;`,
+		// One reading a column nothing else reads (the join keeps it
+		// unless the filter is dropped before pruning).
+		`INSERT INTO out1 SELECT n, COUNT(*) FROM (SELECT i.id, COUNT(s.item) AS n FROM items AS i JOIN sales AS s ON i.id = s.item WHERE CASE WHEN 1 = 1 THEN TRUE ELSE s.note IS NULL END GROUP BY i.id) GROUP BY n;`,
 	} {
 		var outer [2]string
 		for k, text := range []string{ddl + q, strings.Replace(ddl, ", 'unique-key' = 'id'", "", 1) + q} {
@@ -110,6 +128,58 @@ CREATE TABLE out1 (n BIGINT, c BIGINT, PRIMARY KEY (n) NOT ENFORCED) WITH ('conn
 		}
 		if outer[0] != outer[1] {
 			t.Errorf("%s: the outer GROUP BY is %s fused, %s unfused", q, outer[0], outer[1])
+		}
+	}
+}
+
+// TestJoinAggNotShared: a join (or the Calc over it) that sub-plan reuse
+// (planner/share.go) shares between two GROUP BYs is not fused with
+// either, and EXPLAIN says so: across a statement set and within one
+// query. Alone, each GROUP BY is fused.
+func TestJoinAggNotShared(t *testing.T) {
+	dir := "../internal/sql/testdata/join_agg_fused"
+	ddl := `CREATE TABLE items (id BIGINT, kind INT, lo BIGINT, hi BIGINT, name STRING) WITH ('connector' = 'values', 'unique-key' = 'id');
+CREATE TABLE sales (item BIGINT, price BIGINT, note STRING) WITH ('connector' = 'values');
+CREATE TABLE o1 (id BIGINT, p BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'collect');
+CREATE TABLE o2 (id BIGINT, p BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'collect');
+CREATE TABLE o3 (id BIGINT, hi BIGINT, lo BIGINT, PRIMARY KEY (id) NOT ENFORCED) WITH ('connector' = 'collect');
+`
+	ins1 := "INSERT INTO o1 SELECT i.id, MAX(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id;\n"
+	ins2 := "INSERT INTO o2 SELECT i.id, MIN(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id;\n"
+	self := `INSERT INTO o3 SELECT a.id, a.p, b.p FROM
+  (SELECT i.id, MAX(s.price) AS p FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) AS a JOIN
+  (SELECT i.id, MIN(s.price) AS p FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) AS b ON a.id = b.id;
+`
+	for _, c := range []struct {
+		name, stmts string
+		fused       int
+	}{
+		{"alone", ins1, 1},
+		{"statement set", "EXECUTE STATEMENT SET BEGIN\n" + ins1 + ins2 + "END;\n", 0},
+		{"one query", self, 0},
+	} {
+		_, plan, _, err := runCase(t, dir, ddl+"EXPLAIN "+c.stmts, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(plan, "fusedJoin=[true]"); n != c.fused {
+			t.Errorf("%s: EXPLAIN has %d fused GROUP BYs, want %d:\n%s", c.name, n, c.fused, plan)
+		}
+		uids := jobUIDs(t, ddl+c.stmts)
+		var fused, joins, aggs int
+		for _, u := range uids {
+			fused += strings.Count(u, "-join-agg")
+			if strings.HasSuffix(u, "-join") {
+				joins++
+			}
+			if strings.HasSuffix(u, "-group-agg") {
+				aggs++
+			}
+		}
+		// Unfused: one join (shared, or the top join of the query too)
+		// and two GROUP BYs.
+		if fused != c.fused || (c.fused == 0 && aggs != 2) {
+			t.Errorf("%s: %d fused operators (want %d), %d joins, %d GROUP BYs: %v", c.name, fused, c.fused, joins, aggs, uids)
 		}
 	}
 }

@@ -511,7 +511,11 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 		if err != nil {
 			return "", convertErr(err)
 		}
-		b.WriteString(planner.Explain(sk))
+		text, err := s.pl.ExplainJob(planner.KeepSharedJoins([]*planner.Sink{sk})[0])
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(text)
 	case *parser.StatementSet:
 		var sinks []*planner.Sink
 		for _, ins := range x.Inserts {
@@ -522,16 +526,27 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 			sinks = append(sinks, sk)
 		}
 		// The plans the job runs (without filter push-down when it
-		// would unshare a join: planner.KeepSharedJoins).
+		// would unshare a join: planner.KeepSharedJoins), with the
+		// subtrees they share (planner.ExplainJob).
+		var roots []planner.Node
 		for _, sk := range planner.KeepSharedJoins(sinks) {
-			b.WriteString(planner.Explain(sk))
+			roots = append(roots, sk)
 		}
+		text, err := s.pl.ExplainJob(roots...)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(text)
 	case *parser.QueryStmt:
 		n, err := s.pl.Query(x.Query)
 		if err != nil {
 			return "", convertErr(err)
 		}
-		b.WriteString(planner.Explain(n))
+		text, err := s.pl.ExplainJob(n)
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(text)
 	case *parser.CreateTable:
 		if x.AsQuery == nil {
 			return "", convertErr(errAt(st, "EXPLAIN of CREATE TABLE is only supported with AS query"))
@@ -542,10 +557,14 @@ func (s *Session) explain(st parser.Stmt) (string, error) {
 		if err != nil {
 			return "", convertErr(err)
 		}
-		b.WriteString(planner.Explain(sk))
-		if err := undo(); err != nil {
-			return "", err
+		text, err := s.pl.ExplainJob(planner.KeepSharedJoins([]*planner.Sink{sk})[0])
+		if uerr := undo(); uerr != nil {
+			return "", uerr
 		}
+		if err != nil {
+			return "", convertErr(err)
+		}
+		b.WriteString(text)
 	default:
 		return "", convertErr(errAt(st, "EXPLAIN of %T is not supported", st))
 	}

@@ -413,12 +413,17 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	onTimer     func(tm *Timer)
 	buf         KeyedCoBuffer[K] // Fn, when it keeps records in memory
 	useKey      func(K)
-	// full, wmBuf: Fn, when it also bounds its buffer (KeyedBuffer: a
-	// flush after a record when Full says so) and is told of watermarks
-	// (WatermarkBuffer: FlushWatermark before the watermark passes), as
-	// KeyedProcess does (SQL's join fused with a mini-batch aggregation).
-	full  KeyedBuffer[K]
-	wmBuf WatermarkBuffer[K]
+	// full, wmBuf, snapBuf: Fn, when it is also a KeyedBuffer, gets the
+	// calls KeyedProcess makes (SQL's join fused with a mini-batch
+	// aggregation): a flush after a record when Full says so, and before
+	// the event-time timers of a watermark (FlushWatermark instead for a
+	// WatermarkBuffer); at a checkpoint barrier SnapshotBuffer instead of
+	// Flush for a SnapshotBuffer; UseSetKey for a KeySettingBuffer. A
+	// KeyedCoBuffer that is not a KeyedBuffer is flushed at barriers and
+	// at Finish only.
+	full    KeyedBuffer[K]
+	wmBuf   WatermarkBuffer[K]
+	snapBuf SnapshotBuffer[K]
 }
 
 // WatermarkDelay implements WatermarkDelayer (0: none).
@@ -452,6 +457,7 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Open(rt *Runtime) error {
 		o.useKey = func(k K) { o.keyedCore.setKey(k, base.MinTime) }
 		o.full, _ = o.Fn.(KeyedBuffer[K])
 		o.wmBuf, _ = o.Fn.(WatermarkBuffer[K])
+		o.snapBuf, _ = o.Fn.(SnapshotBuffer[K])
 		if ks, ok := o.Fn.(KeySettingBuffer[K]); ok {
 			ks.UseSetKey(o.useKey)
 		}
@@ -470,9 +476,15 @@ func (o *KeyedCoProcess[K, I1, I2, O]) flushFull() {
 }
 
 // SnapshotState flushes a buffering Fn into keyed state as the barrier
-// passes (KeyedCoBuffer); the operator has no non-keyed state.
+// passes (KeyedCoBuffer; a SnapshotBuffer writes its snapshot instead);
+// the operator has no non-keyed state.
 func (o *KeyedCoProcess[K, I1, I2, O]) SnapshotState(int64) ([]byte, error) {
-	if o.buf != nil {
+	if o.snapBuf != nil {
+		o.Enter()
+		if err := o.snapBuf.SnapshotBuffer(&o.ctx, o.useKey); err != nil {
+			return nil, err
+		}
+	} else if o.buf != nil {
 		o.Enter()
 		if err := o.buf.Flush(&o.ctx, o.useKey); err != nil {
 			return nil, err
@@ -526,6 +538,10 @@ func (o *KeyedCoProcess[K, I1, I2, O]) Watermark(wm int64) {
 	o.Enter()
 	if o.wmBuf != nil {
 		if err := o.wmBuf.FlushWatermark(&o.ctx, o.useKey, wm); err != nil {
+			o.Fail(err)
+		}
+	} else if o.full != nil {
+		if err := o.full.Flush(&o.ctx, o.useKey); err != nil {
 			o.Fail(err)
 		}
 	}

@@ -123,3 +123,72 @@ func TestKeyedCoProcessBuffer(t *testing.T) {
 		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }
+
+// coKeyedFlushLog is a KeyedCoBuffer that also bounds its buffer
+// (KeyedBuffer); full: what Full says.
+type coKeyedFlushLog struct {
+	coFlushLog
+	full bool
+}
+
+func (f coKeyedFlushLog) Full() bool { return f.full }
+
+type coWmFlushLog struct{ coKeyedFlushLog }
+
+func (f coWmFlushLog) FlushWatermark(_ *KeyedContext[int], _ func(int), wm int64) error {
+	*f.calls = append(*f.calls, fmt.Sprintf("watermark %d", wm))
+	return nil
+}
+
+type coSnapFlushLog struct{ coWmFlushLog }
+
+func (f coSnapFlushLog) SnapshotBuffer(*KeyedContext[int], func(int)) error {
+	*f.calls = append(*f.calls, "snapshot")
+	return nil
+}
+
+// A KeyedCoBuffer that is a KeyedBuffer gets the calls KeyedProcess makes
+// (TestKeyedProcessWatermarkBuffer): a flush after a record when Full, at
+// a watermark (FlushWatermark for a WatermarkBuffer), at a checkpoint
+// barrier (SnapshotBuffer for a SnapshotBuffer) and at Finish.
+func TestKeyedCoProcessKeyedBuffer(t *testing.T) {
+	for _, c := range []struct {
+		fn   func(*[]string) KeyedCoProcessFunction[int, int, int, int]
+		want []string
+	}{
+		{func(l *[]string) KeyedCoProcessFunction[int, int, int, int] {
+			return coKeyedFlushLog{coFlushLog{l}, false}
+		}, []string{"flush", "flush", "flush"}},
+		{func(l *[]string) KeyedCoProcessFunction[int, int, int, int] {
+			return coKeyedFlushLog{coFlushLog{l}, true}
+		}, []string{"flush", "flush", "flush", "flush", "flush"}},
+		{func(l *[]string) KeyedCoProcessFunction[int, int, int, int] {
+			return coWmFlushLog{coKeyedFlushLog{coFlushLog{l}, false}}
+		}, []string{"watermark 7", "flush", "flush"}},
+		{func(l *[]string) KeyedCoProcessFunction[int, int, int, int] {
+			return coSnapFlushLog{coWmFlushLog{coKeyedFlushLog{coFlushLog{l}, false}}}
+		}, []string{"watermark 7", "snapshot", "flush"}},
+	} {
+		var calls []string
+		backend := state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+		o := &KeyedCoProcess[int, int, int, int]{Key1: func(v int) int { return v }, Key2: func(v int) int { return v },
+			KeyCodec: codec.For[int](), Fn: c.fn(&calls), Out: releasingOut{}}
+		rt := &Runtime{Ctx: context.Background(), Name: "p", Parallelism: 1, MaxParallelism: base.DefaultMaxParallelism,
+			KeyGroups: backend.KeyGroups(), Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &Metrics{}}
+		if err := o.Open(rt); err != nil {
+			t.Fatal(err)
+		}
+		o.Input1().Collect(1, 1)
+		o.Input2().Collect(1, 1)
+		o.Watermark(7)
+		if _, err := o.SnapshotState(1); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(calls, c.want) {
+			t.Fatalf("%T: calls %v, want %v", o.Fn, calls, c.want)
+		}
+	}
+}

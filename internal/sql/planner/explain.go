@@ -8,11 +8,58 @@ import (
 )
 
 // Explain prints the plan as a tree, one node per line, with its changelog
-// mode: [I] insert-only, [I,UB,UA,D] updating.
+// mode: [I] insert-only, [I,UB,UA,D] updating. It sees n alone: a job
+// with other plans may share subtrees with n (ExplainJob).
 func Explain(n Node) string {
 	var b strings.Builder
-	explain(&b, n, 0)
+	tr := &translator{}
+	explain(&b, n, 0, tr)
 	return b.String()
+}
+
+// ExplainJob prints the plans of one job (a statement set's sinks, or one
+// query), each as Explain does, with the choices the translation makes
+// over the subtrees they share (share.go): a join or Calc with another
+// consumer is not fused with the aggregation over it (joinagg.go).
+func (p *Planner) ExplainJob(roots ...Node) (string, error) {
+	copts, err := p.compileOptions(nil)
+	if err != nil {
+		return "", err
+	}
+	tr := &translator{p: p, copts: copts}
+	var ins []Node
+	for _, n := range roots {
+		if s, ok := n.(*Sink); ok {
+			n = s.In // Translate shares below its sinks
+		}
+		ins = append(ins, n)
+	}
+	// share merges the partition filters of the scans it finds equal:
+	// EXPLAIN prints each scan's own, so they are put back.
+	parts := map[*Scan][]expr.Expr{}
+	var walk func(n Node)
+	walk = func(n Node) {
+		if sc, ok := n.(*Scan); ok {
+			if _, done := parts[sc]; !done {
+				parts[sc] = sc.PartFilter
+			}
+		}
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+	}
+	for _, n := range ins {
+		walk(n)
+	}
+	tr.share(ins...)
+	for sc, f := range parts {
+		sc.PartFilter = f
+	}
+	var b strings.Builder
+	for _, n := range roots {
+		explain(&b, n, 0, tr)
+	}
+	return b.String(), nil
 }
 
 func mode(n Node) string {
@@ -34,7 +81,9 @@ func exprText(in Node, e expr.Expr) string {
 	return s
 }
 
-func explain(b *strings.Builder, n Node, depth int) {
+// explain prints n at depth; tr decides the operators' fusion (its
+// sharing of the job's subtrees).
+func explain(b *strings.Builder, n Node, depth int, tr *translator) {
 	ind := strings.Repeat("  ", depth)
 	switch x := n.(type) {
 	case *Scan:
@@ -73,7 +122,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%sWindowAggregate(window=[%s], groupBy=[%s], select=[%s], %s)\n", ind, win, keysText(x.In, x.Keys), aggsText(x.Aggs), mode(n))
 	case *GroupAgg:
 		fused := ""
-		if _, _, ok := joinAggOf(x); ok {
+		if _, ok := tr.joinAggFor(x); ok {
 			fused = ", fusedJoin=[true]" // joinagg.go
 		}
 		fmt.Fprintf(b, "%sGroupAggregate(%s%s, %s)\n", ind, groupText(x), fused, mode(n))
@@ -132,7 +181,7 @@ func explain(b *strings.Builder, n Node, depth int) {
 		fmt.Fprintf(b, "%s%s, %s)\n", ind, x.explain(), mode(n))
 	}
 	for _, in := range n.Inputs() {
-		explain(b, in, depth+1)
+		explain(b, in, depth+1, tr)
 	}
 }
 

@@ -46,24 +46,34 @@ import (
 // The state TTL ('table.exec.state.ttl') is honoured as the two operators
 // did: each of the three states lives that long after its last write (the
 // unique row's expiry lets later rows of its key wait again, as in the
-// join), and the cache of unique rows is off.
+// join), and the cache of decoded unique rows by key is off: a cache
+// keyed by the rows' bytes, as the join's, decodes each once.
 //
 // Fusion is limited to MAX, MIN, COUNT, SUM and AVG without DISTINCT
 // (joinAggCalls), join keys that are not floating point (conservatively:
-// -0.0 and 0.0, NaN), a Calc over the join that takes one UID number of
-// its own (not added by push-down, a cast or a ranking rewrite), and a
-// join and Calc that are not shared with another consumer (the
-// translation checks that; EXPLAIN prints a single query, whose subtrees
-// are not shared). The operator takes the UID number of the aggregation
-// (those of the join and the Calc are skipped), so the operators after it
-// keep theirs; its state is not the join's and the aggregation's, so a
-// savepoint of the unfused plan is refused (its two UIDs are gone).
+// -0.0 and 0.0, NaN), at most one Calc over the join, written in the
+// query (not added by push-down, a cast or a ranking rewrite), whether it
+// makes an operator (one UID number) or is the identity of the narrowed
+// join's columns (none), and a join and Calc that are not shared with
+// another consumer: sub-plan reuse (share.go) merges equal subtrees
+// within one query and across a statement set, and joinAggFor decides
+// with the job's sharing for the translation and EXPLAIN alike
+// (ExplainJob). The operator takes the UID number of the aggregation
+// (those of the join and of the Calc, when it made an operator, are
+// skipped), so the operators after it keep theirs; its state is not the
+// join's and the aggregation's, so a savepoint of the unfused plan is
+// refused (its two UIDs are gone).
+//
+// Garbage in: a key with two rows on the unique side (its promise
+// broken) gives other results than the unfused join: the operator keeps
+// the last of them (a ValueState overwritten), the join both (a list).
 
 // joinAggCalls are the aggregate calls a fused join aggregation computes.
 var joinAggCalls = map[string]bool{"MAX": true, "MIN": true, "COUNT": true, "COUNT(*)": true, "SUM": true, "AVG": true}
 
 // joinAggOf returns the join under g (and the Calc between, nil for none)
-// when g fuses with it (the comment above), ignoring sharing.
+// when g may fuse with it (the comment above), ignoring sharing and
+// pruning (joinAggFor decides).
 func joinAggOf(g *GroupAgg) (*Calc, *RegularJoin, bool) {
 	var c *Calc
 	in := g.In
@@ -147,26 +157,51 @@ func joinAggUnique(g *GroupAgg, exprs []expr.Expr, j *RegularJoin) int {
 	return u
 }
 
-// joinAgg translates x fused with the join below it when it fuses (ok);
-// the hook of groupAgg.
-func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool, err error) {
+// joinAggPlan is the fused operator of a GroupAgg (joinAggFor): the
+// Calc of the plan (nil for none), the Calc as the operator evaluates it
+// (f: simplified, over the pruned join f.in) and the unique side.
+type joinAggPlan struct {
+	c *Calc
+	f fusedCalc
+	u int
+}
+
+// joinAggFor decides whether x runs fused with the join below it (ok),
+// for the translation and for EXPLAIN alike (ExplainJob): joinAggOf, the
+// join and the Calc not shared, and the join, narrowed to the columns
+// the simplified Calc reads, still in the unique mode with x's keys.
+func (tr *translator) joinAggFor(x *GroupAgg) (p joinAggPlan, ok bool) {
 	c, j, ok := joinAggOf(x)
 	if !ok || tr.shared(j) || (c != nil && tr.shared(c)) {
-		return s, false, nil
+		return p, false
 	}
 	// The join's inputs narrowed to the columns read, as the Calc over
-	// the join narrows them (prune.go): the same inputs, with the same
-	// UIDs, and the same rows in the state.
-	f := fusedCalc{in: j, exprs: joinAggExprs(c, j)}
+	// the join narrows them (calc.go, prune.go): its filters simplified
+	// first (a conjunct folding to TRUE dropped, with the columns it
+	// read), then pruned; the same inputs, with the same UIDs, and the
+	// same rows in the state.
+	f := fusedCalc{in: j, exprs: slices.Clone(joinAggExprs(c, j))}
 	if c != nil && c.Filter != nil {
 		f.filters = calcConjuncts(c.Filter)
 	}
+	f.simplify(tr.copts)
 	tr.pruneJoin(&f, j)
-	nj := f.in.(*RegularJoin)
-	u := joinAggUnique(x, f.exprs, nj)
+	u := joinAggUnique(x, f.exprs, f.in.(*RegularJoin))
 	if u == uniqueNone {
+		return p, false // e.g. a grouping key that a filter made a literal
+	}
+	return joinAggPlan{c: c, f: f, u: u}, true
+}
+
+// joinAgg translates x fused with the join below it when it fuses (ok);
+// the hook of groupAgg.
+func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool, err error) {
+	p, ok := tr.joinAggFor(x)
+	if !ok {
 		return s, false, nil
 	}
+	c, f, u := p.c, p.f, p.u
+	nj := f.in.(*RegularJoin)
 	ttl, err := tr.ttlOpts()
 	if err != nil {
 		return s, true, err
@@ -236,7 +271,8 @@ func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool,
 	// plan) are skipped: this operator takes the aggregation's, and the
 	// ones after it keep theirs. The Calc took none when it made no
 	// operator (calc.go: the identity of the narrowed join's columns
-	// without a filter, unless push-down moved its filter away).
+	// without a filter once simplified, unless push-down moved its
+	// filter away).
 	tr.n++
 	if c != nil && !(len(f.filters) == 0 && !c.movedUID && joinAggIdentity(f.exprs, len(nj.Cols()))) {
 		tr.n++
@@ -299,6 +335,10 @@ type joinAggFn struct {
 	// over).
 	ucache map[string]table.Row
 	ucanon canonRow
+	// udcache: with state TTL (ucache nil), the unique rows decoded by
+	// their bytes, as regularJoinFn's decodeCache: a row of the other
+	// side does not decode its unique row again.
+	udcache *decodeCache[table.Row]
 
 	buf    []byte
 	ts     int64         // the timestamp of the row being processed
@@ -314,6 +354,8 @@ func (f *joinAggFn) Open(ctx *stream.OpenContext) error {
 	f.ocache = rowDecodeCache(f.oc)
 	if len(f.ttl) == 0 {
 		f.ucache = make(map[string]table.Row)
+	} else {
+		f.udcache = rowDecodeCache(f.uc)
 	}
 	f.pair = table.Row{Kind: table.Insert, Fields: make([]table.Value, f.nl+f.nr)}
 	f.row = make([]table.Value, len(f.cols))
@@ -391,7 +433,13 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 		}
 	}
 	if ub, ok := f.unique.Get(); ok {
-		u, err := f.uc.Decode(ub)
+		var u table.Row
+		var err error
+		if f.udcache != nil {
+			u, err = f.udcache.get(ub) // shared: add copies its fields
+		} else {
+			u, err = f.uc.Decode(ub)
+		}
 		if err != nil {
 			return err
 		}

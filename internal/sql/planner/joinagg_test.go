@@ -446,3 +446,46 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 	}
 	t.Logf("%d runs, %d mini-batch runs with updates, %d changed by state expiry, %d bundles ended by their latency", runs, batched, expired, latency)
 }
+
+type discardOut struct{}
+
+func (discardOut) Collect(int64, table.Row) {}
+
+// TestJoinAggTTLAllocs: with a state TTL (no cache of decoded unique
+// rows by key) a row of the other side finds the unique row decoded in
+// the bytes-keyed cache (rowDecodeCache), as the join does: it allocates
+// no more than without a TTL, where the decoded rows are cached by key.
+func TestJoinAggTTLAllocs(t *testing.T) {
+	uTypes := []table.Type{table.BigIntType(), table.StringType(), table.TimestampType(3)}
+	bTypes := []table.Type{table.BigIntType(), table.BigIntType()}
+	key := func(r table.Row) string { return r.Fields[0].String() }
+	f, err := expr.NewAggregate("MAX", []table.Type{table.BigIntType()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &GroupAgg{Keys: []int{0}, Aggs: []AggCall{{F: f, Args: []int{1}, Filter: -1, Text: "MAX"}}}
+	g := newGroupAccs(nil, x.Aggs, table.BigIntType().NotNull())
+	allocs := map[time.Duration]float64{}
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		ttlOpts := ttlOptsOf(ttl)
+		fn := &joinAggFn{uniqueLeft: true, nl: len(uTypes), nr: len(bTypes), uc: table.NewRowCodecTypes(uTypes...), oc: table.NewRowCodecTypes(bTypes...),
+			cols: []int{0, len(uTypes) + 1}, progs: make([]expr.Program, 2), ttl: ttlOpts}
+		fn.agg = perRowGroupAgg(g, x, ttlOpts)
+		op := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: key, Key2: key, KeyCodec: codec.For[string](), Fn: fn, Out: discardOut{}}
+		backend := state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism})
+		if err := op.Open(&operator.Runtime{Ctx: context.Background(), Name: "w", Parallelism: 1,
+			MaxParallelism: base.DefaultMaxParallelism, KeyGroups: backend.KeyGroups(),
+			Clock: base.NewManualClock(time.UnixMilli(0)), State: backend, Metrics: &operator.Metrics{}}); err != nil {
+			t.Fatal(err)
+		}
+		in1, in2 := op.Input1(), op.Input2()
+		in1.Collect(0, table.NewRow(table.Int(7), table.Str("a unique row"), table.TimestampMillis(5)))
+		b := table.NewRow(table.Int(7), table.Int(100)) // MAX unchanged after the first
+		in2.Collect(1, b)
+		allocs[ttl] = testing.AllocsPerRun(200, func() { in2.Collect(2, b) })
+	}
+	t.Logf("allocs per row: %v without TTL, %v with", allocs[0], allocs[time.Hour])
+	if allocs[time.Hour] > allocs[0] {
+		t.Errorf("allocs per row: %v with a state TTL, %v without", allocs[time.Hour], allocs[0])
+	}
+}

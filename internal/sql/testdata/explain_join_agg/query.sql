@@ -22,6 +22,20 @@ EXPLAIN SELECT i.id, MAX(s.price) FROM sales AS s, items AS i WHERE s.item = i.i
 EXPLAIN SELECT i.name, MAX(s.price) FROM sales AS s, items AS i WHERE s.item = i.id GROUP BY i.name;
 -- Not fused: the join in the general mode (a PRIMARY KEY NOT ENFORCED is not a unique key).
 EXPLAIN SELECT i.id, MAX(s.price) FROM sales AS s, items_pk AS i WHERE s.item = i.id GROUP BY i.id;
+-- Not fused: the join shared (sub-plan reuse) by two GROUP BYs of one
+-- query (the job runs one join, its Calc and two GROUP BYs).
+EXPLAIN SELECT a.id, a.p, b.p FROM
+  (SELECT i.id, MAX(s.price) AS p FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) AS a JOIN
+  (SELECT i.id, MIN(s.price) AS p FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id) AS b ON a.id = b.id;
+-- Not fused: the join shared by two statements of a statement set.
+CREATE TABLE o1 (id BIGINT, p BIGINT) WITH ('connector' = 'collect');
+CREATE TABLE o2 (id BIGINT, p BIGINT) WITH ('connector' = 'collect');
+EXPLAIN EXECUTE STATEMENT SET BEGIN
+INSERT INTO o1 SELECT i.id, MAX(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id;
+INSERT INTO o2 SELECT i.id, MIN(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id;
+END;
+-- Fused: each of them alone.
+EXPLAIN INSERT INTO o1 SELECT i.id, MAX(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.id;
 -- Fused under mini-batch too.
 SET 'table.exec.mini-batch.enabled' = 'true';
 SET 'table.exec.mini-batch.allow-latency' = '2 s';

@@ -6,7 +6,9 @@
 -- parallelism 1 and 2, and compares the final rows. NULL join keys, NULL
 -- prices and bounds, sales of items that never come, a residual condition,
 -- a filter, the unique side on either side, MAX of a string, and a GROUP BY
--- without the key (not fused) beside them.
+-- without the key (not fused) beside them. Its join is not the one of
+-- by_kind (sides swapped): an equal join would be shared (sub-plan
+-- reuse), and a shared join is not fused.
 CREATE TABLE items (id BIGINT, kind INT, lo BIGINT, hi BIGINT, name STRING) WITH ('connector' = 'values', 'unique-key' = 'id');
 CREATE TABLE sales (item BIGINT, price BIGINT, note STRING) WITH ('connector' = 'values');
 CREATE VIEW kind1 AS SELECT id AS item_id, lo, hi, name FROM items WHERE kind = 1;
@@ -19,5 +21,5 @@ INSERT INTO by_item SELECT k.item_id, k.name, COUNT(*), COUNT(s.price), MAX(s.pr
   FROM kind1 AS k JOIN sales AS s ON k.item_id = s.item WHERE s.price IS NULL OR s.price BETWEEN k.lo AND k.hi GROUP BY k.item_id, k.name;
 INSERT INTO by_kind SELECT i.id, i.kind, COUNT(s.price), MAX(s.note)
   FROM sales AS s, items AS i WHERE s.item = i.id AND s.note <> 'x' GROUP BY i.kind, i.id;
-INSERT INTO by_name SELECT i.name, COUNT(*), MAX(s.price) FROM sales AS s JOIN items AS i ON s.item = i.id GROUP BY i.name;
+INSERT INTO by_name SELECT i.name, COUNT(*), MAX(s.price) FROM items AS i JOIN sales AS s ON i.id = s.item GROUP BY i.name;
 END;
