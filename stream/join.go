@@ -72,6 +72,17 @@ func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJo
 // combined with the side outputs of late data. The buffers keep the
 // layout of a join without it (a checkpoint of either restores into the
 // other).
+//
+// Without a WatermarkDelay a pair can be emitted behind the joined
+// stream's watermark: a late element joins buffered elements that are
+// themselves behind the watermark (bounds [-5ms, 5ms]: a right element at
+// 96 arrives at watermark 90 and is held while the watermark is at most
+// 101; at watermark 100 a late left element at 95 pairs with it, emitted
+// with timestamp 96). With the inclusive bounds, a pair's timestamp is
+// behind the watermark by up to max(-lower, upper) when lower <= 0 <=
+// upper, else upper - lower; a WatermarkDelay of that much keeps every
+// pair at or after the watermark downstream. max(-lower, upper), the
+// delay of Flink's SQL interval join, is always enough.
 func (j IntervalJoinBuilder[A, B, K]) JoinLate() IntervalJoinBuilder[A, B, K] {
 	j.joinLate = true
 	return j
