@@ -55,9 +55,11 @@ func (j IntervalJoinBuilder[A, B, K]) UpperBoundExclusive() IntervalJoinBuilder[
 // WatermarkDelay holds the joined stream's watermark back by d (>= 0): the
 // operators after the join see the input watermark minus d (the end of input
 // stays the end). Flink's SQL interval join does this by the larger of
-// -lower and upper so that the time of either element of each pair, not
-// only the later one the output carries, is not behind the watermark
-// downstream; the DataStream API's interval join does not.
+// -lower and upper so that the time of either element of each pair of
+// elements that were not late, not only the later one the output carries,
+// is not behind the watermark downstream (with JoinLate: the pair's
+// timestamp; a late element's own time may be); the DataStream API's
+// interval join does not.
 func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJoinBuilder[A, B, K] {
 	j.wmDelay = d
 	return j

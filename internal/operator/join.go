@@ -168,8 +168,10 @@ type IntervalJoin[K, A, B, O any] struct {
 	LateTagA, LateTagB string
 	// OutputDelay (ms, >= 0) holds the output watermark back (Flink SQL's
 	// interval join: KeyedCoProcessOperatorWithWatermarkDelay by the larger
-	// of -Lower and Upper), so that the time of either element of a pair,
-	// not only the later one, is at or after the watermark downstream.
+	// of -Lower and Upper), so that the time of either element of a pair
+	// of elements that were not late, not only the later one, is at or
+	// after the watermark downstream (with JoinLate, the pair's timestamp
+	// is; a late element's own time may not be).
 	OutputDelay int64
 	// JoinLate joins every element, late or not, with the other side's
 	// buffered elements, as Flink SQL's interval join (TimeIntervalJoin)
