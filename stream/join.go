@@ -55,9 +55,11 @@ func (j IntervalJoinBuilder[A, B, K]) UpperBoundExclusive() IntervalJoinBuilder[
 // WatermarkDelay holds the joined stream's watermark back by d (>= 0): the
 // operators after the join see the input watermark minus d (the end of input
 // stays the end). Flink's SQL interval join does this by the larger of
-// -lower and upper so that the time of either element of each pair, not
-// only the later one the output carries, is not behind the watermark
-// downstream; the DataStream API's interval join does not.
+// -lower and upper so that the time of either element of each pair of
+// elements that were not late, not only the later one the output carries,
+// is not behind the watermark downstream (with JoinLate: the pair's
+// timestamp; a late element's own time may be); the DataStream API's
+// interval join does not.
 func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJoinBuilder[A, B, K] {
 	j.wmDelay = d
 	return j
@@ -72,6 +74,17 @@ func (j IntervalJoinBuilder[A, B, K]) WatermarkDelay(d time.Duration) IntervalJo
 // combined with the side outputs of late data. The buffers keep the
 // layout of a join without it (a checkpoint of either restores into the
 // other).
+//
+// Without a WatermarkDelay a pair can be emitted behind the joined
+// stream's watermark: a late element joins buffered elements that are
+// themselves behind the watermark (bounds [-5ms, 5ms]: a right element at
+// 96 arrives at watermark 90 and is held while the watermark is at most
+// 101; at watermark 100 a late left element at 95 pairs with it, emitted
+// with timestamp 96). With the inclusive bounds, a pair's timestamp is
+// behind the watermark by up to max(-lower, upper) when lower <= 0 <=
+// upper, else upper - lower; a WatermarkDelay of that much keeps every
+// pair at or after the watermark downstream. max(-lower, upper), the
+// delay of Flink's SQL interval join, is always enough.
 func (j IntervalJoinBuilder[A, B, K]) JoinLate() IntervalJoinBuilder[A, B, K] {
 	j.joinLate = true
 	return j

@@ -168,8 +168,10 @@ type IntervalJoin[K, A, B, O any] struct {
 	LateTagA, LateTagB string
 	// OutputDelay (ms, >= 0) holds the output watermark back (Flink SQL's
 	// interval join: KeyedCoProcessOperatorWithWatermarkDelay by the larger
-	// of -Lower and Upper), so that the time of either element of a pair,
-	// not only the later one, is at or after the watermark downstream.
+	// of -Lower and Upper), so that the time of either element of a pair
+	// of elements that were not late, not only the later one, is at or
+	// after the watermark downstream (with JoinLate, the pair's timestamp
+	// is; a late element's own time may not be).
 	OutputDelay int64
 	// JoinLate joins every element, late or not, with the other side's
 	// buffered elements, as Flink SQL's interval join (TimeIntervalJoin)
@@ -181,7 +183,13 @@ type IntervalJoin[K, A, B, O any] struct {
 	// DataStream API's times ('L' and 'R', restored from a checkpoint taken
 	// without JoinLate) move their buckets to these expiries when they
 	// fire. Late elements are neither counted in Metrics.Late nor sent to
-	// the side outputs.
+	// the side outputs. A late element joins buffered elements that may be
+	// behind the watermark themselves, so without an OutputDelay a pair can
+	// be emitted behind the output watermark: by up to max(-Lower, Upper)
+	// when Lower <= 0 <= Upper, else Upper - Lower (a left element is
+	// buffered down to the watermark - Upper, a right one down to the
+	// watermark + Lower; testdata/join/interval.txt). An OutputDelay of
+	// that much avoids it; max(-Lower, Upper) always does.
 	JoinLate bool
 
 	left    tsBuffer[A]

@@ -160,6 +160,7 @@ func buildJoinHarness(t *testing.T, kind string, args joinArgs) *joinHarness {
 		if args.has("late") {
 			op.LateTagA, op.LateTagB = side("late-a"), side("late-b")
 		}
+		op.JoinLate = args.has("join-late")
 		h.op, h.in1, h.in2, h.timers = op, op.Input1(), op.Input2(), op.PendingTimers
 	case "window-join", "cogroup":
 		op := &WindowCoGroup[string, jrec, jrec, string]{Key1: jrecKey, Key2: jrecKey, KeyCodec: kcod,

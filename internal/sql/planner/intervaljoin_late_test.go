@@ -357,7 +357,9 @@ func TestIntervalJoinLateRestoresOldCheckpoints(t *testing.T) {
 // expiry: it fires one millisecond early when lo < 0 (a left row at t: at
 // t - lo) and is moved to the expiry, so a right row at t - lo still
 // pairs; it fires late when lo > 0 (at t), and the row, expired from
-// t - lo + 1 on, pairs with no late row in between.
+// t - lo + 1 on, pairs with no late row in between. The right side's
+// mirror cases check the right rows' timers (moved, or expired and not
+// joined) the same way.
 func TestIntervalJoinLateRestoredTimers(t *testing.T) {
 	row := func(k, ts, v int64) table.Row {
 		return table.NewRow(table.Int(k), table.TimestampMillis(ts), table.Int(v))
@@ -384,6 +386,25 @@ func TestIntervalJoinLateRestoredTimers(t *testing.T) {
 			{kind: 1, wm: 19500},
 			{kind: 0, ts: 18000, row: row(2, 18000, 3)},
 		}, []string{"20000 +I(2, TIMESTAMP '1970-01-01 00:00:20', 1, 2, TIMESTAMP '1970-01-01 00:00:18.500', 2)"}},
+		// The right side's mirrors: a right row at t, timer at t + hi
+		// when hi > 0 (one millisecond before its expiry: moved), else
+		// at t (after its expiry, t + hi + 1, when hi < -1 ms).
+		{"right early", -2 * time.Second, 3 * time.Second, []ckOp{
+			{kind: 0, ts: 10000, row: row(1, 10000, 1)},
+			{kind: 3},
+			{kind: 1, wm: 13000},
+			{kind: 0, ts: 13000, row: row(1, 13000, 2), left: true},
+			{kind: 1, wm: 13001},
+			{kind: 0, ts: 12000, row: row(1, 12000, 3), left: true},
+		}, []string{"13000 +I(1, TIMESTAMP '1970-01-01 00:00:13', 2, 1, TIMESTAMP '1970-01-01 00:00:10', 1)"}},
+		{"right late", -3 * time.Second, -time.Second, []ckOp{
+			{kind: 0, ts: 20000, row: row(2, 20000, 1)},
+			{kind: 3},
+			{kind: 1, wm: 19000},
+			{kind: 0, ts: 18000, row: row(2, 18000, 2), left: true},
+			{kind: 1, wm: 19500},
+			{kind: 0, ts: 18500, row: row(2, 18500, 3), left: true},
+		}, []string{"20000 +I(2, TIMESTAMP '1970-01-01 00:00:18', 2, 2, TIMESTAMP '1970-01-01 00:00:20', 1)"}},
 	} {
 		n := innerJoinNode(c.lo, c.hi)
 		if got := lateJoinModel(c.ops, "INNER", c.lo.Milliseconds(), c.hi.Milliseconds(), nil, false); !slices.Equal(got, c.want) {

@@ -18,9 +18,17 @@ import (
 // time columns stay event-time attributes (as in Flink), marked
 // table.RowtimeUnstamped: the rows carry the later of the two times, and
 // the join holds its watermark back by max(-Lower, Upper) so that a
-// Restamp by either column (restamp.go) makes no row late. Rows behind
-// the watermark are joined too, as in Flink SQL (joinKeyed,
-// intervaljoin_inner.go).
+// Restamp by either column (restamp.go) can follow: a pair of two rows
+// that arrived on time has neither time behind the held-back watermark.
+// Rows behind the watermark are joined too, as in Flink SQL (joinKeyed,
+// intervaljoin_inner.go): a pair's later time, the row's timestamp, is
+// still never behind the held-back watermark, but a late row's own time
+// can be, by up to min(-Lower, Upper) when Lower < 0 < Upper (never with
+// bounds of one sign): with bounds +-10 s a right row at watermark - 10 s
+// is still held, a late left row at watermark - 20 s pairs with it, and
+// re-stamped by the left time the pair is 10 s behind the held-back
+// watermark, so a window over that column drops it as late, as Flink's
+// window over the column would.
 type IntervalJoin struct {
 	L, R         Node
 	LKeys, RKeys []int
@@ -35,9 +43,10 @@ type IntervalJoin struct {
 // watermarkDelay is how far the join's output watermark lags its input's:
 // Flink's RowTimeIntervalJoin.getMaxOutputDelay, max(leftRelativeSize,
 // rightRelativeSize) = max(-Lower, Upper) (never negative, as Lower <=
-// Upper). A pair leaves the join when its later element arrives, at or
-// after the input watermark; the earlier one is at most Upper (a left
-// element) or -Lower (a right one) before it.
+// Upper). A pair of rows that arrived on time leaves the join when the
+// later one arrives, at or after the input watermark; the earlier one is
+// at most Upper (a left row) or -Lower (a right one) before it. A pair
+// with a late row is not covered (IntervalJoin).
 func (n *IntervalJoin) watermarkDelay() time.Duration { return max(-n.Lower, n.Upper, 0) }
 
 func (n *IntervalJoin) Cols() []Col    { return n.cols }

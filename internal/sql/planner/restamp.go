@@ -16,11 +16,15 @@ import (
 // timestamps) places the row by that value. It sits over the time columns
 // of an interval join (table.RowtimeUnstamped: the join's rows carry the
 // later of the two times), between the join and a window, OVER aggregation
-// or interval join over one of them; it is correct because the join holds
-// its watermark back by the larger of its bounds (Flink's
-// RowTimeIntervalJoin.getMaxOutputDelay), so no value of either time column
-// is behind the watermark when the row leaves the join. Flink has no such
-// node: its event-time operators read the time column itself.
+// or interval join over one of them. The join holds its watermark back by
+// the larger of its bounds (Flink's RowTimeIntervalJoin.getMaxOutputDelay),
+// so a row of two inputs that arrived on time has neither time column
+// behind the watermark when it leaves the join; a row with a late input
+// (the joins join late rows, as Flink SQL) can have that input's time
+// behind it (IntervalJoin: by up to min(-Lower, Upper)), and the operator
+// after the Restamp drops it as late, as Flink's operator reading that
+// column would. Flink has no such node: its event-time operators read the
+// time column itself.
 type Restamp struct {
 	In   Node
 	Col  int
@@ -73,9 +77,11 @@ func (n *Restamp) translate(tr *translator) (stream.Stream[table.Row], error) {
 // fromIntervalJoin reports whether column col of n is a time column of an
 // interval join passed through stateless nodes only (Calc projections and
 // filters, Restamp): there its values are at or after the join's held-back
-// watermark when the rows pass, so re-stamping the rows by it makes no row
-// late. After an operator that holds rows until the watermark (OVER, a
-// window, a sort) it would not hold.
+// watermark when the rows pass, but for the time of a late input row
+// joined (or padded) as Flink SQL does, so re-stamping the rows by it
+// makes late only the rows that Flink's operator reading the column would
+// see late (Restamp). After an operator that holds rows until the
+// watermark (OVER, a window, a sort) it would not hold.
 func fromIntervalJoin(n Node, col int) bool {
 	for {
 		switch x := n.(type) {

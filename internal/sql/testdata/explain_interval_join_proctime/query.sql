@@ -4,7 +4,9 @@
 -- DESCRIBE: the time columns of the sides never padded stay processing-
 -- time attributes, so a processing-time window may follow. Bounds of a
 -- processing-time and an event-time attribute, or one bound only, stay
--- a regular join's condition.
+-- a regular join's condition, as before this join existed (Flink refuses
+-- both with a TableException: "Both time attributes in a join condition
+-- must be of the same type"; one time condition is not an interval join).
 CREATE TABLE bids (auction BIGINT, price BIGINT, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
 CREATE TABLE auctions (id BIGINT, seller BIGINT, ts TIMESTAMP(3), pt AS PROCTIME(), WATERMARK FOR ts AS ts) WITH ('connector' = 'values');
 EXPLAIN SELECT b.auction, b.price, a.seller FROM bids b JOIN auctions a
