@@ -35,6 +35,13 @@ import (
 // (rank); the Calcs around it fuse (the one after it makes no operator)
 // but keep the numbers of the Rank plan's Calcs, so the operators after
 // them are not renumbered (TestReviewDedupUIDsMatchRankPlan).
+// The Calcs over a shared scan (q3, q4, q8, q9, q20, q23: sql-2-calc,
+// sql-3-calc, ...) are no operators since branch scanroute: the scan's
+// pre-filter runs them and sends their rows on side outputs
+// (planner/scanshare.go). They are stateless, so a savepoint of a plan
+// that had them restores (an operator the job no longer has is refused
+// only when the checkpoint holds state of it), and they keep their
+// numbers: the operators after them keep their UIDs.
 // testdata/nexmark_signatures.txt holds the stateful operators' state
 // signatures (checked on restore), so that a change of an operator's state
 // layout shows in review.
