@@ -515,6 +515,16 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		}
 		if res.N > 0 {
 			backoff = time.Millisecond
+			// What the read emitted leaves with it: an output that
+			// receives few of the records (after a selective filter,
+			// a side output of a shared scan's pre-filter) would
+			// otherwise hold them for many reads, until its batch is
+			// full, while the other outputs' records go ahead (a join
+			// of two such outputs would see one side late). An output
+			// that receives every record pushed its batch as it filled.
+			for _, w := range st.writers {
+				w.Flush()
+			}
 			st.maybePublish()
 			st.maybeMarker()
 			continue
