@@ -39,13 +39,14 @@ func (r *readsReader) Read(_ context.Context, buf []int64) (int, error) {
 func (r *readsReader) Position() []byte { return nil }
 func (r *readsReader) Close() error     { return nil }
 
-// TestSourceFlushesEachRead: what a source's read emits leaves its
-// subtask with the read, also on an output that receives few records (a
-// selective filter chained to the source, before a channel): one record
-// of every read of 64 passes, and each goes out in a batch of its own,
-// not held until 512 of them filled a batch (a join of two such outputs
-// of one source would otherwise see one side many reads late).
-func TestSourceFlushesEachRead(t *testing.T) {
+// TestSourceFlushesHeldBatches: what a source's read emits leaves its
+// subtask within a few reads, also on an output that receives few records
+// (a selective filter chained to the source, before a channel): one record
+// of every read of 64 passes, and they go out in batches of at most 4 (a
+// batch held across 4 reads is pushed unfilled: task's sourceFlushReads),
+// not held until 512 of them filled a batch (a join of two such outputs of
+// one source would otherwise see one side many reads late).
+func TestSourceFlushesHeldBatches(t *testing.T) {
 	const reads, per = 40, 64
 	env := stream.NewEnvironment(stream.Options{Parallelism: 1})
 	s := stream.FromSource[int64](env, readsSource{n: reads * per, per: per}, stream.WatermarkStrategy[int64]{}, "reads")
@@ -71,7 +72,7 @@ func TestSourceFlushesEachRead(t *testing.T) {
 			}
 		}
 	}
-	if batches != reads {
-		t.Errorf("the filter sent %d batches, want one per read (%d)", batches, reads)
+	if batches < reads/4 {
+		t.Errorf("the filter sent %d batches, want one per 4 reads at least (%d)", batches, reads/4)
 	}
 }
