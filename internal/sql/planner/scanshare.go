@@ -14,8 +14,9 @@ import (
 // table twice, for persons and for auctions), each would get a projected
 // source of its own, and every source generates or reads all the input
 // again. Instead one projected source reads the union of the paths the
-// Calcs read, and each Calc reads its fields from the shared stream. Its
-// rows reach several consumers, so no Calc writes into them.
+// Calcs read, and each Calc reads its fields from the shared stream (run
+// by the source's pre-filter, below). Its rows reach several Calcs, so no
+// Calc writes into them.
 //
 // planScans finds those Calcs before translation, the way calc fuses them
 // (fuseCalc, simplify) from the top of each chain; a Calc whose paths turn
