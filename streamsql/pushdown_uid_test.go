@@ -40,6 +40,13 @@ import (
 // GROUP BY's number; the join's and the Calc's are skipped, so the
 // operators after it keep theirs): a savepoint of the older plan is
 // refused, not misread.
+// The Calcs over a shared scan (q3, q4, q8, q9, q20, q23: sql-2-calc,
+// sql-3-calc, ...) are no operators since branch scanroute: the scan's
+// pre-filter runs them and sends their rows on side outputs
+// (planner/scanshare.go). They are stateless, so a savepoint of a plan
+// that had them restores (an operator the job no longer has is refused
+// only when the checkpoint holds state of it), and they keep their
+// numbers: the operators after them keep their UIDs.
 // testdata/nexmark_signatures.txt holds the stateful operators' state
 // signatures (checked on restore), so that a change of an operator's state
 // layout shows in review.

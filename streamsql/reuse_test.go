@@ -65,8 +65,8 @@ func (r *reuseNexmarkReader) ReuseRecords() {
 // Calc's in-place output. q7: the window-max join's route and keyed
 // function keep no row (what they keep is encoded into state), chained
 // after the scan at parallelism 1; at 2 the rows cross a channel to the
-// join. q8: its scan is shared by two Calcs (persons, auctions), behind the
-// scan's pre-filter, which copies the rows it passes: reused at both.
+// join. q8: its scan is shared by two Calcs (persons, auctions), which the
+// scan's pre-filter runs, each emitting rows of its own: reused at both.
 // q5: its HOP count is shared (a fan-out after keyed operators), but
 // the sliced aggregation keeps only accumulators and emits rows it
 // builds (stream.KeyedProcessCopying): reused at 1 (chained after the
@@ -128,7 +128,7 @@ func TestNexmarkSQLReusedRowsMatchOracles(t *testing.T) {
 // TestNexmarkSQLStatementSetKeepsRows: a STATEMENT SET sends one projected
 // scan of bids to blackhole (releasing) and to a 'collect' sink that keeps
 // the rows it is given: the source fans out behind the shared scan's
-// pre-filter, which passes copies, so it may reuse rows, at parallelism 1
+// pre-filter, whose Calcs emit rows of their own, so it may reuse rows, at parallelism 1
 // and 2, and the kept rows (strings included) must equal the generator's
 // bids (a kept row of the source's would be overwritten).
 func TestNexmarkSQLStatementSetKeepsRows(t *testing.T) {

@@ -97,12 +97,19 @@ type Writer[T any] struct {
 	// active: the receivers have seen a batch or a watermark since the
 	// last EventIdle, so they count this channel as active again.
 	active bool
+	// held[i]: the calls of FlushHeld that found channel i's batch not
+	// empty since it was last pushed.
+	held []int
 }
 
 // EdgeWriter is the untyped side of a Writer that the task loop uses.
 type EdgeWriter interface {
 	// Flush pushes every non-empty batch.
 	Flush()
+	// FlushHeld pushes every batch that was not empty at n calls of it
+	// in a row (n = 1: every non-empty batch), so that a channel that
+	// gets few records holds them for at most n calls.
+	FlushHeld(n int)
 	// Emit flushes and then sends e (a watermark, idle or end) to every channel.
 	Emit(e Event)
 	// EmitOne flushes one channel (round robin) and sends e there (latency
@@ -123,7 +130,8 @@ func NewWriter[T any](chans []Channel, mode Partitioning, keyGroup func(T) int, 
 	// until it says otherwise, so a subtask that is idle before it ever
 	// sends anything (a source subtask without a split) must announce it.
 	w := &Writer[T]{chans: chans, bufs: make([]*Batch[T], len(chans)), mode: mode,
-		keyGroup: keyGroup, maxPar: maxPar, batchSize: batchSize, metrics: m, active: true}
+		keyGroup: keyGroup, maxPar: maxPar, batchSize: batchSize, metrics: m, active: true,
+		held: make([]int, len(chans))}
 	w.pool.New = func() any {
 		return &Batch[T]{TS: make([]int64, 0, w.batchSize), V: make([]T, 0, w.batchSize), pool: &w.pool}
 	}
@@ -165,6 +173,7 @@ func (w *Writer[T]) add(i int, ts int64, v T) {
 func (w *Writer[T]) push(i int) {
 	b := w.bufs[i]
 	w.active = true
+	w.held[i] = 0
 	w.bufs[i] = w.pool.Get().(*Batch[T])
 	if w.metrics != nil {
 		w.metrics.Out += int64(len(b.V))
@@ -178,6 +187,17 @@ func (w *Writer[T]) push(i int) {
 func (w *Writer[T]) Flush() {
 	for i, b := range w.bufs {
 		if len(b.V) > 0 {
+			w.push(i)
+		}
+	}
+}
+
+func (w *Writer[T]) FlushHeld(n int) {
+	for i, b := range w.bufs {
+		if len(b.V) == 0 {
+			continue
+		}
+		if w.held[i]++; w.held[i] >= n {
 			w.push(i)
 		}
 	}

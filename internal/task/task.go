@@ -515,6 +515,17 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		}
 		if res.N > 0 {
 			backoff = time.Millisecond
+			// What a read emitted leaves within a few reads: an
+			// output that receives few of the records (after a
+			// selective filter, a side output of a shared scan's
+			// pre-filter) would otherwise hold them for many reads,
+			// until its batch is full, while the other outputs'
+			// records go ahead (a join of two such outputs would see
+			// one side late). An output that receives every record
+			// pushes its batch as it fills.
+			for _, w := range st.writers {
+				w.FlushHeld(sourceFlushReads)
+			}
 			st.maybePublish()
 			st.maybeMarker()
 			continue
@@ -526,6 +537,13 @@ func (st *Subtask) runSource(ctx context.Context) error {
 		backoff = min(backoff*2, 50*time.Millisecond)
 	}
 }
+
+// sourceFlushReads is how many reads of a source subtask a batch of one
+// of its writers may be held across before it is pushed unfilled. After
+// every read (1) cost the sparse outputs of q3 and q8 about a tenth more
+// CPU (a push and a wake-up of the receiver per read); 4 kept q4's and
+// q9's gain (BENCHMARKS.md, branch scanroute).
+const sourceFlushReads = 4
 
 func (st *Subtask) nextProcessingTime() int64 {
 	next := base.MaxTime

@@ -939,11 +939,13 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		tr.unreadProctime(&f, j) // lookupjoin.go
 	}
 	pushed, sharedSrc := false, false
+	var consumer *scanConsumer // of a shared source's pre-filter
 	if sc, ok := f.in.(*Scan); ok && !built {
 		var err error
-		if in, sharedSrc, err = tr.sharedPushDown(sc, &f); err != nil { // scanshare.go
+		if consumer, err = tr.sharedPushDown(sc, &f); err != nil { // scanshare.go
 			return zero, err
 		}
+		sharedSrc = consumer != nil
 		pushed = sharedSrc
 		if !pushed {
 			if in, pushed, err = tr.pushDown(sc, &f); err != nil {
@@ -1033,7 +1035,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// stream's, share.go), and column i is never read after output i was
 	// written.
 	// A shared projected source's rows reach several Calcs: not written.
-	inPlace := (pushed && !sharedSrc) || (freshRows(f.in) && tr.exclusive(f.in))
+	// The pre-filter that runs the Calc of a shared source keeps no row of
+	// the source and emits none (scanshare.go): neither may the Calc.
+	inPlace := !sharedSrc && (pushed || (freshRows(f.in) && tr.exclusive(f.in)))
 	for i, e := range f.exprs {
 		if c, ok := e.(*expr.Column); ok {
 			src[i] = c.Index
@@ -1203,5 +1207,15 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	// rows' memory when everything downstream is done with them too
 	// (stream.ProcessEachReleasing, connector.RecordReuser).
 	tr.n += extra
+	if sharedSrc {
+		// Run by the shared source's pre-filter (scanshare.go), which
+		// the Calc's number still goes to: the operators after it keep
+		// their UIDs. What it emits is a fresh row each (not in place,
+		// and its emitter is no operator's that releases).
+		uid()
+		tr.fusedCalcs++
+		consumer.newFn = newFn
+		return consumer.out(), nil
+	}
 	return stream.ProcessEachReleasing(in, newFn).Name("calc").UID(uid()), nil
 }

@@ -14,8 +14,9 @@ import (
 // table twice, for persons and for auctions), each would get a projected
 // source of its own, and every source generates or reads all the input
 // again. Instead one projected source reads the union of the paths the
-// Calcs read, and each Calc reads its fields from the shared stream. Its
-// rows reach several consumers, so no Calc writes into them.
+// Calcs read, and each Calc reads its fields from the shared stream (run
+// by the source's pre-filter, below). Its rows reach several Calcs, so no
+// Calc writes into them.
 //
 // planScans finds those Calcs before translation, the way calc fuses them
 // (fuseCalc, simplify) from the top of each chain; a Calc whose paths turn
@@ -31,70 +32,93 @@ type scanShare struct {
 	// readerTime: the rowtime is the readers' time (calc.go: readerTime).
 	readerTime bool
 	s          *stream.Stream[table.Row]
-	// The filters of the Calcs that read s, each the AND of the simple
-	// predicates (expr.SimplePredicate) of its filter; keepAll when one
-	// reads s with no simple predicate in its filter. Read when the job starts (the pre-filter
-	// below), after every Calc was translated.
-	pre     [][]func(*table.Row) (bool, error)
-	keepAll bool
+	// The Calcs that read s, in the order they were translated. Read
+	// when the job starts (the pre-filter below), after every Calc was
+	// translated.
+	consumers []*scanConsumer
 }
 
-// Pre-filter of a shared scan: the rows of the shared source go to every
-// Calc that reads it, across channels (a fan-out cannot chain), and each
-// Calc drops those its filter rejects (q8: both its Calcs drop the bids,
-// 92 % of the rows). When every one of those Calcs has a filter with
-// simple predicates among its conjuncts (deterministic, failing on no row
-// of the scan), an operator chained to the source drops the rows that
-// every Calc would drop (the OR of the ANDs of those predicates), before
-// the fan-out; each Calc still applies its whole filter. Watermarks come from the source, which still sees every row.
+// scanConsumer is a Calc over a shared scan, run by the scan's pre-filter.
+type scanConsumer struct {
+	// pre: the AND of the simple predicates (expr.SimplePredicate) of
+	// the Calc's filter; nil when it has none (every row reaches it).
+	pre []func(*table.Row) (bool, error)
+	// newFn: the Calc's function, per subtask (set when the Calc is
+	// translated; a Calc whose translation failed has none).
+	newFn func() stream.ProcessFunc[table.Row, table.Row]
+	tag   stream.OutputTag[table.Row]
+	sh    *scanShare
+}
+
+// Pre-filter of a shared scan: one operator chained to the shared source
+// (`scan-prefilter`, UID sql-N-prefilter) runs the Calcs that read it,
+// each on the rows its filter's simple predicates (deterministic, failing
+// on no row of the scan) keep, and sends what each Calc emits to a side
+// output of its own, which the operators after that Calc read. A row
+// crosses no channel before its Calc, only the rows a Calc keeps cross
+// one after it, and no Calc sees the rows meant for another (q4, q9: the
+// auctions' Calc no longer receives and rejects the bids, 92 % of the
+// rows, and the bids' Calc the auctions). Each Calc still applies its
+// whole filter. Watermarks come from the source, which sees every row;
+// the side outputs carry them as the main output does.
 //
-// The rows it passes on are copies (carved from a block of values that is
-// never written again), so it keeps no row of the source and emits none
-// (stream.ProcessEachCopying): the source may build each batch in the
-// rows of the batch before, whatever the Calcs after the fan-out keep.
+// The Calcs over a shared source never write into its rows (calc.go:
+// inPlace) and emit rows of their own (a fresh array each: their emitter
+// is not one that releases, stream.EmitterReleases), so the operator
+// keeps no row of the source and emits none (stream.ProcessEachCopying):
+// the source builds each batch in the rows of the batch before
+// (connector.RecordReuser), and nothing copies a row before its Calc.
+//
+// The Calcs are no operators of their own: a savepoint of a plan that had
+// them restores (they hold no state, internal/cluster: an operator the
+// job no longer has is refused only when the checkpoint holds state of
+// it), and each still takes its number, so the UIDs of the operators
+// after it are unchanged.
+
+// sideEmitter emits to a side output of the pre-filter, with the
+// timestamp of the row being processed.
+type sideEmitter struct {
+	ctx *stream.Context
+	tag stream.OutputTag[table.Row]
+}
+
+func (e *sideEmitter) Emit(r table.Row) { e.tag.Emit(e.ctx, r) }
 
 // prefilter returns the function of the pre-filter of sh, per subtask.
 func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
-	var block []table.Value
-	emit := func(r table.Row, out stream.Emitter[table.Row]) {
-		n := len(r.Fields)
-		if len(block) < n {
-			block = make([]table.Value, max(1024, n))
-		}
-		f := block[:n:n]
-		block = block[n:]
-		copy(f, r.Fields)
-		out.Emit(table.Row{Kind: r.Kind, Fields: f})
+	type consumer struct {
+		pre []func(*table.Row) (bool, error)
+		fn  stream.ProcessFunc[table.Row, table.Row]
+		out *sideEmitter
 	}
-	if sh.keepAll || len(sh.pre) == 0 {
-		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
-			emit(r, out)
-			return nil
+	var cs []consumer
+	for _, c := range sh.consumers {
+		if c.newFn != nil {
+			cs = append(cs, consumer{pre: c.pre, fn: c.newFn(), out: &sideEmitter{tag: c.tag}})
 		}
 	}
-	pre := sh.pre
 	// The predicates read the row through a pointer: to the function's
 	// own variable, one per subtask (a pointer to the parameter would
 	// move it to the heap, an allocation per row). It is not read after
 	// the call (the operator releases its input).
 	var cur table.Row
-	return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
+	return func(ctx *stream.Context, r table.Row, _ stream.Emitter[table.Row]) error {
 		cur = r
-		for _, and := range pre {
-			keep := true
-			for _, p := range and {
+	next:
+		for i := range cs {
+			c := &cs[i]
+			for _, p := range c.pre {
 				ok, err := p(&cur)
 				if err != nil {
 					return err
 				}
 				if !ok {
-					keep = false
-					break
+					continue next
 				}
 			}
-			if keep {
-				emit(r, out)
-				return nil
+			c.out.ctx = ctx
+			if err := c.fn(ctx, r, c.out); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -169,15 +193,18 @@ func (tr *translator) planScans(roots ...Node) {
 	}
 }
 
-// sharedPushDown rewrites f over the shared projected source of sc; ok is
-// false when sc has none or f reads a path outside it (f unchanged).
-func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[table.Row], ok bool, err error) {
+// sharedPushDown rewrites f over the shared projected source of sc and
+// returns the Calc's place among the source's consumers; nil when sc has
+// none or f reads a path outside it (f unchanged). The Calc's function
+// is then run by the pre-filter (the consumer's newFn, set by calc), and
+// its rows are those of the consumer's side output (scanConsumer.out).
+func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (c *scanConsumer, err error) {
 	if tr.scans == nil || !tr.shared(sc) {
-		return s, false, nil
+		return nil, nil
 	}
 	sh := tr.scans[tr.sh.rep[sc]]
 	if sh == nil || sh.failed || sh.users < 2 {
-		return s, false, nil
+		return nil, nil
 	}
 	pr := &projection{paths: sh.pr.paths, index: make(map[string]int, len(sh.pr.index))}
 	for k, v := range sh.pr.index {
@@ -187,14 +214,14 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 	for _, e := range f.exprs {
 		r, ok := pr.rewrite(e)
 		if !ok || len(pr.paths) != len(sh.pr.paths) {
-			return s, false, nil
+			return nil, nil
 		}
 		exprs = append(exprs, r)
 	}
 	for _, c := range f.filters {
 		r, ok := pr.rewrite(c)
 		if !ok || len(pr.paths) != len(sh.pr.paths) {
-			return s, false, nil
+			return nil, nil
 		}
 		filters = append(filters, r)
 	}
@@ -202,15 +229,15 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		pf := tr.p.Factories[sc.Table.Connector].(connector.ProjectableTableSource)
 		tc, err := tr.sourceContext(sc.Table)
 		if err != nil {
-			return s, false, err
+			return nil, err
 		}
 		src, err := pf.ProjectedTableSource(tr.ctx, tc, sh.pr.paths)
 		if err != nil {
-			return s, false, connErr(sc.Table, err)
+			return nil, connErr(sc.Table, err)
 		}
 		st, err := tr.scanStream(sc, src, sh.rowtime, sh.readerTime)
 		if err != nil {
-			return s, false, err
+			return nil, err
 		}
 		// The pre-filter's UID has the scan's number (tr.n unchanged), so
 		// the UIDs of the operators after it are those of plans before it.
@@ -218,21 +245,22 @@ func (tr *translator) sharedPushDown(sc *Scan, f *fusedCalc) (s stream.Stream[ta
 		tr.prefilters++
 		sh.s = &st
 	}
-	// The simple conjuncts of the filter: the pre-filter passes a
-	// superset of the rows the Calc keeps when it checks only some of them
+	// The simple conjuncts of the filter: the pre-filter runs the Calc on
+	// a superset of the rows it keeps when it checks only some of them
 	// (the conjuncts that filter push-down through joins adds, such as
 	// q3's state IN (...), are not simple; event_type = 1 is).
-	var and []func(*table.Row) (bool, error)
-	for _, c := range filters {
-		if p := expr.SimplePredicate(c); p != nil {
-			and = append(and, p)
+	c = &scanConsumer{sh: sh, tag: stream.NewOutputTag[table.Row](fmt.Sprintf("calc-%d", len(sh.consumers)))}
+	for _, e := range filters {
+		if p := expr.SimplePredicate(e); p != nil {
+			c.pre = append(c.pre, p)
 		}
 	}
-	if and == nil {
-		sh.keepAll = true
-	} else {
-		sh.pre = append(sh.pre, and)
-	}
+	sh.consumers = append(sh.consumers, c)
 	f.filters, f.exprs = filters, exprs
-	return *sh.s, true, nil
+	return c, nil
+}
+
+// stream is the stream of the rows the consumer's Calc emits (newFn).
+func (c *scanConsumer) out() stream.Stream[table.Row] {
+	return stream.SideOutput(*c.sh.s, c.tag)
 }

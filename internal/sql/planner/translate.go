@@ -115,6 +115,9 @@ type translator struct {
 	// which plans before them did not have: the window-max join's route
 	// keeps the default UID it had then (windowmaxjoin.go).
 	prefilters int
+	// fusedCalcs: the Calcs over shared scans that their pre-filters run
+	// (scanshare.go), which plans before them made operators of.
+	fusedCalcs int
 	// building: the nodes being built, innermost last (build); the last
 	// is the node whose operators tr.uid names.
 	building []Node

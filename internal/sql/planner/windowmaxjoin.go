@@ -243,10 +243,12 @@ func (tr *translator) windowMaxJoin(m *windowMaxJoin) (stream.Stream[table.Row],
 		}
 	}).Name("window-max-join-route")
 	// Its UID is the default one (name-position) it had before the
-	// scans' pre-filters existed, counted without them, so that
-	// savepoints of those plans keep restoring (the pre-filter nodes
-	// would move the position of a route translated after them).
-	routed = routed.UID(fmt.Sprintf("window-max-join-route-%d", routed.ID()-tr.prefilters))
+	// scans' pre-filters existed, counted without them and with the
+	// Calcs they now run (scanshare.go), so that savepoints of those
+	// plans keep restoring (the pre-filter nodes would move the position
+	// of a route translated after them, and the Calcs no longer nodes
+	// the other way).
+	routed = routed.UID(fmt.Sprintf("window-max-join-route-%d", routed.ID()-tr.prefilters+tr.fusedCalcs))
 	key := wmjKey(nl, lt, size)
 	lc := rowCodecOf(m.j.L)
 	newFn := func() stream.KeyedProcessFunction[int64, table.Row, table.Row] {
