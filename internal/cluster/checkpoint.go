@@ -500,6 +500,7 @@ func (c *coordinator) upload(ctx context.Context) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var file bytes.Buffer // a keyed state file, reused
+	var scratch []byte    // a key group's chunk, reused (EachChunkScratch)
 	for u := range c.uploads {
 		s := u.snap
 		cpu0, cpuOK := threadCPU()
@@ -517,7 +518,7 @@ func (c *coordinator) upload(ctx context.Context) {
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
 			if os.Keyed {
-				kf, written, err := c.uploadKeyed(ctx, &file, s, os)
+				kf, written, err := c.uploadKeyed(ctx, &file, &scratch, s, os)
 				if err != nil {
 					a.err = err
 					break
@@ -547,7 +548,7 @@ func (c *coordinator) upload(ctx context.Context) {
 // chunk (the layout of checkpoint.EncodeKeyed), straight into the storage
 // when it is a checkpoint.StreamWriter, else into file, which is reused
 // across uploads (Storage.WriteFile keeps no reference to data).
-func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
+func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scratch *[]byte, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
 	id := s.CheckpointID
 	key := chainKey{os.UID, os.KeyGroups.Start}
 	seq, size, hasDelta := os.Delta()
@@ -637,11 +638,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		return err
 	}
 	chunks := 0
-	each := os.EachChunk
-	if prev != nil {
-		each = os.EachDelta
-	}
-	err := each(func(kg int, chunk []byte) error {
+	err := os.EachChunkScratch(scratch, prev != nil, func(kg int, chunk []byte) error {
 		if w == nil {
 			if err := begin(); err != nil {
 				return err

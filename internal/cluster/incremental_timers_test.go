@@ -28,7 +28,7 @@ func TestIncrementalFiredTimersStayFired(t *testing.T) {
 	var file bytes.Buffer
 	commit := func(id int64, timers map[int][]byte) *checkpoint.Metadata {
 		os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), timers, false)
-		kf, _, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
+		kf, _, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
 		if err != nil {
 			t.Fatal(err)
 		}

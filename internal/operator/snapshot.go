@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
@@ -45,6 +46,40 @@ type TimerSnapshotter interface {
 	SnapshotTimers() map[int][]byte
 }
 
+// TimerRecycler is implemented by keyed operators whose timer snapshots
+// can reuse the buffer of an earlier one: SnapshotTimersRecycled is
+// SnapshotTimers that also returns release, which gives the timers' buffer
+// back to the operator once nothing reads the timers any more (call it at
+// most once, on any goroutine; never calling it is fine). A snapshot whose
+// predecessor was released encodes into that buffer instead of a fresh one
+// (no allocation and no first touch of new pages on the subtask).
+type TimerRecycler interface {
+	SnapshotTimersRecycled() (timers map[int][]byte, release func())
+}
+
+// timerBufs holds the buffer of a released timer snapshot for the next one
+// (keyedCore.SnapshotTimersRecycled); released on the uploader's goroutine.
+type timerBufs struct {
+	mu   sync.Mutex
+	free []byte
+}
+
+func (b *timerBufs) get() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := b.free
+	b.free = nil
+	return f
+}
+
+func (b *timerBufs) put(buf []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cap(buf) > cap(b.free) {
+		b.free = buf[:0]
+	}
+}
+
 const timerSnapshotVersion = 1
 
 // SnapshotTimers encodes the pending timers of both domains by key group:
@@ -60,7 +95,27 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 	if k.RT != nil {
 		kgs = k.RT.KeyGroups
 	}
-	return encodeTimers(kgs, &k.event, &k.proc)
+	out, _ := encodeTimersInto(nil, kgs, &k.event, &k.proc)
+	return out
+}
+
+// SnapshotTimersRecycled implements TimerRecycler: SnapshotTimers into
+// the buffer of the latest released snapshot when it is large enough.
+func (k *keyedCore[K, O]) SnapshotTimersRecycled() (map[int][]byte, func()) {
+	var kgs base.KeyGroupRange
+	if k.RT != nil {
+		kgs = k.RT.KeyGroups
+	}
+	if k.tbufs == nil {
+		k.tbufs = &timerBufs{}
+	}
+	out, buf := encodeTimersInto(k.tbufs.get(), kgs, &k.event, &k.proc)
+	if buf == nil {
+		return out, func() {}
+	}
+	bufs := k.tbufs
+	var once sync.Once
+	return out, func() { once.Do(func() { bufs.put(buf) }) }
 }
 
 // encodeTimers is SnapshotTimers over the queues of the domains (index:
@@ -71,9 +126,19 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 // falls back to encodeTimersMap. Same bytes as encodeTimersMap, which
 // TestEncodeTimersSameBytes checks.
 func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
+	out, _ := encodeTimersInto(nil, kgs, qs...)
+	return out
+}
+
+// encodeTimersInto is encodeTimers writing into spare when its capacity
+// holds the timers (its old bytes are all overwritten: the first pass
+// sizes each key group exactly), else into a fresh buffer with an eighth
+// more room for the next snapshot's growth. It returns the buffer the
+// timers' bytes are slices of (nil: none, or the map encoder's).
+func encodeTimersInto(spare []byte, kgs base.KeyGroupRange, qs ...*TimerQueue) (map[int][]byte, []byte) {
 	n := kgs.Len()
 	if n <= 0 {
-		return encodeTimersMap(qs...)
+		return encodeTimersMap(qs...), nil
 	}
 	type group struct {
 		count uint64
@@ -100,7 +165,7 @@ func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
 		})
 	}
 	if !inRange {
-		return encodeTimersMap(qs...)
+		return encodeTimersMap(qs...), nil
 	}
 	const head = 6 // version byte, count as a uvarint padded to 5 bytes
 	total, nonEmpty := 0, 0
@@ -112,9 +177,14 @@ func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
 	}
 	out := make(map[int][]byte, nonEmpty)
 	if nonEmpty == 0 {
-		return out
+		return out, nil
 	}
-	buf := make([]byte, total)
+	var buf []byte
+	if cap(spare) >= total {
+		buf = spare[:total]
+	} else {
+		buf = make([]byte, total, total+total/8)
+	}
 	off := 0
 	for i := range groups {
 		g := &groups[i]
@@ -159,7 +229,7 @@ func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
 			}
 		})
 	}
-	return out
+	return out, buf
 }
 
 // encodeTimersMap is encodeTimers without a key-group range: a map lookup

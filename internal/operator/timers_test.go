@@ -400,6 +400,27 @@ func TestEncodeTimersSameBytes(t *testing.T) {
 				t.Fatalf("key group %d: capacity %d past its %d bytes (an append would write into the next group)", kg, cap(g), len(g))
 			}
 		}
+		// Into a reused buffer (encodeTimersInto, SnapshotTimersRecycled):
+		// stale bytes of an earlier snapshot everywhere, room to spare or
+		// too little: the same bytes, and the spare used when it fits.
+		total := 0
+		for _, g := range got {
+			total += len(g)
+		}
+		slack := rapid.IntRange(-1, 64).Draw(t, "slack")
+		spare := bytes.Repeat([]byte{0xAA}, max(0, total+slack))
+		re, buf := encodeTimersInto(spare, kgs, qs[0], qs[1])
+		if len(re) != len(want) {
+			t.Fatalf("encodeTimersInto has %d key groups, encodeTimersMap %d", len(re), len(want))
+		}
+		for kg, w := range want {
+			if g := re[kg]; !bytes.Equal(g, w) || cap(g) != len(g) {
+				t.Fatalf("key group %d: encodeTimersInto (spare of %d for %d bytes)\n%x (cap %d)\nencodeTimersMap\n%x", kg, len(spare), total, g, cap(g), w)
+			}
+		}
+		if total > 0 && total <= len(spare) && &buf[0] != &spare[0] {
+			t.Fatalf("a spare of %d bytes for %d was not used", len(spare), total)
+		}
 		// The bytes restore the same timers (restoreTimers).
 		var k keyedCore[int, int]
 		if err := k.restoreTimers(&Runtime{Name: "t", KeyGroups: kgs, Restored: &Restored{Timers: got}}); err != nil {
@@ -422,6 +443,57 @@ func timerList(q *TimerQueue) []string {
 		out = append(out, fmt.Sprintf("%d/%d/%x/%x", tm.Time, tm.KG, tm.Key, tm.NS))
 	}
 	return out
+}
+
+// TestSnapshotTimersRecycled: a released timer snapshot's buffer is what
+// the next snapshot encodes into, with the bytes a fresh encoding gives;
+// an unreleased one's is never written again.
+func TestSnapshotTimersRecycled(t *testing.T) {
+	kgs := base.KeyGroupRange{Start: 0, End: 8}
+	var k keyedCore[int, int]
+	k.RT = &Runtime{Name: "t", KeyGroups: kgs}
+	for i := range 100 {
+		k.event.Register(i%8, fmt.Appendf(nil, "k%d", i), nil, int64(i))
+	}
+	first, rel1 := k.SnapshotTimersRecycled()
+	keep := map[int][]byte{}
+	for kg, b := range first {
+		keep[kg] = bytes.Clone(b)
+	}
+	// Not released: the next snapshot gets a buffer of its own.
+	second, rel2 := k.SnapshotTimersRecycled()
+	k.event.Register(3, []byte("late"), nil, 7)
+	third, rel3 := k.SnapshotTimersRecycled()
+	for kg, b := range keep {
+		if !bytes.Equal(first[kg], b) {
+			t.Fatalf("key group %d of an unreleased snapshot was overwritten", kg)
+		}
+	}
+	_ = second
+	rel2()
+	rel1() // the smaller: the larger is kept
+	rel1() // idempotent
+	rel3()
+	fourth, rel4 := k.SnapshotTimersRecycled()
+	defer rel4()
+	want := encodeTimersMap(&k.event, &k.proc)
+	for kg, w := range want {
+		if !bytes.Equal(fourth[kg], w) {
+			t.Fatalf("key group %d: recycled snapshot %x, want %x", kg, fourth[kg], w)
+		}
+	}
+	// The fourth reused one of the released buffers (the largest).
+	reused := false
+	for _, m := range []map[int][]byte{second, third} {
+		for kg := range m {
+			if len(m[kg]) > 0 && &m[kg][0] == &fourth[kg][0] {
+				reused = true
+			}
+		}
+	}
+	if !reused {
+		t.Fatal("the fourth snapshot did not reuse a released buffer")
+	}
 }
 
 // TestEncodeTimersOutsideRange: a timer of a key group outside the range
@@ -465,6 +537,17 @@ func BenchmarkSnapshotTimers(b *testing.B) {
 		cpu0 := processCPU()
 		for b.Loop() {
 			encodeTimers(kgs, &q, &proc)
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+	})
+	// recycled: each snapshot released before the next, as an uploader
+	// does within the checkpoint interval (SnapshotTimersRecycled).
+	b.Run("recycled", func(b *testing.B) {
+		var spare []byte
+		b.ReportAllocs()
+		cpu0 := processCPU()
+		for b.Loop() {
+			_, spare = encodeTimersInto(spare, kgs, &q, &proc)
 		}
 		b.ReportMetric(float64(processCPU()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 	})
