@@ -117,10 +117,10 @@ func TestNewerCheckpointRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rewriteMetadata(t, dir, m, func(b []byte) { b[9] = 4 })
+	rewriteMetadata(t, dir, m, func(b []byte) { b[9] = 5 })
 	before, _ := os.ReadDir(dir)
 	err, rows, log := runOver(t, dir, "", sink)
-	mustRefuse(t, err, rows, log, checkpoint.ChkDirName(id), "metadata format version 4", "newer version of strom", "move "+dir+" away")
+	mustRefuse(t, err, rows, log, checkpoint.ChkDirName(id), "metadata format version 5", "newer version of strom", "move "+dir+" away")
 	t.Logf("refused: %v", err)
 	if after, _ := os.ReadDir(dir); len(after) != len(before) {
 		t.Fatalf("the directory changed: %d entries, then %d", len(before), len(after))

@@ -44,6 +44,11 @@ type Metadata struct {
 	MaxParallelism int    // number of key groups
 	Final          bool   // taken at the end of bounded input
 	Operators      []OperatorState
+	// TimersV2: a keyed file of the checkpoint may hold timer snapshots
+	// of version 2 (grouped by time; docs/format/checkpoint.md §3.1),
+	// which builds before metadata version 4 do not read: such metadata
+	// is written as version 4, which they refuse as a newer build's.
+	TimersV2 bool
 }
 
 // OperatorState is the state of one operator (by UID) in a checkpoint.
@@ -323,11 +328,12 @@ func (m *Metadata) Validate() error {
 // Metadata envelope (docs/format/checkpoint.md, "Metadata file").
 const (
 	metadataMagic = "STRMCKPT"
-	// metadataVersion is the newest: a checkpoint with state signatures is
-	// written as version 3, one with chains and no signature as version 2,
-	// any other as version 1 (so files without either are the bytes of
-	// earlier builds).
-	metadataVersion = 3
+	// metadataVersion is the newest: a checkpoint whose keyed files may
+	// hold timers of version 2 (Metadata.TimersV2) is written as version
+	// 4 (version 3's layout), one with state signatures as version 3, one
+	// with chains and no signature as version 2, any other as version 1
+	// (so files without either are the bytes of earlier builds).
+	metadataVersion = 4
 	metadataHeader  = 8 + 2 + 2 + 4 // magic, version, flags, body length
 	metadataTrailer = 4             // CRC-32C
 )
@@ -342,6 +348,8 @@ func EncodeMetadata(m *Metadata) ([]byte, error) {
 	copy(b, metadataMagic)
 	version := uint16(1)
 	switch {
+	case m.TimersV2:
+		version = 4
 	case m.signed():
 		version = 3
 	case m.incremental():
@@ -439,7 +447,7 @@ func DecodeMetadata(data []byte) (*Metadata, error) {
 		return nil, newerf("metadata format version %d with flags %#x; this build knows none", version, f)
 	}
 	r := &reader{b: data[metadataHeader:end]}
-	m := &Metadata{}
+	m := &Metadata{TimersV2: version >= 4}
 	m.ID = r.varint("checkpoint id")
 	m.Kind = Kind(r.byte("kind"))
 	m.TimestampMs = r.varint("timestamp")

@@ -63,8 +63,8 @@ func TestDecodeNewerVersions(t *testing.T) {
 		}
 		return b
 	}
-	_, err = DecodeMetadata(edit(8, 4, true))
-	mustNewer(t, "metadata version 4", err, "version 4", "this build reads versions 1 to 3")
+	_, err = DecodeMetadata(edit(8, 5, true))
+	mustNewer(t, "metadata version 5", err, "version 5", "this build reads versions 1 to 4")
 	_, err = DecodeMetadata(edit(8, 0xffff, true))
 	mustNewer(t, "metadata version 65535", err, "version 65535")
 	_, err = DecodeMetadata(edit(10, 1, true))
@@ -134,8 +134,8 @@ func TestLoadLatestRefusesNewer(t *testing.T) {
 		metadata bool
 	}{
 		{"metadata version", func(t *testing.T, st *store) {
-			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[9] = 4; return resealMetadata(b) })
-		}, "metadata format version 4", true},
+			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[9] = 5; return resealMetadata(b) })
+		}, "metadata format version 5", true},
 		{"metadata flags", func(t *testing.T, st *store) {
 			rewrite(t, st, "chk-3/_metadata", func(b []byte) []byte { b[11] = 2; return resealMetadata(b) })
 		}, "flags 0x2", true},
@@ -225,9 +225,9 @@ func TestRetainKeepsNewerCheckpoint(t *testing.T) {
 		// A savepoint of a newer build: refused the same way.
 		sp := storeCases[0].new(t)
 		mustCheckpointKind(t, sp.s, 5, Savepoint)
-		rewrite(t, sp, "chk-5/_metadata", func(b []byte) []byte { b[9] = 4; return resealMetadata(b) })
+		rewrite(t, sp, "chk-5/_metadata", func(b []byte) []byte { b[9] = 5; return resealMetadata(b) })
 		_, err := sp.s.LoadLatest(ctx, nil)
-		mustNewer(t, "savepoint", err, "chk-5", "metadata format version 4")
+		mustNewer(t, "savepoint", err, "chk-5", "metadata format version 5")
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -169,6 +170,9 @@ type ackOp struct {
 	uid   string
 	keyed *checkpoint.KeyedFile
 	state []byte
+	// timers: a link of keyed may hold timer snapshots this build wrote
+	// (version 2: the metadata is then written as version 4).
+	timers bool
 }
 
 type pending struct {
@@ -177,9 +181,12 @@ type pending struct {
 	acks    int
 	bytes   int64
 	ops     map[string]*checkpoint.OperatorState
-	sp      *spRequest // a savepoint waits for this checkpoint (nil: none)
-	final   bool       // the end-of-input checkpoint
-	acked   map[subKey]bool
+	// timersV2: a keyed file may hold timers of version 2 (an ackOp's
+	// timers): Metadata.TimersV2.
+	timersV2 bool
+	sp       *spRequest // a savepoint waits for this checkpoint (nil: none)
+	final    bool       // the end-of-input checkpoint
+	acked    map[subKey]bool
 }
 
 // coordinator triggers checkpoints, collects the subtasks' acknowledgements,
@@ -500,6 +507,7 @@ func (c *coordinator) upload(ctx context.Context) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var file bytes.Buffer // a keyed state file, reused
+	var scratch []byte    // a key group's chunk, reused (EachChunkScratch)
 	for u := range c.uploads {
 		s := u.snap
 		cpu0, cpuOK := threadCPU()
@@ -517,12 +525,12 @@ func (c *coordinator) upload(ctx context.Context) {
 			ao := ackOp{uid: os.UID, state: os.State}
 			a.bytes += int64(len(os.State))
 			if os.Keyed {
-				kf, written, err := c.uploadKeyed(ctx, &file, s, os)
+				kf, written, timers, err := c.uploadKeyed(ctx, &file, &scratch, s, os)
 				if err != nil {
 					a.err = err
 					break
 				}
-				ao.keyed = kf
+				ao.keyed, ao.timers = kf, timers
 				a.bytes += written
 			}
 			a.ops = append(a.ops, ao)
@@ -541,13 +549,15 @@ func (c *coordinator) upload(ctx context.Context) {
 // file when the previous snapshot of the same state backend is the tip of
 // the chain of the newest completed checkpoint (and the chain is short and
 // small enough), a full file otherwise. It returns the file reference for
-// the metadata (nil: no keyed state) and the bytes written.
+// the metadata (nil: no keyed state), the bytes written and whether the
+// chain's last link holds timers this build wrote (then possibly of
+// timer snapshot version 2: Metadata.TimersV2).
 //
 // The keyed state captured copy-on-write is serialised here, chunk by
 // chunk (the layout of checkpoint.EncodeKeyed), straight into the storage
 // when it is a checkpoint.StreamWriter, else into file, which is reused
 // across uploads (Storage.WriteFile keeps no reference to data).
-func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, error) {
+func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scratch *[]byte, s task.SubtaskSnapshot, os *task.OperatorSnapshot) (*checkpoint.KeyedFile, int64, bool, error) {
 	id := s.CheckpointID
 	key := chainKey{os.UID, os.KeyGroups.Start}
 	seq, size, hasDelta := os.Delta()
@@ -585,7 +595,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	}
 	c.mu.Unlock()
 	if same != nil {
-		return relative(same, id), 0, nil
+		return relative(same, id), 0, sameTimers, nil
 	}
 
 	timers := os.HasTimers() // before EachChunk/EachDelta release the capture
@@ -637,17 +647,18 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		return err
 	}
 	chunks := 0
-	each := os.EachChunk
-	if prev != nil {
-		each = os.EachDelta
-	}
-	err := each(func(kg int, chunk []byte) error {
+	wroteTimers := false // a chunk has a timers part
+	err := os.EachChunkScratch(scratch, prev != nil, func(kg int, chunk []byte) error {
 		if w == nil {
 			if err := begin(); err != nil {
 				return err
 			}
 		}
 		chunks++
+		if !wroteTimers {
+			n, k := binary.Uvarint(chunk) // KeyedChunk: the state's length
+			wroteTimers = k > 0 && n < uint64(len(chunk)-k)
+		}
 		return w.WriteChunk(kg, chunk)
 	})
 	// A delta without chunks over a last link with timers is written too,
@@ -663,7 +674,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 	}
 	if err != nil {
 		c.dropTip(ch, id, prev)
-		return nil, 0, fmt.Errorf("encode %s: %w", name, err)
+		return nil, 0, false, fmt.Errorf("encode %s: %w", name, err)
 	}
 	var abs *checkpoint.KeyedFile // the chain of this checkpoint, directories absolute
 	var written int64
@@ -682,7 +693,7 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		}
 		if err != nil {
 			c.dropTip(ch, id, prev)
-			return nil, 0, fmt.Errorf("write %s: %w", name, err)
+			return nil, 0, false, fmt.Errorf("write %s: %w", name, err)
 		}
 		failpoint.Hit("snapshot-written")
 		written = sum.Size
@@ -704,9 +715,9 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, s tas
 		c.mu.Unlock()
 	}
 	if abs == nil {
-		return nil, 0, nil
+		return nil, 0, false, nil
 	}
-	return relative(abs, id), written, nil
+	return relative(abs, id), written, wroteTimers, nil
 }
 
 // dropTip removes the provisional tip uploadKeyed registered for checkpoint
@@ -1023,6 +1034,7 @@ func (c *coordinator) handleAck(ctx context.Context, pend map[int64]*pending, a 
 		if ao.keyed != nil {
 			os.Keyed = append(os.Keyed, *ao.keyed)
 		}
+		p.timersV2 = p.timersV2 || ao.timers
 	}
 	if p.acks < c.total {
 		return false
@@ -1088,7 +1100,7 @@ func (c *coordinator) inFlight(flying []int64) []int64 {
 // use, sparing what the checkpoints in flight, flying, use: inFlight).
 func (c *coordinator) complete(ctx context.Context, p *pending, final bool, flying []int64) error {
 	m := &checkpoint.Metadata{ID: p.id, Kind: checkpoint.Checkpoint, TimestampMs: p.started.UnixMilli(),
-		JobFingerprint: c.fingerprint, MaxParallelism: c.j.jg.MaxParallelism, Final: final}
+		JobFingerprint: c.fingerprint, MaxParallelism: c.j.jg.MaxParallelism, Final: final, TimersV2: p.timersV2}
 	uids := make([]string, 0, len(p.ops))
 	for uid := range p.ops {
 		uids = append(uids, uid)

@@ -204,7 +204,7 @@ func runConcurrentChains(t *testing.T, name string, seed uint64, maxConc, retain
 			st.mu.Unlock()
 		}
 		snap := task.SubtaskSnapshot{CheckpointID: u.id, Subtask: s, Operators: []task.OperatorSnapshot{u.snap}}
-		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		kf, _, _, err := c.uploadKeyed(ctx, &file, nil, snap, &snap.Operators[0])
 		snap.Release()
 		st.mu.Lock()
 		st.failNext = false
@@ -611,7 +611,7 @@ func (cs *chainSteps) capture(keep bool) task.OperatorSnapshot {
 func (cs *chainSteps) upload(id int64, os task.OperatorSnapshot) {
 	cs.t.Helper()
 	snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{os}}
-	kf, _, err := cs.c.uploadKeyed(cs.ctx, &cs.file, snap, &snap.Operators[0])
+	kf, _, _, err := cs.c.uploadKeyed(cs.ctx, &cs.file, nil, snap, &snap.Operators[0])
 	snap.Release()
 	if err != nil {
 		cs.t.Fatalf("upload chk-%d: %v", id, err)
@@ -810,7 +810,7 @@ func TestFailedDeltaUploadDropsItsChain(t *testing.T) {
 		snap := task.SubtaskSnapshot{CheckpointID: id, Operators: []task.OperatorSnapshot{
 			task.CapturedOperator("agg", kgs, state.CaptureIncremental(h), nil, false)}}
 		defer snap.Release()
-		kf, _, err := c.uploadKeyed(ctx, &file, snap, &snap.Operators[0])
+		kf, _, _, err := c.uploadKeyed(ctx, &file, nil, snap, &snap.Operators[0])
 		return kf, err
 	}
 	for i := range 20 {

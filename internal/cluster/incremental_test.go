@@ -125,7 +125,7 @@ func TestIncrementalUpload(t *testing.T) {
 		return upload(id, &os, complete, snapState, timers, true)
 	}
 	upload = func(id int64, os *task.OperatorSnapshot, complete bool, snapState map[string]string, timers map[int][]byte, write bool) *checkpoint.KeyedFile {
-		kf, written, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 1}, os)
+		kf, written, _, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 1}, os)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func TestIncrementalFiredTimersStayFired(t *testing.T) {
 	var file bytes.Buffer
 	commit := func(id int64, timers map[int][]byte) *checkpoint.Metadata {
 		os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), timers, false)
-		kf, _, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
+		kf, _, _, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,5 +49,58 @@ func TestIncrementalFiredTimersStayFired(t *testing.T) {
 	_, timers := restoreChain(t, st, m3, "kp", kgs)
 	if len(timers) != 0 {
 		t.Fatalf("chk-3 restores timers %v, but there were none at its snapshot (chain %+v)", timers, m3.Operators[0].Keyed)
+	}
+}
+
+// TestUploadKeyedReportsTimers: uploadKeyed says whether the chain it
+// references ends in a link with timers it wrote (the metadata is then
+// version 4, Metadata.TimersV2): a base without timers no, a delta with
+// timers yes, the empty delta that says they fired no, and a chain reused
+// unchanged over that no; the metadata written with the flag restores.
+func TestUploadKeyedReportsTimers(t *testing.T) {
+	ctx := context.Background()
+	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
+	c := uploadCoordinator(CheckpointOptions{Storage: st})
+	kgs := base.KeyGroupRange{Start: 8, End: 16}
+	h := state.NewHeap(kgs)
+	h.Table("v").Put(9, []byte("k"), nil, []byte("x"))
+	var file bytes.Buffer
+	commit := func(id int64, timers map[int][]byte) (*checkpoint.Metadata, bool) {
+		os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), timers, false)
+		kf, _, withTimers, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &checkpoint.Metadata{ID: id, JobFingerprint: "j", MaxParallelism: 32, TimersV2: withTimers,
+			Operators: []checkpoint.OperatorState{{UID: "kp", Parallelism: 1}}}
+		if kf != nil {
+			m.Operators[0].Keyed = []checkpoint.KeyedFile{*kf}
+		}
+		if err := st.CommitMetadata(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		c.chainsCompleted(id)
+		return m, withTimers
+	}
+	var seen []int64
+	timer := map[int][]byte{12: {2, 0x81, 0x80, 0x80, 0x80, 0, 0, 10, 0x81, 0x80, 0x80, 0x80, 0, 1, 'k', 0}}
+	for _, step := range []struct {
+		timers map[int][]byte
+		want   bool
+	}{{nil, false}, {timer, true}, {nil, false}, {nil, false}} {
+		id := int64(len(seen) + 1)
+		seen = append(seen, id)
+		m, got := commit(id, step.timers)
+		if got != step.want {
+			t.Fatalf("chk-%d: timers %v, want %v (chain %+v)", id, got, step.want, m.Operators[0].Keyed)
+		}
+		back, err := st.Load(ctx, id)
+		if err != nil || back.TimersV2 != got {
+			t.Fatalf("chk-%d: metadata %v, TimersV2 %v", id, err, back != nil && back.TimersV2)
+		}
+		_, timers := restoreChain(t, st, m, "kp", kgs)
+		if step.want != (len(timers) > 0) {
+			t.Fatalf("chk-%d restores timers %v", id, timers)
+		}
 	}
 }

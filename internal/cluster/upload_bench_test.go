@@ -35,6 +35,7 @@ func BenchmarkUploadGrowing(b *testing.B) {
 		h := state.NewHeap(kgs)
 		tb := h.Table("bids")
 		var file bytes.Buffer
+		var scratch []byte
 		key := make([]byte, 8)
 		n := 0
 		for id := int64(1); id <= checkpoints; id++ {
@@ -46,7 +47,7 @@ func BenchmarkUploadGrowing(b *testing.B) {
 			}
 			op := task.CapturedOperator("q9", kgs, state.CaptureIncremental(h), nil, false)
 			b.StartTimer()
-			_, written, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &op)
+			_, written, _, err := c.uploadKeyed(ctx, &file, &scratch, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &op)
 			if err != nil {
 				b.Fatal(err)
 			}

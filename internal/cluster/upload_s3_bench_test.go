@@ -70,7 +70,7 @@ func BenchmarkUploadS3(b *testing.B) {
 		id := int64(i + 1)
 		for k, s := range subs {
 			op := task.CapturedOperator(fmt.Sprintf("op%d", k), s.kgs, state.Capture(s.h), nil, false)
-			_, n, err := c.uploadKeyed(ctx, &file, task.SubtaskSnapshot{CheckpointID: id, Subtask: k}, &op)
+			_, n, _, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: k}, &op)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -68,7 +68,7 @@ func TestUploadStreamSameBytes(t *testing.T) {
 		var written [2]int64
 		for i := range cs {
 			op := task.CapturedOperator("op", kgs, state.CaptureIncremental(hs[i]), st.timers, false)
-			kf, w, err := cs[i].uploadKeyed(ctx, &files[i], task.SubtaskSnapshot{CheckpointID: id, Subtask: 2}, &op)
+			kf, w, _, err := cs[i].uploadKeyed(ctx, &files[i], nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 2}, &op)
 			if err != nil {
 				t.Fatalf("checkpoint %d, storage %d: %v", id, i, err)
 			}

@@ -117,6 +117,9 @@ type keyedCore[K, O any] struct {
 	ctx   KeyedContext[K]
 	em    TSEmitter[O]
 	kcod  codec.Codec[K]
+	// tbufs: the buffer of a released timer snapshot
+	// (SnapshotTimersRecycled); nil until the first.
+	tbufs *timerBufs
 }
 
 func (k *keyedCore[K, O]) openKeyed(rt *Runtime, out Collector[O], kcod codec.Codec[K]) error {

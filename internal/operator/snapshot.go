@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/base"
@@ -45,12 +46,64 @@ type TimerSnapshotter interface {
 	SnapshotTimers() map[int][]byte
 }
 
-const timerSnapshotVersion = 1
+// TimerRecycler is implemented by keyed operators whose timer snapshots
+// can reuse the buffer of an earlier one: SnapshotTimersRecycled is
+// SnapshotTimers that also returns release, which gives the timers' buffer
+// back to the operator once nothing reads the timers any more (call it at
+// most once, on any goroutine; never calling it is fine). A snapshot whose
+// predecessor was released encodes into that buffer instead of a fresh one
+// (no allocation and no first touch of new pages on the subtask).
+type TimerRecycler interface {
+	SnapshotTimersRecycled() (timers map[int][]byte, release func())
+}
 
-// SnapshotTimers encodes the pending timers of both domains by key group:
+// timerBufs holds the buffer of a released timer snapshot for the next one
+// (keyedCore.SnapshotTimersRecycled); released on the uploader's goroutine.
+type timerBufs struct {
+	mu   sync.Mutex
+	free []byte
+}
+
+func (b *timerBufs) get() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := b.free
+	b.free = nil
+	return f
+}
+
+func (b *timerBufs) put(buf []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if cap(buf) > cap(b.free) {
+		b.free = buf[:0]
+	}
+}
+
+// The versions of a key group's timer snapshot: 1 lists every timer with
+// its domain and time; 2 (what SnapshotTimers writes since branch
+// `ckcost`) groups the timers of one domain and time under one header, as
+// the queues hold them, so a window operator's many timers of a few window
+// ends carry their time once per group. restoreTimers reads both.
+const (
+	timerSnapshotV1      = 1
+	timerSnapshotVersion = 2
+)
+
+// SnapshotTimers encodes the pending timers of both domains by key group
+// (docs/format/checkpoint.md §3.1, "timers part"), each key group in
+// version 2 or, when that is smaller, version 1:
 //
-//	version byte (1), uvarint count, per timer: domain byte (0 event,
-//	1 processing), varint time, uvarint len, key, uvarint len, namespace
+//	version byte (2), uvarint groups (padded to 5 bytes), per group:
+//	  domain byte (0 event, 1 processing), varint time,
+//	  uvarint count (padded to 5 bytes), per timer:
+//	  uvarint len, key, uvarint len, namespace
+//
+// Groups come in the order of the queues (event time first, then
+// processing time; times ascending), the timers of a group in the queue's
+// order. Version 1, still read, was: version byte (1), uvarint count
+// (padded to 5 bytes), per timer: domain byte, varint time, uvarint len,
+// key, uvarint len, namespace.
 //
 // It runs in a checkpoint's synchronous part, on the subtask, and a window
 // operator may hold a timer per key (q5: a million), so it is two passes
@@ -60,30 +113,76 @@ func (k *keyedCore[K, O]) SnapshotTimers() map[int][]byte {
 	if k.RT != nil {
 		kgs = k.RT.KeyGroups
 	}
-	return encodeTimers(kgs, &k.event, &k.proc)
+	out, _ := encodeTimersInto(nil, kgs, &k.event, &k.proc)
+	return out
+}
+
+// SnapshotTimersRecycled implements TimerRecycler: SnapshotTimers into
+// the buffer of the latest released snapshot when it is large enough.
+func (k *keyedCore[K, O]) SnapshotTimersRecycled() (map[int][]byte, func()) {
+	var kgs base.KeyGroupRange
+	if k.RT != nil {
+		kgs = k.RT.KeyGroups
+	}
+	if k.tbufs == nil {
+		k.tbufs = &timerBufs{}
+	}
+	out, buf := encodeTimersInto(k.tbufs.get(), kgs, &k.event, &k.proc)
+	if buf == nil {
+		return out, func() {}
+	}
+	bufs := k.tbufs
+	var once sync.Once
+	return out, func() { once.Do(func() { bufs.put(buf) }) }
 }
 
 // encodeTimers is SnapshotTimers over the queues of the domains (index:
 // the domain byte) for the key groups kgs. The first pass counts the
-// timers and bytes of each key group, the second writes them into one
-// buffer sized exactly, each key group's bytes a slice of it (capacity
-// capped at its length). A timer outside kgs (none in a running operator)
-// falls back to encodeTimersMap. Same bytes as encodeTimersMap, which
-// TestEncodeTimersSameBytes checks.
+// groups, timers and bytes of each key group, the second writes them into
+// one buffer sized exactly, each key group's bytes a slice of it (capacity
+// capped at its length), patching each group's count when the key group's
+// next group starts (and at the end). A key group whose timers take fewer
+// bytes in version 1 (mostly one timer per time: a group header costs
+// four bytes more than a timer's domain and time) is written in version 1.
+// A timer outside kgs (none in a running operator) falls back to
+// encodeTimersMap (version 1). The timers
+// decoded are those of encodeTimersMap, in the same order per key group
+// (TestEncodeTimersSameTimers).
 func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
+	out, _ := encodeTimersInto(nil, kgs, qs...)
+	return out
+}
+
+// encodeTimersInto is encodeTimers writing into spare when its capacity
+// holds the timers (its old bytes are all overwritten: the first pass
+// sizes each key group exactly), else into a fresh buffer with an eighth
+// more room for the next snapshot's growth. It returns the buffer the
+// timers' bytes are slices of (nil: none, or the map encoder's).
+func encodeTimersInto(spare []byte, kgs base.KeyGroupRange, qs ...*TimerQueue) (map[int][]byte, []byte) {
 	n := kgs.Len()
 	if n <= 0 {
-		return encodeTimersMap(qs...)
+		return encodeTimersMap(qs...), nil
 	}
 	type group struct {
-		count uint64
-		size  int // bytes of the timers, then the write position
+		count  uint64 // timers (first pass)
+		groups uint64 // groups (first pass)
+		// size1 and size are the bytes after the head in version 1
+		// and 2; size is the chosen one's after the first pass.
+		size1, size int
+		v1          bool   // written in version 1 (smaller)
+		stamp       int    // the bucket whose group is open
+		pos         int    // write position (second pass)
+		countAt     int    // where the open group's count goes (second pass)
+		n           uint64 // timers of the open group (second pass)
 	}
 	groups := make([]group, n)
 	inRange := true
+	const countLen = 5 // a group's count: a uvarint padded to 5 bytes
+	stamp := 0
 	for _, q := range qs {
 		q.eachBucket(func(t int64, timers []Timer) {
-			tl := 1 + varintLen(t) // domain byte and time
+			stamp++
+			hl := 1 + varintLen(t) + countLen // domain byte, time, count
 			for i := range timers {
 				tm := &timers[i]
 				if tm.dead {
@@ -94,78 +193,123 @@ func encodeTimers(kgs base.KeyGroupRange, qs ...*TimerQueue) map[int][]byte {
 					inRange = false
 					continue
 				}
-				groups[g].count++
-				groups[g].size += tl + uvarintLen(uint64(len(tm.Key))) + len(tm.Key) + uvarintLen(uint64(len(tm.NS))) + len(tm.NS)
+				gr := &groups[g]
+				if gr.stamp != stamp {
+					gr.stamp = stamp
+					gr.groups++
+					gr.size += hl
+				}
+				gr.count++
+				kn := uvarintLen(uint64(len(tm.Key))) + len(tm.Key) + uvarintLen(uint64(len(tm.NS))) + len(tm.NS)
+				gr.size += kn
+				gr.size1 += hl - countLen + kn
 			}
 		})
 	}
 	if !inRange {
-		return encodeTimersMap(qs...)
+		return encodeTimersMap(qs...), nil
 	}
-	const head = 6 // version byte, count as a uvarint padded to 5 bytes
+	const head = 6 // version byte, groups as a uvarint padded to 5 bytes
 	total, nonEmpty := 0, 0
 	for i := range groups {
-		if groups[i].count > 0 {
-			total += head + groups[i].size
+		if g := &groups[i]; g.count > 0 {
+			// Version 1 when grouping does not pay (most timers
+			// of the key group alone at their time).
+			if g.size1 < g.size {
+				g.v1, g.size = true, g.size1
+			}
+			total += head + g.size
 			nonEmpty++
 		}
 	}
 	out := make(map[int][]byte, nonEmpty)
 	if nonEmpty == 0 {
-		return out
+		return out, nil
 	}
-	buf := make([]byte, total)
+	var buf []byte
+	if cap(spare) >= total {
+		buf = spare[:total]
+	} else {
+		buf = make([]byte, total, total+total/8)
+	}
 	off := 0
 	for i := range groups {
 		g := &groups[i]
+		g.stamp = 0
 		if g.count == 0 {
 			continue
 		}
 		end := off + head + g.size
 		b := buf[off:end:end]
-		b[0] = timerSnapshotVersion
-		put5(b[1:head], g.count)
+		if g.v1 {
+			b[0] = timerSnapshotV1
+			put5(b[1:head], g.count)
+		} else {
+			b[0] = timerSnapshotVersion
+			put5(b[1:head], g.groups)
+		}
 		out[kgs.Start+i] = b
-		g.size = off + head
+		g.pos = off + head
 		off = end
 	}
-	var tb [1 + binary.MaxVarintLen64]byte
+	var hb [1 + binary.MaxVarintLen64 + countLen]byte
+	stamp = 0
 	for d, q := range qs {
-		tb[0] = byte(d)
+		hb[0] = byte(d)
 		q.eachBucket(func(t int64, timers []Timer) {
-			tl := 1 + binary.PutVarint(tb[1:], t)
+			stamp++
+			hl := 1 + binary.PutVarint(hb[1:], t)
 			for i := range timers {
 				tm := &timers[i]
 				if tm.dead {
 					continue
 				}
 				g := &groups[tm.KG-kgs.Start]
-				w := buf[g.size:]
-				p := copy(w, tb[:tl])
-				if l := len(tm.Key); l < 0x80 && len(w) > p+l {
-					w[p] = byte(l) // the usual one-byte length, inline
-					p++
+				if g.v1 {
+					g.pos += copy(buf[g.pos:], hb[:hl])
+				} else if g.stamp != stamp {
+					if g.stamp != 0 {
+						put5(buf[g.countAt:], g.n)
+					}
+					g.stamp = stamp
+					copy(buf[g.pos:], hb[:hl])
+					g.countAt = g.pos + hl
+					g.pos += hl + countLen
+					g.n = 0
+				}
+				g.n++ // (unused in version 1)
+				w := buf[g.pos:]
+				p := 0
+				if l := len(tm.Key); l < 0x80 && len(w) > l {
+					w[0] = byte(l) // the usual one-byte length, inline
+					p = 1
 					for j := range l {
 						w[p+j] = tm.Key[j]
 					}
 					p += l
 				} else {
-					p += binary.PutUvarint(w[p:], uint64(l))
+					p += binary.PutUvarint(w, uint64(l))
 					p += copy(w[p:], tm.Key)
 				}
 				p += binary.PutUvarint(w[p:], uint64(len(tm.NS)))
 				p += copy(w[p:], tm.NS)
-				g.size += p
+				g.pos += p
 			}
 		})
 	}
-	return out
+	for i := range groups {
+		if g := &groups[i]; g.stamp != 0 && !g.v1 {
+			put5(buf[g.countAt:], g.n)
+		}
+	}
+	return out, buf
 }
 
-// encodeTimersMap is encodeTimers without a key-group range: a map lookup
-// per timer and a buffer per key group grown by append (the encoder before
-// encodeTimers; kept for a timer outside the range and as the reference of
-// TestEncodeTimersSameBytes).
+// encodeTimersMap is encodeTimers without a key-group range, in version 1:
+// a map lookup per timer and a buffer per key group grown by append (the
+// encoder before encodeTimers; kept for a timer outside the range, as the
+// reference of TestEncodeTimersSameTimers and as the writer of version 1
+// for the tests that old checkpoints still restore).
 func encodeTimersMap(qs ...*TimerQueue) map[int][]byte {
 	out := map[int][]byte{}
 	count := map[int]uint64{}
@@ -173,7 +317,7 @@ func encodeTimersMap(qs ...*TimerQueue) map[int][]byte {
 		q.Each(func(tm *Timer) {
 			b := out[tm.KG]
 			if b == nil {
-				b = []byte{timerSnapshotVersion, 0, 0, 0, 0, 0} // count patched below
+				b = []byte{timerSnapshotV1, 0, 0, 0, 0, 0} // count patched below
 			}
 			b = append(b, byte(d))
 			b = binary.AppendVarint(b, tm.Time)
@@ -224,35 +368,78 @@ func (k *keyedCore[K, O]) restoreTimers(rt *Runtime) error {
 		if !rt.KeyGroups.Contains(kg) {
 			return fmt.Errorf("operator %q: restored timers of key group %d outside %s", rt.Name, kg, rt.KeyGroups)
 		}
-		r := snapReader{b: rt.Restored.Timers[kg]}
-		if v := r.byte(); v > timerSnapshotVersion && r.err == nil {
-			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d (%w): a newer strom wrote it; restore it with that version or a newer one", rt.Name, kg, v, timerSnapshotVersion, base.ErrNewerVersion)
-		} else if v != timerSnapshotVersion && r.err == nil {
-			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d", rt.Name, kg, v, timerSnapshotVersion)
+		err := decodeTimers(rt.Restored.Timers[kg], func(d byte, t int64, key, ns []byte) {
+			if d == 0 {
+				k.event.Register(kg, key, ns, t)
+			} else {
+				k.proc.Register(kg, key, ns, t)
+			}
+		})
+		var nv *newerTimersError
+		switch {
+		case errors.As(err, &nv):
+			return fmt.Errorf("operator %q: timer snapshot of key group %d has version %d, this build reads %d (%w): a newer strom wrote it; restore it with that version or a newer one", rt.Name, kg, nv.v, timerSnapshotVersion, base.ErrNewerVersion)
+		case err != nil:
+			return fmt.Errorf("operator %q: timer snapshot of key group %d is corrupt: %w", rt.Name, kg, err)
 		}
+	}
+	return nil
+}
+
+// newerTimersError: a timer snapshot of a version newer than this build's.
+type newerTimersError struct{ v byte }
+
+func (e *newerTimersError) Error() string {
+	return fmt.Sprintf("version %d, this build reads %d", e.v, timerSnapshotVersion)
+}
+
+// decodeTimers calls fn with every timer of a key group's timer snapshot
+// (version 1 or 2; SnapshotTimers), in the snapshot's order: domain (0
+// event, 1 processing), time, key and namespace (slices of b). It stops at
+// the first error: a version it does not know (*newerTimersError when
+// newer), a truncated or malformed snapshot, an unknown domain, or bytes
+// after the last timer. fn may have been called for the timers before it.
+func decodeTimers(b []byte, fn func(d byte, t int64, key, ns []byte)) error {
+	r := snapReader{b: b}
+	v := r.byte()
+	switch {
+	case r.err != nil:
+	case v > timerSnapshotVersion:
+		return &newerTimersError{v}
+	case v == timerSnapshotV1:
 		n := r.uvarint()
 		for i := uint64(0); i < n && r.err == nil; i++ {
 			d, t, key, ns := r.byte(), r.varint(), r.bytes(), r.bytes()
 			if r.err != nil {
 				break
 			}
-			switch d {
-			case 0:
-				k.event.Register(kg, key, ns, t)
-			case 1:
-				k.proc.Register(kg, key, ns, t)
-			default:
+			if d > 1 {
+				r.err = fmt.Errorf("unknown time domain %d", d)
+				break
+			}
+			fn(d, t, key, ns)
+		}
+	case v == timerSnapshotVersion:
+		groups := r.uvarint()
+		for i := uint64(0); i < groups && r.err == nil; i++ {
+			d, t, n := r.byte(), r.varint(), r.uvarint()
+			if r.err == nil && d > 1 {
 				r.err = fmt.Errorf("unknown time domain %d", d)
 			}
+			for j := uint64(0); j < n && r.err == nil; j++ {
+				key, ns := r.bytes(), r.bytes()
+				if r.err == nil {
+					fn(d, t, key, ns)
+				}
+			}
 		}
-		if r.err == nil && len(r.b) > 0 {
-			r.err = fmt.Errorf("%d bytes of junk", len(r.b))
-		}
-		if r.err != nil {
-			return fmt.Errorf("operator %q: timer snapshot of key group %d is corrupt: %w", rt.Name, kg, r.err)
-		}
+	default:
+		r.err = fmt.Errorf("version %d, this build reads %d", v, timerSnapshotVersion)
 	}
-	return nil
+	if r.err == nil && len(r.b) > 0 {
+		r.err = fmt.Errorf("%d bytes of junk", len(r.b))
+	}
+	return r.err
 }
 
 const sourceSnapshotVersion = 1

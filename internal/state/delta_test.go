@@ -278,3 +278,66 @@ func TestHeapDeltaConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestHeapDeltaRecycledLists: the change lists of a released snapshot are
+// handed, cleared, to the tables at the next snapshot (Heap.recycle): the
+// tables then fill lists that already have room, no stale entry of an
+// earlier interval shows in a later delta, and a snapshot still pending
+// keeps its own lists.
+func TestHeapDeltaRecycledLists(t *testing.T) {
+	h := NewHeap(base.KeyGroupRange{Start: 0, End: 2})
+	tb := h.Table("t")
+	put := func(k string, v string) { tb.Put(0, []byte(k), nil, []byte(v)) }
+	h.SnapshotIncremental().Release()
+	for i := range 100 {
+		put(fmt.Sprint("k", i), "v1")
+	}
+	s1 := h.SnapshotIncremental()
+	d1 := s1.AppendDelta(nil, 0)
+	s1.Release()
+	put("x", "v2") // no spare yet at s1: a list grown from nil
+	s2 := h.SnapshotIncremental()
+	ht := h.tables["t"]
+	if c := cap(ht.dirty[0]); c < 100 {
+		t.Fatalf("dirty list after a released snapshot has capacity %d, want s1's (>= 100)", c)
+	}
+	if l := len(ht.dirty[0]); l != 0 {
+		t.Fatalf("recycled dirty list has %d entries", l)
+	}
+	for _, e := range ht.dirty[0][:cap(ht.dirty[0])] {
+		if e != nil {
+			t.Fatal("recycled dirty list keeps an entry")
+		}
+	}
+	put("y", "v3") // s2 pending: goes into the recycled list
+	d2 := s2.AppendDelta(nil, 0)
+	s2.Release()
+	s3 := h.SnapshotIncremental()
+	d3 := s3.AppendDelta(nil, 0)
+	s3.Release()
+	// Each delta holds its interval's writes only.
+	for _, c := range []struct {
+		d    []byte
+		want []string
+	}{{d1, []string{"k0", "k99"}}, {d2, []string{"x"}}, {d3, []string{"y"}}} {
+		got := NewHeap(base.KeyGroupRange{Start: 0, End: 2})
+		if err := RestoreGroup(got, 0, c.d); err != nil {
+			t.Fatal(err)
+		}
+		m := heapContents(got)
+		for _, k := range c.want {
+			found := false
+			for id := range m {
+				if strings.Contains(id, "|"+k+"|") {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("delta lacks %s: %v", k, sorted(m))
+			}
+		}
+		if c.want[0] != "k0" && len(m) != 1 {
+			t.Fatalf("delta of one write holds %d entries: %v", len(m), sorted(m))
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -58,6 +59,14 @@ type Heap struct {
 	epoch  uint32
 	dn     int
 	dlimit int
+	// spare holds the change lists of released snapshots (Release clears
+	// them on the serialising goroutine), at most one set per table: the
+	// next snapshot gives them to its tables as their new dirty and tomb
+	// lists, so that the lists are not grown again from nothing by
+	// appends on the owning goroutine every interval (each growth an
+	// allocation and a copy of pointers with write barriers).
+	spareMu sync.Mutex
+	spare   map[string]deltaTable
 
 	// hkey is the key HashKey hashed last, hval its hash (hok: set).
 	hkey []byte

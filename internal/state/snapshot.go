@@ -222,10 +222,21 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 	}
 	if h.track {
 		s.delta = true
+		h.spareMu.Lock()
 		for _, name := range h.names {
 			t := h.tables[name]
-			dt := deltaTable{name: name, entries: make([][]*heapEntry, len(t.dirty)), tombs: make([][]string, len(t.tombs))}
-			for i, l := range t.dirty {
+			// The table's new change lists: those of a released
+			// snapshot when there are (cleared, their capacity kept),
+			// else nil.
+			sp, ok := h.spare[name]
+			if ok {
+				delete(h.spare, name)
+			}
+			if len(sp.entries) != len(t.dirty) || len(sp.tombs) != len(t.tombs) {
+				sp = deltaTable{entries: make([][]*heapEntry, len(t.dirty)), tombs: make([][]string, len(t.tombs))}
+			}
+			dt := deltaTable{name: name, entries: t.dirty, tombs: t.tombs}
+			for i, l := range dt.entries {
 				live := l[:0]
 				for _, e := range l {
 					if e.idx >= 0 {
@@ -233,11 +244,12 @@ func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
 					}
 				}
 				clear(l[len(live):])
-				dt.entries[i], dt.tombs[i] = live, t.tombs[i]
-				t.dirty[i], t.tombs[i] = nil, nil
+				dt.entries[i] = live
 			}
+			t.dirty, t.tombs = sp.entries, sp.tombs
 			s.deltas = append(s.deltas, dt)
 		}
+		h.spareMu.Unlock()
 	}
 	if incremental || h.track {
 		h.track = true
@@ -400,8 +412,39 @@ func (s *HeapSnapshot) Release() {
 		return
 	}
 	s.DropLists()
+	deltas := s.deltas
 	s.tables, s.deltas = nil, nil
 	s.h.pending.Add(-1)
+	s.h.recycle(deltas)
+}
+
+// recycle clears the change lists of a released snapshot (here, on the
+// goroutine that released it) and keeps them, one set per table, for the
+// next snapshot to hand to its tables (spare).
+func (h *Heap) recycle(deltas []deltaTable) {
+	if len(deltas) == 0 {
+		return
+	}
+	for _, dt := range deltas {
+		for i, l := range dt.entries {
+			clear(l) // past len: cleared when the snapshot took the list
+			dt.entries[i] = l[:0]
+		}
+		for i, l := range dt.tombs {
+			clear(l)
+			dt.tombs[i] = l[:0]
+		}
+	}
+	h.spareMu.Lock()
+	defer h.spareMu.Unlock()
+	if h.spare == nil {
+		h.spare = map[string]deltaTable{}
+	}
+	for _, dt := range deltas {
+		if _, ok := h.spare[dt.name]; !ok {
+			h.spare[dt.name] = dt
+		}
+	}
 }
 
 func appendString(dst []byte, s string) []byte {

@@ -85,6 +85,18 @@ type OperatorSnapshot struct {
 type deferredGroups struct {
 	state  state.GroupSnapshot
 	timers map[int][]byte
+	// releaseTimers gives the timers' buffer back to their operator
+	// (operator.TimerRecycler; nil: none); release calls it.
+	releaseTimers func()
+}
+
+// release ends the capture and gives the timers' buffer back: nothing
+// reads either any more.
+func (d *deferredGroups) release() {
+	d.state.Release()
+	if d.releaseTimers != nil {
+		d.releaseTimers()
+	}
 }
 
 // CapturedOperator is the snapshot of a keyed operator whose state was
@@ -119,7 +131,15 @@ func (o *OperatorSnapshot) Materialize() {
 // the capture is released at the end, whatever happened. It returns fn's
 // error.
 func (o *OperatorSnapshot) EachChunk(fn func(kg int, chunk []byte) error) error {
-	return o.eachChunk(false, fn)
+	return o.eachChunk(nil, false, fn)
+}
+
+// EachChunkScratch is EachChunk (delta false) or EachDelta (delta true)
+// serialising into *scratch, which it grows as needed and leaves in place
+// for the next call: an uploader that passes the same scratch to every
+// snapshot grows it once, not once per snapshot. chunk aliases *scratch.
+func (o *OperatorSnapshot) EachChunkScratch(scratch *[]byte, delta bool, fn func(kg int, chunk []byte) error) error {
+	return o.eachChunk(scratch, delta, fn)
 }
 
 // HasTimers reports whether a deferred keyed snapshot holds any timer
@@ -156,10 +176,10 @@ func (o *OperatorSnapshot) Delta() (seq uint64, size int64, ok bool) {
 // (state.HeapSnapshot.AppendDelta) and all its timers; key groups with
 // neither are left out. It releases the capture like EachChunk.
 func (o *OperatorSnapshot) EachDelta(fn func(kg int, chunk []byte) error) error {
-	return o.eachChunk(true, fn)
+	return o.eachChunk(nil, true, fn)
 }
 
-func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) error) error {
+func (o *OperatorSnapshot) eachChunk(scratch *[]byte, delta bool, fn func(kg int, chunk []byte) error) error {
 	d := o.deferred
 	if d == nil {
 		kgs := make([]int, 0, len(o.Groups))
@@ -178,10 +198,14 @@ func (o *OperatorSnapshot) eachChunk(delta bool, fn func(kg int, chunk []byte) e
 	}
 	if !o.keep {
 		o.deferred = nil
-		defer d.state.Release()
+		defer d.release()
 	}
 	const pad = binary.MaxVarintLen64 // room for the chunk's length prefix
 	var buf []byte
+	if scratch != nil {
+		buf = *scratch
+		defer func() { *scratch = buf[:0] }()
+	}
 	var zero [pad]byte
 	var ds state.DeltaSnapshot
 	if delta {
@@ -221,7 +245,7 @@ func (s *SubtaskSnapshot) Release() {
 	for i := range s.Operators {
 		if d := s.Operators[i].deferred; d != nil && !s.Operators[i].keep {
 			s.Operators[i].deferred = nil
-			d.state.Release()
+			d.release()
 		}
 	}
 }
@@ -380,7 +404,14 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 		if rt.State != nil {
 			os.Keyed, os.KeyGroups = true, rt.KeyGroups
 			var timers map[int][]byte
-			if ts, ok := op.(operator.TimerSnapshotter); ok {
+			var releaseTimers func()
+			if tr, ok := op.(operator.TimerRecycler); ok && !final {
+				// The buffer comes back when the uploader is done
+				// with it (deferredGroups.release), for a later
+				// snapshot. (A subtask's last snapshot may be kept
+				// and read again for later checkpoints.)
+				timers, releaseTimers = tr.SnapshotTimersRecycled()
+			} else if ts, ok := op.(operator.TimerSnapshotter); ok {
 				timers = ts.SnapshotTimers()
 			}
 			// The synchronous part: a copy-on-write capture of the state
@@ -394,7 +425,7 @@ func (st *Subtask) checkpoint(id int64, final bool, align time.Duration) {
 			if st.ckpt.Incremental {
 				capture = state.CaptureIncremental
 			}
-			os.deferred = &deferredGroups{state: capture(rt.State), timers: timers}
+			os.deferred = &deferredGroups{state: capture(rt.State), timers: timers, releaseTimers: releaseTimers}
 			switch {
 			case final && st.ckpt.Incremental:
 				// Kept as captured: the uploader writes it as a delta
