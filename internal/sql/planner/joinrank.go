@@ -46,6 +46,10 @@ type JoinRank struct {
 	T *TopN
 	C *Calc
 	J *RegularJoin
+	// unique: the side whose rows are unique per join key (uniqueLeft or
+	// uniqueRight), decided before the join's inputs are narrowed: the
+	// side the operator keeps one row of.
+	unique int
 }
 
 func (n *JoinRank) Cols() []Col    { return n.T.Cols() }
@@ -56,15 +60,12 @@ func (n *JoinRank) Inputs() []Node { return []Node{n.J.L, n.J.R} }
 // value, written whole at every change, as the Top-N's.
 const joinRankMaxN = 100
 
-// fuseJoinRanks replaces each Top-N of the plan that joinRankOf accepts,
-// under its Calc parent, by a JoinRank. After filter push-down (the
-// join's condition is then what push-down left it). Not with a state
-// TTL.
-func (p *Planner) fuseJoinRanks(root Node) {
-	if d, err := p.stateTTL(); err != nil || d != 0 {
-		return
-	}
-	parents := countParents(root)
+// noteRanks records, for joinRankFor, the Top-Ns of the job's plans
+// roots whose parent is a Calc, and how many parents each node has over
+// the job (a node reached from two plans counts twice).
+func (tr *translator) noteRanks(roots ...Node) {
+	tr.rankParents = map[Node]int{}
+	tr.underCalc = map[*TopN]bool{}
 	done := map[Node]bool{}
 	var visit func(n Node)
 	visit = func(n Node) {
@@ -73,17 +74,73 @@ func (p *Planner) fuseJoinRanks(root Node) {
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok {
-			if t, ok := c.In.(*TopN); ok && parents[t] == 1 {
-				if jr := joinRankOf(t, parents); jr != nil {
-					c.In = jr
-				}
+			if t, ok := c.In.(*TopN); ok {
+				tr.underCalc[t] = true
 			}
 		}
 		for _, in := range n.Inputs() {
 			visit(in)
 		}
 	}
-	visit(root)
+	for _, r := range roots {
+		for n, k := range countParents(r) {
+			tr.rankParents[n] += k
+		}
+		visit(r)
+	}
+}
+
+// joinRankFor decides whether the Top-N t runs fused with the Calc and
+// the join below it (ok), for the translation and for EXPLAIN alike
+// (ExplainJob): joinRankOf over the job's plans (noteRanks), a Calc
+// parent, no state TTL, and none of t, its Calc and its join shared with
+// another consumer of the job (share.go). The Calc's filters are
+// simplified and the join narrowed to the columns read (prune.go), as
+// the unfused Calc over the join does.
+func (tr *translator) joinRankFor(t *TopN) (jr *JoinRank, f fusedCalc, ok bool) {
+	if !tr.underCalc[t] || tr.rankParents[t] != 1 {
+		return nil, f, false
+	}
+	if tr.p != nil {
+		if d, err := tr.p.stateTTL(); err != nil || d != 0 {
+			return nil, f, false
+		}
+	}
+	jr = joinRankOf(t, tr.rankParents)
+	if jr == nil || tr.shared(t) || tr.shared(jr.C) || tr.shared(jr.J) {
+		return nil, f, false
+	}
+	c := jr.C
+	if c.pushed || c.implicit || c.unionCast {
+		return nil, f, false // numbered apart (calc.go): not fused
+	}
+	f = fusedCalc{in: jr.J, exprs: slices.Clone(c.Exprs)}
+	if c.Filter != nil {
+		f.filters = calcConjuncts(c.Filter)
+	}
+	f.simplify(tr.copts)
+	tr.pruneJoin(&f, jr.J)
+	return jr, f, true
+}
+
+// joinRankNums is the number of UID numbers the join and the Calc of jr
+// took in the unfused plan (calc.go): the join's, and the Calc's unless
+// it made no operator (the identity of the narrowed join's columns
+// without a filter once simplified, not moved), plus those of a trimmed
+// ranking pre-projection's Rank plan (dedup.go).
+func (tr *translator) joinRankNums(jr *JoinRank, f fusedCalc) int {
+	c := jr.C
+	moved, extra := c.movedUID, 0
+	if c.rankExprs != nil {
+		if m := tr.rankPlanOps(c, jr.J); m > 0 {
+			moved, extra = true, m-1
+		}
+	}
+	n := 1 + extra
+	if moved || len(f.filters) > 0 || !joinAggIdentity(f.exprs, len(f.in.Cols())) {
+		n++
+	}
+	return n
 }
 
 // joinRankOf returns the JoinRank of t when t is an append-only
@@ -136,7 +193,7 @@ func joinRankOf(t *TopN, parents map[Node]int) *JoinRank {
 			return nil
 		}
 	}
-	return &JoinRank{T: t, C: c, J: j}
+	return &JoinRank{T: t, C: c, J: j, unique: u}
 }
 
 func (n *JoinRank) explain() string {
@@ -165,28 +222,17 @@ func (n *JoinRank) explain() string {
 	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
 }
 
-// translate builds the fused operator (UID kind join-rank: its state is
-// neither the join's nor the Top-N's, so a savepoint of the unfused plan
-// is refused, not misread). With a state TTL set after planning, the
-// unfused plan.
-func (n *JoinRank) translate(tr *translator) (stream.Stream[table.Row], error) {
+// joinRank builds the fused operator of jr (joinRankFor; UID kind
+// join-rank: its state is neither the join's nor the Top-N's, so a
+// savepoint of the unfused plan is refused, not misread). It takes the
+// Top-N's UID number: those of the join and the Calc are skipped, so the
+// operators after it keep theirs.
+func (tr *translator) joinRank(n *JoinRank, f fusedCalc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	ttl, err := tr.ttlOpts()
-	if err != nil {
-		return zero, err
-	}
-	if len(ttl) > 0 {
-		return tr.build(n.T)
-	}
 	// The join's inputs narrowed to the columns the condition, the Calc
 	// and the keys read (prune.go, as under the unfused Calc): the kept
 	// rows are smaller, and the projections below read less.
 	unique := n.J.uniqueSide()
-	f := &fusedCalc{in: n.J, exprs: n.C.Exprs}
-	if n.C.Filter != nil {
-		f.filters = calcConjuncts(n.C.Filter)
-	}
-	tr.pruneJoin(f, n.J)
 	j := f.in.(*RegularJoin)
 	l, r, err := tr.buildPair(j.L, j.R)
 	if err != nil {
@@ -238,7 +284,8 @@ func (n *JoinRank) translate(tr *translator) (stream.Stream[table.Row], error) {
 		return &joinRankFn{lc: lc, rc: rc, tc: tc, unique: unique, lnull: lnull, rnull: rnull, cond: cond, calc: jc, x: n.T}
 	}
 	// The state signature names the sides' rows as kept: pruned.
-	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j})
+	tr.n += tr.joinRankNums(n, f)
+	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique})
 	uid := tr.uid("join-rank")
 	tr.building = tr.building[:len(tr.building)-1]
 	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
