@@ -216,3 +216,47 @@ END;`
 		t.Errorf("out2 after the restore: %s, want +I(7, 1)", s)
 	}
 }
+
+// TestJoinRankExplainStateTTL: EXPLAIN and the job decide the fusion
+// alike with the state TTL the job runs with (a TTL SET before the
+// EXPLAIN: neither fuses), and a JoinRank in EXPLAIN says that a TTL SET
+// after it, later in the same submitted script, runs the join unfused
+// (the job is translated with the options at the script's end).
+func TestJoinRankExplainStateTTL(t *testing.T) {
+	ins := "INSERT INTO t1 SELECT id, price FROM (SELECT i.id, s.price, ROW_NUMBER() OVER (PARTITION BY i.id ORDER BY s.price DESC) AS rn FROM items AS i JOIN sales AS s ON i.id = s.item) WHERE rn <= 1;\n"
+	ttl := "SET 'table.exec.state.ttl' = '1 h';\n"
+	for _, c := range []struct {
+		name, script string
+		explained    bool // EXPLAIN says JoinRank
+	}{
+		{"no ttl", "EXPLAIN " + ins + ins, true},
+		{"ttl before", ttl + "EXPLAIN " + ins + ins, false},
+		{"ttl after", "EXPLAIN " + ins + ins + ttl, true},
+	} {
+		col := &collectFactory{rows: map[string][]table.Row{}, schemas: map[string]table.Schema{}}
+		s := streamsql.NewSession(streamsql.Options{Parallelism: 1,
+			Factories: []connector.TableFactory{valuesFactory{dir: filepath.Join("../internal/sql/testdata/join_agg_fused", "input"), col: col}, col}})
+		job, res, err := s.Submit(context.Background(), joinRankDDL+c.script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(res.Text, "JoinRank("); got != c.explained {
+			t.Errorf("%s: EXPLAIN says JoinRank %v, want %v:\n%s", c.name, got, c.explained, res.Text)
+		}
+		if c.explained && !strings.Contains(res.Text, "unfusedWithStateTtl=[true]") {
+			t.Errorf("%s: EXPLAIN does not say a state TTL unfuses it:\n%s", c.name, res.Text)
+		}
+		fused := false
+		for _, v := range job.View() {
+			for _, o := range v.Operators {
+				fused = fused || strings.HasSuffix(o.UID, "-join-rank")
+			}
+		}
+		if want := c.name == "no ttl"; fused != want {
+			t.Errorf("%s: the job fused %v, want %v", c.name, fused, want)
+		}
+	}
+}
