@@ -354,14 +354,21 @@ type joinRankFn struct {
 	// and fills it from the state; every write of a cached key's top rows
 	// goes through its entry, and its unique rows never change once there
 	// (insert-only, no TTL) but by a row of the unique side, which updates
-	// the entry too. At cacheMax keys it starts over.
-	cache    map[string]*joinRankEntry
-	cacheMax int
-	tcanon   canonRow // top rows kept as the state decodes them
-	ucanon   canonRow // unique rows kept as the state decodes them
-	buf      []byte   // the encoding of a row being stored
-	enc      []byte   // the top rows' state bytes being built
-	row      []byte   // the encoding of a row entering the top rows
+	// the entry too. Bounded by keys (cacheMax, rowCacheMax) and by the
+	// entries' state bytes (cacheBytes, joinRankCacheBytes; the decoded
+	// rows take about as much again): past either, entries are evicted
+	// (arbitrary ones, Go's map order), others than the key in use first
+	// (joinRankFn.fit, trim).
+	cache      map[string]*joinRankEntry
+	cacheMax   int
+	cacheBytes int
+	cacheSize  int      // the bytes of the cached entries (joinRankEntry.size)
+	key        string   // the key of the row being processed
+	tcanon     canonRow // top rows kept as the state decodes them
+	ucanon     canonRow // unique rows kept as the state decodes them
+	buf        []byte   // the encoding of a row being stored
+	enc        []byte   // the top rows' state bytes being built
+	row        []byte   // the encoding of a row entering the top rows
 	// reuse: 0 not known yet, 1 the operators after this one are done
 	// with an emitted row when Emit returns (stream.EmitterReleases), so
 	// every output row is built in outBuf; -1 each is a new slice.
@@ -376,6 +383,11 @@ type joinRankFn struct {
 type joinRankEntry struct {
 	uniq []table.Row // the unique side's rows of the key (one)
 	top  []table.Row // the top rows, best first, as the state decodes them
+	// size: the state bytes of uniq and top (their RowCodec bytes; the
+	// top rows' value); cached: the entry is in the cache (its size is
+	// counted in cacheSize).
+	size, uniqSize int
+	cached         bool
 	// pair: with one unique row, the pairs' fields, that row's in place
 	// (the other side's are overwritten by each row); nil until used.
 	pair []table.Value
@@ -391,7 +403,55 @@ func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
 	if f.cacheMax == 0 {
 		f.cacheMax = rowCacheMax
 	}
+	if f.cacheBytes == 0 {
+		f.cacheBytes = joinRankCacheBytes
+	}
 	return nil
+}
+
+// joinRankCacheBytes bounds the state bytes of a joinRankFn's cached
+// entries (with rowCacheMax keys): as topNCacheBytes and rowCacheBytes.
+const joinRankCacheBytes = 4 << 20
+
+// add caches e under key, evicting other entries while the cache is at
+// its bounds.
+func (f *joinRankFn) add(key string, e *joinRankEntry) {
+	for len(f.cache) > 0 && (len(f.cache) >= f.cacheMax || f.cacheSize+e.size > f.cacheBytes) {
+		for k, o := range f.cache {
+			f.evict(k, o)
+			break
+		}
+	}
+	if e.size > f.cacheBytes {
+		return // alone too big: decoded at each use
+	}
+	e.cached = true
+	f.cacheSize += e.size
+	f.cache[strings.Clone(key)] = e
+}
+
+func (f *joinRankFn) evict(k string, e *joinRankEntry) {
+	delete(f.cache, k)
+	f.cacheSize -= e.size
+	e.cached = false
+}
+
+// resize sets the state bytes of key's entry e to size and evicts
+// entries while the cache is past its byte bound: others than key first,
+// then key's own when it alone is too big.
+func (f *joinRankFn) resize(key string, e *joinRankEntry, size int) {
+	if e.cached {
+		f.cacheSize += size - e.size
+	}
+	e.size = size
+	for f.cacheSize > f.cacheBytes && len(f.cache) > 0 {
+		for k, o := range f.cache {
+			if k != key || len(f.cache) == 1 {
+				f.evict(k, o)
+				break
+			}
+		}
+	}
 }
 
 func (f *joinRankFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
@@ -402,6 +462,7 @@ func (f *joinRankFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.R
 	if f.lnull != nil && f.lnull(v) {
 		return nil
 	}
+	f.key = ctx.Key()
 	if f.unique == uniqueLeft {
 		return f.uniqueRow(ctx.Key(), v, true, out)
 	}
@@ -412,6 +473,7 @@ func (f *joinRankFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.R
 	if f.rnull != nil && f.rnull(v) {
 		return nil
 	}
+	f.key = ctx.Key()
 	if f.unique == uniqueRight {
 		return f.uniqueRow(ctx.Key(), v, false, out)
 	}
@@ -441,18 +503,18 @@ func (f *joinRankFn) load(key string) (*joinRankEntry, error) {
 			return nil, err
 		}
 		e.uniq = append(e.uniq, r)
+		e.uniqSize += len(b)
 	}
+	e.size = e.uniqSize
 	if b, ok := f.top.Get(); ok {
 		rows, err := decodeRows(f.tc, b)
 		if err != nil {
 			return nil, err
 		}
 		e.top = rows
+		e.size += len(b)
 	}
-	if len(f.cache) >= f.cacheMax {
-		clear(f.cache)
-	}
-	f.cache[strings.Clone(key)] = e
+	f.add(key, e)
 	return e, nil
 }
 
@@ -482,12 +544,11 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 	}
 	if e == nil {
 		e = &joinRankEntry{}
-		if len(f.cache) >= f.cacheMax {
-			clear(f.cache)
-		}
-		f.cache[strings.Clone(key)] = e
+		f.add(key, e)
 	}
 	e.uniq, e.pair = append(e.uniq, u), nil
+	e.uniqSize += len(b)
+	f.resize(key, e, e.size+len(b))
 	bs := f.other.Get()
 	if len(bs) == 0 {
 		return nil
@@ -707,5 +768,6 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 		return err
 	}
 	e.top = rows
+	f.resize(f.key, e, e.uniqSize+len(enc))
 	return nil
 }
