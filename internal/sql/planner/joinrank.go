@@ -17,7 +17,8 @@ import (
 // holds every join key column of the unique side (Nexmark q9: the
 // auctions joined with their bids, the best bid per auction id), planned
 // as one keyed operator (keyed by the join key) instead of three: the
-// join, the Calc and the Top-N (fuseJoinRanks; EXPLAIN's JoinRank).
+// join, the Calc and the Top-N (joinRankFor decides at translation, for
+// the job and EXPLAIN alike; EXPLAIN's JoinRank).
 //
 // Why the results are the same: the unique side has at most one row per
 // join key, so every pair of a join key has that row's columns, and the
@@ -38,10 +39,13 @@ import (
 // with the kept top rows decoded (a per-instance cache), without a state
 // read and a byte comparison per candidate.
 //
-// T, C and J stay the plan they replace (T.In is C, C.In is J): the
-// questions other files ask of a Top-N (sink keys, upsert keys) are
-// asked of T. Not planned with a state TTL (the join's rows and the
-// Top-N's would expire apart): the plan stays unfused then.
+// Not a node of the plan: the plan keeps T, C and J (T.In is C, C.In is
+// J), and the translation builds a JoinRank in T's place when
+// joinRankFor accepts it. Not with a state TTL (the join's rows and the
+// Top-N's would expire apart), nor when the join or the Calc is shared
+// with another consumer of the job (share.go: it would run twice). The
+// operator takes the Top-N's UID number (joinRankNums skips the join's
+// and the Calc's), so the operators after it keep theirs.
 type JoinRank struct {
 	T *TopN
 	C *Calc
