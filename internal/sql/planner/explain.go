@@ -13,6 +13,7 @@ import (
 func Explain(n Node) string {
 	var b strings.Builder
 	tr := &translator{}
+	tr.noteRanks(n) // joinrank.go
 	explain(&b, n, 0, tr)
 	return b.String()
 }
@@ -52,6 +53,7 @@ func (p *Planner) ExplainJob(roots ...Node) (string, error) {
 		walk(n)
 	}
 	tr.share(ins...)
+	tr.noteRanks(ins...) // joinrank.go
 	for sc, f := range parts {
 		sc.PartFilter = f
 	}
@@ -133,6 +135,14 @@ func explain(b *strings.Builder, n Node, depth int, tr *translator) {
 			depth++
 		}
 	case *TopN:
+		if jr, _, ok := tr.joinRankFor(x); ok {
+			// One operator for the Top-N, its Calc and the join
+			// (joinrank.go): the join's inputs below it.
+			fmt.Fprintf(b, "%s%s, %s)\n", ind, jr.explain(), mode(n))
+			explain(b, jr.J.L, depth+1, tr)
+			explain(b, jr.J.R, depth+1, tr)
+			return
+		}
 		var os []string
 		for _, k := range x.Order {
 			o := colText(x.In, k.Col)

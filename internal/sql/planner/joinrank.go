@@ -17,7 +17,8 @@ import (
 // holds every join key column of the unique side (Nexmark q9: the
 // auctions joined with their bids, the best bid per auction id), planned
 // as one keyed operator (keyed by the join key) instead of three: the
-// join, the Calc and the Top-N (fuseJoinRanks; EXPLAIN's JoinRank).
+// join, the Calc and the Top-N (joinRankFor decides at translation, for
+// the job and EXPLAIN alike; EXPLAIN's JoinRank).
 //
 // Why the results are the same: the unique side has at most one row per
 // join key, so every pair of a join key has that row's columns, and the
@@ -38,14 +39,21 @@ import (
 // with the kept top rows decoded (a per-instance cache), without a state
 // read and a byte comparison per candidate.
 //
-// T, C and J stay the plan they replace (T.In is C, C.In is J): the
-// questions other files ask of a Top-N (sink keys, upsert keys) are
-// asked of T. Not planned with a state TTL (the join's rows and the
-// Top-N's would expire apart): the plan stays unfused then.
+// Not a node of the plan: the plan keeps T, C and J (T.In is C, C.In is
+// J), and the translation builds a JoinRank in T's place when
+// joinRankFor accepts it. Not with a state TTL (the join's rows and the
+// Top-N's would expire apart), nor when the join or the Calc is shared
+// with another consumer of the job (share.go: it would run twice). The
+// operator takes the Top-N's UID number (joinRankNums skips the join's
+// and the Calc's), so the operators after it keep theirs.
 type JoinRank struct {
 	T *TopN
 	C *Calc
 	J *RegularJoin
+	// unique: the side whose rows are unique per join key (uniqueLeft or
+	// uniqueRight), decided before the join's inputs are narrowed: the
+	// side the operator keeps one row of.
+	unique int
 }
 
 func (n *JoinRank) Cols() []Col    { return n.T.Cols() }
@@ -56,15 +64,12 @@ func (n *JoinRank) Inputs() []Node { return []Node{n.J.L, n.J.R} }
 // value, written whole at every change, as the Top-N's.
 const joinRankMaxN = 100
 
-// fuseJoinRanks replaces each Top-N of the plan that joinRankOf accepts,
-// under its Calc parent, by a JoinRank. After filter push-down (the
-// join's condition is then what push-down left it). Not with a state
-// TTL.
-func (p *Planner) fuseJoinRanks(root Node) {
-	if d, err := p.stateTTL(); err != nil || d != 0 {
-		return
-	}
-	parents := countParents(root)
+// noteRanks records, for joinRankFor, the Top-Ns of the job's plans
+// roots whose parent is a Calc, and how many parents each node has over
+// the job (a node reached from two plans counts twice).
+func (tr *translator) noteRanks(roots ...Node) {
+	tr.rankParents = map[Node]int{}
+	tr.underCalc = map[*TopN]bool{}
 	done := map[Node]bool{}
 	var visit func(n Node)
 	visit = func(n Node) {
@@ -73,17 +78,73 @@ func (p *Planner) fuseJoinRanks(root Node) {
 		}
 		done[n] = true
 		if c, ok := n.(*Calc); ok {
-			if t, ok := c.In.(*TopN); ok && parents[t] == 1 {
-				if jr := joinRankOf(t, parents); jr != nil {
-					c.In = jr
-				}
+			if t, ok := c.In.(*TopN); ok {
+				tr.underCalc[t] = true
 			}
 		}
 		for _, in := range n.Inputs() {
 			visit(in)
 		}
 	}
-	visit(root)
+	for _, r := range roots {
+		for n, k := range countParents(r) {
+			tr.rankParents[n] += k
+		}
+		visit(r)
+	}
+}
+
+// joinRankFor decides whether the Top-N t runs fused with the Calc and
+// the join below it (ok), for the translation and for EXPLAIN alike
+// (ExplainJob): joinRankOf over the job's plans (noteRanks), a Calc
+// parent, no state TTL, and none of t, its Calc and its join shared with
+// another consumer of the job (share.go). The Calc's filters are
+// simplified and the join narrowed to the columns read (prune.go), as
+// the unfused Calc over the join does.
+func (tr *translator) joinRankFor(t *TopN) (jr *JoinRank, f fusedCalc, ok bool) {
+	if !tr.underCalc[t] || tr.rankParents[t] != 1 {
+		return nil, f, false
+	}
+	if tr.p != nil {
+		if d, err := tr.p.stateTTL(); err != nil || d != 0 {
+			return nil, f, false
+		}
+	}
+	jr = joinRankOf(t, tr.rankParents)
+	if jr == nil || tr.shared(t) || tr.shared(jr.C) || tr.shared(jr.J) {
+		return nil, f, false
+	}
+	c := jr.C
+	if c.pushed || c.implicit || c.unionCast {
+		return nil, f, false // numbered apart (calc.go): not fused
+	}
+	f = fusedCalc{in: jr.J, exprs: slices.Clone(c.Exprs)}
+	if c.Filter != nil {
+		f.filters = calcConjuncts(c.Filter)
+	}
+	f.simplify(tr.copts)
+	tr.pruneJoin(&f, jr.J)
+	return jr, f, true
+}
+
+// joinRankNums is the number of UID numbers the join and the Calc of jr
+// took in the unfused plan (calc.go): the join's, and the Calc's unless
+// it made no operator (the identity of the narrowed join's columns
+// without a filter once simplified, not moved), plus those of a trimmed
+// ranking pre-projection's Rank plan (dedup.go).
+func (tr *translator) joinRankNums(jr *JoinRank, f fusedCalc) int {
+	c := jr.C
+	moved, extra := c.movedUID, 0
+	if c.rankExprs != nil {
+		if m := tr.rankPlanOps(c, jr.J); m > 0 {
+			moved, extra = true, m-1
+		}
+	}
+	n := 1 + extra
+	if moved || len(f.filters) > 0 || !joinAggIdentity(f.exprs, len(f.in.Cols())) {
+		n++
+	}
+	return n
 }
 
 // joinRankOf returns the JoinRank of t when t is an append-only
@@ -136,7 +197,7 @@ func joinRankOf(t *TopN, parents map[Node]int) *JoinRank {
 			return nil
 		}
 	}
-	return &JoinRank{T: t, C: c, J: j}
+	return &JoinRank{T: t, C: c, J: j, unique: u}
 }
 
 func (n *JoinRank) explain() string {
@@ -162,31 +223,24 @@ func (n *JoinRank) explain() string {
 		calc += fmt.Sprintf(", calcWhere=[%s]", exprText(n.C.In, n.C.Filter))
 	}
 	join := strings.TrimPrefix(n.J.explain(), "Join(")
-	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
+	// unfusedWithStateTtl: the job is translated with the options at
+	// its end, so a 'table.exec.state.ttl' SET after this EXPLAIN (later
+	// in the same submitted script) runs the Join, Calc and Rank unfused
+	// (joinRankFor), which EXPLAIN cannot see.
+	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, unfusedWithStateTtl=[true], %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
 }
 
-// translate builds the fused operator (UID kind join-rank: its state is
-// neither the join's nor the Top-N's, so a savepoint of the unfused plan
-// is refused, not misread). With a state TTL set after planning, the
-// unfused plan.
-func (n *JoinRank) translate(tr *translator) (stream.Stream[table.Row], error) {
+// joinRank builds the fused operator of jr (joinRankFor; UID kind
+// join-rank: its state is neither the join's nor the Top-N's, so a
+// savepoint of the unfused plan is refused, not misread). It takes the
+// Top-N's UID number: those of the join and the Calc are skipped, so the
+// operators after it keep theirs.
+func (tr *translator) joinRank(n *JoinRank, f fusedCalc) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	ttl, err := tr.ttlOpts()
-	if err != nil {
-		return zero, err
-	}
-	if len(ttl) > 0 {
-		return tr.build(n.T)
-	}
 	// The join's inputs narrowed to the columns the condition, the Calc
 	// and the keys read (prune.go, as under the unfused Calc): the kept
 	// rows are smaller, and the projections below read less.
 	unique := n.J.uniqueSide()
-	f := &fusedCalc{in: n.J, exprs: n.C.Exprs}
-	if n.C.Filter != nil {
-		f.filters = calcConjuncts(n.C.Filter)
-	}
-	tr.pruneJoin(f, n.J)
 	j := f.in.(*RegularJoin)
 	l, r, err := tr.buildPair(j.L, j.R)
 	if err != nil {
@@ -238,7 +292,8 @@ func (n *JoinRank) translate(tr *translator) (stream.Stream[table.Row], error) {
 		return &joinRankFn{lc: lc, rc: rc, tc: tc, unique: unique, lnull: lnull, rnull: rnull, cond: cond, calc: jc, x: n.T}
 	}
 	// The state signature names the sides' rows as kept: pruned.
-	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j})
+	tr.n += tr.joinRankNums(n, f)
+	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique})
 	uid := tr.uid("join-rank")
 	tr.building = tr.building[:len(tr.building)-1]
 	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
@@ -303,14 +358,21 @@ type joinRankFn struct {
 	// and fills it from the state; every write of a cached key's top rows
 	// goes through its entry, and its unique rows never change once there
 	// (insert-only, no TTL) but by a row of the unique side, which updates
-	// the entry too. At cacheMax keys it starts over.
-	cache    map[string]*joinRankEntry
-	cacheMax int
-	tcanon   canonRow // top rows kept as the state decodes them
-	ucanon   canonRow // unique rows kept as the state decodes them
-	buf      []byte   // the encoding of a row being stored
-	enc      []byte   // the top rows' state bytes being built
-	row      []byte   // the encoding of a row entering the top rows
+	// the entry too. Bounded by keys (cacheMax, rowCacheMax) and by the
+	// entries' state bytes (cacheBytes, joinRankCacheBytes; the decoded
+	// rows take about as much again): past either, entries are evicted
+	// (arbitrary ones, Go's map order), others than the key in use first
+	// (joinRankFn.fit, trim).
+	cache      map[string]*joinRankEntry
+	cacheMax   int
+	cacheBytes int
+	cacheSize  int      // the bytes of the cached entries (joinRankEntry.size)
+	key        string   // the key of the row being processed
+	tcanon     canonRow // top rows kept as the state decodes them
+	ucanon     canonRow // unique rows kept as the state decodes them
+	buf        []byte   // the encoding of a row being stored
+	enc        []byte   // the top rows' state bytes being built
+	row        []byte   // the encoding of a row entering the top rows
 	// reuse: 0 not known yet, 1 the operators after this one are done
 	// with an emitted row when Emit returns (stream.EmitterReleases), so
 	// every output row is built in outBuf; -1 each is a new slice.
@@ -325,6 +387,11 @@ type joinRankFn struct {
 type joinRankEntry struct {
 	uniq []table.Row // the unique side's rows of the key (one)
 	top  []table.Row // the top rows, best first, as the state decodes them
+	// size: the state bytes of uniq and top (their RowCodec bytes; the
+	// top rows' value); cached: the entry is in the cache (its size is
+	// counted in cacheSize).
+	size, uniqSize int
+	cached         bool
 	// pair: with one unique row, the pairs' fields, that row's in place
 	// (the other side's are overwritten by each row); nil until used.
 	pair []table.Value
@@ -340,7 +407,55 @@ func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
 	if f.cacheMax == 0 {
 		f.cacheMax = rowCacheMax
 	}
+	if f.cacheBytes == 0 {
+		f.cacheBytes = joinRankCacheBytes
+	}
 	return nil
+}
+
+// joinRankCacheBytes bounds the state bytes of a joinRankFn's cached
+// entries (with rowCacheMax keys): as topNCacheBytes and rowCacheBytes.
+const joinRankCacheBytes = 4 << 20
+
+// add caches e under key, evicting other entries while the cache is at
+// its bounds.
+func (f *joinRankFn) add(key string, e *joinRankEntry) {
+	for len(f.cache) > 0 && (len(f.cache) >= f.cacheMax || f.cacheSize+e.size > f.cacheBytes) {
+		for k, o := range f.cache {
+			f.evict(k, o)
+			break
+		}
+	}
+	if e.size > f.cacheBytes {
+		return // alone too big: decoded at each use
+	}
+	e.cached = true
+	f.cacheSize += e.size
+	f.cache[strings.Clone(key)] = e
+}
+
+func (f *joinRankFn) evict(k string, e *joinRankEntry) {
+	delete(f.cache, k)
+	f.cacheSize -= e.size
+	e.cached = false
+}
+
+// resize sets the state bytes of key's entry e to size and evicts
+// entries while the cache is past its byte bound: others than key first,
+// then key's own when it alone is too big.
+func (f *joinRankFn) resize(key string, e *joinRankEntry, size int) {
+	if e.cached {
+		f.cacheSize += size - e.size
+	}
+	e.size = size
+	for f.cacheSize > f.cacheBytes && len(f.cache) > 0 {
+		for k, o := range f.cache {
+			if k != key || len(f.cache) == 1 {
+				f.evict(k, o)
+				break
+			}
+		}
+	}
 }
 
 func (f *joinRankFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
@@ -351,6 +466,7 @@ func (f *joinRankFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.R
 	if f.lnull != nil && f.lnull(v) {
 		return nil
 	}
+	f.key = ctx.Key()
 	if f.unique == uniqueLeft {
 		return f.uniqueRow(ctx.Key(), v, true, out)
 	}
@@ -361,6 +477,7 @@ func (f *joinRankFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.R
 	if f.rnull != nil && f.rnull(v) {
 		return nil
 	}
+	f.key = ctx.Key()
 	if f.unique == uniqueRight {
 		return f.uniqueRow(ctx.Key(), v, false, out)
 	}
@@ -390,18 +507,18 @@ func (f *joinRankFn) load(key string) (*joinRankEntry, error) {
 			return nil, err
 		}
 		e.uniq = append(e.uniq, r)
+		e.uniqSize += len(b)
 	}
+	e.size = e.uniqSize
 	if b, ok := f.top.Get(); ok {
 		rows, err := decodeRows(f.tc, b)
 		if err != nil {
 			return nil, err
 		}
 		e.top = rows
+		e.size += len(b)
 	}
-	if len(f.cache) >= f.cacheMax {
-		clear(f.cache)
-	}
-	f.cache[strings.Clone(key)] = e
+	f.add(key, e)
 	return e, nil
 }
 
@@ -431,12 +548,11 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 	}
 	if e == nil {
 		e = &joinRankEntry{}
-		if len(f.cache) >= f.cacheMax {
-			clear(f.cache)
-		}
-		f.cache[strings.Clone(key)] = e
+		f.add(key, e)
 	}
 	e.uniq, e.pair = append(e.uniq, u), nil
+	e.uniqSize += len(b)
+	f.resize(key, e, e.size+len(b))
 	bs := f.other.Get()
 	if len(bs) == 0 {
 		return nil
@@ -656,5 +772,6 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 		return err
 	}
 	e.top = rows
+	f.resize(f.key, e, e.uniqSize+len(enc))
 	return nil
 }

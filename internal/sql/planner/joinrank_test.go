@@ -114,6 +114,9 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 		n := int64(1 + rng.IntN(3))
 		tiesToNew := seed%5 == 3
 		cacheMax := []int{0, 2}[rng.IntN(2)]
+		// A byte bound that evicts others (and an entry alone too big:
+		// the rows with 300-byte strings).
+		cacheBytes := []int{0, 200, 1000}[rng.IntN(3)]
 		order := []SortKey{{Col: 2, Desc: true}, {Col: 3, NullsFirst: true}}
 		if seed%3 == 2 {
 			order = append(order, SortKey{Col: 4})
@@ -201,15 +204,15 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 				return &appendOnlyRowNumber{x: x, rc: oc}
 			})
 		got := runCoKeysWithCheckpoints(t, ops, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-			f := &joinRankFn{lc: lc, rc: rc, tc: oc, unique: unique, lnull: lnull, rnull: rnull, calc: calc, x: x, cacheMax: cacheMax}
+			f := &joinRankFn{lc: lc, rc: rc, tc: oc, unique: unique, lnull: lnull, rnull: rnull, calc: calc, x: x, cacheMax: cacheMax, cacheBytes: cacheBytes}
 			if withCond {
 				f.cond = cond
 			}
 			return f
 		})
 		if !slices.Equal(got, want) {
-			t.Fatalf("seed %d (unique left %v, condition %v, filter %v, lazy %v, N %d, ties to new %v, cache %d):\n fused %d rows\n%s\n unfused %d rows\n%s",
-				seed, uniqueLeftSide, withCond, withFilter, lazy, n, tiesToNew, cacheMax, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+			t.Fatalf("seed %d (unique left %v, condition %v, filter %v, lazy %v, N %d, ties to new %v, cache %d keys %d bytes):\n fused %d rows\n%s\n unfused %d rows\n%s",
+				seed, uniqueLeftSide, withCond, withFilter, lazy, n, tiesToNew, cacheMax, cacheBytes, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 		}
 		changed += len(want)
 	}

@@ -91,8 +91,6 @@ func oldTypeOf(n Node, i int) (table.Type, bool) {
 		if i < len(x.In.Cols()) {
 			return oldType(x.In, i), true
 		}
-	case *JoinRank:
-		return oldTypeOf(x.T, i)
 	case *Deduplicate:
 		return oldType(x.In, i), true
 	case *Restamp:

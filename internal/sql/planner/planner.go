@@ -296,7 +296,6 @@ func (p *Planner) Query(q *parser.Query) (Node, error) {
 			p.pushFilters(n) // pushdown.go
 		}
 		p.prunePartitions(n)
-		p.fuseJoinRanks(n) // joinrank.go
 		return n, nil
 	}
 	n, err := plan(on)
@@ -440,8 +439,6 @@ func (p *Planner) insert(ins *parser.Insert, push bool) (*Sink, error) {
 		p.pushFilters(sk) // pushdown.go
 	}
 	p.prunePartitions(sk)
-	// A Top-N over a join: one operator (joinrank.go).
-	p.fuseJoinRanks(sk)
 	if sk.Dist, err = p.distribute(sk, p.inputParallelism(sk)); err != nil { // sinkpar.go
 		return nil, err
 	}

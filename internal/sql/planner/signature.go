@@ -103,7 +103,7 @@ func signature(kind string, n Node) string {
 		// Calc's).
 		j, t := x.J, x.T
 		side := "left"
-		if j.uniqueSide() == uniqueRight {
+		if x.unique == uniqueRight {
 			side = "right"
 		}
 		fmt.Fprintf(&b, " %s left-keys=%s right-keys=%s%s left=%s right=%s unique=%s %s partition=%s order=%s limit=%d",

@@ -130,8 +130,6 @@ func (p *Planner) keyedWithin(n Node, within map[int]bool) bool {
 			}
 		}
 		return len(pk) > 0
-	case *JoinRank:
-		return p.keyedWithin(x.T, within) // its rows are its Top-N's
 	case *TopN:
 		if x.WindowEnd >= 0 {
 			return false
@@ -283,8 +281,6 @@ func (p *Planner) upsertKey(n Node) []int {
 			out = append(out, i)
 		}
 		return out
-	case *JoinRank:
-		return p.upsertKey(x.T)
 	case *TopN:
 		if x.WindowEnd < 0 && x.Func == RowNumber && x.N == 1 {
 			return append([]int(nil), x.Partition...)

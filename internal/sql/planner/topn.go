@@ -487,6 +487,9 @@ func (tr *translator) topN(x *TopN) (stream.Stream[table.Row], error) {
 	if x.WindowEnd >= 0 {
 		return tr.windowTopN(x)
 	}
+	if jr, f, ok := tr.joinRankFor(x); ok {
+		return tr.joinRank(jr, f) // joinrank.go
+	}
 	var zero stream.Stream[table.Row]
 	in, err := tr.build(x.In)
 	if err != nil {

@@ -27,6 +27,7 @@ func (p *Planner) Translate(ctx context.Context, env *stream.Environment, sinks 
 		roots = append(roots, s.In)
 	}
 	tr.share(roots...)     // share.go
+	tr.noteRanks(roots...) // joinrank.go
 	tr.planScans(roots...) // scanshare.go
 	for i, s := range sinks {
 		in, err := tr.build(s.In)
@@ -79,6 +80,7 @@ func (p *Planner) TranslateTo(ctx context.Context, env *stream.Environment, n No
 	}
 	tr := &translator{p: p, ctx: ctx, env: env, copts: copts}
 	tr.share(n)
+	tr.noteRanks(n) // joinrank.go
 	tr.planScans(n)
 	in, err := tr.build(n)
 	if err != nil {
@@ -121,6 +123,10 @@ type translator struct {
 	// building: the nodes being built, innermost last (build); the last
 	// is the node whose operators tr.uid names.
 	building []Node
+	// rankParents, underCalc: the job's plans as joinRankFor reads them
+	// (noteRanks, joinrank.go).
+	rankParents map[Node]int
+	underCalc   map[*TopN]bool
 }
 
 // uid returns the UID of the next operator, of kind kind, and gives it the
