@@ -104,3 +104,28 @@ func TestUploadKeyedReportsTimers(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadKeyedV1TimersNotV2: timers that all encode as version 1 (what
+// the writer falls back to when every timer is alone at its time) are not
+// reported as version 2: the metadata stays readable by older builds.
+func TestUploadKeyedV1TimersNotV2(t *testing.T) {
+	ctx := context.Background()
+	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
+	c := uploadCoordinator(CheckpointOptions{Storage: st})
+	kgs := base.KeyGroupRange{Start: 8, End: 16}
+	h := state.NewHeap(kgs)
+	h.Table("v").Put(9, []byte("k"), nil, []byte("x"))
+	var file bytes.Buffer
+	v1 := map[int][]byte{12: {1, 0x81, 0x80, 0x80, 0x80, 0, 0, 10, 1, 'k', 0}}
+	os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), v1, false)
+	kf, _, withV2, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: 1, Subtask: 0}, &os)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kf == nil {
+		t.Fatal("no keyed file")
+	}
+	if withV2 {
+		t.Fatal("timers of version 1 only: uploadKeyed reports TimersV2 (metadata version 4, refused by older builds)")
+	}
+}
