@@ -44,10 +44,12 @@ type Metadata struct {
 	MaxParallelism int    // number of key groups
 	Final          bool   // taken at the end of bounded input
 	Operators      []OperatorState
-	// TimersV2: a keyed file of the checkpoint may hold timer snapshots
-	// of version 2 (grouped by time; docs/format/checkpoint.md §3.1),
-	// which builds before metadata version 4 do not read: such metadata
-	// is written as version 4, which they refuse as a newer build's.
+	// TimersV2: the last link of a keyed file's chain (the only link a
+	// restore reads timers from, in every build) holds timer snapshots
+	// of version 2 (grouped by time; docs/format/checkpoint.md §2.4,
+	// §3.1), which builds before metadata version 4 do not read: such
+	// metadata is written as version 4, which they refuse as a newer
+	// build's.
 	TimersV2 bool
 }
 
@@ -328,11 +330,12 @@ func (m *Metadata) Validate() error {
 // Metadata envelope (docs/format/checkpoint.md, "Metadata file").
 const (
 	metadataMagic = "STRMCKPT"
-	// metadataVersion is the newest: a checkpoint whose keyed files may
-	// hold timers of version 2 (Metadata.TimersV2) is written as version
-	// 4 (version 3's layout), one with state signatures as version 3, one
-	// with chains and no signature as version 2, any other as version 1
-	// (so files without either are the bytes of earlier builds).
+	// metadataVersion is the newest: a checkpoint whose keyed chains end
+	// in links with timers of version 2 (Metadata.TimersV2) is written as
+	// version 4 (version 3's layout), one with state signatures as
+	// version 3, one with chains and no signature as version 2, any other
+	// as version 1 (so files without either are the bytes of earlier
+	// builds).
 	metadataVersion = 4
 	metadataHeader  = 8 + 2 + 2 + 4 // magic, version, flags, body length
 	metadataTrailer = 4             // CRC-32C

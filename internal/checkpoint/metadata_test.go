@@ -393,8 +393,8 @@ func sampleSigned(chained bool) *Metadata {
 	return m
 }
 
-// TestMetadataV4Golden: version 4 (keyed files that may hold timer
-// snapshots of version 2, Metadata.TimersV2) is version 3's layout, fixed
+// TestMetadataV4Golden: version 4 (keyed chains whose last link holds
+// timer snapshots of version 2, Metadata.TimersV2) is version 3's layout, fixed
 // by its golden file; it round-trips with and without chains and
 // signatures, refuses every corruption, and is written exactly when
 // TimersV2 is set (the other versions' golden files decode without it).

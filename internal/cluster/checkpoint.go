@@ -170,8 +170,9 @@ type ackOp struct {
 	uid   string
 	keyed *checkpoint.KeyedFile
 	state []byte
-	// timers: a link of keyed may hold timer snapshots this build wrote
-	// (version 2: the metadata is then written as version 4).
+	// timers: the last link of keyed (the only one restore reads timers
+	// from) holds timer snapshots of version 2: the metadata is then
+	// written as version 4.
 	timers bool
 }
 
@@ -181,8 +182,8 @@ type pending struct {
 	acks    int
 	bytes   int64
 	ops     map[string]*checkpoint.OperatorState
-	// timersV2: a keyed file may hold timers of version 2 (an ackOp's
-	// timers): Metadata.TimersV2.
+	// timersV2: the last link of a keyed file holds timers of version 2
+	// (an ackOp's timers): Metadata.TimersV2.
 	timersV2 bool
 	sp       *spRequest // a savepoint waits for this checkpoint (nil: none)
 	final    bool       // the end-of-input checkpoint
@@ -254,14 +255,18 @@ type chain struct {
 	// reuse done as it is only when neither it nor done's last link has
 	// any (else timers that fired or were deleted since would come back).
 	doneTimers bool
-	doneID     int64              // the checkpoint of done
-	pend       map[int64]chainTip // chains uploaded for pending checkpoints
+	// doneTimersV2: done's last link holds timer snapshots of version 2
+	// (Metadata.TimersV2).
+	doneTimersV2 bool
+	doneID       int64              // the checkpoint of done
+	pend         map[int64]chainTip // chains uploaded for pending checkpoints
 }
 
 type chainTip struct {
-	f      *checkpoint.KeyedFile // absolute directories
-	seq    uint64
-	timers bool // the last link of f holds timers
+	f        *checkpoint.KeyedFile // absolute directories
+	seq      uint64
+	timers   bool // the last link of f holds timers
+	timersV2 bool // ... of which some of version 2 (Metadata.TimersV2)
 	// base is the completed checkpoint whose chain f extends or reuses (0:
 	// none, f is a full file). Its files may live in the directories of
 	// checkpoints subsumed since, which count as used only as long as a
@@ -550,8 +555,8 @@ func (c *coordinator) upload(ctx context.Context) {
 // the chain of the newest completed checkpoint (and the chain is short and
 // small enough), a full file otherwise. It returns the file reference for
 // the metadata (nil: no keyed state), the bytes written and whether the
-// chain's last link holds timers this build wrote (then possibly of
-// timer snapshot version 2: Metadata.TimersV2).
+// chain's last link (the only one restore reads timers from) holds timer
+// snapshots of version 2: Metadata.TimersV2.
 //
 // The keyed state captured copy-on-write is serialised here, chunk by
 // chunk (the layout of checkpoint.EncodeKeyed), straight into the storage
@@ -570,19 +575,19 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scrat
 		c.chains[key] = ch
 	}
 	var same *checkpoint.KeyedFile
-	var sameTimers, prevTimers bool
+	var sameTimers, sameV2, prevTimers, prevV2 bool
 	switch {
 	case c.opts.DisableIncremental || seq == 0 || ch.done == nil:
 	case ch.doneSeq == seq:
-		same, sameTimers = ch.done, ch.doneTimers
+		same, sameTimers, sameV2 = ch.done, ch.doneTimers, ch.doneTimersV2
 	case hasDelta && ch.doneSeq == seq-1 && len(ch.done.Deltas) < c.opts.MaxDeltas && ch.done.Size+deltaBytes(ch.done) <= 2*max(size, ch.done.Size):
-		prev, prevTimers = ch.done, ch.doneTimers
+		prev, prevTimers, prevV2 = ch.done, ch.doneTimers, ch.doneTimersV2
 	}
 	switch {
 	case same != nil:
 		// This very snapshot is what the completed chain holds.
 		base = ch.doneID
-		ch.pend[id] = chainTip{same, seq, sameTimers, base}
+		ch.pend[id] = chainTip{same, seq, sameTimers, sameV2, base}
 	case prev != nil:
 		// The delta is written over prev: until it is, prev stands for
 		// this checkpoint's chain, so that inFlight protects the files
@@ -591,11 +596,11 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scrat
 		// the checkpoints that hold them). Replaced below, or removed if
 		// the upload fails.
 		base = ch.doneID
-		ch.pend[id] = chainTip{prev, seq, prevTimers, base}
+		ch.pend[id] = chainTip{prev, seq, prevTimers, prevV2, base}
 	}
 	c.mu.Unlock()
 	if same != nil {
-		return relative(same, id), 0, sameTimers, nil
+		return relative(same, id), 0, sameV2, nil
 	}
 
 	timers := os.HasTimers() // before EachChunk/EachDelta release the capture
@@ -647,7 +652,11 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scrat
 		return err
 	}
 	chunks := 0
-	wroteTimers := false // a chunk has a timers part
+	// wroteV2: a chunk has a timers part of a version after 1 (its first
+	// byte; this build writes 1 or 2), which builds before metadata
+	// version 4 do not read. Timers that all encode as version 1 leave
+	// it false: such a checkpoint stays readable by them.
+	wroteV2 := false
 	err := os.EachChunkScratch(scratch, prev != nil, func(kg int, chunk []byte) error {
 		if w == nil {
 			if err := begin(); err != nil {
@@ -655,9 +664,9 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scrat
 			}
 		}
 		chunks++
-		if !wroteTimers {
+		if !wroteV2 {
 			n, k := binary.Uvarint(chunk) // KeyedChunk: the state's length
-			wroteTimers = k > 0 && n < uint64(len(chunk)-k)
+			wroteV2 = k > 0 && n < uint64(len(chunk)-k) && chunk[k+int(n)] > 1
 		}
 		return w.WriteChunk(kg, chunk)
 	})
@@ -711,13 +720,13 @@ func (c *coordinator) uploadKeyed(ctx context.Context, file *bytes.Buffer, scrat
 		// delta over the chain before (no checkpoint from this one on
 		// uses its files, so retention removes them).
 		c.mu.Lock()
-		ch.pend[id] = chainTip{abs, seq, timers, base}
+		ch.pend[id] = chainTip{abs, seq, timers, wroteV2, base}
 		c.mu.Unlock()
 	}
 	if abs == nil {
 		return nil, 0, false, nil
 	}
-	return relative(abs, id), written, wroteTimers, nil
+	return relative(abs, id), written, wroteV2, nil
 }
 
 // dropTip removes the provisional tip uploadKeyed registered for checkpoint
@@ -789,7 +798,7 @@ func (c *coordinator) chainsCompleted(id int64, flying ...int64) {
 	defer c.mu.Unlock()
 	for _, ch := range c.chains {
 		if tip, ok := ch.pend[id]; ok && id > ch.doneID {
-			ch.done, ch.doneSeq, ch.doneTimers, ch.doneID = tip.f, tip.seq, tip.timers, id
+			ch.done, ch.doneSeq, ch.doneTimers, ch.doneTimersV2, ch.doneID = tip.f, tip.seq, tip.timers, tip.timersV2, id
 		}
 		for pid := range ch.pend {
 			if pid <= id && !slices.Contains(flying, pid) {

@@ -104,3 +104,69 @@ func TestUploadKeyedReportsTimers(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadKeyedV1TimersNotV2: timers that all encode as version 1 (what
+// the writer falls back to when every timer is alone at its time) are not
+// reported as version 2: the metadata stays readable by older builds.
+func TestUploadKeyedV1TimersNotV2(t *testing.T) {
+	ctx := context.Background()
+	st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
+	c := uploadCoordinator(CheckpointOptions{Storage: st})
+	kgs := base.KeyGroupRange{Start: 8, End: 16}
+	h := state.NewHeap(kgs)
+	h.Table("v").Put(9, []byte("k"), nil, []byte("x"))
+	var file bytes.Buffer
+	v1 := map[int][]byte{12: {1, 0x81, 0x80, 0x80, 0x80, 0, 0, 10, 1, 'k', 0}}
+	os := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), v1, false)
+	kf, _, withV2, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: 1, Subtask: 0}, &os)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kf == nil {
+		t.Fatal("no keyed file")
+	}
+	if withV2 {
+		t.Fatal("timers of version 1 only: uploadKeyed reports TimersV2 (metadata version 4, refused by older builds)")
+	}
+}
+
+// TestUploadKeyedFinishedV2: a finished subtask's last snapshot, copied
+// into every later checkpoint (the completed chain referenced as it is),
+// reports timers of version 2 as its first upload did: yes when they
+// are, no when they all encode as version 1 (the chain's "has timers"
+// is not the flag).
+func TestUploadKeyedFinishedV2(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		timers map[int][]byte
+		want   bool
+	}{
+		{"v2", map[int][]byte{12: {2, 0x81, 0x80, 0x80, 0x80, 0, 0, 10, 0x81, 0x80, 0x80, 0x80, 0, 1, 'k', 0}}, true},
+		{"v1", map[int][]byte{12: {1, 0x81, 0x80, 0x80, 0x80, 0, 0, 10, 1, 'k', 0}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := checkpoint.NewLocal(vfs.OS{}, filepath.Join(t.TempDir(), "ckpt"))
+			c := uploadCoordinator(CheckpointOptions{Storage: st})
+			kgs := base.KeyGroupRange{Start: 8, End: 16}
+			h := state.NewHeap(kgs)
+			h.Table("v").Put(9, []byte("k"), nil, []byte("x"))
+			var file bytes.Buffer
+			final := task.CapturedOperator("kp", kgs, state.CaptureIncremental(h), tc.timers, true)
+			for id := int64(1); id <= 3; id++ {
+				os := final
+				kf, written, v2, err := c.uploadKeyed(ctx, &file, nil, task.SubtaskSnapshot{CheckpointID: id, Subtask: 0}, &os)
+				if err != nil || kf == nil {
+					t.Fatalf("chk-%d: %v, file %v", id, err, kf)
+				}
+				if id > 1 && written != 0 {
+					t.Fatalf("chk-%d: the finished subtask's snapshot written again (%d bytes), not the completed chain", id, written)
+				}
+				if v2 != tc.want {
+					t.Fatalf("chk-%d: TimersV2 %v, want %v", id, v2, tc.want)
+				}
+				c.chainsCompleted(id)
+			}
+		})
+	}
+}
