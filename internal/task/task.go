@@ -151,11 +151,11 @@ func New(cfg Config) (*Subtask, error) {
 			if in.Part == operator.Hash {
 				kg = in.KeyGroup()
 			}
-			var wm *operator.Metrics
-			if in.Side == "" {
-				wm = m
-			}
-			w, col := ops.NewWriter(oe.Chans, in.Part, kg, cfg.MaxParallelism, cfg.BatchSize, wm)
+			// Side outputs count like the main output (records and
+			// batches out, backpressure): a shared scan's pre-filter
+			// emits only on side outputs, and the web UI reads a
+			// vertex's rate and backpressure from its last operator.
+			w, col := ops.NewWriter(oe.Chans, in.Part, kg, cfg.MaxParallelism, cfg.BatchSize, m)
 			st.writers = append(st.writers, w)
 			if in.Side == "" {
 				mains = append(mains, col)
