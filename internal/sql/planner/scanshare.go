@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/expr"
@@ -84,8 +85,17 @@ type sideEmitter struct {
 
 func (e *sideEmitter) Emit(r table.Row) { e.tag.Emit(e.ctx, r) }
 
+// calcRowsCounted: the pre-filters made from now on count in calcRows the
+// rows they hand to a Calc's function (set by tests, before a job starts:
+// they read it when the job builds them, not per row).
+var (
+	calcRowsCounted bool
+	calcRows        atomic.Int64
+)
+
 // prefilter returns the function of the pre-filter of sh, per subtask.
 func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
+	counted := calcRowsCounted
 	type consumer struct {
 		pre []func(*table.Row) (bool, error)
 		fn  stream.ProcessFunc[table.Row, table.Row]
@@ -117,6 +127,9 @@ func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
 				}
 			}
 			c.out.ctx = ctx
+			if counted {
+				calcRows.Add(1)
+			}
 			if err := c.fn(ctx, r, c.out); err != nil {
 				return err
 			}
