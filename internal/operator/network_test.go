@@ -86,6 +86,7 @@ func TestWriterFlushHeldDenseHashEdge(t *testing.T) {
 			batches, records = batches+c.batches, records+c.records
 		}
 		full := reads * perRead / DefaultBatchSize
+		t.Logf("P=%d: %d records in %d batches (avg %d)", p, records, batches, records/max(batches, 1))
 		if records != reads*perRead || batches*10 > full*11 {
 			t.Errorf("P=%d: %d records in %d batches (avg %d), want %d in at most 1.1 × %d",
 				p, records, batches, records/max(batches, 1), reads*perRead, full)
