@@ -76,3 +76,40 @@ func TestSourceFlushesHeldBatches(t *testing.T) {
 		t.Errorf("the filter sent %d batches, want one per 4 reads at least (%d)", batches, reads/4)
 	}
 }
+
+// TestSourceFullBatchesOnHashEdge: a source at parallelism 1 that reads
+// 512 records at a time, keyed to an operator at parallelism P, sends full
+// batches at P = 16 and 64, though each channel gets only 512/P records
+// per read: a batch on a hash edge is held across 4 × P reads (Writer.
+// FlushHeld), not 4, where it would go out with 2048/P records.
+func TestSourceFullBatchesOnHashEdge(t *testing.T) {
+	const reads, per = 512, 512
+	for _, p := range []int{16, 64} {
+		env := stream.NewEnvironment(stream.Options{Parallelism: 1})
+		s := stream.FromSource[int64](env, readsSource{n: reads * per, per: per}, stream.WatermarkStrategy[int64]{}, "reads")
+		stream.KeyBy(s, func(v int64) int64 { return v % 1000 }).Reduce(func(a, b int64) int64 { return a + b }).SetParallelism(p)
+		job, err := env.Start(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := job.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		var batches, records int64
+		for _, v := range job.View() {
+			for _, o := range v.Operators {
+				if o.Name == "reads" {
+					for _, st := range o.Subtasks {
+						batches, records = batches+st.BatchesOut, records+st.RecordsOut
+					}
+				}
+			}
+		}
+		// Full batches, but for the last of each channel.
+		full := int64(reads * per / 512)
+		if records != reads*per || batches > full*11/10+int64(p) {
+			t.Errorf("P=%d: the source sent %d records in %d batches, want %d in about %d", p, records, batches, reads*per, full)
+		}
+		t.Logf("P=%d: %d records in %d batches", p, records, batches)
+	}
+}

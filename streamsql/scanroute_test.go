@@ -184,6 +184,12 @@ END;`
 	}
 	for _, name := range []string{"o0", "o1", "o2"} {
 		w, a, b := ordered(want.rows[name]), ordered(first.rows[name]), ordered(second.rows[name])
+		// Not exactly once, so not len(a)+len(b) == len(w): 'collect'
+		// writes each row at once, and the job stops some rows after
+		// the savepoint's barrier (about 20 of o2's 3000 were written
+		// twice, scanfix). What the check allows is only that: no row
+		// lost, and the rows written twice are the last of the first
+		// run and the first of the restored one (prefix and suffix).
 		if len(a) > len(w) || len(b) > len(w) || len(a)+len(b) < len(w) ||
 			!slices.Equal(a, w[:len(a)]) || !slices.Equal(b, w[len(w)-len(b):]) {
 			t.Errorf("%s: %d rows before the savepoint and %d after: not a prefix and a suffix of the %d of one run", name, len(a), len(b), len(w))

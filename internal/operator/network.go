@@ -106,9 +106,14 @@ type Writer[T any] struct {
 type EdgeWriter interface {
 	// Flush pushes every non-empty batch.
 	Flush()
-	// FlushHeld pushes every batch that was not empty at n calls of it
-	// in a row (n = 1: every non-empty batch), so that a channel that
-	// gets few records holds them for at most n calls.
+	// FlushHeld pushes every batch that was not empty at n×k calls of it
+	// in a row, so that a channel that gets few records holds them for a
+	// bounded number of calls. k is the number of channels when the
+	// records are split among them (Hash, Rebalance: a channel gets about
+	// 1/k of them, and a batch of an output that receives every record
+	// is still full when pushed, for calls of at least batchSize/n
+	// records each), else 1 (Forward, Broadcast). n = 1 and one channel:
+	// every non-empty batch.
 	FlushHeld(n int)
 	// Emit flushes and then sends e (a watermark, idle or end) to every channel.
 	Emit(e Event)
@@ -193,6 +198,9 @@ func (w *Writer[T]) Flush() {
 }
 
 func (w *Writer[T]) FlushHeld(n int) {
+	if w.mode == Hash || w.mode == Rebalance {
+		n *= len(w.chans)
+	}
 	for i, b := range w.bufs {
 		if len(b.V) == 0 {
 			continue

@@ -151,11 +151,11 @@ func New(cfg Config) (*Subtask, error) {
 			if in.Part == operator.Hash {
 				kg = in.KeyGroup()
 			}
-			var wm *operator.Metrics
-			if in.Side == "" {
-				wm = m
-			}
-			w, col := ops.NewWriter(oe.Chans, in.Part, kg, cfg.MaxParallelism, cfg.BatchSize, wm)
+			// Side outputs count like the main output (records and
+			// batches out, backpressure): a shared scan's pre-filter
+			// emits only on side outputs, and the web UI reads a
+			// vertex's rate and backpressure from its last operator.
+			w, col := ops.NewWriter(oe.Chans, in.Part, kg, cfg.MaxParallelism, cfg.BatchSize, m)
 			st.writers = append(st.writers, w)
 			if in.Side == "" {
 				mains = append(mains, col)
@@ -521,8 +521,10 @@ func (st *Subtask) runSource(ctx context.Context) error {
 			// pre-filter) would otherwise hold them for many reads,
 			// until its batch is full, while the other outputs'
 			// records go ahead (a join of two such outputs would see
-			// one side late). An output that receives every record
-			// pushes its batch as it fills.
+			// one side late). The hold is 4 reads times the channel
+			// count on hash/rebalance edges (Writer.FlushHeld), so an
+			// output that receives every record still pushes full
+			// batches at any parallelism when reads hold >= 128 records.
 			for _, w := range st.writers {
 				w.FlushHeld(sourceFlushReads)
 			}
@@ -539,7 +541,8 @@ func (st *Subtask) runSource(ctx context.Context) error {
 }
 
 // sourceFlushReads is how many reads of a source subtask a batch of one
-// of its writers may be held across before it is pushed unfilled. After
+// of its writers may be held across before it is pushed unfilled, times
+// the writer's channel count on a hash or rebalance edge. After
 // every read (1) cost the sparse outputs of q3 and q8 about a tenth more
 // CPU (a push and a wake-up of the receiver per read); 4 kept q4's and
 // q9's gain (BENCHMARKS.md, branch scanroute).

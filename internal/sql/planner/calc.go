@@ -1212,7 +1212,7 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		// the Calc's number still goes to: the operators after it keep
 		// their UIDs. What it emits is a fresh row each (not in place,
 		// and its emitter is no operator's that releases).
-		uid()
+		consumer.uid = uid()
 		tr.fusedCalcs++
 		consumer.newFn = newFn
 		return consumer.out(), nil

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/expr"
@@ -46,8 +47,11 @@ type scanConsumer struct {
 	// newFn: the Calc's function, per subtask (set when the Calc is
 	// translated; a Calc whose translation failed has none).
 	newFn func() stream.ProcessFunc[table.Row, table.Row]
-	tag   stream.OutputTag[table.Row]
-	sh    *scanShare
+	// uid: the UID the Calc would have as an operator of its own
+	// (sql-N-calc), which its errors name.
+	uid string
+	tag stream.OutputTag[table.Row]
+	sh  *scanShare
 }
 
 // Pre-filter of a shared scan: one operator chained to the shared source
@@ -84,17 +88,27 @@ type sideEmitter struct {
 
 func (e *sideEmitter) Emit(r table.Row) { e.tag.Emit(e.ctx, r) }
 
+// calcRowsCounted: the pre-filters made from now on count in calcRows the
+// rows they hand to a Calc's function (set by tests, before a job starts:
+// they read it when the job builds them, not per row).
+var (
+	calcRowsCounted bool
+	calcRows        atomic.Int64
+)
+
 // prefilter returns the function of the pre-filter of sh, per subtask.
 func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
+	counted := calcRowsCounted
 	type consumer struct {
 		pre []func(*table.Row) (bool, error)
 		fn  stream.ProcessFunc[table.Row, table.Row]
 		out *sideEmitter
+		uid string
 	}
 	var cs []consumer
 	for _, c := range sh.consumers {
 		if c.newFn != nil {
-			cs = append(cs, consumer{pre: c.pre, fn: c.newFn(), out: &sideEmitter{tag: c.tag}})
+			cs = append(cs, consumer{pre: c.pre, fn: c.newFn(), out: &sideEmitter{tag: c.tag}, uid: c.uid})
 		}
 	}
 	// The predicates read the row through a pointer: to the function's
@@ -117,8 +131,13 @@ func (sh *scanShare) prefilter() stream.ProcessFunc[table.Row, table.Row] {
 				}
 			}
 			c.out.ctx = ctx
+			if counted {
+				calcRows.Add(1)
+			}
 			if err := c.fn(ctx, r, c.out); err != nil {
-				return err
+				// The job reports the pre-filter's operator: name the
+				// Calc (which INSERT of a statement set failed).
+				return fmt.Errorf("calc %s: %w", c.uid, err)
 			}
 		}
 		return nil

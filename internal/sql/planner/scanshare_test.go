@@ -286,7 +286,7 @@ func TestScanPrefilterRoutesAsBroadcast(t *testing.T) {
 }
 
 // TestScanPrefilterErrors: an error of a pre-filter predicate or of a
-// Calc fails the job with it.
+// Calc fails the job with it; a Calc's names the Calc.
 func TestScanPrefilterErrors(t *testing.T) {
 	bad := errors.New("bad")
 	fail := func(*table.Row) (bool, error) { return false, bad }
@@ -298,12 +298,18 @@ func TestScanPrefilterErrors(t *testing.T) {
 		env := stream.NewEnvironment(stream.Options{Parallelism: 1})
 		st := stream.FromSource(env, &reuseRows{rows: rows, splits: 1}, stream.WatermarkStrategy[table.Row]{}, "rows")
 		sh := &scanShare{}
-		sh.consumers = []*scanConsumer{{sh: sh, pre: c.pre, newFn: c.newFn, tag: stream.NewOutputTag[table.Row]("calc-0")}}
+		sh.consumers = []*scanConsumer{{sh: sh, pre: c.pre, newFn: c.newFn, uid: "sql-7-calc", tag: stream.NewOutputTag[table.Row]("calc-0")}}
 		pf := stream.ProcessEachCopying(st, sh.prefilter)
 		sh.s = &pf
 		stream.Collect(sh.consumers[0].out())
-		if err := env.Execute(context.Background()); !errors.Is(err, bad) {
+		err := env.Execute(context.Background())
+		if !errors.Is(err, bad) {
 			t.Errorf("%s: error %v, want the predicate's", c.name, err)
+		}
+		// A Calc's error names the Calc (its would-be UID), not only
+		// the pre-filter that ran it.
+		if c.name == "calc" && (err == nil || !strings.Contains(err.Error(), "calc sql-7-calc: ")) {
+			t.Errorf("%s: error %v, want it to name the Calc sql-7-calc", c.name, err)
 		}
 	}
 }
