@@ -235,8 +235,12 @@ func TestWindowBufferOnlyWithKnownMerge(t *testing.T) {
 			if err := job.Wait(); err != nil {
 				t.Fatalf("job failed: %v", err)
 			}
-			if got := job.Checkpoints().Completed; got < 3 {
-				t.Fatalf("only %d checkpoints completed", got)
+			// One checkpoint in the middle of the (hour-long) window is
+			// what the case needs; more are likely (5 ms interval, a job of
+			// about 150 ms) but not certain on a loaded machine (2 of 3 at
+			// load 14 once).
+			if got := job.Checkpoints().Completed; got < 1 {
+				t.Fatalf("no checkpoint completed")
 			}
 			if got := out.Values(); len(got) != 10 || got[0] != n/10 {
 				t.Fatalf("results %v, want 10 counts of %d", got, n/10)
