@@ -21,7 +21,9 @@ import (
 // so a row of two inputs that arrived on time has neither time column
 // behind the watermark when it leaves the join; a row with a late input
 // (the joins join late rows, as Flink SQL) can have that input's time
-// behind it (IntervalJoin: by up to min(-Lower, Upper)), and the operator
+// behind it (IntervalJoin: by up to min(-Lower, Upper); an outer join's
+// late row without a partner is padded at once with its own time, which
+// may be any distance behind), and the operator
 // after the Restamp drops it as late, as Flink's operator reading that
 // column would. Flink has no such node: its event-time operators read the
 // time column itself.
