@@ -246,7 +246,7 @@ func TestJoinRankExplainStateTTL(t *testing.T) {
 		if got := strings.Contains(res.Text, "JoinRank("); got != c.explained {
 			t.Errorf("%s: EXPLAIN says JoinRank %v, want %v:\n%s", c.name, got, c.explained, res.Text)
 		}
-		if c.explained && !strings.Contains(res.Text, "unfusedWithStateTtl=[true]") {
+		if c.explained && !strings.Contains(res.Text, "stateTtlUnfuses=[true]") {
 			t.Errorf("%s: EXPLAIN does not say a state TTL unfuses it:\n%s", c.name, res.Text)
 		}
 		fused := false

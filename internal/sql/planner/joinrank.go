@@ -223,11 +223,11 @@ func (n *JoinRank) explain() string {
 		calc += fmt.Sprintf(", calcWhere=[%s]", exprText(n.C.In, n.C.Filter))
 	}
 	join := strings.TrimPrefix(n.J.explain(), "Join(")
-	// unfusedWithStateTtl: the job is translated with the options at
+	// stateTtlUnfuses: the job is translated with the options at
 	// its end, so a 'table.exec.state.ttl' SET after this EXPLAIN (later
 	// in the same submitted script) runs the Join, Calc and Rank unfused
 	// (joinRankFor), which EXPLAIN cannot see.
-	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, unfusedWithStateTtl=[true], %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
+	return fmt.Sprintf("JoinRank(rankRange=[1..%d], partitionBy=[%s], orderBy=[%s], %s, stateTtlUnfuses=[true], %s", t.N, keysText(t.In, t.Partition), strings.Join(os, ", "), calc, join)
 }
 
 // joinRank builds the fused operator of jr (joinRankFor; UID kind
