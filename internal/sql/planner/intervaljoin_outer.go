@@ -97,18 +97,10 @@ func (n *IntervalOuterJoin) explain() string {
 		strings.Join(ks, " AND "), cond, n.LTime, n.RTime, n.Lower, n.Upper, proc)
 }
 
-// outerIntervalJoin plans an outer join whose ON conditions bound the two
-// sides' event times (bindJoin found both bounds, lo <= hi, of jn's time
-// columns in timeConds, conjuncts of on; bounds that exclude every pair
-// leave it a regular join, as before): the conjuncts of on other than
-// timeConds are its condition (over cs, the joined row with the cast keys),
-// s is the scope of its output, ls and rs those of its inputs, back casts
-// the keys back.
-func (p *Planner) outerIntervalJoin(at *parser.Join, kind string, jn *IntervalJoin, lo, hi time.Duration, on, timeConds []parser.Expr,
-	cs, ls, rs, s *scope, back func(Node) (Node, error)) (Node, error) {
-	if lo > hi {
-		return nil, errAt(at, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
-	}
+// newIntervalOuterJoin is the interval join of kind between jn's inputs
+// with the bounds lo and hi; its condition is the conjuncts of on other
+// than timeConds (over cs, the joined row with the cast keys), if any.
+func (p *Planner) newIntervalOuterJoin(kind string, jn *IntervalJoin, lo, hi time.Duration, on, timeConds []parser.Expr, cs *scope) (*IntervalOuterJoin, error) {
 	n := &IntervalOuterJoin{Kind: kind, L: jn.L, R: jn.R, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe,
 		Lower: lo, Upper: hi, LTime: jn.LTime, RTime: jn.RTime, LTimeCol: jn.LTimeCol, RTimeCol: jn.RTimeCol}
 	var rest []parser.Expr
@@ -123,9 +115,27 @@ func (p *Planner) outerIntervalJoin(at *parser.Join, kind string, jn *IntervalJo
 			return nil, err
 		}
 	}
+	return n, nil
+}
+
+// outerIntervalJoin plans an outer join whose ON conditions bound the two
+// sides' event times (bindJoin found both bounds, lo <= hi, of jn's time
+// columns in timeConds, conjuncts of on; bounds that exclude every pair
+// leave it a regular join, as before): the conjuncts of on other than
+// timeConds are its condition (over cs, the joined row with the cast keys),
+// s is the scope of its output, ls and rs those of its inputs, back casts
+// the keys back.
+func (p *Planner) outerIntervalJoin(at *parser.Join, kind string, jn *IntervalJoin, lo, hi time.Duration, on, timeConds []parser.Expr,
+	cs, ls, rs, s *scope, back func(Node) (Node, error)) (Node, error) {
+	if lo > hi {
+		return nil, errAt(at, "the time bounds of the join exclude every pair (%v > %v)", lo, hi)
+	}
+	n, err := p.newIntervalOuterJoin(kind, jn, lo, hi, on, timeConds, cs)
+	if err != nil {
+		return nil, err
+	}
 	// The inputs' rows carry their time columns' values as timestamps (an
 	// input that is an interval join is re-stamped).
-	var err error
 	if n.L, err = stampedBy(at, n.L, n.LTimeCol, ls.cols[n.LTimeCol].t, "an interval join"); err != nil {
 		return nil, err
 	}

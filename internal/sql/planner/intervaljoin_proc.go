@@ -50,20 +50,11 @@ func intervalTimeAttr(n Node, t table.Type, i int) (proc, ok bool) {
 // back.
 func (p *Planner) procIntervalJoin(at *parser.Join, kind string, jn *IntervalJoin, lo, hi time.Duration, on, timeConds []parser.Expr,
 	cs, s *scope, back func(Node) (Node, error)) (Node, error) {
-	n := &IntervalOuterJoin{Kind: kind, L: jn.L, R: jn.R, LKeys: jn.LKeys, RKeys: jn.RKeys, NullSafe: jn.NullSafe,
-		Lower: lo, Upper: hi, LTime: jn.LTime, RTime: jn.RTime, LTimeCol: jn.LTimeCol, RTimeCol: jn.RTimeCol, Proctime: true}
-	var rest []parser.Expr
-	for _, c := range on {
-		if !slices.Contains(timeConds, c) {
-			rest = append(rest, c)
-		}
+	n, err := p.newIntervalOuterJoin(kind, jn, lo, hi, on, timeConds, cs)
+	if err != nil {
+		return nil, err
 	}
-	if len(rest) > 0 {
-		var err error
-		if n.Cond, err = p.joinCond(rest, cs); err != nil {
-			return nil, err
-		}
-	}
+	n.Proctime = true
 	n.cols = slices.Clone(jn.cols)
 	nl := len(n.L.Cols())
 	var keep []int // the time columns of the sides never padded
