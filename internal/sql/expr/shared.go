@@ -66,6 +66,7 @@ type splitGroup struct {
 // that to its own first equal constant.
 type lowerGroup struct {
 	ks    []string // the union of the sites' constants, distinct
+	lens  lowerLen // lowerLens(ks), when a site was compiled
 	sites int
 	x     *node // x compiled, when a site was
 	col   int   // x's column index when x is a column, else -1
@@ -439,6 +440,7 @@ func (s *Shared) lowerSite(c *compiler, x Expr, ks []string) (f func(r *table.Ro
 			return nil, false, nil
 		}
 		g.x = &xn
+		g.lens = lowerLens(g.ks)
 		if col, isCol := x.(*Column); isCol && col.Index >= 0 {
 			g.col = col.Index
 		}
@@ -474,5 +476,5 @@ func (g *lowerGroup) eval(r *table.Row, gen uint64) {
 		g.null = true
 		return
 	}
-	g.u = lowerIndex(v.AsString(), g.ks)
+	g.u = lowerIndex(v.AsString(), g.ks, g.lens)
 }
