@@ -28,6 +28,8 @@ func TestMulCmpTestExact(t *testing.T) {
 		}
 		op := r.IntN(6)
 		test := mulCmpTest(op, u, k)
+		lo, hi, isIval := mulCmpIval(op, u, k)
+		klo, khi, kIval := cmpIval(op, k)
 		for range 4 {
 			n := pick(10_000)
 			if u != 0 && r.IntN(2) == 0 { // near the bound
@@ -38,6 +40,15 @@ func TestMulCmpTestExact(t *testing.T) {
 			want := cmpInt(op, int64(c), 0)
 			if got := test(n); got != want {
 				t.Fatalf("%d * %d op %d k %d: %v, want %v", u, n, op, k, got, want)
+			}
+			if isIval && (lo <= n && n <= hi) != want {
+				t.Fatalf("%d * %d op %d k %d: interval [%d, %d], want %v", u, n, op, k, lo, hi, want)
+			}
+			if kIval && (klo <= n && n <= khi) != cmpInt(op, n, k) {
+				t.Fatalf("%d op %d %d: interval [%d, %d]", n, op, k, klo, khi)
+			}
+			if !kIval && op != cmpNe || !isIval && op != cmpNe {
+				t.Fatalf("op %d: no interval", op)
 			}
 		}
 	}
