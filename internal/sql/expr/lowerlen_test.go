@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stromio/strom/table"
 )
 
 // TestLowerToASCII: the only non-ASCII runes whose lower-case form has an
@@ -88,5 +90,24 @@ func TestLowerIndexLengths(t *testing.T) {
 				t.Fatalf("lowerIndex(%q, %q, %v) = %d, want %d", s, ks, lens, got, want)
 			}
 		}
+	}
+}
+
+// TestLowerGroupIdentityCast: a group over an identity cast of a column
+// reads the column (identityColumn), not the cast's program.
+func TestLowerGroupIdentityCast(t *testing.T) {
+	chv := cast(ColumnRef(1, "chv", table.VarCharType(1)), table.StringType())
+	in := must(NewIn(call("LOWER", chv), []Expr{s("apple"), s("kiwi")}, false))
+	cs := must(NewCase([]When{{Cond: call("=", call("LOWER", chv), s("kiwi")), Then: s("k")}}, s("e")))
+	sh := NewShared([]Expr{in, cs})
+	must2(sh.CompilePredicate(in))
+	must2(sh.Compile(cs))
+	for _, g := range sh.lowers {
+		if g.x != nil && g.col != 1 {
+			t.Fatalf("group column %d, want 1", g.col)
+		}
+	}
+	if identityColumn(cast(ColumnRef(0, "n", table.IntType()), table.StringType())) != -1 {
+		t.Fatal("a cast of an INT to STRING is not the identity")
 	}
 }

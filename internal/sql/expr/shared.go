@@ -441,9 +441,7 @@ func (s *Shared) lowerSite(c *compiler, x Expr, ks []string) (f func(r *table.Ro
 		}
 		g.x = &xn
 		g.lens = lowerLens(g.ks)
-		if col, isCol := x.(*Column); isCol && col.Index >= 0 {
-			g.col = col.Index
-		}
+		g.col = identityColumn(x)
 	}
 	return func(r *table.Row) (int, bool, error) {
 		if g.gen != s.gen {
@@ -457,6 +455,23 @@ func (s *Shared) lowerSite(c *compiler, x Expr, ks []string) (f func(r *table.Ro
 		}
 		return m[g.u], false, nil
 	}, true, nil
+}
+
+// identityColumn is the column index of x when x is a column reference
+// or an identity cast of one (compileCast's node of it is the column's:
+// Nexmark's VARCHAR(1) channel read as a STRING), else -1.
+func identityColumn(x Expr) int {
+	for {
+		cst, ok := x.(*Cast)
+		if !ok || cst.Try || !identityCast(cst.X.Type(), cst.T) {
+			break
+		}
+		x = cst.X
+	}
+	if col, ok := x.(*Column); ok && col.Index >= 0 {
+		return col.Index
+	}
+	return -1
 }
 
 // eval evaluates x for the row and matches it.
