@@ -655,18 +655,26 @@ func (c *compiler) fastLowerIn(x Expr, ks []string, not bool) (Program, error) {
 		return nil, err
 	}
 	xp := xn.p
+	lens := lowerLens(ks)
 	return func(r *table.Row) (table.Value, error) {
 		v, err := xp(r)
 		if err != nil || v.IsNull() {
 			return table.Null, err
 		}
-		return table.Bool((lowerIndex(v.AsString(), ks) >= 0) != not), nil
+		return table.Bool((lowerIndex(v.AsString(), ks, lens) >= 0) != not), nil
 	}, nil
 }
 
 // lowerIndex is the first i with strings.ToLower(s) == ks[i], -1 when
-// none: s is scanned once, and an ASCII s is not converted.
-func lowerIndex(s string, ks []string) int {
+// none: s is scanned once, and an ASCII s is not converted. n is
+// lowerLens(ks): an s of a length no constant's lower-case form can have
+// is rejected without reading its bytes (Nexmark q21's channel-N of 11 and
+// 12 bytes against apple ... facebook: the DataStream version's length
+// gate; the first read of a channel's text is a cache miss).
+func lowerIndex(s string, ks []string, n lowerLen) int {
+	if len(s) < n.lo || len(s) > n.hi {
+		return -1
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			l := strings.ToLower(s)
@@ -695,6 +703,36 @@ next:
 		return j
 	}
 	return -1
+}
+
+// lowerLen bounds the byte length of a text whose lower-case form
+// (strings.ToLower) can equal one of some constants: [lo, hi].
+type lowerLen struct{ lo, hi int }
+
+// lowerLens is the lowerLen of ks. When every constant is ASCII, a text
+// whose lower-case form equals k is made of runes that lower to ASCII:
+// the ASCII ones (one byte each), U+0130 (two bytes, to 'i') and U+212A
+// (three bytes, to 'k'), and nothing else (TestLowerToASCII checks every
+// rune; an invalid byte lowers to U+FFFD): its length is from len(k) to
+// len(k) plus one per 'i' and two per 'k' of k. Otherwise no bound.
+func lowerLens(ks []string) lowerLen {
+	n := lowerLen{lo: math.MaxInt, hi: 0}
+	for _, k := range ks {
+		hi := len(k)
+		for i := 0; i < len(k); i++ {
+			switch k[i] {
+			case 'i':
+				hi++
+			case 'k':
+				hi += 2
+			}
+			if k[i] >= utf8.RuneSelf {
+				return lowerLen{lo: 0, hi: math.MaxInt}
+			}
+		}
+		n.lo, n.hi = min(n.lo, len(k)), max(n.hi, hi)
+	}
+	return n
 }
 
 // lowerCase is the evaluator of a CASE whose conditions all are
@@ -735,6 +773,7 @@ func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
 		return nil, err
 	}
 	xp := xn.p
+	lens := lowerLens(ks)
 	return func(r *table.Row) (table.Value, error) {
 		v, err := xp(r)
 		if err != nil {
@@ -742,7 +781,7 @@ func (c *compiler) lowerCase(e *Case, thens []node, els node) (Program, error) {
 		}
 		b := len(ks) // ELSE
 		if !v.IsNull() {
-			if i := lowerIndex(v.AsString(), ks); i >= 0 {
+			if i := lowerIndex(v.AsString(), ks, lens); i >= 0 {
 				b = i
 			}
 		}

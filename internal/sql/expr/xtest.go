@@ -1,6 +1,10 @@
 package expr
 
-import "github.com/stromio/strom/table"
+import (
+	"math"
+
+	"github.com/stromio/strom/table"
+)
 
 // This file fuses the tests of one operand against constants: comparisons
 // of an integer or DECIMAL operand X with constants, the AND/OR of such
@@ -25,6 +29,53 @@ type xTest struct {
 	key  string  // X's structure (argKey)
 	x    Program // X
 	test func(v table.Value) bool
+	// ivl, when not nil: X is an integer column and test(X) is
+	// ivl.lo <= X <= ivl.hi, for compilePredicates' range of a run.
+	ivl *ival
+}
+
+// ival is the test lo <= n <= hi of the integer column col (empty when
+// lo > hi).
+type ival struct {
+	col    int
+	lo, hi int64
+}
+
+// cmpIval is n op k as an interval of n; ok is false for <>.
+func cmpIval(op int, k int64) (lo, hi int64, ok bool) {
+	switch op {
+	case cmpEq:
+		return k, k, true
+	case cmpLt:
+		if k == math.MinInt64 {
+			return 1, 0, true
+		}
+		return math.MinInt64, k - 1, true
+	case cmpLe:
+		return math.MinInt64, k, true
+	case cmpGt:
+		if k == math.MaxInt64 {
+			return 1, 0, true
+		}
+		return k + 1, math.MaxInt64, true
+	case cmpGe:
+		return k, math.MaxInt64, true
+	}
+	return 0, 0, false
+}
+
+// colIval is the ival of x op k for an expression x that is an integer
+// column, else nil.
+func colIval(x Expr, op int, k int64) *ival {
+	c, ok := x.(*Column)
+	if !ok || c.Index < 0 || !c.T.IsInteger() {
+		return nil
+	}
+	lo, hi, ok := cmpIval(op, k)
+	if !ok {
+		return nil
+	}
+	return &ival{col: c.Index, lo: lo, hi: hi}
 }
 
 // cmpXTest is the xTest of a comparison of an integer operand with a
@@ -34,6 +85,9 @@ type xTest struct {
 func (c *compiler) cmpXTest(e *Call, args []node) *xTest {
 	if c.noXTest {
 		return nil
+	}
+	if xt := c.mulCmpXTest(e, args); xt != nil {
+		return xt
 	}
 	if x, xe, test := decimalCmpTest(e, args); test != nil {
 		if k := argKey(xe); k != "" {
@@ -58,7 +112,166 @@ func (c *compiler) cmpXTest(e *Call, args []node) *xTest {
 		return nil
 	}
 	k := y.v.AsInt()
-	return &xTest{key: key, x: x.p, test: func(v table.Value) bool { return cmpInt(op, v.AsInt(), k) }}
+	return &xTest{key: key, x: x.p, test: func(v table.Value) bool { return cmpInt(op, v.AsInt(), k) }, ivl: colIval(xe, op, k)}
+}
+
+// mulCmpXTest is the xTest of a comparison of c * CAST(n AS DECIMAL(q,
+// 0)) (fastDecimalMul's shape over an integer column n: Nexmark q14's
+// 0.908 * price > 1000000) with a constant, either side: the test of the
+// integer n against a bound computed once (u * n > k is n > floor(k / u)
+// for u > 0, ...), so that a filter of such comparisons neither
+// multiplies nor builds a DECIMAL for the rows it drops. Exact: the
+// product of the unscaled u (|u| < 10^d) and any int64 n has fewer than
+// d + 19 digits, and the result type's precision is at least that (no
+// overflow to NULL, no rounding: the product's scale is the constant's);
+// a NULL n is a NULL product. Nil for other shapes.
+func (c *compiler) mulCmpXTest(e *Call, args []node) *xTest {
+	op, ok := cmpOps[e.Name]
+	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict || e.Overload.UserDefined {
+		return nil
+	}
+	xe, y := e.Args[0], args[1]
+	if args[0].constant && !args[1].constant {
+		xe, y, op = e.Args[1], args[0], flipCmp[op]
+	}
+	m, ok := xe.(*Call)
+	if !ok || !y.constant || y.v.IsNull() || m.Name != "*" || len(m.Args) != 2 || m.Overload == nil ||
+		m.Overload.UserDefined || m.T.Root() != table.RootDecimal {
+		return nil
+	}
+	kv := y.v
+	if kv.Kind() != table.KindInt && kv.Kind() != table.KindDecimal {
+		return nil
+	}
+	lit, cst := m.Args[0], m.Args[1]
+	if _, isCast := lit.(*Cast); isCast {
+		lit, cst = cst, lit
+	}
+	x, ok := cst.(*Cast)
+	if !ok || x.Try || x.T.Root() != table.RootDecimal || x.T.Scale() != 0 || x.T.Precision() < 19 {
+		return nil
+	}
+	ln, err := c.compile(lit)
+	if err != nil || !ln.constant || ln.v.IsNull() || ln.v.Kind() != table.KindDecimal {
+		return nil
+	}
+	col, ok := x.X.(*Column)
+	if !ok || col.Index < 0 || !col.T.IsInteger() {
+		return nil
+	}
+	d := ln.v.AsDecimal()
+	u, inline := d.UnscaledInt64()
+	s := m.T.Scale()
+	if !inline || d.Scale() != s || u == math.MinInt64 {
+		return nil
+	}
+	digits := 1
+	for a := abs64(u); a >= 10; a /= 10 {
+		digits++
+	}
+	if m.T.Precision() < digits+19 {
+		return nil
+	}
+	kd := kv.AsDecimal()
+	if kd.Scale() > s {
+		return nil
+	}
+	k, ok := kd.Rescale(s).UnscaledInt64()
+	if !ok || k == math.MinInt64 {
+		return nil
+	}
+	test := mulCmpTest(op, u, k)
+	xn, err := c.compile(col)
+	if err != nil || xn.constant {
+		return nil
+	}
+	xt := &xTest{key: argKey(col), x: xn.p, test: func(v table.Value) bool { return test(v.AsInt()) }}
+	if lo, hi, ok := mulCmpIval(op, u, k); ok {
+		xt.ivl = &ival{col: col.Index, lo: lo, hi: hi}
+	}
+	return xt
+}
+
+// mulCmpIval is mulCmpTest(op, u, k) as an interval of n; ok is false
+// when it is not one (<> of a divisor).
+func mulCmpIval(op int, u, k int64) (lo, hi int64, ok bool) {
+	if u == 0 {
+		if cmpInt(op, 0, k) {
+			return math.MinInt64, math.MaxInt64, true
+		}
+		return 1, 0, true
+	}
+	if u < 0 {
+		u, k, op = -u, -k, flipCmp[op]
+	}
+	fl, ce := floorDiv(k, u), ceilDiv(k, u)
+	switch op {
+	case cmpGt, cmpLe:
+		return cmpIval(op, fl)
+	case cmpGe, cmpLt:
+		return cmpIval(op, ce)
+	}
+	if fl != ce {
+		if op == cmpNe {
+			return math.MinInt64, math.MaxInt64, true
+		}
+		return 1, 0, true
+	}
+	return cmpIval(op, fl)
+}
+
+// mulCmpTest is the test of an int64 n for u * n op k, computed exactly.
+func mulCmpTest(op int, u, k int64) func(n int64) bool {
+	if u == 0 {
+		r := cmpInt(op, 0, k)
+		return func(int64) bool { return r }
+	}
+	if u < 0 { // -|u| n op k is |u| n op' -k
+		u, k, op = -u, -k, flipCmp[op]
+	}
+	fl, ce := floorDiv(k, u), ceilDiv(k, u)
+	switch op {
+	case cmpGt:
+		return func(n int64) bool { return n > fl }
+	case cmpGe:
+		return func(n int64) bool { return n >= ce }
+	case cmpLt:
+		return func(n int64) bool { return n < ce }
+	case cmpLe:
+		return func(n int64) bool { return n <= fl }
+	}
+	if fl != ce { // u does not divide k: never equal
+		r := op == cmpNe
+		return func(int64) bool { return r }
+	}
+	if op == cmpEq {
+		return func(n int64) bool { return n == fl }
+	}
+	return func(n int64) bool { return n != fl }
+}
+
+func abs64(a int64) int64 {
+	if a < 0 {
+		return -a
+	}
+	return a
+}
+
+// floorDiv and ceilDiv round a / b (b > 0) down and up.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a > 0 {
+		q++
+	}
+	return q
 }
 
 // sameX returns the operand of ns when every node tests the same X, else
@@ -203,6 +416,11 @@ func compilePredicates(es []Expr, c *compiler) ([]func(row *table.Row) (bool, er
 		}
 		and, _ := logicXTest(false, run)
 		x, test := and.xt.x, and.xt.test
+		if p := ivalPredicate(run, x); p != nil {
+			ps = append(ps, p)
+			i += len(run)
+			continue
+		}
 		ps = append(ps, func(row *table.Row) (bool, error) {
 			v, err := x(row)
 			if err != nil || v.IsNull() {
@@ -213,6 +431,36 @@ func compilePredicates(es []Expr, c *compiler) ([]func(row *table.Row) (bool, er
 		i += len(run)
 	}
 	return ps, nil
+}
+
+// ivalPredicate is the filter of a run of conjuncts that all test an
+// integer column's interval (ival): the column read and compared with
+// the intersection, without the tests' closures (q14's 0.908 * price >
+// 1000000 AND 0.908 * price < 50000000 is 1101322 <= price <= 55066079).
+// x is the column's program, for a row too short (its error). Nil when
+// a conjunct has no interval.
+func ivalPredicate(run []node, x Program) func(row *table.Row) (bool, error) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	col := -1
+	for _, n := range run {
+		iv := n.xt.ivl
+		if iv == nil || col >= 0 && iv.col != col {
+			return nil
+		}
+		col, lo, hi = iv.col, max(lo, iv.lo), min(hi, iv.hi)
+	}
+	return func(row *table.Row) (bool, error) {
+		if col >= len(row.Fields) {
+			_, err := x(row)
+			return false, err
+		}
+		v := row.Fields[col]
+		if v.IsNull() {
+			return false, nil
+		}
+		n := v.AsInt()
+		return lo <= n && n <= hi, nil
+	}
 }
 
 // testsOperand reports whether e is of a shape that may test one operand
