@@ -223,3 +223,67 @@ func TestCSVRowEncoderTimestampCache(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVPlainRandomBytes: csvPlain against csvNeedsQuote on random
+// strings of every byte value (invalid UTF-8 among them, and UTF-8 with
+// multi-byte runes and BOMs), of every length up to 40 (the word reads, the
+// last overlapping word, the byte loop of short strings), for every ASCII
+// delimiter.
+func TestCSVPlainRandomBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 17))
+	pieces := []string{"\xef\xbb\xbf", "é", "€", "\U0001F600", "\xff\xfe", "\xc3", "\x80"}
+	for c := 0; c < 0x80; c++ {
+		for range 600 {
+			n := r.IntN(41)
+			b := make([]byte, 0, n+4)
+			for len(b) < n {
+				switch r.IntN(10) {
+				case 0:
+					b = append(b, byte(r.IntN(256)))
+				case 1:
+					b = append(b, pieces[r.IntN(len(pieces))]...)
+				case 2:
+					b = append(b, []byte{'"', '\r', '\n', byte(c), ' ', '\t'}[r.IntN(6)])
+				default:
+					b = append(b, byte('a'+r.IntN(26)))
+				}
+			}
+			if r.IntN(3) > 0 { // mostly strings that need no quotes, past the first byte
+				b = bytes.Map(func(x rune) rune {
+					if x == '"' || x == '\r' || x == '\n' || x == rune(c) {
+						return 'x'
+					}
+					return x
+				}, b)
+			}
+			if got, want := csvPlain(string(b), byte(c)), !csvNeedsQuote(b, rune(c)); got != want {
+				t.Fatalf("csvPlain(%q, %q) = %v, want %v", b, rune(c), got, want)
+			}
+		}
+	}
+}
+
+// TestCSVRowEncoderEveryMillisecond: the per-writer encoder's text of a
+// timestamp of every millisecond of a second (the msFrac table) and of
+// some nanoseconds, in seconds before and after the epoch, is the general
+// path's.
+func TestCSVRowEncoderEveryMillisecond(t *testing.T) {
+	s := table.Schema{Columns: []table.Column{{Name: "ts", Type: table.TimestampType(9)}, {Name: "s", Type: table.StringType()}}}
+	f, err := RowCSV(s, RowCSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.(PerWriterEncoder[table.Row]).NewEncoder()
+	for _, sec := range []int64{0, 1_436_918_400, -1, -62_135_596_801, 253_402_300_799} {
+		for ms := int64(0); ms < 1000; ms++ {
+			for _, ns := range []int32{0, 1, 10_000, 999_999} {
+				row := table.NewRow(table.Timestamp(sec*1000+ms, ns), table.Str("x"))
+				a, _ := f.Encode(row, nil)
+				b, _ := e.Encode(row, nil)
+				if !bytes.Equal(a, b) {
+					t.Fatalf("%d s %d ms %d ns: %q, want %q", sec, ms, ns, b, a)
+				}
+			}
+		}
+	}
+}
