@@ -2,6 +2,7 @@ package format
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,7 +101,7 @@ func (e *csvRowEncoder) Encode(r table.Row, dst []byte) ([]byte, error) {
 			continue
 		case table.KindInt:
 			if e.intOK {
-				dst = strconv.AppendInt(dst, v.AsInt(), 10)
+				dst = appendInt(dst, v.AsInt())
 				continue
 			}
 		case table.KindString:
@@ -184,6 +185,50 @@ func (e *csvRowEncoder) appendTimestamp(dst []byte, ms int64, ns int32) []byte {
 	}
 	return append(dst, buf[:end]...)
 }
+
+// appendInt appends strconv.AppendInt(dst, n, 10): numbers of up to 16
+// digits written in place, two digits at a time, others by strconv.
+func appendInt(dst []byte, n int64) []byte {
+	if n < 0 || n >= 1e16 {
+		return strconv.AppendInt(dst, n, 10)
+	}
+	if n < 10 {
+		return append(dst, byte('0'+n))
+	}
+	u := uint64(n)
+	w := 2 // digits
+	for t := uint64(100); w < 16 && u >= t; t *= 10 {
+		w++
+	}
+	dst = slices.Grow(dst, w)
+	b := dst[len(dst) : len(dst)+w]
+	i := w
+	for u >= 100 {
+		q := u / 100
+		d := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digits2[d], digits2[d+1]
+		u = q
+	}
+	if u >= 10 {
+		b[i-2], b[i-1] = digits2[u*2], digits2[u*2+1]
+	} else {
+		b[i-1] = byte('0' + u)
+	}
+	return dst[:len(dst)+w]
+}
+
+// digits2 is "00" to "99".
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 // msFrac[ms] is the fraction of a second of ms milliseconds (0-999) as
 // appendTimestamp writes it for whole milliseconds: "" for 0, else '.' and

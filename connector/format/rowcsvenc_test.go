@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -284,6 +285,25 @@ func TestCSVRowEncoderEveryMillisecond(t *testing.T) {
 					t.Fatalf("%d s %d ms %d ns: %q, want %q", sec, ms, ns, b, a)
 				}
 			}
+		}
+	}
+}
+
+// TestAppendInt: appendInt is strconv.AppendInt's base 10 on the powers of
+// ten and their neighbours, the ends of int64 and random numbers of every
+// length, after a prefix.
+func TestAppendInt(t *testing.T) {
+	ns := []int64{0, 1, 9, 10, 11, 99, 100, 101, math.MaxInt64, math.MinInt64, -1, -10}
+	for p := int64(1); p <= 1e18; p *= 10 {
+		ns = append(ns, p-1, p, p+1, -p)
+	}
+	r := rand.New(rand.NewPCG(19, 23))
+	for range 100000 {
+		ns = append(ns, r.Int64N(int64(math.Pow10(1+r.IntN(18)))), r.Int64()-r.Int64())
+	}
+	for _, n := range ns {
+		if got, want := appendInt([]byte("x,"), n), strconv.AppendInt([]byte("x,"), n, 10); !bytes.Equal(got, want) {
+			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
