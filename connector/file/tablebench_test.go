@@ -134,10 +134,10 @@ func cpuNanos() int64 {
 
 // BenchmarkTableSinkBuffer writes q10's rows through the table sink with
 // part files buffering 64 KiB (the TransactionalSink's default) and 256
-// KiB (the table sink's): the CPU of the write calls per row.
+// KiB (the table sink's) and 1 MiB: the CPU of the write calls per row.
 func BenchmarkTableSinkBuffer(b *testing.B) {
 	rows := q10Rows(1<<12, 3)
-	for _, kb := range []int{64, 256} {
+	for _, kb := range []int{64, 256, 1024} {
 		b.Run(strconv.Itoa(kb)+"KiB", func(b *testing.B) {
 			s0, err := FilesystemTableFactory().TableSink(context.Background(), q10Context(b.TempDir()), false)
 			if err != nil {
