@@ -33,12 +33,13 @@ func csvEncSchema() table.Schema {
 
 // randCSVString is a string of up to 40 bytes, often with the bytes a CSV
 // field is quoted for (anywhere, also around the 8-byte words csvPlain
-// reads), the delimiter among them.
+// reads), the delimiter among them, multi-byte runes and invalid UTF-8.
 func randCSVString(r *rand.Rand, comma rune) string {
 	if r.IntN(8) == 0 {
 		return ""
 	}
-	special := []string{"\"", "\r", "\n", "\t", " ", ",", ";", "|", "\xef\xbb\xbf", "é", string(comma), "0", "-", ":", "."}
+	special := []string{"\"", "\r", "\n", "\t", " ", ",", ";", "|", "\xef\xbb\xbf", "é", string(comma), "0", "-", ":", ".",
+		"\xff", "\x80", "\x00", "\xc3", "\U0001F600", string(rune(r.IntN(256)))}
 	var b strings.Builder
 	n := r.IntN(40)
 	for b.Len() < n {
