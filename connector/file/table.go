@@ -270,12 +270,19 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		RollInterval:       roll,
 		InactivityInterval: idle,
 		Encoder:            format.NarrowEncoder(rf, written),
+		// Fewer, larger writes (BenchmarkTableSinkBuffer); 64 KiB each
+		// while more than 4 partitions are open.
+		BufferBytes: tableSinkBuffer,
 	})
 	if err != nil {
 		return nil, o.Errorf("%v", err)
 	}
 	return s, nil
 }
+
+// tableSinkBuffer is the TransactionalSinkOptions.BufferBytes of the
+// 'filesystem' table sink.
+const tableSinkBuffer = 256 << 10
 
 // checkFlinkCommitOptions validates the partition-commit options that the
 // sink accepts for Flink DDL without using them.

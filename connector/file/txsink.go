@@ -71,7 +71,10 @@ type TransactionalSinkOptions[T any] struct {
 	// records.
 	InactivityInterval time.Duration
 	// BufferBytes is how much a part file buffers before it writes to the
-	// file (default 64 KiB).
+	// file (default DefaultBufferBytes, 64 KiB). While a writer has more
+	// than 4 part files open (partitions), each buffers at most
+	// DefaultBufferBytes, so that many open partitions do not each hold a
+	// large buffer.
 	BufferBytes int
 	// Now is the processing-time clock for RollInterval and
 	// InactivityInterval (default time.Now). A writer reads it when it opens
@@ -82,6 +85,14 @@ type TransactionalSinkOptions[T any] struct {
 
 // DefaultRollSize is the default TransactionalSinkOptions.RollSize.
 const DefaultRollSize = 128 << 20
+
+// DefaultBufferBytes is the default TransactionalSinkOptions.BufferBytes,
+// and the most a part file buffers while a writer has more than 4 open.
+const DefaultBufferBytes = 64 << 10
+
+// manyParts is the number of open part files past which each buffers at
+// most DefaultBufferBytes.
+const manyParts = 4
 
 const (
 	defaultPrefix = "part"
@@ -119,7 +130,7 @@ func (o TransactionalSinkOptions[T]) withDefaults() TransactionalSinkOptions[T] 
 		o.RollSize = DefaultRollSize
 	}
 	if o.BufferBytes == 0 {
-		o.BufferBytes = 64 << 10
+		o.BufferBytes = DefaultBufferBytes
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -404,7 +415,7 @@ func (w *txWriter[T]) Write(v T, _ int64) error {
 	w.bytes += int64(len(buf) - n)
 	p.records++
 	p.active = true
-	if len(p.buf) >= w.s.opts.BufferBytes {
+	if len(p.buf) >= w.s.opts.BufferBytes || len(p.buf) >= DefaultBufferBytes && len(w.parts) > manyParts {
 		if err := w.writeBuf(p); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package format
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,7 +101,7 @@ func (e *csvRowEncoder) Encode(r table.Row, dst []byte) ([]byte, error) {
 			continue
 		case table.KindInt:
 			if e.intOK {
-				dst = strconv.AppendInt(dst, v.AsInt(), 10)
+				dst = appendInt(dst, v.AsInt())
 				continue
 			}
 		case table.KindString:
@@ -166,10 +167,11 @@ func (e *csvRowEncoder) appendTimestamp(dst []byte, ms int64, ns int32) []byte {
 		e.tsSec = sec
 	}
 	dst = append(dst, e.tsText...)
-	frac := sub*1e6 + int64(ns) // nanoseconds of the second, < 1e9
-	if frac == 0 {
-		return dst
+	if ns == 0 {
+		f := &msFrac[sub]
+		return append(dst, f.b[:f.n]...)
 	}
+	frac := sub*1e6 + int64(ns) // nanoseconds of the second, < 1e9
 	var buf [10]byte
 	buf[0] = '.'
 	x := frac
@@ -184,6 +186,68 @@ func (e *csvRowEncoder) appendTimestamp(dst []byte, ms int64, ns int32) []byte {
 	return append(dst, buf[:end]...)
 }
 
+// appendInt appends strconv.AppendInt(dst, n, 10): numbers of up to 16
+// digits written in place, two digits at a time, others by strconv.
+func appendInt(dst []byte, n int64) []byte {
+	if n < 0 || n >= 1e16 {
+		return strconv.AppendInt(dst, n, 10)
+	}
+	if n < 10 {
+		return append(dst, byte('0'+n))
+	}
+	u := uint64(n)
+	w := 2 // digits
+	for t := uint64(100); w < 16 && u >= t; t *= 10 {
+		w++
+	}
+	dst = slices.Grow(dst, w)
+	b := dst[len(dst) : len(dst)+w]
+	i := w
+	for u >= 100 {
+		q := u / 100
+		d := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digits2[d], digits2[d+1]
+		u = q
+	}
+	if u >= 10 {
+		b[i-2], b[i-1] = digits2[u*2], digits2[u*2+1]
+	} else {
+		b[i-1] = byte('0' + u)
+	}
+	return dst[:len(dst)+w]
+}
+
+// digits2 is "00" to "99".
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// msFrac[ms] is the fraction of a second of ms milliseconds (0-999) as
+// appendTimestamp writes it for whole milliseconds: "" for 0, else '.' and
+// the digits without trailing zeros (".5", ".25", ".125").
+var msFrac = func() (t [1000]struct {
+	b [4]byte
+	n uint8
+}) {
+	for ms := 1; ms < 1000; ms++ {
+		f := &t[ms]
+		f.b = [4]byte{'.', byte('0' + ms/100), byte('0' + ms/10%10), byte('0' + ms%10)}
+		f.n = 4
+		for f.b[f.n-1] == '0' {
+			f.n--
+		}
+	}
+	return t
+}()
+
 // csvPlain reports whether appendCSVField leaves s as it is with the
 // one-byte delimiter c (csvNeedsQuote is false): eight bytes at a time.
 func csvPlain(s string, c byte) bool {
@@ -195,21 +259,43 @@ func csvPlain(s string, c byte) bool {
 	}
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q, cr, lf, d := uint64(lo*'"'), uint64(lo*'\r'), uint64(lo*'\n'), lo*uint64(c)
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		// A byte of x is zero where w has the byte looked for; (x - lo) &^ x
-		// & hi is non-zero exactly when some byte of x is zero.
+	// has reports whether a byte of w is one of those looked for: a byte of
+	// x is zero where w has the byte; (x - lo) &^ x & hi is non-zero
+	// exactly when some byte of x is zero.
+	has := func(w uint64) bool {
 		a, b, cc, dd := w^q, w^cr, w^lf, w^d
-		if ((a-lo)&^a|(b-lo)&^b|(cc-lo)&^cc|(dd-lo)&^dd)&hi != 0 {
+		return ((a-lo)&^a|(b-lo)&^b|(cc-lo)&^cc|(dd-lo)&^dd)&hi != 0
+	}
+	// The words are read from s resliced (no bounds check per byte); the
+	// last 1-7 bytes of a string of 8 or more in the word that ends it
+	// (some bytes tested twice).
+	all := s
+	for len(s) >= 16 {
+		if has(le64(s[:8])) || has(le64(s[8:16])) {
 			return false
 		}
+		s = s[16:]
 	}
-	for ; i < len(s); i++ {
+	if len(s) >= 8 {
+		if has(le64(s[:8])) {
+			return false
+		}
+		s = s[8:]
+	}
+	if len(s) > 0 && len(all) >= 8 {
+		return !has(le64(all[len(all)-8:]))
+	}
+	for i := 0; i < len(s); i++ {
 		if b := s[i]; b == '"' || b == '\r' || b == '\n' || b == c {
 			return false
 		}
 	}
 	return true
+}
+
+// le64 is the little-endian word of s[:8] (one load: len(s) >= 8).
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,12 +33,13 @@ func csvEncSchema() table.Schema {
 
 // randCSVString is a string of up to 40 bytes, often with the bytes a CSV
 // field is quoted for (anywhere, also around the 8-byte words csvPlain
-// reads), the delimiter among them.
+// reads), the delimiter among them, multi-byte runes and invalid UTF-8.
 func randCSVString(r *rand.Rand, comma rune) string {
 	if r.IntN(8) == 0 {
 		return ""
 	}
-	special := []string{"\"", "\r", "\n", "\t", " ", ",", ";", "|", "\xef\xbb\xbf", "é", string(comma), "0", "-", ":", "."}
+	special := []string{"\"", "\r", "\n", "\t", " ", ",", ";", "|", "\xef\xbb\xbf", "é", string(comma), "0", "-", ":", ".",
+		"\xff", "\x80", "\x00", "\xc3", "\U0001F600", string(rune(r.IntN(256)))}
 	var b strings.Builder
 	n := r.IntN(40)
 	for b.Len() < n {
@@ -220,6 +222,89 @@ func TestCSVRowEncoderTimestampCache(t *testing.T) {
 			if !bytes.Equal(a, b) {
 				t.Errorf("%d ms %d ns: %q, want %q", ms, ns, b, a)
 			}
+		}
+	}
+}
+
+// TestCSVPlainRandomBytes: csvPlain against csvNeedsQuote on random
+// strings of every byte value (invalid UTF-8 among them, and UTF-8 with
+// multi-byte runes and BOMs), of every length up to 40 (the word reads, the
+// last overlapping word, the byte loop of short strings), for every ASCII
+// delimiter.
+func TestCSVPlainRandomBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 17))
+	pieces := []string{"\xef\xbb\xbf", "é", "€", "\U0001F600", "\xff\xfe", "\xc3", "\x80"}
+	for c := 0; c < 0x80; c++ {
+		for range 600 {
+			n := r.IntN(41)
+			b := make([]byte, 0, n+4)
+			for len(b) < n {
+				switch r.IntN(10) {
+				case 0:
+					b = append(b, byte(r.IntN(256)))
+				case 1:
+					b = append(b, pieces[r.IntN(len(pieces))]...)
+				case 2:
+					b = append(b, []byte{'"', '\r', '\n', byte(c), ' ', '\t'}[r.IntN(6)])
+				default:
+					b = append(b, byte('a'+r.IntN(26)))
+				}
+			}
+			if r.IntN(3) > 0 { // mostly strings that need no quotes, past the first byte
+				b = bytes.Map(func(x rune) rune {
+					if x == '"' || x == '\r' || x == '\n' || x == rune(c) {
+						return 'x'
+					}
+					return x
+				}, b)
+			}
+			if got, want := csvPlain(string(b), byte(c)), !csvNeedsQuote(b, rune(c)); got != want {
+				t.Fatalf("csvPlain(%q, %q) = %v, want %v", b, rune(c), got, want)
+			}
+		}
+	}
+}
+
+// TestCSVRowEncoderEveryMillisecond: the per-writer encoder's text of a
+// timestamp of every millisecond of a second (the msFrac table) and of
+// some nanoseconds, in seconds before and after the epoch, is the general
+// path's.
+func TestCSVRowEncoderEveryMillisecond(t *testing.T) {
+	s := table.Schema{Columns: []table.Column{{Name: "ts", Type: table.TimestampType(9)}, {Name: "s", Type: table.StringType()}}}
+	f, err := RowCSV(s, RowCSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.(PerWriterEncoder[table.Row]).NewEncoder()
+	for _, sec := range []int64{0, 1_436_918_400, -1, -62_135_596_801, 253_402_300_799} {
+		for ms := int64(0); ms < 1000; ms++ {
+			for _, ns := range []int32{0, 1, 10_000, 999_999} {
+				row := table.NewRow(table.Timestamp(sec*1000+ms, ns), table.Str("x"))
+				a, _ := f.Encode(row, nil)
+				b, _ := e.Encode(row, nil)
+				if !bytes.Equal(a, b) {
+					t.Fatalf("%d s %d ms %d ns: %q, want %q", sec, ms, ns, b, a)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendInt: appendInt is strconv.AppendInt's base 10 on the powers of
+// ten and their neighbours, the ends of int64 and random numbers of every
+// length, after a prefix.
+func TestAppendInt(t *testing.T) {
+	ns := []int64{0, 1, 9, 10, 11, 99, 100, 101, math.MaxInt64, math.MinInt64, -1, -10}
+	for p := int64(1); p <= 1e18; p *= 10 {
+		ns = append(ns, p-1, p, p+1, -p)
+	}
+	r := rand.New(rand.NewPCG(19, 23))
+	for range 100000 {
+		ns = append(ns, r.Int64N(int64(math.Pow10(1+r.IntN(18)))), r.Int64()-r.Int64())
+	}
+	for _, n := range ns {
+		if got, want := appendInt([]byte("x,"), n), strconv.AppendInt([]byte("x,"), n, 10); !bytes.Equal(got, want) {
+			t.Fatalf("appendInt(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
