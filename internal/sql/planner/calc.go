@@ -936,7 +936,10 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		tr.pruneCorrelate(&f, c) // unnest.go
 	}
 	if j, ok := f.in.(*LookupJoin); ok {
-		tr.unreadProctime(&f, j) // lookupjoin.go
+		tr.pruneLookupJoin(&f, j) // prune.go
+		if j, ok := f.in.(*LookupJoin); ok {
+			tr.unreadProctime(&f, j) // lookupjoin.go
+		}
 	}
 	pushed, sharedSrc := false, false
 	var consumer *scanConsumer // of a shared source's pre-filter
@@ -1065,9 +1068,13 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 	if inPlace {
 		direct = calcDirectOrder(f.exprs, computed, src)
 	}
-	aligned := true // every column reference is at its output position
+	// moves: the column references not at their output position, in
+	// increasing output order (an in-place row copies only these).
+	var moves [][2]int
 	for i, k := range src {
-		aligned = aligned && (k < 0 || k == i)
+		if k >= 0 && k != i {
+			moves = append(moves, [2]int{i, k})
+		}
 	}
 	// One function per subtask: the row the programs read (a pointer to
 	// a parameter would be allocated per row) and the evaluated values
@@ -1164,12 +1171,8 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 					}
 					fs[i] = v
 				}
-				if !aligned {
-					for i, k := range src {
-						if k >= 0 {
-							fs[i] = fs[k]
-						}
-					}
+				for _, m := range moves {
+					fs[m[0]] = fs[m[1]]
 				}
 				*row = table.Row{} // keeps nothing alive
 				out.Emit(table.Row{Kind: r.Kind, Fields: fs[:n]})
@@ -1186,12 +1189,8 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				tmp[j] = v
 			}
 			fs := r.Fields
-			if !aligned {
-				for i, k := range src {
-					if k >= 0 {
-						fs[i] = fs[k]
-					}
-				}
+			for _, m := range moves {
+				fs[m[0]] = fs[m[1]]
 			}
 			fs = fs[:n]
 			for j, i := range computed {

@@ -3,6 +3,7 @@ package planner
 import (
 	"reflect"
 
+	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/expr"
 )
 
@@ -124,4 +125,159 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 		}
 	}
 	f.in, f.filters, f.exprs = nj, filters, exprs
+}
+
+// Column pruning below a lookup join: a Calc over an unshared LookupJoin
+// that reads only some of the left input's columns narrows the left
+// input's Calc to the columns read (by the Calc, the lookup keys and the
+// residual condition), so the projection below it reads and converts
+// fewer source fields, the join copies fewer into each output row, and
+// the Calc moves fewer. Nexmark q13 (`SELECT *, PROCTIME() ... FROM bid`
+// joined, then four bid columns and the side value selected) no longer
+// carries channel, url, extra and p_time through the join.
+//
+// The left Calc is narrowed in place (a copy of it with fewer outputs),
+// so the operators and their UIDs are the same: only when its chain ends
+// at a projectable scan (calc.go: pushDown), whose Calc is an operator
+// whatever it selects. Only outputs that cannot fail are dropped (a row
+// that failed in an unread output fails still): cannotFail.
+//
+// lookupJoinFields is the number of fields of LookupJoin this rewrite
+// knows (Kind, L, Table, R, LKeys, RKeys, NullSafe, Cond, cols;
+// TestPruneKnowsLookupJoin).
+const lookupJoinFields = 9
+
+// pruneLookupJoin narrows the left input of f's input j when f reads only
+// some of its columns; f is rewritten over the new join.
+func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
+	if reflect.TypeOf(*j).NumField() != lookupJoinFields || tr.shared(j) {
+		return
+	}
+	c, ok := j.L.(*Calc)
+	if !ok || tr.shared(c) || c.rankExprs != nil || c.unionCast {
+		return
+	}
+	if g := fuseCalc(c, tr.shared); !tr.projectableScan(g.in) {
+		return
+	}
+	nl, nr := len(c.Cols()), len(j.R.Cols())
+	if nl != len(c.Exprs) || len(j.cols) != nl+nr {
+		return
+	}
+	read := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
+	if j.Cond != nil {
+		read = append(read, j.Cond) // over the joined row, like the Calc
+	}
+	uses, ok := calcColumnUses(read)
+	if !ok {
+		return
+	}
+	keyUses, ok := calcColumnUses(j.LKeys) // over the left row
+	if !ok {
+		return
+	}
+	need := make([]bool, nl)
+	for i := range uses {
+		if i < 0 || i >= nl+nr {
+			return
+		}
+		if i < nl {
+			need[i] = true
+		}
+	}
+	for i := range keyUses {
+		if i < 0 || i >= nl {
+			return
+		}
+		need[i] = true
+	}
+	remap := make([]int, nl+nr) // old joined column -> new, -1: pruned
+	n := 0
+	for i := range nl {
+		if !need[i] && !cannotFail(c.Exprs[i]) {
+			need[i] = true // kept: it may fail
+		}
+		remap[i] = -1
+		if need[i] {
+			remap[i] = n
+			n++
+		}
+	}
+	if n == nl {
+		return // every column is read
+	}
+	for i := range nr {
+		remap[nl+i] = n + i
+	}
+	cc := *c
+	cc.Exprs, cc.cols = nil, nil
+	for i := range nl {
+		if need[i] {
+			cc.Exprs = append(cc.Exprs, c.Exprs[i])
+			cc.cols = append(cc.cols, c.cols[i])
+		}
+	}
+	rewrite := func(e expr.Expr) (expr.Expr, bool) {
+		return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
+			if col, ok := x.(*expr.Column); ok {
+				return expr.ColumnRef(remap[col.Index], col.Name, col.T), true
+			}
+			return nil, false
+		})
+	}
+	nj := *j
+	nj.L = &cc
+	nj.LKeys = make([]expr.Expr, len(j.LKeys))
+	for i, k := range j.LKeys {
+		if nj.LKeys[i], ok = rewrite(k); !ok {
+			return
+		}
+	}
+	if j.Cond != nil {
+		if nj.Cond, ok = rewrite(j.Cond); !ok {
+			return
+		}
+	}
+	nj.cols = nil
+	for i, col := range j.cols {
+		if i >= nl || need[i] {
+			nj.cols = append(nj.cols, col)
+		}
+	}
+	filters := make([]expr.Expr, len(f.filters))
+	exprs := make([]expr.Expr, len(f.exprs))
+	for i, e := range f.filters {
+		if filters[i], ok = rewrite(e); !ok {
+			return
+		}
+	}
+	for i, e := range f.exprs {
+		if exprs[i], ok = rewrite(e); !ok {
+			return
+		}
+	}
+	f.in, f.filters, f.exprs = &nj, filters, exprs
+}
+
+// cannotFail reports whether evaluating e never raises an error: the
+// shapes of expr.ErrorFree, ROW field accesses over a column (NULL over a
+// NULL ROW) and PROCTIME().
+func cannotFail(e expr.Expr) bool {
+	if _, ok := calcFieldPath(e); ok || expr.ErrorFree(e) {
+		return true
+	}
+	x, ok := e.(*expr.Call)
+	return ok && x.Name == "PROCTIME" && len(x.Args) == 0
+}
+
+// projectableScan reports whether n is an unshared scan whose Calcs read
+// a projected source (calc.go: pushDown): a Calc over it is an operator
+// whatever it selects.
+func (tr *translator) projectableScan(n Node) bool {
+	sc, ok := n.(*Scan)
+	if !ok || sc.Changelog || tr.shared(sc) {
+		return false
+	}
+	_, can := tr.p.Factories[sc.Table.Connector].(connector.ProjectableTableSource)
+	return can
 }

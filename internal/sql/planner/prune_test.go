@@ -14,3 +14,11 @@ func TestPruneKnowsRegularJoin(t *testing.T) {
 		t.Fatalf("RegularJoin has %d fields, pruneJoin knows %d: teach prune.go the new field and update joinFields", n, joinFields)
 	}
 }
+
+// TestPruneKnowsLookupJoin: as TestPruneKnowsRegularJoin, for the pruning
+// below a lookup join (pruneLookupJoin).
+func TestPruneKnowsLookupJoin(t *testing.T) {
+	if n := reflect.TypeOf(LookupJoin{}).NumField(); n != lookupJoinFields {
+		t.Fatalf("LookupJoin has %d fields, pruneLookupJoin knows %d: teach prune.go the new field and update lookupJoinFields", n, lookupJoinFields)
+	}
+}
