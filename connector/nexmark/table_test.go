@@ -475,32 +475,3 @@ func TestTableProjectedSkipTimestamps(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkTableSourceProjectedSkip reads a flat projection of q8's shared
-// scan (persons' and auctions' fields, every member's dateTime: the bids
-// are not generated, rowConverter.skip) through reused rows: ns/row.
-func BenchmarkTableSourceProjectedSkip(b *testing.B) {
-	ctx := context.Background()
-	src, err := TableFactory().ProjectedTableSource(ctx, connector.TableContext{Name: "nexmark", Schema: ddlSchema(b)},
-		[][]int{{0}, {1, 0}, {1, 1}, {1, 6}, {2, 7}, {2, 5}, {3, 5}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	splits, _ := src.Splits(ctx)
-	r, err := src.Open(ctx, splits[0], nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r.(connector.RecordReuser).ReuseRecords()
-	tr := r.(connector.Timestamped[table.Row])
-	buf, ts := make([]table.Row, 256), make([]int64, 256)
-	n := 0
-	for b.Loop() {
-		k, err := tr.ReadTimestamped(ctx, buf, ts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += k
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/row")
-}
