@@ -393,12 +393,6 @@ type scratch struct {
 	// overwrite (the strings of auctions and bids are slices of the
 	// generator's fixed tables, safe to keep past the next event).
 	freshPerson bool
-	// skip: the events of these types (TypePerson, TypeAuction, TypeBid)
-	// are returned without their member (Type and the timestamp only):
-	// a projected table reader that reads no field of it
-	// (rowConverter.skip). The other events are unchanged: each event's
-	// randomness is its own (seeded by its id).
-	skip [3]bool
 }
 
 // event returns the count-th event of the split and its timestamp. With
@@ -413,9 +407,6 @@ func (g *gen) event(count int64, sc *scratch) (Event, int64) {
 	e := g.slot(id)
 	switch {
 	case e.off < g.p:
-		if sc != nil && sc.skip[TypePerson] {
-			return Event{Type: TypePerson}, ts
-		}
 		var b *personBox
 		if sc != nil && !sc.freshPerson {
 			b = &sc.person
@@ -425,9 +416,6 @@ func (g *gen) event(count int64, sc *scratch) (Event, int64) {
 		g.person(b, e, ts, &r)
 		return Event{Type: TypePerson, Person: &b.p}, ts
 	case e.off < g.p+g.a:
-		if sc != nil && sc.skip[TypeAuction] {
-			return Event{Type: TypeAuction}, ts
-		}
 		var a *Auction
 		if sc != nil {
 			a = &sc.auction
@@ -437,9 +425,6 @@ func (g *gen) event(count int64, sc *scratch) (Event, int64) {
 		g.auction(a, e, m, ts, &r)
 		return Event{Type: TypeAuction, Auction: a}, ts
 	default:
-		if sc != nil && sc.skip[TypeBid] {
-			return Event{Type: TypeBid}, ts
-		}
 		var b *Bid
 		if sc != nil {
 			b = &sc.bid

@@ -266,12 +266,6 @@ type rowConverter struct {
 	// one switch per field.
 	flat                             bool
 	flatPerson, flatAuction, flatBid []flatOp
-	// skip: the event types (TypePerson ...) of whose member a flat
-	// projection reads no field but dateTime: the generator does not build their
-	// members (scratch.skip), and flatRow writes their rows (the type,
-	// the time, the member's dateTime, NULLs) from the event's type and
-	// timestamp.
-	skip [3]bool
 	// memWidth is the widest whole member ROW that proj holds (0: none):
 	// a Read carves the member ROWs of its rows from one array of
 	// memWidth values per row.
@@ -374,15 +368,6 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 		c.flatAuction = append(c.flatAuction, flatOp{i, src[1]})
 		c.flatBid = append(c.flatBid, flatOp{i, src[2]})
 	}
-	if c.flat {
-		// A member's dateTime is the event's timestamp: read without
-		// the member (the rowtime's fields of every member, which a
-		// projection reads for a reader without timestamps).
-		dateTime := [3]int{TypePerson: personDateTime, TypeAuction: auctionDateTime, TypeBid: bidDateTime}
-		for k, ops := range [3][]flatOp{TypePerson: c.flatPerson, TypeAuction: c.flatAuction, TypeBid: c.flatBid} {
-			c.skip[k] = !slices.ContainsFunc(ops, func(op flatOp) bool { return op.src >= flatField && op.src != flatField+dateTime[k] })
-		}
-	}
 	for i, f := range c.proj {
 		switch f.what {
 		case projEventType, projDateTime:
@@ -410,10 +395,10 @@ func (c *rowConverter) project(s table.Schema, fields [][]int) error {
 	return nil
 }
 
-// flatRow converts e, of timestamp ts, into the projected fields (len n)
-// of a flat projection, writing every field; ok is false for an event
-// without a member that is not of a skipped type.
-func (c *rowConverter) flatRow(e *Event, ts int64, fields []table.Value) (ok bool) {
+// flatRow converts e into the projected fields (len n) of a flat
+// projection, writing every field; ok is false for an event without a
+// member.
+func (c *rowConverter) flatRow(e *Event, fields []table.Value) (ok bool) {
 	fields = fields[:c.n]
 	switch {
 	case e.Bid != nil:
@@ -468,26 +453,6 @@ func (c *rowConverter) flatRow(e *Event, ts int64, fields []table.Value) (ok boo
 				fields[op.dst] = table.TimestampMillis(p.DateTime)
 			default:
 				fields[op.dst] = personValue(p, op.src-flatField)
-			}
-		}
-	case e.Type >= 0 && e.Type < len(c.skip) && c.skip[e.Type]:
-		// No member (scratch.skip): its ops are NULLs, the type, the
-		// time and the member's dateTime field (the time) only.
-		ops := c.flatBid
-		switch e.Type {
-		case TypePerson:
-			ops = c.flatPerson
-		case TypeAuction:
-			ops = c.flatAuction
-		}
-		for _, op := range ops {
-			switch op.src {
-			case flatNull:
-				fields[op.dst] = table.Value{}
-			case flatType:
-				fields[op.dst] = table.Int(int64(e.Type))
-			default: // flatTime, or the member's dateTime
-				fields[op.dst] = table.TimestampMillis(ts)
 			}
 		}
 	default:
@@ -696,12 +661,12 @@ func bidValue(b *Bid, code int) table.Value {
 	return table.Str(b.Extra)
 }
 
-// row converts e, of timestamp ts, into fields (len n), taking the member ROW's values from
+// row converts e into fields (len n), taking the member ROW's values from
 // mem (len width; of a projected row: len memWidth, fresh). Projected rows
 // may be reused ones: every field is written. Rows of the whole schema
 // are fresh (zeroed) ones.
-func (c *rowConverter) row(e *Event, ts int64, fields, mem []table.Value) table.Row {
-	if c.flat && c.flatRow(e, ts, fields) {
+func (c *rowConverter) row(e *Event, fields, mem []table.Value) table.Row {
+	if c.flat && c.flatRow(e, fields) {
 		return table.Row{Fields: fields}
 	}
 	if c.proj != nil {
@@ -824,7 +789,6 @@ func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (in
 		members = make([]table.Value, n*mw)
 	}
 	r.sc.freshPerson = true
-	r.sc.skip = r.conv.skip
 	for i := range n {
 		e, t := r.r.g.event(r.r.next+int64(i), &r.sc)
 		row := store[i*(w+m) : (i+1)*(w+m)]
@@ -832,7 +796,7 @@ func (r *tableReader) read(ctx context.Context, buf []table.Row, ts []int64) (in
 		if members != nil {
 			mem = members[i*mw : (i+1)*mw]
 		}
-		buf[i] = r.conv.row(&e, t, row[:w:w], mem)
+		buf[i] = r.conv.row(&e, row[:w:w], mem)
 		if ts != nil {
 			ts[i] = t
 		}

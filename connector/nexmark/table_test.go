@@ -179,14 +179,6 @@ func TestTableProjected(t *testing.T) {
 	for _, paths := range [][][]int{
 		{{0}, {3, 0}, {3, 5}, {1, 6}, {2}, {3, 6}, {2, 5}, {0}, {1, 2}, {1, 3}},
 		{{0}, {3, 0}, {3, 5}, {1, 6}, {2, 9}, {3, 6}, {2, 5}, {0}, {1, 2}, {1, 3}, {2, 1}, {1, 7}, {3, 1}, {3, 2}, {3, 3}, {3, 4}},
-		// Flat, of members of some types only: the others are not
-		// generated (rowConverter.skip).
-		{{0}, {3, 0}, {3, 1}, {3, 2}, {3, 5}},
-		{{3, 6}, {3, 3}},
-		{{1, 0}, {0}, {1, 7}, {2, 0}, {2, 9}},
-		{{0}},
-		{{0}, {1, 6}, {2, 5}, {3, 5}, {1, 0}, {2, 7}},
-		{{3, 5}, {2, 5}, {1, 6}},
 	} {
 		testTableProjected(t, tc, paths)
 	}
@@ -408,70 +400,4 @@ func BenchmarkTableSourceProjectedMembers(b *testing.B) {
 	el := b.Elapsed()
 	b.ReportMetric(float64(el.Nanoseconds())/float64(n), "ns/row")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(n), "allocs/row")
-}
-
-// TestTableProjectedSkipTimestamps: the readers of projections that skip
-// members (rowConverter.skip) give every row the timestamp of the full
-// source's, and their rows the values of its rows at the paths, through
-// reused rows.
-func TestTableProjectedSkipTimestamps(t *testing.T) {
-	ctx := context.Background()
-	tc := connector.TableContext{Name: "nexmark", Schema: ddlSchema(t), Options: map[string]string{"events.num": "700"}}
-	read := func(src connector.Source[table.Row]) ([]table.Row, []int64) {
-		splits, err := src.Splits(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := src.Open(ctx, splits[0], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rr, ok := r.(connector.RecordReuser); ok {
-			rr.ReuseRecords()
-		}
-		tr := r.(connector.Timestamped[table.Row])
-		var rows []table.Row
-		var tss []int64
-		buf, ts := make([]table.Row, 50), make([]int64, 50)
-		for {
-			n, err := tr.ReadTimestamped(ctx, buf, ts)
-			for i := range buf[:n] {
-				rows = append(rows, table.Row{Fields: slices.Clone(buf[i].Fields)})
-			}
-			tss = append(tss, ts[:n]...)
-			if errors.Is(err, io.EOF) {
-				return rows, tss
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	full, err := TableFactory().TableSource(ctx, tc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, fts := read(full)
-	for _, paths := range [][][]int{{{0}, {3, 2}}, {{1, 1}, {0}}, {{2, 3}}, {{0}},
-		{{0}, {1, 6}, {2, 5}, {3, 5}, {3, 1}}, {{1, 6}, {2, 5}, {3, 5}}, {{2, 5}, {2, 0}, {0}, {1, 6}}} {
-		proj, err := TableFactory().ProjectedTableSource(ctx, tc, paths)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr, pts := read(proj)
-		if !slices.Equal(pts, fts) || len(pr) != len(fr) {
-			t.Fatalf("%v: the timestamps differ from the full source's", paths)
-		}
-		for i := range fr {
-			for k, p := range paths {
-				want := fr[i].Fields[p[0]]
-				if len(p) > 1 && !want.IsNull() {
-					want = want.Elems()[p[1]]
-				}
-				if got := pr[i].Fields[k]; !got.Equal(want) || got.IsNull() != want.IsNull() {
-					t.Fatalf("%v: row %d, path %v: %v, want %v", paths, i, p, got, want)
-				}
-			}
-		}
-	}
 }
