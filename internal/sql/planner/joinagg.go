@@ -334,7 +334,7 @@ type joinAggFn struct {
 	// Without state TTL, the decoded unique rows by key, as
 	// regularJoinFn.ucache (not state; at rowCacheMax keys it starts
 	// over): ents, each with the key's mini-batch hint, indexed by the
-	// key's string (ucache) or, on the integer fast path (ucol >= 0), by
+	// key's string (ucache) or, on the integer fast path (intKeys), by
 	// the key's integer (icache). Both nil with state TTL.
 	ucache map[string]int32
 	icache map[int64]int32

@@ -19,10 +19,11 @@ import (
 // (joinAggFn; MAX(price) GROUP BY id, category, mini-batch of 1000 rows
 // or per row): auctions (id, category, dateTime, expires) on the left,
 // the unique side, bids (auction, price, dateTime) on the right, half of
-// them on 100 hot auctions of 10 000, all auctions there before. The
+// them (all when hot) on 100 hot auctions of 10 000, all auctions there
+// before. The
 // join key is one BIGINT (joinKeyOf's function, as the planner builds
 // it).
-func benchJoinAgg(b *testing.B, miniBatchSize int) {
+func benchJoinAgg(b *testing.B, miniBatchSize int, hot bool) {
 	at := []table.Type{table.BigIntType(), table.BigIntType(), table.TimestampType(3), table.TimestampType(3)}
 	bt := []table.Type{table.BigIntType(), table.BigIntType(), table.TimestampType(3)}
 	l := &Values{cols: benchCols(at...)}
@@ -64,7 +65,7 @@ func benchJoinAgg(b *testing.B, miniBatchSize int) {
 	rows := make([]table.Row, 4096)
 	for i := range rows {
 		k := int64(rng.IntN(10000))
-		if rng.IntN(2) == 0 {
+		if hot || rng.IntN(2) == 0 {
 			k = int64(rng.IntN(100))
 		}
 		rows[i] = table.NewRow(table.Int(k), table.Int(int64(rng.IntN(1e6))), table.TimestampMillis(int64(i)))
@@ -90,8 +91,9 @@ func cpuNanos() int64 {
 
 // BenchmarkJoinAgg: q4's fused join and MAX, a bid per op.
 func BenchmarkJoinAgg(b *testing.B) {
-	b.Run("minibatch", func(b *testing.B) { benchJoinAgg(b, 1000) })
-	b.Run("perrow", func(b *testing.B) { benchJoinAgg(b, 0) })
+	b.Run("minibatch", func(b *testing.B) { benchJoinAgg(b, 1000, false) })
+	b.Run("minibatch-hot", func(b *testing.B) { benchJoinAgg(b, 1000, true) })
+	b.Run("perrow", func(b *testing.B) { benchJoinAgg(b, 0, false) })
 }
 
 func benchCols(ts ...table.Type) []Col {
