@@ -157,6 +157,13 @@ func (w *Writer[T]) Collect(ts int64, v T) {
 		}
 		w.add(w.rr, ts, v)
 	case Hash:
+		if len(w.chans) == 1 {
+			// One receiver owns every key group (SubtaskFor is 0): the
+			// key and its hash are not needed here (the keyed operator
+			// computes its own).
+			w.add(0, ts, v)
+			return
+		}
 		kg := w.keyGroup(v)
 		w.add(base.SubtaskFor(kg, w.maxPar, len(w.chans)), ts, v)
 	case Broadcast:
