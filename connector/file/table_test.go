@@ -469,3 +469,20 @@ func TestPartitionFuncEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestTableSinkBufferBytes: the 'filesystem' table sink's part files
+// buffer tableSinkBuffer, not the TransactionalSink's default (fewer
+// write calls; BenchmarkTableSinkBuffer).
+func TestTableSinkBufferBytes(t *testing.T) {
+	s, err := TableFactory().TableSink(context.Background(), tctx(map[string]string{"path": t.TempDir(), "format": "csv"}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, ok := s.(*TransactionalSink[table.Row])
+	if !ok {
+		t.Fatalf("the table sink is a %T, not a *TransactionalSink[table.Row]", s)
+	}
+	if got := ts.Options().BufferBytes; got != tableSinkBuffer {
+		t.Fatalf("BufferBytes = %d, want %d", got, tableSinkBuffer)
+	}
+}

@@ -186,8 +186,9 @@ func (e *csvRowEncoder) appendTimestamp(dst []byte, ms int64, ns int32) []byte {
 	return append(dst, buf[:end]...)
 }
 
-// appendInt appends strconv.AppendInt(dst, n, 10): numbers of up to 16
-// digits written in place, two digits at a time, others by strconv.
+// appendInt appends strconv.AppendInt(dst, n, 10): non-negative numbers
+// below 10^16 written in place, two digits at a time, others (negative
+// ones too) by strconv.
 func appendInt(dst []byte, n int64) []byte {
 	if n < 0 || n >= 1e16 {
 		return strconv.AppendInt(dst, n, 10)

@@ -197,7 +197,9 @@ func (w *q10Writer) open(minute int64, v Q10Row) (*q10Part, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nexmark q10: %w", err)
 	}
-	p := &q10Part{f: f, w: bufio.NewWriterSize(f, 32<<10), path: path}
+	// 256 KiB as the SQL table sink's part files (tableSinkBuffer in
+	// connector/file): the two versions write alike.
+	p := &q10Part{f: f, w: bufio.NewWriterSize(f, 256<<10), path: path}
 	w.parts[minute] = p
 	return p, nil
 }
