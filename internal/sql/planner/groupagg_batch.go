@@ -124,7 +124,6 @@ type miniBatchGroupAgg struct {
 	bundleEnds
 
 	idx    map[string]int // key -> index in bundle
-	gen    uint64         // the bundles flushed (mbHint)
 	bundle []mbKey        // keys in the order of their first row
 	// arena: the copies of the rows the bundle keeps (not pre-aggregated):
 	// the operator keeps no input row (stream.KeyedProcessCopying), so
@@ -221,22 +220,6 @@ func (m *miniBatchGroupAgg) ProcessElement(ctx *stream.KeyedContext[string], r t
 // timestamp of the join's row that made it, which a flush within that
 // row's pairs does not keep in ctx).
 func (m *miniBatchGroupAgg) processAt(ctx *stream.KeyedContext[string], r table.Row, ts int64, out stream.Emitter[table.Row]) error {
-	return m.processHint(ctx, r, ts, out, nil)
-}
-
-// mbHint is where the current key's rows go in the bundle (its index in
-// bundle) as processHint last found it, valid while the bundle is the
-// same (gen: miniBatchGroupAgg.gen+1 then; 0: none).
-type mbHint struct {
-	gen uint64
-	i   int
-}
-
-// processHint is processAt with the key's hint h (nil: none): when h is
-// of the current bundle, the key's slot is h's, not looked up in idx by
-// the key's string (joinagg.go keeps one per join key); else h is set.
-// idx holds every key of the bundle either way.
-func (m *miniBatchGroupAgg) processHint(ctx *stream.KeyedContext[string], r table.Row, ts int64, out stream.Emitter[table.Row], h *mbHint) error {
 	m.out = out
 	k := ctx.Key()
 	if m.preagg && r.Kind.IsRetract() {
@@ -248,24 +231,16 @@ func (m *miniBatchGroupAgg) processHint(ctx *stream.KeyedContext[string], r tabl
 		m.preagg = false
 		m.setKey(k) // the row's key again
 	}
-	var i int
-	var ok bool
-	if h != nil && h.gen == m.gen+1 {
-		i, ok = h.i, true // the key's slot in this bundle, without idx
-	} else {
-		if i, ok = m.idx[k]; !ok {
-			i = len(m.bundle)
-			m.idx[k] = i
-			if i < cap(m.bundle) {
-				m.bundle = m.bundle[:i+1]
-				m.bundle[i].key = k
-				m.bundle[i].rows = m.bundle[i].rows[:0]
-			} else {
-				m.bundle = append(m.bundle, mbKey{key: k})
-			}
-		}
-		if h != nil {
-			h.gen, h.i = m.gen+1, i
+	i, ok := m.idx[k]
+	if !ok {
+		i = len(m.bundle)
+		m.idx[k] = i
+		if i < cap(m.bundle) {
+			m.bundle = m.bundle[:i+1]
+			m.bundle[i].key = k
+			m.bundle[i].rows = m.bundle[i].rows[:0]
+		} else {
+			m.bundle = append(m.bundle, mbKey{key: k})
 		}
 	}
 	b := &m.bundle[i]
@@ -339,7 +314,6 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 	m.slab = m.slab[:0]
 	m.arena.reset()
 	clear(m.idx)
-	m.gen++ // the hints of this bundle are stale
 	m.rows = 0
 	return nil
 }

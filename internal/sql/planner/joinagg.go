@@ -252,7 +252,6 @@ func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool,
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		fn := &joinAggFn{uniqueLeft: u == uniqueLeft, nl: len(nj.L.Cols()), nr: len(nj.R.Cols()),
 			lnull: lnull, rnull: rnull, cols: cols, ttl: ttl}
-		fn.setIntKeys(colTypes(nj.L.Cols()), colTypes(nj.R.Cols()), nj.LKeys, nj.RKeys)
 		fn.uc, fn.oc = lc, rc
 		if u == uniqueRight {
 			fn.uc, fn.oc = rc, lc
@@ -331,20 +330,11 @@ type joinAggFn struct {
 	unique  *stream.ValueState[[]byte]
 	waiting *stream.ListState[[]byte]
 	ocache  *decodeCache[table.Row] // the waiting rows, decoded
-	// Without state TTL, the decoded unique rows by key, as
+	// ucache: without state TTL, the decoded unique rows by key, as
 	// regularJoinFn.ucache (not state; at rowCacheMax keys it starts
-	// over): ents, each with the key's mini-batch hint, indexed by the
-	// key's string (ucache) or, on the integer fast path (intKeys), by
-	// the key's integer (icache). Both nil with state TTL.
-	ucache map[string]int32
-	icache map[int64]int32
-	ents   []jaEntry
+	// over).
+	ucache map[string]table.Row
 	ucanon canonRow
-	// intKeys: the integer fast path (setIntKeys); ucol, ocol: then the
-	// join key's column in the unique and in the other side's rows.
-	intKeys    bool
-	ucol, ocol int
-	entsMax    int // tests: fewer entries than rowCacheMax (0: that)
 	// udcache: with state TTL (ucache nil), the unique rows decoded by
 	// their bytes, as regularJoinFn's decodeCache: a row of the other
 	// side does not decode its unique row again.
@@ -358,77 +348,12 @@ type joinAggFn struct {
 	row    []table.Value // the Calc's row, in scratch
 }
 
-// jaEntry is a join key's entry of the cache of unique rows: the row as
-// decoded and where its key's pairs go in the mini-batch's bundle.
-type jaEntry struct {
-	u    table.Row
-	hint mbHint
-}
-
-// setIntKeys turns the integer fast path on when the join key is one
-// column of an integer type, the same on both sides (lt, rt: the
-// sides' column types; lk, rk: the key columns): its entries are then
-// found by the key's integer, not by its string. Equal integers of the
-// two sides are equal keys (joinKeyOf encodes the value alone), and a
-// key value that is not an integer (NULL) takes the string's way: the
-// caches only spare reading the state, which holds the rows either way.
-func (f *joinAggFn) setIntKeys(lt, rt []table.Type, lk, rk []int) {
-	f.intKeys = false
-	if len(lk) != 1 || len(rk) != 1 {
-		return
-	}
-	l, r := lt[lk[0]], rt[rk[0]]
-	if table.KindOf(l) != table.KindInt || table.KindOf(r) != table.KindInt || l.Root() != r.Root() {
-		return
-	}
-	f.intKeys, f.ucol, f.ocol = true, lk[0], rk[0]
-	if !f.uniqueLeft {
-		f.ucol, f.ocol = rk[0], lk[0]
-	}
-}
-
-// entry returns the cached entry of the key of row v (col, ucol or ocol:
-// its key column on the integer fast path), nil when none.
-func (f *joinAggFn) entry(key string, v table.Row, col int) *jaEntry {
-	var i int32
-	var ok bool
-	if f.intKeys && v.Fields[col].Kind() == table.KindInt {
-		i, ok = f.icache[v.Fields[col].AsInt()]
-	} else {
-		i, ok = f.ucache[key]
-	}
-	if !ok {
-		return nil
-	}
-	return &f.ents[i]
-}
-
-// putEntry caches u as the unique row of the key of row v (a row of the
-// unique side when col is ucol, of the other side when ocol).
-func (f *joinAggFn) putEntry(key string, v table.Row, col int, u table.Row) *jaEntry {
-	if len(f.ents) >= rowCacheMax || (f.entsMax > 0 && len(f.ents) >= f.entsMax) {
-		clear(f.ucache)
-		clear(f.icache)
-		clear(f.ents) // drop the rows
-		f.ents = f.ents[:0]
-	}
-	i := int32(len(f.ents))
-	f.ents = append(f.ents, jaEntry{u: u})
-	if f.intKeys && v.Fields[col].Kind() == table.KindInt {
-		f.icache[v.Fields[col].AsInt()] = i
-	} else {
-		f.ucache[key] = i
-	}
-	return &f.ents[i]
-}
-
 func (f *joinAggFn) Open(ctx *stream.OpenContext) error {
 	f.unique = stream.NewValueStateCodec[[]byte](ctx, "join-agg-unique", borrowedBytes{}, f.ttl...)
 	f.waiting = stream.NewListStateCodec[[]byte](ctx, "join-agg-waiting", borrowedBytes{}, f.ttl...)
 	f.ocache = rowDecodeCache(f.oc)
 	if len(f.ttl) == 0 {
-		f.ucache = make(map[string]int32)
-		f.icache = make(map[int64]int32)
+		f.ucache = make(map[string]table.Row)
 	} else {
 		f.udcache = rowDecodeCache(f.uc)
 	}
@@ -462,17 +387,15 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 		}
 		f.buf = b
 		f.unique.Set(b) // the state copies the bytes
-		var e *jaEntry
 		if f.ucache != nil {
 			u, err := f.ucanon.row(f.uc, table.Row{Fields: slices.Clone(v.Fields)}, b)
 			if err != nil {
 				return err
 			}
-			if e = f.entry(key, v, f.ucol); e != nil {
-				e.u = u // garbage in: a second unique row (the state's too)
-			} else {
-				e = f.putEntry(key, v, f.ucol, u)
+			if len(f.ucache) >= rowCacheMax {
+				clear(f.ucache)
 			}
+			f.ucache[key] = u
 		}
 		// The rows that waited, in order, with the arriving row's own
 		// values (as the join pairs them). Read out first: a bundle
@@ -496,12 +419,8 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 			return nil
 		}
 		f.waiting.Clear()
-		var h *mbHint
-		if e != nil {
-			h = &e.hint // add makes no entry: e stays valid
-		}
 		for i, o := range f.waited {
-			if err := f.add(ctx, v.Fields, o.Fields, h, out); err != nil {
+			if err := f.add(ctx, v.Fields, o.Fields, out); err != nil {
 				return err
 			}
 			f.waited[i] = table.Row{}
@@ -509,8 +428,8 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 		return nil
 	}
 	if f.ucache != nil {
-		if e := f.entry(key, v, f.ocol); e != nil {
-			return f.add(ctx, e.u.Fields, v.Fields, &e.hint, out)
+		if u, ok := f.ucache[key]; ok {
+			return f.add(ctx, u.Fields, v.Fields, out)
 		}
 	}
 	if ub, ok := f.unique.Get(); ok {
@@ -525,10 +444,12 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 			return err
 		}
 		if f.ucache != nil {
-			e := f.putEntry(key, v, f.ocol, u)
-			return f.add(ctx, u.Fields, v.Fields, &e.hint, out)
+			if len(f.ucache) >= rowCacheMax {
+				clear(f.ucache)
+			}
+			f.ucache[key] = u
 		}
-		return f.add(ctx, u.Fields, v.Fields, nil, out)
+		return f.add(ctx, u.Fields, v.Fields, out)
 	}
 	b, err := f.oc.AppendRow(f.buf[:0], table.Row{Fields: v.Fields})
 	if err != nil {
@@ -542,7 +463,7 @@ func (f *joinAggFn) process(ctx *stream.KeyedContext[string], v table.Row, isUni
 // add makes the pair of the unique row u and the other side's row o in
 // scratch and, when the join's condition and the Calc's filter accept
 // it, adds the Calc's row of it to the aggregation.
-func (f *joinAggFn) add(ctx *stream.KeyedContext[string], u, o []table.Value, h *mbHint, out stream.Emitter[table.Row]) error {
+func (f *joinAggFn) add(ctx *stream.KeyedContext[string], u, o []table.Value, out stream.Emitter[table.Row]) error {
 	fs := f.pair.Fields
 	if f.uniqueLeft {
 		copy(fs, u)
@@ -579,7 +500,7 @@ func (f *joinAggFn) add(ctx *stream.KeyedContext[string], u, o []table.Value, h 
 	if f.mb == nil {
 		return f.agg.ProcessElement(ctx, r, out)
 	}
-	if err := f.mb.processHint(ctx, r, f.ts, out, h); err != nil {
+	if err := f.mb.processAt(ctx, r, f.ts, out); err != nil {
 		return err
 	}
 	if f.mb.Full() {

@@ -264,7 +264,6 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 				orNull(rng, table.Str([]string{"u", "vv", "wwww-xxxx-zzzz", long}[rng.IntN(4)])))})
 		}
 		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
-		nullSafe := seed%3 == 0
 		for _, uniqueLeftSide := range []bool{true, false} {
 			var ops []ckOp
 			wm := int64(-1)
@@ -349,12 +348,6 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 								}
 								lkey, rkey := key('L'), key('R')
 								lnull, rnull := hasNull, hasNull // both sides' keys may be NULL
-								if nullSafe {
-									// IS NOT DISTINCT FROM: a NULL key is a
-									// key (one of both sides), not an
-									// integer: the string's way.
-									lkey, rkey, lnull, rnull = key('N'), key('N'), nil, nil
-								}
 								lc, rc := uc, bc
 								if !uniqueLeftSide {
 									lc, rc = bc, uc
@@ -399,49 +392,31 @@ func TestJoinAggMatchesJoinThenAgg(t *testing.T) {
 										}
 									}}
 								})
-								// The fused operator, with the cache of unique
-								// rows by the key's string and by its integer
-								// (setIntKeys: the key is one BIGINT on both
-								// sides).
-								for _, intKeys := range []bool{false, true} {
-									gotOut := &sliceOut{}
-									driveClocked(t, ops, func(rt *operator.Runtime) ckDriven {
-										fn := &joinAggFn{uniqueLeft: uniqueLeftSide, nl: nl, nr: nu + nb - nl, uc: uc, oc: bc, lnull: lnull, rnull: rnull,
-											cond: joinCond, cols: cols, progs: progs, ttl: ttlOpts}
-										if intKeys {
-											lt, rt := uTypes, bTypes
-											if !uniqueLeftSide {
-												lt, rt = bTypes, uTypes
-											}
-											fn.setIntKeys(lt, rt, []int{0}, []int{0})
-											if !fn.intKeys {
-												t.Fatal("no integer fast path")
-											}
-										}
-										if withFilter {
-											fn.filters = []func(*table.Row) (bool, error){filter}
-										}
-										if seed%2 == 1 {
-											fn.entsMax = 3 // the cache starts over often
-										}
-										fn.agg, fn.mb = newAgg()
-										op := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: lkey, Key2: rkey, KeyCodec: codec.For[string](), Fn: fn, Out: gotOut}
-										if err := op.Open(rt); err != nil {
-											t.Fatal(err)
-										}
-										in1, in2 := op.Input1(), op.Input2()
-										return ckDriven{joinAggFused{op, gotOut}, func(o ckOp) {
-											if o.left {
-												in1.Collect(o.ts, o.row)
-											} else {
-												in2.Collect(o.ts, o.row)
-											}
-										}}
-									})
-									if !slices.Equal(gotOut.rows, wantOut.rows) {
-										t.Fatalf("seed %d, unique side left %v, condition %v, filter %v, TTL %v, mini-batch %d, pre-aggregated %v, NULL-safe %v, integer keys %v:\n fused %d rows %v\n unfused %d rows %v",
-											seed, uniqueLeftSide, withCond, withFilter, ttl, size, preagg, nullSafe, intKeys, len(gotOut.rows), gotOut.rows, len(wantOut.rows), wantOut.rows)
+								// The fused operator.
+								gotOut := &sliceOut{}
+								driveClocked(t, ops, func(rt *operator.Runtime) ckDriven {
+									fn := &joinAggFn{uniqueLeft: uniqueLeftSide, nl: nl, nr: nu + nb - nl, uc: uc, oc: bc, lnull: lnull, rnull: rnull,
+										cond: joinCond, cols: cols, progs: progs, ttl: ttlOpts}
+									if withFilter {
+										fn.filters = []func(*table.Row) (bool, error){filter}
 									}
+									fn.agg, fn.mb = newAgg()
+									op := &operator.KeyedCoProcess[string, table.Row, table.Row, table.Row]{Key1: lkey, Key2: rkey, KeyCodec: codec.For[string](), Fn: fn, Out: gotOut}
+									if err := op.Open(rt); err != nil {
+										t.Fatal(err)
+									}
+									in1, in2 := op.Input1(), op.Input2()
+									return ckDriven{joinAggFused{op, gotOut}, func(o ckOp) {
+										if o.left {
+											in1.Collect(o.ts, o.row)
+										} else {
+											in2.Collect(o.ts, o.row)
+										}
+									}}
+								})
+								if !slices.Equal(gotOut.rows, wantOut.rows) {
+									t.Fatalf("seed %d, unique side left %v, condition %v, filter %v, TTL %v, mini-batch %d, pre-aggregated %v:\n fused %d rows %v\n unfused %d rows %v",
+										seed, uniqueLeftSide, withCond, withFilter, ttl, size, preagg, len(gotOut.rows), gotOut.rows, len(wantOut.rows), wantOut.rows)
 								}
 								runs++
 								if size > 0 && slices.ContainsFunc(wantOut.rows, func(l string) bool { return strings.Contains(l, "-U") }) {
