@@ -94,7 +94,8 @@ func TestLowerIndexLengths(t *testing.T) {
 }
 
 // TestLowerGroupIdentityCast: a group over an identity cast of a column
-// reads the column (identityColumn), not the cast's program.
+// forms (its two sites compiled) and reads the column (identityColumn),
+// not the cast's program.
 func TestLowerGroupIdentityCast(t *testing.T) {
 	chv := cast(ColumnRef(1, "chv", table.VarCharType(1)), table.StringType())
 	in := must(NewIn(call("LOWER", chv), []Expr{s("apple"), s("kiwi")}, false))
@@ -102,8 +103,14 @@ func TestLowerGroupIdentityCast(t *testing.T) {
 	sh := NewShared([]Expr{in, cs})
 	must2(sh.CompilePredicate(in))
 	must2(sh.Compile(cs))
+	if len(sh.lowers) != 1 {
+		t.Fatalf("%d groups, want 1", len(sh.lowers))
+	}
 	for _, g := range sh.lowers {
-		if g.x != nil && g.col != 1 {
+		if g.x == nil {
+			t.Fatal("the group did not form (its sites evaluate on their own)")
+		}
+		if g.col != 1 {
 			t.Fatalf("group column %d, want 1", g.col)
 		}
 	}

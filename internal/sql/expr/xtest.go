@@ -123,8 +123,9 @@ func (c *compiler) cmpXTest(e *Call, args []node) *xTest {
 // multiplies nor builds a DECIMAL for the rows it drops. Exact: the
 // product of the unscaled u (|u| < 10^d) and any int64 n has fewer than
 // d + 19 digits, and the result type's precision is at least that (no
-// overflow to NULL, no rounding: the product's scale is the constant's);
-// a NULL n is a NULL product. Nil for other shapes.
+// overflow to NULL); the product is not rounded because its type's scale
+// is required to be the constant's (not cut); a NULL n is a NULL product.
+// Nil for other shapes.
 func (c *compiler) mulCmpXTest(e *Call, args []node) *xTest {
 	op, ok := cmpOps[e.Name]
 	if !ok || len(args) != 2 || e.Overload == nil || e.Overload.NonStrict || e.Overload.UserDefined {
@@ -162,9 +163,19 @@ func (c *compiler) mulCmpXTest(e *Call, args []node) *xTest {
 	d := ln.v.AsDecimal()
 	u, inline := d.UnscaledInt64()
 	s := m.T.Scale()
+	// The product's scale must be the constant's (the cast's is 0): a
+	// product type whose scale was cut (0.1234567 * CAST(n AS DECIMAL(38,
+	// 0)) is a DECIMAL(38, 6)) rounds the product, which the test of n
+	// does not.
 	if !inline || d.Scale() != s || u == math.MinInt64 {
 		return nil
 	}
+	// Kept, though unreachable today: the product type is DECIMAL(p1 + p2
+	// + 1, ...) capped at 38 (table.DecimalMulType), with p1 >= digits
+	// (the constant's value fits its type) and p2 >= 19 (the cast's), so
+	// its precision is at least min(digits + 20, 38) >= digits + 19
+	// (digits <= 19 for an int64 u): no product of u and an int64 n
+	// overflows it. It guards that type rule.
 	digits := 1
 	for a := abs64(u); a >= 10; a /= 10 {
 		digits++
@@ -172,6 +183,10 @@ func (c *compiler) mulCmpXTest(e *Call, args []node) *xTest {
 	if m.T.Precision() < digits+19 {
 		return nil
 	}
+	// Kept, though unreachable today: cmpXTest is called only for a
+	// comparison fastDecimalCompare took (the product is DECIMAL, not
+	// fastCompare's integer), whose decimalCmpTest requires the same
+	// kd.Scale() <= s. Without it Rescale would round k.
 	kd := kv.AsDecimal()
 	if kd.Scale() > s {
 		return nil
