@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"sync/atomic"
 
 	"github.com/stromio/strom/connector"
 	"github.com/stromio/strom/internal/sql/expr"
@@ -99,7 +100,27 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 			nj.cols = append(nj.cols, j.cols[i])
 		}
 	}
-	rewrite := func(e expr.Expr) (expr.Expr, bool) {
+	rewrite := remapColumns(remap)
+	if j.Cond != nil {
+		if nj.Cond, ok = rewrite(j.Cond); !ok {
+			return
+		}
+	}
+	filters, ok := remapAll(f.filters, rewrite)
+	if !ok {
+		return
+	}
+	exprs, ok := remapAll(f.exprs, rewrite)
+	if !ok {
+		return
+	}
+	f.in, f.filters, f.exprs = nj, filters, exprs
+}
+
+// remapColumns returns a rewrite of an expression whose column i becomes
+// column remap[i] (pruneJoin, pruneLookupJoin).
+func remapColumns(remap []int) func(expr.Expr) (expr.Expr, bool) {
+	return func(e expr.Expr) (expr.Expr, bool) {
 		return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
 			if c, ok := x.(*expr.Column); ok {
 				return expr.ColumnRef(remap[c.Index], c.Name, c.T), true
@@ -107,24 +128,19 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 			return nil, false
 		})
 	}
-	if j.Cond != nil {
-		if nj.Cond, ok = rewrite(j.Cond); !ok {
-			return
+}
+
+// remapAll is es rewritten by rewrite (remapColumns); false when one of
+// them cannot be.
+func remapAll(es []expr.Expr, rewrite func(expr.Expr) (expr.Expr, bool)) ([]expr.Expr, bool) {
+	out := make([]expr.Expr, len(es))
+	for i, e := range es {
+		var ok bool
+		if out[i], ok = rewrite(e); !ok {
+			return nil, false
 		}
 	}
-	filters := make([]expr.Expr, len(f.filters))
-	exprs := make([]expr.Expr, len(f.exprs))
-	for i, c := range f.filters {
-		if filters[i], ok = rewrite(c); !ok {
-			return
-		}
-	}
-	for i, e := range f.exprs {
-		if exprs[i], ok = rewrite(e); !ok {
-			return
-		}
-	}
-	f.in, f.filters, f.exprs = nj, filters, exprs
+	return out, true
 }
 
 // Column pruning below a lookup join: a Calc over an unshared LookupJoin
@@ -140,7 +156,15 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 // so the operators and their UIDs are the same: only when its chain ends
 // at a projectable scan (calc.go: pushDown), whose Calc is an operator
 // whatever it selects. Only outputs that cannot fail are dropped (a row
-// that failed in an unread output fails still): cannotFail.
+// that failed in an unread output fails still): cannotFail of the output
+// fused with the Calcs below (a view's column).
+//
+// The UID numbering of the whole plan is the unpruned plan's (a savepoint
+// of it restores): the rewrite is not made when the narrowed left chain
+// would take another number of UIDs (fuseCalc's passed, calcStrictOps)
+// or the Calc above would become the identity (no operator, no number).
+// TestPruneLookupJoinKeepsUIDs compares the UIDs with those of plans
+// built with the rewrite off (DisableLookupJoinPruning).
 //
 // lookupJoinFields is the number of fields of LookupJoin this rewrite
 // knows (Kind, L, Table, R, LKeys, RKeys, NullSafe, Cond, cols;
@@ -157,11 +181,15 @@ func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
 	if !ok || tr.shared(c) || c.rankExprs != nil || c.unionCast {
 		return
 	}
-	if g := fuseCalc(c, tr.shared); !tr.projectableScan(g.in) {
+	if pruneLookupJoinOff.Load() {
+		return
+	}
+	g := fuseCalc(c, tr.shared)
+	if !tr.projectableScan(g.in) {
 		return
 	}
 	nl, nr := len(c.Cols()), len(j.R.Cols())
-	if nl != len(c.Exprs) || len(j.cols) != nl+nr {
+	if nl != len(c.Exprs) || len(g.exprs) != nl || len(j.cols) != nl+nr {
 		return
 	}
 	read := append(append([]expr.Expr(nil), f.filters...), f.exprs...)
@@ -194,7 +222,10 @@ func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
 	remap := make([]int, nl+nr) // old joined column -> new, -1: pruned
 	n := 0
 	for i := range nl {
-		if !need[i] && !cannotFail(c.Exprs[i]) {
+		// g.exprs[i]: over the scan, with the Calcs below c (a view's
+		// failing column that only this output reads; review of branch
+		// sqlscan, M1).
+		if !need[i] && !cannotFail(g.exprs[i]) {
 			need[i] = true // kept: it may fail
 		}
 		remap[i] = -1
@@ -217,21 +248,19 @@ func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
 			cc.cols = append(cc.cols, c.cols[i])
 		}
 	}
-	rewrite := func(e expr.Expr) (expr.Expr, bool) {
-		return calcMapExpr(e, func(x expr.Expr) (expr.Expr, bool) {
-			if col, ok := x.(*expr.Column); ok {
-				return expr.ColumnRef(remap[col.Index], col.Name, col.T), true
-			}
-			return nil, false
-		})
+	// The left chain takes the UID numbers it took unpruned (calc:
+	// f.passed, calcStrictOps): a column read twice by the dropped
+	// outputs and once by the kept ones may fuse otherwise (review of
+	// branch sqlscan, H2).
+	if h := fuseCalc(&cc, tr.shared); h.in != g.in || h.passed != g.passed ||
+		(g.passed > 0 && tr.calcStrictOps(&cc, h.in) != tr.calcStrictOps(c, g.in)) {
+		return
 	}
+	rewrite := remapColumns(remap)
 	nj := *j
 	nj.L = &cc
-	nj.LKeys = make([]expr.Expr, len(j.LKeys))
-	for i, k := range j.LKeys {
-		if nj.LKeys[i], ok = rewrite(k); !ok {
-			return
-		}
+	if nj.LKeys, ok = remapAll(j.LKeys, rewrite); !ok {
+		return
 	}
 	if j.Cond != nil {
 		if nj.Cond, ok = rewrite(j.Cond); !ok {
@@ -244,19 +273,48 @@ func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
 			nj.cols = append(nj.cols, col)
 		}
 	}
-	filters := make([]expr.Expr, len(f.filters))
-	exprs := make([]expr.Expr, len(f.exprs))
-	for i, e := range f.filters {
-		if filters[i], ok = rewrite(e); !ok {
-			return
-		}
+	filters, ok := remapAll(f.filters, rewrite)
+	if !ok {
+		return
 	}
-	for i, e := range f.exprs {
-		if exprs[i], ok = rewrite(e); !ok {
-			return
-		}
+	exprs, ok := remapAll(f.exprs, rewrite)
+	if !ok {
+		return
+	}
+	// The Calc above stays an operator (calc: an identity takes no UID
+	// number, renumbering every later operator; review of branch
+	// sqlscan, H1).
+	if calcIdentity(filters, exprs, len(nj.cols)) {
+		return
 	}
 	f.in, f.filters, f.exprs = &nj, filters, exprs
+}
+
+// calcIdentity reports whether a Calc of filters and exprs over n columns
+// is the identity (calc makes no operator of it).
+func calcIdentity(filters, exprs []expr.Expr, n int) bool {
+	if len(filters) > 0 || len(exprs) != n {
+		return false
+	}
+	for i, e := range exprs {
+		if c, ok := e.(*expr.Column); !ok || c.Index != i {
+			return false
+		}
+	}
+	return true
+}
+
+// pruneLookupJoinOff turns pruneLookupJoin off (tests: the unpruned
+// reference plan).
+var pruneLookupJoinOff atomic.Bool
+
+// DisableLookupJoinPruning turns the pruning below lookup joins off, for
+// the plans translated until the returned function restores it: tests
+// compare a pruned plan with the unpruned one (UIDs, rows). Not for
+// parallel tests.
+func DisableLookupJoinPruning() (restore func()) {
+	old := pruneLookupJoinOff.Swap(true)
+	return func() { pruneLookupJoinOff.Store(old) }
 }
 
 // cannotFail reports whether evaluating e never raises an error: the
