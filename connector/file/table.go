@@ -273,6 +273,10 @@ func (c *TableConnector) TableSink(_ context.Context, t connector.TableContext, 
 		// Fewer, larger writes (BenchmarkTableSinkBuffer); 64 KiB each
 		// while more than 4 partitions are open.
 		BufferBytes: tableSinkBuffer,
+		// The row encoders write the row's values into the part file's
+		// buffer, the partition cache keeps copies of the partition
+		// values' bytes (partCache): neither keeps the row.
+		KeepsNoRecords: true,
 	})
 	if err != nil {
 		return nil, o.Errorf("%v", err)

@@ -485,4 +485,13 @@ func TestTableSinkBufferBytes(t *testing.T) {
 	if got := ts.Options().BufferBytes; got != tableSinkBuffer {
 		t.Fatalf("BufferBytes = %d, want %d", got, tableSinkBuffer)
 	}
+	// Its writers keep no row (a source chained before it reuses rows).
+	w, err := ts.Open(context.Background(), connector.SinkInfo{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if r, ok := w.(connector.RecordReleaser); !ok || !r.ReleasesRecords() {
+		t.Fatalf("the table sink's writer (%T) does not release its records", w)
+	}
 }

@@ -76,6 +76,14 @@ type TransactionalSinkOptions[T any] struct {
 	// DefaultBufferBytes, so that many open partitions do not each hold a
 	// large buffer.
 	BufferBytes int
+	// KeepsNoRecords says that the Encoder and the partition function
+	// (Partition or NewPartition's) keep no reference to a record once they
+	// return (values copied out of it may be kept): every writer then
+	// reports so (connector.RecordReleaser), and a source chained before
+	// the sink may build its next records in the memory of the last ones.
+	// The built-in mappings of Format keep none; set it when Encoder and
+	// the partition function do not either.
+	KeepsNoRecords bool
 	// Now is the processing-time clock for RollInterval and
 	// InactivityInterval (default time.Now). A writer reads it when it opens
 	// a part file, on Flush and once every 1024 records, not per record, so
@@ -378,6 +386,11 @@ type staged struct {
 
 // BytesWritten implements connector.BytesWriter.
 func (w *txWriter[T]) BytesWritten() int64 { return w.bytes }
+
+// ReleasesRecords: Write encodes the record into the part file's buffer at
+// once and keeps nothing of it, when the sink's Encoder and partition
+// function keep nothing either (KeepsNoRecords; connector.RecordReleaser).
+func (w *txWriter[T]) ReleasesRecords() bool { return w.s.opts.KeepsNoRecords }
 
 func (w *txWriter[T]) Write(v T, _ int64) error {
 	if w.err != nil {
