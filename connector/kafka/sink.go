@@ -296,7 +296,7 @@ func (s *Sink[T]) Close() error {
 
 // Open implements connector.Sink.
 func (s *Sink[T]) Open(ctx context.Context, info connector.SinkInfo) (connector.Writer[T], error) {
-	w := &writer[T]{s: s, subtask: info.Subtask, parallelism: info.Parallelism, listed: map[string]int64{}}
+	w := &writer[T]{s: s, subtask: info.Subtask, parallelism: info.Parallelism, listed: map[string]int64{}, ctx: ctx}
 	if s.o.Guarantee != ExactlyOnce {
 		cl, err := kgo.NewClient(append(s.base[:len(s.base):len(s.base)], s.producerOpts()...)...)
 		if err != nil {
@@ -366,8 +366,12 @@ type writer[T any] struct {
 
 	bytes int64 // connector.BytesWriter
 
-	cl  *kgo.Client // at-least-once/none: the producer; exactly-once: the open transaction's, nil if none
-	cur txnRef      // exactly-once: the open transaction
+	cl *kgo.Client // at-least-once/none: the producer; exactly-once: the open transaction's, nil if none
+	// ctx is Open's: the subtask's run, cancelled when the job is. Close's
+	// flush (at-least-once) waits for the broker until it is done, so a
+	// cancelled job whose broker cannot be reached still stops.
+	ctx context.Context
+	cur txnRef // exactly-once: the open transaction
 
 	errMu sync.Mutex
 	perr  error // first produce error (from a promise)
@@ -546,9 +550,10 @@ func (w *writer[T]) PreCommit(ctx context.Context, checkpointID int64) ([]byte, 
 	return c.encode(), nil
 }
 
-// Close flushes (at-least-once), or aborts the open transaction, whose
-// records belong to no checkpoint; pre-committed transactions are left
-// to the Committer (their producers are closed: Commit resumes them).
+// Close flushes (at-least-once: until every record is acknowledged, or
+// the job is cancelled: Open's context), or aborts the open transaction,
+// whose records belong to no checkpoint; pre-committed transactions are
+// left to the Committer (their producers are closed: Commit resumes them).
 func (w *writer[T]) Close() error {
 	if w.closed {
 		return nil
@@ -557,7 +562,13 @@ func (w *writer[T]) Close() error {
 	if w.s.o.Guarantee != ExactlyOnce {
 		err := w.check()
 		if err == nil {
-			err = w.cl.Flush(context.Background())
+			ctx := w.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if err = w.cl.Flush(ctx); err != nil {
+				err = fmt.Errorf("kafka sink: flush at close: %w", err)
+			}
 			if err == nil {
 				err = w.check()
 			}

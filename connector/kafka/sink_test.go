@@ -584,3 +584,28 @@ func TestSinkPreKIP890(t *testing.T) {
 	}
 	_ = w.Close()
 }
+
+// TestSinkCloseAfterCancelUnreachable: an at-least-once writer whose
+// broker cannot be reached holds its records in Close's flush until the
+// job is cancelled (Open's context), then returns: a cancelled job stops
+// (streamsql's TestKafkaAtLeastOnceNoWarning hung in this flush).
+func TestSinkCloseAfterCancelUnreachable(t *testing.T) {
+	s := mustSink(t, SinkOptions[string]{Cluster: Cluster{Brokers: []string{"127.0.0.1:1"}}, Topic: "t", Serializer: strSerializer})
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := s.Open(ctx, connector.SinkInfo{Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, w, "a")
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- w.Close() }()
+	select {
+	case err := <-done:
+		if err == nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Close after a cancel with an unacknowledged record: %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute): // a deadlock, not a time limit: Close returns at once
+		t.Fatal("Close did not return after the context was cancelled")
+	}
+}
