@@ -62,6 +62,7 @@ type nexmarkBenchConfig struct {
 	RateLimited     bool
 	LatencyInterval time.Duration
 	CPUProfile      string
+	MemProfile      string
 	SideInput       string
 	// CheckpointInterval > 0 takes checkpoints in the engine runs, into a
 	// fresh directory under CheckpointDir (default: a temporary one).
@@ -80,6 +81,7 @@ type nexmarkBenchConfig struct {
 	ChildBaseline bool
 	ChildSQL      bool
 	ChildProfile  string
+	ChildMemProf  string
 	ChildProgress bool
 
 	// From prints the table of a saved --json run instead of running.
@@ -212,6 +214,7 @@ JSON adds mode ("sql"), datastream and sql_to_datastream.`,
   strom nexmark bench --queries q5 --rate-limited --rate 500000 --events 5000000
   strom nexmark bench --queries q5,q9 --checkpoint-interval 1s
   strom nexmark bench --queries q5 --cpuprofile prof/ && go tool pprof -top prof/q5-engine.pprof
+  strom nexmark bench --sql --queries q10 --memprofile prof/ && go tool pprof -sample_index=alloc_space -top prof/q10-sql.mem.pprof
   strom nexmark bench --sql --compare --queries q0,q1,q2,q5,q7 --events 2000000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -238,6 +241,7 @@ JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 	f.DurationVar(&cfg.LatencyInterval, "latency-interval", cfg.LatencyInterval, "how often sources emit latency markers")
 	f.StringVar(&cfg.SideInput, "side-input", "", "q13: side-input CSV `FILE` (key,value); default: generate one into a temporary directory")
 	f.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of each run to `DIR`/<query>-<engine|baseline|half-rate>.pprof")
+	f.StringVar(&cfg.MemProfile, "memprofile", "", "write an allocation profile of each run (what it allocated from start to end) to `DIR`/<query>-<engine|baseline|half-rate|sql>.mem.pprof")
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 0, "take a checkpoint every `D` in the engine runs (0: no checkpoints)")
 	f.BoolVar(&cfg.Incremental, "checkpoint-incremental", true, "with --checkpoint-interval: write only the keyed state changed since the previous completed checkpoint (false: the whole state every time)")
 	f.StringVar(&cfg.CheckpointDir, "checkpoint-dir", "", "with --checkpoint-interval: keep each run's checkpoints in a fresh directory under `DIR` (default: a temporary directory, removed)")
@@ -248,8 +252,9 @@ JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 	f.StringVar(&cfg.Child, "child", "", "run one query in this process and print its result as JSON (internal)")
 	f.BoolVar(&cfg.ChildBaseline, "child-baseline", false, "with --child: run the query's baseline (internal)")
 	f.StringVar(&cfg.ChildProfile, "child-cpuprofile", "", "with --child: CPU profile file (internal)")
+	f.StringVar(&cfg.ChildMemProf, "child-memprofile", "", "with --child: allocation profile file (internal)")
 	f.BoolVar(&cfg.ChildProgress, "child-progress", false, "with --child: write progress to file descriptor 3 (internal)")
-	for _, h := range []string{"child", "child-baseline", "child-sql", "child-cpuprofile", "child-progress"} {
+	for _, h := range []string{"child", "child-baseline", "child-sql", "child-cpuprofile", "child-memprofile", "child-progress"} {
 		_ = f.MarkHidden(h)
 	}
 	return cmd
@@ -299,6 +304,21 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", q.Name, err)
+	}
+	if cfg.ChildMemProf != "" {
+		// Every allocation of the run (sampled as the runtime does: one
+		// per 512 KiB on average), its setup included.
+		f, err := os.Create(cfg.ChildMemProf)
+		if err != nil {
+			return fmt.Errorf("allocation profile: %w", err)
+		}
+		werr := pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("allocation profile: %w", werr)
+		}
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
@@ -380,6 +400,11 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, cfg *nexmarkBenchCo
 	if cfg.CPUProfile != "" {
 		if err := os.MkdirAll(cfg.CPUProfile, 0o755); err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
+	if cfg.MemProfile != "" {
+		if err := os.MkdirAll(cfg.MemProfile, 0o755); err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
 		}
 	}
 	prog := newBenchProgress(stderr)
@@ -580,6 +605,18 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 			file = query + "-half-rate.pprof"
 		}
 		args = append(args, "--child-cpuprofile", filepath.Join(cfg.CPUProfile, file))
+	}
+	if cfg.MemProfile != "" {
+		file := query + "-engine.mem.pprof"
+		switch {
+		case baseline:
+			file = query + "-baseline.mem.pprof"
+		case sql:
+			file = query + "-sql.mem.pprof"
+		case gen.RateLimited && !cfg.RateLimited:
+			file = query + "-half-rate.mem.pprof"
+		}
+		args = append(args, "--child-memprofile", filepath.Join(cfg.MemProfile, file))
 	}
 
 	pr, pw, err := os.Pipe()

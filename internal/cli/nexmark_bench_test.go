@@ -76,9 +76,9 @@ func nxParseJSONLines(t *testing.T, out string) []map[string]any {
 
 func TestNexmarkBenchJSON(t *testing.T) {
 	t.Setenv(nxChildEnv, "1")
-	prof := t.TempDir()
+	prof, mem := t.TempDir(), t.TempDir()
 	code, stdout, stderr := nxRun(t, "nexmark", "bench", "--queries", "q1,q5", "--events", "200000", "--json",
-		"--rate", "20000", "--cpuprofile", prof)
+		"--rate", "20000", "--cpuprofile", prof, "--memprofile", mem)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -94,6 +94,9 @@ func TestNexmarkBenchJSON(t *testing.T) {
 		nxCheckMeasure(t, q, objs[i], 200000, q == "q5")
 		if _, err := os.Stat(filepath.Join(prof, q+"-engine.pprof")); err != nil {
 			t.Errorf("no CPU profile: %v", err)
+		}
+		if fi, err := os.Stat(filepath.Join(mem, q+"-engine.mem.pprof")); err != nil || fi.Size() == 0 {
+			t.Errorf("no allocation profile: %v", err)
 		}
 	}
 }
