@@ -594,29 +594,21 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	if cfg.SideInput != "" {
 		args = append(args, "--side-input", cfg.SideInput)
 	}
+	// The run's profiles are named <query>-<run>.pprof / .mem.pprof.
+	run := "engine"
+	switch {
+	case baseline:
+		run = "baseline"
+	case sql:
+		run = "sql"
+	case gen.RateLimited && !cfg.RateLimited:
+		run = "half-rate"
+	}
 	if cfg.CPUProfile != "" {
-		file := query + "-engine.pprof"
-		switch {
-		case baseline:
-			file = query + "-baseline.pprof"
-		case sql:
-			file = query + "-sql.pprof"
-		case gen.RateLimited && !cfg.RateLimited:
-			file = query + "-half-rate.pprof"
-		}
-		args = append(args, "--child-cpuprofile", filepath.Join(cfg.CPUProfile, file))
+		args = append(args, "--child-cpuprofile", filepath.Join(cfg.CPUProfile, query+"-"+run+".pprof"))
 	}
 	if cfg.MemProfile != "" {
-		file := query + "-engine.mem.pprof"
-		switch {
-		case baseline:
-			file = query + "-baseline.mem.pprof"
-		case sql:
-			file = query + "-sql.mem.pprof"
-		case gen.RateLimited && !cfg.RateLimited:
-			file = query + "-half-rate.mem.pprof"
-		}
-		args = append(args, "--child-memprofile", filepath.Join(cfg.MemProfile, file))
+		args = append(args, "--child-memprofile", filepath.Join(cfg.MemProfile, query+"-"+run+".mem.pprof"))
 	}
 
 	pr, pw, err := os.Pipe()
