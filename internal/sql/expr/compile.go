@@ -806,18 +806,10 @@ func (c *compiler) compileLike(e *Like) (node, error) {
 // function's STRING), y a constant (not NULL when the call is strict: the
 // generic path then returns NULL without a call); else -1.
 func colConst(x Expr, y node, strict bool) int {
-	for {
-		cst, ok := x.(*Cast)
-		if !ok || cst.Try || !identityCast(cst.X.Type(), cst.T) {
-			break
-		}
-		x = cst.X
-	}
-	col, ok := x.(*Column)
-	if !ok || col.Index < 0 || !y.constant || (strict && y.v.IsNull()) {
+	if !y.constant || (strict && y.v.IsNull()) {
 		return -1
 	}
-	return col.Index
+	return identityColumn(x) // shared.go
 }
 
 func (c *compiler) compileCall(e *Call) (node, error) {
