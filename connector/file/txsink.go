@@ -81,8 +81,8 @@ type TransactionalSinkOptions[T any] struct {
 	// return (values copied out of it may be kept): every writer then
 	// reports so (connector.RecordReleaser), and a source chained before
 	// the sink may build its next records in the memory of the last ones.
-	// The built-in mappings of Format keep none; set it when Encoder and
-	// the partition function do not either.
+	// Off by default (the sink cannot know what an Encoder or partition
+	// function keeps; the built-in mappings of Format keep nothing).
 	KeepsNoRecords bool
 	// Now is the processing-time clock for RollInterval and
 	// InactivityInterval (default time.Now). A writer reads it when it opens
