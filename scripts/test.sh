@@ -48,6 +48,28 @@ if ! command -v "$(go env CC)" >/dev/null; then
 fi
 # ----------------------------------------------------------------------------
 
+# --- disk ------------------------------------------------------------------
+# A race build of every package and the tests' temporary directories (the
+# checkpoint, journal and file-sink tests write real files) need a few GiB
+# under GOCACHE and TMPDIR. A run on a nearly full disk fails all over with
+# "no space left on device"; say so first, and when the Go build cache is
+# what fills the disk (it only grows: every branch, every -race build), trim
+# it, which costs a rebuild and nothing else.
+free_kib() { df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+gocache=$(go env GOCACHE)
+tmp=${TMPDIR:-/tmp}
+need_kib=$((4 * 1024 * 1024))
+if [[ -d "$gocache" ]] && (($(free_kib "$gocache") < need_kib)); then
+	echo "scripts/test.sh: only $(($(free_kib "$gocache") / 1024)) MiB free on the disk of GOCACHE ($gocache, $(du -sh "$gocache" 2>/dev/null | cut -f1)); trimming it with go clean -cache" >&2
+	go clean -cache
+fi
+for d in "$gocache" "$tmp"; do
+	if [[ -d "$d" ]] && (($(free_kib "$d") < need_kib)); then
+		echo "scripts/test.sh: warning: only $(($(free_kib "$d") / 1024)) MiB free under $d; the tests need about 4 GiB there and may fail with \"no space left on device\" (free some space, or point TMPDIR/GOCACHE at a larger disk)" >&2
+	fi
+done
+# ----------------------------------------------------------------------------
+
 # -timeout: internal/nexmark runs every query at three parallelisms under the race
 # detector (about 3 min on an idle machine, more when it is shared).
 go test -race -count=1 -timeout 30m ./...
