@@ -106,11 +106,7 @@ func (tr *translator) pruneJoin(f *fusedCalc, j *RegularJoin) {
 			return
 		}
 	}
-	filters, ok := remapAll(f.filters, rewrite)
-	if !ok {
-		return
-	}
-	exprs, ok := remapAll(f.exprs, rewrite)
+	filters, exprs, ok := f.remapped(rewrite)
 	if !ok {
 		return
 	}
@@ -128,6 +124,18 @@ func remapColumns(remap []int) func(expr.Expr) (expr.Expr, bool) {
 			return nil, false
 		})
 	}
+}
+
+// remapped is the Calc's filters and expressions rewritten by rewrite
+// (remapColumns); false when one of them cannot be.
+func (f *fusedCalc) remapped(rewrite func(expr.Expr) (expr.Expr, bool)) (filters, exprs []expr.Expr, ok bool) {
+	if filters, ok = remapAll(f.filters, rewrite); !ok {
+		return nil, nil, false
+	}
+	if exprs, ok = remapAll(f.exprs, rewrite); !ok {
+		return nil, nil, false
+	}
+	return filters, exprs, true
 }
 
 // remapAll is es rewritten by rewrite (remapColumns); false when one of
@@ -273,11 +281,7 @@ func (tr *translator) pruneLookupJoin(f *fusedCalc, j *LookupJoin) {
 			nj.cols = append(nj.cols, col)
 		}
 	}
-	filters, ok := remapAll(f.filters, rewrite)
-	if !ok {
-		return
-	}
-	exprs, ok := remapAll(f.exprs, rewrite)
+	filters, exprs, ok := f.remapped(rewrite)
 	if !ok {
 		return
 	}
