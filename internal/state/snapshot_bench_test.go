@@ -151,3 +151,55 @@ func BenchmarkTrackedUpdates(b *testing.B) {
 	}
 	b.ReportMetric(float64(processCPU()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkAppendDeltaQ9 is the delta of the DataStream q9's state between
+// two 1-second checkpoints (internal/nexmark/q9.go): per auction a record
+// ("q9-rec", 16 bytes, 40 with a winner) and a row of about 490 bytes
+// ("q9-auction"), keyed by auction id over 128 key groups. 600 k auctions
+// exist before the interval; in it 60 k new ones come (both entries new,
+// allocated in arrival order as the job allocates them) and every other
+// one gives a recent auction a new winner (its record rewritten). The
+// delta (about 32 MB) is what is timed.
+func BenchmarkAppendDeltaQ9(b *testing.B) {
+	const old, fresh = 600_000, 60_000
+	h := NewHeap(base.KeyGroupRange{Start: 0, End: 128})
+	rec, row := h.Table("q9-rec"), h.Table("q9-auction")
+	key := make([]byte, 8)
+	r40 := make([]byte, 40)
+	r490 := make([]byte, 490)
+	kg := func(i int) int { return int(uint64(i)*0x9E3779B97F4A7C15>>32) % 128 }
+	add := func(i int) {
+		binary.BigEndian.PutUint64(key, uint64(i))
+		row.Put(kg(i), key, nil, r490)
+		rec.Put(kg(i), key, nil, r40[:16])
+	}
+	for i := range old {
+		add(i)
+	}
+	h.SnapshotIncremental().Release() // tracking starts
+	for j := range fresh {
+		add(old + j)
+		if j%2 == 1 { // a winner for one of the last 5,000 auctions
+			i := old + j - 1 - int(uint64(j)*2654435761%uint64(min(j, 5000)))
+			binary.BigEndian.PutUint64(key, uint64(i))
+			binary.BigEndian.PutUint64(r40[16:], uint64(j))
+			rec.Put(kg(i), key, nil, r40)
+		}
+	}
+	s := h.SnapshotIncremental()
+	defer s.Release()
+	var scratch []byte
+	size := 0
+	for g := range 128 {
+		size += len(s.AppendDelta(nil, g))
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		for g := range 128 {
+			scratch = s.AppendDelta(scratch[:0], g)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+}
