@@ -296,7 +296,7 @@ func (tr *translator) joinRank(n *JoinRank, f fusedCalc) (stream.Stream[table.Ro
 	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique})
 	uid := tr.uid("join-rank")
 	tr.building = tr.building[:len(tr.building)-1]
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
+	return stream.KeyedCoProcessCopying(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
 }
 
 // joinRankCalc is the Calc between the join and the Top-N: its filter's
