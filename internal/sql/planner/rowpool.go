@@ -2,6 +2,7 @@ package planner
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/stromio/strom/stream"
 	"github.com/stromio/strom/table"
@@ -36,8 +37,17 @@ const rowPoolChunks = 64
 
 func newRowPool(width int) *rowPool { return &rowPool{width: width} }
 
+// rowPoolOff, rowsRecycled: set by tests before a job starts (read when
+// a Calc asks for its pool, not per row): no pool (the Calcs allocate
+// every row, the general path), and a count of the arrays given back.
+var (
+	rowPoolOff   bool
+	rowsRecycled atomic.Int64
+)
+
 // Recycle takes back the arrays of vs (the receiver's goroutine).
 func (p *rowPool) Recycle(vs []table.Row) {
+	rowsRecycled.Add(int64(len(vs)))
 	p.mu.Lock()
 	if len(p.full) >= rowPoolChunks {
 		p.mu.Unlock()
@@ -96,7 +106,7 @@ var _ stream.Recycler[table.Row] = (*rowPool)(nil)
 // and keeps none: what the side output's Recycler promises.
 func sideRowPool(out stream.Emitter[table.Row], width int) *rowPool {
 	se, ok := out.(*sideEmitter)
-	if !ok || se.ctx == nil {
+	if !ok || se.ctx == nil || rowPoolOff {
 		return nil
 	}
 	rc := se.tag.Recycler(se.ctx, func() stream.Recycler[table.Row] { return newRowPool(width) })
