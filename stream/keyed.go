@@ -254,6 +254,21 @@ func KeyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedS
 	})
 }
 
+// KeyedCoProcessCopying is KeyedCoProcess for a function that keeps no
+// reference to an input record (for a table.Row: its Fields slice; values
+// copied out of it are the function's) once it returns, and never emits
+// one: what it emits it builds itself. Its operator is then done with
+// every input record when it returns, whatever the operators after it
+// keep, so the sender of its inputs may reuse the records' memory
+// (OutputTag.Recycler). A function that breaks the promise would see the
+// records it kept change under it.
+func KeyedCoProcessCopying[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], newFn func() KeyedCoProcessFunction[K, A, B, O]) Stream[O] {
+	return addTwo(a.s, b.s, "keyed-co-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
+		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out, Releases: true, Fresh: true}
+		return op, op.Input1(), op.Input2()
+	})
+}
+
 // KeyedCoProcessWatermarkDelay is KeyedCoProcess whose output watermark
 // lags its input's by d (>= 0; the end of input stays the end), as Flink's
 // KeyedCoProcessOperatorWithWatermarkDelay: records the function emits up

@@ -190,6 +190,23 @@ func (t OutputTag[T]) ID() string { return t.id }
 // Emit sends v to the side output from inside a process function.
 func (t OutputTag[T]) Emit(ctx *Context, v T) { operator.Output(ctx, t.id, v) }
 
+// Recycler takes back records that crossed a channel to another subtask
+// once the receiving operators are done with them (operator.Recycler).
+type Recycler[T any] = operator.Recycler[T]
+
+// Recycler returns the Recycler of the side output tag of the operator of
+// ctx when the side output is a channel to other subtasks (attaching
+// newRec's the first time), nil otherwise. The caller promises that every
+// record emitted to tag is memory of its own, built fresh or in what the
+// Recycler gave back, that it neither reads nor writes once emitted: the
+// receivers hand a record back only when the operators that get it are
+// done with it (ProcessEachCopying, KeyedCoProcessCopying), and the
+// caller then builds another in it. Call it from the function, once the
+// operators are open.
+func (t OutputTag[T]) Recycler(ctx *Context, newRec func() Recycler[T]) Recycler[T] {
+	return operator.SideRecycler(ctx, t.id, newRec)
+}
+
 // SideOutput is the stream of records the operator of s emitted to tag.
 func SideOutput[T, X any](s Stream[X], tag OutputTag[T]) Stream[T] {
 	if s.node.SideTypes == nil {

@@ -49,6 +49,9 @@ type Batch[T any] struct {
 	TS   []int64
 	V    []T
 	pool *sync.Pool
+	// rec: the writer's Recycler (UseRecycler), which takes the records
+	// back once the receiver is done with them; nil: none.
+	rec Recycler[T]
 }
 
 // Release returns the batch to its writer's pool once the receiver is done.
@@ -56,9 +59,55 @@ func (b *Batch[T]) Release() {
 	clear(b.V)
 	b.TS = b.TS[:0]
 	b.V = b.V[:0]
+	b.rec = nil
 	if b.pool != nil {
 		b.pool.Put(b)
 	}
+}
+
+// Recycler takes back records that crossed a channel between subtasks once
+// the receiving operators are done with them (a table.Row's Fields array:
+// the record's own memory, never what its values refer to), for the
+// sender to build records in again. Recycle is called on the receiver's
+// goroutine, several receivers' at once when the edge has several
+// channels; vs is valid only during the call.
+type Recycler[T any] interface {
+	Recycle(vs []T)
+}
+
+// UseRecycler attaches a Recycler to c when c is a Writer to other
+// subtasks that sends each record to one of them (not Broadcast), and
+// returns it: the one attached before if any, else newRec's. nil when c
+// is anything else (the records stay where they go).
+//
+// The caller promises that every record that reaches c is memory of its
+// own that it does not read or write once emitted (it builds each in a
+// fresh array, or in one the Recycler gave back): the receivers hand a
+// record to the Recycler only when the operators that get it are done
+// with it (Releaser), and the sender then writes into it.
+func UseRecycler[T any](c Collector[T], newRec func() Recycler[T]) Recycler[T] {
+	w, ok := c.(*Writer[T])
+	if !ok || w.mode == Broadcast {
+		return nil
+	}
+	if w.rec == nil {
+		w.rec = newRec()
+	}
+	return w.rec
+}
+
+// SideRecycler is UseRecycler for the side output tag of the operator of
+// ctx: nil when the side output is not consumed or is not a Writer.
+func SideRecycler[T any](ctx *Context, tag string, newRec func() Recycler[T]) Recycler[T] {
+	out, ok := ctx.b.RT.Sides[tag]
+	if !ok {
+		return nil
+	}
+	c, ok := out.(Collector[T])
+	if !ok {
+		return nil
+	}
+	return UseRecycler(c, newRec)
 }
 
 // Partitioning chooses the downstream subtask of each record.
@@ -100,6 +149,8 @@ type Writer[T any] struct {
 	// held[i]: the calls of FlushHeld that found channel i's batch not
 	// empty since it was last pushed.
 	held []int
+	// rec: the Recycler the batches carry to the receivers (UseRecycler).
+	rec Recycler[T]
 }
 
 // EdgeWriter is the untyped side of a Writer that the task loop uses.
@@ -184,6 +235,7 @@ func (w *Writer[T]) add(i int, ts int64, v T) {
 
 func (w *Writer[T]) push(i int) {
 	b := w.bufs[i]
+	b.rec = w.rec
 	w.active = true
 	w.held[i] = 0
 	w.bufs[i] = w.pool.Get().(*Batch[T])
@@ -280,11 +332,29 @@ func (typeOps[T]) NewWriter(chans []Channel, mode Partitioning, keyGroup any, ma
 }
 
 func (typeOps[T]) Handler(in any) BatchHandler {
-	out := newBatchOut(in.(Collector[T]))
+	c := in.(Collector[T])
+	out := newBatchOut(c)
+	// releases: 0 not asked yet (asked at the first batch that carries
+	// a Recycler, once the operators are open), 1 the receiving
+	// operators are done with each record when they return (Releaser),
+	// so the records go back to the sender's Recycler; -1 they may keep
+	// them.
+	var releases int8
 	return func(batch any) int {
 		b := batch.(*Batch[T])
 		n := len(b.V)
 		out.emit(b.TS[:n], b.V)
+		if b.rec != nil {
+			if releases == 0 {
+				releases = -1
+				if Releases(c) {
+					releases = 1
+				}
+			}
+			if releases > 0 {
+				b.rec.Recycle(b.V[:n])
+			}
+		}
 		b.Release()
 		return n
 	}

@@ -413,9 +413,16 @@ type KeyedCoProcess[K, I1, I2, O any] struct {
 	// (WatermarkDelayer), as IntervalJoin.OutputDelay: Fn emits records up
 	// to that far behind the input watermark (the SQL outer interval join).
 	OutputDelay int64
-	onTimer     func(tm *Timer)
-	buf         KeyedCoBuffer[K] // Fn, when it keeps records in memory
-	useKey      func(K)
+	// Releases: Fn keeps no reference to an input record once it
+	// returns (values copied out of it may be kept); Fresh: nor does it
+	// emit one (what it emits it builds). Both: the operator's inputs
+	// are done with each record when Collect returns, whatever the
+	// operators after it keep (ReleasesRecords), so the records' memory
+	// may be reused (Recycler).
+	Releases, Fresh bool
+	onTimer         func(tm *Timer)
+	buf             KeyedCoBuffer[K] // Fn, when it keeps records in memory
+	useKey          func(K)
 	// full, wmBuf, snapBuf: Fn, when it is also a KeyedBuffer, gets the
 	// calls KeyedProcess makes (SQL's join fused with a mini-batch
 	// aggregation): a flush after a record when Full says so, and before

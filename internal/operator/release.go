@@ -80,6 +80,18 @@ func (o *KeyedProcess[K, I, O]) ReleasesRecords() bool {
 	return true
 }
 
+// ReleasesRecords reports whether the keyed co-process function keeps no
+// reference to an input record and emits none (Releases and Fresh, set by
+// whoever knows the function): only then, as what its output and side
+// outputs keep is the function's own. Each input answers for the
+// operator (coIn1, coIn2).
+func (o *KeyedCoProcess[K, I1, I2, O]) ReleasesRecords() bool {
+	return o.Releases && o.Fresh
+}
+
+func (c coIn1[K, I1, I2, O]) ReleasesRecords() bool { return c.o.ReleasesRecords() }
+func (c coIn2[K, I1, I2, O]) ReleasesRecords() bool { return c.o.ReleasesRecords() }
+
 // ReleasesRecords reports whether the window operator keeps no reference
 // to an input record: Releases (set by whoever knows the contents and the
 // key function), the default trigger (a trigger may read the element

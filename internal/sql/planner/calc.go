@@ -1102,6 +1102,12 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		// that keeps nothing); 0 not asked yet, -1 a fresh row each.
 		var own []table.Value
 		ownState := 0
+		// pool: the arrays of the rows a Calc run by a shared scan's
+		// pre-filter emits, given back by the receivers across the
+		// channel when they are done with them (rowpool.go); nil: a
+		// fresh array each. poolState: 0 not asked yet.
+		var pool *rowPool
+		poolState := 0
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
 			if next != nil {
@@ -1143,7 +1149,15 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				}
 				vs := own
 				if ownState < 0 {
-					vs = make([]table.Value, n)
+					if poolState == 0 {
+						poolState = -1
+						pool = sideRowPool(out, n)
+					}
+					if pool != nil {
+						vs = pool.get()
+					} else {
+						vs = make([]table.Value, n)
+					}
 				}
 				for i, k := range src {
 					if k >= 0 {

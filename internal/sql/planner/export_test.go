@@ -9,3 +9,13 @@ func CountPrefilterCalcRows() (rows func() int64, stop func()) {
 	calcRowsCounted = true
 	return calcRows.Load, func() { calcRowsCounted = false }
 }
+
+// UseRowPools says whether the pre-filters' Calcs of the jobs started from
+// now on build their rows in arrays the receivers give back (rowpool.go;
+// on by default), resets the count of arrays given back, and returns a
+// function reading it.
+func UseRowPools(on bool) (recycled func() int64) {
+	rowPoolOff = !on
+	rowsRecycled.Store(0)
+	return rowsRecycled.Load
+}

@@ -279,7 +279,7 @@ func (tr *translator) joinAgg(x *GroupAgg) (s stream.Stream[table.Row], ok bool,
 	}
 	uid := tr.uid(ttlUIDKind("join-agg", ttl))
 	tr.env.SetStateSignature(uid, joinAggSignature(ttlUIDKind("join-agg", ttl), x, nj, u))
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-aggregate").UID(uid), true, nil
+	return stream.KeyedCoProcessCopying(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-aggregate").UID(uid), true, nil
 }
 
 // joinAggIdentity reports whether exprs are the n columns of their input

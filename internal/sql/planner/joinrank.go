@@ -296,7 +296,7 @@ func (tr *translator) joinRank(n *JoinRank, f fusedCalc) (stream.Stream[table.Ro
 	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique})
 	uid := tr.uid("join-rank")
 	tr.building = tr.building[:len(tr.building)-1]
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
+	return stream.KeyedCoProcessCopying(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
 }
 
 // joinRankCalc is the Calc between the join and the Top-N: its filter's
@@ -719,7 +719,6 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 	if int64(cnt) > x.N {
 		cnt = int(x.N)
 	}
-	nr := table.Row{Fields: slices.Clone(cand)}
 	if f.reuse == 0 {
 		f.reuse = -1
 		if stream.EmitterReleases(out) {
@@ -727,7 +726,7 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 		}
 	}
 	for i := pos; i < cnt; i++ {
-		now := nr
+		now := r // cand: emit copies it
 		if i > pos {
 			now = old[i-1]
 		}
@@ -737,6 +736,16 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 		} else {
 			f.emit(out, now, int64(i+1), table.Insert)
 		}
+	}
+	// The kept row: in the array of the row a full partition drops (its
+	// last: no longer kept, and never emitted as it is: emit copies), else
+	// a copy of cand.
+	var nr table.Row
+	if n == cnt && len(old[n-1].Fields) == len(cand) {
+		nr = table.Row{Fields: old[n-1].Fields}
+		copy(nr.Fields, cand)
+	} else {
+		nr = table.Row{Fields: slices.Clone(cand)}
 	}
 	// The new rows, in place: nr at pos, the rows from pos on one down
 	// (the last of a full partition out).
