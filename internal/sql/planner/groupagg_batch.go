@@ -347,7 +347,7 @@ func (m *miniBatchGroupAgg) group() {
 	at := 0
 	for i := range m.bundle {
 		b := &m.bundle[i]
-		b.rows = m.grouped[at:at:at+int(b.n)]
+		b.rows = m.grouped[at : at : at+int(b.n)]
 		at += int(b.n)
 	}
 	for _, p := range m.pend {
