@@ -434,3 +434,57 @@ func TestRetractTopNCoalescedMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestRetractTopNCoalescedTimestamps: a held -U's change goes out with
+// the -U's timestamp when another partition's row, a watermark or a
+// barrier comes next, and a coalesced -U/+U's with the +U's; the rows
+// after it with their own.
+func TestRetractTopNCoalescedTimestamps(t *testing.T) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	x := &TopN{In: in, Partition: []int{0}, Order: []SortKey{{Col: 1, Desc: true}}, N: 3, Func: RowNumber, WindowEnd: -1}
+	row := func(kind table.RowKind, p, price int64) table.Row {
+		return table.Row{Kind: kind, Fields: []table.Value{table.Int(p), table.Int(price), table.Str("x"), table.Null}}
+	}
+	ops := []ckOp{
+		{ts: 1, row: row(table.Insert, 1, 5)},
+		{ts: 2, row: row(table.Insert, 1, 3)},
+		{ts: 10, row: row(table.UpdateBefore, 1, 5)},
+		{ts: 20, row: row(table.Insert, 2, 1)}, // another partition
+		{ts: 30, row: row(table.UpdateBefore, 1, 3)},
+		{kind: 1, wm: 25},
+		{ts: 40, row: row(table.Insert, 1, 4)},
+		{ts: 41, row: row(table.UpdateBefore, 1, 4)},
+		{ts: 42, row: row(table.UpdateAfter, 1, 6)}, // coalesced with the -U at 41
+		{ts: 50, row: row(table.UpdateBefore, 1, 6)},
+		{kind: 2},
+	}
+	got := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return newTestCoalescingTopN(x, rc, false)
+	})
+	want := []string{
+		"1 +I(1, 5, 'x', NULL, 1)",
+		"2 +I(1, 3, 'x', NULL, 2)",
+		"10 -U(1, 5, 'x', NULL, 1)", // the -U at 10, held until the row at 20
+		"10 +U(1, 3, 'x', NULL, 1)",
+		"10 -D(1, 3, 'x', NULL, 2)",
+		"20 +I(2, 1, 'x', NULL, 1)",
+		"30 -D(1, 3, 'x', NULL, 1)", // held until the watermark
+		"WM 25",
+		"40 +I(1, 4, 'x', NULL, 1)",
+		"42 -U(1, 4, 'x', NULL, 1)", // -U at 41 and +U at 42: one change
+		"42 +U(1, 6, 'x', NULL, 1)",
+		"50 -D(1, 6, 'x', NULL, 1)", // held until the barrier
+		"CK",
+	}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
