@@ -253,14 +253,18 @@ func BenchmarkRetractTopN(b *testing.B) {
 		live[p] = append(live[p], nr)
 		ops = append(ops, ckOp{row: table.Row{Kind: table.Insert, Fields: nr.Fields}})
 	}
-	for _, impl := range []string{"ref", "cached"} {
+	for _, impl := range []string{"ref", "cached", "coalesced"} {
 		b.Run(impl, func(b *testing.B) {
+			emitted := 0
 			for range b.N {
 				out := &releasingCountOut{}
 				driveWithCheckpoints(b, ops, false, func(rt *operator.Runtime) ckDriven {
 					fn := refRetractTopN(x, rc)
-					if impl == "cached" {
+					switch impl {
+					case "cached":
 						fn = &retractTopNFn{x: x, rc: rc}
+					case "coalesced": // under mini-batch
+						fn = coalescingRetractTopN{&retractTopNFn{x: x, rc: rc}}
 					}
 					kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out, Releases: true, Fresh: true}
 					if err := kp.Open(rt); err != nil {
@@ -268,7 +272,9 @@ func BenchmarkRetractTopN(b *testing.B) {
 					}
 					return ckDriven{kp, func(o ckOp) { kp.Collect(o.ts, o.row) }}
 				})
+				emitted += out.n
 			}
+			b.ReportMetric(float64(emitted)/float64(b.N*len(ops)), "out/row")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ops)), "ns/row")
 		})
 	}
