@@ -35,16 +35,15 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 	ttl []stream.StateOption) (stream.Stream[table.Row], error) {
 	// With mini-batch on, the change of a -U and the +U right after it on
 	// the same partition is emitted at once (coalescingRetractTopN).
+	// Options that are not valid leave it off: the operators that bundle
+	// report them, as before.
 	mb, err := tr.p.miniBatch()
-	if err != nil {
-		var none stream.Stream[table.Row]
-		return none, err
-	}
+	coalesce := err == nil && mb.on()
 	// It keeps a copy of a row entering and emits rows it builds itself:
 	// done with every input row when it returns.
 	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 		f := &retractTopNFn{x: x, rc: rc, ttl: ttl}
-		if mb.on() {
+		if coalesce {
 			return coalescingRetractTopN{f}
 		}
 		return f
