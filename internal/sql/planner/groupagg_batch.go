@@ -105,10 +105,18 @@ func (p *Planner) miniBatch() (miniBatch, error) {
 
 // mbKey is one key's rows of the bundle, in arrival order.
 type mbKey struct {
-	key  string
+	key string
+	// rows: the key's rows, set by group when the bundle is folded (a
+	// window of the operator's grouped slab); empty while it fills.
 	rows []table.Row
 	ts   int64 // the timestamp of the key's last row
-	n    int64 // pre-aggregated: the count of the key's rows
+	n    int64 // the count of the key's rows (pre-aggregated or not)
+}
+
+// mbRow is a row of the bundle and the index of its key in the bundle.
+type mbRow struct {
+	k   int
+	row table.Row
 }
 
 // miniBatchGroupAgg is the mini-batch GroupAgg operator's function
@@ -129,7 +137,15 @@ type miniBatchGroupAgg struct {
 	// the operator keeps no input row (stream.KeyedProcessCopying), so
 	// the operators before it may reuse their rows' memory.
 	arena rowArena
-	out   stream.Emitter[table.Row]
+	// pend: the bundle's rows (not pre-aggregated) in arrival order, in
+	// one slab for all keys; grouped: the same rows grouped by key at
+	// the flush (group), each key's b.rows a window of it. Both are
+	// reused from bundle to bundle: a hot key landing in another slot
+	// each bundle grows no per-slot list (the per-key lists did: the
+	// most allocation of q6's mini-batch).
+	pend    []mbRow
+	grouped []table.Row
+	out     stream.Emitter[table.Row]
 
 	perRow bool // tests: fold row by row (groupRow), not by foldRows
 
@@ -237,8 +253,7 @@ func (m *miniBatchGroupAgg) processAt(ctx *stream.KeyedContext[string], r table.
 		m.idx[k] = i
 		if i < cap(m.bundle) {
 			m.bundle = m.bundle[:i+1]
-			m.bundle[i].key = k
-			m.bundle[i].rows = m.bundle[i].rows[:0]
+			m.bundle[i] = mbKey{key: k}
 		} else {
 			m.bundle = append(m.bundle, mbKey{key: k})
 		}
@@ -247,7 +262,8 @@ func (m *miniBatchGroupAgg) processAt(ctx *stream.KeyedContext[string], r table.
 	if m.preagg {
 		m.preAdd(b, i, !ok, r)
 	} else {
-		b.rows = append(b.rows, table.Row{Kind: r.Kind, Fields: m.arena.clone(r.Fields)})
+		m.pend = append(m.pend, mbRow{k: i, row: table.Row{Kind: r.Kind, Fields: m.arena.clone(r.Fields)}})
+		b.n++
 	}
 	b.ts = ts
 	m.rows++
@@ -287,7 +303,9 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 		return nil
 	}
 	tsOut, _ := m.out.(interface{ SetTimestamp(int64) })
-	kept := 0 // row slots kept for the next bundles: at most 2 x size
+	if !m.preagg {
+		m.group()
+	}
 	for i := range m.bundle {
 		b := &m.bundle[i]
 		setKey(b.key)
@@ -297,25 +315,45 @@ func (m *miniBatchGroupAgg) Flush(ctx *stream.KeyedContext[string], setKey func(
 		if err := m.fold(b, i); err != nil {
 			return err
 		}
-		clear(b.rows) // drop the references to the rows
-		if kept+cap(b.rows) > 2*m.size {
-			// A slot keeps the room of the most rows its keys had: a hot
-			// key landing in another slot each bundle would leave a
-			// size-long array in each. Past 2 x size rows in all the
-			// rest goes to the collector.
-			b.rows = nil
-		} else {
-			kept += cap(b.rows)
-			b.rows = b.rows[:0]
-		}
+		b.rows = nil
 	}
+	clear(m.bundle) // drop the keys
 	m.bundle = m.bundle[:0]
+	clear(m.pend) // drop the references to the rows
+	clear(m.grouped)
+	m.pend, m.grouped = m.pend[:0], m.grouped[:0]
+	if cap(m.pend) > 2*m.size {
+		// A bundle of more rows than its size (a flush deferred past
+		// Full): its room goes to the collector.
+		m.pend, m.grouped = nil, nil
+	}
 	clear(m.slab) // drop the references to the values
 	m.slab = m.slab[:0]
 	m.arena.reset()
 	clear(m.idx)
 	m.rows = 0
 	return nil
+}
+
+// group sorts the bundle's rows by key (a counting sort by the key's
+// index, stable: each key's rows stay in arrival order) into grouped and
+// sets each key's rows to its window of it.
+func (m *miniBatchGroupAgg) group() {
+	n := len(m.pend)
+	if cap(m.grouped) < n {
+		m.grouped = make([]table.Row, n, cap(m.pend))
+	}
+	m.grouped = m.grouped[:n]
+	at := 0
+	for i := range m.bundle {
+		b := &m.bundle[i]
+		b.rows = m.grouped[at : at : at+int(b.n)]
+		at += int(b.n)
+	}
+	for _, p := range m.pend {
+		b := &m.bundle[p.k]
+		b.rows = append(b.rows, p.row) // within its window: no allocation
+	}
 }
 
 // fold applies one key's rows of the bundle to its accumulators and

@@ -47,7 +47,7 @@ func TestMiniBatchBufferRetainedBySize(t *testing.T) {
 	if fn.rows != 0 {
 		t.Fatalf("%d rows still buffered", fn.rows)
 	}
-	retained := 0
+	retained := cap(fn.pend) + cap(fn.grouped)
 	for _, b := range fn.bundle[:cap(fn.bundle)] {
 		retained += cap(b.rows)
 	}

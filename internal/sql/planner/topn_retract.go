@@ -33,10 +33,20 @@ import (
 // what follows releases them.
 func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn func(table.Row) string, rc *table.RowCodec,
 	ttl []stream.StateOption) (stream.Stream[table.Row], error) {
+	// With mini-batch on, the change of a -U and the +U right after it on
+	// the same partition is emitted at once (coalescingRetractTopN).
+	// Options that are not valid leave it off: the operators that bundle
+	// report them, as before.
+	mb, err := tr.p.miniBatch()
+	coalesce := err == nil && mb.on()
 	// It keeps a copy of a row entering and emits rows it builds itself:
 	// done with every input row when it returns.
 	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		return &retractTopNFn{x: x, rc: rc, ttl: ttl}
+		f := &retractTopNFn{x: x, rc: rc, ttl: ttl}
+		if coalesce {
+			return coalescingRetractTopN{f}
+		}
+		return f
 	}).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("retract-rank", x.Func), ttl))), nil
 }
 
@@ -60,6 +70,52 @@ type retractTopNFn struct {
 	// are built in outBuf, -1 each is a new slice).
 	reuse  int8
 	outBuf []table.Value
+	// coalesce: a -U's change is held (pend) until the next row: when it
+	// is the +U of the same partition, the change of both is emitted at
+	// once (coalescingRetractTopN).
+	coalesce bool
+	pend     bool
+	pendKey  []byte // the held change's partition
+	pendTs   int64  // and its -U's timestamp
+	pendOut  stream.Emitter[table.Row]
+	// curKey, curTs: the row being processed's partition and timestamp.
+	curKey string
+	curTs  int64
+	// pendTop, pendRanks: the Top-N after the held -U (row headers of
+	// the entry's rows, as oldTop), the change being from oldTop to it.
+	pendTop   []table.Row
+	pendRanks []int64
+}
+
+// coalescingRetractTopN is the Top-N over an updating input under
+// mini-batch ('table.exec.mini-batch.enabled'): the -U/+U pair of an
+// update (a row moving in its partition: q6's winning bid of an auction
+// changing) is emitted as one change from the Top-N before the -U to the
+// Top-N after the +U. Without it the -U shifts the rows after the row up
+// and the +U shifts them back down: a -U/+U pair per position between,
+// twice, for rows that end where they were. The final Top-N and the state
+// are the same as row by row; the changes in between are coalesced, as
+// the mini-batch aggregation coalesces its bundles (and only with it on,
+// so the per-row changelog stays Flink's). The held change is emitted
+// before any other row, at every watermark, checkpoint barrier and the
+// end of the input (operator.KeyedBuffer): nothing is held in a
+// snapshot, the state and the UID are the per-row operator's.
+type coalescingRetractTopN struct{ *retractTopNFn }
+
+func (f coalescingRetractTopN) Open(ctx *stream.OpenContext) error {
+	f.coalesce = true
+	return f.retractTopNFn.Open(ctx)
+}
+
+// Full is false: at most one change is held.
+func (f coalescingRetractTopN) Full() bool { return false }
+
+// Flush emits the held change.
+func (f coalescingRetractTopN) Flush(*stream.KeyedContext[string], func(string)) error {
+	if f.pend {
+		f.flushPend(f.pendOut)
+	}
+	return nil
 }
 
 func (f *retractTopNFn) Open(ctx *stream.OpenContext) error {
@@ -76,12 +132,42 @@ func (f *retractTopNFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emit
 
 func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table.Row, out stream.Emitter[table.Row]) error {
 	key := ctx.Key()
-	err := f.process(key, r, out)
+	keepOld := false
+	if f.pend {
+		if r.Kind == table.UpdateAfter && key == string(f.pendKey) {
+			// The +U of the held -U: one change from the Top-N before
+			// the -U.
+			f.pend, keepOld = false, true
+		} else {
+			f.flushPend(out)
+			if ts, ok := out.(interface{ SetTimestamp(int64) }); ok {
+				ts.SetTimestamp(ctx.Timestamp())
+			}
+		}
+	}
+	if f.coalesce {
+		f.curKey, f.curTs = key, ctx.Timestamp()
+	}
+	err := f.process(key, r, out, keepOld)
+	f.curKey = ""
 	f.cache.trim(key)
 	return err
 }
 
-func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[table.Row]) error {
+// flushPend emits the held change, with the -U's timestamp.
+func (f *retractTopNFn) flushPend(out stream.Emitter[table.Row]) {
+	f.pend = false
+	if ts, ok := out.(interface{ SetTimestamp(int64) }); ok {
+		ts.SetTimestamp(f.pendTs)
+	}
+	f.diff(out, f.pendTop, f.pendRanks)
+	clear(f.pendTop) // no Fields kept past the change
+	f.pendTop = f.pendTop[:0]
+}
+
+// process applies row r to partition key and emits the change (done);
+// keepOld: the Top-N before it is the one saved before a held -U.
+func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[table.Row], keepOld bool) error {
 	p, err := f.cache.load(key, f.st, f.rc)
 	if err != nil {
 		return err
@@ -99,11 +185,13 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 		if at < 0 {
 			return nil
 		}
-		f.saveOld(rows)
+		if !keepOld {
+			f.saveOld(rows)
+		}
 		if n == 1 {
 			f.st.Clear()
 			f.cache.drop(key)
-			f.emitDiff(out, nil)
+			f.done(out, r, nil)
 			return nil
 		}
 		// The bytes without row at's.
@@ -122,7 +210,9 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 		p.rows[n-1] = table.Row{}
 		p.rows = p.rows[:n-1]
 	} else {
-		f.saveOld(rows)
+		if !keepOld {
+			f.saveOld(rows)
+		}
 		pos := f.insertPos(rows, row)
 		// The row's fields are the caller's: the entry keeps a copy, as
 		// Decode of its bytes would give it (canonRow), so that the cache
@@ -149,8 +239,23 @@ func (f *retractTopNFn) process(key string, r table.Row, out stream.Emitter[tabl
 	f.enc, f.offs = e, offs
 	p.enc = append(p.enc[:0], e...)
 	p.offs = append(p.offs[:0], offs...)
-	f.emitDiff(out, p.rows)
+	f.done(out, r, p.rows)
 	return nil
+}
+
+// done emits the change from the saved Top-N to that of rows (the
+// partition after row r), or holds it when r is a -U to coalesce.
+func (f *retractTopNFn) done(out stream.Emitter[table.Row], r table.Row, rows []table.Row) {
+	if !f.coalesce || r.Kind != table.UpdateBefore {
+		f.emitDiff(out, rows)
+		return
+	}
+	var k int
+	f.pendRanks, k = f.x.rankedInto(f.pendRanks[:0], rows)
+	f.pendTop = append(f.pendTop[:0], rows[:k]...)
+	f.pend, f.pendOut = true, out
+	f.pendKey = append(f.pendKey[:0], f.curKey...)
+	f.pendTs = f.curTs
 }
 
 // find is the position of the first row of rows equal to r, -1 when there
@@ -204,22 +309,30 @@ func (f *retractTopNFn) saveOld(rows []table.Row) {
 // emitDiff emits the change from the saved Top-N to that of rows (the
 // partition after the change), as emitRankDiff.
 func (f *retractTopNFn) emitDiff(out stream.Emitter[table.Row], rows []table.Row) {
+	var k int
+	f.newRanks, k = f.x.rankedInto(f.newRanks[:0], rows)
+	f.diff(out, rows[:k], f.newRanks)
+}
+
+// diff emits the change from the saved Top-N to top (its ranks
+// topRanks). A position whose row is the saved one (the same entry's
+// row: the same Fields) with the same rank emits nothing, without
+// comparing the values.
+func (f *retractTopNFn) diff(out stream.Emitter[table.Row], top []table.Row, topRanks []int64) {
 	if f.reuse == 0 {
 		f.reuse = -1
 		if stream.EmitterReleases(out) {
 			f.reuse = 1
 		}
 	}
-	var k int
-	f.newRanks, k = f.x.rankedInto(f.newRanks[:0], rows)
-	old, oldRanks, top, topRanks := f.oldTop, f.oldRanks, rows[:k], f.newRanks
+	old, oldRanks := f.oldTop, f.oldRanks
 	for i := 0; i < max(len(old), len(top)); i++ {
 		switch {
 		case i >= len(top):
 			f.emit(out, old[i], oldRanks[i], table.Delete)
 		case i >= len(old):
 			f.emit(out, top[i], topRanks[i], table.Insert)
-		case oldRanks[i] != topRanks[i] || !old[i].Equal(top[i]):
+		case oldRanks[i] != topRanks[i] || !sameRow(old[i], top[i]):
 			f.emit(out, old[i], oldRanks[i], table.UpdateBefore)
 			f.emit(out, top[i], topRanks[i], table.UpdateAfter)
 		}
@@ -237,4 +350,13 @@ func (f *retractTopNFn) emit(out stream.Emitter[table.Row], r table.Row, rank in
 	}
 	f.outBuf = append(append(f.outBuf[:0], r.Fields...), table.Int(rank))
 	out.Emit(table.Row{Kind: kind, Fields: f.outBuf})
+}
+
+// sameRow reports whether a and b (rows of a partition's entry) are
+// equal: the same Fields, or equal values.
+func sameRow(a, b table.Row) bool {
+	if len(a.Fields) > 0 && len(a.Fields) == len(b.Fields) && &a.Fields[0] == &b.Fields[0] && a.Kind == b.Kind {
+		return true
+	}
+	return a.Equal(b)
 }

@@ -253,14 +253,18 @@ func BenchmarkRetractTopN(b *testing.B) {
 		live[p] = append(live[p], nr)
 		ops = append(ops, ckOp{row: table.Row{Kind: table.Insert, Fields: nr.Fields}})
 	}
-	for _, impl := range []string{"ref", "cached"} {
+	for _, impl := range []string{"ref", "cached", "coalesced"} {
 		b.Run(impl, func(b *testing.B) {
+			emitted := 0
 			for range b.N {
 				out := &releasingCountOut{}
 				driveWithCheckpoints(b, ops, false, func(rt *operator.Runtime) ckDriven {
 					fn := refRetractTopN(x, rc)
-					if impl == "cached" {
+					switch impl {
+					case "cached":
 						fn = &retractTopNFn{x: x, rc: rc}
+					case "coalesced": // under mini-batch
+						fn = coalescingRetractTopN{&retractTopNFn{x: x, rc: rc}}
 					}
 					kp := &operator.KeyedProcess[string, table.Row, table.Row]{KeyFn: keyFn, KeyCodec: codec.For[string](), Fn: fn, Out: out, Releases: true, Fresh: true}
 					if err := kp.Open(rt); err != nil {
@@ -268,7 +272,9 @@ func BenchmarkRetractTopN(b *testing.B) {
 					}
 					return ckDriven{kp, func(o ckOp) { kp.Collect(o.ts, o.row) }}
 				})
+				emitted += out.n
 			}
+			b.ReportMetric(float64(emitted)/float64(b.N*len(ops)), "out/row")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ops)), "ns/row")
 		})
 	}
@@ -278,3 +284,213 @@ func BenchmarkRetractTopN(b *testing.B) {
 type releasingCountOut struct{ countOut }
 
 func (o *releasingCountOut) ReleasesRecords() bool { return true }
+
+// reusingBuffer is reusingFn over a coalescing Top-N, with its
+// operator.KeyedBuffer methods (reusingFn hides them).
+type reusingBuffer struct {
+	reusingFn
+	c coalescingRetractTopN
+}
+
+func (f *reusingBuffer) Full() bool { return false }
+func (f *reusingBuffer) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	return f.c.Flush(ctx, setKey)
+}
+
+func newTestCoalescingTopN(x *TopN, rc *table.RowCodec, tiny bool) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	f := &retractTopNFn{x: x, rc: rc, coalesce: true}
+	var inner stream.KeyedProcessFunction[string, table.Row, table.Row] = coalescingRetractTopN{f}
+	if tiny {
+		inner = tinyRetractCacheFn{f}
+	}
+	return &reusingBuffer{reusingFn: reusingFn{KeyedProcessFunction: inner}, c: coalescingRetractTopN{f}}
+}
+
+// splitPairs puts, after some -U of ops, something between it and its
+// +U: a row of another partition, a -D or +I of the same partition, a
+// watermark, a checkpoint barrier or a restore (the held change must be
+// emitted first); the rest of the pairs stay together.
+func splitPairs(seed uint64, ops []ckOp) []ckOp {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var out []ckOp
+	wm := int64(0)
+	for _, o := range ops {
+		out = append(out, o)
+		if o.kind != 0 || o.row.Kind != table.UpdateBefore || rng.IntN(3) > 0 {
+			continue
+		}
+		p := o.row.Fields[0]
+		switch rng.IntN(6) {
+		case 0:
+			q := table.Int(p.AsInt() + 1)
+			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.Insert, Fields: []table.Value{q, table.Int(7), table.Str("between"), table.Null}}})
+		case 1:
+			// A retraction of a row never inserted (nothing changes).
+			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.Delete, Fields: []table.Value{p, table.Int(98), table.Str("never"), table.Null}}})
+		case 2:
+			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.Insert, Fields: []table.Value{p, table.Null, table.Str("same part"), table.Int(1)}}})
+		case 3:
+			wm = max(wm, o.ts-5)
+			out = append(out, ckOp{kind: 1, wm: wm})
+		case 4:
+			out = append(out, ckOp{kind: 2})
+		case 5:
+			out = append(out, ckOp{kind: 3})
+		}
+	}
+	return out
+}
+
+// TestRetractTopNCoalescedMatchesReference: under mini-batch the Top-N
+// over an updating input emits the change of a -U and the +U after it on
+// the same partition at once (coalescingRetractTopN). Random changelogs
+// (randomChangelogOps: ties, NULLs, duplicate rows, retractions inside and
+// outside the Top-N and of rows never inserted; some pairs split by
+// another row, a watermark, a barrier or a restore: splitPairs) go to the
+// reference (main's per-row Top-N) and to the coalescing one (restores
+// alternating the two on one state; a tiny cache; a releasing output),
+// with ROW_NUMBER, RANK and DENSE_RANK: the changelog applied at every
+// barrier and at the end must be the reference's, every retraction must
+// find its row, the timestamps must not go back, and for ROW_NUMBER the
+// coalescing one must emit fewer rows.
+func TestRetractTopNCoalescedMatchesReference(t *testing.T) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	orders := [][]SortKey{
+		{{Col: 1, Desc: true}},
+		{{Col: 1, NullsFirst: true}, {Col: 3, Desc: true}},
+		{{Col: 3, Desc: true, NullsFirst: true}, {Col: 2}},
+	}
+	tsOrdered := func(lines []string) error {
+		last := int64(-1 << 62)
+		for _, l := range lines {
+			if isMark(l) {
+				continue
+			}
+			var ts int64
+			if _, err := fmt.Sscan(l, &ts); err != nil {
+				return err
+			}
+			if ts < last {
+				return fmt.Errorf("%q after timestamp %d", l, last)
+			}
+			last = ts
+		}
+		return nil
+	}
+	for _, fn := range []RankFunc{RowNumber, Rank, DenseRank} {
+		for _, n := range []int64{1, 3, 10} {
+			for oi, order := range orders {
+				for _, tiny := range []bool{false, true} {
+					for seed := range uint64(3) {
+						name := fmt.Sprintf("%s/N=%d/order%d/tinyCache=%v/seed%d", fn, n, oi, tiny, seed)
+						x := &TopN{In: in, Partition: []int{0}, Order: order, N: n, Func: fn, WindowEnd: -1}
+						ops := splitPairs(seed, randomChangelogOps(seed, 30, 1500))
+						refLines := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+							return refRetractTopN(x, rc)
+						})
+						want, err := statesAtEnds(refLines)
+						if err != nil {
+							t.Fatalf("%s: reference: %v", name, err)
+						}
+						runs := map[string][]string{
+							"alternating": runKeyedCheckpointed(t, ops, keyFn, func(opens int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+								if opens%2 == 1 {
+									return refRetractTopN(x, rc)
+								}
+								return newTestCoalescingTopN(x, rc, tiny)
+							}),
+							"only": runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+								return newTestCoalescingTopN(x, rc, tiny)
+							}),
+							"released": runReleasingOut(t, ops, keyFn, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+								return newTestCoalescingTopN(x, rc, tiny)
+							}),
+						}
+						for run, lines := range runs {
+							got, err := statesAtEnds(lines)
+							if err != nil {
+								t.Fatalf("%s (%s): %v", name, run, err)
+							}
+							if len(got) != len(want) {
+								t.Fatalf("%s (%s): %d barriers and ends, want %d", name, run, len(got), len(want))
+							}
+							for i := range want {
+								if !slices.Equal(got[i], want[i]) {
+									t.Fatalf("%s (%s), at barrier or end %d of %d:\n%v\nwant (reference):\n%v", name, run, i+1, len(want), got[i], want[i])
+								}
+							}
+							if err := tsOrdered(lines); err != nil {
+								t.Fatalf("%s (%s): %v", name, run, err)
+							}
+						}
+						if fn == RowNumber && n == 10 && len(runs["only"]) >= len(refLines) {
+							t.Fatalf("%s: coalesced %d lines, reference %d: nothing coalesced", name, len(runs["only"]), len(refLines))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRetractTopNCoalescedTimestamps: a held -U's change goes out with
+// the -U's timestamp when another partition's row, a watermark or a
+// barrier comes next, and a coalesced -U/+U's with the +U's; the rows
+// after it with their own.
+func TestRetractTopNCoalescedTimestamps(t *testing.T) {
+	cols := []Col{
+		{Name: "p", Type: table.BigIntType()},
+		{Name: "price", Type: table.BigIntType()},
+		{Name: "s", Type: table.StringType()},
+		{Name: "q", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	x := &TopN{In: in, Partition: []int{0}, Order: []SortKey{{Col: 1, Desc: true}}, N: 3, Func: RowNumber, WindowEnd: -1}
+	row := func(kind table.RowKind, p, price int64) table.Row {
+		return table.Row{Kind: kind, Fields: []table.Value{table.Int(p), table.Int(price), table.Str("x"), table.Null}}
+	}
+	ops := []ckOp{
+		{ts: 1, row: row(table.Insert, 1, 5)},
+		{ts: 2, row: row(table.Insert, 1, 3)},
+		{ts: 10, row: row(table.UpdateBefore, 1, 5)},
+		{ts: 20, row: row(table.Insert, 2, 1)}, // another partition
+		{ts: 30, row: row(table.UpdateBefore, 1, 3)},
+		{kind: 1, wm: 25},
+		{ts: 40, row: row(table.Insert, 1, 4)},
+		{ts: 41, row: row(table.UpdateBefore, 1, 4)},
+		{ts: 42, row: row(table.UpdateAfter, 1, 6)}, // coalesced with the -U at 41
+		{ts: 50, row: row(table.UpdateBefore, 1, 6)},
+		{kind: 2},
+	}
+	got := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+		return newTestCoalescingTopN(x, rc, false)
+	})
+	want := []string{
+		"1 +I(1, 5, 'x', NULL, 1)",
+		"2 +I(1, 3, 'x', NULL, 2)",
+		"10 -U(1, 5, 'x', NULL, 1)", // the -U at 10, held until the row at 20
+		"10 +U(1, 3, 'x', NULL, 1)",
+		"10 -D(1, 3, 'x', NULL, 2)",
+		"20 +I(2, 1, 'x', NULL, 1)",
+		"30 -D(1, 3, 'x', NULL, 1)", // held until the watermark
+		"WM 25",
+		"40 +I(1, 4, 'x', NULL, 1)",
+		"42 -U(1, 4, 'x', NULL, 1)", // -U at 41 and +U at 42: one change
+		"42 +U(1, 6, 'x', NULL, 1)",
+		"50 -D(1, 6, 'x', NULL, 1)", // held until the barrier
+		"CK",
+	}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
