@@ -53,7 +53,7 @@ func (f valuesFactory) Options() []connector.TableOption {
 		{Key: "one-per-read", Description: "'true': the source reads one row at a time, so the watermark advances after every row (late rows can be tested)"},
 		{Key: "after-rows", Description: "N: the source reads nothing until the collect tables have received N rows"},
 		{Key: "advance-clock", Description: "a duration ('1h'): the source reads one row at a time and moves the case's manual clock (file \"clock\") by it before each row"},
-		{Key: "unique-key", Description: "columns ('id' or 'a,b') the case's rows never repeat (connector.UniqueKeyTableSource, as the nexmark connector states auction ids)"},
+		{Key: "unique-key", Description: "columns ('id' or 'a,b', or ROW field paths 'auction.id') the case's rows never repeat (connector.UniqueKeyTableSource, as the nexmark connector states auction ids)"},
 		{Key: "unique-key-tag", Description: "'col=N': the unique key holds among the rows whose integer column col is N (as the nexmark connector's auction ids among event_type = 1)"}}
 }
 
@@ -74,11 +74,21 @@ func (f valuesFactory) UniqueKeys(t connector.TableContext) []connector.UniqueKe
 		k.TagValue = n
 	}
 	for _, name := range strings.Split(v, ",") {
-		i := t.Schema.Index(strings.TrimSpace(name))
+		// A column, or a field path into a ROW column: 'auction.id'.
+		parts := strings.Split(strings.TrimSpace(name), ".")
+		i := t.Schema.Index(parts[0])
 		if i < 0 {
 			return nil
 		}
-		k.Paths = append(k.Paths, []int{i})
+		path, ty := []int{i}, t.Schema.Columns[i].Type
+		for _, f := range parts[1:] {
+			j := slices.IndexFunc(ty.Fields(), func(x table.Field) bool { return x.Name == f })
+			if j < 0 {
+				return nil
+			}
+			path, ty = append(path, j), ty.Fields()[j].Type
+		}
+		k.Paths = append(k.Paths, path)
 	}
 	return []connector.UniqueKey{k}
 }

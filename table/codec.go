@@ -63,15 +63,59 @@ func (decodeError) DecodeFailure() bool { return true }
 // codec.Codec[Row].
 type RowCodec struct {
 	types []Type
+	// ops: per column, the value kind it takes and how AppendRow encodes
+	// it without a call (encOp).
+	ops []encOp
+}
+
+// encOp is how AppendRow encodes a non-NULL value of a column: the scalar
+// encodings inline (the bytes appendValue writes), the others (op
+// encCall) by appendValue. kind is the value kind of the column's type; a
+// value of another kind goes to appendValue, which reports it.
+type encOp struct {
+	kind Kind
+	op   uint8
+}
+
+const (
+	encCall   = iota // appendValue
+	encVarint        // zigzag varint of n: integers, DATE, TIME, intervals, TIMESTAMP(p <= 3)
+	encString        // uvarint length and the bytes: CHAR..VARBINARY
+	encBool          // 1 byte
+	encFloat         // 8 bytes little-endian
+)
+
+func newRowCodec(types []Type) *RowCodec {
+	c := &RowCodec{types: types, ops: make([]encOp, len(types))}
+	for i, t := range types {
+		k := KindOf(t)
+		op := encCall
+		switch k {
+		case KindInt, KindDate, KindTime, KindIntervalDayTime, KindIntervalYearMonth:
+			op = encVarint
+		case KindTimestamp:
+			if t.Precision() <= 3 {
+				op = encVarint
+			}
+		case KindString, KindBytes:
+			op = encString
+		case KindBool:
+			op = encBool
+		case KindFloat:
+			op = encFloat
+		}
+		c.ops[i] = encOp{kind: k, op: uint8(op)}
+	}
+	return c
 }
 
 // NewRowCodec returns the codec of rows of schema s (all its columns).
-func NewRowCodec(s *Schema) *RowCodec { return &RowCodec{types: s.Types()} }
+func NewRowCodec(s *Schema) *RowCodec { return newRowCodec(s.Types()) }
 
 // NewRowCodecTypes returns the codec of rows whose fields have the given
 // types.
 func NewRowCodecTypes(types ...Type) *RowCodec {
-	return &RowCodec{types: append([]Type(nil), types...)}
+	return newRowCodec(append([]Type(nil), types...))
 }
 
 // Append appends the encoding of r. It panics when r does not match the
@@ -110,10 +154,28 @@ func (c *RowCodec) AppendRow(dst []byte, r Row) ([]byte, error) {
 	for range (len(r.Fields) + 7) / 8 {
 		dst = append(dst, 0)
 	}
+	ops := c.ops[:len(r.Fields)]
 	for i, v := range r.Fields {
 		if v.IsNull() {
 			dst[bm+i/8] |= 1 << (i % 8)
 			continue
+		}
+		// The scalars inline (appendValue's bytes; TestAppendRowInline).
+		if o := ops[i]; v.kind == o.kind {
+			switch o.op {
+			case encVarint:
+				dst = binary.AppendVarint(dst, v.n)
+				continue
+			case encString:
+				dst = append(binary.AppendUvarint(dst, uint64(v.n)), v.AsString()...)
+				continue
+			case encBool:
+				dst = append(dst, byte(v.n&1))
+				continue
+			case encFloat:
+				dst = binary.LittleEndian.AppendUint64(dst, uint64(v.n))
+				continue
+			}
 		}
 		var err error
 		if dst, err = appendValue(dst, v, c.types[i]); err != nil {

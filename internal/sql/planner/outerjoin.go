@@ -50,7 +50,21 @@ func ttlOptsOf(d time.Duration) []stream.StateOption {
 
 func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], error) {
 	var zero stream.Stream[table.Row]
-	l, r, err := tr.buildPair(x.L, x.R)
+	// The unique side's filter applied by the join (uniqueFilter): the
+	// Calc is not built, its input is the join's.
+	ln, rn := x.L, x.R
+	uf := x.uniqueFilter()
+	if uf != nil && tr.shared(uf) {
+		uf = nil
+	}
+	if uf != nil {
+		if uf == x.L {
+			ln = uf.In
+		} else {
+			rn = uf.In
+		}
+	}
+	l, r, err := tr.buildPair(ln, rn)
 	if err != nil {
 		return zero, err
 	}
@@ -67,6 +81,15 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 	lkey, lnull := joinKeyOf(x.L, x.LKeys, x.NullSafe, 'L')
 	rkey, rnull := joinKeyOf(x.R, x.RKeys, x.NullSafe, 'R')
 	unique := x.uniqueSide()
+	kind := "join"
+	if uf != nil {
+		if _, err := expr.CompilePredicate(uf.Filter, tr.copts...); err != nil {
+			return zero, err
+		}
+		// Another layout (the markers of closed keys): a new UID kind,
+		// so that a savepoint of either layout is refused by the other.
+		kind = "join-filtered"
+	}
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		f := &regularJoinFn{lc: lc, rc: rc, nl: len(x.L.Cols()), nr: len(x.R.Cols()), opts: opts,
 			leftOuter: x.Kind == "LEFT" || x.Kind == "FULL", rightOuter: x.Kind == "RIGHT" || x.Kind == "FULL",
@@ -76,9 +99,14 @@ func (tr *translator) regularJoin(x *RegularJoin) (stream.Stream[table.Row], err
 			f.cond, err = expr.CompilePredicate(x.Cond, tr.copts...)
 			evalPanic(err)
 		}
+		if uf != nil {
+			var err error
+			f.ufilter, err = expr.CompilePredicate(uf.Filter, tr.copts...)
+			evalPanic(err)
+		}
 		return f
 	}
-	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid(ttlUIDKind("join", opts))), nil
+	return stream.KeyedCoProcess(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join").UID(tr.uid(ttlUIDKind(kind, opts))), nil
 }
 
 // regularJoinFn keeps each side's rows (RowCodec bytes) in list state. The
@@ -123,6 +151,14 @@ type regularJoinFn struct {
 	// rowCacheMax keys it starts over. nil: not used.
 	ucache map[string][]table.Row
 	ucanon canonRow // a unique row cached as its state's Decode gives it
+	// ufilter: in the unique mode, the filter of the Calc on the unique
+	// side fused into the join (RegularJoin.uniqueFilter); nil: none. A
+	// unique row it rejects is its key's only one, ever, so no row of
+	// the other side of that key will pair: it is stored as a marker
+	// (an empty element: RowCodec bytes are never empty) that closes the
+	// key, the other side's rows stored before it are cleared, and later
+	// ones are dropped without being encoded or stored.
+	ufilter func(*table.Row) (bool, error)
 }
 
 func (f *regularJoinFn) Open(ctx *stream.OpenContext) error {
@@ -241,6 +277,23 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 				return nil
 			}
 		}
+		if mineUnique && f.ufilter != nil {
+			ok, err := f.ufilter(&v)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				own.Add(nil) // the marker: the key is closed
+				if f.ucache != nil {
+					if len(f.ucache) >= rowCacheMax {
+						clear(f.ucache)
+					}
+					f.ucache[key] = []table.Row{}
+				}
+				other.Clear()
+				return nil
+			}
+		}
 		if !otherUnique {
 			b, err := encode()
 			if err != nil {
@@ -269,6 +322,9 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 		var ferr error
 		other.Range(func(ob []byte) bool {
 			paired = true
+			if len(ob) == 0 && otherUnique && f.ufilter != nil {
+				return true // the marker of a closed key (ufilter)
+			}
 			o, err := cache.get(ob)
 			if err != nil {
 				ferr = err

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/stromio/strom/connector"
+	"github.com/stromio/strom/internal/sql/expr"
 )
 
 // A unique key of an insert-only node's output: the values at paths (a
@@ -190,4 +191,45 @@ func (n *RegularJoin) uniqueSide() int {
 		return uniqueRight
 	}
 	return uniqueNone
+}
+
+// uniqueFilter returns the Calc on the unique side of n (in the unique
+// mode) whose filter the join can apply itself (regularJoinFn.ufilter):
+// a plain Calc that only filters (its projection the identity of its
+// input's columns), over an insert-only input on which the join keys are
+// unique too (the rows the filter rejects included: otherwise a rejected
+// row and a passing one could share a key). Then every row of the unique
+// side's key is the key's only one, filtered or not, and one the filter
+// rejects closes its key: no row of the other side of that key can ever
+// pair, so the join stores a marker instead and drops those rows, which
+// the join behind the Calc would have kept forever. The filter need not
+// be deterministic: either way it is evaluated once per unique-side row.
+// nil: none.
+func (n *RegularJoin) uniqueFilter() *Calc {
+	side, keys := n.R, n.RKeys
+	switch n.uniqueSide() {
+	case uniqueLeft:
+		side, keys = n.L, n.LKeys
+	case uniqueRight:
+	default:
+		return nil
+	}
+	c, ok := side.(*Calc)
+	if !ok || c.Filter == nil || c.implicit || c.unionCast || c.movedUID || c.rankExprs != nil {
+		return nil
+	}
+	in := c.In.Cols()
+	if len(c.Exprs) != len(in) || len(c.cols) != len(in) {
+		return nil
+	}
+	for i, e := range c.Exprs {
+		col, ok := e.(*expr.Column)
+		if !ok || col.Index != i || !col.T.Equal(in[i].Type) || !c.cols[i].Type.Equal(in[i].Type) {
+			return nil
+		}
+	}
+	if c.In.Updating() || !joinUniqueKey(c.In, keys) {
+		return nil
+	}
+	return c
 }

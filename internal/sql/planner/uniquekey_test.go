@@ -93,37 +93,57 @@ func TestRegularJoinUniqueModeMatchesGeneral(t *testing.T) {
 					ops = append(ops, ckOp{kind: 2 + rng.IntN(2)})
 				}
 			}
-			for _, withCond := range []bool{false, true} {
-				for _, ttl := range []time.Duration{0, time.Hour} {
-					run := func(unique int) []string {
-						return runCoKeysWithCheckpoints(t, ops, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-							f := &regularJoinFn{lc: uc, rc: bc, nl: len(uTypes), nr: len(bTypes), opts: ttlOptsOf(ttl), rnull: hasNull, unique: unique}
-							if !uniqueLeftSide {
-								f.lc, f.rc, f.nl, f.nr = bc, uc, len(bTypes), len(uTypes)
-								f.lnull, f.rnull = hasNull, nil
+			// The unique side's filter fused into the join (ufilter):
+			// the general mode runs without the unique rows it rejects
+			// (the Calc below the join drops them).
+			pass := func(u table.Row) bool { return !u.Fields[3].IsNull() && u.Fields[3].AsString() != "a" }
+			var filtered []ckOp
+			for _, o := range ops {
+				if o.kind == 0 && o.left == uniqueLeftSide && !pass(o.row) {
+					continue
+				}
+				filtered = append(filtered, o)
+			}
+			for _, withFilter := range []bool{false, true} {
+				for _, withCond := range []bool{false, true} {
+					for _, ttl := range []time.Duration{0, time.Hour} {
+						run := func(unique int) []string {
+							in := ops
+							if withFilter && unique == uniqueNone {
+								in = filtered
 							}
-							if withCond {
-								f.cond = func(r *table.Row) (bool, error) {
-									if uniqueLeftSide {
-										return within(r.Fields[:len(uTypes)], r.Fields[len(uTypes):]), nil
-									}
-									return within(r.Fields[len(bTypes):], r.Fields[:len(bTypes)]), nil
+							return runCoKeysWithCheckpoints(t, in, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+								f := &regularJoinFn{lc: uc, rc: bc, nl: len(uTypes), nr: len(bTypes), opts: ttlOptsOf(ttl), rnull: hasNull, unique: unique}
+								if withFilter && unique != uniqueNone {
+									f.ufilter = func(r *table.Row) (bool, error) { return pass(*r), nil }
 								}
-							}
-							return f
-						})
-					}
-					mode := uniqueLeft
-					if !uniqueLeftSide {
-						mode = uniqueRight
-					}
-					got, want := run(mode), run(uniqueNone)
-					if !slices.Equal(got, want) {
-						t.Fatalf("seed %d, unique side left %v, condition %v, TTL %v:\n unique mode %d rows %v\n general mode %d rows %v",
-							seed, uniqueLeftSide, withCond, ttl, len(got), got, len(want), want)
-					}
-					if len(want) > 0 {
-						modes++
+								if !uniqueLeftSide {
+									f.lc, f.rc, f.nl, f.nr = bc, uc, len(bTypes), len(uTypes)
+									f.lnull, f.rnull = hasNull, nil
+								}
+								if withCond {
+									f.cond = func(r *table.Row) (bool, error) {
+										if uniqueLeftSide {
+											return within(r.Fields[:len(uTypes)], r.Fields[len(uTypes):]), nil
+										}
+										return within(r.Fields[len(bTypes):], r.Fields[:len(bTypes)]), nil
+									}
+								}
+								return f
+							})
+						}
+						mode := uniqueLeft
+						if !uniqueLeftSide {
+							mode = uniqueRight
+						}
+						got, want := run(mode), run(uniqueNone)
+						if !slices.Equal(got, want) {
+							t.Fatalf("seed %d, unique side left %v, filter %v, condition %v, TTL %v:\n unique mode %d rows %v\n general mode %d rows %v",
+								seed, uniqueLeftSide, withFilter, withCond, ttl, len(got), got, len(want), want)
+						}
+						if len(want) > 0 {
+							modes++
+						}
 					}
 				}
 			}
