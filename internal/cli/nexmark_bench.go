@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -307,7 +308,12 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 	}
 	if cfg.ChildMemProf != "" {
 		// Every allocation of the run (sampled as the runtime does: one
-		// per 512 KiB on average), its setup included.
+		// per 512 KiB on average), its setup included. The runtime
+		// publishes the allocation counts at the end of a garbage
+		// collection: without one here those since the last cycle are
+		// missing (most of a run that grew a large heap and collected
+		// rarely).
+		runtime.GC()
 		f, err := os.Create(cfg.ChildMemProf)
 		if err != nil {
 			return fmt.Errorf("allocation profile: %w", err)
