@@ -44,7 +44,7 @@ func TestRowPoolsSameResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer planner.UseRowPools(true)
+	defer planner.NoRowPoolHook()
 	const events = 30000
 	script := strings.Replace(string(ddl), "'100000000'", "'30000'", 1)
 	script = strings.ReplaceAll(script, "'10000000'", "'1000'")
