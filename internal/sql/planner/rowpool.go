@@ -13,10 +13,14 @@ import (
 // channel to another subtask (Nexmark q4, q9: the bids' and the
 // auctions' rows to the join's subtask). The receivers give a batch's
 // arrays back (stream.Recycler) once the operators that got them are done
-// with them (a join fused with its Top-N or aggregation that copies what
-// it keeps: stream.KeyedCoProcessCopying), and the Calc builds its next
-// rows in them instead of allocating an array per row. A receiver that
-// may keep its records gives nothing back: the Calc allocates as before.
+// with them, and the Calc builds its next rows in them instead of
+// allocating an array per row. Which receivers do is operator.Handler's
+// rule: those whose head operator reports ReleasesRecords (a join fused
+// with its Top-N or aggregation that copies what it keeps,
+// stream.KeyedCoProcessCopying: q9, q4, q6; window aggregations, q8;
+// mini-batch GROUP BY, Top-N, deduplication). A receiver that may keep
+// its records (an unfused regular or interval join, a fan-out) gives
+// nothing back: the Calc allocates as before.
 //
 // The arrays go back in chunks (one per batch) under a mutex; the Calc
 // takes a whole chunk at a time and hands out its arrays without locking.
