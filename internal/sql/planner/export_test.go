@@ -15,7 +15,11 @@ func CountPrefilterCalcRows() (rows func() int64, stop func()) {
 // on by default), resets the count of arrays given back, and returns a
 // function reading it.
 func UseRowPools(on bool) (recycled func() int64) {
-	rowPoolOff = !on
-	rowsRecycled.Store(0)
-	return rowsRecycled.Load
+	h := &rowPoolTestHook{off: !on}
+	rowPoolTest = h
+	return h.recycled.Load
 }
+
+// NoRowPoolHook removes UseRowPools' hook: pools on, nothing counted (the
+// production state).
+func NoRowPoolHook() { rowPoolTest = nil }

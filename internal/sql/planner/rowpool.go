@@ -13,10 +13,14 @@ import (
 // channel to another subtask (Nexmark q4, q9: the bids' and the
 // auctions' rows to the join's subtask). The receivers give a batch's
 // arrays back (stream.Recycler) once the operators that got them are done
-// with them (a join fused with its Top-N or aggregation that copies what
-// it keeps: stream.KeyedCoProcessCopying), and the Calc builds its next
-// rows in them instead of allocating an array per row. A receiver that
-// may keep its records gives nothing back: the Calc allocates as before.
+// with them, and the Calc builds its next rows in them instead of
+// allocating an array per row. Which receivers do is operator.Handler's
+// rule: those whose head operator reports ReleasesRecords (a join fused
+// with its Top-N or aggregation that copies what it keeps,
+// stream.KeyedCoProcessCopying: q9, q4, q6; window aggregations, q8;
+// mini-batch GROUP BY, Top-N, deduplication). A receiver that may keep
+// its records (an unfused regular or interval join, a fan-out) gives
+// nothing back: the Calc allocates as before.
 //
 // The arrays go back in chunks (one per batch) under a mutex; the Calc
 // takes a whole chunk at a time and hands out its arrays without locking.
@@ -24,6 +28,9 @@ import (
 // to the collector.
 type rowPool struct {
 	width int
+	// test: the test hook in place when the pool was made (nil outside
+	// tests: Recycle counts nothing).
+	test  *rowPoolTestHook
 	mu    sync.Mutex
 	full  [][][]table.Value // chunks of arrays given back
 	spare [][][]table.Value // emptied chunks, for Recycle to fill
@@ -35,19 +42,26 @@ type rowPool struct {
 // batches in flight on a channel.
 const rowPoolChunks = 64
 
-func newRowPool(width int) *rowPool { return &rowPool{width: width} }
+func newRowPool(width int) *rowPool { return &rowPool{width: width, test: rowPoolTest} }
 
-// rowPoolOff, rowsRecycled: set by tests before a job starts (read when
-// a Calc asks for its pool, not per row): no pool (the Calcs allocate
-// every row, the general path), and a count of the arrays given back.
-var (
-	rowPoolOff   bool
-	rowsRecycled atomic.Int64
-)
+// rowPoolTestHook: what tests set (export_test.go: UseRowPools) before a
+// job starts; rowPoolTest is nil otherwise. It is read when a Calc asks
+// for its pool, not per row: off, no pool (the Calcs allocate every row,
+// the general path); recycled counts the arrays given back.
+type rowPoolTestHook struct {
+	off      bool
+	recycled atomic.Int64
+}
 
-// Recycle takes back the arrays of vs (the receiver's goroutine).
+var rowPoolTest *rowPoolTestHook
+
+// Recycle takes back the arrays of vs (the receiver's goroutine). Their
+// values are cleared: a pooled array keeps no string or nested value of
+// a row alive.
 func (p *rowPool) Recycle(vs []table.Row) {
-	rowsRecycled.Add(int64(len(vs)))
+	if p.test != nil {
+		p.test.recycled.Add(int64(len(vs)))
+	}
 	p.mu.Lock()
 	if len(p.full) >= rowPoolChunks {
 		p.mu.Unlock()
@@ -61,7 +75,9 @@ func (p *rowPool) Recycle(vs []table.Row) {
 	p.mu.Unlock()
 	for _, r := range vs {
 		if cap(r.Fields) >= p.width {
-			c = append(c, r.Fields[:p.width])
+			a := r.Fields[:p.width]
+			clear(a)
+			c = append(c, a)
 		}
 	}
 	if len(c) == 0 {
@@ -72,8 +88,8 @@ func (p *rowPool) Recycle(vs []table.Row) {
 	p.mu.Unlock()
 }
 
-// get returns an array of width values (stale ones: the caller writes
-// each), recycled when there is one, else new.
+// get returns an array of width values (zero ones, cleared by Recycle:
+// the caller writes each), recycled when there is one, else new.
 func (p *rowPool) get() []table.Value {
 	if len(p.cur) == 0 {
 		p.mu.Lock()
@@ -106,7 +122,7 @@ var _ stream.Recycler[table.Row] = (*rowPool)(nil)
 // and keeps none: what the side output's Recycler promises.
 func sideRowPool(out stream.Emitter[table.Row], width int) *rowPool {
 	se, ok := out.(*sideEmitter)
-	if !ok || se.ctx == nil || rowPoolOff {
+	if !ok || se.ctx == nil || (rowPoolTest != nil && rowPoolTest.off) {
 		return nil
 	}
 	rc := se.tag.Recycler(se.ctx, func() stream.Recycler[table.Row] { return newRowPool(width) })

@@ -67,11 +67,13 @@ type scanConsumer struct {
 // the side outputs carry them as the main output does.
 //
 // The Calcs over a shared source never write into its rows (calc.go:
-// inPlace) and emit rows of their own (a fresh array each: their emitter
-// is not one that releases, stream.EmitterReleases), so the operator
-// keeps no row of the source and emits none (stream.ProcessEachCopying):
-// the source builds each batch in the rows of the batch before
-// (connector.RecordReuser), and nothing copies a row before its Calc.
+// inPlace) and emit rows of their own (an array of their own each: their
+// emitter is not one that releases, stream.EmitterReleases; a fresh one,
+// or one the receivers gave back across the channel once done with it,
+// rowpool.go), so the operator keeps no row of the source and emits none
+// (stream.ProcessEachCopying): the source builds each batch in the rows
+// of the batch before (connector.RecordReuser), and nothing copies a row
+// before its Calc.
 //
 // The Calcs are no operators of their own: a savepoint of a plan that had
 // them restores (they hold no state, internal/cluster: an operator the
