@@ -2,11 +2,9 @@ package state
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"strings"
-	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -181,62 +179,5 @@ func TestHeapTailEagerGroup(t *testing.T) {
 	}
 	if h.SizeBytes() != r.SizeBytes() {
 		t.Fatalf("size %d, restored %d", h.SizeBytes(), r.SizeBytes())
-	}
-}
-
-// TestHeapTailConcurrentSnapshot: snapshots (full and incremental) are
-// serialised on another goroutine while the owner keeps appending to the
-// same lists (chunks: tailMin lowered), reading some (flattening them)
-// and replacing others; each snapshot must restore to what the heap held
-// when it was taken. Run with -race (race_on_test.go) it also checks that
-// the serialiser never reads what the owner writes.
-func TestHeapTailConcurrentSnapshot(t *testing.T) {
-	defer func(m int) { tailMin = m }(tailMin)
-	tailMin = 16
-	kgs := base.KeyGroupRange{Start: 0, End: 4}
-	h := NewHeap(kgs)
-	l := h.Table("list")
-	key := make([]byte, 8)
-	mutate := func(round int) {
-		for i := range 400 {
-			binary.BigEndian.PutUint64(key, uint64(i%50))
-			kg := i % 4
-			l.Append(kg, key, nil, fmt.Appendf(nil, "r%d-i%d;", round, i))
-			switch i % 97 {
-			case 3:
-				l.Get(kg, key, nil)
-			case 5:
-				l.Put(kg, key, nil, []byte("reset"))
-			}
-		}
-	}
-	for round := range 30 {
-		mutate(round)
-		want := heapContents(h)
-		var s *HeapSnapshot
-		if round%2 == 0 {
-			s = h.SnapshotIncremental()
-		} else {
-			s = h.Snapshot()
-		}
-		var wg sync.WaitGroup
-		var got map[string]string
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := NewHeap(kgs)
-			for kg := kgs.Start; kg < kgs.End; kg++ {
-				if err := RestoreGroup(r, kg, s.AppendGroup(nil, kg)); err != nil {
-					panic(err)
-				}
-			}
-			s.Release()
-			got = heapContents(r)
-		}()
-		mutate(1000 + round) // while the snapshot is serialised
-		wg.Wait()
-		if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
-			t.Fatalf("round %d: the snapshot differs from the state when it was taken", round)
-		}
 	}
 }
