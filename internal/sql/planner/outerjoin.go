@@ -494,16 +494,31 @@ func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):
 
 func (f *regularJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
-		return nil
+		return f.nullKeyFilter(v, f.unique == uniqueLeft)
 	}
 	return f.process(ctx.Key(), v, true, out)
 }
 
 func (f *regularJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
-		return nil
+		return f.nullKeyFilter(v, f.unique == uniqueRight)
 	}
 	return f.process(ctx.Key(), v, false, out)
+}
+
+// nullKeyFilter: a row whose join key has a NULL pairs with nothing and
+// is dropped; one of the unique side (unique) with its filter fused
+// (ufilter) is dropped only after the filter ran on it, as the Calc below
+// the join would have run it: an error the filter raises on it is the
+// query's, as there.
+func (f *regularJoinFn) nullKeyFilter(v table.Row, unique bool) error {
+	if !unique || f.ufilter == nil {
+		return nil
+	}
+	f.cur = v
+	_, err := f.ufilter(&f.cur)
+	f.cur = table.Row{}
+	return err
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
