@@ -72,10 +72,6 @@ type Heap struct {
 	hkey []byte
 	hval uint64
 	hok  bool
-
-	// noTails: Append grows every value by copying (no chunks,
-	// heaptail.go); tests compare the two.
-	noTails bool
 }
 
 // NewHeap returns an empty heap backend for the key groups kgs.
@@ -181,11 +177,8 @@ type heapEntry struct {
 	// most subMapThreshold subs); mShared for every value of m. Such a
 	// value is reallocated, never overwritten; appending after its end is
 	// fine.
-	shared uint8
-	// mShared: bit 0 (entryMShared) as described above; bit 1
-	// (entryTail): the entry's only value continues in chunks that
-	// heapTable.tails holds (Append's tail; heaptail.go).
-	mShared uint8
+	shared  uint8
+	mShared bool
 	// nsub and csub: see subp (at most subMapThreshold subs: 8 bits hold
 	// both).
 	nsub, csub uint8
@@ -249,9 +242,6 @@ type heapTable struct {
 	// removed since then, while the backend tracks changes.
 	dirty [][]*heapEntry
 	tombs [][]string
-	// tails holds the chunks that continue the value of each entry
-	// marked entryTail (heaptail.go).
-	tails map[*heapEntry]*heapTail
 }
 
 // touch records that e (owned: own or insert returned it) was written.
@@ -323,7 +313,7 @@ func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
 	}
 	c := &heapEntry{key: e.key, ver: hp.ver, idx: e.idx}
 	if e.m != nil {
-		c.m, c.mShared = maps.Clone(e.m), entryMShared
+		c.m, c.mShared = maps.Clone(e.m), true
 	} else {
 		if e.nsub == 1 {
 			c.setOne(e.subs()[0])
@@ -331,13 +321,6 @@ func (t *heapTable) own(kg int, e *heapEntry, h uint64) *heapEntry {
 			c.setSubs(slices.Clone(e.subs()))
 		}
 		c.shared = uint8(1<<int(c.nsub) - 1)
-	}
-	if e.mShared&entryTail != 0 {
-		// Not reached: a snapshot flattens the tails first (flattenTails),
-		// so that an entry it shares has none; kept for safety.
-		c.mShared |= entryTail
-		t.tails[c] = t.tails[e]
-		delete(t.tails, e)
 	}
 	i := kg - hp.kgs.Start
 	t.groups[i].replace(h, e, c)
@@ -401,9 +384,6 @@ func (t *heapTable) remove(kg int, e *heapEntry, h uint64) {
 	l[last] = nil
 	t.lists[i] = l[:last]
 	t.forget(e)
-	if e.mShared&entryTail != 0 {
-		t.dropTail(e)
-	}
 	e.idx = -1 // removed (Snapshot drops it from the dirty list)
 	if t.h.track {
 		t.tombs[i] = append(t.tombs[i], e.key)
@@ -416,9 +396,6 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return nil, false
-	}
-	if e.mShared&entryTail != 0 {
-		t.flattenTail(e)
 	}
 	if e.m != nil {
 		v, ok := e.m[string(sub)]
@@ -435,13 +412,6 @@ func (t *heapTable) Get(kg int, key, sub []byte) ([]byte, bool) {
 
 func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	e, hash := t.lookup(kg, key)
-	if e != nil && e.mShared&entryTail != 0 {
-		if string(e.subs()[0].sub) == string(sub) {
-			t.dropTail(e) // the value is replaced
-		} else {
-			t.flattenTail(e) // the entry gets a second sub
-		}
-	}
 	if e == nil {
 		e = t.insert(kg, key, hash)
 	} else {
@@ -450,7 +420,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	t.touch(kg, e)
 	if e.m != nil {
 		old, ok := e.m[string(sub)]
-		if ok && cap(old) >= len(value) && !(e.mShared&entryMShared != 0 && t.h.cow()) {
+		if ok && cap(old) >= len(value) && !(e.mShared && t.h.cow()) {
 			t.h.size += int64(len(value) - len(old))
 			e.m[string(sub)] = append(old[:0], value...)
 			return
@@ -503,10 +473,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 	for _, sv := range subs {
 		e.m[string(sv.sub)] = sv.value
 	}
-	e.mShared = 0 // no tail here: Put flattened it (an entry with a tail has one sub)
-	if e.shared != 0 {
-		e.mShared = entryMShared
-	}
+	e.mShared = e.shared != 0
 	e.setSubs(nil)
 	e.shared, e.one[0] = 0, subValue{}
 	e.m[string(sub)] = append([]byte(nil), value...)
@@ -514,10 +481,7 @@ func (t *heapTable) Put(kg int, key, sub, value []byte) {
 
 // Append appends in place also to a value a pending snapshot shares: the
 // snapshot reads only up to the length it captured, and a shared value is
-// never shortened in place (Put reallocates it). The only value of a key
-// (a list state's list) that has outgrown its capacity and is at least
-// tailMin long continues in chunks instead of being copied to a larger
-// array (heaptail.go); the first read flattens it.
+// never shortened in place (Put reallocates it).
 func (t *heapTable) Append(kg int, key, sub, value []byte) {
 	if e, h := t.lookup(kg, key); e != nil {
 		if e.m != nil {
@@ -533,18 +497,9 @@ func (t *heapTable) Append(kg int, key, sub, value []byte) {
 				if string(sv.sub) == string(sub) {
 					e = t.own(kg, e, h)
 					t.touch(kg, e)
-					t.h.size += int64(len(value))
-					if e.mShared&entryTail != 0 {
-						t.tails[e].add(value)
-						return
-					}
 					subs := e.subs() // of the copy own may have made
-					v := subs[i].value
-					if len(v)+len(value) > cap(v) && len(v) >= tailMin && e.nsub == 1 && !t.h.noTails {
-						t.startTail(e, value)
-						return
-					}
-					subs[i].value = appendGrow(v, value)
+					subs[i].value = appendGrow(subs[i].value, value)
+					t.h.size += int64(len(value))
 					return
 				}
 			}
@@ -568,9 +523,6 @@ func (t *heapTable) Delete(kg int, key, sub []byte) {
 	e, h := t.lookup(kg, key)
 	if e == nil {
 		return
-	}
-	if e.mShared&entryTail != 0 && string(e.subs()[0].sub) == string(sub) {
-		t.dropTail(e)
 	}
 	if e.m != nil {
 		old, ok := e.m[string(sub)]
@@ -613,9 +565,6 @@ func (t *heapTable) DeleteKey(kg int, key []byte) {
 	if e == nil {
 		return
 	}
-	if e.mShared&entryTail != 0 {
-		t.dropTail(e)
-	}
 	scanEntry(e, func(sub, value []byte) bool {
 		t.add(kg, -1)
 		t.h.size -= int64(len(sub) + len(value))
@@ -628,9 +577,6 @@ func (t *heapTable) ScanKey(kg int, key []byte, fn func(sub, value []byte) bool)
 	e, _ := t.lookup(kg, key)
 	if e == nil {
 		return
-	}
-	if e.mShared&entryTail != 0 {
-		t.flattenTail(e)
 	}
 	scanEntry(e, fn)
 }
@@ -654,13 +600,6 @@ func scanEntry(e *heapEntry, fn func(sub, value []byte) bool) bool {
 
 func (t *heapTable) ScanGroup(kg int, fn func(key, sub, value []byte) bool) {
 	t.group(kg) // range check
-	if len(t.tails) > 0 {
-		for _, e := range t.lists[kg-t.h.kgs.Start] {
-			if e.mShared&entryTail != 0 {
-				t.flattenTail(e)
-			}
-		}
-	}
 	for _, e := range t.lists[kg-t.h.kgs.Start] {
 		// A read-only view of the key: fn must not keep or modify it.
 		kb := unsafe.Slice(unsafe.StringData(e.key), len(e.key))

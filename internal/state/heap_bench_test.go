@@ -61,27 +61,3 @@ func BenchmarkHeapAppendList(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkHeapAppendLongList appends 200-byte elements to the lists of 64
-// keys in turn, 4096 to each (lists of 800 KB: the bids of Nexmark q20's
-// hot auctions), in a heap of its own per iteration: chunked appends
-// (heaptail.go) and, as "copy", growth by copying (Heap.noTails, the path
-// before chunks).
-func BenchmarkHeapAppendLongList(b *testing.B) {
-	for _, mode := range []string{"chunks", "copy"} {
-		b.Run(mode, func(b *testing.B) {
-			key, val := make([]byte, 8), make([]byte, 200)
-			b.ReportAllocs()
-			for b.Loop() {
-				h := NewHeap(base.KeyGroupRange{Start: 0, End: 128})
-				h.noTails = mode == "copy"
-				t := h.Table("t")
-				for i := range 64 * 4096 {
-					k := i % 64
-					binary.BigEndian.PutUint64(key, uint64(k))
-					t.Append(k%128, key, nil, val)
-				}
-			}
-		})
-	}
-}

@@ -60,7 +60,6 @@ func AppendGroup(dst []byte, b Backend, kg int) []byte {
 // that allocates nothing but the growth of dst: no closures, no copies of
 // map keys. A caller that reuses dst across key groups grows it rarely.
 func (h *Heap) appendGroup(dst []byte, kg int) []byte {
-	h.flattenTails() // heaptail.go: the entries' values in one array each
 	i := kg - h.kgs.Start
 	tables := make([]snapTable, 0, 8)
 	for _, name := range h.names {
@@ -214,7 +213,6 @@ func (h *Heap) Snapshot() *HeapSnapshot { return h.snapshot(false) }
 func (h *Heap) SnapshotIncremental() *HeapSnapshot { return h.snapshot(true) }
 
 func (h *Heap) snapshot(incremental bool) *HeapSnapshot {
-	h.flattenTails() // heaptail.go: a snapshot shares no entry with a tail
 	s := &HeapSnapshot{h: h, tables: make([]snapTable, 0, len(h.names)), seq: uint64(h.epoch), size: h.size}
 	entries := 0
 	for _, name := range h.names {

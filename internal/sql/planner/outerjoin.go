@@ -132,7 +132,7 @@ type regularJoinFn struct {
 	// pairs: the rest of the block the inner accumulation carves its
 	// pairs from (pairSlot).
 	pairs []table.Value
-	cur   table.Row // the pair the condition reads
+	cur   table.Row // the row the condition or ufilter reads (no escape)
 	// outCap: the capacity of the pairs' field arrays (the width of the
 	// Calc above, which writes its rows into them; 0: none).
 	outCap int
@@ -278,7 +278,12 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 			}
 		}
 		if mineUnique && f.ufilter != nil {
-			ok, err := f.ufilter(&v)
+			// Through the function's own variable (as emitPair): a
+			// pointer to v would move v to the heap, an allocation per
+			// row of every regular join.
+			f.cur = v
+			ok, err := f.ufilter(&f.cur)
+			f.cur = table.Row{}
 			if err != nil {
 				return err
 			}
@@ -370,8 +375,9 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 	var matches []int
 	for i, o := range others {
 		if f.cond != nil {
-			r := joined(v.Fields, o.row.Fields, table.Insert)
-			ok, err := f.cond(&r)
+			f.cur = joined(v.Fields, o.row.Fields, table.Insert)
+			ok, err := f.cond(&f.cur)
+			f.cur = table.Row{}
 			if err != nil {
 				return err
 			}
@@ -488,16 +494,31 @@ func (f *regularJoinFn) takeSlot() { f.pairs = f.pairs[max(f.nl+f.nr, f.outCap):
 
 func (f *regularJoinFn) ProcessElement1(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.leftOuter && f.lnull != nil && f.lnull(v) {
-		return nil
+		return f.nullKeyFilter(v, f.unique == uniqueLeft)
 	}
 	return f.process(ctx.Key(), v, true, out)
 }
 
 func (f *regularJoinFn) ProcessElement2(ctx *stream.KeyedContext[string], v table.Row, out stream.Emitter[table.Row]) error {
 	if !f.rightOuter && f.rnull != nil && f.rnull(v) {
-		return nil
+		return f.nullKeyFilter(v, f.unique == uniqueRight)
 	}
 	return f.process(ctx.Key(), v, false, out)
+}
+
+// nullKeyFilter: a row whose join key has a NULL pairs with nothing and
+// is dropped; one of the unique side (unique) with its filter fused
+// (ufilter) is dropped only after the filter ran on it, as the Calc below
+// the join would have run it: an error the filter raises on it is the
+// query's, as there.
+func (f *regularJoinFn) nullKeyFilter(v table.Row, unique bool) error {
+	if !unique || f.ufilter == nil {
+		return nil
+	}
+	f.cur = v
+	_, err := f.ufilter(&f.cur)
+	f.cur = table.Row{}
+	return err
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
