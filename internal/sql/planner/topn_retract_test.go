@@ -385,14 +385,25 @@ func TestRetractTopNCoalescedMatchesReference(t *testing.T) {
 		}
 		return nil
 	}
+	// 2 seeds of each combination, the tiny cache with the second (under
+	// the race detector 1 seed, the cache alternating between the
+	// combinations): the test took 96 s with 3 seeds of each with and
+	// without the tiny cache.
+	seeds := []uint64{0, 1}
+	if raceOn {
+		seeds = seeds[:1]
+	}
+	combo := 0
 	for _, fn := range []RankFunc{RowNumber, Rank, DenseRank} {
 		for _, n := range []int64{1, 3, 10} {
 			for oi, order := range orders {
-				for _, tiny := range []bool{false, true} {
-					for seed := range uint64(3) {
+				combo++
+				for _, seed := range seeds {
+					tiny := seed == 1 || (raceOn && combo%2 == 0)
+					{
 						name := fmt.Sprintf("%s/N=%d/order%d/tinyCache=%v/seed%d", fn, n, oi, tiny, seed)
 						x := &TopN{In: in, Partition: []int{0}, Order: order, N: n, Func: fn, WindowEnd: -1}
-						ops := splitPairs(seed, randomChangelogOps(seed, 30, 1500))
+						ops := splitPairs(seed, randomChangelogOps(seed, 30, 800))
 						refLines := runKeyedCheckpointed(t, ops, keyFn, func(int) stream.KeyedProcessFunction[string, table.Row, table.Row] {
 							return refRetractTopN(x, rc)
 						})
