@@ -105,8 +105,14 @@ func randomChangelogOps(seed uint64, parts, steps int) []ckOp {
 				break
 			}
 			add(table.UpdateBefore, old)
-			nr := newRow(p)
-			live[p] = append(live[p], nr)
+			// Sometimes the row moves to another partition: the +U is
+			// not the -U's partition's.
+			to := p
+			if rng.IntN(6) == 0 {
+				to = (p + 1 + rng.IntN(parts-1)) % parts
+			}
+			nr := newRow(to)
+			live[to] = append(live[to], nr)
 			add(table.UpdateAfter, nr)
 		case c < 42:
 			add(table.Delete, table.Row{Fields: []table.Value{table.Int(int64(p)), table.Int(99), table.Str("never"), table.Null}})
@@ -307,9 +313,10 @@ func newTestCoalescingTopN(x *TopN, rc *table.RowCodec, tiny bool) stream.KeyedP
 }
 
 // splitPairs puts, after some -U of ops, something between it and its
-// +U: a row of another partition, a -D or +I of the same partition, a
-// watermark, a checkpoint barrier or a restore (the held change must be
-// emitted first); the rest of the pairs stay together.
+// +U: a row of another partition, another partition's -U/+U or lone +U
+// (a +U that is not the held -U's partition's), a -D or +I of the same
+// partition, a watermark, a checkpoint barrier or a restore (the held
+// change must be emitted first); the rest of the pairs stay together.
 func splitPairs(seed uint64, ops []ckOp) []ckOp {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	var out []ckOp
@@ -320,7 +327,17 @@ func splitPairs(seed uint64, ops []ckOp) []ckOp {
 			continue
 		}
 		p := o.row.Fields[0]
-		switch rng.IntN(6) {
+		switch rng.IntN(8) {
+		case 6:
+			// Another partition's -U (of a row never inserted: nothing
+			// changes) and its +U.
+			q := table.Int(p.AsInt() + 2)
+			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.UpdateBefore, Fields: []table.Value{q, table.Int(97), table.Str("never"), table.Null}}})
+			fallthrough
+		case 7:
+			// A +U of another partition right after the held -U.
+			q := table.Int(p.AsInt() + 2)
+			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.UpdateAfter, Fields: []table.Value{q, table.Int(rng.Int64N(15)), table.Str("other part"), table.Int(2)}}})
 		case 0:
 			q := table.Int(p.AsInt() + 1)
 			out = append(out, ckOp{ts: o.ts, row: table.Row{Kind: table.Insert, Fields: []table.Value{q, table.Int(7), table.Str("between"), table.Null}}})
