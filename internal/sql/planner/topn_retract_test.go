@@ -6,10 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stromio/strom/codec"
 	"github.com/stromio/strom/internal/operator"
 	"github.com/stromio/strom/stream"
+	"github.com/stromio/strom/streamtest"
 	"github.com/stromio/strom/table"
 )
 
@@ -304,7 +306,9 @@ func (f *reusingBuffer) Flush(ctx *stream.KeyedContext[string], setKey func(stri
 }
 
 func newTestCoalescingTopN(x *TopN, rc *table.RowCodec, tiny bool) stream.KeyedProcessFunction[string, table.Row, table.Row] {
-	f := &retractTopNFn{x: x, rc: rc, coalesce: true}
+	// An allowed latency the clock never reaches: the timer armed and
+	// deleted at each Flush (barriers, watermarks).
+	f := &retractTopNFn{x: x, rc: rc, coalesce: true, lat: newBundleEnds(miniBatch{Latency: time.Hour, Size: 1})}
 	var inner stream.KeyedProcessFunction[string, table.Row, table.Row] = coalescingRetractTopN{f}
 	if tiny {
 		inner = tinyRetractCacheFn{f}
@@ -521,4 +525,77 @@ func TestRetractTopNCoalescedTimestamps(t *testing.T) {
 	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// TestRetractTopNCoalescedLatency: with no next row, watermark, barrier
+// or end of the input, a held -U's change goes out when the allowed
+// latency ('table.exec.mini-batch.allow-latency') has passed on the
+// processing-time clock (a manual one), not before; a +U after it is then
+// a change of its own (row by row), and the final Top-N is the same.
+func TestRetractTopNCoalescedLatency(t *testing.T) {
+	cols := []Col{
+		{Name: "team", Type: table.StringType()},
+		{Name: "player", Type: table.StringType()},
+		{Name: "score", Type: table.BigIntType()},
+	}
+	in := &Calc{cols: cols}
+	keyFn, _ := keyOf(in, []int{0})
+	rc := rowCodecOf(in)
+	x := &TopN{In: in, Partition: []int{0}, Order: []SortKey{{Col: 2, Desc: true}}, N: 2, Func: RowNumber, WindowEnd: -1}
+	mb := miniBatch{Latency: 100 * time.Millisecond, Size: 1000}
+	h, err := streamtest.New(func(s stream.Stream[table.Row]) stream.Stream[table.Row] {
+		return stream.KeyedProcessCopying(stream.KeyBy(s, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+			return newRetractTopNFunc(x, rc, nil, true, mb)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	step := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	row := func(k table.RowKind, p string, v int64) table.Row {
+		return table.Row{Kind: k, Fields: []table.Value{table.Str("red"), table.Str(p), table.Int(v)}}
+	}
+	var all []string
+	expect := func(when string, want ...string) {
+		t.Helper()
+		got := strs(h.Values())
+		all = append(all, got...)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: emitted %q, want %q", when, got, want)
+		}
+	}
+	step(h.Record(1, row(table.Insert, "bob", 30)))
+	step(h.Record(2, row(table.Insert, "cid", 20)))
+	step(h.Record(3, row(table.Insert, "ann", 10)))
+	all = append(all, strs(h.Values())...)
+	// cid's -U is held: nothing emitted until the latency has passed.
+	step(h.Record(4, row(table.UpdateBefore, "cid", 20)))
+	expect("the -U")
+	step(h.AdvanceClock(99 * time.Millisecond))
+	expect("99 ms later")
+	step(h.AdvanceClock(time.Millisecond))
+	expect("100 ms later",
+		"-U('red', 'cid', 20, 2)", "+U('red', 'ann', 10, 2)")
+	// The +U after it: a change of its own.
+	step(h.Record(5, row(table.UpdateAfter, "cid", 35)))
+	expect("the +U",
+		"-U('red', 'bob', 30, 1)", "+U('red', 'cid', 35, 1)",
+		"-U('red', 'ann', 10, 2)", "+U('red', 'bob', 30, 2)")
+	// Another pair coalesced as before: bob 30 -> 40 (the timer armed
+	// again by its -U, disarmed by nothing: the +U came first).
+	step(h.Record(6, row(table.UpdateBefore, "bob", 30)))
+	step(h.Record(7, row(table.UpdateAfter, "bob", 40)))
+	expect("a pair",
+		"-U('red', 'cid', 35, 1)", "+U('red', 'bob', 40, 1)",
+		"-U('red', 'bob', 30, 2)", "+U('red', 'cid', 35, 2)")
+	step(h.AdvanceClock(time.Second))
+	expect("the timer after the pair")
+	step(h.EndInput())
+	expect("the end")
 }
