@@ -14,7 +14,7 @@ func TestMiniBatchLatencyGolden(t *testing.T) {
 	for _, q := range dirs {
 		dir := filepath.Dir(q)
 		raw, _ := os.ReadFile(q)
-		if !groupByRe.Match(raw) || fileExists(filepath.Join(dir, "error.txt")) || strings.Contains(string(raw), "after-rows") {
+		if !miniBatchCase(raw) || fileExists(filepath.Join(dir, "error.txt")) || strings.Contains(string(raw), "after-rows") {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {

@@ -42,12 +42,19 @@ func (tr *translator) retractTopN(x *TopN, in stream.Stream[table.Row], keyFn fu
 	// It keeps a copy of a row entering and emits rows it builds itself:
 	// done with every input row when it returns.
 	return stream.KeyedProcessCopying(stream.KeyBy(in, keyFn), func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
-		f := &retractTopNFn{x: x, rc: rc, ttl: ttl}
-		if coalesce {
-			return coalescingRetractTopN{f}
-		}
-		return f
+		return newRetractTopNFunc(x, rc, ttl, coalesce, mb)
 	}).Name("rank").UID(tr.uid(ttlUIDKind(rankUIDKind("retract-rank", x.Func), ttl))), nil
+}
+
+// newRetractTopNFunc is the function of retractTopN: coalescing under
+// mini-batch mb (coalesce), its held change bounded by mb's latency.
+func newRetractTopNFunc(x *TopN, rc *table.RowCodec, ttl []stream.StateOption, coalesce bool, mb miniBatch) stream.KeyedProcessFunction[string, table.Row, table.Row] {
+	f := &retractTopNFn{x: x, rc: rc, ttl: ttl}
+	if coalesce {
+		f.lat = newBundleEnds(mb)
+		return coalescingRetractTopN{f}
+	}
+	return f
 }
 
 // retractTopNFn is the KeyedProcessFunction of a Top-N over an updating
@@ -78,6 +85,11 @@ type retractTopNFn struct {
 	pendKey  []byte // the held change's partition
 	pendTs   int64  // and its -U's timestamp
 	pendOut  stream.Emitter[table.Row]
+	// lat: the allowed latency's processing-time timer (mini-batch's
+	// 'table.exec.mini-batch.allow-latency'; bundleEnds' arm, popped and
+	// disarm, its size unused), armed when a change is held and none is
+	// armed: a held change goes out at the latest when it fires.
+	lat bundleEnds
 	// curKey, curTs: the row being processed's partition and timestamp.
 	curKey string
 	curTs  int64
@@ -99,7 +111,12 @@ type retractTopNFn struct {
 // so the per-row changelog stays Flink's). The held change is emitted
 // before any other row, at every watermark, checkpoint barrier and the
 // end of the input (operator.KeyedBuffer): nothing is held in a
-// snapshot, the state and the UID are the per-row operator's.
+// snapshot, the state and the UID are the per-row operator's. With no
+// next row, watermark or barrier it goes out when the allowed latency's
+// processing-time timer fires (lat: armed when a change is held and none
+// is armed, the timer is not moved or deleted per row: so a change is
+// held at most the allowed latency, sometimes less; the timer is
+// deleted at each Flush, so no snapshot has it).
 type coalescingRetractTopN struct{ *retractTopNFn }
 
 func (f coalescingRetractTopN) Open(ctx *stream.OpenContext) error {
@@ -111,8 +128,17 @@ func (f coalescingRetractTopN) Open(ctx *stream.OpenContext) error {
 func (f coalescingRetractTopN) Full() bool { return false }
 
 // Flush emits the held change.
-func (f coalescingRetractTopN) Flush(*stream.KeyedContext[string], func(string)) error {
+func (f coalescingRetractTopN) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	f.lat.disarm(ctx, setKey)
 	if f.pend {
+		f.flushPend(f.pendOut)
+	}
+	return nil
+}
+
+// OnTimer emits the held change when the allowed latency's timer fires.
+func (f coalescingRetractTopN) OnTimer(ctx *stream.KeyedContext[string], t int64, _ stream.Emitter[table.Row]) error {
+	if f.lat.popped(ctx, t) && f.pend {
 		f.flushPend(f.pendOut)
 	}
 	return nil
@@ -136,7 +162,11 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 	if f.pend {
 		if r.Kind == table.UpdateAfter && key == string(f.pendKey) {
 			// The +U of the held -U: one change from the Top-N before
-			// the -U.
+			// the -U. pend is cleared before process: when it fails
+			// (AppendRow of the +U's row) the held change is dropped
+			// unemitted, but the error fails the job, which restarts
+			// from the last checkpoint (nothing of it held there), so
+			// nothing is lost downstream.
 			f.pend, keepOld = false, true
 		} else {
 			f.flushPend(out)
@@ -149,6 +179,9 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 		f.curKey, f.curTs = key, ctx.Timestamp()
 	}
 	err := f.process(key, r, out, keepOld)
+	if f.pend && f.lat.latency > 0 {
+		f.lat.arm(ctx, key)
+	}
 	f.curKey = ""
 	f.cache.trim(key)
 	return err
