@@ -65,7 +65,7 @@ if [[ -d "$gocache" ]] && (($(free_kib "$gocache") < need_kib)); then
 fi
 for d in "$gocache" "$tmp"; do
 	if [[ -d "$d" ]] && (($(free_kib "$d") < need_kib)); then
-		echo "scripts/test.sh: warning: only $(($(free_kib "$d") / 1024)) MiB free under $d; the tests need about 4 GiB there and may fail with \"no space left on device\" (free some space, or point TMPDIR/GOCACHE at a larger disk)" >&2
+		echo "scripts/test.sh: warning: only $(($(free_kib "$d") / 1024)) MiB free under $d; the tests may fail with \"no space left on device\" (free some space, or point TMPDIR/GOCACHE at a larger disk)" >&2
 	fi
 done
 # ----------------------------------------------------------------------------
