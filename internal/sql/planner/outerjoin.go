@@ -278,12 +278,7 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 			}
 		}
 		if mineUnique && f.ufilter != nil {
-			// Through the function's own variable (as emitPair): a
-			// pointer to v would move v to the heap, an allocation per
-			// row of every regular join.
-			f.cur = v
-			ok, err := f.ufilter(&f.cur)
-			f.cur = table.Row{}
+			ok, err := f.test(f.ufilter, v)
 			if err != nil {
 				return err
 			}
@@ -375,9 +370,7 @@ func (f *regularJoinFn) process(key string, v table.Row, leftSide bool, out stre
 	var matches []int
 	for i, o := range others {
 		if f.cond != nil {
-			f.cur = joined(v.Fields, o.row.Fields, table.Insert)
-			ok, err := f.cond(&f.cur)
-			f.cur = table.Row{}
+			ok, err := f.test(f.cond, joined(v.Fields, o.row.Fields, table.Insert))
 			if err != nil {
 				return err
 			}
@@ -459,11 +452,7 @@ func (f *regularJoinFn) emitPair(v, o []table.Value, leftSide bool, out stream.E
 	}
 	r := table.Row{Kind: table.Insert, Fields: fs}
 	if f.cond != nil {
-		// Through the function's own variable: a pointer to r would
-		// move r to the heap, an allocation per pair.
-		f.cur = r
-		ok, err := f.cond(&f.cur)
-		f.cur = table.Row{}
+		ok, err := f.test(f.cond, r)
 		if err != nil || !ok {
 			return err
 		}
@@ -515,10 +504,18 @@ func (f *regularJoinFn) nullKeyFilter(v table.Row, unique bool) error {
 	if !unique || f.ufilter == nil {
 		return nil
 	}
-	f.cur = v
-	_, err := f.ufilter(&f.cur)
-	f.cur = table.Row{}
+	_, err := f.test(f.ufilter, v)
 	return err
+}
+
+// test runs predicate p (the condition or ufilter) on r through f.cur:
+// a pointer to a caller's own variable would move it to the heap, an
+// allocation per row.
+func (f *regularJoinFn) test(p func(*table.Row) (bool, error), r table.Row) (bool, error) {
+	f.cur = r
+	ok, err := p(&f.cur)
+	f.cur = table.Row{}
+	return ok, err
 }
 
 func (f *regularJoinFn) OnTimer(*stream.KeyedContext[string], int64, stream.Emitter[table.Row]) error {
