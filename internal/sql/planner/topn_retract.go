@@ -170,9 +170,7 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 			f.pend, keepOld = false, true
 		} else {
 			f.flushPend(out)
-			if ts, ok := out.(interface{ SetTimestamp(int64) }); ok {
-				ts.SetTimestamp(ctx.Timestamp())
-			}
+			stream.SetEmitTimestamp(out, ctx.Timestamp())
 		}
 	}
 	if f.coalesce {
@@ -190,9 +188,7 @@ func (f *retractTopNFn) ProcessElement(ctx *stream.KeyedContext[string], r table
 // flushPend emits the held change, with the -U's timestamp.
 func (f *retractTopNFn) flushPend(out stream.Emitter[table.Row]) {
 	f.pend = false
-	if ts, ok := out.(interface{ SetTimestamp(int64) }); ok {
-		ts.SetTimestamp(f.pendTs)
-	}
+	stream.SetEmitTimestamp(out, f.pendTs)
 	f.diff(out, f.pendTop, f.pendRanks)
 	clear(f.pendTop) // no Fields kept past the change
 	f.pendTop = f.pendTop[:0]
