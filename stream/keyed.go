@@ -248,8 +248,13 @@ type KeyedCoProcessFunction[K, A, B, O any] = operator.KeyedCoProcessFunction[K,
 // sides share keyed state and timers (stream-to-table enrichment, joins).
 // newFn is called once per subtask.
 func KeyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], newFn func() KeyedCoProcessFunction[K, A, B, O]) Stream[O] {
+	return keyedCoProcess(a, b, newFn, false)
+}
+
+// keyedCoProcess is KeyedCoProcess, and KeyedCoProcessCopying with copying.
+func keyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], newFn func() KeyedCoProcessFunction[K, A, B, O], copying bool) Stream[O] {
 	return addTwo(a.s, b.s, "keyed-co-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
-		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out}
+		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out, Releases: copying, Fresh: copying}
 		return op, op.Input1(), op.Input2()
 	})
 }
@@ -263,10 +268,7 @@ func KeyedCoProcess[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedS
 // (OutputTag.Recycler). A function that breaks the promise would see the
 // records it kept change under it.
 func KeyedCoProcessCopying[A, B any, K comparable, O any](a KeyedStream[A, K], b KeyedStream[B, K], newFn func() KeyedCoProcessFunction[K, A, B, O]) Stream[O] {
-	return addTwo(a.s, b.s, "keyed-co-process", true, func(out operator.Collector[O]) (operator.Operator, operator.Collector[A], operator.Collector[B]) {
-		op := &operator.KeyedCoProcess[K, A, B, O]{Key1: a.key, Key2: b.key, KeyCodec: a.codec, Fn: newFn(), Out: out, Releases: true, Fresh: true}
-		return op, op.Input1(), op.Input2()
-	})
+	return keyedCoProcess(a, b, newFn, true)
 }
 
 // KeyedCoProcessWatermarkDelay is KeyedCoProcess whose output watermark
