@@ -1105,9 +1105,9 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 		// pool: the arrays of the rows a Calc run by a shared scan's
 		// pre-filter emits, given back by the receivers across the
 		// channel when they are done with them (rowpool.go); nil: a
-		// fresh array each. poolState: 0 not asked yet.
+		// fresh array each. poolAsked: asked already.
 		var pool *rowPool
-		poolState := 0
+		poolAsked := false
 		return func(_ *stream.Context, r table.Row, out stream.Emitter[table.Row]) error {
 			*row = r
 			if next != nil {
@@ -1149,8 +1149,8 @@ func (tr *translator) calc(x *Calc) (stream.Stream[table.Row], error) {
 				}
 				vs := own
 				if ownState < 0 {
-					if poolState == 0 {
-						poolState = -1
+					if !poolAsked {
+						poolAsked = true
 						pool = sideRowPool(out, n)
 					}
 					if pool != nil {
