@@ -28,9 +28,7 @@ func concJob(dir, from string, maxConc, retained int, sink *streamtest.TxSink[st
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		if n := seen.Add(1); slow && n%50 == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		countSlow(seen, slow)
 		return e
 	}).UID("slow-map")
 	seqCheckAndSums(mapped, sink)

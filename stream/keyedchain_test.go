@@ -26,9 +26,7 @@ func keyedChainJob(dir, from string, par int, noKeyedChain bool, sink *streamtes
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		if n := seen.Add(1); slow && n%50 == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		countSlow(seen, slow)
 		return e
 	}).UID("slow-map")
 	sums := stream.WindowReduce(stream.KeyBy(mapped, func(e seqEvent) string { return e.Key }).Window(stream.TumblingEventTimeWindows(time.Second)),

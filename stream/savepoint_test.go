@@ -25,10 +25,7 @@ const spTotal = spKeys * spPerKey * spSplits
 // savepointJob builds the sequence-check + window-sum job of checkpointJob
 // over a fixed number of generator splits (so that its source state does
 // not depend on the parallelism). seen counts records through the map;
-// slow makes every 50th record sleep a millisecond, and from half the
-// records on every record: a stop-with-savepoint requested after a third
-// of them then lands in the middle of the input however late a loaded
-// machine runs the test's goroutine (more than 14 s of sleeps are left).
+// slow slows it down (countSlow).
 func savepointJob(dir, from string, par int, sink *streamtest.TxSink[string], seen *atomic.Int64, slow bool, logf func(string, ...any)) *stream.Environment {
 	env := stream.NewEnvironment(stream.Options{Parallelism: par,
 		Checkpoints: &stream.CheckpointOptions{Dir: dir, Interval: 20 * time.Millisecond, FromSavepoint: from, Logf: logf}})
@@ -37,13 +34,23 @@ func savepointJob(dir, from string, par int, sink *streamtest.TxSink[string], se
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		if n := seen.Add(1); slow && (n%50 == 0 || n > spTotal/2) {
-			time.Sleep(time.Millisecond)
-		}
+		countSlow(seen, slow)
 		return e
 	}).UID("slow-map")
 	seqCheckAndSums(mapped, sink)
 	return env
+}
+
+// countSlow counts a record in seen; slow makes every 50th record sleep a
+// millisecond, and from half the records on every record: a stop (with a
+// savepoint, or a cancel) requested after a third of them then lands in the
+// middle of the input however late a loaded machine runs the test's
+// goroutine (more than 14 s of sleeps are left). A test that runs a slow
+// job to its end stops it once half the records went through.
+func countSlow(seen *atomic.Int64, slow bool) {
+	if n := seen.Add(1); slow && (n%50 == 0 || n > spTotal/2) {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func sortedRows(rows []string) []string {
@@ -326,9 +333,7 @@ func countJob[S any](dir, from string, sink *streamtest.TxSink[string], seen *at
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		if n := seen.Add(1); slow && (n%50 == 0 || n > spTotal/2) {
-			time.Sleep(time.Millisecond)
-		}
+		countSlow(seen, slow)
 		return e
 	}).UID("slow-map")
 	alerts := stream.KeyedProcess(stream.KeyBy(mapped, func(e seqEvent) string { return e.Key }), fn).UID("count")
