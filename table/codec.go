@@ -197,7 +197,7 @@ func appendValue(dst []byte, v Value, t Type) ([]byte, error) {
 	case KindFloat:
 		return binary.LittleEndian.AppendUint64(dst, uint64(v.n)), nil
 	case KindDecimal:
-		dst = append(dst, v.scale)
+		dst = append(dst, uint8(v.aux))
 		if v.p == nil {
 			return binary.AppendVarint(append(dst, 0), v.n), nil
 		}
@@ -414,7 +414,7 @@ func (d *decoder) value(t Type) Value {
 		}
 		switch tag := d.byte(); tag {
 		case 0:
-			return Value{kind: KindDecimal, n: d.varint(), scale: scale}
+			return Value{kind: KindDecimal, n: d.varint(), aux: uint32(scale)}
 		case 1, 2:
 			n := d.uvarint()
 			if n > maxDecimalBytes {

@@ -83,12 +83,18 @@ func KindOf(t Type) Kind {
 // Value is one SQL value: a 24-byte tagged struct (see the package doc).
 // The zero Value is NULL. Compare values with [Value.Equal] or [Compare],
 // never with == (strings and big decimals are held by pointer).
+//
+// Four fields, not five: the Go compiler keeps a struct of at most four
+// fields in registers (it decomposes it into its fields), so a Value
+// returned by a function stays in registers where a larger one is
+// written to the stack field by field and copied from there (a
+// store-forwarding stall per Value, measured in the lookup join's key).
+// The decimal's scale and the timestamp's nanoseconds share aux.
 type Value struct {
-	kind  Kind
-	scale uint8  // KindDecimal: the scale
-	aux   uint32 // KindTimestamp: nanoseconds within the millisecond
-	n     int64  // the inline payload, or the length of a string or bytes
-	p     unsafe.Pointer
+	kind Kind
+	aux  uint32 // KindDecimal: the scale; KindTimestamp: nanoseconds within the millisecond
+	n    int64  // the inline payload, or the length of a string or bytes
+	p    unsafe.Pointer
 }
 
 type listData struct{ elems []Value }
@@ -116,7 +122,7 @@ func Float(f float64) Value { return Value{kind: KindFloat, n: int64(math.Float6
 // Dec returns the DECIMAL value unscaled * 10^-scale (0 <= scale <= 38;
 // scale is clamped to that range).
 func Dec(unscaled int64, scale int) Value {
-	return Value{kind: KindDecimal, n: unscaled, scale: uint8(min(max(scale, 0), MaxDecimalPrecision))}
+	return Value{kind: KindDecimal, n: unscaled, aux: uint32(min(max(scale, 0), MaxDecimalPrecision))}
 }
 
 // DecimalValue returns d as a value. A scale beyond 38 is first rounded
@@ -126,9 +132,9 @@ func DecimalValue(d Decimal) Value {
 		d = d.Rescale(MaxDecimalPrecision)
 	}
 	if d.b == nil {
-		return Value{kind: KindDecimal, n: d.u, scale: uint8(d.scale)}
+		return Value{kind: KindDecimal, n: d.u, aux: uint32(d.scale)}
 	}
-	return Value{kind: KindDecimal, p: unsafe.Pointer(d.b), scale: uint8(d.scale)}
+	return Value{kind: KindDecimal, p: unsafe.Pointer(d.b), aux: uint32(d.scale)}
 }
 
 // Str returns a CHAR or VARCHAR value; s is held, not copied.
@@ -223,9 +229,9 @@ func (v Value) AsDecimal() Decimal {
 	switch v.kind {
 	case KindDecimal:
 		if v.p != nil {
-			return Decimal{b: (*big.Int)(v.p), scale: int32(v.scale)}
+			return Decimal{b: (*big.Int)(v.p), scale: int32(v.aux)}
 		}
-		return Decimal{u: v.n, scale: int32(v.scale)}
+		return Decimal{u: v.n, scale: int32(v.aux)}
 	case KindInt:
 		return Decimal{u: v.n}
 	}
@@ -320,7 +326,7 @@ func Compare(a, b Value) int {
 	case KindFloat:
 		return cmpFloat(a.AsFloat(), b.AsFloat())
 	case KindDecimal:
-		if a.p == nil && b.p == nil && a.scale == b.scale {
+		if a.p == nil && b.p == nil && a.aux == b.aux {
 			return cmp.Compare(a.n, b.n)
 		}
 		return a.AsDecimal().Cmp(b.AsDecimal())

@@ -3,6 +3,7 @@ package table
 import (
 	"math"
 	"math/big"
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -205,4 +206,30 @@ func BenchmarkValue(b *testing.B) {
 			sinkHash = v.Hash()
 		}
 	})
+}
+
+// TestValueFourFields: Value stays at four fields and 24 bytes. The Go
+// compiler keeps structs of at most four fields in registers; a fifth
+// field (the decimal scale once had its own) makes every Value returned
+// by a function go through the stack, field by field, and be copied from
+// there with wider loads. The scale and the timestamp's nanoseconds share
+// aux: both read back.
+func TestValueFourFields(t *testing.T) {
+	if n := reflect.TypeOf(Value{}).NumField(); n > 4 {
+		t.Errorf("Value has %d fields, want at most 4 (kept in registers)", n)
+	}
+	if s := unsafe.Sizeof(Value{}); s != 24 {
+		t.Errorf("Value is %d bytes, want 24", s)
+	}
+	for _, sc := range []int{0, 1, 7, 18, MaxDecimalPrecision} {
+		if got := Dec(-12345, sc).AsDecimal().Scale(); got != sc {
+			t.Errorf("Dec(-12345, %d): scale %d", sc, got)
+		}
+	}
+	if ms, ns := Timestamp(1234, 999_999).AsTimestamp(); ms != 1234 || ns != 999_999 {
+		t.Errorf("Timestamp(1234, 999999) reads %d ms %d ns", ms, ns)
+	}
+	if Dec(5, 3).Equal(Dec(5, 2)) || !Dec(50, 3).Equal(Dec(5, 2)) {
+		t.Error("decimals of different scales compare wrongly")
+	}
 }

@@ -182,8 +182,12 @@ half the throughput just measured and reports the latency under that load.
 
 With --json each query is one JSON object on its own line, with the keys
 query, events, wall_seconds, cpu_seconds, events_per_second,
-events_per_core_second, p50_latency_ms, p99_latency_ms, peak_rss_bytes (and
-baseline, engine_to_baseline, half_rate when asked for).
+events_per_core_second, p50_latency_ms, p99_latency_ms, peak_rss_bytes,
+cpu_user_seconds and cpu_system_seconds (cpu_seconds split: the system part
+is the kernel's work for the run, q10's file writes, fsyncs and the removal
+of its files, which moves with the disk and the page cache more than the
+user part does) (and baseline, engine_to_baseline, half_rate when asked
+for).
 
 --checkpoint-interval D makes the engine runs take aligned checkpoints every
 D (the discarding sink takes part like any sink); each run writes them into a
@@ -341,6 +345,8 @@ type benchMeasure struct {
 	Events              int64   `json:"events"`
 	WallSeconds         float64 `json:"wall_seconds"`
 	CPUSeconds          float64 `json:"cpu_seconds"`
+	CPUUserSeconds      float64 `json:"cpu_user_seconds"`
+	CPUSystemSeconds    float64 `json:"cpu_system_seconds"`
 	EventsPerSecond     float64 `json:"events_per_second"`
 	EventsPerCoreSecond float64 `json:"events_per_core_second"`
 	P50LatencyMs        float64 `json:"p50_latency_ms"`
@@ -672,6 +678,8 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		m.CPUSeconds = round3(cpu.Seconds())
+		m.CPUUserSeconds = round3(time.Duration(ru.Utime.Nano()).Seconds())
+		m.CPUSystemSeconds = round3(time.Duration(ru.Stime.Nano()).Seconds())
 		m.PeakRSSBytes = ru.Maxrss * 1024 // KiB on Linux
 	}
 	if res.WallSeconds > 0 {

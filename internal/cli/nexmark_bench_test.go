@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 
 // nxBenchKeys are the keys every --json line must have.
 var nxBenchKeys = []string{"query", "events", "wall_seconds", "cpu_seconds", "events_per_second",
-	"events_per_core_second", "p50_latency_ms", "p99_latency_ms", "peak_rss_bytes"}
+	"events_per_core_second", "p50_latency_ms", "p99_latency_ms", "peak_rss_bytes",
+	"cpu_user_seconds", "cpu_system_seconds"}
 
 // nxCheckMeasure checks the values of one measurement for sanity (no
 // wall-clock bounds: only signs and consistency).
@@ -53,6 +55,11 @@ func nxCheckMeasure(t *testing.T, what string, m map[string]any, events float64,
 	}
 	if r := num("events") / num("cpu_seconds") / num("events_per_core_second"); r < 0.95 || r > 1.05 {
 		t.Errorf("%s: events_per_core_second %v does not match events / cpu_seconds", what, m["events_per_core_second"])
+	}
+	// The CPU seconds split into user and system time (each rounded to
+	// the millisecond).
+	if u, sy := num("cpu_user_seconds"), num("cpu_system_seconds"); u <= 0 || sy < 0 || math.Abs(u+sy-num("cpu_seconds")) > 0.0025 {
+		t.Errorf("%s: cpu_user_seconds %v + cpu_system_seconds %v is not cpu_seconds %v", what, u, sy, m["cpu_seconds"])
 	}
 	p50, p99 := num("p50_latency_ms"), num("p99_latency_ms")
 	if p50 < 0 || p99 < p50 || (latency && p99 <= 0) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -239,7 +240,59 @@ type lookupIndex struct {
 	// (built by denseInts: the keys from 0 to the largest are few and
 	// dense, as q13's 0..9999); ints then holds the others.
 	dense [][]table.Row
+	// flat and off hold the rows of dense once more, their fields back to
+	// back, width values each (built by flatten when every row of dense
+	// has width fields; dense's rows then share these fields): key k's
+	// rows are flat[off[k]*width : off[k+1]*width]. A lookup reads two
+	// neighbouring offsets and the fields, where dense costs a slice, a
+	// Row and its fields array, three dependent loads, per lookup.
+	flat  []table.Value
+	off   []int32
+	width int
 	err   error
+}
+
+// flatten builds flat and off from dense when every row of dense has width
+// fields (and there are fewer than 2^31 rows); else it leaves them nil.
+func (idx *lookupIndex) flatten(width int) {
+	if idx.dense == nil || width <= 0 {
+		return
+	}
+	n := 0
+	for _, rs := range idx.dense {
+		for _, r := range rs {
+			if len(r.Fields) != width {
+				return
+			}
+		}
+		n += len(rs)
+	}
+	if n >= math.MaxInt32 || n > math.MaxInt/width {
+		return
+	}
+	flat := make([]table.Value, 0, n*width)
+	off := make([]int32, 0, len(idx.dense)+1)
+	for k, rs := range idx.dense {
+		off = append(off, int32(len(flat)/width))
+		for i, r := range rs {
+			lo := len(flat)
+			flat = append(flat, r.Fields...)
+			rs[i].Fields = flat[lo:len(flat):len(flat)]
+		}
+		idx.dense[k] = rs
+	}
+	off = append(off, int32(len(flat)/width))
+	idx.flat, idx.off, idx.width = flat, off, width
+}
+
+// flatRows returns the rows of the integer key k in flat as the row
+// numbers lo to hi-1, and whether k is a key of flat (0..len(dense)-1);
+// when it is not, its rows are those of intRows.
+func (idx *lookupIndex) flatRows(k int64) (lo, hi int32, ok bool) {
+	if k < 0 || k >= int64(len(idx.off))-1 {
+		return 0, 0, false
+	}
+	return idx.off[k], idx.off[k+1], true
 }
 
 // denseInts moves the rows of the integer keys 0..max into dense when the
@@ -353,6 +406,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 	// One integer key that is not null-safe (q13's MOD(auction, 10000) =
 	// key): the index is by the int64, no key is encoded.
 	intKey := len(types) == 1 && types[0].IsInteger() && !n.NullSafe[0]
+	nr := len(n.R.Cols())
 	idx := &lookupIndex{}
 	load := func() {
 		idx.rows = map[string][]table.Row{}
@@ -386,9 +440,9 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 			idx.err = fmt.Errorf("lookup join: reading table `%s`: %w", n.Table.Name, idx.err)
 		} else {
 			idx.denseInts()
+			idx.flatten(nr)
 		}
 	}
-	nr := len(n.R.Cols())
 	// A function per subtask, with its scratch: the left row's key values
 	// and encoding, and the output row when the operators after it are
 	// done with each row when Emit returns (stream.EmitterReleases). It
@@ -403,6 +457,15 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 		// parameter or a local would be allocated per row).
 		row := new(table.Row)
 		released, releases := false, false
+		fields := func(w int) []table.Value {
+			if !releases {
+				return make([]table.Value, w)
+			}
+			if cap(outBuf) < w {
+				outBuf = make([]table.Value, w)
+			}
+			return outBuf[:w]
+		}
 		return func(_ *stream.Context, l table.Row, out stream.Emitter[table.Row]) error {
 			idx.once.Do(load)
 			if idx.err != nil {
@@ -412,21 +475,35 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 				released, releases = true, stream.EmitterReleases(out)
 			}
 			*row = l
-			for i, p := range lkeys {
-				v, err := p(row)
+			// The matches: the table rows matches, or rows lo to hi-1 of
+			// idx.flat (one integer key of a dense index).
+			var matches []table.Row
+			var lo, hi int32
+			if intKey {
+				// The key's value stays a local: no scratch slice
+				// written and read back per row.
+				v, err := lkeys[0](row)
+				*row = table.Row{} // keeps nothing alive
 				if err != nil {
-					*row = table.Row{}
 					return err
 				}
-				ks[i] = v
-			}
-			*row = table.Row{} // keeps nothing alive
-			var matches []table.Row
-			if intKey {
-				if !ks[0].IsNull() {
-					matches = idx.intRows(ks[0].AsInt())
+				if !v.IsNull() {
+					k := v.AsInt()
+					var ok bool
+					if lo, hi, ok = idx.flatRows(k); !ok {
+						matches = idx.intRows(k)
+					}
 				}
 			} else {
+				for i, p := range lkeys {
+					v, err := p(row)
+					if err != nil {
+						*row = table.Row{}
+						return err
+					}
+					ks[i] = v
+				}
+				*row = table.Row{} // keeps nothing alive
 				var ok bool
 				var err error
 				if kb, ok, err = appendLookupKey(kb[:0], kc, ks, n.NullSafe); err != nil {
@@ -434,23 +511,21 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 				} else if ok {
 					matches = idx.rows[string(kb)]
 				}
+				clear(ks)
 			}
-			clear(ks)
-			fields := func() []table.Value {
-				w := len(l.Fields) + nr
-				if !releases {
-					return make([]table.Value, w)
-				}
-				if cap(outBuf) < w {
-					outBuf = make([]table.Value, w)
-				}
-				return outBuf[:w]
-			}
+			w, fw := len(l.Fields)+nr, idx.width
 			matched := false
-			for _, r := range matches {
-				f := fields()
+			for i, c := 0, len(matches)+int(hi-lo); i < c; i++ {
+				var rf []table.Value
+				if matches != nil {
+					rf = matches[i].Fields
+				} else {
+					j := int(lo) + i
+					rf = idx.flat[j*fw : (j+1)*fw]
+				}
+				f := fields(w)
 				copy(f, l.Fields)
-				copy(f[len(l.Fields):], r.Fields)
+				copy(f[len(l.Fields):], rf)
 				if cond != nil {
 					*row = table.Row{Kind: table.Insert, Fields: f}
 					pass, err := cond(row)
@@ -465,7 +540,7 @@ func (n *LookupJoin) translate(tr *translator) (stream.Stream[table.Row], error)
 				out.Emit(table.Row{Kind: table.Insert, Fields: f})
 			}
 			if !matched && n.Kind == "LEFT" {
-				f := fields()
+				f := fields(w)
 				copy(f, l.Fields)
 				for i := len(l.Fields); i < len(f); i++ {
 					f[i] = table.Null
