@@ -412,6 +412,8 @@ type joinRankFn struct {
 	cache      map[string]*joinRankEntry
 	free       []*joinRankEntry // evicted entries to reuse (recycle)
 	spares     []fieldStack     // their field arrays, by length
+	uwidth     int              // the unique rows' fields (0: none decoded yet)
+	kept       []table.Row      // the other side's rows a unique row pairs with, decoded
 	cacheMax   int
 	cacheBytes int
 	cacheSize  int           // the bytes of the cached entries (joinRankEntry.size)
@@ -642,10 +644,15 @@ func (f *joinRankFn) load(key string) (*joinRankEntry, error) {
 	uc, _ := f.codecs()
 	e := f.newEntry()
 	for _, b := range bs {
-		r, err := uc.Decode(b)
+		var dst []table.Value
+		if f.uwidth > 0 {
+			dst = f.takeFields(f.uwidth)
+		}
+		r, err := uc.DecodeTo(dst, b)
 		if err != nil {
 			return nil, err
 		}
+		f.uwidth = len(r.Fields)
 		e.uniq = append(e.uniq, r)
 		e.uniqSize += len(b)
 	}
@@ -698,12 +705,21 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		return nil
 	}
 	// Decoded before any pair is ranked (the bytes are the state's).
-	kept := make([]table.Row, len(bs))
+	// In the arrays of the previous unique row's (f.kept: read only
+	// here, each pair is copied into a buffer of its own).
+	kept := f.kept[:0]
 	for i, ob := range bs {
-		if kept[i], err = oc.Decode(ob); err != nil {
+		var dst []table.Value
+		if i < cap(kept) {
+			dst = kept[:i+1][i].Fields
+		}
+		o, err := oc.DecodeTo(dst, ob)
+		if err != nil {
 			return err
 		}
+		kept = append(kept, o)
 	}
+	f.kept = kept
 	f.other.Clear()
 	ui := len(e.uniq) - 1
 	for _, o := range kept {
@@ -987,7 +1003,7 @@ func (f *joinRankFn) decodeTop(e *joinRankEntry, b []byte) error {
 		}
 		if f.ufrom != nil {
 			u := e.uniq[ui].Fields
-			fs := make([]table.Value, len(f.ufrom))
+			fs := f.takeFields(len(f.ufrom))
 			j := 0
 			for i, c := range f.ufrom {
 				if c >= 0 {
