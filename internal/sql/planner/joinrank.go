@@ -54,6 +54,10 @@ type JoinRank struct {
 	// uniqueRight), decided before the join's inputs are narrowed: the
 	// side the operator keeps one row of.
 	unique int
+	// kept: the types of the top rows' columns the state keeps
+	// (joinRankStored), for the state signature; set when the operator
+	// is built.
+	kept []table.Type
 }
 
 func (n *JoinRank) Cols() []Col    { return n.T.Cols() }
@@ -284,19 +288,51 @@ func (tr *translator) joinRank(n *JoinRank, f fusedCalc) (stream.Stream[table.Ro
 	}
 	lc, rc := rowCodecOf(j.L), rowCodecOf(j.R)
 	tc := rowCodecOf(n.C)
+	ufrom, kept := joinRankStored(f, j, unique, n.C.Cols())
+	sc := table.NewRowCodecTypes(kept...)
 	lkey, lnull := joinKeyOf(j.L, j.LKeys, j.NullSafe, 'L')
 	rkey, rnull := joinKeyOf(j.R, j.RKeys, j.NullSafe, 'R')
 	newFn := func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
 		jc, cond, err := compile()
 		evalPanic(err)
-		return &joinRankFn{lc: lc, rc: rc, tc: tc, unique: unique, lnull: lnull, rnull: rnull, cond: cond, calc: jc, x: n.T}
+		return &joinRankFn{lc: lc, rc: rc, tc: tc, ufrom: ufrom, sc: sc, unique: unique, lnull: lnull, rnull: rnull, cond: cond, calc: jc, x: n.T}
 	}
 	// The state signature names the sides' rows as kept: pruned.
 	tr.n += tr.joinRankNums(n, f)
-	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique})
+	tr.building = append(tr.building, &JoinRank{T: n.T, C: n.C, J: j, unique: unique, kept: kept})
 	uid := tr.uid("join-rank")
 	tr.building = tr.building[:len(tr.building)-1]
 	return stream.KeyedCoProcessCopying(stream.KeyBy(l, lkey), stream.KeyBy(r, rkey), newFn).Name("join-rank").UID(uid), nil
+}
+
+// joinRankStored returns, for the Calc's outputs (f.exprs over the
+// narrowed join j; their types cols), which are a column of the unique
+// side's row as it is (ufrom[i]: that column's index in the unique row;
+// -1 for any other output), and the types of the others: the columns a
+// top row keeps in the state (joinRankFn.appendTop). An output is taken
+// from the unique row only when its type encodes as that column's does
+// (EqualIgnoringNull: nullability and time attribute markers do not
+// change the encoding).
+func joinRankStored(f fusedCalc, j *RegularJoin, unique int, cols []Col) ([]int, []table.Type) {
+	nl := len(j.L.Cols())
+	ucols, off := j.L.Cols(), 0
+	if unique == uniqueRight {
+		ucols, off = j.R.Cols(), nl
+	}
+	ufrom := make([]int, len(f.exprs))
+	var types []table.Type
+	for i, e := range f.exprs {
+		ufrom[i] = -1
+		if c, ok := e.(*expr.Column); ok {
+			if k := c.Index - off; k >= 0 && k < len(ucols) && (unique == uniqueRight || c.Index < nl) &&
+				cols[i].Type.EqualIgnoringNull(ucols[k].Type) {
+				ufrom[i] = k
+				continue
+			}
+		}
+		types = append(types, cols[i].Type)
+	}
+	return ufrom, types
 }
 
 // joinRankCalc is the Calc between the join and the Top-N: its filter's
@@ -339,11 +375,21 @@ func (c *joinRankCalc) eval(in *table.Row, dst []table.Value) ([]table.Value, bo
 // State (no TTL): the unique side's rows of the key (RowCodec bytes; one,
 // as the key is unique), the other side's rows that came before it (kept
 // until it comes, as the join's unique mode keeps them), and the key's
-// top rows (the Calc's rows, encodeRows' layout, best first).
+// top rows, best first ("join-rank-top": encodeRows' framing, a count
+// then each row's length and bytes; a row's bytes are the index of the
+// unique row it was paired with (uvarint) and the RowCodec bytes of its
+// columns that are not a unique row's column as it is (appendTop): the
+// others are taken from that unique row when the state is read, not
+// written again with every new top row).
 type joinRankFn struct {
 	lc, rc *table.RowCodec // the join's sides
 	tc     *table.RowCodec // the Calc's rows (the top rows)
-	unique int             // uniqueLeft or uniqueRight
+	// ufrom: per column of a top row, the unique row's column it is, or
+	// -1: kept in the state, encoded by sc (joinRankStored). nil: every
+	// column kept (sc is then tc).
+	ufrom  []int
+	sc     *table.RowCodec
+	unique int // uniqueLeft or uniqueRight
 	// lnull, rnull: whether a row's join key has a NULL compared by =
 	// (nil: none can): such a row pairs with nothing and is dropped.
 	lnull, rnull func(table.Row) bool
@@ -364,15 +410,21 @@ type joinRankFn struct {
 	// (arbitrary ones, Go's map order), others than the key in use first
 	// (joinRankFn.fit, trim).
 	cache      map[string]*joinRankEntry
+	free       []*joinRankEntry // evicted entries to reuse (recycle)
+	spares     []fieldStack     // their field arrays, by length
+	uwidth     int              // the unique rows' fields (0: none decoded yet)
+	kept       []table.Row      // the other side's rows a unique row pairs with, decoded
 	cacheMax   int
 	cacheBytes int
-	cacheSize  int      // the bytes of the cached entries (joinRankEntry.size)
-	key        string   // the key of the row being processed
-	tcanon     canonRow // top rows kept as the state decodes them
-	ucanon     canonRow // unique rows kept as the state decodes them
-	buf        []byte   // the encoding of a row being stored
-	enc        []byte   // the top rows' state bytes being built
-	row        []byte   // the encoding of a row entering the top rows
+	cacheSize  int           // the bytes of the cached entries (joinRankEntry.size)
+	key        string        // the key of the row being processed
+	tcanon     canonRow      // top rows kept as the state decodes them
+	ucanon     canonRow      // unique rows kept as the state decodes them
+	buf        []byte        // the encoding of a row being stored
+	stored     []table.Value // the kept columns of a top row being encoded
+	full       []byte        // a top row's full encoding, for tcanon with nested types
+	enc        []byte        // the top rows' state bytes being built
+	row        []byte        // the encoding of a row entering the top rows
 	// reuse: 0 not known yet, 1 the operators after this one are done
 	// with an emitted row when Emit returns (stream.EmitterReleases), so
 	// every output row is built in outBuf; -1 each is a new slice.
@@ -387,6 +439,7 @@ type joinRankFn struct {
 type joinRankEntry struct {
 	uniq []table.Row // the unique side's rows of the key (one)
 	top  []table.Row // the top rows, best first, as the state decodes them
+	topU []int       // per top row, the index in uniq of its unique row
 	// size: the state bytes of uniq and top (their RowCodec bytes; the
 	// top rows' value); cached: the entry is in the cache (its size is
 	// counted in cacheSize).
@@ -404,6 +457,9 @@ func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
 	f.other = stream.NewListStateCodec[[]byte](ctx, "join-rank-other", borrowedBytes{})
 	f.top = stream.NewValueStateCodec[[]byte](ctx, "join-rank-top", borrowedBytes{})
 	f.cache = make(map[string]*joinRankEntry)
+	if f.ufrom == nil {
+		f.sc = f.tc
+	}
 	if f.cacheMax == 0 {
 		f.cacheMax = rowCacheMax
 	}
@@ -438,6 +494,92 @@ func (f *joinRankFn) evict(k string, e *joinRankEntry) {
 	delete(f.cache, k)
 	f.cacheSize -= e.size
 	e.cached = false
+	if k != f.key {
+		// No longer read (the key in use's own entry may still be):
+		// its arrays go to the next entries.
+		f.recycle(e)
+	}
+}
+
+// joinRankSpareMax bounds the evicted entries, and the arrays of each
+// length, a joinRankFn keeps for reuse (recycle): the operator takes its
+// inputs a batch at a time, so a batch of the unique side's rows evicts
+// (gives) many entries, and one of the other side's makes (takes) many
+// pairs and top rows; 1024 arrays of a Nexmark q9 pair are about 370 KB.
+const joinRankSpareMax = 1024
+
+// fieldStack holds reusable field arrays of one length.
+type fieldStack struct {
+	n    int
+	arrs [][]table.Value
+}
+
+// recycle keeps the arrays of the evicted entry e, which nothing reads
+// any more (the emitted rows are copies; the pairs and the Calc's rows
+// are built in buffers of their own), for the entries made next (newEntry,
+// takeFields): an entry is made for every key whose unique row comes, and
+// dropped when evicted.
+func (f *joinRankFn) recycle(e *joinRankEntry) {
+	for _, r := range e.uniq {
+		f.giveFields(r.Fields)
+	}
+	for _, r := range e.top {
+		f.giveFields(r.Fields)
+	}
+	f.giveFields(e.pair)
+	if len(f.free) < joinRankSpareMax {
+		clear(e.uniq)
+		clear(e.top)
+		*e = joinRankEntry{uniq: e.uniq[:0], top: e.top[:0], topU: e.topU[:0]}
+		f.free = append(f.free, e)
+	}
+}
+
+// newEntry returns an empty entry, a recycled one when there is one.
+func (f *joinRankFn) newEntry() *joinRankEntry {
+	if n := len(f.free); n > 0 {
+		e := f.free[n-1]
+		f.free[n-1] = nil
+		f.free = f.free[:n-1]
+		return e
+	}
+	return &joinRankEntry{}
+}
+
+// takeFields returns an array of n values (their content is stale: the
+// caller overwrites each), a recycled one when there is one.
+func (f *joinRankFn) takeFields(n int) []table.Value {
+	for i := range f.spares {
+		if st := &f.spares[i]; st.n == n {
+			if k := len(st.arrs); k > 0 {
+				a := st.arrs[k-1]
+				st.arrs[k-1] = nil
+				st.arrs = st.arrs[:k-1]
+				return a
+			}
+			break
+		}
+	}
+	return make([]table.Value, n)
+}
+
+// giveFields keeps a for takeFields (up to joinRankSpareMax arrays of a
+// length, of up to 4 lengths: a key's unique row, its pair, its top row).
+func (f *joinRankFn) giveFields(a []table.Value) {
+	if len(a) == 0 {
+		return
+	}
+	for i := range f.spares {
+		if st := &f.spares[i]; st.n == len(a) {
+			if len(st.arrs) < joinRankSpareMax {
+				st.arrs = append(st.arrs, a)
+			}
+			return
+		}
+	}
+	if len(f.spares) < 4 {
+		f.spares = append(f.spares, fieldStack{n: len(a), arrs: [][]table.Value{a}})
+	}
 }
 
 // resize sets the state bytes of key's entry e to size and evicts
@@ -500,22 +642,25 @@ func (f *joinRankFn) load(key string) (*joinRankEntry, error) {
 		return nil, nil
 	}
 	uc, _ := f.codecs()
-	e := &joinRankEntry{uniq: make([]table.Row, 0, len(bs))}
+	e := f.newEntry()
 	for _, b := range bs {
-		r, err := uc.Decode(b)
+		var dst []table.Value
+		if f.uwidth > 0 {
+			dst = f.takeFields(f.uwidth)
+		}
+		r, err := uc.DecodeTo(dst, b)
 		if err != nil {
 			return nil, err
 		}
+		f.uwidth = len(r.Fields)
 		e.uniq = append(e.uniq, r)
 		e.uniqSize += len(b)
 	}
 	e.size = e.uniqSize
 	if b, ok := f.top.Get(); ok {
-		rows, err := decodeRows(f.tc, b)
-		if err != nil {
+		if err := f.decodeTop(e, b); err != nil {
 			return nil, err
 		}
-		e.top = rows
 		e.size += len(b)
 	}
 	f.add(key, e)
@@ -542,12 +687,14 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 	f.buf = b
 	f.uniq.Add(b)
 	// Kept as the state decodes it (its fields are the caller's: a copy).
-	u, err := f.ucanon.row(uc, table.Row{Fields: slices.Clone(v.Fields)}, b)
+	fs := f.takeFields(len(v.Fields))
+	copy(fs, v.Fields)
+	u, err := f.ucanon.row(uc, table.Row{Fields: fs}, b)
 	if err != nil {
 		return err
 	}
 	if e == nil {
-		e = &joinRankEntry{}
+		e = f.newEntry()
 		f.add(key, e)
 	}
 	e.uniq, e.pair = append(e.uniq, u), nil
@@ -558,19 +705,29 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		return nil
 	}
 	// Decoded before any pair is ranked (the bytes are the state's).
-	kept := make([]table.Row, len(bs))
+	// In the arrays of the previous unique row's (f.kept: read only
+	// here, each pair is copied into a buffer of its own).
+	kept := f.kept[:0]
 	for i, ob := range bs {
-		if kept[i], err = oc.Decode(ob); err != nil {
+		var dst []table.Value
+		if i < cap(kept) {
+			dst = kept[:i+1][i].Fields
+		}
+		o, err := oc.DecodeTo(dst, ob)
+		if err != nil {
 			return err
 		}
+		kept = append(kept, o)
 	}
+	f.kept = kept
 	f.other.Clear()
+	ui := len(e.uniq) - 1
 	for _, o := range kept {
 		var err error
 		if left {
-			err = f.pairRank(e, v.Fields, o.Fields, out)
+			err = f.pairRank(e, v.Fields, o.Fields, ui, out)
 		} else {
-			err = f.pairRank(e, o.Fields, v.Fields, out)
+			err = f.pairRank(e, o.Fields, v.Fields, ui, out)
 		}
 		if err != nil {
 			return err
@@ -604,7 +761,7 @@ func (f *joinRankFn) otherRow(key string, v table.Row, left bool, out stream.Emi
 		// v's are copied in.
 		nu := len(e.uniq[0].Fields)
 		if e.pair == nil {
-			e.pair = make([]table.Value, nu+len(v.Fields))
+			e.pair = f.takeFields(nu + len(v.Fields))
 			if left {
 				copy(e.pair[len(v.Fields):], e.uniq[0].Fields)
 			} else {
@@ -616,14 +773,14 @@ func (f *joinRankFn) otherRow(key string, v table.Row, left bool, out stream.Emi
 		} else {
 			copy(e.pair[nu:], v.Fields)
 		}
-		return f.rankPair(e, e.pair, out)
+		return f.rankPair(e, e.pair, 0, out)
 	}
-	for _, u := range e.uniq {
+	for ui, u := range e.uniq {
 		var err error
 		if left {
-			err = f.pairRank(e, v.Fields, u.Fields, out)
+			err = f.pairRank(e, v.Fields, u.Fields, ui, out)
 		} else {
-			err = f.pairRank(e, u.Fields, v.Fields, out)
+			err = f.pairRank(e, u.Fields, v.Fields, ui, out)
 		}
 		if err != nil {
 			return err
@@ -632,17 +789,18 @@ func (f *joinRankFn) otherRow(key string, v table.Row, left bool, out stream.Emi
 	return nil
 }
 
-// pairRank ranks the pair of l and r (the left and right rows) when the
-// join's condition accepts it and the Calc's filter passes its row.
-func (f *joinRankFn) pairRank(e *joinRankEntry, l, r []table.Value, out stream.Emitter[table.Row]) error {
+// pairRank ranks the pair of l and r (the left and right rows; ui: the
+// index of its unique row in e.uniq) when the join's condition accepts it
+// and the Calc's filter passes its row.
+func (f *joinRankFn) pairRank(e *joinRankEntry, l, r []table.Value, ui int, out stream.Emitter[table.Row]) error {
 	f.pair = append(append(f.pair[:0], l...), r...)
-	return f.rankPair(e, f.pair, out)
+	return f.rankPair(e, f.pair, ui, out)
 }
 
 // rankPair ranks the pair (its fields: the left row's, then the right
-// row's) when the join's condition accepts it and the Calc's filter
-// passes its row.
-func (f *joinRankFn) rankPair(e *joinRankEntry, pair []table.Value, out stream.Emitter[table.Row]) error {
+// row's; ui: the index of its unique row in e.uniq) when the join's
+// condition accepts it and the Calc's filter passes its row.
+func (f *joinRankFn) rankPair(e *joinRankEntry, pair []table.Value, ui int, out stream.Emitter[table.Row]) error {
 	f.cur = table.Row{Kind: table.Insert, Fields: pair}
 	if f.cond != nil {
 		ok, err := f.cond(&f.cur)
@@ -673,7 +831,7 @@ func (f *joinRankFn) rankPair(e *joinRankEntry, pair []table.Value, out stream.E
 	if err != nil || !ok {
 		return err
 	}
-	return f.rank(e, cand, out)
+	return f.rank(e, cand, ui, out)
 }
 
 // emit emits r with its rank: built in outBuf when the operators after
@@ -697,7 +855,7 @@ func (f *joinRankFn) beats(r, o table.Row) bool {
 // top rows when it ranks, emitting what appendOnlyRowNumber.process
 // emits: -U/+U for each position from its own to the old count, +I for a
 // position filled; the kept rows go to the state.
-func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitter[table.Row]) error {
+func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, ui int, out stream.Emitter[table.Row]) error {
 	x := f.x
 	r := table.Row{Fields: cand}
 	old := e.top
@@ -745,27 +903,29 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 		nr = table.Row{Fields: old[n-1].Fields}
 		copy(nr.Fields, cand)
 	} else {
-		nr = table.Row{Fields: slices.Clone(cand)}
+		nr = table.Row{Fields: f.takeFields(len(cand))}
+		copy(nr.Fields, cand)
 	}
 	// The new rows, in place: nr at pos, the rows from pos on one down
 	// (the last of a full partition out).
-	rows := old
+	rows, tu := old, e.topU
 	if n < cnt {
-		rows = append(rows, table.Row{})
+		rows, tu = append(rows, table.Row{}), append(tu, 0)
 	}
 	copy(rows[pos+1:cnt], rows[pos:cnt-1])
-	rows[pos] = nr
-	// The state: encodeRows' layout, nr encoded once (for the state and
-	// canonRow), the others again (N is small; N = 1 has none).
+	copy(tu[pos+1:cnt], tu[pos:cnt-1])
+	rows[pos], tu[pos] = nr, ui
+	// The state: encodeRows' framing, nr encoded once, the others again
+	// (N is small; N = 1 has none).
 	var err error
-	if f.row, err = f.tc.AppendRow(f.row[:0], nr); err != nil {
+	if f.row, err = f.appendTop(f.row[:0], nr, ui); err != nil {
 		return err
 	}
 	enc := binary.AppendUvarint(f.enc[:0], uint64(len(rows)))
 	for i, rw := range rows {
 		b := f.row
 		if i != pos {
-			if f.scratch, err = f.tc.AppendRow(f.scratch[:0], table.Row{Fields: rw.Fields}); err != nil {
+			if f.scratch, err = f.appendTop(f.scratch[:0], rw, tu[i]); err != nil {
 				return err
 			}
 			b = f.scratch
@@ -776,11 +936,91 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, out stream.Emitt
 	f.enc = enc
 	f.top.Set(enc)
 	// Kept as the state decodes it (canonRow; the rows emitted copied
-	// its fields).
-	if rows[pos], err = f.tcanon.row(f.tc, nr, f.row); err != nil {
+	// its fields). Only a row with nested types that truncate is decoded
+	// for that, from its whole encoding.
+	if !f.tcanon.done {
+		f.tcanon.top, f.tcanon.nested = f.tc.Truncating()
+		f.tcanon.done = true
+	}
+	if f.tcanon.nested {
+		if f.full, err = f.tc.AppendRow(f.full[:0], nr); err != nil {
+			return err
+		}
+	}
+	if rows[pos], err = f.tcanon.row(f.tc, nr, f.full); err != nil {
 		return err
 	}
-	e.top = rows
+	e.top, e.topU = rows, tu
 	f.resize(f.key, e, e.uniqSize+len(enc))
+	return nil
+}
+
+// appendTop appends the state bytes of the top row r paired with the
+// unique row of index ui (joinRankFn's layout): ui, then the RowCodec
+// bytes of r's columns that are not a unique row's column (ufrom).
+func (f *joinRankFn) appendTop(dst []byte, r table.Row, ui int) ([]byte, error) {
+	dst = binary.AppendUvarint(dst, uint64(ui))
+	if f.ufrom == nil {
+		return f.sc.AppendRow(dst, table.Row{Fields: r.Fields})
+	}
+	st := f.stored[:0]
+	for i, k := range f.ufrom {
+		if k < 0 {
+			st = append(st, r.Fields[i])
+		}
+	}
+	dst, err := f.sc.AppendRow(dst, table.Row{Fields: st})
+	clear(st) // keeps no value alive
+	f.stored = st[:0]
+	return dst, err
+}
+
+// decodeTop sets e's top rows (and their unique rows' indexes) from b,
+// the state's value of the key's top rows (appendTop's rows in
+// encodeRows' framing), the columns not stored taken from e's unique
+// rows, which are decoded already.
+func (f *joinRankFn) decodeTop(e *joinRankEntry, b []byte) error {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return errBadState
+	}
+	b = b[k:]
+	rows, tu := make([]table.Row, 0, n), make([]int, 0, n)
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return errBadState
+		}
+		rb := b[k : k+int(l)]
+		b = b[k+int(l):]
+		ui, m := binary.Uvarint(rb)
+		if m <= 0 || ui >= uint64(len(e.uniq)) {
+			return errBadState
+		}
+		r, err := f.sc.Decode(rb[m:])
+		if err != nil {
+			return err
+		}
+		if f.ufrom != nil {
+			u := e.uniq[ui].Fields
+			fs := f.takeFields(len(f.ufrom))
+			j := 0
+			for i, c := range f.ufrom {
+				if c >= 0 {
+					fs[i] = u[c]
+					continue
+				}
+				if j >= len(r.Fields) {
+					return errBadState
+				}
+				fs[i] = r.Fields[j]
+				j++
+			}
+			r.Fields = fs
+		}
+		rows = append(rows, r)
+		tu = append(tu, int(ui))
+	}
+	e.top, e.topU = rows, tu
 	return nil
 }

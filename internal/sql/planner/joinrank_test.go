@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -117,6 +119,7 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 		// A byte bound that evicts others (and an entry alone too big:
 		// the rows with 300-byte strings).
 		cacheBytes := []int{0, 200, 1000}[rng.IntN(3)]
+		compact := seed%7 != 3
 		order := []SortKey{{Col: 2, Desc: true}, {Col: 3, NullsFirst: true}}
 		if seed%3 == 2 {
 			order = append(order, SortKey{Col: 4})
@@ -208,15 +211,67 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 			if withCond {
 				f.cond = cond
 			}
+			if compact {
+				// The top rows keep only the other side's columns
+				// (u.id, u.name and u.amount from the unique row).
+				f.ufrom = []int{0, 3, -1, -1, -1, 4, -1}
+				f.sc = table.NewRowCodecTypes(table.BigIntType(), table.TimestampType(3), table.StringType(), table.DoubleType())
+			}
 			return f
 		})
 		if !slices.Equal(got, want) {
-			t.Fatalf("seed %d (unique left %v, condition %v, filter %v, lazy %v, N %d, ties to new %v, cache %d keys %d bytes):\n fused %d rows\n%s\n unfused %d rows\n%s",
-				seed, uniqueLeftSide, withCond, withFilter, lazy, n, tiesToNew, cacheMax, cacheBytes, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+			t.Fatalf("seed %d (unique left %v, condition %v, filter %v, lazy %v, N %d, ties to new %v, cache %d keys %d bytes, compact %v):\n fused %d rows\n%s\n unfused %d rows\n%s",
+				seed, uniqueLeftSide, withCond, withFilter, lazy, n, tiesToNew, cacheMax, cacheBytes, compact, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
 		}
 		changed += len(want)
 	}
 	if changed < 100 {
 		t.Fatalf("only %d rows emitted over all seeds", changed)
+	}
+}
+
+// TestJoinRankTopLayout: the top rows' state value keeps, of each row, the
+// index of its unique row and the columns that are not a unique row's
+// column as it is (joinRankFn.appendTop); reading it back (decodeTop)
+// takes those from the entry's unique rows, the one of the index (here
+// the second of two), and gives the rows back as they were.
+func TestJoinRankTopLayout(t *testing.T) {
+	long := strings.Repeat("u", 400)
+	// The Calc's row: u.id, b.price, u.name, b.note.
+	tc := table.NewRowCodecTypes(table.BigIntType(), table.BigIntType(), table.StringType(), table.StringType())
+	f := &joinRankFn{tc: tc, ufrom: []int{0, -1, 1, -1}, sc: table.NewRowCodecTypes(table.BigIntType(), table.StringType())}
+	uniq := []table.Row{table.NewRow(table.Int(7), table.Str("other")), table.NewRow(table.Int(7), table.Str(long))}
+	rows := []table.Row{
+		table.NewRow(table.Int(7), table.Int(30), table.Str(long), table.Str("b1")),
+		table.NewRow(table.Int(7), table.Int(20), table.Str("other"), table.Value{}),
+	}
+	tu := []int{1, 0}
+	enc := binary.AppendUvarint(nil, uint64(len(rows)))
+	for i, r := range rows {
+		b, err := f.appendTop(nil, r, tu[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc = binary.AppendUvarint(enc, uint64(len(b)))
+		enc = append(enc, b...)
+	}
+	if bytes.Contains(enc, []byte(long)) {
+		t.Fatalf("the top rows' state value (%d bytes) holds the unique row's column", len(enc))
+	}
+	e := &joinRankEntry{uniq: uniq}
+	if err := f.decodeTop(e, enc); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.top) != len(rows) || !slices.Equal(e.topU, tu) {
+		t.Fatalf("decoded %d rows, unique rows %v; want %d, %v", len(e.top), e.topU, len(rows), tu)
+	}
+	for i := range rows {
+		if !e.top[i].Equal(rows[i]) {
+			t.Fatalf("row %d: decoded %v, want %v", i, e.top[i], rows[i])
+		}
+	}
+	// An index past the entry's unique rows is corrupt state.
+	if err := f.decodeTop(&joinRankEntry{uniq: uniq[:1]}, enc); err == nil {
+		t.Fatal("a top row of a unique row the entry does not have decoded")
 	}
 }

@@ -113,6 +113,11 @@ func signature(kind string, n Node) string {
 			b.WriteString(" ties-to-new")
 		}
 		b.WriteString(" rows=" + typesOf(t.In.Cols()))
+		// The top rows' layout (joinRankFn.appendTop): 2 keeps of each
+		// row its unique row's index and the columns that are not a
+		// column of that row (until 2026-12-06 the whole row: a state
+		// of that layout has no "top-layout" and is refused).
+		b.WriteString(" top-layout=2 top-kept=" + typesSig(x.kept))
 	case *IntervalJoin:
 		fmt.Fprintf(&b, " left-keys=%s right-keys=%s%s between=[%s, %s] left=%s right=%s",
 			keySig(x.L, x.LKeys), keySig(x.R, x.RKeys), nullSafeSig(x.NullSafe), durSig(x.Lower), durSig(x.Upper),
