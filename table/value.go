@@ -262,7 +262,9 @@ func (v Value) AsDate() int32 { return int32(v.n) }
 func (v Value) AsTime() int32 { return int32(v.n) }
 
 // AsTimestamp returns a TIMESTAMP as epoch milliseconds and nanoseconds
-// within the millisecond.
+// within the millisecond. It does not check the kind (callers know the
+// column's type): of a DECIMAL it would return the scale as nanoseconds,
+// since the two share a field.
 func (v Value) AsTimestamp() (millis int64, nanos int32) { return v.n, int32(v.aux) }
 
 // AsInterval returns an interval: milliseconds (DAY TO SECOND) or months
