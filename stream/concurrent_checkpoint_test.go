@@ -28,7 +28,7 @@ func concJob(dir, from string, maxConc, retained int, sink *streamtest.TxSink[st
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		countSlow(seen, slow)
+		countSlow(seen, e, slow)
 		return e
 	}).UID("slow-map")
 	seqCheckAndSums(mapped, sink)

@@ -28,7 +28,7 @@ func incrJob(dir, from string, par int, full bool, sink *streamtest.TxSink[strin
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		countSlow(seen, slow)
+		countSlow(seen, e, slow)
 		return e
 	}).UID("slow-map")
 	seqCheckAndSums(mapped, sink)

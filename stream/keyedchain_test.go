@@ -26,7 +26,7 @@ func keyedChainJob(dir, from string, par int, noKeyedChain bool, sink *streamtes
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		countSlow(seen, slow)
+		countSlow(seen, e, slow)
 		return e
 	}).UID("slow-map")
 	sums := stream.WindowReduce(stream.KeyBy(mapped, func(e seqEvent) string { return e.Key }).Window(stream.TumblingEventTimeWindows(time.Second)),
