@@ -90,7 +90,8 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 // A checkpoint barrier (SnapshotBuffer, operator.SnapshotBuffer) writes
 // the buffer into the snapshot, so that it holds every row before the
 // barrier, and keeps it in memory. Flush (operator.KeyedBuffer: a full
-// buffer, the end of the input; the state path's barrier) folds
+// buffer, which the memory bound makes it only once the job checkpoints;
+// the end of the input; the state path's barrier) folds
 // the whole buffer into the slices in state (one state read and write per
 // key and slice, and a new slice's first unfired window's timer), the
 // state layout and timers of the state path. A window with a slice of
@@ -128,6 +129,7 @@ type sliceAgg struct {
 	maxBytes int
 
 	foldAll   bool          // fold at every watermark (the state path; tests)
+	bounded   bool          // maxBytes applies: a barrier came, or the operator was restored (Full)
 	stateEnds map[int64]int // slice end -> keys with that slice in state (exact unless foldAll)
 	minFirst  int64         // the earliest first of bufd, MaxInt64 if none
 	cand      []int64       // scratch of foldCovered: window ends due
@@ -250,7 +252,7 @@ func (s *sliceAgg) dropIndex(b *bufSlice) {
 const maxBuffered = 4096
 
 // maxBufferedBytes bounds the buffer of a subtask that fires windows from
-// memory (Flink bounds its buffer by memory too): an estimate of the
+// memory, once its job checkpoints (Full): an estimate of the
 // bytes of its slices (sliceBytes: sliceOverhead each, plus the key, plus
 // a table.Value per accumulator value when they are not in the entry).
 // sliceOverhead is the entry (bufSlice: 120 bytes on 64-bit), its index
@@ -280,6 +282,7 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 	s.table = ctx.KC.Backend.Table("slices")
 	s.minFirst = math.MaxInt64
 	if ctx.RT != nil && ctx.RT.Restored != nil {
+		s.bounded = true // the job checkpoints (Full)
 		// The slices in state from a snapshot, counted by end: every
 		// entry of the table is one key's slice (the key groups of the
 		// subtask are restored before Open), but the buffer's entries,
@@ -341,6 +344,7 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 // the builds before did at every barrier.
 func (s *sliceAgg) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(string)) error {
 	s.unstage()
+	s.bounded = true // the job checkpoints: the next barriers re-write the buffer (Full)
 	if s.foldAll {
 		return s.Flush(ctx, setKey)
 	}
@@ -531,9 +535,18 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 }
 
 // Full reports whether the buffer is to be folded into state now
-// (operator.KeyedBuffer).
+// (operator.KeyedBuffer): past maxBufd slices (the state path; tests), or
+// past maxBytes once the job checkpoints (bounded). The keyed state is in
+// memory too (state.Heap, the only backend), and a slice takes more of it
+// there (an entry, its index slot and list position, a timer) than in the
+// buffer, so folding frees no memory; what the bound bounds is what every
+// barrier writes: the whole buffer (SnapshotBuffer), where the slices in
+// state go into an incremental checkpoint only when they change. Without
+// checkpoints, folding would only move the windows of the slices folded,
+// and of the slices buffered for them after, to the state path (a
+// state look-up and a timer per key and window) for nothing.
 func (s *sliceAgg) Full() bool {
-	return len(s.bufd) >= s.maxBufd || s.bufBytes >= s.maxBytes
+	return len(s.bufd) >= s.maxBufd || s.bounded && s.bufBytes >= s.maxBytes
 }
 
 // Flush folds the whole buffer into the slices in state, with the timers
