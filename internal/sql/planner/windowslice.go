@@ -89,11 +89,15 @@ func (tr *translator) slicedWindowAgg(x *WindowAgg) (s stream.Stream[table.Row],
 //
 // A checkpoint barrier (SnapshotBuffer, operator.SnapshotBuffer) writes
 // the buffer into the snapshot, so that it holds every row before the
-// barrier, and keeps it in memory. Flush (operator.KeyedBuffer: a full
-// buffer, the end of the input; the state path's barrier) folds
-// the whole buffer into the slices in state (one state read and write per
-// key and slice, and a new slice's first unfired window's timer), the
-// state layout and timers of the state path. A window with a slice of
+// barrier, and keeps it in memory; a buffer past its memory bound is
+// folded into state there instead (Flush). Flush folds the whole buffer
+// into the slices in state (one state read and write per key and slice,
+// and a new slice's first unfired window's timer), the state layout and
+// timers of the state path. The operator calls it (operator.KeyedBuffer)
+// after a row when the buffer is full (Full: past maxBufd slices, or past
+// its memory bound when its accumulators are out of the entry) and at
+// the end of the input; SnapshotBuffer at a barrier as said, and at every
+// barrier with foldAll (the state path). A window with a slice of
 // some key in state then goes through the state path: FlushWatermark
 // (operator.WatermarkBuffer), before the timers of a watermark fire,
 // folds the buffered slices of each window due whose end has a slice in
@@ -250,7 +254,8 @@ func (s *sliceAgg) dropIndex(b *bufSlice) {
 const maxBuffered = 4096
 
 // maxBufferedBytes bounds the buffer of a subtask that fires windows from
-// memory (Flink bounds its buffer by memory too): an estimate of the
+// memory at each checkpoint barrier (SnapshotBuffer), and after every row
+// when its accumulators are out of the entry (Full): an estimate of the
 // bytes of its slices (sliceBytes: sliceOverhead each, plus the key, plus
 // a table.Value per accumulator value when they are not in the entry).
 // sliceOverhead is the entry (bufSlice: 120 bytes on 64-bit), its index
@@ -339,9 +344,18 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 // path's timers) and armed again at the next watermark (FlushWatermark),
 // before any timer fires. With foldAll it folds the buffer (Flush), as
 // the builds before did at every barrier.
+//
+// A buffer past its memory bound (maxBytes) is folded instead (Flush):
+// the bound bounds what each barrier writes (and encodes on the task's
+// goroutine), where the slices in state go into an incremental
+// checkpoint only when they change. Nothing else folds a buffer of
+// inlined accumulators before the end of the input (Full), so without
+// checkpoints such a buffer is bounded by maxBufd only. The scratch of
+// the encoding (parts) is let go when it is much larger than what this
+// barrier wrote, so that a large buffer does not keep it for good.
 func (s *sliceAgg) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(string)) error {
 	s.unstage()
-	if s.foldAll {
+	if s.foldAll || s.bufBytes >= s.maxBytes {
 		return s.Flush(ctx, setKey)
 	}
 	s.dropSentinel(ctx, setKey)
@@ -373,17 +387,27 @@ func (s *sliceAgg) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(
 		}
 		s.parts[b.kg] = p
 	}
+	used, capacity := 0, 0
 	for kg, p := range s.parts {
+		capacity += cap(p)
 		if len(p) == 0 {
 			continue
 		}
 		p = binary.BigEndian.AppendUint32(p, crc32.Checksum(p, castagnoli))
-		s.table.Put(kg, bufEntry, bufEntry, p)
+		s.table.Put(kg, bufEntry, bufEntry, p) // copies p
 		s.staged = append(s.staged, int32(kg))
 		s.parts[kg] = p[:0]
+		used += len(p)
+	}
+	if capacity > maxPartsSlack && capacity > 4*used {
+		s.parts = nil
 	}
 	return nil
 }
+
+// maxPartsSlack is the capacity of SnapshotBuffer's scratch that it keeps
+// whatever a barrier wrote.
+const maxPartsSlack = 1 << 16
 
 // unstage takes the buffer's snapshot entries of the last barrier out of
 // the live state (SnapshotBuffer).
@@ -531,14 +555,26 @@ func (s *sliceAgg) ProcessElement(ctx *stream.KeyedContext[string], r table.Row,
 }
 
 // Full reports whether the buffer is to be folded into state now
-// (operator.KeyedBuffer).
+// (operator.KeyedBuffer): past maxBufd slices (the state path; tests), or
+// past maxBytes when the accumulators are not in the entry (more than
+// inlAccs values). The keyed state is in memory too (state.Heap, the only
+// backend), and a slice of inlined accumulators takes more of it there
+// (an entry, its index slot and list position, a timer) than in the
+// buffer (q5 at 10 M events: a higher peak RSS folded), so folding it
+// frees no memory and would only move the windows of the slices folded,
+// and of the slices buffered for them after, to the state path (a state
+// look-up and a timer per key and window); its bound applies at the
+// barriers (SnapshotBuffer). A slice with more values pays a
+// table.Value (24 bytes) a value and a slice in the buffer, against a
+// few bytes an integer encoded in state, so that buffer keeps its bound
+// after every row (not measured the other way).
 func (s *sliceAgg) Full() bool {
-	return len(s.bufd) >= s.maxBufd || s.bufBytes >= s.maxBytes
+	return len(s.bufd) >= s.maxBufd || len(s.a.types) > inlAccs && s.bufBytes >= s.maxBytes
 }
 
 // Flush folds the whole buffer into the slices in state, with the timers
 // the state path has (operator.KeyedBuffer: a full buffer, the end of
-// the input; with foldAll a checkpoint barrier).
+// the input; SnapshotBuffer: a barrier with foldAll or past maxBytes).
 func (s *sliceAgg) Flush(ctx *stream.KeyedContext[string], setKey func(string)) error {
 	s.unstage()
 	s.dropSentinel(ctx, setKey) // the fold registers the timers the state path has
