@@ -27,7 +27,7 @@ func fastKeyOf(types []table.Type, keys []int, slow func(table.Row) string) func
 		}
 	}
 	if len(keys) == 1 && kinds[0] == table.KindInt {
-		return intKeyOf(keys[0], slow)
+		return intKeyOf(keys[0], slow, nullIntKey)
 	}
 	enc := func(r table.Row) string {
 		var arr [64]byte
@@ -128,13 +128,15 @@ func (k *intKey) str() string { return unsafe.String(&k.b[0], int(k.n)) }
 // live auctions); a miss costs one allocation, as the uncached encoder.
 // The function may be called from several subtasks at once: an entry is
 // an immutable intKey behind an atomic pointer, replaced whole on a miss.
-func intKeyOf(col int, slow func(table.Row) string) func(table.Row) string {
+// A NULL's key is null (nullIntKey; a join key's: nullIntKey and its
+// side, see joinKeyOf).
+func intKeyOf(col int, slow func(table.Row) string, null string) func(table.Row) string {
 	cache := new([intKeyCache]atomic.Pointer[intKey])
 	return func(r table.Row) string {
 		v := r.Fields[col]
 		if v.Kind() != table.KindInt {
 			if v.IsNull() {
-				return nullIntKey
+				return null
 			}
 			return slow(r)
 		}

@@ -166,3 +166,46 @@ func TestLastKeyOf(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinKeyOfOneInt checks the join key of one nullable integer column
+// (one function: the cache and the side's NULL key) against its
+// definition: the RowCodec encoding, followed by the side when NULL; a
+// value of another kind goes the slow way; hasNull is the column's NULL;
+// compared by IS NOT DISTINCT FROM a NULL is an ordinary key.
+func TestJoinKeyOfOneInt(t *testing.T) {
+	for _, typ := range []table.Type{table.BigIntType(), table.IntType()} {
+		in := &Calc{cols: []Col{{Name: "s", Type: table.StringType()}, {Name: "k", Type: typ}}}
+		c := table.NewRowCodecTypes(typ)
+		enc := func(v table.Value) string {
+			b, err := c.AppendRow(nil, table.Row{Fields: []table.Value{v}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		for _, side := range []byte{'L', 'R'} {
+			key, hasNull := joinKeyOf(in, []int{1}, nil, side)
+			safe, safeNull := joinKeyOf(in, []int{1}, []bool{true}, side)
+			if hasNull == nil || safeNull != nil {
+				t.Fatalf("%s: hasNull %v, NULL-safe hasNull %v", typ, hasNull != nil, safeNull != nil)
+			}
+			for _, v := range []table.Value{table.Null, table.Int(0), table.Int(-1), table.Int(intKeyCache),
+				table.Int(math.MinInt64), table.Int(math.MaxInt64), table.Null, table.Int(7), table.Int(7)} {
+				r := table.NewRow(table.Str("x"), v)
+				want := enc(v)
+				if v.IsNull() {
+					want += string(side)
+				}
+				if got := key(r); got != want {
+					t.Errorf("%s %c %v: %x, want %x", typ, side, v, got, want)
+				}
+				if hasNull(r) != v.IsNull() {
+					t.Errorf("%s %c %v: hasNull %v", typ, side, v, hasNull(r))
+				}
+				if got := safe(r); got != enc(v) {
+					t.Errorf("%s %c %v NULL-safe: %x, want %x", typ, side, v, got, enc(v))
+				}
+			}
+		}
+	}
+}

@@ -306,6 +306,14 @@ func joinKeyOf(in Node, keys []int, nullSafe []bool, side byte) (key func(table.
 	if len(strict) == 0 {
 		return base, nil
 	}
+	if len(keys) == 1 && table.KindOf(in.Cols()[keys[0]].Type) == table.KindInt {
+		// One BIGINT-like key, nullable (most equi-joins): one function
+		// reads the column once, with the side's NULL key made here; the
+		// same keys as the general case below (intKeyOf's NULL key is
+		// base's, nullIntKey).
+		k := keys[0]
+		return intKeyOf(k, base, nullIntKey+string(side)), func(r table.Row) bool { return r.Fields[k].IsNull() }
+	}
 	hasNull = func(r table.Row) bool {
 		for _, k := range strict {
 			if r.Fields[k].IsNull() {
