@@ -546,8 +546,8 @@ func (f *joinRankFn) newEntry() *joinRankEntry {
 	return &joinRankEntry{}
 }
 
-// takeFields returns an array of n values (their content is stale: the
-// caller overwrites each), a recycled one when there is one.
+// takeFields returns an array of n values (NULL: the caller overwrites
+// each), a recycled one when there is one.
 func (f *joinRankFn) takeFields(n int) []table.Value {
 	for i := range f.spares {
 		if st := &f.spares[i]; st.n == n {
@@ -564,7 +564,9 @@ func (f *joinRankFn) takeFields(n int) []table.Value {
 }
 
 // giveFields keeps a for takeFields (up to joinRankSpareMax arrays of a
-// length, of up to 4 lengths: a key's unique row, its pair, its top row).
+// length, of up to 4 lengths: a key's unique row, its pair, its top row),
+// cleared: a kept array holds no value of the evicted entry alive (the
+// cache's bounds count only the cached entries).
 func (f *joinRankFn) giveFields(a []table.Value) {
 	if len(a) == 0 {
 		return
@@ -572,12 +574,14 @@ func (f *joinRankFn) giveFields(a []table.Value) {
 	for i := range f.spares {
 		if st := &f.spares[i]; st.n == len(a) {
 			if len(st.arrs) < joinRankSpareMax {
+				clear(a)
 				st.arrs = append(st.arrs, a)
 			}
 			return
 		}
 	}
 	if len(f.spares) < 4 {
+		clear(a)
 		f.spares = append(f.spares, fieldStack{n: len(a), arrs: [][]table.Value{a}})
 	}
 }
@@ -706,8 +710,11 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 	}
 	// Decoded before any pair is ranked (the bytes are the state's).
 	// In the arrays of the previous unique row's (f.kept: read only
-	// here, each pair is copied into a buffer of its own).
+	// here, each pair is copied into a buffer of its own), cleared once
+	// paired (releaseKept).
 	kept := f.kept[:0]
+	f.kept = nil
+	defer func() { f.releaseKept(kept) }()
 	for i, ob := range bs {
 		var dst []table.Value
 		if i < cap(kept) {
@@ -719,7 +726,6 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		}
 		kept = append(kept, o)
 	}
-	f.kept = kept
 	f.other.Clear()
 	ui := len(e.uniq) - 1
 	for _, o := range kept {
@@ -734,6 +740,25 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		}
 	}
 	return nil
+}
+
+// joinRankKeptMax bounds the rows whose arrays joinRankFn.kept keeps for
+// the next unique row's waiting rows (releaseKept).
+const joinRankKeptMax = 1024
+
+// releaseKept keeps kept, the decoded rows that waited for their unique
+// row, once paired, for the next ones' arrays: their values cleared (none
+// of the rows stays alive), and only when there were up to
+// joinRankKeptMax (a key's rare long wait does not stay allocated).
+func (f *joinRankFn) releaseKept(kept []table.Row) {
+	for i := range kept {
+		clear(kept[i].Fields)
+	}
+	if cap(kept) <= joinRankKeptMax {
+		f.kept = kept[:0]
+	} else {
+		f.kept = nil
+	}
 }
 
 // otherRow applies a row of the other side: paired with its key's unique
