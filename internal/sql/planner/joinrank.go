@@ -324,8 +324,7 @@ func joinRankStored(f fusedCalc, j *RegularJoin, unique int, cols []Col) ([]int,
 	for i, e := range f.exprs {
 		ufrom[i] = -1
 		if c, ok := e.(*expr.Column); ok {
-			if k := c.Index - off; k >= 0 && k < len(ucols) && (unique == uniqueRight || c.Index < nl) &&
-				cols[i].Type.EqualIgnoringNull(ucols[k].Type) {
+			if k := c.Index - off; k >= 0 && k < len(ucols) && cols[i].Type.EqualIgnoringNull(ucols[k].Type) {
 				ufrom[i] = k
 				continue
 			}
@@ -385,8 +384,7 @@ type joinRankFn struct {
 	lc, rc *table.RowCodec // the join's sides
 	tc     *table.RowCodec // the Calc's rows (the top rows)
 	// ufrom: per column of a top row, the unique row's column it is, or
-	// -1: kept in the state, encoded by sc (joinRankStored). nil: every
-	// column kept (sc is then tc).
+	// -1: kept in the state, encoded by sc (joinRankStored).
 	ufrom  []int
 	sc     *table.RowCodec
 	unique int // uniqueLeft or uniqueRight
@@ -457,9 +455,6 @@ func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
 	f.other = stream.NewListStateCodec[[]byte](ctx, "join-rank-other", borrowedBytes{})
 	f.top = stream.NewValueStateCodec[[]byte](ctx, "join-rank-top", borrowedBytes{})
 	f.cache = make(map[string]*joinRankEntry)
-	if f.ufrom == nil {
-		f.sc = f.tc
-	}
 	if f.cacheMax == 0 {
 		f.cacheMax = rowCacheMax
 	}
@@ -963,11 +958,7 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, ui int, out stre
 	// Kept as the state decodes it (canonRow; the rows emitted copied
 	// its fields). Only a row with nested types that truncate is decoded
 	// for that, from its whole encoding.
-	if !f.tcanon.done {
-		f.tcanon.top, f.tcanon.nested = f.tc.Truncating()
-		f.tcanon.done = true
-	}
-	if f.tcanon.nested {
+	if f.tcanon.decodes(f.tc) {
 		if f.full, err = f.tc.AppendRow(f.full[:0], nr); err != nil {
 			return err
 		}
@@ -985,9 +976,6 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, ui int, out stre
 // bytes of r's columns that are not a unique row's column (ufrom).
 func (f *joinRankFn) appendTop(dst []byte, r table.Row, ui int) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(ui))
-	if f.ufrom == nil {
-		return f.sc.AppendRow(dst, table.Row{Fields: r.Fields})
-	}
 	st := f.stored[:0]
 	for i, k := range f.ufrom {
 		if k < 0 {
@@ -1022,27 +1010,25 @@ func (f *joinRankFn) decodeTop(e *joinRankEntry, b []byte) error {
 		if m <= 0 || ui >= uint64(len(e.uniq)) {
 			return errBadState
 		}
-		r, err := f.sc.Decode(rb[m:])
+		// The stored columns (as many as sc has: checked by DecodeTo)
+		// into f.stored, then with the unique row's into the row.
+		st, err := f.sc.DecodeTo(f.stored[:0], rb[m:])
 		if err != nil {
 			return err
 		}
-		if f.ufrom != nil {
-			u := e.uniq[ui].Fields
-			fs := f.takeFields(len(f.ufrom))
-			j := 0
-			for i, c := range f.ufrom {
-				if c >= 0 {
-					fs[i] = u[c]
-					continue
-				}
-				if j >= len(r.Fields) {
-					return errBadState
-				}
-				fs[i] = r.Fields[j]
-				j++
+		u := e.uniq[ui].Fields
+		r := table.Row{Kind: st.Kind, Fields: f.takeFields(len(f.ufrom))}
+		j := 0
+		for i, c := range f.ufrom {
+			if c >= 0 {
+				r.Fields[i] = u[c]
+				continue
 			}
-			r.Fields = fs
+			r.Fields[i] = st.Fields[j]
+			j++
 		}
+		clear(st.Fields) // keeps no value alive
+		f.stored = st.Fields[:0]
 		rows = append(rows, r)
 		tu = append(tu, int(ui))
 	}
