@@ -324,8 +324,7 @@ func joinRankStored(f fusedCalc, j *RegularJoin, unique int, cols []Col) ([]int,
 	for i, e := range f.exprs {
 		ufrom[i] = -1
 		if c, ok := e.(*expr.Column); ok {
-			if k := c.Index - off; k >= 0 && k < len(ucols) && (unique == uniqueRight || c.Index < nl) &&
-				cols[i].Type.EqualIgnoringNull(ucols[k].Type) {
+			if k := c.Index - off; k >= 0 && k < len(ucols) && cols[i].Type.EqualIgnoringNull(ucols[k].Type) {
 				ufrom[i] = k
 				continue
 			}
@@ -385,8 +384,7 @@ type joinRankFn struct {
 	lc, rc *table.RowCodec // the join's sides
 	tc     *table.RowCodec // the Calc's rows (the top rows)
 	// ufrom: per column of a top row, the unique row's column it is, or
-	// -1: kept in the state, encoded by sc (joinRankStored). nil: every
-	// column kept (sc is then tc).
+	// -1: kept in the state, encoded by sc (joinRankStored).
 	ufrom  []int
 	sc     *table.RowCodec
 	unique int // uniqueLeft or uniqueRight
@@ -457,9 +455,6 @@ func (f *joinRankFn) Open(ctx *stream.OpenContext) error {
 	f.other = stream.NewListStateCodec[[]byte](ctx, "join-rank-other", borrowedBytes{})
 	f.top = stream.NewValueStateCodec[[]byte](ctx, "join-rank-top", borrowedBytes{})
 	f.cache = make(map[string]*joinRankEntry)
-	if f.ufrom == nil {
-		f.sc = f.tc
-	}
 	if f.cacheMax == 0 {
 		f.cacheMax = rowCacheMax
 	}
@@ -546,8 +541,8 @@ func (f *joinRankFn) newEntry() *joinRankEntry {
 	return &joinRankEntry{}
 }
 
-// takeFields returns an array of n values (their content is stale: the
-// caller overwrites each), a recycled one when there is one.
+// takeFields returns an array of n values (NULL: the caller overwrites
+// each), a recycled one when there is one.
 func (f *joinRankFn) takeFields(n int) []table.Value {
 	for i := range f.spares {
 		if st := &f.spares[i]; st.n == n {
@@ -564,7 +559,9 @@ func (f *joinRankFn) takeFields(n int) []table.Value {
 }
 
 // giveFields keeps a for takeFields (up to joinRankSpareMax arrays of a
-// length, of up to 4 lengths: a key's unique row, its pair, its top row).
+// length, of up to 4 lengths: a key's unique row, its pair, its top row),
+// cleared: a kept array holds no value of the evicted entry alive (the
+// cache's bounds count only the cached entries).
 func (f *joinRankFn) giveFields(a []table.Value) {
 	if len(a) == 0 {
 		return
@@ -572,12 +569,14 @@ func (f *joinRankFn) giveFields(a []table.Value) {
 	for i := range f.spares {
 		if st := &f.spares[i]; st.n == len(a) {
 			if len(st.arrs) < joinRankSpareMax {
+				clear(a)
 				st.arrs = append(st.arrs, a)
 			}
 			return
 		}
 	}
 	if len(f.spares) < 4 {
+		clear(a)
 		f.spares = append(f.spares, fieldStack{n: len(a), arrs: [][]table.Value{a}})
 	}
 }
@@ -706,8 +705,11 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 	}
 	// Decoded before any pair is ranked (the bytes are the state's).
 	// In the arrays of the previous unique row's (f.kept: read only
-	// here, each pair is copied into a buffer of its own).
+	// here, each pair is copied into a buffer of its own), cleared once
+	// paired (releaseKept).
 	kept := f.kept[:0]
+	f.kept = nil
+	defer func() { f.releaseKept(kept) }()
 	for i, ob := range bs {
 		var dst []table.Value
 		if i < cap(kept) {
@@ -719,7 +721,6 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		}
 		kept = append(kept, o)
 	}
-	f.kept = kept
 	f.other.Clear()
 	ui := len(e.uniq) - 1
 	for _, o := range kept {
@@ -734,6 +735,25 @@ func (f *joinRankFn) uniqueRow(key string, v table.Row, left bool, out stream.Em
 		}
 	}
 	return nil
+}
+
+// joinRankKeptMax bounds the rows whose arrays joinRankFn.kept keeps for
+// the next unique row's waiting rows (releaseKept).
+const joinRankKeptMax = 1024
+
+// releaseKept keeps kept, the decoded rows that waited for their unique
+// row, once paired, for the next ones' arrays: their values cleared (none
+// of the rows stays alive), and only when there were up to
+// joinRankKeptMax (a key's rare long wait does not stay allocated).
+func (f *joinRankFn) releaseKept(kept []table.Row) {
+	for i := range kept {
+		clear(kept[i].Fields)
+	}
+	if cap(kept) <= joinRankKeptMax {
+		f.kept = kept[:0]
+	} else {
+		f.kept = nil
+	}
 }
 
 // otherRow applies a row of the other side: paired with its key's unique
@@ -938,11 +958,7 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, ui int, out stre
 	// Kept as the state decodes it (canonRow; the rows emitted copied
 	// its fields). Only a row with nested types that truncate is decoded
 	// for that, from its whole encoding.
-	if !f.tcanon.done {
-		f.tcanon.top, f.tcanon.nested = f.tc.Truncating()
-		f.tcanon.done = true
-	}
-	if f.tcanon.nested {
+	if f.tcanon.decodes(f.tc) {
 		if f.full, err = f.tc.AppendRow(f.full[:0], nr); err != nil {
 			return err
 		}
@@ -960,9 +976,6 @@ func (f *joinRankFn) rank(e *joinRankEntry, cand []table.Value, ui int, out stre
 // bytes of r's columns that are not a unique row's column (ufrom).
 func (f *joinRankFn) appendTop(dst []byte, r table.Row, ui int) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(ui))
-	if f.ufrom == nil {
-		return f.sc.AppendRow(dst, table.Row{Fields: r.Fields})
-	}
 	st := f.stored[:0]
 	for i, k := range f.ufrom {
 		if k < 0 {
@@ -997,27 +1010,25 @@ func (f *joinRankFn) decodeTop(e *joinRankEntry, b []byte) error {
 		if m <= 0 || ui >= uint64(len(e.uniq)) {
 			return errBadState
 		}
-		r, err := f.sc.Decode(rb[m:])
+		// The stored columns (as many as sc has: checked by DecodeTo)
+		// into f.stored, then with the unique row's into the row.
+		st, err := f.sc.DecodeTo(f.stored[:0], rb[m:])
 		if err != nil {
 			return err
 		}
-		if f.ufrom != nil {
-			u := e.uniq[ui].Fields
-			fs := f.takeFields(len(f.ufrom))
-			j := 0
-			for i, c := range f.ufrom {
-				if c >= 0 {
-					fs[i] = u[c]
-					continue
-				}
-				if j >= len(r.Fields) {
-					return errBadState
-				}
-				fs[i] = r.Fields[j]
-				j++
+		u := e.uniq[ui].Fields
+		r := table.Row{Kind: st.Kind, Fields: f.takeFields(len(f.ufrom))}
+		j := 0
+		for i, c := range f.ufrom {
+			if c >= 0 {
+				r.Fields[i] = u[c]
+				continue
 			}
-			r.Fields = fs
+			r.Fields[i] = st.Fields[j]
+			j++
 		}
+		clear(st.Fields) // keeps no value alive
+		f.stored = st.Fields[:0]
 		rows = append(rows, r)
 		tu = append(tu, int(ui))
 	}

@@ -82,6 +82,11 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 			row    table.Row
 		}
 		var evs []ev
+		// Some seeds give a key up to 3 unique rows (the top rows then
+		// keep indexes above 0: joinRankEntry.topU); the reference is then
+		// the fused operator keeping whole top rows, the unfused plan
+		// being compared with one unique row a key only.
+		dupU := seed%6 == 5
 		for k := range 8 {
 			if rng.IntN(5) == 0 {
 				continue // a key without its unique row
@@ -91,10 +96,16 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 				id = table.Value{} // dropped: NULL = anything is not TRUE
 			}
 			lo := int64(rng.IntN(50))
-			evs = append(evs, ev{true, table.NewRow(id, orNull(rng, table.TimestampMillis(lo)),
-				orNull(rng, table.Timestamp(lo+int64(rng.IntN(50)), int32(rng.IntN(3))*250_000)),
-				orNull(rng, table.Str([]string{"a", "bb", "ccc-dddd-eeee", long}[rng.IntN(4)])),
-				orNull(rng, table.Dec(int64(rng.IntN(100000)), 2)))})
+			reps := 1
+			if dupU {
+				reps += rng.IntN(3)
+			}
+			for range reps {
+				evs = append(evs, ev{true, table.NewRow(id, orNull(rng, table.TimestampMillis(lo)),
+					orNull(rng, table.Timestamp(lo+int64(rng.IntN(50)), int32(rng.IntN(3))*250_000)),
+					orNull(rng, table.Str([]string{"a", "bb", "ccc-dddd-eeee", long}[rng.IntN(4)])),
+					orNull(rng, table.Dec(int64(rng.IntN(100000)), 2)))})
+			}
 		}
 		for range 60 + rng.IntN(140) {
 			k := table.Int(int64(rng.IntN(10))) // 8, 9: never a unique row
@@ -206,19 +217,59 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 			func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
 				return &appendOnlyRowNumber{x: x, rc: oc}
 			})
-		got := runCoKeysWithCheckpoints(t, ops, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
-			f := &joinRankFn{lc: lc, rc: rc, tc: oc, unique: unique, lnull: lnull, rnull: rnull, calc: calc, x: x, cacheMax: cacheMax, cacheBytes: cacheBytes}
-			if withCond {
-				f.cond = cond
+		// The top rows' stored columns as the planner derives them
+		// (joinRankStored): the Calc's outputs as columns of the pair.
+		colsOf := func(ts []table.Type) []Col {
+			cs := make([]Col, len(ts))
+			for i, ty := range ts {
+				cs[i] = Col{Name: "c", Type: ty}
 			}
-			if compact {
-				// The top rows keep only the other side's columns
-				// (u.id, u.name and u.amount from the unique row).
-				f.ufrom = []int{0, 3, -1, -1, -1, 4, -1}
-				f.sc = table.NewRowCodecTypes(table.BigIntType(), table.TimestampType(3), table.StringType(), table.DoubleType())
+			return cs
+		}
+		uNode, bNode := &Scan{cols: colsOf(uTypes)}, &Scan{cols: colsOf(bTypes)}
+		j := &RegularJoin{Kind: "INNER", L: uNode, R: bNode}
+		uOff, bOff := 0, len(uTypes)
+		if !uniqueLeftSide {
+			j.L, j.R = bNode, uNode
+			uOff, bOff = len(bTypes), 0
+		}
+		fc := fusedCalc{in: j}
+		for i, o := range []struct {
+			unique bool
+			col    int
+		}{{true, 0}, {true, 3}, {false, 1}, {false, 2}, {false, 3}, {true, 4}, {false, 4}} {
+			c := &expr.Column{Index: bOff + o.col, T: outTypes[i]}
+			if o.unique {
+				c.Index = uOff + o.col
 			}
-			return f
-		})
+			fc.exprs = append(fc.exprs, c)
+		}
+		ufrom, keptTypes := joinRankStored(fc, j, unique, colsOf(outTypes))
+		// The top rows keep only the other side's columns (u.id,
+		// u.name and u.amount from the unique row).
+		if !slices.Equal(ufrom, []int{0, 3, -1, -1, -1, 4, -1}) || len(keptTypes) != 4 {
+			t.Fatalf("seed %d (unique left %v): joinRankStored: %v, %d kept", seed, uniqueLeftSide, ufrom, len(keptTypes))
+		}
+		whole := []int{-1, -1, -1, -1, -1, -1, -1}
+		fused := func(compact bool) []string {
+			return runCoKeysWithCheckpoints(t, ops, key('L'), key('R'), true, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+				f := &joinRankFn{lc: lc, rc: rc, tc: oc, ufrom: whole, sc: oc, unique: unique, lnull: lnull, rnull: rnull, calc: calc, x: x, cacheMax: cacheMax, cacheBytes: cacheBytes}
+				if withCond {
+					f.cond = cond
+				}
+				if compact {
+					f.ufrom, f.sc = ufrom, table.NewRowCodecTypes(keptTypes...)
+				}
+				return f
+			})
+		}
+		var got []string
+		if dupU {
+			want, got = fused(false), fused(true)
+			compact = true
+		} else {
+			got = fused(compact)
+		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d (unique left %v, condition %v, filter %v, lazy %v, N %d, ties to new %v, cache %d keys %d bytes, compact %v):\n fused %d rows\n%s\n unfused %d rows\n%s",
 				seed, uniqueLeftSide, withCond, withFilter, lazy, n, tiesToNew, cacheMax, cacheBytes, compact, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
@@ -273,5 +324,93 @@ func TestJoinRankTopLayout(t *testing.T) {
 	// An index past the entry's unique rows is corrupt state.
 	if err := f.decodeTop(&joinRankEntry{uniq: uniq[:1]}, enc); err == nil {
 		t.Fatal("a top row of a unique row the entry does not have decoded")
+	}
+}
+
+// TestJoinRankSparesHoldNoValues: an evicted entry's arrays kept for
+// reuse (recycle, giveFields) hold none of its values: a large string of
+// an evicted key does not stay reachable outside the cache's bounds.
+func TestJoinRankSparesHoldNoValues(t *testing.T) {
+	big := strings.Repeat("d", 1<<16)
+	f := &joinRankFn{cache: map[string]*joinRankEntry{}, cacheMax: 10, cacheBytes: 1 << 30}
+	f.key = "in use"
+	for i := range 8 {
+		k := string(rune('a' + i))
+		f.add(k, &joinRankEntry{
+			uniq: []table.Row{table.NewRow(table.Int(int64(i)), table.Str(big+k))},
+			top:  []table.Row{table.NewRow(table.Str(big+k), table.Int(1), table.Int(2))},
+			pair: []table.Value{table.Str(big + k), table.Int(1), table.Int(2), table.Int(3)},
+		})
+	}
+	for k, e := range f.cache {
+		f.evict(k, e)
+	}
+	arrs := 0
+	for _, st := range f.spares {
+		for _, a := range st.arrs {
+			arrs++
+			for _, v := range a {
+				if !v.IsNull() {
+					t.Fatalf("a spare array of %d values holds a value of kind %v", len(a), v.Kind())
+				}
+			}
+		}
+	}
+	if arrs != 3*8 {
+		t.Fatalf("%d spare arrays, want %d", arrs, 3*8)
+	}
+}
+
+// TestJoinRankKeptHoldsNoValues: the rows that waited for their unique
+// row, decoded into the arrays joinRankFn.kept keeps for the next ones,
+// hold no value once paired, and a batch larger than joinRankKeptMax is
+// not kept at all; the results are those of a run without that reuse.
+func TestJoinRankKeptHoldsNoValues(t *testing.T) {
+	uc := table.NewRowCodecTypes(table.BigIntType(), table.StringType())
+	bc := table.NewRowCodecTypes(table.BigIntType(), table.BigIntType(), table.StringType())
+	oc := table.NewRowCodecTypes(table.BigIntType(), table.BigIntType(), table.StringType())
+	key := func(r table.Row) string { return r.Fields[0].String() }
+	col := func(i int) expr.Program {
+		return func(r *table.Row) (table.Value, error) { return r.Fields[i], nil }
+	}
+	// The pair: u.id, u.name, b.auction, b.price, b.s; the Calc's row:
+	// u.id, b.price, b.s.
+	calc := &joinRankCalc{progs: []expr.Program{col(0), col(3), col(4)}, order: []int{1}}
+	x := &TopN{N: 2, Order: []SortKey{{Col: 1, Desc: true}}, Func: RowNumber, WindowEnd: -1}
+	for _, waiting := range []int{5, joinRankKeptMax + 100} {
+		var ops []ckOp
+		for k := range 2 {
+			for i := range waiting {
+				ops = append(ops, ckOp{ts: int64(len(ops)), row: table.NewRow(table.Int(int64(k)), table.Int(int64(i)), table.Str(strings.Repeat("b", 100))), left: false})
+			}
+			ops = append(ops, ckOp{ts: int64(len(ops)), row: table.NewRow(table.Int(int64(k)), table.Str("u")), left: true})
+		}
+		var f *joinRankFn
+		got := runCoKeysWithCheckpoints(t, ops, key, key, false, func() stream.KeyedCoProcessFunction[string, table.Row, table.Row, table.Row] {
+			f = &joinRankFn{lc: uc, rc: bc, tc: oc, ufrom: []int{0, -1, -1}, sc: table.NewRowCodecTypes(table.BigIntType(), table.StringType()), unique: uniqueLeft, calc: calc, x: x}
+			return f
+		})
+		// Prices ascending: each waiting row from the second on enters
+		// the top 2 (the first inserted; then -U, +U of rank 1 and +I of
+		// rank 2; then -U and +U of each rank).
+		if want := 2 * (4 + 4*(waiting-2)); len(got) != want {
+			t.Fatalf("%d waiting rows: %d rows emitted, want %d:\n%s", waiting, len(got), want, strings.Join(got, "\n"))
+		}
+		if waiting > joinRankKeptMax {
+			if f.kept != nil {
+				t.Fatalf("%d waiting rows: their arrays (%d) kept", waiting, cap(f.kept))
+			}
+			continue
+		}
+		if cap(f.kept) < waiting {
+			t.Fatalf("%d waiting rows: arrays of %d kept", waiting, cap(f.kept))
+		}
+		for _, r := range f.kept[:waiting] {
+			for _, v := range r.Fields {
+				if !v.IsNull() {
+					t.Fatalf("a paired waiting row's array holds %v", v)
+				}
+			}
+		}
 	}
 }

@@ -91,14 +91,20 @@ type canonRow struct {
 	nested bool
 }
 
-// row returns r (whose Fields it may modify: the caller's copy) as Decode
-// of enc, r's encoding, gives it.
-func (c *canonRow) row(rc *table.RowCodec, r table.Row, enc []byte) (table.Row, error) {
+// decodes reports whether row decodes the encoding (rc has nested types
+// that truncate), setting c up for rc on its first call.
+func (c *canonRow) decodes(rc *table.RowCodec) bool {
 	if !c.done {
 		c.top, c.nested = rc.Truncating()
 		c.done = true
 	}
-	if c.nested {
+	return c.nested
+}
+
+// row returns r (whose Fields it may modify: the caller's copy) as Decode
+// of enc, r's encoding, gives it.
+func (c *canonRow) row(rc *table.RowCodec, r table.Row, enc []byte) (table.Row, error) {
+	if c.decodes(rc) {
 		d, err := rc.Decode(enc)
 		d.Kind = r.Kind
 		return d, err
