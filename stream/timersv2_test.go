@@ -45,9 +45,7 @@ func timersJob(dir string, window bool, sink *streamtest.TxSink[string], seen *a
 	}}
 	src := stream.FromSource[seqEvent](env, gen, stream.WatermarkStrategy[seqEvent]{Enabled: true, Timestamp: func(e seqEvent) int64 { return e.TS }}, "gen")
 	mapped := stream.Map(src, func(e seqEvent) seqEvent {
-		if seen.Add(1)%50 == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		countSlow(seen, e, true) // stopped with a savepoint in the middle
 		return e
 	}).UID("slow-map")
 	keyed := stream.KeyBy(mapped, func(e seqEvent) string { return e.Key })
