@@ -224,7 +224,7 @@ type WatermarkBuffer[K any] interface {
 // into keyed state (and timers) what a restore needs to rebuild the
 // buffer, in the key groups of the keys it buffers (so that a restore at
 // another parallelism finds each part where its keys go), and keeps its
-// buffer. The keyed state and timers are captured right after it returns
+// buffer, or moves it into state (as Flush). The keyed state and timers are captured right after it returns
 // (copy-on-write), before any other call of the function, so it may take
 // what it wrote for the snapshot out of the live state at its next call.
 type SnapshotBuffer[K any] interface {

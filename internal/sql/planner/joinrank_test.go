@@ -85,8 +85,10 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 		// Some seeds give a key up to 3 unique rows (the top rows then
 		// keep indexes above 0: joinRankEntry.topU); the reference is then
 		// the fused operator keeping whole top rows, the unfused plan
-		// being compared with one unique row a key only.
-		dupU := seed%6 == 5
+		// being compared with one unique row a key only. Seeds of both
+		// parities (4 and 5 mod 6), so that the unique side is the left
+		// one for some (uniqueLeftSide) and the right one for others.
+		dupU := seed%6 >= 4
 		for k := range 8 {
 			if rng.IntN(5) == 0 {
 				continue // a key without its unique row
@@ -265,6 +267,9 @@ func TestJoinRankMatchesUnfused(t *testing.T) {
 		}
 		var got []string
 		if dupU {
+			// Not the unfused plan (want above): it is the fused
+			// operator keeping whole top rows (ufrom all -1) against the
+			// compact one.
 			want, got = fused(false), fused(true)
 			compact = true
 		} else {

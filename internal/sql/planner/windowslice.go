@@ -338,8 +338,9 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 // of the slices table holding its buffered slices (bufEntry), so that a
 // restore at any parallelism finds them with their keys' group. The
 // keyed state is captured right after (copy-on-write); unstage takes the
-// entries out of the live state at the next call. Nothing moves to the
-// state path: the windows of the buffered slices still fire from memory.
+// entries out of the live state at the next call. Below the memory bound
+// (see below) nothing moves to the state path: the windows of the
+// buffered slices still fire from memory.
 // The sentinel is deleted (a restore must not find it among the state
 // path's timers) and armed again at the next watermark (FlushWatermark),
 // before any timer fires. With foldAll it folds the buffer (Flush), as
@@ -350,12 +351,14 @@ func (s *sliceAgg) Open(ctx *stream.OpenContext) error {
 // goroutine), where the slices in state go into an incremental
 // checkpoint only when they change. Nothing else folds a buffer of
 // inlined accumulators before the end of the input (Full), so without
-// checkpoints such a buffer is bounded by maxBufd only. The scratch of
-// the encoding (parts) is let go when it is much larger than what this
-// barrier wrote, so that a large buffer does not keep it for good.
+// checkpoints such a buffer is bounded only by the input (maxBufd is
+// MaxInt on the memory path). The scratch of the encoding (parts) is let
+// go when it is much larger than what this barrier wrote, and at a
+// barrier that folds, so that a large buffer does not keep it for good.
 func (s *sliceAgg) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(string)) error {
 	s.unstage()
 	if s.foldAll || s.bufBytes >= s.maxBytes {
+		s.parts = nil
 		return s.Flush(ctx, setKey)
 	}
 	s.dropSentinel(ctx, setKey)

@@ -280,3 +280,106 @@ func TestSliceAggSnapshotScratchShrinks(t *testing.T) {
 		t.Fatalf("scratch of %d bytes kept after a barrier of one slice, want at most %d", n, maxPartsSlack)
 	}
 }
+
+// TestSliceAggFoldingBarrierDropsScratch: a barrier that folds the
+// buffer (past its bound) lets go of the encoding scratch a barrier
+// before it grew.
+func TestSliceAggFoldingBarrierDropsScratch(t *testing.T) {
+	newFn, keyFn := newInlAgg(t, false)
+	fn := newFn()
+	kp, _ := openCounting(t, &flushCounting{sliceAgg: fn}, keyFn, state.NewHeap(base.KeyGroupRange{Start: 0, End: base.DefaultMaxParallelism}), nil)
+	for k := range int64(20000) {
+		kp.Collect(50, table.NewRow(table.Int(k), table.TimestampMillis(50), table.Int(k)))
+	}
+	if _, err := kp.SnapshotState(1); err != nil {
+		t.Fatal(err)
+	}
+	if len(fn.parts) == 0 || len(fn.stateEnds) != 0 {
+		t.Fatalf("a barrier under the bound: scratch of %d key groups, slice ends in state %v", len(fn.parts), fn.stateEnds)
+	}
+	fn.maxBytes = 1
+	if _, err := kp.SnapshotState(2); err != nil {
+		t.Fatal(err)
+	}
+	if len(fn.bufd) != 0 || len(fn.stateEnds) == 0 || fn.parts != nil {
+		t.Fatalf("a barrier past the bound: %d slices buffered, %d slice ends in state, scratch of %d key groups kept",
+			len(fn.bufd), len(fn.stateEnds), len(fn.parts))
+	}
+}
+
+// barrierCounting is a sliceAgg that counts the checkpoint barriers that
+// find slices buffered: past its memory bound (they fold the buffer) or
+// not (they write it into the snapshot).
+type barrierCounting struct {
+	*sliceAgg
+	folds, keeps *int
+}
+
+func (f barrierCounting) SnapshotBuffer(ctx *stream.KeyedContext[string], setKey func(string)) error {
+	if len(f.bufd) > 0 {
+		if f.bufBytes >= f.maxBytes {
+			*f.folds++
+		} else {
+			*f.keeps++
+		}
+	}
+	return f.sliceAgg.SnapshotBuffer(ctx, setKey)
+}
+
+// TestSliceAggRestoresFoldingBarrier: a checkpoint taken at a barrier
+// that folded the buffer (past its memory bound) restores to the state
+// path's rows. Restores from every other barrier, with a bound below
+// every buffer (every barrier folds) and one in between (some fold, some
+// write the buffer into the snapshot); then the snapshot of a barrier
+// that folded, restored at parallelism 1 to 3.
+func TestSliceAggRestoresFoldingBarrier(t *testing.T) {
+	newFn, keyFn := newInlAgg(t, false)
+	bounds := []int{1, 3000} // snapOps' buffers at the barriers: 200 to 9 000 bytes
+	folds, keeps := make([]int, len(bounds)), make([]int, len(bounds))
+	for seed := range uint64(8) {
+		ops := snapOps(seed)
+		want := statePathRows(t, ops, newFn, keyFn)
+		restoring := slices.Clone(ops)
+		barriers := 0
+		for i := range restoring {
+			if restoring[i].kind == 2 {
+				if barriers%2 == 0 {
+					restoring[i].kind = 3
+				}
+				barriers++
+			}
+		}
+		for i, bound := range bounds {
+			got := runWithCheckpoints(t, restoring, keyFn, true, func() stream.KeyedProcessFunction[string, table.Row, table.Row] {
+				fn := newFn()
+				fn.maxBytes = bound
+				return barrierCounting{fn, &folds[i], &keeps[i]}
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d, bound %d, restored at every other barrier, against the state path: %s", seed, bound, firstDiff(got, want))
+			}
+		}
+
+		cut := len(ops) / 2
+		fn := newFn()
+		fn.maxBytes = 1
+		snap := runToSnapshot(t, ops[:cut], fn, keyFn)
+		if len(fn.bufd) != 0 || len(fn.stateEnds) == 0 {
+			t.Fatalf("seed %d: after a barrier past the bound: %d slices buffered, slice ends in state %v; want all in state", seed, len(fn.bufd), fn.stateEnds)
+		}
+		for n := 1; n <= 3; n++ {
+			rows, _ := resumeSnapshot(t, snap, n, ops[cut:], func() *sliceAgg {
+				f := newFn()
+				if n == 2 {
+					f.maxBytes = 1
+				}
+				return f
+			}, keyFn)
+			checkResumed(t, "restored from a barrier that folded", snap.Rows, rows, want)
+		}
+	}
+	if folds[0] == 0 || folds[1] == 0 || keeps[1] == 0 {
+		t.Fatalf("barriers with slices buffered: bound %d: %d folded; bound %d: %d folded, %d not; want some of each",
+			bounds[0], folds[0], bounds[1], folds[1], keeps[1])
+	}
+}
