@@ -183,11 +183,11 @@ half the throughput just measured and reports the latency under that load.
 With --json each query is one JSON object on its own line, with the keys
 query, events, wall_seconds, cpu_seconds, events_per_second,
 events_per_core_second, p50_latency_ms, p99_latency_ms, peak_rss_bytes,
-cpu_user_seconds and cpu_system_seconds (cpu_seconds split: the system part
-is the kernel's work for the run, q10's file writes, fsyncs and the removal
-of its files, which moves with the disk and the page cache more than the
-user part does) (and baseline, engine_to_baseline, half_rate when asked
-for).
+cpu_user_seconds and cpu_system_seconds, and baseline, engine_to_baseline,
+half_rate when asked for. cpu_user_seconds and cpu_system_seconds split
+cpu_seconds: the system part is the kernel's work for the run (q10's file
+writes, fsyncs and the removal of its files), which moves with the disk and
+the page cache more than the user part does.
 
 --checkpoint-interval D makes the engine runs take aligned checkpoints every
 D (the discarding sink takes part like any sink); each run writes them into a
