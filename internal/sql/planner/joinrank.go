@@ -998,7 +998,8 @@ func (f *joinRankFn) decodeTop(e *joinRankEntry, b []byte) error {
 		return errBadState
 	}
 	b = b[k:]
-	rows, tu := make([]table.Row, 0, n), make([]int, 0, n)
+	// In e's arrays when it is a recycled entry (newEntry: emptied).
+	rows, tu := slices.Grow(e.top[:0], int(n)), slices.Grow(e.topU[:0], int(n))
 	for range n {
 		l, k := binary.Uvarint(b)
 		if k <= 0 || l > uint64(len(b)-k) {
