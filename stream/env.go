@@ -137,6 +137,12 @@ type CheckpointOptions struct {
 	// older files (a full base again after a bounded chain). Savepoints
 	// are self-contained either way.
 	FullCheckpoints bool
+	// BufferedStateWrites writes the checkpoints' state files through the
+	// operating system's page cache. By default a local Dir gets them
+	// written past it where the filesystem allows (O_DIRECT on Linux):
+	// less CPU per checkpoint and none of the copy's memory traffic beside
+	// the job, but a restore reads them from the disk, not from memory.
+	BufferedStateWrites bool
 	// Logf receives checkpoint failures and restore decisions (default:
 	// standard error).
 	Logf func(format string, args ...any)
@@ -359,7 +365,7 @@ func (env *Environment) startAttempt(ctx context.Context, log *cluster.JobLog) (
 		copts.Checkpoints = &cluster.CheckpointOptions{Dir: c.Dir, Resume: true, Interval: c.Interval, Timeout: c.Timeout,
 			MinPause: c.MinPause, MaxConcurrent: c.MaxConcurrent, Retained: c.Retained, AllowEmptyState: c.AllowEmptyState,
 			AllowNonRestoredState: c.AllowNonRestoredState, FromSavepoint: c.FromSavepoint, Logf: env.logf,
-			DisableIncremental: c.FullCheckpoints}
+			DisableIncremental: c.FullCheckpoints, BufferedStateWrites: c.BufferedStateWrites}
 	}
 	return cluster.Start(ctx, jg, copts)
 }

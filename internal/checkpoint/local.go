@@ -30,6 +30,7 @@ type Local struct {
 	fs         vfs.FS
 	dir        string
 	rootSynced atomic.Bool // DIR's ancestors were synced
+	buffered   atomic.Bool // CreateFile writes through the page cache
 }
 
 var _ Storage = (*Local)(nil)
@@ -39,6 +40,16 @@ var _ Storage = (*Local)(nil)
 func NewLocal(fsys vfs.FS, dir string) *Local {
 	return &Local{fs: fsys, dir: filepath.Clean(dir)}
 }
+
+// SetBufferedWrites chooses how CreateFile (the streamed state files)
+// writes: through the operating system's page cache (true), or past it
+// where the filesystem can (false, the default: vfs.CreateDirect, O_DIRECT
+// on Linux). Direct writes save the kernel's copy of every byte of a
+// checkpoint into fresh cache pages (about half the uploader's CPU for
+// q9, BENCHMARKS.md), and that copy's memory traffic, which slows the
+// job's own threads; a restore then reads the files from the device
+// rather than from memory. The bytes written are the same either way.
+func (l *Local) SetBufferedWrites(on bool) { l.buffered.Store(on) }
 
 // Dir returns the root directory.
 func (l *Local) Dir() string { return l.dir }
@@ -102,13 +113,18 @@ func (l *Local) WriteFileSum(ctx context.Context, id int64, name string, data []
 }
 
 // CreateFile implements StreamWriter: the file is written to a temporary
-// name and renamed on Commit (vfs.CreateAtomic).
+// name and renamed on Commit (vfs.CreateAtomicDirect; vfs.CreateAtomic
+// after SetBufferedWrites(true)).
 func (l *Local) CreateFile(ctx context.Context, id int64, name string) (FileWriter, error) {
 	dir, err := l.fileDir(ctx, id, name)
 	if err != nil {
 		return nil, err
 	}
-	a, err := vfs.CreateAtomic(l.fs, filepath.Join(dir, name))
+	create := vfs.CreateAtomicDirect
+	if l.buffered.Load() {
+		create = vfs.CreateAtomic
+	}
+	a, err := create(l.fs, filepath.Join(dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: writing chk-%d/%s in %s: %w", id, name, l.dir, err)
 	}

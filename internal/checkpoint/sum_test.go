@@ -1,8 +1,10 @@
 package checkpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -42,19 +44,28 @@ func TestWriteSummed(t *testing.T) {
 }
 
 // A file written piece by piece through Local.CreateFile reads back like
-// one from WriteFile; a wrong size on Commit, or Abort, leaves no file.
+// one from WriteFile, past the page cache (the default) or through it; a
+// wrong size on Commit, or Abort, leaves no file.
 func TestCreateFile(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("buffered=%v", buffered), func(t *testing.T) { testCreateFile(t, buffered) })
+	}
+}
+
+func testCreateFile(t *testing.T, buffered bool) {
 	ctx := context.Background()
 	l := NewLocal(vfs.OS{}, t.TempDir())
+	l.SetBufferedWrites(buffered)
 	var _ StreamWriter = l
-	data := []byte("keyed file bytes, in pieces")
+	// Past the direct writes' 1 MiB buffer, not a multiple of a block.
+	data := bytes.Repeat([]byte("keyed file bytes, in pieces"), 100_000)
 	sum := FileSum{Size: int64(len(data)), CRC: CRC(data)}
 	write := func(name string) FileWriter {
 		f, err := l.CreateFile(ctx, 1, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, piece := range [][]byte{data[:5], data[5:6], data[6:]} {
+		for _, piece := range [][]byte{data[:5], data[5:6], data[6 : 1<<20], data[1<<20:]} {
 			if _, err := f.Write(piece); err != nil {
 				t.Fatal(err)
 			}
@@ -65,8 +76,8 @@ func TestCreateFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := l.ReadFile(ctx, 1, "a.state", &sum)
-	if err != nil || string(back) != string(data) {
-		t.Fatalf("ReadFile = %q, %v", back, err)
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("ReadFile = %d bytes, %v; want %d", len(back), err, len(data))
 	}
 	if err := write("b.state").Commit(FileSum{Size: sum.Size + 1, CRC: sum.CRC}); err == nil {
 		t.Fatal("a wrong size was accepted")

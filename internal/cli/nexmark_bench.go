@@ -72,6 +72,9 @@ type nexmarkBenchConfig struct {
 	// Incremental checkpoints (default on; --checkpoint-incremental=false:
 	// every checkpoint writes the whole state).
 	Incremental bool
+	// DirectIO writes the checkpoints' state files past the page cache
+	// (default on; --checkpoint-direct-io=false: through it).
+	DirectIO bool
 	// SQL runs the SQL versions of the queries (nexmark_bench_sql.go);
 	// Compare also the DataStream ones, with the ratio.
 	SQL     bool
@@ -249,6 +252,7 @@ JSON adds mode ("sql"), datastream and sql_to_datastream.`,
 	f.StringVar(&cfg.MemProfile, "memprofile", "", "write an allocation profile of each run (what it allocated from start to end) to `DIR`/<query>-<engine|baseline|half-rate|sql>.mem.pprof")
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 0, "take a checkpoint every `D` in the engine runs (0: no checkpoints)")
 	f.BoolVar(&cfg.Incremental, "checkpoint-incremental", true, "with --checkpoint-interval: write only the keyed state changed since the previous completed checkpoint (false: the whole state every time)")
+	f.BoolVar(&cfg.DirectIO, "checkpoint-direct-io", true, directIOUsage)
 	f.StringVar(&cfg.CheckpointDir, "checkpoint-dir", "", "with --checkpoint-interval: keep each run's checkpoints in a fresh directory under `DIR` (default: a temporary directory, removed)")
 	f.StringVar(&cfg.From, "from", "", "print the table of a saved --json output `FILE` instead of running")
 	f.BoolVar(&cfg.SQL, "sql", false, "run the SQL versions of the queries (the spec's text over the 'nexmark' table)")
@@ -275,7 +279,8 @@ func runBenchChild(ctx context.Context, stdout io.Writer, cfg *nexmarkBenchConfi
 	opts := nexmark.BenchOptions{Generator: cfg.generator(cfg.Events), Parallelism: cfg.Parallelism,
 		LatencyInterval: cfg.LatencyInterval, Config: nexmark.Config{SideInput: cfg.SideInput},
 		CheckpointInterval: cfg.CheckpointInterval, CheckpointDir: cfg.CheckpointDir, FullCheckpoints: !cfg.Incremental,
-		CheckpointLogf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...) }}
+		BufferedStateWrites: !cfg.DirectIO,
+		CheckpointLogf:      func(format string, args ...any) { fmt.Fprintf(os.Stderr, "strom: "+format+"\n", args...) }}
 	if cfg.ChildProgress {
 		pf := os.NewFile(benchProgressFD, "progress")
 		if pf == nil {
@@ -597,6 +602,9 @@ func benchRun(ctx context.Context, exe string, cfg *nexmarkBenchConfig, query st
 		}
 		if !cfg.Incremental {
 			args = append(args, "--checkpoint-incremental=false")
+		}
+		if !cfg.DirectIO {
+			args = append(args, "--checkpoint-direct-io=false")
 		}
 	}
 	if gen.RateLimited {

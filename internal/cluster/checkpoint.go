@@ -84,6 +84,10 @@ type CheckpointOptions struct {
 	// every 17 checkpoints at 16; the restore still reads at most about
 	// twice the state, by the size rule).
 	MaxDeltas int
+	// BufferedStateWrites writes the state files of a local Dir through
+	// the page cache (checkpoint.Local.SetBufferedWrites); by default they
+	// go past it where the filesystem can (O_DIRECT).
+	BufferedStateWrites bool
 }
 
 func (o *CheckpointOptions) defaults() {
@@ -293,7 +297,7 @@ func newCoordinator(j *Job, jg *plan.JobGraph, opts CheckpointOptions, clock bas
 		if opts.Dir == "" {
 			return nil, errors.New("cluster: checkpoints need a directory or a storage")
 		}
-		st, err := openLocalStorage(opts.Dir, warnf)
+		st, err := openLocalStorage(opts.Dir, warnf, opts.BufferedStateWrites)
 		if err != nil {
 			return nil, err
 		}
@@ -1217,8 +1221,12 @@ func (c *coordinator) Stats() CheckpointStats {
 	return c.stats
 }
 
-func openLocalStorage(dir string, warnf func(format string, args ...any)) (checkpoint.Storage, error) {
-	return checkpoint.OpenLogf(vfs.OS{}, dir, warnf) // a directory, or s3://bucket/prefix
+func openLocalStorage(dir string, warnf func(format string, args ...any), buffered bool) (checkpoint.Storage, error) {
+	st, err := checkpoint.OpenLogf(vfs.OS{}, dir, warnf) // a directory, or s3://bucket/prefix
+	if l, ok := st.(*checkpoint.Local); ok {
+		l.SetBufferedWrites(buffered)
+	}
+	return st, err
 }
 
 func loadLatest(st checkpoint.Storage, logf func(string, ...any)) (*checkpoint.Metadata, error) {

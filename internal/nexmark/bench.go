@@ -49,6 +49,9 @@ type BenchOptions struct {
 	CheckpointDir string
 	// FullCheckpoints turns incremental checkpoints off.
 	FullCheckpoints bool
+	// BufferedStateWrites writes the state files through the page cache
+	// (stream.CheckpointOptions.BufferedStateWrites).
+	BufferedStateWrites bool
 	// CheckpointLogf receives checkpoint failures (default: standard error).
 	CheckpointLogf func(format string, args ...any)
 }
@@ -156,7 +159,8 @@ func Bench(ctx context.Context, q *Query, o BenchOptions) (BenchResult, error) {
 		if o.CheckpointDir == "" {
 			defer os.RemoveAll(dir)
 		}
-		opts.Checkpoints = &stream.CheckpointOptions{Dir: dir, Interval: o.CheckpointInterval, Logf: o.CheckpointLogf, FullCheckpoints: o.FullCheckpoints}
+		opts.Checkpoints = &stream.CheckpointOptions{Dir: dir, Interval: o.CheckpointInterval, Logf: o.CheckpointLogf, FullCheckpoints: o.FullCheckpoints,
+			BufferedStateWrites: o.BufferedStateWrites}
 	}
 	env := stream.NewEnvironment(opts)
 	q.Build(GeneratorStream(env, o.Generator), cfg).Discard()

@@ -164,6 +164,17 @@ func CreateAtomic(fsys FS, name string) (*AtomicFile, error) {
 	return &AtomicFile{fsys: fsys, name: name, tmp: tmp, f: f}, nil
 }
 
+// CreateAtomicDirect is CreateAtomic with the temporary file created by
+// CreateDirect: its data bypasses the page cache where fsys can.
+func CreateAtomicDirect(fsys FS, name string) (*AtomicFile, error) {
+	tmp := name + TempSuffix
+	f, err := CreateDirect(fsys, tmp)
+	if err != nil {
+		return nil, err
+	}
+	return &AtomicFile{fsys: fsys, name: name, tmp: tmp, f: f}, nil
+}
+
 // Write appends b to the temporary file. After an error every Write and
 // Commit fails with it.
 func (a *AtomicFile) Write(b []byte) (int, error) {
