@@ -51,6 +51,9 @@ func NewLocal(fsys vfs.FS, dir string) *Local {
 // rather than from memory. The bytes written are the same either way.
 func (l *Local) SetBufferedWrites(on bool) { l.buffered.Store(on) }
 
+// BufferedWrites reports the choice of SetBufferedWrites.
+func (l *Local) BufferedWrites() bool { return l.buffered.Load() }
+
 // Dir returns the root directory.
 func (l *Local) Dir() string { return l.dir }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,7 +73,13 @@ func testCreateFile(t *testing.T, buffered bool) {
 		}
 		return f
 	}
-	if err := write("a.state").Commit(sum); err != nil {
+	fa := write("a.state")
+	// The temporary file is open with O_DIRECT unless buffered (where the
+	// filesystem takes O_DIRECT at all).
+	if direct, ok := openDirect(t, filepath.Join(l.chkDir(1), "a.state"+vfs.TempSuffix)); ok && direct == buffered {
+		t.Fatalf("buffered writes %v, but O_DIRECT is %v on the open file", buffered, direct)
+	}
+	if err := fa.Commit(sum); err != nil {
 		t.Fatal(err)
 	}
 	back, err := l.ReadFile(ctx, 1, "a.state", &sum)

@@ -69,8 +69,14 @@ func TestCheckpointPauseAndConcurrencyFlags(t *testing.T) {
 	if err := cf.validate(cmd); err != nil {
 		t.Fatal(err)
 	}
-	if o := cf.options(io.Discard); o.MinPause != 1500*time.Millisecond || o.MaxConcurrent != 3 {
-		t.Fatalf("options: min pause %v, max concurrent %d; want 1.5s, 3", o.MinPause, o.MaxConcurrent)
+	if o := cf.options(io.Discard); o.MinPause != 1500*time.Millisecond || o.MaxConcurrent != 3 || o.BufferedStateWrites {
+		t.Fatalf("options: min pause %v, max concurrent %d, buffered state writes %v; want 1.5s, 3, false", o.MinPause, o.MaxConcurrent, o.BufferedStateWrites)
+	}
+	if err := cmd.ParseFlags([]string{"--checkpoint-direct-io=false"}); err != nil {
+		t.Fatal(err)
+	}
+	if o := cf.options(io.Discard); !o.BufferedStateWrites {
+		t.Fatal("--checkpoint-direct-io=false: the state files are not written through the page cache")
 	}
 	if o := (checkpointFlags{Dir: "ck", MaxConcurrent: 1}).options(io.Discard); o.MinPause != 0 || o.MaxConcurrent != 1 {
 		t.Fatalf("default options: min pause %v, max concurrent %d; want 0, 1", o.MinPause, o.MaxConcurrent)

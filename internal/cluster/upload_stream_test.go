@@ -111,3 +111,17 @@ func TestUploadStreamSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// CheckpointOptions.BufferedStateWrites reaches the local storage a job
+// opens at its Dir (direct writes by default).
+func TestOpenLocalStorageBuffered(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		st, err := openLocalStorage(t.TempDir(), nil, buffered)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, ok := st.(*checkpoint.Local); !ok || l.BufferedWrites() != buffered {
+			t.Fatalf("BufferedStateWrites %v: storage %T, buffered %v", buffered, st, ok && l.BufferedWrites())
+		}
+	}
+}

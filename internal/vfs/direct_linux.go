@@ -10,8 +10,9 @@ import (
 // CreateDirect implements DirectCreator: the file is opened with O_DIRECT,
 // so its data goes from a reused, aligned buffer to the device without a
 // copy into the page cache; see DirectCreator. A filesystem that refuses
-// O_DIRECT (EINVAL at the open or at the first write, as tmpfs and some
-// FUSE filesystems do) gets ordinary buffered writes.
+// O_DIRECT (EINVAL at the open, or at the first write before any byte went
+// out: tmpfs before Linux 6.6, some FUSE and network filesystems) gets
+// ordinary buffered writes.
 func (OS) CreateDirect(name string) (File, error) {
 	f, err := directOpen(name)
 	if err == nil {
@@ -24,9 +25,10 @@ func (OS) CreateDirect(name string) (File, error) {
 }
 
 // directFile is a file opened with O_DIRECT: Write gathers the data in an
-// aligned buffer of directBufSize bytes and writes it whole; the tail (less
-// than a buffer) is written without O_DIRECT at Sync or Close, so the file
-// has exactly the bytes written (no padding, no truncate).
+// aligned buffer of directBufSize bytes and writes it whole; at Sync or
+// Close what is left goes out too, its whole blocks directly and the rest
+// (under directAlign bytes) after O_DIRECT is turned off, so the file has
+// exactly the bytes written (no padding, no truncate).
 type directFile struct {
 	f      *os.File
 	buf    []byte // aligned, directBufSize bytes; nil once closed
@@ -52,38 +54,51 @@ func (d *directFile) Write(b []byte) (int, error) {
 		b = b[c:]
 		if d.n == len(d.buf) {
 			if err := d.flush(); err != nil {
-				return written - d.n, err
+				// The earlier rounds' bytes went out; this round's c
+				// bytes did not (nor what earlier Writes left in buf).
+				return written - c, err
 			}
 		}
 	}
 	return written, nil
 }
 
-// flush writes the buffer's d.n bytes: directly when they fill it, else
-// (the tail) after O_DIRECT is turned off.
+// flush writes the buffer's d.n bytes: while O_DIRECT is on, its whole
+// blocks directly (all of a full buffer), then the rest after O_DIRECT is
+// turned off.
 func (d *directFile) flush() error {
 	if d.err != nil || d.n == 0 {
 		return d.err
 	}
-	if d.direct && d.n < len(d.buf) {
-		if err := d.buffered(); err != nil {
+	off := 0
+	if d.direct {
+		if k := d.n &^ (directAlign - 1); k > 0 {
+			w, err := directWrite(d.f, d.buf[:k])
+			switch {
+			case err == nil:
+				d.wrote, off = true, k
+			case w == 0 && !d.wrote && errors.Is(err, syscall.EINVAL):
+				// Opened with O_DIRECT but refused at the first write
+				// before any byte went out: buffered writes from here
+				// on, of the whole buffer.
+			default:
+				d.err = err
+				return err
+			}
+		}
+		if off < d.n {
+			if err := d.buffered(); err != nil {
+				d.err = err
+				return err
+			}
+		}
+	}
+	if off < d.n {
+		if _, err := directWrite(d.f, d.buf[off:d.n]); err != nil {
 			d.err = err
 			return err
 		}
 	}
-	_, err := directWrite(d.f, d.buf[:d.n])
-	if err != nil && d.direct && !d.wrote && errors.Is(err, syscall.EINVAL) {
-		// Opened with O_DIRECT but refused at the first write: buffered
-		// writes from here on (nothing was written yet).
-		if err = d.buffered(); err == nil {
-			_, err = d.f.Write(d.buf[:d.n])
-		}
-	}
-	if err != nil {
-		d.err = err
-		return err
-	}
-	d.wrote = d.wrote || d.direct
 	d.n = 0
 	return nil
 }
@@ -147,6 +162,13 @@ func (d *directFile) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// discard closes the file without writing what the buffer holds (an
+// aborted AtomicFile: the file is removed next).
+func (d *directFile) discard() error {
+	d.n = 0
+	return d.Close()
 }
 
 // Read implements File: a direct file is write-only.

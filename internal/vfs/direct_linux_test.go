@@ -176,6 +176,8 @@ func TestDirectFileFallback(t *testing.T) {
 	t.Run("first write", func(t *testing.T) {
 		defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
 		refused := 0
+		dir := t.TempDir()
+		skipWithoutODirect(t, dir)
 		directWrite = func(f *os.File, b []byte) (int, error) {
 			if hasODirect(t, f) {
 				refused++
@@ -183,7 +185,7 @@ func TestDirectFileFallback(t *testing.T) {
 			}
 			return f.Write(b)
 		}
-		name := filepath.Join(t.TempDir(), "f")
+		name := filepath.Join(dir, "f")
 		writeDirect(t, name, data, []int{1000}, true)
 		if refused != 1 {
 			t.Fatalf("%d direct writes refused, want 1 (then buffered)", refused)
@@ -246,5 +248,149 @@ func TestCreateDirectOtherFS(t *testing.T) {
 	}
 	if back, err := ReadFile(fsys, "f"); err != nil || string(back) != "abc" {
 		t.Fatalf("read back %q, %v", back, err)
+	}
+}
+
+// A Write whose flush fails reports the bytes of its own that went out
+// (none here: the buffer it filled held an earlier Write's bytes too), never
+// a negative count (bufio.Writer slices by it).
+func TestDirectFileWriteErrorCount(t *testing.T) {
+	dir := t.TempDir()
+	skipWithoutODirect(t, dir)
+	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	f, err := OS{}.CreateDirect(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n, err := f.Write(make([]byte, 768<<10)); n != 768<<10 || err != nil {
+		t.Fatalf("first Write = %d, %v", n, err)
+	}
+	if n, err := f.Write(make([]byte, 400<<10)); n != 0 || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Write that fills and fails = %d, %v; want 0 and the error", n, err)
+	}
+}
+
+// A direct write that wrote part of a buffer and then failed (EINVAL
+// included) is an error for good: the buffer is not written again through
+// the page cache, which would repeat its first part in the file.
+func TestDirectFilePartialWriteNoFallback(t *testing.T) {
+	dir := t.TempDir()
+	skipWithoutODirect(t, dir)
+	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		n, err := f.Write(b[:directAlign])
+		if err != nil {
+			return n, err
+		}
+		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
+	}
+	f, err := OS{}.CreateDirect(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, directBufSize+10)); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("Write = %v, want the write's EINVAL", err)
+	}
+	if err := f.Close(); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("Close = %v", err)
+	}
+}
+
+// What Sync or Close writes of a partly filled buffer goes out directly in
+// whole blocks, the rest (under a block) without O_DIRECT.
+func TestDirectFileTailBlocks(t *testing.T) {
+	dir := t.TempDir()
+	skipWithoutODirect(t, dir)
+	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
+	type call struct {
+		n      int
+		direct bool
+	}
+	var calls []call
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		calls = append(calls, call{len(b), hasODirect(t, f)})
+		return f.Write(b)
+	}
+	name := filepath.Join(dir, "f")
+	data := directData(2*directAlign+100, 5)
+	writeDirect(t, name, data, []int{len(data)}, true)
+	want := []call{{2 * directAlign, true}, {100, false}}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("writes %v, want %v", calls, want)
+	}
+	if back, err := os.ReadFile(name); err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("read back %d bytes, %v", len(back), err)
+	}
+}
+
+// An aborted AtomicFile on a direct file writes nothing more (the buffer is
+// dropped) and leaves no file.
+func TestDirectFileAbortWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
+	writes := 0
+	directWrite = func(f *os.File, b []byte) (int, error) {
+		writes++
+		return f.Write(b)
+	}
+	name := filepath.Join(dir, "f")
+	a, err := CreateAtomicDirect(OS{}, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write(make([]byte, 100_000)); err != nil {
+		t.Fatal(err)
+	}
+	a.Abort()
+	if writes != 0 {
+		t.Fatalf("%d writes for an aborted file", writes)
+	}
+	for _, n := range []string{name, name + TempSuffix} {
+		if _, err := os.Stat(n); !os.IsNotExist(err) {
+			t.Fatalf("%s after Abort: %v", n, err)
+		}
+	}
+}
+
+// Several direct files written at once (the uploaders of several jobs)
+// each get their own bytes; their buffers come from one pool.
+func TestDirectFilesConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	const files = 4
+	errs := make(chan error, files)
+	for i := range files {
+		go func() {
+			name := filepath.Join(dir, fmt.Sprint(i))
+			data := directData(2*directBufSize+i*777, uint64(i))
+			for round := range 3 {
+				f, err := OS{}.CreateDirect(name)
+				if err == nil {
+					_, err = f.Write(data)
+				}
+				if err == nil {
+					err = f.Close()
+				}
+				if err == nil {
+					var back []byte
+					if back, err = os.ReadFile(name); err == nil && !bytes.Equal(back, data) {
+						err = fmt.Errorf("%s round %d: %d bytes back, %d written", name, round, len(back), len(data))
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range files {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -219,7 +219,11 @@ func (a *AtomicFile) Commit() error {
 // Abort closes and removes the temporary file (best effort); name is
 // unchanged.
 func (a *AtomicFile) Abort() {
-	_ = a.f.Close()
+	if d, ok := a.f.(interface{ discard() error }); ok {
+		_ = d.discard() // nothing more to write into a file removed next
+	} else {
+		_ = a.f.Close()
+	}
 	_ = a.fsys.Remove(a.tmp)
 }
 
