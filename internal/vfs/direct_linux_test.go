@@ -63,6 +63,29 @@ func skipWithoutODirect(t *testing.T, dir string) {
 	f.Close()
 }
 
+// hookDirectWrite makes w the write of direct files for the test.
+func hookDirectWrite(t *testing.T, w func(*os.File, []byte) (int, error)) {
+	old := directWrite
+	directWrite = w
+	t.Cleanup(func() { directWrite = old })
+}
+
+// newDirect creates a direct file in a new temporary directory (the test
+// is skipped where that refuses O_DIRECT).
+func newDirect(t *testing.T) File {
+	t.Helper()
+	dir := t.TempDir()
+	skipWithoutODirect(t, dir)
+	f, err := OS{}.CreateDirect(filepath.Join(dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.(*directFile); !ok {
+		t.Fatalf("CreateDirect gave a %T", f)
+	}
+	return f
+}
+
 // O_DIRECT is on the descriptor's flags (/proc/self/fdinfo).
 func hasODirect(t *testing.T, f *os.File) bool {
 	t.Helper()
@@ -174,17 +197,16 @@ func TestDirectFileFallback(t *testing.T) {
 		}
 	})
 	t.Run("first write", func(t *testing.T) {
-		defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
 		refused := 0
 		dir := t.TempDir()
 		skipWithoutODirect(t, dir)
-		directWrite = func(f *os.File, b []byte) (int, error) {
+		hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 			if hasODirect(t, f) {
 				refused++
 				return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
 			}
 			return f.Write(b)
-		}
+		})
 		name := filepath.Join(dir, "f")
 		writeDirect(t, name, data, []int{1000}, true)
 		if refused != 1 {
@@ -199,24 +221,14 @@ func TestDirectFileFallback(t *testing.T) {
 // A write error after data went out is the file's error for good: no
 // fallback, every later Write, Sync and Close fails.
 func TestDirectFileWriteError(t *testing.T) {
-	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
 	calls := 0
-	directWrite = func(f *os.File, b []byte) (int, error) {
+	hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 		if calls++; calls == 2 {
 			return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
 		}
 		return f.Write(b)
-	}
-	dir := t.TempDir()
-	skipWithoutODirect(t, dir)
-	name := filepath.Join(dir, "f")
-	f, err := OS{}.CreateDirect(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := f.(*directFile); !ok {
-		t.Fatalf("CreateDirect gave a %T", f)
-	}
+	})
+	f := newDirect(t)
 	data := directData(3*directBufSize, 9)
 	n, err := f.Write(data)
 	if !errors.Is(err, syscall.EINVAL) || n != directBufSize {
@@ -255,16 +267,10 @@ func TestCreateDirectOtherFS(t *testing.T) {
 // (none here: the buffer it filled held an earlier Write's bytes too), never
 // a negative count (bufio.Writer slices by it).
 func TestDirectFileWriteErrorCount(t *testing.T) {
-	dir := t.TempDir()
-	skipWithoutODirect(t, dir)
-	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
-	directWrite = func(f *os.File, b []byte) (int, error) {
+	hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 		return 0, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
-	}
-	f, err := OS{}.CreateDirect(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	f := newDirect(t)
 	defer f.Close()
 	if n, err := f.Write(make([]byte, 768<<10)); n != 768<<10 || err != nil {
 		t.Fatalf("first Write = %d, %v", n, err)
@@ -278,20 +284,14 @@ func TestDirectFileWriteErrorCount(t *testing.T) {
 // included) is an error for good: the buffer is not written again through
 // the page cache, which would repeat its first part in the file.
 func TestDirectFilePartialWriteNoFallback(t *testing.T) {
-	dir := t.TempDir()
-	skipWithoutODirect(t, dir)
-	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
-	directWrite = func(f *os.File, b []byte) (int, error) {
+	hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 		n, err := f.Write(b[:directAlign])
 		if err != nil {
 			return n, err
 		}
 		return n, &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EINVAL}
-	}
-	f, err := OS{}.CreateDirect(filepath.Join(dir, "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	f := newDirect(t)
 	if _, err := f.Write(make([]byte, directBufSize+10)); !errors.Is(err, syscall.EINVAL) {
 		t.Fatalf("Write = %v, want the write's EINVAL", err)
 	}
@@ -305,16 +305,15 @@ func TestDirectFilePartialWriteNoFallback(t *testing.T) {
 func TestDirectFileTailBlocks(t *testing.T) {
 	dir := t.TempDir()
 	skipWithoutODirect(t, dir)
-	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
 	type call struct {
 		n      int
 		direct bool
 	}
 	var calls []call
-	directWrite = func(f *os.File, b []byte) (int, error) {
+	hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 		calls = append(calls, call{len(b), hasODirect(t, f)})
 		return f.Write(b)
-	}
+	})
 	name := filepath.Join(dir, "f")
 	data := directData(2*directAlign+100, 5)
 	writeDirect(t, name, data, []int{len(data)}, true)
@@ -331,12 +330,11 @@ func TestDirectFileTailBlocks(t *testing.T) {
 // dropped) and leaves no file.
 func TestDirectFileAbortWritesNothing(t *testing.T) {
 	dir := t.TempDir()
-	defer func(w func(*os.File, []byte) (int, error)) { directWrite = w }(directWrite)
 	writes := 0
-	directWrite = func(f *os.File, b []byte) (int, error) {
+	hookDirectWrite(t, func(f *os.File, b []byte) (int, error) {
 		writes++
 		return f.Write(b)
-	}
+	})
 	name := filepath.Join(dir, "f")
 	a, err := CreateAtomicDirect(OS{}, name)
 	if err != nil {
