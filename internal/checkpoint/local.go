@@ -45,9 +45,9 @@ func NewLocal(fsys vfs.FS, dir string) *Local {
 // writes: through the operating system's page cache (true), or past it
 // where the filesystem can (false, the default: vfs.CreateDirect, O_DIRECT
 // on Linux). Direct writes save the kernel's copy of every byte of a
-// checkpoint into fresh cache pages (about half the uploader's CPU for
-// q9, BENCHMARKS.md), and that copy's memory traffic, which slows the
-// job's own threads; a restore then reads the files from the device
+// checkpoint into fresh cache pages (a third to two thirds of the
+// uploader's CPU for q9, BENCHMARKS.md), and that copy's memory traffic,
+// which slows the job's own threads; a restore then reads the files from the device
 // rather than from memory. The bytes written are the same either way.
 func (l *Local) SetBufferedWrites(on bool) { l.buffered.Store(on) }
 

@@ -139,7 +139,7 @@ func (d *directFile) buffered() error {
 	return nil
 }
 
-// Sync implements File: the buffered tail is written, then fsync.
+// Sync implements File: what the buffer holds is written, then fsync.
 func (d *directFile) Sync() error {
 	if d.buf == nil {
 		return os.ErrClosed
@@ -150,7 +150,7 @@ func (d *directFile) Sync() error {
 	return d.f.Sync()
 }
 
-// Close implements File: the buffered tail is written first.
+// Close implements File: what the buffer holds is written first.
 func (d *directFile) Close() error {
 	if d.buf == nil {
 		return os.ErrClosed
