@@ -202,8 +202,9 @@ func cmpInt(a, b int64) int {
 // registerServerCheckpointFlags registers --checkpoint-min-pause and
 // --checkpoint-max-concurrent of a command that runs a server (strom server,
 // strom demo): the defaults of its jobs, which 'strom job submit' may
-// override per job.
-func registerServerCheckpointFlags(f *pflag.FlagSet, minPause *time.Duration, maxConcurrent *int) {
+// override per job; and --checkpoint-direct-io, for all its jobs.
+func registerServerCheckpointFlags(f *pflag.FlagSet, minPause *time.Duration, maxConcurrent *int, directIO *bool) {
+	f.BoolVar(directIO, "checkpoint-direct-io", true, directIOUsage+"; for every job of the server")
 	f.DurationVar(minPause, "checkpoint-min-pause", 0, "least time from the completion of a checkpoint to the start of the next, for jobs that give none (Flink's execution.checkpointing.min-pause; 0: none)")
 	f.IntVar(maxConcurrent, "checkpoint-max-concurrent", 1, "checkpoints in flight at once, at most `N`, for jobs that give none (Flink's execution.checkpointing.max-concurrent-checkpoints)")
 }

@@ -41,6 +41,8 @@ type demoConfig struct {
 	// --checkpoint-max-concurrent, the server's defaults for the jobs.
 	MinPause      time.Duration
 	MaxConcurrent int
+	// DirectIO: --checkpoint-direct-io (default on).
+	DirectIO bool
 	// Duration ends the demo after this long (0: until Ctrl-C); for tests
 	// and scripted runs.
 	Duration   time.Duration
@@ -99,7 +101,7 @@ Everything lives in --data-dir.`,
 	f.StringVar(&c.Addr, "addr", web.DefaultAddr, "listen `ADDRESS` of the dashboard and API (host:port; port 0 picks one)")
 	f.IntVar(&c.Rate, "rate", 1000, "Nexmark events per second of wall-clock time")
 	f.DurationVar(&c.Interval, "checkpoint-interval", 2*time.Second, "checkpoint interval of the jobs (results show once a checkpoint commits them)")
-	registerServerCheckpointFlags(f, &c.MinPause, &c.MaxConcurrent)
+	registerServerCheckpointFlags(f, &c.MinPause, &c.MaxConcurrent, &c.DirectIO)
 	f.DurationVar(&c.Duration, "duration", 0, "stop after this long (0: run until Ctrl-C)")
 	addAcceptRiskFlag(cmd, &c.AcceptRisk)
 	return cmd
@@ -129,8 +131,9 @@ func runDemo(ctx context.Context, c *demoConfig, stdout, stderr io.Writer) error
 	// resumed generator also catches up the time it was stopped).
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.Interval,
 		CheckpointMinPause: c.MinPause, CheckpointMaxConcurrent: c.MaxConcurrent,
-		Journal: journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour, AcceptFailedSyncRisk: c.AcceptRisk},
-		Out:     logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
+		BufferedStateWrites: !c.DirectIO,
+		Journal:             journal.Options{RetentionBytes: 256 << 20, RetentionTime: time.Hour, AcceptFailedSyncRisk: c.AcceptRisk},
+		Out:                 logFile, Logger: logger, Settings: map[string]string{"addr": c.Addr, "mode": "demo"}})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type serverConfig struct {
 	AllowHosts         []string
 	CheckpointInterval time.Duration
 	CheckpointMinPause time.Duration
+	CheckpointDirectIO bool
 	CheckpointMaxConc  int
 	StreamWriteTimeout time.Duration
 	AcceptRisk         bool // journal.Options.AcceptFailedSyncRisk
@@ -81,7 +82,7 @@ files/), and Kafka servers and URLs only the hosts of --allow-host.`,
 	f.BoolVar(&c.InsecureBind, "insecure-bind", false, "allow a non-loopback --addr without TLS (the token travels in clear text)")
 	f.StringSliceVar(&c.AllowHosts, "allow-host", nil, "a `HOST` that tables may name in Kafka servers and URLs (repeatable; default: loopback only)")
 	f.DurationVar(&c.CheckpointInterval, "checkpoint-interval", 10*time.Second, "checkpoint interval of jobs that give none")
-	registerServerCheckpointFlags(f, &c.CheckpointMinPause, &c.CheckpointMaxConc)
+	registerServerCheckpointFlags(f, &c.CheckpointMinPause, &c.CheckpointMaxConc, &c.CheckpointDirectIO)
 	f.DurationVar(&c.StreamWriteTimeout, "stream-write-timeout", 10*time.Second,
 		"deadline of each write to a live stream (SSE, WebSocket): a client that takes no write for this long is dropped")
 	addAcceptRiskFlag(cmd, &c.AcceptRisk)
@@ -102,7 +103,8 @@ func runServer(cmd *cobra.Command, c *serverConfig) error {
 		"stream_write_timeout": c.StreamWriteTimeout.String(), "accept_failed_sync_risk": fmt.Sprint(c.AcceptRisk)}
 	srv, err := server.Open(server.Config{DataDir: c.DataDir, Version: versionString(), Builtins: builtinJobs(), CheckpointInterval: c.CheckpointInterval,
 		CheckpointMinPause: c.CheckpointMinPause, CheckpointMaxConcurrent: c.CheckpointMaxConc,
-		AllowHosts: c.AllowHosts, Out: stderr, Logger: logger, Settings: settings, Journal: journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}})
+		BufferedStateWrites: !c.CheckpointDirectIO,
+		AllowHosts:          c.AllowHosts, Out: stderr, Logger: logger, Settings: settings, Journal: journal.Options{AcceptFailedSyncRisk: c.AcceptRisk}})
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,14 @@ INSERT INTO out SELECT bid.auction, bid.price FROM nx WHERE event_type = 2;`
 	if co := ts.srv.checkpointOptions(jb, rec); co.MinPause != 0 || co.MaxConcurrent != 0 {
 		t.Fatalf("an older record: pause %v, concurrent %d; want 0, 0 (the stream default, 1)", co.MinPause, co.MaxConcurrent)
 	}
+	// The state files' writes: direct by default, buffered when the
+	// server says so (--checkpoint-direct-io=false), for every job.
+	if co := ts.srv.checkpointOptions(jb, rec); co.BufferedStateWrites {
+		t.Fatal("a job of a default server writes its state files through the page cache")
+	}
+	if co := (&Server{cfg: Config{BufferedStateWrites: true}}).checkpointOptions(jb, rec); !co.BufferedStateWrites {
+		t.Fatal("Config.BufferedStateWrites does not reach the job's checkpoint options")
+	}
 	for _, bad := range []struct {
 		req  web.SubmitRequest
 		want string

@@ -575,6 +575,7 @@ func (s *Server) checkpointOptions(jb *job, rec jobRecord) *stream.CheckpointOpt
 	minPause, _ := time.ParseDuration(rec.CheckpointMinPause) // "" (an older record): 0, none
 	co := &stream.CheckpointOptions{Dir: filepath.Join(jb.dir, "checkpoints"), Interval: interval,
 		MinPause: minPause, MaxConcurrent: rec.CheckpointMaxConcurrent, // 0 (an older record): 1
+		BufferedStateWrites: s.cfg.BufferedStateWrites,
 		Logf: func(format string, args ...any) {
 			s.log.Warn("strom server: job "+rec.ID+": "+fmt.Sprintf(format, args...), "job", rec.ID)
 		}}

@@ -51,6 +51,11 @@ type Config struct {
 	// jobs that give none (0: no pause; 0: one checkpoint at a time).
 	CheckpointMinPause      time.Duration
 	CheckpointMaxConcurrent int
+	// BufferedStateWrites writes every job's checkpoint state files
+	// through the page cache (stream.CheckpointOptions.
+	// BufferedStateWrites; default: past it, O_DIRECT where the
+	// filesystem allows).
+	BufferedStateWrites bool
 	// Restart is how a failed INSERT job restarts from its latest
 	// checkpoint (default: 10 attempts in a row, 1 s doubling up to 1 min;
 	// an attempt that ran 10 minutes starts a new series).
