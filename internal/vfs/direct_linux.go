@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
+	"unsafe"
 )
 
 // CreateDirect implements DirectCreator: the file is opened with O_DIRECT,
@@ -180,3 +182,29 @@ func (d *directFile) Read([]byte) (int, error) {
 func (d *directFile) ReadAt([]byte, int64) (int, error) {
 	return 0, fmt.Errorf("vfs: read of %s, opened for writing only", d.f.Name())
 }
+
+// The buffer of a direct file: the data goes to the device in writes of
+// directBufSize bytes from an address aligned to directAlign (O_DIRECT
+// needs the address, the length and the file offset aligned to the
+// device's logical block size, at most 4096).
+const (
+	directBufSize = 1 << 20
+	directAlign   = 4096
+)
+
+// directBufs are the buffers of closed direct files, for the next ones.
+var directBufs sync.Pool
+
+func getDirectBuf() []byte {
+	if p, ok := directBufs.Get().(*[]byte); ok {
+		return *p
+	}
+	raw := make([]byte, directBufSize+directAlign)
+	off := 0
+	if r := uintptr(unsafe.Pointer(&raw[0])) & (directAlign - 1); r != 0 {
+		off = directAlign - int(r)
+	}
+	return raw[off : off+directBufSize : off+directBufSize]
+}
+
+func putDirectBuf(b []byte) { directBufs.Put(&b) }

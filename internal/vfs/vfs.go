@@ -156,19 +156,19 @@ type AtomicFile struct {
 
 // CreateAtomic starts replacing name (see AtomicFile).
 func CreateAtomic(fsys FS, name string) (*AtomicFile, error) {
-	tmp := name + TempSuffix
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return nil, err
-	}
-	return &AtomicFile{fsys: fsys, name: name, tmp: tmp, f: f}, nil
+	return createAtomic(fsys, name, fsys.Create)
 }
 
 // CreateAtomicDirect is CreateAtomic with the temporary file created by
 // CreateDirect: its data bypasses the page cache where fsys can.
 func CreateAtomicDirect(fsys FS, name string) (*AtomicFile, error) {
+	return createAtomic(fsys, name, func(tmp string) (File, error) { return CreateDirect(fsys, tmp) })
+}
+
+// createAtomic starts replacing name, its temporary file made by create.
+func createAtomic(fsys FS, name string, create func(string) (File, error)) (*AtomicFile, error) {
 	tmp := name + TempSuffix
-	f, err := CreateDirect(fsys, tmp)
+	f, err := create(tmp)
 	if err != nil {
 		return nil, err
 	}
